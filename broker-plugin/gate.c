@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+#include "gate.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "conf.h"
+#include "log.h"
+
+static const struct gf_conf_item gate_options[] = {
+	{"site", GF_CONF_STRING, offsetof(struct gf_gate_opts, site), NULL, 0, 0, true,
+	 "the site this broker serves; certificates must carry O=<site>"},
+	{"exchange", GF_CONF_STRING, offsetof(struct gf_gate_opts, exchange), NULL, 0, 0, true,
+	 "path of the exchange catalogue (schemas/exchange.tsv)"},
+	{"crl", GF_CONF_STRING, offsetof(struct gf_gate_opts, crl), NULL, 0, 0, false,
+	 "PEM CRL of the site CA, re-read on SIGHUP"},
+	{"validate", GF_CONF_BOOL, offsetof(struct gf_gate_opts, validate), "on", 0, 0, false,
+	 "validate payloads against the schemas"},
+	{"debug", GF_CONF_BOOL, offsetof(struct gf_gate_opts, debug), "off", 0, 0, false,
+	 "also log every refused delivery (READ), which wildcard subscriptions cause routinely"},
+	{"stats_interval", GF_CONF_INT, offsetof(struct gf_gate_opts, stats_interval), "10", 0,
+	 86400, false, "seconds between decision-counter publications to ops; 0 = never"},
+	{NULL, 0, 0, NULL, 0, 0, false, NULL},
+};
+
+/* The one translation of our errors into the broker's. */
+static int mosq_err_of(enum gf_err err)
+{
+	switch (err) {
+	case GF_OK:
+		return MOSQ_ERR_SUCCESS;
+	case GF_ENOMEM:
+		return MOSQ_ERR_NOMEM;
+	case GF_EDENIED:
+		return MOSQ_ERR_ACL_DENIED;
+	default:
+		return MOSQ_ERR_INVAL;
+	}
+}
+
+void gf_gate_log_sink(enum gf_log_level level, const char *line, void *userdata)
+{
+	static const int mosq_level[] = {MOSQ_LOG_DEBUG, MOSQ_LOG_INFO, MOSQ_LOG_NOTICE,
+					 MOSQ_LOG_WARNING, MOSQ_LOG_ERR};
+	(void)userdata;
+	mosquitto_log_printf(mosq_level[level], "goflex: %s", line);
+}
+
+void gf_gate_config_free(struct gf_gate_config *cfg)
+{
+	if (!cfg)
+		return;
+	gf_conf_free(gate_options, &cfg->opts);
+	gf_catalog_free(cfg->cat);
+	gf_crl_free(cfg->crl);
+	free(cfg);
+}
+
+int gf_gate_config_new(struct mosquitto_opt *options, int option_count,
+		       struct gf_gate_config **out)
+{
+	struct gf_gate_config *cfg = calloc(1, sizeof(*cfg));
+	char err[512];
+	enum gf_err rc;
+	struct gf_ident broker = {GF_ROLE_OPS, {"broker", 6}};
+
+	if (!cfg)
+		return MOSQ_ERR_NOMEM;
+	rc = gf_conf_defaults(gate_options, &cfg->opts);
+	for (int i = 0; i < option_count && rc == GF_OK; i++) {
+		rc = gf_conf_set(gate_options, &cfg->opts, options[i].key, options[i].value, err,
+				 sizeof(err));
+		if (rc != GF_OK)
+			gf_log_err("GF-PLUGIN-CONFIG", "plugin_opt_%s", err);
+	}
+	if (rc == GF_OK && (rc = gf_conf_check(gate_options, &cfg->opts, err, sizeof(err))))
+		gf_log_err("GF-PLUGIN-CONFIG", "plugin_opt_%s", err);
+	if (rc == GF_OK && !gf_id_valid(cfg->opts.site, strlen(cfg->opts.site))) {
+		gf_log_err("GF-PLUGIN-CONFIG", "plugin_opt_site '%s' is not a valid site name",
+			   cfg->opts.site);
+		rc = GF_EINVAL;
+	}
+	if (rc == GF_OK &&
+	    (rc = gf_catalog_load(cfg->opts.exchange, &cfg->cat, err, sizeof(err))) != GF_OK)
+		gf_log_err("GF-PLUGIN-CONFIG", "exchange catalogue refused: %s", err);
+	if (rc == GF_OK && cfg->opts.crl &&
+	    (rc = gf_crl_load(cfg->opts.crl, &cfg->crl, err, sizeof(err))) != GF_OK)
+		gf_log_err("GF-PLUGIN-CONFIG", "CRL refused: %s", err);
+	if (rc == GF_OK)
+		rc = gf_topic_build(cfg->audit_topic, sizeof(cfg->audit_topic), cfg->opts.site,
+				    &broker, GF_ROLE_OPS, "all", "audit");
+	if (rc == GF_OK)
+		rc = gf_topic_build(cfg->stats_topic, sizeof(cfg->stats_topic), cfg->opts.site,
+				    &broker, GF_ROLE_OPS, "all", "plugin.stats");
+	if (rc != GF_OK) {
+		gf_gate_config_free(cfg);
+		return mosq_err_of(rc == GF_ENOMEM ? GF_ENOMEM : GF_EINVAL);
+	}
+	*out = cfg;
+	return MOSQ_ERR_SUCCESS;
+}
+
+void gf_gate_install(struct gf_gate *gate, struct gf_gate_config *cfg)
+{
+	struct gf_gate_config *old = gate->cfg;
+
+	gate->cfg = cfg;
+	gate->pol.cat = cfg->cat;
+	gate->pol.site = (struct gf_sv){cfg->opts.site, strlen(cfg->opts.site)};
+	gf_log_set_level(cfg->opts.debug ? GF_LOG_DEBUG : GF_LOG_INFO);
+	gf_gate_config_free(old);
+	gf_log_notice("GF-PLUGIN-READY",
+		      "site %s, catalogue %s (%zu rows, %zu message types), CRL %s (%zu revoked), "
+		      "validation %s",
+		      cfg->opts.site, cfg->opts.exchange, gf_catalog_row_count(cfg->cat),
+		      gf_catalog_msg_count(cfg->cat), cfg->opts.crl ? cfg->opts.crl : "none",
+		      gf_crl_count(cfg->crl), cfg->opts.validate ? "on" : "off");
+}
+
+/* Logs, counts and queues a refused connection; returns MOSQ_ERR_AUTH. */
+static int refuse_connect(struct gf_gate *gate, enum gf_reason reason, const char *who,
+			  const char *client_id)
+{
+	gf_log_notice(gf_reason_msgid(reason), "connection refused: %s (identity '%s', client '%s')",
+		      gf_reason_text(reason), who ? who : "", client_id ? client_id : "");
+	gf_audit_record(&gate->audit, reason, 0, who, client_id, NULL, time(NULL), 1);
+	return MOSQ_ERR_AUTH;
+}
+
+/*
+ * Certificate clients are admitted here (their username is rewritten to
+ * "<role>.<id>", so the password file is never consulted for them); password
+ * clients are checked for a well-formed identity and then deferred, so that
+ * the broker's password_file, which runs after this plugin, checks the
+ * password. Without a password_file a deferred client is refused.
+ */
+int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
+{
+	struct gf_gate *gate = userdata;
+	struct mosquitto_evt_basic_auth *ed = event_data;
+	const char *client_id = mosquitto_client_id(ed->client);
+	X509 *cert = mosquitto_client_certificate(ed->client);
+	struct gf_cert_identity ci;
+	struct gf_ident ident;
+	enum gf_reason reason;
+	int rc;
+
+	(void)event;
+	if (!cert) {
+		if (!ed->username)
+			return refuse_connect(gate, GF_REASON_AUTH_NOUSER, NULL, client_id);
+		if (gf_ident_parse(ed->username, &ident) != GF_OK)
+			return refuse_connect(gate, GF_REASON_AUTH_USER, ed->username, client_id);
+		if (!gf_ident_client_id_ok(&ident, client_id))
+			return refuse_connect(gate, GF_REASON_AUTH_CLIENTID, ed->username,
+					      client_id);
+		rc = mosq_err_of(gf_clients_put(gate->clients, ed->client, client_id,
+						ed->username, NULL, NULL, 0));
+		return rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_PLUGIN_DEFER : rc;
+	}
+	reason = gf_certid_read(cert, gate->cfg->opts.site, &ci);
+	X509_free(cert);
+	if (reason != GF_REASON_ALLOW)
+		return refuse_connect(gate, reason, NULL, client_id);
+	if (gf_crl_revoked(gate->cfg->crl, ci.serial, ci.serial_len))
+		return refuse_connect(gate, GF_REASON_AUTH_REVOKED, ci.username, client_id);
+	if (gf_ident_parse(ci.username, &ident) != GF_OK ||
+	    !gf_ident_client_id_ok(&ident, client_id))
+		return refuse_connect(gate, GF_REASON_AUTH_CLIENTID, ci.username, client_id);
+	rc = mosquitto_set_username(ed->client, ci.username);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosq_err_of(gf_clients_put(gate->clients, ed->client, client_id, ci.username,
+						ci.site, ci.serial, ci.serial_len));
+	if (rc == MOSQ_ERR_SUCCESS)
+		gf_log_info("GF-AUTH-OK", "certificate identity %s admitted (client '%s')",
+			    ci.username, client_id);
+	return rc;
+}
+
+/*
+ * The hot path: no allocation, no scan. The identity comes from the username,
+ * which the broker keeps for disconnected persistent sessions and for the
+ * stand-in connection it builds to re-check a retained message's publisher,
+ * so it is right in every case where a connection table would miss.
+ */
+int gf_gate_on_acl_check(int event, void *event_data, void *userdata)
+{
+	struct gf_gate *gate = userdata;
+	struct mosquitto_evt_acl_check *ed = event_data;
+	struct gf_ident who;
+	struct gf_decision d;
+	const char *username = mosquitto_client_username(ed->client);
+	bool known = gf_ident_parse(username, &who) == GF_OK;
+	enum gf_access access = (enum gf_access)ed->access;
+	bool read = access == GF_ACCESS_READ;
+
+	(void)event;
+	if (gf_policy_check(&gate->pol, known ? &who : NULL, access, ed->topic, &d) ==
+	    GF_REASON_ALLOW) {
+		gate->audit.count[GF_REASON_ALLOW]++;
+		return MOSQ_ERR_SUCCESS;
+	}
+	gf_log(read ? GF_LOG_DEBUG : GF_LOG_NOTICE, gf_reason_msgid(d.reason),
+	       "%s denied: %s%s%s (identity '%s', client '%s', topic '%s')", gf_access_name(access),
+	       gf_reason_text(d.reason), d.reason == GF_REASON_TOPIC ? ": " : "",
+	       d.reason == GF_REASON_TOPIC ? gf_topic_fault_str(d.fault) : "",
+	       username ? username : "", mosquitto_client_id(ed->client), ed->topic);
+	/* Refused deliveries are the routine filtering of wildcard subscriptions:
+	 * they are counted, but only attempts go on the audit feed. */
+	gf_audit_record(&gate->audit, d.reason, access, username, mosquitto_client_id(ed->client),
+			ed->topic, time(NULL), !read);
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+int gf_gate_on_disconnect(int event, void *event_data, void *userdata)
+{
+	struct gf_gate *gate = userdata;
+	struct mosquitto_evt_disconnect *ed = event_data;
+
+	(void)event;
+	gf_clients_drop(gate->clients, ed->client);
+	return MOSQ_ERR_SUCCESS;
+}
+
+struct kick_list {
+	const struct gf_gate *gate;
+	char **ids;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void collect_stale(const struct gf_client_entry *e, void *ud)
+{
+	struct kick_list *k = ud;
+	const struct gf_gate_config *cfg = k->gate->cfg;
+	bool stale = (e->cert_site && strcmp(e->cert_site, cfg->opts.site) != 0) ||
+		     gf_crl_revoked(cfg->crl, e->serial, e->serial_len);
+
+	if (!stale || k->nomem)
+		return;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 16;
+		char **p = realloc(k->ids, cap * sizeof(*p));
+		if (!p) {
+			k->nomem = true;
+			return;
+		}
+		k->ids = p;
+		k->cap = cap;
+	}
+	if (!(k->ids[k->n] = strdup(e->client_id))) {
+		k->nomem = true;
+		return;
+	}
+	gf_log_notice("GF-AUTH-REEVAL", "disconnecting %s (client '%s'): %s",
+		      e->username, e->client_id,
+		      gf_crl_revoked(cfg->crl, e->serial, e->serial_len)
+			      ? gf_reason_text(GF_REASON_AUTH_REVOKED)
+			      : gf_reason_text(GF_REASON_AUTH_SITE));
+	k->n++;
+}
+
+/* Re-evaluates admitted connections after a reload. Kicking runs the
+ * disconnect callback, which edits the registry, so ids are collected first. */
+static void reevaluate_clients(struct gf_gate *gate)
+{
+	struct kick_list k = {gate, NULL, 0, 0, false};
+
+	gf_clients_each(gate->clients, collect_stale, &k);
+	for (size_t i = 0; i < k.n; i++) {
+		mosquitto_kick_client_by_clientid(k.ids[i], false);
+		free(k.ids[i]);
+	}
+	free(k.ids);
+	if (k.nomem)
+		gf_log_err("GF-PLUGIN-RELOAD", "out of memory while re-evaluating connections");
+}
+
+int gf_gate_on_reload(int event, void *event_data, void *userdata)
+{
+	struct gf_gate *gate = userdata;
+	struct mosquitto_evt_reload *ed = event_data;
+	struct gf_gate_config *cfg = NULL;
+
+	(void)event;
+	if (gf_gate_config_new(ed->options, ed->option_count, &cfg) != MOSQ_ERR_SUCCESS) {
+		gf_log_err("GF-PLUGIN-RELOAD", "reload refused; the previous configuration stays");
+		return MOSQ_ERR_SUCCESS;
+	}
+	gf_gate_install(gate, cfg);
+	reevaluate_clients(gate);
+	return MOSQ_ERR_SUCCESS;
+}
+
+static void publish_copy(const char *topic, const char *json, bool retain)
+{
+	mosquitto_broker_publish_copy(NULL, topic, (int)strlen(json), json, 1, retain, NULL);
+}
+
+/* Drains the audit ring and publishes the counters every stats_interval s. */
+int gf_gate_on_tick(int event, void *event_data, void *userdata)
+{
+	struct gf_gate *gate = userdata;
+	struct mosquitto_evt_tick *ed = event_data;
+	struct gf_audit_event ev;
+	char buf[4096];
+
+	(void)event;
+	while (gf_audit_pop(&gate->audit, &ev)) {
+		if (gf_audit_event_json(&gate->audit, &ev, gate->cfg->opts.site, buf,
+					sizeof(buf)) == GF_OK)
+			publish_copy(gate->cfg->audit_topic, buf, false);
+	}
+	if (gate->cfg->opts.stats_interval > 0 && ed->now_s >= gate->next_stats) {
+		gate->next_stats = ed->now_s + gate->cfg->opts.stats_interval;
+		if (gf_audit_stats_json(&gate->audit, gate->cfg->opts.site, ed->now_s,
+					gf_clients_count(gate->clients), buf, sizeof(buf)) == GF_OK)
+			publish_copy(gate->cfg->stats_topic, buf, true);
+	}
+	return MOSQ_ERR_SUCCESS;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gate.h - the plugin's state and its broker callbacks.
+ *
+ * plugin.c registers these callbacks; everything they decide is delegated to
+ * lib/ (policy, certid, audit). This is the one place where our errors become
+ * MOSQ_ERR_* codes.
+ */
+#ifndef GF_GATE_H
+#define GF_GATE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+#include "audit.h"
+#include "catalog.h"
+#include "certid.h"
+#include "clients.h"
+#include "log.h"
+#include "policy.h"
+
+/* The plugin_opt_* options (docs/broker-plugin.md). */
+struct gf_gate_opts {
+	char *site;
+	char *exchange;
+	char *crl;
+	bool validate;
+	bool debug;
+	long stats_interval;
+};
+
+/* What a reload replaces as a whole. */
+struct gf_gate_config {
+	struct gf_gate_opts opts;
+	struct gf_catalog *cat;
+	struct gf_crl *crl;
+	char audit_topic[160];
+	char stats_topic[160];
+};
+
+struct gf_gate {
+	mosquitto_plugin_id_t *pid;
+	struct gf_gate_config *cfg;
+	struct gf_policy pol;
+	struct gf_clients *clients;
+	struct gf_audit audit;
+	time_t next_stats;
+};
+
+/*
+ * Builds a configuration from the broker's options. Returns MOSQ_ERR_SUCCESS
+ * and *out (free with gf_gate_config_free), or an error after logging what is
+ * wrong with message id GF-PLUGIN-CONFIG.
+ */
+int gf_gate_config_new(struct mosquitto_opt *options, int option_count,
+		       struct gf_gate_config **out);
+void gf_gate_config_free(struct gf_gate_config *cfg);
+
+/* Installs cfg (taking ownership) as the gate's configuration and frees the
+ * previous one. */
+void gf_gate_install(struct gf_gate *gate, struct gf_gate_config *cfg);
+
+int gf_gate_on_basic_auth(int event, void *event_data, void *userdata);
+int gf_gate_on_acl_check(int event, void *event_data, void *userdata);
+int gf_gate_on_disconnect(int event, void *event_data, void *userdata);
+int gf_gate_on_reload(int event, void *event_data, void *userdata);
+int gf_gate_on_tick(int event, void *event_data, void *userdata);
+
+/* Routes lib/ log lines to the broker's log. */
+void gf_gate_log_sink(enum gf_log_level level, const char *line, void *userdata);
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plugin.c - the entry points of goflex_privacy.so: check the plugin API
+ * version, build the gate, register its callbacks, tear down. The decisions
+ * live in gate.c and lib/.
+ */
+#include <stdlib.h>
+
+#include "gate.h"
+#include "log.h"
+
+#define GF_EXPORT __attribute__((visibility("default")))
+
+static const struct {
+	int event;
+	MOSQ_FUNC_generic_callback cb;
+} gate_callbacks[] = {
+	{MOSQ_EVT_BASIC_AUTH, gf_gate_on_basic_auth}, {MOSQ_EVT_ACL_CHECK, gf_gate_on_acl_check},
+	{MOSQ_EVT_DISCONNECT, gf_gate_on_disconnect}, {MOSQ_EVT_RELOAD, gf_gate_on_reload},
+	{MOSQ_EVT_TICK, gf_gate_on_tick},
+};
+#define N_CALLBACKS (sizeof(gate_callbacks) / sizeof(gate_callbacks[0]))
+
+GF_EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions);
+GF_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
+				    struct mosquitto_opt *options, int option_count);
+GF_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options,
+				       int option_count);
+
+int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+	for (int i = 0; i < supported_version_count; i++) {
+		if (supported_versions[i] == 5)
+			return 5;
+	}
+	return -1;
+}
+
+static void gate_free(struct gf_gate *gate)
+{
+	if (!gate)
+		return;
+	gf_gate_config_free(gate->cfg);
+	gf_clients_free(gate->clients);
+	free(gate);
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
+			  struct mosquitto_opt *options, int option_count)
+{
+	struct gf_gate *gate;
+	struct gf_gate_config *cfg = NULL;
+	size_t registered = 0;
+	int rc;
+
+	gf_log_set_sink(gf_gate_log_sink, NULL);
+	gate = calloc(1, sizeof(*gate));
+	if (!gate || !(gate->clients = gf_clients_new())) {
+		gate_free(gate);
+		return MOSQ_ERR_NOMEM;
+	}
+	gate->pid = identifier;
+	gf_audit_init(&gate->audit);
+	rc = gf_gate_config_new(options, option_count, &cfg);
+	if (rc != MOSQ_ERR_SUCCESS)
+		goto out;
+	gf_gate_install(gate, cfg);
+	for (; registered < N_CALLBACKS; registered++) {
+		rc = mosquitto_callback_register(identifier, gate_callbacks[registered].event,
+						 gate_callbacks[registered].cb, NULL, gate);
+		if (rc != MOSQ_ERR_SUCCESS)
+			goto out;
+	}
+	*userdata = gate;
+out:
+	if (rc != MOSQ_ERR_SUCCESS) {
+		while (registered-- > 0)
+			mosquitto_callback_unregister(identifier, gate_callbacks[registered].event,
+						      gate_callbacks[registered].cb, NULL);
+		gate_free(gate);
+	}
+	return rc;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int option_count)
+{
+	struct gf_gate *gate = userdata;
+
+	(void)options;
+	(void)option_count;
+	if (gate) {
+		for (size_t i = 0; i < N_CALLBACKS; i++)
+			mosquitto_callback_unregister(gate->pid, gate_callbacks[i].event,
+						      gate_callbacks[i].cb, NULL);
+	}
+	gate_free(gate);
+	gf_log_set_sink(NULL, NULL);
+	return MOSQ_ERR_SUCCESS;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#include "err.h"
+
+static const char *const err_text[] = {
+#define GF__ERR_TEXT(name, text) text,
+	GF_ERR_MAP(GF__ERR_TEXT)
+#undef GF__ERR_TEXT
+};
+
+static const char *const err_names[] = {
+#define GF__ERR_NAME(name, text) #name,
+	GF_ERR_MAP(GF__ERR_NAME)
+#undef GF__ERR_NAME
+};
+
+const char *gf_strerror(enum gf_err err)
+{
+	if ((unsigned)err >= GF_ERR_COUNT)
+		return "unknown error";
+	return err_text[err];
+}
+
+const char *gf_err_name(enum gf_err err)
+{
+	if ((unsigned)err >= GF_ERR_COUNT)
+		return "UNKNOWN";
+	return err_names[err];
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * err.h - the one error enum of goflex-bus.
+ *
+ * Every fallible function returns enum gf_err; results travel through
+ * out-parameters, which are left untouched on failure. The names and their
+ * strings come from one X-macro table so they can never drift apart.
+ */
+#ifndef GF_ERR_H
+#define GF_ERR_H
+
+#define GF_ERR_MAP(X)                                                                              \
+	X(OK, "success")                                                                           \
+	X(ENOMEM, "out of memory")                                                                 \
+	X(EINVAL, "invalid argument")                                                              \
+	X(ERANGE, "value out of range")                                                            \
+	X(ENOENT, "not found")                                                                     \
+	X(EEXIST, "already exists")                                                                \
+	X(EIO, "input/output error")                                                               \
+	X(EPARSE, "malformed input")                                                               \
+	X(ETOOLONG, "too long")                                                                    \
+	X(EDENIED, "access denied")                                                                \
+	X(EFULL, "no room left")
+
+enum gf_err {
+#define GF__ERR_ENUM(name, text) GF_##name,
+	GF_ERR_MAP(GF__ERR_ENUM)
+#undef GF__ERR_ENUM
+	GF_ERR_COUNT
+};
+
+/* Returns a static, human-readable description of err ("unknown error" for
+ * values outside the enum). Never NULL. */
+const char *gf_strerror(enum gf_err err);
+
+/* Returns the symbolic name of err without the GF_ prefix ("ENOMEM"). */
+const char *gf_err_name(enum gf_err err);
+
+#endif

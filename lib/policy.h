@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.h - who may publish, subscribe to and receive what.
+ *
+ * gf_policy_check is a pure function of (catalogue, site, identity, access,
+ * topic): no I/O, no allocation, no global state, and its cost does not grow
+ * with the number of identities or of catalogue rows. The rules, in short
+ * (docs/policy.md has them in full):
+ *
+ *  WRITE      exactly gf/<site>/<from-role>/<from-id>/<to-role>/<to-id>/<msg>;
+ *             the sender levels are the publisher; (from-role, to-role, msg)
+ *             is a catalogue row, or to-role is "all" and (from-role, msg) is
+ *             public; a private row needs a concrete to-id unless to-role is a
+ *             pool; ops and broker rows are never written by clients. A
+ *             bridge writes only public rows under gf/<its peer site>/.
+ *  SUBSCRIBE  filters within gf/<site>/ (also behind $share/<group>/);
+ *             $SYS for ops only; $CONTROL never; a filter without wildcards
+ *             must also pass the READ check.
+ *  READ       (every delivery) private: only the addressed role, and with a
+ *             concrete to-id only that instance; public: the roles the rows
+ *             name for that sender and message, ops, and bridges.
+ *  UNSUBSCRIBE always.
+ */
+#ifndef GF_POLICY_H
+#define GF_POLICY_H
+
+#include "catalog.h"
+#include "ident.h"
+#include "reason.h"
+#include "topic.h"
+
+enum gf_access {
+	GF_ACCESS_READ = 1,
+	GF_ACCESS_WRITE = 2,
+	GF_ACCESS_SUBSCRIBE = 4,
+	GF_ACCESS_UNSUBSCRIBE = 8,
+};
+
+struct gf_policy {
+	const struct gf_catalog *cat; /* borrowed; must outlive the checks */
+	struct gf_sv site;            /* borrowed; the broker's own site */
+};
+
+/* Details of a decision for the log line; filled by gf_policy_check. */
+struct gf_decision {
+	enum gf_reason reason;
+	enum gf_topic_fault fault; /* for GF_REASON_TOPIC */
+};
+
+/*
+ * Decides whether who may perform access on topic (a topic name for READ and
+ * WRITE, a filter for SUBSCRIBE/UNSUBSCRIBE). who may be NULL (an unknown
+ * connection: everything is refused). Returns GF_REASON_ALLOW or the reason
+ * of the refusal; if d is not NULL it gets the details.
+ */
+enum gf_reason gf_policy_check(const struct gf_policy *pol, const struct gf_ident *who,
+			       enum gf_access access, const char *topic, struct gf_decision *d);
+
+/* "read", "write", "subscribe", "unsubscribe" or "?". */
+const char *gf_access_name(enum gf_access access);
+
+#endif
