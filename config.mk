@@ -10,7 +10,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
-        -Wmissing-prototypes -Wformat=2 -Wconversion
+        -Wmissing-prototypes -Wformat=2 -Wconversion \
+        -Werror=implicit-function-declaration
 CPPFLAGS_BASE := -D_GNU_SOURCE -Ilib -MMD -MP
 CFLAGS_BASE   := $(WARN) $(CFLAGS_OPT) -fPIC -fvisibility=hidden $(PKG_CFLAGS)
 

@@ -131,12 +131,25 @@ static int refuse_connect(struct gf_gate *gate, enum gf_reason reason, const cha
 	return MOSQ_ERR_AUTH;
 }
 
+/* A session mosquitto re-checks after a reload while it has no certificate
+ * at hand (its client is away): judged by the certificate it was admitted
+ * with. */
+static int recheck_away_session(struct gf_gate *gate, const struct gf_client_entry *e)
+{
+	if (strcmp(e->cert_site, gate->cfg->opts.site) != 0)
+		return refuse_connect(gate, GF_REASON_AUTH_SITE, e->username, e->client_id);
+	if (gf_crl_revoked(gate->cfg->crl, e->serial, e->serial_len))
+		return refuse_connect(gate, GF_REASON_AUTH_REVOKED, e->username, e->client_id);
+	return MOSQ_ERR_SUCCESS;
+}
+
 /*
  * Certificate clients are admitted here (their username is rewritten to
  * "<role>.<id>", so the password file is never consulted for them); password
  * clients are checked for a well-formed identity and then deferred, so that
  * the broker's password_file, which runs after this plugin, checks the
- * password. Without a password_file a deferred client is refused.
+ * password. Without a password_file a deferred client is refused. The same
+ * callback re-checks every session after a reload.
  */
 int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 {
@@ -144,6 +157,7 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_basic_auth *ed = event_data;
 	const char *client_id = mosquitto_client_id(ed->client);
 	X509 *cert = mosquitto_client_certificate(ed->client);
+	const struct gf_client_entry *known;
 	struct gf_cert_identity ci;
 	struct gf_ident ident;
 	enum gf_reason reason;
@@ -151,6 +165,10 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 
 	(void)event;
 	if (!cert) {
+		known = gf_clients_find(gate->clients, client_id);
+		if (gate->reapplying && known && known->cert_site && ed->username &&
+		    strcmp(known->username, ed->username) == 0)
+			return recheck_away_session(gate, known);
 		if (!ed->username)
 			return refuse_connect(gate, GF_REASON_AUTH_NOUSER, NULL, client_id);
 		if (gf_ident_parse(ed->username, &ident) != GF_OK)
@@ -158,8 +176,8 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 		if (!gf_ident_client_id_ok(&ident, client_id))
 			return refuse_connect(gate, GF_REASON_AUTH_CLIENTID, ed->username,
 					      client_id);
-		rc = mosq_err_of(gf_clients_put(gate->clients, ed->client, client_id,
-						ed->username, NULL, NULL, 0));
+		rc = mosq_err_of(
+			gf_clients_put(gate->clients, client_id, ed->username, NULL, NULL, 0));
 		return rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_PLUGIN_DEFER : rc;
 	}
 	reason = gf_certid_read(cert, gate->cfg->opts.site, &ci);
@@ -173,9 +191,9 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 		return refuse_connect(gate, GF_REASON_AUTH_CLIENTID, ci.username, client_id);
 	rc = mosquitto_set_username(ed->client, ci.username);
 	if (rc == MOSQ_ERR_SUCCESS)
-		rc = mosq_err_of(gf_clients_put(gate->clients, ed->client, client_id, ci.username,
-						ci.site, ci.serial, ci.serial_len));
-	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosq_err_of(gf_clients_put(gate->clients, client_id, ci.username, ci.site,
+						ci.serial, ci.serial_len));
+	if (rc == MOSQ_ERR_SUCCESS && !gate->reapplying)
 		gf_log_info("GF-AUTH-OK", "certificate identity %s admitted (client '%s')",
 			    ci.username, client_id);
 	return rc;
@@ -216,84 +234,76 @@ int gf_gate_on_acl_check(int event, void *event_data, void *userdata)
 	return MOSQ_ERR_ACL_DENIED;
 }
 
+/* Certificate sessions stay registered while they may live on (see
+ * clients.h); password sessions need no record once their client is gone. */
 int gf_gate_on_disconnect(int event, void *event_data, void *userdata)
 {
 	struct gf_gate *gate = userdata;
 	struct mosquitto_evt_disconnect *ed = event_data;
+	const char *client_id = mosquitto_client_id(ed->client);
+	const struct gf_client_entry *e = gf_clients_find(gate->clients, client_id);
 
 	(void)event;
-	gf_clients_drop(gate->clients, ed->client);
+	if (e && !e->cert_site)
+		gf_clients_drop(gate->clients, client_id);
 	return MOSQ_ERR_SUCCESS;
 }
 
-struct kick_list {
-	const struct gf_gate *gate;
-	char **ids;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void collect_stale(const struct gf_client_entry *e, void *ud)
-{
-	struct kick_list *k = ud;
-	const struct gf_gate_config *cfg = k->gate->cfg;
-	bool stale = (e->cert_site && strcmp(e->cert_site, cfg->opts.site) != 0) ||
-		     gf_crl_revoked(cfg->crl, e->serial, e->serial_len);
-
-	if (!stale || k->nomem)
-		return;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 16;
-		char **p = realloc(k->ids, cap * sizeof(*p));
-		if (!p) {
-			k->nomem = true;
-			return;
-		}
-		k->ids = p;
-		k->cap = cap;
-	}
-	if (!(k->ids[k->n] = strdup(e->client_id))) {
-		k->nomem = true;
-		return;
-	}
-	gf_log_notice("GF-AUTH-REEVAL", "disconnecting %s (client '%s'): %s",
-		      e->username, e->client_id,
-		      gf_crl_revoked(cfg->crl, e->serial, e->serial_len)
-			      ? gf_reason_text(GF_REASON_AUTH_REVOKED)
-			      : gf_reason_text(GF_REASON_AUTH_SITE));
-	k->n++;
-}
-
-/* Re-evaluates admitted connections after a reload. Kicking runs the
- * disconnect callback, which edits the registry, so ids are collected first. */
-static void reevaluate_clients(struct gf_gate *gate)
-{
-	struct kick_list k = {gate, NULL, 0, 0, false};
-
-	gf_clients_each(gate->clients, collect_stale, &k);
-	for (size_t i = 0; i < k.n; i++) {
-		mosquitto_kick_client_by_clientid(k.ids[i], false);
-		free(k.ids[i]);
-	}
-	free(k.ids);
-	if (k.nomem)
-		gf_log_err("GF-PLUGIN-RELOAD", "out of memory while re-evaluating connections");
-}
-
+/*
+ * Reloads read the catalogue and CRL again with the options given at init
+ * (mosquitto passes none on reload). mosquitto then re-checks every session
+ * through the basic-auth callback, which refuses the revoked ones. Returns
+ * DEFER so that other plugins' reload callbacks run too.
+ */
 int gf_gate_on_reload(int event, void *event_data, void *userdata)
 {
 	struct gf_gate *gate = userdata;
 	struct mosquitto_evt_reload *ed = event_data;
 	struct gf_gate_config *cfg = NULL;
+	int rc;
 
 	(void)event;
-	if (gf_gate_config_new(ed->options, ed->option_count, &cfg) != MOSQ_ERR_SUCCESS) {
+	if (ed->options && ed->option_count > 0)
+		rc = gf_gate_config_new(ed->options, ed->option_count, &cfg);
+	else
+		rc = gf_gate_config_new(gate->options, gate->option_count, &cfg);
+	if (rc != MOSQ_ERR_SUCCESS) {
 		gf_log_err("GF-PLUGIN-RELOAD", "reload refused; the previous configuration stays");
-		return MOSQ_ERR_SUCCESS;
+		return MOSQ_ERR_PLUGIN_DEFER;
 	}
 	gf_gate_install(gate, cfg);
-	reevaluate_clients(gate);
+	gate->reapplying = true;
+	return MOSQ_ERR_PLUGIN_DEFER;
+}
+
+int gf_gate_keep_options(struct gf_gate *gate, const struct mosquitto_opt *options,
+			 int option_count)
+{
+	gate->options = calloc(option_count > 0 ? (size_t)option_count : 1, sizeof(*options));
+	if (!gate->options)
+		return MOSQ_ERR_NOMEM;
+	for (int i = 0; i < option_count; i++) {
+		gate->options[i].key = strdup(options[i].key);
+		gate->options[i].value = strdup(options[i].value ? options[i].value : "");
+		gate->option_count = i + 1;
+		if (!gate->options[i].key || !gate->options[i].value)
+			return MOSQ_ERR_NOMEM;
+	}
 	return MOSQ_ERR_SUCCESS;
+}
+
+void gf_gate_free(struct gf_gate *gate)
+{
+	if (!gate)
+		return;
+	for (int i = 0; i < gate->option_count; i++) {
+		free(gate->options[i].key);
+		free(gate->options[i].value);
+	}
+	free(gate->options);
+	gf_gate_config_free(gate->cfg);
+	gf_clients_free(gate->clients);
+	free(gate);
 }
 
 static void publish_copy(const char *topic, const char *json, bool retain)
@@ -310,6 +320,7 @@ int gf_gate_on_tick(int event, void *event_data, void *userdata)
 	char buf[4096];
 
 	(void)event;
+	gate->reapplying = false;
 	while (gf_audit_pop(&gate->audit, &ev)) {
 		if (gf_audit_event_json(&gate->audit, &ev, gate->cfg->opts.site, buf,
 					sizeof(buf)) == GF_OK)

@@ -44,12 +44,22 @@ struct gf_gate_config {
 
 struct gf_gate {
 	mosquitto_plugin_id_t *pid;
+	struct mosquitto_opt *options; /* copy of the init options: reloads get none */
+	int option_count;
 	struct gf_gate_config *cfg;
 	struct gf_policy pol;
 	struct gf_clients *clients;
 	struct gf_audit audit;
 	time_t next_stats;
+	/* Set by the reload callback until the next tick: mosquitto re-checks
+	 * every session right after it, including disconnected ones. */
+	bool reapplying;
 };
+
+/* Copies the init options into gate (freed by gf_gate_free). */
+int gf_gate_keep_options(struct gf_gate *gate, const struct mosquitto_opt *options,
+			 int option_count);
+void gf_gate_free(struct gf_gate *gate);
 
 /*
  * Builds a configuration from the broker's options. Returns MOSQ_ERR_SUCCESS

@@ -36,15 +36,6 @@ int mosquitto_plugin_version(int supported_version_count, const int *supported_v
 	return -1;
 }
 
-static void gate_free(struct gf_gate *gate)
-{
-	if (!gate)
-		return;
-	gf_gate_config_free(gate->cfg);
-	gf_clients_free(gate->clients);
-	free(gate);
-}
-
 int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 			  struct mosquitto_opt *options, int option_count)
 {
@@ -56,12 +47,14 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 	gf_log_set_sink(gf_gate_log_sink, NULL);
 	gate = calloc(1, sizeof(*gate));
 	if (!gate || !(gate->clients = gf_clients_new())) {
-		gate_free(gate);
+		free(gate);
 		return MOSQ_ERR_NOMEM;
 	}
 	gate->pid = identifier;
 	gf_audit_init(&gate->audit);
-	rc = gf_gate_config_new(options, option_count, &cfg);
+	rc = gf_gate_keep_options(gate, options, option_count);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = gf_gate_config_new(options, option_count, &cfg);
 	if (rc != MOSQ_ERR_SUCCESS)
 		goto out;
 	gf_gate_install(gate, cfg);
@@ -77,7 +70,7 @@ out:
 		while (registered-- > 0)
 			mosquitto_callback_unregister(identifier, gate_callbacks[registered].event,
 						      gate_callbacks[registered].cb, NULL);
-		gate_free(gate);
+		gf_gate_free(gate);
 	}
 	return rc;
 }
@@ -93,7 +86,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 			mosquitto_callback_unregister(gate->pid, gate_callbacks[i].event,
 						      gate_callbacks[i].cb, NULL);
 	}
-	gate_free(gate);
+	gf_gate_free(gate);
 	gf_log_set_sink(NULL, NULL);
 	return MOSQ_ERR_SUCCESS;
 }

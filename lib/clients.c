@@ -4,20 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Open addressing with linear probing and backward-shift deletion, keyed by
- * the connection handle's address. */
+/* Open addressing with linear probing and backward-shift deletion. */
 struct gf_clients {
 	struct gf_client_entry *slots;
 	size_t cap, count; /* cap is a power of two; count <= cap / 2 */
 };
 
-static size_t slot_of(const struct gf_clients *reg, const void *key)
+static size_t slot_of(const struct gf_clients *reg, const char *key)
 {
-	uint64_t h = (uint64_t)(uintptr_t)key;
+	uint64_t h = 1469598103934665603ULL;
 
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
+	for (; *key; key++) {
+		h ^= (unsigned char)*key;
+		h *= 1099511628211ULL;
+	}
 	return (size_t)h & (reg->cap - 1);
 }
 
@@ -49,17 +49,17 @@ void gf_clients_free(struct gf_clients *reg)
 	if (!reg)
 		return;
 	for (size_t i = 0; i < reg->cap; i++) {
-		if (reg->slots[i].key)
+		if (reg->slots[i].client_id)
 			entry_clear(&reg->slots[i]);
 	}
 	free(reg->slots);
 	free(reg);
 }
 
-static struct gf_client_entry *lookup(const struct gf_clients *reg, const void *key)
+static struct gf_client_entry *lookup(const struct gf_clients *reg, const char *key)
 {
 	for (size_t i = slot_of(reg, key);; i = (i + 1) & (reg->cap - 1)) {
-		if (reg->slots[i].key == key || reg->slots[i].key == NULL)
+		if (!reg->slots[i].client_id || strcmp(reg->slots[i].client_id, key) == 0)
 			return &reg->slots[i];
 	}
 }
@@ -71,8 +71,8 @@ static enum gf_err grow(struct gf_clients *reg)
 	if (!bigger.slots)
 		return GF_ENOMEM;
 	for (size_t i = 0; i < reg->cap; i++) {
-		if (reg->slots[i].key) {
-			*lookup(&bigger, reg->slots[i].key) = reg->slots[i];
+		if (reg->slots[i].client_id) {
+			*lookup(&bigger, reg->slots[i].client_id) = reg->slots[i];
 			bigger.count++;
 		}
 	}
@@ -81,18 +81,17 @@ static enum gf_err grow(struct gf_clients *reg)
 	return GF_OK;
 }
 
-enum gf_err gf_clients_put(struct gf_clients *reg, const void *key, const char *client_id,
-			   const char *username, const char *cert_site, const uint8_t *serial,
-			   size_t serial_len)
+enum gf_err gf_clients_put(struct gf_clients *reg, const char *client_id, const char *username,
+			   const char *cert_site, const uint8_t *serial, size_t serial_len)
 {
-	struct gf_client_entry e = {key, NULL, NULL, NULL, {0}, 0};
+	struct gf_client_entry e = {NULL, NULL, NULL, {0}, 0};
 	struct gf_client_entry *slot;
 
-	if (!key || serial_len > GF_SERIAL_MAX)
+	if (!client_id || serial_len > GF_SERIAL_MAX)
 		return GF_EINVAL;
 	if ((reg->count + 1) * 2 > reg->cap && grow(reg) != GF_OK)
 		return GF_ENOMEM;
-	e.client_id = strdup(client_id ? client_id : "");
+	e.client_id = strdup(client_id);
 	e.username = strdup(username ? username : "");
 	e.cert_site = cert_site ? strdup(cert_site) : NULL;
 	if (!e.client_id || !e.username || (cert_site && !e.cert_site)) {
@@ -102,8 +101,8 @@ enum gf_err gf_clients_put(struct gf_clients *reg, const void *key, const char *
 	if (serial_len)
 		memcpy(e.serial, serial, serial_len);
 	e.serial_len = serial_len;
-	slot = lookup(reg, key);
-	if (slot->key)
+	slot = lookup(reg, client_id);
+	if (slot->client_id)
 		entry_clear(slot);
 	else
 		reg->count++;
@@ -111,19 +110,20 @@ enum gf_err gf_clients_put(struct gf_clients *reg, const void *key, const char *
 	return GF_OK;
 }
 
-void gf_clients_drop(struct gf_clients *reg, const void *key)
+void gf_clients_drop(struct gf_clients *reg, const char *client_id)
 {
-	struct gf_client_entry *slot = lookup(reg, key);
+	struct gf_client_entry *slot = lookup(reg, client_id);
 	size_t hole, i;
 
-	if (!slot->key)
+	if (!slot->client_id)
 		return;
 	entry_clear(slot);
 	reg->count--;
 	/* Backward-shift: move later members of the probe run into the hole. */
 	hole = (size_t)(slot - reg->slots);
-	for (i = (hole + 1) & (reg->cap - 1); reg->slots[i].key; i = (i + 1) & (reg->cap - 1)) {
-		size_t home = slot_of(reg, reg->slots[i].key);
+	for (i = (hole + 1) & (reg->cap - 1); reg->slots[i].client_id;
+	     i = (i + 1) & (reg->cap - 1)) {
+		size_t home = slot_of(reg, reg->slots[i].client_id);
 		/* Is home cyclically outside (hole, i]? Then the entry may fill the hole. */
 		if ((i > hole && (home <= hole || home > i)) ||
 		    (i < hole && (home <= hole && home > i))) {
@@ -134,11 +134,15 @@ void gf_clients_drop(struct gf_clients *reg, const void *key)
 	}
 }
 
-const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg, const void *key)
+const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg,
+					      const char *client_id)
 {
-	const struct gf_client_entry *e = lookup(reg, key);
+	const struct gf_client_entry *e;
 
-	return e->key ? e : NULL;
+	if (!client_id)
+		return NULL;
+	e = lookup(reg, client_id);
+	return e->client_id ? e : NULL;
 }
 
 size_t gf_clients_count(const struct gf_clients *reg)
@@ -150,7 +154,7 @@ void gf_clients_each(const struct gf_clients *reg,
 		     void (*fn)(const struct gf_client_entry *e, void *ud), void *ud)
 {
 	for (size_t i = 0; i < reg->cap; i++) {
-		if (reg->slots[i].key)
+		if (reg->slots[i].client_id)
 			fn(&reg->slots[i], ud);
 	}
 }

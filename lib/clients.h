@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * clients.h - the connections the broker has admitted, for re-evaluation.
+ * clients.h - the sessions the broker has admitted, keyed by client id.
  *
- * The plugin adds a connection when it admits it and drops it on disconnect;
- * on reload it walks the registry to refuse, after the fact, connections
- * whose certificate has since been revoked or whose site changed. Decisions
- * on the ACL path do not use the registry (they derive the identity from the
+ * On SIGHUP mosquitto re-authenticates every session, connected or not. A
+ * disconnected certificate session has no certificate to show, so the plugin
+ * judges it by what it recorded here when it admitted the certificate: its
+ * identity, site and serial number (revoked since? refused). Entries of
+ * certificate sessions are therefore kept after a disconnect; entries of
+ * password sessions are dropped (mosquitto keeps their password). Decisions on
+ * the ACL path do not use the registry (they derive the identity from the
  * username; see ident.h), so lookups here are not on the hot path.
  */
 #ifndef GF_CLIENTS_H
@@ -19,8 +22,7 @@
 #define GF_SERIAL_MAX 32
 
 struct gf_client_entry {
-	const void *key;     /* the broker's connection handle; never dereferenced */
-	char *client_id;     /* owned */
+	char *client_id;     /* owned; the key */
 	char *username;      /* owned, "<role>.<id>" */
 	char *cert_site;     /* owned; NULL for password connections */
 	uint8_t serial[GF_SERIAL_MAX];
@@ -33,16 +35,17 @@ struct gf_clients;
 struct gf_clients *gf_clients_new(void);
 void gf_clients_free(struct gf_clients *reg);
 
-/* Adds or replaces the entry of key, copying the strings. GF_ENOMEM. */
-enum gf_err gf_clients_put(struct gf_clients *reg, const void *key, const char *client_id,
-			   const char *username, const char *cert_site, const uint8_t *serial,
-			   size_t serial_len);
+/* Adds or replaces the entry of client_id, copying the strings. cert_site is
+ * NULL for password sessions. GF_EINVAL, GF_ENOMEM. */
+enum gf_err gf_clients_put(struct gf_clients *reg, const char *client_id, const char *username,
+			   const char *cert_site, const uint8_t *serial, size_t serial_len);
 
-/* Removes the entry of key, if any. */
-void gf_clients_drop(struct gf_clients *reg, const void *key);
+/* Removes the entry of client_id, if any. */
+void gf_clients_drop(struct gf_clients *reg, const char *client_id);
 
-/* The entry of key, or NULL; valid until the next put or drop. */
-const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg, const void *key);
+/* The entry of client_id, or NULL; valid until the next put or drop. */
+const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg,
+					      const char *client_id);
 
 size_t gf_clients_count(const struct gf_clients *reg);
 

@@ -1,0 +1,1041 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * load.c - the load generator of the broker benchmark (tests/bench/run.sh).
+ *
+ *   load port                  print a free TCP port on 127.0.0.1
+ *   load ids N                 print the usernames of N benchmark identities, one a line
+ *   load wait  -p PORT         wait until the broker admits the first identity
+ *   load idle  -p PORT -c N    connect N idle identities (from index -f, default 10),
+ *                              each subscribed to its own address; stay until SIGTERM
+ *   load probe -p PORT         publish a table of allowed and forbidden flows, report who
+ *                              received what; exit 1 if that differs from the catalogue
+ *   load run   -p PORT -w p2p|fanout|fanin -n MSGS [-W WINDOW] [-s BYTES] [-b PID]
+ *
+ * "run" connects the workload's publishers and subscribers (MQTT v5, QoS 1), waits for
+ * every CONNACK and SUBACK, reads the broker's CPU time (utime + stime of /proc/PID/stat)
+ * if -b is given, has every publisher send MSGS messages with at most WINDOW unacknowledged
+ * at a time, waits until every subscriber has every message it is owed and every PUBACK is
+ * in, reads the CPU time again and prints one line:
+ *
+ *   RESULT workload=p2p publishers=1 published=N expected=N received=N cpu_ticks=T wall_s=S
+ *
+ * Every message is accounted for: each payload carries (publisher, sequence), each
+ * subscriber (or shared-subscription group) keeps a bitmap of what it got, and a missing,
+ * duplicated, stray or refused message is an error (exit 1) that says how many.
+ *
+ * Common options: -H host (127.0.0.1), -P password (bench-secret), -S site (site1),
+ * -t timeout in seconds (120). Everything runs in one thread around one poll() loop; the
+ * CPU it spends is not measured, only the broker's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#define N_CORE 10      /* identities every workload draws from */
+#define N_OBSERVERS 4  /* probe: clients subscribed to the whole site tree */
+#define NAME_MAX_ 128  /* client ids, usernames */
+#define TOPIC_MAX 256
+
+/* The ten identities the workloads use, whatever the number registered; the rest
+ * ("foa.9-PRE-00001", ...) exist only to be registered and, some, connected idle. */
+static const char *const core_ids[N_CORE] = {
+	"sp.forecast-1", "fman.pool-1",	  "fman.pool-2",   "foa.7-PRE-001", "foa.7-PRE-002",
+	"foa.7-PRE-003", "foa.7-PRE-004", "foa.7-PRE-005", "foa.7-PRE-006", "foa.7-PRE-007",
+};
+#define CORE_SP 0
+#define CORE_FMAN1 1
+#define CORE_FMAN2 2
+#define CORE_FOA1 3
+#define N_FOA 7
+
+enum kind { KIND_PUB, KIND_SUB, KIND_IDLE };
+
+struct client {
+	struct mosquitto *mosq;
+	enum kind kind;
+	char id[NAME_MAX_];
+	char user[NAME_MAX_];
+	char topic[TOPIC_MAX]; /* publishers: where they publish; others: their filter */
+	int index;	       /* publishers: 0..npub-1; probe observers: 0..N_OBSERVERS-1 */
+	bool connected, subscribed, closed;
+	/* publisher */
+	long sent, acked, inflight, refused, unrouted;
+	int last_reason;
+	/* subscriber */
+	uint8_t *seen; /* bit (publisher * msgs + seq); shared by a $share group */
+	long *group_received;
+	long received, dups, strays;
+};
+
+struct bench {
+	const char *host, *password, *site;
+	int port;
+	double timeout;
+	struct client *c;
+	size_t n;
+	int npub;
+	long msgs;
+	long window;
+	size_t payload_size;
+	pid_t broker;
+	bool fatal;
+	/* probe */
+	int probe_seen[32]; /* case -> bitmask of observers that received it */
+};
+
+static struct bench B = {
+	.host = "127.0.0.1", .password = "bench-secret", .site = "site1", .timeout = 120.0,
+	.msgs = 10000, .window = 16, .payload_size = 256,
+};
+static volatile sig_atomic_t stop_requested;
+
+__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("load: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	B.fatal = true;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* utime + stime of a process, in clock ticks; 0 on error (reported). */
+static unsigned long long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[2048];
+	unsigned long long v[2] = {0, 0};
+	ssize_t len;
+	char *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		fail("%s: %s", path, strerror(errno));
+		return 0;
+	}
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0) {
+		fail("%s: unreadable", path);
+		return 0;
+	}
+	buf[len] = '\0';
+	/* The command name may hold spaces and parentheses: fields restart after the last
+	 * ')'. Field 3 (state) follows; utime and stime are fields 14 and 15. */
+	p = strrchr(buf, ')');
+	if (!p) {
+		fail("%s: unexpected format", path);
+		return 0;
+	}
+	p++;
+	for (int field = 3; field <= 15 && p; field++) {
+		while (*p == ' ')
+			p++;
+		if (field >= 14)
+			v[field - 14] = strtoull(p, NULL, 10);
+		p = strchr(p, ' ');
+	}
+	return v[0] + v[1];
+}
+
+/* --- identities ------------------------------------------------------------ */
+
+static void ident_name(size_t i, char *buf, size_t size)
+{
+	if (i < N_CORE)
+		snprintf(buf, size, "%s", core_ids[i]);
+	else
+		snprintf(buf, size, "foa.9-PRE-%05zu", i - N_CORE + 1);
+}
+
+/* "foa.7-PRE-001" -> role "foa", id "7-PRE-001" (split at the first dot). */
+static void ident_split(const char *user, char *role, size_t rsize, const char **id)
+{
+	const char *dot = strchr(user, '.');
+	size_t rlen = (size_t)(dot - user);
+
+	if (rlen >= rsize)
+		rlen = rsize - 1;
+	memcpy(role, user, rlen);
+	role[rlen] = '\0';
+	*id = dot + 1;
+}
+
+/* --- clients and the poll loop --------------------------------------------- */
+
+static void on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
+		       const mosquitto_property *props)
+{
+	struct client *c = ud;
+
+	(void)mosq;
+	(void)flags;
+	(void)props;
+	if (rc != 0) {
+		fail("%s (user %s): connection refused: %s (reason 0x%02x)", c->id, c->user,
+		     mosquitto_reason_string(rc), (unsigned)rc);
+		return;
+	}
+	c->connected = true;
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *ud, int rc,
+			  const mosquitto_property *props)
+{
+	struct client *c = ud;
+
+	(void)mosq;
+	(void)props;
+	c->closed = true;
+	if (!stop_requested && c->connected && rc != 0)
+		fail("%s: connection lost (%d)", c->id, rc);
+	c->connected = false;
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *ud, int mid, int count, const int *granted,
+			 const mosquitto_property *props)
+{
+	struct client *c = ud;
+
+	(void)mosq;
+	(void)mid;
+	(void)props;
+	if (count != 1 || granted[0] >= 0x80) {
+		fail("%s (user %s): subscription to '%s' refused (reason 0x%02x)", c->id, c->user,
+		     c->topic, count == 1 ? (unsigned)granted[0] : 0u);
+		return;
+	}
+	c->subscribed = true;
+}
+
+static void on_publish(struct mosquitto *mosq, void *ud, int mid, int reason,
+		       const mosquitto_property *props)
+{
+	struct client *c = ud;
+
+	(void)mosq;
+	(void)mid;
+	(void)props;
+	c->acked++;
+	c->inflight--;
+	c->last_reason = reason;
+	if (reason >= 0x80)
+		c->refused++;
+	else if (reason == MQTT_RC_NO_MATCHING_SUBSCRIBERS)
+		c->unrouted++;
+}
+
+/* Payloads look like a catalogue document whose id names (publisher, sequence). */
+static int payload_parse(const void *p, int len, long *pub, long *seq)
+{
+	char buf[64];
+	size_t n = (size_t)len < sizeof(buf) - 1 ? (size_t)len : sizeof(buf) - 1;
+	char *end;
+
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	if (strncmp(buf, "{\"id\":\"b-", 9) != 0)
+		return -1;
+	*pub = strtol(buf + 9, &end, 10);
+	if (*end != '-')
+		return -1;
+	*seq = strtol(end + 1, &end, 10);
+	return *end == '"' ? 0 : -1;
+}
+
+static void on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *msg,
+		       const mosquitto_property *props)
+{
+	struct client *c = ud;
+	long pub, seq;
+	size_t bit;
+
+	(void)mosq;
+	(void)props;
+	if (c->kind != KIND_SUB)
+		return;
+	if (payload_parse(msg->payload, msg->payloadlen, &pub, &seq) != 0 || pub < 0 ||
+	    pub >= B.npub || seq < 0 || seq >= B.msgs ||
+	    strcmp(msg->topic, B.c[pub].topic) != 0) {
+		c->strays++;
+		return;
+	}
+	bit = (size_t)pub * (size_t)B.msgs + (size_t)seq;
+	if (c->seen[bit / 8] & (1u << (bit % 8))) {
+		c->dups++;
+		return;
+	}
+	c->seen[bit / 8] = (uint8_t)(c->seen[bit / 8] | (1u << (bit % 8)));
+	c->received++;
+	if (c->group_received)
+		(*c->group_received)++;
+}
+
+static int client_open(struct client *c)
+{
+	int v5 = MQTT_PROTOCOL_V5;
+	int rc;
+
+	c->mosq = mosquitto_new(c->id, true, c);
+	if (!c->mosq) {
+		fail("%s: mosquitto_new failed", c->id);
+		return -1;
+	}
+	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, v5);
+	mosquitto_int_option(c->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	mosquitto_int_option(c->mosq, MOSQ_OPT_RECEIVE_MAXIMUM, 64);
+	mosquitto_username_pw_set(c->mosq, c->user, B.password);
+	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
+	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
+	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
+	mosquitto_publish_v5_callback_set(c->mosq, on_publish);
+	mosquitto_message_v5_callback_set(c->mosq, on_message);
+	rc = mosquitto_connect_bind_v5(c->mosq, B.host, B.port, 60, NULL, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		fail("%s: cannot connect to %s:%d: %s", c->id, B.host, B.port,
+		     rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* One poll() over every open connection, then read what is there. libmosquitto reads
+ * one packet per call and keeps nothing buffered, so FIONREAD tells whether to go on. */
+static void pump(int timeout_ms)
+{
+	static struct pollfd *fds;
+	static size_t *who, cap;
+	size_t nfds = 0;
+	int rc;
+
+	if (cap < B.n) {
+		free(fds);
+		free(who);
+		cap = B.n;
+		fds = calloc(cap, sizeof(*fds));
+		who = calloc(cap, sizeof(*who));
+		if (!fds || !who) {
+			fail("out of memory");
+			return;
+		}
+	}
+	for (size_t i = 0; i < B.n; i++) {
+		struct client *c = &B.c[i];
+		int fd = c->mosq ? mosquitto_socket(c->mosq) : -1;
+		if (fd < 0)
+			continue;
+		fds[nfds].fd = fd;
+		fds[nfds].events =
+			(short)(POLLIN | (mosquitto_want_write(c->mosq) ? POLLOUT : 0));
+		fds[nfds].revents = 0;
+		who[nfds++] = i;
+	}
+	rc = poll(fds, nfds, timeout_ms);
+	if (rc < 0 && errno != EINTR)
+		fail("poll: %s", strerror(errno));
+	if (rc <= 0)
+		return;
+	for (size_t k = 0; k < nfds; k++) {
+		struct client *c = &B.c[who[k]];
+		int avail, budget = 256;
+		if (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+			do {
+				rc = mosquitto_loop_read(c->mosq, 1);
+				avail = 0;
+				if (rc == MOSQ_ERR_SUCCESS && ioctl(fds[k].fd, FIONREAD, &avail) != 0)
+					avail = 0;
+			} while (rc == MOSQ_ERR_SUCCESS && avail > 0 && --budget > 0);
+			if (rc != MOSQ_ERR_SUCCESS && !c->closed && !stop_requested)
+				fail("%s: connection lost: %s", c->id, mosquitto_strerror(rc));
+		}
+		if ((fds[k].revents & POLLOUT) && c->mosq)
+			mosquitto_loop_write(c->mosq, 1);
+	}
+}
+
+static void misc_all(void)
+{
+	for (size_t i = 0; i < B.n; i++) {
+		if (B.c[i].mosq)
+			mosquitto_loop_misc(B.c[i].mosq);
+	}
+}
+
+typedef bool (*cond_fn)(void);
+
+/* Runs the loop until cond() holds; false (with a message) on timeout or error. */
+static bool pump_until(cond_fn cond, void (*step)(void), double timeout, const char *what)
+{
+	double deadline = now_s() + timeout, last_misc = now_s();
+
+	while (!B.fatal && !cond()) {
+		if (stop_requested) {
+			fail("interrupted while %s", what);
+			return false;
+		}
+		if (now_s() > deadline) {
+			fail("timeout after %.0f s while %s", timeout, what);
+			return false;
+		}
+		if (step)
+			step();
+		pump(50);
+		if (now_s() - last_misc > 1.0) {
+			misc_all();
+			last_misc = now_s();
+		}
+	}
+	return !B.fatal;
+}
+
+static bool all_connected(void)
+{
+	for (size_t i = 0; i < B.n; i++) {
+		if (!B.c[i].connected)
+			return false;
+	}
+	return true;
+}
+
+static bool all_subscribed(void)
+{
+	for (size_t i = 0; i < B.n; i++) {
+		if (B.c[i].kind != KIND_PUB && !B.c[i].subscribed)
+			return false;
+	}
+	return true;
+}
+
+static bool all_closed(void)
+{
+	for (size_t i = 0; i < B.n; i++) {
+		if (B.c[i].mosq && !B.c[i].closed)
+			return false;
+	}
+	return true;
+}
+
+/* Connects every client, subscribes the non-publishers, waits for both. */
+static bool open_all(void)
+{
+	for (size_t i = 0; i < B.n; i++) {
+		if (client_open(&B.c[i]) != 0)
+			return false;
+		/* Keep the broker's accept queue and our CONNACK backlog short. */
+		if (i % 32 == 31)
+			pump(0);
+	}
+	if (!pump_until(all_connected, NULL, B.timeout, "connecting"))
+		return false;
+	for (size_t i = 0; i < B.n; i++) {
+		struct client *c = &B.c[i];
+		if (c->kind == KIND_PUB)
+			continue;
+		int rc = mosquitto_subscribe_v5(c->mosq, NULL, c->topic, 1, 0, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			fail("%s: subscribe: %s", c->id, mosquitto_strerror(rc));
+			return false;
+		}
+	}
+	return pump_until(all_subscribed, NULL, B.timeout, "subscribing");
+}
+
+static void close_all(void)
+{
+	bool was = stop_requested;
+
+	stop_requested = 1; /* losing connections is expected from here on */
+	for (size_t i = 0; i < B.n; i++) {
+		if (B.c[i].mosq && B.c[i].connected)
+			mosquitto_disconnect_v5(B.c[i].mosq, 0, NULL);
+		else if (B.c[i].mosq)
+			B.c[i].closed = true;
+	}
+	pump_until(all_closed, NULL, 5.0, "disconnecting");
+	for (size_t i = 0; i < B.n; i++) {
+		if (B.c[i].mosq)
+			mosquitto_destroy(B.c[i].mosq);
+		B.c[i].mosq = NULL;
+	}
+	stop_requested = was;
+}
+
+static struct client *add_client(enum kind kind, size_t ident, const char *suffix)
+{
+	struct client *c = &B.c[B.n];
+
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	ident_name(ident, c->user, sizeof(c->user));
+	snprintf(c->id, sizeof(c->id), "%s%s%s", c->user, suffix ? "@" : "",
+		 suffix ? suffix : "");
+	B.n++;
+	return c;
+}
+
+/* The address of a publisher: gf/<site>/<role>/<id>/<to-role>/<to-id>/<msg>. */
+static void pub_topic(struct client *c, const char *to_role, const char *to_id, const char *msg)
+{
+	char role[32];
+	const char *id;
+
+	ident_split(c->user, role, sizeof(role), &id);
+	snprintf(c->topic, sizeof(c->topic), "gf/%s/%s/%s/%s/%s/%s", B.site, role, id, to_role,
+		 to_id, msg);
+}
+
+/* --- run: the measured workloads -------------------------------------------- */
+
+static char *payload_buf;
+
+static void payload_fill(long pub, long seq)
+{
+	int n = snprintf(payload_buf, B.payload_size + 1,
+			 "{\"id\":\"b-%ld-%ld\",\"state\":\"Offered\",\"offeredById\":\"bench\","
+			 "\"creationTime\":\"2020-02-27T20:30:00Z\",\"pad\":\"",
+			 pub, seq);
+	size_t len = (size_t)n;
+
+	/* Pad to the size asked for, closing the document. */
+	while (len + 2 < B.payload_size)
+		payload_buf[len++] = 'x';
+	payload_buf[len++] = '"';
+	payload_buf[len++] = '}';
+	payload_buf[len] = '\0';
+}
+
+static void publish_step(void)
+{
+	for (int p = 0; p < B.npub; p++) {
+		struct client *c = &B.c[p];
+		while (c->connected && c->sent < B.msgs && c->inflight < B.window) {
+			int rc;
+			payload_fill(p, c->sent);
+			rc = mosquitto_publish_v5(c->mosq, NULL, c->topic, (int)B.payload_size,
+						  payload_buf, 1, false, NULL);
+			if (rc != MOSQ_ERR_SUCCESS) {
+				fail("%s: publish: %s", c->id, mosquitto_strerror(rc));
+				return;
+			}
+			c->sent++;
+			c->inflight++;
+		}
+	}
+}
+
+static long expected_total, group_count;
+static long group_received_shared;
+
+static long received_total(void)
+{
+	long sum = 0;
+
+	for (size_t i = (size_t)B.npub; i < B.n; i++)
+		sum += B.c[i].received;
+	return sum;
+}
+
+static bool run_done(void)
+{
+	for (int p = 0; p < B.npub; p++) {
+		if (B.c[p].acked < B.msgs)
+			return false;
+	}
+	return received_total() >= expected_total;
+}
+
+/* Says what is missing, per subscriber or group; false if anything is. */
+static bool run_account(void)
+{
+	bool ok = true;
+	long refused = 0, unrouted = 0, acked = 0;
+
+	for (int p = 0; p < B.npub; p++) {
+		refused += B.c[p].refused;
+		unrouted += B.c[p].unrouted;
+		acked += B.c[p].acked;
+	}
+	if (acked != (long)B.npub * B.msgs) {
+		fprintf(stderr, "load: %ld of %ld PUBACKs missing\n", (long)B.npub * B.msgs - acked,
+			(long)B.npub * B.msgs);
+		ok = false;
+	}
+	if (refused) {
+		fprintf(stderr, "load: %ld publishes refused by the broker (last reason 0x%02x)\n",
+			refused, (unsigned)B.c[0].last_reason);
+		ok = false;
+	}
+	if (unrouted) {
+		fprintf(stderr, "load: %ld publishes had no matching subscriber\n", unrouted);
+		ok = false;
+	}
+	for (size_t i = (size_t)B.npub; i < B.n; i++) {
+		struct client *c = &B.c[i];
+		long owed = c->group_received ? (long)B.npub * B.msgs : (long)B.npub * B.msgs;
+		long got = c->group_received ? *c->group_received : c->received;
+		if (c->dups || c->strays) {
+			fprintf(stderr, "load: %s: %ld duplicates, %ld unexpected messages\n", c->id,
+				c->dups, c->strays);
+			ok = false;
+		}
+		if (got != owed && (!c->group_received || i == (size_t)B.npub)) {
+			fprintf(stderr, "load: %s%s: %ld of %ld messages missing\n", c->id,
+				c->group_received ? " (shared group)" : "", owed - got, owed);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static int cmd_run(const char *workload)
+{
+	size_t nsub, nbits;
+	uint8_t *shared = NULL;
+	unsigned long long t0 = 0, t1 = 0;
+	double w0, w1;
+	bool ok;
+
+	if (strcmp(workload, "p2p") == 0) {
+		B.npub = 1;
+		nsub = 1;
+	} else if (strcmp(workload, "fanout") == 0) {
+		B.npub = 1;
+		nsub = 50;
+	} else if (strcmp(workload, "fanin") == 0) {
+		B.npub = 50;
+		nsub = 2;
+	} else {
+		fail("unknown workload '%s' (p2p, fanout, fanin)", workload);
+		return 2;
+	}
+	B.c = calloc((size_t)B.npub + nsub, sizeof(*B.c));
+	payload_buf = malloc(B.payload_size + 64);
+	nbits = (size_t)B.npub * (size_t)B.msgs;
+	if (!B.c || !payload_buf)
+		goto nomem;
+
+	/* Publishers first: on_message finds a publisher's topic at B.c[pub]. */
+	for (int p = 0; p < B.npub; p++) {
+		char suffix[16];
+		struct client *c;
+		if (strcmp(workload, "p2p") == 0) {
+			c = add_client(KIND_PUB, CORE_FOA1, NULL);
+			pub_topic(c, "fman", "pool-1", "flexoffer");
+		} else if (strcmp(workload, "fanout") == 0) {
+			c = add_client(KIND_PUB, CORE_SP, NULL);
+			pub_topic(c, "foa", "all", "weather.forecast");
+		} else {
+			snprintf(suffix, sizeof(suffix), "p%d", p + 1);
+			c = add_client(KIND_PUB, CORE_FOA1 + (size_t)(p % N_FOA), suffix);
+			pub_topic(c, "fman", "all", "flexoffer");
+		}
+		c->index = p;
+	}
+	if (strcmp(workload, "fanin") == 0 && !(shared = calloc(nbits / 8 + 1, 1)))
+		goto nomem;
+	for (size_t s = 0; s < nsub; s++) {
+		char suffix[16];
+		struct client *c;
+		if (strcmp(workload, "p2p") == 0) {
+			c = add_client(KIND_SUB, CORE_FMAN1, NULL);
+			snprintf(c->topic, sizeof(c->topic), "gf/%s/+/+/fman/pool-1/+", B.site);
+		} else if (strcmp(workload, "fanout") == 0) {
+			/* Fifty connections of the seven FOA identities (client id suffixes),
+			 * so that the workload is the same with 10 or 10,000 registered. */
+			snprintf(suffix, sizeof(suffix), "s%zu", s + 1);
+			c = add_client(KIND_SUB, CORE_FOA1 + s % N_FOA, suffix);
+			snprintf(c->topic, sizeof(c->topic), "gf/%s/+/+/foa/all/+", B.site);
+		} else {
+			c = add_client(KIND_SUB, s == 0 ? CORE_FMAN1 : CORE_FMAN2, NULL);
+			snprintf(c->topic, sizeof(c->topic), "$share/g/gf/%s/+/+/fman/all/flexoffer",
+				 B.site);
+		}
+		if (shared) {
+			c->seen = shared;
+			c->group_received = &group_received_shared;
+		} else if (!(c->seen = calloc(nbits / 8 + 1, 1))) {
+			goto nomem;
+		}
+	}
+	group_count = shared ? 1 : (long)nsub;
+	expected_total = group_count * (long)nbits;
+
+	ok = open_all();
+	if (ok) {
+		if (B.broker > 0)
+			t0 = cpu_ticks(B.broker);
+		w0 = now_s();
+		ok = pump_until(run_done, publish_step, B.timeout, "waiting for messages");
+		w1 = now_s();
+		if (B.broker > 0)
+			t1 = cpu_ticks(B.broker);
+		if (!ok)
+			fprintf(stderr, "load: %ld of %ld expected deliveries missing\n",
+				expected_total - received_total(), expected_total);
+		/* Late duplicates would show up here. */
+		pump(20);
+		ok = run_account() && ok && !B.fatal;
+		if (ok)
+			printf("RESULT workload=%s publishers=%d subscribers=%zu published=%ld "
+			       "expected=%ld received=%ld cpu_ticks=%llu wall_s=%.3f\n",
+			       workload, B.npub, nsub, (long)nbits, expected_total,
+			       received_total(), t1 - t0, w1 - w0);
+	}
+	close_all();
+	for (size_t i = (size_t)B.npub; i < B.n; i++) {
+		if (B.c[i].seen != shared)
+			free(B.c[i].seen);
+	}
+	free(shared);
+	free(B.c);
+	free(payload_buf);
+	return ok ? 0 : 1;
+nomem:
+	fail("out of memory");
+	return 1;
+}
+
+/* --- probe: the same policy under each variant ------------------------------ */
+
+/* Observers subscribe to the whole site tree; the broker decides what reaches them. */
+static const size_t observer_ident[N_OBSERVERS] = {CORE_FOA1, CORE_FOA1 + 1, CORE_FMAN1,
+						   CORE_SP};
+#define O_FOA1 1u
+#define O_FOA2 2u
+#define O_FMAN1 4u
+#define O_SP 8u
+
+static const struct probe_case {
+	size_t who;	   /* core identity that publishes */
+	const char *topic; /* "%s" is the site */
+	bool write;	   /* the broker accepts it */
+	unsigned readers;  /* observers that receive it */
+	const char *why;
+} probe_cases[] = {
+	{CORE_FOA1, "gf/%s/foa/7-PRE-001/fman/all/flexoffer", true, O_FMAN1,
+	 "private offer to the FMAN pool"},
+	{CORE_FOA1, "gf/%s/foa/7-PRE-002/fman/all/flexoffer", false, 0,
+	 "speaking for another FOA"},
+	{CORE_FOA1, "gf/%s/foa/7-PRE-001/xems/all/foa.reply", false, 0,
+	 "private to every xEMS (not a pool)"},
+	{CORE_FOA1, "gf/%s/foa/7-PRE-001/fman/all/weather.forecast", false, 0,
+	 "no such row for foa"},
+	{CORE_FOA1, "gf/%s/foa/7-PRE-001/all/all/flexoffer", false, 0,
+	 "private message to everyone"},
+	{CORE_FMAN1, "gf/%s/fman/pool-1/foa/7-PRE-001/flexoffer.assign", true, O_FOA1,
+	 "assignment to one FOA"},
+	{CORE_FMAN1, "gf/%s/fman/pool-1/foa/all/flexoffer.assign", false, 0,
+	 "private to every FOA (not a pool)"},
+	{CORE_SP, "gf/%s/sp/forecast-1/foa/all/weather.forecast", true, O_FOA1 | O_FOA2 | O_FMAN1,
+	 "public forecast addressed to FOAs: every reader role sees it"},
+	{CORE_SP, "gf/%s/sp/forecast-1/all/all/weather.forecast", true, O_FOA1 | O_FOA2 | O_FMAN1,
+	 "public forecast to all"},
+	{CORE_SP, "gf/%s/sp/forecast-1/foa/7-PRE-002/meter.data", true, O_FOA2,
+	 "private meter data to one FOA"},
+	{CORE_FOA1 + 1, "gf/%s/foa/7-PRE-002/kpi/all/kpi", true, 0,
+	 "public KPI sample: no observer is a reader"},
+	{CORE_FOA1, "gf/site2/foa/7-PRE-001/fman/all/flexoffer", false, 0, "another site"},
+	{CORE_FOA1, "elsewhere/%s/flexoffer", false, 0, "outside the gf tree"},
+};
+#define N_PROBES (sizeof(probe_cases) / sizeof(probe_cases[0]))
+
+/* Probe payloads are {"probe":N}; observers record which cases reached them. */
+static void on_probe_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *msg,
+			     const mosquitto_property *props)
+{
+	struct client *c = ud;
+	char buf[32];
+	size_t n = (size_t)msg->payloadlen < sizeof(buf) - 1 ? (size_t)msg->payloadlen
+							     : sizeof(buf) - 1;
+	long k;
+
+	(void)mosq;
+	(void)props;
+	memcpy(buf, msg->payload, n);
+	buf[n] = '\0';
+	if (sscanf(buf, "{\"probe\":%ld}", &k) == 1 && k >= 0 && (size_t)k < N_PROBES)
+		B.probe_seen[k] |= 1 << c->index;
+	else
+		c->strays++;
+}
+
+static bool probes_acked(void)
+{
+	for (size_t i = 0; i < B.n; i++) {
+		if (B.c[i].kind == KIND_PUB && B.c[i].acked < B.c[i].sent)
+			return false;
+	}
+	return true;
+}
+
+static int cmd_probe(void)
+{
+	struct client *pubs[N_CORE] = {0};
+	int reasons[N_PROBES];
+	int mismatches = 0;
+	bool ok;
+
+	B.c = calloc(N_OBSERVERS + N_CORE, sizeof(*B.c));
+	if (!B.c) {
+		fail("out of memory");
+		return 1;
+	}
+	for (size_t o = 0; o < N_OBSERVERS; o++) {
+		struct client *c = add_client(KIND_SUB, observer_ident[o], NULL);
+		c->index = (int)o;
+		snprintf(c->topic, sizeof(c->topic), "gf/%s/#", B.site);
+	}
+	for (size_t k = 0; k < N_PROBES; k++) {
+		size_t who = probe_cases[k].who;
+		if (!pubs[who])
+			pubs[who] = add_client(KIND_PUB, who, "probe");
+	}
+	ok = open_all();
+	for (size_t i = 0; ok && i < B.n; i++)
+		mosquitto_message_v5_callback_set(B.c[i].mosq, on_probe_message);
+	/* One case at a time, so that a PUBACK's reason belongs to its case. */
+	for (size_t k = 0; ok && k < N_PROBES; k++) {
+		struct client *c = pubs[probe_cases[k].who];
+		char topic[TOPIC_MAX], payload[32];
+		int len = snprintf(payload, sizeof(payload), "{\"probe\":%zu}", k);
+		snprintf(topic, sizeof(topic), probe_cases[k].topic, B.site);
+		c->last_reason = -1;
+		if (mosquitto_publish_v5(c->mosq, NULL, topic, len, payload, 1, false, NULL)) {
+			fail("%s: publish failed", c->id);
+			break;
+		}
+		c->sent++;
+		c->inflight++;
+		ok = pump_until(probes_acked, NULL, 10.0, "waiting for a probe's PUBACK");
+		reasons[k] = c->last_reason;
+	}
+	/* Deliveries follow the PUBACK within microseconds; leave them ample time. */
+	for (double end = now_s() + 0.5; ok && now_s() < end;)
+		pump(50);
+	for (size_t k = 0; ok && k < N_PROBES; k++) {
+		const struct probe_case *pc = &probe_cases[k];
+		bool wrote = reasons[k] < 0x80;
+		unsigned seen = (unsigned)B.probe_seen[k];
+		bool match = wrote == pc->write && seen == pc->readers;
+		char topic[TOPIC_MAX], readers[128] = "";
+		snprintf(topic, sizeof(topic), pc->topic, B.site);
+		for (size_t o = 0; o < N_OBSERVERS; o++) {
+			if (seen & (1u << o)) {
+				strcat(readers, readers[0] ? "," : "");
+				strcat(readers, B.c[o].user);
+			}
+		}
+		printf("probe %2zu %-9s %-15s %-52s read by %-40s %s (%s)\n", k,
+		       wrote ? "accepted" : "refused", core_ids[pc->who], topic,
+		       readers[0] ? readers : "nobody", match ? "as policy" : "NOT AS POLICY",
+		       pc->why);
+		mismatches += !match;
+	}
+	close_all();
+	free(B.c);
+	if (!ok)
+		return 2;
+	printf("probe: %d of %zu cases differ from the policy\n", mismatches, N_PROBES);
+	return mismatches ? 1 : 0;
+}
+
+/* --- small commands ---------------------------------------------------------- */
+
+static int cmd_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		fail("cannot find a free port: %s", strerror(errno));
+		return 1;
+	}
+	printf("%u\n", (unsigned)ntohs(a.sin_port));
+	close(fd);
+	return 0;
+}
+
+static int cmd_ids(long n)
+{
+	char name[NAME_MAX_];
+
+	for (long i = 0; i < n; i++) {
+		ident_name((size_t)i, name, sizeof(name));
+		puts(name);
+	}
+	return 0;
+}
+
+/* Tries to log in as the first identity until admitted or timed out. */
+static int cmd_wait(void)
+{
+	double deadline = now_s() + B.timeout;
+	struct client c;
+
+	B.c = &c;
+	while (now_s() < deadline) {
+		B.n = 0;
+		B.fatal = false;
+		add_client(KIND_PUB, 0, "wait");
+		if (client_open(&c) == 0 && pump_until(all_connected, NULL, 2.0, "logging in")) {
+			close_all();
+			return 0;
+		}
+		if (c.mosq)
+			mosquitto_destroy(c.mosq);
+		usleep(50000);
+	}
+	fprintf(stderr, "load: broker on port %d not ready after %.0f s\n", B.port, B.timeout);
+	return 1;
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int cmd_idle(long first, long count)
+{
+	B.c = calloc((size_t)count, sizeof(*B.c));
+	if (!B.c) {
+		fail("out of memory");
+		return 1;
+	}
+	for (long i = 0; i < count; i++) {
+		struct client *c = add_client(KIND_IDLE, (size_t)(first + i), NULL);
+		char role[32];
+		const char *id;
+		ident_split(c->user, role, sizeof(role), &id);
+		snprintf(c->topic, sizeof(c->topic), "gf/%s/+/+/%s/%s/+", B.site, role, id);
+	}
+	if (!open_all())
+		return 1;
+	printf("ready %ld\n", count);
+	fflush(stdout);
+	while (!stop_requested && !B.fatal) {
+		pump(1000);
+		misc_all();
+	}
+	close_all();
+	free(B.c);
+	return B.fatal ? 1 : 0;
+}
+
+static void usage(void)
+{
+	fputs("usage: load port | ids N | wait -p PORT | idle -p PORT -c N [-f FIRST] |\n"
+	      "       probe -p PORT | run -p PORT -w p2p|fanout|fanin [-n MSGS] [-W WINDOW]\n"
+	      "                           [-s BYTES] [-b BROKER_PID]\n"
+	      "common: [-H HOST] [-P PASSWORD] [-S SITE] [-t TIMEOUT_S]\n",
+	      stderr);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	const char *workload = NULL;
+	long count = 0, first = N_CORE;
+	int opt, rc;
+
+	if (strcmp(cmd, "port") == 0)
+		return cmd_port();
+	if (strcmp(cmd, "ids") == 0 && argc == 3)
+		return cmd_ids(strtol(argv[2], NULL, 10));
+	optind = 2;
+	while ((opt = getopt(argc, argv, "H:p:P:S:t:w:n:W:s:b:c:f:")) != -1) {
+		switch (opt) {
+		case 'H':
+			B.host = optarg;
+			break;
+		case 'p':
+			B.port = atoi(optarg);
+			break;
+		case 'P':
+			B.password = optarg;
+			break;
+		case 'S':
+			B.site = optarg;
+			break;
+		case 't':
+			B.timeout = atof(optarg);
+			break;
+		case 'w':
+			workload = optarg;
+			break;
+		case 'n':
+			B.msgs = atol(optarg);
+			break;
+		case 'W':
+			B.window = atol(optarg);
+			break;
+		case 's':
+			B.payload_size = (size_t)atol(optarg);
+			break;
+		case 'b':
+			B.broker = (pid_t)atol(optarg);
+			break;
+		case 'c':
+			count = atol(optarg);
+			break;
+		case 'f':
+			first = atol(optarg);
+			break;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (B.port <= 0 || B.msgs <= 0 || B.window <= 0 || B.payload_size < 128 ||
+	    B.payload_size > 1000000) {
+		usage();
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	mosquitto_lib_init();
+	if (strcmp(cmd, "run") == 0 && workload)
+		rc = cmd_run(workload);
+	else if (strcmp(cmd, "probe") == 0)
+		rc = cmd_probe();
+	else if (strcmp(cmd, "wait") == 0)
+		rc = cmd_wait();
+	else if (strcmp(cmd, "idle") == 0 && count > 0 && first >= 0)
+		rc = cmd_idle(first, count);
+	else {
+		usage();
+		rc = 2;
+	}
+	mosquitto_lib_cleanup();
+	return rc;
+}

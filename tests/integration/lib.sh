@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers of the integration tests: a site in a temp dir, a real
+# mosquitto with our plugin on free ports, a TAP-like tally.
+# shellcheck shell=bash
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
+PROBE=$BUILD/tests/tools/gf-probe
+CERTS=$top/certs/gf-certs
+PASSWORD=pw-$$
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	local d=$1; shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+# A port nobody listens on (the kernel's ephemeral range is avoided).
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# site_new DIR SITE: PKI with a broker certificate, empty password file.
+site_new() {
+	local dir=$1 site=$2
+	mkdir -p "$dir"
+	"$CERTS" init -d "$dir/pki" --site "$site" >/dev/null
+	"$CERTS" broker -d "$dir/pki" --name localhost >/dev/null
+	(umask 077 && : >"$dir/passwd")
+}
+
+# add_password DIR ROLE.ID...: password identities (all with $PASSWORD).
+add_password() {
+	local dir=$1; shift
+	for u in "$@"; do mosquitto_passwd -b "$dir/passwd" "$u" "$PASSWORD"; done
+}
+
+# add_cert DIR ROLE ID: a client certificate of the site CA.
+add_cert() {
+	"$CERTS" client -d "$1/pki" --role "$2" --id "$3" >/dev/null
+}
+
+# broker_start DIR [extra gf-broker options]: sets TLS_PORT, LOCAL_PORT.
+broker_start() {
+	local dir=$1; shift
+	TLS_PORT=$(free_port)
+	LOCAL_PORT=$(free_port)
+	"$top/ops/gf-broker" -d "$dir" --tls-port "$TLS_PORT" --local-port "$LOCAL_PORT" \
+		--plugin "$BUILD/lib/goflex_privacy.so" "$@" >/dev/null
+}
+
+broker_stop() {
+	local dir=$1 pid
+	pid=$(cat "$dir/mosquitto.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+broker_reload() {
+	kill -HUP "$(cat "$1/mosquitto.pid")"
+	sleep 0.3
+}
+
+# probe_pw USER [CLIENTID] -- ACTIONS: gf-probe over the password listener.
+probe_pw() {
+	local user=$1 cid=$2; shift 2
+	"$PROBE" -p "$LOCAL_PORT" -u "$user" -P "$PASSWORD" -i "$cid" "$@"
+}
+
+# probe_tls DIR ROLE ID [CLIENTID] -- ACTIONS: gf-probe with a certificate.
+probe_tls() {
+	local dir=$1 role=$2 id=$3 cid=$4; shift 4
+	"$PROBE" -p "$TLS_PORT" -h localhost --cafile "$dir/pki/ca.crt" \
+		--cert "$dir/pki/clients/$role.$id.crt" --key "$dir/pki/clients/$role.$id.key" \
+		-i "$cid" "$@"
+}
+
+# has OUTPUT LINE: OUTPUT contains LINE as a whole line.
+has() { grep -qxF -- "$2" <<<"$1"; }
+lacks() { ! grep -qF -- "$2" <<<"$1"; }
+# logged DIR MSGID TEXT: the broker log has a line with MSGID and TEXT.
+logged() { grep -F -- "$2" "$1/mosquitto.log" | grep -qF -- "$3"; }
