@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Every test of the project: unit tests, the catalogue/SPEC agreement,
+# integration tests against the real broker, a short fuzz run, and the
+# formatting check. Ends with one "N passed, M failed" line over all of them.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export BUILD=${BUILD:-build}
+total_p=0 total_f=0 status=0
+run() { # NAME COMMAND...
+	local out rc line p f
+	echo "=== $1"
+	out=$("${@:2}" 2>&1)
+	rc=$?
+	echo "$out"
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
+	p=$(sed -n 's/.*\b\([0-9][0-9]*\) passed.*/\1/p' <<<"$line")
+	f=$(sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p' <<<"$line")
+	total_p=$((total_p + ${p:-0})) total_f=$((total_f + ${f:-0}))
+	if [ $rc -ne 0 ]; then
+		status=1
+		[ "${f:-0}" = 0 ] && total_f=$((total_f + 1))
+	fi
+}
+run unit tests/run-unit.sh "$BUILD"/tests/unit/*_test
+run catalogue tests/catalog_spec_test.sh
+run integration tests/run-integration.sh
+echo
+echo "$total_p passed, $total_f failed"
+exit $status
