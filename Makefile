@@ -34,6 +34,12 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
 
+FUZZ_SRCS  := $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
+
 MOSQ_LIBS := $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto)
 
 .PHONY: all deps test check unit integration bench fuzz format format-check clean help
@@ -45,6 +51,7 @@ help:
 	@echo "make               build everything into $(BUILD)/"
 	@echo "make test          deps + build + every test (what CI runs)"
 	@echo "make check         unit and integration tests under ASan+UBSan (build/asan/)"
+	@echo "make fuzz          each libFuzzer target for FUZZ_SECONDS (default 20)"
 	@echo "make bench         broker CPU per message, as ratios against no plugin"
 	@echo "make format-check  clang-format conformance; 'make format' rewrites"
 
@@ -89,6 +96,11 @@ $(BUILD)/tests/bench/%: $(OBJ)/tests/bench/%.o $(LIBGF)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(PKG_LIBS)
 
+# libFuzzer targets: clang, instrumented lib sources compiled in directly.
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)
 	@BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)
@@ -97,12 +109,16 @@ integration: $(PLUGIN) $(TOOL_BINS)
 	@BUILD=$(BUILD) tests/run-integration.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) tests/run-all.sh
+	@$(MAKE) --no-print-directory all $(FUZZ_BINS)
+	@BUILD=$(BUILD) FUZZ_SECONDS=5 tests/run-all.sh
 
 check: deps
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan all
 	@BUILD=build/asan SAN=1 tests/run-all.sh
+
+# Runs each fuzz target for FUZZ_SECONDS on a copy of its seed corpus.
+fuzz: deps $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BINS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -12,19 +12,19 @@
 #include "log.h"
 
 static const struct gf_conf_item gate_options[] = {
-	{"site", GF_CONF_STRING, offsetof(struct gf_gate_opts, site), NULL, 0, 0, true,
-	 "the site this broker serves; certificates must carry O=<site>"},
-	{"exchange", GF_CONF_STRING, offsetof(struct gf_gate_opts, exchange), NULL, 0, 0, true,
-	 "path of the exchange catalogue (schemas/exchange.tsv)"},
-	{"crl", GF_CONF_STRING, offsetof(struct gf_gate_opts, crl), NULL, 0, 0, false,
-	 "PEM CRL of the site CA, re-read on SIGHUP"},
-	{"validate", GF_CONF_BOOL, offsetof(struct gf_gate_opts, validate), "on", 0, 0, false,
-	 "validate payloads against the schemas"},
-	{"debug", GF_CONF_BOOL, offsetof(struct gf_gate_opts, debug), "off", 0, 0, false,
-	 "also log every refused delivery (READ), which wildcard subscriptions cause routinely"},
-	{"stats_interval", GF_CONF_INT, offsetof(struct gf_gate_opts, stats_interval), "10", 0,
-	 86400, false, "seconds between decision-counter publications to ops; 0 = never"},
-	{NULL, 0, 0, NULL, 0, 0, false, NULL},
+    {"site", GF_CONF_STRING, offsetof(struct gf_gate_opts, site), NULL, 0, 0, true,
+     "the site this broker serves; certificates must carry O=<site>"},
+    {"exchange", GF_CONF_STRING, offsetof(struct gf_gate_opts, exchange), NULL, 0, 0, true,
+     "path of the exchange catalogue (schemas/exchange.tsv)"},
+    {"crl", GF_CONF_STRING, offsetof(struct gf_gate_opts, crl), NULL, 0, 0, false,
+     "PEM CRL of the site CA, re-read on SIGHUP"},
+    {"validate", GF_CONF_BOOL, offsetof(struct gf_gate_opts, validate), "on", 0, 0, false,
+     "validate payloads against the schemas"},
+    {"debug", GF_CONF_BOOL, offsetof(struct gf_gate_opts, debug), "off", 0, 0, false,
+     "also log every refused delivery (READ), which wildcard subscriptions cause routinely"},
+    {"stats_interval", GF_CONF_INT, offsetof(struct gf_gate_opts, stats_interval), "10", 0, 86400,
+     false, "seconds between decision-counter publications to ops; 0 = never"},
+    {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
 /* The one translation of our errors into the broker's. */
@@ -45,7 +45,7 @@ static int mosq_err_of(enum gf_err err)
 void gf_gate_log_sink(enum gf_log_level level, const char *line, void *userdata)
 {
 	static const int mosq_level[] = {MOSQ_LOG_DEBUG, MOSQ_LOG_INFO, MOSQ_LOG_NOTICE,
-					 MOSQ_LOG_WARNING, MOSQ_LOG_ERR};
+	                                 MOSQ_LOG_WARNING, MOSQ_LOG_ERR};
 	(void)userdata;
 	mosquitto_log_printf(mosq_level[level], "goflex: %s", line);
 }
@@ -60,8 +60,7 @@ void gf_gate_config_free(struct gf_gate_config *cfg)
 	free(cfg);
 }
 
-int gf_gate_config_new(struct mosquitto_opt *options, int option_count,
-		       struct gf_gate_config **out)
+int gf_gate_config_new(struct mosquitto_opt *options, int option_count, struct gf_gate_config **out)
 {
 	struct gf_gate_config *cfg = calloc(1, sizeof(*cfg));
 	char err[512];
@@ -73,7 +72,7 @@ int gf_gate_config_new(struct mosquitto_opt *options, int option_count,
 	rc = gf_conf_defaults(gate_options, &cfg->opts);
 	for (int i = 0; i < option_count && rc == GF_OK; i++) {
 		rc = gf_conf_set(gate_options, &cfg->opts, options[i].key, options[i].value, err,
-				 sizeof(err));
+		                 sizeof(err));
 		if (rc != GF_OK)
 			gf_log_err("GF-PLUGIN-CONFIG", "plugin_opt_%s", err);
 	}
@@ -81,7 +80,7 @@ int gf_gate_config_new(struct mosquitto_opt *options, int option_count,
 		gf_log_err("GF-PLUGIN-CONFIG", "plugin_opt_%s", err);
 	if (rc == GF_OK && !gf_id_valid(cfg->opts.site, strlen(cfg->opts.site))) {
 		gf_log_err("GF-PLUGIN-CONFIG", "plugin_opt_site '%s' is not a valid site name",
-			   cfg->opts.site);
+		           cfg->opts.site);
 		rc = GF_EINVAL;
 	}
 	if (rc == GF_OK &&
@@ -92,10 +91,10 @@ int gf_gate_config_new(struct mosquitto_opt *options, int option_count,
 		gf_log_err("GF-PLUGIN-CONFIG", "CRL refused: %s", err);
 	if (rc == GF_OK)
 		rc = gf_topic_build(cfg->audit_topic, sizeof(cfg->audit_topic), cfg->opts.site,
-				    &broker, GF_ROLE_OPS, "all", "audit");
+		                    &broker, GF_ROLE_OPS, "all", "audit");
 	if (rc == GF_OK)
 		rc = gf_topic_build(cfg->stats_topic, sizeof(cfg->stats_topic), cfg->opts.site,
-				    &broker, GF_ROLE_OPS, "all", "plugin.stats");
+		                    &broker, GF_ROLE_OPS, "all", "plugin.stats");
 	if (rc != GF_OK) {
 		gf_gate_config_free(cfg);
 		return mosq_err_of(rc == GF_ENOMEM ? GF_ENOMEM : GF_EINVAL);
@@ -114,19 +113,20 @@ void gf_gate_install(struct gf_gate *gate, struct gf_gate_config *cfg)
 	gf_log_set_level(cfg->opts.debug ? GF_LOG_DEBUG : GF_LOG_INFO);
 	gf_gate_config_free(old);
 	gf_log_notice("GF-PLUGIN-READY",
-		      "site %s, catalogue %s (%zu rows, %zu message types), CRL %s (%zu revoked), "
-		      "validation %s",
-		      cfg->opts.site, cfg->opts.exchange, gf_catalog_row_count(cfg->cat),
-		      gf_catalog_msg_count(cfg->cat), cfg->opts.crl ? cfg->opts.crl : "none",
-		      gf_crl_count(cfg->crl), cfg->opts.validate ? "on" : "off");
+	              "site %s, catalogue %s (%zu rows, %zu message types), CRL %s (%zu revoked), "
+	              "validation %s",
+	              cfg->opts.site, cfg->opts.exchange, gf_catalog_row_count(cfg->cat),
+	              gf_catalog_msg_count(cfg->cat), cfg->opts.crl ? cfg->opts.crl : "none",
+	              gf_crl_count(cfg->crl), cfg->opts.validate ? "on" : "off");
 }
 
 /* Logs, counts and queues a refused connection; returns MOSQ_ERR_AUTH. */
 static int refuse_connect(struct gf_gate *gate, enum gf_reason reason, const char *who,
-			  const char *client_id)
+                          const char *client_id)
 {
-	gf_log_notice(gf_reason_msgid(reason), "connection refused: %s (identity '%s', client '%s')",
-		      gf_reason_text(reason), who ? who : "", client_id ? client_id : "");
+	gf_log_notice(gf_reason_msgid(reason),
+	              "connection refused: %s (identity '%s', client '%s')", gf_reason_text(reason),
+	              who ? who : "", client_id ? client_id : "");
 	gf_audit_record(&gate->audit, reason, 0, who, client_id, NULL, time(NULL), 1);
 	return MOSQ_ERR_AUTH;
 }
@@ -175,9 +175,9 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 			return refuse_connect(gate, GF_REASON_AUTH_USER, ed->username, client_id);
 		if (!gf_ident_client_id_ok(&ident, client_id))
 			return refuse_connect(gate, GF_REASON_AUTH_CLIENTID, ed->username,
-					      client_id);
+			                      client_id);
 		rc = mosq_err_of(
-			gf_clients_put(gate->clients, client_id, ed->username, NULL, NULL, 0));
+		    gf_clients_put(gate->clients, client_id, ed->username, NULL, NULL, 0));
 		return rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_PLUGIN_DEFER : rc;
 	}
 	reason = gf_certid_read(cert, gate->cfg->opts.site, &ci);
@@ -192,10 +192,10 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 	rc = mosquitto_set_username(ed->client, ci.username);
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = mosq_err_of(gf_clients_put(gate->clients, client_id, ci.username, ci.site,
-						ci.serial, ci.serial_len));
+		                                ci.serial, ci.serial_len));
 	if (rc == MOSQ_ERR_SUCCESS && !gate->reapplying)
 		gf_log_info("GF-AUTH-OK", "certificate identity %s admitted (client '%s')",
-			    ci.username, client_id);
+		            ci.username, client_id);
 	return rc;
 }
 
@@ -230,7 +230,7 @@ int gf_gate_on_acl_check(int event, void *event_data, void *userdata)
 	/* Refused deliveries are the routine filtering of wildcard subscriptions:
 	 * they are counted, but only attempts go on the audit feed. */
 	gf_audit_record(&gate->audit, d.reason, access, username, mosquitto_client_id(ed->client),
-			ed->topic, time(NULL), !read);
+	                ed->topic, time(NULL), !read);
 	return MOSQ_ERR_ACL_DENIED;
 }
 
@@ -277,7 +277,7 @@ int gf_gate_on_reload(int event, void *event_data, void *userdata)
 }
 
 int gf_gate_keep_options(struct gf_gate *gate, const struct mosquitto_opt *options,
-			 int option_count)
+                         int option_count)
 {
 	gate->options = calloc(option_count > 0 ? (size_t)option_count : 1, sizeof(*options));
 	if (!gate->options)
@@ -323,13 +323,13 @@ int gf_gate_on_tick(int event, void *event_data, void *userdata)
 	gate->reapplying = false;
 	while (gf_audit_pop(&gate->audit, &ev)) {
 		if (gf_audit_event_json(&gate->audit, &ev, gate->cfg->opts.site, buf,
-					sizeof(buf)) == GF_OK)
+		                        sizeof(buf)) == GF_OK)
 			publish_copy(gate->cfg->audit_topic, buf, false);
 	}
 	if (gate->cfg->opts.stats_interval > 0 && ed->now_s >= gate->next_stats) {
 		gate->next_stats = ed->now_s + gate->cfg->opts.stats_interval;
 		if (gf_audit_stats_json(&gate->audit, gate->cfg->opts.site, ed->now_s,
-					gf_clients_count(gate->clients), buf, sizeof(buf)) == GF_OK)
+		                        gf_clients_count(gate->clients), buf, sizeof(buf)) == GF_OK)
 			publish_copy(gate->cfg->stats_topic, buf, true);
 	}
 	return MOSQ_ERR_SUCCESS;

@@ -58,7 +58,7 @@ struct gf_gate {
 
 /* Copies the init options into gate (freed by gf_gate_free). */
 int gf_gate_keep_options(struct gf_gate *gate, const struct mosquitto_opt *options,
-			 int option_count);
+                         int option_count);
 void gf_gate_free(struct gf_gate *gate);
 
 /*
@@ -67,7 +67,7 @@ void gf_gate_free(struct gf_gate *gate);
  * wrong with message id GF-PLUGIN-CONFIG.
  */
 int gf_gate_config_new(struct mosquitto_opt *options, int option_count,
-		       struct gf_gate_config **out);
+                       struct gf_gate_config **out);
 void gf_gate_config_free(struct gf_gate_config *cfg);
 
 /* Installs cfg (taking ownership) as the gate's configuration and frees the

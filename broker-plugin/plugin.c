@@ -15,17 +15,19 @@ static const struct {
 	int event;
 	MOSQ_FUNC_generic_callback cb;
 } gate_callbacks[] = {
-	{MOSQ_EVT_BASIC_AUTH, gf_gate_on_basic_auth}, {MOSQ_EVT_ACL_CHECK, gf_gate_on_acl_check},
-	{MOSQ_EVT_DISCONNECT, gf_gate_on_disconnect}, {MOSQ_EVT_RELOAD, gf_gate_on_reload},
-	{MOSQ_EVT_TICK, gf_gate_on_tick},
+    {MOSQ_EVT_BASIC_AUTH, gf_gate_on_basic_auth},
+    {MOSQ_EVT_ACL_CHECK, gf_gate_on_acl_check},
+    {MOSQ_EVT_DISCONNECT, gf_gate_on_disconnect},
+    {MOSQ_EVT_RELOAD, gf_gate_on_reload},
+    {MOSQ_EVT_TICK, gf_gate_on_tick},
 };
 #define N_CALLBACKS (sizeof(gate_callbacks) / sizeof(gate_callbacks[0]))
 
 GF_EXPORT int mosquitto_plugin_version(int supported_version_count, const int *supported_versions);
 GF_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
-				    struct mosquitto_opt *options, int option_count);
+                                    struct mosquitto_opt *options, int option_count);
 GF_EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options,
-				       int option_count);
+                                       int option_count);
 
 int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
 {
@@ -37,7 +39,7 @@ int mosquitto_plugin_version(int supported_version_count, const int *supported_v
 }
 
 int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
-			  struct mosquitto_opt *options, int option_count)
+                          struct mosquitto_opt *options, int option_count)
 {
 	struct gf_gate *gate;
 	struct gf_gate_config *cfg = NULL;
@@ -60,7 +62,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 	gf_gate_install(gate, cfg);
 	for (; registered < N_CALLBACKS; registered++) {
 		rc = mosquitto_callback_register(identifier, gate_callbacks[registered].event,
-						 gate_callbacks[registered].cb, NULL, gate);
+		                                 gate_callbacks[registered].cb, NULL, gate);
 		if (rc != MOSQ_ERR_SUCCESS)
 			goto out;
 	}
@@ -69,7 +71,7 @@ out:
 	if (rc != MOSQ_ERR_SUCCESS) {
 		while (registered-- > 0)
 			mosquitto_callback_unregister(identifier, gate_callbacks[registered].event,
-						      gate_callbacks[registered].cb, NULL);
+			                              gate_callbacks[registered].cb, NULL);
 		gf_gate_free(gate);
 	}
 	return rc;
@@ -84,7 +86,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 	if (gate) {
 		for (size_t i = 0; i < N_CALLBACKS; i++)
 			mosquitto_callback_unregister(gate->pid, gate_callbacks[i].event,
-						      gate_callbacks[i].cb, NULL);
+			                              gate_callbacks[i].cb, NULL);
 	}
 	gf_gate_free(gate);
 	gf_log_set_sink(NULL, NULL);

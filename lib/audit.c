@@ -29,8 +29,8 @@ static uint8_t copy_cut(char *dst, size_t size, const char *src)
 }
 
 void gf_audit_record(struct gf_audit *a, enum gf_reason reason, enum gf_access access,
-		     const char *who, const char *client_id, const char *topic, time_t now,
-		     int queue)
+                     const char *who, const char *client_id, const char *topic, time_t now,
+                     int queue)
 {
 	struct gf_audit_event *ev;
 
@@ -49,8 +49,8 @@ void gf_audit_record(struct gf_audit *a, enum gf_reason reason, enum gf_access a
 	ev->reason = reason;
 	ev->access = access;
 	ev->truncated = (uint8_t)(copy_cut(ev->who, sizeof(ev->who), who) |
-				  copy_cut(ev->client_id, sizeof(ev->client_id), client_id) |
-				  copy_cut(ev->topic, sizeof(ev->topic), topic));
+	                          copy_cut(ev->client_id, sizeof(ev->client_id), client_id) |
+	                          copy_cut(ev->topic, sizeof(ev->topic), topic));
 }
 
 int gf_audit_pop(struct gf_audit *a, struct gf_audit_event *out)
@@ -91,8 +91,8 @@ static size_t utf8_seq(const unsigned char *s)
 	return n;
 }
 
-__attribute__((format(printf, 4, 5))) static enum gf_err put(char *buf, size_t size,
-							      size_t *pos, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static enum gf_err put(char *buf, size_t size, size_t *pos,
+                                                             const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -146,7 +146,7 @@ full:
 }
 
 enum gf_err gf_audit_event_json(struct gf_audit *a, const struct gf_audit_event *ev,
-				const char *site, char *buf, size_t size)
+                                const char *site, char *buf, size_t size)
 {
 	size_t pos = 0;
 	uint64_t dropped = a->dropped - a->dropped_reported;
@@ -157,8 +157,8 @@ enum gf_err gf_audit_event_json(struct gf_audit *a, const struct gf_audit_event 
 		rc = gf_json_put_string(buf, size, &pos, site);
 	if (rc == GF_OK)
 		rc = put(buf, size, &pos, ",\"msgid\":\"%s\",\"reason\":\"%s\",\"access\":\"%s\"",
-			 gf_reason_msgid(ev->reason), gf_reason_text(ev->reason),
-			 ev->access ? gf_access_name(ev->access) : "connect");
+		         gf_reason_msgid(ev->reason), gf_reason_text(ev->reason),
+		         ev->access ? gf_access_name(ev->access) : "connect");
 	if (rc == GF_OK)
 		rc = put(buf, size, &pos, ",\"who\":");
 	if (rc == GF_OK)
@@ -173,14 +173,14 @@ enum gf_err gf_audit_event_json(struct gf_audit *a, const struct gf_audit_event 
 		rc = gf_json_put_string(buf, size, &pos, ev->topic);
 	if (rc == GF_OK)
 		rc = put(buf, size, &pos, ",\"truncated\":%s,\"dropped\":%llu}",
-			 ev->truncated ? "true" : "false", (unsigned long long)dropped);
+		         ev->truncated ? "true" : "false", (unsigned long long)dropped);
 	if (rc == GF_OK)
 		a->dropped_reported += dropped;
 	return rc;
 }
 
 enum gf_err gf_audit_stats_json(const struct gf_audit *a, const char *site, time_t now,
-				size_t clients, char *buf, size_t size)
+                                size_t clients, char *buf, size_t size)
 {
 	size_t pos = 0;
 	enum gf_err rc;
@@ -190,10 +190,10 @@ enum gf_err gf_audit_stats_json(const struct gf_audit *a, const char *site, time
 		rc = gf_json_put_string(buf, size, &pos, site);
 	if (rc == GF_OK)
 		rc = put(buf, size, &pos, ",\"clients\":%zu,\"auditDropped\":%llu,\"decisions\":{",
-			 clients, (unsigned long long)a->dropped);
+		         clients, (unsigned long long)a->dropped);
 	for (unsigned r = 0; r < GF_REASON_COUNT && rc == GF_OK; r++)
 		rc = put(buf, size, &pos, "%s\"%s\":%llu", r ? "," : "",
-			 gf_reason_msgid((enum gf_reason)r), (unsigned long long)a->count[r]);
+		         gf_reason_msgid((enum gf_reason)r), (unsigned long long)a->count[r]);
 	if (rc == GF_OK)
 		rc = put(buf, size, &pos, "}}");
 	return rc;

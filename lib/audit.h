@@ -18,19 +18,19 @@
 #include "policy.h"
 #include "reason.h"
 
-#define GF_AUDIT_RING 1024
-#define GF_AUDIT_WHO 80
+#define GF_AUDIT_RING   1024
+#define GF_AUDIT_WHO    80
 #define GF_AUDIT_CLIENT 96
-#define GF_AUDIT_TOPIC 256
+#define GF_AUDIT_TOPIC  256
 
 struct gf_audit_event {
 	time_t time;
 	enum gf_reason reason;
-	enum gf_access access; /* 0 for connection refusals */
-	char who[GF_AUDIT_WHO];       /* "<role>.<id>" or what was offered */
+	enum gf_access access;  /* 0 for connection refusals */
+	char who[GF_AUDIT_WHO]; /* "<role>.<id>" or what was offered */
 	char client_id[GF_AUDIT_CLIENT];
-	char topic[GF_AUDIT_TOPIC];   /* empty for connection refusals */
-	uint8_t truncated;            /* 1 if a string was cut */
+	char topic[GF_AUDIT_TOPIC]; /* empty for connection refusals */
+	uint8_t truncated;          /* 1 if a string was cut */
 };
 
 struct gf_audit {
@@ -47,8 +47,8 @@ void gf_audit_init(struct gf_audit *a);
 /* Counts reason; unless it is ALLOW or queue is false, queues the event.
  * Any string may be NULL. Never allocates. */
 void gf_audit_record(struct gf_audit *a, enum gf_reason reason, enum gf_access access,
-		     const char *who, const char *client_id, const char *topic, time_t now,
-		     int queue);
+                     const char *who, const char *client_id, const char *topic, time_t now,
+                     int queue);
 
 /* Removes the oldest queued event into *out; 0 if the ring was empty. */
 int gf_audit_pop(struct gf_audit *a, struct gf_audit_event *out);
@@ -59,12 +59,12 @@ int gf_audit_pop(struct gf_audit *a, struct gf_audit_event *out);
  * (1 KiB always suffices).
  */
 enum gf_err gf_audit_event_json(struct gf_audit *a, const struct gf_audit_event *ev,
-				const char *site, char *buf, size_t size);
+                                const char *site, char *buf, size_t size);
 
 /* Writes the per-reason counters as one JSON object. GF_ETOOLONG as above
  * (4 KiB always suffices). */
 enum gf_err gf_audit_stats_json(const struct gf_audit *a, const char *site, time_t now,
-				size_t clients, char *buf, size_t size);
+                                size_t clients, char *buf, size_t size);
 
 /* Appends s as a JSON string (quotes included) at buf[*pos], escaping control
  * characters and replacing invalid UTF-8 with U+FFFD. GF_ETOOLONG if it does

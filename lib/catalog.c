@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HASH_SLOTS 2048u /* power of two, at least twice GF_CATALOG_MAX_MSGS */
+#define HASH_SLOTS     2048u /* power of two, at least twice GF_CATALOG_MAX_MSGS */
 #define MAX_FILE_BYTES (4u << 20)
-#define MAX_ROWS 16384u
-#define RESULT_SUFFIX ".result"
+#define MAX_ROWS       16384u
+#define RESULT_SUFFIX  ".result"
 
 struct gf_catalog {
 	char (*names)[GF_MSG_MAX + 1];
@@ -88,7 +88,7 @@ struct parse_state {
 };
 
 __attribute__((format(printf, 2, 3))) static enum gf_err fail(struct parse_state *ps,
-							       const char *fmt, ...)
+                                                              const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -105,7 +105,7 @@ __attribute__((format(printf, 2, 3))) static enum gf_err fail(struct parse_state
 }
 
 static enum gf_err add_row(struct parse_state *ps, enum gf_role from, enum gf_role to,
-			   const char *msg, size_t msg_len, uint8_t cell)
+                           const char *msg, size_t msg_len, uint8_t cell)
 {
 	struct gf_catalog *cat = ps->cat;
 	bool nomem = false;
@@ -113,12 +113,12 @@ static enum gf_err add_row(struct parse_state *ps, enum gf_role from, enum gf_ro
 
 	if (m < 0)
 		return nomem ? GF_ENOMEM
-			     : fail(ps, "more than %d message types", GF_CATALOG_MAX_MSGS);
+		             : fail(ps, "more than %d message types", GF_CATALOG_MAX_MSGS);
 	for (size_t i = 0; i < cat->nrows; i++) {
 		const struct gf_catalog_row *r = &cat->rows[i];
 		if (r->from == from && r->to == to && (int)(intptr_t)r->msg == m)
 			return fail(ps, "duplicate row %s -> %s : %.*s", gf_role_name(from),
-				    gf_role_name(to), (int)msg_len, msg);
+			            gf_role_name(to), (int)msg_len, msg);
 	}
 	if (cat->nrows >= MAX_ROWS)
 		return fail(ps, "more than %u rows", MAX_ROWS);
@@ -131,7 +131,8 @@ static enum gf_err add_row(struct parse_state *ps, enum gf_role from, enum gf_ro
 		cat->rows_cap = cap;
 	}
 	/* Names are stored by index until the table stops growing; see fix_names. */
-	cat->rows[cat->nrows++] = (struct gf_catalog_row){from, to, (const char *)(intptr_t)m, cell};
+	cat->rows[cat->nrows++] =
+	    (struct gf_catalog_row){from, to, (const char *)(intptr_t)m, cell};
 	return GF_OK;
 }
 
@@ -151,7 +152,7 @@ static enum gf_err parse_flags(struct parse_state *ps, struct gf_sv f, uint8_t *
 			*cell |= GF_CELL_BROKER;
 		else
 			return fail(ps, "unknown flag '%.*s' (expected anon, request, broker or -)",
-				    (int)word.len, word.p);
+			            (int)word.len, word.p);
 		if (!comma)
 			break;
 		p = comma + 1;
@@ -178,26 +179,26 @@ static enum gf_err parse_line(struct parse_state *ps, const char *line, size_t l
 		}
 	}
 	if (n != 5)
-		return fail(ps, "expected 5 tab-separated fields (from, to, msg, class, flags), "
-				"found %s%zu",
-			    n > 5 ? "more than " : "", n > 5 ? (size_t)5 : n);
+		return fail(ps,
+		            "expected 5 tab-separated fields (from, to, msg, class, flags), "
+		            "found %s%zu",
+		            n > 5 ? "more than " : "", n > 5 ? (size_t)5 : n);
 	from = gf_role_parse(f[0].p, f[0].len);
 	if (from >= GF_ROLE_COUNT || from == GF_ROLE_BRIDGE)
 		return fail(ps, "unknown sender role '%.*s'", (int)f[0].len, f[0].p);
 	to = gf_role_parse(f[1].p, f[1].len);
 	if (to >= GF_ROLE_COUNT || to == GF_ROLE_BRIDGE)
 		return fail(ps, "unknown addressee role '%.*s'", (int)f[1].len, f[1].p);
-	if (!gf_msg_name_valid(f[2].p, f[2].len) ||
-	    f[2].len + strlen(RESULT_SUFFIX) > GF_MSG_MAX)
+	if (!gf_msg_name_valid(f[2].p, f[2].len) || f[2].len + strlen(RESULT_SUFFIX) > GF_MSG_MAX)
 		return fail(ps, "invalid message type '%.*s' (dotted lower-case, at most %d)",
-			    (int)f[2].len, f[2].p, GF_MSG_MAX - (int)strlen(RESULT_SUFFIX));
+		            (int)f[2].len, f[2].p, GF_MSG_MAX - (int)strlen(RESULT_SUFFIX));
 	if (gf_sv_eq_str(f[3], "private"))
 		cell = GF_CELL_PRIVATE;
 	else if (gf_sv_eq_str(f[3], "public"))
 		cell = GF_CELL_PUBLIC;
 	else
 		return fail(ps, "class must be private or public, not '%.*s'", (int)f[3].len,
-			    f[3].p);
+		            f[3].p);
 	rc = parse_flags(ps, f[4], &cell);
 	if (rc != GF_OK)
 		return rc;
@@ -237,10 +238,10 @@ static enum gf_err compile(struct parse_state *ps)
 			    ((o->cell ^ r->cell) & (GF_CELL_PRIVATE | GF_CELL_PUBLIC))) {
 				ps->line = 0;
 				return fail(ps, "%s -> %s : %s is %s but %s -> %s is %s",
-					    gf_role_name(r->from), gf_role_name(r->to), r->msg,
-					    (r->cell & GF_CELL_PUBLIC) ? "public" : "private",
-					    gf_role_name(o->from), gf_role_name(o->to),
-					    (o->cell & GF_CELL_PUBLIC) ? "public" : "private");
+				            gf_role_name(r->from), gf_role_name(r->to), r->msg,
+				            (r->cell & GF_CELL_PUBLIC) ? "public" : "private",
+				            gf_role_name(o->from), gf_role_name(o->to),
+				            (o->cell & GF_CELL_PUBLIC) ? "public" : "private");
 			}
 		}
 		cat->cells[cell_index(cat->nmsg, r->from, r->to, m)] = r->cell;
@@ -251,7 +252,7 @@ static enum gf_err compile(struct parse_state *ps)
 }
 
 enum gf_err gf_catalog_parse(const char *text, size_t len, const char *name,
-			     struct gf_catalog **out, char *err, size_t errlen)
+                             struct gf_catalog **out, char *err, size_t errlen)
 {
 	struct gf_catalog *cat = calloc(1, sizeof(*cat));
 	struct parse_state ps = {cat, name ? name : "catalogue", 0, err, errlen};
@@ -318,7 +319,7 @@ enum gf_err gf_catalog_load(const char *path, struct gf_catalog **out, char *err
 	if (ferror(f) || len > MAX_FILE_BYTES) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: %s", path,
-				 ferror(f) ? "read error" : "larger than 4 MiB");
+			         ferror(f) ? "read error" : "larger than 4 MiB");
 		goto out;
 	}
 	rc = gf_catalog_parse(buf, len, path, out, err, errlen);

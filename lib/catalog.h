@@ -28,10 +28,10 @@
 
 /* Bits of a catalogue cell. A cell is 0 when there is no row. */
 #define GF_CELL_PRIVATE 0x01u
-#define GF_CELL_PUBLIC 0x02u
-#define GF_CELL_ANON 0x04u
+#define GF_CELL_PUBLIC  0x02u
+#define GF_CELL_ANON    0x04u
 #define GF_CELL_REQUEST 0x08u
-#define GF_CELL_BROKER 0x10u
+#define GF_CELL_BROKER  0x10u
 
 #define GF_CATALOG_MAX_MSGS 1024
 
@@ -51,7 +51,7 @@ struct gf_catalog_row {
  * GF_ENOMEM on allocation failure.
  */
 enum gf_err gf_catalog_parse(const char *text, size_t len, const char *name,
-			     struct gf_catalog **out, char *err, size_t errlen);
+                             struct gf_catalog **out, char *err, size_t errlen);
 
 /* Reads path and parses it as above; GF_EIO (with err set) if unreadable. */
 enum gf_err gf_catalog_load(const char *path, struct gf_catalog **out, char *err, size_t errlen);

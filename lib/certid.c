@@ -92,7 +92,7 @@ enum gf_err gf_crl_load(const char *path, struct gf_crl **out, char *err, size_t
 {
 	FILE *f = fopen(path, "r");
 	X509_CRL *x = NULL;
-	STACK_OF(X509_REVOKED) *revoked;
+	STACK_OF(X509_REVOKED) * revoked;
 	struct gf_crl *crl = NULL;
 	enum gf_err rc = GF_EPARSE;
 	int n;

@@ -82,7 +82,7 @@ static enum gf_err grow(struct gf_clients *reg)
 }
 
 enum gf_err gf_clients_put(struct gf_clients *reg, const char *client_id, const char *username,
-			   const char *cert_site, const uint8_t *serial, size_t serial_len)
+                           const char *cert_site, const uint8_t *serial, size_t serial_len)
 {
 	struct gf_client_entry e = {NULL, NULL, NULL, {0}, 0};
 	struct gf_client_entry *slot;
@@ -134,8 +134,7 @@ void gf_clients_drop(struct gf_clients *reg, const char *client_id)
 	}
 }
 
-const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg,
-					      const char *client_id)
+const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg, const char *client_id)
 {
 	const struct gf_client_entry *e;
 
@@ -151,7 +150,7 @@ size_t gf_clients_count(const struct gf_clients *reg)
 }
 
 void gf_clients_each(const struct gf_clients *reg,
-		     void (*fn)(const struct gf_client_entry *e, void *ud), void *ud)
+                     void (*fn)(const struct gf_client_entry *e, void *ud), void *ud)
 {
 	for (size_t i = 0; i < reg->cap; i++) {
 		if (reg->slots[i].client_id)

@@ -22,11 +22,11 @@
 #define GF_SERIAL_MAX 32
 
 struct gf_client_entry {
-	char *client_id;     /* owned; the key */
-	char *username;      /* owned, "<role>.<id>" */
-	char *cert_site;     /* owned; NULL for password connections */
+	char *client_id; /* owned; the key */
+	char *username;  /* owned, "<role>.<id>" */
+	char *cert_site; /* owned; NULL for password connections */
 	uint8_t serial[GF_SERIAL_MAX];
-	size_t serial_len;   /* 0 for password connections */
+	size_t serial_len; /* 0 for password connections */
 };
 
 struct gf_clients;
@@ -38,19 +38,18 @@ void gf_clients_free(struct gf_clients *reg);
 /* Adds or replaces the entry of client_id, copying the strings. cert_site is
  * NULL for password sessions. GF_EINVAL, GF_ENOMEM. */
 enum gf_err gf_clients_put(struct gf_clients *reg, const char *client_id, const char *username,
-			   const char *cert_site, const uint8_t *serial, size_t serial_len);
+                           const char *cert_site, const uint8_t *serial, size_t serial_len);
 
 /* Removes the entry of client_id, if any. */
 void gf_clients_drop(struct gf_clients *reg, const char *client_id);
 
 /* The entry of client_id, or NULL; valid until the next put or drop. */
-const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg,
-					      const char *client_id);
+const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg, const char *client_id);
 
 size_t gf_clients_count(const struct gf_clients *reg);
 
 /* Calls fn for every entry. fn must not modify the registry. */
 void gf_clients_each(const struct gf_clients *reg,
-		     void (*fn)(const struct gf_client_entry *e, void *ud), void *ud);
+                     void (*fn)(const struct gf_client_entry *e, void *ud), void *ud);
 
 #endif

@@ -32,8 +32,8 @@ static enum gf_err parse_bool(const char *v, bool *out)
 	return GF_EINVAL;
 }
 
-static enum gf_err set_item(const struct gf_conf_item *it, void *obj, const char *value,
-			    char *err, size_t errlen)
+static enum gf_err set_item(const struct gf_conf_item *it, void *obj, const char *value, char *err,
+                            size_t errlen)
 {
 	char *field = (char *)obj + it->offset;
 	char *end;
@@ -61,12 +61,12 @@ static enum gf_err set_item(const struct gf_conf_item *it, void *obj, const char
 		l = strtol(value, &end, 10);
 		if (end == value || *end != '\0' || errno == ERANGE) {
 			snprintf(err, errlen, "%s: expected a whole number, not '%s'", it->name,
-				 value);
+			         value);
 			return GF_EINVAL;
 		}
 		if (l < it->min || l > it->max) {
 			snprintf(err, errlen, "%s: %ld is outside %ld..%ld", it->name, l, it->min,
-				 it->max);
+			         it->max);
 			return GF_ERANGE;
 		}
 		*(long *)(void *)field = l;
@@ -102,7 +102,7 @@ enum gf_err gf_conf_defaults(const struct gf_conf_item *table, void *obj)
 }
 
 enum gf_err gf_conf_set(const struct gf_conf_item *table, void *obj, const char *key,
-			const char *value, char *err, size_t errlen)
+                        const char *value, char *err, size_t errlen)
 {
 	const struct gf_conf_item *it = find(table, key);
 
@@ -114,7 +114,7 @@ enum gf_err gf_conf_set(const struct gf_conf_item *table, void *obj, const char 
 }
 
 enum gf_err gf_conf_check(const struct gf_conf_item *table, const void *obj, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	for (const struct gf_conf_item *it = table; it->name; it++) {
 		const char *field = (const char *)obj + it->offset;
@@ -127,28 +127,33 @@ enum gf_err gf_conf_check(const struct gf_conf_item *table, const void *obj, cha
 	return GF_OK;
 }
 
-enum gf_err gf_conf_load_file(const struct gf_conf_item *table, void *obj, const char *path,
-			      char *err, size_t errlen)
+enum gf_err gf_conf_load_text(const struct gf_conf_item *table, void *obj, const char *name,
+                              const char *text, size_t len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[4096], msg[256];
+	char line[GF_CONF_LINE_MAX + 1], msg[256];
 	size_t lineno = 0;
-	enum gf_err rc = GF_OK;
+	const char *p = text, *end = text + len;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return GF_EIO;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *key, *value, *end;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = (size_t)((nl ? nl : end) - p);
+		char *key, *value, *tail;
+		enum gf_err rc;
+
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%zu: line longer than %zu bytes", path, lineno,
-				 sizeof(line) - 2);
-			rc = GF_ETOOLONG;
-			goto out;
+		if (l > GF_CONF_LINE_MAX) {
+			snprintf(err, errlen, "%s:%zu: line longer than %d bytes", name, lineno,
+			         GF_CONF_LINE_MAX);
+			return GF_ETOOLONG;
 		}
-		line[strcspn(line, "\r\n")] = '\0';
+		memcpy(line, p, l);
+		line[l] = '\0';
+		p = nl ? nl + 1 : end;
+		if (strlen(line) != l) {
+			snprintf(err, errlen, "%s:%zu: NUL byte in line", name, lineno);
+			return GF_EPARSE;
+		}
+		line[strcspn(line, "\r")] = '\0';
 		key = line + strspn(line, " \t");
 		if (*key == '\0' || *key == '#')
 			continue;
@@ -156,16 +161,44 @@ enum gf_err gf_conf_load_file(const struct gf_conf_item *table, void *obj, const
 		if (*value != '\0')
 			*value++ = '\0';
 		value += strspn(value, " \t");
-		end = value + strlen(value);
-		while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
+		tail = value + strlen(value);
+		while (tail > value && (tail[-1] == ' ' || tail[-1] == '\t'))
+			*--tail = '\0';
 		rc = gf_conf_set(table, obj, key, value, msg, sizeof(msg));
 		if (rc != GF_OK) {
-			snprintf(err, errlen, "%s:%zu: %s", path, lineno, msg);
-			goto out;
+			snprintf(err, errlen, "%s:%zu: %s", name, lineno, msg);
+			return rc;
 		}
 	}
+	return GF_OK;
+}
+
+enum gf_err gf_conf_load_file(const struct gf_conf_item *table, void *obj, const char *path,
+                              char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len;
+	enum gf_err rc = GF_EIO;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return GF_EIO;
+	}
+	buf = malloc(GF_CONF_FILE_MAX + 1);
+	if (!buf) {
+		rc = GF_ENOMEM;
+		goto out;
+	}
+	len = fread(buf, 1, GF_CONF_FILE_MAX + 1, f);
+	if (ferror(f) || len > GF_CONF_FILE_MAX) {
+		snprintf(err, errlen, "%s: %s", path,
+		         ferror(f) ? strerror(errno) : "larger than 1 MiB");
+		goto out;
+	}
+	rc = gf_conf_load_text(table, obj, path, buf, len, err, errlen);
 out:
+	free(buf);
 	fclose(f);
 	return rc;
 }
@@ -182,7 +215,7 @@ void gf_conf_print(const struct gf_conf_item *table, const void *obj, FILE *out)
 		}
 		case GF_CONF_BOOL:
 			fprintf(out, "%s %s\n", it->name,
-				*(const bool *)(const void *)field ? "on" : "off");
+			        *(const bool *)(const void *)field ? "on" : "off");
 			break;
 		case GF_CONF_INT:
 			fprintf(out, "%s %ld\n", it->name, *(const long *)(const void *)field);

@@ -44,16 +44,27 @@ enum gf_err gf_conf_defaults(const struct gf_conf_item *table, void *obj);
  * old value on failure.
  */
 enum gf_err gf_conf_set(const struct gf_conf_item *table, void *obj, const char *key,
-			const char *value, char *err, size_t errlen);
+                        const char *value, char *err, size_t errlen);
 
 /* GF_EINVAL (with err naming the key) if a required key has no value. */
 enum gf_err gf_conf_check(const struct gf_conf_item *table, const void *obj, char *err,
-			  size_t errlen);
+                          size_t errlen);
 
-/* Reads "key value" lines ('#' comments, blank lines ignored); errors are
- * "<path>:<line>: ...". Stops at the first error. */
+#define GF_CONF_LINE_MAX 4096
+#define GF_CONF_FILE_MAX (1 << 20)
+
+/*
+ * Parses "key value" lines of text (len bytes; '#' comments and blank lines
+ * ignored; the value is the rest of the line, trimmed). Errors are
+ * "<name>:<line>: ...". Stops at the first error; keys set before it keep
+ * their new values.
+ */
+enum gf_err gf_conf_load_text(const struct gf_conf_item *table, void *obj, const char *name,
+                              const char *text, size_t len, char *err, size_t errlen);
+
+/* Reads the file at path (at most 1 MiB) and parses it as above. */
 enum gf_err gf_conf_load_file(const struct gf_conf_item *table, void *obj, const char *path,
-			      char *err, size_t errlen);
+                              char *err, size_t errlen);
 
 /* Writes "key value" for every item, for -n and the docs. */
 void gf_conf_print(const struct gf_conf_item *table, const void *obj, FILE *out);

@@ -3,13 +3,13 @@
 
 static const char *const err_text[] = {
 #define GF__ERR_TEXT(name, text) text,
-	GF_ERR_MAP(GF__ERR_TEXT)
+    GF_ERR_MAP(GF__ERR_TEXT)
 #undef GF__ERR_TEXT
 };
 
 static const char *const err_names[] = {
 #define GF__ERR_NAME(name, text) #name,
-	GF_ERR_MAP(GF__ERR_NAME)
+    GF_ERR_MAP(GF__ERR_NAME)
 #undef GF__ERR_NAME
 };
 

@@ -26,7 +26,7 @@ enum gf_err {
 #define GF__ERR_ENUM(name, text) GF_##name,
 	GF_ERR_MAP(GF__ERR_ENUM)
 #undef GF__ERR_ENUM
-	GF_ERR_COUNT
+	    GF_ERR_COUNT
 };
 
 /* Returns a static, human-readable description of err ("unknown error" for

@@ -6,7 +6,7 @@
 
 static const char *const role_names[] = {
 #define GF__ROLE_NAME(name, text) text,
-	GF_ROLE_MAP(GF__ROLE_NAME)
+    GF_ROLE_MAP(GF__ROLE_NAME)
 #undef GF__ROLE_NAME
 };
 
@@ -97,7 +97,7 @@ enum gf_err gf_ident_format(const struct gf_ident *ident, char *buf, size_t size
 	if (ident->role >= GF_ROLE_COUNT || !gf_id_valid(ident->id.p, ident->id.len))
 		return GF_EINVAL;
 	n = snprintf(buf, size, "%s.%.*s", gf_role_name(ident->role), (int)ident->id.len,
-		     ident->id.p);
+	             ident->id.p);
 	if (n < 0 || (size_t)n >= size)
 		return GF_ETOOLONG;
 	return GF_OK;

@@ -34,13 +34,13 @@ enum gf_role {
 #define GF__ROLE_ENUM(name, text) GF_ROLE_##name,
 	GF_ROLE_MAP(GF__ROLE_ENUM)
 #undef GF__ROLE_ENUM
-	GF_ROLE_COUNT,
+	    GF_ROLE_COUNT,
 	/* Not a role: the "all" wildcard of the to-role level (public feeds). */
 	GF_ROLE_ALL = GF_ROLE_COUNT,
 	GF_ROLE_NONE
 };
 
-#define GF_ID_MAX 64
+#define GF_ID_MAX   64
 #define GF_SITE_MAX 64
 
 /* A borrowed, not NUL-terminated piece of a longer string. */

@@ -28,14 +28,14 @@ enum gf_log_level gf_log_get_level(void);
 
 /* Formats into a stack buffer (lines are cut at 1023 bytes); never allocates. */
 void gf_log(enum gf_log_level level, const char *msgid, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void gf_vlog(enum gf_log_level level, const char *msgid, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
-#define gf_log_debug(msgid, ...) gf_log(GF_LOG_DEBUG, msgid, __VA_ARGS__)
-#define gf_log_info(msgid, ...) gf_log(GF_LOG_INFO, msgid, __VA_ARGS__)
-#define gf_log_notice(msgid, ...) gf_log(GF_LOG_NOTICE, msgid, __VA_ARGS__)
+#define gf_log_debug(msgid, ...)   gf_log(GF_LOG_DEBUG, msgid, __VA_ARGS__)
+#define gf_log_info(msgid, ...)    gf_log(GF_LOG_INFO, msgid, __VA_ARGS__)
+#define gf_log_notice(msgid, ...)  gf_log(GF_LOG_NOTICE, msgid, __VA_ARGS__)
 #define gf_log_warning(msgid, ...) gf_log(GF_LOG_WARNING, msgid, __VA_ARGS__)
-#define gf_log_err(msgid, ...) gf_log(GF_LOG_ERR, msgid, __VA_ARGS__)
+#define gf_log_err(msgid, ...)     gf_log(GF_LOG_ERR, msgid, __VA_ARGS__)
 
 #endif

@@ -12,8 +12,8 @@ static uint8_t row_class(const struct gf_catalog *cat, const struct gf_topic *t,
 	return gf_catalog_cell(cat, t->from_role, t->to_role, msg);
 }
 
-static enum gf_reason parse_own(const struct gf_policy *pol, const char *topic,
-				struct gf_topic *t, struct gf_decision *d)
+static enum gf_reason parse_own(const struct gf_policy *pol, const char *topic, struct gf_topic *t,
+                                struct gf_decision *d)
 {
 	if (gf_topic_parse(topic, t, &d->fault) != GF_OK)
 		return GF_REASON_TOPIC;
@@ -46,7 +46,7 @@ static enum gf_reason check_dollar_read(const struct gf_ident *who, const char *
  * tree: it can never speak for an identity of this site, and it carries
  * public rows only. */
 static enum gf_reason check_bridge_write(const struct gf_policy *pol, const struct gf_ident *who,
-					 const char *topic, struct gf_decision *d)
+                                         const char *topic, struct gf_decision *d)
 {
 	struct gf_topic t;
 	int msg;
@@ -66,7 +66,7 @@ static enum gf_reason check_bridge_write(const struct gf_policy *pol, const stru
 }
 
 static enum gf_reason check_write(const struct gf_policy *pol, const struct gf_ident *who,
-				  const char *topic, struct gf_decision *d)
+                                  const char *topic, struct gf_decision *d)
 {
 	struct gf_topic t;
 	enum gf_reason r;
@@ -104,7 +104,7 @@ static enum gf_reason check_write(const struct gf_policy *pol, const struct gf_i
 }
 
 static enum gf_reason check_read(const struct gf_policy *pol, const struct gf_ident *who,
-				 const char *topic, struct gf_decision *d)
+                                 const char *topic, struct gf_decision *d)
 {
 	struct gf_topic t;
 	enum gf_reason r;
@@ -123,7 +123,8 @@ static enum gf_reason check_read(const struct gf_policy *pol, const struct gf_id
 	if (cls & GF_CELL_PRIVATE) {
 		if (who->role == GF_ROLE_BRIDGE)
 			return GF_REASON_BRIDGE;
-		if (t.to_role != who->role || (!gf_sv_is_all(t.to_id) && !gf_sv_eq(t.to_id, who->id)))
+		if (t.to_role != who->role ||
+		    (!gf_sv_is_all(t.to_id) && !gf_sv_eq(t.to_id, who->id)))
 			return GF_REASON_NOTADDR;
 		return GF_REASON_ALLOW;
 	}
@@ -140,7 +141,7 @@ static bool has_wildcard(const char *s)
 }
 
 static enum gf_reason check_subscribe(const struct gf_policy *pol, const struct gf_ident *who,
-				      const char *filter, struct gf_decision *d)
+                                      const char *filter, struct gf_decision *d)
 {
 	struct gf_sv lv[GF_TOPIC_LEVELS];
 	size_t n;
@@ -168,7 +169,7 @@ static enum gf_reason check_subscribe(const struct gf_policy *pol, const struct 
 }
 
 enum gf_reason gf_policy_check(const struct gf_policy *pol, const struct gf_ident *who,
-			       enum gf_access access, const char *topic, struct gf_decision *d)
+                               enum gf_access access, const char *topic, struct gf_decision *d)
 {
 	struct gf_decision local;
 	enum gf_reason r;

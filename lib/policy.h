@@ -54,7 +54,7 @@ struct gf_decision {
  * of the refusal; if d is not NULL it gets the details.
  */
 enum gf_reason gf_policy_check(const struct gf_policy *pol, const struct gf_ident *who,
-			       enum gf_access access, const char *topic, struct gf_decision *d);
+                               enum gf_access access, const char *topic, struct gf_decision *d);
 
 /* "read", "write", "subscribe", "unsubscribe" or "?". */
 const char *gf_access_name(enum gf_access access);

@@ -3,13 +3,13 @@
 
 static const char *const reason_msgids[] = {
 #define GF__REASON_ID(name, msgid, text) msgid,
-	GF_REASON_MAP(GF__REASON_ID)
+    GF_REASON_MAP(GF__REASON_ID)
 #undef GF__REASON_ID
 };
 
 static const char *const reason_texts[] = {
 #define GF__REASON_TEXT(name, msgid, text) text,
-	GF_REASON_MAP(GF__REASON_TEXT)
+    GF_REASON_MAP(GF__REASON_TEXT)
 #undef GF__REASON_TEXT
 };
 

@@ -40,7 +40,7 @@ enum gf_reason {
 #define GF__REASON_ENUM(name, msgid, text) GF_REASON_##name,
 	GF_REASON_MAP(GF__REASON_ENUM)
 #undef GF__REASON_ENUM
-	GF_REASON_COUNT
+	    GF_REASON_COUNT
 };
 
 /* The stable message id of reason, e.g. "GF-ACL-SPOOF". Never NULL. */

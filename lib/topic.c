@@ -109,7 +109,7 @@ const char *gf_topic_fault_str(enum gf_topic_fault fault)
 }
 
 enum gf_err gf_topic_build(char *buf, size_t size, const char *site, const struct gf_ident *from,
-			   enum gf_role to_role, const char *to_id, const char *msg)
+                           enum gf_role to_role, const char *to_id, const char *msg)
 {
 	int n;
 
@@ -120,7 +120,7 @@ enum gf_err gf_topic_build(char *buf, size_t size, const char *site, const struc
 	if (to_role == GF_ROLE_ALL && strcmp(to_id, "all") != 0)
 		return GF_EINVAL;
 	n = snprintf(buf, size, "gf/%s/%s/%.*s/%s/%s/%s", site, gf_role_name(from->role),
-		     (int)from->id.len, from->id.p, gf_role_name(to_role), to_id, msg);
+	             (int)from->id.len, from->id.p, gf_role_name(to_role), to_id, msg);
 	if (n < 0 || (size_t)n >= size)
 		return GF_ETOOLONG;
 	return GF_OK;

@@ -16,7 +16,7 @@
 #include "ident.h"
 
 #define GF_TOPIC_LEVELS 7
-#define GF_MSG_MAX 64
+#define GF_MSG_MAX      64
 
 struct gf_topic {
 	struct gf_sv site;
@@ -30,12 +30,12 @@ struct gf_topic {
 /* Why a topic did not parse, for the refusal's reason. */
 enum gf_topic_fault {
 	GF_TOPIC_FAULT_NONE,
-	GF_TOPIC_FAULT_PREFIX,  /* does not start with "gf/" */
-	GF_TOPIC_FAULT_LEVELS,  /* not exactly seven levels */
-	GF_TOPIC_FAULT_SITE,    /* site level is not a valid name */
-	GF_TOPIC_FAULT_FROM,    /* from-role or from-id invalid */
-	GF_TOPIC_FAULT_TO,      /* to-role or to-id invalid */
-	GF_TOPIC_FAULT_MSG,     /* message type is not dotted lower-case */
+	GF_TOPIC_FAULT_PREFIX, /* does not start with "gf/" */
+	GF_TOPIC_FAULT_LEVELS, /* not exactly seven levels */
+	GF_TOPIC_FAULT_SITE,   /* site level is not a valid name */
+	GF_TOPIC_FAULT_FROM,   /* from-role or from-id invalid */
+	GF_TOPIC_FAULT_TO,     /* to-role or to-id invalid */
+	GF_TOPIC_FAULT_MSG,    /* message type is not dotted lower-case */
 };
 
 /*
@@ -56,7 +56,7 @@ bool gf_msg_name_valid(const char *s, size_t len);
  * too small.
  */
 enum gf_err gf_topic_build(char *buf, size_t size, const char *site, const struct gf_ident *from,
-			   enum gf_role to_role, const char *to_id, const char *msg);
+                           enum gf_role to_role, const char *to_id, const char *msg);
 
 /*
  * Splits s at '/' into at most max levels. Returns the number of levels found,

@@ -26,6 +26,10 @@ run() { # NAME COMMAND...
 run unit tests/run-unit.sh "$BUILD"/tests/unit/*_test
 run catalogue tests/catalog_spec_test.sh
 run integration tests/run-integration.sh
+if [ -z "${SAN:-}" ]; then
+	run fuzz tests/fuzz/run.sh build/fuzz/*_fuzz
+	run format bash -c 'if make -s format-check; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi'
+fi
 echo
 echo "$total_p passed, $total_f failed"
 exit $status

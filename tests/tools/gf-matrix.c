@@ -27,10 +27,10 @@
 #include "catalog.h"
 #include "ident.h"
 
-#define ROLES (GF_ROLE_COUNT - 1) /* every role but bridge */
+#define ROLES     (GF_ROLE_COUNT - 1) /* every role but bridge */
 #define INSTANCES 2
-#define CLIENTS (ROLES * INSTANCES)
-#define MAX_PUBS 65536
+#define CLIENTS   (ROLES * INSTANCES)
+#define MAX_PUBS  65536
 
 struct client {
 	struct mosquitto *m;
@@ -65,7 +65,7 @@ static long now_ms(void)
 }
 
 static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
-		       const mosquitto_property *p)
+                       const mosquitto_property *p)
 {
 	struct client *c = obj;
 
@@ -78,7 +78,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 }
 
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const int *granted,
-			 const mosquitto_property *p)
+                         const mosquitto_property *p)
 {
 	struct client *c = obj;
 
@@ -89,7 +89,7 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const i
 }
 
 static void on_publish(struct mosquitto *m, void *obj, int mid, int reason,
-		       const mosquitto_property *p)
+                       const mosquitto_property *p)
 {
 	struct client *c = obj;
 
@@ -106,7 +106,7 @@ static void on_publish(struct mosquitto *m, void *obj, int mid, int reason,
 }
 
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
-		       const mosquitto_property *p)
+                       const mosquitto_property *p)
 {
 	struct client *c = obj;
 	int n = msg->payloadlen > 0 ? atoi((const char *)msg->payload) : -1;
@@ -153,7 +153,7 @@ static bool has_public_row(enum gf_role from, const char *msg)
 /* Fills p's expectations for client `sender` (as itself) publishing
  * (to, to_id, msg); spoof = the topic names another instance. */
 static void expect(struct pub *p, const struct client *sender, enum gf_role to, const char *to_id,
-		   const char *msg, bool spoof)
+                   const char *msg, bool spoof)
 {
 	const struct gf_catalog_row *r = to == GF_ROLE_ALL ? NULL : row_of(sender->role, to, msg);
 	bool to_all = strcmp(to_id, "all") == 0;
@@ -165,7 +165,7 @@ static void expect(struct pub *p, const struct client *sender, enum gf_role to, 
 		p->expect_accept = has_public_row(sender->role, msg);
 	else
 		p->expect_accept = r && !(r->cell & GF_CELL_BROKER) &&
-				   ((r->cell & GF_CELL_PUBLIC) || !to_all || gf_role_is_pool(to));
+		                   ((r->cell & GF_CELL_PUBLIC) || !to_all || gf_role_is_pool(to));
 	if (!p->expect_accept)
 		return;
 	is_public = to == GF_ROLE_ALL || (r->cell & GF_CELL_PUBLIC);
@@ -180,7 +180,7 @@ static void expect(struct pub *p, const struct client *sender, enum gf_role to, 
 }
 
 static int add_pub(int sender, const char *from_id, enum gf_role to, const char *to_id,
-		   const char *msg, bool spoof)
+                   const char *msg, bool spoof)
 {
 	char topic[256], payload[16];
 	struct pub *p;
@@ -197,13 +197,13 @@ static int add_pub(int sender, const char *from_id, enum gf_role to, const char 
 	p->to_all = strcmp(to_id, "all") == 0;
 	p->spoof = spoof;
 	expect(p, &clients[sender], to, to_id, msg, spoof);
-	snprintf(topic, sizeof(topic), "gf/site1/%s/%s/%s/%s/%s", gf_role_name(clients[sender].role),
-		 from_id, gf_role_name(to), to_id, msg);
+	snprintf(topic, sizeof(topic), "gf/site1/%s/%s/%s/%s/%s",
+	         gf_role_name(clients[sender].role), from_id, gf_role_name(to), to_id, msg);
 	snprintf(payload, sizeof(payload), "%d", npubs);
 	pthread_mutex_lock(&lock);
 	npubs++;
 	rc = mosquitto_publish_v5(clients[sender].m, &mid, topic, (int)strlen(payload), payload, 1,
-				  false, NULL);
+	                          false, NULL);
 	p->mid = mid;
 	pthread_mutex_unlock(&lock);
 	return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 	}
 	if (!port || !exchange || (!password && !certdir)) {
 		fprintf(stderr, "usage: gf-matrix -p PORT --exchange FILE "
-				"(-P PASSWORD | --cafile CA --certdir DIR)\n");
+		                "(-P PASSWORD | --cafile CA --certdir DIR)\n");
 		return 2;
 	}
 	if (gf_catalog_load(exchange, &catalog, err, sizeof(err)) != GF_OK) {
@@ -303,7 +303,7 @@ int main(int argc, char **argv)
 			mosquitto_username_pw_set(c->m, cid, password);
 		}
 		if (mosquitto_connect_async(c->m, certdir ? "localhost" : "127.0.0.1", port, 30) !=
-			    MOSQ_ERR_SUCCESS ||
+		        MOSQ_ERR_SUCCESS ||
 		    mosquitto_loop_start(c->m) != MOSQ_ERR_SUCCESS) {
 			fprintf(stderr, "gf-matrix: cannot connect %s\n", cid);
 			return 1;
@@ -344,7 +344,8 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < npubs; i++) {
 		struct pub *p = &pubs[i];
-		bool ok_ack = p->expect_accept ? p->reason == 0 : p->reason == MQTT_RC_NOT_AUTHORIZED;
+		bool ok_ack =
+		    p->expect_accept ? p->reason == 0 : p->reason == MQTT_RC_NOT_AUTHORIZED;
 		accepted += p->reason == 0;
 		refused += p->reason == MQTT_RC_NOT_AUTHORIZED;
 		if (!ok_ack) {
@@ -398,7 +399,7 @@ int main(int argc, char **argv)
 	}
 	printf("%s - every catalogue row reaches its addressee (%d of %d rows)\n",
 	       rows_ok == rows && rows > 0 ? "ok" : "not ok", rows_ok, rows);
-	rows_ok == rows && rows > 0 ? passed++ : failed++;
+	rows_ok == rows &&rows > 0 ? passed++ : failed++;
 
 	for (int i = 0; i < CLIENTS; i++) {
 		mosquitto_disconnect(clients[i].m);

@@ -54,7 +54,7 @@ static long now_ms(void)
 }
 
 static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
-		       const mosquitto_property *props)
+                       const mosquitto_property *props)
 {
 	struct probe *p = obj;
 
@@ -64,7 +64,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 }
 
 static void on_publish(struct mosquitto *m, void *obj, int mid, int reason,
-		       const mosquitto_property *props)
+                       const mosquitto_property *props)
 {
 	struct probe *p = obj;
 
@@ -76,7 +76,7 @@ static void on_publish(struct mosquitto *m, void *obj, int mid, int reason,
 }
 
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int count, const int *granted,
-			 const mosquitto_property *props)
+                         const mosquitto_property *props)
 {
 	struct probe *p = obj;
 
@@ -88,7 +88,7 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int count, con
 }
 
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
-		       const mosquitto_property *props)
+                       const mosquitto_property *props)
 {
 	(void)m, (void)obj, (void)props;
 	printf("MSG %s %.*s\n", msg->topic, msg->payloadlen, (const char *)msg->payload);
@@ -106,8 +106,7 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitt
 }
 
 /* Runs the network loop until pred is false or ms pass; -1 on timeout. */
-static int loop_until(struct mosquitto *m, struct probe *p, int (*pending)(struct probe *),
-		      long ms)
+static int loop_until(struct mosquitto *m, struct probe *p, int (*pending)(struct probe *), long ms)
 {
 	long end = now_ms() + ms;
 
@@ -245,7 +244,7 @@ static int run_action(struct mosquitto *m, struct probe *p, const char *a)
 		memcpy(topic, t, tl);
 		topic[tl] = '\0';
 		rc = mosquitto_publish_v5(m, &mid, topic, (int)strlen(payload), payload, 1, retain,
-					  NULL);
+		                          NULL);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			printf("PUBACK %s local-error:%s\n", topic, mosquitto_strerror(rc));
 			return 0;
@@ -322,7 +321,7 @@ int main(int argc, char **argv)
 	if (!m)
 		return 1;
 	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
-			     version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	                     version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	mosquitto_connect_v5_callback_set(m, on_connect);
 	mosquitto_publish_v5_callback_set(m, on_publish);
 	mosquitto_subscribe_v5_callback_set(m, on_subscribe);

@@ -70,8 +70,8 @@ int mosquitto_set_username(struct mosquitto *client, const char *username)
 }
 
 int mosquitto_callback_register(mosquitto_plugin_id_t *identifier, int event,
-				MOSQ_FUNC_generic_callback cb_func, const void *event_data,
-				void *userdata)
+                                MOSQ_FUNC_generic_callback cb_func, const void *event_data,
+                                void *userdata)
 {
 	(void)identifier, (void)cb_func, (void)event_data;
 	if (stub.ncallbacks < 16)
@@ -82,7 +82,7 @@ int mosquitto_callback_register(mosquitto_plugin_id_t *identifier, int event,
 }
 
 int mosquitto_callback_unregister(mosquitto_plugin_id_t *identifier, int event,
-				  MOSQ_FUNC_generic_callback cb_func, const void *event_data)
+                                  MOSQ_FUNC_generic_callback cb_func, const void *event_data)
 {
 	(void)identifier, (void)event, (void)cb_func, (void)event_data;
 	stub.ncallbacks--;
@@ -90,15 +90,15 @@ int mosquitto_callback_unregister(mosquitto_plugin_id_t *identifier, int event,
 }
 
 int mosquitto_broker_publish_copy(const char *clientid, const char *topic, int payloadlen,
-				  const void *payload, int qos, bool retain,
-				  mosquitto_property *properties)
+                                  const void *payload, int qos, bool retain,
+                                  mosquitto_property *properties)
 {
 	(void)clientid, (void)qos, (void)properties;
 	if (stub.npub == STUB_MAX)
 		return MOSQ_ERR_NOMEM;
 	snprintf(stub.pub_topic[stub.npub], sizeof(stub.pub_topic[0]), "%s", topic);
 	snprintf(stub.pub_payload[stub.npub], sizeof(stub.pub_payload[0]), "%.*s", payloadlen,
-		 (const char *)payload);
+	         (const char *)payload);
 	stub.pub_retain[stub.npub] = retain;
 	stub.npub++;
 	return MOSQ_ERR_SUCCESS;

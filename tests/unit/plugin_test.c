@@ -34,13 +34,14 @@ static X509 *make_cert(const char *o, const char *ou, const char *cn, long seria
 	X509_gmtime_adj(X509_getm_notBefore(x), 0);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
 	if (o)
-		X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)o, -1, -1, 0);
+		X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)o, -1,
+		                           -1, 0);
 	if (ou)
 		X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC, (const unsigned char *)ou, -1,
-					   -1, 0);
+		                           -1, 0);
 	if (cn)
 		X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1,
-					   -1, 0);
+		                           -1, 0);
 	X509_set_issuer_name(x, name);
 	X509_set_pubkey(x, key);
 	X509_sign(x, key, EVP_sha256());
@@ -55,7 +56,7 @@ static void write_crl(const long *serials)
 	FILE *f;
 
 	X509_NAME_add_entry_by_txt(issuer, "O", MBSTRING_ASC, (const unsigned char *)"site1", -1,
-				   -1, 0);
+	                           -1, 0);
 	X509_CRL_set_issuer_name(crl, issuer);
 	X509_CRL_set_version(crl, 1);
 	ASN1_TIME *now = ASN1_TIME_adj(NULL, time(NULL), 0, 0);
@@ -86,13 +87,13 @@ static void write_crl(const long *serials)
 }
 
 static int init_with(const char *site, const char *exchange, const char *extra_key,
-		     const char *extra_value)
+                     const char *extra_value)
 {
 	struct mosquitto_opt opts[4] = {
-		{(char *)"site", (char *)site},
-		{(char *)"exchange", (char *)exchange},
-		{(char *)"crl", crl_path},
-		{(char *)extra_key, (char *)extra_value},
+	    {(char *)"site", (char *)site},
+	    {(char *)"exchange", (char *)exchange},
+	    {(char *)"crl", crl_path},
+	    {(char *)extra_key, (char *)extra_value},
 	};
 	return mosquitto_plugin_init(pid, &gate, opts, extra_key ? 4 : 3);
 }
@@ -194,13 +195,15 @@ Test(plugin, init_registers_every_callback_and_logs_ready)
 
 Test(plugin, init_refuses_bad_options_and_says_why)
 {
-	struct mosquitto_opt only_exchange[] = {{(char *)"exchange", (char *)"schemas/exchange.tsv"}};
+	struct mosquitto_opt only_exchange[] = {
+	    {(char *)"exchange", (char *)"schemas/exchange.tsv"}};
 
 	cr_assert_eq(mosquitto_plugin_init(pid, &gate, only_exchange, 1), MOSQ_ERR_INVAL);
 	cr_assert(stub_logged("GF-PLUGIN-CONFIG", "site: required"));
 	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "colour", "blue"), MOSQ_ERR_INVAL);
 	cr_assert(stub_logged("GF-PLUGIN-CONFIG", "unknown option 'colour'"));
-	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "validate", "maybe"), MOSQ_ERR_INVAL);
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "validate", "maybe"),
+	             MOSQ_ERR_INVAL);
 	cr_assert(stub_logged("GF-PLUGIN-CONFIG", "validate: expected on or off"));
 	cr_assert_eq(init_with("site/1", "schemas/exchange.tsv", NULL, NULL), MOSQ_ERR_INVAL);
 	cr_assert(stub_logged("GF-PLUGIN-CONFIG", "not a valid site name"));
@@ -228,14 +231,13 @@ Test(plugin, password_identities_are_checked_then_deferred_to_the_password_file)
 	cr_assert_eq(auth(thief, "pw"), MOSQ_ERR_AUTH);
 	cr_assert(stub_logged("GF-AUTH-CLIENTID", "identity 'foa.7-PRE-002'"));
 	cr_assert(!stub_logged("pw", NULL), "a password reached the log");
-	client_free(ok), client_free(tool), client_free(bad), client_free(anon),
-		client_free(thief);
+	client_free(ok), client_free(tool), client_free(bad), client_free(anon), client_free(thief);
 }
 
 Test(plugin, certificate_identities_are_admitted_with_their_username_rewritten)
 {
 	struct mosquitto *c = client("foa.7-PRE-001", "whatever-they-sent",
-				     make_cert("site1", "foa", "7-PRE-001", 7));
+	                             make_cert("site1", "foa", "7-PRE-001", 7));
 	struct mosquitto *other = client("foa.x", NULL, make_cert("site2", "foa", "x", 8));
 	struct mosquitto *role = client("bogus.x", NULL, make_cert("site1", "bogus", "x", 9));
 	struct mosquitto *nocn = client("foa.x", NULL, make_cert("site1", "foa", NULL, 10));
@@ -253,8 +255,7 @@ Test(plugin, certificate_identities_are_admitted_with_their_username_rewritten)
 	cr_assert(stub_logged("GF-AUTH-CERT", NULL));
 	cr_assert_eq(auth(all, NULL), MOSQ_ERR_AUTH);
 	cr_assert(stub_logged("GF-AUTH-ID", NULL));
-	client_free(c), client_free(other), client_free(role), client_free(nocn),
-		client_free(all);
+	client_free(c), client_free(other), client_free(role), client_free(nocn), client_free(all);
 }
 
 Test(plugin, acl_decisions_are_logged_with_their_message_id)
@@ -264,17 +265,17 @@ Test(plugin, acl_decisions_are_logged_with_their_message_id)
 
 	start();
 	cr_assert_eq(acl(c, MOSQ_ACL_WRITE, "gf/site1/foa/7-PRE-001/fman/all/flexoffer"),
-		     MOSQ_ERR_SUCCESS);
+	             MOSQ_ERR_SUCCESS);
 	cr_assert_eq(acl(c, MOSQ_ACL_WRITE, "gf/site1/foa/7-PRE-002/fman/all/flexoffer"),
-		     MOSQ_ERR_ACL_DENIED);
+	             MOSQ_ERR_ACL_DENIED);
 	cr_assert(stub_logged("GF-ACL-SPOOF", "gf/site1/foa/7-PRE-002/fman/all/flexoffer"));
 	cr_assert_eq(acl(c, MOSQ_ACL_SUBSCRIBE, "#"), MOSQ_ERR_ACL_DENIED);
 	cr_assert(stub_logged("GF-ACL-FILTER", "subscribe denied"));
 	cr_assert_eq(acl(c, MOSQ_ACL_UNSUBSCRIBE, "#"), MOSQ_ERR_SUCCESS);
 	cr_assert_eq(acl(stranger, MOSQ_ACL_READ, "gf/site1/sp/a/all/all/weather.forecast"),
-		     MOSQ_ERR_ACL_DENIED);
+	             MOSQ_ERR_ACL_DENIED);
 	cr_assert_eq(acl(c, MOSQ_ACL_READ, "gf/site1/sp/a/all/all/weather.forecast"),
-		     MOSQ_ERR_SUCCESS);
+	             MOSQ_ERR_SUCCESS);
 	client_free(c), client_free(stranger);
 }
 
@@ -305,8 +306,10 @@ Test(plugin, refusals_reach_the_audit_feed_without_payloads_and_reads_do_not)
 Test(plugin, reload_rereads_the_crl_and_refuses_revoked_sessions_present_or_away)
 {
 	static const long revoke7[] = {7, 0};
-	struct mosquitto *c = client("foa.7-PRE-001", NULL, make_cert("site1", "foa", "7-PRE-001", 7));
-	struct mosquitto *d = client("foa.7-PRE-002", NULL, make_cert("site1", "foa", "7-PRE-002", 8));
+	struct mosquitto *c =
+	    client("foa.7-PRE-001", NULL, make_cert("site1", "foa", "7-PRE-001", 7));
+	struct mosquitto *d =
+	    client("foa.7-PRE-002", NULL, make_cert("site1", "foa", "7-PRE-002", 8));
 	struct mosquitto_evt_reload ev = {0};
 
 	start();
@@ -326,7 +329,7 @@ Test(plugin, reload_rereads_the_crl_and_refuses_revoked_sessions_present_or_away
 	cr_assert_eq(auth(d, NULL), MOSQ_ERR_AUTH, "an away session revoked is refused");
 	tick(5);
 	cr_assert_eq(auth(d, NULL), MOSQ_ERR_PLUGIN_DEFER,
-		     "outside a reload, a client without certificate is a password client");
+	             "outside a reload, a client without certificate is a password client");
 	client_free(c), client_free(d);
 }
 
@@ -340,7 +343,7 @@ Test(plugin, a_broken_reload_keeps_the_previous_configuration)
 	gf_gate_on_reload(MOSQ_EVT_RELOAD, &ev, gate);
 	cr_assert(stub_logged("GF-PLUGIN-RELOAD", "previous configuration stays"));
 	cr_assert_eq(acl(c, MOSQ_ACL_WRITE, "gf/site1/foa/7-PRE-001/fman/all/flexoffer"),
-		     MOSQ_ERR_SUCCESS);
+	             MOSQ_ERR_SUCCESS);
 	client_free(c);
 }
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs each libFuzzer binary given for FUZZ_SECONDS on a scratch copy of its
+# seed corpus (tests/fuzz/corpus/<name>/); a crash fails the run and leaves
+# the reproducer in build/fuzz/artifacts/. Prints "N passed, M failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+seconds=${FUZZ_SECONDS:-20}
+passed=0 failed=0
+mkdir -p "$top/build/fuzz/artifacts"
+for bin in "$@"; do
+	name=$(basename "$bin" _fuzz)
+	work=$(mktemp -d)
+	cp -r "$top/tests/fuzz/corpus/$name/." "$work/" 2>/dev/null
+	if (cd "$top" && "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+		-artifact_prefix="$top/build/fuzz/artifacts/$name-" "$work" >"$work.log" 2>&1); then
+		runs=$(grep -o 'Done [0-9]* runs' "$work.log" | tail -1)
+		echo "ok - fuzz $name: ${runs:-done} in ${seconds} s"
+		passed=$((passed + 1))
+	else
+		echo "not ok - fuzz $name crashed; reproducer in build/fuzz/artifacts/"
+		grep -E 'ERROR|SUMMARY|runtime error|==[0-9]+==' "$work.log" | head -20
+		failed=$((failed + 1))
+	fi
+	rm -rf "$work" "$work.log"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
