@@ -56,7 +56,7 @@ int gf_audit_pop(struct gf_audit *a, struct gf_audit_event *out);
 /*
  * Writes ev as one JSON object into buf (NUL-terminated), with "dropped" set
  * to the events lost since the previous call. GF_ETOOLONG if buf is too small
- * (1 KiB always suffices).
+ * (4 KiB always suffices).
  */
 enum gf_err gf_audit_event_json(struct gf_audit *a, const struct gf_audit_event *ev,
                                 const char *site, char *buf, size_t size);

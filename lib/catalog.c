@@ -20,6 +20,7 @@ struct gf_catalog {
 	struct gf_catalog_row *rows;
 	size_t nrows, rows_cap;
 	uint8_t *cells;    /* [from][to][msg] */
+	uint8_t *feeds;    /* [from][msg]: the cells of every row from "from" OR'ed */
 	uint32_t *readers; /* [from][msg] */
 };
 
@@ -38,12 +39,14 @@ int gf_catalog_msg(const struct gf_catalog *cat, const char *name, size_t len)
 {
 	uint32_t i = hash_bytes(name, len) & (HASH_SLOTS - 1);
 
+	if (len > GF_MSG_MAX)
+		return -1;
 	for (;;) {
 		uint16_t slot = cat->slots[i];
 		if (slot == 0)
 			return -1;
 		const char *cand = cat->names[slot - 1];
-		if (strncmp(cand, name, len) == 0 && cand[len] == '\0')
+		if (memcmp(cand, name, len) == 0 && cand[len] == '\0' && strlen(cand) == len)
 			return slot - 1;
 		i = (i + 1) & (HASH_SLOTS - 1);
 	}
@@ -114,11 +117,21 @@ static enum gf_err add_row(struct parse_state *ps, enum gf_role from, enum gf_ro
 	if (m < 0)
 		return nomem ? GF_ENOMEM
 		             : fail(ps, "more than %d message types", GF_CATALOG_MAX_MSGS);
+	/* Every (from, msg) pair has one class: otherwise "to-role all" would
+	 * have no single meaning. */
 	for (size_t i = 0; i < cat->nrows; i++) {
 		const struct gf_catalog_row *r = &cat->rows[i];
-		if (r->from == from && r->to == to && (int)(intptr_t)r->msg == m)
+		if (r->from != from || (int)(intptr_t)r->msg != m)
+			continue;
+		if (r->to == to)
 			return fail(ps, "duplicate row %s -> %s : %.*s", gf_role_name(from),
 			            gf_role_name(to), (int)msg_len, msg);
+		if ((r->cell ^ cell) & (GF_CELL_PRIVATE | GF_CELL_PUBLIC))
+			return fail(ps, "%s -> %s : %.*s is %s but %s -> %s is %s",
+			            gf_role_name(from), gf_role_name(to), (int)msg_len, msg,
+			            (cell & GF_CELL_PUBLIC) ? "public" : "private",
+			            gf_role_name(r->from), gf_role_name(r->to),
+			            (r->cell & GF_CELL_PUBLIC) ? "public" : "private");
 	}
 	if (cat->nrows >= MAX_ROWS)
 		return fail(ps, "more than %u rows", MAX_ROWS);
@@ -217,36 +230,25 @@ static size_t cell_index(size_t nmsg, enum gf_role from, enum gf_role to, int ms
 	return ((size_t)from * GF_ROLE_COUNT + (size_t)to) * nmsg + (size_t)msg;
 }
 
-/* Fills the lookup tables and checks that every (from, msg) pair has one
- * class: otherwise "to-role all" would have no single meaning. */
-static enum gf_err compile(struct parse_state *ps)
+/* Fills the lookup tables. */
+static enum gf_err compile(struct gf_catalog *cat)
 {
-	struct gf_catalog *cat = ps->cat;
 	size_t nmsg = cat->nmsg ? cat->nmsg : 1;
 
 	cat->cells = calloc(GF_ROLE_COUNT * GF_ROLE_COUNT * nmsg, 1);
+	cat->feeds = calloc(GF_ROLE_COUNT * nmsg, 1);
 	cat->readers = calloc(GF_ROLE_COUNT * nmsg, sizeof(*cat->readers));
-	if (!cat->cells || !cat->readers)
+	if (!cat->cells || !cat->feeds || !cat->readers)
 		return GF_ENOMEM;
 	for (size_t i = 0; i < cat->nrows; i++) {
 		struct gf_catalog_row *r = &cat->rows[i];
 		int m = (int)(intptr_t)r->msg;
+		size_t fm = (size_t)r->from * cat->nmsg + (size_t)m;
 		r->msg = cat->names[m];
-		for (size_t j = 0; j < i; j++) {
-			const struct gf_catalog_row *o = &cat->rows[j];
-			if (o->from == r->from && o->msg == r->msg &&
-			    ((o->cell ^ r->cell) & (GF_CELL_PRIVATE | GF_CELL_PUBLIC))) {
-				ps->line = 0;
-				return fail(ps, "%s -> %s : %s is %s but %s -> %s is %s",
-				            gf_role_name(r->from), gf_role_name(r->to), r->msg,
-				            (r->cell & GF_CELL_PUBLIC) ? "public" : "private",
-				            gf_role_name(o->from), gf_role_name(o->to),
-				            (o->cell & GF_CELL_PUBLIC) ? "public" : "private");
-			}
-		}
 		cat->cells[cell_index(cat->nmsg, r->from, r->to, m)] = r->cell;
+		cat->feeds[fm] |= r->cell;
 		if (r->cell & GF_CELL_PUBLIC)
-			cat->readers[(size_t)r->from * cat->nmsg + (size_t)m] |= 1u << r->to;
+			cat->readers[fm] |= 1u << r->to;
 	}
 	return GF_OK;
 }
@@ -286,7 +288,7 @@ enum gf_err gf_catalog_parse(const char *text, size_t len, const char *name,
 		rc = fail(&ps, "no rows");
 		goto out;
 	}
-	rc = compile(&ps);
+	rc = compile(cat);
 out:
 	if (rc != GF_OK) {
 		if (rc == GF_ENOMEM && err && errlen)
@@ -336,6 +338,7 @@ void gf_catalog_free(struct gf_catalog *cat)
 	free(cat->names);
 	free(cat->rows);
 	free(cat->cells);
+	free(cat->feeds);
 	free(cat->readers);
 	free(cat);
 }
@@ -358,6 +361,13 @@ uint8_t gf_catalog_cell(const struct gf_catalog *cat, enum gf_role from, enum gf
 	    (size_t)msg >= cat->nmsg)
 		return 0;
 	return cat->cells[cell_index(cat->nmsg, from, to, msg)];
+}
+
+uint8_t gf_catalog_feed(const struct gf_catalog *cat, enum gf_role from, int msg)
+{
+	if ((unsigned)from >= GF_ROLE_COUNT || msg < 0 || (size_t)msg >= cat->nmsg)
+		return 0;
+	return cat->feeds[(size_t)from * cat->nmsg + (size_t)msg];
 }
 
 uint32_t gf_catalog_readers(const struct gf_catalog *cat, enum gf_role from, int msg)

@@ -67,11 +67,16 @@ size_t gf_catalog_msg_count(const struct gf_catalog *cat);
  * of range (to = GF_ROLE_ALL included: use gf_catalog_readers). */
 uint8_t gf_catalog_cell(const struct gf_catalog *cat, enum gf_role from, enum gf_role to, int msg);
 
+/* The cells of every row (from, *, msg) OR'ed together; 0 if there is none.
+ * The catalogue guarantees one class per (from, msg), so this is the class
+ * and flags of the feed "from -> all : msg". */
+uint8_t gf_catalog_feed(const struct gf_catalog *cat, enum gf_role from, int msg);
+
 /* Bitmask (1u << role) of the roles that a public (from, msg) row names as
  * readers; 0 if (from, msg) has no public row. ops is not included. */
 uint32_t gf_catalog_readers(const struct gf_catalog *cat, enum gf_role from, int msg);
 
-/* Rows in file order, the generated ".result" rows after the rest. */
+/* Rows in file order, each generated ".result" row right after its request. */
 size_t gf_catalog_row_count(const struct gf_catalog *cat);
 const struct gf_catalog_row *gf_catalog_row(const struct gf_catalog *cat, size_t i);
 

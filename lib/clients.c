@@ -112,9 +112,12 @@ enum gf_err gf_clients_put(struct gf_clients *reg, const char *client_id, const 
 
 void gf_clients_drop(struct gf_clients *reg, const char *client_id)
 {
-	struct gf_client_entry *slot = lookup(reg, client_id);
+	struct gf_client_entry *slot;
 	size_t hole, i;
 
+	if (!client_id)
+		return;
+	slot = lookup(reg, client_id);
 	if (!slot->client_id)
 		return;
 	entry_clear(slot);

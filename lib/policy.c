@@ -3,13 +3,16 @@
 
 #include <string.h>
 
-/* Class bits of (from, to, msg); to = GF_ROLE_ALL means the public feed of
- * (from, msg), which exists when some public row names (from, msg). */
+/* Class and flags of (from, to, msg); to = GF_ROLE_ALL means the public feed
+ * of (from, msg), which exists when the rows of (from, msg) are public. */
 static uint8_t row_class(const struct gf_catalog *cat, const struct gf_topic *t, int msg)
 {
-	if (t->to_role == GF_ROLE_ALL)
-		return gf_catalog_readers(cat, t->from_role, msg) ? GF_CELL_PUBLIC : 0;
-	return gf_catalog_cell(cat, t->from_role, t->to_role, msg);
+	uint8_t feed;
+
+	if (t->to_role != GF_ROLE_ALL)
+		return gf_catalog_cell(cat, t->from_role, t->to_role, msg);
+	feed = gf_catalog_feed(cat, t->from_role, msg);
+	return (feed & GF_CELL_PUBLIC) ? feed : 0;
 }
 
 static enum gf_reason parse_own(const struct gf_policy *pol, const char *topic, struct gf_topic *t,
@@ -88,12 +91,8 @@ static enum gf_reason check_write(const struct gf_policy *pol, const struct gf_i
 	cls = row_class(pol->cat, &t, msg);
 	if (cls == 0) {
 		/* "to-role all" of a private message: say so rather than "no row". */
-		if (t.to_role == GF_ROLE_ALL && msg >= 0) {
-			for (unsigned to = 0; to < GF_ROLE_COUNT; to++) {
-				if (gf_catalog_cell(pol->cat, t.from_role, (enum gf_role)to, msg))
-					return GF_REASON_ADDR;
-			}
-		}
+		if (t.to_role == GF_ROLE_ALL && gf_catalog_feed(pol->cat, t.from_role, msg))
+			return GF_REASON_ADDR;
 		return GF_REASON_NOROW;
 	}
 	if (cls & GF_CELL_BROKER)

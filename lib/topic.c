@@ -114,8 +114,9 @@ enum gf_err gf_topic_build(char *buf, size_t size, const char *site, const struc
 	int n;
 
 	if (!gf_id_valid(site, strlen(site)) || from->role >= GF_ROLE_COUNT ||
-	    !gf_id_valid(from->id.p, from->id.len) || to_role >= GF_ROLE_NONE ||
-	    !gf_id_valid(to_id, strlen(to_id)) || !gf_msg_name_valid(msg, strlen(msg)))
+	    !gf_id_valid(from->id.p, from->id.len) || gf_sv_is_all(from->id) ||
+	    to_role >= GF_ROLE_NONE || !gf_id_valid(to_id, strlen(to_id)) ||
+	    !gf_msg_name_valid(msg, strlen(msg)))
 		return GF_EINVAL;
 	if (to_role == GF_ROLE_ALL && strcmp(to_id, "all") != 0)
 		return GF_EINVAL;

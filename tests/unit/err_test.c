@@ -9,13 +9,13 @@
 /* The names and texts as the header declares them, to check the table. */
 static const char *const expected_names[] = {
 #define NAME(name, text) #name,
-	GF_ERR_MAP(NAME)
+    GF_ERR_MAP(NAME)
 #undef NAME
 };
 
 static const char *const expected_texts[] = {
 #define TEXT(name, text) text,
-	GF_ERR_MAP(TEXT)
+    GF_ERR_MAP(TEXT)
 #undef TEXT
 };
 
@@ -42,9 +42,9 @@ Test(err, strings_are_distinct)
 	for (int a = 0; a < GF_ERR_COUNT; a++) {
 		for (int b = a + 1; b < GF_ERR_COUNT; b++) {
 			cr_assert_str_neq(gf_strerror((enum gf_err)a), gf_strerror((enum gf_err)b),
-					  "errors %d and %d share a string", a, b);
+			                  "errors %d and %d share a string", a, b);
 			cr_assert_str_neq(gf_err_name((enum gf_err)a), gf_err_name((enum gf_err)b),
-					  "errors %d and %d share a name", a, b);
+			                  "errors %d and %d share a name", a, b);
 		}
 	}
 }
@@ -71,7 +71,7 @@ Test(err, out_of_range_is_unknown)
 	cr_assert_str_eq(gf_strerror(GF_ERR_COUNT), "unknown error");
 	cr_assert_str_eq(gf_strerror((enum gf_err)(GF_ERR_COUNT + 1)), "unknown error");
 	cr_assert_str_eq(gf_strerror((enum gf_err)1000), "unknown error");
-	cr_assert_str_eq(gf_strerror((enum gf_err)-1), "unknown error");
+	cr_assert_str_eq(gf_strerror((enum gf_err) - 1), "unknown error");
 	cr_assert_str_eq(gf_err_name(GF_ERR_COUNT), "UNKNOWN");
-	cr_assert_str_eq(gf_err_name((enum gf_err)-1), "UNKNOWN");
+	cr_assert_str_eq(gf_err_name((enum gf_err) - 1), "UNKNOWN");
 }

@@ -8,7 +8,7 @@
 #include "ident.h"
 
 static const char *const role_names[] = {"user", "xems", "foa", "fman", "fmar", "doms",
-					 "sp",   "dms",  "ext", "kpi",  "ops",  "bridge"};
+                                         "sp",   "dms",  "ext", "kpi",  "ops",  "bridge"};
 
 static enum gf_role parse_str(const char *s)
 {
@@ -49,7 +49,7 @@ Test(role, all_and_unknown)
 	cr_assert_eq(parse_str("all"), GF_ROLE_ALL);
 	cr_assert_str_eq(gf_role_name(GF_ROLE_ALL), "all");
 	cr_assert_str_eq(gf_role_name(GF_ROLE_NONE), "?");
-	cr_assert_str_eq(gf_role_name((enum gf_role)-1), "?");
+	cr_assert_str_eq(gf_role_name((enum gf_role) - 1), "?");
 	cr_assert_str_eq(gf_role_name((enum gf_role)99), "?");
 	cr_assert_eq(parse_str(""), GF_ROLE_NONE);
 	cr_assert_eq(parse_str("bogus"), GF_ROLE_NONE);
@@ -74,10 +74,9 @@ Test(role, parse_uses_len_not_nul)
 Test(role, pools)
 {
 	for (int r = 0; r < GF_ROLE_COUNT; r++) {
-		bool expect = r == GF_ROLE_FMAN || r == GF_ROLE_FMAR || r == GF_ROLE_SP ||
-			      r == GF_ROLE_KPI;
-		cr_assert_eq(gf_role_is_pool((enum gf_role)r), expect, "role %s",
-			     role_names[r]);
+		bool expect =
+		    r == GF_ROLE_FMAN || r == GF_ROLE_FMAR || r == GF_ROLE_SP || r == GF_ROLE_KPI;
+		cr_assert_eq(gf_role_is_pool((enum gf_role)r), expect, "role %s", role_names[r]);
 	}
 	cr_assert_not(gf_role_is_pool(GF_ROLE_ALL));
 	cr_assert_not(gf_role_is_pool(GF_ROLE_NONE));
@@ -129,9 +128,9 @@ Test(id, first_character_alnum)
 Test(id, forbidden_characters)
 {
 	static const char *const bad[] = {
-		"a+b", "a#b", "a/b", "a:b", "a b", " a", "a ", "a\tb", "a@b", "a$b", "a*b",
-		"a\\b", "a,b", "a\"b", "+", "#", "/", ":", "a\nb", "\xc3\xa9", "a\xc3\xa9",
-		"a\x80", "a\xff", "a\x7f",
+	    "a+b", "a#b", "a/b",  "a:b",      "a b",       " a",    "a ",    "a\tb",
+	    "a@b", "a$b", "a*b",  "a\\b",     "a,b",       "a\"b",  "+",     "#",
+	    "/",   ":",   "a\nb", "\xc3\xa9", "a\xc3\xa9", "a\x80", "a\xff", "a\x7f",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_not(id_ok(bad[i]), "id '%s' accepted", bad[i]);
@@ -198,10 +197,10 @@ Test(ident_parse, every_role)
 Test(ident_parse, refused_and_out_untouched)
 {
 	static const char *const bad[] = {
-		"foa.all", "bogus.x", "foa",   "foa.",    "",        ".x",       "all.x",
-		"FOA.x",   "foa.+",   "foa.a+b", "foa.#",  "foa.a#b", "foa.a/b",  "foa.a:b",
-		"foa+.x",  "fo#a.x",  "foa/.x", "foa:.x", "foa.a b", "foa. a",   "foa.-a",
-		"foa..a",  "foa.\xc3\xa9",
+	    "foa.all", "bogus.x",      "foa",     "foa.",   "",        ".x",      "all.x",
+	    "FOA.x",   "foa.+",        "foa.a+b", "foa.#",  "foa.a#b", "foa.a/b", "foa.a:b",
+	    "foa+.x",  "fo#a.x",       "foa/.x",  "foa:.x", "foa.a b", "foa. a",  "foa.-a",
+	    "foa..a",  "foa.\xc3\xa9",
 	};
 	const struct gf_ident sentinel = {GF_ROLE_KPI, {"sentinel", 8}};
 

@@ -11,7 +11,7 @@
 #include "policy.h"
 
 #define CATALOG_PATH "schemas/exchange.tsv"
-#define SITE "site1"
+#define SITE         "site1"
 
 static struct gf_catalog *cat;
 static struct gf_policy pol;
@@ -34,7 +34,12 @@ static void teardown(void)
 
 TestSuite(policy, .init = setup, .fini = teardown);
 
-enum { R = GF_ACCESS_READ, W = GF_ACCESS_WRITE, S = GF_ACCESS_SUBSCRIBE, U = GF_ACCESS_UNSUBSCRIBE };
+enum {
+	R = GF_ACCESS_READ,
+	W = GF_ACCESS_WRITE,
+	S = GF_ACCESS_SUBSCRIBE,
+	U = GF_ACCESS_UNSUBSCRIBE
+};
 
 struct policy_case {
 	const char *who; /* "<role>.<id>", or NULL for a connection without identity */
@@ -43,172 +48,171 @@ struct policy_case {
 	enum gf_reason expect;
 };
 
-#define FOA1 "foa.7-PRE-001"
-#define FOA2 "foa.7-PRE-002"
+#define FOA1    "foa.7-PRE-001"
+#define FOA2    "foa.7-PRE-002"
 #define T(rest) "gf/" SITE "/" rest
 
 static const struct policy_case cases[] = {
-	/* --- WRITE: the happy paths --------------------------------------------- */
-	{FOA1, W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_ALLOW},
-	{FOA1, W, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_ALLOW}, /* pool */
-	{FOA1, W, T("foa/7-PRE-001/fmar/all/flexoffer"), GF_REASON_ALLOW}, /* pool */
-	{FOA1, W, T("foa/7-PRE-001/fman/f1/meter.reading"), GF_REASON_ALLOW},
-	{FOA1, W, T("foa/7-PRE-001/ops/all/status"), GF_REASON_ALLOW},
-	{FOA1, W, T("foa/7-PRE-001/all/all/kpi"), GF_REASON_ALLOW},
-	{"doms.d1", W, T("doms/d1/foa/7-PRE-001/bid"), GF_REASON_ALLOW},
-	{"sp.s1", W, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
-	{"sp.s1", W, T("sp/s1/foa/7-PRE-001/weather.forecast"), GF_REASON_ALLOW},
-	{"sp.s1", W, T("sp/s1/foa/7-PRE-001/meter.data"), GF_REASON_ALLOW},
-	{"user.u1", W, T("user/u1/fman/all/atp.query"), GF_REASON_ALLOW},
-	{"fman.f1", W, T("fman/f1/user/u1/atp.query.result"), GF_REASON_ALLOW},
-	{"kpi.k1", W, T("kpi/k1/all/all/kpi.alarm"), GF_REASON_ALLOW},
-	{"dms.m1", W, T("dms/m1/sp/all/meter.reading"), GF_REASON_ALLOW}, /* sp is a pool */
-	/* --- WRITE: addressing --------------------------------------------------- */
-	{"doms.d1", W, T("doms/d1/foa/all/bid"), GF_REASON_ADDR},
-	{"sp.s1", W, T("sp/s1/all/all/meter.data"), GF_REASON_ADDR},
-	{FOA1, W, T("foa/7-PRE-001/all/all/flexoffer"), GF_REASON_ADDR},
-	{"fman.f1", W, T("fman/f1/user/all/atp.query.result"), GF_REASON_ADDR},
-	{"fman.f1", W, T("fman/f1/foa/all/flexoffer.assign"), GF_REASON_ADDR},
-	/* --- WRITE: no row ------------------------------------------------------- */
-	{FOA1, W, T("foa/7-PRE-001/doms/d1/flexoffer"), GF_REASON_NOROW},
-	{FOA1, W, T("foa/7-PRE-001/fman/f1/nosuch"), GF_REASON_NOROW},
-	{FOA1, W, T("foa/7-PRE-001/all/all/nosuch"), GF_REASON_NOROW},
-	{FOA1, W, T("foa/7-PRE-001/all/all/weather.forecast"), GF_REASON_NOROW},
-	{FOA1, W, T("foa/7-PRE-001/bridge/site2/flexoffer"), GF_REASON_NOROW},
-	{"fman.f1", W, T("fman/f1/foa/7-PRE-001/flexoffer"), GF_REASON_NOROW},
-	/* --- WRITE: speaking for someone else ------------------------------------ */
-	{FOA1, W, T("foa/7-PRE-002/fman/f1/flexoffer"), GF_REASON_SPOOF},
-	{FOA1, W, T("fman/7-PRE-001/foa/7-PRE-001/flexoffer.assign"), GF_REASON_SPOOF},
-	{FOA1, W, T("foa/7-PRE-0011/fman/f1/flexoffer"), GF_REASON_SPOOF},
-	{FOA1, W, T("foa/7-PRE-00/fman/f1/flexoffer"), GF_REASON_SPOOF},
-	{FOA1, W, T("ops/broker/ops/all/audit"), GF_REASON_SPOOF},
-	{"sp.s1", W, T("ops/broker/ops/all/audit"), GF_REASON_SPOOF},
-	{"kpi.k1", W, T("ops/broker/ops/all/plugin.stats"), GF_REASON_SPOOF},
-	{"fman.f1", W, T("ops/broker/all/all/audit"), GF_REASON_SPOOF},
-	/* --- WRITE: malformed, other site, $ ------------------------------------- */
-	{FOA1, W, "gf/site2/foa/7-PRE-001/fman/f1/flexoffer", GF_REASON_SITE},
-	{FOA1, W, T("foa/7-PRE-001/fman/f1"), GF_REASON_TOPIC},
-	{FOA1, W, T("foa/7-PRE-001/fman/f1/Flexoffer"), GF_REASON_TOPIC},
-	{FOA1, W, T("foa/7-PRE-001/fman/+/flexoffer"), GF_REASON_TOPIC},
-	{FOA1, W, "other/topic", GF_REASON_TOPIC},
-	{FOA1, W, "", GF_REASON_TOPIC},
-	{FOA1, W, "$SYS/broker/x", GF_REASON_SYS},
-	{FOA1, W, "$CONTROL/dynamic-security/v1", GF_REASON_CONTROL},
-	{FOA1, W, "$foo/bar", GF_REASON_DOLLAR},
-	/* --- WRITE: ops is read-only --------------------------------------------- */
-	{"ops.o1", W, T("ops/o1/ops/all/audit"), GF_REASON_READONLY},
-	{"ops.o1", W, T("ops/broker/ops/all/audit"), GF_REASON_READONLY},
-	{"ops.o1", W, T("ops/o1/ops/all/plugin.stats"), GF_REASON_READONLY},
-	{"ops.o1", W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_READONLY},
-	{"ops.o1", W, T("ops/o1/all/all/status"), GF_REASON_READONLY},
-	{"ops.o1", W, "gf/site2/ops/o1/ops/all/audit", GF_REASON_READONLY},
-	{"ops.o1", W, "garbage", GF_REASON_READONLY},
-	/* --- WRITE: bridges (id = peer site) -------------------------------------- */
-	{"bridge.site2", W, "gf/site2/sp/s9/all/all/weather.forecast", GF_REASON_ALLOW},
-	{"bridge.site2", W, "gf/site2/sp/s9/foa/x/weather.forecast", GF_REASON_ALLOW},
-	{"bridge.site2", W, "gf/site2/foa/x/all/all/kpi", GF_REASON_ALLOW},
-	{"bridge.site2", W, "gf/site2/foa/x/fman/f1/flexoffer", GF_REASON_BRIDGE},
-	{"bridge.site2", W, "gf/site2/foa/x/fman/all/flexoffer", GF_REASON_BRIDGE},
-	{"bridge.site2", W, "gf/site2/ops/broker/ops/all/audit", GF_REASON_BRIDGE},
-	{"bridge.site2", W, T("sp/s1/all/all/weather.forecast"), GF_REASON_BRIDGE},
-	{"bridge.site2", W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_BRIDGE},
-	{"bridge.site2", W, T("ops/broker/ops/all/audit"), GF_REASON_BRIDGE},
-	{"bridge.site2", W, T("bridge/site2/all/all/weather.forecast"), GF_REASON_BRIDGE},
-	{"bridge.site2", W, "gf/site3/sp/s9/all/all/weather.forecast", GF_REASON_BRIDGE},
-	{"bridge.site2", W, "gf/site2/sp/s9/all/all/nosuch", GF_REASON_NOROW},
-	{"bridge.site2", W, "gf/site2/foa/x", GF_REASON_TOPIC},
-	{"bridge.site2", W, "$SYS/broker/x", GF_REASON_SYS},
-	/* --- READ: private ------------------------------------------------------- */
-	{"fman.f1", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_ALLOW},
-	{"fman.f2", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
-	{"fmar.f1", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
-	{FOA1, R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
-	{"fman.f2", R, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_ALLOW},
-	{"fman.f9", R, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_ALLOW},
-	{"fmar.f1", R, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_NOTADDR},
-	{FOA1, R, T("fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_ALLOW},
-	{FOA2, R, T("fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_NOTADDR},
-	{"ops.o1", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
-	{"sp.s1", R, T("dms/m1/sp/s1/meter.reading"), GF_REASON_ALLOW},
-	{"sp.s2", R, T("dms/m1/sp/s1/meter.reading"), GF_REASON_NOTADDR},
-	{"bridge.site2", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_BRIDGE},
-	{"bridge.site2", R, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_BRIDGE},
-	/* --- READ: public -------------------------------------------------------- */
-	{"ops.o1", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
-	{"fmar.f1", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
-	{FOA1, R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
-	{"fman.f1", R, T("sp/s1/foa/7-PRE-001/weather.forecast"), GF_REASON_ALLOW},
-	{"doms.d1", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOTREADER},
-	{"user.u1", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOTREADER},
-	{"sp.s2", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOTREADER},
-	{"sp.s2", R, T("ext/e1/all/all/weather.forecast"), GF_REASON_ALLOW},
-	{"user.u1", R, T("kpi/k1/all/all/kpi.alarm"), GF_REASON_ALLOW},
-	{"ops.o1", R, T("ops/broker/ops/all/audit"), GF_REASON_ALLOW},
-	{FOA1, R, T("ops/broker/ops/all/audit"), GF_REASON_NOTREADER},
-	{"bridge.site2", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
-	/* --- READ: malformed, other site, $ -------------------------------------- */
-	{"fman.f1", R, "gf/site2/foa/7-PRE-001/fman/f1/flexoffer", GF_REASON_SITE},
-	{"fman.f1", R, T("foa/7-PRE-001/fman/f1/nosuch"), GF_REASON_NOROW},
-	{"fman.f1", R, T("foa/7-PRE-001/doms/d1/flexoffer"), GF_REASON_NOROW},
-	{"fman.f1", R, T("foa/7-PRE-001/fman"), GF_REASON_TOPIC},
-	{"ops.o1", R, "$SYS/broker/uptime", GF_REASON_ALLOW},
-	{FOA1, R, "$SYS/broker/uptime", GF_REASON_SYS},
-	{"ops.o1", R, "$CONTROL/dynamic-security/v1", GF_REASON_CONTROL},
-	{"ops.o1", R, "$SYSTEM/x", GF_REASON_DOLLAR},
-	/* --- SUBSCRIBE ----------------------------------------------------------- */
-	{FOA1, S, "#", GF_REASON_FILTER},
-	{FOA1, S, "gf/#", GF_REASON_FILTER},
-	{FOA1, S, "+/+/#", GF_REASON_FILTER},
-	{FOA1, S, "+/" SITE "/#", GF_REASON_FILTER},
-	{FOA1, S, "gf/+/#", GF_REASON_FILTER},
-	{FOA1, S, "gf/site2/#", GF_REASON_FILTER},
-	{FOA1, S, "gf", GF_REASON_FILTER},
-	{FOA1, S, T("a/b/c/d/e/f"), GF_REASON_FILTER},
-	{FOA1, S, "gf/" SITE "/#", GF_REASON_ALLOW},
-	{FOA1, S, T("+/+/foa/7-PRE-001/+"), GF_REASON_ALLOW},
-	{FOA1, S, T("foa/+/fman/all/flexoffer"), GF_REASON_ALLOW},
-	{FOA1, S, "$share/g/gf/" SITE "/#", GF_REASON_ALLOW},
-	{FOA1, S, "$share//gf/" SITE "/#", GF_REASON_SHARE},
-	{FOA1, S, "$share/g+/x", GF_REASON_SHARE},
-	{FOA1, S, "$share/g#/gf/" SITE "/#", GF_REASON_SHARE},
-	{FOA1, S, "$share/g", GF_REASON_SHARE},
-	{FOA1, S, "$share/g/", GF_REASON_SHARE},
-	{FOA1, S, "$share/g/gf/site2/#", GF_REASON_FILTER},
-	{FOA1, S, "$share/g/#", GF_REASON_FILTER},
-	{"ops.o1", S, "$SYS/#", GF_REASON_ALLOW},
-	{"ops.o1", S, "$share/g/$SYS/#", GF_REASON_ALLOW},
-	{FOA1, S, "$SYS/#", GF_REASON_SYS},
-	{FOA1, S, "$share/g/$SYS/#", GF_REASON_SYS},
-	{FOA1, S, "$CONTROL/dynamic-security/v1", GF_REASON_CONTROL},
-	{"ops.o1", S, "$CONTROL/dynamic-security/v1", GF_REASON_CONTROL},
-	{"ops.o1", S, "$CONTROL/#", GF_REASON_CONTROL},
-	{FOA1, S, "$foo/#", GF_REASON_DOLLAR},
-	/* exact filters get the READ check */
-	{FOA2, S, T("fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_NOTADDR},
-	{FOA1, S, T("fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_ALLOW},
-	{"fman.f2", S, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
-	{"doms.d1", S, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOTREADER},
-	{"bridge.site2", S, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_BRIDGE},
-	{"bridge.site2", S, T("#"), GF_REASON_ALLOW},
-	{FOA1, S, "gf/" SITE, GF_REASON_TOPIC},
-	{FOA1, S, T("foa/7-PRE-001/fman/f1/nosuch"), GF_REASON_NOROW},
-	/* --- UNSUBSCRIBE and no identity ----------------------------------------- */
-	{FOA1, U, "#", GF_REASON_ALLOW},
-	{FOA1, U, "$CONTROL/x", GF_REASON_ALLOW},
-	{NULL, W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOIDENT},
-	{NULL, R, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOIDENT},
-	{NULL, S, "gf/" SITE "/#", GF_REASON_NOIDENT},
-	{NULL, U, "#", GF_REASON_NOIDENT},
-	{FOA1, W, NULL, GF_REASON_NOIDENT},
-	{FOA1, R, NULL, GF_REASON_NOIDENT},
-	{FOA1, 0, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOIDENT},
-	{FOA1, R | W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOIDENT},
+    /* --- WRITE: the happy paths --------------------------------------------- */
+    {FOA1, W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_ALLOW},
+    {FOA1, W, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_ALLOW}, /* pool */
+    {FOA1, W, T("foa/7-PRE-001/fmar/all/flexoffer"), GF_REASON_ALLOW}, /* pool */
+    {FOA1, W, T("foa/7-PRE-001/fman/f1/meter.reading"), GF_REASON_ALLOW},
+    {FOA1, W, T("foa/7-PRE-001/ops/all/status"), GF_REASON_ALLOW},
+    {FOA1, W, T("foa/7-PRE-001/all/all/kpi"), GF_REASON_ALLOW},
+    {"doms.d1", W, T("doms/d1/foa/7-PRE-001/bid"), GF_REASON_ALLOW},
+    {"sp.s1", W, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
+    {"sp.s1", W, T("sp/s1/foa/7-PRE-001/weather.forecast"), GF_REASON_ALLOW},
+    {"sp.s1", W, T("sp/s1/foa/7-PRE-001/meter.data"), GF_REASON_ALLOW},
+    {"user.u1", W, T("user/u1/fman/all/atp.query"), GF_REASON_ALLOW},
+    {"fman.f1", W, T("fman/f1/user/u1/atp.query.result"), GF_REASON_ALLOW},
+    {"kpi.k1", W, T("kpi/k1/all/all/kpi.alarm"), GF_REASON_ALLOW},
+    {"dms.m1", W, T("dms/m1/sp/all/meter.reading"), GF_REASON_ALLOW}, /* sp is a pool */
+    /* --- WRITE: addressing --------------------------------------------------- */
+    {"doms.d1", W, T("doms/d1/foa/all/bid"), GF_REASON_ADDR},
+    {"sp.s1", W, T("sp/s1/all/all/meter.data"), GF_REASON_ADDR},
+    {FOA1, W, T("foa/7-PRE-001/all/all/flexoffer"), GF_REASON_ADDR},
+    {"fman.f1", W, T("fman/f1/user/all/atp.query.result"), GF_REASON_ADDR},
+    {"fman.f1", W, T("fman/f1/foa/all/flexoffer.assign"), GF_REASON_ADDR},
+    /* --- WRITE: no row ------------------------------------------------------- */
+    {FOA1, W, T("foa/7-PRE-001/doms/d1/flexoffer"), GF_REASON_NOROW},
+    {FOA1, W, T("foa/7-PRE-001/fman/f1/nosuch"), GF_REASON_NOROW},
+    {FOA1, W, T("foa/7-PRE-001/all/all/nosuch"), GF_REASON_NOROW},
+    {FOA1, W, T("foa/7-PRE-001/all/all/weather.forecast"), GF_REASON_NOROW},
+    {FOA1, W, T("foa/7-PRE-001/bridge/site2/flexoffer"), GF_REASON_NOROW},
+    {"fman.f1", W, T("fman/f1/foa/7-PRE-001/flexoffer"), GF_REASON_NOROW},
+    /* --- WRITE: speaking for someone else ------------------------------------ */
+    {FOA1, W, T("foa/7-PRE-002/fman/f1/flexoffer"), GF_REASON_SPOOF},
+    {FOA1, W, T("fman/7-PRE-001/foa/7-PRE-001/flexoffer.assign"), GF_REASON_SPOOF},
+    {FOA1, W, T("foa/7-PRE-0011/fman/f1/flexoffer"), GF_REASON_SPOOF},
+    {FOA1, W, T("foa/7-PRE-00/fman/f1/flexoffer"), GF_REASON_SPOOF},
+    {FOA1, W, T("ops/broker/ops/all/audit"), GF_REASON_SPOOF},
+    {"sp.s1", W, T("ops/broker/ops/all/audit"), GF_REASON_SPOOF},
+    {"kpi.k1", W, T("ops/broker/ops/all/plugin.stats"), GF_REASON_SPOOF},
+    {"fman.f1", W, T("ops/broker/all/all/audit"), GF_REASON_SPOOF},
+    /* --- WRITE: malformed, other site, $ ------------------------------------- */
+    {FOA1, W, "gf/site2/foa/7-PRE-001/fman/f1/flexoffer", GF_REASON_SITE},
+    {FOA1, W, T("foa/7-PRE-001/fman/f1"), GF_REASON_TOPIC},
+    {FOA1, W, T("foa/7-PRE-001/fman/f1/Flexoffer"), GF_REASON_TOPIC},
+    {FOA1, W, T("foa/7-PRE-001/fman/+/flexoffer"), GF_REASON_TOPIC},
+    {FOA1, W, "other/topic", GF_REASON_TOPIC},
+    {FOA1, W, "", GF_REASON_TOPIC},
+    {FOA1, W, "$SYS/broker/x", GF_REASON_SYS},
+    {FOA1, W, "$CONTROL/dynamic-security/v1", GF_REASON_CONTROL},
+    {FOA1, W, "$foo/bar", GF_REASON_DOLLAR},
+    /* --- WRITE: ops is read-only --------------------------------------------- */
+    {"ops.o1", W, T("ops/o1/ops/all/audit"), GF_REASON_READONLY},
+    {"ops.o1", W, T("ops/broker/ops/all/audit"), GF_REASON_READONLY},
+    {"ops.o1", W, T("ops/o1/ops/all/plugin.stats"), GF_REASON_READONLY},
+    {"ops.o1", W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_READONLY},
+    {"ops.o1", W, T("ops/o1/all/all/status"), GF_REASON_READONLY},
+    {"ops.o1", W, "gf/site2/ops/o1/ops/all/audit", GF_REASON_READONLY},
+    {"ops.o1", W, "garbage", GF_REASON_READONLY},
+    /* --- WRITE: bridges (id = peer site) -------------------------------------- */
+    {"bridge.site2", W, "gf/site2/sp/s9/all/all/weather.forecast", GF_REASON_ALLOW},
+    {"bridge.site2", W, "gf/site2/sp/s9/foa/x/weather.forecast", GF_REASON_ALLOW},
+    {"bridge.site2", W, "gf/site2/foa/x/all/all/kpi", GF_REASON_ALLOW},
+    {"bridge.site2", W, "gf/site2/foa/x/fman/f1/flexoffer", GF_REASON_BRIDGE},
+    {"bridge.site2", W, "gf/site2/foa/x/fman/all/flexoffer", GF_REASON_BRIDGE},
+    {"bridge.site2", W, "gf/site2/ops/broker/ops/all/audit", GF_REASON_BRIDGE},
+    {"bridge.site2", W, T("sp/s1/all/all/weather.forecast"), GF_REASON_BRIDGE},
+    {"bridge.site2", W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_BRIDGE},
+    {"bridge.site2", W, T("ops/broker/ops/all/audit"), GF_REASON_BRIDGE},
+    {"bridge.site2", W, T("bridge/site2/all/all/weather.forecast"), GF_REASON_BRIDGE},
+    {"bridge.site2", W, "gf/site3/sp/s9/all/all/weather.forecast", GF_REASON_BRIDGE},
+    {"bridge.site2", W, "gf/site2/sp/s9/all/all/nosuch", GF_REASON_NOROW},
+    {"bridge.site2", W, "gf/site2/foa/x", GF_REASON_TOPIC},
+    {"bridge.site2", W, "$SYS/broker/x", GF_REASON_SYS},
+    /* --- READ: private ------------------------------------------------------- */
+    {"fman.f1", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_ALLOW},
+    {"fman.f2", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
+    {"fmar.f1", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
+    {FOA1, R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
+    {"fman.f2", R, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_ALLOW},
+    {"fman.f9", R, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_ALLOW},
+    {"fmar.f1", R, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_NOTADDR},
+    {FOA1, R, T("fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_ALLOW},
+    {FOA2, R, T("fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_NOTADDR},
+    {"ops.o1", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
+    {"sp.s1", R, T("dms/m1/sp/s1/meter.reading"), GF_REASON_ALLOW},
+    {"sp.s2", R, T("dms/m1/sp/s1/meter.reading"), GF_REASON_NOTADDR},
+    {"bridge.site2", R, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_BRIDGE},
+    {"bridge.site2", R, T("foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_BRIDGE},
+    /* --- READ: public -------------------------------------------------------- */
+    {"ops.o1", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
+    {"fmar.f1", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
+    {FOA1, R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
+    {"fman.f1", R, T("sp/s1/foa/7-PRE-001/weather.forecast"), GF_REASON_ALLOW},
+    {"doms.d1", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOTREADER},
+    {"user.u1", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOTREADER},
+    {"sp.s2", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOTREADER},
+    {"sp.s2", R, T("ext/e1/all/all/weather.forecast"), GF_REASON_ALLOW},
+    {"user.u1", R, T("kpi/k1/all/all/kpi.alarm"), GF_REASON_ALLOW},
+    {"ops.o1", R, T("ops/broker/ops/all/audit"), GF_REASON_ALLOW},
+    {FOA1, R, T("ops/broker/ops/all/audit"), GF_REASON_NOTREADER},
+    {"bridge.site2", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
+    /* --- READ: malformed, other site, $ -------------------------------------- */
+    {"fman.f1", R, "gf/site2/foa/7-PRE-001/fman/f1/flexoffer", GF_REASON_SITE},
+    {"fman.f1", R, T("foa/7-PRE-001/fman/f1/nosuch"), GF_REASON_NOROW},
+    {"fman.f1", R, T("foa/7-PRE-001/doms/d1/flexoffer"), GF_REASON_NOROW},
+    {"fman.f1", R, T("foa/7-PRE-001/fman"), GF_REASON_TOPIC},
+    {"ops.o1", R, "$SYS/broker/uptime", GF_REASON_ALLOW},
+    {FOA1, R, "$SYS/broker/uptime", GF_REASON_SYS},
+    {"ops.o1", R, "$CONTROL/dynamic-security/v1", GF_REASON_CONTROL},
+    {"ops.o1", R, "$SYSTEM/x", GF_REASON_DOLLAR},
+    /* --- SUBSCRIBE ----------------------------------------------------------- */
+    {FOA1, S, "#", GF_REASON_FILTER},
+    {FOA1, S, "gf/#", GF_REASON_FILTER},
+    {FOA1, S, "+/+/#", GF_REASON_FILTER},
+    {FOA1, S, "+/" SITE "/#", GF_REASON_FILTER},
+    {FOA1, S, "gf/+/#", GF_REASON_FILTER},
+    {FOA1, S, "gf/site2/#", GF_REASON_FILTER},
+    {FOA1, S, "gf", GF_REASON_FILTER},
+    {FOA1, S, T("a/b/c/d/e/f"), GF_REASON_FILTER},
+    {FOA1, S, "gf/" SITE "/#", GF_REASON_ALLOW},
+    {FOA1, S, T("+/+/foa/7-PRE-001/+"), GF_REASON_ALLOW},
+    {FOA1, S, T("foa/+/fman/all/flexoffer"), GF_REASON_ALLOW},
+    {FOA1, S, "$share/g/gf/" SITE "/#", GF_REASON_ALLOW},
+    {FOA1, S, "$share//gf/" SITE "/#", GF_REASON_SHARE},
+    {FOA1, S, "$share/g+/x", GF_REASON_SHARE},
+    {FOA1, S, "$share/g#/gf/" SITE "/#", GF_REASON_SHARE},
+    {FOA1, S, "$share/g", GF_REASON_SHARE},
+    {FOA1, S, "$share/g/", GF_REASON_SHARE},
+    {FOA1, S, "$share/g/gf/site2/#", GF_REASON_FILTER},
+    {FOA1, S, "$share/g/#", GF_REASON_FILTER},
+    {"ops.o1", S, "$SYS/#", GF_REASON_ALLOW},
+    {"ops.o1", S, "$share/g/$SYS/#", GF_REASON_ALLOW},
+    {FOA1, S, "$SYS/#", GF_REASON_SYS},
+    {FOA1, S, "$share/g/$SYS/#", GF_REASON_SYS},
+    {FOA1, S, "$CONTROL/dynamic-security/v1", GF_REASON_CONTROL},
+    {"ops.o1", S, "$CONTROL/dynamic-security/v1", GF_REASON_CONTROL},
+    {"ops.o1", S, "$CONTROL/#", GF_REASON_CONTROL},
+    {FOA1, S, "$foo/#", GF_REASON_DOLLAR},
+    /* exact filters get the READ check */
+    {FOA2, S, T("fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_NOTADDR},
+    {FOA1, S, T("fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_ALLOW},
+    {"fman.f2", S, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOTADDR},
+    {"doms.d1", S, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOTREADER},
+    {"bridge.site2", S, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_BRIDGE},
+    {"bridge.site2", S, T("#"), GF_REASON_ALLOW},
+    {FOA1, S, "gf/" SITE, GF_REASON_TOPIC},
+    {FOA1, S, T("foa/7-PRE-001/fman/f1/nosuch"), GF_REASON_NOROW},
+    /* --- UNSUBSCRIBE and no identity ----------------------------------------- */
+    {FOA1, U, "#", GF_REASON_ALLOW},
+    {FOA1, U, "$CONTROL/x", GF_REASON_ALLOW},
+    {NULL, W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOIDENT},
+    {NULL, R, T("sp/s1/all/all/weather.forecast"), GF_REASON_NOIDENT},
+    {NULL, S, "gf/" SITE "/#", GF_REASON_NOIDENT},
+    {NULL, U, "#", GF_REASON_NOIDENT},
+    {FOA1, W, NULL, GF_REASON_NOIDENT},
+    {FOA1, R, NULL, GF_REASON_NOIDENT},
+    {FOA1, 0, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOIDENT},
+    {FOA1, R | W, T("foa/7-PRE-001/fman/f1/flexoffer"), GF_REASON_NOIDENT},
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-static enum gf_reason check(const char *who, int access, const char *topic,
-			    struct gf_decision *d)
+static enum gf_reason check(const char *who, int access, const char *topic, struct gf_decision *d)
 {
 	struct gf_ident ident;
 
@@ -223,17 +227,17 @@ Test(policy, table)
 	cr_assert_geq(NCASES, 60);
 	for (size_t i = 0; i < NCASES; i++) {
 		const struct policy_case *c = &cases[i];
-		struct gf_decision d = {(enum gf_reason)-1, (enum gf_topic_fault)-1};
+		struct gf_decision d = {(enum gf_reason) - 1, (enum gf_topic_fault) - 1};
 		enum gf_reason got = check(c->who, c->access, c->topic, &d);
 
 		cr_expect_eq(got, c->expect, "case %zu: %s %s %s: got %s, expected %s", i,
-			     c->who ? c->who : "(none)", gf_access_name((enum gf_access)c->access),
-			     c->topic ? c->topic : "(null)", gf_reason_msgid(got),
-			     gf_reason_msgid(c->expect));
+		             c->who ? c->who : "(none)", gf_access_name((enum gf_access)c->access),
+		             c->topic ? c->topic : "(null)", gf_reason_msgid(got),
+		             gf_reason_msgid(c->expect));
 		cr_expect_eq(d.reason, got, "case %zu: d.reason differs from the result", i);
 		if (got != GF_REASON_TOPIC)
 			cr_expect_eq(d.fault, GF_TOPIC_FAULT_NONE, "case %zu: fault %d", i,
-				     d.fault);
+			             d.fault);
 		else
 			cr_expect_neq(d.fault, GF_TOPIC_FAULT_NONE, "case %zu: no fault", i);
 		/* d is optional and does not change the answer. */
@@ -246,10 +250,10 @@ Test(policy, table)
 Test(policy, table_covers_every_acl_reason)
 {
 	static const enum gf_reason acl[] = {
-		GF_REASON_ALLOW,    GF_REASON_NOIDENT, GF_REASON_TOPIC,   GF_REASON_SITE,
-		GF_REASON_SPOOF,    GF_REASON_NOROW,   GF_REASON_ADDR,    GF_REASON_READONLY,
-		GF_REASON_NOTADDR,  GF_REASON_NOTREADER, GF_REASON_SYS,   GF_REASON_CONTROL,
-		GF_REASON_DOLLAR,   GF_REASON_FILTER,  GF_REASON_SHARE,   GF_REASON_BRIDGE,
+	    GF_REASON_ALLOW,   GF_REASON_NOIDENT,   GF_REASON_TOPIC, GF_REASON_SITE,
+	    GF_REASON_SPOOF,   GF_REASON_NOROW,     GF_REASON_ADDR,  GF_REASON_READONLY,
+	    GF_REASON_NOTADDR, GF_REASON_NOTREADER, GF_REASON_SYS,   GF_REASON_CONTROL,
+	    GF_REASON_DOLLAR,  GF_REASON_FILTER,    GF_REASON_SHARE, GF_REASON_BRIDGE,
 	};
 	for (size_t r = 0; r < sizeof(acl) / sizeof(acl[0]); r++) {
 		bool seen = false;
@@ -260,7 +264,7 @@ Test(policy, table_covers_every_acl_reason)
 }
 
 static void expect_topic_fault(const char *who, int access, const char *topic,
-			       enum gf_topic_fault fault)
+                               enum gf_topic_fault fault)
 {
 	struct gf_decision d;
 
@@ -338,15 +342,15 @@ static void own_and_neighbour(int i)
 	snprintf(next_w, sizeof(next_w), T("foa/p-%05d/fman/all/flexoffer"), next);
 	cr_assert_eq(gf_ident_parse(user, &id), GF_OK);
 	cr_assert_eq(gf_policy_check(&pol, &id, GF_ACCESS_READ, own_r, NULL), GF_REASON_ALLOW,
-		     "%s reading %s", user, own_r);
+	             "%s reading %s", user, own_r);
 	cr_assert_eq(gf_policy_check(&pol, &id, GF_ACCESS_READ, next_r, NULL), GF_REASON_NOTADDR,
-		     "%s reading %s", user, next_r);
+	             "%s reading %s", user, next_r);
 	cr_assert_eq(gf_policy_check(&pol, &id, GF_ACCESS_SUBSCRIBE, next_r, NULL),
-		     GF_REASON_NOTADDR, "%s subscribing %s", user, next_r);
+	             GF_REASON_NOTADDR, "%s subscribing %s", user, next_r);
 	cr_assert_eq(gf_policy_check(&pol, &id, GF_ACCESS_WRITE, own_w, NULL), GF_REASON_ALLOW,
-		     "%s writing %s", user, own_w);
+	             "%s writing %s", user, own_w);
 	cr_assert_eq(gf_policy_check(&pol, &id, GF_ACCESS_WRITE, next_w, NULL), GF_REASON_SPOOF,
-		     "%s writing %s", user, next_w);
+	             "%s writing %s", user, next_w);
 }
 
 Test(policy, independent_of_identity_count)
@@ -365,15 +369,15 @@ Test(policy, site_is_compared_exactly)
 
 	cr_assert_eq(gf_ident_parse(FOA1, &id), GF_OK);
 	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_WRITE,
-				     "gf/site/foa/7-PRE-001/fman/f1/flexoffer", NULL),
-		     GF_REASON_ALLOW);
+	                             "gf/site/foa/7-PRE-001/fman/f1/flexoffer", NULL),
+	             GF_REASON_ALLOW);
 	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_WRITE,
-				     "gf/site1/foa/7-PRE-001/fman/f1/flexoffer", NULL),
-		     GF_REASON_SITE);
+	                             "gf/site1/foa/7-PRE-001/fman/f1/flexoffer", NULL),
+	             GF_REASON_SITE);
 	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_SUBSCRIBE, "gf/site1/#", NULL),
-		     GF_REASON_FILTER);
+	             GF_REASON_FILTER);
 	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_SUBSCRIBE, "gf/site/#", NULL),
-		     GF_REASON_ALLOW);
+	             GF_REASON_ALLOW);
 }
 
 /*
@@ -385,28 +389,28 @@ Test(policy, site_is_compared_exactly)
 Test(policy, bridge_broker_row_via_to_role_all)
 {
 	cr_assert_eq(check("bridge.site2", W, "gf/site2/ops/broker/ops/all/audit", NULL),
-		     GF_REASON_BRIDGE);
+	             GF_REASON_BRIDGE);
 	cr_assert_eq(check("bridge.site2", W, "gf/site2/ops/broker/all/all/audit", NULL),
-		     GF_REASON_BRIDGE, "a bridge wrote a broker row through to-role all");
+	             GF_REASON_BRIDGE, "a bridge wrote a broker row through to-role all");
 	cr_assert_eq(check("bridge.site2", W, "gf/site2/ops/broker/all/all/plugin.stats", NULL),
-		     GF_REASON_BRIDGE, "a bridge wrote a broker row through to-role all");
+	             GF_REASON_BRIDGE, "a bridge wrote a broker row through to-role all");
 }
 
 /* --- BROKERROW: the real catalogue has broker rows only from ops, which is
  * read-only anyway, so this needs a catalogue of its own. ------------------ */
 
 static const char broker_catalog[] = "kpi\tops\tkpi.stats\tpublic\tbroker\n"
-				     "kpi\tuser\tkpi.alarm\tpublic\t-\n"
-				     "foa\tfman\tflexoffer\tprivate\t-\n";
+                                     "kpi\tuser\tkpi.alarm\tpublic\t-\n"
+                                     "foa\tfman\tflexoffer\tprivate\t-\n";
 
 static struct gf_catalog *load_broker_catalog(void)
 {
 	struct gf_catalog *c = NULL;
 	char err[256] = "";
 
-	cr_assert_eq(gf_catalog_parse(broker_catalog, strlen(broker_catalog), "broker.tsv", &c,
-				      err, sizeof(err)),
-		     GF_OK, "%s", err);
+	cr_assert_eq(gf_catalog_parse(broker_catalog, strlen(broker_catalog), "broker.tsv", &c, err,
+	                              sizeof(err)),
+	             GF_OK, "%s", err);
 	return c;
 }
 

@@ -10,11 +10,10 @@
 static enum gf_topic_fault fault_of(const char *topic)
 {
 	struct gf_topic t;
-	enum gf_topic_fault f = (enum gf_topic_fault)-1;
+	enum gf_topic_fault f = (enum gf_topic_fault) - 1;
 	enum gf_err rc = gf_topic_parse(topic, &t, &f);
 
-	cr_assert_eq(rc == GF_OK, f == GF_TOPIC_FAULT_NONE, "'%s': rc %d, fault %d", topic, rc,
-		     f);
+	cr_assert_eq(rc == GF_OK, f == GF_TOPIC_FAULT_NONE, "'%s': rc %d, fault %d", topic, rc, f);
 	if (rc != GF_OK)
 		cr_assert_eq(rc, GF_EPARSE, "'%s'", topic);
 	return f;
@@ -22,8 +21,7 @@ static enum gf_topic_fault fault_of(const char *topic)
 
 static void assert_sv(struct gf_sv sv, const char *expect)
 {
-	cr_assert(gf_sv_eq_str(sv, expect), "got '%.*s', expected '%s'", (int)sv.len, sv.p,
-		  expect);
+	cr_assert(gf_sv_eq_str(sv, expect), "got '%.*s', expected '%s'", (int)sv.len, sv.p, expect);
 }
 
 Test(topic_parse, private_to_one_instance)
@@ -85,9 +83,9 @@ Test(topic_parse, fault_levels)
 	cr_assert_eq(fault_of("gf/"), GF_TOPIC_FAULT_LEVELS);
 	cr_assert_eq(fault_of("gf/site1/foa/a/fman/f1"), GF_TOPIC_FAULT_LEVELS, "6 levels");
 	cr_assert_eq(fault_of("gf/site1/foa/a/fman/f1/flexoffer/x"), GF_TOPIC_FAULT_LEVELS,
-		     "8 levels");
+	             "8 levels");
 	cr_assert_eq(fault_of("gf/site1/foa/a/fman/f1/flexoffer/"), GF_TOPIC_FAULT_LEVELS,
-		     "trailing slash");
+	             "trailing slash");
 	cr_assert_eq(fault_of("gf/#"), GF_TOPIC_FAULT_LEVELS);
 	cr_assert_eq(fault_of("gf/site1/#"), GF_TOPIC_FAULT_LEVELS);
 }
@@ -127,9 +125,9 @@ Test(topic_parse, fault_site_too_long)
 Test(topic_parse, fault_from)
 {
 	cr_assert_eq(fault_of("gf/site1/all/a/fman/f1/flexoffer"), GF_TOPIC_FAULT_FROM,
-		     "from role all");
+	             "from role all");
 	cr_assert_eq(fault_of("gf/site1/foa/all/fman/f1/flexoffer"), GF_TOPIC_FAULT_FROM,
-		     "from id all");
+	             "from id all");
 	cr_assert_eq(fault_of("gf/site1/bogus/a/fman/f1/flexoffer"), GF_TOPIC_FAULT_FROM);
 	cr_assert_eq(fault_of("gf/site1//a/fman/f1/flexoffer"), GF_TOPIC_FAULT_FROM);
 	cr_assert_eq(fault_of("gf/site1/foa//fman/f1/flexoffer"), GF_TOPIC_FAULT_FROM);
@@ -152,7 +150,7 @@ Test(topic_parse, fault_from_id_too_long)
 Test(topic_parse, fault_to)
 {
 	cr_assert_eq(fault_of("gf/site1/sp/s1/all/x/weather.forecast"), GF_TOPIC_FAULT_TO,
-		     "to-role all with to-id not all");
+	             "to-role all with to-id not all");
 	cr_assert_eq(fault_of("gf/site1/foa/a/bogus/f1/flexoffer"), GF_TOPIC_FAULT_TO);
 	cr_assert_eq(fault_of("gf/site1/foa/a//f1/flexoffer"), GF_TOPIC_FAULT_TO);
 	cr_assert_eq(fault_of("gf/site1/foa/a/fman//flexoffer"), GF_TOPIC_FAULT_TO);
@@ -164,8 +162,8 @@ Test(topic_parse, fault_to)
 
 Test(topic_parse, fault_msg)
 {
-	static const char *const bad[] = {"Flexoffer", "a..b", ".a", "a.", "", "+", "#",
-					  "flex-offer", "flex_offer", "a b", ".", "a.+"};
+	static const char *const bad[] = {"Flexoffer",  "a..b",       ".a",  "a.", "",   "+", "#",
+	                                  "flex-offer", "flex_offer", "a b", ".",  "a.+"};
 	char buf[256];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -187,7 +185,7 @@ Test(topic_parse, out_untouched_and_null_fault)
 Test(topic_parse, wildcards_in_any_level)
 {
 	static const char *const parts[GF_TOPIC_LEVELS] = {"gf",   "site1", "foa",      "a",
-							   "fman", "f1",    "flexoffer"};
+	                                                   "fman", "f1",    "flexoffer"};
 	static const char *const wild[] = {"+", "#", "a+", "a#"};
 
 	for (int level = 0; level < GF_TOPIC_LEVELS; level++) {
@@ -196,10 +194,11 @@ Test(topic_parse, wildcards_in_any_level)
 			size_t pos = 0;
 			struct gf_topic t;
 			for (int i = 0; i < GF_TOPIC_LEVELS; i++)
-				pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%s%s",
-							i ? "/" : "", i == level ? wild[w] : parts[i]);
+				pos +=
+				    (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%s%s",
+				                     i ? "/" : "", i == level ? wild[w] : parts[i]);
 			cr_assert_eq(gf_topic_parse(buf, &t, NULL), GF_EPARSE, "'%s' accepted",
-				     buf);
+			             buf);
 		}
 	}
 }
@@ -259,9 +258,9 @@ Test(topic_build, round_trip)
 	struct gf_topic t;
 	char buf[256];
 
-	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "site1", &from, GF_ROLE_FMAN, "all",
-				    "flexoffer"),
-		     GF_OK);
+	cr_assert_eq(
+	    gf_topic_build(buf, sizeof(buf), "site1", &from, GF_ROLE_FMAN, "all", "flexoffer"),
+	    GF_OK);
 	cr_assert_str_eq(buf, "gf/site1/foa/7-PRE-001/fman/all/flexoffer");
 	cr_assert_eq(gf_topic_parse(buf, &t, NULL), GF_OK);
 	assert_sv(t.site, "site1");
@@ -273,8 +272,8 @@ Test(topic_build, round_trip)
 
 	from = (struct gf_ident){GF_ROLE_SP, {"s1xyz", 2}}; /* id is "s1": len counts */
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "site1", &from, GF_ROLE_ALL, "all",
-				    "weather.forecast"),
-		     GF_OK);
+	                            "weather.forecast"),
+	             GF_OK);
 	cr_assert_str_eq(buf, "gf/site1/sp/s1/all/all/weather.forecast");
 	cr_assert_eq(gf_topic_parse(buf, &t, NULL), GF_OK);
 	cr_assert_eq(t.to_role, GF_ROLE_ALL);
@@ -290,8 +289,8 @@ Test(topic_build, round_trip_every_role_pair)
 			const char *to_id = to == GF_ROLE_ALL ? "all" : "x.2";
 			struct gf_topic t;
 			cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &from, (enum gf_role)to,
-						    to_id, "m.n"),
-				     GF_OK);
+			                            to_id, "m.n"),
+			             GF_OK);
 			cr_assert_eq(gf_topic_parse(buf, &t, NULL), GF_OK, "'%s'", buf);
 			cr_assert_eq(t.from_role, (enum gf_role)fr);
 			cr_assert_eq(t.to_role, (enum gf_role)to);
@@ -307,10 +306,10 @@ Test(topic_build, too_long)
 	char buf[64];
 
 	cr_assert_eq(gf_topic_build(buf, strlen(expect) + 1, "s", &from, GF_ROLE_FMAN, "b", "m"),
-		     GF_OK);
+	             GF_OK);
 	cr_assert_str_eq(buf, expect);
 	cr_assert_eq(gf_topic_build(buf, strlen(expect), "s", &from, GF_ROLE_FMAN, "b", "m"),
-		     GF_ETOOLONG);
+	             GF_ETOOLONG);
 	cr_assert_eq(gf_topic_build(buf, 1, "s", &from, GF_ROLE_FMAN, "b", "m"), GF_ETOOLONG);
 }
 
@@ -322,23 +321,23 @@ Test(topic_build, invalid_parts)
 	char buf[128];
 
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "", &from, GF_ROLE_FMAN, "b", "m"),
-		     GF_EINVAL);
+	             GF_EINVAL);
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s/x", &from, GF_ROLE_FMAN, "b", "m"),
-		     GF_EINVAL);
+	             GF_EINVAL);
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &bad_role, GF_ROLE_FMAN, "b", "m"),
-		     GF_EINVAL);
+	             GF_EINVAL);
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &bad_id, GF_ROLE_FMAN, "b", "m"),
-		     GF_EINVAL);
+	             GF_EINVAL);
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &from, GF_ROLE_NONE, "b", "m"),
-		     GF_EINVAL);
-	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &from, GF_ROLE_ALL, "b", "m"),
-		     GF_EINVAL, "to-role all needs to-id all");
+	             GF_EINVAL);
+	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &from, GF_ROLE_ALL, "b", "m"), GF_EINVAL,
+	             "to-role all needs to-id all");
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &from, GF_ROLE_FMAN, "+", "m"),
-		     GF_EINVAL);
+	             GF_EINVAL);
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &from, GF_ROLE_FMAN, "b", "M"),
-		     GF_EINVAL);
+	             GF_EINVAL);
 	cr_assert_eq(gf_topic_build(buf, sizeof(buf), "s", &from, GF_ROLE_FMAN, "b", "a..b"),
-		     GF_EINVAL);
+	             GF_EINVAL);
 }
 
 /*
@@ -355,6 +354,6 @@ Test(topic_build, from_id_all_refused)
 
 	if (rc == GF_OK)
 		cr_assert_eq(gf_topic_parse(buf, &t, NULL), GF_OK,
-			     "built '%s', which gf_topic_parse refuses", buf);
+		             "built '%s', which gf_topic_parse refuses", buf);
 	cr_assert_eq(rc, GF_EINVAL);
 }
