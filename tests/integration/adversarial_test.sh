@@ -198,4 +198,5 @@ out=$(probe_pw foa.7-PRE-001 foa.7-PRE-001 sub:gf/site1/ops/broker/ops/all/audit
 check "only ops reads the audit feed" has "$out" "SUBACK gf/site1/ops/broker/ops/all/audit 135"
 check "no payload ever reaches the log" bash -c "! grep -q SECRET-PAYLOAD '$S/mosquitto.log'"
 
+broker_stop "$S"
 finish

@@ -37,4 +37,5 @@ done
 check "the broker logged every refused publish with a GF-ACL message id" \
 	bash -c "[ \$(grep -c 'goflex: GF-ACL-[A-Z]* write denied' '$S/mosquitto.log') -gt 1000 ]"
 [ $rc_pw -eq 0 ] && [ $rc_tls -eq 0 ] || failed=$((failed > 0 ? failed : 1))
+broker_stop "$S"
 finish
