@@ -79,7 +79,6 @@ revoked() { outputs 'certificate revoked' openssl verify -CAfile "$P/ca.crt" -cr
 
 FOA=$P/clients/foa.7-PRE-001
 OPS=$P/clients/ops.alice
-start=$SECONDS
 
 # ---------------------------------------------------------------- init
 expect_ok "init creates site CA site1" init -d "$P" --site site1
@@ -175,7 +174,6 @@ check "output was captured at all (sanity)" test -s "$OUT"
 bad_modes=$(find "$work" -name '*.key' ! -perm 600 2>/dev/null)
 check "every .key file is mode 600" test -z "$bad_modes"
 check "no temporary files left in the PKI dir" no_tmp_left "$P"
-check "whole test under 10 s" test $((SECONDS - start)) -lt 10
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
