@@ -318,6 +318,8 @@ int gf_gate_on_tick(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_tick *ed = event_data;
 	struct gf_audit_event ev;
 	char buf[4096];
+	/* mosquitto 2.0.11 passes now_s = 0 (a FIXME in its src/plugin.c). */
+	time_t now = ed->now_s > 0 ? ed->now_s : time(NULL);
 
 	(void)event;
 	gate->reapplying = false;
@@ -326,9 +328,9 @@ int gf_gate_on_tick(int event, void *event_data, void *userdata)
 		                        sizeof(buf)) == GF_OK)
 			publish_copy(gate->cfg->audit_topic, buf, false);
 	}
-	if (gate->cfg->opts.stats_interval > 0 && ed->now_s >= gate->next_stats) {
-		gate->next_stats = ed->now_s + gate->cfg->opts.stats_interval;
-		if (gf_audit_stats_json(&gate->audit, gate->cfg->opts.site, ed->now_s,
+	if (gate->cfg->opts.stats_interval > 0 && now >= gate->next_stats) {
+		gate->next_stats = now + gate->cfg->opts.stats_interval;
+		if (gf_audit_stats_json(&gate->audit, gate->cfg->opts.site, now,
 		                        gf_clients_count(gate->clients), buf, sizeof(buf)) == GF_OK)
 			publish_copy(gate->cfg->stats_topic, buf, true);
 	}

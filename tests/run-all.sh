@@ -28,6 +28,7 @@ run catalogue tests/catalog_spec_test.sh
 run integration tests/run-integration.sh
 if [ -z "${SAN:-}" ]; then
 	run fuzz tests/fuzz/run.sh build/fuzz/*_fuzz
+	run bench-smoke bash -c 'if BENCH_QUICK=1 tests/bench/run.sh; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi'
 	run format bash -c 'if make -s format-check; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi'
 fi
 echo

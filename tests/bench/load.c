@@ -9,19 +9,25 @@
  *                              each subscribed to its own address; stay until SIGTERM
  *   load probe -p PORT         publish a table of allowed and forbidden flows, report who
  *                              received what; exit 1 if that differs from the catalogue
- *   load run   -p PORT -w p2p|fanout|fanin -n MSGS [-W WINDOW] [-s BYTES] [-b PID]
+ *   load run -w p2p|fanout|fanin [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW] [-s BYTES]
+ *            NAME=PORT:PID...
  *
- * "run" connects the workload's publishers and subscribers (MQTT v5, QoS 1), waits for
- * every CONNACK and SUBACK, reads the broker's CPU time (utime + stime of /proc/PID/stat)
- * if -b is given, has every publisher send MSGS messages with at most WINDOW unacknowledged
- * at a time, waits until every subscriber has every message it is owed and every PUBACK is
- * in, reads the CPU time again and prints one line:
+ * "run" connects the workload's publishers and subscribers (MQTT v5, QoS 1) to every broker
+ * given, waits for every CONNACK and SUBACK, then sends bursts to one broker at a time:
+ * each publisher sends MSGS messages with at most WINDOW unacknowledged, and the burst ends
+ * when every subscriber has every message it is owed and every PUBACK is in. The broker's
+ * CPU time (utime + stime of /proc/PID/stat) is read just before and just after, so
+ * connecting and subscribing are never counted. WARMUP unmeasured bursts per broker come
+ * first, then ROUNDS measured ones; the brokers' order rotates from round to round, so
+ * each measurement of one broker sits next to one of every other. One line per burst:
  *
- *   RESULT workload=p2p publishers=1 published=N expected=N received=N cpu_ticks=T wall_s=S
+ *   RESULT variant=NAME round=R workload=W publishers=P subscribers=S published=N
+ *          delivered=D cpu_ticks=T wall_s=SECONDS
  *
  * Every message is accounted for: each payload carries (publisher, sequence), each
  * subscriber (or shared-subscription group) keeps a bitmap of what it got, and a missing,
- * duplicated, stray or refused message is an error (exit 1) that says how many.
+ * duplicated, stray or refused message, or one delivered by the wrong broker or outside
+ * its burst, is an error (exit 1) that says how many.
  *
  * Common options: -H host (127.0.0.1), -P password (bench-secret), -S site (site1),
  * -t timeout in seconds (120). Everything runs in one thread around one poll() loop; the
@@ -46,39 +52,52 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#define N_CORE 10      /* identities every workload draws from */
-#define N_OBSERVERS 4  /* probe: clients subscribed to the whole site tree */
-#define NAME_MAX_ 128  /* client ids, usernames */
-#define TOPIC_MAX 256
+#define N_CORE      10  /* identities every workload draws from */
+#define N_OBSERVERS 4   /* probe: clients subscribed to the whole site tree */
+#define NAME_MAX_   128 /* client ids, usernames */
+#define TOPIC_MAX   256
 
 /* The ten identities the workloads use, whatever the number registered; the rest
  * ("foa.9-PRE-00001", ...) exist only to be registered and, some, connected idle. */
 static const char *const core_ids[N_CORE] = {
-	"sp.forecast-1", "fman.pool-1",	  "fman.pool-2",   "foa.7-PRE-001", "foa.7-PRE-002",
-	"foa.7-PRE-003", "foa.7-PRE-004", "foa.7-PRE-005", "foa.7-PRE-006", "foa.7-PRE-007",
+    "sp.forecast-1", "fman.pool-1",   "fman.pool-2",   "foa.7-PRE-001", "foa.7-PRE-002",
+    "foa.7-PRE-003", "foa.7-PRE-004", "foa.7-PRE-005", "foa.7-PRE-006", "foa.7-PRE-007",
 };
-#define CORE_SP 0
+#define CORE_SP    0
 #define CORE_FMAN1 1
 #define CORE_FMAN2 2
-#define CORE_FOA1 3
-#define N_FOA 7
+#define CORE_FOA1  3
+#define N_FOA      7
 
 enum kind { KIND_PUB, KIND_SUB, KIND_IDLE };
 
+/* A broker under test ("run" drives several, one burst at a time). */
+struct target {
+	char name[32];
+	int port;
+	pid_t pid;
+	size_t first; /* its clients in B.c: npub publishers, then subscribers */
+	size_t nsub;
+	uint8_t *shared_seen; /* the $share group's bitmap, or NULL */
+	long received;        /* first deliveries over its subscribers (or its group) */
+	long bursts;          /* bursts completed */
+};
+
 struct client {
 	struct mosquitto *mosq;
+	struct target *t;
 	enum kind kind;
-	char id[NAME_MAX_];
+	char id[NAME_MAX_ + 32]; /* user, '@', suffix */
 	char user[NAME_MAX_];
 	char topic[TOPIC_MAX]; /* publishers: where they publish; others: their filter */
-	int index;	       /* publishers: 0..npub-1; probe observers: 0..N_OBSERVERS-1 */
+	int index;             /* publishers: 0..npub-1; probe observers: 0..N_OBSERVERS-1 */
 	bool connected, subscribed, closed;
+	bool expect_drop; /* the broker may close this connection: not an error */
 	/* publisher */
 	long sent, acked, inflight, refused, unrouted;
 	int last_reason;
 	/* subscriber */
-	uint8_t *seen; /* bit (publisher * msgs + seq); shared by a $share group */
-	long *group_received;
+	uint8_t *seen; /* bit (publisher * sequence space + seq); shared by a $share group */
 	long received, dups, strays;
 };
 
@@ -88,32 +107,47 @@ struct bench {
 	double timeout;
 	struct client *c;
 	size_t n;
-	int npub;
-	long msgs;
+	struct target single; /* the one broker of probe, wait and idle */
+	struct target *targets, *active;
+	size_t ntargets;
+	int npub;            /* publishers per target */
+	long msgs;           /* messages per publisher per burst */
+	long rounds, warmup; /* measured bursts per target, and unmeasured ones before */
+	long seq_space;      /* sequence numbers per publisher: msgs * (warmup + rounds) */
+	long burst_end;      /* active burst: publishers send sequence numbers below this */
 	long window;
 	size_t payload_size;
-	pid_t broker;
 	bool fatal;
 	/* probe */
 	int probe_seen[32]; /* case -> bitmask of observers that received it */
 };
 
 static struct bench B = {
-	.host = "127.0.0.1", .password = "bench-secret", .site = "site1", .timeout = 120.0,
-	.msgs = 10000, .window = 16, .payload_size = 256,
+    .host = "127.0.0.1",
+    .password = "bench-secret",
+    .site = "site1",
+    .timeout = 120.0,
+    .msgs = 10000,
+    .rounds = 1,
+    .warmup = 1,
+    .window = 16,
+    .payload_size = 256,
 };
 static volatile sig_atomic_t stop_requested;
+static bool quiet; /* "wait" expects refusals until the broker is up */
 
 __attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
+	B.fatal = true;
+	if (quiet)
+		return;
 	fputs("load: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	B.fatal = true;
 }
 
 static double now_s(void)
@@ -190,7 +224,7 @@ static void ident_split(const char *user, char *role, size_t rsize, const char *
 /* --- clients and the poll loop --------------------------------------------- */
 
 static void on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
-		       const mosquitto_property *props)
+                       const mosquitto_property *props)
 {
 	struct client *c = ud;
 
@@ -205,21 +239,20 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
 	c->connected = true;
 }
 
-static void on_disconnect(struct mosquitto *mosq, void *ud, int rc,
-			  const mosquitto_property *props)
+static void on_disconnect(struct mosquitto *mosq, void *ud, int rc, const mosquitto_property *props)
 {
 	struct client *c = ud;
 
 	(void)mosq;
 	(void)props;
 	c->closed = true;
-	if (!stop_requested && c->connected && rc != 0)
+	if (!stop_requested && !c->expect_drop && c->connected && rc != 0)
 		fail("%s: connection lost (%d)", c->id, rc);
 	c->connected = false;
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *ud, int mid, int count, const int *granted,
-			 const mosquitto_property *props)
+                         const mosquitto_property *props)
 {
 	struct client *c = ud;
 
@@ -235,7 +268,7 @@ static void on_subscribe(struct mosquitto *mosq, void *ud, int mid, int count, c
 }
 
 static void on_publish(struct mosquitto *mosq, void *ud, int mid, int reason,
-		       const mosquitto_property *props)
+                       const mosquitto_property *props)
 {
 	struct client *c = ud;
 
@@ -270,31 +303,32 @@ static int payload_parse(const void *p, int len, long *pub, long *seq)
 }
 
 static void on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *msg,
-		       const mosquitto_property *props)
+                       const mosquitto_property *props)
 {
 	struct client *c = ud;
+	struct target *t = c->t;
 	long pub, seq;
 	size_t bit;
 
 	(void)mosq;
 	(void)props;
-	if (c->kind != KIND_SUB)
+	if (c->kind != KIND_SUB || !c->seen)
 		return;
-	if (payload_parse(msg->payload, msg->payloadlen, &pub, &seq) != 0 || pub < 0 ||
-	    pub >= B.npub || seq < 0 || seq >= B.msgs ||
-	    strcmp(msg->topic, B.c[pub].topic) != 0) {
+	/* Only the burst's broker may deliver, only what its publishers sent. */
+	if (t != B.active || payload_parse(msg->payload, msg->payloadlen, &pub, &seq) != 0 ||
+	    pub < 0 || pub >= B.npub || seq < 0 || seq >= B.burst_end ||
+	    strcmp(msg->topic, B.c[t->first + (size_t)pub].topic) != 0) {
 		c->strays++;
 		return;
 	}
-	bit = (size_t)pub * (size_t)B.msgs + (size_t)seq;
+	bit = (size_t)pub * (size_t)B.seq_space + (size_t)seq;
 	if (c->seen[bit / 8] & (1u << (bit % 8))) {
 		c->dups++;
 		return;
 	}
 	c->seen[bit / 8] = (uint8_t)(c->seen[bit / 8] | (1u << (bit % 8)));
 	c->received++;
-	if (c->group_received)
-		(*c->group_received)++;
+	t->received++;
 }
 
 static int client_open(struct client *c)
@@ -316,9 +350,9 @@ static int client_open(struct client *c)
 	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
 	mosquitto_publish_v5_callback_set(c->mosq, on_publish);
 	mosquitto_message_v5_callback_set(c->mosq, on_message);
-	rc = mosquitto_connect_bind_v5(c->mosq, B.host, B.port, 60, NULL, NULL);
+	rc = mosquitto_connect_bind_v5(c->mosq, B.host, c->t->port, 60, NULL, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		fail("%s: cannot connect to %s:%d: %s", c->id, B.host, B.port,
+		fail("%s: cannot connect to %s:%d: %s", c->id, B.host, c->t->port,
 		     rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 		return -1;
 	}
@@ -351,8 +385,7 @@ static void pump(int timeout_ms)
 		if (fd < 0)
 			continue;
 		fds[nfds].fd = fd;
-		fds[nfds].events =
-			(short)(POLLIN | (mosquitto_want_write(c->mosq) ? POLLOUT : 0));
+		fds[nfds].events = (short)(POLLIN | (mosquitto_want_write(c->mosq) ? POLLOUT : 0));
 		fds[nfds].revents = 0;
 		who[nfds++] = i;
 	}
@@ -368,10 +401,12 @@ static void pump(int timeout_ms)
 			do {
 				rc = mosquitto_loop_read(c->mosq, 1);
 				avail = 0;
-				if (rc == MOSQ_ERR_SUCCESS && ioctl(fds[k].fd, FIONREAD, &avail) != 0)
+				if (rc == MOSQ_ERR_SUCCESS &&
+				    ioctl(fds[k].fd, FIONREAD, &avail) != 0)
 					avail = 0;
 			} while (rc == MOSQ_ERR_SUCCESS && avail > 0 && --budget > 0);
-			if (rc != MOSQ_ERR_SUCCESS && !c->closed && !stop_requested)
+			if (rc != MOSQ_ERR_SUCCESS && !c->closed && !c->expect_drop &&
+			    !stop_requested)
 				fail("%s: connection lost: %s", c->id, mosquitto_strerror(rc));
 		}
 		if ((fds[k].revents & POLLOUT) && c->mosq)
@@ -486,15 +521,15 @@ static void close_all(void)
 	stop_requested = was;
 }
 
-static struct client *add_client(enum kind kind, size_t ident, const char *suffix)
+static struct client *add_client(struct target *t, enum kind kind, size_t ident, const char *suffix)
 {
 	struct client *c = &B.c[B.n];
 
 	memset(c, 0, sizeof(*c));
+	c->t = t;
 	c->kind = kind;
 	ident_name(ident, c->user, sizeof(c->user));
-	snprintf(c->id, sizeof(c->id), "%s%s%s", c->user, suffix ? "@" : "",
-		 suffix ? suffix : "");
+	snprintf(c->id, sizeof(c->id), "%s%s%s", c->user, suffix ? "@" : "", suffix ? suffix : "");
 	B.n++;
 	return c;
 }
@@ -507,7 +542,7 @@ static void pub_topic(struct client *c, const char *to_role, const char *to_id, 
 
 	ident_split(c->user, role, sizeof(role), &id);
 	snprintf(c->topic, sizeof(c->topic), "gf/%s/%s/%s/%s/%s/%s", B.site, role, id, to_role,
-		 to_id, msg);
+	         to_id, msg);
 }
 
 /* --- run: the measured workloads -------------------------------------------- */
@@ -517,9 +552,9 @@ static char *payload_buf;
 static void payload_fill(long pub, long seq)
 {
 	int n = snprintf(payload_buf, B.payload_size + 1,
-			 "{\"id\":\"b-%ld-%ld\",\"state\":\"Offered\",\"offeredById\":\"bench\","
-			 "\"creationTime\":\"2020-02-27T20:30:00Z\",\"pad\":\"",
-			 pub, seq);
+	                 "{\"id\":\"b-%ld-%ld\",\"state\":\"Offered\",\"offeredById\":\"bench\","
+	                 "\"creationTime\":\"2020-02-27T20:30:00Z\",\"pad\":\"",
+	                 pub, seq);
 	size_t len = (size_t)n;
 
 	/* Pad to the size asked for, closing the document. */
@@ -530,15 +565,18 @@ static void payload_fill(long pub, long seq)
 	payload_buf[len] = '\0';
 }
 
+/* Tops up every publisher of the active broker to its window. */
 static void publish_step(void)
 {
+	struct target *t = B.active;
+
 	for (int p = 0; p < B.npub; p++) {
-		struct client *c = &B.c[p];
-		while (c->connected && c->sent < B.msgs && c->inflight < B.window) {
+		struct client *c = &B.c[t->first + (size_t)p];
+		while (c->connected && c->sent < B.burst_end && c->inflight < B.window) {
 			int rc;
 			payload_fill(p, c->sent);
 			rc = mosquitto_publish_v5(c->mosq, NULL, c->topic, (int)B.payload_size,
-						  payload_buf, 1, false, NULL);
+			                          payload_buf, 1, false, NULL);
 			if (rc != MOSQ_ERR_SUCCESS) {
 				fail("%s: publish: %s", c->id, mosquitto_strerror(rc));
 				return;
@@ -549,230 +587,299 @@ static void publish_step(void)
 	}
 }
 
-static long expected_total, group_count;
-static long group_received_shared;
-
-static long received_total(void)
+/* First deliveries a broker owes after a burst: every subscriber (or the shared group)
+ * gets every message of every publisher. */
+static long owed_per_burst(const struct target *t)
 {
-	long sum = 0;
-
-	for (size_t i = (size_t)B.npub; i < B.n; i++)
-		sum += B.c[i].received;
-	return sum;
+	return (t->shared_seen ? 1 : (long)t->nsub) * B.npub * B.msgs;
 }
 
-static bool run_done(void)
+static bool burst_done(void)
 {
+	struct target *t = B.active;
+
 	for (int p = 0; p < B.npub; p++) {
-		if (B.c[p].acked < B.msgs)
+		if (B.c[t->first + (size_t)p].acked < B.burst_end)
 			return false;
 	}
-	return received_total() >= expected_total;
+	return t->received >= owed_per_burst(t) * (t->bursts + 1);
 }
 
-/* Says what is missing, per subscriber or group; false if anything is. */
-static bool run_account(void)
+/* Says what is missing, duplicated, stray or refused at one broker; false if anything. */
+static bool target_account(const struct target *t)
 {
+	long total = (long)B.npub * B.seq_space;
+	long refused = 0, unrouted = 0, acked = 0, last = 0;
 	bool ok = true;
-	long refused = 0, unrouted = 0, acked = 0;
 
 	for (int p = 0; p < B.npub; p++) {
-		refused += B.c[p].refused;
-		unrouted += B.c[p].unrouted;
-		acked += B.c[p].acked;
+		const struct client *c = &B.c[t->first + (size_t)p];
+		refused += c->refused;
+		unrouted += c->unrouted;
+		acked += c->acked;
+		last = c->last_reason;
 	}
-	if (acked != (long)B.npub * B.msgs) {
-		fprintf(stderr, "load: %ld of %ld PUBACKs missing\n", (long)B.npub * B.msgs - acked,
-			(long)B.npub * B.msgs);
+	if (acked != total) {
+		fprintf(stderr, "load: %s: %ld of %ld PUBACKs missing\n", t->name, total - acked,
+		        total);
 		ok = false;
 	}
 	if (refused) {
-		fprintf(stderr, "load: %ld publishes refused by the broker (last reason 0x%02x)\n",
-			refused, (unsigned)B.c[0].last_reason);
+		fprintf(stderr, "load: %s: %ld publishes refused (last reason 0x%02lx)\n", t->name,
+		        refused, last);
 		ok = false;
 	}
 	if (unrouted) {
-		fprintf(stderr, "load: %ld publishes had no matching subscriber\n", unrouted);
+		fprintf(stderr, "load: %s: %ld publishes had no matching subscriber\n", t->name,
+		        unrouted);
 		ok = false;
 	}
-	for (size_t i = (size_t)B.npub; i < B.n; i++) {
-		struct client *c = &B.c[i];
-		long owed = c->group_received ? (long)B.npub * B.msgs : (long)B.npub * B.msgs;
-		long got = c->group_received ? *c->group_received : c->received;
+	for (size_t s = 0; s < t->nsub; s++) {
+		const struct client *c = &B.c[t->first + (size_t)B.npub + s];
 		if (c->dups || c->strays) {
-			fprintf(stderr, "load: %s: %ld duplicates, %ld unexpected messages\n", c->id,
-				c->dups, c->strays);
+			fprintf(stderr, "load: %s: %s: %ld duplicates, %ld unexpected messages\n",
+			        t->name, c->id, c->dups, c->strays);
 			ok = false;
 		}
-		if (got != owed && (!c->group_received || i == (size_t)B.npub)) {
-			fprintf(stderr, "load: %s%s: %ld of %ld messages missing\n", c->id,
-				c->group_received ? " (shared group)" : "", owed - got, owed);
+		if (!t->shared_seen && c->received != total) {
+			fprintf(stderr, "load: %s: %s: %ld of %ld messages missing\n", t->name,
+			        c->id, total - c->received, total);
 			ok = false;
 		}
+	}
+	if (t->shared_seen && t->received != total) {
+		fprintf(stderr, "load: %s: shared group: %ld of %ld messages missing\n", t->name,
+		        total - t->received, total);
+		ok = false;
 	}
 	return ok;
 }
 
-static int cmd_run(const char *workload)
+/* Adds the publishers and subscribers of workload w for broker t. */
+static bool add_workload(struct target *t, const char *w, size_t nsub)
 {
-	size_t nsub, nbits;
-	uint8_t *shared = NULL;
-	unsigned long long t0 = 0, t1 = 0;
-	double w0, w1;
-	bool ok;
+	size_t nbits = (size_t)B.npub * (size_t)B.seq_space;
 
-	if (strcmp(workload, "p2p") == 0) {
-		B.npub = 1;
-		nsub = 1;
-	} else if (strcmp(workload, "fanout") == 0) {
-		B.npub = 1;
-		nsub = 50;
-	} else if (strcmp(workload, "fanin") == 0) {
-		B.npub = 50;
-		nsub = 2;
-	} else {
-		fail("unknown workload '%s' (p2p, fanout, fanin)", workload);
-		return 2;
-	}
-	B.c = calloc((size_t)B.npub + nsub, sizeof(*B.c));
-	payload_buf = malloc(B.payload_size + 64);
-	nbits = (size_t)B.npub * (size_t)B.msgs;
-	if (!B.c || !payload_buf)
-		goto nomem;
-
-	/* Publishers first: on_message finds a publisher's topic at B.c[pub]. */
+	t->first = B.n;
+	t->nsub = nsub;
+	/* Publishers first: on_message finds publisher p's topic at B.c[t->first + p]. */
 	for (int p = 0; p < B.npub; p++) {
 		char suffix[16];
 		struct client *c;
-		if (strcmp(workload, "p2p") == 0) {
-			c = add_client(KIND_PUB, CORE_FOA1, NULL);
+		if (strcmp(w, "p2p") == 0) {
+			c = add_client(t, KIND_PUB, CORE_FOA1, NULL);
 			pub_topic(c, "fman", "pool-1", "flexoffer");
-		} else if (strcmp(workload, "fanout") == 0) {
-			c = add_client(KIND_PUB, CORE_SP, NULL);
+		} else if (strcmp(w, "fanout") == 0) {
+			c = add_client(t, KIND_PUB, CORE_SP, NULL);
 			pub_topic(c, "foa", "all", "weather.forecast");
 		} else {
 			snprintf(suffix, sizeof(suffix), "p%d", p + 1);
-			c = add_client(KIND_PUB, CORE_FOA1 + (size_t)(p % N_FOA), suffix);
+			c = add_client(t, KIND_PUB, CORE_FOA1 + (size_t)(p % N_FOA), suffix);
 			pub_topic(c, "fman", "all", "flexoffer");
 		}
 		c->index = p;
 	}
-	if (strcmp(workload, "fanin") == 0 && !(shared = calloc(nbits / 8 + 1, 1)))
-		goto nomem;
+	if (strcmp(w, "fanin") == 0 && !(t->shared_seen = calloc(nbits / 8 + 1, 1)))
+		return false;
 	for (size_t s = 0; s < nsub; s++) {
 		char suffix[16];
 		struct client *c;
-		if (strcmp(workload, "p2p") == 0) {
-			c = add_client(KIND_SUB, CORE_FMAN1, NULL);
+		if (strcmp(w, "p2p") == 0) {
+			c = add_client(t, KIND_SUB, CORE_FMAN1, NULL);
 			snprintf(c->topic, sizeof(c->topic), "gf/%s/+/+/fman/pool-1/+", B.site);
-		} else if (strcmp(workload, "fanout") == 0) {
+		} else if (strcmp(w, "fanout") == 0) {
 			/* Fifty connections of the seven FOA identities (client id suffixes),
 			 * so that the workload is the same with 10 or 10,000 registered. */
 			snprintf(suffix, sizeof(suffix), "s%zu", s + 1);
-			c = add_client(KIND_SUB, CORE_FOA1 + s % N_FOA, suffix);
+			c = add_client(t, KIND_SUB, CORE_FOA1 + s % N_FOA, suffix);
 			snprintf(c->topic, sizeof(c->topic), "gf/%s/+/+/foa/all/+", B.site);
 		} else {
-			c = add_client(KIND_SUB, s == 0 ? CORE_FMAN1 : CORE_FMAN2, NULL);
-			snprintf(c->topic, sizeof(c->topic), "$share/g/gf/%s/+/+/fman/all/flexoffer",
-				 B.site);
+			c = add_client(t, KIND_SUB, s == 0 ? CORE_FMAN1 : CORE_FMAN2, NULL);
+			snprintf(c->topic, sizeof(c->topic),
+			         "$share/g/gf/%s/+/+/fman/all/flexoffer", B.site);
 		}
-		if (shared) {
-			c->seen = shared;
-			c->group_received = &group_received_shared;
-		} else if (!(c->seen = calloc(nbits / 8 + 1, 1))) {
-			goto nomem;
-		}
+		c->seen = t->shared_seen ? t->shared_seen : calloc(nbits / 8 + 1, 1);
+		if (!c->seen)
+			return false;
 	}
-	group_count = shared ? 1 : (long)nsub;
-	expected_total = group_count * (long)nbits;
+	return true;
+}
 
-	ok = open_all();
-	if (ok) {
-		if (B.broker > 0)
-			t0 = cpu_ticks(B.broker);
-		w0 = now_s();
-		ok = pump_until(run_done, publish_step, B.timeout, "waiting for messages");
-		w1 = now_s();
-		if (B.broker > 0)
-			t1 = cpu_ticks(B.broker);
-		if (!ok)
-			fprintf(stderr, "load: %ld of %ld expected deliveries missing\n",
-				expected_total - received_total(), expected_total);
-		/* Late duplicates would show up here. */
-		pump(20);
-		ok = run_account() && ok && !B.fatal;
-		if (ok)
-			printf("RESULT workload=%s publishers=%d subscribers=%zu published=%ld "
-			       "expected=%ld received=%ld cpu_ticks=%llu wall_s=%.3f\n",
-			       workload, B.npub, nsub, (long)nbits, expected_total,
-			       received_total(), t1 - t0, w1 - w0);
+/* Parses "name=port:pid". */
+static bool target_parse(const char *arg, struct target *t)
+{
+	const char *eq = strchr(arg, '=');
+	char *end;
+	long port, pid;
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(t->name))
+		return false;
+	memcpy(t->name, arg, (size_t)(eq - arg));
+	t->name[eq - arg] = '\0';
+	port = strtol(eq + 1, &end, 10);
+	if (*end != ':' || port <= 0 || port > 65535)
+		return false;
+	pid = strtol(end + 1, &end, 10);
+	if (*end != '\0' || pid <= 0)
+		return false;
+	t->port = (int)port;
+	t->pid = (pid_t)pid;
+	return true;
+}
+
+static int cmd_run(const char *w, char **args, size_t nargs)
+{
+	size_t nsub;
+	bool ok = true;
+
+	if (strcmp(w, "p2p") == 0) {
+		B.npub = 1;
+		nsub = 1;
+	} else if (strcmp(w, "fanout") == 0) {
+		B.npub = 1;
+		nsub = 50;
+	} else if (strcmp(w, "fanin") == 0) {
+		B.npub = 50;
+		nsub = 2;
+	} else {
+		fail("unknown workload '%s' (p2p, fanout, fanin)", w);
+		return 2;
 	}
+	if (nargs == 0) {
+		fail("run: no broker given (name=port:pid ...)");
+		return 2;
+	}
+	B.seq_space = B.msgs * (B.warmup + B.rounds);
+	B.ntargets = nargs;
+	B.targets = calloc(nargs, sizeof(*B.targets));
+	B.c = calloc(nargs * ((size_t)B.npub + nsub), sizeof(*B.c));
+	payload_buf = malloc(B.payload_size + 64);
+	if (!B.targets || !B.c || !payload_buf) {
+		fail("out of memory");
+		return 1;
+	}
+	for (size_t i = 0; ok && i < nargs; i++) {
+		if (!target_parse(args[i], &B.targets[i])) {
+			fail("run: '%s' is not name=port:pid", args[i]);
+			return 2;
+		}
+		ok = add_workload(&B.targets[i], w, nsub);
+		if (!ok)
+			fail("out of memory");
+	}
+	ok = ok && open_all();
+
+	/* Bursts: each broker in turn, the order rotated from round to round so that no
+	 * broker always follows the same one; warm-up bursts first, unmeasured. */
+	for (long r = -B.warmup; ok && r < B.rounds; r++) {
+		B.burst_end = (r + B.warmup + 1) * B.msgs;
+		for (size_t k = 0; ok && k < B.ntargets; k++) {
+			struct target *t = &B.targets[(k + (size_t)(r + B.warmup)) % B.ntargets];
+			unsigned long long t0, t1;
+			double w0, w1;
+			B.active = t;
+			t0 = cpu_ticks(t->pid);
+			w0 = now_s();
+			ok =
+			    pump_until(burst_done, publish_step, B.timeout, "waiting for messages");
+			w1 = now_s();
+			t1 = cpu_ticks(t->pid);
+			if (!ok) {
+				fprintf(stderr,
+				        "load: %s: %ld of %ld deliveries of the burst missing\n",
+				        t->name, owed_per_burst(t) * (t->bursts + 1) - t->received,
+				        owed_per_burst(t));
+				break;
+			}
+			t->bursts++;
+			if (r >= 0)
+				printf("RESULT variant=%s round=%ld workload=%s publishers=%d "
+				       "subscribers=%zu published=%ld delivered=%ld cpu_ticks=%llu "
+				       "wall_s=%.3f\n",
+				       t->name, r, w, B.npub, nsub, (long)B.npub * B.msgs,
+				       owed_per_burst(t), t1 - t0, w1 - w0);
+			fflush(stdout);
+		}
+	}
+	/* Nothing may arrive now: anything late (a duplicate) is counted as a stray. */
+	B.active = NULL;
+	for (double end = now_s() + 0.05; ok && now_s() < end;)
+		pump(10);
+	for (size_t i = 0; i < B.ntargets && !B.fatal; i++)
+		ok = target_account(&B.targets[i]) && ok;
+	ok = ok && !B.fatal;
 	close_all();
-	for (size_t i = (size_t)B.npub; i < B.n; i++) {
-		if (B.c[i].seen != shared)
+	for (size_t i = 0; i < B.n; i++) {
+		if (B.c[i].kind == KIND_SUB && B.c[i].seen != B.c[i].t->shared_seen)
 			free(B.c[i].seen);
 	}
-	free(shared);
+	for (size_t i = 0; i < B.ntargets; i++)
+		free(B.targets[i].shared_seen);
+	free(B.targets);
 	free(B.c);
 	free(payload_buf);
 	return ok ? 0 : 1;
-nomem:
-	fail("out of memory");
-	return 1;
 }
 
 /* --- probe: the same policy under each variant ------------------------------ */
 
 /* Observers subscribe to the whole site tree; the broker decides what reaches them. */
-static const size_t observer_ident[N_OBSERVERS] = {CORE_FOA1, CORE_FOA1 + 1, CORE_FMAN1,
-						   CORE_SP};
-#define O_FOA1 1u
-#define O_FOA2 2u
+static const size_t observer_ident[N_OBSERVERS] = {CORE_FOA1, CORE_FOA1 + 1, CORE_FMAN1, CORE_SP};
+#define O_FOA1  1u
+#define O_FOA2  2u
 #define O_FMAN1 4u
-#define O_SP 8u
+#define O_SP    8u
 
 static const struct probe_case {
-	size_t who;	   /* core identity that publishes */
-	const char *topic; /* "%s" is the site */
-	bool write;	   /* the broker accepts it */
+	size_t who;        /* core identity that publishes */
+	const char *topic; /* "SITE" stands for the site */
+	bool write;        /* the broker accepts it */
 	unsigned readers;  /* observers that receive it */
 	const char *why;
 } probe_cases[] = {
-	{CORE_FOA1, "gf/%s/foa/7-PRE-001/fman/all/flexoffer", true, O_FMAN1,
-	 "private offer to the FMAN pool"},
-	{CORE_FOA1, "gf/%s/foa/7-PRE-002/fman/all/flexoffer", false, 0,
-	 "speaking for another FOA"},
-	{CORE_FOA1, "gf/%s/foa/7-PRE-001/xems/all/foa.reply", false, 0,
-	 "private to every xEMS (not a pool)"},
-	{CORE_FOA1, "gf/%s/foa/7-PRE-001/fman/all/weather.forecast", false, 0,
-	 "no such row for foa"},
-	{CORE_FOA1, "gf/%s/foa/7-PRE-001/all/all/flexoffer", false, 0,
-	 "private message to everyone"},
-	{CORE_FMAN1, "gf/%s/fman/pool-1/foa/7-PRE-001/flexoffer.assign", true, O_FOA1,
-	 "assignment to one FOA"},
-	{CORE_FMAN1, "gf/%s/fman/pool-1/foa/all/flexoffer.assign", false, 0,
-	 "private to every FOA (not a pool)"},
-	{CORE_SP, "gf/%s/sp/forecast-1/foa/all/weather.forecast", true, O_FOA1 | O_FOA2 | O_FMAN1,
-	 "public forecast addressed to FOAs: every reader role sees it"},
-	{CORE_SP, "gf/%s/sp/forecast-1/all/all/weather.forecast", true, O_FOA1 | O_FOA2 | O_FMAN1,
-	 "public forecast to all"},
-	{CORE_SP, "gf/%s/sp/forecast-1/foa/7-PRE-002/meter.data", true, O_FOA2,
-	 "private meter data to one FOA"},
-	{CORE_FOA1 + 1, "gf/%s/foa/7-PRE-002/kpi/all/kpi", true, 0,
-	 "public KPI sample: no observer is a reader"},
-	{CORE_FOA1, "gf/site2/foa/7-PRE-001/fman/all/flexoffer", false, 0, "another site"},
-	{CORE_FOA1, "elsewhere/%s/flexoffer", false, 0, "outside the gf tree"},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/fman/all/flexoffer", true, O_FMAN1,
+     "private offer to the FMAN pool"},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-002/fman/all/flexoffer", false, 0, "speaking for another FOA"},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/xems/all/foa.reply", false, 0,
+     "private to every xEMS (not a pool)"},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/fman/all/weather.forecast", false, 0, "no such row for foa"},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/all/all/flexoffer", false, 0, "private message to everyone"},
+    {CORE_FMAN1, "gf/SITE/fman/pool-1/foa/7-PRE-001/flexoffer.assign", true, O_FOA1,
+     "assignment to one FOA"},
+    {CORE_FMAN1, "gf/SITE/fman/pool-1/foa/all/flexoffer.assign", false, 0,
+     "private to every FOA (not a pool)"},
+    {CORE_SP, "gf/SITE/sp/forecast-1/foa/all/weather.forecast", true, O_FOA1 | O_FOA2 | O_FMAN1,
+     "public forecast addressed to FOAs: every reader role sees it"},
+    {CORE_SP, "gf/SITE/sp/forecast-1/all/all/weather.forecast", true, O_FOA1 | O_FOA2 | O_FMAN1,
+     "public forecast to all"},
+    {CORE_SP, "gf/SITE/sp/forecast-1/foa/7-PRE-002/meter.data", true, O_FOA2,
+     "private meter data to one FOA"},
+    {CORE_FOA1 + 1, "gf/SITE/foa/7-PRE-002/kpi/all/kpi", true, 0,
+     "public KPI sample: no observer is a reader"},
+    {CORE_FOA1, "gf/site2/foa/7-PRE-001/fman/all/flexoffer", false, 0, "another site"},
+    {CORE_FOA1, "elsewhere/SITE/flexoffer", false, 0, "outside the gf tree"},
 };
 #define N_PROBES (sizeof(probe_cases) / sizeof(probe_cases[0]))
 
+/* Copies a probe topic with its "SITE" level replaced by the site name. */
+static void probe_topic(const char *pattern, char *buf, size_t size)
+{
+	const char *at = strstr(pattern, "SITE");
+
+	if (!at)
+		snprintf(buf, size, "%s", pattern);
+	else
+		snprintf(buf, size, "%.*s%s%s", (int)(at - pattern), pattern, B.site, at + 4);
+}
+
 /* Probe payloads are {"probe":N}; observers record which cases reached them. */
 static void on_probe_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *msg,
-			     const mosquitto_property *props)
+                             const mosquitto_property *props)
 {
 	struct client *c = ud;
 	char buf[32];
-	size_t n = (size_t)msg->payloadlen < sizeof(buf) - 1 ? (size_t)msg->payloadlen
-							     : sizeof(buf) - 1;
+	size_t n =
+	    (size_t)msg->payloadlen < sizeof(buf) - 1 ? (size_t)msg->payloadlen : sizeof(buf) - 1;
 	long k;
 
 	(void)mosq;
@@ -785,76 +892,97 @@ static void on_probe_message(struct mosquitto *mosq, void *ud, const struct mosq
 		c->strays++;
 }
 
-static bool probes_acked(void)
+/* The probe's publisher has its answer: a PUBACK, or a closed connection. */
+static bool probe_answered(void)
 {
-	for (size_t i = 0; i < B.n; i++) {
-		if (B.c[i].kind == KIND_PUB && B.c[i].acked < B.c[i].sent)
-			return false;
+	struct client *c = &B.c[B.n - 1];
+
+	return c->acked > 0 || c->closed;
+}
+
+static bool probe_connected(void)
+{
+	struct client *c = &B.c[B.n - 1];
+
+	return c->connected || c->closed;
+}
+
+/* Publishes case k from a connection of its own: Mosquitto 2.0.11 sends PUBACK 0x87
+ * for a refused QoS 1 publish and then closes the connection. Returns the PUBACK
+ * reason, 0x100 if the connection closed without one, -1 on error. */
+static int probe_publish(size_t k)
+{
+	const struct probe_case *pc = &probe_cases[k];
+	struct client *c = add_client(&B.single, KIND_PUB, pc->who, "probe");
+	char topic[TOPIC_MAX], payload[32];
+	int len = snprintf(payload, sizeof(payload), "{\"probe\":%zu}", k);
+	int reason = -1;
+
+	c->expect_drop = true;
+	probe_topic(pc->topic, topic, sizeof(topic));
+	if (client_open(c) == 0 && pump_until(probe_connected, NULL, 10.0, "connecting a probe") &&
+	    c->connected &&
+	    mosquitto_publish_v5(c->mosq, NULL, topic, len, payload, 1, false, NULL) == 0 &&
+	    pump_until(probe_answered, NULL, 10.0, "waiting for a probe's PUBACK"))
+		reason = c->acked ? c->last_reason : 0x100;
+	if (reason < 0 && !B.fatal)
+		fail("%s: probe %zu could not be published", c->id, k);
+	if (c->mosq) {
+		if (c->connected)
+			mosquitto_disconnect_v5(c->mosq, 0, NULL);
+		mosquitto_destroy(c->mosq);
 	}
-	return true;
+	B.n--;
+	return reason;
 }
 
 static int cmd_probe(void)
 {
-	struct client *pubs[N_CORE] = {0};
 	int reasons[N_PROBES];
 	int mismatches = 0;
 	bool ok;
 
-	B.c = calloc(N_OBSERVERS + N_CORE, sizeof(*B.c));
+	B.c = calloc(N_OBSERVERS + 1, sizeof(*B.c));
 	if (!B.c) {
 		fail("out of memory");
 		return 1;
 	}
 	for (size_t o = 0; o < N_OBSERVERS; o++) {
-		struct client *c = add_client(KIND_SUB, observer_ident[o], NULL);
+		struct client *c = add_client(&B.single, KIND_SUB, observer_ident[o], NULL);
 		c->index = (int)o;
 		snprintf(c->topic, sizeof(c->topic), "gf/%s/#", B.site);
-	}
-	for (size_t k = 0; k < N_PROBES; k++) {
-		size_t who = probe_cases[k].who;
-		if (!pubs[who])
-			pubs[who] = add_client(KIND_PUB, who, "probe");
 	}
 	ok = open_all();
 	for (size_t i = 0; ok && i < B.n; i++)
 		mosquitto_message_v5_callback_set(B.c[i].mosq, on_probe_message);
-	/* One case at a time, so that a PUBACK's reason belongs to its case. */
 	for (size_t k = 0; ok && k < N_PROBES; k++) {
-		struct client *c = pubs[probe_cases[k].who];
-		char topic[TOPIC_MAX], payload[32];
-		int len = snprintf(payload, sizeof(payload), "{\"probe\":%zu}", k);
-		snprintf(topic, sizeof(topic), probe_cases[k].topic, B.site);
-		c->last_reason = -1;
-		if (mosquitto_publish_v5(c->mosq, NULL, topic, len, payload, 1, false, NULL)) {
-			fail("%s: publish failed", c->id);
-			break;
-		}
-		c->sent++;
-		c->inflight++;
-		ok = pump_until(probes_acked, NULL, 10.0, "waiting for a probe's PUBACK");
-		reasons[k] = c->last_reason;
+		reasons[k] = probe_publish(k);
+		ok = reasons[k] >= 0;
 	}
 	/* Deliveries follow the PUBACK within microseconds; leave them ample time. */
-	for (double end = now_s() + 0.5; ok && now_s() < end;)
+	for (double end = now_s() + 0.3; ok && now_s() < end;)
 		pump(50);
 	for (size_t k = 0; ok && k < N_PROBES; k++) {
 		const struct probe_case *pc = &probe_cases[k];
 		bool wrote = reasons[k] < 0x80;
 		unsigned seen = (unsigned)B.probe_seen[k];
 		bool match = wrote == pc->write && seen == pc->readers;
-		char topic[TOPIC_MAX], readers[128] = "";
-		snprintf(topic, sizeof(topic), pc->topic, B.site);
+		char topic[TOPIC_MAX], readers[128] = "", answer[32];
+		probe_topic(pc->topic, topic, sizeof(topic));
 		for (size_t o = 0; o < N_OBSERVERS; o++) {
 			if (seen & (1u << o)) {
 				strcat(readers, readers[0] ? "," : "");
 				strcat(readers, B.c[o].user);
 			}
 		}
-		printf("probe %2zu %-9s %-15s %-52s read by %-40s %s (%s)\n", k,
-		       wrote ? "accepted" : "refused", core_ids[pc->who], topic,
-		       readers[0] ? readers : "nobody", match ? "as policy" : "NOT AS POLICY",
-		       pc->why);
+		if (reasons[k] == 0x100)
+			snprintf(answer, sizeof(answer), "refused (closed)");
+		else
+			snprintf(answer, sizeof(answer), "%s (0x%02x)",
+			         wrote ? "accepted" : "refused", (unsigned)reasons[k]);
+		printf("probe %2zu %-13s %-20s by %-13s %-48s read by %-38s %s (%s)\n", k,
+		       match ? "as policy" : "NOT AS POLICY", answer, core_ids[pc->who], topic,
+		       readers[0] ? readers : "nobody", match ? "" : "<--", pc->why);
 		mismatches += !match;
 	}
 	close_all();
@@ -902,10 +1030,11 @@ static int cmd_wait(void)
 	struct client c;
 
 	B.c = &c;
+	quiet = true;
 	while (now_s() < deadline) {
 		B.n = 0;
 		B.fatal = false;
-		add_client(KIND_PUB, 0, "wait");
+		add_client(&B.single, KIND_PUB, 0, "wait");
 		if (client_open(&c) == 0 && pump_until(all_connected, NULL, 2.0, "logging in")) {
 			close_all();
 			return 0;
@@ -914,7 +1043,8 @@ static int cmd_wait(void)
 			mosquitto_destroy(c.mosq);
 		usleep(50000);
 	}
-	fprintf(stderr, "load: broker on port %d not ready after %.0f s\n", B.port, B.timeout);
+	fprintf(stderr, "load: broker on port %d not ready after %.0f s\n", B.single.port,
+	        B.timeout);
 	return 1;
 }
 
@@ -932,7 +1062,7 @@ static int cmd_idle(long first, long count)
 		return 1;
 	}
 	for (long i = 0; i < count; i++) {
-		struct client *c = add_client(KIND_IDLE, (size_t)(first + i), NULL);
+		struct client *c = add_client(&B.single, KIND_IDLE, (size_t)(first + i), NULL);
 		char role[32];
 		const char *id;
 		ident_split(c->user, role, sizeof(role), &id);
@@ -954,8 +1084,9 @@ static int cmd_idle(long first, long count)
 static void usage(void)
 {
 	fputs("usage: load port | ids N | wait -p PORT | idle -p PORT -c N [-f FIRST] |\n"
-	      "       probe -p PORT | run -p PORT -w p2p|fanout|fanin [-n MSGS] [-W WINDOW]\n"
-	      "                           [-s BYTES] [-b BROKER_PID]\n"
+	      "       probe -p PORT |\n"
+	      "       run -w p2p|fanout|fanin [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW]\n"
+	      "           [-s BYTES] NAME=PORT:PID...\n"
 	      "common: [-H HOST] [-P PASSWORD] [-S SITE] [-t TIMEOUT_S]\n",
 	      stderr);
 }
@@ -972,13 +1103,13 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "ids") == 0 && argc == 3)
 		return cmd_ids(strtol(argv[2], NULL, 10));
 	optind = 2;
-	while ((opt = getopt(argc, argv, "H:p:P:S:t:w:n:W:s:b:c:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:P:S:t:w:n:r:u:W:s:c:f:")) != -1) {
 		switch (opt) {
 		case 'H':
 			B.host = optarg;
 			break;
 		case 'p':
-			B.port = atoi(optarg);
+			B.single.port = atoi(optarg);
 			break;
 		case 'P':
 			B.password = optarg;
@@ -1001,8 +1132,11 @@ int main(int argc, char **argv)
 		case 's':
 			B.payload_size = (size_t)atol(optarg);
 			break;
-		case 'b':
-			B.broker = (pid_t)atol(optarg);
+		case 'r':
+			B.rounds = atol(optarg);
+			break;
+		case 'u':
+			B.warmup = atol(optarg);
 			break;
 		case 'c':
 			count = atol(optarg);
@@ -1015,8 +1149,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (B.port <= 0 || B.msgs <= 0 || B.window <= 0 || B.payload_size < 128 ||
-	    B.payload_size > 1000000) {
+	if ((strcmp(cmd, "run") != 0 && B.single.port <= 0) || B.msgs <= 0 || B.rounds <= 0 ||
+	    B.warmup < 0 || B.window <= 0 || B.payload_size < 128 || B.payload_size > 1000000) {
 		usage();
 		return 2;
 	}
@@ -1025,7 +1159,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_term);
 	mosquitto_lib_init();
 	if (strcmp(cmd, "run") == 0 && workload)
-		rc = cmd_run(workload);
+		rc = cmd_run(workload, argv + optind, (size_t)(argc - optind));
 	else if (strcmp(cmd, "probe") == 0)
 		rc = cmd_probe();
 	else if (strcmp(cmd, "wait") == 0)

@@ -303,6 +303,21 @@ Test(plugin, refusals_reach_the_audit_feed_without_payloads_and_reads_do_not)
 	client_free(c);
 }
 
+/* mosquitto 2.0.11 ticks with now_s = 0: the plugin keeps its own time. */
+Test(plugin, statistics_follow_the_real_clock_when_the_broker_gives_none)
+{
+	time_t before = time(NULL), stamped;
+
+	start();
+	tick(0);
+	cr_assert_eq(stub.npub, 1);
+	stamped = (time_t)atoll(strstr(stub.pub_payload[0], "\"time\":") + 7);
+	cr_assert(stamped >= before && stamped <= time(NULL), "%s", stub.pub_payload[0]);
+	cr_assert_null(strstr(stub.pub_payload[0], "\"time\":0,"), "%s", stub.pub_payload[0]);
+	tick(0);
+	cr_assert_eq(stub.npub, 1, "a second tick within the interval publishes nothing");
+}
+
 Test(plugin, reload_rereads_the_crl_and_refuses_revoked_sessions_present_or_away)
 {
 	static const long revoke7[] = {7, 0};
