@@ -5,18 +5,18 @@
 CC        ?= cc
 BUILD     ?= build
 CFLAGS_OPT ?= -O2 -g
-PKGS      := libcrypto libssl
+PKGS      := libcrypto libssl libprotobuf-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wformat=2 -Wconversion \
         -Werror=implicit-function-declaration
-CPPFLAGS_BASE := -D_GNU_SOURCE -Ilib -MMD -MP
+CPPFLAGS_BASE := -D_GNU_SOURCE -Ilib -Ischemas -I$(BUILD)/gen -MMD -MP
 CFLAGS_BASE   := $(WARN) $(CFLAGS_OPT) -fPIC -fvisibility=hidden $(PKG_CFLAGS)
 
 # Debian packages of SPEC section 2 plus the tools the tests use.
 DEB_PACKAGES := mosquitto mosquitto-dev mosquitto-clients libmosquitto-dev \
 	libpaho-mqtt-dev libprotobuf-c-dev protobuf-c-compiler libmsgpack-dev \
 	libcjson-dev libssl-dev libcriterion-dev libsqlite3-dev libglpk-dev \
-	openssl pkg-config clang clang-format libclang-rt-14-dev util-linux procps
+	openssl pkg-config clang clang-format libclang-rt-14-dev util-linux procps jq

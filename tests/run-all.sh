@@ -25,6 +25,7 @@ run() { # NAME COMMAND...
 }
 run unit tests/run-unit.sh "$BUILD"/tests/unit/*_test
 run catalogue tests/catalog_spec_test.sh
+run schemas tests/schemas/schemas_test.sh
 run integration tests/run-integration.sh
 if [ -z "${SAN:-}" ]; then
 	run fuzz tests/fuzz/run.sh build/fuzz/*_fuzz

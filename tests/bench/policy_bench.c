@@ -65,7 +65,7 @@ static double run(const struct gf_catalog *cat, size_t n)
 	volatile unsigned allowed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "7-PRE-%06zu", i);
+		snprintf(ids[i], sizeof(ids[i]), "7-PRE-%06u", (unsigned)(i % 1000000));
 		snprintf(topics[i][0], 128, "gf/site1/foa/%s/fman/all/flexoffer", ids[i]);
 		snprintf(topics[i][1], 128, "gf/site1/fman/f1/foa/%s/flexoffer.assign", ids[i]);
 		snprintf(topics[i][2], 128, "gf/site1/foa/7-PRE-X/fman/all/flexoffer");
