@@ -55,6 +55,12 @@ OWN_OBJS    := $(LIB_SRCS:%.c=$(OBJ)/%.o) $(PLUGIN_OBJS) $(STUB_OBJS) \
 # schema_registry.c included, keeps them all).
 GEN_CFLAGS  := $(filter-out -Wconversion -Wpedantic -Werror,$(CFLAGS))
 
+# --- the codec's test schema (tests/codec/codec_test.proto) -------------------
+# Every field type and label, for the codec's unit test, benchmark and fuzzers.
+TEST_GEN      := $(GEN)/tests
+CODEC_TEST_PB := $(TEST_GEN)/codec_test.pb-c
+CODEC_TEST_USERS := $(OBJ)/tests/unit/codec_test.o $(OBJ)/tests/bench/codec_bench.o
+
 FUZZ_SRCS  := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 20
@@ -135,10 +141,56 @@ $(BUILD)/tests/bench/%: $(OBJ)/tests/bench/%.o $(LIBGF)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(PKG_LIBS)
 
-# libFuzzer targets: clang, instrumented lib sources compiled in directly.
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+$(CODEC_TEST_PB).c $(CODEC_TEST_PB).h &: tests/codec/codec_test.proto
+	@mkdir -p $(TEST_GEN)
+	protoc-c --c_out=$(TEST_GEN) -Itests/codec $<
+
+$(CODEC_TEST_USERS): CPPFLAGS += -I$(TEST_GEN)
+$(CODEC_TEST_USERS): | $(CODEC_TEST_PB).h
+
+$(OBJ)/gen/tests/%.pb-c.o: $(TEST_GEN)/%.pb-c.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/unit/codec_test: $(OBJ)/tests/unit/codec_test.o $(OBJ)/gen/tests/codec_test.pb-c.o $(LIBGF)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+$(BUILD)/tests/bench/codec_bench: $(OBJ)/tests/bench/codec_bench.o $(OBJ)/gen/tests/codec_test.pb-c.o $(LIBGF)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# libFuzzer targets: clang, instrumented lib sources compiled in directly.
+# Every target gets the whole library, generated schema code included, and
+# the codec's test schema (tests/codec/codec_test.proto), which the codec
+# fuzzers decode into.
+FUZZ_GEN := $(PROTO_SRCS) $(SCHEMA_REG) $(CODEC_TEST_PB).c
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) $(FUZZ_GEN) | $(PROTO_HDRS) $(CODEC_TEST_PB).h
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -Ischemas -I$(GEN) -I$(TEST_GEN) -o $@ $< $(LIB_SRCS) $(FUZZ_GEN) \
+		$(PKG_LIBS)
+
+# --- agents -------------------------------------------------------------------
+# Every agents/<name>/*.c is compiled into $(OBJ)/agents/<name>/ and linked,
+# with libgf.a and paho's asynchronous MQTT client (TLS build), into
+# $(BUILD)/bin/<name>. A new agent needs only its directory.
+AGENT_SRCS  := $(wildcard agents/*/*.c)
+AGENT_OBJS  := $(AGENT_SRCS:%.c=$(OBJ)/%.o)
+AGENT_NAMES := $(sort $(patsubst agents/%/,%,$(dir $(AGENT_SRCS))))
+AGENT_BINS  := $(AGENT_NAMES:%=$(BUILD)/bin/%)
+PAHO_LIBS   := -lpaho-mqtt3as
+
+all: $(AGENT_BINS)
+integration: $(AGENT_BINS)
+
+$(AGENT_OBJS): | $(PROTO_HDRS)
+
+define AGENT_LINK
+$(BUILD)/bin/$(1): $(filter $(OBJ)/agents/$(1)/%,$(AGENT_OBJS)) $(LIBGF)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(PAHO_LIBS)
+endef
+$(foreach a,$(AGENT_NAMES),$(eval $(call AGENT_LINK,$(a))))
 
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)

@@ -77,6 +77,7 @@ void gf_gate_install(struct gf_gate *gate, struct gf_gate_config *cfg);
 int gf_gate_on_basic_auth(int event, void *event_data, void *userdata);
 int gf_gate_on_acl_check(int event, void *event_data, void *userdata);
 int gf_gate_on_disconnect(int event, void *event_data, void *userdata);
+int gf_gate_on_message(int event, void *event_data, void *userdata);
 int gf_gate_on_reload(int event, void *event_data, void *userdata);
 int gf_gate_on_tick(int event, void *event_data, void *userdata);
 

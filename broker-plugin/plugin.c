@@ -20,6 +20,7 @@ static const struct {
     {MOSQ_EVT_DISCONNECT, gf_gate_on_disconnect},
     {MOSQ_EVT_RELOAD, gf_gate_on_reload},
     {MOSQ_EVT_TICK, gf_gate_on_tick},
+    {MOSQ_EVT_MESSAGE, gf_gate_on_message},
 };
 #define N_CALLBACKS (sizeof(gate_callbacks) / sizeof(gate_callbacks[0]))
 

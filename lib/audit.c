@@ -29,8 +29,8 @@ static uint8_t copy_cut(char *dst, size_t size, const char *src)
 }
 
 void gf_audit_record(struct gf_audit *a, enum gf_reason reason, enum gf_access access,
-                     const char *who, const char *client_id, const char *topic, time_t now,
-                     int queue)
+                     const char *who, const char *client_id, const char *topic, const char *detail,
+                     time_t now, int queue)
 {
 	struct gf_audit_event *ev;
 
@@ -50,7 +50,8 @@ void gf_audit_record(struct gf_audit *a, enum gf_reason reason, enum gf_access a
 	ev->access = access;
 	ev->truncated = (uint8_t)(copy_cut(ev->who, sizeof(ev->who), who) |
 	                          copy_cut(ev->client_id, sizeof(ev->client_id), client_id) |
-	                          copy_cut(ev->topic, sizeof(ev->topic), topic));
+	                          copy_cut(ev->topic, sizeof(ev->topic), topic) |
+	                          copy_cut(ev->detail, sizeof(ev->detail), detail));
 }
 
 int gf_audit_pop(struct gf_audit *a, struct gf_audit_event *out)
@@ -171,6 +172,10 @@ enum gf_err gf_audit_event_json(struct gf_audit *a, const struct gf_audit_event 
 		rc = put(buf, size, &pos, ",\"topic\":");
 	if (rc == GF_OK)
 		rc = gf_json_put_string(buf, size, &pos, ev->topic);
+	if (rc == GF_OK && ev->detail[0])
+		rc = put(buf, size, &pos, ",\"detail\":");
+	if (rc == GF_OK && ev->detail[0])
+		rc = gf_json_put_string(buf, size, &pos, ev->detail);
 	if (rc == GF_OK)
 		rc = put(buf, size, &pos, ",\"truncated\":%s,\"dropped\":%llu}",
 		         ev->truncated ? "true" : "false", (unsigned long long)dropped);

@@ -22,6 +22,7 @@
 #define GF_AUDIT_WHO    80
 #define GF_AUDIT_CLIENT 96
 #define GF_AUDIT_TOPIC  256
+#define GF_AUDIT_DETAIL 256
 
 struct gf_audit_event {
 	time_t time;
@@ -29,8 +30,9 @@ struct gf_audit_event {
 	enum gf_access access;  /* 0 for connection refusals */
 	char who[GF_AUDIT_WHO]; /* "<role>.<id>" or what was offered */
 	char client_id[GF_AUDIT_CLIENT];
-	char topic[GF_AUDIT_TOPIC]; /* empty for connection refusals */
-	uint8_t truncated;          /* 1 if a string was cut */
+	char topic[GF_AUDIT_TOPIC];   /* empty for connection refusals */
+	char detail[GF_AUDIT_DETAIL]; /* what exactly was wrong, if known (never a payload) */
+	uint8_t truncated;            /* 1 if a string was cut */
 };
 
 struct gf_audit {
@@ -47,8 +49,8 @@ void gf_audit_init(struct gf_audit *a);
 /* Counts reason; unless it is ALLOW or queue is false, queues the event.
  * Any string may be NULL. Never allocates. */
 void gf_audit_record(struct gf_audit *a, enum gf_reason reason, enum gf_access access,
-                     const char *who, const char *client_id, const char *topic, time_t now,
-                     int queue);
+                     const char *who, const char *client_id, const char *topic, const char *detail,
+                     time_t now, int queue);
 
 /* Removes the oldest queued event into *out; 0 if the ring was empty. */
 int gf_audit_pop(struct gf_audit *a, struct gf_audit_event *out);

@@ -202,6 +202,11 @@ out:
 	return r;
 }
 
+uint8_t gf_policy_cell(const struct gf_policy *pol, const struct gf_topic *t)
+{
+	return row_class(pol->cat, t, gf_catalog_msg(pol->cat, t->msg.p, t->msg.len));
+}
+
 const char *gf_access_name(enum gf_access access)
 {
 	switch (access) {

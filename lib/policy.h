@@ -56,6 +56,13 @@ struct gf_decision {
 enum gf_reason gf_policy_check(const struct gf_policy *pol, const struct gf_ident *who,
                                enum gf_access access, const char *topic, struct gf_decision *d);
 
+/*
+ * The catalogue cell (class and flags, catalog.h) of t, a parsed topic: the
+ * row (from-role, to-role, msg), or for to-role "all" the public feed of
+ * (from-role, msg); 0 if there is none. O(1), no allocation.
+ */
+uint8_t gf_policy_cell(const struct gf_policy *pol, const struct gf_topic *t);
+
 /* "read", "write", "subscribe", "unsubscribe" or "?". */
 const char *gf_access_name(enum gf_access access);
 

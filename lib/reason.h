@@ -34,7 +34,8 @@
 	X(AUTH_USER, "GF-AUTH-USER", "the username is not <role>.<id>")                            \
 	X(AUTH_NOUSER, "GF-AUTH-NOUSER", "no client certificate and no username")                  \
 	X(AUTH_CLIENTID, "GF-AUTH-CLIENTID", "the client id is not <role>.<id>[@suffix]")          \
-	X(AUTH_REVOKED, "GF-AUTH-REVOKED", "the client certificate is revoked")
+	X(AUTH_REVOKED, "GF-AUTH-REVOKED", "the client certificate is revoked")                    \
+	X(PAYLOAD, "GF-PAYLOAD-INVALID", "the payload is not a valid message of its type")
 
 enum gf_reason {
 #define GF__REASON_ENUM(name, msgid, text) GF_REASON_##name,

@@ -36,9 +36,9 @@ done
 check "site1's bridge is admitted at site2 as bridge.site1" logged "$B" GF-AUTH-OK "bridge.site1"
 
 LOCAL_PORT=$A_LOCAL
-probe_pw sp.sp1 sp.sp1 "pub:gf/site1/sp/sp1/all/all/weather.forecast=PUBLIC-FORECAST" \
-	"pub:gf/site1/sp/sp1/fman/m1/meter.data=PRIVATE-METER" >/dev/null
-probe_pw foa.f1 foa.f1 "pub:gf/site1/foa/f1/fman/all/flexoffer=PRIVATE-OFFER" >/dev/null
+probe_pw sp.sp1 sp.sp1 "pub:gf/site1/sp/sp1/all/all/weather.forecast=$(forecast_json PUBLIC-FORECAST)" \
+	"pub:gf/site1/sp/sp1/fman/m1/meter.data=$(meter_json PRIVATE-METER)" >/dev/null
+probe_pw foa.f1 foa.f1 "pub:gf/site1/foa/f1/fman/all/flexoffer=$(offer_json PRIVATE-OFFER)" >/dev/null
 sleep 1
 check "the public forecast crossed to site2" grep -q "Received PUBLISH from bridge.site1 .*gf/site1/sp/sp1/all/all/weather.forecast" "$B/mosquitto.log"
 check "... and site2's plugin accepted it" bash -c "! grep -q 'GF-ACL-[A-Z]* write denied.*bridge.site1' '$B/mosquitto.log'"
@@ -48,8 +48,8 @@ check "the private FlexOffer did not cross" bash -c "! grep -q 'flexoffer' '$B/m
 # site2 refuses a bridge that tries more than the generated stanza sends.
 LOCAL_PORT=$B_LOCAL TLS_PORT=$B_TLS
 out=$(probe_tls "$B" bridge site1 bridge.site1@probe \
-	"pub:gf/site1/foa/f1/fman/all/flexoffer=x" "pub:gf/site2/sp/sp9/all/all/weather.forecast=x" \
-	"pub:gf/site1/sp/sp1/all/all/weather.forecast=ok")
+	"pub:gf/site1/foa/f1/fman/all/flexoffer=$(offer_json x)" "pub:gf/site2/sp/sp9/all/all/weather.forecast=$(forecast_json x)" \
+	"pub:gf/site1/sp/sp1/all/all/weather.forecast=$(forecast_json ok)")
 check "site2 refuses a private row from the bridge" has "$out" "PUBACK gf/site1/foa/f1/fman/all/flexoffer 135"
 check "site2 refuses the bridge speaking in site2's tree" has "$out" "PUBACK gf/site2/sp/sp9/all/all/weather.forecast 135"
 check "... with GF-ACL-BRIDGE" logged "$B" GF-ACL-BRIDGE "identity 'bridge.site1'"

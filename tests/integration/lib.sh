@@ -115,6 +115,24 @@ probe_tls() {
 		-i "$cid" "$@"
 }
 
+# Valid payloads (the broker validates them), each carrying MARK where the
+# tests can find it in what is delivered.
+offer_json() {
+	printf '{"label":"%s","state":"Offered","offeredById":"7-PRE-001","creationInterval":100,"startAfterInterval":101,"startBeforeInterval":104,"flexOfferProfileConstraints":[{"energyConstraintList":[{"lower":1,"upper":3}],"minDuration":1,"maxDuration":1}]}' "$1"
+}
+assign_json() {
+	printf '{"flexOfferId":"fo-1","flexOfferSchedule":{"startTime":"2020-02-27T20:30:00Z","scheduleSlices":[{"duration":1,"energyAmount":0.5}]},"label":"%s"}' "$1"
+}
+ack_json() {
+	printf '{"flexOfferId":"fo-1","accepted":true,"reason":"%s"}' "$1"
+}
+forecast_json() {
+	printf '{"location":{"gridPointId":"t1"},"startTime":"2020-02-27T20:00:00Z","intervalLength":3600,"source":"%s","temperature":[10.5,11]}' "$1"
+}
+meter_json() {
+	printf '{"readings":[{"observedTimestamp":"2020-02-27T20:15:00Z","deviceId":"%s","value":1.5}]}' "$1"
+}
+
 # has OUTPUT LINE: OUTPUT contains LINE as a whole line.
 has() { grep -qxF -- "$2" <<<"$1"; }
 lacks() { ! grep -qF -- "$2" <<<"$1"; }

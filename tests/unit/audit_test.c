@@ -225,13 +225,14 @@ Test(audit, counts)
 	struct gf_audit_event ev;
 
 	for (int i = 0; i < 3; i++)
-		gf_audit_record(a, GF_REASON_ALLOW, GF_ACCESS_WRITE, "foa.x", "c", "t", 1, 1);
-	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "foa.x", "c", "t1", 2, 1);
-	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "foa.x", "c", "t2", 3, 1);
-	gf_audit_record(a, GF_REASON_NOROW, GF_ACCESS_READ, "foa.x", "c", "t3", 4, 0);
-	gf_audit_record(a, GF_REASON_AUTH_REVOKED, 0, "foa.x", "c", NULL, 5, 1);
-	gf_audit_record(a, GF_REASON_COUNT, GF_ACCESS_READ, "x", "c", "t", 6, 1); /* ignored */
-	gf_audit_record(a, (enum gf_reason) - 1, GF_ACCESS_READ, "x", "c", "t", 7, 1);
+		gf_audit_record(a, GF_REASON_ALLOW, GF_ACCESS_WRITE, "foa.x", "c", "t", NULL, 1, 1);
+	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "foa.x", "c", "t1", NULL, 2, 1);
+	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "foa.x", "c", "t2", NULL, 3, 1);
+	gf_audit_record(a, GF_REASON_NOROW, GF_ACCESS_READ, "foa.x", "c", "t3", NULL, 4, 0);
+	gf_audit_record(a, GF_REASON_AUTH_REVOKED, 0, "foa.x", "c", NULL, NULL, 5, 1);
+	gf_audit_record(a, GF_REASON_COUNT, GF_ACCESS_READ, "x", "c", "t", NULL, 6,
+	                1); /* ignored */
+	gf_audit_record(a, (enum gf_reason) - 1, GF_ACCESS_READ, "x", "c", "t", NULL, 7, 1);
 
 	cr_assert_eq(a->count[GF_REASON_ALLOW], 3);
 	cr_assert_eq(a->count[GF_REASON_SPOOF], 2);
@@ -272,7 +273,7 @@ Test(audit, ring_order_with_wrap_around)
 		int add = 300 + round * 97;
 		for (int i = 0; i < add && a->len < GF_AUDIT_RING; i++) {
 			snprintf(topic, sizeof(topic), "t%d", next_in++);
-			gf_audit_record(a, GF_REASON_NOTADDR, GF_ACCESS_READ, "w", "c", topic,
+			gf_audit_record(a, GF_REASON_NOTADDR, GF_ACCESS_READ, "w", "c", topic, NULL,
 			                (time_t)next_in, 1);
 		}
 		int take = 250 + round * 50;
@@ -300,7 +301,7 @@ Test(audit, ring_full_drops_and_reports_once)
 
 	for (int i = 0; i < GF_AUDIT_RING + 5; i++) {
 		snprintf(topic, sizeof(topic), "t%d", i);
-		gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", topic, 0, 1);
+		gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", topic, NULL, 0, 1);
 	}
 	cr_assert_eq(a->len, GF_AUDIT_RING);
 	cr_assert_eq(a->dropped, 5);
@@ -319,9 +320,9 @@ Test(audit, ring_full_drops_and_reports_once)
 	cr_assert_not_null(strstr(buf, ",\"dropped\":0}"), "reported twice: %s", buf);
 
 	/* A new loss is reported by itself, not added to the old one. */
-	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", "a", 0, 1);
-	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", "b", 0, 1);
-	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", "c", 0, 1);
+	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", "a", NULL, 0, 1);
+	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", "b", NULL, 0, 1);
+	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", "c", NULL, 0, 1);
 	cr_assert_eq(a->dropped, 6);
 	cr_assert_eq(gf_audit_pop(a, &ev), 1);
 	cr_assert_eq(gf_audit_event_json(a, &ev, "site1", buf, sizeof(buf)), GF_OK);
@@ -341,7 +342,7 @@ Test(audit, failed_json_does_not_consume_dropped)
 	char small[16], buf[1024];
 
 	for (int i = 0; i < GF_AUDIT_RING + 2; i++)
-		gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", "t", 0, 1);
+		gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "w", "c", "t", NULL, 0, 1);
 	cr_assert_eq(gf_audit_pop(a, &ev), 1);
 	cr_assert_eq(gf_audit_event_json(a, &ev, "site1", small, sizeof(small)), GF_ETOOLONG);
 	cr_assert_lt(strlen(small), sizeof(small), "NUL-terminated");
@@ -361,7 +362,7 @@ Test(audit, truncation)
 	who[GF_AUDIT_WHO - 1] = '\0';
 	client[GF_AUDIT_CLIENT - 1] = '\0';
 	topic[GF_AUDIT_TOPIC - 1] = '\0';
-	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, who, client, topic, 0, 1);
+	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, who, client, topic, NULL, 0, 1);
 	cr_assert_eq(gf_audit_pop(a, &ev), 1);
 	cr_assert_eq(ev.truncated, 0);
 	cr_assert_str_eq(ev.who, who);
@@ -377,7 +378,8 @@ Test(audit, truncation)
 		char buf[1024];
 		s[full - 1] = 'x';
 		s[full] = '\0';
-		gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, who, client, topic, 0, 1);
+		gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, who, client, topic, NULL, 0,
+		                1);
 		cr_assert_eq(gf_audit_pop(a, &ev), 1);
 		cr_assert_eq(ev.truncated, 1, "field %d", which);
 		cr_assert_eq(strlen(which == 0   ? ev.who
@@ -399,7 +401,7 @@ Test(audit, event_json_exact)
 	char buf[1024];
 
 	gf_audit_record(a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "foa.7-PRE-001", "foa.7-PRE-001@1",
-	                "gf/site1/foa/7-PRE-002/fman/f1/flexoffer", 1700000000, 1);
+	                "gf/site1/foa/7-PRE-002/fman/f1/flexoffer", NULL, 1700000000, 1);
 	cr_assert_eq(gf_audit_pop(a, &ev), 1);
 	cr_assert_eq(gf_audit_event_json(a, &ev, "site1", buf, sizeof(buf)), GF_OK);
 	cr_assert_str_eq(buf, "{\"time\":1700000000,\"site\":\"site1\",\"msgid\":\"GF-ACL-SPOOF\","
@@ -415,7 +417,7 @@ Test(audit, event_json_connect_refusal)
 	struct gf_audit_event ev;
 	char buf[1024];
 
-	gf_audit_record(a, GF_REASON_AUTH_USER, 0, "nodot", "cid", NULL, 5, 1);
+	gf_audit_record(a, GF_REASON_AUTH_USER, 0, "nodot", "cid", NULL, NULL, 5, 1);
 	cr_assert_eq(gf_audit_pop(a, &ev), 1);
 	cr_assert_eq(gf_audit_event_json(a, &ev, "s", buf, sizeof(buf)), GF_OK);
 	cr_assert_not_null(strstr(buf, "\"access\":\"connect\""), "%s", buf);
@@ -450,7 +452,7 @@ Test(audit, event_json_escapes)
 	char buf[1024];
 
 	gf_audit_record(a, GF_REASON_TOPIC, GF_ACCESS_WRITE, "q\"b\\s", "c\n\x01", "t\xff/\xc3\xa9",
-	                0, 1);
+	                NULL, 0, 1);
 	cr_assert_eq(gf_audit_pop(a, &ev), 1);
 	cr_assert_eq(gf_audit_event_json(a, &ev, "si\"te", buf, sizeof(buf)), GF_OK);
 	cr_assert(json_object_valid(buf), "%s", buf);
@@ -500,11 +502,11 @@ Test(audit, stats_json)
 	};
 	char buf[4096], key[64];
 
-	gf_audit_record(a, GF_REASON_ALLOW, GF_ACCESS_READ, "w", "c", "t", 0, 1);
-	gf_audit_record(a, GF_REASON_ALLOW, GF_ACCESS_READ, "w", "c", "t", 0, 1);
+	gf_audit_record(a, GF_REASON_ALLOW, GF_ACCESS_READ, "w", "c", "t", NULL, 0, 1);
+	gf_audit_record(a, GF_REASON_ALLOW, GF_ACCESS_READ, "w", "c", "t", NULL, 0, 1);
 	for (int i = 0; i < GF_AUDIT_RING + 3; i++)
-		gf_audit_record(a, GF_REASON_BRIDGE, GF_ACCESS_WRITE, "w", "c", "t", 0, 1);
-	gf_audit_record(a, GF_REASON_AUTH_REVOKED, 0, "w", "c", NULL, 0, 0);
+		gf_audit_record(a, GF_REASON_BRIDGE, GF_ACCESS_WRITE, "w", "c", "t", NULL, 0, 1);
+	gf_audit_record(a, GF_REASON_AUTH_REVOKED, 0, "w", "c", NULL, NULL, 0, 0);
 
 	cr_assert_eq(gf_audit_stats_json(a, "site1", 1700000000, 42, buf, sizeof(buf)), GF_OK);
 	cr_assert(json_object_valid(buf), "%s", buf);

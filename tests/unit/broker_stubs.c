@@ -69,6 +69,25 @@ int mosquitto_set_username(struct mosquitto *client, const char *username)
 	return MOSQ_ERR_SUCCESS;
 }
 
+/* Content types for the message callback come from here. */
+const char *stub_content_type;
+
+const mosquitto_property *mosquitto_property_read_string(const mosquitto_property *proplist,
+                                                         int identifier, char **value,
+                                                         bool skip_first)
+{
+	(void)proplist, (void)identifier, (void)skip_first;
+	if (!stub_content_type)
+		return NULL;
+	*value = strdup(stub_content_type);
+	return (const mosquitto_property *)value;
+}
+
+void mosquitto_free(void *mem)
+{
+	free(mem);
+}
+
 int mosquitto_callback_register(mosquitto_plugin_id_t *identifier, int event,
                                 MOSQ_FUNC_generic_callback cb_func, const void *event_data,
                                 void *userdata)

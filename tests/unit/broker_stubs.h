@@ -34,6 +34,9 @@ struct stub_record {
 };
 
 extern struct stub_record stub;
+/* The Content Type property that mosquitto_property_read_string reports
+ * (NULL: none). */
+extern const char *stub_content_type;
 
 /* Clears the record. */
 void stub_reset(void);

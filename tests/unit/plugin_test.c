@@ -188,7 +188,7 @@ Test(plugin, version_negotiation)
 Test(plugin, init_registers_every_callback_and_logs_ready)
 {
 	start();
-	cr_assert_eq(stub.ncallbacks, 5);
+	cr_assert_eq(stub.ncallbacks, 6);
 	cr_assert(stub_logged("GF-PLUGIN-READY", "site site1"));
 	cr_assert(stub_logged("GF-PLUGIN-READY", "CRL"));
 }
@@ -371,7 +371,8 @@ Test(plugin, a_broken_reload_keeps_the_previous_configuration)
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t size);
-static volatile int counting;
+/* Thread-local: only the test thread counts, not Criterion's own threads. */
+static _Thread_local volatile int counting;
 static volatile long allocations;
 
 void *malloc(size_t size)
@@ -421,3 +422,98 @@ Test(plugin, the_acl_path_never_allocates)
 	client_free(c);
 }
 #endif
+
+static int message_retained(struct mosquitto *c, const char *topic, const char *payload,
+                            const char *content_type, bool retain)
+{
+	struct mosquitto_evt_message ev = {0};
+
+	ev.retain = retain;
+	ev.client = c;
+	ev.topic = (char *)topic;
+	ev.payload = (void *)payload;
+	ev.payloadlen = (uint32_t)strlen(payload);
+	stub_content_type = content_type;
+	return gf_gate_on_message(MOSQ_EVT_MESSAGE, &ev, gate);
+}
+
+static int message(struct mosquitto *c, const char *topic, const char *payload,
+                   const char *content_type)
+{
+	return message_retained(c, topic, payload, content_type, false);
+}
+
+#define OFFER_TOPIC "gf/site1/foa/7-PRE-001/fman/all/flexoffer"
+#define GOOD_OFFER                                                                                 \
+	"{\"state\":\"Offered\",\"offeredById\":\"7-PRE-001\",\"creationInterval\":100,"           \
+	"\"startAfterInterval\":101,\"startBeforeInterval\":104,\"flexOfferProfileConstraints\":"  \
+	"[{\"energyConstraintList\":[{\"lower\":1,\"upper\":3}],\"minDuration\":1,"                \
+	"\"maxDuration\":1}]}"
+#define BAD_OFFER                                                                                  \
+	"{\"state\":\"Offered\",\"offeredById\":\"7-PRE-001\",\"creationInterval\":100,"           \
+	"\"startAfterInterval\":101,\"startBeforeInterval\":104,\"flexOfferProfileConstraints\":"  \
+	"[{\"energyConstraintList\":[{\"lower\":1,\"upper\":\"three\"}],\"minDuration\":1,"        \
+	"\"maxDuration\":1}]}"
+
+Test(plugin, payloads_are_validated_and_refusals_name_the_field)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+
+	start();
+	cr_assert_eq(message(c, OFFER_TOPIC, GOOD_OFFER, NULL), MOSQ_ERR_SUCCESS, "%s",
+	             stub.nlog ? stub.log[stub.nlog - 1] : "");
+	cr_assert_eq(message(c, OFFER_TOPIC, GOOD_OFFER, "application/json"), MOSQ_ERR_SUCCESS);
+	cr_assert_eq(message(c, OFFER_TOPIC, BAD_OFFER, "application/json"), MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-PAYLOAD-INVALID",
+	                      "flexOfferProfileConstraints[0].energyConstraintList[0].upper"));
+	cr_assert(!stub_logged("three", NULL), "the payload reached the log");
+	cr_assert_eq(message(c, OFFER_TOPIC, GOOD_OFFER, "text/plain"), MOSQ_ERR_ACL_DENIED);
+	cr_assert_eq(message(c, OFFER_TOPIC, "", NULL), MOSQ_ERR_ACL_DENIED,
+	             "an empty payload is no message");
+	cr_assert(stub_logged("GF-PAYLOAD-INVALID", "unsupported Content Type 'text/plain'"));
+	tick(1);
+	cr_assert(strstr(stub.pub_payload[0], "\"msgid\":\"GF-PAYLOAD-INVALID\""));
+	cr_assert(
+	    strstr(stub.pub_payload[0],
+	           "\"detail\":\"flexOfferProfileConstraints[0].energyConstraintList[0].upper"));
+	client_free(c);
+}
+
+Test(plugin, an_empty_retained_publish_clears_and_is_allowed)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+
+	start();
+	cr_assert_eq(message_retained(c, "gf/site1/foa/7-PRE-001/ops/all/status", "", NULL, true),
+	             MOSQ_ERR_SUCCESS);
+	cr_assert_eq(message_retained(c, "gf/site1/foa/7-PRE-001/ops/all/status", "{}", NULL, true),
+	             MOSQ_ERR_ACL_DENIED, "a retained status still needs its required fields");
+	client_free(c);
+}
+
+Test(plugin, sealed_rows_need_a_jwe)
+{
+	struct mosquitto *c = client("dms.d1", "dms.d1", NULL);
+
+	start();
+	cr_assert_eq(message(c, "gf/site1/dms/d1/sp/all/meter.reading", "{\"readings\":[]}", NULL),
+	             MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-PAYLOAD-INVALID", "sealed (anon) rows carry Content Type "
+	                                            "application/jose, not none"));
+	cr_assert_eq(
+	    message(c, "gf/site1/dms/d1/sp/all/meter.reading", "a.b.c", "application/jose"),
+	    MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-PAYLOAD-INVALID", "JWE compact: 3 parts"));
+	client_free(c);
+}
+
+Test(plugin, validation_can_be_turned_off)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "validate", "off"),
+	             MOSQ_ERR_SUCCESS);
+	cr_assert(stub_logged("GF-PLUGIN-READY", "validation off"));
+	cr_assert_eq(message(c, OFFER_TOPIC, BAD_OFFER, NULL), MOSQ_ERR_SUCCESS);
+	client_free(c);
+}

@@ -1,0 +1,1920 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * codec_json.c - the codec's shared core and its JSON encoding.
+ *
+ * The core (first half): the arena that holds a decoded message, the scratch
+ * stack, field paths for error messages and the document-model rules that
+ * every encoding shares. It would sit better in a codec.c of its own; it lives
+ * here beside the JSON half, the encoding every caller uses.
+ *
+ * The JSON half: a strict RFC 8259 recursive-descent parser of our own that
+ * writes straight into the message, driven by the descriptor. Not cJSON: it
+ * turns every number into a double (int64 beyond 2^53 is lost, 1 and 1.0
+ * look alike), keeps duplicate keys, accepts a NUL-truncated document and
+ * builds a malloc'd tree that we would then walk a second time. Ours needs
+ * one pass, no tree and no malloc per value: every allocation comes from the
+ * arena, and arrays collect on the scratch stack until their length is known.
+ */
+#define GF__CODEC_INTERNAL
+#include "codec.h"
+
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timefmt.h"
+
+/* --- arena -----------------------------------------------------------------
+ *
+ * A decoded message and everything it points to come from one arena, freed
+ * at once. The arena's header sits just before the root message in the first
+ * chunk, so gf_codec_free() finds it from the message alone.
+ */
+
+#define ARENA_MAGIC 0x676663617265616eULL
+#define ALIGN       16
+#define ROUND(n)    (((n) + (ALIGN - 1)) & ~(size_t)(ALIGN - 1))
+#define CHUNK_MAX   ((size_t)1 << 20)
+
+struct chunk {
+	struct chunk *next;
+};
+
+struct gf__codec_arena {
+	uint64_t magic;
+	struct chunk *more; /* chunks after the first, newest first */
+	unsigned char *cur, *end;
+	size_t next_size;
+};
+
+#define ARENA_HDR ROUND(sizeof(struct gf__codec_arena))
+#define CHUNK_HDR ROUND(sizeof(struct chunk))
+
+static void *arena_alloc(struct gf__codec_arena *a, size_t size)
+{
+	unsigned char *p;
+
+	size = ROUND(size);
+	if ((size_t)(a->end - a->cur) < size) {
+		size_t want = a->next_size;
+		struct chunk *c;
+		if (size > SIZE_MAX - CHUNK_HDR)
+			return NULL;
+		if (want < size + CHUNK_HDR)
+			want = size + CHUNK_HDR;
+		c = malloc(want);
+		if (c == NULL)
+			return NULL;
+		c->next = a->more;
+		a->more = c;
+		a->cur = (unsigned char *)c + CHUNK_HDR;
+		a->end = (unsigned char *)c + want;
+		if (a->next_size < CHUNK_MAX)
+			a->next_size *= 2;
+	}
+	p = a->cur;
+	a->cur += size;
+	return p;
+}
+
+static void arena_free(struct gf__codec_arena *a)
+{
+	struct chunk *c, *next;
+
+	if (a == NULL)
+		return;
+	if (a->magic != ARENA_MAGIC)
+		abort(); /* not a message from a gf_codec decoder: a caller bug */
+	for (c = a->more; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->magic = 0;
+	free(a);
+}
+
+void gf_codec_free(ProtobufCMessage *m)
+{
+	if (m != NULL)
+		arena_free((struct gf__codec_arena *)(void *)((unsigned char *)m - ARENA_HDR));
+}
+
+/* --- one decode: context, scratch stack, path, errors ------------------- */
+
+void gf__codec_ctx_init(struct gf__codec_ctx *cx, char *err, size_t errlen)
+{
+	cx->arena = NULL;
+	cx->scratch = cx->scratch_inline;
+	cx->used = 0;
+	cx->cap = sizeof(cx->scratch_inline);
+	cx->depth = 0;
+	cx->npath = 0;
+	cx->err = err;
+	cx->errlen = err != NULL ? errlen : 0;
+	if (cx->errlen > 0)
+		err[0] = '\0';
+}
+
+void gf__codec_ctx_fini(struct gf__codec_ctx *cx)
+{
+	arena_free(cx->arena);
+	cx->arena = NULL;
+	if (cx->scratch != cx->scratch_inline)
+		free(cx->scratch);
+	cx->scratch = cx->scratch_inline;
+}
+
+enum gf_err gf__codec_begin(struct gf__codec_ctx *cx, const ProtobufCMessageDescriptor *d,
+                            size_t hint, ProtobufCMessage **root)
+{
+	struct gf__codec_arena *a;
+	size_t first;
+
+	/* The first chunk holds the header, the root and about as many bytes
+	 * as the input: message structs are rarely larger than their text. */
+	if (hint > CHUNK_MAX)
+		hint = CHUNK_MAX;
+	first = ARENA_HDR + ROUND(d->sizeof_message) + ROUND(hint + 256);
+	a = malloc(first);
+	if (a == NULL)
+		return GF_ENOMEM;
+	a->magic = ARENA_MAGIC;
+	a->more = NULL;
+	a->cur = (unsigned char *)a + ARENA_HDR + ROUND(d->sizeof_message);
+	a->end = (unsigned char *)a + first;
+	a->next_size = first < 4096 ? 4096 : first;
+	*root = (ProtobufCMessage *)(void *)((unsigned char *)a + ARENA_HDR);
+	protobuf_c_message_init(d, *root);
+	cx->arena = a;
+	return GF_OK;
+}
+
+void *gf__codec_alloc(struct gf__codec_ctx *cx, size_t size)
+{
+	return arena_alloc(cx->arena, size);
+}
+
+/* Hands the arena over to the decoded message. */
+void gf__codec_release(struct gf__codec_ctx *cx)
+{
+	cx->arena = NULL;
+}
+
+size_t gf__codec_push(struct gf__codec_ctx *cx, size_t size)
+{
+	size_t off = cx->used;
+
+	if (size > cx->cap - cx->used) {
+		size_t cap = cx->cap * 2;
+		unsigned char *p;
+		if (size > SIZE_MAX / 2 - cx->used)
+			return SIZE_MAX;
+		if (cap < cx->used + size)
+			cap = cx->used + size;
+		if (cx->scratch == cx->scratch_inline) {
+			p = malloc(cap);
+			if (p != NULL)
+				memcpy(p, cx->scratch, cx->used);
+		} else {
+			p = realloc(cx->scratch, cap);
+		}
+		if (p == NULL)
+			return SIZE_MAX;
+		cx->scratch = p;
+		cx->cap = cap;
+	}
+	cx->used += size;
+	return off;
+}
+
+#define NAME_NUL        GF__CODEC_NAME_NUL
+#define PATH_MAX_FRAMES GF__CODEC_FRAMES
+
+/* Appends to err at *pos, truncating; err stays NUL-terminated. */
+static void err_put(struct gf__codec_ctx *cx, size_t *pos, const char *s, size_t n)
+{
+	if (*pos + 1 >= cx->errlen)
+		return;
+	if (n > cx->errlen - 1 - *pos)
+		n = cx->errlen - 1 - *pos;
+	memcpy(cx->err + *pos, s, n);
+	*pos += n;
+	cx->err[*pos] = '\0';
+}
+
+/* Input text (an unknown key) goes into a reason string that reaches logs and
+ * MQTT clients: printable ASCII only, at most 64 characters. */
+static void err_put_sanitized(struct gf__codec_ctx *cx, size_t *pos, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && i < 64; i++) {
+		char c = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+		err_put(cx, pos, &c, 1);
+	}
+	if (n > 64)
+		err_put(cx, pos, "...", 3);
+}
+
+enum gf_err gf__codec_fail(struct gf__codec_ctx *cx, const char *fmt, ...)
+{
+	size_t pos = 0;
+	unsigned n = cx->npath < PATH_MAX_FRAMES ? cx->npath : (unsigned)PATH_MAX_FRAMES;
+	va_list ap;
+
+	if (cx->errlen == 0)
+		return GF_EPARSE;
+	cx->err[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		const struct gf__codec_frame *fr = &cx->path[i];
+		if (fr->name == NULL) {
+			char idx[32];
+			int k = snprintf(idx, sizeof(idx), "[%zu]", fr->index);
+			err_put(cx, &pos, idx, (size_t)k);
+			continue;
+		}
+		if (i > 0)
+			err_put(cx, &pos, ".", 1);
+		if (fr->len == NAME_NUL)
+			err_put(cx, &pos, fr->name, strlen(fr->name));
+		else
+			err_put_sanitized(cx, &pos, fr->name, fr->len);
+	}
+	if (n > 0)
+		err_put(cx, &pos, ": ", 2);
+	if (pos + 1 < cx->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(cx->err + pos, cx->errlen - pos, fmt, ap);
+		va_end(ap);
+	}
+	return GF_EPARSE;
+}
+
+/* --- the document model's rules, shared by the encodings ---------------- */
+
+const char *gf__codec_type_name(ProtobufCType type)
+{
+	static const char *const names[] = {
+	    [PROTOBUF_C_TYPE_INT32] = "int32",       [PROTOBUF_C_TYPE_SINT32] = "sint32",
+	    [PROTOBUF_C_TYPE_SFIXED32] = "sfixed32", [PROTOBUF_C_TYPE_INT64] = "int64",
+	    [PROTOBUF_C_TYPE_SINT64] = "sint64",     [PROTOBUF_C_TYPE_SFIXED64] = "sfixed64",
+	    [PROTOBUF_C_TYPE_UINT32] = "uint32",     [PROTOBUF_C_TYPE_FIXED32] = "fixed32",
+	    [PROTOBUF_C_TYPE_UINT64] = "uint64",     [PROTOBUF_C_TYPE_FIXED64] = "fixed64",
+	    [PROTOBUF_C_TYPE_FLOAT] = "float",       [PROTOBUF_C_TYPE_DOUBLE] = "double",
+	    [PROTOBUF_C_TYPE_BOOL] = "bool",         [PROTOBUF_C_TYPE_ENUM] = "enum",
+	    [PROTOBUF_C_TYPE_STRING] = "string",     [PROTOBUF_C_TYPE_BYTES] = "bytes",
+	    [PROTOBUF_C_TYPE_MESSAGE] = "message",
+	};
+	return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if
+ * malformed: overlong forms, surrogates and code points past U+10FFFF are. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+bool gf__codec_utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t k;
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = utf8_seq(s + i, len - i);
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+bool gf__codec_is_time_field(const ProtobufCFieldDescriptor *f)
+{
+	size_t n;
+
+	if (f->type != PROTOBUF_C_TYPE_STRING)
+		return false;
+	n = strlen(f->name);
+	return ends_with(f->name, n, "Time") || ends_with(f->name, n, "Timestamp");
+}
+
+enum gf_err gf__codec_time_canon(const char *s, size_t len, char *canon, size_t *canon_len)
+{
+	int64_t ms;
+	enum gf_err rc = gf_time_parse(s, len, &ms);
+
+	if (rc == GF_OK)
+		rc = gf_time_format(ms, canon, GF_TIME_BUFSIZE);
+	if (rc == GF_OK)
+		*canon_len = strlen(canon);
+	return rc;
+}
+
+enum gf_err gf__codec_finish_string(struct gf__codec_ctx *cx, const ProtobufCFieldDescriptor *f,
+                                    char *s, size_t len, char **dst)
+{
+	char canon[GF_TIME_BUFSIZE];
+	size_t n;
+
+	if (gf__codec_is_time_field(f)) {
+		enum gf_err rc = gf__codec_time_canon(s, len, canon, &n);
+		if (rc == GF_ERANGE)
+			return gf__codec_fail(cx, "time out of range");
+		if (rc != GF_OK)
+			return gf__codec_fail(cx, "not an RFC 3339 time");
+		if (n != len || memcmp(s, canon, n) != 0) {
+			if (n > len) {
+				s = gf__codec_alloc(cx, n + 1);
+				if (s == NULL)
+					return GF_ENOMEM;
+			}
+			memcpy(s, canon, n + 1);
+		}
+	}
+	*dst = s;
+	return GF_OK;
+}
+
+/* Binary search over names sorted by strcmp(), with a key that is not
+ * NUL-terminated: strncmp() stops at len, and a longer name sorts after. */
+static int name_cmp(const char *name, const char *key, size_t len)
+{
+	int r = strncmp(name, key, len);
+	return r != 0 ? r : name[len] != '\0';
+}
+
+const ProtobufCFieldDescriptor *gf__codec_field_by_name(const ProtobufCMessageDescriptor *d,
+                                                        const char *name, size_t len)
+{
+	unsigned lo = 0, hi = d->n_fields;
+
+	if (memchr(name, '\0', len) != NULL)
+		return NULL;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		const ProtobufCFieldDescriptor *f = d->fields + d->fields_sorted_by_name[mid];
+		int r = name_cmp(f->name, name, len);
+		if (r == 0)
+			return f;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const ProtobufCEnumValue *gf__codec_enum_by_name(const ProtobufCEnumDescriptor *ed,
+                                                 const char *name, size_t len)
+{
+	unsigned lo = 0, hi = ed->n_value_names;
+
+	if (memchr(name, '\0', len) != NULL)
+		return NULL;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		int r = name_cmp(ed->values_by_name[mid].name, name, len);
+		if (r == 0)
+			return ed->values + ed->values_by_name[mid].index;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+#define MEMBER(m, off) ((unsigned char *)(m) + (off))
+
+enum gf_err gf__codec_claim_oneof(struct gf__codec_ctx *cx, const ProtobufCMessageDescriptor *d,
+                                  const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m)
+{
+	uint32_t which;
+	const ProtobufCFieldDescriptor *other;
+
+	if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+		return GF_OK;
+	memcpy(&which, MEMBER(m, f->quantifier_offset), sizeof(which));
+	if (which == 0 || which == f->id)
+		return GF_OK;
+	other = protobuf_c_message_descriptor_get_field(d, which);
+	return gf__codec_fail(cx, "oneof already has '%s' set", other ? other->name : "?");
+}
+
+void gf__codec_mark_set(const ProtobufCFieldDescriptor *f, ProtobufCMessage *m)
+{
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+		uint32_t id = f->id;
+		memcpy(MEMBER(m, f->quantifier_offset), &id, sizeof(id));
+	} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
+	           f->type != PROTOBUF_C_TYPE_MESSAGE) {
+		protobuf_c_boolean has = 1;
+		memcpy(MEMBER(m, f->quantifier_offset), &has, sizeof(has));
+	}
+}
+
+enum gf_err gf__codec_check_required(struct gf__codec_ctx *cx, const ProtobufCMessageDescriptor *d,
+                                     const unsigned char *state)
+{
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		if (d->fields[i].label == PROTOBUF_C_LABEL_REQUIRED && state[i] != GF__CODEC_SET) {
+			gf__codec_path_push(cx, d->fields[i].name, NAME_NUL);
+			return gf__codec_fail(cx, "required field missing");
+		}
+	}
+	return GF_OK;
+}
+
+/* protobuf-c's own notion of "not set" for a proto3 field without label. */
+static bool zeroish(const ProtobufCFieldDescriptor *f, const void *member)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return *(const uint64_t *)member == 0;
+	case PROTOBUF_C_TYPE_FLOAT:
+		return *(const float *)member == 0;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return *(const double *)member == 0;
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(const char *const *)member;
+		return s == NULL || s[0] == '\0';
+	}
+	case PROTOBUF_C_TYPE_BYTES:
+		return ((const ProtobufCBinaryData *)member)->len == 0;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return *(const void *const *)member == NULL;
+	default:
+		return *(const uint32_t *)member == 0;
+	}
+}
+
+size_t gf__codec_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	const unsigned char *member = MEMBER(m, f->offset);
+	bool pointer = f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE;
+	const void *p = pointer ? *(const void *const *)(const void *)member : NULL;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return *(const size_t *)(const void *)MEMBER(m, f->quantifier_offset);
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+		uint32_t which;
+		memcpy(&which, MEMBER(m, f->quantifier_offset), sizeof(which));
+		if (which != f->id)
+			return 0;
+		return !pointer || (p != NULL && p != f->default_value);
+	}
+	switch (f->label) {
+	case PROTOBUF_C_LABEL_REQUIRED:
+		return !pointer || p != NULL;
+	case PROTOBUF_C_LABEL_OPTIONAL:
+		if (pointer)
+			return p != NULL && p != f->default_value;
+		return *(const protobuf_c_boolean *)(const void *)MEMBER(m, f->quantifier_offset) !=
+		       0;
+	default:
+		return !zeroish(f, member);
+	}
+}
+
+/* Out-of-range checks for an integer given as sign and magnitude; stores it
+ * in the member of type `type` at dst. */
+bool gf__codec_store_int(ProtobufCType type, bool neg, uint64_t mag, void *dst)
+{
+	if (neg && mag == 0)
+		neg = false; /* -0 */
+	switch (type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_ENUM: {
+		int32_t v;
+		if (neg ? mag > (uint64_t)INT32_MAX + 1 : mag > INT32_MAX)
+			return false;
+		v = neg ? (int32_t)(-(int64_t)mag) : (int32_t)mag;
+		memcpy(dst, &v, sizeof(v));
+		return true;
+	}
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32: {
+		uint32_t v = (uint32_t)mag;
+		if (neg || mag > UINT32_MAX)
+			return false;
+		memcpy(dst, &v, sizeof(v));
+		return true;
+	}
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64: {
+		int64_t v;
+		if (neg ? mag > (uint64_t)INT64_MAX + 1 : mag > INT64_MAX)
+			return false;
+		v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+		memcpy(dst, &v, sizeof(v));
+		return true;
+	}
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		if (neg)
+			return false;
+		memcpy(dst, &mag, sizeof(mag));
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A double for a float field: false if it would round to infinity, that is
+ * from FLT_MAX plus half an ulp on; else the float, FLT_MAX when just above
+ * (the shortest text of FLT_MAX, 3.4028235e+38, reads as such a double). */
+bool gf__codec_to_float(double v, float *out)
+{
+	if (isfinite(v) && fabs(v) >= 0x1.ffffffp+127)
+		return false;
+	if (isfinite(v) && fabs(v) > FLT_MAX)
+		v = copysign(FLT_MAX, v);
+	*out = (float)v;
+	return true;
+}
+
+/* --- output buffer ------------------------------------------------------- */
+
+char *gf__codec_buf_reserve(struct gf__codec_buf *b, size_t n)
+{
+	if (n > b->cap - b->len) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		char *p;
+		if (n > SIZE_MAX / 2 - b->len)
+			return NULL;
+		while (cap < b->len + n)
+			cap *= 2;
+		p = realloc(b->data, cap);
+		if (p == NULL)
+			return NULL;
+		b->data = p;
+		b->cap = cap;
+	}
+	return b->data + b->len;
+}
+
+/* --- C locale: strtod() and printf("%g") must not see a decimal comma ---- */
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* Switches this thread to the C locale; returns the one to restore. */
+static locale_t enter_c_locale(void)
+{
+	pthread_once(&c_locale_once, c_locale_init);
+	return c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
+}
+
+static void leave_c_locale(locale_t old)
+{
+	if (old != (locale_t)0)
+		uselocale(old);
+}
+
+/* --- JSON decoding -------------------------------------------------------- */
+
+struct jdec {
+	struct gf__codec_ctx *cx;
+	const unsigned char *start, *p, *end;
+};
+
+/* A scalar value on its way into a repeated field's scratch slot. */
+union scalar {
+	int32_t i32;
+	uint32_t u32;
+	int64_t i64;
+	uint64_t u64;
+	float f;
+	double d;
+	protobuf_c_boolean b;
+	char *s;
+	ProtobufCBinaryData bd;
+	ProtobufCMessage *m;
+};
+
+static void skip_ws(struct jdec *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
+		j->p++;
+}
+
+static enum gf_err syntax(struct jdec *j, const char *what)
+{
+	return gf__codec_fail(j->cx, "invalid JSON at byte %zu: %s", (size_t)(j->p - j->start),
+	                      what);
+}
+
+static int peek(const struct jdec *j)
+{
+	return j->p < j->end ? *j->p : -1;
+}
+
+/* The value at j->p has the wrong type for the field: say what was expected,
+ * unless it is no JSON value at all. */
+static enum gf_err wrong_type(struct jdec *j, const char *expected)
+{
+	int c = peek(j);
+	if (c == '"' || c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9') || c == 't' ||
+	    c == 'f' || c == 'n')
+		return gf__codec_fail(j->cx, "expected %s", expected);
+	return syntax(j, "expected a value");
+}
+
+static bool literal(struct jdec *j, const char *word, size_t n)
+{
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return false;
+	j->p += n;
+	return true;
+}
+
+/* Finds the end of the string token at j->p (a '"'): *s and *n get its raw
+ * content, *plain whether it is pure ASCII without escapes. */
+static enum gf_err scan_string(struct jdec *j, const unsigned char **s, size_t *n, bool *plain)
+{
+	const unsigned char *p = j->p + 1;
+	bool pl = true;
+
+	for (;;) {
+		if (p >= j->end) {
+			j->p = p;
+			return syntax(j, "unterminated string");
+		}
+		if (*p == '"')
+			break;
+		if (*p == '\\') {
+			pl = false;
+			if (j->end - p < 2) {
+				j->p = j->end;
+				return syntax(j, "unterminated string");
+			}
+			p += 2;
+			continue;
+		}
+		if (*p < 0x20) {
+			j->p = p;
+			return syntax(j, "control character in string");
+		}
+		if (*p >= 0x80)
+			pl = false;
+		p++;
+	}
+	*s = j->p + 1;
+	*n = (size_t)(p - *s);
+	*plain = pl;
+	j->p = p + 1;
+	return GF_OK;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static long hex4(const unsigned char *s, const unsigned char *end)
+{
+	long v = 0;
+
+	if (end - s < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(s[i]);
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+static size_t put_utf8(unsigned char *d, unsigned long cp)
+{
+	if (cp < 0x80) {
+		d[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		d[0] = (unsigned char)(0xc0 | (cp >> 6));
+		d[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = (unsigned char)(0xe0 | (cp >> 12));
+		d[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		d[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	d[0] = (unsigned char)(0xf0 | (cp >> 18));
+	d[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	d[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	d[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Decodes the raw string content s[0..n) (as found by scan_string) into d,
+ * which has room for n bytes: an escape never decodes longer than itself.
+ * Checks UTF-8, surrogate pairs and NUL. */
+static enum gf_err unescape(struct jdec *j, const unsigned char *s, size_t n, unsigned char *d,
+                            size_t *outlen)
+{
+	const unsigned char *end = s + n;
+	size_t o = 0;
+
+	while (s < end) {
+		unsigned long cp;
+		long hi, lo;
+		if (*s >= 0x80) {
+			size_t k = utf8_seq(s, (size_t)(end - s));
+			if (k == 0)
+				return gf__codec_fail(j->cx, "invalid UTF-8");
+			memcpy(d + o, s, k);
+			o += k;
+			s += k;
+			continue;
+		}
+		if (*s != '\\') {
+			d[o++] = *s++;
+			continue;
+		}
+		j->p = s;
+		switch (s[1]) {
+		case '"':
+		case '\\':
+		case '/':
+			d[o++] = s[1];
+			s += 2;
+			continue;
+		case 'b':
+			d[o++] = '\b';
+			s += 2;
+			continue;
+		case 'f':
+			d[o++] = '\f';
+			s += 2;
+			continue;
+		case 'n':
+			d[o++] = '\n';
+			s += 2;
+			continue;
+		case 'r':
+			d[o++] = '\r';
+			s += 2;
+			continue;
+		case 't':
+			d[o++] = '\t';
+			s += 2;
+			continue;
+		case 'u':
+			break;
+		default:
+			return syntax(j, "invalid escape");
+		}
+		hi = hex4(s + 2, end);
+		if (hi < 0)
+			return syntax(j, "invalid \\u escape");
+		s += 6;
+		cp = (unsigned long)hi;
+		if (hi >= 0xdc00 && hi <= 0xdfff)
+			return gf__codec_fail(j->cx, "unpaired surrogate in \\u escape");
+		if (hi >= 0xd800 && hi <= 0xdbff) {
+			if (end - s < 6 || s[0] != '\\' || s[1] != 'u')
+				return gf__codec_fail(j->cx, "unpaired surrogate in \\u escape");
+			lo = hex4(s + 2, end);
+			if (lo < 0) {
+				j->p = s;
+				return syntax(j, "invalid \\u escape");
+			}
+			if (lo < 0xdc00 || lo > 0xdfff)
+				return gf__codec_fail(j->cx, "unpaired surrogate in \\u escape");
+			cp = 0x10000 + (((unsigned long)hi - 0xd800) << 10) +
+			     ((unsigned long)lo - 0xdc00);
+			s += 6;
+		}
+		if (cp == 0)
+			return gf__codec_fail(j->cx, "NUL character in string");
+		o += put_utf8(d + o, cp);
+	}
+	*outlen = o;
+	return GF_OK;
+}
+
+/* Reads a string token into a fresh NUL-terminated arena copy. */
+static enum gf_err read_string(struct jdec *j, char **out, size_t *outlen)
+{
+	const unsigned char *s;
+	size_t n;
+	bool plain;
+	unsigned char *d;
+	enum gf_err rc = scan_string(j, &s, &n, &plain);
+
+	if (rc != GF_OK)
+		return rc;
+	d = gf__codec_alloc(j->cx, n + 1);
+	if (d == NULL)
+		return GF_ENOMEM;
+	if (plain) {
+		memcpy(d, s, n);
+	} else {
+		const unsigned char *after = j->p;
+		rc = unescape(j, s, n, d, &n);
+		if (rc != GF_OK)
+			return rc;
+		j->p = after;
+	}
+	d[n] = '\0';
+	*out = (char *)d;
+	*outlen = n;
+	return GF_OK;
+}
+
+struct num {
+	const unsigned char *s;
+	size_t len;
+	bool neg, integral;
+};
+
+static bool is_digit(const unsigned char *p, const unsigned char *end)
+{
+	return p < end && *p >= '0' && *p <= '9';
+}
+
+/* Scans a number token per the RFC 8259 grammar. */
+static enum gf_err scan_number(struct jdec *j, struct num *n)
+{
+	const unsigned char *p = j->p, *e = j->end;
+
+	n->s = p;
+	n->neg = false;
+	n->integral = true;
+	if (p < e && *p == '-') {
+		n->neg = true;
+		p++;
+	}
+	if (!is_digit(p, e)) {
+		j->p = p;
+		return syntax(j, "invalid number");
+	}
+	if (*p == '0')
+		p++;
+	else
+		while (is_digit(p, e))
+			p++;
+	if (p < e && *p == '.') {
+		p++;
+		n->integral = false;
+		if (!is_digit(p, e)) {
+			j->p = p;
+			return syntax(j, "invalid number");
+		}
+		while (is_digit(p, e))
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		n->integral = false;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (!is_digit(p, e)) {
+			j->p = p;
+			return syntax(j, "invalid number");
+		}
+		while (is_digit(p, e))
+			p++;
+	}
+	n->len = (size_t)(p - n->s);
+	j->p = p;
+	return GF_OK;
+}
+
+/* Magnitude of the integer digits s[0..n); false on overflow of uint64. */
+static bool digits_u64(const unsigned char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The double nearest to the number token s[0..len). Up to 2^53 with a power
+ * of ten up to 22 the one IEEE multiplication or division is exact-rounded
+ * (Clinger's fast path); everything else goes to strtod() in the C locale.
+ * False when the magnitude overflows or the token is absurdly long. */
+static bool to_double(const unsigned char *s, size_t len, double *out)
+{
+	const unsigned char *p = s, *e = s + len;
+	uint64_t mant = 0;
+	int digits = 0, exp10 = 0, eval = 0, esign = 1;
+	bool neg = false, fast = true;
+	char buf[256];
+	double v;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	for (; p < e && *p >= '0' && *p <= '9'; p++) {
+		if (digits < 19) {
+			mant = mant * 10 + (unsigned)(*p - '0');
+			if (mant != 0)
+				digits++;
+		} else {
+			fast = false;
+		}
+	}
+	if (p < e && *p == '.') {
+		for (p++; p < e && *p >= '0' && *p <= '9'; p++) {
+			if (digits < 19) {
+				mant = mant * 10 + (unsigned)(*p - '0');
+				if (mant != 0)
+					digits++;
+				exp10--;
+			} else {
+				fast = false;
+			}
+		}
+	}
+	if (p < e) { /* exponent */
+		p++;
+		if (*p == '+' || *p == '-')
+			esign = *p++ == '-' ? -1 : 1;
+		for (; p < e; p++) {
+			if (eval < 10000)
+				eval = eval * 10 + (*p - '0');
+		}
+		exp10 += esign * eval;
+	}
+	if (fast && mant <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
+		v = (double)mant;
+		v = exp10 >= 0 ? v * pow10_exact[exp10] : v / pow10_exact[-exp10];
+		*out = neg ? -v : v;
+		return true;
+	}
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	v = strtod(buf, NULL);
+	if (isinf(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+static enum gf_err out_of_range(struct jdec *j, const struct num *n, ProtobufCType type)
+{
+	int shown = n->len > 40 ? 40 : (int)n->len;
+	return gf__codec_fail(j->cx, "%.*s%s is out of range for %s", shown, (const char *)n->s,
+	                      n->len > 40 ? "..." : "", gf__codec_type_name(type));
+}
+
+/* An integer field: a JSON integer; the 64-bit types also take a decimal
+ * string, since JavaScript loses precision past 2^53. */
+static enum gf_err parse_integer(struct jdec *j, const ProtobufCFieldDescriptor *f, void *dst)
+{
+	bool wide = gf__codec_elem_size(f->type) == 8;
+	struct num n;
+	uint64_t mag;
+	enum gf_err rc;
+	int c = peek(j);
+
+	if (c == '"' && wide) {
+		const unsigned char *s;
+		size_t len;
+		bool plain;
+		struct jdec sub;
+		rc = scan_string(j, &s, &len, &plain);
+		if (rc != GF_OK)
+			return rc;
+		sub = (struct jdec){j->cx, j->start, s, s + len};
+		if (!plain || len == 0 || scan_number(&sub, &n) != GF_OK || sub.p != sub.end ||
+		    !n.integral)
+			return gf__codec_fail(j->cx, "expected an integer");
+	} else if (c == '-' || (c >= '0' && c <= '9')) {
+		rc = scan_number(j, &n);
+		if (rc != GF_OK)
+			return rc;
+		if (!n.integral)
+			return gf__codec_fail(j->cx, "expected an integer");
+	} else {
+		return wrong_type(j, "an integer");
+	}
+	if (!digits_u64(n.s + n.neg, n.len - n.neg, &mag) ||
+	    !gf__codec_store_int(f->type, n.neg, mag, dst))
+		return out_of_range(j, &n, f->type);
+	return GF_OK;
+}
+
+static enum gf_err parse_real(struct jdec *j, const ProtobufCFieldDescriptor *f, void *dst)
+{
+	struct num n;
+	double v;
+	enum gf_err rc;
+	int c = peek(j);
+
+	if (c == '"') {
+		const unsigned char *s;
+		size_t len;
+		bool plain;
+		rc = scan_string(j, &s, &len, &plain);
+		if (rc != GF_OK)
+			return rc;
+		if (len == 3 && memcmp(s, "NaN", 3) == 0)
+			v = NAN;
+		else if (len == 8 && memcmp(s, "Infinity", 8) == 0)
+			v = INFINITY;
+		else if (len == 9 && memcmp(s, "-Infinity", 9) == 0)
+			v = -INFINITY;
+		else
+			return gf__codec_fail(j->cx, "expected a number");
+	} else if (c == '-' || (c >= '0' && c <= '9')) {
+		rc = scan_number(j, &n);
+		if (rc != GF_OK)
+			return rc;
+		if (!to_double(n.s, n.len, &v))
+			return out_of_range(j, &n, f->type);
+	} else {
+		return wrong_type(j, "a number");
+	}
+	if (f->type == PROTOBUF_C_TYPE_FLOAT) {
+		float fv;
+		if (!gf__codec_to_float(v, &fv))
+			return out_of_range(j, &n, f->type);
+		memcpy(dst, &fv, sizeof(fv));
+	} else {
+		memcpy(dst, &v, sizeof(v));
+	}
+	return GF_OK;
+}
+
+static enum gf_err parse_enum(struct jdec *j, const ProtobufCFieldDescriptor *f, void *dst)
+{
+	const ProtobufCEnumDescriptor *ed = f->descriptor;
+	const ProtobufCEnumValue *ev;
+	int c = peek(j);
+	enum gf_err rc;
+
+	if (c == '"') {
+		const unsigned char *s;
+		size_t len;
+		bool plain;
+		rc = scan_string(j, &s, &len, &plain);
+		if (rc != GF_OK)
+			return rc;
+		ev = plain ? gf__codec_enum_by_name(ed, (const char *)s, len) : NULL;
+		if (ev == NULL) {
+			size_t at = 0;
+			struct gf__codec_ctx *cx = j->cx;
+			gf__codec_fail(cx, "unknown enum value '");
+			at = cx->errlen ? strlen(cx->err) : 0;
+			err_put_sanitized(cx, &at, (const char *)s, len);
+			err_put(cx, &at, "'", 1);
+			return GF_EPARSE;
+		}
+	} else if (c == '-' || (c >= '0' && c <= '9')) {
+		struct num n;
+		uint64_t mag;
+		int32_t v;
+		rc = scan_number(j, &n);
+		if (rc != GF_OK)
+			return rc;
+		if (!n.integral)
+			return gf__codec_fail(j->cx, "expected an enum value name");
+		ev = NULL;
+		if (digits_u64(n.s + n.neg, n.len - n.neg, &mag) &&
+		    gf__codec_store_int(PROTOBUF_C_TYPE_INT32, n.neg, mag, &v))
+			ev = protobuf_c_enum_descriptor_get_value(ed, v);
+		if (ev == NULL) {
+			int shown = n.len > 40 ? 40 : (int)n.len;
+			return gf__codec_fail(j->cx, "unknown enum value %.*s", shown,
+			                      (const char *)n.s);
+		}
+	} else {
+		return wrong_type(j, "an enum value name");
+	}
+	memcpy(dst, &ev->value, sizeof(ev->value));
+	return GF_OK;
+}
+
+static const signed char b64_rev[256] = {
+    /* 'A'-'Z' 0-25, 'a'-'z' 26-51, '0'-'9' 52-61, '+' and '-' 62, '/' and '_' 63 */
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['-'] = 63,
+    ['/'] = 64, ['_'] = 64,
+}; /* value + 1; 0 = not in either alphabet */
+
+/* Decodes standard or URL-safe base64, padded or not, into d (room for
+ * n / 4 * 3 + 2 bytes). Refuses stray characters, bad padding and non-zero
+ * trailing bits, so every byte string has exactly one accepted form per
+ * alphabet. */
+static bool base64_decode(const unsigned char *s, size_t n, unsigned char *d, size_t *outlen)
+{
+	size_t o = 0, i, pad = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+
+	while (n > 0 && s[n - 1] == '=' && pad < 2) {
+		n--;
+		pad++;
+	}
+	if (n % 4 == 1 || (pad > 0 && (n + pad) % 4 != 0))
+		return false;
+	for (i = 0; i < n; i++) {
+		int v = b64_rev[s[i]] - 1;
+		if (v < 0)
+			return false;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			d[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0)
+		return false;
+	*outlen = o;
+	return true;
+}
+
+static enum gf_err parse_bytes(struct jdec *j, void *dst)
+{
+	ProtobufCBinaryData bd = {0, NULL};
+	const unsigned char *s;
+	size_t n;
+	bool plain;
+	enum gf_err rc;
+
+	if (peek(j) != '"')
+		return wrong_type(j, "a base64 string");
+	rc = scan_string(j, &s, &n, &plain);
+	if (rc != GF_OK)
+		return rc;
+	if (!plain) { /* "\/" is a legal way to write '/' */
+		const unsigned char *after = j->p;
+		unsigned char *tmp = gf__codec_alloc(j->cx, n + 1);
+		if (tmp == NULL)
+			return GF_ENOMEM;
+		rc = unescape(j, s, n, tmp, &n);
+		if (rc != GF_OK)
+			return rc;
+		j->p = after;
+		s = tmp;
+	}
+	if (n > 0) {
+		bd.data = gf__codec_alloc(j->cx, n / 4 * 3 + 3);
+		if (bd.data == NULL)
+			return GF_ENOMEM;
+		if (!base64_decode(s, n, bd.data, &bd.len))
+			return gf__codec_fail(j->cx, "invalid base64");
+		if (bd.len == 0)
+			bd.data = NULL;
+	}
+	memcpy(dst, &bd, sizeof(bd));
+	return GF_OK;
+}
+
+static enum gf_err parse_message(struct jdec *j, const ProtobufCMessageDescriptor *d,
+                                 ProtobufCMessage *m);
+
+static enum gf_err parse_value(struct jdec *j, const ProtobufCFieldDescriptor *f, void *dst)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return parse_real(j, f, dst);
+	case PROTOBUF_C_TYPE_BOOL: {
+		protobuf_c_boolean b;
+		if (literal(j, "true", 4))
+			b = 1;
+		else if (literal(j, "false", 5))
+			b = 0;
+		else
+			return wrong_type(j, "true or false");
+		memcpy(dst, &b, sizeof(b));
+		return GF_OK;
+	}
+	case PROTOBUF_C_TYPE_ENUM:
+		return parse_enum(j, f, dst);
+	case PROTOBUF_C_TYPE_STRING: {
+		char *s;
+		size_t n;
+		enum gf_err rc;
+		if (peek(j) != '"')
+			return wrong_type(j, "a string");
+		rc = read_string(j, &s, &n);
+		if (rc == GF_OK)
+			rc = gf__codec_finish_string(j->cx, f, s, n, dst);
+		return rc;
+	}
+	case PROTOBUF_C_TYPE_BYTES:
+		return parse_bytes(j, dst);
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessageDescriptor *md = f->descriptor;
+		ProtobufCMessage *sub;
+		enum gf_err rc;
+		if (peek(j) != '{')
+			return wrong_type(j, "an object");
+		sub = gf__codec_alloc(j->cx, md->sizeof_message);
+		if (sub == NULL)
+			return GF_ENOMEM;
+		protobuf_c_message_init(md, sub);
+		rc = parse_message(j, md, sub);
+		if (rc == GF_OK)
+			memcpy(dst, &sub, sizeof(sub));
+		return rc;
+	}
+	default:
+		return parse_integer(j, f, dst);
+	}
+}
+
+/* A repeated field: elements collect on the scratch stack (nested messages
+ * push and pop above them) and move to the arena once counted. */
+static enum gf_err parse_array(struct jdec *j, const ProtobufCFieldDescriptor *f,
+                               ProtobufCMessage *m)
+{
+	struct gf__codec_ctx *cx = j->cx;
+	size_t es = gf__codec_elem_size(f->type), mark = cx->used, base, n = 0;
+	enum gf_err rc = GF_OK;
+	void *arr = NULL;
+
+	if (peek(j) != '[')
+		return wrong_type(j, "an array");
+	j->p++;
+	skip_ws(j);
+	base = cx->used; /* elements are copied bytewise: no alignment needed */
+	if (peek(j) == ']') {
+		j->p++;
+		goto out;
+	}
+	for (;;) {
+		union scalar v;
+		size_t slot = gf__codec_push(cx, es);
+		if (slot == SIZE_MAX) {
+			rc = GF_ENOMEM;
+			goto out;
+		}
+		gf__codec_path_index(cx, n);
+		rc = parse_value(j, f, &v);
+		if (rc != GF_OK)
+			goto out;
+		cx->npath--;
+		memcpy(cx->scratch + slot, &v, es); /* the stack may have moved */
+		n++;
+		skip_ws(j);
+		if (peek(j) == ',') {
+			j->p++;
+			skip_ws(j);
+			continue;
+		}
+		if (peek(j) == ']') {
+			j->p++;
+			break;
+		}
+		rc = syntax(j, "expected ',' or ']'");
+		goto out;
+	}
+	arr = gf__codec_alloc(cx, n * es);
+	if (arr == NULL) {
+		rc = GF_ENOMEM;
+		goto out;
+	}
+	memcpy(arr, cx->scratch + base, n * es);
+	memcpy(MEMBER(m, f->quantifier_offset), &n, sizeof(n));
+	memcpy(MEMBER(m, f->offset), &arr, sizeof(arr));
+out:
+	cx->used = mark;
+	return rc;
+}
+
+static enum gf_err parse_field(struct jdec *j, const ProtobufCMessageDescriptor *d,
+                               const ProtobufCFieldDescriptor *f, ProtobufCMessage *m,
+                               bool *is_null)
+{
+	enum gf_err rc;
+
+	*is_null = literal(j, "null", 4);
+	if (*is_null)
+		return GF_OK;
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return parse_array(j, f, m);
+	rc = gf__codec_claim_oneof(j->cx, d, f, m);
+	if (rc == GF_OK)
+		rc = parse_value(j, f, MEMBER(m, f->offset));
+	if (rc == GF_OK)
+		gf__codec_mark_set(f, m);
+	return rc;
+}
+
+/* A key; unknown and duplicate keys are errors. Keys are field names, so a
+ * key that needs unescaping to more than 128 bytes matches none. */
+static enum gf_err parse_key(struct jdec *j, const ProtobufCMessageDescriptor *d,
+                             const ProtobufCFieldDescriptor **out)
+{
+	const unsigned char *s;
+	unsigned char buf[128];
+	size_t n;
+	bool plain;
+	enum gf_err rc;
+
+	if (peek(j) != '"')
+		return syntax(j, "expected a key");
+	rc = scan_string(j, &s, &n, &plain);
+	if (rc != GF_OK)
+		return rc;
+	if (!plain && n <= sizeof(buf)) {
+		const unsigned char *after = j->p;
+		rc = unescape(j, s, n, buf, &n);
+		if (rc != GF_OK)
+			return rc;
+		j->p = after;
+		s = buf;
+	}
+	*out = gf__codec_field_by_name(d, (const char *)s, n);
+	if (*out == NULL) {
+		gf__codec_path_push(j->cx, (const char *)s, n);
+		return gf__codec_fail(j->cx, "unknown field");
+	}
+	return GF_OK;
+}
+
+static enum gf_err parse_message(struct jdec *j, const ProtobufCMessageDescriptor *d,
+                                 ProtobufCMessage *m)
+{
+	struct gf__codec_ctx *cx = j->cx;
+	size_t mark = cx->used, state;
+	enum gf_err rc = GF_OK;
+
+	if (cx->depth >= GF_CODEC_MAX_DEPTH)
+		return gf__codec_fail(cx, "nesting deeper than %d", GF_CODEC_MAX_DEPTH);
+	cx->depth++;
+	state = gf__codec_push(cx, d->n_fields);
+	if (state == SIZE_MAX) {
+		rc = GF_ENOMEM;
+		goto out;
+	}
+	memset(cx->scratch + state, GF__CODEC_UNSEEN, d->n_fields);
+	j->p++; /* '{' */
+	skip_ws(j);
+	if (peek(j) == '}') {
+		j->p++;
+		goto done;
+	}
+	for (;;) {
+		const ProtobufCFieldDescriptor *f;
+		size_t idx;
+		bool is_null;
+		rc = parse_key(j, d, &f);
+		if (rc != GF_OK)
+			goto out;
+		idx = (size_t)(f - d->fields);
+		skip_ws(j);
+		if (peek(j) != ':') {
+			rc = syntax(j, "expected ':'");
+			goto out;
+		}
+		j->p++;
+		skip_ws(j);
+		gf__codec_path_push(cx, f->name, NAME_NUL);
+		if (cx->scratch[state + idx] != GF__CODEC_UNSEEN) {
+			rc = gf__codec_fail(cx, "duplicate field");
+			goto out;
+		}
+		rc = parse_field(j, d, f, m, &is_null);
+		if (rc != GF_OK)
+			goto out;
+		cx->npath--;
+		cx->scratch[state + idx] = is_null ? GF__CODEC_NULL : GF__CODEC_SET;
+		skip_ws(j);
+		if (peek(j) == ',') {
+			j->p++;
+			skip_ws(j);
+			continue;
+		}
+		if (peek(j) == '}') {
+			j->p++;
+			break;
+		}
+		rc = syntax(j, "expected ',' or '}'");
+		goto out;
+	}
+done:
+	rc = gf__codec_check_required(cx, d, cx->scratch + state);
+out:
+	cx->used = mark;
+	cx->depth--;
+	return rc;
+}
+
+enum gf_err gf_codec_from_json(const ProtobufCMessageDescriptor *d, const char *json, size_t len,
+                               ProtobufCMessage **out, char *err, size_t errlen)
+{
+	struct gf__codec_ctx cx;
+	struct jdec j;
+	ProtobufCMessage *root = NULL;
+	locale_t old;
+	enum gf_err rc;
+
+	gf__codec_ctx_init(&cx, err, errlen);
+	if (d == NULL || (json == NULL && len > 0) || out == NULL)
+		return GF_EINVAL;
+	old = enter_c_locale();
+	rc = gf__codec_begin(&cx, d, len, &root);
+	if (rc != GF_OK)
+		goto out;
+	j.cx = &cx;
+	j.start = j.p = (const unsigned char *)json;
+	j.end = j.p + len;
+	skip_ws(&j);
+	if (peek(&j) != '{') {
+		rc = wrong_type(&j, "an object");
+		goto out;
+	}
+	rc = parse_message(&j, d, root);
+	if (rc != GF_OK)
+		goto out;
+	skip_ws(&j);
+	if (j.p != j.end) {
+		rc = syntax(&j, "trailing characters");
+		goto out;
+	}
+	*out = root;
+	gf__codec_release(&cx);
+out:
+	if (rc == GF_ENOMEM && cx.errlen > 0)
+		snprintf(cx.err, cx.errlen, "out of memory");
+	gf__codec_ctx_fini(&cx);
+	leave_c_locale(old);
+	return rc;
+}
+
+/* --- JSON encoding -------------------------------------------------------- */
+
+struct jenc {
+	struct gf__codec_buf b;
+};
+
+static bool put(struct jenc *e, const void *s, size_t n)
+{
+	char *p = gf__codec_buf_reserve(&e->b, n);
+	if (p == NULL)
+		return false;
+	memcpy(p, s, n);
+	e->b.len += n;
+	return true;
+}
+
+static bool putc_(struct jenc *e, char c)
+{
+	return put(e, &c, 1);
+}
+
+static size_t fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	if (v < 0) {
+		buf[0] = '-';
+		return 1 + fmt_u64(buf + 1, 0 - (uint64_t)v);
+	}
+	return fmt_u64(buf, (uint64_t)v);
+}
+
+/* The shortest decimal that reads back as v (v finite). Integers print as
+ * such. Otherwise %.15g: when some decimal of at most 15 significant digits
+ * reads back as v, rounding v to 15 digits gives exactly that decimal
+ * followed by zeros, which %g drops; else 16 digits, else 17 (always enough).
+ * Floats do the same with 6 to 9 digits. */
+static size_t fmt_real(char *buf, size_t size, double v, bool is_float)
+{
+	int n = 0;
+
+	if (fabs(v) < 1e15 && v == (double)(int64_t)v) {
+		if (v == 0 && signbit(v)) {
+			memcpy(buf, "-0", 2);
+			return 2;
+		}
+		return fmt_i64(buf, (int64_t)v);
+	}
+	for (int prec = is_float ? 6 : 15; prec <= (is_float ? 9 : 17); prec++) {
+		n = snprintf(buf, size, "%.*g", prec, v);
+		if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
+			break;
+	}
+	return (size_t)n;
+}
+
+static bool put_real(struct jenc *e, double v, bool is_float)
+{
+	char buf[40];
+
+	if (isnan(v))
+		return put(e, "\"NaN\"", 5);
+	if (isinf(v))
+		return v > 0 ? put(e, "\"Infinity\"", 10) : put(e, "\"-Infinity\"", 11);
+	return put(e, buf, fmt_real(buf, sizeof(buf), v, is_float));
+}
+
+/* The string s as a JSON string: '"', '\' and controls escaped, the rest
+ * (valid UTF-8, checked first) copied. */
+static enum gf_err put_string(struct jenc *e, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+
+	if (!gf__codec_utf8_valid(s, n))
+		return GF_EINVAL;
+	if (!putc_(e, '"'))
+		return GF_ENOMEM;
+	for (i = 0; i < n; i++) {
+		char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+		size_t k = 2;
+		unsigned char c = s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (!put(e, s + run, i - run))
+			return GF_ENOMEM;
+		run = i + 1;
+		switch (c) {
+		case '"':
+		case '\\':
+			esc[1] = (char)c;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			k = 6;
+		}
+		if (!put(e, esc, k))
+			return GF_ENOMEM;
+	}
+	if (!put(e, s + run, n - run) || !putc_(e, '"'))
+		return GF_ENOMEM;
+	return GF_OK;
+}
+
+/* Shared with the msgpack encoder: the text to emit for string field f. */
+enum gf_err gf__codec_out_string(const ProtobufCFieldDescriptor *f, const char *s, char *canon,
+                                 const char **out, size_t *len)
+{
+	if (s == NULL)
+		return GF_EINVAL;
+	if (gf__codec_is_time_field(f)) {
+		if (gf__codec_time_canon(s, strlen(s), canon, len) != GF_OK)
+			return GF_EINVAL;
+		*out = canon;
+		return GF_OK;
+	}
+	*len = strlen(s);
+	*out = s;
+	return GF_OK;
+}
+
+static bool put_base64(struct jenc *e, const ProtobufCBinaryData *bd)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = bd->len, o = 0;
+	char *p;
+
+	if (n > (SIZE_MAX - 2) / 4 * 3)
+		return false;
+	p = gf__codec_buf_reserve(&e->b, (n + 2) / 3 * 4 + 2);
+	if (p == NULL)
+		return false;
+	p[o++] = '"';
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)bd->data[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)bd->data[i + 1] << 8;
+		if (i + 2 < n)
+			v |= bd->data[i + 2];
+		p[o++] = abc[v >> 18];
+		p[o++] = abc[(v >> 12) & 63];
+		p[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+		p[o++] = i + 2 < n ? abc[v & 63] : '=';
+	}
+	p[o++] = '"';
+	e->b.len += o;
+	return true;
+}
+
+static enum gf_err emit_message(struct jenc *e, const ProtobufCMessage *m, unsigned depth);
+
+static enum gf_err emit_value(struct jenc *e, const ProtobufCFieldDescriptor *f, const void *v,
+                              unsigned depth)
+{
+	char buf[32];
+	bool ok;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		ok = put(e, buf, fmt_i64(buf, *(const int32_t *)v));
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		ok = put(e, buf, fmt_u64(buf, *(const uint32_t *)v));
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64: {
+		int64_t x = *(const int64_t *)v;
+		bool quote = x > (1LL << 53) || x < -(1LL << 53);
+		size_t n = fmt_i64(buf + 1, x);
+		buf[0] = buf[n + 1] = '"';
+		ok = quote ? put(e, buf, n + 2) : put(e, buf + 1, n);
+		break;
+	}
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64: {
+		uint64_t x = *(const uint64_t *)v;
+		size_t n = fmt_u64(buf + 1, x);
+		buf[0] = buf[n + 1] = '"';
+		ok = x > (1ULL << 53) ? put(e, buf, n + 2) : put(e, buf + 1, n);
+		break;
+	}
+	case PROTOBUF_C_TYPE_FLOAT:
+		ok = put_real(e, *(const float *)v, true);
+		break;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		ok = put_real(e, *(const double *)v, false);
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		ok = *(const protobuf_c_boolean *)v ? put(e, "true", 4) : put(e, "false", 5);
+		break;
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumValue *ev =
+		    protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)v);
+		if (ev == NULL)
+			return GF_EINVAL;
+		return put_string(e, ev->name, strlen(ev->name));
+	}
+	case PROTOBUF_C_TYPE_STRING: {
+		char canon[GF_TIME_BUFSIZE];
+		const char *s;
+		size_t n;
+		if (gf__codec_out_string(f, *(const char *const *)v, canon, &s, &n) != GF_OK)
+			return GF_EINVAL;
+		return put_string(e, s, n);
+	}
+	case PROTOBUF_C_TYPE_BYTES:
+		ok = put_base64(e, v);
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)v;
+		if (sub == NULL)
+			return GF_EINVAL;
+		return emit_message(e, sub, depth + 1);
+	}
+	default:
+		return GF_EINVAL;
+	}
+	return ok ? GF_OK : GF_ENOMEM;
+}
+
+static enum gf_err emit_message(struct jenc *e, const ProtobufCMessage *m, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	bool first = true;
+	enum gf_err rc;
+
+	if (depth > GF_CODEC_MAX_DEPTH || d == NULL)
+		return GF_EINVAL;
+	if (!putc_(e, '{'))
+		return GF_ENOMEM;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		size_t n = gf__codec_present(m, f);
+		if (n == 0) {
+			if (f->label == PROTOBUF_C_LABEL_REQUIRED)
+				return GF_EINVAL; /* a required string or message is NULL */
+			continue;
+		}
+		if ((!first && !putc_(e, ',')) || !putc_(e, '"') ||
+		    !put(e, f->name, strlen(f->name)) || !put(e, "\":", 2))
+			return GF_ENOMEM;
+		first = false;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			const unsigned char *arr =
+			    *(const unsigned char *const *)(const void *)MEMBER(m, f->offset);
+			size_t es = gf__codec_elem_size(f->type);
+			if (!putc_(e, '['))
+				return GF_ENOMEM;
+			for (size_t k = 0; k < n; k++) {
+				if (k > 0 && !putc_(e, ','))
+					return GF_ENOMEM;
+				rc = emit_value(e, f, arr + k * es, depth);
+				if (rc != GF_OK)
+					return rc;
+			}
+			if (!putc_(e, ']'))
+				return GF_ENOMEM;
+		} else {
+			rc = emit_value(e, f, MEMBER(m, f->offset), depth);
+			if (rc != GF_OK)
+				return rc;
+		}
+	}
+	return putc_(e, '}') ? GF_OK : GF_ENOMEM;
+}
+
+enum gf_err gf_codec_to_json(const ProtobufCMessage *m, char **out, size_t *len)
+{
+	struct jenc e = {{NULL, 0, 0}};
+	locale_t old;
+	enum gf_err rc;
+
+	if (m == NULL || out == NULL || len == NULL)
+		return GF_EINVAL;
+	old = enter_c_locale();
+	rc = emit_message(&e, m, 1);
+	if (rc == GF_OK && !putc_(&e, '\0'))
+		rc = GF_ENOMEM;
+	leave_c_locale(old);
+	if (rc != GF_OK) {
+		free(e.b.data);
+		return rc;
+	}
+	*out = e.b.data;
+	*len = e.b.len - 1;
+	return GF_OK;
+}
+
+/* --- formats -------------------------------------------------------------- */
+
+static const char *const format_names[] = {
+    [GF_CODEC_JSON] = "application/json",
+    [GF_CODEC_PROTOBUF] = "application/x-protobuf",
+    [GF_CODEC_MSGPACK] = "application/msgpack",
+};
+
+enum gf_err gf_codec_format_parse(const char *content_type, enum gf_codec_format *out)
+{
+	size_t n;
+
+	if (content_type == NULL || content_type[0] == '\0') {
+		*out = GF_CODEC_JSON;
+		return GF_OK;
+	}
+	n = strcspn(content_type, ";");
+	while (n > 0 && (content_type[n - 1] == ' ' || content_type[n - 1] == '\t'))
+		n--;
+	for (unsigned f = 0; f < sizeof(format_names) / sizeof(format_names[0]); f++) {
+		if (strlen(format_names[f]) == n &&
+		    strncasecmp(content_type, format_names[f], n) == 0) {
+			*out = (enum gf_codec_format)f;
+			return GF_OK;
+		}
+	}
+	return GF_ENOENT;
+}
+
+const char *gf_codec_format_name(enum gf_codec_format format)
+{
+	if ((unsigned)format >= sizeof(format_names) / sizeof(format_names[0]))
+		return "application/octet-stream";
+	return format_names[format];
+}
+
+enum gf_err gf_codec_decode(enum gf_codec_format format, const ProtobufCMessageDescriptor *d,
+                            const void *data, size_t len, ProtobufCMessage **out, char *err,
+                            size_t errlen)
+{
+	switch (format) {
+	case GF_CODEC_JSON:
+		return gf_codec_from_json(d, data, len, out, err, errlen);
+	case GF_CODEC_PROTOBUF:
+		return gf_codec_from_protobuf(d, data, len, out, err, errlen);
+	case GF_CODEC_MSGPACK:
+		return gf_codec_from_msgpack(d, data, len, out, err, errlen);
+	}
+	return GF_EINVAL;
+}
+
+enum gf_err gf_codec_encode(enum gf_codec_format format, const ProtobufCMessage *m, void **out,
+                            size_t *len)
+{
+	char *json;
+	uint8_t *bin;
+	enum gf_err rc;
+
+	if (out == NULL)
+		return GF_EINVAL;
+	switch (format) {
+	case GF_CODEC_JSON:
+		rc = gf_codec_to_json(m, &json, len);
+		if (rc == GF_OK)
+			*out = json;
+		return rc;
+	case GF_CODEC_PROTOBUF:
+		rc = gf_codec_to_protobuf(m, &bin, len);
+		break;
+	case GF_CODEC_MSGPACK:
+		rc = gf_codec_to_msgpack(m, &bin, len);
+		break;
+	default:
+		return GF_EINVAL;
+	}
+	if (rc == GF_OK)
+		*out = bin;
+	return rc;
+}

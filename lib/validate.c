@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: MIT */
+#include "validate.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "doms.pb-c.h"
+#include "flexoffer.pb-c.h"
+#include "meter.pb-c.h"
+#include "price.pb-c.h"
+#include "timefmt.h"
+#include "weather.pb-c.h"
+#include "xems.pb-c.h"
+
+#define EPS          1e-9 /* kWh: slack for sums of doubles */
+#define MAX_PARALLEL 9
+
+/* The field path of the message being checked, e.g. "defaultSchedule". */
+struct path {
+	char buf[256];
+	size_t len;
+};
+
+struct ctx {
+	struct path path;
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 3, 4))) static enum gf_err fail(struct ctx *c, const char *field,
+                                                              const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(c->err, c->errlen, "%s%s%s: ", c->path.buf,
+	             c->path.len && field && *field ? "." : "", field ? field : "");
+	if (n >= 0 && (size_t)n < c->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return GF_EINVAL;
+}
+
+/* Appends ".name" or ".name[i]" (i < 0: no index); returns the old length. */
+static size_t push(struct path *p, const char *name, long i)
+{
+	size_t old = p->len;
+	int n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "%s%s", p->len ? "." : "", name);
+
+	if (n > 0)
+		p->len += (size_t)n;
+	if (i >= 0 && p->len < sizeof(p->buf)) {
+		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "[%ld]", i);
+		if (n > 0)
+			p->len += (size_t)n;
+	}
+	if (p->len >= sizeof(p->buf))
+		p->len = sizeof(p->buf) - 1;
+	return old;
+}
+
+static void pop(struct path *p, size_t old)
+{
+	p->len = old;
+	p->buf[old] = '\0';
+}
+
+/* --- generic access by field name ---------------------------------------- */
+
+static const void *at(const ProtobufCMessage *m, unsigned offset)
+{
+	return (const char *)m + offset;
+}
+
+static const ProtobufCFieldDescriptor *fd(const ProtobufCMessage *m, const char *name)
+{
+	return protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+}
+
+static size_t count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	return *(const size_t *)at(m, f->quantifier_offset);
+}
+
+static bool present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	if (!f)
+		return false;
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return count(m, f) > 0;
+	if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
+		return *(void *const *)at(m, f->offset) != NULL;
+	if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
+		return *(const protobuf_c_boolean *)at(m, f->quantifier_offset);
+	return true;
+}
+
+static bool is_number(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The i-th value of a numeric field as a double (i = 0 for singular). */
+static double num_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i)
+{
+	const void *p = at(m, f->offset);
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		p = *(const void *const *)p;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		return ((const int32_t *)p)[i];
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		return ((const uint32_t *)p)[i];
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		return (double)((const int64_t *)p)[i];
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return (double)((const uint64_t *)p)[i];
+	case PROTOBUF_C_TYPE_FLOAT:
+		return ((const float *)p)[i];
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return ((const double *)p)[i];
+	default:
+		return 0;
+	}
+}
+
+/* A present singular numeric field by name, or false. */
+static bool num(const ProtobufCMessage *m, const char *name, double *out)
+{
+	const ProtobufCFieldDescriptor *f = fd(m, name);
+
+	if (!f || !is_number(f) || f->label == PROTOBUF_C_LABEL_REPEATED || !present(m, f))
+		return false;
+	*out = num_at(m, f, 0);
+	return true;
+}
+
+static int64_t int64_of(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	return *(const int64_t *)at(m, f->offset);
+}
+
+static const char *str(const ProtobufCMessage *m, const char *name)
+{
+	const ProtobufCFieldDescriptor *f = fd(m, name);
+
+	if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+		return NULL;
+	return *(const char *const *)at(m, f->offset);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Seconds since the epoch of the time string field name; false if absent. */
+static enum gf_err time_s(struct ctx *c, const ProtobufCMessage *m, const char *name, bool *has,
+                          int64_t *out)
+{
+	const char *s = str(m, name);
+	int64_t ms;
+
+	*has = false;
+	if (!s)
+		return GF_OK;
+	if (gf_time_parse(s, strlen(s), &ms) != GF_OK)
+		return fail(c, name, "not an RFC 3339 time");
+	*out = ms / 1000 - (ms % 1000 < 0);
+	*has = true;
+	return GF_OK;
+}
+
+/* --- rules by field name ---------------------------------------------------- */
+
+struct pair {
+	const char *lo, *hi;
+};
+
+static const struct pair ordered_pairs[] = {
+    {"lower", "upper"},
+    {"minTariff", "maxTariff"},
+    {"lowerLimit", "upperLimit"},
+    {"minDuration", "maxDuration"},
+};
+
+static const char *const positive_fields[] = {"intervalLength", "resolution", "sampleSeconds",
+                                              "periodSeconds",  "duration",   "minDuration"};
+
+struct parallel {
+	const char *type;
+	const char *fields[MAX_PARALLEL];
+};
+
+/* Series of one type that describe the same intervals. */
+static const struct parallel parallels[] = {
+    {"goflex.Bid", {"scheduleChange", "energyPrice"}},
+    {"goflex.OfferFeedback", {"scheduleChange", "energyPrice"}},
+    {"goflex.OperationData", {"accountingPower", "operationPower"}},
+    {"goflex.StateForecast", {"values", "lowerBound", "upperBound"}},
+    {"goflex.EnergyForecast", {"energy", "lowerBound", "upperBound"}},
+    {"goflex.ValidationData", {"forecastEnergy", "actualEnergy"}},
+    {"goflex.WeatherSeries",
+     {"temperature", "relativeHumidity", "windSpeed", "windDirection", "cloudCover",
+      "globalIrradiance", "directIrradiance", "precipitation", "pressure"}},
+};
+
+static enum gf_err check_mirrors(struct ctx *c, const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	char tname[80];
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		size_t n = strlen(f->name);
+		int64_t interval, secs;
+		bool has;
+		enum gf_err rc;
+
+		if (f->type != PROTOBUF_C_TYPE_INT64 || f->label == PROTOBUF_C_LABEL_REPEATED ||
+		    !ends_with(f->name, "Interval") || !present(m, f))
+			continue;
+		interval = int64_of(m, f);
+		if (interval < 0)
+			return fail(c, f->name, "%lld is negative", (long long)interval);
+		if (n - 8 + 5 >= sizeof(tname))
+			continue;
+		memcpy(tname, f->name, n - 8);
+		memcpy(tname + n - 8, "Time", 5);
+		rc = time_s(c, m, tname, &has, &secs);
+		if (rc != GF_OK)
+			return rc;
+		if (has && secs != interval * GF_TIME_INTERVAL_S)
+			return fail(c, tname, "does not match %s %lld (%lld s since the epoch)",
+			            f->name, (long long)interval,
+			            (long long)interval * GF_TIME_INTERVAL_S);
+	}
+	return GF_OK;
+}
+
+static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m)
+{
+	double a, b;
+	int64_t from, to;
+	bool has_from, has_to;
+	enum gf_err rc;
+
+	for (size_t i = 0; i < sizeof(ordered_pairs) / sizeof(ordered_pairs[0]); i++) {
+		if (num(m, ordered_pairs[i].lo, &a) && num(m, ordered_pairs[i].hi, &b) && a > b)
+			return fail(c, ordered_pairs[i].lo, "%g > %s %g", a, ordered_pairs[i].hi,
+			            b);
+	}
+	for (size_t i = 0; i < sizeof(positive_fields) / sizeof(positive_fields[0]); i++) {
+		if (num(m, positive_fields[i], &a) && !(a > 0))
+			return fail(c, positive_fields[i], "must be positive, not %g", a);
+	}
+	if (num(m, "numSecondsPerInterval", &a) && a != GF_TIME_INTERVAL_S)
+		return fail(c, "numSecondsPerInterval", "%g, but an interval is %d s", a,
+		            GF_TIME_INTERVAL_S);
+	if (num(m, "latitude", &a) && (a < -90 || a > 90))
+		return fail(c, "latitude", "%g is outside -90..90", a);
+	if (num(m, "longitude", &a) && (a < -180 || a > 180))
+		return fail(c, "longitude", "%g is outside -180..180", a);
+	if ((rc = time_s(c, m, "fromTime", &has_from, &from)) != GF_OK ||
+	    (rc = time_s(c, m, "toTime", &has_to, &to)) != GF_OK)
+		return rc;
+	if (has_from && has_to && from >= to)
+		return fail(c, "toTime", "is not after fromTime");
+	for (size_t i = 0; i < sizeof(parallels) / sizeof(parallels[0]); i++) {
+		const ProtobufCFieldDescriptor *first = NULL;
+		if (strcmp(m->descriptor->name, parallels[i].type) != 0)
+			continue;
+		for (size_t k = 0; k < MAX_PARALLEL && parallels[i].fields[k]; k++) {
+			const ProtobufCFieldDescriptor *f = fd(m, parallels[i].fields[k]);
+			if (!f || !present(m, f))
+				continue;
+			if (!first)
+				first = f;
+			else if (count(m, f) != count(m, first))
+				return fail(c, f->name, "%zu values, but %s has %zu", count(m, f),
+				            first->name, count(m, first));
+		}
+	}
+	return check_mirrors(c, m);
+}
+
+/* --- rules of a type ------------------------------------------------------------ */
+
+/* Energy bounds of one profile slice of d intervals (the bounds apply per
+ * interval; several constraints of a slice all apply). */
+static void slice_bounds(const Goflex__FlexOfferProfileConstraint *s, double d, double *lo,
+                         double *hi)
+{
+	double l = -INFINITY, u = INFINITY;
+
+	for (size_t k = 0; k < s->n_energyconstraintlist; k++) {
+		l = fmax(l, s->energyconstraintlist[k]->lower);
+		u = fmin(u, s->energyconstraintlist[k]->upper);
+	}
+	*lo = l * d;
+	*hi = u * d;
+}
+
+static enum gf_err check_schedule(struct ctx *c, const Goflex__FlexOffer *fo,
+                                  const Goflex__FlexOfferSchedule *s, const char *name)
+{
+	size_t old = push(&c->path, name, -1);
+	int64_t ms, start;
+	double total = 0, lo, hi;
+	enum gf_err rc = GF_OK;
+
+	if (gf_time_parse(s->starttime, strlen(s->starttime), &ms) != GF_OK) {
+		rc = fail(c, "startTime", "not an RFC 3339 time");
+		goto out;
+	}
+	if (ms % (GF_TIME_INTERVAL_S * 1000) != 0) {
+		rc = fail(c, "startTime", "not at an interval boundary");
+		goto out;
+	}
+	start = gf_time_interval(ms);
+	if (start < fo->startafterinterval || start > fo->startbeforeinterval) {
+		rc = fail(c, "startTime", "interval %lld is outside the start window [%lld, %lld]",
+		          (long long)start, (long long)fo->startafterinterval,
+		          (long long)fo->startbeforeinterval);
+		goto out;
+	}
+	if (s->n_scheduleslices != fo->n_flexofferprofileconstraints) {
+		rc = fail(c, "scheduleSlices", "%zu slices for a profile of %zu",
+		          s->n_scheduleslices, fo->n_flexofferprofileconstraints);
+		goto out;
+	}
+	for (size_t j = 0; j < s->n_scheduleslices; j++) {
+		const Goflex__ScheduleSlice *x = s->scheduleslices[j];
+		const Goflex__FlexOfferProfileConstraint *p = fo->flexofferprofileconstraints[j];
+		size_t o2 = push(&c->path, "scheduleSlices", (long)j);
+		if (x->duration < p->minduration || x->duration > p->maxduration) {
+			rc = fail(c, "duration", "%u is outside the slice's [%u, %u]", x->duration,
+			          p->minduration, p->maxduration);
+			goto out;
+		}
+		slice_bounds(p, x->duration, &lo, &hi);
+		if (x->energyamount < lo - EPS || x->energyamount > hi + EPS) {
+			rc = fail(c, "energyAmount", "%.17g kWh is outside [%.17g, %.17g]",
+			          x->energyamount, lo, hi);
+			goto out;
+		}
+		total += x->energyamount;
+		pop(&c->path, o2);
+	}
+	if (fo->totalenergyconstraint && (total < fo->totalenergyconstraint->lower - EPS ||
+	                                  total > fo->totalenergyconstraint->upper + EPS)) {
+		rc = fail(c, "scheduleSlices", "total %.17g kWh is outside totalEnergyConstraint",
+		          total);
+		goto out;
+	}
+out:
+	if (rc == GF_OK)
+		pop(&c->path, old);
+	return rc;
+}
+
+static enum gf_err check_flexoffer(struct ctx *c, const ProtobufCMessage *m)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m;
+	double lo = 0, hi = 0, a, b;
+	uint64_t min_len = 0, max_len = 0;
+	enum gf_err rc;
+
+	if (fo->startafterinterval < fo->creationinterval)
+		return fail(c, "startAfterInterval", "%lld is before creationInterval %lld",
+		            (long long)fo->startafterinterval, (long long)fo->creationinterval);
+	if (fo->startbeforeinterval < fo->startafterinterval)
+		return fail(c, "startBeforeInterval", "%lld is before startAfterInterval %lld",
+		            (long long)fo->startbeforeinterval, (long long)fo->startafterinterval);
+	if (fo->has_acceptancebeforeinterval &&
+	    fo->acceptancebeforeinterval > fo->startbeforeinterval)
+		return fail(c, "acceptanceBeforeInterval", "%lld is after startBeforeInterval %lld",
+		            (long long)fo->acceptancebeforeinterval,
+		            (long long)fo->startbeforeinterval);
+	if (fo->has_assignmentbeforeinterval &&
+	    fo->assignmentbeforeinterval > fo->startbeforeinterval)
+		return fail(c, "assignmentBeforeInterval", "%lld is after startBeforeInterval %lld",
+		            (long long)fo->assignmentbeforeinterval,
+		            (long long)fo->startbeforeinterval);
+	if (fo->n_flexofferprofileconstraints == 0)
+		return fail(c, "flexOfferProfileConstraints", "an offer needs at least one slice");
+	for (size_t i = 0; i < fo->n_flexofferprofileconstraints; i++) {
+		const Goflex__FlexOfferProfileConstraint *s = fo->flexofferprofileconstraints[i];
+		if (s->n_energyconstraintlist == 0) {
+			size_t old = push(&c->path, "flexOfferProfileConstraints", (long)i);
+			rc = fail(c, "energyConstraintList", "a slice needs an energy constraint");
+			pop(&c->path, old);
+			return rc;
+		}
+		slice_bounds(s, s->minduration, &a, &b);
+		lo += fmin(a, a / s->minduration * s->maxduration);
+		slice_bounds(s, s->maxduration, &a, &b);
+		hi += fmax(b, b / s->maxduration * s->minduration);
+		min_len += s->minduration;
+		max_len += s->maxduration;
+	}
+	if (fo->totalenergyconstraint && (fo->totalenergyconstraint->lower > hi + EPS ||
+	                                  fo->totalenergyconstraint->upper < lo - EPS))
+		return fail(c, "totalEnergyConstraint",
+		            "[%.17g, %.17g] kWh cannot be met by the slices' [%.17g, %.17g]",
+		            fo->totalenergyconstraint->lower, fo->totalenergyconstraint->upper, lo,
+		            hi);
+	if (fo->has_endafterinterval &&
+	    fo->endafterinterval != fo->startafterinterval + (int64_t)min_len)
+		return fail(c, "endAfterInterval",
+		            "%lld, but startAfterInterval + shortest profile = %lld",
+		            (long long)fo->endafterinterval,
+		            (long long)(fo->startafterinterval + (int64_t)min_len));
+	if (fo->has_endbeforeinterval &&
+	    fo->endbeforeinterval != fo->startbeforeinterval + (int64_t)max_len)
+		return fail(c, "endBeforeInterval",
+		            "%lld, but startBeforeInterval + longest profile = %lld",
+		            (long long)fo->endbeforeinterval,
+		            (long long)(fo->startbeforeinterval + (int64_t)max_len));
+	if (fo->defaultschedule &&
+	    (rc = check_schedule(c, fo, fo->defaultschedule, "defaultSchedule")))
+		return rc;
+	if (fo->flexofferschedule &&
+	    (rc = check_schedule(c, fo, fo->flexofferschedule, "flexOfferSchedule")))
+		return rc;
+	return GF_OK;
+}
+
+static enum gf_err check_state_space(struct ctx *c, const ProtobufCMessage *m)
+{
+	const Goflex__StateSpaceModel *s = (const Goflex__StateSpaceModel *)m;
+	const struct {
+		const char *name;
+		size_t have, want;
+		bool may_be_empty;
+	} dims[] = {
+	    {"a", s->n_a, (size_t)s->states * s->states, false},
+	    {"b", s->n_b, (size_t)s->states * s->inputs, false},
+	    {"c", s->n_c, (size_t)s->outputs * s->states, false},
+	    {"d", s->n_d, (size_t)s->outputs * s->inputs, true},
+	    {"x0", s->n_x0, s->states, true},
+	    {"inputNames", s->n_inputnames, s->inputs, true},
+	    {"outputNames", s->n_outputnames, s->outputs, true},
+	};
+
+	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
+		if (dims[i].have != dims[i].want && !(dims[i].may_be_empty && dims[i].have == 0))
+			return fail(c, dims[i].name, "%zu values, but the dimensions need %zu",
+			            dims[i].have, dims[i].want);
+	}
+	return GF_OK;
+}
+
+static enum gf_err check_series_range(struct ctx *c, const ProtobufCMessage *m, const char *name,
+                                      double lo, double hi)
+{
+	const ProtobufCFieldDescriptor *f = fd(m, name);
+
+	for (size_t i = 0; f && i < count(m, f); i++) {
+		double v = num_at(m, f, i);
+		if (v < lo || v > hi) {
+			size_t old = push(&c->path, name, (long)i);
+			enum gf_err rc = fail(c, NULL, "%g is outside %g..%g", v, lo, hi);
+			pop(&c->path, old);
+			return rc;
+		}
+	}
+	return GF_OK;
+}
+
+static enum gf_err check_weather(struct ctx *c, const ProtobufCMessage *m)
+{
+	static const struct {
+		const char *name;
+		double lo, hi;
+	} ranges[] = {
+	    {"relativeHumidity", 0, 100},  {"cloudCover", 0, 100},
+	    {"windDirection", 0, 360},     {"windSpeed", 0, 200},
+	    {"globalIrradiance", 0, 2000}, {"directIrradiance", 0, 2000},
+	    {"precipitation", 0, 1000},    {"pressure", 300, 1200},
+	    {"temperature", -100, 100},
+	};
+	bool any = false;
+	enum gf_err rc;
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		any |= present(m, fd(m, ranges[i].name));
+		if ((rc = check_series_range(c, m, ranges[i].name, ranges[i].lo, ranges[i].hi)))
+			return rc;
+	}
+	return any ? GF_OK : fail(c, NULL, "a weather series needs at least one quantity");
+}
+
+static enum gf_err check_bounds_series(struct ctx *c, const ProtobufCMessage *m)
+{
+	const ProtobufCFieldDescriptor *lo = fd(m, "lowerBound"), *hi = fd(m, "upperBound");
+
+	for (size_t i = 0; lo && hi && i < count(m, lo) && i < count(m, hi); i++) {
+		if (num_at(m, lo, i) > num_at(m, hi, i)) {
+			size_t old = push(&c->path, "lowerBound", (long)i);
+			enum gf_err rc = fail(c, NULL, "%g > upperBound[%zu] %g", num_at(m, lo, i),
+			                      i, num_at(m, hi, i));
+			pop(&c->path, old);
+			return rc;
+		}
+	}
+	return GF_OK;
+}
+
+/* A repeated field that must not be empty, for types whose point it is. */
+static enum gf_err check_nonempty(struct ctx *c, const ProtobufCMessage *m, const char *name)
+{
+	return present(m, fd(m, name)) ? GF_OK : fail(c, name, "must not be empty");
+}
+
+static enum gf_err check_bid(struct ctx *c, const ProtobufCMessage *m)
+{
+	return check_nonempty(c, m, "scheduleChange");
+}
+
+static enum gf_err check_readings(struct ctx *c, const ProtobufCMessage *m)
+{
+	return check_nonempty(c, m, "readings");
+}
+
+static enum gf_err check_prices(struct ctx *c, const ProtobufCMessage *m)
+{
+	return check_nonempty(c, m, "prices");
+}
+
+static enum gf_err check_costs(struct ctx *c, const ProtobufCMessage *m)
+{
+	return check_nonempty(c, m, "costs");
+}
+
+static const struct {
+	const ProtobufCMessageDescriptor *desc;
+	enum gf_err (*check)(struct ctx *c, const ProtobufCMessage *m);
+} type_rules[] = {
+    {&goflex__flex_offer__descriptor, check_flexoffer},
+    {&goflex__state_space_model__descriptor, check_state_space},
+    {&goflex__weather_series__descriptor, check_weather},
+    {&goflex__state_forecast__descriptor, check_bounds_series},
+    {&goflex__energy_forecast__descriptor, check_bounds_series},
+    {&goflex__bid__descriptor, check_bid},
+    {&goflex__meter_readings__descriptor, check_readings},
+    {&goflex__price_series__descriptor, check_prices},
+    {&goflex__transfer_cost__descriptor, check_costs},
+};
+
+/* Depth first: children before the rules of the message itself, so the
+ * error names the innermost fault. */
+static enum gf_err walk(struct ctx *c, const ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	enum gf_err rc;
+
+	if (depth > 32)
+		return fail(c, NULL, "nested too deeply");
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+		size_t n = repeated ? count(m, f) : present(m, f);
+		if (f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT) {
+			for (size_t k = 0; k < n; k++) {
+				if (!isfinite(num_at(m, f, k))) {
+					size_t old =
+					    push(&c->path, f->name, repeated ? (long)k : -1);
+					rc = fail(c, NULL, "not a finite number");
+					pop(&c->path, old);
+					return rc;
+				}
+			}
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			for (size_t k = 0; k < n; k++) {
+				const ProtobufCMessage *sub =
+				    repeated
+				        ? (*(ProtobufCMessage *const *const *)at(m, f->offset))[k]
+				        : *(ProtobufCMessage *const *)at(m, f->offset);
+				size_t old = push(&c->path, f->name, repeated ? (long)k : -1);
+				rc = walk(c, sub, depth + 1);
+				if (rc != GF_OK)
+					return rc;
+				pop(&c->path, old);
+			}
+		}
+	}
+	if ((rc = check_by_name(c, m)) != GF_OK)
+		return rc;
+	for (size_t i = 0; i < sizeof(type_rules) / sizeof(type_rules[0]); i++) {
+		if (type_rules[i].desc == d)
+			return type_rules[i].check(c, m);
+	}
+	return GF_OK;
+}
+
+enum gf_err gf_validate(const ProtobufCMessage *m, char *err, size_t errlen)
+{
+	struct ctx c = {{"", 0}, err, errlen};
+	char scratch[8];
+
+	if (!err || errlen == 0) {
+		c.err = scratch;
+		c.errlen = sizeof(scratch);
+	}
+	if (!m)
+		return GF_EINVAL;
+	return walk(&c, m, 0);
+}
