@@ -56,10 +56,10 @@ OWN_OBJS    := $(LIB_SRCS:%.c=$(OBJ)/%.o) $(PLUGIN_OBJS) $(STUB_OBJS) \
 GEN_CFLAGS  := $(filter-out -Wconversion -Wpedantic -Werror,$(CFLAGS))
 
 # --- the codec's test schema (tests/codec/codec_test.proto) -------------------
-# Every field type and label, for the codec's unit test, benchmark and fuzzers.
+# Every field type and label, for the codec's unit test and fuzzers.
 TEST_GEN      := $(GEN)/tests
 CODEC_TEST_PB := $(TEST_GEN)/codec_test.pb-c
-CODEC_TEST_USERS := $(OBJ)/tests/unit/codec_test.o $(OBJ)/tests/bench/codec_bench.o
+CODEC_TEST_USERS := $(OBJ)/tests/unit/codec_test.o
 
 FUZZ_SRCS  := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
@@ -155,10 +155,6 @@ $(OBJ)/gen/tests/%.pb-c.o: $(TEST_GEN)/%.pb-c.c
 $(BUILD)/tests/unit/codec_test: $(OBJ)/tests/unit/codec_test.o $(OBJ)/gen/tests/codec_test.pb-c.o $(LIBGF)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
-
-$(BUILD)/tests/bench/codec_bench: $(OBJ)/tests/bench/codec_bench.o $(OBJ)/gen/tests/codec_test.pb-c.o $(LIBGF)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets: clang, instrumented lib sources compiled in directly.
 # Every target gets the whole library, generated schema code included, and

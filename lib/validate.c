@@ -2,6 +2,9 @@
 #include "validate.h"
 
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,10 +21,17 @@
 #define EPS          1e-9 /* kWh: slack for sums of doubles */
 #define MAX_PARALLEL 9
 
-/* The field path of the message being checked, e.g. "defaultSchedule". */
+/* The field path of the message being checked, as frames; formatted only
+ * when something is wrong (building it for every nested message would cost
+ * more than the checks). */
+#define MAX_FRAMES 40
+
 struct path {
-	char buf[256];
-	size_t len;
+	struct {
+		const char *name;
+		long index; /* -1: not an element of a repeated field */
+	} frames[MAX_FRAMES];
+	size_t n;
 };
 
 struct ctx {
@@ -30,14 +40,37 @@ struct ctx {
 	size_t errlen;
 };
 
+/* Writes the path into buf; returns its length. */
+static size_t format_path(const struct path *p, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->n && i < MAX_FRAMES && len < size; i++) {
+		int n = p->frames[i].name ? snprintf(buf + len, size - len, "%s%s", len ? "." : "",
+		                                     p->frames[i].name)
+		                          : 0;
+		if (n > 0)
+			len += (size_t)n;
+		if (p->frames[i].index >= 0 && len < size) {
+			n = snprintf(buf + len, size - len, "[%ld]", p->frames[i].index);
+			if (n > 0)
+				len += (size_t)n;
+		}
+	}
+	return len < size ? len : size - 1;
+}
+
 __attribute__((format(printf, 3, 4))) static enum gf_err fail(struct ctx *c, const char *field,
                                                               const char *fmt, ...)
 {
+	char path[256];
+	size_t plen = format_path(&c->path, path, sizeof(path));
 	va_list ap;
 	int n;
 
-	n = snprintf(c->err, c->errlen, "%s%s%s: ", c->path.buf,
-	             c->path.len && field && *field ? "." : "", field ? field : "");
+	n = snprintf(c->err, c->errlen, "%s%s%s: ", path, plen && field && *field ? "." : "",
+	             field ? field : "");
 	if (n >= 0 && (size_t)n < c->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
@@ -46,28 +79,22 @@ __attribute__((format(printf, 3, 4))) static enum gf_err fail(struct ctx *c, con
 	return GF_EINVAL;
 }
 
-/* Appends ".name" or ".name[i]" (i < 0: no index); returns the old length. */
+/* Enters field name (element i, or -1); returns what pop() restores. */
 static size_t push(struct path *p, const char *name, long i)
 {
-	size_t old = p->len;
-	int n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "%s%s", p->len ? "." : "", name);
+	size_t old = p->n;
 
-	if (n > 0)
-		p->len += (size_t)n;
-	if (i >= 0 && p->len < sizeof(p->buf)) {
-		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "[%ld]", i);
-		if (n > 0)
-			p->len += (size_t)n;
+	if (p->n < MAX_FRAMES) {
+		p->frames[p->n].name = name;
+		p->frames[p->n].index = i;
 	}
-	if (p->len >= sizeof(p->buf))
-		p->len = sizeof(p->buf) - 1;
+	p->n++;
 	return old;
 }
 
 static void pop(struct path *p, size_t old)
 {
-	p->len = old;
-	p->buf[old] = '\0';
+	p->n = old;
 }
 
 /* --- generic access by field name ---------------------------------------- */
@@ -152,29 +179,9 @@ static double num_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *
 	}
 }
 
-/* A present singular numeric field by name, or false. */
-static bool num(const ProtobufCMessage *m, const char *name, double *out)
-{
-	const ProtobufCFieldDescriptor *f = fd(m, name);
-
-	if (!f || !is_number(f) || f->label == PROTOBUF_C_LABEL_REPEATED || !present(m, f))
-		return false;
-	*out = num_at(m, f, 0);
-	return true;
-}
-
 static int64_t int64_of(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	return *(const int64_t *)at(m, f->offset);
-}
-
-static const char *str(const ProtobufCMessage *m, const char *name)
-{
-	const ProtobufCFieldDescriptor *f = fd(m, name);
-
-	if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
-		return NULL;
-	return *(const char *const *)at(m, f->offset);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -182,23 +189,6 @@ static bool ends_with(const char *s, const char *suffix)
 	size_t n = strlen(s), k = strlen(suffix);
 
 	return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
-/* Seconds since the epoch of the time string field name; false if absent. */
-static enum gf_err time_s(struct ctx *c, const ProtobufCMessage *m, const char *name, bool *has,
-                          int64_t *out)
-{
-	const char *s = str(m, name);
-	int64_t ms;
-
-	*has = false;
-	if (!s)
-		return GF_OK;
-	if (gf_time_parse(s, strlen(s), &ms) != GF_OK)
-		return fail(c, name, "not an RFC 3339 time");
-	*out = ms / 1000 - (ms % 1000 < 0);
-	*has = true;
-	return GF_OK;
 }
 
 /* --- rules by field name ---------------------------------------------------- */
@@ -235,83 +225,205 @@ static const struct parallel parallels[] = {
       "globalIrradiance", "directIrradiance", "precipitation", "pressure"}},
 };
 
-static enum gf_err check_mirrors(struct ctx *c, const ProtobufCMessage *m)
+/* A plan: the fields each rule by name applies to in one message type,
+ * looked up once per type instead of by name for every message. */
+#define NPAIRS      (sizeof(ordered_pairs) / sizeof(ordered_pairs[0]))
+#define NPOSITIVE   (sizeof(positive_fields) / sizeof(positive_fields[0]))
+#define MAX_MIRRORS 16
+#define PLAN_SLOTS  512 /* power of two, well above the number of message types */
+
+typedef const ProtobufCFieldDescriptor *field_ref;
+
+struct plan {
+	const ProtobufCMessageDescriptor *desc;
+	field_ref pair_lo[NPAIRS], pair_hi[NPAIRS];
+	field_ref positive[NPOSITIVE];
+	field_ref seconds_per_interval, latitude, longitude, from_time, to_time;
+	field_ref mirror_interval[MAX_MIRRORS], mirror_time[MAX_MIRRORS];
+	size_t nmirrors;
+	field_ref parallel[MAX_PARALLEL];
+	size_t nparallel;
+};
+
+/* Message descriptors are static, so plans live as long as the process; a
+ * slot is filled once, with a compare-and-swap, and read lock-free. */
+static _Atomic(struct plan *) plans[PLAN_SLOTS];
+
+/* A singular numeric field named name, or NULL. */
+static field_ref numeric_field(const ProtobufCMessageDescriptor *d, const char *name)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
+	field_ref f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+
+	return f && is_number(f) && f->label != PROTOBUF_C_LABEL_REPEATED ? f : NULL;
+}
+
+static field_ref string_field(const ProtobufCMessageDescriptor *d, const char *name)
+{
+	field_ref f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+
+	return f && f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED
+	           ? f
+	           : NULL;
+}
+
+static struct plan *make_plan(const ProtobufCMessageDescriptor *d)
+{
+	struct plan *p = calloc(1, sizeof(*p));
 	char tname[80];
 
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
+	if (!p)
+		return NULL;
+	p->desc = d;
+	for (size_t i = 0; i < NPAIRS; i++) {
+		p->pair_lo[i] = numeric_field(d, ordered_pairs[i].lo);
+		p->pair_hi[i] = numeric_field(d, ordered_pairs[i].hi);
+	}
+	for (size_t i = 0; i < NPOSITIVE; i++)
+		p->positive[i] = numeric_field(d, positive_fields[i]);
+	p->seconds_per_interval = numeric_field(d, "numSecondsPerInterval");
+	p->latitude = numeric_field(d, "latitude");
+	p->longitude = numeric_field(d, "longitude");
+	p->from_time = string_field(d, "fromTime");
+	p->to_time = string_field(d, "toTime");
+	for (unsigned i = 0; i < d->n_fields && p->nmirrors < MAX_MIRRORS; i++) {
+		field_ref f = &d->fields[i];
 		size_t n = strlen(f->name);
+		if (f->type != PROTOBUF_C_TYPE_INT64 || f->label == PROTOBUF_C_LABEL_REPEATED ||
+		    !ends_with(f->name, "Interval") || n - 8 + 5 > sizeof(tname))
+			continue;
+		memcpy(tname, f->name, n - 8);
+		memcpy(tname + n - 8, "Time", 5);
+		p->mirror_interval[p->nmirrors] = f;
+		p->mirror_time[p->nmirrors] = string_field(d, tname);
+		p->nmirrors++;
+	}
+	for (size_t i = 0; i < sizeof(parallels) / sizeof(parallels[0]); i++) {
+		if (strcmp(d->name, parallels[i].type) != 0)
+			continue;
+		for (size_t k = 0; k < MAX_PARALLEL && parallels[i].fields[k]; k++) {
+			field_ref f = protobuf_c_message_descriptor_get_field_by_name(
+			    d, parallels[i].fields[k]);
+			if (f && f->label == PROTOBUF_C_LABEL_REPEATED)
+				p->parallel[p->nparallel++] = f;
+		}
+	}
+	return p;
+}
+
+/* The plan of d, made at first sight; NULL only when memory runs out. */
+static const struct plan *plan_of(const ProtobufCMessageDescriptor *d)
+{
+	size_t h = (size_t)(((uintptr_t)d >> 4) * 2654435761u);
+
+	for (size_t i = 0; i < PLAN_SLOTS; i++) {
+		size_t k = (h + i) & (PLAN_SLOTS - 1);
+		struct plan *p = atomic_load_explicit(&plans[k], memory_order_acquire);
+		struct plan *expected = NULL;
+		if (p) {
+			if (p->desc == d)
+				return p;
+			continue;
+		}
+		if (!(p = make_plan(d)))
+			return NULL;
+		if (atomic_compare_exchange_strong_explicit(
+		        &plans[k], &expected, p, memory_order_acq_rel, memory_order_acquire))
+			return p;
+		free(p); /* another thread filled the slot first */
+		if (expected->desc == d)
+			return expected;
+	}
+	return NULL;
+}
+
+/* Seconds since the epoch of the time string field f; *has = false if absent. */
+static enum gf_err time_of(struct ctx *c, const ProtobufCMessage *m, field_ref f, bool *has,
+                           int64_t *out)
+{
+	const char *s = f ? *(const char *const *)at(m, f->offset) : NULL;
+	int64_t ms;
+
+	*has = false;
+	if (!s)
+		return GF_OK;
+	if (gf_time_parse(s, strlen(s), &ms) != GF_OK)
+		return fail(c, f->name, "not an RFC 3339 time");
+	*out = ms / 1000 - (ms % 1000 < 0);
+	*has = true;
+	return GF_OK;
+}
+
+static bool value_of(const ProtobufCMessage *m, field_ref f, double *out)
+{
+	if (!f || !present(m, f))
+		return false;
+	*out = num_at(m, f, 0);
+	return true;
+}
+
+static enum gf_err check_mirrors(struct ctx *c, const ProtobufCMessage *m, const struct plan *p)
+{
+	for (size_t i = 0; i < p->nmirrors; i++) {
+		field_ref f = p->mirror_interval[i];
 		int64_t interval, secs;
 		bool has;
 		enum gf_err rc;
 
-		if (f->type != PROTOBUF_C_TYPE_INT64 || f->label == PROTOBUF_C_LABEL_REPEATED ||
-		    !ends_with(f->name, "Interval") || !present(m, f))
+		if (!present(m, f))
 			continue;
 		interval = int64_of(m, f);
 		if (interval < 0)
 			return fail(c, f->name, "%lld is negative", (long long)interval);
-		if (n - 8 + 5 >= sizeof(tname))
-			continue;
-		memcpy(tname, f->name, n - 8);
-		memcpy(tname + n - 8, "Time", 5);
-		rc = time_s(c, m, tname, &has, &secs);
+		rc = time_of(c, m, p->mirror_time[i], &has, &secs);
 		if (rc != GF_OK)
 			return rc;
 		if (has && secs != interval * GF_TIME_INTERVAL_S)
-			return fail(c, tname, "does not match %s %lld (%lld s since the epoch)",
-			            f->name, (long long)interval,
-			            (long long)interval * GF_TIME_INTERVAL_S);
+			return fail(c, p->mirror_time[i]->name,
+			            "does not match %s %lld (%lld s since the epoch)", f->name,
+			            (long long)interval, (long long)interval * GF_TIME_INTERVAL_S);
 	}
 	return GF_OK;
 }
 
-static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m)
+static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const struct plan *p)
 {
 	double a, b;
 	int64_t from, to;
 	bool has_from, has_to;
 	enum gf_err rc;
 
-	for (size_t i = 0; i < sizeof(ordered_pairs) / sizeof(ordered_pairs[0]); i++) {
-		if (num(m, ordered_pairs[i].lo, &a) && num(m, ordered_pairs[i].hi, &b) && a > b)
+	for (size_t i = 0; i < NPAIRS; i++) {
+		if (value_of(m, p->pair_lo[i], &a) && value_of(m, p->pair_hi[i], &b) && a > b)
 			return fail(c, ordered_pairs[i].lo, "%g > %s %g", a, ordered_pairs[i].hi,
 			            b);
 	}
-	for (size_t i = 0; i < sizeof(positive_fields) / sizeof(positive_fields[0]); i++) {
-		if (num(m, positive_fields[i], &a) && !(a > 0))
+	for (size_t i = 0; i < NPOSITIVE; i++) {
+		if (value_of(m, p->positive[i], &a) && !(a > 0))
 			return fail(c, positive_fields[i], "must be positive, not %g", a);
 	}
-	if (num(m, "numSecondsPerInterval", &a) && a != GF_TIME_INTERVAL_S)
+	if (value_of(m, p->seconds_per_interval, &a) && a != GF_TIME_INTERVAL_S)
 		return fail(c, "numSecondsPerInterval", "%g, but an interval is %d s", a,
 		            GF_TIME_INTERVAL_S);
-	if (num(m, "latitude", &a) && (a < -90 || a > 90))
+	if (value_of(m, p->latitude, &a) && (a < -90 || a > 90))
 		return fail(c, "latitude", "%g is outside -90..90", a);
-	if (num(m, "longitude", &a) && (a < -180 || a > 180))
+	if (value_of(m, p->longitude, &a) && (a < -180 || a > 180))
 		return fail(c, "longitude", "%g is outside -180..180", a);
-	if ((rc = time_s(c, m, "fromTime", &has_from, &from)) != GF_OK ||
-	    (rc = time_s(c, m, "toTime", &has_to, &to)) != GF_OK)
+	if ((rc = time_of(c, m, p->from_time, &has_from, &from)) != GF_OK ||
+	    (rc = time_of(c, m, p->to_time, &has_to, &to)) != GF_OK)
 		return rc;
 	if (has_from && has_to && from >= to)
 		return fail(c, "toTime", "is not after fromTime");
-	for (size_t i = 0; i < sizeof(parallels) / sizeof(parallels[0]); i++) {
-		const ProtobufCFieldDescriptor *first = NULL;
-		if (strcmp(m->descriptor->name, parallels[i].type) != 0)
+	field_ref first = NULL;
+	for (size_t j = 0; j < p->nparallel; j++) {
+		if (!present(m, p->parallel[j]))
 			continue;
-		for (size_t k = 0; k < MAX_PARALLEL && parallels[i].fields[k]; k++) {
-			const ProtobufCFieldDescriptor *f = fd(m, parallels[i].fields[k]);
-			if (!f || !present(m, f))
-				continue;
-			if (!first)
-				first = f;
-			else if (count(m, f) != count(m, first))
-				return fail(c, f->name, "%zu values, but %s has %zu", count(m, f),
-				            first->name, count(m, first));
-		}
+		if (!first)
+			first = p->parallel[j];
+		else if (count(m, p->parallel[j]) != count(m, first))
+			return fail(c, p->parallel[j]->name, "%zu values, but %s has %zu",
+			            count(m, p->parallel[j]), first->name, count(m, first));
 	}
-	return check_mirrors(c, m);
+	return check_mirrors(c, m, p);
 }
 
 /* --- rules of a type ------------------------------------------------------------ */
@@ -583,6 +695,7 @@ static const struct {
 static enum gf_err walk(struct ctx *c, const ProtobufCMessage *m, int depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const struct plan *plan;
 	enum gf_err rc;
 
 	if (depth > 32)
@@ -615,7 +728,9 @@ static enum gf_err walk(struct ctx *c, const ProtobufCMessage *m, int depth)
 			}
 		}
 	}
-	if ((rc = check_by_name(c, m)) != GF_OK)
+	if (!(plan = plan_of(d)))
+		return fail(c, NULL, "out of memory");
+	if ((rc = check_by_name(c, m, plan)) != GF_OK)
 		return rc;
 	for (size_t i = 0; i < sizeof(type_rules) / sizeof(type_rules[0]); i++) {
 		if (type_rules[i].desc == d)
@@ -626,7 +741,7 @@ static enum gf_err walk(struct ctx *c, const ProtobufCMessage *m, int depth)
 
 enum gf_err gf_validate(const ProtobufCMessage *m, char *err, size_t errlen)
 {
-	struct ctx c = {{"", 0}, err, errlen};
+	struct ctx c = {.err = err, .errlen = errlen};
 	char scratch[8];
 
 	if (!err || errlen == 0) {

@@ -7,10 +7,15 @@
  *   load wait  -p PORT         wait until the broker admits the first identity
  *   load idle  -p PORT -c N    connect N idle identities (from index -f, default 10),
  *                              each subscribed to its own address; stay until SIGTERM
- *   load probe -p PORT         publish a table of allowed and forbidden flows, report who
- *                              received what; exit 1 if that differs from the catalogue
- *   load run -w p2p|fanout|fanin [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW] [-s BYTES]
- *            NAME=PORT:PID...
+ *   load probe -p PORT [-V VARIANT]
+ *                              publish a table of allowed and forbidden flows, report who
+ *                              received what; exit 1 if that differs from the catalogue (and,
+ *                              for VARIANT "validate", from payload validation)
+ *   load run -w p2p|fanout|fanin [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW] NAME=PORT:PID...
+ *   load payload p2p|fanout|fanin|invalid|MSG
+ *                              print the payload of a workload (sequence 0), the probe's
+ *                              invalid FlexOffer, or the probe's payload of message type MSG,
+ *                              e.g. for gfctl validate
  *
  * "run" connects the workload's publishers and subscribers (MQTT v5, QoS 1) to every broker
  * given, waits for every CONNACK and SUBACK, then sends bursts to one broker at a time:
@@ -22,12 +27,18 @@
  * each measurement of one broker sits next to one of every other. One line per burst:
  *
  *   RESULT variant=NAME round=R workload=W publishers=P subscribers=S published=N
- *          delivered=D cpu_ticks=T wall_s=SECONDS
+ *          delivered=D cpu_ticks=T wall_s=SECONDS payload_bytes=B
  *
- * Every message is accounted for: each payload carries (publisher, sequence), each
- * subscriber (or shared-subscription group) keeps a bitmap of what it got, and a missing,
- * duplicated, stray or refused message, or one delivered by the wrong broker or outside
- * its burst, is an error (exit 1) that says how many.
+ * Payloads are valid catalogue messages in canonical JSON (Content Type application/json),
+ * the same bytes for every broker, so that a broker validating them does all of its work
+ * and the others are measured on the same traffic: p2p and fan-in publish a FlexOffer of
+ * 24 profile slices (msg flexoffer, about 4 kB), fan-out an hourly WeatherSeries of 24
+ * hours (msg weather.forecast). Each carries its tag "b-PP-SSSSSSSSS" (publisher,
+ * sequence; fixed width, so every message of a workload has the same size) in a string
+ * field: the FlexOffer's label, the forecast's source. Each subscriber (or shared-
+ * subscription group) keeps a bitmap of what it got, and a missing, duplicated, stray or
+ * refused message, or one delivered by the wrong broker or outside its burst, is an error
+ * (exit 1) that says how many.
  *
  * Common options: -H host (127.0.0.1), -P password (bench-secret), -S site (site1),
  * -t timeout in seconds (120). Everything runs in one thread around one poll() loop; the
@@ -116,10 +127,10 @@ struct bench {
 	long seq_space;      /* sequence numbers per publisher: msgs * (warmup + rounds) */
 	long burst_end;      /* active burst: publishers send sequence numbers below this */
 	long window;
-	size_t payload_size;
 	bool fatal;
 	/* probe */
-	int probe_seen[32]; /* case -> bitmask of observers that received it */
+	const char *variant; /* the broker's variant: "validate" refuses invalid payloads */
+	int probe_seen[32];  /* case -> bitmask of observers that received it */
 };
 
 static struct bench B = {
@@ -131,8 +142,9 @@ static struct bench B = {
     .rounds = 1,
     .warmup = 1,
     .window = 16,
-    .payload_size = 256,
+    .variant = "",
 };
+static mosquitto_property *content_type; /* application/json, on every publish */
 static volatile sig_atomic_t stop_requested;
 static bool quiet; /* "wait" expects refusals until the broker is up */
 
@@ -284,22 +296,196 @@ static void on_publish(struct mosquitto *mosq, void *ud, int mid, int reason,
 		c->unrouted++;
 }
 
-/* Payloads look like a catalogue document whose id names (publisher, sequence). */
+/* --- payloads: valid catalogue messages carrying a tag ----------------------- */
+
+/* The tag "b-PP-SSSSSSSSS": publisher (or PROBE_PUB) and sequence, fixed width. */
+#define TAG_FMT   "b-%02ld-%09ld"
+#define TAG_LEN   14
+#define TAG_SCAN  512 /* the tag sits this near the start of every payload */
+#define PROBE_PUB 99  /* probe payloads: the probe case is the sequence */
+#define SEQ_LIMIT 1000000000L
+
+/* Finds the tag (the first string value starting "b-") and reads it. */
 static int payload_parse(const void *p, int len, long *pub, long *seq)
 {
-	char buf[64];
-	size_t n = (size_t)len < sizeof(buf) - 1 ? (size_t)len : sizeof(buf) - 1;
-	char *end;
+	const char *s = p, *t;
+	size_t n = (size_t)len < TAG_SCAN ? (size_t)len : TAG_SCAN;
+	long v[2] = {0, 0};
 
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	if (strncmp(buf, "{\"id\":\"b-", 9) != 0)
+	t = memmem(s, n, ":\"b-", 4);
+	if (!t || (size_t)(t - s) + 4 + TAG_LEN - 2 + 1 > (size_t)len)
 		return -1;
-	*pub = strtol(buf + 9, &end, 10);
-	if (*end != '-')
-		return -1;
-	*seq = strtol(end + 1, &end, 10);
-	return *end == '"' ? 0 : -1;
+	t += 4;
+	for (int k = 0, i = 0; k < 2; k++, i++) {
+		int digits = k == 0 ? 2 : 9;
+		for (int d = 0; d < digits; d++, i++) {
+			if (t[i] < '0' || t[i] > '9')
+				return -1;
+			v[k] = v[k] * 10 + (t[i] - '0');
+		}
+		if (t[i] != (k == 0 ? '-' : '"'))
+			return -1;
+	}
+	*pub = v[0];
+	*seq = v[1];
+	return 0;
+}
+
+/* A payload and where its tag is. */
+struct payload {
+	char text[8192];
+	size_t len, tag;
+};
+
+__attribute__((format(printf, 2, 3))) static void app(struct payload *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(p->text + p->len, sizeof(p->text) - p->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(p->text) - p->len)
+		abort(); /* the documents below are of fixed size, well under the buffer */
+	p->len += (size_t)n;
+}
+
+/* Writes the tag (pub, seq) into p, in place: "b-" PP "-" SSSSSSSSS. */
+static void payload_tag(struct payload *p, long pub, long seq)
+{
+	char *d = p->text + p->tag;
+
+	for (int i = 3; i >= 2; i--, pub /= 10)
+		d[i] = (char)('0' + pub % 10);
+	for (int i = TAG_LEN - 1; i >= 5; i--, seq /= 10)
+		d[i] = (char)('0' + seq % 10);
+}
+
+/* Starts p and appends its tag as a JSON string (placeholder value). */
+static void app_tag(struct payload *p)
+{
+	app(p, "\"");
+	p->tag = p->len;
+	app(p, TAG_FMT, 0L, 0L);
+	app(p, "\"");
+}
+
+/* RFC 3339 UTC of a 900 s interval number. */
+static const char *interval_time(long interval, char *buf, size_t size)
+{
+	time_t t = (time_t)interval * 900;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+#define FO_CREATION     1758705L /* 2020-02-27T20:15:00Z */
+#define FO_START_AFTER  1758706L /* 20:30, also the acceptance and assignment deadlines */
+#define FO_START_BEFORE 1758710L /* 21:30 */
+#define FO_SLICES       24
+
+/*
+ * A FlexOffer of 24 one-interval slices as a FOA offers it, in the codec's canonical JSON
+ * (fields in schema order, no whitespace; gf_codec_to_json gives back the same bytes); the
+ * tag is its label. invalid: slice 2's lower bound above its upper, which the codec
+ * accepts and validation refuses
+ * ("flexOfferProfileConstraints[2].energyConstraintList[0]: lower 9 > upper 3").
+ */
+static void flexoffer_doc(struct payload *p, bool invalid)
+{
+	static const double lower[4] = {0.5, 0.75, 1, 1.25};
+	char t[5][32];
+
+	p->len = 0;
+	app(p, "{\"label\":");
+	app_tag(p);
+	app(p,
+	    ",\"state\":\"Offered\",\"creationInterval\":%ld,\"offeredById\":\"7-PRE-001\","
+	    "\"acceptanceBeforeInterval\":%ld,\"assignmentBeforeInterval\":%ld,"
+	    "\"startAfterInterval\":%ld,\"startBeforeInterval\":%ld,\"assignment\":\"obligatory\","
+	    "\"flexOfferProfileConstraints\":[",
+	    FO_CREATION, FO_START_AFTER, FO_START_AFTER, FO_START_AFTER, FO_START_BEFORE);
+	for (int i = 0; i < FO_SLICES; i++)
+		app(p,
+		    "%s{\"energyConstraintList\":[{\"lower\":%g,\"upper\":%g}],"
+		    "\"tariffConstraint\":{\"minTariff\":-0.05,\"maxTariff\":0.06},"
+		    "\"minDuration\":1,\"maxDuration\":1}",
+		    i ? "," : "", invalid && i == 2 ? 9 : lower[i % 4], 2.5 + 0.25 * (i % 8));
+	app(p,
+	    "],\"creationTime\":\"%s\",\"startAfterTime\":\"%s\",\"startBeforeTime\":\"%s\","
+	    "\"assignmentBeforeTime\":\"%s\",\"acceptanceBeforeTime\":\"%s\",",
+	    interval_time(FO_CREATION, t[0], sizeof(t[0])),
+	    interval_time(FO_START_AFTER, t[1], sizeof(t[1])),
+	    interval_time(FO_START_BEFORE, t[2], sizeof(t[2])), t[1], t[1]);
+	app(p,
+	    "\"endAfterInterval\":%ld,\"endBeforeInterval\":%ld,\"endAfterTime\":\"%s\","
+	    "\"endBeforeTime\":\"%s\",\"numSecondsPerInterval\":900,"
+	    "\"totalEnergyConstraint\":{\"lower\":30,\"upper\":60}}",
+	    FO_START_AFTER + FO_SLICES, FO_START_BEFORE + FO_SLICES,
+	    interval_time(FO_START_AFTER + FO_SLICES, t[3], sizeof(t[3])),
+	    interval_time(FO_START_BEFORE + FO_SLICES, t[4], sizeof(t[4])));
+}
+
+/* A day-ahead hourly forecast for Bern, canonical JSON; the tag is its source. */
+static void weather_doc(struct payload *p)
+{
+	p->len = 0;
+	app(p, "{\"location\":{\"latitude\":46.948,\"longitude\":7.447,\"country\":\"CH\"},"
+	       "\"issuedTime\":\"2020-02-27T18:00:00Z\",\"startTime\":\"2020-02-28T00:00:00Z\","
+	       "\"intervalLength\":3600,\"source\":");
+	app_tag(p);
+	app(p, ",\"temperature\":[0.5,-0.3,-0.8,-1,-0.8,-0.3,0.5,1.5,2.7,4,5.3,6.5,7.5,8.3,8.8,9,"
+	       "8.8,8.3,7.5,6.5,5.3,4,2.7,1.5],"
+	       "\"relativeHumidity\":[91,93,94,95,94,93,91,88,84,80,76,72,69,67,66,65,66,67,69,72,"
+	       "76,80,84,88],"
+	       "\"windSpeed\":[3,3.3,3.6,3.8,4.1,4.3,4.4,4.5,4.5,4.5,4.4,4.2,4,3.8,3.5,3.2,2.9,2.6,"
+	       "2.3,2.1,1.9,1.7,1.6,1.5],"
+	       "\"windDirection\":[240,240,250,250,260,260,270,270,270,280,280,280,290,290,290,280,"
+	       "280,270,270,260,260,250,250,240],"
+	       "\"cloudCover\":[75,80,85,90,90,85,80,70,60,50,40,35,30,35,40,50,60,70,75,80,80,75,"
+	       "70,70],"
+	       "\"globalIrradiance\":[0,0,0,0,0,0,0,0,139,265,364,428,450,428,364,265,139,0,0,0,0,"
+	       "0,0,0],"
+	       "\"pressure\":[1016.2,1016,1015.8,1015.5,1015.3,1015.1,1015,1015,1015.1,1015.2,1015,"
+	       "1014.7,1014.3,1013.9,1013.6,1013.4,1013.4,1013.5,1013.7,1013.8,1013.8,1013.7,"
+	       "1013.6,1013.4]}");
+}
+
+/* The probe's payload for message type msg (the topic's last level): a valid message of
+ * that type unless invalid; the tag is (PROBE_PUB, case). */
+static bool probe_doc(struct payload *p, const char *msg, bool invalid)
+{
+	p->len = 0;
+	if (strcmp(msg, "flexoffer") == 0) {
+		flexoffer_doc(p, invalid);
+	} else if (strcmp(msg, "weather.forecast") == 0) {
+		weather_doc(p);
+	} else if (strcmp(msg, "flexoffer.assign") == 0) {
+		app(p, "{\"flexOfferId\":");
+		app_tag(p);
+		app(p, ",\"flexOfferSchedule\":{\"scheduleId\":1,\"updateId\":0,"
+		       "\"startTime\":\"2020-02-27T20:30:00Z\",\"scheduleSlices\":["
+		       "{\"duration\":1,\"energyAmount\":1.5,\"tariff\":0.04}]}}");
+	} else if (strcmp(msg, "meter.data") == 0) {
+		app(p,
+		    "{\"readings\":[{\"observedTimestamp\":\"2020-02-27T20:15:00Z\",\"deviceId\":");
+		app_tag(p);
+		app(p, ",\"value\":1234.5,\"obis\":\"1-0:1.8.0\",\"unit\":\"kWh\"}]}");
+	} else if (strcmp(msg, "foa.reply") == 0) {
+		app(p, "{\"ack\":{\"ack\":true},\"flexibilityReject\":[{\"flexOfferId\":");
+		app_tag(p);
+		app(p, ",\"reason\":\"window already closed\"}]}");
+	} else if (strcmp(msg, "kpi") == 0) {
+		app(p, "{\"kpiId\":");
+		app_tag(p);
+		app(p,
+		    ",\"value\":3,\"unit\":\"count\",\"observedTime\":\"2020-02-27T20:15:00Z\"}");
+	} else {
+		return false;
+	}
+	return true;
 }
 
 static void on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *msg,
@@ -547,22 +733,15 @@ static void pub_topic(struct client *c, const char *to_role, const char *to_id, 
 
 /* --- run: the measured workloads -------------------------------------------- */
 
-static char *payload_buf;
+static struct payload payload; /* the workload's message, its tag rewritten per publish */
 
-static void payload_fill(long pub, long seq)
+/* The message workload w publishes: FlexOffers to the FMAN, forecasts to the FOAs. */
+static void workload_doc(const char *w, struct payload *p)
 {
-	int n = snprintf(payload_buf, B.payload_size + 1,
-	                 "{\"id\":\"b-%ld-%ld\",\"state\":\"Offered\",\"offeredById\":\"bench\","
-	                 "\"creationTime\":\"2020-02-27T20:30:00Z\",\"pad\":\"",
-	                 pub, seq);
-	size_t len = (size_t)n;
-
-	/* Pad to the size asked for, closing the document. */
-	while (len + 2 < B.payload_size)
-		payload_buf[len++] = 'x';
-	payload_buf[len++] = '"';
-	payload_buf[len++] = '}';
-	payload_buf[len] = '\0';
+	if (strcmp(w, "fanout") == 0)
+		weather_doc(p);
+	else
+		flexoffer_doc(p, false);
 }
 
 /* Tops up every publisher of the active broker to its window. */
@@ -574,9 +753,9 @@ static void publish_step(void)
 		struct client *c = &B.c[t->first + (size_t)p];
 		while (c->connected && c->sent < B.burst_end && c->inflight < B.window) {
 			int rc;
-			payload_fill(p, c->sent);
-			rc = mosquitto_publish_v5(c->mosq, NULL, c->topic, (int)B.payload_size,
-			                          payload_buf, 1, false, NULL);
+			payload_tag(&payload, p, c->sent);
+			rc = mosquitto_publish_v5(c->mosq, NULL, c->topic, (int)payload.len,
+			                          payload.text, 1, false, content_type);
 			if (rc != MOSQ_ERR_SUCCESS) {
 				fail("%s: publish: %s", c->id, mosquitto_strerror(rc));
 				return;
@@ -750,11 +929,15 @@ static int cmd_run(const char *w, char **args, size_t nargs)
 		return 2;
 	}
 	B.seq_space = B.msgs * (B.warmup + B.rounds);
+	if (B.seq_space >= SEQ_LIMIT) {
+		fail("run: %ld messages per publisher do not fit the tag", B.seq_space);
+		return 2;
+	}
+	workload_doc(w, &payload);
 	B.ntargets = nargs;
 	B.targets = calloc(nargs, sizeof(*B.targets));
 	B.c = calloc(nargs * ((size_t)B.npub + nsub), sizeof(*B.c));
-	payload_buf = malloc(B.payload_size + 64);
-	if (!B.targets || !B.c || !payload_buf) {
+	if (!B.targets || !B.c) {
 		fail("out of memory");
 		return 1;
 	}
@@ -795,9 +978,9 @@ static int cmd_run(const char *w, char **args, size_t nargs)
 			if (r >= 0)
 				printf("RESULT variant=%s round=%ld workload=%s publishers=%d "
 				       "subscribers=%zu published=%ld delivered=%ld cpu_ticks=%llu "
-				       "wall_s=%.3f\n",
+				       "wall_s=%.3f payload_bytes=%zu\n",
 				       t->name, r, w, B.npub, nsub, (long)B.npub * B.msgs,
-				       owed_per_burst(t), t1 - t0, w1 - w0);
+				       owed_per_burst(t), t1 - t0, w1 - w0, payload.len);
 			fflush(stdout);
 		}
 	}
@@ -817,7 +1000,6 @@ static int cmd_run(const char *w, char **args, size_t nargs)
 		free(B.targets[i].shared_seen);
 	free(B.targets);
 	free(B.c);
-	free(payload_buf);
 	return ok ? 0 : 1;
 }
 
@@ -830,34 +1012,41 @@ static const size_t observer_ident[N_OBSERVERS] = {CORE_FOA1, CORE_FOA1 + 1, COR
 #define O_FMAN1 4u
 #define O_SP    8u
 
+/* Every probe carries a valid message of its topic's type, but for the invalid ones. */
 static const struct probe_case {
 	size_t who;        /* core identity that publishes */
 	const char *topic; /* "SITE" stands for the site */
-	bool write;        /* the broker accepts it */
-	unsigned readers;  /* observers that receive it */
+	bool write;        /* the broker accepts it (unless validating and invalid) */
+	unsigned readers;  /* observers that receive it (if accepted) */
 	const char *why;
+	bool invalid; /* an invalid payload: refused by the "validate" variant only */
 } probe_cases[] = {
     {CORE_FOA1, "gf/SITE/foa/7-PRE-001/fman/all/flexoffer", true, O_FMAN1,
-     "private offer to the FMAN pool"},
-    {CORE_FOA1, "gf/SITE/foa/7-PRE-002/fman/all/flexoffer", false, 0, "speaking for another FOA"},
+     "private offer to the FMAN pool", false},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-002/fman/all/flexoffer", false, 0, "speaking for another FOA",
+     false},
     {CORE_FOA1, "gf/SITE/foa/7-PRE-001/xems/all/foa.reply", false, 0,
-     "private to every xEMS (not a pool)"},
-    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/fman/all/weather.forecast", false, 0, "no such row for foa"},
-    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/all/all/flexoffer", false, 0, "private message to everyone"},
+     "private to every xEMS (not a pool)", false},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/fman/all/weather.forecast", false, 0, "no such row for foa",
+     false},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/all/all/flexoffer", false, 0, "private message to everyone",
+     false},
     {CORE_FMAN1, "gf/SITE/fman/pool-1/foa/7-PRE-001/flexoffer.assign", true, O_FOA1,
-     "assignment to one FOA"},
+     "assignment to one FOA", false},
     {CORE_FMAN1, "gf/SITE/fman/pool-1/foa/all/flexoffer.assign", false, 0,
-     "private to every FOA (not a pool)"},
+     "private to every FOA (not a pool)", false},
     {CORE_SP, "gf/SITE/sp/forecast-1/foa/all/weather.forecast", true, O_FOA1 | O_FOA2 | O_FMAN1,
-     "public forecast addressed to FOAs: every reader role sees it"},
+     "public forecast addressed to FOAs: every reader role sees it", false},
     {CORE_SP, "gf/SITE/sp/forecast-1/all/all/weather.forecast", true, O_FOA1 | O_FOA2 | O_FMAN1,
-     "public forecast to all"},
+     "public forecast to all", false},
     {CORE_SP, "gf/SITE/sp/forecast-1/foa/7-PRE-002/meter.data", true, O_FOA2,
-     "private meter data to one FOA"},
+     "private meter data to one FOA", false},
     {CORE_FOA1 + 1, "gf/SITE/foa/7-PRE-002/kpi/all/kpi", true, 0,
-     "public KPI sample: no observer is a reader"},
-    {CORE_FOA1, "gf/site2/foa/7-PRE-001/fman/all/flexoffer", false, 0, "another site"},
-    {CORE_FOA1, "elsewhere/SITE/flexoffer", false, 0, "outside the gf tree"},
+     "public KPI sample: no observer is a reader", false},
+    {CORE_FOA1, "gf/site2/foa/7-PRE-001/fman/all/flexoffer", false, 0, "another site", false},
+    {CORE_FOA1, "elsewhere/SITE/flexoffer", false, 0, "outside the gf tree", false},
+    {CORE_FOA1, "gf/SITE/foa/7-PRE-001/fman/all/flexoffer", true, O_FMAN1,
+     "invalid offer (slice 2: lower > upper): refused only when validating", true},
 };
 #define N_PROBES (sizeof(probe_cases) / sizeof(probe_cases[0]))
 
@@ -872,21 +1061,17 @@ static void probe_topic(const char *pattern, char *buf, size_t size)
 		snprintf(buf, size, "%.*s%s%s", (int)(at - pattern), pattern, B.site, at + 4);
 }
 
-/* Probe payloads are {"probe":N}; observers record which cases reached them. */
+/* Probe payloads are tagged (PROBE_PUB, case); observers record which cases reached them. */
 static void on_probe_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *msg,
                              const mosquitto_property *props)
 {
 	struct client *c = ud;
-	char buf[32];
-	size_t n =
-	    (size_t)msg->payloadlen < sizeof(buf) - 1 ? (size_t)msg->payloadlen : sizeof(buf) - 1;
-	long k;
+	long pub, k;
 
 	(void)mosq;
 	(void)props;
-	memcpy(buf, msg->payload, n);
-	buf[n] = '\0';
-	if (sscanf(buf, "{\"probe\":%ld}", &k) == 1 && k >= 0 && (size_t)k < N_PROBES)
+	if (payload_parse(msg->payload, msg->payloadlen, &pub, &k) == 0 && pub == PROBE_PUB &&
+	    k >= 0 && (size_t)k < N_PROBES)
 		B.probe_seen[k] |= 1 << c->index;
 	else
 		c->strays++;
@@ -913,16 +1098,25 @@ static bool probe_connected(void)
 static int probe_publish(size_t k)
 {
 	const struct probe_case *pc = &probe_cases[k];
-	struct client *c = add_client(&B.single, KIND_PUB, pc->who, "probe");
-	char topic[TOPIC_MAX], payload[32];
-	int len = snprintf(payload, sizeof(payload), "{\"probe\":%zu}", k);
+	struct client *c;
+	char topic[TOPIC_MAX];
+	const char *msg;
+	static struct payload doc;
 	int reason = -1;
 
-	c->expect_drop = true;
 	probe_topic(pc->topic, topic, sizeof(topic));
+	msg = strrchr(topic, '/') + 1;
+	if (!probe_doc(&doc, msg, pc->invalid)) {
+		fail("probe %zu: no payload for message type '%s'", k, msg);
+		return -1;
+	}
+	payload_tag(&doc, PROBE_PUB, (long)k);
+	c = add_client(&B.single, KIND_PUB, pc->who, "probe");
+	c->expect_drop = true;
 	if (client_open(c) == 0 && pump_until(probe_connected, NULL, 10.0, "connecting a probe") &&
 	    c->connected &&
-	    mosquitto_publish_v5(c->mosq, NULL, topic, len, payload, 1, false, NULL) == 0 &&
+	    mosquitto_publish_v5(c->mosq, NULL, topic, (int)doc.len, doc.text, 1, false,
+	                         content_type) == 0 &&
 	    pump_until(probe_answered, NULL, 10.0, "waiting for a probe's PUBACK"))
 		reason = c->acked ? c->last_reason : 0x100;
 	if (reason < 0 && !B.fatal)
@@ -940,6 +1134,7 @@ static int cmd_probe(void)
 {
 	int reasons[N_PROBES];
 	int mismatches = 0;
+	bool validating = strcmp(B.variant, "validate") == 0;
 	bool ok;
 
 	B.c = calloc(N_OBSERVERS + 1, sizeof(*B.c));
@@ -965,8 +1160,9 @@ static int cmd_probe(void)
 	for (size_t k = 0; ok && k < N_PROBES; k++) {
 		const struct probe_case *pc = &probe_cases[k];
 		bool wrote = reasons[k] < 0x80;
+		bool write = pc->write && !(validating && pc->invalid);
 		unsigned seen = (unsigned)B.probe_seen[k];
-		bool match = wrote == pc->write && seen == pc->readers;
+		bool match = wrote == write && seen == (write ? pc->readers : 0u);
 		char topic[TOPIC_MAX], readers[128] = "", answer[32];
 		probe_topic(pc->topic, topic, sizeof(topic));
 		for (size_t o = 0; o < N_OBSERVERS; o++) {
@@ -989,7 +1185,8 @@ static int cmd_probe(void)
 	free(B.c);
 	if (!ok)
 		return 2;
-	printf("probe: %d of %zu cases differ from the policy\n", mismatches, N_PROBES);
+	printf("probe: %d of %zu cases differ from the policy%s\n", mismatches, N_PROBES,
+	       validating ? " and payload validation" : "");
 	return mismatches ? 1 : 0;
 }
 
@@ -1048,6 +1245,28 @@ static int cmd_wait(void)
 	return 1;
 }
 
+/* Prints a workload's payload (tag 00-000000000), the probe's payload of a message type
+ * (tag 99-000000000), or the probe's invalid FlexOffer. */
+static int cmd_payload(const char *what)
+{
+	static struct payload doc;
+
+	if (strcmp(what, "invalid") == 0)
+		flexoffer_doc(&doc, true);
+	else if (strcmp(what, "p2p") == 0 || strcmp(what, "fanout") == 0 ||
+	         strcmp(what, "fanin") == 0)
+		workload_doc(what, &doc);
+	else if (probe_doc(&doc, what, false))
+		payload_tag(&doc, PROBE_PUB, 0);
+	else {
+		fprintf(stderr, "load: payload: no workload or probe message type '%s'\n", what);
+		return 2;
+	}
+	fwrite(doc.text, 1, doc.len, stdout);
+	putchar('\n');
+	return 0;
+}
+
 static void on_term(int sig)
 {
 	(void)sig;
@@ -1084,9 +1303,10 @@ static int cmd_idle(long first, long count)
 static void usage(void)
 {
 	fputs("usage: load port | ids N | wait -p PORT | idle -p PORT -c N [-f FIRST] |\n"
-	      "       probe -p PORT |\n"
+	      "       probe -p PORT [-V none|plugin|validate|dynsec] |\n"
 	      "       run -w p2p|fanout|fanin [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW]\n"
-	      "           [-s BYTES] NAME=PORT:PID...\n"
+	      "           NAME=PORT:PID... |\n"
+	      "       payload p2p|fanout|fanin|invalid|MSG\n"
 	      "common: [-H HOST] [-P PASSWORD] [-S SITE] [-t TIMEOUT_S]\n",
 	      stderr);
 }
@@ -1103,7 +1323,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "ids") == 0 && argc == 3)
 		return cmd_ids(strtol(argv[2], NULL, 10));
 	optind = 2;
-	while ((opt = getopt(argc, argv, "H:p:P:S:t:w:n:r:u:W:s:c:f:")) != -1) {
+	if (strcmp(cmd, "payload") == 0 && argc == 3)
+		return cmd_payload(argv[2]);
+	while ((opt = getopt(argc, argv, "H:p:P:S:t:w:n:r:u:W:c:f:V:")) != -1) {
 		switch (opt) {
 		case 'H':
 			B.host = optarg;
@@ -1129,8 +1351,8 @@ int main(int argc, char **argv)
 		case 'W':
 			B.window = atol(optarg);
 			break;
-		case 's':
-			B.payload_size = (size_t)atol(optarg);
+		case 'V':
+			B.variant = optarg;
 			break;
 		case 'r':
 			B.rounds = atol(optarg);
@@ -1150,7 +1372,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if ((strcmp(cmd, "run") != 0 && B.single.port <= 0) || B.msgs <= 0 || B.rounds <= 0 ||
-	    B.warmup < 0 || B.window <= 0 || B.payload_size < 128 || B.payload_size > 1000000) {
+	    B.warmup < 0 || B.window <= 0 ||
+	    (B.variant[0] && strcmp(B.variant, "none") != 0 && strcmp(B.variant, "plugin") != 0 &&
+	     strcmp(B.variant, "validate") != 0 && strcmp(B.variant, "dynsec") != 0)) {
 		usage();
 		return 2;
 	}
@@ -1158,6 +1382,11 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	mosquitto_lib_init();
+	if (mosquitto_property_add_string(&content_type, MQTT_PROP_CONTENT_TYPE,
+	                                  "application/json") != MOSQ_ERR_SUCCESS) {
+		fputs("load: cannot make the Content Type property\n", stderr);
+		return 1;
+	}
 	if (strcmp(cmd, "run") == 0 && workload)
 		rc = cmd_run(workload, argv + optind, (size_t)(argc - optind));
 	else if (strcmp(cmd, "probe") == 0)
@@ -1170,6 +1399,7 @@ int main(int argc, char **argv)
 		usage();
 		rc = 2;
 	}
+	mosquitto_property_free_all(&content_type);
 	mosquitto_lib_cleanup();
 	return rc;
 }
