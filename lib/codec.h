@@ -14,12 +14,20 @@
  * "-Infinity". Encoders emit every present field in descriptor order with no
  * whitespace, so equal messages give equal bytes.
  *
+ * Map fields (map<K, V> in the proto, which protoc-c turns into a repeated
+ * message field of entries <Field>Entry { key = 1; value = 2; }, recognised
+ * by that shape) are, as in proto3 JSON, an object {key: value, ...} (a
+ * msgpack map with str keys): keys are strings, integer keys in decimal,
+ * bool keys "true" and "false". Entries keep their order; an entry counts as
+ * a nesting level, as it does in protobuf.
+ *
  * Decoding is strict in all three encodings: unknown or duplicate fields,
- * wrong types, out-of-range numbers, unknown enum values, invalid UTF-8 or NUL
- * in strings, bad times, two members of one oneof, missing required fields
- * and nesting deeper than GF_CODEC_MAX_DEPTH messages are refused with a
- * message naming the field path, e.g.
+ * duplicate map keys, wrong types, out-of-range numbers, unknown enum values,
+ * invalid UTF-8 or NUL in strings, bad times, two members of one oneof,
+ * missing required fields and nesting deeper than GF_CODEC_MAX_DEPTH messages
+ * are refused with a message naming the field path, e.g.
  *   flexOfferProfileConstraints[2].energyConstraintList[0].upper: expected a number
+ *   decisions: duplicate key 'GF-ACL-ALLOW'
  */
 #ifndef GF_CODEC_H
 #define GF_CODEC_H
@@ -69,8 +77,10 @@ const char *gf_codec_format_name(enum gf_codec_format format);
  * reads the protobuf wire format itself (protobuf-c's unpack has neither the
  * rules nor the paths) and also refuses what protobuf tolerates: unknown
  * field numbers and non-repeated fields given twice, so that every encoding
- * accepts the same messages. In all three, time strings come out canonical
- * and any NaN comes out as the one NaN that JSON's "NaN" stands for.
+ * accepts the same messages; a map entry without key or value gets their
+ * defaults, as protobuf says, so that it has both like the other encodings'.
+ * In all three, time strings come out canonical and any NaN comes out as the
+ * one NaN that JSON's "NaN" stands for.
  */
 enum gf_err gf_codec_from_json(const ProtobufCMessageDescriptor *d, const char *json, size_t len,
                                ProtobufCMessage **out, char *err, size_t errlen);
@@ -94,8 +104,11 @@ void gf_codec_free(ProtobufCMessage *m);
  *
  * GF_EINVAL when m breaks the document model: an unknown enum value, invalid
  * UTF-8, a time field that is not a time, a required string or message
- * missing, nesting deeper than GF_CODEC_MAX_DEPTH, unknown fields (protobuf
- * only; the others drop them). GF_ENOMEM. Outputs are untouched on failure.
+ * missing, two map entries with one key, nesting deeper than
+ * GF_CODEC_MAX_DEPTH, unknown fields (protobuf only; the others drop them).
+ * GF_ENOMEM. Outputs are untouched on failure. A map entry's absent key or
+ * scalar value is written as its default ("" for strings), as protobuf reads
+ * it; an absent message value is GF_EINVAL.
  * JSON and msgpack write time fields in canonical form; protobuf writes the
  * strings as they are, and its decoder canonicalises them.
  */
@@ -109,9 +122,9 @@ enum gf_err gf_codec_encode(enum gf_codec_format format, const ProtobufCMessage 
 
 #ifdef GF__CODEC_INTERNAL
 /*
- * For lib/codec_json.c and lib/codec_msgpack.c only. The shared core (arena,
- * scratch stack, paths, model rules) is in codec_json.c, the protobuf
- * decoder in codec_msgpack.c.
+ * For lib/codec*.c only: the shared core of lib/codec.c (arena, scratch
+ * stack, paths, model rules, map fields) as the encodings in
+ * codec_json.c, codec_msgpack.c and codec_protobuf.c use it.
  */
 #include <stdbool.h>
 
@@ -201,7 +214,10 @@ void gf__codec_release(struct gf__codec_ctx *cx);
 size_t gf__codec_push(struct gf__codec_ctx *cx, size_t size); /* SIZE_MAX: no memory */
 enum gf_err gf__codec_fail(struct gf__codec_ctx *cx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+enum gf_err gf__codec_fail_quoted(struct gf__codec_ctx *cx, const char *what, const char *s,
+                                  size_t n);
 const char *gf__codec_type_name(ProtobufCType type);
+size_t gf__codec_utf8_seq(const unsigned char *s, size_t n); /* 0: malformed */
 bool gf__codec_utf8_valid(const unsigned char *s, size_t len);
 bool gf__codec_is_time_field(const ProtobufCFieldDescriptor *f);
 enum gf_err gf__codec_time_canon(const char *s, size_t len, char *canon, size_t *canon_len);
@@ -221,7 +237,48 @@ enum gf_err gf__codec_check_required(struct gf__codec_ctx *cx, const ProtobufCMe
 size_t gf__codec_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
 bool gf__codec_store_int(ProtobufCType type, bool neg, uint64_t mag, void *dst);
 bool gf__codec_to_float(double v, float *out);
+bool gf__codec_digits_u64(const unsigned char *s, size_t n, uint64_t *out);
+size_t gf__codec_fmt_u64(char *buf, uint64_t v); /* no NUL; buf has room for 20 */
+size_t gf__codec_fmt_i64(char *buf, int64_t v);  /* no NUL; buf has room for 21 */
 char *gf__codec_buf_reserve(struct gf__codec_buf *b, size_t n);
+
+/* A map field: the key and value fields of its entry message. */
+struct gf__codec_map {
+	const ProtobufCMessageDescriptor *entry;
+	const ProtobufCFieldDescriptor *key, *value;
+};
+
+/* Whether f is a map<K, V> field (the shape protoc-c gives one); fills map.
+ * Inline, since encoders ask for every field and most fail the first test. */
+bool gf__codec_map_shape(const ProtobufCFieldDescriptor *f, struct gf__codec_map *map);
+static inline bool gf__codec_map_of(const ProtobufCFieldDescriptor *f, struct gf__codec_map *map)
+{
+	return f->label == PROTOBUF_C_LABEL_REPEATED && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+	       ((const ProtobufCMessageDescriptor *)f->descriptor)->n_fields == 2 &&
+	       gf__codec_map_shape(f, map);
+}
+/* Decoders: a new entry in the arena, key and value marked set; NULL: no
+ * memory. */
+ProtobufCMessage *gf__codec_map_entry_new(struct gf__codec_ctx *cx,
+                                          const struct gf__codec_map *map);
+/* Decoders: sets entry's key from its text s[0..n) (integers in canonical
+ * decimal, bools "true" or "false"). GF_EPARSE naming the key, GF_ENOMEM. */
+enum gf_err gf__codec_map_set_key(struct gf__codec_ctx *cx, const struct gf__codec_map *map,
+                                  const char *s, size_t n, ProtobufCMessage *entry);
+/* Decoders: GF_EPARSE "duplicate key '<key>'" unless the n keys differ. */
+enum gf_err gf__codec_map_unique(struct gf__codec_ctx *cx, const struct gf__codec_map *map,
+                                 ProtobufCMessage *const *entries, size_t n);
+/* Encoders: the text of entry's key, in *s (pointing into entry, a literal
+ * or buf, room for 24) and *n. GF_EINVAL for a key not valid UTF-8. */
+enum gf_err gf__codec_map_key_text(const struct gf__codec_map *map, const ProtobufCMessage *entry,
+                                   char *buf, const char **s, size_t *n);
+/* Encoders: the member of entry's value; an absent string reads as "". */
+const void *gf__codec_map_value(const struct gf__codec_map *map, const ProtobufCMessage *entry);
+/* Encoders: GF_EINVAL if an entry is NULL, not an entry or without its
+ * message value, or two keys are equal; GF_ENOMEM. Allocates only for maps
+ * of more than 16 entries. */
+enum gf_err gf__codec_map_check(const struct gf__codec_map *map,
+                                const ProtobufCMessage *const *entries, size_t n);
 #endif
 
 #endif

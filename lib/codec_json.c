@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * codec_json.c - the codec's shared core and its JSON encoding.
+ * codec_json.c - the JSON encoding (application/json) of the codec.
  *
- * The core (first half): the arena that holds a decoded message, the scratch
- * stack, field paths for error messages and the document-model rules that
- * every encoding shares. It would sit better in a codec.c of its own; it lives
- * here beside the JSON half, the encoding every caller uses.
- *
- * The JSON half: a strict RFC 8259 recursive-descent parser of our own that
+ * Decoding: a strict RFC 8259 recursive-descent parser of our own that
  * writes straight into the message, driven by the descriptor. Not cJSON: it
  * turns every number into a double (int64 beyond 2^53 is lost, 1 and 1.0
  * look alike), keeps duplicate keys, accepts a NUL-truncated document and
  * builds a malloc'd tree that we would then walk a second time. Ours needs
  * one pass, no tree and no malloc per value: every allocation comes from the
  * arena, and arrays collect on the scratch stack until their length is known.
+ *
+ * Encoding: every present field in descriptor order, no whitespace, numbers
+ * in their shortest exact form.
  */
 #define GF__CODEC_INTERNAL
 #include "codec.h"
@@ -30,571 +28,8 @@
 
 #include "timefmt.h"
 
-/* --- arena -----------------------------------------------------------------
- *
- * A decoded message and everything it points to come from one arena, freed
- * at once. The arena's header sits just before the root message in the first
- * chunk, so gf_codec_free() finds it from the message alone.
- */
-
-#define ARENA_MAGIC 0x676663617265616eULL
-#define ALIGN       16
-#define ROUND(n)    (((n) + (ALIGN - 1)) & ~(size_t)(ALIGN - 1))
-#define CHUNK_MAX   ((size_t)1 << 20)
-
-struct chunk {
-	struct chunk *next;
-};
-
-struct gf__codec_arena {
-	uint64_t magic;
-	struct chunk *more; /* chunks after the first, newest first */
-	unsigned char *cur, *end;
-	size_t next_size;
-};
-
-#define ARENA_HDR ROUND(sizeof(struct gf__codec_arena))
-#define CHUNK_HDR ROUND(sizeof(struct chunk))
-
-static void *arena_alloc(struct gf__codec_arena *a, size_t size)
-{
-	unsigned char *p;
-
-	size = ROUND(size);
-	if ((size_t)(a->end - a->cur) < size) {
-		size_t want = a->next_size;
-		struct chunk *c;
-		if (size > SIZE_MAX - CHUNK_HDR)
-			return NULL;
-		if (want < size + CHUNK_HDR)
-			want = size + CHUNK_HDR;
-		c = malloc(want);
-		if (c == NULL)
-			return NULL;
-		c->next = a->more;
-		a->more = c;
-		a->cur = (unsigned char *)c + CHUNK_HDR;
-		a->end = (unsigned char *)c + want;
-		if (a->next_size < CHUNK_MAX)
-			a->next_size *= 2;
-	}
-	p = a->cur;
-	a->cur += size;
-	return p;
-}
-
-static void arena_free(struct gf__codec_arena *a)
-{
-	struct chunk *c, *next;
-
-	if (a == NULL)
-		return;
-	if (a->magic != ARENA_MAGIC)
-		abort(); /* not a message from a gf_codec decoder: a caller bug */
-	for (c = a->more; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
-	a->magic = 0;
-	free(a);
-}
-
-void gf_codec_free(ProtobufCMessage *m)
-{
-	if (m != NULL)
-		arena_free((struct gf__codec_arena *)(void *)((unsigned char *)m - ARENA_HDR));
-}
-
-/* --- one decode: context, scratch stack, path, errors ------------------- */
-
-void gf__codec_ctx_init(struct gf__codec_ctx *cx, char *err, size_t errlen)
-{
-	cx->arena = NULL;
-	cx->scratch = cx->scratch_inline;
-	cx->used = 0;
-	cx->cap = sizeof(cx->scratch_inline);
-	cx->depth = 0;
-	cx->npath = 0;
-	cx->err = err;
-	cx->errlen = err != NULL ? errlen : 0;
-	if (cx->errlen > 0)
-		err[0] = '\0';
-}
-
-void gf__codec_ctx_fini(struct gf__codec_ctx *cx)
-{
-	arena_free(cx->arena);
-	cx->arena = NULL;
-	if (cx->scratch != cx->scratch_inline)
-		free(cx->scratch);
-	cx->scratch = cx->scratch_inline;
-}
-
-enum gf_err gf__codec_begin(struct gf__codec_ctx *cx, const ProtobufCMessageDescriptor *d,
-                            size_t hint, ProtobufCMessage **root)
-{
-	struct gf__codec_arena *a;
-	size_t first;
-
-	/* The first chunk holds the header, the root and about as many bytes
-	 * as the input: message structs are rarely larger than their text. */
-	if (hint > CHUNK_MAX)
-		hint = CHUNK_MAX;
-	first = ARENA_HDR + ROUND(d->sizeof_message) + ROUND(hint + 256);
-	a = malloc(first);
-	if (a == NULL)
-		return GF_ENOMEM;
-	a->magic = ARENA_MAGIC;
-	a->more = NULL;
-	a->cur = (unsigned char *)a + ARENA_HDR + ROUND(d->sizeof_message);
-	a->end = (unsigned char *)a + first;
-	a->next_size = first < 4096 ? 4096 : first;
-	*root = (ProtobufCMessage *)(void *)((unsigned char *)a + ARENA_HDR);
-	protobuf_c_message_init(d, *root);
-	cx->arena = a;
-	return GF_OK;
-}
-
-void *gf__codec_alloc(struct gf__codec_ctx *cx, size_t size)
-{
-	return arena_alloc(cx->arena, size);
-}
-
-/* Hands the arena over to the decoded message. */
-void gf__codec_release(struct gf__codec_ctx *cx)
-{
-	cx->arena = NULL;
-}
-
-size_t gf__codec_push(struct gf__codec_ctx *cx, size_t size)
-{
-	size_t off = cx->used;
-
-	if (size > cx->cap - cx->used) {
-		size_t cap = cx->cap * 2;
-		unsigned char *p;
-		if (size > SIZE_MAX / 2 - cx->used)
-			return SIZE_MAX;
-		if (cap < cx->used + size)
-			cap = cx->used + size;
-		if (cx->scratch == cx->scratch_inline) {
-			p = malloc(cap);
-			if (p != NULL)
-				memcpy(p, cx->scratch, cx->used);
-		} else {
-			p = realloc(cx->scratch, cap);
-		}
-		if (p == NULL)
-			return SIZE_MAX;
-		cx->scratch = p;
-		cx->cap = cap;
-	}
-	cx->used += size;
-	return off;
-}
-
-#define NAME_NUL        GF__CODEC_NAME_NUL
-#define PATH_MAX_FRAMES GF__CODEC_FRAMES
-
-/* Appends to err at *pos, truncating; err stays NUL-terminated. */
-static void err_put(struct gf__codec_ctx *cx, size_t *pos, const char *s, size_t n)
-{
-	if (*pos + 1 >= cx->errlen)
-		return;
-	if (n > cx->errlen - 1 - *pos)
-		n = cx->errlen - 1 - *pos;
-	memcpy(cx->err + *pos, s, n);
-	*pos += n;
-	cx->err[*pos] = '\0';
-}
-
-/* Input text (an unknown key) goes into a reason string that reaches logs and
- * MQTT clients: printable ASCII only, at most 64 characters. */
-static void err_put_sanitized(struct gf__codec_ctx *cx, size_t *pos, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n && i < 64; i++) {
-		char c = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-		err_put(cx, pos, &c, 1);
-	}
-	if (n > 64)
-		err_put(cx, pos, "...", 3);
-}
-
-enum gf_err gf__codec_fail(struct gf__codec_ctx *cx, const char *fmt, ...)
-{
-	size_t pos = 0;
-	unsigned n = cx->npath < PATH_MAX_FRAMES ? cx->npath : (unsigned)PATH_MAX_FRAMES;
-	va_list ap;
-
-	if (cx->errlen == 0)
-		return GF_EPARSE;
-	cx->err[0] = '\0';
-	for (unsigned i = 0; i < n; i++) {
-		const struct gf__codec_frame *fr = &cx->path[i];
-		if (fr->name == NULL) {
-			char idx[32];
-			int k = snprintf(idx, sizeof(idx), "[%zu]", fr->index);
-			err_put(cx, &pos, idx, (size_t)k);
-			continue;
-		}
-		if (i > 0)
-			err_put(cx, &pos, ".", 1);
-		if (fr->len == NAME_NUL)
-			err_put(cx, &pos, fr->name, strlen(fr->name));
-		else
-			err_put_sanitized(cx, &pos, fr->name, fr->len);
-	}
-	if (n > 0)
-		err_put(cx, &pos, ": ", 2);
-	if (pos + 1 < cx->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(cx->err + pos, cx->errlen - pos, fmt, ap);
-		va_end(ap);
-	}
-	return GF_EPARSE;
-}
-
-/* --- the document model's rules, shared by the encodings ---------------- */
-
-const char *gf__codec_type_name(ProtobufCType type)
-{
-	static const char *const names[] = {
-	    [PROTOBUF_C_TYPE_INT32] = "int32",       [PROTOBUF_C_TYPE_SINT32] = "sint32",
-	    [PROTOBUF_C_TYPE_SFIXED32] = "sfixed32", [PROTOBUF_C_TYPE_INT64] = "int64",
-	    [PROTOBUF_C_TYPE_SINT64] = "sint64",     [PROTOBUF_C_TYPE_SFIXED64] = "sfixed64",
-	    [PROTOBUF_C_TYPE_UINT32] = "uint32",     [PROTOBUF_C_TYPE_FIXED32] = "fixed32",
-	    [PROTOBUF_C_TYPE_UINT64] = "uint64",     [PROTOBUF_C_TYPE_FIXED64] = "fixed64",
-	    [PROTOBUF_C_TYPE_FLOAT] = "float",       [PROTOBUF_C_TYPE_DOUBLE] = "double",
-	    [PROTOBUF_C_TYPE_BOOL] = "bool",         [PROTOBUF_C_TYPE_ENUM] = "enum",
-	    [PROTOBUF_C_TYPE_STRING] = "string",     [PROTOBUF_C_TYPE_BYTES] = "bytes",
-	    [PROTOBUF_C_TYPE_MESSAGE] = "message",
-	};
-	return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
-}
-
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if
- * malformed: overlong forms, surrogates and code points past U+10FFFF are. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-bool gf__codec_utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t k;
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		k = utf8_seq(s + i, len - i);
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
-static bool ends_with(const char *s, size_t n, const char *suffix)
-{
-	size_t k = strlen(suffix);
-	return n >= k && memcmp(s + n - k, suffix, k) == 0;
-}
-
-bool gf__codec_is_time_field(const ProtobufCFieldDescriptor *f)
-{
-	size_t n;
-
-	if (f->type != PROTOBUF_C_TYPE_STRING)
-		return false;
-	n = strlen(f->name);
-	return ends_with(f->name, n, "Time") || ends_with(f->name, n, "Timestamp");
-}
-
-enum gf_err gf__codec_time_canon(const char *s, size_t len, char *canon, size_t *canon_len)
-{
-	int64_t ms;
-	enum gf_err rc = gf_time_parse(s, len, &ms);
-
-	if (rc == GF_OK)
-		rc = gf_time_format(ms, canon, GF_TIME_BUFSIZE);
-	if (rc == GF_OK)
-		*canon_len = strlen(canon);
-	return rc;
-}
-
-enum gf_err gf__codec_finish_string(struct gf__codec_ctx *cx, const ProtobufCFieldDescriptor *f,
-                                    char *s, size_t len, char **dst)
-{
-	char canon[GF_TIME_BUFSIZE];
-	size_t n;
-
-	if (gf__codec_is_time_field(f)) {
-		enum gf_err rc = gf__codec_time_canon(s, len, canon, &n);
-		if (rc == GF_ERANGE)
-			return gf__codec_fail(cx, "time out of range");
-		if (rc != GF_OK)
-			return gf__codec_fail(cx, "not an RFC 3339 time");
-		if (n != len || memcmp(s, canon, n) != 0) {
-			if (n > len) {
-				s = gf__codec_alloc(cx, n + 1);
-				if (s == NULL)
-					return GF_ENOMEM;
-			}
-			memcpy(s, canon, n + 1);
-		}
-	}
-	*dst = s;
-	return GF_OK;
-}
-
-/* Binary search over names sorted by strcmp(), with a key that is not
- * NUL-terminated: strncmp() stops at len, and a longer name sorts after. */
-static int name_cmp(const char *name, const char *key, size_t len)
-{
-	int r = strncmp(name, key, len);
-	return r != 0 ? r : name[len] != '\0';
-}
-
-const ProtobufCFieldDescriptor *gf__codec_field_by_name(const ProtobufCMessageDescriptor *d,
-                                                        const char *name, size_t len)
-{
-	unsigned lo = 0, hi = d->n_fields;
-
-	if (memchr(name, '\0', len) != NULL)
-		return NULL;
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-		const ProtobufCFieldDescriptor *f = d->fields + d->fields_sorted_by_name[mid];
-		int r = name_cmp(f->name, name, len);
-		if (r == 0)
-			return f;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-const ProtobufCEnumValue *gf__codec_enum_by_name(const ProtobufCEnumDescriptor *ed,
-                                                 const char *name, size_t len)
-{
-	unsigned lo = 0, hi = ed->n_value_names;
-
-	if (memchr(name, '\0', len) != NULL)
-		return NULL;
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-		int r = name_cmp(ed->values_by_name[mid].name, name, len);
-		if (r == 0)
-			return ed->values + ed->values_by_name[mid].index;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 #define MEMBER(m, off) ((unsigned char *)(m) + (off))
-
-enum gf_err gf__codec_claim_oneof(struct gf__codec_ctx *cx, const ProtobufCMessageDescriptor *d,
-                                  const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m)
-{
-	uint32_t which;
-	const ProtobufCFieldDescriptor *other;
-
-	if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
-		return GF_OK;
-	memcpy(&which, MEMBER(m, f->quantifier_offset), sizeof(which));
-	if (which == 0 || which == f->id)
-		return GF_OK;
-	other = protobuf_c_message_descriptor_get_field(d, which);
-	return gf__codec_fail(cx, "oneof already has '%s' set", other ? other->name : "?");
-}
-
-void gf__codec_mark_set(const ProtobufCFieldDescriptor *f, ProtobufCMessage *m)
-{
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-		uint32_t id = f->id;
-		memcpy(MEMBER(m, f->quantifier_offset), &id, sizeof(id));
-	} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
-	           f->type != PROTOBUF_C_TYPE_MESSAGE) {
-		protobuf_c_boolean has = 1;
-		memcpy(MEMBER(m, f->quantifier_offset), &has, sizeof(has));
-	}
-}
-
-enum gf_err gf__codec_check_required(struct gf__codec_ctx *cx, const ProtobufCMessageDescriptor *d,
-                                     const unsigned char *state)
-{
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		if (d->fields[i].label == PROTOBUF_C_LABEL_REQUIRED && state[i] != GF__CODEC_SET) {
-			gf__codec_path_push(cx, d->fields[i].name, NAME_NUL);
-			return gf__codec_fail(cx, "required field missing");
-		}
-	}
-	return GF_OK;
-}
-
-/* protobuf-c's own notion of "not set" for a proto3 field without label. */
-static bool zeroish(const ProtobufCFieldDescriptor *f, const void *member)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return *(const uint64_t *)member == 0;
-	case PROTOBUF_C_TYPE_FLOAT:
-		return *(const float *)member == 0;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return *(const double *)member == 0;
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(const char *const *)member;
-		return s == NULL || s[0] == '\0';
-	}
-	case PROTOBUF_C_TYPE_BYTES:
-		return ((const ProtobufCBinaryData *)member)->len == 0;
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return *(const void *const *)member == NULL;
-	default:
-		return *(const uint32_t *)member == 0;
-	}
-}
-
-size_t gf__codec_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
-{
-	const unsigned char *member = MEMBER(m, f->offset);
-	bool pointer = f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE;
-	const void *p = pointer ? *(const void *const *)(const void *)member : NULL;
-
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return *(const size_t *)(const void *)MEMBER(m, f->quantifier_offset);
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-		uint32_t which;
-		memcpy(&which, MEMBER(m, f->quantifier_offset), sizeof(which));
-		if (which != f->id)
-			return 0;
-		return !pointer || (p != NULL && p != f->default_value);
-	}
-	switch (f->label) {
-	case PROTOBUF_C_LABEL_REQUIRED:
-		return !pointer || p != NULL;
-	case PROTOBUF_C_LABEL_OPTIONAL:
-		if (pointer)
-			return p != NULL && p != f->default_value;
-		return *(const protobuf_c_boolean *)(const void *)MEMBER(m, f->quantifier_offset) !=
-		       0;
-	default:
-		return !zeroish(f, member);
-	}
-}
-
-/* Out-of-range checks for an integer given as sign and magnitude; stores it
- * in the member of type `type` at dst. */
-bool gf__codec_store_int(ProtobufCType type, bool neg, uint64_t mag, void *dst)
-{
-	if (neg && mag == 0)
-		neg = false; /* -0 */
-	switch (type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_ENUM: {
-		int32_t v;
-		if (neg ? mag > (uint64_t)INT32_MAX + 1 : mag > INT32_MAX)
-			return false;
-		v = neg ? (int32_t)(-(int64_t)mag) : (int32_t)mag;
-		memcpy(dst, &v, sizeof(v));
-		return true;
-	}
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32: {
-		uint32_t v = (uint32_t)mag;
-		if (neg || mag > UINT32_MAX)
-			return false;
-		memcpy(dst, &v, sizeof(v));
-		return true;
-	}
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64: {
-		int64_t v;
-		if (neg ? mag > (uint64_t)INT64_MAX + 1 : mag > INT64_MAX)
-			return false;
-		v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-		memcpy(dst, &v, sizeof(v));
-		return true;
-	}
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		if (neg)
-			return false;
-		memcpy(dst, &mag, sizeof(mag));
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* A double for a float field: false if it would round to infinity, that is
- * from FLT_MAX plus half an ulp on; else the float, FLT_MAX when just above
- * (the shortest text of FLT_MAX, 3.4028235e+38, reads as such a double). */
-bool gf__codec_to_float(double v, float *out)
-{
-	if (isfinite(v) && fabs(v) >= 0x1.ffffffp+127)
-		return false;
-	if (isfinite(v) && fabs(v) > FLT_MAX)
-		v = copysign(FLT_MAX, v);
-	*out = (float)v;
-	return true;
-}
-
-/* --- output buffer ------------------------------------------------------- */
-
-char *gf__codec_buf_reserve(struct gf__codec_buf *b, size_t n)
-{
-	if (n > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		char *p;
-		if (n > SIZE_MAX / 2 - b->len)
-			return NULL;
-		while (cap < b->len + n)
-			cap *= 2;
-		p = realloc(b->data, cap);
-		if (p == NULL)
-			return NULL;
-		b->data = p;
-		b->cap = cap;
-	}
-	return b->data + b->len;
-}
+#define NAME_NUL       GF__CODEC_NAME_NUL
 
 /* --- C locale: strtod() and printf("%g") must not see a decimal comma ---- */
 
@@ -777,7 +212,7 @@ static enum gf_err unescape(struct jdec *j, const unsigned char *s, size_t n, un
 		unsigned long cp;
 		long hi, lo;
 		if (*s >= 0x80) {
-			size_t k = utf8_seq(s, (size_t)(end - s));
+			size_t k = gf__codec_utf8_seq(s, (size_t)(end - s));
 			if (k == 0)
 				return gf__codec_fail(j->cx, "invalid UTF-8");
 			memcpy(d + o, s, k);
@@ -939,21 +374,6 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 	return GF_OK;
 }
 
-/* Magnitude of the integer digits s[0..n); false on overflow of uint64. */
-static bool digits_u64(const unsigned char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -1061,7 +481,7 @@ static enum gf_err parse_integer(struct jdec *j, const ProtobufCFieldDescriptor 
 	} else {
 		return wrong_type(j, "an integer");
 	}
-	if (!digits_u64(n.s + n.neg, n.len - n.neg, &mag) ||
+	if (!gf__codec_digits_u64(n.s + n.neg, n.len - n.neg, &mag) ||
 	    !gf__codec_store_int(f->type, n.neg, mag, dst))
 		return out_of_range(j, &n, f->type);
 	return GF_OK;
@@ -1124,15 +544,9 @@ static enum gf_err parse_enum(struct jdec *j, const ProtobufCFieldDescriptor *f,
 		if (rc != GF_OK)
 			return rc;
 		ev = plain ? gf__codec_enum_by_name(ed, (const char *)s, len) : NULL;
-		if (ev == NULL) {
-			size_t at = 0;
-			struct gf__codec_ctx *cx = j->cx;
-			gf__codec_fail(cx, "unknown enum value '");
-			at = cx->errlen ? strlen(cx->err) : 0;
-			err_put_sanitized(cx, &at, (const char *)s, len);
-			err_put(cx, &at, "'", 1);
-			return GF_EPARSE;
-		}
+		if (ev == NULL)
+			return gf__codec_fail_quoted(j->cx, "unknown enum value", (const char *)s,
+			                             len);
 	} else if (c == '-' || (c >= '0' && c <= '9')) {
 		struct num n;
 		uint64_t mag;
@@ -1143,7 +557,7 @@ static enum gf_err parse_enum(struct jdec *j, const ProtobufCFieldDescriptor *f,
 		if (!n.integral)
 			return gf__codec_fail(j->cx, "expected an enum value name");
 		ev = NULL;
-		if (digits_u64(n.s + n.neg, n.len - n.neg, &mag) &&
+		if (gf__codec_digits_u64(n.s + n.neg, n.len - n.neg, &mag) &&
 		    gf__codec_store_int(PROTOBUF_C_TYPE_INT32, n.neg, mag, &v))
 			ev = protobuf_c_enum_descriptor_get_value(ed, v);
 		if (ev == NULL) {
@@ -1356,6 +770,99 @@ out:
 	return rc;
 }
 
+/* A map field: an object of entries, which collect on the scratch stack like
+ * an array's elements. Entries are a nesting level, as they are in
+ * protobuf, so that every encoding accepts the same depths. */
+static enum gf_err parse_map(struct jdec *j, const ProtobufCFieldDescriptor *f,
+                             const struct gf__codec_map *map, ProtobufCMessage *m)
+{
+	struct gf__codec_ctx *cx = j->cx;
+	size_t mark = cx->used, base, n = 0;
+	enum gf_err rc = GF_OK;
+	ProtobufCMessage **arr;
+
+	if (peek(j) != '{')
+		return wrong_type(j, "an object");
+	if (cx->depth >= GF_CODEC_MAX_DEPTH)
+		return gf__codec_fail(cx, "nesting deeper than %d", GF_CODEC_MAX_DEPTH);
+	cx->depth++;
+	j->p++;
+	skip_ws(j);
+	base = cx->used;
+	if (peek(j) == '}') {
+		j->p++;
+		goto out;
+	}
+	for (;;) {
+		ProtobufCMessage *entry;
+		const unsigned char *s;
+		size_t len, slot = gf__codec_push(cx, sizeof(entry));
+		bool plain;
+		if (slot == SIZE_MAX) {
+			rc = GF_ENOMEM;
+			goto out;
+		}
+		if (peek(j) != '"') {
+			rc = syntax(j, "expected a key");
+			goto out;
+		}
+		rc = scan_string(j, &s, &len, &plain);
+		if (rc == GF_OK && !plain) {
+			const unsigned char *after = j->p;
+			unsigned char *d = gf__codec_alloc(cx, len + 1);
+			rc = d != NULL ? unescape(j, s, len, d, &len) : GF_ENOMEM;
+			j->p = after;
+			s = d;
+		}
+		entry = rc == GF_OK ? gf__codec_map_entry_new(cx, map) : NULL;
+		if (rc == GF_OK && entry == NULL)
+			rc = GF_ENOMEM;
+		if (rc == GF_OK)
+			rc = gf__codec_map_set_key(cx, map, (const char *)s, len, entry);
+		if (rc != GF_OK)
+			goto out;
+		skip_ws(j);
+		if (peek(j) != ':') {
+			rc = syntax(j, "expected ':'");
+			goto out;
+		}
+		j->p++;
+		skip_ws(j);
+		gf__codec_path_push(cx, (const char *)s, len);
+		rc = parse_value(j, map->value, MEMBER(entry, map->value->offset));
+		if (rc != GF_OK)
+			goto out;
+		cx->npath--;
+		memcpy(cx->scratch + slot, &entry, sizeof(entry)); /* the stack may have moved */
+		n++;
+		skip_ws(j);
+		if (peek(j) == ',') {
+			j->p++;
+			skip_ws(j);
+			continue;
+		}
+		if (peek(j) == '}') {
+			j->p++;
+			break;
+		}
+		rc = syntax(j, "expected ',' or '}'");
+		goto out;
+	}
+	arr = gf__codec_alloc(cx, n * sizeof(*arr));
+	if (arr == NULL) {
+		rc = GF_ENOMEM;
+		goto out;
+	}
+	memcpy(arr, cx->scratch + base, n * sizeof(*arr));
+	memcpy(MEMBER(m, f->quantifier_offset), &n, sizeof(n));
+	memcpy(MEMBER(m, f->offset), &arr, sizeof(arr));
+	rc = gf__codec_map_unique(cx, map, arr, n);
+out:
+	cx->used = mark;
+	cx->depth--;
+	return rc;
+}
+
 static enum gf_err parse_field(struct jdec *j, const ProtobufCMessageDescriptor *d,
                                const ProtobufCFieldDescriptor *f, ProtobufCMessage *m,
                                bool *is_null)
@@ -1365,8 +872,12 @@ static enum gf_err parse_field(struct jdec *j, const ProtobufCMessageDescriptor 
 	*is_null = literal(j, "null", 4);
 	if (*is_null)
 		return GF_OK;
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		struct gf__codec_map map;
+		if (gf__codec_map_of(f, &map))
+			return parse_map(j, f, &map, m);
 		return parse_array(j, f, m);
+	}
 	rc = gf__codec_claim_oneof(j->cx, d, f, m);
 	if (rc == GF_OK)
 		rc = parse_value(j, f, MEMBER(m, f->offset));
@@ -1538,29 +1049,6 @@ static bool putc_(struct jenc *e, char c)
 	return put(e, &c, 1);
 }
 
-static size_t fmt_u64(char *buf, uint64_t v)
-{
-	char tmp[24];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	return n;
-}
-
-static size_t fmt_i64(char *buf, int64_t v)
-{
-	if (v < 0) {
-		buf[0] = '-';
-		return 1 + fmt_u64(buf + 1, 0 - (uint64_t)v);
-	}
-	return fmt_u64(buf, (uint64_t)v);
-}
-
 /* The shortest decimal that reads back as v (v finite). Integers print as
  * such. Otherwise %.15g: when some decimal of at most 15 significant digits
  * reads back as v, rounding v to 15 digits gives exactly that decimal
@@ -1575,7 +1063,7 @@ static size_t fmt_real(char *buf, size_t size, double v, bool is_float)
 			memcpy(buf, "-0", 2);
 			return 2;
 		}
-		return fmt_i64(buf, (int64_t)v);
+		return gf__codec_fmt_i64(buf, (int64_t)v);
 	}
 	for (int prec = is_float ? 6 : 15; prec <= (is_float ? 9 : 17); prec++) {
 		n = snprintf(buf, size, "%.*g", prec, v);
@@ -1650,23 +1138,6 @@ static enum gf_err put_string(struct jenc *e, const char *str, size_t n)
 	return GF_OK;
 }
 
-/* Shared with the msgpack encoder: the text to emit for string field f. */
-enum gf_err gf__codec_out_string(const ProtobufCFieldDescriptor *f, const char *s, char *canon,
-                                 const char **out, size_t *len)
-{
-	if (s == NULL)
-		return GF_EINVAL;
-	if (gf__codec_is_time_field(f)) {
-		if (gf__codec_time_canon(s, strlen(s), canon, len) != GF_OK)
-			return GF_EINVAL;
-		*out = canon;
-		return GF_OK;
-	}
-	*len = strlen(s);
-	*out = s;
-	return GF_OK;
-}
-
 static bool put_base64(struct jenc *e, const ProtobufCBinaryData *bd)
 {
 	static const char abc[] =
@@ -1708,18 +1179,18 @@ static enum gf_err emit_value(struct jenc *e, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		ok = put(e, buf, fmt_i64(buf, *(const int32_t *)v));
+		ok = put(e, buf, gf__codec_fmt_i64(buf, *(const int32_t *)v));
 		break;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		ok = put(e, buf, fmt_u64(buf, *(const uint32_t *)v));
+		ok = put(e, buf, gf__codec_fmt_u64(buf, *(const uint32_t *)v));
 		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64: {
 		int64_t x = *(const int64_t *)v;
 		bool quote = x > (1LL << 53) || x < -(1LL << 53);
-		size_t n = fmt_i64(buf + 1, x);
+		size_t n = gf__codec_fmt_i64(buf + 1, x);
 		buf[0] = buf[n + 1] = '"';
 		ok = quote ? put(e, buf, n + 2) : put(e, buf + 1, n);
 		break;
@@ -1727,7 +1198,7 @@ static enum gf_err emit_value(struct jenc *e, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64: {
 		uint64_t x = *(const uint64_t *)v;
-		size_t n = fmt_u64(buf + 1, x);
+		size_t n = gf__codec_fmt_u64(buf + 1, x);
 		buf[0] = buf[n + 1] = '"';
 		ok = x > (1ULL << 53) ? put(e, buf, n + 2) : put(e, buf + 1, n);
 		break;
@@ -1771,6 +1242,40 @@ static enum gf_err emit_value(struct jenc *e, const ProtobufCFieldDescriptor *f,
 	return ok ? GF_OK : GF_ENOMEM;
 }
 
+/* A map field as an object, entries in their stored order. Entries are a
+ * nesting level, as in protobuf. */
+static enum gf_err emit_map(struct jenc *e, const struct gf__codec_map *map,
+                            const ProtobufCMessage *const *entries, size_t n, unsigned depth)
+{
+	enum gf_err rc;
+
+	if (depth + 1 > GF_CODEC_MAX_DEPTH)
+		return GF_EINVAL;
+	rc = gf__codec_map_check(map, entries, n);
+	if (rc != GF_OK)
+		return rc;
+	if (!putc_(e, '{'))
+		return GF_ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		char buf[24];
+		const char *s;
+		size_t len;
+		if (k > 0 && !putc_(e, ','))
+			return GF_ENOMEM;
+		rc = gf__codec_map_key_text(map, entries[k], buf, &s, &len);
+		if (rc == GF_OK)
+			rc = put_string(e, s, len);
+		if (rc == GF_OK && !putc_(e, ':'))
+			rc = GF_ENOMEM;
+		if (rc == GF_OK)
+			rc = emit_value(e, map->value, gf__codec_map_value(map, entries[k]),
+			                depth + 1);
+		if (rc != GF_OK)
+			return rc;
+	}
+	return putc_(e, '}') ? GF_OK : GF_ENOMEM;
+}
+
 static enum gf_err emit_message(struct jenc *e, const ProtobufCMessage *m, unsigned depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -1797,6 +1302,15 @@ static enum gf_err emit_message(struct jenc *e, const ProtobufCMessage *m, unsig
 			const unsigned char *arr =
 			    *(const unsigned char *const *)(const void *)MEMBER(m, f->offset);
 			size_t es = gf__codec_elem_size(f->type);
+			struct gf__codec_map map;
+			if (gf__codec_map_of(f, &map)) {
+				rc = emit_map(e, &map,
+				              (const ProtobufCMessage *const *)(const void *)arr, n,
+				              depth);
+				if (rc != GF_OK)
+					return rc;
+				continue;
+			}
 			if (!putc_(e, '['))
 				return GF_ENOMEM;
 			for (size_t k = 0; k < n; k++) {
@@ -1837,84 +1351,4 @@ enum gf_err gf_codec_to_json(const ProtobufCMessage *m, char **out, size_t *len)
 	*out = e.b.data;
 	*len = e.b.len - 1;
 	return GF_OK;
-}
-
-/* --- formats -------------------------------------------------------------- */
-
-static const char *const format_names[] = {
-    [GF_CODEC_JSON] = "application/json",
-    [GF_CODEC_PROTOBUF] = "application/x-protobuf",
-    [GF_CODEC_MSGPACK] = "application/msgpack",
-};
-
-enum gf_err gf_codec_format_parse(const char *content_type, enum gf_codec_format *out)
-{
-	size_t n;
-
-	if (content_type == NULL || content_type[0] == '\0') {
-		*out = GF_CODEC_JSON;
-		return GF_OK;
-	}
-	n = strcspn(content_type, ";");
-	while (n > 0 && (content_type[n - 1] == ' ' || content_type[n - 1] == '\t'))
-		n--;
-	for (unsigned f = 0; f < sizeof(format_names) / sizeof(format_names[0]); f++) {
-		if (strlen(format_names[f]) == n &&
-		    strncasecmp(content_type, format_names[f], n) == 0) {
-			*out = (enum gf_codec_format)f;
-			return GF_OK;
-		}
-	}
-	return GF_ENOENT;
-}
-
-const char *gf_codec_format_name(enum gf_codec_format format)
-{
-	if ((unsigned)format >= sizeof(format_names) / sizeof(format_names[0]))
-		return "application/octet-stream";
-	return format_names[format];
-}
-
-enum gf_err gf_codec_decode(enum gf_codec_format format, const ProtobufCMessageDescriptor *d,
-                            const void *data, size_t len, ProtobufCMessage **out, char *err,
-                            size_t errlen)
-{
-	switch (format) {
-	case GF_CODEC_JSON:
-		return gf_codec_from_json(d, data, len, out, err, errlen);
-	case GF_CODEC_PROTOBUF:
-		return gf_codec_from_protobuf(d, data, len, out, err, errlen);
-	case GF_CODEC_MSGPACK:
-		return gf_codec_from_msgpack(d, data, len, out, err, errlen);
-	}
-	return GF_EINVAL;
-}
-
-enum gf_err gf_codec_encode(enum gf_codec_format format, const ProtobufCMessage *m, void **out,
-                            size_t *len)
-{
-	char *json;
-	uint8_t *bin;
-	enum gf_err rc;
-
-	if (out == NULL)
-		return GF_EINVAL;
-	switch (format) {
-	case GF_CODEC_JSON:
-		rc = gf_codec_to_json(m, &json, len);
-		if (rc == GF_OK)
-			*out = json;
-		return rc;
-	case GF_CODEC_PROTOBUF:
-		rc = gf_codec_to_protobuf(m, &bin, len);
-		break;
-	case GF_CODEC_MSGPACK:
-		rc = gf_codec_to_msgpack(m, &bin, len);
-		break;
-	default:
-		return GF_EINVAL;
-	}
-	if (rc == GF_OK)
-		*out = bin;
-	return rc;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * codec_msgpack.c - the binary encodings: msgpack (application/msgpack) and
- * the protobuf wrapper (application/x-protobuf).
+ * codec_msgpack.c - the msgpack encoding (application/msgpack) of the codec.
  *
  * msgpack carries the JSON document model (codec.h) with native types: ints,
  * float64, str, bin, nil. Encoding uses libmsgpackc's packer, which picks the
@@ -9,14 +8,6 @@
  * straight into the message: libmsgpackc's unpacker first builds a tree and
  * allocates an array as long as the length an input claims (a five-byte
  * input can ask for gigabytes), and accepts what we must refuse.
- *
- * protobuf: protobuf-c packs; decoding is ours, into the same arena as the
- * other decoders. protobuf_c_message_unpack() would need a second pass of
- * our own anyway, to apply the rules it does not (unknown and repeated
- * fields, integer ranges, enum values, UTF-8, times, nesting depth - it
- * recurses without limit) and to name the field path of a fault where it
- * only says "failed"; that pass can as well fill the message, which makes
- * the protobuf path several times cheaper than unpack plus checks.
  */
 #define GF__CODEC_INTERNAL
 #include "codec.h"
@@ -258,16 +249,9 @@ static enum gf_err mp_value(struct mdec *m, const ProtobufCFieldDescriptor *f,
 		int32_t v;
 		if (it->kind == MK_STR) {
 			ev = gf__codec_enum_by_name(ed, (const char *)it->s, it->n);
-			if (ev == NULL) {
-				int shown = it->n > 64 ? 64 : (int)it->n;
-				char name[65];
-				for (int i = 0; i < shown; i++)
-					name[i] = it->s[i] >= 0x20 && it->s[i] < 0x7f
-					              ? (char)it->s[i]
-					              : '?';
-				name[shown] = '\0';
-				return gf__codec_fail(cx, "unknown enum value '%s'", name);
-			}
+			if (ev == NULL)
+				return gf__codec_fail_quoted(cx, "unknown enum value",
+				                             (const char *)it->s, it->n);
 		} else if (it->kind == MK_UINT || it->kind == MK_NEG) {
 			if (gf__codec_store_int(PROTOBUF_C_TYPE_INT32, it->kind == MK_NEG, it->u,
 			                        &v))
@@ -335,12 +319,61 @@ static enum gf_err mp_value(struct mdec *m, const ProtobufCFieldDescriptor *f,
 	}
 }
 
+/* A map field: a msgpack map of str keys to the entries' values. Entries are
+ * a nesting level, as they are in protobuf. */
+static enum gf_err mp_map(struct mdec *m, const ProtobufCFieldDescriptor *f,
+                          const struct gf__codec_map *map, ProtobufCMessage *msg,
+                          const struct mitem *it)
+{
+	struct gf__codec_ctx *cx = m->cx;
+	ProtobufCMessage **arr;
+	enum gf_err rc = GF_OK;
+	size_t n = it->n;
+
+	if (it->kind != MK_MAP)
+		return gf__codec_fail(cx, "expected a map");
+	if (n == 0)
+		return GF_OK;
+	if (cx->depth >= GF_CODEC_MAX_DEPTH)
+		return gf__codec_fail(cx, "nesting deeper than %d", GF_CODEC_MAX_DEPTH);
+	arr = gf__codec_alloc(cx, n * sizeof(*arr));
+	if (arr == NULL)
+		return GF_ENOMEM;
+	cx->depth++;
+	for (size_t k = 0; k < n && rc == GF_OK; k++) {
+		struct mitem key, val;
+		const uint8_t *at = m->p;
+		rc = mp_read(m, &key);
+		if (rc == GF_OK && key.kind != MK_STR)
+			rc = mp_bad(m, at, "map key is not a string");
+		if (rc == GF_OK && (arr[k] = gf__codec_map_entry_new(cx, map)) == NULL)
+			rc = GF_ENOMEM;
+		if (rc == GF_OK)
+			rc = gf__codec_map_set_key(cx, map, (const char *)key.s, key.n, arr[k]);
+		if (rc != GF_OK)
+			break;
+		gf__codec_path_push(cx, (const char *)key.s, key.n);
+		rc = mp_read(m, &val);
+		if (rc == GF_OK)
+			rc = mp_value(m, map->value, &val, MEMBER(arr[k], map->value->offset));
+		if (rc == GF_OK)
+			cx->npath--;
+	}
+	cx->depth--;
+	if (rc != GF_OK)
+		return rc;
+	memcpy(MEMBER(msg, f->quantifier_offset), &n, sizeof(n));
+	memcpy(MEMBER(msg, f->offset), &arr, sizeof(arr));
+	return gf__codec_map_unique(cx, map, arr, n);
+}
+
 static enum gf_err mp_field(struct mdec *m, const ProtobufCMessageDescriptor *d,
                             const ProtobufCFieldDescriptor *f, ProtobufCMessage *msg,
                             const struct mitem *it)
 {
 	struct gf__codec_ctx *cx = m->cx;
 	size_t es = gf__codec_elem_size(f->type);
+	struct gf__codec_map map;
 	unsigned char *arr;
 	enum gf_err rc;
 
@@ -352,6 +385,8 @@ static enum gf_err mp_field(struct mdec *m, const ProtobufCMessageDescriptor *d,
 			gf__codec_mark_set(f, msg);
 		return rc;
 	}
+	if (gf__codec_map_of(f, &map))
+		return mp_map(m, f, &map, msg, it);
 	if (it->kind != MK_ARRAY)
 		return gf__codec_fail(cx, "expected an array");
 	if (it->n == 0)
@@ -571,6 +606,35 @@ static enum gf_err mp_emit_value(msgpack_packer *pk, const ProtobufCFieldDescrip
 	return r == 0 ? GF_OK : GF_ENOMEM;
 }
 
+/* A map field as a msgpack map, entries in their stored order. */
+static enum gf_err mp_emit_map(msgpack_packer *pk, const struct gf__codec_map *map,
+                               const ProtobufCMessage *const *entries, size_t n, unsigned depth)
+{
+	enum gf_err rc;
+
+	if (depth + 1 > GF_CODEC_MAX_DEPTH)
+		return GF_EINVAL; /* entries are a level, as in protobuf */
+	rc = gf__codec_map_check(map, entries, n);
+	if (rc != GF_OK)
+		return rc;
+	if (msgpack_pack_map(pk, n) != 0)
+		return GF_ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		char buf[24];
+		const char *s;
+		size_t len;
+		rc = gf__codec_map_key_text(map, entries[k], buf, &s, &len);
+		if (rc != GF_OK)
+			return rc;
+		if (mp_str(pk, s, len) != 0)
+			return GF_ENOMEM;
+		rc = mp_emit_value(pk, map->value, gf__codec_map_value(map, entries[k]), depth + 1);
+		if (rc != GF_OK)
+			return rc;
+	}
+	return GF_OK;
+}
+
 static enum gf_err mp_emit_message(msgpack_packer *pk, const ProtobufCMessage *m, unsigned depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -603,6 +667,14 @@ static enum gf_err mp_emit_message(msgpack_packer *pk, const ProtobufCMessage *m
 		const unsigned char *arr =
 		    *(const unsigned char *const *)(const void *)MEMBER(m, f->offset);
 		size_t es = gf__codec_elem_size(f->type);
+		struct gf__codec_map map;
+		if (gf__codec_map_of(f, &map)) {
+			rc = mp_emit_map(
+			    pk, &map, (const ProtobufCMessage *const *)(const void *)arr, n, depth);
+			if (rc != GF_OK)
+				return rc;
+			continue;
+		}
 		if (msgpack_pack_array(pk, n) != 0)
 			return GF_ENOMEM;
 		for (size_t k = 0; k < n; k++) {
@@ -632,627 +704,5 @@ enum gf_err gf_codec_to_msgpack(const ProtobufCMessage *m, uint8_t **out, size_t
 	}
 	*out = (uint8_t *)b.data;
 	*len = b.len;
-	return GF_OK;
-}
-
-/* --- protobuf ------------------------------------------------------------- */
-
-struct pbw {
-	struct gf__codec_ctx *cx;
-	const uint8_t *start;
-};
-
-static enum gf_err pb_bad(struct pbw *w, const uint8_t *at, const char *what)
-{
-	return gf__codec_fail(w->cx, "invalid protobuf at byte %zu: %s", (size_t)(at - w->start),
-	                      what);
-}
-
-/* A varint of at most ten bytes whose last carries no bits past the 64th. */
-static inline bool varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*p < end && **p < 0x80) { /* keys and small values: one byte */
-		*out = *(*p)++;
-		return true;
-	}
-
-	for (unsigned i = 0; i < 10 && *p + i < end; i++) {
-		uint8_t b = (*p)[i];
-		if (i == 9 && b > 1)
-			return false;
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*p += i + 1;
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
-static uint64_t load_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = n; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static bool packable(ProtobufCType t)
-{
-	return t != PROTOBUF_C_TYPE_STRING && t != PROTOBUF_C_TYPE_BYTES &&
-	       t != PROTOBUF_C_TYPE_MESSAGE;
-}
-
-static unsigned wire_type_of(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return PROTOBUF_C_WIRE_TYPE_64BIT;
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_FLOAT:
-		return PROTOBUF_C_WIRE_TYPE_32BIT;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_BYTES:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-	default:
-		return PROTOBUF_C_WIRE_TYPE_VARINT;
-	}
-}
-
-/* The range rules for a varint-encoded value, which the wire format does
- * not bound as the field type does. */
-static enum gf_err pb_check_varint(struct pbw *w, const ProtobufCFieldDescriptor *f, uint64_t v)
-{
-	int64_t sv = (int64_t)v;
-
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-		if (sv < INT32_MIN || sv > INT32_MAX)
-			return gf__codec_fail(w->cx, "%lld is out of range for int32",
-			                      (long long)sv);
-		return GF_OK;
-	case PROTOBUF_C_TYPE_SINT32:
-		if (v > UINT32_MAX)
-			return gf__codec_fail(w->cx, "%lld is out of range for sint32",
-			                      (long long)((v >> 1) ^ (0 - (v & 1))));
-		return GF_OK;
-	case PROTOBUF_C_TYPE_UINT32:
-		if (v > UINT32_MAX)
-			return gf__codec_fail(w->cx, "%llu is out of range for uint32",
-			                      (unsigned long long)v);
-		return GF_OK;
-	case PROTOBUF_C_TYPE_BOOL:
-		if (v > 1)
-			return gf__codec_fail(w->cx, "expected true or false");
-		return GF_OK;
-	case PROTOBUF_C_TYPE_ENUM:
-		if (sv < INT32_MIN || sv > INT32_MAX ||
-		    protobuf_c_enum_descriptor_get_value(f->descriptor, (int)sv) == NULL)
-			return gf__codec_fail(w->cx, "unknown enum value %lld", (long long)sv);
-		return GF_OK;
-	default:
-		return GF_OK;
-	}
-}
-
-static enum gf_err pb_check_string(struct pbw *w, const ProtobufCFieldDescriptor *f,
-                                   const uint8_t *s, size_t n)
-{
-	int64_t ms;
-	enum gf_err rc;
-
-	if (memchr(s, '\0', n) != NULL)
-		return gf__codec_fail(w->cx, "NUL character in string");
-	if (!gf__codec_utf8_valid(s, n))
-		return gf__codec_fail(w->cx, "invalid UTF-8");
-	if (!gf__codec_is_time_field(f))
-		return GF_OK;
-	rc = gf_time_parse((const char *)s, n, &ms);
-	if (rc == GF_ERANGE)
-		return gf__codec_fail(w->cx, "time out of range");
-	if (rc != GF_OK)
-		return gf__codec_fail(w->cx, "not an RFC 3339 time");
-	return GF_OK;
-}
-
-/*
- * Pass 1 over one field occurrence at *pp (after its key): checks its wire
- * type, bounds and value, without descending into messages. *count (the
- * elements seen before) grows by the number of elements read.
- */
-static enum gf_err pb_scan(struct pbw *w, const ProtobufCFieldDescriptor *f, unsigned wt,
-                           const uint8_t **pp, const uint8_t *end, uint32_t *count)
-{
-	struct gf__codec_ctx *cx = w->cx;
-	const uint8_t *p = *pp, *q;
-	unsigned want = wire_type_of(f->type);
-	uint64_t v, len;
-	enum gf_err rc = GF_OK;
-	bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
-
-	if (repeated)
-		gf__codec_path_index(cx, *count);
-	if (wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && repeated && packable(f->type)) {
-		if (!varint(&p, end, &len) || len > (uint64_t)(end - p))
-			return pb_bad(w, *pp, "bad length");
-		for (q = p, p += len; q < p; (*count)++) {
-			if (cx->npath - 1 < sizeof(cx->path) / sizeof(cx->path[0]))
-				cx->path[cx->npath - 1].index = *count;
-			if (want == PROTOBUF_C_WIRE_TYPE_VARINT) {
-				const uint8_t *at = q;
-				if (!varint(&q, p, &v))
-					return pb_bad(w, at, "bad varint");
-				rc = pb_check_varint(w, f, v);
-				if (rc != GF_OK)
-					return rc;
-			} else {
-				size_t size = want == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
-				if ((size_t)(p - q) < size)
-					return pb_bad(w, q, "truncated packed field");
-				q += size;
-			}
-		}
-		goto done;
-	}
-	if (wt != want)
-		return gf__codec_fail(cx, "wire type %u does not match %s", wt,
-		                      gf__codec_type_name(f->type));
-	switch (wt) {
-	case PROTOBUF_C_WIRE_TYPE_VARINT:
-		if (!varint(&p, end, &v))
-			return pb_bad(w, *pp, "bad varint");
-		rc = pb_check_varint(w, f, v);
-		break;
-	case PROTOBUF_C_WIRE_TYPE_64BIT:
-	case PROTOBUF_C_WIRE_TYPE_32BIT:
-		if ((size_t)(end - p) < (wt == PROTOBUF_C_WIRE_TYPE_32BIT ? 4u : 8u))
-			return pb_bad(w, p, "truncated");
-		p += wt == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
-		break;
-	default: /* length-prefixed; messages are checked in pass 2 */
-		if (!varint(&p, end, &len) || len > (uint64_t)(end - p))
-			return pb_bad(w, *pp, "bad length");
-		if (f->type == PROTOBUF_C_TYPE_STRING)
-			rc = pb_check_string(w, f, p, (size_t)len);
-		p += len;
-	}
-	if (rc != GF_OK)
-		return rc;
-	(*count)++;
-done:
-	if (repeated)
-		cx->npath--;
-	*pp = p;
-	return GF_OK;
-}
-
-/* The model has one NaN, the one JSON's "NaN" decodes to. */
-static double canon_double(uint64_t bits)
-{
-	double v;
-	memcpy(&v, &bits, sizeof(v));
-	return isnan(v) ? NAN : v;
-}
-
-static float canon_float(uint32_t bits)
-{
-	float v;
-	memcpy(&v, &bits, sizeof(v));
-	return isnan(v) ? (float)NAN : v;
-}
-
-/* Stores one scalar element (pass 1 checked it) from *pp into dst. */
-static void pb_store_scalar(const ProtobufCFieldDescriptor *f, const uint8_t **pp,
-                            const uint8_t *end, void *dst)
-{
-	uint64_t v = 0;
-
-	switch (wire_type_of(f->type)) {
-	case PROTOBUF_C_WIRE_TYPE_32BIT: {
-		uint32_t u = (uint32_t)load_le(*pp, 4);
-		*pp += 4;
-		if (f->type == PROTOBUF_C_TYPE_FLOAT) {
-			float fv = canon_float(u);
-			memcpy(dst, &fv, sizeof(fv));
-		} else {
-			memcpy(dst, &u, sizeof(u));
-		}
-		return;
-	}
-	case PROTOBUF_C_WIRE_TYPE_64BIT:
-		v = load_le(*pp, 8);
-		*pp += 8;
-		if (f->type == PROTOBUF_C_TYPE_DOUBLE) {
-			double dv = canon_double(v);
-			memcpy(dst, &dv, sizeof(dv));
-		} else {
-			memcpy(dst, &v, sizeof(v));
-		}
-		return;
-	default:
-		varint(pp, end, &v);
-	}
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_SINT32: {
-		uint32_t u = (uint32_t)v;
-		int32_t x = (int32_t)((u >> 1) ^ (0u - (u & 1)));
-		memcpy(dst, &x, sizeof(x));
-		return;
-	}
-	case PROTOBUF_C_TYPE_SINT64: {
-		int64_t x = (int64_t)((v >> 1) ^ (0 - (v & 1)));
-		memcpy(dst, &x, sizeof(x));
-		return;
-	}
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_UINT64:
-		memcpy(dst, &v, sizeof(v));
-		return;
-	default: { /* int32, uint32, bool and enum: checked to fit 32 bits */
-		uint32_t u = (uint32_t)v;
-		memcpy(dst, &u, sizeof(u));
-	}
-	}
-}
-
-static enum gf_err pb_message(struct pbw *w, const ProtobufCMessageDescriptor *d, const uint8_t *p,
-                              const uint8_t *end, ProtobufCMessage *msg);
-
-/* Pass 2 over one field occurrence: stores it in msg, decoding messages. */
-static enum gf_err pb_fill(struct pbw *w, const ProtobufCFieldDescriptor *f, unsigned wt,
-                           const uint8_t **pp, const uint8_t *end, ProtobufCMessage *msg)
-{
-	struct gf__codec_ctx *cx = w->cx;
-	bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
-	size_t es = gf__codec_elem_size(f->type), n = 0;
-	unsigned char *member = MEMBER(msg, f->offset), *dst = member;
-	const uint8_t *p = *pp;
-	uint64_t len = 0; /* pass 1 checked every varint read here */
-	enum gf_err rc = GF_OK;
-
-	if (repeated) { /* pass 1 sized the array; n counts what is filled */
-		memcpy(&n, MEMBER(msg, f->quantifier_offset), sizeof(n));
-		memcpy(&dst, member, sizeof(dst));
-		if (dst != NULL) /* NULL when every occurrence is an empty packed run */
-			dst += n * es;
-	} else {
-		gf__codec_mark_set(f, msg);
-	}
-	if (wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && packable(f->type)) {
-		const uint8_t *q;
-		varint(&p, end, &len);
-		for (q = p, p += len; q < p; n++, dst += es)
-			pb_store_scalar(f, &q, p, dst);
-	} else if (wt != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
-		pb_store_scalar(f, &p, end, dst);
-		n++;
-	} else {
-		varint(&p, end, &len);
-		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-			const ProtobufCMessageDescriptor *md = f->descriptor;
-			ProtobufCMessage *sub = gf__codec_alloc(cx, md->sizeof_message);
-			if (sub == NULL)
-				return GF_ENOMEM;
-			protobuf_c_message_init(md, sub);
-			if (repeated)
-				gf__codec_path_index(cx, n);
-			rc = pb_message(w, md, p, p + len, sub);
-			if (rc != GF_OK)
-				return rc;
-			if (repeated)
-				cx->npath--;
-			memcpy(dst, &sub, sizeof(sub));
-		} else if (f->type == PROTOBUF_C_TYPE_STRING) {
-			char *s = gf__codec_alloc(cx, (size_t)len + 1);
-			if (s == NULL)
-				return GF_ENOMEM;
-			memcpy(s, p, (size_t)len);
-			s[len] = '\0';
-			rc = gf__codec_finish_string(cx, f, s, (size_t)len, (char **)(void *)dst);
-			if (rc != GF_OK)
-				return rc;
-		} else {
-			ProtobufCBinaryData bd = {(size_t)len, NULL};
-			if (len > 0) {
-				bd.data = gf__codec_alloc(cx, (size_t)len);
-				if (bd.data == NULL)
-					return GF_ENOMEM;
-				memcpy(bd.data, p, (size_t)len);
-			}
-			memcpy(dst, &bd, sizeof(bd));
-		}
-		p += len;
-		n++;
-	}
-	if (repeated)
-		memcpy(MEMBER(msg, f->quantifier_offset), &n, sizeof(n));
-	*pp = p;
-	return GF_OK;
-}
-
-/* Occurrence counts per field live on the scratch stack, which nested
- * levels may move: always reach them by offset. */
-static uint32_t count_get(const struct gf__codec_ctx *cx, size_t off, size_t i)
-{
-	uint32_t v;
-	memcpy(&v, cx->scratch + off + i * sizeof(v), sizeof(v));
-	return v;
-}
-
-static void count_set(struct gf__codec_ctx *cx, size_t off, size_t i, uint32_t v)
-{
-	memcpy(cx->scratch + off + i * sizeof(v), &v, sizeof(v));
-}
-
-/* The name of a oneof sibling of f already seen, or NULL. */
-static const char *oneof_taken(const struct gf__codec_ctx *cx, size_t off,
-                               const ProtobufCMessageDescriptor *d,
-                               const ProtobufCFieldDescriptor *f)
-{
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *g = &d->fields[i];
-		if (g != f && (g->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    g->quantifier_offset == f->quantifier_offset && count_get(cx, off, i) > 0)
-			return g->name;
-	}
-	return NULL;
-}
-
-/* The field numbered num: fields usually come in the order of their numbers,
- * so try the one at *hint and the next before searching. */
-static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d, uint64_t num,
-                                                unsigned *hint)
-{
-	const ProtobufCFieldDescriptor *f;
-	unsigned h = *hint;
-
-	if (h < d->n_fields && d->fields[h].id == num)
-		return &d->fields[h];
-	if (h + 1 < d->n_fields && d->fields[h + 1].id == num) {
-		*hint = h + 1;
-		return &d->fields[h + 1];
-	}
-	f = protobuf_c_message_descriptor_get_field(d, (unsigned)num);
-	if (f != NULL)
-		*hint = (unsigned)(f - d->fields);
-	return f;
-}
-
-/* Steps over one value that pass 1 has checked. */
-static void pb_skip(unsigned wt, const uint8_t **q, const uint8_t *end)
-{
-	uint64_t v = 0;
-
-	switch (wt) {
-	case PROTOBUF_C_WIRE_TYPE_VARINT:
-		varint(q, end, &v);
-		break;
-	case PROTOBUF_C_WIRE_TYPE_64BIT:
-		*q += 8;
-		break;
-	case PROTOBUF_C_WIRE_TYPE_32BIT:
-		*q += 4;
-		break;
-	default:
-		varint(q, end, &v);
-		*q += v;
-	}
-}
-
-/*
- * Decodes one message. Pass 1 checks every key and value, stores the
- * non-repeated fields (descending into their messages) and counts the
- * elements of repeated ones, so that their arrays get their exact size; pass
- * 2, only when some repeated field is present, fills those arrays. Messages
- * without repeated fields, most of a FlexOffer, are thus read once. Duplicate
- * non-repeated fields, which protobuf merges or overwrites, are refused like
- * duplicate JSON keys.
- */
-static enum gf_err pb_message(struct pbw *w, const ProtobufCMessageDescriptor *d, const uint8_t *p,
-                              const uint8_t *end, ProtobufCMessage *msg)
-{
-	struct gf__codec_ctx *cx = w->cx;
-	size_t mark = cx->used, off;
-	const uint8_t *q;
-	unsigned hint = 0;
-	bool arrays = false;
-	enum gf_err rc = GF_OK;
-
-	if (cx->depth >= GF_CODEC_MAX_DEPTH)
-		return gf__codec_fail(cx, "nesting deeper than %d", GF_CODEC_MAX_DEPTH);
-	cx->depth++;
-	off = gf__codec_push(cx, d->n_fields * sizeof(uint32_t));
-	if (off == SIZE_MAX) {
-		rc = GF_ENOMEM;
-		goto out;
-	}
-	memset(cx->scratch + off, 0, d->n_fields * sizeof(uint32_t));
-	for (q = p; q < end;) {
-		const uint8_t *at = q, *value;
-		const ProtobufCFieldDescriptor *f;
-		const char *other;
-		uint64_t key;
-		size_t idx;
-		uint32_t count;
-		if (!varint(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff) {
-			rc = pb_bad(w, at, "bad field key");
-			goto out;
-		}
-		f = field_of(d, key >> 3, &hint);
-		if (f == NULL) {
-			rc = gf__codec_fail(cx, "unknown field number %u", (unsigned)(key >> 3));
-			goto out;
-		}
-		idx = (size_t)(f - d->fields);
-		count = count_get(cx, off, idx);
-		gf__codec_path_push(cx, f->name, NAME_NUL);
-		if (f->label != PROTOBUF_C_LABEL_REPEATED && count > 0) {
-			rc = gf__codec_fail(cx, "duplicate field");
-			goto out;
-		}
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    (other = oneof_taken(cx, off, d, f)) != NULL) {
-			rc = gf__codec_fail(cx, "oneof already has '%s' set", other);
-			goto out;
-		}
-		value = q;
-		rc = pb_scan(w, f, (unsigned)(key & 7), &q, end, &count);
-		if (rc == GF_OK && f->label != PROTOBUF_C_LABEL_REPEATED)
-			rc = pb_fill(w, f, (unsigned)(key & 7), &value, end, msg);
-		if (rc != GF_OK)
-			goto out;
-		count_set(cx, off, idx, count);
-		cx->npath--;
-	}
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		uint32_t count = count_get(cx, off, i);
-		if (f->label == PROTOBUF_C_LABEL_REQUIRED && count == 0) {
-			gf__codec_path_push(cx, f->name, NAME_NUL);
-			rc = gf__codec_fail(cx, "required field missing");
-			goto out;
-		}
-		if (f->label == PROTOBUF_C_LABEL_REPEATED && count > 0) {
-			void *arr = gf__codec_alloc(cx, count * gf__codec_elem_size(f->type));
-			if (arr == NULL) {
-				rc = GF_ENOMEM;
-				goto out;
-			}
-			memcpy(MEMBER(msg, f->offset), &arr, sizeof(arr));
-			arrays = true;
-		}
-	}
-	for (q = p, hint = 0; arrays && q < end;) {
-		uint64_t key = 0;
-		const ProtobufCFieldDescriptor *f;
-		varint(&q, end, &key);
-		f = field_of(d, key >> 3, &hint);
-		if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-			pb_skip((unsigned)(key & 7), &q, end);
-			continue;
-		}
-		gf__codec_path_push(cx, f->name, NAME_NUL);
-		rc = pb_fill(w, f, (unsigned)(key & 7), &q, end, msg);
-		if (rc != GF_OK)
-			goto out;
-		cx->npath--;
-	}
-out:
-	cx->used = mark;
-	cx->depth--;
-	return rc;
-}
-
-enum gf_err gf_codec_from_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
-                                   size_t len, ProtobufCMessage **out, char *err, size_t errlen)
-{
-	struct gf__codec_ctx cx;
-	struct pbw w;
-	ProtobufCMessage *root = NULL;
-	enum gf_err rc;
-
-	gf__codec_ctx_init(&cx, err, errlen);
-	if (d == NULL || (data == NULL && len > 0) || out == NULL)
-		return GF_EINVAL;
-	w.cx = &cx;
-	w.start = data;
-	/* Structs take about four times the wire size. */
-	rc = gf__codec_begin(&cx, d, len * 4, &root);
-	if (rc != GF_OK)
-		goto out;
-	rc = pb_message(&w, d, data, data + len, root);
-	if (rc != GF_OK)
-		goto out;
-	*out = root;
-	gf__codec_release(&cx);
-out:
-	if (rc == GF_ENOMEM && cx.errlen > 0)
-		snprintf(cx.err, cx.errlen, "out of memory");
-	gf__codec_ctx_fini(&cx);
-	return rc;
-}
-
-/* The model rules on a message about to be packed, so that protobuf output
- * is accepted by every decoder, like the other encoders' output. */
-static enum gf_err check_model(const ProtobufCMessage *m, unsigned depth)
-{
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-
-	if (depth > GF_CODEC_MAX_DEPTH || d == NULL || m->n_unknown_fields > 0)
-		return GF_EINVAL;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		size_t n = gf__codec_present(m, f), es = gf__codec_elem_size(f->type);
-		const unsigned char *member = MEMBER(m, f->offset), *base = member;
-		if (n == 0 && f->label == PROTOBUF_C_LABEL_REQUIRED)
-			return GF_EINVAL;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED && n > 0)
-			memcpy(&base, member, sizeof(base));
-		for (size_t k = 0; k < n; k++) {
-			const void *v = base + k * es;
-			char canon[GF_TIME_BUFSIZE];
-			const char *s;
-			size_t sl;
-			enum gf_err rc = GF_OK;
-			switch (f->type) {
-			case PROTOBUF_C_TYPE_ENUM:
-				if (protobuf_c_enum_descriptor_get_value(f->descriptor,
-				                                         *(const int *)v) == NULL)
-					rc = GF_EINVAL;
-				break;
-			case PROTOBUF_C_TYPE_STRING:
-				s = *(const char *const *)v;
-				if (s == NULL ||
-				    gf__codec_out_string(f, s, canon, &s, &sl) != GF_OK ||
-				    !gf__codec_utf8_valid((const unsigned char *)s, sl))
-					rc = GF_EINVAL;
-				break;
-			case PROTOBUF_C_TYPE_BYTES:
-				if (((const ProtobufCBinaryData *)v)->len > 0 &&
-				    ((const ProtobufCBinaryData *)v)->data == NULL)
-					rc = GF_EINVAL;
-				break;
-			case PROTOBUF_C_TYPE_MESSAGE:
-				if (*(const ProtobufCMessage *const *)v == NULL)
-					rc = GF_EINVAL;
-				else
-					rc = check_model(*(const ProtobufCMessage *const *)v,
-					                 depth + 1);
-				break;
-			default:
-				break;
-			}
-			if (rc != GF_OK)
-				return rc;
-		}
-	}
-	return GF_OK;
-}
-
-enum gf_err gf_codec_to_protobuf(const ProtobufCMessage *m, uint8_t **out, size_t *len)
-{
-	uint8_t *buf;
-	size_t size;
-	enum gf_err rc;
-
-	if (m == NULL || out == NULL || len == NULL)
-		return GF_EINVAL;
-	rc = check_model(m, 1);
-	if (rc != GF_OK)
-		return rc;
-	size = protobuf_c_message_get_packed_size(m);
-	buf = malloc(size > 0 ? size : 1);
-	if (buf == NULL)
-		return GF_ENOMEM;
-	protobuf_c_message_pack(m, buf);
-	*out = buf;
-	*len = size;
 	return GF_OK;
 }

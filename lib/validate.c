@@ -374,6 +374,10 @@ static enum gf_err check_mirrors(struct ctx *c, const ProtobufCMessage *m, const
 		interval = int64_of(m, f);
 		if (interval < 0)
 			return fail(c, f->name, "%lld is negative", (long long)interval);
+		/* Beyond year 9999 no time can mirror it, and sums of interval
+		 * numbers elsewhere must not overflow. */
+		if (interval > GF_TIME_MAX_MS / 1000 / GF_TIME_INTERVAL_S)
+			return fail(c, f->name, "%lld is after the year 9999", (long long)interval);
 		rc = time_of(c, m, p->mirror_time[i], &has, &secs);
 		if (rc != GF_OK)
 			return rc;

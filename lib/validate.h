@@ -7,7 +7,7 @@
  * message type, by two kinds of rules:
  *
  *  - rules by field name, applied to every message and every nested message:
- *    numbers are finite; interval numbers are not negative; a *Interval
+ *    numbers are finite; interval numbers are within years 1970..9999; a *Interval
  *    number and its *Time mirror agree (interval = floor(epoch s / 900));
  *    intervalLength, resolution and sampleSeconds are positive and
  *    numSecondsPerInterval is 900; fromTime < toTime; lower <= upper,

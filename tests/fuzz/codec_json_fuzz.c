@@ -1,26 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the JSON decoder over the test schema
- * (tests/codec/codec_test.proto). The first byte picks the message type
- * (FlexOffer, AllTypes, Node), the rest is the document. Whatever decodes
- * must re-encode, decode again to the same protobuf bytes and the same JSON
- * text, and survive the trip through protobuf and msgpack; whatever fails
- * must say why in a short printable message.
+ * (tests/codec/codec_test.proto) and three types of the bus with map fields.
+ * The first byte picks the message type ('0' FlexOffer, '1' AllTypes,
+ * '2' Node, '3' PluginStats, '4' XemsConfig, '5' FoaReply), the rest is the
+ * document. Whatever decodes must re-encode, decode again to the same
+ * protobuf bytes and the same JSON text, and survive the trip through
+ * protobuf and msgpack; whatever fails must say why in a short printable
+ * message.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.pb-c.h"
 #include "codec.h"
 #include "codec_test.pb-c.h"
+#include "config.pb-c.h"
+#include "xems.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const ProtobufCMessageDescriptor *const descs[] = {
-    &gftest__flex_offer__descriptor,
-    &gftest__all_types__descriptor,
-    &gftest__node__descriptor,
+    &gftest__flex_offer__descriptor,  &gftest__all_types__descriptor,
+    &gftest__node__descriptor,        &goflex__plugin_stats__descriptor,
+    &goflex__xems_config__descriptor, &goflex__foa_reply__descriptor,
 };
+#define NDESCS (sizeof(descs) / sizeof(descs[0])) /* 6: '0' to '2' still pick the first three */
 
 /* The protobuf bytes of m; aborts if m cannot be encoded. */
 static uint8_t *pack(const ProtobufCMessage *m, size_t *len)
@@ -71,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	d = descs[data[0] % 3];
+	d = descs[data[0] % NDESCS];
 	if (gf_codec_from_json(d, (const char *)data + 1, size - 1, &m1, err, sizeof(err)) !=
 	    GF_OK) {
 		size_t n = strnlen(err, sizeof(err));

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the msgpack decoder over the test schema
- * (tests/codec/codec_test.proto). The first byte picks the message type
- * (FlexOffer, AllTypes, Node), the rest is the document. Whatever decodes
- * must re-encode and decode again to the same protobuf bytes, also by way of
- * JSON and protobuf; the re-encoding must be a fixed point. The protobuf
+ * (tests/codec/codec_test.proto) and three types of the bus with map fields.
+ * The first byte picks the message type ('0' FlexOffer, '1' AllTypes,
+ * '2' Node, '3' PluginStats, '4' XemsConfig, '5' FoaReply), the rest is the
+ * document. Whatever decodes must re-encode and decode again to the same
+ * protobuf bytes, also by way of JSON and protobuf; the re-encoding must be
+ * a fixed point. The protobuf
  * decoder gets the same bytes too, since it has no target of its own, and is
  * checked against protobuf-c: what we accept it must accept, with the same
  * values.
@@ -13,16 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.pb-c.h"
 #include "codec.h"
 #include "codec_test.pb-c.h"
+#include "config.pb-c.h"
+#include "xems.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const ProtobufCMessageDescriptor *const descs[] = {
-    &gftest__flex_offer__descriptor,
-    &gftest__all_types__descriptor,
-    &gftest__node__descriptor,
+    &gftest__flex_offer__descriptor,  &gftest__all_types__descriptor,
+    &gftest__node__descriptor,        &goflex__plugin_stats__descriptor,
+    &goflex__xems_config__descriptor, &goflex__foa_reply__descriptor,
 };
+#define NDESCS (sizeof(descs) / sizeof(descs[0])) /* 6: '0' to '2' still pick the first three */
 
 static void check_err(const char *err, size_t size)
 {
@@ -109,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	d = descs[data[0] % 3];
+	d = descs[data[0] % NDESCS];
 	if (gf_codec_from_msgpack(d, data + 1, size - 1, &m, err, sizeof(err)) == GF_OK) {
 		trips(d, m);
 		gf_codec_free(m);

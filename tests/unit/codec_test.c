@@ -9,13 +9,20 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stddef.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "broker.pb-c.h"
 #include "codec.h"
 #include "codec_test.pb-c.h"
+#include "config.pb-c.h"
+#include "msggen.h"
+#include "payload.h"
+#include "schema.h"
 #include "timefmt.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -43,6 +50,7 @@ TestSuite(codec_json, .fini = leak_check);
 TestSuite(codec_msgpack, .fini = leak_check);
 TestSuite(codec_protobuf, .fini = leak_check);
 TestSuite(codec_roundtrip, .fini = leak_check);
+TestSuite(codec_map, .fini = leak_check);
 
 #define FLEX  (&gftest__flex_offer__descriptor)
 #define ALL   (&gftest__all_types__descriptor)
@@ -1404,259 +1412,536 @@ Test(codec_protobuf, nesting_limit_before_protobuf_c_recurses)
 
 /* --- round trips of generated messages ------------------------------------------ */
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;
+static struct msggen msgs = {0x243f6a8885a308d3ULL};
 
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+/* --- map fields ----------------------------------------------------------------- */
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	cr_assert_not_null(p);
-	return p;
-}
+#define STATS     (&goflex__plugin_stats__descriptor)
+#define XCONFIG   (&goflex__xems_config__descriptor)
+#define STATS_REQ "\"time\":1,\"site\":\"s\",\"clients\":0,\"auditDropped\":0"
 
-static bool is_time(const ProtobufCFieldDescriptor *f)
+/* What the broker publishes on plugin.stats (lib/audit.c) is a PluginStats
+ * whose canonical JSON is the broker's text itself, in every encoding. */
+Test(codec_map, plugin_stats_from_the_broker_reencode_identically)
 {
-	size_t n = strlen(f->name);
-	return f->type == PROTOBUF_C_TYPE_STRING &&
-	       ((n >= 4 && strcmp(f->name + n - 4, "Time") == 0) ||
-	        (n >= 9 && strcmp(f->name + n - 9, "Timestamp") == 0));
-}
+	static struct gf_audit a;
+	char text[4096], err[256];
+	ProtobufCMessage *m = NULL;
+	Goflex__PluginStats *ps;
+	void *enc;
+	size_t len;
 
-static size_t elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return 4;
+	gf_audit_init(&a);
+	for (int i = 0; i < 5; i++)
+		gf_audit_record(&a, GF_REASON_ALLOW, GF_ACCESS_WRITE, "foa.1", "foa.1", "gf/s/x",
+		                NULL, 1795663300, 0);
+	gf_audit_record(&a, GF_REASON_SPOOF, GF_ACCESS_WRITE, "foa.1", "foa.1", "gf/s/x", NULL,
+	                1795663300, 1);
+	cr_assert_eq(gf_audit_stats_json(&a, "site1", 1795663300, 12, text, sizeof(text)), GF_OK);
+	cr_assert_not_null(strstr(text, "\"decisions\":{\"GF-ACL-ALLOW\":5,"), "%s", text);
+	cr_assert_eq(gf_schema_find("plugin.stats", 12), STATS);
+
+	cr_assert_eq(gf_codec_from_json(STATS, text, strlen(text), &m, errbuf, sizeof(errbuf)),
+	             GF_OK, "%s: %s", errbuf, text);
+	ps = (Goflex__PluginStats *)m;
+	cr_assert_eq(ps->n_decisions, GF_REASON_COUNT);
+	for (unsigned r = 0; r < GF_REASON_COUNT; r++)
+		cr_assert_str_eq(ps->decisions[r]->key, gf_reason_msgid((enum gf_reason)r));
+	cr_assert_eq(ps->decisions[GF_REASON_ALLOW]->value, 5);
+	cr_assert_eq(ps->decisions[GF_REASON_SPOOF]->value, 1);
+	for (int f = 0; f < 3; f++) {
+		ProtobufCMessage *back = NULL;
+		char *json;
+		size_t jlen;
+		cr_assert_eq(gf_codec_encode((enum gf_codec_format)f, m, &enc, &len), GF_OK);
+		cr_assert_eq(gf_codec_decode((enum gf_codec_format)f, STATS, enc, len, &back,
+		                             errbuf, sizeof(errbuf)),
+		             GF_OK, "%s", errbuf);
+		cr_assert_eq(gf_codec_to_json(back, &json, &jlen), GF_OK);
+		cr_assert_str_eq(json, text, "through %s",
+		                 gf_codec_format_name((enum gf_codec_format)f));
+		cr_assert_eq(gf_payload_check("plugin.stats", 12, 0,
+		                              gf_codec_format_name((enum gf_codec_format)f), enc,
+		                              len, err, sizeof(err)),
+		             GF_OK, "%s", err);
+		free(json);
+		free(enc);
+		gf_codec_free(back);
 	}
+	gf_codec_free(m);
 }
 
-static char *gen_string(const ProtobufCFieldDescriptor *f)
+Test(codec_map, objects_decode_into_entries_in_document_order)
 {
-	static const char *const pieces[] = {
-	    "a",
-	    "Z",
-	    "0",
-	    " ",
-	    "\"",
-	    "\\",
-	    "/",
-	    "\x01",
-	    "\x1f",
-	    "\n",
-	    "\x7f",
-	    "\xc3\xa9",
-	    "\xe2\x82\xac",
-	    "\xe2\x80\xa8",
-	    "\xef\xbf\xbf",
-	    "\xf0\x9f\x98\x80",
-	    "\xf4\x8f\xbf\xbf",
-	};
-	char *s;
+	ProtobufCMessage *m = NULL;
+	Goflex__XemsConfig *x;
+	const char *in = "{\"settings\":{\"z\":\"1\",\"a\\u00e9\":\"\",\"\":\"empty key\"}}";
 
-	if (is_time(f)) {
-		int64_t ms =
-		    GF_TIME_MIN_MS + (int64_t)(rnd() % (uint64_t)(GF_TIME_MAX_MS - GF_TIME_MIN_MS));
-		if (rnd() % 2)
-			ms -= ms % 1000;
-		s = xmalloc(GF_TIME_BUFSIZE);
-		cr_assert_eq(gf_time_format(ms, s, GF_TIME_BUFSIZE), GF_OK);
-		return s;
-	}
-	size_t n = rnd() % 12, o = 0;
-	s = xmalloc(n * 4 + 1);
+	cr_assert_eq(gf_codec_from_json(XCONFIG, in, strlen(in), &m, errbuf, sizeof(errbuf)), GF_OK,
+	             "%s", errbuf);
+	x = (Goflex__XemsConfig *)m;
+	cr_assert_eq(x->n_settings, 3);
+	cr_assert_str_eq(x->settings[0]->key, "z");
+	cr_assert_str_eq(x->settings[0]->value, "1");
+	cr_assert_str_eq(x->settings[1]->key, "a\xc3\xa9");
+	cr_assert_str_eq(x->settings[1]->value, "");
+	cr_assert_str_eq(x->settings[2]->key, "");
+	gf_codec_free(m);
+	json_same(XCONFIG, in,
+	          "{\"settings\":{\"z\":\"1\",\"a\xc3\xa9\":\"\",\"\":\"empty key\"}}");
+	json_same(XCONFIG, " { \"settings\" : { \"k\" : \"v\" , \"l\" : \"w\" } } ",
+	          "{\"settings\":{\"k\":\"v\",\"l\":\"w\"}}");
+	/* no entries: absent, like an empty array; null too */
+	json_same(XCONFIG, "{\"settings\":{}}", "{}");
+	json_same(XCONFIG, "{\"settings\":null}", "{}");
+	json_same(STATS, "{" STATS_REQ ",\"decisions\":{\"big\":\"18446744073709551615\",\"n\":7}}",
+	          "{" STATS_REQ ",\"decisions\":{\"big\":\"18446744073709551615\",\"n\":7}}");
+}
+
+Test(codec_map, errors_name_the_map_and_the_key)
+{
+	json_fails(STATS, "{" STATS_REQ ",\"decisions\":{\"x\":1,\"y\":2,\"x\":3}}",
+	           "decisions: duplicate key 'x'");
+	/* an escaped key is the same key */
+	json_fails(XCONFIG, "{\"settings\":{\"ab\":\"1\",\"a\\u0062\":\"2\"}}",
+	           "settings: duplicate key 'ab'");
+	json_fails(XCONFIG, "{\"settings\":{\"a\\nb\":\"1\",\"a\\nb\":\"2\"}}",
+	           "settings: duplicate key 'a?b'");
+	json_fails(STATS, "{" STATS_REQ ",\"decisions\":{\"GF-ACL-ALLOW\":\"many\"}}",
+	           "decisions.GF-ACL-ALLOW: expected an integer");
+	json_fails(STATS, "{" STATS_REQ ",\"decisions\":{\"a\":-1}}",
+	           "decisions.a: -1 is out of range for uint64");
+	json_fails(STATS, "{" STATS_REQ ",\"decisions\":{\"a\":null}}",
+	           "decisions.a: expected an integer");
+	json_fails(XCONFIG, "{\"settings\":{\"k\":1}}", "settings.k: expected a string");
+	/* the protobuf-c shape, an array of entries, is not the JSON form */
+	json_fails(XCONFIG, "{\"settings\":[{\"key\":\"k\",\"value\":\"v\"}]}",
+	           "settings: expected an object");
+	json_fails(XCONFIG, "{\"settings\":{\"k\" \"v\"}}",
+	           "settings: invalid JSON at byte 17: expected ':'");
+	json_fails(XCONFIG, "{\"settings\":{\"k\":\"v\",}}",
+	           "settings: invalid JSON at byte 21: expected a key");
+	json_fails(XCONFIG, "{\"settings\":{\"k\":\"v\"]}",
+	           "settings: invalid JSON at byte 20: expected ',' or '}'");
+	json_fails(XCONFIG, "{\"settings\":{\"k\\u0000\":\"v\"}}",
+	           "settings: NUL character in string");
+}
+
+/* msgpack carries maps as maps with str keys. */
+Test(codec_map, msgpack_maps)
+{
+	struct mp b;
+	ProtobufCMessage *m = NULL;
+	char *json;
+	size_t len;
+
+	mp_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mp_key(&b, "settings");
+	msgpack_pack_map(&b.pk, 2);
+	mp_key(&b, "b");
+	mp_key(&b, "1");
+	mp_key(&b, "a");
+	mp_key(&b, "2");
+	cr_assert_eq(gf_codec_from_msgpack(XCONFIG, (const uint8_t *)b.sb.data, b.sb.size, &m,
+	                                   errbuf, sizeof(errbuf)),
+	             GF_OK, "%s", errbuf);
+	msgpack_sbuffer_destroy(&b.sb);
+	cr_assert_eq(gf_codec_to_json(m, &json, &len), GF_OK);
+	cr_assert_str_eq(json, "{\"settings\":{\"b\":\"1\",\"a\":\"2\"}}");
+	free(json);
+	gf_codec_free(m);
+
+	mp_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mp_key(&b, "settings");
+	msgpack_pack_map(&b.pk, 2);
+	mp_key(&b, "b");
+	mp_key(&b, "1");
+	mp_key(&b, "b");
+	mp_key(&b, "2");
+	mp_fails(&b, XCONFIG, "settings: duplicate key 'b'");
+
+	mp_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mp_key(&b, "settings");
+	msgpack_pack_map(&b.pk, 1);
+	msgpack_pack_int(&b.pk, 1);
+	mp_key(&b, "1");
+	mp_fails(&b, XCONFIG, "settings: invalid msgpack at byte 11: map key is not a string");
+
+	mp_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mp_key(&b, "settings");
+	msgpack_pack_array(&b.pk, 0);
+	mp_fails(&b, XCONFIG, "settings: expected a map");
+
+	mp_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mp_key(&b, "settings");
+	msgpack_pack_map(&b.pk, 1);
+	mp_key(&b, "k");
+	msgpack_pack_nil(&b.pk);
+	mp_fails(&b, XCONFIG, "settings.k: expected a string");
+
+	mp_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mp_key(&b, "settings");
+	msgpack_pack_map(&b.pk, 1);
+	msgpack_pack_str(&b.pk, 2);
+	msgpack_pack_str_body(&b.pk, "\xc3(", 2);
+	mp_key(&b, "v");
+	mp_fails(&b, XCONFIG, "settings: invalid UTF-8 in key");
+}
+
+/* protobuf: entries as protobuf-c writes them; a missing key or value is the
+ * default, as protobuf says; duplicate keys are refused. */
+Test(codec_map, protobuf_entries)
+{
+	/* XemsConfig settings (6): {value "v"}, {key "k"} */
+	static const uint8_t partial[] = {0x32, 3, 0x12, 1, 'v', 0x32, 3, 0x0a, 1, 'k'};
+	/* the same key twice */
+	static const uint8_t dup[] = {0x32, 6, 0x0a, 1, 'k', 0x12, 1, 'v',
+	                              0x32, 6, 0x0a, 1, 'k', 0x12, 1, 'w'};
+	/* PluginStats: time, site, clients, auditDropped, decisions {key "a"} */
+	static const uint8_t stats[] = {0x08, 1, 0x12, 1, 's',  0x18, 0,
+	                                0x20, 0, 0x2a, 3, 0x0a, 1,    'a'};
+	/* an entry with a field 3 */
+	static const uint8_t extra[] = {0x32, 2, 0x18, 1};
+	ProtobufCMessage *m = NULL;
+	char *json;
+	size_t len;
+
+	cr_assert_eq(
+	    gf_codec_from_protobuf(XCONFIG, partial, sizeof(partial), &m, errbuf, sizeof(errbuf)),
+	    GF_OK, "%s", errbuf);
+	cr_assert_eq(gf_codec_to_json(m, &json, &len), GF_OK);
+	cr_assert_str_eq(json, "{\"settings\":{\"\":\"v\",\"k\":\"\"}}");
+	free(json);
+	gf_codec_free(m);
+	cr_assert_eq(
+	    gf_codec_from_protobuf(STATS, stats, sizeof(stats), &m, errbuf, sizeof(errbuf)), GF_OK,
+	    "%s", errbuf);
+	cr_assert_eq(gf_codec_to_json(m, &json, &len), GF_OK);
+	cr_assert_str_eq(json, "{" STATS_REQ ",\"decisions\":{\"a\":0}}");
+	free(json);
+	gf_codec_free(m);
+	pb_fails(XCONFIG, dup, sizeof(dup), "settings: duplicate key 'k'");
+	pb_fails(XCONFIG, extra, sizeof(extra), "settings[0]: unknown field number 3");
+}
+
+/* Hand-built messages: the encoders emit entries in their order, refuse
+ * duplicate keys and write an absent key or value as protobuf reads it. */
+Test(codec_map, encoders)
+{
+	Goflex__XemsConfig x = GOFLEX__XEMS_CONFIG__INIT;
+	Goflex__XemsConfig__SettingsEntry e[3] = {GOFLEX__XEMS_CONFIG__SETTINGS_ENTRY__INIT,
+	                                          GOFLEX__XEMS_CONFIG__SETTINGS_ENTRY__INIT,
+	                                          GOFLEX__XEMS_CONFIG__SETTINGS_ENTRY__INIT};
+	Goflex__XemsConfig__SettingsEntry *entries[3] = {&e[0], &e[1], &e[2]};
+	char *json = NULL;
+	uint8_t *bin = NULL;
+	size_t len;
+	char bad[] = "\xff";
+
+	e[0].key = "b";
+	e[0].value = "1";
+	e[1].key = "a";
+	e[1].value = "2";
+	x.settings = entries;
+	x.n_settings = 3; /* e[2]: neither key nor value */
+	cr_assert_eq(gf_codec_to_json(&x.base, &json, &len), GF_OK);
+	cr_assert_str_eq(json, "{\"settings\":{\"b\":\"1\",\"a\":\"2\",\"\":\"\"}}");
+	free(json);
+	json = NULL;
+	e[2].key = "b";
+	cr_assert_eq(gf_codec_to_json(&x.base, &json, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_msgpack(&x.base, &bin, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_protobuf(&x.base, &bin, &len), GF_EINVAL);
+	e[2].key = bad;
+	cr_assert_eq(gf_codec_to_json(&x.base, &json, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_msgpack(&x.base, &bin, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_protobuf(&x.base, &bin, &len), GF_EINVAL);
+	entries[2] = NULL;
+	cr_assert_eq(gf_codec_to_json(&x.base, &json, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_msgpack(&x.base, &bin, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_protobuf(&x.base, &bin, &len), GF_EINVAL);
+	cr_assert_null(json);
+	cr_assert_null(bin);
+}
+
+/* A settings object of the n keys. */
+static char *settings_doc(char (*keys)[16], size_t n)
+{
+	size_t cap = n * 24 + 64, o = 0;
+	char *doc = malloc(cap);
+
+	cr_assert_not_null(doc);
+	o += (size_t)snprintf(doc + o, cap - o, "{\"settings\":{");
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(doc + o, cap - o, "%s\"%s\":\"\"", i ? "," : "", keys[i]);
+	snprintf(doc + o, cap - o, "}}");
+	return doc;
+}
+
+/* Many entries: duplicates are found by sorting, wherever they are. */
+Test(codec_map, duplicates_among_many_entries)
+{
+	const size_t n = 5000;
+	Goflex__XemsConfig x = GOFLEX__XEMS_CONFIG__INIT;
+	Goflex__XemsConfig__SettingsEntry *e = calloc(n, sizeof(*e));
+	Goflex__XemsConfig__SettingsEntry **entries = calloc(n, sizeof(*entries));
+	char(*keys)[16] = calloc(n, 16), *doc, *json, want[64];
+	size_t len;
+
+	cr_assert(e && entries && keys);
 	for (size_t i = 0; i < n; i++) {
-		const char *p = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
-		memcpy(s + o, p, strlen(p));
-		o += strlen(p);
+		snprintf(keys[i], 16, "k%zu", (i * 7919) % n); /* 7919 is prime: a permutation */
+		goflex__xems_config__settings_entry__init(&e[i]);
+		e[i].key = keys[i];
+		entries[i] = &e[i];
 	}
-	s[o] = '\0';
-	return s;
+	x.settings = entries;
+	x.n_settings = n;
+	doc = settings_doc(keys, n);
+	free(json_canon(XCONFIG, doc));
+	free(doc);
+	cr_assert_eq(gf_codec_to_json(&x.base, &json, &len), GF_OK);
+	free(json);
+
+	memcpy(keys[0], keys[n - 1], 16); /* the last key again, first */
+	doc = settings_doc(keys, n);
+	snprintf(want, sizeof(want), "settings: duplicate key '%s'", keys[0]);
+	json_fails(XCONFIG, doc, want);
+	free(doc);
+	cr_assert_eq(gf_codec_to_json(&x.base, &json, &len), GF_EINVAL);
+	free(e);
+	free(entries);
+	free(keys);
 }
 
-static double gen_double(void)
-{
-	static const double special[] = {0.0,
-	                                 -0.0,
-	                                 1.0,
-	                                 -1.0,
-	                                 0.1,
-	                                 0.5354,
-	                                 1e21,
-	                                 1e-7,
-	                                 5e-324,
-	                                 2.2250738585072014e-308,
-	                                 1.7976931348623157e308,
-	                                 9007199254740993.0,
-	                                 INFINITY,
-	                                 -INFINITY};
-	uint64_t r = rnd();
-	double v;
+/*
+ * Integer and bool keys and message values, which no schema of the bus has:
+ * map<int32, string> numbers = 1, map<bool, uint32> flags = 2 and
+ * map<string, gftest.Node> nodes = 3, written out as protoc-c would.
+ */
+typedef struct {
+	ProtobufCMessage base;
+	protobuf_c_boolean has_key;
+	int32_t key;
+	char *value;
+} NumbersEntry;
+typedef struct {
+	ProtobufCMessage base;
+	protobuf_c_boolean has_key;
+	protobuf_c_boolean key;
+	protobuf_c_boolean has_value;
+	uint32_t value;
+} FlagsEntry;
+typedef struct {
+	ProtobufCMessage base;
+	char *key;
+	Gftest__Node *value;
+} NodesEntry;
+typedef struct {
+	ProtobufCMessage base;
+	size_t n_numbers;
+	NumbersEntry **numbers;
+	size_t n_flags;
+	FlagsEntry **flags;
+	size_t n_nodes;
+	NodesEntry **nodes;
+} Keyed;
 
-	switch (r % 4) {
-	case 0:
-		return special[rnd() % (sizeof(special) / sizeof(special[0]))];
-	case 1:
-		return (double)(int64_t)(rnd() % 2000001) / 1000.0 - 1000.0;
-	case 2:
-		return NAN;
-	default:
-		r = rnd();
-		memcpy(&v, &r, sizeof(v));
-		return isnan(v) ? 0.25 : v;
+static const ProtobufCMessageDescriptor numbers_entry_desc, flags_entry_desc, nodes_entry_desc,
+    keyed_desc;
+
+#define INIT_FN(fn, type, desc)                                                                    \
+	static void fn(ProtobufCMessage *m)                                                        \
+	{                                                                                          \
+		memset(m, 0, sizeof(type));                                                        \
+		m->descriptor = &desc;                                                             \
+	}
+INIT_FN(numbers_entry_init, NumbersEntry, numbers_entry_desc)
+INIT_FN(flags_entry_init, FlagsEntry, flags_entry_desc)
+INIT_FN(nodes_entry_init, NodesEntry, nodes_entry_desc)
+INIT_FN(keyed_init, Keyed, keyed_desc)
+
+#define FIELD(name, id, label, type, q, off, desc)                                                 \
+	{                                                                                          \
+		name, id, PROTOBUF_C_LABEL_##label, PROTOBUF_C_TYPE_##type, q, off, desc, NULL, 0, \
+		    0, NULL, NULL                                                                  \
+	}
+#define MSG_DESC(var, name, n, fields, by_name, ranges, init, type)                                \
+	static const ProtobufCMessageDescriptor var = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,       \
+	                                               "gftest." name,                             \
+	                                               name,                                       \
+	                                               name,                                       \
+	                                               "gftest",                                   \
+	                                               sizeof(type),                               \
+	                                               n,                                          \
+	                                               fields,                                     \
+	                                               by_name,                                    \
+	                                               1,                                          \
+	                                               ranges,                                     \
+	                                               init,                                       \
+	                                               NULL,                                       \
+	                                               NULL,                                       \
+	                                               NULL}
+
+static const ProtobufCIntRange ranges2[] = {{1, 0}, {0, 2}}, ranges3[] = {{1, 0}, {0, 3}};
+static const unsigned entry_by_name[] = {0, 1}, keyed_by_name[] = {1, 2, 0};
+static const ProtobufCFieldDescriptor numbers_entry_fields[] = {
+    FIELD("key", 1, OPTIONAL, INT32, offsetof(NumbersEntry, has_key), offsetof(NumbersEntry, key),
+          NULL),
+    FIELD("value", 2, OPTIONAL, STRING, 0, offsetof(NumbersEntry, value), NULL),
+};
+static const ProtobufCFieldDescriptor flags_entry_fields[] = {
+    FIELD("key", 1, OPTIONAL, BOOL, offsetof(FlagsEntry, has_key), offsetof(FlagsEntry, key), NULL),
+    FIELD("value", 2, OPTIONAL, UINT32, offsetof(FlagsEntry, has_value),
+          offsetof(FlagsEntry, value), NULL),
+};
+static const ProtobufCFieldDescriptor nodes_entry_fields[] = {
+    FIELD("key", 1, OPTIONAL, STRING, 0, offsetof(NodesEntry, key), NULL),
+    FIELD("value", 2, OPTIONAL, MESSAGE, 0, offsetof(NodesEntry, value), NODE),
+};
+static const ProtobufCFieldDescriptor keyed_fields[] = {
+    FIELD("numbers", 1, REPEATED, MESSAGE, offsetof(Keyed, n_numbers), offsetof(Keyed, numbers),
+          &numbers_entry_desc),
+    FIELD("flags", 2, REPEATED, MESSAGE, offsetof(Keyed, n_flags), offsetof(Keyed, flags),
+          &flags_entry_desc),
+    FIELD("nodes", 3, REPEATED, MESSAGE, offsetof(Keyed, n_nodes), offsetof(Keyed, nodes),
+          &nodes_entry_desc),
+};
+MSG_DESC(numbers_entry_desc, "NumbersEntry", 2, numbers_entry_fields, entry_by_name, ranges2,
+         numbers_entry_init, NumbersEntry);
+MSG_DESC(flags_entry_desc, "FlagsEntry", 2, flags_entry_fields, entry_by_name, ranges2,
+         flags_entry_init, FlagsEntry);
+MSG_DESC(nodes_entry_desc, "NodesEntry", 2, nodes_entry_fields, entry_by_name, ranges2,
+         nodes_entry_init, NodesEntry);
+MSG_DESC(keyed_desc, "Keyed", 3, keyed_fields, keyed_by_name, ranges3, keyed_init, Keyed);
+#define KEYED (&keyed_desc)
+
+Test(codec_map, integer_and_bool_keys_and_message_values)
+{
+	json_same(KEYED,
+	          "{\"numbers\":{\"-2147483648\":\"min\",\"0\":\"zero\",\"2147483647\":\"max\"},"
+	          "\"flags\":{\"true\":1,\"false\":0},\"nodes\":{\"a\":{\"value\":1,\"child\":{}},"
+	          "\"b\":{}}}",
+	          "{\"numbers\":{\"-2147483648\":\"min\",\"0\":\"zero\",\"2147483647\":\"max\"},"
+	          "\"flags\":{\"true\":1,\"false\":0},\"nodes\":{\"a\":{\"value\":1,\"child\":{}},"
+	          "\"b\":{}}}");
+	/* one text per key */
+	json_fails(KEYED, "{\"numbers\":{\"01\":\"\"}}", "numbers: invalid int32 key '01'");
+	json_fails(KEYED, "{\"numbers\":{\"-0\":\"\"}}", "numbers: invalid int32 key '-0'");
+	json_fails(KEYED, "{\"numbers\":{\"+1\":\"\"}}", "numbers: invalid int32 key '+1'");
+	json_fails(KEYED, "{\"numbers\":{\"\":\"\"}}", "numbers: invalid int32 key ''");
+	json_fails(KEYED, "{\"numbers\":{\"-\":\"\"}}", "numbers: invalid int32 key '-'");
+	json_fails(KEYED, "{\"numbers\":{\"1e3\":\"\"}}", "numbers: invalid int32 key '1e3'");
+	json_fails(KEYED, "{\"numbers\":{\"2147483648\":\"\"}}",
+	           "numbers: invalid int32 key '2147483648'");
+	json_fails(KEYED, "{\"numbers\":{\"99999999999999999999999\":\"\"}}",
+	           "numbers: invalid int32 key '99999999999999999999999'");
+	json_fails(KEYED, "{\"flags\":{\"True\":1}}", "flags: invalid bool key 'True'");
+	json_fails(KEYED, "{\"flags\":{\"true\":1,\"true\":2}}", "flags: duplicate key 'true'");
+	json_fails(KEYED, "{\"numbers\":{\"7\":\"\",\"-7\":\"\",\"7\":\"\"}}",
+	           "numbers: duplicate key '7'");
+	json_fails(KEYED, "{\"nodes\":{\"a\":{\"value\":\"x\"}}}",
+	           "nodes.a.value: expected an integer");
+	json_fails(KEYED, "{\"nodes\":{\"a\":null}}", "nodes.a: expected an object");
+}
+
+Test(codec_map, message_values_in_protobuf_and_depth)
+{
+	/* nodes (3): {key "a"}: the value is the default instance */
+	static const uint8_t no_value[] = {0x1a, 3, 0x0a, 1, 'a'};
+	ProtobufCMessage *m = NULL;
+	char *json;
+	size_t len;
+	NodesEntry ne;
+	NumbersEntry nu;
+	NodesEntry *nes[1] = {&ne};
+	NumbersEntry *nus[1] = {&nu};
+	Keyed k;
+	Gftest__Node nodes[GF_CODEC_MAX_DEPTH];
+
+	cr_assert_eq(
+	    gf_codec_from_protobuf(KEYED, no_value, sizeof(no_value), &m, errbuf, sizeof(errbuf)),
+	    GF_OK, "%s", errbuf);
+	cr_assert_eq(gf_codec_to_json(m, &json, &len), GF_OK);
+	cr_assert_str_eq(json, "{\"nodes\":{\"a\":{}}}");
+	free(json);
+	gf_codec_free(m);
+
+	/* hand-built: an absent key is 0, an absent message value is refused */
+	keyed_init(&k.base);
+	numbers_entry_init(&nu.base);
+	nodes_entry_init(&ne.base);
+	k.n_numbers = 1;
+	k.numbers = nus;
+	cr_assert_eq(gf_codec_to_json(&k.base, &json, &len), GF_OK);
+	cr_assert_str_eq(json, "{\"numbers\":{\"0\":\"\"}}");
+	free(json);
+	k.n_nodes = 1;
+	k.nodes = nes;
+	ne.key = "a";
+	cr_assert_eq(gf_codec_to_json(&k.base, &json, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_protobuf(&k.base, (uint8_t **)&json, &len), GF_EINVAL);
+
+	/* an entry is a nesting level: a value nested MAX - 1 deep in the map
+	 * of the root is one level too deep, in every encoding */
+	for (int i = 0; i < GF_CODEC_MAX_DEPTH; i++) {
+		gftest__node__init(&nodes[i]);
+		nodes[i].child = i + 1 < GF_CODEC_MAX_DEPTH - 1 ? &nodes[i + 1] : NULL;
+	}
+	ne.value = &nodes[0]; /* root 1, entry 2, nodes 3 .. MAX + 1 */
+	k.n_numbers = 0;
+	cr_assert_eq(gf_codec_to_json(&k.base, &json, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_msgpack(&k.base, (uint8_t **)&json, &len), GF_EINVAL);
+	cr_assert_eq(gf_codec_to_protobuf(&k.base, (uint8_t **)&json, &len), GF_EINVAL);
+	ne.value = &nodes[1];
+	for (int f = 0; f < 3; f++) {
+		void *enc;
+		cr_assert_eq(gf_codec_encode((enum gf_codec_format)f, &k.base, &enc, &len), GF_OK);
+		cr_assert_eq(gf_codec_decode((enum gf_codec_format)f, KEYED, enc, len, &m, errbuf,
+		                             sizeof(errbuf)),
+		             GF_OK, "%s", errbuf);
+		gf_codec_free(m);
+		free(enc);
 	}
 }
 
-static uint64_t gen_u64(void)
+/* The generator's maps through all three encodings, integer keys too. */
+Test(codec_map, generated_maps_through_all_encodings)
 {
-	static const uint64_t special[] = {0,
-	                                   1,
-	                                   127,
-	                                   128,
-	                                   0x7fffffff,
-	                                   0x80000000,
-	                                   0xffffffff,
-	                                   (1ULL << 53),
-	                                   (1ULL << 53) + 1,
-	                                   INT64_MAX,
-	                                   (uint64_t)INT64_MAX + 1,
-	                                   UINT64_MAX,
-	                                   (uint64_t)-1 << 53};
-	switch (rnd() % 3) {
-	case 0:
-		return special[rnd() % (sizeof(special) / sizeof(special[0]))];
-	case 1:
-		return rnd() % 1000;
-	default:
-		return rnd() >> (rnd() % 64);
-	}
-}
-
-static ProtobufCMessage *gen_message(const ProtobufCMessageDescriptor *d, int depth);
-
-static void gen_value(const ProtobufCFieldDescriptor *f, void *dst, int depth)
-{
-	uint64_t u = gen_u64();
-
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32: {
-		uint32_t v = (uint32_t)u;
-		if (rnd() % 2 && f->type != PROTOBUF_C_TYPE_UINT32 &&
-		    f->type != PROTOBUF_C_TYPE_FIXED32)
-			v = (uint32_t) - (int32_t)(u % 5000);
-		memcpy(dst, &v, sizeof(v));
-		break;
-	}
-	case PROTOBUF_C_TYPE_FLOAT: {
-		float v = (float)gen_double();
-		memcpy(dst, &v, sizeof(v));
-		break;
-	}
-	case PROTOBUF_C_TYPE_DOUBLE: {
-		double v = gen_double();
-		memcpy(dst, &v, sizeof(v));
-		break;
-	}
-	case PROTOBUF_C_TYPE_BOOL: {
-		protobuf_c_boolean v = (protobuf_c_boolean)(u & 1);
-		memcpy(dst, &v, sizeof(v));
-		break;
-	}
-	case PROTOBUF_C_TYPE_ENUM: {
-		const ProtobufCEnumDescriptor *ed = f->descriptor;
-		int v = ed->values[rnd() % ed->n_values].value;
-		memcpy(dst, &v, sizeof(v));
-		break;
-	}
-	case PROTOBUF_C_TYPE_STRING: {
-		char *s = gen_string(f);
-		memcpy(dst, &s, sizeof(s));
-		break;
-	}
-	case PROTOBUF_C_TYPE_BYTES: {
-		ProtobufCBinaryData bd = {rnd() % 9, NULL};
-		if (bd.len > 0) {
-			bd.data = xmalloc(bd.len);
-			for (size_t i = 0; i < bd.len; i++)
-				bd.data[i] = (uint8_t)rnd();
+	for (int i = 0; i < 300; i++) {
+		ProtobufCMessage *gen = msggen_message(&msgs, KEYED), *m;
+		char *j0, *j1;
+		uint8_t *pb0, *pb1;
+		size_t j0len, j1len, pb0len, pb1len;
+		cr_assert_eq(gf_codec_to_json(gen, &j0, &j0len), GF_OK);
+		cr_assert_eq(gf_codec_to_protobuf(gen, &pb0, &pb0len), GF_OK);
+		for (int f = 0; f < 3; f++) {
+			void *enc;
+			size_t len;
+			cr_assert_eq(gf_codec_encode((enum gf_codec_format)f, gen, &enc, &len),
+			             GF_OK);
+			cr_assert_eq(gf_codec_decode((enum gf_codec_format)f, KEYED, enc, len, &m,
+			                             errbuf, sizeof(errbuf)),
+			             GF_OK, "%s in %s", errbuf, j0);
+			cr_assert_eq(gf_codec_to_json(m, &j1, &j1len), GF_OK);
+			cr_assert_str_eq(j1, j0);
+			cr_assert_eq(gf_codec_to_protobuf(m, &pb1, &pb1len), GF_OK);
+			cr_assert(pb1len == pb0len && memcmp(pb1, pb0, pb0len) == 0, "%s", j0);
+			free(j1);
+			free(pb1);
+			free(enc);
+			gf_codec_free(m);
 		}
-		memcpy(dst, &bd, sizeof(bd));
-		break;
+		free(j0);
+		free(pb0);
+		protobuf_c_message_free_unpacked(gen, NULL);
 	}
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		ProtobufCMessage *sub = gen_message(f->descriptor, depth + 1);
-		memcpy(dst, &sub, sizeof(sub));
-		break;
-	}
-	default: /* the 64-bit integers */
-		if (rnd() % 2 &&
-		    (f->type == PROTOBUF_C_TYPE_INT64 || f->type == PROTOBUF_C_TYPE_SINT64 ||
-		     f->type == PROTOBUF_C_TYPE_SFIXED64))
-			u = 0 - (u % 100000);
-		memcpy(dst, &u, sizeof(u));
-	}
-}
-
-static ProtobufCMessage *gen_message(const ProtobufCMessageDescriptor *d, int depth)
-{
-	ProtobufCMessage *m = xmalloc(d->sizeof_message);
-	unsigned char *base = (unsigned char *)m;
-
-	protobuf_c_message_init(d, m);
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		bool deep = f->type == PROTOBUF_C_TYPE_MESSAGE && depth >= 4;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = deep ? 0 : rnd() % 4, es = elem_size(f->type);
-			unsigned char *arr = n ? xmalloc(n * es) : NULL;
-			for (size_t k = 0; k < n; k++)
-				gen_value(f, arr + k * es, depth);
-			memcpy(base + f->quantifier_offset, &n, sizeof(n));
-			memcpy(base + f->offset, &arr, sizeof(arr));
-			continue;
-		}
-		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-			uint32_t which;
-			memcpy(&which, base + f->quantifier_offset, sizeof(which));
-			/* each member in turn takes the oneof with probability 1/3 */
-			if (which != 0 || deep || rnd() % 3 != 0)
-				continue;
-			gen_value(f, base + f->offset, depth);
-			memcpy(base + f->quantifier_offset, &f->id, sizeof(f->id));
-			continue;
-		}
-		if (f->label == PROTOBUF_C_LABEL_OPTIONAL && (deep || rnd() % 2))
-			continue;
-		gen_value(f, base + f->offset, depth);
-		if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
-		    f->type != PROTOBUF_C_TYPE_MESSAGE) {
-			protobuf_c_boolean has = 1;
-			memcpy(base + f->quantifier_offset, &has, sizeof(has));
-		}
-	}
-	return m;
 }
 
 /* Generated AllTypes and FlexOffer messages: JSON -> message -> protobuf ->
@@ -1669,7 +1954,7 @@ Test(codec_roundtrip, generated_messages_through_all_encodings)
 
 	for (int i = 0; i < 1000; i++) {
 		const ProtobufCMessageDescriptor *d = descs[i % 3];
-		ProtobufCMessage *gen = gen_message(d, 1), *m1, *m2, *m3;
+		ProtobufCMessage *gen = msggen_message(&msgs, d), *m1, *m2, *m3;
 		char *j0, *j3;
 		uint8_t *pbg, *pb1, *pb3, *mp;
 		size_t j0len, j3len, pbglen, pb1len, pb3len, mplen, off = 0;
@@ -1724,14 +2009,15 @@ Test(codec_roundtrip, generated_messages_through_all_encodings)
 Test(codec_roundtrip, prefixes_and_corruptions_fail_cleanly)
 {
 	for (int i = 0; i < 20; i++) {
-		ProtobufCMessage *gen = gen_message(ALL, 1), *m;
+		ProtobufCMessage *gen = msggen_message(&msgs, ALL), *m;
 		void *enc[3];
 		size_t len[3];
 		for (int f = 0; f < 3; f++)
 			cr_assert_eq(
 			    gf_codec_encode((enum gf_codec_format)f, gen, &enc[f], &len[f]), GF_OK);
 		for (int f = 0; f < 3; f++) {
-			unsigned char *copy = xmalloc(len[f]);
+			unsigned char *copy = malloc(len[f]);
+			cr_assert_not_null(copy);
 			for (size_t n = 0; n < len[f]; n++) {
 				enum gf_err rc =
 				    gf_codec_decode((enum gf_codec_format)f, ALL, enc[f], n, &m,
@@ -1743,7 +2029,7 @@ Test(codec_roundtrip, prefixes_and_corruptions_fail_cleanly)
 			}
 			for (size_t n = 0; n < len[f]; n += 1 + len[f] / 200) {
 				memcpy(copy, enc[f], len[f]);
-				copy[n] ^= (unsigned char)(1 + rnd() % 255);
+				copy[n] ^= (unsigned char)(1 + msggen_rand(&msgs) % 255);
 				if (gf_codec_decode((enum gf_codec_format)f, ALL, copy, len[f], &m,
 				                    errbuf, sizeof(errbuf)) == GF_OK)
 					gf_codec_free(m);

@@ -249,3 +249,14 @@ Test(validate, meter_readings_at_least_one)
 	                   "\"2020-01-01T00:15:00Z\",\"deviceId\":\"1\",\"value\":1.5}]}"),
 	             GF_OK, "%s", err);
 }
+
+/* Found by tests/fuzz/payload_fuzz.c: interval * 900 overflowed int64. */
+Test(validate, interval_numbers_beyond_year_9999_are_refused)
+{
+	refused(
+	    "flexoffer",
+	    "{\"offeredById\":\"x\",\"state\":\"Initial\",\"creationInterval\":10248191152060863,"
+	    "\"creationTime\":\"2020-02-27T20:00:00Z\",\"startAfterInterval\":1,"
+	    "\"startBeforeInterval\":1}",
+	    "creationInterval: 10248191152060863 is after the year 9999");
+}
