@@ -367,7 +367,7 @@ int gf_gate_on_tick(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_tick *ed = event_data;
 	struct gf_audit_event ev;
 	char buf[4096];
-	/* mosquitto 2.0.11 passes now_s = 0 (a FIXME in its src/plugin.c). */
+	/* mosquitto 2.0.11 passes now_s = 0 (left unfinished in its src/plugin.c). */
 	time_t now = ed->now_s > 0 ? ed->now_s : time(NULL);
 
 	(void)event;

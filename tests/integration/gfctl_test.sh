@@ -66,7 +66,7 @@ check "an option of another command: exit 2" [ $rc -eq 2 ]
 check "... naming it" grep -q -- '--count is not an option' "$tmp/err"
 "$GFCTL" pub gf/site1/foa/x/fman/all/flexoffer 2>/dev/null; rc=$?
 check "missing argument: exit 2" [ $rc -eq 2 ]
-"$GFCTL" sub --port 1884 'gf/site1/#' 2>"$tmp/err"; rc=$?
+"$GFCTL" sub --port "$(free_port)" 'gf/site1/#' 2>"$tmp/err"; rc=$?
 check "no identity: exit 2" [ $rc -eq 2 ]
 check "... saying what to give" grep -q -- '--id' "$tmp/err"
 
