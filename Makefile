@@ -64,8 +64,6 @@ CODEC_TEST_USERS := $(OBJ)/tests/unit/codec_test.o
 FUZZ_SRCS  := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 20
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
 
 MOSQ_LIBS := $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto)
 
@@ -164,14 +162,26 @@ $(BUILD)/tests/unit/schemas_roundtrip_test: $(OBJ)/tests/unit/schemas_roundtrip_
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
 # libFuzzer targets: clang, instrumented lib sources compiled in directly.
-# Every target gets the whole library, generated schema code included, and
+# Every target links the whole library, generated schema code included, and
 # the codec's test schema (tests/codec/codec_test.proto), which the codec
-# fuzzers decode into.
-FUZZ_GEN := $(PROTO_SRCS) $(SCHEMA_REG) $(CODEC_TEST_PB).c
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) $(FUZZ_GEN) | $(PROTO_HDRS) $(CODEC_TEST_PB).h
+# fuzzers decode into. The library is instrumented once (fuzzer-no-link) into
+# build/fuzz/obj/ and shared by all targets.
+FUZZ_SAN     := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CPPFLAGS := -D_GNU_SOURCE -Ilib -Ischemas -I$(GEN) -I$(TEST_GEN) $(PKG_CFLAGS) -MMD -MP
+FUZZ_LIB_SRCS := $(LIB_SRCS) $(PROTO_SRCS) $(SCHEMA_REG) $(CODEC_TEST_PB).c
+FUZZ_LIB_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRCS:$(BUILD)/%=%))
+
+build/fuzz/obj/%.o: %.c | $(PROTO_HDRS) $(CODEC_TEST_PB).h
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -Ischemas -I$(GEN) -I$(TEST_GEN) -o $@ $< $(LIB_SRCS) $(FUZZ_GEN) \
-		$(PKG_LIBS)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(FUZZ_CPPFLAGS) -c $< -o $@
+
+build/fuzz/obj/%.o: $(BUILD)/%.c | $(PROTO_HDRS) $(CODEC_TEST_PB).h
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(FUZZ_CPPFLAGS) -c $< -o $@
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
 # --- agents -------------------------------------------------------------------
 # Every agents/<name>/*.c is compiled into $(OBJ)/agents/<name>/ and linked,
@@ -228,4 +238,4 @@ format-check:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build/fuzz/obj -name '*.d' 2>/dev/null)
