@@ -65,6 +65,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 20
 
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 MOSQ_LIBS := $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto)
 
 .PHONY: all deps test check unit integration bench fuzz format format-check clean help
@@ -213,11 +214,11 @@ integration: $(PLUGIN) $(TOOL_BINS)
 	@BUILD=$(BUILD) tests/run-integration.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=5 tests/run-all.sh
 
 check: deps
-	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan all
+	@$(MAKE) --no-print-directory -j$(NPROC) SAN=1 BUILD=build/asan all
 	@BUILD=build/asan SAN=1 tests/run-all.sh
 
 # Runs each fuzz target for FUZZ_SECONDS on a copy of its seed corpus.
@@ -225,7 +226,7 @@ fuzz: deps $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BINS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@BUILD=$(BUILD) tests/bench/run.sh
 	@echo; $(BUILD)/tests/bench/policy_bench schemas/exchange.tsv
 
