@@ -10,6 +10,9 @@
 #define GF__CODEC_INTERNAL
 #include "codec.h"
 
+#include <locale.h>
+#include <pthread.h>
+
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1031,4 +1034,27 @@ enum gf_err gf_codec_encode(enum gf_codec_format format, const ProtobufCMessage 
 	if (rc == GF_OK)
 		*out = bin;
 	return rc;
+}
+
+/* --- C locale: strtod() and printf("%g") must not see a decimal comma ---- */
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* Switches this thread to the C locale; returns the one to restore. */
+locale_t gf__codec_enter_c_locale(void)
+{
+	pthread_once(&c_locale_once, c_locale_init);
+	return c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
+}
+
+void gf__codec_leave_c_locale(locale_t old)
+{
+	if (old != (locale_t)0)
+		uselocale(old);
 }

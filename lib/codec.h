@@ -121,6 +121,13 @@ enum gf_err gf_codec_encode(enum gf_codec_format format, const ProtobufCMessage 
                             size_t *len);
 
 #ifdef GF__CODEC_INTERNAL
+#include <locale.h>
+
+/* Switch this thread to the C locale for strtod() and printf("%g") (a
+ * decimal comma must never reach JSON); returns the locale to restore with
+ * gf__codec_leave_c_locale. */
+locale_t gf__codec_enter_c_locale(void);
+void gf__codec_leave_c_locale(locale_t old);
 /*
  * For lib/codec*.c only: the shared core of lib/codec.c (arena, scratch
  * stack, paths, model rules, map fields) as the encodings in
