@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aggregate.h - grid grouping and N-to-1 FlexOffer aggregation (FMAN).
+ *
+ * Grouping puts offers in the same grid cell of (type, startAfter, tf):
+ * cell = floor((value - origin) / max(tolerance, 1)) per dimension, origin =
+ * the first offer's value (the GOFLEX FMAN grid: this rule reproduces its
+ * reference aggregates); consumption (sum of the default schedule >= 0)
+ * and production are never mixed. Each group becomes one aggregate by start
+ * alignment: aggregate start_after = min of the members', tf = min of the
+ * members' tf, and member i's slice k is added at interval start_after_i + k
+ * of the aggregate's profile (lower, upper and default summed). Total-energy
+ * bounds are summed when every member has them, else absent (NaN).
+ */
+#ifndef GF_AGGREGATE_H
+#define GF_AGGREGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "fo.h"
+
+/* Grouping configuration. GF_AGGREGATE_FMAN is the GOFLEX FMAN one. */
+struct gf_aggregate_config {
+	int32_t start_after_tolerance; /* intervals, >= 0 */
+	int32_t tf_tolerance;          /* intervals, >= 0 */
+};
+
+#define GF_AGGREGATE_FMAN ((struct gf_aggregate_config){20, 0})
+
+/* The aggregates of one gf_aggregate_build call, in flat arrays.
+ * Aggregate a has profile slices slice_off[a] .. slice_off[a] + n[a] - 1 and
+ * members members[member_off[a]] .. members[member_off[a + 1] - 1] (offer
+ * indices into the input set, ascending). */
+struct gf_aggregate {
+	size_t count;                  /* aggregates */
+	size_t slice_count;            /* sum of profile lengths */
+	int32_t *start_after, *tf, *n; /* per aggregate */
+	size_t *slice_off;             /* per aggregate */
+	size_t *member_off;            /* count + 1 */
+	uint32_t *members;             /* one per input offer */
+	uint32_t *group_of;            /* per input offer: its aggregate */
+	double *total_min, *total_max; /* per aggregate, NaN when absent */
+	double *lower, *upper, *dflt;  /* per slice */
+	int64_t tf_loss;               /* sum over members of (member tf - aggregate tf) */
+	size_t largest;                /* members of the largest aggregate */
+};
+
+/* Groups and aggregates every offer of set under cfg into *out, which the
+ * caller then owns and releases with gf_aggregate_free. Memory: a few
+ * arrays of one entry per offer plus the aggregates; no allocation per
+ * offer. GF_EINVAL for an empty set, more than UINT32_MAX offers or a
+ * negative tolerance; GF_ENOMEM. *out untouched on failure. */
+enum gf_err gf_aggregate_build(const struct gf_fo_set *set, const struct gf_aggregate_config *cfg,
+                               struct gf_aggregate *out);
+
+/* Releases what gf_aggregate_build allocated (NULL or zeroed accepted) and
+ * zeroes *agg. */
+void gf_aggregate_free(struct gf_aggregate *agg);
+
+/* Disaggregates a schedule of aggregate a: the aggregate starts at
+ * agg_start (start_after[a] <= agg_start <= start_after[a] + tf[a]) with
+ * amounts x[0..n[a]-1]; each member starts at its start_after shifted by the
+ * same amount, and in every interval each member takes the same relative
+ * position p = (x - L) / (H - L) of its range (its lower bound when H == L).
+ * member_start[j] and amounts (caller buffer; member j's slices at the
+ * member's slice_off in set, i.e. a buffer of set->slice_count doubles) are
+ * written for the members j of a. Total-energy bounds of members are not
+ * repaired here. GF_ERANGE for a bad a or a start outside the window,
+ * GF_EINVAL for an amount outside [L, H]; outputs untouched on failure. */
+enum gf_err gf_aggregate_disaggregate(const struct gf_aggregate *agg, const struct gf_fo_set *set,
+                                      size_t a, int32_t agg_start, const double *x,
+                                      int32_t *member_start, double *amounts);
+
+/* Disaggregates one schedule of every aggregate in a single pass over the
+ * offers in input order (the fast path; same rule and result as
+ * gf_aggregate_disaggregate for each aggregate). agg_start has agg->count
+ * entries, x has agg->slice_count (aggregate a's amounts at slice_off[a]);
+ * scratch is a caller buffer of agg->slice_count doubles. member_start
+ * (set->count entries) and amounts (set->slice_count) are written.
+ * GF_ERANGE / GF_EINVAL as above, outputs untouched on failure. */
+enum gf_err gf_aggregate_disaggregate_all(const struct gf_aggregate *agg,
+                                          const struct gf_fo_set *set, const int32_t *agg_start,
+                                          const double *x, double *scratch, int32_t *member_start,
+                                          double *amounts);
+
+#endif
