@@ -231,6 +231,10 @@ bench: deps
 	@echo; $(BUILD)/tests/bench/policy_bench schemas/exchange.tsv
 	@echo; echo "aggregation (issue 4 workload; reference: 2.64 s and 5 GB at 1M offers)"; \
 	for n in 10000 100000 1000000; do $(BUILD)/bin/gf-agg-bench --offers $$n || exit 1; done
+	@echo; echo "market clearing over a 96-interval day: heuristic, and the GLPK optimum where it is reachable"; \
+	$(BUILD)/bin/gf-clear-bench --aggregates 100 && \
+	$(BUILD)/bin/gf-clear-bench --aggregates 1000 --max-columns 0 && \
+	$(BUILD)/bin/gf-clear-bench --aggregates 10000
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * clear.h - market clearing: fit FlexOffers to a DSO bid at least cost.
+ *
+ * A bid asks, for each interval t of [start, start + intervals), a change
+ * r_t kWh of the offers' consumption (positive = consume less / produce
+ * more) and pays up to price_t EUR/kWh. Every offer either keeps its default
+ * schedule or, when its asking tariffs fit the bid's price, is started at
+ * some s in [start_after, start_after + tf] with amounts inside its slice and
+ * total bounds. The objective (docs/clearing.md) is
+ *
+ *   min  sum_t w_t |r_t - sum_o (d_o(t) - x_o(t))|
+ *      + sum_o sum_t (tariff_max_o dev+_{o,t} + tariff_min_o dev-_{o,t})
+ *
+ * with w_t = price_t inside the bid and max price outside it. Two solvers:
+ * gf_clear_milp (exact, GLPK) and gf_clear_heuristic (fast). Offers are
+ * checked as gf_fo_set_add does, and the default must satisfy the total
+ * bounds (it is the schedule of an unused offer).
+ */
+#ifndef GF_CLEAR_H
+#define GF_CLEAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "fo.h"
+
+/* The DSO bid; arrays of `intervals` entries belong to the caller. */
+struct gf_clear_bid {
+	int32_t start;        /* first interval of the bid */
+	int32_t intervals;    /* T >= 1 */
+	const double *change; /* r_t kWh, positive = less consumption */
+	const double *price;  /* EUR/kWh, finite and >= 0 */
+};
+
+enum gf_clear_status {
+	GF_CLEAR_OPTIMAL,     /* proven optimum */
+	GF_CLEAR_FEASIBLE,    /* a schedule, optimality not proven (heuristic, time limit) */
+	GF_CLEAR_EMPTY_BID,   /* every r_t is 0: defaults returned */
+	GF_CLEAR_NO_ELIGIBLE, /* no offer's tariff fits the price: defaults returned */
+	GF_CLEAR_INFEASIBLE,  /* the solver found no schedule (cannot happen with valid input) */
+	GF_CLEAR_TOO_LARGE,   /* MILP over the size limit: nothing written */
+	GF_CLEAR_TIME_LIMIT   /* MILP found no schedule in time: nothing written */
+};
+
+/* Returns a static name of status ("optimal", ...). */
+const char *gf_clear_status_name(enum gf_clear_status status);
+
+struct gf_clear_options {
+	double time_limit_s; /* MILP only; <= 0 means 10 s */
+	size_t max_columns;  /* MILP only; 0 means 60000 */
+	int passes;          /* heuristic improvement passes; <= 0 means 4 */
+};
+
+/* The result. start (one per offer) and amount (sum of the offers' n, offer
+ * o's slices at the prefix sum of n before o) are caller-owned buffers;
+ * they are written only when status is OPTIMAL, FEASIBLE, EMPTY_BID or
+ * NO_ELIGIBLE. */
+struct gf_clear_result {
+	int32_t *start;
+	double *amount;
+	enum gf_clear_status status;
+	double objective; /* the formula above */
+	double mismatch;  /* sum_t w_t |mismatch_t| part */
+	double cost;      /* tariff part */
+	double delivered; /* sum over the bid's intervals of the delivered change */
+	int eligible;     /* offers allowed to deviate */
+};
+
+/* An offer may deviate iff max(tariff_min, tariff_max) (NaN = 0) <= the
+ * lowest price over the bid's intervals with r_t != 0. */
+int gf_clear_eligible(const struct gf_clear_bid *bid, const struct gf_fo *offer);
+
+/* Exact clearing with GLPK (start times binary over each tf window). Fills
+ * *res (status and, when a schedule exists, start/amount and the objective
+ * terms). GF_EINVAL for a bad bid or offer (checks as gf_fo_set_add),
+ * GF_ENOMEM; *res untouched on failure. opt may be NULL. */
+enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
+                          const struct gf_clear_options *opt, struct gf_clear_result *res);
+
+/* Heuristic clearing: greedy placement of each eligible offer against the
+ * remaining request (best start, then per-slice best amount), then passes
+ * that remove and re-place each offer until nothing improves. Status
+ * FEASIBLE (or EMPTY_BID / NO_ELIGIBLE). Same errors as gf_clear_milp. */
+enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                               size_t count, const struct gf_clear_options *opt,
+                               struct gf_clear_result *res);
+
+/* Checks that start/amount is a feasible schedule (windows, slice and total
+ * bounds within tol, ineligible offers at their default) and computes its
+ * objective terms into res (start/amount pointers and status unchanged).
+ * GF_ERANGE when infeasible, GF_EINVAL for bad input; res untouched then. */
+enum gf_err gf_clear_evaluate(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                              size_t count, const int32_t *start, const double *amount, double tol,
+                              struct gf_clear_result *res);
+
+/* Internal, shared by clear.c and clear_milp.c. */
+enum gf_err gf__clear_validate(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                               size_t count);
+double gf__clear_dflt(const struct gf_fo *o, int32_t t);
+double gf__clear_tariff(double tariff);
+void gf__clear_axis(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
+                    int32_t *lo, int32_t *hi);
+double gf__clear_weight(const struct gf_clear_bid *bid, int32_t t);
+int gf__clear_defaults(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
+                       struct gf_clear_result *res);
+
+#endif
