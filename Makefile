@@ -233,7 +233,7 @@ bench: deps
 	for n in 10000 100000 1000000; do $(BUILD)/bin/gf-agg-bench --offers $$n || exit 1; done
 	@echo; echo "market clearing over a 96-interval day: heuristic, and the GLPK optimum where it is reachable"; \
 	$(BUILD)/bin/gf-clear-bench --aggregates 100 && \
-	$(BUILD)/bin/gf-clear-bench --aggregates 1000 --max-columns 0 && \
+	$(BUILD)/bin/gf-clear-bench --aggregates 1000 --max-columns 1 && \
 	$(BUILD)/bin/gf-clear-bench --aggregates 10000
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
