@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bus FlexOffers into the engine (lib/fo_message.c): the three real pilot
+ * offers convert, aggregate and disaggregate; variable-duration slices are
+ * refused with a reason.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "aggregate.h"
+#include "codec.h"
+#include "fo_message.h"
+#include "schema.h"
+
+#define SAMPLES "../shared/fixtures/goflex-samples/"
+
+static Goflex__FlexOffer *decode(const char *json)
+{
+	ProtobufCMessage *m = NULL;
+	char err[256];
+
+	cr_assert_eq(gf_codec_from_json(gf_schema_find("flexoffer", 9), json, strlen(json), &m, err,
+	                                sizeof(err)),
+	             GF_OK, "%s", err);
+	return (Goflex__FlexOffer *)m;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+Test(fo_message, the_pilot_offers_aggregate_and_disaggregate)
+{
+	/* Swiss first: its startAfter is the grid's origin. */
+	static const char *const files[] = {SAMPLES "SampleFO_Swiss.json",
+	                                    SAMPLES "SampleFO_Cyprus.json",
+	                                    SAMPLES "SampleFO_SWW.json"};
+	struct gf_fo_set set;
+	struct gf_aggregate agg = {0};
+	double lower[8], upper[8], dflt[8];
+	char err[256];
+
+	cr_assert_eq(gf_fo_set_init(&set, 3, 24), GF_OK);
+	for (size_t i = 0; i < 3; i++) {
+		char *json = slurp(files[i]);
+		Goflex__FlexOffer *m = decode(json);
+		struct gf_fo fo;
+		cr_assert_eq(gf_fo_from_message(m, &fo, lower, upper, dflt, 8, err, sizeof(err)),
+		             GF_OK, "%s: %s", files[i], err);
+		cr_assert_eq(fo.start_after, (int32_t)m->startafterinterval);
+		cr_assert_eq(fo.tf, 0);
+		cr_assert_eq(fo.n, 1);
+		cr_assert_eq(lower[0],
+		             m->flexofferprofileconstraints[0]->energyconstraintlist[0]->lower);
+		cr_assert_eq(upper[0],
+		             m->flexofferprofileconstraints[0]->energyconstraintlist[0]->upper);
+		cr_assert_not_null(fo.dflt, "%s: the default schedule starts at startAfter",
+		                   files[i]);
+		cr_assert_eq(fo.tariff_min,
+		             m->flexofferprofileconstraints[0]->tariffconstraint->mintariff);
+		cr_assert_eq(gf_fo_set_add(&set, &fo), GF_OK);
+		gf_codec_free(&m->base);
+		free(json);
+	}
+	/* Swiss starts 20:00, Cyprus 20:30, SWW 09:30 (2020-02-27, UTC): with the
+	 * grid's origin at Swiss, Cyprus falls in the same 20-interval cell and
+	 * SWW in another, so two aggregates, one of them spanning 20:00-20:45. */
+	cr_assert_eq(gf_aggregate_build(&set, &GF_AGGREGATE_FMAN, &agg), GF_OK);
+	cr_assert_eq(agg.count, 2);
+	cr_assert_eq(agg.tf_loss, 0);
+	cr_assert_eq(agg.largest, 2);
+	for (size_t a = 0; a < agg.count; a++) {
+		double x[16], amounts[24];
+		int32_t starts[3];
+		double sum_members;
+		for (int32_t k = 0; k < agg.n[a]; k++) {
+			size_t s = agg.slice_off[a] + (size_t)k;
+			x[k] = (agg.lower[s] + agg.upper[s]) / 2;
+		}
+		cr_assert_eq(gf_aggregate_disaggregate(&agg, &set, a, agg.start_after[a], x, starts,
+		                                       amounts),
+		             GF_OK);
+		/* Every member within its bounds, and the members sum to the aggregate. */
+		for (int32_t k = 0; k < agg.n[a]; k++) {
+			sum_members = 0;
+			for (size_t j = agg.member_off[a]; j < agg.member_off[a + 1]; j++) {
+				uint32_t o = agg.members[j];
+				int32_t rel = starts[o] - agg.start_after[a];
+				if (k - rel < 0 || k - rel >= set.n[o])
+					continue;
+				double v = amounts[set.slice_off[o] + (size_t)(k - rel)];
+				cr_assert(v >=
+				          set.lower[set.slice_off[o] + (size_t)(k - rel)] - 1e-12);
+				cr_assert(v <=
+				          set.upper[set.slice_off[o] + (size_t)(k - rel)] + 1e-12);
+				sum_members += v;
+			}
+			cr_assert(fabs(sum_members - x[k]) <= 1e-9, "interval %d: %.17g vs %.17g",
+			          k, sum_members, x[k]);
+		}
+	}
+	gf_aggregate_free(&agg);
+	gf_fo_set_free(&set);
+}
+
+Test(fo_message, variable_duration_slices_are_refused_with_a_reason)
+{
+	Goflex__FlexOffer *m =
+	    decode("{\"state\":\"Offered\",\"offeredById\":\"x\",\"creationInterval\":100,"
+	           "\"startAfterInterval\":101,\"startBeforeInterval\":104,"
+	           "\"flexOfferProfileConstraints\":"
+	           "[{\"energyConstraintList\":[{\"lower\":1,\"upper\":3}],\"minDuration\":1,"
+	           "\"maxDuration\":2}]}");
+	struct gf_fo fo = {0};
+	double lower[4], upper[4];
+	char err[256];
+
+	cr_assert_eq(gf_fo_from_message(m, &fo, lower, upper, NULL, 4, err, sizeof(err)),
+	             GF_EINVAL);
+	cr_assert(strstr(err, "flexOfferProfileConstraints[0]: variable-duration slices"), "%s",
+	          err);
+	cr_assert_eq(fo.n, 0, "output untouched");
+	gf_codec_free(&m->base);
+}
