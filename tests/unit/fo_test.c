@@ -7,25 +7,7 @@
 
 #include "fo.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-static void leak_check(void)
-{
-	if (__lsan_do_recoverable_leak_check() != 0)
-		abort();
-}
-#else
-static void leak_check(void)
-{
-}
-#endif
+#include "leak_check.h"
 
 TestSuite(fo, .fini = leak_check);
 
