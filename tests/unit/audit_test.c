@@ -6,9 +6,11 @@
  */
 #include <criterion/criterion.h>
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "audit.h"
 
@@ -39,29 +41,24 @@ static const char *json_ws(const char *p)
 	return p;
 }
 
+/* Length of the UTF-8 character at s, 0 if invalid: glibc's decoder in the
+ * C.UTF-8 locale, an oracle independent of lib/audit.c's own. */
 static size_t utf8_len(const unsigned char *s)
 {
-	unsigned c = s[0];
+	static locale_t utf8;
+	locale_t old;
+	mbstate_t st;
+	wchar_t wc;
 	size_t n;
-	unsigned long cp;
 
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+	if (!utf8)
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	cr_assert(utf8, "no C.UTF-8 locale");
+	old = uselocale(utf8);
+	memset(&st, 0, sizeof(st));
+	n = mbrtowc(&wc, (const char *)s, 4, &st);
+	uselocale(old);
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
 		return 0;
 	return n;
 }
