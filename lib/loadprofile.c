@@ -411,7 +411,7 @@ enum gf_err gf_forecast_parse(const char *name, const char *text, size_t len,
 	char time[FIELD_MAX + 1], value[FIELD_MAX + 1], shown[FIELD_MAX + 1];
 	double *kwh = NULL, *grown;
 	size_t n = 0, cap = 0;
-	int64_t start = 0, at;
+	int64_t start = 0, at = 0;
 	enum gf_err rc;
 	bool got;
 
