@@ -62,7 +62,7 @@ static enum gf_err check(const struct gf_congestion_params *p, int64_t start, co
 		snprintf(err, errlen, "no forecast values");
 		return GF_EINVAL;
 	}
-	if (start < lo || start > hi || n > (uint64_t)(hi - start)) {
+	if (start < lo || start > hi || (n > 0 && n - 1 > (uint64_t)(hi - start))) {
 		snprintf(err, errlen, "intervals %" PRId64 " + %zu outside years 0000-9999", start,
 		         n);
 		return GF_ERANGE;
