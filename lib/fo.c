@@ -29,8 +29,11 @@ enum gf_err gf_fo_set_init(struct gf_fo_set *set, size_t cap, size_t slice_cap)
 	s.lower = malloc(slice_cap * sizeof *s.lower);
 	s.upper = malloc(slice_cap * sizeof *s.upper);
 	s.dflt = malloc(slice_cap * sizeof *s.dflt);
-	if (!s.start_after || !s.tf || !s.n || !s.slice_off || !s.total_min || !s.total_max ||
-	    !s.tariff_min || !s.tariff_max || !s.lower || !s.upper || !s.dflt) {
+	s.acceptance_before = malloc(cap * sizeof *s.acceptance_before);
+	s.assignment_before = malloc(cap * sizeof *s.assignment_before);
+	if (!s.acceptance_before || !s.assignment_before || !s.start_after || !s.tf || !s.n ||
+	    !s.slice_off || !s.total_min || !s.total_max || !s.tariff_min || !s.tariff_max ||
+	    !s.lower || !s.upper || !s.dflt) {
 		gf_fo_set_free(&s);
 		return GF_ENOMEM;
 	}
@@ -53,6 +56,8 @@ void gf_fo_set_free(struct gf_fo_set *set)
 	free(set->lower);
 	free(set->upper);
 	free(set->dflt);
+	free(set->acceptance_before);
+	free(set->assignment_before);
 	memset(set, 0, sizeof *set);
 }
 
@@ -76,6 +81,12 @@ static int fo_valid(const struct gf_fo *fo)
 
 enum gf_err gf_fo_set_add(struct gf_fo_set *set, const struct gf_fo *fo)
 {
+	return gf_fo_set_add_with_deadlines(set, fo, NULL);
+}
+
+enum gf_err gf_fo_set_add_with_deadlines(struct gf_fo_set *set, const struct gf_fo *fo,
+                                         const struct gf_fo_deadlines *dl)
+{
 	if (!set || !fo || !fo_valid(fo))
 		return GF_EINVAL;
 	if (set->count == set->cap || set->slice_cap - set->slice_count < (size_t)fo->n)
@@ -89,6 +100,8 @@ enum gf_err gf_fo_set_add(struct gf_fo_set *set, const struct gf_fo *fo)
 	set->total_max[i] = fo->total_max;
 	set->tariff_min[i] = fo->tariff_min;
 	set->tariff_max[i] = fo->tariff_max;
+	set->acceptance_before[i] = dl ? dl->acceptance_before : GF_FO_NO_DEADLINE;
+	set->assignment_before[i] = dl ? dl->assignment_before : GF_FO_NO_DEADLINE;
 	for (int32_t k = 0; k < fo->n; k++) {
 		set->lower[off + (size_t)k] = fo->lower[k];
 		set->upper[off + (size_t)k] = fo->upper[k];
@@ -144,6 +157,8 @@ enum gf_err gf_fo_workload_generate(struct gf_fo_set *set, size_t offers, int64_
 		set->total_max[j] = NAN;
 		set->tariff_min[j] = NAN;
 		set->tariff_max[j] = NAN;
+		set->acceptance_before[j] = GF_FO_NO_DEADLINE;
+		set->assignment_before[j] = GF_FO_NO_DEADLINE;
 		for (size_t k = off; k < off + (size_t)n; k++) {
 			double lo = gf_javarand_next_double(&r);
 			double hi = lo + gf_javarand_next_double(&r) * 2.0;

@@ -34,6 +34,21 @@ struct gf_fo {
 	double tariff_max;   /* price asked per kWh above the default, NaN when absent */
 };
 
+/* Deadlines of an offer (SPEC section 6: acceptanceBeforeInterval,
+ * assignmentBeforeInterval), interval numbers like start_after;
+ * GF_FO_NO_DEADLINE when absent. They are not fields of struct gf_fo so that
+ * the positional initializers of struct gf_fo elsewhere stay complete (and
+ * -Wmissing-field-initializers quiet): a set stores them beside each offer,
+ * see gf_fo_set_add_with_deadlines. */
+#define GF_FO_NO_DEADLINE INT32_MAX
+
+struct gf_fo_deadlines {
+	int32_t acceptance_before; /* the offer must be accepted before this interval */
+	int32_t assignment_before; /* and scheduled (assigned) before this one */
+};
+
+#define GF_FO_DEADLINES_NONE ((struct gf_fo_deadlines){GF_FO_NO_DEADLINE, GF_FO_NO_DEADLINE})
+
 /* Many offers in flat arrays. Offer i has slices slice_off[i] ..
  * slice_off[i] + n[i] - 1 of lower/upper/dflt. Read the fields directly;
  * change them only through the functions below. */
@@ -45,6 +60,8 @@ struct gf_fo_set {
 	double *total_min, *total_max;   /* per offer, NaN when absent */
 	double *tariff_min, *tariff_max; /* per offer, NaN when absent */
 	double *lower, *upper, *dflt;    /* per slice */
+	int32_t *acceptance_before;      /* per offer, GF_FO_NO_DEADLINE when absent */
+	int32_t *assignment_before;      /* per offer, GF_FO_NO_DEADLINE when absent */
 };
 
 /* Allocates room for cap offers and slice_cap slices in total. On success
@@ -61,7 +78,13 @@ void gf_fo_set_free(struct gf_fo_set *set);
  * set has no room; the set is untouched on failure. */
 enum gf_err gf_fo_set_add(struct gf_fo_set *set, const struct gf_fo *fo);
 
-/* Fills *fo with a view of offer i (valid until the set is freed).
+/* gf_fo_set_add with the offer's deadlines (dl NULL = none). Any int32
+ * values are accepted (a deadline is data for whoever schedules). */
+enum gf_err gf_fo_set_add_with_deadlines(struct gf_fo_set *set, const struct gf_fo *fo,
+                                         const struct gf_fo_deadlines *dl);
+
+/* Fills *fo with a view of offer i (valid until the set is freed); its
+ * deadlines are set->acceptance_before[i] and set->assignment_before[i].
  * GF_ERANGE when i >= count. */
 enum gf_err gf_fo_set_get(const struct gf_fo_set *set, size_t i, struct gf_fo *fo);
 
@@ -73,9 +96,9 @@ struct gf_fo_workload_sums {
 /* Appends `offers` offers of the issue-4 workload drawn from
  * java.util.Random(seed): per offer sa = nextInt(96), tf = nextInt(17),
  * n = 4 + nextInt(5), then per slice lo = nextDouble(), hi = lo +
- * nextDouble() * 2; default (lo + hi) / 2. The set needs room for `offers`
- * offers and 8 * offers slices (GF_EFULL otherwise, set untouched). *sums
- * (may be NULL) receives the three check sums. */
+ * nextDouble() * 2; default (lo + hi) / 2; no totals, tariffs or deadlines. The set needs room for
+ * `offers` offers and 8 * offers slices (GF_EFULL otherwise, set untouched). *sums (may be NULL)
+ * receives the three check sums. */
 enum gf_err gf_fo_workload_generate(struct gf_fo_set *set, size_t offers, int64_t seed,
                                     struct gf_fo_workload_sums *sums);
 

@@ -99,3 +99,30 @@ enum gf_err gf_fo_from_message(const Goflex__FlexOffer *m, struct gf_fo *out, do
 	out->tariff_max = isfinite(tmax) ? tmax : NAN;
 	return GF_OK;
 }
+
+static bool deadline(bool has, int64_t v, int32_t *out)
+{
+	if (!has) {
+		*out = GF_FO_NO_DEADLINE;
+		return true;
+	}
+	if (v < 0 || v >= GF_FO_NO_DEADLINE)
+		return false;
+	*out = (int32_t)v;
+	return true;
+}
+
+enum gf_err gf_fo_deadlines_from_message(const Goflex__FlexOffer *m, struct gf_fo_deadlines *out,
+                                         char *err, size_t errlen)
+{
+	struct gf_fo_deadlines dl;
+
+	if (!deadline(m->has_acceptancebeforeinterval, m->acceptancebeforeinterval,
+	              &dl.acceptance_before))
+		return refuse(err, errlen, "acceptanceBeforeInterval: out of range");
+	if (!deadline(m->has_assignmentbeforeinterval, m->assignmentbeforeinterval,
+	              &dl.assignment_before))
+		return refuse(err, errlen, "assignmentBeforeInterval: out of range");
+	*out = dl;
+	return GF_OK;
+}

@@ -30,4 +30,13 @@
 enum gf_err gf_fo_from_message(const Goflex__FlexOffer *m, struct gf_fo *out, double *lower,
                                double *upper, double *dflt, size_t cap, char *err, size_t errlen);
 
+/*
+ * Fills *out with m's deadlines: acceptanceBeforeInterval and
+ * assignmentBeforeInterval, GF_FO_NO_DEADLINE for each one absent.
+ * GF_EINVAL with err set when one is outside [0, INT32_MAX); *out untouched
+ * on failure.
+ */
+enum gf_err gf_fo_deadlines_from_message(const Goflex__FlexOffer *m, struct gf_fo_deadlines *out,
+                                         char *err, size_t errlen);
+
 #endif

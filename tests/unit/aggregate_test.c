@@ -8,6 +8,7 @@
 
 #include "aggregate.h"
 
+#include "agg_gen.h"
 #include "leak_check.h"
 
 TestSuite(aggregate, .fini = leak_check);
@@ -75,7 +76,7 @@ Test(aggregate, tf_tolerance_min_and_loss)
 {
 	struct gf_fo_set set;
 	struct gf_aggregate agg;
-	const struct gf_aggregate_config cfg = {4, 4};
+	const struct gf_aggregate_config cfg = {.start_after_tolerance = 4, .tf_tolerance = 4};
 	const double lo[1] = {0.0}, hi[1] = {1.0};
 
 	cr_assert_eq(gf_fo_set_init(&set, 4, 4), GF_OK);
@@ -96,7 +97,7 @@ Test(aggregate, bad_arguments)
 {
 	struct gf_fo_set set;
 	struct gf_aggregate agg = {0};
-	const struct gf_aggregate_config neg = {-1, 0};
+	const struct gf_aggregate_config neg = {.start_after_tolerance = -1};
 	const double lo[1] = {0.0}, hi[1] = {1.0};
 
 	cr_assert_eq(gf_fo_set_init(&set, 1, 1), GF_OK);
@@ -264,6 +265,115 @@ Test(aggregate, disaggregate_all_matches_per_aggregate)
 	free(agg_start);
 	free(s2);
 	free(s1);
+	gf_aggregate_free(&agg);
+	gf_fo_set_free(&set);
+}
+
+/* Deadlines, tf and start of every aggregate from its members: the min. */
+Test(aggregate, deadlines_are_the_members_min)
+{
+	struct gf_fo_set set;
+	struct gf_aggregate agg;
+	const struct agg_gen g = {0.3, 0.0};
+	const struct gf_aggregate_config cfg = {.start_after_tolerance = 10, .tf_tolerance = 3};
+	size_t seen_deadline = 0;
+
+	cr_assert_eq(gf_fo_set_init(&set, 500, 2500), GF_OK);
+	agg_gen_fill(&set, 500, 41, &g);
+	cr_assert_eq(gf_aggregate_build(&set, &cfg, &agg), GF_OK);
+	for (size_t a = 0; a < agg.count; a++) {
+		int32_t acc = GF_FO_NO_DEADLINE, asg = GF_FO_NO_DEADLINE;
+		for (size_t m = agg.member_off[a]; m < agg.member_off[a + 1]; m++) {
+			uint32_t i = agg.members[m];
+			acc = set.acceptance_before[i] < acc ? set.acceptance_before[i] : acc;
+			asg = set.assignment_before[i] < asg ? set.assignment_before[i] : asg;
+		}
+		cr_assert_eq(agg.acceptance_before[a], acc, "aggregate %zu", a);
+		cr_assert_eq(agg.assignment_before[a], asg, "aggregate %zu", a);
+		seen_deadline += acc < GF_FO_NO_DEADLINE;
+	}
+	cr_assert_gt(seen_deadline, agg.count / 2);
+	gf_aggregate_free(&agg);
+	gf_fo_set_free(&set);
+}
+
+/* Weight bounds: every aggregate within them, split by next fit in input
+ * order, and without bounds the same cells hold the same offers. */
+Test(aggregate, weight_bounds_split_cells_next_fit)
+{
+	struct gf_fo_set set;
+	struct gf_aggregate whole, cut;
+	const struct agg_gen g = {0.3, 0.0};
+	struct gf_aggregate_config cfg = {.start_after_tolerance = 20, .tf_tolerance = 2};
+
+	cr_assert_eq(gf_fo_set_init(&set, 2000, 10000), GF_OK);
+	agg_gen_fill(&set, 2000, 43, &g);
+	cr_assert_eq(gf_aggregate_build(&set, &cfg, &whole), GF_OK);
+	cfg.max_members = 7;
+	cfg.max_energy = 20.0;
+	cr_assert_eq(gf_aggregate_build(&set, &cfg, &cut), GF_OK);
+	cr_assert_gt(cut.count, 2 * whole.count);
+	cr_assert_eq(cut.member_off[cut.count], set.count);
+	size_t by_members = 0, by_energy = 0;
+	for (size_t a = 0; a < cut.count; a++) {
+		size_t members = cut.member_off[a + 1] - cut.member_off[a];
+		double w = 0.0, last = 0.0;
+		uint32_t prev = 0;
+		for (size_t m = cut.member_off[a]; m < cut.member_off[a + 1]; m++) {
+			uint32_t i = cut.members[m];
+			last = 0.0;
+			for (int32_t k = 0; k < set.n[i]; k++)
+				last += fabs(set.dflt[set.slice_off[i] + (size_t)k]);
+			w += last;
+			/* Same cell as without bounds; input order inside. */
+			cr_assert_eq(whole.group_of[i],
+			             whole.group_of[cut.members[cut.member_off[a]]]);
+			cr_assert(m == cut.member_off[a] || i > prev);
+			prev = i;
+		}
+		cr_assert_leq(members, 7);
+		cr_assert(members == 1 || w <= 20.0 + 1e-12, "aggregate %zu weight %g", a, w);
+		by_members += members == 7;
+		by_energy += w > 15.0;
+	}
+	cr_assert_gt(by_members, 0);
+	cr_assert_gt(by_energy, 0);
+	cfg.max_energy = -1.0;
+	struct gf_aggregate bad = {0};
+	cr_assert_eq(gf_aggregate_build(&set, &cfg, &bad), GF_EINVAL);
+	gf_aggregate_free(&cut);
+	gf_aggregate_free(&whole);
+	gf_fo_set_free(&set);
+}
+
+/* A hand example of next fit: weights 2, 2, 3, 1 under max_energy 4 give
+ * {2, 2}, {3, 1}; under max_members 3, {all but the last}, {last}. */
+Test(aggregate, weight_bounds_hand_example)
+{
+	struct gf_fo_set set;
+	struct gf_aggregate agg;
+	struct gf_aggregate_config cfg = {.start_after_tolerance = 20, .max_energy = 4.0};
+	const double w2[1] = {2.0}, w3[1] = {3.0}, w1[1] = {1.0};
+
+	cr_assert_eq(gf_fo_set_init(&set, 4, 4), GF_OK);
+	add(&set, 0, 0, 1, w2, w2);
+	add(&set, 1, 0, 1, w2, w2);
+	add(&set, 2, 0, 1, w3, w3);
+	add(&set, 3, 0, 1, w1, w1);
+	cr_assert_eq(gf_aggregate_build(&set, &cfg, &agg), GF_OK);
+	cr_assert_eq(agg.count, 2);
+	cr_assert_eq(agg.group_of[0], agg.group_of[1]);
+	cr_assert_eq(agg.group_of[2], agg.group_of[3]);
+	cr_assert_neq(agg.group_of[1], agg.group_of[2]);
+	cr_assert_eq(agg.start_after[agg.group_of[2]], 2);
+	gf_aggregate_free(&agg);
+	cfg.max_energy = 0.0;
+	cfg.max_members = 3;
+	cr_assert_eq(gf_aggregate_build(&set, &cfg, &agg), GF_OK);
+	cr_assert_eq(agg.count, 2);
+	cr_assert_eq(agg.largest, 3);
+	cr_assert_eq(agg.group_of[0], agg.group_of[2]);
+	cr_assert_neq(agg.group_of[2], agg.group_of[3]);
 	gf_aggregate_free(&agg);
 	gf_fo_set_free(&set);
 }

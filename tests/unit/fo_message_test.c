@@ -74,7 +74,12 @@ Test(fo_message, the_pilot_offers_aggregate_and_disaggregate)
 		                   files[i]);
 		cr_assert_eq(fo.tariff_min,
 		             m->flexofferprofileconstraints[0]->tariffconstraint->mintariff);
-		cr_assert_eq(gf_fo_set_add(&set, &fo), GF_OK);
+		struct gf_fo_deadlines dl;
+		cr_assert_eq(gf_fo_deadlines_from_message(m, &dl, err, sizeof(err)), GF_OK);
+		cr_assert_eq(dl.acceptance_before, (int32_t)m->acceptancebeforeinterval);
+		cr_assert_eq(dl.assignment_before, (int32_t)m->assignmentbeforeinterval);
+		cr_assert_gt(dl.acceptance_before, 1758000, "%s: the sample's deadline", files[i]);
+		cr_assert_eq(gf_fo_set_add_with_deadlines(&set, &fo, &dl), GF_OK);
 		gf_codec_free(&m->base);
 		free(json);
 	}
@@ -85,6 +90,18 @@ Test(fo_message, the_pilot_offers_aggregate_and_disaggregate)
 	cr_assert_eq(agg.count, 2);
 	cr_assert_eq(agg.tf_loss, 0);
 	cr_assert_eq(agg.largest, 2);
+	/* Deadlines: the aggregate's are the earliest of its members'. */
+	for (size_t a = 0; a < agg.count; a++) {
+		int32_t acc = GF_FO_NO_DEADLINE, asg = GF_FO_NO_DEADLINE;
+		for (size_t j = agg.member_off[a]; j < agg.member_off[a + 1]; j++) {
+			uint32_t o = agg.members[j];
+			acc = set.acceptance_before[o] < acc ? set.acceptance_before[o] : acc;
+			asg = set.assignment_before[o] < asg ? set.assignment_before[o] : asg;
+		}
+		cr_assert_eq(agg.acceptance_before[a], acc);
+		cr_assert_eq(agg.assignment_before[a], asg);
+		cr_assert_lt(acc, GF_FO_NO_DEADLINE);
+	}
 	for (size_t a = 0; a < agg.count; a++) {
 		double x[16], amounts[24];
 		int32_t starts[3];
@@ -136,5 +153,31 @@ Test(fo_message, variable_duration_slices_are_refused_with_a_reason)
 	cr_assert(strstr(err, "flexOfferProfileConstraints[0]: variable-duration slices"), "%s",
 	          err);
 	cr_assert_eq(fo.n, 0, "output untouched");
+	gf_codec_free(&m->base);
+}
+
+Test(fo_message, deadlines_absent_or_out_of_range)
+{
+	Goflex__FlexOffer *m =
+	    decode("{\"state\":\"Offered\",\"offeredById\":\"x\",\"creationInterval\":100,"
+	           "\"startAfterInterval\":101,\"startBeforeInterval\":104,"
+	           "\"flexOfferProfileConstraints\":"
+	           "[{\"energyConstraintList\":[{\"lower\":1,\"upper\":3}],\"minDuration\":1,"
+	           "\"maxDuration\":1}]}");
+	struct gf_fo_deadlines dl = {1, 2};
+	char err[256] = "";
+
+	cr_assert_eq(gf_fo_deadlines_from_message(m, &dl, err, sizeof(err)), GF_OK);
+	cr_assert_eq(dl.acceptance_before, GF_FO_NO_DEADLINE);
+	cr_assert_eq(dl.assignment_before, GF_FO_NO_DEADLINE);
+	m->has_assignmentbeforeinterval = 1;
+	m->assignmentbeforeinterval = 99;
+	cr_assert_eq(gf_fo_deadlines_from_message(m, &dl, err, sizeof(err)), GF_OK);
+	cr_assert_eq(dl.assignment_before, 99);
+	m->has_acceptancebeforeinterval = 1;
+	m->acceptancebeforeinterval = (int64_t)INT32_MAX + 5;
+	cr_assert_eq(gf_fo_deadlines_from_message(m, &dl, err, sizeof(err)), GF_EINVAL);
+	cr_assert(strstr(err, "acceptanceBeforeInterval"), "%s", err);
+	cr_assert_eq(dl.assignment_before, 99, "output untouched");
 	gf_codec_free(&m->base);
 }

@@ -142,3 +142,22 @@ Test(fo, workload_needs_room)
 	cr_assert_eq(sums.sum_tf, -1);
 	gf_fo_set_free(&set);
 }
+
+Test(fo, deadlines_stored_beside_the_offer)
+{
+	struct gf_fo_set set;
+	struct gf_fo fo = example();
+	const struct gf_fo_deadlines dl = {7, 9};
+
+	cr_assert_eq(gf_fo_set_init(&set, 2, 4), GF_OK);
+	cr_assert_eq(gf_fo_set_add_with_deadlines(&set, &fo, &dl), GF_OK);
+	cr_assert_eq(gf_fo_set_add(&set, &fo), GF_OK);
+	cr_assert_eq(set.acceptance_before[0], 7);
+	cr_assert_eq(set.assignment_before[0], 9);
+	cr_assert_eq(set.acceptance_before[1], GF_FO_NO_DEADLINE);
+	cr_assert_eq(set.assignment_before[1], GF_FO_NO_DEADLINE);
+	/* Full: the deadlines of the refused offer are not written either. */
+	cr_assert_eq(gf_fo_set_add_with_deadlines(&set, &fo, &dl), GF_EFULL);
+	cr_assert_eq(set.count, 2);
+	gf_fo_set_free(&set);
+}
