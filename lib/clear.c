@@ -24,8 +24,6 @@ const char *gf_clear_status_name(enum gf_clear_status status)
 		return "infeasible";
 	case GF_CLEAR_TOO_LARGE:
 		return "too_large";
-	case GF_CLEAR_TIME_LIMIT:
-		return "time_limit";
 	}
 	return "unknown";
 }

@@ -40,8 +40,7 @@ enum gf_clear_status {
 	GF_CLEAR_EMPTY_BID,   /* every r_t is 0: defaults returned */
 	GF_CLEAR_NO_ELIGIBLE, /* no offer's tariff fits the price: defaults returned */
 	GF_CLEAR_INFEASIBLE,  /* the solver found no schedule (cannot happen with valid input) */
-	GF_CLEAR_TOO_LARGE,   /* MILP over the size limit: nothing written */
-	GF_CLEAR_TIME_LIMIT   /* MILP found no schedule in time: nothing written */
+	GF_CLEAR_TOO_LARGE    /* MILP over the size limit: nothing written */
 };
 
 /* Returns a static name of status ("optimal", ...). */
@@ -66,6 +65,7 @@ struct gf_clear_result {
 	double cost;      /* tariff part */
 	double delivered; /* sum over the bid's intervals of the delivered change */
 	int eligible;     /* offers allowed to deviate */
+	double bound;     /* proven lower bound on the optimum objective, NaN if none */
 };
 
 /* An offer may deviate iff max(tariff_min, tariff_max) (NaN = 0) <= the
@@ -87,6 +87,14 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
                                size_t count, const struct gf_clear_options *opt,
                                struct gf_clear_result *res);
 
+/* A Lagrangian lower bound on the optimum objective (docs/clearing.md):
+ * `iterations` subgradient steps aiming at `upper` (a feasible objective,
+ * e.g. the heuristic's; >= 0). Every step's value is a proven bound; the
+ * best goes to *bound (0 when iterations is 0). Time O(iterations * sum_o
+ * (tf_o + 1) n_o). GF_EINVAL for bad input; *bound untouched on failure. */
+enum gf_err gf_clear_bound(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
+                           double upper, int iterations, double *bound);
+
 /* Checks that start/amount is a feasible schedule (windows, slice and total
  * bounds within tol, ineligible offers at their default) and computes its
  * objective terms into res (start/amount pointers and status unchanged).
@@ -95,7 +103,8 @@ enum gf_err gf_clear_evaluate(const struct gf_clear_bid *bid, const struct gf_fo
                               size_t count, const int32_t *start, const double *amount, double tol,
                               struct gf_clear_result *res);
 
-/* Internal, shared by clear.c and clear_milp.c. */
+/* Internal, shared by clear.c, clear_milp.c and clear_bound.c. */
+#define GF__CLEAR_BOUND_ITERATIONS 200
 enum gf_err gf__clear_validate(const struct gf_clear_bid *bid, const struct gf_fo *offers,
                                size_t count);
 double gf__clear_dflt(const struct gf_fo *o, int32_t t);

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "clear.h"
+#include "leak_check.h"
+
+TestSuite(clear, .fini = leak_check);
 
 /* A small deterministic generator (xorshift64*) for the random instances. */
 static uint64_t rng_state;
@@ -101,11 +104,24 @@ Test(clear, hand_computed_tiny)
 	 * interval 1 would deliver 2 at 0 (mismatch 0.5 -> 0.25) plus an
 	 * unrequested x at 1 and cost 0.1 * 2 + 0.2 * x. */
 	double lo = 0, hi = 2, df = 2, ch[2] = {1.5, 0}, pr[2] = {0.5, 0.5};
-	struct gf_fo f = {0, 1, 1, &lo, &hi, &df, NAN, NAN, 0.1, 0.2};
+	struct gf_fo f = {.start_after = 0,
+	                  .tf = 1,
+	                  .n = 1,
+	                  .lower = &lo,
+	                  .upper = &hi,
+	                  .dflt = &df,
+	                  .total_min = NAN,
+	                  .total_max = NAN,
+	                  .tariff_min = 0.1,
+	                  .tariff_max = 0.2};
 	struct gf_clear_bid bid = {0, 2, ch, pr};
 	int32_t start = -1;
 	double amount = -1;
-	struct gf_clear_result r = {&start, &amount, GF_CLEAR_INFEASIBLE, 0, 0, 0, 0, 0};
+	struct gf_clear_result r = {.start = &start,
+	                            .amount = &amount,
+	                            .status = GF_CLEAR_INFEASIBLE,
+	                            .objective = 0,
+	                            .bound = NAN};
 	cr_assert_eq(gf_clear_milp(&bid, &f, 1, NULL, &r), GF_OK);
 	cr_assert_eq(r.status, GF_CLEAR_OPTIMAL);
 	cr_assert_eq(start, 0);
@@ -123,11 +139,24 @@ Test(clear, hand_computed_tiny)
 Test(clear, empty_and_ineligible_bids)
 {
 	double lo = 0, hi = 2, df = 1, ch[2] = {0, 0}, pr[2] = {0.5, 0.5};
-	struct gf_fo f = {0, 1, 1, &lo, &hi, &df, NAN, NAN, 0.1, 0.2};
+	struct gf_fo f = {.start_after = 0,
+	                  .tf = 1,
+	                  .n = 1,
+	                  .lower = &lo,
+	                  .upper = &hi,
+	                  .dflt = &df,
+	                  .total_min = NAN,
+	                  .total_max = NAN,
+	                  .tariff_min = 0.1,
+	                  .tariff_max = 0.2};
 	struct gf_clear_bid bid = {0, 2, ch, pr};
 	int32_t start = -1;
 	double amount = -1;
-	struct gf_clear_result r = {&start, &amount, GF_CLEAR_OPTIMAL, 0, 0, 0, 0, 0};
+	struct gf_clear_result r = {.start = &start,
+	                            .amount = &amount,
+	                            .status = GF_CLEAR_OPTIMAL,
+	                            .objective = 0,
+	                            .bound = NAN};
 	cr_assert_eq(gf_clear_milp(&bid, &f, 1, NULL, &r), GF_OK);
 	cr_assert_eq(r.status, GF_CLEAR_EMPTY_BID);
 	cr_assert_eq(start, 0);
@@ -149,11 +178,24 @@ Test(clear, empty_and_ineligible_bids)
 Test(clear, bad_input_leaves_result_untouched)
 {
 	double lo = 0, hi = 2, df = 3, ch[1] = {1}, pr[1] = {NAN};
-	struct gf_fo f = {0, 1, 1, &lo, &hi, &df, NAN, NAN, 0.1, 0.2};
+	struct gf_fo f = {.start_after = 0,
+	                  .tf = 1,
+	                  .n = 1,
+	                  .lower = &lo,
+	                  .upper = &hi,
+	                  .dflt = &df,
+	                  .total_min = NAN,
+	                  .total_max = NAN,
+	                  .tariff_min = 0.1,
+	                  .tariff_max = 0.2};
 	struct gf_clear_bid bid = {0, 1, ch, pr};
 	int32_t start = -1;
 	double amount = -1;
-	struct gf_clear_result r = {&start, &amount, GF_CLEAR_OPTIMAL, 7, 0, 0, 0, 0};
+	struct gf_clear_result r = {.start = &start,
+	                            .amount = &amount,
+	                            .status = GF_CLEAR_OPTIMAL,
+	                            .objective = 7,
+	                            .bound = NAN};
 	cr_assert_eq(gf_clear_milp(&bid, &f, 1, NULL, &r), GF_EINVAL);
 	pr[0] = 0.5; /* default 3 outside [0, 2] */
 	cr_assert_eq(gf_clear_heuristic(&bid, &f, 1, NULL, &r), GF_EINVAL);
@@ -168,12 +210,25 @@ Test(clear, bad_input_leaves_result_untouched)
 Test(clear, too_large_reports_status)
 {
 	double lo = 0, hi = 2, df = 1, ch[1] = {1}, pr[1] = {0.5};
-	struct gf_fo f = {0, 3, 1, &lo, &hi, &df, NAN, NAN, 0.1, 0.2};
+	struct gf_fo f = {.start_after = 0,
+	                  .tf = 3,
+	                  .n = 1,
+	                  .lower = &lo,
+	                  .upper = &hi,
+	                  .dflt = &df,
+	                  .total_min = NAN,
+	                  .total_max = NAN,
+	                  .tariff_min = 0.1,
+	                  .tariff_max = 0.2};
 	struct gf_clear_bid bid = {0, 1, ch, pr};
 	struct gf_clear_options opt = {1.0, 5, 0};
 	int32_t start = -1;
 	double amount = -1;
-	struct gf_clear_result r = {&start, &amount, GF_CLEAR_OPTIMAL, 0, 0, 0, 0, 0};
+	struct gf_clear_result r = {.start = &start,
+	                            .amount = &amount,
+	                            .status = GF_CLEAR_OPTIMAL,
+	                            .objective = 0,
+	                            .bound = NAN};
 	cr_assert_eq(gf_clear_milp(&bid, &f, 1, &opt, &r), GF_OK);
 	cr_assert_eq(r.status, GF_CLEAR_TOO_LARGE);
 	cr_assert_eq(start, -1);
@@ -192,8 +247,16 @@ Test(clear, heuristic_vs_milp_random)
 		make_instance(&in, seed);
 		int32_t s1[MAXO], s2[MAXO];
 		double x1[MAXO * MAXN], x2[MAXO * MAXN];
-		struct gf_clear_result m = {s1, x1, GF_CLEAR_INFEASIBLE, 0, 0, 0, 0, 0};
-		struct gf_clear_result h = {s2, x2, GF_CLEAR_INFEASIBLE, 0, 0, 0, 0, 0};
+		struct gf_clear_result m = {.start = s1,
+		                            .amount = x1,
+		                            .status = GF_CLEAR_INFEASIBLE,
+		                            .objective = 0,
+		                            .bound = NAN};
+		struct gf_clear_result h = {.start = s2,
+		                            .amount = x2,
+		                            .status = GF_CLEAR_INFEASIBLE,
+		                            .objective = 0,
+		                            .bound = NAN};
 		enum gf_err e1 = gf_clear_milp(&in.bid, in.fo, in.count, NULL, &m);
 		enum gf_err e2 = gf_clear_heuristic(&in.bid, in.fo, in.count, NULL, &h);
 		cr_assert_eq(e1, GF_OK, "seed %llu: %s", (unsigned long long)seed, gf_err_name(e1));
