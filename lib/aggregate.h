@@ -110,4 +110,24 @@ enum gf_err gf_aggregate_disaggregate_all(const struct gf_aggregate *agg,
                                           const double *x, double *scratch, int32_t *member_start,
                                           double *amounts);
 
+/* Aggregation loss of one aggregate, or in total (docs/engine.md, "Loss
+ * metrics"). */
+struct gf_aggregate_loss {
+	size_t members;
+	double ef_loss;           /* kWh: sum_i ef_i - ef_agg (0 for start alignment) */
+	int64_t tf_loss;          /* sum_i (tf_i - tf_agg) */
+	double tf_loss_per_offer; /* tf_loss / members */
+	double peak_low_loss;     /* kWh: raise of the lowest achievable peak, >= 0 */
+	double peak_high_loss;    /* kWh: drop of the highest achievable peak, >= 0 */
+};
+
+/* Computes the losses of every aggregate of agg (built from set) into
+ * per[0..agg->count-1] (per may be NULL) and their sums into *total (its
+ * tf_loss_per_offer over all offers). An offer's own tf loss is
+ * set->tf[i] - agg->tf[agg->group_of[i]]. Allocates four buffers as long
+ * as the longest aggregate span; cost sum_i (tf_i + n_i) n_i. GF_EINVAL for
+ * a NULL argument, GF_ENOMEM; outputs untouched on failure. */
+enum gf_err gf_aggregate_losses(const struct gf_aggregate *agg, const struct gf_fo_set *set,
+                                struct gf_aggregate_loss *per, struct gf_aggregate_loss *total);
+
 #endif
