@@ -441,3 +441,79 @@ Test(devoffer, bad_arguments_refused_with_a_reason)
 	cr_assert(memcmp(&o, &before, sizeof o) == 0);
 	cr_assert_eq(gf_devoffer_user_hours(&u, 0, 97, 1), GF_EINVAL);
 }
+
+Test(devoffer, edge_cases_floors_best_effort_and_plug_durations)
+{
+	struct gf_device d;
+	struct gf_devoffer_user u;
+	struct offer o;
+	struct gf_devoffer_cmd c[2];
+
+	/* A draw the heater cannot match: best effort, lower = upper = rated. */
+	struct gf_device_thermal_params t;
+	memset(&t, 0, sizeof t);
+	t.rated_kw = 2;
+	t.cop = 1;
+	t.c_kwh_k = 0.2326;
+	t.t_min = 40;
+	t.t_max = 80;
+	t.t0 = 50;
+	for (int i = 0; i < 96; i++)
+		t.draw_kw[i] = 10;
+	cr_assert_eq(gf_device_thermal_init(&d, &t, 0, NULL, 0), GF_OK);
+	gf_devoffer_user_init(&u);
+	cr_assert_eq(build(&d, &u, 4, NULL, &o, NULL, 0), GF_OK);
+	/* Slice 0 falls from 50 to 40 - 0.748 deg C unheated: 2.5 - 10 * 0.2326
+	 * = 0.174 kWh hold 40; from then on not even 2 kW do. */
+	cr_assert_float_eq(o.lower[0], 0.174, 1e-12);
+	for (int k = 0; k < 4; k++) {
+		if (k > 0)
+			cr_assert_float_eq(o.lower[k], 0.5, 1e-12);
+		cr_assert_float_eq(o.upper[k], 0.5, 1e-12);
+	}
+
+	/* EV with one interruption and a 0.2 kWh floor: all but the last
+	 * allowed slice run at least 0.2 kWh. */
+	struct gf_device_ev_params e = {60, 11, 1, 72, 28, 20, 40};
+	cr_assert_eq(gf_device_ev_init(&d, &e, 72 * 900.0, NULL, 0), GF_OK);
+	u.max_interruptions = 1;
+	u.min_run_kwh = 0.2;
+	cr_assert_eq(build(&d, &u, 0, NULL, &o, NULL, 0), GF_OK);
+	cr_assert_eq(o.fo.n, 52);
+	cr_assert_float_eq(o.lower[0], 0.2, 1e-12);
+	cr_assert_float_eq(o.lower[50], 0.2, 1e-12);
+	cr_assert_float_eq(o.lower[51], 0, 1e-12);
+	/* Floors of 52 * 0.5 = 26 kWh exceed the 20 kWh the car needs. */
+	u.min_run_kwh = 0.5;
+	u.max_interruptions = 0;
+	char err[160];
+	cr_assert_eq(build(&d, &u, 0, NULL, &o, err, sizeof err), GF_ERANGE);
+	cr_assert(strstr(err, "interruption limit"), "%s", err);
+
+	/* Plug durations: EV at 11 kW, 1.375 kWh = half the interval. */
+	const double ev_kwh[2] = {1.375, 0};
+	cr_assert_eq(gf_devoffer_commands(&d, ev_kwh, 2, c), GF_OK);
+	cr_assert_float_eq(c[0].kw, 5.5, 1e-12);
+	cr_assert_float_eq(c[0].on_s, 450, 1e-9);
+	/* A battery moves energy for the whole interval, either way. */
+	struct gf_device_battery_params b = {10, 0.5, 0.1, 0.9, 5, 5, 0.81};
+	const double b_kwh[2] = {-0.5, 0};
+	cr_assert_eq(gf_device_battery_init(&d, &b, 0, NULL, 0), GF_OK);
+	cr_assert_eq(gf_devoffer_commands(&d, b_kwh, 2, c), GF_OK);
+	cr_assert_float_eq(c[0].kw, -2, 1e-12);
+	cr_assert_float_eq(c[0].on_s, 900, 0);
+	cr_assert_float_eq(c[1].on_s, 0, 0);
+	/* A cycle keeps the plug on through zero-energy slices; loads refuse
+	 * negative amounts. */
+	struct gf_device_cycle_params cy;
+	memset(&cy, 0, sizeof cy);
+	cy.n = 2;
+	cy.kwh[0] = 0.5;
+	cy.earliest = 0;
+	cy.latest = 95;
+	const double cy_kwh[2] = {0.5, 0};
+	cr_assert_eq(gf_device_cycle_init(&d, &cy, 0, NULL, 0), GF_OK);
+	cr_assert_eq(gf_devoffer_commands(&d, cy_kwh, 2, c), GF_OK);
+	cr_assert_float_eq(c[1].on_s, 900, 0);
+	cr_assert_eq(gf_devoffer_commands(&d, b_kwh, 2, c), GF_EINVAL);
+}
