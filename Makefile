@@ -20,6 +20,15 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 LIBGF    := $(BUILD)/lib/libgf.a
 
+# --- the agent runtime (docs/agents.md) ---------------------------------------
+# lib/agent/ is the only part of lib/ that uses paho (and, for the agents'
+# state, SQLite); it is a library of its own so that libgf.a, which the
+# broker plugin links, stays free of both.
+AGENTLIB_SRCS := $(wildcard lib/agent/*.c)
+AGENTLIB_OBJS := $(AGENTLIB_SRCS:%.c=$(OBJ)/%.o)
+LIBGF_AGENT   := $(BUILD)/lib/libgf-agent.a
+AGENT_LIBS    := -lpaho-mqtt3as -lsqlite3
+
 # --- the broker plugin ------------------------------------------------------
 PLUGIN_SRCS := $(wildcard broker-plugin/*.c)
 PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(OBJ)/%.o)
@@ -47,7 +56,7 @@ SCHEMA_OBJS := $(PROTO_SRCS:$(GEN)/%.c=$(OBJ)/gen/%.o) $(OBJ)/gen/schema_registr
 LIB_OBJS    += $(SCHEMA_OBJS)
 # Any object of ours may include a generated header: on a clean tree they must
 # exist before it compiles (order-only; -MMD tracks them from then on).
-OWN_OBJS    := $(LIB_SRCS:%.c=$(OBJ)/%.o) $(PLUGIN_OBJS) $(STUB_OBJS) \
+OWN_OBJS    := $(LIB_SRCS:%.c=$(OBJ)/%.o) $(AGENTLIB_OBJS) $(PLUGIN_OBJS) $(STUB_OBJS) \
 	$(UNIT_SRCS:%.c=$(OBJ)/%.o) $(TOOL_SRCS:%.c=$(OBJ)/%.o) $(BENCH_SRCS:%.c=$(OBJ)/%.o)
 # protoc-c's output is not ours to change. protobuf-c 1.4.1's is clean under
 # our warnings, but another version's warnings must not fail the -Werror build:
@@ -70,7 +79,7 @@ MOSQ_LIBS := $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosqui
 
 .PHONY: all deps test check unit integration bench fuzz format format-check clean help
 
-all: $(LIBGF) $(PLUGIN) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+all: $(LIBGF) $(LIBGF_AGENT) $(PLUGIN) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 help:
 	@echo "make deps          install the Debian packages (root; quick when present)"
@@ -117,6 +126,10 @@ $(LIBGF): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
+$(LIBGF_AGENT): $(AGENTLIB_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
 # The plugin exports only the three mosquitto_plugin_* entry points and does
 # not link libmosquitto: the broker provides those symbols at load time.
 $(PLUGIN): $(PLUGIN_OBJS) $(LIBGF) broker-plugin/plugin.map
@@ -128,13 +141,13 @@ $(BUILD)/tests/unit/plugin_test: $(OBJ)/tests/unit/plugin_test.o $(PLUGIN_OBJS) 
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
-$(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIBGF)
+$(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIBGF_AGENT) $(LIBGF)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
 
-$(BUILD)/tests/tools/%: $(OBJ)/tests/tools/%.o $(LIBGF)
+$(BUILD)/tests/tools/%: $(OBJ)/tests/tools/%.o $(LIBGF_AGENT) $(LIBGF)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(PKG_LIBS) $(AGENT_LIBS)
 
 $(BUILD)/tests/bench/%: $(OBJ)/tests/bench/%.o $(LIBGF)
 	@mkdir -p $(@D)
@@ -186,13 +199,13 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 
 # --- agents -------------------------------------------------------------------
 # Every agents/<name>/*.c is compiled into $(OBJ)/agents/<name>/ and linked,
-# with libgf.a and paho's asynchronous MQTT client (TLS build), into
-# $(BUILD)/bin/<name>. A new agent needs only its directory.
+# with the agent runtime, libgf.a, paho's asynchronous MQTT client (TLS
+# build) and SQLite, into $(BUILD)/bin/<name>. A new agent needs only its
+# directory.
 AGENT_SRCS  := $(wildcard agents/*/*.c)
 AGENT_OBJS  := $(AGENT_SRCS:%.c=$(OBJ)/%.o)
 AGENT_NAMES := $(sort $(patsubst agents/%/,%,$(dir $(AGENT_SRCS))))
 AGENT_BINS  := $(AGENT_NAMES:%=$(BUILD)/bin/%)
-PAHO_LIBS   := -lpaho-mqtt3as
 
 all: $(AGENT_BINS)
 integration: $(AGENT_BINS)
@@ -200,9 +213,9 @@ integration: $(AGENT_BINS)
 $(AGENT_OBJS): | $(PROTO_HDRS)
 
 define AGENT_LINK
-$(BUILD)/bin/$(1): $(filter $(OBJ)/agents/$(1)/%,$(AGENT_OBJS)) $(LIBGF)
+$(BUILD)/bin/$(1): $(filter $(OBJ)/agents/$(1)/%,$(AGENT_OBJS)) $(LIBGF_AGENT) $(LIBGF)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(PAHO_LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(AGENT_LIBS)
 endef
 $(foreach a,$(AGENT_NAMES),$(eval $(call AGENT_LINK,$(a))))
 

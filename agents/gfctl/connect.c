@@ -14,15 +14,12 @@
 
 #include <MQTTAsync.h>
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
-#include "certid.h"
+#include "agent/credentials.h"
 #include "log.h"
 
 #define CONNECT_TIMEOUT_S  10
 #define DISCONNECT_WAIT_MS 1000
-#define PASSWORD_MAX       1024
 #define GFCTL_MAX_FILTERS  64
 #define PUBLISH_MAX        268435455 /* the largest MQTT packet */
 
@@ -305,52 +302,6 @@ static enum wait_result op_wait(struct gfctl_conn *c, const struct timespec *dea
 
 /* --- identity and credentials --------------------------------------------- */
 
-static enum gf_err cert_identity(const char *path, char *ident, size_t ident_size, char *site,
-                                 char *err, size_t errlen)
-{
-	struct gf_cert_identity id;
-	char o[GF_SITE_MAX + 2] = "";
-	enum gf_reason why;
-	enum gf_err rc = GF_EIO;
-	X509 *x = NULL;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot read --cert %s: %s", path, strerror(errno));
-		goto out;
-	}
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	if (!x) {
-		snprintf(err, errlen, "--cert %s is not a PEM certificate", path);
-		goto out;
-	}
-	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_organizationName, o,
-	                              (int)sizeof(o)) < 0)
-		o[0] = '\0';
-	why = gf_certid_read(x, o, &id);
-	if (why != GF_REASON_ALLOW) {
-		snprintf(err, errlen,
-		         "--cert %s does not carry a goflex identity (O=<site>, OU=<role>, "
-		         "CN=<id>): %s",
-		         path, gf_reason_text(why));
-		goto out;
-	}
-	if (strlen(id.username) >= ident_size) {
-		snprintf(err, errlen, "--cert %s: identity too long", path);
-		goto out;
-	}
-	memcpy(ident, id.username, strlen(id.username) + 1);
-	if (site)
-		memcpy(site, id.site, strlen(id.site) + 1);
-	rc = GF_OK;
-out:
-	X509_free(x);
-	if (f)
-		fclose(f);
-	return rc;
-}
-
 enum gf_err gfctl_connect_resolve(const struct gfctl_conn_opts *o, char *ident, size_t ident_size,
                                   char *site, char *err, size_t errlen)
 {
@@ -390,7 +341,8 @@ enum gf_err gfctl_connect_resolve(const struct gfctl_conn_opts *o, char *ident, 
 		         "certificate is the credential");
 		return GF_EINVAL;
 	}
-	rc = cert_identity(o->cert, from_cert, sizeof(from_cert), site, err, errlen);
+	rc = gf_cred_cert_identity(o->cert, "--cert", from_cert, sizeof(from_cert), site, err,
+	                           errlen);
 	if (rc != GF_OK)
 		return rc;
 	if (o->id && strcmp(o->id, from_cert) != 0) {
@@ -402,51 +354,6 @@ enum gf_err gfctl_connect_resolve(const struct gfctl_conn_opts *o, char *ident, 
 		return GF_EINVAL;
 	memcpy(ident, from_cert, strlen(from_cert) + 1);
 	return GF_OK;
-}
-
-/* The password from --password-file (its first line) or GFCTL_PASSWORD, into
- * buf. Never echoed anywhere. */
-static enum gf_err read_password(const char *path, char *buf, size_t size, char *err, size_t errlen)
-{
-	const char *env = getenv("GFCTL_PASSWORD");
-	enum gf_err rc = GF_EIO;
-	FILE *f = NULL;
-	size_t n;
-
-	if (!path) {
-		if (!env || !env[0]) {
-			snprintf(err, errlen,
-			         "no password: give --password-file FILE or set "
-			         "GFCTL_PASSWORD (or use a certificate)");
-			return GF_EINVAL;
-		}
-		if (strlen(env) >= size) {
-			snprintf(err, errlen, "GFCTL_PASSWORD is too long");
-			return GF_EINVAL;
-		}
-		memcpy(buf, env, strlen(env) + 1);
-		return GF_OK;
-	}
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot read --password-file %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!fgets(buf, (int)size, f)) {
-		snprintf(err, errlen, "--password-file %s is empty", path);
-		goto out;
-	}
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	if (n == 0) {
-		snprintf(err, errlen, "--password-file %s: the first line is empty", path);
-		goto out;
-	}
-	rc = GF_OK;
-out:
-	if (f)
-		fclose(f);
-	return rc;
 }
 
 static enum gf_err check_readable(const char *opt, const char *path, char *err, size_t errlen)
@@ -510,7 +417,7 @@ enum gf_err gfctl_connect_open(const struct gfctl_conn_opts *o, struct gfctl_con
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	char ident[16 + GF_ID_MAX + 2], client_id[sizeof(ident) + 32];
-	char password[PASSWORD_MAX] = "";
+	char password[GF_PASSWORD_MAX] = "";
 	char uri[512], where[300];
 	const char *host = o->host ? o->host : "localhost";
 	bool tls = o->cafile || o->cert || o->key;
@@ -528,8 +435,8 @@ enum gf_err gfctl_connect_open(const struct gfctl_conn_opts *o, struct gfctl_con
 		if ((rc = check_readable("--cafile", o->cafile, err, errlen)) != GF_OK ||
 		    (rc = check_readable("--key", o->key, err, errlen)) != GF_OK)
 			goto out;
-	} else if ((rc = read_password(o->password_file, password, sizeof(password), err,
-	                               errlen)) != GF_OK) {
+	} else if ((rc = gf_cred_password(o->password_file, "--password-file", "GFCTL_PASSWORD",
+	                                  password, sizeof(password), err, errlen)) != GF_OK) {
 		goto out;
 	}
 	snprintf(where, sizeof(where), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,

@@ -41,7 +41,6 @@ subscribed() {
 }
 # lines FILE N: FILE has exactly N lines.
 lines() { [ "$(wc -l <"$1")" -eq "$2" ]; }
-eq() { [ "$1" = "$2" ]; }
 # jqf [JQ OPTIONS] FILTER FILE: jq -e on every line of FILE.
 jqf() { jq -e "$@" >/dev/null; }
 # jqs FILTER TEXT: jq -e on TEXT.

@@ -134,6 +134,7 @@ meter_json() {
 }
 
 # has OUTPUT LINE: OUTPUT contains LINE as a whole line.
+eq() { [ "$1" = "$2" ]; }
 has() { grep -qxF -- "$2" <<<"$1"; }
 lacks() { ! grep -qF -- "$2" <<<"$1"; }
 # logged DIR MSGID TEXT: the broker log has a line with MSGID and TEXT.

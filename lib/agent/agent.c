@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+#include "agent.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "ident.h"
+#include "log.h"
+#include "timefmt.h"
+#include "topic.h"
+
+#define ERR_MAX        512
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 5000
+
+struct timer {
+	uint64_t id;
+	double at; /* simulated seconds */
+	gf_agent_timer_fn fn;
+	void *arg;
+};
+
+struct gf_agent {
+	const struct gf_agent_def *def;
+	const char *conf_path;
+	void *conf;
+	void *data;
+	struct gf_bus *bus;
+	struct gf_simclock clock;
+	int sigfd;
+	struct timer *timers;
+	size_t ntimers, timer_cap;
+	uint64_t next_timer_id;
+	double reconnect_at; /* real seconds; 0 = none pending */
+	long backoff_ms;
+	bool stopping;
+	int exit_code;
+};
+
+static struct gf_agent_conf *common(const struct gf_agent_def *def, void *conf)
+{
+	return (struct gf_agent_conf *)((char *)conf + def->common_offset);
+}
+
+/* --- configuration -------------------------------------------------------- */
+
+/* A fresh configuration struct from the file (defaults, file, checks). */
+static enum gf_err load_conf(const struct gf_agent_def *def, const char *path, void **out,
+                             char *err, size_t errlen)
+{
+	void *conf = calloc(1, def->conf_size);
+	enum gf_err rc = GF_ENOMEM;
+
+	if (!conf)
+		goto out;
+	rc = gf_conf_defaults(def->table, conf);
+	if (rc == GF_OK && path)
+		rc = gf_conf_load_file(def->table, conf, path, err, errlen);
+	if (rc == GF_OK)
+		rc = gf_conf_check(def->table, conf, err, errlen);
+out:
+	if (rc != GF_OK) {
+		if (conf)
+			gf_conf_free(def->table, conf);
+		free(conf);
+		return rc;
+	}
+	*out = conf;
+	return GF_OK;
+}
+
+static void free_conf(const struct gf_agent_def *def, void *conf)
+{
+	if (conf)
+		gf_conf_free(def->table, conf);
+	free(conf);
+}
+
+/* Seconds since the epoch from RFC 3339 or a plain number. */
+static enum gf_err parse_time(const char *s, double *out)
+{
+	int64_t ms;
+	char *end;
+	double v;
+
+	if (gf_time_parse(s, strlen(s), &ms) == GF_OK) {
+		*out = (double)ms / 1000.0;
+		return GF_OK;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v))
+		return GF_EINVAL;
+	*out = v;
+	return GF_OK;
+}
+
+static enum gf_err init_clock(struct gf_agent *a, char *err, size_t errlen)
+{
+	const struct gf_agent_conf *c = common(a->def, a->conf);
+	double now = gf_simclock_real_now(), epoch = now, origin = now;
+
+	if (strcmp(c->time_origin, "start") != 0 && parse_time(c->time_origin, &origin) != GF_OK) {
+		snprintf(err, errlen, "time_origin '%s' is neither RFC 3339, seconds, nor start",
+		         c->time_origin);
+		return GF_EINVAL;
+	}
+	if (strcmp(c->time_epoch, "now") == 0)
+		epoch = origin;
+	else if (parse_time(c->time_epoch, &epoch) != GF_OK) {
+		snprintf(err, errlen, "time_epoch '%s' is neither RFC 3339 nor now", c->time_epoch);
+		return GF_EINVAL;
+	}
+	return gf_simclock_init(&a->clock, epoch, origin, (double)c->time_scale);
+}
+
+static void usage(const struct gf_agent_def *def, FILE *out)
+{
+	const struct gf_conf_item *it;
+
+	fprintf(out,
+	        "usage: %s -c FILE [-n] [-v] [-d]\n"
+	        "%s\n\n"
+	        "  -c FILE  configuration, \"key value\" lines\n"
+	        "  -n       check the configuration, print it and exit\n"
+	        "  -v       verbose (debug log)\n"
+	        "  -d       stay in the foreground (the only mode; for service managers)\n"
+	        "  -h       this help\n\n"
+	        "configuration keys:\n",
+	        def->name, def->summary);
+	for (it = def->table; it->name; it++)
+		fprintf(out, "  %-16s %s%s%s%s\n", it->name, it->help,
+		        it->required ? " (required)" : "", it->def ? "; default " : "",
+		        it->def ? it->def : "");
+	fprintf(out, "\nSIGHUP reloads the file; SIGTERM drains and exits 0.\n");
+}
+
+/* --- timers --------------------------------------------------------------- */
+
+uint64_t gf_agent_timer_at(struct gf_agent *a, double sim_s, gf_agent_timer_fn fn, void *arg)
+{
+	if (a->ntimers == a->timer_cap) {
+		size_t cap = a->timer_cap ? a->timer_cap * 2 : 16;
+		struct timer *t = realloc(a->timers, cap * sizeof(*t));
+		if (!t)
+			return 0;
+		a->timers = t;
+		a->timer_cap = cap;
+	}
+	a->timers[a->ntimers] = (struct timer){++a->next_timer_id, sim_s, fn, arg};
+	a->ntimers++;
+	return a->next_timer_id;
+}
+
+void gf_agent_timer_cancel(struct gf_agent *a, uint64_t id)
+{
+	for (size_t i = 0; i < a->ntimers; i++) {
+		if (a->timers[i].id == id) {
+			a->timers[i] = a->timers[--a->ntimers];
+			return;
+		}
+	}
+}
+
+/* Fires every due timer, earliest first. A timer may arm new ones. */
+static void fire_timers(struct gf_agent *a)
+{
+	for (;;) {
+		double now = gf_simclock_now(&a->clock);
+		size_t best = a->ntimers;
+		struct timer t;
+
+		for (size_t i = 0; i < a->ntimers; i++)
+			if (a->timers[i].at <= now &&
+			    (best == a->ntimers || a->timers[i].at < a->timers[best].at ||
+			     (a->timers[i].at == a->timers[best].at &&
+			      a->timers[i].id < a->timers[best].id)))
+				best = i;
+		if (best == a->ntimers)
+			return;
+		t = a->timers[best];
+		a->timers[best] = a->timers[--a->ntimers];
+		t.fn(a, t.arg);
+	}
+}
+
+/* Milliseconds poll() may sleep: until the next timer or reconnect. */
+static int poll_timeout(const struct gf_agent *a)
+{
+	int64_t ms = -1;
+
+	for (size_t i = 0; i < a->ntimers; i++) {
+		int64_t t = gf_simclock_ms_until(&a->clock, a->timers[i].at);
+		if (ms < 0 || t < ms)
+			ms = t;
+	}
+	if (a->reconnect_at > 0) {
+		double r = ceil((a->reconnect_at - gf_simclock_real_now()) * 1000.0);
+		int64_t t = r > 0 ? (int64_t)r : 0;
+		if (ms < 0 || t < ms)
+			ms = t;
+	}
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+/* --- the loop ------------------------------------------------------------- */
+
+static void schedule_reconnect(struct gf_agent *a, const struct gf_inbox_item *ev)
+{
+	if (a->stopping)
+		return;
+	gf_log_warning(ev->kind == GF_INBOX_LOST ? "GF-BUS-LOST" : "GF-BUS-CONNECT-FAILED",
+	               "%s %s: %s; retrying in %ld ms",
+	               ev->kind == GF_INBOX_LOST ? "lost the connection to" : "cannot connect to",
+	               "the broker", ev->text, a->backoff_ms);
+	a->reconnect_at = gf_simclock_real_now() + (double)a->backoff_ms / 1000.0;
+	a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff_ms * 2;
+}
+
+static void handle_item(struct gf_agent *a, struct gf_inbox_item *it)
+{
+	switch (it->kind) {
+	case GF_INBOX_MESSAGE:
+		a->def->message(a, it);
+		break;
+	case GF_INBOX_CONNECTED:
+		a->backoff_ms = BACKOFF_MIN_MS;
+		break;
+	case GF_INBOX_CONNECT_FAILED:
+	case GF_INBOX_LOST:
+		schedule_reconnect(a, it);
+		break;
+	case GF_INBOX_PUB_FAILED:
+		gf_log_err("GF-BUS-REFUSED", "a publish was refused: 0x%02x %s",
+		           (unsigned)it->reason, it->text);
+		break;
+	case GF_INBOX_PUBLISHED:
+		break;
+	}
+	if (it->kind != GF_INBOX_MESSAGE && a->def->event)
+		a->def->event(a, it);
+	gf_bus_done(a->bus, it);
+}
+
+static void reload(struct gf_agent *a)
+{
+	char err[ERR_MAX] = "";
+	void *fresh = NULL;
+
+	if (load_conf(a->def, a->conf_path, &fresh, err, sizeof(err)) != GF_OK) {
+		gf_log_err("GF-AGENT-RELOAD", "SIGHUP: keeping the running configuration: %s", err);
+		return;
+	}
+	if (a->def->reload && a->def->reload(a, a->conf, fresh)) {
+		free_conf(a->def, a->conf);
+		a->conf = fresh;
+		gf_log_notice("GF-AGENT-RELOAD", "SIGHUP: configuration reloaded from %s",
+		              a->conf_path);
+	} else {
+		free_conf(a->def, fresh);
+		gf_log_notice("GF-AGENT-RELOAD", "SIGHUP: nothing to reload in %s", a->def->name);
+	}
+}
+
+static void handle_signals(struct gf_agent *a)
+{
+	struct signalfd_siginfo si;
+
+	while (read(a->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(a);
+		} else if (!a->stopping) {
+			gf_log_notice("GF-AGENT-STOP", "%s: draining and stopping",
+			              strsignal((int)si.ssi_signo));
+			gf_agent_quit(a, 0);
+		}
+	}
+}
+
+static void run_loop(struct gf_agent *a)
+{
+	struct pollfd fds[2] = {{a->sigfd, POLLIN, 0}, {gf_bus_fd(a->bus), POLLIN, 0}};
+	struct gf_inbox_item *it;
+
+	while (!a->stopping) {
+		if (poll(fds, 2, poll_timeout(a)) < 0 && errno != EINTR) {
+			gf_log_err("GF-AGENT-POLL", "poll: %s", strerror(errno));
+			a->exit_code = 1;
+			break;
+		}
+		if (fds[0].revents)
+			handle_signals(a);
+		while ((it = gf_bus_take(a->bus)) != NULL)
+			handle_item(a, it);
+		if (a->reconnect_at > 0 && gf_simclock_real_now() >= a->reconnect_at) {
+			a->reconnect_at = 0;
+			if (gf_bus_connect(a->bus) != GF_OK)
+				a->reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
+		}
+		fire_timers(a);
+	}
+	/* Drain: what is already queued is handled before leaving. */
+	while ((it = gf_bus_take(a->bus)) != NULL)
+		handle_item(a, it);
+}
+
+/* --- the program ---------------------------------------------------------- */
+
+static enum gf_err open_bus(struct gf_agent *a, char *err, size_t errlen)
+{
+	const struct gf_agent_conf *c = common(a->def, a->conf);
+	struct gf_bus_opts o = {
+	    .host = c->broker_host,
+	    .port = (int)c->broker_port,
+	    .cafile = c->cafile,
+	    .cert = c->cert,
+	    .key = c->key,
+	    .password_file = c->password_file,
+	    .ident = c->identity,
+	    .site = c->site,
+	    .state_dir = c->state_dir,
+	    .version = a->def->version,
+	};
+
+	return gf_bus_open(&o, &a->bus, err, errlen);
+}
+
+static int parse_args(const struct gf_agent_def *def, int argc, char **argv, const char **path,
+                      bool *check)
+{
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt(argc, argv, "c:nvdh")) != -1) {
+		switch (opt) {
+		case 'c':
+			*path = optarg;
+			break;
+		case 'n':
+			*check = true;
+			break;
+		case 'v':
+			gf_log_set_level(GF_LOG_DEBUG);
+			break;
+		case 'd':
+			break;
+		case 'h':
+			usage(def, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "%s: unknown option -%c (see -h)\n", def->name, optopt);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s' (see -h)\n", def->name, argv[optind]);
+		return 2;
+	}
+	if (!*path) {
+		fprintf(stderr, "%s: give the configuration file with -c FILE (see -h)\n",
+		        def->name);
+		return 2;
+	}
+	return -1;
+}
+
+int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
+{
+	struct gf_agent a = {.def = def, .sigfd = -1, .backoff_ms = BACKOFF_MIN_MS};
+	char err[ERR_MAX] = "";
+	const char *path = NULL;
+	bool check = false;
+	sigset_t sigs;
+	int code;
+
+	code = parse_args(def, argc, argv, &path, &check);
+	if (code >= 0)
+		return code;
+	a.conf_path = path;
+	code = 2;
+	if (load_conf(def, path, &a.conf, err, sizeof(err)) != GF_OK ||
+	    init_clock(&a, err, sizeof(err)) != GF_OK) {
+		fprintf(stderr, "%s: %s\n", def->name, err[0] ? err : "bad configuration");
+		goto out;
+	}
+	if (check) {
+		gf_conf_print(def->table, a.conf, stdout);
+		printf("configuration OK\n");
+		code = 0;
+		goto out;
+	}
+	/* Blocked before paho starts its threads, which inherit the mask, so
+	 * the signals reach only the signalfd. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	code = 1;
+	a.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a.sigfd < 0) {
+		fprintf(stderr, "%s: signalfd: %s\n", def->name, strerror(errno));
+		goto out;
+	}
+	if (open_bus(&a, err, sizeof(err)) != GF_OK) {
+		fprintf(stderr, "%s: %s\n", def->name, err);
+		code = 2;
+		goto out;
+	}
+	if (def->start(&a, a.conf) != GF_OK)
+		goto out;
+	gf_log_notice("GF-AGENT-START", "%s %s started as %s on site %s (time scale %ld)",
+	              def->name, def->version, gf_bus_ident(a.bus), gf_bus_site(a.bus),
+	              common(def, a.conf)->time_scale);
+	if (gf_bus_connect(a.bus) != GF_OK)
+		a.reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
+	a.exit_code = 0;
+	run_loop(&a);
+	if (def->stop)
+		def->stop(&a);
+	code = a.exit_code;
+out:
+	gf_bus_close(a.bus, a.conf ? common(def, a.conf)->drain_ms : 0);
+	if (a.sigfd >= 0)
+		close(a.sigfd);
+	free(a.timers);
+	free_conf(def, a.conf);
+	return code;
+}
+
+struct gf_bus *gf_agent_bus(struct gf_agent *a)
+{
+	return a->bus;
+}
+
+void *gf_agent_conf(struct gf_agent *a)
+{
+	return a->conf;
+}
+
+const struct gf_simclock *gf_agent_clock(const struct gf_agent *a)
+{
+	return &a->clock;
+}
+
+double gf_agent_now(const struct gf_agent *a)
+{
+	return gf_simclock_now(&a->clock);
+}
+
+void gf_agent_set_data(struct gf_agent *a, void *data)
+{
+	a->data = data;
+}
+
+void *gf_agent_data(struct gf_agent *a)
+{
+	return a->data;
+}
+
+enum gf_err gf_agent_topic(struct gf_agent *a, char *buf, size_t size, const char *to_role,
+                           const char *to_id, const char *msg)
+{
+	enum gf_role to = gf_role_parse(to_role, strlen(to_role));
+	struct gf_ident from;
+
+	if (gf_ident_parse(gf_bus_ident(a->bus), &from) != GF_OK || to == GF_ROLE_NONE)
+		return GF_EINVAL;
+	return gf_topic_build(buf, size, gf_bus_site(a->bus), &from, to, to_id, msg);
+}
+
+void gf_agent_quit(struct gf_agent *a, int code)
+{
+	a->stopping = true;
+	if (code > a->exit_code)
+		a->exit_code = code;
+}

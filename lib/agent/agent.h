@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent.h - what every goflex agent shares: the command line (-c file, -n,
+ * -v, -d, -h), the configuration table, the simulated clock, the bus, one
+ * thread running the agent's logic in a poll() loop, timers and signals
+ * (SPEC section 7, CONVENTIONS "Daemons").
+ *
+ * An agent is a struct gf_agent_def: its name, its configuration struct
+ * (which starts with a struct gf_agent_conf, filled by the common keys of
+ * GF_AGENT_CONF_ITEMS) and its callbacks. gf_agent_main() parses the
+ * command line and the file, opens the bus, calls start, then runs the loop:
+ * every message and bus event goes to the agent's callbacks on this one
+ * thread; timers fire on simulated time; SIGHUP calls reload; SIGTERM and
+ * SIGINT call stop, then drain (handle what the inbox holds, wait for
+ * publishes to be acknowledged) and exit 0. Lost connections are re-made
+ * with a back-off of 0.5 s doubling to 5 s.
+ */
+#ifndef GF_AGENT_H
+#define GF_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "conf.h"
+#include "err.h"
+#include "simclock.h"
+
+/* The common configuration keys (docs/agents.md lists them). */
+struct gf_agent_conf {
+	char *site, *broker_host;
+	long broker_port;
+	char *cafile, *cert, *key, *identity, *password_file, *state_dir;
+	char *time_epoch;  /* RFC 3339 simulated time at time_origin, or "now" */
+	char *time_origin; /* real time anchor (RFC 3339 or epoch seconds), or "start" */
+	long time_scale;   /* simulated seconds per real second */
+	long drain_ms;     /* how long SIGTERM waits for acknowledgements */
+};
+
+/* The table items of the common keys, for an agent's struct `type` whose
+ * member `m` is the struct gf_agent_conf. Put first in the agent's table. */
+#define GF_AGENT_CONF_ITEMS(type, m)                                                               \
+	{"site",                                                                                   \
+	 GF_CONF_STRING,                                                                           \
+	 offsetof(type, m.site),                                                                   \
+	 NULL,                                                                                     \
+	 0,                                                                                        \
+	 0,                                                                                        \
+	 true,                                                                                     \
+	 "the site name (the broker's plugin_opt_site)"},                                          \
+	    {"broker_host",                                                                        \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.broker_host),                                                        \
+	     "localhost",                                                                          \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "the site broker's host"},                                                            \
+	    {"broker_port",                                                                        \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.broker_port),                                                        \
+	     "0",                                                                                  \
+	     0,                                                                                    \
+	     65535,                                                                                \
+	     false,                                                                                \
+	     "its port; 0: 8883 with TLS, 1884 (loopback password listener) without"},             \
+	    {"cafile", GF_CONF_STRING, offsetof(type, m.cafile),      NULL, 0,                     \
+	     0,        false,          "TLS: the site CA certificate"},                            \
+	    {"cert",                                                                               \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.cert),                                                               \
+	     NULL,                                                                                 \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "TLS: this agent's certificate (O=site, OU=role, CN=id)"},                            \
+	    {"key", GF_CONF_STRING, offsetof(type, m.key), NULL, 0,                                \
+	     0,     false,          "TLS: its private key"},                                       \
+	    {"identity",                                                                           \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.identity),                                                           \
+	     NULL,                                                                                 \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "<role>.<id>; with TLS taken from the certificate"},                                  \
+	    {"password_file",                                                                      \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.password_file),                                                      \
+	     NULL,                                                                                 \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "password listener: file whose first line is the password (else $GF_PASSWORD)"},      \
+	    {"state_dir",                                                                          \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.state_dir),                                                          \
+	     NULL,                                                                                 \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     true,                                                                                 \
+	     "directory for the durable inbox, paho's persistence and the agent's state"},         \
+	    {"time_epoch",                                                                         \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.time_epoch),                                                         \
+	     "now",                                                                                \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "simulated time at time_origin (RFC 3339), or now"},                                  \
+	    {"time_origin",                                                                        \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.time_origin),                                                        \
+	     "start",                                                                              \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "real time anchor of the simulated clock (RFC 3339 or epoch seconds), or start"},     \
+	    {"time_scale", GF_CONF_INT, offsetof(type, m.time_scale),       "1", 1,                \
+	     100000,       false,       "simulated seconds per real second"},                      \
+	{                                                                                          \
+		"drain_ms", GF_CONF_INT, offsetof(type, m.drain_ms), "5000", 0, 600000, false,     \
+		    "on SIGTERM, how long to wait for publishes to be acknowledged"                \
+	}
+
+struct gf_agent;
+
+struct gf_agent_def {
+	const char *name;    /* e.g. "gf-fman" */
+	const char *summary; /* one line for -h */
+	const char *version;
+	const struct gf_conf_item *table; /* GF_AGENT_CONF_ITEMS first */
+	size_t conf_size;                 /* sizeof the agent's struct */
+	size_t common_offset;             /* offsetof its struct gf_agent_conf */
+	/* Called once the bus is open and before it connects: subscribe, open
+	 * state, arm timers. A failure ends the program with exit code 1. */
+	enum gf_err (*start)(struct gf_agent *a, void *conf);
+	/* A message: act on it; the inbox marks it done when this returns. */
+	void (*message)(struct gf_agent *a, const struct gf_inbox_item *msg);
+	/* Other bus events (may be NULL): connected, published, refused... */
+	void (*event)(struct gf_agent *a, const struct gf_inbox_item *ev);
+	/* SIGHUP, after the file was read again into a fresh struct (may be
+	 * NULL: the new values are then dropped). Returns whether it took it. */
+	bool (*reload)(struct gf_agent *a, void *old_conf, void *new_conf);
+	/* SIGTERM/SIGINT, before the drain (may be NULL). */
+	void (*stop)(struct gf_agent *a);
+};
+
+/* Runs the agent; returns the process exit code (0 clean, 1 runtime
+ * failure, 2 usage or configuration error). */
+int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv);
+
+/* The bus, the configuration struct (the agent's own type), the clock. */
+struct gf_bus *gf_agent_bus(struct gf_agent *a);
+void *gf_agent_conf(struct gf_agent *a);
+const struct gf_simclock *gf_agent_clock(const struct gf_agent *a);
+/* Simulated time now (seconds since the Unix epoch). */
+double gf_agent_now(const struct gf_agent *a);
+
+/* The agent's own data, for its callbacks. */
+void gf_agent_set_data(struct gf_agent *a, void *data);
+void *gf_agent_data(struct gf_agent *a);
+
+typedef void (*gf_agent_timer_fn)(struct gf_agent *a, void *arg);
+
+/* Calls fn(a, arg) once when the simulated clock reaches sim_s (at once if
+ * it has). Returns a timer id > 0, or 0 when out of memory. */
+uint64_t gf_agent_timer_at(struct gf_agent *a, double sim_s, gf_agent_timer_fn fn, void *arg);
+/* Cancels a timer that has not fired; unknown ids are ignored. */
+void gf_agent_timer_cancel(struct gf_agent *a, uint64_t id);
+
+/* Builds gf/<site>/<own role>/<own id>/<to_role>/<to_id>/<msg> into buf.
+ * GF_ETOOLONG or GF_EINVAL as gf_topic_build. */
+enum gf_err gf_agent_topic(struct gf_agent *a, char *buf, size_t size, const char *to_role,
+                           const char *to_id, const char *msg);
+
+/* Asks the loop to stop as on SIGTERM (with exit code code). */
+void gf_agent_quit(struct gf_agent *a, int code);
+
+#endif

@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: MIT */
+#include "bus.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <MQTTAsync.h>
+#include <openssl/crypto.h>
+
+#include "credentials.h"
+#include "ident.h"
+#include "log.h"
+#include "timefmt.h"
+
+#define MAX_FILTERS       64
+#define CONNECT_TIMEOUT_S 10
+#define WEEK_S            (7u * 24u * 3600u)
+#define PRESENCE_MAX      512
+#define IDENT_MAX         (16 + GF_ID_MAX + 2)
+
+/* A publish in flight, the context of its paho callbacks. Kept in a list so
+ * gf_bus_close() frees those whose callbacks never came. */
+struct pub_ctx {
+	struct gf_bus *bus;
+	uint64_t tag;
+	struct pub_ctx *prev, *next;
+};
+
+struct gf_bus {
+	MQTTAsync client;
+	struct gf_inbox *inbox;
+	pthread_mutex_t mu; /* pubs, pending, tls_err; never held across a paho call */
+	struct pub_ctx *pubs;
+	int pending;
+	char tls_err[512];
+	/* Agent thread only. */
+	bool connected, tls;
+	unsigned session_expiry_s;
+	uint64_t sequence;
+	char ident[IDENT_MAX], role[16], id[GF_ID_MAX + 1], site[GF_SITE_MAX + 1];
+	char uri[512], where[300], client_id[IDENT_MAX + 80];
+	char password[GF_PASSWORD_MAX];
+	char *cafile, *cert, *key, *version;
+	char status_topic[256], start_time[40], host[128];
+	char will[PRESENCE_MAX];
+	char *filters[MAX_FILTERS];
+	size_t nfilters;
+};
+
+/* --- paho's threads: they only record and push ------------------------------ */
+
+static void on_connect_ok(void *context, MQTTAsync_successData5 *response)
+{
+	struct gf_bus *bus = context;
+
+	gf_inbox_push_event(bus->inbox, GF_INBOX_CONNECTED,
+	                    response ? response->alt.connect.sessionPresent : 0, 0, NULL);
+}
+
+static void on_connect_fail(void *context, MQTTAsync_failureData5 *response)
+{
+	struct gf_bus *bus = context;
+	char text[256];
+	int reason = 0;
+
+	/* Paho 1.3 reports a refusing v5 CONNACK with reasonCode 0 and the
+	 * reason code in code; its own errors are negative. */
+	if (response)
+		reason = response->reasonCode ? (int)response->reasonCode
+		                              : (response->code >= 0x80 ? response->code : 0);
+	pthread_mutex_lock(&bus->mu);
+	if (reason >= 0x80)
+		snprintf(text, sizeof(text), "refused: 0x%02x %s", (unsigned)reason,
+		         MQTTReasonCode_toString((enum MQTTReasonCodes)reason));
+	else if (bus->tls_err[0])
+		snprintf(text, sizeof(text), "TLS: %.240s", bus->tls_err);
+	else if (response && response->message)
+		snprintf(text, sizeof(text), "%s", response->message);
+	else
+		snprintf(text, sizeof(text), "%s",
+		         MQTTAsync_strerror(response ? response->code : MQTTASYNC_FAILURE));
+	bus->tls_err[0] = '\0';
+	pthread_mutex_unlock(&bus->mu);
+	gf_inbox_push_event(bus->inbox, GF_INBOX_CONNECT_FAILED, reason, 0, text);
+}
+
+static void on_lost(void *context, char *cause)
+{
+	struct gf_bus *bus = context;
+
+	gf_inbox_push_event(bus->inbox, GF_INBOX_LOST, 0, 0, cause ? cause : "connection lost");
+}
+
+/* The broker sent a DISCONNECT, e.g. a session takeover. */
+static void on_disconnected(void *context, MQTTProperties *properties, enum MQTTReasonCodes reason)
+{
+	struct gf_bus *bus = context;
+	char text[128];
+
+	(void)properties;
+	snprintf(text, sizeof(text), "disconnected by the broker: 0x%02x %s", (unsigned)reason,
+	         MQTTReasonCode_toString(reason));
+	gf_inbox_push_event(bus->inbox, GF_INBOX_LOST, (int)reason, 0, text);
+}
+
+/* Logs the message in the inbox before paho acknowledges it (inbox.h).
+ * Returning 0 leaves it with paho, which offers it again later. */
+static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *m)
+{
+	struct gf_bus *bus = context;
+	MQTTProperty *ct, *corr;
+	size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+
+	ct = MQTTProperties_getProperty(&m->properties, MQTTPROPERTY_CODE_CONTENT_TYPE);
+	corr = MQTTProperties_getProperty(&m->properties, MQTTPROPERTY_CODE_CORRELATION_DATA);
+	if (gf_inbox_push_message(
+	        bus->inbox, topic, tlen, ct ? ct->value.data.data : NULL,
+	        ct ? (size_t)ct->value.data.len : 0, corr ? corr->value.data.data : NULL,
+	        corr ? (size_t)corr->value.data.len : 0, m->payload,
+	        m->payloadlen > 0 ? (size_t)m->payloadlen : 0, m->retained != 0) != GF_OK)
+		return 0;
+	MQTTAsync_freeMessage(&m);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static int on_ssl_error(const char *str, size_t len, void *context)
+{
+	struct gf_bus *bus = context;
+	size_t used;
+
+	pthread_mutex_lock(&bus->mu);
+	used = strlen(bus->tls_err);
+	if (used + 3 < sizeof(bus->tls_err))
+		snprintf(bus->tls_err + used, sizeof(bus->tls_err) - used, "%s%.*s",
+		         used ? "; " : "", (int)(len > 0 && str[len - 1] == '\n' ? len - 1 : len),
+		         str);
+	pthread_mutex_unlock(&bus->mu);
+	return 0;
+}
+
+static void pub_finish(struct pub_ctx *p)
+{
+	struct gf_bus *bus = p->bus;
+
+	pthread_mutex_lock(&bus->mu);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		bus->pubs = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	bus->pending--;
+	pthread_mutex_unlock(&bus->mu);
+	free(p);
+}
+
+static void on_pub_ok(void *context, MQTTAsync_successData5 *response)
+{
+	struct pub_ctx *p = context;
+
+	/* A v5 PUBACK with a reason >= 0x80 is a refusal (our plugin's 0x87),
+	 * which paho 1.3 reports through onSuccess5. */
+	if (response && response->reasonCode >= 0x80)
+		gf_inbox_push_event(p->bus->inbox, GF_INBOX_PUB_FAILED, (int)response->reasonCode,
+		                    p->tag, MQTTReasonCode_toString(response->reasonCode));
+	else
+		gf_inbox_push_event(p->bus->inbox, GF_INBOX_PUBLISHED, 0, p->tag, NULL);
+	pub_finish(p);
+}
+
+static void on_pub_fail(void *context, MQTTAsync_failureData5 *response)
+{
+	struct pub_ctx *p = context;
+	int reason = response ? (response->reasonCode ? (int)response->reasonCode : response->code)
+	                      : MQTTASYNC_FAILURE;
+
+	gf_inbox_push_event(p->bus->inbox, GF_INBOX_PUB_FAILED, reason, p->tag,
+	                    response && response->message
+	                        ? response->message
+	                        : (reason >= 0x80
+	                               ? MQTTReasonCode_toString((enum MQTTReasonCodes)reason)
+	                               : MQTTAsync_strerror(reason)));
+	pub_finish(p);
+}
+
+/* --- the agent's thread ------------------------------------------------------- */
+
+static char *dup_opt(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The presence document (goflex.Presence, JSON) into buf. */
+static void presence(const struct gf_bus *bus, bool online, char *buf, size_t size)
+{
+	snprintf(buf, size,
+	         "{\"state\":\"%s\",\"version\":\"%s\",\"startTime\":\"%s\",\"sequence\":%llu,"
+	         "\"host\":\"%s\",\"pid\":%ld}",
+	         online ? "online" : "offline", bus->version, bus->start_time,
+	         (unsigned long long)bus->sequence, bus->host, (long)getpid());
+}
+
+static enum gf_err resolve(struct gf_bus *bus, const struct gf_bus_opts *o, char *err,
+                           size_t errlen)
+{
+	char cert_site[GF_SITE_MAX + 2] = "";
+	struct gf_ident parsed;
+	enum gf_err rc;
+
+	if (!o->site || !o->site[0] || strlen(o->site) > GF_SITE_MAX) {
+		snprintf(err, errlen, "site is required");
+		return GF_EINVAL;
+	}
+	bus->tls = o->cafile || o->cert || o->key;
+	if (bus->tls) {
+		if (!o->cafile || !o->cert || !o->key) {
+			snprintf(err, errlen, "TLS needs all of cafile, cert and key");
+			return GF_EINVAL;
+		}
+		rc = gf_cred_cert_identity(o->cert, "cert", bus->ident, sizeof(bus->ident),
+		                           cert_site, err, errlen);
+		if (rc != GF_OK)
+			return rc;
+		if (strcmp(cert_site, o->site) != 0) {
+			snprintf(err, errlen, "the certificate %s is of site %s, not %s", o->cert,
+			         cert_site, o->site);
+			return GF_EINVAL;
+		}
+		if (o->ident && strcmp(o->ident, bus->ident) != 0) {
+			snprintf(err, errlen, "identity %s does not match the certificate's %s",
+			         o->ident, bus->ident);
+			return GF_EINVAL;
+		}
+	} else {
+		if (!o->ident || strlen(o->ident) >= sizeof(bus->ident)) {
+			snprintf(err, errlen,
+			         "give an identity <role>.<id> with a password, or a "
+			         "certificate (cafile, cert, key)");
+			return GF_EINVAL;
+		}
+		memcpy(bus->ident, o->ident, strlen(o->ident) + 1);
+		rc = gf_cred_password(o->password_file, "password_file", "GF_PASSWORD",
+		                      bus->password, sizeof(bus->password), err, errlen);
+		if (rc != GF_OK)
+			return rc;
+	}
+	if (gf_ident_parse(bus->ident, &parsed) != GF_OK) {
+		snprintf(err, errlen, "'%s' is not <role>.<id>", bus->ident);
+		return GF_EINVAL;
+	}
+	snprintf(bus->role, sizeof(bus->role), "%s", gf_role_name(parsed.role));
+	snprintf(bus->id, sizeof(bus->id), "%.*s", (int)parsed.id.len, parsed.id.p);
+	snprintf(bus->site, sizeof(bus->site), "%s", o->site);
+	return GF_OK;
+}
+
+static enum gf_err create_client(struct gf_bus *bus, const struct gf_bus_opts *o, char *err,
+                                 size_t errlen)
+{
+	MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer5;
+	int prc;
+
+	create.sendWhileDisconnected = 1;
+	create.maxBufferedMessages = o->max_buffered > 0 ? o->max_buffered : 100000;
+	create.persistQoS0 = 0;
+	create.restoreMessages = 1;
+	prc = MQTTAsync_createWithOptions(&bus->client, bus->uri, bus->client_id,
+	                                  o->state_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT
+	                                               : MQTTCLIENT_PERSISTENCE_NONE,
+	                                  (void *)o->state_dir, &create);
+	if (prc != MQTTASYNC_SUCCESS) {
+		bus->client = NULL;
+		snprintf(err, errlen, "cannot create an MQTT client for %s: %s", bus->uri,
+		         MQTTAsync_strerror(prc));
+		return GF_EIO;
+	}
+	MQTTAsync_setCallbacks(bus->client, bus, on_lost, on_message, NULL);
+	MQTTAsync_setDisconnected(bus->client, bus, on_disconnected);
+	return GF_OK;
+}
+
+enum gf_err gf_bus_open(const struct gf_bus_opts *o, struct gf_bus **out, char *err, size_t errlen)
+{
+	struct gf_bus *bus = calloc(1, sizeof(*bus));
+	const char *host = o->host ? o->host : "localhost";
+	size_t replayed = 0;
+	enum gf_err rc = GF_ENOMEM;
+	int port;
+
+	if (!bus)
+		goto out;
+	pthread_mutex_init(&bus->mu, NULL);
+	rc = resolve(bus, o, err, errlen);
+	if (rc != GF_OK)
+		goto out;
+	port = o->port ? o->port : (bus->tls ? 8883 : 1884);
+	snprintf(bus->where, sizeof(bus->where), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
+	         strchr(host, ':') ? "]" : "", port);
+	snprintf(bus->uri, sizeof(bus->uri), "%s://%s", bus->tls ? "ssl" : "tcp", bus->where);
+	snprintf(bus->client_id, sizeof(bus->client_id), "%s%s%s", bus->ident,
+	         o->client_suffix ? "@" : "", o->client_suffix ? o->client_suffix : "");
+	snprintf(bus->status_topic, sizeof(bus->status_topic), "gf/%s/%s/%s/ops/all/status",
+	         bus->site, bus->role, bus->id);
+	gf_time_format((int64_t)time(NULL) * 1000, bus->start_time, sizeof(bus->start_time));
+	if (gethostname(bus->host, sizeof(bus->host)) != 0 || strchr(bus->host, '"'))
+		snprintf(bus->host, sizeof(bus->host), "unknown");
+	bus->host[sizeof(bus->host) - 1] = '\0';
+	rc = GF_ENOMEM;
+	bus->version = strdup(o->version && !strchr(o->version, '"') ? o->version : "0");
+	bus->cafile = dup_opt(o->cafile);
+	bus->cert = dup_opt(o->cert);
+	bus->key = dup_opt(o->key);
+	if (!bus->version || (bus->tls && (!bus->cafile || !bus->cert || !bus->key)))
+		goto out;
+	rc = gf_inbox_open(o->state_dir, &bus->inbox, &replayed, err, errlen);
+	if (rc != GF_OK)
+		goto out;
+	if (replayed)
+		gf_log_notice("GF-BUS-REPLAY",
+		              "%zu message(s) received before a crash and not yet handled are "
+		              "handled now",
+		              replayed);
+	rc = create_client(bus, o, err, errlen);
+	bus->session_expiry_s = o->session_expiry_s ? o->session_expiry_s : WEEK_S;
+out:
+	if (rc != GF_OK) {
+		gf_bus_close(bus, 0);
+		return rc;
+	}
+	bus->sequence = 0;
+	*out = bus;
+	return GF_OK;
+}
+
+const char *gf_bus_ident(const struct gf_bus *bus)
+{
+	return bus->ident;
+}
+
+const char *gf_bus_site(const struct gf_bus *bus)
+{
+	return bus->site;
+}
+
+const char *gf_bus_role(const struct gf_bus *bus)
+{
+	return bus->role;
+}
+
+const char *gf_bus_id(const struct gf_bus *bus)
+{
+	return bus->id;
+}
+
+enum gf_err gf_bus_subscribe(struct gf_bus *bus, const char *filter)
+{
+	if (bus->nfilters == MAX_FILTERS)
+		return GF_EFULL;
+	bus->filters[bus->nfilters] = strdup(filter);
+	if (!bus->filters[bus->nfilters])
+		return GF_ENOMEM;
+	bus->nfilters++;
+	return GF_OK;
+}
+
+enum gf_err gf_bus_connect(struct gf_bus *bus)
+{
+	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer5;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	MQTTProperties props = MQTTProperties_initializer;
+	MQTTProperties will_props = MQTTProperties_initializer;
+	MQTTProperty p;
+	int prc;
+
+	bus->sequence++;
+	presence(bus, false, bus->will, sizeof(bus->will));
+	will.topicName = bus->status_topic;
+	will.payload.data = bus->will;
+	will.payload.len = (int)strlen(bus->will);
+	will.message = NULL;
+	will.retained = 1;
+	will.qos = 1;
+	p.identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
+	p.value.data.data = (char *)"application/json";
+	p.value.data.len = (int)strlen(p.value.data.data);
+	MQTTProperties_add(&will_props, &p);
+	p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
+	p.value.integer4 = bus->session_expiry_s;
+	MQTTProperties_add(&props, &p);
+
+	opts.keepAliveInterval = 30;
+	opts.cleanstart = 0;
+	opts.connectTimeout = CONNECT_TIMEOUT_S;
+	opts.automaticReconnect = 0; /* ours: each connection gets its own will */
+	opts.onSuccess5 = on_connect_ok;
+	opts.onFailure5 = on_connect_fail;
+	opts.context = bus;
+	opts.will = &will;
+	opts.willProperties = &will_props;
+	opts.connectProperties = &props;
+	if (bus->tls) {
+		ssl.trustStore = bus->cafile;
+		ssl.keyStore = bus->cert;
+		ssl.privateKey = bus->key;
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;
+		ssl.ssl_error_cb = on_ssl_error;
+		ssl.ssl_error_context = bus;
+		opts.ssl = &ssl;
+	} else {
+		opts.username = bus->ident;
+		opts.password = bus->password;
+	}
+	gf_log_info("GF-BUS-CONNECT", "connecting to %s as %s (client id %s, connection %llu)",
+	            bus->uri, bus->ident, bus->client_id, (unsigned long long)bus->sequence);
+	prc = MQTTAsync_connect(bus->client, &opts);
+	MQTTProperties_free(&props);
+	MQTTProperties_free(&will_props);
+	if (prc != MQTTASYNC_SUCCESS) {
+		gf_log_err("GF-BUS-CONNECT", "cannot start connecting to %s: %s", bus->where,
+		           MQTTAsync_strerror(prc));
+		return GF_EIO;
+	}
+	return GF_OK;
+}
+
+bool gf_bus_connected(const struct gf_bus *bus)
+{
+	return bus->connected;
+}
+
+enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *data, size_t len,
+                           const char *content_type, bool retain, const void *correlation,
+                           size_t correlation_len, uint64_t tag)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTAsync_message m = MQTTAsync_message_initializer;
+	MQTTProperty p;
+	struct pub_ctx *ctx;
+	int prc;
+
+	if (len > 268435455u || correlation_len > 65535u)
+		return GF_ETOOLONG;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return GF_ENOMEM;
+	ctx->bus = bus;
+	ctx->tag = tag;
+	m.payload = (void *)data;
+	m.payloadlen = (int)len;
+	m.qos = 1;
+	m.retained = retain;
+	p.identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
+	p.value.data.data = (char *)(content_type ? content_type : "application/json");
+	p.value.data.len = (int)strlen(p.value.data.data);
+	MQTTProperties_add(&m.properties, &p);
+	if (correlation_len) {
+		p.identifier = MQTTPROPERTY_CODE_CORRELATION_DATA;
+		p.value.data.data = (char *)correlation;
+		p.value.data.len = (int)correlation_len;
+		MQTTProperties_add(&m.properties, &p);
+	}
+	ro.onSuccess5 = on_pub_ok;
+	ro.onFailure5 = on_pub_fail;
+	ro.context = ctx;
+	pthread_mutex_lock(&bus->mu);
+	ctx->next = bus->pubs;
+	if (bus->pubs)
+		bus->pubs->prev = ctx;
+	bus->pubs = ctx;
+	bus->pending++;
+	pthread_mutex_unlock(&bus->mu);
+	prc = MQTTAsync_sendMessage(bus->client, topic, &m, &ro);
+	MQTTProperties_free(&m.properties);
+	if (prc != MQTTASYNC_SUCCESS) {
+		pub_finish(ctx);
+		if (prc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
+			return GF_EFULL;
+		gf_log_err("GF-BUS-PUBLISH", "cannot publish on %s: %s", topic,
+		           MQTTAsync_strerror(prc));
+		return GF_EIO;
+	}
+	return GF_OK;
+}
+
+int gf_bus_pending(const struct gf_bus *bus)
+{
+	struct gf_bus *b = (struct gf_bus *)bus;
+	int n;
+
+	pthread_mutex_lock(&b->mu);
+	n = b->pending;
+	pthread_mutex_unlock(&b->mu);
+	return n;
+}
+
+int gf_bus_fd(const struct gf_bus *bus)
+{
+	return gf_inbox_fd(bus->inbox);
+}
+
+/* Connected: subscribe (the session may already have the filters; a
+ * subscription is idempotent, and retained messages are not sent again
+ * for one that exists) and announce the birth. */
+static void on_connected(struct gf_bus *bus, bool session_present)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTSubscribe_options sub[MAX_FILTERS];
+	int qos[MAX_FILTERS];
+	char birth[PRESENCE_MAX];
+	int prc;
+
+	bus->connected = true;
+	gf_log_info("GF-BUS-CONNECTED", "connected to %s as %s (session %s)", bus->where,
+	            bus->ident, session_present ? "resumed" : "new");
+	if (bus->nfilters) {
+		for (size_t i = 0; i < bus->nfilters; i++) {
+			MQTTSubscribe_options init = MQTTSubscribe_options_initializer;
+			sub[i] = init;
+			sub[i].retainHandling = 1;
+			qos[i] = 1;
+		}
+		ro.subscribeOptionsList = sub;
+		ro.subscribeOptionsCount = (int)bus->nfilters;
+		prc = MQTTAsync_subscribeMany(bus->client, (int)bus->nfilters, bus->filters, qos,
+		                              &ro);
+		if (prc != MQTTASYNC_SUCCESS)
+			gf_log_err("GF-BUS-SUBSCRIBE", "cannot subscribe: %s",
+			           MQTTAsync_strerror(prc));
+	}
+	presence(bus, true, birth, sizeof(birth));
+	gf_bus_publish(bus, bus->status_topic, birth, strlen(birth), NULL, true, NULL, 0, 0);
+}
+
+struct gf_inbox_item *gf_bus_take(struct gf_bus *bus)
+{
+	struct gf_inbox_item *it = gf_inbox_take(bus->inbox);
+
+	if (!it)
+		return NULL;
+	if (it->kind == GF_INBOX_CONNECTED)
+		on_connected(bus, it->reason != 0);
+	else if (it->kind == GF_INBOX_LOST)
+		bus->connected = false;
+	return it;
+}
+
+void gf_bus_done(struct gf_bus *bus, struct gf_inbox_item *item)
+{
+	gf_inbox_done(bus->inbox, item);
+}
+
+void gf_bus_close(struct gf_bus *bus, long timeout_ms)
+{
+	struct pub_ctx *p, *next;
+	char bye[PRESENCE_MAX];
+	long waited = 0;
+
+	if (!bus)
+		return;
+	if (bus->client) {
+		if (bus->connected) {
+			presence(bus, false, bye, sizeof(bye));
+			gf_bus_publish(bus, bus->status_topic, bye, strlen(bye), NULL, true, NULL,
+			               0, 0);
+			while (gf_bus_pending(bus) > 0 && waited < timeout_ms) {
+				struct timespec ts = {0, 10 * 1000000L};
+				nanosleep(&ts, NULL);
+				waited += 10;
+			}
+			MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer5;
+			d.timeout = 1000;
+			MQTTAsync_disconnect(bus->client, &d);
+			for (int i = 0; i < 100 && MQTTAsync_isConnected(bus->client); i++) {
+				struct timespec ts = {0, 10 * 1000000L};
+				nanosleep(&ts, NULL);
+			}
+		}
+		MQTTAsync_destroy(&bus->client);
+	}
+	for (p = bus->pubs; p; p = next) {
+		next = p->next;
+		free(p);
+	}
+	gf_inbox_close(bus->inbox);
+	for (size_t i = 0; i < bus->nfilters; i++)
+		free(bus->filters[i]);
+	OPENSSL_cleanse(bus->password, sizeof(bus->password));
+	free(bus->cafile);
+	free(bus->cert);
+	free(bus->key);
+	free(bus->version);
+	pthread_mutex_destroy(&bus->mu);
+	free(bus);
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bus.h - an agent's connection to its site broker (paho MQTTAsync, MQTT v5).
+ *
+ * - Identity: TLS with the identity's certificate (the broker reads it from
+ *   the subject), or the loopback password listener with "<role>.<id>".
+ * - Persistent session: client id "<role>.<id>" plus an optional suffix,
+ *   clean start off, a session expiry, QoS 1 subscriptions (re-made at every
+ *   connect), so the broker keeps what arrives while the agent is away.
+ * - Outgoing: every publish is QoS 1 and goes through paho's file
+ *   persistence in the state directory, also while disconnected (offline
+ *   buffering); after a kill -9 paho sends what it had not yet had
+ *   acknowledged. Delivery is at least once: receivers key on message ids.
+ * - Incoming: paho's callbacks put messages in the durable inbox
+ *   (inbox.h) before they are acknowledged, and connection events next to
+ *   them. The agent's one thread polls gf_bus_fd() and takes items with
+ *   gf_bus_take() / gf_bus_done().
+ * - Presence (SPEC section 4): at every connect a retained birth
+ *   (goflex.Presence, state online, with the connection's sequence number) on
+ *   gf/<site>/<role>/<id>/ops/all/status; the same topic is the will
+ *   (offline) and gf_bus_close() publishes offline before disconnecting.
+ * - Reconnects are the agent thread's: after GF_INBOX_LOST or
+ *   GF_INBOX_CONNECT_FAILED it calls gf_bus_connect() again (gf_agent does,
+ *   with a back-off), so every connection gets a will with its own sequence.
+ *
+ * Everything here runs on the agent's thread except paho's callbacks,
+ * which only push into the inbox.
+ */
+#ifndef GF_BUS_H
+#define GF_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "inbox.h"
+
+struct gf_bus_opts {
+	const char *host;                /* default "localhost" */
+	int port;                        /* 0: 8883 with TLS, 1884 without */
+	const char *cafile, *cert, *key; /* TLS: all three */
+	const char *password_file;       /* password listener; else env GF_PASSWORD */
+	const char *ident;               /* "<role>.<id>"; NULL: the certificate's */
+	const char *site;                /* required; must match the certificate's O= */
+	const char *client_suffix;       /* client id "<ident>@<suffix>" when set */
+	const char *state_dir;           /* inbox and paho persistence; NULL: memory only */
+	const char *version;             /* in the birth message */
+	unsigned session_expiry_s;       /* 0: one week */
+	int max_buffered;                /* offline buffer, messages; 0: 100000 */
+};
+
+struct gf_bus;
+
+/* Checks the options, reads the identity, opens the inbox (replaying
+ * messages a crash left undone) and creates the paho client; does not
+ * connect yet. The caller owns *out (gf_bus_close). GF_EINVAL for bad
+ * options, GF_EIO for unusable files, GF_ENOMEM; err says which. */
+enum gf_err gf_bus_open(const struct gf_bus_opts *o, struct gf_bus **out, char *err, size_t errlen);
+
+/* "<role>.<id>", the site and the role/id of the connection. */
+const char *gf_bus_ident(const struct gf_bus *bus);
+const char *gf_bus_site(const struct gf_bus *bus);
+const char *gf_bus_role(const struct gf_bus *bus);
+const char *gf_bus_id(const struct gf_bus *bus);
+
+/* Adds a subscription filter (QoS 1), made at every connect from now on.
+ * GF_EFULL beyond 64 filters, GF_ENOMEM. */
+enum gf_err gf_bus_subscribe(struct gf_bus *bus, const char *filter);
+
+/* Starts a connect attempt; its outcome arrives as GF_INBOX_CONNECTED or
+ * GF_INBOX_CONNECT_FAILED. On CONNECTED the bus has subscribed and sent its
+ * birth. GF_EIO if paho refuses to start. */
+enum gf_err gf_bus_connect(struct gf_bus *bus);
+
+/* True between CONNECTED and LOST. */
+bool gf_bus_connected(const struct gf_bus *bus);
+
+/* Publishes len bytes on topic at QoS 1 with Content Type content_type
+ * (NULL: application/json), retained or not, with optional correlation
+ * data. Works while disconnected (buffered, persisted). tag comes back
+ * with GF_INBOX_PUBLISHED or GF_INBOX_PUB_FAILED (not after a restart: what
+ * paho resends from its files completes silently). GF_EFULL when the
+ * offline buffer is full, GF_EIO for other paho failures, GF_ENOMEM. */
+enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *data, size_t len,
+                           const char *content_type, bool retain, const void *correlation,
+                           size_t correlation_len, uint64_t tag);
+
+/* Messages published and not yet acknowledged (in paho's buffer). */
+int gf_bus_pending(const struct gf_bus *bus);
+
+/* The inbox's file descriptor to poll, and its items (inbox.h). */
+int gf_bus_fd(const struct gf_bus *bus);
+struct gf_inbox_item *gf_bus_take(struct gf_bus *bus);
+void gf_bus_done(struct gf_bus *bus, struct gf_inbox_item *item);
+
+/* Waits up to timeout_ms for published messages to be acknowledged,
+ * publishes the offline presence, disconnects and frees everything.
+ * Accepts NULL. */
+void gf_bus_close(struct gf_bus *bus, long timeout_ms);
+
+#endif

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The agent runtime (lib/agent, issue 5 item 1) against the real mosquitto
+# with our plugin, through tests/tools/agent_probe, a real agent:
+# command line and configuration; nothing lost and nothing handled twice
+# when the agent is killed -9 while handling a burst (the durable inbox);
+# offline buffering through paho's file persistence, across a kill -9 of the
+# sender while the broker is down; presence (birth, will, clean stop);
+# SIGHUP and SIGTERM; reconnect after a broker restart; TLS; the simulated
+# clock.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+AP=$BUILD/tests/tools/agent_probe
+GFCTL=$BUILD/bin/gfctl
+[ -x "$AP" ] || { echo "no $AP (run make)"; exit 1; }
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	broker_stop "$tmp/s"
+	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+S=$tmp/s
+export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+
+site_new "$S" site1
+add_password "$S" fman.f1 foa.a1 foa.a2 ops.o1
+add_cert "$S" fman f2
+broker_start "$S" || { echo "broker did not start"; exit 1; }
+
+# conf NAME KEY VALUE...: writes $tmp/NAME.conf for the password listener.
+conf() {
+	local name=$1; shift
+	mkdir -p "$tmp/$name.state"
+	{
+		echo "site site1"
+		echo "broker_port $LOCAL_PORT"
+		echo "state_dir $tmp/$name.state"
+		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
+	} >"$tmp/$name.conf"
+}
+# start NAME: runs the probe with $tmp/NAME.conf, its log in $tmp/NAME.log
+# (the previous run's is appended to $tmp/NAME.old.log).
+start() {
+	[ -e "$tmp/$1.log" ] && cat "$tmp/$1.log" >>"$tmp/$1.old.log"
+	"$AP" -c "$tmp/$1.conf" -v >"$tmp/$1.log" 2>&1 &
+	pids+=($!)
+	eval "pid_$1=$!"
+}
+# wait_for SECONDS COMMAND...: polls every 0.1 s.
+wait_for() {
+	local n=$(($1 * 10)); shift
+	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+lines() { [ -r "$1" ] && wc -l <"$1" || echo 0; }
+has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
+in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
+count_in_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
+presence_of() { # presence_of ROLE ID: the STATE and SEQUENCE columns
+	"$GFCTL" --port "$LOCAL_PORT" --id ops.o1 presence --site site1 --timeout 1 2>/dev/null |
+		awk -v r="$1" -v i="$2" '$1 == r && $2 == i { print $3, $6 }'
+}
+# Re-evaluated at each poll of wait_for:
+presence_is() { [ "$(presence_of "$1" "$2")" = "$3" ]; }
+marks_are() { [ "$(grep -c -- "$2" "$1" 2>/dev/null)" = "$3" ]; }
+
+# --- command line and configuration --------------------------------------------------
+conf rx listen 'gf/site1/+/+/fman/f1/#' record "$tmp/rx.record" identity fman.f1 handle_ms 200
+out=$("$AP" -c "$tmp/rx.conf" -n 2>&1); rc=$?
+check "-n checks the configuration: exit 0" [ $rc -eq 0 ]
+check "... and says so" grep -qx 'configuration OK' <<<"$out"
+check "... after printing every key" grep -q '^time_scale 1$' <<<"$out"
+out=$("$AP" -h); rc=$?
+check "-h exits 0 and lists the common keys" eq "$rc $(grep -c '^  state_dir ' <<<"$out")" "0 1"
+"$AP" 2>"$tmp/err"; rc=$?
+check "no -c: exit 2 with a reason" eq "$rc $(grep -c 'give the configuration file with -c' "$tmp/err")" "2 1"
+printf 'site site1\nstate_dir %s\nbogus 1\n' "$tmp" >"$tmp/bad.conf"
+"$AP" -c "$tmp/bad.conf" -n 2>"$tmp/err"; rc=$?
+check "an unknown key: exit 2 naming file, line and key" \
+	eq "$rc $(grep -c "bad.conf:3: .*bogus" "$tmp/err")" "2 1"
+printf 'state_dir %s\n' "$tmp" >"$tmp/nosite.conf"
+"$AP" -c "$tmp/nosite.conf" -n 2>"$tmp/err"; rc=$?
+check "a missing required key: exit 2 naming it" eq "$rc $(grep -c 'site' "$tmp/err")" "2 1"
+printf 'site site1\nstate_dir %s\ntime_epoch yesterday\n' "$tmp" >"$tmp/badtime.conf"
+"$AP" -c "$tmp/badtime.conf" -n 2>"$tmp/err"; rc=$?
+check "a bad time_epoch: exit 2" eq "$rc $(grep -c "time_epoch 'yesterday'" "$tmp/err")" "2 1"
+printf 'site site1\nstate_dir %s\nbroker_port %s\nidentity fman.f1\n' "$tmp" "$LOCAL_PORT" >"$tmp/nopw.conf"
+env -u GF_PASSWORD "$AP" -c "$tmp/nopw.conf" 2>"$tmp/err"; rc=$?
+check "no password anywhere: exit 2 saying how to give one" \
+	eq "$rc $(grep -c 'no password: give password_file FILE or set GF_PASSWORD' "$tmp/err")" "2 1"
+
+# --- a burst, and a kill -9 while handling it: nothing lost, nothing twice -----------
+start rx
+check "the agent connects" wait_for 10 in_log rx GF-BUS-CONNECTED
+check "... and announces itself online (connection 1)" wait_for 5 presence_is fman f1 "online 1"
+# One connection publishes all 20 at once, faster than the agent handles them.
+burst=()
+for i in $(seq 1 20); do burst+=("pub:gf/site1/foa/a2/fman/f1/meter.reading=$(meter_json "burst-$i")"); done
+probe_pw foa.a2 foa.a2 "${burst[@]}" >"$tmp/burst.out"
+check "the burst is accepted by the broker" eq "$(grep -c '^PUBACK .* 0$' "$tmp/burst.out")" 20
+check "it handles the burst, slowly" wait_for 10 has_lines "$tmp/rx.record" 4
+kill -9 "$pid_rx"; wait "$pid_rx" 2>/dev/null
+before=$(lines "$tmp/rx.record")
+check "killed -9 mid-burst ($before of 20 handled)" [ "$before" -lt 20 ]
+check "the broker publishes its will: offline (connection 1)" \
+	wait_for 5 presence_is fman f1 "offline 1"
+start rx
+check "after the restart every message is handled" wait_for 20 has_lines "$tmp/rx.record" 20
+check "... exactly once" eq "$(sort "$tmp/rx.record" | uniq -d | wc -l) $(lines "$tmp/rx.record")" "0 20"
+check "... the ones acknowledged before the kill come from the durable inbox" \
+	grep -q 'GF-BUS-REPLAY' "$tmp/rx.log"
+check "... and each of the 20 marks is there" \
+	eq "$(grep -o 'burst-[0-9]*' "$tmp/rx.record" | sort -u | wc -l)" 20
+
+# --- SIGHUP, SIGTERM ----------------------------------------------------------------------
+kill -HUP "$pid_rx"
+check "SIGHUP reloads (GF-AGENT-RELOAD)" wait_for 5 in_log rx GF-AGENT-RELOAD
+kill -TERM "$pid_rx"; wait "$pid_rx"; rc=$?
+check "SIGTERM: exit 0 after draining" eq "$rc $(count_in_log rx GF-AGENT-STOP)" "0 1"
+check "... and a clean stop says offline" wait_for 5 presence_is fman f1 "offline 1"
+
+# --- offline buffering: broker down, sender killed -9, nothing lost --------------------
+start rx
+wait_for 10 in_log rx GF-BUS-CONNECTED || true
+broker_stop "$S"
+check "the agent notices the broker is gone" wait_for 10 in_log rx GF-BUS-LOST
+conf tx identity foa.a1 send_topic gf/site1/foa/a1/fman/f1/meter.reading send_mark off \
+	send_count 10 send_every_ms 20
+start tx
+check "the sender hands 10 messages to the bus while the broker is down" \
+	wait_for 10 in_log tx GF-PROBE-SENT
+check "... and cannot connect (GF-BUS-CONNECT-FAILED)" in_log tx GF-BUS-CONNECT-FAILED
+kill -9 "$pid_tx"; wait "$pid_tx" 2>/dev/null
+check "... which paho keeps in files in its state_dir across the kill -9" \
+	[ "$(find "$tmp/tx.state" -mindepth 2 -type f | wc -l)" -ge 10 ]
+# The same ports: the agents' configuration names them.
+TLS_PORT_KEEP=$TLS_PORT LOCAL_PORT_KEEP=$LOCAL_PORT
+"$top/ops/gf-broker" -d "$S" --tls-port "$TLS_PORT_KEEP" --local-port "$LOCAL_PORT_KEEP" \
+	--plugin "$BUILD/lib/goflex_privacy.so" >/dev/null
+start tx
+check "after broker and sender restart, paho's files deliver all 10" \
+	wait_for 30 marks_are "$tmp/rx.record" '"off-' 10
+check "... the receiver reconnected by itself" [ "$(count_in_log rx GF-BUS-CONNECTED)" -ge 2 ]
+check "... nothing twice" eq "$(sort "$tmp/rx.record" | uniq -d | wc -l)" 0
+kill -TERM "$pid_tx" "$pid_rx"; wait "$pid_tx" "$pid_rx" 2>/dev/null
+check "... and the sender's paho files are gone once delivered" \
+	[ -z "$(find "$tmp/tx.state" -mindepth 1 -type d)" ]
+
+# --- TLS and the simulated clock ---------------------------------------------------------
+mkdir -p "$tmp/tls.state"
+cat >"$tmp/tls.conf" <<EOF
+site site1
+broker_port $TLS_PORT
+cafile $S/pki/ca.crt
+cert $S/pki/clients/fman.f2.crt
+key $S/pki/clients/fman.f2.key
+state_dir $tmp/tls.state
+time_epoch 2020-02-27T00:00:00Z
+time_scale 900
+tick_s 900
+EOF
+start tls
+check "over TLS the identity comes from the certificate" wait_for 10 in_log tls "connected to localhost:$TLS_PORT as fman.f2"
+has_ticks() { [ "$(count_in_log tls GF-PROBE-TICK)" -ge 2 ]; }
+check "the simulated clock ticks every 900 simulated s at 900x" wait_for 5 has_ticks
+t=$(grep GF-PROBE-TICK "$tmp/tls.log" | head -1 | awk '{print $NF}')
+check "... starting from time_epoch (2020-02-27T00:15Z = 1582762500)" \
+	[ "${t%.*}" -ge 1582762500 ] && [ "${t%.*}" -lt 1582762600 ]
+kill -TERM "$pid_tls"; wait "$pid_tls"
+sed 's/^cert .*/cert '"${S//\//\\/}"'\/pki\/broker.crt/' "$tmp/tls.conf" >"$tmp/tls-bad.conf"
+"$AP" -c "$tmp/tls-bad.conf" 2>"$tmp/err"; rc=$?
+check "a certificate without a goflex identity: exit 2 with the reason" \
+	eq "$rc $(grep -c 'does not carry a goflex identity' "$tmp/err")" "2 1"
+
+finish

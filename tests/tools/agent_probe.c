@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent_probe - the smallest real agent, for the runtime's integration test
+ * (tests/integration/agent_runtime_test.sh). It runs on lib/agent like every
+ * agent and, by configuration:
+ *
+ *   listen FILTER     subscribes and records each message's payload as a
+ *                     line of the file `record`, once: a payload already
+ *                     recorded is counted as a duplicate (GF-PROBE-DUP) and
+ *                     not recorded again, the way agents key on message ids;
+ *   handle_ms N       takes N ms per message before recording it, so a
+ *                     kill -9 can land while a message is being handled;
+ *   send_topic T      at start publishes send_count payloads "<send_mark>-<i>"
+ *                     wrapped as a meter reading on T (i = 1..count), one
+ *                     per send_every_ms; a restart with the same mark resumes
+ *                     after the last i it logged as handed to the bus.
+ *   tick_s S          logs GF-PROBE-TICK every S simulated seconds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent.h"
+#include "log.h"
+
+struct probe_conf {
+	struct gf_agent_conf agent;
+	char *listen, *record, *send_topic, *send_mark;
+	long handle_ms, send_count, send_every_ms, tick_s;
+};
+
+static const struct gf_conf_item table[] = {
+    GF_AGENT_CONF_ITEMS(struct probe_conf, agent),
+    {"listen", GF_CONF_STRING, offsetof(struct probe_conf, listen), NULL, 0, 0, false,
+     "topic filter to subscribe to"},
+    {"record", GF_CONF_STRING, offsetof(struct probe_conf, record), NULL, 0, 0, false,
+     "file the payloads are recorded in, one per line"},
+    {"handle_ms", GF_CONF_INT, offsetof(struct probe_conf, handle_ms), "0", 0, 60000, false,
+     "time taken per message"},
+    {"send_topic", GF_CONF_STRING, offsetof(struct probe_conf, send_topic), NULL, 0, 0, false,
+     "topic to publish to"},
+    {"send_mark", GF_CONF_STRING, offsetof(struct probe_conf, send_mark), "m", 0, 0, false,
+     "prefix of the published marks"},
+    {"send_count", GF_CONF_INT, offsetof(struct probe_conf, send_count), "0", 0, 1000000, false,
+     "how many to publish"},
+    {"send_every_ms", GF_CONF_INT, offsetof(struct probe_conf, send_every_ms), "0", 0, 60000, false,
+     "real milliseconds between publishes"},
+    {"tick_s", GF_CONF_INT, offsetof(struct probe_conf, tick_s), "0", 0, 86400, false,
+     "simulated seconds between GF-PROBE-TICK lines"},
+    {NULL, 0, 0, NULL, 0, 0, false, NULL},
+};
+
+struct probe {
+	char **seen;
+	size_t nseen, cap;
+	long sent;
+	FILE *sent_log;
+};
+
+static struct probe P;
+
+static bool seen(const char *s)
+{
+	for (size_t i = 0; i < P.nseen; i++)
+		if (strcmp(P.seen[i], s) == 0)
+			return true;
+	return false;
+}
+
+static void remember(const char *s)
+{
+	if (P.nseen == P.cap) {
+		P.cap = P.cap ? P.cap * 2 : 64;
+		P.seen = realloc(P.seen, P.cap * sizeof(*P.seen));
+		if (!P.seen)
+			abort();
+	}
+	P.seen[P.nseen++] = strdup(s);
+}
+
+static void load_record(const char *path)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		remember(line);
+	}
+	fclose(f);
+}
+
+static void on_message(struct gf_agent *a, const struct gf_inbox_item *m)
+{
+	struct probe_conf *c = gf_agent_conf(a);
+	struct timespec ts = {c->handle_ms / 1000, (c->handle_ms % 1000) * 1000000L};
+	FILE *f;
+
+	if (c->handle_ms)
+		nanosleep(&ts, NULL);
+	if (!c->record || memchr(m->payload, '\n', m->len))
+		return;
+	if (seen((const char *)m->payload)) {
+		gf_log_notice("GF-PROBE-DUP", "duplicate%s: %s", m->replayed ? " (replayed)" : "",
+		              m->topic);
+		return;
+	}
+	f = fopen(c->record, "a");
+	if (!f) {
+		gf_log_err("GF-PROBE-RECORD", "cannot append to %s", c->record);
+		return;
+	}
+	fprintf(f, "%s\n", (const char *)m->payload);
+	fclose(f);
+	remember((const char *)m->payload);
+	gf_log_info("GF-PROBE-RECORD", "recorded%s %s", m->replayed ? " (replayed)" : "", m->topic);
+}
+
+static void send_next(struct gf_agent *a, void *arg)
+{
+	struct probe_conf *c = gf_agent_conf(a);
+	char payload[256];
+
+	(void)arg;
+	if (P.sent >= c->send_count)
+		return;
+	P.sent++;
+	snprintf(payload, sizeof(payload),
+	         "{\"readings\":[{\"observedTimestamp\":\"2020-02-27T20:15:00Z\",\"deviceId\":"
+	         "\"%s-%ld\",\"value\":1.5}]}",
+	         c->send_mark, P.sent);
+	if (gf_bus_publish(gf_agent_bus(a), c->send_topic, payload, strlen(payload), NULL, false,
+	                   NULL, 0, (uint64_t)P.sent) != GF_OK) {
+		gf_log_err("GF-PROBE-SEND", "cannot publish %s-%ld", c->send_mark, P.sent);
+		P.sent--;
+	} else {
+		/* Handed to paho, which persists it before returning. */
+		fprintf(P.sent_log, "%ld\n", P.sent);
+		fflush(P.sent_log);
+	}
+	if (P.sent < c->send_count)
+		gf_agent_timer_at(a,
+		                  gf_agent_now(a) + (double)c->send_every_ms / 1000.0 *
+		                                        (double)c->agent.time_scale,
+		                  send_next, NULL);
+	else
+		gf_log_notice("GF-PROBE-SENT", "all %ld handed to the bus", P.sent);
+}
+
+static void tick(struct gf_agent *a, void *arg)
+{
+	struct probe_conf *c = gf_agent_conf(a);
+
+	(void)arg;
+	gf_log_notice("GF-PROBE-TICK", "simulated time %.0f", gf_agent_now(a));
+	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->tick_s, tick, NULL);
+}
+
+static enum gf_err start(struct gf_agent *a, void *conf)
+{
+	struct probe_conf *c = conf;
+	char path[4096], line[64];
+	FILE *f;
+
+	if (c->listen && gf_bus_subscribe(gf_agent_bus(a), c->listen) != GF_OK)
+		return GF_ENOMEM;
+	if (c->record)
+		load_record(c->record);
+	snprintf(path, sizeof(path), "%s/sent.log", c->agent.state_dir);
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			P.sent = atol(line);
+		fclose(f);
+	}
+	P.sent_log = fopen(path, "a");
+	if (!P.sent_log)
+		return GF_EIO;
+	if (c->send_topic && c->send_count)
+		gf_agent_timer_at(a, gf_agent_now(a), send_next, NULL);
+	if (c->tick_s)
+		gf_agent_timer_at(a, gf_agent_now(a) + (double)c->tick_s, tick, NULL);
+	return GF_OK;
+}
+
+static void stop(struct gf_agent *a)
+{
+	(void)a;
+	gf_log_notice("GF-PROBE-STOP", "stopping with %zu recorded, %ld sent", P.nseen, P.sent);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct gf_agent_def def = {
+	    .name = "agent_probe",
+	    .summary = "the runtime's test agent: records what it receives, sends numbered marks",
+	    .version = "test",
+	    .table = table,
+	    .conf_size = sizeof(struct probe_conf),
+	    .common_offset = offsetof(struct probe_conf, agent),
+	    .start = start,
+	    .message = on_message,
+	    .stop = stop,
+	};
+	int code = gf_agent_main(&def, argc, argv);
+
+	for (size_t i = 0; i < P.nseen; i++)
+		free(P.seen[i]);
+	free(P.seen);
+	if (P.sent_log)
+		fclose(P.sent_log);
+	return code;
+}
