@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h - an agent's durable state in SQLite, with the two things every
+ * stateful agent needs to act on each message exactly once (docs/trading.md,
+ * "Crash safety"):
+ *
+ * - handled keys: gf_store_seen() tells whether a message's idempotency key
+ *   was already handled; gf_store_mark() records it, in the same transaction
+ *   as the state change it caused;
+ * - an outbox: messages to publish are queued in that transaction
+ *   (gf_store_outbox_add) and handed to the bus after the commit
+ *   (gf_store_outbox_flush), so a kill -9 either loses the whole
+ *   transaction (the message is replayed from the inbox) or keeps it (the
+ *   outbox goes out at the next start).
+ *
+ * The database is state_dir/<name>.db, journal WAL, synchronous NORMAL (a
+ * kill -9 loses nothing; a power cut may lose the last commits, the same
+ * bargain as the inbox). The agent's own tables are its business: it
+ * creates them with gf_store_exec and uses gf_store_db() for queries.
+ * Agent thread only.
+ */
+#ifndef GF_STORE_H
+#define GF_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "bus.h"
+#include "err.h"
+
+struct gf_store;
+
+/* Opens (creating) dir/name.db with the runtime's tables (handled keys,
+ * outbox) and runs schema_sql (may be NULL; use CREATE ... IF NOT EXISTS).
+ * GF_EIO with err for a database that cannot be opened or set up. The
+ * caller owns *out (gf_store_close). */
+enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_sql,
+                          struct gf_store **out, char *err, size_t errlen);
+
+/* The connection, for the agent's own statements. */
+sqlite3 *gf_store_db(struct gf_store *s);
+
+/* Runs sql (no results). GF_EIO, logged with GF-STORE-SQL, on failure. */
+enum gf_err gf_store_exec(struct gf_store *s, const char *sql);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. GF_EIO on failure (logged). */
+enum gf_err gf_store_begin(struct gf_store *s);
+enum gf_err gf_store_commit(struct gf_store *s);
+void gf_store_rollback(struct gf_store *s);
+
+/* True if key was marked (any transaction state). */
+bool gf_store_seen(struct gf_store *s, const char *key);
+/* Marks key handled (inside the caller's transaction). GF_EIO. */
+enum gf_err gf_store_mark(struct gf_store *s, const char *key);
+
+/* Queues a publish (inside the caller's transaction). content_type NULL:
+ * application/json. GF_EIO. */
+enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const void *payload,
+                                size_t len, const char *content_type, bool retain);
+
+/* Hands every queued publish to the bus in order and deletes it once the
+ * bus has taken it (paho persists it then). Returns how many went out;
+ * stops at the first the bus refuses (GF_EFULL: buffer full) and leaves the
+ * rest for the next call. */
+size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus);
+
+/* Closes the database. Accepts NULL. */
+void gf_store_close(struct gf_store *s);
+
+#endif

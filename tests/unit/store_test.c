@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of lib/agent/store.h: handled keys and the outbox follow the
+ * transaction (rolled back: gone; committed: there after a reopen). The
+ * outbox's flush to a bus is exercised by the agents' integration tests. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/store.h"
+#include "leak_check.h"
+
+TestSuite(store, .fini = leak_check);
+
+static int outbox_rows(struct gf_store *s)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	cr_assert_eq(
+	    sqlite3_prepare_v2(gf_store_db(s), "SELECT count(*) FROM gf_outbox", -1, &st, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+Test(store, keys_and_outbox_follow_the_transaction)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", cmd[64], err[256] = "";
+	struct gf_store *s = NULL;
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(gf_store_open(dir, "t", "CREATE TABLE IF NOT EXISTS x (v INTEGER);", &s, err,
+	                           sizeof(err)),
+	             GF_OK, "%s", err);
+	cr_assert(!gf_store_seen(s, "offer-1"));
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_mark(s, "offer-1"), GF_OK);
+	cr_assert_eq(gf_store_outbox_add(s, "gf/a", "{}", 2, NULL, false), GF_OK);
+	cr_assert_eq(gf_store_exec(s, "INSERT INTO x VALUES (1)"), GF_OK);
+	gf_store_rollback(s);
+	cr_assert(!gf_store_seen(s, "offer-1"), "a rolled-back mark must not stay");
+	cr_assert_eq(outbox_rows(s), 0);
+
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_mark(s, "offer-1"), GF_OK);
+	cr_assert_eq(gf_store_mark(s, "offer-1"), GF_OK, "marking twice is harmless");
+	cr_assert_eq(gf_store_outbox_add(s, "gf/a", "{}", 2, "application/json", true), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(gf_store_exec(s, "NOT SQL"), GF_EIO);
+	gf_store_close(s);
+
+	s = NULL;
+	cr_assert_eq(gf_store_open(dir, "t", NULL, &s, err, sizeof(err)), GF_OK, "%s", err);
+	cr_assert(gf_store_seen(s, "offer-1"), "a committed mark survives a reopen");
+	cr_assert(!gf_store_seen(s, "offer-2"));
+	cr_assert_eq(outbox_rows(s), 1);
+	gf_store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+Test(store, unusable_directory_is_an_error)
+{
+	struct gf_store *s = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(gf_store_open("/nonexistent", "t", NULL, &s, err, sizeof(err)), GF_EIO);
+	cr_assert_null(s);
+	cr_assert(strstr(err, "/nonexistent/t.db") != NULL, "%s", err);
+}
