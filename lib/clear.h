@@ -103,12 +103,23 @@ enum gf_err gf_clear_evaluate(const struct gf_clear_bid *bid, const struct gf_fo
                               size_t count, const int32_t *start, const double *amount, double tol,
                               struct gf_clear_result *res);
 
-/* Internal, shared by clear.c, clear_milp.c and clear_bound.c. */
+/* Internal, shared by the clear*.c modules. */
 #define GF__CLEAR_BOUND_ITERATIONS 200
+/* The heuristic's budget for kicks, in elementary placement steps. */
+#define GF__CLEAR_KICK_WORK 2e7
+/* The heuristic's exact amount LP runs up to this many slices. */
+#define GF__CLEAR_LP_SLICES 2000
+/* ... and after each kick up to this many. */
+#define GF__CLEAR_KICK_LP_SLICES 64
+/* Exact amounts for the fixed starts (GLPK simplex) into amount (eligible
+ * offers only). GF_ENOMEM, GF_ERANGE when not solved; amount untouched then. */
+enum gf_err gf__clear_amounts_lp(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                                 size_t count, const int32_t *start, double *amount);
 enum gf_err gf__clear_validate(const struct gf_clear_bid *bid, const struct gf_fo *offers,
                                size_t count);
 double gf__clear_dflt(const struct gf_fo *o, int32_t t);
 double gf__clear_tariff(double tariff);
+double gf__clear_change(const struct gf_clear_bid *bid, int32_t t); /* r_t, 0 outside */
 void gf__clear_axis(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
                     int32_t *lo, int32_t *hi);
 double gf__clear_weight(const struct gf_clear_bid *bid, int32_t t);

@@ -46,7 +46,7 @@ static void print_num(const char *name, double v, int last)
 		printf("\"%s\":%.6g%s", name, v, last ? "" : ",");
 }
 
-static int run(size_t count, int64_t seed, double time_limit, size_t max_columns)
+static int run(size_t count, int64_t seed, double time_limit, size_t max_columns, double totals)
 {
 	struct gf_fo_set set = {0};
 	struct gf_fo *fo = NULL;
@@ -75,6 +75,14 @@ static int run(size_t count, int64_t seed, double time_limit, size_t max_columns
 		set.tariff_max[i] = lcg01(&st) < 0.1 ? 0.5 : 0.02 + 0.18 * lcg01(&st);
 		if ((err = gf_fo_set_get(&set, i, &fo[i])))
 			goto out;
+		if (lcg01(&st) < totals) { /* at least half-way from the minimum to the default */
+			double lo = 0, d = 0;
+			for (int32_t k = 0; k < fo[i].n; k++) {
+				lo += fo[i].lower[k];
+				d += fo[i].dflt[k];
+			}
+			fo[i].total_min = lo + 0.5 * (d - lo);
+		}
 		for (int32_t k = 0; k < fo[i].n; k++)
 			if (fo[i].start_after + k < DAY + 32)
 				load[fo[i].start_after + k] += fo[i].dflt[k];
@@ -154,6 +162,7 @@ int main(int argc, char **argv)
 	int64_t seed = 1234;
 	double time_limit = 60.0;
 	size_t max_columns = 200000; /* about 2,000 aggregates of this workload */
+	double totals = 0.0;
 	for (int i = 1; i < argc; i++) {
 		char *end = NULL;
 		if (!strcmp(argv[i], "--aggregates") && i + 1 < argc) {
@@ -171,6 +180,10 @@ int main(int argc, char **argv)
 			if (*end || v == 0)
 				goto usage;
 			max_columns = (size_t)v;
+		} else if (!strcmp(argv[i], "--totals") && i + 1 < argc) {
+			totals = strtod(argv[++i], &end);
+			if (*end || !(totals >= 0 && totals <= 1))
+				goto usage;
 		} else if (!strcmp(argv[i], "--time-limit") && i + 1 < argc) {
 			time_limit = strtod(argv[++i], &end);
 			if (*end || !(time_limit > 0))
@@ -180,11 +193,11 @@ int main(int argc, char **argv)
 		}
 	}
 	for (size_t i = 0; i < nsizes; i++)
-		if (run(sizes[i], seed, time_limit, max_columns))
+		if (run(sizes[i], seed, time_limit, max_columns, totals))
 			return 1;
 	return 0;
 usage:
 	fprintf(stderr, "usage: gf-clear-bench [--aggregates N] [--seed S] [--time-limit SECONDS] "
-	                "[--max-columns N]\n");
+	                "[--max-columns N] [--totals FRACTION]\n");
 	return 2;
 }
