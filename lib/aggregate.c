@@ -25,12 +25,6 @@ struct group_table {
 	size_t count, cap;
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
 uint64_t gf__agg_key_hash(const struct gf__agg_key *k)
 {
 	uint64_t h = (uint64_t)k->sa_cell * UINT64_C(0x9E3779B97F4A7C15);
@@ -168,20 +162,6 @@ double gf__agg_weight(const struct gf_fo_set *set, size_t i, int *production)
 	return w;
 }
 
-void gf__agg_key_of(const struct gf_aggregate_config *cfg, int64_t sa_origin, int64_t tf_origin,
-                    int32_t sa, int32_t tf, int production, struct gf__agg_key *key)
-{
-	/* The GOFLEX grid's cells are `tolerance` wide (tolerance 0 = exact
-	 * value): with width tolerance + 1 the issue-4 workload's largest
-	 * aggregate has 13,065 members, with width tolerance the reference's
-	 * 12,469. */
-	int64_t sa_width = cfg->start_after_tolerance > 0 ? cfg->start_after_tolerance : 1;
-	int64_t tf_width = cfg->tf_tolerance > 0 ? cfg->tf_tolerance : 1;
-	key->sa_cell = floor_div((int64_t)sa - sa_origin, sa_width);
-	key->tf_cell = floor_div((int64_t)tf - tf_origin, tf_width);
-	key->production = cfg->balance ? 0 : production;
-}
-
 int gf__agg_full(const struct gf_aggregate_config *cfg, size_t members, double energy, double w)
 {
 	if (members == 0)
@@ -198,16 +178,29 @@ static enum gf_err assign_groups(const struct gf_fo_set *set, const struct gf_ag
 	int64_t sa_origin = cfg->fixed_origin ? cfg->start_after_origin : set->start_after[0];
 	int64_t tf_origin = cfg->fixed_origin ? cfg->tf_origin : set->tf[0];
 	int bounded = cfg->max_members > 0 || cfg->max_energy > 0.0;
+	/* A local copy: stores into the group table cannot alias it, so the
+	 * cell widths stay in registers. */
+	const struct gf_aggregate_config c = *cfg;
 	for (size_t i = 0; i < set->count; i++) {
 		struct gf__agg_key key;
 		int production = 0;
-		double w = gf__agg_weight(set, i, &production);
-		gf__agg_key_of(cfg, sa_origin, tf_origin, set->start_after[i], set->tf[i],
+		double w = 0.0;
+		if (bounded) {
+			w = gf__agg_weight(set, i, &production);
+		} else {
+			/* The hot path of the benchmark: only the type. */
+			double sum = 0.0;
+			const double *d = set->dflt + set->slice_off[i];
+			for (int32_t k = 0; k < set->n[i]; k++)
+				sum += d[k];
+			production = sum < 0.0;
+		}
+		gf__agg_key_of(&c, sa_origin, tf_origin, set->start_after[i], set->tf[i],
 		               production, &key);
 		uint32_t g = 0;
 		enum gf_err err = table_find(t, &key, &g);
 		if (!err && bounded &&
-		    gf__agg_full(cfg, t->groups[g].members, t->groups[g].energy, w))
+		    gf__agg_full(&c, t->groups[g].members, t->groups[g].energy, w))
 			err = table_split(t, &g);
 		if (err)
 			return err;
@@ -217,32 +210,11 @@ static enum gf_err assign_groups(const struct gf_fo_set *set, const struct gf_ag
 	return GF_OK;
 }
 
-void gf__agg_group_add(struct gf__agg_group *gi, const struct gf_fo_set *set, size_t i,
-                       int32_t offset, double w)
-{
-	int32_t sa = set->start_after[i] + offset, tf = set->tf[i] - offset;
-	int64_t end = (int64_t)sa + set->n[i];
-	if (sa < gi->min_sa)
-		gi->min_sa = sa;
-	if (tf < gi->min_tf)
-		gi->min_tf = tf;
-	if (end > gi->max_end)
-		gi->max_end = end;
-	if (set->acceptance_before[i] < gi->acceptance_before)
-		gi->acceptance_before = set->acceptance_before[i];
-	if (set->assignment_before[i] < gi->assignment_before)
-		gi->assignment_before = set->assignment_before[i];
-	if (isnan(set->total_min[i]) || isnan(set->total_max[i]))
-		gi->all_totals = 0;
-	if (!isnan(set->total_min[i]) || !isnan(set->total_max[i]))
-		gi->total_members++;
-	gi->members++;
-	gi->energy += w;
-}
-
-/* Pass 2: counting sort of the offers by group into out->members. */
+/* Pass 2: counting sort of the offers by group into out->members; with
+ * place == 0 only the offsets (fill then places the members on its pass). */
 static void sort_members(const struct gf_fo_set *set, const struct gf__agg_group *groups,
-                         size_t count, const uint32_t *group_of, struct gf_aggregate *out)
+                         size_t count, const uint32_t *group_of, int place,
+                         struct gf_aggregate *out)
 {
 	size_t moff = 0;
 	for (size_t g = 0; g < count; g++) {
@@ -250,6 +222,8 @@ static void sort_members(const struct gf_fo_set *set, const struct gf__agg_group
 		moff += groups[g].members;
 	}
 	out->member_off[count] = moff;
+	if (!place)
+		return;
 	/* member_off doubles as the fill cursor, then is shifted back. */
 	for (size_t i = 0; i < set->count; i++)
 		out->members[out->member_off[group_of[i]]++] = (uint32_t)i;
@@ -260,7 +234,7 @@ static void sort_members(const struct gf_fo_set *set, const struct gf__agg_group
 
 /* Pass 3 into the already allocated and member-sorted out. */
 static void fill(const struct gf_fo_set *set, const struct gf__agg_group *groups, size_t count,
-                 const uint32_t *group_of, struct gf_aggregate *out)
+                 const uint32_t *group_of, int place, struct gf_aggregate *out)
 {
 	size_t soff = 0;
 	for (size_t g = 0; g < count; g++) {
@@ -281,9 +255,13 @@ static void fill(const struct gf_fo_set *set, const struct gf__agg_group *groups
 	memset(out->lower, 0, soff * sizeof *out->lower);
 	memset(out->upper, 0, soff * sizeof *out->upper);
 	memset(out->dflt, 0, soff * sizeof *out->dflt);
+	/* One pass over the offers: members placed (counting sort, cursor in
+	 * member_off, unless already sorted) and slices summed. */
 	for (size_t i = 0; i < set->count; i++) {
 		uint32_t g = group_of[i];
 		int32_t off = out->offset ? out->offset[i] : 0;
+		if (place)
+			out->members[out->member_off[g]++] = (uint32_t)i;
 		size_t src = set->slice_off[i];
 		size_t dst =
 		    out->slice_off[g] + (size_t)(set->start_after[i] + off - out->start_after[g]);
@@ -297,6 +275,11 @@ static void fill(const struct gf_fo_set *set, const struct gf__agg_group *groups
 			out->total_max[g] += set->total_max[i];
 		}
 		out->tf_loss += set->tf[i] - out->tf[g];
+	}
+	if (place) {
+		for (size_t g = count; g > 0; g--)
+			out->member_off[g] = out->member_off[g - 1];
+		out->member_off[0] = 0;
 	}
 }
 
@@ -356,7 +339,9 @@ enum gf_err gf_aggregate_build(const struct gf_fo_set *set, const struct gf_aggr
 	err = alloc_aggregates(&a, t.count, set->count, cfg->balance);
 	if (err)
 		goto out;
-	sort_members(set, t.groups, t.count, group_of, &a);
+	/* Balance needs the members sorted first; otherwise the fill pass
+	 * places them (one pass over the offers fewer). */
+	sort_members(set, t.groups, t.count, group_of, cfg->balance, &a);
 	if (cfg->balance) {
 		err = gf__agg_balance(set, &a, t.groups, t.count);
 		if (err)
@@ -372,7 +357,7 @@ enum gf_err gf_aggregate_build(const struct gf_fo_set *set, const struct gf_aggr
 	err = GF_ENOMEM;
 	if (!a.lower || !a.upper || !a.dflt)
 		goto out;
-	fill(set, t.groups, t.count, group_of, &a);
+	fill(set, t.groups, t.count, group_of, !cfg->balance, &a);
 	a.group_of = group_of;
 	group_of = NULL;
 	*out = a;

@@ -5,7 +5,8 @@
  *
  * Generates the java.util.Random workload, aggregates it in the FMAN
  * configuration (median of --repeat runs, offers already in memory),
- * disaggregates one mid-range schedule per aggregate, checks the result and
+ * disaggregates one mid-range schedule per aggregate, checks the result,
+ * computes the aggregation losses (untimed in the aggregation figure) and
  * prints one JSON line. Exit 0 when every check passed, 1 when one failed,
  * 2 on a usage or resource error.
  */
@@ -210,6 +211,16 @@ int main(int argc, char **argv)
 		gf_fo_set_free(&set);
 		return 2;
 	}
+	struct gf_aggregate_loss loss;
+	double t_loss = now();
+	err = gf_aggregate_losses(&agg, &set, NULL, &loss);
+	t_loss = now() - t_loss;
+	if (err) {
+		fprintf(stderr, "gf-agg-bench: losses: %s\n", gf_strerror(err));
+		gf_aggregate_free(&agg);
+		gf_fo_set_free(&set);
+		return 2;
+	}
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 
@@ -228,7 +239,9 @@ int main(int argc, char **argv)
 		snprintf(memory_ratio, sizeof memory_ratio, "%.4f",
 		         (double)ru.ru_maxrss / REF_PEAK_RSS_KB);
 	}
-	int ok = disagg_ok && agg.member_off[agg.count] == o.offers && (!is_ref || ref_match);
+	/* Start alignment loses no energy flexibility. */
+	int ok = disagg_ok && agg.member_off[agg.count] == o.offers && (!is_ref || ref_match) &&
+	         fabs(loss.ef_loss) <= 1e-6 && loss.tf_loss == agg.tf_loss;
 	printf("{\"offers\":%zu,\"seed\":%" PRId64 ",\"aggregates\":%zu,\"sum_profile_length\":%zu,"
 	       "\"tf_loss\":%" PRId64 ",\"largest_aggregate\":%zu,"
 	       "\"aggregate_seconds\":%.6f,\"disaggregate_seconds\":%.6f,\"peak_rss_kb\":%ld,"
@@ -236,12 +249,15 @@ int main(int argc, char **argv)
 	       "\"offers_per_second\":%.0f,\"reference_offers_per_second\":%.0f,"
 	       "\"speedup_vs_reference\":%s,\"disaggregate_speedup_vs_reference\":%s,"
 	       "\"memory_ratio_to_reference\":%s,\"reference_checks\":%s,"
+	       "\"ef_loss\":%.9f,\"tf_loss_per_offer\":%.6f,\"peak_low_loss\":%.6f,"
+	       "\"peak_high_loss\":%.6f,\"loss_seconds\":%.6f,"
 	       "\"disaggregation_ok\":%s,\"ok\":%s}\n",
 	       o.offers, o.seed, agg.count, agg.slice_count, agg.tf_loss, agg.largest, agg_seconds,
 	       disagg_seconds, ru.ru_maxrss, sums.sum_start_after, sums.sum_tf, sums.sum_slices,
 	       (double)o.offers / agg_seconds, REF_OFFERS / REF_AGGREGATE_SECONDS, speedup,
 	       disagg_speedup, memory_ratio,
-	       is_ref ? (ref_match ? "\"match\"" : "\"mismatch\"") : "null",
+	       is_ref ? (ref_match ? "\"match\"" : "\"mismatch\"") : "null", loss.ef_loss,
+	       loss.tf_loss_per_offer, loss.peak_low_loss, loss.peak_high_loss, t_loss,
 	       disagg_ok ? "true" : "false", ok ? "true" : "false");
 	gf_aggregate_free(&agg);
 	gf_fo_set_free(&set);
