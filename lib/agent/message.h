@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * message.h - catalogue messages in and out of an agent: the one way agents
+ * read a message's topic and payload and write theirs.
+ *
+ * Incoming: gf_message_read() splits the topic (SPEC section 4), finds the
+ * msg's schema (schemas/messages.tsv) and decodes the payload in the format
+ * its Content Type names. Outgoing: gf_message_encode() writes a message as
+ * JSON for a topic built from the agent's own identity; gf_message_send()
+ * publishes it, gf_message_queue() puts it in a store's outbox (store.h).
+ */
+#ifndef GF_MESSAGE_H
+#define GF_MESSAGE_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "err.h"
+#include "inbox.h"
+#include "store.h"
+#include "topic.h"
+
+struct gf_agent;
+
+/* A decoded incoming message. Free with gf_message_free(). */
+struct gf_message {
+	struct gf_topic topic; /* borrows from the inbox item's topic */
+	char msg[GF_MSG_MAX + 1];
+	char from_id[GF_ID_MAX + 1], to_id[GF_ID_MAX + 1];
+	ProtobufCMessage *body; /* the schema's type, e.g. Goflex__FlexOffer */
+};
+
+/* Decodes item (a GF_INBOX_MESSAGE) into *out. GF_EPARSE with err set for a
+ * topic outside the tree, a msg without a schema, an unknown Content Type or
+ * an undecodable payload (the broker validates, so this is rare: a payload
+ * of a broker running with validation off, or a replayed one). GF_ENOMEM. */
+enum gf_err gf_message_read(const struct gf_inbox_item *item, struct gf_message *out, char *err,
+                            size_t errlen);
+void gf_message_free(struct gf_message *m);
+
+/* Encodes body (JSON) and builds the topic
+ * gf/<site>/<own role>/<own id>/<to_role>/<to_id>/<msg>. *topic (size
+ * bytes) and *json (malloc'd, the caller frees) are set. GF_EINVAL for a
+ * body the codec refuses or a bad topic part, GF_ETOOLONG, GF_ENOMEM. */
+enum gf_err gf_message_encode(struct gf_agent *a, const char *to_role, const char *to_id,
+                              const char *msg, const ProtobufCMessage *body, char *topic,
+                              size_t size, char **json, size_t *len);
+
+/* Encodes and publishes now (gf_bus_publish; tag returns with the
+ * PUBLISHED event). Errors as gf_message_encode and gf_bus_publish, logged
+ * with GF-MESSAGE-SEND. */
+enum gf_err gf_message_send(struct gf_agent *a, const char *to_role, const char *to_id,
+                            const char *msg, const ProtobufCMessage *body, uint64_t tag);
+
+/* Encodes and queues in the store's outbox, inside the caller's
+ * transaction. Errors as gf_message_encode and gf_store_outbox_add. */
+enum gf_err gf_message_queue(struct gf_agent *a, struct gf_store *s, const char *to_role,
+                             const char *to_id, const char *msg, const ProtobufCMessage *body);
+
+#endif
