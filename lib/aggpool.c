@@ -32,11 +32,18 @@ struct ptable {
 	size_t mask, count;
 };
 
+/* One aggregate and its members. */
 struct body {
 	struct gf_fo_set set; /* members; count 0 = empty, nothing allocated */
-	uint64_t *ids;
-	struct gf_aggregate agg; /* one aggregate */
-	double energy;           /* sum of member weights */
+	uint64_t *ids;        /* set.cap entries */
+	int32_t start_after, tf, n;
+	double *lower, *upper, *dflt; /* profile, prof_cap entries each */
+	size_t prof_cap;
+	int32_t *offsets; /* balance aggregation only, else NULL */
+	double total_min, total_max;
+	int32_t acceptance_before, assignment_before;
+	int64_t sum_tf; /* of the members' tf: tf loss = sum_tf - count * tf */
+	double energy;  /* sum of member weights */
 };
 
 struct chunk {
@@ -148,10 +155,33 @@ static struct pkey id_key(uint64_t id)
 
 static void body_free(struct body *b)
 {
-	gf_aggregate_free(&b->agg);
 	gf_fo_set_free(&b->set);
 	free(b->ids);
+	free(b->lower);
+	free(b->upper);
+	free(b->dflt);
+	free(b->offsets);
 	memset(b, 0, sizeof *b);
+}
+
+/* Takes the header and the buffers of agg's only aggregate into b. */
+static void body_take(struct body *b, struct gf_aggregate *agg)
+{
+	b->start_after = agg->start_after[0];
+	b->tf = agg->tf[0];
+	b->n = agg->n[0];
+	b->lower = agg->lower;
+	b->upper = agg->upper;
+	b->dflt = agg->dflt;
+	b->prof_cap = (size_t)agg->n[0];
+	b->offsets = agg->offset;
+	b->total_min = agg->total_min[0];
+	b->total_max = agg->total_max[0];
+	b->acceptance_before = agg->acceptance_before[0];
+	b->assignment_before = agg->assignment_before[0];
+	b->sum_tf = agg->tf_loss + (int64_t)b->set.count * b->tf;
+	agg->lower = agg->upper = agg->dflt = NULL;
+	agg->offset = NULL;
 }
 
 static double fo_weight(const struct gf_fo *fo, int *production)
@@ -188,9 +218,11 @@ static enum gf_err body_prepare(const struct gf_aggpool *p, const struct body *o
                                 uint64_t id, struct body *out)
 {
 	struct body b;
+	struct gf_aggregate agg;
 	enum gf_err err = GF_OK;
 	size_t count = old ? old->set.count : 0, slices = old ? old->set.slice_count : 0;
 	memset(&b, 0, sizeof b);
+	memset(&agg, 0, sizeof agg);
 	if (drop != SIZE_MAX) {
 		count--;
 		slices -= (size_t)old->set.n[drop];
@@ -225,11 +257,12 @@ static enum gf_err body_prepare(const struct gf_aggpool *p, const struct body *o
 		if ((err = gf_fo_set_add_with_deadlines(&b.set, fo, dl)))
 			goto out;
 	}
-	if ((err = gf_aggregate_build(&b.set, &p->chunk_cfg, &b.agg)))
+	if ((err = gf_aggregate_build(&b.set, &p->chunk_cfg, &agg)))
 		goto out;
 	/* One cell, no bounds: one aggregate, or the cell rule is broken. */
-	if (b.agg.count != 1)
+	if (agg.count != 1)
 		abort();
+	body_take(&b, &agg);
 	for (size_t i = 0; i < b.set.count; i++) {
 		int production = 0;
 		b.energy += gf__agg_weight(&b.set, i, &production);
@@ -238,8 +271,122 @@ static enum gf_err body_prepare(const struct gf_aggpool *p, const struct body *o
 	memset(&b, 0, sizeof b);
 	err = GF_OK;
 out:
+	gf_aggregate_free(&agg);
 	body_free(&b);
 	return err;
+}
+
+/* A copy of b's member set with twice the room (and room for `slices`
+ * more slices), ids grown alike. Amortised O(1) per added member. */
+static enum gf_err body_grow(struct body *b, size_t slices)
+{
+	struct gf_fo_set ns;
+	size_t scap = 2 * b->set.slice_cap;
+	enum gf_err err;
+	if (scap < b->set.slice_count + slices)
+		scap = b->set.slice_count + slices;
+	if ((err = gf_fo_set_init(&ns, 2 * b->set.cap, scap)))
+		return err;
+	uint64_t *ids = realloc(b->ids, 2 * b->set.cap * sizeof *ids);
+	if (!ids) {
+		gf_fo_set_free(&ns);
+		return GF_ENOMEM;
+	}
+	b->ids = ids;
+	for (size_t i = 0; i < b->set.count; i++) {
+		struct gf_fo f;
+		const struct gf_fo_deadlines d = {b->set.acceptance_before[i],
+		                                  b->set.assignment_before[i]};
+		(void)gf_fo_set_get(&b->set, i, &f);
+		(void)gf_fo_set_add_with_deadlines(&ns, &f, &d); /* valid, room made */
+	}
+	gf_fo_set_free(&b->set);
+	b->set = ns;
+	return GF_OK;
+}
+
+static enum gf_err profile_room(struct body *b, size_t n)
+{
+	if (n <= b->prof_cap)
+		return GF_OK;
+	size_t cap = 2 * b->prof_cap > n ? 2 * b->prof_cap : n;
+	double *l = realloc(b->lower, cap * sizeof *l);
+	if (!l)
+		return GF_ENOMEM;
+	b->lower = l;
+	double *u = realloc(b->upper, cap * sizeof *u);
+	if (!u)
+		return GF_ENOMEM;
+	b->upper = u;
+	double *d = realloc(b->dflt, cap * sizeof *d);
+	if (!d)
+		return GF_ENOMEM;
+	b->dflt = d;
+	b->prof_cap = cap;
+	return GF_OK;
+}
+
+static double sum_or_nan(double a, double b)
+{
+	return isnan(a) || isnan(b) ? NAN : a + b;
+}
+
+/*
+ * Adds fo as member id to the non-empty aggregate b in place (start
+ * alignment without balance): O(fo's slices + b's profile), amortised.
+ * Every allocation comes before the first change, and the offer is
+ * validated by gf_fo_set_add, so b is unchanged (up to spare room) on
+ * failure.
+ */
+static enum gf_err body_append(struct body *b, uint64_t id, const struct gf_fo *fo,
+                               const struct gf_fo_deadlines *dl)
+{
+	enum gf_err err;
+	if (b->set.count == b->set.cap || b->set.slice_cap - b->set.slice_count < (size_t)fo->n)
+		if ((err = body_grow(b, (size_t)fo->n)))
+			return err;
+	int32_t sa = fo->start_after < b->start_after ? fo->start_after : b->start_after;
+	int64_t end = (int64_t)b->start_after + b->n, fo_end = (int64_t)fo->start_after + fo->n;
+	end = fo_end > end ? fo_end : end;
+	size_t n = (size_t)(end - sa), shift = (size_t)(b->start_after - sa);
+	if ((err = profile_room(b, n)))
+		return err;
+	size_t i = b->set.count;
+	if ((err = gf_fo_set_add_with_deadlines(&b->set, fo, dl)))
+		return err;
+	b->ids[i] = id;
+	if (shift) {
+		memmove(b->lower + shift, b->lower, (size_t)b->n * sizeof *b->lower);
+		memmove(b->upper + shift, b->upper, (size_t)b->n * sizeof *b->upper);
+		memmove(b->dflt + shift, b->dflt, (size_t)b->n * sizeof *b->dflt);
+	}
+	/* Intervals no member covered so far: 0 (before and after). */
+	for (size_t t = 0; t < n; t++) {
+		if (t >= shift && t < shift + (size_t)b->n)
+			continue;
+		b->lower[t] = b->upper[t] = b->dflt[t] = 0.0;
+	}
+	size_t at = (size_t)(fo->start_after - sa), src = b->set.slice_off[i];
+	for (int32_t k = 0; k < fo->n; k++) {
+		b->lower[at + (size_t)k] += b->set.lower[src + (size_t)k];
+		b->upper[at + (size_t)k] += b->set.upper[src + (size_t)k];
+		b->dflt[at + (size_t)k] += b->set.dflt[src + (size_t)k];
+	}
+	b->start_after = sa;
+	b->n = (int32_t)n;
+	b->tf = fo->tf < b->tf ? fo->tf : b->tf;
+	if (b->set.acceptance_before[i] < b->acceptance_before)
+		b->acceptance_before = b->set.acceptance_before[i];
+	if (b->set.assignment_before[i] < b->assignment_before)
+		b->assignment_before = b->set.assignment_before[i];
+	/* Totals are summed while every member has both, else absent. */
+	int has = !isnan(fo->total_min) && !isnan(fo->total_max);
+	b->total_min = has ? sum_or_nan(b->total_min, fo->total_min) : NAN;
+	b->total_max = has ? sum_or_nan(b->total_max, fo->total_max) : NAN;
+	b->sum_tf += fo->tf;
+	int production = 0;
+	b->energy += gf__agg_weight(&b->set, i, &production);
+	return GF_OK;
 }
 
 enum gf_err gf_aggpool_new(const struct gf_aggregate_config *cfg, struct gf_aggpool **out)
@@ -404,6 +551,10 @@ static enum gf_err place(struct gf_aggpool *p, uint64_t id, const struct gf_fo *
 	if ((err = ptable_reserve(&p->ids, 1)) || (err = ptable_reserve(&p->cells, 1)) ||
 	    (err = reserve_slot(p)))
 		return err;
+	/* Into an existing aggregate without balance: in place, already
+	 * committed when this returns GF_OK (nb stays empty). */
+	if (*target != NONE && !p->cfg.balance)
+		return body_append(&p->chunks[*target]->body, id, fo, dl);
 	if (*target == NONE) {
 		*fresh = calloc(1, sizeof **fresh);
 		if (!*fresh)
@@ -428,7 +579,8 @@ static uint32_t place_commit(struct gf_aggpool *p, uint32_t target, struct chunk
 		memset(nb, 0, sizeof *nb);
 		return chunk_register(p, fresh);
 	}
-	chunk_install(p, target, nb);
+	if (nb->set.count) /* else appended in place by place() */
+		chunk_install(p, target, nb);
 	return target;
 }
 
@@ -533,21 +685,20 @@ enum gf_err gf_aggpool_get(const struct gf_aggpool *p, size_t a, struct gf_aggpo
 	if (a >= p->live_count)
 		return GF_ERANGE;
 	const struct body *b = &p->chunks[p->live[a]]->body;
-	const struct gf_aggregate *g = &b->agg;
-	v->start_after = g->start_after[0];
-	v->tf = g->tf[0];
-	v->n = g->n[0];
-	v->lower = g->lower;
-	v->upper = g->upper;
-	v->dflt = g->dflt;
-	v->total_min = g->total_min[0];
-	v->total_max = g->total_max[0];
-	v->acceptance_before = g->acceptance_before[0];
-	v->assignment_before = g->assignment_before[0];
-	v->tf_loss = g->tf_loss;
+	v->start_after = b->start_after;
+	v->tf = b->tf;
+	v->n = b->n;
+	v->lower = b->lower;
+	v->upper = b->upper;
+	v->dflt = b->dflt;
+	v->total_min = b->total_min;
+	v->total_max = b->total_max;
+	v->acceptance_before = b->acceptance_before;
+	v->assignment_before = b->assignment_before;
+	v->tf_loss = b->sum_tf - (int64_t)b->set.count * b->tf;
 	v->members = b->set.count;
 	v->ids = b->ids;
-	v->offsets = g->offset;
+	v->offsets = b->offsets;
 	return GF_OK;
 }
 

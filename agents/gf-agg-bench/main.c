@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "aggpool.h"
 #include "aggregate.h"
 #include "fo.h"
 
@@ -39,14 +40,17 @@ struct options {
 	size_t offers;
 	int64_t seed;
 	int repeat;
+	int pool;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gf-agg-bench --offers N [--seed S] [--repeat R]\n"
+	fprintf(f, "usage: gf-agg-bench --offers N [--seed S] [--repeat R] [--pool]\n"
 	           "  --offers N   offers to generate (1 .. 100000000)\n"
 	           "  --seed S     java.util.Random seed (default 1234)\n"
 	           "  --repeat R   aggregation runs, the median is reported (default 5)\n"
+	           "  --pool       also build the aggregates incrementally (lib/aggpool.h),\n"
+	           "               time additions, updates and removals, compare\n"
 	           "  --help       this help\n"
 	           "Prints one JSON line; exit 0 when every check passed, 1 when one failed.\n");
 }
@@ -65,16 +69,16 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
 /* 0 = run, 1 = help printed, -1 = usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {{"offers", required_argument, NULL, 'n'},
-	                                         {"seed", required_argument, NULL, 's'},
-	                                         {"repeat", required_argument, NULL, 'r'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"offers", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
+	    {"repeat", required_argument, NULL, 'r'}, {"pool", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	long long v = 0;
 	int c;
 	o->offers = 0;
 	o->seed = 1234;
 	o->repeat = 5;
+	o->pool = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -91,6 +95,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_int(optarg, 1, 101, &v))
 				return -1;
 			o->repeat = (int)v;
+			break;
+		case 'p':
+			o->pool = 1;
 			break;
 		case 'h':
 			return 1;
@@ -170,6 +177,78 @@ out:
 	return err;
 }
 
+struct pool_result {
+	double add_seconds, update_us, remove_us;
+	int match;
+};
+
+/* Same figures as agg: count, largest, summed profile lengths, tf loss. */
+static int pool_matches(const struct gf_aggpool *pool, const struct gf_aggregate *agg)
+{
+	size_t largest = 0, slices = 0;
+	int64_t tf_loss = 0;
+	for (size_t a = 0; a < gf_aggpool_count(pool); a++) {
+		struct gf_aggpool_view v;
+		(void)gf_aggpool_get(pool, a, &v);
+		largest = v.members > largest ? v.members : largest;
+		slices += (size_t)v.n;
+		tf_loss += v.tf_loss;
+	}
+	return gf_aggpool_count(pool) == agg->count && largest == agg->largest &&
+	       slices == agg->slice_count && tf_loss == agg->tf_loss;
+}
+
+/*
+ * Adds every offer to a pool (FMAN, origin fixed at the first offer's
+ * values, which is what the from-scratch grid uses), compares with agg,
+ * then times 1,000 updates (each offer replaced by itself) and 1,000
+ * removals followed by re-additions, and compares again.
+ */
+static enum gf_err run_pool(const struct gf_fo_set *set, const struct gf_aggregate *agg,
+                            struct pool_result *res)
+{
+	struct gf_aggregate_config cfg = GF_AGGREGATE_FMAN;
+	struct gf_aggpool *pool = NULL;
+	enum gf_err err;
+	const size_t ops = set->count < 1000 ? set->count : 1000;
+
+	cfg.fixed_origin = 1;
+	cfg.start_after_origin = set->start_after[0];
+	cfg.tf_origin = set->tf[0];
+	if ((err = gf_aggpool_new(&cfg, &pool)))
+		return err;
+	double t0 = now();
+	for (size_t i = 0; i < set->count && !err; i++) {
+		struct gf_fo fo;
+		(void)gf_fo_set_get(set, i, &fo);
+		err = gf_aggpool_add(pool, i, &fo, NULL);
+	}
+	res->add_seconds = now() - t0;
+	res->match = !err && pool_matches(pool, agg);
+	/* Every (count / ops)-th offer, so that all aggregates are touched. */
+	t0 = now();
+	for (size_t j = 0; j < ops && !err; j++) {
+		struct gf_fo fo;
+		size_t i = j * (set->count / ops);
+		(void)gf_fo_set_get(set, i, &fo);
+		err = gf_aggpool_update(pool, i, &fo, NULL);
+	}
+	res->update_us = (now() - t0) * 1e6 / (double)ops;
+	t0 = now();
+	for (size_t j = 0; j < ops && !err; j++)
+		err = gf_aggpool_remove(pool, j * (set->count / ops));
+	res->remove_us = (now() - t0) * 1e6 / (double)ops;
+	for (size_t j = 0; j < ops && !err; j++) {
+		struct gf_fo fo;
+		size_t i = j * (set->count / ops);
+		(void)gf_fo_set_get(set, i, &fo);
+		err = gf_aggpool_add(pool, i, &fo, NULL);
+	}
+	res->match = res->match && !err && pool_matches(pool, agg);
+	gf_aggpool_free(pool);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -223,6 +302,23 @@ int main(int argc, char **argv)
 	}
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
+	/* After getrusage: the pool holds a copy of the offers, which is not
+	 * the aggregation's memory. */
+	struct pool_result pr = {0, 0, 0, 1};
+	char pool_json[256] = "";
+	if (o.pool) {
+		err = run_pool(&set, &agg, &pr);
+		if (err) {
+			fprintf(stderr, "gf-agg-bench: pool: %s\n", gf_strerror(err));
+			gf_aggregate_free(&agg);
+			gf_fo_set_free(&set);
+			return 2;
+		}
+		snprintf(pool_json, sizeof pool_json,
+		         "\"pool_add_seconds\":%.6f,\"pool_update_us\":%.1f,"
+		         "\"pool_remove_us\":%.1f,\"pool_matches\":%s,",
+		         pr.add_seconds, pr.update_us, pr.remove_us, pr.match ? "true" : "false");
+	}
 
 	/* The reference figures only exist for 1,000,000 offers, seed 1234. */
 	int is_ref = o.offers == REF_OFFERS && o.seed == 1234;
@@ -241,7 +337,7 @@ int main(int argc, char **argv)
 	}
 	/* Start alignment loses no energy flexibility. */
 	int ok = disagg_ok && agg.member_off[agg.count] == o.offers && (!is_ref || ref_match) &&
-	         fabs(loss.ef_loss) <= 1e-6 && loss.tf_loss == agg.tf_loss;
+	         fabs(loss.ef_loss) <= 1e-6 && loss.tf_loss == agg.tf_loss && pr.match;
 	printf("{\"offers\":%zu,\"seed\":%" PRId64 ",\"aggregates\":%zu,\"sum_profile_length\":%zu,"
 	       "\"tf_loss\":%" PRId64 ",\"largest_aggregate\":%zu,"
 	       "\"aggregate_seconds\":%.6f,\"disaggregate_seconds\":%.6f,\"peak_rss_kb\":%ld,"
@@ -250,14 +346,14 @@ int main(int argc, char **argv)
 	       "\"speedup_vs_reference\":%s,\"disaggregate_speedup_vs_reference\":%s,"
 	       "\"memory_ratio_to_reference\":%s,\"reference_checks\":%s,"
 	       "\"ef_loss\":%.9f,\"tf_loss_per_offer\":%.6f,\"peak_low_loss\":%.6f,"
-	       "\"peak_high_loss\":%.6f,\"loss_seconds\":%.6f,"
+	       "\"peak_high_loss\":%.6f,\"loss_seconds\":%.6f,%s"
 	       "\"disaggregation_ok\":%s,\"ok\":%s}\n",
 	       o.offers, o.seed, agg.count, agg.slice_count, agg.tf_loss, agg.largest, agg_seconds,
 	       disagg_seconds, ru.ru_maxrss, sums.sum_start_after, sums.sum_tf, sums.sum_slices,
 	       (double)o.offers / agg_seconds, REF_OFFERS / REF_AGGREGATE_SECONDS, speedup,
 	       disagg_speedup, memory_ratio,
 	       is_ref ? (ref_match ? "\"match\"" : "\"mismatch\"") : "null", loss.ef_loss,
-	       loss.tf_loss_per_offer, loss.peak_low_loss, loss.peak_high_loss, t_loss,
+	       loss.tf_loss_per_offer, loss.peak_low_loss, loss.peak_high_loss, t_loss, pool_json,
 	       disagg_ok ? "true" : "false", ok ? "true" : "false");
 	gf_aggregate_free(&agg);
 	gf_fo_set_free(&set);

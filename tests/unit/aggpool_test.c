@@ -70,6 +70,10 @@ static void check_against_scratch(const struct gf_aggpool *pool, const struct mi
 		struct gf_aggpool_view v;
 		cr_assert_eq(gf_aggpool_get(pool, a, &v), GF_OK);
 		uint32_t g = agg.group_of[index_of[v.ids[0]]];
+		int64_t tf_loss = 0;
+		for (size_t j = 0; j < v.members; j++)
+			tf_loss += m->fo[v.ids[j]].tf - v.tf;
+		cr_assert_eq(v.tf_loss, tf_loss);
 		cr_assert(!matched[g], "two pool aggregates for group %u", g);
 		matched[g] = 1;
 		cr_assert_eq(v.members, agg.member_off[g + 1] - agg.member_off[g]);
@@ -299,7 +303,23 @@ Test(aggpool, a_change_touches_only_its_aggregate)
 		cr_assert_eq(gf_aggpool_get(pool, a, &v), GF_OK);
 		before[a] = v.lower;
 	}
+	/* An addition into an existing aggregate: appended in place. */
+	draw(m, &r, &g, 100);
+	m->fo[100].start_after = m->fo[7].start_after;
+	m->fo[100].tf = m->fo[7].tf;
+	cr_assert_eq(gf_aggpool_add(pool, 100, &m->fo[100], &m->dl[100]), GF_OK);
+	cr_assert_eq(gf_aggpool_count(pool), count);
 	cr_assert_eq(gf_aggpool_find(pool, 7, &mine), GF_OK);
+	size_t added = 0;
+	cr_assert_eq(gf_aggpool_find(pool, 100, &added), GF_OK);
+	cr_assert_eq(added, mine);
+	for (size_t a = 0; a < count; a++) {
+		struct gf_aggpool_view v;
+		cr_assert_eq(gf_aggpool_get(pool, a, &v), GF_OK);
+		if (a != mine)
+			cr_assert_eq(v.lower, before[a], "aggregate %zu was rebuilt", a);
+		before[a] = v.lower;
+	}
 	m->hi[7][0] += 1.0;
 	cr_assert_eq(gf_aggpool_update(pool, 7, &m->fo[7], &m->dl[7]), GF_OK);
 	cr_assert_eq(gf_aggpool_count(pool), count);
