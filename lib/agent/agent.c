@@ -27,19 +27,30 @@ struct timer {
 	void *arg;
 };
 
+/* One connection: the agent's own (conns[0]) or one added for another
+ * identity (gf_agent_bus_add). */
+struct conn {
+	struct gf_bus *bus;
+	void *ctx;
+	double reconnect_at; /* real seconds; 0 = none pending */
+	long backoff_ms;
+};
+
 struct gf_agent {
 	const struct gf_agent_def *def;
 	const char *conf_path;
 	void *conf;
 	void *data;
-	struct gf_bus *bus;
+	struct gf_bus *bus; /* conns[0].bus */
+	struct conn *conns;
+	size_t nconns, conn_cap;
+	struct pollfd *fds; /* sigfd, then one per connection */
+	struct conn *current;
 	struct gf_simclock clock;
 	int sigfd;
 	struct timer *timers;
 	size_t ntimers, timer_cap;
 	uint64_t next_timer_id;
-	double reconnect_at; /* real seconds; 0 = none pending */
-	long backoff_ms;
 	bool stopping;
 	int exit_code;
 };
@@ -201,9 +212,14 @@ static int poll_timeout(const struct gf_agent *a)
 		if (ms < 0 || t < ms)
 			ms = t;
 	}
-	if (a->reconnect_at > 0) {
-		double r = ceil((a->reconnect_at - gf_simclock_real_now()) * 1000.0);
-		int64_t t = r > 0 ? (int64_t)r : 0;
+	for (size_t i = 0; i < a->nconns; i++) {
+		double r;
+		int64_t t;
+
+		if (a->conns[i].reconnect_at <= 0)
+			continue;
+		r = ceil((a->conns[i].reconnect_at - gf_simclock_real_now()) * 1000.0);
+		t = r > 0 ? (int64_t)r : 0;
 		if (ms < 0 || t < ms)
 			ms = t;
 	}
@@ -212,30 +228,31 @@ static int poll_timeout(const struct gf_agent *a)
 
 /* --- the loop ------------------------------------------------------------- */
 
-static void schedule_reconnect(struct gf_agent *a, const struct gf_inbox_item *ev)
+static void schedule_reconnect(struct gf_agent *a, struct conn *c, const struct gf_inbox_item *ev)
 {
 	if (a->stopping)
 		return;
 	gf_log_warning(ev->kind == GF_INBOX_LOST ? "GF-BUS-LOST" : "GF-BUS-CONNECT-FAILED",
-	               "%s %s: %s; retrying in %ld ms",
+	               "%s the broker as %s: %s; retrying in %ld ms",
 	               ev->kind == GF_INBOX_LOST ? "lost the connection to" : "cannot connect to",
-	               "the broker", ev->text, a->backoff_ms);
-	a->reconnect_at = gf_simclock_real_now() + (double)a->backoff_ms / 1000.0;
-	a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff_ms * 2;
+	               gf_bus_ident(c->bus), ev->text, c->backoff_ms);
+	c->reconnect_at = gf_simclock_real_now() + (double)c->backoff_ms / 1000.0;
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
-static void handle_item(struct gf_agent *a, struct gf_inbox_item *it)
+static void handle_item(struct gf_agent *a, struct conn *c, struct gf_inbox_item *it)
 {
+	a->current = c;
 	switch (it->kind) {
 	case GF_INBOX_MESSAGE:
 		a->def->message(a, it);
 		break;
 	case GF_INBOX_CONNECTED:
-		a->backoff_ms = BACKOFF_MIN_MS;
+		c->backoff_ms = BACKOFF_MIN_MS;
 		break;
 	case GF_INBOX_CONNECT_FAILED:
 	case GF_INBOX_LOST:
-		schedule_reconnect(a, it);
+		schedule_reconnect(a, c, it);
 		break;
 	case GF_INBOX_PUB_FAILED:
 		gf_log_err("GF-BUS-REFUSED", "a publish was refused: 0x%02x %s",
@@ -246,7 +263,8 @@ static void handle_item(struct gf_agent *a, struct gf_inbox_item *it)
 	}
 	if (it->kind != GF_INBOX_MESSAGE && a->def->event)
 		a->def->event(a, it);
-	gf_bus_done(a->bus, it);
+	gf_bus_done(c->bus, it);
+	a->current = &a->conns[0];
 }
 
 static void reload(struct gf_agent *a)
@@ -284,31 +302,98 @@ static void handle_signals(struct gf_agent *a)
 	}
 }
 
-static void run_loop(struct gf_agent *a)
+/* Handles what connection i has queued; reconnects it when due. */
+static void serve_conn(struct gf_agent *a, size_t i)
 {
-	struct pollfd fds[2] = {{a->sigfd, POLLIN, 0}, {gf_bus_fd(a->bus), POLLIN, 0}};
+	struct conn *c = &a->conns[i];
 	struct gf_inbox_item *it;
 
+	while ((it = gf_bus_take(c->bus)) != NULL) {
+		handle_item(a, c, it);
+		c = &a->conns[i]; /* the callback may have added connections */
+	}
+	if (c->reconnect_at > 0 && gf_simclock_real_now() >= c->reconnect_at) {
+		c->reconnect_at = 0;
+		if (gf_bus_connect(c->bus) != GF_OK)
+			c->reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
+	}
+}
+
+static void run_loop(struct gf_agent *a)
+{
 	while (!a->stopping) {
-		if (poll(fds, 2, poll_timeout(a)) < 0 && errno != EINTR) {
+		size_t n = a->nconns;
+
+		if (poll(a->fds, n + 1, poll_timeout(a)) < 0 && errno != EINTR) {
 			gf_log_err("GF-AGENT-POLL", "poll: %s", strerror(errno));
 			a->exit_code = 1;
 			break;
 		}
-		if (fds[0].revents)
+		if (a->fds[0].revents)
 			handle_signals(a);
-		while ((it = gf_bus_take(a->bus)) != NULL)
-			handle_item(a, it);
-		if (a->reconnect_at > 0 && gf_simclock_real_now() >= a->reconnect_at) {
-			a->reconnect_at = 0;
-			if (gf_bus_connect(a->bus) != GF_OK)
-				a->reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
-		}
+		for (size_t i = 0; i < n; i++)
+			if (a->fds[i + 1].revents || a->conns[i].reconnect_at > 0)
+				serve_conn(a, i);
 		fire_timers(a);
 	}
 	/* Drain: what is already queued is handled before leaving. */
-	while ((it = gf_bus_take(a->bus)) != NULL)
-		handle_item(a, it);
+	for (size_t i = 0; i < a->nconns; i++)
+		serve_conn(a, i);
+}
+
+/* Adds bus as a connection of the loop. GF_ENOMEM. */
+static enum gf_err conn_add(struct gf_agent *a, struct gf_bus *bus, void *ctx)
+{
+	if (a->nconns == a->conn_cap) {
+		size_t cap = a->conn_cap ? a->conn_cap * 2 : 4;
+		struct conn *c = realloc(a->conns, cap * sizeof(*c));
+		struct pollfd *f;
+
+		if (!c)
+			return GF_ENOMEM;
+		a->conns = c;
+		f = realloc(a->fds, (cap + 1) * sizeof(*f));
+		if (!f)
+			return GF_ENOMEM;
+		a->fds = f;
+		a->conn_cap = cap;
+	}
+	a->conns[a->nconns] = (struct conn){bus, ctx, 0, BACKOFF_MIN_MS};
+	a->fds[0] = (struct pollfd){a->sigfd, POLLIN, 0};
+	a->fds[a->nconns + 1] = (struct pollfd){gf_bus_fd(bus), POLLIN, 0};
+	a->nconns++;
+	a->current = &a->conns[0];
+	return GF_OK;
+}
+
+enum gf_err gf_agent_bus_add(struct gf_agent *a, const struct gf_bus_opts *o, void *ctx,
+                             struct gf_bus **out, char *err, size_t errlen)
+{
+	struct gf_bus *bus = NULL;
+	enum gf_err rc = gf_bus_open(o, &bus, err, errlen);
+
+	if (rc != GF_OK)
+		return rc;
+	rc = conn_add(a, bus, ctx);
+	if (rc != GF_OK) {
+		gf_bus_close(bus, 0);
+		return rc;
+	}
+	if (gf_bus_connect(bus) != GF_OK)
+		a->conns[a->nconns - 1].reconnect_at =
+		    gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
+	*out = bus;
+	return GF_OK;
+}
+
+struct gf_bus *gf_agent_current_bus(struct gf_agent *a)
+{
+	return a->current ? a->current->bus : a->bus;
+}
+
+void *gf_agent_current_ctx(struct gf_agent *a)
+{
+	return a->current ? a->current->ctx : NULL;
 }
 
 /* --- the program ---------------------------------------------------------- */
@@ -329,7 +414,13 @@ static enum gf_err open_bus(struct gf_agent *a, char *err, size_t errlen)
 	    .version = a->def->version,
 	};
 
-	return gf_bus_open(&o, &a->bus, err, errlen);
+	enum gf_err rc = gf_bus_open(&o, &a->bus, err, errlen);
+
+	if (rc == GF_OK && (rc = conn_add(a, a->bus, NULL)) != GF_OK) {
+		gf_bus_close(a->bus, 0);
+		a->bus = NULL;
+	}
+	return rc;
 }
 
 static int parse_args(const struct gf_agent_def *def, int argc, char **argv, const char **path,
@@ -373,7 +464,7 @@ static int parse_args(const struct gf_agent_def *def, int argc, char **argv, con
 
 int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 {
-	struct gf_agent a = {.def = def, .sigfd = -1, .backoff_ms = BACKOFF_MIN_MS};
+	struct gf_agent a = {.def = def, .sigfd = -1};
 	char err[ERR_MAX] = "";
 	const char *path = NULL;
 	bool check = false;
@@ -421,14 +512,18 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 	              def->name, def->version, gf_bus_ident(a.bus), gf_bus_site(a.bus),
 	              common(def, a.conf)->time_scale);
 	if (gf_bus_connect(a.bus) != GF_OK)
-		a.reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
+		a.conns[0].reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
 	a.exit_code = 0;
 	run_loop(&a);
 	if (def->stop)
 		def->stop(&a);
 	code = a.exit_code;
 out:
+	for (size_t i = a.nconns; i-- > 1;)
+		gf_bus_close(a.conns[i].bus, a.conf ? common(def, a.conf)->drain_ms : 0);
 	gf_bus_close(a.bus, a.conf ? common(def, a.conf)->drain_ms : 0);
+	free(a.conns);
+	free(a.fds);
 	if (a.sigfd >= 0)
 		close(a.sigfd);
 	free(a.timers);
@@ -469,12 +564,7 @@ void *gf_agent_data(struct gf_agent *a)
 enum gf_err gf_agent_topic(struct gf_agent *a, char *buf, size_t size, const char *to_role,
                            const char *to_id, const char *msg)
 {
-	enum gf_role to = gf_role_parse(to_role, strlen(to_role));
-	struct gf_ident from;
-
-	if (gf_ident_parse(gf_bus_ident(a->bus), &from) != GF_OK || to == GF_ROLE_NONE)
-		return GF_EINVAL;
-	return gf_topic_build(buf, size, gf_bus_site(a->bus), &from, to, to_id, msg);
+	return gf_bus_topic(a->bus, buf, size, to_role, to_id, msg);
 }
 
 void gf_agent_quit(struct gf_agent *a, int code)

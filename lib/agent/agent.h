@@ -175,6 +175,19 @@ void gf_agent_timer_cancel(struct gf_agent *a, uint64_t id);
 enum gf_err gf_agent_topic(struct gf_agent *a, char *buf, size_t size, const char *to_role,
                            const char *to_id, const char *msg);
 
+/* Opens another connection with its own identity (gf-sim's prosumers,
+ * virtual FOAs: many identities in one process) and starts connecting it.
+ * Its messages and events go to the same callbacks; during them
+ * gf_agent_current_bus() is this bus and gf_agent_current_ctx() is ctx.
+ * It is reconnected like the agent's own and closed at exit. Errors as
+ * gf_bus_open. */
+enum gf_err gf_agent_bus_add(struct gf_agent *a, const struct gf_bus_opts *o, void *ctx,
+                             struct gf_bus **out, char *err, size_t errlen);
+/* In a callback: the connection the item came from (the agent's own bus
+ * otherwise), and the ctx it was added with (NULL for the agent's own). */
+struct gf_bus *gf_agent_current_bus(struct gf_agent *a);
+void *gf_agent_current_ctx(struct gf_agent *a);
+
 /* Asks the loop to stop as on SIGTERM (with exit code code). */
 void gf_agent_quit(struct gf_agent *a, int code);
 

@@ -16,6 +16,7 @@
 #include "ident.h"
 #include "log.h"
 #include "timefmt.h"
+#include "topic.h"
 
 #define MAX_FILTERS       64
 #define CONNECT_TIMEOUT_S 10
@@ -356,6 +357,17 @@ const char *gf_bus_role(const struct gf_bus *bus)
 const char *gf_bus_id(const struct gf_bus *bus)
 {
 	return bus->id;
+}
+
+enum gf_err gf_bus_topic(const struct gf_bus *bus, char *buf, size_t size, const char *to_role,
+                         const char *to_id, const char *msg)
+{
+	enum gf_role to = gf_role_parse(to_role, strlen(to_role));
+	struct gf_ident from;
+
+	if (gf_ident_parse(bus->ident, &from) != GF_OK || to == GF_ROLE_NONE)
+		return GF_EINVAL;
+	return gf_topic_build(buf, size, bus->site, &from, to, to_id, msg);
 }
 
 enum gf_err gf_bus_subscribe(struct gf_bus *bus, const char *filter)

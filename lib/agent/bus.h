@@ -64,6 +64,11 @@ const char *gf_bus_site(const struct gf_bus *bus);
 const char *gf_bus_role(const struct gf_bus *bus);
 const char *gf_bus_id(const struct gf_bus *bus);
 
+/* Builds gf/<site>/<own role>/<own id>/<to_role>/<to_id>/<msg> into buf.
+ * GF_EINVAL for a bad part, GF_ETOOLONG when buf is too small. */
+enum gf_err gf_bus_topic(const struct gf_bus *bus, char *buf, size_t size, const char *to_role,
+                         const char *to_id, const char *msg);
+
 /* Adds a subscription filter (QoS 1), made at every connect from now on.
  * GF_EFULL beyond 64 filters, GF_ENOMEM. */
 enum gf_err gf_bus_subscribe(struct gf_bus *bus, const char *filter);

@@ -61,27 +61,40 @@ void gf_message_free(struct gf_message *m)
 	}
 }
 
-enum gf_err gf_message_encode(struct gf_agent *a, const char *to_role, const char *to_id,
-                              const char *msg, const ProtobufCMessage *body, char *topic,
-                              size_t size, char **json, size_t *len)
+static enum gf_err encode_on(const struct gf_bus *bus, const char *to_role, const char *to_id,
+                             const char *msg, const ProtobufCMessage *body, char *topic,
+                             size_t size, char **json, size_t *len)
 {
-	enum gf_err rc = gf_agent_topic(a, topic, size, to_role, to_id, msg);
+	enum gf_err rc = gf_bus_topic(bus, topic, size, to_role, to_id, msg);
 
 	if (rc != GF_OK)
 		return rc;
 	return gf_codec_to_json(body, json, len);
 }
 
+enum gf_err gf_message_encode(struct gf_agent *a, const char *to_role, const char *to_id,
+                              const char *msg, const ProtobufCMessage *body, char *topic,
+                              size_t size, char **json, size_t *len)
+{
+	return encode_on(gf_agent_bus(a), to_role, to_id, msg, body, topic, size, json, len);
+}
+
 enum gf_err gf_message_send(struct gf_agent *a, const char *to_role, const char *to_id,
                             const char *msg, const ProtobufCMessage *body, uint64_t tag)
+{
+	return gf_message_send_on(gf_agent_bus(a), to_role, to_id, msg, body, tag);
+}
+
+enum gf_err gf_message_send_on(struct gf_bus *bus, const char *to_role, const char *to_id,
+                               const char *msg, const ProtobufCMessage *body, uint64_t tag)
 {
 	char topic[TOPIC_MAX], *json = NULL;
 	size_t len = 0;
 	enum gf_err rc;
 
-	rc = gf_message_encode(a, to_role, to_id, msg, body, topic, sizeof(topic), &json, &len);
+	rc = encode_on(bus, to_role, to_id, msg, body, topic, sizeof(topic), &json, &len);
 	if (rc == GF_OK)
-		rc = gf_bus_publish(gf_agent_bus(a), topic, json, len, NULL, false, NULL, 0, tag);
+		rc = gf_bus_publish(bus, topic, json, len, NULL, false, NULL, 0, tag);
 	if (rc != GF_OK)
 		gf_log_err("GF-MESSAGE-SEND", "cannot send %s to %s.%s: %s", msg, to_role, to_id,
 		           gf_strerror(rc));

@@ -53,6 +53,11 @@ enum gf_err gf_message_encode(struct gf_agent *a, const char *to_role, const cha
 enum gf_err gf_message_send(struct gf_agent *a, const char *to_role, const char *to_id,
                             const char *msg, const ProtobufCMessage *body, uint64_t tag);
 
+/* The same from another connection of the agent (gf_agent_bus_add): the
+ * topic's sender is that bus's identity. */
+enum gf_err gf_message_send_on(struct gf_bus *bus, const char *to_role, const char *to_id,
+                               const char *msg, const ProtobufCMessage *body, uint64_t tag);
+
 /* Encodes and queues in the store's outbox, inside the caller's
  * transaction. Errors as gf_message_encode and gf_store_outbox_add. */
 enum gf_err gf_message_queue(struct gf_agent *a, struct gf_store *s, const char *to_role,

@@ -27,7 +27,7 @@ S=$tmp/s
 export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
 
 site_new "$S" site1
-add_password "$S" fman.f1 foa.a1 foa.a2 ops.o1
+add_password "$S" fman.f1 fman.f3 foa.a1 foa.a2 foa.v1 foa.v2 ops.o1
 add_cert "$S" fman f2
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
@@ -149,6 +149,21 @@ check "... nothing twice" eq "$(sort "$tmp/rx.record" | uniq -d | wc -l)" 0
 kill -TERM "$pid_tx" "$pid_rx"; wait "$pid_tx" "$pid_rx" 2>/dev/null
 check "... and the sender's paho files are gone once delivered" \
 	[ -z "$(find "$tmp/tx.state" -mindepth 1 -type d)" ]
+
+# --- many identities in one process (virtual FOAs, simulated prosumers) ---------------
+conf multi identity fman.f1 listen 'gf/site1/+/+/fman/f1/#' record "$tmp/multi.record" \
+	extra "foa.v1 foa.v2"
+start multi
+check "one process connects three identities" wait_for 10 marks_are "$tmp/multi.log" GF-BUS-CONNECTED 3
+probe_pw fman.f3 fman.f3 "pub:gf/site1/fman/f3/foa/v1/flexoffer.ack=$(ack_json to-v1)" \
+	"pub:gf/site1/fman/f3/foa/v2/flexoffer.ack=$(ack_json to-v2)" >/dev/null
+check "each receives its own messages on its own connection" wait_for 10 has_lines "$tmp/multi.record" 2
+check "... foa.v1 only its own" [ "$(grep -c '^foa.v1 .*to-v1' "$tmp/multi.record")" = 1 ] && ! grep -q '^foa.v1 .*to-v2' "$tmp/multi.record"
+check "... foa.v2 only its own" [ "$(grep -c '^foa.v2 .*to-v2' "$tmp/multi.record")" = 1 ]
+check "... each with its own presence" wait_for 5 presence_is foa v2 "online 1"
+kill -TERM "$pid_multi"; wait "$pid_multi"; rc=$?
+check "SIGTERM closes every connection: exit 0" [ $rc -eq 0 ]
+check "... each says offline" wait_for 5 presence_is foa v1 "offline 1"
 
 # --- TLS and the simulated clock ---------------------------------------------------------
 mkdir -p "$tmp/tls.state"

@@ -14,11 +14,15 @@
  *                     wrapped as a meter reading on T (i = 1..count), one
  *                     per send_every_ms; a restart with the same mark resumes
  *                     after the last i it logged as handed to the bus.
- *   tick_s S          logs GF-PROBE-TICK every S simulated seconds.
+ *   tick_s S          logs GF-PROBE-TICK every S simulated seconds;
+ *   extra "R.I ..."   opens one more connection per identity (password
+ *                     listener), each subscribed to gf/<site>/+/+/R/I/#;
+ *                     what they receive is recorded as "R.I <payload>".
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "agent/agent.h"
@@ -26,7 +30,7 @@
 
 struct probe_conf {
 	struct gf_agent_conf agent;
-	char *listen, *record, *send_topic, *send_mark;
+	char *listen, *record, *send_topic, *send_mark, *extra;
 	long handle_ms, send_count, send_every_ms, tick_s;
 };
 
@@ -48,6 +52,8 @@ static const struct gf_conf_item table[] = {
      "real milliseconds between publishes"},
     {"tick_s", GF_CONF_INT, offsetof(struct probe_conf, tick_s), "0", 0, 86400, false,
      "simulated seconds between GF-PROBE-TICK lines"},
+    {"extra", GF_CONF_STRING, offsetof(struct probe_conf, extra), NULL, 0, 0, false,
+     "more identities, space-separated, each on its own connection"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -101,9 +107,16 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *m)
 
 	if (c->handle_ms)
 		nanosleep(&ts, NULL);
+	char line[4096];
+
 	if (!c->record || memchr(m->payload, '\n', m->len))
 		return;
-	if (seen((const char *)m->payload)) {
+	if (gf_agent_current_bus(a) != gf_agent_bus(a))
+		snprintf(line, sizeof(line), "%s %s", gf_bus_ident(gf_agent_current_bus(a)),
+		         (const char *)m->payload);
+	else
+		snprintf(line, sizeof(line), "%s", (const char *)m->payload);
+	if (seen(line)) {
 		gf_log_notice("GF-PROBE-DUP", "duplicate%s: %s", m->replayed ? " (replayed)" : "",
 		              m->topic);
 		return;
@@ -113,9 +126,9 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *m)
 		gf_log_err("GF-PROBE-RECORD", "cannot append to %s", c->record);
 		return;
 	}
-	fprintf(f, "%s\n", (const char *)m->payload);
+	fprintf(f, "%s\n", line);
 	fclose(f);
-	remember((const char *)m->payload);
+	remember(line);
 	gf_log_info("GF-PROBE-RECORD", "recorded%s %s", m->replayed ? " (replayed)" : "", m->topic);
 }
 
@@ -159,6 +172,39 @@ static void tick(struct gf_agent *a, void *arg)
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->tick_s, tick, NULL);
 }
 
+/* One more connection per identity of `extra`. */
+static enum gf_err open_extra(struct gf_agent *a, struct probe_conf *c)
+{
+	char list[1024], filter[256], state[4096], err[512];
+	char *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", c->extra);
+	for (char *id = strtok_r(list, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+		struct gf_bus_opts o = {.host = c->agent.broker_host,
+		                        .port = (int)c->agent.broker_port,
+		                        .password_file = c->agent.password_file,
+		                        .ident = id,
+		                        .site = c->agent.site,
+		                        .state_dir = state,
+		                        .version = "test"};
+		struct gf_bus *bus;
+		char *dot = strchr(id, '.');
+
+		snprintf(state, sizeof(state), "%s/%s", c->agent.state_dir, id);
+		mkdir(state, 0700);
+		if (!dot || gf_agent_bus_add(a, &o, NULL, &bus, err, sizeof(err)) != GF_OK) {
+			gf_log_err("GF-PROBE-EXTRA", "cannot open %s: %s", id,
+			           dot ? err : "not R.I");
+			return GF_EINVAL;
+		}
+		*dot = '\0';
+		snprintf(filter, sizeof(filter), "gf/%s/+/+/%s/%s/#", c->agent.site, id, dot + 1);
+		if (gf_bus_subscribe(bus, filter) != GF_OK)
+			return GF_ENOMEM;
+	}
+	return GF_OK;
+}
+
 static enum gf_err start(struct gf_agent *a, void *conf)
 {
 	struct probe_conf *c = conf;
@@ -183,6 +229,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_agent_timer_at(a, gf_agent_now(a), send_next, NULL);
 	if (c->tick_s)
 		gf_agent_timer_at(a, gf_agent_now(a) + (double)c->tick_s, tick, NULL);
+	if (c->extra)
+		return open_extra(a, c);
 	return GF_OK;
 }
 
