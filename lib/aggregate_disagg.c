@@ -73,11 +73,14 @@ struct repair {
 	int32_t *rel, *n; /* per member: first interval in the profile, slices */
 	double *l, *u;    /* slices: bounds, laid out as buf */
 	double *total, *tlo, *thi;
-	size_t *iv_off;         /* intervals + 1 */
-	uint32_t *iv_member;    /* slices: member of each (interval, member) entry */
-	int32_t *parent, *via;  /* per member: BFS predecessor and its interval */
-	uint32_t *queue;        /* members */
-	unsigned char *seen_iv; /* intervals */
+	size_t *iv_off;        /* intervals + 1 */
+	uint32_t *iv_member;   /* slices: member of each (interval, member) entry */
+	int32_t *parent, *via; /* per member: BFS predecessor and its interval */
+	uint32_t *mark;        /* per member: search that reached it (parent valid) */
+	uint32_t *iv_mark;     /* per interval: search that entered it */
+	size_t *iv_next;       /* per interval: where its member scan starts */
+	uint32_t stamp;        /* current search */
+	uint32_t *queue;       /* members */
 };
 
 static void repair_free(struct repair *r)
@@ -95,7 +98,9 @@ static void repair_free(struct repair *r)
 	free(r->parent);
 	free(r->via);
 	free(r->queue);
-	free(r->seen_iv);
+	free(r->mark);
+	free(r->iv_mark);
+	free(r->iv_next);
 }
 
 static double room(double x, double l, double u, int sgn)
@@ -121,9 +126,15 @@ static int augment(struct repair *r, double *buf, uint32_t src, int sgn)
 	const double *l = r->l, *u = r->u;
 	size_t head = 0, tail = 0;
 	int64_t end = -1;
-	for (size_t j = 0; j < r->members; j++)
-		r->parent[j] = -2;
-	memset(r->seen_iv, 0, r->intervals);
+	/* Stamps instead of clearing per search: a search costs what it
+	 * explores, not the aggregate's size. */
+	if (++r->stamp == 0) { /* wrapped: forget every old search */
+		memset(r->mark, 0, r->members * sizeof *r->mark);
+		memset(r->iv_mark, 0, r->intervals * sizeof *r->iv_mark);
+		r->stamp = 1;
+	}
+	uint32_t stamp = r->stamp;
+	r->mark[src] = stamp;
 	r->parent[src] = -1;
 	r->queue[tail++] = src;
 	while (head < tail && end < 0) {
@@ -131,20 +142,27 @@ static int augment(struct repair *r, double *buf, uint32_t src, int sgn)
 		for (int32_t k = 0; k < n[b] && end < 0; k++) {
 			int32_t t = rel[b] + k;
 			size_t sb = r->pos[b] + (size_t)k;
-			if (r->seen_iv[t] || room(buf[sb], l[sb], u[sb], sgn) <= ROOM_EPS)
+			if (r->iv_mark[t] == stamp || room(buf[sb], l[sb], u[sb], sgn) <= ROOM_EPS)
 				continue;
-			r->seen_iv[t] = 1;
-			for (size_t e = r->iv_off[t]; e < r->iv_off[t + 1]; e++) {
+			r->iv_mark[t] = stamp;
+			/* The scan of t's members starts where the last path
+			 * through t was found: members before it are likely
+			 * saturated. */
+			size_t first = r->iv_off[t], len = r->iv_off[t + 1] - first;
+			for (size_t q = 0; q < len; q++) {
+				size_t e = first + (r->iv_next[t] + q) % len;
 				uint32_t c = r->iv_member[e];
 				size_t sc = slice_at(r, rel, c, t);
-				if (r->parent[c] != -2 ||
+				if (r->mark[c] == stamp ||
 				    room(buf[sc], l[sc], u[sc], -sgn) <= ROOM_EPS)
 					continue;
+				r->mark[c] = stamp;
 				r->parent[c] = (int32_t)b;
 				r->via[c] = t;
 				double slack =
 				    sgn < 0 ? r->thi[c] - r->total[c] : r->total[c] - r->tlo[c];
 				if (slack > TOTAL_TOL) {
+					r->iv_next[t] = e - first;
 					end = c;
 					break;
 				}
@@ -194,9 +212,11 @@ static enum gf_err repair_init(struct repair *r, const struct gf_aggregate *agg,
 	r->via = malloc(r->members * sizeof *r->via);
 	r->queue = malloc(r->members * sizeof *r->queue);
 	r->iv_off = calloc(r->intervals + 1, sizeof *r->iv_off);
-	r->seen_iv = malloc(r->intervals);
+	r->mark = calloc(r->members, sizeof *r->mark);
+	r->iv_mark = calloc(r->intervals, sizeof *r->iv_mark);
+	r->iv_next = calloc(r->intervals, sizeof *r->iv_next);
 	if (!r->pos || !r->rel || !r->n || !r->total || !r->tlo || !r->thi || !r->parent ||
-	    !r->via || !r->queue || !r->iv_off || !r->seen_iv)
+	    !r->via || !r->queue || !r->iv_off || !r->mark || !r->iv_mark || !r->iv_next)
 		return GF_ENOMEM;
 	size_t pos = 0;
 	for (size_t j = 0; j < r->members; j++) {
