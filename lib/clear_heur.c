@@ -39,36 +39,74 @@ static double best_amount(double w, double a, double d, double lo, double hi, do
 	return bx;
 }
 
-/* Moves the amounts x[0..n) proportionally toward the total bounds. */
-static void repair_total(const struct gf_fo *f, double *x)
-{
-	double sum = 0.0, room = 0.0;
-	for (int32_t k = 0; k < f->n; k++)
-		sum += x[k];
-	if (!isnan(f->total_min) && sum < f->total_min) {
-		for (int32_t k = 0; k < f->n; k++)
-			room += f->upper[k] - x[k];
-		double q = room > 0 ? (f->total_min - sum) / room : 0.0;
-		for (int32_t k = 0; k < f->n; k++)
-			x[k] = fmin(f->upper[k], x[k] + q * (f->upper[k] - x[k]));
-	} else if (!isnan(f->total_max) && sum > f->total_max) {
-		for (int32_t k = 0; k < f->n; k++)
-			room += x[k] - f->lower[k];
-		double q = room > 0 ? (sum - f->total_max) / room : 0.0;
-		for (int32_t k = 0; k < f->n; k++)
-			x[k] = fmax(f->lower[k], x[k] - q * (x[k] - f->lower[k]));
-	}
-}
+/* A stretch of one slice's amount with a constant objective change per kWh. */
+struct piece {
+	double cost, len;
+	int32_t k;
+};
 
 struct heur {
 	const struct gf_clear_bid *bid;
 	int32_t a0;
 	size_t len;
-	double *mis;  /* per axis interval: r_t - delivered_t */
-	double *w;    /* per axis interval */
-	double *best; /* scratch, max n */
-	double *cur;  /* scratch, max n */
+	double *mis;      /* per axis interval: r_t - delivered_t */
+	double *w;        /* per axis interval */
+	double *best;     /* scratch, max n */
+	double *cur;      /* scratch, max n */
+	struct piece *pc; /* scratch, 3 max n */
 };
+
+/* Meets f's total bounds from x (each x_k minimising its own piece at s,
+ * given the mismatch h->mis without f): each piece is convex piecewise
+ * linear with kinks at the default and where the mismatch is zero, so
+ * buying the missing (or surplus) total on the cheapest stretches first is
+ * exact for the one sum constraint. */
+static void meet_total(struct heur *h, const struct gf_fo *f, int32_t s, double *x)
+{
+	double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
+	double sum = 0.0, need = 0.0, dir = 1.0;
+	for (int32_t k = 0; k < f->n; k++)
+		sum += x[k];
+	if (!isnan(f->total_min) && sum < f->total_min)
+		need = f->total_min - sum;
+	else if (!isnan(f->total_max) && sum > f->total_max)
+		need = sum - f->total_max, dir = -1.0;
+	if (!(need > 0))
+		return;
+	int np = 0;
+	for (int32_t k = 0; k < f->n; k++) {
+		int32_t t = s + k;
+		double d = gf__clear_dflt(f, t), a = h->mis[t - h->a0] - d, w = h->w[t - h->a0];
+		double end = dir > 0 ? f->upper[k] : f->lower[k];
+		double kink[2] = {d, -a}, at = x[k];
+		if ((kink[1] - kink[0]) * dir < 0) { /* in the direction of travel */
+			kink[0] = -a;
+			kink[1] = d;
+		}
+		for (int i = 0; i <= 2; i++) {
+			double next = i < 2 ? kink[i] : end;
+			if ((next - at) * dir <= 0 || (next - end) * dir > 0)
+				continue;
+			double mid = (at + next) / 2;
+			/* The objective's change per kWh moved in the direction dir. */
+			double slope = w * (a + mid > 0 ? 1.0 : -1.0) + (mid > d ? cup : -cdown);
+			h->pc[np++] = (struct piece){dir * slope, fabs(next - at), k};
+			at = next;
+		}
+	}
+	for (int i = 1; i < np; i++) /* insertion sort: a handful of stretches */
+		for (int j = i; j > 0 && h->pc[j].cost < h->pc[j - 1].cost; j--) {
+			struct piece tmp = h->pc[j];
+			h->pc[j] = h->pc[j - 1];
+			h->pc[j - 1] = tmp;
+		}
+	for (int i = 0; i < np && need > 0; i++) {
+		double take = fmin(need, h->pc[i].len);
+		x[h->pc[i].k] =
+		    clampd(x[h->pc[i].k] + dir * take, f->lower[h->pc[i].k], f->upper[h->pc[i].k]);
+		need -= take;
+	}
+}
 
 /* Adds (sign = 1) or removes (sign = -1) offer f placed at s with x from the
  * mismatch: its contribution is x_o(t) - d_o(t). */
@@ -108,7 +146,7 @@ static double place(struct heur *h, const struct gf_fo *f, int32_t slo, int32_t 
 		}
 		if (!isnan(f->total_min) || !isnan(f->total_max)) {
 			/* The repair changes the amounts: price them exactly. */
-			repair_total(f, h->cur);
+			meet_total(h, f, s, h->cur);
 			v = 0.0;
 			for (int32_t t = f->start_after; t < f->start_after + f->tf + f->n; t++) {
 				int32_t k = t - s;
@@ -435,6 +473,7 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
 	h.w = calloc(len, sizeof *h.w);
 	h.best = calloc((size_t)maxn, sizeof *h.best);
 	h.cur = calloc((size_t)maxn, sizeof *h.cur);
+	h.pc = calloc(3 * (size_t)maxn, sizeof *h.pc);
 	order = calloc(2 * (count + 1), sizeof *order);
 	order2 = calloc(2 * (count + 1), sizeof *order2);
 	x = calloc(slices + 1, sizeof *x);
@@ -444,8 +483,8 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
 	bx = calloc(slices + 1, sizeof *bx);
 	kstart = calloc(count + 1, sizeof *kstart);
 	kx = calloc(slices + 1, sizeof *kx);
-	if (!kstart || !kx || !bstart || !bx || !h.mis || !h.w || !h.best || !h.cur || !order ||
-	    !order2 || !x || !off || !start)
+	if (!kstart || !kx || !bstart || !bx || !h.mis || !h.w || !h.best || !h.cur || !h.pc ||
+	    !order || !order2 || !x || !off || !start)
 		goto out;
 	struct gf_clear_result r = *res;
 	r.start = start;
@@ -518,6 +557,7 @@ out:
 	free(x);
 	free(order2);
 	free(order);
+	free(h.pc);
 	free(h.cur);
 	free(h.best);
 	free(h.w);
