@@ -5,12 +5,17 @@
  * Grouping puts offers in the same grid cell of (type, startAfter, tf):
  * cell = floor((value - origin) / max(tolerance, 1)) per dimension, origin =
  * the first offer's value (the GOFLEX FMAN grid: this rule reproduces its
- * reference aggregates); consumption (sum of the default schedule >= 0)
- * and production are never mixed. Each group becomes one aggregate by start
- * alignment: aggregate start_after = min of the members', tf = min of the
- * members' tf, and member i's slice k is added at interval start_after_i + k
- * of the aggregate's profile (lower, upper and default summed). Total-energy
- * bounds are summed when every member has them, else absent (NaN).
+ * reference aggregates) or a fixed one; consumption (sum of the default
+ * schedule >= 0) and production are never mixed unless balance aggregation
+ * is asked for. Optional weight bounds split a full cell (next fit in input
+ * order). Each group becomes one aggregate by start alignment: aggregate
+ * start_after = min of the members', tf = min of the members' tf, deadlines
+ * = min of the members', and member i's slice k is added at interval
+ * start_after_i + k of the aggregate's profile (lower, upper and default
+ * summed). Total-energy bounds are summed when every member has them, else
+ * absent (NaN). Disaggregation (aggregate_disagg.c) and the loss metrics
+ * (aggregate_loss.c) are declared here too; docs/engine.md has every
+ * formula.
  */
 #ifndef GF_AGGREGATE_H
 #define GF_AGGREGATE_H

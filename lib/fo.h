@@ -6,8 +6,9 @@
  * may be chosen in [start_after, start_after + tf]; slice k then covers
  * interval start + k and must deliver an amount in [lower[k], upper[k]] kWh
  * (consumption positive, production negative). Optional total-energy bounds
- * constrain the sum of the amounts (NaN = absent). docs/engine.md states
- * every formula below.
+ * constrain the sum of the amounts (NaN = absent); acceptance and
+ * assignment deadlines are kept beside each offer in a set. docs/engine.md
+ * states every formula below.
  *
  * Offers live in a struct gf_fo_set: flat arrays (struct of arrays) sized
  * once at init, so adding an offer never allocates.

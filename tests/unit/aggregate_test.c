@@ -377,3 +377,71 @@ Test(aggregate, weight_bounds_hand_example)
 	gf_aggregate_free(&agg);
 	gf_fo_set_free(&set);
 }
+
+/* Member order within a group does not matter: over a random permutation
+ * of generated offers (totals, deadlines, production), with the grid origin
+ * fixed, every aggregate has the same members, header and profile. */
+Test(aggregate, permutation_invariance_all_fields)
+{
+	const struct agg_gen g = {0.3, 0.4};
+	const struct gf_aggregate_config cfg = {
+	    .start_after_tolerance = 7, .tf_tolerance = 2, .fixed_origin = 1};
+	const size_t count = 3000;
+	struct gf_fo_set set, perm;
+	struct gf_aggregate a1, a2;
+	struct gf_javarand r;
+	size_t *order = malloc(count * sizeof *order), *where = malloc(count * sizeof *where);
+
+	cr_assert(order && where);
+	cr_assert_eq(gf_fo_set_init(&set, count, 5 * count), GF_OK);
+	cr_assert_eq(gf_fo_set_init(&perm, count, 5 * count), GF_OK);
+	agg_gen_fill(&set, count, 21, &g);
+	gf_javarand_init(&r, 22);
+	for (size_t i = 0; i < count; i++)
+		order[i] = i;
+	for (size_t i = count - 1; i > 0; i--) {
+		size_t j = (size_t)agg_gen_int(&r, (int32_t)i + 1), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (size_t p = 0; p < count; p++) {
+		struct gf_fo fo;
+		const struct gf_fo_deadlines dl = {set.acceptance_before[order[p]],
+		                                   set.assignment_before[order[p]]};
+		cr_assert_eq(gf_fo_set_get(&set, order[p], &fo), GF_OK);
+		cr_assert_eq(gf_fo_set_add_with_deadlines(&perm, &fo, &dl), GF_OK);
+		where[order[p]] = p;
+	}
+	cr_assert_eq(gf_aggregate_build(&set, &cfg, &a1), GF_OK);
+	cr_assert_eq(gf_aggregate_build(&perm, &cfg, &a2), GF_OK);
+	cr_assert_eq(a1.count, a2.count);
+	cr_assert_eq(a1.tf_loss, a2.tf_loss);
+	for (size_t a = 0; a < a1.count; a++) {
+		uint32_t b = a2.group_of[where[a1.members[a1.member_off[a]]]];
+		cr_assert_eq(a1.member_off[a + 1] - a1.member_off[a],
+		             a2.member_off[b + 1] - a2.member_off[b]);
+		for (size_t m = a1.member_off[a]; m < a1.member_off[a + 1]; m++)
+			cr_assert_eq(a2.group_of[where[a1.members[m]]], b);
+		cr_assert_eq(a1.start_after[a], a2.start_after[b]);
+		cr_assert_eq(a1.tf[a], a2.tf[b]);
+		cr_assert_eq(a1.n[a], a2.n[b]);
+		cr_assert_eq(a1.acceptance_before[a], a2.acceptance_before[b]);
+		cr_assert_eq(a1.assignment_before[a], a2.assignment_before[b]);
+		cr_assert_eq(a1.total_members[a], a2.total_members[b]);
+		cr_assert(isnan(a1.total_min[a]) == isnan(a2.total_min[b]));
+		if (!isnan(a1.total_min[a]))
+			cr_assert_float_eq(a1.total_min[a], a2.total_min[b], 1e-9);
+		for (int32_t k = 0; k < a1.n[a]; k++) {
+			size_t s1 = a1.slice_off[a] + (size_t)k, s2 = a2.slice_off[b] + (size_t)k;
+			cr_assert_float_eq(a1.lower[s1], a2.lower[s2], 1e-9);
+			cr_assert_float_eq(a1.upper[s1], a2.upper[s2], 1e-9);
+			cr_assert_float_eq(a1.dflt[s1], a2.dflt[s2], 1e-9);
+		}
+	}
+	gf_aggregate_free(&a2);
+	gf_aggregate_free(&a1);
+	gf_fo_set_free(&perm);
+	gf_fo_set_free(&set);
+	free(where);
+	free(order);
+}
