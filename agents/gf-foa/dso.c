@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gf-foa's DSO mode (D6.1 3.6, 7.2.9; docs/trading.md "Bid offers"): each
+ * DOMS bid becomes one bid offer at FMAR, and FMAR's answers go back to the
+ * DOMS as offer.feedback. Runs inside gf__foa_txn, like xems.c.
+ *
+ * The bid offer keeps the bid's sign: its energy bounds are the kWh the DSO
+ * asks for per interval (positive = less consumption), so the schedule FMAR
+ * assigns to it is the cleared scheduleChange, also in the bid's sign.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "foa.h"
+#include "log.h"
+#include "timefmt.h"
+
+static enum gf_err feedback(struct foa *f, const char *doms, Goflex__OfferFeedback *fb)
+{
+	gf_log_info("GF-FOA-FEEDBACK", "bid %s: %s to doms.%s", fb->bidid,
+	            gf__foa_state_name(fb->state), doms);
+	return gf_message_queue(f->a, f->store, "doms", doms, "offer.feedback", &fb->base);
+}
+
+static enum gf_err invalid(struct foa *f, const struct gf_message *m, const char *bid_id,
+                           const char *why)
+{
+	Goflex__OfferFeedback fb = GOFLEX__OFFER_FEEDBACK__INIT;
+
+	gf_log_notice("GF-FOA-BID", "bid %s of doms.%s refused: %s", bid_id, m->from_id, why);
+	fb.bidid = (char *)bid_id;
+	fb.state = GOFLEX__FLEX_OFFER_STATE__Invalid;
+	fb.statereason = (char *)why;
+	return feedback(f, m->from_id, &fb);
+}
+
+/* The bid's first interval into *start, or a reason in why. */
+static bool bid_start(struct foa *f, const Goflex__Bid *bid, int64_t *start, char *why,
+                      size_t size)
+{
+	int64_t now = gf__foa_now_interval(f), ms;
+
+	if (bid->intervallength != GF_TIME_INTERVAL_S) {
+		snprintf(why, size, "intervalLength %u: bid offers need %d s intervals",
+		         bid->intervallength, GF_TIME_INTERVAL_S);
+		return false;
+	}
+	if (!bid->starttime) {
+		*start = now; /* D6.1 Table 1: absent = now */
+		return true;
+	}
+	if (gf_time_parse(bid->starttime, strlen(bid->starttime), &ms) != GF_OK ||
+	    ms % (GF_TIME_INTERVAL_S * 1000) != 0) {
+		snprintf(why, size, "startTime is not at an interval boundary");
+		return false;
+	}
+	*start = gf_time_interval(ms);
+	if (*start < now) {
+		snprintf(why, size, "startTime (interval %lld) is in the past (now %lld)",
+		         (long long)*start, (long long)now);
+		return false;
+	}
+	return true;
+}
+
+/* Builds the bid offer of docs/trading.md into *out (JSON, malloc'd). */
+static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *id,
+                             int64_t start, char **out)
+{
+	Goflex__FlexOffer fo = GOFLEX__FLEX_OFFER__INIT;
+	size_t n = bid->n_schedulechange, len;
+	Goflex__FlexOfferProfileConstraint *pc = calloc(n, sizeof(*pc)), **pcp = calloc(n, sizeof(*pcp));
+	Goflex__EnergyConstraint *ec = calloc(n, sizeof(*ec)), **ecp = calloc(n, sizeof(*ecp));
+	Goflex__TariffConstraint *tc = calloc(n, sizeof(*tc));
+	char label[GF_ID_MAX + 80];
+	enum gf_err rc = GF_ENOMEM;
+
+	if (!pc || !pcp || !ec || !ecp || !tc)
+		goto out;
+	snprintf(label, sizeof(label), "bid:%s", bid->bidid);
+	for (size_t t = 0; t < n; t++) {
+		double x = bid->schedulechange[t], p = t < bid->n_energyprice ? bid->energyprice[t] : 0;
+
+		goflex__energy_constraint__init(&ec[t]);
+		ec[t].lower = fmin(0, x);
+		ec[t].upper = fmax(0, x);
+		ecp[t] = &ec[t];
+		goflex__tariff_constraint__init(&tc[t]);
+		tc[t].mintariff = fmin(0, p);
+		tc[t].maxtariff = fmax(0, p);
+		goflex__flex_offer_profile_constraint__init(&pc[t]);
+		pc[t].n_energyconstraintlist = 1;
+		pc[t].energyconstraintlist = &ecp[t];
+		pc[t].tariffconstraint = &tc[t];
+		pc[t].minduration = pc[t].maxduration = 1;
+		pcp[t] = &pc[t];
+	}
+	fo.id = (char *)id;
+	fo.label = label;
+	fo.state = GOFLEX__FLEX_OFFER_STATE__Offered;
+	fo.offeredbyid = (char *)f->id;
+	fo.creationinterval = gf__foa_now_interval(f);
+	if (fo.creationinterval > start)
+		fo.creationinterval = start;
+	fo.has_acceptancebeforeinterval = fo.has_assignmentbeforeinterval = true;
+	fo.acceptancebeforeinterval = fo.assignmentbeforeinterval = start;
+	fo.startafterinterval = fo.startbeforeinterval = start;
+	fo.n_flexofferprofileconstraints = n;
+	fo.flexofferprofileconstraints = pcp;
+	rc = gf_codec_to_json(&fo.base, out, &len);
+	if (rc == GF_OK)
+		rc = gf_message_queue(f->a, f->store, "fmar", f->conf->fmar_id, "flexoffer", &fo.base);
+out:
+	free(pc);
+	free(pcp);
+	free(ec);
+	free(ecp);
+	free(tc);
+	return rc;
+}
+
+enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m)
+{
+	const Goflex__Bid *bid = (const Goflex__Bid *)m->body;
+	struct foa_offer row = {0};
+	char id[2 * GF_ID_MAX + 80], why[256], *source = NULL, *offer = NULL;
+	int64_t start = 0;
+	size_t len;
+	enum gf_err rc;
+
+	if (!bid_start(f, bid, &start, why, sizeof(why)))
+		return invalid(f, m, bid->bidid, why);
+	if (bid->n_schedulechange != bid->n_energyprice)
+		return invalid(f, m, bid->bidid, "scheduleChange and energyPrice differ in length");
+	snprintf(id, sizeof(id), "%s-bid-%s", f->id, bid->bidid);
+	rc = gf_codec_to_json(&bid->base, &source, &len);
+	if (rc == GF_OK)
+		rc = bid_offer(f, bid, id, start, &offer);
+	if (rc != GF_OK)
+		goto out;
+	row.id = id;
+	row.kind = "bid";
+	row.peer = (char *)m->from_id;
+	row.ref = bid->bidid;
+	row.state = "Offered";
+	row.source = source;
+	row.offer = offer;
+	row.deadline = start;
+	rc = gf__foa_offer_put(f, &row);
+	if (rc == GF_OK)
+		gf_log_info("GF-FOA-BID", "bid %s of doms.%s: offer %s (%zu intervals from %lld) to "
+		            "fmar.%s",
+		            bid->bidid, m->from_id, id, bid->n_schedulechange, (long long)start,
+		            f->conf->fmar_id);
+out:
+	free(source);
+	free(offer);
+	return rc;
+}
+
+enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o, const Goflex__FlexOfferAck *ack)
+{
+	Goflex__OfferFeedback fb = GOFLEX__OFFER_FEEDBACK__INIT;
+	enum gf_err rc;
+
+	if (strcmp(o->state, "Assigned") == 0 || strcmp(o->state, "Executed") == 0) {
+		gf_log_info("GF-FOA-ACK", "bid offer %s already %s: acknowledgement kept out", o->id,
+		            o->state);
+		return GF_OK;
+	}
+	fb.bidid = o->ref;
+	fb.flexofferid = o->id;
+	fb.state = ack->accepted ? GOFLEX__FLEX_OFFER_STATE__Accepted
+	                         : GOFLEX__FLEX_OFFER_STATE__Rejected;
+	fb.statereason = ack->reason;
+	rc = gf__foa_offer_set_state(f, o->id, gf__foa_state_name(fb.state));
+	if (rc == GF_OK)
+		rc = feedback(f, o->peer, &fb);
+	return rc;
+}
+
+enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
+                               const Goflex__FlexOfferAssign *as)
+{
+	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
+	Goflex__OfferFeedback fb = GOFLEX__OFFER_FEEDBACK__INIT;
+	ProtobufCMessage *body = NULL;
+	const Goflex__Bid *bid;
+	double *energy = NULL, *tariff = NULL;
+	char err[GF_CODEC_ERRLEN];
+	int64_t ms = 0, offset;
+	size_t n = 0;
+	enum gf_err rc;
+
+	rc = gf_codec_from_json(&goflex__bid__descriptor, o->source, strlen(o->source), &body, err,
+	                        sizeof(err));
+	if (rc != GF_OK) {
+		gf_log_err("GF-FOA-STORE", "stored bid %s does not decode: %s", o->ref, err);
+		goto out;
+	}
+	bid = (const Goflex__Bid *)body;
+	rc = gf__foa_expand(s, &energy, &n, &tariff);
+	if (rc == GF_OK)
+		rc = gf_time_parse(s->starttime, strlen(s->starttime), &ms);
+	if (rc != GF_OK)
+		goto out;
+	/* The cleared price: the slice's tariff, else the bid's own price for
+	 * that interval (the most the DSO pays). */
+	offset = gf_time_interval(ms) - o->deadline;
+	for (size_t k = 0; k < n; k++) {
+		int64_t t = offset + (int64_t)k;
+
+		if (isnan(tariff[k]))
+			tariff[k] = t >= 0 && (size_t)t < bid->n_energyprice ? bid->energyprice[t] : 0;
+	}
+	fb.bidid = o->ref;
+	fb.flexofferid = o->id;
+	fb.state = GOFLEX__FLEX_OFFER_STATE__Assigned;
+	fb.starttime = s->starttime;
+	fb.has_intervallength = true;
+	fb.intervallength = GF_TIME_INTERVAL_S;
+	fb.n_schedulechange = fb.n_energyprice = n;
+	fb.schedulechange = energy;
+	fb.energyprice = tariff;
+	rc = gf__foa_offer_set_state(f, o->id, "Assigned");
+	if (rc == GF_OK)
+		rc = feedback(f, o->peer, &fb);
+out:
+	free(energy);
+	free(tariff);
+	gf_codec_free(body);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * foa.h - gf-foa's modules share this: its configuration, its state and the
+ * handlers of each mode (docs/foa.md).
+ *
+ * main.c   options, configuration, the loop's callbacks, one transaction per
+ *          message (gf__foa_txn);
+ * state.c  the SQLite tables: offers, schedule ids, counters;
+ * xems.c   xEMS mode: xems.flexibility, xems.cancel, xems.operation in,
+ *          flexoffer and meter.reading to FMAN, foa.reply to the xEMS;
+ * dso.c    DSO mode: bid in, bid offers to FMAR, offer.feedback to DOMS.
+ *
+ * Every handler runs inside gf__foa_txn: it changes state and queues its
+ * messages in the store's outbox; the transaction records the message's
+ * idempotency key, and the outbox goes to the bus after the commit. A
+ * handler returns an error only when the store or the encoder fails (the
+ * transaction is then rolled back); bad input is logged, answered and
+ * committed like any other outcome.
+ */
+#ifndef GF_FOA_H
+#define GF_FOA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/agent.h"
+#include "agent/message.h"
+#include "agent/store.h"
+#include "doms.pb-c.h"
+#include "flexoffer.pb-c.h"
+#include "xems.pb-c.h"
+
+enum foa_mode { FOA_MODE_XEMS, FOA_MODE_DSO };
+
+struct foa_conf {
+	struct gf_agent_conf agent;
+	char *mode;            /* xems | dso */
+	char *xems_id;         /* the xEMS served (xems mode); default: own id */
+	char *fman_id;         /* FMAN instance or "all" */
+	char *fmar_id;         /* FMAR instance or "all" */
+	char *doms_id;         /* DOMS listened to (dso mode), or "+" for any */
+	char *meter_device_id; /* deviceId of forwarded readings; default: the xEMS id */
+	char *hold_at;         /* test aid: none | before | after */
+	long hold_ms;          /* test aid: real ms to wait at hold_at on each assign */
+};
+
+struct foa {
+	struct gf_agent *a;
+	const struct foa_conf *conf;
+	struct gf_store *store;
+	enum foa_mode mode;
+	const char *id; /* own id (the bus's) */
+};
+
+/* One row of foa_offer. Strings are owned; gf__foa_offer_clear frees them. */
+struct foa_offer {
+	char *id;
+	char *kind;   /* "xems" or "bid" */
+	char *peer;   /* the xEMS's or the DOMS's id */
+	char *ref;    /* the xEMS's name for the offer (its id or label); the bidId */
+	char *state;  /* FlexOffer state name */
+	char *source; /* canonical JSON of what the peer sent (FlexOffer or Bid) */
+	char *offer;  /* canonical JSON of the offer sent to the market */
+	int64_t deadline; /* interval from which the offer can no longer be withdrawn */
+};
+
+/* --- state.c --- */
+extern const char gf__foa_schema[];
+/* Next value of counter name (1, 2, ...), inside the transaction. */
+enum gf_err gf__foa_counter_next(struct foa *f, const char *name, int64_t *out);
+/* Finds an offer by its id; GF_ENOENT when none. */
+enum gf_err gf__foa_offer_get(struct foa *f, const char *id, struct foa_offer *out);
+/* Finds an xEMS offer of peer by the xEMS's reference (id or label). */
+enum gf_err gf__foa_offer_by_ref(struct foa *f, const char *peer, const char *ref,
+                                 struct foa_offer *out);
+/* Finds the offer a FOA schedule id belongs to. */
+enum gf_err gf__foa_offer_by_schedule(struct foa *f, int64_t foa_sid, struct foa_offer *out);
+/* Inserts or replaces the row o->id. */
+enum gf_err gf__foa_offer_put(struct foa *f, const struct foa_offer *o);
+/* Sets an offer's state. */
+enum gf_err gf__foa_offer_set_state(struct foa *f, const char *id, const char *state);
+void gf__foa_offer_clear(struct foa_offer *o);
+/* The FOA's schedule id for the market's (offer, scheduleId), made on
+ * first use from counter "schedule". */
+enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t market_sid,
+                                int64_t *out);
+/* The name of a FlexOffer state, e.g. "Accepted". */
+const char *gf__foa_state_name(Goflex__FlexOfferState s);
+/* FNV-1a 64 of len bytes. */
+uint64_t gf__foa_hash(const char *p, size_t len);
+/* Expands a schedule's slices into energy per interval (malloc'd). */
+enum gf_err gf__foa_expand(const Goflex__FlexOfferSchedule *s, double **out, size_t *n,
+                           double **tariff);
+
+/* --- main.c --- */
+typedef enum gf_err (*foa_handler)(struct foa *f, const struct gf_message *m);
+/* Handles m in one transaction keyed by key (NULL: no key): a key already
+ * handled skips it (GF-FOA-DUP). hold: this is an assignment (test aid). */
+void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
+                 bool hold);
+/* The simulated interval now. */
+int64_t gf__foa_now_interval(struct foa *f);
+
+/* --- xems.c --- */
+enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m);
+enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m);
+enum gf_err gf__foa_xems_operation(struct foa *f, const struct gf_message *m);
+/* flexoffer.ack and flexoffer.assign for either mode (dispatch by the
+ * offer's kind). */
+enum gf_err gf__foa_market_ack(struct foa *f, const struct gf_message *m);
+enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m);
+
+/* --- dso.c --- */
+enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m);
+enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o, const Goflex__FlexOfferAck *ack);
+enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
+                               const Goflex__FlexOfferAssign *as);
+
+#endif

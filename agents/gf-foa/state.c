@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gf-foa's tables in state_dir/foa.db (next to the runtime's handled keys
+ * and outbox): the offers it made, the schedule ids it gave the xEMS, and
+ * its counters. Every function here runs inside the caller's transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "foa.h"
+#include "log.h"
+
+const char gf__foa_schema[] =
+    "CREATE TABLE IF NOT EXISTS foa_counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS foa_offer (id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+    " peer TEXT NOT NULL, ref TEXT NOT NULL, state TEXT NOT NULL, source TEXT NOT NULL,"
+    " offer TEXT NOT NULL, deadline INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS foa_offer_ref ON foa_offer (peer, ref);"
+    "CREATE TABLE IF NOT EXISTS foa_schedule (offer_id TEXT NOT NULL, market_sid INTEGER NOT "
+    "NULL, foa_sid INTEGER NOT NULL UNIQUE, PRIMARY KEY (offer_id, market_sid));";
+
+static enum gf_err prepare(struct foa *f, const char *sql, sqlite3_stmt **st)
+{
+	sqlite3 *db = gf_store_db(f->store);
+
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+		gf_log_err("GF-FOA-STORE", "cannot prepare a statement: %s", sqlite3_errmsg(db));
+		return GF_EIO;
+	}
+	return GF_OK;
+}
+
+static enum gf_err step_done(struct foa *f, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		gf_log_err("GF-FOA-STORE", "statement failed: %s",
+		           sqlite3_errmsg(gf_store_db(f->store)));
+		return GF_EIO;
+	}
+	return GF_OK;
+}
+
+enum gf_err gf__foa_counter_next(struct foa *f, const char *name, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc;
+
+	rc = prepare(f,
+	             "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
+	             "UPDATE SET value = value + 1 RETURNING value",
+	             &st);
+	if (rc != GF_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		gf_log_err("GF-FOA-STORE", "cannot count %s: %s", name,
+		           sqlite3_errmsg(gf_store_db(f->store)));
+		rc = GF_EIO;
+		goto out;
+	}
+	*out = sqlite3_column_int64(st, 0);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return strdup(s ? (const char *)s : "");
+}
+
+#define OFFER_COLS "SELECT id, kind, peer, ref, state, source, offer, deadline FROM foa_offer "
+
+/* Runs a one-row query of OFFER_COLS bound to up to two texts (b2 may be
+ * NULL) or one integer. */
+static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, const char *b2,
+                               const int64_t *i1, struct foa_offer *out)
+{
+	sqlite3_stmt *st = NULL;
+	struct foa_offer o = {0};
+	enum gf_err rc;
+	int step;
+
+	rc = prepare(f, sql, &st);
+	if (rc != GF_OK)
+		goto out;
+	if (i1)
+		sqlite3_bind_int64(st, 1, *i1);
+	else
+		sqlite3_bind_text(st, 1, b1, -1, SQLITE_STATIC);
+	if (b2)
+		sqlite3_bind_text(st, 2, b2, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = GF_ENOENT;
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		rc = step_done(f, st);
+		goto out;
+	}
+	o.id = dup_col(st, 0);
+	o.kind = dup_col(st, 1);
+	o.peer = dup_col(st, 2);
+	o.ref = dup_col(st, 3);
+	o.state = dup_col(st, 4);
+	o.source = dup_col(st, 5);
+	o.offer = dup_col(st, 6);
+	o.deadline = sqlite3_column_int64(st, 7);
+	if (!o.id || !o.kind || !o.peer || !o.ref || !o.state || !o.source || !o.offer) {
+		gf__foa_offer_clear(&o);
+		rc = GF_ENOMEM;
+		goto out;
+	}
+	*out = o;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum gf_err gf__foa_offer_get(struct foa *f, const char *id, struct foa_offer *out)
+{
+	return offer_query(f, OFFER_COLS "WHERE id = ?1", id, NULL, NULL, out);
+}
+
+enum gf_err gf__foa_offer_by_ref(struct foa *f, const char *peer, const char *ref,
+                                 struct foa_offer *out)
+{
+	/* The latest offer of that name: an xEMS may reuse a label on
+	 * another day. */
+	return offer_query(f,
+	                   OFFER_COLS "WHERE kind = 'xems' AND peer = ?1 AND ref = ?2 "
+	                              "ORDER BY rowid DESC LIMIT 1",
+	                   peer, ref, NULL, out);
+}
+
+enum gf_err gf__foa_offer_by_schedule(struct foa *f, int64_t foa_sid, struct foa_offer *out)
+{
+	return offer_query(f,
+	                   OFFER_COLS "WHERE id = (SELECT offer_id FROM foa_schedule WHERE "
+	                              "foa_sid = ?1)",
+	                   NULL, NULL, &foa_sid, out);
+}
+
+enum gf_err gf__foa_offer_put(struct foa *f, const struct foa_offer *o)
+{
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc;
+
+	rc = prepare(f,
+	             "INSERT INTO foa_offer (id, kind, peer, ref, state, source, offer, deadline) "
+	             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
+	             "state = ?5, source = ?6, offer = ?7, deadline = ?8",
+	             &st);
+	if (rc != GF_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, o->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, o->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, o->offer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, o->deadline);
+	rc = step_done(f, st);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum gf_err gf__foa_offer_set_state(struct foa *f, const char *id, const char *state)
+{
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc;
+
+	rc = prepare(f, "UPDATE foa_offer SET state = ?2 WHERE id = ?1", &st);
+	if (rc != GF_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	rc = step_done(f, st);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void gf__foa_offer_clear(struct foa_offer *o)
+{
+	if (!o)
+		return;
+	free(o->id);
+	free(o->kind);
+	free(o->peer);
+	free(o->ref);
+	free(o->state);
+	free(o->source);
+	free(o->offer);
+	memset(o, 0, sizeof(*o));
+}
+
+enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t market_sid,
+                                int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t sid = 0;
+	enum gf_err rc;
+
+	rc = prepare(f, "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2",
+	             &st);
+	if (rc != GF_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, market_sid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	rc = gf__foa_counter_next(f, "schedule", &sid);
+	if (rc != GF_OK)
+		goto out;
+	rc = prepare(f,
+	             "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)",
+	             &st);
+	if (rc != GF_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, market_sid);
+	sqlite3_bind_int64(st, 3, sid);
+	rc = step_done(f, st);
+	if (rc == GF_OK)
+		*out = sid;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Longest schedule expanded: a year of intervals. */
+#define EXPAND_MAX (366 * 96)
+
+enum gf_err gf__foa_expand(const Goflex__FlexOfferSchedule *s, double **out, size_t *n,
+                           double **tariff)
+{
+	double *e = NULL, *t = NULL;
+	size_t len = 0, k = 0;
+	enum gf_err rc = GF_OK;
+
+	for (size_t i = 0; i < s->n_scheduleslices; i++) {
+		len += s->scheduleslices[i]->duration;
+		if (len > EXPAND_MAX) {
+			rc = GF_ERANGE;
+			goto out;
+		}
+	}
+	e = calloc(len ? len : 1, sizeof(*e));
+	t = calloc(len ? len : 1, sizeof(*t));
+	if (!e || !t) {
+		rc = GF_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s->n_scheduleslices; i++) {
+		const Goflex__ScheduleSlice *sl = s->scheduleslices[i];
+
+		/* energyAmount is per interval (flexoffer.proto), so each
+		 * interval of the slice gets it whole. A NaN tariff marks
+		 * "none given". */
+		for (uint32_t d = 0; d < sl->duration; d++, k++) {
+			e[k] = sl->energyamount;
+			t[k] = sl->has_tariff ? sl->tariff : __builtin_nan("");
+		}
+	}
+	*out = e;
+	*n = len;
+	if (tariff)
+		*tariff = t;
+	else
+		free(t);
+	e = t = NULL;
+out:
+	free(e);
+	free(t);
+	return rc;
+}
+
+uint64_t gf__foa_hash(const char *p, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+const char *gf__foa_state_name(Goflex__FlexOfferState s)
+{
+	const ProtobufCEnumValue *v =
+	    protobuf_c_enum_descriptor_get_value(&goflex__flex_offer_state__descriptor, (int)s);
+
+	return v ? v->name : "?";
+}

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gf-foa's xEMS mode (D6.1 8.1): the xEMS's requests in, offers and meter
+ * readings to FMAN, FMAN's answers turned into foa.reply for the xEMS. Every
+ * function runs inside gf__foa_txn and only queues messages (outbox).
+ *
+ * The xEMS names its offers itself (its own id, else its label: the offer's
+ * "ref"); the market knows them by the FOA's ids <foa-id>-<n>. Replies to the
+ * xEMS use the xEMS's name, and xems.cancel accepts either.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "foa.h"
+#include "ident.h"
+#include "log.h"
+#include "meter.pb-c.h"
+#include "timefmt.h"
+
+static bool is_final(const char *state)
+{
+	return strcmp(state, "Assigned") == 0 || strcmp(state, "Executed") == 0 ||
+	       strcmp(state, "Canceled") == 0;
+}
+
+/* Queues one foa.reply to xems.<xems>: an Ack (ok) or a Nack (code,
+ * reason), with an optional schedule and an optional rejected offer. */
+static enum gf_err reply(struct foa *f, const char *xems, bool ok,
+                         Goflex__FoaReply__Ack__ReasonCode code, const char *reason,
+                         Goflex__FoaReply__DemandSchedule *ds,
+                         Goflex__FoaReply__FlexibilityReject *rj)
+{
+	Goflex__FoaReply r = GOFLEX__FOA_REPLY__INIT;
+	Goflex__FoaReply__Ack ack = GOFLEX__FOA_REPLY__ACK__INIT;
+
+	ack.ack = ok;
+	if (!ok) {
+		ack.has_reasoncode = true;
+		ack.reasoncode = code;
+		ack.reason = (char *)reason;
+	}
+	r.ack = &ack;
+	if (ds) {
+		r.n_demandschedule = 1;
+		r.demandschedule = &ds;
+	}
+	if (rj) {
+		r.n_flexibilityreject = 1;
+		r.flexibilityreject = &rj;
+	}
+	return gf_message_queue(f->a, f->store, "xems", xems, "foa.reply", &r.base);
+}
+
+static enum gf_err reject(struct foa *f, const char *xems, const char *ref, const char *why)
+{
+	Goflex__FoaReply__FlexibilityReject rj = GOFLEX__FOA_REPLY__FLEXIBILITY_REJECT__INIT;
+
+	rj.flexofferid = (char *)ref;
+	rj.reason = (char *)why;
+	gf_log_notice("GF-FOA-REJECT", "offer %s of xems.%s refused: %s", ref, xems, why);
+	return reply(f, xems, true, 0, NULL, NULL, &rj);
+}
+
+static const char *fman(struct foa *f)
+{
+	return f->conf->fman_id;
+}
+
+enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m)
+{
+	Goflex__FlexOffer *fo = ((Goflex__FlexibilityData *)m->body)->flexoffer;
+	struct foa_offer old = {0}, row = {0};
+	char id[GF_ID_MAX + 32], why[256], *source = NULL, *offer = NULL;
+	const char *ref = fo->id ? fo->id : fo->label;
+	int64_t now = gf__foa_now_interval(f), n = 0;
+	int64_t accept_by = fo->has_acceptancebeforeinterval ? fo->acceptancebeforeinterval
+	                                                     : fo->startbeforeinterval;
+	size_t len;
+	enum gf_err rc;
+
+	rc = gf_codec_to_json(&fo->base, &source, &len);
+	if (rc != GF_OK)
+		goto out;
+	if (ref) {
+		rc = gf__foa_offer_by_ref(f, m->from_id, ref, &old);
+		if (rc != GF_OK && rc != GF_ENOENT)
+			goto out;
+	}
+	if (old.id && is_final(old.state)) {
+		snprintf(why, sizeof(why), "offer %s is already %s", old.id, old.state);
+		rc = reject(f, m->from_id, ref, why);
+		goto out;
+	}
+	if (accept_by <= now) {
+		snprintf(why, sizeof(why), "its acceptance deadline, interval %lld, has passed (now %lld)",
+		         (long long)accept_by, (long long)now);
+		rc = reject(f, m->from_id, ref ? ref : "", why);
+		goto out;
+	}
+	if (old.id) {
+		snprintf(id, sizeof(id), "%s", old.id);
+	} else {
+		rc = gf__foa_counter_next(f, "offer", &n);
+		if (rc != GF_OK)
+			goto out;
+		snprintf(id, sizeof(id), "%s-%lld", f->id, (long long)n);
+	}
+	/* The xEMS's offer as it is, under the FOA's id and name; its
+	 * deadlines and windows are kept. The strings set here live on the
+	 * stack, not in the message's arena, which never frees them. */
+	fo->id = id;
+	fo->offeredbyid = (char *)f->id;
+	fo->state = GOFLEX__FLEX_OFFER_STATE__Offered;
+	fo->statereason = NULL;
+	fo->flexofferschedule = NULL;
+	rc = gf_codec_to_json(&fo->base, &offer, &len);
+	if (rc == GF_OK)
+		rc = gf_message_queue(f->a, f->store, "fman", fman(f), "flexoffer", &fo->base);
+	if (rc != GF_OK)
+		goto out;
+	row.id = id;
+	row.kind = "xems";
+	row.peer = (char *)m->from_id;
+	row.ref = (char *)(ref ? ref : id);
+	row.state = "Offered";
+	row.source = source;
+	row.offer = offer;
+	row.deadline = fo->has_assignmentbeforeinterval ? fo->assignmentbeforeinterval
+	                                                : fo->startbeforeinterval;
+	rc = gf__foa_offer_put(f, &row);
+	if (rc == GF_OK)
+		rc = reply(f, m->from_id, true, 0, NULL, NULL, NULL);
+	if (rc == GF_OK)
+		gf_log_info("GF-FOA-OFFER", "%s offer %s of xems.%s to fman.%s",
+		            old.id ? "updated" : "new", id, m->from_id, fman(f));
+out:
+	gf__foa_offer_clear(&old);
+	free(source);
+	free(offer);
+	return rc;
+}
+
+/* The offer an xems.cancel names: by the FOA's id, the xEMS's name, or a
+ * schedule id the FOA gave; only the sender's own offers. */
+static enum gf_err find_canceled(struct foa *f, const struct gf_message *m,
+                                 const Goflex__DemandCancelation *c, struct foa_offer *o)
+{
+	enum gf_err rc = GF_ENOENT;
+
+	if (c->flexofferid) {
+		rc = gf__foa_offer_get(f, c->flexofferid, o);
+		if (rc == GF_ENOENT)
+			rc = gf__foa_offer_by_ref(f, m->from_id, c->flexofferid, o);
+	} else if (c->has_scheduleid) {
+		rc = gf__foa_offer_by_schedule(f, c->scheduleid, o);
+	}
+	if (rc == GF_OK && (strcmp(o->kind, "xems") != 0 || strcmp(o->peer, m->from_id) != 0)) {
+		gf__foa_offer_clear(o);
+		rc = GF_ENOENT;
+	}
+	return rc;
+}
+
+enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m)
+{
+	const Goflex__DemandCancelation *c = (const Goflex__DemandCancelation *)m->body;
+	const Goflex__FoaReply__Ack__ReasonCode failed = GOFLEX__FOA_REPLY__ACK__REASON_CODE__failed;
+	struct foa_offer o = {0};
+	ProtobufCMessage *body = NULL;
+	Goflex__FlexOffer *fo;
+	int64_t now = gf__foa_now_interval(f);
+	char why[256], err[GF_CODEC_ERRLEN];
+	enum gf_err rc;
+
+	rc = find_canceled(f, m, c, &o);
+	if (rc == GF_ENOENT) {
+		rc = reply(f, m->from_id, false,
+		           GOFLEX__FOA_REPLY__ACK__REASON_CODE__unknownReference,
+		           "no such offer or schedule", NULL, NULL);
+		goto out;
+	}
+	if (rc != GF_OK)
+		goto out;
+	if (strcmp(o.state, "Canceled") == 0) {
+		rc = reply(f, m->from_id, true, 0, NULL, NULL, NULL);
+		goto out;
+	}
+	if (is_final(o.state) || now >= o.deadline) {
+		snprintf(why, sizeof(why), "offer %s is %s: it can no longer be withdrawn",
+		         o.id, is_final(o.state) ? o.state : "past its assignment deadline");
+		gf_log_notice("GF-FOA-CANCEL", "%s (xems.%s)", why, m->from_id);
+		rc = reply(f, m->from_id, false, failed, why, NULL, NULL);
+		goto out;
+	}
+	rc = gf_codec_from_json(&goflex__flex_offer__descriptor, o.offer, strlen(o.offer), &body,
+	                        err, sizeof(err));
+	if (rc != GF_OK) {
+		gf_log_err("GF-FOA-STORE", "stored offer %s does not decode: %s", o.id, err);
+		goto out;
+	}
+	fo = (Goflex__FlexOffer *)body;
+	fo->state = GOFLEX__FLEX_OFFER_STATE__Canceled;
+	fo->statereason = c->reason;
+	rc = gf_message_queue(f->a, f->store, "fman", fman(f), "flexoffer", body);
+	if (rc == GF_OK)
+		rc = gf__foa_offer_set_state(f, o.id, "Canceled");
+	if (rc == GF_OK)
+		rc = reply(f, m->from_id, true, 0, NULL, NULL, NULL);
+	if (rc == GF_OK)
+		gf_log_info("GF-FOA-CANCEL", "offer %s of xems.%s canceled at fman.%s", o.id,
+		            m->from_id, fman(f));
+out:
+	gf_codec_free(body);
+	gf__foa_offer_clear(&o);
+	return rc;
+}
+
+/* OperationData's accountingPower as meter readings: one per interval,
+ * the mean power in kW, timed at the interval's start. */
+static enum gf_err forward_readings(struct foa *f, const struct gf_message *m,
+                                    const Goflex__OperationData *op)
+{
+	Goflex__MeterReadings rs = GOFLEX__METER_READINGS__INIT;
+	Goflex__MeterReading *r = NULL, **rp = NULL;
+	const char *device = f->conf->meter_device_id ? f->conf->meter_device_id : m->from_id;
+	char(*times)[GF_TIME_BUFSIZE] = NULL;
+	int64_t start_ms, step_ms = (int64_t)op->intervallength * 1000;
+	enum gf_err rc = GF_OK;
+
+	if (op->starttime) {
+		rc = gf_time_parse(op->starttime, strlen(op->starttime), &start_ms);
+		if (rc != GF_OK)
+			return GF_OK; /* the broker checks times; nothing to forward */
+	} else {
+		/* No start: the values are the intervals that end now. */
+		start_ms = (int64_t)(gf_agent_now(f->a) * 1000.0);
+		start_ms -= start_ms % step_ms + (int64_t)op->n_accountingpower * step_ms;
+	}
+	r = calloc(op->n_accountingpower, sizeof(*r));
+	rp = calloc(op->n_accountingpower, sizeof(*rp));
+	times = calloc(op->n_accountingpower, sizeof(*times));
+	if (!r || !rp || !times) {
+		rc = GF_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < op->n_accountingpower; i++) {
+		goflex__meter_reading__init(&r[i]);
+		rc = gf_time_format(start_ms + (int64_t)i * step_ms, times[i], sizeof(times[i]));
+		if (rc != GF_OK)
+			goto out;
+		r[i].observedtimestamp = times[i];
+		r[i].deviceid = (char *)device;
+		r[i].value = op->accountingpower[i];
+		r[i].unit = "kW";
+		rp[i] = &r[i];
+	}
+	rs.n_readings = op->n_accountingpower;
+	rs.readings = rp;
+	rc = gf_message_queue(f->a, f->store, "fman", fman(f), "meter.reading", &rs.base);
+out:
+	free(r);
+	free(rp);
+	free(times);
+	return rc;
+}
+
+enum gf_err gf__foa_xems_operation(struct foa *f, const struct gf_message *m)
+{
+	const Goflex__OperationData *op = (const Goflex__OperationData *)m->body;
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+	    &goflex__operation_data__operation_state__descriptor, (int)op->operationstate);
+	enum gf_err rc = GF_OK;
+
+	gf_log_debug("GF-FOA-OPERATION", "xems.%s is %s, %zu reading(s)", m->from_id,
+	             v ? v->name : "?", op->n_accountingpower);
+	if (op->n_accountingpower)
+		rc = forward_readings(f, m, op);
+	if (rc == GF_OK)
+		rc = reply(f, m->from_id, true, 0, NULL, NULL, NULL);
+	return rc;
+}
+
+/* The market's answer must come from the side the offer went to. */
+static bool from_market_of(const struct gf_message *m, const struct foa_offer *o)
+{
+	const char *want = strcmp(o->kind, "bid") == 0 ? "fmar" : "fman";
+
+	if (strcmp(gf_role_name(m->topic.from_role), want) == 0)
+		return true;
+	gf_log_warning("GF-FOA-UNKNOWN", "%s for offer %s from %s.%s, not from %s: ignored",
+	               m->msg, o->id, gf_role_name(m->topic.from_role), m->from_id, want);
+	return false;
+}
+
+enum gf_err gf__foa_market_ack(struct foa *f, const struct gf_message *m)
+{
+	const Goflex__FlexOfferAck *ack = (const Goflex__FlexOfferAck *)m->body;
+	const char *state = ack->accepted ? "Accepted" : "Rejected";
+	struct foa_offer o = {0};
+	enum gf_err rc;
+
+	rc = gf__foa_offer_get(f, ack->flexofferid, &o);
+	if (rc == GF_ENOENT) {
+		gf_log_warning("GF-FOA-UNKNOWN", "flexoffer.ack for an unknown offer %s from %s",
+		               ack->flexofferid, m->from_id);
+		return GF_OK;
+	}
+	if (rc != GF_OK || !from_market_of(m, &o))
+		goto out;
+	if (strcmp(o.kind, "bid") == 0) {
+		rc = gf__foa_dso_ack(f, &o, ack);
+		goto out;
+	}
+	if (is_final(o.state)) {
+		gf_log_info("GF-FOA-ACK", "offer %s %s by %s.%s while %s: kept %s", o.id, state,
+		            gf_role_name(m->topic.from_role), m->from_id, o.state, o.state);
+		goto out;
+	}
+	gf_log_info("GF-FOA-ACK", "offer %s %s by %s.%s%s%s", o.id, state,
+	            gf_role_name(m->topic.from_role), m->from_id, ack->reason ? ": " : "",
+	            ack->reason ? ack->reason : "");
+	rc = gf__foa_offer_set_state(f, o.id, state);
+	if (rc == GF_OK && !ack->accepted)
+		rc = reject(f, o.peer, o.ref, ack->reason ? ack->reason : "refused by the market");
+out:
+	gf__foa_offer_clear(&o);
+	return rc;
+}
+
+enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
+{
+	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
+	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
+	Goflex__FoaReply__DemandSchedule ds = GOFLEX__FOA_REPLY__DEMAND_SCHEDULE__INIT;
+	struct foa_offer o = {0};
+	double *energy = NULL;
+	size_t n = 0;
+	int64_t sid = 0;
+	enum gf_err rc;
+
+	rc = gf__foa_offer_get(f, as->flexofferid, &o);
+	if (rc == GF_ENOENT) {
+		gf_log_warning("GF-FOA-UNKNOWN", "flexoffer.assign for an unknown offer %s from %s",
+		               as->flexofferid, m->from_id);
+		return GF_OK;
+	}
+	if (rc != GF_OK || !from_market_of(m, &o))
+		goto out;
+	if (strcmp(o.kind, "bid") == 0) {
+		rc = gf__foa_dso_assign(f, &o, as);
+		goto out;
+	}
+	if (strcmp(o.state, "Canceled") == 0) {
+		gf_log_warning("GF-FOA-ASSIGN", "offer %s was canceled: its assignment is ignored",
+		               o.id);
+		goto out;
+	}
+	rc = gf__foa_schedule_id(f, o.id, s->has_scheduleid ? s->scheduleid : 0, &sid);
+	if (rc == GF_OK)
+		rc = gf__foa_expand(s, &energy, &n, NULL);
+	if (rc != GF_OK)
+		goto out;
+	ds.scheduleid = sid;
+	ds.updateid = s->has_updateid ? s->updateid : 0;
+	ds.flexofferid = o.ref;
+	ds.starttime = s->starttime;
+	ds.intervallength = GF_TIME_INTERVAL_S;
+	ds.n_energy = n;
+	ds.energy = energy;
+	rc = reply(f, o.peer, true, 0, NULL, &ds, NULL);
+	if (rc == GF_OK)
+		rc = gf__foa_offer_set_state(f, o.id, "Assigned");
+	if (rc == GF_OK)
+		gf_log_info("GF-FOA-ASSIGN",
+		            "offer %s: schedule %lld update %lld (%zu intervals) to xems.%s", o.id,
+		            (long long)ds.scheduleid, (long long)ds.updateid, n, o.peer);
+out:
+	free(energy);
+	gf__foa_offer_clear(&o);
+	return rc;
+}
