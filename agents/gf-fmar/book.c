@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * book.c - gf-fmar's order book: takes aggregates from FMAN and bid offers
+ * from the DSO FOAs (docs/trading.md), answers each with flexoffer.ack and
+ * arms the bids' gate-closure timers.
+ *
+ * Exactly once: a message's key is its sender and the FNV-1a hash of its
+ * canonical JSON (the same offer resent is the same key; an update has new
+ * content, hence a new key). The key, the offer's row and the ack are one
+ * transaction, so a replay after a kill -9 finds the key and does nothing,
+ * and a replayed older version never overwrites a newer one.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "fmar.h"
+#include "fo_message.h"
+#include "log.h"
+#include "timefmt.h"
+
+#define REASON_MAX   320
+#define OFFER_ID_MAX 192
+
+/* What to answer an offer, and what to do after the commit. */
+struct verdict {
+	bool accepted;
+	char id[OFFER_ID_MAX];
+	char reason[REASON_MAX];
+	bool arm; /* a bid: arm its timer at gate_s */
+	double gate_s;
+};
+
+/* The stored row of an offer, when there is one. */
+struct row {
+	bool exists;
+	char kind[8], sender[GF_ID_MAX + 1], state[16], assigned_by[OFFER_ID_MAX];
+};
+
+static bool refuse(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool refuse(struct verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	va_end(ap);
+	v->accepted = false;
+	return false;
+}
+
+static uint64_t fnv1a(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void text_col(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+static enum gf_err load_row(struct fmar *f, const char *id, struct row *r)
+{
+	sqlite3 *db = gf_store_db(f->store);
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = GF_EIO;
+	int step;
+
+	memset(r, 0, sizeof(*r));
+	if (sqlite3_prepare_v2(
+	        db, "SELECT kind, sender, state, assigned_by FROM fmar_offer WHERE id = ?", -1, &st,
+	        NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		r->exists = true;
+		text_col(st, 0, r->kind, sizeof(r->kind));
+		text_col(st, 1, r->sender, sizeof(r->sender));
+		text_col(st, 2, r->state, sizeof(r->state));
+		text_col(st, 3, r->assigned_by, sizeof(r->assigned_by));
+	}
+	rc = step == SQLITE_ROW || step == SQLITE_DONE ? GF_OK : GF_EIO;
+out:
+	if (rc != GF_OK)
+		gf_log_err("GF-FMAR-STORE", "cannot read offer %s: %s", id, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Inserts or replaces an offer's row (state held, or canceled). */
+static enum gf_err save_row(struct fmar *f, const char *id, const char *kind, const char *sender,
+                            const char *bid_id, double gate_s, const char *body, const char *state)
+{
+	sqlite3 *db = gf_store_db(f->store);
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = GF_EIO;
+
+	if (sqlite3_prepare_v2(
+	        db,
+	        "INSERT OR REPLACE INTO fmar_offer (id, kind, sender, bid_id, gate_s,"
+	        " body, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	        -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sender, -1, SQLITE_STATIC);
+	if (bid_id)
+		sqlite3_bind_text(st, 4, bid_id, -1, SQLITE_STATIC);
+	if (isfinite(gate_s))
+		sqlite3_bind_double(st, 5, gate_s);
+	sqlite3_bind_text(st, 6, body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = GF_OK;
+out:
+	if (rc != GF_OK)
+		gf_log_err("GF-FMAR-STORE", "cannot save offer %s: %s", id, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int32_t interval_now(struct fmar *f)
+{
+	return (int32_t)floor(gf_agent_now(f->a) / GF_TIME_INTERVAL_S);
+}
+
+/* Whether the engine can take an aggregate, and its deadlines are ahead. */
+static bool check_aggregate(struct fmar *f, const Goflex__FlexOffer *fo, struct verdict *v)
+{
+	const struct fmar_conf *c = gf_agent_conf(f->a);
+	size_t cap = (size_t)c->max_offer_intervals;
+	double *buf = calloc(3 * cap, sizeof(double)), sum = 0;
+	struct gf_fo_deadlines dl;
+	struct gf_fo o;
+	char why[256] = "";
+	int32_t now = interval_now(f);
+	bool ok = false;
+
+	if (!buf) {
+		refuse(v, "out of memory");
+		goto out;
+	}
+	if (gf_fo_from_message(fo, &o, buf, buf + cap, buf + 2 * cap, cap, why, sizeof(why)) !=
+	        GF_OK ||
+	    gf_fo_deadlines_from_message(fo, &dl, why, sizeof(why)) != GF_OK) {
+		refuse(v, "the engine cannot take it: %s",
+		       why[0] ? why : "more intervals than max_offer_intervals");
+		goto out;
+	}
+	for (int32_t k = 0; k < o.n; k++) {
+		double d = o.dflt ? o.dflt[k] : (o.lower[k] + o.upper[k]) / 2;
+		if (!(d >= o.lower[k] - 1e-9 && d <= o.upper[k] + 1e-9)) {
+			refuse(v, "defaultSchedule: slice %d is outside its bounds", k);
+			goto out;
+		}
+		sum += d;
+	}
+	if ((!isnan(o.total_min) && sum < o.total_min - 1e-9) ||
+	    (!isnan(o.total_max) && sum > o.total_max + 1e-9)) {
+		refuse(v, "defaultSchedule: total %.6g kWh is outside totalEnergyConstraint", sum);
+		goto out;
+	}
+	if (dl.assignment_before <= now || dl.acceptance_before <= now) {
+		refuse(v, "its %s deadline (interval %" PRId32 ") has passed (now %" PRId32 ")",
+		       dl.assignment_before <= now ? "assignment" : "acceptance",
+		       dl.assignment_before <= now ? dl.assignment_before : dl.acceptance_before,
+		       now);
+		goto out;
+	}
+	if (o.start_after <= now) {
+		refuse(v,
+		       "its start window begins at interval %" PRId32 ", not after now (%" PRId32
+		       ")",
+		       o.start_after, now);
+		goto out;
+	}
+	ok = true;
+out:
+	free(buf);
+	return ok;
+}
+
+static bool take_aggregate(struct fmar *f, const struct gf_message *m, const char *json,
+                           struct verdict *v)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
+	bool cancel = fo->state == GOFLEX__FLEX_OFFER_STATE__Canceled;
+	size_t n = strlen(m->from_id);
+	struct row r;
+
+	if (m->topic.from_role != GF_ROLE_FMAN)
+		return refuse(v,
+		              "FMAR takes aggregates from FMAN and bid offers (label bid:<bidId>) "
+		              "from its DSO FOAs only");
+	if (!fo->id)
+		return refuse(v, "an aggregate needs its id (<fman-id>-agg-<n>)");
+	if (strncmp(fo->id, m->from_id, n) != 0 || fo->id[n] != '-')
+		return refuse(v, "aggregate id %s is not fman.%s's (<fman-id>-agg-<n>)", fo->id,
+		              m->from_id);
+	if (strcmp(fo->offeredbyid, m->from_id) != 0)
+		return refuse(v, "offeredById %s is not the sender fman.%s", fo->offeredbyid,
+		              m->from_id);
+	if (load_row(f, fo->id, &r) != GF_OK)
+		return refuse(v, "internal error: the store cannot be read");
+	if (r.exists && strcmp(r.state, "assigned") == 0)
+		return refuse(v, "already assigned by %s: %s refused", r.assigned_by,
+		              cancel ? "cancellation" : "update");
+	if (cancel) {
+		if (!r.exists)
+			return refuse(v, "no such offer to cancel");
+		if (save_row(f, fo->id, "agg", m->from_id, NULL, NAN, json, "canceled") != GF_OK)
+			return refuse(v, "internal error: the store cannot be written");
+		snprintf(v->reason, sizeof(v->reason), "canceled");
+		v->accepted = true;
+		return true;
+	}
+	if (fo->state != GOFLEX__FLEX_OFFER_STATE__Offered &&
+	    fo->state != GOFLEX__FLEX_OFFER_STATE__Initial)
+		return refuse(v, "state %s: FMAR takes Offered (insert, update) or Canceled",
+		              protobuf_c_enum_descriptor_get_value(
+		                  &goflex__flex_offer_state__descriptor, (int)fo->state)
+		                  ->name);
+	if (!check_aggregate(f, fo, v))
+		return false;
+	if (save_row(f, fo->id, "agg", m->from_id, NULL, NAN, json, "held") != GF_OK)
+		return refuse(v, "internal error: the store cannot be written");
+	snprintf(v->reason, sizeof(v->reason), "%s; held for clearing",
+	         r.exists ? "updated" : "received");
+	v->accepted = true;
+	return true;
+}
+
+static bool take_bid(struct fmar *f, const struct gf_message *m, const char *json,
+                     struct verdict *v)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
+	const struct fmar_conf *c = gf_agent_conf(f->a);
+	const char *bid_id = fo->label + 4;
+	bool cancel = fo->state == GOFLEX__FLEX_OFFER_STATE__Canceled;
+	size_t cap = (size_t)c->max_offer_intervals;
+	double *buf = NULL, now = gf_agent_now(f->a);
+	char why[256] = "", gate[GF_TIME_BUFSIZE] = "?";
+	struct row r;
+	bool ok = false;
+
+	if (m->topic.from_role != GF_ROLE_FOA || !fmar_id_listed(c->dso_foa, m->from_id)) {
+		refuse(v, "%s.%s is not a DSO FOA of this market (dso_foa): bid offers refused",
+		       gf_role_name(m->topic.from_role), m->from_id);
+		goto out;
+	}
+	if (!*bid_id || (fo->id && strcmp(fo->id, v->id) != 0)) {
+		refuse(
+		    v,
+		    "a bid offer is labelled bid:<bidId> and its id is <dso-foa-id>-bid-<bidId>");
+		goto out;
+	}
+	if (load_row(f, v->id, &r) != GF_OK) {
+		refuse(v, "internal error: the store cannot be read");
+		goto out;
+	}
+	if (r.exists && strcmp(r.state, "cleared") == 0) {
+		refuse(v, "bid %s was already cleared: %s refused", bid_id,
+		       cancel ? "cancellation" : "update");
+		goto out;
+	}
+	if (cancel) {
+		if (!r.exists)
+			refuse(v, "no such bid offer to cancel");
+		else if (save_row(f, v->id, "bid", m->from_id, bid_id, NAN, json, "canceled") ==
+		         GF_OK)
+			ok = true,
+			snprintf(v->reason, sizeof(v->reason), "bid %s canceled", bid_id);
+		goto out;
+	}
+	buf = calloc(2 * cap, sizeof(double));
+	if (!buf || fmar_bid_parse(fo, cap, buf, buf + cap, why, sizeof(why)) < 0) {
+		refuse(v, "not a bid offer FMAR can clear: %s", buf ? why : "out of memory");
+		goto out;
+	}
+	if ((double)fo->startafterinterval * GF_TIME_INTERVAL_S <= now) {
+		refuse(v, "its first interval %" PRId64 " has begun", fo->startafterinterval);
+		goto out;
+	}
+	v->gate_s = (double)fo->startafterinterval * GF_TIME_INTERVAL_S - (double)c->gate_lead_s;
+	if (save_row(f, v->id, "bid", m->from_id, bid_id, v->gate_s, json, "held") != GF_OK) {
+		refuse(v, "internal error: the store cannot be written");
+		goto out;
+	}
+	gf_time_format((int64_t)(v->gate_s * 1000), gate, sizeof(gate));
+	snprintf(v->reason, sizeof(v->reason), "bid %s %s; clears at %s", bid_id,
+	         r.exists ? "updated" : "received", gate);
+	v->arm = true;
+	ok = true;
+out:
+	free(buf);
+	v->accepted = ok;
+	return ok;
+}
+
+/* The ack (accepted or refused with its reason) back to the sender. */
+static enum gf_err queue_ack(struct fmar *f, const struct gf_message *m, const struct verdict *v)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
+	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
+
+	ack.flexofferid = (char *)v->id;
+	ack.accepted = v->accepted;
+	ack.reason = (char *)v->reason;
+	ack.label = fo->label;
+	ack.has_creationinterval = true;
+	ack.creationinterval = fo->creationinterval;
+	return gf_message_queue(f->a, f->store, gf_role_name(m->topic.from_role), m->from_id,
+	                        "flexoffer.ack", &ack.base);
+}
+
+/* The offer's id: its own, a bid offer's <d>-bid-<bidId>, else the
+ * deterministic <sender>-L<label>-<creationInterval> (docs/trading.md). */
+static void offer_id(const struct gf_message *m, bool is_bid, char *buf, size_t size)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
+
+	if (is_bid)
+		snprintf(buf, size, "%s-bid-%s", m->from_id, fo->label + 4);
+	else if (fo->id)
+		snprintf(buf, size, "%s", fo->id);
+	else
+		snprintf(buf, size, "%s-L%s-%" PRId64, m->from_id, fo->label ? fo->label : "",
+		         fo->creationinterval);
+}
+
+static enum gf_err handle(struct fmar *f, const struct gf_message *m, const char *json,
+                          const char *key, struct verdict *v)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
+	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0;
+	enum gf_err rc;
+
+	offer_id(m, is_bid, v->id, sizeof(v->id));
+	if ((rc = gf_store_begin(f->store)) != GF_OK)
+		return rc;
+	if (is_bid)
+		take_bid(f, m, json, v);
+	else
+		take_aggregate(f, m, json, v);
+	if ((rc = queue_ack(f, m, v)) != GF_OK || (rc = gf_store_mark(f->store, key)) != GF_OK ||
+	    (rc = gf_store_commit(f->store)) != GF_OK) {
+		gf_store_rollback(f->store);
+		return rc;
+	}
+	return GF_OK;
+}
+
+void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed)
+{
+	struct verdict v = {.gate_s = NAN};
+	char key[128 + GF_ID_MAX], *json = NULL;
+	size_t len = 0;
+	enum gf_err rc;
+
+	if (strcmp(m->msg, "flexoffer") != 0) {
+		gf_log_debug("GF-FMAR-IGNORED", "%s from %s.%s is not for FMAR", m->msg,
+		             gf_role_name(m->topic.from_role), m->from_id);
+		return;
+	}
+	if ((rc = gf_codec_to_json(m->body, &json, &len)) != GF_OK) {
+		gf_log_err("GF-FMAR-STORE", "cannot encode an offer of %s: %s", m->from_id,
+		           gf_strerror(rc));
+		return;
+	}
+	snprintf(key, sizeof(key), "in:%s.%s:%016" PRIx64, gf_role_name(m->topic.from_role),
+	         m->from_id, fnv1a(json, len));
+	if (gf_store_seen(f->store, key)) {
+		gf_log_info("GF-FMAR-DUP", "duplicate%s offer from %s.%s ignored",
+		            replayed ? " (replayed)" : "", gf_role_name(m->topic.from_role),
+		            m->from_id);
+		goto out;
+	}
+	if ((rc = handle(f, m, json, key, &v)) != GF_OK) {
+		/* The message is lost to this run; a restart replays nothing that
+		 * the inbox marked done, so stop and let the supervisor see it. */
+		gf_log_err("GF-FMAR-STORE", "cannot record offer %s: %s; stopping", v.id,
+		           gf_strerror(rc));
+		gf_agent_quit(f->a, 1);
+		goto out;
+	}
+	if (v.accepted)
+		gf_log_info("GF-FMAR-OFFER", "%s from %s.%s: %s", v.id,
+		            gf_role_name(m->topic.from_role), m->from_id, v.reason);
+	else
+		gf_log_notice("GF-FMAR-REFUSED", "%s from %s.%s: %s", v.id,
+		              gf_role_name(m->topic.from_role), m->from_id, v.reason);
+	gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
+	if (v.arm)
+		fmar_book_arm(f, v.id, v.gate_s);
+out:
+	free(json);
+}
+
+/* --- gate-closure timers ---------------------------------------------------------- */
+
+static void on_gate(struct gf_agent *a, void *arg)
+{
+	struct fmar *f = gf_agent_data(a);
+	char *id = arg;
+
+	for (size_t i = 0; i < f->ntimers; i++) {
+		if (f->timers[i].offer_id == id) {
+			f->timers[i] = f->timers[--f->ntimers];
+			break;
+		}
+	}
+	fmar_clear_bid(f, id);
+	free(id);
+}
+
+void fmar_book_arm(struct fmar *f, const char *offer_id, double gate_s)
+{
+	struct fmar_timer t = {strdup(offer_id), 0};
+
+	for (size_t i = 0; i < f->ntimers; i++) {
+		if (strcmp(f->timers[i].offer_id, offer_id) == 0) {
+			gf_agent_timer_cancel(f->a, f->timers[i].id);
+			free(f->timers[i].offer_id);
+			f->timers[i] = f->timers[--f->ntimers];
+			break;
+		}
+	}
+	if (f->ntimers == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 16;
+		struct fmar_timer *n = realloc(f->timers, cap * sizeof(*n));
+		if (!n)
+			goto fail;
+		f->timers = n;
+		f->cap = cap;
+	}
+	if (!t.offer_id || !(t.id = gf_agent_timer_at(f->a, gate_s, on_gate, t.offer_id)))
+		goto fail;
+	f->timers[f->ntimers++] = t;
+	return;
+fail:
+	/* Cleared at the next start, when the timers are armed again. */
+	gf_log_err("GF-FMAR-TIMER", "out of memory arming the gate of %s", offer_id);
+	free(t.offer_id);
+}
+
+enum gf_err fmar_book_arm_all(struct fmar *f)
+{
+	sqlite3 *db = gf_store_db(f->store);
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int step;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT id, gate_s FROM fmar_offer WHERE kind = 'bid' AND"
+	                       " state = 'held' ORDER BY gate_s, id",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		gf_log_err("GF-FMAR-STORE", "cannot read the bids: %s", sqlite3_errmsg(db));
+		return GF_EIO;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		fmar_book_arm(f, (const char *)sqlite3_column_text(st, 0),
+		              sqlite3_column_double(st, 1));
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (n)
+		gf_log_notice("GF-FMAR-REARM", "%zu bids wait for their gate closure", n);
+	return step == SQLITE_DONE ? GF_OK : GF_EIO;
+}
+
+void fmar_book_disarm_all(struct fmar *f)
+{
+	/* The runtime's timers went with the agent; only the arguments stay. */
+	for (size_t i = 0; i < f->ntimers; i++)
+		free(f->timers[i].offer_id);
+	free(f->timers);
+	f->timers = NULL;
+	f->ntimers = f->cap = 0;
+}

@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * clearing.c - gf-fmar clears one bid at its gate closure (docs/fmar.md).
+ *
+ * The bid offer becomes a struct gf_clear_bid (change = each slice's
+ * non-zero bound, price = its maxTariff), the live aggregates (held, start
+ * window and assignment deadline ahead) engine offers; gf_clear_heuristic
+ * runs, and gf_clear_milp too when the instance is small, the lower
+ * objective winning. Every aggregate whose schedule deviates from its
+ * default gets flexoffer.ack and flexoffer.assign; the DSO FOA gets its
+ * result (ack, then an assign with the accepted change per interval, zeros
+ * when nothing cleared); cleared volume and price go to kpi/all. All of it,
+ * the rows and the key "clear:<bid offer id>" are one transaction: a kill
+ * -9 before the commit clears again at the next start, after it never.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clear.h"
+#include "codec.h"
+#include "fmar.h"
+#include "fo_message.h"
+#include "kpi.pb-c.h"
+#include "log.h"
+#include "timefmt.h"
+
+#define DEV_TOL 1e-6
+
+struct agg {
+	char *id, *sender;
+	Goflex__FlexOffer *msg;
+};
+
+struct clearing {
+	struct fmar *f;
+	const struct fmar_conf *conf;
+	const char *offer_id;
+	char dso[GF_ID_MAX + 1], bid_id[192];
+	Goflex__FlexOffer *bid_msg;
+	double *change, *price; /* the bid, T each */
+	struct gf_clear_bid bid;
+	struct agg *aggs; /* live aggregates */
+	size_t n;
+	struct gf_fo_set set;
+	struct gf_fo *views;
+	size_t *off; /* each offer's first slice in amount */
+	int32_t *start;
+	double *amount;
+	struct gf_clear_result res;
+	const char *status, *solver, *milp_status;
+	double heur_ms, milp_ms;
+	bool *dev;
+	int deviating;
+	double *accepted; /* per bid interval, clamped to the request */
+	double requested, cleared, clearing_price;
+	int64_t observed_ms, schedule_id;
+	char reason[256];
+};
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int fmar_bid_parse(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
+                   char *why, size_t whylen)
+{
+	size_t n = fo->n_flexofferprofileconstraints;
+
+	if (fo->startbeforeinterval != fo->startafterinterval)
+		return snprintf(why, whylen, "startBeforeInterval must equal startAfterInterval"),
+		       -1;
+	if (fo->has_numsecondsperinterval && fo->numsecondsperinterval != GF_TIME_INTERVAL_S)
+		return snprintf(why, whylen, "numSecondsPerInterval must be 900"), -1;
+	if (n == 0 || n > cap || fo->startafterinterval < 0 || fo->startafterinterval > INT32_MAX)
+		return snprintf(why, whylen, "%zu slices (1..%zu) from interval %" PRId64, n, cap,
+		                fo->startafterinterval),
+		       -1;
+	for (size_t k = 0; k < n; k++) {
+		const Goflex__FlexOfferProfileConstraint *s = fo->flexofferprofileconstraints[k];
+		const Goflex__TariffConstraint *t =
+		    s->tariffconstraint ? s->tariffconstraint : fo->flexoffertariffconstraint;
+		double lo = -INFINITY, hi = INFINITY;
+		if (s->minduration != 1 || s->maxduration != 1)
+			return snprintf(why, whylen, "slice %zu: not one interval", k), -1;
+		for (size_t e = 0; e < s->n_energyconstraintlist; e++) {
+			lo = fmax(lo, s->energyconstraintlist[e]->lower);
+			hi = fmin(hi, s->energyconstraintlist[e]->upper);
+		}
+		if (!(lo <= 0 && hi >= 0) || !isfinite(lo) || !isfinite(hi))
+			return snprintf(why, whylen, "slice %zu: bounds must be [0, r] or [r, 0]",
+			                k),
+			       -1;
+		if (!t || !isfinite(t->maxtariff) || t->maxtariff < 0)
+			return snprintf(why, whylen, "slice %zu: needs a maxTariff >= 0", k), -1;
+		change[k] = hi > 0 ? hi : lo;
+		price[k] = t->maxtariff;
+	}
+	return (int)n;
+}
+
+static void agg_free(struct clearing *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->aggs[i].id);
+		free(c->aggs[i].sender);
+		gf_codec_free(&c->aggs[i].msg->base);
+	}
+	free(c->aggs);
+}
+
+static void clearing_free(struct clearing *c)
+{
+	agg_free(c);
+	gf_codec_free(c->bid_msg ? &c->bid_msg->base : NULL);
+	gf_fo_set_free(&c->set);
+	free(c->change);
+	free(c->price);
+	free(c->views);
+	free(c->off);
+	free(c->start);
+	free(c->amount);
+	free(c->dev);
+	free(c->accepted);
+}
+
+static enum gf_err decode(const unsigned char *json, int len, Goflex__FlexOffer **out)
+{
+	ProtobufCMessage *m = NULL;
+	char err[256];
+	enum gf_err rc = gf_codec_from_json(&goflex__flex_offer__descriptor, (const char *)json,
+	                                    (size_t)len, &m, err, sizeof(err));
+
+	if (rc != GF_OK)
+		gf_log_err("GF-FMAR-STORE", "a stored offer does not decode: %s", err);
+	else
+		*out = (Goflex__FlexOffer *)m;
+	return rc;
+}
+
+/* The bid offer, if it is still waiting for its clearing. GF_ENOENT if not. */
+static enum gf_err load_bid(struct clearing *c)
+{
+	sqlite3 *db = gf_store_db(c->f->store);
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = GF_EIO;
+	char why[256];
+	size_t n;
+	int T;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT sender, bid_id, body FROM fmar_offer WHERE id = ? AND"
+	                       " kind = 'bid' AND state = 'held'",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = GF_ENOENT;
+		goto out;
+	}
+	snprintf(c->dso, sizeof(c->dso), "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(c->bid_id, sizeof(c->bid_id), "%s", (const char *)sqlite3_column_text(st, 1));
+	if ((rc = decode(sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2), &c->bid_msg)))
+		goto out;
+	n = c->bid_msg->n_flexofferprofileconstraints;
+	rc = GF_ENOMEM;
+	if (!(c->change = calloc(n, sizeof(double))) || !(c->price = calloc(n, sizeof(double))) ||
+	    !(c->accepted = calloc(n, sizeof(double))))
+		goto out;
+	rc = GF_EINVAL;
+	if ((T = fmar_bid_parse(c->bid_msg, n, c->change, c->price, why, sizeof(why))) < 0) {
+		gf_log_err("GF-FMAR-STORE", "stored bid offer %s: %s", c->offer_id, why);
+		goto out;
+	}
+	c->bid =
+	    (struct gf_clear_bid){(int32_t)c->bid_msg->startafterinterval, T, c->change, c->price};
+	for (int t = 0; t < T; t++)
+		c->requested += fabs(c->change[t]);
+	rc = GF_OK;
+out:
+	if (rc == GF_EIO)
+		gf_log_err("GF-FMAR-STORE", "cannot read bid offer %s: %s", c->offer_id,
+		           sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* An aggregate as an engine offer, if it is live: its start window and its
+ * assignment deadline are after the current interval. */
+static bool live_offer(const struct clearing *c, const Goflex__FlexOffer *m, int32_t now,
+                       struct gf_fo *o, struct gf_fo_deadlines *dl, double *buf, size_t cap)
+{
+	char why[256];
+
+	if (gf_fo_from_message(m, o, buf, buf + cap, buf + 2 * cap, cap, why, sizeof(why)) ||
+	    gf_fo_deadlines_from_message(m, dl, why, sizeof(why)))
+		return false;
+	(void)c;
+	return dl->assignment_before > now && o->start_after > now;
+}
+
+static enum gf_err add_aggregate(struct clearing *c, sqlite3_stmt *st, int32_t now, double *buf,
+                                 size_t cap, size_t *slices)
+{
+	struct gf_fo_deadlines dl;
+	Goflex__FlexOffer *m = NULL;
+	struct gf_fo o;
+	struct agg *a;
+
+	if (decode(sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2), &m) != GF_OK)
+		return GF_OK; /* logged; the others still clear */
+	if (!live_offer(c, m, now, &o, &dl, buf, cap)) {
+		gf_codec_free(&m->base);
+		return GF_OK;
+	}
+	a = realloc(c->aggs, (c->n + 1) * sizeof(*a));
+	if (!a) {
+		gf_codec_free(&m->base);
+		return GF_ENOMEM;
+	}
+	c->aggs = a;
+	a[c->n] = (struct agg){strdup((const char *)sqlite3_column_text(st, 0)),
+	                       strdup((const char *)sqlite3_column_text(st, 1)), m};
+	c->n++;
+	if (!a[c->n - 1].id || !a[c->n - 1].sender)
+		return GF_ENOMEM;
+	*slices += (size_t)o.n;
+	return GF_OK;
+}
+
+/* The live aggregates, into the engine's set. */
+static enum gf_err load_aggregates(struct clearing *c)
+{
+	sqlite3 *db = gf_store_db(c->f->store);
+	size_t cap = (size_t)c->conf->max_offer_intervals, slices = 0, sum = 0;
+	int32_t now = (int32_t)floor(gf_agent_now(c->f->a) / GF_TIME_INTERVAL_S);
+	double *buf = calloc(3 * cap, sizeof(double));
+	sqlite3_stmt *st = NULL;
+	struct gf_fo_deadlines dl;
+	struct gf_fo o;
+	enum gf_err rc = GF_ENOMEM;
+	int step;
+
+	if (!buf)
+		goto out;
+	rc = GF_EIO;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT id, sender, body FROM fmar_offer WHERE kind = 'agg' AND"
+	                       " state = 'held' ORDER BY id",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = add_aggregate(c, st, now, buf, cap, &slices)) != GF_OK)
+			goto out;
+	}
+	rc = GF_EIO;
+	if (step != SQLITE_DONE)
+		goto out;
+	rc = GF_OK;
+	if (c->n == 0)
+		goto out;
+	rc = GF_ENOMEM;
+	if (gf_fo_set_init(&c->set, c->n, slices) != GF_OK ||
+	    !(c->views = calloc(c->n, sizeof(*c->views))) ||
+	    !(c->off = calloc(c->n, sizeof(*c->off))) ||
+	    !(c->start = calloc(c->n, sizeof(*c->start))) ||
+	    !(c->amount = calloc(slices, sizeof(double))) || !(c->dev = calloc(c->n, sizeof(bool))))
+		goto out;
+	for (size_t i = 0; i < c->n; i++) {
+		live_offer(c, c->aggs[i].msg, now, &o, &dl, buf, cap);
+		if ((rc = gf_fo_set_add_with_deadlines(&c->set, &o, &dl)) != GF_OK)
+			goto out;
+		gf_fo_set_get(&c->set, i, &c->views[i]);
+		c->off[i] = sum;
+		sum += (size_t)o.n;
+	}
+	rc = GF_OK;
+out:
+	if (rc == GF_EIO)
+		gf_log_err("GF-FMAR-STORE", "cannot read the aggregates: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	free(buf);
+	return rc;
+}
+
+/* The heuristic, and the MILP when small; the lower objective wins. */
+static void solve(struct clearing *c)
+{
+	struct gf_clear_options opt = {(double)c->conf->milp_time_limit_ms / 1e3, 0,
+	                               (int)c->conf->heuristic_passes};
+	struct gf_clear_result m = {.bound = NAN};
+	struct timespec t0;
+	size_t slices = c->set.slice_count;
+	enum gf_err rc;
+
+	c->res = (struct gf_clear_result){.start = c->start, .amount = c->amount, .bound = NAN};
+	c->milp_status = "not run";
+	if (c->n == 0) {
+		c->status = "no_offer";
+		c->solver = "none";
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = gf_clear_heuristic(&c->bid, c->views, c->n, &opt, &c->res);
+	c->heur_ms = ms_since(&t0);
+	c->solver = "heuristic";
+	if (rc != GF_OK) {
+		c->status = "error";
+		snprintf(c->reason, sizeof(c->reason), "the engine refused the instance: %s",
+		         gf_strerror(rc));
+		return;
+	}
+	c->status = gf_clear_status_name(c->res.status);
+	if (c->res.status != GF_CLEAR_FEASIBLE || c->n > (size_t)c->conf->milp_max_offers)
+		return;
+	m.start = malloc(c->n * sizeof(int32_t));
+	m.amount = malloc(slices * sizeof(double));
+	if (m.start && m.amount) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = gf_clear_milp(&c->bid, c->views, c->n, &opt, &m);
+		c->milp_ms = ms_since(&t0);
+		c->milp_status = rc == GF_OK ? gf_clear_status_name(m.status) : gf_strerror(rc);
+		if (rc == GF_OK &&
+		    (m.status == GF_CLEAR_OPTIMAL || m.status == GF_CLEAR_FEASIBLE) &&
+		    m.objective < c->res.objective - 1e-9) {
+			memcpy(c->start, m.start, c->n * sizeof(int32_t));
+			memcpy(c->amount, m.amount, slices * sizeof(double));
+			m.start = c->start;
+			m.amount = c->amount;
+			c->res = m;
+			c->solver = "milp";
+			c->status = gf_clear_status_name(m.status);
+			return;
+		}
+	}
+	free(m.start);
+	free(m.amount);
+}
+
+static double at(const double *v, int32_t first, int32_t n, int32_t t)
+{
+	return t >= first && t < first + n ? v[t - first] : 0.0;
+}
+
+/* Which aggregates deviate, the change they deliver in the bid's
+ * intervals, the accepted (clamped) change, the volume and the price. */
+static void outcome(struct clearing *c)
+{
+	bool usable = c->n > 0 &&
+	              (c->res.status == GF_CLEAR_OPTIMAL || c->res.status == GF_CLEAR_FEASIBLE) &&
+	              strcmp(c->status, "error") != 0;
+
+	for (size_t i = 0; usable && i < c->n; i++) {
+		const struct gf_fo *o = &c->views[i];
+		const double *x = c->amount + c->off[i];
+		bool dev = c->start[i] != o->start_after;
+		for (int32_t k = 0; !dev && k < o->n; k++)
+			dev = fabs(x[k] - o->dflt[k]) > DEV_TOL;
+		c->dev[i] = dev;
+		if (!dev)
+			continue;
+		c->deviating++;
+		c->clearing_price =
+		    fmax(c->clearing_price, fmax(isnan(o->tariff_min) ? 0 : o->tariff_min,
+		                                 isnan(o->tariff_max) ? 0 : o->tariff_max));
+		for (int32_t j = 0; j < c->bid.intervals; j++) {
+			int32_t t = c->bid.start + j;
+			c->accepted[j] +=
+			    at(o->dflt, o->start_after, o->n, t) - at(x, c->start[i], o->n, t);
+		}
+	}
+	for (int32_t j = 0; j < c->bid.intervals; j++) {
+		double r = c->change[j];
+		c->accepted[j] = fmin(fmax(c->accepted[j], fmin(0, r)), fmax(0, r));
+		c->cleared += fabs(c->accepted[j]);
+	}
+	if (c->deviating == 0)
+		c->clearing_price = 0;
+	if (!c->reason[0] && c->deviating == 0)
+		snprintf(c->reason, sizeof(c->reason), "%s: nothing cleared",
+		         strcmp(c->status, "empty_bid") == 0 ? "empty bid"
+		         : strcmp(c->status, "no_eligible") == 0
+		             ? "no offer's tariff fits the price"
+		         : strcmp(c->status, "no_offer") == 0 ? "no live aggregate"
+		                                              : c->status);
+	else if (!c->reason[0])
+		snprintf(c->reason, sizeof(c->reason), "cleared %.6g of %.6g kWh at %.6g EUR/kWh",
+		         c->cleared, c->requested, c->clearing_price);
+}
+
+/* flexoffer.ack (accepted), then flexoffer.assign with the schedule. */
+static enum gf_err queue_result(struct clearing *c, const char *role, const char *to,
+                                const char *offer_id, const char *label, int64_t creation,
+                                int32_t start, const double *x, int32_t n, const char *reason)
+{
+	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
+	Goflex__FlexOfferAssign as = GOFLEX__FLEX_OFFER_ASSIGN__INIT;
+	Goflex__FlexOfferSchedule s = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
+	Goflex__ScheduleSlice *sl = calloc((size_t)n, sizeof(*sl));
+	Goflex__ScheduleSlice **ptr = calloc((size_t)n, sizeof(*ptr));
+	char when[GF_TIME_BUFSIZE];
+	enum gf_err rc = GF_ENOMEM;
+
+	if (!sl || !ptr)
+		goto out;
+	ack.flexofferid = (char *)offer_id;
+	ack.accepted = true;
+	ack.reason = (char *)reason;
+	ack.label = (char *)label;
+	ack.has_creationinterval = true;
+	ack.creationinterval = creation;
+	if ((rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.ack", &ack.base)))
+		goto out;
+	if ((rc = gf_time_format((int64_t)start * GF_TIME_INTERVAL_S * 1000, when, sizeof(when))))
+		goto out;
+	for (int32_t k = 0; k < n; k++) {
+		goflex__schedule_slice__init(&sl[k]);
+		sl[k].duration = 1;
+		sl[k].energyamount = x[k];
+		sl[k].has_tariff = true;
+		sl[k].tariff = c->clearing_price;
+		ptr[k] = &sl[k];
+	}
+	s.has_scheduleid = s.has_updateid = true;
+	s.scheduleid = c->schedule_id;
+	s.updateid = 0;
+	s.starttime = when;
+	s.n_scheduleslices = (size_t)n;
+	s.scheduleslices = ptr;
+	as.flexofferid = (char *)offer_id;
+	as.flexofferschedule = &s;
+	as.label = (char *)label;
+	rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.assign", &as.base);
+out:
+	free(ptr);
+	free(sl);
+	return rc;
+}
+
+static enum gf_err queue_kpi(struct clearing *c, const char *id, double value, const char *unit)
+{
+	Goflex__KpiSample k = GOFLEX__KPI_SAMPLE__INIT;
+	char when[GF_TIME_BUFSIZE];
+	enum gf_err rc = gf_time_format(c->observed_ms, when, sizeof(when));
+
+	if (rc != GF_OK)
+		return rc;
+	k.kpiid = (char *)id;
+	k.value = value;
+	k.unit = (char *)unit;
+	k.observedtime = when;
+	k.has_periodseconds = true;
+	k.periodseconds = (uint32_t)c->bid.intervals * GF_TIME_INTERVAL_S;
+	return gf_message_queue(c->f->a, c->f->store, "kpi", "all", "kpi", &k.base);
+}
+
+/* Runs sql with text/int/double arguments given by fmt ('t', 'i', 'd'). */
+static enum gf_err exec(struct clearing *c, const char *sql, const char *fmt, ...)
+{
+	sqlite3 *db = gf_store_db(c->f->store);
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = GF_EIO;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 't')
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
+			                  SQLITE_TRANSIENT);
+		else if (fmt[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+	}
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = GF_OK;
+out:
+	va_end(ap);
+	if (rc != GF_OK)
+		gf_log_err("GF-FMAR-STORE", "'%.60s': %s", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The KPI time: the simulated now, after every earlier clearing's, so that
+ * kpiId + observedTime (the receivers' key) stays unique. */
+static void observed_time(struct clearing *c)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t last = INT64_MIN;
+
+	c->observed_ms = (int64_t)floor(gf_agent_now(c->f->a) * 1000);
+	if (sqlite3_prepare_v2(gf_store_db(c->f->store), "SELECT MAX(observed_ms) FROM fmar_result",
+	                       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		last = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (last >= c->observed_ms)
+		c->observed_ms = last + 1;
+}
+
+static enum gf_err record_aggregate(struct clearing *c, size_t i)
+{
+	const struct agg *a = &c->aggs[i];
+	const double *x = c->amount + c->off[i];
+	int32_t n = c->views[i].n;
+	char reason[256], *amounts = malloc((size_t)n * 26 + 1);
+	size_t used = 0;
+	enum gf_err rc = GF_ENOMEM;
+
+	if (!amounts)
+		goto out;
+	amounts[0] = '\0';
+	for (int32_t k = 0; k < n; k++)
+		used += (size_t)snprintf(amounts + used, 26, "%s%.17g", k ? "," : "", x[k]);
+	snprintf(reason, sizeof(reason), "assigned by bid %s", c->bid_id);
+	if ((rc = queue_result(c, "fman", a->sender, a->id, a->msg->label, a->msg->creationinterval,
+	                       c->start[i], x, n, reason)) ||
+	    (rc = exec(c, "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?",
+	               "tt", c->offer_id, a->id)) ||
+	    (rc = exec(c,
+	               "INSERT OR REPLACE INTO fmar_assign (bid_offer_id, offer_id, schedule_id,"
+	               " start_interval, amounts) VALUES (?, ?, ?, ?, ?)",
+	               "ttiit", c->offer_id, a->id, c->schedule_id, (int64_t)c->start[i], amounts)))
+		goto out;
+out:
+	free(amounts);
+	return rc;
+}
+
+/* Everything the clearing causes, in one transaction with its key. */
+static enum gf_err record(struct clearing *c, const char *key)
+{
+	enum gf_err rc = gf_store_begin(c->f->store);
+
+	if (rc != GF_OK)
+		return rc;
+	observed_time(c);
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->dev[i] && (rc = record_aggregate(c, i)) != GF_OK)
+			goto out;
+	}
+	if ((rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
+	                       c->bid_msg->creationinterval, c->bid.start, c->accepted,
+	                       c->bid.intervals, c->reason)) ||
+	    (rc = queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
+	    (rc = queue_kpi(c, "fmar.clearing_price", c->clearing_price, "EUR/kWh")) ||
+	    (rc = exec(c,
+	               "INSERT OR REPLACE INTO fmar_result (bid_offer_id, bid_id, status, solver,"
+	               " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
+	               " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	               "ttttiiiddddit", c->offer_id, c->bid_id, c->status, c->solver, (int64_t)c->n,
+	               (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
+	               c->clearing_price, c->res.objective, c->observed_ms, c->reason)) ||
+	    (rc = exec(c, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?", "t",
+	               c->offer_id)) ||
+	    (rc = gf_store_mark(c->f->store, key)))
+		goto out;
+	rc = gf_store_commit(c->f->store);
+out:
+	if (rc != GF_OK)
+		gf_store_rollback(c->f->store);
+	return rc;
+}
+
+void fmar_clear_bid(struct fmar *f, const char *offer_id)
+{
+	struct clearing c = {.f = f, .conf = gf_agent_conf(f->a), .offer_id = offer_id};
+	char key[256];
+	enum gf_err rc;
+
+	c.res.bound = NAN;
+	snprintf(key, sizeof(key), "clear:%s", offer_id);
+	if (gf_store_seen(f->store, key)) {
+		gf_log_debug("GF-FMAR-CLEARED", "bid offer %s was cleared before", offer_id);
+		return;
+	}
+	if ((rc = load_bid(&c)) == GF_ENOENT) {
+		gf_log_debug("GF-FMAR-CLEARED", "bid offer %s is not waiting (withdrawn)",
+		             offer_id);
+		goto out;
+	}
+	if (rc != GF_OK || (rc = load_aggregates(&c)) != GF_OK)
+		goto fail;
+	solve(&c);
+	outcome(&c);
+	c.schedule_id = fmar_schedule_id(offer_id);
+	if ((rc = record(&c, key)) != GF_OK)
+		goto fail;
+	gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
+	gf_log_notice("GF-FMAR-CLEARED",
+	              "bid %s (%s): %s by %s in %.2f ms (milp: %s, %.2f ms); %zu live aggregates, "
+	              "%d eligible, %d assigned; requested %.6g kWh, cleared %.6g kWh at %.6g "
+	              "EUR/kWh; objective %.6g",
+	              c.bid_id, c.dso, c.status, c.solver, c.heur_ms, c.milp_status, c.milp_ms, c.n,
+	              c.res.eligible, c.deviating, c.requested, c.cleared, c.clearing_price,
+	              c.res.objective);
+	goto out;
+fail:
+	/* Not recorded: the bid stays held and clears at the next start. */
+	gf_log_err("GF-FMAR-STORE", "clearing of bid offer %s failed: %s; stopping", offer_id,
+	           gf_strerror(rc));
+	gf_agent_quit(f->a, 1);
+out:
+	clearing_free(&c);
+}

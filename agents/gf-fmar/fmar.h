@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fmar.h - gf-fmar, the FlexOffer Market (docs/fmar.md): what its two
+ * modules share.
+ *
+ * book.c takes the offers: aggregates from FMAN and bid offers from the
+ * configured DSO FOAs (docs/trading.md), keeps them in SQLite and answers
+ * each with flexoffer.ack; it arms a gate-closure timer per bid.
+ * clearing.c clears one bid at its gate closure with the engine
+ * (lib/clear.h) and queues the assignments, the DSO FOA's result and the
+ * KPI samples. Everything runs on the agent's one thread; every state
+ * change and the messages it causes are one SQLite transaction (store.h).
+ */
+#ifndef GF_FMAR_H
+#define GF_FMAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/agent.h"
+#include "agent/message.h"
+#include "agent/store.h"
+#include "flexoffer.pb-c.h"
+
+struct fmar_conf {
+	struct gf_agent_conf agent;
+	char *dso_foa;            /* ids of the DSO FOAs whose bid offers are taken */
+	long gate_lead_s;         /* gate closure: this long before a bid's first interval */
+	long milp_max_offers;     /* run the MILP too up to this many live aggregates */
+	long milp_time_limit_ms;  /* its time limit */
+	long heuristic_passes;    /* gf_clear_options.passes */
+	long max_offer_intervals; /* largest profile (slices) taken */
+};
+
+/* A gate-closure timer: the bid offer it clears and the runtime's id. */
+struct fmar_timer {
+	char *offer_id; /* owned; the timer callback's argument */
+	uint64_t id;
+};
+
+struct fmar {
+	struct gf_agent *a;
+	struct gf_store *store;
+	struct fmar_timer *timers;
+	size_t ntimers, cap;
+};
+
+/* The tables of the agent (with the runtime's handled keys and outbox). */
+extern const char fmar_schema[];
+
+/* True if id is one of the comma- or space-separated ids of list. */
+bool fmar_id_listed(const char *list, const char *id);
+
+/* book.c: acts on one decoded message (flexoffer; anything else is logged
+ * and ignored), in one transaction, then flushes the outbox. */
+void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed);
+
+/* book.c: arms the gate-closure timer of every bid not yet cleared (at
+ * start). GF_EIO when the store cannot be read. */
+enum gf_err fmar_book_arm_all(struct fmar *f);
+
+/* book.c: (re)arms the timer of bid offer offer_id at simulated time gate_s
+ * (at once if it has passed); an earlier timer of that bid is cancelled. */
+void fmar_book_arm(struct fmar *f, const char *offer_id, double gate_s);
+
+/* book.c: frees the timer list, after the agent has ended (its timers are
+ * gone with it). */
+void fmar_book_disarm_all(struct fmar *f);
+
+/* clearing.c: clears bid offer offer_id once (its key "clear:<id>"): a
+ * bid already cleared or withdrawn is left alone. The result, the
+ * assignments and the messages are one transaction; the outbox is flushed
+ * after it. */
+void fmar_clear_bid(struct fmar *f, const char *offer_id);
+
+/* clearing.c: reads a bid offer (docs/trading.md): tf 0, unit slices of
+ * 900 s whose energy bounds include 0, a maxTariff per slice (or for the
+ * offer) >= 0. Writes the requested change (the non-zero bound, kWh; D6.1
+ * sign) and the price of each slice into change and price (cap each) and
+ * returns the number of intervals, or -1 with why set. */
+int fmar_bid_parse(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
+                   char *why, size_t whylen);
+
+/* A deterministic schedule id for the assignments of one bid: 53 bits of
+ * FNV-1a over the bid offer's id (exact in JSON numbers), never 0. */
+int64_t fmar_schedule_id(const char *offer_id);
+
+#endif
