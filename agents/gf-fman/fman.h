@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fman.h - gf-fman's shared state and its two modules (docs/fman.md):
+ *
+ *   offers.c  offers in from FOAs (validate, ack, update, delete), meter
+ *             readings, the SQLite schema, rebuilding the pool at start;
+ *   market.c  aggregates out to FMAR (stable ids, revisions), FMAR's acks
+ *             and assignments, disaggregation into member schedules.
+ *
+ * Every handler runs in one SQLite transaction that marks the message's
+ * key, changes the state and queues what must be sent (the store's outbox);
+ * the outbox is flushed after the commit. A failure of the store ends the
+ * process (fman_store_failed) before the inbox marks the message done, so
+ * that the restart handles it again: like a kill -9, nothing is lost.
+ */
+#ifndef GF_FMAN_H
+#define GF_FMAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/agent.h"
+#include "agent/message.h"
+#include "agent/store.h"
+#include "aggpool.h"
+
+struct fman_conf {
+	struct gf_agent_conf agent;
+	long grid_origin_interval, start_after_tolerance, tf_tolerance;
+	long aggregate_every_s, max_offers, max_slices;
+	char *fmar_id;
+};
+
+struct fman {
+	struct gf_agent *agent;
+	struct fman_conf *conf;
+	struct gf_store *store;
+	struct gf_aggpool *pool;
+	struct gf_aggregate_config cfg;
+	bool dirty;           /* the pool changed since the last aggregation */
+	size_t live;          /* offers in the pool */
+	double *lo, *hi, *df; /* scratch for one offer, max_slices each */
+};
+
+/* The tables (CREATE ... IF NOT EXISTS), for gf_store_open. */
+extern const char fman_schema[];
+
+/* Logs why and ends the process with exit code 1 without marking the
+ * current message done (the inbox replays it at the next start). */
+_Noreturn void fman_store_failed(const char *what);
+
+/* The simulated interval now. */
+int64_t fman_now_interval(const struct fman *f);
+
+/* offers.c: a flexoffer from an FOA; a meter.reading; the pool rebuilt
+ * from the database at start (GF_EIO, GF_ENOMEM). */
+void fman_offer(struct fman *f, const struct gf_message *m);
+void fman_meter(struct fman *f, const struct gf_message *m);
+enum gf_err fman_rebuild(struct fman *f);
+
+/* Converts a stored offer (canonical JSON) into f's scratch arrays: *fo and
+ * *dl. GF_EPARSE / GF_EINVAL for a body that no longer converts. */
+enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo,
+                              struct gf_fo_deadlines *dl);
+
+/* market.c: publishes the pool's aggregates that changed (and cancels the
+ * ones that emptied) in one transaction; FMAR's flexoffer.ack and
+ * flexoffer.assign for an aggregate. */
+void fman_aggregate(struct fman *f);
+void fman_fmar_ack(struct fman *f, const struct gf_message *m);
+void fman_fmar_assign(struct fman *f, const struct gf_message *m);
+
+/* 64-bit FNV-1a of len bytes, as 16 hex digits into out[17]. */
+void fman_hash(const void *data, size_t len, char out[17]);
+
+#endif

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gf-fman - the FlexOffer Manager (issue 5 item 3, docs/fman.md): collects
+ * FOAs' offers, validates and acknowledges them, aggregates them with the
+ * engine (lib/aggpool), offers the aggregates to FMAR, disaggregates FMAR's
+ * assignments into member schedules and sends them; state in SQLite so a
+ * kill -9 loses nothing and duplicates nothing.
+ *
+ * This file: the configuration table, start (store, pool, subscriptions,
+ * timer), the dispatch of messages by type and sender role.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fman.h"
+#include "ident.h"
+#include "log.h"
+
+#define C(m) offsetof(struct fman_conf, m)
+
+static const struct gf_conf_item table[] = {
+    GF_AGENT_CONF_ITEMS(struct fman_conf, agent),
+    {"grid_origin_interval", GF_CONF_INT, C(grid_origin_interval), "0", 0, 2147483647L, false,
+     "fixed origin of the startAfter grid (interval number), so cells never move"},
+    {"start_after_tolerance", GF_CONF_INT, C(start_after_tolerance), "20", 0, 100000, false,
+     "width of a startAfter cell of the aggregation grid, intervals (GOFLEX FMAN: 20)"},
+    {"tf_tolerance", GF_CONF_INT, C(tf_tolerance), "0", 0, 100000, false,
+     "width of a time-flexibility cell, intervals (0: equal tf only)"},
+    {"aggregate_every_s", GF_CONF_INT, C(aggregate_every_s), "900", 1, 86400 * 7, false,
+     "simulated seconds between aggregations (each sends only what changed)"},
+    {"fmar_id", GF_CONF_STRING, C(fmar_id), "all", 0, 0, false,
+     "the FMAR instance the aggregates go to (all: the FMAR pool)"},
+    {"max_offers", GF_CONF_INT, C(max_offers), "100000", 1, 100000000L, false,
+     "live offers held at most; more are refused"},
+    {"max_slices", GF_CONF_INT, C(max_slices), "672", 1, 100000, false,
+     "profile slices of one offer at most (672 = one week of intervals)"},
+    {NULL, 0, 0, NULL, 0, 0, false, NULL},
+};
+
+static struct fman F;
+
+_Noreturn void fman_store_failed(const char *what)
+{
+	gf_log_err("GF-FMAN-STORE",
+	           "%s: the state database failed; exiting so that the message is handled "
+	           "again at the next start",
+	           what);
+	_exit(1);
+}
+
+int64_t fman_now_interval(const struct fman *f)
+{
+	return (int64_t)floor(gf_agent_now(f->agent) / 900.0);
+}
+
+void fman_hash(const void *data, size_t len, char out[17])
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static void tick(struct gf_agent *a, void *arg)
+{
+	struct fman *f = arg;
+
+	if (f->dirty)
+		fman_aggregate(f);
+	gf_agent_timer_at(a, gf_agent_now(a) + (double)f->conf->aggregate_every_s, tick, f);
+}
+
+static void on_message(struct gf_agent *a, const struct gf_inbox_item *it)
+{
+	struct fman *f = gf_agent_data(a);
+	struct gf_message m;
+	char err[512];
+
+	if (gf_message_read(it, &m, err, sizeof(err)) != GF_OK) {
+		gf_log_warning("GF-FMAN-UNREADABLE", "ignoring a message on %s: %s", it->topic,
+		               err);
+		return;
+	}
+	if (m.topic.from_role == GF_ROLE_FOA && strcmp(m.msg, "flexoffer") == 0)
+		fman_offer(f, &m);
+	else if (m.topic.from_role == GF_ROLE_FOA && strcmp(m.msg, "meter.reading") == 0)
+		fman_meter(f, &m);
+	else if (m.topic.from_role == GF_ROLE_FMAR && strcmp(m.msg, "flexoffer.ack") == 0)
+		fman_fmar_ack(f, &m);
+	else if (m.topic.from_role == GF_ROLE_FMAR && strcmp(m.msg, "flexoffer.assign") == 0)
+		fman_fmar_assign(f, &m);
+	else
+		gf_log_info("GF-FMAN-UNREADABLE", "ignoring %s from %s.%s", m.msg,
+		            gf_role_name(m.topic.from_role), m.from_id);
+	gf_message_free(&m);
+	gf_store_outbox_flush(f->store, gf_agent_bus(a));
+}
+
+static enum gf_err start(struct gf_agent *a, void *conf)
+{
+	struct fman_conf *c = conf;
+	struct gf_bus *bus = gf_agent_bus(a);
+	const char *site = gf_bus_site(bus), *id = gf_bus_id(bus);
+	char filter[512], err[512] = "";
+	size_t cap = (size_t)c->max_slices;
+	enum gf_err rc;
+
+	F.agent = a;
+	F.conf = c;
+	gf_agent_set_data(a, &F);
+	F.cfg = GF_AGGREGATE_FMAN;
+	F.cfg.start_after_tolerance = (int32_t)c->start_after_tolerance;
+	F.cfg.tf_tolerance = (int32_t)c->tf_tolerance;
+	F.cfg.fixed_origin = 1;
+	F.cfg.start_after_origin = (int32_t)c->grid_origin_interval;
+	F.cfg.tf_origin = 0;
+	F.lo = calloc(cap, sizeof(double));
+	F.hi = calloc(cap, sizeof(double));
+	F.df = calloc(cap, sizeof(double));
+	if (!F.lo || !F.hi || !F.df)
+		return GF_ENOMEM;
+	rc = gf_store_open(c->agent.state_dir, "fman", fman_schema, &F.store, err, sizeof(err));
+	if (rc != GF_OK) {
+		gf_log_err("GF-FMAN-STORE", "%s", err);
+		return rc;
+	}
+	rc = gf_aggpool_new(&F.cfg, &F.pool);
+	if (rc == GF_OK)
+		rc = fman_rebuild(&F);
+	if (rc != GF_OK)
+		return rc;
+	/* Offers to the pool and to this instance; FMAR's answers to it. */
+	snprintf(filter, sizeof(filter), "gf/%s/foa/+/fman/all/+", site);
+	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
+		return rc;
+	snprintf(filter, sizeof(filter), "gf/%s/+/+/fman/%s/+", site, id);
+	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
+		return rc;
+	/* What a crash left in the outbox, then what the pool holds now. */
+	gf_store_outbox_flush(F.store, bus);
+	fman_aggregate(&F);
+	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->aggregate_every_s, tick, &F);
+	gf_log_notice("GF-FMAN-START",
+	              "fman.%s: %zu live offers in %zu aggregates; aggregating every %ld "
+	              "simulated s for fmar.%s",
+	              id, F.live, gf_aggpool_count(F.pool), c->aggregate_every_s, c->fmar_id);
+	return GF_OK;
+}
+
+static void stop(struct gf_agent *a)
+{
+	struct fman *f = gf_agent_data(a);
+
+	gf_store_outbox_flush(f->store, gf_agent_bus(a));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct gf_agent_def def = {
+	    .name = "gf-fman",
+	    .summary = "the FlexOffer Manager: validates, aggregates and schedules FOAs' offers",
+	    .version = "0.1.0",
+	    .table = table,
+	    .conf_size = sizeof(struct fman_conf),
+	    .common_offset = offsetof(struct fman_conf, agent),
+	    .start = start,
+	    .message = on_message,
+	    .stop = stop,
+	};
+	int code = gf_agent_main(&def, argc, argv);
+
+	gf_aggpool_free(F.pool);
+	gf_store_close(F.store);
+	free(F.lo);
+	free(F.hi);
+	free(F.df);
+	return code;
+}

@@ -1,0 +1,770 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * market.c - the FMAR side of gf-fman (docs/fman.md "Aggregates",
+ * "Assignments"): the pool's aggregates offered to FMAR under stable ids
+ * with revisions, FMAR's acks, and its assignments disaggregated into one
+ * schedule per member.
+ *
+ * Stable ids: the pool numbers its aggregates densely and renumbers them
+ * when one disappears, so each published aggregate has its own id
+ * "<fman-id>-agg-<n>", and every offer remembers the aggregate it was last
+ * published in (offers.agg). At each aggregation a pool aggregate takes the
+ * id of its first member's aggregate when that one is still open and not
+ * yet taken in this round, else a new one; open aggregates no pool
+ * aggregate took are Canceled.
+ *
+ * Revisions: an aggregate is sent again only when its content or its
+ * member set changed (a hash of both); each sending raises its revision,
+ * carried in the label "agg:<n>:<rev>", and records the members with their
+ * offer versions (agg_members). An assignment is disaggregated over the
+ * members of the revision it names (its echoed label, else the current
+ * one), rebuilt from the stored offers with the same configuration; it is
+ * refused when a member changed since that revision.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "fman.h"
+#include "fo_message.h"
+#include "log.h"
+#include "timefmt.h"
+
+#define ID_MAX     256
+#define REASON_MAX 512
+#define TOPIC_MAX  512
+
+static sqlite3_stmt *prepare(struct fman *f, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(gf_store_db(f->store), sql, -1, &st, NULL) != SQLITE_OK)
+		fman_store_failed(sqlite3_errmsg(gf_store_db(f->store)));
+	return st;
+}
+
+static void exec_or_die(sqlite3_stmt *st, const char *what)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fman_store_failed(what);
+	sqlite3_finalize(st);
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+/* --- building an aggregate's FlexOffer ----------------------------------------------- */
+
+struct aggmsg {
+	Goflex__FlexOffer fo;
+	Goflex__FlexOfferProfileConstraint *pc, **pcp;
+	Goflex__EnergyConstraint *ec, **ecp, total;
+	Goflex__FlexOfferSchedule ds;
+	Goflex__ScheduleSlice *ss, **ssp;
+	Goflex__TariffConstraint tariff;
+	char start[40], label[64];
+};
+
+static void aggmsg_free(struct aggmsg *b)
+{
+	free(b->pc);
+	free(b->pcp);
+	free(b->ec);
+	free(b->ecp);
+	free(b->ss);
+	free(b->ssp);
+}
+
+/* Fills *b from view v; the tariffs are the highest any member asks
+ * (tmin, tmax: NaN when no member has one), so FMAR never pays a member
+ * less than it asked. GF_ENOMEM. */
+static enum gf_err aggmsg_build(struct fman *f, struct aggmsg *b, const struct gf_aggpool_view *v,
+                                const char *id, int64_t created, double tmin, double tmax)
+{
+	size_t n = (size_t)v->n;
+	int64_t sb = (int64_t)v->start_after + v->tf;
+
+	memset(b, 0, sizeof(*b));
+	b->pc = calloc(n, sizeof(*b->pc));
+	b->pcp = calloc(n, sizeof(*b->pcp));
+	b->ec = calloc(n, sizeof(*b->ec));
+	b->ecp = calloc(n, sizeof(*b->ecp));
+	b->ss = calloc(n, sizeof(*b->ss));
+	b->ssp = calloc(n, sizeof(*b->ssp));
+	if (!b->pc || !b->pcp || !b->ec || !b->ecp || !b->ss || !b->ssp) {
+		aggmsg_free(b);
+		return GF_ENOMEM;
+	}
+	b->fo = (Goflex__FlexOffer)GOFLEX__FLEX_OFFER__INIT;
+	b->fo.id = (char *)id;
+	b->fo.state = GOFLEX__FLEX_OFFER_STATE__Offered;
+	b->fo.creationinterval = created < v->start_after ? created : v->start_after;
+	b->fo.offeredbyid = (char *)gf_bus_id(gf_agent_bus(f->agent));
+	/* The broker wants deadlines inside the start window; with a tf
+	 * tolerance > 0 the members' minimum may lie beyond it. */
+	if (v->acceptance_before != GF_FO_NO_DEADLINE) {
+		b->fo.has_acceptancebeforeinterval = 1;
+		b->fo.acceptancebeforeinterval =
+		    v->acceptance_before < sb ? v->acceptance_before : sb;
+	}
+	if (v->assignment_before != GF_FO_NO_DEADLINE) {
+		b->fo.has_assignmentbeforeinterval = 1;
+		b->fo.assignmentbeforeinterval =
+		    v->assignment_before < sb ? v->assignment_before : sb;
+	}
+	b->fo.startafterinterval = v->start_after;
+	b->fo.startbeforeinterval = sb;
+	b->fo.n_flexofferprofileconstraints = n;
+	b->fo.flexofferprofileconstraints = b->pcp;
+	b->ds = (Goflex__FlexOfferSchedule)GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
+	for (size_t k = 0; k < n; k++) {
+		b->ec[k] = (Goflex__EnergyConstraint)GOFLEX__ENERGY_CONSTRAINT__INIT;
+		b->ec[k].lower = v->lower[k];
+		b->ec[k].upper = v->upper[k];
+		b->ecp[k] = &b->ec[k];
+		b->pc[k] =
+		    (Goflex__FlexOfferProfileConstraint)GOFLEX__FLEX_OFFER_PROFILE_CONSTRAINT__INIT;
+		b->pc[k].n_energyconstraintlist = 1;
+		b->pc[k].energyconstraintlist = &b->ecp[k];
+		b->pc[k].minduration = b->pc[k].maxduration = 1;
+		b->pcp[k] = &b->pc[k];
+		b->ss[k] = (Goflex__ScheduleSlice)GOFLEX__SCHEDULE_SLICE__INIT;
+		b->ss[k].duration = 1;
+		/* Inside [lower, upper] exactly, whatever the summation order. */
+		b->ss[k].energyamount = fmin(fmax(v->dflt[k], v->lower[k]), v->upper[k]);
+		b->ssp[k] = &b->ss[k];
+	}
+	if (gf_time_format((int64_t)v->start_after * 900000, b->start, sizeof(b->start)) == GF_OK) {
+		b->ds.starttime = b->start;
+		b->ds.n_scheduleslices = n;
+		b->ds.scheduleslices = b->ssp;
+		b->fo.defaultschedule = &b->ds;
+	}
+	if (!isnan(v->total_min) && !isnan(v->total_max)) {
+		b->total = (Goflex__EnergyConstraint)GOFLEX__ENERGY_CONSTRAINT__INIT;
+		b->total.lower = v->total_min;
+		b->total.upper = v->total_max;
+		b->fo.totalenergyconstraint = &b->total;
+	}
+	if (!isnan(tmin) || !isnan(tmax)) {
+		b->tariff = (Goflex__TariffConstraint)GOFLEX__TARIFF_CONSTRAINT__INIT;
+		b->tariff.mintariff = isnan(tmin) ? 0 : tmin;
+		b->tariff.maxtariff = fmax(isnan(tmax) ? 0 : tmax, b->tariff.mintariff);
+		b->fo.flexoffertariffconstraint = &b->tariff;
+	}
+	return GF_OK;
+}
+
+/* Queues msg (a FlexOffer) to FMAR; *json (the caller frees) gets its text. */
+static void queue_to_fmar(struct fman *f, const Goflex__FlexOffer *msg, char **json)
+{
+	char topic[TOPIC_MAX];
+	size_t len = 0;
+
+	if (gf_message_encode(f->agent, "fmar", f->conf->fmar_id, "flexoffer", &msg->base, topic,
+	                      sizeof(topic), json, &len) != GF_OK ||
+	    gf_store_outbox_add(f->store, topic, *json, len, NULL, false) != GF_OK)
+		fman_store_failed("aggregate to FMAR");
+}
+
+/* --- aggregation ----------------------------------------------------------------------- */
+
+struct round {
+	char **claimed;
+	size_t nclaimed;
+	size_t sent, canceled;
+};
+
+static bool claimed(const struct round *r, const char *id)
+{
+	for (size_t i = 0; i < r->nclaimed; i++)
+		if (strcmp(r->claimed[i], id) == 0)
+			return true;
+	return false;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int64_t next_counter(struct fman *f, const char *name)
+{
+	sqlite3_stmt *st = prepare(f, "INSERT INTO counters (name, value) VALUES (?, 1)"
+	                              " ON CONFLICT(name) DO UPDATE SET value = value + 1"
+	                              " RETURNING value");
+	int64_t v = 0;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		fman_store_failed("counter");
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Chooses the id of pool aggregate v (see the top of this file) and
+ * records it on every member; *tmin, *tmax get the members' tariffs. */
+static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct round *r,
+                      char id[ID_MAX], double *tmin, double *tmax)
+{
+	sqlite3_stmt *st = prepare(f, "SELECT o.agg, o.tariff_min, o.tariff_max, a.state"
+	                              " FROM offers o LEFT JOIN aggregates a ON a.id = o.agg"
+	                              " WHERE o.pid = ?");
+	sqlite3_stmt *up;
+
+	id[0] = '\0';
+	*tmin = *tmax = NAN;
+	for (size_t i = 0; i < v->members; i++) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)v->ids[i]);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *state = col(st, 3);
+			if (!id[0] && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+			    (strcmp(state, "Offered") == 0 || strcmp(state, "Accepted") == 0 ||
+			     strcmp(state, "Rejected") == 0) &&
+			    !claimed(r, col(st, 0)))
+				snprintf(id, ID_MAX, "%s", col(st, 0));
+			if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+				*tmin = fmax(isnan(*tmin) ? -INFINITY : *tmin,
+				             sqlite3_column_double(st, 1));
+			if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+				*tmax = fmax(isnan(*tmax) ? -INFINITY : *tmax,
+				             sqlite3_column_double(st, 2));
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (!id[0]) {
+		int64_t n = next_counter(f, "aggregate");
+		snprintf(id, ID_MAX, "%s-agg-%lld", gf_bus_id(gf_agent_bus(f->agent)),
+		         (long long)n);
+		st = prepare(f, "INSERT INTO aggregates (id, num, rev, state, created)"
+		                " VALUES (?, ?, 0, 'New', ?)");
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, n);
+		sqlite3_bind_int64(st, 3, fman_now_interval(f));
+		exec_or_die(st, "new aggregate");
+	}
+	r->claimed[r->nclaimed] = strdup(id);
+	if (!r->claimed[r->nclaimed])
+		fman_store_failed("out of memory");
+	r->nclaimed++;
+	up = prepare(f, "UPDATE offers SET agg = ? WHERE pid = ?");
+	for (size_t i = 0; i < v->members; i++) {
+		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, (sqlite3_int64)v->ids[i]);
+		if (sqlite3_step(up) != SQLITE_DONE)
+			fman_store_failed("offer's aggregate");
+		sqlite3_reset(up);
+	}
+	sqlite3_finalize(up);
+}
+
+/* The hash of an aggregate: its message without label, and its members. */
+static void agg_hash(const char *json, size_t len, const struct gf_aggpool_view *v, char out[17])
+{
+	size_t n = v->members;
+	uint64_t *ids = malloc((n ? n : 1) * sizeof(*ids));
+	size_t total = len + n * sizeof(*ids);
+	char *buf = malloc(total ? total : 1);
+
+	if (!ids || !buf)
+		fman_store_failed("out of memory");
+	memcpy(ids, v->ids, n * sizeof(*ids));
+	qsort(ids, n, sizeof(*ids), cmp_u64);
+	memcpy(buf, json, len);
+	memcpy(buf + len, ids, n * sizeof(*ids));
+	fman_hash(buf, total, out);
+	free(ids);
+	free(buf);
+}
+
+static void record_members(struct fman *f, const char *id, int64_t rev,
+                           const struct gf_aggpool_view *v)
+{
+	sqlite3_stmt *st = prepare(f, "INSERT OR REPLACE INTO agg_members (agg, rev, offer,"
+	                              " version) SELECT ?, ?, id, version FROM offers"
+	                              " WHERE pid = ?");
+
+	for (size_t i = 0; i < v->members; i++) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, rev);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)v->ids[i]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			fman_store_failed("aggregate members");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+}
+
+static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct round *r)
+{
+	char id[ID_MAX], hash[17], *json = NULL;
+	struct aggmsg b;
+	double tmin, tmax;
+	int64_t num, rev, created;
+	size_t len = 0;
+	sqlite3_stmt *st;
+	bool same;
+
+	choose_id(f, v, r, id, &tmin, &tmax);
+	st = prepare(f, "SELECT num, rev, created, hash FROM aggregates WHERE id = ?");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		fman_store_failed("aggregate row");
+	num = sqlite3_column_int64(st, 0);
+	rev = sqlite3_column_int64(st, 1);
+	created = sqlite3_column_int64(st, 2);
+	if (aggmsg_build(f, &b, v, id, created, tmin, tmax) != GF_OK ||
+	    gf_codec_to_json(&b.fo.base, &json, &len) != GF_OK)
+		fman_store_failed("aggregate message");
+	agg_hash(json, len, v, hash);
+	same = strcmp(col(st, 3), hash) == 0;
+	sqlite3_finalize(st);
+	free(json);
+	json = NULL;
+	if (!same) {
+		rev++;
+		snprintf(b.label, sizeof(b.label), "agg:%lld:%lld", (long long)num, (long long)rev);
+		b.fo.label = b.label;
+		queue_to_fmar(f, &b.fo, &json);
+		st = prepare(f, "UPDATE aggregates SET rev = ?, state = 'Offered', hash = ?,"
+		                " body = ?, reason = NULL WHERE id = ?");
+		sqlite3_bind_int64(st, 1, rev);
+		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+		exec_or_die(st, "aggregate revision");
+		record_members(f, id, rev, v);
+		r->sent++;
+		gf_log_info(
+		    "GF-FMAN-AGGREGATE", "%s revision %lld: %zu members, start %d..%d, %d slices",
+		    id, (long long)rev, v->members, v->start_after, v->start_after + v->tf, v->n);
+	}
+	free(json);
+	aggmsg_free(&b);
+}
+
+/* Open aggregates no pool aggregate took: Canceled to FMAR. */
+static void cancel_unclaimed(struct fman *f, struct round *r)
+{
+	sqlite3_stmt *st = prepare(f, "SELECT id, num, rev, body FROM aggregates"
+	                              " WHERE state IN ('Offered', 'Accepted', 'Rejected')");
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		ProtobufCMessage *m = NULL;
+		Goflex__FlexOffer *fo;
+		char label[64], *json = NULL;
+		int64_t rev = sqlite3_column_int64(st, 2) + 1;
+		const char *body = col(st, 3);
+		sqlite3_stmt *up;
+
+		if (claimed(r, col(st, 0)))
+			continue;
+		if (gf_codec_from_json(&goflex__flex_offer__descriptor, body, strlen(body), &m,
+		                       NULL, 0) != GF_OK)
+			fman_store_failed("stored aggregate");
+		fo = (Goflex__FlexOffer *)m;
+		fo->state = GOFLEX__FLEX_OFFER_STATE__Canceled;
+		snprintf(label, sizeof(label), "agg:%lld:%lld",
+		         (long long)sqlite3_column_int64(st, 1), (long long)rev);
+		fo->label = label;
+		queue_to_fmar(f, fo, &json);
+		fo->label = NULL;
+		gf_codec_free(m);
+		up = prepare(f, "UPDATE aggregates SET rev = ?, state = 'Canceled', hash = NULL,"
+		                " body = ? WHERE id = ?");
+		sqlite3_bind_int64(up, 1, rev);
+		sqlite3_bind_text(up, 2, json, -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 3, col(st, 0), -1, SQLITE_TRANSIENT);
+		exec_or_die(up, "aggregate canceled");
+		free(json);
+		r->canceled++;
+		gf_log_info("GF-FMAN-AGGREGATE", "%s revision %lld: no members left, canceled",
+		            col(st, 0), (long long)rev);
+	}
+	sqlite3_finalize(st);
+}
+
+void fman_aggregate(struct fman *f)
+{
+	size_t count = gf_aggpool_count(f->pool);
+	struct round r = {0};
+
+	r.claimed = calloc(count + 1, sizeof(*r.claimed));
+	if (!r.claimed)
+		fman_store_failed("out of memory");
+	if (gf_store_begin(f->store) != GF_OK)
+		fman_store_failed("begin");
+	for (size_t a = 0; a < count; a++) {
+		struct gf_aggpool_view v;
+		if (gf_aggpool_get(f->pool, a, &v) == GF_OK)
+			publish_one(f, &v, &r);
+	}
+	cancel_unclaimed(f, &r);
+	if (gf_store_commit(f->store) != GF_OK)
+		fman_store_failed("aggregation");
+	f->dirty = false;
+	for (size_t i = 0; i < r.nclaimed; i++)
+		free(r.claimed[i]);
+	free(r.claimed);
+	gf_store_outbox_flush(f->store, gf_agent_bus(f->agent));
+	if (r.sent || r.canceled)
+		gf_log_notice("GF-FMAN-AGGREGATED",
+		              "%zu aggregates of %zu offers: %zu sent to fmar.%s, %zu canceled",
+		              count, f->live, r.sent, f->conf->fmar_id, r.canceled);
+}
+
+/* --- FMAR's answers ------------------------------------------------------------------------ */
+
+void fman_fmar_ack(struct fman *f, const struct gf_message *m)
+{
+	const Goflex__FlexOfferAck *ack = (const Goflex__FlexOfferAck *)m->body;
+	char key[ID_MAX + 64];
+	sqlite3_stmt *st;
+	int64_t rev = -1;
+	bool open = false;
+
+	st = prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
+	sqlite3_bind_text(st, 1, ack->flexofferid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		rev = sqlite3_column_int64(st, 0);
+		open = strcmp(col(st, 1), "Offered") == 0 || strcmp(col(st, 1), "Accepted") == 0 ||
+		       strcmp(col(st, 1), "Rejected") == 0;
+	}
+	sqlite3_finalize(st);
+	snprintf(key, sizeof(key), "ak/%s/%lld/%d", ack->flexofferid, (long long)rev,
+	         ack->accepted ? 1 : 0);
+	if (gf_store_seen(f->store, key)) {
+		gf_log_info("GF-FMAN-DUP", "fmar.%s's ack of %s: already handled", m->from_id,
+		            ack->flexofferid);
+		return;
+	}
+	if (gf_store_begin(f->store) != GF_OK)
+		fman_store_failed("begin");
+	if (open) {
+		st = prepare(f, "UPDATE aggregates SET state = ?, reason = ? WHERE id = ?");
+		sqlite3_bind_text(st, 1, ack->accepted ? "Accepted" : "Rejected", -1,
+		                  SQLITE_STATIC);
+		if (ack->reason)
+			sqlite3_bind_text(st, 2, ack->reason, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, ack->flexofferid, -1, SQLITE_STATIC);
+		exec_or_die(st, "aggregate ack");
+	}
+	if (gf_store_mark(f->store, key) != GF_OK || gf_store_commit(f->store) != GF_OK)
+		fman_store_failed("aggregate ack");
+	if (rev < 0)
+		gf_log_warning("GF-FMAN-FMAR-ACK",
+		               "fmar.%s acks %s, which is not an aggregate of "
+		               "this FMAN",
+		               m->from_id, ack->flexofferid);
+	else
+		gf_log_info("GF-FMAN-FMAR-ACK", "fmar.%s %s %s (revision %lld)%s%s", m->from_id,
+		            ack->accepted ? "accepts" : "rejects", ack->flexofferid, (long long)rev,
+		            ack->reason ? ": " : "", ack->reason ? ack->reason : "");
+}
+
+/* --- assignments ------------------------------------------------------------------------------ */
+
+/* The members of one revision of an aggregate, as the engine sees them. */
+struct members {
+	size_t count;
+	int64_t *pid;
+	char **id, **foa, **label;
+	bool *live;
+	struct gf_fo_set set;
+};
+
+static void members_free(struct members *ms)
+{
+	for (size_t i = 0; i < ms->count; i++) {
+		free(ms->id[i]);
+		free(ms->foa[i]);
+		free(ms->label[i]);
+	}
+	free(ms->pid);
+	free(ms->id);
+	free(ms->foa);
+	free(ms->label);
+	free(ms->live);
+	gf_fo_set_free(&ms->set);
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+	char *s;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	s = strdup(col(st, i));
+	if (!s)
+		fman_store_failed("out of memory");
+	return s;
+}
+
+/* Loads the members of (agg, rev) into *ms. false with reason when one
+ * changed since that revision (canceled, updated) or no longer converts. */
+static bool members_load(struct fman *f, const char *agg, int64_t rev, struct members *ms,
+                         char *reason)
+{
+	static const char sql[] =
+	    "SELECT o.pid, o.id, o.foa, o.label, o.state, o.version = m.version, o.body"
+	    " FROM agg_members m JOIN offers o ON o.id = m.offer"
+	    " WHERE m.agg = ?1 AND m.rev = ?2 ORDER BY o.pid";
+	sqlite3_stmt *st = prepare(f, sql);
+	size_t cap = 0, slices = 0;
+	bool ok = true;
+
+	memset(ms, 0, sizeof(*ms));
+	sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rev);
+	/* First pass: the rows and the number of slices. */
+	while (ok && sqlite3_step(st) == SQLITE_ROW) {
+		struct gf_fo fo;
+		struct gf_fo_deadlines dl;
+		const char *state = col(st, 4);
+		if (ms->count == cap) {
+			cap = cap ? 2 * cap : 16;
+			ms->pid = realloc(ms->pid, cap * sizeof(*ms->pid));
+			ms->id = realloc(ms->id, cap * sizeof(*ms->id));
+			ms->foa = realloc(ms->foa, cap * sizeof(*ms->foa));
+			ms->label = realloc(ms->label, cap * sizeof(*ms->label));
+			ms->live = realloc(ms->live, cap * sizeof(*ms->live));
+			if (!ms->pid || !ms->id || !ms->foa || !ms->label || !ms->live)
+				fman_store_failed("out of memory");
+		}
+		ms->pid[ms->count] = sqlite3_column_int64(st, 0);
+		ms->id[ms->count] = dup_col(st, 1);
+		ms->foa[ms->count] = dup_col(st, 2);
+		ms->label[ms->count] = dup_col(st, 3);
+		ms->live[ms->count] = strcmp(state, "Accepted") == 0;
+		ms->count++;
+		if (strcmp(state, "Canceled") == 0 || sqlite3_column_int(st, 5) == 0) {
+			snprintf(reason, REASON_MAX, "member %s changed since this revision",
+			         col(st, 1));
+			ok = false;
+		} else if (fman_offer_engine(f, col(st, 6), &fo, &dl) != GF_OK) {
+			snprintf(reason, REASON_MAX, "member %s no longer converts", col(st, 1));
+			ok = false;
+		} else {
+			slices += (size_t)fo.n;
+		}
+	}
+	if (ok && ms->count == 0) {
+		snprintf(reason, REASON_MAX, "revision %lld has no members", (long long)rev);
+		ok = false;
+	}
+	if (ok && gf_fo_set_init(&ms->set, ms->count, slices) != GF_OK)
+		fman_store_failed("out of memory");
+	/* Second pass: into the set, in the same order. */
+	sqlite3_reset(st);
+	for (size_t i = 0; ok && sqlite3_step(st) == SQLITE_ROW && i < ms->count; i++) {
+		struct gf_fo fo;
+		struct gf_fo_deadlines dl;
+		if (fman_offer_engine(f, col(st, 6), &fo, &dl) != GF_OK ||
+		    gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl) != GF_OK) {
+			snprintf(reason, REASON_MAX, "member %s no longer converts", col(st, 1));
+			ok = false;
+		}
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* The schedule's amounts per unit interval into x (n of them) and its
+ * start interval. */
+static bool schedule_read(const Goflex__FlexOfferSchedule *s, int32_t n, double *x, int32_t *start,
+                          char *reason)
+{
+	int64_t ms, t = 0;
+
+	if (gf_time_parse(s->starttime, strlen(s->starttime), &ms) != GF_OK || ms % 900000 != 0 ||
+	    gf_time_interval(ms) < 0 || gf_time_interval(ms) > INT32_MAX) {
+		snprintf(reason, REASON_MAX, "startTime %s is not an interval boundary",
+		         s->starttime);
+		return false;
+	}
+	*start = (int32_t)gf_time_interval(ms);
+	for (size_t k = 0; k < s->n_scheduleslices; k++) {
+		const Goflex__ScheduleSlice *sl = s->scheduleslices[k];
+		for (uint32_t d = 0; d < sl->duration; d++, t++)
+			if (t < n)
+				x[t] = sl->energyamount;
+	}
+	if (t != n) {
+		snprintf(reason, REASON_MAX, "the schedule covers %lld intervals, the aggregate %d",
+		         (long long)t, n);
+		return false;
+	}
+	return true;
+}
+
+/* Queues member j's schedule and records it. */
+static void assign_member(struct fman *f, const struct members *ms, size_t j, const char *agg,
+                          const Goflex__FlexOfferSchedule *s, int32_t start, const double *amounts)
+{
+	Goflex__FlexOfferAssign as = GOFLEX__FLEX_OFFER_ASSIGN__INIT;
+	Goflex__FlexOfferSchedule sc = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
+	size_t n = (size_t)ms->set.n[j], off = ms->set.slice_off[j];
+	Goflex__ScheduleSlice *sl = calloc(n, sizeof(*sl)), **slp = calloc(n, sizeof(*slp));
+	char start_s[40], topic[TOPIC_MAX], *json = NULL;
+	size_t len = 0;
+	sqlite3_stmt *st;
+
+	if (!sl || !slp ||
+	    gf_time_format((int64_t)start * 900000, start_s, sizeof(start_s)) != GF_OK)
+		fman_store_failed("member schedule");
+	for (size_t k = 0; k < n; k++) {
+		sl[k] = (Goflex__ScheduleSlice)GOFLEX__SCHEDULE_SLICE__INIT;
+		sl[k].duration = 1;
+		sl[k].energyamount = amounts[off + k];
+		slp[k] = &sl[k];
+	}
+	sc.has_scheduleid = sc.has_updateid = 1;
+	sc.scheduleid = s->has_scheduleid ? s->scheduleid : 0;
+	sc.updateid = s->has_updateid ? s->updateid : 0;
+	sc.starttime = start_s;
+	sc.n_scheduleslices = n;
+	sc.scheduleslices = slp;
+	as.flexofferid = ms->id[j];
+	as.flexofferschedule = &sc;
+	as.label = ms->label[j];
+	if (gf_message_encode(f->agent, "foa", ms->foa[j], "flexoffer.assign", &as.base, topic,
+	                      sizeof(topic), &json, &len) != GF_OK ||
+	    gf_store_outbox_add(f->store, topic, json, len, NULL, false) != GF_OK)
+		fman_store_failed("member assign");
+	st = prepare(f, "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
+	                " body) VALUES (?, ?, ?, ?, ?)");
+	sqlite3_bind_text(st, 1, ms->id[j], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sc.scheduleid);
+	sqlite3_bind_int64(st, 3, sc.updateid);
+	sqlite3_bind_text(st, 4, agg, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+	exec_or_die(st, "assignment");
+	st = prepare(f, "UPDATE offers SET state = 'Assigned' WHERE pid = ?");
+	sqlite3_bind_int64(st, 1, ms->pid[j]);
+	exec_or_die(st, "offer assigned");
+	free(json);
+	free(sl);
+	free(slp);
+}
+
+/* Disaggregates schedule s of revision rev of aggregate agg and queues
+ * the members' schedules; false with reason when it cannot. */
+static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
+                         const Goflex__FlexOfferSchedule *s, struct members *ms, char *reason)
+{
+	struct gf_aggregate a = {0};
+	double *x = NULL, *amounts = NULL;
+	int32_t *mstart = NULL, start;
+	bool ok = false;
+	enum gf_err rc;
+
+	if (!members_load(f, agg, rev, ms, reason))
+		goto out;
+	if (gf_aggregate_build(&ms->set, &f->cfg, &a) != GF_OK || a.count != 1) {
+		snprintf(reason, REASON_MAX, "its members no longer form one aggregate");
+		goto out;
+	}
+	x = calloc((size_t)a.n[0], sizeof(*x));
+	amounts = calloc(ms->set.slice_count, sizeof(*amounts));
+	mstart = calloc(ms->count, sizeof(*mstart));
+	if (!x || !amounts || !mstart)
+		fman_store_failed("out of memory");
+	if (!schedule_read(s, a.n[0], x, &start, reason))
+		goto out;
+	rc = gf_aggregate_disaggregate(&a, &ms->set, 0, start, x, mstart, amounts);
+	if (rc != GF_OK) {
+		snprintf(reason, REASON_MAX, "%s",
+		         rc == GF_ERANGE
+		             ? "the start is outside the aggregate's window"
+		             : "the schedule is outside the aggregate's bounds or has no "
+		               "split within the members' bounds");
+		goto out;
+	}
+	for (size_t j = 0; j < ms->count; j++)
+		assign_member(f, ms, j, agg, s, mstart[j], amounts);
+	ok = true;
+out:
+	free(x);
+	free(amounts);
+	free(mstart);
+	gf_aggregate_free(&a);
+	return ok;
+}
+
+void fman_fmar_assign(struct fman *f, const struct gf_message *m)
+{
+	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
+	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
+	const char *agg = as->flexofferid;
+	char key[ID_MAX + 64], reason[REASON_MAX] = "", state[16] = "";
+	long long num = 0, lrev = 0;
+	int64_t rev = -1;
+	struct members ms = {0};
+	sqlite3_stmt *st;
+	bool ok = false;
+
+	snprintf(key, sizeof(key), "as/%s/%lld/%lld", agg,
+	         (long long)(s->has_scheduleid ? s->scheduleid : 0),
+	         (long long)(s->has_updateid ? s->updateid : 0));
+	if (gf_store_seen(f->store, key)) {
+		gf_log_info("GF-FMAN-DUP", "fmar.%s's assignment %s: already handled", m->from_id,
+		            key + 3);
+		return;
+	}
+	st = prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
+	sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		rev = sqlite3_column_int64(st, 0);
+		snprintf(state, sizeof(state), "%s", col(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (gf_store_begin(f->store) != GF_OK)
+		fman_store_failed("begin");
+	if (rev < 0)
+		snprintf(reason, sizeof(reason), "not an aggregate of this FMAN");
+	else if (strcmp(state, "Canceled") == 0)
+		snprintf(reason, sizeof(reason), "the aggregate was canceled");
+	else if (as->label && sscanf(as->label, "agg:%lld:%lld", &num, &lrev) == 2 && lrev != rev)
+		snprintf(reason, sizeof(reason),
+		         "revision %lld is stale (the aggregate is at %lld)", lrev, (long long)rev);
+	else
+		ok = disaggregate(f, agg, rev, s, &ms, reason);
+	if (ok) {
+		st = prepare(f, "UPDATE aggregates SET state = 'Assigned', reason = NULL"
+		                " WHERE id = ?");
+		sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
+		exec_or_die(st, "aggregate assigned");
+	}
+	if (gf_store_mark(f->store, key) != GF_OK || gf_store_commit(f->store) != GF_OK)
+		fman_store_failed("assignment");
+	if (ok) {
+		/* Assigned members leave the pool: new offers of their cell form a
+		 * new aggregate. */
+		for (size_t j = 0; j < ms.count; j++) {
+			if (!ms.live[j])
+				continue;
+			if (gf_aggpool_remove(f->pool, (uint64_t)ms.pid[j]) != GF_OK)
+				fman_store_failed("pool");
+			f->live--;
+			f->dirty = true;
+		}
+		gf_log_notice("GF-FMAN-ASSIGN",
+		              "%s (revision %lld) assigned by fmar.%s: %zu member "
+		              "schedules sent",
+		              agg, (long long)rev, m->from_id, ms.count);
+	} else {
+		gf_log_warning("GF-FMAN-ASSIGN-REFUSE", "fmar.%s's assignment of %s refused: %s",
+		               m->from_id, agg, reason);
+	}
+	members_free(&ms);
+}
