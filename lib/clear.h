@@ -105,6 +105,8 @@ enum gf_err gf_clear_evaluate(const struct gf_clear_bid *bid, const struct gf_fo
 
 /* Internal, shared by the clear*.c modules. */
 #define GF__CLEAR_BOUND_ITERATIONS 200
+/* Time GLPK's simplex may take past its tm_lim, per row (measured). */
+#define GF__CLEAR_SECONDS_PER_ROW 1.2e-5
 /* The heuristic's budget for kicks, in elementary placement steps. */
 #define GF__CLEAR_KICK_WORK 2e7
 /* The heuristic's exact amount LP runs up to this many slices. */
