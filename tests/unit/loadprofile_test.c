@@ -146,7 +146,7 @@ static double reference_kwh(double *peak_kwh, int *peak_interval)
  *    BELOW the loads' sum, at the 54.66 kW peak minute 4.7 kW above), so only
  *    the daily ratio is checked, to within +-1.2 points;
  *  - the busiest 15-minute interval of the loads is 73 (18:15-18:30) with
- *    10.0863 kWh; the reference's is the one before it, 72 (10.2321 kWh).
+ *    10.08635 kWh; the reference's is the one before it, 72 (10.2321 kWh).
  */
 Test(loadprofile, feeder_against_opendss_reference)
 {
