@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gf-doms - the DOMS adapter, first version (D6.1 3.6, Table 1; issue 5 item
+ * 5; docs/doms.md "The agent"): a grid point's load forecast against its
+ * transformer's limit gives bids for flexibility, sent to the DSO's FOA
+ * with the forecast itself; the FOA's offer.feedback is recorded.
+ *
+ * When: at start, the rest of the current day (from the next interval on),
+ * plus the next day if the day-ahead issue time (issue_at_s) has passed; then
+ * at each day's issue time, the next day. Bid ids are those of
+ * lib/congestion.h (<grid>-<first interval>-<length>), so a restart issues
+ * the same bids again under the same ids and the FOA takes each once.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/message.h"
+#include "congestion.h"
+#include "doms.h"
+#include "doms.pb-c.h"
+#include "ident.h"
+#include "log.h"
+#include "timefmt.h"
+
+static const struct gf_conf_item table[] = {
+    GF_AGENT_CONF_ITEMS(struct doms_conf, agent),
+    {"dso_foa", GF_CONF_STRING, offsetof(struct doms_conf, dso_foa), NULL, 0, 0, true,
+     "id of the DSO's FOA, which gets the bids and the forecast"},
+    {"grid_point_id", GF_CONF_STRING, offsetof(struct doms_conf, grid_point_id), "t1", 0, 0,
+     false, "the grid point (transformer) watched; names the bids"},
+    {"profiles_dir", GF_CONF_STRING, offsetof(struct doms_conf, profiles_dir),
+     "../shared/data/ieee-eu-lv/load-profiles", 0, 0, false,
+     "directory of Load_profile_<n>.csv (the IEEE feeder's households), summed per interval"},
+    {"households", GF_CONF_INT, offsetof(struct doms_conf, households), "55", 1, 100000, false,
+     "how many profiles of profiles_dir to sum (files 1..households)"},
+    {"forecast_csv", GF_CONF_STRING, offsetof(struct doms_conf, forecast_csv), NULL, 0, 0,
+     false, "a forecast CSV (kWh per interval) used instead of the profiles"},
+    {"transformer_limit_kw", GF_CONF_STRING, offsetof(struct doms_conf, transformer_limit_kw),
+     NULL, 0, 0, true, "the transformer's limit, kW (kWh per interval = kW / 4)"},
+    {"margin_kwh", GF_CONF_STRING, offsetof(struct doms_conf, margin_kwh), "0", 0, 0, false,
+     "kWh added to each interval's excess (>= 0)"},
+    {"price_eur_kwh", GF_CONF_STRING, offsetof(struct doms_conf, price_eur_kwh), "0.2", 0, 0,
+     false, "price offered for the adapted energy, EUR/kWh (>= 0)"},
+    {"max_bid_len", GF_CONF_INT, offsetof(struct doms_conf, max_bid_len), "0", 0, 96 * 366,
+     false, "most intervals per bid (longer runs are cut); 0: no limit"},
+    {"issue_at_s", GF_CONF_INT, offsetof(struct doms_conf, issue_at_s), "43200", 0, 86399, false,
+     "simulated second of the UTC day at which the next day's bids are issued"},
+    {NULL, 0, 0, NULL, 0, 0, false, NULL},
+};
+
+#define DOMS_SCHEMA                                                                                \
+	"CREATE TABLE IF NOT EXISTS doms_bid (bid_id TEXT PRIMARY KEY, start INTEGER NOT NULL,"    \
+	" intervals INTEGER NOT NULL, kwh REAL NOT NULL, issued REAL NOT NULL);"                   \
+	"CREATE TABLE IF NOT EXISTS doms_feedback (bid_id TEXT NOT NULL, state TEXT NOT NULL,"     \
+	" flexoffer_id TEXT, reason TEXT, start_time TEXT, intervals INTEGER NOT NULL,"            \
+	" cleared_kwh REAL NOT NULL, cost_eur REAL NOT NULL, received REAL NOT NULL,"             \
+	" PRIMARY KEY (bid_id, state));"
+
+static struct doms D;
+
+/* A decimal configuration value, finite and >= 0. */
+static bool decimal(const char *key, const char *text, double *out)
+{
+	char *end;
+	double v = strtod(text, &end);
+
+	if (end == text || *end != '\0' || !isfinite(v) || v < 0) {
+		gf_log_err("GF-DOMS-CONFIG", "%s '%s' is not a number >= 0", key, text);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static void issue_day_ahead(struct gf_agent *a, void *arg);
+
+static void arm(struct doms *d)
+{
+	gf_agent_timer_at(d->a, (double)(d->next_issue * GF_TIME_INTERVAL_S), issue_day_ahead, NULL);
+}
+
+/* The daily timer: the day after the one of the issue time. */
+static void issue_day_ahead(struct gf_agent *a, void *arg)
+{
+	struct doms *d = gf_agent_data(a);
+	int64_t day = d->next_issue - d->next_issue % GF_LOADPROFILE_INTERVALS;
+
+	(void)arg;
+	gf__doms_issue(d, day + GF_LOADPROFILE_INTERVALS, day + 2 * GF_LOADPROFILE_INTERVALS);
+	d->next_issue += GF_LOADPROFILE_INTERVALS;
+	arm(d);
+}
+
+static void record_feedback(struct doms *d, const struct gf_message *m)
+{
+	const Goflex__OfferFeedback *fb = (const Goflex__OfferFeedback *)m->body;
+	const ProtobufCEnumValue *v =
+	    protobuf_c_enum_descriptor_get_value(&goflex__flex_offer_state__descriptor, fb->state);
+	const char *state = v ? v->name : "?";
+	sqlite3 *db = gf_store_db(d->store);
+	sqlite3_stmt *st = NULL;
+	double kwh = 0, cost = 0;
+	char key[256];
+
+	/* Key: bidId + state (docs/trading.md). */
+	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, state);
+	if (gf_store_begin(d->store) != GF_OK)
+		return;
+	if (gf_store_seen(d->store, key)) {
+		gf_store_rollback(d->store);
+		gf_log_info("GF-DOMS-DUP", "offer.feedback %s of bid %s already recorded", state,
+		            fb->bidid);
+		return;
+	}
+	for (size_t k = 0; k < fb->n_schedulechange; k++) {
+		kwh += fb->schedulechange[k];
+		cost += fb->schedulechange[k] * (k < fb->n_energyprice ? fb->energyprice[k] : 0);
+	}
+	if (sqlite3_prepare_v2(db,
+	                       "INSERT OR REPLACE INTO doms_feedback (bid_id, state, flexoffer_id,"
+	                       " reason, start_time, intervals, cleared_kwh, cost_eur, received)"
+	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, fb->bidid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, fb->flexofferid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, fb->statereason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, fb->starttime, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)fb->n_schedulechange);
+	sqlite3_bind_double(st, 7, kwh);
+	sqlite3_bind_double(st, 8, cost);
+	sqlite3_bind_double(st, 9, gf_agent_now(d->a));
+	if (sqlite3_step(st) != SQLITE_DONE || gf_store_mark(d->store, key) != GF_OK)
+		goto fail;
+	sqlite3_finalize(st);
+	if (gf_store_commit(d->store) != GF_OK)
+		return;
+	/* The DOMS's own bid coming back: ids, state and totals only. */
+	gf_log_notice("GF-DOMS-FEEDBACK", "bid %s: %s by foa.%s, %.3f kWh for %.2f EUR%s%s",
+	              fb->bidid, state, m->from_id, kwh, cost, fb->statereason ? ": " : "",
+	              fb->statereason ? fb->statereason : "");
+	return;
+fail:
+	gf_log_err("GF-DOMS-STORE", "cannot record feedback of bid %s: %s", fb->bidid,
+	           sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	gf_store_rollback(d->store);
+}
+
+static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
+{
+	struct doms *d = gf_agent_data(a);
+	struct gf_message m;
+	char err[512];
+
+	if (gf_message_read(item, &m, err, sizeof(err)) != GF_OK) {
+		gf_log_warning("GF-DOMS-UNREADABLE", "dropped a message: %s", err);
+		return;
+	}
+	if (strcmp(m.msg, "offer.feedback") == 0)
+		record_feedback(d, &m);
+	else
+		gf_log_info("GF-DOMS-IGNORED", "%s from %s.%s: not handled", m.msg,
+		            gf_role_name(m.topic.from_role), m.from_id);
+	gf_message_free(&m);
+}
+
+static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
+{
+	struct doms *d = gf_agent_data(a);
+
+	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
+		gf_store_outbox_flush(d->store, gf_agent_bus(a));
+}
+
+static enum gf_err start(struct gf_agent *a, void *conf)
+{
+	struct doms_conf *c = conf;
+	double limit_kw = 0;
+	int64_t now, day, issue;
+	char filter[512], err[512];
+	enum gf_err rc;
+
+	D.a = a;
+	D.conf = c;
+	if (!decimal("transformer_limit_kw", c->transformer_limit_kw, &limit_kw) ||
+	    !decimal("price_eur_kwh", c->price_eur_kwh, &D.price) ||
+	    !decimal("margin_kwh", c->margin_kwh, &D.margin_kwh))
+		return GF_EINVAL;
+	D.limit_kwh = gf_congestion_kwh(limit_kw);
+	rc = gf__doms_forecast_load(&D);
+	if (rc != GF_OK)
+		return rc;
+	rc = gf_store_open(c->agent.state_dir, "doms", DOMS_SCHEMA, &D.store, err, sizeof(err));
+	if (rc != GF_OK) {
+		gf_log_err("GF-DOMS-STORE", "%s", err);
+		return rc;
+	}
+	gf_agent_set_data(a, &D);
+	snprintf(filter, sizeof(filter), "gf/%s/foa/+/doms/%s/#", c->agent.site,
+	         gf_bus_id(gf_agent_bus(a)));
+	rc = gf_bus_subscribe(gf_agent_bus(a), filter);
+	if (rc != GF_OK)
+		return rc;
+	gf_store_outbox_flush(D.store, gf_agent_bus(a));
+	now = gf_time_interval((int64_t)(gf_agent_now(a) * 1000.0));
+	day = now - now % GF_LOADPROFILE_INTERVALS;
+	issue = day + c->issue_at_s / GF_TIME_INTERVAL_S;
+	gf_log_notice("GF-DOMS-START", "doms.%s: grid point %s, limit %.3f kW, bids to foa.%s",
+	              gf_bus_id(gf_agent_bus(a)), c->grid_point_id, limit_kw, c->dso_foa);
+	/* The rest of today (bids start in the future), and tomorrow if its
+	 * issue time has passed. */
+	gf__doms_issue(&D, now + 1,
+	               day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS);
+	D.next_issue = now >= issue ? issue + GF_LOADPROFILE_INTERVALS : issue;
+	arm(&D);
+	return GF_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct gf_agent_def def = {
+	    .name = "gf-doms",
+	    .summary = "the DOMS adapter: bids for flexibility where a grid point's load forecast "
+	               "exceeds its transformer's limit",
+	    .version = "0.1",
+	    .table = table,
+	    .conf_size = sizeof(struct doms_conf),
+	    .common_offset = offsetof(struct doms_conf, agent),
+	    .start = start,
+	    .message = on_message,
+	    .event = on_event,
+	};
+	int code = gf_agent_main(&def, argc, argv);
+
+	gf_store_close(D.store);
+	gf_forecast_free(&D.csv);
+	return code;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# gf-doms (issue 5 item 5, docs/doms.md "The agent") against the real
+# mosquitto with our plugin; the DSO FOA is played by gfctl. With the IEEE
+# feeder's 55 profiles and a limit below the evening peak: bids only for the
+# congested intervals, scheduleChange = forecast - limit (the forecast
+# recomputed here with awk from the same files), the forecast itself as
+# grid.forecast, the next day's bids at the daily issue time, the same bid
+# ids after a restart; offer.feedback recorded once; a forecast CSV.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+DOMS=$BUILD/bin/gf-doms
+GFCTL=$BUILD/bin/gfctl
+PROFILES=${PROFILES:-$top/../shared/data/ieee-eu-lv/load-profiles}
+[ -x "$DOMS" ] && [ -x "$GFCTL" ] || { echo "no $DOMS or $GFCTL (run make)"; exit 1; }
+[ -r "$PROFILES/Load_profile_55.csv" ] || { echo "no IEEE profiles in $PROFILES"; exit 1; }
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	broker_stop "$tmp/s"
+	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+S=$tmp/s
+export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+
+site_new "$S" site1
+add_password "$S" doms.o1 doms.o2 foa.d1 foa.d2
+broker_start "$S" || { echo "broker did not start"; exit 1; }
+
+# Simulated time: 2020-02-27T06:00Z when the test starts, 600x (10 min per
+# s); the next day's bids are issued at 07:00 (6 s in).
+ORIGIN=$(date +%s)
+DAY=$((1582761600 / 900)) # first interval of 2020-02-27
+LIMIT_KW=36                 # 9 kWh per interval: below the evening peak
+conf() { # conf NAME KEY VALUE...
+	local name=$1; shift
+	mkdir -p "$tmp/$name.state"
+	{
+		echo "site site1"
+		echo "broker_port $LOCAL_PORT"
+		echo "state_dir $tmp/$name.state"
+		echo "time_epoch 2020-02-27T06:00:00Z"
+		echo "time_origin $ORIGIN"
+		echo "time_scale 600"
+		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
+	} >"$tmp/$name.conf"
+}
+start() {
+	"$DOMS" -c "$tmp/$1.conf" -v >>"$tmp/$1.log" 2>&1 &
+	pids+=($!)
+	eval "pid_$1=$!"
+}
+wait_for() {
+	local n=$(($1 * 10)); shift
+	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
+count_in_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
+watch() { # watch NAME IDENT FILTER
+	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
+	pids+=($!)
+	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err"
+}
+n_where() { jq -c "select($2)" "$tmp/$1.out" 2>/dev/null | wc -l; }
+has_n() { [ "$(n_where "$1" "$2")" -eq "$3" ]; }
+has_some() { [ "$(n_where "$1" "$2")" -ge 1 ]; }
+
+# The expected forecast, independently: minute kW of the 55 files summed
+# into kWh per 15 minutes (row k of a file is minute k-1 of the day).
+awk -F, '{ s[int((FNR - 1) / 15)] += $2 / 60 } END { for (i = 0; i < 96; i++) printf "%d %.9f\n", i, s[i] }' \
+	"$PROFILES"/Load_profile_*.csv >"$tmp/expected.day"
+# Congested intervals of a day (limit in kWh per interval) and their excess.
+awk -v L="$(echo "$LIMIT_KW / 4" | bc -l)" '$2 > L { printf "%d %.6f\n", $1, $2 - L }' \
+	"$tmp/expected.day" >"$tmp/expected.congested"
+
+# --- command line --------------------------------------------------------------------
+conf o1 identity doms.o1 dso_foa d1 transformer_limit_kw $LIMIT_KW price_eur_kwh 0.25 \
+	profiles_dir "$PROFILES" issue_at_s 25200
+out=$("$DOMS" -c "$tmp/o1.conf" -n 2>&1); rc=$?
+check "-n: exit 0 and configuration OK" eq "$rc $(grep -cx 'configuration OK' <<<"$out")" "0 1"
+"$DOMS" -h | grep -q '^  transformer_limit_kw '
+check "-h lists transformer_limit_kw" [ $? -eq 0 ]
+conf bad identity doms.o1 dso_foa d1 transformer_limit_kw lots
+"$DOMS" -c "$tmp/bad.conf" >"$tmp/bad.log" 2>&1; rc=$?
+check "a limit that is not a number stops it with the reason" \
+	eq "$rc $(grep -c "GF-DOMS-CONFIG transformer_limit_kw 'lots'" "$tmp/bad.log")" "1 1"
+
+# --- today's bids ----------------------------------------------------------------------
+watch foa foa.d1 "gf/site1/doms/o1/foa/d1/#"
+start o1
+check "the forecast goes to the DSO FOA as grid.forecast (the rest of today, from 06:15)" \
+	wait_for 10 has_some foa '.msg == "grid.forecast" and .payload.startTime == "2020-02-27T06:15:00Z"'
+check "... one value per interval up to midnight, equal to the profiles' sum" \
+	eq "$(jq -r 'select(.msg == "grid.forecast") | .payload.forecasts[0].values | length, (.[72 - 25] * 1000 | round)' "$tmp/foa.out" | head -2 | tr '\n' ' ')" \
+	"71 $(awk '$1 == 72 { printf "%d", $2 * 1000 + 0.5 }' "$tmp/expected.day") "
+today='.msg == "bid" and (.payload.startTime | startswith("2020-02-27"))'
+check "bids for today arrive" wait_for 10 has_some foa "$today"
+# Expand every bid of today into "interval excess" lines and compare.
+jq -r "select($today) | .payload as \$b | (\$b.startTime | fromdateiso8601 / 900 | floor) as \$s |
+	range(0; \$b.scheduleChange | length) as \$k | \"\(\$s + \$k - $DAY) \(\$b.scheduleChange[\$k])\"" \
+	"$tmp/foa.out" | sort -n | uniq >"$tmp/got.today"
+check "bids cover exactly the congested intervals ($(wc -l <"$tmp/expected.congested") of them, evening peak)" \
+	eq "$(cut -d' ' -f1 "$tmp/got.today" | tr '\n' ' ')" "$(cut -d' ' -f1 "$tmp/expected.congested" | tr '\n' ' ')"
+check "... with scheduleChange = forecast - limit (to 1e-6 kWh)" \
+	awk 'NR == FNR { e[$1] = $2; next } { d = $2 - e[$1]; if (d > 1e-6 || d < -1e-6) bad = 1 } END { exit bad }' \
+		"$tmp/expected.congested" "$tmp/got.today"
+check "... one bid per congested run, id <grid>-<first>-<length>, price and interval length" \
+	eq "$(jq -c "select($today) | .payload | [.bidId, .gridPointId, .startTime, .intervalLength, .energyPrice]" "$tmp/foa.out" | sort -u)" \
+	"[\"t1-$((DAY + 72))-4\",\"t1\",\"2020-02-27T18:00:00Z\",900,[0.25,0.25,0.25,0.25]]"
+
+# --- the day-ahead issue at 07:00: tomorrow's bids -------------------------------------
+tomorrow='.msg == "bid" and (.payload.startTime | startswith("2020-02-28"))'
+check "at the issue time tomorrow's bids go out" wait_for 15 has_some foa "$tomorrow"
+check "... the same run one day later: t1-$((DAY + 96 + 72))-4" \
+	eq "$(jq -r "select($tomorrow) | .payload.bidId" "$tmp/foa.out" | sort -u)" "t1-$((DAY + 96 + 72))-4"
+
+# --- a restart issues the same ids again ------------------------------------------------
+jq -r 'select(.msg == "bid") | .payload.bidId' "$tmp/foa.out" | sort -u >"$tmp/ids.before"
+kill -9 "$pid_o1"; wait "$pid_o1" 2>/dev/null
+lines_before=$(wc -l <"$tmp/foa.out")
+start o1
+more_bids() { [ "$(tail -n +$((lines_before + 1)) "$tmp/foa.out" | jq -c 'select(.msg == "bid")' | wc -l)" -ge 2 ]; }
+check "after a kill -9 and a restart the bids are issued again" wait_for 10 more_bids
+check "... under the same ids (today's and tomorrow's)" \
+	eq "$(tail -n +$((lines_before + 1)) "$tmp/foa.out" | jq -r 'select(.msg == "bid") | .payload.bidId' | sort -u | tr '\n' ' ')" \
+	"$(tr '\n' ' ' <"$tmp/ids.before")"
+
+# --- feedback ---------------------------------------------------------------------------
+FB='{"bidId":"t1-'$((DAY + 72))'-4","flexOfferId":"d1-bid-t1-'$((DAY + 72))'-4","state":"Assigned","startTime":"2020-02-27T18:00:00Z","intervalLength":900,"scheduleChange":[0.5,1,0.5,0],"energyPrice":[0.2,0.2,0.25,0.25]}'
+"$GFCTL" --port "$LOCAL_PORT" --id foa.d1 pub gf/site1/foa/d1/doms/o1/offer.feedback "$FB" >/dev/null
+"$GFCTL" --port "$LOCAL_PORT" --id foa.d1 pub gf/site1/foa/d1/doms/o1/offer.feedback "$FB" >/dev/null
+check "offer.feedback is logged (GF-DOMS-FEEDBACK) with its totals" \
+	wait_for 10 in_log o1 "GF-DOMS-FEEDBACK bid t1-$((DAY + 72))-4: Assigned by foa.d1, 2.000 kWh for 0.43 EUR"
+check "... recorded once although delivered twice" wait_for 5 in_log o1 GF-DOMS-DUP
+check "... in the store's doms_feedback table" \
+	eq "$(sqlite3 "$tmp/o1.state/doms.db" 'SELECT bid_id, state, intervals, cleared_kwh FROM doms_feedback')" \
+	"t1-$((DAY + 72))-4|Assigned|4|2.0"
+kill -TERM "$pid_o1"; wait "$pid_o1"; rc=$?
+check "SIGTERM: exit 0" [ $rc -eq 0 ]
+
+# --- a forecast CSV instead of the profiles ----------------------------------------------
+{
+	echo "time,kwh"
+	echo "2020-02-27T20:00:00Z,8"
+	echo "2020-02-27T20:15:00Z,10.5"
+	echo "2020-02-27T20:30:00Z,12"
+	echo "2020-02-27T20:45:00Z,9"
+	echo "2020-02-27T21:00:00Z,9.5"
+} >"$tmp/forecast.csv"
+watch foa2 foa.d2 "gf/site1/doms/o2/foa/d2/#"
+conf o2 identity doms.o2 dso_foa d2 transformer_limit_kw $LIMIT_KW forecast_csv "$tmp/forecast.csv" \
+	margin_kwh 0.5 price_eur_kwh 0.3
+start o2
+check "forecast_csv: two runs over 9 kWh give two bids" wait_for 10 has_n foa2 '.msg == "bid"' 2
+check "... with scheduleChange = forecast - limit + margin" \
+	eq "$(jq -c 'select(.msg == "bid") | .payload | [.bidId, .scheduleChange]' "$tmp/foa2.out" | tr '\n' ' ')" \
+	"[\"t1-$((DAY + 80 + 1))-2\",[2,3.5]] [\"t1-$((DAY + 84))-1\",[1]] "
+check "no private payload in the logs" eq "$(cat "$tmp"/o*.log | grep -c '10.5\|0.43,\|scheduleChange')" 0
+finish
