@@ -118,10 +118,11 @@ static enum gf_err record_bid(struct doms *d, const struct gf_congestion_bid *b,
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_OK;
 
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT INTO doms_bid (bid_id, start, intervals, kwh, issued) VALUES "
-	                       "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(bid_id) DO UPDATE SET issued = ?5",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        db,
+	        "INSERT INTO doms_bid (bid_id, start, intervals, kwh, issued) VALUES "
+	        "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(bid_id) DO UPDATE SET issued = ?5",
+	        -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, b->bid_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, b->start);

@@ -28,23 +28,23 @@ static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct doms_conf, agent),
     {"dso_foa", GF_CONF_STRING, offsetof(struct doms_conf, dso_foa), NULL, 0, 0, true,
      "id of the DSO's FOA, which gets the bids and the forecast"},
-    {"grid_point_id", GF_CONF_STRING, offsetof(struct doms_conf, grid_point_id), "t1", 0, 0,
-     false, "the grid point (transformer) watched; names the bids"},
+    {"grid_point_id", GF_CONF_STRING, offsetof(struct doms_conf, grid_point_id), "t1", 0, 0, false,
+     "the grid point (transformer) watched; names the bids"},
     {"profiles_dir", GF_CONF_STRING, offsetof(struct doms_conf, profiles_dir),
      "../shared/data/ieee-eu-lv/load-profiles", 0, 0, false,
      "directory of Load_profile_<n>.csv (the IEEE feeder's households), summed per interval"},
     {"households", GF_CONF_INT, offsetof(struct doms_conf, households), "55", 1, 100000, false,
      "how many profiles of profiles_dir to sum (files 1..households)"},
-    {"forecast_csv", GF_CONF_STRING, offsetof(struct doms_conf, forecast_csv), NULL, 0, 0,
-     false, "a forecast CSV (kWh per interval) used instead of the profiles"},
-    {"transformer_limit_kw", GF_CONF_STRING, offsetof(struct doms_conf, transformer_limit_kw),
-     NULL, 0, 0, true, "the transformer's limit, kW (kWh per interval = kW / 4)"},
+    {"forecast_csv", GF_CONF_STRING, offsetof(struct doms_conf, forecast_csv), NULL, 0, 0, false,
+     "a forecast CSV (kWh per interval) used instead of the profiles"},
+    {"transformer_limit_kw", GF_CONF_STRING, offsetof(struct doms_conf, transformer_limit_kw), NULL,
+     0, 0, true, "the transformer's limit, kW (kWh per interval = kW / 4)"},
     {"margin_kwh", GF_CONF_STRING, offsetof(struct doms_conf, margin_kwh), "0", 0, 0, false,
      "kWh added to each interval's excess (>= 0)"},
-    {"price_eur_kwh", GF_CONF_STRING, offsetof(struct doms_conf, price_eur_kwh), "0.2", 0, 0,
-     false, "price offered for the adapted energy, EUR/kWh (>= 0)"},
-    {"max_bid_len", GF_CONF_INT, offsetof(struct doms_conf, max_bid_len), "0", 0, 96 * 366,
-     false, "most intervals per bid (longer runs are cut); 0: no limit"},
+    {"price_eur_kwh", GF_CONF_STRING, offsetof(struct doms_conf, price_eur_kwh), "0.2", 0, 0, false,
+     "price offered for the adapted energy, EUR/kWh (>= 0)"},
+    {"max_bid_len", GF_CONF_INT, offsetof(struct doms_conf, max_bid_len), "0", 0, 96 * 366, false,
+     "most intervals per bid (longer runs are cut); 0: no limit"},
     {"issue_at_s", GF_CONF_INT, offsetof(struct doms_conf, issue_at_s), "43200", 0, 86399, false,
      "simulated second of the UTC day at which the next day's bids are issued"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
@@ -55,7 +55,7 @@ static const struct gf_conf_item table[] = {
 	" intervals INTEGER NOT NULL, kwh REAL NOT NULL, issued REAL NOT NULL);"                   \
 	"CREATE TABLE IF NOT EXISTS doms_feedback (bid_id TEXT NOT NULL, state TEXT NOT NULL,"     \
 	" flexoffer_id TEXT, reason TEXT, start_time TEXT, intervals INTEGER NOT NULL,"            \
-	" cleared_kwh REAL NOT NULL, cost_eur REAL NOT NULL, received REAL NOT NULL,"             \
+	" cleared_kwh REAL NOT NULL, cost_eur REAL NOT NULL, received REAL NOT NULL,"              \
 	" PRIMARY KEY (bid_id, state));"
 
 static struct doms D;
@@ -78,7 +78,8 @@ static void issue_day_ahead(struct gf_agent *a, void *arg);
 
 static void arm(struct doms *d)
 {
-	gf_agent_timer_at(d->a, (double)(d->next_issue * GF_TIME_INTERVAL_S), issue_day_ahead, NULL);
+	gf_agent_timer_at(d->a, (double)(d->next_issue * GF_TIME_INTERVAL_S), issue_day_ahead,
+	                  NULL);
 }
 
 /* The daily timer: the day after the one of the issue time. */
@@ -213,8 +214,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	              gf_bus_id(gf_agent_bus(a)), c->grid_point_id, limit_kw, c->dso_foa);
 	/* The rest of today (bids start in the future), and tomorrow if its
 	 * issue time has passed. */
-	gf__doms_issue(&D, now + 1,
-	               day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS);
+	gf__doms_issue(&D, now + 1, day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS);
 	D.next_issue = now >= issue ? issue + GF_LOADPROFILE_INTERVALS : issue;
 	arm(&D);
 	return GF_OK;

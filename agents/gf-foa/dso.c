@@ -38,8 +38,7 @@ static enum gf_err invalid(struct foa *f, const struct gf_message *m, const char
 }
 
 /* The bid's first interval into *start, or a reason in why. */
-static bool bid_start(struct foa *f, const Goflex__Bid *bid, int64_t *start, char *why,
-                      size_t size)
+static bool bid_start(struct foa *f, const Goflex__Bid *bid, int64_t *start, char *why, size_t size)
 {
 	int64_t now = gf__foa_now_interval(f), ms;
 
@@ -67,12 +66,13 @@ static bool bid_start(struct foa *f, const Goflex__Bid *bid, int64_t *start, cha
 }
 
 /* Builds the bid offer of docs/trading.md into *out (JSON, malloc'd). */
-static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *id,
-                             int64_t start, char **out)
+static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *id, int64_t start,
+                             char **out)
 {
 	Goflex__FlexOffer fo = GOFLEX__FLEX_OFFER__INIT;
 	size_t n = bid->n_schedulechange, len;
-	Goflex__FlexOfferProfileConstraint *pc = calloc(n, sizeof(*pc)), **pcp = calloc(n, sizeof(*pcp));
+	Goflex__FlexOfferProfileConstraint *pc = calloc(n, sizeof(*pc)),
+	                                   **pcp = calloc(n, sizeof(*pcp));
 	Goflex__EnergyConstraint *ec = calloc(n, sizeof(*ec)), **ecp = calloc(n, sizeof(*ecp));
 	Goflex__TariffConstraint *tc = calloc(n, sizeof(*tc));
 	char label[GF_ID_MAX + 80];
@@ -82,7 +82,8 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *
 		goto out;
 	snprintf(label, sizeof(label), "bid:%s", bid->bidid);
 	for (size_t t = 0; t < n; t++) {
-		double x = bid->schedulechange[t], p = t < bid->n_energyprice ? bid->energyprice[t] : 0;
+		double x = bid->schedulechange[t],
+		       p = t < bid->n_energyprice ? bid->energyprice[t] : 0;
 
 		goflex__energy_constraint__init(&ec[t]);
 		ec[t].lower = fmin(0, x);
@@ -112,7 +113,8 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *
 	fo.flexofferprofileconstraints = pcp;
 	rc = gf_codec_to_json(&fo.base, out, &len);
 	if (rc == GF_OK)
-		rc = gf_message_queue(f->a, f->store, "fmar", f->conf->fmar_id, "flexoffer", &fo.base);
+		rc = gf_message_queue(f->a, f->store, "fmar", f->conf->fmar_id, "flexoffer",
+		                      &fo.base);
 out:
 	free(pc);
 	free(pcp);
@@ -151,7 +153,8 @@ enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m)
 	row.deadline = start;
 	rc = gf__foa_offer_put(f, &row);
 	if (rc == GF_OK)
-		gf_log_info("GF-FOA-BID", "bid %s of doms.%s: offer %s (%zu intervals from %lld) to "
+		gf_log_info("GF-FOA-BID",
+		            "bid %s of doms.%s: offer %s (%zu intervals from %lld) to "
 		            "fmar.%s",
 		            bid->bidid, m->from_id, id, bid->n_schedulechange, (long long)start,
 		            f->conf->fmar_id);
@@ -161,20 +164,21 @@ out:
 	return rc;
 }
 
-enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o, const Goflex__FlexOfferAck *ack)
+enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o,
+                            const Goflex__FlexOfferAck *ack)
 {
 	Goflex__OfferFeedback fb = GOFLEX__OFFER_FEEDBACK__INIT;
 	enum gf_err rc;
 
 	if (strcmp(o->state, "Assigned") == 0 || strcmp(o->state, "Executed") == 0) {
-		gf_log_info("GF-FOA-ACK", "bid offer %s already %s: acknowledgement kept out", o->id,
-		            o->state);
+		gf_log_info("GF-FOA-ACK", "bid offer %s already %s: acknowledgement kept out",
+		            o->id, o->state);
 		return GF_OK;
 	}
 	fb.bidid = o->ref;
 	fb.flexofferid = o->id;
-	fb.state = ack->accepted ? GOFLEX__FLEX_OFFER_STATE__Accepted
-	                         : GOFLEX__FLEX_OFFER_STATE__Rejected;
+	fb.state =
+	    ack->accepted ? GOFLEX__FLEX_OFFER_STATE__Accepted : GOFLEX__FLEX_OFFER_STATE__Rejected;
 	fb.statereason = ack->reason;
 	rc = gf__foa_offer_set_state(f, o->id, gf__foa_state_name(fb.state));
 	if (rc == GF_OK)
@@ -214,7 +218,8 @@ enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
 		int64_t t = offset + (int64_t)k;
 
 		if (isnan(tariff[k]))
-			tariff[k] = t >= 0 && (size_t)t < bid->n_energyprice ? bid->energyprice[t] : 0;
+			tariff[k] =
+			    t >= 0 && (size_t)t < bid->n_energyprice ? bid->energyprice[t] : 0;
 	}
 	fb.bidid = o->ref;
 	fb.flexofferid = o->id;

@@ -55,12 +55,12 @@ struct foa {
 /* One row of foa_offer. Strings are owned; gf__foa_offer_clear frees them. */
 struct foa_offer {
 	char *id;
-	char *kind;   /* "xems" or "bid" */
-	char *peer;   /* the xEMS's or the DOMS's id */
-	char *ref;    /* the xEMS's name for the offer (its id or label); the bidId */
-	char *state;  /* FlexOffer state name */
-	char *source; /* canonical JSON of what the peer sent (FlexOffer or Bid) */
-	char *offer;  /* canonical JSON of the offer sent to the market */
+	char *kind;       /* "xems" or "bid" */
+	char *peer;       /* the xEMS's or the DOMS's id */
+	char *ref;        /* the xEMS's name for the offer (its id or label); the bidId */
+	char *state;      /* FlexOffer state name */
+	char *source;     /* canonical JSON of what the peer sent (FlexOffer or Bid) */
+	char *offer;      /* canonical JSON of the offer sent to the market */
 	int64_t deadline; /* interval from which the offer can no longer be withdrawn */
 };
 
@@ -112,7 +112,8 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m);
 
 /* --- dso.c --- */
 enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m);
-enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o, const Goflex__FlexOfferAck *ack);
+enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o,
+                            const Goflex__FlexOfferAck *ack);
 enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
                                const Goflex__FlexOfferAssign *as);
 

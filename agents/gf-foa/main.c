@@ -204,10 +204,12 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 		return;
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (routes[i].mode == f->mode && strcmp(gf_role_name(m.topic.from_role), routes[i].from_role) == 0 &&
+		if (routes[i].mode == f->mode &&
+		    strcmp(gf_role_name(m.topic.from_role), routes[i].from_role) == 0 &&
 		    strcmp(m.msg, routes[i].msg) == 0) {
-			gf_log_debug("GF-FOA-MESSAGE", "%s from %s.%s%s", m.msg, routes[i].from_role,
-			             m.from_id, item->replayed ? " (replayed)" : "");
+			gf_log_debug("GF-FOA-MESSAGE", "%s from %s.%s%s", m.msg,
+			             routes[i].from_role, m.from_id,
+			             item->replayed ? " (replayed)" : "");
 			routes[i].fn(f, &m);
 			gf_message_free(&m);
 			return;

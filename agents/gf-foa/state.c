@@ -224,9 +224,8 @@ enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t mar
 	rc = gf__foa_counter_next(f, "schedule", &sid);
 	if (rc != GF_OK)
 		goto out;
-	rc = prepare(f,
-	             "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)",
-	             &st);
+	rc = prepare(
+	    f, "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)", &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);

@@ -94,7 +94,8 @@ enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 		goto out;
 	}
 	if (accept_by <= now) {
-		snprintf(why, sizeof(why), "its acceptance deadline, interval %lld, has passed (now %lld)",
+		snprintf(why, sizeof(why),
+		         "its acceptance deadline, interval %lld, has passed (now %lld)",
 		         (long long)accept_by, (long long)now);
 		rc = reject(f, m->from_id, ref ? ref : "", why);
 		goto out;
@@ -166,7 +167,8 @@ static enum gf_err find_canceled(struct foa *f, const struct gf_message *m,
 enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__DemandCancelation *c = (const Goflex__DemandCancelation *)m->body;
-	const Goflex__FoaReply__Ack__ReasonCode failed = GOFLEX__FOA_REPLY__ACK__REASON_CODE__failed;
+	const Goflex__FoaReply__Ack__ReasonCode failed =
+	    GOFLEX__FOA_REPLY__ACK__REASON_CODE__failed;
 	struct foa_offer o = {0};
 	ProtobufCMessage *body = NULL;
 	Goflex__FlexOffer *fo;
@@ -188,8 +190,8 @@ enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m)
 		goto out;
 	}
 	if (is_final(o.state) || now >= o.deadline) {
-		snprintf(why, sizeof(why), "offer %s is %s: it can no longer be withdrawn",
-		         o.id, is_final(o.state) ? o.state : "past its assignment deadline");
+		snprintf(why, sizeof(why), "offer %s is %s: it can no longer be withdrawn", o.id,
+		         is_final(o.state) ? o.state : "past its assignment deadline");
 		gf_log_notice("GF-FOA-CANCEL", "%s (xems.%s)", why, m->from_id);
 		rc = reply(f, m->from_id, false, failed, why, NULL, NULL);
 		goto out;
@@ -289,8 +291,8 @@ static bool from_market_of(const struct gf_message *m, const struct foa_offer *o
 
 	if (strcmp(gf_role_name(m->topic.from_role), want) == 0)
 		return true;
-	gf_log_warning("GF-FOA-UNKNOWN", "%s for offer %s from %s.%s, not from %s: ignored",
-	               m->msg, o->id, gf_role_name(m->topic.from_role), m->from_id, want);
+	gf_log_warning("GF-FOA-UNKNOWN", "%s for offer %s from %s.%s, not from %s: ignored", m->msg,
+	               o->id, gf_role_name(m->topic.from_role), m->from_id, want);
 	return false;
 }
 
