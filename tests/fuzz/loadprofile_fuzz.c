@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the same bytes as a load profile and as a forecast
  * (lib/loadprofile.h); a forecast that parses goes on to the DOMS's bid
- * computation (lib/congestion.h), whose bids must cover only congested
- * intervals. */
+ * computation (lib/congestion.h), whose bids must lie inside the forecast,
+ * be at most max_len long and ask for at least the margin. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,8 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (bid->n < 1 || bid->n > p.max_len || bid->start < f.start ||
 			    bid->start + (int64_t)bid->n > f.start + (int64_t)f.n)
 				abort();
+			/* f - L > 0 exactly when f > L (gradual underflow), but
+			 * adding the margin may round the excess away: >=. */
 			for (size_t k = 0; k < bid->n; k++)
-				if (!(bid->schedule_change[k] > p.margin_kwh))
+				if (!(bid->schedule_change[k] >= p.margin_kwh))
 					abort();
 		}
 	}
