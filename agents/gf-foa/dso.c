@@ -42,11 +42,6 @@ static bool bid_start(struct foa *f, const Goflex__Bid *bid, int64_t *start, cha
 {
 	int64_t now = gf__foa_now_interval(f), ms;
 
-	if (bid->intervallength != GF_TIME_INTERVAL_S) {
-		snprintf(why, size, "intervalLength %u: bid offers need %d s intervals",
-		         bid->intervallength, GF_TIME_INTERVAL_S);
-		return false;
-	}
 	if (!bid->starttime) {
 		*start = now; /* D6.1 Table 1: absent = now */
 		return true;
@@ -63,6 +58,58 @@ static bool bid_start(struct foa *f, const Goflex__Bid *bid, int64_t *start, cha
 		return false;
 	}
 	return true;
+}
+
+/*
+ * The bid's series in 900 s intervals (FMAR takes unit slices only,
+ * docs/trading.md): a longer intervalLength that is a multiple of 900 s is
+ * split evenly (kWh shared, the price kept); a shorter one that divides 900 s
+ * is summed (the price weighted by the energy). *ch and *pr are malloc'd
+ * (n values); why says what does not fit.
+ */
+static enum gf_err bid_series(const Goflex__Bid *b, double **ch, double **pr, size_t *n, char *why,
+                              size_t size)
+{
+	uint32_t len = b->intervallength, k = 1, g = 1;
+	size_t m = b->n_schedulechange, out_n;
+	double *c = NULL, *p = NULL;
+
+	if (len % GF_TIME_INTERVAL_S == 0)
+		k = len / GF_TIME_INTERVAL_S;
+	else if (len && GF_TIME_INTERVAL_S % len == 0)
+		g = GF_TIME_INTERVAL_S / len;
+	if ((k == 1 && g == 1 && len != GF_TIME_INTERVAL_S) || m % g != 0 || m * k > 366 * 96) {
+		snprintf(why, size, "%zu intervals of %u s do not make whole %d s intervals", m,
+		         len, GF_TIME_INTERVAL_S);
+		return GF_EINVAL;
+	}
+	out_n = m * k / g;
+	c = calloc(out_n ? out_n : 1, sizeof(*c));
+	p = calloc(out_n ? out_n : 1, sizeof(*p));
+	if (!c || !p) {
+		free(c);
+		free(p);
+		return GF_ENOMEM;
+	}
+	for (size_t u = 0; u < out_n; u++) {
+		double e = 0, w = 0, pw = 0, ps = 0;
+
+		for (size_t j = 0; j < g; j++) {
+			size_t t = (u / k) * g + j;
+
+			e += b->schedulechange[t];
+			w += fabs(b->schedulechange[t]);
+			pw += fabs(b->schedulechange[t]) * b->energyprice[t];
+			ps += b->energyprice[t];
+		}
+		c[u] = e / k;
+		/* One source interval: its price as it is, not w * p / w. */
+		p[u] = g == 1 ? ps : w > 0 ? pw / w : ps / g;
+	}
+	*ch = c;
+	*pr = p;
+	*n = out_n;
+	return GF_OK;
 }
 
 /* Builds the bid offer of docs/trading.md into *out (JSON, malloc'd). */
@@ -126,27 +173,39 @@ out:
 
 enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m)
 {
-	const Goflex__Bid *bid = (const Goflex__Bid *)m->body;
+	const Goflex__Bid *in = (const Goflex__Bid *)m->body;
+	Goflex__Bid bid = *in;
 	struct foa_offer row = {0};
 	char id[2 * GF_ID_MAX + 80], why[256], *source = NULL, *offer = NULL;
+	double *ch = NULL, *pr = NULL;
 	int64_t start = 0;
-	size_t len;
+	size_t len, n = 0;
 	enum gf_err rc;
 
-	if (!bid_start(f, bid, &start, why, sizeof(why)))
-		return invalid(f, m, bid->bidid, why);
-	if (bid->n_schedulechange != bid->n_energyprice)
-		return invalid(f, m, bid->bidid, "scheduleChange and energyPrice differ in length");
-	snprintf(id, sizeof(id), "%s-bid-%s", f->id, bid->bidid);
-	rc = gf_codec_to_json(&bid->base, &source, &len);
+	if (!bid_start(f, in, &start, why, sizeof(why)))
+		return invalid(f, m, in->bidid, why);
+	if (in->n_schedulechange != in->n_energyprice)
+		return invalid(f, m, in->bidid, "scheduleChange and energyPrice differ in length");
+	rc = bid_series(in, &ch, &pr, &n, why, sizeof(why));
+	if (rc == GF_EINVAL)
+		return invalid(f, m, in->bidid, why);
+	if (rc != GF_OK)
+		return rc;
+	/* Kept as the FOA saw it, in 900 s intervals, for the feedback. */
+	bid.intervallength = GF_TIME_INTERVAL_S;
+	bid.n_schedulechange = bid.n_energyprice = n;
+	bid.schedulechange = ch;
+	bid.energyprice = pr;
+	snprintf(id, sizeof(id), "%s-bid-%s", f->id, bid.bidid);
+	rc = gf_codec_to_json(&bid.base, &source, &len);
 	if (rc == GF_OK)
-		rc = bid_offer(f, bid, id, start, &offer);
+		rc = bid_offer(f, &bid, id, start, &offer);
 	if (rc != GF_OK)
 		goto out;
 	row.id = id;
 	row.kind = "bid";
 	row.peer = (char *)m->from_id;
-	row.ref = bid->bidid;
+	row.ref = bid.bidid;
 	row.state = "Offered";
 	row.source = source;
 	row.offer = offer;
@@ -154,11 +213,11 @@ enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m)
 	rc = gf__foa_offer_put(f, &row);
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-BID",
-		            "bid %s of doms.%s: offer %s (%zu intervals from %lld) to "
-		            "fmar.%s",
-		            bid->bidid, m->from_id, id, bid->n_schedulechange, (long long)start,
-		            f->conf->fmar_id);
+		            "bid %s of doms.%s: offer %s (%zu intervals from %lld) to fmar.%s",
+		            bid.bidid, m->from_id, id, n, (long long)start, f->conf->fmar_id);
 out:
+	free(ch);
+	free(pr);
 	free(source);
 	free(offer);
 	return rc;

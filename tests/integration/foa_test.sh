@@ -227,6 +227,12 @@ pub doms.o1 gf/site1/doms/o1/foa/d1/bid '{"bidId":"old","gridPointId":"t1","star
 check "a bid in the past -> offer.feedback Invalid with the reason, no offer" \
 	wait_for 10 has_n doms '.payload.bidId == "old" and .payload.state == "Invalid" and (.payload.stateReason | test("in the past"))' 1
 check "... no offer at FMAR for it" eq "$(n_where fmar '.payload.label == "bid:old"')" 0
+pub doms.o1 gf/site1/doms/o1/foa/d1/bid '{"bidId":"half-hours","gridPointId":"t1","startTime":"2020-02-27T19:00:00Z","intervalLength":1800,"scheduleChange":[2,1],"energyPrice":[0.2,0.3]}'
+check "a bid in 1800 s intervals -> a bid offer in 900 s slices, the kWh shared, the price kept" \
+	wait_for 10 has_n fmar '.payload.label == "bid:half-hours" and ([.payload.flexOfferProfileConstraints[] | [.energyConstraintList[0].upper, .tariffConstraint.maxTariff]] == [[1,0.2],[1,0.2],[0.5,0.3],[0.5,0.3]])' 1
+pub doms.o1 gf/site1/doms/o1/foa/d1/bid '{"bidId":"odd","gridPointId":"t1","startTime":"2020-02-27T19:00:00Z","intervalLength":700,"scheduleChange":[2],"energyPrice":[0.2]}'
+check "a bid in 700 s intervals -> Invalid with the reason" \
+	wait_for 10 has_n doms '.payload.bidId == "odd" and .payload.state == "Invalid" and (.payload.stateReason | test("700 s"))' 1
 
 kill -TERM "$pid_p1" "$pid_d1"
 wait "$pid_p1"; rc1=$?
