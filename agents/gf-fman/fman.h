@@ -50,6 +50,10 @@ extern const char fman_schema[];
  * current message done (the inbox replays it at the next start). */
 _Noreturn void fman_store_failed(const char *what);
 
+/* Hands the outbox to the bus when it is connected (paho refuses
+ * publishes before the first connect; GF_INBOX_CONNECTED flushes then). */
+void fman_flush(struct fman *f);
+
 /* The simulated interval now. */
 int64_t fman_now_interval(const struct fman *f);
 
@@ -70,6 +74,12 @@ enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo
 void fman_aggregate(struct fman *f);
 void fman_fmar_ack(struct fman *f, const struct gf_message *m);
 void fman_fmar_assign(struct fman *f, const struct gf_message *m);
+
+/* Fault injection for the crash tests (docs/fman.md): when the environment
+ * has GF_FMAN_CRASH=<point>[:<n>], the n-th pass (default the first)
+ * through point kills the process with SIGKILL, as a kill -9 there would.
+ * Points: offer-committed, assign-before-commit, assign-committed. */
+void fman_crash_point(const char *point);
 
 /* 64-bit FNV-1a of len bytes, as 16 hex digits into out[17]. */
 void fman_hash(const void *data, size_t len, char out[17]);

@@ -10,6 +10,7 @@
  * timer), the dispatch of messages by type and sender role.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,14 @@ _Noreturn void fman_store_failed(const char *what)
 	_exit(1);
 }
 
+void fman_flush(struct fman *f)
+{
+	struct gf_bus *bus = gf_agent_bus(f->agent);
+
+	if (gf_bus_connected(bus))
+		gf_store_outbox_flush(f->store, bus);
+}
+
 int64_t fman_now_interval(const struct fman *f)
 {
 	return (int64_t)floor(gf_agent_now(f->agent) / 900.0);
@@ -66,6 +75,20 @@ void fman_hash(const void *data, size_t len, char out[17])
 		h *= 0x100000001b3ULL;
 	}
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+void fman_crash_point(const char *point)
+{
+	static long passes;
+	const char *want = getenv("GF_FMAN_CRASH");
+	size_t n = strlen(point);
+
+	if (!want || strncmp(want, point, n) != 0 || (want[n] != '\0' && want[n] != ':'))
+		return;
+	if (++passes >= (want[n] == ':' ? atol(want + n + 1) : 1)) {
+		gf_log_notice("GF-FMAN-CRASH", "GF_FMAN_CRASH: killing myself at %s", point);
+		raise(SIGKILL);
+	}
 }
 
 static void tick(struct gf_agent *a, void *arg)
@@ -100,7 +123,7 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *it)
 		gf_log_info("GF-FMAN-UNREADABLE", "ignoring %s from %s.%s", m.msg,
 		            gf_role_name(m.topic.from_role), m.from_id);
 	gf_message_free(&m);
-	gf_store_outbox_flush(f->store, gf_agent_bus(a));
+	fman_flush(f);
 }
 
 static enum gf_err start(struct gf_agent *a, void *conf)
@@ -143,8 +166,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	snprintf(filter, sizeof(filter), "gf/%s/+/+/fman/%s/+", site, id);
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
-	/* What a crash left in the outbox, then what the pool holds now. */
-	gf_store_outbox_flush(F.store, bus);
+	/* What the pool holds now (the outbox goes out once connected). */
 	fman_aggregate(&F);
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->aggregate_every_s, tick, &F);
 	gf_log_notice("GF-FMAN-START",
@@ -154,11 +176,17 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	return GF_OK;
 }
 
+/* At every connect, what the outbox holds: left by a crash, or queued
+ * while disconnected. */
+static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
+{
+	if (ev->kind == GF_INBOX_CONNECTED)
+		fman_flush(gf_agent_data(a));
+}
+
 static void stop(struct gf_agent *a)
 {
-	struct fman *f = gf_agent_data(a);
-
-	gf_store_outbox_flush(f->store, gf_agent_bus(a));
+	fman_flush(gf_agent_data(a));
 }
 
 int main(int argc, char **argv)
@@ -172,6 +200,7 @@ int main(int argc, char **argv)
 	    .common_offset = offsetof(struct fman_conf, agent),
 	    .start = start,
 	    .message = on_message,
+	    .event = on_event,
 	    .stop = stop,
 	};
 	int code = gf_agent_main(&def, argc, argv);

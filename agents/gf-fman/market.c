@@ -416,7 +416,7 @@ void fman_aggregate(struct fman *f)
 	for (size_t i = 0; i < r.nclaimed; i++)
 		free(r.claimed[i]);
 	free(r.claimed);
-	gf_store_outbox_flush(f->store, gf_agent_bus(f->agent));
+	fman_flush(f);
 	if (r.sent || r.canceled)
 		gf_log_notice("GF-FMAN-AGGREGATED",
 		              "%zu aggregates of %zu offers: %zu sent to fmar.%s, %zu canceled",
@@ -745,8 +745,10 @@ void fman_fmar_assign(struct fman *f, const struct gf_message *m)
 		sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 		exec_or_die(st, "aggregate assigned");
 	}
+	fman_crash_point("assign-before-commit");
 	if (gf_store_mark(f->store, key) != GF_OK || gf_store_commit(f->store) != GF_OK)
 		fman_store_failed("assignment");
+	fman_crash_point("assign-committed");
 	if (ok) {
 		/* Assigned members leave the pool: new offers of their cell form a
 		 * new aggregate. */

@@ -304,6 +304,7 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 	else
 		gf_log_notice("GF-FMAN-REFUSE", "offer %s of foa.%s refused: %s", id, m->from_id,
 		              reason);
+	fman_crash_point("offer-committed");
 out:
 	free(json);
 }
