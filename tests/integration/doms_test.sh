@@ -161,4 +161,7 @@ check "... with scheduleChange = forecast - limit + margin" \
 	eq "$(jq -c 'select(.msg == "bid") | .payload | [.bidId, .scheduleChange]' "$tmp/foa2.out" | tr '\n' ' ')" \
 	"[\"t1-$((DAY + 80 + 1))-2\",[2,3.5]] [\"t1-$((DAY + 84))-1\",[1]] "
 check "no private payload in the logs" eq "$(cat "$tmp"/o*.log | grep -c '10.5\|0.43,\|scheduleChange')" 0
+# Under SAN=1 the agents are built with ASan/UBSan: any report fails.
+check "no sanitizer report from the agents" \
+	eq "$(cat "$tmp"/o*.log | grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error')" 0
 finish

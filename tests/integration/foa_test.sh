@@ -238,4 +238,7 @@ kill -TERM "$pid_p1" "$pid_d1"
 wait "$pid_p1"; rc1=$?
 wait "$pid_d1"; rc2=$?
 check "SIGTERM: both exit 0" eq "$rc1 $rc2" "0 0"
+# Under SAN=1 the agents are built with ASan/UBSan: any report fails.
+check "no sanitizer report from the agents" \
+	eq "$(cat "$tmp"/p1.log "$tmp"/d1.log | grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error')" 0
 finish
