@@ -56,6 +56,10 @@ static const struct gf_conf_item table[] = {
      "percent of prosumers with a home battery"},
     {"pct_white", GF_CONF_INT, offsetof(struct sim_conf, pct_white), "60", 0, 100, false,
      "percent of prosumers with a shiftable washing machine or dishwasher"},
+    {"battery_from", GF_CONF_INT, offsetof(struct sim_conf, battery_from), "64", 0, 95, false,
+     "first interval of the day the FOA may move a home battery (64: 16:00)"},
+    {"battery_to", GF_CONF_INT, offsetof(struct sim_conf, battery_to), "88", 0, 96, false,
+     "end of that window, exclusive (88: 22:00; <= battery_from wraps over midnight)"},
     {"offer_lead_s", GF_CONF_INT, offsetof(struct sim_conf, offer_lead_s), "3600", 900, 86400,
      false, "offers start this long after their round (simulated seconds, whole intervals)"},
     {"deadline_lead_s", GF_CONF_INT, offsetof(struct sim_conf, deadline_lead_s), "900", 0,
@@ -323,8 +327,9 @@ static void tick(struct gf_agent *a, void *arg)
 static enum gf_err make_prosumers(struct sim *s, int64_t now)
 {
 	struct sim_conf *c = s->conf;
-	struct sim_mix mix = {c->seed,   c->pct_thermal, c->pct_heatpump,
-	                      c->pct_ev, c->pct_battery, c->pct_white};
+	struct sim_mix mix = {c->seed,        c->pct_thermal, c->pct_heatpump,
+	                      c->pct_ev,      c->pct_battery, c->pct_white,
+	                      c->battery_from, c->battery_to};
 	char **list = NULL, id[GF_ID_MAX + 16], err[256];
 	size_t nlist = 0;
 	enum gf_err rc = GF_OK;

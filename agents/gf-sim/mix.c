@@ -181,7 +181,13 @@ enum gf_err sim_prosumer_init(struct sim_prosumer *p, const struct sim_mix *mix,
 			break;
 		case 2:
 			d->kind = "battery";
-			rc = gf_device_battery_init(&d->dev, &bat, t0, err, errlen);
+			/* The SoC headroom is shared among the allowed slices:
+			 * a few evening hours get more of it than a whole day. */
+			(void)gf_devoffer_user_hours(&d->user, 0, 0, 0);
+			rc = gf_devoffer_user_hours(&d->user, (int32_t)mix->battery_from,
+			                            (int32_t)mix->battery_to, 1);
+			if (rc == GF_OK)
+				rc = gf_device_battery_init(&d->dev, &bat, t0, err, errlen);
 			break;
 		default:
 			d->kind = "washer";

@@ -156,10 +156,13 @@ static enum gf_err build_offer(const struct sim_device *d, struct gf_device *cop
 	if (horizon > GF_DEVOFFER_MAX_SLICES)
 		horizon = GF_DEVOFFER_MAX_SLICES;
 	rc = gf_devoffer_build(copy, &d->user, horizon, NULL, fo, lo, hi, dflt, cap, err, errlen);
-	/* A car still on the session offered last time: offer its next one,
-	 * from the state it will leave in. */
-	if (rc == GF_OK && copy->kind == GF_DEVICE_EV && fo->start_after < last) {
-		advance(d, copy, last);
+	/* A car still on the session offered last time, or plugged in for too
+	 * short a rest of it (the process started late in the session): offer
+	 * its next session, from the state it will leave in. */
+	if (copy->kind == GF_DEVICE_EV && copy->connected &&
+	    (rc != GF_OK || fo->start_after < last)) {
+		int64_t leave = (int64_t)floor(copy->depart_t / GF_DEVICE_SLICE_S);
+		advance(d, copy, leave > last ? leave : last);
 		rc = gf_devoffer_build(copy, &d->user, horizon, NULL, fo, lo, hi, dflt, cap, err,
 		                       errlen);
 	}

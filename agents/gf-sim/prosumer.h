@@ -37,6 +37,9 @@ struct sim_mix {
 	long pct_thermal;  /* a boiler or heat pump */
 	long pct_heatpump; /* of those, a heat pump */
 	long pct_ev, pct_battery, pct_white;
+	/* Intervals of the day [from, to) in which the user lets the FOA move
+	 * the battery (it idles elsewhere); to <= from wraps over midnight. */
+	long battery_from, battery_to;
 };
 
 /* An offer a device made, and the schedule it got. */

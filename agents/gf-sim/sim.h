@@ -25,6 +25,7 @@ struct sim_conf {
 	long prosumers, first_id, id_digits;
 	char *id_prefix, *id_list, *profiles_dir, *cert_dir, *report_csv;
 	long seed, pct_thermal, pct_heatpump, pct_ev, pct_battery, pct_white;
+	long battery_from, battery_to;
 	long offer_lead_s, deadline_lead_s;
 	char *tariff_min, *tariff_max;
 };
