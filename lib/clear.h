@@ -36,7 +36,7 @@ struct gf_clear_bid {
 
 enum gf_clear_status {
 	GF_CLEAR_OPTIMAL,     /* proven optimum */
-	GF_CLEAR_FEASIBLE,    /* a schedule, optimality not proven (heuristic, time limit) */
+	GF_CLEAR_FEASIBLE,    /* a schedule, optimality not proven (heuristic, MILP time limit) */
 	GF_CLEAR_EMPTY_BID,   /* every r_t is 0: defaults returned */
 	GF_CLEAR_NO_ELIGIBLE, /* no offer's tariff fits the price: defaults returned */
 	GF_CLEAR_INFEASIBLE,  /* the solver found no schedule (cannot happen with valid input) */
@@ -47,9 +47,9 @@ enum gf_clear_status {
 const char *gf_clear_status_name(enum gf_clear_status status);
 
 struct gf_clear_options {
-	double time_limit_s; /* MILP only; <= 0 means 10 s */
+	double time_limit_s; /* MILP only, for the whole call; <= 0 means 10 s */
 	size_t max_columns;  /* MILP only; 0 means 60000 */
-	int passes;          /* heuristic improvement passes; <= 0 means 4 */
+	int passes;          /* heuristic improvement rounds; <= 0 means 20 */
 };
 
 /* The result. start (one per offer) and amount (sum of the offers' n, offer
@@ -65,24 +65,34 @@ struct gf_clear_result {
 	double cost;      /* tariff part */
 	double delivered; /* sum over the bid's intervals of the delivered change */
 	int eligible;     /* offers allowed to deviate */
-	double bound;     /* proven lower bound on the optimum objective, NaN if none */
+	double bound;     /* proven lower bound on the optimum objective: = objective when
+	                   * OPTIMAL, EMPTY_BID or NO_ELIGIBLE; the MILP's best (LP,
+	                   * search tree, Lagrangian) when FEASIBLE; NaN from the
+	                   * heuristic and for TOO_LARGE */
 };
 
 /* An offer may deviate iff max(tariff_min, tariff_max) (NaN = 0) <= the
  * lowest price over the bid's intervals with r_t != 0. */
 int gf_clear_eligible(const struct gf_clear_bid *bid, const struct gf_fo *offer);
 
-/* Exact clearing with GLPK (start times binary over each tf window). Fills
- * *res (status and, when a schedule exists, start/amount and the objective
- * terms). GF_EINVAL for a bad bid or offer (checks as gf_fo_set_add),
- * GF_ENOMEM; *res untouched on failure. opt may be NULL. */
+/* Exact clearing with GLPK (start times binary over each tf window),
+ * warm-started from gf_clear_heuristic's schedule and bounded by
+ * gf_clear_bound. The whole call keeps to opt->time_limit_s (GLPK's own
+ * overrun past its tm_lim is reserved, see docs/clearing.md); at the limit
+ * the best schedule found is returned as FEASIBLE (never worse than the
+ * heuristic's) with the best proven bound. Fills *res (status, bound and,
+ * when a schedule exists, start/amount and the objective terms; TOO_LARGE
+ * writes neither). GF_EINVAL for a bad bid or offer (checks as
+ * gf_fo_set_add), GF_ENOMEM; *res untouched on failure. opt may be NULL. */
 enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
                           const struct gf_clear_options *opt, struct gf_clear_result *res);
 
-/* Heuristic clearing: greedy placement of each eligible offer against the
- * remaining request (best start, then per-slice best amount), then passes
- * that remove and re-place each offer until nothing improves. Status
- * FEASIBLE (or EMPTY_BID / NO_ELIGIBLE). Same errors as gf_clear_milp. */
+/* Heuristic clearing (deterministic): start moves of single offers, exact
+ * re-dispatch of the amounts for fixed starts, kicks (an offer forced to
+ * another start, then re-descent) within a work budget, and an exact amount
+ * LP where total bounds need it on small instances (docs/clearing.md).
+ * Status FEASIBLE with bound NaN (or EMPTY_BID / NO_ELIGIBLE). Same errors
+ * as gf_clear_milp. */
 enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_fo *offers,
                                size_t count, const struct gf_clear_options *opt,
                                struct gf_clear_result *res);

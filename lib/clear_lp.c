@@ -14,6 +14,7 @@
 #include <glpk.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct nz {
 	int *ia, *ja;
@@ -45,10 +46,11 @@ enum gf_err gf__clear_amounts_lp(const struct gf_clear_bid *bid, const struct gf
 	glp_prob *lp = NULL;
 	double *c = calloc(len, sizeof *c);
 	int *xcol = calloc(slices + 1, sizeof *xcol);
+	double *xs = calloc(slices + 1, sizeof *xs);
 	m.ia = calloc(cap, sizeof *m.ia);
 	m.ja = calloc(cap, sizeof *m.ja);
 	m.ar = calloc(cap, sizeof *m.ar);
-	if (!c || !xcol || !m.ia || !m.ja || !m.ar || cap > INT32_MAX)
+	if (!c || !xcol || !xs || !m.ia || !m.ja || !m.ar || cap > INT32_MAX)
 		goto out;
 	/* C_t = r_t - sum of the eligible offers' defaults; m_t = C_t + their
 	 * running amounts. */
@@ -119,19 +121,33 @@ enum gf_err gf__clear_amounts_lp(const struct gf_clear_bid *bid, const struct gf
 	glp_init_smcp(&sp);
 	sp.msg_lev = GLP_MSG_OFF;
 	sp.meth = GLP_DUALP;
-	sp.presolve = GLP_ON;
+	/* No presolver: GLPK 5.0's LP presolver returned, for a one-slice offer
+	 * whose total row equals its default, the slice's lower bound below
+	 * that total (status optimal). */
+	sp.presolve = GLP_OFF;
 	err = GF_ERANGE; /* not solved: the caller keeps its amounts */
 	if (glp_simplex(lp, &sp) != 0 || glp_get_status(lp) != GLP_OPT)
 		goto out;
+	/* Read into a copy and check it: the caller's amounts change only to
+	 * a schedule that meets every bound. */
+	memcpy(xs, amount, slices * sizeof *xs);
 	off = 0;
 	for (size_t o = 0; o < count; o++) {
 		const struct gf_fo *f = &offers[o];
-		for (int32_t k = 0; xcol[off] && k < f->n; k++)
-			amount[off + (size_t)k] =
-			    fmin(f->upper[k],
-			         fmax(f->lower[k], glp_get_col_prim(lp, xcol[off + (size_t)k])));
+		double sum = 0.0;
+		for (int32_t k = 0; k < f->n; k++) {
+			if (xcol[off])
+				xs[off + (size_t)k] = fmin(
+				    f->upper[k],
+				    fmax(f->lower[k], glp_get_col_prim(lp, xcol[off + (size_t)k])));
+			sum += xs[off + (size_t)k];
+		}
+		if ((!isnan(f->total_min) && sum < f->total_min - 1e-9) ||
+		    (!isnan(f->total_max) && sum > f->total_max + 1e-9))
+			goto out;
 		off += (size_t)f->n;
 	}
+	memcpy(amount, xs, slices * sizeof *xs);
 	err = GF_OK;
 out:
 	if (lp)
@@ -139,6 +155,7 @@ out:
 	free(m.ar);
 	free(m.ja);
 	free(m.ia);
+	free(xs);
 	free(xcol);
 	free(c);
 	return err;

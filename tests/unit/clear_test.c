@@ -246,8 +246,11 @@ Test(clear, too_large_reports_status)
 Test(clear, heuristic_vs_milp_random)
 {
 	double sum_gap = 0, max_gap = 0;
-	int n = 0;
-	for (uint64_t seed = 1; seed <= 200; seed++) {
+	int n = 0, over = 0;
+	/* GF_CLEAR_SEEDS=2000 widens the sample (docs/clearing.md). */
+	const char *env = getenv("GF_CLEAR_SEEDS");
+	uint64_t seeds = env && atoi(env) > 0 ? (uint64_t)atoi(env) : 200;
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		struct inst in;
 		make_instance(&in, seed);
 		int32_t s1[MAXO], s2[MAXO];
@@ -260,8 +263,11 @@ Test(clear, heuristic_vs_milp_random)
 		cr_assert_eq(e2, GF_OK, "seed %llu: %s", (unsigned long long)seed, gf_err_name(e2));
 		check_feasible(&in, &m);
 		check_feasible(&in, &h);
-		cr_assert(isnan(h.bound), "seed %llu: the heuristic proves no bound",
-		          (unsigned long long)seed);
+		if (h.status == GF_CLEAR_FEASIBLE)
+			cr_assert(isnan(h.bound), "seed %llu: the heuristic proves no bound",
+			          (unsigned long long)seed);
+		else /* defaults, the only schedule */
+			cr_assert_float_eq(h.bound, h.objective, 1e-12);
 		/* The Lagrangian bound is a lower bound of every schedule. */
 		double lb = -1;
 		cr_assert_eq(gf_clear_bound(&in.bid, in.fo, in.count, h.objective, 200, &lb),
@@ -279,11 +285,16 @@ Test(clear, heuristic_vs_milp_random)
 		sum_gap += gap;
 		max_gap = fmax(max_gap, gap);
 		n++;
-		cr_assert_leq(gap, GAP_MAX, "seed %llu: gap %.4f", (unsigned long long)seed, gap);
+		if (gap > GAP_MAX) {
+			over++;
+			fprintf(stderr, "clear: seed %llu: gap %.4f\n", (unsigned long long)seed,
+			        gap);
+		}
 	}
-	cr_assert_gt(n, 190);
-	fprintf(stderr, "clear: %d instances, mean gap %.4f, max gap %.4f\n", n, sum_gap / n,
-	        max_gap);
+	cr_assert_gt(n, (int)(seeds * 95 / 100));
+	fprintf(stderr, "clear: %d instances, mean gap %.4f, max gap %.4f, %d over %.2f\n", n,
+	        sum_gap / n, max_gap, over, GAP_MAX);
+	cr_assert_leq(max_gap, GAP_MAX);
 	cr_assert_leq(sum_gap / n, GAP_MEAN);
 }
 
