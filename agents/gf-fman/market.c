@@ -17,9 +17,12 @@
  * member set changed (a hash of both); each sending raises its revision,
  * carried in the label "agg:<n>:<rev>", and records the members with their
  * offer versions (agg_members). An assignment is disaggregated over the
- * members of the revision it names (its echoed label, else the current
- * one), rebuilt from the stored offers with the same configuration; it is
- * refused when a member changed since that revision.
+ * members of the revision it names (FMAR echoes the label of the content it
+ * cleared, which may be older than FMAN's latest), rebuilt from the stored
+ * offers with the same configuration; it is refused when one of those
+ * members changed since (updated, canceled). Members of a later revision
+ * that were not in the assigned one stay in the pool and form a new
+ * aggregate.
  */
 #include <math.h>
 #include <stdio.h>
@@ -734,9 +737,15 @@ void fman_fmar_assign(struct fman *f, const struct gf_message *m)
 		snprintf(reason, sizeof(reason), "not an aggregate of this FMAN");
 	else if (strcmp(state, "Canceled") == 0)
 		snprintf(reason, sizeof(reason), "the aggregate was canceled");
-	else if (as->label && sscanf(as->label, "agg:%lld:%lld", &num, &lrev) == 2 && lrev != rev)
+	else if (as->label && sscanf(as->label, "agg:%lld:%lld", &num, &lrev) == 2 &&
+	         (lrev < 1 || lrev > rev))
 		snprintf(reason, sizeof(reason),
-		         "revision %lld is stale (the aggregate is at %lld)", lrev, (long long)rev);
+		         "revision %lld is unknown (the aggregate is at %lld)", lrev,
+		         (long long)rev);
+	else if (as->label && lrev > 0)
+		/* FMAR echoes the label of the content it cleared: that revision's
+		 * members are scheduled, if none changed since. */
+		ok = disaggregate(f, agg, (rev = lrev), s, &ms, reason);
 	else
 		ok = disaggregate(f, agg, rev, s, &ms, reason);
 	if (ok) {

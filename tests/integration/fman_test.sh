@@ -214,8 +214,26 @@ send_offer p1 "$(offer p1-1 p1 $C 4 '1:3 0:2' Canceled)"
 check "a delete after the assignment is refused" \
 	wait_for 10 ack_matches p1 p1-1 '^false offer p1-1 is already assigned'
 send_assign $AGG "agg:1:1" $((C + 2)) 8 "2 5"
-check "an assign of a stale revision is refused (GF-FMAN-ASSIGN-REFUSE)" \
-	wait_for 10 in_log 'GF-FMAN-ASSIGN-REFUSE.*stale'
+check "an assign of a revision whose member changed since is refused (GF-FMAN-ASSIGN-REFUSE)" \
+	wait_for 10 in_log 'GF-FMAN-ASSIGN-REFUSE.*member p3-1 changed since this revision'
+check "... and sends nothing" eq "$(assign_keys 8 | wc -l)" 0
+
+# FMAR echoes the label of the revision it cleared; FMAN may have moved on.
+send_offer p1 "$(offer p1-4 p1 $((C + 60)) 4 '1:2')"
+agg_of_offer() { q "SELECT agg FROM offers WHERE id = '$1'"; }
+has_agg() { [ -n "$(agg_of_offer "$1")" ] && agg_at_fmar "$(agg_of_offer "$1")"; }
+check "a lone offer makes an aggregate" wait_for 10 has_agg p1-4
+A4=$(agg_of_offer p1-4)
+old_label=$(agg_current "$A4")
+send_offer p2 "$(offer p2-4 p2 $((C + 60)) 4 '2:3')"
+label_moved() { [ "$(agg_last "$A4" | jq -r .label)" != "$old_label" ]; }
+check "... which a second member changes (a new revision)" wait_for 10 label_moved
+send_assign "$A4" "$old_label" $((C + 61)) 9 "1.5"
+check "an assign of the older revision schedules that revision's members only" \
+	wait_for 10 nkeys 9 1
+check "... p1-4, with the whole schedule" eq "$(member_assigns 9)" "p1-4 $((C + 61)) 1.5"
+other_agg() { has_agg p2-4 && [ "$(agg_of_offer p2-4)" != "$A4" ]; }
+check "... and the later member goes on in a new aggregate" wait_for 10 other_agg
 
 # --- meter readings ------------------------------------------------------------------------
 pub foa.p1 gf/site1/foa/p1/fman/all/meter.reading "$(meter_json dev-1)"
@@ -310,4 +328,5 @@ check "SIGTERM: exit 0" eq "$rc" 0
 not_in_log() { ! in_log "$1"; }
 check "no store failures (GF-FMAN-STORE), no publish refused before a connect" \
 	not_in_log 'GF-FMAN-STORE\|GF-BUS-PUBLISH'
+check "no sanitizer report from gf-fman (SAN=1 builds)" not_in_log 'Sanitizer\|runtime error'
 finish
