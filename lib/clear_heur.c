@@ -422,6 +422,53 @@ static double kick(struct sweep *sw, size_t count, size_t slices, int32_t *save_
 
 /* Exact amounts and descent, then rounds of kicks while they pay, within
  * `tries` kicks. Scratch as for kick. Returns the objective reached. */
+/* Pair kicks: two offers forced together to other starts of their
+ * windows, the amounts re-dispatched; kept when the objective falls. The
+ * exchanges single kicks miss (one offer must leave an interval for the
+ * other to take it). At most `tries` of them. Returns the objective. */
+static double pair_kick(struct sweep *sw, size_t count, size_t slices, int32_t *save_s,
+                        double *save_x, long *tries)
+{
+	struct heur *h = sw->h;
+	double obj = sweep_objective(sw);
+	for (size_t i = 0; i < sw->ne; i++) {
+		size_t o = (size_t)sw->order[2 * i + 1];
+		const struct gf_fo *f = &sw->offers[o];
+		for (size_t j = i + 1; j < sw->ne; j++) {
+			size_t o2 = (size_t)sw->order[2 * j + 1];
+			const struct gf_fo *f2 = &sw->offers[o2];
+			for (int32_t s = f->start_after; s <= f->start_after + f->tf; s++) {
+				for (int32_t s2 = f2->start_after; s2 <= f2->start_after + f2->tf;
+				     s2++) {
+					if (s == sw->start[o] || s2 == sw->start[o2])
+						continue;
+					if ((*tries)-- <= 0)
+						return obj;
+					memcpy(save_s, sw->start, count * sizeof *save_s);
+					memcpy(save_x, sw->x, slices * sizeof *save_x);
+					double *xo = sw->x + sw->off[o], *xo2 = sw->x + sw->off[o2];
+					apply(h, f, sw->start[o], xo, -1.0);
+					apply(h, f2, sw->start[o2], xo2, -1.0);
+					place(h, f, s, s, &sw->start[o], xo);
+					apply(h, f, sw->start[o], xo, 1.0);
+					place(h, f2, s2, s2, &sw->start[o2], xo2);
+					apply(h, f2, sw->start[o2], xo2, 1.0);
+					redispatch(sw);
+					double v = sweep_objective(sw);
+					if (v < obj - 1e-9) {
+						obj = v;
+						continue;
+					}
+					memcpy(sw->start, save_s, count * sizeof *save_s);
+					memcpy(sw->x, save_x, slices * sizeof *save_x);
+					reload(sw, h->bid, count);
+				}
+			}
+		}
+	}
+	return obj;
+}
+
 static double improve(struct sweep *sw, const struct gf_clear_bid *bid, size_t count, size_t slices,
                       int32_t *save_s, double *save_x, long tries, int passes)
 {
@@ -429,8 +476,13 @@ static double improve(struct sweep *sw, const struct gf_clear_bid *bid, size_t c
 	for (int round = 0; round < passes && tries > 0; round++) {
 		kick(sw, count, slices, save_s, save_x, &tries, passes);
 		double next = polish(sw, bid, count, slices, save_x, passes);
-		if (next > obj - 1e-9)
-			return fmin(next, obj);
+		if (next > obj - 1e-9) {
+			/* Single kicks are spent: pairs, from what is left. */
+			pair_kick(sw, count, slices, save_s, save_x, &tries);
+			next = polish(sw, bid, count, slices, save_x, passes);
+			if (next > obj - 1e-9)
+				return fmin(next, obj);
+		}
 		obj = next;
 	}
 	return obj;
