@@ -28,7 +28,7 @@ S=$tmp/s
 export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
 
 site_new "$S" site1
-add_password "$S" doms.o1 doms.o2 foa.d1 foa.d2
+add_password "$S" doms.o1 doms.o2 foa.d1 foa.d2 doms.o3 foa.d3 foa.p3 xems.p3 fman.m3 fmar.r3
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
 # Simulated time: 2020-02-27T06:00Z when the test starts, 600x (10 min per
@@ -161,7 +161,51 @@ check "... with scheduleChange = forecast - limit + margin" \
 	eq "$(jq -c 'select(.msg == "bid") | .payload | [.bidId, .scheduleChange]' "$tmp/foa2.out" | tr '\n' ' ')" \
 	"[\"t1-$((DAY + 80 + 1))-2\",[2,3.5]] [\"t1-$((DAY + 84))-1\",[1]] "
 check "no private payload in the logs" eq "$(cat "$tmp"/o*.log | grep -c '10.5\|0.43,\|scheduleChange')" 0
+# --- the whole cycle: DOMS -> DSO FOA -> FMAR <- FMAN <- FOA <- xEMS ---------------------
+# The real gf-fman, gf-fmar and two gf-foa; the xEMS is gfctl. Simulated
+# 17:00Z at 300x: the bid of 18:00 clears at 17:45 (gate_lead_s 900), 9 s in.
+FOA=$BUILD/bin/gf-foa FMAN=$BUILD/bin/gf-fman FMAR=$BUILD/bin/gf-fmar
+if [ -x "$FOA" ] && [ -x "$FMAN" ] && [ -x "$FMAR" ]; then
+	ORIGIN=$(date +%s)
+	cycle() { # cycle NAME BIN KEY VALUE...: an agent at 17:00Z, 300x
+		local name=$1 bin=$2; shift 2
+		conf "$name" "$@"
+		sed -i 's/^time_epoch .*/time_epoch 2020-02-27T17:00:00Z/; s/^time_scale .*/time_scale 300/' "$tmp/$name.conf"
+		"$bin" -c "$tmp/$name.conf" -v >>"$tmp/$name.log" 2>&1 &
+		pids+=($!)
+	}
+	watch xems3 xems.p3 "gf/site1/foa/p3/xems/p3/#"
+	watch doms3 doms.o3 "gf/site1/foa/d3/doms/o3/#"
+	cycle m3 "$FMAN" identity fman.m3
+	cycle r3 "$FMAR" identity fmar.r3 dso_foa d3
+	cycle p3 "$FOA" identity foa.p3
+	cycle d3 "$FOA" identity foa.d3 mode dso
+	sleep 1
+	# A boiler that would take 3 kWh in each interval from 18:00 to 19:00,
+	# and may take anything from 0 to 3.
+	I=$((DAY + 68))
+	slice='{"energyConstraintList":[{"lower":0,"upper":3}],"minDuration":1,"maxDuration":1}'
+	piece='{"duration":1,"energyAmount":3}'
+	"$GFCTL" --port "$LOCAL_PORT" --id xems.p3 pub gf/site1/xems/p3/foa/p3/xems.flexibility \
+		'{"flexOffer":{"label":"boiler","state":"Initial","offeredById":"p3","creationInterval":'$I',"acceptanceBeforeInterval":'$((I + 2))',"assignmentBeforeInterval":'$((I + 4))',"startAfterInterval":'$((I + 4))',"startBeforeInterval":'$((I + 4))',"flexOfferProfileConstraints":['"$slice,$slice,$slice,$slice"'],"defaultSchedule":{"startTime":"2020-02-27T18:00:00Z","scheduleSlices":['"$piece,$piece,$piece,$piece"']}}}' >/dev/null
+	cycle o3 "$DOMS" identity doms.o3 dso_foa d3 transformer_limit_kw $LIMIT_KW profiles_dir "$PROFILES" \
+		price_eur_kwh 0.25
+	assigned='.payload.state == "Assigned" and .payload.bidId == "t1-'$((DAY + 72))'-4"'
+	check "whole cycle: the DOMS hears its bid was Assigned" wait_for 30 has_n doms3 "$assigned" 1
+	check "... the xEMS gets one DemandSchedule from 18:00" \
+		wait_for 10 has_n xems3 '.payload.demandSchedule[0].startTime == "2020-02-27T18:00:00Z"' 1
+	want=$(awk '{ s += $2 } END { printf "%.6f", s }' "$tmp/expected.congested")
+	cleared=$(jq -r "select($assigned) | .payload.scheduleChange | add" "$tmp/doms3.out")
+	taken=$(jq -r 'select(.payload.demandSchedule) | .payload.demandSchedule[0].energy | add' "$tmp/xems3.out")
+	check "... the DSO got what it asked for ($cleared of $want kWh)" \
+		awk -v c="$cleared" -v w="$want" 'BEGIN { exit !(c >= w - 1e-6) }'
+	check "... and the prosumer gives up exactly that (12 - $taken kWh)" \
+		awk -v c="$cleared" -v t="$taken" 'BEGIN { d = 12 - t - c; exit !(d < 1e-6 && d > -1e-6) }'
+else
+	not_ok "the whole cycle needs $FOA, $FMAN and $FMAR (make)"
+fi
+
 # Under SAN=1 the agents are built with ASan/UBSan: any report fails.
 check "no sanitizer report from the agents" \
-	eq "$(cat "$tmp"/o*.log | grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error')" 0
+	eq "$(cat "$tmp"/[oprmd]*.log | grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error')" 0
 finish
