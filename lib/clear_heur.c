@@ -374,13 +374,14 @@ static double kick(struct sweep *sw, size_t count, size_t slices, int32_t *save_
 {
 	struct heur *h = sw->h;
 	double obj = sweep_objective(sw);
-	for (size_t i = 0; i<sw->ne && * tries> 0; i++) {
+	for (size_t i = 0; i < sw->ne; i++) {
 		size_t o = (size_t)sw->order[2 * i + 1];
 		const struct gf_fo *f = &sw->offers[o];
-		for (int32_t s = f->start_after; s <= f->start_after + f->tf && *tries > 0; s++) {
+		for (int32_t s = f->start_after; s <= f->start_after + f->tf; s++) {
 			if (s == sw->start[o])
 				continue;
-			(*tries)--;
+			if ((*tries)-- <= 0)
+				return obj;
 			memcpy(save_s, sw->start, count * sizeof *save_s);
 			memcpy(save_x, sw->x, slices * sizeof *save_x);
 			double *xo = sw->x + sw->off[o];

@@ -383,14 +383,17 @@ enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *of
 		rc = glp_intopt(md.lp, &ip);
 	}
 	int st = lp_ok ? glp_mip_status(md.lp) : GLP_UNDEF;
-	/* GLPK proves optimality within its tolerances: the heuristic's
-	 * schedule, when it is no worse, is then optimal as well. */
-	r.status = st == GLP_OPT && rc == 0 ? GF_CLEAR_OPTIMAL : GF_CLEAR_FEASIBLE;
+	r.status = GF_CLEAR_FEASIBLE;
 	if (st == GLP_OPT || st == GLP_FEAS) {
 		read_solution(&md, offers, count, start, x);
-		if (gf_clear_evaluate(bid, offers, count, start, x, 1e-6, &r) == GF_OK &&
-		    r.objective <= h.objective)
-			goto evaluate;
+		if (gf_clear_evaluate(bid, offers, count, start, x, 1e-6, &r) == GF_OK) {
+			/* A proven optimum (within GLPK's tolerances): the
+			 * heuristic's schedule, when no worse, is optimal too. */
+			if (st == GLP_OPT && rc == 0)
+				r.status = GF_CLEAR_OPTIMAL;
+			if (r.objective <= h.objective)
+				goto evaluate;
+		}
 	}
 	memcpy(start, hstart, count * sizeof *start);
 	memcpy(x, hx, slices * sizeof *x);
