@@ -266,8 +266,15 @@ enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
 	}
 	bid = (const Goflex__Bid *)body;
 	rc = gf__foa_expand(s, &energy, &n, &tariff);
-	if (rc == GF_OK)
-		rc = gf_time_parse(s->starttime, strlen(s->starttime), &ms);
+	if (rc == GF_OK && gf_time_parse(s->starttime, strlen(s->starttime), &ms) != GF_OK)
+		rc = GF_EPARSE;
+	if (rc == GF_ERANGE || rc == GF_EPARSE) {
+		/* Bad input, not a failure: recorded as handled, not retried. */
+		gf_log_warning("GF-FOA-UNKNOWN", "assignment of %s: %s: ignored", o->id,
+		               rc == GF_ERANGE ? "longer than a year" : "bad startTime");
+		rc = GF_OK;
+		goto out;
+	}
 	if (rc != GF_OK)
 		goto out;
 	/* The cleared price: the slice's tariff, else the bid's own price for

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "foa.h"
@@ -103,8 +104,14 @@ void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf
 	flush(f);
 	return;
 fail:
-	gf_log_err("GF-FOA-FAILED", "cannot handle %s from %s: %s", m->msg, m->from_id,
-	           gf_strerror(rc));
+	/* The store or the encoder failed (bad input is answered, never an
+	 * error here). Returning would let the runtime mark the message done
+	 * and lose it; stopping at once, as a kill -9 would, leaves it in the
+	 * durable inbox for the next start (paho's files keep what was
+	 * already handed to the bus). A supervisor restarts the agent. */
+	gf_log_err("GF-FOA-FAILED", "cannot handle %s from %s: %s; stopping at once", m->msg,
+	           m->from_id, gf_strerror(rc));
+	_exit(1);
 }
 
 /* The idempotency keys of docs/trading.md, per message. */

@@ -249,9 +249,11 @@ static enum gf_err forward_readings(struct foa *f, const struct gf_message *m,
 	}
 	for (size_t i = 0; i < op->n_accountingpower; i++) {
 		goflex__meter_reading__init(&r[i]);
-		rc = gf_time_format(start_ms + (int64_t)i * step_ms, times[i], sizeof(times[i]));
-		if (rc != GF_OK)
+		if (gf_time_format(start_ms + (int64_t)i * step_ms, times[i], sizeof(times[i])) !=
+		    GF_OK) {
+			rc = GF_OK; /* beyond the year 9999: nothing to forward */
 			goto out;
+		}
 		r[i].observedtimestamp = times[i];
 		r[i].deviceid = (char *)device;
 		r[i].value = op->accountingpower[i];
@@ -362,6 +364,13 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
 	rc = gf__foa_schedule_id(f, o.id, s->has_scheduleid ? s->scheduleid : 0, &sid);
 	if (rc == GF_OK)
 		rc = gf__foa_expand(s, &energy, &n, NULL);
+	if (rc == GF_ERANGE) {
+		/* Bad input, not a failure: recorded as handled, not retried. */
+		gf_log_warning("GF-FOA-UNKNOWN", "assignment of %s longer than a year: ignored",
+		               o.id);
+		rc = GF_OK;
+		goto out;
+	}
 	if (rc != GF_OK)
 		goto out;
 	ds.scheduleid = sid;
