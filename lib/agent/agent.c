@@ -506,13 +506,16 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 		code = 2;
 		goto out;
 	}
+	/* Connect first: paho buffers publishes only once a connect was asked
+	 * for, and start may publish. Subscriptions made in start are sent when
+	 * the CONNECTED event is handled, in the loop. */
+	if (gf_bus_connect(a.bus) != GF_OK)
+		a.conns[0].reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
 	if (def->start(&a, a.conf) != GF_OK)
 		goto out;
 	gf_log_notice("GF-AGENT-START", "%s %s started as %s on site %s (time scale %ld)",
 	              def->name, def->version, gf_bus_ident(a.bus), gf_bus_site(a.bus),
 	              common(def, a.conf)->time_scale);
-	if (gf_bus_connect(a.bus) != GF_OK)
-		a.conns[0].reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
 	a.exit_code = 0;
 	run_loop(&a);
 	if (def->stop)

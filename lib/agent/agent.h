@@ -133,8 +133,9 @@ struct gf_agent_def {
 	const struct gf_conf_item *table; /* GF_AGENT_CONF_ITEMS first */
 	size_t conf_size;                 /* sizeof the agent's struct */
 	size_t common_offset;             /* offsetof its struct gf_agent_conf */
-	/* Called once the bus is open and before it connects: subscribe, open
-	 * state, arm timers. A failure ends the program with exit code 1. */
+	/* Called once the bus is open and its first connect was started
+	 * (publishes are buffered until it succeeds): subscribe, open state,
+	 * arm timers. A failure ends the program with exit code 1. */
 	enum gf_err (*start)(struct gf_agent *a, void *conf);
 	/* A message: act on it; the inbox marks it done when this returns. */
 	void (*message)(struct gf_agent *a, const struct gf_inbox_item *msg);

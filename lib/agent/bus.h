@@ -83,7 +83,9 @@ bool gf_bus_connected(const struct gf_bus *bus);
 
 /* Publishes len bytes on topic at QoS 1 with Content Type content_type
  * (NULL: application/json), retained or not, with optional correlation
- * data. Works while disconnected (buffered, persisted). tag comes back
+ * data. Works while disconnected (buffered, persisted) once gf_bus_connect
+ * was called (paho refuses before: GF_EIO). gf_agent_main connects before
+ * the agent's start callback runs. tag comes back
  * with GF_INBOX_PUBLISHED or GF_INBOX_PUB_FAILED (not after a restart: what
  * paho resends from its files completes silently). GF_EFULL when the
  * offline buffer is full, GF_EIO for other paho failures, GF_ENOMEM. */
