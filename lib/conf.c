@@ -2,6 +2,7 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,28 @@ static enum gf_err parse_bool(const char *v, bool *out)
 		}
 	}
 	return GF_EINVAL;
+}
+
+static enum gf_err set_double(const struct gf_conf_item *it, char *field, const char *value,
+                              char *err, size_t errlen)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(value, &end);
+	if (end == value || *end != '\0' || errno == ERANGE || !isfinite(d) ||
+	    strpbrk(value, "xXpP")) {
+		snprintf(err, errlen, "%s: expected a decimal number, not '%s'", it->name, value);
+		return GF_EINVAL;
+	}
+	if (d < (double)it->min || d > (double)it->max) {
+		snprintf(err, errlen, "%s: %s is outside %ld..%ld", it->name, value, it->min,
+		         it->max);
+		return GF_ERANGE;
+	}
+	*(double *)(void *)field = d;
+	return GF_OK;
 }
 
 static enum gf_err set_item(const struct gf_conf_item *it, void *obj, const char *value, char *err,
@@ -71,6 +94,8 @@ static enum gf_err set_item(const struct gf_conf_item *it, void *obj, const char
 		}
 		*(long *)(void *)field = l;
 		return GF_OK;
+	case GF_CONF_DOUBLE:
+		return set_double(it, field, value, err, errlen);
 	}
 	return GF_EINVAL;
 }
@@ -90,6 +115,9 @@ enum gf_err gf_conf_defaults(const struct gf_conf_item *table, void *obj)
 			break;
 		case GF_CONF_INT:
 			*(long *)(void *)field = 0;
+			break;
+		case GF_CONF_DOUBLE:
+			*(double *)(void *)field = 0;
 			break;
 		}
 		if (it->def) {
@@ -219,6 +247,9 @@ void gf_conf_print(const struct gf_conf_item *table, const void *obj, FILE *out)
 			break;
 		case GF_CONF_INT:
 			fprintf(out, "%s %ld\n", it->name, *(const long *)(const void *)field);
+			break;
+		case GF_CONF_DOUBLE:
+			fprintf(out, "%s %.17g\n", it->name, *(const double *)(const void *)field);
 			break;
 		}
 	}

@@ -21,6 +21,7 @@ enum gf_conf_type {
 	GF_CONF_STRING, /* char *, owned by the struct; free with gf_conf_free */
 	GF_CONF_BOOL,   /* bool: on/off, true/false, yes/no, 1/0 */
 	GF_CONF_INT,    /* long, within [min, max] */
+	GF_CONF_DOUBLE, /* double: a finite decimal number within [min, max] */
 };
 
 struct gf_conf_item {

@@ -52,6 +52,7 @@ struct gf_agent {
 	size_t ntimers, timer_cap;
 	uint64_t next_timer_id;
 	bool stopping;
+	bool failed; /* a handler could not act on its message: replay it */
 	int exit_code;
 };
 
@@ -263,7 +264,13 @@ static void handle_item(struct gf_agent *a, struct conn *c, struct gf_inbox_item
 	}
 	if (it->kind != GF_INBOX_MESSAGE && a->def->event)
 		a->def->event(a, it);
-	gf_bus_done(c->bus, it);
+	/* After a failure nothing more is marked done: the inbox's done mark is
+	 * a high-water mark, so the failed message and all after it come back
+	 * at the next start. */
+	if (a->failed)
+		gf_bus_release(c->bus, it);
+	else
+		gf_bus_done(c->bus, it);
 	a->current = &a->conns[0];
 }
 
@@ -308,7 +315,7 @@ static void serve_conn(struct gf_agent *a, size_t i)
 	struct conn *c = &a->conns[i];
 	struct gf_inbox_item *it;
 
-	while ((it = gf_bus_take(c->bus)) != NULL) {
+	while (!a->failed && (it = gf_bus_take(c->bus)) != NULL) {
 		handle_item(a, c, it);
 		c = &a->conns[i]; /* the callback may have added connections */
 	}
@@ -568,6 +575,15 @@ enum gf_err gf_agent_topic(struct gf_agent *a, char *buf, size_t size, const cha
                            const char *to_id, const char *msg)
 {
 	return gf_bus_topic(a->bus, buf, size, to_role, to_id, msg);
+}
+
+void gf_agent_fail(struct gf_agent *a, const char *why)
+{
+	gf_log_err("GF-AGENT-FAIL",
+	           "cannot act on a message (%s): stopping; it is handled again at the next start",
+	           why);
+	a->failed = true;
+	gf_agent_quit(a, 1);
 }
 
 void gf_agent_quit(struct gf_agent *a, int code)

@@ -137,7 +137,8 @@ struct gf_agent_def {
 	 * (publishes are buffered until it succeeds): subscribe, open state,
 	 * arm timers. A failure ends the program with exit code 1. */
 	enum gf_err (*start)(struct gf_agent *a, void *conf);
-	/* A message: act on it; the inbox marks it done when this returns. */
+	/* A message: act on it; the inbox marks it done when this returns,
+	 * unless the callback called gf_agent_fail(). */
 	void (*message)(struct gf_agent *a, const struct gf_inbox_item *msg);
 	/* Other bus events (may be NULL): connected, published, refused... */
 	void (*event)(struct gf_agent *a, const struct gf_inbox_item *ev);
@@ -188,6 +189,12 @@ enum gf_err gf_agent_bus_add(struct gf_agent *a, const struct gf_bus_opts *o, vo
  * otherwise), and the ctx it was added with (NULL for the agent's own). */
 struct gf_bus *gf_agent_current_bus(struct gf_agent *a);
 void *gf_agent_current_ctx(struct gf_agent *a);
+
+/* From a message callback that cannot act on its message (its database
+ * failed, say): the message is not marked done, nothing after it is
+ * handled, and the agent exits with code 1; at the next start the durable
+ * inbox hands the message over again. Logs GF-AGENT-FAIL with why. */
+void gf_agent_fail(struct gf_agent *a, const char *why);
 
 /* Asks the loop to stop as on SIGTERM (with exit code code). */
 void gf_agent_quit(struct gf_agent *a, int code);

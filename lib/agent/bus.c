@@ -569,6 +569,11 @@ void gf_bus_done(struct gf_bus *bus, struct gf_inbox_item *item)
 	gf_inbox_done(bus->inbox, item);
 }
 
+void gf_bus_release(struct gf_bus *bus, struct gf_inbox_item *item)
+{
+	gf_inbox_release(bus->inbox, item);
+}
+
 void gf_bus_close(struct gf_bus *bus, long timeout_ms)
 {
 	struct pub_ctx *p, *next;

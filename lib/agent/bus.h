@@ -100,6 +100,8 @@ int gf_bus_pending(const struct gf_bus *bus);
 int gf_bus_fd(const struct gf_bus *bus);
 struct gf_inbox_item *gf_bus_take(struct gf_bus *bus);
 void gf_bus_done(struct gf_bus *bus, struct gf_inbox_item *item);
+/* Frees item without marking it done (it is replayed at the next open). */
+void gf_bus_release(struct gf_bus *bus, struct gf_inbox_item *item);
 
 /* Waits up to timeout_ms for published messages to be acknowledged,
  * publishes the offline presence, disconnects and frees everything.

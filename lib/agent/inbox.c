@@ -421,6 +421,12 @@ void gf_inbox_done(struct gf_inbox *in, struct gf_inbox_item *item)
 	item_free(item);
 }
 
+void gf_inbox_release(struct gf_inbox *in, struct gf_inbox_item *item)
+{
+	(void)in;
+	item_free(item);
+}
+
 void gf_inbox_close(struct gf_inbox *in)
 {
 	struct gf_inbox_item *it, *next;

@@ -97,6 +97,11 @@ struct gf_inbox_item *gf_inbox_take(struct gf_inbox *in);
  * must be done in the order they were taken. Accepts NULL. */
 void gf_inbox_done(struct gf_inbox *in, struct gf_inbox_item *item);
 
+/* Frees item without marking it done: a message comes back at the next
+ * open (and so does everything logged after it, since done marks are a
+ * high-water mark). Accepts NULL. */
+void gf_inbox_release(struct gf_inbox *in, struct gf_inbox_item *item);
+
 /* Frees the inbox and every item still queued (logged messages among them
  * stay in the log and come back at the next open). Accepts NULL. */
 void gf_inbox_close(struct gf_inbox *in);

@@ -116,6 +116,24 @@ check "... the ones acknowledged before the kill come from the durable inbox" \
 check "... and each of the 20 marks is there" \
 	eq "$(grep -o 'burst-[0-9]*' "$tmp/rx.record" | sort -u | wc -l)" 20
 
+# --- a handler that cannot act: the message comes back at the next start ----------------
+kill -TERM "$pid_rx"; wait "$pid_rx"
+conf rx listen 'gf/site1/+/+/fman/f1/#' record "$tmp/rx.record" identity fman.f1 fail_on fail-2
+start rx
+wait_for 10 in_log rx GF-BUS-CONNECTED || true
+burst=()
+for i in 1 2 3; do burst+=("pub:gf/site1/foa/a2/fman/f1/meter.reading=$(meter_json "fail-$i")"); done
+probe_pw foa.a2 foa.a2 "${burst[@]}" >/dev/null
+wait "$pid_rx"; rc=$?
+check "gf_agent_fail: the agent exits 1 saying why (GF-AGENT-FAIL)" \
+	eq "$rc $(count_in_log rx GF-AGENT-FAIL)" "1 1"
+check "... having handled what came before, not the failed one" \
+	eq "$(grep -c 'fail-1' "$tmp/rx.record") $(grep -c 'fail-2' "$tmp/rx.record")" "1 0"
+start rx
+check "... at the next start the failed message and the rest are handled" \
+	wait_for 10 marks_are "$tmp/rx.record" 'fail-[23]' 2
+check "... each once" eq "$(grep -c 'fail-' "$tmp/rx.record")" 3
+
 # --- SIGHUP, SIGTERM ----------------------------------------------------------------------
 kill -HUP "$pid_rx"
 check "SIGHUP reloads (GF-AGENT-RELOAD)" wait_for 5 in_log rx GF-AGENT-RELOAD

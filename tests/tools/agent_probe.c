@@ -15,6 +15,9 @@
  *                     per send_every_ms; a restart with the same mark resumes
  *                     after the last i it logged as handed to the bus.
  *   tick_s S          logs GF-PROBE-TICK every S simulated seconds;
+ *   fail_on MARK      the first time a payload contains MARK, the handler
+ *                     calls gf_agent_fail (it leaves a file fail_on.done in
+ *                     state_dir so that the next run handles it);
  *   extra "R.I ..."   opens one more connection per identity (password
  *                     listener), each subscribed to gf/<site>/+/+/R/I/#;
  *                     what they receive is recorded as "R.I <payload>".
@@ -30,7 +33,7 @@
 
 struct probe_conf {
 	struct gf_agent_conf agent;
-	char *listen, *record, *send_topic, *send_mark, *extra;
+	char *listen, *record, *send_topic, *send_mark, *extra, *fail_on;
 	long handle_ms, send_count, send_every_ms, tick_s;
 };
 
@@ -52,6 +55,8 @@ static const struct gf_conf_item table[] = {
      "real milliseconds between publishes"},
     {"tick_s", GF_CONF_INT, offsetof(struct probe_conf, tick_s), "0", 0, 86400, false,
      "simulated seconds between GF-PROBE-TICK lines"},
+    {"fail_on", GF_CONF_STRING, offsetof(struct probe_conf, fail_on), NULL, 0, 0, false,
+     "fail the first message containing this text"},
     {"extra", GF_CONF_STRING, offsetof(struct probe_conf, extra), NULL, 0, 0, false,
      "more identities, space-separated, each on its own connection"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
@@ -111,6 +116,21 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *m)
 
 	if (!c->record || memchr(m->payload, '\n', m->len))
 		return;
+	if (c->fail_on && strstr((const char *)m->payload, c->fail_on)) {
+		char path[4096];
+		FILE *done;
+
+		snprintf(path, sizeof(path), "%s/fail_on.done", c->agent.state_dir);
+		done = fopen(path, "r");
+		if (!done) {
+			done = fopen(path, "w");
+			if (done)
+				fclose(done);
+			gf_agent_fail(a, "fail_on matched");
+			return;
+		}
+		fclose(done);
+	}
 	if (gf_agent_current_bus(a) != gf_agent_bus(a))
 		snprintf(line, sizeof(line), "%s %s", gf_bus_ident(gf_agent_current_bus(a)),
 		         (const char *)m->payload);

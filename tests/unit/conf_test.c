@@ -17,6 +17,7 @@ struct cfg {
 	bool tls;
 	long port;
 	long retries;
+	double limit;
 };
 
 static const struct gf_conf_item table[] = {
@@ -26,6 +27,7 @@ static const struct gf_conf_item table[] = {
     {"tls", GF_CONF_BOOL, offsetof(struct cfg, tls), "on", 0, 0, false, "use TLS"},
     {"port", GF_CONF_INT, offsetof(struct cfg, port), "1883", 1, 65535, false, "port"},
     {"retries", GF_CONF_INT, offsetof(struct cfg, retries), NULL, -3, 10, false, "retries"},
+    {"limit", GF_CONF_DOUBLE, offsetof(struct cfg, limit), "36.5", -1, 1000, false, "kW"},
     {NULL, GF_CONF_STRING, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -179,6 +181,26 @@ Test(conf, int_out_of_range)
 	cr_assert_eq(c.retries, 0);
 }
 
+Test(conf, set_double)
+{
+	char err[128];
+
+	cr_assert_float_eq(c.limit, 36.5, 1e-15, "the default");
+	cr_assert_eq(set("limit", "0.25", err, sizeof(err)), GF_OK);
+	cr_assert_float_eq(c.limit, 0.25, 1e-15);
+	cr_assert_eq(set("limit", "-1", err, sizeof(err)), GF_OK);
+	cr_assert_eq(set("limit", "1e3", err, sizeof(err)), GF_OK);
+	cr_assert_float_eq(c.limit, 1000, 1e-12);
+	cr_assert_eq(set("limit", "1000.001", err, sizeof(err)), GF_ERANGE);
+	cr_assert_str_eq(err, "limit: 1000.001 is outside -1..1000");
+	cr_assert_float_eq(c.limit, 1000, 1e-12, "old value kept");
+	const char *bad[] = {"", "abc", "1.5kW", "nan", "inf", "0x10", "1e999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(set("limit", bad[i], err, sizeof(err)), GF_EINVAL, "'%s'", bad[i]);
+		cr_assert(strstr(err, "expected a decimal number") != NULL, "%s", err);
+	}
+}
+
 Test(conf, int_not_a_number)
 {
 	static const char *const bad[] = {
@@ -237,13 +259,14 @@ Test(conf, print)
 	char err[128];
 
 	print_to(out, sizeof(out));
-	cr_assert_str_eq(out, "site \nname agent\nverbose off\ntls on\nport 1883\nretries 0\n");
+	cr_assert_str_eq(out, "site \nname agent\nverbose off\ntls on\nport 1883\nretries 0\n"
+	                      "limit 36.5\n");
 	cr_assert_eq(set("site", "site1", err, sizeof(err)), GF_OK);
 	cr_assert_eq(set("verbose", "yes", err, sizeof(err)), GF_OK);
 	cr_assert_eq(set("retries", "-2", err, sizeof(err)), GF_OK);
 	print_to(out, sizeof(out));
-	cr_assert_str_eq(out,
-	                 "site site1\nname agent\nverbose on\ntls on\nport 1883\nretries -2\n");
+	cr_assert_str_eq(out, "site site1\nname agent\nverbose on\ntls on\nport 1883\nretries -2\n"
+	                      "limit 36.5\n");
 }
 
 Test(conf, free_resets_strings)

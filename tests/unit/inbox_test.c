@@ -112,11 +112,7 @@ Test(inbox, undone_messages_survive_a_crash)
 	gf_inbox_done(in, it);
 	it = gf_inbox_take(in); /* "two" is being handled when the process dies */
 	cr_assert_str_eq((char *)it->payload, "two");
-	free(it->topic);
-	free(it->content_type);
-	free(it->correlation);
-	free(it->payload);
-	free(it);
+	gf_inbox_release(in, it);
 	gf_inbox_close(in);
 
 	in = open_inbox(&replayed);
@@ -167,11 +163,7 @@ Test(inbox, torn_and_corrupt_tails_are_dropped)
 	cr_assert_eq(log_size(), one, "the torn tail must be cut off");
 	it = gf_inbox_take(in);
 	cr_assert_str_eq((char *)it->payload, "first");
-	free(it->topic);
-	free(it->content_type);
-	free(it->correlation);
-	free(it->payload);
-	free(it);
+	gf_inbox_release(in, it);
 	push(in, "t/3", "third");
 	gf_inbox_close(in);
 
