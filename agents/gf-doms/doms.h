@@ -19,7 +19,7 @@
 struct doms_conf {
 	struct gf_agent_conf agent;
 	char *profiles_dir, *forecast_csv, *dso_foa, *grid_point_id;
-	char *transformer_limit_kw, *price_eur_kwh, *margin_kwh; /* decimals */
+	double transformer_limit_kw, price_eur_kwh, margin_kwh;
 	long households, max_bid_len, issue_at_s;
 };
 

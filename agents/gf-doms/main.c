@@ -37,12 +37,12 @@ static const struct gf_conf_item table[] = {
      "how many profiles of profiles_dir to sum (files 1..households)"},
     {"forecast_csv", GF_CONF_STRING, offsetof(struct doms_conf, forecast_csv), NULL, 0, 0, false,
      "a forecast CSV (kWh per interval) used instead of the profiles"},
-    {"transformer_limit_kw", GF_CONF_STRING, offsetof(struct doms_conf, transformer_limit_kw), NULL,
-     0, 0, true, "the transformer's limit, kW (kWh per interval = kW / 4)"},
-    {"margin_kwh", GF_CONF_STRING, offsetof(struct doms_conf, margin_kwh), "0", 0, 0, false,
-     "kWh added to each interval's excess (>= 0)"},
-    {"price_eur_kwh", GF_CONF_STRING, offsetof(struct doms_conf, price_eur_kwh), "0.2", 0, 0, false,
-     "price offered for the adapted energy, EUR/kWh (>= 0)"},
+    {"transformer_limit_kw", GF_CONF_DOUBLE, offsetof(struct doms_conf, transformer_limit_kw), NULL,
+     0, 1000000000, true, "the transformer's limit, kW (kWh per interval = kW / 4)"},
+    {"margin_kwh", GF_CONF_DOUBLE, offsetof(struct doms_conf, margin_kwh), "0", 0, 1000000000,
+     false, "kWh added to each interval's excess"},
+    {"price_eur_kwh", GF_CONF_DOUBLE, offsetof(struct doms_conf, price_eur_kwh), "0.2", 0, 1000000,
+     false, "price offered for the adapted energy, EUR/kWh"},
     {"max_bid_len", GF_CONF_INT, offsetof(struct doms_conf, max_bid_len), "0", 0, 96 * 366, false,
      "most intervals per bid (longer runs are cut); 0: no limit"},
     {"issue_at_s", GF_CONF_INT, offsetof(struct doms_conf, issue_at_s), "43200", 0, 86399, false,
@@ -59,20 +59,6 @@ static const struct gf_conf_item table[] = {
 	" PRIMARY KEY (bid_id, state));"
 
 static struct doms D;
-
-/* A decimal configuration value, finite and >= 0. */
-static bool decimal(const char *key, const char *text, double *out)
-{
-	char *end;
-	double v = strtod(text, &end);
-
-	if (end == text || *end != '\0' || !isfinite(v) || v < 0) {
-		gf_log_err("GF-DOMS-CONFIG", "%s '%s' is not a number >= 0", key, text);
-		return false;
-	}
-	*out = v;
-	return true;
-}
 
 static void issue_day_ahead(struct gf_agent *a, void *arg);
 
@@ -180,18 +166,15 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 static enum gf_err start(struct gf_agent *a, void *conf)
 {
 	struct doms_conf *c = conf;
-	double limit_kw = 0;
 	int64_t now, day, issue;
 	char filter[512], err[512];
 	enum gf_err rc;
 
 	D.a = a;
 	D.conf = c;
-	if (!decimal("transformer_limit_kw", c->transformer_limit_kw, &limit_kw) ||
-	    !decimal("price_eur_kwh", c->price_eur_kwh, &D.price) ||
-	    !decimal("margin_kwh", c->margin_kwh, &D.margin_kwh))
-		return GF_EINVAL;
-	D.limit_kwh = gf_congestion_kwh(limit_kw);
+	D.price = c->price_eur_kwh;
+	D.margin_kwh = c->margin_kwh;
+	D.limit_kwh = gf_congestion_kwh(c->transformer_limit_kw);
 	rc = gf__doms_forecast_load(&D);
 	if (rc != GF_OK)
 		return rc;
@@ -211,7 +194,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	day = now - now % GF_LOADPROFILE_INTERVALS;
 	issue = day + c->issue_at_s / GF_TIME_INTERVAL_S;
 	gf_log_notice("GF-DOMS-START", "doms.%s: grid point %s, limit %.3f kW, bids to foa.%s",
-	              gf_bus_id(gf_agent_bus(a)), c->grid_point_id, limit_kw, c->dso_foa);
+	              gf_bus_id(gf_agent_bus(a)), c->grid_point_id, c->transformer_limit_kw, c->dso_foa);
 	/* The rest of today (bids start in the future), and tomorrow if its
 	 * issue time has passed. */
 	gf__doms_issue(&D, now + 1, day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS);

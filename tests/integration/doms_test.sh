@@ -86,9 +86,9 @@ check "-n: exit 0 and configuration OK" eq "$rc $(grep -cx 'configuration OK' <<
 "$DOMS" -h | grep -q '^  transformer_limit_kw '
 check "-h lists transformer_limit_kw" [ $? -eq 0 ]
 conf bad identity doms.o1 dso_foa d1 transformer_limit_kw lots
-"$DOMS" -c "$tmp/bad.conf" >"$tmp/bad.log" 2>&1; rc=$?
-check "a limit that is not a number stops it with the reason" \
-	eq "$rc $(grep -c "GF-DOMS-CONFIG transformer_limit_kw 'lots'" "$tmp/bad.log")" "1 1"
+"$DOMS" -c "$tmp/bad.conf" -n >"$tmp/bad.log" 2>&1; rc=$?
+check "a limit that is not a number: -n says so, exit 2" \
+	eq "$rc $(grep -c "transformer_limit_kw: expected a decimal number, not 'lots'" "$tmp/bad.log")" "2 1"
 
 # --- today's bids ----------------------------------------------------------------------
 watch foa foa.d1 "gf/site1/doms/o1/foa/d1/#"
