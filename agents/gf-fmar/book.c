@@ -390,11 +390,9 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 		goto out;
 	}
 	if ((rc = handle(f, m, json, key, &v)) != GF_OK) {
-		/* The message is lost to this run; a restart replays nothing that
-		 * the inbox marked done, so stop and let the supervisor see it. */
-		gf_log_err("GF-FMAR-STORE", "cannot record offer %s: %s; stopping", v.id,
-		           gf_strerror(rc));
-		gf_agent_quit(f->a, 1);
+		/* Not marked done: the next start handles it again. */
+		gf_log_err("GF-FMAR-STORE", "cannot record offer %s: %s", v.id, gf_strerror(rc));
+		gf_agent_fail(f->a, "the market's store cannot record an offer");
 		goto out;
 	}
 	if (v.accepted)
@@ -403,7 +401,7 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 	else
 		gf_log_notice("GF-FMAR-REFUSED", "%s from %s.%s: %s", v.id,
 		              gf_role_name(m->topic.from_role), m->from_id, v.reason);
-	gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
+	fmar_outbox_flush(f);
 	if (v.arm)
 		fmar_book_arm(f, v.id, v.gate_s);
 out:

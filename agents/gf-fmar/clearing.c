@@ -597,7 +597,7 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 	c.schedule_id = fmar_schedule_id(offer_id);
 	if ((rc = record(&c, key)) != GF_OK)
 		goto fail;
-	gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
+	fmar_outbox_flush(f);
 	gf_log_notice("GF-FMAR-CLEARED",
 	              "bid %s (%s): %s by %s in %.2f ms (milp: %s, %.2f ms); %zu live aggregates, "
 	              "%d eligible, %d assigned; requested %.6g kWh, cleared %.6g kWh at %.6g "

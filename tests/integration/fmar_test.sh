@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# gf-fmar, the FlexOffer Market (docs/fmar.md), against the real mosquitto
+# with our plugin. gfctl plays FMAN (fman.f1, fman.f2), the DSO FOA
+# (foa.dso1), an ordinary FOA (foa.x9) and a KPI reader, each watcher
+# logging everything addressed to it. On simulated time (300x, gate lead
+# 1800 s = 6 real s):
+#   - the command line: -h, -n;
+#   - aggregates and a bid: at gate closure the aggregates that deviate are
+#     assigned, and their delivered change (default - assigned, summed)
+#     equals what the DSO FOA is told and the cleared-volume KPI; the
+#     ineligible and the canceled aggregate get nothing;
+#   - a bid offer from an FOA that is not a configured DSO FOA is refused
+#     with a reason; an empty bid is a result with zeros and a reason;
+#   - kill -9 right after a clearing, and kill -9 after a bid arrived and
+#     before its gate (which passes while the market is down): after the
+#     restarts each bid is cleared exactly once and each assignment, result
+#     and KPI sample was sent once.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+FMAR=$BUILD/bin/gf-fmar
+GFCTL=$BUILD/bin/gfctl
+[ -x "$FMAR" ] && [ -x "$GFCTL" ] || { echo "no $FMAR or $GFCTL (run make)"; exit 1; }
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	broker_stop "$tmp/s"
+	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+S=$tmp/s
+export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+
+site_new "$S" site1
+add_password "$S" fmar.m1 fman.f1 fman.f2 foa.dso1 foa.x9 kpi.k1
+broker_start "$S" || { echo "broker did not start"; exit 1; }
+
+# Simulated time: E = 2020-02-27T00:00:00Z (interval I0) at real T0, 300x.
+E=1582761600 I0=1758624 SCALE=300
+T0=$(($(date +%s) + 2))
+sim_now() { echo $((E + ($(date +%s) - T0) * SCALE)); }
+# wait_sim S: until the simulated clock has passed E + S.
+wait_sim() { while [ "$(sim_now)" -le $((E + $1)) ]; do sleep 0.2; done; }
+iso() { date -u -d "@$(($1 * 900))" +%Y-%m-%dT%H:%M:%SZ; }
+
+mkdir -p "$tmp/m1.state"
+cat >"$tmp/m1.conf" <<EOF
+site site1
+broker_port $LOCAL_PORT
+identity fmar.m1
+state_dir $tmp/m1.state
+time_epoch 2020-02-27T00:00:00Z
+time_origin $T0
+time_scale $SCALE
+dso_foa dso1, dso2
+gate_lead_s 1800
+milp_max_offers 10
+milp_time_limit_ms 1000
+EOF
+
+# --- the command line -------------------------------------------------------------
+out=$("$FMAR" -c "$tmp/m1.conf" -n 2>&1); rc=$?
+check "-n: configuration OK, exit 0" eq "$rc $(grep -c '^configuration OK$' <<<"$out")" "0 1"
+check "... printing the market's keys" grep -q '^gate_lead_s 1800$' <<<"$out"
+out=$("$FMAR" -h); rc=$?
+check "-h: exit 0, lists dso_foa and milp_max_offers" \
+	eq "$rc $(grep -cE '^  (dso_foa|milp_max_offers) ' <<<"$out")" "0 2"
+printf 'site site1\nstate_dir %s\ngate_lead_s -5\n' "$tmp" >"$tmp/bad.conf"
+"$FMAR" -c "$tmp/bad.conf" -n 2>"$tmp/err"; rc=$?
+check "a negative gate_lead_s: exit 2 naming it" eq "$rc $(grep -c 'gate_lead_s' "$tmp/err")" "2 1"
+
+# --- watchers: everything addressed to FMAN, the FOAs and KPI, one JSON line each ---
+watch() { # watch NAME IDENT FILTER
+	"$GFCTL" --port "$LOCAL_PORT" --id "$2" sub "$3" --timeout 300 >"$tmp/$1.jsonl" 2>"$tmp/$1.err" &
+	pids+=($!)
+}
+watch f1 fman.f1 'gf/site1/+/+/fman/f1/#'
+watch f2 fman.f2 'gf/site1/+/+/fman/f2/#'
+watch dso foa.dso1 'gf/site1/+/+/foa/dso1/#'
+watch x9 foa.x9 'gf/site1/+/+/foa/x9/#'
+watch kpi kpi.k1 'gf/site1/fmar/+/kpi/all/kpi'
+
+start_fmar() {
+	[ -e "$tmp/m1.log" ] && cat "$tmp/m1.log" >>"$tmp/m1.all.log"
+	"$FMAR" -c "$tmp/m1.conf" -v >"$tmp/m1.log" 2>&1 &
+	pid_m1=$!
+	pids+=($pid_m1)
+}
+wait_for() {
+	local n=$(($1 * 10)); shift
+	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+in_log() { grep -q -- "$1" "$tmp/m1.log" 2>/dev/null; }
+all_logs() { cat "$tmp/m1.all.log" "$tmp/m1.log" 2>/dev/null; }
+# n_msgs NAME JQ-FILTER: how many lines of a watcher's log match.
+n_msgs() { jq -c "select($2)" "$tmp/$1.jsonl" 2>/dev/null | wc -l; }
+has_msgs() { [ "$(n_msgs "$1" "$2")" -ge "$3" ]; }
+pub() { # pub IDENT TO-ROLE/TO-ID MSG JSON
+	local who=$1; "$GFCTL" --port "$LOCAL_PORT" --id "$who" pub \
+		"gf/site1/${who%%.*}/${who#*.}/$2/$3" "$4" >/dev/null
+}
+
+# agg ID OFFERER START TF LO HI DEFAULT TARIFF N [STATE]: an aggregate of N
+# slices [LO, HI] with DEFAULT each, asking TARIFF both ways.
+agg() {
+	local id=$1 by=$2 st=$3 tf=$4 lo=$5 hi=$6 d=$7 tar=$8 n=$9 state=${10:-Offered} sl="" ds=""
+	for i in $(seq 1 "$n"); do
+		sl+="${sl:+,}{\"energyConstraintList\":[{\"lower\":$lo,\"upper\":$hi}],\"minDuration\":1,\"maxDuration\":1}"
+		ds+="${ds:+,}{\"duration\":1,\"energyAmount\":$d}"
+	done
+	printf '{"id":"%s","label":"agg:%s:1","state":"%s","offeredById":"%s","creationInterval":%d,"assignmentBeforeInterval":%d,"startAfterInterval":%d,"startBeforeInterval":%d,"flexOfferProfileConstraints":[%s],"flexOfferTariffConstraint":{"minTariff":%s,"maxTariff":%s},"defaultSchedule":{"startTime":"%s","scheduleSlices":[%s]}}' \
+		"$id" "${id##*-}" "$state" "$by" "$I0" "$st" "$st" $((st + tf)) "$sl" "$tar" "$tar" "$(iso "$st")" "$ds"
+}
+# bid DSO BIDID START "R1 R2..." PRICE: the DSO FOA's bid offer (docs/trading.md).
+bid() {
+	local d=$1 b=$2 st=$3 price=$5 sl=""
+	for r in $4; do
+		local lo=0 hi=$r
+		case $r in -*) lo=$r hi=0 ;; esac
+		sl+="${sl:+,}{\"energyConstraintList\":[{\"lower\":$lo,\"upper\":$hi}],\"tariffConstraint\":{\"minTariff\":0,\"maxTariff\":$price},\"minDuration\":1,\"maxDuration\":1}"
+	done
+	printf '{"id":"%s-bid-%s","label":"bid:%s","state":"Offered","offeredById":"%s","creationInterval":%d,"acceptanceBeforeInterval":%d,"assignmentBeforeInterval":%d,"startAfterInterval":%d,"startBeforeInterval":%d,"flexOfferProfileConstraints":[%s]}' \
+		"$d" "$b" "$b" "$d" "$I0" "$st" "$st" "$st" "$st" "$sl"
+}
+
+start_fmar
+check "gf-fmar connects" wait_for 10 in_log GF-BUS-CONNECTED
+sleep 0.5 # the watchers subscribe
+
+# --- aggregates and bids for the gate at I0+2 (bids start at I0+4) ------------------
+# A1, A2 eligible (0.05, 0.08 <= 0.2); A3 asks 0.5 (ineligible); A4 is canceled.
+pub fman.f1 fmar/all flexoffer "$(agg f1-agg-1 f1 $((I0 + 4)) 0 0 4 3 0.05 4)"
+pub fman.f1 fmar/all flexoffer "$(agg f1-agg-2 f1 $((I0 + 4)) 0 1 3 2 0.08 4)"
+pub fman.f2 fmar/m1 flexoffer "$(agg f2-agg-1 f2 $((I0 + 4)) 0 0 4 3 0.5 4)"
+pub fman.f2 fmar/all flexoffer "$(agg f2-agg-2 f2 $((I0 + 4)) 0 0 4 3 0.01 4)"
+pub fman.f2 fmar/all flexoffer "$(agg f2-agg-2 f2 $((I0 + 4)) 0 0 4 3 0.01 4 Canceled)"
+pub foa.dso1 fmar/all flexoffer "$(bid dso1 B1 $((I0 + 4)) "2 4 1 0" 0.2)"
+pub foa.dso1 fmar/all flexoffer "$(bid dso1 B2 $((I0 + 4)) "0 0" 0.2)"
+pub foa.x9 fmar/all flexoffer "$(bid x9 X1 $((I0 + 4)) "2 2" 0.2)"
+# An aggregate claiming another FMAN's id is refused too.
+pub fman.f2 fmar/all flexoffer "$(agg f1-agg-9 f1 $((I0 + 4)) 0 0 4 3 0.05 4)"
+
+check "FMAN f1 gets an ack for each aggregate" \
+	wait_for 10 has_msgs f1 '.msg == "flexoffer.ack" and .payload.accepted' 2
+check "the cancellation is acknowledged" \
+	wait_for 5 has_msgs f2 '.msg == "flexoffer.ack" and .payload.reason == "canceled"' 1
+check "the DSO FOA's bids are acknowledged with their gate closure" \
+	wait_for 5 has_msgs dso '.msg == "flexoffer.ack" and .payload.accepted and (.payload.reason | test("clears at 2020-02-27T00:30:00"))' 2
+check "a bid offer from foa.x9 (not in dso_foa) is refused with a reason" \
+	wait_for 5 has_msgs x9 '.msg == "flexoffer.ack" and (.payload.accepted | not) and .payload.flexOfferId == "x9-bid-X1" and (.payload.reason | test("not a DSO FOA"))' 1
+check "... logged GF-FMAR-REFUSED" in_log 'GF-FMAR-REFUSED x9-bid-X1 from foa.x9'
+check "an aggregate with another FMAN's id is refused" \
+	has_msgs f2 '.msg == "flexoffer.ack" and (.payload.accepted | not) and .payload.flexOfferId == "f1-agg-9"' 1
+
+# --- the gate closes (sim 00:30): clearing; kill -9 as it hands the results to the bus --
+# Polled every 10 ms, so the kill often lands while paho still waits for some
+# PUBACKs: those it resends after the restart (QoS 1, at least once), and
+# receivers keep one per key (docs/trading.md). What must never happen is a
+# second clearing, or a message that differs from the first of its key.
+fast_wait() { for _ in $(seq 1 1500); do in_log "$1" && return 0; sleep 0.01; done; return 1; }
+check "at the gate closure bid B1 clears" fast_wait 'GF-FMAR-CLEARED bid B1 '
+kill -9 "$pid_m1"; wait "$pid_m1" 2>/dev/null
+start_fmar
+check "gf-fmar restarts (killed -9 right after the clearing)" wait_for 10 in_log GF-BUS-CONNECTED
+# B2 cleared in the same gate, before the kill (its log line may be lost to
+# the kill after the commit) or at once after the restart.
+check "the empty bid B2 clears too" \
+	wait_for 5 has_msgs dso '.msg == "flexoffer.assign" and .payload.flexOfferId == "dso1-bid-B2"' 1
+
+# --- a bid, then kill -9 before its gate; the gate passes while it is down -------------
+pub fman.f2 fmar/all flexoffer "$(agg f2-agg-3 f2 $((I0 + 8)) 1 0 2 2 0.1 2)"
+pub foa.dso1 fmar/all flexoffer "$(bid dso1 B3 $((I0 + 8)) "1.5 1.5" 0.3)"
+check "bid B3 (gate at sim 01:30) is acknowledged" \
+	wait_for 10 has_msgs dso '.msg == "flexoffer.ack" and .payload.flexOfferId == "dso1-bid-B3"' 1
+kill -9 "$pid_m1"; wait "$pid_m1" 2>/dev/null
+check "killed -9 before B3's gate" eq "$(all_logs | grep -c 'GF-FMAR-CLEARED bid B3 ')" 0
+wait_sim 5500
+start_fmar
+check "after the restart past the gate, B3 is cleared at once" \
+	wait_for 10 in_log 'GF-FMAR-CLEARED bid B3 '
+check "... its timer was re-armed from the store" in_log 'GF-FMAR-REARM 1 bids'
+# Let everything arrive, then stop cleanly.
+sleep 1.5
+kill -TERM "$pid_m1"; wait "$pid_m1"; rc=$?
+check "SIGTERM: exit 0" eq "$rc" 0
+sleep 0.5
+
+# --- what everyone received -----------------------------------------------------------
+# per_key NAME MSG KEY: "<keys> <most distinct copies of a key> <messages>".
+per_key() {
+	jq -s -r "map(select(.msg == \"$2\")) | group_by($3) |
+		\"\\(length) \\(map(unique | length) | max // 0) \\(map(length) | add // 0)\"" "$tmp/$1.jsonl"
+}
+keys_ok() { # keys_ok NAME MSG KEY N: N keys, each with one distinct content
+	local r; r=$(per_key "$1" "$2" "$3"); set -- $r "$4"
+	[ "$1" = "$4" ] && [ "$2" = 1 ] || { echo "# $r"; return 1; }
+}
+sched='[.payload.flexOfferId, .payload.flexOfferSchedule.scheduleId, .payload.flexOfferSchedule.updateId]'
+assigns() { jq -c 'select(.msg == "flexoffer.assign") | .payload' "$tmp/f1.jsonl" "$tmp/f2.jsonl" | sort -u; }
+# A second clearing would log again and send KPI samples of another time.
+check "no bid cleared twice over three runs (logs)" \
+	eq "$(all_logs | grep -o 'GF-FMAR-CLEARED bid [^ ]*' | sort | uniq -d | wc -l)" 0
+check "A1 and A2 assigned by B1, A5 by B3; nothing else" \
+	eq "$(assigns | jq -r .flexOfferId | tr '\n' ' ')" "f1-agg-1 f1-agg-2 f2-agg-3 "
+check "... one content per (offer, scheduleId, updateId) at FMAN f1" keys_ok f1 flexoffer.assign "$sched" 2
+check "... and at FMAN f2" keys_ok f2 flexoffer.assign "$sched" 1
+check "... each after an ack 'assigned by bid'" \
+	eq "$(jq -r 'select(.msg == "flexoffer.ack" and (.payload.reason | test("assigned by bid B1"))) | .payload.flexOfferId' "$tmp/f1.jsonl" | sort -u | wc -l)" 2
+check "... starting at the chosen interval" \
+	eq "$(assigns | jq -r 'select(.flexOfferId == "f1-agg-1") | .flexOfferSchedule.startTime')" "$(iso $((I0 + 4)))"
+check "B3's assign (after the kill before its gate) arrived exactly once" \
+	eq "$(jq -c 'select(.msg == "flexoffer.assign")' "$tmp/f2.jsonl" | wc -l)" 1
+dso_assign() { jq -c "select(.msg == \"flexoffer.assign\" and .payload.flexOfferId == \"$1\") | .payload" "$tmp/dso.jsonl" | sort -u; }
+check "the DSO FOA gets one result per bid (B1, B2, B3)" keys_ok dso flexoffer.assign "$sched" 3
+check "... and one content per ack" keys_ok dso flexoffer.ack '[.payload.flexOfferId, .payload.reason]' 6
+# B1: A1 (3 -> 0..4 at 0.05) and A2 (2 -> 1..3 at 0.08) against 2, 4, 1, 0 kWh.
+delivered=$(assigns | jq -s '[.[] | select(.flexOfferId | startswith("f1-")) | .flexOfferSchedule.scheduleSlices[].energyAmount] | (12 + 8) - add')
+b1=$(dso_assign dso1-bid-B1 | jq '[.flexOfferSchedule.scheduleSlices[].energyAmount] | add')
+check "B1: delivered change of the assigns (defaults - assigned = $delivered) = the DSO's result ($b1)" \
+	eq "$(jq -n "($delivered - $b1) | fabs < 1e-6")" true
+check "... = the request, interval by interval (2 4 1 0)" \
+	eq "$(dso_assign dso1-bid-B1 | jq -r '[.flexOfferSchedule.scheduleSlices[].energyAmount | . * 1000 | round / 1000] | @tsv')" "$(printf '2\t4\t1\t0')"
+check "... starting at the bid's first interval, with the schedule id of the FMAN assigns" \
+	eq "$(dso_assign dso1-bid-B1 | jq -r .flexOfferSchedule.scheduleId)" \
+	"$(assigns | jq -r 'select(.flexOfferId == "f1-agg-2") | .flexOfferSchedule.scheduleId')"
+check "B2 (empty): zeros, and an ack saying so" \
+	eq "$(dso_assign dso1-bid-B2 | jq '[.flexOfferSchedule.scheduleSlices[].energyAmount] | add') $(jq -c 'select(.msg == "flexoffer.ack" and (.payload.reason | test("^empty bid"))) | .payload' "$tmp/dso.jsonl" | sort -u | wc -l)" "0 1"
+check "B3: A5 shifted/reduced to deliver 1.5 + 1.5 kWh" \
+	eq "$(dso_assign dso1-bid-B3 | jq '[.flexOfferSchedule.scheduleSlices[].energyAmount] | add')" 3
+kpi() { jq -c "select(.payload.kpiId == \"$1\") | .payload" "$tmp/kpi.jsonl" | sort -u | jq .value; }
+check "KPI fmar.cleared_kwh: one sample per bid (7, 0, 3)" \
+	eq "$(kpi fmar.cleared_kwh | sort -n | tr '\n' ' ')" "0 3 7 "
+check "KPI fmar.clearing_price: the marginal tariff per bid (0.08, 0, 0.1)" \
+	eq "$(kpi fmar.clearing_price | sort -n | tr '\n' ' ')" "0 0.08 0.1 "
+check "... one content per (kpiId, observedTime), 6 keys" \
+	keys_ok kpi kpi '[.payload.kpiId, .payload.observedTime]' 6
+resent=$(($(cat "$tmp"/{f1,f2,dso,kpi}.jsonl | wc -l) - $(cat "$tmp"/{f1,f2,dso,kpi}.jsonl | sort -u | wc -l)))
+echo "# $resent messages redelivered after the kill -9 right after the clearing (QoS 1)"
+check "no message was refused by the broker" eq "$(all_logs | grep -c GF-BUS-REFUSED)" 0
+
+finish
