@@ -42,6 +42,9 @@ static const struct gf_conf_item table[] = {
      "directory of the IEEE feeder's Load_profile_1..55.csv"},
     {"cert_dir", GF_CONF_STRING, offsetof(struct sim_conf, cert_dir), NULL, 0, 0, false,
      "TLS: directory of the prosumers' xems.<id>.crt and .key (with cafile)"},
+    {"persist", GF_CONF_BOOL, offsetof(struct sim_conf, persist), "on", 0, 0, false,
+     "each prosumer's durable inbox and paho file persistence in state_dir/xems.<id>; off: "
+     "memory only (cheaper: docs/sim.md)"},
     {"report_csv", GF_CONF_STRING, offsetof(struct sim_conf, report_csv), NULL, 0, 0, false,
      "file the per-interval metering is written to (CSV)"},
     {"seed", GF_CONF_INT, offsetof(struct sim_conf, seed), "1", 0, 2147483647L, false,
@@ -187,10 +190,10 @@ static enum gf_err open_bus(struct sim *s, struct sim_prosumer *p)
 		                        .password_file = c->password_file,
 		                        .ident = ident,
 		                        .site = c->site,
-		                        .state_dir = state,
+		                        .state_dir = s->conf->persist ? state : NULL,
 		                        .version = "gf-sim"};
 		snprintf(state, sizeof(state), "%s/%s", c->state_dir, ident);
-		if (mkdir(state, 0700) != 0 && errno != EEXIST) {
+		if (s->conf->persist && mkdir(state, 0700) != 0 && errno != EEXIST) {
 			gf_log_err("GF-SIM-CONFIG", "cannot make %s: %s", state, strerror(errno));
 			return GF_EIO;
 		}
@@ -304,14 +307,17 @@ static void step_interval(struct sim *s, int64_t j)
 		fflush(s->csv);
 }
 
-/* At every interval boundary: step what ended (all of it, in order, if the
- * loop fell behind), then a day start's offer round. */
+/* At every interval boundary: step the interval that ended, then a day
+ * start's offer round. One interval per call: the runtime fires due timers
+ * back to back without polling, so a sim that falls behind (too many
+ * prosumers for the time scale) re-arms a millisecond ahead instead of at
+ * once, and FOA replies and signals are served between its intervals. */
 static void tick(struct gf_agent *a, void *arg)
 {
 	struct sim *s = arg;
 	int64_t now = (int64_t)floor(gf_agent_now(a) / GF_TIME_INTERVAL_S);
 
-	while (s->cursor < now) {
+	if (s->cursor < now) {
 		step_interval(s, s->cursor);
 		s->cursor++;
 		if (s->cursor % DAY == 0) {
@@ -321,7 +327,19 @@ static void tick(struct gf_agent *a, void *arg)
 			offer_round(s, s->cursor);
 		}
 	}
-	gf_agent_timer_at(a, (double)(now + 1) * GF_TIME_INTERVAL_S, tick, s);
+	now = (int64_t)floor(gf_agent_now(a) / GF_TIME_INTERVAL_S);
+	if (s->cursor < now) {
+		if (!s->behind)
+			gf_log_warning("GF-SIM-BEHIND",
+			               "interval %lld is over and not yet stepped: the simulation "
+			               "is behind the clock (lower time_scale or prosumers)",
+			               (long long)s->cursor);
+		s->behind++;
+		gf_agent_timer_at(a, gf_agent_now(a) + 0.001 * (double)s->conf->agent.time_scale,
+		                  tick, s);
+	} else {
+		gf_agent_timer_at(a, (double)(now + 1) * GF_TIME_INTERVAL_S, tick, s);
+	}
 }
 
 static enum gf_err make_prosumers(struct sim *s, int64_t now)
@@ -411,8 +429,8 @@ static void stop(struct gf_agent *a)
 {
 	(void)a;
 	day_log(&S);
-	gf_log_notice("GF-SIM-STOP", "stopping %zu prosumers at interval %lld", S.n,
-	              (long long)S.cursor);
+	gf_log_notice("GF-SIM-STOP", "stopping %zu prosumers at interval %lld (%ld stepped late)",
+	              S.n, (long long)S.cursor, S.behind);
 }
 
 /* A thousand prosumers need a few thousand descriptors (socket, inbox,

@@ -13,6 +13,7 @@
 #ifndef GF_SIM_H
 #define GF_SIM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -28,6 +29,7 @@ struct sim_conf {
 	long battery_from, battery_to;
 	long offer_lead_s, deadline_lead_s;
 	char *tariff_min, *tariff_max;
+	bool persist;
 };
 
 /* Totals of one simulated day, for GF-SIM-DAY. */
@@ -46,6 +48,7 @@ struct sim {
 	struct sim_tariff tariff;
 	int64_t cursor;     /* the next interval to step */
 	int64_t last_round; /* interval of the last offer round, -1: none */
+	long behind;        /* intervals stepped late (GF-SIM-BEHIND) */
 	FILE *csv;
 	struct sim_day day;
 };
