@@ -242,5 +242,6 @@ check "... one content per (kpiId, observedTime), 6 keys" \
 resent=$(($(cat "$tmp"/{f1,f2,dso,kpi}.jsonl | wc -l) - $(cat "$tmp"/{f1,f2,dso,kpi}.jsonl | sort -u | wc -l)))
 echo "# $resent messages redelivered after the kill -9 right after the clearing (QoS 1)"
 check "no message was refused by the broker" eq "$(all_logs | grep -c GF-BUS-REFUSED)" 0
+check "no sanitizer report from gf-fmar (SAN=1 builds)" eq "$(all_logs | grep -cE 'Sanitizer|runtime error')" 0
 
 finish
