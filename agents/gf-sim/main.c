@@ -65,8 +65,8 @@ static const struct gf_conf_item table[] = {
      "end of that window, exclusive (88: 22:00; <= battery_from wraps over midnight)"},
     {"offer_lead_s", GF_CONF_INT, offsetof(struct sim_conf, offer_lead_s), "3600", 900, 86400,
      false, "offers start this long after their round (simulated seconds, whole intervals)"},
-    {"deadline_lead_s", GF_CONF_INT, offsetof(struct sim_conf, deadline_lead_s), "900", 0,
-     86400, false,
+    {"deadline_lead_s", GF_CONF_INT, offsetof(struct sim_conf, deadline_lead_s), "900", 0, 86400,
+     false,
      "acceptance and assignment deadlines this long before an offer's start (< offer_lead_s)"},
     {"tariff_min", GF_CONF_STRING, offsetof(struct sim_conf, tariff_min), NULL, 0, 0, false,
      "EUR/kWh, with tariff_max: the offers' flexOfferTariffConstraint"},
@@ -124,8 +124,9 @@ static enum gf_err prosumer_id(const struct sim_conf *c, char **list, size_t nli
 {
 	if (list) {
 		if ((size_t)number > nlist) {
-			gf_log_err("GF-SIM-CONFIG", "id_list %s has %zu ids, prosumer %ld needs more",
-			           c->id_list, nlist, number);
+			gf_log_err("GF-SIM-CONFIG",
+			           "id_list %s has %zu ids, prosumer %ld needs more", c->id_list,
+			           nlist, number);
 			return GF_EINVAL;
 		}
 		snprintf(id, size, "%s", list[number - 1]);
@@ -254,8 +255,8 @@ static void day_log(struct sim *s)
 	              "(%ld duplicate, %ld unmatched); kWh base %.3f, devices %.3f (default "
 	              "%.3f, scheduled %.3f), total %.3f",
 	              when, s->n, d->intervals, d->offers, d->schedules, d->duplicates,
-	              d->unmatched, d->base_kwh, d->device_kwh, d->default_kwh,
-	              d->scheduled_kwh, d->total_kwh);
+	              d->unmatched, d->base_kwh, d->device_kwh, d->default_kwh, d->scheduled_kwh,
+	              d->total_kwh);
 }
 
 static void offer_round(struct sim *s, int64_t now)
@@ -345,9 +346,8 @@ static void tick(struct gf_agent *a, void *arg)
 static enum gf_err make_prosumers(struct sim *s, int64_t now)
 {
 	struct sim_conf *c = s->conf;
-	struct sim_mix mix = {c->seed,        c->pct_thermal, c->pct_heatpump,
-	                      c->pct_ev,      c->pct_battery, c->pct_white,
-	                      c->battery_from, c->battery_to};
+	struct sim_mix mix = {c->seed,        c->pct_thermal, c->pct_heatpump, c->pct_ev,
+	                      c->pct_battery, c->pct_white,   c->battery_from, c->battery_to};
 	char **list = NULL, id[GF_ID_MAX + 16], err[256];
 	size_t nlist = 0;
 	enum gf_err rc = GF_OK;
@@ -389,7 +389,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	s->conf = conf;
 	s->last_round = -1;
 	gf_agent_set_data(a, s);
-	if (s->conf->offer_lead_s % GF_TIME_INTERVAL_S || s->conf->deadline_lead_s % GF_TIME_INTERVAL_S ||
+	if (s->conf->offer_lead_s % GF_TIME_INTERVAL_S ||
+	    s->conf->deadline_lead_s % GF_TIME_INTERVAL_S ||
 	    s->conf->deadline_lead_s >= s->conf->offer_lead_s) {
 		gf_log_err("GF-SIM-CONFIG", "offer_lead_s and deadline_lead_s must be whole "
 		                            "intervals (900 s), deadline_lead_s the smaller");
@@ -402,8 +403,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	for (size_t i = 0; i < s->n; i++)
 		devices += s->p[i].ndev;
-	gf_log_notice("GF-SIM-START", "%zu prosumers (%s .. %s) with %zu devices, seed %ld",
-	              s->n, s->p[0].id, s->p[s->n - 1].id, devices, s->conf->seed);
+	gf_log_notice("GF-SIM-START", "%zu prosumers (%s .. %s) with %zu devices, seed %ld", s->n,
+	              s->p[0].id, s->p[s->n - 1].id, devices, s->conf->seed);
 	/* The devices start at the beginning of the current interval. */
 	s->cursor = now;
 	s->day.day = now - now % DAY;

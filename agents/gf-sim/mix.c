@@ -123,8 +123,8 @@ static void draw_washer(struct gf_javarand *r, struct gf_device_cycle_params *p)
 	for (int32_t k = 1; k < p->n - 1; k++)
 		p->kwh[k] = uniform(r, 0.05, 0.1);
 	p->kwh[p->n - 1] = uniform(r, 0.1, 0.2);
-	p->earliest = pick(r, 28, 48);                    /* 07:00-12:00 */
-	p->latest = p->earliest + pick(r, 16, 40);        /* 4-10 h later */
+	p->earliest = pick(r, 28, 48);             /* 07:00-12:00 */
+	p->latest = p->earliest + pick(r, 16, 40); /* 4-10 h later */
 	if (p->latest > GF_DEVICE_DAY - p->n)
 		p->latest = GF_DEVICE_DAY - p->n;
 }

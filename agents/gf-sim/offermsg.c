@@ -7,7 +7,16 @@
 
 #include "timefmt.h"
 
-enum { T_CREATION, T_ACCEPT, T_ASSIGN, T_START_AFTER, T_START_BEFORE, T_END_AFTER, T_END_BEFORE, T_N };
+enum {
+	T_CREATION,
+	T_ACCEPT,
+	T_ASSIGN,
+	T_START_AFTER,
+	T_START_BEFORE,
+	T_END_AFTER,
+	T_END_BEFORE,
+	T_N
+};
 
 /* Everything of one message in one place, freed together. The message
  * comes first so that sim_offermsg_free can take it back. */

@@ -143,8 +143,8 @@ static struct sim_plan *free_slot(struct sim_device *d, int64_t now)
 /* Builds the next offer of d from copy into *fo (arrays of cap doubles).
  * GF_EEXIST when the device has nothing new to offer. */
 static enum gf_err build_offer(const struct sim_device *d, struct gf_device *copy,
-                               const struct sim_round *r, struct gf_fo *fo, double *lo,
-                               double *hi, double *dflt, size_t cap, char *err, size_t errlen)
+                               const struct sim_round *r, struct gf_fo *fo, double *lo, double *hi,
+                               double *dflt, size_t cap, char *err, size_t errlen)
 {
 	int64_t start = r->now + r->lead, last = plans_end(d);
 	int32_t horizon = (int32_t)(r->next_round + r->lead - start);
@@ -201,8 +201,8 @@ static enum gf_err plan_store(struct sim_plan *pl, const struct sim_prosumer *p,
 	return GF_OK;
 }
 
-enum gf_err sim_prosumer_offers(struct sim_prosumer *p, const struct sim_round *r,
-                                sim_offer_fn fn, void *arg, size_t *count)
+enum gf_err sim_prosumer_offers(struct sim_prosumer *p, const struct sim_round *r, sim_offer_fn fn,
+                                void *arg, size_t *count)
 {
 	double lo[GF_DEVOFFER_MAX_SLICES], hi[GF_DEVOFFER_MAX_SLICES];
 	double dflt[GF_DEVOFFER_MAX_SLICES];
@@ -251,8 +251,9 @@ static bool fits_window(const struct sim_plan *pl, int64_t start, size_t n)
 }
 
 /* The plan a schedule is for (see prosumer.h). */
-static struct sim_plan *find_plan(struct sim_prosumer *p, const Goflex__FoaReply__DemandSchedule *ds,
-                                  int64_t start, struct sim_device **dev)
+static struct sim_plan *find_plan(struct sim_prosumer *p,
+                                  const Goflex__FoaReply__DemandSchedule *ds, int64_t start,
+                                  struct sim_device **dev)
 {
 	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < p->ndev; i++) {
@@ -262,7 +263,8 @@ static struct sim_plan *find_plan(struct sim_prosumer *p, const Goflex__FoaReply
 				if (!pl->used)
 					continue;
 				if (pass == 0)
-					hit = ds->flexofferid && strcmp(ds->flexofferid, pl->label) == 0;
+					hit = ds->flexofferid &&
+					      strcmp(ds->flexofferid, pl->label) == 0;
 				else if (pass == 1)
 					hit = pl->assigned && pl->sched_id == ds->scheduleid;
 				else
@@ -335,7 +337,8 @@ enum sim_apply sim_prosumer_schedule(struct sim_prosumer *p,
 	if (dev_out)
 		*dev_out = d;
 	if (pl->assigned && pl->sched_id == ds->scheduleid && ds->updateid <= pl->update_id)
-		return say(SIM_DUPLICATE, why, whylen, "schedule %lld update %lld of %s already applied",
+		return say(SIM_DUPLICATE, why, whylen,
+		           "schedule %lld update %lld of %s already applied",
 		           (long long)ds->scheduleid, (long long)ds->updateid, pl->label);
 	if (pl->assigned && pl->sched_id != ds->scheduleid)
 		return say(SIM_INVALID, why, whylen, "%s already follows schedule %lld, not %lld",
@@ -356,12 +359,11 @@ enum sim_apply sim_prosumer_schedule(struct sim_prosumer *p,
 	return say(SIM_APPLIED, why, whylen,
 	           "%s follows schedule %lld update %lld from interval %lld (%zu intervals%s, "
 	           "%zu outside the offer's bounds)",
-	           pl->label, (long long)ds->scheduleid, (long long)ds->updateid,
-	           (long long)start, ds->n_energy, start < now ? ", late: from now on" : "", bad);
+	           pl->label, (long long)ds->scheduleid, (long long)ds->updateid, (long long)start,
+	           ds->n_energy, start < now ? ", late: from now on" : "", bad);
 }
 
-Goflex__OperationData__OperationState sim_prosumer_state(const struct sim_prosumer *p,
-                                                         int64_t now)
+Goflex__OperationData__OperationState sim_prosumer_state(const struct sim_prosumer *p, int64_t now)
 {
 	bool sent = false;
 

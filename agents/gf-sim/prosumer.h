@@ -48,7 +48,7 @@ struct sim_plan {
 	char label[SIM_LABEL_MAX];
 	int64_t creation, deadline; /* intervals; deadline = acceptance = assignment */
 	int32_t start_after, tf, n;
-	double total_min, total_max; /* NaN when absent */
+	double total_min, total_max;  /* NaN when absent */
 	double *lower, *upper, *dflt; /* n each, one allocation (lower) */
 	bool assigned;
 	int64_t sched_id, update_id;
@@ -112,8 +112,8 @@ typedef void (*sim_offer_fn)(void *arg, struct sim_prosumer *p, struct sim_devic
 /* Builds each device's next offer (docs/sim.md "Offers") and calls fn for
  * each; returns how many. Devices that cannot offer are skipped (a debug
  * line says why). GF_ENOMEM stops the round. */
-enum gf_err sim_prosumer_offers(struct sim_prosumer *p, const struct sim_round *r,
-                                sim_offer_fn fn, void *arg, size_t *count);
+enum gf_err sim_prosumer_offers(struct sim_prosumer *p, const struct sim_round *r, sim_offer_fn fn,
+                                void *arg, size_t *count);
 
 enum sim_apply {
 	SIM_APPLIED,   /* a new schedule or update, now followed */
@@ -134,8 +134,7 @@ enum sim_apply sim_prosumer_schedule(struct sim_prosumer *p,
 /* The xEMS's operation state at interval now: assigned if a plan not yet
  * over is assigned, offerSent if one is waiting before its deadline, else
  * onlineWithoutOffer. */
-Goflex__OperationData__OperationState sim_prosumer_state(const struct sim_prosumer *p,
-                                                         int64_t now);
+Goflex__OperationData__OperationState sim_prosumer_state(const struct sim_prosumer *p, int64_t now);
 
 /* The end (exclusive) of plan pl's window. */
 int64_t sim_plan_end(const struct sim_plan *pl);

@@ -54,8 +54,7 @@ struct sim {
 };
 
 /* xems.c: sends prosumer p's offer pl as xems.flexibility to foa.<id>. */
-void sim_xems_offer(void *sim, struct sim_prosumer *p, struct sim_device *d,
-                    struct sim_plan *pl);
+void sim_xems_offer(void *sim, struct sim_prosumer *p, struct sim_device *d, struct sim_plan *pl);
 
 /* xems.c: sends xems.operation for interval j with its metering. */
 void sim_xems_operation(struct sim *s, struct sim_prosumer *p, int64_t j,

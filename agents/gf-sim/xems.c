@@ -27,8 +27,8 @@ void sim_xems_offer(void *arg, struct sim_prosumer *p, struct sim_device *d, str
 	if (rc == GF_OK) {
 		s->day.offers++;
 		gf_log_info("GF-SIM-OFFER",
-		            "%s offers %s: %d slices from interval %d (tf %d), deadline %lld", p->id,
-		            pl->label, (int)pl->n, (int)pl->start_after, (int)pl->tf,
+		            "%s offers %s: %d slices from interval %d (tf %d), deadline %lld",
+		            p->id, pl->label, (int)pl->n, (int)pl->start_after, (int)pl->tf,
 		            (long long)pl->deadline);
 	} else {
 		gf_log_err("GF-SIM-OFFER", "%s cannot send the offer of its %s: %s", p->id, d->kind,
@@ -37,8 +37,7 @@ void sim_xems_offer(void *arg, struct sim_prosumer *p, struct sim_device *d, str
 	sim_offermsg_free(fo);
 }
 
-void sim_xems_operation(struct sim *s, struct sim_prosumer *p, int64_t j,
-                        const struct sim_meter *m)
+void sim_xems_operation(struct sim *s, struct sim_prosumer *p, int64_t j, const struct sim_meter *m)
 {
 	Goflex__OperationData op = GOFLEX__OPERATION_DATA__INIT;
 	char start[GF_TIME_BUFSIZE];
@@ -93,7 +92,8 @@ static void on_reply(struct sim *s, struct sim_prosumer *p, const Goflex__FoaRep
 		              r->ack->reason ? r->ack->reason : "(no reason)");
 	for (size_t i = 0; i < r->n_flexibilityreject; i++)
 		gf_log_notice("GF-SIM-REJECT", "%s: offer %s refused: %s", p->id,
-		              r->flexibilityreject[i]->flexofferid, r->flexibilityreject[i]->reason);
+		              r->flexibilityreject[i]->flexofferid,
+		              r->flexibilityreject[i]->reason);
 	for (size_t i = 0; i < r->n_demandschedule; i++)
 		on_schedule(s, p, r->demandschedule[i]);
 	if (r->administrationcontrol) {
@@ -101,7 +101,8 @@ static void on_reply(struct sim *s, struct sim_prosumer *p, const Goflex__FoaRep
 		    r->administrationcontrol->command;
 		if (c == GOFLEX__FOA_REPLY__ADMINISTRATION_CONTROL__COMMAND__disable ||
 		    c == GOFLEX__FOA_REPLY__ADMINISTRATION_CONTROL__COMMAND__enable) {
-			p->disabled = c == GOFLEX__FOA_REPLY__ADMINISTRATION_CONTROL__COMMAND__disable;
+			p->disabled =
+			    c == GOFLEX__FOA_REPLY__ADMINISTRATION_CONTROL__COMMAND__disable;
 			gf_log_notice("GF-SIM-ADMIN", "%s: offering %s by foa.%s", p->id,
 			              p->disabled ? "disabled" : "enabled", p->id);
 		}
