@@ -4,13 +4,37 @@
  * docs/trading.md): xems.flexibility and xems.operation to foa.<id>,
  * foa.reply from it.
  */
+#include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "agent/message.h"
+#include "fo_message.h"
 #include "log.h"
 #include "sim.h"
 #include "timefmt.h"
 #include "xems.pb-c.h"
+
+/* The offer as FMAN's engine will read it (lib/fo_message.c) is the plan
+ * the device made: the two mappings must stay inverse. */
+static bool reads_back(const Goflex__FlexOffer *fo, const struct sim_plan *pl)
+{
+	double lo[GF_DEVOFFER_MAX_SLICES], hi[GF_DEVOFFER_MAX_SLICES], df[GF_DEVOFFER_MAX_SLICES];
+	struct gf_fo e;
+	struct gf_fo_deadlines dl;
+	bool ok;
+
+	if (gf_fo_from_message(fo, &e, lo, hi, df, GF_DEVOFFER_MAX_SLICES, NULL, 0) != GF_OK ||
+	    gf_fo_deadlines_from_message(fo, &dl, NULL, 0) != GF_OK)
+		return false;
+	ok = e.start_after == pl->start_after && e.tf == pl->tf && e.n == pl->n && e.dflt &&
+	     dl.assignment_before == pl->deadline && dl.acceptance_before == pl->deadline &&
+	     (isnan(pl->total_min) ? isnan(e.total_min) : e.total_min == pl->total_min) &&
+	     (isnan(pl->total_max) ? isnan(e.total_max) : e.total_max == pl->total_max);
+	for (int32_t k = 0; ok && k < e.n; k++)
+		ok = lo[k] == pl->lower[k] && hi[k] == pl->upper[k] && df[k] == pl->dflt[k];
+	return ok;
+}
 
 void sim_xems_offer(void *arg, struct sim_prosumer *p, struct sim_device *d, struct sim_plan *pl)
 {
@@ -20,6 +44,13 @@ void sim_xems_offer(void *arg, struct sim_prosumer *p, struct sim_device *d, str
 	enum gf_err rc;
 
 	rc = sim_offermsg_build(p, pl, &s->tariff, &fo);
+	if (rc == GF_OK && !reads_back(fo, pl)) {
+		gf_log_err("GF-SIM-OFFER",
+		           "%s: %s does not read back as the engine offer it was "
+		           "made from; not sent",
+		           p->id, pl->label);
+		rc = GF_EINVAL;
+	}
 	if (rc == GF_OK) {
 		fd.flexoffer = fo;
 		rc = gf_message_send_on(p->bus, "foa", p->id, "xems.flexibility", &fd.base, 0);

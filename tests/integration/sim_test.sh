@@ -131,7 +131,7 @@ wait "${subs[@]}" 2>/dev/null
 
 # --- what the FOAs saw -----------------------------------------------------------------
 python3 - "$tmp" "$D0" $IDS >"$tmp/check.out" 2>&1 <<'EOF'
-import json, sys
+import datetime, json, sys
 tmp, d0, ids = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 bad = []
 for i in ids:
@@ -167,8 +167,9 @@ for i in ids:
             bad.append(f"{o['label']}: windows")
     starts = [m["payload"]["startTime"] for m in msgs if m["msg"] == "xems.operation"]
     ivs = sorted(set(starts))
-    if len(starts) != len(ivs) or len(ivs) < 12:
-        bad.append(f"{i}: {len(starts)} operations, {len(ivs)} intervals")
+    secs = [datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in ivs]
+    if len(starts) != len(ivs) or len(ivs) < 12 or secs[-1] - secs[0] != 900 * (len(secs) - 1):
+        bad.append(f"{i}: {len(starts)} operations, {len(ivs)} intervals, not one per interval")
     for m in msgs:
         if m["msg"] == "xems.operation":
             p = m["payload"]
