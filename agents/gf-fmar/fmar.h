@@ -44,18 +44,13 @@ struct fmar {
 	struct gf_store *store;
 	struct fmar_timer *timers;
 	size_t ntimers, cap;
-	int64_t handed; /* highest outbox row handed to the bus in this run */
 };
 
 /* The tables of the agent (with the runtime's handled keys and outbox). */
 extern const char fmar_schema[];
 
-/* main.c: hands the outbox rows not yet handed in this run to the bus,
- * tagged with their row number; a row is deleted only when its PUBACK
- * comes back (fmar_outbox_done), not when paho takes it: paho 1.3 drops
- * its persisted copy of a queued publish before it writes the in-flight
- * one, so a kill -9 between the two would lose it. After a restart every
- * row left is handed again (at least once; receivers key on ids). */
+/* main.c: gf_store_outbox_flush (rows leave the outbox on PUBACK, so a
+ * kill -9 loses none; receivers key on ids). */
 void fmar_outbox_flush(struct fmar *f);
 
 /* True if id is one of the comma- or space-separated ids of list. */

@@ -81,47 +81,10 @@ int64_t fmar_schedule_id(const char *offer_id)
 	return h ? (int64_t)h : 1;
 }
 
+/* The runtime's outbox: rows leave it on PUBACK (lib/agent/store.h). */
 void fmar_outbox_flush(struct fmar *f)
 {
-	sqlite3 *db = gf_store_db(f->store);
-	struct gf_bus *bus = gf_agent_bus(f->a);
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc = GF_OK;
-
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT seq, topic, payload, content_type, retain FROM gf_outbox"
-	                       " WHERE seq > ? ORDER BY seq",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		gf_log_err("GF-FMAR-STORE", "cannot read the outbox: %s", sqlite3_errmsg(db));
-		return;
-	}
-	sqlite3_bind_int64(st, 1, f->handed);
-	while (rc == GF_OK && sqlite3_step(st) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0);
-		rc = gf_bus_publish(bus, (const char *)sqlite3_column_text(st, 1),
-		                    sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-		                    (const char *)sqlite3_column_text(st, 3),
-		                    sqlite3_column_int(st, 4) != 0, NULL, 0, (uint64_t)seq);
-		/* GF_EFULL: the rest at the next acknowledgement. */
-		if (rc == GF_OK)
-			f->handed = seq;
-	}
-	sqlite3_finalize(st);
-}
-
-/* A row's publish was acknowledged (or refused by the broker, which the
- * runtime logs as GF-BUS-REFUSED; sending it again would not help). */
-static void outbox_done(struct fmar *f, uint64_t seq)
-{
-	sqlite3 *db = gf_store_db(f->store);
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db, "DELETE FROM gf_outbox WHERE seq = ?", -1, &st, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		gf_log_err("GF-FMAR-STORE", "cannot clear a sent message: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
 }
 
 static enum gf_err start(struct gf_agent *a, void *conf)
@@ -178,10 +141,8 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 {
 	struct fmar *f = gf_agent_data(a);
 
-	if (ev->tag > 0 && (ev->kind == GF_INBOX_PUBLISHED ||
-	                    (ev->kind == GF_INBOX_PUB_FAILED && ev->reason >= 0x80)))
-		outbox_done(f, ev->tag);
-	/* The outbox may hold what a full offline buffer refused. */
+	/* The outbox may hold what a full offline buffer did not take, or
+	 * what failed on the way. */
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		fmar_outbox_flush(f);
 }

@@ -51,6 +51,8 @@ struct gf_bus {
 	char will[PRESENCE_MAX];
 	char *filters[MAX_FILTERS];
 	size_t nfilters;
+	gf_bus_ack_hook ack_hook;
+	void *ack_arg;
 };
 
 /* --- paho's threads: they only record and push ------------------------------ */
@@ -561,7 +563,16 @@ struct gf_inbox_item *gf_bus_take(struct gf_bus *bus)
 		on_connected(bus, it->reason != 0);
 	else if (it->kind == GF_INBOX_LOST)
 		bus->connected = false;
+	else if ((it->kind == GF_INBOX_PUBLISHED || it->kind == GF_INBOX_PUB_FAILED) &&
+	         (it->tag & GF_BUS_TAG_HOOK) && bus->ack_hook)
+		bus->ack_hook(bus->ack_arg, it->tag, it->kind == GF_INBOX_PUBLISHED, it->reason);
 	return it;
+}
+
+void gf_bus_set_ack_hook(struct gf_bus *bus, gf_bus_ack_hook fn, void *arg)
+{
+	bus->ack_hook = fn;
+	bus->ack_arg = arg;
 }
 
 void gf_bus_done(struct gf_bus *bus, struct gf_inbox_item *item)

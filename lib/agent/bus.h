@@ -93,6 +93,16 @@ enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *da
                            const char *content_type, bool retain, const void *correlation,
                            size_t correlation_len, uint64_t tag);
 
+/* Tags with this bit are the store's (store.h): their PUBLISHED and
+ * PUB_FAILED events go to the hook below before the agent sees them. */
+#define GF_BUS_TAG_HOOK (UINT64_C(1) << 63)
+
+/* Called from gf_bus_take() for a hooked tag: ok when the broker took the
+ * message, else reason (>= 0x80: refused by the broker; < 0x80: the publish
+ * failed on the way, e.g. the connection broke). */
+typedef void (*gf_bus_ack_hook)(void *arg, uint64_t tag, bool ok, int reason);
+void gf_bus_set_ack_hook(struct gf_bus *bus, gf_bus_ack_hook fn, void *arg);
+
 /* Messages published and not yet acknowledged (in paho's buffer). */
 int gf_bus_pending(const struct gf_bus *bus);
 

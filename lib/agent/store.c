@@ -15,7 +15,8 @@
 
 struct gf_store {
 	sqlite3 *db;
-	sqlite3_stmt *seen, *mark, *add, *first, *del;
+	sqlite3_stmt *seen, *mark, *add, *next, *del;
+	sqlite3_int64 handed; /* rows up to this seq were handed to the bus */
 };
 
 static enum gf_err prepare(struct gf_store *s, const char *sql, sqlite3_stmt **st)
@@ -62,8 +63,8 @@ enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_
 	            &s->add) != GF_OK ||
 	    prepare(s,
 	            "SELECT seq, topic, payload, content_type, retain FROM gf_outbox "
-	            "ORDER BY seq LIMIT 1",
-	            &s->first) != GF_OK ||
+	            "WHERE seq > ? ORDER BY seq LIMIT 1",
+	            &s->next) != GF_OK ||
 	    prepare(s, "DELETE FROM gf_outbox WHERE seq = ?", &s->del) != GF_OK) {
 		snprintf(err, errlen, "cannot prepare the runtime's statements on %s", path);
 		goto out;
@@ -153,33 +154,60 @@ enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const voi
 	return GF_OK;
 }
 
+/* The broker's answer to an outbox row (bus.h's hook). */
+static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
+{
+	struct gf_store *s = arg;
+	sqlite3_int64 seq = (sqlite3_int64)(tag & ~GF_BUS_TAG_HOOK);
+
+	if (!ok && reason < 0x80) {
+		/* Failed on the way (the connection broke): hand it over again. */
+		if (seq <= s->handed)
+			s->handed = seq - 1;
+		return;
+	}
+	if (!ok)
+		gf_log_err("GF-STORE-REFUSED",
+		           "the broker refused a queued publish (0x%02x); dropped from the outbox",
+		           (unsigned)reason);
+	sqlite3_bind_int64(s->del, 1, seq);
+	if (step_reset(s->del) != SQLITE_DONE)
+		gf_log_err("GF-STORE-SQL", "cannot clear an acknowledged publish: %s",
+		           sqlite3_errmsg(s->db));
+}
+
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 {
 	size_t sent = 0;
 
-	while (sqlite3_step(s->first) == SQLITE_ROW) {
-		sqlite3_int64 seq = sqlite3_column_int64(s->first, 0);
-		const char *topic = (const char *)sqlite3_column_text(s->first, 1);
-		const void *payload = sqlite3_column_blob(s->first, 2);
-		size_t len = (size_t)sqlite3_column_bytes(s->first, 2);
-		const char *ct = (const char *)sqlite3_column_text(s->first, 3);
-		bool retain = sqlite3_column_int(s->first, 4) != 0;
-		enum gf_err rc = gf_bus_publish(bus, topic, payload, len, ct, retain, NULL, 0, 0);
+	gf_bus_set_ack_hook(bus, outbox_ack, s);
+	for (;;) {
+		sqlite3_int64 seq;
+		const char *topic, *ct;
+		const void *payload;
+		size_t len;
+		bool retain;
+		enum gf_err rc;
 
-		sqlite3_reset(s->first);
+		sqlite3_bind_int64(s->next, 1, s->handed);
+		if (sqlite3_step(s->next) != SQLITE_ROW)
+			break;
+		seq = sqlite3_column_int64(s->next, 0);
+		topic = (const char *)sqlite3_column_text(s->next, 1);
+		payload = sqlite3_column_blob(s->next, 2);
+		len = (size_t)sqlite3_column_bytes(s->next, 2);
+		ct = (const char *)sqlite3_column_text(s->next, 3);
+		retain = sqlite3_column_int(s->next, 4) != 0;
+		rc = gf_bus_publish(bus, topic, payload, len, ct, retain, NULL, 0,
+		                    GF_BUS_TAG_HOOK | (uint64_t)seq);
+		sqlite3_reset(s->next);
 		if (rc != GF_OK)
 			break;
-		/* Taken by the bus (persisted by paho): a crash from here on may
-		 * send it twice, never lose it; receivers key on ids. */
-		sqlite3_bind_int64(s->del, 1, seq);
-		if (step_reset(s->del) != SQLITE_DONE) {
-			gf_log_err("GF-STORE-SQL", "cannot clear a sent publish: %s",
-			           sqlite3_errmsg(s->db));
-			break;
-		}
+		s->handed = seq;
 		sent++;
 	}
-	sqlite3_reset(s->first);
+	sqlite3_reset(s->next);
+	sqlite3_clear_bindings(s->next);
 	return sent;
 }
 
@@ -190,7 +218,7 @@ void gf_store_close(struct gf_store *s)
 	sqlite3_finalize(s->seen);
 	sqlite3_finalize(s->mark);
 	sqlite3_finalize(s->add);
-	sqlite3_finalize(s->first);
+	sqlite3_finalize(s->next);
 	sqlite3_finalize(s->del);
 	sqlite3_close(s->db);
 	free(s);

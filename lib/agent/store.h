@@ -60,10 +60,16 @@ enum gf_err gf_store_mark(struct gf_store *s, const char *key);
 enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const void *payload,
                                 size_t len, const char *content_type, bool retain);
 
-/* Hands every queued publish to the bus in order and deletes it once the
- * bus has taken it (paho persists it then). Returns how many went out;
- * stops at the first the bus refuses (GF_EFULL: buffer full) and leaves the
- * rest for the next call. */
+/* Hands the queued publishes not yet handed over (in this process) to the
+ * bus, in order. A row leaves the outbox only when the broker acknowledged
+ * it (PUBACK) or refused it (logged, GF-STORE-REFUSED): paho 1.3.12 can
+ * lose a message it holds in its files if the process is killed -9 in the
+ * middle of sending it, so the row is the copy that counts. A publish that
+ * failed on the way is handed over again at the next flush; everything
+ * still in the outbox at start is sent again (receivers drop duplicates by
+ * their ids). The store installs itself as bus's acknowledgement hook.
+ * Returns how many were handed over; stops at the first the bus does not
+ * take (GF_EFULL) and leaves the rest for the next call. */
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus);
 
 /* Closes the database. Accepts NULL. */

@@ -75,7 +75,7 @@ has_some() { [ "$(n_where "$1" "$2")" -ge 1 ]; }
 awk -F, '{ s[int((FNR - 1) / 15)] += $2 / 60 } END { for (i = 0; i < 96; i++) printf "%d %.9f\n", i, s[i] }' \
 	"$PROFILES"/Load_profile_*.csv >"$tmp/expected.day"
 # Congested intervals of a day (limit in kWh per interval) and their excess.
-awk -v L="$(echo "$LIMIT_KW / 4" | bc -l)" '$2 > L { printf "%d %.6f\n", $1, $2 - L }' \
+awk -v L="$(awk -v k="$LIMIT_KW" 'BEGIN { printf "%.10f", k / 4 }')" '$2 > L { printf "%d %.6f\n", $1, $2 - L }' \
 	"$tmp/expected.day" >"$tmp/expected.congested"
 
 # --- command line --------------------------------------------------------------------

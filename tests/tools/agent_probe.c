@@ -14,6 +14,8 @@
  *                     wrapped as a meter reading on T (i = 1..count), one
  *                     per send_every_ms; a restart with the same mark resumes
  *                     after the last i it logged as handed to the bus.
+ *   send_outbox on    sends through a lib/agent/store outbox (state_dir/probe.db)
+ *                     instead of publishing directly;
  *   tick_s S          logs GF-PROBE-TICK every S simulated seconds;
  *   fail_on MARK      the first time a payload contains MARK, the handler
  *                     calls gf_agent_fail (it leaves a file fail_on.done in
@@ -29,12 +31,14 @@
 #include <time.h>
 
 #include "agent/agent.h"
+#include "agent/store.h"
 #include "log.h"
 
 struct probe_conf {
 	struct gf_agent_conf agent;
 	char *listen, *record, *send_topic, *send_mark, *extra, *fail_on;
 	long handle_ms, send_count, send_every_ms, tick_s;
+	bool send_outbox;
 };
 
 static const struct gf_conf_item table[] = {
@@ -55,6 +59,8 @@ static const struct gf_conf_item table[] = {
      "real milliseconds between publishes"},
     {"tick_s", GF_CONF_INT, offsetof(struct probe_conf, tick_s), "0", 0, 86400, false,
      "simulated seconds between GF-PROBE-TICK lines"},
+    {"send_outbox", GF_CONF_BOOL, offsetof(struct probe_conf, send_outbox), "off", 0, 0, false,
+     "send through the store's outbox"},
     {"fail_on", GF_CONF_STRING, offsetof(struct probe_conf, fail_on), NULL, 0, 0, false,
      "fail the first message containing this text"},
     {"extra", GF_CONF_STRING, offsetof(struct probe_conf, extra), NULL, 0, 0, false,
@@ -67,6 +73,7 @@ struct probe {
 	size_t nseen, cap;
 	long sent;
 	FILE *sent_log;
+	struct gf_store *store;
 };
 
 static struct probe P;
@@ -165,8 +172,21 @@ static void send_next(struct gf_agent *a, void *arg)
 	         "{\"readings\":[{\"observedTimestamp\":\"2020-02-27T20:15:00Z\",\"deviceId\":"
 	         "\"%s-%ld\",\"value\":1.5}]}",
 	         c->send_mark, P.sent);
-	if (gf_bus_publish(gf_agent_bus(a), c->send_topic, payload, strlen(payload), NULL, false,
-	                   NULL, 0, (uint64_t)P.sent) != GF_OK) {
+	if (P.store) {
+		/* Committed to the outbox = handed over: the store sends it. */
+		if (gf_store_begin(P.store) != GF_OK ||
+		    gf_store_outbox_add(P.store, c->send_topic, payload, strlen(payload), NULL,
+		                        false) != GF_OK ||
+		    gf_store_commit(P.store) != GF_OK) {
+			gf_store_rollback(P.store);
+			gf_agent_fail(a, "the outbox failed");
+			return;
+		}
+		fprintf(P.sent_log, "%ld\n", P.sent);
+		fflush(P.sent_log);
+		gf_store_outbox_flush(P.store, gf_agent_bus(a));
+	} else if (gf_bus_publish(gf_agent_bus(a), c->send_topic, payload, strlen(payload), NULL,
+	                          false, NULL, 0, (uint64_t)P.sent) != GF_OK) {
 		gf_log_err("GF-PROBE-SEND", "cannot publish %s-%ld", c->send_mark, P.sent);
 		P.sent--;
 	} else {
@@ -245,6 +265,16 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	P.sent_log = fopen(path, "a");
 	if (!P.sent_log)
 		return GF_EIO;
+	if (c->send_outbox) {
+		char err[512];
+
+		if (gf_store_open(c->agent.state_dir, "probe", NULL, &P.store, err, sizeof(err)) !=
+		    GF_OK) {
+			gf_log_err("GF-PROBE-STORE", "%s", err);
+			return GF_EIO;
+		}
+		gf_store_outbox_flush(P.store, gf_agent_bus(a));
+	}
 	if (c->send_topic && c->send_count)
 		gf_agent_timer_at(a, gf_agent_now(a), send_next, NULL);
 	if (c->tick_s)
@@ -280,5 +310,6 @@ int main(int argc, char **argv)
 	free(P.seen);
 	if (P.sent_log)
 		fclose(P.sent_log);
+	gf_store_close(P.store);
 	return code;
 }
