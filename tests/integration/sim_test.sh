@@ -206,6 +206,21 @@ print("\n".join(bad[:5]) if bad else f"ok {moved > 0.01}")
 EOF
 )
 check "the CSV follows the schedule exactly (and it differs from the default)" eq "$csvcheck" "ok True"
+metercheck=$(python3 - "$tmp/report.csv" "$tmp/foa.sim-0002.out" <<'EOF'
+import csv, json, sys
+kw = {}
+for l in open(sys.argv[2]):
+    m = json.loads(l)
+    if m["msg"] == "xems.operation":
+        kw[m["payload"]["startTime"]] = (m["payload"]["accountingPower"][0], m["payload"]["operationPower"][0])
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["prosumer"] == "sim-0002" and r["start_time"] in kw]
+bad = [r["interval"] for r in rows
+       if abs(kw[r["start_time"]][0] - 4 * float(r["total_kwh"])) > 1e-5
+       or abs(kw[r["start_time"]][1] - 4 * float(r["device_kwh"])) > 1e-5]
+print(f"{len(rows) >= 12} {bad}")
+EOF
+)
+check "the FOA's accountingPower (kW) is the CSV's metered kWh / 0.25 h" eq "$metercheck" "True []"
 check "GF-SIM-DAY for the day that ended at midnight" \
 	grep -q "GF-SIM-DAY day 2026-01-15: 5 prosumers, 1 intervals" "$tmp/sim.log"
 check "offer rounds at start and at the day start" eq "$(grep -c GF-SIM-ROUND "$tmp/sim.log")" 2
