@@ -550,6 +550,14 @@ static enum gf_err record(struct clearing *c, const char *key)
 		if (c->dev[i] && (rc = record_aggregate(c, i)) != GF_OK)
 			goto out;
 	}
+	for (int32_t t = 0; t < c->bid.intervals; t++) {
+		if ((rc = exec(c,
+		               "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
+		               " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
+		               "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->change[t],
+		               c->accepted[t])) != GF_OK)
+			goto out;
+	}
 	if ((rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
 	                       c->bid_msg->creationinterval, c->bid.start, c->accepted,
 	                       c->bid.intervals, c->reason)) ||

@@ -50,7 +50,11 @@ const char fmar_schema[] =
     /* One row per aggregate a clearing assigned. */
     "CREATE TABLE IF NOT EXISTS fmar_assign (bid_offer_id TEXT NOT NULL,"
     " offer_id TEXT NOT NULL, schedule_id INTEGER NOT NULL, start_interval INTEGER NOT NULL,"
-    " amounts TEXT NOT NULL, PRIMARY KEY (bid_offer_id, offer_id));";
+    " amounts TEXT NOT NULL, PRIMARY KEY (bid_offer_id, offer_id));"
+    /* Per bid interval: what the DSO asked and what the clearing accepted. */
+    "CREATE TABLE IF NOT EXISTS fmar_cleared (bid_offer_id TEXT NOT NULL,"
+    " interval INTEGER NOT NULL, requested_kwh REAL NOT NULL, cleared_kwh REAL NOT NULL,"
+    " PRIMARY KEY (bid_offer_id, interval));";
 
 static struct fmar F;
 
