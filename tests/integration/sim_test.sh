@@ -116,6 +116,16 @@ check "the schedule is applied once (GF-SIM-SCHEDULE)" \
 	wait_for 5 eval '[ "$(grep -c "GF-SIM-SCHEDULE sim-0002 battery: $BAT follows schedule 41 update 0" "$tmp/sim.log")" = 1 ]'
 check "... and its second delivery is a duplicate (GF-SIM-DUP)" \
 	wait_for 5 grep -q "GF-SIM-DUP sim-0002: schedule 41 update 0 of $BAT already applied" "$tmp/sim.log"
+# An update (DemandUpdate, the same values) is applied; a schedule that fits
+# no offer is not.
+"$GFCTL" --port "$LOCAL_PORT" --id foa.sim-0002 pub gf/site1/foa/sim-0002/xems/sim-0002/foa.reply \
+	"$(jq -c '.demandSchedule[0].updateId = 1' <<<"$reply")" >/dev/null 2>&1
+"$GFCTL" --port "$LOCAL_PORT" --id foa.sim-0002 pub gf/site1/foa/sim-0002/xems/sim-0002/foa.reply \
+	"$(jq -c '.demandSchedule[0] |= (.scheduleId = 42 | .flexOfferId = "nope" | .energy = [1,2])' <<<"$reply")" >/dev/null 2>&1
+check "an update of the schedule is applied (updateId 1)" \
+	wait_for 5 grep -q "GF-SIM-SCHEDULE sim-0002 battery: $BAT follows schedule 41 update 1" "$tmp/sim.log"
+check "a schedule that fits no offer is ignored (GF-SIM-UNMATCHED)" \
+	wait_for 5 grep -q "GF-SIM-UNMATCHED sim-0002: schedule 42 for nope" "$tmp/sim.log"
 # A reply from another FOA is not delivered at all (the broker's policy).
 "$GFCTL" --port "$LOCAL_PORT" --id foa.other pub gf/site1/foa/other/xems/sim-0003/foa.reply \
 	'{"ack":{"ack":true}}' >"$tmp/pub-other.out" 2>&1
