@@ -255,7 +255,14 @@ static struct sim_plan *find_plan(struct sim_prosumer *p,
                                   const Goflex__FoaReply__DemandSchedule *ds, int64_t start,
                                   struct sim_device **dev)
 {
-	for (int pass = 0; pass < 3; pass++) {
+	size_t idlen = strlen(p->id);
+	/* A schedule naming one of our labels is for that offer only: one
+	 * of an offer we no longer have (replayed after a restart) must not
+	 * land on another that happens to have the same window. */
+	bool named = ds->flexofferid && strncmp(ds->flexofferid, p->id, idlen) == 0 &&
+	             ds->flexofferid[idlen] == '.';
+
+	for (int pass = 0; pass < (named ? 1 : 3); pass++) {
 		for (size_t i = 0; i < p->ndev; i++) {
 			for (int k = 0; k < SIM_PLANS; k++) {
 				struct sim_plan *pl = &p->dev[i].plan[k];

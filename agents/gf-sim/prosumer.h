@@ -123,8 +123,9 @@ enum sim_apply {
 };
 
 /* Applies a DemandSchedule at interval now. The plan is the one whose label
- * is flexOfferId, else the one with this scheduleId, else the first
- * unassigned plan whose window and length take it. why (may be NULL) says
+ * is flexOfferId; unless flexOfferId has the form of this prosumer's labels
+ * ("<id>."), else the one with this scheduleId, else the first unassigned
+ * plan whose window and length take it. why (may be NULL) says
  * what happened, for the log; *dev_out (may be NULL) the device. GF_ENOMEM
  * as SIM_INVALID with why "out of memory". */
 enum sim_apply sim_prosumer_schedule(struct sim_prosumer *p,
