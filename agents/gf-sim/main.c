@@ -113,6 +113,7 @@ static enum gf_err parse_tariff(const char *text, double *out)
 	*out = strtod(text, &end);
 	if (errno || end == text || *end || !isfinite(*out)) {
 		gf_log_err("GF-SIM-CONFIG", "tariff '%s' is not a number", text);
+		*out = NAN;
 		return GF_EINVAL;
 	}
 	return GF_OK;
@@ -268,7 +269,6 @@ static void offer_round(struct sim *s, int64_t now)
 	                          (int32_t)(s->conf->deadline_lead_s / GF_TIME_INTERVAL_S)};
 	size_t total = 0, made;
 
-	s->last_round = now;
 	for (size_t i = 0; i < s->n; i++) {
 		if (sim_prosumer_offers(&s->p[i], &r, sim_xems_offer, s, &made) != GF_OK) {
 			gf_log_err("GF-SIM-OFFER", "out of memory in the offer round");
@@ -387,7 +387,6 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 
 	s->a = a;
 	s->conf = conf;
-	s->last_round = -1;
 	gf_agent_set_data(a, s);
 	if (s->conf->offer_lead_s % GF_TIME_INTERVAL_S ||
 	    s->conf->deadline_lead_s % GF_TIME_INTERVAL_S ||
@@ -397,8 +396,13 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return GF_EINVAL;
 	}
 	if ((rc = parse_tariff(s->conf->tariff_min, &s->tariff.min)) != GF_OK ||
-	    (rc = parse_tariff(s->conf->tariff_max, &s->tariff.max)) != GF_OK ||
-	    (rc = load_profiles(s)) != GF_OK || (rc = make_prosumers(s, now)) != GF_OK ||
+	    (rc = parse_tariff(s->conf->tariff_max, &s->tariff.max)) != GF_OK)
+		return rc;
+	if (isnan(s->tariff.min) != isnan(s->tariff.max)) {
+		gf_log_err("GF-SIM-CONFIG", "give both tariff_min and tariff_max, or neither");
+		return GF_EINVAL;
+	}
+	if ((rc = load_profiles(s)) != GF_OK || (rc = make_prosumers(s, now)) != GF_OK ||
 	    (rc = open_csv(s)) != GF_OK)
 		return rc;
 	for (size_t i = 0; i < s->n; i++)

@@ -46,9 +46,8 @@ struct sim {
 	size_t n;
 	double *profiles_kwh; /* 55 * 96 */
 	struct sim_tariff tariff;
-	int64_t cursor;     /* the next interval to step */
-	int64_t last_round; /* interval of the last offer round, -1: none */
-	long behind;        /* intervals stepped late (GF-SIM-BEHIND) */
+	int64_t cursor; /* the next interval to step */
+	long behind;    /* intervals stepped late (GF-SIM-BEHIND) */
 	FILE *csv;
 	struct sim_day day;
 };

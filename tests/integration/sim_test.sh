@@ -59,6 +59,8 @@ offer_lead_s 7200
 deadline_lead_s 900
 battery_from 8
 battery_to 16
+tariff_min 0
+tariff_max 0.3
 EOF
 
 # --- command line -------------------------------------------------------------------
@@ -72,6 +74,10 @@ sed 's/^deadline_lead_s .*/deadline_lead_s 7200/' "$tmp/sim.conf" >"$tmp/bad.con
 "$SIM" -c "$tmp/bad.conf" >"$tmp/bad.log" 2>&1; rc=$?
 check "deadline_lead_s not below offer_lead_s: exit 1 with GF-SIM-CONFIG" \
 	eq "$rc $(grep -c GF-SIM-CONFIG "$tmp/bad.log")" "1 1"
+grep -v '^tariff_max' "$tmp/sim.conf" >"$tmp/bad.conf"
+"$SIM" -c "$tmp/bad.conf" >"$tmp/bad.log" 2>&1; rc=$?
+check "tariff_min without tariff_max: exit 1 with GF-SIM-CONFIG" \
+	eq "$rc $(grep -c 'GF-SIM-CONFIG give both' "$tmp/bad.log")" "1 1"
 
 subs=()
 # --- the FOAs: one gfctl each, subscribed to everything xEMSs send FOAs -----------
@@ -164,6 +170,8 @@ for i in ids:
         lo = [p["energyConstraintList"][0]["lower"] for p in pc]
         hi = [p["energyConstraintList"][0]["upper"] for p in pc]
         df = [s["energyAmount"] for s in sl]
+        if o.get("flexOfferTariffConstraint") != {"minTariff": 0, "maxTariff": 0.3}:
+            bad.append(f"{o['label']}: tariff {o.get('flexOfferTariffConstraint')}")
         if not o["label"].startswith(i + ".") or o["offeredById"] != i:
             bad.append(f"{i}: offer named {o['label']} by {o['offeredById']}")
         if len(df) != len(pc) or any(not (l - 1e-9 <= x <= h + 1e-9) for l, x, h in zip(lo, df, hi)):
