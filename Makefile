@@ -77,7 +77,7 @@ FUZZ_SECONDS ?= 20
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 MOSQ_LIBS := $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto)
 
-.PHONY: all deps test check unit integration bench fuzz format format-check clean help
+.PHONY: all deps test check unit integration bench fuzz demo format format-check clean help
 
 all: $(LIBGF) $(LIBGF_AGENT) $(PLUGIN) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
@@ -88,6 +88,7 @@ help:
 	@echo "make check         unit and integration tests under ASan+UBSan (build/asan/)"
 	@echo "make fuzz          each libFuzzer target for FUZZ_SECONDS (default 20)"
 	@echo "make bench         broker CPU per message, as ratios against no plugin"
+	@echo "make demo          a simulated site through one day (DEMO_ARGS=--prosumers 500)"
 	@echo "make format-check  clang-format conformance; 'make format' rewrites"
 
 # Installs only what is missing, so it is quick on a provisioned machine.
@@ -248,6 +249,12 @@ bench: deps
 	$(BUILD)/bin/gf-clear-bench --aggregates 100 --time-limit 20 && \
 	$(BUILD)/bin/gf-clear-bench --aggregates 1000 --time-limit 20 && \
 	$(BUILD)/bin/gf-clear-bench --aggregates 10000
+
+# The main job (docs/demo.md): every agent over TLS through the plugin, one
+# simulated day, a table, a summary and build/demo/report.html.
+demo: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@BUILD=$(BUILD) ops/demo/gf-demo $(DEMO_ARGS)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -194,7 +194,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	day = now - now % GF_LOADPROFILE_INTERVALS;
 	issue = day + c->issue_at_s / GF_TIME_INTERVAL_S;
 	gf_log_notice("GF-DOMS-START", "doms.%s: grid point %s, limit %.3f kW, bids to foa.%s",
-	              gf_bus_id(gf_agent_bus(a)), c->grid_point_id, c->transformer_limit_kw, c->dso_foa);
+	              gf_bus_id(gf_agent_bus(a)), c->grid_point_id, c->transformer_limit_kw,
+	              c->dso_foa);
 	/* The rest of today (bids start in the future), and tomorrow if its
 	 * issue time has passed. */
 	gf__doms_issue(&D, now + 1, day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS);

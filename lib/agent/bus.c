@@ -53,6 +53,7 @@ struct gf_bus {
 	size_t nfilters;
 	gf_bus_ack_hook ack_hook;
 	void *ack_arg;
+	bool said_goodbye;
 };
 
 /* --- paho's threads: they only record and push ------------------------------ */
@@ -585,31 +586,41 @@ void gf_bus_release(struct gf_bus *bus, struct gf_inbox_item *item)
 	gf_inbox_release(bus->inbox, item);
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+void gf_bus_goodbye(struct gf_bus *bus)
+{
+	char bye[PRESENCE_MAX];
+
+	if (!bus || !bus->client || !bus->connected || bus->said_goodbye)
+		return;
+	presence(bus, false, bye, sizeof(bye));
+	gf_bus_publish(bus, bus->status_topic, bye, strlen(bye), NULL, true, NULL, 0, 0);
+	bus->said_goodbye = true;
+}
+
 void gf_bus_close(struct gf_bus *bus, long timeout_ms)
 {
 	struct pub_ctx *p, *next;
-	char bye[PRESENCE_MAX];
 	long waited = 0;
 
 	if (!bus)
 		return;
 	if (bus->client) {
 		if (bus->connected) {
-			presence(bus, false, bye, sizeof(bye));
-			gf_bus_publish(bus, bus->status_topic, bye, strlen(bye), NULL, true, NULL,
-			               0, 0);
-			while (gf_bus_pending(bus) > 0 && waited < timeout_ms) {
-				struct timespec ts = {0, 10 * 1000000L};
-				nanosleep(&ts, NULL);
-				waited += 10;
-			}
+			gf_bus_goodbye(bus);
+			for (; gf_bus_pending(bus) > 0 && waited < timeout_ms; waited += 2)
+				sleep_ms(2);
 			MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer5;
 			d.timeout = 1000;
 			MQTTAsync_disconnect(bus->client, &d);
-			for (int i = 0; i < 100 && MQTTAsync_isConnected(bus->client); i++) {
-				struct timespec ts = {0, 10 * 1000000L};
-				nanosleep(&ts, NULL);
-			}
+			for (int i = 0; i < 1000 && MQTTAsync_isConnected(bus->client); i++)
+				sleep_ms(1);
 		}
 		MQTTAsync_destroy(&bus->client);
 	}

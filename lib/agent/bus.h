@@ -113,6 +113,11 @@ void gf_bus_done(struct gf_bus *bus, struct gf_inbox_item *item);
 /* Frees item without marking it done (it is replayed at the next open). */
 void gf_bus_release(struct gf_bus *bus, struct gf_inbox_item *item);
 
+/* Publishes the offline presence now (once; nothing when disconnected), so
+ * that an agent closing many buses can say goodbye on all of them and wait
+ * once (gf_agent does). */
+void gf_bus_goodbye(struct gf_bus *bus);
+
 /* Waits up to timeout_ms for published messages to be acknowledged,
  * publishes the offline presence, disconnects and frees everything.
  * Accepts NULL. */

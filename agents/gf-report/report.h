@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - the demo day in numbers (gf-report): per-interval sums and the
+ * two ways of showing them, a text table with a summary and an HTML page
+ * with inline SVG.
+ */
+#ifndef GF_REPORT_H
+#define GF_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define DAY_SLOTS 192 /* two days of intervals, from the first one seen */
+
+/* One interval, summed over the prosumers (kWh). */
+struct slot {
+	double base;      /* households' base load: the DOMS forecast */
+	double baseline;  /* base + the devices' default schedules */
+	double actual;    /* the meter */
+	double scheduled; /* what assigned schedules asked of the devices */
+	double requested; /* the DSO's bids (positive = less consumption) */
+	double cleared;   /* what the market accepted of them */
+	long rows;        /* prosumer rows seen */
+};
+
+struct day {
+	int64_t first; /* interval number of slot 0, -1 before any */
+	int n;         /* slots used */
+	double limit_kwh;
+	struct slot slot[DAY_SLOTS];
+	long long bids, offers, assigned_offers, aggregates, cleared_aggregates;
+};
+
+void day_init(struct day *d, double limit_kwh);
+/* The slot of interval, or NULL outside the window. */
+struct slot *day_slot(struct day *d, int64_t interval);
+
+/* The per-interval table (intervals with any load) and the summary. */
+void report_text(const struct day *d, FILE *out);
+/* Writes the HTML report to path; -1 (with a message) on failure. */
+int report_html(const struct day *d, const char *path);
+
+#endif
