@@ -33,6 +33,7 @@ struct verdict {
 	char reason[REASON_MAX];
 	bool arm; /* a bid: arm its timer at gate_s */
 	double gate_s;
+	bool rearm; /* an aggregate pulled some bids' gates forward */
 };
 
 /* The stored row of an offer, when there is one. */
@@ -194,6 +195,80 @@ out:
 	return ok;
 }
 
+/* gate_early_s > 0: a bid is cleared before the first aggregate that could
+ * serve it expires, not only at its own gate: the gate of every held bid
+ * whose intervals meet the aggregate's span comes forward to
+ * gate_early_s before the aggregate's assignment deadline (its start when
+ * it has none). Without this, a bid far ahead finds the day's offers
+ * already started when its gate closes. */
+static enum gf_err pull_gates(struct fmar *f, const Goflex__FlexOffer *fo, struct verdict *v)
+{
+	const struct fmar_conf *c = gf_agent_conf(f->a);
+	sqlite3 *db = gf_store_db(f->store);
+	sqlite3_stmt *st = NULL;
+	int64_t deadline = fo->has_assignmentbeforeinterval ? fo->assignmentbeforeinterval
+	                                                    : fo->startafterinterval;
+	double gate = (double)deadline * GF_TIME_INTERVAL_S - (double)c->gate_early_s;
+	enum gf_err rc = GF_EIO;
+
+	if (c->gate_early_s <= 0)
+		return GF_OK;
+	if (sqlite3_prepare_v2(
+	        db,
+	        "UPDATE fmar_offer SET gate_s = ?1 WHERE kind = 'bid' AND state = 'held'"
+	        " AND gate_s > ?1 AND json_extract(body, '$.startAfterInterval') < ?2"
+	        " AND json_extract(body, '$.startAfterInterval')"
+	        " + json_array_length(body, '$.flexOfferProfileConstraints') > ?3",
+	        -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_double(st, 1, gate);
+	sqlite3_bind_int64(st, 2,
+	                   fo->startbeforeinterval + (int64_t)fo->n_flexofferprofileconstraints);
+	sqlite3_bind_int64(st, 3, fo->startafterinterval);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	if (sqlite3_changes(db) > 0)
+		v->rearm = true;
+	rc = GF_OK;
+out:
+	if (rc != GF_OK)
+		gf_log_err("GF-FMAR-STORE", "cannot bring gates forward: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The other side of pull_gates, for a bid that arrives after the
+ * aggregates: gate_early_s before the earliest assignment deadline of the
+ * held aggregates whose span meets the bid's intervals (+inf when none or
+ * when gate_early_s is 0). */
+static double early_gate(struct fmar *f, const Goflex__FlexOffer *bid)
+{
+	const struct fmar_conf *c = gf_agent_conf(f->a);
+	sqlite3_stmt *st = NULL;
+	double gate = INFINITY;
+
+	if (c->gate_early_s <= 0)
+		return gate;
+	if (sqlite3_prepare_v2(
+	        gf_store_db(f->store),
+	        "SELECT MIN(COALESCE(json_extract(body, '$.assignmentBeforeInterval'),"
+	        " json_extract(body, '$.startAfterInterval'))) FROM fmar_offer"
+	        " WHERE kind = 'agg' AND state = 'held'"
+	        " AND json_extract(body, '$.startAfterInterval') < ?1"
+	        " AND json_extract(body, '$.startBeforeInterval')"
+	        " + json_array_length(body, '$.flexOfferProfileConstraints') > ?2",
+	        -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(
+		    st, 1, bid->startafterinterval + (int64_t)bid->n_flexofferprofileconstraints);
+		sqlite3_bind_int64(st, 2, bid->startafterinterval);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			gate = sqlite3_column_double(st, 0) * GF_TIME_INTERVAL_S -
+			       (double)c->gate_early_s;
+	}
+	sqlite3_finalize(st);
+	return gate;
+}
+
 static bool take_aggregate(struct fmar *f, const struct gf_message *m, const char *json,
                            struct verdict *v)
 {
@@ -236,7 +311,8 @@ static bool take_aggregate(struct fmar *f, const struct gf_message *m, const cha
 		                  ->name);
 	if (!check_aggregate(f, fo, v))
 		return false;
-	if (save_row(f, fo->id, "agg", m->from_id, NULL, NAN, json, "held") != GF_OK)
+	if (save_row(f, fo->id, "agg", m->from_id, NULL, NAN, json, "held") != GF_OK ||
+	    pull_gates(f, fo, v) != GF_OK)
 		return refuse(v, "internal error: the store cannot be written");
 	snprintf(v->reason, sizeof(v->reason), "%s; held for clearing",
 	         r.exists ? "updated" : "received");
@@ -296,6 +372,7 @@ static bool take_bid(struct fmar *f, const struct gf_message *m, const char *jso
 		goto out;
 	}
 	v->gate_s = (double)fo->startafterinterval * GF_TIME_INTERVAL_S - (double)c->gate_lead_s;
+	v->gate_s = fmin(v->gate_s, early_gate(f, fo));
 	if (save_row(f, v->id, "bid", m->from_id, bid_id, v->gate_s, json, "held") != GF_OK) {
 		refuse(v, "internal error: the store cannot be written");
 		goto out;
@@ -404,6 +481,8 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 	fmar_outbox_flush(f);
 	if (v.arm)
 		fmar_book_arm(f, v.id, v.gate_s);
+	if (v.rearm)
+		fmar_book_arm_all(f);
 out:
 	free(json);
 }

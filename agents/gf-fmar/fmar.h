@@ -27,6 +27,7 @@ struct fmar_conf {
 	struct gf_agent_conf agent;
 	char *dso_foa;            /* ids of the DSO FOAs whose bid offers are taken */
 	long gate_lead_s;         /* gate closure: this long before a bid's first interval */
+	long gate_early_s;        /* > 0: clear before the first useful aggregate expires */
 	long milp_max_offers;     /* run the MILP too up to this many live aggregates */
 	long milp_time_limit_ms;  /* its time limit */
 	long heuristic_passes;    /* gf_clear_options.passes */

@@ -23,6 +23,9 @@ static const struct gf_conf_item table[] = {
      "none: every bid offer is refused"},
     {"gate_lead_s", GF_CONF_INT, offsetof(struct fmar_conf, gate_lead_s), "900", 0, 86400, false,
      "gate closure (the clearing) this many simulated seconds before a bid's first interval"},
+    {"gate_early_s", GF_CONF_INT, offsetof(struct fmar_conf, gate_early_s), "0", 0, 86400, false,
+     "> 0: clear a bid this long before the assignment deadline of the first aggregate that "
+     "could serve it, if that comes before its gate; 0: at its gate only"},
     {"milp_max_offers", GF_CONF_INT, offsetof(struct fmar_conf, milp_max_offers), "40", 0, 100000,
      false, "also run the exact MILP when at most this many aggregates are live (0: never)"},
     {"milp_time_limit_ms", GF_CONF_INT, offsetof(struct fmar_conf, milp_time_limit_ms), "2000", 1,
