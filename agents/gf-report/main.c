@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -80,29 +81,35 @@ static int read_sim(const char *dir, struct day *d)
 }
 
 /* Runs sql on DIR/state/NAME/NAME.db, calling row() per result row. A
- * database that is not there counts as empty (the agent never wrote). */
+ * database or table that is not there counts as empty (the agent never
+ * wrote one); any other failure is said on stderr and returns -1. */
 static int query(const char *dir, const char *name, const char *sql,
                  void (*row)(sqlite3_stmt *st, struct day *d), struct day *d)
 {
 	char path[4096];
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc = -1;
+	int rc = -1, step;
 
 	snprintf(path, sizeof(path), "%s/state/%s/%s.db", dir, name, name);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
+	if (access(path, F_OK) != 0)
 		return 0;
-	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_busy_timeout(db, 10000);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		/* A table missing: the agent had nothing of the kind. */
-		rc = 0;
+		if (strstr(sqlite3_errmsg(db), "no such table"))
+			rc = 0;
 		goto out;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
 		row(st, d);
-	rc = 0;
+	if (step == SQLITE_DONE)
+		rc = 0;
 out:
+	if (rc != 0)
+		fprintf(stderr, "gf-report: cannot read %s: %s\n", path,
+		        db ? sqlite3_errmsg(db) : "out of memory");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return rc;
@@ -171,19 +178,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gf-report: %s/sim.csv has no intervals\n", run);
 		return 1;
 	}
-	query(run, "fmar",
-	      "SELECT interval, requested_kwh, cleared_kwh FROM fmar_cleared ORDER BY interval",
-	      cleared_row, &d);
-	query(run, "fmar",
-	      "SELECT 'cleared_aggregates', count(*) FROM fmar_assign UNION ALL "
-	      "SELECT 'bids', count(*) FROM fmar_offer WHERE kind = 'bid'",
-	      count_row, &d);
-	query(run, "fman",
-	      "SELECT 'offers', count(*) FROM offers UNION ALL "
-	      "SELECT 'assigned', count(DISTINCT offer) FROM assignments UNION ALL "
-	      "SELECT 'aggregates', count(*) FROM aggregates",
-	      count_row, &d);
-	query(run, "doms", "SELECT 'bids', count(*) FROM doms_bid", count_row, &d);
+	if (query(run, "fmar",
+	          "SELECT interval, requested_kwh, cleared_kwh FROM fmar_cleared ORDER BY interval",
+	          cleared_row, &d) != 0 ||
+	    query(run, "fmar",
+	          "SELECT 'cleared_aggregates', count(*) FROM fmar_assign UNION ALL "
+	          "SELECT 'bids', count(*) FROM fmar_offer WHERE kind = 'bid'",
+	          count_row, &d) != 0 ||
+	    query(run, "fman",
+	          "SELECT 'offers', count(*) FROM offers UNION ALL "
+	          "SELECT 'assigned', count(DISTINCT offer) FROM assignments UNION ALL "
+	          "SELECT 'aggregates', count(*) FROM aggregates",
+	          count_row, &d) != 0 ||
+	    query(run, "doms", "SELECT 'bids', count(*) FROM doms_bid", count_row, &d) != 0)
+		return 1;
 	report_text(&d, stdout);
 	if (html && report_html(&d, html) != 0)
 		return 1;

@@ -52,5 +52,9 @@ check "the HTML report has its two plots" [ "$(grep -c '<svg' "$tmp/demo/report.
 check "nothing refused by the broker on the way (GF-BUS-REFUSED)" \
 	eq "$(cat "$tmp/demo/run/"*.log | grep -c GF-BUS-REFUSED)" 0
 check "every process it started is gone" eq "$(pgrep -f "$tmp/demo/run" | wc -l)" 0
+if [ "$failed" -gt 0 ]; then # what the market and DOMS did, for the record
+	grep -h 'GF-DOMS-BID\|GF-FMAR-CLEARED\|GF-FMAR-REFUSED\|gf-report' "$tmp/demo/run/"*.log \
+		"$tmp/demo.out" 2>/dev/null | head -20 | sed 's/^/# /'
+fi
 
 finish
