@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The trading loop end to end (issue 5's end-to-end cycle) through `make
-# demo`'s script: the 55 IEEE feeder prosumers, one simulated day in 100 s,
+# demo`'s script: the 55 IEEE feeder prosumers, one simulated day in 150 s,
 # every agent over TLS through the broker with the plugin. A DOMS bid ->
 # bid offer -> prosumers' offers -> aggregation -> clearing -> assignment ->
 # schedule at the xEMS -> the devices follow -> the meter shows the
@@ -23,7 +23,7 @@ check "--help says what it does" grep -q -- '--day-seconds' <<<"$("$DEMO" --help
 # The 55 households' base load peaks at about 40 kW in the evening: the
 # default 36 kW limit congests 18:00-19:00, where batteries, EVs and white
 # goods can give way.
-BUILD=$BUILD "$DEMO" --day-seconds 100 --out "$tmp/demo" \
+BUILD=$BUILD "$DEMO" --day-seconds 150 --out "$tmp/demo" \
 	>"$tmp/demo.out" 2>&1
 rc=$?
 check "the demo runs to its end (exit 0)" eq "$rc" 0
