@@ -148,6 +148,45 @@ static int on_ssl_error(const char *str, size_t len, void *context)
 	return 0;
 }
 
+/* A SUBACK: a refused filter is an agent that silently hears nothing, so
+ * each refusal is logged with its filter. Paho gives one filter's code in
+ * reasonCode and several in alt.sub. */
+static void on_sub_ok(void *context, MQTTAsync_successData5 *response)
+{
+	struct gf_bus *bus = context;
+
+	if (!response)
+		return;
+	for (size_t i = 0; i < bus->nfilters; i++) {
+		int code = bus->nfilters > 1 && response->alt.sub.reasonCodes &&
+		                   i < (size_t)response->alt.sub.reasonCodeCount
+		               ? (int)response->alt.sub.reasonCodes[i]
+		               : (int)response->reasonCode;
+		if (code >= 0x80)
+			gf_log_err("GF-BUS-SUBSCRIBE", "%s: subscription to %s refused: 0x%02x %s",
+			           bus->ident, bus->filters[i], (unsigned)code,
+			           MQTTReasonCode_toString((enum MQTTReasonCodes)code));
+	}
+}
+
+/* Paho reports a SUBACK whose only code is a refusal as a failure, with the
+ * code in reasonCode (or, in 1.3, in code). */
+static void on_sub_fail(void *context, MQTTAsync_failureData5 *response)
+{
+	struct gf_bus *bus = context;
+	int code = response ? (response->reasonCode ? (int)response->reasonCode
+	                                            : (response->code >= 0x80 ? response->code : 0))
+	                    : 0;
+
+	for (size_t i = 0; code >= 0x80 && i < bus->nfilters; i++)
+		gf_log_err("GF-BUS-SUBSCRIBE", "%s: subscription to %s refused: 0x%02x %s",
+		           bus->ident, bus->filters[i], (unsigned)code,
+		           MQTTReasonCode_toString((enum MQTTReasonCodes)code));
+	if (code < 0x80)
+		gf_log_err("GF-BUS-SUBSCRIBE", "%s: the subscription failed: %s", bus->ident,
+		           response && response->message ? response->message : "no SUBACK");
+}
+
 static void pub_finish(struct pub_ctx *p)
 {
 	struct gf_bus *bus = p->bus;
@@ -544,6 +583,9 @@ static void on_connected(struct gf_bus *bus, bool session_present)
 		}
 		ro.subscribeOptionsList = sub;
 		ro.subscribeOptionsCount = (int)bus->nfilters;
+		ro.onSuccess5 = on_sub_ok;
+		ro.onFailure5 = on_sub_fail;
+		ro.context = bus;
 		prc = MQTTAsync_subscribeMany(bus->client, (int)bus->nfilters, bus->filters, qos,
 		                              &ro);
 		if (prc != MQTTASYNC_SUCCESS)

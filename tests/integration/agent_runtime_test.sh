@@ -94,6 +94,13 @@ env -u GF_PASSWORD "$AP" -c "$tmp/nopw.conf" 2>"$tmp/err"; rc=$?
 check "no password anywhere: exit 2 saying how to give one" \
 	eq "$rc $(grep -c 'no password: give password_file FILE or set GF_PASSWORD' "$tmp/err")" "2 1"
 
+# --- a refused subscription is said, with its filter ---------------------------------------
+conf deaf identity fman.f3 listen 'gf/site2/#'
+start deaf
+check "a subscription the broker refuses is logged with its filter (GF-BUS-SUBSCRIBE)" \
+	wait_for 10 in_log deaf 'GF-BUS-SUBSCRIBE.*gf/site2/# refused: 0x87'
+kill -TERM "$pid_deaf"; wait "$pid_deaf"
+
 # --- a burst, and a kill -9 while handling it: nothing lost, nothing twice -----------
 start rx
 check "the agent connects" wait_for 10 in_log rx GF-BUS-CONNECTED
