@@ -24,12 +24,14 @@
 #include "agent/message.h"
 #include "agent/store.h"
 #include "aggpool.h"
+#include "flexoffer.pb-c.h"
 
 struct fman_conf {
 	struct gf_agent_conf agent;
 	long grid_origin_interval, start_after_tolerance, tf_tolerance;
 	long aggregate_every_s, max_offers, max_slices;
 	char *fmar_id;
+	long resend_s; /* real seconds between resends of unanswered messages */
 };
 
 struct fman {
@@ -74,6 +76,22 @@ enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo
 void fman_aggregate(struct fman *f);
 void fman_fmar_ack(struct fman *f, const struct gf_message *m);
 void fman_fmar_assign(struct fman *f, const struct gf_message *m);
+
+/* answers.c: the answers of docs/trading.md, "When the broker itself is
+ * killed". fman_echo_assign queues, inside the assignment's transaction,
+ * the aggregate back to FMAR with state Assigned (ok) or Rejected (the
+ * reason) and the schedule received, kept as the reply to key;
+ * fman_echo_again queues that reply again for a duplicate assignment
+ * (own transaction). fman_confirm takes an FOA's echo of a member
+ * assignment (a flexoffer with state Assigned): the assignment is no
+ * longer sent again; nothing else changes. fman_assign_key writes the
+ * resend key of a member assignment into buf (ID_MAX + 64) and returns
+ * buf. A store failure ends the process (fman_store_failed). */
+void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *key, bool ok,
+                      const char *reason);
+void fman_echo_again(struct fman *f, const char *key);
+void fman_confirm(struct fman *f, const struct gf_message *m, const char *id);
+char *fman_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s);
 
 /* Fault injection for the crash tests (docs/fman.md): when the environment
  * has GF_FMAN_CRASH=<point>[:<n>], the n-th pass (default the first)

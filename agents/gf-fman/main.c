@@ -19,6 +19,7 @@
 #include "fman.h"
 #include "ident.h"
 #include "log.h"
+#include "resend.h"
 
 #define C(m) offsetof(struct fman_conf, m)
 
@@ -38,6 +39,9 @@ static const struct gf_conf_item table[] = {
      "live offers held at most; more are refused"},
     {"max_slices", GF_CONF_INT, C(max_slices), "672", 1, 100000, false,
      "profile slices of one offer at most (672 = one week of intervals)"},
+    {"resend_s", GF_CONF_INT, C(resend_s), "10", 0, 86400, false,
+     "send aggregates FMAR has not acked and member assignments the FOA has not echoed "
+     "again every this many real seconds (and at every reconnect); 0: never"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -154,6 +158,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_err("GF-FMAN-STORE", "%s", err);
 		return rc;
 	}
+	if ((rc = gf_store_exec(F.store, gf__resend_schema)) != GF_OK)
+		return rc;
 	rc = gf_aggpool_new(&F.cfg, &F.pool);
 	if (rc == GF_OK)
 		rc = fman_rebuild(&F);
@@ -169,6 +175,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	/* What the pool holds now (the outbox goes out once connected). */
 	fman_aggregate(&F);
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->aggregate_every_s, tick, &F);
+	gf__resend_every(a, F.store, c->resend_s, "GF-FMAN-RESEND");
 	gf_log_notice("GF-FMAN-START",
 	              "fman.%s: %zu live offers in %zu aggregates; aggregating every %ld "
 	              "simulated s for fmar.%s",
@@ -180,8 +187,12 @@ static enum gf_err start(struct gf_agent *a, void *conf)
  * while disconnected. */
 static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 {
-	if (ev->kind == GF_INBOX_CONNECTED)
-		fman_flush(gf_agent_data(a));
+	struct fman *f = gf_agent_data(a);
+
+	if (ev->kind == GF_INBOX_CONNECTED) {
+		gf__resend_all(a, f->store, "GF-FMAN-RESEND");
+		fman_flush(f);
+	}
 }
 
 static void stop(struct gf_agent *a)

@@ -33,6 +33,7 @@
 #include "fman.h"
 #include "fo_message.h"
 #include "log.h"
+#include "resend.h"
 #include "timefmt.h"
 
 #define ID_MAX     256
@@ -164,15 +165,18 @@ static enum gf_err aggmsg_build(struct fman *f, struct aggmsg *b, const struct g
 	return GF_OK;
 }
 
-/* Queues msg (a FlexOffer) to FMAR; *json (the caller frees) gets its text. */
+/* Queues msg (a FlexOffer) to FMAR; *json (the caller frees) gets its text.
+ * It is sent again until FMAR acks this revision (its label). */
 static void queue_to_fmar(struct fman *f, const Goflex__FlexOffer *msg, char **json)
 {
-	char topic[TOPIC_MAX];
+	char topic[TOPIC_MAX], key[ID_MAX + 8];
 	size_t len = 0;
 
+	snprintf(key, sizeof(key), "agg:%s", msg->id);
 	if (gf_message_encode(f->agent, "fmar", f->conf->fmar_id, "flexoffer", &msg->base, topic,
 	                      sizeof(topic), json, &len) != GF_OK ||
-	    gf_store_outbox_add(f->store, topic, *json, len, NULL, false) != GF_OK)
+	    gf_store_outbox_add(f->store, topic, *json, len, NULL, false) != GF_OK ||
+	    gf__resend_keep(f->store, key, msg->label, topic, *json, len) != GF_OK)
 		fman_store_failed("aggregate to FMAR");
 }
 
@@ -444,15 +448,21 @@ void fman_fmar_ack(struct fman *f, const struct gf_message *m)
 		       strcmp(col(st, 1), "Rejected") == 0;
 	}
 	sqlite3_finalize(st);
+	if (gf_store_begin(f->store) != GF_OK)
+		fman_store_failed("begin");
+	/* The revision it names (its label) is no longer sent again. */
+	snprintf(key, sizeof(key), "agg:%s", ack->flexofferid);
+	if (gf__resend_answered(f->store, key, ack->label ? ack->label : "", NULL) != GF_OK)
+		fman_store_failed("aggregate ack");
 	snprintf(key, sizeof(key), "ak/%s/%lld/%d", ack->flexofferid, (long long)rev,
 	         ack->accepted ? 1 : 0);
 	if (gf_store_seen(f->store, key)) {
+		if (gf_store_commit(f->store) != GF_OK)
+			fman_store_failed("aggregate ack");
 		gf_log_info("GF-FMAN-DUP", "fmar.%s's ack of %s: already handled", m->from_id,
 		            ack->flexofferid);
 		return;
 	}
-	if (gf_store_begin(f->store) != GF_OK)
-		fman_store_failed("begin");
 	if (open) {
 		st = prepare(f, "UPDATE aggregates SET state = ?, reason = ? WHERE id = ?");
 		sqlite3_bind_text(st, 1, ack->accepted ? "Accepted" : "Rejected", -1,
@@ -618,7 +628,7 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	Goflex__FlexOfferSchedule sc = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
 	size_t n = (size_t)ms->set.n[j], off = ms->set.slice_off[j];
 	Goflex__ScheduleSlice *sl = calloc(n, sizeof(*sl)), **slp = calloc(n, sizeof(*slp));
-	char start_s[40], topic[TOPIC_MAX], *json = NULL;
+	char start_s[40], topic[TOPIC_MAX], key[ID_MAX + 64], *json = NULL;
 	size_t len = 0;
 	sqlite3_stmt *st;
 
@@ -642,7 +652,9 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	as.label = ms->label[j];
 	if (gf_message_encode(f->agent, "foa", ms->foa[j], "flexoffer.assign", &as.base, topic,
 	                      sizeof(topic), &json, &len) != GF_OK ||
-	    gf_store_outbox_add(f->store, topic, json, len, NULL, false) != GF_OK)
+	    gf_store_outbox_add(f->store, topic, json, len, NULL, false) != GF_OK ||
+	    gf__resend_keep(f->store, fman_assign_key(key, ms->id[j], &sc), NULL, topic, json,
+	                    len) != GF_OK)
 		fman_store_failed("member assign");
 	st = prepare(f, "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
 	                " body) VALUES (?, ?, ?, ?, ?)");
@@ -722,6 +734,7 @@ void fman_fmar_assign(struct fman *f, const struct gf_message *m)
 	if (gf_store_seen(f->store, key)) {
 		gf_log_info("GF-FMAN-DUP", "fmar.%s's assignment %s: already handled", m->from_id,
 		            key + 3);
+		fman_echo_again(f, key);
 		return;
 	}
 	st = prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
@@ -754,6 +767,7 @@ void fman_fmar_assign(struct fman *f, const struct gf_message *m)
 		sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 		exec_or_die(st, "aggregate assigned");
 	}
+	fman_echo_assign(f, m, key, ok, reason);
 	fman_crash_point("assign-before-commit");
 	if (gf_store_mark(f->store, key) != GF_OK || gf_store_commit(f->store) != GF_OK)
 		fman_store_failed("assignment");

@@ -18,6 +18,7 @@
 #include "fman.h"
 #include "fo_message.h"
 #include "log.h"
+#include "resend.h"
 #include "meter.pb-c.h"
 
 const char fman_schema[] =
@@ -274,6 +275,11 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 	bool ok;
 
 	offer_id(fo, m->from_id, id);
+	if (fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
+		/* The FOA's echo of its assignment: no update of the offer. */
+		fman_confirm(f, m, id);
+		return;
+	}
 	if (gf_codec_to_json(&fo->base, &json, &len) != GF_OK) {
 		gf_log_warning("GF-FMAN-UNREADABLE", "offer %s of foa.%s does not encode", id,
 		               m->from_id);
@@ -284,6 +290,12 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 	snprintf(key, sizeof(key), "fo/%s/%s/%lld", id, hash, (long long)old.version);
 	if ((old.found && strcmp(old.hash, hash) == 0) || gf_store_seen(f->store, key)) {
 		gf_log_info("GF-FMAN-DUP", "offer %s of foa.%s: already handled", id, m->from_id);
+		/* A resend whose ack was lost: the ack of that content again. */
+		snprintf(key, sizeof(key), "re/%s/%s", id, hash);
+		if (gf_store_begin(f->store) != GF_OK ||
+		    gf__resend_reply_again(f->store, key, NULL) != GF_OK ||
+		    gf_store_commit(f->store) != GF_OK)
+			fman_store_failed("offer ack");
 		goto out;
 	}
 	if (gf_store_begin(f->store) != GF_OK)
@@ -295,9 +307,12 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 	ack.label = fo->label;
 	ack.has_creationinterval = 1;
 	ack.creationinterval = fo->creationinterval;
-	if (gf_message_queue(f->agent, f->store, "foa", m->from_id, "flexoffer.ack", &ack.base) !=
-	        GF_OK ||
-	    gf_store_mark(f->store, key) != GF_OK || gf_store_commit(f->store) != GF_OK)
+	if (gf_store_mark(f->store, key) != GF_OK)
+		fman_store_failed("offer");
+	snprintf(key, sizeof(key), "re/%s/%s", id, hash);
+	if (gf__resend_reply(f->agent, f->store, key, "foa", m->from_id, "flexoffer.ack",
+	                     &ack.base) != GF_OK ||
+	    gf_store_commit(f->store) != GF_OK)
 		fman_store_failed("offer");
 	if (ok)
 		gf_log_info("GF-FMAN-ACCEPT", "offer %s of foa.%s: %s", id, m->from_id, reason);

@@ -21,6 +21,7 @@
 #include "fmar.h"
 #include "fo_message.h"
 #include "log.h"
+#include "resend.h"
 #include "timefmt.h"
 
 #define REASON_MAX   320
@@ -389,7 +390,8 @@ out:
 }
 
 /* The ack (accepted or refused with its reason) back to the sender. */
-static enum gf_err queue_ack(struct fmar *f, const struct gf_message *m, const struct verdict *v)
+static enum gf_err queue_ack(struct fmar *f, const struct gf_message *m, const char *key,
+                             const struct verdict *v)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
 	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
@@ -400,7 +402,9 @@ static enum gf_err queue_ack(struct fmar *f, const struct gf_message *m, const s
 	ack.label = fo->label;
 	ack.has_creationinterval = true;
 	ack.creationinterval = fo->creationinterval;
-	return gf_message_queue(f->a, f->store, gf_role_name(m->topic.from_role), m->from_id,
+	/* Kept as the reply to key: a resent offer whose ack was lost gets it
+	 * again. */
+	return gf__resend_reply(f->a, f->store, key, gf_role_name(m->topic.from_role), m->from_id,
 	                        "flexoffer.ack", &ack.base);
 }
 
@@ -433,12 +437,63 @@ static enum gf_err handle(struct fmar *f, const struct gf_message *m, const char
 		take_bid(f, m, json, v);
 	else
 		take_aggregate(f, m, json, v);
-	if ((rc = queue_ack(f, m, v)) != GF_OK || (rc = gf_store_mark(f->store, key)) != GF_OK ||
+	if ((rc = queue_ack(f, m, key, v)) != GF_OK ||
+	    (rc = gf_store_mark(f->store, key)) != GF_OK ||
 	    (rc = gf_store_commit(f->store)) != GF_OK) {
 		gf_store_rollback(f->store);
 		return rc;
 	}
 	return GF_OK;
+}
+
+/* The offerer's echo of an assignment (state Assigned, with the schedule
+ * it received): the assignment is confirmed and no longer sent again.
+ * Nothing else changes; it is not an update of the offer. */
+static void confirm(struct fmar *f, const struct gf_message *m)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
+	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0, found = false;
+	char id[OFFER_ID_MAX], key[OFFER_ID_MAX + 16];
+	size_t n = strlen(m->from_id);
+
+	offer_id(m, is_bid, id, sizeof(id));
+	if (strncmp(id, m->from_id, n) != 0 || id[n] != '-') {
+		gf_log_notice("GF-FMAR-REFUSED", "echo of %s from %s.%s: not its offer", id,
+		              gf_role_name(m->topic.from_role), m->from_id);
+		return;
+	}
+	snprintf(key, sizeof(key), "assign:%s", id);
+	if (gf_store_begin(f->store) != GF_OK)
+		goto fail;
+	if (gf__resend_answered(f->store, key, NULL, &found) != GF_OK ||
+	    gf_store_commit(f->store) != GF_OK) {
+		gf_store_rollback(f->store);
+		goto fail;
+	}
+	gf_log_info("GF-FMAR-CONFIRMED", "assignment of %s confirmed by %s.%s%s", id,
+	            gf_role_name(m->topic.from_role), m->from_id, found ? "" : " (again)");
+	return;
+fail:
+	gf_agent_fail(f->a, "the market's store cannot record a confirmation");
+}
+
+/* A duplicate offer (a resend whose ack was lost): its ack again. */
+static void answer_again(struct fmar *f, const char *key)
+{
+	bool found = false;
+
+	if (gf_store_begin(f->store) != GF_OK)
+		goto fail;
+	if (gf__resend_reply_again(f->store, key, &found) != GF_OK ||
+	    gf_store_commit(f->store) != GF_OK) {
+		gf_store_rollback(f->store);
+		goto fail;
+	}
+	if (found)
+		fmar_outbox_flush(f);
+	return;
+fail:
+	gf_agent_fail(f->a, "the market's store cannot answer a duplicate");
 }
 
 void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed)
@@ -453,6 +508,10 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 		             gf_role_name(m->topic.from_role), m->from_id);
 		return;
 	}
+	if (((const Goflex__FlexOffer *)m->body)->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
+		confirm(f, m);
+		return;
+	}
 	if ((rc = gf_codec_to_json(m->body, &json, &len)) != GF_OK) {
 		gf_log_err("GF-FMAR-STORE", "cannot encode an offer of %s: %s", m->from_id,
 		           gf_strerror(rc));
@@ -464,6 +523,7 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 		gf_log_info("GF-FMAR-DUP", "duplicate%s offer from %s.%s ignored",
 		            replayed ? " (replayed)" : "", gf_role_name(m->topic.from_role),
 		            m->from_id);
+		answer_again(f, key);
 		goto out;
 	}
 	if ((rc = handle(f, m, json, key, &v)) != GF_OK) {

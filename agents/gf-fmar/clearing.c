@@ -24,6 +24,7 @@
 #include "clear.h"
 #include "codec.h"
 #include "fmar.h"
+#include "resend.h"
 #include "fo_message.h"
 #include "kpi.pb-c.h"
 #include "log.h"
@@ -406,7 +407,7 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 	Goflex__FlexOfferSchedule s = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
 	Goflex__ScheduleSlice *sl = calloc((size_t)n, sizeof(*sl));
 	Goflex__ScheduleSlice **ptr = calloc((size_t)n, sizeof(*ptr));
-	char when[GF_TIME_BUFSIZE];
+	char when[GF_TIME_BUFSIZE], key[256];
 	enum gf_err rc = GF_ENOMEM;
 
 	if (!sl || !ptr)
@@ -438,7 +439,10 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 	as.flexofferid = (char *)offer_id;
 	as.flexofferschedule = &s;
 	as.label = (char *)label;
-	rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.assign", &as.base);
+	/* Sent again until the offerer echoes it (docs/trading.md). */
+	snprintf(key, sizeof(key), "assign:%s", offer_id);
+	rc = gf__resend_queue(c->f->a, c->f->store, key, NULL, role, to, "flexoffer.assign",
+	                      &as.base);
 out:
 	free(ptr);
 	free(sl);

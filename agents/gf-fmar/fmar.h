@@ -32,6 +32,7 @@ struct fmar_conf {
 	long milp_time_limit_ms;  /* its time limit */
 	long heuristic_passes;    /* gf_clear_options.passes */
 	long max_offer_intervals; /* largest profile (slices) taken */
+	long resend_s;            /* real seconds between resends of unconfirmed assigns */
 };
 
 /* A gate-closure timer: the bid offer it clears and the runtime's id. */

@@ -13,6 +13,7 @@
 
 #include "fmar.h"
 #include "log.h"
+#include "resend.h"
 
 #define VERSION "0.1.0"
 
@@ -34,6 +35,9 @@ static const struct gf_conf_item table[] = {
      false, "improvement passes of the clearing heuristic"},
     {"max_offer_intervals", GF_CONF_INT, offsetof(struct fmar_conf, max_offer_intervals), "672", 1,
      100000, false, "longest profile (intervals) of an aggregate or a bid; longer are refused"},
+    {"resend_s", GF_CONF_INT, offsetof(struct fmar_conf, resend_s), "10", 0, 86400, false,
+     "send unconfirmed assignments again every this many real seconds (and at every "
+     "reconnect) until the offerer echoes them; 0: never (docs/trading.md)"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -117,6 +121,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	         gf_bus_id(bus));
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
+	if ((rc = gf_store_exec(F.store, gf__resend_schema)) != GF_OK)
+		return rc;
 	if (!c->dso_foa || !*c->dso_foa)
 		gf_log_warning("GF-FMAR-CONFIG",
 		               "no dso_foa configured: every bid offer is refused");
@@ -124,6 +130,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	fmar_outbox_flush(&F);
 	if ((rc = fmar_book_arm_all(&F)) != GF_OK)
 		return rc;
+	gf__resend_every(a, F.store, c->resend_s, "GF-FMAR-RESEND");
 	gf_log_notice("GF-FMAR-START", "market %s started (gate lead %ld s, MILP up to %ld offers)",
 	              gf_bus_ident(bus), c->gate_lead_s, c->milp_max_offers);
 	return GF_OK;
@@ -150,6 +157,8 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 
 	/* The outbox may hold what a full offline buffer did not take, or
 	 * what failed on the way. */
+	if (ev->kind == GF_INBOX_CONNECTED)
+		gf__resend_all(a, f->store, "GF-FMAR-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		fmar_outbox_flush(f);
 }

@@ -16,13 +16,19 @@
 #include "codec.h"
 #include "foa.h"
 #include "log.h"
+#include "resend.h"
 #include "timefmt.h"
 
+/* The latest feedback is kept as the reply to the bid (on_bid's key): a
+ * resent bid whose feedback was lost gets it again. */
 static enum gf_err feedback(struct foa *f, const char *doms, Goflex__OfferFeedback *fb)
 {
+	char key[GF_ID_MAX + 200];
+
 	gf_log_info("GF-FOA-FEEDBACK", "bid %s: %s to doms.%s", fb->bidid,
 	            gf__foa_state_name(fb->state), doms);
-	return gf_message_queue(f->a, f->store, "doms", doms, "offer.feedback", &fb->base);
+	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
+	return gf__resend_reply(f->a, f->store, key, "doms", doms, "offer.feedback", &fb->base);
 }
 
 static enum gf_err invalid(struct foa *f, const struct gf_message *m, const char *bid_id,
@@ -160,8 +166,7 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *
 	fo.flexofferprofileconstraints = pcp;
 	rc = gf_codec_to_json(&fo.base, out, &len);
 	if (rc == GF_OK)
-		rc = gf_message_queue(f->a, f->store, "fmar", f->conf->fmar_id, "flexoffer",
-		                      &fo.base);
+		rc = gf__foa_offer_queue(f, "fmar", f->conf->fmar_id, &fo);
 out:
 	free(pc);
 	free(pcp);

@@ -42,6 +42,7 @@ struct foa_conf {
 	char *meter_device_id; /* deviceId of forwarded readings; default: the xEMS id */
 	char *hold_at;         /* test aid: none | before | after */
 	long hold_ms;          /* test aid: real ms to wait at hold_at on each assign */
+	long resend_s;         /* real seconds between resends of unacked offers */
 };
 
 struct foa {
@@ -109,6 +110,21 @@ enum gf_err gf__foa_xems_operation(struct foa *f, const struct gf_message *m);
  * offer's kind). */
 enum gf_err gf__foa_market_ack(struct foa *f, const struct gf_message *m);
 enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m);
+
+/* --- answers.c (docs/trading.md, "When the broker itself is killed") ---
+ * gf__foa_offer_queue: queues offer fo for to_role.to_id and keeps it to be
+ * sent again until an ack of this version (its label and creationInterval)
+ * arrives; gf__foa_offer_answered: that ack arrived. gf__foa_assign_key:
+ * the idempotency key of an assignment. gf__foa_echo: queues the offer o
+ * back to the sender of assignment m with state Assigned and the schedule
+ * received, kept as the reply to the assignment's key (a duplicate of the
+ * assignment is echoed again by gf__foa_txn). All inside the transaction;
+ * errors as gf__resend_queue. */
+enum gf_err gf__foa_offer_queue(struct foa *f, const char *to_role, const char *to_id,
+                                const Goflex__FlexOffer *fo);
+enum gf_err gf__foa_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ack);
+void gf__foa_assign_key(char *buf, size_t size, const Goflex__FlexOfferAssign *as);
+enum gf_err gf__foa_echo(struct foa *f, const struct gf_message *m, const struct foa_offer *o);
 
 /* --- dso.c --- */
 enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m);

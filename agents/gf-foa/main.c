@@ -22,6 +22,7 @@
 #include "foa.h"
 #include "ident.h"
 #include "log.h"
+#include "resend.h"
 #include "timefmt.h"
 
 static const struct gf_conf_item table[] = {
@@ -42,6 +43,9 @@ static const struct gf_conf_item table[] = {
      "test aid: none, before (handling) or after (commit, before sending) each assignment"},
     {"hold_ms", GF_CONF_INT, offsetof(struct foa_conf, hold_ms), "0", 0, 600000, false,
      "test aid: real milliseconds to wait at hold_at (logged GF-FOA-HOLD)"},
+    {"resend_s", GF_CONF_INT, offsetof(struct foa_conf, resend_s), "10", 0, 86400, false,
+     "send offers the market has not acked again every this many real seconds (and at "
+     "every reconnect); 0: never"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -84,9 +88,20 @@ void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf
 	if (rc != GF_OK)
 		goto fail;
 	if (key && gf_store_seen(f->store, key)) {
-		gf_store_rollback(f->store);
-		gf_log_info("GF-FOA-DUP", "%s from %s.%s already handled (%s)", m->msg,
-		            gf_role_name(m->topic.from_role), m->from_id, key);
+		/* A resend whose answer was lost (an assignment's echo, a bid's
+		 * feedback): the answer again, if it had one. */
+		bool again = false;
+		if (gf__resend_reply_again(f->store, key, &again) != GF_OK ||
+		    gf_store_commit(f->store) != GF_OK) {
+			gf_store_rollback(f->store);
+			rc = GF_EIO;
+			goto fail;
+		}
+		gf_log_info("GF-FOA-DUP", "%s from %s.%s already handled (%s)%s", m->msg,
+		            gf_role_name(m->topic.from_role), m->from_id, key,
+		            again ? ": answered again" : "");
+		if (again)
+			flush(f);
 		return;
 	}
 	rc = fn(f, m);
@@ -160,19 +175,29 @@ static void on_ack(struct foa *f, const struct gf_message *m)
 	const Goflex__FlexOfferAck *ack = (const Goflex__FlexOfferAck *)m->body;
 	char key[512];
 
+	/* Its own transaction: a repeated ack (of an update, say) is a
+	 * duplicate for the offer's state but still answers the resends. */
+	if (gf_store_begin(f->store) != GF_OK)
+		goto fail;
+	if (gf__foa_offer_answered(f, ack) != GF_OK || gf_store_commit(f->store) != GF_OK) {
+		gf_store_rollback(f->store);
+		goto fail;
+	}
 	snprintf(key, sizeof(key), "ack:%s:%d", ack->flexofferid, ack->accepted ? 1 : 0);
 	gf__foa_txn(f, key, gf__foa_market_ack, m, false);
+	return;
+fail:
+	gf_log_err("GF-FOA-FAILED", "cannot record the ack of %s; stopping at once",
+	           ack->flexofferid);
+	_exit(1);
 }
 
 static void on_assign(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
-	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
 	char key[512];
 
-	snprintf(key, sizeof(key), "assign:%s:%lld:%lld", as->flexofferid,
-	         s->has_scheduleid ? (long long)s->scheduleid : 0LL,
-	         s->has_updateid ? (long long)s->updateid : 0LL);
+	gf__foa_assign_key(key, sizeof(key), as);
 	gf__foa_txn(f, key, gf__foa_market_assign, m, true);
 }
 
@@ -235,6 +260,8 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 
 	/* What an earlier flush left (a full buffer) goes out when the
 	 * connection is back or the buffer drains. */
+	if (ev->kind == GF_INBOX_CONNECTED)
+		gf__resend_all(a, f->store, "GF-FOA-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		flush(f);
 }
@@ -296,12 +323,15 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	}
 	gf_agent_set_data(a, &F);
-	rc = subscribe(&F);
+	rc = gf_store_exec(F.store, gf__resend_schema);
+	if (rc == GF_OK)
+		rc = subscribe(&F);
 	if (rc != GF_OK)
 		return rc;
 	/* What a crash left in the outbox goes to the bus first (paho
 	 * buffers it until the connection is up). */
 	flush(&F);
+	gf__resend_every(a, F.store, c->resend_s, "GF-FOA-RESEND");
 	gf_log_notice("GF-FOA-START", "foa.%s in %s mode", F.id, c->mode);
 	return GF_OK;
 }

@@ -118,7 +118,7 @@ enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	fo->flexofferschedule = NULL;
 	rc = gf_codec_to_json(&fo->base, &offer, &len);
 	if (rc == GF_OK)
-		rc = gf_message_queue(f->a, f->store, "fman", fman(f), "flexoffer", &fo->base);
+		rc = gf__foa_offer_queue(f, "fman", fman(f), fo);
 	if (rc != GF_OK)
 		goto out;
 	row.id = id;
@@ -205,7 +205,7 @@ enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m)
 	fo = (Goflex__FlexOffer *)body;
 	fo->state = GOFLEX__FLEX_OFFER_STATE__Canceled;
 	fo->statereason = c->reason;
-	rc = gf_message_queue(f->a, f->store, "fman", fman(f), "flexoffer", body);
+	rc = gf__foa_offer_queue(f, "fman", fman(f), fo);
 	if (rc == GF_OK)
 		rc = gf__foa_offer_set_state(f, o.id, "Canceled");
 	if (rc == GF_OK)
@@ -354,6 +354,8 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
 		goto out;
 	if (strcmp(o.kind, "bid") == 0) {
 		rc = gf__foa_dso_assign(f, &o, as);
+		if (rc == GF_OK)
+			rc = gf__foa_echo(f, m, &o);
 		goto out;
 	}
 	if (strcmp(o.state, "Canceled") == 0) {
@@ -383,6 +385,8 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
 	rc = reply(f, o.peer, true, 0, NULL, &ds, NULL);
 	if (rc == GF_OK)
 		rc = gf__foa_offer_set_state(f, o.id, "Assigned");
+	if (rc == GF_OK)
+		rc = gf__foa_echo(f, m, &o);
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-ASSIGN",
 		            "offer %s: schedule %lld update %lld (%zu intervals) to xems.%s", o.id,

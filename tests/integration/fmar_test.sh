@@ -60,6 +60,7 @@ dso_foa dso1, dso2
 gate_lead_s 1800
 milp_max_offers 10
 milp_time_limit_ms 1000
+resend_s 2
 EOF
 
 # --- the command line -------------------------------------------------------------
@@ -184,6 +185,35 @@ start_fmar
 check "after the restart past the gate, B3 is cleared at once" \
 	wait_for 10 in_log 'GF-FMAR-CLEARED bid B3 '
 check "... its timer was re-armed from the store" in_log 'GF-FMAR-REARM 1 bids'
+
+# --- answers (docs/trading.md, "When the broker itself is killed") ---------------------
+# Nobody here echoes by itself: every assignment is sent again (resend_s 2)
+# until its offerer echoes it with state Assigned and the schedule.
+n_assigns() { n_msgs "$1" ".msg == \"flexoffer.assign\" and .payload.flexOfferId == \"$2\""; }
+resent() { [ "$(n_assigns "$1" "$2")" -ge 2 ]; }
+check "an assignment not echoed is sent again (GF-FMAR-RESEND)" wait_for 20 resent f2 f2-agg-3
+check "... logged" in_log GF-FMAR-RESEND
+echo_of() { # ASSIGNED-OFFER-JSON NAME ID: the offer, state Assigned, with the schedule NAME got
+	jq -c --argjson o "$1" 'select(.msg == "flexoffer.assign" and .payload.flexOfferId == "'"$3"'") |
+		$o + {state: "Assigned", flexOfferSchedule: .payload.flexOfferSchedule}' "$tmp/$2.jsonl" | head -1
+}
+pub fman.f2 fmar/all flexoffer "$(echo_of "$(agg f2-agg-3 f2 $((I0 + 8)) 1 0 2 2 0.1 2)" f2 f2-agg-3)"
+pub foa.dso1 fmar/all flexoffer "$(echo_of "$(bid dso1 B3 $((I0 + 8)) "1.5 1.5" 0.3)" dso dso1-bid-B3)"
+check "FMAN's echo confirms its assignment (GF-FMAR-CONFIRMED)" \
+	wait_for 10 in_log 'GF-FMAR-CONFIRMED assignment of f2-agg-3 confirmed by fman.f2'
+check "... and the DSO FOA's the result of its bid" \
+	wait_for 10 in_log 'GF-FMAR-CONFIRMED assignment of dso1-bid-B3 confirmed by foa.dso1'
+pending() { sqlite3 "$tmp/m1.state/fmar.db" "SELECT count(*) FROM gf_resend WHERE key = 'assign:$1'"; }
+check "... neither is sent again; f1-agg-1 (not echoed) still is" \
+	eq "$(pending f2-agg-3) $(pending dso1-bid-B3) $(pending f1-agg-1)" "0 0 1"
+check "... an echo is no update: no ack for it, the offer stays assigned" \
+	eq "$(n_msgs f2 '.msg == "flexoffer.ack" and .payload.flexOfferId == "f2-agg-3"') $(sqlite3 "$tmp/m1.state/fmar.db" "SELECT state FROM fmar_offer WHERE id = 'f2-agg-3'")" "2 assigned"
+before=$(n_assigns f2 f2-agg-3)
+pub fman.f2 fmar/all flexoffer "$(agg f2-agg-3 f2 $((I0 + 8)) 1 0 2 2 0.1 2)"
+acked_twice() { [ "$(n_msgs f2 '.msg == "flexoffer.ack" and .payload.flexOfferId == "f2-agg-3"')" -ge 3 ]; }
+check "an aggregate sent again (its ack lost) gets its ack again, the first one" wait_for 10 acked_twice
+check "... the same content as the first" \
+	eq "$(jq -c 'select(.msg == "flexoffer.ack" and .payload.flexOfferId == "f2-agg-3" and (.payload.reason | test("received"))) | .payload' "$tmp/f2.jsonl" | sort -u | wc -l)" 1
 # Let everything arrive, then stop cleanly.
 sleep 1.5
 kill -TERM "$pid_m1"; wait "$pid_m1"; rc=$?
@@ -213,8 +243,8 @@ check "... each after an ack 'assigned by bid'" \
 	eq "$(jq -r 'select(.msg == "flexoffer.ack" and (.payload.reason | test("assigned by bid B1"))) | .payload.flexOfferId' "$tmp/f1.jsonl" | sort -u | wc -l)" 2
 check "... starting at the chosen interval" \
 	eq "$(assigns | jq -r 'select(.flexOfferId == "f1-agg-1") | .flexOfferSchedule.startTime')" "$(iso $((I0 + 4)))"
-check "B3's assign (after the kill before its gate) arrived exactly once" \
-	eq "$(jq -c 'select(.msg == "flexoffer.assign")' "$tmp/f2.jsonl" | wc -l)" 1
+check "B3's assign (after the kill before its gate): one content, sent until echoed, then no more" \
+	eq "$(jq -c 'select(.msg == "flexoffer.assign") | .payload' "$tmp/f2.jsonl" | sort -u | wc -l) $(n_assigns f2 f2-agg-3)" "1 $before"
 dso_assign() { jq -c "select(.msg == \"flexoffer.assign\" and .payload.flexOfferId == \"$1\") | .payload" "$tmp/dso.jsonl" | sort -u; }
 check "the DSO FOA gets one result per bid (B1, B2, B3)" keys_ok dso flexoffer.assign "$sched" 3
 check "... and one content per ack" keys_ok dso flexoffer.ack '[.payload.flexOfferId, .payload.reason]' 6

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * answers.c - FMAN's side of end-to-end delivery (docs/trading.md, "When
+ * the broker itself is killed"): FMAR's assignment is answered with the
+ * aggregate echoed back (state Assigned, or Rejected with the reason when
+ * it cannot be disaggregated, and the schedule received); an FOA's echo of
+ * its member assignment stops that assignment's resends. The resends
+ * themselves are resend.c's; the keys are here and in market.c.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codec.h"
+#include "fman.h"
+#include "log.h"
+#include "resend.h"
+
+#define KEY_MAX 320
+
+char *fman_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s)
+{
+	snprintf(buf, KEY_MAX, "assign:%s:%lld:%lld", offer,
+	         (long long)(s && s->has_scheduleid ? s->scheduleid : 0),
+	         (long long)(s && s->has_updateid ? s->updateid : 0));
+	return buf;
+}
+
+void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *key, bool ok,
+                      const char *reason)
+{
+	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
+	ProtobufCMessage *pm = NULL;
+	Goflex__FlexOffer *fo;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *body = NULL;
+	char *label, *why;
+	Goflex__FlexOfferSchedule *sched;
+
+	if (sqlite3_prepare_v2(gf_store_db(f->store), "SELECT body FROM aggregates WHERE id = ?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		fman_store_failed("aggregate body");
+	sqlite3_bind_text(st, 1, as->flexofferid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		body = sqlite3_column_text(st, 0);
+	if (!body || gf_codec_from_json(&goflex__flex_offer__descriptor, (const char *)body,
+	                                strlen((const char *)body), &pm, NULL, 0) != GF_OK) {
+		/* Not ours, or unreadable: nothing to echo (FMAR sends it again
+		 * and it is refused again, logged). */
+		gf_log_warning("GF-FMAN-ECHO", "no aggregate %s to echo to fmar.%s",
+		               as->flexofferid, m->from_id);
+		goto out;
+	}
+	fo = (Goflex__FlexOffer *)pm;
+	/* Borrowed for the encoding, given back before the free. */
+	label = fo->label;
+	why = fo->statereason;
+	sched = fo->flexofferschedule;
+	fo->state = ok ? GOFLEX__FLEX_OFFER_STATE__Assigned : GOFLEX__FLEX_OFFER_STATE__Rejected;
+	fo->statereason = ok ? NULL : (char *)reason;
+	fo->flexofferschedule = as->flexofferschedule;
+	if (as->label)
+		fo->label = as->label;
+	if (gf__resend_reply(f->agent, f->store, key, "fmar", m->from_id, "flexoffer", pm) != GF_OK)
+		fman_store_failed("assignment echo");
+	fo->label = label;
+	fo->statereason = why;
+	fo->flexofferschedule = sched;
+	gf_log_info("GF-FMAN-ECHO", "%s %s echoed to fmar.%s", as->flexofferid,
+	            ok ? "Assigned" : "Rejected", m->from_id);
+out:
+	gf_codec_free(pm);
+	sqlite3_finalize(st);
+}
+
+void fman_echo_again(struct fman *f, const char *key)
+{
+	bool found = false;
+
+	if (gf_store_begin(f->store) != GF_OK ||
+	    gf__resend_reply_again(f->store, key, &found) != GF_OK ||
+	    gf_store_commit(f->store) != GF_OK)
+		fman_store_failed("assignment echo");
+	if (found)
+		gf_log_info("GF-FMAN-ECHO", "echo of %s sent again", key + 3);
+}
+
+void fman_confirm(struct fman *f, const struct gf_message *m, const char *id)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
+	char key[KEY_MAX];
+	bool found = false;
+
+	if (!fo->flexofferschedule) {
+		gf_log_notice("GF-FMAN-CONFIRMED",
+		              "offer %s of foa.%s: state Assigned without its schedule: ignored",
+		              id, m->from_id);
+		return;
+	}
+	fman_assign_key(key, id, fo->flexofferschedule);
+	if (gf_store_begin(f->store) != GF_OK ||
+	    gf__resend_answered(f->store, key, NULL, &found) != GF_OK ||
+	    gf_store_commit(f->store) != GF_OK)
+		fman_store_failed("confirmation");
+	gf_log_info("GF-FMAN-CONFIRMED", "assignment %s confirmed by foa.%s%s", key + 7, m->from_id,
+	            found ? "" : " (again)");
+}
