@@ -21,6 +21,7 @@ struct doms_conf {
 	char *profiles_dir, *forecast_csv, *dso_foa, *grid_point_id;
 	double transformer_limit_kw, price_eur_kwh, margin_kwh;
 	long households, max_bid_len, issue_at_s;
+	long resend_s; /* real seconds between resends of bids without feedback */
 };
 
 struct doms {

@@ -14,6 +14,7 @@
 #include "doms.h"
 #include "doms.pb-c.h"
 #include "log.h"
+#include "resend.h"
 #include "timefmt.h"
 
 enum gf_err gf__doms_forecast_load(struct doms *d)
@@ -145,6 +146,7 @@ static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b)
 	Goflex__Bid bid = GOFLEX__BID__INIT;
 	char first[GF_TIME_BUFSIZE], when[GF_TIME_BUFSIZE];
 	double total = 0;
+	char key[GF_ID_MAX + 200];
 	enum gf_err rc;
 
 	rc = gf_time_format(b->start * GF_TIME_INTERVAL_S * 1000, first, sizeof(first));
@@ -159,7 +161,9 @@ static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b)
 	bid.n_schedulechange = bid.n_energyprice = b->n;
 	bid.schedulechange = b->schedule_change;
 	bid.energyprice = b->energy_price;
-	rc = gf_message_queue(d->a, d->store, "foa", d->conf->dso_foa, "bid", &bid.base);
+	/* Sent again until the FOA's first offer.feedback for it. */
+	snprintf(key, sizeof(key), "bid:%s", b->bid_id);
+	rc = gf__resend_queue(d->a, d->store, key, NULL, "foa", d->conf->dso_foa, "bid", &bid.base);
 	if (rc == GF_OK)
 		rc = record_bid(d, b, total);
 	if (rc == GF_OK) {

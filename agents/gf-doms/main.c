@@ -22,6 +22,7 @@
 #include "doms.pb-c.h"
 #include "ident.h"
 #include "log.h"
+#include "resend.h"
 #include "timefmt.h"
 
 static const struct gf_conf_item table[] = {
@@ -47,6 +48,9 @@ static const struct gf_conf_item table[] = {
      "most intervals per bid (longer runs are cut); 0: no limit"},
     {"issue_at_s", GF_CONF_INT, offsetof(struct doms_conf, issue_at_s), "43200", 0, 86399, false,
      "simulated second of the UTC day at which the next day's bids are issued"},
+    {"resend_s", GF_CONF_INT, offsetof(struct doms_conf, resend_s), "10", 0, 86400, false,
+     "send bids without offer.feedback again every this many real seconds (and at every "
+     "reconnect); 0: never"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -92,11 +96,16 @@ static void record_feedback(struct doms *d, const struct gf_message *m)
 	char key[256];
 
 	/* Key: bidId + state (docs/trading.md). */
-	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, state);
 	if (gf_store_begin(d->store) != GF_OK)
 		return;
+	/* Any feedback answers the bid: it is no longer sent again. */
+	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
+	if (gf__resend_answered(d->store, key, NULL, NULL) != GF_OK)
+		goto fail;
+	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, state);
 	if (gf_store_seen(d->store, key)) {
-		gf_store_rollback(d->store);
+		if (gf_store_commit(d->store) != GF_OK)
+			return;
 		gf_log_info("GF-DOMS-DUP", "offer.feedback %s of bid %s already recorded", state,
 		            fb->bidid);
 		return;
@@ -159,6 +168,8 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 {
 	struct doms *d = gf_agent_data(a);
 
+	if (ev->kind == GF_INBOX_CONNECTED)
+		gf__resend_connected(a, d->store, "GF-DOMS-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		gf_store_outbox_flush(d->store, gf_agent_bus(a));
 }
@@ -184,6 +195,10 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	}
 	gf_agent_set_data(a, &D);
+	rc = gf_store_exec(D.store, gf__resend_schema);
+	if (rc != GF_OK)
+		return rc;
+	gf__resend_every(a, D.store, c->resend_s, "GF-DOMS-RESEND");
 	snprintf(filter, sizeof(filter), "gf/%s/foa/+/doms/%s/#", c->agent.site,
 	         gf_bus_id(gf_agent_bus(a)));
 	rc = gf_bus_subscribe(gf_agent_bus(a), filter);

@@ -160,6 +160,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	}
 	if ((rc = gf_store_exec(F.store, gf__resend_schema)) != GF_OK)
 		return rc;
+	gf__resend_every(a, F.store, c->resend_s, "GF-FMAN-RESEND");
 	rc = gf_aggpool_new(&F.cfg, &F.pool);
 	if (rc == GF_OK)
 		rc = fman_rebuild(&F);
@@ -175,7 +176,6 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	/* What the pool holds now (the outbox goes out once connected). */
 	fman_aggregate(&F);
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->aggregate_every_s, tick, &F);
-	gf__resend_every(a, F.store, c->resend_s, "GF-FMAN-RESEND");
 	gf_log_notice("GF-FMAN-START",
 	              "fman.%s: %zu live offers in %zu aggregates; aggregating every %ld "
 	              "simulated s for fmar.%s",
@@ -190,7 +190,7 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 	struct fman *f = gf_agent_data(a);
 
 	if (ev->kind == GF_INBOX_CONNECTED) {
-		gf__resend_all(a, f->store, "GF-FMAN-RESEND");
+		gf__resend_connected(a, f->store, "GF-FMAN-RESEND");
 		fman_flush(f);
 	}
 }

@@ -123,6 +123,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	if ((rc = gf_store_exec(F.store, gf__resend_schema)) != GF_OK)
 		return rc;
+	gf__resend_every(a, F.store, c->resend_s, "GF-FMAR-RESEND");
 	if (!c->dso_foa || !*c->dso_foa)
 		gf_log_warning("GF-FMAR-CONFIG",
 		               "no dso_foa configured: every bid offer is refused");
@@ -130,7 +131,6 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	fmar_outbox_flush(&F);
 	if ((rc = fmar_book_arm_all(&F)) != GF_OK)
 		return rc;
-	gf__resend_every(a, F.store, c->resend_s, "GF-FMAR-RESEND");
 	gf_log_notice("GF-FMAR-START", "market %s started (gate lead %ld s, MILP up to %ld offers)",
 	              gf_bus_ident(bus), c->gate_lead_s, c->milp_max_offers);
 	return GF_OK;
@@ -158,7 +158,7 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 	/* The outbox may hold what a full offline buffer did not take, or
 	 * what failed on the way. */
 	if (ev->kind == GF_INBOX_CONNECTED)
-		gf__resend_all(a, f->store, "GF-FMAR-RESEND");
+		gf__resend_connected(a, f->store, "GF-FMAR-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		fmar_outbox_flush(f);
 }

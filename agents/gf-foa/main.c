@@ -261,7 +261,7 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 	/* What an earlier flush left (a full buffer) goes out when the
 	 * connection is back or the buffer drains. */
 	if (ev->kind == GF_INBOX_CONNECTED)
-		gf__resend_all(a, f->store, "GF-FOA-RESEND");
+		gf__resend_connected(a, f->store, "GF-FOA-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		flush(f);
 }

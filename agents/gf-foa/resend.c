@@ -152,20 +152,40 @@ enum gf_err gf__resend_reply_again(struct gf_store *s, const char *key, bool *fo
 	return rc;
 }
 
-void gf__resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
+/* The first connect of the process finds in the outbox what start
+ * queued (gf__resend_every): nothing to add then. */
+static bool connected_before;
+
+void gf__resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
-	struct gf_bus *bus = gf_agent_bus(a);
+	if (connected_before)
+		gf__resend_all(a, s, msgid);
+	connected_before = true;
+}
+
+/* Every row into the outbox, in one transaction. */
+static size_t requeue_all(struct gf_store *s)
+{
 	size_t n = 0;
 
-	if (!gf_bus_connected(bus))
-		return;
 	if (gf_store_begin(s) != GF_OK)
-		return;
+		return 0;
 	if (requeue(s, "SELECT topic, payload FROM gf_resend ORDER BY rowid", NULL, &n) != GF_OK ||
 	    gf_store_commit(s) != GF_OK) {
 		gf_store_rollback(s);
-		return;
+		return 0;
 	}
+	return n;
+}
+
+void gf__resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
+{
+	struct gf_bus *bus = gf_agent_bus(a);
+	size_t n;
+
+	if (!gf_bus_connected(bus))
+		return;
+	n = requeue_all(s);
 	if (n)
 		gf_log_info(msgid, "%zu unanswered message(s) sent again", n);
 	gf_store_outbox_flush(s, bus);
@@ -190,6 +210,10 @@ void gf__resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, con
 	static struct every e;
 	const struct gf_simclock *c = gf_agent_clock(a);
 
+	size_t n = requeue_all(s); /* what the last run left unanswered */
+
+	if (n)
+		gf_log_info(msgid, "%zu unanswered message(s) of the last run sent again", n);
 	if (resend_s <= 0)
 		return;
 	e.s = s;

@@ -67,9 +67,15 @@ enum gf_err gf__resend_reply_again(struct gf_store *s, const char *key, bool *fo
  * Logs msgid with the count. */
 void gf__resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid);
 
-/* Every resend_s real seconds (0: never) gf__resend_all; and at each
- * GF_INBOX_CONNECTED the caller calls gf__resend_all itself. The store
- * must outlive the agent's loop. */
+/* At GF_INBOX_CONNECTED: gf__resend_all, but for the first connect of the
+ * process (gf__resend_every queued everything at start). */
+void gf__resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid);
+
+/* At start, after the agent's own first queueing (or before, it does not
+ * matter: the rows of this run are in the outbox anyway): puts what the
+ * last run left unanswered in the outbox (sent at the first connect); then
+ * every resend_s real seconds (0: never) gf__resend_all. The store must
+ * outlive the agent's loop. */
 void gf__resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid);
 
 #endif

@@ -79,7 +79,7 @@ awk -v L="$(awk -v k="$LIMIT_KW" 'BEGIN { printf "%.10f", k / 4 }')" '$2 > L { p
 	"$tmp/expected.day" >"$tmp/expected.congested"
 
 # --- command line --------------------------------------------------------------------
-conf o1 identity doms.o1 dso_foa d1 transformer_limit_kw $LIMIT_KW price_eur_kwh 0.25 \
+conf o1 identity doms.o1 dso_foa d1 transformer_limit_kw $LIMIT_KW price_eur_kwh 0.25 resend_s 2 \
 	profiles_dir "$PROFILES" issue_at_s 25200
 out=$("$DOMS" -c "$tmp/o1.conf" -n 2>&1); rc=$?
 check "-n: exit 0 and configuration OK" eq "$rc $(grep -cx 'configuration OK' <<<"$out")" "0 1"
@@ -140,6 +140,15 @@ check "... recorded once although delivered twice" wait_for 5 in_log o1 GF-DOMS-
 check "... in the store's doms_feedback table" \
 	eq "$(sqlite3 "$tmp/o1.state/doms.db" 'SELECT bid_id, state, intervals, cleared_kwh FROM doms_feedback')" \
 	"t1-$((DAY + 72))-4|Assigned|4|2.0"
+# Bids are sent again (resend_s, here 2 s) until their first feedback.
+pending() { sqlite3 "$tmp/o1.state/doms.db" "SELECT group_concat(key, ' ') FROM gf_resend"; }
+check "the feedback answers its bid: only tomorrow's is still sent again" \
+	eq "$(pending)" "bid:t1-$((DAY + 96 + 72))-4"
+n_tomorrow() { n_where foa "$tomorrow"; }
+resent() { [ "$(n_tomorrow)" -ge "$1" ]; }
+now_n=$(n_tomorrow)
+check "... which arrives again within resend_s (GF-DOMS-RESEND)" wait_for 40 resent $((now_n + 1))
+check "... logged" in_log o1 GF-DOMS-RESEND
 kill -TERM "$pid_o1"; wait "$pid_o1"; rc=$?
 check "SIGTERM: exit 0" [ $rc -eq 0 ]
 
@@ -156,9 +165,10 @@ watch foa2 foa.d2 "gf/site1/doms/o2/foa/d2/#"
 conf o2 identity doms.o2 dso_foa d2 transformer_limit_kw $LIMIT_KW forecast_csv "$tmp/forecast.csv" \
 	margin_kwh 0.5 price_eur_kwh 0.3
 start o2
-check "forecast_csv: two runs over 9 kWh give two bids" wait_for 10 has_n foa2 '.msg == "bid"' 2
+two_bids() { [ "$(jq -c 'select(.msg == "bid") | .payload.bidId' "$tmp/foa2.out" | sort -u | wc -l)" = 2 ]; }
+check "forecast_csv: two runs over 9 kWh give two bids" wait_for 10 two_bids
 check "... with scheduleChange = forecast - limit + margin" \
-	eq "$(jq -c 'select(.msg == "bid") | .payload | [.bidId, .scheduleChange]' "$tmp/foa2.out" | tr '\n' ' ')" \
+	eq "$(jq -c 'select(.msg == "bid") | .payload | [.bidId, .scheduleChange]' "$tmp/foa2.out" | sort -u | tr '\n' ' ')" \
 	"[\"t1-$((DAY + 80 + 1))-2\",[2,3.5]] [\"t1-$((DAY + 84))-1\",[1]] "
 check "no private payload in the logs" eq "$(cat "$tmp"/o*.log | grep -c '10.5\|0.43,\|scheduleChange')" 0
 # --- the whole cycle: DOMS -> DSO FOA -> FMAR <- FMAN <- FOA <- xEMS ---------------------

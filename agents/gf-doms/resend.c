@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * resend.c - unanswered requests kept and sent again; replies kept for
+ * duplicates (resend.h). A resent row is the same topic and payload bytes
+ * as the first send, so every receiver's idempotency key holds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/message.h"
+#include "log.h"
+#include "resend.h"
+
+#define TOPIC_MAX 512
+
+const char gf__resend_schema[] =
+    "CREATE TABLE IF NOT EXISTS gf_resend (key TEXT PRIMARY KEY, answer TEXT,"
+    " topic TEXT NOT NULL, payload BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS gf_reply (key TEXT PRIMARY KEY,"
+    " topic TEXT NOT NULL, payload BLOB NOT NULL);";
+
+/* Runs sql binding up to four texts, then a blob of len bytes if blob. */
+static enum gf_err run(struct gf_store *s, const char *sql, const char *const *texts, int ntexts,
+                       const void *blob, size_t len)
+{
+	sqlite3 *db = gf_store_db(s);
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = GF_EIO;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (int i = 0; i < ntexts; i++)
+		sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
+	if (blob)
+		sqlite3_bind_blob(st, ntexts + 1, blob, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = GF_OK;
+out:
+	if (rc != GF_OK)
+		gf_log_err("GF-RESEND-STORE", "'%.50s': %s", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Encodes and queues in the outbox; *json and *len for the caller (frees). */
+static enum gf_err encode_add(struct gf_agent *a, struct gf_store *s, const char *to_role,
+                              const char *to_id, const char *msg, const ProtobufCMessage *body,
+                              char *topic, char **json, size_t *len)
+{
+	enum gf_err rc =
+	    gf_message_encode(a, to_role, to_id, msg, body, topic, TOPIC_MAX, json, len);
+
+	if (rc == GF_OK)
+		rc = gf_store_outbox_add(s, topic, *json, *len, NULL, false);
+	return rc;
+}
+
+enum gf_err gf__resend_keep(struct gf_store *s, const char *key, const char *answer,
+                            const char *topic, const char *json, size_t len)
+{
+	const char *texts[] = {key, answer, topic};
+
+	return run(s,
+	           "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload)"
+	           " VALUES (?, ?, ?, ?)",
+	           texts, 3, json, len);
+}
+
+enum gf_err gf__resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
+                             const char *answer, const char *to_role, const char *to_id,
+                             const char *msg, const ProtobufCMessage *body)
+{
+	char topic[TOPIC_MAX], *json = NULL;
+	size_t len = 0;
+	enum gf_err rc = encode_add(a, s, to_role, to_id, msg, body, topic, &json, &len);
+
+	if (rc == GF_OK)
+		rc = gf__resend_keep(s, key, answer, topic, json, len);
+	free(json);
+	return rc;
+}
+
+enum gf_err gf__resend_answered(struct gf_store *s, const char *key, const char *answer,
+                                bool *found)
+{
+	const char *texts[] = {key, answer};
+	enum gf_err rc = run(s,
+	                     "DELETE FROM gf_resend WHERE key = ?1 AND"
+	                     " (?2 IS NULL OR answer IS NULL OR answer = ?2)",
+	                     texts, 2, NULL, 0);
+
+	if (found)
+		*found = rc == GF_OK && sqlite3_changes(gf_store_db(s)) > 0;
+	return rc;
+}
+
+enum gf_err gf__resend_reply(struct gf_agent *a, struct gf_store *s, const char *key,
+                             const char *to_role, const char *to_id, const char *msg,
+                             const ProtobufCMessage *body)
+{
+	char topic[TOPIC_MAX], *json = NULL;
+	size_t len = 0;
+	enum gf_err rc = encode_add(a, s, to_role, to_id, msg, body, topic, &json, &len);
+	const char *texts[] = {key, topic};
+
+	if (rc == GF_OK)
+		rc =
+		    run(s, "INSERT OR REPLACE INTO gf_reply (key, topic, payload) VALUES (?, ?, ?)",
+		        texts, 2, json, len);
+	free(json);
+	return rc;
+}
+
+/* Queues the rows sql selects (topic, payload; one text parameter, or
+ * none when key is NULL) in the outbox; *n counts them. */
+static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key, size_t *n)
+{
+	sqlite3 *db = gf_store_db(s);
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = GF_EIO;
+	int step;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (key)
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (gf_store_outbox_add(s, (const char *)sqlite3_column_text(st, 0),
+		                        sqlite3_column_blob(st, 1),
+		                        (size_t)sqlite3_column_bytes(st, 1), NULL, false) != GF_OK)
+			goto out;
+		(*n)++;
+	}
+	if (step == SQLITE_DONE)
+		rc = GF_OK;
+out:
+	if (rc != GF_OK)
+		gf_log_err("GF-RESEND-STORE", "cannot requeue: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum gf_err gf__resend_reply_again(struct gf_store *s, const char *key, bool *found)
+{
+	size_t n = 0;
+	enum gf_err rc = requeue(s, "SELECT topic, payload FROM gf_reply WHERE key = ?", key, &n);
+
+	if (found)
+		*found = n > 0;
+	return rc;
+}
+
+/* The first connect of the process finds in the outbox what start
+ * queued (gf__resend_every): nothing to add then. */
+static bool connected_before;
+
+void gf__resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
+{
+	if (connected_before)
+		gf__resend_all(a, s, msgid);
+	connected_before = true;
+}
+
+/* Every row into the outbox, in one transaction. */
+static size_t requeue_all(struct gf_store *s)
+{
+	size_t n = 0;
+
+	if (gf_store_begin(s) != GF_OK)
+		return 0;
+	if (requeue(s, "SELECT topic, payload FROM gf_resend ORDER BY rowid", NULL, &n) != GF_OK ||
+	    gf_store_commit(s) != GF_OK) {
+		gf_store_rollback(s);
+		return 0;
+	}
+	return n;
+}
+
+void gf__resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
+{
+	struct gf_bus *bus = gf_agent_bus(a);
+	size_t n;
+
+	if (!gf_bus_connected(bus))
+		return;
+	n = requeue_all(s);
+	if (n)
+		gf_log_info(msgid, "%zu unanswered message(s) sent again", n);
+	gf_store_outbox_flush(s, bus);
+}
+
+struct every {
+	struct gf_store *s;
+	double period;
+	const char *msgid;
+};
+
+static void tick(struct gf_agent *a, void *arg)
+{
+	struct every *e = arg;
+
+	gf__resend_all(a, e->s, e->msgid);
+	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
+}
+
+void gf__resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid)
+{
+	static struct every e;
+	const struct gf_simclock *c = gf_agent_clock(a);
+
+	size_t n = requeue_all(s); /* what the last run left unanswered */
+
+	if (n)
+		gf_log_info(msgid, "%zu unanswered message(s) of the last run sent again", n);
+	if (resend_s <= 0)
+		return;
+	e.s = s;
+	e.msgid = msgid;
+	e.period = (double)resend_s * c->scale;
+	gf_agent_timer_at(a, gf_agent_now(a) + e.period, tick, &e);
+}
