@@ -46,6 +46,11 @@ enum gf_err gf__resend_queue(struct gf_agent *a, struct gf_store *s, const char 
 enum gf_err gf__resend_keep(struct gf_store *s, const char *key, const char *answer,
                             const char *topic, const char *json, size_t len);
 
+/* A request without an answer in the protocol (a schedule to an xEMS): the
+ * row of key is dropped, unanswered, once the simulated clock reaches
+ * sim_s. GF_EIO. */
+enum gf_err gf__resend_until(struct gf_store *s, const char *key, double sim_s);
+
 /* The answer to key arrived: removes the row if its answer is answer (or
  * the row's answer is NULL, or answer is NULL). *found (may be NULL) says
  * whether a row went. GF_EIO. */
@@ -67,15 +72,16 @@ enum gf_err gf__resend_reply_again(struct gf_store *s, const char *key, bool *fo
  * Logs msgid with the count. */
 void gf__resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid);
 
-/* At GF_INBOX_CONNECTED: gf__resend_all, but for the first connect of the
- * process (gf__resend_every queued everything at start). */
+/* At GF_INBOX_CONNECTED: every row into the outbox (logged as a notice), but for the first connect
+ * of the process (gf__resend_every queued everything at start). */
 void gf__resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid);
 
 /* At start, after the agent's own first queueing (or before, it does not
  * matter: the rows of this run are in the outbox anyway): puts what the
  * last run left unanswered in the outbox (sent at the first connect); then
- * every resend_s real seconds (0: never) gf__resend_all. The store must
- * outlive the agent's loop. */
+ * every resend_s real seconds gf__resend_all. resend_s 0 turns all of
+ * it off, gf__resend_connected too (the rows are still kept and answered).
+ * The store must outlive the agent's loop. */
 void gf__resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid);
 
 #endif

@@ -16,7 +16,7 @@
 
 const char gf__resend_schema[] =
     "CREATE TABLE IF NOT EXISTS gf_resend (key TEXT PRIMARY KEY, answer TEXT,"
-    " topic TEXT NOT NULL, payload BLOB NOT NULL);"
+    " topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL);"
     "CREATE TABLE IF NOT EXISTS gf_reply (key TEXT PRIMARY KEY,"
     " topic TEXT NOT NULL, payload BLOB NOT NULL);";
 
@@ -78,6 +78,23 @@ enum gf_err gf__resend_queue(struct gf_agent *a, struct gf_store *s, const char 
 	if (rc == GF_OK)
 		rc = gf__resend_keep(s, key, answer, topic, json, len);
 	free(json);
+	return rc;
+}
+
+enum gf_err gf__resend_until(struct gf_store *s, const char *key, double sim_s)
+{
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = GF_EIO;
+
+	if (sqlite3_prepare_v2(gf_store_db(s), "UPDATE gf_resend SET expires = ? WHERE key = ?", -1,
+	                       &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_double(st, 1, sim_s);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = GF_OK;
+out:
+	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -155,21 +172,41 @@ enum gf_err gf__resend_reply_again(struct gf_store *s, const char *key, bool *fo
 /* The first connect of the process finds in the outbox what start
  * queued (gf__resend_every): nothing to add then. */
 static bool connected_before;
+/* resend_s > 0 (gf__resend_every): 0 turns every resend off. */
+static bool enabled;
+
+static size_t requeue_all(struct gf_agent *a, struct gf_store *s);
 
 void gf__resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
-	if (connected_before)
-		gf__resend_all(a, s, msgid);
-	connected_before = true;
+	size_t n;
+
+	if (!connected_before || !enabled) {
+		connected_before = true;
+		return;
+	}
+	/* A reconnect is rare (a broker restart, a network cut): noticed. */
+	n = requeue_all(a, s);
+	if (n)
+		gf_log_notice(msgid, "reconnected: %zu unanswered message(s) sent again", n);
+	gf_store_outbox_flush(s, gf_agent_bus(a));
 }
 
 /* Every row into the outbox, in one transaction. */
-static size_t requeue_all(struct gf_store *s)
+static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
 {
+	sqlite3_stmt *st = NULL;
 	size_t n = 0;
 
 	if (gf_store_begin(s) != GF_OK)
 		return 0;
+	/* Rows whose answer no longer matters (gf__resend_until) go first. */
+	if (sqlite3_prepare_v2(gf_store_db(s), "DELETE FROM gf_resend WHERE expires <= ?", -1, &st,
+	                       NULL) == SQLITE_OK) {
+		sqlite3_bind_double(st, 1, gf_agent_now(a));
+		(void)sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
 	if (requeue(s, "SELECT topic, payload FROM gf_resend ORDER BY rowid", NULL, &n) != GF_OK ||
 	    gf_store_commit(s) != GF_OK) {
 		gf_store_rollback(s);
@@ -185,7 +222,7 @@ void gf__resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
 
 	if (!gf_bus_connected(bus))
 		return;
-	n = requeue_all(s);
+	n = requeue_all(a, s);
 	if (n)
 		gf_log_info(msgid, "%zu unanswered message(s) sent again", n);
 	gf_store_outbox_flush(s, bus);
@@ -210,12 +247,14 @@ void gf__resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, con
 	static struct every e;
 	const struct gf_simclock *c = gf_agent_clock(a);
 
-	size_t n = requeue_all(s); /* what the last run left unanswered */
+	size_t n;
 
-	if (n)
-		gf_log_info(msgid, "%zu unanswered message(s) of the last run sent again", n);
 	if (resend_s <= 0)
 		return;
+	enabled = true;
+	n = requeue_all(a, s); /* what the last run left unanswered */
+	if (n)
+		gf_log_info(msgid, "%zu unanswered message(s) of the last run sent again", n);
 	e.s = s;
 	e.msgid = msgid;
 	e.period = (double)resend_s * c->scale;

@@ -16,6 +16,7 @@
 #include "foa.h"
 #include "ident.h"
 #include "log.h"
+#include "resend.h"
 #include "meter.pb-c.h"
 #include "timefmt.h"
 
@@ -27,6 +28,26 @@ static bool is_final(const char *state)
 
 /* Queues one foa.reply to xems.<xems>: an Ack (ok) or a Nack (code,
  * reason), with an optional schedule and an optional rejected offer. */
+/* A schedule has no answer in the xEMS protocol: it is sent again (resend.h)
+ * until it has run its course, and the xEMS keys on scheduleId + updateId. */
+static enum gf_err queue_schedule(struct foa *f, const char *xems, const Goflex__FoaReply *r,
+                                  const Goflex__FoaReply__DemandSchedule *ds)
+{
+	char key[128];
+	int64_t ms = 0;
+	enum gf_err rc;
+
+	snprintf(key, sizeof(key), "schedule:%lld:%lld", (long long)ds->scheduleid,
+	         (long long)ds->updateid);
+	rc = gf__resend_queue(f->a, f->store, key, NULL, "xems", xems, "foa.reply", &r->base);
+	if (rc == GF_OK && ds->starttime &&
+	    gf_time_parse(ds->starttime, strlen(ds->starttime), &ms) == GF_OK)
+		rc = gf__resend_until(f->store, key,
+		                      (double)ms / 1000 +
+		                          (double)ds->n_energy * (double)GF_TIME_INTERVAL_S);
+	return rc;
+}
+
 static enum gf_err reply(struct foa *f, const char *xems, bool ok,
                          Goflex__FoaReply__Ack__ReasonCode code, const char *reason,
                          Goflex__FoaReply__DemandSchedule *ds,
@@ -50,6 +71,8 @@ static enum gf_err reply(struct foa *f, const char *xems, bool ok,
 		r.n_flexibilityreject = 1;
 		r.flexibilityreject = &rj;
 	}
+	if (ds)
+		return queue_schedule(f, xems, &r, ds);
 	return gf_message_queue(f->a, f->store, "xems", xems, "foa.reply", &r.base);
 }
 

@@ -45,6 +45,9 @@ conf() { # conf NAME KEY VALUE...
 		echo "state_dir $tmp/$name.state"
 		echo "time_epoch 2020-02-27T12:00:00Z"
 		echo "time_origin $ORIGIN"
+		# Resends off unless asked for: the checks above the resend
+		# section count what the FOA sends once (docs/foa.md).
+		case " $* " in *" resend_s "*) ;; *) echo "resend_s 0" ;; esac
 		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
 	} >"$tmp/$name.conf"
 }
@@ -196,6 +199,34 @@ requests=9
 check "every xEMS request answered by exactly one Ack/Nack reply ($requests)" \
 	wait_for 5 has_n xems '.msg == "foa.reply" and (.payload.demandSchedule | length) == 0 and (.payload.flexibilityReject | length) == 0' $requests
 check "no private payload in the FOA's log" eq "$(grep -c 'energyConstraintList\|plans changed\|1.25' "$tmp/p1.log")" 0
+
+# --- answers and resends (docs/trading.md, "When the broker itself is killed") -----------
+echo_of() { echo '.msg == "flexoffer" and .payload.id == "'"$1"'" and .payload.state == "Assigned" and .payload.flexOfferSchedule.scheduleId == '"$2"; }
+check "each applied assignment is echoed to FMAN: the offer, state Assigned, the schedule received" \
+	eq "$(first fman "$(echo_of p1-1 7)" '.payload | [.label, .offeredById, .flexOfferSchedule.updateId, .flexOfferSchedule.scheduleSlices[0].energyAmount]')" '["a","p1",0,2]'
+check "... and echoed again when the assignment comes again (delivered twice: two echoes, one content)" \
+	eq "$(jq -c "select($(echo_of p1-1 7) and .payload.flexOfferSchedule.updateId == 0) | .payload" "$tmp/fman.out" | sort | uniq -c | awk '{print $1}')" 2
+kill -TERM "$pid_p1"; wait "$pid_p1"
+conf p1 identity foa.p1 mode xems resend_s 1
+start p1
+pub xems.p1 "$TX/xems.flexibility" "$(offer f)"
+offered() { [ "$(n_where fman '.msg == "flexoffer" and .payload.id == "p1-6"')" -ge "$1" ]; }
+check "resend_s 1: an offer FMAN has not acked is sent again" wait_for 10 offered 2
+check "... the same content each time" \
+	eq "$(jq -c 'select(.msg == "flexoffer" and .payload.id == "p1-6") | .payload' "$tmp/fman.out" | sort -u | wc -l)" 1
+pub fman.m1 "$TM/flexoffer.ack" "$(first fman '.payload.id == "p1-6"' '{flexOfferId: .payload.id, accepted: true, label: .payload.label, creationInterval: .payload.creationInterval}')"
+wait_for 5 in_log p1 'GF-FOA-ACK offer p1-6 Accepted' >/dev/null
+sleep 0.5
+n6=$(n_where fman '.msg == "flexoffer" and .payload.id == "p1-6"')
+sleep 2.5
+check "... acked (its label and creationInterval), it is no longer sent" \
+	eq "$(n_where fman '.msg == "flexoffer" and .payload.id == "p1-6"')" "$n6"
+pub fman.m1 "$TM/flexoffer.assign" "$(assign p1-6 9 0 1 1)"
+scheduled() { [ "$(n_where xems "$reply_schedule"' and .payload.demandSchedule[0].flexOfferId == "f"')" -ge "$1" ]; }
+check "a schedule has no answer from the xEMS: sent again until it has run (its key: scheduleId + updateId)" \
+	wait_for 10 scheduled 2
+check "... the same content each time" \
+	eq "$(jq -c "select($reply_schedule"' and .payload.demandSchedule[0].flexOfferId == "f") | .payload' "$tmp/xems.out" | sort -u | wc -l)" 1
 
 # --- DSO mode -------------------------------------------------------------------------------
 watch fmar fmar.r1 "gf/site1/foa/+/fmar/#"
