@@ -98,9 +98,14 @@ static void record_feedback(struct doms *d, const struct gf_message *m)
 	/* Key: bidId + state (docs/trading.md). */
 	if (gf_store_begin(d->store) != GF_OK)
 		return;
-	/* Any feedback answers the bid: it is no longer sent again. */
+	/* A final feedback (Assigned, Rejected, Invalid...; not Accepted)
+	 * answers the bid: it is no longer sent again. Until then a resent bid
+	 * brings the FOA's latest feedback again, so a lost Assigned after an
+	 * Accepted is repaired too. */
 	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
-	if (gf__resend_answered(d->store, key, NULL, NULL) != GF_OK)
+	if (fb->state != GOFLEX__FLEX_OFFER_STATE__Accepted &&
+	    fb->state != GOFLEX__FLEX_OFFER_STATE__Offered &&
+	    gf__resend_answered(d->store, key, NULL, NULL) != GF_OK)
 		goto fail;
 	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, state);
 	if (gf_store_seen(d->store, key)) {

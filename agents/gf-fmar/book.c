@@ -446,6 +446,14 @@ static enum gf_err handle(struct fmar *f, const struct gf_message *m, const char
 	return GF_OK;
 }
 
+/* An answer to an assignment: state Assigned, or Rejected with the
+ * schedule (FMAN could not carry it out). Never an offer or an update. */
+static bool is_echo(const Goflex__FlexOffer *fo)
+{
+	return fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned ||
+	       (fo->state == GOFLEX__FLEX_OFFER_STATE__Rejected && fo->flexofferschedule);
+}
+
 /* The offerer's echo of an assignment (state Assigned, with the schedule
  * it received): the assignment is confirmed and no longer sent again.
  * Nothing else changes; it is not an update of the offer. */
@@ -470,7 +478,8 @@ static void confirm(struct fmar *f, const struct gf_message *m)
 		gf_store_rollback(f->store);
 		goto fail;
 	}
-	gf_log_info("GF-FMAR-CONFIRMED", "assignment of %s confirmed by %s.%s%s", id,
+	gf_log_info("GF-FMAR-CONFIRMED", "assignment of %s %s by %s.%s%s", id,
+	            fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned ? "confirmed" : "refused",
 	            gf_role_name(m->topic.from_role), m->from_id, found ? "" : " (again)");
 	return;
 fail:
@@ -508,7 +517,7 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 		             gf_role_name(m->topic.from_role), m->from_id);
 		return;
 	}
-	if (((const Goflex__FlexOffer *)m->body)->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
+	if (is_echo((const Goflex__FlexOffer *)m->body)) {
 		confirm(f, m);
 		return;
 	}

@@ -4,8 +4,9 @@
 # docs/trading.md, "When the broker itself is killed"): `make demo`'s day
 # (55 IEEE prosumers over TLS, 150 s) with the broker killed -9 twice and
 # restarted on the same ports and persistence directory: once right after
-# FMAN's first aggregation (offers and aggregates on the way), once right
-# after the first clearing (assignments on the way). Mosquitto loses what
+# FMAN's first aggregation (offers, aggregates and their acks on the way),
+# then right after the next clearing (assignments on the way to FMAN, the
+# FOAs, the xEMSs and the DSO). Mosquitto loses what
 # it had acknowledged but not yet saved; the agents' resends (resend_s 2)
 # must make up for it. Checked from the agents' own databases afterwards:
 # every assignment reached its offerer exactly once, nothing is left
@@ -79,14 +80,16 @@ check "... each bid offer assigned at the DSO FOA" \
 check "... and DOMS got each result (feedback Assigned)" \
 	eq "$(q doms "SELECT count(*) FROM doms_feedback WHERE state = 'Assigned'")" "$bids"
 
-# Nothing unanswered: every offer acked, every assignment echoed, every bid fed back.
+# Nothing unanswered: every offer acked, every assignment echoed, every bid
+# fed back. (Schedules to the xEMSs have no answer: they are resent until
+# they have run, rows with an expiry, left out here.)
 left=""
 for d in fmar fman doms; do
 	n=$(q $d "SELECT count(*) FROM gf_resend")
 	[ "${n:-0}" = 0 ] || left+=" $d:$n"
 done
 for d in "$S"/dso "$S"/foa-*; do
-	n=$(sqlite3 "$d/foa.db" "SELECT count(*) FROM gf_resend" 2>/dev/null)
+	n=$(sqlite3 "$d/foa.db" "SELECT count(*) FROM gf_resend WHERE expires IS NULL" 2>/dev/null)
 	[ "${n:-0}" = 0 ] || left+=" ${d##*/}:$n"
 done
 check "nothing left unanswered at the end (gf_resend empty everywhere)${left:+:$left}" eq "$left" ""
@@ -95,9 +98,16 @@ check "nothing left unanswered at the end (gf_resend empty everywhere)${left:+:$
 num() { sed -n "s/^  $1.*/&/p" "$tmp/demo.out" | grep -oE "$2" | grep -oE -- '-?[0-9.]+' | head -1; }
 cleared=$(num 'cleared:' 'cleared: [0-9.]+')
 delivered=$(num 'delivered' 'bid intervals: -?[0-9.]+')
-echo "# cleared $cleared kWh; delivered $delivered kWh"
-check "the devices delivered what was cleared, metered (within 5%)" \
-	awk -v c="${cleared:-0}" -v d="${delivered:-0}" 'BEGIN { exit !(c > 0 && d >= 0.95 * c && d <= 1.05 * c) }'
+echo "# cleared $cleared kWh; delivered $delivered kWh (the day's bid)"
+# At 576x the market clears a bid 300 simulated s (0.5 s) before the first
+# useful aggregate's deadline: aggregates a broker outage delays can miss it
+# and the bid clears less (or nothing). That is the outage's cost, not a
+# loss: what was cleared must be what is delivered.
+check "the devices delivered what was cleared, metered (within 5% or 0.05 kWh)" \
+	awk -v c="${cleared:-x}" -v d="${delivered:-x}" 'BEGIN { e = d - c; if (e < 0) e = -e;
+		exit !(c != "x" && d != "x" && (e <= 0.05 * c || e <= 0.05)) }'
+check "the market cleared flexibility over the run (sum of its results)" \
+	awk -v c="$(q fmar "SELECT sum(cleared_kwh) FROM fmar_result")" 'BEGIN { exit !(c > 0) }'
 # Publishes a broken connection failed are logged GF-BUS-REFUSED too, with
 # paho's negative code ("Operation discarded before completion", "Failure");
 # the outbox hands them over again. The broker's refusals are 0x80-0xff.

@@ -193,9 +193,9 @@ n_assigns() { n_msgs "$1" ".msg == \"flexoffer.assign\" and .payload.flexOfferId
 resent() { [ "$(n_assigns "$1" "$2")" -ge 2 ]; }
 check "an assignment not echoed is sent again (GF-FMAR-RESEND)" wait_for 20 resent f2 f2-agg-3
 check "... logged" in_log GF-FMAR-RESEND
-echo_of() { # ASSIGNED-OFFER-JSON NAME ID: the offer, state Assigned, with the schedule NAME got
-	jq -c --argjson o "$1" 'select(.msg == "flexoffer.assign" and .payload.flexOfferId == "'"$3"'") |
-		$o + {state: "Assigned", flexOfferSchedule: .payload.flexOfferSchedule}' "$tmp/$2.jsonl" | head -1
+echo_of() { # OFFER-JSON NAME ID [STATE]: the offer, state Assigned, with the schedule NAME got
+	jq -c --argjson o "$1" --arg st "${4:-Assigned}" 'select(.msg == "flexoffer.assign" and .payload.flexOfferId == "'"$3"'") |
+		$o + {state: $st, flexOfferSchedule: .payload.flexOfferSchedule}' "$tmp/$2.jsonl" | head -1
 }
 pub fman.f2 fmar/all flexoffer "$(echo_of "$(agg f2-agg-3 f2 $((I0 + 8)) 1 0 2 2 0.1 2)" f2 f2-agg-3)"
 pub foa.dso1 fmar/all flexoffer "$(echo_of "$(bid dso1 B3 $((I0 + 8)) "1.5 1.5" 0.3)" dso dso1-bid-B3)"
@@ -204,8 +204,11 @@ check "FMAN's echo confirms its assignment (GF-FMAR-CONFIRMED)" \
 check "... and the DSO FOA's the result of its bid" \
 	wait_for 10 in_log 'GF-FMAR-CONFIRMED assignment of dso1-bid-B3 confirmed by foa.dso1'
 pending() { sqlite3 "$tmp/m1.state/fmar.db" "SELECT count(*) FROM gf_resend WHERE key = 'assign:$1'"; }
-check "... neither is sent again; f1-agg-1 (not echoed) still is" \
-	eq "$(pending f2-agg-3) $(pending dso1-bid-B3) $(pending f1-agg-1)" "0 0 1"
+pub fman.f1 fmar/all flexoffer "$(echo_of "$(agg f1-agg-2 f1 $((I0 + 4)) 0 1 3 2 0.08 4)" f1 f1-agg-2 Rejected)"
+check "... and FMAN's Rejected echo (an assignment it could not carry out) answers its assignment too" \
+	wait_for 10 in_log 'GF-FMAR-CONFIRMED assignment of f1-agg-2 refused by fman.f1'
+check "... none of these is sent again; f1-agg-1 (not echoed) still is" \
+	eq "$(pending f2-agg-3) $(pending dso1-bid-B3) $(pending f1-agg-2) $(pending f1-agg-1)" "0 0 0 1"
 check "... an echo is no update: no ack for it, the offer stays assigned" \
 	eq "$(n_msgs f2 '.msg == "flexoffer.ack" and .payload.flexOfferId == "f2-agg-3"') $(sqlite3 "$tmp/m1.state/fmar.db" "SELECT state FROM fmar_offer WHERE id = 'f2-agg-3'")" "2 assigned"
 before=$(n_assigns f2 f2-agg-3)
