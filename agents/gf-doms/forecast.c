@@ -14,7 +14,7 @@
 #include "doms.h"
 #include "doms.pb-c.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "timefmt.h"
 
 enum gf_err gf__doms_forecast_load(struct doms *d)
@@ -163,7 +163,7 @@ static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b)
 	bid.energyprice = b->energy_price;
 	/* Sent again until the FOA's first offer.feedback for it. */
 	snprintf(key, sizeof(key), "bid:%s", b->bid_id);
-	rc = gf__resend_queue(d->a, d->store, key, NULL, "foa", d->conf->dso_foa, "bid", &bid.base);
+	rc = gf_resend_queue(d->a, d->store, key, NULL, "foa", d->conf->dso_foa, "bid", &bid.base);
 	if (rc == GF_OK)
 		rc = record_bid(d, b, total);
 	if (rc == GF_OK) {

@@ -22,7 +22,7 @@
 #include "doms.pb-c.h"
 #include "ident.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "timefmt.h"
 
 static const struct gf_conf_item table[] = {
@@ -105,7 +105,7 @@ static void record_feedback(struct doms *d, const struct gf_message *m)
 	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
 	if (fb->state != GOFLEX__FLEX_OFFER_STATE__Accepted &&
 	    fb->state != GOFLEX__FLEX_OFFER_STATE__Offered &&
-	    gf__resend_answered(d->store, key, NULL, NULL) != GF_OK)
+	    gf_resend_answered(d->store, key, NULL, NULL) != GF_OK)
 		goto fail;
 	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, state);
 	if (gf_store_seen(d->store, key)) {
@@ -174,7 +174,7 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 	struct doms *d = gf_agent_data(a);
 
 	if (ev->kind == GF_INBOX_CONNECTED)
-		gf__resend_connected(a, d->store, "GF-DOMS-RESEND");
+		gf_resend_connected(a, d->store, "GF-DOMS-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		gf_store_outbox_flush(d->store, gf_agent_bus(a));
 }
@@ -200,10 +200,10 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	}
 	gf_agent_set_data(a, &D);
-	rc = gf_store_exec(D.store, gf__resend_schema);
+	rc = gf_store_exec(D.store, gf_resend_schema);
 	if (rc != GF_OK)
 		return rc;
-	gf__resend_every(a, D.store, c->resend_s, "GF-DOMS-RESEND");
+	gf_resend_every(a, D.store, c->resend_s, "GF-DOMS-RESEND");
 	snprintf(filter, sizeof(filter), "gf/%s/foa/+/doms/%s/#", c->agent.site,
 	         gf_bus_id(gf_agent_bus(a)));
 	rc = gf_bus_subscribe(gf_agent_bus(a), filter);

@@ -14,7 +14,7 @@
 #include "codec.h"
 #include "fman.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 
 #define KEY_MAX 320
 
@@ -61,7 +61,7 @@ void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *ke
 	fo->flexofferschedule = as->flexofferschedule;
 	if (as->label)
 		fo->label = as->label;
-	if (gf__resend_reply(f->agent, f->store, key, "fmar", m->from_id, "flexoffer", pm) != GF_OK)
+	if (gf_resend_reply(f->agent, f->store, key, "fmar", m->from_id, "flexoffer", pm) != GF_OK)
 		fman_store_failed("assignment echo");
 	fo->label = label;
 	fo->statereason = why;
@@ -78,7 +78,7 @@ void fman_echo_again(struct fman *f, const char *key)
 	bool found = false;
 
 	if (gf_store_begin(f->store) != GF_OK ||
-	    gf__resend_reply_again(f->store, key, &found) != GF_OK ||
+	    gf_resend_reply_again(f->store, key, &found) != GF_OK ||
 	    gf_store_commit(f->store) != GF_OK)
 		fman_store_failed("assignment echo");
 	if (found)
@@ -99,7 +99,7 @@ void fman_confirm(struct fman *f, const struct gf_message *m, const char *id)
 	}
 	fman_assign_key(key, id, fo->flexofferschedule);
 	if (gf_store_begin(f->store) != GF_OK ||
-	    gf__resend_answered(f->store, key, NULL, &found) != GF_OK ||
+	    gf_resend_answered(f->store, key, NULL, &found) != GF_OK ||
 	    gf_store_commit(f->store) != GF_OK)
 		fman_store_failed("confirmation");
 	gf_log_info("GF-FMAN-CONFIRMED", "assignment %s confirmed by foa.%s%s", key + 7, m->from_id,

@@ -19,7 +19,7 @@
 #include "fman.h"
 #include "ident.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 
 #define C(m) offsetof(struct fman_conf, m)
 
@@ -158,9 +158,9 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_err("GF-FMAN-STORE", "%s", err);
 		return rc;
 	}
-	if ((rc = gf_store_exec(F.store, gf__resend_schema)) != GF_OK)
+	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK)
 		return rc;
-	gf__resend_every(a, F.store, c->resend_s, "GF-FMAN-RESEND");
+	gf_resend_every(a, F.store, c->resend_s, "GF-FMAN-RESEND");
 	rc = gf_aggpool_new(&F.cfg, &F.pool);
 	if (rc == GF_OK)
 		rc = fman_rebuild(&F);
@@ -190,7 +190,7 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 	struct fman *f = gf_agent_data(a);
 
 	if (ev->kind == GF_INBOX_CONNECTED) {
-		gf__resend_connected(a, f->store, "GF-FMAN-RESEND");
+		gf_resend_connected(a, f->store, "GF-FMAN-RESEND");
 		fman_flush(f);
 	}
 }

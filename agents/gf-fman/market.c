@@ -33,7 +33,7 @@
 #include "fman.h"
 #include "fo_message.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "timefmt.h"
 
 #define ID_MAX     256
@@ -176,7 +176,7 @@ static void queue_to_fmar(struct fman *f, const Goflex__FlexOffer *msg, char **j
 	if (gf_message_encode(f->agent, "fmar", f->conf->fmar_id, "flexoffer", &msg->base, topic,
 	                      sizeof(topic), json, &len) != GF_OK ||
 	    gf_store_outbox_add(f->store, topic, *json, len, NULL, false) != GF_OK ||
-	    gf__resend_keep(f->store, key, msg->label, topic, *json, len) != GF_OK)
+	    gf_resend_keep(f->store, key, msg->label, topic, *json, len) != GF_OK)
 		fman_store_failed("aggregate to FMAR");
 }
 
@@ -452,7 +452,7 @@ void fman_fmar_ack(struct fman *f, const struct gf_message *m)
 		fman_store_failed("begin");
 	/* The revision it names (its label) is no longer sent again. */
 	snprintf(key, sizeof(key), "agg:%s", ack->flexofferid);
-	if (gf__resend_answered(f->store, key, ack->label ? ack->label : "", NULL) != GF_OK)
+	if (gf_resend_answered(f->store, key, ack->label ? ack->label : "", NULL) != GF_OK)
 		fman_store_failed("aggregate ack");
 	snprintf(key, sizeof(key), "ak/%s/%lld/%d", ack->flexofferid, (long long)rev,
 	         ack->accepted ? 1 : 0);
@@ -653,8 +653,8 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	if (gf_message_encode(f->agent, "foa", ms->foa[j], "flexoffer.assign", &as.base, topic,
 	                      sizeof(topic), &json, &len) != GF_OK ||
 	    gf_store_outbox_add(f->store, topic, json, len, NULL, false) != GF_OK ||
-	    gf__resend_keep(f->store, fman_assign_key(key, ms->id[j], &sc), NULL, topic, json,
-	                    len) != GF_OK)
+	    gf_resend_keep(f->store, fman_assign_key(key, ms->id[j], &sc), NULL, topic, json,
+	                   len) != GF_OK)
 		fman_store_failed("member assign");
 	st = prepare(f, "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
 	                " body) VALUES (?, ?, ?, ?, ?)");

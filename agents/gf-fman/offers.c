@@ -18,7 +18,7 @@
 #include "fman.h"
 #include "fo_message.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "meter.pb-c.h"
 
 const char fman_schema[] =
@@ -293,7 +293,7 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 		/* A resend whose ack was lost: the ack of that content again. */
 		snprintf(key, sizeof(key), "re/%s/%s", id, hash);
 		if (gf_store_begin(f->store) != GF_OK ||
-		    gf__resend_reply_again(f->store, key, NULL) != GF_OK ||
+		    gf_resend_reply_again(f->store, key, NULL) != GF_OK ||
 		    gf_store_commit(f->store) != GF_OK)
 			fman_store_failed("offer ack");
 		goto out;
@@ -310,8 +310,8 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 	if (gf_store_mark(f->store, key) != GF_OK)
 		fman_store_failed("offer");
 	snprintf(key, sizeof(key), "re/%s/%s", id, hash);
-	if (gf__resend_reply(f->agent, f->store, key, "foa", m->from_id, "flexoffer.ack",
-	                     &ack.base) != GF_OK ||
+	if (gf_resend_reply(f->agent, f->store, key, "foa", m->from_id, "flexoffer.ack",
+	                    &ack.base) != GF_OK ||
 	    gf_store_commit(f->store) != GF_OK)
 		fman_store_failed("offer");
 	if (ok)

@@ -21,7 +21,7 @@
 #include "fmar.h"
 #include "fo_message.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "timefmt.h"
 
 #define REASON_MAX   320
@@ -404,8 +404,8 @@ static enum gf_err queue_ack(struct fmar *f, const struct gf_message *m, const c
 	ack.creationinterval = fo->creationinterval;
 	/* Kept as the reply to key: a resent offer whose ack was lost gets it
 	 * again. */
-	return gf__resend_reply(f->a, f->store, key, gf_role_name(m->topic.from_role), m->from_id,
-	                        "flexoffer.ack", &ack.base);
+	return gf_resend_reply(f->a, f->store, key, gf_role_name(m->topic.from_role), m->from_id,
+	                       "flexoffer.ack", &ack.base);
 }
 
 /* The offer's id: its own, a bid offer's <d>-bid-<bidId>, else the
@@ -473,7 +473,7 @@ static void confirm(struct fmar *f, const struct gf_message *m)
 	snprintf(key, sizeof(key), "assign:%s", id);
 	if (gf_store_begin(f->store) != GF_OK)
 		goto fail;
-	if (gf__resend_answered(f->store, key, NULL, &found) != GF_OK ||
+	if (gf_resend_answered(f->store, key, NULL, &found) != GF_OK ||
 	    gf_store_commit(f->store) != GF_OK) {
 		gf_store_rollback(f->store);
 		goto fail;
@@ -493,7 +493,7 @@ static void answer_again(struct fmar *f, const char *key)
 
 	if (gf_store_begin(f->store) != GF_OK)
 		goto fail;
-	if (gf__resend_reply_again(f->store, key, &found) != GF_OK ||
+	if (gf_resend_reply_again(f->store, key, &found) != GF_OK ||
 	    gf_store_commit(f->store) != GF_OK) {
 		gf_store_rollback(f->store);
 		goto fail;

@@ -24,7 +24,7 @@
 #include "clear.h"
 #include "codec.h"
 #include "fmar.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "fo_message.h"
 #include "kpi.pb-c.h"
 #include "log.h"
@@ -441,8 +441,8 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 	as.label = (char *)label;
 	/* Sent again until the offerer echoes it (docs/trading.md). */
 	snprintf(key, sizeof(key), "assign:%s", offer_id);
-	rc = gf__resend_queue(c->f->a, c->f->store, key, NULL, role, to, "flexoffer.assign",
-	                      &as.base);
+	rc = gf_resend_queue(c->f->a, c->f->store, key, NULL, role, to, "flexoffer.assign",
+	                     &as.base);
 out:
 	free(ptr);
 	free(sl);

@@ -13,7 +13,7 @@
 
 #include "fmar.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 
 #define VERSION "0.1.0"
 
@@ -121,9 +121,9 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	         gf_bus_id(bus));
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
-	if ((rc = gf_store_exec(F.store, gf__resend_schema)) != GF_OK)
+	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK)
 		return rc;
-	gf__resend_every(a, F.store, c->resend_s, "GF-FMAR-RESEND");
+	gf_resend_every(a, F.store, c->resend_s, "GF-FMAR-RESEND");
 	if (!c->dso_foa || !*c->dso_foa)
 		gf_log_warning("GF-FMAR-CONFIG",
 		               "no dso_foa configured: every bid offer is refused");
@@ -158,7 +158,7 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 	/* The outbox may hold what a full offline buffer did not take, or
 	 * what failed on the way. */
 	if (ev->kind == GF_INBOX_CONNECTED)
-		gf__resend_connected(a, f->store, "GF-FMAR-RESEND");
+		gf_resend_connected(a, f->store, "GF-FMAR-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		fmar_outbox_flush(f);
 }

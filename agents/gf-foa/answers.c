@@ -15,7 +15,7 @@
 #include "codec.h"
 #include "foa.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 
 /* What an ack of this version of an offer echoes: its label and
  * creationInterval (FMAN and FMAR copy both into their acks). */
@@ -31,7 +31,7 @@ enum gf_err gf__foa_offer_queue(struct foa *f, const char *to_role, const char *
 
 	snprintf(key, sizeof(key), "offer:%s", fo->id);
 	token(tok, sizeof(tok), fo->label, fo->creationinterval);
-	return gf__resend_queue(f->a, f->store, key, tok, to_role, to_id, "flexoffer", &fo->base);
+	return gf_resend_queue(f->a, f->store, key, tok, to_role, to_id, "flexoffer", &fo->base);
 }
 
 enum gf_err gf__foa_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ack)
@@ -40,7 +40,7 @@ enum gf_err gf__foa_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ac
 
 	snprintf(key, sizeof(key), "offer:%s", ack->flexofferid);
 	token(tok, sizeof(tok), ack->label, ack->creationinterval);
-	return gf__resend_answered(f->store, key, tok, NULL);
+	return gf_resend_answered(f->store, key, tok, NULL);
 }
 
 void gf__foa_assign_key(char *buf, size_t size, const Goflex__FlexOfferAssign *as)
@@ -72,8 +72,8 @@ enum gf_err gf__foa_echo(struct foa *f, const struct gf_message *m, const struct
 	kept = fo->flexofferschedule;
 	fo->flexofferschedule = as->flexofferschedule; /* borrowed for the encoding */
 	gf__foa_assign_key(key, sizeof(key), as);
-	rc = gf__resend_reply(f->a, f->store, key, gf_role_name(m->topic.from_role), m->from_id,
-	                      "flexoffer", body);
+	rc = gf_resend_reply(f->a, f->store, key, gf_role_name(m->topic.from_role), m->from_id,
+	                     "flexoffer", body);
 	fo->flexofferschedule = kept;
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-ECHO", "offer %s: Assigned echoed to %s.%s", o->id,

@@ -16,7 +16,7 @@
 #include "codec.h"
 #include "foa.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "timefmt.h"
 
 /* The latest feedback is kept as the reply to the bid (on_bid's key): a
@@ -28,7 +28,7 @@ static enum gf_err feedback(struct foa *f, const char *doms, Goflex__OfferFeedba
 	gf_log_info("GF-FOA-FEEDBACK", "bid %s: %s to doms.%s", fb->bidid,
 	            gf__foa_state_name(fb->state), doms);
 	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
-	return gf__resend_reply(f->a, f->store, key, "doms", doms, "offer.feedback", &fb->base);
+	return gf_resend_reply(f->a, f->store, key, "doms", doms, "offer.feedback", &fb->base);
 }
 
 static enum gf_err invalid(struct foa *f, const struct gf_message *m, const char *bid_id,

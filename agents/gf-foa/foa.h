@@ -119,7 +119,7 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m);
  * back to the sender of assignment m with state Assigned and the schedule
  * received, kept as the reply to the assignment's key (a duplicate of the
  * assignment is echoed again by gf__foa_txn). All inside the transaction;
- * errors as gf__resend_queue. */
+ * errors as gf_resend_queue. */
 enum gf_err gf__foa_offer_queue(struct foa *f, const char *to_role, const char *to_id,
                                 const Goflex__FlexOffer *fo);
 enum gf_err gf__foa_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ack);

@@ -22,7 +22,7 @@
 #include "foa.h"
 #include "ident.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "timefmt.h"
 
 static const struct gf_conf_item table[] = {
@@ -91,7 +91,7 @@ void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf
 		/* A resend whose answer was lost (an assignment's echo, a bid's
 		 * feedback): the answer again, if it had one. */
 		bool again = false;
-		if (gf__resend_reply_again(f->store, key, &again) != GF_OK ||
+		if (gf_resend_reply_again(f->store, key, &again) != GF_OK ||
 		    gf_store_commit(f->store) != GF_OK) {
 			gf_store_rollback(f->store);
 			rc = GF_EIO;
@@ -261,7 +261,7 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 	/* What an earlier flush left (a full buffer) goes out when the
 	 * connection is back or the buffer drains. */
 	if (ev->kind == GF_INBOX_CONNECTED)
-		gf__resend_connected(a, f->store, "GF-FOA-RESEND");
+		gf_resend_connected(a, f->store, "GF-FOA-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		flush(f);
 }
@@ -323,7 +323,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	}
 	gf_agent_set_data(a, &F);
-	rc = gf_store_exec(F.store, gf__resend_schema);
+	rc = gf_store_exec(F.store, gf_resend_schema);
 	if (rc == GF_OK)
 		rc = subscribe(&F);
 	if (rc != GF_OK)
@@ -331,7 +331,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	/* What a crash left in the outbox goes to the bus first (paho
 	 * buffers it until the connection is up). */
 	flush(&F);
-	gf__resend_every(a, F.store, c->resend_s, "GF-FOA-RESEND");
+	gf_resend_every(a, F.store, c->resend_s, "GF-FOA-RESEND");
 	gf_log_notice("GF-FOA-START", "foa.%s in %s mode", F.id, c->mode);
 	return GF_OK;
 }

@@ -16,7 +16,7 @@
 #include "foa.h"
 #include "ident.h"
 #include "log.h"
-#include "resend.h"
+#include "agent/resend.h"
 #include "meter.pb-c.h"
 #include "timefmt.h"
 
@@ -39,12 +39,12 @@ static enum gf_err queue_schedule(struct foa *f, const char *xems, const Goflex_
 
 	snprintf(key, sizeof(key), "schedule:%lld:%lld", (long long)ds->scheduleid,
 	         (long long)ds->updateid);
-	rc = gf__resend_queue(f->a, f->store, key, NULL, "xems", xems, "foa.reply", &r->base);
+	rc = gf_resend_queue(f->a, f->store, key, NULL, "xems", xems, "foa.reply", &r->base);
 	if (rc == GF_OK && ds->starttime &&
 	    gf_time_parse(ds->starttime, strlen(ds->starttime), &ms) == GF_OK)
-		rc = gf__resend_until(f->store, key,
-		                      (double)ms / 1000 +
-		                          (double)ds->n_energy * (double)GF_TIME_INTERVAL_S);
+		rc = gf_resend_until(f->store, key,
+		                     (double)ms / 1000 +
+		                         (double)ds->n_energy * (double)GF_TIME_INTERVAL_S);
 	return rc;
 }
 

@@ -262,8 +262,15 @@ static void handle_item(struct gf_agent *a, struct conn *c, struct gf_inbox_item
 		schedule_reconnect(a, c, it);
 		break;
 	case GF_INBOX_PUB_FAILED:
-		gf_log_err("GF-BUS-REFUSED", "a publish was refused: 0x%02x %s",
-		           (unsigned)it->reason, it->text);
+		/* A reason >= 0x80 is the broker's refusal; below, paho dropped
+		 * the publish on a broken connection (the outbox and the resends
+		 * send it again). */
+		if (it->reason >= 0x80)
+			gf_log_err("GF-BUS-REFUSED", "a publish was refused: 0x%02x %s",
+			           (unsigned)it->reason, it->text);
+		else
+			gf_log_notice("GF-BUS-DROPPED", "a publish was dropped on the way (%d %s)",
+			              it->reason, it->text);
 		break;
 	case GF_INBOX_PUBLISHED:
 		break;

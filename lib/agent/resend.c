@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/message.h"
+#include "message.h"
 #include "log.h"
 #include "resend.h"
 
 #define TOPIC_MAX 512
 
-const char gf__resend_schema[] =
+const char gf_resend_schema[] =
     "CREATE TABLE IF NOT EXISTS gf_resend (key TEXT PRIMARY KEY, answer TEXT,"
     " topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL);"
     "CREATE TABLE IF NOT EXISTS gf_reply (key TEXT PRIMARY KEY,"
@@ -56,8 +56,8 @@ static enum gf_err encode_add(struct gf_agent *a, struct gf_store *s, const char
 	return rc;
 }
 
-enum gf_err gf__resend_keep(struct gf_store *s, const char *key, const char *answer,
-                            const char *topic, const char *json, size_t len)
+enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answer,
+                           const char *topic, const char *json, size_t len)
 {
 	const char *texts[] = {key, answer, topic};
 
@@ -67,21 +67,21 @@ enum gf_err gf__resend_keep(struct gf_store *s, const char *key, const char *ans
 	           texts, 3, json, len);
 }
 
-enum gf_err gf__resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
-                             const char *answer, const char *to_role, const char *to_id,
-                             const char *msg, const ProtobufCMessage *body)
+enum gf_err gf_resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
+                            const char *answer, const char *to_role, const char *to_id,
+                            const char *msg, const ProtobufCMessage *body)
 {
 	char topic[TOPIC_MAX], *json = NULL;
 	size_t len = 0;
 	enum gf_err rc = encode_add(a, s, to_role, to_id, msg, body, topic, &json, &len);
 
 	if (rc == GF_OK)
-		rc = gf__resend_keep(s, key, answer, topic, json, len);
+		rc = gf_resend_keep(s, key, answer, topic, json, len);
 	free(json);
 	return rc;
 }
 
-enum gf_err gf__resend_until(struct gf_store *s, const char *key, double sim_s)
+enum gf_err gf_resend_until(struct gf_store *s, const char *key, double sim_s)
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
@@ -98,8 +98,7 @@ out:
 	return rc;
 }
 
-enum gf_err gf__resend_answered(struct gf_store *s, const char *key, const char *answer,
-                                bool *found)
+enum gf_err gf_resend_answered(struct gf_store *s, const char *key, const char *answer, bool *found)
 {
 	const char *texts[] = {key, answer};
 	enum gf_err rc = run(s,
@@ -112,9 +111,9 @@ enum gf_err gf__resend_answered(struct gf_store *s, const char *key, const char 
 	return rc;
 }
 
-enum gf_err gf__resend_reply(struct gf_agent *a, struct gf_store *s, const char *key,
-                             const char *to_role, const char *to_id, const char *msg,
-                             const ProtobufCMessage *body)
+enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *key,
+                            const char *to_role, const char *to_id, const char *msg,
+                            const ProtobufCMessage *body)
 {
 	char topic[TOPIC_MAX], *json = NULL;
 	size_t len = 0;
@@ -159,7 +158,7 @@ out:
 	return rc;
 }
 
-enum gf_err gf__resend_reply_again(struct gf_store *s, const char *key, bool *found)
+enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *found)
 {
 	size_t n = 0;
 	enum gf_err rc = requeue(s, "SELECT topic, payload FROM gf_reply WHERE key = ?", key, &n);
@@ -170,14 +169,14 @@ enum gf_err gf__resend_reply_again(struct gf_store *s, const char *key, bool *fo
 }
 
 /* The first connect of the process finds in the outbox what start
- * queued (gf__resend_every): nothing to add then. */
+ * queued (gf_resend_every): nothing to add then. */
 static bool connected_before;
-/* resend_s > 0 (gf__resend_every): 0 turns every resend off. */
+/* resend_s > 0 (gf_resend_every): 0 turns every resend off. */
 static bool enabled;
 
 static size_t requeue_all(struct gf_agent *a, struct gf_store *s);
 
-void gf__resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
+void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
 	size_t n;
 
@@ -200,7 +199,7 @@ static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
 
 	if (gf_store_begin(s) != GF_OK)
 		return 0;
-	/* Rows whose answer no longer matters (gf__resend_until) go first. */
+	/* Rows whose answer no longer matters (gf_resend_until) go first. */
 	if (sqlite3_prepare_v2(gf_store_db(s), "DELETE FROM gf_resend WHERE expires <= ?", -1, &st,
 	                       NULL) == SQLITE_OK) {
 		sqlite3_bind_double(st, 1, gf_agent_now(a));
@@ -215,7 +214,7 @@ static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
 	return n;
 }
 
-void gf__resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
+void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
 	struct gf_bus *bus = gf_agent_bus(a);
 	size_t n;
@@ -238,11 +237,11 @@ static void tick(struct gf_agent *a, void *arg)
 {
 	struct every *e = arg;
 
-	gf__resend_all(a, e->s, e->msgid);
+	gf_resend_all(a, e->s, e->msgid);
 	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
 }
 
-void gf__resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid)
+void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid)
 {
 	static struct every e;
 	const struct gf_simclock *c = gf_agent_clock(a);

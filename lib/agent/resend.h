@@ -8,15 +8,14 @@
  * - gf_resend: requests that wait for their application-level answer
  *   (an offer for its flexoffer.ack, an assign for its echo, a bid for
  *   its offer.feedback), each under a key the answer names, with the exact
- *   topic and payload that went out. gf__resend_all() puts every row back
+ *   topic and payload that went out. gf_resend_all() puts every row back
  *   in the outbox (same bytes: receivers drop duplicates by their ids);
- *   gf__resend_answered() removes a row when its answer arrives.
+ *   gf_resend_answered() removes a row when its answer arrives.
  * - gf_reply: the answer given to a request, under the request's key, so
  *   that a duplicate of the request (a resend because the answer was
- *   lost) is answered again (gf__resend_reply_again).
+ *   lost) is answered again (gf_resend_reply_again).
  *
- * The same file is in each agent that needs it (gf-fmar, gf-fman, gf-foa,
- * gf-doms); it belongs in lib/agent/ next to the outbox. Agent thread only;
+ * Used by gf-fmar, gf-fman, gf-foa and gf-doms. Agent thread only;
  * the functions that write run inside the caller's transaction unless said
  * otherwise.
  */
@@ -27,61 +26,61 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "agent/agent.h"
-#include "agent/store.h"
+#include "agent.h"
+#include "store.h"
 
 /* The tables (CREATE ... IF NOT EXISTS), for gf_store_exec after open. */
-extern const char gf__resend_schema[];
+extern const char gf_resend_schema[];
 
 /* Encodes body for to_role/to_id/msg, queues it in the outbox and keeps it
- * under key (replacing what the key held) until gf__resend_answered(key,
+ * under key (replacing what the key held) until gf_resend_answered(key,
  * answer) removes it. answer NULL: any answer to key. GF_EIO, or the
  * errors of gf_message_encode. */
-enum gf_err gf__resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
-                             const char *answer, const char *to_role, const char *to_id,
-                             const char *msg, const ProtobufCMessage *body);
+enum gf_err gf_resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
+                            const char *answer, const char *to_role, const char *to_id,
+                            const char *msg, const ProtobufCMessage *body);
 
 /* The same for a message the caller encoded and queued in the outbox
  * itself (topic, payload json of len bytes). GF_EIO. */
-enum gf_err gf__resend_keep(struct gf_store *s, const char *key, const char *answer,
-                            const char *topic, const char *json, size_t len);
+enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answer,
+                           const char *topic, const char *json, size_t len);
 
 /* A request without an answer in the protocol (a schedule to an xEMS): the
  * row of key is dropped, unanswered, once the simulated clock reaches
  * sim_s. GF_EIO. */
-enum gf_err gf__resend_until(struct gf_store *s, const char *key, double sim_s);
+enum gf_err gf_resend_until(struct gf_store *s, const char *key, double sim_s);
 
 /* The answer to key arrived: removes the row if its answer is answer (or
  * the row's answer is NULL, or answer is NULL). *found (may be NULL) says
  * whether a row went. GF_EIO. */
-enum gf_err gf__resend_answered(struct gf_store *s, const char *key, const char *answer,
-                                bool *found);
+enum gf_err gf_resend_answered(struct gf_store *s, const char *key, const char *answer,
+                               bool *found);
 
 /* Encodes body, queues it in the outbox and keeps it as the reply to the
- * request key (replacing an earlier reply). Errors as gf__resend_queue. */
-enum gf_err gf__resend_reply(struct gf_agent *a, struct gf_store *s, const char *key,
-                             const char *to_role, const char *to_id, const char *msg,
-                             const ProtobufCMessage *body);
+ * request key (replacing an earlier reply). Errors as gf_resend_queue. */
+enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *key,
+                            const char *to_role, const char *to_id, const char *msg,
+                            const ProtobufCMessage *body);
 
 /* A duplicate of request key: queues its reply again, if there is one
  * (*found says). GF_EIO. */
-enum gf_err gf__resend_reply_again(struct gf_store *s, const char *key, bool *found);
+enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *found);
 
 /* Puts every unanswered request back in the outbox (own transaction) and
  * flushes it. Nothing while the bus is down (the reconnect resends).
  * Logs msgid with the count. */
-void gf__resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid);
+void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid);
 
 /* At GF_INBOX_CONNECTED: every row into the outbox (logged as a notice), but for the first connect
- * of the process (gf__resend_every queued everything at start). */
-void gf__resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid);
+ * of the process (gf_resend_every queued everything at start). */
+void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid);
 
 /* At start, after the agent's own first queueing (or before, it does not
  * matter: the rows of this run are in the outbox anyway): puts what the
  * last run left unanswered in the outbox (sent at the first connect); then
- * every resend_s real seconds gf__resend_all. resend_s 0 turns all of
- * it off, gf__resend_connected too (the rows are still kept and answered).
+ * every resend_s real seconds gf_resend_all. resend_s 0 turns all of
+ * it off, gf_resend_connected too (the rows are still kept and answered).
  * The store must outlive the agent's loop. */
-void gf__resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid);
+void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid);
 
 #endif
