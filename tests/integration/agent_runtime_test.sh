@@ -15,16 +15,7 @@ AP=$BUILD/tests/tools/agent_probe
 GFCTL=$BUILD/bin/gfctl
 [ -x "$AP" ] || { echo "no $AP (run make)"; exit 1; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	broker_stop "$tmp/s"
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-S=$tmp/s
-export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+agent_tmp
 
 site_new "$S" site1
 add_password "$S" fman.f1 fman.f3 foa.a1 foa.a2 foa.v1 foa.v2 ops.o1

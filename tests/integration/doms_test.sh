@@ -16,16 +16,7 @@ PROFILES=${PROFILES:-$top/../shared/data/ieee-eu-lv/load-profiles}
 [ -x "$DOMS" ] && [ -x "$GFCTL" ] || { echo "no $DOMS or $GFCTL (run make)"; exit 1; }
 [ -r "$PROFILES/Load_profile_55.csv" ] || { echo "no IEEE profiles in $PROFILES"; exit 1; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	broker_stop "$tmp/s"
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-S=$tmp/s
-export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+agent_tmp
 
 site_new "$S" site1
 add_password "$S" doms.o1 doms.o2 foa.d1 foa.d2 doms.o3 foa.d3 foa.p3 xems.p3 fman.m3 fmar.r3

@@ -15,16 +15,7 @@ FMAN=$BUILD/bin/gf-fman
 GFCTL=$BUILD/bin/gfctl
 for b in "$FMAN" "$GFCTL" "$PROBE"; do [ -x "$b" ] || { echo "no $b (run make)"; exit 1; }; done
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	broker_stop "$tmp/s"
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-S=$tmp/s
-export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+agent_tmp
 
 site_new "$S" site1
 add_password "$S" fman.f1 foa.p1 foa.p2 foa.p3 fmar.r1

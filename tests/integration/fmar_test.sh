@@ -23,17 +23,7 @@ FMAR=$BUILD/bin/gf-fmar
 GFCTL=$BUILD/bin/gfctl
 [ -x "$FMAR" ] && [ -x "$GFCTL" ] || { echo "no $FMAR or $GFCTL (run make)"; exit 1; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	broker_stop "$tmp/s"
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-S=$tmp/s
-export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+agent_tmp
 
 site_new "$S" site1
 add_password "$S" fmar.m1 fman.f1 fman.f2 foa.dso1 foa.x9 kpi.k1

@@ -17,16 +17,7 @@ FOA=$BUILD/bin/gf-foa
 GFCTL=$BUILD/bin/gfctl
 [ -x "$FOA" ] && [ -x "$GFCTL" ] || { echo "no $FOA or $GFCTL (run make)"; exit 1; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	broker_stop "$tmp/s"
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-S=$tmp/s
-export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+agent_tmp
 
 site_new "$S" site1
 add_password "$S" foa.p1 foa.d1 xems.p1 fman.m1 fmar.r1 doms.o1

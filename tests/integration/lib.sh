@@ -139,3 +139,21 @@ has() { grep -qxF -- "$2" <<<"$1"; }
 lacks() { ! grep -qF -- "$2" <<<"$1"; }
 # logged DIR MSGID TEXT: the broker log has a line with MSGID and TEXT.
 logged() { grep -F -- "$2" "$1/mosquitto.log" | grep -qF -- "$3"; }
+
+# agent_tmp: for the tests of agents. A temp dir $tmp with the site dir
+# S=$tmp/s; the array pids of the processes to kill -9 at exit; at exit the
+# broker is stopped and $tmp removed (kept with KEEP=1); the test password
+# exported for the agents (GF_PASSWORD) and gfctl (GFCTL_PASSWORD).
+agent_tmp() {
+	tmp=$(mktemp -d)
+	S=$tmp/s
+	pids=()
+	trap agent_cleanup EXIT
+	export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+}
+agent_cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	broker_stop "$tmp/s"
+	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}

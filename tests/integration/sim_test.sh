@@ -17,16 +17,7 @@ PROFILES=${GF_PROFILES:-$top/../shared/data/ieee-eu-lv/load-profiles}
 [ -x "$SIM" ] || { echo "no $SIM (run make)"; exit 1; }
 [ -r "$PROFILES/Load_profile_1.csv" ] || { echo "no load profiles in $PROFILES"; exit 1; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	broker_stop "$tmp/s"
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-S=$tmp/s
-export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
+agent_tmp
 IDS="sim-0001 sim-0002 sim-0003 sim-0004 sim-0005"
 
 site_new "$S" site1
