@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "bus.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,12 +24,18 @@
 #define WEEK_S            (7u * 24u * 3600u)
 #define PRESENCE_MAX      512
 #define IDENT_MAX         (16 + GF_ID_MAX + 2)
+/* A connection that ends within this many seconds of its connect, with no
+ * acknowledgement or message on it and publishes in flight, is "short";
+ * this many short ones in a row reset the client (see reset_client). */
+#define SHORT_CONNECTION_S 10
+#define SHORT_CONNECTIONS  3
 
 /* A publish in flight, the context of its paho callbacks. Kept in a list so
  * gf_bus_close() frees those whose callbacks never came. */
 struct pub_ctx {
 	struct gf_bus *bus;
 	uint64_t tag;
+	bool abandoned; /* its client was replaced (reset_client): under bus->mu */
 	struct pub_ctx *prev, *next;
 };
 
@@ -54,6 +61,16 @@ struct gf_bus {
 	gf_bus_ack_hook ack_hook;
 	void *ack_arg;
 	bool said_goodbye;
+	/* The paho client's options, to create it again (reset_client). */
+	char *state_dir;
+	int max_buffered;
+	/* Short connections (SHORT_CONNECTION_S): when the current attempt
+	 * started, whether it has proved itself, how many in a row ended
+	 * short, and whether the next connect resets the client first. */
+	struct timespec attempt_at;
+	bool attempt_ok, reset_due;
+	unsigned short_count;
+	unsigned resets;
 };
 
 /* --- paho's threads: they only record and push ------------------------------ */
@@ -203,9 +220,23 @@ static void pub_finish(struct pub_ctx *p)
 	free(p);
 }
 
+/* True (and nothing may touch p any more) if p's client was replaced. */
+static bool pub_abandoned(struct pub_ctx *p)
+{
+	bool gone;
+
+	pthread_mutex_lock(&p->bus->mu);
+	gone = p->abandoned;
+	pthread_mutex_unlock(&p->bus->mu);
+	return gone;
+}
+
 static void on_pub_ok(void *context, MQTTAsync_successData5 *response)
 {
 	struct pub_ctx *p = context;
+
+	if (pub_abandoned(p))
+		return;
 
 	/* A v5 PUBACK with a reason >= 0x80 is a refusal (our plugin's 0x87),
 	 * which paho 1.3 reports through onSuccess5. */
@@ -223,6 +254,8 @@ static void on_pub_fail(void *context, MQTTAsync_failureData5 *response)
 	int reason = response ? (response->reasonCode ? (int)response->reasonCode : response->code)
 	                      : MQTTASYNC_FAILURE;
 
+	if (pub_abandoned(p))
+		return;
 	gf_inbox_push_event(p->bus->inbox, GF_INBOX_PUB_FAILED, reason, p->tag,
 	                    response && response->message
 	                        ? response->message
@@ -303,20 +336,19 @@ static enum gf_err resolve(struct gf_bus *bus, const struct gf_bus_opts *o, char
 	return GF_OK;
 }
 
-static enum gf_err create_client(struct gf_bus *bus, const struct gf_bus_opts *o, char *err,
-                                 size_t errlen)
+static enum gf_err create_client(struct gf_bus *bus, char *err, size_t errlen)
 {
 	MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer5;
 	int prc;
 
 	create.sendWhileDisconnected = 1;
-	create.maxBufferedMessages = o->max_buffered > 0 ? o->max_buffered : 100000;
+	create.maxBufferedMessages = bus->max_buffered > 0 ? bus->max_buffered : 100000;
 	create.persistQoS0 = 0;
 	create.restoreMessages = 1;
 	prc = MQTTAsync_createWithOptions(&bus->client, bus->uri, bus->client_id,
-	                                  o->state_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT
-	                                               : MQTTCLIENT_PERSISTENCE_NONE,
-	                                  (void *)o->state_dir, &create);
+	                                  bus->state_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT
+	                                                 : MQTTCLIENT_PERSISTENCE_NONE,
+	                                  bus->state_dir, &create);
 	if (prc != MQTTASYNC_SUCCESS) {
 		bus->client = NULL;
 		snprintf(err, errlen, "cannot create an MQTT client for %s: %s", bus->uri,
@@ -359,7 +391,10 @@ enum gf_err gf_bus_open(const struct gf_bus_opts *o, struct gf_bus **out, char *
 	bus->cafile = dup_opt(o->cafile);
 	bus->cert = dup_opt(o->cert);
 	bus->key = dup_opt(o->key);
-	if (!bus->version || (bus->tls && (!bus->cafile || !bus->cert || !bus->key)))
+	bus->state_dir = dup_opt(o->state_dir);
+	bus->max_buffered = o->max_buffered;
+	if (!bus->version || (bus->tls && (!bus->cafile || !bus->cert || !bus->key)) ||
+	    (o->state_dir && !bus->state_dir))
 		goto out;
 	rc = gf_inbox_open(o->state_dir, &bus->inbox, &replayed, err, errlen);
 	if (rc != GF_OK)
@@ -369,7 +404,7 @@ enum gf_err gf_bus_open(const struct gf_bus_opts *o, struct gf_bus **out, char *
 		              "%zu message(s) received before a crash and not yet handled are "
 		              "handled now",
 		              replayed);
-	rc = create_client(bus, o, err, errlen);
+	rc = create_client(bus, err, errlen);
 	bus->session_expiry_s = o->session_expiry_s ? o->session_expiry_s : WEEK_S;
 out:
 	if (rc != GF_OK) {
@@ -423,6 +458,115 @@ enum gf_err gf_bus_subscribe(struct gf_bus *bus, const char *filter)
 	return GF_OK;
 }
 
+/* The old client after a reset: it only gets messages if it connects,
+ * which it never does again. */
+static int on_message_abandoned(void *context, char *topic, int topic_len, MQTTAsync_message *m)
+{
+	(void)context;
+	(void)topic_len;
+	MQTTAsync_freeMessage(&m);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+/* Removes the files of paho's persistence directory for this client
+ * (state_dir/<client id>-<host>-<port>, paho's naming). */
+static void clear_persistence(const struct gf_bus *bus)
+{
+	char dir[1024];
+	struct dirent *e;
+	DIR *d;
+	int n = snprintf(dir, sizeof(dir), "%s/%s-%s", bus->state_dir, bus->client_id, bus->where);
+
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return;
+	for (char *c = dir + strlen(bus->state_dir) + 1; *c; c++)
+		if (*c == ':')
+			*c = '-';
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && unlinkat(dirfd(d), e->d_name, 0) != 0)
+			gf_log_warning("GF-BUS-RESET", "cannot remove %s/%s: %s", dir, e->d_name,
+			               strerror(errno));
+	closedir(d);
+}
+
+/*
+ * Paho 1.3.12 can corrupt a publish it holds when a TLS connection breaks
+ * while it is writing it (eclipse-paho/paho.mqtt.c issues 1310 and 1592: the
+ * payload's memory is freed and used again). It sends the corrupted copy
+ * again at every reconnect, the broker drops the connection for it
+ * (GF-PAYLOAD-INVALID, "malformed packet"), and the agent never gets
+ * through again: broker_kill_test saw FMAN locked out for the rest of the
+ * day. After SHORT_CONNECTIONS short connections in a row the client is
+ * replaced by a new one over emptied persistence. The old one is abandoned,
+ * not destroyed (destroying would free the corrupted publish's memory a
+ * second time); it never connects again, so none of its callbacks come.
+ * Its publishes in flight fail now: the store hands its own over again
+ * from the outbox, the resends send theirs again; the rest are lost, and
+ * counted in the log.
+ */
+static void reset_client(struct gf_bus *bus)
+{
+	MQTTAsync old = bus->client;
+	struct pub_ctx *list, *p;
+	size_t again = 0, lost = 0;
+	char err[256];
+
+	if (bus->state_dir)
+		clear_persistence(bus);
+	if (create_client(bus, err, sizeof(err)) != GF_OK) {
+		bus->client = old;
+		gf_log_err("GF-BUS-RESET", "%s: cannot replace the MQTT client: %s", bus->ident,
+		           err);
+		return;
+	}
+	MQTTAsync_setCallbacks(old, NULL, NULL, on_message_abandoned, NULL);
+	MQTTAsync_setDisconnected(old, NULL, NULL);
+	pthread_mutex_lock(&bus->mu);
+	list = bus->pubs;
+	bus->pubs = NULL;
+	bus->pending = 0;
+	for (p = list; p; p = p->next)
+		p->abandoned = true;
+	pthread_mutex_unlock(&bus->mu);
+	for (p = list; p; p = p->next) {
+		if (p->tag) {
+			gf_inbox_push_event(bus->inbox, GF_INBOX_PUB_FAILED, MQTTASYNC_FAILURE,
+			                    p->tag, "dropped with the replaced MQTT client");
+			again++;
+		} else {
+			lost++;
+		}
+	}
+	bus->resets++;
+	gf_log_warning("GF-BUS-RESET",
+	               "%s: %u connections in a row ended within %d s with nothing acknowledged "
+	               "(a publish paho holds is likely corrupt, paho.mqtt.c issue 1310): the MQTT "
+	               "client was replaced with empty persistence; %zu publish(es) in flight "
+	               "failed and go out again from the outbox, %zu untracked one(s) dropped",
+	               bus->ident, bus->short_count, SHORT_CONNECTION_S, again, lost);
+}
+
+/* The end of a connection: counts it if short (reset_client). */
+static void connection_ended(struct gf_bus *bus)
+{
+	struct timespec now;
+	double lived;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	lived = (double)(now.tv_sec - bus->attempt_at.tv_sec) +
+	        (double)(now.tv_nsec - bus->attempt_at.tv_nsec) / 1e9;
+	if (!bus->attempt_ok && lived < SHORT_CONNECTION_S && gf_bus_pending(bus) > 0)
+		bus->short_count++;
+	else
+		bus->short_count = 0;
+	if (bus->short_count >= SHORT_CONNECTIONS)
+		bus->reset_due = true;
+}
+
 enum gf_err gf_bus_connect(struct gf_bus *bus)
 {
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer5;
@@ -433,6 +577,13 @@ enum gf_err gf_bus_connect(struct gf_bus *bus)
 	MQTTProperty p;
 	int prc;
 
+	if (bus->reset_due) {
+		reset_client(bus);
+		bus->reset_due = false;
+		bus->short_count = 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &bus->attempt_at);
+	bus->attempt_ok = false;
 	bus->sequence++;
 	presence(bus, false, bus->will, sizeof(bus->will));
 	will.topicName = bus->status_topic;
@@ -604,10 +755,14 @@ struct gf_inbox_item *gf_bus_take(struct gf_bus *bus)
 		return NULL;
 	if (it->kind == GF_INBOX_CONNECTED)
 		on_connected(bus, it->reason != 0);
-	else if (it->kind == GF_INBOX_LOST)
+	else if (it->kind == GF_INBOX_LOST) {
 		bus->connected = false;
-	else if ((it->kind == GF_INBOX_PUBLISHED || it->kind == GF_INBOX_PUB_FAILED) &&
-	         (it->tag & GF_BUS_TAG_HOOK) && bus->ack_hook)
+		connection_ended(bus);
+	} else if (it->kind == GF_INBOX_PUBLISHED ||
+	           (it->kind == GF_INBOX_MESSAGE && !it->replayed))
+		bus->attempt_ok = true;
+	if ((it->kind == GF_INBOX_PUBLISHED || it->kind == GF_INBOX_PUB_FAILED) &&
+	    (it->tag & GF_BUS_TAG_HOOK) && bus->ack_hook)
 		bus->ack_hook(bus->ack_arg, it->tag, it->kind == GF_INBOX_PUBLISHED, it->reason);
 	return it;
 }
@@ -678,6 +833,7 @@ void gf_bus_close(struct gf_bus *bus, long timeout_ms)
 	free(bus->cert);
 	free(bus->key);
 	free(bus->version);
+	free(bus->state_dir);
 	pthread_mutex_destroy(&bus->mu);
 	free(bus);
 }

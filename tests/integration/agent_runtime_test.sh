@@ -228,4 +228,38 @@ sed 's/^cert .*/cert '"${S//\//\\/}"'\/pki\/broker.crt/' "$tmp/tls.conf" >"$tmp/
 check "a certificate without a goflex identity: exit 2 with the reason" \
 	eq "$rc $(grep -c 'does not carry a goflex identity' "$tmp/err")" "2 1"
 
+# --- a publish the broker drops the connection for, again at every reconnect ----------
+# paho 1.3.12 can corrupt a publish it holds when a TLS connection breaks while
+# it writes it, and then sends the corrupt copy at every reconnect: the broker
+# drops the connection each time and the agent never gets through again
+# (lib/agent/bus.c, reset_client). A publish larger than the broker's
+# max_packet_size does the same, deterministically. After 3 such connections
+# the runtime replaces paho's client: the poison is dropped (and said), the
+# outbox's messages go out.
+broker_stop "$S"
+S2=$tmp/s2
+site_new "$S2" site1
+add_password "$S2" fman.f1 foa.a1
+echo "max_packet_size 2048" >"$tmp/small-packets.conf"
+broker_start "$S2" --include "$tmp/small-packets.conf" 2>/dev/null || { not_ok "second broker"; finish; }
+conf prx identity fman.f1 listen 'gf/site1/+/+/fman/f1/#' record "$tmp/prx.record"
+start prx
+wait_for 10 in_log prx GF-BUS-CONNECTED || true
+conf poison identity foa.a1 send_topic gf/site1/foa/a1/fman/f1/meter.reading send_mark after \
+	send_count 5 send_every_ms 10 send_outbox on poison_bytes 4000
+start poison
+check "a publish over the broker's packet limit gets the connection dropped, again and again" \
+	wait_for 30 in_log poison GF-BUS-RESET
+check "... the runtime replaces paho's client after 3 short connections, and says so" \
+	grep -q 'GF-BUS-RESET foa.a1: 3 connections in a row ended within 10 s' "$tmp/poison.log"
+check "... then the 5 messages of the outbox get through" wait_for 30 marks_are "$tmp/prx.record" '"after-' 5
+check "... each once, and the poison never" \
+	eq "$(sort "$tmp/prx.record" | uniq -d | wc -l) $(grep -c xxxx "$tmp/prx.record")" "0 0"
+lost=$(count_in_log poison GF-BUS-LOST)
+sleep 6 # longer than the longest reconnect back-off (5 s)
+check "... and the connection stays up ($lost lost before the reset, none after)" \
+	eq "$(count_in_log poison GF-BUS-LOST)" "$lost"
+kill -TERM "$pid_poison" "$pid_prx"; wait "$pid_poison" "$pid_prx" 2>/dev/null
+broker_stop "$S2"
+
 finish

@@ -16,6 +16,11 @@
  *                     after the last i it logged as handed to the bus.
  *   send_outbox on    sends through a lib/agent/store outbox (state_dir/probe.db)
  *                     instead of publishing directly;
+ *   poison_bytes N    before those, publishes one message of about N bytes
+ *                     directly (untracked): with a broker whose
+ *                     max_packet_size is smaller, paho sends it again at
+ *                     every reconnect and the broker drops the connection
+ *                     each time, as with a publish paho has corrupted;
  *   tick_s S          logs GF-PROBE-TICK every S simulated seconds;
  *   fail_on MARK      the first time a payload contains MARK, the handler
  *                     calls gf_agent_fail (it leaves a file fail_on.done in
@@ -37,7 +42,7 @@
 struct probe_conf {
 	struct gf_agent_conf agent;
 	char *listen, *record, *send_topic, *send_mark, *extra, *fail_on;
-	long handle_ms, send_count, send_every_ms, tick_s;
+	long handle_ms, send_count, send_every_ms, tick_s, poison_bytes;
 	bool send_outbox;
 };
 
@@ -57,6 +62,8 @@ static const struct gf_conf_item table[] = {
      "how many to publish"},
     {"send_every_ms", GF_CONF_INT, offsetof(struct probe_conf, send_every_ms), "0", 0, 60000, false,
      "real milliseconds between publishes"},
+    {"poison_bytes", GF_CONF_INT, offsetof(struct probe_conf, poison_bytes), "0", 0, 1000000, false,
+     "publish one message of about this many bytes first (0: none)"},
     {"tick_s", GF_CONF_INT, offsetof(struct probe_conf, tick_s), "0", 0, 86400, false,
      "simulated seconds between GF-PROBE-TICK lines"},
     {"send_outbox", GF_CONF_BOOL, offsetof(struct probe_conf, send_outbox), "off", 0, 0, false,
@@ -203,6 +210,24 @@ static void send_next(struct gf_agent *a, void *arg)
 		gf_log_notice("GF-PROBE-SENT", "all %ld handed to the bus", P.sent);
 }
 
+static void send_poison(struct gf_agent *a, const struct probe_conf *c)
+{
+	static const char head[] = "{\"readings\":[{\"deviceId\":\"";
+	static const char tail[] = "\",\"value\":1}]}";
+	size_t n = (size_t)c->poison_bytes, len = strlen(head) + n + strlen(tail);
+	char *payload = malloc(len + 1);
+
+	if (!payload)
+		return;
+	memcpy(payload, head, strlen(head));
+	memset(payload + strlen(head), 'x', n);
+	memcpy(payload + strlen(head) + n, tail, sizeof(tail));
+	if (gf_bus_publish(gf_agent_bus(a), c->send_topic, payload, len, NULL, false, NULL, 0, 0) ==
+	    GF_OK)
+		gf_log_notice("GF-PROBE-POISON", "published %zu bytes", len);
+	free(payload);
+}
+
 static void tick(struct gf_agent *a, void *arg)
 {
 	struct probe_conf *c = gf_agent_conf(a);
@@ -275,6 +300,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		}
 		gf_store_outbox_flush(P.store, gf_agent_bus(a));
 	}
+	if (c->send_topic && c->poison_bytes)
+		send_poison(a, c);
 	if (c->send_topic && c->send_count)
 		gf_agent_timer_at(a, gf_agent_now(a), send_next, NULL);
 	if (c->tick_s)
@@ -282,6 +309,14 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	if (c->extra)
 		return open_extra(a, c);
 	return GF_OK;
+}
+
+/* What the outbox holds and the bus does not (a publish failed on the way)
+ * goes out again when the connection is back, as in every agent. */
+static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
+{
+	if (P.store && (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED))
+		gf_store_outbox_flush(P.store, gf_agent_bus(a));
 }
 
 static void stop(struct gf_agent *a)
@@ -301,6 +336,7 @@ int main(int argc, char **argv)
 	    .common_offset = offsetof(struct probe_conf, agent),
 	    .start = start,
 	    .message = on_message,
+	    .event = on_event,
 	    .stop = stop,
 	};
 	int code = gf_agent_main(&def, argc, argv);
