@@ -1,8 +1,5 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# NOT in make test yet: it flakes on a loaded machine (in one of three clean-clone CI runs
-# the recovery after the second broker kill did not finish before the day ended: 19 of 25
-# member schedules applied). Run it by hand: bash tests/integration/broker_kill.sh
 # The broker killed -9 in the middle of a trading cycle (issue 5's Tests;
 # docs/trading.md, "When the broker itself is killed"): `make demo`'s day
 # (55 IEEE prosumers over TLS, 150 s) with the broker killed -9 twice and
