@@ -4,20 +4,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
 #define RUNTIME_SCHEMA                                                                             \
-	"CREATE TABLE IF NOT EXISTS gf_handled (key TEXT PRIMARY KEY) WITHOUT ROWID;"              \
+	"CREATE TABLE IF NOT EXISTS gf_handled (key TEXT PRIMARY KEY, at INTEGER) WITHOUT ROWID;"  \
 	"CREATE TABLE IF NOT EXISTS gf_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"             \
 	" topic TEXT NOT NULL, payload BLOB NOT NULL, content_type TEXT, retain INTEGER NOT "      \
 	"NULL);"
 
 struct gf_store {
 	sqlite3 *db;
-	sqlite3_stmt *seen, *mark, *add, *next, *del;
+	sqlite3_stmt *seen, *mark, *add, *next, *del, *prune;
 	sqlite3_int64 handed; /* rows up to this seq were handed to the bus */
+	time_t next_prune;    /* real time of the next automatic gf_store_prune */
 };
+
+static int step_reset(sqlite3_stmt *st);
+
+/* Databases made before handled keys had their time get the column; their
+ * keys count from now. */
+static enum gf_err upgrade(struct gf_store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	bool has_at = false;
+	char sql[128];
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA table_info(gf_handled)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		has_at |= strcmp((const char *)sqlite3_column_text(st, 1), "at") == 0;
+	sqlite3_finalize(st);
+	if (has_at)
+		return GF_OK;
+	snprintf(sql, sizeof(sql),
+	         "ALTER TABLE gf_handled ADD COLUMN at INTEGER; UPDATE gf_handled SET at = %lld",
+	         (long long)time(NULL));
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return GF_OK;
+fail:
+	snprintf(err, errlen, "cannot add the time of handled keys: %s", sqlite3_errmsg(s->db));
+	return GF_EIO;
+}
 
 static enum gf_err prepare(struct gf_store *s, const char *sql, sqlite3_stmt **st)
 {
@@ -55,8 +84,12 @@ enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_
 		snprintf(err, errlen, "cannot set up %s: %s", path, msg ? msg : "?");
 		goto out;
 	}
+	if (upgrade(s, err, errlen) != GF_OK)
+		goto out;
 	if (prepare(s, "SELECT 1 FROM gf_handled WHERE key = ?", &s->seen) != GF_OK ||
-	    prepare(s, "INSERT OR IGNORE INTO gf_handled (key) VALUES (?)", &s->mark) != GF_OK ||
+	    prepare(s, "INSERT OR IGNORE INTO gf_handled (key, at) VALUES (?, ?)", &s->mark) !=
+	        GF_OK ||
+	    prepare(s, "DELETE FROM gf_handled WHERE at < ?", &s->prune) != GF_OK ||
 	    prepare(s,
 	            "INSERT INTO gf_outbox (topic, payload, content_type, retain) "
 	            "VALUES (?, ?, ?, ?)",
@@ -104,7 +137,32 @@ enum gf_err gf_store_begin(struct gf_store *s)
 
 enum gf_err gf_store_commit(struct gf_store *s)
 {
-	return gf_store_exec(s, "COMMIT");
+	enum gf_err rc = gf_store_exec(s, "COMMIT");
+	time_t now = time(NULL);
+
+	/* Once an hour, after a commit (outside any transaction). */
+	if (rc == GF_OK && now >= s->next_prune) {
+		s->next_prune = now + 3600;
+		gf_store_prune(s, now - GF_STORE_KEEP_S);
+	}
+	return rc;
+}
+
+size_t gf_store_prune(struct gf_store *s, long long before)
+{
+	size_t n;
+
+	sqlite3_bind_int64(s->prune, 1, before);
+	if (step_reset(s->prune) != SQLITE_DONE) {
+		gf_log_err("GF-STORE-SQL", "cannot forget old handled keys: %s",
+		           sqlite3_errmsg(s->db));
+		return 0;
+	}
+	n = (size_t)sqlite3_changes(s->db);
+	if (n)
+		gf_log_info("GF-STORE-PRUNED", "forgot %zu handled key(s) older than %lld days", n,
+		            (long long)(time(NULL) - before) / 86400);
+	return n;
 }
 
 void gf_store_rollback(struct gf_store *s)
@@ -132,6 +190,7 @@ bool gf_store_seen(struct gf_store *s, const char *key)
 enum gf_err gf_store_mark(struct gf_store *s, const char *key)
 {
 	sqlite3_bind_text(s->mark, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->mark, 2, (sqlite3_int64)time(NULL));
 	if (step_reset(s->mark) != SQLITE_DONE) {
 		gf_log_err("GF-STORE-SQL", "cannot mark a key handled: %s", sqlite3_errmsg(s->db));
 		return GF_EIO;
@@ -220,6 +279,7 @@ void gf_store_close(struct gf_store *s)
 	sqlite3_finalize(s->add);
 	sqlite3_finalize(s->next);
 	sqlite3_finalize(s->del);
+	sqlite3_finalize(s->prune);
 	sqlite3_close(s->db);
 	free(s);
 }

@@ -55,6 +55,17 @@ bool gf_store_seen(struct gf_store *s, const char *key);
 /* Marks key handled (inside the caller's transaction). GF_EIO. */
 enum gf_err gf_store_mark(struct gf_store *s, const char *key);
 
+/* Handled keys are kept GF_STORE_KEEP_S real seconds (30 days), far longer
+ * than any duplicate can come: the broker keeps a session's queue a week,
+ * and a resent request is answered within one resend period of its
+ * receiver's return. gf_store_commit forgets older ones once an hour
+ * (GF-STORE-PRUNED), so the table does not grow for ever. */
+#define GF_STORE_KEEP_S (30L * 86400L)
+
+/* Forgets the handled keys marked before the real time `before` (seconds
+ * since the epoch), outside a transaction. Returns how many. */
+size_t gf_store_prune(struct gf_store *s, long long before);
+
 /* Queues a publish (inside the caller's transaction). content_type NULL:
  * application/json. GF_EIO. */
 enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const void *payload,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/store.h"
@@ -72,4 +73,53 @@ Test(store, unusable_directory_is_an_error)
 	cr_assert_eq(gf_store_open("/nonexistent", "t", NULL, &s, err, sizeof(err)), GF_EIO);
 	cr_assert_null(s);
 	cr_assert(strstr(err, "/nonexistent/t.db") != NULL, "%s", err);
+}
+
+Test(store, old_handled_keys_are_forgotten)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", cmd[64], err[256] = "";
+	struct gf_store *s = NULL;
+	long long now = (long long)time(NULL);
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(gf_store_open(dir, "t", NULL, &s, err, sizeof(err)), GF_OK, "%s", err);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_mark(s, "new"), GF_OK);
+	cr_assert_eq(gf_store_mark(s, "old"), GF_OK);
+	cr_assert_eq(
+	    gf_store_exec(s, "UPDATE gf_handled SET at = at - 40 * 86400 WHERE key = 'old'"),
+	    GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK, "the first commit prunes at once");
+	cr_assert(!gf_store_seen(s, "old"), "a key older than GF_STORE_KEEP_S is forgotten");
+	cr_assert(gf_store_seen(s, "new"));
+	cr_assert_eq(gf_store_prune(s, now - GF_STORE_KEEP_S), 0);
+	cr_assert_eq(gf_store_prune(s, now + 10), 1, "an explicit prune takes what is older");
+	cr_assert(!gf_store_seen(s, "new"));
+	gf_store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+Test(store, a_database_without_key_times_is_upgraded)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", cmd[160], err[256] = "";
+	struct gf_store *s = NULL;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+	         "sqlite3 %s/t.db \"CREATE TABLE gf_handled (key TEXT PRIMARY KEY) WITHOUT ROWID;"
+	         " INSERT INTO gf_handled VALUES ('k1');\"",
+	         dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(gf_store_open(dir, "t", NULL, &s, err, sizeof(err)), GF_OK, "%s", err);
+	cr_assert(gf_store_seen(s, "k1"), "old keys are kept");
+	cr_assert_eq(gf_store_prune(s, (long long)time(NULL) - 60), 0,
+	             "... and count from the upgrade");
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_mark(s, "k2"), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert(gf_store_seen(s, "k2"));
+	gf_store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
 }
