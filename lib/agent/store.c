@@ -17,6 +17,7 @@ struct gf_store {
 	sqlite3 *db;
 	sqlite3_stmt *seen, *mark, *add, *next, *del;
 	sqlite3_int64 handed; /* rows up to this seq were handed to the bus */
+	struct gf_bus *bus;   /* gf_store_bind; NULL: the agent's own */
 };
 
 static enum gf_err prepare(struct gf_store *s, const char *sql, sqlite3_stmt **st)
@@ -209,6 +210,16 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 	sqlite3_reset(s->next);
 	sqlite3_clear_bindings(s->next);
 	return sent;
+}
+
+void gf_store_bind(struct gf_store *s, struct gf_bus *bus)
+{
+	s->bus = bus;
+}
+
+struct gf_bus *gf_store_bus(const struct gf_store *s)
+{
+	return s->bus;
 }
 
 void gf_store_close(struct gf_store *s)
