@@ -4,7 +4,8 @@
  * handlers of each mode (docs/foa.md).
  *
  * main.c   options, configuration, the loop's callbacks, one transaction per
- *          message (gf__foa_txn);
+ *          message (gf__foa_txn), the FOAs a process hosts (its own identity,
+ *          or many virtual FOAs, docs/foa.md);
  * state.c  the SQLite tables: offers, schedule ids, counters;
  * xems.c   xEMS mode: xems.flexibility, xems.cancel, xems.operation in,
  *          flexoffer and meter.reading to FMAN, foa.reply to the xEMS;
@@ -43,11 +44,18 @@ struct foa_conf {
 	char *hold_at;         /* test aid: none | before | after */
 	long hold_ms;          /* test aid: real ms to wait at hold_at on each assign */
 	long resend_s;         /* real seconds between resends of unacked offers */
+	/* Virtual FOAs (xems mode): foas identities foa.<id_prefix><n>, n from
+	 * first_id, zero-padded to id_digits; TLS certificates in cert_dir. */
+	long foas, first_id, id_digits;
+	char *id_prefix, *cert_dir;
 };
 
+/* One FOA identity: the process's own, or one of its virtual FOAs, each
+ * with its own connection and its own store (state_dir/<id>/foa.db). */
 struct foa {
 	struct gf_agent *a;
 	const struct foa_conf *conf;
+	struct gf_bus *bus; /* its connection; the store is bound to it */
 	struct gf_store *store;
 	enum foa_mode mode;
 	const char *id; /* own id (the bus's) */

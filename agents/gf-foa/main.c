@@ -22,6 +22,7 @@
 #include "foa.h"
 #include "ident.h"
 #include "log.h"
+#include "agent/fleet.h"
 #include "agent/resend.h"
 #include "timefmt.h"
 
@@ -46,10 +47,27 @@ static const struct gf_conf_item table[] = {
     {"resend_s", GF_CONF_INT, offsetof(struct foa_conf, resend_s), "10", 0, 86400, false,
      "send offers the market has not acked again every this many real seconds (and at "
      "every reconnect); 0: never"},
+    {"foas", GF_CONF_INT, offsetof(struct foa_conf, foas), "0", 0, 100000, false,
+     "xems mode: how many virtual FOAs this process hosts, each its own identity foa.<id> "
+     "serving xems.<id>; 0: only the process's own identity"},
+    {"first_id", GF_CONF_INT, offsetof(struct foa_conf, first_id), "1", 1, 99999999, false,
+     "number of the first virtual FOA"},
+    {"id_prefix", GF_CONF_STRING, offsetof(struct foa_conf, id_prefix), "sim-", 0, 0, false,
+     "virtual FOA ids are id_prefix + the number with id_digits digits (as gf-sim's)"},
+    {"id_digits", GF_CONF_INT, offsetof(struct foa_conf, id_digits), "4", 1, 12, false,
+     "digits of the number in an id (zero-padded)"},
+    {"cert_dir", GF_CONF_STRING, offsetof(struct foa_conf, cert_dir), NULL, 0, 0, false,
+     "TLS: directory of the virtual FOAs' foa.<id>.crt and .key (with cafile)"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
+/* The page cache of a virtual FOA's store, KiB (SQLite's default is 2 MiB). */
+#define VIRTUAL_CACHE_KIB "16"
+
+/* The process's own identity as a FOA (foas 0), or its virtual FOAs. */
 static struct foa F;
+static struct foa *V;
+static size_t NV;
 
 int64_t gf__foa_now_interval(struct foa *f)
 {
@@ -71,7 +89,7 @@ static void hold(struct foa *f, const char *where, const char *id)
 
 static void flush(struct foa *f)
 {
-	size_t n = gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
+	size_t n = gf_store_outbox_flush(f->store, f->bus);
 
 	if (n)
 		gf_log_debug("GF-FOA-SENT", "%zu message(s) handed to the bus", n);
@@ -225,12 +243,33 @@ static const struct {
     {FOA_MODE_DSO, "fmar", "flexoffer.assign", on_assign},
 };
 
+/* The FOA whose connection the callback's item came from; NULL for the
+ * process's own connection when it is not a FOA (virtual FOAs only). */
+static struct foa *current(struct gf_agent *a)
+{
+	struct foa *f = gf_agent_current_ctx(a);
+
+	if (f)
+		return f;
+	if (F.store)
+		return &F;
+	for (size_t i = 0; i < NV; i++)
+		if (V[i].bus == gf_agent_current_bus(a))
+			return &V[i];
+	return NULL;
+}
+
 static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 {
-	struct foa *f = gf_agent_data(a);
+	struct foa *f = current(a);
 	struct gf_message m;
 	char err[512];
 
+	if (!f) {
+		gf_log_info("GF-FOA-IGNORED", "a message to %s, which hosts virtual FOAs only",
+		            gf_bus_ident(gf_agent_current_bus(a)));
+		return;
+	}
 	if (gf_message_read(item, &m, err, sizeof(err)) != GF_OK) {
 		gf_log_warning("GF-FOA-UNREADABLE", "dropped a message: %s", err);
 		return;
@@ -256,8 +295,10 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 
 static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 {
-	struct foa *f = gf_agent_data(a);
+	struct foa *f = current(a);
 
+	if (!f)
+		return;
 	/* What an earlier flush left (a full buffer) goes out when the
 	 * connection is back or the buffer drains. */
 	if (ev->kind == GF_INBOX_CONNECTED)
@@ -269,39 +310,127 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 static enum gf_err subscribe(struct foa *f)
 {
 	const struct foa_conf *c = f->conf;
-	const char *site = gf_bus_site(gf_agent_bus(f->a));
+	const char *site = gf_bus_site(f->bus);
 	char filter[512];
 	enum gf_err rc = GF_OK;
 
 	if (f->mode == FOA_MODE_XEMS) {
 		snprintf(filter, sizeof(filter), "gf/%s/xems/%s/foa/%s/#", site,
 		         c->xems_id ? c->xems_id : f->id, f->id);
-		rc = gf_bus_subscribe(gf_agent_bus(f->a), filter);
+		rc = gf_bus_subscribe(f->bus, filter);
 		snprintf(filter, sizeof(filter), "gf/%s/fman/%s/foa/%s/#", site,
 		         strcmp(c->fman_id, "all") == 0 ? "+" : c->fman_id, f->id);
 	} else {
 		snprintf(filter, sizeof(filter), "gf/%s/doms/%s/foa/%s/#", site, c->doms_id, f->id);
-		rc = gf_bus_subscribe(gf_agent_bus(f->a), filter);
+		rc = gf_bus_subscribe(f->bus, filter);
 		snprintf(filter, sizeof(filter), "gf/%s/fmar/%s/foa/%s/#", site,
 		         strcmp(c->fmar_id, "all") == 0 ? "+" : c->fmar_id, f->id);
 	}
 	if (rc == GF_OK)
-		rc = gf_bus_subscribe(gf_agent_bus(f->a), filter);
+		rc = gf_bus_subscribe(f->bus, filter);
 	return rc;
+}
+
+/* Opens f's store in dir (as state_dir/foa.db, bound to f's bus),
+ * subscribes, sends what a crash left and arms its resends. */
+static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
+{
+	char err[512];
+	enum gf_err rc;
+
+	rc = gf_store_open(dir, "foa", gf__foa_schema, &f->store, err, sizeof(err));
+	if (rc != GF_OK) {
+		gf_log_err("GF-FOA-STORE", "%s", err);
+		return rc;
+	}
+	gf_store_bind(f->store, f->bus);
+	rc = gf_store_exec(f->store, gf_resend_schema);
+	/* Thousands of stores in one process: each keeps a small page cache
+	 * (a FOA's working set is a few pages: docs/foa.md). */
+	if (rc == GF_OK && small)
+		rc = gf_store_exec(f->store, "PRAGMA cache_size = -" VIRTUAL_CACHE_KIB);
+	if (rc == GF_OK)
+		rc = subscribe(f);
+	if (rc != GF_OK)
+		return rc;
+	/* What a crash left in the outbox goes to the bus first (paho
+	 * buffers it until the connection is up). */
+	flush(f);
+	gf_resend_every(f->a, f->store, f->conf->resend_s, "GF-FOA-RESEND");
+	return GF_OK;
+}
+
+/* The virtual FOAs foa.<id_prefix><n>: each its own connection (or the
+ * process's own when that is one of them) and its own store in
+ * state_dir/<id>/. */
+static enum gf_err open_virtual(struct gf_agent *a, struct foa_conf *c)
+{
+	char id[GF_ID_MAX + 16], dir[4096], err[512];
+	enum gf_err rc = GF_OK;
+
+	V = calloc((size_t)c->foas, sizeof(*V));
+	if (!V)
+		return GF_ENOMEM;
+	for (long k = 0; k < c->foas && rc == GF_OK; k++) {
+		struct foa *f = &V[k];
+		if (!gf_fleet_id(c->id_prefix, c->id_digits, c->first_id + k, id, sizeof(id))) {
+			gf_log_err("GF-FOA-CONFIG", "'%s' is not a valid FOA id", id);
+			return GF_EINVAL;
+		}
+		snprintf(dir, sizeof(dir), "%s/%s", c->agent.state_dir, id);
+		*f = (struct foa){.a = a, .conf = c, .mode = FOA_MODE_XEMS};
+		rc = gf_fleet_bus(a, &c->agent, "foa", id, c->cert_dir, dir, "0.1", f, &f->bus, err,
+		                  sizeof(err));
+		if (rc != GF_OK) {
+			gf_log_err("GF-FOA-CONFIG", "cannot open the connection of foa.%s: %s", id,
+			           err);
+			return rc;
+		}
+		NV++;
+		f->id = gf_bus_id(f->bus);
+		rc = foa_open(f, dir, true);
+		gf_log_debug("GF-FOA-START", "virtual foa.%s in xems mode", f->id);
+	}
+	if (rc == GF_OK)
+		gf_log_notice("GF-FOA-START", "%zu virtual FOAs foa.%s .. foa.%s in xems mode", NV,
+		              V[0].id, V[NV - 1].id);
+	return rc;
+}
+
+/* Settings that make no sense with virtual FOAs. */
+static enum gf_err check_virtual(const struct foa_conf *c)
+{
+	const char *why = NULL;
+
+	if (c->foas == 0) {
+		if (c->cert_dir)
+			why = "cert_dir is for virtual FOAs (foas > 0)";
+	} else if (strcmp(c->mode, "xems") != 0) {
+		why = "virtual FOAs (foas > 0) are for xems mode; a dso FOA serves its DOMS alone";
+	} else if (c->xems_id) {
+		why = "with virtual FOAs each serves the xEMS of its own id: drop xems_id";
+	} else if (c->meter_device_id) {
+		why = "with virtual FOAs each forwards readings as its own xEMS: drop "
+		      "meter_device_id";
+	}
+	if (!why)
+		return GF_OK;
+	gf_log_err("GF-FOA-CONFIG", "%s", why);
+	return GF_EINVAL;
 }
 
 static enum gf_err start(struct gf_agent *a, void *conf)
 {
 	struct foa_conf *c = conf;
-	char err[512];
 	enum gf_err rc;
 
 	F.a = a;
 	F.conf = c;
-	F.id = gf_bus_id(gf_agent_bus(a));
-	if (strcmp(gf_bus_role(gf_agent_bus(a)), "foa") != 0) {
+	F.bus = gf_agent_bus(a);
+	F.id = gf_bus_id(F.bus);
+	if (strcmp(gf_bus_role(F.bus), "foa") != 0) {
 		gf_log_err("GF-FOA-CONFIG", "the identity must be of role foa, not %s",
-		           gf_bus_role(gf_agent_bus(a)));
+		           gf_bus_role(F.bus));
 		return GF_EINVAL;
 	}
 	if (strcmp(c->mode, "xems") == 0) {
@@ -317,31 +446,24 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_err("GF-FOA-CONFIG", "hold_at must be none, before or after");
 		return GF_EINVAL;
 	}
-	rc = gf_store_open(c->agent.state_dir, "foa", gf__foa_schema, &F.store, err, sizeof(err));
-	if (rc != GF_OK) {
-		gf_log_err("GF-FOA-STORE", "%s", err);
+	if ((rc = check_virtual(c)) != GF_OK)
 		return rc;
-	}
-	gf_agent_set_data(a, &F);
-	rc = gf_store_exec(F.store, gf_resend_schema);
-	if (rc == GF_OK)
-		rc = subscribe(&F);
+	if (c->foas > 0)
+		return open_virtual(a, c);
+	rc = foa_open(&F, c->agent.state_dir, false);
 	if (rc != GF_OK)
 		return rc;
-	/* What a crash left in the outbox goes to the bus first (paho
-	 * buffers it until the connection is up). */
-	flush(&F);
-	gf_resend_every(a, F.store, c->resend_s, "GF-FOA-RESEND");
 	gf_log_notice("GF-FOA-START", "foa.%s in %s mode", F.id, c->mode);
 	return GF_OK;
 }
 
 static void stop(struct gf_agent *a)
 {
-	struct foa *f = gf_agent_data(a);
-
-	if (f)
-		flush(f);
+	(void)a;
+	if (F.store)
+		flush(&F);
+	for (size_t i = 0; i < NV; i++)
+		flush(&V[i]);
 	gf_log_notice("GF-FOA-STOP", "stopping");
 }
 
@@ -360,8 +482,17 @@ int main(int argc, char **argv)
 	    .event = on_event,
 	    .stop = stop,
 	};
-	int code = gf_agent_main(&def, argc, argv);
+	int code;
 
+	gf_fleet_raise_fd_limit();
+	/* SQLite's per-connection lookaside and initial bulk page-cache
+	 * allocation are the largest part of an idle virtual FOA: off. */
+	sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0);
+	sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+	code = gf_agent_main(&def, argc, argv);
 	gf_store_close(F.store);
+	for (size_t i = 0; i < NV; i++)
+		gf_store_close(V[i].store);
+	free(V);
 	return code;
 }

@@ -15,9 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 
+#include "agent/fleet.h"
 #include "loadprofile.h"
 #include "log.h"
 #include "sim.h"
@@ -131,8 +130,9 @@ static enum gf_err prosumer_id(const struct sim_conf *c, char **list, size_t nli
 			return GF_EINVAL;
 		}
 		snprintf(id, size, "%s", list[number - 1]);
-	} else {
-		snprintf(id, size, "%s%0*ld", c->id_prefix, (int)c->id_digits, number);
+	} else if (!gf_fleet_id(c->id_prefix, c->id_digits, number, id, size)) {
+		gf_log_err("GF-SIM-CONFIG", "'%s' is not a valid xEMS id", id);
+		return GF_EINVAL;
 	}
 	if (!gf_id_valid(id, strlen(id)) || strcmp(id, "all") == 0) {
 		gf_log_err("GF-SIM-CONFIG", "'%s' is not a valid xEMS id", id);
@@ -181,44 +181,17 @@ static enum gf_err read_ids(const char *path, char ***list, size_t *n)
 static enum gf_err open_bus(struct sim *s, struct sim_prosumer *p)
 {
 	const struct gf_agent_conf *c = &s->conf->agent;
-	char ident[GF_ID_MAX + 8], state[4096], cert[4096], key[4096], filter[256], err[512];
-	struct gf_bus *bus = gf_agent_bus(s->a);
+	char state[4096], filter[256], err[512];
+	struct gf_bus *bus = NULL;
 	enum gf_err rc;
 
-	snprintf(ident, sizeof(ident), "xems.%s", p->id);
-	if (strcmp(gf_bus_ident(bus), ident) != 0) {
-		struct gf_bus_opts o = {.host = c->broker_host,
-		                        .port = (int)c->broker_port,
-		                        .password_file = c->password_file,
-		                        .ident = ident,
-		                        .site = c->site,
-		                        .state_dir = s->conf->persist ? state : NULL,
-		                        .version = "gf-sim"};
-		snprintf(state, sizeof(state), "%s/%s", c->state_dir, ident);
-		if (s->conf->persist && mkdir(state, 0700) != 0 && errno != EEXIST) {
-			gf_log_err("GF-SIM-CONFIG", "cannot make %s: %s", state, strerror(errno));
-			return GF_EIO;
-		}
-		if (s->conf->cert_dir) {
-			snprintf(cert, sizeof(cert), "%s/%s.crt", s->conf->cert_dir, ident);
-			snprintf(key, sizeof(key), "%s/%s.key", s->conf->cert_dir, ident);
-			o.cafile = c->cafile;
-			o.cert = cert;
-			o.key = key;
-			o.ident = NULL; /* the certificate's */
-			o.password_file = NULL;
-		}
-		rc = gf_agent_bus_add(s->a, &o, p, &bus, err, sizeof(err));
-		if (rc != GF_OK) {
-			gf_log_err("GF-SIM-CONFIG", "cannot open the connection of %s: %s", ident,
-			           err);
-			return rc;
-		}
-		if (strcmp(gf_bus_ident(bus), ident) != 0) {
-			gf_log_err("GF-SIM-CONFIG", "the certificate of %s says %s", ident,
-			           gf_bus_ident(bus));
-			return GF_EINVAL;
-		}
+	snprintf(state, sizeof(state), "%s/xems.%s", c->state_dir, p->id);
+	rc = gf_fleet_bus(s->a, c, "xems", p->id, s->conf->cert_dir,
+	                  s->conf->persist ? state : NULL, "gf-sim", p, &bus, err, sizeof(err));
+	if (rc != GF_OK) {
+		gf_log_err("GF-SIM-CONFIG", "cannot open the connection of xems.%s: %s", p->id,
+		           err);
+		return rc;
 	}
 	p->bus = bus;
 	snprintf(filter, sizeof(filter), "gf/%s/foa/%s/xems/%s/#", c->site, p->id, p->id);
@@ -438,18 +411,6 @@ static void stop(struct gf_agent *a)
 	              S.n, (long long)S.cursor, S.behind);
 }
 
-/* A thousand prosumers need a few thousand descriptors (socket, inbox,
- * eventfd each): take the hard limit. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static const struct gf_agent_def def = {
@@ -465,7 +426,7 @@ int main(int argc, char **argv)
 	};
 	int code;
 
-	raise_fd_limit();
+	gf_fleet_raise_fd_limit();
 	code = gf_agent_main(&def, argc, argv);
 	for (size_t i = 0; i < S.n; i++)
 		sim_prosumer_free(&S.p[i]);

@@ -99,7 +99,9 @@ static void on_schedule(struct sim *s, struct sim_prosumer *p,
 	switch (sim_prosumer_schedule(p, ds, now, &d, why, sizeof(why))) {
 	case SIM_APPLIED:
 		s->day.schedules++;
-		gf_log_notice("GF-SIM-SCHEDULE", "%s %s: %s", p->id, d ? d->kind : "?", why);
+		/* The real time of receipt: make bench's latencies. */
+		gf_log_notice("GF-SIM-SCHEDULE", "%s %s: %s; real time %.3f", p->id,
+		              d ? d->kind : "?", why, gf_simclock_real_now());
 		break;
 	case SIM_DUPLICATE:
 		s->day.duplicates++;

@@ -61,9 +61,9 @@ void gf_message_free(struct gf_message *m)
 	}
 }
 
-static enum gf_err encode_on(const struct gf_bus *bus, const char *to_role, const char *to_id,
-                             const char *msg, const ProtobufCMessage *body, char *topic,
-                             size_t size, char **json, size_t *len)
+enum gf_err gf_message_encode_on(const struct gf_bus *bus, const char *to_role, const char *to_id,
+                                 const char *msg, const ProtobufCMessage *body, char *topic,
+                                 size_t size, char **json, size_t *len)
 {
 	enum gf_err rc = gf_bus_topic(bus, topic, size, to_role, to_id, msg);
 
@@ -76,7 +76,8 @@ enum gf_err gf_message_encode(struct gf_agent *a, const char *to_role, const cha
                               const char *msg, const ProtobufCMessage *body, char *topic,
                               size_t size, char **json, size_t *len)
 {
-	return encode_on(gf_agent_bus(a), to_role, to_id, msg, body, topic, size, json, len);
+	return gf_message_encode_on(gf_agent_bus(a), to_role, to_id, msg, body, topic, size, json,
+	                            len);
 }
 
 enum gf_err gf_message_send(struct gf_agent *a, const char *to_role, const char *to_id,
@@ -92,7 +93,8 @@ enum gf_err gf_message_send_on(struct gf_bus *bus, const char *to_role, const ch
 	size_t len = 0;
 	enum gf_err rc;
 
-	rc = encode_on(bus, to_role, to_id, msg, body, topic, sizeof(topic), &json, &len);
+	rc =
+	    gf_message_encode_on(bus, to_role, to_id, msg, body, topic, sizeof(topic), &json, &len);
 	if (rc == GF_OK)
 		rc = gf_bus_publish(bus, topic, json, len, NULL, false, NULL, 0, tag);
 	if (rc != GF_OK)
@@ -109,7 +111,8 @@ enum gf_err gf_message_queue(struct gf_agent *a, struct gf_store *s, const char 
 	size_t len = 0;
 	enum gf_err rc;
 
-	rc = gf_message_encode(a, to_role, to_id, msg, body, topic, sizeof(topic), &json, &len);
+	rc = gf_message_encode_on(gf_store_bus(s) ? gf_store_bus(s) : gf_agent_bus(a), to_role,
+	                          to_id, msg, body, topic, sizeof(topic), &json, &len);
 	if (rc == GF_OK)
 		rc = gf_store_outbox_add(s, topic, json, len, NULL, false);
 	if (rc != GF_OK)

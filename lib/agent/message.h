@@ -47,6 +47,11 @@ enum gf_err gf_message_encode(struct gf_agent *a, const char *to_role, const cha
                               const char *msg, const ProtobufCMessage *body, char *topic,
                               size_t size, char **json, size_t *len);
 
+/* The same for the identity of bus (another connection of the agent). */
+enum gf_err gf_message_encode_on(const struct gf_bus *bus, const char *to_role, const char *to_id,
+                                 const char *msg, const ProtobufCMessage *body, char *topic,
+                                 size_t size, char **json, size_t *len);
+
 /* Encodes and publishes now (gf_bus_publish; tag returns with the
  * PUBLISHED event). Errors as gf_message_encode and gf_bus_publish, logged
  * with GF-MESSAGE-SEND. */
@@ -59,7 +64,8 @@ enum gf_err gf_message_send_on(struct gf_bus *bus, const char *to_role, const ch
                                const char *msg, const ProtobufCMessage *body, uint64_t tag);
 
 /* Encodes and queues in the store's outbox, inside the caller's
- * transaction. Errors as gf_message_encode and gf_store_outbox_add. */
+ * transaction; the sender is the store's bus (gf_store_bind), else the
+ * agent's own. Errors as gf_message_encode and gf_store_outbox_add. */
 enum gf_err gf_message_queue(struct gf_agent *a, struct gf_store *s, const char *to_role,
                              const char *to_id, const char *msg, const ProtobufCMessage *body);
 

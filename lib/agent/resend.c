@@ -43,13 +43,19 @@ out:
 	return rc;
 }
 
+/* The identity s queues for: its bound bus (store.h), else the agent's. */
+static struct gf_bus *bus_of(struct gf_agent *a, struct gf_store *s)
+{
+	return gf_store_bus(s) ? gf_store_bus(s) : gf_agent_bus(a);
+}
+
 /* Encodes and queues in the outbox; *json and *len for the caller (frees). */
 static enum gf_err encode_add(struct gf_agent *a, struct gf_store *s, const char *to_role,
                               const char *to_id, const char *msg, const ProtobufCMessage *body,
                               char *topic, char **json, size_t *len)
 {
-	enum gf_err rc =
-	    gf_message_encode(a, to_role, to_id, msg, body, topic, TOPIC_MAX, json, len);
+	enum gf_err rc = gf_message_encode_on(bus_of(a, s), to_role, to_id, msg, body, topic,
+	                                      TOPIC_MAX, json, len);
 
 	if (rc == GF_OK)
 		rc = gf_store_outbox_add(s, topic, *json, *len, NULL, false);
@@ -168,27 +174,38 @@ enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *fou
 	return rc;
 }
 
-/* The first connect of the process finds in the outbox what start
- * queued (gf_resend_every): nothing to add then. */
-static bool connected_before;
-/* resend_s > 0 (gf_resend_every): 0 turns every resend off. */
-static bool enabled;
+/* One store's resends (gf_resend_every): a store that has none has them
+ * off (resend_s 0). Stores are few (one per agent) or one per virtual FOA;
+ * the list is searched only at a reconnect. */
+struct every {
+	struct gf_store *s;
+	double period;
+	const char *msgid;
+	bool connected_before; /* the first connect finds what start queued */
+	struct every *next;
+};
+
+static struct every *everies;
 
 static size_t requeue_all(struct gf_agent *a, struct gf_store *s);
 
 void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
+	struct every *e = everies;
 	size_t n;
 
-	if (!connected_before || !enabled) {
-		connected_before = true;
+	while (e && e->s != s)
+		e = e->next;
+	if (!e || !e->connected_before) {
+		if (e)
+			e->connected_before = true;
 		return;
 	}
 	/* A reconnect is rare (a broker restart, a network cut): noticed. */
 	n = requeue_all(a, s);
 	if (n)
 		gf_log_notice(msgid, "reconnected: %zu unanswered message(s) sent again", n);
-	gf_store_outbox_flush(s, gf_agent_bus(a));
+	gf_store_outbox_flush(s, bus_of(a, s));
 }
 
 /* Every row into the outbox, in one transaction. */
@@ -196,7 +213,18 @@ static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
 {
 	sqlite3_stmt *st = NULL;
 	size_t n = 0;
+	int rows = 1;
 
+	/* Nothing kept (the usual idle case): no write transaction, which
+	 * matters for a process with a store per virtual FOA. */
+	if (sqlite3_prepare_v2(gf_store_db(s), "SELECT EXISTS (SELECT 1 FROM gf_resend)", -1, &st,
+	                       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		rows = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!rows)
+		return 0;
 	if (gf_store_begin(s) != GF_OK)
 		return 0;
 	/* Rows whose answer no longer matters (gf_resend_until) go first. */
@@ -216,7 +244,7 @@ static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
 
 void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
-	struct gf_bus *bus = gf_agent_bus(a);
+	struct gf_bus *bus = bus_of(a, s);
 	size_t n;
 
 	if (!gf_bus_connected(bus))
@@ -226,12 +254,6 @@ void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
 		gf_log_info(msgid, "%zu unanswered message(s) sent again", n);
 	gf_store_outbox_flush(s, bus);
 }
-
-struct every {
-	struct gf_store *s;
-	double period;
-	const char *msgid;
-};
 
 static void tick(struct gf_agent *a, void *arg)
 {
@@ -243,19 +265,22 @@ static void tick(struct gf_agent *a, void *arg)
 
 void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid)
 {
-	static struct every e;
 	const struct gf_simclock *c = gf_agent_clock(a);
-
+	struct every *e;
 	size_t n;
 
 	if (resend_s <= 0)
 		return;
-	enabled = true;
+	/* Lives as long as the process (the store outlives the loop). */
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		gf_log_err("GF-RESEND-STORE", "out of memory: no resends for this store");
+		return;
+	}
 	n = requeue_all(a, s); /* what the last run left unanswered */
 	if (n)
 		gf_log_info(msgid, "%zu unanswered message(s) of the last run sent again", n);
-	e.s = s;
-	e.msgid = msgid;
-	e.period = (double)resend_s * c->scale;
-	gf_agent_timer_at(a, gf_agent_now(a) + e.period, tick, &e);
+	*e = (struct every){s, (double)resend_s * c->scale, msgid, false, everies};
+	everies = e;
+	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
 }

@@ -15,6 +15,7 @@
  *   that a duplicate of the request (a resend because the answer was
  *   lost) is answered again (gf_resend_reply_again).
  *
+ * Messages are sent as the store's bus (gf_store_bind), else the agent's.
  * Used by gf-fmar, gf-fman, gf-foa and gf-doms. Agent thread only;
  * the functions that write run inside the caller's transaction unless said
  * otherwise.
@@ -71,8 +72,9 @@ enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *fou
  * Logs msgid with the count. */
 void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid);
 
-/* At GF_INBOX_CONNECTED: every row into the outbox (logged as a notice), but for the first connect
- * of the process (gf_resend_every queued everything at start). */
+/* At GF_INBOX_CONNECTED of s's bus: every row into the outbox (logged as a
+ * notice), but for the first connect of that bus (gf_resend_every queued
+ * everything at start) and nothing for a store without gf_resend_every. */
 void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid);
 
 /* At start, after the agent's own first queueing (or before, it does not
@@ -80,7 +82,9 @@ void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msg
  * last run left unanswered in the outbox (sent at the first connect); then
  * every resend_s real seconds gf_resend_all. resend_s 0 turns all of
  * it off, gf_resend_connected too (the rows are still kept and answered).
- * The store must outlive the agent's loop. */
+ * Once per store (an agent with one store per identity calls it for each;
+ * the store's bus is the one gf_store_bind gave it). The store must
+ * outlive the agent's loop. */
 void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid);
 
 #endif

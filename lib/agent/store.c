@@ -19,6 +19,7 @@ struct gf_store {
 	sqlite3_stmt *seen, *mark, *add, *next, *del, *prune;
 	sqlite3_int64 handed; /* rows up to this seq were handed to the bus */
 	time_t next_prune;    /* real time of the next automatic gf_store_prune */
+	struct gf_bus *bus;   /* gf_store_bind; NULL: the agent's own */
 };
 
 static int step_reset(sqlite3_stmt *st);
@@ -268,6 +269,16 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 	sqlite3_reset(s->next);
 	sqlite3_clear_bindings(s->next);
 	return sent;
+}
+
+void gf_store_bind(struct gf_store *s, struct gf_bus *bus)
+{
+	s->bus = bus;
+}
+
+struct gf_bus *gf_store_bus(const struct gf_store *s)
+{
+	return s->bus;
 }
 
 void gf_store_close(struct gf_store *s)

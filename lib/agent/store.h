@@ -83,6 +83,15 @@ enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const voi
  * take (GF_EFULL) and leaves the rest for the next call. */
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus);
 
+/* Binds s to bus, the identity whose messages its outbox holds (one store
+ * per bus: the store is the bus's acknowledgement hook). gf_message_queue
+ * and the resends (resend.h) then build their topics from that identity
+ * and send on that bus; unbound (the default), on the agent's own bus.
+ * Virtual FOAs (docs/foa.md) bind one store per identity. */
+void gf_store_bind(struct gf_store *s, struct gf_bus *bus);
+/* The bus s is bound to, or NULL. */
+struct gf_bus *gf_store_bus(const struct gf_store *s);
+
 /* Closes the database. Accepts NULL. */
 void gf_store_close(struct gf_store *s);
 
