@@ -33,15 +33,17 @@ enum gf_err gf_fleet_bus(struct gf_agent *a, const struct gf_agent_conf *c, cons
 	enum gf_err rc;
 
 	snprintf(ident, sizeof(ident), "%s.%s", role, id);
+	/* Made even for the process's own identity: the caller keeps that
+	 * one's other state there too. */
+	if (state_dir && mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot make %s: %s", state_dir, strerror(errno));
+		return GF_EIO;
+	}
 	if (strcmp(gf_bus_ident(bus), ident) == 0) {
 		*out = bus;
 		return GF_OK;
 	}
 	o.ident = ident;
-	if (state_dir && mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot make %s: %s", state_dir, strerror(errno));
-		return GF_EIO;
-	}
 	if (cert_dir) {
 		snprintf(cert, sizeof(cert), "%s/%s.crt", cert_dir, ident);
 		snprintf(key, sizeof(key), "%s/%s.key", cert_dir, ident);
