@@ -40,9 +40,18 @@ enum gf_err gf__doms_forecast_load(struct doms *d)
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
-	rc = gf_loadprofile_load_dir(c->profiles_dir, n, kw, err, sizeof(err));
+	/* Household k has profile ((k - 1) mod 55) + 1, as in gf-sim: the
+	 * feeder's 55 files are read once and each counted as often as it is
+	 * used. */
+	rc = gf_loadprofile_load_dir(c->profiles_dir,
+	                             n < GF_LOADPROFILE_FEEDER ? n : GF_LOADPROFILE_FEEDER, kw, err,
+	                             sizeof(err));
 	if (rc != GF_OK)
 		goto fail;
+	for (size_t k = GF_LOADPROFILE_FEEDER; k < n; k++)
+		memcpy(kw + k * GF_LOADPROFILE_MINUTES,
+		       kw + (k % GF_LOADPROFILE_FEEDER) * GF_LOADPROFILE_MINUTES,
+		       GF_LOADPROFILE_MINUTES * sizeof(*kw));
 	gf_loadprofile_sum(kw, n, GF_LOADPROFILE_MINUTES, day);
 	gf_loadprofile_to_intervals(day, d->day_kwh);
 	gf_log_info("GF-DOMS-FORECAST", "%zu household profiles of %s summed", n, c->profiles_dir);

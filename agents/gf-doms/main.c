@@ -35,7 +35,7 @@ static const struct gf_conf_item table[] = {
      "../shared/data/ieee-eu-lv/load-profiles", 0, 0, false,
      "directory of Load_profile_<n>.csv (the IEEE feeder's households), summed per interval"},
     {"households", GF_CONF_INT, offsetof(struct doms_conf, households), "55", 1, 100000, false,
-     "how many profiles of profiles_dir to sum (files 1..households)"},
+     "how many households to sum: household k has profile ((k - 1) mod 55) + 1, as in gf-sim"},
     {"forecast_csv", GF_CONF_STRING, offsetof(struct doms_conf, forecast_csv), NULL, 0, 0, false,
      "a forecast CSV (kWh per interval) used instead of the profiles"},
     {"transformer_limit_kw", GF_CONF_DOUBLE, offsetof(struct doms_conf, transformer_limit_kw), NULL,
