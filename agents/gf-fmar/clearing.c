@@ -61,6 +61,13 @@ struct clearing {
 	double requested, cleared, clearing_price;
 	int64_t observed_ms, schedule_id;
 	char reason[256];
+	/* Re-clearings (round > 0): change holds the remainder, asked the
+	 * bid's own change, prev what earlier rounds accepted; tariff the
+	 * cumulative result's price per interval; total and mean_price the
+	 * totals over the rounds. */
+	int64_t round;
+	double *asked, *prev, *tariff;
+	double total, mean_price, bid_requested;
 };
 
 static double ms_since(const struct timespec *t0)
@@ -131,6 +138,9 @@ static void clearing_free(struct clearing *c)
 	free(c->amount);
 	free(c->dev);
 	free(c->accepted);
+	free(c->asked);
+	free(c->prev);
+	free(c->tariff);
 }
 
 static enum gf_err decode(const unsigned char *json, int len, Goflex__FlexOffer **out)
@@ -147,8 +157,9 @@ static enum gf_err decode(const unsigned char *json, int len, Goflex__FlexOffer 
 	return rc;
 }
 
-/* The bid offer, if it is still waiting for its clearing. GF_ENOENT if not. */
-static enum gf_err load_bid(struct clearing *c)
+/* The bid offer, if it is in state (held: waiting for its clearing;
+ * cleared: for a re-clearing). GF_ENOENT if not. */
+static enum gf_err load_bid(struct clearing *c, const char *state)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
@@ -159,10 +170,11 @@ static enum gf_err load_bid(struct clearing *c)
 
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT sender, bid_id, body FROM fmar_offer WHERE id = ? AND"
-	                       " kind = 'bid' AND state = 'held'",
+	                       " kind = 'bid' AND state = ?",
 	                       -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = GF_ENOENT;
 		goto out;
@@ -397,28 +409,24 @@ static void outcome(struct clearing *c)
 		         c->cleared, c->requested, c->clearing_price);
 }
 
-/* flexoffer.ack (accepted), then flexoffer.assign with the schedule. */
-static enum gf_err queue_result(struct clearing *c, const char *role, const char *to,
-                                const char *offer_id, const char *label, int64_t creation,
-                                int32_t start, const double *x, int32_t n, const char *reason)
+/* flexoffer.assign with the schedule x (n intervals from start), each
+ * slice at tariff[k] (NULL: the clearing price), kept for resends until
+ * the offerer's echo. A bid offer's assign is an update of its result from
+ * the second round on: updateId = the round, and only the echo of that
+ * round answers it (token "u<updateId>"); an aggregate's is its only one. */
+static enum gf_err queue_assign(struct clearing *c, const char *role, const char *to,
+                                const char *offer_id, const char *label, int32_t start,
+                                const double *x, const double *tariff, int32_t n, int64_t update_id,
+                                bool is_bid)
 {
-	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
 	Goflex__FlexOfferAssign as = GOFLEX__FLEX_OFFER_ASSIGN__INIT;
 	Goflex__FlexOfferSchedule s = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
 	Goflex__ScheduleSlice *sl = calloc((size_t)n, sizeof(*sl));
 	Goflex__ScheduleSlice **ptr = calloc((size_t)n, sizeof(*ptr));
-	char when[GF_TIME_BUFSIZE], key[256];
+	char when[GF_TIME_BUFSIZE], key[256], token[32];
 	enum gf_err rc = GF_ENOMEM;
 
 	if (!sl || !ptr)
-		goto out;
-	ack.flexofferid = (char *)offer_id;
-	ack.accepted = true;
-	ack.reason = (char *)reason;
-	ack.label = (char *)label;
-	ack.has_creationinterval = true;
-	ack.creationinterval = creation;
-	if ((rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.ack", &ack.base)))
 		goto out;
 	if ((rc = gf_time_format((int64_t)start * GF_TIME_INTERVAL_S * 1000, when, sizeof(when))))
 		goto out;
@@ -427,12 +435,12 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 		sl[k].duration = 1;
 		sl[k].energyamount = x[k];
 		sl[k].has_tariff = true;
-		sl[k].tariff = c->clearing_price;
+		sl[k].tariff = tariff ? tariff[k] : c->clearing_price;
 		ptr[k] = &sl[k];
 	}
 	s.has_scheduleid = s.has_updateid = true;
 	s.scheduleid = c->schedule_id;
-	s.updateid = 0;
+	s.updateid = update_id;
 	s.starttime = when;
 	s.n_scheduleslices = (size_t)n;
 	s.scheduleslices = ptr;
@@ -441,12 +449,34 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 	as.label = (char *)label;
 	/* Sent again until the offerer echoes it (docs/trading.md). */
 	snprintf(key, sizeof(key), "assign:%s", offer_id);
-	rc = gf_resend_queue(c->f->a, c->f->store, key, NULL, role, to, "flexoffer.assign",
-	                     &as.base);
+	fmar_echo_token(token, sizeof(token), update_id);
+	rc = gf_resend_queue(c->f->a, c->f->store, key, is_bid ? token : NULL, role, to,
+	                     "flexoffer.assign", &as.base);
 out:
 	free(ptr);
 	free(sl);
 	return rc;
+}
+
+/* flexoffer.ack (accepted), then flexoffer.assign with the schedule: the
+ * result of a first clearing. */
+static enum gf_err queue_result(struct clearing *c, const char *role, const char *to,
+                                const char *offer_id, const char *label, int64_t creation,
+                                int32_t start, const double *x, int32_t n, const char *reason,
+                                bool is_bid)
+{
+	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
+	enum gf_err rc;
+
+	ack.flexofferid = (char *)offer_id;
+	ack.accepted = true;
+	ack.reason = (char *)reason;
+	ack.label = (char *)label;
+	ack.has_creationinterval = true;
+	ack.creationinterval = creation;
+	if ((rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.ack", &ack.base)))
+		return rc;
+	return queue_assign(c, role, to, offer_id, label, start, x, NULL, n, 0, is_bid);
 }
 
 static enum gf_err queue_kpi(struct clearing *c, const char *id, double value, const char *unit)
@@ -504,7 +534,9 @@ static void observed_time(struct clearing *c)
 	int64_t last = INT64_MIN;
 
 	c->observed_ms = (int64_t)floor(gf_agent_now(c->f->a) * 1000);
-	if (sqlite3_prepare_v2(gf_store_db(c->f->store), "SELECT MAX(observed_ms) FROM fmar_result",
+	if (sqlite3_prepare_v2(gf_store_db(c->f->store),
+	                       "SELECT MAX(m) FROM (SELECT MAX(observed_ms) AS m FROM fmar_result"
+	                       " UNION ALL SELECT MAX(observed_ms) FROM fmar_round)",
 	                       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		last = sqlite3_column_int64(st, 0);
@@ -529,7 +561,7 @@ static enum gf_err record_aggregate(struct clearing *c, size_t i)
 		used += (size_t)snprintf(amounts + used, 26, "%s%.17g", k ? "," : "", x[k]);
 	snprintf(reason, sizeof(reason), "assigned by bid %s", c->bid_id);
 	if ((rc = queue_result(c, "fman", a->sender, a->id, a->msg->label, a->msg->creationinterval,
-	                       c->start[i], x, n, reason)) ||
+	                       c->start[i], x, n, reason, false)) ||
 	    (rc = exec(c, "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?",
 	               "tt", c->offer_id, a->id)) ||
 	    (rc = exec(c,
@@ -539,6 +571,32 @@ static enum gf_err record_aggregate(struct clearing *c, size_t i)
 		goto out;
 out:
 	free(amounts);
+	return rc;
+}
+
+/* The round's rows: what it asked and accepted, per interval at its price
+ * (fmar_round_cleared, the base of the cumulative prices), and its summary
+ * (fmar_round). */
+static enum gf_err record_round(struct clearing *c)
+{
+	enum gf_err rc = GF_OK;
+
+	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++)
+		rc =
+		    exec(c,
+		         "INSERT OR REPLACE INTO fmar_round_cleared (bid_offer_id, round, interval,"
+		         " cleared_kwh, price) VALUES (?, ?, ?, ?, ?)",
+		         "tiidd", c->offer_id, c->round, (int64_t)(c->bid.start + t),
+		         c->accepted[t], c->clearing_price);
+	if (rc == GF_OK)
+		rc = exec(
+		    c,
+		    "INSERT OR REPLACE INTO fmar_round (bid_offer_id, round, status, solver,"
+		    " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
+		    " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    "tittiiiddddit", c->offer_id, c->round, c->status, c->solver, (int64_t)c->n,
+		    (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
+		    c->clearing_price, c->res.objective, c->observed_ms, c->reason);
 	return rc;
 }
 
@@ -562,9 +620,10 @@ static enum gf_err record(struct clearing *c, const char *key)
 		               c->accepted[t])) != GF_OK)
 			goto out;
 	}
-	if ((rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
+	if ((rc = record_round(c)) ||
+	    (rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
 	                       c->bid_msg->creationinterval, c->bid.start, c->accepted,
-	                       c->bid.intervals, c->reason)) ||
+	                       c->bid.intervals, c->reason, true)) ||
 	    (rc = queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
 	    (rc = queue_kpi(c, "fmar.clearing_price", c->clearing_price, "EUR/kWh")) ||
 	    (rc = exec(c,
@@ -594,10 +653,11 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 	c.res.bound = NAN;
 	snprintf(key, sizeof(key), "clear:%s", offer_id);
 	if (gf_store_seen(f->store, key)) {
-		gf_log_debug("GF-FMAR-CLEARED", "bid offer %s was cleared before", offer_id);
+		/* Cleared before: its timer now stands for a re-clearing. */
+		fmar_reclear_bid(f, offer_id);
 		return;
 	}
-	if ((rc = load_bid(&c)) == GF_ENOENT) {
+	if ((rc = load_bid(&c, "held")) == GF_ENOENT) {
 		gf_log_debug("GF-FMAR-CLEARED", "bid offer %s is not waiting (withdrawn)",
 		             offer_id);
 		goto out;
@@ -621,6 +681,223 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 fail:
 	/* Not recorded: the bid stays held and clears at the next start. */
 	gf_log_err("GF-FMAR-STORE", "clearing of bid offer %s failed: %s; stopping", offer_id,
+	           gf_strerror(rc));
+	gf_agent_quit(f->a, 1);
+out:
+	clearing_free(&c);
+}
+
+/* --- re-clearing the remainder (rounds 1, 2, ...) --------------------------------- */
+
+/* The due re-clearing of c->offer_id and its round number (1 + the last
+ * round's). GF_ENOENT when none is due. */
+static enum gf_err load_round(struct clearing *c)
+{
+	sqlite3 *db = gf_store_db(c->f->store);
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = GF_EIO;
+	int step;
+
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT (SELECT COALESCE(MAX(round), 0) + 1 FROM fmar_round WHERE"
+	                       " bid_offer_id = ?1) FROM fmar_reclear WHERE bid_offer_id = ?1",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		c->round = sqlite3_column_int64(st, 0);
+	rc = step == SQLITE_ROW ? GF_OK : step == SQLITE_DONE ? GF_ENOENT : GF_EIO;
+out:
+	if (rc == GF_EIO)
+		gf_log_err("GF-FMAR-STORE", "cannot read the re-clearing of %s: %s", c->offer_id,
+		           sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The bid's request becomes the remainder: what is left of each open
+ * interval. *left counts the intervals with something left. */
+static enum gf_err take_remainder(struct clearing *c, int *left)
+{
+	size_t T = (size_t)c->bid.intervals;
+	double *rem = calloc(T, sizeof(double));
+	enum gf_err rc = GF_ENOMEM;
+
+	if (!rem || !(c->prev = calloc(T, sizeof(double))) ||
+	    !(c->tariff = calloc(T, sizeof(double))))
+		goto out;
+	rc = fmar_remainder(c->f, c->offer_id, c->bid.start, c->bid.intervals, c->change, c->prev,
+	                    rem, left);
+	if (rc != GF_OK)
+		goto out;
+	c->asked = c->change;
+	c->change = rem;
+	rem = NULL;
+	c->bid.change = c->change;
+	c->bid_requested = c->requested;
+	c->requested = 0;
+	for (size_t t = 0; t < T; t++)
+		c->requested += fabs(c->change[t]);
+out:
+	free(rem);
+	return rc;
+}
+
+/* After this round's rows: the cumulative result's price per interval
+ * (the volume-weighted price of the rounds that cleared something there;
+ * the highest round price where none did), its total and mean price. */
+static enum gf_err cumulative_prices(struct clearing *c)
+{
+	sqlite3 *db = gf_store_db(c->f->store);
+	sqlite3_stmt *st = NULL;
+	double top = 0, paid = 0;
+	enum gf_err rc = GF_EIO;
+	int step;
+
+	if (sqlite3_prepare_v2(
+	        db,
+	        "SELECT interval, SUM(ABS(cleared_kwh) * price), SUM(ABS(cleared_kwh)),"
+	        " MAX(price) FROM fmar_round_cleared WHERE bid_offer_id = ?"
+	        " GROUP BY interval",
+	        -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
+	for (int32_t t = 0; t < c->bid.intervals; t++)
+		c->tariff[t] = NAN;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(st, 0) - c->bid.start;
+		double w = sqlite3_column_double(st, 2);
+		top = fmax(top, sqlite3_column_double(st, 3));
+		if (t >= 0 && t < c->bid.intervals && w > 1e-12)
+			c->tariff[t] = sqlite3_column_double(st, 1) / w;
+	}
+	if (step != SQLITE_DONE)
+		goto out;
+	c->total = 0;
+	for (int32_t t = 0; t < c->bid.intervals; t++) {
+		if (isnan(c->tariff[t]))
+			c->tariff[t] = top;
+		c->total += fabs(c->prev[t]);
+		paid += fabs(c->prev[t]) * c->tariff[t];
+	}
+	c->mean_price = c->total > 0 ? paid / c->total : 0;
+	rc = GF_OK;
+out:
+	if (rc != GF_OK)
+		gf_log_err("GF-FMAR-STORE", "cannot total the rounds of %s: %s", c->offer_id,
+		           sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A round that assigned something: the new assignments, the cumulative
+ * change per interval (fmar_cleared, c->prev from here on), the DSO FOA's
+ * updated result and the KPI totals. */
+static enum gf_err record_gain(struct clearing *c)
+{
+	enum gf_err rc = GF_OK;
+
+	for (size_t i = 0; i < c->n && rc == GF_OK; i++)
+		if (c->dev[i])
+			rc = record_aggregate(c, i);
+	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++) {
+		c->prev[t] += c->accepted[t];
+		rc =
+		    exec(c,
+		         "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
+		         " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
+		         "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->asked[t], c->prev[t]);
+	}
+	if (rc == GF_OK)
+		rc = record_round(c);
+	if (rc == GF_OK)
+		rc = cumulative_prices(c);
+	if (rc == GF_OK)
+		rc = queue_assign(c, "foa", c->dso, c->offer_id, c->bid_msg->label, c->bid.start,
+		                  c->prev, c->tariff, c->bid.intervals, c->round, true);
+	if (rc == GF_OK)
+		rc = queue_kpi(c, "fmar.cleared_kwh", c->total, "kWh");
+	if (rc == GF_OK)
+		rc = queue_kpi(c, "fmar.clearing_price", c->mean_price, "EUR/kWh");
+	if (rc == GF_OK)
+		rc = exec(c,
+		          "UPDATE fmar_result SET cleared_kwh = ?, price = ?, deviating ="
+		          " COALESCE(deviating, 0) + ?, observed_ms = ?, reason = ? WHERE"
+		          " bid_offer_id = ?",
+		          "ddiitt", c->total, c->mean_price, (int64_t)c->deviating, c->observed_ms,
+		          c->reason, c->offer_id);
+	return rc;
+}
+
+/* The round in one transaction with its key: a round that assigned nothing
+ * is recorded (fmar_round) and sends nothing; either way the due row goes. */
+static enum gf_err record_reclear(struct clearing *c, const char *key)
+{
+	enum gf_err rc = gf_store_begin(c->f->store);
+
+	if (rc != GF_OK)
+		return rc;
+	observed_time(c);
+	if (c->deviating > 0)
+		rc = record_gain(c);
+	else
+		rc = record_round(c);
+	if (rc == GF_OK)
+		rc = exec(c, "DELETE FROM fmar_reclear WHERE bid_offer_id = ?", "t", c->offer_id);
+	if (rc == GF_OK)
+		rc = gf_store_mark(c->f->store, key);
+	if (rc == GF_OK)
+		rc = gf_store_commit(c->f->store);
+	if (rc != GF_OK)
+		gf_store_rollback(c->f->store);
+	return rc;
+}
+
+void fmar_reclear_bid(struct fmar *f, const char *offer_id)
+{
+	struct clearing c = {.f = f, .conf = gf_agent_conf(f->a), .offer_id = offer_id};
+	char key[256], why[sizeof(c.reason)];
+	enum gf_err rc;
+	int left = 0;
+
+	c.res.bound = NAN;
+	if ((rc = load_round(&c)) == GF_ENOENT) {
+		gf_log_debug("GF-FMAR-RECLEARED", "bid offer %s: no re-clearing due", offer_id);
+		goto out;
+	}
+	if (rc != GF_OK || (rc = load_bid(&c, "cleared")) != GF_OK ||
+	    (rc = take_remainder(&c, &left)) != GF_OK)
+		goto fail;
+	snprintf(key, sizeof(key), "clear:%s:%" PRId64, offer_id, c.round);
+	/* Nothing left (the remaining intervals closed while it waited): a
+	 * round without offers, recorded so that it ends. */
+	if (left > 0 && (rc = load_aggregates(&c)) != GF_OK)
+		goto fail;
+	solve(&c);
+	outcome(&c);
+	c.schedule_id = fmar_schedule_id(offer_id);
+	if (left == 0)
+		snprintf(c.reason, sizeof(c.reason), "nothing left open");
+	memcpy(why, c.reason, sizeof(why));
+	snprintf(c.reason, sizeof(c.reason), "round %" PRId64 ": %.200s", c.round, why);
+	if ((rc = record_reclear(&c, key)) != GF_OK)
+		goto fail;
+	fmar_outbox_flush(f);
+	c.total = 0;
+	for (int32_t t = 0; t < c.bid.intervals; t++)
+		c.total += fabs(c.prev[t]);
+	gf_log_notice("GF-FMAR-RECLEARED",
+	              "bid %s (%s) round %" PRId64 ": %s by %s in %.2f ms (milp: %s, %.2f ms); %zu "
+	              "live aggregates, %d eligible, %d assigned; left %.6g kWh, cleared %.6g kWh "
+	              "at %.6g EUR/kWh; %.6g of %.6g kWh cleared in all",
+	              c.bid_id, c.dso, c.round, c.status, c.solver, c.heur_ms, c.milp_status,
+	              c.milp_ms, c.n, c.res.eligible, c.deviating, c.requested, c.cleared,
+	              c.clearing_price, c.total, c.bid_requested);
+	goto out;
+fail:
+	/* Not recorded: still due, re-cleared at the next start. */
+	gf_log_err("GF-FMAR-STORE", "re-clearing of bid offer %s failed: %s; stopping", offer_id,
 	           gf_strerror(rc));
 	gf_agent_quit(f->a, 1);
 out:
