@@ -85,8 +85,7 @@ static bool could_serve(const struct gf_fo *o, int32_t start, int T, const doubl
 }
 
 /* The bid offer of row st (id, body) against aggregate o: due or not. */
-static enum gf_err consider_bid(struct fmar *f, sqlite3_stmt *st, const struct gf_fo *o,
-                                bool *due)
+static enum gf_err consider_bid(struct fmar *f, sqlite3_stmt *st, const struct gf_fo *o, bool *due)
 {
 	const char *id = (const char *)sqlite3_column_text(st, 0);
 	const struct fmar_conf *c = gf_agent_conf(f->a);

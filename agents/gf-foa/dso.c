@@ -270,8 +270,8 @@ static enum gf_err newest_update(struct foa *f, const char *offer_id, int64_t up
 
 	snprintf(name, sizeof(name), "bid-update:%s", offer_id);
 	*stale = false;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM foa_counter WHERE name = ?", -1, &st,
-	                       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT value FROM foa_counter WHERE name = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -317,10 +317,11 @@ enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
 	rc = newest_update(f, o->id, s && s->has_updateid ? s->updateid : 0, &stale);
 	if (rc != GF_OK || stale) {
 		if (stale)
-			gf_log_info("GF-FOA-ASSIGN",
-			            "bid offer %s: an older result (update %lld) than the one applied: "
-			            "kept out",
-			            o->id, (long long)s->updateid);
+			gf_log_info(
+			    "GF-FOA-ASSIGN",
+			    "bid offer %s: an older result (update %lld) than the one applied: "
+			    "kept out",
+			    o->id, (long long)s->updateid);
 		return rc;
 	}
 	rc = gf_codec_from_json(&goflex__bid__descriptor, o->source, strlen(o->source), &body, err,

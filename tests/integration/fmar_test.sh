@@ -23,7 +23,10 @@
 #     KPI the totals); an aggregate after that starts no round; one that
 #     arrives after a bid's intervals began (their gates passed) is not
 #     used; kill -9 right after the second round's commit: no round twice,
-#     its messages still go out.
+#     its messages still go out; end to end with the real DSO FOA (gf-foa
+#     dso mode) and DOMS (gf-doms): a bid cleared in two rounds reaches the
+#     DOMS as two Assigned feedbacks, the second cumulative, and both results
+#     are echoed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,7 +37,8 @@ GFCTL=$BUILD/bin/gfctl
 agent_tmp
 
 site_new "$S" site1
-add_password "$S" fmar.m1 fman.f1 fman.f2 fman.f3 foa.dso1 foa.dso2 foa.x9 kpi.k1 kpi.k2
+add_password "$S" fmar.m1 fman.f1 fman.f2 fman.f3 foa.dso1 foa.dso2 foa.dso3 foa.x9 kpi.k1 \
+	kpi.k2 doms.o9 fmar.m2
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
 # Simulated time: E = 2020-02-27T00:00:00Z (interval I0) at real T0, 300x.
@@ -282,7 +286,8 @@ check "no sanitizer report from gf-fmar (SAN=1 builds)" eq "$(all_logs | grep -c
 # real s, for the aggregates gfctl sends one by one to share a round) on the
 # same clock; fman.f3, foa.dso2 and kpi.k2 watch it.
 mkdir -p "$tmp/r.state"
-sed -e "s|^state_dir .*|state_dir $tmp/r.state|" "$tmp/m1.conf" >"$tmp/r.conf"
+sed -e "s|^state_dir .*|state_dir $tmp/r.state|" -e "s|^dso_foa .*|dso_foa dso1, dso2, dso3|" \
+	"$tmp/m1.conf" >"$tmp/r.conf"
 printf 'gate_early_s 300\nreclear_delay_s 900\n' >>"$tmp/r.conf"
 watch f3 fman.f3 'gf/site1/+/+/fman/f3/#'
 watch dso2 foa.dso2 'gf/site1/+/+/foa/dso2/#'
@@ -365,15 +370,68 @@ check "... still pending" eq "$(pending_r)" 1
 pub foa.dso2 fmar/all flexoffer "$(r1_echo 1)"
 confirmed_r() { [ "$(pending_r)" = 0 ]; }
 check "... the echo of the second does" wait_for 10 confirmed_r
+
+# --- end to end: a bid from the DOMS through the real DSO FOA, cleared in two rounds ---
+# gfctl sends the bid as doms.o9, then the real gf-doms (o9; a limit no
+# forecast reaches, so no bid of its own) records the feedback.
+DOMS=$BUILD/bin/gf-doms FOA=$BUILD/bin/gf-foa
+PROFILES=${PROFILES:-$top/../shared/data/ieee-eu-lv/load-profiles}
+common_conf() { # NAME STATE-DIR: the keys of every agent here
+	printf 'site site1\nbroker_port %s\nidentity %s\nstate_dir %s\ntime_epoch 2020-02-27T00:00:00Z\ntime_origin %s\ntime_scale %s\n' \
+		"$LOCAL_PORT" "$1" "$2" "$T0" "$SCALE"
+}
+mkdir -p "$tmp/dso3.state" "$tmp/o9.state"
+{ common_conf foa.dso3 "$tmp/dso3.state"; printf 'mode dso\nfmar_id all\ndoms_id o9\nresend_s 2\n'; } >"$tmp/dso3.conf"
+{ common_conf doms.o9 "$tmp/o9.state"; printf 'dso_foa dso3\ntransformer_limit_kw 1000000\nprofiles_dir %s\nresend_s 2\n' "$PROFILES"; } >"$tmp/o9.conf"
+"$FOA" -c "$tmp/dso3.conf" -v >"$tmp/dso3.log" 2>&1 &
+pids+=($!)
+check "the DSO FOA (gf-foa, dso mode) connects" wait_for 10 grep -q GF-BUS-CONNECTED "$tmp/dso3.log"
+N3=$(($(sim_now) / 900))
+S3=$((N3 + 10))
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-6 f3 $S3 0 0 1 1 0.05 2 Offered $((N3 + 4)))"
+pub doms.o9 foa/dso3 bid "$(printf '{"bidId":"R3","gridPointId":"t1","startTime":"%s","intervalLength":900,"scheduleChange":[2,2],"energyPrice":[0.2,0.2]}' "$(iso $S3)")"
+"$DOMS" -c "$tmp/o9.conf" -v >"$tmp/o9.log" 2>&1 &
+pids+=($!)
+o9_assigned() { # o9_assigned KWH: gf-doms recorded an Assigned feedback of R3 for KWH
+	grep -q "GF-DOMS-FEEDBACK bid R3: Assigned by foa.dso3, $1 kWh" "$tmp/o9.log" 2>/dev/null
+}
+check "R3 (2 x 2 kWh) clears early and partially with one aggregate (2 kWh)" \
+	wait_for 30 r_log 'GF-FMAR-CLEARED bid R3 (dso3).*requested 4 kWh, cleared 2 kWh'
+check "... gf-doms records the Assigned feedback: 2 kWh" wait_for 10 o9_assigned 2.000
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-7 f3 $S3 0 0 1 1 0.08 2 Offered $((S3 - 1)))"
+check "a later aggregate: R3's second round clears the remaining 2 kWh" \
+	wait_for 20 r_log 'GF-FMAR-RECLEARED bid R3 (dso3) round 1: .*left 2 kWh, cleared 2 kWh'
+check "... gf-doms records the updated Assigned feedback: 4 kWh in all" wait_for 10 o9_assigned 4.000
+check "... its row holds the total, at the rounds' prices (2 x 0.05 + 2 x 0.08)" \
+	eq "$(sqlite3 "$tmp/o9.state/doms.db" "SELECT state, cleared_kwh, round(cost_eur, 3) FROM doms_feedback WHERE bid_id = 'R3' AND state = 'Assigned'")" "Assigned|4.0|0.26"
+r3_echoed() { [ "$(rq "SELECT count(*) FROM gf_resend WHERE key = 'assign:dso3-bid-R3'")" = 0 ] && r_log 'GF-FMAR-CONFIRMED assignment of dso3-bid-R3 confirmed by foa.dso3$'; }
+check "... the DSO FOA echoed the update: no resend left at FMAR" wait_for 10 r3_echoed
+check "... and sent two Assigned feedbacks, no more" \
+	eq "$(grep -c 'GF-FOA-FEEDBACK bid R3: Assigned' "$tmp/dso3.log")" 2
+# A late result older than the one applied (updateId 0 under another
+# scheduleId, so a key the FOA has not seen), as a delayed resend could be:
+# the DSO FOA keeps it out; the DOMS keeps the total.
+pub fmar.m2 foa/dso3 flexoffer.assign "$(printf '{"flexOfferId":"dso3-bid-R3","flexOfferSchedule":{"scheduleId":7,"updateId":0,"startTime":"%s","scheduleSlices":[{"duration":1,"energyAmount":1},{"duration":1,"energyAmount":1}]}}' "$(iso $S3)")"
+check "an older result than the one applied is kept out by the DSO FOA" \
+	wait_for 10 grep -q 'GF-FOA-ASSIGN bid offer dso3-bid-R3: an older result (update 0)' "$tmp/dso3.log"
+check "... no third feedback; the DOMS still holds 4 kWh" \
+	eq "$(grep -c 'GF-FOA-FEEDBACK bid R3: Assigned' "$tmp/dso3.log") $(sqlite3 "$tmp/o9.state/doms.db" "SELECT cleared_kwh FROM doms_feedback WHERE bid_id = 'R3' AND state = 'Assigned'")" "2 4.0"
 sleep 1.5
 kill -TERM "$pid_r"; wait "$pid_r"
 sleep 0.5
-check "one content per (offer, scheduleId, updateId) at fman.f3 (RA1, RA3) and foa.dso2 (R2, R1 x2)" \
-	eq "$(keys_ok f3 flexoffer.assign "$sched" 2 && keys_ok dso2 flexoffer.assign "$sched" 3 && echo ok)" ok
-check "KPI: R2's 0, R1's 4 then its total 8 kWh; prices 0, 0.05, then 0.065" \
-	eq "$(jq -c 'select(.payload.kpiId == "fmar.cleared_kwh") | .payload.value' "$tmp/kpi2.jsonl" | sort -un | tr '\n' ' ')/$(jq -c 'select(.payload.kpiId == "fmar.clearing_price") | .payload.value * 1000 | round' "$tmp/kpi2.jsonl" | sort -un | tr '\n' ' ')" "0 4 8 /0 50 65 "
-check "... one content per (kpiId, observedTime), 6 keys" \
-	keys_ok kpi2 kpi '[.payload.kpiId, .payload.observedTime]' 6
+check "one content per (offer, scheduleId, updateId) at fman.f3 (RA1, RA3, RA6, RA7) and foa.dso2 (R2, R1 x2)" \
+	eq "$(keys_ok f3 flexoffer.assign "$sched" 4 && keys_ok dso2 flexoffer.assign "$sched" 3 && echo ok)" ok
+# kpi_seq ID: the samples of kpiId ID in observedTime order, one per key (x 1000 for prices).
+kpi_seq() {
+	jq -s -r --arg id "$1" 'map(select(.payload.kpiId == $id) | .payload) | unique_by(.observedTime) | sort_by(.observedTime) |
+		map(.value * 1000 | round | tostring) | join(" ")' "$tmp/kpi2.jsonl"
+}
+check "KPI fmar.cleared_kwh (Wh): R2 0; R1 4 then its total 8; R3 2 then its total 4" \
+	eq "$(kpi_seq fmar.cleared_kwh)" "0 4000 8000 2000 4000"
+check "KPI fmar.clearing_price (mEUR/kWh): 0; 50 then the mean 65; 50 then 65" \
+	eq "$(kpi_seq fmar.clearing_price)" "0 50 65 50 65"
+check "... one content per (kpiId, observedTime), 10 keys" \
+	keys_ok kpi2 kpi '[.payload.kpiId, .payload.observedTime]' 10
 check "no message was refused by the broker; no sanitizer report" \
 	eq "$(r_all | grep -cE 'GF-BUS-REFUSED|Sanitizer|runtime error')" 0
 
