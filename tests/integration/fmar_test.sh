@@ -306,20 +306,21 @@ rq() { sqlite3 "$tmp/r.state/fmar.db" "$1"; }
 start_r
 check "re-clearing market: gf-fmar connects" wait_for 10 r_log GF-BUS-CONNECTED
 sleep 0.5 # the watchers subscribe
-# N: the interval now. R2 (1, 1 kWh from N+3) has no aggregate before its
+# N: the interval now. R2 (1, 1, 1 kWh from N+3) has no aggregate before its
 # gate (N+1); R1 (2 kWh in each of N+10..N+13) has RA1 (1 kWh per interval
 # at 0.05, to be assigned before N+4), which pulls R1's gate to N+4 - 300 s.
 N=$(($(sim_now) / 900))
 S=$((N + 10)) S2=$((N + 3))
-pub foa.dso2 fmar/all flexoffer "$(bid dso2 R2 $S2 "1 1" 0.2)"
+pub foa.dso2 fmar/all flexoffer "$(bid dso2 R2 $S2 "1 1 1" 0.2)"
 pub fman.f3 fmar/all flexoffer "$(agg f3-agg-1 f3 $S 0 0 1 1 0.05 4 Offered $((N + 4)))"
 pub foa.dso2 fmar/all flexoffer "$(bid dso2 R1 $S "2 2 2 2" 0.2)"
 check "R2 clears at its gate with nothing (no aggregate)" \
-	wait_for 20 r_log 'GF-FMAR-CLEARED bid R2 .*cleared 0 kWh'
-# Once R2's intervals began (and with them the gates of both), an
-# aggregate that could serve the second one (the only one it meets) arrives.
+	wait_for 20 r_log 'GF-FMAR-CLEARED bid R2 .*requested 3 kWh, cleared 0 kWh'
+# Once R2's intervals began (and with them the gates of all three: gate
+# lead 2 intervals), an aggregate that could serve the third one (the only
+# one it meets) arrives (to be assigned before S2+1: gone by R1's rounds).
 wait_sim $((S2 * 900 - E + 60))
-pub fman.f3 fmar/all flexoffer "$(agg f3-agg-5 f3 $((S2 + 1)) 0 0 1 1 0.05 1)"
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-5 f3 $((S2 + 2)) 0 0 1 1 0.05 1 Offered $((S2 + 1)))"
 check "R1 clears early (gate_early_s), partially: 4 of 8 kWh with RA1" \
 	wait_for 30 r_log 'GF-FMAR-CLEARED bid R1 .*requested 8 kWh, cleared 4 kWh'
 check "... the DSO FOA's result: 1 kWh per interval, updateId 0" \
@@ -359,7 +360,7 @@ check "... RA1 and RA3 assigned; RA2 (not needed), RA4 and RA5 still held" \
 check "... nothing due; fmar_cleared and fmar_result hold the totals (8 of 8 kWh)" \
 	eq "$(rq "SELECT (SELECT count(*) FROM fmar_reclear), (SELECT sum(cleared_kwh) FROM fmar_cleared WHERE bid_offer_id = 'dso2-bid-R1'), (SELECT cleared_kwh FROM fmar_result WHERE bid_offer_id = 'dso2-bid-R1')")" "0|8.0|8.0"
 check "R2 (its intervals closed when RA5 came): one result, zeros" \
-	eq "$(jq -c 'select(.msg == "flexoffer.assign" and .payload.flexOfferId == "dso2-bid-R2") | [.payload.flexOfferSchedule.scheduleSlices[].energyAmount]' "$tmp/dso2.jsonl" | sort -u | tr '\n' ' ')" "[0,0] "
+	eq "$(jq -c 'select(.msg == "flexoffer.assign" and .payload.flexOfferId == "dso2-bid-R2") | [.payload.flexOfferSchedule.scheduleSlices[].energyAmount]' "$tmp/dso2.jsonl" | sort -u | tr '\n' ' ')" "[0,0,0] "
 # Echoes: the first round's no longer answers R1's assign; the second's does.
 pending_r() { rq "SELECT count(*) FROM gf_resend WHERE key = 'assign:dso2-bid-R1'"; }
 r1_echo() { jq -c --argjson o "$(bid dso2 R1 $S "2 2 2 2" 0.2)" '$o + {state: "Assigned", flexOfferSchedule: .flexOfferSchedule}' <<<"$(r1_update "$1" | head -1)"; }
