@@ -866,8 +866,13 @@ void fmar_reclear_bid(struct fmar *f, const char *offer_id)
 		gf_log_debug("GF-FMAR-RECLEARED", "bid offer %s: no re-clearing due", offer_id);
 		goto out;
 	}
-	if (rc != GF_OK || (rc = load_bid(&c, "cleared")) != GF_OK ||
-	    (rc = take_remainder(&c, &left)) != GF_OK)
+	if (rc == GF_OK && (rc = load_bid(&c, "cleared")) == GF_ENOENT) {
+		/* Only cleared bids are made due, and that state is final. */
+		gf_log_err("GF-FMAR-RECLEARED", "bid offer %s is due but not cleared: left alone",
+		           offer_id);
+		goto out;
+	}
+	if (rc != GF_OK || (rc = take_remainder(&c, &left)) != GF_OK)
 		goto fail;
 	snprintf(key, sizeof(key), "clear:%s:%" PRId64, offer_id, c.round);
 	/* Nothing left (the remaining intervals closed while it waited): a
