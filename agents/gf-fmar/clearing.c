@@ -12,6 +12,7 @@
  * when nothing cleared); cleared volume and price go to kpi/all. All of it,
  * the rows and the key "clear:<bid offer id>" are one transaction: a kill
  * -9 before the commit clears again at the next start, after it never.
+ * Its steps serve reclear.c's later rounds too (clearing.h).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "clear.h"
+#include "clearing.h"
 #include "codec.h"
 #include "fmar.h"
 #include "agent/resend.h"
@@ -31,44 +33,6 @@
 #include "timefmt.h"
 
 #define DEV_TOL 1e-6
-
-struct agg {
-	char *id, *sender;
-	Goflex__FlexOffer *msg;
-};
-
-struct clearing {
-	struct fmar *f;
-	const struct fmar_conf *conf;
-	const char *offer_id;
-	char dso[GF_ID_MAX + 1], bid_id[192];
-	Goflex__FlexOffer *bid_msg;
-	double *change, *price; /* the bid, T each */
-	struct gf_clear_bid bid;
-	struct agg *aggs; /* live aggregates */
-	size_t n;
-	struct gf_fo_set set;
-	struct gf_fo *views;
-	size_t *off; /* each offer's first slice in amount */
-	int32_t *start;
-	double *amount;
-	struct gf_clear_result res;
-	const char *status, *solver, *milp_status;
-	double heur_ms, milp_ms;
-	bool *dev;
-	int deviating;
-	double *accepted; /* per bid interval, clamped to the request */
-	double requested, cleared, clearing_price;
-	int64_t observed_ms, schedule_id;
-	char reason[256];
-	/* Re-clearings (round > 0): change holds the remainder, asked the
-	 * bid's own change, prev what earlier rounds accepted; tariff the
-	 * cumulative result's price per interval; total and mean_price the
-	 * totals over the rounds. */
-	int64_t round;
-	double *asked, *prev, *tariff;
-	double total, mean_price, bid_requested;
-};
 
 static double ms_since(const struct timespec *t0)
 {
@@ -125,7 +89,7 @@ static void agg_free(struct clearing *c)
 	free(c->aggs);
 }
 
-static void clearing_free(struct clearing *c)
+void fmar__clearing_free(struct clearing *c)
 {
 	agg_free(c);
 	gf_codec_free(c->bid_msg ? &c->bid_msg->base : NULL);
@@ -159,7 +123,7 @@ static enum gf_err decode(const unsigned char *json, int len, Goflex__FlexOffer 
 
 /* The bid offer, if it is in state (held: waiting for its clearing;
  * cleared: for a re-clearing). GF_ENOENT if not. */
-static enum gf_err load_bid(struct clearing *c, const char *state)
+enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
@@ -250,7 +214,7 @@ static enum gf_err add_aggregate(struct clearing *c, sqlite3_stmt *st, int32_t n
 }
 
 /* The live aggregates, into the engine's set. */
-static enum gf_err load_aggregates(struct clearing *c)
+enum gf_err fmar__clearing_load_aggregates(struct clearing *c)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	size_t cap = (size_t)c->conf->max_offer_intervals, slices = 0, sum = 0;
@@ -305,7 +269,7 @@ out:
 }
 
 /* The heuristic, and the MILP when small; the lower objective wins. */
-static void solve(struct clearing *c)
+void fmar__clearing_solve(struct clearing *c)
 {
 	struct gf_clear_options opt = {(double)c->conf->milp_time_limit_ms / 1e3, 0,
 	                               (int)c->conf->heuristic_passes};
@@ -365,7 +329,7 @@ static double at(const double *v, int32_t first, int32_t n, int32_t t)
 
 /* Which aggregates deviate, the change they deliver in the bid's
  * intervals, the accepted (clamped) change, the volume and the price. */
-static void outcome(struct clearing *c)
+void fmar__clearing_outcome(struct clearing *c)
 {
 	bool usable = c->n > 0 &&
 	              (c->res.status == GF_CLEAR_OPTIMAL || c->res.status == GF_CLEAR_FEASIBLE) &&
@@ -414,10 +378,10 @@ static void outcome(struct clearing *c)
  * the offerer's echo. A bid offer's assign is an update of its result from
  * the second round on: updateId = the round, and only the echo of that
  * round answers it (token "u<updateId>"); an aggregate's is its only one. */
-static enum gf_err queue_assign(struct clearing *c, const char *role, const char *to,
-                                const char *offer_id, const char *label, int32_t start,
-                                const double *x, const double *tariff, int32_t n, int64_t update_id,
-                                bool is_bid)
+enum gf_err fmar__clearing_queue_assign(struct clearing *c, const char *role, const char *to,
+                                        const char *offer_id, const char *label, int32_t start,
+                                        const double *x, const double *tariff, int32_t n,
+                                        int64_t update_id, bool is_bid)
 {
 	Goflex__FlexOfferAssign as = GOFLEX__FLEX_OFFER_ASSIGN__INIT;
 	Goflex__FlexOfferSchedule s = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
@@ -476,10 +440,12 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 	ack.creationinterval = creation;
 	if ((rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.ack", &ack.base)))
 		return rc;
-	return queue_assign(c, role, to, offer_id, label, start, x, NULL, n, 0, is_bid);
+	return fmar__clearing_queue_assign(c, role, to, offer_id, label, start, x, NULL, n, 0,
+	                                   is_bid);
 }
 
-static enum gf_err queue_kpi(struct clearing *c, const char *id, double value, const char *unit)
+enum gf_err fmar__clearing_queue_kpi(struct clearing *c, const char *id, double value,
+                                     const char *unit)
 {
 	Goflex__KpiSample k = GOFLEX__KPI_SAMPLE__INIT;
 	char when[GF_TIME_BUFSIZE];
@@ -497,7 +463,7 @@ static enum gf_err queue_kpi(struct clearing *c, const char *id, double value, c
 }
 
 /* Runs sql with text/int/double arguments given by fmt ('t', 'i', 'd'). */
-static enum gf_err exec(struct clearing *c, const char *sql, const char *fmt, ...)
+enum gf_err fmar__clearing_exec(struct clearing *c, const char *sql, const char *fmt, ...)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
@@ -528,7 +494,7 @@ out:
 
 /* The KPI time: the simulated now, after every earlier clearing's, so that
  * kpiId + observedTime (the receivers' key) stays unique. */
-static void observed_time(struct clearing *c)
+void fmar__clearing_observed_time(struct clearing *c)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t last = INT64_MIN;
@@ -545,7 +511,7 @@ static void observed_time(struct clearing *c)
 		c->observed_ms = last + 1;
 }
 
-static enum gf_err record_aggregate(struct clearing *c, size_t i)
+enum gf_err fmar__clearing_record_aggregate(struct clearing *c, size_t i)
 {
 	const struct agg *a = &c->aggs[i];
 	const double *x = c->amount + c->off[i];
@@ -562,12 +528,14 @@ static enum gf_err record_aggregate(struct clearing *c, size_t i)
 	snprintf(reason, sizeof(reason), "assigned by bid %s", c->bid_id);
 	if ((rc = queue_result(c, "fman", a->sender, a->id, a->msg->label, a->msg->creationinterval,
 	                       c->start[i], x, n, reason, false)) ||
-	    (rc = exec(c, "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?",
-	               "tt", c->offer_id, a->id)) ||
-	    (rc = exec(c,
-	               "INSERT OR REPLACE INTO fmar_assign (bid_offer_id, offer_id, schedule_id,"
-	               " start_interval, amounts) VALUES (?, ?, ?, ?, ?)",
-	               "ttiit", c->offer_id, a->id, c->schedule_id, (int64_t)c->start[i], amounts)))
+	    (rc = fmar__clearing_exec(
+	         c, "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?", "tt",
+	         c->offer_id, a->id)) ||
+	    (rc = fmar__clearing_exec(
+	         c,
+	         "INSERT OR REPLACE INTO fmar_assign (bid_offer_id, offer_id, schedule_id,"
+	         " start_interval, amounts) VALUES (?, ?, ?, ?, ?)",
+	         "ttiit", c->offer_id, a->id, c->schedule_id, (int64_t)c->start[i], amounts)))
 		goto out;
 out:
 	free(amounts);
@@ -577,19 +545,19 @@ out:
 /* The round's rows: what it asked and accepted, per interval at its price
  * (fmar_round_cleared, the base of the cumulative prices), and its summary
  * (fmar_round). */
-static enum gf_err record_round(struct clearing *c)
+enum gf_err fmar__clearing_record_round(struct clearing *c)
 {
 	enum gf_err rc = GF_OK;
 
 	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++)
-		rc =
-		    exec(c,
-		         "INSERT OR REPLACE INTO fmar_round_cleared (bid_offer_id, round, interval,"
-		         " cleared_kwh, price) VALUES (?, ?, ?, ?, ?)",
-		         "tiidd", c->offer_id, c->round, (int64_t)(c->bid.start + t),
-		         c->accepted[t], c->clearing_price);
+		rc = fmar__clearing_exec(
+		    c,
+		    "INSERT OR REPLACE INTO fmar_round_cleared (bid_offer_id, round, interval,"
+		    " cleared_kwh, price) VALUES (?, ?, ?, ?, ?)",
+		    "tiidd", c->offer_id, c->round, (int64_t)(c->bid.start + t), c->accepted[t],
+		    c->clearing_price);
 	if (rc == GF_OK)
-		rc = exec(
+		rc = fmar__clearing_exec(
 		    c,
 		    "INSERT OR REPLACE INTO fmar_round (bid_offer_id, round, status, solver,"
 		    " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
@@ -607,34 +575,37 @@ static enum gf_err record(struct clearing *c, const char *key)
 
 	if (rc != GF_OK)
 		return rc;
-	observed_time(c);
+	fmar__clearing_observed_time(c);
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->dev[i] && (rc = record_aggregate(c, i)) != GF_OK)
+		if (c->dev[i] && (rc = fmar__clearing_record_aggregate(c, i)) != GF_OK)
 			goto out;
 	}
 	for (int32_t t = 0; t < c->bid.intervals; t++) {
-		if ((rc = exec(c,
-		               "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
-		               " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
-		               "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->change[t],
-		               c->accepted[t])) != GF_OK)
+		if ((rc = fmar__clearing_exec(
+		         c,
+		         "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
+		         " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
+		         "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->change[t],
+		         c->accepted[t])) != GF_OK)
 			goto out;
 	}
-	if ((rc = record_round(c)) ||
+	if ((rc = fmar__clearing_record_round(c)) ||
 	    (rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
 	                       c->bid_msg->creationinterval, c->bid.start, c->accepted,
 	                       c->bid.intervals, c->reason, true)) ||
-	    (rc = queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
-	    (rc = queue_kpi(c, "fmar.clearing_price", c->clearing_price, "EUR/kWh")) ||
-	    (rc = exec(c,
-	               "INSERT OR REPLACE INTO fmar_result (bid_offer_id, bid_id, status, solver,"
-	               " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
-	               " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	               "ttttiiiddddit", c->offer_id, c->bid_id, c->status, c->solver, (int64_t)c->n,
-	               (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
-	               c->clearing_price, c->res.objective, c->observed_ms, c->reason)) ||
-	    (rc = exec(c, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?", "t",
-	               c->offer_id)) ||
+	    (rc = fmar__clearing_queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
+	    (rc = fmar__clearing_queue_kpi(c, "fmar.clearing_price", c->clearing_price,
+	                                   "EUR/kWh")) ||
+	    (rc = fmar__clearing_exec(
+	         c,
+	         "INSERT OR REPLACE INTO fmar_result (bid_offer_id, bid_id, status, solver,"
+	         " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
+	         " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         "ttttiiiddddit", c->offer_id, c->bid_id, c->status, c->solver, (int64_t)c->n,
+	         (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
+	         c->clearing_price, c->res.objective, c->observed_ms, c->reason)) ||
+	    (rc = fmar__clearing_exec(c, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?",
+	                              "t", c->offer_id)) ||
 	    (rc = gf_store_mark(c->f->store, key)))
 		goto out;
 	rc = gf_store_commit(c->f->store);
@@ -657,15 +628,15 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 		fmar_reclear_bid(f, offer_id);
 		return;
 	}
-	if ((rc = load_bid(&c, "held")) == GF_ENOENT) {
+	if ((rc = fmar__clearing_load_bid(&c, "held")) == GF_ENOENT) {
 		gf_log_debug("GF-FMAR-CLEARED", "bid offer %s is not waiting (withdrawn)",
 		             offer_id);
 		goto out;
 	}
-	if (rc != GF_OK || (rc = load_aggregates(&c)) != GF_OK)
+	if (rc != GF_OK || (rc = fmar__clearing_load_aggregates(&c)) != GF_OK)
 		goto fail;
-	solve(&c);
-	outcome(&c);
+	fmar__clearing_solve(&c);
+	fmar__clearing_outcome(&c);
 	c.schedule_id = fmar_schedule_id(offer_id);
 	if ((rc = record(&c, key)) != GF_OK)
 		goto fail;
@@ -684,227 +655,5 @@ fail:
 	           gf_strerror(rc));
 	gf_agent_quit(f->a, 1);
 out:
-	clearing_free(&c);
-}
-
-/* --- re-clearing the remainder (rounds 1, 2, ...) --------------------------------- */
-
-/* The due re-clearing of c->offer_id and its round number (1 + the last
- * round's). GF_ENOENT when none is due. */
-static enum gf_err load_round(struct clearing *c)
-{
-	sqlite3 *db = gf_store_db(c->f->store);
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc = GF_EIO;
-	int step;
-
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT (SELECT COALESCE(MAX(round), 0) + 1 FROM fmar_round WHERE"
-	                       " bid_offer_id = ?1) FROM fmar_reclear WHERE bid_offer_id = ?1",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		c->round = sqlite3_column_int64(st, 0);
-	rc = step == SQLITE_ROW ? GF_OK : step == SQLITE_DONE ? GF_ENOENT : GF_EIO;
-out:
-	if (rc == GF_EIO)
-		gf_log_err("GF-FMAR-STORE", "cannot read the re-clearing of %s: %s", c->offer_id,
-		           sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The bid's request becomes the remainder: what is left of each open
- * interval. *left counts the intervals with something left. */
-static enum gf_err take_remainder(struct clearing *c, int *left)
-{
-	size_t T = (size_t)c->bid.intervals;
-	double *rem = calloc(T, sizeof(double));
-	enum gf_err rc = GF_ENOMEM;
-
-	if (!rem || !(c->prev = calloc(T, sizeof(double))) ||
-	    !(c->tariff = calloc(T, sizeof(double))))
-		goto out;
-	rc = fmar_remainder(c->f, c->offer_id, c->bid.start, c->bid.intervals, c->change, c->prev,
-	                    rem, left);
-	if (rc != GF_OK)
-		goto out;
-	c->asked = c->change;
-	c->change = rem;
-	rem = NULL;
-	c->bid.change = c->change;
-	c->bid_requested = c->requested;
-	c->requested = 0;
-	for (size_t t = 0; t < T; t++)
-		c->requested += fabs(c->change[t]);
-out:
-	free(rem);
-	return rc;
-}
-
-/* After this round's rows: the cumulative result's price per interval
- * (the volume-weighted price of the rounds that cleared something there;
- * the highest round price where none did), its total and mean price. */
-static enum gf_err cumulative_prices(struct clearing *c)
-{
-	sqlite3 *db = gf_store_db(c->f->store);
-	sqlite3_stmt *st = NULL;
-	double top = 0, paid = 0;
-	enum gf_err rc = GF_EIO;
-	int step;
-
-	if (sqlite3_prepare_v2(
-	        db,
-	        "SELECT interval, SUM(ABS(cleared_kwh) * price), SUM(ABS(cleared_kwh)),"
-	        " MAX(price) FROM fmar_round_cleared WHERE bid_offer_id = ?"
-	        " GROUP BY interval",
-	        -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
-	for (int32_t t = 0; t < c->bid.intervals; t++)
-		c->tariff[t] = NAN;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t t = sqlite3_column_int64(st, 0) - c->bid.start;
-		double w = sqlite3_column_double(st, 2);
-		top = fmax(top, sqlite3_column_double(st, 3));
-		if (t >= 0 && t < c->bid.intervals && w > 1e-12)
-			c->tariff[t] = sqlite3_column_double(st, 1) / w;
-	}
-	if (step != SQLITE_DONE)
-		goto out;
-	c->total = 0;
-	for (int32_t t = 0; t < c->bid.intervals; t++) {
-		if (isnan(c->tariff[t]))
-			c->tariff[t] = top;
-		c->total += fabs(c->prev[t]);
-		paid += fabs(c->prev[t]) * c->tariff[t];
-	}
-	c->mean_price = c->total > 0 ? paid / c->total : 0;
-	rc = GF_OK;
-out:
-	if (rc != GF_OK)
-		gf_log_err("GF-FMAR-STORE", "cannot total the rounds of %s: %s", c->offer_id,
-		           sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* A round that assigned something: the new assignments, the cumulative
- * change per interval (fmar_cleared, c->prev from here on), the DSO FOA's
- * updated result and the KPI totals. */
-static enum gf_err record_gain(struct clearing *c)
-{
-	enum gf_err rc = GF_OK;
-
-	for (size_t i = 0; i < c->n && rc == GF_OK; i++)
-		if (c->dev[i])
-			rc = record_aggregate(c, i);
-	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++) {
-		c->prev[t] += c->accepted[t];
-		rc =
-		    exec(c,
-		         "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
-		         " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
-		         "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->asked[t], c->prev[t]);
-	}
-	if (rc == GF_OK)
-		rc = record_round(c);
-	if (rc == GF_OK)
-		rc = cumulative_prices(c);
-	if (rc == GF_OK)
-		rc = queue_assign(c, "foa", c->dso, c->offer_id, c->bid_msg->label, c->bid.start,
-		                  c->prev, c->tariff, c->bid.intervals, c->round, true);
-	if (rc == GF_OK)
-		rc = queue_kpi(c, "fmar.cleared_kwh", c->total, "kWh");
-	if (rc == GF_OK)
-		rc = queue_kpi(c, "fmar.clearing_price", c->mean_price, "EUR/kWh");
-	if (rc == GF_OK)
-		rc = exec(c,
-		          "UPDATE fmar_result SET cleared_kwh = ?, price = ?, deviating ="
-		          " COALESCE(deviating, 0) + ?, observed_ms = ?, reason = ? WHERE"
-		          " bid_offer_id = ?",
-		          "ddiitt", c->total, c->mean_price, (int64_t)c->deviating, c->observed_ms,
-		          c->reason, c->offer_id);
-	return rc;
-}
-
-/* The round in one transaction with its key: a round that assigned nothing
- * is recorded (fmar_round) and sends nothing; either way the due row goes. */
-static enum gf_err record_reclear(struct clearing *c, const char *key)
-{
-	enum gf_err rc = gf_store_begin(c->f->store);
-
-	if (rc != GF_OK)
-		return rc;
-	observed_time(c);
-	if (c->deviating > 0)
-		rc = record_gain(c);
-	else
-		rc = record_round(c);
-	if (rc == GF_OK)
-		rc = exec(c, "DELETE FROM fmar_reclear WHERE bid_offer_id = ?", "t", c->offer_id);
-	if (rc == GF_OK)
-		rc = gf_store_mark(c->f->store, key);
-	if (rc == GF_OK)
-		rc = gf_store_commit(c->f->store);
-	if (rc != GF_OK)
-		gf_store_rollback(c->f->store);
-	return rc;
-}
-
-void fmar_reclear_bid(struct fmar *f, const char *offer_id)
-{
-	struct clearing c = {.f = f, .conf = gf_agent_conf(f->a), .offer_id = offer_id};
-	char key[256], why[sizeof(c.reason)];
-	enum gf_err rc;
-	int left = 0;
-
-	c.res.bound = NAN;
-	if ((rc = load_round(&c)) == GF_ENOENT) {
-		gf_log_debug("GF-FMAR-RECLEARED", "bid offer %s: no re-clearing due", offer_id);
-		goto out;
-	}
-	if (rc == GF_OK && (rc = load_bid(&c, "cleared")) == GF_ENOENT) {
-		/* Only cleared bids are made due, and that state is final. */
-		gf_log_err("GF-FMAR-RECLEARED", "bid offer %s is due but not cleared: left alone",
-		           offer_id);
-		goto out;
-	}
-	if (rc != GF_OK || (rc = take_remainder(&c, &left)) != GF_OK)
-		goto fail;
-	snprintf(key, sizeof(key), "clear:%s:%" PRId64, offer_id, c.round);
-	/* Nothing left (the remaining intervals closed while it waited): a
-	 * round without offers, recorded so that it ends. */
-	if (left > 0 && (rc = load_aggregates(&c)) != GF_OK)
-		goto fail;
-	solve(&c);
-	outcome(&c);
-	c.schedule_id = fmar_schedule_id(offer_id);
-	if (left == 0)
-		snprintf(c.reason, sizeof(c.reason), "nothing left open");
-	memcpy(why, c.reason, sizeof(why));
-	snprintf(c.reason, sizeof(c.reason), "round %" PRId64 ": %.200s", c.round, why);
-	if ((rc = record_reclear(&c, key)) != GF_OK)
-		goto fail;
-	fmar_outbox_flush(f);
-	c.total = 0;
-	for (int32_t t = 0; t < c.bid.intervals; t++)
-		c.total += fabs(c.prev[t]);
-	gf_log_notice("GF-FMAR-RECLEARED",
-	              "bid %s (%s) round %" PRId64 ": %s by %s in %.2f ms (milp: %s, %.2f ms); %zu "
-	              "live aggregates, %d eligible, %d assigned; left %.6g kWh, cleared %.6g kWh "
-	              "at %.6g EUR/kWh; %.6g of %.6g kWh cleared in all",
-	              c.bid_id, c.dso, c.round, c.status, c.solver, c.heur_ms, c.milp_status,
-	              c.milp_ms, c.n, c.res.eligible, c.deviating, c.requested, c.cleared,
-	              c.clearing_price, c.total, c.bid_requested);
-	goto out;
-fail:
-	/* Not recorded: still due, re-cleared at the next start. */
-	gf_log_err("GF-FMAR-STORE", "re-clearing of bid offer %s failed: %s; stopping", offer_id,
-	           gf_strerror(rc));
-	gf_agent_quit(f->a, 1);
-out:
-	clearing_free(&c);
+	fmar__clearing_free(&c);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fmar.h - gf-fmar, the FlexOffer Market (docs/fmar.md): what its two
+ * fmar.h - gf-fmar, the FlexOffer Market (docs/fmar.md): what its
  * modules share.
  *
  * book.c takes the offers: aggregates from FMAN and bid offers from the
@@ -8,7 +8,9 @@
  * each with flexoffer.ack; it arms a gate-closure timer per bid.
  * clearing.c clears one bid at its gate closure with the engine
  * (lib/clear.h) and queues the assignments, the DSO FOA's result and the
- * KPI samples. Everything runs on the agent's one thread; every state
+ * KPI samples. reclear.c re-clears what a cleared bid still asks when
+ * aggregates that could serve it arrive later (clearing.h: the steps the
+ * two share). Everything runs on the agent's one thread; every state
  * change and the messages it causes are one SQLite transaction (store.h).
  */
 #ifndef GF_FMAR_H
@@ -82,7 +84,7 @@ void fmar_book_disarm_all(struct fmar *f);
  * after it. */
 void fmar_clear_bid(struct fmar *f, const char *offer_id);
 
-/* clearing.c: when bid offer offer_id was cleared before and a re-clearing
+/* reclear.c: when bid offer offer_id was cleared before and a re-clearing
  * is due (table fmar_reclear, reclear.c), clears its remainder once (key
  * "clear:<id>:<round>"): the live aggregates against what is still open
  * and not cleared; the new assignments, the DSO FOA's cumulative result
