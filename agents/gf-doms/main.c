@@ -84,6 +84,25 @@ static void issue_day_ahead(struct gf_agent *a, void *arg)
 	arm(d);
 }
 
+/* FNV-1a 64 over an Assigned feedback's series: FMAR's re-clearings update
+ * a bid's result (docs/fmar.md), each a new Assigned with the cumulative
+ * change, so the key of an Assigned is bidId + state + this. */
+static uint64_t series_hash(const Goflex__OfferFeedback *fb)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const double *v[2] = {fb->schedulechange, fb->energyprice};
+	size_t n[2] = {fb->n_schedulechange, fb->n_energyprice};
+
+	for (int s = 0; s < 2; s++) {
+		const unsigned char *p = (const unsigned char *)v[s];
+		for (size_t i = 0; i < n[s] * sizeof(double); i++) {
+			h ^= p[i];
+			h *= 1099511628211ULL;
+		}
+	}
+	return h;
+}
+
 static void record_feedback(struct doms *d, const struct gf_message *m)
 {
 	const Goflex__OfferFeedback *fb = (const Goflex__OfferFeedback *)m->body;
@@ -108,6 +127,9 @@ static void record_feedback(struct doms *d, const struct gf_message *m)
 	    gf_resend_answered(d->store, key, NULL, NULL) != GF_OK)
 		goto fail;
 	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, state);
+	if (fb->state == GOFLEX__FLEX_OFFER_STATE__Assigned)
+		snprintf(key + strlen(key), sizeof(key) - strlen(key), ":%016llx",
+		         (unsigned long long)series_hash(fb));
 	if (gf_store_seen(d->store, key)) {
 		if (gf_store_commit(d->store) != GF_OK)
 			return;

@@ -34,7 +34,8 @@ struct verdict {
 	char reason[REASON_MAX];
 	bool arm; /* a bid: arm its timer at gate_s */
 	double gate_s;
-	bool rearm; /* an aggregate pulled some bids' gates forward */
+	bool rearm;   /* an aggregate pulled some bids' gates forward */
+	bool reclear; /* an aggregate made some cleared bids' re-clearing due */
 };
 
 /* The stored row of an offer, when there is one. */
@@ -313,7 +314,7 @@ static bool take_aggregate(struct fmar *f, const struct gf_message *m, const cha
 	if (!check_aggregate(f, fo, v))
 		return false;
 	if (save_row(f, fo->id, "agg", m->from_id, NULL, NAN, json, "held") != GF_OK ||
-	    pull_gates(f, fo, v) != GF_OK)
+	    pull_gates(f, fo, v) != GF_OK || fmar_reclear_consider(f, fo, &v->reclear) != GF_OK)
 		return refuse(v, "internal error: the store cannot be written");
 	snprintf(v->reason, sizeof(v->reason), "%s; held for clearing",
 	         r.exists ? "updated" : "received");
@@ -461,7 +462,7 @@ static void confirm(struct fmar *f, const struct gf_message *m)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
 	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0, found = false;
-	char id[OFFER_ID_MAX], key[OFFER_ID_MAX + 16];
+	char id[OFFER_ID_MAX], key[OFFER_ID_MAX + 16], token[32];
 	size_t n = strlen(m->from_id);
 
 	offer_id(m, is_bid, id, sizeof(id));
@@ -471,9 +472,16 @@ static void confirm(struct fmar *f, const struct gf_message *m)
 		return;
 	}
 	snprintf(key, sizeof(key), "assign:%s", id);
+	/* A bid offer's result is updated by re-clearings (updateId = the
+	 * round): only the echo of the latest stops its resends. */
+	if (fo->flexofferschedule)
+		fmar_echo_token(
+		    token, sizeof(token),
+		    fo->flexofferschedule->has_updateid ? fo->flexofferschedule->updateid : 0);
 	if (gf_store_begin(f->store) != GF_OK)
 		goto fail;
-	if (gf_resend_answered(f->store, key, NULL, &found) != GF_OK ||
+	if (gf_resend_answered(f->store, key, fo->flexofferschedule ? token : NULL, &found) !=
+	        GF_OK ||
 	    gf_store_commit(f->store) != GF_OK) {
 		gf_store_rollback(f->store);
 		goto fail;
@@ -552,6 +560,8 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 		fmar_book_arm(f, v.id, v.gate_s);
 	if (v.rearm)
 		fmar_book_arm_all(f);
+	if (v.reclear)
+		fmar_reclear_arm_all(f);
 out:
 	free(json);
 }

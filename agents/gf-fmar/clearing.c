@@ -12,6 +12,7 @@
  * when nothing cleared); cleared volume and price go to kpi/all. All of it,
  * the rows and the key "clear:<bid offer id>" are one transaction: a kill
  * -9 before the commit clears again at the next start, after it never.
+ * Its steps serve reclear.c's later rounds too (clearing.h).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "clear.h"
+#include "clearing.h"
 #include "codec.h"
 #include "fmar.h"
 #include "agent/resend.h"
@@ -31,37 +33,6 @@
 #include "timefmt.h"
 
 #define DEV_TOL 1e-6
-
-struct agg {
-	char *id, *sender;
-	Goflex__FlexOffer *msg;
-};
-
-struct clearing {
-	struct fmar *f;
-	const struct fmar_conf *conf;
-	const char *offer_id;
-	char dso[GF_ID_MAX + 1], bid_id[192];
-	Goflex__FlexOffer *bid_msg;
-	double *change, *price; /* the bid, T each */
-	struct gf_clear_bid bid;
-	struct agg *aggs; /* live aggregates */
-	size_t n;
-	struct gf_fo_set set;
-	struct gf_fo *views;
-	size_t *off; /* each offer's first slice in amount */
-	int32_t *start;
-	double *amount;
-	struct gf_clear_result res;
-	const char *status, *solver, *milp_status;
-	double heur_ms, milp_ms;
-	bool *dev;
-	int deviating;
-	double *accepted; /* per bid interval, clamped to the request */
-	double requested, cleared, clearing_price;
-	int64_t observed_ms, schedule_id;
-	char reason[256];
-};
 
 static double ms_since(const struct timespec *t0)
 {
@@ -118,7 +89,7 @@ static void agg_free(struct clearing *c)
 	free(c->aggs);
 }
 
-static void clearing_free(struct clearing *c)
+void fmar__clearing_free(struct clearing *c)
 {
 	agg_free(c);
 	gf_codec_free(c->bid_msg ? &c->bid_msg->base : NULL);
@@ -131,6 +102,9 @@ static void clearing_free(struct clearing *c)
 	free(c->amount);
 	free(c->dev);
 	free(c->accepted);
+	free(c->asked);
+	free(c->prev);
+	free(c->tariff);
 }
 
 static enum gf_err decode(const unsigned char *json, int len, Goflex__FlexOffer **out)
@@ -147,8 +121,9 @@ static enum gf_err decode(const unsigned char *json, int len, Goflex__FlexOffer 
 	return rc;
 }
 
-/* The bid offer, if it is still waiting for its clearing. GF_ENOENT if not. */
-static enum gf_err load_bid(struct clearing *c)
+/* The bid offer, if it is in state (held: waiting for its clearing;
+ * cleared: for a re-clearing). GF_ENOENT if not. */
+enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
@@ -159,10 +134,11 @@ static enum gf_err load_bid(struct clearing *c)
 
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT sender, bid_id, body FROM fmar_offer WHERE id = ? AND"
-	                       " kind = 'bid' AND state = 'held'",
+	                       " kind = 'bid' AND state = ?",
 	                       -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = GF_ENOENT;
 		goto out;
@@ -238,7 +214,7 @@ static enum gf_err add_aggregate(struct clearing *c, sqlite3_stmt *st, int32_t n
 }
 
 /* The live aggregates, into the engine's set. */
-static enum gf_err load_aggregates(struct clearing *c)
+enum gf_err fmar__clearing_load_aggregates(struct clearing *c)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	size_t cap = (size_t)c->conf->max_offer_intervals, slices = 0, sum = 0;
@@ -293,7 +269,7 @@ out:
 }
 
 /* The heuristic, and the MILP when small; the lower objective wins. */
-static void solve(struct clearing *c)
+void fmar__clearing_solve(struct clearing *c)
 {
 	struct gf_clear_options opt = {(double)c->conf->milp_time_limit_ms / 1e3, 0,
 	                               (int)c->conf->heuristic_passes};
@@ -353,7 +329,7 @@ static double at(const double *v, int32_t first, int32_t n, int32_t t)
 
 /* Which aggregates deviate, the change they deliver in the bid's
  * intervals, the accepted (clamped) change, the volume and the price. */
-static void outcome(struct clearing *c)
+void fmar__clearing_outcome(struct clearing *c)
 {
 	bool usable = c->n > 0 &&
 	              (c->res.status == GF_CLEAR_OPTIMAL || c->res.status == GF_CLEAR_FEASIBLE) &&
@@ -397,28 +373,24 @@ static void outcome(struct clearing *c)
 		         c->cleared, c->requested, c->clearing_price);
 }
 
-/* flexoffer.ack (accepted), then flexoffer.assign with the schedule. */
-static enum gf_err queue_result(struct clearing *c, const char *role, const char *to,
-                                const char *offer_id, const char *label, int64_t creation,
-                                int32_t start, const double *x, int32_t n, const char *reason)
+/* flexoffer.assign with the schedule x (n intervals from start), each
+ * slice at tariff[k] (NULL: the clearing price), kept for resends until
+ * the offerer's echo. A bid offer's assign is an update of its result from
+ * the second round on: updateId = the round, and only the echo of that
+ * round answers it (token "u<updateId>"); an aggregate's is its only one. */
+enum gf_err fmar__clearing_queue_assign(struct clearing *c, const char *role, const char *to,
+                                        const char *offer_id, const char *label, int32_t start,
+                                        const double *x, const double *tariff, int32_t n,
+                                        int64_t update_id, bool is_bid)
 {
-	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
 	Goflex__FlexOfferAssign as = GOFLEX__FLEX_OFFER_ASSIGN__INIT;
 	Goflex__FlexOfferSchedule s = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
 	Goflex__ScheduleSlice *sl = calloc((size_t)n, sizeof(*sl));
 	Goflex__ScheduleSlice **ptr = calloc((size_t)n, sizeof(*ptr));
-	char when[GF_TIME_BUFSIZE], key[256];
+	char when[GF_TIME_BUFSIZE], key[256], token[32];
 	enum gf_err rc = GF_ENOMEM;
 
 	if (!sl || !ptr)
-		goto out;
-	ack.flexofferid = (char *)offer_id;
-	ack.accepted = true;
-	ack.reason = (char *)reason;
-	ack.label = (char *)label;
-	ack.has_creationinterval = true;
-	ack.creationinterval = creation;
-	if ((rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.ack", &ack.base)))
 		goto out;
 	if ((rc = gf_time_format((int64_t)start * GF_TIME_INTERVAL_S * 1000, when, sizeof(when))))
 		goto out;
@@ -427,12 +399,12 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 		sl[k].duration = 1;
 		sl[k].energyamount = x[k];
 		sl[k].has_tariff = true;
-		sl[k].tariff = c->clearing_price;
+		sl[k].tariff = tariff ? tariff[k] : c->clearing_price;
 		ptr[k] = &sl[k];
 	}
 	s.has_scheduleid = s.has_updateid = true;
 	s.scheduleid = c->schedule_id;
-	s.updateid = 0;
+	s.updateid = update_id;
 	s.starttime = when;
 	s.n_scheduleslices = (size_t)n;
 	s.scheduleslices = ptr;
@@ -441,15 +413,39 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 	as.label = (char *)label;
 	/* Sent again until the offerer echoes it (docs/trading.md). */
 	snprintf(key, sizeof(key), "assign:%s", offer_id);
-	rc = gf_resend_queue(c->f->a, c->f->store, key, NULL, role, to, "flexoffer.assign",
-	                     &as.base);
+	fmar_echo_token(token, sizeof(token), update_id);
+	rc = gf_resend_queue(c->f->a, c->f->store, key, is_bid ? token : NULL, role, to,
+	                     "flexoffer.assign", &as.base);
 out:
 	free(ptr);
 	free(sl);
 	return rc;
 }
 
-static enum gf_err queue_kpi(struct clearing *c, const char *id, double value, const char *unit)
+/* flexoffer.ack (accepted), then flexoffer.assign with the schedule: the
+ * result of a first clearing. */
+static enum gf_err queue_result(struct clearing *c, const char *role, const char *to,
+                                const char *offer_id, const char *label, int64_t creation,
+                                int32_t start, const double *x, int32_t n, const char *reason,
+                                bool is_bid)
+{
+	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
+	enum gf_err rc;
+
+	ack.flexofferid = (char *)offer_id;
+	ack.accepted = true;
+	ack.reason = (char *)reason;
+	ack.label = (char *)label;
+	ack.has_creationinterval = true;
+	ack.creationinterval = creation;
+	if ((rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.ack", &ack.base)))
+		return rc;
+	return fmar__clearing_queue_assign(c, role, to, offer_id, label, start, x, NULL, n, 0,
+	                                   is_bid);
+}
+
+enum gf_err fmar__clearing_queue_kpi(struct clearing *c, const char *id, double value,
+                                     const char *unit)
 {
 	Goflex__KpiSample k = GOFLEX__KPI_SAMPLE__INIT;
 	char when[GF_TIME_BUFSIZE];
@@ -467,7 +463,7 @@ static enum gf_err queue_kpi(struct clearing *c, const char *id, double value, c
 }
 
 /* Runs sql with text/int/double arguments given by fmt ('t', 'i', 'd'). */
-static enum gf_err exec(struct clearing *c, const char *sql, const char *fmt, ...)
+enum gf_err fmar__clearing_exec(struct clearing *c, const char *sql, const char *fmt, ...)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
@@ -498,13 +494,15 @@ out:
 
 /* The KPI time: the simulated now, after every earlier clearing's, so that
  * kpiId + observedTime (the receivers' key) stays unique. */
-static void observed_time(struct clearing *c)
+void fmar__clearing_observed_time(struct clearing *c)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t last = INT64_MIN;
 
 	c->observed_ms = (int64_t)floor(gf_agent_now(c->f->a) * 1000);
-	if (sqlite3_prepare_v2(gf_store_db(c->f->store), "SELECT MAX(observed_ms) FROM fmar_result",
+	if (sqlite3_prepare_v2(gf_store_db(c->f->store),
+	                       "SELECT MAX(m) FROM (SELECT MAX(observed_ms) AS m FROM fmar_result"
+	                       " UNION ALL SELECT MAX(observed_ms) FROM fmar_round)",
 	                       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		last = sqlite3_column_int64(st, 0);
@@ -513,7 +511,7 @@ static void observed_time(struct clearing *c)
 		c->observed_ms = last + 1;
 }
 
-static enum gf_err record_aggregate(struct clearing *c, size_t i)
+enum gf_err fmar__clearing_record_aggregate(struct clearing *c, size_t i)
 {
 	const struct agg *a = &c->aggs[i];
 	const double *x = c->amount + c->off[i];
@@ -529,16 +527,44 @@ static enum gf_err record_aggregate(struct clearing *c, size_t i)
 		used += (size_t)snprintf(amounts + used, 26, "%s%.17g", k ? "," : "", x[k]);
 	snprintf(reason, sizeof(reason), "assigned by bid %s", c->bid_id);
 	if ((rc = queue_result(c, "fman", a->sender, a->id, a->msg->label, a->msg->creationinterval,
-	                       c->start[i], x, n, reason)) ||
-	    (rc = exec(c, "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?",
-	               "tt", c->offer_id, a->id)) ||
-	    (rc = exec(c,
-	               "INSERT OR REPLACE INTO fmar_assign (bid_offer_id, offer_id, schedule_id,"
-	               " start_interval, amounts) VALUES (?, ?, ?, ?, ?)",
-	               "ttiit", c->offer_id, a->id, c->schedule_id, (int64_t)c->start[i], amounts)))
+	                       c->start[i], x, n, reason, false)) ||
+	    (rc = fmar__clearing_exec(
+	         c, "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?", "tt",
+	         c->offer_id, a->id)) ||
+	    (rc = fmar__clearing_exec(
+	         c,
+	         "INSERT OR REPLACE INTO fmar_assign (bid_offer_id, offer_id, schedule_id,"
+	         " start_interval, amounts) VALUES (?, ?, ?, ?, ?)",
+	         "ttiit", c->offer_id, a->id, c->schedule_id, (int64_t)c->start[i], amounts)))
 		goto out;
 out:
 	free(amounts);
+	return rc;
+}
+
+/* The round's rows: what it asked and accepted, per interval at its price
+ * (fmar_round_cleared, the base of the cumulative prices), and its summary
+ * (fmar_round). */
+enum gf_err fmar__clearing_record_round(struct clearing *c)
+{
+	enum gf_err rc = GF_OK;
+
+	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++)
+		rc = fmar__clearing_exec(
+		    c,
+		    "INSERT OR REPLACE INTO fmar_round_cleared (bid_offer_id, round, interval,"
+		    " cleared_kwh, price) VALUES (?, ?, ?, ?, ?)",
+		    "tiidd", c->offer_id, c->round, (int64_t)(c->bid.start + t), c->accepted[t],
+		    c->clearing_price);
+	if (rc == GF_OK)
+		rc = fmar__clearing_exec(
+		    c,
+		    "INSERT OR REPLACE INTO fmar_round (bid_offer_id, round, status, solver,"
+		    " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
+		    " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    "tittiiiddddit", c->offer_id, c->round, c->status, c->solver, (int64_t)c->n,
+		    (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
+		    c->clearing_price, c->res.objective, c->observed_ms, c->reason);
 	return rc;
 }
 
@@ -549,33 +575,37 @@ static enum gf_err record(struct clearing *c, const char *key)
 
 	if (rc != GF_OK)
 		return rc;
-	observed_time(c);
+	fmar__clearing_observed_time(c);
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->dev[i] && (rc = record_aggregate(c, i)) != GF_OK)
+		if (c->dev[i] && (rc = fmar__clearing_record_aggregate(c, i)) != GF_OK)
 			goto out;
 	}
 	for (int32_t t = 0; t < c->bid.intervals; t++) {
-		if ((rc = exec(c,
-		               "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
-		               " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
-		               "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->change[t],
-		               c->accepted[t])) != GF_OK)
+		if ((rc = fmar__clearing_exec(
+		         c,
+		         "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
+		         " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
+		         "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->change[t],
+		         c->accepted[t])) != GF_OK)
 			goto out;
 	}
-	if ((rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
+	if ((rc = fmar__clearing_record_round(c)) ||
+	    (rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
 	                       c->bid_msg->creationinterval, c->bid.start, c->accepted,
-	                       c->bid.intervals, c->reason)) ||
-	    (rc = queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
-	    (rc = queue_kpi(c, "fmar.clearing_price", c->clearing_price, "EUR/kWh")) ||
-	    (rc = exec(c,
-	               "INSERT OR REPLACE INTO fmar_result (bid_offer_id, bid_id, status, solver,"
-	               " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
-	               " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	               "ttttiiiddddit", c->offer_id, c->bid_id, c->status, c->solver, (int64_t)c->n,
-	               (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
-	               c->clearing_price, c->res.objective, c->observed_ms, c->reason)) ||
-	    (rc = exec(c, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?", "t",
-	               c->offer_id)) ||
+	                       c->bid.intervals, c->reason, true)) ||
+	    (rc = fmar__clearing_queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
+	    (rc = fmar__clearing_queue_kpi(c, "fmar.clearing_price", c->clearing_price,
+	                                   "EUR/kWh")) ||
+	    (rc = fmar__clearing_exec(
+	         c,
+	         "INSERT OR REPLACE INTO fmar_result (bid_offer_id, bid_id, status, solver,"
+	         " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
+	         " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         "ttttiiiddddit", c->offer_id, c->bid_id, c->status, c->solver, (int64_t)c->n,
+	         (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
+	         c->clearing_price, c->res.objective, c->observed_ms, c->reason)) ||
+	    (rc = fmar__clearing_exec(c, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?",
+	                              "t", c->offer_id)) ||
 	    (rc = gf_store_mark(c->f->store, key)))
 		goto out;
 	rc = gf_store_commit(c->f->store);
@@ -594,18 +624,19 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 	c.res.bound = NAN;
 	snprintf(key, sizeof(key), "clear:%s", offer_id);
 	if (gf_store_seen(f->store, key)) {
-		gf_log_debug("GF-FMAR-CLEARED", "bid offer %s was cleared before", offer_id);
+		/* Cleared before: its timer now stands for a re-clearing. */
+		fmar_reclear_bid(f, offer_id);
 		return;
 	}
-	if ((rc = load_bid(&c)) == GF_ENOENT) {
+	if ((rc = fmar__clearing_load_bid(&c, "held")) == GF_ENOENT) {
 		gf_log_debug("GF-FMAR-CLEARED", "bid offer %s is not waiting (withdrawn)",
 		             offer_id);
 		goto out;
 	}
-	if (rc != GF_OK || (rc = load_aggregates(&c)) != GF_OK)
+	if (rc != GF_OK || (rc = fmar__clearing_load_aggregates(&c)) != GF_OK)
 		goto fail;
-	solve(&c);
-	outcome(&c);
+	fmar__clearing_solve(&c);
+	fmar__clearing_outcome(&c);
 	c.schedule_id = fmar_schedule_id(offer_id);
 	if ((rc = record(&c, key)) != GF_OK)
 		goto fail;
@@ -624,5 +655,5 @@ fail:
 	           gf_strerror(rc));
 	gf_agent_quit(f->a, 1);
 out:
-	clearing_free(&c);
+	fmar__clearing_free(&c);
 }

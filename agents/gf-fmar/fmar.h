@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fmar.h - gf-fmar, the FlexOffer Market (docs/fmar.md): what its two
+ * fmar.h - gf-fmar, the FlexOffer Market (docs/fmar.md): what its
  * modules share.
  *
  * book.c takes the offers: aggregates from FMAN and bid offers from the
@@ -8,7 +8,9 @@
  * each with flexoffer.ack; it arms a gate-closure timer per bid.
  * clearing.c clears one bid at its gate closure with the engine
  * (lib/clear.h) and queues the assignments, the DSO FOA's result and the
- * KPI samples. Everything runs on the agent's one thread; every state
+ * KPI samples. reclear.c re-clears what a cleared bid still asks when
+ * aggregates that could serve it arrive later (clearing.h: the steps the
+ * two share). Everything runs on the agent's one thread; every state
  * change and the messages it causes are one SQLite transaction (store.h).
  */
 #ifndef GF_FMAR_H
@@ -33,6 +35,8 @@ struct fmar_conf {
 	long heuristic_passes;    /* gf_clear_options.passes */
 	long max_offer_intervals; /* largest profile (slices) taken */
 	long resend_s;            /* real seconds between resends of unconfirmed assigns */
+	bool reclear;             /* re-clear a bid's remainder when new aggregates arrive */
+	long reclear_delay_s;     /* simulated seconds from such an arrival to the round */
 };
 
 /* A gate-closure timer: the bid offer it clears and the runtime's id. */
@@ -80,6 +84,35 @@ void fmar_book_disarm_all(struct fmar *f);
  * after it. */
 void fmar_clear_bid(struct fmar *f, const char *offer_id);
 
+/* reclear.c: when bid offer offer_id was cleared before and a re-clearing
+ * is due (table fmar_reclear, reclear.c), clears its remainder once (key
+ * "clear:<id>:<round>"): the live aggregates against what is still open
+ * and not cleared; the new assignments, the DSO FOA's cumulative result
+ * (updateId = the round), the KPI totals and the end of the pending row are
+ * one transaction. */
+void fmar_reclear_bid(struct fmar *f, const char *offer_id);
+
+/* reclear.c: the remainder of a bid offer (first interval start, T
+ * intervals, the requested change): prev[t] the change accepted so far
+ * (table fmar_cleared), rem[t] = change[t] - prev[t] in the intervals still
+ * open (not begun and not within gate_lead_s of their start), 0 in the
+ * others. *left counts the open intervals with more than 1e-6 kWh left.
+ * GF_EIO when the store cannot be read. */
+enum gf_err fmar_remainder(struct fmar *f, const char *offer_id, int32_t start, int T,
+                           const double *change, double *prev, double *rem, int *left);
+
+/* reclear.c: inside the transaction that took aggregate fo (held): every
+ * cleared bid it could serve (its window meets an open interval with a
+ * remainder, its asking tariff fits that remainder's lowest price) gets a
+ * re-clearing due reclear_delay_s from now, unless one is already due
+ * (aggregates arriving together share one round). *due is set when at least
+ * one bid is due. GF_EIO. */
+enum gf_err fmar_reclear_consider(struct fmar *f, const Goflex__FlexOffer *fo, bool *due);
+
+/* reclear.c: arms the timer of every pending re-clearing (at start, and
+ * after fmar_reclear_consider found one). GF_EIO. */
+enum gf_err fmar_reclear_arm_all(struct fmar *f);
+
 /* clearing.c: reads a bid offer (docs/trading.md): tf 0, unit slices of
  * 900 s whose energy bounds include 0, a maxTariff per slice (or for the
  * offer) >= 0. Writes the requested change (the non-zero bound, kWh; D6.1
@@ -87,6 +120,11 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id);
  * returns the number of intervals, or -1 with why set. */
 int fmar_bid_parse(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
                    char *why, size_t whylen);
+
+/* main.c: what answers a bid offer's assign with updateId update_id in
+ * gf_resend: "u<updateId>" (only the echo of that round stops its
+ * resends). */
+void fmar_echo_token(char *buf, size_t size, int64_t update_id);
 
 /* A deterministic schedule id for the assignments of one bid: 53 bits of
  * FNV-1a over the bid offer's id (exact in JSON numbers), never 0. */

@@ -38,6 +38,13 @@ static const struct gf_conf_item table[] = {
     {"resend_s", GF_CONF_INT, offsetof(struct fmar_conf, resend_s), "10", 0, 86400, false,
      "send unconfirmed assignments again every this many real seconds (and at every "
      "reconnect) until the offerer echoes them; 0: never (docs/trading.md)"},
+    {"reclear", GF_CONF_BOOL, offsetof(struct fmar_conf, reclear), "on", 0, 0, false,
+     "after a bid's clearing, clear what it still asks again when an aggregate that could "
+     "serve it arrives (docs/fmar.md)"},
+    {"reclear_delay_s", GF_CONF_INT, offsetof(struct fmar_conf, reclear_delay_s), "60", 0, 86400,
+     false,
+     "a re-clearing runs this many simulated seconds after the first arrival that calls "
+     "for it, with every aggregate arrived by then"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -61,7 +68,21 @@ const char fmar_schema[] =
     /* Per bid interval: what the DSO asked and what the clearing accepted. */
     "CREATE TABLE IF NOT EXISTS fmar_cleared (bid_offer_id TEXT NOT NULL,"
     " interval INTEGER NOT NULL, requested_kwh REAL NOT NULL, cleared_kwh REAL NOT NULL,"
-    " PRIMARY KEY (bid_offer_id, interval));";
+    " PRIMARY KEY (bid_offer_id, interval));"
+    /* One row per clearing round of a bid (0: the clearing at its gate;
+     * 1, 2, ...: re-clearings of its remainder), and what each round
+     * accepted per interval at its price. fmar_result and fmar_cleared hold
+     * the totals over the rounds. */
+    "CREATE TABLE IF NOT EXISTS fmar_round (bid_offer_id TEXT NOT NULL, round INTEGER NOT NULL,"
+    " status TEXT NOT NULL, solver TEXT NOT NULL, offers INTEGER, eligible INTEGER,"
+    " deviating INTEGER, requested_kwh REAL, cleared_kwh REAL, price REAL, objective REAL,"
+    " observed_ms INTEGER NOT NULL, reason TEXT, PRIMARY KEY (bid_offer_id, round));"
+    "CREATE TABLE IF NOT EXISTS fmar_round_cleared (bid_offer_id TEXT NOT NULL,"
+    " round INTEGER NOT NULL, interval INTEGER NOT NULL, cleared_kwh REAL NOT NULL,"
+    " price REAL NOT NULL, PRIMARY KEY (bid_offer_id, round, interval));"
+    /* Re-clearings due: the bid and when (simulated seconds). */
+    "CREATE TABLE IF NOT EXISTS fmar_reclear (bid_offer_id TEXT PRIMARY KEY,"
+    " due_s REAL NOT NULL);";
 
 static struct fmar F;
 
@@ -90,6 +111,11 @@ int64_t fmar_schedule_id(const char *offer_id)
 	}
 	h &= (1ULL << 53) - 1;
 	return h ? (int64_t)h : 1;
+}
+
+void fmar_echo_token(char *buf, size_t size, int64_t update_id)
+{
+	snprintf(buf, size, "u%lld", (long long)update_id);
 }
 
 /* The runtime's outbox: rows leave it on PUBACK (lib/agent/store.h). */
@@ -129,7 +155,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		               "no dso_foa configured: every bid offer is refused");
 	/* What the last run committed and did not see acknowledged. */
 	fmar_outbox_flush(&F);
-	if ((rc = fmar_book_arm_all(&F)) != GF_OK)
+	if ((rc = fmar_book_arm_all(&F)) != GF_OK || (rc = fmar_reclear_arm_all(&F)) != GF_OK)
 		return rc;
 	gf_log_notice("GF-FMAR-START", "market %s started (gate lead %ld s, MILP up to %ld offers)",
 	              gf_bus_ident(bus), c->gate_lead_s, c->milp_max_offers);
@@ -179,7 +205,8 @@ static void on_stop(struct gf_agent *a)
 {
 	struct fmar *f = gf_agent_data(a);
 
-	gf_log_notice("GF-FMAR-STOP", "stopping with %zu bids waiting for their gate", f->ntimers);
+	gf_log_notice("GF-FMAR-STOP",
+	              "stopping with %zu bids waiting for their gate or a re-clearing", f->ntimers);
 }
 
 int main(int argc, char **argv)

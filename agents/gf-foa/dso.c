@@ -250,6 +250,56 @@ enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o,
 	return rc;
 }
 
+/*
+ * FMAR updates a bid's result when it re-clears what is left of it
+ * (docs/fmar.md): the same scheduleId, updateId = the round, the amounts
+ * cumulative. Each update is a new assignment (its own key) and a new
+ * Assigned feedback; one older than the newest applied (a late resend) is
+ * kept out. The newest updateId applied per bid offer is a row of
+ * foa_counter ("bid-update:<offer id>"), in the assignment's transaction.
+ * *stale says whether update_id is older.
+ */
+static enum gf_err newest_update(struct foa *f, const char *offer_id, int64_t update_id,
+                                 bool *stale)
+{
+	sqlite3 *db = gf_store_db(f->store);
+	sqlite3_stmt *st = NULL;
+	char name[2 * GF_ID_MAX + 100];
+	enum gf_err rc = GF_EIO;
+	int step;
+
+	snprintf(name, sizeof(name), "bid-update:%s", offer_id);
+	*stale = false;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM foa_counter WHERE name = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*stale = sqlite3_column_int64(st, 0) > update_id;
+	else if (step != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (*stale) {
+		rc = GF_OK;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO foa_counter (name, value) VALUES (?, ?)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, update_id);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = GF_OK;
+out:
+	if (rc != GF_OK)
+		gf_log_err("GF-FOA-STORE", "cannot read or record the result of %s: %s", offer_id,
+		           sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
 enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
                                const Goflex__FlexOfferAssign *as)
 {
@@ -261,8 +311,19 @@ enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
 	char err[GF_CODEC_ERRLEN];
 	int64_t ms = 0, offset;
 	size_t n = 0;
+	bool stale = false;
 	enum gf_err rc;
 
+	rc = newest_update(f, o->id, s && s->has_updateid ? s->updateid : 0, &stale);
+	if (rc != GF_OK || stale) {
+		if (stale)
+			gf_log_info(
+			    "GF-FOA-ASSIGN",
+			    "bid offer %s: an older result (update %lld) than the one applied: "
+			    "kept out",
+			    o->id, (long long)s->updateid);
+		return rc;
+	}
 	rc = gf_codec_from_json(&goflex__bid__descriptor, o->source, strlen(o->source), &body, err,
 	                        sizeof(err));
 	if (rc != GF_OK) {

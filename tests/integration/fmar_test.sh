@@ -15,7 +15,18 @@
 #   - kill -9 right after a clearing, and kill -9 after a bid arrived and
 #     before its gate (which passes while the market is down): after the
 #     restarts each bid is cleared exactly once and each assignment, result
-#     and KPI sample was sent once.
+#     and KPI sample was sent once;
+#   - re-clearing (a second market, gate_early_s 300): a bid cleared
+#     partially with one aggregate; two aggregates arriving together later
+#     make one second round, for the remainder only (nothing beyond the
+#     request; the DSO FOA gets the cumulative result as updateId 1, the
+#     KPI the totals); an aggregate after that starts no round; one that
+#     arrives after a bid's intervals began (their gates passed) is not
+#     used; kill -9 right after the second round's commit: no round twice,
+#     its messages still go out; end to end with the real DSO FOA (gf-foa
+#     dso mode) and DOMS (gf-doms): a bid cleared in two rounds reaches the
+#     DOMS as two Assigned feedbacks, the second cumulative, and both results
+#     are echoed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,7 +37,8 @@ GFCTL=$BUILD/bin/gfctl
 agent_tmp
 
 site_new "$S" site1
-add_password "$S" fmar.m1 fman.f1 fman.f2 foa.dso1 foa.x9 kpi.k1
+add_password "$S" fmar.m1 fman.f1 fman.f2 fman.f3 foa.dso1 foa.dso2 foa.dso3 foa.x9 kpi.k1 \
+	kpi.k2 doms.o9 fmar.m2
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
 # Simulated time: E = 2020-02-27T00:00:00Z (interval I0) at real T0, 300x.
@@ -96,16 +108,18 @@ pub() { # pub IDENT TO-ROLE/TO-ID MSG JSON
 		"gf/site1/${who%%.*}/${who#*.}/$2/$3" "$4" >/dev/null
 }
 
-# agg ID OFFERER START TF LO HI DEFAULT TARIFF N [STATE]: an aggregate of N
-# slices [LO, HI] with DEFAULT each, asking TARIFF both ways.
+# agg ID OFFERER START TF LO HI DEFAULT TARIFF N [STATE [ASSIGN-BEFORE]]: an
+# aggregate of N slices [LO, HI] with DEFAULT each, asking TARIFF both ways,
+# to be assigned before START (or ASSIGN-BEFORE).
 agg() {
 	local id=$1 by=$2 st=$3 tf=$4 lo=$5 hi=$6 d=$7 tar=$8 n=$9 state=${10:-Offered} sl="" ds=""
+	local ab=${11:-$st}
 	for i in $(seq 1 "$n"); do
 		sl+="${sl:+,}{\"energyConstraintList\":[{\"lower\":$lo,\"upper\":$hi}],\"minDuration\":1,\"maxDuration\":1}"
 		ds+="${ds:+,}{\"duration\":1,\"energyAmount\":$d}"
 	done
 	printf '{"id":"%s","label":"agg:%s:1","state":"%s","offeredById":"%s","creationInterval":%d,"assignmentBeforeInterval":%d,"startAfterInterval":%d,"startBeforeInterval":%d,"flexOfferProfileConstraints":[%s],"flexOfferTariffConstraint":{"minTariff":%s,"maxTariff":%s},"defaultSchedule":{"startTime":"%s","scheduleSlices":[%s]}}' \
-		"$id" "${id##*-}" "$state" "$by" "$I0" "$st" "$st" $((st + tf)) "$sl" "$tar" "$tar" "$(iso "$st")" "$ds"
+		"$id" "${id##*-}" "$state" "$by" "$I0" "$ab" "$st" $((st + tf)) "$sl" "$tar" "$tar" "$(iso "$st")" "$ds"
 }
 # bid DSO BIDID START "R1 R2..." PRICE: the DSO FOA's bid offer (docs/trading.md).
 bid() {
@@ -266,5 +280,160 @@ resent=$(($(cat "$tmp"/{f1,f2,dso,kpi}.jsonl | wc -l) - $(cat "$tmp"/{f1,f2,dso,
 echo "# $resent messages redelivered after the kill -9 right after the clearing (QoS 1)"
 check "no message was refused by the broker" eq "$(all_logs | grep -c GF-BUS-REFUSED)" 0
 check "no sanitizer report from gf-fmar (SAN=1 builds)" eq "$(all_logs | grep -cE 'Sanitizer|runtime error')" 0
+
+# --- re-clearing the remainder (docs/fmar.md) ------------------------------------------
+# A second market (fresh state, gate_early_s 300, reclear_delay_s 900: 3
+# real s, for the aggregates gfctl sends one by one to share a round) on the
+# same clock; fman.f3, foa.dso2 and kpi.k2 watch it.
+mkdir -p "$tmp/r.state"
+sed -e "s|^state_dir .*|state_dir $tmp/r.state|" -e "s|^dso_foa .*|dso_foa dso1, dso2, dso3|" \
+	"$tmp/m1.conf" >"$tmp/r.conf"
+printf 'gate_early_s 300\nreclear_delay_s 900\n' >>"$tmp/r.conf"
+watch f3 fman.f3 'gf/site1/+/+/fman/f3/#'
+watch dso2 foa.dso2 'gf/site1/+/+/foa/dso2/#'
+watch kpi2 kpi.k2 'gf/site1/fmar/+/kpi/all/kpi'
+[ -e "$tmp/m1.log" ] && cat "$tmp/m1.log" >>"$tmp/m1.all.log"
+: >"$tmp/m1.log"
+start_r() {
+	[ -s "$tmp/r.log" ] && cat "$tmp/r.log" >>"$tmp/r.all.log"
+	"$FMAR" -c "$tmp/r.conf" -v >"$tmp/r.log" 2>&1 &
+	pid_r=$!
+	pids+=($pid_r)
+}
+r_log() { grep -q -- "$1" "$tmp/r.log" 2>/dev/null; }
+r_all() { cat "$tmp/r.all.log" "$tmp/r.log" 2>/dev/null; }
+rq() { sqlite3 "$tmp/r.state/fmar.db" "$1"; }
+start_r
+check "re-clearing market: gf-fmar connects" wait_for 10 r_log GF-BUS-CONNECTED
+sleep 0.5 # the watchers subscribe
+# N: the interval now. R2 (1, 1, 1 kWh from N+3) has no aggregate before its
+# gate (N+1); R1 (2 kWh in each of N+10..N+13) has RA1 (1 kWh per interval
+# at 0.05, to be assigned before N+4), which pulls R1's gate to N+4 - 300 s.
+N=$(($(sim_now) / 900))
+S=$((N + 10)) S2=$((N + 3))
+pub foa.dso2 fmar/all flexoffer "$(bid dso2 R2 $S2 "1 1 1" 0.2)"
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-1 f3 $S 0 0 1 1 0.05 4 Offered $((N + 4)))"
+pub foa.dso2 fmar/all flexoffer "$(bid dso2 R1 $S "2 2 2 2" 0.2)"
+check "R2 clears at its gate with nothing (no aggregate)" \
+	wait_for 20 r_log 'GF-FMAR-CLEARED bid R2 .*requested 3 kWh, cleared 0 kWh'
+# Once R2's intervals began (and with them the gates of all three: gate
+# lead 2 intervals), an aggregate that could serve the third one (the only
+# one it meets) arrives (to be assigned before S2+1: gone by R1's rounds).
+wait_sim $((S2 * 900 - E + 60))
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-5 f3 $((S2 + 2)) 0 0 1 1 0.05 1 Offered $((S2 + 1)))"
+check "R1 clears early (gate_early_s), partially: 4 of 8 kWh with RA1" \
+	wait_for 30 r_log 'GF-FMAR-CLEARED bid R1 .*requested 8 kWh, cleared 4 kWh'
+check "... the DSO FOA's result: 1 kWh per interval, updateId 0" \
+	wait_for 10 has_msgs dso2 '.msg == "flexoffer.assign" and .payload.flexOfferId == "dso2-bid-R1" and .payload.flexOfferSchedule.updateId == 0 and ([.payload.flexOfferSchedule.scheduleSlices[].energyAmount] == [1,1,1,1])' 1
+check "an aggregate arriving after R2's intervals began is acked and starts no round" \
+	eq "$(n_msgs f3 '.msg == "flexoffer.ack" and .payload.flexOfferId == "f3-agg-5" and .payload.accepted') $(r_all | grep -c 'GF-FMAR-RECLEAR bid offer dso2-bid-R2')" "1 0"
+# RA2 (0.5 kWh per interval at 0.1) and RA3 (up to 2 at 0.08) arrive
+# together: one round, for the 1 kWh per interval left. kill -9 right
+# after its commit (its log line follows the commit).
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-2 f3 $S 0 0 0.5 0.5 0.1 4 Offered $((S - 1)))"
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-3 f3 $S 0 0 2 2 0.08 4 Offered $((S - 1)))"
+fast_r() { for _ in $(seq 1 1500); do r_log "$1" && return 0; sleep 0.01; done; return 1; }
+check "R1's second round clears the remainder (4 kWh) with both new aggregates live" \
+	fast_r 'GF-FMAR-RECLEARED bid R1 (dso2) round 1: .* 2 live aggregates, .* left 4 kWh, cleared 4 kWh'
+kill -9 "$pid_r"; wait "$pid_r" 2>/dev/null
+start_r
+check "gf-fmar restarts (killed -9 right after the second round)" wait_for 10 r_log GF-BUS-CONNECTED
+check "... RA3's assignment arrives: 1 kWh per interval (2 - 1), not more" \
+	wait_for 10 has_msgs f3 '.msg == "flexoffer.assign" and .payload.flexOfferId == "f3-agg-3" and ([.payload.flexOfferSchedule.scheduleSlices[].energyAmount] == [1,1,1,1])' 1
+r1_update() { # the DSO FOA's result of R1 with updateId $1, one line per content
+	jq -c "select(.msg == \"flexoffer.assign\" and .payload.flexOfferId == \"dso2-bid-R1\" and .payload.flexOfferSchedule.updateId == $1) | .payload" "$tmp/dso2.jsonl" | sort -u
+}
+r1_updated() { [ -n "$(r1_update 1)" ]; }
+check "... and the DSO FOA's updated result (updateId 1)" wait_for 10 r1_updated
+check "... cumulative: 2 kWh per interval, the request and no more" \
+	eq "$(r1_update 1 | jq -c '[.flexOfferSchedule.scheduleSlices[].energyAmount]')" "[2,2,2,2]"
+check "... at the rounds' volume-weighted price ((0.05 + 0.08) / 2), same scheduleId" \
+	eq "$(r1_update 1 | jq -c '[.flexOfferSchedule.scheduleSlices[].tariff | . * 1000 | round], .flexOfferSchedule.scheduleId == '"$(r1_update 0 | jq .flexOfferSchedule.scheduleId)" | tr '\n' ' ')" "[65,65,65,65] true "
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-4 f3 $S 0 0 1 1 0.01 4 Offered $((S - 1)))"
+check "an aggregate after R1 is fully cleared is acked" \
+	wait_for 10 has_msgs f3 '.msg == "flexoffer.ack" and .payload.flexOfferId == "f3-agg-4"' 1
+check "... and starts no round: R1 was due once, re-cleared once; its rounds in the store: 0 and 1" \
+	eq "$(r_all | grep -c 'GF-FMAR-RECLEAR bid offer dso2-bid-R1') $(r_all | grep -c 'GF-FMAR-RECLEARED bid R1 ') $(rq "SELECT group_concat(round) FROM fmar_round WHERE bid_offer_id = 'dso2-bid-R1'")" "1 1 0,1"
+check "... RA1 and RA3 assigned; RA2 (not needed), RA4 and RA5 still held" \
+	eq "$(rq "SELECT group_concat(id || ':' || state, ' ') FROM (SELECT * FROM fmar_offer WHERE kind = 'agg' ORDER BY id)")" \
+	"f3-agg-1:assigned f3-agg-2:held f3-agg-3:assigned f3-agg-4:held f3-agg-5:held"
+check "... nothing due; fmar_cleared and fmar_result hold the totals (8 of 8 kWh)" \
+	eq "$(rq "SELECT (SELECT count(*) FROM fmar_reclear), (SELECT sum(cleared_kwh) FROM fmar_cleared WHERE bid_offer_id = 'dso2-bid-R1'), (SELECT cleared_kwh FROM fmar_result WHERE bid_offer_id = 'dso2-bid-R1')")" "0|8.0|8.0"
+check "R2 (its intervals closed when RA5 came): one result, zeros" \
+	eq "$(jq -c 'select(.msg == "flexoffer.assign" and .payload.flexOfferId == "dso2-bid-R2") | [.payload.flexOfferSchedule.scheduleSlices[].energyAmount]' "$tmp/dso2.jsonl" | sort -u | tr '\n' ' ')" "[0,0,0] "
+# Echoes: the first round's no longer answers R1's assign; the second's does.
+pending_r() { rq "SELECT count(*) FROM gf_resend WHERE key = 'assign:dso2-bid-R1'"; }
+r1_echo() { jq -c --argjson o "$(bid dso2 R1 $S "2 2 2 2" 0.2)" '$o + {state: "Assigned", flexOfferSchedule: .flexOfferSchedule}' <<<"$(r1_update "$1" | head -1)"; }
+pub foa.dso2 fmar/all flexoffer "$(r1_echo 0)"
+check "an echo of R1's first result does not stop the second's resends" \
+	wait_for 10 r_log 'GF-FMAR-CONFIRMED assignment of dso2-bid-R1 confirmed by foa.dso2 (again)'
+check "... still pending" eq "$(pending_r)" 1
+pub foa.dso2 fmar/all flexoffer "$(r1_echo 1)"
+confirmed_r() { [ "$(pending_r)" = 0 ]; }
+check "... the echo of the second does" wait_for 10 confirmed_r
+
+# --- end to end: a bid from the DOMS through the real DSO FOA, cleared in two rounds ---
+# gfctl sends the bid as doms.o9, then the real gf-doms (o9; a limit no
+# forecast reaches, so no bid of its own) records the feedback.
+DOMS=$BUILD/bin/gf-doms FOA=$BUILD/bin/gf-foa
+PROFILES=${PROFILES:-$top/../shared/data/ieee-eu-lv/load-profiles}
+common_conf() { # NAME STATE-DIR: the keys of every agent here
+	printf 'site site1\nbroker_port %s\nidentity %s\nstate_dir %s\ntime_epoch 2020-02-27T00:00:00Z\ntime_origin %s\ntime_scale %s\n' \
+		"$LOCAL_PORT" "$1" "$2" "$T0" "$SCALE"
+}
+mkdir -p "$tmp/dso3.state" "$tmp/o9.state"
+{ common_conf foa.dso3 "$tmp/dso3.state"; printf 'mode dso\nfmar_id all\ndoms_id o9\nresend_s 2\n'; } >"$tmp/dso3.conf"
+{ common_conf doms.o9 "$tmp/o9.state"; printf 'dso_foa dso3\ntransformer_limit_kw 1000000\nprofiles_dir %s\nresend_s 2\n' "$PROFILES"; } >"$tmp/o9.conf"
+"$FOA" -c "$tmp/dso3.conf" -v >"$tmp/dso3.log" 2>&1 &
+pids+=($!)
+check "the DSO FOA (gf-foa, dso mode) connects" wait_for 10 grep -q GF-BUS-CONNECTED "$tmp/dso3.log"
+N3=$(($(sim_now) / 900))
+S3=$((N3 + 10))
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-6 f3 $S3 0 0 1 1 0.05 2 Offered $((N3 + 4)))"
+pub doms.o9 foa/dso3 bid "$(printf '{"bidId":"R3","gridPointId":"t1","startTime":"%s","intervalLength":900,"scheduleChange":[2,2],"energyPrice":[0.2,0.2]}' "$(iso $S3)")"
+"$DOMS" -c "$tmp/o9.conf" -v >"$tmp/o9.log" 2>&1 &
+pids+=($!)
+o9_assigned() { # o9_assigned KWH: gf-doms recorded an Assigned feedback of R3 for KWH
+	grep -q "GF-DOMS-FEEDBACK bid R3: Assigned by foa.dso3, $1 kWh" "$tmp/o9.log" 2>/dev/null
+}
+check "R3 (2 x 2 kWh) clears early and partially with one aggregate (2 kWh)" \
+	wait_for 30 r_log 'GF-FMAR-CLEARED bid R3 (dso3).*requested 4 kWh, cleared 2 kWh'
+check "... gf-doms records the Assigned feedback: 2 kWh" wait_for 10 o9_assigned 2.000
+pub fman.f3 fmar/all flexoffer "$(agg f3-agg-7 f3 $S3 0 0 1 1 0.08 2 Offered $((S3 - 1)))"
+check "a later aggregate: R3's second round clears the remaining 2 kWh" \
+	wait_for 20 r_log 'GF-FMAR-RECLEARED bid R3 (dso3) round 1: .*left 2 kWh, cleared 2 kWh'
+check "... gf-doms records the updated Assigned feedback: 4 kWh in all" wait_for 10 o9_assigned 4.000
+check "... its row holds the total, at the rounds' prices (2 x 0.05 + 2 x 0.08)" \
+	eq "$(sqlite3 "$tmp/o9.state/doms.db" "SELECT state, cleared_kwh, round(cost_eur, 3) FROM doms_feedback WHERE bid_id = 'R3' AND state = 'Assigned'")" "Assigned|4.0|0.26"
+r3_echoed() { [ "$(rq "SELECT count(*) FROM gf_resend WHERE key = 'assign:dso3-bid-R3'")" = 0 ] && r_log 'GF-FMAR-CONFIRMED assignment of dso3-bid-R3 confirmed by foa.dso3$'; }
+check "... the DSO FOA echoed the update: no resend left at FMAR" wait_for 10 r3_echoed
+check "... and sent two Assigned feedbacks, no more" \
+	eq "$(grep -c 'GF-FOA-FEEDBACK bid R3: Assigned' "$tmp/dso3.log")" 2
+# A late result older than the one applied (updateId 0 under another
+# scheduleId, so a key the FOA has not seen), as a delayed resend could be:
+# the DSO FOA keeps it out; the DOMS keeps the total.
+pub fmar.m2 foa/dso3 flexoffer.assign "$(printf '{"flexOfferId":"dso3-bid-R3","flexOfferSchedule":{"scheduleId":7,"updateId":0,"startTime":"%s","scheduleSlices":[{"duration":1,"energyAmount":1},{"duration":1,"energyAmount":1}]}}' "$(iso $S3)")"
+check "an older result than the one applied is kept out by the DSO FOA" \
+	wait_for 10 grep -q 'GF-FOA-ASSIGN bid offer dso3-bid-R3: an older result (update 0)' "$tmp/dso3.log"
+check "... no third feedback; the DOMS still holds 4 kWh" \
+	eq "$(grep -c 'GF-FOA-FEEDBACK bid R3: Assigned' "$tmp/dso3.log") $(sqlite3 "$tmp/o9.state/doms.db" "SELECT cleared_kwh FROM doms_feedback WHERE bid_id = 'R3' AND state = 'Assigned'")" "2 4.0"
+sleep 1.5
+kill -TERM "$pid_r"; wait "$pid_r"
+sleep 0.5
+check "one content per (offer, scheduleId, updateId) at fman.f3 (RA1, RA3, RA6, RA7) and foa.dso2 (R2, R1 x2)" \
+	eq "$(keys_ok f3 flexoffer.assign "$sched" 4 && keys_ok dso2 flexoffer.assign "$sched" 3 && echo ok)" ok
+# kpi_seq ID: the samples of kpiId ID in observedTime order, one per key (x 1000 for prices).
+kpi_seq() {
+	jq -s -r --arg id "$1" 'map(select(.payload.kpiId == $id) | .payload) | unique_by(.observedTime) | sort_by(.observedTime) |
+		map(.value * 1000 | round | tostring) | join(" ")' "$tmp/kpi2.jsonl"
+}
+check "KPI fmar.cleared_kwh (Wh): R2 0; R1 4 then its total 8; R3 2 then its total 4" \
+	eq "$(kpi_seq fmar.cleared_kwh)" "0 4000 8000 2000 4000"
+check "KPI fmar.clearing_price (mEUR/kWh): 0; 50 then the mean 65; 50 then 65" \
+	eq "$(kpi_seq fmar.clearing_price)" "0 50 65 50 65"
+check "... one content per (kpiId, observedTime), 10 keys" \
+	keys_ok kpi2 kpi '[.payload.kpiId, .payload.observedTime]' 10
+check "no message was refused by the broker; no sanitizer report" \
+	eq "$(r_all | grep -cE 'GF-BUS-REFUSED|Sanitizer|runtime error')" 0
 
 finish
