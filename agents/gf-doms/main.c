@@ -117,15 +117,31 @@ static void record_feedback(struct doms *d, const struct gf_message *m)
 	/* Key: bidId + state (docs/trading.md). */
 	if (gf_store_begin(d->store) != GF_OK)
 		return;
-	/* A final feedback (Assigned, Rejected, Invalid...; not Accepted)
-	 * answers the bid: it is no longer sent again. Until then a resent bid
-	 * brings the FOA's latest feedback again, so a lost Assigned after an
-	 * Accepted is repaired too. */
+	/* A resent bid brings the FOA's latest feedback again, so a lost
+	 * Assigned after an Accepted is repaired. Rejected, Invalid...
+	 * answer the bid: it is no longer sent again. An Assigned can still
+	 * be updated until the bid's intervals have begun (FMAR's
+	 * re-clearing, docs/fmar.md), and an update can be lost with the
+	 * broker: the bid is sent until its end, and each copy brings the
+	 * latest result (a duplicate of one recorded is dropped below). */
 	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
-	if (fb->state != GOFLEX__FLEX_OFFER_STATE__Accepted &&
-	    fb->state != GOFLEX__FLEX_OFFER_STATE__Offered &&
-	    gf_resend_answered(d->store, key, NULL, NULL) != GF_OK)
+	if (fb->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
+		int64_t ms = 0;
+		if (fb->starttime &&
+		    gf_time_parse(fb->starttime, strlen(fb->starttime), &ms) == GF_OK) {
+			if (gf_resend_until(d->store, key,
+			                    (double)ms / 1000 + (double)fb->n_schedulechange *
+			                                            (double)GF_TIME_INTERVAL_S) !=
+			    GF_OK)
+				goto fail;
+		} else if (gf_resend_answered(d->store, key, NULL, NULL) != GF_OK) {
+			goto fail;
+		}
+	} else if (fb->state != GOFLEX__FLEX_OFFER_STATE__Accepted &&
+	           fb->state != GOFLEX__FLEX_OFFER_STATE__Offered &&
+	           gf_resend_answered(d->store, key, NULL, NULL) != GF_OK) {
 		goto fail;
+	}
 	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, state);
 	if (fb->state == GOFLEX__FLEX_OFFER_STATE__Assigned)
 		snprintf(key + strlen(key), sizeof(key) - strlen(key), ":%016llx",

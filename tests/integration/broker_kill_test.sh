@@ -89,9 +89,10 @@ for d in fmar fman; do
 	[ "${n:-0}" = 0 ] || left+=" $d:$n"
 done
 # A bid whose gate is after the run's end is still rightly waiting for its
-# result: only bids FMAR has cleared must have been answered.
+# result: only bids FMAR has cleared must have been answered. (An Assigned
+# bid is kept, with an expiry, until its end: its result may be updated.)
 n=0
-for k in $(q doms "SELECT key FROM gf_resend"); do
+for k in $(q doms "SELECT key FROM gf_resend WHERE expires IS NULL"); do
 	[ "$(q fmar "SELECT count(*) FROM fmar_result WHERE bid_id = '${k#bid:}'")" = 0 ] || n=$((n + 1))
 done
 [ "$n" = 0 ] || left+=" doms:$n"

@@ -131,10 +131,11 @@ check "... recorded once although delivered twice" wait_for 5 in_log o1 GF-DOMS-
 check "... in the store's doms_feedback table" \
 	eq "$(sqlite3 "$tmp/o1.state/doms.db" 'SELECT bid_id, state, intervals, cleared_kwh FROM doms_feedback')" \
 	"t1-$((DAY + 72))-4|Assigned|4|2.0"
-# Bids are sent again (resend_s, here 2 s) until their first feedback.
-pending() { sqlite3 "$tmp/o1.state/doms.db" "SELECT group_concat(key, ' ') FROM gf_resend"; }
-check "the feedback answers its bid: only tomorrow's is still sent again" \
-	eq "$(pending)" "bid:t1-$((DAY + 96 + 72))-4"
+# Bids are sent again (resend_s, here 2 s) until their first feedback; an
+# Assigned one until its end (its result may still be updated).
+pending() { sqlite3 "$tmp/o1.state/doms.db" "SELECT group_concat(key || ':' || ifnull(CAST(expires AS INTEGER), '-'), ' ') FROM gf_resend"; }
+check "the feedback answers its bid: tomorrow's is sent again, today's until its end" \
+	eq "$(pending)" "bid:t1-$((DAY + 72))-4:$(((DAY + 76) * 900)) bid:t1-$((DAY + 96 + 72))-4:-"
 n_tomorrow() { n_where foa "$tomorrow"; }
 resent() { [ "$(n_tomorrow)" -ge "$1" ]; }
 now_n=$(n_tomorrow)
@@ -190,6 +191,7 @@ if [ -x "$FOA" ] && [ -x "$FMAN" ] && [ -x "$FMAR" ]; then
 		sed -i 's/^time_epoch .*/time_epoch 2020-02-27T17:00:00Z/; s/^time_scale .*/time_scale 300/' "$tmp/$name.conf"
 		"$bin" -c "$tmp/$name.conf" -v >>"$tmp/$name.log" 2>&1 &
 		pids+=($!)
+		eval "pid_$name=$!"
 	}
 	watch xems3 xems.p3 "gf/site1/foa/p3/xems/p3/#"
 	watch doms3 doms.o3 "gf/site1/foa/d3/doms/o3/#"
@@ -218,6 +220,24 @@ if [ -x "$FOA" ] && [ -x "$FMAN" ] && [ -x "$FMAR" ]; then
 		awk -v c="$cleared" -v w="$want" 'BEGIN { exit !(c >= w - 1e-6) }'
 	check "... and the prosumer gives up exactly that (12 - $taken kWh)" \
 		awk -v c="$cleared" -v t="$taken" 'BEGIN { d = 12 - t - c; exit !(d < 1e-6 && d > -1e-6) }'
+	# FMAR may still update an Assigned result until the bid's intervals
+	# begin (re-clearing), and an update can be lost with the broker: the
+	# DOMS sends the bid until its end, and the FOA answers each copy with
+	# its latest feedback.
+	bid=t1-$((DAY + 72))-4 db=$tmp/o3.state/doms.db
+	check "an Assigned bid stays in DOMS's resends until its end (19:00)" \
+		eq "$(sqlite3 "$db" "SELECT CAST(expires AS INTEGER) FROM gf_resend WHERE key = 'bid:$bid'")" \
+		"$(((DAY + 76) * 900))"
+	kill -TERM "$pid_o3"; wait "$pid_o3"
+	sqlite3 "$db" "DELETE FROM doms_feedback WHERE bid_id = '$bid';
+		DELETE FROM gf_handled WHERE key LIKE 'fb:$bid:%'"
+	"$DOMS" -c "$tmp/o3.conf" -v >>"$tmp/o3.log" 2>&1 &
+	pids+=($!)
+	pid_o3=$!
+	back() { [ "$(sqlite3 "$db" "SELECT printf('%.6f', cleared_kwh) FROM doms_feedback
+		WHERE bid_id = '$bid' AND state = 'Assigned'" 2>/dev/null)" = "$(printf '%.6f' "$cleared")" ]; }
+	check "... so a lost Assigned comes back with the next copy of the bid (the same $cleared kWh)" \
+		wait_for 20 back
 else
 	not_ok "the whole cycle needs $FOA, $FMAN and $FMAR (make)"
 fi
