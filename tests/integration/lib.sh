@@ -66,13 +66,19 @@ if [ -n "${SAN:-}" ]; then
 fi
 
 # broker_start DIR [extra gf-broker options]: sets TLS_PORT, LOCAL_PORT.
+# A free port can be taken by another process before mosquitto binds it (the
+# suite shares the machine): three tries, each with new ports.
 broker_start() {
-	local dir=$1; shift
-	TLS_PORT=$(free_port)
-	LOCAL_PORT=$(free_port)
+	local dir=$1 attempt; shift
+	for attempt in 1 2 3; do
+		TLS_PORT=$(free_port)
+		LOCAL_PORT=$(free_port)
 		ASAN_OPTIONS="log_path=$dir/asan:detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1:log_path=$dir/asan" \
-		"$top/ops/gf-broker" -d "$dir" --tls-port "$TLS_PORT" --local-port "$LOCAL_PORT" \
-		--plugin "$BUILD/lib/goflex_privacy.so" "$@" >/dev/null
+			"$top/ops/gf-broker" -d "$dir" --tls-port "$TLS_PORT" --local-port "$LOCAL_PORT" \
+			--plugin "$BUILD/lib/goflex_privacy.so" "$@" >/dev/null && return 0
+		echo "# the broker did not start (attempt $attempt): $(tail -1 "$dir/mosquitto.log" 2>/dev/null)"
+	done
+	return 1
 }
 
 broker_stop() {
