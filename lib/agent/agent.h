@@ -147,6 +147,9 @@ struct gf_agent_def {
 	bool (*reload)(struct gf_agent *a, void *old_conf, void *new_conf);
 	/* SIGTERM/SIGINT, before the drain (may be NULL). */
 	void (*stop)(struct gf_agent *a);
+	/* Every publish of the agent goes through a store's outbox: its buses
+	 * (its own and gf_agent_bus_add's) keep no paho files (bus.h). */
+	bool outbox_only;
 };
 
 /* Runs the agent; returns the process exit code (0 clean, 1 runtime

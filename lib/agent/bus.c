@@ -64,6 +64,7 @@ struct gf_bus {
 	/* The paho client's options, to create it again (reset_client). */
 	char *state_dir;
 	int max_buffered;
+	bool paho_files; /* paho's file persistence in state_dir */
 	/* Short connections (SHORT_CONNECTION_S): when the current attempt
 	 * started, whether it has proved itself, how many in a row ended
 	 * short, and whether the next connect resets the client first. */
@@ -346,9 +347,9 @@ static enum gf_err create_client(struct gf_bus *bus, char *err, size_t errlen)
 	create.persistQoS0 = 0;
 	create.restoreMessages = 1;
 	prc = MQTTAsync_createWithOptions(&bus->client, bus->uri, bus->client_id,
-	                                  bus->state_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT
-	                                                 : MQTTCLIENT_PERSISTENCE_NONE,
-	                                  bus->state_dir, &create);
+	                                  bus->paho_files ? MQTTCLIENT_PERSISTENCE_DEFAULT
+	                                                  : MQTTCLIENT_PERSISTENCE_NONE,
+	                                  bus->paho_files ? bus->state_dir : NULL, &create);
 	if (prc != MQTTASYNC_SUCCESS) {
 		bus->client = NULL;
 		snprintf(err, errlen, "cannot create an MQTT client for %s: %s", bus->uri,
@@ -393,6 +394,7 @@ enum gf_err gf_bus_open(const struct gf_bus_opts *o, struct gf_bus **out, char *
 	bus->key = dup_opt(o->key);
 	bus->state_dir = dup_opt(o->state_dir);
 	bus->max_buffered = o->max_buffered;
+	bus->paho_files = o->state_dir && !o->outbox_only;
 	if (!bus->version || (bus->tls && (!bus->cafile || !bus->cert || !bus->key)) ||
 	    (o->state_dir && !bus->state_dir))
 		goto out;
@@ -515,7 +517,7 @@ static void reset_client(struct gf_bus *bus)
 	size_t again = 0, lost = 0;
 	char err[256];
 
-	if (bus->state_dir)
+	if (bus->paho_files)
 		clear_persistence(bus);
 	if (create_client(bus, err, sizeof(err)) != GF_OK) {
 		bus->client = old;

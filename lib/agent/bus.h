@@ -48,6 +48,11 @@ struct gf_bus_opts {
 	const char *version;             /* in the birth message */
 	unsigned session_expiry_s;       /* 0: one week */
 	int max_buffered;                /* offline buffer, messages; 0: 100000 */
+	/* Every publish but presence goes through a store's outbox (store.h),
+	 * which keeps it until its PUBACK and sends it again after a crash:
+	 * paho keeps no files of its own then (each would be a file created
+	 * and deleted per publish). The inbox stays in state_dir. */
+	bool outbox_only;
 };
 
 struct gf_bus;
