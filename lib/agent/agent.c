@@ -3,11 +3,11 @@
 
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +20,8 @@
 #define ERR_MAX        512
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 5000
+#define EVENTS_MAX     64
+#define TAG_SIGNALS    UINT64_MAX /* epoll data of the signalfd; else a conn's index */
 
 struct timer {
 	uint64_t id;
@@ -45,7 +47,11 @@ struct gf_agent {
 	struct gf_bus *bus; /* conns[0].bus */
 	struct conn *conns;
 	size_t nconns, conn_cap;
-	struct pollfd *fds; /* sigfd, then one per connection */
+	/* The loop waits with epoll, so that a turn costs what is ready, not
+	 * what is open: a process of 2,500 virtual FOAs polled 2,500
+	 * descriptors per message with poll(). */
+	int epfd;
+	size_t reconnecting; /* connections with reconnect_at > 0 */
 	struct conn *current;
 	struct gf_simclock clock;
 	int sigfd;
@@ -219,7 +225,7 @@ static int poll_timeout(const struct gf_agent *a)
 		if (ms < 0 || t < ms)
 			ms = t;
 	}
-	for (size_t i = 0; i < a->nconns; i++) {
+	for (size_t i = 0; a->reconnecting && i < a->nconns; i++) {
 		double r;
 		int64_t t;
 
@@ -235,6 +241,16 @@ static int poll_timeout(const struct gf_agent *a)
 
 /* --- the loop ------------------------------------------------------------- */
 
+/* Sets (at > 0) or clears (0) c's reconnect time, counting the pending. */
+static void set_reconnect(struct gf_agent *a, struct conn *c, double at)
+{
+	if (c->reconnect_at <= 0 && at > 0)
+		a->reconnecting++;
+	else if (c->reconnect_at > 0 && at <= 0)
+		a->reconnecting--;
+	c->reconnect_at = at;
+}
+
 static void schedule_reconnect(struct gf_agent *a, struct conn *c, const struct gf_inbox_item *ev)
 {
 	if (a->stopping)
@@ -243,7 +259,7 @@ static void schedule_reconnect(struct gf_agent *a, struct conn *c, const struct 
 	               "%s the broker as %s: %s; retrying in %ld ms",
 	               ev->kind == GF_INBOX_LOST ? "lost the connection to" : "cannot connect to",
 	               gf_bus_ident(c->bus), ev->text, c->backoff_ms);
-	c->reconnect_at = gf_simclock_real_now() + (double)c->backoff_ms / 1000.0;
+	set_reconnect(a, c, gf_simclock_real_now() + (double)c->backoff_ms / 1000.0);
 	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
@@ -333,26 +349,33 @@ static void serve_conn(struct gf_agent *a, size_t i)
 		c = &a->conns[i]; /* the callback may have added connections */
 	}
 	if (c->reconnect_at > 0 && gf_simclock_real_now() >= c->reconnect_at) {
-		c->reconnect_at = 0;
+		set_reconnect(a, c, 0);
 		if (gf_bus_connect(c->bus) != GF_OK)
-			c->reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
+			set_reconnect(a, c, gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0);
 	}
 }
 
 static void run_loop(struct gf_agent *a)
 {
-	while (!a->stopping) {
-		size_t n = a->nconns;
+	struct epoll_event ev[EVENTS_MAX];
 
-		if (poll(a->fds, n + 1, poll_timeout(a)) < 0 && errno != EINTR) {
-			gf_log_err("GF-AGENT-POLL", "poll: %s", strerror(errno));
+	while (!a->stopping) {
+		int n = epoll_wait(a->epfd, ev, EVENTS_MAX, poll_timeout(a));
+
+		if (n < 0 && errno != EINTR) {
+			gf_log_err("GF-AGENT-POLL", "epoll_wait: %s", strerror(errno));
 			a->exit_code = 1;
 			break;
 		}
-		if (a->fds[0].revents)
-			handle_signals(a);
-		for (size_t i = 0; i < n; i++)
-			if (a->fds[i + 1].revents || a->conns[i].reconnect_at > 0)
+		for (int k = 0; k < n; k++) {
+			if (ev[k].data.u64 == TAG_SIGNALS)
+				handle_signals(a);
+			else if (ev[k].data.u64 < a->nconns)
+				serve_conn(a, (size_t)ev[k].data.u64);
+		}
+		/* Reconnects are due by time, not by a descriptor. */
+		for (size_t i = 0; a->reconnecting && i < a->nconns; i++)
+			if (a->conns[i].reconnect_at > 0)
 				serve_conn(a, i);
 		fire_timers(a);
 	}
@@ -361,26 +384,33 @@ static void run_loop(struct gf_agent *a)
 		serve_conn(a, i);
 }
 
-/* Adds bus as a connection of the loop. GF_ENOMEM. */
+/* Watches fd in the loop's epoll with tag. GF_EIO. */
+static enum gf_err epoll_watch(struct gf_agent *a, int fd, uint64_t tag)
+{
+	struct epoll_event e = {.events = EPOLLIN, .data.u64 = tag};
+
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &e) != 0) {
+		gf_log_err("GF-AGENT-POLL", "epoll_ctl: %s", strerror(errno));
+		return GF_EIO;
+	}
+	return GF_OK;
+}
+
+/* Adds bus as a connection of the loop. GF_ENOMEM, GF_EIO. */
 static enum gf_err conn_add(struct gf_agent *a, struct gf_bus *bus, void *ctx)
 {
 	if (a->nconns == a->conn_cap) {
 		size_t cap = a->conn_cap ? a->conn_cap * 2 : 4;
 		struct conn *c = realloc(a->conns, cap * sizeof(*c));
-		struct pollfd *f;
 
 		if (!c)
 			return GF_ENOMEM;
 		a->conns = c;
-		f = realloc(a->fds, (cap + 1) * sizeof(*f));
-		if (!f)
-			return GF_ENOMEM;
-		a->fds = f;
 		a->conn_cap = cap;
 	}
+	if (epoll_watch(a, gf_bus_fd(bus), a->nconns) != GF_OK)
+		return GF_EIO;
 	a->conns[a->nconns] = (struct conn){bus, ctx, 0, BACKOFF_MIN_MS};
-	a->fds[0] = (struct pollfd){a->sigfd, POLLIN, 0};
-	a->fds[a->nconns + 1] = (struct pollfd){gf_bus_fd(bus), POLLIN, 0};
 	a->nconns++;
 	a->current = &a->conns[0];
 	return GF_OK;
@@ -403,8 +433,8 @@ enum gf_err gf_agent_bus_add(struct gf_agent *a, const struct gf_bus_opts *o, vo
 		return rc;
 	}
 	if (gf_bus_connect(bus) != GF_OK)
-		a->conns[a->nconns - 1].reconnect_at =
-		    gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
+		set_reconnect(a, &a->conns[a->nconns - 1],
+		              gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0);
 	*out = bus;
 	return GF_OK;
 }
@@ -514,7 +544,7 @@ static void close_all(struct gf_agent *a, long timeout_ms)
 
 int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 {
-	struct gf_agent a = {.def = def, .sigfd = -1};
+	struct gf_agent a = {.def = def, .sigfd = -1, .epfd = -1};
 	char err[ERR_MAX] = "";
 	const char *path = NULL;
 	bool check = false;
@@ -547,10 +577,13 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	code = 1;
 	a.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (a.sigfd < 0) {
-		fprintf(stderr, "%s: signalfd: %s\n", def->name, strerror(errno));
+	a.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a.sigfd < 0 || a.epfd < 0) {
+		fprintf(stderr, "%s: signalfd, epoll: %s\n", def->name, strerror(errno));
 		goto out;
 	}
+	if (epoll_watch(&a, a.sigfd, TAG_SIGNALS) != GF_OK)
+		goto out;
 	if (open_bus(&a, err, sizeof(err)) != GF_OK) {
 		fprintf(stderr, "%s: %s\n", def->name, err);
 		code = 2;
@@ -560,7 +593,7 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 	 * for, and start may publish. Subscriptions made in start are sent when
 	 * the CONNECTED event is handled, in the loop. */
 	if (gf_bus_connect(a.bus) != GF_OK)
-		a.conns[0].reconnect_at = gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0;
+		set_reconnect(&a, &a.conns[0], gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0);
 	if (def->start(&a, a.conf) != GF_OK)
 		goto out;
 	gf_log_notice("GF-AGENT-START", "%s %s started as %s on site %s (time scale %ld)",
@@ -574,7 +607,8 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 out:
 	close_all(&a, a.conf ? common(def, a.conf)->drain_ms : 0);
 	free(a.conns);
-	free(a.fds);
+	if (a.epfd >= 0)
+		close(a.epfd);
 	if (a.sigfd >= 0)
 		close(a.sigfd);
 	free(a.timers);
