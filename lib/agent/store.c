@@ -160,9 +160,17 @@ size_t gf_store_prune(struct gf_store *s, long long before)
 		return 0;
 	}
 	n = (size_t)sqlite3_changes(s->db);
-	if (n)
-		gf_log_info("GF-STORE-PRUNED", "forgot %zu handled key(s) older than %lld days", n,
-		            (long long)(time(NULL) - before) / 86400);
+	if (!n)
+		return 0;
+	/* The replies kept for duplicates (resend.h's gf_reply) go with their
+	 * keys: a duplicate that old is not answered again. */
+	if (sqlite3_exec(s->db,
+	                 "DELETE FROM gf_reply WHERE key NOT IN (SELECT key FROM gf_handled)", NULL,
+	                 NULL, NULL) != SQLITE_OK &&
+	    !strstr(sqlite3_errmsg(s->db), "no such table"))
+		gf_log_err("GF-STORE-SQL", "cannot forget old replies: %s", sqlite3_errmsg(s->db));
+	gf_log_info("GF-STORE-PRUNED", "forgot %zu handled key(s) older than %lld days", n,
+	            (long long)(time(NULL) - before) / 86400);
 	return n;
 }
 

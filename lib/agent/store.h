@@ -63,7 +63,8 @@ enum gf_err gf_store_mark(struct gf_store *s, const char *key);
 #define GF_STORE_KEEP_S (30L * 86400L)
 
 /* Forgets the handled keys marked before the real time `before` (seconds
- * since the epoch), outside a transaction. Returns how many. */
+ * since the epoch), and the replies kept for them (resend.h's gf_reply),
+ * outside a transaction. Returns how many keys. */
 size_t gf_store_prune(struct gf_store *s, long long before);
 
 /* Queues a publish (inside the caller's transaction). content_type NULL:

@@ -10,23 +10,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/resend.h"
 #include "agent/store.h"
 #include "leak_check.h"
 
 TestSuite(store, .fini = leak_check);
 
-static int outbox_rows(struct gf_store *s)
+static int count(struct gf_store *s, const char *sql)
 {
 	sqlite3_stmt *st;
 	int n;
 
-	cr_assert_eq(
-	    sqlite3_prepare_v2(gf_store_db(s), "SELECT count(*) FROM gf_outbox", -1, &st, NULL),
-	    SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(gf_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
 	n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+static int outbox_rows(struct gf_store *s)
+{
+	return count(s, "SELECT count(*) FROM gf_outbox");
 }
 
 Test(store, keys_and_outbox_follow_the_transaction)
@@ -82,15 +86,22 @@ Test(store, old_handled_keys_are_forgotten)
 	long long now = (long long)time(NULL);
 
 	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(gf_store_open(dir, "t", NULL, &s, err, sizeof(err)), GF_OK, "%s", err);
+	cr_assert_eq(gf_store_open(dir, "t", gf_resend_schema, &s, err, sizeof(err)), GF_OK, "%s",
+	             err);
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_mark(s, "new"), GF_OK);
 	cr_assert_eq(gf_store_mark(s, "old"), GF_OK);
+	cr_assert_eq(
+	    gf_store_exec(s, "INSERT INTO gf_reply VALUES ('old', 't', 'p'), ('new', 't', 'p')"),
+	    GF_OK);
 	cr_assert_eq(
 	    gf_store_exec(s, "UPDATE gf_handled SET at = at - 40 * 86400 WHERE key = 'old'"),
 	    GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK, "the first commit prunes at once");
 	cr_assert(!gf_store_seen(s, "old"), "a key older than GF_STORE_KEEP_S is forgotten");
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_reply WHERE key = 'old'"), 0,
+	             "... with the reply kept for it");
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_reply WHERE key = 'new'"), 1);
 	cr_assert(gf_store_seen(s, "new"));
 	cr_assert_eq(gf_store_prune(s, now - GF_STORE_KEEP_S), 0);
 	cr_assert_eq(gf_store_prune(s, now + 10), 1, "an explicit prune takes what is older");
