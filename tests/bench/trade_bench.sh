@@ -139,6 +139,9 @@ run() {
 	}
 	offers_s=$(echo "$(now) - $t0" | bc)
 	sleep 2 # the acks' traffic settles
+	local broker cpu_before=()
+	broker=$(cat "$S/mosquitto.pid")
+	for k in "$broker" "${pids[@]}"; do cpu_before+=("$(ticks "$k")"); done
 	t_bid=$(now)
 	trade_bid b1 $((n * 2)) || { fail_reason="the bid was not published"; return 1; }
 	# FMAN's member schedules: what must arrive.
@@ -146,8 +149,14 @@ run() {
 	wait_until "$STAGE_S" assigned || { fail_reason=${fail_reason:-"FMAN assigned nothing in $STAGE_S s: $(grep -h GF-FMAR-CLEARED "$tmp/fmar.log" | cut -c1-200)"}; return 1; }
 	expected=$(sed -n 's/.*GF-FMAN-ASSIGN .*: \([0-9]*\) member schedules sent.*/\1/p' "$tmp/fman.log" | awk '{s += $1} END {print s + 0}')
 	all_in() { [ "$(sum_logs GF-SIM-SCHEDULE "${sim_logs[@]}")" -ge "$expected" ]; }
-	wait_until 120 all_in
+	wait_until "$STAGE_S" all_in
 	sleep 1
+	# CPU each process spent from the bid to the last schedule.
+	cpu_used="" i=0
+	for k in "$broker" "${pids[@]}"; do
+		cpu_used+=" $(tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null | sed -E 's|.*/(gf-[a-z]+) -c .*/([a-z0-9]+)\.conf.*|\2|; s|^mosquitto.*|broker|'):$(( $(ticks "$k") - ${cpu_before[$i]} ))"
+		i=$((i + 1))
+	done
 	received=$(sum_logs GF-SIM-SCHEDULE "${sim_logs[@]}")
 	prosumers=$(cat "${sim_logs[@]}" | sed -n 's/.*GF-SIM-SCHEDULE \([^ ]*\) .*/\1/p' | sort -u | wc -l)
 	cat "${sim_logs[@]}" | sed -n 's/.*GF-SIM-SCHEDULE .*; real time \([0-9.]*\)$/\1/p' |
@@ -205,6 +214,7 @@ for n in "${SIZES[@]}"; do
 		log "  FOAs connected in ${foa_start_s} s; offers accepted and aggregated in ${offers_s} s; clearing: $cleared"
 		log "  schedules: $received of $expected received, $prosumers of $n prosumers"
 		log "  latency bid -> schedule: p50 $p50 s, p99 $p99 s, last $pmax s"
+		log "  CPU ticks (1/$hz s) from the bid to the last schedule:$cpu_used"
 		log "  FOA processes: RSS $foa_rss kB ($((foa_rss / n)) kB per virtual FOA); idle CPU $idle_ticks ticks in 10 s"
 	else
 		log "  FAILED: $fail_reason"
