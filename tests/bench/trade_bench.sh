@@ -63,6 +63,8 @@ wait_until() {
 }
 now() { date +%s.%N; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+# private_kb PID: its resident pages that are its own (not shared library code).
+private_kb() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s + 0}' "/proc/$1/smaps_rollup" 2>/dev/null; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 sum_logs() { # sum_logs PATTERN FILES...: matching lines in all
 	local pat=$1; shift
@@ -172,8 +174,11 @@ run() {
 	p50=$(pct 0.50) p99=$(pct 0.99) pmax=$(pct 1.0)
 	cleared=$(grep -h GF-FMAR-CLEARED "$tmp/fmar.log" | sed -n 's/.*bid b1 (dso1): \([^;]*\);.*/\1/p' | head -1)
 	# The FOA processes' memory, then idle CPU over 10 s.
-	foa_rss=0
-	for k in "${foa_pids[@]}"; do foa_rss=$((foa_rss + $(rss_kb "$k"))); done
+	foa_rss=0 foa_private=0
+	for k in "${foa_pids[@]}"; do
+		foa_rss=$((foa_rss + $(rss_kb "$k")))
+		foa_private=$((foa_private + $(private_kb "$k")))
+	done
 	sleep 2
 	local t1=0 t2=0
 	for k in "${foa_pids[@]}"; do t1=$((t1 + $(ticks "$k"))); done
@@ -197,8 +202,8 @@ declare -A P99
 # --- one FOA process, one prosumer: the FOA box's numbers -----------------------------
 log "single-identity gf-foa serving one xEMS (memory and idle CPU, after the loop ran)"
 if run 1 1; then
-	single_rss=$foa_rss single_ticks=$idle_ticks
-	log "  schedule after $p50 s; FOA RSS $foa_rss kB; idle CPU $idle_ticks ticks in 10 s"
+	single_rss=$foa_rss single_ticks=$idle_ticks single_private=$foa_private
+	log "  schedule after $p50 s; FOA RSS $foa_rss kB ($foa_private kB its own, the rest shared library pages); idle CPU $idle_ticks ticks in 10 s"
 else
 	log "  FAILED: $fail_reason"
 	failed_runs=$((failed_runs + 1))
@@ -246,8 +251,8 @@ if [ ${#ns[@]} -ge 2 ] && [ -n "${ns[0]}" ]; then
 	printf '  p99(%s) / p99(%s) = %.2f\n' "$hi" "$lo" "$(echo "${P99[$hi]} / ${P99[$lo]}" | bc -l)"
 fi
 if [ -n "$single_rss" ]; then
-	printf '  FOA RSS %d kB / %d kB goal = %.2f\n' "$single_rss" "$GOAL_RSS_KB" \
-		"$(echo "$single_rss / $GOAL_RSS_KB" | bc -l)"
+	printf '  FOA RSS %d kB / %d kB goal = %.2f (its own pages: %d kB)\n' "$single_rss" \
+		"$GOAL_RSS_KB" "$(echo "$single_rss / $GOAL_RSS_KB" | bc -l)" "$single_private"
 	printf '  FOA idle CPU: %d ticks in 10 s (%.2f %% of one core)\n' "$single_ticks" \
 		"$(echo "$single_ticks * 100 / ($hz * 10)" | bc -l)"
 fi
