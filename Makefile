@@ -87,7 +87,7 @@ help:
 	@echo "make test          deps + build + every test (what CI runs)"
 	@echo "make check         unit and integration tests under ASan+UBSan (build/asan/)"
 	@echo "make fuzz          each libFuzzer target for FUZZ_SECONDS (default 20)"
-	@echo "make bench         broker CPU per message, as ratios against no plugin"
+	@echo "make bench         broker CPU per message (ratios against no plugin), engine, trading latency"
 	@echo "make demo          a simulated site through one day (DEMO_ARGS=--prosumers 500)"
 	@echo "make format-check  clang-format conformance; 'make format' rewrites"
 
@@ -251,6 +251,8 @@ bench: deps
 	$(BUILD)/bin/gf-clear-bench --aggregates 100 --time-limit 20 && \
 	$(BUILD)/bin/gf-clear-bench --aggregates 1000 --time-limit 20 && \
 	$(BUILD)/bin/gf-clear-bench --aggregates 10000
+	@echo; echo "trading latency: a DOMS bid to every prosumer's schedule through the real loop (docs/bench.md)"; \
+	BUILD=$(BUILD) tests/bench/trade_bench.sh 1000 10000
 
 # The main job (docs/demo.md): every agent over TLS through the plugin, one
 # simulated day, a table, a summary and build/demo/report.html.

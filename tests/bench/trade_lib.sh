@@ -80,8 +80,8 @@ trade_bid() {
 trade_count() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
 # trade_wait SECONDS COMMAND...: polls every 0.2 s.
 trade_wait() {
-	local n=$(($1 * 5)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.2; done
+	local tries=$(($1 * 5)); shift
+	for _ in $(seq 1 "$tries"); do "$@" && return 0; sleep 0.2; done
 	return 1
 }
 # trade_members: members of the aggregates FMAN last sent (one line each).

@@ -5,7 +5,8 @@
 # the real broker with the plugin, gf-fman, gf-fmar, a DSO gf-foa, gf-sim
 # (tests/bench/trade_lib.sh). Checked: bad configurations refused with a
 # reason (foas in dso mode, xems_id with foas, cert_dir alone, a missing
-# certificate); each virtual FOA its own connection and store; offers made
+# certificate); the process's own identity reused as one of its FOAs; each
+# virtual FOA its own connection and store; offers made
 # while FMAN is down reach it from each identity by the FOAs' resends; a
 # bid clears, FMAN assigns the three members, the FOA process is killed -9
 # while it holds the first assignment after its commit, restarted: every
@@ -62,6 +63,19 @@ check "a missing certificate is refused, naming the FOA and the file" \
 	refused bad4 "cannot open the connection of foa.sim-0002: .*foa.sim-0002.crt"
 check "... after foa.sim-0001's connection was opened with its own (TLS)" \
 	grep -q 'GF-BUS-CONNECT connecting to ssl://.* as foa.sim-0001 ' "$tmp/bad4.log"
+
+# --- the process's own identity as one of its virtual FOAs ---------------------------
+trade_conf own foa.sim-0002 foas 2 first_id 2
+trade_start own gf-foa
+check "own identity foa.sim-0002 in the range: 2 virtual FOAs foa.sim-0002 .. foa.sim-0003" \
+	trade_wait 20 grep -q 'GF-FOA-START 2 virtual FOAs foa.sim-0002 .. foa.sim-0003' "$tmp/own.log"
+two_up() { [ "$(trade_count own 'GF-BUS-CONNECTED')" -ge 2 ]; }
+trade_wait 20 two_up
+check "... on two connections (its own reused), each with its store in state_dir/<id>" \
+	eq "$(trade_count own 'GF-BUS-CONNECT connecting') $(ls "$tmp"/own.state/sim-000{2,3}/foa.db 2>/dev/null | wc -l)" "2 2"
+kill -TERM "$pid_own"
+wait "$pid_own"; rc=$?
+check "... and stops with exit 0" eq "$rc" 0
 
 # --- offers while FMAN is down: each virtual FOA resends its own ----------------------
 trade_conf vfoa foa.host foas $N resend_s 1 hold_at after hold_ms 60000
