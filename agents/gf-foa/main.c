@@ -12,12 +12,10 @@
  * State (offers, schedule ids, handled keys, outbox) is in SQLite; every
  * message is handled in one transaction (docs/trading.md, "Crash safety").
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -390,12 +388,6 @@ static enum gf_err open_virtual(struct gf_agent *a, struct foa_conf *c)
 		}
 		NV++;
 		f->id = gf_bus_id(f->bus);
-		/* Made by gf_fleet_bus for a connection of its own, not when
-		 * the FOA is the process's own identity. */
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			gf_log_err("GF-FOA-STORE", "cannot make %s: %s", dir, strerror(errno));
-			return GF_EIO;
-		}
 		rc = foa_open(f, dir, true);
 		gf_log_debug("GF-FOA-START", "virtual foa.%s in xems mode", f->id);
 	}
