@@ -23,8 +23,8 @@ set -uo pipefail
 
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 10000)
-FOAS_PER_PROC=2500 # 7 descriptors per virtual FOA, ulimit -n 20000
-SIM_PER_PROC=5000  # 2 per prosumer without persistence
+FOAS_PER_PROC=${FOAS_PER_PROC:-250} # processes of 250 FOAs: paho polls all of a process's sockets per wakeup
+SIM_PER_PROC=${SIM_PER_PROC:-5000}  # 2 per prosumer without persistence
 STAGE_S=${TRADE_TIMEOUT_S:-300}
 TRADE_SCALE=1
 GOAL_P99_S=1
