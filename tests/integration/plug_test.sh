@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# gf-foa's plug mode (issue 5 item 2, docs/foa.md "plug mode") end to end:
+# the site broker with our plugin, a plain mosquitto as the prosumers' own
+# broker, the real gf-fman, two gf-foa in plug mode (foa.p1: a Tasmota plug,
+# foa.p2: a Shelly Gen1 plug), gf-sim's simulated plugs (a 2 kW boiler behind
+# each), FMAR played by gfctl. Checked: bad configurations refused with the
+# reason; each FOA's offer reaches FMAN; FMAR's assignment of the aggregate
+# reaches the FOA through FMAN and is echoed; the plug is switched at the
+# interval boundaries (and within, for part of an interval) so that the
+# energy the simulated plug metered per interval is the schedule's; the
+# FOA's meter readings reach FMAN and sum to what the plug metered; kill -9
+# of foa.p1 mid-schedule and a restart: the schedule goes on, no second
+# offer; a plug that ignores a command is commanded again.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+FOA=$BUILD/bin/gf-foa
+FMAN=$BUILD/bin/gf-fman
+SIM=$BUILD/bin/gf-sim
+GFCTL=$BUILD/bin/gfctl
+for b in "$FOA" "$FMAN" "$SIM" "$GFCTL"; do [ -x "$b" ] || { echo "no $b (run make)"; exit 1; }; done
+
+agent_tmp
+
+site_new "$S" site1
+add_password "$S" fman.f1 fmar.r1 foa.p1 foa.p2 xems.plugs
+broker_start "$S" || { echo "broker did not start"; exit 1; }
+
+# The prosumers' own broker: a plain mosquitto, no plugin, anonymous.
+PLUG_PORT=$(free_port)
+cat >"$tmp/plugbroker.conf" <<EOF
+listener $PLUG_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+user $(id -un)
+EOF
+mosquitto -c "$tmp/plugbroker.conf" >"$tmp/plugbroker.log" 2>&1 &
+pids+=($!)
+
+# Simulated time: 11:47 when the test starts, 90 s per real second. Offers
+# of foa.p1 start at 12:15 (deadline 12:00), of foa.p2 at 12:30 (12:15).
+ORIGIN=$(date +%s)
+SCALE=90
+I1145=1758671
+P1_START=$((I1145 + 2))
+P2_START=$((I1145 + 3))
+
+common() { # common NAME: the common keys of an agent's file
+	mkdir -p "$tmp/$1.state"
+	echo "site site1"
+	echo "broker_port $LOCAL_PORT"
+	echo "state_dir $tmp/$1.state"
+	echo "time_epoch 2020-02-27T11:47:00Z"
+	echo "time_origin $ORIGIN"
+	echo "time_scale $SCALE"
+}
+foa_conf() { # foa_conf NAME CONVENTION DEVICE LEAD_S [KEY VALUE...]
+	local name=$1 conv=$2 dev=$3 lead=$4; shift 4
+	{
+		common "$name"
+		echo "identity foa.$name"
+		echo "mode plug"
+		echo "plug_port $PLUG_PORT"
+		echo "plug_convention $conv"
+		[ "$dev" = - ] || echo "plug_device $dev"
+		echo "offer_lead_s $lead"
+		echo "deadline_lead_s 900"
+		echo "offer_horizon 8"
+		echo "resend_s 2"
+		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
+	} >"$tmp/$name.conf"
+}
+wait_for() {
+	local n=$(($1 * 10)); shift
+	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
+count_in_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
+start() { # start NAME BINARY
+	"$2" -c "$tmp/$1.conf" -v >>"$tmp/$1.log" 2>&1 &
+	pids+=($!)
+	eval "pid_$1=$!"
+}
+q() { sqlite3 "$tmp/fman.state/fman.db" "$1" 2>/dev/null; }
+
+# --- configuration ---------------------------------------------------------------------
+foa_conf p1 tasmota boiler1 1800
+out=$("$FOA" -c "$tmp/p1.conf" -n 2>&1)
+check "-n: plug mode's keys printed, configuration OK" \
+	eq "$(grep -cE '^(mode plug|plug_device boiler1|rated_kw 2|configuration OK)$' <<<"$out")" 4
+refused() { # refused NAME DEVICE REASON KEY VALUE...: gf-foa refuses the file with REASON
+	local name=$1 dev=$2 reason=$3; shift 3
+	foa_conf "$name" tasmota "$dev" 1800 "$@"
+	timeout 10 "$FOA" -c "$tmp/$name.conf" >"$tmp/$name.log" 2>&1
+	local rc=$?
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "GF-FOA-CONFIG.*$reason" "$tmp/$name.log"
+}
+check "refused: no plug_device" refused bad1 - "plug_device is required"
+check "refused: an unknown convention" refused bad2 boiler1 "plug_convention must be tasmota or shelly" plug_convention zigbee
+check "refused: a device lib/device refuses, with its reason" refused bad3 boiler1 "the device:.*t_min" t_min 90
+check "refused: a deadline lead not below the offer lead" refused bad4 boiler1 "deadline_lead_s the smaller" deadline_lead_s 1800
+check "refused: a device id with a wildcard" refused bad5 a/+ "plug_device must be"
+rm -rf "$tmp"/bad?.state
+
+# --- the agents ------------------------------------------------------------------------
+{
+	common fman
+	echo "identity fman.f1"
+	echo "aggregate_every_s 60"
+	echo "start_after_tolerance 1"
+	echo "resend_s 2"
+} >"$tmp/fman.conf"
+{
+	common sim
+	echo "identity xems.plugs"
+	echo "prosumers 0"
+	echo "plugs tasmota:boiler1 shelly:sh1"
+	echo "plug_port $PLUG_PORT"
+	echo "plug_tele_s 30"
+	echo "plug_csv $tmp/plugs.csv"
+	echo "plug_initial_on off"
+	echo "plug_drop_commands 1"
+} >"$tmp/sim.conf"
+foa_conf p2 shelly sh1 2700
+
+"$GFCTL" --port "$LOCAL_PORT" --id fmar.r1 -v sub 'gf/site1/fman/f1/fmar/#' >"$tmp/r1.jsonl" 2>"$tmp/r1.err" &
+pids+=($!)
+wait_for 10 grep -q GFCTL-SUBSCRIBED "$tmp/r1.err" || echo "# the FMAR watcher is not ready"
+start fman "$FMAN"
+start sim "$SIM"
+start p1 "$FOA"
+start p2 "$FOA"
+
+# --- offers ----------------------------------------------------------------------------
+at_fman() { [ "$(q "SELECT count(*) FROM offers WHERE id = '$1' AND state != 'Canceled'")" = 1 ]; }
+check "foa.p1's offer (Tasmota plug) reaches FMAN" wait_for 15 at_fman p1-1
+check "foa.p2's offer (Shelly plug) reaches FMAN" wait_for 15 at_fman p2-1
+check "... starting offer_lead_s after the round, 8 slices" \
+	eq "$(q "SELECT body FROM offers WHERE id = 'p1-1'" | jq -c '[.startAfterInterval, (.flexOfferProfileConstraints | length), .assignmentBeforeInterval]')" \
+	"[$P1_START,8,$((P1_START - 1))]"
+check "... acked: Accepted at the FOA" wait_for 10 in_log p1 "GF-FOA-ACK.*p1-1.*Accepted"
+
+# The aggregate holding OFFER, as FMAR has its current revision: "ID LABEL".
+agg_of() {
+	local agg label
+	agg=$(q "SELECT agg FROM offers WHERE id = '$1'")
+	[ -n "$agg" ] || return 1
+	label="agg:$(q "SELECT num || ':' || rev FROM aggregates WHERE id = '$agg'")"
+	# (jq's status is not used: the file's last line may be half written)
+	jq -c --arg id "$agg" --arg l "$label" 'select(.msg == "flexoffer" and .payload.id == $id and .payload.label == $l) | .payload.id' \
+		"$tmp/r1.jsonl" 2>/dev/null | grep -q . && echo "$agg $label"
+}
+agg_ready() { agg_of "$1" >/dev/null; }
+check "foa.p1's offer reaches FMAR as an aggregate" wait_for 15 agg_ready p1-1
+check "foa.p2's offer reaches FMAR as an aggregate" wait_for 15 agg_ready p2-1
+read -r AGG1 LABEL1 <<<"$(agg_of p1-1)"
+read -r AGG2 LABEL2 <<<"$(agg_of p2-1)"
+check "... two aggregates (one per start)" test -n "$AGG1" -a -n "$AGG2" -a "$AGG1" != "$AGG2"
+
+# The schedule: per slice lower + f * (upper - lower), f = 1, .5, 0, .75, .25, 1, 0, .5:
+# whole intervals on, half an interval, off.
+FRACS='[1, 0.5, 0, 0.75, 0.25, 1, 0, 0.5]'
+amounts() { # AGG: the amounts, one per slice
+	jq -c --arg id "$1" --argjson f "$FRACS" 'select(.msg == "flexoffer" and .payload.id == $id) | .payload' "$tmp/r1.jsonl" |
+		tail -1 | jq -c --argjson f "$FRACS" '[.flexOfferProfileConstraints | to_entries[] |
+		.value.energyConstraintList[0] as $c | ($c.lower + $f[.key] * ($c.upper - $c.lower)) * 1e6 | round / 1e6]'
+}
+assign() { # AGG LABEL START AMOUNTS
+	jq -nc --arg id "$1" --arg l "$2" --argjson s "$3" --argjson x "$4" \
+		'{flexOfferId: $id, label: $l, flexOfferSchedule: {scheduleId: 1, updateId: 0,
+		startTime: ($s * 900 | todate), scheduleSlices: [$x[] | {duration: 1, energyAmount: .}]}}'
+}
+A1=$(amounts "$AGG1")
+A2=$(amounts "$AGG2")
+echo "# schedules: p1 $A1 from $P1_START, p2 $A2 from $P2_START"
+check "the offers' bounds let the schedule switch (upper > lower)" \
+	test "$(jq '.[0] - .[2]' <<<"$A1")" != 0
+"$GFCTL" --port "$LOCAL_PORT" --id fmar.r1 pub gf/site1/fmar/r1/fman/f1/flexoffer.assign "$(assign "$AGG1" "$LABEL1" "$P1_START" "$A1")" >/dev/null
+"$GFCTL" --port "$LOCAL_PORT" --id fmar.r1 pub gf/site1/fmar/r1/fman/f1/flexoffer.assign "$(assign "$AGG2" "$LABEL2" "$P2_START" "$A2")" >/dev/null
+check "FMAN's member schedule reaches foa.p1, which follows it" wait_for 15 in_log p1 "GF-FOA-PLUG-ASSIGN.*p1-1.*plug boiler1 follows"
+check "... and foa.p2" wait_for 15 in_log p2 "GF-FOA-PLUG-ASSIGN.*p2-1.*plug sh1 follows"
+check "... echoed to FMAN (Assigned)" wait_for 10 in_log p1 "GF-FOA-ECHO.*p1-1"
+
+# --- a plug that ignores a command -----------------------------------------------------
+n_in_log() { [ "$(count_in_log "$1" "$2")" -eq "$3" ]; }
+check "each simulated plug ignores its first command (test aid)" \
+	wait_for 10 n_in_log sim GF-SIM-PLUG-DROP 2
+check "... reports its state, and the FOA commands it again (Tasmota)" wait_for 15 in_log p1 GF-FOA-PLUG-RECOMMAND
+check "... (Shelly)" wait_for 15 in_log p2 GF-FOA-PLUG-RECOMMAND
+
+# --- kill -9 mid-schedule --------------------------------------------------------------
+csv_has() { grep -q "^$1,$2," "$tmp/plugs.csv"; }
+# Interval P1_START is over (the plug counted it): foa.p1 is in its second slice.
+check "the schedule's first interval passes" wait_for 60 csv_has "$P1_START" boiler1
+kill -9 "$pid_p1"
+sleep 0.2
+start p1 "$FOA"
+check "foa.p1 restarted" wait_for 10 n_in_log p1 "GF-FOA-PLUG " 2
+
+# --- the plug follows the schedule -----------------------------------------------------
+check "the plugs count three intervals of each schedule" \
+	wait_for 90 csv_has $((P2_START + 2)) sh1
+sleep 0.5
+# follows PLUG START AMOUNTS: per interval "kwh scheduled" for the first 3 slices
+follows() {
+	local plug=$1 start=$2 a=$3 bad=0 k got want
+	for k in 0 1 2; do
+		got=$(awk -F, -v i=$((start + k)) -v p="$plug" '$1 == i && $2 == p {print $4}' "$tmp/plugs.csv")
+		want=$(jq ".[$k]" <<<"$a")
+		echo "#   $plug interval $((start + k)): metered $got kWh, scheduled $want kWh"
+		awk -v g="$got" -v w="$want" 'BEGIN {exit !(g != "" && (g - w) < 0.02 && (w - g) < 0.02)}' || bad=1
+	done
+	return $bad
+}
+check "the Tasmota plug's metered energy per interval is the schedule's (kill -9 and restart in between)" \
+	follows boiler1 "$P1_START" "$A1"
+check "the Shelly plug's metered energy per interval is the schedule's" \
+	follows sh1 "$P2_START" "$A2"
+check "the plug was switched within an interval (part of it on)" \
+	grep -qE "GF-FOA-PLUG-SWITCH plug boiler1 OFF \(end of its on-time" "$tmp/p1.log"
+
+# --- after the restart -----------------------------------------------------------------
+check "no second offer after the restart (one offer of foa.p1 at FMAN)" \
+	eq "$(q "SELECT count(*) FROM offers WHERE foa = 'p1'")" 1
+check "... the restarted FOA made none" eq "$(count_in_log p1 'new offer')" 1
+
+# --- meter readings --------------------------------------------------------------------
+# FMAN's readings of DEVICE (kW) over intervals [FROM, TO) as kWh, and the
+# plug's CSV over the same intervals.
+fman_kwh() { q "SELECT printf('%.4f', sum(value) * 0.25) FROM meter_readings WHERE foa = '$1' AND device = '$2' AND observed >= '$3' AND observed < '$4'"; }
+csv_kwh() { awk -F, -v p="$1" -v a="$2" -v b="$3" '$2 == p && $1 >= a && $1 < b {s += $4} END {printf "%.4f", s}' "$tmp/plugs.csv"; }
+iso() { date -u -d "@$(($1 * 900))" +%Y-%m-%dT%H:%M:%SZ; }
+readings_in() { [ "$(q "SELECT count(*) FROM meter_readings WHERE foa = '$1' AND observed = '$(iso "$2")'")" = 1 ]; }
+check "meter readings of foa.p1 reach FMAN, one per interval" wait_for 20 readings_in p1 $((P1_START + 2))
+check "... and of foa.p2" wait_for 20 readings_in p2 $((P2_START + 2))
+# From the first interval the FOA metered whole (its first boundary after
+# the plug's first telemetry) to the last closed one: the two sums differ
+# by at most the energy of one telemetry period at each end.
+close_sums() { # FOA PLUG
+	local first last f c
+	first=$(q "SELECT min(observed) FROM meter_readings WHERE foa = '$1'")
+	last=$(q "SELECT max(observed) FROM meter_readings WHERE foa = '$1'")
+	f=$(fman_kwh "$1" "$2" "$first" "$(iso $(( $(date -u -d "$last" +%s) / 900 + 1)))")
+	c=$(csv_kwh "$2" $(( $(date -u -d "$first" +%s) / 900 )) $(( $(date -u -d "$last" +%s) / 900 + 1)))
+	echo "#   $1: FMAN's readings $f kWh, the plug's CSV $c kWh ($first .. $last)"
+	awk -v f="$f" -v c="$c" 'BEGIN {exit !(f != "" && (f - c) < 0.04 && (c - f) < 0.04)}'
+}
+check "foa.p1's readings sum to what the plug metered (Tasmota counter)" close_sums p1 boiler1
+check "foa.p2's readings sum to what the plug metered (Shelly counter)" close_sums p2 sh1
+check "no reading sent twice (FMAN: every reading of the FOAs new)" \
+	eq "$(grep -E 'GF-FMAN-METER foa.p[12]:' "$tmp/fman.log" | awk '{if ($4 != $6) bad++} END {print bad + 0}')" 0
+
+for n in p1 p2 sim fman; do
+	if grep -qE 'AddressSanitizer|runtime error' "$tmp/$n.log"; then not_ok "sanitizer report in $n"; fi
+done
+finish
