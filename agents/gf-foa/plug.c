@@ -35,10 +35,10 @@
 #include "plugmode.h"
 #include "timefmt.h"
 
-#define SLICE_S        ((double)GF_TIME_INTERVAL_S)
-#define SLICE_H        0.25
-#define MODEL_GAP_MAX  (14 * GF_DEVICE_DAY) /* intervals the model is stepped over at most */
-#define READINGS_MAX   GF_DEVICE_DAY        /* intervals one meter.reading covers at most */
+#define SLICE_S       ((double)GF_TIME_INTERVAL_S)
+#define SLICE_H       0.25
+#define MODEL_GAP_MAX (14 * GF_DEVICE_DAY) /* intervals the model is stepped over at most */
+#define READINGS_MAX  GF_DEVICE_DAY        /* intervals one meter.reading covers at most */
 
 const char gf__foa_plug_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_plug_meter (interval INTEGER PRIMARY KEY, kwh REAL NOT "
@@ -104,8 +104,8 @@ static void in_txn(struct foa *f, const char *what, enum gf_err (*fn)(struct foa
 enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc =
-	    gf__foa_plug_sql(f, "SELECT kwh, on_s, assigned FROM foa_plug_cmd WHERE interval = ?1", &st);
+	enum gf_err rc = gf__foa_plug_sql(
+	    f, "SELECT kwh, on_s, assigned FROM foa_plug_cmd WHERE interval = ?1", &st);
 
 	if (rc != GF_OK)
 		return rc;
@@ -319,8 +319,8 @@ static void on_local(struct gf_agent *a, void *arg)
 		if (it.kind == GF_LOCAL_CONNECTED) {
 			apply(f, true, "the plug's broker is back");
 		} else if (it.kind == GF_LOCAL_MESSAGE) {
-			enum gf_err rc = gf_plug_parse(it.topic, it.payload, it.len, &msg, err,
-			                               sizeof(err));
+			enum gf_err rc =
+			    gf_plug_parse(it.topic, it.payload, it.len, &msg, err, sizeof(err));
 			if (rc == GF_OK && msg.conv == p->conv &&
 			    strcmp(msg.device, p->c->device_id) == 0) {
 				for (size_t i = 0; i < msg.count; i++)
@@ -377,7 +377,8 @@ static enum gf_err snap_put(struct foa *f, int64_t iv, double total)
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = gf__foa_plug_sql(
-	    f, "INSERT OR REPLACE INTO foa_plug_snap (id, interval, total) VALUES (1, ?1, ?2)", &st);
+	    f, "INSERT OR REPLACE INTO foa_plug_snap (id, interval, total) VALUES (1, ?1, ?2)",
+	    &st);
 
 	if (rc == GF_OK) {
 		sqlite3_bind_int64(st, 1, iv);
@@ -424,14 +425,15 @@ static enum gf_err close_meter(struct foa *f, int64_t j)
 	}
 	delta = p->total - total;
 	if (delta < 0) {
-		gf_log_notice("GF-FOA-PLUG-METER",
-		              "plug %s: its counter went down (%.3f -> %.3f kWh): it restarted at 0",
-		              p->c->device_id, total, p->total);
+		gf_log_notice(
+		    "GF-FOA-PLUG-METER",
+		    "plug %s: its counter went down (%.3f -> %.3f kWh): it restarted at 0",
+		    p->c->device_id, total, p->total);
 		delta = p->total;
 	}
 	each = delta / (double)(j - from);
-	rc = gf__foa_plug_sql(f, "INSERT OR IGNORE INTO foa_plug_meter (interval, kwh) VALUES (?1, ?2)",
-	                      &st);
+	rc = gf__foa_plug_sql(
+	    f, "INSERT OR IGNORE INTO foa_plug_meter (interval, kwh) VALUES (?1, ?2)", &st);
 	for (int64_t k = from; rc == GF_OK && k < j; k++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, k);
@@ -444,9 +446,9 @@ static enum gf_err close_meter(struct foa *f, int64_t j)
 	if (rc == GF_OK)
 		rc = snap_put(f, j, p->total);
 	if (rc == GF_OK)
-		gf_log_info("GF-FOA-PLUG-METER", "plug %s: %.4f kWh in interval(s) %lld..%lld to fman.%s",
-		            p->c->device_id, delta, (long long)from, (long long)(j - 1),
-		            f->conf->fman_id);
+		gf_log_info(
+		    "GF-FOA-PLUG-METER", "plug %s: %.4f kWh in interval(s) %lld..%lld to fman.%s",
+		    p->c->device_id, delta, (long long)from, (long long)(j - 1), f->conf->fman_id);
 	return rc;
 }
 
@@ -503,9 +505,8 @@ static enum gf_err model_load(struct foa *f, int64_t now, char *err, size_t errl
 		p->model.connected = sqlite3_column_int(st, 3);
 		p->model.depart_t = sqlite3_column_double(st, 4);
 		p->model.soc = sqlite3_column_double(st, 5);
-		p->model.run_start = sqlite3_column_type(st, 6) == SQLITE_NULL
-		                         ? NAN
-		                         : sqlite3_column_double(st, 6);
+		p->model.run_start =
+		    sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
 	}
 	sqlite3_finalize(st);
 	if (rc == GF_OK)
@@ -524,7 +525,8 @@ static enum gf_err model_advance(struct foa *f, int64_t j)
 	if (p->model_iv >= j)
 		return GF_OK;
 	if (j - p->model_iv > MODEL_GAP_MAX) {
-		gf_log_notice("GF-FOA-PLUG-MODEL", "plug %s: model %lld intervals behind: started afresh",
+		gf_log_notice("GF-FOA-PLUG-MODEL",
+		              "plug %s: model %lld intervals behind: started afresh",
 		              p->c->device_id, (long long)(j - p->model_iv));
 		rc = gf_devconf_device(&p->c->dev, (double)j * SLICE_S, &p->model, &p->switched_kw,
 		                       err, sizeof(err));
@@ -616,8 +618,8 @@ static enum gf_err check_conf(struct foa *f, const struct foa_plug_conf *c)
 	}
 	if (!(c->allowed_from == 0 && c->allowed_to == GF_DEVICE_DAY) &&
 	    (gf_devoffer_user_hours(&p->user, 0, GF_DEVICE_DAY, 0) != GF_OK ||
-	     gf_devoffer_user_hours(&p->user, (int32_t)c->allowed_from, (int32_t)c->allowed_to, 1) !=
-	         GF_OK)) {
+	     gf_devoffer_user_hours(&p->user, (int32_t)c->allowed_from, (int32_t)c->allowed_to,
+	                            1) != GF_OK)) {
 		gf_log_err("GF-FOA-CONFIG", "allowed_from..allowed_to is not a window of the day");
 		return GF_EINVAL;
 	}
@@ -639,7 +641,8 @@ static enum gf_err open_local(struct foa *f)
 	 * around the device's topic/id. */
 	static const char *const topics[2][3][2] = {
 	    {{"stat/", "/POWER"}, {"tele/", "/STATE"}, {"tele/", "/SENSOR"}},
-	    {{"shellies/", "/relay/0"}, {"shellies/", "/relay/0/power"},
+	    {{"shellies/", "/relay/0"},
+	     {"shellies/", "/relay/0/power"},
 	     {"shellies/", "/relay/0/energy"}},
 	};
 	enum gf_err rc = GF_OK;

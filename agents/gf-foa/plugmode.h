@@ -37,11 +37,11 @@ struct foa_plug {
 	struct gf_device model; /* at the start of interval model_iv */
 	int64_t model_iv;
 	double switched_kw;
-	double total;      /* the plug's counter, last seen (kWh) */
-	bool has_total;    /* seen since this start */
-	int reported;      /* relay state the plug last reported: -1 unknown, 0, 1 */
-	int commanded;     /* relay state last commanded: -1 none */
-	uint64_t off_timer; /* switches off within the interval (duty cycle) */
+	double total;        /* the plug's counter, last seen (kWh) */
+	bool has_total;      /* seen since this start */
+	int reported;        /* relay state the plug last reported: -1 unknown, 0, 1 */
+	int commanded;       /* relay state last commanded: -1 none */
+	uint64_t off_timer;  /* switches off within the interval (duty cycle) */
 	bool rounds_started; /* the first boundary (at start) was handled */
 };
 

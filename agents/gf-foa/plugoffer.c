@@ -141,7 +141,8 @@ static enum gf_err history(struct foa *f, int64_t j, int64_t start, int32_t n, d
 	for (size_t i = 0; i < days * DAY; i++)
 		h[i] = NAN;
 	rc = gf__foa_plug_sql(
-	    f, "SELECT interval, kwh FROM foa_plug_meter WHERE interval >= ?1 AND interval < ?2", &st);
+	    f, "SELECT interval, kwh FROM foa_plug_meter WHERE interval >= ?1 AND interval < ?2",
+	    &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, from);
@@ -162,8 +163,8 @@ out:
 /* Builds the offer of the device as it will be at interval start, over
  * horizon slices, from the model at boundary j. GF_ERANGE/GF_EINVAL (why in
  * err) when the device has nothing to offer there. */
-static enum gf_err build(struct foa *f, int64_t j, int64_t start, int32_t horizon,
-                         struct gf_fo *e, struct slices *s, char *err, size_t errlen)
+static enum gf_err build(struct foa *f, int64_t j, int64_t start, int32_t horizon, struct gf_fo *e,
+                         struct slices *s, char *err, size_t errlen)
 {
 	struct gf_device copy = f->plug->model;
 	double dflt_in[MAX_N];
@@ -271,7 +272,8 @@ static enum gf_err round_at(struct foa *f, int64_t j)
 	rc = build(f, j, start, (int32_t)horizon, &e, s, err, sizeof(err));
 	if (rc == GF_ERANGE || rc == GF_EINVAL || (rc == GF_OK && e.start_after - dl_lead <= j)) {
 		gf_log_info("GF-FOA-PLUG-OFFER", "plug %s: no offer at interval %lld: %s",
-		            c->device_id, (long long)j, rc == GF_OK ? "its deadline has passed" : err);
+		            c->device_id, (long long)j,
+		            rc == GF_OK ? "its deadline has passed" : err);
 		rc = GF_OK;
 		goto out;
 	}
@@ -306,8 +308,9 @@ static bool moved(const struct foa_offer *o, const struct gf_fo *e, double tol)
 	struct gf_fo old;
 	bool diff = true;
 
-	if (s && gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer, strlen(o->offer),
-	                            &body, NULL, 0) == GF_OK &&
+	if (s &&
+	    gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer, strlen(o->offer), &body,
+	                       NULL, 0) == GF_OK &&
 	    gf_fo_from_message((Goflex__FlexOffer *)body, &old, s->lo, s->hi, s->df, MAX_N, NULL,
 	                       0) == GF_OK &&
 	    old.start_after == e->start_after && old.n == e->n) {
@@ -340,8 +343,8 @@ static enum gf_err cancel(struct foa *f, const struct foa_offer *o, const char *
 	if (rc == GF_OK)
 		rc = gf__foa_plug_cmd_drop(f, o->id);
 	if (rc == GF_OK)
-		gf_log_info("GF-FOA-PLUG-CANCEL", "offer %s of plug %s canceled at fman.%s: %s", o->id,
-		            o->peer, f->conf->fman_id, why);
+		gf_log_info("GF-FOA-PLUG-CANCEL", "offer %s of plug %s canceled at fman.%s: %s",
+		            o->id, o->peer, f->conf->fman_id, why);
 	gf_codec_free(body);
 	return rc;
 }
@@ -474,10 +477,12 @@ enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
 	size_t n = 0;
 	enum gf_err rc;
 
-	if (!s || !s->starttime || gf_time_parse(s->starttime, strlen(s->starttime), &ms) != GF_OK ||
+	if (!s || !s->starttime ||
+	    gf_time_parse(s->starttime, strlen(s->starttime), &ms) != GF_OK ||
 	    ms % (GF_TIME_INTERVAL_S * 1000) != 0) {
-		gf_log_warning("GF-FOA-ASSIGN", "assignment of %s without a start at an interval "
-		                                "boundary: ignored",
+		gf_log_warning("GF-FOA-ASSIGN",
+		               "assignment of %s without a start at an interval "
+		               "boundary: ignored",
 		               o->id);
 		return GF_OK;
 	}
@@ -486,8 +491,8 @@ enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
 	if (rc == GF_OK && n > MAX_N)
 		rc = GF_ERANGE;
 	if (rc == GF_ERANGE) {
-		gf_log_warning("GF-FOA-ASSIGN", "assignment of %s longer than %d intervals: ignored",
-		               o->id, MAX_N);
+		gf_log_warning("GF-FOA-ASSIGN",
+		               "assignment of %s longer than %d intervals: ignored", o->id, MAX_N);
 		rc = GF_OK;
 		goto out;
 	}
@@ -502,8 +507,9 @@ enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
 	if (rc == GF_OK)
 		rc = gf__foa_plug_cmd_put(f, o->id, start, energy, (int32_t)n, true);
 	if (rc == GF_EINVAL) {
-		gf_log_warning("GF-FOA-ASSIGN", "assignment of %s has amounts the device cannot take: "
-		                                "ignored",
+		gf_log_warning("GF-FOA-ASSIGN",
+		               "assignment of %s has amounts the device cannot take: "
+		               "ignored",
 		               o->id);
 		rc = GF_OK;
 		goto out;
@@ -516,7 +522,8 @@ enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
 		            "offer %s: schedule %lld update %lld, %zu intervals from %lld: plug %s "
 		            "follows it",
 		            o->id, s->has_scheduleid ? (long long)s->scheduleid : 0LL,
-		            s->has_updateid ? (long long)s->updateid : 0LL, n, (long long)start, o->peer);
+		            s->has_updateid ? (long long)s->updateid : 0LL, n, (long long)start,
+		            o->peer);
 	}
 out:
 	free(energy);

@@ -241,8 +241,8 @@ static enum gf_err parse_plugs(struct sim_plugs *s, double now)
 		} else if (strcmp(w, "shelly") == 0) {
 			p->conv = GF_PLUG_SHELLY;
 		} else {
-			gf_log_err("GF-SIM-CONFIG", "plugs: convention '%s' is not tasmota or shelly",
-			           w);
+			gf_log_err("GF-SIM-CONFIG",
+			           "plugs: convention '%s' is not tasmota or shelly", w);
 			break;
 		}
 		snprintf(p->id, sizeof(p->id), "%s", colon + 1);
@@ -272,10 +272,8 @@ enum gf_err sim_plugs_start(struct gf_agent *a, const struct sim_plugs_conf *c,
                             struct sim_plugs **out)
 {
 	struct sim_plugs *s = calloc(1, sizeof(*s));
-	struct gf_local_opts o = {.name = "plug broker",
-	                          .host = c->host,
-	                          .port = (int)c->port,
-	                          .client_id = NULL};
+	struct gf_local_opts o = {
+	    .name = "plug broker", .host = c->host, .port = (int)c->port, .client_id = NULL};
 	char client_id[64], err[512];
 	double now = gf_agent_now(a);
 	enum gf_err rc = GF_ENOMEM;
@@ -333,8 +331,9 @@ void sim_plugs_free(struct sim_plugs *s)
 		struct sim_plug *p = &s->p[i];
 		if (s->local)
 			advance(s, p, gf_agent_now(s->a));
-		gf_log_notice("GF-SIM-PLUGS", "plug %s: %.6f kWh in all, %ld command(s), %ld ignored",
-		              p->id, p->total_kwh, p->commands, p->dropped);
+		gf_log_notice("GF-SIM-PLUGS",
+		              "plug %s: %.6f kWh in all, %ld command(s), %ld ignored", p->id,
+		              p->total_kwh, p->commands, p->dropped);
 	}
 	gf_local_close(s->local, 1000);
 	if (s->csv)

@@ -31,27 +31,50 @@ struct sim_plugs_conf {
 	struct gf_devconf dev;
 };
 
-#define SIM_PLUGS_CONF_ITEMS(type, m)                                                              \
-	{"plugs",                                                                                  \
-	 GF_CONF_STRING,                                                                           \
-	 offsetof(type, m.plugs),                                                                  \
-	 NULL,                                                                                     \
-	 0,                                                                                        \
-	 0,                                                                                        \
-	 false,                                                                                    \
-	 "simulated smart plugs, space-separated tasmota:<topic> or shelly:<id> (docs/sim.md)"},   \
-	    {"plug_host", GF_CONF_STRING, offsetof(type, m.host), "localhost", 0, 0, false,        \
-	     "the plugs' local MQTT broker (a plain one, not the site broker)"},                   \
-	    {"plug_port", GF_CONF_INT, offsetof(type, m.port), "1883", 1, 65535, false,            \
-	     "its port"},                                                                          \
-	    {"plug_tele_s", GF_CONF_INT, offsetof(type, m.tele_s), "60", 1, 86400, false,          \
-	     "simulated seconds between a plug's telemetry (relay state, power, energy)"},         \
-	    {"plug_csv", GF_CONF_STRING, offsetof(type, m.csv), NULL, 0, 0, false,                 \
-	     "file of each plug's energy per interval (CSV)"},                                     \
-	    {"plug_drop_commands", GF_CONF_INT, offsetof(type, m.drop_commands), "0", 0, 1000,     \
-	     false, "test aid: each plug ignores its first this many relay commands"},             \
-	    {"plug_initial_on", GF_CONF_BOOL, offsetof(type, m.initial_on), "on", 0, 0, false,     \
-	     "relay state at start"},                                                              \
+#define SIM_PLUGS_CONF_ITEMS(type, m)                                                                \
+	{"plugs",                                                                                    \
+	 GF_CONF_STRING,                                                                             \
+	 offsetof(type, m.plugs),                                                                    \
+	 NULL,                                                                                       \
+	 0,                                                                                          \
+	 0,                                                                                          \
+	 false,                                                                                      \
+	 "simulated smart plugs, space-separated tasmota:<topic> or shelly:<id> (docs/sim.md)"},     \
+	    {"plug_host",                                                                            \
+	     GF_CONF_STRING,                                                                         \
+	     offsetof(type, m.host),                                                                 \
+	     "localhost",                                                                            \
+	     0,                                                                                      \
+	     0,                                                                                      \
+	     false,                                                                                  \
+	     "the plugs' local MQTT broker (a plain one, not the site broker)"},                     \
+	    {"plug_port", GF_CONF_INT, offsetof(type, m.port), "1883", 1, 65535, false, "its port"}, \
+	    {"plug_tele_s",                                                                          \
+	     GF_CONF_INT,                                                                            \
+	     offsetof(type, m.tele_s),                                                               \
+	     "60",                                                                                   \
+	     1,                                                                                      \
+	     86400,                                                                                  \
+	     false,                                                                                  \
+	     "simulated seconds between a plug's telemetry (relay state, power, energy)"},           \
+	    {"plug_csv",                                                                             \
+	     GF_CONF_STRING,                                                                         \
+	     offsetof(type, m.csv),                                                                  \
+	     NULL,                                                                                   \
+	     0,                                                                                      \
+	     0,                                                                                      \
+	     false,                                                                                  \
+	     "file of each plug's energy per interval (CSV)"},                                       \
+	    {"plug_drop_commands",                                                                   \
+	     GF_CONF_INT,                                                                            \
+	     offsetof(type, m.drop_commands),                                                        \
+	     "0",                                                                                    \
+	     0,                                                                                      \
+	     1000,                                                                                   \
+	     false,                                                                                  \
+	     "test aid: each plug ignores its first this many relay commands"},                      \
+	    {"plug_initial_on",     GF_CONF_BOOL, offsetof(type, m.initial_on), "on", 0, 0, false,   \
+	     "relay state at start"},                                                                \
 	    GF_DEVCONF_ITEMS(type, m.dev)
 
 struct sim_plugs;

@@ -31,7 +31,9 @@ struct gf_devconf {
 /* The table items of the keys, for an agent's struct `type` whose member
  * `m` is the struct gf_devconf. */
 #define GF_DEVCONF_ITEM(type, m, key, t, def, lo, hi, help)                                        \
-	{key, t, offsetof(type, m), def, lo, hi, false, help}
+	{                                                                                          \
+		key, t, offsetof(type, m), def, lo, hi, false, help                                \
+	}
 #define GF_DEVCONF_ITEMS(type, m)                                                                  \
 	GF_DEVCONF_ITEM(type, m.device, "device", GF_CONF_STRING, "thermal", 0, 0,                 \
 	                "the device behind the plug: thermal (boiler, heat pump) or ev"),          \

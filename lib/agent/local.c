@@ -328,8 +328,8 @@ enum gf_err gf_local_connect(struct gf_local *l)
 	return GF_OK;
 }
 
-enum gf_err gf_local_publish(struct gf_local *l, const char *topic, const void *payload,
-                             size_t len, int qos)
+enum gf_err gf_local_publish(struct gf_local *l, const char *topic, const void *payload, size_t len,
+                             int qos)
 {
 	MQTTAsync_message m = MQTTAsync_message_initializer;
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
@@ -431,7 +431,8 @@ void gf_local_close(struct gf_local *l, long timeout_ms)
 
 			d.timeout = (int)timeout_ms;
 			if (MQTTAsync_disconnect(l->client, &d) == MQTTASYNC_SUCCESS)
-				for (long w = 0; w < timeout_ms + 100 && MQTTAsync_isConnected(l->client);
+				for (long w = 0;
+				     w < timeout_ms + 100 && MQTTAsync_isConnected(l->client);
 				     w += 10)
 					nanosleep(&ts, NULL);
 		}

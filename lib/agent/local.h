@@ -79,8 +79,8 @@ bool gf_local_connected(const struct gf_local *l);
 /* Publishes len bytes of payload on topic with qos (0 or 1), not retained.
  * GF_EIO while disconnected (nothing is buffered) or when paho refuses,
  * GF_EINVAL for a bad qos. */
-enum gf_err gf_local_publish(struct gf_local *l, const char *topic, const void *payload,
-                             size_t len, int qos);
+enum gf_err gf_local_publish(struct gf_local *l, const char *topic, const void *payload, size_t len,
+                             int qos);
 
 /* Takes the next item into *out (owned by the caller: gf_local_item_clear)
  * and returns true, or returns false when none is queued; also starts a

@@ -35,8 +35,12 @@ allow_anonymous true
 persistence false
 user $(id -un)
 EOF
-mosquitto -c "$tmp/plugbroker.conf" >"$tmp/plugbroker.log" 2>&1 &
-pids+=($!)
+plug_broker_start() {
+	mosquitto -c "$tmp/plugbroker.conf" >>"$tmp/plugbroker.log" 2>&1 &
+	pid_plugbroker=$!
+	pids+=($pid_plugbroker)
+}
+plug_broker_start
 
 # Simulated time: 11:47 when the test starts, 90 s per real second. Offers
 # of foa.p1 start at 12:15 (deadline 12:00), of foa.p2 at 12:30 (12:15).
@@ -189,6 +193,11 @@ check "each simulated plug ignores its first command (test aid)" \
 	wait_for 10 n_in_log sim GF-SIM-PLUG-DROP 2
 check "... reports its state, and the FOA commands it again (Tasmota)" wait_for 15 in_log p1 GF-FOA-PLUG-RECOMMAND
 check "... (Shelly)" wait_for 15 in_log p2 GF-FOA-PLUG-RECOMMAND
+# Started off, its first "on" ignored: without the second command the plug
+# would stay off until the next interval boundary.
+check "... and it switches on within the interval it was started in" \
+	grep -q "GF-SIM-PLUG plug boiler1 switched on at [0-9]* s into interval $I1145\$" "$tmp/sim.log"
+check "... (Shelly)" grep -q "GF-SIM-PLUG plug sh1 switched on at [0-9]* s into interval $I1145\$" "$tmp/sim.log"
 
 # --- kill -9 mid-schedule --------------------------------------------------------------
 csv_has() { grep -q "^$1,$2," "$tmp/plugs.csv"; }
@@ -251,6 +260,35 @@ check "foa.p1's readings sum to what the plug metered (Tasmota counter)" close_s
 check "foa.p2's readings sum to what the plug metered (Shelly counter)" close_sums p2 sh1
 check "no reading sent twice (FMAN: every reading of the FOAs new)" \
 	eq "$(grep -E 'GF-FMAN-METER foa.p[12]:' "$tmp/fman.log" | awk '{if ($4 != $6) bad++} END {print bad + 0}')" 0
+
+# --- both brokers away, and back ------------------------------------------------------
+# The site broker and the plugs' broker are stopped for an interval boundary:
+# foa.p1 keeps metering (paho buffers the reading), sees its plug's broker
+# gone; when both are back (same ports) the plug is commanded again and the
+# reading of the interval closed meanwhile reaches FMAN, once.
+last_closed() { grep GF-FOA-PLUG-METER "$tmp/p1.log" | tail -1 | sed -E 's/.*\.\.([0-9]+) to .*/\1/'; }
+more_meter() { [ "$(count_in_log p1 GF-FOA-PLUG-METER)" -gt "$1" ]; }
+broker_stop "$S"
+kill "$pid_plugbroker"
+n0=$(count_in_log p1 GF-FOA-PLUG-METER)
+check "with both brokers away foa.p1 goes on metering (an interval closes)" wait_for 30 more_meter "$n0"
+check "... and sees its plug's broker gone" wait_for 10 in_log p1 GF-LOCAL-DOWN
+AWAY=$(last_closed)
+plug_broker_start
+"$top/ops/gf-broker" -d "$S" --tls-port "$TLS_PORT" --local-port "$LOCAL_PORT" \
+	--plugin "$BUILD/lib/goflex_privacy.so" >/dev/null 2>&1
+check "the plug's broker back: foa.p1 reconnects and commands the plug again" \
+	wait_for 20 n_in_log p1 "ON (the plug's broker is back)\|OFF (the plug's broker is back)" 3
+check "the site broker back: the reading of interval $AWAY, closed while it was away, reaches FMAN" \
+	wait_for 30 readings_in p1 "$AWAY"
+check "... and still no reading twice" \
+	eq "$(grep -E 'GF-FMAN-METER foa.p[12]:' "$tmp/fman.log" | awk '{if ($4 != $6) bad++} END {print bad + 0}')" 0
+# Energy taken while the plug's broker was away is counted at the first
+# boundary after the plug's telemetry is back.
+check "the simulated plugs reconnect by themselves" wait_for 20 n_in_log sim GF-LOCAL-CONNECTED 2
+n1=$(count_in_log p1 GF-FOA-PLUG-METER)
+check "... an interval closes after that" wait_for 20 more_meter "$n1"
+check "... foa.p1's readings still sum to what the plug metered" close_sums p1 boiler1
 
 for n in p1 p2 sim fman; do
 	if grep -qE 'AddressSanitizer|runtime error' "$tmp/$n.log"; then not_ok "sanitizer report in $n"; fi
