@@ -425,10 +425,8 @@ static enum gf_err close_meter(struct foa *f, int64_t j)
 	}
 	delta = p->total - total;
 	if (delta < 0) {
-		gf_log_notice(
-		    "GF-FOA-PLUG-METER",
-		    "plug %s: its counter went down (%.3f -> %.3f kWh): it restarted at 0",
-		    p->c->device_id, total, p->total);
+		gf_log_notice("GF-FOA-PLUG-METER",
+		              "plug %s: its counter went down: it restarted at 0", p->c->device_id);
 		delta = p->total;
 	}
 	each = delta / (double)(j - from);
@@ -446,9 +444,10 @@ static enum gf_err close_meter(struct foa *f, int64_t j)
 	if (rc == GF_OK)
 		rc = snap_put(f, j, p->total);
 	if (rc == GF_OK)
-		gf_log_info(
-		    "GF-FOA-PLUG-METER", "plug %s: %.4f kWh in interval(s) %lld..%lld to fman.%s",
-		    p->c->device_id, delta, (long long)from, (long long)(j - 1), f->conf->fman_id);
+		/* Counts only: the readings are the prosumer's private data. */
+		gf_log_info("GF-FOA-PLUG-METER",
+		            "plug %s: interval(s) %lld..%lld metered, to fman.%s", p->c->device_id,
+		            (long long)from, (long long)(j - 1), f->conf->fman_id);
 	return rc;
 }
 

@@ -24,7 +24,7 @@ for b in "$FOA" "$FMAN" "$SIM" "$GFCTL"; do [ -x "$b" ] || { echo "no $b (run ma
 agent_tmp
 
 site_new "$S" site1
-add_password "$S" fman.f1 fmar.r1 foa.p1 foa.p2 xems.plugs
+add_password "$S" fman.f1 fmar.r1 foa.p1 foa.p2 foa.p3 xems.plugs xems.plugs2
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
 # The prosumers' own broker: a plain mosquitto, no plugin, anonymous.
@@ -128,6 +128,20 @@ rm -rf "$tmp"/bad?.state
 	echo "plug_drop_commands 1"
 } >"$tmp/sim.conf"
 foa_conf p2 shelly sh1 2700
+# foa.p3 models its boiler (default, 80 deg C thermostat) with a comfort
+# band of 54..60 deg C; the real one behind its plug (a second gf-sim) cuts
+# at 56 deg C and so takes less than the model predicted: the offer, whose
+# bounds depend on the tank's temperature, is updated before its deadline.
+foa_conf p3 tasmota boiler3 3600 comfort_min 54 comfort_max 60
+{
+	common sim2
+	echo "identity xems.plugs2"
+	echo "prosumers 0"
+	echo "plugs tasmota:boiler3"
+	echo "plug_port $PLUG_PORT"
+	echo "plug_tele_s 30"
+	echo "t_max 56"
+} >"$tmp/sim2.conf"
 
 "$GFCTL" --port "$LOCAL_PORT" --id fmar.r1 -v sub 'gf/site1/fman/f1/fmar/#' >"$tmp/r1.jsonl" 2>"$tmp/r1.err" &
 pids+=($!)
@@ -136,6 +150,8 @@ start fman "$FMAN"
 start sim "$SIM"
 start p1 "$FOA"
 start p2 "$FOA"
+start sim2 "$SIM"
+start p3 "$FOA"
 
 # --- offers ----------------------------------------------------------------------------
 at_fman() { [ "$(q "SELECT count(*) FROM offers WHERE id = '$1' AND state != 'Canceled'")" = 1 ]; }
@@ -230,6 +246,13 @@ check "the Shelly plug's metered energy per interval is the schedule's" \
 check "the plug was switched within an interval (part of it on)" \
 	grep -qE "GF-FOA-PLUG-SWITCH plug boiler1 OFF \(end of its on-time" "$tmp/p1.log"
 
+# --- an update before the deadline ------------------------------------------------------
+check "foa.p3's offer is updated at FMAN before its deadline (the device as metered moved its bounds)" \
+	wait_for 10 in_log p3 "GF-FOA-PLUG-UPDATE.*p3-1"
+fman_updated() { [ "$(q "SELECT version FROM offers WHERE id = 'p3-1'")" = 2 ] && in_log fman "GF-FMAN-ACCEPT offer p3-1 of foa.p3: updated"; }
+check "... FMAN took the update (version 2 of p3-1, acked 'updated')" wait_for 10 fman_updated
+check "... under the same id, no second offer" eq "$(q "SELECT count(*) FROM offers WHERE foa = 'p3'")" 1
+
 # --- after the restart -----------------------------------------------------------------
 check "no second offer after the restart (one offer of foa.p1 at FMAN)" \
 	eq "$(q "SELECT count(*) FROM offers WHERE foa = 'p1'")" 1
@@ -266,7 +289,7 @@ check "no reading sent twice (FMAN: every reading of the FOAs new)" \
 # foa.p1 keeps metering (paho buffers the reading), sees its plug's broker
 # gone; when both are back (same ports) the plug is commanded again and the
 # reading of the interval closed meanwhile reaches FMAN, once.
-last_closed() { grep GF-FOA-PLUG-METER "$tmp/p1.log" | tail -1 | sed -E 's/.*\.\.([0-9]+) to .*/\1/'; }
+last_closed() { grep GF-FOA-PLUG-METER "$tmp/p1.log" | tail -1 | sed -E 's/.*\.\.([0-9]+) metered.*/\1/'; }
 more_meter() { [ "$(count_in_log p1 GF-FOA-PLUG-METER)" -gt "$1" ]; }
 broker_stop "$S"
 kill "$pid_plugbroker"
@@ -290,7 +313,17 @@ n1=$(count_in_log p1 GF-FOA-PLUG-METER)
 check "... an interval closes after that" wait_for 20 more_meter "$n1"
 check "... foa.p1's readings still sum to what the plug metered" close_sums p1 boiler1
 
-for n in p1 p2 sim fman; do
+# --- a clean stop -----------------------------------------------------------------------
+stops() { # NAME: SIGTERM, exit 0
+	local pid
+	pid=$(eval echo "\$pid_$1")
+	kill -TERM "$pid" && wait "$pid"
+}
+check "SIGTERM: foa.p2 (plug mode) exits 0" stops p2
+check "SIGTERM: gf-sim with plugs exits 0, with each plug's total" stops sim
+check "... (GF-SIM-PLUGS with the totals)" in_log sim "GF-SIM-PLUGS plug sh1: .* kWh in all"
+
+for n in p1 p2 p3 sim sim2 fman; do
 	if grep -qE 'AddressSanitizer|runtime error' "$tmp/$n.log"; then not_ok "sanitizer report in $n"; fi
 done
 finish

@@ -36,9 +36,9 @@ Test(devconf, thermal_from_lines)
 	double kw = 0;
 	char err[256] = "";
 
-	cr_assert_eq(load(&c, "device thermal\nrated_kw 3\ncop 3\nt0 50\ndraw_kw 0.5\n", err,
-	                  sizeof(err)),
-	             GF_OK, "%s", err);
+	cr_assert_eq(
+	    load(&c, "device thermal\nrated_kw 3\ncop 3\nt0 50\ndraw_kw 0.5\n", err, sizeof(err)),
+	    GF_OK, "%s", err);
 	cr_assert_eq(gf_devconf_device(&c.dev, 900.0 * 10, &d, &kw, err, sizeof(err)), GF_OK, "%s",
 	             err);
 	cr_assert_eq(d.kind, GF_DEVICE_THERMAL);
@@ -66,8 +66,8 @@ Test(devconf, ev_switches_its_charger_power)
 	cr_assert_eq(load(&c, "device ev\nmax_kw 7.4\narrive 70\ndepart 30\n", err, sizeof(err)),
 	             GF_OK, "%s", err);
 	/* At interval 80 of the day the car is plugged in. */
-	cr_assert_eq(gf_devconf_device(&c.dev, 900.0 * 80, &d, &kw, err, sizeof(err)), GF_OK,
-	             "%s", err);
+	cr_assert_eq(gf_devconf_device(&c.dev, 900.0 * 80, &d, &kw, err, sizeof(err)), GF_OK, "%s",
+	             err);
 	cr_assert_eq(d.kind, GF_DEVICE_EV);
 	cr_assert_float_eq(kw, 7.4, 1e-12);
 	cr_assert_eq(d.p.ev.arrive, 70);
