@@ -96,7 +96,7 @@ static void in_txn(struct foa *f, const char *what, enum gf_err (*fn)(struct foa
 		           gf_strerror(rc));
 		_exit(1);
 	}
-	(void)gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
+	(void)gf_store_outbox_flush(f->store, f->bus);
 }
 
 /* --- commands ------------------------------------------------------------------- */
