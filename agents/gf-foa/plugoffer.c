@@ -352,7 +352,7 @@ static enum gf_err cancel(struct foa *f, const struct foa_offer *o, const char *
 /* Builds offer o (window start, n) again from the model at j: updates or
  * cancels it at FMAN when that changed it. */
 static enum gf_err revise_one(struct foa *f, int64_t j, const struct foa_offer *o, int64_t start,
-                              int32_t n)
+                              int32_t n, size_t *canceled)
 {
 	const struct foa_plug_conf *c = f->plug->c;
 	struct slices *s = malloc(sizeof(*s));
@@ -365,6 +365,7 @@ static enum gf_err revise_one(struct foa *f, int64_t j, const struct foa_offer *
 	rc = build(f, j, start, n, &e, s, err, sizeof(err));
 	if (rc == GF_ERANGE || rc == GF_EINVAL || (rc == GF_OK && e.start_after != start)) {
 		rc = cancel(f, o, rc == GF_OK ? "the device's window moved" : err);
+		(*canceled)++;
 	} else if (rc == GF_OK && moved(o, &e, MOVE_TOL * f->plug->switched_kw * 0.25)) {
 		rc = send_offer(f, o->id, o->ref, j, o->deadline, &e);
 		if (rc == GF_OK)
@@ -377,8 +378,9 @@ static enum gf_err revise_one(struct foa *f, int64_t j, const struct foa_offer *
 	return rc;
 }
 
-/* Offers of this plug not yet assigned whose deadline is ahead. */
-static enum gf_err revise(struct foa *f, int64_t j)
+/* Offers of this plug not yet assigned whose deadline is ahead; *canceled
+ * counts those canceled. */
+static enum gf_err revise(struct foa *f, int64_t j, size_t *canceled)
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = gf__foa_plug_sql(
@@ -408,7 +410,7 @@ static enum gf_err revise(struct foa *f, int64_t j)
 		if (rc == GF_OK)
 			rc = gf__foa_offer_get(f, ids[i], &o);
 		if (rc == GF_OK)
-			rc = revise_one(f, j, &o, starts[i], ns[i]);
+			rc = revise_one(f, j, &o, starts[i], ns[i], canceled);
 		gf__foa_offer_clear(&o);
 		free(ids[i]);
 	}
@@ -417,9 +419,12 @@ static enum gf_err revise(struct foa *f, int64_t j)
 
 enum gf_err gf__foa_plug_offers(struct foa *f, int64_t j, bool first)
 {
-	enum gf_err rc = revise(f, j);
+	size_t canceled = 0;
+	enum gf_err rc = revise(f, j, &canceled);
 
-	if (rc == GF_OK && (first || j % DAY == 0))
+	/* A canceled offer's device offers what it can do now at once (an
+	 * EV's new session), not only at the next day's round. */
+	if (rc == GF_OK && (first || canceled || j % DAY == 0))
 		rc = round_at(f, j);
 	return rc;
 }

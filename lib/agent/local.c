@@ -73,9 +73,10 @@ static void push(struct gf_local *l, struct node *n)
 		free(n);
 		return;
 	}
-	if (n->item.kind == GF_LOCAL_CONNECTED)
-		l->connected = true;
-	else if (n->item.kind == GF_LOCAL_DOWN)
+	/* Down at once (publishes fail fast); up only once the agent's
+	 * thread has taken the event and subscribed (gf_local_take), so
+	 * nothing is published before the agent knows it is connected. */
+	if (n->item.kind == GF_LOCAL_DOWN)
 		l->connected = false;
 	n->next = NULL;
 	if (l->tail)
@@ -371,12 +372,18 @@ bool gf_local_take(struct gf_local *l, struct gf_local_item *out)
 		if (!n)
 			break;
 		if (n->item.kind == GF_LOCAL_CONNECTED) {
+			pthread_mutex_lock(&l->mu);
+			l->connected = true;
+			pthread_mutex_unlock(&l->mu);
 			l->connecting = false;
 			l->backoff_ms = BACKOFF_MIN_MS;
 			l->reconnect_at = 0;
 			subscribe_all(l, 0);
 			gf_log_notice("GF-LOCAL-CONNECTED", "%s %s: connected", l->name, l->uri);
 		} else if (n->item.kind == GF_LOCAL_DOWN) {
+			pthread_mutex_lock(&l->mu);
+			l->connected = false;
+			pthread_mutex_unlock(&l->mu);
 			l->connecting = false;
 			gf_log_warning("GF-LOCAL-DOWN", "%s %s: %s; retrying in %ld ms", l->name,
 			               l->uri, n->item.text ? n->item.text : "down", l->backoff_ms);

@@ -73,7 +73,8 @@ enum gf_err gf_local_subscribe(struct gf_local *l, const char *filter);
  * (a retry is then scheduled as for a failed connect). */
 enum gf_err gf_local_connect(struct gf_local *l);
 
-/* Whether the last connect succeeded and the connection was not lost. */
+/* Whether the last connect succeeded (and its GF_LOCAL_CONNECTED was taken)
+ * and the connection was not lost since. */
 bool gf_local_connected(const struct gf_local *l);
 
 /* Publishes len bytes of payload on topic with qos (0 or 1), not retained.

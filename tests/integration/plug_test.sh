@@ -24,23 +24,43 @@ for b in "$FOA" "$FMAN" "$SIM" "$GFCTL"; do [ -x "$b" ] || { echo "no $b (run ma
 agent_tmp
 
 site_new "$S" site1
-add_password "$S" fman.f1 fmar.r1 foa.p1 foa.p2 foa.p3 xems.plugs xems.plugs2
+add_password "$S" fman.f1 fmar.r1 foa.p1 foa.p2 foa.p3 foa.p4 foa.p5 xems.plugs xems.plugs2
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
-# The prosumers' own broker: a plain mosquitto, no plugin, anonymous.
-PLUG_PORT=$(free_port)
-cat >"$tmp/plugbroker.conf" <<EOF
+# The prosumers' own broker: a plain mosquitto, no plugin; anonymous plugs,
+# foa.p3 logs in as foa3 (a password file).
+PLUG_SECRET=plug-secret-$$
+(umask 077 && : >"$tmp/plug.passwd" && mosquitto_passwd -b "$tmp/plug.passwd" foa3 "$PLUG_SECRET")
+(umask 077 && echo "$PLUG_SECRET" >"$tmp/p3.pw" && echo "wrong-$$" >"$tmp/p5.pw")
+plug_broker_conf() {
+	cat >"$tmp/plugbroker.conf" <<EOF
 listener $PLUG_PORT 127.0.0.1
 allow_anonymous true
+password_file $tmp/plug.passwd
 persistence false
 user $(id -un)
 EOF
+}
+# plug_broker_start: (again) on PLUG_PORT; true once it listens.
 plug_broker_start() {
+	local n
+	n=$(grep -c 'running' "$tmp/plugbroker.log" 2>/dev/null)
 	mosquitto -c "$tmp/plugbroker.conf" >>"$tmp/plugbroker.log" 2>&1 &
 	pid_plugbroker=$!
 	pids+=($pid_plugbroker)
+	for _ in $(seq 1 50); do
+		[ "$(grep -c 'running' "$tmp/plugbroker.log" 2>/dev/null)" -gt "${n:-0}" ] && return 0
+		kill -0 "$pid_plugbroker" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
 }
-plug_broker_start
+# A free port can be taken by another test between the look and the bind.
+for _ in 1 2 3; do
+	PLUG_PORT=$(free_port)
+	plug_broker_conf
+	plug_broker_start && break
+done
 
 # Simulated time: 11:47 when the test starts, 90 s per real second. Offers
 # of foa.p1 start at 12:15 (deadline 12:00), of foa.p2 at 12:30 (12:15).
@@ -125,14 +145,19 @@ rm -rf "$tmp"/bad?.state
 	echo "plug_tele_s 30"
 	echo "plug_csv $tmp/plugs.csv"
 	echo "plug_initial_on off"
-	echo "plug_drop_commands 1"
+	echo "plug_drop_commands 2"
 } >"$tmp/sim.conf"
-foa_conf p2 shelly sh1 2700
+foa_conf p2 shelly sh1 2700 plug_mqtt_version 5
 # foa.p3 models its boiler (default, 80 deg C thermostat) with a comfort
 # band of 54..60 deg C; the real one behind its plug (a second gf-sim) cuts
 # at 56 deg C and so takes less than the model predicted: the offer, whose
 # bounds depend on the tank's temperature, is updated before its deadline.
-foa_conf p3 tasmota boiler3 3600 comfort_min 54 comfort_max 60
+foa_conf p3 tasmota boiler3 3600 comfort_min 54 comfort_max 60 \
+	plug_username foa3 plug_password_file "$tmp/p3.pw"
+# foa.p4 has an EV charger behind its plug (no simulated plug: only its
+# offers count): the car due at 12:00 until 15:00. Restarted before 12:00
+# with the car due at 13:00, its offer's window moves: canceled at FMAN.
+foa_conf p4 tasmota ev4 3600 device ev arrive 48 depart 60 soe_arrive_kwh 28 soe_target_kwh 32
 {
 	common sim2
 	echo "identity xems.plugs2"
@@ -152,6 +177,7 @@ start p1 "$FOA"
 start p2 "$FOA"
 start sim2 "$SIM"
 start p3 "$FOA"
+start p4 "$FOA"
 
 # --- offers ----------------------------------------------------------------------------
 at_fman() { [ "$(q "SELECT count(*) FROM offers WHERE id = '$1' AND state != 'Canceled'")" = 1 ]; }
@@ -161,6 +187,12 @@ check "... starting offer_lead_s after the round, 8 slices" \
 	eq "$(q "SELECT body FROM offers WHERE id = 'p1-1'" | jq -c '[.startAfterInterval, (.flexOfferProfileConstraints | length), .assignmentBeforeInterval]')" \
 	"[$P1_START,8,$((P1_START - 1))]"
 check "... acked: Accepted at the FOA" wait_for 10 in_log p1 "GF-FOA-ACK.*p1-1.*Accepted"
+check "foa.p4's offer (an EV) reaches FMAN, from 12:45 to the car's departure" \
+	eq "$(wait_for 10 at_fman p4-1; q "SELECT body FROM offers WHERE id = 'p4-1'" | jq -c '[.startAfterInterval, (.flexOfferProfileConstraints | length), .totalEnergyConstraint.lower > 0]')" \
+	"[$((I1145 + 4)),9,true]"
+kill -TERM "$pid_p4" && wait "$pid_p4"
+foa_conf p4 tasmota ev4 3600 device ev arrive 52 depart 60 soe_arrive_kwh 28 soe_target_kwh 32
+start p4 "$FOA"
 
 # The aggregate holding OFFER, as FMAR has its current revision: "ID LABEL".
 agg_of() {
@@ -205,11 +237,12 @@ check "... echoed to FMAN (Assigned)" wait_for 10 in_log p1 "GF-FOA-ECHO.*p1-1"
 
 # --- a plug that ignores a command -----------------------------------------------------
 n_in_log() { [ "$(count_in_log "$1" "$2")" -eq "$3" ]; }
-check "each simulated plug ignores its first command (test aid)" \
-	wait_for 10 n_in_log sim GF-SIM-PLUG-DROP 2
+check "each simulated plug ignores its first two commands (test aid)" \
+	wait_for 10 n_in_log sim GF-SIM-PLUG-DROP 4
 check "... reports its state, and the FOA commands it again (Tasmota)" wait_for 15 in_log p1 GF-FOA-PLUG-RECOMMAND
 check "... (Shelly)" wait_for 15 in_log p2 GF-FOA-PLUG-RECOMMAND
-# Started off, its first "on" ignored: without the second command the plug
+# Started off, its first two "on" ignored (the FOA's first, at start or at
+# its connect, and perhaps a re-command): without the re-commands the plug
 # would stay off until the next interval boundary.
 check "... and it switches on within the interval it was started in" \
 	grep -q "GF-SIM-PLUG plug boiler1 switched on at [0-9]* s into interval $I1145\$" "$tmp/sim.log"
@@ -252,6 +285,25 @@ check "foa.p3's offer is updated at FMAN before its deadline (the device as mete
 fman_updated() { [ "$(q "SELECT version FROM offers WHERE id = 'p3-1'")" = 2 ] && in_log fman "GF-FMAN-ACCEPT offer p3-1 of foa.p3: updated"; }
 check "... FMAN took the update (version 2 of p3-1, acked 'updated')" wait_for 10 fman_updated
 check "... under the same id, no second offer" eq "$(q "SELECT count(*) FROM offers WHERE foa = 'p3'")" 1
+
+# --- a cancel before the deadline -------------------------------------------------------
+fman_canceled() { [ "$(q "SELECT state FROM offers WHERE id = 'p4-1'")" = Canceled ]; }
+check "foa.p4's offer is canceled at FMAN before its deadline (the car now comes at 13:00)" \
+	wait_for 10 fman_canceled
+check "... with the reason" in_log p4 "GF-FOA-PLUG-CANCEL offer p4-1 of plug ev4 canceled at fman.all: the device's window moved"
+check "... and the car's new window is offered at once (p4-2 from 13:00)" \
+	eq "$(wait_for 10 at_fman p4-2; q "SELECT body FROM offers WHERE id = 'p4-2'" | jq -c '[.startAfterInterval, (.flexOfferProfileConstraints | length)]')" \
+	"[$((I1145 + 5)),8]"
+
+# --- MQTT v5, a login --------------------------------------------------------------------
+check "foa.p2 speaks MQTT v5 to its plug's broker (it follows the schedule above)" in_log p2 "GF-LOCAL-CONNECTED"
+check "foa.p3 logs in to its plug's broker (a password file) and gets its plug's telemetry" \
+	in_log p3 "GF-FOA-PLUG-METER plug boiler3: interval"
+check "... its password is in no log" eq "$(grep -l -- "$PLUG_SECRET" "$tmp"/*.log | wc -l)" 0
+foa_conf p5 tasmota boiler5 3600 plug_username foa3 plug_password_file "$tmp/p5.pw"
+start p5 "$FOA"
+check "a wrong password: refused by the plug's broker, logged, retried" wait_for 10 in_log p5 "GF-LOCAL-DOWN.*retrying"
+kill -TERM "$pid_p5"
 
 # --- after the restart -----------------------------------------------------------------
 check "no second offer after the restart (one offer of foa.p1 at FMAN)" \
@@ -309,8 +361,11 @@ check "... and still no reading twice" \
 # Energy taken while the plug's broker was away is counted at the first
 # boundary after the plug's telemetry is back.
 check "the simulated plugs reconnect by themselves" wait_for 20 n_in_log sim GF-LOCAL-CONNECTED 2
+# Two boundaries later (the first may come before the plug's first
+# telemetry), and once FMAN has that reading:
 n1=$(count_in_log p1 GF-FOA-PLUG-METER)
-check "... an interval closes after that" wait_for 20 more_meter "$n1"
+check "... two intervals close after that" wait_for 30 more_meter $((n1 + 1))
+check "... the last one's reading at FMAN" wait_for 10 readings_in p1 "$(last_closed)"
 check "... foa.p1's readings still sum to what the plug metered" close_sums p1 boiler1
 
 # --- a clean stop -----------------------------------------------------------------------
@@ -323,7 +378,7 @@ check "SIGTERM: foa.p2 (plug mode) exits 0" stops p2
 check "SIGTERM: gf-sim with plugs exits 0, with each plug's total" stops sim
 check "... (GF-SIM-PLUGS with the totals)" in_log sim "GF-SIM-PLUGS plug sh1: .* kWh in all"
 
-for n in p1 p2 p3 sim sim2 fman; do
+for n in p1 p2 p3 p4 sim sim2 fman; do
 	if grep -qE 'AddressSanitizer|runtime error' "$tmp/$n.log"; then not_ok "sanitizer report in $n"; fi
 done
 finish
