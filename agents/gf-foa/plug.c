@@ -39,6 +39,7 @@
 #define SLICE_H       0.25
 #define MODEL_GAP_MAX (14 * GF_DEVICE_DAY) /* intervals the model is stepped over at most */
 #define READINGS_MAX  GF_DEVICE_DAY        /* intervals one meter.reading covers at most */
+#define RECOMMAND_MAX 5                    /* re-commands per interval, at most */
 
 const char gf__foa_plug_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_plug_meter (interval INTEGER PRIMARY KEY, kwh REAL NOT "
@@ -289,13 +290,25 @@ static void on_reading(struct foa *f, const struct gf_plug_reading *r)
 	switch (r->kind) {
 	case GF_PLUG_RELAY:
 		p->reported = r->value > 0.5;
-		if (p->commanded >= 0 && p->reported != p->commanded) {
-			gf_log_notice("GF-FOA-PLUG-RECOMMAND",
-			              "plug %s reports %s, commanded %s: commanding it again",
-			              p->c->device_id, p->reported ? "on" : "off",
-			              p->commanded ? "on" : "off");
-			command(f, p->commanded == 1, "it reported the other state");
+		if (p->commanded < 0 || p->reported == p->commanded)
+			break;
+		/* A plug that keeps refusing (a Shelly tripped by overpower, a
+		 * relay held by hand) is not hammered: a few tries per
+		 * interval, then the next boundary tries again. */
+		if (++p->recommands > RECOMMAND_MAX) {
+			if (p->recommands == RECOMMAND_MAX + 1)
+				gf_log_warning("GF-FOA-PLUG-RECOMMAND",
+				               "plug %s still reports %s after %d commands: "
+				               "trying again at the next interval boundary",
+				               p->c->device_id, p->reported ? "on" : "off",
+				               RECOMMAND_MAX);
+			break;
 		}
+		gf_log_notice("GF-FOA-PLUG-RECOMMAND",
+		              "plug %s reports %s, commanded %s: commanding it again",
+		              p->c->device_id, p->reported ? "on" : "off",
+		              p->commanded ? "on" : "off");
+		command(f, p->commanded == 1, "it reported the other state");
 		break;
 	case GF_PLUG_ENERGY:
 		p->total = r->value;
@@ -573,6 +586,7 @@ static void on_boundary(struct gf_agent *a, void *arg)
 
 	in_txn(f, "close the interval", at_boundary, j);
 	f->plug->rounds_started = true;
+	f->plug->recommands = 0;
 	apply(f, true, "interval boundary");
 	gf_agent_timer_at(a, (double)(j + 1) * SLICE_S, on_boundary, f);
 }

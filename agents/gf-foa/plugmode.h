@@ -43,6 +43,7 @@ struct foa_plug {
 	int commanded;       /* relay state last commanded: -1 none */
 	uint64_t off_timer;  /* switches off within the interval (duty cycle) */
 	bool rounds_started; /* the first boundary (at start) was handled */
+	int recommands;      /* in this interval (plug.c, RECOMMAND_MAX) */
 };
 
 /* One interval's command: kWh the device is to take and how long the relay

@@ -152,6 +152,8 @@ foa_conf p2 shelly sh1 2700 plug_mqtt_version 5
 # band of 54..60 deg C; the real one behind its plug (a second gf-sim) cuts
 # at 56 deg C and so takes less than the model predicted: the offer, whose
 # bounds depend on the tank's temperature, is updated before its deadline.
+# That plug also ignores every command: foa.p3 tries a few times per
+# interval, no more.
 foa_conf p3 tasmota boiler3 3600 comfort_min 54 comfort_max 60 \
 	plug_username foa3 plug_password_file "$tmp/p3.pw"
 # foa.p4 has an EV charger behind its plug (no simulated plug: only its
@@ -166,6 +168,8 @@ foa_conf p4 tasmota ev4 3600 device ev arrive 48 depart 60 soe_arrive_kwh 28 soe
 	echo "plug_port $PLUG_PORT"
 	echo "plug_tele_s 30"
 	echo "t_max 56"
+	echo "plug_initial_on off"
+	echo "plug_drop_commands 1000"
 } >"$tmp/sim2.conf"
 
 "$GFCTL" --port "$LOCAL_PORT" --id fmar.r1 -v sub 'gf/site1/fman/f1/fmar/#' >"$tmp/r1.jsonl" 2>"$tmp/r1.err" &
@@ -294,6 +298,14 @@ check "... with the reason" in_log p4 "GF-FOA-PLUG-CANCEL offer p4-1 of plug ev4
 check "... and the car's new window is offered at once (p4-2 from 13:00)" \
 	eq "$(wait_for 10 at_fman p4-2; q "SELECT body FROM offers WHERE id = 'p4-2'" | jq -c '[.startAfterInterval, (.flexOfferProfileConstraints | length)]')" \
 	"[$((I1145 + 5)),8]"
+
+# --- a plug that never obeys ------------------------------------------------------------
+check "a plug that ignores every command: commanded again at most 5 times in an interval, then a warning" \
+	grep -q "GF-FOA-PLUG-RECOMMAND plug boiler3 still reports off after 5 commands" "$tmp/p3.log"
+per_interval_max() { # the most re-commands of foa.p3 between two boundaries
+	awk '/interval boundary\)/ {n = 0} /commanding it again/ {if (++n > m) m = n} END {print m + 0}' "$tmp/p3.log"
+}
+check "... (at most 5 between two boundaries)" test "$(per_interval_max)" -eq 5
 
 # --- MQTT v5, a login --------------------------------------------------------------------
 check "foa.p2 speaks MQTT v5 to its plug's broker (it follows the schedule above)" in_log p2 "GF-LOCAL-CONNECTED"
