@@ -593,6 +593,30 @@ static void on_boundary(struct gf_agent *a, void *arg)
 
 /* --- start and stop ------------------------------------------------------------- */
 
+/* The user's constraints against the device: an offer of the device as
+ * configured, which lib/devoffer refuses with GF_EINVAL for a comfort band
+ * outside the device's limits and the like (GF_ERANGE, no offer now, is a
+ * matter of the moment, not of the configuration). */
+static enum gf_err check_user(struct foa_plug *p, const struct gf_device *probe, long horizon)
+{
+	double *s = malloc(3 * GF_DEVOFFER_MAX_SLICES * sizeof(double));
+	char err[256] = "";
+	struct gf_fo fo;
+	enum gf_err rc = GF_ENOMEM;
+
+	if (!s)
+		return rc;
+	rc = gf_devoffer_build(probe, &p->user, (int32_t)horizon, NULL, &fo, s,
+	                       s + GF_DEVOFFER_MAX_SLICES, s + 2 * GF_DEVOFFER_MAX_SLICES,
+	                       GF_DEVOFFER_MAX_SLICES, err, sizeof(err));
+	free(s);
+	if (rc == GF_EINVAL) {
+		gf_log_err("GF-FOA-CONFIG", "the user's constraints: %s", err);
+		return rc;
+	}
+	return GF_OK;
+}
+
 static enum gf_err check_conf(struct foa *f, const struct foa_plug_conf *c)
 {
 	struct foa_plug *p = f->plug;
@@ -636,7 +660,7 @@ static enum gf_err check_conf(struct foa *f, const struct foa_plug_conf *c)
 		gf_log_err("GF-FOA-CONFIG", "allowed_from..allowed_to is not a window of the day");
 		return GF_EINVAL;
 	}
-	return GF_OK;
+	return check_user(p, &probe, c->horizon);
 }
 
 static enum gf_err open_local(struct foa *f)

@@ -126,6 +126,8 @@ check "refused: an unknown convention" refused bad2 boiler1 "plug_convention mus
 check "refused: a device lib/device refuses, with its reason" refused bad3 boiler1 "the device:.*t_min" t_min 90
 check "refused: a deadline lead not below the offer lead" refused bad4 boiler1 "deadline_lead_s the smaller" deadline_lead_s 1800
 check "refused: a device id with a wildcard" refused bad5 a/+ "plug_device must be"
+check "refused: a comfort band outside the device's, with lib/devoffer's reason" \
+	refused bad6 boiler1 "the user's constraints: comfort band .30, 60. must lie inside" comfort_min 30 comfort_max 60
 rm -rf "$tmp"/bad?.state
 
 # --- the agents ------------------------------------------------------------------------
