@@ -41,6 +41,7 @@ struct gf_local {
 	struct node *head, *tail;
 	size_t queued, max_queued, dropped;
 	bool connected;
+	size_t dropped_logged; /* agent's thread: dropped as last logged */
 };
 
 static double mono_now(void)
@@ -359,6 +360,13 @@ bool gf_local_take(struct gf_local *l, struct gf_local_item *out)
 	struct node *n;
 
 	(void)read(l->tfd, &expiries, sizeof(expiries)); /* disarms it */
+	if (gf_local_dropped(l) != l->dropped_logged) {
+		size_t d = gf_local_dropped(l);
+		gf_log_warning("GF-LOCAL-DROPPED",
+		               "%s %s: %zu message(s) dropped, the agent fell behind (%zu in all)",
+		               l->name, l->uri, d - l->dropped_logged, d);
+		l->dropped_logged = d;
+	}
 	for (;;) {
 		pthread_mutex_lock(&l->mu);
 		n = l->head;

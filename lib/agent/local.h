@@ -92,7 +92,8 @@ bool gf_local_take(struct gf_local *l, struct gf_local_item *out);
 void gf_local_item_clear(struct gf_local_item *it);
 
 /* Messages dropped because the queue was full (paho's thread outran the
- * agent's). */
+ * agent's), or memory ran out; gf_local_take logs each increase
+ * (GF-LOCAL-DROPPED). */
 size_t gf_local_dropped(const struct gf_local *l);
 
 /* Disconnects (waiting up to timeout_ms for in-flight publishes) and frees
