@@ -9,7 +9,9 @@
  * state.c  the SQLite tables: offers, schedule ids, counters;
  * xems.c   xEMS mode: xems.flexibility, xems.cancel, xems.operation in,
  *          flexoffer and meter.reading to FMAN, foa.reply to the xEMS;
- * dso.c    DSO mode: bid in, bid offers to FMAR, offer.feedback to DOMS.
+ * dso.c    DSO mode: bid in, bid offers to FMAR, offer.feedback to DOMS;
+ * plug.c, plugoffer.c  plug (device-controller) mode: a smart plug on the
+ *          prosumer's own broker, offers made by the FOA from a device model.
  *
  * Every handler runs inside gf__foa_txn: it changes state and queues its
  * messages in the store's outbox; the transaction records the message's
@@ -25,13 +27,25 @@
 #include <stdint.h>
 
 #include "agent/agent.h"
+#include "agent/devconf.h"
 #include "agent/message.h"
 #include "agent/store.h"
 #include "doms.pb-c.h"
 #include "flexoffer.pb-c.h"
 #include "xems.pb-c.h"
 
-enum foa_mode { FOA_MODE_XEMS, FOA_MODE_DSO };
+enum foa_mode { FOA_MODE_XEMS, FOA_MODE_DSO, FOA_MODE_PLUG };
+
+/* plug mode's keys (docs/foa.md "plug mode"). */
+struct foa_plug_conf {
+	char *host, *username, *password_file;
+	long port, mqtt_version;
+	char *convention, *device_id;
+	struct gf_devconf dev;
+	long allowed_from, allowed_to, max_interruptions;
+	double min_run_kwh, comfort_min, comfort_max;
+	long offer_lead_s, deadline_lead_s, horizon, history_days;
+};
 
 struct foa_conf {
 	struct gf_agent_conf agent;
@@ -48,6 +62,7 @@ struct foa_conf {
 	 * first_id, zero-padded to id_digits; TLS certificates in cert_dir. */
 	long foas, first_id, id_digits;
 	char *id_prefix, *cert_dir;
+	struct foa_plug_conf plug;
 };
 
 /* One FOA identity: the process's own, or one of its virtual FOAs, each
@@ -58,7 +73,8 @@ struct foa {
 	struct gf_bus *bus; /* its connection; the store is bound to it */
 	struct gf_store *store;
 	enum foa_mode mode;
-	const char *id; /* own id (the bus's) */
+	const char *id;        /* own id (the bus's) */
+	struct foa_plug *plug; /* plug mode's state (plug.c) */
 };
 
 /* One row of foa_offer. Strings are owned; gf__foa_offer_clear frees them. */
@@ -140,5 +156,146 @@ enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o,
                             const Goflex__FlexOfferAck *ack);
 enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
                                const Goflex__FlexOfferAssign *as);
+
+/* --- plug.c, plugoffer.c: plug (device-controller) mode ---
+ * FOA_PLUG_CONF_ITEMS: its keys, for the configuration table.
+ * gf__foa_plug_start: checks the keys (GF_EINVAL, logged GF-FOA-CONFIG with
+ * the reason), creates its tables, connects to the plug's broker, arms the
+ * interval timer (which makes the first offer round at once).
+ * gf__foa_plug_ack / _assign: the market's answers to a plug offer, inside
+ * gf__foa_txn (the assignment becomes the relay's commands per interval;
+ * the caller echoes it). gf__foa_plug_stop: disconnects. */
+#define FOA_PLUG_CONF_ITEMS(type, m)                                                               \
+	{"plug_host",                                                                              \
+	 GF_CONF_STRING,                                                                           \
+	 offsetof(type, m.host),                                                                   \
+	 "localhost",                                                                              \
+	 0,                                                                                        \
+	 0,                                                                                        \
+	 false,                                                                                    \
+	 "plug mode: the prosumer's own MQTT broker the plug is on"},                              \
+	    {"plug_port", GF_CONF_INT, offsetof(type, m.port), "1883", 1,                          \
+	     65535,       false,       "plug mode: its port"},                                     \
+	    {"plug_username",                                                                      \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.username),                                                           \
+	     NULL,                                                                                 \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "plug mode: username on that broker (none: anonymous)"},                              \
+	    {"plug_password_file",                                                                 \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.password_file),                                                      \
+	     NULL,                                                                                 \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "plug mode: file whose first line is that password (else $GF_PLUG_PASSWORD)"},        \
+	    {"plug_mqtt_version",                                                                  \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.mqtt_version),                                                       \
+	     "4",                                                                                  \
+	     4,                                                                                    \
+	     5,                                                                                    \
+	     false,                                                                                \
+	     "plug mode: MQTT protocol level on that broker, 4 (3.1.1) or 5"},                     \
+	    {"plug_convention",                                                                    \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.convention),                                                         \
+	     "tasmota",                                                                            \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "plug mode: tasmota or shelly (Gen1)"},                                               \
+	    {"plug_device",                                                                        \
+	     GF_CONF_STRING,                                                                       \
+	     offsetof(type, m.device_id),                                                          \
+	     NULL,                                                                                 \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     false,                                                                                \
+	     "plug mode: the plug's Tasmota topic or Shelly id (required in plug mode)"},          \
+	    GF_DEVCONF_ITEMS(type, m.dev),                                                         \
+	    {"allowed_from",                                                                       \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.allowed_from),                                                       \
+	     "0",                                                                                  \
+	     0,                                                                                    \
+	     96,                                                                                   \
+	     false,                                                                                \
+	     "plug mode: first interval of the day the FOA may move the device"},                  \
+	    {"allowed_to",                                                                         \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.allowed_to),                                                         \
+	     "96",                                                                                 \
+	     0,                                                                                    \
+	     96,                                                                                   \
+	     false,                                                                                \
+	     "plug mode: end of that window, exclusive (<= allowed_from wraps over midnight)"},    \
+	    {"max_interruptions",                                                                  \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.max_interruptions),                                                  \
+	     "-1",                                                                                 \
+	     -1,                                                                                   \
+	     192,                                                                                  \
+	     false,                                                                                \
+	     "plug mode: switched-off slices allowed per offer; -1: unlimited"},                   \
+	    {"min_run_kwh",                                                                        \
+	     GF_CONF_DOUBLE,                                                                       \
+	     offsetof(type, m.min_run_kwh),                                                        \
+	     "0.05",                                                                               \
+	     0,                                                                                    \
+	     1000,                                                                                 \
+	     false,                                                                                \
+	     "plug mode: a slice below this energy counts as an interruption"},                    \
+	    {"comfort_min",                                                                        \
+	     GF_CONF_DOUBLE,                                                                       \
+	     offsetof(type, m.comfort_min),                                                        \
+	     "0",                                                                                  \
+	     -50,                                                                                  \
+	     200,                                                                                  \
+	     false,                                                                                \
+	     "plug mode: thermal comfort band, deg C (both 0: the device's own t_min..t_max)"},    \
+	    {"comfort_max", GF_CONF_DOUBLE, offsetof(type, m.comfort_max), "0", -50,               \
+	     200,           false,          "plug mode: its upper end"},                           \
+	    {"offer_lead_s",                                                                       \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.offer_lead_s),                                                       \
+	     "3600",                                                                               \
+	     900,                                                                                  \
+	     86400,                                                                                \
+	     false,                                                                                \
+	     "plug mode: offers start this long after their round (simulated s, whole "            \
+	     "intervals)"},                                                                        \
+	    {"deadline_lead_s",                                                                    \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.deadline_lead_s),                                                    \
+	     "900",                                                                                \
+	     0,                                                                                    \
+	     86400,                                                                                \
+	     false,                                                                                \
+	     "plug mode: acceptance and assignment deadlines this long before the start"},         \
+	    {"offer_horizon",                                                                      \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.horizon),                                                            \
+	     "96",                                                                                 \
+	     1,                                                                                    \
+	     192,                                                                                  \
+	     false,                                                                                \
+	     "plug mode: most slices of a thermal offer (it runs to the next day's round)"},       \
+	{                                                                                          \
+		"history_days", GF_CONF_INT, offsetof(type, m.history_days), "7", 1, 60, false,    \
+		    "plug mode: days of metered history the default schedule is the mean of"       \
+	}
+
+struct foa_plug;
+extern const char gf__foa_plug_schema[];
+enum gf_err gf__foa_plug_start(struct foa *f);
+enum gf_err gf__foa_plug_ack(struct foa *f, const struct foa_offer *o,
+                             const Goflex__FlexOfferAck *ack);
+enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
+                                const Goflex__FlexOfferAssign *as);
+void gf__foa_plug_stop(struct foa *f);
 
 #endif

@@ -29,7 +29,8 @@
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct foa_conf, agent),
     {"mode", GF_CONF_STRING, offsetof(struct foa_conf, mode), "xems", 0, 0, false,
-     "xems (serve an xEMS) or dso (turn a DOMS's bids into bid offers)"},
+     "xems (serve an xEMS), dso (turn a DOMS's bids into bid offers) or plug (control a "
+     "device through a smart plug)"},
     {"xems_id", GF_CONF_STRING, offsetof(struct foa_conf, xems_id), NULL, 0, 0, false,
      "xems mode: the id of the xEMS served (default: the FOA's own id)"},
     {"fman_id", GF_CONF_STRING, offsetof(struct foa_conf, fman_id), "all", 0, 0, false,
@@ -58,6 +59,7 @@ static const struct gf_conf_item table[] = {
      "digits of the number in an id (zero-padded)"},
     {"cert_dir", GF_CONF_STRING, offsetof(struct foa_conf, cert_dir), NULL, 0, 0, false,
      "TLS: directory of the virtual FOAs' foa.<id>.crt and .key (with cafile)"},
+    FOA_PLUG_CONF_ITEMS(struct foa_conf, plug),
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -241,6 +243,8 @@ static const struct {
     {FOA_MODE_DSO, "doms", "bid", on_bid},
     {FOA_MODE_DSO, "fmar", "flexoffer.ack", on_ack},
     {FOA_MODE_DSO, "fmar", "flexoffer.assign", on_assign},
+    {FOA_MODE_PLUG, "fman", "flexoffer.ack", on_ack},
+    {FOA_MODE_PLUG, "fman", "flexoffer.assign", on_assign},
 };
 
 /* The FOA whose connection the callback's item came from; NULL for the
@@ -318,6 +322,9 @@ static enum gf_err subscribe(struct foa *f)
 		snprintf(filter, sizeof(filter), "gf/%s/xems/%s/foa/%s/#", site,
 		         c->xems_id ? c->xems_id : f->id, f->id);
 		rc = gf_bus_subscribe(f->bus, filter);
+		snprintf(filter, sizeof(filter), "gf/%s/fman/%s/foa/%s/#", site,
+		         strcmp(c->fman_id, "all") == 0 ? "+" : c->fman_id, f->id);
+	} else if (f->mode == FOA_MODE_PLUG) {
 		snprintf(filter, sizeof(filter), "gf/%s/fman/%s/foa/%s/#", site,
 		         strcmp(c->fman_id, "all") == 0 ? "+" : c->fman_id, f->id);
 	} else {
@@ -437,8 +444,10 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		F.mode = FOA_MODE_XEMS;
 	} else if (strcmp(c->mode, "dso") == 0) {
 		F.mode = FOA_MODE_DSO;
+	} else if (strcmp(c->mode, "plug") == 0) {
+		F.mode = FOA_MODE_PLUG;
 	} else {
-		gf_log_err("GF-FOA-CONFIG", "mode must be xems or dso, not %s", c->mode);
+		gf_log_err("GF-FOA-CONFIG", "mode must be xems, dso or plug, not %s", c->mode);
 		return GF_EINVAL;
 	}
 	if (strcmp(c->hold_at, "none") != 0 && strcmp(c->hold_at, "before") != 0 &&
@@ -451,6 +460,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	if (c->foas > 0)
 		return open_virtual(a, c);
 	rc = foa_open(&F, c->agent.state_dir, false);
+	if (rc == GF_OK && F.mode == FOA_MODE_PLUG)
+		rc = gf__foa_plug_start(&F);
 	if (rc != GF_OK)
 		return rc;
 	gf_log_notice("GF-FOA-START", "foa.%s in %s mode", F.id, c->mode);
@@ -464,6 +475,7 @@ static void stop(struct gf_agent *a)
 		flush(&F);
 	for (size_t i = 0; i < NV; i++)
 		flush(&V[i]);
+	gf__foa_plug_stop(&F);
 	gf_log_notice("GF-FOA-STOP", "stopping");
 }
 
@@ -471,8 +483,8 @@ int main(int argc, char **argv)
 {
 	static const struct gf_agent_def def = {
 	    .name = "gf-foa",
-	    .summary = "the FlexOffer Agent: an xEMS's offers to FMAN and schedules back, or a "
-	               "DOMS's bids to FMAR",
+	    .summary = "the FlexOffer Agent: an xEMS's offers to FMAN and schedules back, a "
+	               "DOMS's bids to FMAR, or a smart plug's device offered and switched",
 	    .version = "0.1",
 	    .table = table,
 	    .conf_size = sizeof(struct foa_conf),

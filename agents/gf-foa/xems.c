@@ -312,7 +312,7 @@ enum gf_err gf__foa_xems_operation(struct foa *f, const struct gf_message *m)
 /* The market's answer must come from the side the offer went to. */
 static bool from_market_of(const struct gf_message *m, const struct foa_offer *o)
 {
-	const char *want = strcmp(o->kind, "bid") == 0 ? "fmar" : "fman";
+	const char *want = strcmp(o->kind, "bid") == 0 ? "fmar" : "fman"; /* xems, plug */
 
 	if (strcmp(gf_role_name(m->topic.from_role), want) == 0)
 		return true;
@@ -338,6 +338,10 @@ enum gf_err gf__foa_market_ack(struct foa *f, const struct gf_message *m)
 		goto out;
 	if (strcmp(o.kind, "bid") == 0) {
 		rc = gf__foa_dso_ack(f, &o, ack);
+		goto out;
+	}
+	if (strcmp(o.kind, "plug") == 0) {
+		rc = gf__foa_plug_ack(f, &o, ack);
 		goto out;
 	}
 	if (is_final(o.state)) {
@@ -384,6 +388,12 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
 	if (strcmp(o.state, "Canceled") == 0) {
 		gf_log_warning("GF-FOA-ASSIGN", "offer %s was canceled: its assignment is ignored",
 		               o.id);
+		goto out;
+	}
+	if (strcmp(o.kind, "plug") == 0) {
+		rc = gf__foa_plug_assign(f, &o, as);
+		if (rc == GF_OK)
+			rc = gf__foa_echo(f, m, &o);
 		goto out;
 	}
 	rc = gf__foa_schedule_id(f, o.id, s->has_scheduleid ? s->scheduleid : 0, &sid);

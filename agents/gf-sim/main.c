@@ -26,8 +26,8 @@
 
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct sim_conf, agent),
-    {"prosumers", GF_CONF_INT, offsetof(struct sim_conf, prosumers), "55", 1, 100000, false,
-     "how many prosumers this process hosts"},
+    {"prosumers", GF_CONF_INT, offsetof(struct sim_conf, prosumers), "55", 0, 100000, false,
+     "how many prosumers this process hosts (0: only plugs)"},
     {"first_id", GF_CONF_INT, offsetof(struct sim_conf, first_id), "1", 1, 99999999, false,
      "number of the first prosumer (its profile, seed and id follow from it)"},
     {"id_prefix", GF_CONF_STRING, offsetof(struct sim_conf, id_prefix), "sim-", 0, 0, false,
@@ -71,6 +71,7 @@ static const struct gf_conf_item table[] = {
      "EUR/kWh, with tariff_max: the offers' flexOfferTariffConstraint"},
     {"tariff_max", GF_CONF_STRING, offsetof(struct sim_conf, tariff_max), NULL, 0, 0, false,
      "EUR/kWh, with tariff_min"},
+    SIM_PLUGS_CONF_ITEMS(struct sim_conf, plug),
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -375,6 +376,16 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_err("GF-SIM-CONFIG", "give both tariff_min and tariff_max, or neither");
 		return GF_EINVAL;
 	}
+	if (s->conf->plug.plugs && (rc = sim_plugs_start(a, &s->conf->plug, &s->plugs)) != GF_OK)
+		return rc;
+	if (s->conf->prosumers == 0) {
+		if (!s->plugs) {
+			gf_log_err("GF-SIM-CONFIG",
+			           "prosumers 0 without plugs: nothing to simulate");
+			return GF_EINVAL;
+		}
+		return GF_OK;
+	}
 	if ((rc = load_profiles(s)) != GF_OK || (rc = make_prosumers(s, now)) != GF_OK ||
 	    (rc = open_csv(s)) != GF_OK)
 		return rc;
@@ -406,6 +417,8 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *it)
 static void stop(struct gf_agent *a)
 {
 	(void)a;
+	sim_plugs_free(S.plugs);
+	S.plugs = NULL;
 	day_log(&S);
 	gf_log_notice("GF-SIM-STOP", "stopping %zu prosumers at interval %lld (%ld stepped late)",
 	              S.n, (long long)S.cursor, S.behind);

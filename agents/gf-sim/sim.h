@@ -19,6 +19,7 @@
 
 #include "agent/agent.h"
 #include "offermsg.h"
+#include "plugs.h"
 #include "prosumer.h"
 
 struct sim_conf {
@@ -30,6 +31,7 @@ struct sim_conf {
 	long offer_lead_s, deadline_lead_s;
 	char *tariff_min, *tariff_max;
 	bool persist;
+	struct sim_plugs_conf plug; /* simulated smart plugs (plugs.h) */
 };
 
 /* Totals of one simulated day, for GF-SIM-DAY. */
@@ -50,6 +52,7 @@ struct sim {
 	long behind;    /* intervals stepped late (GF-SIM-BEHIND) */
 	FILE *csv;
 	struct sim_day day;
+	struct sim_plugs *plugs; /* NULL without plugs */
 };
 
 /* xems.c: sends prosumer p's offer pl as xems.flexibility to foa.<id>. */

@@ -21,7 +21,8 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 5000
 #define EVENTS_MAX     64
-#define TAG_SIGNALS    UINT64_MAX /* epoll data of the signalfd; else a conn's index */
+#define TAG_SIGNALS    UINT64_MAX          /* epoll data of the signalfd; else a conn's index */
+#define TAG_WATCH      (UINT64_C(1) << 62) /* | a watch's index (gf_agent_watch) */
 
 struct timer {
 	uint64_t id;
@@ -39,6 +40,12 @@ struct conn {
 	long backoff_ms;
 };
 
+/* A descriptor of the agent's own (gf_agent_watch): a local broker's. */
+struct watch {
+	gf_agent_fd_fn fn;
+	void *arg;
+};
+
 struct gf_agent {
 	const struct gf_agent_def *def;
 	const char *conf_path;
@@ -52,6 +59,8 @@ struct gf_agent {
 	 * descriptors per message with poll(). */
 	int epfd;
 	size_t reconnecting; /* connections with reconnect_at > 0 */
+	struct watch *watches;
+	size_t nwatches;
 	struct conn *current;
 	struct gf_simclock clock;
 	int sigfd;
@@ -372,6 +381,10 @@ static void run_loop(struct gf_agent *a)
 				handle_signals(a);
 			else if (ev[k].data.u64 < a->nconns)
 				serve_conn(a, (size_t)ev[k].data.u64);
+			else if ((ev[k].data.u64 & TAG_WATCH) && !a->failed &&
+			         (ev[k].data.u64 & ~TAG_WATCH) < a->nwatches)
+				a->watches[ev[k].data.u64 & ~TAG_WATCH].fn(
+				    a, a->watches[ev[k].data.u64 & ~TAG_WATCH].arg);
 		}
 		/* Reconnects are due by time, not by a descriptor. */
 		for (size_t i = 0; a->reconnecting && i < a->nconns; i++)
@@ -436,6 +449,19 @@ enum gf_err gf_agent_bus_add(struct gf_agent *a, const struct gf_bus_opts *o, vo
 		set_reconnect(a, &a->conns[a->nconns - 1],
 		              gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0);
 	*out = bus;
+	return GF_OK;
+}
+
+enum gf_err gf_agent_watch(struct gf_agent *a, int fd, gf_agent_fd_fn fn, void *arg)
+{
+	struct watch *w = realloc(a->watches, (a->nwatches + 1) * sizeof(*w));
+
+	if (!w)
+		return GF_ENOMEM;
+	a->watches = w;
+	if (epoll_watch(a, fd, TAG_WATCH | a->nwatches) != GF_OK)
+		return GF_EIO;
+	a->watches[a->nwatches++] = (struct watch){fn, arg};
 	return GF_OK;
 }
 
@@ -609,6 +635,7 @@ out:
 	free(a.conns);
 	if (a.epfd >= 0)
 		close(a.epfd);
+	free(a.watches);
 	if (a.sigfd >= 0)
 		close(a.sigfd);
 	free(a.timers);

@@ -188,6 +188,15 @@ enum gf_err gf_agent_topic(struct gf_agent *a, char *buf, size_t size, const cha
  * gf_bus_open. */
 enum gf_err gf_agent_bus_add(struct gf_agent *a, const struct gf_bus_opts *o, void *ctx,
                              struct gf_bus **out, char *err, size_t errlen);
+typedef void (*gf_agent_fd_fn)(struct gf_agent *a, void *arg);
+
+/* Watches fd in the loop (epoll, readable) from now on and calls fn(a, arg) on the
+ * agent's thread whenever it is readable (fn must make it unreadable, e.g.
+ * by reading it): a local broker's connection (local.h), whose messages are
+ * not goflex bus messages. The caller keeps fd open while the agent runs.
+ * GF_ENOMEM, GF_EIO (epoll refused it). */
+enum gf_err gf_agent_watch(struct gf_agent *a, int fd, gf_agent_fd_fn fn, void *arg);
+
 /* In a callback: the connection the item came from (the agent's own bus
  * otherwise), and the ctx it was added with (NULL for the agent's own). */
 struct gf_bus *gf_agent_current_bus(struct gf_agent *a);

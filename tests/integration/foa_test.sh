@@ -92,7 +92,7 @@ check "-h: exit 0 and lists mode and hold_at" eq "$rc $(grep -cE '^  (mode|hold_
 conf bad identity foa.p1 mode sideways
 "$FOA" -c "$tmp/bad.conf" >"$tmp/bad.log" 2>&1; rc=$?
 check "an unknown mode stops it with a reason" \
-	eq "$rc $(grep -c 'GF-FOA-CONFIG.*mode must be xems or dso' "$tmp/bad.log")" "1 1"
+	eq "$rc $(grep -c 'GF-FOA-CONFIG.*mode must be xems, dso or plug' "$tmp/bad.log")" "1 1"
 
 # --- xEMS mode: offer to FMAN, one reply ------------------------------------------------
 watch xems xems.p1 "gf/site1/foa/p1/xems/p1/#"

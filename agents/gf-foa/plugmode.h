@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plugmode.h - what gf-foa's plug mode shares between its two files
+ * (docs/foa.md "plug mode"):
+ *
+ * plug.c       the plug: the local broker, telemetry in (relay state, energy
+ *              counter), the relay switched per interval, the meter (energy
+ *              per interval, meter.reading to FMAN), the device model
+ *              stepped with what was metered, the interval timer;
+ * plugoffer.c  the offers: built from the model and the user's constraints
+ *              each day (and at start), updated or canceled at FMAN before
+ *              their deadlines, the market's acks and assignments.
+ *
+ * State, all in foa.db (SQLite), so a kill -9 loses nothing and repeats
+ * nothing: foa_plug_meter (kWh per interval), foa_plug_snap (the counter at
+ * the last interval boundary), foa_plug_model (the model's state),
+ * foa_plug_offer (each offer's window), foa_plug_cmd (the energy and on-time
+ * per interval the relay follows: an offer's default until it is assigned,
+ * then the schedule).
+ */
+#ifndef GF_FOA_PLUGMODE_H
+#define GF_FOA_PLUGMODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/local.h"
+#include "devoffer.h"
+#include "foa.h"
+#include "plug.h"
+
+struct foa_plug {
+	const struct foa_plug_conf *c;
+	enum gf_plug_conv conv;
+	struct gf_local *local;
+	struct gf_devoffer_user user;
+	struct gf_device model; /* at the start of interval model_iv */
+	int64_t model_iv;
+	double switched_kw;
+	double total;        /* the plug's counter, last seen (kWh) */
+	bool has_total;      /* seen since this start */
+	int reported;        /* relay state the plug last reported: -1 unknown, 0, 1 */
+	int commanded;       /* relay state last commanded: -1 none */
+	uint64_t off_timer;  /* switches off within the interval (duty cycle) */
+	bool rounds_started; /* the first boundary (at start) was handled */
+	int recommands;      /* in this interval (plug.c, RECOMMAND_MAX) */
+};
+
+/* One interval's command: kWh the device is to take and how long the relay
+ * stays on from the interval's start. */
+struct foa_plug_cmd {
+	double kwh, on_s;
+	bool assigned; /* from an assignment (else an offer's default) */
+};
+
+/* plug.c: prepares sql on the store; GF_EIO (logged) on failure. */
+enum gf_err gf__foa_plug_sql(struct foa *f, const char *sql, sqlite3_stmt **st);
+/* plug.c: the command of interval iv; GF_ENOENT when none (the relay is
+ * then left on: the device runs on its own). */
+enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out);
+/* plug.c: steps dev (on a boundary) to the start of interval `to` the way
+ * the real device will be driven: each interval's command, else on. */
+enum gf_err gf__foa_plug_predict(struct foa *f, struct gf_device *dev, int64_t to);
+/* plug.c: writes commands for kwh[0..n-1] from interval start, for offer
+ * offer_id, replacing what was there. GF_EINVAL for amounts the device
+ * cannot take (negative, not finite). */
+enum gf_err gf__foa_plug_cmd_put(struct foa *f, const char *offer_id, int64_t start,
+                                 const double *kwh, int32_t n, bool assigned);
+/* plug.c: deletes the commands of offer_id. */
+enum gf_err gf__foa_plug_cmd_drop(struct foa *f, const char *offer_id);
+/* plug.c: asks for the relay to be set again soon (after a commit). */
+void gf__foa_plug_reapply(struct foa *f);
+
+/* plugoffer.c: at interval boundary j, inside a transaction: the day's
+ * round (or the first one) and the revision of live unassigned offers. */
+enum gf_err gf__foa_plug_offers(struct foa *f, int64_t j, bool first);
+
+#endif
