@@ -23,20 +23,6 @@ for b in "$FOA" "$FMAN" "$SIM" "$GFCTL"; do [ -x "$b" ] || { echo "no $b (run ma
 
 agent_tmp
 
-# Ports below the kernel's ephemeral range (32768-60999 here): a machine
-# running thousands of client connections (gf-sim benches) holds many of
-# the ports lib.sh's free_port may pick, and the broker cannot bind them.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
-
 site_new "$S" site1
 add_password "$S" fman.f1 fmar.r1 foa.p1 foa.p2 foa.p3 foa.p4 foa.p5 foa.p6 xems.plugs xems.plugs2 xems.plugs3
 broker_start "$S" || { echo "broker did not start"; exit 1; }
