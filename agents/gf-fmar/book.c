@@ -613,29 +613,38 @@ fail:
 	free(t.offer_id);
 }
 
-enum gf_err fmar_book_arm_all(struct fmar *f)
+enum gf_err fmar_book_arm_rows(struct fmar *f, const char *sql, const char *what, size_t *n)
 {
 	sqlite3 *db = gf_store_db(f->store);
 	sqlite3_stmt *st = NULL;
-	size_t n = 0;
 	int step;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT id, gate_s FROM fmar_offer WHERE kind = 'bid' AND"
-	                       " state = 'held' ORDER BY gate_s, id",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		gf_log_err("GF-FMAR-STORE", "cannot read the bids: %s", sqlite3_errmsg(db));
+	*n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		gf_log_err("GF-FMAR-STORE", "cannot read the %s: %s", what, sqlite3_errmsg(db));
 		return GF_EIO;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		fmar_book_arm(f, (const char *)sqlite3_column_text(st, 0),
 		              sqlite3_column_double(st, 1));
-		n++;
+		(*n)++;
 	}
 	sqlite3_finalize(st);
+	return step == SQLITE_DONE ? GF_OK : GF_EIO;
+}
+
+enum gf_err fmar_book_arm_all(struct fmar *f)
+{
+	size_t n;
+	enum gf_err rc =
+	    fmar_book_arm_rows(f,
+	                       "SELECT id, gate_s FROM fmar_offer WHERE kind = 'bid' AND"
+	                       " state = 'held' ORDER BY gate_s, id",
+	                       "bids", &n);
+
 	if (n)
 		gf_log_notice("GF-FMAR-REARM", "%zu bids wait for their gate closure", n);
-	return step == SQLITE_DONE ? GF_OK : GF_EIO;
+	return rc;
 }
 
 void fmar_book_disarm_all(struct fmar *f)

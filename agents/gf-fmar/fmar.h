@@ -69,6 +69,9 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 /* book.c: arms the gate-closure timer of every bid not yet cleared (at
  * start). GF_EIO when the store cannot be read. */
 enum gf_err fmar_book_arm_all(struct fmar *f);
+/* Arms a timer (fmar_book_arm) for each row of sql (offer id, simulated
+ * time); *n counts them. GF_EIO, logged as reading the `what`. */
+enum gf_err fmar_book_arm_rows(struct fmar *f, const char *sql, const char *what, size_t *n);
 
 /* book.c: (re)arms the timer of bid offer offer_id at simulated time gate_s
  * (at once if it has passed); an earlier timer of that bid is cancelled. */

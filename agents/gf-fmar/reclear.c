@@ -194,27 +194,14 @@ out:
 
 enum gf_err fmar_reclear_arm_all(struct fmar *f)
 {
-	sqlite3 *db = gf_store_db(f->store);
-	sqlite3_stmt *st = NULL;
-	size_t n = 0;
-	int step;
+	size_t n;
+	enum gf_err rc = fmar_book_arm_rows(
+	    f, "SELECT bid_offer_id, due_s FROM fmar_reclear ORDER BY due_s, bid_offer_id",
+	    "re-clearings", &n);
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT bid_offer_id, due_s FROM fmar_reclear ORDER BY due_s,"
-	                       " bid_offer_id",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		gf_log_err("GF-FMAR-STORE", "cannot read the re-clearings: %s", sqlite3_errmsg(db));
-		return GF_EIO;
-	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		fmar_book_arm(f, (const char *)sqlite3_column_text(st, 0),
-		              sqlite3_column_double(st, 1));
-		n++;
-	}
-	sqlite3_finalize(st);
 	if (n)
 		gf_log_info("GF-FMAR-REARM", "%zu re-clearings due", n);
-	return step == SQLITE_DONE ? GF_OK : GF_EIO;
+	return rc;
 }
 
 /* --- the round (clearing.c's steps on the remainder) ------------------------------ */

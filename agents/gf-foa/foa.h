@@ -91,6 +91,10 @@ struct foa_offer {
 
 /* --- state.c --- */
 extern const char gf__foa_schema[];
+/* Prepares sql on f's store; steps st once (done or a row). GF_EIO, logged
+ * with GF-FOA-STORE, on failure. */
+enum gf_err gf__foa_sql(struct foa *f, const char *sql, sqlite3_stmt **st);
+enum gf_err gf__foa_step(struct foa *f, sqlite3_stmt *st);
 /* Next value of counter name (1, 2, ...), inside the transaction. */
 enum gf_err gf__foa_counter_next(struct foa *f, const char *name, int64_t *out);
 /* Finds an offer by its id; GF_ENOENT when none. */

@@ -54,30 +54,6 @@ const char gf__foa_plug_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_plug_cmd (interval INTEGER PRIMARY KEY, offer_id TEXT NOT "
     "NULL, assigned INTEGER NOT NULL, kwh REAL NOT NULL, on_s REAL NOT NULL);";
 
-enum gf_err gf__foa_plug_sql(struct foa *f, const char *sql, sqlite3_stmt **st)
-{
-	sqlite3 *db = gf_store_db(f->store);
-
-	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-		gf_log_err("GF-FOA-STORE", "cannot prepare a statement: %s", sqlite3_errmsg(db));
-		return GF_EIO;
-	}
-	return GF_OK;
-}
-
-/* Steps st to its end (or its first row); GF_EIO (logged) on failure. */
-static enum gf_err step(struct foa *f, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		gf_log_err("GF-FOA-STORE", "statement failed: %s",
-		           sqlite3_errmsg(gf_store_db(f->store)));
-		return GF_EIO;
-	}
-	return GF_OK;
-}
-
 /* Runs fn in one transaction, then sends what it queued. A failure of the
  * store stops the FOA at once, as in gf__foa_txn: what was not committed
  * is done again after the restart. */
@@ -105,8 +81,8 @@ static void in_txn(struct foa *f, const char *what, enum gf_err (*fn)(struct foa
 enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_plug_sql(
-	    f, "SELECT kwh, on_s, assigned FROM foa_plug_cmd WHERE interval = ?1", &st);
+	enum gf_err rc =
+	    gf__foa_sql(f, "SELECT kwh, on_s, assigned FROM foa_plug_cmd WHERE interval = ?1", &st);
 
 	if (rc != GF_OK)
 		return rc;
@@ -121,7 +97,7 @@ enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd 
 		rc = GF_ENOENT;
 		break;
 	default:
-		rc = step(f, st);
+		rc = gf__foa_step(f, st);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -139,10 +115,10 @@ enum gf_err gf__foa_plug_cmd_put(struct foa *f, const char *offer_id, int64_t st
 	rc = gf_devoffer_commands(&f->plug->model, kwh, n, cmd);
 	if (rc != GF_OK)
 		goto out;
-	rc = gf__foa_plug_sql(f,
-	                      "INSERT OR REPLACE INTO foa_plug_cmd (interval, offer_id, assigned, "
-	                      "kwh, on_s) VALUES (?1, ?2, ?3, ?4, ?5)",
-	                      &st);
+	rc = gf__foa_sql(f,
+	                 "INSERT OR REPLACE INTO foa_plug_cmd (interval, offer_id, assigned, "
+	                 "kwh, on_s) VALUES (?1, ?2, ?3, ?4, ?5)",
+	                 &st);
 	for (int32_t k = 0; rc == GF_OK && k < n; k++) {
 		double on_s = cmd[k].on_s < 0 ? 0 : cmd[k].on_s > SLICE_S ? SLICE_S : cmd[k].on_s;
 
@@ -152,7 +128,7 @@ enum gf_err gf__foa_plug_cmd_put(struct foa *f, const char *offer_id, int64_t st
 		sqlite3_bind_int(st, 3, assigned ? 1 : 0);
 		sqlite3_bind_double(st, 4, kwh[k]);
 		sqlite3_bind_double(st, 5, on_s);
-		rc = step(f, st);
+		rc = gf__foa_step(f, st);
 	}
 out:
 	sqlite3_finalize(st);
@@ -163,11 +139,11 @@ out:
 enum gf_err gf__foa_plug_cmd_drop(struct foa *f, const char *offer_id)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_plug_sql(f, "DELETE FROM foa_plug_cmd WHERE offer_id = ?1", &st);
+	enum gf_err rc = gf__foa_sql(f, "DELETE FROM foa_plug_cmd WHERE offer_id = ?1", &st);
 
 	if (rc == GF_OK) {
 		sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
-		rc = step(f, st);
+		rc = gf__foa_step(f, st);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -389,14 +365,14 @@ out:
 static enum gf_err snap_put(struct foa *f, int64_t iv, double total)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_plug_sql(
+	enum gf_err rc = gf__foa_sql(
 	    f, "INSERT OR REPLACE INTO foa_plug_snap (id, interval, total) VALUES (1, ?1, ?2)",
 	    &st);
 
 	if (rc == GF_OK) {
 		sqlite3_bind_int64(st, 1, iv);
 		sqlite3_bind_double(st, 2, total);
-		rc = step(f, st);
+		rc = gf__foa_step(f, st);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -415,7 +391,7 @@ static enum gf_err close_meter(struct foa *f, int64_t j)
 
 	if (!p->has_total)
 		return GF_OK; /* nothing seen since the start: the next boundary closes them */
-	rc = gf__foa_plug_sql(f, "SELECT interval, total FROM foa_plug_snap WHERE id = 1", &st);
+	rc = gf__foa_sql(f, "SELECT interval, total FROM foa_plug_snap WHERE id = 1", &st);
 	if (rc != GF_OK)
 		return rc;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -443,13 +419,13 @@ static enum gf_err close_meter(struct foa *f, int64_t j)
 		delta = p->total;
 	}
 	each = delta / (double)(j - from);
-	rc = gf__foa_plug_sql(
-	    f, "INSERT OR IGNORE INTO foa_plug_meter (interval, kwh) VALUES (?1, ?2)", &st);
+	rc = gf__foa_sql(f, "INSERT OR IGNORE INTO foa_plug_meter (interval, kwh) VALUES (?1, ?2)",
+	                 &st);
 	for (int64_t k = from; rc == GF_OK && k < j; k++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, k);
 		sqlite3_bind_double(st, 2, each);
-		rc = step(f, st);
+		rc = gf__foa_step(f, st);
 	}
 	sqlite3_finalize(st);
 	if (rc == GF_OK)
@@ -470,7 +446,7 @@ static enum gf_err model_save(struct foa *f)
 {
 	const struct gf_device *d = &f->plug->model;
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_plug_sql(
+	enum gf_err rc = gf__foa_sql(
 	    f,
 	    "INSERT OR REPLACE INTO foa_plug_model (id, t, temp, soe, connected, depart_t, soc, "
 	    "run_start) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -487,7 +463,7 @@ static enum gf_err model_save(struct foa *f)
 			sqlite3_bind_null(st, 7);
 		else
 			sqlite3_bind_double(st, 7, d->run_start);
-		rc = step(f, st);
+		rc = gf__foa_step(f, st);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -499,7 +475,7 @@ static enum gf_err model_load(struct foa *f, int64_t now, char *err, size_t errl
 	struct foa_plug *p = f->plug;
 	sqlite3_stmt *st = NULL;
 	double t = (double)now * SLICE_S;
-	enum gf_err rc = gf__foa_plug_sql(
+	enum gf_err rc = gf__foa_sql(
 	    f, "SELECT t, temp, soe, connected, depart_t, soc, run_start FROM foa_plug_model", &st);
 	bool found = false;
 
@@ -545,7 +521,7 @@ static enum gf_err model_advance(struct foa *f, int64_t j)
 		p->model_iv = j;
 		return rc == GF_OK ? model_save(f) : rc;
 	}
-	rc = gf__foa_plug_sql(f, "SELECT kwh FROM foa_plug_meter WHERE interval = ?1", &st);
+	rc = gf__foa_sql(f, "SELECT kwh FROM foa_plug_meter WHERE interval = ?1", &st);
 	for (int64_t k = p->model_iv; rc == GF_OK && k < j; k++) {
 		double kwh, got;
 

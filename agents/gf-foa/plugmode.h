@@ -53,8 +53,6 @@ struct foa_plug_cmd {
 	bool assigned; /* from an assignment (else an offer's default) */
 };
 
-/* plug.c: prepares sql on the store; GF_EIO (logged) on failure. */
-enum gf_err gf__foa_plug_sql(struct foa *f, const char *sql, sqlite3_stmt **st);
 /* plug.c: the command of interval iv; GF_ENOENT when none (the relay is
  * then left on: the device runs on its own). */
 enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out);

@@ -140,7 +140,7 @@ static enum gf_err history(struct foa *f, int64_t j, int64_t start, int32_t n, d
 		goto out;
 	for (size_t i = 0; i < days * DAY; i++)
 		h[i] = NAN;
-	rc = gf__foa_plug_sql(
+	rc = gf__foa_sql(
 	    f, "SELECT interval, kwh FROM foa_plug_meter WHERE interval >= ?1 AND interval < ?2",
 	    &st);
 	if (rc != GF_OK)
@@ -210,10 +210,10 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 	row.deadline = deadline;
 	rc = gf__foa_offer_put(f, &row);
 	if (rc == GF_OK)
-		rc = gf__foa_plug_sql(f,
-		                      "INSERT OR REPLACE INTO foa_plug_offer (offer_id, start, n, "
-		                      "created) VALUES (?1, ?2, ?3, ?4)",
-		                      &st);
+		rc = gf__foa_sql(f,
+		                 "INSERT OR REPLACE INTO foa_plug_offer (offer_id, start, n, "
+		                 "created) VALUES (?1, ?2, ?3, ?4)",
+		                 &st);
 	if (rc == GF_OK) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, e->start_after);
@@ -235,7 +235,7 @@ out:
 static enum gf_err covered(struct foa *f, int64_t start, bool *out)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_plug_sql(
+	enum gf_err rc = gf__foa_sql(
 	    f,
 	    "SELECT count(*) FROM foa_plug_offer p JOIN foa_offer o ON o.id = p.offer_id "
 	    "WHERE p.start + p.n > ?1 AND o.state NOT IN ('Canceled', 'Rejected')",
@@ -383,7 +383,7 @@ static enum gf_err revise_one(struct foa *f, int64_t j, const struct foa_offer *
 static enum gf_err revise(struct foa *f, int64_t j, size_t *canceled)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_plug_sql(
+	enum gf_err rc = gf__foa_sql(
 	    f,
 	    "SELECT p.offer_id, p.start, p.n FROM foa_plug_offer p JOIN foa_offer o ON o.id = "
 	    "p.offer_id WHERE o.state IN ('Offered', 'Accepted') AND o.deadline > ?1 AND "
@@ -457,7 +457,7 @@ static enum gf_err window(struct foa *f, const char *id, int64_t *start, int32_t
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc =
-	    gf__foa_plug_sql(f, "SELECT start, n FROM foa_plug_offer WHERE offer_id = ?1", &st);
+	    gf__foa_sql(f, "SELECT start, n FROM foa_plug_offer WHERE offer_id = ?1", &st);
 
 	if (rc != GF_OK)
 		return rc;

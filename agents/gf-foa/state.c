@@ -19,7 +19,7 @@ const char gf__foa_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_schedule (offer_id TEXT NOT NULL, market_sid INTEGER NOT "
     "NULL, foa_sid INTEGER NOT NULL UNIQUE, PRIMARY KEY (offer_id, market_sid));";
 
-static enum gf_err prepare(struct foa *f, const char *sql, sqlite3_stmt **st)
+enum gf_err gf__foa_sql(struct foa *f, const char *sql, sqlite3_stmt **st)
 {
 	sqlite3 *db = gf_store_db(f->store);
 
@@ -30,7 +30,7 @@ static enum gf_err prepare(struct foa *f, const char *sql, sqlite3_stmt **st)
 	return GF_OK;
 }
 
-static enum gf_err step_done(struct foa *f, sqlite3_stmt *st)
+enum gf_err gf__foa_step(struct foa *f, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
@@ -47,10 +47,11 @@ enum gf_err gf__foa_counter_next(struct foa *f, const char *name, int64_t *out)
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = prepare(f,
-	             "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
-	             "UPDATE SET value = value + 1 RETURNING value",
-	             &st);
+	rc =
+	    gf__foa_sql(f,
+	                "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
+	                "UPDATE SET value = value + 1 RETURNING value",
+	                &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -85,7 +86,7 @@ static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, c
 	enum gf_err rc;
 	int step;
 
-	rc = prepare(f, sql, &st);
+	rc = gf__foa_sql(f, sql, &st);
 	if (rc != GF_OK)
 		goto out;
 	if (i1)
@@ -100,7 +101,7 @@ static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, c
 		goto out;
 	}
 	if (step != SQLITE_ROW) {
-		rc = step_done(f, st);
+		rc = gf__foa_step(f, st);
 		goto out;
 	}
 	o.id = dup_col(st, 0);
@@ -151,11 +152,12 @@ enum gf_err gf__foa_offer_put(struct foa *f, const struct foa_offer *o)
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = prepare(f,
-	             "INSERT INTO foa_offer (id, kind, peer, ref, state, source, offer, deadline) "
-	             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
-	             "state = ?5, source = ?6, offer = ?7, deadline = ?8",
-	             &st);
+	rc = gf__foa_sql(
+	    f,
+	    "INSERT INTO foa_offer (id, kind, peer, ref, state, source, offer, deadline) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
+	    "state = ?5, source = ?6, offer = ?7, deadline = ?8",
+	    &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
@@ -166,7 +168,7 @@ enum gf_err gf__foa_offer_put(struct foa *f, const struct foa_offer *o)
 	sqlite3_bind_text(st, 6, o->source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, o->offer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, o->deadline);
-	rc = step_done(f, st);
+	rc = gf__foa_step(f, st);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -177,12 +179,12 @@ enum gf_err gf__foa_offer_set_state(struct foa *f, const char *id, const char *s
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = prepare(f, "UPDATE foa_offer SET state = ?2 WHERE id = ?1", &st);
+	rc = gf__foa_sql(f, "UPDATE foa_offer SET state = ?2 WHERE id = ?1", &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	rc = step_done(f, st);
+	rc = gf__foa_step(f, st);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -209,8 +211,8 @@ enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t mar
 	int64_t sid = 0;
 	enum gf_err rc;
 
-	rc = prepare(f, "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2",
-	             &st);
+	rc = gf__foa_sql(
+	    f, "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2", &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
@@ -224,14 +226,14 @@ enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t mar
 	rc = gf__foa_counter_next(f, "schedule", &sid);
 	if (rc != GF_OK)
 		goto out;
-	rc = prepare(
+	rc = gf__foa_sql(
 	    f, "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)", &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, market_sid);
 	sqlite3_bind_int64(st, 3, sid);
-	rc = step_done(f, st);
+	rc = gf__foa_step(f, st);
 	if (rc == GF_OK)
 		*out = sid;
 out:
