@@ -8,7 +8,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
-trap 'broker_stop "$tmp/a"; broker_stop "$tmp/b"; rm -rf "$tmp"' EXIT
+trap 'broker_stop "$tmp/a"; broker_stop "$tmp/b"; [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
 A=$tmp/a B=$tmp/b
 BRIDGE=$top/bridge/gf-bridge-conf
 site_new "$A" site1
