@@ -146,9 +146,9 @@ check "SIGTERM: exit 0" [ $rc -eq 0 ]
 
 # --- more households than the feeder's 55 files (profile ((k - 1) mod 55) + 1, as gf-sim) ---
 watch foax foa.d1 "gf/site1/doms/o1/foa/d1/grid.forecast"
-conf o1x identity doms.o1 dso_foa d1 transformer_limit_kw 1000 profiles_dir "$PROFILES" \
+conf x110 identity doms.o1 dso_foa d1 transformer_limit_kw 1000 profiles_dir "$PROFILES" \
 	households 110
-start o1x
+start x110
 check "households 110: a forecast is sent" wait_for 10 has_some foax '.msg == "grid.forecast"'
 # Every value against twice the 55 files' sum of its interval.
 jq -r 'select(.msg == "grid.forecast") | .payload as $p |
@@ -158,7 +158,7 @@ jq -r 'select(.msg == "grid.forecast") | .payload as $p |
 check "... each of its $(wc -l <"$tmp/got.110") values is twice the 55 households' (to 1e-6 kWh)" \
 	awk 'NR == FNR { e[$1] = 2 * $2; next } { d = $2 - e[$1]; if (d < -1e-6 || d > 1e-6) bad++; n++ }
 		END { exit !(n > 0 && bad == 0) }' "$tmp/expected.day" "$tmp/got.110"
-kill -TERM "$pid_o1x"; wait "$pid_o1x"
+kill -TERM "$pid_x110"; wait "$pid_x110"
 
 # --- a forecast CSV instead of the profiles ----------------------------------------------
 {

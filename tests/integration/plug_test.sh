@@ -347,8 +347,17 @@ close_sums() { # FOA PLUG
 }
 check "foa.p1's readings sum to what the plug metered (Tasmota counter)" close_sums p1 boiler1
 check "foa.p2's readings sum to what the plug metered (Shelly counter)" close_sums p2 sh1
-check "no reading sent twice (FMAN: every reading of the FOAs new)" \
-	eq "$(grep -E 'GF-FMAN-METER foa.p[12]:' "$tmp/fman.log" | awk '{if ($4 != $6) bad++} END {print bad + 0}')" 0
+# QoS 1 is at least once: a reading in flight at the FOA's kill -9 (or on a
+# broken connection) can reach FMAN twice, which FMAN drops as not new. What
+# must hold is one stored reading per interval, none missing (and the sums
+# above).
+wire_dups() { grep -E 'GF-FMAN-METER foa.p[12]:' "$tmp/fman.log" | awk '{if ($4 != $6) bad++} END {print bad + 0}'; }
+one_per_interval() { # FOA: FMAN holds one reading per interval from its first to its last
+	q "SELECT count(*) = (strftime('%s', max(observed)) - strftime('%s', min(observed))) / 900 + 1
+		FROM meter_readings WHERE foa = '$1'" | grep -qx 1
+}
+check "one reading per interval at FMAN, none missing ($(wire_dups) duplicate(s) on the wire, dropped by FMAN)" \
+	one_per_interval p1 && one_per_interval p2
 
 # --- both brokers away, and back ------------------------------------------------------
 # The site broker and the plugs' broker are stopped for an interval boundary:
@@ -370,8 +379,8 @@ check "the plug's broker back: foa.p1 reconnects and commands the plug again" \
 	wait_for 20 n_in_log p1 "ON (the plug's broker is back)\|OFF (the plug's broker is back)" 3
 check "the site broker back: the reading of interval $AWAY, closed while it was away, reaches FMAN" \
 	wait_for 30 readings_in p1 "$AWAY"
-check "... and still no reading twice" \
-	eq "$(grep -E 'GF-FMAN-METER foa.p[12]:' "$tmp/fman.log" | awk '{if ($4 != $6) bad++} END {print bad + 0}')" 0
+check "... and still one reading per interval, none missing ($(wire_dups) duplicate(s) on the wire)" \
+	one_per_interval p1 && one_per_interval p2
 # Energy taken while the plug's broker was away is counted at the first
 # boundary after the plug's telemetry is back.
 check "the simulated plugs reconnect by themselves" wait_for 20 n_in_log sim GF-LOCAL-CONNECTED 2
