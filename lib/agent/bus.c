@@ -175,6 +175,10 @@ static void on_sub_ok(void *context, MQTTAsync_successData5 *response)
 
 	if (!response)
 		return;
+	/* The broker now routes to this session: what a test (or an operator)
+	 * waits for before publishing to a new agent. */
+	gf_log_info("GF-BUS-SUBSCRIBED", "%s: %zu subscription(s) acknowledged", bus->ident,
+	            bus->nfilters);
 	for (size_t i = 0; i < bus->nfilters; i++) {
 		int code = bus->nfilters > 1 && response->alt.sub.reasonCodes &&
 		                   i < (size_t)response->alt.sub.reasonCodeCount

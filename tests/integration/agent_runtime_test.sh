@@ -94,7 +94,7 @@ kill -TERM "$pid_deaf"; wait "$pid_deaf"
 
 # --- a burst, and a kill -9 while handling it: nothing lost, nothing twice -----------
 start rx
-check "the agent connects" wait_for 10 in_log rx GF-BUS-CONNECTED
+check "the agent connects" wait_for 10 in_log rx GF-BUS-SUBSCRIBED
 check "... and announces itself online (connection 1)" wait_for 5 presence_is fman f1 "online 1"
 # One connection publishes all 20 at once, faster than the agent handles them.
 burst=()
@@ -119,7 +119,7 @@ check "... and each of the 20 marks is there" \
 kill -TERM "$pid_rx"; wait "$pid_rx"
 conf rx listen 'gf/site1/+/+/fman/f1/#' record "$tmp/rx.record" identity fman.f1 fail_on fail-2
 start rx
-wait_for 10 in_log rx GF-BUS-CONNECTED || true
+wait_for 10 in_log rx GF-BUS-SUBSCRIBED || true
 burst=()
 for i in 1 2 3; do burst+=("pub:gf/site1/foa/a2/fman/f1/meter.reading=$(meter_json "fail-$i")"); done
 probe_pw foa.a2 foa.a2 "${burst[@]}" >/dev/null
@@ -142,7 +142,7 @@ check "... and a clean stop says offline" wait_for 5 presence_is fman f1 "offlin
 
 # --- offline buffering: broker down, sender killed -9, nothing lost --------------------
 start rx
-wait_for 10 in_log rx GF-BUS-CONNECTED || true
+wait_for 10 in_log rx GF-BUS-SUBSCRIBED || true
 broker_stop "$S"
 check "the agent notices the broker is gone" wait_for 10 in_log rx GF-BUS-LOST
 conf tx identity foa.a1 send_topic gf/site1/foa/a1/fman/f1/meter.reading send_mark off \
@@ -172,7 +172,7 @@ check "... and the sender's paho files are gone once delivered" \
 # leave only on PUBACK, and what is left is sent again at the next start).
 conf rx2 identity fman.f1 listen 'gf/site1/+/+/fman/f1/#' record "$tmp/rx2.record"
 start rx2
-wait_for 10 in_log rx2 GF-BUS-CONNECTED || true
+wait_for 10 in_log rx2 GF-BUS-SUBSCRIBED || true
 conf ob identity foa.a1 send_topic gf/site1/foa/a1/fman/f1/meter.reading send_mark ob \
 	send_count 300 send_every_ms 2 send_outbox on
 start ob
@@ -244,7 +244,7 @@ echo "max_packet_size 2048" >"$tmp/small-packets.conf"
 broker_start "$S2" --include "$tmp/small-packets.conf" 2>/dev/null || { not_ok "second broker"; finish; }
 conf prx identity fman.f1 listen 'gf/site1/+/+/fman/f1/#' record "$tmp/prx.record"
 start prx
-wait_for 10 in_log prx GF-BUS-CONNECTED || true
+wait_for 10 in_log prx GF-BUS-SUBSCRIBED || true
 conf poison identity foa.a1 send_topic gf/site1/foa/a1/fman/f1/meter.reading send_mark after \
 	send_count 5 send_every_ms 10 send_outbox on poison_bytes 4000
 start poison

@@ -134,7 +134,7 @@ bid() {
 }
 
 start_fmar
-check "gf-fmar connects" wait_for 10 in_log GF-BUS-CONNECTED
+check "gf-fmar connects" wait_for 10 in_log GF-BUS-SUBSCRIBED
 sleep 0.5 # the watchers subscribe
 
 # --- aggregates and bids for the gate at I0+2 (bids start at I0+4) ------------------
@@ -304,7 +304,7 @@ r_log() { grep -q -- "$1" "$tmp/r.log" 2>/dev/null; }
 r_all() { cat "$tmp/r.all.log" "$tmp/r.log" 2>/dev/null; }
 rq() { sqlite3 "$tmp/r.state/fmar.db" "$1"; }
 start_r
-check "re-clearing market: gf-fmar connects" wait_for 10 r_log GF-BUS-CONNECTED
+check "re-clearing market: gf-fmar connects" wait_for 10 r_log GF-BUS-SUBSCRIBED
 sleep 0.5 # the watchers subscribe
 # N: the interval now. R2 (1, 1, 1 kWh from N+3) has no aggregate before its
 # gate (N+1); R1 (2 kWh in each of N+10..N+13) has RA1 (1 kWh per interval
@@ -386,7 +386,7 @@ mkdir -p "$tmp/dso3.state" "$tmp/o9.state"
 { common_conf doms.o9 "$tmp/o9.state"; printf 'dso_foa dso3\ntransformer_limit_kw 1000000\nprofiles_dir %s\nresend_s 2\n' "$PROFILES"; } >"$tmp/o9.conf"
 "$FOA" -c "$tmp/dso3.conf" -v >"$tmp/dso3.log" 2>&1 &
 pids+=($!)
-check "the DSO FOA (gf-foa, dso mode) connects" wait_for 10 grep -q GF-BUS-CONNECTED "$tmp/dso3.log"
+check "the DSO FOA (gf-foa, dso mode) connects" wait_for 10 grep -q GF-BUS-SUBSCRIBED "$tmp/dso3.log"
 N3=$(($(sim_now) / 900))
 S3=$((N3 + 10))
 pub fman.f3 fmar/all flexoffer "$(agg f3-agg-6 f3 $S3 0 0 1 1 0.05 2 Offered $((N3 + 4)))"

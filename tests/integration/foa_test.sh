@@ -98,7 +98,7 @@ check "an unknown mode stops it with a reason" \
 watch xems xems.p1 "gf/site1/foa/p1/xems/p1/#"
 watch fman fman.m1 "gf/site1/foa/+/fman/#"
 start p1
-check "the FOA connects" wait_for 10 in_log p1 GF-BUS-CONNECTED
+check "the FOA connects" wait_for 10 in_log p1 GF-BUS-SUBSCRIBED
 pub xems.p1 "$TX/xems.flexibility" "$(offer a)"
 check "xems.flexibility -> one flexoffer at FMAN (fman/all)" \
 	wait_for 10 has_n fman '.topic == "gf/site1/foa/p1/fman/all/flexoffer"' 1
@@ -224,7 +224,7 @@ watch fmar fmar.r1 "gf/site1/foa/+/fmar/#"
 watch doms doms.o1 "gf/site1/foa/d1/doms/o1/#"
 conf d1 identity foa.d1 mode dso
 start d1
-wait_for 10 in_log d1 GF-BUS-CONNECTED
+wait_for 10 in_log d1 GF-BUS-SUBSCRIBED
 BID='{"bidId":"t1-1758696-2","gridPointId":"t1","startTime":"2020-02-27T18:00:00Z","intervalLength":900,"scheduleChange":[1.5,2.5],"energyPrice":[0.2,0.3]}'
 pub doms.o1 gf/site1/doms/o1/foa/d1/bid "$BID"
 pub doms.o1 gf/site1/doms/o1/foa/d1/bid "$BID"
