@@ -126,3 +126,27 @@ enum gf_err gf_fo_deadlines_from_message(const Goflex__FlexOffer *m, struct gf_f
 	*out = dl;
 	return GF_OK;
 }
+
+void gf_fo_message_unit_slices(size_t n, const double *lower, const double *upper,
+                               const double *dflt, Goflex__EnergyConstraint *ec,
+                               Goflex__EnergyConstraint **ecp,
+                               Goflex__FlexOfferProfileConstraint *pc,
+                               Goflex__FlexOfferProfileConstraint **pcp, Goflex__ScheduleSlice *ss,
+                               Goflex__ScheduleSlice **ssp)
+{
+	for (size_t k = 0; k < n; k++) {
+		goflex__energy_constraint__init(&ec[k]);
+		ec[k].lower = lower[k];
+		ec[k].upper = upper[k];
+		ecp[k] = &ec[k];
+		goflex__flex_offer_profile_constraint__init(&pc[k]);
+		pc[k].n_energyconstraintlist = 1;
+		pc[k].energyconstraintlist = &ecp[k];
+		pc[k].minduration = pc[k].maxduration = 1;
+		pcp[k] = &pc[k];
+		goflex__schedule_slice__init(&ss[k]);
+		ss[k].duration = 1;
+		ss[k].energyamount = dflt[k];
+		ssp[k] = &ss[k];
+	}
+}

@@ -39,4 +39,16 @@ enum gf_err gf_fo_from_message(const Goflex__FlexOffer *m, struct gf_fo *out, do
 enum gf_err gf_fo_deadlines_from_message(const Goflex__FlexOffer *m, struct gf_fo_deadlines *out,
                                          char *err, size_t errlen);
 
+/* The other way, for one-interval slices (what devices offer): slice k gets
+ * one energy constraint [lower[k], upper[k]], min and max duration 1, and
+ * the default schedule's slice k energy dflt[k]. The caller owns the n-long
+ * arrays of messages and of pointers to them (ec/ecp, pc/pcp, ss/ssp) and
+ * hangs pcp and ssp on its FlexOffer and default schedule. */
+void gf_fo_message_unit_slices(size_t n, const double *lower, const double *upper,
+                               const double *dflt, Goflex__EnergyConstraint *ec,
+                               Goflex__EnergyConstraint **ecp,
+                               Goflex__FlexOfferProfileConstraint *pc,
+                               Goflex__FlexOfferProfileConstraint **pcp, Goflex__ScheduleSlice *ss,
+                               Goflex__ScheduleSlice **ssp);
+
 #endif

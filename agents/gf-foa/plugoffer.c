@@ -85,21 +85,8 @@ static enum gf_err offer_msg(struct foa *f, const char *id, const char *label, i
 	fo->numsecondsperinterval = GF_TIME_INTERVAL_S;
 	fo->has_assignment = 1;
 	fo->assignment = GOFLEX__FLEX_OFFER_ASSIGNMENT__obligatory;
-	for (int32_t k = 0; k < e->n; k++) {
-		goflex__energy_constraint__init(&b->ec[k]);
-		b->ec[k].lower = e->lower[k];
-		b->ec[k].upper = e->upper[k];
-		b->ecp[k] = &b->ec[k];
-		goflex__flex_offer_profile_constraint__init(&b->pc[k]);
-		b->pc[k].n_energyconstraintlist = 1;
-		b->pc[k].energyconstraintlist = &b->ecp[k];
-		b->pc[k].minduration = b->pc[k].maxduration = 1;
-		b->pcp[k] = &b->pc[k];
-		goflex__schedule_slice__init(&b->ss[k]);
-		b->ss[k].duration = 1;
-		b->ss[k].energyamount = e->dflt[k];
-		b->ssp[k] = &b->ss[k];
-	}
+	gf_fo_message_unit_slices((size_t)e->n, e->lower, e->upper, e->dflt, b->ec, b->ecp, b->pc,
+	                          b->pcp, b->ss, b->ssp);
 	fo->n_flexofferprofileconstraints = (size_t)e->n;
 	fo->flexofferprofileconstraints = b->pcp;
 	b->dflt.has_scheduleid = b->dflt.has_updateid = 1;

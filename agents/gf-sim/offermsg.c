@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fo_message.h"
 #include "timefmt.h"
 
 enum {
@@ -123,21 +124,8 @@ enum gf_err sim_offermsg_build(const struct sim_prosumer *p, const struct sim_pl
 	if (rc != GF_OK)
 		goto out;
 	fill_windows(b, p, pl);
-	for (size_t k = 0; k < n; k++) {
-		goflex__energy_constraint__init(&b->ec[k]);
-		b->ec[k].lower = pl->lower[k];
-		b->ec[k].upper = pl->upper[k];
-		b->ecp[k] = &b->ec[k];
-		goflex__flex_offer_profile_constraint__init(&b->pc[k]);
-		b->pc[k].n_energyconstraintlist = 1;
-		b->pc[k].energyconstraintlist = &b->ecp[k];
-		b->pc[k].minduration = b->pc[k].maxduration = 1;
-		b->pcp[k] = &b->pc[k];
-		goflex__schedule_slice__init(&b->ss[k]);
-		b->ss[k].duration = 1;
-		b->ss[k].energyamount = pl->dflt[k];
-		b->ssp[k] = &b->ss[k];
-	}
+	gf_fo_message_unit_slices(n, pl->lower, pl->upper, pl->dflt, b->ec, b->ecp, b->pc, b->pcp,
+	                          b->ss, b->ssp);
 	b->fo.n_flexofferprofileconstraints = n;
 	b->fo.flexofferprofileconstraints = b->pcp;
 	/* The default schedule: id 0, revision 0, from startAfter. */
