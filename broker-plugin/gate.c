@@ -27,6 +27,9 @@ static const struct gf_conf_item gate_options[] = {
      "also log every refused delivery (READ), which wildcard subscriptions cause routinely"},
     {"stats_interval", GF_CONF_INT, offsetof(struct gf_gate_opts, stats_interval), "10", 0, 86400,
      false, "seconds between decision-counter publications to ops; 0 = never"},
+    {"state", GF_CONF_STRING, offsetof(struct gf_gate_opts, state), NULL, 0, 0, false,
+     "file where the plugin keeps the certificate each identity last connected with, across "
+     "restarts (revocation of away sessions and retained messages); read at start only"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -111,16 +114,18 @@ void gf_gate_install(struct gf_gate *gate, struct gf_gate_config *cfg)
 	struct gf_gate_config *old = gate->cfg;
 
 	gate->cfg = cfg;
+	gf_certledger_apply_crl(gate->ledger, cfg->crl);
 	gate->pol.cat = cfg->cat;
 	gate->pol.site = (struct gf_sv){cfg->opts.site, strlen(cfg->opts.site)};
 	gf_log_set_level(cfg->opts.debug ? GF_LOG_DEBUG : GF_LOG_INFO);
 	gf_gate_config_free(old);
 	gf_log_notice("GF-PLUGIN-READY",
 	              "site %s, catalogue %s (%zu rows, %zu message types), CRL %s (%zu revoked), "
-	              "validation %s",
+	              "validation %s, %zu certificate identities known (%zu revoked)",
 	              cfg->opts.site, cfg->opts.exchange, gf_catalog_row_count(cfg->cat),
 	              gf_catalog_msg_count(cfg->cat), cfg->opts.crl ? cfg->opts.crl : "none",
-	              gf_crl_count(cfg->crl), cfg->opts.validate ? "on" : "off");
+	              gf_crl_count(cfg->crl), cfg->opts.validate ? "on" : "off",
+	              gf_certledger_count(gate->ledger), gf_certledger_revoked_count(gate->ledger));
 }
 
 /* Logs, counts and queues a refused connection; returns MOSQ_ERR_AUTH. */
@@ -134,44 +139,49 @@ static int refuse_connect(struct gf_gate *gate, enum gf_reason reason, const cha
 	return MOSQ_ERR_AUTH;
 }
 
-/* A session mosquitto re-checks after a reload while it has no certificate
- * at hand (its client is away): judged by the certificate it was admitted
- * with. */
-static int recheck_away_session(struct gf_gate *gate, const struct gf_client_entry *e)
-{
-	if (strcmp(e->cert_site, gate->cfg->opts.site) != 0)
-		return refuse_connect(gate, GF_REASON_AUTH_SITE, e->username, e->client_id);
-	if (gf_crl_revoked(gate->cfg->crl, e->serial, e->serial_len))
-		return refuse_connect(gate, GF_REASON_AUTH_REVOKED, e->username, e->client_id);
-	return MOSQ_ERR_SUCCESS;
-}
-
 /*
  * Certificate clients are admitted here (their username is rewritten to
  * "<role>.<id>", so the password file is never consulted for them); password
  * clients are checked for a well-formed identity and then deferred, so that
  * the broker's password_file, which runs after this plugin, checks the
- * password. Without a password_file a deferred client is refused. The same
- * callback re-checks every session after a reload.
+ * password. Without a password_file a deferred client is refused.
+ *
+ * The same callback re-checks every session right after a reload. An away
+ * session (one with no open connection) is never refused there: mosquitto
+ * 2.0.11 then "disconnects" a context that is already on its session-expiry
+ * list, adds it a second time, and reads freed memory when the session
+ * expires. It is judged at its next connect instead (a revoked certificate
+ * fails the TLS handshake and this check), and meanwhile the certificate
+ * ledger refuses a revoked identity everything (gf_gate_on_acl_check).
  */
 int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 {
 	struct gf_gate *gate = userdata;
 	struct mosquitto_evt_basic_auth *ed = event_data;
 	const char *client_id = mosquitto_client_id(ed->client);
-	X509 *cert = mosquitto_client_certificate(ed->client);
-	const struct gf_client_entry *known;
+	X509 *cert;
 	struct gf_cert_identity ci;
 	struct gf_ident ident;
 	enum gf_reason reason;
+	bool changed = false;
 	int rc;
 
 	(void)event;
+	if (gate->reapplying) {
+		if (!gf_clients_has(gate->clients, ed->client)) {
+			gate->kept_away++;
+			return MOSQ_ERR_SUCCESS;
+		}
+		gate->rechecked++;
+	} else {
+		/* Every connection that reaches authentication is open until its
+		 * disconnect event, which removes it, whatever the outcome here. */
+		if (gf_clients_add(gate->clients, ed->client) != GF_OK)
+			return MOSQ_ERR_NOMEM;
+		gate->connecting = ed->client;
+	}
+	cert = mosquitto_client_certificate(ed->client);
 	if (!cert) {
-		known = gf_clients_find(gate->clients, client_id);
-		if (gate->reapplying && known && known->cert_site && ed->username &&
-		    strcmp(known->username, ed->username) == 0)
-			return recheck_away_session(gate, known);
 		if (!ed->username)
 			return refuse_connect(gate, GF_REASON_AUTH_NOUSER, NULL, client_id);
 		if (gf_ident_parse(ed->username, &ident) != GF_OK)
@@ -179,9 +189,7 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 		if (!gf_ident_client_id_ok(&ident, client_id))
 			return refuse_connect(gate, GF_REASON_AUTH_CLIENTID, ed->username,
 			                      client_id);
-		rc = mosq_err_of(
-		    gf_clients_put(gate->clients, client_id, ed->username, NULL, NULL, 0));
-		return rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_PLUGIN_DEFER : rc;
+		return MOSQ_ERR_PLUGIN_DEFER;
 	}
 	reason = gf_certid_read(cert, gate->cfg->opts.site, &ci);
 	X509_free(cert);
@@ -194,8 +202,9 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 		return refuse_connect(gate, GF_REASON_AUTH_CLIENTID, ci.username, client_id);
 	rc = mosquitto_set_username(ed->client, ci.username);
 	if (rc == MOSQ_ERR_SUCCESS)
-		rc = mosq_err_of(gf_clients_put(gate->clients, client_id, ci.username, ci.site,
-		                                ci.serial, ci.serial_len));
+		rc = mosq_err_of(gf_certledger_admit(gate->ledger, ci.username, ci.serial,
+		                                     ci.serial_len, &changed));
+	gate->ledger_dirty |= changed;
 	if (rc == MOSQ_ERR_SUCCESS && !gate->reapplying)
 		gf_log_info("GF-AUTH-OK", "certificate identity %s admitted (client '%s')",
 		            ci.username, client_id);
@@ -203,10 +212,121 @@ int gf_gate_on_basic_auth(int event, void *event_data, void *userdata)
 }
 
 /*
+ * Is this write check the broker sending a will? mosquitto 2.0.11 publishes a
+ * will without the message callback, after one write check that carries its
+ * payload (but not its properties). It sends it when the connection is gone
+ * (its disconnect event came first, so it is no longer open), after a will
+ * delay, or while taking the session over for a new connection with the same
+ * client id, in the middle of that CONNECT: then the old connection is still
+ * open, and the one being connected is another with the same client id. The
+ * stand-in mosquitto builds to re-check a retained message's publisher
+ * (check_retain_source) never connected: protocol version 0.
+ */
+static bool is_will(const struct gf_gate *gate, const struct mosquitto *client)
+{
+	const char *cid, *ccid;
+
+	if (mosquitto_client_protocol_version(client) == 0)
+		return false;
+	if (!gf_clients_has(gate->clients, client))
+		return true;
+	if (!gate->connecting || gate->connecting == client)
+		return false;
+	cid = mosquitto_client_id(client);
+	ccid = mosquitto_client_id(gate->connecting);
+	return cid && ccid && strcmp(cid, ccid) == 0;
+}
+
+/* Logs, counts and audits a refused payload; returns MOSQ_ERR_ACL_DENIED. */
+static int refuse_payload(struct gf_gate *gate, const char *what, const char *err,
+                          const char *username, const char *client_id, const char *topic)
+{
+	gf_log_notice(gf_reason_msgid(GF_REASON_PAYLOAD),
+	              "%s refused: %s (identity '%s', client '%s', topic '%s')", what, err,
+	              username ? username : "", client_id ? client_id : "", topic);
+	gf_audit_record(&gate->audit, GF_REASON_PAYLOAD, GF_ACCESS_WRITE, username, client_id,
+	                topic, err, time(NULL), 1);
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+/*
+ * A will is validated like a publish. Its Content Type is not visible to a
+ * plugin in mosquitto 2.0.11, so a will is checked as JSON, the default
+ * encoding, or on sealed (anon) rows as a compact JWE.
+ */
+static int check_will(struct gf_gate *gate, const struct mosquitto_evt_acl_check *ed, uint8_t cell,
+                      const char *username)
+{
+	char err[GF_AUDIT_DETAIL];
+	struct gf_topic t;
+	enum gf_err rc;
+
+	if (!gate->cfg->opts.validate || cell == 0 || (ed->retain && ed->payloadlen == 0))
+		return MOSQ_ERR_SUCCESS;
+	if (gf_topic_parse(ed->topic, &t, NULL) != GF_OK)
+		return MOSQ_ERR_ACL_DENIED; /* the policy allowed it: cannot happen */
+	rc = gf_payload_check(t.msg.p, t.msg.len, cell,
+	                      (cell & GF_CELL_ANON) ? GF_CONTENT_TYPE_JOSE : NULL, ed->payload,
+	                      ed->payloadlen, err, sizeof(err));
+	if (rc == GF_OK)
+		return MOSQ_ERR_SUCCESS;
+	if (rc == GF_ENOMEM)
+		return MOSQ_ERR_NOMEM;
+	return refuse_payload(gate, "will", err, username, mosquitto_client_id(ed->client),
+	                      ed->topic);
+}
+
+/*
+ * SPEC section 6: MQTT 3.1.1 clients receive JSON only. A payload that passed
+ * validation is JSON when it starts with '{' or '[': no valid protobuf
+ * message starts so (that would be a group, which the schemas never have),
+ * nor msgpack (a map starts 0x80-0x8f, 0xde or 0xdf). Anything else is not
+ * JSON, except JSON with leading white space, which is rare and is checked
+ * in full. Sealed (anon) rows are compact JWE text in any protocol.
+ */
+static bool json_for_v3(const struct mosquitto_evt_acl_check *ed, uint8_t cell)
+{
+	const uint8_t *p = ed->payload;
+	char err[GF_AUDIT_DETAIL];
+	struct gf_topic t;
+
+	if (ed->payloadlen == 0 || (cell & GF_CELL_ANON) || cell == 0 || p[0] == '{' || p[0] == '[')
+		return true;
+	if (p[0] != ' ' && p[0] != '\t' && p[0] != '\n' && p[0] != '\r')
+		return false;
+	return gf_topic_parse(ed->topic, &t, NULL) == GF_OK &&
+	       gf_payload_check(t.msg.p, t.msg.len, cell, NULL, p, ed->payloadlen, err,
+	                        sizeof(err)) == GF_OK;
+}
+
+/* Logs (per its level), counts and audits a refused access. */
+static int refuse_access(struct gf_gate *gate, const struct mosquitto_evt_acl_check *ed,
+                         const struct gf_decision *d, const char *username)
+{
+	enum gf_access access = (enum gf_access)ed->access;
+	bool read = access == GF_ACCESS_READ;
+	/* Refused deliveries are the routine filtering of wildcard subscriptions:
+	 * debug only, and counted but not on the audit feed. A delivery refused
+	 * for its encoding or a revoked identity is news. */
+	bool news = !read || d->reason == GF_REASON_ENCODING || d->reason == GF_REASON_AUTH_REVOKED;
+
+	gf_log(news ? GF_LOG_NOTICE : GF_LOG_DEBUG, gf_reason_msgid(d->reason),
+	       "%s denied: %s%s%s (identity '%s', client '%s', topic '%s')", gf_access_name(access),
+	       gf_reason_text(d->reason), d->reason == GF_REASON_TOPIC ? ": " : "",
+	       d->reason == GF_REASON_TOPIC ? gf_topic_fault_str(d->fault) : "",
+	       username ? username : "", mosquitto_client_id(ed->client), ed->topic);
+	gf_audit_record(&gate->audit, d->reason, access, username, mosquitto_client_id(ed->client),
+	                ed->topic, NULL, time(NULL), !read);
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+/*
  * The hot path: no allocation, no scan. The identity comes from the username,
  * which the broker keeps for disconnected persistent sessions and for the
  * stand-in connection it builds to re-check a retained message's publisher,
- * so it is right in every case where a connection table would miss.
+ * so it is right in every case where a connection table would miss. An
+ * identity whose last certificate is revoked is refused everything: its away
+ * session queues nothing more, its retained messages are not served.
  */
 int gf_gate_on_acl_check(int event, void *event_data, void *userdata)
 {
@@ -217,24 +337,27 @@ int gf_gate_on_acl_check(int event, void *event_data, void *userdata)
 	const char *username = mosquitto_client_username(ed->client);
 	bool known = gf_ident_parse(username, &who) == GF_OK;
 	enum gf_access access = (enum gf_access)ed->access;
-	bool read = access == GF_ACCESS_READ;
+	int version;
 
 	(void)event;
-	if (gf_policy_check(&gate->pol, known ? &who : NULL, access, ed->topic, &d) ==
-	    GF_REASON_ALLOW) {
-		gate->audit.count[GF_REASON_ALLOW]++;
-		return MOSQ_ERR_SUCCESS;
+	if (gate->connecting == ed->client)
+		gate->connecting = NULL; /* its CONNECT is done */
+	if (known && gf_certledger_revoked(gate->ledger, username)) {
+		d = (struct gf_decision){GF_REASON_AUTH_REVOKED, GF_TOPIC_FAULT_NONE, 0};
+		return refuse_access(gate, ed, &d, username);
 	}
-	gf_log(read ? GF_LOG_DEBUG : GF_LOG_NOTICE, gf_reason_msgid(d.reason),
-	       "%s denied: %s%s%s (identity '%s', client '%s', topic '%s')", gf_access_name(access),
-	       gf_reason_text(d.reason), d.reason == GF_REASON_TOPIC ? ": " : "",
-	       d.reason == GF_REASON_TOPIC ? gf_topic_fault_str(d.fault) : "",
-	       username ? username : "", mosquitto_client_id(ed->client), ed->topic);
-	/* Refused deliveries are the routine filtering of wildcard subscriptions:
-	 * they are counted, but only attempts go on the audit feed. */
-	gf_audit_record(&gate->audit, d.reason, access, username, mosquitto_client_id(ed->client),
-	                ed->topic, NULL, time(NULL), !read);
-	return MOSQ_ERR_ACL_DENIED;
+	if (gf_policy_check(&gate->pol, known ? &who : NULL, access, ed->topic, &d) !=
+	    GF_REASON_ALLOW)
+		return refuse_access(gate, ed, &d, username);
+	if (access == GF_ACCESS_WRITE && is_will(gate, ed->client))
+		return check_will(gate, ed, d.cell, username);
+	if (access == GF_ACCESS_READ && (version = mosquitto_client_protocol_version(ed->client)) &&
+	    version < 5 && !json_for_v3(ed, d.cell)) {
+		d.reason = GF_REASON_ENCODING;
+		return refuse_access(gate, ed, &d, username);
+	}
+	gate->audit.count[GF_REASON_ALLOW]++;
+	return MOSQ_ERR_SUCCESS;
 }
 
 /*
@@ -275,26 +398,20 @@ int gf_gate_on_message(int event, void *event_data, void *userdata)
 		return MOSQ_ERR_SUCCESS;
 	if (rc == GF_ENOMEM)
 		return MOSQ_ERR_NOMEM;
-	gf_log_notice(gf_reason_msgid(GF_REASON_PAYLOAD),
-	              "publish refused: %s (identity '%s', client '%s', topic '%s')", err,
-	              username ? username : "", client_id ? client_id : "", ed->topic);
-	gf_audit_record(&gate->audit, GF_REASON_PAYLOAD, GF_ACCESS_WRITE, username, client_id,
-	                ed->topic, err, time(NULL), 1);
-	return MOSQ_ERR_ACL_DENIED;
+	return refuse_payload(gate, "publish", err, username, client_id, ed->topic);
 }
 
-/* Certificate sessions stay registered while they may live on (see
- * clients.h); password sessions need no record once their client is gone. */
+/* The connection is gone (its session may live on, away). Refused logins
+ * come here too, with their client id already cleared: the handle is the key. */
 int gf_gate_on_disconnect(int event, void *event_data, void *userdata)
 {
 	struct gf_gate *gate = userdata;
 	struct mosquitto_evt_disconnect *ed = event_data;
-	const char *client_id = mosquitto_client_id(ed->client);
-	const struct gf_client_entry *e = gf_clients_find(gate->clients, client_id);
 
 	(void)event;
-	if (e && !e->cert_site)
-		gf_clients_drop(gate->clients, client_id);
+	gf_clients_remove(gate->clients, ed->client);
+	if (gate->connecting == ed->client)
+		gate->connecting = NULL;
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -316,12 +433,15 @@ int gf_gate_on_reload(int event, void *event_data, void *userdata)
 		rc = gf_gate_config_new(ed->options, ed->option_count, &cfg);
 	else
 		rc = gf_gate_config_new(gate->options, gate->option_count, &cfg);
+	/* mosquitto re-checks every session next, whether this reload worked or
+	 * not: away sessions must be recognised either way. */
+	gate->reapplying = true;
+	gate->rechecked = gate->kept_away = 0;
 	if (rc != MOSQ_ERR_SUCCESS) {
 		gf_log_err("GF-PLUGIN-RELOAD", "reload refused; the previous configuration stays");
 		return MOSQ_ERR_PLUGIN_DEFER;
 	}
 	gf_gate_install(gate, cfg);
-	gate->reapplying = true;
 	return MOSQ_ERR_PLUGIN_DEFER;
 }
 
@@ -352,7 +472,60 @@ void gf_gate_free(struct gf_gate *gate)
 	free(gate->options);
 	gf_gate_config_free(gate->cfg);
 	gf_clients_free(gate->clients);
+	gf_certledger_free(gate->ledger);
+	free(gate->ledger_path);
 	free(gate);
+}
+
+int gf_gate_new(mosquitto_plugin_id_t *pid, struct mosquitto_opt *options, int option_count,
+                struct gf_gate **out)
+{
+	struct gf_gate *gate = calloc(1, sizeof(*gate));
+	struct gf_gate_config *cfg = NULL;
+	char err[512];
+	int rc;
+
+	if (!gate)
+		return MOSQ_ERR_NOMEM;
+	gate->pid = pid;
+	gf_audit_init(&gate->audit);
+	rc = (gate->clients = gf_clients_new()) && (gate->ledger = gf_certledger_new())
+	         ? gf_gate_keep_options(gate, options, option_count)
+	         : MOSQ_ERR_NOMEM;
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = gf_gate_config_new(options, option_count, &cfg);
+	if (rc == MOSQ_ERR_SUCCESS && cfg->opts.state) {
+		/* The state file is read at start only: a reload must not forget
+		 * what the running broker learnt since. */
+		if (!(gate->ledger_path = strdup(cfg->opts.state)))
+			rc = MOSQ_ERR_NOMEM;
+		else if (gf_certledger_load(gate->ledger, gate->ledger_path, err, sizeof(err)) !=
+		         GF_OK) {
+			gf_log_err("GF-PLUGIN-CONFIG", "plugin_opt_state refused: %s", err);
+			rc = MOSQ_ERR_INVAL;
+		}
+	}
+	if (rc != MOSQ_ERR_SUCCESS) {
+		gf_gate_config_free(cfg);
+		gf_gate_free(gate);
+		return rc;
+	}
+	gf_gate_install(gate, cfg);
+	*out = gate;
+	return MOSQ_ERR_SUCCESS;
+}
+
+void gf_gate_save_state(struct gf_gate *gate)
+{
+	char err[512];
+
+	if (!gate->ledger_dirty || !gate->ledger_path)
+		return;
+	if (gf_certledger_save(gate->ledger, gate->ledger_path, err, sizeof(err)) != GF_OK) {
+		gf_log_err("GF-PLUGIN-STATE", "cannot save the certificate ledger: %s", err);
+		return; /* still dirty: tried again at a later tick */
+	}
+	gate->ledger_dirty = false;
 }
 
 static void publish_copy(const char *topic, const char *json, bool retain)
@@ -371,7 +544,19 @@ int gf_gate_on_tick(int event, void *event_data, void *userdata)
 	time_t now = ed->now_s > 0 ? ed->now_s : time(NULL);
 
 	(void)event;
-	gate->reapplying = false;
+	if (gate->reapplying) {
+		gf_log_notice(
+		    "GF-PLUGIN-RECHECK",
+		    "sessions re-checked after the reload: %zu connected, %zu away (judged "
+		    "when they reconnect)",
+		    gate->rechecked, gate->kept_away);
+		gate->reapplying = false;
+	}
+	gate->connecting = NULL;
+	if (gate->ledger_dirty && now != gate->ledger_saved) {
+		gate->ledger_saved = now; /* at most one write a second */
+		gf_gate_save_state(gate);
+	}
 	while (gf_audit_pop(&gate->audit, &ev)) {
 		if (gf_audit_event_json(&gate->audit, &ev, gate->cfg->opts.site, buf,
 		                        sizeof(buf)) == GF_OK)

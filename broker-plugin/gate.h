@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "certid.h"
+#include "certledger.h"
 #include "clients.h"
 #include "log.h"
 #include "policy.h"
@@ -31,6 +32,7 @@ struct gf_gate_opts {
 	bool validate;
 	bool debug;
 	long stats_interval;
+	char *state; /* the certificate ledger's file (certledger.h); NULL: memory only */
 };
 
 /* What a reload replaces as a whole. */
@@ -48,13 +50,34 @@ struct gf_gate {
 	int option_count;
 	struct gf_gate_config *cfg;
 	struct gf_policy pol;
-	struct gf_clients *clients;
+	struct gf_clients *clients;   /* the open connections (clients.h) */
+	struct gf_certledger *ledger; /* last certificate per identity */
+	char *ledger_path;            /* from the init options; NULL: not kept */
+	bool ledger_dirty;
+	time_t ledger_saved;
 	struct gf_audit audit;
 	time_t next_stats;
+	/* The connection whose CONNECT is being handled: mosquitto sends the will
+	 * of a session it takes over in the middle of it (see is_will). */
+	const struct mosquitto *connecting;
 	/* Set by the reload callback until the next tick: mosquitto re-checks
-	 * every session right after it, including disconnected ones. */
+	 * every session right after it (in the same turn of its loop, before any
+	 * new connection), including away ones. */
 	bool reapplying;
+	size_t rechecked, kept_away; /* counted during one re-check, logged at the tick */
 };
+
+/*
+ * Builds the plugin's state from the init options: the configuration, and the
+ * certificate ledger read from plugin_opt_state. MOSQ_ERR_SUCCESS and *out
+ * (free with gf_gate_free), or an error after logging GF-PLUGIN-CONFIG.
+ */
+int gf_gate_new(mosquitto_plugin_id_t *pid, struct mosquitto_opt *options, int option_count,
+                struct gf_gate **out);
+
+/* Writes the certificate ledger to plugin_opt_state if it changed; logs
+ * GF-PLUGIN-STATE on failure (and tries again later). */
+void gf_gate_save_state(struct gf_gate *gate);
 
 /* Copies the init options into gate (freed by gf_gate_free). */
 int gf_gate_keep_options(struct gf_gate *gate, const struct mosquitto_opt *options,

@@ -42,40 +42,26 @@ int mosquitto_plugin_version(int supported_version_count, const int *supported_v
 int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
                           struct mosquitto_opt *options, int option_count)
 {
-	struct gf_gate *gate;
-	struct gf_gate_config *cfg = NULL;
+	struct gf_gate *gate = NULL;
 	size_t registered = 0;
 	int rc;
 
 	gf_log_set_sink(gf_gate_log_sink, NULL);
-	gate = calloc(1, sizeof(*gate));
-	if (!gate || !(gate->clients = gf_clients_new())) {
-		free(gate);
-		return MOSQ_ERR_NOMEM;
-	}
-	gate->pid = identifier;
-	gf_audit_init(&gate->audit);
-	rc = gf_gate_keep_options(gate, options, option_count);
-	if (rc == MOSQ_ERR_SUCCESS)
-		rc = gf_gate_config_new(options, option_count, &cfg);
-	if (rc != MOSQ_ERR_SUCCESS)
-		goto out;
-	gf_gate_install(gate, cfg);
-	for (; registered < N_CALLBACKS; registered++) {
+	rc = gf_gate_new(identifier, options, option_count, &gate);
+	while (rc == MOSQ_ERR_SUCCESS && registered < N_CALLBACKS) {
 		rc = mosquitto_callback_register(identifier, gate_callbacks[registered].event,
 		                                 gate_callbacks[registered].cb, NULL, gate);
-		if (rc != MOSQ_ERR_SUCCESS)
-			goto out;
+		registered += rc == MOSQ_ERR_SUCCESS;
 	}
-	*userdata = gate;
-out:
 	if (rc != MOSQ_ERR_SUCCESS) {
 		while (registered-- > 0)
 			mosquitto_callback_unregister(identifier, gate_callbacks[registered].event,
 			                              gate_callbacks[registered].cb, NULL);
 		gf_gate_free(gate);
+		return rc;
 	}
-	return rc;
+	*userdata = gate;
+	return MOSQ_ERR_SUCCESS;
 }
 
 int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int option_count)
@@ -85,6 +71,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 	(void)options;
 	(void)option_count;
 	if (gate) {
+		gf_gate_save_state(gate);
 		for (size_t i = 0; i < N_CALLBACKS; i++)
 			mosquitto_callback_unregister(gate->pid, gate_callbacks[i].event,
 			                              gate_callbacks[i].cb, NULL);

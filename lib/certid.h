@@ -14,10 +14,13 @@
 
 #include <openssl/types.h>
 
-#include "clients.h"
 #include "err.h"
 #include "ident.h"
 #include "reason.h"
+
+/* The longest certificate serial number the plugin keeps (RFC 5280: 20
+ * octets; a little room for non-conforming CAs). */
+#define GF_SERIAL_MAX 32
 
 struct gf_cert_identity {
 	char site[GF_SITE_MAX + 1];

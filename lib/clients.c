@@ -1,24 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 #include "clients.h"
 
+#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
-/* Open addressing with linear probing and backward-shift deletion. */
+/* Open addressing with linear probing and backward-shift deletion; a slot
+ * holds a handle or NULL. The table shrinks again when it empties, so a
+ * burst of connections leaves no lasting memory behind. */
 struct gf_clients {
-	struct gf_client_entry *slots;
-	size_t cap, count; /* cap is a power of two; count <= cap / 2 */
+	const void **slots;
+	size_t cap, count; /* cap is a power of two >= MIN_CAP; count <= cap / 2 */
 };
 
-static size_t slot_of(const struct gf_clients *reg, const char *key)
-{
-	uint64_t h = 1469598103934665603ULL;
+#define MIN_CAP 64
 
-	for (; *key; key++) {
-		h ^= (unsigned char)*key;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h & (reg->cap - 1);
+static size_t slot_of(size_t cap, const void *conn)
+{
+	uint64_t h = (uint64_t)(uintptr_t)conn;
+
+	/* Allocator addresses share their low bits: mix (splitmix64 finaliser). */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (size_t)h & (cap - 1);
 }
 
 struct gf_clients *gf_clients_new(void)
@@ -27,7 +33,7 @@ struct gf_clients *gf_clients_new(void)
 
 	if (!reg)
 		return NULL;
-	reg->cap = 64;
+	reg->cap = MIN_CAP;
 	reg->slots = calloc(reg->cap, sizeof(*reg->slots));
 	if (!reg->slots) {
 		free(reg);
@@ -36,127 +42,91 @@ struct gf_clients *gf_clients_new(void)
 	return reg;
 }
 
-static void entry_clear(struct gf_client_entry *e)
-{
-	free(e->client_id);
-	free(e->username);
-	free(e->cert_site);
-	memset(e, 0, sizeof(*e));
-}
-
 void gf_clients_free(struct gf_clients *reg)
 {
 	if (!reg)
 		return;
-	for (size_t i = 0; i < reg->cap; i++) {
-		if (reg->slots[i].client_id)
-			entry_clear(&reg->slots[i]);
-	}
 	free(reg->slots);
 	free(reg);
 }
 
-static struct gf_client_entry *lookup(const struct gf_clients *reg, const char *key)
+static size_t find(const void **slots, size_t cap, const void *conn)
 {
-	for (size_t i = slot_of(reg, key);; i = (i + 1) & (reg->cap - 1)) {
-		if (!reg->slots[i].client_id || strcmp(reg->slots[i].client_id, key) == 0)
-			return &reg->slots[i];
-	}
+	size_t i = slot_of(cap, conn);
+
+	while (slots[i] && slots[i] != conn)
+		i = (i + 1) & (cap - 1);
+	return i;
 }
 
-static enum gf_err grow(struct gf_clients *reg)
+static enum gf_err resize(struct gf_clients *reg, size_t cap)
 {
-	struct gf_clients bigger = {calloc(reg->cap * 2, sizeof(*reg->slots)), reg->cap * 2, 0};
+	const void **slots = calloc(cap, sizeof(*slots));
 
-	if (!bigger.slots)
+	if (!slots)
 		return GF_ENOMEM;
 	for (size_t i = 0; i < reg->cap; i++) {
-		if (reg->slots[i].client_id) {
-			*lookup(&bigger, reg->slots[i].client_id) = reg->slots[i];
-			bigger.count++;
-		}
+		if (reg->slots[i])
+			slots[find(slots, cap, reg->slots[i])] = reg->slots[i];
 	}
 	free(reg->slots);
-	*reg = bigger;
+	reg->slots = slots;
+	reg->cap = cap;
 	return GF_OK;
 }
 
-enum gf_err gf_clients_put(struct gf_clients *reg, const char *client_id, const char *username,
-                           const char *cert_site, const uint8_t *serial, size_t serial_len)
+enum gf_err gf_clients_add(struct gf_clients *reg, const void *conn)
 {
-	struct gf_client_entry e = {NULL, NULL, NULL, {0}, 0};
-	struct gf_client_entry *slot;
+	size_t i;
 
-	if (!client_id || serial_len > GF_SERIAL_MAX)
+	if (!conn)
 		return GF_EINVAL;
-	if ((reg->count + 1) * 2 > reg->cap && grow(reg) != GF_OK)
-		return GF_ENOMEM;
-	e.client_id = strdup(client_id);
-	e.username = strdup(username ? username : "");
-	e.cert_site = cert_site ? strdup(cert_site) : NULL;
-	if (!e.client_id || !e.username || (cert_site && !e.cert_site)) {
-		entry_clear(&e);
-		return GF_ENOMEM;
+	i = find(reg->slots, reg->cap, conn);
+	if (reg->slots[i])
+		return GF_OK;
+	if ((reg->count + 1) * 2 > reg->cap) {
+		if (resize(reg, reg->cap * 2) != GF_OK)
+			return GF_ENOMEM;
+		i = find(reg->slots, reg->cap, conn);
 	}
-	if (serial_len)
-		memcpy(e.serial, serial, serial_len);
-	e.serial_len = serial_len;
-	slot = lookup(reg, client_id);
-	if (slot->client_id)
-		entry_clear(slot);
-	else
-		reg->count++;
-	*slot = e;
+	reg->slots[i] = conn;
+	reg->count++;
 	return GF_OK;
 }
 
-void gf_clients_drop(struct gf_clients *reg, const char *client_id)
+void gf_clients_remove(struct gf_clients *reg, const void *conn)
 {
-	struct gf_client_entry *slot;
 	size_t hole, i;
 
-	if (!client_id)
+	if (!conn)
 		return;
-	slot = lookup(reg, client_id);
-	if (!slot->client_id)
+	hole = find(reg->slots, reg->cap, conn);
+	if (!reg->slots[hole])
 		return;
-	entry_clear(slot);
+	reg->slots[hole] = NULL;
 	reg->count--;
-	/* Backward-shift: move later members of the probe run into the hole. */
-	hole = (size_t)(slot - reg->slots);
-	for (i = (hole + 1) & (reg->cap - 1); reg->slots[i].client_id;
-	     i = (i + 1) & (reg->cap - 1)) {
-		size_t home = slot_of(reg, reg->slots[i].client_id);
-		/* Is home cyclically outside (hole, i]? Then the entry may fill the hole. */
+	/* Backward shift: move later members of the probe run into the hole when
+	 * their home slot is cyclically outside (hole, i]. */
+	for (i = (hole + 1) & (reg->cap - 1); reg->slots[i]; i = (i + 1) & (reg->cap - 1)) {
+		size_t home = slot_of(reg->cap, reg->slots[i]);
 		if ((i > hole && (home <= hole || home > i)) ||
 		    (i < hole && (home <= hole && home > i))) {
 			reg->slots[hole] = reg->slots[i];
-			memset(&reg->slots[i], 0, sizeof(reg->slots[i]));
+			reg->slots[i] = NULL;
 			hole = i;
 		}
 	}
+	/* Shrinking is best effort: on ENOMEM the larger table simply stays. */
+	if (reg->cap > MIN_CAP && reg->count * 8 < reg->cap)
+		(void)resize(reg, reg->cap / 2);
 }
 
-const struct gf_client_entry *gf_clients_find(const struct gf_clients *reg, const char *client_id)
+bool gf_clients_has(const struct gf_clients *reg, const void *conn)
 {
-	const struct gf_client_entry *e;
-
-	if (!client_id)
-		return NULL;
-	e = lookup(reg, client_id);
-	return e->client_id ? e : NULL;
+	return conn && reg->slots[find(reg->slots, reg->cap, conn)] == conn;
 }
 
 size_t gf_clients_count(const struct gf_clients *reg)
 {
 	return reg->count;
-}
-
-void gf_clients_each(const struct gf_clients *reg,
-                     void (*fn)(const struct gf_client_entry *e, void *ud), void *ud)
-{
-	for (size_t i = 0; i < reg->cap; i++) {
-		if (reg->slots[i].client_id)
-			fn(&reg->slots[i], ud);
-	}
 }

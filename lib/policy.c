@@ -89,6 +89,7 @@ static enum gf_reason check_write(const struct gf_policy *pol, const struct gf_i
 		return GF_REASON_SPOOF;
 	msg = gf_catalog_msg(pol->cat, t.msg.p, t.msg.len);
 	cls = row_class(pol->cat, &t, msg);
+	d->cell = cls;
 	if (cls == 0) {
 		/* "to-role all" of a private message: say so rather than "no row". */
 		if (t.to_role == GF_ROLE_ALL && gf_catalog_feed(pol->cat, t.from_role, msg))
@@ -117,8 +118,13 @@ static enum gf_reason check_read(const struct gf_policy *pol, const struct gf_id
 		return r;
 	msg = gf_catalog_msg(pol->cat, t.msg.p, t.msg.len);
 	cls = row_class(pol->cat, &t, msg);
+	d->cell = cls;
 	if (cls == 0)
 		return GF_REASON_NOROW;
+	/* The audit feed names identities, client ids and private-flow topics:
+	 * it stays with the site's operators, never a bridge or another role. */
+	if (cls & GF_CELL_BROKER)
+		return who->role == GF_ROLE_OPS ? GF_REASON_ALLOW : GF_REASON_BROKERFEED;
 	if (cls & GF_CELL_PRIVATE) {
 		if (who->role == GF_ROLE_BRIDGE)
 			return GF_REASON_BRIDGE;
@@ -176,6 +182,7 @@ enum gf_reason gf_policy_check(const struct gf_policy *pol, const struct gf_iden
 	if (!d)
 		d = &local;
 	d->fault = GF_TOPIC_FAULT_NONE;
+	d->cell = 0;
 	if (!who || !topic) {
 		r = GF_REASON_NOIDENT;
 		goto out;

@@ -18,7 +18,8 @@
  *             must also pass the READ check.
  *  READ       (every delivery) private: only the addressed role, and with a
  *             concrete to-id only that instance; public: the roles the rows
- *             name for that sender and message, ops, and bridges.
+ *             name for that sender and message, ops, and bridges; the
+ *             broker's own feeds (rows flagged broker): ops only.
  *  UNSUBSCRIBE always.
  */
 #ifndef GF_POLICY_H
@@ -45,6 +46,7 @@ struct gf_policy {
 struct gf_decision {
 	enum gf_reason reason;
 	enum gf_topic_fault fault; /* for GF_REASON_TOPIC */
+	uint8_t cell;              /* READ and WRITE: the topic's catalogue cell, 0 if none */
 };
 
 /*

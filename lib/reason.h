@@ -35,7 +35,9 @@
 	X(AUTH_NOUSER, "GF-AUTH-NOUSER", "no client certificate and no username")                  \
 	X(AUTH_CLIENTID, "GF-AUTH-CLIENTID", "the client id is not <role>.<id>[@suffix]")          \
 	X(AUTH_REVOKED, "GF-AUTH-REVOKED", "the client certificate is revoked")                    \
-	X(PAYLOAD, "GF-PAYLOAD-INVALID", "the payload is not a valid message of its type")
+	X(PAYLOAD, "GF-PAYLOAD-INVALID", "the payload is not a valid message of its type")         \
+	X(BROKERFEED, "GF-ACL-BROKERFEED", "the broker's own feeds are for the site's ops only")   \
+	X(ENCODING, "GF-ACL-ENCODING", "MQTT 3.1.1 clients receive JSON only")
 
 enum gf_reason {
 #define GF__REASON_ENUM(name, msgid, text) GF_REASON_##name,

@@ -45,6 +45,11 @@ const char *mosquitto_client_id(const struct mosquitto *client)
 	return client->id;
 }
 
+int mosquitto_client_protocol_version(const struct mosquitto *client)
+{
+	return client->protocol;
+}
+
 const char *mosquitto_client_username(const struct mosquitto *client)
 {
 	return client->username;

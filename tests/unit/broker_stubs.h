@@ -17,6 +17,8 @@ struct mosquitto {
 	char *id;
 	char *username; /* malloc'd; replaced by mosquitto_set_username */
 	X509 *cert;     /* returned (with a new reference) as the client certificate */
+	int protocol;   /* mosquitto_client_protocol_version: 3, 4, 5; 0 = the retained stand-in */
+	bool opened;    /* the test harness's own: authenticated once (a connection is open) */
 };
 
 #define STUB_MAX 64

@@ -136,7 +136,43 @@ static struct mosquitto *client(const char *id, const char *username, X509 *cert
 	c->id = strdup(id);
 	c->username = username ? strdup(username) : NULL;
 	c->cert = cert;
+	c->protocol = 5;
 	return c;
+}
+
+/* The broker's disconnect event: the connection is gone (its session may
+ * live on, away). A refused login's client id is already cleared then. */
+static void disconnect(struct mosquitto *c)
+{
+	struct mosquitto_evt_disconnect ev = {0};
+
+	ev.client = c;
+	gf_gate_on_disconnect(MOSQ_EVT_DISCONNECT, &ev, gate);
+}
+
+static void reload(void)
+{
+	struct mosquitto_evt_reload ev = {0};
+
+	cr_assert_eq(gf_gate_on_reload(MOSQ_EVT_RELOAD, &ev, gate), MOSQ_ERR_PLUGIN_DEFER);
+}
+
+static void opened(struct mosquitto *c);
+
+/* A write check with a payload (a publish, or the broker sending a will). */
+static int acl_payload(struct mosquitto *c, int access, const char *topic, const char *payload,
+                       bool retain)
+{
+	struct mosquitto_evt_acl_check ev = {0};
+
+	opened(c);
+	ev.client = c;
+	ev.access = access;
+	ev.topic = topic;
+	ev.payload = payload;
+	ev.payloadlen = (uint32_t)strlen(payload);
+	ev.retain = retain;
+	return gf_gate_on_acl_check(MOSQ_EVT_ACL_CHECK, &ev, gate);
 }
 
 static void client_free(struct mosquitto *c)
@@ -154,13 +190,23 @@ static int auth(struct mosquitto *c, const char *password)
 	ev.client = c;
 	ev.username = c->username;
 	ev.password = (char *)password;
+	c->opened = true;
 	return gf_gate_on_basic_auth(MOSQ_EVT_BASIC_AUTH, &ev, gate);
+}
+
+/* Every client the broker asks about has authenticated, unless it is the
+ * retained-source stand-in (protocol 0): so does every test client. */
+static void opened(struct mosquitto *c)
+{
+	if (!c->opened && c->protocol != 0)
+		(void)auth(c, "pw");
 }
 
 static int acl(struct mosquitto *c, int access, const char *topic)
 {
 	struct mosquitto_evt_acl_check ev = {0};
 
+	opened(c);
 	ev.client = c;
 	ev.access = access;
 	ev.topic = topic;
@@ -318,34 +364,229 @@ Test(plugin, statistics_follow_the_real_clock_when_the_broker_gives_none)
 	cr_assert_eq(stub.npub, 1, "a second tick within the interval publishes nothing");
 }
 
-Test(plugin, reload_rereads_the_crl_and_refuses_revoked_sessions_present_or_away)
+/*
+ * Issue 10, item 1: mosquitto 2.0.11 corrupts its session-expiry list when a
+ * plugin refuses an away session in the re-check after a reload. So: a
+ * connected session is re-checked (and refused when revoked); an away one is
+ * never refused there, revoked or not, but its identity is refused every
+ * access from then on, and its next connect is refused.
+ */
+Test(plugin, reload_refuses_revoked_connected_sessions_and_never_an_away_one)
 {
 	static const long revoke7[] = {7, 0};
 	struct mosquitto *c =
 	    client("foa.7-PRE-001", NULL, make_cert("site1", "foa", "7-PRE-001", 7));
 	struct mosquitto *d =
 	    client("foa.7-PRE-002", NULL, make_cert("site1", "foa", "7-PRE-002", 8));
-	struct mosquitto_evt_reload ev = {0};
+	struct mosquitto *again;
+	const char *to_d = "gf/site1/fman/f1/foa/7-PRE-002/flexoffer.ack";
 
 	start();
 	cr_assert_eq(auth(c, NULL), MOSQ_ERR_SUCCESS);
 	cr_assert_eq(auth(d, NULL), MOSQ_ERR_SUCCESS);
+	X509_free(d->cert);
+	d->cert = NULL; /* d's connection is gone: its session is away */
+	disconnect(d);
 	write_crl(revoke7);
-	cr_assert_eq(gf_gate_on_reload(MOSQ_EVT_RELOAD, &ev, gate), MOSQ_ERR_PLUGIN_DEFER);
+	reload();
 	cr_assert(stub_logged("GF-PLUGIN-READY", "(1 revoked)"));
 	/* mosquitto now re-checks every session; c is connected, d is away. */
 	cr_assert_eq(auth(c, NULL), MOSQ_ERR_AUTH);
 	cr_assert(stub_logged("GF-AUTH-REVOKED", "foa.7-PRE-001"));
-	X509_free(d->cert);
-	d->cert = NULL;
-	cr_assert_eq(auth(d, NULL), MOSQ_ERR_SUCCESS, "an away session not revoked is kept");
-	write_crl((const long[]){8, 0});
-	gf_gate_on_reload(MOSQ_EVT_RELOAD, &ev, gate);
-	cr_assert_eq(auth(d, NULL), MOSQ_ERR_AUTH, "an away session revoked is refused");
+	cr_assert_eq(auth(d, NULL), MOSQ_ERR_SUCCESS, "an away session is kept");
 	tick(5);
+	cr_assert(stub_logged("GF-PLUGIN-RECHECK", "1 connected, 1 away"));
+	write_crl((const long[]){8, 0});
+	reload();
+	cr_assert_eq(auth(d, NULL), MOSQ_ERR_SUCCESS, "an away revoked session is not refused");
+	tick(6);
+	cr_assert_eq(acl(d, MOSQ_ACL_READ, to_d), MOSQ_ERR_ACL_DENIED,
+	             "but nothing more is queued for it");
+	cr_assert(stub_logged("GF-AUTH-REVOKED", to_d));
+	/* It comes back with the revoked certificate: refused at connect. */
+	again = client("foa.7-PRE-002", NULL, make_cert("site1", "foa", "7-PRE-002", 8));
+	cr_assert_eq(auth(again, NULL), MOSQ_ERR_AUTH);
+	disconnect(again);
+	client_free(again);
+	/* With a new certificate it is admitted, and may read again. */
+	again = client("foa.7-PRE-002", NULL, make_cert("site1", "foa", "7-PRE-002", 9));
+	cr_assert_eq(auth(again, NULL), MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl(again, MOSQ_ACL_READ, to_d), MOSQ_ERR_SUCCESS);
+	client_free(again);
 	cr_assert_eq(auth(d, NULL), MOSQ_ERR_PLUGIN_DEFER,
 	             "outside a reload, a client without certificate is a password client");
 	client_free(c), client_free(d);
+}
+
+/* Item 1: a failed login naming a certificate identity's username and client
+ * id changes nothing recorded for that identity; item 3: refused logins
+ * leave no entry behind. */
+Test(plugin, refused_logins_change_nothing_and_leave_nothing)
+{
+	struct mosquitto *c =
+	    client("foa.7-PRE-001", NULL, make_cert("site1", "foa", "7-PRE-001", 7));
+	struct mosquitto *bad[50];
+	char stats[4096];
+
+	start();
+	cr_assert_eq(auth(c, NULL), MOSQ_ERR_SUCCESS);
+	X509_free(c->cert);
+	c->cert = NULL;
+	disconnect(c); /* away */
+	for (int i = 0; i < 50; i++) {
+		bad[i] = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+		/* deferred to the password file, which refuses it; mosquitto clears
+		 * the client id before the disconnect event */
+		cr_assert_eq(auth(bad[i], "wrong"), MOSQ_ERR_PLUGIN_DEFER);
+		free(bad[i]->id);
+		bad[i]->id = NULL;
+		disconnect(bad[i]);
+	}
+	reload();
+	cr_assert_eq(auth(c, NULL), MOSQ_ERR_SUCCESS, "the away certificate session is kept");
+	tick(1000);
+	cr_assert(stub.npub >= 1);
+	snprintf(stats, sizeof(stats), "%s", stub.pub_payload[stub.npub - 1]);
+	cr_assert(strstr(stats, "\"clients\":0"), "no connection is open: %s", stats);
+	for (int i = 0; i < 50; i++)
+		client_free(bad[i]);
+	client_free(c);
+}
+
+/* Item 2: a reload whose files are broken still re-checks sessions without
+ * refusing the away ones. */
+Test(plugin, a_refused_reload_refuses_no_away_session)
+{
+	struct mosquitto *away = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+
+	start();
+	unlink(crl_path);
+	reload();
+	cr_assert(stub_logged("GF-PLUGIN-RELOAD", "previous configuration stays"));
+	cr_assert_eq(auth(away, NULL), MOSQ_ERR_SUCCESS);
+	client_free(away);
+}
+
+/* Item 5: wills are validated like publishes. */
+Test(plugin, a_will_is_validated_when_the_broker_sends_it)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+	struct mosquitto *taker = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+	struct mosquitto stand_in = {.id = c->id, .username = c->username};
+	const char *status = "gf/site1/foa/7-PRE-001/ops/all/status";
+	const char *offer = "gf/site1/foa/7-PRE-001/fman/all/flexoffer";
+	const char *good = "{\"state\":\"offline\",\"version\":\"1\",\"startTime\":"
+	                   "\"2026-12-04T10:00:00Z\",\"sequence\":3}";
+
+	start();
+	cr_assert_eq(auth(c, "pw"), MOSQ_ERR_PLUGIN_DEFER);
+	/* A publish: the write check does not validate (the message callback
+	 * does, with the Content Type). */
+	cr_assert_eq(acl_payload(c, MOSQ_ACL_WRITE, offer, "garbage", false), MOSQ_ERR_SUCCESS);
+	/* Taken over by a new connection with the same client id: the old
+	 * connection's will is sent in the middle of the new CONNECT. */
+	cr_assert_eq(auth(taker, "pw"), MOSQ_ERR_PLUGIN_DEFER);
+	cr_assert_eq(acl_payload(c, MOSQ_ACL_WRITE, status, "garbage", true), MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-PAYLOAD-INVALID", "will refused"));
+	disconnect(c);
+	/* The new connection's own publishes are not wills. */
+	cr_assert_eq(acl_payload(taker, MOSQ_ACL_WRITE, offer, "garbage", false), MOSQ_ERR_SUCCESS);
+	disconnect(taker);
+	/* Gone: its will is checked. */
+	cr_assert_eq(acl_payload(taker, MOSQ_ACL_WRITE, offer, "garbage", false),
+	             MOSQ_ERR_ACL_DENIED);
+	cr_assert_eq(acl_payload(taker, MOSQ_ACL_WRITE, status, good, true), MOSQ_ERR_SUCCESS,
+	             "a valid will passes");
+	cr_assert_eq(acl_payload(taker, MOSQ_ACL_WRITE, status, "", true), MOSQ_ERR_SUCCESS,
+	             "an empty retained will clears the status");
+	/* The retained-source stand-in (protocol 0) is not a will. */
+	cr_assert_eq(acl_payload(&stand_in, MOSQ_ACL_WRITE, offer, "garbage", true),
+	             MOSQ_ERR_SUCCESS);
+	/* A sealed row's will must be a compact JWE. */
+	cr_assert_eq(acl_payload(taker, MOSQ_ACL_WRITE, "gf/site1/foa/7-PRE-001/sp/all/kv.put",
+	                         "{\"key\":\"plain\"}", false),
+	             MOSQ_ERR_ACL_DENIED);
+	client_free(c), client_free(taker);
+}
+
+/* Item 8: MQTT 3.1.1 subscribers receive JSON only. */
+Test(plugin, v311_subscribers_receive_json_only)
+{
+	struct mosquitto *v3 = client("ops.o1", "ops.o1", NULL);
+	struct mosquitto *v5 = client("ops.o2", "ops.o2", NULL);
+	const char *status = "gf/site1/foa/7-PRE-001/ops/all/status";
+	const char pb[] = {0x0a, 0x02, 'h', 'i', 0};
+
+	v3->protocol = 4;
+	start();
+	const char *json = "{\"state\":\"online\",\"version\":\"1\",\"startTime\":"
+	                   "\"2026-12-04T10:00:00Z\",\"sequence\":3}";
+	char spaced[256];
+
+	snprintf(spaced, sizeof(spaced), " \n%s", json);
+	cr_assert_eq(acl_payload(v3, MOSQ_ACL_READ, status, json, true), MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl_payload(v3, MOSQ_ACL_READ, status, pb, true), MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-ACL-ENCODING", status));
+	cr_assert_eq(acl_payload(v5, MOSQ_ACL_READ, status, pb, true), MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl_payload(v3, MOSQ_ACL_READ, status, spaced, true), MOSQ_ERR_SUCCESS,
+	             "JSON after white space");
+	cr_assert_eq(acl_payload(v3, MOSQ_ACL_READ, status, "\n{not json", true),
+	             MOSQ_ERR_ACL_DENIED);
+	v3->protocol = 3; /* MQTT 3.1 */
+	cr_assert_eq(acl_payload(v3, MOSQ_ACL_READ, status, pb, true), MOSQ_ERR_ACL_DENIED);
+	client_free(v3), client_free(v5);
+}
+
+/* Item 6: the retained messages of an identity whose certificate is revoked
+ * are not served (the stand-in carries the publisher's username). */
+Test(plugin, a_revoked_publishers_retained_messages_are_not_served)
+{
+	struct mosquitto *c =
+	    client("foa.7-PRE-001", NULL, make_cert("site1", "foa", "7-PRE-001", 7));
+	const char *status = "gf/site1/foa/7-PRE-001/ops/all/status";
+	struct mosquitto stand_in = {.id = (char *)"foa.7-PRE-001",
+	                             .username = (char *)"foa.7-PRE-001"};
+	start();
+	cr_assert_eq(auth(c, NULL), MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl(&stand_in, MOSQ_ACL_WRITE, status), MOSQ_ERR_SUCCESS);
+	write_crl((const long[]){7, 0});
+	reload();
+	tick(1);
+	cr_assert_eq(acl(&stand_in, MOSQ_ACL_WRITE, status), MOSQ_ERR_ACL_DENIED);
+	client_free(c);
+}
+
+/* Item 2: the certificate ledger survives a restart (plugin_opt_state). */
+Test(plugin, revocation_of_away_identities_survives_a_restart)
+{
+	char state[600];
+	struct mosquitto *c =
+	    client("foa.7-PRE-001", NULL, make_cert("site1", "foa", "7-PRE-001", 7));
+	struct mosquitto stand_in = {.id = (char *)"foa.7-PRE-001",
+	                             .username = (char *)"foa.7-PRE-001"};
+	const char *status = "gf/site1/foa/7-PRE-001/ops/all/status";
+
+	snprintf(state, sizeof(state), "%s/state", dir);
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "state", state), MOSQ_ERR_SUCCESS);
+	cr_assert_eq(auth(c, NULL), MOSQ_ERR_SUCCESS);
+	tick(1); /* saved */
+	mosquitto_plugin_cleanup(gate, NULL, 0);
+	gate = NULL;
+	write_crl((const long[]){7, 0});
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "state", state), MOSQ_ERR_SUCCESS);
+	cr_assert(stub_logged("GF-PLUGIN-READY", "1 certificate identities known (1 revoked)"));
+	cr_assert_eq(acl(&stand_in, MOSQ_ACL_WRITE, status), MOSQ_ERR_ACL_DENIED);
+	mosquitto_plugin_cleanup(gate, NULL, 0);
+	gate = NULL;
+	/* A corrupt state file stops the start, naming the line. */
+	FILE *f = fopen(state, "w");
+	fputs("foa.7-PRE-001 xyz\n", f);
+	fclose(f);
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "state", state), MOSQ_ERR_INVAL);
+	cr_assert(stub_logged("GF-PLUGIN-CONFIG", ":1: the serial"));
+	gate = NULL;
+	unlink(state);
+	client_free(c);
 }
 
 Test(plugin, a_broken_reload_keeps_the_previous_configuration)
@@ -357,6 +598,7 @@ Test(plugin, a_broken_reload_keeps_the_previous_configuration)
 	unlink(crl_path);
 	gf_gate_on_reload(MOSQ_EVT_RELOAD, &ev, gate);
 	cr_assert(stub_logged("GF-PLUGIN-RELOAD", "previous configuration stays"));
+	tick(1); /* the re-check is over: new connections again */
 	cr_assert_eq(acl(c, MOSQ_ACL_WRITE, "gf/site1/foa/7-PRE-001/fman/all/flexoffer"),
 	             MOSQ_ERR_SUCCESS);
 	client_free(c);
@@ -402,6 +644,7 @@ Test(plugin, the_acl_path_never_allocates)
 	void *volatile probe;
 
 	start();
+	auth(c, "pw"); /* the connection is open (its first sight may allocate) */
 	counting = 1;
 	probe = malloc(16);
 	counting = 0;

@@ -149,7 +149,14 @@ static const struct policy_case cases[] = {
     {"sp.s2", R, T("ext/e1/all/all/weather.forecast"), GF_REASON_ALLOW},
     {"user.u1", R, T("kpi/k1/all/all/kpi.alarm"), GF_REASON_ALLOW},
     {"ops.o1", R, T("ops/broker/ops/all/audit"), GF_REASON_ALLOW},
-    {FOA1, R, T("ops/broker/ops/all/audit"), GF_REASON_NOTREADER},
+    {FOA1, R, T("ops/broker/ops/all/audit"), GF_REASON_BROKERFEED},
+    /* Issue 10: the broker's feeds (identities, client ids, private-flow
+     * topics) never reach a peer site's bridge or any role but ops. */
+    {"bridge.site2", R, T("ops/broker/ops/all/audit"), GF_REASON_BROKERFEED},
+    {"bridge.site2", R, T("ops/broker/ops/all/plugin.stats"), GF_REASON_BROKERFEED},
+    {"bridge.site2", S, T("ops/broker/ops/all/audit"), GF_REASON_BROKERFEED},
+    {"kpi.k1", R, T("ops/broker/ops/all/plugin.stats"), GF_REASON_BROKERFEED},
+    {"ops.o1", R, T("ops/broker/ops/all/plugin.stats"), GF_REASON_ALLOW},
     {"bridge.site2", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
     /* --- READ: malformed, other site, $ -------------------------------------- */
     {"fman.f1", R, "gf/site2/foa/7-PRE-001/fman/f1/flexoffer", GF_REASON_SITE},
@@ -227,7 +234,7 @@ Test(policy, table)
 	cr_assert_geq(NCASES, 60);
 	for (size_t i = 0; i < NCASES; i++) {
 		const struct policy_case *c = &cases[i];
-		struct gf_decision d = {(enum gf_reason) - 1, (enum gf_topic_fault) - 1};
+		struct gf_decision d = {(enum gf_reason) - 1, (enum gf_topic_fault) - 1, 0};
 		enum gf_reason got = check(c->who, c->access, c->topic, &d);
 
 		cr_expect_eq(got, c->expect, "case %zu: %s %s %s: got %s, expected %s", i,
@@ -431,7 +438,7 @@ Test(policy_broker, broker_row)
 	cr_assert_eq(r1, GF_REASON_BROKERROW, "got %s", gf_reason_msgid(r1));
 	cr_assert_eq(r2, GF_REASON_ALLOW, "got %s", gf_reason_msgid(r2));
 	cr_assert_eq(r3, GF_REASON_ALLOW, "got %s", gf_reason_msgid(r3));
-	cr_assert_eq(r4, GF_REASON_NOTREADER, "got %s", gf_reason_msgid(r4));
+	cr_assert_eq(r4, GF_REASON_BROKERFEED, "got %s", gf_reason_msgid(r4));
 }
 
 /* The same broker row addressed to the public feed (to-role all) is still a
