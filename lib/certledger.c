@@ -199,8 +199,7 @@ static enum gf_err parse_line(struct gf_certledger *l, char *line, const char **
 	return gf_certledger_admit(l, user, serial, n, NULL);
 }
 
-enum gf_err gf_certledger_load(struct gf_certledger *l, const char *path, char *err,
-                               size_t errlen)
+enum gf_err gf_certledger_load(struct gf_certledger *l, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char line[512];

@@ -58,8 +58,7 @@ size_t gf_certledger_revoked_count(const struct gf_certledger *l);
  * "<role>.<id> <serial in hex>", '#' comments. A missing file is an empty
  * ledger (GF_OK). GF_EIO, or GF_EPARSE with err naming the line.
  */
-enum gf_err gf_certledger_load(struct gf_certledger *l, const char *path, char *err,
-                               size_t errlen);
+enum gf_err gf_certledger_load(struct gf_certledger *l, const char *path, char *err, size_t errlen);
 
 /* Writes l to path atomically (a temporary file, fsync, rename). GF_EIO or
  * GF_ENOMEM with err set. */

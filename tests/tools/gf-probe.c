@@ -16,9 +16,13 @@
  *                       as hex bytes (so it may be invalid UTF-8, which
  *                       libmosquitto refuses to send); prints "RAW PUBACK" or
  *                       "RAW CLOSED"
+ *   die                 end the process without a DISCONNECT (the broker sends
+ *                       the will)
  * The first line is "CONNACK <code>" (codes in decimal; MQTT v5 reason codes
  * for -V 5). -c asks for a persistent session (clean start off, session
- * expiry one hour). Exit status 0 unless the tool itself failed.
+ * expiry one hour; -e SECONDS sets another expiry and implies -c).
+ * --will TOPIC=PAYLOAD sets a retained QoS 1 will. Exit status 0 unless the
+ * tool itself failed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -255,6 +259,9 @@ static int run_action(struct mosquitto *m, struct probe *p, const char *a)
 			return -1;
 		}
 		printf("PUBACK %s %d\n", topic, p->last_code);
+	} else if (strcmp(a, "die") == 0) {
+		fflush(stdout);
+		_exit(0);
 	} else if (strncmp(a, "wait:", 5) == 0) {
 		loop_until(m, p, never, atol(a + 5));
 	} else if (strncmp(a, "raw:", 4) == 0) {
@@ -271,6 +278,8 @@ int main(int argc, char **argv)
 {
 	const char *cafile = NULL, *cert = NULL, *key = NULL;
 	bool persistent = false;
+	int expiry = 3600;
+	const char *will = NULL;
 	struct probe p = {0, 0, 0};
 	struct mosquitto *m;
 	mosquitto_property *props = NULL;
@@ -299,6 +308,10 @@ int main(int argc, char **argv)
 			pass = v;
 		else if (!strcmp(o, "-i"))
 			client_id = v;
+		else if (!strcmp(o, "-e"))
+			expiry = atoi(v), persistent = true;
+		else if (!strcmp(o, "--will"))
+			will = v;
 		else if (!strcmp(o, "-V"))
 			version = atoi(v) == 311 ? 4 : 5;
 		else if (!strcmp(o, "--cafile"))
@@ -333,8 +346,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gf-probe: TLS setup failed\n");
 		return 1;
 	}
+	if (will) {
+		const char *eq = strchr(will, '=');
+		char wt[1024];
+		size_t tl = eq ? (size_t)(eq - will) : strlen(will);
+		if (tl >= sizeof(wt))
+			return 2;
+		memcpy(wt, will, tl);
+		wt[tl] = '\0';
+		if (mosquitto_will_set(m, wt, eq ? (int)strlen(eq + 1) : 0, eq ? eq + 1 : "", 1,
+		                       true) != MOSQ_ERR_SUCCESS) {
+			fprintf(stderr, "gf-probe: bad --will\n");
+			return 1;
+		}
+	}
 	if (persistent && version == 5)
-		mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, 3600);
+		mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+		                             (uint32_t)expiry);
 	if (mosquitto_connect_bind_v5(m, host, port, 30, NULL, props) != MOSQ_ERR_SUCCESS) {
 		printf("CONNACK none\n");
 		goto out;
