@@ -19,4 +19,5 @@ CFLAGS_BASE   := $(WARN) $(CFLAGS_OPT) -fPIC -fvisibility=hidden $(PKG_CFLAGS)
 DEB_PACKAGES := mosquitto mosquitto-dev mosquitto-clients libmosquitto-dev \
 	libpaho-mqtt-dev libprotobuf-c-dev protobuf-c-compiler libmsgpack-dev \
 	libcjson-dev libssl-dev libcriterion-dev libsqlite3-dev libglpk-dev \
-	openssl pkg-config clang clang-format libclang-rt-14-dev util-linux procps jq sqlite3 python3
+	openssl pkg-config clang clang-format libclang-rt-14-dev util-linux procps jq sqlite3 python3 \
+	valgrind

@@ -71,11 +71,21 @@ if [ -n "${SAN:-}" ]; then
 	export GF_MOSQUITTO
 fi
 
+# With VALGRIND=1 (make check runs the reload tests so) the broker runs under
+# valgrind's memcheck, each process logging to DIR/valgrind.<pid>, and
+# broker_stop fails the test on any invalid read, write or free: the plugin
+# must never make mosquitto touch freed memory, which mosquitto's own code
+# (not built with ASan) would otherwise hide.
+valgrind_cmd() { # DIR
+	echo "valgrind --tool=memcheck --leak-check=no --error-exitcode=99 --log-file=$1/valgrind.%p mosquitto"
+}
+
 # broker_start DIR [extra gf-broker options]: sets TLS_PORT, LOCAL_PORT.
 # A free port can be taken by another process before mosquitto binds it (the
 # suite shares the machine): three tries, each with new ports.
 broker_start() {
 	local dir=$1 attempt; shift
+	[ -n "${VALGRIND:-}" ] && GF_MOSQUITTO=$(valgrind_cmd "$dir") && export GF_MOSQUITTO
 	for attempt in 1 2 3; do
 		TLS_PORT=$(free_port)
 		LOCAL_PORT=$(free_port)
@@ -92,8 +102,17 @@ broker_stop() {
 	pid=$(cat "$dir/mosquitto.pid" 2>/dev/null) || return 0
 	rm -f "$dir/mosquitto.pid"
 	if kill "$pid" 2>/dev/null; then
-		for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		for _ in $(seq 1 400); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 		kill -9 "$pid" 2>/dev/null || true
+	fi
+	if compgen -G "$dir/valgrind.*" >/dev/null; then
+		if grep -qE 'Invalid (read|write|free)|uninitialised|Mismatched free|overlap' "$dir"/valgrind.*; then
+			not_ok "valgrind: the broker with our plugin touched invalid memory"
+			grep -hE -A12 'Invalid (read|write|free)|uninitialised' "$dir"/valgrind.* | head -60
+		else
+			echo "# valgrind: $(grep -h 'ERROR SUMMARY' "$dir"/valgrind.* | tail -1 | sed 's/^==[0-9]*== //')"
+		fi
+		rm -f "$dir"/valgrind.*
 	fi
 		# Memory errors anywhere, and leaks with a frame in our plugin, fail;
 	# mosquitto 2.0.11 leaks a little of its own, which is not ours to fix.
