@@ -174,8 +174,8 @@ static bool private_row_readable(const struct gf_ident *who, enum gf_role to,
 }
 
 /* Whether who reads the public rows of (from, msg), whatever their to-role
- * and to-id. Broker rows (the audit and statistics feeds) are for ops only
- * here, stricter than check_read today, which a separate change aligns. */
+ * and to-id: as check_read, the broker's own feeds (audit, statistics) for
+ * ops only, the other public rows for their readers, ops and bridges. */
 static bool public_row_readable(const struct gf_catalog *cat, const struct gf_ident *who,
                                 const struct gf_catalog_row *row)
 {

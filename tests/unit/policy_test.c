@@ -258,11 +258,11 @@ static const struct policy_case cases[] = {
     {"ops.o1", S, SH("audit", "ops/broker/ops/all/#"), GF_REASON_ALLOW},
     {"ops.o1", S, SH("audit", "ops/+/all/all/plugin.stats"), GF_REASON_ALLOW},
     {"ops.o1", S, SH("audit", "ops/broker/ops/all/audit"), GF_REASON_ALLOW},
-    {"bridge.site2", S, SH("audit", "ops/broker/ops/all/audit"), GF_REASON_SHARE_READ},
+    {"bridge.site2", S, SH("audit", "ops/broker/ops/all/audit"), GF_REASON_BROKERFEED},
     {"bridge.site2", S, SH("audit", "ops/+/+/+/+"), GF_REASON_SHARE_READ},
     {"kpi.k1", S, SH("audit", "ops/+/ops/all/#"), GF_REASON_SHARE_READ},
     {"fman.f1", S, SH("audit", "ops/broker/ops/all/#"), GF_REASON_SHARE_READ},
-    {"kpi.k1", S, SH("audit", "ops/broker/ops/all/audit"), GF_REASON_NOTREADER},
+    {"kpi.k1", S, SH("audit", "ops/broker/ops/all/audit"), GF_REASON_BROKERFEED},
     /* Filters that match no topic that can be published: allowed. */
     {FOA1, S, SH("g", "nosuch/+/+/+/+"), GF_REASON_ALLOW},
     {FOA1, S, SH("g", "+/+/+/+/nosuch"), GF_REASON_ALLOW},
