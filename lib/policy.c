@@ -145,10 +145,120 @@ static bool has_wildcard(const char *s)
 	return strpbrk(s, "+#") != NULL;
 }
 
+/* Levels of a topic, numbered as in gf/<site>/<from-role>/<from-id>/<to-role>/<to-id>/<msg>. */
+enum { LV_FROM_ROLE = 2, LV_TO_ROLE = 4, LV_TO_ID = 5, LV_MSG = 6 };
+
+/* One level of a subscription filter: "+", a level covered by a trailing "#"
+ * (any is true for both), or a literal. */
+struct level_pattern {
+	bool any;
+	struct gf_sv lit;
+};
+
+static bool pattern_matches(const struct level_pattern *p, const char *s)
+{
+	return p->any || gf_sv_eq_str(p->lit, s);
+}
+
+/* Whether who reads every topic of the private row (to-role to) that the
+ * filter's to-id level can match: as check_read, it must be addressed to
+ * who's role and, since "+" or "#" there would also match other instances'
+ * topics, name who's own id or "all" (which WRITE allows only for pools; for
+ * other roles it matches no topic, and READ would let it through anyway). */
+static bool private_row_readable(const struct gf_ident *who, enum gf_role to,
+                                 const struct level_pattern *to_id)
+{
+	if (who->role == GF_ROLE_BRIDGE || who->role != to || to_id->any)
+		return false;
+	return gf_sv_eq(to_id->lit, who->id) || gf_sv_is_all(to_id->lit);
+}
+
+/* Whether who reads the public rows of (from, msg), whatever their to-role
+ * and to-id: as check_read, the broker's own feeds (audit, statistics) for
+ * ops only, the other public rows for their readers, ops and bridges. */
+static bool public_row_readable(const struct gf_catalog *cat, const struct gf_ident *who,
+                                const struct gf_catalog_row *row)
+{
+	int msg = gf_catalog_msg(cat, row->msg, strlen(row->msg));
+
+	if (gf_catalog_feed(cat, row->from, msg) & GF_CELL_BROKER)
+		return who->role == GF_ROLE_OPS;
+	if (who->role == GF_ROLE_OPS || who->role == GF_ROLE_BRIDGE)
+		return true;
+	return (gf_catalog_readers(cat, row->from, msg) & (1u << who->role)) != 0;
+}
+
+/*
+ * SPEC section 4: a shared subscription is allowed only where its subscriber
+ * may read every topic the filter can match. Mosquitto hands each message of
+ * a $share group to one member, and a member the READ check refuses makes the
+ * whole group lose the message: one foa joining the FMAN pool's group would
+ * otherwise blackhole offers, even from an offline persistent session.
+ *
+ * lv[0..n) are the levels of the filter, already checked to start with "gf"
+ * and this site. Only topics of catalogue rows can ever be published, so the
+ * filter is compared with every row: each row whose from-role, to-role (or
+ * "all" for a public row's feed) and msg it can match must be readable in
+ * full. A level naming no role or no catalogued message matches no row, and a
+ * filter that matches no row, or no seven-level topic, is allowed: nothing
+ * will ever be delivered through it, so nothing can be lost. The from-id
+ * level never changes who may read a topic and is not looked at.
+ *
+ * This scans the catalogue; it runs at SUBSCRIBE of a shared filter only,
+ * never on the READ or WRITE paths, and does not allocate.
+ */
+static enum gf_reason check_share_read(const struct gf_policy *pol, const struct gf_ident *who,
+                                       const struct gf_sv *lv, size_t n)
+{
+	struct level_pattern pat[GF_TOPIC_LEVELS];
+	size_t i = 0;
+
+	for (; i < n; i++) {
+		bool plus = lv[i].len == 1 && lv[i].p[0] == '+';
+		bool hash = lv[i].len == 1 && lv[i].p[0] == '#';
+
+		/* Mosquitto refuses such filters before asking us; we refuse them
+		 * too rather than guess what they would match. */
+		if (!plus && !hash &&
+		    (memchr(lv[i].p, '+', lv[i].len) || memchr(lv[i].p, '#', lv[i].len)))
+			return GF_REASON_SHARE;
+		if (hash && i + 1 != n)
+			return GF_REASON_SHARE;
+		if (hash)
+			break;
+		pat[i] = (struct level_pattern){plus, lv[i]};
+	}
+	if (i == n && n < GF_TOPIC_LEVELS)
+		return GF_REASON_ALLOW; /* shorter than any topic, without "#" */
+	/* "#" matches every remaining level (and deeper topics, never published). */
+	for (; i < GF_TOPIC_LEVELS; i++)
+		pat[i] = (struct level_pattern){true, {"", 0}};
+
+	for (size_t r = 0; r < gf_catalog_row_count(pol->cat); r++) {
+		const struct gf_catalog_row *row = gf_catalog_row(pol->cat, r);
+		bool to_role = pattern_matches(&pat[LV_TO_ROLE], gf_role_name(row->to));
+
+		if (!pattern_matches(&pat[LV_FROM_ROLE], gf_role_name(row->from)) ||
+		    !pattern_matches(&pat[LV_MSG], row->msg))
+			continue;
+		if (row->cell & GF_CELL_PRIVATE) {
+			/* Private rows have no "all" feed: WRITE refuses to-role all. */
+			if (to_role && !private_row_readable(who, row->to, &pat[LV_TO_ID]))
+				return GF_REASON_SHARE_READ;
+		} else if (to_role || pattern_matches(&pat[LV_TO_ROLE], "all")) {
+			if (!public_row_readable(pol->cat, who, row))
+				return GF_REASON_SHARE_READ;
+		}
+	}
+	return GF_REASON_ALLOW;
+}
+
 static enum gf_reason check_subscribe(const struct gf_policy *pol, const struct gf_ident *who,
                                       const char *filter, struct gf_decision *d)
 {
 	struct gf_sv lv[GF_TOPIC_LEVELS];
+	enum gf_reason r;
+	bool shared = false;
 	size_t n;
 
 	if (strncmp(filter, "$share/", 7) == 0) {
@@ -161,6 +271,7 @@ static enum gf_reason check_subscribe(const struct gf_policy *pol, const struct 
 				return GF_REASON_SHARE;
 		}
 		filter = slash + 1;
+		shared = true;
 	}
 	if (filter[0] == '$')
 		return check_dollar_read(who, filter);
@@ -168,9 +279,14 @@ static enum gf_reason check_subscribe(const struct gf_policy *pol, const struct 
 	if (n > GF_TOPIC_LEVELS || n < 2 || !gf_sv_eq_str(lv[0], "gf") ||
 	    !gf_sv_eq(lv[1], pol->site))
 		return GF_REASON_FILTER;
-	if (!has_wildcard(filter))
-		return check_read(pol, who, filter, d);
-	return GF_REASON_ALLOW;
+	if (!has_wildcard(filter)) {
+		r = check_read(pol, who, filter, d);
+		if (r != GF_REASON_ALLOW)
+			return r;
+	}
+	/* Other subscriptions may hold wildcards: every delivery is checked, and
+	 * a refused one costs only the subscriber. */
+	return shared ? check_share_read(pol, who, lv, n) : GF_REASON_ALLOW;
 }
 
 enum gf_reason gf_policy_check(const struct gf_policy *pol, const struct gf_ident *who,

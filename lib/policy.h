@@ -4,7 +4,8 @@
  *
  * gf_policy_check is a pure function of (catalogue, site, identity, access,
  * topic): no I/O, no allocation, no global state, and its cost does not grow
- * with the number of identities or of catalogue rows. The rules, in short
+ * with the number of identities or of catalogue rows, except for a shared
+ * SUBSCRIBE, which scans the rows once. The rules, in short
  * (docs/policy.md has them in full):
  *
  *  WRITE      exactly gf/<site>/<from-role>/<from-id>/<to-role>/<to-id>/<msg>;
@@ -15,7 +16,10 @@
  *             bridge writes only public rows under gf/<its peer site>/.
  *  SUBSCRIBE  filters within gf/<site>/ (also behind $share/<group>/);
  *             $SYS for ops only; $CONTROL never; a filter without wildcards
- *             must also pass the READ check.
+ *             must also pass the READ check. A shared filter must be
+ *             readable in full: every topic of a catalogue row it can match
+ *             must pass READ for the subscriber (a "+" or "#" to-id of a
+ *             private row never does), broker rows for ops only.
  *  READ       (every delivery) private: only the addressed role, and with a
  *             concrete to-id only that instance; public: the roles the rows
  *             name for that sender and message, ops, and bridges; the

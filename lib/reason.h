@@ -26,6 +26,8 @@
 	X(DOLLAR, "GF-ACL-DOLLAR", "unknown $ topic")                                              \
 	X(FILTER, "GF-ACL-FILTER", "the subscription is outside gf/<site>/")                       \
 	X(SHARE, "GF-ACL-SHARE", "malformed shared subscription")                                  \
+	X(SHARE_READ, "GF-ACL-SHARE-READ",                                                         \
+	  "a shared subscription must be readable in full by its subscriber")                      \
 	X(BRIDGE, "GF-ACL-BRIDGE", "a bridge carries only public rows of its own site")            \
 	X(AUTH_CERT, "GF-AUTH-CERT", "the client certificate lacks a single O, OU and CN")         \
 	X(AUTH_SITE, "GF-AUTH-SITE", "the identity belongs to another site")                       \

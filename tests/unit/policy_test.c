@@ -51,6 +51,8 @@ struct policy_case {
 #define FOA1    "foa.7-PRE-001"
 #define FOA2    "foa.7-PRE-002"
 #define T(rest) "gf/" SITE "/" rest
+/* A shared subscription of group to gf/<site>/rest. */
+#define SH(group, rest) "$share/" group "/gf/" SITE "/" rest
 
 static const struct policy_case cases[] = {
     /* --- WRITE: the happy paths --------------------------------------------- */
@@ -179,7 +181,7 @@ static const struct policy_case cases[] = {
     {FOA1, S, "gf/" SITE "/#", GF_REASON_ALLOW},
     {FOA1, S, T("+/+/foa/7-PRE-001/+"), GF_REASON_ALLOW},
     {FOA1, S, T("foa/+/fman/all/flexoffer"), GF_REASON_ALLOW},
-    {FOA1, S, "$share/g/gf/" SITE "/#", GF_REASON_ALLOW},
+    {FOA1, S, "$share/g/gf/" SITE "/#", GF_REASON_SHARE_READ},
     {FOA1, S, "$share//gf/" SITE "/#", GF_REASON_SHARE},
     {FOA1, S, "$share/g+/x", GF_REASON_SHARE},
     {FOA1, S, "$share/g#/gf/" SITE "/#", GF_REASON_SHARE},
@@ -204,6 +206,76 @@ static const struct policy_case cases[] = {
     {"bridge.site2", S, T("#"), GF_REASON_ALLOW},
     {FOA1, S, "gf/" SITE, GF_REASON_TOPIC},
     {FOA1, S, T("foa/7-PRE-001/fman/f1/nosuch"), GF_REASON_NOROW},
+    /* --- SUBSCRIBE: shared, readable in full by the subscriber --------------- */
+    /* The FMAN pool: private rows to fman/all, and with "#" also meter.reading
+     * (foa) and, from every sender, the public rows to fman, all of which
+     * fman reads. */
+    {"fman.f1", S, SH("pool", "+/+/fman/all/flexoffer"), GF_REASON_ALLOW},
+    {"fman.f2", S, SH("pool", "+/+/fman/all/flexoffer"), GF_REASON_ALLOW},
+    {"fman.f1", S, SH("pool", "foa/+/fman/all/#"), GF_REASON_ALLOW},
+    {"fman.f1", S, SH("pool", "+/+/fman/all/#"), GF_REASON_ALLOW},
+    {"fman.f1", S, SH("pool", "foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_ALLOW},
+    {"fman.f1", S, SH("mine", "+/+/fman/f1/#"), GF_REASON_ALLOW},
+    {"fmar.m1", S, SH("pool", "+/+/fmar/all/flexoffer"), GF_REASON_ALLOW},
+    {FOA1, S, SH("mine", "+/+/foa/7-PRE-001/#"), GF_REASON_ALLOW},
+    /* "all" of a non-pool role matches no topic WRITE lets through, and READ
+     * allows it for the role: nothing is lost. */
+    {FOA1, S, SH("g", "+/+/foa/all/#"), GF_REASON_ALLOW},
+    /* A wildcard or another instance in the to-id level. */
+    {"fman.f1", S, SH("pool", "foa/+/fman/+/flexoffer"), GF_REASON_SHARE_READ},
+    {"fman.f1", S, SH("pool", "foa/+/fman/#"), GF_REASON_SHARE_READ},
+    {"fman.f1", S, SH("pool", "+/+/fman/f2/flexoffer"), GF_REASON_SHARE_READ},
+    {FOA1, S, SH("g", "+/+/foa/+/flexoffer.assign"), GF_REASON_SHARE_READ},
+    /* Wider than the subscriber's own rows. */
+    {"fman.f1", S, SH("pool", "foa/#"), GF_REASON_SHARE_READ},
+    {"fman.f1", S, SH("pool", "+/+/+/all/flexoffer"), GF_REASON_SHARE_READ},
+    {"fmar.m1", S, SH("pool", "+/+/+/all/flexoffer"), GF_REASON_SHARE_READ},
+    {"ops.o1", S, SH("g", "+/+/+/+/+"), GF_REASON_SHARE_READ},
+    /* The blackhole of issue 10: other roles joining the FMAN pool's group. */
+    {FOA1, S, SH("pool", "+/+/fman/all/flexoffer"), GF_REASON_SHARE_READ},
+    {"fmar.m1", S, SH("pool", "+/+/fman/all/flexoffer"), GF_REASON_SHARE_READ},
+    {"ops.o1", S, SH("pool", "+/+/fman/all/flexoffer"), GF_REASON_SHARE_READ},
+    {"sp.s1", S, SH("pool", "+/+/fman/all/flexoffer"), GF_REASON_SHARE_READ},
+    {"user.u1", S, SH("pool", "+/+/fman/all/flexoffer"), GF_REASON_SHARE_READ},
+    {"bridge.site2", S, SH("pool", "+/+/fman/all/flexoffer"), GF_REASON_SHARE_READ},
+    {"fman.f1", S, SH("pool", "foa/+/fman/all/+"), GF_REASON_ALLOW},
+    /* An exact filter: the READ check first, with its own reason. */
+    {FOA2, S, SH("g", "fman/f1/foa/7-PRE-001/flexoffer.assign"), GF_REASON_NOTADDR},
+    {FOA1, S, SH("g", "foa/7-PRE-001/fman/all/flexoffer"), GF_REASON_NOTADDR},
+    /* Public feeds: readers only, through the feed (to-role all) or a row. */
+    {"fman.f1", S, SH("wx", "sp/+/all/all/weather.forecast"), GF_REASON_ALLOW},
+    {FOA1, S, SH("wx", "sp/+/+/+/weather.forecast"), GF_REASON_ALLOW},
+    {"doms.d1", S, SH("wx", "sp/+/all/all/weather.forecast"), GF_REASON_SHARE_READ},
+    {"sp.s2", S, SH("wx", "sp/+/all/all/weather.forecast"), GF_REASON_SHARE_READ},
+    {"sp.s2", S, SH("wx", "ext/+/all/all/weather.forecast"), GF_REASON_ALLOW},
+    {"sp.s2", S, SH("wx", "ext/+/+/+/+"), GF_REASON_SHARE_READ}, /* ext -> kpi : kpi */
+    {"user.u1", S, SH("k", "kpi/+/all/all/kpi.alarm"), GF_REASON_ALLOW},
+    {"user.u1", S, SH("k", "kpi/+/+/+/+"), GF_REASON_SHARE_READ}, /* kpi -> ops : status */
+    {"ops.o1", S, SH("g", "+/+/all/all/+"), GF_REASON_ALLOW},
+    {"bridge.site2", S, SH("g", "sp/+/all/all/+"), GF_REASON_ALLOW},
+    {"bridge.site2", S, SH("g", "+/+/all/all/+"), GF_REASON_SHARE_READ}, /* broker rows */
+    /* Broker rows (audit, plugin.stats): ops only. */
+    {"ops.o1", S, SH("audit", "ops/broker/ops/all/#"), GF_REASON_ALLOW},
+    {"ops.o1", S, SH("audit", "ops/+/all/all/plugin.stats"), GF_REASON_ALLOW},
+    {"ops.o1", S, SH("audit", "ops/broker/ops/all/audit"), GF_REASON_ALLOW},
+    {"bridge.site2", S, SH("audit", "ops/broker/ops/all/audit"), GF_REASON_BROKERFEED},
+    {"bridge.site2", S, SH("audit", "ops/+/+/+/+"), GF_REASON_SHARE_READ},
+    {"kpi.k1", S, SH("audit", "ops/+/ops/all/#"), GF_REASON_SHARE_READ},
+    {"fman.f1", S, SH("audit", "ops/broker/ops/all/#"), GF_REASON_SHARE_READ},
+    {"kpi.k1", S, SH("audit", "ops/broker/ops/all/audit"), GF_REASON_BROKERFEED},
+    /* Filters that match no topic that can be published: allowed. */
+    {FOA1, S, SH("g", "nosuch/+/+/+/+"), GF_REASON_ALLOW},
+    {FOA1, S, SH("g", "+/+/+/+/nosuch"), GF_REASON_ALLOW},
+    {FOA1, S, SH("g", "foa/+/doms/+/flexoffer"), GF_REASON_ALLOW},
+    {FOA1, S, SH("g", "+/+/all/+/flexoffer"), GF_REASON_ALLOW}, /* private: no feed */
+    {FOA1, S, SH("g", "foa/+/fman"), GF_REASON_ALLOW},          /* five levels */
+    /* Malformed wildcards in a shared filter (mosquitto refuses them first). */
+    {"fman.f1", S, SH("pool", "foa/+/fman/a+b/flexoffer"), GF_REASON_SHARE},
+    {"fman.f1", S, SH("pool", "foa/#/fman/all/flexoffer"), GF_REASON_SHARE},
+    {"fman.f1", S, SH("pool", "foa/+/fman/all/flex#"), GF_REASON_SHARE},
+    /* Without $share, wildcards stay allowed: every delivery is checked. */
+    {FOA1, S, T("+/+/fman/all/flexoffer"), GF_REASON_ALLOW},
+    {FOA1, S, T("+/+/+/+/+"), GF_REASON_ALLOW},
     /* --- UNSUBSCRIBE and no identity ----------------------------------------- */
     {FOA1, U, "#", GF_REASON_ALLOW},
     {FOA1, U, "$CONTROL/x", GF_REASON_ALLOW},
@@ -260,7 +332,8 @@ Test(policy, table_covers_every_acl_reason)
 	    GF_REASON_ALLOW,   GF_REASON_NOIDENT,   GF_REASON_TOPIC, GF_REASON_SITE,
 	    GF_REASON_SPOOF,   GF_REASON_NOROW,     GF_REASON_ADDR,  GF_REASON_READONLY,
 	    GF_REASON_NOTADDR, GF_REASON_NOTREADER, GF_REASON_SYS,   GF_REASON_CONTROL,
-	    GF_REASON_DOLLAR,  GF_REASON_FILTER,    GF_REASON_SHARE, GF_REASON_BRIDGE,
+	    GF_REASON_DOLLAR,  GF_REASON_FILTER,    GF_REASON_SHARE, GF_REASON_SHARE_READ,
+	    GF_REASON_BRIDGE,
 	};
 	for (size_t r = 0; r < sizeof(acl) / sizeof(acl[0]); r++) {
 		bool seen = false;
