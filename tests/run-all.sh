@@ -8,13 +8,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export BUILD=${BUILD:-build}
 total_p=0 total_f=0 status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+suite_start=$(date +%s)
+# Each stage's output is shown as it comes (the integration stage alone runs
+# for minutes), and kept to read its tally.
 run() { # NAME COMMAND...
-	local out rc line p f
-	echo "=== $1"
-	out=$("${@:2}" 2>&1)
-	rc=$?
-	echo "$out"
-	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
+	local rc line p f start
+	start=$(date +%s)
+	echo "=== $1 (at $((start - suite_start)) s)"
+	"${@:2}" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	p=$(sed -n 's/.*\b\([0-9][0-9]*\) passed.*/\1/p' <<<"$line")
 	f=$(sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p' <<<"$line")
 	total_p=$((total_p + ${p:-0})) total_f=$((total_f + ${f:-0}))
@@ -22,6 +27,7 @@ run() { # NAME COMMAND...
 		status=1
 		[ "${f:-0}" = 0 ] && total_f=$((total_f + 1))
 	fi
+	echo "=== $1: $([ $rc -eq 0 ] && echo done || echo FAILED) in $(($(date +%s) - start)) s"
 }
 run unit tests/run-unit.sh "$BUILD"/tests/unit/*_test
 run catalogue tests/catalog_spec_test.sh
@@ -38,5 +44,6 @@ if [ -z "${SAN:-}" ]; then
 	run format bash -c 'if make -s format-check; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi'
 fi
 echo
+echo "all stages in $(($(date +%s) - suite_start)) s"
 echo "$total_p passed, $total_f failed"
 exit $status

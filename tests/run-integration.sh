@@ -7,10 +7,16 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD=${BUILD:-build}
 passed=0 failed=0 scripts_failed=0
+scripts=()
 for t in "$top"/tests/certs/*_test.sh "$top"/tests/integration/*_test.sh; do
-	[ -e "$t" ] || continue
+	[ -e "$t" ] && scripts+=("$t")
+done
+i=0
+for t in "${scripts[@]}"; do
+	i=$((i + 1))
 	name=${t#"$top"/tests/}
 	start=$(date +%s)
+	echo "[$i/${#scripts[@]}] $name ..."
 	out=$(bash "$t" 2>&1)
 	rc=$?
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
