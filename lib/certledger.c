@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "ident.h"
 
 struct ledger_entry {
@@ -147,17 +149,6 @@ size_t gf_certledger_revoked_count(const struct gf_certledger *l)
 	return l->revoked;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One non-comment line: "<role>.<id> <hex>". */
 static enum gf_err parse_line(struct gf_certledger *l, char *line, const char **why)
 {
@@ -188,7 +179,8 @@ static enum gf_err parse_line(struct gf_certledger *l, char *line, const char **
 		return GF_EPARSE;
 	}
 	for (; hex[2 * n]; n++) {
-		int hi = hexval(hex[2 * n]), lo = hexval(hex[2 * n + 1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * n]);
+		int lo = OPENSSL_hexchar2int((unsigned char)hex[2 * n + 1]);
 		if (hi < 0 || lo < 0) {
 			*why = "the serial is not hex";
 			return GF_EPARSE;
