@@ -20,6 +20,7 @@
 #include "catalog.h"
 #include "certid.h"
 #include "clients.h"
+#include "msglimits.h"
 #include "log.h"
 #include "policy.h"
 
@@ -31,6 +32,9 @@ struct gf_gate_opts {
 	bool validate;
 	bool debug;
 	long stats_interval;
+	char *limits;           /* the limits file (lib/limits.h); NULL = max_payload for all */
+	long max_payload;       /* bytes, for types the limits file does not name */
+	long max_subscriptions; /* per client; 0 = no limit */
 };
 
 /* What a reload replaces as a whole. */
@@ -38,6 +42,7 @@ struct gf_gate_config {
 	struct gf_gate_opts opts;
 	struct gf_catalog *cat;
 	struct gf_crl *crl;
+	struct gf_msglimits *limits; /* built for cat */
 	char audit_topic[160];
 	char stats_topic[160];
 };

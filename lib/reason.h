@@ -35,7 +35,10 @@
 	X(AUTH_NOUSER, "GF-AUTH-NOUSER", "no client certificate and no username")                  \
 	X(AUTH_CLIENTID, "GF-AUTH-CLIENTID", "the client id is not <role>.<id>[@suffix]")          \
 	X(AUTH_REVOKED, "GF-AUTH-REVOKED", "the client certificate is revoked")                    \
-	X(PAYLOAD, "GF-PAYLOAD-INVALID", "the payload is not a valid message of its type")
+	X(PAYLOAD, "GF-PAYLOAD-INVALID", "the payload is not a valid message of its type")         \
+	X(LIMIT_PAYLOAD, "GF-LIMIT-PAYLOAD",                                                       \
+	  "the payload is larger than the site allows for this message type")                      \
+	X(LIMIT_SUBS, "GF-LIMIT-SUBS", "the client holds as many subscriptions as the site allows")
 
 enum gf_reason {
 #define GF__REASON_ENUM(name, msgid, text) GF_REASON_##name,

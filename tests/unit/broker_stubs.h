@@ -17,6 +17,7 @@ struct mosquitto {
 	char *id;
 	char *username; /* malloc'd; replaced by mosquitto_set_username */
 	X509 *cert;     /* returned (with a new reference) as the client certificate */
+	int sub_count;  /* what mosquitto_client_sub_count reports */
 };
 
 #define STUB_MAX 64
