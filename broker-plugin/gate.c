@@ -259,17 +259,17 @@ static enum gf_reason limit_refusal(struct gf_gate *gate, const struct mosquitto
 		have = ed->payloadlen;
 		max = gf_msglimits_payload(cfg->limits, gf_catalog_msg(cfg->cat, msg, strlen(msg)));
 		reason = GF_REASON_LIMIT_PAYLOAD;
+		if (have <= max)
+			return GF_REASON_ALLOW;
 	} else if (access == GF_ACCESS_SUBSCRIBE && cfg->opts.max_subscriptions > 0) {
 		have = mosquitto_client_sub_count(ed->client);
 		max = cfg->opts.max_subscriptions;
+		reason = GF_REASON_LIMIT_SUBS;
 		if (have < max)
 			return GF_REASON_ALLOW;
-		reason = GF_REASON_LIMIT_SUBS;
 	} else {
 		return GF_REASON_ALLOW;
 	}
-	if (have <= max && reason == GF_REASON_LIMIT_PAYLOAD)
-		return GF_REASON_ALLOW;
 	gf_log_notice(gf_reason_msgid(reason),
 	              "%s denied: %s: %ld %s, limit %ld (identity '%s', client '%s', topic '%s')",
 	              gf_access_name(access), gf_reason_text(reason), have,
