@@ -30,6 +30,12 @@ static const struct gf_conf_item gate_options[] = {
     {"state", GF_CONF_STRING, offsetof(struct gf_gate_opts, state), NULL, 0, 0, false,
      "file where the plugin keeps the certificate each identity last connected with, across "
      "restarts (revocation of away sessions and retained messages); read at start only"},
+    {"limits", GF_CONF_STRING, offsetof(struct gf_gate_opts, limits), NULL, 0, 0, false,
+     "the largest payload per message type (schemas/limits.tsv), re-read on SIGHUP"},
+    {"max_payload", GF_CONF_INT, offsetof(struct gf_gate_opts, max_payload), "262144", 1,
+     GF_MSGLIMITS_MAX_BYTES, false, "bytes: the largest payload of a type the limits file omits"},
+    {"max_subscriptions", GF_CONF_INT, offsetof(struct gf_gate_opts, max_subscriptions), "1000", 0,
+     1000000, false, "subscriptions one client may hold; 0 = no limit"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -63,6 +69,7 @@ void gf_gate_config_free(struct gf_gate_config *cfg)
 	gf_conf_free(gate_options, &cfg->opts);
 	gf_catalog_free(cfg->cat);
 	gf_crl_free(cfg->crl);
+	gf_msglimits_free(cfg->limits);
 	free(cfg);
 }
 
@@ -95,6 +102,15 @@ int gf_gate_config_new(struct mosquitto_opt *options, int option_count, struct g
 	if (rc == GF_OK && cfg->opts.crl &&
 	    (rc = gf_crl_load(cfg->opts.crl, &cfg->crl, err, sizeof(err))) != GF_OK)
 		gf_log_err("GF-PLUGIN-CONFIG", "CRL refused: %s", err);
+	if (rc == GF_OK) {
+		uint32_t def = (uint32_t)cfg->opts.max_payload;
+		rc = cfg->opts.limits ? gf_msglimits_load(cfg->opts.limits, cfg->cat, def,
+		                                          &cfg->limits, err, sizeof(err))
+		                      : gf_msglimits_new(cfg->cat, def, &cfg->limits);
+		if (rc != GF_OK)
+			gf_log_err("GF-PLUGIN-CONFIG", "limits refused: %s",
+			           cfg->opts.limits ? err : gf_strerror(rc));
+	}
 	if (rc == GF_OK)
 		rc = gf_topic_build(cfg->audit_topic, sizeof(cfg->audit_topic), cfg->opts.site,
 		                    &broker, GF_ROLE_OPS, "all", "audit");
@@ -121,11 +137,15 @@ void gf_gate_install(struct gf_gate *gate, struct gf_gate_config *cfg)
 	gf_gate_config_free(old);
 	gf_log_notice("GF-PLUGIN-READY",
 	              "site %s, catalogue %s (%zu rows, %zu message types), CRL %s (%zu revoked), "
-	              "validation %s, %zu certificate identities known (%zu revoked)",
+	              "validation %s, limits %s (%zu types named, default %u bytes, "
+	              "%ld subscriptions), %zu certificate identities known (%zu revoked)",
 	              cfg->opts.site, cfg->opts.exchange, gf_catalog_row_count(cfg->cat),
 	              gf_catalog_msg_count(cfg->cat), cfg->opts.crl ? cfg->opts.crl : "none",
 	              gf_crl_count(cfg->crl), cfg->opts.validate ? "on" : "off",
-	              gf_certledger_count(gate->ledger), gf_certledger_revoked_count(gate->ledger));
+	              cfg->opts.limits ? cfg->opts.limits : "none",
+	              gf_msglimits_listed(cfg->limits), gf_msglimits_default(cfg->limits),
+	              cfg->opts.max_subscriptions, gf_certledger_count(gate->ledger),
+	              gf_certledger_revoked_count(gate->ledger));
 }
 
 /* Logs, counts and queues a refused connection; returns MOSQ_ERR_AUTH. */
@@ -321,6 +341,64 @@ static int refuse_access(struct gf_gate *gate, const struct mosquitto_evt_acl_ch
 }
 
 /*
+ * The per-client limits (SPEC section 3) of an access the policy allows:
+ * the payload of a WRITE against its message type's limit, and a SUBSCRIBE
+ * against the subscriptions the client holds. Logs and audits a refusal
+ * itself; returns GF_REASON_ALLOW or the refusal's reason.
+ *
+ * A payload no larger than the smallest limit needs no lookup; otherwise the
+ * message type is the topic's last level (the policy has just accepted the
+ * topic as a catalogue row, so it is one) and its limit an array index.
+ *
+ * mosquitto_client_sub_count() is, in mosquitto 2.0.11 (src/subs.c), the
+ * number of slots of the client's non-shared subscriptions: a new filter
+ * takes a free slot or adds one, re-subscribing to a held filter takes
+ * none, an unsubscribe frees its slot but does not shrink the count, and
+ * only a clean start (or the session's end) resets it. So it is the most
+ * the session has held at once, never less than it holds now. Refusing at
+ * count >= limit keeps every session within the limit; what it costs is
+ * that a client at the limit cannot swap a filter for another, nor
+ * re-subscribe to one it holds, until it reconnects with a clean start.
+ * Shared subscriptions ($share/...) are not in the count; 2.0.11 exposes no
+ * count of them (docs/ops.md, Limits).
+ */
+static enum gf_reason limit_refusal(struct gf_gate *gate, const struct mosquitto_evt_acl_check *ed,
+                                    enum gf_access access, const char *username)
+{
+	const struct gf_gate_config *cfg = gate->cfg;
+	enum gf_reason reason;
+	long have, max;
+
+	if (access == GF_ACCESS_WRITE) {
+		if (ed->payloadlen <= gf_msglimits_smallest(cfg->limits))
+			return GF_REASON_ALLOW;
+		const char *msg = strrchr(ed->topic, '/');
+		msg = msg ? msg + 1 : ed->topic;
+		have = ed->payloadlen;
+		max = gf_msglimits_payload(cfg->limits, gf_catalog_msg(cfg->cat, msg, strlen(msg)));
+		reason = GF_REASON_LIMIT_PAYLOAD;
+		if (have <= max)
+			return GF_REASON_ALLOW;
+	} else if (access == GF_ACCESS_SUBSCRIBE && cfg->opts.max_subscriptions > 0) {
+		have = mosquitto_client_sub_count(ed->client);
+		max = cfg->opts.max_subscriptions;
+		reason = GF_REASON_LIMIT_SUBS;
+		if (have < max)
+			return GF_REASON_ALLOW;
+	} else {
+		return GF_REASON_ALLOW;
+	}
+	gf_log_notice(gf_reason_msgid(reason),
+	              "%s denied: %s: %ld %s, limit %ld (identity '%s', client '%s', topic '%s')",
+	              gf_access_name(access), gf_reason_text(reason), have,
+	              reason == GF_REASON_LIMIT_PAYLOAD ? "bytes" : "subscriptions held", max,
+	              username ? username : "", mosquitto_client_id(ed->client), ed->topic);
+	gf_audit_record(&gate->audit, reason, access, username, mosquitto_client_id(ed->client),
+	                ed->topic, NULL, time(NULL), 1);
+	return reason;
+}
+
+/*
  * The hot path: no allocation, no scan. The identity comes from the username,
  * which the broker keeps for disconnected persistent sessions and for the
  * stand-in connection it builds to re-check a retained message's publisher,
@@ -349,6 +427,8 @@ int gf_gate_on_acl_check(int event, void *event_data, void *userdata)
 	if (gf_policy_check(&gate->pol, known ? &who : NULL, access, ed->topic, &d) !=
 	    GF_REASON_ALLOW)
 		return refuse_access(gate, ed, &d, username);
+	if (limit_refusal(gate, ed, access, username) != GF_REASON_ALLOW)
+		return MOSQ_ERR_ACL_DENIED;
 	if (access == GF_ACCESS_WRITE && is_will(gate, ed->client))
 		return check_will(gate, ed, d.cell, username);
 	if (access == GF_ACCESS_READ && (version = mosquitto_client_protocol_version(ed->client)) &&

@@ -21,6 +21,7 @@
 #include "certid.h"
 #include "certledger.h"
 #include "clients.h"
+#include "msglimits.h"
 #include "log.h"
 #include "policy.h"
 
@@ -32,7 +33,10 @@ struct gf_gate_opts {
 	bool validate;
 	bool debug;
 	long stats_interval;
-	char *state; /* the certificate ledger's file (certledger.h); NULL: memory only */
+	char *state;      /* the certificate ledger's file (certledger.h); NULL: memory only */
+	char *limits;     /* the limits file (lib/limits.h); NULL = max_payload for all */
+	long max_payload; /* bytes, for types the limits file does not name */
+	long max_subscriptions; /* per client; 0 = no limit */
 };
 
 /* What a reload replaces as a whole. */
@@ -40,6 +44,7 @@ struct gf_gate_config {
 	struct gf_gate_opts opts;
 	struct gf_catalog *cat;
 	struct gf_crl *crl;
+	struct gf_msglimits *limits; /* built for cat */
 	char audit_topic[160];
 	char stats_topic[160];
 };

@@ -39,7 +39,10 @@
 	X(AUTH_REVOKED, "GF-AUTH-REVOKED", "the client certificate is revoked")                    \
 	X(PAYLOAD, "GF-PAYLOAD-INVALID", "the payload is not a valid message of its type")         \
 	X(BROKERFEED, "GF-ACL-BROKERFEED", "the broker's own feeds are for the site's ops only")   \
-	X(ENCODING, "GF-ACL-ENCODING", "MQTT 3.1.1 clients receive JSON only")
+	X(ENCODING, "GF-ACL-ENCODING", "MQTT 3.1.1 clients receive JSON only")                     \
+	X(LIMIT_PAYLOAD, "GF-LIMIT-PAYLOAD",                                                       \
+	  "the payload is larger than the site allows for this message type")                      \
+	X(LIMIT_SUBS, "GF-LIMIT-SUBS", "the client holds as many subscriptions as the site allows")
 
 enum gf_reason {
 #define GF__REASON_ENUM(name, msgid, text) GF_REASON_##name,

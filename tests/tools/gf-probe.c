@@ -11,6 +11,14 @@
  *   rpub:TOPIC=PAYLOAD  the same, retained
  *   wait:MS             print every message received within MS milliseconds
  *                       as "MSG <topic> <payload>"
+ *   big:TOPIC=N[=TEXT]  publish N bytes at QoS 1: TEXT padded with spaces (a
+ *                       valid JSON message stays valid), or N 'x' without
+ *                       TEXT; prints "PUBACK <topic> <code>" (or "none" if
+ *                       the connection is lost, "local-error:..." if the
+ *                       client refuses to send it)
+ *   subs:PREFIX=N       subscribe at QoS 1 to PREFIX1/#, ..., PREFIXN/# in
+ *                       one SUBSCRIBE; prints "SUBS <prefix> <granted>
+ *                       <refused>" (refused: SUBACK codes of 128 and above)
  *   raw:HEX             open a second, raw MQTT 3.1.1 connection with the same
  *                       credentials and publish at QoS 1 on the topic given
  *                       as hex bytes (so it may be invalid UTF-8, which
@@ -42,6 +50,7 @@ struct probe {
 	int connected; /* 0 waiting, 1 ok, -1 refused */
 	int pending;   /* mid awaited, 0 none */
 	int last_code;
+	int granted, refused; /* SUBACK codes of the last subscription */
 };
 
 static const char *host = "127.0.0.1";
@@ -87,6 +96,13 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int count, con
 	(void)m, (void)props;
 	if (mid == p->pending) {
 		p->last_code = count > 0 ? granted[0] : -1;
+		p->granted = p->refused = 0;
+		for (int i = 0; i < count; i++) {
+			if (granted[i] >= 128)
+				p->refused++;
+			else
+				p->granted++;
+		}
 		p->pending = 0;
 	}
 }
@@ -221,6 +237,80 @@ out:
 		freeaddrinfo(ai);
 }
 
+/* big:TOPIC=N[=TEXT]: one publish of N bytes. */
+static int publish_big(struct mosquitto *m, struct probe *p, const char *a)
+{
+	char topic[1024];
+	const char *eq = strchr(a, '='), *text = NULL;
+	size_t tl = eq ? (size_t)(eq - a) : 0, n, text_len = 0;
+	char *payload;
+	int mid = 0, rc;
+
+	if (!eq || tl >= sizeof(topic))
+		return -1;
+	memcpy(topic, a, tl);
+	topic[tl] = '\0';
+	n = strtoul(eq + 1, NULL, 10);
+	text = strchr(eq + 1, '=');
+	if (text)
+		text_len = strlen(++text);
+	payload = malloc(n ? n : 1);
+	if (!payload)
+		return -1;
+	memset(payload, text ? ' ' : 'x', n);
+	memcpy(payload, text ? text : "", text_len < n ? text_len : n);
+	rc = mosquitto_publish_v5(m, &mid, topic, (int)n, payload, 1, false, NULL);
+	free(payload);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		printf("PUBACK %s local-error:%s\n", topic, mosquitto_strerror(rc));
+		return 0;
+	}
+	p->pending = mid;
+	if (loop_until(m, p, is_pending, 30000) != 0) {
+		printf("PUBACK %s none\n", topic);
+		return -1;
+	}
+	printf("PUBACK %s %d\n", topic, p->last_code);
+	return 0;
+}
+
+/* subs:PREFIX=N: N wildcard filters in one SUBSCRIBE. */
+static int subscribe_many(struct mosquitto *m, struct probe *p, const char *a)
+{
+	const char *eq = strchr(a, '=');
+	int n = eq ? atoi(eq + 1) : 0, mid = 0, rc = -1, i = 0;
+	char **filters = n > 0 ? calloc((size_t)n, sizeof(*filters)) : NULL;
+
+	if (!filters)
+		return -1;
+	for (i = 0; i < n; i++) {
+		size_t len = (size_t)(eq - a) + 16;
+		filters[i] = malloc(len);
+		if (!filters[i])
+			goto out;
+		snprintf(filters[i], len, "%.*s%d/#", (int)(eq - a), a, i + 1);
+	}
+	rc = mosquitto_subscribe_multiple(m, &mid, n, filters, 1, 0, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		printf("SUBS %.*s local-error:%s\n", (int)(eq - a), a, mosquitto_strerror(rc));
+		rc = 0;
+		goto out;
+	}
+	p->pending = mid;
+	if (loop_until(m, p, is_pending, 30000) != 0) {
+		printf("SUBS %.*s none\n", (int)(eq - a), a);
+		rc = -1;
+		goto out;
+	}
+	printf("SUBS %.*s %d %d\n", (int)(eq - a), a, p->granted, p->refused);
+	rc = 0;
+out:
+	for (int j = 0; j < i && j < n; j++)
+		free(filters[j]);
+	free(filters);
+	return rc;
+}
+
 static int run_action(struct mosquitto *m, struct probe *p, const char *a)
 {
 	int mid = 0, rc;
@@ -264,6 +354,12 @@ static int run_action(struct mosquitto *m, struct probe *p, const char *a)
 		_exit(0);
 	} else if (strncmp(a, "wait:", 5) == 0) {
 		loop_until(m, p, never, atol(a + 5));
+	} else if (strncmp(a, "big:", 4) == 0) {
+		if (publish_big(m, p, a + 4) != 0)
+			return -1;
+	} else if (strncmp(a, "subs:", 5) == 0) {
+		if (subscribe_many(m, p, a + 5) != 0)
+			return -1;
 	} else if (strncmp(a, "raw:", 4) == 0) {
 		raw_publish(a + 4);
 	} else {
@@ -280,7 +376,7 @@ int main(int argc, char **argv)
 	bool persistent = false;
 	int expiry = 3600;
 	const char *will = NULL;
-	struct probe p = {0, 0, 0};
+	struct probe p = {0, 0, 0, 0, 0};
 	struct mosquitto *m;
 	mosquitto_property *props = NULL;
 	int i, rc = 0;

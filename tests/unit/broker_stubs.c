@@ -55,6 +55,11 @@ const char *mosquitto_client_username(const struct mosquitto *client)
 	return client->username;
 }
 
+int mosquitto_client_sub_count(const struct mosquitto *client)
+{
+	return client->sub_count;
+}
+
 void *mosquitto_client_certificate(const struct mosquitto *client)
 {
 	if (!client->cert)

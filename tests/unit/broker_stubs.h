@@ -19,6 +19,7 @@ struct mosquitto {
 	X509 *cert;     /* returned (with a new reference) as the client certificate */
 	int protocol;   /* mosquitto_client_protocol_version: 3, 4, 5; 0 = the retained stand-in */
 	bool opened;    /* the test harness's own: authenticated once (a connection is open) */
+	int sub_count;  /* what mosquitto_client_sub_count reports */
 };
 
 #define STUB_MAX 64

@@ -213,6 +213,20 @@ static int acl(struct mosquitto *c, int access, const char *topic)
 	return gf_gate_on_acl_check(MOSQ_EVT_ACL_CHECK, &ev, gate);
 }
 
+static int acl_write(struct mosquitto *c, const char *topic, uint32_t payloadlen)
+{
+	struct mosquitto_evt_acl_check ev = {0};
+
+	opened(c);
+	ev.client = c;
+	ev.access = MOSQ_ACL_WRITE;
+	ev.topic = topic;
+	ev.payloadlen = payloadlen;
+	return gf_gate_on_acl_check(MOSQ_EVT_ACL_CHECK, &ev, gate);
+}
+
+#define OFFER_TOPIC_ACL "gf/site1/foa/7-PRE-001/fman/all/flexoffer"
+
 static void tick(time_t now)
 {
 	struct mosquitto_evt_tick ev = {0};
@@ -604,6 +618,120 @@ Test(plugin, a_broken_reload_keeps_the_previous_configuration)
 	client_free(c);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(plugin, payloads_beyond_their_types_limit_are_refused_with_size_and_limit)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/limits.tsv", dir);
+	write_file(path, "# test\nflexoffer 2k\n*\t1000\n");
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "limits", path), MOSQ_ERR_SUCCESS,
+	             "%s", stub.nlog ? stub.log[0] : "");
+	cr_assert_eq(acl_write(c, "gf/site1/foa/7-PRE-001/fman/all/flexoffer", 2048),
+	             MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl_write(c, "gf/site1/foa/7-PRE-001/fman/all/flexoffer", 2049),
+	             MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-LIMIT-PAYLOAD", "2049 bytes, limit 2048"));
+	/* foa.status is not named: the file's default applies. */
+	cr_assert_eq(acl_write(c, "gf/site1/foa/7-PRE-001/user/u1/foa.status", 1000),
+	             MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl_write(c, "gf/site1/foa/7-PRE-001/user/u1/foa.status", 1001),
+	             MOSQ_ERR_ACL_DENIED);
+	/* A topic the policy refuses keeps its policy reason. */
+	cr_assert_eq(acl_write(c, "gf/site1/foa/7-PRE-002/fman/all/flexoffer", 99999),
+	             MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-ACL-SPOOF", NULL));
+	/* Deliveries are not limited (the publisher's limit applied). */
+	cr_assert_eq(acl(c, MOSQ_ACL_READ, "gf/site1/fman/f/foa/7-PRE-001/flexoffer.assign"),
+	             MOSQ_ERR_SUCCESS);
+	unlink(path);
+	client_free(c);
+}
+
+Test(plugin, without_a_limits_file_max_payload_applies_to_every_type)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "max_payload", "500"),
+	             MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl_write(c, OFFER_TOPIC_ACL, 500), MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl_write(c, OFFER_TOPIC_ACL, 501), MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-LIMIT-PAYLOAD", "501 bytes, limit 500"));
+	client_free(c);
+}
+
+Test(plugin, a_limits_file_with_an_unknown_type_is_refused_with_its_line)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/limits.tsv", dir);
+	write_file(path, "flexoffer 2k\nno.such.type 1k\n");
+	cr_assert_neq(init_with("site1", "schemas/exchange.tsv", "limits", path), MOSQ_ERR_SUCCESS);
+	cr_assert(stub_logged("GF-PLUGIN-CONFIG", "limits.tsv:2: 'no.such.type'"));
+	unlink(path);
+}
+
+Test(plugin, a_client_holding_max_subscriptions_is_refused_more)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "max_subscriptions", "3"),
+	             MOSQ_ERR_SUCCESS);
+	c->sub_count = 2;
+	cr_assert_eq(acl(c, MOSQ_ACL_SUBSCRIBE, "gf/site1/#"), MOSQ_ERR_SUCCESS);
+	c->sub_count = 3;
+	cr_assert_eq(acl(c, MOSQ_ACL_SUBSCRIBE, "gf/site1/+/+/foa/#"), MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-LIMIT-SUBS", "3 subscriptions held, limit 3"));
+	/* Unsubscribing is never limited; a filter the policy refuses keeps its
+	 * own reason. */
+	cr_assert_eq(acl(c, MOSQ_ACL_UNSUBSCRIBE, "gf/site1/#"), MOSQ_ERR_SUCCESS);
+	cr_assert_eq(acl(c, MOSQ_ACL_SUBSCRIBE, "#"), MOSQ_ERR_ACL_DENIED);
+	cr_assert(stub_logged("GF-ACL-FILTER", NULL));
+	client_free(c);
+}
+
+Test(plugin, max_subscriptions_0_means_no_limit)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "max_subscriptions", "0"),
+	             MOSQ_ERR_SUCCESS);
+	c->sub_count = 1000000;
+	cr_assert_eq(acl(c, MOSQ_ACL_SUBSCRIBE, "gf/site1/#"), MOSQ_ERR_SUCCESS);
+	client_free(c);
+}
+
+Test(plugin, a_broken_limits_file_on_reload_keeps_the_previous_limits)
+{
+	struct mosquitto *c = client("foa.7-PRE-001", "foa.7-PRE-001", NULL);
+	struct mosquitto_evt_reload ev = {0};
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/limits.tsv", dir);
+	write_file(path, "flexoffer 2k\n");
+	cr_assert_eq(init_with("site1", "schemas/exchange.tsv", "limits", path), MOSQ_ERR_SUCCESS);
+	opened(c); /* connected before the reloads */
+	write_file(path, "flexoffer 2x\n");
+	gf_gate_on_reload(MOSQ_EVT_RELOAD, &ev, gate);
+	cr_assert(stub_logged("GF-PLUGIN-CONFIG", "limits.tsv:1: size '2x'"));
+	cr_assert(stub_logged("GF-PLUGIN-RELOAD", NULL));
+	cr_assert_eq(acl_write(c, OFFER_TOPIC_ACL, 2049), MOSQ_ERR_ACL_DENIED);
+	write_file(path, "flexoffer 3k\n");
+	gf_gate_on_reload(MOSQ_EVT_RELOAD, &ev, gate);
+	cr_assert_eq(acl_write(c, OFFER_TOPIC_ACL, 2049), MOSQ_ERR_SUCCESS);
+	unlink(path);
+	client_free(c);
+}
+
 /*
  * Counting allocations: this executable's malloc family interposes glibc's
  * for the whole process and counts calls while `counting` is set. Under
@@ -659,6 +787,9 @@ Test(plugin, the_acl_path_never_allocates)
 		acl(c, MOSQ_ACL_WRITE, "gf/site1/foa/7-PRE-002/fman/all/flexoffer");
 		acl(c, MOSQ_ACL_SUBSCRIBE, "$share/g/gf/site1/#");
 		acl(c, MOSQ_ACL_SUBSCRIBE, "#");
+		acl(c, MOSQ_ACL_SUBSCRIBE, "gf/site1/+/+/foa/7-PRE-001/+");
+		acl_write(c, "gf/site1/foa/7-PRE-001/fman/all/flexoffer", 100000);
+		acl_write(c, "gf/site1/foa/7-PRE-001/fman/all/flexoffer", 1000000);
 	}
 	counting = 0;
 	cr_assert_eq(allocations, 0, "%ld allocations on the ACL path", allocations);
