@@ -211,7 +211,7 @@ start_idle() {
 	pid=$!
 	PIDS+=("$pid")
 	for _ in $(seq 600); do
-		grep -q '^ready' "$out" && return 0
+		grep -qs '^ready' "$out" && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
