@@ -200,6 +200,15 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
+# gate_fuzz drives the plugin's callbacks against the broker stubs, like
+# plugin_test: it also links the plugin's objects and the stubs, fuzz flavour.
+GATE_FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(PLUGIN_SRCS) tests/unit/broker_stubs.c)
+
+build/fuzz/gate_fuzz: tests/fuzz/gate_fuzz.c $(GATE_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(GATE_FUZZ_OBJS) \
+		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
+
 # --- agents -------------------------------------------------------------------
 # Every agents/<name>/*.c is compiled into $(OBJ)/agents/<name>/ and linked,
 # with the agent runtime, libgf.a, paho's asynchronous MQTT client (TLS
