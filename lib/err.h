@@ -9,6 +9,9 @@
 #ifndef GF_ERR_H
 #define GF_ERR_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #define GF_ERR_MAP(X)                                                                              \
 	X(OK, "success")                                                                           \
 	X(ENOMEM, "out of memory")                                                                 \
@@ -32,6 +35,14 @@ enum gf_err {
 /* Returns a static, human-readable description of err ("unknown error" for
  * values outside the enum). Never NULL. */
 const char *gf_strerror(enum gf_err err);
+
+/*
+ * Writes "<name>:<line>: " and the formatted message into err (errlen bytes,
+ * truncated, NUL-terminated; nothing if err is NULL or errlen 0): the one
+ * form of a parse error in a named file. Returns GF_EPARSE.
+ */
+enum gf_err gf_err_at(char *err, size_t errlen, const char *name, size_t line, const char *fmt,
+                      va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* Returns the symbolic name of err without the GF_ prefix ("ENOMEM"). */
 const char *gf_err_name(enum gf_err err);

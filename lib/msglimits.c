@@ -31,17 +31,12 @@ __attribute__((format(printf, 2, 3))) static enum gf_err fail(struct parse_state
                                                               const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	enum gf_err rc;
 
-	if (!ps->err || ps->errlen == 0)
-		return GF_EPARSE;
-	n = snprintf(ps->err, ps->errlen, "%s:%zu: ", ps->name, ps->line);
-	if (n >= 0 && (size_t)n < ps->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return GF_EPARSE;
+	va_start(ap, fmt);
+	rc = gf_err_at(ps->err, ps->errlen, ps->name, ps->line, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static enum gf_err limits_alloc(const struct gf_catalog *cat, uint32_t def_bytes,

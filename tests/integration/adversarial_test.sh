@@ -6,10 +6,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tmp=$(mktemp -d)
-trap 'broker_stop "$tmp/s"; [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
-S=$tmp/s
-site_new "$S" site1
+site_tmp site1
 add_password "$S" foa.7-PRE-001 foa.7-PRE-002 fman.f1 fman.f2 ops.alice sp.sp1 kpi.k1
 for who in "foa 7-PRE-001" "foa 7-PRE-002" "foa 7-PRE-003" "fman f1" "ops watch"; do
 	add_cert "$S" $who

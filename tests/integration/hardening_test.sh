@@ -17,10 +17,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tmp=$(mktemp -d)
-trap 'broker_stop "$tmp/s"; [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
-S=$tmp/s
-site_new "$S" site1
+site_tmp site1
 cp "$top/schemas/exchange.tsv" "$tmp/exchange.tsv"
 add_password "$S" foa.7-PRE-002 fman.f1 ops.alice xems.x1 sp.sp1
 for id in 7-PRE-001 7-PRE-003 7-PRE-004 7-PRE-005; do add_cert "$S" foa "$id"; done

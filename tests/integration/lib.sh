@@ -171,6 +171,15 @@ lacks() { ! grep -qF -- "$2" <<<"$1"; }
 # logged DIR MSGID TEXT: the broker log has a line with MSGID and TEXT.
 logged() { grep -F -- "$2" "$1/mosquitto.log" | grep -qF -- "$3"; }
 
+# site_tmp SITE: a temp dir $tmp with a new site S=$tmp/s (site_new); at
+# exit the broker is stopped and $tmp removed (kept with KEEP=1).
+site_tmp() {
+	tmp=$(mktemp -d)
+	S=$tmp/s
+	trap 'broker_stop "$tmp/s"; [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
+	site_new "$S" "$1"
+}
+
 # agent_tmp: for the tests of agents. A temp dir $tmp with the site dir
 # S=$tmp/s; the array pids of the processes to kill -9 at exit; at exit the
 # broker is stopped and $tmp removed (kept with KEEP=1); the test password

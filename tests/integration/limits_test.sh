@@ -8,10 +8,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tmp=$(mktemp -d)
-trap 'broker_stop "$tmp/s"; [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
-S=$tmp/s
-site_new "$S" site1
+site_tmp site1
 add_password "$S" foa.7-PRE-001 foa.7-PRE-002 fman.f1 sp.sp1
 printf '# test limits\nflexoffer\t4k\n*\t64k\n' >"$tmp/limits.tsv"
 broker_start "$S" --limits "$tmp/limits.tsv" --max-subscriptions 5 ||

@@ -8,10 +8,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tmp=$(mktemp -d)
-trap 'broker_stop "$tmp/s"; [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
-S=$tmp/s
-site_new "$S" site1
+site_tmp site1
 attackers=(foa.7-PRE-101 foa.7-PRE-102 foa.7-PRE-103 foa.7-PRE-104 foa.7-PRE-105 foa.7-PRE-106
 	foa.7-PRE-107 foa.7-PRE-108)
 add_password "$S" foa.7-PRE-001 fman.f1 fman.f2 fmar.m1 sp.sp1 ops.alice "${attackers[@]}"
