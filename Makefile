@@ -15,18 +15,42 @@ LDFLAGS  := $(SANFLAGS) $(LDFLAGS_EXTRA)
 
 OBJ := $(BUILD)/obj
 
-# --- the core library -------------------------------------------------------
-LIB_SRCS := $(wildcard lib/*.c)
+# --- the library, in layers (README "Layout", docs/layers.md) ---------------
+# One archive per folder of lib/. A layer may use only the layers below it:
+#   base     nothing (libc)
+#   bus      base                          (the plugin's and the runtime's rules)
+#   payload  base, schemas                 (codecs, validation, sealed payloads)
+#   engine   base, schemas                 (FlexOffers, aggregation, clearing)
+#   devices  engine, base                  (device models and their offers)
+#   agent    bus, payload, base, schemas   (the agent runtime: paho, SQLite)
+# and the broker plugin base, bus and payload only. schemas is the code
+# protoc-c generates (below). $(BUILD)/lib/layers/<layer>.so links each archive
+# whole against only what it may use with --no-undefined, so a call across the
+# rule is a link error in every build; tests/layering_test.sh says which file
+# broke it and checks the includes too.
+LAYERS        := base bus payload engine devices agent
+LAYER_DEPS_base    :=
+LAYER_DEPS_bus     := base
+LAYER_DEPS_payload := base schemas
+LAYER_DEPS_engine  := base schemas
+LAYER_DEPS_devices := engine base
+LAYER_DEPS_agent   := bus payload base schemas
+LAYER_LIBS_base    := -lm
+LAYER_LIBS_bus     := $(PKG_LIBS)
+LAYER_LIBS_payload := $(PKG_LIBS)
+LAYER_LIBS_engine  := $(PKG_LIBS)
+LAYER_LIBS_devices := $(PKG_LIBS)
+LAYER_LIBS_agent   := $(PKG_LIBS) -lpaho-mqtt3as -lsqlite3
+layer_lib = $(BUILD)/lib/libgf-$(1).a
+LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
-LIBGF    := $(BUILD)/lib/libgf.a
-
-# --- the agent runtime (docs/agents.md) ---------------------------------------
-# lib/agent/ is the only part of lib/ that uses paho (and, for the agents'
-# state, SQLite); it is a library of its own so that libgf.a, which the
-# broker plugin links, stays free of both.
-AGENTLIB_SRCS := $(wildcard lib/agent/*.c)
-AGENTLIB_OBJS := $(AGENTLIB_SRCS:%.c=$(OBJ)/%.o)
-LIBGF_AGENT   := $(BUILD)/lib/libgf-agent.a
+$(foreach l,$(LAYERS),$(eval LAYER_OBJS_$(l) := $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(l)/*.c))))
+LIBGF_SCHEMAS := $(call layer_lib,schemas)
+# What the agents and most tests link: every layer, users before what they use.
+LIBGF_ALL     := $(foreach l,agent devices engine payload bus base schemas,$(call layer_lib,$(l)))
+# What the broker plugin links.
+LIBGF_PLUGIN  := $(foreach l,payload bus base schemas,$(call layer_lib,$(l)))
+LAYER_CHECKS  := $(LAYERS:%=$(BUILD)/lib/layers/%.so)
 AGENT_LIBS    := -lpaho-mqtt3as -lsqlite3
 
 # --- the broker plugin ------------------------------------------------------
@@ -46,17 +70,17 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
 # --- schemas (docs/schemas.md) ----------------------------------------------
 # protoc-c turns every schemas/*.proto into $(GEN)/<name>.pb-c.{c,h} in one run
 # (the protos import one another); schemas/gen-registry.sh turns
-# schemas/messages.tsv into the msg -> descriptor table. Both go into libgf.a.
+# schemas/messages.tsv into the msg -> descriptor table. Both go into
+# libgf-schemas.a.
 PROTOS      := $(wildcard schemas/*.proto)
 GEN         := $(BUILD)/gen
 PROTO_SRCS  := $(PROTOS:schemas/%.proto=$(GEN)/%.pb-c.c)
 PROTO_HDRS  := $(PROTO_SRCS:.c=.h)
 SCHEMA_REG  := $(GEN)/schema_registry.c
 SCHEMA_OBJS := $(PROTO_SRCS:$(GEN)/%.c=$(OBJ)/gen/%.o) $(OBJ)/gen/schema_registry.o
-LIB_OBJS    += $(SCHEMA_OBJS)
 # Any object of ours may include a generated header: on a clean tree they must
 # exist before it compiles (order-only; -MMD tracks them from then on).
-OWN_OBJS    := $(LIB_SRCS:%.c=$(OBJ)/%.o) $(AGENTLIB_OBJS) $(PLUGIN_OBJS) $(STUB_OBJS) \
+OWN_OBJS    := $(LIB_OBJS) $(PLUGIN_OBJS) $(STUB_OBJS) \
 	$(UNIT_SRCS:%.c=$(OBJ)/%.o) $(TOOL_SRCS:%.c=$(OBJ)/%.o) $(BENCH_SRCS:%.c=$(OBJ)/%.o)
 # protoc-c's output is not ours to change. protobuf-c 1.4.1's is clean under
 # our warnings, but another version's warnings must not fail the -Werror build:
@@ -79,7 +103,7 @@ MOSQ_LIBS := $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosqui
 
 .PHONY: all deps test check unit integration bench fuzz demo format format-check clean help
 
-all: $(LIBGF) $(LIBGF_AGENT) $(PLUGIN) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+all: $(LIBGF_ALL) $(LAYER_CHECKS) $(PLUGIN) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 help:
 	@echo "make deps          install the Debian packages (root; quick when present)"
@@ -123,34 +147,47 @@ $(OBJ)/gen/schema_registry.o: $(SCHEMA_REG) | $(PROTO_HDRS)
 
 $(OWN_OBJS): | $(PROTO_HDRS)
 
-$(LIBGF): $(LIB_OBJS)
+$(LIBGF_SCHEMAS): $(SCHEMA_OBJS)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 
-$(LIBGF_AGENT): $(AGENTLIB_OBJS)
-	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+define LAYER_RULES
+# The folder is a prerequisite too: a file removed from it changes its time.
+$(call layer_lib,$(1)): $(LAYER_OBJS_$(1)) lib/$(1)
+	@mkdir -p $$(@D)
+	rm -f $$@; $$(AR) rcs $$@ $$(filter %.o,$$^)
+
+$(BUILD)/lib/layers/$(1).so: $(call layer_lib,$(1)) $(foreach d,$(LAYER_DEPS_$(1)),$(call layer_lib,$(d)))
+	@mkdir -p $$(@D)
+	$$(CC) -shared $$(LDFLAGS) -Wl,--no-undefined -o $$@ -Wl,--whole-archive $$< \
+		-Wl,--no-whole-archive $$(filter-out $$<,$$^) $(LAYER_LIBS_$(1)) \
+		|| { echo "layering: lib/$(1)/ may use only: $(or $(LAYER_DEPS_$(1)),nothing of ours) (tests/layering_test.sh names the file)"; exit 1; }
+endef
+$(foreach l,$(LAYERS),$(eval $(call LAYER_RULES,$(l))))
+$(LAYERS:%=lib/%): ;
 
 # The plugin exports only the three mosquitto_plugin_* entry points and does
 # not link libmosquitto: the broker provides those symbols at load time.
-$(PLUGIN): $(PLUGIN_OBJS) $(LIBGF) broker-plugin/plugin.map
+$(PLUGIN): $(PLUGIN_OBJS) $(LIBGF_PLUGIN) broker-plugin/plugin.map
 	@mkdir -p $(@D)
 	$(CC) -shared $(LDFLAGS) -Wl,--version-script=broker-plugin/plugin.map \
-		-o $@ $(PLUGIN_OBJS) $(LIBGF) $(PKG_LIBS)
+		-o $@ $(PLUGIN_OBJS) $(LIBGF_PLUGIN) $(PKG_LIBS)
 
-$(BUILD)/tests/unit/plugin_test: $(OBJ)/tests/unit/plugin_test.o $(PLUGIN_OBJS) $(STUB_OBJS) $(LIBGF)
+# Linked as an executable against the broker stubs and only the layers the
+# plugin may use: a plugin call into engine, devices or agent fails here.
+$(BUILD)/tests/unit/plugin_test: $(OBJ)/tests/unit/plugin_test.o $(PLUGIN_OBJS) $(STUB_OBJS) $(LIBGF_PLUGIN)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
-$(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIBGF_AGENT) $(LIBGF)
+$(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
 
-$(BUILD)/tests/tools/%: $(OBJ)/tests/tools/%.o $(LIBGF_AGENT) $(LIBGF)
+$(BUILD)/tests/tools/%: $(OBJ)/tests/tools/%.o $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(PKG_LIBS) $(AGENT_LIBS)
 
-$(BUILD)/tests/bench/%: $(OBJ)/tests/bench/%.o $(LIBGF)
+$(BUILD)/tests/bench/%: $(OBJ)/tests/bench/%.o $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(PKG_LIBS)
 
@@ -168,11 +205,11 @@ $(OBJ)/gen/tests/%.pb-c.o: $(TEST_GEN)/%.pb-c.c
 # tests/unit/msggen.c: random messages of any type, for the codec's round trips.
 MSGGEN_OBJ := $(OBJ)/tests/unit/msggen.o
 
-$(BUILD)/tests/unit/codec_test: $(OBJ)/tests/unit/codec_test.o $(MSGGEN_OBJ) $(OBJ)/gen/tests/codec_test.pb-c.o $(LIBGF)
+$(BUILD)/tests/unit/codec_test: $(OBJ)/tests/unit/codec_test.o $(MSGGEN_OBJ) $(OBJ)/gen/tests/codec_test.pb-c.o $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
-$(BUILD)/tests/unit/schemas_roundtrip_test: $(OBJ)/tests/unit/schemas_roundtrip_test.o $(MSGGEN_OBJ) $(LIBGF)
+$(BUILD)/tests/unit/schemas_roundtrip_test: $(OBJ)/tests/unit/schemas_roundtrip_test.o $(MSGGEN_OBJ) $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
@@ -185,7 +222,7 @@ FUZZ_SAN     := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CPPFLAGS := -D_GNU_SOURCE -Ilib -Ischemas -I$(GEN) -I$(TEST_GEN) $(PKG_CFLAGS) -MMD -MP
 # The inbox log reader (lib/agent/inbox.c) is a parser of what a crash left
 # behind; it needs no paho, so it joins the fuzzed objects.
-FUZZ_LIB_SRCS := $(LIB_SRCS) lib/agent/inbox.c $(PROTO_SRCS) $(SCHEMA_REG) $(CODEC_TEST_PB).c
+FUZZ_LIB_SRCS := $(filter-out lib/agent/%,$(LIB_SRCS)) lib/agent/inbox.c $(PROTO_SRCS) $(SCHEMA_REG) $(CODEC_TEST_PB).c
 FUZZ_LIB_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRCS:$(BUILD)/%=%))
 
 build/fuzz/obj/%.o: %.c | $(PROTO_HDRS) $(CODEC_TEST_PB).h
@@ -209,27 +246,28 @@ build/fuzz/gate_fuzz: tests/fuzz/gate_fuzz.c $(GATE_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(GATE_FUZZ_OBJS) \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
-# --- agents -------------------------------------------------------------------
-# Every agents/<name>/*.c is compiled into $(OBJ)/agents/<name>/ and linked,
-# with the agent runtime, libgf.a, paho's asynchronous MQTT client (TLS
-# build) and SQLite, into $(BUILD)/bin/<name>. A new agent needs only its
-# directory.
-AGENT_SRCS  := $(wildcard agents/*/*.c)
-AGENT_OBJS  := $(AGENT_SRCS:%.c=$(OBJ)/%.o)
-AGENT_NAMES := $(sort $(patsubst agents/%/,%,$(dir $(AGENT_SRCS))))
-AGENT_BINS  := $(AGENT_NAMES:%=$(BUILD)/bin/%)
+# --- programs -----------------------------------------------------------------
+# agents/<name>/ are the daemons, tools/<name>/ the commands for people
+# (gfctl, gf-report), tests/bench/<name>/ the engine's benchmark commands.
+# Each folder's *.c is compiled into $(OBJ)/<folder>/ and linked, with every
+# layer, paho's asynchronous MQTT client (TLS build) and SQLite, into
+# $(BUILD)/bin/<name>. A new program needs only its folder.
+PROG_DIRS  := $(sort $(dir $(wildcard agents/*/*.c tools/*/*.c tests/bench/*/*.c)))
+PROG_SRCS  := $(wildcard $(PROG_DIRS:%=%*.c))
+PROG_OBJS  := $(PROG_SRCS:%.c=$(OBJ)/%.o)
+PROG_BINS  := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d:%/=%)))
 
-all: $(AGENT_BINS)
-integration: $(AGENT_BINS)
+all: $(PROG_BINS)
+integration: $(PROG_BINS)
 
-$(AGENT_OBJS): | $(PROTO_HDRS)
+$(PROG_OBJS): | $(PROTO_HDRS)
 
-define AGENT_LINK
-$(BUILD)/bin/$(1): $(filter $(OBJ)/agents/$(1)/%,$(AGENT_OBJS)) $(LIBGF_AGENT) $(LIBGF)
+define PROG_LINK
+$(BUILD)/bin/$(notdir $(1:%/=%)): $(filter $(OBJ)/$(1)%,$(PROG_OBJS)) $(LIBGF_ALL)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(AGENT_LIBS)
 endef
-$(foreach a,$(AGENT_NAMES),$(eval $(call AGENT_LINK,$(a))))
+$(foreach d,$(PROG_DIRS),$(eval $(call PROG_LINK,$(d))))
 
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)

@@ -10,9 +10,9 @@
 
 #include <mqtt_protocol.h>
 
-#include "conf.h"
-#include "log.h"
-#include "payload.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "payload/payload.h"
 
 static const struct gf_conf_item gate_options[] = {
     {"site", GF_CONF_STRING, offsetof(struct gf_gate_opts, site), NULL, 0, 0, true,
@@ -285,7 +285,7 @@ static int check_will(struct gf_gate *gate, const struct mosquitto_evt_acl_check
 		return MOSQ_ERR_SUCCESS;
 	if (gf_topic_parse(ed->topic, &t, NULL) != GF_OK)
 		return MOSQ_ERR_ACL_DENIED; /* the policy allowed it: cannot happen */
-	rc = gf_payload_check(t.msg.p, t.msg.len, cell,
+	rc = gf_payload_check(t.msg.p, t.msg.len, (cell & GF_CELL_ANON) != 0,
 	                      (cell & GF_CELL_ANON) ? GF_CONTENT_TYPE_JOSE : NULL, ed->payload,
 	                      ed->payloadlen, err, sizeof(err));
 	if (rc == GF_OK)
@@ -315,8 +315,8 @@ static bool json_for_v3(const struct mosquitto_evt_acl_check *ed, uint8_t cell)
 	if (p[0] != ' ' && p[0] != '\t' && p[0] != '\n' && p[0] != '\r')
 		return false;
 	return gf_topic_parse(ed->topic, &t, NULL) == GF_OK &&
-	       gf_payload_check(t.msg.p, t.msg.len, cell, NULL, p, ed->payloadlen, err,
-	                        sizeof(err)) == GF_OK;
+	       gf_payload_check(t.msg.p, t.msg.len, (cell & GF_CELL_ANON) != 0, NULL, p,
+	                        ed->payloadlen, err, sizeof(err)) == GF_OK;
 }
 
 /* Logs (per its level), counts and audits a refused access. */
@@ -471,8 +471,8 @@ int gf_gate_on_message(int event, void *event_data, void *userdata)
 		return MOSQ_ERR_SUCCESS;
 	mosquitto_property_read_string(ed->properties, MQTT_PROP_CONTENT_TYPE, &content_type,
 	                               false);
-	rc = gf_payload_check(t.msg.p, t.msg.len, cell, content_type, ed->payload, ed->payloadlen,
-	                      err, sizeof(err));
+	rc = gf_payload_check(t.msg.p, t.msg.len, (cell & GF_CELL_ANON) != 0, content_type,
+	                      ed->payload, ed->payloadlen, err, sizeof(err));
 	mosquitto_free(content_type);
 	if (rc == GF_OK)
 		return MOSQ_ERR_SUCCESS;

@@ -16,14 +16,14 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
-#include "audit.h"
-#include "catalog.h"
-#include "certid.h"
-#include "certledger.h"
-#include "clients.h"
-#include "msglimits.h"
-#include "log.h"
-#include "policy.h"
+#include "bus/audit.h"
+#include "bus/catalog.h"
+#include "bus/certid.h"
+#include "bus/certledger.h"
+#include "bus/clients.h"
+#include "bus/msglimits.h"
+#include "base/log.h"
+#include "bus/policy.h"
 
 /* The plugin_opt_* options (docs/broker-plugin.md). */
 struct gf_gate_opts {

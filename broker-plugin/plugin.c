@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "gate.h"
-#include "log.h"
+#include "base/log.h"
 
 #define GF_EXPORT __attribute__((visibility("default")))
 

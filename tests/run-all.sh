@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Every test of the project: unit tests, the catalogue/SPEC agreement,
+# Every test of the project: unit tests, the layering of lib/, the catalogue/SPEC agreement,
 # integration tests against the real broker, a short fuzz run, and the
 # formatting check. Ends with one "N passed, M failed" line over all of them.
 set -uo pipefail
@@ -30,6 +30,7 @@ run() { # NAME COMMAND...
 	echo "=== $1: $([ $rc -eq 0 ] && echo done || echo FAILED) in $(($(date +%s) - start)) s"
 }
 run unit tests/run-unit.sh "$BUILD"/tests/unit/*_test
+run layering tests/layering_test.sh
 run catalogue tests/catalog_spec_test.sh
 # The FlexOffer engine on issue 4's workload must reproduce the reference's
 # aggregates exactly (85 aggregates, 2227 slices, tf loss 0, largest 12469).

@@ -4,7 +4,7 @@
  *
  * main.c      options, configuration, the daily timer, offer.feedback;
  * forecast.c  the grid point's load forecast (the IEEE feeder's profiles
- *             summed, or a forecast CSV), the bids of lib/congestion.h for a
+ *             summed, or a forecast CSV), the bids of lib/engine/congestion.h for a
  *             window of intervals, and their messages.
  */
 #ifndef GF_DOMS_H
@@ -14,7 +14,7 @@
 
 #include "agent/agent.h"
 #include "agent/store.h"
-#include "loadprofile.h"
+#include "engine/loadprofile.h"
 
 struct doms_conf {
 	struct gf_agent_conf agent;

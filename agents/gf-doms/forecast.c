@@ -3,19 +3,19 @@
  * gf-doms's forecast and bids: the grid point's load per interval, from the
  * IEEE feeder's household profiles (one day, the same every day: the
  * transformer's sum of the households) or from a forecast CSV, and the bids
- * lib/congestion.h computes where it exceeds the transformer's limit.
+ * lib/engine/congestion.h computes where it exceeds the transformer's limit.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/message.h"
-#include "congestion.h"
+#include "engine/congestion.h"
 #include "doms.h"
 #include "doms.pb-c.h"
-#include "log.h"
+#include "base/log.h"
 #include "agent/resend.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 enum gf_err gf__doms_forecast_load(struct doms *d)
 {

@@ -8,7 +8,7 @@
  * When: at start, the rest of the current day (from the next interval on),
  * plus the next day if the day-ahead issue time (issue_at_s) has passed; then
  * at each day's issue time, the next day. Bid ids are those of
- * lib/congestion.h (<grid>-<first interval>-<length>), so a restart issues
+ * lib/engine/congestion.h (<grid>-<first interval>-<length>), so a restart issues
  * the same bids again under the same ids and the FOA takes each once.
  */
 #include <math.h>
@@ -17,13 +17,13 @@
 #include <string.h>
 
 #include "agent/message.h"
-#include "congestion.h"
+#include "engine/congestion.h"
 #include "doms.h"
 #include "doms.pb-c.h"
-#include "ident.h"
-#include "log.h"
+#include "bus/ident.h"
+#include "base/log.h"
 #include "agent/resend.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct doms_conf, agent),

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "fman.h"
-#include "log.h"
+#include "base/log.h"
 #include "agent/resend.h"
 
 #define KEY_MAX 320

@@ -23,7 +23,7 @@
 #include "agent/agent.h"
 #include "agent/message.h"
 #include "agent/store.h"
-#include "aggpool.h"
+#include "engine/aggpool.h"
 #include "flexoffer.pb-c.h"
 
 struct fman_conf {

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "fman.h"
-#include "ident.h"
-#include "log.h"
+#include "bus/ident.h"
+#include "base/log.h"
 #include "agent/resend.h"
 
 #define C(m) offsetof(struct fman_conf, m)

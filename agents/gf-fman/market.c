@@ -29,12 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "fman.h"
-#include "fo_message.h"
-#include "log.h"
+#include "engine/fo_message.h"
+#include "base/log.h"
 #include "agent/resend.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 #define ID_MAX     256
 #define REASON_MAX 512

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "fman.h"
-#include "fo_message.h"
-#include "log.h"
+#include "engine/fo_message.h"
+#include "base/log.h"
 #include "agent/resend.h"
 #include "meter.pb-c.h"
 

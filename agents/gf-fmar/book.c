@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "fmar.h"
-#include "fo_message.h"
-#include "log.h"
+#include "engine/fo_message.h"
+#include "base/log.h"
 #include "agent/resend.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 #define REASON_MAX   320
 #define OFFER_ID_MAX 192

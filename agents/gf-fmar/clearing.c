@@ -22,15 +22,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "clear.h"
+#include "engine/clear.h"
 #include "clearing.h"
-#include "codec.h"
+#include "payload/codec.h"
 #include "fmar.h"
 #include "agent/resend.h"
-#include "fo_message.h"
+#include "engine/fo_message.h"
 #include "kpi.pb-c.h"
-#include "log.h"
-#include "timefmt.h"
+#include "base/log.h"
+#include "base/timefmt.h"
 
 #define DEV_TOL 1e-6
 

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clear.h"
+#include "engine/clear.h"
 #include "fmar.h"
-#include "fo.h"
+#include "engine/fo.h"
 
 /* A live aggregate: its id, its FMAN and the decoded offer (owned). */
 struct agg {

@@ -7,7 +7,7 @@
  * configured DSO FOAs (docs/trading.md), keeps them in SQLite and answers
  * each with flexoffer.ack; it arms a gate-closure timer per bid.
  * clearing.c clears one bid at its gate closure with the engine
- * (lib/clear.h) and queues the assignments, the DSO FOA's result and the
+ * (lib/engine/clear.h) and queues the assignments, the DSO FOA's result and the
  * KPI samples. reclear.c re-clears what a cleared bid still asks when
  * aggregates that could serve it arrive later (clearing.h: the steps the
  * two share). Everything runs on the agent's one thread; every state

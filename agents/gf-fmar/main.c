@@ -2,7 +2,7 @@
 /*
  * gf-fmar - the FlexOffer Market (docs/fmar.md, docs/trading.md): collects
  * FMAN's aggregates and the DSO FOAs' bid offers, clears each bid at its
- * gate closure with the engine (lib/clear.h), sends the assignments and
+ * gate closure with the engine (lib/engine/clear.h), sends the assignments and
  * the DSO's result, publishes cleared volume and price as KPI samples.
  * State in SQLite (state_dir/fmar.db); every message and every clearing is
  * one transaction with the messages it causes (the outbox).
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fmar.h"
-#include "log.h"
+#include "base/log.h"
 #include "agent/resend.h"
 
 #define VERSION "0.1.0"

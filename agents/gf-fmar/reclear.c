@@ -16,13 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clear.h"
+#include "engine/clear.h"
 #include "clearing.h"
-#include "codec.h"
+#include "payload/codec.h"
 #include "fmar.h"
-#include "fo_message.h"
-#include "log.h"
-#include "timefmt.h"
+#include "engine/fo_message.h"
+#include "base/log.h"
+#include "base/timefmt.h"
 
 #define LEFT_TOL 1e-6
 

@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "foa.h"
-#include "log.h"
+#include "base/log.h"
 #include "agent/resend.h"
 
 /* What an ack of this version of an offer echoes: its label and

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "foa.h"
-#include "log.h"
+#include "base/log.h"
 #include "agent/resend.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 /* The latest feedback is kept as the reply to the bid (on_bid's key): a
  * resent bid whose feedback was lost gets it again. */

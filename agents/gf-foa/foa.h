@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "agent/agent.h"
-#include "agent/devconf.h"
+#include "devices/devconf.h"
 #include "agent/message.h"
 #include "agent/store.h"
 #include "doms.pb-c.h"

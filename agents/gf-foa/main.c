@@ -18,13 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "foa.h"
-#include "ident.h"
-#include "log.h"
+#include "bus/ident.h"
+#include "base/log.h"
 #include "agent/fleet.h"
 #include "agent/resend.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct foa_conf, agent),

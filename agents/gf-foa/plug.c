@@ -30,10 +30,10 @@
 
 #include "agent/credentials.h"
 #include "agent/message.h"
-#include "log.h"
+#include "base/log.h"
 #include "meter.pb-c.h"
 #include "plugmode.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 #define SLICE_S       ((double)GF_TIME_INTERVAL_S)
 #define SLICE_H       0.25
@@ -650,7 +650,7 @@ static enum gf_err open_local(struct foa *f)
 	                          .client_id = client_id,
 	                          .username = c->username,
 	                          .mqtt_version = (int)c->mqtt_version};
-	/* What lib/plug.h parses: relay state and telemetry, prefix and suffix
+	/* What lib/devices/plug.h parses: relay state and telemetry, prefix and suffix
 	 * around the device's topic/id. */
 	static const char *const topics[2][3][2] = {
 	    {{"stat/", "/POWER"}, {"tele/", "/STATE"}, {"tele/", "/SENSOR"}},

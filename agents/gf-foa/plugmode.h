@@ -25,9 +25,9 @@
 #include <stdint.h>
 
 #include "agent/local.h"
-#include "devoffer.h"
+#include "devices/devoffer.h"
 #include "foa.h"
-#include "plug.h"
+#include "devices/plug.h"
 
 struct foa_plug {
 	const struct foa_plug_conf *c;

@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "fo_message.h"
-#include "log.h"
+#include "payload/codec.h"
+#include "engine/fo_message.h"
+#include "base/log.h"
 #include "plugmode.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 #define DAY      GF_DEVICE_DAY
 #define MAX_N    GF_DEVOFFER_MAX_SLICES
@@ -47,7 +47,7 @@ struct box {
 };
 
 /* The offer e (tf = 0) as a goflex.FlexOffer, the inverse of
- * lib/fo_message.c's mapping (as gf-sim's offers): unit slices, one energy
+ * lib/engine/fo_message.c's mapping (as gf-sim's offers): unit slices, one energy
  * constraint each, the default schedule from startAfter. */
 static enum gf_err offer_msg(struct foa *f, const char *id, const char *label, int64_t creation,
                              int64_t deadline, const struct gf_fo *e, struct box *b)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "foa.h"
-#include "log.h"
+#include "base/log.h"
 
 const char gf__foa_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"

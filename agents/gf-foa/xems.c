@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "foa.h"
-#include "ident.h"
-#include "log.h"
+#include "bus/ident.h"
+#include "base/log.h"
 #include "agent/resend.h"
 #include "meter.pb-c.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 static bool is_final(const char *state)
 {

@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "agent/fleet.h"
-#include "loadprofile.h"
-#include "log.h"
+#include "engine/loadprofile.h"
+#include "base/log.h"
 #include "sim.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 #define DAY GF_DEVICE_DAY
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "javarand.h"
+#include "engine/javarand.h"
 #include "prosumer.h"
 
 #define WATER_KWH_PER_L_K (4.186 / 3600.0)

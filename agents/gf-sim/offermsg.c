@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fo_message.h"
-#include "timefmt.h"
+#include "engine/fo_message.h"
+#include "base/timefmt.h"
 
 enum {
 	T_CREATION,

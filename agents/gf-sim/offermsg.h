@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * offermsg.h - a device's plan (prosumer.h) as the goflex.FlexOffer of an
- * xems.flexibility (SPEC section 6): the inverse of lib/fo_message.c's
+ * xems.flexibility (SPEC section 6): the inverse of lib/engine/fo_message.c's
  * mapping, so that the FOA, FMAN and the engine read back exactly the
  * engine offer the device made (unit slices of 900 s, tf = startBefore -
  * startAfter, one energy constraint per slice, totals, a default schedule
@@ -10,7 +10,7 @@
 #ifndef GF_SIM_OFFERMSG_H
 #define GF_SIM_OFFERMSG_H
 
-#include "err.h"
+#include "base/err.h"
 #include "flexoffer.pb-c.h"
 #include "prosumer.h"
 

@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "agent/local.h"
-#include "log.h"
-#include "plug.h"
-#include "timefmt.h"
+#include "base/log.h"
+#include "devices/plug.h"
+#include "base/timefmt.h"
 
 #define MAX_PLUGS 16
 

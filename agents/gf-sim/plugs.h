@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * plugs.h - gf-sim's simulated smart plugs (docs/sim.md "Smart plugs"): a
- * device (lib/device.h, configured with lib/agent/devconf.h's keys) behind a
- * Tasmota or Shelly Gen1 plug on a plain local MQTT broker (lib/plug.h's
+ * device (lib/devices/device.h, configured with lib/devices/devconf.h's keys) behind a
+ * Tasmota or Shelly Gen1 plug on a plain local MQTT broker (lib/devices/plug.h's
  * topics), for prosumers without an xEMS whose FOA runs in device mode.
  *
  * Each plug obeys its relay commands (the device is stepped at its switched
@@ -18,7 +18,7 @@
 #include <stdbool.h>
 
 #include "agent/agent.h"
-#include "agent/devconf.h"
+#include "devices/devconf.h"
 
 struct sim_plugs_conf {
 	char *plugs; /* "tasmota:<topic> shelly:<id> ..."; NULL: no plugs */

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "prosumer.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 #define SLICE_H 0.25
 

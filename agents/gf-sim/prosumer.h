@@ -2,7 +2,7 @@
 /*
  * prosumer.h - one simulated prosumer of gf-sim (docs/sim.md): an IEEE
  * feeder household's base load plus a seeded mix of shiftable devices
- * (lib/device.h), their offers (lib/devoffer.h) and the schedules they
+ * (lib/devices/device.h), their offers (lib/devices/devoffer.h) and the schedules they
  * follow. Pure logic on the agent's one thread: no I/O, no bus.
  *
  * Time is counted in intervals (900 s, SPEC section 6). A prosumer's devices
@@ -21,10 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "device.h"
-#include "devoffer.h"
-#include "err.h"
-#include "ident.h"
+#include "devices/device.h"
+#include "devices/devoffer.h"
+#include "base/err.h"
+#include "bus/ident.h"
 #include "xems.pb-c.h"
 
 #define SIM_MAX_DEVICES 4

@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "agent/message.h"
-#include "fo_message.h"
-#include "log.h"
+#include "engine/fo_message.h"
+#include "base/log.h"
 #include "sim.h"
-#include "timefmt.h"
+#include "base/timefmt.h"
 #include "xems.pb-c.h"
 
-/* The offer as FMAN's engine will read it (lib/fo_message.c) is the plan
+/* The offer as FMAN's engine will read it (lib/engine/fo_message.c) is the plan
  * the device made: the two mappings must stay inverse. */
 static bool reads_back(const Goflex__FlexOffer *fo, const struct sim_plan *pl)
 {

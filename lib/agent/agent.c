@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "agent.h"
+#include "agent/agent.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ident.h"
-#include "log.h"
-#include "timefmt.h"
-#include "topic.h"
+#include "bus/ident.h"
+#include "base/log.h"
+#include "base/timefmt.h"
+#include "bus/topic.h"
 
 #define ERR_MAX        512
 #define BACKOFF_MIN_MS 500

@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bus.h"
-#include "conf.h"
-#include "err.h"
-#include "simclock.h"
+#include "agent/bus.h"
+#include "base/conf.h"
+#include "base/err.h"
+#include "agent/simclock.h"
 
 /* The common configuration keys (docs/agents.md lists them). */
 struct gf_agent_conf {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "bus.h"
+#include "agent/bus.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,11 +13,11 @@
 #include <MQTTAsync.h>
 #include <openssl/crypto.h>
 
-#include "credentials.h"
-#include "ident.h"
-#include "log.h"
-#include "timefmt.h"
-#include "topic.h"
+#include "agent/credentials.h"
+#include "bus/ident.h"
+#include "base/log.h"
+#include "base/timefmt.h"
+#include "bus/topic.h"
 
 #define MAX_FILTERS       64
 #define CONNECT_TIMEOUT_S 10

@@ -33,8 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "inbox.h"
+#include "base/err.h"
+#include "agent/inbox.h"
 
 struct gf_bus_opts {
 	const char *host;                /* default "localhost" */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "credentials.h"
+#include "agent/credentials.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "certid.h"
+#include "bus/certid.h"
 
 enum gf_err gf_cred_cert_identity(const char *path, const char *what, char *ident,
                                   size_t ident_size, char *site, char *err, size_t errlen)

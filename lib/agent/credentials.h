@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define GF_PASSWORD_MAX 1024
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "fleet.h"
+#include "agent/fleet.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "ident.h"
+#include "bus/ident.h"
 
 #define PATH_MAX_LEN 4096
 

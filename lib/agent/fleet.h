@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "agent.h"
+#include "agent/agent.h"
 
 /* prefix + number with digits digits (zero-padded) into id. False (id
  * still written) when that is not a valid identity id or is "all". */

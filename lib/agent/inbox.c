@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "inbox.h"
+#include "agent/inbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define LOG_NAME    "inbox.log"
 #define DONE_NAME   "inbox.done"

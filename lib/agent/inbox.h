@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "base/err.h"
 
 enum gf_inbox_kind {
 	GF_INBOX_MESSAGE,        /* a message from the broker (durable) */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "local.h"
+#include "agent/local.h"
 
 #include <MQTTAsync.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define MAX_FILTERS    32
 #define BACKOFF_MIN_MS 500

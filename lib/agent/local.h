@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 struct gf_local_opts {
 	const char *name;      /* for the log, e.g. "plug broker" */

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-#include "message.h"
+#include "agent/message.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "codec.h"
-#include "log.h"
-#include "schema.h"
+#include "agent/agent.h"
+#include "payload/codec.h"
+#include "base/log.h"
+#include "payload/schema.h"
 
 #define TOPIC_MAX 512
 

@@ -16,10 +16,10 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "err.h"
-#include "inbox.h"
-#include "store.h"
-#include "topic.h"
+#include "base/err.h"
+#include "agent/inbox.h"
+#include "agent/store.h"
+#include "bus/topic.h"
 
 struct gf_agent;
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "message.h"
-#include "log.h"
-#include "resend.h"
+#include "agent/message.h"
+#include "base/log.h"
+#include "agent/resend.h"
 
 #define TOPIC_MAX 512
 

@@ -27,8 +27,8 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "agent.h"
-#include "store.h"
+#include "agent/agent.h"
+#include "agent/store.h"
 
 /* The tables (CREATE ... IF NOT EXISTS), for gf_store_exec after open. */
 extern const char gf_resend_schema[];

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-#include "store.h"
+#include "agent/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define RUNTIME_SCHEMA                                                                             \
 	"CREATE TABLE IF NOT EXISTS gf_handled (key TEXT PRIMARY KEY, at INTEGER) WITHOUT ROWID;"  \

@@ -27,8 +27,8 @@
 
 #include <sqlite3.h>
 
-#include "bus.h"
-#include "err.h"
+#include "agent/bus.h"
+#include "base/err.h"
 
 struct gf_store;
 

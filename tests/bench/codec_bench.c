@@ -22,10 +22,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "flexoffer.pb-c.h"
-#include "schema.h"
-#include "validate.h"
+#include "payload/schema.h"
+#include "payload/validate.h"
 
 #define SLICES 24
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy_bench - the cost of one policy decision (lib/policy.c) as the
+ * policy_bench - the cost of one policy decision (lib/bus/policy.c) as the
  * catalogue and the identity population grow, as ratios against the real
  * catalogue with 10 identities, measured in the same run.
  *
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "policy.h"
+#include "bus/policy.h"
 
 #define CHECKS 2000000
 

@@ -5,7 +5,7 @@
 
 #include <openssl/x509.h>
 
-#include "certid.h"
+#include "bus/certid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "broker.pb-c.h"
-#include "codec.h"
+#include "payload/codec.h"
 #include "codec_test.pb-c.h"
 #include "config.pb-c.h"
 #include "xems.pb-c.h"

@@ -44,8 +44,8 @@
 
 #include "../../broker-plugin/gate.h"
 #include "../unit/broker_stubs.h"
-#include "payload.h"
-#include "topic.h"
+#include "payload/payload.h"
+#include "bus/topic.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

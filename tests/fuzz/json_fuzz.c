@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "bus/audit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

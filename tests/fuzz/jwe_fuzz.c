@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwe.h"
+#include "payload/jwe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the same bytes as a load profile and as a forecast
- * (lib/loadprofile.h); a forecast that parses goes on to the DOMS's bid
- * computation (lib/congestion.h), whose bids must lie inside the forecast,
+ * (lib/engine/loadprofile.h); a forecast that parses goes on to the DOMS's bid
+ * computation (lib/engine/congestion.h), whose bids must lie inside the forecast,
  * be at most max_len long and ask for at least the margin. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "congestion.h"
-#include "loadprofile.h"
+#include "engine/congestion.h"
+#include "engine/loadprofile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "catalog.h"
-#include "msglimits.h"
+#include "bus/catalog.h"
+#include "bus/msglimits.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: gf_payload_check (lib/payload.c) over the real schemas,
+ * libFuzzer target: gf_payload_check (lib/payload/payload.c) over the real schemas,
  * as the broker calls it on every publish. The first byte b picks a message
  * type and an encoding: entry (b / 3) % gf_schema_registry_len of
  * gf_schema_registry, format b % 3 (0 JSON, 1 protobuf, 2 msgpack, given as
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "payload.h"
+#include "payload/codec.h"
+#include "payload/payload.h"
 #include "schema_registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,8 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	format = (enum gf_codec_format)(data[0] % 3u);
 	data++;
 	size--;
-	if (gf_payload_check(e->msg, strlen(e->msg), 0, gf_codec_format_name(format), data, size,
-	                     err, sizeof(err)) != GF_OK) {
+	if (gf_payload_check(e->msg, strlen(e->msg), false, gf_codec_format_name(format), data,
+	                     size, err, sizeof(err)) != GF_OK) {
 		check_err(err, sizeof(err));
 		return 0;
 	}
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *bytes;
 		if (gf_codec_encode((enum gf_codec_format)f, m, &enc, &len) != GF_OK)
 			abort();
-		if (gf_payload_check(e->msg, strlen(e->msg), 0,
+		if (gf_payload_check(e->msg, strlen(e->msg), false,
 		                     gf_codec_format_name((enum gf_codec_format)f), enc, len, err,
 		                     sizeof(err)) != GF_OK)
 			abort(); /* valid in one encoding, invalid in another */

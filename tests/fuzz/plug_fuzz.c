@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plug.h"
+#include "devices/plug.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "bus/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

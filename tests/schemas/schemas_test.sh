@@ -5,7 +5,7 @@
 # - messages.tsv names every msg of exchange.tsv and every "<msg>.result" of
 #   its request rows, and nothing else, each once;
 # - every type it names is a message of the protos, and its protobuf-c
-#   descriptor is in $BUILD/lib/libgf.a, as is the generated registry, whose
+#   descriptor is in $BUILD/lib/libgf-schemas.a, as is the generated registry, whose
 #   table has one entry per line, in strcmp order;
 # - the protos follow docs/schemas.md: proto2, package goflex, lowerCamelCase
 #   field names, *Time/*Timestamp strings, *Interval int64, a comment on every
@@ -21,7 +21,7 @@ build=${BUILD:-build}
 samples=${GF_SAMPLES:-$top/../shared/fixtures/goflex-samples}
 exchange=schemas/exchange.tsv
 messages=schemas/messages.tsv
-lib=$build/lib/libgf.a
+lib=$build/lib/libgf-schemas.a
 registry=$build/gen/schema_registry.c
 passed=0 failed=0
 ok() {
@@ -89,12 +89,12 @@ else
 		d=$(descriptor "$t")
 		grep -qxF "$d" <<<"$syms" || missing+="goflex.$t: no $d"$'\n'
 	done <<<"$types"
-	check "libgf.a defines the descriptor of every type of messages.tsv" "${missing%$'\n'}"
+	check "libgf-schemas.a defines the descriptor of every type of messages.tsv" "${missing%$'\n'}"
 	reg_missing=""
 	for s in gf_schema_registry gf_schema_registry_len; do
 		grep -qxF "$s" <<<"$syms" || reg_missing+="$s "
 	done
-	check "libgf.a defines the schema registry" "$reg_missing"
+	check "libgf-schemas.a defines the schema registry" "$reg_missing"
 fi
 if [ ! -r "$registry" ]; then
 	not_ok "the generated registry $registry exists (run make first)"

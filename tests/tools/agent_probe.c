@@ -37,7 +37,7 @@
 
 #include "agent/agent.h"
 #include "agent/store.h"
-#include "log.h"
+#include "base/log.h"
 
 struct probe_conf {
 	struct gf_agent_conf agent;

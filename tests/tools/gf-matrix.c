@@ -24,8 +24,8 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include "catalog.h"
-#include "ident.h"
+#include "bus/catalog.h"
+#include "bus/ident.h"
 
 #define ROLES     (GF_ROLE_COUNT - 1) /* every role but bridge */
 #define INSTANCES 2

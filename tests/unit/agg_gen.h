@@ -17,8 +17,8 @@
 
 #include <math.h>
 
-#include "fo.h"
-#include "javarand.h"
+#include "engine/fo.h"
+#include "engine/javarand.h"
 
 struct agg_gen {
 	double production; /* probability of a production offer */

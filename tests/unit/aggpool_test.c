@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/aggpool.h: incremental maintenance against
+/* Unit tests of lib/engine/aggpool.h: incremental maintenance against
  * gf_aggregate_build from scratch, over random sequences of additions,
  * updates and removals of generated offers. */
 #include <criterion/criterion.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aggpool.h"
+#include "engine/aggpool.h"
 
 #include "agg_gen.h"
 #include "leak_check.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/aggregate_disagg.c: disaggregation with the repair of
+/* Unit tests of lib/engine/aggregate_disagg.c: disaggregation with the repair of
  * members' total-energy bounds, over generated offers. */
 #include <criterion/criterion.h>
 
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aggregate.h"
+#include "engine/aggregate.h"
 
 #include "agg_gen.h"
 #include "leak_check.h"

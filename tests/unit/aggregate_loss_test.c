@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/aggregate_loss.c and lib/aggregate_balance.c: loss
+/* Unit tests of lib/engine/aggregate_loss.c and lib/engine/aggregate_balance.c: loss
  * metrics (hand examples and properties over generated offers), balance
  * aggregation. */
 #include <criterion/criterion.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aggregate.h"
+#include "engine/aggregate.h"
 
 #include "agg_gen.h"
 #include "leak_check.h"

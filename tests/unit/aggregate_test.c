@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/aggregate.h: grid grouping, start alignment, the GOFLEX
+/* Unit tests of lib/engine/aggregate.h: grid grouping, start alignment, the GOFLEX
  * reference figures of issue 4, disaggregation. */
 #include <criterion/criterion.h>
 
 #include <math.h>
 #include <stdlib.h>
 
-#include "aggregate.h"
+#include "engine/aggregate.h"
 
 #include "agg_gen.h"
 #include "leak_check.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/audit.h: counters, the event ring and the JSON documents.
+ * Unit tests of lib/bus/audit.h: counters, the event ring and the JSON documents.
  * JSON is checked with exact strings and a small validator (libcjson is not
  * linked into unit tests).
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "audit.h"
+#include "bus/audit.h"
 
 static struct gf_audit *a;
 
@@ -42,7 +42,7 @@ static const char *json_ws(const char *p)
 }
 
 /* Length of the UTF-8 character at s, 0 if invalid: glibc's decoder in the
- * C.UTF-8 locale, an oracle independent of lib/audit.c's own. */
+ * C.UTF-8 locale, an oracle independent of lib/bus/audit.c's own. */
 static size_t utf8_len(const unsigned char *s)
 {
 	static locale_t utf8;

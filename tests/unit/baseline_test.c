@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/baseline.h: X-of-Y selection, day-of adjustments, errors. */
+/* Unit tests of lib/engine/baseline.h: X-of-Y selection, day-of adjustments, errors. */
 #include <criterion/criterion.h>
 
 #include <math.h>
 
-#include "baseline.h"
+#include "engine/baseline.h"
 
 #define N    GF_BASELINE_INTERVALS
 #define TOL  1e-9

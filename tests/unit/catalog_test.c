@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/catalog.h: loading schemas/exchange.tsv and the parser's
+ * Unit tests of lib/bus/catalog.h: loading schemas/exchange.tsv and the parser's
  * error reports. Run from the repository root (the catalogue path is relative).
  */
 #include <criterion/criterion.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "bus/catalog.h"
 
 #define CATALOG_PATH "schemas/exchange.tsv"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/certid.h: identities from certificate subjects, and CRLs.
+ * Unit tests of lib/bus/certid.h: identities from certificate subjects, and CRLs.
  * Certificates and CRLs are made here with the OpenSSL API (EC P-256,
  * self-signed: gf_certid_read looks at the subject and serial only).
  */
@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "certid.h"
+#include "bus/certid.h"
 
 #define SITE "site1"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/certledger.h: last certificate per identity, revocation,
+/* Unit tests of lib/bus/certledger.h: last certificate per identity, revocation,
  * the state file. */
 #include <criterion/criterion.h>
 
@@ -13,7 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "certledger.h"
+#include "bus/certledger.h"
 #include "leak_check.h"
 
 static struct gf_certledger *l;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clear.h"
+#include "engine/clear.h"
 #include "leak_check.h"
 
 TestSuite(clear, .fini = leak_check);

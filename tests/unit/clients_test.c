@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/clients.h: the set of open connections, keyed by handle. */
+/* Unit tests of lib/bus/clients.h: the set of open connections, keyed by handle. */
 #include <criterion/criterion.h>
 
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "clients.h"
+#include "bus/clients.h"
 #include "leak_check.h"
 
 #define N 20000

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/codec.h over the test schema tests/codec/codec_test.proto:
+ * Unit tests of lib/payload/codec.h over the test schema tests/codec/codec_test.proto:
  * round trips of generated messages through all three encodings, every error
  * path, number limits and formatting, strings, nesting, times, the GOFLEX
  * pilot offer.
@@ -15,15 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "bus/audit.h"
 #include "broker.pb-c.h"
-#include "codec.h"
+#include "payload/codec.h"
 #include "codec_test.pb-c.h"
 #include "config.pb-c.h"
 #include "msggen.h"
-#include "payload.h"
-#include "schema.h"
-#include "timefmt.h"
+#include "payload/payload.h"
+#include "payload/schema.h"
+#include "base/timefmt.h"
 
 #include "leak_check.h"
 
@@ -1402,7 +1402,7 @@ static struct msggen msgs = {0x243f6a8885a308d3ULL};
 #define XCONFIG   (&goflex__xems_config__descriptor)
 #define STATS_REQ "\"time\":1,\"site\":\"s\",\"clients\":0,\"auditDropped\":0"
 
-/* What the broker publishes on plugin.stats (lib/audit.c) is a PluginStats
+/* What the broker publishes on plugin.stats (lib/bus/audit.c) is a PluginStats
  * whose canonical JSON is the broker's text itself, in every encoding. */
 Test(codec_map, plugin_stats_from_the_broker_reencode_identically)
 {
@@ -1442,7 +1442,7 @@ Test(codec_map, plugin_stats_from_the_broker_reencode_identically)
 		cr_assert_eq(gf_codec_to_json(back, &json, &jlen), GF_OK);
 		cr_assert_str_eq(json, text, "through %s",
 		                 gf_codec_format_name((enum gf_codec_format)f));
-		cr_assert_eq(gf_payload_check("plugin.stats", 12, 0,
+		cr_assert_eq(gf_payload_check("plugin.stats", 12, false,
 		                              gf_codec_format_name((enum gf_codec_format)f), enc,
 		                              len, err, sizeof(err)),
 		             GF_OK, "%s", err);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/conf.h: the table-driven configuration. */
+/* Unit tests of lib/base/conf.h: the table-driven configuration. */
 #include <criterion/criterion.h>
 
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "base/conf.h"
 
 struct cfg {
 	char *site;

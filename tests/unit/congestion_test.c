@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/congestion.h: the DOMS's bids, on hand-computed examples
+ * Unit tests of lib/engine/congestion.h: the DOMS's bids, on hand-computed examples
  * and on the IEEE feeder's day (../shared/data/ieee-eu-lv/, tests run from
  * the repository root).
  */
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "congestion.h"
+#include "engine/congestion.h"
 #include "leak_check.h"
-#include "loadprofile.h"
+#include "engine/loadprofile.h"
 
 #define PROFILES "../shared/data/ieee-eu-lv/load-profiles"
 

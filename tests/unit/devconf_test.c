@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/agent/devconf.h: a plug's device from configuration
+/* Unit tests of lib/devices/devconf.h: a plug's device from configuration
  * lines, through the same table gf-foa and gf-sim use. */
 #include <criterion/criterion.h>
 
 #include <math.h>
 #include <string.h>
 
-#include "agent/devconf.h"
+#include "devices/devconf.h"
 
 #include "leak_check.h"
 

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/device.h: hand-computed steps of every model, their
+/* Unit tests of lib/devices/device.h: hand-computed steps of every model, their
  * guards, and parameter validation. */
 #include <criterion/criterion.h>
 
 #include <math.h>
 #include <string.h>
 
-#include "device.h"
+#include "devices/device.h"
 
 #include "leak_check.h"
 

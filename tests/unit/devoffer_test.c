@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/devoffer.h: worked offers, and the key property: every
+/* Unit tests of lib/devices/devoffer.h: worked offers, and the key property: every
  * schedule inside an offer, applied to the device, is carried out exactly and
  * keeps the device inside its limits and the user's comfort band. */
 #include <criterion/criterion.h>
@@ -7,9 +7,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "devoffer.h"
-#include "fo.h"
-#include "javarand.h"
+#include "devices/devoffer.h"
+#include "engine/fo.h"
+#include "engine/javarand.h"
 
 #include "leak_check.h"
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/err.h: the error enum and its strings. */
+/* Unit tests of lib/base/err.h: the error enum and its strings. */
 #include <criterion/criterion.h>
 
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* The names and texts as the header declares them, to check the table. */
 static const char *const expected_names[] = {

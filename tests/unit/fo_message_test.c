@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bus FlexOffers into the engine (lib/fo_message.c): the three real pilot
+ * Bus FlexOffers into the engine (lib/engine/fo_message.c): the three real pilot
  * offers convert, aggregate and disaggregate; variable-duration slices are
  * refused with a reason.
  */
@@ -11,10 +11,10 @@
 
 #include <criterion/criterion.h>
 
-#include "aggregate.h"
-#include "codec.h"
-#include "fo_message.h"
-#include "schema.h"
+#include "engine/aggregate.h"
+#include "payload/codec.h"
+#include "engine/fo_message.h"
+#include "payload/schema.h"
 
 #define SAMPLES "../shared/fixtures/goflex-samples/"
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/fo.h: the FlexOffer set, the issue-4 workload, measures. */
+/* Unit tests of lib/engine/fo.h: the FlexOffer set, the issue-4 workload, measures. */
 #include <criterion/criterion.h>
 
 #include <math.h>
 #include <stdlib.h>
 
-#include "fo.h"
+#include "engine/fo.h"
 
 #include "leak_check.h"
 

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "payload.h"
-#include "schema.h"
-#include "validate.h"
+#include "payload/codec.h"
+#include "payload/payload.h"
+#include "payload/schema.h"
+#include "payload/validate.h"
 
 #include "leak_check.h"
 
@@ -164,7 +164,7 @@ static void survives(const ProtobufCMessageDescriptor *d, const ProtobufCMessage
 	cr_assert_eq(gf_validate(back, errbuf, sizeof(errbuf)), GF_OK, "%s: %s", name, errbuf);
 	cr_assert_eq(gf_codec_to_json(back, &json, &jlen), GF_OK);
 	cr_assert_str_eq(json, canonical, "%s through %s", name, gf_codec_format_name(format));
-	cr_assert_eq(gf_payload_check("flexoffer", 9, 0, gf_codec_format_name(format), enc, len,
+	cr_assert_eq(gf_payload_check("flexoffer", 9, false, gf_codec_format_name(format), enc, len,
 	                              err, sizeof(err)),
 	             GF_OK, "%s through %s: %s", name, gf_codec_format_name(format), err);
 	free(json);
@@ -190,8 +190,8 @@ static void pilot(const char *name)
 	cr_assert_eq(gf_codec_from_json(d, text, len, &m, errbuf, sizeof(errbuf)), GF_OK, "%s: %s",
 	             name, errbuf);
 	cr_assert_eq(gf_validate(m, errbuf, sizeof(errbuf)), GF_OK, "%s: %s", name, errbuf);
-	cr_assert_eq(gf_payload_check("flexoffer", 9, 0, NULL, text, len, err, sizeof(err)), GF_OK,
-	             "%s: %s", name, err);
+	cr_assert_eq(gf_payload_check("flexoffer", 9, false, NULL, text, len, err, sizeof(err)),
+	             GF_OK, "%s: %s", name, err);
 
 	/* every value of the original is in the canonical form */
 	cr_assert_eq(gf_codec_to_json(m, &canonical, &clen), GF_OK);

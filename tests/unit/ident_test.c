@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/ident.h: roles, ids, usernames and client ids. */
+/* Unit tests of lib/bus/ident.h: roles, ids, usernames and client ids. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
 #include <string.h>
 
-#include "ident.h"
+#include "bus/ident.h"
 
 static const char *const role_names[] = {"user", "xems", "foa", "fman", "fmar", "doms",
                                          "sp",   "dms",  "ext", "kpi",  "ops",  "bridge"};

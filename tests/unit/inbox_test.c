@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of lib/agent/inbox.h: order, durability across a "crash"
- * (closing without done), torn logs, truncation, and of lib/simclock.h. */
+ * (closing without done), torn logs, truncation, and of lib/agent/simclock.h. */
 #include <criterion/criterion.h>
 
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 
 #include "agent/inbox.h"
 #include "leak_check.h"
-#include "simclock.h"
+#include "agent/simclock.h"
 
 TestSuite(inbox, .fini = leak_check);
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/javarand.h against values printed by java.util.Random. */
+/* Unit tests of lib/engine/javarand.h against values printed by java.util.Random. */
 #include <criterion/criterion.h>
 
 #include <stdint.h>
 
-#include "javarand.h"
+#include "engine/javarand.h"
 
 Test(javarand, next_int_known_java_values)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The form of sealed payloads (lib/jwe.c): real compact JWEs made here with
+ * The form of sealed payloads (lib/payload/jwe.c): real compact JWEs made here with
  * OpenSSL (RSA-OAEP-256 key wrap, A256GCM) pass; every malformation is
  * refused with its reason.
  */
@@ -12,7 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
-#include "jwe.h"
+#include "payload/jwe.h"
 
 static void b64url(const unsigned char *in, size_t n, char *out)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/loadprofile.h: the IEEE European LV feeder's household
+ * Unit tests of lib/engine/loadprofile.h: the IEEE European LV feeder's household
  * profiles (../shared/data/ieee-eu-lv/, tests run from the repository root),
  * their sum at the transformer against the OpenDSS reference, and the
  * forecast CSV.
@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "leak_check.h"
-#include "loadprofile.h"
-#include "timefmt.h"
+#include "engine/loadprofile.h"
+#include "base/timefmt.h"
 
 #define IEEE     "../shared/data/ieee-eu-lv/"
 #define PROFILES IEEE "load-profiles"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 /* Messages deeper than this have no optional or repeated message fields. */
 #define MAX_DEPTH 4

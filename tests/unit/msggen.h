@@ -4,13 +4,13 @@
  * descriptor, for the codec's round-trip tests (codec_test,
  * schemas_roundtrip_test).
  *
- * Every message generated is one the codec accepts (lib/codec.h): strings
+ * Every message generated is one the codec accepts (lib/payload/codec.h): strings
  * are valid UTF-8 without NUL, string fields named *Time or *Timestamp hold
  * canonical RFC 3339 times, enums known values, required fields are set,
  * at most one member of a oneof, map fields (map<K, V>) have entries with
  * distinct keys and both key and value set, and nesting stops at depth 4.
  * Numbers reach their limits: NaN, infinities, -0, 2^53 + 1, INT64_MIN.
- * Semantic rules (lib/validate.h) are not followed.
+ * Semantic rules (lib/payload/validate.h) are not followed.
  */
 #ifndef GF_MSGGEN_H
 #define GF_MSGGEN_H

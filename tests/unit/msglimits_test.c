@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/msglimits.h: the shipped schemas/limits.tsv against the
+ * Unit tests of lib/bus/msglimits.h: the shipped schemas/limits.tsv against the
  * shipped catalogue, sizes and suffixes, the default line, and the parser's
  * error reports. Run from the repository root (the paths are relative).
  */
@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "bus/catalog.h"
 #include "leak_check.h"
-#include "msglimits.h"
+#include "bus/msglimits.h"
 
 static struct gf_catalog *cat;
 

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/plug.h: commands and incoming messages of Tasmota and
+/* Unit tests of lib/devices/plug.h: commands and incoming messages of Tasmota and
  * Shelly Gen1 plugs, valid and malformed, as tables. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
 #include <string.h>
 
-#include "plug.h"
+#include "devices/plug.h"
 
 #include "leak_check.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of lib/policy.h against the real catalogue (schemas/exchange.tsv,
+ * Unit tests of lib/bus/policy.h against the real catalogue (schemas/exchange.tsv,
  * path relative to the repository root) on site "site1".
  */
 #include <criterion/criterion.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "bus/policy.h"
 
 #define CATALOG_PATH "schemas/exchange.tsv"
 #define SITE         "site1"

@@ -4,7 +4,7 @@
  * (issue 3): for each entry of gf_schema_registry, seeded random messages
  * (tests/unit/msggen.h) go JSON -> message -> protobuf -> message -> msgpack
  * -> message -> JSON and must come back as the same text, with the same
- * protobuf bytes at every step. Semantic validation (lib/validate.h) is not
+ * protobuf bytes at every step. Semantic validation (lib/payload/validate.h) is not
  * part of it: the messages follow the codec's rules, not the types' meaning.
  */
 #include <criterion/criterion.h>
@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "payload/codec.h"
 #include "msggen.h"
-#include "schema.h"
+#include "payload/schema.h"
 #include "schema_registry.h"
 
 #include "leak_check.h"

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/settle.h: gain, imbalance fee, delivery and one-sided shortfall. */
+/* Unit tests of lib/engine/settle.h: gain, imbalance fee, delivery and one-sided shortfall. */
 #include <criterion/criterion.h>
 
 #include <math.h>
 #include <string.h>
 
-#include "settle.h"
+#include "engine/settle.h"
 
 #define TOL 1e-12
 

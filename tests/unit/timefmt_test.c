@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/timefmt.h: RFC 3339 parsing, canonical output, intervals. */
+/* Unit tests of lib/base/timefmt.h: RFC 3339 parsing, canonical output, intervals. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 static enum gf_err parse(const char *s, int64_t *ms)
 {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of lib/topic.h: parsing and building gf/<site>/... topics. */
+/* Unit tests of lib/bus/topic.h: parsing and building gf/<site>/... topics. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
 #include <string.h>
 
-#include "topic.h"
+#include "bus/topic.h"
 
 static enum gf_topic_fault fault_of(const char *topic)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Semantic validation (lib/validate.c): the real pilot FlexOffers pass, and
+ * Semantic validation (lib/payload/validate.c): the real pilot FlexOffers pass, and
  * each rule refuses its violation with the field path. Messages are written
  * as JSON and decoded with the codec, as the broker does.
  */
@@ -10,9 +10,9 @@
 
 #include <criterion/criterion.h>
 
-#include "codec.h"
-#include "schema.h"
-#include "validate.h"
+#include "payload/codec.h"
+#include "payload/schema.h"
+#include "payload/validate.h"
 
 #define SAMPLES "../shared/fixtures/goflex-samples/"
 

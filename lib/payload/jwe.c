@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+#include "payload/jwe.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define HEADER_MAX 1024
+
+static int b64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+enum gf_err gf_base64url_decode(const char *in, size_t len, unsigned char *out, size_t outcap,
+                                size_t *outlen)
+{
+	size_t n = 0;
+	unsigned acc = 0;
+	int bits = 0;
+
+	if (len % 4 == 1)
+		return GF_EPARSE;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64url_value((unsigned char)in[i]);
+		if (v < 0)
+			return GF_EPARSE;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == outcap)
+				return GF_ETOOLONG;
+			out[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0) /* leftover bits must be zero (canonical encoding) */
+		return GF_EPARSE;
+	*outlen = n;
+	return GF_OK;
+}
+
+__attribute__((format(printf, 3, 4))) static enum gf_err bad(char *err, size_t errlen,
+                                                             const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return GF_EPARSE;
+}
+
+/* Length of a base64url part of raw bytes n: ceil(4n/3) without padding. */
+static size_t b64_len(size_t n)
+{
+	return (4 * n + 2) / 3;
+}
+
+static enum gf_err check_header(const char *part, size_t len, char *kid, size_t kidlen, char *err,
+                                size_t errlen)
+{
+	unsigned char raw[HEADER_MAX + 1];
+	size_t n;
+	cJSON *h = NULL;
+	const cJSON *alg, *enc, *k;
+	enum gf_err rc;
+
+	if (gf_base64url_decode(part, len, raw, HEADER_MAX, &n) != GF_OK)
+		return bad(err, errlen, "JWE protected header: not base64url (or over %d bytes)",
+		           HEADER_MAX);
+	raw[n] = '\0';
+	if (memchr(raw, '\0', n) || !(h = cJSON_ParseWithLength((const char *)raw, n)) ||
+	    !cJSON_IsObject(h)) {
+		rc = bad(err, errlen, "JWE protected header: not a JSON object");
+		goto out;
+	}
+	alg = cJSON_GetObjectItemCaseSensitive(h, "alg");
+	enc = cJSON_GetObjectItemCaseSensitive(h, "enc");
+	k = cJSON_GetObjectItemCaseSensitive(h, "kid");
+	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "RSA-OAEP-256") != 0) {
+		rc = bad(err, errlen, "JWE protected header: alg must be RSA-OAEP-256");
+		goto out;
+	}
+	if (!cJSON_IsString(enc) || strcmp(enc->valuestring, "A256GCM") != 0) {
+		rc = bad(err, errlen, "JWE protected header: enc must be A256GCM");
+		goto out;
+	}
+	if (!cJSON_IsString(k) || k->valuestring[0] == '\0' ||
+	    strlen(k->valuestring) > GF_JWE_KID_MAX) {
+		rc = bad(err, errlen, "JWE protected header: kid must name the key (1..%d chars)",
+		         GF_JWE_KID_MAX);
+		goto out;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(h, "zip")) {
+		rc = bad(err, errlen, "JWE protected header: compression (zip) is not allowed");
+		goto out;
+	}
+	if (kid && kidlen)
+		snprintf(kid, kidlen, "%s", k->valuestring);
+	rc = GF_OK;
+out:
+	cJSON_Delete(h);
+	return rc;
+}
+
+enum gf_err gf_jwe_check_compact(const char *data, size_t len, char *kid, size_t kidlen, char *err,
+                                 size_t errlen)
+{
+	static const char *const names[] = {"protected header", "encrypted key",
+	                                    "initialization vector", "ciphertext",
+	                                    "authentication tag"};
+	const char *part[5];
+	size_t plen[5], n = 0;
+	const char *p = data, *end = data + len;
+
+	for (;;) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		if (n == 5)
+			return bad(err, errlen, "JWE compact: more than five parts");
+		part[n] = p;
+		plen[n] = (size_t)((dot ? dot : end) - p);
+		n++;
+		if (!dot)
+			break;
+		p = dot + 1;
+	}
+	if (n != 5)
+		return bad(err, errlen, "JWE compact: %zu parts, expected five separated by '.'",
+		           n);
+	for (size_t i = 0; i < 5; i++) {
+		for (size_t j = 0; j < plen[i]; j++) {
+			if (b64url_value((unsigned char)part[i][j]) < 0)
+				return bad(err, errlen, "JWE %s: not base64url", names[i]);
+		}
+	}
+	/* RSA-OAEP wraps the key into the RSA modulus size: 2048 to 8192 bits. */
+	if (plen[1] < b64_len(256) || plen[1] > b64_len(1024) || plen[1] % 4 == 1)
+		return bad(err, errlen, "JWE encrypted key: not an RSA-OAEP-wrapped key");
+	if (plen[2] != b64_len(12))
+		return bad(err, errlen, "JWE initialization vector: A256GCM needs 96 bits");
+	if (plen[3] == 0 || plen[3] % 4 == 1)
+		return bad(err, errlen, "JWE ciphertext: empty or of impossible length");
+	if (plen[4] != b64_len(16))
+		return bad(err, errlen, "JWE authentication tag: A256GCM needs 128 bits");
+	return check_header(part[0], plen[0], kid, kidlen, err, errlen);
+}

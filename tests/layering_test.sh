@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The layers of lib/ (README "Layout", docs/layers.md) and who may use what:
+#
+#   base     nothing of ours
+#   bus      base
+#   payload  base (and the generated schema code)
+#   engine   base (and, in fo_message only, the generated schema code)
+#   devices  engine, base
+#   agent    bus, payload, base
+#   broker-plugin/  base, bus, payload
+#
+# Checked twice, on the sources and on the built objects:
+#  1. includes: every lib header is included by its folder ("bus/policy.h"),
+#     and a file includes only headers of the layers it may use; generated
+#     protobuf headers only in payload/ and engine/fo_message.*;
+#  2. symbols: every gf_ symbol an object of a layer uses is defined in that
+#     layer or one it may use (nm over $BUILD/lib/libgf-*.a and the plugin's
+#     objects). The build's own link check ($BUILD/lib/layers/*.so) stops at
+#     the first undefined symbol; this names every file and symbol.
+# Each broken rule is one failed check with the file and what it uses.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+BUILD=${BUILD:-build}
+pass=0 fail=0
+check() { # NAME PROBLEMS
+	if [ -z "$2" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $1:"
+		sed 's/^/  /' <<<"$2"
+	fi
+}
+
+layers="base bus payload engine devices agent"
+declare -A may=(
+	[base]="base"
+	[bus]="bus base"
+	[payload]="payload base schemas"
+	[engine]="engine base schemas"
+	[devices]="devices engine base"
+	[agent]="agent bus payload base"
+	[plugin]="bus payload base schemas"
+)
+
+# --- 1. includes ---------------------------------------------------------------
+# Headers that live in a layer, by bare name, to catch an include without its
+# folder anywhere in the tree.
+declare -A home=()
+for l in $layers; do
+	for h in lib/$l/*.h; do home[$(basename "$h")]=$l; done
+done
+bare=""
+while IFS=: read -r file line text; do
+	name=$(sed -n 's/.*#include "\([^"/]*\)".*/\1/p' <<<"$text")
+	[ -n "$name" ] && [ -n "${home[$name]:-}" ] || continue
+	# a program's own header of the same name (none today) would be next to it
+	[ -e "$(dirname "$file")/$name" ] && [ "$(dirname "$file")" != "lib/${home[$name]}" ] && continue
+	bare+="$file:$line: #include \"$name\" (write \"${home[$name]}/$name\")"$'\n'
+done < <(git grep -n '#include "' -- '*.c' '*.h')
+check "lib headers are included by their folder" "${bare%$'\n'}"
+
+uses_of() { # LAYER-OR-plugin FILES... -> "file:line: includes X" for each forbidden include
+	local who=$1 f inc dir ok
+	shift
+	for f in "$@"; do
+		while IFS=: read -r line text; do
+			inc=$(sed -n 's/.*#include "\([^"]*\)".*/\1/p' <<<"$text")
+			case $inc in
+			*.pb-c.h | schema_registry.h)
+				dir=schemas
+				# engine: only fo_message, the one place FlexOffers meet the wire
+				[ "$who" = engine ] && [[ $f != lib/engine/fo_message.* ]] && {
+					echo "$f:$line: includes $inc (in engine/ only fo_message may)"
+					continue
+				}
+				;;
+			*/*) dir=${inc%%/*} ;;
+			*) continue ;;
+			esac
+			case " $layers schemas " in *" $dir "*) ;; *) continue ;; esac
+			ok=0
+			for m in ${may[$who]}; do [ "$m" = "$dir" ] && ok=1; done
+			[ $ok = 1 ] || echo "$f:$line: includes $inc (${who} may use only: ${may[$who]})"
+		done < <(grep -n '#include "' "$f")
+	done
+}
+for l in $layers; do
+	check "lib/$l/ includes only ${may[$l]}" "$(uses_of "$l" lib/"$l"/*.[ch])"
+done
+check "broker-plugin/ includes only ${may[plugin]}" "$(uses_of plugin broker-plugin/*.[ch])"
+
+# --- 2. symbols ----------------------------------------------------------------
+missing=""
+for l in $layers schemas; do
+	[ -r "$BUILD/lib/libgf-$l.a" ] || missing+="$BUILD/lib/libgf-$l.a "
+done
+if [ -n "$missing" ]; then
+	check "the layer archives are built (make)" "missing: $missing"
+else
+	# "symbol layer" for every gf_ (and protobuf descriptor) symbol defined
+	defs=$(for l in $layers schemas; do
+		nm -g --defined-only "$BUILD/lib/libgf-$l.a" 2>/dev/null |
+			awk -v l="$l" 'NF == 3 { print $3, l }'
+	done | sort -u)
+	undefined_uses() { # WHO DIR ARCHIVE-OR-OBJECTS...: "file uses sym from layer/"
+		local who=$1 dir=$2
+		shift 2
+		nm -A -u "$@" | awk '{ o = $1; sub(/:$/, "", o); sub(/.*:/, "", o); print $NF, o }' |
+			sort -k1,1 | join - <(echo "$defs") |
+			awk -v may=" ${may[$who]} " -v who="$who" -v dir="$dir" '
+				index(may, " " $3 " ") == 0 {
+					o = $2; sub(/.*\//, "", o); sub(/\.o$/, ".c", o)
+					printf "%s%s uses %s from %s/ (%s may use only:%s)\n", dir, o, $1, $3, who, may
+				}'
+	}
+	for l in $layers; do
+		check "lib/$l/ objects use only ${may[$l]}" \
+			"$(undefined_uses "$l" "lib/$l/" "$BUILD/lib/libgf-$l.a")"
+	done
+	check "broker-plugin/ objects use only ${may[plugin]}" \
+		"$(undefined_uses plugin broker-plugin/ "$BUILD"/obj/broker-plugin/*.o)"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
