@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "agent/agent.h"
+#include "agent/resend.h"
 
 #include <errno.h>
 #include <math.h>
@@ -71,6 +72,7 @@ struct gf_agent {
 	bool stopping;
 	bool failed; /* a handler could not act on its message: replay it */
 	int exit_code;
+	struct gf_resend_every *resends; /* resend.c's schedules, one per store */
 };
 
 static struct gf_agent_conf *common(const struct gf_agent_def *def, void *conf)
@@ -681,8 +683,14 @@ out:
 	if (a.sigfd >= 0)
 		close(a.sigfd);
 	free(a.timers);
+	gf__resend_free(a.resends);
 	free_conf(def, a.conf);
 	return code;
+}
+
+struct gf_resend_every **gf__agent_resends(struct gf_agent *a)
+{
+	return &a->resends;
 }
 
 struct gf_bus *gf_agent_bus(struct gf_agent *a)

@@ -208,6 +208,11 @@ void *gf_agent_current_ctx(struct gf_agent *a);
  * inbox hands the message over again. Logs GF-AGENT-FAIL with why. */
 void gf_agent_fail(struct gf_agent *a, const char *why);
 
+/* The runtime's own: the head of resend.c's list of schedules, which
+ * lives and dies with the agent (gf__resend_free at exit). */
+struct gf_resend_every;
+struct gf_resend_every **gf__agent_resends(struct gf_agent *a);
+
 /* Asks the loop to stop as on SIGTERM (with exit code code). */
 void gf_agent_quit(struct gf_agent *a, int code);
 

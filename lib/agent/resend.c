@@ -176,22 +176,21 @@ enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *fou
 
 /* One store's resends (gf_resend_every): a store that has none has them
  * off (resend_s 0). Stores are few (one per agent) or one per virtual FOA;
- * the list is searched only at a reconnect. */
-struct every {
+ * the agent keeps the list (gf__agent_resends), searched only at a
+ * reconnect. */
+struct gf_resend_every {
 	struct gf_store *s;
 	double period;
 	const char *msgid;
 	bool connected_before; /* the first connect finds what start queued */
-	struct every *next;
+	struct gf_resend_every *next;
 };
-
-static struct every *everies;
 
 static size_t requeue_all(struct gf_agent *a, struct gf_store *s);
 
 void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
-	struct every *e = everies;
+	struct gf_resend_every *e = *gf__agent_resends(a);
 	size_t n;
 
 	while (e && e->s != s)
@@ -257,7 +256,7 @@ void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
 
 static void tick(struct gf_agent *a, void *arg)
 {
-	struct every *e = arg;
+	struct gf_resend_every *e = arg;
 
 	gf_resend_all(a, e->s, e->msgid);
 	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
@@ -266,12 +265,12 @@ static void tick(struct gf_agent *a, void *arg)
 void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid)
 {
 	const struct gf_simclock *c = gf_agent_clock(a);
-	struct every *e;
+	struct gf_resend_every **list = gf__agent_resends(a), *e;
 	size_t n;
 
 	if (resend_s <= 0)
 		return;
-	/* Lives as long as the process (the store outlives the loop). */
+	/* Lives as long as the agent (the store outlives the loop). */
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		gf_log_err("GF-RESEND-STORE", "out of memory: no resends for this store");
@@ -280,7 +279,17 @@ void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, cons
 	n = requeue_all(a, s); /* what the last run left unanswered */
 	if (n)
 		gf_log_info(msgid, "%zu unanswered message(s) of the last run sent again", n);
-	*e = (struct every){s, (double)resend_s * c->scale, msgid, false, everies};
-	everies = e;
+	*e = (struct gf_resend_every){s, (double)resend_s * c->scale, msgid, false, *list};
+	*list = e;
 	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
+}
+
+void gf__resend_free(struct gf_resend_every *list)
+{
+	while (list) {
+		struct gf_resend_every *next = list->next;
+
+		free(list);
+		list = next;
+	}
 }

@@ -87,4 +87,8 @@ void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msg
  * outlive the agent's loop. */
 void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, const char *msgid);
 
+/* The runtime's own, at the agent's exit: frees its schedules (the agent
+ * keeps their list, gf__agent_resends). Accepts NULL. */
+void gf__resend_free(struct gf_resend_every *list);
+
 #endif
