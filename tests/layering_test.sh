@@ -18,6 +18,8 @@
 #     layer or one it may use (nm over $BUILD/lib/libgf-*.a and the plugin's
 #     objects). The build's own link check ($BUILD/lib/layers/*.so) stops at
 #     the first undefined symbol; this names every file and symbol.
+#  3. no program folder (agents/, tools/, tests/bench/<cmd>/) has files that
+#     call one another in a circle.
 # Each broken rule is one failed check with the file and what it uses.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -123,6 +125,46 @@ else
 	check "broker-plugin/ objects use only ${may[plugin]}" \
 		"$(undefined_uses plugin broker-plugin/ "$BUILD"/obj/broker-plugin/*.o)"
 fi
+
+# --- 3. no circles inside a program ---------------------------------------------
+# In each agents/<name>/, tools/<name>/ and tests/bench/<name>/, the files
+# call one another without a circle: main.c is the root nothing calls, shared
+# utilities sit in a leaf file (issue 11). A file "calls" another when an
+# object uses a symbol the other defines; a circle is a strongly connected
+# set of more than one file, printed with the symbols that close it.
+circles() { # DIR
+	local dir=$1 o
+	for o in "$BUILD/obj/$dir"/*.o; do
+		[ -e "$o" ] || continue
+		nm -g --defined-only "$o" | awk -v f="$(basename "$o" .o)" 'NF == 3 { print "D", f, $3 }'
+		nm -u "$o" | awk -v f="$(basename "$o" .o)" '{ print "U", f, $NF }'
+	done | awk -v dir="$dir" '
+		$1 == "D" { def[$3] = $2; next }
+		{ use[++n] = $2 " " $3 }
+		END {
+			for (i = 1; i <= n; i++) {
+				split(use[i], u, " ")
+				if ((u[2] in def) && def[u[2]] != u[1]) {
+					e = u[1] SUBSEP def[u[2]]
+					if (!(e in why)) { why[e] = u[2]; out[u[1]] = out[u[1]] " " def[u[2]] }
+					files[u[1]]; files[def[u[2]]]
+				}
+			}
+			# reach[a][b] by repeated relaxation (a handful of files)
+			for (a in files) { m = split(out[a], t, " "); for (k = 1; k <= m; k++) r[a, t[k]] = 1 }
+			for (c in files) for (a in files) if ((a, c) in r) for (b in files) if ((c, b) in r) r[a, b] = 1
+			for (e in why) {
+				split(e, ab, SUBSEP)
+				if ((ab[2], ab[1]) in r)
+					printf "%s/%s.c -> %s.c (%s) is in a circle\n", dir, ab[1], ab[2], why[e]
+			}
+		}' | sort
+}
+for d in agents/*/ tools/*/ tests/bench/*/; do
+	d=${d%/}
+	ls "$BUILD/obj/$d"/*.o >/dev/null 2>&1 || continue
+	check "$d/ has no call circle between its files" "$(circles "$d")"
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
