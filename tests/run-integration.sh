@@ -3,34 +3,82 @@
 # Runs every tests/integration/*_test.sh and tests/certs/*_test.sh (each
 # starts what it needs: a real mosquitto with our plugin on free ports, in
 # its own temp dir). Prints each script's result and a total.
+#
+# Two lanes: the scripts that say "# lane: long" in their first 30 lines
+# (whole simulated days: mostly waiting on the simulated clock) run one after
+# the other in a second lane, beside the rest, so the stage takes about as
+# long as its longer lane instead of the sum. Every script still has its own
+# broker, ports and temp dir. LANES=1 runs everything in one lane.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD=${BUILD:-build}
-passed=0 failed=0 scripts_failed=0
-scripts=()
+LANES=${LANES:-2}
+scripts=() long=()
 for t in "$top"/tests/certs/*_test.sh "$top"/tests/integration/*_test.sh; do
-	[ -e "$t" ] && scripts+=("$t")
+	[ -e "$t" ] || continue
+	if [ "$LANES" -gt 1 ] && head -30 "$t" | grep -q '^# lane: long'; then
+		long+=("$t")
+	else
+		scripts+=("$t")
+	fi
 done
-i=0
-for t in "${scripts[@]}"; do
-	i=$((i + 1))
+total=$((${#scripts[@]} + ${#long[@]}))
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+# run_one N SCRIPT: prints its progress and result, and leaves
+# "passed failed script_failed" in $results/N.
+run_one() {
+	local n=$1 t=$2 name out rc last p f sf=0 start
 	name=${t#"$top"/tests/}
 	start=$(date +%s)
-	echo "[$i/${#scripts[@]}] $name ..."
+	echo "[$n/$total] $name ..."
 	out=$(bash "$t" 2>&1)
 	rc=$?
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
 	p=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$last")
 	f=$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$last")
-	passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
 	if [ $rc -ne 0 ] || [ -z "$last" ]; then
-		scripts_failed=$((scripts_failed + 1))
-		[ "${f:-0}" = 0 ] && failed=$((failed + 1))
-		echo "FAIL $name (exit $rc, $(($(date +%s) - start)) s)"
-		grep -v '^ok ' <<<"$out" | tail -40
+		sf=1
+		[ "${f:-0}" = 0 ] && f=$((${f:-0} + 1))
+		# one write, so that the other lane's lines do not land inside it
+		printf '%s\n' "FAIL $name (exit $rc, $(($(date +%s) - start)) s)" \
+			"$(grep -v '^ok ' <<<"$out" | tail -40)"
 	else
 		echo "ok   $name: $last ($(($(date +%s) - start)) s)"
 	fi
+	echo "${p:-0} ${f:-0} $sf" >"$results/$n"
+}
+
+i=0
+lane_pid=
+if [ ${#long[@]} -gt 0 ]; then
+	(
+		j=${#scripts[@]}
+		for t in "${long[@]}"; do
+			j=$((j + 1))
+			run_one "$j" "$t"
+		done
+	) &
+	lane_pid=$!
+	echo "(${#long[@]} long script(s) run in a second lane: $(for t in "${long[@]}"; do
+		printf '%s ' "${t##*/}"
+	done))"
+fi
+for t in "${scripts[@]}"; do
+	i=$((i + 1))
+	run_one "$i" "$t"
+done
+[ -n "$lane_pid" ] && wait "$lane_pid"
+
+passed=0 failed=0 scripts_failed=0
+for n in $(seq 1 "$total"); do
+	if [ -r "$results/$n" ]; then
+		read -r p f sf <"$results/$n"
+	else
+		p=0 f=1 sf=1 # the lane died before it could say
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) scripts_failed=$((scripts_failed + sf))
 done
 echo "integration: $passed passed, $failed failed"
 [ $scripts_failed -eq 0 ]

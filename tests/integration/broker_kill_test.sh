@@ -14,6 +14,7 @@
 #
 # RESEND_S=0 runs the same day with the resends off (the failure this test
 # exists for; see docs/trading.md).
+# lane: long (a whole simulated day; tests/run-integration.sh runs it beside the rest)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -7,6 +7,7 @@
 # schedule at the xEMS -> the devices follow -> the meter shows the
 # requested change. Checked from the agents' own records (gf-report) and
 # logs; then that the script stopped everything it started.
+# lane: long (a whole simulated day; tests/run-integration.sh runs it beside the rest)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
