@@ -19,7 +19,8 @@
 #     objects). The build's own link check ($BUILD/lib/layers/*.so) stops at
 #     the first undefined symbol; this names every file and symbol.
 #  3. no program folder (agents/, tools/, tests/bench/<cmd>/) has files that
-#     call one another in a circle.
+#     call one another in a circle;
+#  4. a program file exports nothing that no other file of it uses.
 # Each broken rule is one failed check with the file and what it uses.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -164,6 +165,32 @@ for d in agents/*/ tools/*/ tests/bench/*/; do
 	d=${d%/}
 	ls "$BUILD/obj/$d"/*.o >/dev/null 2>&1 || continue
 	check "$d/ has no call circle between its files" "$(circles "$d")"
+done
+
+# --- 4. what one file uses alone is static ---------------------------------------
+# A function or variable a program file exports must be used by another file
+# of the same program (main excepted); else it is static, or it goes.
+lonely() { # DIR
+	local dir=$1 o
+	for o in "$BUILD/obj/$dir"/*.o; do
+		[ -e "$o" ] || continue
+		nm -g --defined-only "$o" | awk -v f="$(basename "$o" .o)" 'NF == 3 { print "D", f, $3 }'
+		nm -u "$o" | awk -v f="$(basename "$o" .o)" '{ print "U", f, $NF }'
+	done | awk -v dir="$dir" '
+		$1 == "D" && $3 != "main" { def[$3] = $2; next }
+		$1 == "U" { used[$3] = used[$3] " " $2 }
+		END {
+			for (s in def) {
+				n = split(used[s], u, " "); other = 0
+				for (k = 1; k <= n; k++) if (u[k] != def[s]) other = 1
+				if (!other) printf "%s/%s.c: %s is used by no other file (static, or remove it)\n", dir, def[s], s
+			}
+		}' | sort
+}
+for d in agents/*/ tools/*/ tests/bench/*/; do
+	d=${d%/}
+	ls "$BUILD/obj/$d"/*.o >/dev/null 2>&1 || continue
+	check "$d/ exports only what its other files use" "$(lonely "$d")"
 done
 
 echo "$pass passed, $fail failed"
