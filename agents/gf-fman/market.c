@@ -33,6 +33,7 @@
 #include "fman.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
+#include "base/hash.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -280,18 +281,17 @@ static void agg_hash(const char *json, size_t len, const struct gf_aggpool_view 
 {
 	size_t n = v->members;
 	uint64_t *ids = malloc((n ? n : 1) * sizeof(*ids));
-	size_t total = len + n * sizeof(*ids);
-	char *buf = malloc(total ? total : 1);
+	uint64_t h;
 
-	if (!ids || !buf)
+	if (!ids)
 		fman_store_failed("out of memory");
 	memcpy(ids, v->ids, n * sizeof(*ids));
 	qsort(ids, n, sizeof(*ids), cmp_u64);
-	memcpy(buf, json, len);
-	memcpy(buf + len, ids, n * sizeof(*ids));
-	fman_hash(buf, total, out);
+	/* The hash of json followed by the sorted ids, as one buffer would give. */
+	h = gf_fnv1a64(GF_FNV1A64_BASIS, json, len);
+	h = gf_fnv1a64(h, ids, n * sizeof(*ids));
+	snprintf(out, GF_FNV1A64_HEXSIZE, "%016llx", (unsigned long long)h);
 	free(ids);
-	free(buf);
 }
 
 static void record_members(struct fman *f, const char *id, int64_t rev,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "bus/catalog.h"
 #include "bus/topic.h"
+#include "base/hash.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,15 +25,10 @@ struct gf_catalog {
 	uint32_t *readers; /* [from][msg] */
 };
 
+/* A slot for a name; the table lives in memory only, so any hash will do. */
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
+	return (uint32_t)gf_fnv1a64(GF_FNV1A64_BASIS, s, len);
 }
 
 int gf_catalog_msg(const struct gf_catalog *cat, const char *name, size_t len)
