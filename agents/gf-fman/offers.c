@@ -103,7 +103,7 @@ static bool refuse(char *reason, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, REASON_MAX, fmt, ap);
+	gf_err_vset(reason, REASON_MAX, GF_EINVAL, fmt, ap);
 	va_end(ap);
 	return false;
 }

@@ -52,7 +52,7 @@ static bool refuse(struct verdict *v, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	gf_err_vset(v->reason, sizeof(v->reason), GF_EINVAL, fmt, ap);
 	va_end(ap);
 	v->accepted = false;
 	return false;

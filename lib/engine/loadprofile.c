@@ -59,15 +59,11 @@ static const char *printable(const char *field, char out[FIELD_MAX + 1])
 __attribute__((format(printf, 3, 4))) static enum gf_err fail(struct csv *c, enum gf_err rc,
                                                               const char *fmt, ...)
 {
-	char msg[192];
 	va_list ap;
 
-	if (!c->err || c->errlen == 0)
-		return rc;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	gf_err_at(c->err, c->errlen, c->name, c->line, fmt, ap);
 	va_end(ap);
-	snprintf(c->err, c->errlen, "%s:%zu: %s", c->name, c->line, msg);
 	return rc;
 }
 
