@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "bus/catalog.h"
 #include "bus/topic.h"
+#include "base/file.h"
 #include "base/hash.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,32 +293,15 @@ out:
 
 enum gf_err gf_catalog_load(const char *path, struct gf_catalog **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0;
-	enum gf_err rc = GF_EIO;
+	enum gf_err rc;
 
-	if (!f) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return GF_EIO;
-	}
-	buf = malloc(MAX_FILE_BYTES + 1);
-	if (!buf) {
-		rc = GF_ENOMEM;
-		goto out;
-	}
-	len = fread(buf, 1, MAX_FILE_BYTES + 1, f);
-	if (ferror(f) || len > MAX_FILE_BYTES) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path,
-			         ferror(f) ? "read error" : "larger than 4 MiB");
-		goto out;
-	}
+	rc = gf_file_read(path, MAX_FILE_BYTES, &buf, &len, err, errlen);
+	if (rc != GF_OK)
+		return rc;
 	rc = gf_catalog_parse(buf, len, path, out, err, errlen);
-out:
 	free(buf);
-	fclose(f);
 	return rc;
 }
 
