@@ -6,7 +6,6 @@
  */
 #include "engine/loadprofile.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
