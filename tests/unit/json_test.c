@@ -37,8 +37,14 @@ Test(json, exact_mode_escapes_the_canonical_way)
 
 Test(json, exact_mode_refuses_malformed_utf8)
 {
-	static const char *const bad[] = {"\xff", "a\x80", "\xc3", "\xc0\x80", "\xe0\x80\xaf",
-	                                  "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"};
+	static const char *const bad[] = {"\xff",
+	                                  "a\x80",
+	                                  "\xc3",
+	                                  "\xc0\x80",
+	                                  "\xe0\x80\xaf",
+	                                  "\xed\xa0\x80",
+	                                  "\xf4\x90\x80\x80",
+	                                  "\xe2\x82"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(gf_json_quote(NULL, 0, bad[i], strlen(bad[i]), GF_JSON_EXACT),
