@@ -22,6 +22,7 @@
 #include "doms.pb-c.h"
 #include "bus/ident.h"
 #include "base/log.h"
+#include "base/hash.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -89,18 +90,10 @@ static void issue_day_ahead(struct gf_agent *a, void *arg)
  * change, so the key of an Assigned is bidId + state + this. */
 static uint64_t series_hash(const Goflex__OfferFeedback *fb)
 {
-	uint64_t h = 14695981039346656037ULL;
-	const double *v[2] = {fb->schedulechange, fb->energyprice};
-	size_t n[2] = {fb->n_schedulechange, fb->n_energyprice};
+	uint64_t h =
+	    gf_fnv1a64(GF_FNV1A64_BASIS, fb->schedulechange, fb->n_schedulechange * sizeof(double));
 
-	for (int s = 0; s < 2; s++) {
-		const unsigned char *p = (const unsigned char *)v[s];
-		for (size_t i = 0; i < n[s] * sizeof(double); i++) {
-			h ^= p[i];
-			h *= 1099511628211ULL;
-		}
-	}
-	return h;
+	return gf_fnv1a64(h, fb->energyprice, fb->n_energyprice * sizeof(double));
 }
 
 static void record_feedback(struct doms *d, const struct gf_message *m)

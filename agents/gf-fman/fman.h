@@ -99,7 +99,4 @@ char *fman_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSched
  * Points: offer-committed, assign-before-commit, assign-committed. */
 void fman_crash_point(const char *point);
 
-/* 64-bit FNV-1a of len bytes, as 16 hex digits into out[17]. */
-void fman_hash(const void *data, size_t len, char out[17]);
-
 #endif

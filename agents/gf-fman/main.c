@@ -69,18 +69,6 @@ int64_t fman_now_interval(const struct fman *f)
 	return (int64_t)floor(gf_agent_now(f->agent) / 900.0);
 }
 
-void fman_hash(const void *data, size_t len, char out[17])
-{
-	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
 void fman_crash_point(const char *point)
 {
 	static long passes;

@@ -33,6 +33,7 @@
 #include "fman.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
+#include "base/hash.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -65,104 +66,55 @@ static const char *col(sqlite3_stmt *st, int i)
 
 /* --- building an aggregate's FlexOffer ----------------------------------------------- */
 
-struct aggmsg {
-	Goflex__FlexOffer fo;
-	Goflex__FlexOfferProfileConstraint *pc, **pcp;
-	Goflex__EnergyConstraint *ec, **ecp, total;
-	Goflex__FlexOfferSchedule ds;
-	Goflex__ScheduleSlice *ss, **ssp;
-	Goflex__TariffConstraint tariff;
-	char start[40], label[64];
-};
-
-static void aggmsg_free(struct aggmsg *b)
-{
-	free(b->pc);
-	free(b->pcp);
-	free(b->ec);
-	free(b->ecp);
-	free(b->ss);
-	free(b->ssp);
-}
-
-/* Fills *b from view v; the tariffs are the highest any member asks
- * (tmin, tmax: NaN when no member has one), so FMAR never pays a member
- * less than it asked. GF_ENOMEM. */
-static enum gf_err aggmsg_build(struct fman *f, struct aggmsg *b, const struct gf_aggpool_view *v,
-                                const char *id, int64_t created, double tmin, double tmax)
+/* The message of view v into *out (gf_fo_message_free); the tariffs are the
+ * highest any member asks (tmin, tmax: NaN when no member has one), so FMAR
+ * never pays a member less than it asked. GF_ENOMEM. */
+static enum gf_err aggmsg_build(struct fman *f, const struct gf_aggpool_view *v, const char *id,
+                                int64_t created, double tmin, double tmax, Goflex__FlexOffer **out)
 {
 	size_t n = (size_t)v->n;
 	int64_t sb = (int64_t)v->start_after + v->tf;
+	double *dflt = malloc((n ? n : 1) * sizeof(*dflt));
+	struct gf_fo e = {
+	    .start_after = v->start_after,
+	    .tf = v->tf,
+	    .n = v->n,
+	    .lower = v->lower,
+	    .upper = v->upper,
+	    .dflt = dflt,
+	    .total_min = v->total_min,
+	    .total_max = v->total_max,
+	    .tariff_min = NAN,
+	    .tariff_max = NAN,
+	};
+	struct gf_fo_message_head h = {
+	    .id = id,
+	    .offered_by = gf_bus_id(gf_agent_bus(f->agent)),
+	    .state = GOFLEX__FLEX_OFFER_STATE__Offered,
+	    .creation = created < v->start_after ? created : v->start_after,
+	    .acceptance_before = GF_FO_NO_DEADLINE,
+	    .assignment_before = GF_FO_NO_DEADLINE,
+	};
+	enum gf_err rc;
 
-	memset(b, 0, sizeof(*b));
-	b->pc = calloc(n, sizeof(*b->pc));
-	b->pcp = calloc(n, sizeof(*b->pcp));
-	b->ec = calloc(n, sizeof(*b->ec));
-	b->ecp = calloc(n, sizeof(*b->ecp));
-	b->ss = calloc(n, sizeof(*b->ss));
-	b->ssp = calloc(n, sizeof(*b->ssp));
-	if (!b->pc || !b->pcp || !b->ec || !b->ecp || !b->ss || !b->ssp) {
-		aggmsg_free(b);
+	if (!dflt)
 		return GF_ENOMEM;
-	}
-	b->fo = (Goflex__FlexOffer)GOFLEX__FLEX_OFFER__INIT;
-	b->fo.id = (char *)id;
-	b->fo.state = GOFLEX__FLEX_OFFER_STATE__Offered;
-	b->fo.creationinterval = created < v->start_after ? created : v->start_after;
-	b->fo.offeredbyid = (char *)gf_bus_id(gf_agent_bus(f->agent));
+	/* Inside [lower, upper] exactly, whatever the summation order. */
+	for (size_t k = 0; k < n; k++)
+		dflt[k] = fmin(fmax(v->dflt[k], v->lower[k]), v->upper[k]);
 	/* The broker wants deadlines inside the start window; with a tf
 	 * tolerance > 0 the members' minimum may lie beyond it. */
-	if (v->acceptance_before != GF_FO_NO_DEADLINE) {
-		b->fo.has_acceptancebeforeinterval = 1;
-		b->fo.acceptancebeforeinterval =
-		    v->acceptance_before < sb ? v->acceptance_before : sb;
-	}
-	if (v->assignment_before != GF_FO_NO_DEADLINE) {
-		b->fo.has_assignmentbeforeinterval = 1;
-		b->fo.assignmentbeforeinterval =
-		    v->assignment_before < sb ? v->assignment_before : sb;
-	}
-	b->fo.startafterinterval = v->start_after;
-	b->fo.startbeforeinterval = sb;
-	b->fo.n_flexofferprofileconstraints = n;
-	b->fo.flexofferprofileconstraints = b->pcp;
-	b->ds = (Goflex__FlexOfferSchedule)GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
-	for (size_t k = 0; k < n; k++) {
-		b->ec[k] = (Goflex__EnergyConstraint)GOFLEX__ENERGY_CONSTRAINT__INIT;
-		b->ec[k].lower = v->lower[k];
-		b->ec[k].upper = v->upper[k];
-		b->ecp[k] = &b->ec[k];
-		b->pc[k] =
-		    (Goflex__FlexOfferProfileConstraint)GOFLEX__FLEX_OFFER_PROFILE_CONSTRAINT__INIT;
-		b->pc[k].n_energyconstraintlist = 1;
-		b->pc[k].energyconstraintlist = &b->ecp[k];
-		b->pc[k].minduration = b->pc[k].maxduration = 1;
-		b->pcp[k] = &b->pc[k];
-		b->ss[k] = (Goflex__ScheduleSlice)GOFLEX__SCHEDULE_SLICE__INIT;
-		b->ss[k].duration = 1;
-		/* Inside [lower, upper] exactly, whatever the summation order. */
-		b->ss[k].energyamount = fmin(fmax(v->dflt[k], v->lower[k]), v->upper[k]);
-		b->ssp[k] = &b->ss[k];
-	}
-	if (gf_time_format((int64_t)v->start_after * 900000, b->start, sizeof(b->start)) == GF_OK) {
-		b->ds.starttime = b->start;
-		b->ds.n_scheduleslices = n;
-		b->ds.scheduleslices = b->ssp;
-		b->fo.defaultschedule = &b->ds;
-	}
-	if (!isnan(v->total_min) && !isnan(v->total_max)) {
-		b->total = (Goflex__EnergyConstraint)GOFLEX__ENERGY_CONSTRAINT__INIT;
-		b->total.lower = v->total_min;
-		b->total.upper = v->total_max;
-		b->fo.totalenergyconstraint = &b->total;
-	}
+	if (v->acceptance_before != GF_FO_NO_DEADLINE)
+		h.acceptance_before = v->acceptance_before < sb ? v->acceptance_before : sb;
+	if (v->assignment_before != GF_FO_NO_DEADLINE)
+		h.assignment_before = v->assignment_before < sb ? v->assignment_before : sb;
 	if (!isnan(tmin) || !isnan(tmax)) {
-		b->tariff = (Goflex__TariffConstraint)GOFLEX__TARIFF_CONSTRAINT__INIT;
-		b->tariff.mintariff = isnan(tmin) ? 0 : tmin;
-		b->tariff.maxtariff = fmax(isnan(tmax) ? 0 : tmax, b->tariff.mintariff);
-		b->fo.flexoffertariffconstraint = &b->tariff;
+		e.tariff_min = isnan(tmin) ? 0 : tmin;
+		e.tariff_max = fmax(isnan(tmax) ? 0 : tmax, e.tariff_min);
 	}
-	return GF_OK;
+	rc = gf_fo_to_message(&e, &h, out);
+	free(dflt);
+	return rc;
 }
 
 /* Queues msg (a FlexOffer) to FMAR; *json (the caller frees) gets its text.
@@ -280,18 +232,17 @@ static void agg_hash(const char *json, size_t len, const struct gf_aggpool_view 
 {
 	size_t n = v->members;
 	uint64_t *ids = malloc((n ? n : 1) * sizeof(*ids));
-	size_t total = len + n * sizeof(*ids);
-	char *buf = malloc(total ? total : 1);
+	uint64_t h;
 
-	if (!ids || !buf)
+	if (!ids)
 		fman_store_failed("out of memory");
 	memcpy(ids, v->ids, n * sizeof(*ids));
 	qsort(ids, n, sizeof(*ids), cmp_u64);
-	memcpy(buf, json, len);
-	memcpy(buf + len, ids, n * sizeof(*ids));
-	fman_hash(buf, total, out);
+	/* The hash of json followed by the sorted ids, as one buffer would give. */
+	h = gf_fnv1a64(GF_FNV1A64_BASIS, json, len);
+	h = gf_fnv1a64(h, ids, n * sizeof(*ids));
+	snprintf(out, GF_FNV1A64_HEXSIZE, "%016llx", (unsigned long long)h);
 	free(ids);
-	free(buf);
 }
 
 static void record_members(struct fman *f, const char *id, int64_t rev,
@@ -314,8 +265,8 @@ static void record_members(struct fman *f, const char *id, int64_t rev,
 
 static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct round *r)
 {
-	char id[ID_MAX], hash[17], *json = NULL;
-	struct aggmsg b;
+	char id[ID_MAX], hash[17], label[64], *json = NULL;
+	Goflex__FlexOffer *msg = NULL;
 	double tmin, tmax;
 	int64_t num, rev, created;
 	size_t len = 0;
@@ -330,8 +281,8 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 	num = sqlite3_column_int64(st, 0);
 	rev = sqlite3_column_int64(st, 1);
 	created = sqlite3_column_int64(st, 2);
-	if (aggmsg_build(f, &b, v, id, created, tmin, tmax) != GF_OK ||
-	    gf_codec_to_json(&b.fo.base, &json, &len) != GF_OK)
+	if (aggmsg_build(f, v, id, created, tmin, tmax, &msg) != GF_OK ||
+	    gf_codec_to_json(&msg->base, &json, &len) != GF_OK)
 		fman_store_failed("aggregate message");
 	agg_hash(json, len, v, hash);
 	same = strcmp(col(st, 3), hash) == 0;
@@ -340,9 +291,9 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 	json = NULL;
 	if (!same) {
 		rev++;
-		snprintf(b.label, sizeof(b.label), "agg:%lld:%lld", (long long)num, (long long)rev);
-		b.fo.label = b.label;
-		queue_to_fmar(f, &b.fo, &json);
+		snprintf(label, sizeof(label), "agg:%lld:%lld", (long long)num, (long long)rev);
+		msg->label = label;
+		queue_to_fmar(f, msg, &json);
 		st = prepare(f, "UPDATE aggregates SET rev = ?, state = 'Offered', hash = ?,"
 		                " body = ?, reason = NULL WHERE id = ?");
 		sqlite3_bind_int64(st, 1, rev);
@@ -357,7 +308,7 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 		    id, (long long)rev, v->members, v->start_after, v->start_after + v->tf, v->n);
 	}
 	free(json);
-	aggmsg_free(&b);
+	gf_fo_message_free(msg);
 }
 
 /* Open aggregates no pool aggregate took: Canceled to FMAR. */

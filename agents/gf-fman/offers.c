@@ -18,6 +18,7 @@
 #include "fman.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
+#include "base/hash.h"
 #include "agent/resend.h"
 #include "meter.pb-c.h"
 
@@ -102,7 +103,7 @@ static bool refuse(char *reason, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, REASON_MAX, fmt, ap);
+	gf_err_vset(reason, REASON_MAX, GF_EINVAL, fmt, ap);
 	va_end(ap);
 	return false;
 }
@@ -285,7 +286,7 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 		               m->from_id);
 		goto out;
 	}
-	fman_hash(json, len, hash);
+	gf_fnv1a64_hex(json, len, hash);
 	load_row(f, id, &old);
 	snprintf(key, sizeof(key), "fo/%s/%s/%lld", id, hash, (long long)old.version);
 	if ((old.found && strcmp(old.hash, hash) == 0) || gf_store_seen(f->store, key)) {

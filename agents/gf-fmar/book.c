@@ -21,6 +21,7 @@
 #include "fmar.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
+#include "base/hash.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -51,21 +52,10 @@ static bool refuse(struct verdict *v, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	gf_err_vset(v->reason, sizeof(v->reason), GF_EINVAL, fmt, ap);
 	va_end(ap);
 	v->accepted = false;
 	return false;
-}
-
-static uint64_t fnv1a(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
 }
 
 static void text_col(sqlite3_stmt *st, int col, char *dst, size_t size)
@@ -535,7 +525,7 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 		return;
 	}
 	snprintf(key, sizeof(key), "in:%s.%s:%016" PRIx64, gf_role_name(m->topic.from_role),
-	         m->from_id, fnv1a(json, len));
+	         m->from_id, gf_fnv1a64(GF_FNV1A64_BASIS, json, len));
 	if (gf_store_seen(f->store, key)) {
 		gf_log_info("GF-FMAR-DUP", "duplicate%s offer from %s.%s ignored",
 		            replayed ? " (replayed)" : "", gf_role_name(m->topic.from_role),

@@ -13,6 +13,7 @@
 
 #include "fmar.h"
 #include "base/log.h"
+#include "base/hash.h"
 #include "agent/resend.h"
 
 #define VERSION "0.1.0"
@@ -103,12 +104,8 @@ bool fmar_id_listed(const char *list, const char *id)
 
 int64_t fmar_schedule_id(const char *offer_id)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = gf_fnv1a64(GF_FNV1A64_BASIS, offer_id, strlen(offer_id));
 
-	for (const unsigned char *p = (const unsigned char *)offer_id; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
 	h &= (1ULL << 53) - 1;
 	return h ? (int64_t)h : 1;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "payload/codec.h"
+#include "engine/fo_message.h"
 #include "foa.h"
 #include "base/log.h"
 #include "agent/resend.h"
@@ -118,61 +119,57 @@ static enum gf_err bid_series(const Goflex__Bid *b, double **ch, double **pr, si
 	return GF_OK;
 }
 
-/* Builds the bid offer of docs/trading.md into *out (JSON, malloc'd). */
+/* Builds the bid offer of docs/trading.md into *out (JSON, malloc'd): one
+ * unit slice per interval, energy between 0 and the change, tariff between 0
+ * and the price; no default schedule. */
 static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *id, int64_t start,
                              char **out)
 {
-	Goflex__FlexOffer fo = GOFLEX__FLEX_OFFER__INIT;
 	size_t n = bid->n_schedulechange, len;
-	Goflex__FlexOfferProfileConstraint *pc = calloc(n, sizeof(*pc)),
-	                                   **pcp = calloc(n, sizeof(*pcp));
-	Goflex__EnergyConstraint *ec = calloc(n, sizeof(*ec)), **ecp = calloc(n, sizeof(*ecp));
-	Goflex__TariffConstraint *tc = calloc(n, sizeof(*tc));
+	double *v = malloc((n ? n : 1) * 4 * sizeof(*v));
+	Goflex__FlexOffer *fo = NULL;
 	char label[GF_ID_MAX + 80];
+	int64_t now = gf__foa_now_interval(f);
+	/* start is a time of at most year 9999: an int32 interval. */
+	struct gf_fo e = {.start_after = (int32_t)start,
+	                  .n = (int32_t)n,
+	                  .total_min = NAN,
+	                  .total_max = NAN,
+	                  .tariff_min = NAN,
+	                  .tariff_max = NAN};
+	struct gf_fo_message_head h = {.id = id,
+	                               .label = label,
+	                               .offered_by = f->id,
+	                               .state = GOFLEX__FLEX_OFFER_STATE__Offered,
+	                               .creation = now < start ? now : start,
+	                               .acceptance_before = start,
+	                               .assignment_before = start};
 	enum gf_err rc = GF_ENOMEM;
 
-	if (!pc || !pcp || !ec || !ecp || !tc)
+	if (!v)
 		goto out;
 	snprintf(label, sizeof(label), "bid:%s", bid->bidid);
 	for (size_t t = 0; t < n; t++) {
 		double x = bid->schedulechange[t],
 		       p = t < bid->n_energyprice ? bid->energyprice[t] : 0;
 
-		goflex__energy_constraint__init(&ec[t]);
-		ec[t].lower = fmin(0, x);
-		ec[t].upper = fmax(0, x);
-		ecp[t] = &ec[t];
-		goflex__tariff_constraint__init(&tc[t]);
-		tc[t].mintariff = fmin(0, p);
-		tc[t].maxtariff = fmax(0, p);
-		goflex__flex_offer_profile_constraint__init(&pc[t]);
-		pc[t].n_energyconstraintlist = 1;
-		pc[t].energyconstraintlist = &ecp[t];
-		pc[t].tariffconstraint = &tc[t];
-		pc[t].minduration = pc[t].maxduration = 1;
-		pcp[t] = &pc[t];
+		v[t] = fmin(0, x);
+		v[n + t] = fmax(0, x);
+		v[2 * n + t] = fmin(0, p);
+		v[3 * n + t] = fmax(0, p);
 	}
-	fo.id = (char *)id;
-	fo.label = label;
-	fo.state = GOFLEX__FLEX_OFFER_STATE__Offered;
-	fo.offeredbyid = (char *)f->id;
-	fo.creationinterval = gf__foa_now_interval(f);
-	if (fo.creationinterval > start)
-		fo.creationinterval = start;
-	fo.has_acceptancebeforeinterval = fo.has_assignmentbeforeinterval = true;
-	fo.acceptancebeforeinterval = fo.assignmentbeforeinterval = start;
-	fo.startafterinterval = fo.startbeforeinterval = start;
-	fo.n_flexofferprofileconstraints = n;
-	fo.flexofferprofileconstraints = pcp;
-	rc = gf_codec_to_json(&fo.base, out, &len);
+	e.lower = v;
+	e.upper = v + n;
+	h.slice_tariff_min = v + 2 * n;
+	h.slice_tariff_max = v + 3 * n;
+	rc = gf_fo_to_message(&e, &h, &fo);
 	if (rc == GF_OK)
-		rc = gf__foa_offer_queue(f, "fmar", f->conf->fmar_id, &fo);
+		rc = gf_codec_to_json(&fo->base, out, &len);
+	if (rc == GF_OK)
+		rc = gf__foa_offer_queue(f, "fmar", f->conf->fmar_id, fo);
 out:
-	free(pc);
-	free(pcp);
-	free(ec);
-	free(ecp);
-	free(tc);
+	gf_fo_message_free(fo);
+	free(v);
 	return rc;
 }
 

@@ -115,8 +115,6 @@ enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t mar
                                 int64_t *out);
 /* The name of a FlexOffer state, e.g. "Accepted". */
 const char *gf__foa_state_name(Goflex__FlexOfferState s);
-/* FNV-1a 64 of len bytes. */
-uint64_t gf__foa_hash(const char *p, size_t len);
 /* Expands a schedule's slices into energy per interval (malloc'd). */
 enum gf_err gf__foa_expand(const Goflex__FlexOfferSchedule *s, double **out, size_t *n,
                            double **tariff);

@@ -22,6 +22,7 @@
 #include "foa.h"
 #include "bus/ident.h"
 #include "base/log.h"
+#include "base/hash.h"
 #include "agent/fleet.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
@@ -165,7 +166,7 @@ static void on_flexibility(struct foa *f, const struct gf_message *m)
 	snprintf(key, sizeof(key), "flex:%s:%s:%lld:%016llx", m->from_id,
 	         fd->flexoffer->label ? fd->flexoffer->label : "",
 	         (long long)fd->flexoffer->creationinterval,
-	         (unsigned long long)gf__foa_hash(json, len));
+	         (unsigned long long)gf_fnv1a64(GF_FNV1A64_BASIS, json, len));
 	free(json);
 	gf__foa_txn(f, key, gf__foa_xems_flexibility, m, false);
 }

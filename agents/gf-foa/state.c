@@ -288,17 +288,6 @@ out:
 	return rc;
 }
 
-uint64_t gf__foa_hash(const char *p, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 const char *gf__foa_state_name(Goflex__FlexOfferState s)
 {
 	const ProtobufCEnumValue *v =

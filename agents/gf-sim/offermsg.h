@@ -21,7 +21,8 @@ struct sim_tariff {
 
 /*
  * Builds the offer of plan pl of prosumer p into *out (the caller frees it
- * with sim_offermsg_free): label, offeredById (the prosumer's id), state
+ * with gf_fo_message_free; it borrows pl's label and p's id), through
+ * gf_fo_to_message in its device form: label, offeredById (the prosumer's id), state
  * Initial (the FOA offers it), creation, acceptance and assignment
  * deadlines, start and end windows with their *Time mirrors,
  * numSecondsPerInterval 900, the slices, totalEnergyConstraint where the
@@ -30,8 +31,5 @@ struct sim_tariff {
  */
 enum gf_err sim_offermsg_build(const struct sim_prosumer *p, const struct sim_plan *pl,
                                const struct sim_tariff *tariff, Goflex__FlexOffer **out);
-
-/* Frees what sim_offermsg_build made. Accepts NULL. */
-void sim_offermsg_free(Goflex__FlexOffer *m);
 
 #endif

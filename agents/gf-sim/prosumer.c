@@ -293,11 +293,9 @@ static enum sim_apply say(enum sim_apply a, char *why, size_t whylen, const char
 {
 	va_list ap;
 
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	gf_err_vset(why, whylen, GF_OK, fmt, ap);
+	va_end(ap);
 	return a;
 }
 

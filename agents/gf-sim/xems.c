@@ -65,7 +65,7 @@ void sim_xems_offer(void *arg, struct sim_prosumer *p, struct sim_device *d, str
 		gf_log_err("GF-SIM-OFFER", "%s cannot send the offer of its %s: %s", p->id, d->kind,
 		           gf_strerror(rc));
 	}
-	sim_offermsg_free(fo);
+	gf_fo_message_free(fo);
 }
 
 void sim_xems_operation(struct sim *s, struct sim_prosumer *p, int64_t j, const struct sim_meter *m)

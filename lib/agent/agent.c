@@ -723,12 +723,6 @@ void *gf_agent_data(struct gf_agent *a)
 	return a->data;
 }
 
-enum gf_err gf_agent_topic(struct gf_agent *a, char *buf, size_t size, const char *to_role,
-                           const char *to_id, const char *msg)
-{
-	return gf_bus_topic(a->bus, buf, size, to_role, to_id, msg);
-}
-
 void gf_agent_fail(struct gf_agent *a, const char *why)
 {
 	gf_log_err("GF-AGENT-FAIL",

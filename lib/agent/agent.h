@@ -175,11 +175,6 @@ uint64_t gf_agent_timer_at(struct gf_agent *a, double sim_s, gf_agent_timer_fn f
 /* Cancels a timer that has not fired; unknown ids are ignored. */
 void gf_agent_timer_cancel(struct gf_agent *a, uint64_t id);
 
-/* Builds gf/<site>/<own role>/<own id>/<to_role>/<to_id>/<msg> into buf.
- * GF_ETOOLONG or GF_EINVAL as gf_topic_build. */
-enum gf_err gf_agent_topic(struct gf_agent *a, char *buf, size_t size, const char *to_role,
-                           const char *to_id, const char *msg);
-
 /* Opens another connection with its own identity (gf-sim's prosumers,
  * virtual FOAs: many identities in one process) and starts connecting it.
  * Its messages and events go to the same callbacks; during them

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/hash.h"
 
 #define LOG_NAME    "inbox.log"
 #define DONE_NAME   "inbox.done"
@@ -38,17 +39,6 @@ struct gf_inbox {
 	struct gf_inbox_item *head, *tail;
 };
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static uint64_t rec_check(const struct rec_head *h, const void *const parts[4],
                           const size_t lens[4])
 {
@@ -56,9 +46,9 @@ static uint64_t rec_check(const struct rec_head *h, const void *const parts[4],
 	uint64_t c;
 
 	copy.check = 0;
-	c = fnv(0xcbf29ce484222325ull, &copy, sizeof(copy));
+	c = gf_fnv1a64(GF_FNV1A64_BASIS, &copy, sizeof(copy));
 	for (int i = 0; i < 4; i++)
-		c = fnv(c, parts[i], lens[i]);
+		c = gf_fnv1a64(c, parts[i], lens[i]);
 	return c;
 }
 

@@ -80,12 +80,6 @@ enum gf_err gf_message_encode(struct gf_agent *a, const char *to_role, const cha
 	                            len);
 }
 
-enum gf_err gf_message_send(struct gf_agent *a, const char *to_role, const char *to_id,
-                            const char *msg, const ProtobufCMessage *body, uint64_t tag)
-{
-	return gf_message_send_on(gf_agent_bus(a), to_role, to_id, msg, body, tag);
-}
-
 enum gf_err gf_message_send_on(struct gf_bus *bus, const char *to_role, const char *to_id,
                                const char *msg, const ProtobufCMessage *body, uint64_t tag)
 {

@@ -6,7 +6,7 @@
  * Incoming: gf_message_read() splits the topic (SPEC section 4), finds the
  * msg's schema (schemas/messages.tsv) and decodes the payload in the format
  * its Content Type names. Outgoing: gf_message_encode() writes a message as
- * JSON for a topic built from the agent's own identity; gf_message_send()
+ * JSON for a topic built from the agent's own identity; gf_message_send_on()
  * publishes it, gf_message_queue() puts it in a store's outbox (store.h).
  */
 #ifndef GF_MESSAGE_H
@@ -52,14 +52,11 @@ enum gf_err gf_message_encode_on(const struct gf_bus *bus, const char *to_role, 
                                  const char *msg, const ProtobufCMessage *body, char *topic,
                                  size_t size, char **json, size_t *len);
 
-/* Encodes and publishes now (gf_bus_publish; tag returns with the
- * PUBLISHED event). Errors as gf_message_encode and gf_bus_publish, logged
- * with GF-MESSAGE-SEND. */
-enum gf_err gf_message_send(struct gf_agent *a, const char *to_role, const char *to_id,
-                            const char *msg, const ProtobufCMessage *body, uint64_t tag);
-
-/* The same from another connection of the agent (gf_agent_bus_add): the
- * topic's sender is that bus's identity. */
+/* Encodes and publishes now from bus, a connection of the agent (its own,
+ * gf_agent_bus, or another, gf_agent_bus_add): the topic's sender is that
+ * bus's identity (gf_bus_publish; tag returns with the PUBLISHED event).
+ * Errors as gf_message_encode and gf_bus_publish, logged with
+ * GF-MESSAGE-SEND. */
 enum gf_err gf_message_send_on(struct gf_bus *bus, const char *to_role, const char *to_id,
                                const char *msg, const ProtobufCMessage *body, uint64_t tag);
 

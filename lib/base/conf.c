@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "base/conf.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -204,30 +205,15 @@ enum gf_err gf_conf_load_text(const struct gf_conf_item *table, void *obj, const
 enum gf_err gf_conf_load_file(const struct gf_conf_item *table, void *obj, const char *path,
                               char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t len;
-	enum gf_err rc = GF_EIO;
+	size_t len = 0;
+	enum gf_err rc;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return GF_EIO;
-	}
-	buf = malloc(GF_CONF_FILE_MAX + 1);
-	if (!buf) {
-		rc = GF_ENOMEM;
-		goto out;
-	}
-	len = fread(buf, 1, GF_CONF_FILE_MAX + 1, f);
-	if (ferror(f) || len > GF_CONF_FILE_MAX) {
-		snprintf(err, errlen, "%s: %s", path,
-		         ferror(f) ? strerror(errno) : "larger than 1 MiB");
-		goto out;
-	}
+	rc = gf_file_read(path, GF_CONF_FILE_MAX, &buf, &len, err, errlen);
+	if (rc != GF_OK)
+		return rc;
 	rc = gf_conf_load_text(table, obj, path, buf, len, err, errlen);
-out:
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

@@ -29,6 +29,23 @@ const char *gf_err_name(enum gf_err err)
 	return err_names[err];
 }
 
+enum gf_err gf_err_vset(char *err, size_t errlen, enum gf_err rc, const char *fmt, va_list ap)
+{
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	return rc;
+}
+
+enum gf_err gf_err_set(char *err, size_t errlen, enum gf_err rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gf_err_vset(err, errlen, rc, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 enum gf_err gf_err_at(char *err, size_t errlen, const char *name, size_t line, const char *fmt,
                       va_list ap)
 {

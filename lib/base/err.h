@@ -37,6 +37,17 @@ enum gf_err {
 const char *gf_strerror(enum gf_err err);
 
 /*
+ * Writes the formatted message into err (errlen bytes, truncated,
+ * NUL-terminated; nothing if err is NULL or errlen 0) and returns rc: the
+ * one way a function says why it failed, return gf_err_set(err, errlen,
+ * GF_EINVAL, "...", ...). gf_err_vset takes a va_list, for wrappers.
+ */
+enum gf_err gf_err_set(char *err, size_t errlen, enum gf_err rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+enum gf_err gf_err_vset(char *err, size_t errlen, enum gf_err rc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/*
  * Writes "<name>:<line>: " and the formatted message into err (errlen bytes,
  * truncated, NUL-terminated; nothing if err is NULL or errlen 0): the one
  * form of a parse error in a named file. Returns GF_EPARSE.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "base/log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,12 +22,8 @@ void gf_log_set_level(enum gf_log_level min_level)
 	log_min_level = min_level;
 }
 
-enum gf_log_level gf_log_get_level(void)
-{
-	return log_min_level;
-}
-
-void gf_vlog(enum gf_log_level level, const char *msgid, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vlog(enum gf_log_level level, const char *msgid,
+                                                       const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n;
@@ -49,6 +46,6 @@ void gf_log(enum gf_log_level level, const char *msgid, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	gf_vlog(level, msgid, fmt, ap);
+	vlog(level, msgid, fmt, ap);
 	va_end(ap);
 }

@@ -13,8 +13,6 @@
 #ifndef GF_LOG_H
 #define GF_LOG_H
 
-#include <stdarg.h>
-
 enum gf_log_level { GF_LOG_DEBUG, GF_LOG_INFO, GF_LOG_NOTICE, GF_LOG_WARNING, GF_LOG_ERR };
 
 /* Receives one formatted line (message id, a space, the text; no newline).
@@ -24,13 +22,10 @@ typedef void (*gf_log_sink)(enum gf_log_level level, const char *line, void *use
 /* Installs sink (NULL restores stderr) and sets the least level written. */
 void gf_log_set_sink(gf_log_sink sink, void *userdata);
 void gf_log_set_level(enum gf_log_level min_level);
-enum gf_log_level gf_log_get_level(void);
 
 /* Formats into a stack buffer (lines are cut at 1023 bytes); never allocates. */
 void gf_log(enum gf_log_level level, const char *msgid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void gf_vlog(enum gf_log_level level, const char *msgid, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
 
 #define gf_log_debug(msgid, ...)   gf_log(GF_LOG_DEBUG, msgid, __VA_ARGS__)
 #define gf_log_info(msgid, ...)    gf_log(GF_LOG_INFO, msgid, __VA_ARGS__)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "bus/audit.h"
+#include "base/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,34 +65,6 @@ int gf_audit_pop(struct gf_audit *a, struct gf_audit_event *out)
 	return 1;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not valid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return n;
-}
-
 __attribute__((format(printf, 4, 5))) static enum gf_err put(char *buf, size_t size, size_t *pos,
                                                              const char *fmt, ...)
 {
@@ -113,37 +86,18 @@ __attribute__((format(printf, 4, 5))) static enum gf_err put(char *buf, size_t s
 
 enum gf_err gf_json_put_string(char *buf, size_t size, size_t *pos, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t start = *pos;
+	size_t room = *pos < size ? size - *pos : 0, n;
 
-	if (put(buf, size, pos, "\"") != GF_OK)
-		goto full;
-	while (*p) {
-		size_t n = utf8_seq(p);
-		enum gf_err rc;
-		if (n == 0) {
-			rc = put(buf, size, pos, "\\ufffd");
-			p++;
-		} else if (*p == '"' || *p == '\\') {
-			rc = put(buf, size, pos, "\\%c", *p);
-			p++;
-		} else if (*p < 0x20 || *p == 0x7F) {
-			rc = put(buf, size, pos, "\\u%04x", *p);
-			p++;
-		} else {
-			rc = put(buf, size, pos, "%.*s", (int)n, (const char *)p);
-			p += n;
-		}
-		if (rc != GF_OK)
-			goto full;
+	if (room == 0)
+		return GF_ETOOLONG;
+	n = gf_json_quote(buf + *pos, room, s, strlen(s), GF_JSON_SAFE);
+	if (n >= room) { /* no room for it and its NUL */
+		buf[*pos] = '\0';
+		return GF_ETOOLONG;
 	}
-	if (put(buf, size, pos, "\"") == GF_OK)
-		return GF_OK;
-full:
-	*pos = start;
-	if (start < size)
-		buf[start] = '\0';
-	return GF_ETOOLONG;
+	buf[*pos + n] = '\0';
+	*pos += n;
+	return GF_OK;
 }
 
 enum gf_err gf_audit_event_json(struct gf_audit *a, const struct gf_audit_event *ev,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "bus/catalog.h"
 #include "bus/topic.h"
+#include "base/file.h"
+#include "base/hash.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,10 @@ struct gf_catalog {
 	uint32_t *readers; /* [from][msg] */
 };
 
+/* A slot for a name; the table lives in memory only, so any hash will do. */
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
+	return (uint32_t)gf_fnv1a64(GF_FNV1A64_BASIS, s, len);
 }
 
 int gf_catalog_msg(const struct gf_catalog *cat, const char *name, size_t len)
@@ -297,32 +293,15 @@ out:
 
 enum gf_err gf_catalog_load(const char *path, struct gf_catalog **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0;
-	enum gf_err rc = GF_EIO;
+	enum gf_err rc;
 
-	if (!f) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return GF_EIO;
-	}
-	buf = malloc(MAX_FILE_BYTES + 1);
-	if (!buf) {
-		rc = GF_ENOMEM;
-		goto out;
-	}
-	len = fread(buf, 1, MAX_FILE_BYTES + 1, f);
-	if (ferror(f) || len > MAX_FILE_BYTES) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path,
-			         ferror(f) ? "read error" : "larger than 4 MiB");
-		goto out;
-	}
+	rc = gf_file_read(path, MAX_FILE_BYTES, &buf, &len, err, errlen);
+	if (rc != GF_OK)
+		return rc;
 	rc = gf_catalog_parse(buf, len, path, out, err, errlen);
-out:
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "bus/ident.h"
+#include "base/hash.h"
 
 struct ledger_entry {
 	char *username; /* owned; NULL for an empty slot */
@@ -27,13 +28,7 @@ struct gf_certledger {
 
 static size_t slot_of(size_t cap, const char *key)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *key; key++) {
-		h ^= (unsigned char)*key;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h & (cap - 1);
+	return (size_t)gf_fnv1a64(GF_FNV1A64_BASIS, key, strlen(key)) & (cap - 1);
 }
 
 static struct ledger_entry *lookup(struct ledger_entry *slots, size_t cap, const char *key)

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "bus/msglimits.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/file.h"
 
 #define MAX_FILE_BYTES (1u << 20)
 
@@ -229,32 +230,15 @@ out:
 enum gf_err gf_msglimits_load(const char *path, const struct gf_catalog *cat, uint32_t def_bytes,
                               struct gf_msglimits **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t len;
-	enum gf_err rc = GF_EIO;
+	size_t len = 0;
+	enum gf_err rc;
 
-	if (!f) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return GF_EIO;
-	}
-	buf = malloc(MAX_FILE_BYTES + 1);
-	if (!buf) {
-		rc = GF_ENOMEM;
-		goto out;
-	}
-	len = fread(buf, 1, MAX_FILE_BYTES + 1, f);
-	if (ferror(f) || len > MAX_FILE_BYTES) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path,
-			         ferror(f) ? "read error" : "larger than 1 MiB");
-		goto out;
-	}
+	rc = gf_file_read(path, MAX_FILE_BYTES, &buf, &len, err, errlen);
+	if (rc != GF_OK)
+		return rc;
 	rc = gf_msglimits_parse(buf, len, path, cat, def_bytes, out, err, errlen);
-out:
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

@@ -10,25 +10,9 @@
 #include "devices/device.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 
 #define SLICE ((double)GF_DEVICE_SLICE_S)
-
-static enum gf_err fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static enum gf_err fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return GF_EINVAL;
-}
 
 static double clamp(double x, double lo, double hi)
 {
@@ -68,27 +52,32 @@ enum gf_err gf_device_thermal_init(struct gf_device *dev, const struct gf_device
                                    double t0, char *err, size_t errlen)
 {
 	if (!dev || !p)
-		return fail(err, errlen, "no device or no parameters");
+		return gf_err_set(err, errlen, GF_EINVAL, "no device or no parameters");
 	if (!isfinite(t0))
-		return fail(err, errlen, "start time is not finite");
+		return gf_err_set(err, errlen, GF_EINVAL, "start time is not finite");
 	if (!(isfinite(p->rated_kw) && p->rated_kw > 0))
-		return fail(err, errlen, "rated power must be a positive number of kW");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "rated power must be a positive number of kW");
 	if (!(isfinite(p->cop) && p->cop > 0))
-		return fail(err, errlen, "COP must be positive");
+		return gf_err_set(err, errlen, GF_EINVAL, "COP must be positive");
 	if (!(isfinite(p->c_kwh_k) && p->c_kwh_k > 0))
-		return fail(err, errlen, "thermal capacity must be positive (kWh/K)");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "thermal capacity must be positive (kWh/K)");
 	if (!(isfinite(p->ua_kw_k) && p->ua_kw_k >= 0))
-		return fail(err, errlen, "loss coefficient UA must be >= 0 (kW/K)");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "loss coefficient UA must be >= 0 (kW/K)");
 	if (!isfinite(p->t_ambient))
-		return fail(err, errlen, "ambient temperature is not finite");
+		return gf_err_set(err, errlen, GF_EINVAL, "ambient temperature is not finite");
 	if (!(isfinite(p->t_min) && isfinite(p->t_max) && p->t_min < p->t_max))
-		return fail(err, errlen, "temperature band needs t_min < t_max");
+		return gf_err_set(err, errlen, GF_EINVAL, "temperature band needs t_min < t_max");
 	if (!(p->t0 >= p->t_min && p->t0 <= p->t_max))
-		return fail(err, errlen, "initial temperature %g is outside [%g, %g]", p->t0,
-		            p->t_min, p->t_max);
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "initial temperature %g is outside [%g, %g]", p->t0, p->t_min,
+		                  p->t_max);
 	for (int i = 0; i < GF_DEVICE_DAY; i++)
 		if (!(isfinite(p->draw_kw[i]) && p->draw_kw[i] >= 0))
-			return fail(err, errlen, "heat draw of interval %d must be >= 0 kW", i);
+			return gf_err_set(err, errlen, GF_EINVAL,
+			                  "heat draw of interval %d must be >= 0 kW", i);
 	*dev = (struct gf_device){.kind = GF_DEVICE_THERMAL, .t = t0, .p.thermal = *p};
 	dev->temp = p->t0;
 	dev->run_start = NAN;
@@ -128,22 +117,24 @@ enum gf_err gf_device_ev_init(struct gf_device *dev, const struct gf_device_ev_p
                               char *err, size_t errlen)
 {
 	if (!dev || !p)
-		return fail(err, errlen, "no device or no parameters");
+		return gf_err_set(err, errlen, GF_EINVAL, "no device or no parameters");
 	if (!isfinite(t0))
-		return fail(err, errlen, "start time is not finite");
+		return gf_err_set(err, errlen, GF_EINVAL, "start time is not finite");
 	if (!(isfinite(p->capacity_kwh) && p->capacity_kwh > 0))
-		return fail(err, errlen, "battery capacity must be positive (kWh)");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "battery capacity must be positive (kWh)");
 	if (!(isfinite(p->max_kw) && p->max_kw > 0))
-		return fail(err, errlen, "charging power must be positive (kW)");
+		return gf_err_set(err, errlen, GF_EINVAL, "charging power must be positive (kW)");
 	if (!(p->efficiency > 0 && p->efficiency <= 1))
-		return fail(err, errlen, "charging efficiency must be in (0, 1]");
+		return gf_err_set(err, errlen, GF_EINVAL, "charging efficiency must be in (0, 1]");
 	if (p->arrive < 0 || p->arrive >= GF_DEVICE_DAY || p->depart < 0 ||
 	    p->depart >= GF_DEVICE_DAY)
-		return fail(err, errlen,
-		            "arrival and departure must be intervals of the day, 0..95");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "arrival and departure must be intervals of the day, 0..95");
 	if (!(p->soe_arrive_kwh >= 0 && p->soe_arrive_kwh <= p->soe_target_kwh &&
 	      p->soe_target_kwh <= p->capacity_kwh))
-		return fail(err, errlen, "need 0 <= energy on arrival <= target <= capacity");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "need 0 <= energy on arrival <= target <= capacity");
 	*dev = (struct gf_device){.kind = GF_DEVICE_EV, .t = t0, .p.ev = *p};
 	dev->depart_t = -INFINITY;
 	dev->run_start = NAN;
@@ -190,18 +181,21 @@ enum gf_err gf_device_battery_init(struct gf_device *dev, const struct gf_device
                                    double t0, char *err, size_t errlen)
 {
 	if (!dev || !p)
-		return fail(err, errlen, "no device or no parameters");
+		return gf_err_set(err, errlen, GF_EINVAL, "no device or no parameters");
 	if (!isfinite(t0))
-		return fail(err, errlen, "start time is not finite");
+		return gf_err_set(err, errlen, GF_EINVAL, "start time is not finite");
 	if (!(isfinite(p->capacity_kwh) && p->capacity_kwh > 0))
-		return fail(err, errlen, "capacity must be positive (kWh)");
+		return gf_err_set(err, errlen, GF_EINVAL, "capacity must be positive (kWh)");
 	if (!(p->soc_min >= 0 && p->soc_min <= p->soc0 && p->soc0 <= p->soc_max && p->soc_max <= 1))
-		return fail(err, errlen, "need 0 <= soc_min <= soc0 <= soc_max <= 1");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "need 0 <= soc_min <= soc0 <= soc_max <= 1");
 	if (!(isfinite(p->charge_kw) && p->charge_kw > 0 && isfinite(p->discharge_kw) &&
 	      p->discharge_kw > 0))
-		return fail(err, errlen, "charge and discharge limits must be positive (kW)");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "charge and discharge limits must be positive (kW)");
 	if (!(p->round_trip > 0 && p->round_trip <= 1))
-		return fail(err, errlen, "round-trip efficiency must be in (0, 1]");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "round-trip efficiency must be in (0, 1]");
 	*dev = (struct gf_device){.kind = GF_DEVICE_BATTERY, .t = t0, .p.battery = *p};
 	dev->soc = p->soc0;
 	dev->run_start = NAN;
@@ -232,19 +226,22 @@ enum gf_err gf_device_cycle_init(struct gf_device *dev, const struct gf_device_c
                                  double t0, char *err, size_t errlen)
 {
 	if (!dev || !p)
-		return fail(err, errlen, "no device or no parameters");
+		return gf_err_set(err, errlen, GF_EINVAL, "no device or no parameters");
 	if (!isfinite(t0))
-		return fail(err, errlen, "start time is not finite");
+		return gf_err_set(err, errlen, GF_EINVAL, "start time is not finite");
 	if (p->n < 1 || p->n > GF_DEVICE_MAX_CYCLE)
-		return fail(err, errlen, "a cycle has 1..%d slices", GF_DEVICE_MAX_CYCLE);
+		return gf_err_set(err, errlen, GF_EINVAL, "a cycle has 1..%d slices",
+		                  GF_DEVICE_MAX_CYCLE);
 	for (int32_t k = 0; k < p->n; k++)
 		if (!(isfinite(p->kwh[k]) && p->kwh[k] >= 0))
-			return fail(err, errlen, "slice %d of the cycle must be >= 0 kWh", (int)k);
+			return gf_err_set(err, errlen, GF_EINVAL,
+			                  "slice %d of the cycle must be >= 0 kWh", (int)k);
 	if (!(p->kwh[0] > 0))
-		return fail(err, errlen, "the first slice of the cycle must draw energy");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "the first slice of the cycle must draw energy");
 	if (p->earliest < 0 || p->earliest > p->latest || p->latest >= GF_DEVICE_DAY)
-		return fail(err, errlen,
-		            "need 0 <= earliest <= latest <= 95 (intervals of the day)");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "need 0 <= earliest <= latest <= 95 (intervals of the day)");
 	*dev = (struct gf_device){.kind = GF_DEVICE_CYCLE, .t = t0, .p.cycle = *p};
 	dev->run_start = NAN;
 	return GF_OK;

@@ -8,7 +8,6 @@
 #include "devices/devoffer.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,21 +19,6 @@ struct draft {
 	double total_min, total_max;
 	double lower[MAXS], upper[MAXS], dflt[MAXS];
 };
-
-static enum gf_err fail(enum gf_err e, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum gf_err fail(enum gf_err e, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return e;
-}
 
 static double clamp(double x, double lo, double hi)
 {
@@ -110,9 +94,9 @@ static enum gf_err thermal_offer(const struct gf_device *dev, const struct gf_de
 	int limited = u->max_interruptions >= 0;
 
 	if (!(cmin >= p->t_min && cmax <= p->t_max && cmin < cmax))
-		return fail(GF_EINVAL, err, errlen,
-		            "comfort band [%g, %g] must lie inside the device's [%g, %g]", cmin,
-		            cmax, p->t_min, p->t_max);
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "comfort band [%g, %g] must lie inside the device's [%g, %g]",
+		                  cmin, cmax, p->t_min, p->t_max);
 	for (int32_t k = 0; k < horizon; k++) {
 		double draw = p->draw_kw[of_day(start + k)], a_lo, a_hi, a_def, b;
 		gf__device_thermal_affine(p, draw, SLICE_H, t_lo, &a_lo, &b);
@@ -162,9 +146,9 @@ static enum gf_err battery_offer(const struct gf_device *dev, const struct gf_de
 	int32_t start = gf_device_interval(dev), allowed = 0;
 
 	if (!(smin >= p->soc_min && smax <= p->soc_max && smin <= smax))
-		return fail(GF_EINVAL, err, errlen,
-		            "SoC band [%g, %g] must lie inside the battery's [%g, %g]", smin, smax,
-		            p->soc_min, p->soc_max);
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "SoC band [%g, %g] must lie inside the battery's [%g, %g]", smin,
+		                  smax, p->soc_min, p->soc_max);
 	for (int32_t k = 0; k < horizon; k++)
 		allowed += u->allowed[of_day(start + k)] != 0;
 	double up = fmax(0, smax - dev->soc) * p->capacity_kwh / eta;
@@ -208,8 +192,8 @@ static enum gf_err ev_offer(const struct gf_device *dev, const struct gf_devoffe
 	}
 	int32_t n = end - start;
 	if ((size_t)n > cap || n > MAXS)
-		return fail(GF_ERANGE, err, errlen, "the session has %d slices, room for %zu",
-		            (int)n, cap < MAXS ? cap : (size_t)MAXS);
+		return gf_err_set(err, errlen, GF_ERANGE, "the session has %d slices, room for %zu",
+		                  (int)n, cap < MAXS ? cap : (size_t)MAXS);
 	double need = fmax(0, p->soe_target_kwh - soe) / p->efficiency;
 	double full = p->max_kw * SLICE_H, sum_lo = 0, sum_hi = 0;
 	int32_t free_offs = u->max_interruptions, allowed_seen = 0, allowed_total = 0;
@@ -231,13 +215,13 @@ static enum gf_err ev_offer(const struct gf_device *dev, const struct gf_devoffe
 		sum_hi += hi;
 	}
 	if (sum_hi < need)
-		return fail(GF_ERANGE, err, errlen,
-		            "the allowed hours take at most %g kWh, the car needs %g", sum_hi,
-		            need);
+		return gf_err_set(err, errlen, GF_ERANGE,
+		                  "the allowed hours take at most %g kWh, the car needs %g", sum_hi,
+		                  need);
 	if (sum_lo > need)
-		return fail(GF_ERANGE, err, errlen,
-		            "the interruption limit forces %g kWh, the car needs only %g", sum_lo,
-		            need);
+		return gf_err_set(err, errlen, GF_ERANGE,
+		                  "the interruption limit forces %g kWh, the car needs only %g",
+		                  sum_lo, need);
 	/* Default: the floors, then charging as early as possible. */
 	double rest = need - sum_lo;
 	for (int32_t k = 0; k < n; k++) {
@@ -280,8 +264,8 @@ static enum gf_err cycle_offer(const struct gf_device *dev, const struct gf_devo
 	}
 
 	if ((size_t)p->n > cap)
-		return fail(GF_ERANGE, err, errlen, "the cycle has %d slices, room for %zu",
-		            (int)p->n, cap);
+		return gf_err_set(err, errlen, GF_ERANGE, "the cycle has %d slices, room for %zu",
+		                  (int)p->n, cap);
 	for (int32_t day = 0; day < 2; day++) {
 		int32_t first = base + day * GF_DEVICE_DAY + p->earliest;
 		int32_t latest = base + day * GF_DEVICE_DAY + p->latest;
@@ -306,10 +290,11 @@ static enum gf_err cycle_offer(const struct gf_device *dev, const struct gf_devo
 		d->total_min = d->total_max = NAN;
 		return GF_OK;
 	}
-	return fail(GF_ERANGE, err, errlen,
-	            "no start between intervals %d and %d of today or tomorrow fits the allowed "
-	            "hours",
-	            (int)p->earliest, (int)p->latest);
+	return gf_err_set(
+	    err, errlen, GF_ERANGE,
+	    "no start between intervals %d and %d of today or tomorrow fits the allowed "
+	    "hours",
+	    (int)p->earliest, (int)p->latest);
 }
 
 /* --- entry points ----------------------------------------------------------------------- */
@@ -326,23 +311,25 @@ enum gf_err gf_devoffer_build(const struct gf_device *dev, const struct gf_devof
 	d.start_after = d.tf = 0;
 
 	if (!dev || !user || !out || !lower || !upper || !dflt)
-		return fail(GF_EINVAL, err, errlen, "missing argument");
+		return gf_err_set(err, errlen, GF_EINVAL, "missing argument");
 	if (dev->t != floor(dev->t / GF_DEVICE_SLICE_S) * GF_DEVICE_SLICE_S)
-		return fail(GF_EINVAL, err, errlen,
-		            "the device clock is not on an interval boundary");
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "the device clock is not on an interval boundary");
 	if (user->max_interruptions >= 0 &&
 	    !(user->min_run_kwh >= 0 && isfinite(user->min_run_kwh)))
-		return fail(GF_EINVAL, err, errlen, "min_run_kwh must be a finite kWh >= 0");
+		return gf_err_set(err, errlen, GF_EINVAL, "min_run_kwh must be a finite kWh >= 0");
 	if ((dev->kind == GF_DEVICE_THERMAL || dev->kind == GF_DEVICE_BATTERY)) {
 		if (horizon < 1 || horizon > MAXS)
-			return fail(GF_EINVAL, err, errlen, "horizon must be 1..%d slices", MAXS);
+			return gf_err_set(err, errlen, GF_EINVAL, "horizon must be 1..%d slices",
+			                  MAXS);
 		if ((size_t)horizon > cap)
-			return fail(GF_ERANGE, err, errlen,
-			            "horizon %d exceeds room for %zu slices", (int)horizon, cap);
+			return gf_err_set(err, errlen, GF_ERANGE,
+			                  "horizon %d exceeds room for %zu slices", (int)horizon,
+			                  cap);
 		for (int32_t k = 0; dflt_in && k < horizon; k++)
 			if (isinf(dflt_in[k]))
-				return fail(GF_EINVAL, err, errlen, "default slice %d is infinite",
-				            (int)k);
+				return gf_err_set(err, errlen, GF_EINVAL,
+				                  "default slice %d is infinite", (int)k);
 	}
 	switch (dev->kind) {
 	case GF_DEVICE_THERMAL:
@@ -358,7 +345,7 @@ enum gf_err gf_devoffer_build(const struct gf_device *dev, const struct gf_devof
 		e = cycle_offer(dev, user, &d, cap, err, errlen);
 		break;
 	default:
-		e = fail(GF_EINVAL, err, errlen, "unknown device kind");
+		e = gf_err_set(err, errlen, GF_EINVAL, "unknown device kind");
 	}
 	if (e != GF_OK)
 		return e;

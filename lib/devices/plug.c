@@ -11,27 +11,11 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PAYLOAD_MAX 8192 /* a Tasmota SENSOR message is well under 2 KiB */
-
-static enum gf_err fail(enum gf_err e, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum gf_err fail(enum gf_err e, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return e;
-}
 
 static int device_valid_n(const char *s, size_t n)
 {
@@ -148,15 +132,15 @@ static enum gf_err shelly_number(const char *s, size_t n, int integer, double *v
 	    dot ? is_digits(d, (size_t)(dot - d)) && is_digits(dot + 1, m - (size_t)(dot - d) - 1)
 	        : is_digits(d, m);
 	if (!ok || m > 20)
-		return fail(GF_EPARSE, err, errlen, "expected %s, got '%.*s'",
-		            integer ? "a whole number" : "a decimal number", (int)(n > 32 ? 32 : n),
-		            s);
+		return gf_err_set(err, errlen, GF_EPARSE, "expected %s, got '%.*s'",
+		                  integer ? "a whole number" : "a decimal number",
+		                  (int)(n > 32 ? 32 : n), s);
 	if (neg)
-		return fail(GF_ERANGE, err, errlen, "negative value '%.*s'", (int)(n > 32 ? 32 : n),
-		            s);
+		return gf_err_set(err, errlen, GF_ERANGE, "negative value '%.*s'",
+		                  (int)(n > 32 ? 32 : n), s);
 	*v = strtod(d, NULL);
 	if (!isfinite(*v))
-		return fail(GF_ERANGE, err, errlen, "value out of range");
+		return gf_err_set(err, errlen, GF_ERANGE, "value out of range");
 	return GF_OK;
 }
 
@@ -169,8 +153,9 @@ static enum gf_err relay_word(const char *s, size_t n, const char *on, const cha
 	         (extra_off && n == strlen(extra_off) && memcmp(s, extra_off, n) == 0))
 		*v = 0;
 	else
-		return fail(GF_EPARSE, err, errlen, "relay state must be %s or %s, got '%.*s'", on,
-		            off, (int)(n > 32 ? 32 : n), s);
+		return gf_err_set(err, errlen, GF_EPARSE,
+		                  "relay state must be %s or %s, got '%.*s'", on, off,
+		                  (int)(n > 32 ? 32 : n), s);
 	return GF_OK;
 }
 
@@ -181,11 +166,13 @@ static enum gf_err json_value(const cJSON *obj, const char *name, int required, 
 
 	*found = 0;
 	if (!it)
-		return required ? fail(GF_EPARSE, err, errlen, "ENERGY has no %s", name) : GF_OK;
+		return required ? gf_err_set(err, errlen, GF_EPARSE, "ENERGY has no %s", name)
+		                : GF_OK;
 	if (!cJSON_IsNumber(it))
-		return fail(GF_EPARSE, err, errlen, "ENERGY.%s is not a single number", name);
+		return gf_err_set(err, errlen, GF_EPARSE, "ENERGY.%s is not a single number", name);
 	if (!isfinite(it->valuedouble) || it->valuedouble < 0)
-		return fail(GF_ERANGE, err, errlen, "ENERGY.%s must be finite and >= 0", name);
+		return gf_err_set(err, errlen, GF_ERANGE, "ENERGY.%s must be finite and >= 0",
+		                  name);
 	*v = it->valuedouble;
 	*found = 1;
 	return GF_OK;
@@ -202,18 +189,18 @@ static enum gf_err tasmota_json(enum what w, const char *text, size_t n, struct 
 
 	root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
 	if (!root || !cJSON_IsObject(root)) {
-		rc = fail(GF_EPARSE, err, errlen, "payload is not a JSON object");
+		rc = gf_err_set(err, errlen, GF_EPARSE, "payload is not a JSON object");
 		goto out;
 	}
 	for (; end && end < text + n; end++)
 		if (*end != ' ' && *end != '\t' && *end != '\r' && *end != '\n') {
-			rc = fail(GF_EPARSE, err, errlen, "bytes after the JSON object");
+			rc = gf_err_set(err, errlen, GF_EPARSE, "bytes after the JSON object");
 			goto out;
 		}
 	if (w == W_TELE_STATE) {
 		obj = cJSON_GetObjectItemCaseSensitive(root, "POWER");
 		if (!cJSON_IsString(obj)) {
-			rc = fail(GF_EPARSE, err, errlen, "STATE has no POWER string");
+			rc = gf_err_set(err, errlen, GF_EPARSE, "STATE has no POWER string");
 			goto out;
 		}
 		m->count = 1;
@@ -224,7 +211,7 @@ static enum gf_err tasmota_json(enum what w, const char *text, size_t n, struct 
 	}
 	obj = cJSON_GetObjectItemCaseSensitive(root, "ENERGY");
 	if (!cJSON_IsObject(obj)) {
-		rc = fail(GF_EPARSE, err, errlen, "SENSOR has no ENERGY object");
+		rc = gf_err_set(err, errlen, GF_EPARSE, "SENSOR has no ENERGY object");
 		goto out;
 	}
 	m->count = 1;
@@ -252,14 +239,14 @@ enum gf_err gf_plug_parse(const char *topic, const void *payload, size_t len,
 	enum gf_err rc;
 
 	if (!topic || (!payload && len) || !out)
-		return fail(GF_EINVAL, err, errlen, "missing argument");
+		return gf_err_set(err, errlen, GF_EINVAL, "missing argument");
 	enum what w = classify(topic, &conv, &dev, &devlen);
 	if (w == W_NONE)
-		return fail(GF_ENOENT, err, errlen, "not a plug status topic");
+		return gf_err_set(err, errlen, GF_ENOENT, "not a plug status topic");
 	if (len > PAYLOAD_MAX)
-		return fail(GF_EPARSE, err, errlen, "payload over %d bytes", PAYLOAD_MAX);
+		return gf_err_set(err, errlen, GF_EPARSE, "payload over %d bytes", PAYLOAD_MAX);
 	if (len && memchr(payload, '\0', len))
-		return fail(GF_EPARSE, err, errlen, "NUL byte in payload");
+		return gf_err_set(err, errlen, GF_EPARSE, "NUL byte in payload");
 	if (len)
 		memcpy(text, payload, len);
 	text[len] = '\0';

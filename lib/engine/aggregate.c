@@ -25,7 +25,7 @@ struct group_table {
 	size_t count, cap;
 };
 
-uint64_t gf__agg_key_hash(const struct gf__agg_key *k)
+static uint64_t key_hash(const struct gf__agg_key *k)
 {
 	uint64_t h = (uint64_t)k->sa_cell * UINT64_C(0x9E3779B97F4A7C15);
 	h ^= (uint64_t)k->tf_cell * UINT64_C(0xC2B2AE3D27D4EB4F) + (uint64_t)k->production;
@@ -41,7 +41,7 @@ static int key_eq(const struct gf__agg_key *a, const struct gf__agg_key *b)
 
 static void slot_insert(uint32_t *slot, size_t mask, const struct gf__agg_key *key, uint32_t id)
 {
-	size_t s = (size_t)gf__agg_key_hash(key) & mask;
+	size_t s = (size_t)key_hash(key) & mask;
 	while (slot[s])
 		s = (s + 1) & mask;
 	slot[s] = id + 1;
@@ -86,7 +86,7 @@ void gf__agg_group_init(struct gf__agg_group *gi, const struct gf__agg_key *key)
 /* Finds or adds the open group of key; *id receives its index. */
 static enum gf_err table_find(struct group_table *t, const struct gf__agg_key *key, uint32_t *id)
 {
-	size_t s = (size_t)gf__agg_key_hash(key) & t->mask;
+	size_t s = (size_t)key_hash(key) & t->mask;
 	while (t->slot[s]) {
 		uint32_t g = t->slot[s] - 1;
 		if (key_eq(&t->groups[g].key, key)) {
@@ -117,7 +117,7 @@ static enum gf_err table_split(struct group_table *t, uint32_t *id)
 			return err;
 	}
 	struct gf__agg_key key = t->groups[*id].key;
-	size_t s = (size_t)gf__agg_key_hash(&key) & t->mask;
+	size_t s = (size_t)key_hash(&key) & t->mask;
 	while (t->slot[s] != *id + 1)
 		s = (s + 1) & t->mask;
 	t->groups[*id].open = 0;

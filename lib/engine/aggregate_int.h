@@ -30,8 +30,6 @@ struct gf__agg_group {
 	int open; /* still takes members (weight bounds) */
 };
 
-uint64_t gf__agg_key_hash(const struct gf__agg_key *k);
-
 static inline int64_t gf__agg_floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;

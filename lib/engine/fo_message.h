@@ -10,7 +10,9 @@
 #ifndef GF_FO_MESSAGE_H
 #define GF_FO_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "flexoffer.pb-c.h"
@@ -38,6 +40,41 @@ enum gf_err gf_fo_from_message(const Goflex__FlexOffer *m, struct gf_fo *out, do
  */
 enum gf_err gf_fo_deadlines_from_message(const Goflex__FlexOffer *m, struct gf_fo_deadlines *out,
                                          char *err, size_t errlen);
+
+/* What a FlexOffer message says besides the engine offer's numbers. The
+ * strings are borrowed: they must outlive the message. */
+struct gf_fo_message_head {
+	const char *id, *label, *offered_by; /* NULL: absent */
+	Goflex__FlexOfferState state;
+	int64_t creation;                             /* creationInterval */
+	int64_t acceptance_before, assignment_before; /* GF_FO_NO_DEADLINE: absent */
+	/* The form devices send (gf-sim, docs/sim.md): the *Time mirror of
+	 * every interval, endAfter and endBefore, numSecondsPerInterval 900,
+	 * assignment obligatory, and the default schedule's scheduleId and
+	 * updateId present (0). Without it, only the intervals. */
+	bool device_form;
+	/* Per slice tariffConstraint [min[k], max[k]], e->n each; NULL: none. */
+	const double *slice_tariff_min, *slice_tariff_max;
+};
+
+/*
+ * The inverse of gf_fo_from_message: builds the message of offer e into
+ * *out (free it with gf_fo_message_free), so that gf_fo_from_message reads
+ * back e. startAfter and startBefore are e's window; slice k has one energy
+ * constraint [lower[k], upper[k]] and min and max duration 1; the default
+ * schedule, when e has one, starts at startAfter with one unit slice of
+ * dflt[k] per profile slice (left out if that time is beyond year 9999,
+ * unless device_form); totalEnergyConstraint and flexOfferTariffConstraint
+ * are there when both of their bounds are finite. GF_ENOMEM; GF_ERANGE when
+ * device_form and a time is beyond year 9999; GF_EINVAL if e->n < 0. *out
+ * untouched on failure.
+ */
+enum gf_err gf_fo_to_message(const struct gf_fo *e, const struct gf_fo_message_head *h,
+                             Goflex__FlexOffer **out);
+
+/* Frees a message of gf_fo_to_message (not the strings it borrowed).
+ * Accepts NULL. */
+void gf_fo_message_free(Goflex__FlexOffer *m);
 
 /* The other way, for one-interval slices (what devices offer): slice k gets
  * one energy constraint [lower[k], upper[k]], min and max duration 1, and

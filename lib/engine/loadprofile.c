@@ -6,7 +6,6 @@
  */
 #include "engine/loadprofile.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "base/timefmt.h"
 
 /* Longest field, NUL excluded. The longest legitimate time is an RFC 3339
@@ -59,15 +59,11 @@ static const char *printable(const char *field, char out[FIELD_MAX + 1])
 __attribute__((format(printf, 3, 4))) static enum gf_err fail(struct csv *c, enum gf_err rc,
                                                               const char *fmt, ...)
 {
-	char msg[192];
 	va_list ap;
 
-	if (!c->err || c->errlen == 0)
-		return rc;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	gf_err_at(c->err, c->errlen, c->name, c->line, fmt, ap);
 	va_end(ap);
-	snprintf(c->err, c->errlen, "%s:%zu: %s", c->name, c->line, msg);
 	return rc;
 }
 
@@ -272,40 +268,6 @@ enum gf_err gf_loadprofile_parse(const char *name, const char *text, size_t len,
 	return GF_OK;
 }
 
-/* Reads a whole file of at most GF_LOADPROFILE_FILE_MAX bytes; *buf is the
- * caller's to free. */
-static enum gf_err read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *b = NULL;
-	size_t n;
-	enum gf_err rc = GF_EIO;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return GF_EIO;
-	}
-	b = malloc(GF_LOADPROFILE_FILE_MAX + 1);
-	if (!b) {
-		rc = GF_ENOMEM;
-		goto out;
-	}
-	n = fread(b, 1, GF_LOADPROFILE_FILE_MAX + 1, f);
-	if (ferror(f) || n > GF_LOADPROFILE_FILE_MAX) {
-		snprintf(err, errlen, "%s: %s", path,
-		         ferror(f) ? strerror(errno) : "larger than 4 MiB");
-		goto out;
-	}
-	*buf = b;
-	*len = n;
-	b = NULL;
-	rc = GF_OK;
-out:
-	free(b);
-	fclose(f);
-	return rc;
-}
-
 enum gf_err gf_loadprofile_load(const char *path, double kw[GF_LOADPROFILE_MINUTES], char *err,
                                 size_t errlen)
 {
@@ -313,7 +275,7 @@ enum gf_err gf_loadprofile_load(const char *path, double kw[GF_LOADPROFILE_MINUT
 	size_t len = 0;
 	enum gf_err rc;
 
-	rc = read_file(path, &buf, &len, err, errlen);
+	rc = gf_file_read(path, GF_LOADPROFILE_FILE_MAX, &buf, &len, err, errlen);
 	if (rc != GF_OK)
 		return rc;
 	rc = gf_loadprofile_parse(path, buf, len, kw, err, errlen);
@@ -466,7 +428,7 @@ enum gf_err gf_forecast_load(const char *path, struct gf_forecast *out, char *er
 	size_t len = 0;
 	enum gf_err rc;
 
-	rc = read_file(path, &buf, &len, err, errlen);
+	rc = gf_file_read(path, GF_LOADPROFILE_FILE_MAX, &buf, &len, err, errlen);
 	if (rc != GF_OK)
 		return rc;
 	rc = gf_forecast_parse(path, buf, len, out, err, errlen);

@@ -9,6 +9,7 @@
  */
 #define GF__CODEC_INTERNAL
 #include "payload/codec.h"
+#include "base/json.h"
 
 #include <locale.h>
 #include <pthread.h>
@@ -282,34 +283,6 @@ const char *gf__codec_type_name(ProtobufCType type)
 	return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
 
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if
- * malformed: overlong forms, surrogates and code points past U+10FFFF are. */
-size_t gf__codec_utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 bool gf__codec_utf8_valid(const unsigned char *s, size_t len)
 {
 	size_t i = 0;
@@ -320,7 +293,7 @@ bool gf__codec_utf8_valid(const unsigned char *s, size_t len)
 			i++;
 			continue;
 		}
-		k = gf__codec_utf8_seq(s + i, len - i);
+		k = gf_utf8_seq(s + i, len - i);
 		if (k == 0)
 			return false;
 		i += k;

@@ -224,7 +224,6 @@ enum gf_err gf__codec_fail(struct gf__codec_ctx *cx, const char *fmt, ...)
 enum gf_err gf__codec_fail_quoted(struct gf__codec_ctx *cx, const char *what, const char *s,
                                   size_t n);
 const char *gf__codec_type_name(ProtobufCType type);
-size_t gf__codec_utf8_seq(const unsigned char *s, size_t n); /* 0: malformed */
 bool gf__codec_utf8_valid(const unsigned char *s, size_t len);
 bool gf__codec_is_time_field(const ProtobufCFieldDescriptor *f);
 enum gf_err gf__codec_time_canon(const char *s, size_t len, char *canon, size_t *canon_len);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/timefmt.h"
 
 #define MEMBER(m, off) ((unsigned char *)(m) + (off))
@@ -187,7 +188,7 @@ static enum gf_err unescape(struct jdec *j, const unsigned char *s, size_t n, un
 		unsigned long cp;
 		long hi, lo;
 		if (*s >= 0x80) {
-			size_t k = gf__codec_utf8_seq(s, (size_t)(end - s));
+			size_t k = gf_utf8_seq(s, (size_t)(end - s));
 			if (k == 0)
 				return gf__codec_fail(j->cx, "invalid UTF-8");
 			memcpy(d + o, s, k);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/timefmt.h"
 
 #define MEMBER(m, off) ((unsigned char *)(m) + (off))
@@ -78,57 +79,20 @@ static bool put_real(struct jenc *e, double v, bool is_float)
 	return put(e, buf, fmt_real(buf, sizeof(buf), v, is_float));
 }
 
-/* The string s as a JSON string: '"', '\' and controls escaped, the rest
- * (valid UTF-8, checked first) copied. */
+/* The string s as a JSON string (base/json.h, the exact mode): valid UTF-8
+ * only, measured first so that it is written in one reservation. */
 static enum gf_err put_string(struct jenc *e, const char *str, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
+	size_t len = gf_json_quote(NULL, 0, str, n, GF_JSON_EXACT);
+	char *p;
 
-	if (!gf__codec_utf8_valid(s, n))
+	if (len == GF_JSON_INVALID)
 		return GF_EINVAL;
-	if (!putc_(e, '"'))
+	p = gf__codec_buf_reserve(&e->b, len);
+	if (p == NULL)
 		return GF_ENOMEM;
-	for (i = 0; i < n; i++) {
-		char esc[6] = {'\\', 'u', '0', '0', 0, 0};
-		size_t k = 2;
-		unsigned char c = s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		if (!put(e, s + run, i - run))
-			return GF_ENOMEM;
-		run = i + 1;
-		switch (c) {
-		case '"':
-		case '\\':
-			esc[1] = (char)c;
-			break;
-		case '\b':
-			esc[1] = 'b';
-			break;
-		case '\f':
-			esc[1] = 'f';
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		default:
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			k = 6;
-		}
-		if (!put(e, esc, k))
-			return GF_ENOMEM;
-	}
-	if (!put(e, s + run, n - run) || !putc_(e, '"'))
-		return GF_ENOMEM;
+	gf_json_quote(p, len, str, n, GF_JSON_EXACT);
+	e->b.len += len;
 	return GF_OK;
 }
 

@@ -75,3 +75,22 @@ Test(err, out_of_range_is_unknown)
 	cr_assert_str_eq(gf_err_name(GF_ERR_COUNT), "UNKNOWN");
 	cr_assert_str_eq(gf_err_name((enum gf_err) - 1), "UNKNOWN");
 }
+
+Test(err, set_formats_truncates_and_returns_rc)
+{
+	char buf[8];
+
+	cr_assert_eq(gf_err_set(buf, sizeof(buf), GF_ERANGE, "%d > %d", 10, 3), GF_ERANGE);
+	cr_assert_str_eq(buf, "10 > 3");
+	cr_assert_eq(gf_err_set(buf, sizeof(buf), GF_EINVAL, "%s", "much too long"), GF_EINVAL);
+	cr_assert_str_eq(buf, "much to");
+}
+
+Test(err, set_without_a_buffer_only_returns)
+{
+	char one[1] = {'x'};
+
+	cr_assert_eq(gf_err_set(NULL, 16, GF_EIO, "ignored %d", 1), GF_EIO);
+	cr_assert_eq(gf_err_set(one, 0, GF_EIO, "ignored"), GF_EIO);
+	cr_assert_eq(one[0], 'x');
+}

@@ -181,3 +181,185 @@ Test(fo_message, deadlines_absent_or_out_of_range)
 	cr_assert_eq(dl.assignment_before, 99, "output untouched");
 	gf_codec_free(&m->base);
 }
+
+/* --- gf_fo_to_message ------------------------------------------------------------ */
+
+static char *to_json(const Goflex__FlexOffer *m)
+{
+	char *json = NULL;
+	size_t len;
+
+	cr_assert_eq(gf_codec_to_json(&m->base, &json, &len), GF_OK);
+	return json;
+}
+
+static const double lo3[3] = {0, -1.5, 0.25}, hi3[3] = {1, 2, 0.5}, df3[3] = {0.5, 0, 0.3};
+
+static struct gf_fo offer3(void)
+{
+	return (struct gf_fo){.start_after = 1900020,
+	                      .tf = 4,
+	                      .n = 3,
+	                      .lower = lo3,
+	                      .upper = hi3,
+	                      .dflt = df3,
+	                      .total_min = 0.5,
+	                      .total_max = 2.5,
+	                      .tariff_min = 0.1,
+	                      .tariff_max = 0.3};
+}
+
+Test(fo_message, to_message_reads_back_as_the_same_offer)
+{
+	struct gf_fo e = offer3(), back = {0};
+	struct gf_fo_message_head h = {.id = "a",
+	                               .offered_by = "fman1",
+	                               .state = GOFLEX__FLEX_OFFER_STATE__Offered,
+	                               .creation = 1900000,
+	                               .acceptance_before = 1900010,
+	                               .assignment_before = GF_FO_NO_DEADLINE};
+	struct gf_fo_deadlines dl;
+	Goflex__FlexOffer *m = NULL;
+	double lower[4], upper[4], dflt[4];
+	char err[256] = "";
+
+	for (int form = 0; form < 2; form++) {
+		h.device_form = form;
+		cr_assert_eq(gf_fo_to_message(&e, &h, &m), GF_OK);
+		cr_assert_eq(gf_fo_from_message(m, &back, lower, upper, dflt, 4, err, sizeof(err)),
+		             GF_OK, "%s", err);
+		cr_assert_eq(back.start_after, e.start_after);
+		cr_assert_eq(back.tf, e.tf);
+		cr_assert_eq(back.n, e.n);
+		cr_assert_not_null(back.dflt);
+		for (int k = 0; k < 3; k++) {
+			cr_assert_eq(lower[k], lo3[k]);
+			cr_assert_eq(upper[k], hi3[k]);
+			cr_assert_eq(dflt[k], df3[k]);
+		}
+		cr_assert_eq(back.total_min, 0.5);
+		cr_assert_eq(back.total_max, 2.5);
+		cr_assert_eq(back.tariff_min, 0.1);
+		cr_assert_eq(back.tariff_max, 0.3);
+		cr_assert_eq(gf_fo_deadlines_from_message(m, &dl, err, sizeof(err)), GF_OK);
+		cr_assert_eq(dl.acceptance_before, 1900010);
+		cr_assert_eq(dl.assignment_before, GF_FO_NO_DEADLINE);
+		cr_assert_str_eq(m->id, "a");
+		cr_assert_str_eq(m->offeredbyid, "fman1");
+		gf_fo_message_free(m);
+		m = NULL;
+	}
+}
+
+/* The wire form, to the byte: what FMAN hashes and FMAR reads. */
+Test(fo_message, to_message_intervals_only_form)
+{
+	struct gf_fo e = offer3();
+	struct gf_fo_message_head h = {.id = "agg-1",
+	                               .offered_by = "fman1",
+	                               .state = GOFLEX__FLEX_OFFER_STATE__Offered,
+	                               .creation = 1900000,
+	                               .acceptance_before = GF_FO_NO_DEADLINE,
+	                               .assignment_before = GF_FO_NO_DEADLINE};
+	Goflex__FlexOffer *m = NULL;
+	char *json;
+
+	e.n = 1;
+	e.tariff_min = NAN;
+	cr_assert_eq(gf_fo_to_message(&e, &h, &m), GF_OK);
+	json = to_json(m);
+	cr_assert_str_eq(json,
+	                 "{\"id\":\"agg-1\",\"state\":\"Offered\",\"creationInterval\":1900000,"
+	                 "\"offeredById\":\"fman1\",\"startAfterInterval\":1900020,"
+	                 "\"startBeforeInterval\":1900024,\"flexOfferProfileConstraints\":"
+	                 "[{\"energyConstraintList\":[{\"lower\":0,\"upper\":1}],"
+	                 "\"minDuration\":1,\"maxDuration\":1}],"
+	                 "\"defaultSchedule\":{\"startTime\":\"2024-03-09T21:00:00Z\","
+	                 "\"scheduleSlices\":[{\"duration\":1,\"energyAmount\":0.5}]},"
+	                 "\"totalEnergyConstraint\":{\"lower\":0.5,\"upper\":2.5}}");
+	free(json);
+	gf_fo_message_free(m);
+}
+
+Test(fo_message, to_message_device_form)
+{
+	struct gf_fo e = offer3();
+	struct gf_fo_message_head h = {.label = "p1-7",
+	                               .offered_by = "sim.p1",
+	                               .state = GOFLEX__FLEX_OFFER_STATE__Initial,
+	                               .creation = 1900000,
+	                               .acceptance_before = 1900010,
+	                               .assignment_before = 1900010,
+	                               .device_form = true};
+	Goflex__FlexOffer *m = NULL;
+
+	cr_assert_eq(gf_fo_to_message(&e, &h, &m), GF_OK);
+	cr_assert_null(m->id);
+	cr_assert_str_eq(m->label, "p1-7");
+	cr_assert_str_eq(m->creationtime, "2024-03-09T16:00:00Z");
+	cr_assert_str_eq(m->acceptancebeforetime, "2024-03-09T18:30:00Z");
+	cr_assert_str_eq(m->assignmentbeforetime, "2024-03-09T18:30:00Z");
+	cr_assert_str_eq(m->startaftertime, "2024-03-09T21:00:00Z");
+	cr_assert_str_eq(m->startbeforetime, "2024-03-09T22:00:00Z");
+	cr_assert(m->has_endafterinterval && m->has_endbeforeinterval);
+	cr_assert_eq(m->endafterinterval, 1900023);
+	cr_assert_eq(m->endbeforeinterval, 1900027);
+	cr_assert_str_eq(m->endaftertime, "2024-03-09T21:45:00Z");
+	cr_assert_str_eq(m->endbeforetime, "2024-03-09T22:45:00Z");
+	cr_assert(m->has_numsecondsperinterval);
+	cr_assert_eq(m->numsecondsperinterval, 900);
+	cr_assert(m->has_assignment);
+	cr_assert_eq(m->assignment, GOFLEX__FLEX_OFFER_ASSIGNMENT__obligatory);
+	cr_assert_not_null(m->defaultschedule);
+	cr_assert(m->defaultschedule->has_scheduleid && m->defaultschedule->has_updateid);
+	cr_assert_str_eq(m->defaultschedule->starttime, "2024-03-09T21:00:00Z");
+	gf_fo_message_free(m);
+}
+
+Test(fo_message, to_message_slice_tariffs_and_no_default)
+{
+	static const double tmin[3] = {0, -0.1, 0}, tmax[3] = {0.2, 0, 0.3};
+	struct gf_fo e = offer3();
+	struct gf_fo_message_head h = {.state = GOFLEX__FLEX_OFFER_STATE__Offered,
+	                               .acceptance_before = GF_FO_NO_DEADLINE,
+	                               .assignment_before = GF_FO_NO_DEADLINE,
+	                               .slice_tariff_min = tmin,
+	                               .slice_tariff_max = tmax};
+	Goflex__FlexOffer *m = NULL;
+
+	e.dflt = NULL;
+	e.total_min = e.tariff_max = NAN;
+	cr_assert_eq(gf_fo_to_message(&e, &h, &m), GF_OK);
+	cr_assert_null(m->defaultschedule);
+	cr_assert_null(m->totalenergyconstraint, "one bound only: none");
+	cr_assert_null(m->flexoffertariffconstraint);
+	cr_assert(!m->has_acceptancebeforeinterval && !m->has_assignmentbeforeinterval);
+	cr_assert_eq(m->n_flexofferprofileconstraints, 3);
+	for (size_t k = 0; k < 3; k++) {
+		const Goflex__TariffConstraint *t =
+		    m->flexofferprofileconstraints[k]->tariffconstraint;
+		cr_assert_not_null(t);
+		cr_assert_eq(t->mintariff, tmin[k]);
+		cr_assert_eq(t->maxtariff, tmax[k]);
+	}
+	gf_fo_message_free(m);
+}
+
+Test(fo_message, to_message_times_beyond_year_9999)
+{
+	struct gf_fo e = offer3();
+	struct gf_fo_message_head h = {.state = GOFLEX__FLEX_OFFER_STATE__Offered,
+	                               .acceptance_before = GF_FO_NO_DEADLINE,
+	                               .assignment_before = GF_FO_NO_DEADLINE};
+	Goflex__FlexOffer *m = NULL;
+
+	e.start_after = INT32_MAX - 100;
+	cr_assert_eq(gf_fo_to_message(&e, &h, &m), GF_OK);
+	cr_assert_null(m->defaultschedule, "no start time to give it");
+	gf_fo_message_free(m);
+	m = NULL;
+	h.device_form = true;
+	cr_assert_eq(gf_fo_to_message(&e, &h, &m), GF_ERANGE);
+	cr_assert_null(m, "output untouched");
+	gf_fo_message_free(NULL);
+}
