@@ -15,7 +15,6 @@
 
 #define MEMBER(m, off) ((unsigned char *)(m) + (off))
 
-
 /* --- map fields ------------------------------------------------------------
  *
  * protobuf-c has no map type: protoc turns `map<K, V> decisions = 5` into
