@@ -106,7 +106,7 @@ static size_t put_utf8(unsigned char *d, unsigned long cp)
  * which has room for n bytes: an escape never decodes longer than itself.
  * Checks UTF-8, surrogate pairs and NUL. */
 enum gf_err gf__json_unescape(struct jdec *j, const unsigned char *s, size_t n, unsigned char *d,
-                            size_t *outlen)
+                              size_t *outlen)
 {
 	const unsigned char *end = s + n;
 	size_t o = 0;
