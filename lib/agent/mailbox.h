@@ -27,7 +27,7 @@ struct gf_mailbox_link {
 };
 
 /* The struct of type `type` whose member `member` is the link l. */
-#define GF_MAILBOX_ITEM(l, type, member) ((type *)(void *)((char *)(l) - offsetof(type, member)))
+#define GF_MAILBOX_ITEM(l, type, member) ((type *)(void *)((char *)(l)-offsetof(type, member)))
 
 struct gf_mailbox;
 
