@@ -40,7 +40,7 @@ struct gfctl_conn {
 	char op_msg[256];
 	int sub_reasons[GFCTL_MAX_FILTERS];
 	size_t sub_n;
-	struct gfctl_msg *head, *tail;
+	struct gf_mailbox *queue; /* messages, unbounded */
 	bool lost;
 	int lost_reason; /* reason code of a DISCONNECT from the broker, or 0 */
 	char lost_msg[256];
@@ -144,6 +144,7 @@ static void on_lost(void *context, char *cause)
 		set_text(c->lost_msg, sizeof(c->lost_msg), cause);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	gf_mailbox_wake(c->queue);
 }
 
 /* The broker sent a DISCONNECT (MQTT v5), e.g. when a session is taken over. */
@@ -157,6 +158,7 @@ static void on_disconnected(void *context, MQTTProperties *properties, enum MQTT
 	c->lost_reason = (int)reason;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	gf_mailbox_wake(c->queue);
 }
 
 static char *dup_bytes(const void *p, size_t len)
@@ -195,14 +197,7 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 		gfctl_msg_free(m);
 		return 0;
 	}
-	pthread_mutex_lock(&c->mu);
-	if (c->tail)
-		c->tail->next = m;
-	else
-		c->head = m;
-	c->tail = m;
-	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->mu);
+	(void)gf_mailbox_push(c->queue, &m->link, false); /* unbounded: never fails */
 	MQTTAsync_freeMessage(&message);
 	MQTTAsync_free(topic);
 	return 1;
@@ -251,9 +246,11 @@ static bool op_settled(const struct gfctl_conn *c)
 	return c->op == OP_DONE || c->lost;
 }
 
-static bool message_ready(const struct gfctl_conn *c)
+/* Milliseconds from now to deadline (> 0 when now is before it), rounded up. */
+static long ms_until(const struct timespec *now, const struct timespec *deadline)
 {
-	return c->head != NULL || c->lost;
+	return (long)(deadline->tv_sec - now->tv_sec) * 1000L +
+	       (deadline->tv_nsec - now->tv_nsec + 999999L) / 1000000L;
 }
 
 /*
@@ -371,8 +368,14 @@ static struct gfctl_conn *conn_new(void)
 	struct gfctl_conn *c = calloc(1, sizeof(*c));
 	pthread_condattr_t attr;
 
+	char err[128];
+
 	if (!c)
 		return NULL;
+	if (gf_mailbox_open(0, &c->queue, err, sizeof(err)) != GF_OK) {
+		free(c);
+		return NULL;
+	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -684,6 +687,42 @@ enum gf_err gfctl_connect_publish(struct gfctl_conn *c, const char *topic, const
 	return rc;
 }
 
+/*
+ * Waits for the next message into *m, the connection's end, deadline (NULL:
+ * none) or a stop signal. Lost is read before the queue, so that what
+ * arrived before the loss is still taken. Signals are looked at every
+ * 100 ms, as in wait_for.
+ */
+static enum wait_result wait_message(struct gfctl_conn *c, const struct timespec *deadline,
+                                     struct gfctl_msg **m)
+{
+	static const struct timespec zero = {0, 0};
+	struct gf_mailbox_link *l;
+	struct timespec now;
+	long slice;
+	bool lost;
+
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		lost = c->lost;
+		pthread_mutex_unlock(&c->mu);
+		l = gf_mailbox_pop(c->queue);
+		if (l) {
+			*m = GF_MAILBOX_ITEM(l, struct gfctl_msg, link);
+			return WAIT_OK;
+		}
+		if (lost)
+			return WAIT_OK;
+		if (sigtimedwait(&c->stop_signals, NULL, &zero) > 0)
+			return WAIT_STOP;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (deadline && !before(&now, deadline))
+			return WAIT_TIMEOUT;
+		slice = deadline && ms_until(&now, deadline) < 100 ? ms_until(&now, deadline) : 100;
+		gf_mailbox_wait(c->queue, (int)slice);
+	}
+}
+
 enum gf_err gfctl_connect_next(struct gfctl_conn *c, long timeout_ms, struct gfctl_msg **out,
                                bool *stopped, char *err, size_t errlen)
 {
@@ -695,16 +734,10 @@ enum gf_err gfctl_connect_next(struct gfctl_conn *c, long timeout_ms, struct gfc
 
 	if (timeout_ms >= 0)
 		deadline = deadline_after(timeout_ms);
-	pthread_mutex_lock(&c->mu);
-	w = wait_for(c, message_ready, timeout_ms >= 0 ? &deadline : NULL);
-	if (c->head) {
-		m = c->head;
-		c->head = m->next;
-		if (!c->head)
-			c->tail = NULL;
-		m->next = NULL;
-	} else if (w == WAIT_OK) { /* lost, and nothing left */
+	w = wait_message(c, timeout_ms >= 0 ? &deadline : NULL, &m);
+	if (!m && w == WAIT_OK) { /* lost, and nothing left */
 		rc = GF_EIO;
+		pthread_mutex_lock(&c->mu);
 		if (c->lost_reason >= 0x80)
 			snprintf(err, errlen, "the broker closed the connection: 0x%02x %s",
 			         (unsigned)c->lost_reason,
@@ -712,8 +745,8 @@ enum gf_err gfctl_connect_next(struct gfctl_conn *c, long timeout_ms, struct gfc
 		else
 			snprintf(err, errlen, "connection lost%s%s", c->lost_msg[0] ? ": " : "",
 			         c->lost_msg);
+		pthread_mutex_unlock(&c->mu);
 	}
-	pthread_mutex_unlock(&c->mu);
 	if (rc == GF_OK) {
 		*out = m;
 		if (stopped)
@@ -732,10 +765,14 @@ void gfctl_msg_free(struct gfctl_msg *m)
 	free(m);
 }
 
+static void msg_free_link(struct gf_mailbox_link *l)
+{
+	gfctl_msg_free(GF_MAILBOX_ITEM(l, struct gfctl_msg, link));
+}
+
 void gfctl_connect_close(struct gfctl_conn *c)
 {
 	MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer5;
-	struct gfctl_msg *m, *next;
 	struct timespec deadline;
 	bool lost;
 
@@ -759,10 +796,7 @@ void gfctl_connect_close(struct gfctl_conn *c)
 	/* After destroy no callback runs any more: only then is c ours alone. */
 	if (c->client)
 		MQTTAsync_destroy(&c->client);
-	for (m = c->head; m; m = next) {
-		next = m->next;
-		gfctl_msg_free(m);
-	}
+	gf_mailbox_close(c->queue, msg_free_link);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
