@@ -246,13 +246,6 @@ static bool op_settled(const struct gfctl_conn *c)
 	return c->op == OP_DONE || c->lost;
 }
 
-/* Milliseconds from now to deadline (> 0 when now is before it), rounded up. */
-static long ms_until(const struct timespec *now, const struct timespec *deadline)
-{
-	return (long)(deadline->tv_sec - now->tv_sec) * 1000L +
-	       (deadline->tv_nsec - now->tv_nsec + 999999L) / 1000000L;
-}
-
 /*
  * With mu held: waits until ready(c), deadline (NULL: none) or a stop signal.
  * SIGINT and SIGTERM are blocked in every thread, so they stay pending until
@@ -687,12 +680,9 @@ enum gf_err gfctl_connect_publish(struct gfctl_conn *c, const char *topic, const
 	return rc;
 }
 
-/*
- * Waits for the next message into *m, the connection's end, deadline (NULL:
- * none) or a stop signal. Lost is read before the queue, so that what
- * arrived before the loss is still taken. Signals are looked at every
- * 100 ms, as in wait_for.
- */
+/* Waits for the next message into *m, the connection's end, deadline (NULL:
+ * none) or a stop signal (looked at every 100 ms, as in wait_for). Lost is
+ * read before the queue: what arrived before the loss is still taken. */
 static enum wait_result wait_message(struct gfctl_conn *c, const struct timespec *deadline,
                                      struct gfctl_msg **m)
 {
@@ -718,8 +708,10 @@ static enum wait_result wait_message(struct gfctl_conn *c, const struct timespec
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (deadline && !before(&now, deadline))
 			return WAIT_TIMEOUT;
-		slice = deadline && ms_until(&now, deadline) < 100 ? ms_until(&now, deadline) : 100;
-		gf_mailbox_wait(c->queue, (int)slice);
+		slice = deadline ? (long)(deadline->tv_sec - now.tv_sec) * 1000L +
+		                       (deadline->tv_nsec - now.tv_nsec) / 1000000L + 1
+		                 : 100;
+		gf_mailbox_wait(c->queue, slice < 100 ? (int)slice : 100);
 	}
 }
 
