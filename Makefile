@@ -221,8 +221,9 @@ $(BUILD)/tests/unit/schemas_roundtrip_test: $(OBJ)/tests/unit/schemas_roundtrip_
 FUZZ_SAN     := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CPPFLAGS := -D_GNU_SOURCE -Ilib -Ischemas -I$(GEN) -I$(TEST_GEN) $(PKG_CFLAGS) -MMD -MP
 # The inbox log reader (lib/agent/inbox.c) is a parser of what a crash left
-# behind; it needs no paho, so it joins the fuzzed objects.
-FUZZ_LIB_SRCS := $(filter-out lib/agent/%,$(LIB_SRCS)) lib/agent/inbox.c $(PROTO_SRCS) $(SCHEMA_REG) $(CODEC_TEST_PB).c
+# behind; it needs no paho, so it joins the fuzzed objects (with the mailbox
+# it queues through).
+FUZZ_LIB_SRCS := $(filter-out lib/agent/%,$(LIB_SRCS)) lib/agent/inbox.c lib/agent/mailbox.c $(PROTO_SRCS) $(SCHEMA_REG) $(CODEC_TEST_PB).c
 FUZZ_LIB_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRCS:$(BUILD)/%=%))
 
 build/fuzz/obj/%.o: %.c | $(PROTO_HDRS) $(CODEC_TEST_PB).h

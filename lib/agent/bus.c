@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#include "agent/bus.h"
+/*
+ * bus.c - the bus's connection and session (bus.h): options and identity,
+ * the paho client and its callbacks, connect and subscribe, the inbox's
+ * items on the agent's thread, the client reset, close. Publishes are in
+ * bus_publish.c, presence in bus_presence.c; bus_int.h is what they share.
+ */
+#include "agent/bus_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,61 +24,6 @@
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "bus/topic.h"
-
-#define MAX_FILTERS       64
-#define CONNECT_TIMEOUT_S 10
-#define WEEK_S            (7u * 24u * 3600u)
-#define PRESENCE_MAX      512
-#define IDENT_MAX         (16 + GF_ID_MAX + 2)
-/* A connection that ends within this many seconds of its connect, with no
- * acknowledgement or message on it and publishes in flight, is "short";
- * this many short ones in a row reset the client (see reset_client). */
-#define SHORT_CONNECTION_S 10
-#define SHORT_CONNECTIONS  3
-
-/* A publish in flight, the context of its paho callbacks. Kept in a list so
- * gf_bus_close() frees those whose callbacks never came. */
-struct pub_ctx {
-	struct gf_bus *bus;
-	uint64_t tag;
-	bool abandoned; /* its client was replaced (reset_client): under bus->mu */
-	struct pub_ctx *prev, *next;
-};
-
-struct gf_bus {
-	MQTTAsync client;
-	struct gf_inbox *inbox;
-	pthread_mutex_t mu; /* pubs, pending, tls_err; never held across a paho call */
-	struct pub_ctx *pubs;
-	int pending;
-	char tls_err[512];
-	/* Agent thread only. */
-	bool connected, tls;
-	unsigned session_expiry_s;
-	uint64_t sequence;
-	char ident[IDENT_MAX], role[16], id[GF_ID_MAX + 1], site[GF_SITE_MAX + 1];
-	char uri[512], where[300], client_id[IDENT_MAX + 80];
-	char password[GF_PASSWORD_MAX];
-	char *cafile, *cert, *key, *version;
-	char status_topic[256], start_time[40], host[128];
-	char will[PRESENCE_MAX];
-	char *filters[MAX_FILTERS];
-	size_t nfilters;
-	gf_bus_ack_hook ack_hook;
-	void *ack_arg;
-	bool said_goodbye;
-	/* The paho client's options, to create it again (reset_client). */
-	char *state_dir;
-	int max_buffered;
-	bool paho_files; /* paho's file persistence in state_dir */
-	/* Short connections (SHORT_CONNECTION_S): when the current attempt
-	 * started, whether it has proved itself, how many in a row ended
-	 * short, and whether the next connect resets the client first. */
-	struct timespec attempt_at;
-	bool attempt_ok, reset_due;
-	unsigned short_count;
-	unsigned resets;
-};
 
 /* --- paho's threads: they only record and push ------------------------------ */
 
@@ -209,82 +160,11 @@ static void on_sub_fail(void *context, MQTTAsync_failureData5 *response)
 		           response && response->message ? response->message : "no SUBACK");
 }
 
-static void pub_finish(struct pub_ctx *p)
-{
-	struct gf_bus *bus = p->bus;
-
-	pthread_mutex_lock(&bus->mu);
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		bus->pubs = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	bus->pending--;
-	pthread_mutex_unlock(&bus->mu);
-	free(p);
-}
-
-/* True (and nothing may touch p any more) if p's client was replaced. */
-static bool pub_abandoned(struct pub_ctx *p)
-{
-	bool gone;
-
-	pthread_mutex_lock(&p->bus->mu);
-	gone = p->abandoned;
-	pthread_mutex_unlock(&p->bus->mu);
-	return gone;
-}
-
-static void on_pub_ok(void *context, MQTTAsync_successData5 *response)
-{
-	struct pub_ctx *p = context;
-
-	if (pub_abandoned(p))
-		return;
-
-	/* A v5 PUBACK with a reason >= 0x80 is a refusal (our plugin's 0x87),
-	 * which paho 1.3 reports through onSuccess5. */
-	if (response && response->reasonCode >= 0x80)
-		gf_inbox_push_event(p->bus->inbox, GF_INBOX_PUB_FAILED, (int)response->reasonCode,
-		                    p->tag, MQTTReasonCode_toString(response->reasonCode));
-	else
-		gf_inbox_push_event(p->bus->inbox, GF_INBOX_PUBLISHED, 0, p->tag, NULL);
-	pub_finish(p);
-}
-
-static void on_pub_fail(void *context, MQTTAsync_failureData5 *response)
-{
-	struct pub_ctx *p = context;
-	int reason = response ? (response->reasonCode ? (int)response->reasonCode : response->code)
-	                      : MQTTASYNC_FAILURE;
-
-	if (pub_abandoned(p))
-		return;
-	gf_inbox_push_event(p->bus->inbox, GF_INBOX_PUB_FAILED, reason, p->tag,
-	                    response && response->message
-	                        ? response->message
-	                        : (reason >= 0x80
-	                               ? MQTTReasonCode_toString((enum MQTTReasonCodes)reason)
-	                               : MQTTAsync_strerror(reason)));
-	pub_finish(p);
-}
-
 /* --- the agent's thread ------------------------------------------------------- */
 
 static char *dup_opt(const char *s)
 {
 	return s ? strdup(s) : NULL;
-}
-
-/* The presence document (goflex.Presence, JSON) into buf. */
-static void presence(const struct gf_bus *bus, bool online, char *buf, size_t size)
-{
-	snprintf(buf, size,
-	         "{\"state\":\"%s\",\"version\":\"%s\",\"startTime\":\"%s\",\"sequence\":%llu,"
-	         "\"host\":\"%s\",\"pid\":%ld}",
-	         online ? "online" : "offline", bus->version, bus->start_time,
-	         (unsigned long long)bus->sequence, bus->host, (long)getpid());
 }
 
 static enum gf_err resolve(struct gf_bus *bus, const struct gf_bus_opts *o, char *err,
@@ -517,7 +397,6 @@ static void clear_persistence(const struct gf_bus *bus)
 static void reset_client(struct gf_bus *bus)
 {
 	MQTTAsync old = bus->client;
-	struct pub_ctx *list, *p;
 	size_t again = 0, lost = 0;
 	char err[256];
 
@@ -531,22 +410,7 @@ static void reset_client(struct gf_bus *bus)
 	}
 	MQTTAsync_setCallbacks(old, NULL, NULL, on_message_abandoned, NULL);
 	MQTTAsync_setDisconnected(old, NULL, NULL);
-	pthread_mutex_lock(&bus->mu);
-	list = bus->pubs;
-	bus->pubs = NULL;
-	bus->pending = 0;
-	for (p = list; p; p = p->next)
-		p->abandoned = true;
-	pthread_mutex_unlock(&bus->mu);
-	for (p = list; p; p = p->next) {
-		if (p->tag) {
-			gf_inbox_push_event(bus->inbox, GF_INBOX_PUB_FAILED, MQTTASYNC_FAILURE,
-			                    p->tag, "dropped with the replaced MQTT client");
-			again++;
-		} else {
-			lost++;
-		}
-	}
+	gf__bus_pubs_abandon(bus, &again, &lost);
 	bus->resets++;
 	gf_log_warning("GF-BUS-RESET",
 	               "%s: %u connections in a row ended within %d s with nothing acknowledged "
@@ -591,17 +455,7 @@ enum gf_err gf_bus_connect(struct gf_bus *bus)
 	clock_gettime(CLOCK_MONOTONIC, &bus->attempt_at);
 	bus->attempt_ok = false;
 	bus->sequence++;
-	presence(bus, false, bus->will, sizeof(bus->will));
-	will.topicName = bus->status_topic;
-	will.payload.data = bus->will;
-	will.payload.len = (int)strlen(bus->will);
-	will.message = NULL;
-	will.retained = 1;
-	will.qos = 1;
-	p.identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
-	p.value.data.data = (char *)"application/json";
-	p.value.data.len = (int)strlen(p.value.data.data);
-	MQTTProperties_add(&will_props, &p);
+	gf__bus_will(bus, &will, &will_props);
 	p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
 	p.value.integer4 = bus->session_expiry_s;
 	MQTTProperties_add(&props, &p);
@@ -647,71 +501,6 @@ bool gf_bus_connected(const struct gf_bus *bus)
 	return bus->connected;
 }
 
-enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *data, size_t len,
-                           const char *content_type, bool retain, const void *correlation,
-                           size_t correlation_len, uint64_t tag)
-{
-	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-	MQTTAsync_message m = MQTTAsync_message_initializer;
-	MQTTProperty p;
-	struct pub_ctx *ctx;
-	int prc;
-
-	if (len > 268435455u || correlation_len > 65535u)
-		return GF_ETOOLONG;
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return GF_ENOMEM;
-	ctx->bus = bus;
-	ctx->tag = tag;
-	m.payload = (void *)data;
-	m.payloadlen = (int)len;
-	m.qos = 1;
-	m.retained = retain;
-	p.identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
-	p.value.data.data = (char *)(content_type ? content_type : "application/json");
-	p.value.data.len = (int)strlen(p.value.data.data);
-	MQTTProperties_add(&m.properties, &p);
-	if (correlation_len) {
-		p.identifier = MQTTPROPERTY_CODE_CORRELATION_DATA;
-		p.value.data.data = (char *)correlation;
-		p.value.data.len = (int)correlation_len;
-		MQTTProperties_add(&m.properties, &p);
-	}
-	ro.onSuccess5 = on_pub_ok;
-	ro.onFailure5 = on_pub_fail;
-	ro.context = ctx;
-	pthread_mutex_lock(&bus->mu);
-	ctx->next = bus->pubs;
-	if (bus->pubs)
-		bus->pubs->prev = ctx;
-	bus->pubs = ctx;
-	bus->pending++;
-	pthread_mutex_unlock(&bus->mu);
-	prc = MQTTAsync_sendMessage(bus->client, topic, &m, &ro);
-	MQTTProperties_free(&m.properties);
-	if (prc != MQTTASYNC_SUCCESS) {
-		pub_finish(ctx);
-		if (prc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
-			return GF_EFULL;
-		gf_log_err("GF-BUS-PUBLISH", "cannot publish on %s: %s", topic,
-		           MQTTAsync_strerror(prc));
-		return GF_EIO;
-	}
-	return GF_OK;
-}
-
-int gf_bus_pending(const struct gf_bus *bus)
-{
-	struct gf_bus *b = (struct gf_bus *)bus;
-	int n;
-
-	pthread_mutex_lock(&b->mu);
-	n = b->pending;
-	pthread_mutex_unlock(&b->mu);
-	return n;
-}
-
 int gf_bus_fd(const struct gf_bus *bus)
 {
 	return gf_inbox_fd(bus->inbox);
@@ -725,7 +514,6 @@ static void on_connected(struct gf_bus *bus, bool session_present)
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	MQTTSubscribe_options sub[MAX_FILTERS];
 	int qos[MAX_FILTERS];
-	char birth[PRESENCE_MAX];
 	int prc;
 
 	bus->connected = true;
@@ -749,8 +537,7 @@ static void on_connected(struct gf_bus *bus, bool session_present)
 			gf_log_err("GF-BUS-SUBSCRIBE", "cannot subscribe: %s",
 			           MQTTAsync_strerror(prc));
 	}
-	presence(bus, true, birth, sizeof(birth));
-	gf_bus_publish(bus, bus->status_topic, birth, strlen(birth), NULL, true, NULL, 0, 0);
+	gf__bus_birth(bus);
 }
 
 struct gf_inbox_item *gf_bus_take(struct gf_bus *bus)
@@ -796,20 +583,8 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-void gf_bus_goodbye(struct gf_bus *bus)
-{
-	char bye[PRESENCE_MAX];
-
-	if (!bus || !bus->client || !bus->connected || bus->said_goodbye)
-		return;
-	presence(bus, false, bye, sizeof(bye));
-	gf_bus_publish(bus, bus->status_topic, bye, strlen(bye), NULL, true, NULL, 0, 0);
-	bus->said_goodbye = true;
-}
-
 void gf_bus_close(struct gf_bus *bus, long timeout_ms)
 {
-	struct pub_ctx *p, *next;
 	long waited = 0;
 
 	if (!bus)
@@ -827,10 +602,7 @@ void gf_bus_close(struct gf_bus *bus, long timeout_ms)
 		}
 		MQTTAsync_destroy(&bus->client);
 	}
-	for (p = bus->pubs; p; p = next) {
-		next = p->next;
-		free(p);
-	}
+	gf__bus_pubs_free(bus);
 	gf_inbox_close(bus->inbox);
 	for (size_t i = 0; i < bus->nfilters; i++)
 		free(bus->filters[i]);

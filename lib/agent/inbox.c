@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,12 +30,11 @@ struct rec_head {
 };
 
 struct gf_inbox {
-	pthread_mutex_t mu;
-	int efd;
+	pthread_mutex_t mu; /* the log files and sequence numbers */
+	struct gf_mailbox *queue;
 	int log_fd, done_fd; /* -1 without a directory */
 	uint64_t next_seq;   /* of the next logged message */
 	uint64_t logged;     /* highest seq in the log file, 0 when it is empty */
-	struct gf_inbox_item *head, *tail;
 };
 
 static uint64_t rec_check(const struct rec_head *h, const void *const parts[4],
@@ -75,21 +73,16 @@ static void item_free(struct gf_inbox_item *it)
 	free(it);
 }
 
-/* Appends it to the queue and wakes the agent's thread; with mu held. */
+static void item_free_link(struct gf_mailbox_link *l)
+{
+	item_free(GF_MAILBOX_ITEM(l, struct gf_inbox_item, link));
+}
+
+/* Appends it to the queue and wakes the agent's thread. Messages are
+ * queued with mu held, so that the queue keeps the log's order. */
 static void enqueue(struct gf_inbox *in, struct gf_inbox_item *it)
 {
-	uint64_t one = 1;
-
-	if (in->tail)
-		in->tail->next = it;
-	else
-		in->head = it;
-	in->tail = it;
-	/* An eventfd counter cannot overflow at our rates; a failure here only
-	 * delays the wake-up until the next item. */
-	if (write(in->efd, &one, sizeof(one)) < 0)
-		gf_log_warning("GF-INBOX-WAKE", "cannot signal the agent thread: %s",
-		               strerror(errno));
+	(void)gf_mailbox_push(in->queue, &it->link, false); /* unbounded: never fails */
 }
 
 static struct gf_inbox_item *message_item(const char *topic, size_t topic_len, const char *ct,
@@ -289,12 +282,10 @@ enum gf_err gf_inbox_open(const char *dir, struct gf_inbox **out, size_t *replay
 	pthread_mutex_init(&in->mu, NULL);
 	in->log_fd = in->done_fd = -1;
 	in->next_seq = 1;
-	rc = GF_EIO;
-	in->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (in->efd < 0) {
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+	rc = gf_mailbox_open(0, &in->queue, err, errlen);
+	if (rc != GF_OK)
 		goto out;
-	}
+	rc = GF_EIO;
 	if (dir) {
 		in->log_fd = open_in(dir, LOG_NAME, err, errlen);
 		if (in->log_fd < 0)
@@ -323,7 +314,7 @@ out:
 
 int gf_inbox_fd(const struct gf_inbox *in)
 {
-	return in->efd;
+	return gf_mailbox_fd(in->queue);
 }
 
 enum gf_err gf_inbox_push_message(struct gf_inbox *in, const char *topic, size_t topic_len,
@@ -366,30 +357,15 @@ enum gf_err gf_inbox_push_event(struct gf_inbox *in, enum gf_inbox_kind kind, in
 	it->reason = reason;
 	it->tag = tag;
 	snprintf(it->text, sizeof(it->text), "%s", text ? text : "");
-	pthread_mutex_lock(&in->mu);
 	enqueue(in, it);
-	pthread_mutex_unlock(&in->mu);
 	return GF_OK;
 }
 
 struct gf_inbox_item *gf_inbox_take(struct gf_inbox *in)
 {
-	struct gf_inbox_item *it;
-	uint64_t drained;
+	struct gf_mailbox_link *l = gf_mailbox_pop(in->queue);
 
-	pthread_mutex_lock(&in->mu);
-	it = in->head;
-	if (it) {
-		in->head = it->next;
-		if (!in->head)
-			in->tail = NULL;
-		it->next = NULL;
-	}
-	if (!in->head && read(in->efd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
-		gf_log_warning("GF-INBOX-WAKE", "cannot reset the inbox eventfd: %s",
-		               strerror(errno));
-	pthread_mutex_unlock(&in->mu);
-	return it;
+	return l ? GF_MAILBOX_ITEM(l, struct gf_inbox_item, link) : NULL;
 }
 
 void gf_inbox_done(struct gf_inbox *in, struct gf_inbox_item *item)
@@ -419,16 +395,9 @@ void gf_inbox_release(struct gf_inbox *in, struct gf_inbox_item *item)
 
 void gf_inbox_close(struct gf_inbox *in)
 {
-	struct gf_inbox_item *it, *next;
-
 	if (!in)
 		return;
-	for (it = in->head; it; it = next) {
-		next = it->next;
-		item_free(it);
-	}
-	if (in->efd >= 0)
-		close(in->efd);
+	gf_mailbox_close(in->queue, item_free_link);
 	if (in->log_fd >= 0)
 		close(in->log_fd);
 	if (in->done_fd >= 0)

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "agent/mailbox.h"
 
 enum gf_inbox_kind {
 	GF_INBOX_MESSAGE,        /* a message from the broker (durable) */
@@ -58,8 +59,8 @@ struct gf_inbox_item {
 	unsigned char *payload;
 	size_t len;
 	bool retained;
-	bool replayed; /* queued again from the log after a restart */
-	struct gf_inbox_item *next;
+	bool replayed;               /* queued again from the log after a restart */
+	struct gf_mailbox_link link; /* the queue's (mailbox.h), internal */
 };
 
 struct gf_inbox;

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/mailbox.h"
 #include "base/log.h"
 
 #define MAX_FILTERS    32
@@ -20,7 +22,7 @@
 #define QUEUE_DEFAULT  10000
 
 struct node {
-	struct node *next;
+	struct gf_mailbox_link link;
 	struct gf_local_item item;
 };
 
@@ -29,7 +31,9 @@ struct gf_local {
 	char name[64], uri[300];
 	char *username, *password;
 	int version;
-	int tfd; /* timerfd: "take now" or "reconnect due" */
+	int tfd;                  /* timerfd: "reconnect due" */
+	int pfd;                  /* epoll over the queue's descriptor and tfd: gf_local_fd */
+	struct gf_mailbox *queue; /* paho's threads to the agent's, messages bounded */
 	char *filters[MAX_FILTERS];
 	size_t nfilters;
 	long backoff_ms;
@@ -38,8 +42,7 @@ struct gf_local {
 
 	/* Shared with paho's threads, under mu. */
 	pthread_mutex_t mu;
-	struct node *head, *tail;
-	size_t queued, max_queued, dropped;
+	size_t dropped;
 	bool connected;
 	size_t dropped_logged; /* agent's thread: dropped as last logged */
 };
@@ -52,8 +55,7 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Makes the timerfd fire after ms milliseconds (0: at once). A timerfd
- * keeps one expiry: callers arm it for the earliest thing they wait for. */
+/* Makes the timerfd fire after ms milliseconds (0: at once). */
 static void wake_in(struct gf_local *l, long ms)
 {
 	struct itimerspec its = {{0, 0}, {ms / 1000, (ms % 1000) * 1000000L}};
@@ -63,31 +65,32 @@ static void wake_in(struct gf_local *l, long ms)
 	(void)timerfd_settime(l->tfd, 0, &its, NULL);
 }
 
-/* Queues an item (paho's thread or ours) and wakes the agent. */
+static void node_free(struct gf_mailbox_link *link)
+{
+	struct node *n = GF_MAILBOX_ITEM(link, struct node, link);
+
+	gf_local_item_clear(&n->item);
+	free(n);
+}
+
+/* Queues an item (paho's thread or ours) and wakes the agent. Messages
+ * beyond max_queued are dropped and counted; events always get through. */
 static void push(struct gf_local *l, struct node *n)
 {
-	pthread_mutex_lock(&l->mu);
-	if (n->item.kind == GF_LOCAL_MESSAGE && l->queued >= l->max_queued) {
-		l->dropped++;
-		pthread_mutex_unlock(&l->mu);
-		gf_local_item_clear(&n->item);
-		free(n);
-		return;
-	}
 	/* Down at once (publishes fail fast); up only once the agent's
 	 * thread has taken the event and subscribed (gf_local_take), so
 	 * nothing is published before the agent knows it is connected. */
-	if (n->item.kind == GF_LOCAL_DOWN)
+	if (n->item.kind == GF_LOCAL_DOWN) {
+		pthread_mutex_lock(&l->mu);
 		l->connected = false;
-	n->next = NULL;
-	if (l->tail)
-		l->tail->next = n;
-	else
-		l->head = n;
-	l->tail = n;
-	l->queued++;
-	wake_in(l, 0);
-	pthread_mutex_unlock(&l->mu);
+		pthread_mutex_unlock(&l->mu);
+	}
+	if (gf_mailbox_push(l->queue, &n->link, n->item.kind == GF_LOCAL_MESSAGE) != GF_OK) {
+		pthread_mutex_lock(&l->mu);
+		l->dropped++;
+		pthread_mutex_unlock(&l->mu);
+		node_free(&n->link);
+	}
 }
 
 static void push_event(struct gf_local *l, enum gf_local_kind kind, const char *why)
@@ -176,6 +179,34 @@ static void on_connect_fail5(void *ctx, MQTTAsync_failureData5 *d)
 
 /* --- the agent's thread ----------------------------------------------------- */
 
+/* The reconnect timer and the one descriptor the agent polls: an epoll set
+ * of the queue's and the timer's, readable when either is. */
+static enum gf_err open_fds(struct gf_local *l, char *err, size_t errlen)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->tfd < 0) {
+		snprintf(err, errlen, "timerfd: %s", strerror(errno));
+		return GF_EIO;
+	}
+	l->pfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->pfd < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return GF_EIO;
+	}
+	ev.data.fd = l->tfd;
+	if (epoll_ctl(l->pfd, EPOLL_CTL_ADD, l->tfd, &ev) != 0)
+		goto fail;
+	ev.data.fd = gf_mailbox_fd(l->queue);
+	if (epoll_ctl(l->pfd, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0)
+		goto fail;
+	return GF_OK;
+fail:
+	snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
+	return GF_EIO;
+}
+
 enum gf_err gf_local_open(const struct gf_local_opts *o, struct gf_local **out, char *err,
                           size_t errlen)
 {
@@ -206,23 +237,23 @@ enum gf_err gf_local_open(const struct gf_local_opts *o, struct gf_local **out, 
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		goto out;
-	l->tfd = -1;
+	l->tfd = l->pfd = -1;
 	pthread_mutex_init(&l->mu, NULL);
 	l->version = o->mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
 	l->backoff_ms = BACKOFF_MIN_MS;
-	l->max_queued = o->max_queued ? o->max_queued : QUEUE_DEFAULT;
 	snprintf(l->name, sizeof(l->name), "%s", o->name ? o->name : "local broker");
 	snprintf(l->uri, sizeof(l->uri), "tcp://%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
 	         strchr(host, ':') ? "]" : "", port);
 	if ((o->username && !(l->username = strdup(o->username))) ||
 	    (o->password && !(l->password = strdup(o->password))))
 		goto out;
-	rc = GF_EIO;
-	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (l->tfd < 0) {
-		snprintf(err, errlen, "timerfd: %s", strerror(errno));
+	rc = gf_mailbox_open(o->max_queued ? o->max_queued : QUEUE_DEFAULT, &l->queue, err, errlen);
+	if (rc != GF_OK)
 		goto out;
-	}
+	rc = open_fds(l, err, errlen);
+	if (rc != GF_OK)
+		goto out;
+	rc = GF_EIO;
 	create.MQTTVersion = l->version;
 	prc = MQTTAsync_createWithOptions(&l->client, l->uri, o->client_id,
 	                                  MQTTCLIENT_PERSISTENCE_NONE, NULL, &create);
@@ -245,7 +276,7 @@ out:
 
 int gf_local_fd(const struct gf_local *l)
 {
-	return l->tfd;
+	return l->pfd;
 }
 
 bool gf_local_connected(const struct gf_local *l)
@@ -357,9 +388,10 @@ enum gf_err gf_local_publish(struct gf_local *l, const char *topic, const void *
 bool gf_local_take(struct gf_local *l, struct gf_local_item *out)
 {
 	uint64_t expiries;
+	struct gf_mailbox_link *link;
 	struct node *n;
 
-	(void)read(l->tfd, &expiries, sizeof(expiries)); /* disarms it */
+	(void)read(l->tfd, &expiries, sizeof(expiries)); /* disarms it once expired */
 	if (gf_local_dropped(l) != l->dropped_logged) {
 		size_t d = gf_local_dropped(l);
 		gf_log_warning("GF-LOCAL-DROPPED",
@@ -367,18 +399,9 @@ bool gf_local_take(struct gf_local *l, struct gf_local_item *out)
 		               l->name, l->uri, d - l->dropped_logged, d);
 		l->dropped_logged = d;
 	}
-	for (;;) {
-		pthread_mutex_lock(&l->mu);
-		n = l->head;
-		if (n) {
-			l->head = n->next;
-			if (!l->head)
-				l->tail = NULL;
-			l->queued--;
-		}
-		pthread_mutex_unlock(&l->mu);
-		if (!n)
-			break;
+	link = gf_mailbox_pop(l->queue);
+	if (link) {
+		n = GF_MAILBOX_ITEM(link, struct node, link);
 		if (n->item.kind == GF_LOCAL_CONNECTED) {
 			pthread_mutex_lock(&l->mu);
 			l->connected = true;
@@ -435,8 +458,6 @@ size_t gf_local_dropped(const struct gf_local *l)
 
 void gf_local_close(struct gf_local *l, long timeout_ms)
 {
-	struct node *n;
-
 	if (!l)
 		return;
 	if (l->client) {
@@ -453,11 +474,7 @@ void gf_local_close(struct gf_local *l, long timeout_ms)
 		}
 		MQTTAsync_destroy(&l->client);
 	}
-	while ((n = l->head) != NULL) {
-		l->head = n->next;
-		gf_local_item_clear(&n->item);
-		free(n);
-	}
+	gf_mailbox_close(l->queue, node_free);
 	for (size_t i = 0; i < l->nfilters; i++)
 		free(l->filters[i]);
 	if (l->password) {
@@ -468,6 +485,8 @@ void gf_local_close(struct gf_local *l, long timeout_ms)
 	}
 	free(l->password);
 	free(l->username);
+	if (l->pfd >= 0)
+		close(l->pfd);
 	if (l->tfd >= 0)
 		close(l->tfd);
 	pthread_mutex_destroy(&l->mu);

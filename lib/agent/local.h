@@ -12,11 +12,12 @@
  * purpose: plugs send their telemetry again on their own period, and the
  * FOA commands its plugs again at every interval boundary.
  *
- * Threads: paho's callbacks copy each message into an in-memory queue and
- * wake gf_local_fd() (a timerfd, set to fire at once); the agent's thread
- * polls it (gf_agent_watch) and takes the items with gf_local_take(). The
- * same timerfd fires when a reconnect is due: after a failed connect or a
- * lost connection the next attempt is 0.5 s later, doubling up to 5 s.
+ * Threads: paho's callbacks copy each message into an in-memory queue
+ * (mailbox.h) whose descriptor wakes gf_local_fd() (an epoll set); the
+ * agent's thread polls it (gf_agent_watch) and takes the items with
+ * gf_local_take(). The set's other member, a timerfd, fires when a
+ * reconnect is due: after a failed connect or a lost connection the next
+ * attempt is 0.5 s later, doubling up to 5 s.
  * Everything but the callbacks runs on the agent's thread.
  */
 #ifndef GF_LOCAL_H
@@ -56,7 +57,7 @@ struct gf_local;
 
 /* Checks the options and creates the client; does not connect yet (see
  * gf_local_connect). The caller owns *out (gf_local_close). GF_EINVAL for
- * bad options, GF_EIO when paho or the timerfd cannot be made, GF_ENOMEM;
+ * bad options, GF_EIO when paho or a descriptor cannot be made, GF_ENOMEM;
  * err says which. */
 enum gf_err gf_local_open(const struct gf_local_opts *o, struct gf_local **out, char *err,
                           size_t errlen);

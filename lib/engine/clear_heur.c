@@ -495,6 +495,89 @@ static int cmp_flex(const void *pa, const void *pb)
 	return (a[0] < b[0]) - (a[0] > b[0]); /* descending key */
 }
 
+/* The per-interval arrays and the scratch of h; 0 when all were allocated
+ * (heur_free frees them either way). */
+static int heur_alloc(struct heur *h, size_t len, int32_t maxn)
+{
+	h->mis = calloc(len, sizeof *h->mis);
+	h->w = calloc(len, sizeof *h->w);
+	h->best = calloc((size_t)maxn, sizeof *h->best);
+	h->cur = calloc((size_t)maxn, sizeof *h->cur);
+	h->pc = calloc(3 * (size_t)maxn, sizeof *h->pc);
+	return !h->mis || !h->w || !h->best || !h->cur || !h->pc;
+}
+
+static void heur_free(struct heur *h)
+{
+	free(h->pc);
+	free(h->cur);
+	free(h->best);
+	free(h->w);
+	free(h->mis);
+}
+
+/* Fills off (each offer's first slice) and order with the eligible offers,
+ * cheapest first; returns how many there are. */
+static size_t rank_eligible(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                            size_t count, size_t *off, double *order)
+{
+	size_t ne = 0;
+
+	for (size_t o = 0; o < count; o++) {
+		off[o + 1] = off[o] + (size_t)offers[o].n;
+		if (gf_clear_eligible(bid, &offers[o])) {
+			/* Cheapest first: a costly offer that claimed the request
+			 * first could only be displaced by a two-offer exchange,
+			 * which single-offer moves cannot make. */
+			order[2 * ne] = -(gf__clear_tariff(offers[o].tariff_min) +
+			                  gf__clear_tariff(offers[o].tariff_max));
+			order[2 * ne + 1] = (double)o;
+			ne++;
+		}
+	}
+	qsort(order, ne, 2 * sizeof *order, cmp_flex);
+	return ne;
+}
+
+/* Sets sw->totals and returns how many kicks to try: within a budget of
+ * about GF__CLEAR_KICK_WORK elementary steps (a pass costs
+ * sum_o (tf_o + 1)(tf_o + n_o)), all of them on small instances, few or
+ * none on 10,000 aggregates. */
+static long plan_kicks(struct sweep *sw)
+{
+	double pass_work = 1.0;
+
+	for (size_t i = 0; i < sw->ne; i++) {
+		const struct gf_fo *f = &sw->offers[(size_t)sw->order[2 * i + 1]];
+		sw->totals |= !isnan(f->total_min) || !isnan(f->total_max);
+		pass_work += (double)(f->tf + 1) * (double)(f->tf + f->n);
+	}
+	return (long)fmin(1e9, GF__CLEAR_KICK_WORK / (8.0 * pass_work));
+}
+
+/* Two starts, the better one left in sw->start/x: amounts first (cheap
+ * amount changes claim the request before any costly shift can), and
+ * starts first (shifts that amounts alone cannot reach); each improved by
+ * kicks. bstart/bx hold the best so far, kstart/kx are the kicks' scratch. */
+static void two_starts(struct sweep *sw, const struct gf_clear_bid *bid, size_t count,
+                       size_t slices, int passes, long tries, int32_t *bstart, double *bx,
+                       int32_t *kstart, double *kx)
+{
+	double obj = INFINITY;
+
+	for (int first = 1; first >= 0; first--) {
+		search(sw, bid, count, first, passes);
+		double v = improve(sw, bid, count, slices, kstart, kx, tries, passes);
+		if (v < obj) {
+			obj = v;
+			memcpy(bstart, sw->start, count * sizeof *bstart);
+			memcpy(bx, sw->x, slices * sizeof *bx);
+		}
+	}
+	memcpy(sw->start, bstart, count * sizeof *bstart);
+	memcpy(sw->x, bx, slices * sizeof *bx);
+}
+
 enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_fo *offers,
                                size_t count, const struct gf_clear_options *opt,
                                struct gf_clear_result *res)
@@ -522,11 +605,7 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
 	h.bid = bid;
 	h.a0 = a0;
 	h.len = len;
-	h.mis = calloc(len, sizeof *h.mis);
-	h.w = calloc(len, sizeof *h.w);
-	h.best = calloc((size_t)maxn, sizeof *h.best);
-	h.cur = calloc((size_t)maxn, sizeof *h.cur);
-	h.pc = calloc(3 * (size_t)maxn, sizeof *h.pc);
+	int nomem = heur_alloc(&h, len, maxn);
 	order = calloc(2 * (count + 1), sizeof *order);
 	order2 = calloc(2 * (count + 1), sizeof *order2);
 	x = calloc(slices + 1, sizeof *x);
@@ -536,8 +615,7 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
 	bx = calloc(slices + 1, sizeof *bx);
 	kstart = calloc(count + 1, sizeof *kstart);
 	kx = calloc(slices + 1, sizeof *kx);
-	if (!kstart || !kx || !bstart || !bx || !h.mis || !h.w || !h.best || !h.cur || !h.pc ||
-	    !order || !order2 || !x || !off || !start)
+	if (nomem || !kstart || !kx || !bstart || !bx || !order || !order2 || !x || !off || !start)
 		goto out;
 	struct gf_clear_result r = *res;
 	r.start = start;
@@ -546,49 +624,10 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
 		goto done;
 	for (int32_t t = a0; t < a1; t++)
 		h.w[t - a0] = gf__clear_weight(bid, t);
-	size_t ne = 0;
-	for (size_t o = 0; o < count; o++) {
-		off[o + 1] = off[o] + (size_t)offers[o].n;
-		if (gf_clear_eligible(bid, &offers[o])) {
-			/* Cheapest first: a costly offer that claimed the request
-			 * first could only be displaced by a two-offer exchange,
-			 * which single-offer moves cannot make. */
-			order[2 * ne] = -(gf__clear_tariff(offers[o].tariff_min) +
-			                  gf__clear_tariff(offers[o].tariff_max));
-			order[2 * ne + 1] = (double)o;
-			ne++;
-		}
-	}
-	qsort(order, ne, 2 * sizeof *order, cmp_flex);
+	size_t ne = rank_eligible(bid, offers, count, off, order);
 	struct sweep sw = {&h, offers, order, order2, ne, start, x, off, count, 0};
-	for (size_t i = 0; i < ne; i++) {
-		const struct gf_fo *f = &offers[(size_t)order[2 * i + 1]];
-		sw.totals |= !isnan(f->total_min) || !isnan(f->total_max);
-	}
-	/* Kicks within a budget of about GF__CLEAR_KICK_WORK elementary steps
-	 * (a pass costs sum_o (tf_o + 1)(tf_o + n_o)): all of them on small
-	 * instances, few or none on 10,000 aggregates. */
-	double pass_work = 1.0;
-	for (size_t i = 0; i < ne; i++) {
-		const struct gf_fo *f = &offers[(size_t)order[2 * i + 1]];
-		pass_work += (double)(f->tf + 1) * (double)(f->tf + f->n);
-	}
-	long tries = (long)fmin(1e9, GF__CLEAR_KICK_WORK / (8.0 * pass_work));
-	/* Two starts, the better one kept: amounts first (cheap amount changes
-	 * claim the request before any costly shift can), and starts first
-	 * (shifts that amounts alone cannot reach); each improved by kicks. */
-	double obj = INFINITY;
-	for (int first = 1; first >= 0; first--) {
-		search(&sw, bid, count, first, passes);
-		double v = improve(&sw, bid, count, slices, kstart, kx, tries, passes);
-		if (v < obj) {
-			obj = v;
-			memcpy(bstart, start, count * sizeof *start);
-			memcpy(bx, x, slices * sizeof *x);
-		}
-	}
-	memcpy(start, bstart, count * sizeof *start);
-	memcpy(x, bx, slices * sizeof *x);
+	long tries = plan_kicks(&sw);
+	two_starts(&sw, bid, count, slices, passes, tries, bstart, bx, kstart, kx);
 	r.status = GF_CLEAR_FEASIBLE;
 done:
 	err = gf_clear_evaluate(bid, offers, count, start, x, 1e-7, &r);
@@ -610,10 +649,6 @@ out:
 	free(x);
 	free(order2);
 	free(order);
-	free(h.pc);
-	free(h.cur);
-	free(h.best);
-	free(h.w);
-	free(h.mis);
+	heur_free(&h);
 	return err;
 }

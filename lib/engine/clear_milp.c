@@ -283,6 +283,79 @@ static void read_solution(const struct model *md, const struct gf_fo *offers, si
 	}
 }
 
+/* The heuristic's schedule (the warm start, and the answer whenever GLPK
+ * has nothing better by the deadline) into h, and the Lagrangian bound,
+ * cheap and often tighter than the LP's, into *bound. */
+static enum gf_err warm_start(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                              size_t count, const struct gf_clear_options *opt,
+                              struct gf_clear_result *h, double *bound)
+{
+	enum gf_err err = gf_clear_heuristic(bid, offers, count, opt, h);
+
+	if (err)
+		return err;
+	return gf_clear_bound(bid, offers, count, h->objective, GF__CLEAR_BOUND_ITERATIONS, bound);
+}
+
+/* Solves the root LP until the given time; 1 when it is optimal. The root
+ * LP is solved here rather than by glp_intopt's presolver so that the warm
+ * start's columns are the problem's own (glp_ios_heur_sol takes the columns
+ * of the problem being searched) and so that the LP bound is known even
+ * when the search never starts. */
+static int solve_root(struct model *md, double until)
+{
+	glp_smcp sp;
+
+	if (now_s() >= until)
+		return 0;
+	glp_init_smcp(&sp);
+	sp.msg_lev = GLP_MSG_OFF;
+	sp.meth = GLP_DUALP;
+	sp.tm_lim = ms_left(until);
+	glp_scale_prob(md->lp, GLP_SF_AUTO);
+	glp_adv_basis(md->lp, 0);
+	return glp_simplex(md->lp, &sp) == 0 && glp_get_status(md->lp) == GLP_OPT;
+}
+
+/* Branch and cut from the solved root until w->deadline; glp_intopt's
+ * return code, -1 when there was no time to start. */
+static int search(struct model *md, struct watch *w)
+{
+	glp_iocp ip;
+
+	if (now_s() >= w->deadline)
+		return -1;
+	glp_init_iocp(&ip);
+	ip.msg_lev = GLP_MSG_OFF;
+	ip.presolve = GLP_OFF;
+	ip.tm_lim = ms_left(w->deadline);
+	ip.cb_func = on_tree;
+	ip.cb_info = w;
+	return glp_intopt(md->lp, &ip);
+}
+
+/* Reads GLPK's schedule into start/x and r when it is feasible and no
+ * worse than the heuristic's h; returns 0 when the caller should keep h's
+ * instead. r->status says whether it is proven optimal. */
+static int read_back(const struct model *md, int lp_ok, int rc, const struct gf_clear_bid *bid,
+                     const struct gf_fo *offers, size_t count, const struct gf_clear_result *h,
+                     int32_t *start, double *x, struct gf_clear_result *r)
+{
+	int st = lp_ok ? glp_mip_status(md->lp) : GLP_UNDEF;
+
+	r->status = GF_CLEAR_FEASIBLE;
+	if (st != GLP_OPT && st != GLP_FEAS)
+		return 0;
+	read_solution(md, offers, count, start, x);
+	if (gf_clear_evaluate(bid, offers, count, start, x, 1e-6, r) != GF_OK)
+		return 0;
+	/* A proven optimum (within GLPK's tolerances): the heuristic's
+	 * schedule, when no worse, is optimal too. */
+	if (st == GLP_OPT && rc == 0)
+		r->status = GF_CLEAR_OPTIMAL;
+	return r->objective <= h->objective;
+}
+
 enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
                           const struct gf_clear_options *opt, struct gf_clear_result *res)
 {
@@ -328,16 +401,10 @@ enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *of
 		err = GF_OK;
 		goto out;
 	}
-	/* The heuristic's schedule is the warm start and the answer whenever
-	 * GLPK has nothing better by the deadline. */
 	h.start = hstart;
 	h.amount = hx;
-	if ((err = gf_clear_heuristic(bid, offers, count, opt, &h)))
-		goto out;
-	/* The Lagrangian bound is cheap and often tighter than the LP's. */
 	double lag = 0.0;
-	if ((err =
-	         gf_clear_bound(bid, offers, count, h.objective, GF__CLEAR_BOUND_ITERATIONS, &lag)))
+	if ((err = warm_start(bid, offers, count, opt, &h, &lag)))
 		goto out;
 	w.bound = lag;
 	err = GF_ENOMEM;
@@ -348,10 +415,6 @@ enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *of
 	if (!warm)
 		goto out;
 	columns_of(&md, bid, offers, count, hstart, hx, warm);
-	/* The root LP is solved here rather than by glp_intopt's presolver so
-	 * that the warm start's columns are the problem's own (glp_ios_heur_sol
-	 * takes the columns of the problem being searched) and so that the LP
-	 * bound is known even when the search never starts. */
 	w.warm = warm;
 	/* GLPK's simplex, on reaching tm_lim, first recomputes its basic
 	 * solution (a refactorization: about 1 s for the 100,000 rows of
@@ -359,42 +422,14 @@ enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *of
 	 * node LP of the search. That time is kept in reserve. */
 	margin =
 	    fmin(0.25 * (deadline - now_s()), GF__CLEAR_SECONDS_PER_ROW * glp_get_num_rows(md.lp));
-	if (now_s() < deadline - margin) {
-		glp_smcp sp;
-		glp_init_smcp(&sp);
-		sp.msg_lev = GLP_MSG_OFF;
-		sp.meth = GLP_DUALP;
-		sp.tm_lim = ms_left(deadline - margin);
-		glp_scale_prob(md.lp, GLP_SF_AUTO);
-		glp_adv_basis(md.lp, 0);
-		lp_ok = glp_simplex(md.lp, &sp) == 0 && glp_get_status(md.lp) == GLP_OPT;
-	}
+	lp_ok = solve_root(&md, deadline - margin);
 	if (lp_ok)
 		w.bound = fmax(w.bound, glp_get_obj_val(md.lp));
 	w.deadline = deadline - margin;
-	if (lp_ok && now_s() < w.deadline) {
-		glp_iocp ip;
-		glp_init_iocp(&ip);
-		ip.msg_lev = GLP_MSG_OFF;
-		ip.presolve = GLP_OFF;
-		ip.tm_lim = ms_left(deadline - margin);
-		ip.cb_func = on_tree;
-		ip.cb_info = &w;
-		rc = glp_intopt(md.lp, &ip);
-	}
-	int st = lp_ok ? glp_mip_status(md.lp) : GLP_UNDEF;
-	r.status = GF_CLEAR_FEASIBLE;
-	if (st == GLP_OPT || st == GLP_FEAS) {
-		read_solution(&md, offers, count, start, x);
-		if (gf_clear_evaluate(bid, offers, count, start, x, 1e-6, &r) == GF_OK) {
-			/* A proven optimum (within GLPK's tolerances): the
-			 * heuristic's schedule, when no worse, is optimal too. */
-			if (st == GLP_OPT && rc == 0)
-				r.status = GF_CLEAR_OPTIMAL;
-			if (r.objective <= h.objective)
-				goto evaluate;
-		}
-	}
+	if (lp_ok)
+		rc = search(&md, &w);
+	if (read_back(&md, lp_ok, rc, bid, offers, count, &h, start, x, &r))
+		goto evaluate;
 	memcpy(start, hstart, count * sizeof *start);
 	memcpy(x, hx, slices * sizeof *x);
 evaluate:

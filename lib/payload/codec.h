@@ -129,9 +129,10 @@ enum gf_err gf_codec_encode(enum gf_codec_format format, const ProtobufCMessage 
 locale_t gf__codec_enter_c_locale(void);
 void gf__codec_leave_c_locale(locale_t old);
 /*
- * For lib/payload/codec*.c only: the shared core of lib/payload/codec.c (arena, scratch
- * stack, paths, model rules, map fields) as the encodings in
- * codec_json.c, codec_msgpack.c and codec_protobuf.c use it.
+ * For lib/payload/codec*.c only: the shared core (arena, scratch stack,
+ * paths in codec.c; model rules in codec_model.c; map fields in
+ * codec_map.c) as the encodings in codec_json.c, codec_msgpack.c and
+ * codec_protobuf.c use it.
  */
 #include <stdbool.h>
 

@@ -65,14 +65,102 @@ static bool take(struct mdec *m, unsigned n, uint64_t *v)
 	return true;
 }
 
+/* The rest of a str or bin of v bytes, bounds-checked. */
+static enum gf_err mp_span(struct mdec *m, const uint8_t *at, uint64_t v, struct mitem *it)
+{
+	if (v > (uint64_t)(m->end - m->p))
+		return mp_bad(m, at, "truncated");
+	it->s = m->p;
+	it->n = (uint32_t)v;
+	m->p += v;
+	return GF_OK;
+}
+
+/* An array or map of v entries: no more than bytes remain (each takes one
+ * at least), which bounds every allocation by the input's length. */
+static enum gf_err mp_count(struct mdec *m, const uint8_t *at, uint64_t v, struct mitem *it)
+{
+	if (v > (uint64_t)(m->end - m->p) / (it->kind == MK_MAP ? 2 : 1))
+		return mp_bad(m, at, "truncated");
+	it->n = (uint32_t)v;
+	return GF_OK;
+}
+
+/* float 32 (0xca) or float 64 (0xcb). */
+static enum gf_err mp_read_float(struct mdec *m, const uint8_t *at, unsigned c, struct mitem *it)
+{
+	uint64_t v = 0;
+	uint32_t f32;
+	float f;
+
+	if (!take(m, c == 0xca ? 4 : 8, &v))
+		return mp_bad(m, at, "truncated");
+	it->kind = MK_FLOAT;
+	if (c == 0xca) {
+		f32 = (uint32_t)v;
+		memcpy(&f, &f32, sizeof(f));
+		it->f = f;
+	} else {
+		memcpy(&it->f, &v, sizeof(it->f));
+	}
+	return GF_OK;
+}
+
+/* uint 8..64 (0xcc-0xcf) or int 8..64 (0xd0-0xd3). */
+static enum gf_err mp_read_int(struct mdec *m, const uint8_t *at, unsigned c, struct mitem *it)
+{
+	uint64_t v = 0;
+	unsigned n = c <= 0xcf ? 1u << (c - 0xcc) : 1u << (c - 0xd0);
+
+	if (!take(m, n, &v))
+		return mp_bad(m, at, "truncated");
+	if (c <= 0xcf) {
+		it->kind = MK_UINT;
+		it->u = v;
+		return GF_OK;
+	}
+	if (n < 8 && (v >> (8 * n - 1)) != 0)
+		v |= ~(uint64_t)0 << (8 * n); /* sign-extend */
+	if ((int64_t)v < 0) {
+		it->kind = MK_NEG;
+		it->u = 0 - v;
+	} else {
+		it->kind = MK_UINT;
+		it->u = v;
+	}
+	return GF_OK;
+}
+
+/* bin 8..32 (0xc4-0xc6), str 8..32 (0xd9-0xdb), array 16/32 (0xdc, 0xdd)
+ * and map 16/32 (0xde, 0xdf): a big-endian length, then the span. */
+static enum gf_err mp_read_sized(struct mdec *m, const uint8_t *at, unsigned c, struct mitem *it)
+{
+	uint64_t v = 0;
+	unsigned w;
+
+	if (c <= 0xc6) {
+		it->kind = MK_BIN;
+		w = 1u << (c - 0xc4);
+	} else if (c <= 0xdb) {
+		it->kind = MK_STR;
+		w = 1u << (c - 0xd9);
+	} else {
+		it->kind = c <= 0xdd ? MK_ARRAY : MK_MAP;
+		w = c & 1 ? 4 : 2;
+	}
+	if (!take(m, w, &v))
+		return mp_bad(m, at, "truncated");
+	if (it->kind == MK_BIN || it->kind == MK_STR)
+		return mp_span(m, at, v, it);
+	return mp_count(m, at, v, it);
+}
+
 /* Reads one item's header. Strings and bins are bounds-checked; arrays and
- * maps may not claim more entries than bytes remain (each takes one at
- * least), which bounds every allocation by the input's length. */
+ * maps may not claim more entries than bytes remain (mp_count). */
 static enum gf_err mp_read(struct mdec *m, struct mitem *it)
 {
 	const uint8_t *at = m->p;
-	uint64_t v = 0;
-	unsigned c, w = 0;
+	unsigned c;
 
 	if (m->p >= m->end)
 		return mp_bad(m, at, "truncated");
@@ -87,20 +175,13 @@ static enum gf_err mp_read(struct mdec *m, struct mitem *it)
 		it->u = 256 - c;
 		return GF_OK;
 	}
-	if (c <= 0x8f) {
-		it->kind = MK_MAP;
-		v = c & 0x0f;
-		goto count;
-	}
 	if (c <= 0x9f) {
-		it->kind = MK_ARRAY;
-		v = c & 0x0f;
-		goto count;
+		it->kind = c <= 0x8f ? MK_MAP : MK_ARRAY;
+		return mp_count(m, at, c & 0x0f, it);
 	}
 	if (c <= 0xbf) {
 		it->kind = MK_STR;
-		v = c & 0x1f;
-		goto bytes;
+		return mp_span(m, at, c & 0x1f, it);
 	}
 	switch (c) {
 	case 0xc0:
@@ -111,90 +192,32 @@ static enum gf_err mp_read(struct mdec *m, struct mitem *it)
 		it->kind = MK_BOOL;
 		it->b = c == 0xc3;
 		return GF_OK;
-	case 0xc4:
-	case 0xc5:
-	case 0xc6:
-		it->kind = MK_BIN;
-		w = 1u << (c - 0xc4);
-		break;
 	case 0xca:
-	case 0xcb: {
-		uint32_t f32;
-		float f;
-		if (!take(m, c == 0xca ? 4 : 8, &v))
-			return mp_bad(m, at, "truncated");
-		it->kind = MK_FLOAT;
-		if (c == 0xca) {
-			f32 = (uint32_t)v;
-			memcpy(&f, &f32, sizeof(f));
-			it->f = f;
-		} else {
-			memcpy(&it->f, &v, sizeof(it->f));
-		}
-		return GF_OK;
-	}
+	case 0xcb:
+		return mp_read_float(m, at, c, it);
 	case 0xcc:
 	case 0xcd:
 	case 0xce:
 	case 0xcf:
-		if (!take(m, 1u << (c - 0xcc), &v))
-			return mp_bad(m, at, "truncated");
-		it->kind = MK_UINT;
-		it->u = v;
-		return GF_OK;
 	case 0xd0:
 	case 0xd1:
 	case 0xd2:
-	case 0xd3: {
-		unsigned n = 1u << (c - 0xd0);
-		if (!take(m, n, &v))
-			return mp_bad(m, at, "truncated");
-		if (n < 8 && (v >> (8 * n - 1)) != 0)
-			v |= ~(uint64_t)0 << (8 * n); /* sign-extend */
-		if ((int64_t)v < 0) {
-			it->kind = MK_NEG;
-			it->u = 0 - v;
-		} else {
-			it->kind = MK_UINT;
-			it->u = v;
-		}
-		return GF_OK;
-	}
+	case 0xd3:
+		return mp_read_int(m, at, c, it);
+	case 0xc4:
+	case 0xc5:
+	case 0xc6:
 	case 0xd9:
 	case 0xda:
 	case 0xdb:
-		it->kind = MK_STR;
-		w = 1u << (c - 0xd9);
-		break;
 	case 0xdc:
 	case 0xdd:
-		it->kind = MK_ARRAY;
-		if (!take(m, c == 0xdc ? 2 : 4, &v))
-			return mp_bad(m, at, "truncated");
-		goto count;
 	case 0xde:
 	case 0xdf:
-		it->kind = MK_MAP;
-		if (!take(m, c == 0xde ? 2 : 4, &v))
-			return mp_bad(m, at, "truncated");
-		goto count;
+		return mp_read_sized(m, at, c, it);
 	default: /* 0xc1 (never used), ext and fixext */
 		return mp_bad(m, at, "unsupported type");
 	}
-	if (!take(m, w, &v))
-		return mp_bad(m, at, "truncated");
-bytes:
-	if (v > (uint64_t)(m->end - m->p))
-		return mp_bad(m, at, "truncated");
-	it->s = m->p;
-	it->n = (uint32_t)v;
-	m->p += v;
-	return GF_OK;
-count:
-	if (v > (uint64_t)(m->end - m->p) / (it->kind == MK_MAP ? 2 : 1))
-		return mp_bad(m, at, "truncated");
-	it->n = (uint32_t)v;
-	return GF_OK;
 }
 
 static enum gf_err mp_int_range(struct mdec *m, const struct mitem *it, ProtobufCType type)
@@ -206,110 +229,142 @@ static enum gf_err mp_int_range(struct mdec *m, const struct mitem *it, Protobuf
 static enum gf_err mp_message(struct mdec *m, const ProtobufCMessageDescriptor *d,
                               ProtobufCMessage *msg, uint32_t npairs);
 
+/* A float or double field from any msgpack number. */
+static enum gf_err mp_number(struct gf__codec_ctx *cx, const ProtobufCFieldDescriptor *f,
+                             const struct mitem *it, void *dst)
+{
+	double v;
+
+	if (it->kind == MK_FLOAT)
+		v = it->f;
+	else if (it->kind == MK_UINT)
+		v = (double)it->u;
+	else if (it->kind == MK_NEG)
+		v = -(double)it->u;
+	else
+		return gf__codec_fail(cx, "expected a number");
+	if (isnan(v))
+		v = NAN; /* the model has one NaN, the one JSON's "NaN" decodes to */
+	if (f->type == PROTOBUF_C_TYPE_FLOAT) {
+		float fv;
+		if (!gf__codec_to_float(v, &fv))
+			return gf__codec_fail(cx, "%g is out of range for float", v);
+		memcpy(dst, &fv, sizeof(fv));
+	} else {
+		memcpy(dst, &v, sizeof(v));
+	}
+	return GF_OK;
+}
+
+/* An enum field from its value's name or number. */
+static enum gf_err mp_enum(struct gf__codec_ctx *cx, const ProtobufCFieldDescriptor *f,
+                           const struct mitem *it, void *dst)
+{
+	const ProtobufCEnumDescriptor *ed = f->descriptor;
+	const ProtobufCEnumValue *ev = NULL;
+	int32_t v;
+
+	if (it->kind == MK_STR) {
+		ev = gf__codec_enum_by_name(ed, (const char *)it->s, it->n);
+		if (ev == NULL)
+			return gf__codec_fail_quoted(cx, "unknown enum value", (const char *)it->s,
+			                             it->n);
+	} else if (it->kind == MK_UINT || it->kind == MK_NEG) {
+		if (gf__codec_store_int(PROTOBUF_C_TYPE_INT32, it->kind == MK_NEG, it->u, &v))
+			ev = protobuf_c_enum_descriptor_get_value(ed, v);
+		if (ev == NULL)
+			return gf__codec_fail(cx, "unknown enum value %s%llu",
+			                      it->kind == MK_NEG ? "-" : "",
+			                      (unsigned long long)it->u);
+	} else {
+		return gf__codec_fail(cx, "expected an enum value name");
+	}
+	memcpy(dst, &ev->value, sizeof(ev->value));
+	return GF_OK;
+}
+
+/* A string field: valid UTF-8 without NUL, copied into the arena. */
+static enum gf_err mp_string(struct gf__codec_ctx *cx, const ProtobufCFieldDescriptor *f,
+                             const struct mitem *it, void *dst)
+{
+	char *s;
+
+	if (it->kind != MK_STR)
+		return gf__codec_fail(cx, "expected a string");
+	if (memchr(it->s, '\0', it->n) != NULL)
+		return gf__codec_fail(cx, "NUL character in string");
+	if (!gf__codec_utf8_valid(it->s, it->n))
+		return gf__codec_fail(cx, "invalid UTF-8");
+	s = gf__codec_alloc(cx, (size_t)it->n + 1);
+	if (s == NULL)
+		return GF_ENOMEM;
+	memcpy(s, it->s, it->n);
+	s[it->n] = '\0';
+	return gf__codec_finish_string(cx, f, s, it->n, dst);
+}
+
+/* A bytes field from a bin, copied into the arena. */
+static enum gf_err mp_bytes(struct gf__codec_ctx *cx, const struct mitem *it, void *dst)
+{
+	ProtobufCBinaryData bd = {0, NULL};
+
+	if (it->kind != MK_BIN)
+		return gf__codec_fail(cx, "expected bytes (bin)");
+	if (it->n > 0) {
+		bd.data = gf__codec_alloc(cx, it->n);
+		if (bd.data == NULL)
+			return GF_ENOMEM;
+		memcpy(bd.data, it->s, it->n);
+		bd.len = it->n;
+	}
+	memcpy(dst, &bd, sizeof(bd));
+	return GF_OK;
+}
+
+/* A message field from a map of it->n pairs, decoded in place. */
+static enum gf_err mp_submessage(struct mdec *m, const ProtobufCFieldDescriptor *f,
+                                 const struct mitem *it, void *dst)
+{
+	const ProtobufCMessageDescriptor *md = f->descriptor;
+	ProtobufCMessage *sub;
+	enum gf_err rc;
+
+	if (it->kind != MK_MAP)
+		return gf__codec_fail(m->cx, "expected a map");
+	sub = gf__codec_alloc(m->cx, md->sizeof_message);
+	if (sub == NULL)
+		return GF_ENOMEM;
+	protobuf_c_message_init(md, sub);
+	rc = mp_message(m, md, sub, it->n);
+	if (rc == GF_OK)
+		memcpy(dst, &sub, sizeof(sub));
+	return rc;
+}
+
 static enum gf_err mp_value(struct mdec *m, const ProtobufCFieldDescriptor *f,
                             const struct mitem *it, void *dst)
 {
 	struct gf__codec_ctx *cx = m->cx;
+	protobuf_c_boolean b;
 
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_DOUBLE: {
-		double v;
-		if (it->kind == MK_FLOAT)
-			v = it->f;
-		else if (it->kind == MK_UINT)
-			v = (double)it->u;
-		else if (it->kind == MK_NEG)
-			v = -(double)it->u;
-		else
-			return gf__codec_fail(cx, "expected a number");
-		if (isnan(v))
-			v = NAN; /* the model has one NaN, the one JSON's "NaN" decodes to */
-		if (f->type == PROTOBUF_C_TYPE_FLOAT) {
-			float fv;
-			if (!gf__codec_to_float(v, &fv))
-				return gf__codec_fail(cx, "%g is out of range for float", v);
-			memcpy(dst, &fv, sizeof(fv));
-		} else {
-			memcpy(dst, &v, sizeof(v));
-		}
-		return GF_OK;
-	}
-	case PROTOBUF_C_TYPE_BOOL: {
-		protobuf_c_boolean b;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return mp_number(cx, f, it, dst);
+	case PROTOBUF_C_TYPE_BOOL:
 		if (it->kind != MK_BOOL)
 			return gf__codec_fail(cx, "expected true or false");
 		b = it->b;
 		memcpy(dst, &b, sizeof(b));
 		return GF_OK;
-	}
-	case PROTOBUF_C_TYPE_ENUM: {
-		const ProtobufCEnumDescriptor *ed = f->descriptor;
-		const ProtobufCEnumValue *ev = NULL;
-		int32_t v;
-		if (it->kind == MK_STR) {
-			ev = gf__codec_enum_by_name(ed, (const char *)it->s, it->n);
-			if (ev == NULL)
-				return gf__codec_fail_quoted(cx, "unknown enum value",
-				                             (const char *)it->s, it->n);
-		} else if (it->kind == MK_UINT || it->kind == MK_NEG) {
-			if (gf__codec_store_int(PROTOBUF_C_TYPE_INT32, it->kind == MK_NEG, it->u,
-			                        &v))
-				ev = protobuf_c_enum_descriptor_get_value(ed, v);
-			if (ev == NULL)
-				return gf__codec_fail(cx, "unknown enum value %s%llu",
-				                      it->kind == MK_NEG ? "-" : "",
-				                      (unsigned long long)it->u);
-		} else {
-			return gf__codec_fail(cx, "expected an enum value name");
-		}
-		memcpy(dst, &ev->value, sizeof(ev->value));
-		return GF_OK;
-	}
-	case PROTOBUF_C_TYPE_STRING: {
-		char *s;
-		if (it->kind != MK_STR)
-			return gf__codec_fail(cx, "expected a string");
-		if (memchr(it->s, '\0', it->n) != NULL)
-			return gf__codec_fail(cx, "NUL character in string");
-		if (!gf__codec_utf8_valid(it->s, it->n))
-			return gf__codec_fail(cx, "invalid UTF-8");
-		s = gf__codec_alloc(cx, (size_t)it->n + 1);
-		if (s == NULL)
-			return GF_ENOMEM;
-		memcpy(s, it->s, it->n);
-		s[it->n] = '\0';
-		return gf__codec_finish_string(cx, f, s, it->n, dst);
-	}
-	case PROTOBUF_C_TYPE_BYTES: {
-		ProtobufCBinaryData bd = {0, NULL};
-		if (it->kind != MK_BIN)
-			return gf__codec_fail(cx, "expected bytes (bin)");
-		if (it->n > 0) {
-			bd.data = gf__codec_alloc(cx, it->n);
-			if (bd.data == NULL)
-				return GF_ENOMEM;
-			memcpy(bd.data, it->s, it->n);
-			bd.len = it->n;
-		}
-		memcpy(dst, &bd, sizeof(bd));
-		return GF_OK;
-	}
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		const ProtobufCMessageDescriptor *md = f->descriptor;
-		ProtobufCMessage *sub;
-		enum gf_err rc;
-		if (it->kind != MK_MAP)
-			return gf__codec_fail(cx, "expected a map");
-		sub = gf__codec_alloc(cx, md->sizeof_message);
-		if (sub == NULL)
-			return GF_ENOMEM;
-		protobuf_c_message_init(md, sub);
-		rc = mp_message(m, md, sub, it->n);
-		if (rc == GF_OK)
-			memcpy(dst, &sub, sizeof(sub));
-		return rc;
-	}
+	case PROTOBUF_C_TYPE_ENUM:
+		return mp_enum(cx, f, it, dst);
+	case PROTOBUF_C_TYPE_STRING:
+		return mp_string(cx, f, it, dst);
+	case PROTOBUF_C_TYPE_BYTES:
+		return mp_bytes(cx, it, dst);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return mp_submessage(m, f, it, dst);
 	default:
 		if (it->kind != MK_UINT && it->kind != MK_NEG)
 			return gf__codec_fail(cx, "expected an integer");

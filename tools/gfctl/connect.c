@@ -40,7 +40,7 @@ struct gfctl_conn {
 	char op_msg[256];
 	int sub_reasons[GFCTL_MAX_FILTERS];
 	size_t sub_n;
-	struct gfctl_msg *head, *tail;
+	struct gf_mailbox *queue; /* messages, unbounded */
 	bool lost;
 	int lost_reason; /* reason code of a DISCONNECT from the broker, or 0 */
 	char lost_msg[256];
@@ -144,6 +144,7 @@ static void on_lost(void *context, char *cause)
 		set_text(c->lost_msg, sizeof(c->lost_msg), cause);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	gf_mailbox_wake(c->queue);
 }
 
 /* The broker sent a DISCONNECT (MQTT v5), e.g. when a session is taken over. */
@@ -157,6 +158,7 @@ static void on_disconnected(void *context, MQTTProperties *properties, enum MQTT
 	c->lost_reason = (int)reason;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	gf_mailbox_wake(c->queue);
 }
 
 static char *dup_bytes(const void *p, size_t len)
@@ -195,14 +197,7 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 		gfctl_msg_free(m);
 		return 0;
 	}
-	pthread_mutex_lock(&c->mu);
-	if (c->tail)
-		c->tail->next = m;
-	else
-		c->head = m;
-	c->tail = m;
-	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->mu);
+	(void)gf_mailbox_push(c->queue, &m->link, false); /* unbounded: never fails */
 	MQTTAsync_freeMessage(&message);
 	MQTTAsync_free(topic);
 	return 1;
@@ -249,11 +244,6 @@ static bool before(const struct timespec *a, const struct timespec *b)
 static bool op_settled(const struct gfctl_conn *c)
 {
 	return c->op == OP_DONE || c->lost;
-}
-
-static bool message_ready(const struct gfctl_conn *c)
-{
-	return c->head != NULL || c->lost;
 }
 
 /*
@@ -371,8 +361,14 @@ static struct gfctl_conn *conn_new(void)
 	struct gfctl_conn *c = calloc(1, sizeof(*c));
 	pthread_condattr_t attr;
 
+	char err[128];
+
 	if (!c)
 		return NULL;
+	if (gf_mailbox_open(0, &c->queue, err, sizeof(err)) != GF_OK) {
+		free(c);
+		return NULL;
+	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -410,55 +406,69 @@ static enum gf_err connect_failure(struct gfctl_conn *c, const char *where, cons
 	return GF_EIO;
 }
 
-enum gf_err gfctl_connect_open(const struct gfctl_conn_opts *o, struct gfctl_conn **out, char *err,
-                               size_t errlen)
-{
-	MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer5;
-	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer5;
-	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-	char ident[16 + GF_ID_MAX + 2], client_id[sizeof(ident) + 32];
-	char password[GF_PASSWORD_MAX] = "";
+/* Where and as whom gfctl_connect_open connects. */
+struct target {
+	char ident[16 + GF_ID_MAX + 2], client_id[16 + GF_ID_MAX + 2 + 32];
+	char password[GF_PASSWORD_MAX]; /* wiped by the caller */
 	char uri[512], where[300];
-	const char *host = o->host ? o->host : "localhost";
-	bool tls = o->cafile || o->cert || o->key;
-	int port = o->port ? o->port : (tls ? 8883 : 1884);
-	struct gfctl_conn *c = NULL;
-	struct timespec deadline;
-	enum wait_result w;
-	enum gf_err rc;
-	int prc;
+	bool tls;
+};
 
-	rc = gfctl_connect_resolve(o, ident, sizeof(ident), NULL, err, errlen);
+/* The identity, the credential and the addresses from the options. */
+static enum gf_err target_resolve(const struct gfctl_conn_opts *o, struct target *t, char *err,
+                                  size_t errlen)
+{
+	const char *host = o->host ? o->host : "localhost";
+	int port;
+	enum gf_err rc;
+
+	t->tls = o->cafile || o->cert || o->key;
+	port = o->port ? o->port : (t->tls ? 8883 : 1884);
+	rc = gfctl_connect_resolve(o, t->ident, sizeof(t->ident), NULL, err, errlen);
 	if (rc != GF_OK)
-		goto out;
-	if (tls) {
+		return rc;
+	if (t->tls) {
 		if ((rc = check_readable("--cafile", o->cafile, err, errlen)) != GF_OK ||
 		    (rc = check_readable("--key", o->key, err, errlen)) != GF_OK)
-			goto out;
+			return rc;
 	} else if ((rc = gf_cred_password(o->password_file, "--password-file", "GFCTL_PASSWORD",
-	                                  password, sizeof(password), err, errlen)) != GF_OK) {
-		goto out;
+	                                  t->password, sizeof(t->password), err, errlen)) !=
+	           GF_OK) {
+		return rc;
 	}
-	snprintf(where, sizeof(where), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
+	snprintf(t->where, sizeof(t->where), "%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
 	         strchr(host, ':') ? "]" : "", port);
-	snprintf(uri, sizeof(uri), "%s://%s", tls ? "ssl" : "tcp", where);
-	snprintf(client_id, sizeof(client_id), "%s@gfctl-%ld", ident, (long)getpid());
+	snprintf(t->uri, sizeof(t->uri), "%s://%s", t->tls ? "ssl" : "tcp", t->where);
+	snprintf(t->client_id, sizeof(t->client_id), "%s@gfctl-%ld", t->ident, (long)getpid());
+	return GF_OK;
+}
 
-	rc = GF_ENOMEM;
-	c = conn_new();
-	if (!c)
-		goto out;
-	rc = GF_EIO;
-	prc = MQTTAsync_createWithOptions(&c->client, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE,
-	                                  NULL, &create);
+/* Creates c's paho client for t, its callbacks set. */
+static enum gf_err client_create(struct gfctl_conn *c, const struct target *t, char *err,
+                                 size_t errlen)
+{
+	MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer5;
+	int prc = MQTTAsync_createWithOptions(&c->client, t->uri, t->client_id,
+	                                      MQTTCLIENT_PERSISTENCE_NONE, NULL, &create);
+
 	if (prc != MQTTASYNC_SUCCESS) {
 		c->client = NULL;
-		snprintf(err, errlen, "cannot create an MQTT client for %s: %s", uri,
+		snprintf(err, errlen, "cannot create an MQTT client for %s: %s", t->uri,
 		         MQTTAsync_strerror(prc));
-		goto out;
+		return GF_EIO;
 	}
 	MQTTAsync_setCallbacks(c->client, c, on_lost, on_message, NULL);
 	MQTTAsync_setDisconnected(c->client, c, on_disconnected);
+	return GF_OK;
+}
+
+/* Sends the CONNECT (TLS with the certificate, or the password). */
+static enum gf_err connect_start(struct gfctl_conn *c, const struct gfctl_conn_opts *o,
+                                 struct target *t, char *err, size_t errlen)
+{
+	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer5;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	int prc;
 
 	opts.keepAliveInterval = 30;
 	opts.cleanstart = 1; /* and no Session Expiry: nothing stays on the broker */
@@ -467,7 +477,7 @@ enum gf_err gfctl_connect_open(const struct gfctl_conn_opts *o, struct gfctl_con
 	opts.onSuccess5 = on_success;
 	opts.onFailure5 = on_failure;
 	opts.context = c;
-	if (tls) {
+	if (t->tls) {
 		ssl.trustStore = o->cafile;
 		ssl.keyStore = o->cert;
 		ssl.privateKey = o->key;
@@ -477,36 +487,68 @@ enum gf_err gfctl_connect_open(const struct gfctl_conn_opts *o, struct gfctl_con
 		ssl.ssl_error_context = c;
 		opts.ssl = &ssl;
 	} else {
-		opts.username = ident;
-		opts.password = password;
+		opts.username = t->ident;
+		opts.password = t->password;
 	}
-	gf_log_info("GFCTL-CONNECT", "connecting to %s as %s (client id %s)", uri, ident,
-	            client_id);
+	gf_log_info("GFCTL-CONNECT", "connecting to %s as %s (client id %s)", t->uri, t->ident,
+	            t->client_id);
 	op_begin(c);
 	prc = MQTTAsync_connect(c->client, &opts);
 	if (prc != MQTTASYNC_SUCCESS) {
-		snprintf(err, errlen, "cannot connect to %s: %s", where, MQTTAsync_strerror(prc));
-		goto out;
+		snprintf(err, errlen, "cannot connect to %s: %s", t->where,
+		         MQTTAsync_strerror(prc));
+		return GF_EIO;
 	}
-	deadline = deadline_after((CONNECT_TIMEOUT_S + 5) * 1000L);
-	w = op_wait(c, &deadline);
+	return GF_OK;
+}
+
+/* Waits for the CONNACK, a stop signal or the time limit. */
+static enum gf_err connect_wait(struct gfctl_conn *c, const struct target *t, char *err,
+                                size_t errlen)
+{
+	struct timespec deadline = deadline_after((CONNECT_TIMEOUT_S + 5) * 1000L);
+	enum wait_result w = op_wait(c, &deadline);
+	enum gf_err rc = GF_EIO;
+
 	if (w == WAIT_OK && c->op_ok) {
 		c->connected = true;
 		rc = GF_OK;
 	} else if (w == WAIT_OK) {
-		rc = connect_failure(c, where, ident, tls, err, errlen);
+		rc = connect_failure(c, t->where, t->ident, t->tls, err, errlen);
 	} else if (w == WAIT_STOP) {
 		rc = GF_ENOENT;
-		snprintf(err, errlen, "interrupted while connecting to %s", where);
+		snprintf(err, errlen, "interrupted while connecting to %s", t->where);
 	} else {
-		snprintf(err, errlen, "no answer from %s within %d s", where,
+		snprintf(err, errlen, "no answer from %s within %d s", t->where,
 		         CONNECT_TIMEOUT_S + 5);
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (rc == GF_OK)
-		gf_log_info("GFCTL-CONNECT", "connected to %s as %s", where, ident);
+		gf_log_info("GFCTL-CONNECT", "connected to %s as %s", t->where, t->ident);
+	return rc;
+}
+
+enum gf_err gfctl_connect_open(const struct gfctl_conn_opts *o, struct gfctl_conn **out, char *err,
+                               size_t errlen)
+{
+	struct target t = {0};
+	struct gfctl_conn *c = NULL;
+	enum gf_err rc;
+
+	rc = target_resolve(o, &t, err, errlen);
+	if (rc != GF_OK)
+		goto out;
+	rc = GF_ENOMEM;
+	c = conn_new();
+	if (!c)
+		goto out;
+	rc = client_create(c, &t, err, errlen);
+	if (rc == GF_OK)
+		rc = connect_start(c, o, &t, err, errlen);
+	if (rc == GF_OK)
+		rc = connect_wait(c, &t, err, errlen);
 out:
-	OPENSSL_cleanse(password, sizeof(password));
+	OPENSSL_cleanse(&t, sizeof(t));
 	if (rc == GF_OK)
 		*out = c;
 	else
@@ -638,6 +680,41 @@ enum gf_err gfctl_connect_publish(struct gfctl_conn *c, const char *topic, const
 	return rc;
 }
 
+/* Waits for the next message into *m, the connection's end, deadline (NULL:
+ * none) or a stop signal (looked at every 100 ms, as in wait_for). Lost is
+ * read before the queue: what arrived before the loss is still taken. */
+static enum wait_result wait_message(struct gfctl_conn *c, const struct timespec *deadline,
+                                     struct gfctl_msg **m)
+{
+	static const struct timespec zero = {0, 0};
+	struct gf_mailbox_link *l;
+	struct timespec now;
+	long slice;
+	bool lost;
+
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		lost = c->lost;
+		pthread_mutex_unlock(&c->mu);
+		l = gf_mailbox_pop(c->queue);
+		if (l) {
+			*m = GF_MAILBOX_ITEM(l, struct gfctl_msg, link);
+			return WAIT_OK;
+		}
+		if (lost)
+			return WAIT_OK;
+		if (sigtimedwait(&c->stop_signals, NULL, &zero) > 0)
+			return WAIT_STOP;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (deadline && !before(&now, deadline))
+			return WAIT_TIMEOUT;
+		slice = deadline ? (long)(deadline->tv_sec - now.tv_sec) * 1000L +
+		                       (deadline->tv_nsec - now.tv_nsec) / 1000000L + 1
+		                 : 100;
+		gf_mailbox_wait(c->queue, slice < 100 ? (int)slice : 100);
+	}
+}
+
 enum gf_err gfctl_connect_next(struct gfctl_conn *c, long timeout_ms, struct gfctl_msg **out,
                                bool *stopped, char *err, size_t errlen)
 {
@@ -649,16 +726,10 @@ enum gf_err gfctl_connect_next(struct gfctl_conn *c, long timeout_ms, struct gfc
 
 	if (timeout_ms >= 0)
 		deadline = deadline_after(timeout_ms);
-	pthread_mutex_lock(&c->mu);
-	w = wait_for(c, message_ready, timeout_ms >= 0 ? &deadline : NULL);
-	if (c->head) {
-		m = c->head;
-		c->head = m->next;
-		if (!c->head)
-			c->tail = NULL;
-		m->next = NULL;
-	} else if (w == WAIT_OK) { /* lost, and nothing left */
+	w = wait_message(c, timeout_ms >= 0 ? &deadline : NULL, &m);
+	if (!m && w == WAIT_OK) { /* lost, and nothing left */
 		rc = GF_EIO;
+		pthread_mutex_lock(&c->mu);
 		if (c->lost_reason >= 0x80)
 			snprintf(err, errlen, "the broker closed the connection: 0x%02x %s",
 			         (unsigned)c->lost_reason,
@@ -666,8 +737,8 @@ enum gf_err gfctl_connect_next(struct gfctl_conn *c, long timeout_ms, struct gfc
 		else
 			snprintf(err, errlen, "connection lost%s%s", c->lost_msg[0] ? ": " : "",
 			         c->lost_msg);
+		pthread_mutex_unlock(&c->mu);
 	}
-	pthread_mutex_unlock(&c->mu);
 	if (rc == GF_OK) {
 		*out = m;
 		if (stopped)
@@ -686,10 +757,14 @@ void gfctl_msg_free(struct gfctl_msg *m)
 	free(m);
 }
 
+static void msg_free_link(struct gf_mailbox_link *l)
+{
+	gfctl_msg_free(GF_MAILBOX_ITEM(l, struct gfctl_msg, link));
+}
+
 void gfctl_connect_close(struct gfctl_conn *c)
 {
 	MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer5;
-	struct gfctl_msg *m, *next;
 	struct timespec deadline;
 	bool lost;
 
@@ -713,10 +788,7 @@ void gfctl_connect_close(struct gfctl_conn *c)
 	/* After destroy no callback runs any more: only then is c ours alone. */
 	if (c->client)
 		MQTTAsync_destroy(&c->client);
-	for (m = c->head; m; m = next) {
-		next = m->next;
-		gfctl_msg_free(m);
-	}
+	gf_mailbox_close(c->queue, msg_free_link);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 	free(c);

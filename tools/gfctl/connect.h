@@ -3,10 +3,11 @@
  * connect.h - gfctl's MQTT v5 connection (paho MQTTAsync).
  *
  * Paho runs its callbacks on its own threads. They only copy what arrives
- * (messages, acknowledgements, the connection's end) into this module's state
- * under a mutex and signal a condition variable; every function below runs on
- * the caller's (main) thread and waits there, so the main thread alone
- * decides and prints.
+ * into this module's state: messages into a mailbox (agent/mailbox.h, whose
+ * descriptor wakes the wait for the next one), acknowledgements and the
+ * connection's end under a mutex with a condition variable. Every function
+ * below runs on the caller's (main) thread and waits there, so the main
+ * thread alone decides and prints.
  *
  * Signals: gfctl_connect_open() blocks SIGINT and SIGTERM in the calling
  * thread before paho starts its threads, which inherit the mask, so the
@@ -20,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "agent/mailbox.h"
 #include "base/err.h"
 #include "bus/ident.h"
 
@@ -42,7 +44,7 @@ struct gfctl_msg {
 	char *content_type; /* the MQTT v5 Content Type, or NULL if none was sent */
 	bool retained;
 	int qos;
-	struct gfctl_msg *next; /* queue link, internal */
+	struct gf_mailbox_link link; /* queue link, internal */
 };
 
 struct gfctl_conn;
