@@ -21,6 +21,7 @@
 #include "fmar.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
+#include "agent/once.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -424,27 +425,34 @@ static void offer_id(const struct gf_message *m, bool is_bid, char *buf, size_t 
 		         fo->creationinterval);
 }
 
-static enum gf_err handle(struct fmar *f, const struct gf_message *m, const char *json,
-                          const char *key, struct verdict *v)
-{
-	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
-	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0;
-	enum gf_err rc;
+/* One offer message, for gf_store_once. */
+struct take {
+	struct fmar *f;
+	const struct gf_message *m;
+	const char *json, *key;
+	struct verdict *v;
+	bool dup;
+};
 
-	offer_id(m, is_bid, v->id, sizeof(v->id));
-	if ((rc = gf_store_begin(f->store)) != GF_OK)
-		return rc;
-	if (is_bid)
-		take_bid(f, m, json, v);
+static enum gf_err take(void *arg)
+{
+	struct take *t = arg;
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)t->m->body;
+
+	if (fo->label && strncmp(fo->label, "bid:", 4) == 0)
+		take_bid(t->f, t->m, t->json, t->v);
 	else
-		take_aggregate(f, m, json, v);
-	if ((rc = queue_ack(f, m, key, v)) != GF_OK ||
-	    (rc = gf_store_mark(f->store, key)) != GF_OK ||
-	    (rc = gf_store_commit(f->store)) != GF_OK) {
-		gf_store_rollback(f->store);
-		return rc;
-	}
-	return GF_OK;
+		take_aggregate(t->f, t->m, t->json, t->v);
+	return queue_ack(t->f, t->m, t->key, t->v);
+}
+
+/* A duplicate offer (a resend whose ack was lost): its ack again. */
+static enum gf_err answer_again(void *arg)
+{
+	struct take *t = arg;
+
+	t->dup = true;
+	return gf_resend_reply_again(t->f->store, t->key, NULL);
 }
 
 /* An answer to an assignment: state Assigned, or Rejected with the
@@ -455,14 +463,29 @@ static bool is_echo(const Goflex__FlexOffer *fo)
 	       (fo->state == GOFLEX__FLEX_OFFER_STATE__Rejected && fo->flexofferschedule);
 }
 
+/* An echo's resend key and token, for gf_store_once. */
+struct echo {
+	struct fmar *f;
+	const char *key, *token;
+	bool found;
+};
+
+static enum gf_err confirm_txn(void *arg)
+{
+	struct echo *c = arg;
+
+	return gf_resend_answered(c->f->store, c->key, c->token, &c->found);
+}
+
 /* The offerer's echo of an assignment (state Assigned, with the schedule
  * it received): the assignment is confirmed and no longer sent again.
  * Nothing else changes; it is not an update of the offer. */
 static void confirm(struct fmar *f, const struct gf_message *m)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
-	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0, found = false;
+	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0;
 	char id[OFFER_ID_MAX], key[OFFER_ID_MAX + 16], token[32];
+	struct echo c = {.f = f};
 	size_t n = strlen(m->from_id);
 
 	offer_id(m, is_bid, id, sizeof(id));
@@ -478,44 +501,20 @@ static void confirm(struct fmar *f, const struct gf_message *m)
 		fmar_echo_token(
 		    token, sizeof(token),
 		    fo->flexofferschedule->has_updateid ? fo->flexofferschedule->updateid : 0);
-	if (gf_store_begin(f->store) != GF_OK)
-		goto fail;
-	if (gf_resend_answered(f->store, key, fo->flexofferschedule ? token : NULL, &found) !=
-	        GF_OK ||
-	    gf_store_commit(f->store) != GF_OK) {
-		gf_store_rollback(f->store);
-		goto fail;
-	}
+	c.key = key;
+	c.token = fo->flexofferschedule ? token : NULL;
+	if (gf_store_once(f->a, f->store, NULL, confirm_txn, NULL, &c) != GF_OK)
+		return;
 	gf_log_info("GF-FMAR-CONFIRMED", "assignment of %s %s by %s.%s%s", id,
 	            fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned ? "confirmed" : "refused",
-	            gf_role_name(m->topic.from_role), m->from_id, found ? "" : " (again)");
-	return;
-fail:
-	gf_agent_fail(f->a, "the market's store cannot record a confirmation");
-}
-
-/* A duplicate offer (a resend whose ack was lost): its ack again. */
-static void answer_again(struct fmar *f, const char *key)
-{
-	bool found = false;
-
-	if (gf_store_begin(f->store) != GF_OK)
-		goto fail;
-	if (gf_resend_reply_again(f->store, key, &found) != GF_OK ||
-	    gf_store_commit(f->store) != GF_OK) {
-		gf_store_rollback(f->store);
-		goto fail;
-	}
-	if (found)
-		fmar_outbox_flush(f);
-	return;
-fail:
-	gf_agent_fail(f->a, "the market's store cannot answer a duplicate");
+	            gf_role_name(m->topic.from_role), m->from_id, c.found ? "" : " (again)");
 }
 
 void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed)
 {
 	struct verdict v = {.gate_s = NAN};
+	struct take t = {.f = f, .m = m, .v = &v};
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
 	char key[128 + GF_ID_MAX], *json = NULL;
 	size_t len = 0;
 	enum gf_err rc;
@@ -525,7 +524,7 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 		             gf_role_name(m->topic.from_role), m->from_id);
 		return;
 	}
-	if (is_echo((const Goflex__FlexOffer *)m->body)) {
+	if (is_echo(fo)) {
 		confirm(f, m);
 		return;
 	}
@@ -536,20 +535,16 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 	}
 	snprintf(key, sizeof(key), "in:%s.%s:%016" PRIx64, gf_role_name(m->topic.from_role),
 	         m->from_id, fnv1a(json, len));
-	if (gf_store_seen(f->store, key)) {
+	offer_id(m, fo->label && strncmp(fo->label, "bid:", 4) == 0, v.id, sizeof(v.id));
+	t.json = json;
+	t.key = key;
+	if (gf_store_once(f->a, f->store, key, take, answer_again, &t) != GF_OK)
+		goto out;
+	if (t.dup)
 		gf_log_info("GF-FMAR-DUP", "duplicate%s offer from %s.%s ignored",
 		            replayed ? " (replayed)" : "", gf_role_name(m->topic.from_role),
 		            m->from_id);
-		answer_again(f, key);
-		goto out;
-	}
-	if ((rc = handle(f, m, json, key, &v)) != GF_OK) {
-		/* Not marked done: the next start handles it again. */
-		gf_log_err("GF-FMAR-STORE", "cannot record offer %s: %s", v.id, gf_strerror(rc));
-		gf_agent_fail(f->a, "the market's store cannot record an offer");
-		goto out;
-	}
-	if (v.accepted)
+	else if (v.accepted)
 		gf_log_info("GF-FMAR-OFFER", "%s from %s.%s: %s", v.id,
 		            gf_role_name(m->topic.from_role), m->from_id, v.reason);
 	else

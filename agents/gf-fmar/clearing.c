@@ -30,6 +30,7 @@
 #include "engine/fo_message.h"
 #include "kpi.pb-c.h"
 #include "base/log.h"
+#include "agent/once.h"
 #include "base/timefmt.h"
 
 #define DEV_TOL 1e-6
@@ -568,17 +569,17 @@ enum gf_err fmar__clearing_record_round(struct clearing *c)
 	return rc;
 }
 
-/* Everything the clearing causes, in one transaction with its key. */
-static enum gf_err record(struct clearing *c, const char *key)
+/* Everything the clearing causes, in one transaction with its key
+ * (gf_store_once). */
+static enum gf_err record(void *arg)
 {
-	enum gf_err rc = gf_store_begin(c->f->store);
+	struct clearing *c = arg;
+	enum gf_err rc = GF_OK;
 
-	if (rc != GF_OK)
-		return rc;
 	fmar__clearing_observed_time(c);
 	for (size_t i = 0; i < c->n; i++) {
 		if (c->dev[i] && (rc = fmar__clearing_record_aggregate(c, i)) != GF_OK)
-			goto out;
+			return rc;
 	}
 	for (int32_t t = 0; t < c->bid.intervals; t++) {
 		if ((rc = fmar__clearing_exec(
@@ -587,7 +588,7 @@ static enum gf_err record(struct clearing *c, const char *key)
 		         " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
 		         "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->change[t],
 		         c->accepted[t])) != GF_OK)
-			goto out;
+			return rc;
 	}
 	if ((rc = fmar__clearing_record_round(c)) ||
 	    (rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
@@ -605,14 +606,9 @@ static enum gf_err record(struct clearing *c, const char *key)
 	         (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
 	         c->clearing_price, c->res.objective, c->observed_ms, c->reason)) ||
 	    (rc = fmar__clearing_exec(c, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?",
-	                              "t", c->offer_id)) ||
-	    (rc = gf_store_mark(c->f->store, key)))
-		goto out;
-	rc = gf_store_commit(c->f->store);
-out:
-	if (rc != GF_OK)
-		gf_store_rollback(c->f->store);
-	return rc;
+	                              "t", c->offer_id)))
+		return rc;
+	return GF_OK;
 }
 
 void fmar_clear_bid(struct fmar *f, const char *offer_id)
@@ -638,8 +634,10 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 	fmar__clearing_solve(&c);
 	fmar__clearing_outcome(&c);
 	c.schedule_id = fmar_schedule_id(offer_id);
-	if ((rc = record(&c, key)) != GF_OK)
-		goto fail;
+	/* A failure stops the agent (gf_store_once): not recorded, the bid
+	 * stays held and clears at the next start. */
+	if (gf_store_once(f->a, f->store, key, record, NULL, &c) != GF_OK)
+		goto out;
 	fmar_outbox_flush(f);
 	gf_log_notice("GF-FMAR-CLEARED",
 	              "bid %s (%s): %s by %s in %.2f ms (milp: %s, %.2f ms); %zu live aggregates, "
@@ -651,9 +649,9 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 	goto out;
 fail:
 	/* Not recorded: the bid stays held and clears at the next start. */
-	gf_log_err("GF-FMAR-STORE", "clearing of bid offer %s failed: %s; stopping", offer_id,
-	           gf_strerror(rc));
-	gf_agent_quit(f->a, 1);
+	snprintf(key, sizeof(key), "cannot load the clearing of bid offer %.160s: %s", offer_id,
+	         gf_strerror(rc));
+	gf_agent_fail(f->a, key);
 out:
 	fmar__clearing_free(&c);
 }

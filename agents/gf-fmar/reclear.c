@@ -22,6 +22,7 @@
 #include "fmar.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
+#include "agent/once.h"
 #include "base/timefmt.h"
 
 #define LEFT_TOL 1e-6
@@ -349,14 +350,13 @@ static enum gf_err record_gain(struct clearing *c)
 	return rc;
 }
 
-/* The round in one transaction with its key: a round that assigned nothing
+/* The round in one transaction with its key (gf_store_once): a round that assigned nothing
  * is recorded (fmar_round) and sends nothing; either way the due row goes. */
-static enum gf_err record_reclear(struct clearing *c, const char *key)
+static enum gf_err record_reclear(void *arg)
 {
-	enum gf_err rc = gf_store_begin(c->f->store);
+	struct clearing *c = arg;
+	enum gf_err rc;
 
-	if (rc != GF_OK)
-		return rc;
 	fmar__clearing_observed_time(c);
 	if (c->deviating > 0)
 		rc = record_gain(c);
@@ -365,12 +365,6 @@ static enum gf_err record_reclear(struct clearing *c, const char *key)
 	if (rc == GF_OK)
 		rc = fmar__clearing_exec(c, "DELETE FROM fmar_reclear WHERE bid_offer_id = ?", "t",
 		                         c->offer_id);
-	if (rc == GF_OK)
-		rc = gf_store_mark(c->f->store, key);
-	if (rc == GF_OK)
-		rc = gf_store_commit(c->f->store);
-	if (rc != GF_OK)
-		gf_store_rollback(c->f->store);
 	return rc;
 }
 
@@ -406,8 +400,10 @@ void fmar_reclear_bid(struct fmar *f, const char *offer_id)
 		snprintf(c.reason, sizeof(c.reason), "nothing left open");
 	memcpy(why, c.reason, sizeof(why));
 	snprintf(c.reason, sizeof(c.reason), "round %" PRId64 ": %.200s", c.round, why);
-	if ((rc = record_reclear(&c, key)) != GF_OK)
-		goto fail;
+	/* A failure stops the agent (gf_store_once): still due, re-cleared
+	 * at the next start. */
+	if (gf_store_once(f->a, f->store, key, record_reclear, NULL, &c) != GF_OK)
+		goto out;
 	fmar_outbox_flush(f);
 	c.total = 0;
 	for (int32_t t = 0; t < c.bid.intervals; t++)
@@ -422,9 +418,9 @@ void fmar_reclear_bid(struct fmar *f, const char *offer_id)
 	goto out;
 fail:
 	/* Not recorded: still due, re-cleared at the next start. */
-	gf_log_err("GF-FMAR-STORE", "re-clearing of bid offer %s failed: %s; stopping", offer_id,
-	           gf_strerror(rc));
-	gf_agent_quit(f->a, 1);
+	snprintf(key, sizeof(key), "cannot load the re-clearing of bid offer %.160s: %s", offer_id,
+	         gf_strerror(rc));
+	gf_agent_fail(f->a, key);
 out:
 	fmar__clearing_free(&c);
 }
