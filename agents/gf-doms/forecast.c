@@ -125,30 +125,11 @@ static enum gf_err queue_forecast(struct doms *d, int64_t start, size_t n, doubl
 
 static enum gf_err record_bid(struct doms *d, const struct gf_congestion_bid *b, double total)
 {
-	sqlite3 *db = gf_store_db(d->store);
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc = GF_OK;
-
-	if (sqlite3_prepare_v2(
-	        db,
-	        "INSERT INTO doms_bid (bid_id, start, intervals, kwh, issued) VALUES "
-	        "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(bid_id) DO UPDATE SET issued = ?5",
-	        -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(st, 1, b->bid_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, b->start);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)b->n);
-	sqlite3_bind_double(st, 4, total);
-	sqlite3_bind_double(st, 5, gf_agent_now(d->a));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	goto out;
-fail:
-	gf_log_err("GF-DOMS-STORE", "cannot record bid %s: %s", b->bid_id, sqlite3_errmsg(db));
-	rc = GF_EIO;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return gf_store_run(
+	    d->store,
+	    "INSERT INTO doms_bid (bid_id, start, intervals, kwh, issued) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5) ON CONFLICT(bid_id) DO UPDATE SET issued = ?5",
+	    "tiidd", b->bid_id, (int64_t)b->start, (int64_t)b->n, total, gf_agent_now(d->a));
 }
 
 static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b)

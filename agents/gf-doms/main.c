@@ -154,8 +154,6 @@ static enum gf_err feedback_record(void *arg)
 {
 	struct feedback *c = arg;
 	const Goflex__OfferFeedback *fb = c->fb;
-	sqlite3 *db = gf_store_db(c->d->store);
-	sqlite3_stmt *st = NULL;
 	enum gf_err rc = feedback_resends(c);
 
 	if (rc != GF_OK)
@@ -164,30 +162,13 @@ static enum gf_err feedback_record(void *arg)
 		c->kwh += fb->schedulechange[k];
 		c->cost += fb->schedulechange[k] * (k < fb->n_energyprice ? fb->energyprice[k] : 0);
 	}
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT OR REPLACE INTO doms_feedback (bid_id, state, flexoffer_id,"
-	                       " reason, start_time, intervals, cleared_kwh, cost_eur, received)"
-	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(st, 1, fb->bidid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, fb->flexofferid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, fb->statereason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, fb->starttime, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)fb->n_schedulechange);
-	sqlite3_bind_double(st, 7, c->kwh);
-	sqlite3_bind_double(st, 8, c->cost);
-	sqlite3_bind_double(st, 9, gf_agent_now(c->d->a));
-	if (sqlite3_step(st) == SQLITE_DONE)
-		goto out;
-fail:
-	gf_log_err("GF-STORE-SQL", "cannot record feedback of bid %s: %s", fb->bidid,
-	           sqlite3_errmsg(db));
-	rc = GF_EIO;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return gf_store_run(c->d->store,
+	                    "INSERT OR REPLACE INTO doms_feedback (bid_id, state, flexoffer_id,"
+	                    " reason, start_time, intervals, cleared_kwh, cost_eur, received)"
+	                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	                    "tttttiddd", fb->bidid, c->state, fb->flexofferid, fb->statereason,
+	                    fb->starttime, (int64_t)fb->n_schedulechange, c->kwh, c->cost,
+	                    gf_agent_now(c->d->a));
 }
 
 static void record_feedback(struct doms *d, const struct gf_message *m)

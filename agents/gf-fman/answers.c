@@ -38,8 +38,7 @@ void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *ke
 	char *label, *why;
 	Goflex__FlexOfferSchedule *sched;
 
-	if (sqlite3_prepare_v2(gf_store_db(f->store), "SELECT body FROM aggregates WHERE id = ?",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (!(st = gf_store_prepare(f->store, "SELECT body FROM aggregates WHERE id = ?"))) {
 		fman_fail(f, "aggregate body");
 		return;
 	}

@@ -56,6 +56,9 @@ extern const char fman_schema[];
  * gf_store_once rolls back and stops the agent without marking the message
  * done (the inbox replays it at the next start). */
 void fman_fail(struct fman *f, const char *what);
+/* gf_store_prepare on f's store; NULL, recorded as a failure (fman_fail),
+ * when it fails. */
+sqlite3_stmt *fman_prepare(struct fman *f, const char *sql);
 /* GF_EIO after fman_fail, else GF_OK. */
 enum gf_err fman_status(const struct fman *f);
 

@@ -54,6 +54,15 @@ void fman_fail(struct fman *f, const char *what)
 		f->failed = what;
 }
 
+sqlite3_stmt *fman_prepare(struct fman *f, const char *sql)
+{
+	sqlite3_stmt *st = gf_store_prepare(f->store, sql);
+
+	if (!st && !f->failed)
+		f->failed = "a statement";
+	return st;
+}
+
 enum gf_err fman_status(const struct fman *f)
 {
 	return f->failed ? GF_EIO : GF_OK;

@@ -41,27 +41,11 @@
 #define REASON_MAX 512
 #define TOPIC_MAX  512
 
-static sqlite3_stmt *prepare(struct fman *f, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(gf_store_db(f->store), sql, -1, &st, NULL) != SQLITE_OK)
-		fman_fail(f, "a statement");
-	return st;
-}
-
 static void exec_or_fail(struct fman *f, sqlite3_stmt *st, const char *what)
 {
 	if (sqlite3_step(st) != SQLITE_DONE)
 		fman_fail(f, what);
 	sqlite3_finalize(st);
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
 }
 
 /* --- building an aggregate's FlexOffer ----------------------------------------------- */
@@ -208,9 +192,9 @@ static int cmp_u64(const void *a, const void *b)
 
 static int64_t next_counter(struct fman *f, const char *name)
 {
-	sqlite3_stmt *st = prepare(f, "INSERT INTO counters (name, value) VALUES (?, 1)"
-	                              " ON CONFLICT(name) DO UPDATE SET value = value + 1"
-	                              " RETURNING value");
+	sqlite3_stmt *st = fman_prepare(f, "INSERT INTO counters (name, value) VALUES (?, 1)"
+	                                   " ON CONFLICT(name) DO UPDATE SET value = value + 1"
+	                                   " RETURNING value");
 	int64_t v = 0;
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -226,9 +210,9 @@ static int64_t next_counter(struct fman *f, const char *name)
 static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct round *r,
                       char id[ID_MAX], double *tmin, double *tmax)
 {
-	sqlite3_stmt *st = prepare(f, "SELECT o.agg, o.tariff_min, o.tariff_max, a.state"
-	                              " FROM offers o LEFT JOIN aggregates a ON a.id = o.agg"
-	                              " WHERE o.pid = ?");
+	sqlite3_stmt *st = fman_prepare(f, "SELECT o.agg, o.tariff_min, o.tariff_max, a.state"
+	                                   " FROM offers o LEFT JOIN aggregates a ON a.id = o.agg"
+	                                   " WHERE o.pid = ?");
 	sqlite3_stmt *up;
 
 	id[0] = '\0';
@@ -236,12 +220,12 @@ static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct ro
 	for (size_t i = 0; i < v->members; i++) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)v->ids[i]);
 		if (sqlite3_step(st) == SQLITE_ROW) {
-			const char *state = col(st, 3);
+			const char *state = gf_store_text(st, 3);
 			if (!id[0] && sqlite3_column_type(st, 0) != SQLITE_NULL &&
 			    (strcmp(state, "Offered") == 0 || strcmp(state, "Accepted") == 0 ||
 			     strcmp(state, "Rejected") == 0) &&
-			    !claimed(r, col(st, 0)))
-				snprintf(id, ID_MAX, "%s", col(st, 0));
+			    !claimed(r, gf_store_text(st, 0)))
+				snprintf(id, ID_MAX, "%s", gf_store_text(st, 0));
 			if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 				*tmin = fmax(isnan(*tmin) ? -INFINITY : *tmin,
 				             sqlite3_column_double(st, 1));
@@ -256,8 +240,8 @@ static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct ro
 		int64_t n = next_counter(f, "aggregate");
 		snprintf(id, ID_MAX, "%s-agg-%lld", gf_bus_id(gf_agent_bus(f->agent)),
 		         (long long)n);
-		st = prepare(f, "INSERT INTO aggregates (id, num, rev, state, created)"
-		                " VALUES (?, ?, 0, 'New', ?)");
+		st = fman_prepare(f, "INSERT INTO aggregates (id, num, rev, state, created)"
+		                     " VALUES (?, ?, 0, 'New', ?)");
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, n);
 		sqlite3_bind_int64(st, 3, fman_now_interval(f));
@@ -269,7 +253,7 @@ static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct ro
 		return;
 	}
 	r->nclaimed++;
-	up = prepare(f, "UPDATE offers SET agg = ? WHERE pid = ?");
+	up = fman_prepare(f, "UPDATE offers SET agg = ? WHERE pid = ?");
 	for (size_t i = 0; i < v->members; i++) {
 		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 2, (sqlite3_int64)v->ids[i]);
@@ -307,9 +291,9 @@ out:
 static void record_members(struct fman *f, const char *id, int64_t rev,
                            const struct gf_aggpool_view *v)
 {
-	sqlite3_stmt *st = prepare(f, "INSERT OR REPLACE INTO agg_members (agg, rev, offer,"
-	                              " version) SELECT ?, ?, id, version FROM offers"
-	                              " WHERE pid = ?");
+	sqlite3_stmt *st = fman_prepare(f, "INSERT OR REPLACE INTO agg_members (agg, rev, offer,"
+	                                   " version) SELECT ?, ?, id, version FROM offers"
+	                                   " WHERE pid = ?");
 
 	for (size_t i = 0; i < v->members; i++) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -335,7 +319,7 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 	choose_id(f, v, r, id, &tmin, &tmax);
 	if (f->failed)
 		return;
-	st = prepare(f, "SELECT num, rev, created, hash FROM aggregates WHERE id = ?");
+	st = fman_prepare(f, "SELECT num, rev, created, hash FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		fman_fail(f, "aggregate row");
@@ -356,7 +340,7 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 		goto out;
 	}
 	agg_hash(f, json, len, v, hash);
-	same = strcmp(col(st, 3), hash) == 0;
+	same = strcmp(gf_store_text(st, 3), hash) == 0;
 	sqlite3_finalize(st);
 	free(json);
 	json = NULL;
@@ -365,8 +349,8 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 		snprintf(b.label, sizeof(b.label), "agg:%lld:%lld", (long long)num, (long long)rev);
 		b.fo.label = b.label;
 		queue_to_fmar(f, &b.fo, &json);
-		st = prepare(f, "UPDATE aggregates SET rev = ?, state = 'Offered', hash = ?,"
-		                " body = ?, reason = NULL WHERE id = ?");
+		st = fman_prepare(f, "UPDATE aggregates SET rev = ?, state = 'Offered', hash = ?,"
+		                     " body = ?, reason = NULL WHERE id = ?");
 		sqlite3_bind_int64(st, 1, rev);
 		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
@@ -386,18 +370,18 @@ out:
 /* Open aggregates no pool aggregate took: Canceled to FMAR. */
 static void cancel_unclaimed(struct fman *f, struct round *r)
 {
-	sqlite3_stmt *st = prepare(f, "SELECT id, num, rev, body FROM aggregates"
-	                              " WHERE state IN ('Offered', 'Accepted', 'Rejected')");
+	sqlite3_stmt *st = fman_prepare(f, "SELECT id, num, rev, body FROM aggregates"
+	                                   " WHERE state IN ('Offered', 'Accepted', 'Rejected')");
 
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		ProtobufCMessage *m = NULL;
 		Goflex__FlexOffer *fo;
 		char label[64], *json = NULL;
 		int64_t rev = sqlite3_column_int64(st, 2) + 1;
-		const char *body = col(st, 3);
+		const char *body = gf_store_text(st, 3);
 		sqlite3_stmt *up;
 
-		if (claimed(r, col(st, 0)))
+		if (claimed(r, gf_store_text(st, 0)))
 			continue;
 		if (gf_codec_from_json(&goflex__flex_offer__descriptor, body, strlen(body), &m,
 		                       NULL, 0) != GF_OK) {
@@ -412,16 +396,17 @@ static void cancel_unclaimed(struct fman *f, struct round *r)
 		queue_to_fmar(f, fo, &json);
 		fo->label = NULL;
 		gf_codec_free(m);
-		up = prepare(f, "UPDATE aggregates SET rev = ?, state = 'Canceled', hash = NULL,"
-		                " body = ? WHERE id = ?");
+		up = fman_prepare(f,
+		                  "UPDATE aggregates SET rev = ?, state = 'Canceled', hash = NULL,"
+		                  " body = ? WHERE id = ?");
 		sqlite3_bind_int64(up, 1, rev);
 		sqlite3_bind_text(up, 2, json, -1, SQLITE_STATIC);
-		sqlite3_bind_text(up, 3, col(st, 0), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 3, gf_store_text(st, 0), -1, SQLITE_TRANSIENT);
 		exec_or_fail(f, up, "aggregate canceled");
 		free(json);
 		r->canceled++;
 		gf_log_info("GF-FMAN-AGGREGATE", "%s revision %lld: no members left, canceled",
-		            col(st, 0), (long long)rev);
+		            gf_store_text(st, 0), (long long)rev);
 	}
 	sqlite3_finalize(st);
 }
@@ -504,7 +489,7 @@ static enum gf_err ack_take(void *arg)
 
 	if (rc != GF_OK || !c->open)
 		return rc;
-	st = prepare(f, "UPDATE aggregates SET state = ?, reason = ? WHERE id = ?");
+	st = fman_prepare(f, "UPDATE aggregates SET state = ?, reason = ? WHERE id = ?");
 	sqlite3_bind_text(st, 1, c->ack->accepted ? "Accepted" : "Rejected", -1, SQLITE_STATIC);
 	if (c->ack->reason)
 		sqlite3_bind_text(st, 2, c->ack->reason, -1, SQLITE_STATIC);
@@ -521,12 +506,13 @@ void fman_fmar_ack(struct fman *f, const struct gf_message *m)
 	sqlite3_stmt *st;
 	int64_t rev = -1;
 
-	st = prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
+	st = fman_prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, ack->flexofferid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		rev = sqlite3_column_int64(st, 0);
-		c.open = strcmp(col(st, 1), "Offered") == 0 ||
-		         strcmp(col(st, 1), "Accepted") == 0 || strcmp(col(st, 1), "Rejected") == 0;
+		c.open = strcmp(gf_store_text(st, 1), "Offered") == 0 ||
+		         strcmp(gf_store_text(st, 1), "Accepted") == 0 ||
+		         strcmp(gf_store_text(st, 1), "Rejected") == 0;
 	}
 	sqlite3_finalize(st);
 	if (f->failed) {
@@ -583,7 +569,7 @@ static char *dup_col(struct fman *f, sqlite3_stmt *st, int i)
 
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return NULL;
-	s = strdup(col(st, i));
+	s = strdup(gf_store_text(st, i));
 	if (!s)
 		fman_fail(f, "out of memory");
 	return s;
@@ -626,7 +612,7 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	    "SELECT o.pid, o.id, o.foa, o.label, o.state, o.version = m.version, o.body"
 	    " FROM agg_members m JOIN offers o ON o.id = m.offer"
 	    " WHERE m.agg = ?1 AND m.rev = ?2 ORDER BY o.pid";
-	sqlite3_stmt *st = prepare(f, sql);
+	sqlite3_stmt *st = fman_prepare(f, sql);
 	size_t cap = 0, slices = 0;
 	bool ok = true;
 
@@ -637,7 +623,7 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	while (ok && sqlite3_step(st) == SQLITE_ROW) {
 		struct gf_fo fo;
 		struct gf_fo_deadlines dl;
-		const char *state = col(st, 4);
+		const char *state = gf_store_text(st, 4);
 		if (ms->count == cap) {
 			cap = cap ? 2 * cap : 16;
 			if (!members_grow(f, ms, cap)) {
@@ -653,10 +639,11 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 		ms->count++;
 		if (strcmp(state, "Canceled") == 0 || sqlite3_column_int(st, 5) == 0) {
 			snprintf(reason, REASON_MAX, "member %s changed since this revision",
-			         col(st, 1));
+			         gf_store_text(st, 1));
 			ok = false;
-		} else if (fman_offer_engine(f, col(st, 6), &fo, &dl) != GF_OK) {
-			snprintf(reason, REASON_MAX, "member %s no longer converts", col(st, 1));
+		} else if (fman_offer_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK) {
+			snprintf(reason, REASON_MAX, "member %s no longer converts",
+			         gf_store_text(st, 1));
 			ok = false;
 		} else {
 			slices += (size_t)fo.n;
@@ -677,9 +664,10 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	for (size_t i = 0; ok && sqlite3_step(st) == SQLITE_ROW && i < ms->count; i++) {
 		struct gf_fo fo;
 		struct gf_fo_deadlines dl;
-		if (fman_offer_engine(f, col(st, 6), &fo, &dl) != GF_OK ||
+		if (fman_offer_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK ||
 		    gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl) != GF_OK) {
-			snprintf(reason, REASON_MAX, "member %s no longer converts", col(st, 1));
+			snprintf(reason, REASON_MAX, "member %s no longer converts",
+			         gf_store_text(st, 1));
 			ok = false;
 		}
 	}
@@ -753,15 +741,16 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	    gf_resend_keep(f->store, fman_assign_key(key, ms->id[j], &sc), NULL, topic, json,
 	                   len) != GF_OK)
 		fman_fail(f, "member assign");
-	st = prepare(f, "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
-	                " body) VALUES (?, ?, ?, ?, ?)");
+	st = fman_prepare(f,
+	                  "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
+	                  " body) VALUES (?, ?, ?, ?, ?)");
 	sqlite3_bind_text(st, 1, ms->id[j], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sc.scheduleid);
 	sqlite3_bind_int64(st, 3, sc.updateid);
 	sqlite3_bind_text(st, 4, agg, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
 	exec_or_fail(f, st, "assignment");
-	st = prepare(f, "UPDATE offers SET state = 'Assigned' WHERE pid = ?");
+	st = fman_prepare(f, "UPDATE offers SET state = 'Assigned' WHERE pid = ?");
 	sqlite3_bind_int64(st, 1, ms->pid[j]);
 	exec_or_fail(f, st, "offer assigned");
 out:
@@ -864,8 +853,8 @@ static enum gf_err assign_take(void *arg)
 	if (f->failed)
 		return fman_status(f);
 	if (c->ok) {
-		st = prepare(f, "UPDATE aggregates SET state = 'Assigned', reason = NULL"
-		                " WHERE id = ?");
+		st = fman_prepare(f, "UPDATE aggregates SET state = 'Assigned', reason = NULL"
+		                     " WHERE id = ?");
 		sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 		exec_or_fail(f, st, "aggregate assigned");
 	}
@@ -886,11 +875,11 @@ void fman_fmar_assign(struct fman *f, const struct gf_message *m)
 	snprintf(key, sizeof(key), "as/%s/%lld/%lld", agg,
 	         (long long)(s->has_scheduleid ? s->scheduleid : 0),
 	         (long long)(s->has_updateid ? s->updateid : 0));
-	st = prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
+	st = fman_prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		c.rev = sqlite3_column_int64(st, 0);
-		snprintf(c.state, sizeof(c.state), "%s", col(st, 1));
+		snprintf(c.state, sizeof(c.state), "%s", gf_store_text(st, 1));
 	}
 	sqlite3_finalize(st);
 	if (f->failed) {

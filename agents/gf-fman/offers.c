@@ -51,26 +51,15 @@ struct row {
 	char foa[ID_MAX], state[16], hash[17];
 };
 
-static sqlite3_stmt *prepare(struct fman *f, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(gf_store_db(f->store), sql, -1, &st, NULL) != SQLITE_OK)
-		fman_fail(f, "a statement");
-	return st;
-}
-
 static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
+	snprintf(dst, size, "%s", gf_store_text(st, i));
 }
 
 static void load_row(struct fman *f, const char *id, struct row *r)
 {
 	sqlite3_stmt *st =
-	    prepare(f, "SELECT pid, foa, state, hash, version FROM offers WHERE id = ?");
+	    fman_prepare(f, "SELECT pid, foa, state, hash, version FROM offers WHERE id = ?");
 
 	memset(r, 0, sizeof(*r));
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -145,8 +134,9 @@ static void exec_or_fail(struct fman *f, sqlite3_stmt *st, const char *what)
 
 static void store_state(struct fman *f, const struct row *old, const char *state, const char *hash)
 {
-	sqlite3_stmt *st = prepare(f, "UPDATE offers SET state = ?, hash = ?, version = version + 1"
-	                              " WHERE pid = ?");
+	sqlite3_stmt *st =
+	    fman_prepare(f, "UPDATE offers SET state = ?, hash = ?, version = version + 1"
+	                    " WHERE pid = ?");
 
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
@@ -179,7 +169,7 @@ static void store_offer(struct fman *f, const Goflex__FlexOffer *fo, const char 
                         const char *foa, int64_t pid, const struct gf_fo *e, const char *hash,
                         const char *json)
 {
-	sqlite3_stmt *st = prepare(
+	sqlite3_stmt *st = fman_prepare(
 	    f, "INSERT INTO offers (pid, id, foa, state, hash, version, label, tariff_min,"
 	       " tariff_max, body) VALUES (?1, ?2, ?3, 'Accepted', ?4, 1, ?5, ?6, ?7, ?8)"
 	       " ON CONFLICT(id) DO UPDATE SET state = 'Accepted', hash = ?4,"
@@ -201,7 +191,7 @@ static void store_offer(struct fman *f, const Goflex__FlexOffer *fo, const char 
 
 static int64_t next_pid(struct fman *f)
 {
-	sqlite3_stmt *st = prepare(f, "SELECT IFNULL(MAX(pid), 0) + 1 FROM offers");
+	sqlite3_stmt *st = fman_prepare(f, "SELECT IFNULL(MAX(pid), 0) + 1 FROM offers");
 	int64_t pid = 1;
 
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -377,8 +367,8 @@ static enum gf_err meter_take(void *arg)
 	for (size_t i = 0; i < r->n_readings && !f->failed; i++) {
 		const Goflex__MeterReading *x = r->readings[i];
 		sqlite3_stmt *st =
-		    prepare(f, "INSERT OR IGNORE INTO meter_readings (foa, device,"
-		               " observed, obis, value, unit) VALUES (?, ?, ?, ?, ?, ?)");
+		    fman_prepare(f, "INSERT OR IGNORE INTO meter_readings (foa, device,"
+		                    " observed, obis, value, unit) VALUES (?, ?, ?, ?, ?, ?)");
 		sqlite3_bind_text(st, 1, c->m->from_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, x->deviceid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, x->observedtimestamp, -1, SQLITE_STATIC);
@@ -424,8 +414,8 @@ enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo
 
 enum gf_err fman_rebuild(struct fman *f)
 {
-	sqlite3_stmt *st =
-	    prepare(f, "SELECT pid, id, body FROM offers WHERE state = 'Accepted' ORDER BY pid");
+	sqlite3_stmt *st = fman_prepare(
+	    f, "SELECT pid, id, body FROM offers WHERE state = 'Accepted' ORDER BY pid");
 	enum gf_err rc = GF_OK;
 
 	if (!st)
@@ -434,7 +424,7 @@ enum gf_err fman_rebuild(struct fman *f)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct gf_fo fo;
 		struct gf_fo_deadlines dl;
-		const char *body = (const char *)sqlite3_column_text(st, 2);
+		const char *body = gf_store_text(st, 2);
 		rc = fman_offer_engine(f, body, &fo, &dl);
 		if (rc == GF_OK)
 			rc = gf_aggpool_add(f->pool, (uint64_t)sqlite3_column_int64(st, 0), &fo,
@@ -444,7 +434,7 @@ enum gf_err fman_rebuild(struct fman *f)
 		if (rc != GF_OK) {
 			/* E.g. max_slices lowered since: it stays in the table. */
 			gf_log_warning("GF-FMAN-REBUILD", "offer %s no longer fits the engine: %s",
-			               (const char *)sqlite3_column_text(st, 1), gf_strerror(rc));
+			               gf_store_text(st, 1), gf_strerror(rc));
 			rc = GF_OK;
 			continue;
 		}

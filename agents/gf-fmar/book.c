@@ -71,9 +71,7 @@ static uint64_t fnv1a(const char *s, size_t len)
 
 static void text_col(sqlite3_stmt *st, int col, char *dst, size_t size)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
+	snprintf(dst, size, "%s", gf_store_text(st, col));
 }
 
 static enum gf_err load_row(struct fmar *f, const char *id, struct row *r)
@@ -84,9 +82,9 @@ static enum gf_err load_row(struct fmar *f, const char *id, struct row *r)
 	int step;
 
 	memset(r, 0, sizeof(*r));
-	if (sqlite3_prepare_v2(
-	        db, "SELECT kind, sender, state, assigned_by FROM fmar_offer WHERE id = ?", -1, &st,
-	        NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          f->store,
+	          "SELECT kind, sender, state, assigned_by FROM fmar_offer WHERE id = ?")))
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -113,11 +111,9 @@ static enum gf_err save_row(struct fmar *f, const char *id, const char *kind, co
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (sqlite3_prepare_v2(
-	        db,
-	        "INSERT OR REPLACE INTO fmar_offer (id, kind, sender, bid_id, gate_s,"
-	        " body, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	        -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          f->store, "INSERT OR REPLACE INTO fmar_offer (id, kind, sender, bid_id, gate_s,"
+	                    " body, state) VALUES (?, ?, ?, ?, ?, ?, ?)")))
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
@@ -216,13 +212,12 @@ static enum gf_err pull_gates(struct fmar *f, const Goflex__FlexOffer *fo, struc
 
 	if (c->gate_early_s <= 0)
 		return GF_OK;
-	if (sqlite3_prepare_v2(
-	        db,
-	        "UPDATE fmar_offer SET gate_s = ?1 WHERE kind = 'bid' AND state = 'held'"
-	        " AND gate_s > ?1 AND json_extract(body, '$.startAfterInterval') < ?2"
-	        " AND json_extract(body, '$.startAfterInterval')"
-	        " + json_array_length(body, '$.flexOfferProfileConstraints') > ?3",
-	        -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          f->store,
+	          "UPDATE fmar_offer SET gate_s = ?1 WHERE kind = 'bid' AND state = 'held'"
+	          " AND gate_s > ?1 AND json_extract(body, '$.startAfterInterval') < ?2"
+	          " AND json_extract(body, '$.startAfterInterval')"
+	          " + json_array_length(body, '$.flexOfferProfileConstraints') > ?3")))
 		goto out;
 	sqlite3_bind_double(st, 1, gate);
 	sqlite3_bind_int64(st, 2,
@@ -252,15 +247,13 @@ static double early_gate(struct fmar *f, const Goflex__FlexOffer *bid)
 
 	if (c->gate_early_s <= 0)
 		return gate;
-	if (sqlite3_prepare_v2(
-	        gf_store_db(f->store),
-	        "SELECT MIN(COALESCE(json_extract(body, '$.assignmentBeforeInterval'),"
-	        " json_extract(body, '$.startAfterInterval'))) FROM fmar_offer"
-	        " WHERE kind = 'agg' AND state = 'held'"
-	        " AND json_extract(body, '$.startAfterInterval') < ?1"
-	        " AND json_extract(body, '$.startBeforeInterval')"
-	        " + json_array_length(body, '$.flexOfferProfileConstraints') > ?2",
-	        -1, &st, NULL) == SQLITE_OK) {
+	if ((st = gf_store_prepare(
+	         f->store, "SELECT MIN(COALESCE(json_extract(body, '$.assignmentBeforeInterval'),"
+	                   " json_extract(body, '$.startAfterInterval'))) FROM fmar_offer"
+	                   " WHERE kind = 'agg' AND state = 'held'"
+	                   " AND json_extract(body, '$.startAfterInterval') < ?1"
+	                   " AND json_extract(body, '$.startBeforeInterval')"
+	                   " + json_array_length(body, '$.flexOfferProfileConstraints') > ?2"))) {
 		sqlite3_bind_int64(
 		    st, 1, bid->startafterinterval + (int64_t)bid->n_flexofferprofileconstraints);
 		sqlite3_bind_int64(st, 2, bid->startafterinterval);
@@ -615,13 +608,12 @@ enum gf_err fmar_book_arm_rows(struct fmar *f, const char *sql, const char *what
 	int step;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (!(st = gf_store_prepare(f->store, sql))) {
 		gf_log_err("GF-FMAR-STORE", "cannot read the %s: %s", what, sqlite3_errmsg(db));
 		return GF_EIO;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		fmar_book_arm(f, (const char *)sqlite3_column_text(st, 0),
-		              sqlite3_column_double(st, 1));
+		fmar_book_arm(f, gf_store_text(st, 0), sqlite3_column_double(st, 1));
 		(*n)++;
 	}
 	sqlite3_finalize(st);

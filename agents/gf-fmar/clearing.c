@@ -133,10 +133,9 @@ enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state)
 	size_t n;
 	int T;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT sender, bid_id, body FROM fmar_offer WHERE id = ? AND"
-	                       " kind = 'bid' AND state = ?",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(c->f->store,
+	                            "SELECT sender, bid_id, body FROM fmar_offer WHERE id = ? AND"
+	                            " kind = 'bid' AND state = ?")))
 		goto out;
 	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
@@ -144,8 +143,8 @@ enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state)
 		rc = GF_ENOENT;
 		goto out;
 	}
-	snprintf(c->dso, sizeof(c->dso), "%s", (const char *)sqlite3_column_text(st, 0));
-	snprintf(c->bid_id, sizeof(c->bid_id), "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(c->dso, sizeof(c->dso), "%s", gf_store_text(st, 0));
+	snprintf(c->bid_id, sizeof(c->bid_id), "%s", gf_store_text(st, 1));
 	if ((rc = decode(sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2), &c->bid_msg)))
 		goto out;
 	n = c->bid_msg->n_flexofferprofileconstraints;
@@ -205,8 +204,7 @@ static enum gf_err add_aggregate(struct clearing *c, sqlite3_stmt *st, int32_t n
 		return GF_ENOMEM;
 	}
 	c->aggs = a;
-	a[c->n] = (struct agg){strdup((const char *)sqlite3_column_text(st, 0)),
-	                       strdup((const char *)sqlite3_column_text(st, 1)), m};
+	a[c->n] = (struct agg){strdup(gf_store_text(st, 0)), strdup(gf_store_text(st, 1)), m};
 	c->n++;
 	if (!a[c->n - 1].id || !a[c->n - 1].sender)
 		return GF_ENOMEM;
@@ -230,10 +228,9 @@ enum gf_err fmar__clearing_load_aggregates(struct clearing *c)
 	if (!buf)
 		goto out;
 	rc = GF_EIO;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT id, sender, body FROM fmar_offer WHERE kind = 'agg' AND"
-	                       " state = 'held' ORDER BY id",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(c->f->store,
+	                            "SELECT id, sender, body FROM fmar_offer WHERE kind = 'agg' AND"
+	                            " state = 'held' ORDER BY id")))
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = add_aggregate(c, st, now, buf, cap, &slices)) != GF_OK)
@@ -463,36 +460,6 @@ enum gf_err fmar__clearing_queue_kpi(struct clearing *c, const char *id, double 
 	return gf_message_queue(c->f->a, c->f->store, "kpi", "all", "kpi", &k.base);
 }
 
-/* Runs sql with text/int/double arguments given by fmt ('t', 'i', 'd'). */
-enum gf_err fmar__clearing_exec(struct clearing *c, const char *sql, const char *fmt, ...)
-{
-	sqlite3 *db = gf_store_db(c->f->store);
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc = GF_EIO;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	for (int i = 0; fmt[i]; i++) {
-		if (fmt[i] == 't')
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
-			                  SQLITE_TRANSIENT);
-		else if (fmt[i] == 'i')
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
-	}
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = GF_OK;
-out:
-	va_end(ap);
-	if (rc != GF_OK)
-		gf_log_err("GF-FMAR-STORE", "'%.60s': %s", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* The KPI time: the simulated now, after every earlier clearing's, so that
  * kpiId + observedTime (the receivers' key) stays unique. */
 void fmar__clearing_observed_time(struct clearing *c)
@@ -501,10 +468,9 @@ void fmar__clearing_observed_time(struct clearing *c)
 	int64_t last = INT64_MIN;
 
 	c->observed_ms = (int64_t)floor(gf_agent_now(c->f->a) * 1000);
-	if (sqlite3_prepare_v2(gf_store_db(c->f->store),
-	                       "SELECT MAX(m) FROM (SELECT MAX(observed_ms) AS m FROM fmar_result"
-	                       " UNION ALL SELECT MAX(observed_ms) FROM fmar_round)",
-	                       -1, &st, NULL) == SQLITE_OK &&
+	if ((st = gf_store_prepare(
+	         c->f->store, "SELECT MAX(m) FROM (SELECT MAX(observed_ms) AS m FROM fmar_result"
+	                      " UNION ALL SELECT MAX(observed_ms) FROM fmar_round)")) &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		last = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -529,11 +495,12 @@ enum gf_err fmar__clearing_record_aggregate(struct clearing *c, size_t i)
 	snprintf(reason, sizeof(reason), "assigned by bid %s", c->bid_id);
 	if ((rc = queue_result(c, "fman", a->sender, a->id, a->msg->label, a->msg->creationinterval,
 	                       c->start[i], x, n, reason, false)) ||
-	    (rc = fmar__clearing_exec(
-	         c, "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?", "tt",
+	    (rc = gf_store_run(
+	         c->f->store,
+	         "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?", "tt",
 	         c->offer_id, a->id)) ||
-	    (rc = fmar__clearing_exec(
-	         c,
+	    (rc = gf_store_run(
+	         c->f->store,
 	         "INSERT OR REPLACE INTO fmar_assign (bid_offer_id, offer_id, schedule_id,"
 	         " start_interval, amounts) VALUES (?, ?, ?, ?, ?)",
 	         "ttiit", c->offer_id, a->id, c->schedule_id, (int64_t)c->start[i], amounts)))
@@ -551,15 +518,15 @@ enum gf_err fmar__clearing_record_round(struct clearing *c)
 	enum gf_err rc = GF_OK;
 
 	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++)
-		rc = fmar__clearing_exec(
-		    c,
+		rc = gf_store_run(
+		    c->f->store,
 		    "INSERT OR REPLACE INTO fmar_round_cleared (bid_offer_id, round, interval,"
 		    " cleared_kwh, price) VALUES (?, ?, ?, ?, ?)",
 		    "tiidd", c->offer_id, c->round, (int64_t)(c->bid.start + t), c->accepted[t],
 		    c->clearing_price);
 	if (rc == GF_OK)
-		rc = fmar__clearing_exec(
-		    c,
+		rc = gf_store_run(
+		    c->f->store,
 		    "INSERT OR REPLACE INTO fmar_round (bid_offer_id, round, status, solver,"
 		    " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
 		    " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -582,12 +549,12 @@ static enum gf_err record(void *arg)
 			return rc;
 	}
 	for (int32_t t = 0; t < c->bid.intervals; t++) {
-		if ((rc = fmar__clearing_exec(
-		         c,
-		         "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
-		         " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
-		         "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->change[t],
-		         c->accepted[t])) != GF_OK)
+		if ((rc =
+		         gf_store_run(c->f->store,
+		                      "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
+		                      " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
+		                      "tidd", c->offer_id, (int64_t)(c->bid.start + t),
+		                      c->change[t], c->accepted[t])) != GF_OK)
 			return rc;
 	}
 	if ((rc = fmar__clearing_record_round(c)) ||
@@ -597,16 +564,16 @@ static enum gf_err record(void *arg)
 	    (rc = fmar__clearing_queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
 	    (rc = fmar__clearing_queue_kpi(c, "fmar.clearing_price", c->clearing_price,
 	                                   "EUR/kWh")) ||
-	    (rc = fmar__clearing_exec(
-	         c,
+	    (rc = gf_store_run(
+	         c->f->store,
 	         "INSERT OR REPLACE INTO fmar_result (bid_offer_id, bid_id, status, solver,"
 	         " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
 	         " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	         "ttttiiiddddit", c->offer_id, c->bid_id, c->status, c->solver, (int64_t)c->n,
 	         (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
 	         c->clearing_price, c->res.objective, c->observed_ms, c->reason)) ||
-	    (rc = fmar__clearing_exec(c, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?",
-	                              "t", c->offer_id)))
+	    (rc = gf_store_run(c->f->store, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?",
+	                       "t", c->offer_id)))
 		return rc;
 	return GF_OK;
 }

@@ -19,15 +19,16 @@ static bool inject(const char *key)
 		read = true;
 		prefix = getenv("GF_STORE_FAIL");
 		if (prefix && prefix[0])
-			gf_log_warning("GF-STORE-INJECT",
-			               "GF_STORE_FAIL=%s: the first key beginning so will fail (a test)",
-			               prefix);
+			gf_log_warning(
+			    "GF-STORE-INJECT",
+			    "GF_STORE_FAIL=%s: the first key beginning so will fail (a test)",
+			    prefix);
 	}
 	if (fired || !prefix || !prefix[0] || !key || strncmp(key, prefix, strlen(prefix)) != 0)
 		return false;
 	fired = true;
-	gf_log_err("GF-STORE-INJECT", "GF_STORE_FAIL=%s: failing the commit of %s (a test)",
-	           prefix, key);
+	gf_log_err("GF-STORE-INJECT", "GF_STORE_FAIL=%s: failing the commit of %s (a test)", prefix,
+	           key);
 	return true;
 }
 

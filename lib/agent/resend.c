@@ -30,7 +30,7 @@ static enum gf_err run(struct gf_store *s, const char *sql, const char *const *t
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(s, sql)))
 		goto out;
 	for (int i = 0; i < ntexts; i++)
 		sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
@@ -94,8 +94,7 @@ enum gf_err gf_resend_until(struct gf_store *s, const char *key, double sim_s)
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (sqlite3_prepare_v2(gf_store_db(s), "UPDATE gf_resend SET expires = ? WHERE key = ?", -1,
-	                       &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(s, "UPDATE gf_resend SET expires = ? WHERE key = ?")))
 		goto out;
 	sqlite3_bind_double(st, 1, sim_s);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -146,13 +145,12 @@ static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key,
 	int step;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(s, sql)))
 		goto out;
 	if (key)
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (gf_store_outbox_add(s, (const char *)sqlite3_column_text(st, 0),
-		                        sqlite3_column_blob(st, 1),
+		if (gf_store_outbox_add(s, gf_store_text(st, 0), sqlite3_column_blob(st, 1),
 		                        (size_t)sqlite3_column_bytes(st, 1), NULL, false) != GF_OK)
 			goto out;
 		(*n)++;
@@ -223,8 +221,7 @@ static enum gf_err requeue_txn(void *arg)
 	sqlite3_stmt *st = NULL;
 
 	/* Rows whose answer no longer matters (gf_resend_until) go first. */
-	if (sqlite3_prepare_v2(gf_store_db(r->s), "DELETE FROM gf_resend WHERE expires <= ?", -1,
-	                       &st, NULL) == SQLITE_OK) {
+	if ((st = gf_store_prepare(r->s, "DELETE FROM gf_resend WHERE expires <= ?"))) {
 		sqlite3_bind_double(st, 1, gf_agent_now(r->a));
 		(void)sqlite3_step(st);
 	}
@@ -242,8 +239,7 @@ static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
 
 	/* Nothing kept (the usual idle case): no write transaction, which
 	 * matters for a process with a store per virtual FOA. */
-	if (sqlite3_prepare_v2(gf_store_db(s), "SELECT EXISTS (SELECT 1 FROM gf_resend)", -1, &st,
-	                       NULL) == SQLITE_OK &&
+	if ((st = gf_store_prepare(s, "SELECT EXISTS (SELECT 1 FROM gf_resend)")) &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		rows = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
