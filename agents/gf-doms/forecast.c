@@ -13,6 +13,7 @@
 #include "engine/congestion.h"
 #include "doms.h"
 #include "doms.pb-c.h"
+#include "agent/once.h"
 #include "base/log.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
@@ -124,30 +125,11 @@ static enum gf_err queue_forecast(struct doms *d, int64_t start, size_t n, doubl
 
 static enum gf_err record_bid(struct doms *d, const struct gf_congestion_bid *b, double total)
 {
-	sqlite3 *db = gf_store_db(d->store);
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc = GF_OK;
-
-	if (sqlite3_prepare_v2(
-	        db,
-	        "INSERT INTO doms_bid (bid_id, start, intervals, kwh, issued) VALUES "
-	        "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(bid_id) DO UPDATE SET issued = ?5",
-	        -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(st, 1, b->bid_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, b->start);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)b->n);
-	sqlite3_bind_double(st, 4, total);
-	sqlite3_bind_double(st, 5, gf_agent_now(d->a));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	goto out;
-fail:
-	gf_log_err("GF-DOMS-STORE", "cannot record bid %s: %s", b->bid_id, sqlite3_errmsg(db));
-	rc = GF_EIO;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return gf_store_run(
+	    d->store,
+	    "INSERT INTO doms_bid (bid_id, start, intervals, kwh, issued) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5) ON CONFLICT(bid_id) DO UPDATE SET issued = ?5",
+	    "tiidd", b->bid_id, (int64_t)b->start, (int64_t)b->n, total, gf_agent_now(d->a));
 }
 
 static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b)
@@ -199,6 +181,25 @@ static void log_window(struct doms *d, int64_t start, size_t n, const double *kw
 	              kwh[peak], (long long)start + (long long)peak, d->limit_kwh, over, bids);
 }
 
+/* One forecast and its bids, queued in one transaction. */
+struct issue {
+	struct doms *d;
+	int64_t start;
+	size_t n;
+	double *kwh;
+	const struct gf_congestion_bids *bids;
+};
+
+static enum gf_err queue_issue(void *arg)
+{
+	const struct issue *is = arg;
+	enum gf_err rc = queue_forecast(is->d, is->start, is->n, is->kwh);
+
+	for (size_t i = 0; rc == GF_OK && i < is->bids->count; i++)
+		rc = queue_bid(is->d, &is->bids->bid[i]);
+	return rc;
+}
+
 enum gf_err gf__doms_issue(struct doms *d, int64_t from, int64_t to)
 {
 	struct gf_congestion_params p = {
@@ -209,36 +210,27 @@ enum gf_err gf__doms_issue(struct doms *d, int64_t from, int64_t to)
 	    .max_len = (size_t)d->conf->max_bid_len,
 	};
 	struct gf_congestion_bids bids = {0};
-	double *kwh = NULL;
-	int64_t start;
-	size_t n;
+	struct issue is = {.d = d, .bids = &bids};
 	char err[256];
 	enum gf_err rc;
 
-	rc = window(d, from, to, &start, &n, &kwh);
-	if (rc != GF_OK || n == 0)
+	rc = window(d, from, to, &is.start, &is.n, &is.kwh);
+	if (rc != GF_OK || is.n == 0)
 		goto out;
-	rc = gf_congestion_bids(&p, start, kwh, n, &bids, err, sizeof(err));
+	rc = gf_congestion_bids(&p, is.start, is.kwh, is.n, &bids, err, sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GF-DOMS-FORECAST", "no bids: %s", err);
 		goto out;
 	}
-	rc = gf_store_begin(d->store);
+	/* A failure stops the agent; the next start issues the same bids
+	 * under the same ids. */
+	rc = gf_store_once(d->a, d->store, NULL, queue_issue, NULL, &is);
 	if (rc != GF_OK)
 		goto out;
-	rc = queue_forecast(d, start, n, kwh);
-	for (size_t i = 0; rc == GF_OK && i < bids.count; i++)
-		rc = queue_bid(d, &bids.bid[i]);
-	if (rc == GF_OK)
-		rc = gf_store_commit(d->store);
-	else
-		gf_store_rollback(d->store);
-	if (rc != GF_OK)
-		goto out;
-	log_window(d, start, n, kwh, bids.count);
+	log_window(d, is.start, is.n, is.kwh, bids.count);
 	gf_store_outbox_flush(d->store, gf_agent_bus(d->a));
 out:
 	gf_congestion_bids_free(&bids);
-	free(kwh);
+	free(is.kwh);
 	return rc;
 }

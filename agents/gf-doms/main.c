@@ -23,6 +23,7 @@
 #include "bus/ident.h"
 #include "base/log.h"
 #include "base/hash.h"
+#include "agent/once.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -96,90 +97,97 @@ static uint64_t series_hash(const Goflex__OfferFeedback *fb)
 	return gf_fnv1a64(h, fb->energyprice, fb->n_energyprice * sizeof(double));
 }
 
+/* One offer.feedback, for gf_store_once. */
+struct feedback {
+	struct doms *d;
+	const struct gf_message *m;
+	const Goflex__OfferFeedback *fb;
+	const char *state;
+	double kwh, cost;
+	bool dup;
+};
+
+/* The bid's resends follow its latest feedback, duplicate or not: a resent
+ * bid brings the FOA's latest feedback again, so a lost Assigned after an
+ * Accepted is repaired. Rejected, Invalid... answer the bid: it is no
+ * longer sent again. An Assigned can still be updated until the bid's
+ * intervals have begun (FMAR's re-clearing, docs/fmar.md), and an update
+ * can be lost with the broker: the bid is sent until its end, and each
+ * copy brings the latest result (a duplicate of one recorded is dropped). */
+static enum gf_err feedback_resends(struct feedback *c)
+{
+	const Goflex__OfferFeedback *fb = c->fb;
+	char key[256];
+	int64_t ms = 0;
+
+	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
+	if (fb->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
+		if (fb->starttime &&
+		    gf_time_parse(fb->starttime, strlen(fb->starttime), &ms) == GF_OK)
+			return gf_resend_until(c->d->store, key,
+			                       (double)ms / 1000 + (double)fb->n_schedulechange *
+			                                               (double)GF_TIME_INTERVAL_S);
+		return gf_resend_answered(c->d->store, key, NULL, NULL);
+	}
+	if (fb->state != GOFLEX__FLEX_OFFER_STATE__Accepted &&
+	    fb->state != GOFLEX__FLEX_OFFER_STATE__Offered)
+		return gf_resend_answered(c->d->store, key, NULL, NULL);
+	return GF_OK;
+}
+
+static enum gf_err feedback_again(void *arg)
+{
+	struct feedback *c = arg;
+
+	c->dup = true;
+	return feedback_resends(c);
+}
+
+static enum gf_err feedback_record(void *arg)
+{
+	struct feedback *c = arg;
+	const Goflex__OfferFeedback *fb = c->fb;
+	enum gf_err rc = feedback_resends(c);
+
+	if (rc != GF_OK)
+		return rc;
+	for (size_t k = 0; k < fb->n_schedulechange; k++) {
+		c->kwh += fb->schedulechange[k];
+		c->cost += fb->schedulechange[k] * (k < fb->n_energyprice ? fb->energyprice[k] : 0);
+	}
+	return gf_store_run(c->d->store,
+	                    "INSERT OR REPLACE INTO doms_feedback (bid_id, state, flexoffer_id,"
+	                    " reason, start_time, intervals, cleared_kwh, cost_eur, received)"
+	                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	                    "tttttiddd", fb->bidid, c->state, fb->flexofferid, fb->statereason,
+	                    fb->starttime, (int64_t)fb->n_schedulechange, c->kwh, c->cost,
+	                    gf_agent_now(c->d->a));
+}
+
 static void record_feedback(struct doms *d, const struct gf_message *m)
 {
 	const Goflex__OfferFeedback *fb = (const Goflex__OfferFeedback *)m->body;
 	const ProtobufCEnumValue *v =
 	    protobuf_c_enum_descriptor_get_value(&goflex__flex_offer_state__descriptor, fb->state);
-	const char *state = v ? v->name : "?";
-	sqlite3 *db = gf_store_db(d->store);
-	sqlite3_stmt *st = NULL;
-	double kwh = 0, cost = 0;
+	struct feedback c = {.d = d, .m = m, .fb = fb, .state = v ? v->name : "?"};
 	char key[256];
 
 	/* Key: bidId + state (docs/trading.md). */
-	if (gf_store_begin(d->store) != GF_OK)
-		return;
-	/* A resent bid brings the FOA's latest feedback again, so a lost
-	 * Assigned after an Accepted is repaired. Rejected, Invalid...
-	 * answer the bid: it is no longer sent again. An Assigned can still
-	 * be updated until the bid's intervals have begun (FMAR's
-	 * re-clearing, docs/fmar.md), and an update can be lost with the
-	 * broker: the bid is sent until its end, and each copy brings the
-	 * latest result (a duplicate of one recorded is dropped below). */
-	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
-	if (fb->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
-		int64_t ms = 0;
-		if (fb->starttime &&
-		    gf_time_parse(fb->starttime, strlen(fb->starttime), &ms) == GF_OK) {
-			if (gf_resend_until(d->store, key,
-			                    (double)ms / 1000 + (double)fb->n_schedulechange *
-			                                            (double)GF_TIME_INTERVAL_S) !=
-			    GF_OK)
-				goto fail;
-		} else if (gf_resend_answered(d->store, key, NULL, NULL) != GF_OK) {
-			goto fail;
-		}
-	} else if (fb->state != GOFLEX__FLEX_OFFER_STATE__Accepted &&
-	           fb->state != GOFLEX__FLEX_OFFER_STATE__Offered &&
-	           gf_resend_answered(d->store, key, NULL, NULL) != GF_OK) {
-		goto fail;
-	}
-	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, state);
+	snprintf(key, sizeof(key), "fb:%s:%s", fb->bidid, c.state);
 	if (fb->state == GOFLEX__FLEX_OFFER_STATE__Assigned)
 		snprintf(key + strlen(key), sizeof(key) - strlen(key), ":%016llx",
 		         (unsigned long long)series_hash(fb));
-	if (gf_store_seen(d->store, key)) {
-		if (gf_store_commit(d->store) != GF_OK)
-			return;
-		gf_log_info("GF-DOMS-DUP", "offer.feedback %s of bid %s already recorded", state,
+	if (gf_store_once(d->a, d->store, key, feedback_record, feedback_again, &c) != GF_OK)
+		return;
+	if (c.dup) {
+		gf_log_info("GF-DOMS-DUP", "offer.feedback %s of bid %s already recorded", c.state,
 		            fb->bidid);
 		return;
 	}
-	for (size_t k = 0; k < fb->n_schedulechange; k++) {
-		kwh += fb->schedulechange[k];
-		cost += fb->schedulechange[k] * (k < fb->n_energyprice ? fb->energyprice[k] : 0);
-	}
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT OR REPLACE INTO doms_feedback (bid_id, state, flexoffer_id,"
-	                       " reason, start_time, intervals, cleared_kwh, cost_eur, received)"
-	                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(st, 1, fb->bidid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, fb->flexofferid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, fb->statereason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, fb->starttime, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)fb->n_schedulechange);
-	sqlite3_bind_double(st, 7, kwh);
-	sqlite3_bind_double(st, 8, cost);
-	sqlite3_bind_double(st, 9, gf_agent_now(d->a));
-	if (sqlite3_step(st) != SQLITE_DONE || gf_store_mark(d->store, key) != GF_OK)
-		goto fail;
-	sqlite3_finalize(st);
-	if (gf_store_commit(d->store) != GF_OK)
-		return;
 	/* The DOMS's own bid coming back: ids, state and totals only. */
 	gf_log_notice("GF-DOMS-FEEDBACK", "bid %s: %s by foa.%s, %.3f kWh for %.2f EUR%s%s",
-	              fb->bidid, state, m->from_id, kwh, cost, fb->statereason ? ": " : "",
+	              fb->bidid, c.state, m->from_id, c.kwh, c.cost, fb->statereason ? ": " : "",
 	              fb->statereason ? fb->statereason : "");
-	return;
-fail:
-	gf_log_err("GF-DOMS-STORE", "cannot record feedback of bid %s: %s", fb->bidid,
-	           sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	gf_store_rollback(d->store);
 }
 
 static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)

@@ -14,6 +14,7 @@
 #include "payload/codec.h"
 #include "fman.h"
 #include "base/log.h"
+#include "agent/once.h"
 #include "agent/resend.h"
 
 #define KEY_MAX 320
@@ -37,9 +38,10 @@ void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *ke
 	char *label, *why;
 	Goflex__FlexOfferSchedule *sched;
 
-	if (sqlite3_prepare_v2(gf_store_db(f->store), "SELECT body FROM aggregates WHERE id = ?",
-	                       -1, &st, NULL) != SQLITE_OK)
-		fman_store_failed("aggregate body");
+	if (!(st = gf_store_prepare(f->store, "SELECT body FROM aggregates WHERE id = ?"))) {
+		fman_fail(f, "aggregate body");
+		return;
+	}
 	sqlite3_bind_text(st, 1, as->flexofferid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		body = sqlite3_column_text(st, 0);
@@ -62,7 +64,7 @@ void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *ke
 	if (as->label)
 		fo->label = as->label;
 	if (gf_resend_reply(f->agent, f->store, key, "fmar", m->from_id, "flexoffer", pm) != GF_OK)
-		fman_store_failed("assignment echo");
+		fman_fail(f, "assignment echo");
 	fo->label = label;
 	fo->statereason = why;
 	fo->flexofferschedule = sched;
@@ -77,19 +79,31 @@ void fman_echo_again(struct fman *f, const char *key)
 {
 	bool found = false;
 
-	if (gf_store_begin(f->store) != GF_OK ||
-	    gf_resend_reply_again(f->store, key, &found) != GF_OK ||
-	    gf_store_commit(f->store) != GF_OK)
-		fman_store_failed("assignment echo");
-	if (found)
+	if (gf_resend_reply_again(f->store, key, &found) != GF_OK)
+		fman_fail(f, "assignment echo");
+	else if (found)
 		gf_log_info("GF-FMAN-ECHO", "echo of %s sent again", key + 3);
+}
+
+/* An FOA's echo, for gf_store_once. */
+struct confirm {
+	struct fman *f;
+	const char *key;
+	bool found;
+};
+
+static enum gf_err confirm_txn(void *arg)
+{
+	struct confirm *c = arg;
+
+	return gf_resend_answered(c->f->store, c->key, NULL, &c->found);
 }
 
 void fman_confirm(struct fman *f, const struct gf_message *m, const char *id)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
 	char key[KEY_MAX];
-	bool found = false;
+	struct confirm c = {.f = f, .key = key};
 
 	if (!fo->flexofferschedule) {
 		gf_log_notice("GF-FMAN-CONFIRMED",
@@ -98,10 +112,8 @@ void fman_confirm(struct fman *f, const struct gf_message *m, const char *id)
 		return;
 	}
 	fman_assign_key(key, id, fo->flexofferschedule);
-	if (gf_store_begin(f->store) != GF_OK ||
-	    gf_resend_answered(f->store, key, NULL, &found) != GF_OK ||
-	    gf_store_commit(f->store) != GF_OK)
-		fman_store_failed("confirmation");
+	if (gf_store_once(f->agent, f->store, NULL, confirm_txn, NULL, &c) != GF_OK)
+		return;
 	gf_log_info("GF-FMAN-CONFIRMED", "assignment %s confirmed by foa.%s%s", key + 7, m->from_id,
-	            found ? "" : " (again)");
+	            c.found ? "" : " (again)");
 }

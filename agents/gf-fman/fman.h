@@ -7,11 +7,12 @@
  *   market.c  aggregates out to FMAR (stable ids, revisions), FMAR's acks
  *             and assignments, disaggregation into member schedules.
  *
- * Every handler runs in one SQLite transaction that marks the message's
- * key, changes the state and queues what must be sent (the store's outbox);
- * the outbox is flushed after the commit. A failure of the store ends the
- * process (fman_store_failed) before the inbox marks the message done, so
- * that the restart handles it again: like a kill -9, nothing is lost.
+ * Every handler runs in one SQLite transaction (gf_store_once) that marks
+ * the message's key, changes the state and queues what must be sent (the
+ * store's outbox); the outbox is flushed after the commit. A failure of the
+ * store (fman_fail) rolls it back and stops the agent before the inbox
+ * marks the message done, so that the restart handles it again: like a
+ * kill -9, nothing is lost.
  */
 #ifndef GF_FMAN_H
 #define GF_FMAN_H
@@ -43,14 +44,23 @@ struct fman {
 	bool dirty;           /* the pool changed since the last aggregation */
 	size_t live;          /* offers in the pool */
 	double *lo, *hi, *df; /* scratch for one offer, max_slices each */
+	const char *failed;   /* the first store failure (fman_fail), NULL: none */
 };
 
 /* The tables (CREATE ... IF NOT EXISTS), for gf_store_open. */
 extern const char fman_schema[];
 
-/* Logs why and ends the process with exit code 1 without marking the
- * current message done (the inbox replays it at the next start). */
-_Noreturn void fman_store_failed(const char *what);
+/* Records a failure of the store (or of memory) while a transaction's
+ * function runs: logged with GF-STORE-SQL and what; the function goes on
+ * only as far as it safely can and returns fman_status(f), GF_EIO, so that
+ * gf_store_once rolls back and stops the agent without marking the message
+ * done (the inbox replays it at the next start). */
+void fman_fail(struct fman *f, const char *what);
+/* gf_store_prepare on f's store; NULL, recorded as a failure (fman_fail),
+ * when it fails. */
+sqlite3_stmt *fman_prepare(struct fman *f, const char *sql);
+/* GF_EIO after fman_fail, else GF_OK. */
+enum gf_err fman_status(const struct fman *f);
 
 /* Hands the outbox to the bus when it is connected (paho refuses
  * publishes before the first connect; GF_INBOX_CONNECTED flushes then). */
@@ -71,9 +81,10 @@ enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo
                               struct gf_fo_deadlines *dl);
 
 /* market.c: publishes the pool's aggregates that changed (and cancels the
- * ones that emptied) in one transaction; FMAR's flexoffer.ack and
- * flexoffer.assign for an aggregate. */
-void fman_aggregate(struct fman *f);
+ * ones that emptied) in one transaction (GF_OK, or the error after which
+ * the agent stops); FMAR's flexoffer.ack and flexoffer.assign for an
+ * aggregate. */
+enum gf_err fman_aggregate(struct fman *f);
 void fman_fmar_ack(struct fman *f, const struct gf_message *m);
 void fman_fmar_assign(struct fman *f, const struct gf_message *m);
 
@@ -82,11 +93,11 @@ void fman_fmar_assign(struct fman *f, const struct gf_message *m);
  * the aggregate back to FMAR with state Assigned (ok) or Rejected (the
  * reason) and the schedule received, kept as the reply to key;
  * fman_echo_again queues that reply again for a duplicate assignment
- * (own transaction). fman_confirm takes an FOA's echo of a member
+ * (inside its transaction). fman_confirm takes an FOA's echo of a member
  * assignment (a flexoffer with state Assigned): the assignment is no
  * longer sent again; nothing else changes. fman_assign_key writes the
  * resend key of a member assignment into buf (ID_MAX + 64) and returns
- * buf. A store failure ends the process (fman_store_failed). */
+ * buf. Store failures: fman_fail. */
 void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *key, bool ok,
                       const char *reason);
 void fman_echo_again(struct fman *f, const char *key);

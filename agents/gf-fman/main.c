@@ -47,13 +47,25 @@ static const struct gf_conf_item table[] = {
 
 static struct fman F;
 
-_Noreturn void fman_store_failed(const char *what)
+void fman_fail(struct fman *f, const char *what)
 {
-	gf_log_err("GF-FMAN-STORE",
-	           "%s: the state database failed; exiting so that the message is handled "
-	           "again at the next start",
-	           what);
-	_exit(1);
+	gf_log_err("GF-STORE-SQL", "%s: %s", what, sqlite3_errmsg(gf_store_db(f->store)));
+	if (!f->failed)
+		f->failed = what;
+}
+
+sqlite3_stmt *fman_prepare(struct fman *f, const char *sql)
+{
+	sqlite3_stmt *st = gf_store_prepare(f->store, sql);
+
+	if (!st && !f->failed)
+		f->failed = "a statement";
+	return st;
+}
+
+enum gf_err fman_status(const struct fman *f)
+{
+	return f->failed ? GF_EIO : GF_OK;
 }
 
 void fman_flush(struct fman *f)
@@ -162,7 +174,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
 	/* What the pool holds now (the outbox goes out once connected). */
-	fman_aggregate(&F);
+	if ((rc = fman_aggregate(&F)) != GF_OK)
+		return rc;
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->aggregate_every_s, tick, &F);
 	gf_log_notice("GF-FMAN-START",
 	              "fman.%s: %zu live offers in %zu aggregates; aggregating every %ld "

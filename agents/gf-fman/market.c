@@ -34,6 +34,7 @@
 #include "engine/fo_message.h"
 #include "base/log.h"
 #include "base/hash.h"
+#include "agent/once.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -41,27 +42,11 @@
 #define REASON_MAX 512
 #define TOPIC_MAX  512
 
-static sqlite3_stmt *prepare(struct fman *f, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(gf_store_db(f->store), sql, -1, &st, NULL) != SQLITE_OK)
-		fman_store_failed(sqlite3_errmsg(gf_store_db(f->store)));
-	return st;
-}
-
-static void exec_or_die(sqlite3_stmt *st, const char *what)
+static void exec_or_fail(struct fman *f, sqlite3_stmt *st, const char *what)
 {
 	if (sqlite3_step(st) != SQLITE_DONE)
-		fman_store_failed(what);
+		fman_fail(f, what);
 	sqlite3_finalize(st);
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
 }
 
 /* --- building an aggregate's FlexOffer ----------------------------------------------- */
@@ -129,12 +114,14 @@ static void queue_to_fmar(struct fman *f, const Goflex__FlexOffer *msg, char **j
 	                      sizeof(topic), json, &len) != GF_OK ||
 	    gf_store_outbox_add(f->store, topic, *json, len, NULL, false) != GF_OK ||
 	    gf_resend_keep(f->store, key, msg->label, topic, *json, len) != GF_OK)
-		fman_store_failed("aggregate to FMAR");
+		fman_fail(f, "aggregate to FMAR");
 }
 
 /* --- aggregation ----------------------------------------------------------------------- */
 
 struct round {
+	struct fman *f;
+	size_t count; /* the pool's aggregates */
 	char **claimed;
 	size_t nclaimed;
 	size_t sent, canceled;
@@ -157,14 +144,14 @@ static int cmp_u64(const void *a, const void *b)
 
 static int64_t next_counter(struct fman *f, const char *name)
 {
-	sqlite3_stmt *st = prepare(f, "INSERT INTO counters (name, value) VALUES (?, 1)"
-	                              " ON CONFLICT(name) DO UPDATE SET value = value + 1"
-	                              " RETURNING value");
+	sqlite3_stmt *st = fman_prepare(f, "INSERT INTO counters (name, value) VALUES (?, 1)"
+	                                   " ON CONFLICT(name) DO UPDATE SET value = value + 1"
+	                                   " RETURNING value");
 	int64_t v = 0;
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
-		fman_store_failed("counter");
+		fman_fail(f, "counter");
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
@@ -175,9 +162,9 @@ static int64_t next_counter(struct fman *f, const char *name)
 static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct round *r,
                       char id[ID_MAX], double *tmin, double *tmax)
 {
-	sqlite3_stmt *st = prepare(f, "SELECT o.agg, o.tariff_min, o.tariff_max, a.state"
-	                              " FROM offers o LEFT JOIN aggregates a ON a.id = o.agg"
-	                              " WHERE o.pid = ?");
+	sqlite3_stmt *st = fman_prepare(f, "SELECT o.agg, o.tariff_min, o.tariff_max, a.state"
+	                                   " FROM offers o LEFT JOIN aggregates a ON a.id = o.agg"
+	                                   " WHERE o.pid = ?");
 	sqlite3_stmt *up;
 
 	id[0] = '\0';
@@ -185,12 +172,12 @@ static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct ro
 	for (size_t i = 0; i < v->members; i++) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)v->ids[i]);
 		if (sqlite3_step(st) == SQLITE_ROW) {
-			const char *state = col(st, 3);
+			const char *state = gf_store_text(st, 3);
 			if (!id[0] && sqlite3_column_type(st, 0) != SQLITE_NULL &&
 			    (strcmp(state, "Offered") == 0 || strcmp(state, "Accepted") == 0 ||
 			     strcmp(state, "Rejected") == 0) &&
-			    !claimed(r, col(st, 0)))
-				snprintf(id, ID_MAX, "%s", col(st, 0));
+			    !claimed(r, gf_store_text(st, 0)))
+				snprintf(id, ID_MAX, "%s", gf_store_text(st, 0));
 			if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 				*tmin = fmax(isnan(*tmin) ? -INFINITY : *tmin,
 				             sqlite3_column_double(st, 1));
@@ -205,37 +192,43 @@ static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct ro
 		int64_t n = next_counter(f, "aggregate");
 		snprintf(id, ID_MAX, "%s-agg-%lld", gf_bus_id(gf_agent_bus(f->agent)),
 		         (long long)n);
-		st = prepare(f, "INSERT INTO aggregates (id, num, rev, state, created)"
-		                " VALUES (?, ?, 0, 'New', ?)");
+		st = fman_prepare(f, "INSERT INTO aggregates (id, num, rev, state, created)"
+		                     " VALUES (?, ?, 0, 'New', ?)");
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, n);
 		sqlite3_bind_int64(st, 3, fman_now_interval(f));
-		exec_or_die(st, "new aggregate");
+		exec_or_fail(f, st, "new aggregate");
 	}
 	r->claimed[r->nclaimed] = strdup(id);
-	if (!r->claimed[r->nclaimed])
-		fman_store_failed("out of memory");
+	if (!r->claimed[r->nclaimed]) {
+		fman_fail(f, "out of memory");
+		return;
+	}
 	r->nclaimed++;
-	up = prepare(f, "UPDATE offers SET agg = ? WHERE pid = ?");
+	up = fman_prepare(f, "UPDATE offers SET agg = ? WHERE pid = ?");
 	for (size_t i = 0; i < v->members; i++) {
 		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 2, (sqlite3_int64)v->ids[i]);
 		if (sqlite3_step(up) != SQLITE_DONE)
-			fman_store_failed("offer's aggregate");
+			fman_fail(f, "offer's aggregate");
 		sqlite3_reset(up);
 	}
 	sqlite3_finalize(up);
 }
 
 /* The hash of an aggregate: its message without label, and its members. */
-static void agg_hash(const char *json, size_t len, const struct gf_aggpool_view *v, char out[17])
+static void agg_hash(struct fman *f, const char *json, size_t len, const struct gf_aggpool_view *v,
+                     char out[17])
 {
 	size_t n = v->members;
 	uint64_t *ids = malloc((n ? n : 1) * sizeof(*ids));
 	uint64_t h;
 
-	if (!ids)
-		fman_store_failed("out of memory");
+	out[0] = '\0';
+	if (!ids) {
+		fman_fail(f, "out of memory");
+		return;
+	}
 	memcpy(ids, v->ids, n * sizeof(*ids));
 	qsort(ids, n, sizeof(*ids), cmp_u64);
 	/* The hash of json followed by the sorted ids, as one buffer would give. */
@@ -248,16 +241,16 @@ static void agg_hash(const char *json, size_t len, const struct gf_aggpool_view 
 static void record_members(struct fman *f, const char *id, int64_t rev,
                            const struct gf_aggpool_view *v)
 {
-	sqlite3_stmt *st = prepare(f, "INSERT OR REPLACE INTO agg_members (agg, rev, offer,"
-	                              " version) SELECT ?, ?, id, version FROM offers"
-	                              " WHERE pid = ?");
+	sqlite3_stmt *st = fman_prepare(f, "INSERT OR REPLACE INTO agg_members (agg, rev, offer,"
+	                                   " version) SELECT ?, ?, id, version FROM offers"
+	                                   " WHERE pid = ?");
 
 	for (size_t i = 0; i < v->members; i++) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, rev);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)v->ids[i]);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			fman_store_failed("aggregate members");
+			fman_fail(f, "aggregate members");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
@@ -274,18 +267,26 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 	bool same;
 
 	choose_id(f, v, r, id, &tmin, &tmax);
-	st = prepare(f, "SELECT num, rev, created, hash FROM aggregates WHERE id = ?");
+	if (f->failed)
+		return;
+	st = fman_prepare(f, "SELECT num, rev, created, hash FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		fman_store_failed("aggregate row");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		fman_fail(f, "aggregate row");
+		sqlite3_finalize(st);
+		return;
+	}
 	num = sqlite3_column_int64(st, 0);
 	rev = sqlite3_column_int64(st, 1);
 	created = sqlite3_column_int64(st, 2);
 	if (aggmsg_build(f, v, id, created, tmin, tmax, &msg) != GF_OK ||
-	    gf_codec_to_json(&msg->base, &json, &len) != GF_OK)
-		fman_store_failed("aggregate message");
-	agg_hash(json, len, v, hash);
-	same = strcmp(col(st, 3), hash) == 0;
+	    gf_codec_to_json(&msg->base, &json, &len) != GF_OK) {
+		fman_fail(f, "aggregate message");
+		sqlite3_finalize(st);
+		goto out;
+	}
+	agg_hash(f, json, len, v, hash);
+	same = strcmp(gf_store_text(st, 3), hash) == 0;
 	sqlite3_finalize(st);
 	free(json);
 	json = NULL;
@@ -294,19 +295,20 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 		snprintf(label, sizeof(label), "agg:%lld:%lld", (long long)num, (long long)rev);
 		msg->label = label;
 		queue_to_fmar(f, msg, &json);
-		st = prepare(f, "UPDATE aggregates SET rev = ?, state = 'Offered', hash = ?,"
-		                " body = ?, reason = NULL WHERE id = ?");
+		st = fman_prepare(f, "UPDATE aggregates SET rev = ?, state = 'Offered', hash = ?,"
+		                     " body = ?, reason = NULL WHERE id = ?");
 		sqlite3_bind_int64(st, 1, rev);
 		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-		exec_or_die(st, "aggregate revision");
+		exec_or_fail(f, st, "aggregate revision");
 		record_members(f, id, rev, v);
 		r->sent++;
 		gf_log_info(
 		    "GF-FMAN-AGGREGATE", "%s revision %lld: %zu members, start %d..%d, %d slices",
 		    id, (long long)rev, v->members, v->start_after, v->start_after + v->tf, v->n);
 	}
+out:
 	free(json);
 	gf_fo_message_free(msg);
 }
@@ -314,22 +316,24 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 /* Open aggregates no pool aggregate took: Canceled to FMAR. */
 static void cancel_unclaimed(struct fman *f, struct round *r)
 {
-	sqlite3_stmt *st = prepare(f, "SELECT id, num, rev, body FROM aggregates"
-	                              " WHERE state IN ('Offered', 'Accepted', 'Rejected')");
+	sqlite3_stmt *st = fman_prepare(f, "SELECT id, num, rev, body FROM aggregates"
+	                                   " WHERE state IN ('Offered', 'Accepted', 'Rejected')");
 
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		ProtobufCMessage *m = NULL;
 		Goflex__FlexOffer *fo;
 		char label[64], *json = NULL;
 		int64_t rev = sqlite3_column_int64(st, 2) + 1;
-		const char *body = col(st, 3);
+		const char *body = gf_store_text(st, 3);
 		sqlite3_stmt *up;
 
-		if (claimed(r, col(st, 0)))
+		if (claimed(r, gf_store_text(st, 0)))
 			continue;
 		if (gf_codec_from_json(&goflex__flex_offer__descriptor, body, strlen(body), &m,
-		                       NULL, 0) != GF_OK)
-			fman_store_failed("stored aggregate");
+		                       NULL, 0) != GF_OK) {
+			fman_fail(f, "stored aggregate");
+			break;
+		}
 		fo = (Goflex__FlexOffer *)m;
 		fo->state = GOFLEX__FLEX_OFFER_STATE__Canceled;
 		snprintf(label, sizeof(label), "agg:%lld:%lld",
@@ -338,94 +342,137 @@ static void cancel_unclaimed(struct fman *f, struct round *r)
 		queue_to_fmar(f, fo, &json);
 		fo->label = NULL;
 		gf_codec_free(m);
-		up = prepare(f, "UPDATE aggregates SET rev = ?, state = 'Canceled', hash = NULL,"
-		                " body = ? WHERE id = ?");
+		up = fman_prepare(f,
+		                  "UPDATE aggregates SET rev = ?, state = 'Canceled', hash = NULL,"
+		                  " body = ? WHERE id = ?");
 		sqlite3_bind_int64(up, 1, rev);
 		sqlite3_bind_text(up, 2, json, -1, SQLITE_STATIC);
-		sqlite3_bind_text(up, 3, col(st, 0), -1, SQLITE_TRANSIENT);
-		exec_or_die(up, "aggregate canceled");
+		sqlite3_bind_text(up, 3, gf_store_text(st, 0), -1, SQLITE_TRANSIENT);
+		exec_or_fail(f, up, "aggregate canceled");
 		free(json);
 		r->canceled++;
 		gf_log_info("GF-FMAN-AGGREGATE", "%s revision %lld: no members left, canceled",
-		            col(st, 0), (long long)rev);
+		            gf_store_text(st, 0), (long long)rev);
 	}
 	sqlite3_finalize(st);
 }
 
-void fman_aggregate(struct fman *f)
+static enum gf_err aggregate_txn(void *arg)
 {
-	size_t count = gf_aggpool_count(f->pool);
-	struct round r = {0};
+	struct round *r = arg;
+	struct fman *f = r->f;
 
-	r.claimed = calloc(count + 1, sizeof(*r.claimed));
-	if (!r.claimed)
-		fman_store_failed("out of memory");
-	if (gf_store_begin(f->store) != GF_OK)
-		fman_store_failed("begin");
-	for (size_t a = 0; a < count; a++) {
+	for (size_t a = 0; a < r->count && !f->failed; a++) {
 		struct gf_aggpool_view v;
 		if (gf_aggpool_get(f->pool, a, &v) == GF_OK)
-			publish_one(f, &v, &r);
+			publish_one(f, &v, r);
 	}
-	cancel_unclaimed(f, &r);
-	if (gf_store_commit(f->store) != GF_OK)
-		fman_store_failed("aggregation");
-	f->dirty = false;
+	if (!f->failed)
+		cancel_unclaimed(f, r);
+	return fman_status(f);
+}
+
+enum gf_err fman_aggregate(struct fman *f)
+{
+	struct round r = {.f = f, .count = gf_aggpool_count(f->pool)};
+	enum gf_err rc = GF_ENOMEM;
+
+	r.claimed = calloc(r.count + 1, sizeof(*r.claimed));
+	if (!r.claimed) {
+		gf_agent_fail(f->agent, "out of memory for an aggregation");
+		return rc;
+	}
+	/* A failure stops the agent: the pool is rebuilt from the store at
+	 * the next start and aggregated again. */
+	rc = gf_store_once(f->agent, f->store, NULL, aggregate_txn, NULL, &r);
 	for (size_t i = 0; i < r.nclaimed; i++)
 		free(r.claimed[i]);
 	free(r.claimed);
+	if (rc != GF_OK)
+		return rc;
+	f->dirty = false;
 	fman_flush(f);
 	if (r.sent || r.canceled)
 		gf_log_notice("GF-FMAN-AGGREGATED",
 		              "%zu aggregates of %zu offers: %zu sent to fmar.%s, %zu canceled",
-		              count, f->live, r.sent, f->conf->fmar_id, r.canceled);
+		              r.count, f->live, r.sent, f->conf->fmar_id, r.canceled);
+	return GF_OK;
 }
 
 /* --- FMAR's answers ------------------------------------------------------------------------ */
 
+/* One flexoffer.ack of FMAR, for gf_store_once. */
+struct ack {
+	struct fman *f;
+	const Goflex__FlexOfferAck *ack;
+	bool open, dup;
+};
+
+/* The revision the ack names (its label) is no longer sent again, whether
+ * the ack is a duplicate or not. */
+static enum gf_err ack_resends(struct ack *c)
+{
+	char key[ID_MAX + 8];
+
+	snprintf(key, sizeof(key), "agg:%s", c->ack->flexofferid);
+	return gf_resend_answered(c->f->store, key, c->ack->label ? c->ack->label : "", NULL);
+}
+
+static enum gf_err ack_again(void *arg)
+{
+	struct ack *c = arg;
+
+	c->dup = true;
+	return ack_resends(c);
+}
+
+static enum gf_err ack_take(void *arg)
+{
+	struct ack *c = arg;
+	struct fman *f = c->f;
+	sqlite3_stmt *st;
+	enum gf_err rc = ack_resends(c);
+
+	if (rc != GF_OK || !c->open)
+		return rc;
+	st = fman_prepare(f, "UPDATE aggregates SET state = ?, reason = ? WHERE id = ?");
+	sqlite3_bind_text(st, 1, c->ack->accepted ? "Accepted" : "Rejected", -1, SQLITE_STATIC);
+	if (c->ack->reason)
+		sqlite3_bind_text(st, 2, c->ack->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->ack->flexofferid, -1, SQLITE_STATIC);
+	exec_or_fail(f, st, "aggregate ack");
+	return fman_status(f);
+}
+
 void fman_fmar_ack(struct fman *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAck *ack = (const Goflex__FlexOfferAck *)m->body;
+	struct ack c = {.f = f, .ack = ack};
 	char key[ID_MAX + 64];
 	sqlite3_stmt *st;
 	int64_t rev = -1;
-	bool open = false;
 
-	st = prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
+	st = fman_prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, ack->flexofferid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		rev = sqlite3_column_int64(st, 0);
-		open = strcmp(col(st, 1), "Offered") == 0 || strcmp(col(st, 1), "Accepted") == 0 ||
-		       strcmp(col(st, 1), "Rejected") == 0;
+		c.open = strcmp(gf_store_text(st, 1), "Offered") == 0 ||
+		         strcmp(gf_store_text(st, 1), "Accepted") == 0 ||
+		         strcmp(gf_store_text(st, 1), "Rejected") == 0;
 	}
 	sqlite3_finalize(st);
-	if (gf_store_begin(f->store) != GF_OK)
-		fman_store_failed("begin");
-	/* The revision it names (its label) is no longer sent again. */
-	snprintf(key, sizeof(key), "agg:%s", ack->flexofferid);
-	if (gf_resend_answered(f->store, key, ack->label ? ack->label : "", NULL) != GF_OK)
-		fman_store_failed("aggregate ack");
-	snprintf(key, sizeof(key), "ak/%s/%lld/%d", ack->flexofferid, (long long)rev,
-	         ack->accepted ? 1 : 0);
-	if (gf_store_seen(f->store, key)) {
-		if (gf_store_commit(f->store) != GF_OK)
-			fman_store_failed("aggregate ack");
-		gf_log_info("GF-FMAN-DUP", "fmar.%s's ack of %s: already handled", m->from_id,
-		            ack->flexofferid);
+	if (f->failed) {
+		gf_agent_fail(f->agent, f->failed);
 		return;
 	}
-	if (open) {
-		st = prepare(f, "UPDATE aggregates SET state = ?, reason = ? WHERE id = ?");
-		sqlite3_bind_text(st, 1, ack->accepted ? "Accepted" : "Rejected", -1,
-		                  SQLITE_STATIC);
-		if (ack->reason)
-			sqlite3_bind_text(st, 2, ack->reason, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, ack->flexofferid, -1, SQLITE_STATIC);
-		exec_or_die(st, "aggregate ack");
-	}
-	if (gf_store_mark(f->store, key) != GF_OK || gf_store_commit(f->store) != GF_OK)
-		fman_store_failed("aggregate ack");
-	if (rev < 0)
+	snprintf(key, sizeof(key), "ak/%s/%lld/%d", ack->flexofferid, (long long)rev,
+	         ack->accepted ? 1 : 0);
+	if (gf_store_once(f->agent, f->store, key, ack_take, ack_again, &c) != GF_OK)
+		return;
+	if (c.dup)
+		gf_log_info("GF-FMAN-DUP", "fmar.%s's ack of %s: already handled", m->from_id,
+		            ack->flexofferid);
+	else if (rev < 0)
 		gf_log_warning("GF-FMAN-FMAR-ACK",
 		               "fmar.%s acks %s, which is not an aggregate of "
 		               "this FMAN",
@@ -462,16 +509,44 @@ static void members_free(struct members *ms)
 	gf_fo_set_free(&ms->set);
 }
 
-static char *dup_col(sqlite3_stmt *st, int i)
+static char *dup_col(struct fman *f, sqlite3_stmt *st, int i)
 {
 	char *s;
 
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return NULL;
-	s = strdup(col(st, i));
+	s = strdup(gf_store_text(st, i));
 	if (!s)
-		fman_store_failed("out of memory");
+		fman_fail(f, "out of memory");
 	return s;
+}
+
+/* Room for cap members. false (fman_fail) when out of memory; what *ms
+ * holds stays valid for members_free. */
+static bool members_grow(struct fman *f, struct members *ms, size_t cap)
+{
+	int64_t *pid = realloc(ms->pid, cap * sizeof(*pid));
+	char **id, **foa, **label;
+	bool *live;
+
+	if (pid)
+		ms->pid = pid;
+	id = realloc(ms->id, cap * sizeof(*id));
+	if (id)
+		ms->id = id;
+	foa = realloc(ms->foa, cap * sizeof(*foa));
+	if (foa)
+		ms->foa = foa;
+	label = realloc(ms->label, cap * sizeof(*label));
+	if (label)
+		ms->label = label;
+	live = realloc(ms->live, cap * sizeof(*live));
+	if (live)
+		ms->live = live;
+	if (pid && id && foa && label && live)
+		return true;
+	fman_fail(f, "out of memory");
+	return false;
 }
 
 /* Loads the members of (agg, rev) into *ms. false with reason when one
@@ -483,7 +558,7 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	    "SELECT o.pid, o.id, o.foa, o.label, o.state, o.version = m.version, o.body"
 	    " FROM agg_members m JOIN offers o ON o.id = m.offer"
 	    " WHERE m.agg = ?1 AND m.rev = ?2 ORDER BY o.pid";
-	sqlite3_stmt *st = prepare(f, sql);
+	sqlite3_stmt *st = fman_prepare(f, sql);
 	size_t cap = 0, slices = 0;
 	bool ok = true;
 
@@ -494,29 +569,27 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	while (ok && sqlite3_step(st) == SQLITE_ROW) {
 		struct gf_fo fo;
 		struct gf_fo_deadlines dl;
-		const char *state = col(st, 4);
+		const char *state = gf_store_text(st, 4);
 		if (ms->count == cap) {
 			cap = cap ? 2 * cap : 16;
-			ms->pid = realloc(ms->pid, cap * sizeof(*ms->pid));
-			ms->id = realloc(ms->id, cap * sizeof(*ms->id));
-			ms->foa = realloc(ms->foa, cap * sizeof(*ms->foa));
-			ms->label = realloc(ms->label, cap * sizeof(*ms->label));
-			ms->live = realloc(ms->live, cap * sizeof(*ms->live));
-			if (!ms->pid || !ms->id || !ms->foa || !ms->label || !ms->live)
-				fman_store_failed("out of memory");
+			if (!members_grow(f, ms, cap)) {
+				ok = false;
+				break;
+			}
 		}
 		ms->pid[ms->count] = sqlite3_column_int64(st, 0);
-		ms->id[ms->count] = dup_col(st, 1);
-		ms->foa[ms->count] = dup_col(st, 2);
-		ms->label[ms->count] = dup_col(st, 3);
+		ms->id[ms->count] = dup_col(f, st, 1);
+		ms->foa[ms->count] = dup_col(f, st, 2);
+		ms->label[ms->count] = dup_col(f, st, 3);
 		ms->live[ms->count] = strcmp(state, "Accepted") == 0;
 		ms->count++;
 		if (strcmp(state, "Canceled") == 0 || sqlite3_column_int(st, 5) == 0) {
 			snprintf(reason, REASON_MAX, "member %s changed since this revision",
-			         col(st, 1));
+			         gf_store_text(st, 1));
 			ok = false;
-		} else if (fman_offer_engine(f, col(st, 6), &fo, &dl) != GF_OK) {
-			snprintf(reason, REASON_MAX, "member %s no longer converts", col(st, 1));
+		} else if (fman_offer_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK) {
+			snprintf(reason, REASON_MAX, "member %s no longer converts",
+			         gf_store_text(st, 1));
 			ok = false;
 		} else {
 			slices += (size_t)fo.n;
@@ -526,16 +599,21 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 		snprintf(reason, REASON_MAX, "revision %lld has no members", (long long)rev);
 		ok = false;
 	}
-	if (ok && gf_fo_set_init(&ms->set, ms->count, slices) != GF_OK)
-		fman_store_failed("out of memory");
+	if (ok && f->failed)
+		ok = false;
+	if (ok && gf_fo_set_init(&ms->set, ms->count, slices) != GF_OK) {
+		fman_fail(f, "out of memory");
+		ok = false;
+	}
 	/* Second pass: into the set, in the same order. */
 	sqlite3_reset(st);
 	for (size_t i = 0; ok && sqlite3_step(st) == SQLITE_ROW && i < ms->count; i++) {
 		struct gf_fo fo;
 		struct gf_fo_deadlines dl;
-		if (fman_offer_engine(f, col(st, 6), &fo, &dl) != GF_OK ||
+		if (fman_offer_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK ||
 		    gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl) != GF_OK) {
-			snprintf(reason, REASON_MAX, "member %s no longer converts", col(st, 1));
+			snprintf(reason, REASON_MAX, "member %s no longer converts",
+			         gf_store_text(st, 1));
 			ok = false;
 		}
 	}
@@ -584,8 +662,10 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	sqlite3_stmt *st;
 
 	if (!sl || !slp ||
-	    gf_time_format((int64_t)start * 900000, start_s, sizeof(start_s)) != GF_OK)
-		fman_store_failed("member schedule");
+	    gf_time_format((int64_t)start * 900000, start_s, sizeof(start_s)) != GF_OK) {
+		fman_fail(f, "member schedule");
+		goto out;
+	}
 	for (size_t k = 0; k < n; k++) {
 		sl[k] = (Goflex__ScheduleSlice)GOFLEX__SCHEDULE_SLICE__INIT;
 		sl[k].duration = 1;
@@ -606,18 +686,20 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	    gf_store_outbox_add(f->store, topic, json, len, NULL, false) != GF_OK ||
 	    gf_resend_keep(f->store, fman_assign_key(key, ms->id[j], &sc), NULL, topic, json,
 	                   len) != GF_OK)
-		fman_store_failed("member assign");
-	st = prepare(f, "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
-	                " body) VALUES (?, ?, ?, ?, ?)");
+		fman_fail(f, "member assign");
+	st = fman_prepare(f,
+	                  "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
+	                  " body) VALUES (?, ?, ?, ?, ?)");
 	sqlite3_bind_text(st, 1, ms->id[j], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sc.scheduleid);
 	sqlite3_bind_int64(st, 3, sc.updateid);
 	sqlite3_bind_text(st, 4, agg, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
-	exec_or_die(st, "assignment");
-	st = prepare(f, "UPDATE offers SET state = 'Assigned' WHERE pid = ?");
+	exec_or_fail(f, st, "assignment");
+	st = fman_prepare(f, "UPDATE offers SET state = 'Assigned' WHERE pid = ?");
 	sqlite3_bind_int64(st, 1, ms->pid[j]);
-	exec_or_die(st, "offer assigned");
+	exec_or_fail(f, st, "offer assigned");
+out:
 	free(json);
 	free(sl);
 	free(slp);
@@ -643,8 +725,10 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
 	x = calloc((size_t)a.n[0], sizeof(*x));
 	amounts = calloc(ms->set.slice_count, sizeof(*amounts));
 	mstart = calloc(ms->count, sizeof(*mstart));
-	if (!x || !amounts || !mstart)
-		fman_store_failed("out of memory");
+	if (!x || !amounts || !mstart) {
+		fman_fail(f, "out of memory");
+		goto out;
+	}
 	if (!schedule_read(s, a.n[0], x, &start, reason))
 		goto out;
 	rc = gf_aggregate_disaggregate(&a, &ms->set, 0, start, x, mstart, amounts);
@@ -656,9 +740,9 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
 		               "split within the members' bounds");
 		goto out;
 	}
-	for (size_t j = 0; j < ms->count; j++)
+	for (size_t j = 0; j < ms->count && !f->failed; j++)
 		assign_member(f, ms, j, agg, s, mstart[j], amounts);
-	ok = true;
+	ok = !f->failed;
 out:
 	free(x);
 	free(amounts);
@@ -667,80 +751,118 @@ out:
 	return ok;
 }
 
+/* One flexoffer.assign of FMAR, for gf_store_once. */
+struct assign {
+	struct fman *f;
+	const struct gf_message *m;
+	const char *key;
+	int64_t rev; /* the aggregate's latest revision, -1: none; then the assigned one */
+	char state[16], reason[REASON_MAX];
+	struct members ms;
+	bool ok, dup;
+};
+
+static enum gf_err assign_again(void *arg)
+{
+	struct assign *c = arg;
+
+	c->dup = true;
+	fman_echo_again(c->f, c->key);
+	return fman_status(c->f);
+}
+
+static enum gf_err assign_take(void *arg)
+{
+	struct assign *c = arg;
+	struct fman *f = c->f;
+	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)c->m->body;
+	const char *agg = as->flexofferid;
+	long long num = 0, lrev = 0;
+	sqlite3_stmt *st;
+
+	if (c->rev < 0)
+		snprintf(c->reason, sizeof(c->reason), "not an aggregate of this FMAN");
+	else if (strcmp(c->state, "Canceled") == 0)
+		snprintf(c->reason, sizeof(c->reason), "the aggregate was canceled");
+	else if (as->label && sscanf(as->label, "agg:%lld:%lld", &num, &lrev) == 2 &&
+	         (lrev < 1 || lrev > c->rev))
+		snprintf(c->reason, sizeof(c->reason),
+		         "revision %lld is unknown (the aggregate is at %lld)", lrev,
+		         (long long)c->rev);
+	else if (as->label && lrev > 0)
+		/* FMAR echoes the label of the content it cleared: that revision's
+		 * members are scheduled, if none changed since. */
+		c->ok =
+		    disaggregate(f, agg, (c->rev = lrev), as->flexofferschedule, &c->ms, c->reason);
+	else
+		c->ok = disaggregate(f, agg, c->rev, as->flexofferschedule, &c->ms, c->reason);
+	if (f->failed)
+		return fman_status(f);
+	if (c->ok) {
+		st = fman_prepare(f, "UPDATE aggregates SET state = 'Assigned', reason = NULL"
+		                     " WHERE id = ?");
+		sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
+		exec_or_fail(f, st, "aggregate assigned");
+	}
+	fman_echo_assign(f, c->m, c->key, c->ok, c->reason);
+	fman_crash_point("assign-before-commit");
+	return fman_status(f);
+}
+
 void fman_fmar_assign(struct fman *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
 	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
 	const char *agg = as->flexofferid;
-	char key[ID_MAX + 64], reason[REASON_MAX] = "", state[16] = "";
-	long long num = 0, lrev = 0;
-	int64_t rev = -1;
-	struct members ms = {0};
+	char key[ID_MAX + 64];
+	struct assign c = {.f = f, .m = m, .key = key, .rev = -1};
 	sqlite3_stmt *st;
-	bool ok = false;
 
 	snprintf(key, sizeof(key), "as/%s/%lld/%lld", agg,
 	         (long long)(s->has_scheduleid ? s->scheduleid : 0),
 	         (long long)(s->has_updateid ? s->updateid : 0));
-	if (gf_store_seen(f->store, key)) {
-		gf_log_info("GF-FMAN-DUP", "fmar.%s's assignment %s: already handled", m->from_id,
-		            key + 3);
-		fman_echo_again(f, key);
-		return;
-	}
-	st = prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
+	st = fman_prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		rev = sqlite3_column_int64(st, 0);
-		snprintf(state, sizeof(state), "%s", col(st, 1));
+		c.rev = sqlite3_column_int64(st, 0);
+		snprintf(c.state, sizeof(c.state), "%s", gf_store_text(st, 1));
 	}
 	sqlite3_finalize(st);
-	if (gf_store_begin(f->store) != GF_OK)
-		fman_store_failed("begin");
-	if (rev < 0)
-		snprintf(reason, sizeof(reason), "not an aggregate of this FMAN");
-	else if (strcmp(state, "Canceled") == 0)
-		snprintf(reason, sizeof(reason), "the aggregate was canceled");
-	else if (as->label && sscanf(as->label, "agg:%lld:%lld", &num, &lrev) == 2 &&
-	         (lrev < 1 || lrev > rev))
-		snprintf(reason, sizeof(reason),
-		         "revision %lld is unknown (the aggregate is at %lld)", lrev,
-		         (long long)rev);
-	else if (as->label && lrev > 0)
-		/* FMAR echoes the label of the content it cleared: that revision's
-		 * members are scheduled, if none changed since. */
-		ok = disaggregate(f, agg, (rev = lrev), s, &ms, reason);
-	else
-		ok = disaggregate(f, agg, rev, s, &ms, reason);
-	if (ok) {
-		st = prepare(f, "UPDATE aggregates SET state = 'Assigned', reason = NULL"
-		                " WHERE id = ?");
-		sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
-		exec_or_die(st, "aggregate assigned");
+	if (f->failed) {
+		gf_agent_fail(f->agent, f->failed);
+		return;
 	}
-	fman_echo_assign(f, m, key, ok, reason);
-	fman_crash_point("assign-before-commit");
-	if (gf_store_mark(f->store, key) != GF_OK || gf_store_commit(f->store) != GF_OK)
-		fman_store_failed("assignment");
+	if (gf_store_once(f->agent, f->store, key, assign_take, assign_again, &c) != GF_OK)
+		goto out;
+	if (c.dup) {
+		gf_log_info("GF-FMAN-DUP", "fmar.%s's assignment %s: already handled", m->from_id,
+		            key + 3);
+		goto out;
+	}
 	fman_crash_point("assign-committed");
-	if (ok) {
+	if (c.ok) {
 		/* Assigned members leave the pool: new offers of their cell form a
-		 * new aggregate. */
-		for (size_t j = 0; j < ms.count; j++) {
-			if (!ms.live[j])
+		 * new aggregate. A pool that refuses stops the agent: it is
+		 * rebuilt from the store (where they are Assigned) at the next
+		 * start. */
+		for (size_t j = 0; j < c.ms.count; j++) {
+			if (!c.ms.live[j])
 				continue;
-			if (gf_aggpool_remove(f->pool, (uint64_t)ms.pid[j]) != GF_OK)
-				fman_store_failed("pool");
+			if (gf_aggpool_remove(f->pool, (uint64_t)c.ms.pid[j]) != GF_OK) {
+				gf_agent_fail(f->agent, "the pool cannot let an assigned offer go");
+				goto out;
+			}
 			f->live--;
 			f->dirty = true;
 		}
 		gf_log_notice("GF-FMAN-ASSIGN",
 		              "%s (revision %lld) assigned by fmar.%s: %zu member "
 		              "schedules sent",
-		              agg, (long long)rev, m->from_id, ms.count);
+		              agg, (long long)c.rev, m->from_id, c.ms.count);
 	} else {
 		gf_log_warning("GF-FMAN-ASSIGN-REFUSE", "fmar.%s's assignment of %s refused: %s",
-		               m->from_id, agg, reason);
+		               m->from_id, agg, c.reason);
 	}
-	members_free(&ms);
+out:
+	members_free(&c.ms);
 }

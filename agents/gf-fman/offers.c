@@ -19,6 +19,7 @@
 #include "engine/fo_message.h"
 #include "base/log.h"
 #include "base/hash.h"
+#include "agent/once.h"
 #include "agent/resend.h"
 #include "meter.pb-c.h"
 
@@ -51,26 +52,15 @@ struct row {
 	char foa[ID_MAX], state[16], hash[17];
 };
 
-static sqlite3_stmt *prepare(struct fman *f, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(gf_store_db(f->store), sql, -1, &st, NULL) != SQLITE_OK)
-		fman_store_failed(sqlite3_errmsg(gf_store_db(f->store)));
-	return st;
-}
-
 static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
+	snprintf(dst, size, "%s", gf_store_text(st, i));
 }
 
 static void load_row(struct fman *f, const char *id, struct row *r)
 {
 	sqlite3_stmt *st =
-	    prepare(f, "SELECT pid, foa, state, hash, version FROM offers WHERE id = ?");
+	    fman_prepare(f, "SELECT pid, foa, state, hash, version FROM offers WHERE id = ?");
 
 	memset(r, 0, sizeof(*r));
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -136,22 +126,23 @@ static bool validate(struct fman *f, const Goflex__FlexOffer *fo, struct gf_fo *
 	return true;
 }
 
-static void exec_or_die(sqlite3_stmt *st, const char *what)
+static void exec_or_fail(struct fman *f, sqlite3_stmt *st, const char *what)
 {
 	if (sqlite3_step(st) != SQLITE_DONE)
-		fman_store_failed(what);
+		fman_fail(f, what);
 	sqlite3_finalize(st);
 }
 
 static void store_state(struct fman *f, const struct row *old, const char *state, const char *hash)
 {
-	sqlite3_stmt *st = prepare(f, "UPDATE offers SET state = ?, hash = ?, version = version + 1"
-	                              " WHERE pid = ?");
+	sqlite3_stmt *st =
+	    fman_prepare(f, "UPDATE offers SET state = ?, hash = ?, version = version + 1"
+	                    " WHERE pid = ?");
 
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, old->pid);
-	exec_or_die(st, "offer state");
+	exec_or_fail(f, st, "offer state");
 }
 
 static bool cancel(struct fman *f, const char *id, const struct row *old, const char *hash,
@@ -179,7 +170,7 @@ static void store_offer(struct fman *f, const Goflex__FlexOffer *fo, const char 
                         const char *foa, int64_t pid, const struct gf_fo *e, const char *hash,
                         const char *json)
 {
-	sqlite3_stmt *st = prepare(
+	sqlite3_stmt *st = fman_prepare(
 	    f, "INSERT INTO offers (pid, id, foa, state, hash, version, label, tariff_min,"
 	       " tariff_max, body) VALUES (?1, ?2, ?3, 'Accepted', ?4, 1, ?5, ?6, ?7, ?8)"
 	       " ON CONFLICT(id) DO UPDATE SET state = 'Accepted', hash = ?4,"
@@ -196,12 +187,12 @@ static void store_offer(struct fman *f, const Goflex__FlexOffer *fo, const char 
 	if (e->tariff_max == e->tariff_max)
 		sqlite3_bind_double(st, 7, e->tariff_max);
 	sqlite3_bind_text(st, 8, json, -1, SQLITE_STATIC);
-	exec_or_die(st, "offer row");
+	exec_or_fail(f, st, "offer row");
 }
 
 static int64_t next_pid(struct fman *f)
 {
-	sqlite3_stmt *st = prepare(f, "SELECT IFNULL(MAX(pid), 0) + 1 FROM offers");
+	sqlite3_stmt *st = fman_prepare(f, "SELECT IFNULL(MAX(pid), 0) + 1 FROM offers");
 	int64_t pid = 1;
 
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -265,15 +256,60 @@ static bool decide(struct fman *f, const struct gf_message *m, const Goflex__Fle
 	return true;
 }
 
+/* One offer message, for gf_store_once. */
+struct offer {
+	struct fman *f;
+	const struct gf_message *m;
+	const Goflex__FlexOffer *fo;
+	const struct row *old;
+	const char *id, *hash, *json;
+	char reason[REASON_MAX];
+	bool ok, dup;
+};
+
+/* A resend whose ack was lost: the ack of that content again. */
+static enum gf_err offer_again(void *arg)
+{
+	struct offer *o = arg;
+	char key[ID_MAX + 64];
+
+	o->dup = true;
+	snprintf(key, sizeof(key), "re/%s/%s", o->id, o->hash);
+	return gf_resend_reply_again(o->f->store, key, NULL);
+}
+
+static enum gf_err offer_take(void *arg)
+{
+	struct offer *o = arg;
+	struct fman *f = o->f;
+	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
+	char key[ID_MAX + 64];
+	enum gf_err rc;
+
+	o->ok = decide(f, o->m, o->fo, o->id, o->hash, o->json, o->old, o->reason);
+	if (f->failed)
+		return fman_status(f);
+	ack.flexofferid = (char *)o->id;
+	ack.accepted = o->ok;
+	ack.reason = o->reason;
+	ack.label = o->fo->label;
+	ack.has_creationinterval = 1;
+	ack.creationinterval = o->fo->creationinterval;
+	snprintf(key, sizeof(key), "re/%s/%s", o->id, o->hash);
+	rc = gf_resend_reply(f->agent, f->store, key, "foa", o->m->from_id, "flexoffer.ack",
+	                     &ack.base);
+	return rc != GF_OK ? rc : fman_status(f);
+}
+
 void fman_offer(struct fman *f, const struct gf_message *m)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
-	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
-	char id[ID_MAX], hash[17], key[ID_MAX + 64], reason[REASON_MAX] = "";
+	char id[ID_MAX], hash[17], key[ID_MAX + 64];
+	struct offer o = {.f = f, .m = m, .fo = fo, .id = id, .hash = hash};
 	char *json = NULL;
 	size_t len = 0;
 	struct row old;
-	bool ok;
+	enum gf_err rc;
 
 	offer_id(fo, m->from_id, id);
 	if (fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
@@ -288,69 +324,74 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 	}
 	gf_fnv1a64_hex(json, len, hash);
 	load_row(f, id, &old);
-	snprintf(key, sizeof(key), "fo/%s/%s/%lld", id, hash, (long long)old.version);
-	if ((old.found && strcmp(old.hash, hash) == 0) || gf_store_seen(f->store, key)) {
-		gf_log_info("GF-FMAN-DUP", "offer %s of foa.%s: already handled", id, m->from_id);
-		/* A resend whose ack was lost: the ack of that content again. */
-		snprintf(key, sizeof(key), "re/%s/%s", id, hash);
-		if (gf_store_begin(f->store) != GF_OK ||
-		    gf_resend_reply_again(f->store, key, NULL) != GF_OK ||
-		    gf_store_commit(f->store) != GF_OK)
-			fman_store_failed("offer ack");
+	if (f->failed) {
+		gf_agent_fail(f->agent, f->failed);
 		goto out;
 	}
-	if (gf_store_begin(f->store) != GF_OK)
-		fman_store_failed("begin");
-	ok = decide(f, m, fo, id, hash, json, &old, reason);
-	ack.flexofferid = id;
-	ack.accepted = ok;
-	ack.reason = reason;
-	ack.label = fo->label;
-	ack.has_creationinterval = 1;
-	ack.creationinterval = fo->creationinterval;
-	if (gf_store_mark(f->store, key) != GF_OK)
-		fman_store_failed("offer");
-	snprintf(key, sizeof(key), "re/%s/%s", id, hash);
-	if (gf_resend_reply(f->agent, f->store, key, "foa", m->from_id, "flexoffer.ack",
-	                    &ack.base) != GF_OK ||
-	    gf_store_commit(f->store) != GF_OK)
-		fman_store_failed("offer");
-	if (ok)
-		gf_log_info("GF-FMAN-ACCEPT", "offer %s of foa.%s: %s", id, m->from_id, reason);
+	o.old = &old;
+	o.json = json;
+	snprintf(key, sizeof(key), "fo/%s/%s/%lld", id, hash, (long long)old.version);
+	/* The offer's last accepted content again is a duplicate without a
+	 * key of its own (the header of this file). */
+	if (old.found && strcmp(old.hash, hash) == 0)
+		rc = gf_store_once(f->agent, f->store, NULL, offer_again, NULL, &o);
+	else
+		rc = gf_store_once(f->agent, f->store, key, offer_take, offer_again, &o);
+	if (rc != GF_OK)
+		goto out;
+	if (o.dup)
+		gf_log_info("GF-FMAN-DUP", "offer %s of foa.%s: already handled", id, m->from_id);
+	else if (o.ok)
+		gf_log_info("GF-FMAN-ACCEPT", "offer %s of foa.%s: %s", id, m->from_id, o.reason);
 	else
 		gf_log_notice("GF-FMAN-REFUSE", "offer %s of foa.%s refused: %s", id, m->from_id,
-		              reason);
-	fman_crash_point("offer-committed");
+		              o.reason);
+	if (!o.dup)
+		fman_crash_point("offer-committed");
 out:
 	free(json);
 }
 
-void fman_meter(struct fman *f, const struct gf_message *m)
-{
-	const Goflex__MeterReadings *r = (const Goflex__MeterReadings *)m->body;
-	size_t added = 0;
+/* One meter.reading, for gf_store_once. */
+struct meter {
+	struct fman *f;
+	const struct gf_message *m;
+	size_t added;
+};
 
-	if (gf_store_begin(f->store) != GF_OK)
-		fman_store_failed("begin");
-	for (size_t i = 0; i < r->n_readings; i++) {
+static enum gf_err meter_take(void *arg)
+{
+	struct meter *c = arg;
+	struct fman *f = c->f;
+	const Goflex__MeterReadings *r = (const Goflex__MeterReadings *)c->m->body;
+
+	for (size_t i = 0; i < r->n_readings && !f->failed; i++) {
 		const Goflex__MeterReading *x = r->readings[i];
 		sqlite3_stmt *st =
-		    prepare(f, "INSERT OR IGNORE INTO meter_readings (foa, device,"
-		               " observed, obis, value, unit) VALUES (?, ?, ?, ?, ?, ?)");
-		sqlite3_bind_text(st, 1, m->from_id, -1, SQLITE_STATIC);
+		    fman_prepare(f, "INSERT OR IGNORE INTO meter_readings (foa, device,"
+		                    " observed, obis, value, unit) VALUES (?, ?, ?, ?, ?, ?)");
+		sqlite3_bind_text(st, 1, c->m->from_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, x->deviceid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, x->observedtimestamp, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, x->obis ? x->obis : "", -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, 5, x->value);
 		if (x->unit)
 			sqlite3_bind_text(st, 6, x->unit, -1, SQLITE_STATIC);
-		exec_or_die(st, "meter reading");
-		added += (size_t)sqlite3_changes(gf_store_db(f->store));
+		exec_or_fail(f, st, "meter reading");
+		c->added += (size_t)sqlite3_changes(gf_store_db(f->store));
 	}
-	if (gf_store_commit(f->store) != GF_OK)
-		fman_store_failed("meter readings");
-	gf_log_debug("GF-FMAN-METER", "foa.%s: %zu readings, %zu new", m->from_id, r->n_readings,
-	             added);
+	return fman_status(f);
+}
+
+/* Readings are kept once by their key (INSERT OR IGNORE): no message key. */
+void fman_meter(struct fman *f, const struct gf_message *m)
+{
+	struct meter c = {.f = f, .m = m};
+
+	if (gf_store_once(f->agent, f->store, NULL, meter_take, NULL, &c) != GF_OK)
+		return;
+	gf_log_debug("GF-FMAN-METER", "foa.%s: %zu readings, %zu new", m->from_id,
+	             ((const Goflex__MeterReadings *)m->body)->n_readings, c.added);
 }
 
 enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo,
@@ -374,15 +415,17 @@ enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo
 
 enum gf_err fman_rebuild(struct fman *f)
 {
-	sqlite3_stmt *st =
-	    prepare(f, "SELECT pid, id, body FROM offers WHERE state = 'Accepted' ORDER BY pid");
+	sqlite3_stmt *st = fman_prepare(
+	    f, "SELECT pid, id, body FROM offers WHERE state = 'Accepted' ORDER BY pid");
 	enum gf_err rc = GF_OK;
 
+	if (!st)
+		return GF_EIO;
 	f->live = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct gf_fo fo;
 		struct gf_fo_deadlines dl;
-		const char *body = (const char *)sqlite3_column_text(st, 2);
+		const char *body = gf_store_text(st, 2);
 		rc = fman_offer_engine(f, body, &fo, &dl);
 		if (rc == GF_OK)
 			rc = gf_aggpool_add(f->pool, (uint64_t)sqlite3_column_int64(st, 0), &fo,
@@ -392,7 +435,7 @@ enum gf_err fman_rebuild(struct fman *f)
 		if (rc != GF_OK) {
 			/* E.g. max_slices lowered since: it stays in the table. */
 			gf_log_warning("GF-FMAN-REBUILD", "offer %s no longer fits the engine: %s",
-			               (const char *)sqlite3_column_text(st, 1), gf_strerror(rc));
+			               gf_store_text(st, 1), gf_strerror(rc));
 			rc = GF_OK;
 			continue;
 		}

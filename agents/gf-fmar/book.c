@@ -22,6 +22,7 @@
 #include "engine/fo_message.h"
 #include "base/log.h"
 #include "base/hash.h"
+#include "agent/once.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -60,9 +61,7 @@ static bool refuse(struct verdict *v, const char *fmt, ...)
 
 static void text_col(sqlite3_stmt *st, int col, char *dst, size_t size)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
+	snprintf(dst, size, "%s", gf_store_text(st, col));
 }
 
 static enum gf_err load_row(struct fmar *f, const char *id, struct row *r)
@@ -73,9 +72,9 @@ static enum gf_err load_row(struct fmar *f, const char *id, struct row *r)
 	int step;
 
 	memset(r, 0, sizeof(*r));
-	if (sqlite3_prepare_v2(
-	        db, "SELECT kind, sender, state, assigned_by FROM fmar_offer WHERE id = ?", -1, &st,
-	        NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          f->store,
+	          "SELECT kind, sender, state, assigned_by FROM fmar_offer WHERE id = ?")))
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -102,11 +101,9 @@ static enum gf_err save_row(struct fmar *f, const char *id, const char *kind, co
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (sqlite3_prepare_v2(
-	        db,
-	        "INSERT OR REPLACE INTO fmar_offer (id, kind, sender, bid_id, gate_s,"
-	        " body, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	        -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          f->store, "INSERT OR REPLACE INTO fmar_offer (id, kind, sender, bid_id, gate_s,"
+	                    " body, state) VALUES (?, ?, ?, ?, ?, ?, ?)")))
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
@@ -205,13 +202,12 @@ static enum gf_err pull_gates(struct fmar *f, const Goflex__FlexOffer *fo, struc
 
 	if (c->gate_early_s <= 0)
 		return GF_OK;
-	if (sqlite3_prepare_v2(
-	        db,
-	        "UPDATE fmar_offer SET gate_s = ?1 WHERE kind = 'bid' AND state = 'held'"
-	        " AND gate_s > ?1 AND json_extract(body, '$.startAfterInterval') < ?2"
-	        " AND json_extract(body, '$.startAfterInterval')"
-	        " + json_array_length(body, '$.flexOfferProfileConstraints') > ?3",
-	        -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          f->store,
+	          "UPDATE fmar_offer SET gate_s = ?1 WHERE kind = 'bid' AND state = 'held'"
+	          " AND gate_s > ?1 AND json_extract(body, '$.startAfterInterval') < ?2"
+	          " AND json_extract(body, '$.startAfterInterval')"
+	          " + json_array_length(body, '$.flexOfferProfileConstraints') > ?3")))
 		goto out;
 	sqlite3_bind_double(st, 1, gate);
 	sqlite3_bind_int64(st, 2,
@@ -241,15 +237,13 @@ static double early_gate(struct fmar *f, const Goflex__FlexOffer *bid)
 
 	if (c->gate_early_s <= 0)
 		return gate;
-	if (sqlite3_prepare_v2(
-	        gf_store_db(f->store),
-	        "SELECT MIN(COALESCE(json_extract(body, '$.assignmentBeforeInterval'),"
-	        " json_extract(body, '$.startAfterInterval'))) FROM fmar_offer"
-	        " WHERE kind = 'agg' AND state = 'held'"
-	        " AND json_extract(body, '$.startAfterInterval') < ?1"
-	        " AND json_extract(body, '$.startBeforeInterval')"
-	        " + json_array_length(body, '$.flexOfferProfileConstraints') > ?2",
-	        -1, &st, NULL) == SQLITE_OK) {
+	if ((st = gf_store_prepare(
+	         f->store, "SELECT MIN(COALESCE(json_extract(body, '$.assignmentBeforeInterval'),"
+	                   " json_extract(body, '$.startAfterInterval'))) FROM fmar_offer"
+	                   " WHERE kind = 'agg' AND state = 'held'"
+	                   " AND json_extract(body, '$.startAfterInterval') < ?1"
+	                   " AND json_extract(body, '$.startBeforeInterval')"
+	                   " + json_array_length(body, '$.flexOfferProfileConstraints') > ?2"))) {
 		sqlite3_bind_int64(
 		    st, 1, bid->startafterinterval + (int64_t)bid->n_flexofferprofileconstraints);
 		sqlite3_bind_int64(st, 2, bid->startafterinterval);
@@ -414,27 +408,34 @@ static void offer_id(const struct gf_message *m, bool is_bid, char *buf, size_t 
 		         fo->creationinterval);
 }
 
-static enum gf_err handle(struct fmar *f, const struct gf_message *m, const char *json,
-                          const char *key, struct verdict *v)
-{
-	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
-	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0;
-	enum gf_err rc;
+/* One offer message, for gf_store_once. */
+struct take {
+	struct fmar *f;
+	const struct gf_message *m;
+	const char *json, *key;
+	struct verdict *v;
+	bool dup;
+};
 
-	offer_id(m, is_bid, v->id, sizeof(v->id));
-	if ((rc = gf_store_begin(f->store)) != GF_OK)
-		return rc;
-	if (is_bid)
-		take_bid(f, m, json, v);
+static enum gf_err take(void *arg)
+{
+	struct take *t = arg;
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)t->m->body;
+
+	if (fo->label && strncmp(fo->label, "bid:", 4) == 0)
+		take_bid(t->f, t->m, t->json, t->v);
 	else
-		take_aggregate(f, m, json, v);
-	if ((rc = queue_ack(f, m, key, v)) != GF_OK ||
-	    (rc = gf_store_mark(f->store, key)) != GF_OK ||
-	    (rc = gf_store_commit(f->store)) != GF_OK) {
-		gf_store_rollback(f->store);
-		return rc;
-	}
-	return GF_OK;
+		take_aggregate(t->f, t->m, t->json, t->v);
+	return queue_ack(t->f, t->m, t->key, t->v);
+}
+
+/* A duplicate offer (a resend whose ack was lost): its ack again. */
+static enum gf_err answer_again(void *arg)
+{
+	struct take *t = arg;
+
+	t->dup = true;
+	return gf_resend_reply_again(t->f->store, t->key, NULL);
 }
 
 /* An answer to an assignment: state Assigned, or Rejected with the
@@ -445,14 +446,29 @@ static bool is_echo(const Goflex__FlexOffer *fo)
 	       (fo->state == GOFLEX__FLEX_OFFER_STATE__Rejected && fo->flexofferschedule);
 }
 
+/* An echo's resend key and token, for gf_store_once. */
+struct echo {
+	struct fmar *f;
+	const char *key, *token;
+	bool found;
+};
+
+static enum gf_err confirm_txn(void *arg)
+{
+	struct echo *c = arg;
+
+	return gf_resend_answered(c->f->store, c->key, c->token, &c->found);
+}
+
 /* The offerer's echo of an assignment (state Assigned, with the schedule
  * it received): the assignment is confirmed and no longer sent again.
  * Nothing else changes; it is not an update of the offer. */
 static void confirm(struct fmar *f, const struct gf_message *m)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
-	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0, found = false;
+	bool is_bid = fo->label && strncmp(fo->label, "bid:", 4) == 0;
 	char id[OFFER_ID_MAX], key[OFFER_ID_MAX + 16], token[32];
+	struct echo c = {.f = f};
 	size_t n = strlen(m->from_id);
 
 	offer_id(m, is_bid, id, sizeof(id));
@@ -468,44 +484,20 @@ static void confirm(struct fmar *f, const struct gf_message *m)
 		fmar_echo_token(
 		    token, sizeof(token),
 		    fo->flexofferschedule->has_updateid ? fo->flexofferschedule->updateid : 0);
-	if (gf_store_begin(f->store) != GF_OK)
-		goto fail;
-	if (gf_resend_answered(f->store, key, fo->flexofferschedule ? token : NULL, &found) !=
-	        GF_OK ||
-	    gf_store_commit(f->store) != GF_OK) {
-		gf_store_rollback(f->store);
-		goto fail;
-	}
+	c.key = key;
+	c.token = fo->flexofferschedule ? token : NULL;
+	if (gf_store_once(f->a, f->store, NULL, confirm_txn, NULL, &c) != GF_OK)
+		return;
 	gf_log_info("GF-FMAR-CONFIRMED", "assignment of %s %s by %s.%s%s", id,
 	            fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned ? "confirmed" : "refused",
-	            gf_role_name(m->topic.from_role), m->from_id, found ? "" : " (again)");
-	return;
-fail:
-	gf_agent_fail(f->a, "the market's store cannot record a confirmation");
-}
-
-/* A duplicate offer (a resend whose ack was lost): its ack again. */
-static void answer_again(struct fmar *f, const char *key)
-{
-	bool found = false;
-
-	if (gf_store_begin(f->store) != GF_OK)
-		goto fail;
-	if (gf_resend_reply_again(f->store, key, &found) != GF_OK ||
-	    gf_store_commit(f->store) != GF_OK) {
-		gf_store_rollback(f->store);
-		goto fail;
-	}
-	if (found)
-		fmar_outbox_flush(f);
-	return;
-fail:
-	gf_agent_fail(f->a, "the market's store cannot answer a duplicate");
+	            gf_role_name(m->topic.from_role), m->from_id, c.found ? "" : " (again)");
 }
 
 void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed)
 {
 	struct verdict v = {.gate_s = NAN};
+	struct take t = {.f = f, .m = m, .v = &v};
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
 	char key[128 + GF_ID_MAX], *json = NULL;
 	size_t len = 0;
 	enum gf_err rc;
@@ -515,7 +507,7 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 		             gf_role_name(m->topic.from_role), m->from_id);
 		return;
 	}
-	if (is_echo((const Goflex__FlexOffer *)m->body)) {
+	if (is_echo(fo)) {
 		confirm(f, m);
 		return;
 	}
@@ -526,20 +518,16 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 	}
 	snprintf(key, sizeof(key), "in:%s.%s:%016" PRIx64, gf_role_name(m->topic.from_role),
 	         m->from_id, gf_fnv1a64(GF_FNV1A64_BASIS, json, len));
-	if (gf_store_seen(f->store, key)) {
+	offer_id(m, fo->label && strncmp(fo->label, "bid:", 4) == 0, v.id, sizeof(v.id));
+	t.json = json;
+	t.key = key;
+	if (gf_store_once(f->a, f->store, key, take, answer_again, &t) != GF_OK)
+		goto out;
+	if (t.dup)
 		gf_log_info("GF-FMAR-DUP", "duplicate%s offer from %s.%s ignored",
 		            replayed ? " (replayed)" : "", gf_role_name(m->topic.from_role),
 		            m->from_id);
-		answer_again(f, key);
-		goto out;
-	}
-	if ((rc = handle(f, m, json, key, &v)) != GF_OK) {
-		/* Not marked done: the next start handles it again. */
-		gf_log_err("GF-FMAR-STORE", "cannot record offer %s: %s", v.id, gf_strerror(rc));
-		gf_agent_fail(f->a, "the market's store cannot record an offer");
-		goto out;
-	}
-	if (v.accepted)
+	else if (v.accepted)
 		gf_log_info("GF-FMAR-OFFER", "%s from %s.%s: %s", v.id,
 		            gf_role_name(m->topic.from_role), m->from_id, v.reason);
 	else
@@ -610,13 +598,12 @@ enum gf_err fmar_book_arm_rows(struct fmar *f, const char *sql, const char *what
 	int step;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (!(st = gf_store_prepare(f->store, sql))) {
 		gf_log_err("GF-FMAR-STORE", "cannot read the %s: %s", what, sqlite3_errmsg(db));
 		return GF_EIO;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		fmar_book_arm(f, (const char *)sqlite3_column_text(st, 0),
-		              sqlite3_column_double(st, 1));
+		fmar_book_arm(f, gf_store_text(st, 0), sqlite3_column_double(st, 1));
 		(*n)++;
 	}
 	sqlite3_finalize(st);

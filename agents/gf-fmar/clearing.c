@@ -30,6 +30,7 @@
 #include "engine/fo_message.h"
 #include "kpi.pb-c.h"
 #include "base/log.h"
+#include "agent/once.h"
 #include "base/timefmt.h"
 
 #define DEV_TOL 1e-6
@@ -132,10 +133,9 @@ enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state)
 	size_t n;
 	int T;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT sender, bid_id, body FROM fmar_offer WHERE id = ? AND"
-	                       " kind = 'bid' AND state = ?",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(c->f->store,
+	                            "SELECT sender, bid_id, body FROM fmar_offer WHERE id = ? AND"
+	                            " kind = 'bid' AND state = ?")))
 		goto out;
 	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
@@ -143,8 +143,8 @@ enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state)
 		rc = GF_ENOENT;
 		goto out;
 	}
-	snprintf(c->dso, sizeof(c->dso), "%s", (const char *)sqlite3_column_text(st, 0));
-	snprintf(c->bid_id, sizeof(c->bid_id), "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(c->dso, sizeof(c->dso), "%s", gf_store_text(st, 0));
+	snprintf(c->bid_id, sizeof(c->bid_id), "%s", gf_store_text(st, 1));
 	if ((rc = decode(sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2), &c->bid_msg)))
 		goto out;
 	n = c->bid_msg->n_flexofferprofileconstraints;
@@ -204,8 +204,7 @@ static enum gf_err add_aggregate(struct clearing *c, sqlite3_stmt *st, int32_t n
 		return GF_ENOMEM;
 	}
 	c->aggs = a;
-	a[c->n] = (struct agg){strdup((const char *)sqlite3_column_text(st, 0)),
-	                       strdup((const char *)sqlite3_column_text(st, 1)), m};
+	a[c->n] = (struct agg){strdup(gf_store_text(st, 0)), strdup(gf_store_text(st, 1)), m};
 	c->n++;
 	if (!a[c->n - 1].id || !a[c->n - 1].sender)
 		return GF_ENOMEM;
@@ -229,10 +228,9 @@ enum gf_err fmar__clearing_load_aggregates(struct clearing *c)
 	if (!buf)
 		goto out;
 	rc = GF_EIO;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT id, sender, body FROM fmar_offer WHERE kind = 'agg' AND"
-	                       " state = 'held' ORDER BY id",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(c->f->store,
+	                            "SELECT id, sender, body FROM fmar_offer WHERE kind = 'agg' AND"
+	                            " state = 'held' ORDER BY id")))
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = add_aggregate(c, st, now, buf, cap, &slices)) != GF_OK)
@@ -462,36 +460,6 @@ enum gf_err fmar__clearing_queue_kpi(struct clearing *c, const char *id, double 
 	return gf_message_queue(c->f->a, c->f->store, "kpi", "all", "kpi", &k.base);
 }
 
-/* Runs sql with text/int/double arguments given by fmt ('t', 'i', 'd'). */
-enum gf_err fmar__clearing_exec(struct clearing *c, const char *sql, const char *fmt, ...)
-{
-	sqlite3 *db = gf_store_db(c->f->store);
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc = GF_EIO;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	for (int i = 0; fmt[i]; i++) {
-		if (fmt[i] == 't')
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
-			                  SQLITE_TRANSIENT);
-		else if (fmt[i] == 'i')
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
-	}
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = GF_OK;
-out:
-	va_end(ap);
-	if (rc != GF_OK)
-		gf_log_err("GF-FMAR-STORE", "'%.60s': %s", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* The KPI time: the simulated now, after every earlier clearing's, so that
  * kpiId + observedTime (the receivers' key) stays unique. */
 void fmar__clearing_observed_time(struct clearing *c)
@@ -500,10 +468,9 @@ void fmar__clearing_observed_time(struct clearing *c)
 	int64_t last = INT64_MIN;
 
 	c->observed_ms = (int64_t)floor(gf_agent_now(c->f->a) * 1000);
-	if (sqlite3_prepare_v2(gf_store_db(c->f->store),
-	                       "SELECT MAX(m) FROM (SELECT MAX(observed_ms) AS m FROM fmar_result"
-	                       " UNION ALL SELECT MAX(observed_ms) FROM fmar_round)",
-	                       -1, &st, NULL) == SQLITE_OK &&
+	if ((st = gf_store_prepare(
+	         c->f->store, "SELECT MAX(m) FROM (SELECT MAX(observed_ms) AS m FROM fmar_result"
+	                      " UNION ALL SELECT MAX(observed_ms) FROM fmar_round)")) &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		last = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -528,11 +495,12 @@ enum gf_err fmar__clearing_record_aggregate(struct clearing *c, size_t i)
 	snprintf(reason, sizeof(reason), "assigned by bid %s", c->bid_id);
 	if ((rc = queue_result(c, "fman", a->sender, a->id, a->msg->label, a->msg->creationinterval,
 	                       c->start[i], x, n, reason, false)) ||
-	    (rc = fmar__clearing_exec(
-	         c, "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?", "tt",
+	    (rc = gf_store_run(
+	         c->f->store,
+	         "UPDATE fmar_offer SET state = 'assigned', assigned_by = ? WHERE id = ?", "tt",
 	         c->offer_id, a->id)) ||
-	    (rc = fmar__clearing_exec(
-	         c,
+	    (rc = gf_store_run(
+	         c->f->store,
 	         "INSERT OR REPLACE INTO fmar_assign (bid_offer_id, offer_id, schedule_id,"
 	         " start_interval, amounts) VALUES (?, ?, ?, ?, ?)",
 	         "ttiit", c->offer_id, a->id, c->schedule_id, (int64_t)c->start[i], amounts)))
@@ -550,15 +518,15 @@ enum gf_err fmar__clearing_record_round(struct clearing *c)
 	enum gf_err rc = GF_OK;
 
 	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++)
-		rc = fmar__clearing_exec(
-		    c,
+		rc = gf_store_run(
+		    c->f->store,
 		    "INSERT OR REPLACE INTO fmar_round_cleared (bid_offer_id, round, interval,"
 		    " cleared_kwh, price) VALUES (?, ?, ?, ?, ?)",
 		    "tiidd", c->offer_id, c->round, (int64_t)(c->bid.start + t), c->accepted[t],
 		    c->clearing_price);
 	if (rc == GF_OK)
-		rc = fmar__clearing_exec(
-		    c,
+		rc = gf_store_run(
+		    c->f->store,
 		    "INSERT OR REPLACE INTO fmar_round (bid_offer_id, round, status, solver,"
 		    " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
 		    " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -568,26 +536,26 @@ enum gf_err fmar__clearing_record_round(struct clearing *c)
 	return rc;
 }
 
-/* Everything the clearing causes, in one transaction with its key. */
-static enum gf_err record(struct clearing *c, const char *key)
+/* Everything the clearing causes, in one transaction with its key
+ * (gf_store_once). */
+static enum gf_err record(void *arg)
 {
-	enum gf_err rc = gf_store_begin(c->f->store);
+	struct clearing *c = arg;
+	enum gf_err rc = GF_OK;
 
-	if (rc != GF_OK)
-		return rc;
 	fmar__clearing_observed_time(c);
 	for (size_t i = 0; i < c->n; i++) {
 		if (c->dev[i] && (rc = fmar__clearing_record_aggregate(c, i)) != GF_OK)
-			goto out;
+			return rc;
 	}
 	for (int32_t t = 0; t < c->bid.intervals; t++) {
-		if ((rc = fmar__clearing_exec(
-		         c,
-		         "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
-		         " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
-		         "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->change[t],
-		         c->accepted[t])) != GF_OK)
-			goto out;
+		if ((rc =
+		         gf_store_run(c->f->store,
+		                      "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
+		                      " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
+		                      "tidd", c->offer_id, (int64_t)(c->bid.start + t),
+		                      c->change[t], c->accepted[t])) != GF_OK)
+			return rc;
 	}
 	if ((rc = fmar__clearing_record_round(c)) ||
 	    (rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
@@ -596,23 +564,18 @@ static enum gf_err record(struct clearing *c, const char *key)
 	    (rc = fmar__clearing_queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
 	    (rc = fmar__clearing_queue_kpi(c, "fmar.clearing_price", c->clearing_price,
 	                                   "EUR/kWh")) ||
-	    (rc = fmar__clearing_exec(
-	         c,
+	    (rc = gf_store_run(
+	         c->f->store,
 	         "INSERT OR REPLACE INTO fmar_result (bid_offer_id, bid_id, status, solver,"
 	         " offers, eligible, deviating, requested_kwh, cleared_kwh, price, objective,"
 	         " observed_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	         "ttttiiiddddit", c->offer_id, c->bid_id, c->status, c->solver, (int64_t)c->n,
 	         (int64_t)c->res.eligible, (int64_t)c->deviating, c->requested, c->cleared,
 	         c->clearing_price, c->res.objective, c->observed_ms, c->reason)) ||
-	    (rc = fmar__clearing_exec(c, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?",
-	                              "t", c->offer_id)) ||
-	    (rc = gf_store_mark(c->f->store, key)))
-		goto out;
-	rc = gf_store_commit(c->f->store);
-out:
-	if (rc != GF_OK)
-		gf_store_rollback(c->f->store);
-	return rc;
+	    (rc = gf_store_run(c->f->store, "UPDATE fmar_offer SET state = 'cleared' WHERE id = ?",
+	                       "t", c->offer_id)))
+		return rc;
+	return GF_OK;
 }
 
 void fmar_clear_bid(struct fmar *f, const char *offer_id)
@@ -638,8 +601,10 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 	fmar__clearing_solve(&c);
 	fmar__clearing_outcome(&c);
 	c.schedule_id = fmar_schedule_id(offer_id);
-	if ((rc = record(&c, key)) != GF_OK)
-		goto fail;
+	/* A failure stops the agent (gf_store_once): not recorded, the bid
+	 * stays held and clears at the next start. */
+	if (gf_store_once(f->a, f->store, key, record, NULL, &c) != GF_OK)
+		goto out;
 	fmar_outbox_flush(f);
 	gf_log_notice("GF-FMAR-CLEARED",
 	              "bid %s (%s): %s by %s in %.2f ms (milp: %s, %.2f ms); %zu live aggregates, "
@@ -651,9 +616,9 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id)
 	goto out;
 fail:
 	/* Not recorded: the bid stays held and clears at the next start. */
-	gf_log_err("GF-FMAR-STORE", "clearing of bid offer %s failed: %s; stopping", offer_id,
-	           gf_strerror(rc));
-	gf_agent_quit(f->a, 1);
+	snprintf(key, sizeof(key), "cannot load the clearing of bid offer %.160s: %s", offer_id,
+	         gf_strerror(rc));
+	gf_agent_fail(f->a, key);
 out:
 	fmar__clearing_free(&c);
 }

@@ -93,10 +93,6 @@ enum gf_err fmar__clearing_queue_assign(struct clearing *c, const char *role, co
 enum gf_err fmar__clearing_queue_kpi(struct clearing *c, const char *id, double value,
                                      const char *unit);
 
-/* Runs sql with the arguments fmt describes ('t' text, 'i' int64_t, 'd'
- * double). GF_EIO, logged. */
-enum gf_err fmar__clearing_exec(struct clearing *c, const char *sql, const char *fmt, ...);
-
 /* c->observed_ms: the simulated now, after every earlier clearing's and
  * round's, so that kpiId + observedTime stays unique. */
 void fmar__clearing_observed_time(struct clearing *c);

@@ -22,6 +22,7 @@
 #include "fmar.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
+#include "agent/once.h"
 #include "base/timefmt.h"
 
 #define LEFT_TOL 1e-6
@@ -38,10 +39,8 @@ enum gf_err fmar_remainder(struct fmar *f, const char *offer_id, int32_t start, 
 
 	for (int t = 0; t < T; t++)
 		prev[t] = 0;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT interval, cleared_kwh FROM fmar_cleared WHERE"
-	                       " bid_offer_id = ?",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(f->store, "SELECT interval, cleared_kwh FROM fmar_cleared WHERE"
+	                                      " bid_offer_id = ?")))
 		goto out;
 	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -90,7 +89,7 @@ static bool could_serve(const struct gf_fo *o, int32_t start, int T, const doubl
 /* The bid offer of row st (id, body) against aggregate o: due or not. */
 static enum gf_err consider_bid(struct fmar *f, sqlite3_stmt *st, const struct gf_fo *o, bool *due)
 {
-	const char *id = (const char *)sqlite3_column_text(st, 0);
+	const char *id = gf_store_text(st, 0);
 	const struct fmar_conf *c = gf_agent_conf(f->a);
 	ProtobufCMessage *m = NULL;
 	sqlite3_stmt *ins = NULL;
@@ -101,8 +100,7 @@ static enum gf_err consider_bid(struct fmar *f, sqlite3_stmt *st, const struct g
 	int32_t start;
 	size_t n;
 
-	rc = gf_codec_from_json(&goflex__flex_offer__descriptor,
-	                        (const char *)sqlite3_column_text(st, 1),
+	rc = gf_codec_from_json(&goflex__flex_offer__descriptor, gf_store_text(st, 1),
 	                        (size_t)sqlite3_column_bytes(st, 1), &m, err, sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GF-FMAR-STORE", "stored bid offer %s does not decode: %s", id, err);
@@ -122,10 +120,9 @@ static enum gf_err consider_bid(struct fmar *f, sqlite3_stmt *st, const struct g
 	if (!left || !could_serve(o, start, T, buf + 3 * n, buf + n))
 		goto out;
 	rc = GF_EIO;
-	if (sqlite3_prepare_v2(gf_store_db(f->store),
-	                       "INSERT OR IGNORE INTO fmar_reclear (bid_offer_id, due_s)"
-	                       " VALUES (?, ?)",
-	                       -1, &ins, NULL) != SQLITE_OK)
+	if (!(ins = gf_store_prepare(f->store,
+	                             "INSERT OR IGNORE INTO fmar_reclear (bid_offer_id, due_s)"
+	                             " VALUES (?, ?)")))
 		goto out;
 	sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_double(ins, 2, gf_agent_now(f->a) + (double)c->reclear_delay_s);
@@ -169,13 +166,12 @@ enum gf_err fmar_reclear_consider(struct fmar *f, const Goflex__FlexOffer *fo, b
 		goto out;
 	rc = GF_EIO;
 	/* Cleared bids not yet due whose last interval is ahead. */
-	if (sqlite3_prepare_v2(gf_store_db(f->store),
-	                       "SELECT id, body FROM fmar_offer WHERE kind = 'bid' AND"
-	                       " state = 'cleared' AND id NOT IN (SELECT bid_offer_id FROM"
-	                       " fmar_reclear) AND json_extract(body, '$.startAfterInterval')"
-	                       " + json_array_length(body, '$.flexOfferProfileConstraints') > ?"
-	                       " ORDER BY id",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          f->store, "SELECT id, body FROM fmar_offer WHERE kind = 'bid' AND"
+	                    " state = 'cleared' AND id NOT IN (SELECT bid_offer_id FROM"
+	                    " fmar_reclear) AND json_extract(body, '$.startAfterInterval')"
+	                    " + json_array_length(body, '$.flexOfferProfileConstraints') > ?"
+	                    " ORDER BY id")))
 		goto out;
 	sqlite3_bind_int64(st, 1, (int64_t)floor(gf_agent_now(f->a) / GF_TIME_INTERVAL_S));
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -215,10 +211,9 @@ static enum gf_err load_round(struct clearing *c)
 	enum gf_err rc = GF_EIO;
 	int step;
 
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT (SELECT COALESCE(MAX(round), 0) + 1 FROM fmar_round WHERE"
-	                       " bid_offer_id = ?1) FROM fmar_reclear WHERE bid_offer_id = ?1",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          c->f->store, "SELECT (SELECT COALESCE(MAX(round), 0) + 1 FROM fmar_round WHERE"
+	                       " bid_offer_id = ?1) FROM fmar_reclear WHERE bid_offer_id = ?1")))
 		goto out;
 	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -272,12 +267,11 @@ static enum gf_err cumulative_prices(struct clearing *c)
 	enum gf_err rc = GF_EIO;
 	int step;
 
-	if (sqlite3_prepare_v2(
-	        db,
-	        "SELECT interval, SUM(ABS(cleared_kwh) * price), SUM(ABS(cleared_kwh)),"
-	        " MAX(price) FROM fmar_round_cleared WHERE bid_offer_id = ?"
-	        " GROUP BY interval",
-	        -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          c->f->store,
+	          "SELECT interval, SUM(ABS(cleared_kwh) * price), SUM(ABS(cleared_kwh)),"
+	          " MAX(price) FROM fmar_round_cleared WHERE bid_offer_id = ?"
+	          " GROUP BY interval")))
 		goto out;
 	sqlite3_bind_text(st, 1, c->offer_id, -1, SQLITE_STATIC);
 	for (int32_t t = 0; t < c->bid.intervals; t++)
@@ -320,11 +314,11 @@ static enum gf_err record_gain(struct clearing *c)
 			rc = fmar__clearing_record_aggregate(c, i);
 	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++) {
 		c->prev[t] += c->accepted[t];
-		rc = fmar__clearing_exec(
-		    c,
-		    "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
-		    " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
-		    "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->asked[t], c->prev[t]);
+		rc = gf_store_run(c->f->store,
+		                  "INSERT OR REPLACE INTO fmar_cleared (bid_offer_id, interval,"
+		                  " requested_kwh, cleared_kwh) VALUES (?, ?, ?, ?)",
+		                  "tidd", c->offer_id, (int64_t)(c->bid.start + t), c->asked[t],
+		                  c->prev[t]);
 	}
 	if (rc == GF_OK)
 		rc = fmar__clearing_record_round(c);
@@ -339,38 +333,30 @@ static enum gf_err record_gain(struct clearing *c)
 	if (rc == GF_OK)
 		rc = fmar__clearing_queue_kpi(c, "fmar.clearing_price", c->mean_price, "EUR/kWh");
 	if (rc == GF_OK)
-		rc = fmar__clearing_exec(
-		    c,
-		    "UPDATE fmar_result SET cleared_kwh = ?, price = ?, deviating ="
-		    " COALESCE(deviating, 0) + ?, observed_ms = ?, reason = ? WHERE"
-		    " bid_offer_id = ?",
-		    "ddiitt", c->total, c->mean_price, (int64_t)c->deviating, c->observed_ms,
-		    c->reason, c->offer_id);
+		rc = gf_store_run(c->f->store,
+		                  "UPDATE fmar_result SET cleared_kwh = ?, price = ?, deviating ="
+		                  " COALESCE(deviating, 0) + ?, observed_ms = ?, reason = ? WHERE"
+		                  " bid_offer_id = ?",
+		                  "ddiitt", c->total, c->mean_price, (int64_t)c->deviating,
+		                  c->observed_ms, c->reason, c->offer_id);
 	return rc;
 }
 
-/* The round in one transaction with its key: a round that assigned nothing
+/* The round in one transaction with its key (gf_store_once): a round that assigned nothing
  * is recorded (fmar_round) and sends nothing; either way the due row goes. */
-static enum gf_err record_reclear(struct clearing *c, const char *key)
+static enum gf_err record_reclear(void *arg)
 {
-	enum gf_err rc = gf_store_begin(c->f->store);
+	struct clearing *c = arg;
+	enum gf_err rc;
 
-	if (rc != GF_OK)
-		return rc;
 	fmar__clearing_observed_time(c);
 	if (c->deviating > 0)
 		rc = record_gain(c);
 	else
 		rc = fmar__clearing_record_round(c);
 	if (rc == GF_OK)
-		rc = fmar__clearing_exec(c, "DELETE FROM fmar_reclear WHERE bid_offer_id = ?", "t",
-		                         c->offer_id);
-	if (rc == GF_OK)
-		rc = gf_store_mark(c->f->store, key);
-	if (rc == GF_OK)
-		rc = gf_store_commit(c->f->store);
-	if (rc != GF_OK)
-		gf_store_rollback(c->f->store);
+		rc = gf_store_run(c->f->store, "DELETE FROM fmar_reclear WHERE bid_offer_id = ?",
+		                  "t", c->offer_id);
 	return rc;
 }
 
@@ -406,8 +392,10 @@ void fmar_reclear_bid(struct fmar *f, const char *offer_id)
 		snprintf(c.reason, sizeof(c.reason), "nothing left open");
 	memcpy(why, c.reason, sizeof(why));
 	snprintf(c.reason, sizeof(c.reason), "round %" PRId64 ": %.200s", c.round, why);
-	if ((rc = record_reclear(&c, key)) != GF_OK)
-		goto fail;
+	/* A failure stops the agent (gf_store_once): still due, re-cleared
+	 * at the next start. */
+	if (gf_store_once(f->a, f->store, key, record_reclear, NULL, &c) != GF_OK)
+		goto out;
 	fmar_outbox_flush(f);
 	c.total = 0;
 	for (int32_t t = 0; t < c.bid.intervals; t++)
@@ -422,9 +410,9 @@ void fmar_reclear_bid(struct fmar *f, const char *offer_id)
 	goto out;
 fail:
 	/* Not recorded: still due, re-cleared at the next start. */
-	gf_log_err("GF-FMAR-STORE", "re-clearing of bid offer %s failed: %s; stopping", offer_id,
-	           gf_strerror(rc));
-	gf_agent_quit(f->a, 1);
+	snprintf(key, sizeof(key), "cannot load the re-clearing of bid offer %.160s: %s", offer_id,
+	         gf_strerror(rc));
+	gf_agent_fail(f->a, key);
 out:
 	fmar__clearing_free(&c);
 }

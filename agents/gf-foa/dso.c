@@ -267,8 +267,7 @@ static enum gf_err newest_update(struct foa *f, const char *offer_id, int64_t up
 
 	snprintf(name, sizeof(name), "bid-update:%s", offer_id);
 	*stale = false;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM foa_counter WHERE name = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (!(st = gf_store_prepare(f->store, "SELECT value FROM foa_counter WHERE name = ?")))
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -282,8 +281,8 @@ static enum gf_err newest_update(struct foa *f, const char *offer_id, int64_t up
 		rc = GF_OK;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO foa_counter (name, value) VALUES (?, ?)",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(
+	          f->store, "INSERT OR REPLACE INTO foa_counter (name, value) VALUES (?, ?)")))
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, update_id);

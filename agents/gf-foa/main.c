@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/hash.h"
 #include "agent/fleet.h"
+#include "agent/once.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
@@ -98,56 +99,55 @@ static void flush(struct foa *f)
 		gf_log_debug("GF-FOA-SENT", "%zu message(s) handed to the bus", n);
 }
 
+/* One message, for gf_store_once. */
+struct txn {
+	struct foa *f;
+	foa_handler fn;
+	const struct gf_message *m;
+	const char *key;
+	bool dup, again;
+};
+
+static enum gf_err txn_take(void *arg)
+{
+	struct txn *t = arg;
+
+	return t->fn(t->f, t->m);
+}
+
+/* A resend whose answer was lost (an assignment's echo, a bid's
+ * feedback): the answer again, if it had one. */
+static enum gf_err txn_again(void *arg)
+{
+	struct txn *t = arg;
+
+	t->dup = true;
+	return gf_resend_reply_again(t->f->store, t->key, &t->again);
+}
+
 void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
                  bool is_assign)
 {
-	enum gf_err rc;
+	struct txn t = {.f = f, .fn = fn, .m = m, .key = key};
 
 	if (is_assign)
 		hold(f, "before", key);
-	rc = gf_store_begin(f->store);
-	if (rc != GF_OK)
-		goto fail;
-	if (key && gf_store_seen(f->store, key)) {
-		/* A resend whose answer was lost (an assignment's echo, a bid's
-		 * feedback): the answer again, if it had one. */
-		bool again = false;
-		if (gf_resend_reply_again(f->store, key, &again) != GF_OK ||
-		    gf_store_commit(f->store) != GF_OK) {
-			gf_store_rollback(f->store);
-			rc = GF_EIO;
-			goto fail;
-		}
+	/* A failure of the store (or the encoder) stops the FOA, leaving the
+	 * message in the durable inbox for the next start (bad input is
+	 * answered, never an error here). */
+	if (gf_store_once(f->a, f->store, key, txn_take, txn_again, &t) != GF_OK)
+		return;
+	if (t.dup) {
 		gf_log_info("GF-FOA-DUP", "%s from %s.%s already handled (%s)%s", m->msg,
 		            gf_role_name(m->topic.from_role), m->from_id, key,
-		            again ? ": answered again" : "");
-		if (again)
+		            t.again ? ": answered again" : "");
+		if (t.again)
 			flush(f);
 		return;
 	}
-	rc = fn(f, m);
-	if (rc == GF_OK && key)
-		rc = gf_store_mark(f->store, key);
-	if (rc != GF_OK) {
-		gf_store_rollback(f->store);
-		goto fail;
-	}
-	rc = gf_store_commit(f->store);
-	if (rc != GF_OK)
-		goto fail;
 	if (is_assign)
 		hold(f, "after", key);
 	flush(f);
-	return;
-fail:
-	/* The store or the encoder failed (bad input is answered, never an
-	 * error here). Returning would let the runtime mark the message done
-	 * and lose it; stopping at once, as a kill -9 would, leaves it in the
-	 * durable inbox for the next start (paho's files keep what was
-	 * already handed to the bus). A supervisor restarts the agent. */
-	gf_log_err("GF-FOA-FAILED", "cannot handle %s from %s: %s; stopping at once", m->msg,
-	           m->from_id, gf_strerror(rc));
-	_exit(1);
 }
 
 /* The idempotency keys of docs/trading.md, per message. */
@@ -191,6 +191,13 @@ static void on_operation(struct foa *f, const struct gf_message *m)
 	gf__foa_txn(f, op->starttime ? key : NULL, gf__foa_xems_operation, m, false);
 }
 
+static enum gf_err ack_answers(void *arg)
+{
+	struct txn *t = arg;
+
+	return gf__foa_offer_answered(t->f, (const Goflex__FlexOfferAck *)t->m->body);
+}
+
 static void on_ack(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAck *ack = (const Goflex__FlexOfferAck *)m->body;
@@ -198,19 +205,11 @@ static void on_ack(struct foa *f, const struct gf_message *m)
 
 	/* Its own transaction: a repeated ack (of an update, say) is a
 	 * duplicate for the offer's state but still answers the resends. */
-	if (gf_store_begin(f->store) != GF_OK)
-		goto fail;
-	if (gf__foa_offer_answered(f, ack) != GF_OK || gf_store_commit(f->store) != GF_OK) {
-		gf_store_rollback(f->store);
-		goto fail;
-	}
+	if (gf_store_once(f->a, f->store, NULL, ack_answers, NULL, &(struct txn){.f = f, .m = m}) !=
+	    GF_OK)
+		return;
 	snprintf(key, sizeof(key), "ack:%s:%d", ack->flexofferid, ack->accepted ? 1 : 0);
 	gf__foa_txn(f, key, gf__foa_market_ack, m, false);
-	return;
-fail:
-	gf_log_err("GF-FOA-FAILED", "cannot record the ack of %s; stopping at once",
-	           ack->flexofferid);
-	_exit(1);
 }
 
 static void on_assign(struct foa *f, const struct gf_message *m)

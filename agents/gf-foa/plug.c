@@ -30,6 +30,7 @@
 
 #include "agent/credentials.h"
 #include "agent/message.h"
+#include "agent/once.h"
 #include "base/log.h"
 #include "meter.pb-c.h"
 #include "plugmode.h"
@@ -53,28 +54,6 @@ const char gf__foa_plug_schema[] =
     "NULL, n INTEGER NOT NULL, created INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS foa_plug_cmd (interval INTEGER PRIMARY KEY, offer_id TEXT NOT "
     "NULL, assigned INTEGER NOT NULL, kwh REAL NOT NULL, on_s REAL NOT NULL);";
-
-/* Runs fn in one transaction, then sends what it queued. A failure of the
- * store stops the FOA at once, as in gf__foa_txn: what was not committed
- * is done again after the restart. */
-static void in_txn(struct foa *f, const char *what, enum gf_err (*fn)(struct foa *, int64_t),
-                   int64_t arg)
-{
-	enum gf_err rc = gf_store_begin(f->store);
-
-	if (rc == GF_OK)
-		rc = fn(f, arg);
-	if (rc == GF_OK)
-		rc = gf_store_commit(f->store);
-	else
-		gf_store_rollback(f->store);
-	if (rc != GF_OK) {
-		gf_log_err("GF-FOA-FAILED", "plug mode: cannot %s: %s; stopping at once", what,
-		           gf_strerror(rc));
-		_exit(1);
-	}
-	(void)gf_store_outbox_flush(f->store, f->bus);
-}
 
 /* --- commands ------------------------------------------------------------------- */
 
@@ -555,12 +534,30 @@ static enum gf_err at_boundary(struct foa *f, int64_t j)
 	return rc;
 }
 
+/* The boundary's work, for gf_store_once. */
+struct boundary {
+	struct foa *f;
+	int64_t j;
+};
+
+static enum gf_err boundary_txn(void *arg)
+{
+	const struct boundary *b = arg;
+
+	return at_boundary(b->f, b->j);
+}
+
 static void on_boundary(struct gf_agent *a, void *arg)
 {
 	struct foa *f = arg;
-	int64_t j = (int64_t)floor(gf_agent_now(a) / SLICE_S);
+	struct boundary b = {f, (int64_t)floor(gf_agent_now(a) / SLICE_S)};
+	int64_t j = b.j;
 
-	in_txn(f, "close the interval", at_boundary, j);
+	/* In one transaction; a failure of the store stops the FOA (what was
+	 * not committed is done again after the restart). */
+	if (gf_store_once(a, f->store, NULL, boundary_txn, NULL, &b) != GF_OK)
+		return;
+	(void)gf_store_outbox_flush(f->store, f->bus);
 	f->plug->rounds_started = true;
 	f->plug->recommands = 0;
 	apply(f, true, "interval boundary");
@@ -700,6 +697,13 @@ static enum gf_err load(struct foa *f, int64_t now)
 	return rc;
 }
 
+static enum gf_err load_txn(void *arg)
+{
+	const struct boundary *b = arg;
+
+	return load(b->f, b->j);
+}
+
 enum gf_err gf__foa_plug_start(struct foa *f)
 {
 	int64_t now = gf__foa_now_interval(f);
@@ -713,15 +717,9 @@ enum gf_err gf__foa_plug_start(struct foa *f)
 	rc = check_conf(f, f->plug->c);
 	if (rc == GF_OK)
 		rc = gf_store_exec(f->store, gf__foa_plug_schema);
-	if (rc == GF_OK) {
-		rc = gf_store_begin(f->store);
-		if (rc == GF_OK)
-			rc = load(f, now);
-		if (rc == GF_OK)
-			rc = gf_store_commit(f->store);
-		else
-			gf_store_rollback(f->store);
-	}
+	if (rc == GF_OK)
+		rc =
+		    gf_store_once(f->a, f->store, NULL, load_txn, NULL, &(struct boundary){f, now});
 	if (rc == GF_OK)
 		rc = open_local(f);
 	if (rc != GF_OK)

@@ -385,7 +385,7 @@ static enum gf_err revise(struct foa *f, int64_t j, size_t *canceled)
 		return rc;
 	sqlite3_bind_int64(st, 1, j);
 	while (count < 8 && sqlite3_step(st) == SQLITE_ROW) {
-		ids[count] = strdup((const char *)sqlite3_column_text(st, 0));
+		ids[count] = strdup(gf_store_text(st, 0));
 		starts[count] = sqlite3_column_int64(st, 1);
 		ns[count] = (int32_t)sqlite3_column_int64(st, 2);
 		if (ids[count])

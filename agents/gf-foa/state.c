@@ -21,13 +21,8 @@ const char gf__foa_schema[] =
 
 enum gf_err gf__foa_sql(struct foa *f, const char *sql, sqlite3_stmt **st)
 {
-	sqlite3 *db = gf_store_db(f->store);
-
-	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-		gf_log_err("GF-FOA-STORE", "cannot prepare a statement: %s", sqlite3_errmsg(db));
-		return GF_EIO;
-	}
-	return GF_OK;
+	*st = gf_store_prepare(f->store, sql);
+	return *st ? GF_OK : GF_EIO;
 }
 
 enum gf_err gf__foa_step(struct foa *f, sqlite3_stmt *st)
@@ -69,9 +64,7 @@ out:
 
 static char *dup_col(sqlite3_stmt *st, int i)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return strdup(s ? (const char *)s : "");
+	return strdup(gf_store_text(st, i));
 }
 
 #define OFFER_COLS "SELECT id, kind, peer, ref, state, source, offer, deadline FROM foa_offer "

@@ -219,7 +219,9 @@ static void fire_timers(struct gf_agent *a)
 			     (a->timers[i].at == a->timers[best].at &&
 			      a->timers[i].id < a->timers[best].id)))
 				best = i;
-		if (best == a->ntimers)
+		/* After a failure nothing more is done: the state stays as the
+		 * last commit left it for the next start. */
+		if (best == a->ntimers || a->failed)
 			return;
 		t = a->timers[best];
 		a->timers[best] = a->timers[--a->ntimers];

@@ -199,8 +199,10 @@ void *gf_agent_current_ctx(struct gf_agent *a);
 
 /* From a message callback that cannot act on its message (its database
  * failed, say): the message is not marked done, nothing after it is
- * handled, and the agent exits with code 1; at the next start the durable
- * inbox hands the message over again. Logs GF-AGENT-FAIL with why. */
+ * handled, no timer fires any more, and the agent exits with code 1; at
+ * the next start the durable inbox hands the message over again. From a
+ * timer: the same stop. Logs GF-AGENT-FAIL with why. The agents call it
+ * through gf_store_once (once.h). */
 void gf_agent_fail(struct gf_agent *a, const char *why);
 
 /* The runtime's own: the head of resend.c's list of schedules, which

@@ -12,6 +12,8 @@
 #include "base/log.h"
 #include "agent/resend.h"
 
+#include "agent/once.h"
+
 #define TOPIC_MAX 512
 
 const char gf_resend_schema[] =
@@ -28,7 +30,7 @@ static enum gf_err run(struct gf_store *s, const char *sql, const char *const *t
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(s, sql)))
 		goto out;
 	for (int i = 0; i < ntexts; i++)
 		sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
@@ -92,8 +94,7 @@ enum gf_err gf_resend_until(struct gf_store *s, const char *key, double sim_s)
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (sqlite3_prepare_v2(gf_store_db(s), "UPDATE gf_resend SET expires = ? WHERE key = ?", -1,
-	                       &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(s, "UPDATE gf_resend SET expires = ? WHERE key = ?")))
 		goto out;
 	sqlite3_bind_double(st, 1, sim_s);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -144,13 +145,12 @@ static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key,
 	int step;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = gf_store_prepare(s, sql)))
 		goto out;
 	if (key)
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (gf_store_outbox_add(s, (const char *)sqlite3_column_text(st, 0),
-		                        sqlite3_column_blob(st, 1),
+		if (gf_store_outbox_add(s, gf_store_text(st, 0), sqlite3_column_blob(st, 1),
 		                        (size_t)sqlite3_column_bytes(st, 1), NULL, false) != GF_OK)
 			goto out;
 		(*n)++;
@@ -207,38 +207,45 @@ void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msg
 	gf_store_outbox_flush(s, bus_of(a, s));
 }
 
-/* Every row into the outbox, in one transaction. */
+/* requeue_all's transaction. */
+struct requeue {
+	struct gf_agent *a;
+	struct gf_store *s;
+	size_t n;
+};
+
+static enum gf_err requeue_txn(void *arg)
+{
+	struct requeue *r = arg;
+	sqlite3_stmt *st = NULL;
+
+	/* Rows whose answer no longer matters (gf_resend_until) go first. */
+	if ((st = gf_store_prepare(r->s, "DELETE FROM gf_resend WHERE expires <= ?"))) {
+		sqlite3_bind_double(st, 1, gf_agent_now(r->a));
+		(void)sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return requeue(r->s, "SELECT topic, payload FROM gf_resend ORDER BY rowid", NULL, &r->n);
+}
+
+/* Every row into the outbox, in one transaction. A failure of the store
+ * stops the agent (gf_store_once): the rows stay for the next start. */
 static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
 {
+	struct requeue r = {a, s, 0};
 	sqlite3_stmt *st = NULL;
-	size_t n = 0;
 	int rows = 1;
 
 	/* Nothing kept (the usual idle case): no write transaction, which
 	 * matters for a process with a store per virtual FOA. */
-	if (sqlite3_prepare_v2(gf_store_db(s), "SELECT EXISTS (SELECT 1 FROM gf_resend)", -1, &st,
-	                       NULL) == SQLITE_OK &&
+	if ((st = gf_store_prepare(s, "SELECT EXISTS (SELECT 1 FROM gf_resend)")) &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		rows = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (!rows)
+	if (!rows || gf_store_once(a, s, NULL, requeue_txn, NULL, &r) != GF_OK)
 		return 0;
-	if (gf_store_begin(s) != GF_OK)
-		return 0;
-	/* Rows whose answer no longer matters (gf_resend_until) go first. */
-	if (sqlite3_prepare_v2(gf_store_db(s), "DELETE FROM gf_resend WHERE expires <= ?", -1, &st,
-	                       NULL) == SQLITE_OK) {
-		sqlite3_bind_double(st, 1, gf_agent_now(a));
-		(void)sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	if (requeue(s, "SELECT topic, payload FROM gf_resend ORDER BY rowid", NULL, &n) != GF_OK ||
-	    gf_store_commit(s) != GF_OK) {
-		gf_store_rollback(s);
-		return 0;
-	}
-	return n;
+	return r.n;
 }
 
 void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)

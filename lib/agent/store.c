@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "agent/store.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +37,7 @@ static enum gf_err upgrade(struct gf_store *s, char *err, size_t errlen)
 	if (sqlite3_prepare_v2(s->db, "PRAGMA table_info(gf_handled)", -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	while (sqlite3_step(st) == SQLITE_ROW)
-		has_at |= strcmp((const char *)sqlite3_column_text(st, 1), "at") == 0;
+		has_at |= strcmp(gf_store_text(st, 1), "at") == 0;
 	sqlite3_finalize(st);
 	if (has_at)
 		return GF_OK;
@@ -49,13 +51,57 @@ fail:
 	return GF_EIO;
 }
 
+sqlite3_stmt *gf_store_prepare(struct gf_store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		gf_log_err("GF-STORE-SQL", "cannot prepare '%.80s': %s", sql,
+		           sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
 static enum gf_err prepare(struct gf_store *s, const char *sql, sqlite3_stmt **st)
 {
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
-		gf_log_err("GF-STORE-SQL", "cannot prepare '%s': %s", sql, sqlite3_errmsg(s->db));
-		return GF_EIO;
+	*st = gf_store_prepare(s, sql);
+	return *st ? GF_OK : GF_EIO;
+}
+
+enum gf_err gf_store_run(struct gf_store *s, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = gf_store_prepare(s, sql);
+	enum gf_err rc = GF_EIO;
+	va_list ap;
+
+	if (!st)
+		return rc;
+	va_start(ap, fmt);
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 't')
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
+			                  SQLITE_TRANSIENT);
+		else if (fmt[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
 	}
-	return GF_OK;
+	va_end(ap);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = GF_OK;
+	else
+		gf_log_err("GF-STORE-SQL", "'%.80s': %s", sql, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+const char *gf_store_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
 }
 
 enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_sql,

@@ -45,6 +45,22 @@ sqlite3 *gf_store_db(struct gf_store *s);
 /* Runs sql (no results). GF_EIO, logged with GF-STORE-SQL, on failure. */
 enum gf_err gf_store_exec(struct gf_store *s, const char *sql);
 
+/* Prepares sql (one statement) on s's connection. NULL, logged with
+ * GF-STORE-SQL (the statement's start and SQLite's reason), on failure.
+ * The caller finalizes it; sqlite3_bind_*, sqlite3_step and
+ * sqlite3_finalize accept NULL (bind and step then fail). */
+sqlite3_stmt *gf_store_prepare(struct gf_store *s, const char *sql);
+
+/* Runs sql (one statement, no results) with its parameters bound in order
+ * from the arguments, one letter of fmt each: 't' text (const char *,
+ * copied; NULL binds NULL), 'i' int64_t, 'd' double. GF_EIO, logged with
+ * GF-STORE-SQL, on failure. */
+enum gf_err gf_store_run(struct gf_store *s, const char *sql, const char *fmt, ...);
+
+/* Column col of st's current row as text: "" for NULL, never NULL. Valid
+ * until the next step, reset or finalize of st. */
+const char *gf_store_text(sqlite3_stmt *st, int col);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. GF_EIO on failure (logged). */
 enum gf_err gf_store_begin(struct gf_store *s);
 enum gf_err gf_store_commit(struct gf_store *s);

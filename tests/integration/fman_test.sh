@@ -354,7 +354,7 @@ check "every offer of the test was acked once per content (but re-sends of what 
 kill -TERM $pid_fman; wait $pid_fman; rc=$?
 check "SIGTERM: exit 0" eq "$rc" 0
 not_in_log() { ! in_log "$1"; }
-check "no store failures (GF-FMAN-STORE), no publish refused before a connect" \
-	not_in_log 'GF-FMAN-STORE\|GF-BUS-PUBLISH'
+check "no store failures (GF-FMAN-STORE, GF-AGENT-FAIL), no publish refused before a connect" \
+	not_in_log 'GF-FMAN-STORE\|GF-AGENT-FAIL\|GF-BUS-PUBLISH'
 check "no sanitizer report from gf-fman (SAN=1 builds)" not_in_log 'Sanitizer\|runtime error'
 finish

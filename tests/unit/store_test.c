@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of lib/agent/store.h: handled keys and the outbox follow the
  * transaction (rolled back: gone; committed: there after a reopen). The
- * outbox's flush to a bus is exercised by the agents' integration tests. */
+ * outbox's flush to a bus is exercised by the agents' integration tests.
+ * And of lib/agent/once.h without an agent (a NULL: failures are only
+ * returned); with agents, tests/integration/store_fail_test.sh. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/once.h"
 #include "agent/resend.h"
 #include "agent/store.h"
 #include "leak_check.h"
@@ -133,4 +136,128 @@ Test(store, a_database_without_key_times_is_upgraded)
 	gf_store_close(s);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
+}
+
+/* --- gf_store_once ---------------------------------------------------------------------- */
+
+struct work {
+	struct gf_store *s;
+	int runs, dups;
+	enum gf_err rc; /* what fn returns */
+};
+
+static enum gf_err work_fn(void *arg)
+{
+	struct work *w = arg;
+
+	w->runs++;
+	cr_assert_eq(gf_store_exec(w->s, "INSERT INTO x VALUES (1)"), GF_OK);
+	cr_assert_eq(gf_store_outbox_add(w->s, "gf/a", "{}", 2, NULL, false), GF_OK);
+	return w->rc;
+}
+
+static enum gf_err dup_fn(void *arg)
+{
+	struct work *w = arg;
+
+	w->dups++;
+	return GF_OK;
+}
+
+static struct gf_store *once_store(char *dir)
+{
+	struct gf_store *s = NULL;
+	char err[256] = "";
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(gf_store_open(dir, "t", "CREATE TABLE IF NOT EXISTS x (v INTEGER);", &s, err,
+	                           sizeof(err)),
+	             GF_OK, "%s", err);
+	return s;
+}
+
+static void once_done(struct gf_store *s, const char *dir)
+{
+	char cmd[64];
+
+	gf_store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+Test(store, once_runs_a_key_once_and_a_duplicate_goes_to_dup)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = once_store(dir);
+	struct work w = {.s = s};
+
+	cr_assert_eq(gf_store_once(NULL, s, "k1", work_fn, dup_fn, &w), GF_OK);
+	cr_assert(gf_store_seen(s, "k1"), "the key is marked with the work");
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 1);
+	cr_assert_eq(gf_store_once(NULL, s, "k1", work_fn, dup_fn, &w), GF_OK);
+	cr_assert_eq(gf_store_once(NULL, s, "k1", work_fn, NULL, &w), GF_OK,
+	             "a duplicate without dup is only committed");
+	cr_assert_eq(w.runs, 1);
+	cr_assert_eq(w.dups, 1);
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 1, "the work is done once");
+	cr_assert_eq(outbox_rows(s), 1);
+	cr_assert_eq(gf_store_once(NULL, s, NULL, work_fn, dup_fn, &w), GF_OK);
+	cr_assert_eq(gf_store_once(NULL, s, NULL, work_fn, dup_fn, &w), GF_OK);
+	cr_assert_eq(w.runs, 3, "without a key the work runs every time");
+	cr_assert(sqlite3_get_autocommit(gf_store_db(s)), "no transaction left open");
+	once_done(s, dir);
+}
+
+Test(store, once_rolls_back_what_fn_did_when_it_fails)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = once_store(dir);
+	struct work w = {.s = s, .rc = GF_EIO};
+
+	cr_assert_eq(gf_store_once(NULL, s, "k1", work_fn, dup_fn, &w), GF_EIO);
+	cr_assert(!gf_store_seen(s, "k1"), "the key is not marked: the message comes again");
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 0, "what fn did is rolled back");
+	cr_assert_eq(outbox_rows(s), 0, "... and what it queued");
+	cr_assert(sqlite3_get_autocommit(gf_store_db(s)), "no transaction left open");
+	w.rc = GF_OK;
+	cr_assert_eq(gf_store_once(NULL, s, "k1", work_fn, dup_fn, &w), GF_OK,
+	             "the same key again is handled");
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 1);
+	cr_assert_eq(w.dups, 0);
+	once_done(s, dir);
+}
+
+Test(store, once_fails_when_begin_fails)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = once_store(dir);
+	struct work w = {.s = s};
+
+	cr_assert_eq(gf_store_begin(s), GF_OK, "a transaction already open: BEGIN fails");
+	cr_assert_eq(gf_store_once(NULL, s, "k1", work_fn, dup_fn, &w), GF_EIO);
+	cr_assert_eq(w.runs, 0, "nothing runs outside its own transaction");
+	cr_assert(sqlite3_get_autocommit(gf_store_db(s)), "rolled back");
+	once_done(s, dir);
+}
+
+/* Criterion runs each test in its own process: GF_STORE_FAIL is read at
+ * this process's first gf_store_once. */
+Test(store, once_injected_failure_hits_the_first_matching_key_only)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = once_store(dir);
+	struct work w = {.s = s};
+
+	cr_assert_eq(setenv("GF_STORE_FAIL", "fb:", 1), 0);
+	cr_assert_eq(gf_store_once(NULL, s, "other", work_fn, dup_fn, &w), GF_OK);
+	cr_assert_eq(gf_store_once(NULL, s, NULL, work_fn, dup_fn, &w), GF_OK);
+	cr_assert_eq(gf_store_once(NULL, s, "fb:1", work_fn, dup_fn, &w), GF_EIO,
+	             "the commit fails as injected");
+	cr_assert(!gf_store_seen(s, "fb:1"));
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 2, "its work is rolled back");
+	cr_assert_eq(gf_store_once(NULL, s, "fb:1", work_fn, dup_fn, &w), GF_OK,
+	             "once only: the message is handled at its second coming");
+	cr_assert(gf_store_seen(s, "fb:1"));
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 3);
+	once_done(s, dir);
 }
