@@ -26,6 +26,10 @@
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
+/* (re)arms the timer of bid offer offer_id at simulated time gate_s
+ * (at once if it has passed); an earlier timer of that bid is cancelled. */
+static void fmar_book_arm(struct fmar *f, const char *offer_id, double gate_s);
+
 #define REASON_MAX   320
 #define OFFER_ID_MAX 192
 
@@ -561,7 +565,7 @@ static void on_gate(struct gf_agent *a, void *arg)
 	free(id);
 }
 
-void fmar_book_arm(struct fmar *f, const char *offer_id, double gate_s)
+static void fmar_book_arm(struct fmar *f, const char *offer_id, double gate_s)
 {
 	struct fmar_timer t = {strdup(offer_id), 0};
 

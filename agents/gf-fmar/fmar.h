@@ -52,10 +52,7 @@ struct fmar {
 	size_t ntimers, cap;
 };
 
-/* The tables of the agent (with the runtime's handled keys and outbox). */
-extern const char fmar_schema[];
-
-/* main.c: gf_store_outbox_flush (rows leave the outbox on PUBACK, so a
+/* util.c: gf_store_outbox_flush (rows leave the outbox on PUBACK, so a
  * kill -9 loses none; receivers key on ids). */
 void fmar_outbox_flush(struct fmar *f);
 
@@ -72,10 +69,6 @@ enum gf_err fmar_book_arm_all(struct fmar *f);
 /* Arms a timer (fmar_book_arm) for each row of sql (offer id, simulated
  * time); *n counts them. GF_EIO, logged as reading the `what`. */
 enum gf_err fmar_book_arm_rows(struct fmar *f, const char *sql, const char *what, size_t *n);
-
-/* book.c: (re)arms the timer of bid offer offer_id at simulated time gate_s
- * (at once if it has passed); an earlier timer of that bid is cancelled. */
-void fmar_book_arm(struct fmar *f, const char *offer_id, double gate_s);
 
 /* book.c: frees the timer list, after the agent has ended (its timers are
  * gone with it). */
@@ -94,15 +87,6 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id);
  * (updateId = the round), the KPI totals and the end of the pending row are
  * one transaction. */
 void fmar_reclear_bid(struct fmar *f, const char *offer_id);
-
-/* reclear.c: the remainder of a bid offer (first interval start, T
- * intervals, the requested change): prev[t] the change accepted so far
- * (table fmar_cleared), rem[t] = change[t] - prev[t] in the intervals still
- * open (not begun and not within gate_lead_s of their start), 0 in the
- * others. *left counts the open intervals with more than 1e-6 kWh left.
- * GF_EIO when the store cannot be read. */
-enum gf_err fmar_remainder(struct fmar *f, const char *offer_id, int32_t start, int T,
-                           const double *change, double *prev, double *rem, int *left);
 
 /* reclear.c: inside the transaction that took aggregate fo (held): every
  * cleared bid it could serve (its window meets an open interval with a
@@ -124,7 +108,7 @@ enum gf_err fmar_reclear_arm_all(struct fmar *f);
 int fmar_bid_parse(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
                    char *why, size_t whylen);
 
-/* main.c: what answers a bid offer's assign with updateId update_id in
+/* util.c: what answers a bid offer's assign with updateId update_id in
  * gf_resend: "u<updateId>" (only the echo of that round stops its
  * resends). */
 void fmar_echo_token(char *buf, size_t size, int64_t update_id);

@@ -49,7 +49,7 @@ static const struct gf_conf_item table[] = {
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
-const char fmar_schema[] =
+static const char fmar_schema[] =
     /* Aggregates and bid offers, their latest content (canonical JSON) and
      * where they are: held (waiting for a clearing), assigned (an
      * aggregate a clearing assigned), cleared (a bid), canceled. */
@@ -86,40 +86,6 @@ const char fmar_schema[] =
     " due_s REAL NOT NULL);";
 
 static struct fmar F;
-
-bool fmar_id_listed(const char *list, const char *id)
-{
-	size_t n = strlen(id);
-
-	while (list && *list) {
-		size_t len;
-		list += strspn(list, ", \t");
-		len = strcspn(list, ", \t");
-		if (len == n && len > 0 && strncmp(list, id, n) == 0)
-			return true;
-		list += len;
-	}
-	return false;
-}
-
-int64_t fmar_schedule_id(const char *offer_id)
-{
-	uint64_t h = gf_fnv1a64(GF_FNV1A64_BASIS, offer_id, strlen(offer_id));
-
-	h &= (1ULL << 53) - 1;
-	return h ? (int64_t)h : 1;
-}
-
-void fmar_echo_token(char *buf, size_t size, int64_t update_id)
-{
-	snprintf(buf, size, "u%lld", (long long)update_id);
-}
-
-/* The runtime's outbox: rows leave it on PUBACK (lib/agent/store.h). */
-void fmar_outbox_flush(struct fmar *f)
-{
-	gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
-}
 
 static enum gf_err start(struct gf_agent *a, void *conf)
 {

@@ -25,10 +25,19 @@
 #include "agent/once.h"
 #include "base/timefmt.h"
 
+/* The remainder of a bid offer (first interval start, T
+ * intervals, the requested change): prev[t] the change accepted so far
+ * (table fmar_cleared), rem[t] = change[t] - prev[t] in the intervals still
+ * open (not begun and not within gate_lead_s of their start), 0 in the
+ * others. *left counts the open intervals with more than 1e-6 kWh left.
+ * GF_EIO when the store cannot be read. */
+static enum gf_err fmar_remainder(struct fmar *f, const char *offer_id, int32_t start, int T,
+                                  const double *change, double *prev, double *rem, int *left);
+
 #define LEFT_TOL 1e-6
 
-enum gf_err fmar_remainder(struct fmar *f, const char *offer_id, int32_t start, int T,
-                           const double *change, double *prev, double *rem, int *left)
+static enum gf_err fmar_remainder(struct fmar *f, const char *offer_id, int32_t start, int T,
+                                  const double *change, double *prev, double *rem, int *left)
 {
 	const struct fmar_conf *c = gf_agent_conf(f->a);
 	sqlite3 *db = gf_store_db(f->store);

@@ -121,11 +121,7 @@ enum gf_err gf__foa_expand(const Goflex__FlexOfferSchedule *s, double **out, siz
 
 /* --- main.c --- */
 typedef enum gf_err (*foa_handler)(struct foa *f, const struct gf_message *m);
-/* Handles m in one transaction keyed by key (NULL: no key): a key already
- * handled skips it (GF-FOA-DUP). hold: this is an assignment (test aid). */
-void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
-                 bool hold);
-/* The simulated interval now. */
+/* state.c: the simulated interval now. */
 int64_t gf__foa_now_interval(struct foa *f);
 
 /* --- xems.c --- */
@@ -292,7 +288,6 @@ enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
 	}
 
 struct foa_plug;
-extern const char gf__foa_plug_schema[];
 enum gf_err gf__foa_plug_start(struct foa *f);
 enum gf_err gf__foa_plug_ack(struct foa *f, const struct foa_offer *o,
                              const Goflex__FlexOfferAck *ack);

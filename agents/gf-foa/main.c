@@ -28,6 +28,11 @@
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
+/* Handles m in one transaction keyed by key (NULL: no key): a key already
+ * handled skips it (GF-FOA-DUP). hold: this is an assignment (test aid). */
+static void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
+                        bool hold);
+
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct foa_conf, agent),
     {"mode", GF_CONF_STRING, offsetof(struct foa_conf, mode), "xems", 0, 0, false,
@@ -72,13 +77,6 @@ static const struct gf_conf_item table[] = {
 static struct foa F;
 static struct foa *V;
 static size_t NV;
-
-int64_t gf__foa_now_interval(struct foa *f)
-{
-	double now = gf_agent_now(f->a);
-
-	return gf_time_interval((int64_t)(now * 1000.0));
-}
 
 static void hold(struct foa *f, const char *where, const char *id)
 {
@@ -125,8 +123,8 @@ static enum gf_err txn_again(void *arg)
 	return gf_resend_reply_again(t->f->store, t->key, &t->again);
 }
 
-void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
-                 bool is_assign)
+static void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
+                        bool is_assign)
 {
 	struct txn t = {.f = f, .fn = fn, .m = m, .key = key};
 

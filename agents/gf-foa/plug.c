@@ -36,13 +36,17 @@
 #include "plugmode.h"
 #include "base/timefmt.h"
 
+/* The command of interval iv; GF_ENOENT when none (the relay is
+ * then left on: the device runs on its own). */
+static enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out);
+
 #define SLICE_S       ((double)GF_TIME_INTERVAL_S)
 #define SLICE_H       0.25
 #define MODEL_GAP_MAX (14 * GF_DEVICE_DAY) /* intervals the model is stepped over at most */
 #define READINGS_MAX  GF_DEVICE_DAY        /* intervals one meter.reading covers at most */
 #define RECOMMAND_MAX 5                    /* re-commands per interval, at most */
 
-const char gf__foa_plug_schema[] =
+static const char gf__foa_plug_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_plug_meter (interval INTEGER PRIMARY KEY, kwh REAL NOT "
     "NULL);"
     "CREATE TABLE IF NOT EXISTS foa_plug_snap (id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -57,7 +61,7 @@ const char gf__foa_plug_schema[] =
 
 /* --- commands ------------------------------------------------------------------- */
 
-enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out)
+static enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out)
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc =

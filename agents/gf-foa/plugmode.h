@@ -53,9 +53,6 @@ struct foa_plug_cmd {
 	bool assigned; /* from an assignment (else an offer's default) */
 };
 
-/* plug.c: the command of interval iv; GF_ENOENT when none (the relay is
- * then left on: the device runs on its own). */
-enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out);
 /* plug.c: steps dev (on a boundary) to the start of interval `to` the way
  * the real device will be driven: each interval's command, else on. */
 enum gf_err gf__foa_plug_predict(struct foa *f, struct gf_device *dev, int64_t to);

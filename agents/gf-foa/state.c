@@ -9,6 +9,7 @@
 
 #include "foa.h"
 #include "base/log.h"
+#include "base/timefmt.h"
 
 const char gf__foa_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -287,4 +288,11 @@ const char *gf__foa_state_name(Goflex__FlexOfferState s)
 	    protobuf_c_enum_descriptor_get_value(&goflex__flex_offer_state__descriptor, (int)s);
 
 	return v ? v->name : "?";
+}
+
+int64_t gf__foa_now_interval(struct foa *f)
+{
+	double now = gf_agent_now(f->a);
+
+	return gf_time_interval((int64_t)(now * 1000.0));
 }

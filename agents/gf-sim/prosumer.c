@@ -20,9 +20,12 @@
 #include "prosumer.h"
 #include "base/timefmt.h"
 
+/* The end (exclusive) of plan pl's window. */
+static int64_t sim_plan_end(const struct sim_plan *pl);
+
 #define SLICE_H 0.25
 
-int64_t sim_plan_end(const struct sim_plan *pl)
+static int64_t sim_plan_end(const struct sim_plan *pl)
 {
 	return (int64_t)pl->start_after + pl->tf + pl->n;
 }

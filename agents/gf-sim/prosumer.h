@@ -137,7 +137,4 @@ enum sim_apply sim_prosumer_schedule(struct sim_prosumer *p,
  * onlineWithoutOffer. */
 Goflex__OperationData__OperationState sim_prosumer_state(const struct sim_prosumer *p, int64_t now);
 
-/* The end (exclusive) of plan pl's window. */
-int64_t sim_plan_end(const struct sim_plan *pl);
-
 #endif

@@ -18,6 +18,9 @@
 #include "agent/credentials.h"
 #include "base/log.h"
 
+/* The lower-case name of an MQTT v5 reason code, e.g. "not authorized". */
+static const char *gfctl_connect_reason_name(int reason, char *buf, size_t size);
+
 #define CONNECT_TIMEOUT_S  10
 #define DISCONNECT_WAIT_MS 1000
 #define GFCTL_MAX_FILTERS  64
@@ -47,7 +50,7 @@ struct gfctl_conn {
 	char tls_err[512];
 };
 
-const char *gfctl_connect_reason_name(int reason, char *buf, size_t size)
+static const char *gfctl_connect_reason_name(int reason, char *buf, size_t size)
 {
 	const char *name = MQTTReasonCode_toString((enum MQTTReasonCodes)reason);
 	size_t i;

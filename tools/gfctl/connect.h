@@ -111,7 +111,4 @@ void gfctl_msg_free(struct gfctl_msg *m);
  * everything and drops queued messages. Accepts NULL. */
 void gfctl_connect_close(struct gfctl_conn *c);
 
-/* The lower-case name of an MQTT v5 reason code, e.g. "not authorized". */
-const char *gfctl_connect_reason_name(int reason, char *buf, size_t size);
-
 #endif
