@@ -529,7 +529,7 @@ static int expect_will(const char *topic, const struct payload *pl, bool retain)
 		return MOSQ_ERR_SUCCESS;
 	if (gf_topic_parse(topic, &t, NULL) != GF_OK)
 		fail("a catalogue row's topic does not parse");
-	rc = gf_payload_check(t.msg.p, t.msg.len, cell,
+	rc = gf_payload_check(t.msg.p, t.msg.len, (cell & GF_CELL_ANON) != 0,
 	                      (cell & GF_CELL_ANON) ? GF_CONTENT_TYPE_JOSE : NULL, pl->data,
 	                      pl->len, err, sizeof(err));
 	return rc == GF_OK       ? MOSQ_ERR_SUCCESS
