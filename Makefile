@@ -22,24 +22,30 @@ OBJ := $(BUILD)/obj
 #   payload  base, schemas                 (codecs, validation, sealed payloads)
 #   engine   base, schemas                 (FlexOffers, aggregation, clearing)
 #   devices  engine, base                  (device models and their offers)
+#   anon     base                          (pseudonyms, sealing and opening: libjose)
+#   meter    base                          (meter exports, local time, resampling)
 #   agent    bus, payload, base, schemas   (the agent runtime: paho, SQLite)
 # and the broker plugin base, bus and payload only. schemas is the code
 # protoc-c generates (below). $(BUILD)/lib/layers/<layer>.so links each archive
 # whole against only what it may use with --no-undefined, so a call across the
 # rule is a link error in every build; tests/layering_test.sh says which file
 # broke it and checks the includes too.
-LAYERS        := base bus payload engine devices agent
+LAYERS        := base bus payload engine devices anon meter agent
 LAYER_DEPS_base    :=
 LAYER_DEPS_bus     := base
 LAYER_DEPS_payload := base schemas
 LAYER_DEPS_engine  := base schemas
 LAYER_DEPS_devices := engine base
+LAYER_DEPS_anon    := base
+LAYER_DEPS_meter   := base
 LAYER_DEPS_agent   := bus payload base schemas
 LAYER_LIBS_base    := -lm
 LAYER_LIBS_bus     := $(PKG_LIBS)
 LAYER_LIBS_payload := $(PKG_LIBS)
 LAYER_LIBS_engine  := $(PKG_LIBS)
 LAYER_LIBS_devices := $(PKG_LIBS)
+LAYER_LIBS_anon    := $(JOSE_LIBS)
+LAYER_LIBS_meter   := $(PKG_LIBS)
 LAYER_LIBS_agent   := $(PKG_LIBS) -lpaho-mqtt3as -lsqlite3
 layer_lib = $(BUILD)/lib/libgf-$(1).a
 LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.c))
@@ -47,11 +53,11 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 $(foreach l,$(LAYERS),$(eval LAYER_OBJS_$(l) := $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(l)/*.c))))
 LIBGF_SCHEMAS := $(call layer_lib,schemas)
 # What the agents and most tests link: every layer, users before what they use.
-LIBGF_ALL     := $(foreach l,agent devices engine payload bus base schemas,$(call layer_lib,$(l)))
+LIBGF_ALL     := $(foreach l,agent devices engine anon meter payload bus base schemas,$(call layer_lib,$(l)))
 # What the broker plugin links.
 LIBGF_PLUGIN  := $(foreach l,payload bus base schemas,$(call layer_lib,$(l)))
 LAYER_CHECKS  := $(LAYERS:%=$(BUILD)/lib/layers/%.so)
-AGENT_LIBS    := -lpaho-mqtt3as -lsqlite3
+AGENT_LIBS    := -lpaho-mqtt3as -lsqlite3 $(JOSE_LIBS)
 
 # --- the broker plugin ------------------------------------------------------
 PLUGIN_SRCS := $(wildcard broker-plugin/*.c)
@@ -257,6 +263,8 @@ PROG_DIRS  := $(sort $(dir $(wildcard agents/*/*.c tools/*/*.c tests/bench/*/*.c
 PROG_SRCS  := $(wildcard $(PROG_DIRS:%=%*.c))
 PROG_OBJS  := $(PROG_SRCS:%.c=$(OBJ)/%.o)
 PROG_BINS  := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d:%/=%)))
+# What one program links beyond the rest: gf-sp's PostgreSQL store.
+PROG_LIBS_gf-sp := -lpq
 
 all: $(PROG_BINS)
 integration: $(PROG_BINS)
@@ -266,7 +274,7 @@ $(PROG_OBJS): | $(PROTO_HDRS)
 define PROG_LINK
 $(BUILD)/bin/$(notdir $(1:%/=%)): $(filter $(OBJ)/$(1)%,$(PROG_OBJS)) $(LIBGF_ALL)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(AGENT_LIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(AGENT_LIBS) $$(PROG_LIBS_$(notdir $(1:%/=%)))
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call PROG_LINK,$(d))))
 

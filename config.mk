@@ -8,6 +8,8 @@ CFLAGS_OPT ?= -O2 -g
 PKGS      := libcrypto libssl libprotobuf-c libcjson msgpack
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lglpk -lm
+# libjose (and jansson) for lib/anon/ only: the broker plugin never links it.
+JOSE_LIBS  := $(shell pkg-config --libs jose 2>/dev/null || echo -ljose -ljansson) -lcrypto
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wformat=2 -Wconversion \
@@ -19,5 +21,6 @@ CFLAGS_BASE   := $(WARN) $(CFLAGS_OPT) -fPIC -fvisibility=hidden $(PKG_CFLAGS)
 DEB_PACKAGES := mosquitto mosquitto-dev mosquitto-clients libmosquitto-dev \
 	libpaho-mqtt-dev libprotobuf-c-dev protobuf-c-compiler libmsgpack-dev \
 	libcjson-dev libssl-dev libcriterion-dev libsqlite3-dev libglpk-dev \
+	libjose-dev libpq-dev postgresql tzdata \
 	openssl pkg-config clang clang-format libclang-rt-14-dev util-linux procps jq sqlite3 python3 \
-	valgrind
+	python3-jwcrypto valgrind

@@ -7,6 +7,8 @@
 #   payload  base (and the generated schema code)
 #   engine   base (and, in fo_message only, the generated schema code)
 #   devices  engine, base
+#   anon     base
+#   meter    base
 #   agent    bus, payload, base
 #   broker-plugin/  base, bus, payload
 #
@@ -37,13 +39,15 @@ check() { # NAME PROBLEMS
 	fi
 }
 
-layers="base bus payload engine devices agent"
+layers="base bus payload engine devices anon meter agent"
 declare -A may=(
 	[base]="base"
 	[bus]="bus base"
 	[payload]="payload base schemas"
 	[engine]="engine base schemas"
 	[devices]="devices engine base"
+	[anon]="anon base"
+	[meter]="meter base"
 	[agent]="agent bus payload base"
 	[plugin]="bus payload base schemas"
 )

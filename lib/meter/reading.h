@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reading.h - meter exports as a DMS writes them, one reading at a time:
+ *
+ *   - dms:  the GOFLEX DMS client's CSV, `"<device>",<local time>,<value>`
+ *           (../shared/fixtures/goflex-samples/dms-sample.csv): no header,
+ *           comma, the device id quoted or not, decimal point;
+ *   - csv:  a configurable CSV: separator, 1-based column of device, time
+ *           and value, a header line to skip, decimal comma, quotes;
+ *   - json: the GOFLEX bare JSON array `[{"observed_timestamp", "device_id",
+ *           "value"}, ...]` (also the bus's `observedTimestamp`, `deviceId`),
+ *           value a number or a numeric string.
+ *
+ * A reader takes the input in chunks of any size (a file read in pieces,
+ * stdin) and gives back readings with the byte offset just after each, so
+ * that a client can resume a file at the offset it last committed. A bad
+ * row is not an error of the reader: it comes back as a rejected row with
+ * its line and reason, and the reader goes on with the next one.
+ *
+ * Times: a time with an offset or Z (RFC 3339, GOFLEX's +0000) is UTC
+ * already (utc_ms set); one without is local time (local set), to be
+ * converted by the caller (tz.h) because only it knows the meter's history
+ * (resolve.h).
+ */
+#ifndef GF_READING_H
+#define GF_READING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "meter/tz.h"
+
+#define GF_READING_DEVICE_MAX 128
+#define GF_READING_LINE_MAX 4096 /* a longer row is rejected */
+
+enum gf_reading_format { GF_READING_DMS, GF_READING_CSV, GF_READING_JSON };
+
+struct gf_reading_csv {
+	char sep;           /* ',' ';' '\t' ... */
+	bool decimal_comma; /* "18,698" */
+	bool header;        /* the first line is a header, skipped */
+	int col_device, col_time, col_value; /* 1-based */
+};
+
+/* One row of the input, accepted or rejected. */
+struct gf_reading_row {
+	bool ok;            /* false: why says what is wrong with the row */
+	char why[96];       /* a short reason, e.g. "value is not a number" */
+	size_t line;        /* 1-based line (json: the line the element starts on) */
+	uint64_t end;       /* byte offset just after the row in the whole input */
+	char device[GF_READING_DEVICE_MAX + 1];
+	bool has_utc;       /* the time carried its offset: utc_ms is set */
+	int64_t utc_ms;
+	struct gf_tz_local local; /* else: the local time */
+	double value;
+};
+
+struct gf_reading_reader;
+
+/*
+ * A reader of the format (csv: o must be set; dms and json: o NULL), that
+ * starts at byte offset start of the input (what the caller committed;
+ * line numbers then count from first_line). GF_EINVAL for bad options,
+ * GF_ENOMEM. Free with gf_reading_reader_free().
+ */
+enum gf_err gf_reading_reader_new(enum gf_reading_format f, const struct gf_reading_csv *o,
+                                  uint64_t start, size_t first_line,
+                                  struct gf_reading_reader **out);
+void gf_reading_reader_free(struct gf_reading_reader *r);
+
+/* Hands the next len bytes of the input to the reader (copied). eof true
+ * with the last chunk (an unterminated last line is then a row). GF_ENOMEM. */
+enum gf_err gf_reading_feed(struct gf_reading_reader *r, const char *buf, size_t len, bool eof);
+
+/*
+ * The next complete row into *row: true, or false when the reader needs more
+ * input (or, after eof, is done). Rows come in input order. A json input
+ * that is not an array of objects yields one rejected row and then ends.
+ */
+bool gf_reading_next(struct gf_reading_reader *r, struct gf_reading_row *row);
+
+/* Parses a format name ("dms", "csv", "json"). GF_EINVAL otherwise. */
+enum gf_err gf_reading_format_parse(const char *s, enum gf_reading_format *f);
+
+#endif
