@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <execinfo.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,15 +158,21 @@ static void usage(const struct gf_agent_def *def, FILE *out)
 	const struct gf_conf_item *it;
 
 	fprintf(out,
-	        "usage: %s -c FILE [-n] [-v] [-d]\n"
+	        "usage: %s -c FILE [-n] [-v] [-d]%s%s\n"
 	        "%s\n\n"
 	        "  -c FILE  configuration, \"key value\" lines\n"
 	        "  -n       check the configuration, print it and exit\n"
 	        "  -v       verbose (debug log)\n"
 	        "  -d       stay in the foreground (the only mode; for service managers)\n"
-	        "  -h       this help\n\n"
-	        "configuration keys:\n",
-	        def->name, def->summary);
+	        "  -h       this help\n",
+	        def->name, def->flags ? " [--OPTION...]" : "", def->command ? " [COMMAND ARGS...]" : "",
+	        def->summary);
+	for (const struct gf_agent_flag *f = def->flags; f && f->name; f++)
+		fprintf(out, "  --%-7s %s\n", f->name, f->help);
+	if (def->command && def->command_help)
+		fprintf(out, "\ncommands (with the configuration of -c, without the bus):\n%s",
+		        def->command_help);
+	fprintf(out, "\nconfiguration keys:\n");
 	for (it = def->table; it->name; it++)
 		fprintf(out, "  %-16s %s%s%s%s\n", it->name, it->help,
 		        it->required ? " (required)" : "", it->def ? "; default " : "",
@@ -508,13 +515,27 @@ static enum gf_err open_bus(struct gf_agent *a, char *err, size_t errlen)
 	return rc;
 }
 
+#define FLAGS_MAX 16
+
+/* -1 to go on (*operand: the index of the first operand, or argc), else the
+ * exit code. */
 static int parse_args(const struct gf_agent_def *def, int argc, char **argv, const char **path,
-                      bool *check)
+                      bool *check, int *operand)
 {
+	struct option longs[FLAGS_MAX + 1];
+	size_t nflags = 0;
 	int opt;
 
+	memset(longs, 0, sizeof(longs));
+	for (const struct gf_agent_flag *f = def->flags; f && f->name && nflags < FLAGS_MAX; f++) {
+		longs[nflags].name = f->name;
+		longs[nflags].has_arg = no_argument;
+		longs[nflags].val = 256 + (int)nflags;
+		nflags++;
+	}
 	opterr = 0;
-	while ((opt = getopt(argc, argv, "c:nvdh")) != -1) {
+	/* "+": stop at the first operand, so a command's own arguments are its. */
+	while ((opt = getopt_long(argc, argv, "+c:nvdh", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			*path = optarg;
@@ -531,14 +552,23 @@ static int parse_args(const struct gf_agent_def *def, int argc, char **argv, con
 			usage(def, stdout);
 			return 0;
 		default:
-			fprintf(stderr, "%s: unknown option -%c (see -h)\n", def->name, optopt);
+			if (opt >= 256 && (size_t)(opt - 256) < nflags) {
+				*def->flags[opt - 256].set = true;
+				break;
+			}
+			if (optopt)
+				fprintf(stderr, "%s: unknown option -%c (see -h)\n", def->name, optopt);
+			else
+				fprintf(stderr, "%s: unknown option %s (see -h)\n", def->name,
+				        argv[optind - 1]);
 			return 2;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc && !def->command) {
 		fprintf(stderr, "%s: unexpected argument '%s' (see -h)\n", def->name, argv[optind]);
 		return 2;
 	}
+	*operand = optind;
 	if (!*path) {
 		fprintf(stderr, "%s: give the configuration file with -c FILE (see -h)\n",
 		        def->name);
@@ -620,9 +650,9 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 	const char *path = NULL;
 	bool check = false;
 	sigset_t sigs;
-	int code;
+	int code, operand = argc;
 
-	code = parse_args(def, argc, argv, &path, &check);
+	code = parse_args(def, argc, argv, &path, &check, &operand);
 	if (code >= 0)
 		return code;
 	a.conf_path = path;
@@ -636,6 +666,10 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 		gf_conf_print(def->table, a.conf, stdout);
 		printf("configuration OK\n");
 		code = 0;
+		goto out;
+	}
+	if (operand < argc) {
+		code = def->command(a.conf, argc - operand, argv + operand);
 		goto out;
 	}
 	/* Blocked before paho starts its threads, which inherit the mask, so

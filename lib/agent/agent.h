@@ -126,6 +126,14 @@ struct gf_agent_conf {
 
 struct gf_agent;
 
+/* A long option of an agent (--name, no argument): *set becomes true when
+ * it is given; the agent reads it in start. */
+struct gf_agent_flag {
+	const char *name;
+	bool *set;
+	const char *help; /* one line for -h */
+};
+
 struct gf_agent_def {
 	const char *name;    /* e.g. "gf-fman" */
 	const char *summary; /* one line for -h */
@@ -150,6 +158,14 @@ struct gf_agent_def {
 	/* Every publish of the agent goes through a store's outbox: its buses
 	 * (its own and gf_agent_bus_add's) keep no paho files (bus.h). */
 	bool outbox_only;
+	/* The agent's long options, ended by {NULL}; may be NULL. */
+	const struct gf_agent_flag *flags;
+	/* A command run instead of the daemon: `NAME -c FILE CMD ARGS...` loads
+	 * the configuration and returns command(conf, argc, argv) (argv[0] is
+	 * CMD) as the exit code, without opening the bus. NULL: operands are
+	 * refused. command_help: its usage lines for -h. */
+	int (*command)(void *conf, int argc, char **argv);
+	const char *command_help;
 };
 
 /* Runs the agent; returns the process exit code (0 clean, 1 runtime

@@ -160,6 +160,17 @@ out:
 	return GF_OK;
 }
 
+size_t gf_store_outbox_count(struct gf_store *s)
+{
+	sqlite3_stmt *st = gf_store_prepare(s, "SELECT count(*) FROM gf_outbox");
+	size_t n = 0;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 sqlite3 *gf_store_db(struct gf_store *s)
 {
 	return s->db;

@@ -100,6 +100,10 @@ enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const voi
  * take (GF_EFULL) and leaves the rest for the next call. */
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus);
 
+/* How many publishes the outbox holds (not yet acknowledged), or 0 when
+ * the store cannot say (logged). */
+size_t gf_store_outbox_count(struct gf_store *s);
+
 /* Binds s to bus, the identity whose messages its outbox holds (one store
  * per bus: the store is the bus's acknowledgement hook). gf_message_queue
  * and the resends (resend.h) then build their topics from that identity
