@@ -43,8 +43,8 @@ struct anonymizer_source {
 	int fd;
 	bool is_stdin;
 	uint64_t dev, ino;
-	uint64_t offset; /* committed: every row before it is in a batch or quarantined */
-	uint64_t line;   /* lines before offset */
+	uint64_t offset;  /* committed: every row before it is in a batch or quarantined */
+	uint64_t line;    /* lines before offset */
 	uint64_t read_to; /* bytes handed to the reader */
 	uint64_t size;    /* at the last look */
 	struct gf_reading_reader *reader;

@@ -47,8 +47,8 @@ bool anonymizer_batch_add(struct anonymizer_batch *b, const char *pseudonym, int
 }
 
 enum gf_err anonymizer_batch_seal(const struct anonymizer_batch *b, const char *key_id,
-                                  const struct gf_seal_to *to, char **jwe, size_t *len,
-                                  char *err, size_t errlen)
+                                  const struct gf_seal_to *to, char **jwe, size_t *len, char *err,
+                                  size_t errlen)
 {
 	Goflex__MeterReadings doc = GOFLEX__METER_READINGS__INIT;
 	Goflex__MeterReading *r = calloc(b->n ? b->n : 1, sizeof(*r));

@@ -40,7 +40,7 @@ bool anonymizer_batch_add(struct anonymizer_batch *b, const char *pseudonym, int
  * sealed to to: *jwe (malloc'd) belongs to the caller. Errors as gf_seal and
  * the codec, err set. */
 enum gf_err anonymizer_batch_seal(const struct anonymizer_batch *b, const char *key_id,
-                                  const struct gf_seal_to *to, char **jwe, size_t *len,
-                                  char *err, size_t errlen);
+                                  const struct gf_seal_to *to, char **jwe, size_t *len, char *err,
+                                  size_t errlen);
 
 #endif

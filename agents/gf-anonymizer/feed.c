@@ -16,7 +16,7 @@
 #include "meter/resample.h"
 #include "meter/tz.h"
 
-#define CHUNK (64 * 1024)
+#define CHUNK         (64 * 1024)
 #define SLICE_BATCHES 16
 
 const char anonymizer_feed_schema[] =
@@ -138,7 +138,8 @@ static enum gf_err source_open(struct anonymizer *an, const char *name,
 	s->dev = (uint64_t)sb.st_dev;
 	s->ino = (uint64_t)sb.st_ino;
 	s->size = (uint64_t)sb.st_size;
-	st = gf_store_prepare(an->store, "SELECT dev, ino, offset, line FROM anon_file WHERE name = ?");
+	st = gf_store_prepare(an->store,
+	                      "SELECT dev, ino, offset, line FROM anon_file WHERE name = ?");
 	if (!st) {
 		rc = GF_EIO;
 		goto out;
@@ -355,14 +356,16 @@ static enum gf_err commit_rows(void *arg)
 		if (!an->prev_dirty[i])
 			continue;
 		anonymizer_idmap_entry(an->ids, i, &pid, &cid);
-		rc = gf_store_run(an->store,
-		                  "INSERT OR REPLACE INTO anon_meter (class_id, t, v) VALUES (?1, ?2, ?3)",
-		                  "tid", cid, an->prev[i].t, an->prev[i].v);
+		rc = gf_store_run(
+		    an->store,
+		    "INSERT OR REPLACE INTO anon_meter (class_id, t, v) VALUES (?1, ?2, ?3)", "tid",
+		    cid, an->prev[i].t, an->prev[i].v);
 	}
 	if (rc == GF_OK)
-		rc = gf_store_run(an->store,
-		                  "INSERT OR REPLACE INTO anon_state (k, v) VALUES ('quarantine_size', ?1)",
-		                  "i", (int64_t)an->quarantine.size);
+		rc = gf_store_run(
+		    an->store,
+		    "INSERT OR REPLACE INTO anon_state (k, v) VALUES ('quarantine_size', ?1)", "i",
+		    (int64_t)an->quarantine.size);
 	if (rc == GF_OK && c->jwe)
 		rc = gf_store_outbox_add(an->store, an->topic, c->jwe, c->len, "application/jose",
 		                         false);
@@ -416,7 +419,8 @@ static void progress(struct anonymizer *an, bool final)
 
 	if (final) {
 		gf_log_notice("GF-ANON-FILE", "%s: %llu rows, %llu sent, %llu quarantined", s->name,
-		              (unsigned long long)s->counts.rows, (unsigned long long)s->counts.sent,
+		              (unsigned long long)s->counts.rows,
+		              (unsigned long long)s->counts.sent,
 		              (unsigned long long)s->counts.quarantined);
 		return;
 	}
@@ -427,7 +431,8 @@ static void progress(struct anonymizer *an, bool final)
 		gf_log_notice("GF-ANON-PROGRESS", "stdin: %llu rows so far",
 		              (unsigned long long)s->counts.rows);
 	else
-		gf_log_notice("GF-ANON-PROGRESS", "%s: %.0f%% (%llu of %llu bytes), %llu rows", s->name,
+		gf_log_notice("GF-ANON-PROGRESS", "%s: %.0f%% (%llu of %llu bytes), %llu rows",
+		              s->name,
 		              s->read_to && s->size && s->size != UINT64_MAX
 		                  ? 100.0 * (double)s->offset / (double)s->size
 		                  : 100.0,
@@ -542,7 +547,8 @@ void anonymizer_feed_pump(struct anonymizer *an)
 		return;
 	an->pumping = true;
 	if (slice(an) && !an->pump_armed)
-		an->pump_armed = gf_agent_timer_at(an->a, gf_agent_now(an->a), pump_later, NULL) != 0;
+		an->pump_armed =
+		    gf_agent_timer_at(an->a, gf_agent_now(an->a), pump_later, NULL) != 0;
 	an->pumping = false;
 	if (an->once && an->input_done && !an->src && gf_store_outbox_count(an->store) == 0) {
 		anonymizer_feed_summary(an, line, sizeof(line));
@@ -583,8 +589,9 @@ static enum gf_err load_meters(struct anonymizer *an)
 
 			anonymizer_idmap_entry(an->ids, i, &p, &c);
 			if (strcmp(c, cid) == 0)
-				an->prev[i] = (struct gf_resolve_prev){true, sqlite3_column_int64(st, 1),
-				                                        sqlite3_column_double(st, 2)};
+				an->prev[i] =
+				    (struct gf_resolve_prev){true, sqlite3_column_int64(st, 1),
+				                             sqlite3_column_double(st, 2)};
 		}
 	}
 	sqlite3_finalize(st);
@@ -640,9 +647,10 @@ enum gf_err anonymizer_feed_start(struct anonymizer *an, char *err, size_t errle
 			    (inotify_add_watch(an->inotify_fd, an->conf->input_dir,
 			                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY) < 0 ||
 			     gf_agent_watch(an->a, an->inotify_fd, inotify_ready, NULL) != GF_OK)) {
-				gf_log_warning("GF-ANON-INPUT",
-				               "cannot watch %s (%s): looking every poll_ms instead",
-				               an->conf->input_dir, strerror(errno));
+				gf_log_warning(
+				    "GF-ANON-INPUT",
+				    "cannot watch %s (%s): looking every poll_ms instead",
+				    an->conf->input_dir, strerror(errno));
 				close(an->inotify_fd);
 				an->inotify_fd = -1;
 			}

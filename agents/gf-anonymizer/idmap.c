@@ -10,7 +10,7 @@
 #include "base/file.h"
 #include "base/hash.h"
 
-#define ID_MAX 128
+#define ID_MAX       128
 #define MAP_FILE_MAX (256u << 20)
 
 struct entry {
@@ -58,9 +58,9 @@ static enum gf_err index_all(struct anonymizer_idmap *m, char *err, size_t errle
 
 		for (; m->slot[i]; i = (i + 1) & (m->nslot - 1))
 			if (strcmp(m->e[m->slot[i] - 1].private_id, id) == 0)
-				return gf_err_set(err, errlen, GF_EPARSE,
-				                  "id_map: a private id is listed twice (entry %zu)",
-				                  k + 1);
+				return gf_err_set(
+				    err, errlen, GF_EPARSE,
+				    "id_map: a private id is listed twice (entry %zu)", k + 1);
 		m->slot[i] = k + 1;
 	}
 	return GF_OK;
@@ -156,10 +156,11 @@ enum gf_err anonymizer_idmap_load(const char *path, struct anonymizer_idmap **ou
 		if (le == q || *q == '#')
 			continue;
 		if (!field(&q, le, pid) || !field(&q, le, cid) || q != le) {
-			rc = gf_err_set(err, errlen, GF_EPARSE,
-			                "%s:%zu: expected private_id,classification_id (each 1 to %d "
-			                "printable bytes)",
-			                path, line, ID_MAX);
+			rc = gf_err_set(
+			    err, errlen, GF_EPARSE,
+			    "%s:%zu: expected private_id,classification_id (each 1 to %d "
+			    "printable bytes)",
+			    path, line, ID_MAX);
 			goto out;
 		}
 		if (line == 1 && strcmp(pid, "private_id") == 0)

@@ -99,15 +99,15 @@ static enum gf_err parse_csv(const struct anonymizer_conf *c, struct gf_reading_
 }
 
 /* Everything of the configuration that can be wrong, before the bus. */
-static enum gf_err setup(struct anonymizer *an, struct anonymizer_conf *c, char *err,
-                         size_t errlen)
+static enum gf_err setup(struct anonymizer *an, struct anonymizer_conf *c, char *err, size_t errlen)
 {
 	size_t n;
 	enum gf_err rc;
 
 	rc = gf_reading_format_parse(c->format, &an->format);
 	if (rc != GF_OK)
-		return gf_err_set(err, errlen, rc, "format %s: expected dms, csv or json", c->format);
+		return gf_err_set(err, errlen, rc, "format %s: expected dms, csv or json",
+		                  c->format);
 	if (an->format == GF_READING_CSV && (rc = parse_csv(c, &an->csv, err, errlen)) != GF_OK)
 		return rc;
 	if (strcmp(c->value_kind, "register") == 0)
@@ -115,8 +115,8 @@ static enum gf_err setup(struct anonymizer *an, struct anonymizer_conf *c, char 
 	else if (strcmp(c->value_kind, "interval") == 0)
 		an->kind = GF_RESOLVE_INTERVAL;
 	else
-		return gf_err_set(err, errlen, GF_EINVAL, "value_kind %s: expected register or interval",
-		                  c->value_kind);
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "value_kind %s: expected register or interval", c->value_kind);
 	rc = gf_tz_open(c->timezone, err, errlen);
 	if (rc != GF_OK)
 		return rc;
@@ -146,7 +146,13 @@ static enum gf_err setup(struct anonymizer *an, struct anonymizer_conf *c, char 
 	}
 	return anonymizer_batch_init(&an->batch, (size_t)c->batch_max,
 	                             an->kind == GF_RESOLVE_REGISTER ? GF_OBIS_REGISTER
-	                                                              : GF_OBIS_INTERVAL);
+	                                                             : GF_OBIS_INTERVAL);
+}
+
+static enum gf_err check(void *conf, char *err, size_t errlen)
+{
+	A.conf = conf;
+	return setup(&A, conf, err, errlen);
 }
 
 static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
@@ -169,20 +175,18 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 static enum gf_err start(struct gf_agent *a, void *conf)
 {
 	struct anonymizer_conf *c = conf;
-	char err[512], *qpath = NULL;
+	char err[512] = "", *qpath = NULL;
 	enum gf_err rc;
 
 	A.a = a;
 	A.conf = c;
 	A.once = once_flag;
 	gf_agent_set_data(a, &A);
-	rc = setup(&A, c, err, sizeof(err));
+	rc = gf_bus_topic(gf_agent_bus(a), A.topic, sizeof(A.topic), "sp", c->sp_id,
+	                  "meter.reading");
 	if (rc == GF_OK)
-		rc = gf_bus_topic(gf_agent_bus(a), A.topic, sizeof(A.topic), "sp", c->sp_id,
-		                  "meter.reading");
-	if (rc == GF_OK)
-		rc = gf_store_open(c->agent.state_dir, "anonymizer", anonymizer_feed_schema, &A.store,
-		                   err, sizeof(err));
+		rc = gf_store_open(c->agent.state_dir, "anonymizer", anonymizer_feed_schema,
+		                   &A.store, err, sizeof(err));
 	if (rc == GF_OK && !c->quarantine_file) {
 		if (asprintf(&qpath, "%s/quarantine.csv", c->agent.state_dir) < 0)
 			rc = GF_ENOMEM;
@@ -196,10 +200,11 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	}
 	gf_store_outbox_flush(A.store, gf_agent_bus(a));
-	gf_log_notice("GF-ANON-START",
-	              "%s: %zu meters in id_map, key %s, sealed to %s for sp.%s, %s readings from %s%s",
-	              gf_bus_ident(gf_agent_bus(a)), anonymizer_idmap_count(A.ids), A.key.id,
-	              c->sp_kid, c->sp_id, c->value_kind, c->input_dir, A.once ? " (--once)" : "");
+	gf_log_notice(
+	    "GF-ANON-START",
+	    "%s: %zu meters in id_map, key %s, sealed to %s for sp.%s, %s readings from %s%s",
+	    gf_bus_ident(gf_agent_bus(a)), anonymizer_idmap_count(A.ids), A.key.id, c->sp_kid,
+	    c->sp_id, c->value_kind, c->input_dir, A.once ? " (--once)" : "");
 	anonymizer_feed_pump(&A);
 	return GF_OK;
 }
@@ -224,6 +229,7 @@ int main(int argc, char **argv)
 	    .table = table,
 	    .conf_size = sizeof(struct anonymizer_conf),
 	    .common_offset = offsetof(struct anonymizer_conf, agent),
+	    .check = check,
 	    .start = start,
 	    .message = on_message,
 	    .event = on_event,

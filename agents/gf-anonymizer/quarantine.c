@@ -60,8 +60,8 @@ static void count(struct anonymizer_quarantine *q, const char *reason)
 		if (q->nreasons == ANONYMIZER_REASONS_MAX)
 			i = ANONYMIZER_REASONS_MAX - 1; /* the last one counts the rest */
 		else
-			snprintf(q->reasons[q->nreasons++].reason, sizeof(q->reasons[0].reason), "%s",
-			         reason);
+			snprintf(q->reasons[q->nreasons++].reason, sizeof(q->reasons[0].reason),
+			         "%s", reason);
 	}
 	q->reasons[i].count++;
 }
@@ -110,8 +110,8 @@ enum gf_err anonymizer_quarantine_sync(struct anonymizer_quarantine *q, char *er
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return gf_err_set(err, errlen, GF_EIO, "cannot write the quarantine file: %s",
-			                  strerror(errno));
+			return gf_err_set(err, errlen, GF_EIO,
+			                  "cannot write the quarantine file: %s", strerror(errno));
 		done += (size_t)n;
 	}
 	if (q->len && fdatasync(q->fd) != 0)
@@ -128,7 +128,7 @@ void anonymizer_quarantine_reasons(const struct anonymizer_quarantine *q, char *
 
 	buf[0] = 0;
 	for (size_t i = 0; i < q->nreasons && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s: %llu", i ? ", " : "",
-		                         q->reasons[i].reason,
-		                         (unsigned long long)q->reasons[i].count);
+		used +=
+		    (size_t)snprintf(buf + used, size - used, "%s%s: %llu", i ? ", " : "",
+		                     q->reasons[i].reason, (unsigned long long)q->reasons[i].count);
 }

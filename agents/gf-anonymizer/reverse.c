@@ -13,8 +13,9 @@ int anonymizer_reverse_run(const struct anonymizer_conf *c, int argc, char **arg
 
 	memset(&key, 0, sizeof(key));
 	if (argc < 2 || strcmp(argv[0], "reverse") != 0) {
-		fprintf(stderr, "gf-anonymizer: unknown command '%s' (the command is: reverse "
-		                "PSEUDONYM...)\n",
+		fprintf(stderr,
+		        "gf-anonymizer: unknown command '%s' (the command is: reverse "
+		        "PSEUDONYM...)\n",
 		        argv[0]);
 		return 2;
 	}

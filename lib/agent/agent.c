@@ -165,8 +165,8 @@ static void usage(const struct gf_agent_def *def, FILE *out)
 	        "  -v       verbose (debug log)\n"
 	        "  -d       stay in the foreground (the only mode; for service managers)\n"
 	        "  -h       this help\n",
-	        def->name, def->flags ? " [--OPTION...]" : "", def->command ? " [COMMAND ARGS...]" : "",
-	        def->summary);
+	        def->name, def->flags ? " [--OPTION...]" : "",
+	        def->command ? " [COMMAND ARGS...]" : "", def->summary);
 	for (const struct gf_agent_flag *f = def->flags; f && f->name; f++)
 		fprintf(out, "  --%-7s %s\n", f->name, f->help);
 	if (def->command && def->command_help)
@@ -557,7 +557,8 @@ static int parse_args(const struct gf_agent_def *def, int argc, char **argv, con
 				break;
 			}
 			if (optopt)
-				fprintf(stderr, "%s: unknown option -%c (see -h)\n", def->name, optopt);
+				fprintf(stderr, "%s: unknown option -%c (see -h)\n", def->name,
+				        optopt);
 			else
 				fprintf(stderr, "%s: unknown option %s (see -h)\n", def->name,
 				        argv[optind - 1]);
@@ -658,7 +659,8 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 	a.conf_path = path;
 	code = 2;
 	if (load_conf(def, path, &a.conf, err, sizeof(err)) != GF_OK ||
-	    init_clock(&a, err, sizeof(err)) != GF_OK) {
+	    init_clock(&a, err, sizeof(err)) != GF_OK ||
+	    (def->check && operand == argc && def->check(a.conf, err, sizeof(err)) != GF_OK)) {
 		fprintf(stderr, "%s: %s\n", def->name, err[0] ? err : "bad configuration");
 		goto out;
 	}

@@ -141,6 +141,11 @@ struct gf_agent_def {
 	const struct gf_conf_item *table; /* GF_AGENT_CONF_ITEMS first */
 	size_t conf_size;                 /* sizeof the agent's struct */
 	size_t common_offset;             /* offsetof its struct gf_agent_conf */
+	/* Checks what the table cannot (files the keys name, their contents)
+	 * after the configuration is read, before the bus, also under -n: an
+	 * error (err says why) ends the program with exit code 2. May be NULL.
+	 * It may keep what it loaded for start. */
+	enum gf_err (*check)(void *conf, char *err, size_t errlen);
 	/* Called once the bus is open and its first connect was started
 	 * (publishes are buffered until it succeeds): subscribe, open state,
 	 * arm timers. A failure ends the program with exit code 1. */
