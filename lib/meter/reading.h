@@ -33,25 +33,26 @@
 #include "meter/tz.h"
 
 #define GF_READING_DEVICE_MAX 128
-#define GF_READING_LINE_MAX 4096 /* a longer row is rejected */
+#define GF_READING_LINE_MAX   4096 /* a longer row is rejected */
 
 enum gf_reading_format { GF_READING_DMS, GF_READING_CSV, GF_READING_JSON };
 
 struct gf_reading_csv {
-	char sep;           /* ',' ';' '\t' ... */
-	bool decimal_comma; /* "18,698" */
-	bool header;        /* the first line is a header, skipped */
+	char sep;                            /* ',' ';' '\t' ... */
+	bool decimal_comma;                  /* "18,698" */
+	bool header;                         /* the first line is a header, skipped */
 	int col_device, col_time, col_value; /* 1-based */
 };
 
 /* One row of the input, accepted or rejected. */
 struct gf_reading_row {
-	bool ok;            /* false: why says what is wrong with the row */
-	char why[96];       /* a short reason, e.g. "value is not a number" */
-	size_t line;        /* 1-based line (json: the line the element starts on) */
-	uint64_t end;       /* byte offset just after the row in the whole input */
+	bool ok;         /* false: why says what is wrong with the row */
+	char why[96];    /* a short reason, e.g. "value is not a number" */
+	size_t line;     /* 1-based line (json: the line the element starts on) */
+	uint64_t end;    /* byte offset just after the row in the whole input */
+	size_t end_line; /* the line at end: first_line of a reader resumed there */
 	char device[GF_READING_DEVICE_MAX + 1];
-	bool has_utc;       /* the time carried its offset: utc_ms is set */
+	bool has_utc; /* the time carried its offset: utc_ms is set */
 	int64_t utc_ms;
 	struct gf_tz_local local; /* else: the local time */
 	double value;

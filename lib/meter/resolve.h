@@ -24,7 +24,7 @@ enum gf_resolve_kind { GF_RESOLVE_REGISTER, GF_RESOLVE_INTERVAL };
 /* The meter's previous reading (have false: none known). */
 struct gf_resolve_prev {
 	bool have;
-	int64_t t;  /* epoch seconds */
+	int64_t t; /* epoch seconds */
 	double v;
 };
 
