@@ -373,7 +373,7 @@ enum gf_err gf_reading_reader_new(enum gf_reading_format f, const struct gf_read
 	r->fmt = f;
 	r->o = *o;
 	r->dms = f == GF_READING_DMS;
-	r->start = r->off = start;
+	r->off = r->last_end = start;
 	r->line = first_line;
 	r->bom_check = start == 0;
 	r->header = start == 0 && o->header;

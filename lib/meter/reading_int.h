@@ -32,7 +32,6 @@ struct gf_reading_reader {
 	locale_t c_num;   /* strtod_l() in the C locale, whatever the process's */
 	char *in;         /* input handed to gf_reading_feed() and not consumed */
 	size_t in_len, in_pos, in_cap;
-	uint64_t start;   /* where the reader started */
 	uint64_t off;     /* offset of in[in_pos] in the whole input */
 	size_t line;      /* line of in[in_pos] */
 	bool eof, done;
@@ -51,6 +50,7 @@ struct gf_reading_reader {
 	bool in_str, esc, nul;
 	int uhex;         /* hex digits of a \u escape still to come */
 	bool uzero;       /* so far they are all '0' */
+	uint64_t last_end; /* where the last element ended (or the reader started) */
 	const char *bad_why;
 	size_t bad_line;
 };

@@ -129,6 +129,7 @@ static void elem_row(struct gf_reading_reader *r, struct gf_reading_row *row)
 	r->cur_len = 0;
 	r->too_long = false;
 	r->js = GF__JS_AFTER;
+	r->last_end = r->off;
 }
 
 /*
@@ -190,8 +191,10 @@ static bool at_eof(struct gf_reading_reader *r, struct gf_reading_row *row)
 	case GF__JS_END:
 		return false;
 	case GF__JS_AFTER:
-		/* resumed at the end of the last row: nothing remains */
-		if (r->start > 0 && r->off == r->start)
+		/* Cut right after an element: every element was read, and a
+		 * row here would end where that one did (a reader resumed
+		 * there would have nothing to give it again). */
+		if (r->off == r->last_end)
 			return false;
 		gf__reading_reject(r, row, r->line, "JSON array is not closed");
 		return true;
