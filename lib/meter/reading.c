@@ -20,8 +20,8 @@ struct field {
 	size_t n;
 };
 
-void gf__reading_reject(const struct gf_reading_reader *r, struct gf_reading_row *row,
-                        size_t line, const char *why)
+void gf__reading_reject(const struct gf_reading_reader *r, struct gf_reading_row *row, size_t line,
+                        const char *why)
 {
 	memset(row, 0, sizeof(*row));
 	row->line = line;
@@ -131,7 +131,7 @@ bool gf__reading_bom(struct gf_reading_reader *r)
 	static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
 	size_t avail = r->in_len - r->in_pos, k = avail < 3 ? avail : 3;
 
-	if (memcmp(r->in + r->in_pos, bom, k) != 0) {
+	if (k > 0 && memcmp(r->in + r->in_pos, bom, k) != 0) {
 		r->bom_check = false;
 		return true;
 	}
@@ -161,8 +161,8 @@ static bool is_blank(const struct gf_reading_reader *r, char c)
  * the next line (no DMS writes newlines into ids or values, and a row that
  * never ends would hold the reader).
  */
-static const char *split(struct gf_reading_reader *r, const char *s, size_t n,
-                         struct field f[3], int *nfields)
+static const char *split(struct gf_reading_reader *r, const char *s, size_t n, struct field f[3],
+                         int *nfields)
 {
 	const int *col[3] = {&r->o.col_device, &r->o.col_time, &r->o.col_value};
 	size_t i = 0, o = 0;
@@ -272,7 +272,7 @@ static bool csv_next(struct gf_reading_reader *r, struct gf_reading_row *row)
 		} else {
 			if (!r->too_long && r->cur_len + take > GF_READING_LINE_MAX + 1)
 				r->too_long = true;
-			if (!r->too_long) {
+			if (!r->too_long && take > 0) {
 				memcpy(r->cur + r->cur_len, p, take);
 				r->cur_len += take;
 			}
@@ -340,8 +340,7 @@ static bool csv_options_ok(const struct gf_reading_csv *o)
 }
 
 enum gf_err gf_reading_reader_new(enum gf_reading_format f, const struct gf_reading_csv *o,
-                                  uint64_t start, size_t first_line,
-                                  struct gf_reading_reader **out)
+                                  uint64_t start, size_t first_line, struct gf_reading_reader **out)
 {
 	static const struct gf_reading_csv dms = {',', false, false, 1, 2, 3};
 	struct gf_reading_reader *r;
@@ -366,8 +365,11 @@ enum gf_err gf_reading_reader_new(enum gf_reading_format f, const struct gf_read
 	if (r == NULL)
 		return GF_ENOMEM;
 	r->c_num = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-	if (r->c_num == (locale_t)0) {
-		free(r);
+	/* never NULL, so that in + in_pos is always a pointer into it */
+	r->in_cap = 4096;
+	r->in = malloc(r->in_cap);
+	if (r->c_num == (locale_t)0 || r->in == NULL) {
+		gf_reading_reader_free(r);
 		return GF_ENOMEM;
 	}
 	r->fmt = f;
@@ -387,7 +389,8 @@ void gf_reading_reader_free(struct gf_reading_reader *r)
 {
 	if (r == NULL)
 		return;
-	freelocale(r->c_num);
+	if (r->c_num != (locale_t)0)
+		freelocale(r->c_num);
 	free(r->in);
 	free(r);
 }
@@ -401,7 +404,8 @@ enum gf_err gf_reading_feed(struct gf_reading_reader *r, const char *buf, size_t
 
 		/* Consumed bytes go when the room is needed or they are the
 		 * larger part: each byte is moved a bounded number of times. */
-		if (r->in_pos > 0 && (pending + len > r->in_cap - r->in_pos || r->in_pos >= pending)) {
+		if (r->in_pos > 0 &&
+		    (pending + len > r->in_cap - r->in_pos || r->in_pos >= pending)) {
 			memmove(r->in, r->in + r->in_pos, pending);
 			r->in_len = pending;
 			r->in_pos = 0;
@@ -409,7 +413,7 @@ enum gf_err gf_reading_feed(struct gf_reading_reader *r, const char *buf, size_t
 		if (len > SIZE_MAX - r->in_len)
 			return GF_ENOMEM;
 		if (r->in_len + len > r->in_cap) {
-			size_t cap = r->in_cap ? r->in_cap : 4096;
+			size_t cap = r->in_cap;
 			char *in;
 
 			while (cap < r->in_len + len)

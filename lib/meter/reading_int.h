@@ -28,15 +28,15 @@ enum gf__reading_js {
 struct gf_reading_reader {
 	enum gf_reading_format fmt;
 	struct gf_reading_csv o;
-	bool dms;         /* exactly three fields per row */
-	locale_t c_num;   /* strtod_l() in the C locale, whatever the process's */
-	char *in;         /* input handed to gf_reading_feed() and not consumed */
+	bool dms;       /* exactly three fields per row */
+	locale_t c_num; /* strtod_l() in the C locale, whatever the process's */
+	char *in;       /* input handed to gf_reading_feed() and not consumed */
 	size_t in_len, in_pos, in_cap;
-	uint64_t off;     /* offset of in[in_pos] in the whole input */
-	size_t line;      /* line of in[in_pos] */
+	uint64_t off; /* offset of in[in_pos] in the whole input */
+	size_t line;  /* line of in[in_pos] */
 	bool eof, done;
-	bool bom_check;   /* at offset 0: a UTF-8 BOM may come */
-	bool header;      /* csv: the header line is still to skip */
+	bool bom_check; /* at offset 0: a UTF-8 BOM may come */
+	bool header;    /* csv: the header line is still to skip */
 	/* The current line (csv) or element (json), collected across chunks;
 	 * too_long once it outgrew cur (then only its end is looked for). */
 	char cur[GF_READING_LINE_MAX + 2];
@@ -45,11 +45,11 @@ struct gf_reading_reader {
 	char scratch[GF_READING_LINE_MAX + 1]; /* unquoted csv fields */
 	/* json */
 	enum gf__reading_js js;
-	size_t depth;     /* of { and [ inside the element */
-	bool scalar;      /* the element is a number or literal */
+	size_t depth; /* of { and [ inside the element */
+	bool scalar;  /* the element is a number or literal */
 	bool in_str, esc, nul;
-	int uhex;         /* hex digits of a \u escape still to come */
-	bool uzero;       /* so far they are all '0' */
+	int uhex;          /* hex digits of a \u escape still to come */
+	bool uzero;        /* so far they are all '0' */
 	uint64_t last_end; /* where the last element ended (or the reader started) */
 	const char *bad_why;
 	size_t bad_line;
@@ -57,8 +57,8 @@ struct gf_reading_reader {
 
 /* Empties *row and marks it rejected (why), a row of the given line that
  * ends where the reader is. */
-void gf__reading_reject(const struct gf_reading_reader *r, struct gf_reading_row *row,
-                        size_t line, const char *why);
+void gf__reading_reject(const struct gf_reading_reader *r, struct gf_reading_row *row, size_t line,
+                        const char *why);
 
 /* The checks and conversions both formats make; each returns NULL or the
  * reason of the rejection and fills its part of *row. */

@@ -50,8 +50,7 @@ static void elem_begin(struct gf_reading_reader *r, char c)
 }
 
 /* One of the names a field goes by, into its slot; false for a second one. */
-static bool take_key(const cJSON *it, const char *a, const char *b, const cJSON **slot,
-                     bool *dup)
+static bool take_key(const cJSON *it, const char *a, const char *b, const cJSON **slot, bool *dup)
 {
 	if (strcmp(it->string, a) != 0 && strcmp(it->string, b) != 0)
 		return false;

@@ -15,25 +15,26 @@ static bool span_ok(int64_t from_ms, int64_t len_ms, size_t count)
 	       !__builtin_add_overflow(from_ms, span, &last);
 }
 
-/* The register at instant b: reads p[j] (the last read at or before b)
- * and p[j + 1] (the first after it) interpolated, or NAN outside the reads. */
-static double register_at(const struct gf_resample_point *p, size_t n, size_t j, int64_t b)
+/* b - a for a <= b, as a double: the difference of two int64_t always
+ * fits in a uint64_t, where it cannot overflow. */
+static double elapsed(int64_t a, int64_t b)
 {
-	if (j >= n || p[j].t_ms > b)
-		return NAN;
-	if (p[j].t_ms == b)
-		return p[j].v;
-	if (j + 1 >= n)
-		return NAN;
-	return p[j].v + (p[j + 1].v - p[j].v) * ((double)(b - p[j].t_ms) /
-	                                           (double)(p[j + 1].t_ms - p[j].t_ms));
+	return (double)((uint64_t)b - (uint64_t)a);
+}
+
+/* The last read of the group of reads at p[i].t_ms. */
+static size_t group_last(const struct gf_resample_point *p, size_t n, size_t i)
+{
+	while (i + 1 < n && p[i + 1].t_ms == p[i].t_ms)
+		i++;
+	return i;
 }
 
 enum gf_err gf_resample_register(const struct gf_resample_point *p, size_t n, int64_t from_ms,
                                  int64_t len_ms, size_t count, double *out)
 {
+	size_t i = 0, at = SIZE_MAX, next = SIZE_MAX, next_of = SIZE_MAX;
 	double prev = NAN;
-	size_t j = 0;
 
 	if (len_ms <= 0 || (n > 0 && p == NULL) || (count > 0 && out == NULL) ||
 	    !span_ok(from_ms, len_ms, count))
@@ -41,28 +42,45 @@ enum gf_err gf_resample_register(const struct gf_resample_point *p, size_t n, in
 	/* Every check before the first write: out is untouched on failure.
 	 * Of reads at one instant the last counts, so the register must not
 	 * go down from one instant's last read to the next instant's last. */
-	for (size_t i = 0; i < n; i++) {
-		if (!isfinite(p[i].v))
+	for (size_t k = 0; k < n; k++) {
+		if (!isfinite(p[k].v))
 			return GF_EINVAL;
-		if (i > 0 && p[i].t_ms < p[i - 1].t_ms)
+		if (k > 0 && p[k].t_ms < p[k - 1].t_ms)
 			return GF_EINVAL;
 	}
-	for (size_t i = 0, last = SIZE_MAX; i < n; i++) {
-		if (i + 1 < n && p[i + 1].t_ms == p[i].t_ms)
-			continue;
-		if (last != SIZE_MAX && p[i].v < p[last].v)
+	for (size_t k = 0, last = SIZE_MAX; k < n; k = group_last(p, n, k) + 1) {
+		size_t g = group_last(p, n, k);
+		if (last != SIZE_MAX && p[g].v < p[last].v)
 			return GF_ERANGE;
-		last = i;
+		last = g;
 	}
-	/* One sweep: the boundaries ascend, so j (the last read at or before
-	 * the boundary, or n - 1 past them all) only moves forward. */
+	/*
+	 * One sweep, as the boundaries ascend: at is the last read of the
+	 * last instant at or before the boundary, i the first read after it,
+	 * next the last read of i's instant (found once per i). Each read is
+	 * passed a bounded number of times: O(n + count).
+	 */
 	for (size_t k = 0; k <= count; k++) {
 		int64_t b = from_ms + (int64_t)k * len_ms;
 		double cur;
 
-		while (j + 1 < n && p[j + 1].t_ms <= b)
-			j++;
-		cur = register_at(p, n, j, b);
+		while (i < n && p[i].t_ms <= b) {
+			at = group_last(p, n, i);
+			i = at + 1;
+		}
+		if (i < n && next_of != i) {
+			next = group_last(p, n, i);
+			next_of = i;
+		}
+		if (at == SIZE_MAX)
+			cur = NAN; /* before the first read */
+		else if (p[at].t_ms == b)
+			cur = p[at].v;
+		else if (i >= n)
+			cur = NAN; /* after the last read */
+		else
+			cur = p[at].v + (p[next].v - p[at].v) * (elapsed(p[at].t_ms, b) /
+			                                         elapsed(p[at].t_ms, p[next].t_ms));
 		if (k > 0)
 			out[k - 1] = cur - prev; /* NAN at either end stays NAN */
 		prev = cur;

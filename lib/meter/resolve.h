@@ -11,6 +11,11 @@
  *     tp and the value is at least vp; the earliest consistent one is
  *     taken. No previous reading, no consistent candidate, or readings of
  *     energy per interval (which have no order): quarantined.
+ *
+ * The rule assumes the DMS reads a meter at least once per fold (an hour in
+ * Europe): a read after 02:50 first-occurrence time whose local time is
+ * 03:10 is taken as the first 03:10, even if the meter was read 80 minutes
+ * later (the second one); both are consistent and nothing tells them apart.
  */
 #ifndef GF_RESOLVE_H
 #define GF_RESOLVE_H
@@ -30,9 +35,13 @@ struct gf_resolve_prev {
 
 /*
  * Picks the instant of a reading of value v from the n (0..2) candidates
- * cand (ascending epoch seconds) into *t. Returns NULL when it did, else a
- * static reason for the quarantine: "local time does not exist (DST gap)",
- * "ambiguous local time (DST fold)", ...
+ * cand (ascending epoch seconds, as gf_tz_to_utc() returns them) into *t.
+ * One candidate is taken as it is. Returns NULL when it did, else a static
+ * reason for the quarantine (*t untouched): "local time does not exist (DST
+ * gap)", "local time is not valid" (n -1, gf_tz_to_utc()'s bad fields, or
+ * above 2), "ambiguous local time (DST fold) ..." followed by "of energy per
+ * interval", "with no previous reading", "and the register went down"
+ * (also for a NaN v) or "not after the previous reading". prev may be NULL.
  */
 const char *gf_resolve_time(enum gf_resolve_kind kind, const int64_t *cand, int n,
                             const struct gf_resolve_prev *prev, double v, int64_t *t);

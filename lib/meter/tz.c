@@ -15,7 +15,7 @@
 
 /* The sample points of the zone's offsets, around the naive instant of the
  * local time: 12-hourly from two days before to two days after. */
-#define TZ_SAMPLES 9
+#define TZ_SAMPLES     9
 #define TZ_SAMPLE_STEP (12 * 3600)
 
 static bool is_leap(int y)
@@ -74,8 +74,8 @@ enum gf_err gf_tz_open(const char *name, char *err, size_t errlen)
 		return gf_err_set(err, errlen, GF_EINVAL, "time zone: no name");
 	problem = name_problem(name);
 	if (problem)
-		return gf_err_set(err, errlen, GF_EINVAL, "time zone name %.*s %s",
-		                  GF_TZ_NAME_MAX, name, problem);
+		return gf_err_set(err, errlen, GF_EINVAL, "time zone name %.*s %s", GF_TZ_NAME_MAX,
+		                  name, problem);
 	snprintf(path, sizeof(path), "%s/%s", TZ_DIR, name);
 	/* glibc falls back to UTC without a word for a zone it cannot read:
 	 * the file must exist, be a regular file and start with TZif. */

@@ -145,8 +145,8 @@ static void is_local(const struct gf_reading_row *r, int y, int mo, int d, int h
 	cr_assert(!r->has_utc);
 	cr_assert(r->local.year == y && r->local.month == mo && r->local.day == d &&
 	              r->local.hour == h && r->local.minute == mi && r->local.second == s,
-	          "line %zu: %04d-%02d-%02d %02d:%02d:%02d", r->line, r->local.year,
-	          r->local.month, r->local.day, r->local.hour, r->local.minute, r->local.second);
+	          "line %zu: %04d-%02d-%02d %02d:%02d:%02d", r->line, r->local.year, r->local.month,
+	          r->local.day, r->local.hour, r->local.minute, r->local.second);
 }
 
 Test(reading, dms_sample)
@@ -248,7 +248,8 @@ Test(reading, quotes)
 	cr_assert(r.v[6].ok);
 	cr_assert_str_eq(r.v[6].device, "with, comma");
 	for (size_t i = 1; i < 6; i++)
-		cr_assert(i == 4 || (!r.v[i].ok && r.v[i].line == i + 1 && r.v[i].device[0] == '\0'));
+		cr_assert(i == 4 ||
+		          (!r.v[i].ok && r.v[i].line == i + 1 && r.v[i].device[0] == '\0'));
 	invariants(GF_READING_DMS, NULL, in, strlen(in));
 	rows_free(&r);
 }
@@ -327,8 +328,8 @@ Test(reading, device_ids)
 	cr_assert(!r.v[0].ok);
 	cr_assert_str_eq(r.v[0].why, "device id longer than 128 bytes");
 	rows_free(&r);
-	r = read_all(GF_READING_DMS, NULL, "\"a\tb\",2024-01-01 00:00:00,1\n\"a\x7f\",2024-01-01 00:00:00,1\n",
-	             0);
+	r = read_all(GF_READING_DMS, NULL,
+	             "\"a\tb\",2024-01-01 00:00:00,1\n\"a\x7f\",2024-01-01 00:00:00,1\n", 0);
 	cr_assert_eq(r.n, 2);
 	cr_assert_str_eq(r.v[0].why, "device id has a control character");
 	cr_assert_str_eq(r.v[1].why, "device id has a control character");
@@ -366,13 +367,13 @@ Test(reading, values)
 		const char *text;
 		double v;
 	} good[] = {
-	    {"18.6980", 18.698}, {" 18.6980 ", 18.698}, {"-0.5", -0.5}, {"+2", 2.0},
-	    {"1e3", 1000.0},     {"1.5E-3", 0.0015},    {"0", 0.0},     {"\"7.25\"", 7.25},
-	    {"123456789012.5", 123456789012.5},
+	    {"18.6980", 18.698}, {" 18.6980 ", 18.698}, {"-0.5", -0.5},
+	    {"+2", 2.0},         {"1e3", 1000.0},       {"1.5E-3", 0.0015},
+	    {"0", 0.0},          {"\"7.25\"", 7.25},    {"123456789012.5", 123456789012.5},
 	};
 	static const char *const bad[] = {
-	    "NaN", "nan", "inf", "-Infinity", "", "\"\"", "0x10", ".5", "5.", "1e", "1e+", "--1",
-	    "1.2.3", "1 2", "\"1,5\"", "12abc", "1e999", "-1e400",
+	    "NaN", "nan", "inf", "-Infinity", "",    "\"\"",    "0x10",  ".5",    "5.",
+	    "1e",  "1e+", "--1", "1.2.3",     "1 2", "\"1,5\"", "12abc", "1e999", "-1e400",
 	};
 	double v;
 
@@ -474,7 +475,8 @@ Test(reading, configurable_csv)
 	rows_free(&r);
 	/* a comma separator with a decimal comma needs quotes */
 	struct gf_reading_csv cc = {',', true, false, 1, 2, 3};
-	r = read_all(GF_READING_CSV, &cc, "m,2024-01-01 00:00:00,\"2,5\"\nm,2024-01-01 00:00:00,2,5\n", 0);
+	r = read_all(GF_READING_CSV, &cc,
+	             "m,2024-01-01 00:00:00,\"2,5\"\nm,2024-01-01 00:00:00,2,5\n", 0);
 	cr_assert_eq(r.n, 2);
 	cr_assert(r.v[0].ok);
 	cr_assert_eq(r.v[0].value, 2.5);
@@ -488,10 +490,10 @@ Test(reading, bad_options)
 	struct gf_reading_reader *r = NULL;
 	struct gf_reading_csv o = {';', false, false, 1, 2, 3};
 	static const struct gf_reading_csv bad[] = {
-	    {'"', false, false, 1, 2, 3}, {'\n', false, false, 1, 2, 3},
+	    {'"', false, false, 1, 2, 3},  {'\n', false, false, 1, 2, 3},
 	    {'\0', false, false, 1, 2, 3}, {' ', false, false, 1, 2, 3},
-	    {'.', true, false, 1, 2, 3},  {';', false, false, 1, 1, 3},
-	    {';', false, false, 0, 2, 3}, {';', false, false, 1, 2, 100000},
+	    {'.', true, false, 1, 2, 3},   {';', false, false, 1, 1, 3},
+	    {';', false, false, 0, 2, 3},  {';', false, false, 1, 2, 100000},
 	    {'5', false, false, 1, 2, 3},
 	};
 
@@ -529,12 +531,13 @@ Test(reading, format_names)
 
 Test(reading, json_goflex_array)
 {
-	const char *in = "[\n"
-	                 "  {\"observed_timestamp\": \"2020-02-27T20:30:00.000+0000\",\n"
-	                 "   \"device_id\": \"1\", \"value\": 18.698},\n"
-	                 "  {\"observedTimestamp\": \"2024-10-27 03:30:00\", \"deviceId\": \"d\\\"}{\","
-	                 " \"value\": \"18.75\", \"obis\": \"1-0:1.8.0\"}\n"
-	                 "]\n";
+	const char *in =
+	    "[\n"
+	    "  {\"observed_timestamp\": \"2020-02-27T20:30:00.000+0000\",\n"
+	    "   \"device_id\": \"1\", \"value\": 18.698},\n"
+	    "  {\"observedTimestamp\": \"2024-10-27 03:30:00\", \"deviceId\": \"d\\\"}{\","
+	    " \"value\": \"18.75\", \"obis\": \"1-0:1.8.0\"}\n"
+	    "]\n";
 	struct rows r = read_all(GF_READING_JSON, NULL, in, 0);
 
 	cr_assert_eq(r.n, 2);
@@ -574,7 +577,7 @@ static const char *json_whys(const char *in)
 }
 
 #define OBJ(dev, ts, val) "{\"device_id\":" dev ",\"observed_timestamp\":" ts ",\"value\":" val "}"
-#define GOOD OBJ("\"m\"", "\"2024-01-01 00:00:00\"", "1")
+#define GOOD              OBJ("\"m\"", "\"2024-01-01 00:00:00\"", "1")
 
 Test(reading, json_rejections)
 {
@@ -601,8 +604,9 @@ Test(reading, json_rejections)
 	cr_assert_str_eq(json_whys("["), "JSON array is not closed");
 	cr_assert_str_eq(json_whys("[" OBJ("1", "\"2024-01-01 00:00:00\"", "1") "]"),
 	                 "device_id is not a string");
-	cr_assert_str_eq(json_whys("[{\"observed_timestamp\":\"2024-01-01 00:00:00\",\"value\":1}]"),
-	                 "device_id is missing");
+	cr_assert_str_eq(
+	    json_whys("[{\"observed_timestamp\":\"2024-01-01 00:00:00\",\"value\":1}]"),
+	    "device_id is missing");
 	cr_assert_str_eq(json_whys("[{\"device_id\":\"m\",\"value\":1}]"),
 	                 "observed_timestamp is missing");
 	cr_assert_str_eq(json_whys("[{\"device_id\":\"m\",\"observed_timestamp\":\"2024-01-01 "

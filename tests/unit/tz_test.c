@@ -217,9 +217,10 @@ Test(tz, unknown_zones)
 
 	cr_assert_eq(gf_tz_open("Europe/Atlantis", err, sizeof(err)), GF_ENOENT);
 	cr_assert(strstr(err, "Europe/Atlantis") != NULL, "%s", err);
-	cr_assert_eq(gf_tz_open("Europe", err, sizeof(err)), GF_ENOENT);          /* a folder */
-	cr_assert_eq(gf_tz_open("leapseconds", err, sizeof(err)), GF_ENOENT);     /* not TZif */
-	cr_assert_eq(gf_tz_open("Europe/Nicosia/x", err, sizeof(err)), GF_ENOENT); /* below a file */
+	cr_assert_eq(gf_tz_open("Europe", err, sizeof(err)), GF_ENOENT);      /* a folder */
+	cr_assert_eq(gf_tz_open("leapseconds", err, sizeof(err)), GF_ENOENT); /* not TZif */
+	cr_assert_eq(gf_tz_open("Europe/Nicosia/x", err, sizeof(err)),
+	             GF_ENOENT); /* below a file */
 }
 
 Test(tz, a_failed_open_keeps_the_zone)
@@ -235,14 +236,25 @@ Test(tz, hostile_names)
 {
 	char err[128], lng[300];
 	static const char *const bad[] = {
-	    "../etc/passwd", "/etc/passwd", "Europe/../../etc/passwd", "..", "Europe/./Nicosia",
-	    "", "Europe/Nicosia\n", "Europe Nicosia", "Europe\\Nicosia", "Europe/Nicosia;rm",
-	    "$(id)", ":Europe/Nicosia", "Europe/Nicosia%s",
+	    "../etc/passwd",
+	    "/etc/passwd",
+	    "Europe/../../etc/passwd",
+	    "..",
+	    "Europe/./Nicosia",
+	    "",
+	    "Europe/Nicosia\n",
+	    "Europe Nicosia",
+	    "Europe\\Nicosia",
+	    "Europe/Nicosia;rm",
+	    "$(id)",
+	    ":Europe/Nicosia",
+	    "Europe/Nicosia%s",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		cr_assert_eq(gf_tz_open(bad[i], err, sizeof(err)), GF_EINVAL, "%s accepted", bad[i]);
+		cr_assert_eq(gf_tz_open(bad[i], err, sizeof(err)), GF_EINVAL, "%s accepted",
+		             bad[i]);
 		cr_assert_neq(err[0], '\0');
 	}
 	memset(lng, 'A', sizeof(lng) - 1);
@@ -259,12 +271,12 @@ Test(tz, hostile_names)
 Test(tz, fields_out_of_range)
 {
 	static const struct gf_tz_local bad[] = {
-	    {2023, 2, 29, 0, 0, 0},  {1900, 2, 29, 0, 0, 0},  {2024, 2, 30, 0, 0, 0},
-	    {2024, 4, 31, 0, 0, 0},  {2024, 13, 1, 0, 0, 0},  {2024, 0, 1, 0, 0, 0},
-	    {2024, 1, 0, 0, 0, 0},   {2024, 1, 32, 0, 0, 0},  {2024, 1, 1, 24, 0, 0},
-	    {2024, 1, 1, -1, 0, 0},  {2024, 1, 1, 0, 60, 0},  {2024, 1, 1, 0, 0, 60},
-	    {2024, 1, 1, 0, 0, 61},  {2024, 1, 1, 0, 0, -1},  {0, 1, 1, 0, 0, 0},
-	    {10000, 1, 1, 0, 0, 0},  {-2024, 1, 1, 0, 0, 0},
+	    {2023, 2, 29, 0, 0, 0}, {1900, 2, 29, 0, 0, 0}, {2024, 2, 30, 0, 0, 0},
+	    {2024, 4, 31, 0, 0, 0}, {2024, 13, 1, 0, 0, 0}, {2024, 0, 1, 0, 0, 0},
+	    {2024, 1, 0, 0, 0, 0},  {2024, 1, 32, 0, 0, 0}, {2024, 1, 1, 24, 0, 0},
+	    {2024, 1, 1, -1, 0, 0}, {2024, 1, 1, 0, 60, 0}, {2024, 1, 1, 0, 0, 60},
+	    {2024, 1, 1, 0, 0, 61}, {2024, 1, 1, 0, 0, -1}, {0, 1, 1, 0, 0, 0},
+	    {10000, 1, 1, 0, 0, 0}, {-2024, 1, 1, 0, 0, 0},
 	};
 	int64_t out[2] = {7, 7};
 
@@ -307,8 +319,8 @@ Test(tz, parse_local)
 	cr_assert(t.year == 2017 && t.month == 1 && t.day == 1 && t.hour == 0 && t.minute == 1 &&
 	          t.second == 0);
 	cr_assert_eq(gf_tz_parse_local("2024-10-27T03:30", 16, &t), GF_OK);
-	cr_assert(t.year == 2024 && t.month == 10 && t.day == 27 && t.hour == 3 &&
-	          t.minute == 30 && t.second == 0);
+	cr_assert(t.year == 2024 && t.month == 10 && t.day == 27 && t.hour == 3 && t.minute == 30 &&
+	          t.second == 0);
 	/* len bounds the text: what follows is not read */
 	cr_assert_eq(gf_tz_parse_local("2024-10-27 03:30:15garbage", 19, &t), GF_OK);
 	cr_assert_eq(t.second, 15);
