@@ -17,9 +17,9 @@
 #include "base/err.h"
 
 /* Length of a pseudonym: base64url of the 32-byte MAC, unpadded. */
-#define GF_PSEUDONYM_LEN 43
-#define GF_PSEUDONYM_KEY_MIN 32  /* bytes */
-#define GF_PSEUDONYM_KEY_MAX 128 /* bytes */
+#define GF_PSEUDONYM_LEN        43
+#define GF_PSEUDONYM_KEY_MIN    32  /* bytes */
+#define GF_PSEUDONYM_KEY_MAX    128 /* bytes */
 #define GF_PSEUDONYM_KEY_ID_MAX 64
 
 struct gf_pseudonym_key {
