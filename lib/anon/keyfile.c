@@ -38,8 +38,8 @@ enum gf_err gf__keyfile_read(const char *path, size_t max, bool secret, unsigned
 	}
 	if (secret && (st.st_mode & 077) != 0) {
 		rc = gf_err_set(err, errlen, GF_EDENIED,
-		                "%s: mode %04o lets its group or others in; a key file must be "
-		                "0600 or 0400 (chmod go= %s)",
+		                "%s: mode %04o lets its group or others in; a key file is for "
+		                "its owner only (chmod go= %s)",
 		                path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
