@@ -614,6 +614,19 @@ Test(seal, non_canonical_base64url_is_refused)
 	*last = al[v ^ 1];
 	cr_assert_eq(open_s(r, bad), GF_EPARSE);
 	cr_assert(strstr(err, "authentication tag"), "%s", err);
+	/* a ciphertext of 2 bytes: 3 characters, 2 unused bits */
+	free(bad);
+	struct parts *ps = malloc(sizeof(*ps));
+	char *two = seal(to, "xy", 2, NULL, &len);
+	split5(two, ps);
+	cr_assert_eq(strlen(ps->p[3]), 3);
+	cr_assert_eq(open_s(r, two), GF_OK, "%s", err);
+	ps->p[3][2] = al[(strchr(al, ps->p[3][2]) - al) ^ 1];
+	bad = join5(ps);
+	cr_assert_eq(open_s(r, bad), GF_EPARSE);
+	cr_assert(strstr(err, "ciphertext"), "%s", err);
+	free(two);
+	free(ps);
 	/* padding, and the base64 (not url) alphabet */
 	free(bad);
 	bad = malloc(len + 3);
