@@ -17,9 +17,9 @@
 #include "base/err.h"
 
 /* Length of a pseudonym: base64url of the 32-byte MAC, unpadded. */
-#define GF_PSEUDONYM_LEN 43
-#define GF_PSEUDONYM_KEY_MIN 32  /* bytes */
-#define GF_PSEUDONYM_KEY_MAX 128 /* bytes */
+#define GF_PSEUDONYM_LEN        43
+#define GF_PSEUDONYM_KEY_MIN    32  /* bytes */
+#define GF_PSEUDONYM_KEY_MAX    128 /* bytes */
 #define GF_PSEUDONYM_KEY_ID_MAX 64
 
 struct gf_pseudonym_key {
@@ -31,8 +31,9 @@ struct gf_pseudonym_key {
 /*
  * Reads the key from the file at path: its bytes as they are, one trailing
  * newline removed, GF_PSEUDONYM_KEY_MIN to GF_PSEUDONYM_KEY_MAX bytes. A
- * file that its group or others may read is refused (GF_EDENIED), as ssh
- * refuses a private key. key_id (1 to GF_PSEUDONYM_KEY_ID_MAX characters of
+ * file that its group or others may use (any of the mode bits 077) is
+ * refused (GF_EDENIED, err naming the path and the mode), as ssh refuses a
+ * private key. key_id (1 to GF_PSEUDONYM_KEY_ID_MAX characters of
  * [A-Za-z0-9._-]) is copied into out->id. GF_ENOENT/GF_EIO (the file),
  * GF_ERANGE (its size), GF_EINVAL (the id); err says which. The key is
  * never logged; wipe it with gf_pseudonym_key_wipe().
