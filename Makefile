@@ -220,9 +220,9 @@ $(BUILD)/tests/unit/schemas_roundtrip_test: $(OBJ)/tests/unit/schemas_roundtrip_
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
 # libFuzzer targets: clang, instrumented lib sources compiled in directly.
-# Every target links the whole library, generated schema code included, and
-# the codec's test schema (tests/codec/codec_test.proto), which the codec
-# fuzzers decode into. The library is instrumented once (fuzzer-no-link) into
+# Every target links the whole library, generated schema code included (and
+# libjose, for lib/anon/), and the codec's test schema
+# (tests/codec/codec_test.proto), which the codec fuzzers decode into. The library is instrumented once (fuzzer-no-link) into
 # build/fuzz/obj/ and shared by all targets.
 FUZZ_SAN     := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CPPFLAGS := -D_GNU_SOURCE -Ilib -Ischemas -I$(GEN) -I$(TEST_GEN) $(PKG_CFLAGS) -MMD -MP
@@ -242,7 +242,8 @@ build/fuzz/obj/%.o: $(BUILD)/%.c | $(PROTO_HDRS) $(CODEC_TEST_PB).h
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
-	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS) \
+		$(JOSE_LIBS)
 
 # gate_fuzz drives the plugin's callbacks against the broker stubs, like
 # plugin_test: it also links the plugin's objects and the stubs, fuzz flavour.
@@ -251,7 +252,7 @@ GATE_FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(PLUGIN_SRCS) tests/unit/br
 build/fuzz/gate_fuzz: tests/fuzz/gate_fuzz.c $(GATE_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(GATE_FUZZ_OBJS) \
-		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
+		$(FUZZ_LIB_OBJS) $(PKG_LIBS) $(JOSE_LIBS)
 
 # --- programs -----------------------------------------------------------------
 # agents/<name>/ are the daemons, tools/<name>/ the commands for people

@@ -21,8 +21,9 @@ enum gf_err gf__keyfile_read(const char *path, size_t max, bool secret, unsigned
 
 	/* No O_NOFOLLOW: key files are often links (a secret mounted by an
 	 * orchestrator); the mode that counts is the file's, read through fstat
-	 * on the descriptor that is then read. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	 * on the descriptor that is then read. O_NONBLOCK: a FIFO in place of
+	 * a key must not hang the open; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		return gf_err_set(err, errlen, e == ENOENT ? GF_ENOENT : GF_EIO, "%s: %s", path,

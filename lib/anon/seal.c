@@ -476,6 +476,8 @@ static enum gf_err split(const char *jwe, size_t len, struct compact_parts *cp, 
 	const char *p = jwe, *end = jwe + len;
 	size_t k = 0;
 
+	if (!jwe || len == 0)
+		return gf_err_set(err, errlen, GF_EPARSE, "JWE: empty");
 	for (;;) {
 		const char *dot = memchr(p, '.', (size_t)(end - p));
 		if (k == 5)

@@ -108,6 +108,7 @@ static void elem_row(struct gf_reading_reader *r, struct gf_reading_row *row)
 	cJSON *obj = NULL;
 
 	gf__reading_reject(r, row, r->cur_line, "");
+	r->cur[r->cur_len] = '\0'; /* cJSON keeps to the length; a NUL as well */
 	if (r->too_long)
 		why = "array element longer than 4096 bytes";
 	else if (r->scalar || r->cur[0] != '{')

@@ -72,10 +72,10 @@ enum gf_err gf_tz_open(const char *name, char *err, size_t errlen)
 
 	if (name == NULL)
 		return gf_err_set(err, errlen, GF_EINVAL, "time zone: no name");
+	/* The name is not repeated back: it may hold anything, a newline too. */
 	problem = name_problem(name);
 	if (problem)
-		return gf_err_set(err, errlen, GF_EINVAL, "time zone name %.*s %s", GF_TZ_NAME_MAX,
-		                  name, problem);
+		return gf_err_set(err, errlen, GF_EINVAL, "time zone name %s", problem);
 	snprintf(path, sizeof(path), "%s/%s", TZ_DIR, name);
 	/* glibc falls back to UTC without a word for a zone it cannot read:
 	 * the file must exist, be a regular file and start with TZif. */

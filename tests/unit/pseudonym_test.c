@@ -201,6 +201,10 @@ Test(pseudonym, key_file_errors)
 	cr_assert_eq(try_load(path, "a", err, sizeof(err)), GF_ENOENT);
 	cr_assert(strstr(err, path), "%s", err);
 	cr_assert_eq(try_load(dir, "a", err, sizeof(err)), GF_EIO); /* a directory */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	cr_assert(mkfifo(path, 0600) == 0);
+	cr_assert_eq(try_load(path, "a", err, sizeof(err)), GF_EIO); /* not a hang */
+	cr_assert(strstr(err, "not a regular file"), "%s", err);
 	/* a link to a key file is read, and the mode is the file's */
 	key_file("target", K1, strlen(K1), 0644);
 	snprintf(path, sizeof(path), "%s/link", dir);

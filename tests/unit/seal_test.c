@@ -712,6 +712,7 @@ Test(seal, malformed_forms)
 	cr_assert_eq(open_s(r, bad), GF_EPARSE);
 	cr_assert(strstr(err, "encrypted key"), "%s", err);
 	free(bad);
+	cr_assert_eq(gf_seal_open(r, NULL, 0, NULL, NULL, NULL, err, sizeof(err)), GF_EPARSE);
 	/* a megabyte of junk, of dots, of base64url */
 	for (int fill = 0; fill < 3; fill++) {
 		for (size_t i = 0; i < (1 << 20); i++)

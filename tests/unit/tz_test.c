@@ -256,6 +256,7 @@ Test(tz, hostile_names)
 		cr_assert_eq(gf_tz_open(bad[i], err, sizeof(err)), GF_EINVAL, "%s accepted",
 		             bad[i]);
 		cr_assert_neq(err[0], '\0');
+		cr_assert_null(strchr(err, '\n'), "the name is echoed: %s", err);
 	}
 	memset(lng, 'A', sizeof(lng) - 1);
 	lng[sizeof(lng) - 1] = '\0';
