@@ -111,7 +111,7 @@ static enum gf_err reader_at(struct anonymizer *an, struct anonymizer_source *s)
 	s->reader = NULL;
 	s->read_to = s->offset;
 	return gf_reading_reader_new(an->format, an->format == GF_READING_CSV ? &an->csv : NULL,
-	                             s->offset, (size_t)s->line + 1, &s->reader);
+	                             s->offset, s->offset ? (size_t)s->line : 1, &s->reader);
 }
 
 /* Opens input file name if it has rows after its committed offset: *out
@@ -291,7 +291,7 @@ static enum gf_err fill(struct anonymizer *an, enum fill *how, uint64_t *upto, u
 			if (rc != GF_OK)
 				return rc;
 			*upto = row.end;
-			*line = row.line;
+			*line = row.end_line;
 		}
 		if (an->batch.n == an->batch.cap) {
 			*how = FILL_FULL;
