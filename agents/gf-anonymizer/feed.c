@@ -443,6 +443,8 @@ static void progress(struct anonymizer *an, bool final)
 
 /* --- the pump --------------------------------------------------------------- */
 
+static void summary(const struct anonymizer *an, char *buf, size_t size);
+
 static void pump_later(struct gf_agent *a, void *arg)
 {
 	struct anonymizer *an = gf_agent_data(a);
@@ -551,7 +553,7 @@ void anonymizer_feed_pump(struct anonymizer *an)
 		    gf_agent_timer_at(an->a, gf_agent_now(an->a), pump_later, NULL) != 0;
 	an->pumping = false;
 	if (an->once && an->input_done && !an->src && gf_store_outbox_count(an->store) == 0) {
-		anonymizer_feed_summary(an, line, sizeof(line));
+		summary(an, line, sizeof(line));
 		gf_log_notice("GF-ANON-SUMMARY", "%s", line);
 		printf("%s\n", line);
 		fflush(stdout);
@@ -559,7 +561,7 @@ void anonymizer_feed_pump(struct anonymizer *an)
 	}
 }
 
-void anonymizer_feed_summary(const struct anonymizer *an, char *buf, size_t size)
+static void summary(const struct anonymizer *an, char *buf, size_t size)
 {
 	char reasons[768];
 

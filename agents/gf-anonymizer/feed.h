@@ -34,7 +34,4 @@ void anonymizer_feed_stop(struct anonymizer *an);
  * quits (exit 0) when the input is done and every message acknowledged. */
 void anonymizer_feed_pump(struct anonymizer *an);
 
-/* The summary line of the run. */
-void anonymizer_feed_summary(const struct anonymizer *an, char *buf, size_t size);
-
 #endif
