@@ -165,22 +165,10 @@ circles() { # DIR
 			}
 		}' | sort
 }
-# tests/layering-circles.txt lists the circles not yet removed (issue 11
-# item 4), as "file -> file" edges: a circle not listed fails, and so does a
-# listed one that is gone (its line goes, the list only shrinks).
-known=$(grep -v '^#' "$top/tests/layering-circles.txt" 2>/dev/null | sed 's/ (.*//' | sort -u)
 for d in agents/*/ tools/*/ tests/bench/*/; do
 	d=${d%/}
 	ls "$BUILD/obj/$d"/*.o >/dev/null 2>&1 || continue
-	found=$(circles "$d")
-	edges=$(sed 's/ (.*//' <<<"$found" | sed '/^$/d' | sort -u)
-	mine=$(grep "^$d/" <<<"$known")
-	check "$d/ has no call circle between its files but those listed in tests/layering-circles.txt" \
-		"$(comm -23 <(echo "$edges") <(echo "$mine") | sed '/^$/d' | while read -r e; do
-			grep -F "$e (" <<<"$found"; done)"
-	check "$d/: every circle listed in tests/layering-circles.txt is still there" \
-		"$(comm -13 <(echo "$edges") <(echo "$mine") | sed '/^$/d;s/$/: gone, remove its line/')"
-	[ -n "$mine" ] && echo "# $d: $(wc -l <<<"$mine") call edge(s) still in a circle (tests/layering-circles.txt)"
+	check "$d/ has no call circle between its files" "$(circles "$d")"
 done
 
 # --- 4. what one file uses alone is static ---------------------------------------
