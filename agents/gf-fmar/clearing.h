@@ -5,8 +5,8 @@
  * clearing's working state and its steps. Internal to gf-fmar; agent
  * thread only. The record steps run inside the caller's transaction.
  */
-#ifndef GF_FMAR_CLEARING_H
-#define GF_FMAR_CLEARING_H
+#ifndef FMAR_CLEARING_H
+#define FMAR_CLEARING_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -17,8 +17,8 @@
  * on the agent's one thread; every state change and the messages it causes
  * are one SQLite transaction (store.h).
  */
-#ifndef GF_FMAR_H
-#define GF_FMAR_H
+#ifndef FMAR_H
+#define FMAR_H
 
 #include <stdbool.h>
 #include <stddef.h>

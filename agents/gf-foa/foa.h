@@ -21,8 +21,8 @@
  * transaction is then rolled back); bad input is logged, answered and
  * committed like any other outcome.
  */
-#ifndef GF_FOA_H
-#define GF_FOA_H
+#ifndef FOA_H
+#define FOA_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -22,8 +22,8 @@
  * per interval the relay follows: an offer's default until it is assigned,
  * then the schedule).
  */
-#ifndef GF_FOA_PLUGMODE_H
-#define GF_FOA_PLUGMODE_H
+#ifndef FOA_PLUGMODE_H
+#define FOA_PLUGMODE_H
 
 #include <stdbool.h>
 #include <stdint.h>
