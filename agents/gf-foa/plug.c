@@ -35,8 +35,6 @@
 #include "plugmode.h"
 #include "base/timefmt.h"
 
-#define SLICE_S       ((double)GF_TIME_INTERVAL_S)
-#define SLICE_H       0.25
 #define MODEL_GAP_MAX (14 * GF_DEVICE_DAY) /* intervals the model is stepped over at most */
 #define READINGS_MAX  GF_DEVICE_DAY        /* intervals one meter.reading covers at most */
 #define RECOMMAND_MAX 5                    /* re-commands per interval, at most */
@@ -145,7 +143,8 @@ static enum gf_err send_readings(struct foa *f, int64_t from, int64_t to, double
 			goto out;
 		r[i].observedtimestamp = times[i];
 		r[i].deviceid = (char *)device;
-		r[i].value = kwh_each / SLICE_H; /* the mean power, kW, as xEMS mode sends */
+		r[i].value =
+		    kwh_each / FOA_PLUG_SLICE_H; /* the mean power, kW, as xEMS mode sends */
 		r[i].unit = "kW";
 		rp[i] = &r[i];
 	}
@@ -271,7 +270,7 @@ static enum gf_err model_load(struct foa *f, int64_t now, char *err, size_t errl
 {
 	struct foa_plug *p = f->plug;
 	sqlite3_stmt *st = NULL;
-	double t = (double)now * SLICE_S;
+	double t = (double)now * FOA_PLUG_SLICE_S;
 	enum gf_err rc = foa_state_sql(
 	    f, "SELECT t, temp, soe, connected, depart_t, soc, run_start FROM foa_plug_model", &st);
 	bool found = false;
@@ -313,8 +312,8 @@ static enum gf_err model_advance(struct foa *f, int64_t j)
 		gf_log_notice("GF-FOA-PLUG-MODEL",
 		              "plug %s: model %lld intervals behind: started afresh",
 		              p->c->device_id, (long long)(j - p->model_iv));
-		rc = gf_devconf_device(&p->c->dev, (double)j * SLICE_S, &p->model, &p->switched_kw,
-		                       err, sizeof(err));
+		rc = gf_devconf_device(&p->c->dev, (double)j * FOA_PLUG_SLICE_S, &p->model,
+		                       &p->switched_kw, err, sizeof(err));
 		p->model_iv = j;
 		return rc == GF_OK ? model_save(f) : rc;
 	}
@@ -328,7 +327,8 @@ static enum gf_err model_advance(struct foa *f, int64_t j)
 			kwh = sqlite3_column_double(st, 0);
 		else
 			rc = foa_relay_planned(f, k, &kwh);
-		if (rc == GF_OK && gf_device_step(&p->model, SLICE_S, kwh / SLICE_H, &got) != GF_OK)
+		if (rc == GF_OK && gf_device_step(&p->model, FOA_PLUG_SLICE_S,
+		                                  kwh / FOA_PLUG_SLICE_H, &got) != GF_OK)
 			rc = GF_EINVAL;
 	}
 	sqlite3_finalize(st);
@@ -368,7 +368,7 @@ static enum gf_err boundary_txn(void *arg)
 static void on_boundary(struct gf_agent *a, void *arg)
 {
 	struct foa *f = arg;
-	struct boundary b = {f, (int64_t)floor(gf_agent_now(a) / SLICE_S)};
+	struct boundary b = {f, (int64_t)floor(gf_agent_now(a) / FOA_PLUG_SLICE_S)};
 	int64_t j = b.j;
 
 	/* In one transaction; a failure of the store stops the FOA (what was
@@ -379,7 +379,7 @@ static void on_boundary(struct gf_agent *a, void *arg)
 	f->plug->rounds_started = true;
 	f->plug->recommands = 0;
 	foa_relay_apply(f, true, "interval boundary");
-	gf_agent_timer_at(a, (double)(j + 1) * SLICE_S, on_boundary, f);
+	gf_agent_timer_at(a, (double)(j + 1) * FOA_PLUG_SLICE_S, on_boundary, f);
 }
 
 /* --- start and stop ------------------------------------------------------------- */

@@ -32,6 +32,11 @@
 #include "devices/devoffer.h"
 #include "foa.h"
 #include "devices/plug.h"
+#include "base/timefmt.h"
+
+/* An interval (a slice of an offer) in seconds and in hours. */
+#define FOA_PLUG_SLICE_S ((double)GF_TIME_INTERVAL_S)
+#define FOA_PLUG_SLICE_H 0.25
 
 struct foa_plug {
 	const struct foa_plug_conf *c;

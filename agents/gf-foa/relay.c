@@ -23,9 +23,6 @@
 #include "plugmode.h"
 #include "base/timefmt.h"
 
-#define SLICE_S ((double)GF_TIME_INTERVAL_S)
-#define SLICE_H 0.25
-
 /* One interval's command: kWh the device is to take and how long the relay
  * stays on from the interval's start. */
 struct foa_plug_cmd {
@@ -79,7 +76,9 @@ enum gf_err foa_relay_put(struct foa *f, const char *offer_id, int64_t start, co
 	                   "kwh, on_s) VALUES (?1, ?2, ?3, ?4, ?5)",
 	                   &st);
 	for (int32_t k = 0; rc == GF_OK && k < n; k++) {
-		double on_s = cmd[k].on_s < 0 ? 0 : cmd[k].on_s > SLICE_S ? SLICE_S : cmd[k].on_s;
+		double on_s = cmd[k].on_s < 0                  ? 0
+		              : cmd[k].on_s > FOA_PLUG_SLICE_S ? FOA_PLUG_SLICE_S
+		                                               : cmd[k].on_s;
 
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, start + k);
@@ -114,7 +113,7 @@ enum gf_err foa_relay_planned(struct foa *f, int64_t iv, double *kwh)
 	enum gf_err rc = cmd_get(f, iv, &c);
 
 	if (rc == GF_ENOENT) {
-		*kwh = f->plug->switched_kw * SLICE_H;
+		*kwh = f->plug->switched_kw * FOA_PLUG_SLICE_H;
 		return GF_OK;
 	}
 	if (rc == GF_OK)
@@ -129,7 +128,8 @@ enum gf_err foa_relay_predict(struct foa *f, struct gf_device *dev, int64_t to)
 
 	for (int64_t k = gf_device_interval(dev); rc == GF_OK && k < to; k++) {
 		rc = foa_relay_planned(f, k, &kwh);
-		if (rc == GF_OK && gf_device_step(dev, SLICE_S, kwh / SLICE_H, &got) != GF_OK)
+		if (rc == GF_OK &&
+		    gf_device_step(dev, FOA_PLUG_SLICE_S, kwh / FOA_PLUG_SLICE_H, &got) != GF_OK)
 			break;
 	}
 	return rc;
@@ -141,14 +141,14 @@ enum gf_err foa_relay_predict(struct foa *f, struct gf_device *dev, int64_t to)
  * switches off within this interval (0: it does not). */
 static bool want_on(struct foa *f, double now, double *off_at)
 {
-	int64_t iv = (int64_t)floor(now / SLICE_S);
-	double start = (double)iv * SLICE_S;
+	int64_t iv = (int64_t)floor(now / FOA_PLUG_SLICE_S);
+	double start = (double)iv * FOA_PLUG_SLICE_S;
 	struct foa_plug_cmd c;
 
 	*off_at = 0;
 	if (cmd_get(f, iv, &c) != GF_OK)
 		return true;
-	if (c.on_s >= SLICE_S - 0.5)
+	if (c.on_s >= FOA_PLUG_SLICE_S - 0.5)
 		return true;
 	if (now < start + c.on_s - 0.5) {
 		*off_at = start + c.on_s;
