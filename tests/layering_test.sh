@@ -22,7 +22,10 @@
 #     the first undefined symbol; this names every file and symbol.
 #  3. no program folder (agents/, tools/, tests/bench/<cmd>/) has files that
 #     call one another in a circle;
-#  4. a program file exports nothing that no other file of it uses.
+#  4. a program file exports nothing that no other file of it uses;
+#  5. every global symbol of a program file in agents/ and tools/ is named
+#     <program>_<module>_... (docs/conventions.md "Names"), and main.c
+#     defines main only.
 # Each broken rule is one failed check with the file and what it uses.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -131,6 +134,21 @@ else
 		"$(undefined_uses plugin broker-plugin/ "$BUILD"/obj/broker-plugin/*.o)"
 fi
 
+# --- programs: 3 to 5 -----------------------------------------------------------
+# "D file symbol" for each global symbol a file of program folder DIR
+# defines, "U file symbol" for each it uses, from the objects whose source
+# is still there (a renamed or removed file leaves its object in the build
+# tree). ASan's ODR indicators (__odr_asan.<variable>) are not ours.
+symbols() { # DIR
+	local dir=$1 o f
+	for o in "$BUILD/obj/$dir"/*.o; do
+		f=$(basename "$o" .o)
+		[ -e "$o" ] && [ -e "$dir/$f.c" ] || continue
+		nm -g --defined-only "$o" | awk -v f="$f" 'NF == 3 { print "D", f, $3 }'
+		nm -u "$o" | awk -v f="$f" '{ print "U", f, $NF }'
+	done | grep -v ' __odr_asan\.'
+}
+
 # --- 3. no circles inside a program ---------------------------------------------
 # In each agents/<name>/, tools/<name>/ and tests/bench/<name>/, the files
 # call one another without a circle: main.c is the root nothing calls, shared
@@ -138,12 +156,8 @@ fi
 # object uses a symbol the other defines; a circle is a strongly connected
 # set of more than one file, printed with the symbols that close it.
 circles() { # DIR
-	local dir=$1 o
-	for o in "$BUILD/obj/$dir"/*.o; do
-		[ -e "$o" ] || continue
-		nm -g --defined-only "$o" | awk -v f="$(basename "$o" .o)" 'NF == 3 { print "D", f, $3 }'
-		nm -u "$o" | awk -v f="$(basename "$o" .o)" '{ print "U", f, $NF }'
-	done | awk -v dir="$dir" '
+	local dir=$1
+	symbols "$dir" | awk -v dir="$dir" '
 		$1 == "D" { def[$3] = $2; next }
 		{ use[++n] = $2 " " $3 }
 		END {
@@ -165,34 +179,18 @@ circles() { # DIR
 			}
 		}' | sort
 }
-# tests/layering-circles.txt lists the circles not yet removed (issue 11
-# item 4), as "file -> file" edges: a circle not listed fails, and so does a
-# listed one that is gone (its line goes, the list only shrinks).
-known=$(grep -v '^#' "$top/tests/layering-circles.txt" 2>/dev/null | sed 's/ (.*//' | sort -u)
 for d in agents/*/ tools/*/ tests/bench/*/; do
 	d=${d%/}
 	ls "$BUILD/obj/$d"/*.o >/dev/null 2>&1 || continue
-	found=$(circles "$d")
-	edges=$(sed 's/ (.*//' <<<"$found" | sed '/^$/d' | sort -u)
-	mine=$(grep "^$d/" <<<"$known")
-	check "$d/ has no call circle between its files but those listed in tests/layering-circles.txt" \
-		"$(comm -23 <(echo "$edges") <(echo "$mine") | sed '/^$/d' | while read -r e; do
-			grep -F "$e (" <<<"$found"; done)"
-	check "$d/: every circle listed in tests/layering-circles.txt is still there" \
-		"$(comm -13 <(echo "$edges") <(echo "$mine") | sed '/^$/d;s/$/: gone, remove its line/')"
-	[ -n "$mine" ] && echo "# $d: $(wc -l <<<"$mine") call edge(s) still in a circle (tests/layering-circles.txt)"
+	check "$d/ has no call circle between its files" "$(circles "$d")"
 done
 
 # --- 4. what one file uses alone is static ---------------------------------------
 # A function or variable a program file exports must be used by another file
 # of the same program (main excepted); else it is static, or it goes.
 lonely() { # DIR
-	local dir=$1 o
-	for o in "$BUILD/obj/$dir"/*.o; do
-		[ -e "$o" ] || continue
-		nm -g --defined-only "$o" | awk -v f="$(basename "$o" .o)" 'NF == 3 { print "D", f, $3 }'
-		nm -u "$o" | awk -v f="$(basename "$o" .o)" '{ print "U", f, $NF }'
-	done | awk -v dir="$dir" '
+	local dir=$1
+	symbols "$dir" | awk -v dir="$dir" '
 		$1 == "D" && $3 != "main" { def[$3] = $2; next }
 		$1 == "U" { used[$3] = used[$3] " " $2 }
 		END {
@@ -207,6 +205,30 @@ for d in agents/*/ tools/*/ tests/bench/*/; do
 	d=${d%/}
 	ls "$BUILD/obj/$d"/*.o >/dev/null 2>&1 || continue
 	check "$d/ exports only what its other files use" "$(lonely "$d")"
+done
+
+# --- 5. names ---------------------------------------------------------------------
+# In agents/<name>/ and tools/<name>/, a file's global symbols are
+# <program>_<module>_<verb> (docs/conventions.md "Names"): program the
+# folder's name without gf-, module the file's without .c. So no program
+# defines a gf_ symbol (lib's), and a name says which file to open. main.c,
+# the root nothing calls, defines main only.
+misnamed() { # DIR
+	local dir=$1 prog=${1##*/}
+	prog=${prog#gf-}
+	symbols "$dir" | awk -v dir="$dir" -v prog="$prog" '
+		$1 != "D" { next }
+		$2 == "main" && $3 != "main" {
+			printf "%s/main.c: %s (main.c defines main only)\n", dir, $3
+		}
+		$2 != "main" && index($3, prog "_" $2 "_") != 1 {
+			printf "%s/%s.c: %s is not named %s_%s_<verb>\n", dir, $2, $3, prog, $2
+		}' | sort
+}
+for d in agents/*/ tools/*/; do
+	d=${d%/}
+	ls "$BUILD/obj/$d"/*.o >/dev/null 2>&1 || continue
+	check "$d/ names what it exports <program>_<module>_<verb>" "$(misnamed "$d")"
 done
 
 echo "$pass passed, $fail failed"

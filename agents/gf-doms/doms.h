@@ -7,8 +7,8 @@
  *             summed, or a forecast CSV), the bids of lib/engine/congestion.h for a
  *             window of intervals, and their messages.
  */
-#ifndef GF_DOMS_H
-#define GF_DOMS_H
+#ifndef DOMS_H
+#define DOMS_H
 
 #include <stdint.h>
 
@@ -36,12 +36,12 @@ struct doms {
 
 /* Reads the forecast source of the configuration (profiles or CSV) into d.
  * GF_EIO, GF_EPARSE... with the reason logged (GF-DOMS-CONFIG). */
-enum gf_err gf__doms_forecast_load(struct doms *d);
+enum gf_err doms_forecast_load(struct doms *d);
 
 /* Computes the forecast for intervals [from, to), its bids, and queues the
  * grid.forecast and one bid per congested run to the DSO FOA in one
  * transaction, then hands them to the bus. Intervals outside a CSV's range
  * are left out. GF_OK with nothing sent for an empty window. */
-enum gf_err gf__doms_issue(struct doms *d, int64_t from, int64_t to);
+enum gf_err doms_forecast_issue(struct doms *d, int64_t from, int64_t to);
 
 #endif

@@ -18,7 +18,7 @@
 #include "agent/resend.h"
 #include "base/timefmt.h"
 
-enum gf_err gf__doms_forecast_load(struct doms *d)
+enum gf_err doms_forecast_load(struct doms *d)
 {
 	const struct doms_conf *c = d->conf;
 	size_t n = (size_t)c->households;
@@ -200,7 +200,7 @@ static enum gf_err queue_issue(void *arg)
 	return rc;
 }
 
-enum gf_err gf__doms_issue(struct doms *d, int64_t from, int64_t to)
+enum gf_err doms_forecast_issue(struct doms *d, int64_t from, int64_t to)
 {
 	struct gf_congestion_params p = {
 	    .grid_point_id = d->conf->grid_point_id,

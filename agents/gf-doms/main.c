@@ -81,7 +81,7 @@ static void issue_day_ahead(struct gf_agent *a, void *arg)
 	int64_t day = d->next_issue - d->next_issue % GF_LOADPROFILE_INTERVALS;
 
 	(void)arg;
-	gf__doms_issue(d, day + GF_LOADPROFILE_INTERVALS, day + 2 * GF_LOADPROFILE_INTERVALS);
+	doms_forecast_issue(d, day + GF_LOADPROFILE_INTERVALS, day + 2 * GF_LOADPROFILE_INTERVALS);
 	d->next_issue += GF_LOADPROFILE_INTERVALS;
 	arm(d);
 }
@@ -230,7 +230,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	D.price = c->price_eur_kwh;
 	D.margin_kwh = c->margin_kwh;
 	D.limit_kwh = gf_congestion_kwh(c->transformer_limit_kw);
-	rc = gf__doms_forecast_load(&D);
+	rc = doms_forecast_load(&D);
 	if (rc != GF_OK)
 		return rc;
 	rc = gf_store_open(c->agent.state_dir, "doms", DOMS_SCHEMA, &D.store, err, sizeof(err));
@@ -257,7 +257,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	              c->dso_foa);
 	/* The rest of today (bids start in the future), and tomorrow if its
 	 * issue time has passed. */
-	gf__doms_issue(&D, now + 1, day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS);
+	doms_forecast_issue(&D, now + 1, day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS);
 	D.next_issue = now >= issue ? issue + GF_LOADPROFILE_INTERVALS : issue;
 	arm(&D);
 	return GF_OK;

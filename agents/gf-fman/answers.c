@@ -19,7 +19,7 @@
 
 #define KEY_MAX 320
 
-char *fman_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s)
+char *fman_answers_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s)
 {
 	snprintf(buf, KEY_MAX, "assign:%s:%lld:%lld", offer,
 	         (long long)(s && s->has_scheduleid ? s->scheduleid : 0),
@@ -27,8 +27,8 @@ char *fman_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSched
 	return buf;
 }
 
-void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *key, bool ok,
-                      const char *reason)
+void fman_answers_echo_assign(struct fman *f, const struct gf_message *m, const char *key, bool ok,
+                              const char *reason)
 {
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
 	ProtobufCMessage *pm = NULL;
@@ -39,7 +39,7 @@ void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *ke
 	Goflex__FlexOfferSchedule *sched;
 
 	if (!(st = gf_store_prepare(f->store, "SELECT body FROM aggregates WHERE id = ?"))) {
-		fman_fail(f, "aggregate body");
+		fman_util_fail(f, "aggregate body");
 		return;
 	}
 	sqlite3_bind_text(st, 1, as->flexofferid, -1, SQLITE_STATIC);
@@ -64,7 +64,7 @@ void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *ke
 	if (as->label)
 		fo->label = as->label;
 	if (gf_resend_reply(f->agent, f->store, key, "fmar", m->from_id, "flexoffer", pm) != GF_OK)
-		fman_fail(f, "assignment echo");
+		fman_util_fail(f, "assignment echo");
 	fo->label = label;
 	fo->statereason = why;
 	fo->flexofferschedule = sched;
@@ -75,12 +75,12 @@ out:
 	sqlite3_finalize(st);
 }
 
-void fman_echo_again(struct fman *f, const char *key)
+void fman_answers_echo_again(struct fman *f, const char *key)
 {
 	bool found = false;
 
 	if (gf_resend_reply_again(f->store, key, &found) != GF_OK)
-		fman_fail(f, "assignment echo");
+		fman_util_fail(f, "assignment echo");
 	else if (found)
 		gf_log_info("GF-FMAN-ECHO", "echo of %s sent again", key + 3);
 }
@@ -99,7 +99,7 @@ static enum gf_err confirm_txn(void *arg)
 	return gf_resend_answered(c->f->store, c->key, NULL, &c->found);
 }
 
-void fman_confirm(struct fman *f, const struct gf_message *m, const char *id)
+void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char *id)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
 	char key[KEY_MAX];
@@ -111,7 +111,7 @@ void fman_confirm(struct fman *f, const struct gf_message *m, const char *id)
 		              id, m->from_id);
 		return;
 	}
-	fman_assign_key(key, id, fo->flexofferschedule);
+	fman_answers_assign_key(key, id, fo->flexofferschedule);
 	if (gf_store_once(f->agent, f->store, NULL, confirm_txn, NULL, &c) != GF_OK)
 		return;
 	gf_log_info("GF-FMAN-CONFIRMED", "assignment %s confirmed by foa.%s%s", key + 7, m->from_id,

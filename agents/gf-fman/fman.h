@@ -10,12 +10,12 @@
  * Every handler runs in one SQLite transaction (gf_store_once) that marks
  * the message's key, changes the state and queues what must be sent (the
  * store's outbox); the outbox is flushed after the commit. A failure of the
- * store (fman_fail) rolls it back and stops the agent before the inbox
+ * store (fman_util_fail) rolls it back and stops the agent before the inbox
  * marks the message done, so that the restart handles it again: like a
  * kill -9, nothing is lost.
  */
-#ifndef GF_FMAN_H
-#define GF_FMAN_H
+#ifndef FMAN_H
+#define FMAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,70 +44,70 @@ struct fman {
 	bool dirty;           /* the pool changed since the last aggregation */
 	size_t live;          /* offers in the pool */
 	double *lo, *hi, *df; /* scratch for one offer, max_slices each */
-	const char *failed;   /* the first store failure (fman_fail), NULL: none */
+	const char *failed;   /* the first store failure (fman_util_fail), NULL: none */
 };
 
 /* The tables (CREATE ... IF NOT EXISTS), for gf_store_open. */
-extern const char fman_schema[];
+extern const char fman_offers_schema[];
 
 /* Records a failure of the store (or of memory) while a transaction's
  * function runs: logged with GF-STORE-SQL and what; the function goes on
- * only as far as it safely can and returns fman_status(f), GF_EIO, so that
+ * only as far as it safely can and returns fman_util_status(f), GF_EIO, so that
  * gf_store_once rolls back and stops the agent without marking the message
  * done (the inbox replays it at the next start). */
-void fman_fail(struct fman *f, const char *what);
-/* gf_store_prepare on f's store; NULL, recorded as a failure (fman_fail),
+void fman_util_fail(struct fman *f, const char *what);
+/* gf_store_prepare on f's store; NULL, recorded as a failure (fman_util_fail),
  * when it fails. */
-sqlite3_stmt *fman_prepare(struct fman *f, const char *sql);
-/* GF_EIO after fman_fail, else GF_OK. */
-enum gf_err fman_status(const struct fman *f);
+sqlite3_stmt *fman_util_prepare(struct fman *f, const char *sql);
+/* GF_EIO after fman_util_fail, else GF_OK. */
+enum gf_err fman_util_status(const struct fman *f);
 
 /* Hands the outbox to the bus when it is connected (paho refuses
  * publishes before the first connect; GF_INBOX_CONNECTED flushes then). */
-void fman_flush(struct fman *f);
+void fman_util_flush(struct fman *f);
 
 /* The simulated interval now. */
-int64_t fman_now_interval(const struct fman *f);
+int64_t fman_util_now_interval(const struct fman *f);
 
 /* offers.c: a flexoffer from an FOA; a meter.reading; the pool rebuilt
  * from the database at start (GF_EIO, GF_ENOMEM). */
-void fman_offer(struct fman *f, const struct gf_message *m);
-void fman_meter(struct fman *f, const struct gf_message *m);
-enum gf_err fman_rebuild(struct fman *f);
+void fman_offers_take(struct fman *f, const struct gf_message *m);
+void fman_offers_meter(struct fman *f, const struct gf_message *m);
+enum gf_err fman_offers_rebuild(struct fman *f);
 
 /* Converts a stored offer (canonical JSON) into f's scratch arrays: *fo and
  * *dl. GF_EPARSE / GF_EINVAL for a body that no longer converts. */
-enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo,
-                              struct gf_fo_deadlines *dl);
+enum gf_err fman_offers_to_engine(struct fman *f, const char *json, struct gf_fo *fo,
+                                  struct gf_fo_deadlines *dl);
 
 /* market.c: publishes the pool's aggregates that changed (and cancels the
  * ones that emptied) in one transaction (GF_OK, or the error after which
  * the agent stops); FMAR's flexoffer.ack and flexoffer.assign for an
  * aggregate. */
-enum gf_err fman_aggregate(struct fman *f);
-void fman_fmar_ack(struct fman *f, const struct gf_message *m);
-void fman_fmar_assign(struct fman *f, const struct gf_message *m);
+enum gf_err fman_market_aggregate(struct fman *f);
+void fman_market_fmar_ack(struct fman *f, const struct gf_message *m);
+void fman_market_fmar_assign(struct fman *f, const struct gf_message *m);
 
 /* answers.c: the answers of docs/trading.md, "When the broker itself is
- * killed". fman_echo_assign queues, inside the assignment's transaction,
+ * killed". fman_answers_echo_assign queues, inside the assignment's transaction,
  * the aggregate back to FMAR with state Assigned (ok) or Rejected (the
  * reason) and the schedule received, kept as the reply to key;
- * fman_echo_again queues that reply again for a duplicate assignment
- * (inside its transaction). fman_confirm takes an FOA's echo of a member
+ * fman_answers_echo_again queues that reply again for a duplicate assignment
+ * (inside its transaction). fman_answers_confirm takes an FOA's echo of a member
  * assignment (a flexoffer with state Assigned): the assignment is no
- * longer sent again; nothing else changes. fman_assign_key writes the
+ * longer sent again; nothing else changes. fman_answers_assign_key writes the
  * resend key of a member assignment into buf (ID_MAX + 64) and returns
- * buf. Store failures: fman_fail. */
-void fman_echo_assign(struct fman *f, const struct gf_message *m, const char *key, bool ok,
-                      const char *reason);
-void fman_echo_again(struct fman *f, const char *key);
-void fman_confirm(struct fman *f, const struct gf_message *m, const char *id);
-char *fman_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s);
+ * buf. Store failures: fman_util_fail. */
+void fman_answers_echo_assign(struct fman *f, const struct gf_message *m, const char *key, bool ok,
+                              const char *reason);
+void fman_answers_echo_again(struct fman *f, const char *key);
+void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char *id);
+char *fman_answers_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s);
 
 /* Fault injection for the crash tests (docs/fman.md): when the environment
  * has GF_FMAN_CRASH=<point>[:<n>], the n-th pass (default the first)
  * through point kills the process with SIGKILL, as a kill -9 there would.
  * Points: offer-committed, assign-before-commit, assign-committed. */
-void fman_crash_point(const char *point);
+void fman_util_crash_point(const char *point);
 
 #endif

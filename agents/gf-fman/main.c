@@ -52,7 +52,7 @@ static void tick(struct gf_agent *a, void *arg)
 	struct fman *f = arg;
 
 	if (f->dirty)
-		fman_aggregate(f);
+		fman_market_aggregate(f);
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)f->conf->aggregate_every_s, tick, f);
 }
 
@@ -68,18 +68,18 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *it)
 		return;
 	}
 	if (m.topic.from_role == GF_ROLE_FOA && strcmp(m.msg, "flexoffer") == 0)
-		fman_offer(f, &m);
+		fman_offers_take(f, &m);
 	else if (m.topic.from_role == GF_ROLE_FOA && strcmp(m.msg, "meter.reading") == 0)
-		fman_meter(f, &m);
+		fman_offers_meter(f, &m);
 	else if (m.topic.from_role == GF_ROLE_FMAR && strcmp(m.msg, "flexoffer.ack") == 0)
-		fman_fmar_ack(f, &m);
+		fman_market_fmar_ack(f, &m);
 	else if (m.topic.from_role == GF_ROLE_FMAR && strcmp(m.msg, "flexoffer.assign") == 0)
-		fman_fmar_assign(f, &m);
+		fman_market_fmar_assign(f, &m);
 	else
 		gf_log_info("GF-FMAN-UNREADABLE", "ignoring %s from %s.%s", m.msg,
 		            gf_role_name(m.topic.from_role), m.from_id);
 	gf_message_free(&m);
-	fman_flush(f);
+	fman_util_flush(f);
 }
 
 static enum gf_err start(struct gf_agent *a, void *conf)
@@ -105,7 +105,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	F.df = calloc(cap, sizeof(double));
 	if (!F.lo || !F.hi || !F.df)
 		return GF_ENOMEM;
-	rc = gf_store_open(c->agent.state_dir, "fman", fman_schema, &F.store, err, sizeof(err));
+	rc = gf_store_open(c->agent.state_dir, "fman", fman_offers_schema, &F.store, err,
+	                   sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GF-FMAN-STORE", "%s", err);
 		return rc;
@@ -115,7 +116,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	gf_resend_every(a, F.store, c->resend_s, "GF-FMAN-RESEND");
 	rc = gf_aggpool_new(&F.cfg, &F.pool);
 	if (rc == GF_OK)
-		rc = fman_rebuild(&F);
+		rc = fman_offers_rebuild(&F);
 	if (rc != GF_OK)
 		return rc;
 	/* Offers to the pool and to this instance; FMAR's answers to it. */
@@ -126,7 +127,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
 	/* What the pool holds now (the outbox goes out once connected). */
-	if ((rc = fman_aggregate(&F)) != GF_OK)
+	if ((rc = fman_market_aggregate(&F)) != GF_OK)
 		return rc;
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->aggregate_every_s, tick, &F);
 	gf_log_notice("GF-FMAN-START",
@@ -144,13 +145,13 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 
 	if (ev->kind == GF_INBOX_CONNECTED) {
 		gf_resend_connected(a, f->store, "GF-FMAN-RESEND");
-		fman_flush(f);
+		fman_util_flush(f);
 	}
 }
 
 static void stop(struct gf_agent *a)
 {
-	fman_flush(gf_agent_data(a));
+	fman_util_flush(gf_agent_data(a));
 }
 
 int main(int argc, char **argv)

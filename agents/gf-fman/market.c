@@ -45,7 +45,7 @@
 static void exec_or_fail(struct fman *f, sqlite3_stmt *st, const char *what)
 {
 	if (sqlite3_step(st) != SQLITE_DONE)
-		fman_fail(f, what);
+		fman_util_fail(f, what);
 	sqlite3_finalize(st);
 }
 
@@ -114,7 +114,7 @@ static void queue_to_fmar(struct fman *f, const Goflex__FlexOffer *msg, char **j
 	                      sizeof(topic), json, &len) != GF_OK ||
 	    gf_store_outbox_add(f->store, topic, *json, len, NULL, false) != GF_OK ||
 	    gf_resend_keep(f->store, key, msg->label, topic, *json, len) != GF_OK)
-		fman_fail(f, "aggregate to FMAR");
+		fman_util_fail(f, "aggregate to FMAR");
 }
 
 /* --- aggregation ----------------------------------------------------------------------- */
@@ -144,14 +144,14 @@ static int cmp_u64(const void *a, const void *b)
 
 static int64_t next_counter(struct fman *f, const char *name)
 {
-	sqlite3_stmt *st = fman_prepare(f, "INSERT INTO counters (name, value) VALUES (?, 1)"
-	                                   " ON CONFLICT(name) DO UPDATE SET value = value + 1"
-	                                   " RETURNING value");
+	sqlite3_stmt *st = fman_util_prepare(f, "INSERT INTO counters (name, value) VALUES (?, 1)"
+	                                        " ON CONFLICT(name) DO UPDATE SET value = value + 1"
+	                                        " RETURNING value");
 	int64_t v = 0;
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
-		fman_fail(f, "counter");
+		fman_util_fail(f, "counter");
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
@@ -162,9 +162,10 @@ static int64_t next_counter(struct fman *f, const char *name)
 static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct round *r,
                       char id[ID_MAX], double *tmin, double *tmax)
 {
-	sqlite3_stmt *st = fman_prepare(f, "SELECT o.agg, o.tariff_min, o.tariff_max, a.state"
-	                                   " FROM offers o LEFT JOIN aggregates a ON a.id = o.agg"
-	                                   " WHERE o.pid = ?");
+	sqlite3_stmt *st =
+	    fman_util_prepare(f, "SELECT o.agg, o.tariff_min, o.tariff_max, a.state"
+	                         " FROM offers o LEFT JOIN aggregates a ON a.id = o.agg"
+	                         " WHERE o.pid = ?");
 	sqlite3_stmt *up;
 
 	id[0] = '\0';
@@ -192,25 +193,25 @@ static void choose_id(struct fman *f, const struct gf_aggpool_view *v, struct ro
 		int64_t n = next_counter(f, "aggregate");
 		snprintf(id, ID_MAX, "%s-agg-%lld", gf_bus_id(gf_agent_bus(f->agent)),
 		         (long long)n);
-		st = fman_prepare(f, "INSERT INTO aggregates (id, num, rev, state, created)"
-		                     " VALUES (?, ?, 0, 'New', ?)");
+		st = fman_util_prepare(f, "INSERT INTO aggregates (id, num, rev, state, created)"
+		                          " VALUES (?, ?, 0, 'New', ?)");
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, n);
-		sqlite3_bind_int64(st, 3, fman_now_interval(f));
+		sqlite3_bind_int64(st, 3, fman_util_now_interval(f));
 		exec_or_fail(f, st, "new aggregate");
 	}
 	r->claimed[r->nclaimed] = strdup(id);
 	if (!r->claimed[r->nclaimed]) {
-		fman_fail(f, "out of memory");
+		fman_util_fail(f, "out of memory");
 		return;
 	}
 	r->nclaimed++;
-	up = fman_prepare(f, "UPDATE offers SET agg = ? WHERE pid = ?");
+	up = fman_util_prepare(f, "UPDATE offers SET agg = ? WHERE pid = ?");
 	for (size_t i = 0; i < v->members; i++) {
 		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 2, (sqlite3_int64)v->ids[i]);
 		if (sqlite3_step(up) != SQLITE_DONE)
-			fman_fail(f, "offer's aggregate");
+			fman_util_fail(f, "offer's aggregate");
 		sqlite3_reset(up);
 	}
 	sqlite3_finalize(up);
@@ -226,7 +227,7 @@ static void agg_hash(struct fman *f, const char *json, size_t len, const struct 
 
 	out[0] = '\0';
 	if (!ids) {
-		fman_fail(f, "out of memory");
+		fman_util_fail(f, "out of memory");
 		return;
 	}
 	memcpy(ids, v->ids, n * sizeof(*ids));
@@ -241,16 +242,17 @@ static void agg_hash(struct fman *f, const char *json, size_t len, const struct 
 static void record_members(struct fman *f, const char *id, int64_t rev,
                            const struct gf_aggpool_view *v)
 {
-	sqlite3_stmt *st = fman_prepare(f, "INSERT OR REPLACE INTO agg_members (agg, rev, offer,"
-	                                   " version) SELECT ?, ?, id, version FROM offers"
-	                                   " WHERE pid = ?");
+	sqlite3_stmt *st =
+	    fman_util_prepare(f, "INSERT OR REPLACE INTO agg_members (agg, rev, offer,"
+	                         " version) SELECT ?, ?, id, version FROM offers"
+	                         " WHERE pid = ?");
 
 	for (size_t i = 0; i < v->members; i++) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, rev);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)v->ids[i]);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			fman_fail(f, "aggregate members");
+			fman_util_fail(f, "aggregate members");
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
@@ -269,10 +271,10 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 	choose_id(f, v, r, id, &tmin, &tmax);
 	if (f->failed)
 		return;
-	st = fman_prepare(f, "SELECT num, rev, created, hash FROM aggregates WHERE id = ?");
+	st = fman_util_prepare(f, "SELECT num, rev, created, hash FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		fman_fail(f, "aggregate row");
+		fman_util_fail(f, "aggregate row");
 		sqlite3_finalize(st);
 		return;
 	}
@@ -281,7 +283,7 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 	created = sqlite3_column_int64(st, 2);
 	if (aggmsg_build(f, v, id, created, tmin, tmax, &msg) != GF_OK ||
 	    gf_codec_to_json(&msg->base, &json, &len) != GF_OK) {
-		fman_fail(f, "aggregate message");
+		fman_util_fail(f, "aggregate message");
 		sqlite3_finalize(st);
 		goto out;
 	}
@@ -295,8 +297,9 @@ static void publish_one(struct fman *f, const struct gf_aggpool_view *v, struct 
 		snprintf(label, sizeof(label), "agg:%lld:%lld", (long long)num, (long long)rev);
 		msg->label = label;
 		queue_to_fmar(f, msg, &json);
-		st = fman_prepare(f, "UPDATE aggregates SET rev = ?, state = 'Offered', hash = ?,"
-		                     " body = ?, reason = NULL WHERE id = ?");
+		st = fman_util_prepare(f,
+		                       "UPDATE aggregates SET rev = ?, state = 'Offered', hash = ?,"
+		                       " body = ?, reason = NULL WHERE id = ?");
 		sqlite3_bind_int64(st, 1, rev);
 		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
@@ -316,8 +319,9 @@ out:
 /* Open aggregates no pool aggregate took: Canceled to FMAR. */
 static void cancel_unclaimed(struct fman *f, struct round *r)
 {
-	sqlite3_stmt *st = fman_prepare(f, "SELECT id, num, rev, body FROM aggregates"
-	                                   " WHERE state IN ('Offered', 'Accepted', 'Rejected')");
+	sqlite3_stmt *st =
+	    fman_util_prepare(f, "SELECT id, num, rev, body FROM aggregates"
+	                         " WHERE state IN ('Offered', 'Accepted', 'Rejected')");
 
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		ProtobufCMessage *m = NULL;
@@ -331,7 +335,7 @@ static void cancel_unclaimed(struct fman *f, struct round *r)
 			continue;
 		if (gf_codec_from_json(&goflex__flex_offer__descriptor, body, strlen(body), &m,
 		                       NULL, 0) != GF_OK) {
-			fman_fail(f, "stored aggregate");
+			fman_util_fail(f, "stored aggregate");
 			break;
 		}
 		fo = (Goflex__FlexOffer *)m;
@@ -342,9 +346,9 @@ static void cancel_unclaimed(struct fman *f, struct round *r)
 		queue_to_fmar(f, fo, &json);
 		fo->label = NULL;
 		gf_codec_free(m);
-		up = fman_prepare(f,
-		                  "UPDATE aggregates SET rev = ?, state = 'Canceled', hash = NULL,"
-		                  " body = ? WHERE id = ?");
+		up = fman_util_prepare(
+		    f, "UPDATE aggregates SET rev = ?, state = 'Canceled', hash = NULL,"
+		       " body = ? WHERE id = ?");
 		sqlite3_bind_int64(up, 1, rev);
 		sqlite3_bind_text(up, 2, json, -1, SQLITE_STATIC);
 		sqlite3_bind_text(up, 3, gf_store_text(st, 0), -1, SQLITE_TRANSIENT);
@@ -369,10 +373,10 @@ static enum gf_err aggregate_txn(void *arg)
 	}
 	if (!f->failed)
 		cancel_unclaimed(f, r);
-	return fman_status(f);
+	return fman_util_status(f);
 }
 
-enum gf_err fman_aggregate(struct fman *f)
+enum gf_err fman_market_aggregate(struct fman *f)
 {
 	struct round r = {.f = f, .count = gf_aggpool_count(f->pool)};
 	enum gf_err rc = GF_ENOMEM;
@@ -391,7 +395,7 @@ enum gf_err fman_aggregate(struct fman *f)
 	if (rc != GF_OK)
 		return rc;
 	f->dirty = false;
-	fman_flush(f);
+	fman_util_flush(f);
 	if (r.sent || r.canceled)
 		gf_log_notice("GF-FMAN-AGGREGATED",
 		              "%zu aggregates of %zu offers: %zu sent to fmar.%s, %zu canceled",
@@ -435,16 +439,16 @@ static enum gf_err ack_take(void *arg)
 
 	if (rc != GF_OK || !c->open)
 		return rc;
-	st = fman_prepare(f, "UPDATE aggregates SET state = ?, reason = ? WHERE id = ?");
+	st = fman_util_prepare(f, "UPDATE aggregates SET state = ?, reason = ? WHERE id = ?");
 	sqlite3_bind_text(st, 1, c->ack->accepted ? "Accepted" : "Rejected", -1, SQLITE_STATIC);
 	if (c->ack->reason)
 		sqlite3_bind_text(st, 2, c->ack->reason, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->ack->flexofferid, -1, SQLITE_STATIC);
 	exec_or_fail(f, st, "aggregate ack");
-	return fman_status(f);
+	return fman_util_status(f);
 }
 
-void fman_fmar_ack(struct fman *f, const struct gf_message *m)
+void fman_market_fmar_ack(struct fman *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAck *ack = (const Goflex__FlexOfferAck *)m->body;
 	struct ack c = {.f = f, .ack = ack};
@@ -452,7 +456,7 @@ void fman_fmar_ack(struct fman *f, const struct gf_message *m)
 	sqlite3_stmt *st;
 	int64_t rev = -1;
 
-	st = fman_prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
+	st = fman_util_prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, ack->flexofferid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		rev = sqlite3_column_int64(st, 0);
@@ -517,11 +521,11 @@ static char *dup_col(struct fman *f, sqlite3_stmt *st, int i)
 		return NULL;
 	s = strdup(gf_store_text(st, i));
 	if (!s)
-		fman_fail(f, "out of memory");
+		fman_util_fail(f, "out of memory");
 	return s;
 }
 
-/* Room for cap members. false (fman_fail) when out of memory; what *ms
+/* Room for cap members. false (fman_util_fail) when out of memory; what *ms
  * holds stays valid for members_free. */
 static bool members_grow(struct fman *f, struct members *ms, size_t cap)
 {
@@ -545,7 +549,7 @@ static bool members_grow(struct fman *f, struct members *ms, size_t cap)
 		ms->live = live;
 	if (pid && id && foa && label && live)
 		return true;
-	fman_fail(f, "out of memory");
+	fman_util_fail(f, "out of memory");
 	return false;
 }
 
@@ -558,7 +562,7 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	    "SELECT o.pid, o.id, o.foa, o.label, o.state, o.version = m.version, o.body"
 	    " FROM agg_members m JOIN offers o ON o.id = m.offer"
 	    " WHERE m.agg = ?1 AND m.rev = ?2 ORDER BY o.pid";
-	sqlite3_stmt *st = fman_prepare(f, sql);
+	sqlite3_stmt *st = fman_util_prepare(f, sql);
 	size_t cap = 0, slices = 0;
 	bool ok = true;
 
@@ -587,7 +591,7 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 			snprintf(reason, REASON_MAX, "member %s changed since this revision",
 			         gf_store_text(st, 1));
 			ok = false;
-		} else if (fman_offer_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK) {
+		} else if (fman_offers_to_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK) {
 			snprintf(reason, REASON_MAX, "member %s no longer converts",
 			         gf_store_text(st, 1));
 			ok = false;
@@ -602,7 +606,7 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	if (ok && f->failed)
 		ok = false;
 	if (ok && gf_fo_set_init(&ms->set, ms->count, slices) != GF_OK) {
-		fman_fail(f, "out of memory");
+		fman_util_fail(f, "out of memory");
 		ok = false;
 	}
 	/* Second pass: into the set, in the same order. */
@@ -610,7 +614,7 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	for (size_t i = 0; ok && sqlite3_step(st) == SQLITE_ROW && i < ms->count; i++) {
 		struct gf_fo fo;
 		struct gf_fo_deadlines dl;
-		if (fman_offer_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK ||
+		if (fman_offers_to_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK ||
 		    gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl) != GF_OK) {
 			snprintf(reason, REASON_MAX, "member %s no longer converts",
 			         gf_store_text(st, 1));
@@ -663,7 +667,7 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 
 	if (!sl || !slp ||
 	    gf_time_format((int64_t)start * 900000, start_s, sizeof(start_s)) != GF_OK) {
-		fman_fail(f, "member schedule");
+		fman_util_fail(f, "member schedule");
 		goto out;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -684,19 +688,19 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	if (gf_message_encode(f->agent, "foa", ms->foa[j], "flexoffer.assign", &as.base, topic,
 	                      sizeof(topic), &json, &len) != GF_OK ||
 	    gf_store_outbox_add(f->store, topic, json, len, NULL, false) != GF_OK ||
-	    gf_resend_keep(f->store, fman_assign_key(key, ms->id[j], &sc), NULL, topic, json,
-	                   len) != GF_OK)
-		fman_fail(f, "member assign");
-	st = fman_prepare(f,
-	                  "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
-	                  " body) VALUES (?, ?, ?, ?, ?)");
+	    gf_resend_keep(f->store, fman_answers_assign_key(key, ms->id[j], &sc), NULL, topic,
+	                   json, len) != GF_OK)
+		fman_util_fail(f, "member assign");
+	st = fman_util_prepare(
+	    f, "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
+	       " body) VALUES (?, ?, ?, ?, ?)");
 	sqlite3_bind_text(st, 1, ms->id[j], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sc.scheduleid);
 	sqlite3_bind_int64(st, 3, sc.updateid);
 	sqlite3_bind_text(st, 4, agg, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
 	exec_or_fail(f, st, "assignment");
-	st = fman_prepare(f, "UPDATE offers SET state = 'Assigned' WHERE pid = ?");
+	st = fman_util_prepare(f, "UPDATE offers SET state = 'Assigned' WHERE pid = ?");
 	sqlite3_bind_int64(st, 1, ms->pid[j]);
 	exec_or_fail(f, st, "offer assigned");
 out:
@@ -726,7 +730,7 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
 	amounts = calloc(ms->set.slice_count, sizeof(*amounts));
 	mstart = calloc(ms->count, sizeof(*mstart));
 	if (!x || !amounts || !mstart) {
-		fman_fail(f, "out of memory");
+		fman_util_fail(f, "out of memory");
 		goto out;
 	}
 	if (!schedule_read(s, a.n[0], x, &start, reason))
@@ -767,8 +771,8 @@ static enum gf_err assign_again(void *arg)
 	struct assign *c = arg;
 
 	c->dup = true;
-	fman_echo_again(c->f, c->key);
-	return fman_status(c->f);
+	fman_answers_echo_again(c->f, c->key);
+	return fman_util_status(c->f);
 }
 
 static enum gf_err assign_take(void *arg)
@@ -797,19 +801,19 @@ static enum gf_err assign_take(void *arg)
 	else
 		c->ok = disaggregate(f, agg, c->rev, as->flexofferschedule, &c->ms, c->reason);
 	if (f->failed)
-		return fman_status(f);
+		return fman_util_status(f);
 	if (c->ok) {
-		st = fman_prepare(f, "UPDATE aggregates SET state = 'Assigned', reason = NULL"
-		                     " WHERE id = ?");
+		st = fman_util_prepare(f, "UPDATE aggregates SET state = 'Assigned', reason = NULL"
+		                          " WHERE id = ?");
 		sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 		exec_or_fail(f, st, "aggregate assigned");
 	}
-	fman_echo_assign(f, c->m, c->key, c->ok, c->reason);
-	fman_crash_point("assign-before-commit");
-	return fman_status(f);
+	fman_answers_echo_assign(f, c->m, c->key, c->ok, c->reason);
+	fman_util_crash_point("assign-before-commit");
+	return fman_util_status(f);
 }
 
-void fman_fmar_assign(struct fman *f, const struct gf_message *m)
+void fman_market_fmar_assign(struct fman *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
 	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
@@ -821,7 +825,7 @@ void fman_fmar_assign(struct fman *f, const struct gf_message *m)
 	snprintf(key, sizeof(key), "as/%s/%lld/%lld", agg,
 	         (long long)(s->has_scheduleid ? s->scheduleid : 0),
 	         (long long)(s->has_updateid ? s->updateid : 0));
-	st = fman_prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
+	st = fman_util_prepare(f, "SELECT rev, state FROM aggregates WHERE id = ?");
 	sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		c.rev = sqlite3_column_int64(st, 0);
@@ -839,7 +843,7 @@ void fman_fmar_assign(struct fman *f, const struct gf_message *m)
 		            key + 3);
 		goto out;
 	}
-	fman_crash_point("assign-committed");
+	fman_util_crash_point("assign-committed");
 	if (c.ok) {
 		/* Assigned members leave the pool: new offers of their cell form a
 		 * new aggregate. A pool that refuses stops the agent: it is

@@ -23,7 +23,7 @@
 #include "agent/resend.h"
 #include "meter.pb-c.h"
 
-const char fman_schema[] =
+const char fman_offers_schema[] =
     "CREATE TABLE IF NOT EXISTS offers (pid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
     " foa TEXT NOT NULL, state TEXT NOT NULL, hash TEXT NOT NULL, version INTEGER NOT NULL,"
     " label TEXT, tariff_min REAL, tariff_max REAL, body TEXT NOT NULL, agg TEXT);"
@@ -60,7 +60,7 @@ static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t size)
 static void load_row(struct fman *f, const char *id, struct row *r)
 {
 	sqlite3_stmt *st =
-	    fman_prepare(f, "SELECT pid, foa, state, hash, version FROM offers WHERE id = ?");
+	    fman_util_prepare(f, "SELECT pid, foa, state, hash, version FROM offers WHERE id = ?");
 
 	memset(r, 0, sizeof(*r));
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -102,7 +102,7 @@ static bool refuse(char *reason, const char *fmt, ...)
 static bool validate(struct fman *f, const Goflex__FlexOffer *fo, struct gf_fo *e,
                      struct gf_fo_deadlines *dl, char *reason)
 {
-	int64_t now = fman_now_interval(f);
+	int64_t now = fman_util_now_interval(f);
 	enum gf_err rc;
 
 	rc = gf_fo_from_message(fo, e, f->lo, f->hi, f->df, (size_t)f->conf->max_slices, reason,
@@ -129,15 +129,15 @@ static bool validate(struct fman *f, const Goflex__FlexOffer *fo, struct gf_fo *
 static void exec_or_fail(struct fman *f, sqlite3_stmt *st, const char *what)
 {
 	if (sqlite3_step(st) != SQLITE_DONE)
-		fman_fail(f, what);
+		fman_util_fail(f, what);
 	sqlite3_finalize(st);
 }
 
 static void store_state(struct fman *f, const struct row *old, const char *state, const char *hash)
 {
 	sqlite3_stmt *st =
-	    fman_prepare(f, "UPDATE offers SET state = ?, hash = ?, version = version + 1"
-	                    " WHERE pid = ?");
+	    fman_util_prepare(f, "UPDATE offers SET state = ?, hash = ?, version = version + 1"
+	                         " WHERE pid = ?");
 
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
@@ -170,7 +170,7 @@ static void store_offer(struct fman *f, const Goflex__FlexOffer *fo, const char 
                         const char *foa, int64_t pid, const struct gf_fo *e, const char *hash,
                         const char *json)
 {
-	sqlite3_stmt *st = fman_prepare(
+	sqlite3_stmt *st = fman_util_prepare(
 	    f, "INSERT INTO offers (pid, id, foa, state, hash, version, label, tariff_min,"
 	       " tariff_max, body) VALUES (?1, ?2, ?3, 'Accepted', ?4, 1, ?5, ?6, ?7, ?8)"
 	       " ON CONFLICT(id) DO UPDATE SET state = 'Accepted', hash = ?4,"
@@ -192,7 +192,7 @@ static void store_offer(struct fman *f, const Goflex__FlexOffer *fo, const char 
 
 static int64_t next_pid(struct fman *f)
 {
-	sqlite3_stmt *st = fman_prepare(f, "SELECT IFNULL(MAX(pid), 0) + 1 FROM offers");
+	sqlite3_stmt *st = fman_util_prepare(f, "SELECT IFNULL(MAX(pid), 0) + 1 FROM offers");
 	int64_t pid = 1;
 
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -288,7 +288,7 @@ static enum gf_err offer_take(void *arg)
 
 	o->ok = decide(f, o->m, o->fo, o->id, o->hash, o->json, o->old, o->reason);
 	if (f->failed)
-		return fman_status(f);
+		return fman_util_status(f);
 	ack.flexofferid = (char *)o->id;
 	ack.accepted = o->ok;
 	ack.reason = o->reason;
@@ -298,10 +298,10 @@ static enum gf_err offer_take(void *arg)
 	snprintf(key, sizeof(key), "re/%s/%s", o->id, o->hash);
 	rc = gf_resend_reply(f->agent, f->store, key, "foa", o->m->from_id, "flexoffer.ack",
 	                     &ack.base);
-	return rc != GF_OK ? rc : fman_status(f);
+	return rc != GF_OK ? rc : fman_util_status(f);
 }
 
-void fman_offer(struct fman *f, const struct gf_message *m)
+void fman_offers_take(struct fman *f, const struct gf_message *m)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
 	char id[ID_MAX], hash[17], key[ID_MAX + 64];
@@ -314,7 +314,7 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 	offer_id(fo, m->from_id, id);
 	if (fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
 		/* The FOA's echo of its assignment: no update of the offer. */
-		fman_confirm(f, m, id);
+		fman_answers_confirm(f, m, id);
 		return;
 	}
 	if (gf_codec_to_json(&fo->base, &json, &len) != GF_OK) {
@@ -347,7 +347,7 @@ void fman_offer(struct fman *f, const struct gf_message *m)
 		gf_log_notice("GF-FMAN-REFUSE", "offer %s of foa.%s refused: %s", id, m->from_id,
 		              o.reason);
 	if (!o.dup)
-		fman_crash_point("offer-committed");
+		fman_util_crash_point("offer-committed");
 out:
 	free(json);
 }
@@ -368,8 +368,8 @@ static enum gf_err meter_take(void *arg)
 	for (size_t i = 0; i < r->n_readings && !f->failed; i++) {
 		const Goflex__MeterReading *x = r->readings[i];
 		sqlite3_stmt *st =
-		    fman_prepare(f, "INSERT OR IGNORE INTO meter_readings (foa, device,"
-		                    " observed, obis, value, unit) VALUES (?, ?, ?, ?, ?, ?)");
+		    fman_util_prepare(f, "INSERT OR IGNORE INTO meter_readings (foa, device,"
+		                         " observed, obis, value, unit) VALUES (?, ?, ?, ?, ?, ?)");
 		sqlite3_bind_text(st, 1, c->m->from_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, x->deviceid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, x->observedtimestamp, -1, SQLITE_STATIC);
@@ -380,11 +380,11 @@ static enum gf_err meter_take(void *arg)
 		exec_or_fail(f, st, "meter reading");
 		c->added += (size_t)sqlite3_changes(gf_store_db(f->store));
 	}
-	return fman_status(f);
+	return fman_util_status(f);
 }
 
 /* Readings are kept once by their key (INSERT OR IGNORE): no message key. */
-void fman_meter(struct fman *f, const struct gf_message *m)
+void fman_offers_meter(struct fman *f, const struct gf_message *m)
 {
 	struct meter c = {.f = f, .m = m};
 
@@ -394,8 +394,8 @@ void fman_meter(struct fman *f, const struct gf_message *m)
 	             ((const Goflex__MeterReadings *)m->body)->n_readings, c.added);
 }
 
-enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo,
-                              struct gf_fo_deadlines *dl)
+enum gf_err fman_offers_to_engine(struct fman *f, const char *json, struct gf_fo *fo,
+                                  struct gf_fo_deadlines *dl)
 {
 	ProtobufCMessage *msg = NULL;
 	char err[REASON_MAX];
@@ -413,9 +413,9 @@ enum gf_err fman_offer_engine(struct fman *f, const char *json, struct gf_fo *fo
 	return rc;
 }
 
-enum gf_err fman_rebuild(struct fman *f)
+enum gf_err fman_offers_rebuild(struct fman *f)
 {
-	sqlite3_stmt *st = fman_prepare(
+	sqlite3_stmt *st = fman_util_prepare(
 	    f, "SELECT pid, id, body FROM offers WHERE state = 'Accepted' ORDER BY pid");
 	enum gf_err rc = GF_OK;
 
@@ -426,7 +426,7 @@ enum gf_err fman_rebuild(struct fman *f)
 		struct gf_fo fo;
 		struct gf_fo_deadlines dl;
 		const char *body = gf_store_text(st, 2);
-		rc = fman_offer_engine(f, body, &fo, &dl);
+		rc = fman_offers_to_engine(f, body, &fo, &dl);
 		if (rc == GF_OK)
 			rc = gf_aggpool_add(f->pool, (uint64_t)sqlite3_column_int64(st, 0), &fo,
 			                    &dl);

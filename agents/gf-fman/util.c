@@ -13,14 +13,14 @@
 #include "fman.h"
 #include "base/log.h"
 
-void fman_fail(struct fman *f, const char *what)
+void fman_util_fail(struct fman *f, const char *what)
 {
 	gf_log_err("GF-STORE-SQL", "%s: %s", what, sqlite3_errmsg(gf_store_db(f->store)));
 	if (!f->failed)
 		f->failed = what;
 }
 
-sqlite3_stmt *fman_prepare(struct fman *f, const char *sql)
+sqlite3_stmt *fman_util_prepare(struct fman *f, const char *sql)
 {
 	sqlite3_stmt *st = gf_store_prepare(f->store, sql);
 
@@ -29,12 +29,12 @@ sqlite3_stmt *fman_prepare(struct fman *f, const char *sql)
 	return st;
 }
 
-enum gf_err fman_status(const struct fman *f)
+enum gf_err fman_util_status(const struct fman *f)
 {
 	return f->failed ? GF_EIO : GF_OK;
 }
 
-void fman_flush(struct fman *f)
+void fman_util_flush(struct fman *f)
 {
 	struct gf_bus *bus = gf_agent_bus(f->agent);
 
@@ -42,12 +42,12 @@ void fman_flush(struct fman *f)
 		gf_store_outbox_flush(f->store, bus);
 }
 
-int64_t fman_now_interval(const struct fman *f)
+int64_t fman_util_now_interval(const struct fman *f)
 {
 	return (int64_t)floor(gf_agent_now(f->agent) / 900.0);
 }
 
-void fman_crash_point(const char *point)
+void fman_util_crash_point(const char *point)
 {
 	static long passes;
 	const char *want = getenv("GF_FMAN_CRASH");

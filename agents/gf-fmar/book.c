@@ -2,7 +2,7 @@
 /*
  * book.c - gf-fmar's order book: takes aggregates from FMAN and bid offers
  * from the DSO FOAs (docs/trading.md), answers each with flexoffer.ack and
- * arms the bids' gate-closure timers.
+ * arms the bids' gate-closure timers (gate.c).
  *
  * Exactly once: a message's key is its sender and the FNV-1a hash of its
  * canonical JSON (the same offer resent is the same key; an update has new
@@ -25,10 +25,6 @@
 #include "agent/once.h"
 #include "agent/resend.h"
 #include "base/timefmt.h"
-
-/* (re)arms the timer of bid offer offer_id at simulated time gate_s
- * (at once if it has passed); an earlier timer of that bid is cancelled. */
-static void fmar_book_arm(struct fmar *f, const char *offer_id, double gate_s);
 
 #define REASON_MAX   320
 #define OFFER_ID_MAX 192
@@ -323,7 +319,7 @@ static bool take_bid(struct fmar *f, const struct gf_message *m, const char *jso
 	struct row r;
 	bool ok = false;
 
-	if (m->topic.from_role != GF_ROLE_FOA || !fmar_id_listed(c->dso_foa, m->from_id)) {
+	if (m->topic.from_role != GF_ROLE_FOA || !fmar_util_id_listed(c->dso_foa, m->from_id)) {
 		refuse(v, "%s.%s is not a DSO FOA of this market (dso_foa): bid offers refused",
 		       gf_role_name(m->topic.from_role), m->from_id);
 		goto out;
@@ -353,7 +349,7 @@ static bool take_bid(struct fmar *f, const struct gf_message *m, const char *jso
 		goto out;
 	}
 	buf = calloc(2 * cap, sizeof(double));
-	if (!buf || fmar_bid_parse(fo, cap, buf, buf + cap, why, sizeof(why)) < 0) {
+	if (!buf || fmar_clearing_parse_bid(fo, cap, buf, buf + cap, why, sizeof(why)) < 0) {
 		refuse(v, "not a bid offer FMAR can clear: %s", buf ? why : "out of memory");
 		goto out;
 	}
@@ -485,7 +481,7 @@ static void confirm(struct fmar *f, const struct gf_message *m)
 	/* A bid offer's result is updated by re-clearings (updateId = the
 	 * round): only the echo of the latest stops its resends. */
 	if (fo->flexofferschedule)
-		fmar_echo_token(
+		fmar_util_echo_token(
 		    token, sizeof(token),
 		    fo->flexofferschedule->has_updateid ? fo->flexofferschedule->updateid : 0);
 	c.key = key;
@@ -537,103 +533,13 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 	else
 		gf_log_notice("GF-FMAR-REFUSED", "%s from %s.%s: %s", v.id,
 		              gf_role_name(m->topic.from_role), m->from_id, v.reason);
-	fmar_outbox_flush(f);
+	fmar_util_outbox_flush(f);
 	if (v.arm)
-		fmar_book_arm(f, v.id, v.gate_s);
+		fmar_gate_arm(f, v.id, v.gate_s);
 	if (v.rearm)
-		fmar_book_arm_all(f);
+		fmar_gate_arm_bids(f);
 	if (v.reclear)
-		fmar_reclear_arm_all(f);
+		fmar_gate_arm_reclears(f);
 out:
 	free(json);
-}
-
-/* --- gate-closure timers ---------------------------------------------------------- */
-
-static void on_gate(struct gf_agent *a, void *arg)
-{
-	struct fmar *f = gf_agent_data(a);
-	char *id = arg;
-
-	for (size_t i = 0; i < f->ntimers; i++) {
-		if (f->timers[i].offer_id == id) {
-			f->timers[i] = f->timers[--f->ntimers];
-			break;
-		}
-	}
-	fmar_clear_bid(f, id);
-	free(id);
-}
-
-static void fmar_book_arm(struct fmar *f, const char *offer_id, double gate_s)
-{
-	struct fmar_timer t = {strdup(offer_id), 0};
-
-	for (size_t i = 0; i < f->ntimers; i++) {
-		if (strcmp(f->timers[i].offer_id, offer_id) == 0) {
-			gf_agent_timer_cancel(f->a, f->timers[i].id);
-			free(f->timers[i].offer_id);
-			f->timers[i] = f->timers[--f->ntimers];
-			break;
-		}
-	}
-	if (f->ntimers == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 16;
-		struct fmar_timer *n = realloc(f->timers, cap * sizeof(*n));
-		if (!n)
-			goto fail;
-		f->timers = n;
-		f->cap = cap;
-	}
-	if (!t.offer_id || !(t.id = gf_agent_timer_at(f->a, gate_s, on_gate, t.offer_id)))
-		goto fail;
-	f->timers[f->ntimers++] = t;
-	return;
-fail:
-	/* Cleared at the next start, when the timers are armed again. */
-	gf_log_err("GF-FMAR-TIMER", "out of memory arming the gate of %s", offer_id);
-	free(t.offer_id);
-}
-
-enum gf_err fmar_book_arm_rows(struct fmar *f, const char *sql, const char *what, size_t *n)
-{
-	sqlite3 *db = gf_store_db(f->store);
-	sqlite3_stmt *st = NULL;
-	int step;
-
-	*n = 0;
-	if (!(st = gf_store_prepare(f->store, sql))) {
-		gf_log_err("GF-FMAR-STORE", "cannot read the %s: %s", what, sqlite3_errmsg(db));
-		return GF_EIO;
-	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		fmar_book_arm(f, gf_store_text(st, 0), sqlite3_column_double(st, 1));
-		(*n)++;
-	}
-	sqlite3_finalize(st);
-	return step == SQLITE_DONE ? GF_OK : GF_EIO;
-}
-
-enum gf_err fmar_book_arm_all(struct fmar *f)
-{
-	size_t n;
-	enum gf_err rc =
-	    fmar_book_arm_rows(f,
-	                       "SELECT id, gate_s FROM fmar_offer WHERE kind = 'bid' AND"
-	                       " state = 'held' ORDER BY gate_s, id",
-	                       "bids", &n);
-
-	if (n)
-		gf_log_notice("GF-FMAR-REARM", "%zu bids wait for their gate closure", n);
-	return rc;
-}
-
-void fmar_book_disarm_all(struct fmar *f)
-{
-	/* The runtime's timers went with the agent; only the arguments stay. */
-	for (size_t i = 0; i < f->ntimers; i++)
-		free(f->timers[i].offer_id);
-	free(f->timers);
-	f->timers = NULL;
-	f->ntimers = f->cap = 0;
 }

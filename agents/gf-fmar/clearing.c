@@ -43,8 +43,8 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-int fmar_bid_parse(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
-                   char *why, size_t whylen)
+int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
+                            char *why, size_t whylen)
 {
 	size_t n = fo->n_flexofferprofileconstraints;
 
@@ -80,7 +80,7 @@ int fmar_bid_parse(const Goflex__FlexOffer *fo, size_t cap, double *change, doub
 	return (int)n;
 }
 
-static void agg_free(struct clearing *c)
+static void agg_free(struct fmar_clearing *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->aggs[i].id);
@@ -90,7 +90,7 @@ static void agg_free(struct clearing *c)
 	free(c->aggs);
 }
 
-void fmar__clearing_free(struct clearing *c)
+void fmar_clearing_free(struct fmar_clearing *c)
 {
 	agg_free(c);
 	gf_codec_free(c->bid_msg ? &c->bid_msg->base : NULL);
@@ -124,7 +124,7 @@ static enum gf_err decode(const unsigned char *json, int len, Goflex__FlexOffer 
 
 /* The bid offer, if it is in state (held: waiting for its clearing;
  * cleared: for a re-clearing). GF_ENOENT if not. */
-enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state)
+enum gf_err fmar_clearing_load_bid(struct fmar_clearing *c, const char *state)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
@@ -153,7 +153,8 @@ enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state)
 	    !(c->accepted = calloc(n, sizeof(double))))
 		goto out;
 	rc = GF_EINVAL;
-	if ((T = fmar_bid_parse(c->bid_msg, n, c->change, c->price, why, sizeof(why))) < 0) {
+	if ((T = fmar_clearing_parse_bid(c->bid_msg, n, c->change, c->price, why, sizeof(why))) <
+	    0) {
 		gf_log_err("GF-FMAR-STORE", "stored bid offer %s: %s", c->offer_id, why);
 		goto out;
 	}
@@ -172,7 +173,7 @@ out:
 
 /* An aggregate as an engine offer, if it is live: its start window and its
  * assignment deadline are after the current interval. */
-static bool live_offer(const struct clearing *c, const Goflex__FlexOffer *m, int32_t now,
+static bool live_offer(const struct fmar_clearing *c, const Goflex__FlexOffer *m, int32_t now,
                        struct gf_fo *o, struct gf_fo_deadlines *dl, double *buf, size_t cap)
 {
 	char why[256];
@@ -184,13 +185,13 @@ static bool live_offer(const struct clearing *c, const Goflex__FlexOffer *m, int
 	return dl->assignment_before > now && o->start_after > now;
 }
 
-static enum gf_err add_aggregate(struct clearing *c, sqlite3_stmt *st, int32_t now, double *buf,
-                                 size_t cap, size_t *slices)
+static enum gf_err add_aggregate(struct fmar_clearing *c, sqlite3_stmt *st, int32_t now,
+                                 double *buf, size_t cap, size_t *slices)
 {
 	struct gf_fo_deadlines dl;
 	Goflex__FlexOffer *m = NULL;
 	struct gf_fo o;
-	struct agg *a;
+	struct fmar_agg *a;
 
 	if (decode(sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2), &m) != GF_OK)
 		return GF_OK; /* logged; the others still clear */
@@ -204,7 +205,7 @@ static enum gf_err add_aggregate(struct clearing *c, sqlite3_stmt *st, int32_t n
 		return GF_ENOMEM;
 	}
 	c->aggs = a;
-	a[c->n] = (struct agg){strdup(gf_store_text(st, 0)), strdup(gf_store_text(st, 1)), m};
+	a[c->n] = (struct fmar_agg){strdup(gf_store_text(st, 0)), strdup(gf_store_text(st, 1)), m};
 	c->n++;
 	if (!a[c->n - 1].id || !a[c->n - 1].sender)
 		return GF_ENOMEM;
@@ -213,7 +214,7 @@ static enum gf_err add_aggregate(struct clearing *c, sqlite3_stmt *st, int32_t n
 }
 
 /* The live aggregates, into the engine's set. */
-enum gf_err fmar__clearing_load_aggregates(struct clearing *c)
+enum gf_err fmar_clearing_load_aggregates(struct fmar_clearing *c)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	size_t cap = (size_t)c->conf->max_offer_intervals, slices = 0, sum = 0;
@@ -267,7 +268,7 @@ out:
 }
 
 /* The heuristic, and the MILP when small; the lower objective wins. */
-void fmar__clearing_solve(struct clearing *c)
+void fmar_clearing_solve(struct fmar_clearing *c)
 {
 	struct gf_clear_options opt = {(double)c->conf->milp_time_limit_ms / 1e3, 0,
 	                               (int)c->conf->heuristic_passes};
@@ -327,7 +328,7 @@ static double at(const double *v, int32_t first, int32_t n, int32_t t)
 
 /* Which aggregates deviate, the change they deliver in the bid's
  * intervals, the accepted (clamped) change, the volume and the price. */
-void fmar__clearing_outcome(struct clearing *c)
+void fmar_clearing_outcome(struct fmar_clearing *c)
 {
 	bool usable = c->n > 0 &&
 	              (c->res.status == GF_CLEAR_OPTIMAL || c->res.status == GF_CLEAR_FEASIBLE) &&
@@ -376,10 +377,10 @@ void fmar__clearing_outcome(struct clearing *c)
  * the offerer's echo. A bid offer's assign is an update of its result from
  * the second round on: updateId = the round, and only the echo of that
  * round answers it (token "u<updateId>"); an aggregate's is its only one. */
-enum gf_err fmar__clearing_queue_assign(struct clearing *c, const char *role, const char *to,
-                                        const char *offer_id, const char *label, int32_t start,
-                                        const double *x, const double *tariff, int32_t n,
-                                        int64_t update_id, bool is_bid)
+enum gf_err fmar_clearing_queue_assign(struct fmar_clearing *c, const char *role, const char *to,
+                                       const char *offer_id, const char *label, int32_t start,
+                                       const double *x, const double *tariff, int32_t n,
+                                       int64_t update_id, bool is_bid)
 {
 	Goflex__FlexOfferAssign as = GOFLEX__FLEX_OFFER_ASSIGN__INIT;
 	Goflex__FlexOfferSchedule s = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
@@ -411,7 +412,7 @@ enum gf_err fmar__clearing_queue_assign(struct clearing *c, const char *role, co
 	as.label = (char *)label;
 	/* Sent again until the offerer echoes it (docs/trading.md). */
 	snprintf(key, sizeof(key), "assign:%s", offer_id);
-	fmar_echo_token(token, sizeof(token), update_id);
+	fmar_util_echo_token(token, sizeof(token), update_id);
 	rc = gf_resend_queue(c->f->a, c->f->store, key, is_bid ? token : NULL, role, to,
 	                     "flexoffer.assign", &as.base);
 out:
@@ -422,7 +423,7 @@ out:
 
 /* flexoffer.ack (accepted), then flexoffer.assign with the schedule: the
  * result of a first clearing. */
-static enum gf_err queue_result(struct clearing *c, const char *role, const char *to,
+static enum gf_err queue_result(struct fmar_clearing *c, const char *role, const char *to,
                                 const char *offer_id, const char *label, int64_t creation,
                                 int32_t start, const double *x, int32_t n, const char *reason,
                                 bool is_bid)
@@ -438,12 +439,12 @@ static enum gf_err queue_result(struct clearing *c, const char *role, const char
 	ack.creationinterval = creation;
 	if ((rc = gf_message_queue(c->f->a, c->f->store, role, to, "flexoffer.ack", &ack.base)))
 		return rc;
-	return fmar__clearing_queue_assign(c, role, to, offer_id, label, start, x, NULL, n, 0,
-	                                   is_bid);
+	return fmar_clearing_queue_assign(c, role, to, offer_id, label, start, x, NULL, n, 0,
+	                                  is_bid);
 }
 
-enum gf_err fmar__clearing_queue_kpi(struct clearing *c, const char *id, double value,
-                                     const char *unit)
+enum gf_err fmar_clearing_queue_kpi(struct fmar_clearing *c, const char *id, double value,
+                                    const char *unit)
 {
 	Goflex__KpiSample k = GOFLEX__KPI_SAMPLE__INIT;
 	char when[GF_TIME_BUFSIZE];
@@ -462,7 +463,7 @@ enum gf_err fmar__clearing_queue_kpi(struct clearing *c, const char *id, double 
 
 /* The KPI time: the simulated now, after every earlier clearing's, so that
  * kpiId + observedTime (the receivers' key) stays unique. */
-void fmar__clearing_observed_time(struct clearing *c)
+void fmar_clearing_observed_time(struct fmar_clearing *c)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t last = INT64_MIN;
@@ -478,9 +479,9 @@ void fmar__clearing_observed_time(struct clearing *c)
 		c->observed_ms = last + 1;
 }
 
-enum gf_err fmar__clearing_record_aggregate(struct clearing *c, size_t i)
+enum gf_err fmar_clearing_record_aggregate(struct fmar_clearing *c, size_t i)
 {
-	const struct agg *a = &c->aggs[i];
+	const struct fmar_agg *a = &c->aggs[i];
 	const double *x = c->amount + c->off[i];
 	int32_t n = c->views[i].n;
 	char reason[256], *amounts = malloc((size_t)n * 26 + 1);
@@ -513,7 +514,7 @@ out:
 /* The round's rows: what it asked and accepted, per interval at its price
  * (fmar_round_cleared, the base of the cumulative prices), and its summary
  * (fmar_round). */
-enum gf_err fmar__clearing_record_round(struct clearing *c)
+enum gf_err fmar_clearing_record_round(struct fmar_clearing *c)
 {
 	enum gf_err rc = GF_OK;
 
@@ -540,12 +541,12 @@ enum gf_err fmar__clearing_record_round(struct clearing *c)
  * (gf_store_once). */
 static enum gf_err record(void *arg)
 {
-	struct clearing *c = arg;
+	struct fmar_clearing *c = arg;
 	enum gf_err rc = GF_OK;
 
-	fmar__clearing_observed_time(c);
+	fmar_clearing_observed_time(c);
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->dev[i] && (rc = fmar__clearing_record_aggregate(c, i)) != GF_OK)
+		if (c->dev[i] && (rc = fmar_clearing_record_aggregate(c, i)) != GF_OK)
 			return rc;
 	}
 	for (int32_t t = 0; t < c->bid.intervals; t++) {
@@ -557,13 +558,13 @@ static enum gf_err record(void *arg)
 		                      c->change[t], c->accepted[t])) != GF_OK)
 			return rc;
 	}
-	if ((rc = fmar__clearing_record_round(c)) ||
+	if ((rc = fmar_clearing_record_round(c)) ||
 	    (rc = queue_result(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
 	                       c->bid_msg->creationinterval, c->bid.start, c->accepted,
 	                       c->bid.intervals, c->reason, true)) ||
-	    (rc = fmar__clearing_queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
-	    (rc = fmar__clearing_queue_kpi(c, "fmar.clearing_price", c->clearing_price,
-	                                   "EUR/kWh")) ||
+	    (rc = fmar_clearing_queue_kpi(c, "fmar.cleared_kwh", c->cleared, "kWh")) ||
+	    (rc =
+	         fmar_clearing_queue_kpi(c, "fmar.clearing_price", c->clearing_price, "EUR/kWh")) ||
 	    (rc = gf_store_run(
 	         c->f->store,
 	         "INSERT OR REPLACE INTO fmar_result (bid_offer_id, bid_id, status, solver,"
@@ -578,34 +579,32 @@ static enum gf_err record(void *arg)
 	return GF_OK;
 }
 
-void fmar_clear_bid(struct fmar *f, const char *offer_id)
+enum gf_err fmar_clearing_run(struct fmar *f, const char *offer_id)
 {
-	struct clearing c = {.f = f, .conf = gf_agent_conf(f->a), .offer_id = offer_id};
+	struct fmar_clearing c = {.f = f, .conf = gf_agent_conf(f->a), .offer_id = offer_id};
 	char key[256];
 	enum gf_err rc;
 
 	c.res.bound = NAN;
 	snprintf(key, sizeof(key), "clear:%s", offer_id);
-	if (gf_store_seen(f->store, key)) {
-		/* Cleared before: its timer now stands for a re-clearing. */
-		fmar_reclear_bid(f, offer_id);
-		return;
-	}
-	if ((rc = fmar__clearing_load_bid(&c, "held")) == GF_ENOENT) {
+	/* Cleared before: the caller knows what its timer stands for now. */
+	if (gf_store_seen(f->store, key))
+		return GF_EEXIST;
+	if ((rc = fmar_clearing_load_bid(&c, "held")) == GF_ENOENT) {
 		gf_log_debug("GF-FMAR-CLEARED", "bid offer %s is not waiting (withdrawn)",
 		             offer_id);
 		goto out;
 	}
-	if (rc != GF_OK || (rc = fmar__clearing_load_aggregates(&c)) != GF_OK)
+	if (rc != GF_OK || (rc = fmar_clearing_load_aggregates(&c)) != GF_OK)
 		goto fail;
-	fmar__clearing_solve(&c);
-	fmar__clearing_outcome(&c);
-	c.schedule_id = fmar_schedule_id(offer_id);
+	fmar_clearing_solve(&c);
+	fmar_clearing_outcome(&c);
+	c.schedule_id = fmar_util_schedule_id(offer_id);
 	/* A failure stops the agent (gf_store_once): not recorded, the bid
 	 * stays held and clears at the next start. */
-	if (gf_store_once(f->a, f->store, key, record, NULL, &c) != GF_OK)
+	if ((rc = gf_store_once(f->a, f->store, key, record, NULL, &c)) != GF_OK)
 		goto out;
-	fmar_outbox_flush(f);
+	fmar_util_outbox_flush(f);
 	gf_log_notice("GF-FMAR-CLEARED",
 	              "bid %s (%s): %s by %s in %.2f ms (milp: %s, %.2f ms); %zu live aggregates, "
 	              "%d eligible, %d assigned; requested %.6g kWh, cleared %.6g kWh at %.6g "
@@ -620,5 +619,6 @@ fail:
 	         gf_strerror(rc));
 	gf_agent_fail(f->a, key);
 out:
-	fmar__clearing_free(&c);
+	fmar_clearing_free(&c);
+	return rc;
 }

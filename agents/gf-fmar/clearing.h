@@ -5,8 +5,8 @@
  * clearing's working state and its steps. Internal to gf-fmar; agent
  * thread only. The record steps run inside the caller's transaction.
  */
-#ifndef GF_FMAR_CLEARING_H
-#define GF_FMAR_CLEARING_H
+#ifndef FMAR_CLEARING_H
+#define FMAR_CLEARING_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,14 +17,14 @@
 #include "engine/fo.h"
 
 /* A live aggregate: its id, its FMAN and the decoded offer (owned). */
-struct agg {
+struct fmar_agg {
 	char *id, *sender;
 	Goflex__FlexOffer *msg;
 };
 
 /* One clearing (a bid's round): zero it, set f, conf and offer_id, and
- * free it with fmar__clearing_free. */
-struct clearing {
+ * free it with fmar_clearing_free. */
+struct fmar_clearing {
 	struct fmar *f;
 	const struct fmar_conf *conf;
 	const char *offer_id;
@@ -32,7 +32,7 @@ struct clearing {
 	Goflex__FlexOffer *bid_msg;
 	double *change, *price; /* the bid, T each */
 	struct gf_clear_bid bid;
-	struct agg *aggs; /* live aggregates */
+	struct fmar_agg *aggs; /* live aggregates */
 	size_t n;
 	struct gf_fo_set set;
 	struct gf_fo *views;
@@ -58,51 +58,51 @@ struct clearing {
 };
 
 /* Frees what c owns (not c). */
-void fmar__clearing_free(struct clearing *c);
+void fmar_clearing_free(struct fmar_clearing *c);
 
 /* Loads bid offer c->offer_id if it is in state (held: waiting for its
  * clearing; cleared: for a re-clearing): c->bid, change, price, requested.
  * GF_ENOENT if not; GF_EIO, GF_ENOMEM, GF_EINVAL (a stored bid that does
  * not parse). */
-enum gf_err fmar__clearing_load_bid(struct clearing *c, const char *state);
+enum gf_err fmar_clearing_load_bid(struct fmar_clearing *c, const char *state);
 
 /* Loads the live aggregates (held; start window and assignment deadline
  * after the current interval) into the engine's set. GF_EIO, GF_ENOMEM. */
-enum gf_err fmar__clearing_load_aggregates(struct clearing *c);
+enum gf_err fmar_clearing_load_aggregates(struct fmar_clearing *c);
 
 /* The heuristic, and the MILP when small; the lower objective wins. Sets
  * status, solver and res (status "error" with the reason if the engine
  * refuses). */
-void fmar__clearing_solve(struct clearing *c);
+void fmar_clearing_solve(struct fmar_clearing *c);
 
 /* Which aggregates deviate, the change accepted per bid interval (clamped
  * to c->change), the volume, the price and a reason if none is set. */
-void fmar__clearing_outcome(struct clearing *c);
+void fmar_clearing_outcome(struct fmar_clearing *c);
 
 /* Queues flexoffer.assign of offer_id (schedule x, n intervals from start,
  * each slice at tariff[k], NULL: the clearing price; c->schedule_id,
  * update_id) and keeps it for resends until the echo: of any round for an
  * aggregate, of update_id for a bid offer (is_bid). Errors of
  * gf_resend_queue, GF_ENOMEM. */
-enum gf_err fmar__clearing_queue_assign(struct clearing *c, const char *role, const char *to,
-                                        const char *offer_id, const char *label, int32_t start,
-                                        const double *x, const double *tariff, int32_t n,
-                                        int64_t update_id, bool is_bid);
+enum gf_err fmar_clearing_queue_assign(struct fmar_clearing *c, const char *role, const char *to,
+                                       const char *offer_id, const char *label, int32_t start,
+                                       const double *x, const double *tariff, int32_t n,
+                                       int64_t update_id, bool is_bid);
 
 /* Queues a KPI sample to kpi/all at c->observed_ms over the bid's length. */
-enum gf_err fmar__clearing_queue_kpi(struct clearing *c, const char *id, double value,
-                                     const char *unit);
+enum gf_err fmar_clearing_queue_kpi(struct fmar_clearing *c, const char *id, double value,
+                                    const char *unit);
 
 /* c->observed_ms: the simulated now, after every earlier clearing's and
  * round's, so that kpiId + observedTime stays unique. */
-void fmar__clearing_observed_time(struct clearing *c);
+void fmar_clearing_observed_time(struct fmar_clearing *c);
 
 /* Aggregate i (deviating): its ack and assign, state assigned, its
  * fmar_assign row. */
-enum gf_err fmar__clearing_record_aggregate(struct clearing *c, size_t i);
+enum gf_err fmar_clearing_record_aggregate(struct fmar_clearing *c, size_t i);
 
 /* The round's rows: fmar_round_cleared (accepted per interval, at the
  * round's price) and fmar_round (its summary), round c->round. */
-enum gf_err fmar__clearing_record_round(struct clearing *c);
+enum gf_err fmar_clearing_record_round(struct fmar_clearing *c);
 
 #endif

@@ -5,16 +5,20 @@
  *
  * book.c takes the offers: aggregates from FMAN and bid offers from the
  * configured DSO FOAs (docs/trading.md), keeps them in SQLite and answers
- * each with flexoffer.ack; it arms a gate-closure timer per bid.
+ * each with flexoffer.ack; gate.c holds a gate-closure timer per bid and
+ * decides, when one fires, between a clearing and a re-clearing.
  * clearing.c clears one bid at its gate closure with the engine
  * (lib/engine/clear.h) and queues the assignments, the DSO FOA's result and the
  * KPI samples. reclear.c re-clears what a cleared bid still asks when
  * aggregates that could serve it arrive later (clearing.h: the steps the
- * two share). Everything runs on the agent's one thread; every state
- * change and the messages it causes are one SQLite transaction (store.h).
+ * two share). util.c is the leaf they all use. Calls go one way: main.c ->
+ * book.c -> gate.c -> reclear.c -> clearing.c -> util.c (book.c also reads
+ * bids with clearing.c and asks reclear.c about aggregates). Everything runs
+ * on the agent's one thread; every state change and the messages it causes
+ * are one SQLite transaction (store.h).
  */
-#ifndef GF_FMAR_H
-#define GF_FMAR_H
+#ifndef FMAR_H
+#define FMAR_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,33 +56,61 @@ struct fmar {
 	size_t ntimers, cap;
 };
 
-/* util.c: gf_store_outbox_flush (rows leave the outbox on PUBACK, so a
- * kill -9 loses none; receivers key on ids). */
-void fmar_outbox_flush(struct fmar *f);
+/* util.c (a leaf: it calls no other file of the agent):
+ * gf_store_outbox_flush (rows leave the outbox on PUBACK, so a kill -9
+ * loses none; receivers key on ids). */
+void fmar_util_outbox_flush(struct fmar *f);
 
 /* True if id is one of the comma- or space-separated ids of list. */
-bool fmar_id_listed(const char *list, const char *id);
+bool fmar_util_id_listed(const char *list, const char *id);
+
+/* What answers a bid offer's assign with updateId update_id in gf_resend:
+ * "u<updateId>" (only the echo of that round stops its resends). */
+void fmar_util_echo_token(char *buf, size_t size, int64_t update_id);
+
+/* A deterministic schedule id for the assignments of one bid: 53 bits of
+ * FNV-1a over the bid offer's id (exact in JSON numbers), never 0. */
+int64_t fmar_util_schedule_id(const char *offer_id);
 
 /* book.c: acts on one decoded message (flexoffer; anything else is logged
- * and ignored), in one transaction, then flushes the outbox. */
+ * and ignored), in one transaction, then flushes the outbox and arms the
+ * timers it calls for (gate.c). */
 void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed);
 
-/* book.c: arms the gate-closure timer of every bid not yet cleared (at
- * start). GF_EIO when the store cannot be read. */
-enum gf_err fmar_book_arm_all(struct fmar *f);
-/* Arms a timer (fmar_book_arm) for each row of sql (offer id, simulated
- * time); *n counts them. GF_EIO, logged as reading the `what`. */
-enum gf_err fmar_book_arm_rows(struct fmar *f, const char *sql, const char *what, size_t *n);
+/* gate.c: (re)arms the timer of bid offer offer_id at simulated time
+ * gate_s (at once if it has passed); an earlier timer of that bid is
+ * cancelled. When it fires, the bid is cleared (fmar_clearing_run), or
+ * re-cleared (fmar_reclear_run) if it was cleared before. */
+void fmar_gate_arm(struct fmar *f, const char *offer_id, double gate_s);
 
-/* book.c: frees the timer list, after the agent has ended (its timers are
+/* gate.c: arms the gate-closure timer of every bid not yet cleared (at
+ * start, and when an aggregate brought gates forward). GF_EIO when the
+ * store cannot be read. */
+enum gf_err fmar_gate_arm_bids(struct fmar *f);
+
+/* gate.c: arms the timer of every pending re-clearing (at start, and
+ * after fmar_reclear_consider found one). GF_EIO. */
+enum gf_err fmar_gate_arm_reclears(struct fmar *f);
+
+/* gate.c: frees the timer list, after the agent has ended (its timers are
  * gone with it). */
-void fmar_book_disarm_all(struct fmar *f);
+void fmar_gate_disarm_all(struct fmar *f);
 
-/* clearing.c: clears bid offer offer_id once (its key "clear:<id>"): a
- * bid already cleared or withdrawn is left alone. The result, the
- * assignments and the messages are one transaction; the outbox is flushed
- * after it. */
-void fmar_clear_bid(struct fmar *f, const char *offer_id);
+/* clearing.c: clears bid offer offer_id once (its key "clear:<id>"). The
+ * result, the assignments and the messages are one transaction; the
+ * outbox is flushed after it. GF_OK: cleared; GF_EEXIST: it was cleared
+ * before (the caller decides whether a re-clearing is due); GF_ENOENT: not
+ * waiting (withdrawn), left alone; any other error: not recorded, the
+ * agent stops (gf_agent_fail) and clears it at the next start. */
+enum gf_err fmar_clearing_run(struct fmar *f, const char *offer_id);
+
+/* clearing.c: reads a bid offer (docs/trading.md): tf 0, unit slices of
+ * 900 s whose energy bounds include 0, a maxTariff per slice (or for the
+ * offer) >= 0. Writes the requested change (the non-zero bound, kWh; D6.1
+ * sign) and the price of each slice into change and price (cap each) and
+ * returns the number of intervals, or -1 with why set. */
+int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
+                            char *why, size_t whylen);
 
 /* reclear.c: when bid offer offer_id was cleared before and a re-clearing
  * is due (table fmar_reclear, reclear.c), clears its remainder once (key
@@ -86,35 +118,14 @@ void fmar_clear_bid(struct fmar *f, const char *offer_id);
  * and not cleared; the new assignments, the DSO FOA's cumulative result
  * (updateId = the round), the KPI totals and the end of the pending row are
  * one transaction. */
-void fmar_reclear_bid(struct fmar *f, const char *offer_id);
+void fmar_reclear_run(struct fmar *f, const char *offer_id);
 
 /* reclear.c: inside the transaction that took aggregate fo (held): every
  * cleared bid it could serve (its window meets an open interval with a
  * remainder, its asking tariff fits that remainder's lowest price) gets a
  * re-clearing due reclear_delay_s from now, unless one is already due
  * (aggregates arriving together share one round). *due is set when at least
- * one bid is due. GF_EIO. */
+ * one bid is due (the caller arms it: fmar_gate_arm_reclears). GF_EIO. */
 enum gf_err fmar_reclear_consider(struct fmar *f, const Goflex__FlexOffer *fo, bool *due);
-
-/* reclear.c: arms the timer of every pending re-clearing (at start, and
- * after fmar_reclear_consider found one). GF_EIO. */
-enum gf_err fmar_reclear_arm_all(struct fmar *f);
-
-/* clearing.c: reads a bid offer (docs/trading.md): tf 0, unit slices of
- * 900 s whose energy bounds include 0, a maxTariff per slice (or for the
- * offer) >= 0. Writes the requested change (the non-zero bound, kWh; D6.1
- * sign) and the price of each slice into change and price (cap each) and
- * returns the number of intervals, or -1 with why set. */
-int fmar_bid_parse(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
-                   char *why, size_t whylen);
-
-/* util.c: what answers a bid offer's assign with updateId update_id in
- * gf_resend: "u<updateId>" (only the echo of that round stops its
- * resends). */
-void fmar_echo_token(char *buf, size_t size, int64_t update_id);
-
-/* A deterministic schedule id for the assignments of one bid: 53 bits of
- * FNV-1a over the bid offer's id (exact in JSON numbers), never 0. */
-int64_t fmar_schedule_id(const char *offer_id);
 
 #endif

@@ -117,8 +117,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_warning("GF-FMAR-CONFIG",
 		               "no dso_foa configured: every bid offer is refused");
 	/* What the last run committed and did not see acknowledged. */
-	fmar_outbox_flush(&F);
-	if ((rc = fmar_book_arm_all(&F)) != GF_OK || (rc = fmar_reclear_arm_all(&F)) != GF_OK)
+	fmar_util_outbox_flush(&F);
+	if ((rc = fmar_gate_arm_bids(&F)) != GF_OK || (rc = fmar_gate_arm_reclears(&F)) != GF_OK)
 		return rc;
 	gf_log_notice("GF-FMAR-START", "market %s started (gate lead %ld s, MILP up to %ld offers)",
 	              gf_bus_ident(bus), c->gate_lead_s, c->milp_max_offers);
@@ -149,7 +149,7 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 	if (ev->kind == GF_INBOX_CONNECTED)
 		gf_resend_connected(a, f->store, "GF-FMAR-RESEND");
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
-		fmar_outbox_flush(f);
+		fmar_util_outbox_flush(f);
 }
 
 static bool on_reload(struct gf_agent *a, void *old_conf, void *new_conf)
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 	};
 	int code = gf_agent_main(&def, argc, argv);
 
-	fmar_book_disarm_all(&F);
+	fmar_gate_disarm_all(&F);
 	gf_store_close(F.store);
 	return code;
 }

@@ -120,7 +120,7 @@ static enum gf_err consider_bid(struct fmar *f, sqlite3_stmt *st, const struct g
 	if (!(buf = calloc(4 * (n ? n : 1), sizeof(double))))
 		goto out;
 	rc = GF_OK;
-	T = fmar_bid_parse((Goflex__FlexOffer *)m, n, buf, buf + n, err, sizeof(err));
+	T = fmar_clearing_parse_bid((Goflex__FlexOffer *)m, n, buf, buf + n, err, sizeof(err));
 	if (T < 0)
 		goto out;
 	start = (int32_t)((Goflex__FlexOffer *)m)->startafterinterval;
@@ -197,23 +197,11 @@ out:
 	return rc;
 }
 
-enum gf_err fmar_reclear_arm_all(struct fmar *f)
-{
-	size_t n;
-	enum gf_err rc = fmar_book_arm_rows(
-	    f, "SELECT bid_offer_id, due_s FROM fmar_reclear ORDER BY due_s, bid_offer_id",
-	    "re-clearings", &n);
-
-	if (n)
-		gf_log_info("GF-FMAR-REARM", "%zu re-clearings due", n);
-	return rc;
-}
-
 /* --- the round (clearing.c's steps on the remainder) ------------------------------ */
 
 /* The due re-clearing of c->offer_id and its round number (1 + the last
  * round's). GF_ENOENT when none is due. */
-static enum gf_err load_round(struct clearing *c)
+static enum gf_err load_round(struct fmar_clearing *c)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
@@ -239,7 +227,7 @@ out:
 
 /* The bid's request becomes the remainder: what is left of each open
  * interval. *left counts the intervals with something left. */
-static enum gf_err take_remainder(struct clearing *c, int *left)
+static enum gf_err take_remainder(struct fmar_clearing *c, int *left)
 {
 	size_t T = (size_t)c->bid.intervals;
 	double *rem = calloc(T, sizeof(double));
@@ -268,7 +256,7 @@ out:
 /* After this round's rows: the cumulative result's price per interval
  * (the volume-weighted price of the rounds that cleared something there;
  * the highest round price where none did), its total and mean price. */
-static enum gf_err cumulative_prices(struct clearing *c)
+static enum gf_err cumulative_prices(struct fmar_clearing *c)
 {
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
@@ -314,13 +302,13 @@ out:
 /* A round that assigned something: the new assignments, the cumulative
  * change per interval (fmar_cleared, c->prev from here on), the DSO FOA's
  * updated result and the KPI totals. */
-static enum gf_err record_gain(struct clearing *c)
+static enum gf_err record_gain(struct fmar_clearing *c)
 {
 	enum gf_err rc = GF_OK;
 
 	for (size_t i = 0; i < c->n && rc == GF_OK; i++)
 		if (c->dev[i])
-			rc = fmar__clearing_record_aggregate(c, i);
+			rc = fmar_clearing_record_aggregate(c, i);
 	for (int32_t t = 0; t < c->bid.intervals && rc == GF_OK; t++) {
 		c->prev[t] += c->accepted[t];
 		rc = gf_store_run(c->f->store,
@@ -330,17 +318,17 @@ static enum gf_err record_gain(struct clearing *c)
 		                  c->prev[t]);
 	}
 	if (rc == GF_OK)
-		rc = fmar__clearing_record_round(c);
+		rc = fmar_clearing_record_round(c);
 	if (rc == GF_OK)
 		rc = cumulative_prices(c);
 	if (rc == GF_OK)
-		rc = fmar__clearing_queue_assign(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
-		                                 c->bid.start, c->prev, c->tariff, c->bid.intervals,
-		                                 c->round, true);
+		rc = fmar_clearing_queue_assign(c, "foa", c->dso, c->offer_id, c->bid_msg->label,
+		                                c->bid.start, c->prev, c->tariff, c->bid.intervals,
+		                                c->round, true);
 	if (rc == GF_OK)
-		rc = fmar__clearing_queue_kpi(c, "fmar.cleared_kwh", c->total, "kWh");
+		rc = fmar_clearing_queue_kpi(c, "fmar.cleared_kwh", c->total, "kWh");
 	if (rc == GF_OK)
-		rc = fmar__clearing_queue_kpi(c, "fmar.clearing_price", c->mean_price, "EUR/kWh");
+		rc = fmar_clearing_queue_kpi(c, "fmar.clearing_price", c->mean_price, "EUR/kWh");
 	if (rc == GF_OK)
 		rc = gf_store_run(c->f->store,
 		                  "UPDATE fmar_result SET cleared_kwh = ?, price = ?, deviating ="
@@ -355,23 +343,23 @@ static enum gf_err record_gain(struct clearing *c)
  * is recorded (fmar_round) and sends nothing; either way the due row goes. */
 static enum gf_err record_reclear(void *arg)
 {
-	struct clearing *c = arg;
+	struct fmar_clearing *c = arg;
 	enum gf_err rc;
 
-	fmar__clearing_observed_time(c);
+	fmar_clearing_observed_time(c);
 	if (c->deviating > 0)
 		rc = record_gain(c);
 	else
-		rc = fmar__clearing_record_round(c);
+		rc = fmar_clearing_record_round(c);
 	if (rc == GF_OK)
 		rc = gf_store_run(c->f->store, "DELETE FROM fmar_reclear WHERE bid_offer_id = ?",
 		                  "t", c->offer_id);
 	return rc;
 }
 
-void fmar_reclear_bid(struct fmar *f, const char *offer_id)
+void fmar_reclear_run(struct fmar *f, const char *offer_id)
 {
-	struct clearing c = {.f = f, .conf = gf_agent_conf(f->a), .offer_id = offer_id};
+	struct fmar_clearing c = {.f = f, .conf = gf_agent_conf(f->a), .offer_id = offer_id};
 	char key[256], why[sizeof(c.reason)];
 	enum gf_err rc;
 	int left = 0;
@@ -381,7 +369,7 @@ void fmar_reclear_bid(struct fmar *f, const char *offer_id)
 		gf_log_debug("GF-FMAR-RECLEARED", "bid offer %s: no re-clearing due", offer_id);
 		goto out;
 	}
-	if (rc == GF_OK && (rc = fmar__clearing_load_bid(&c, "cleared")) == GF_ENOENT) {
+	if (rc == GF_OK && (rc = fmar_clearing_load_bid(&c, "cleared")) == GF_ENOENT) {
 		/* Only cleared bids are made due, and that state is final. */
 		gf_log_err("GF-FMAR-RECLEARED", "bid offer %s is due but not cleared: left alone",
 		           offer_id);
@@ -392,11 +380,11 @@ void fmar_reclear_bid(struct fmar *f, const char *offer_id)
 	snprintf(key, sizeof(key), "clear:%s:%" PRId64, offer_id, c.round);
 	/* Nothing left (the remaining intervals closed while it waited): a
 	 * round without offers, recorded so that it ends. */
-	if (left > 0 && (rc = fmar__clearing_load_aggregates(&c)) != GF_OK)
+	if (left > 0 && (rc = fmar_clearing_load_aggregates(&c)) != GF_OK)
 		goto fail;
-	fmar__clearing_solve(&c);
-	fmar__clearing_outcome(&c);
-	c.schedule_id = fmar_schedule_id(offer_id);
+	fmar_clearing_solve(&c);
+	fmar_clearing_outcome(&c);
+	c.schedule_id = fmar_util_schedule_id(offer_id);
 	if (left == 0)
 		snprintf(c.reason, sizeof(c.reason), "nothing left open");
 	memcpy(why, c.reason, sizeof(why));
@@ -405,7 +393,7 @@ void fmar_reclear_bid(struct fmar *f, const char *offer_id)
 	 * at the next start. */
 	if (gf_store_once(f->a, f->store, key, record_reclear, NULL, &c) != GF_OK)
 		goto out;
-	fmar_outbox_flush(f);
+	fmar_util_outbox_flush(f);
 	c.total = 0;
 	for (int32_t t = 0; t < c.bid.intervals; t++)
 		c.total += fabs(c.prev[t]);
@@ -423,5 +411,5 @@ fail:
 	         gf_strerror(rc));
 	gf_agent_fail(f->a, key);
 out:
-	fmar__clearing_free(&c);
+	fmar_clearing_free(&c);
 }

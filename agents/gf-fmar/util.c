@@ -10,7 +10,7 @@
 #include "fmar.h"
 #include "base/hash.h"
 
-bool fmar_id_listed(const char *list, const char *id)
+bool fmar_util_id_listed(const char *list, const char *id)
 {
 	size_t n = strlen(id);
 
@@ -25,7 +25,7 @@ bool fmar_id_listed(const char *list, const char *id)
 	return false;
 }
 
-int64_t fmar_schedule_id(const char *offer_id)
+int64_t fmar_util_schedule_id(const char *offer_id)
 {
 	uint64_t h = gf_fnv1a64(GF_FNV1A64_BASIS, offer_id, strlen(offer_id));
 
@@ -33,13 +33,13 @@ int64_t fmar_schedule_id(const char *offer_id)
 	return h ? (int64_t)h : 1;
 }
 
-void fmar_echo_token(char *buf, size_t size, int64_t update_id)
+void fmar_util_echo_token(char *buf, size_t size, int64_t update_id)
 {
 	snprintf(buf, size, "u%lld", (long long)update_id);
 }
 
 /* The runtime's outbox: rows leave it on PUBACK (lib/agent/store.h). */
-void fmar_outbox_flush(struct fmar *f)
+void fmar_util_outbox_flush(struct fmar *f)
 {
 	gf_store_outbox_flush(f->store, gf_agent_bus(f->a));
 }

@@ -24,8 +24,8 @@ static void token(char *buf, size_t size, const char *label, int64_t creation)
 	snprintf(buf, size, "%s|%lld", label ? label : "", (long long)creation);
 }
 
-enum gf_err gf__foa_offer_queue(struct foa *f, const char *to_role, const char *to_id,
-                                const Goflex__FlexOffer *fo)
+enum gf_err foa_answers_offer_queue(struct foa *f, const char *to_role, const char *to_id,
+                                    const Goflex__FlexOffer *fo)
 {
 	char key[GF_ID_MAX + 200], tok[GF_ID_MAX + 64];
 
@@ -34,7 +34,7 @@ enum gf_err gf__foa_offer_queue(struct foa *f, const char *to_role, const char *
 	return gf_resend_queue(f->a, f->store, key, tok, to_role, to_id, "flexoffer", &fo->base);
 }
 
-enum gf_err gf__foa_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ack)
+enum gf_err foa_answers_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ack)
 {
 	char key[GF_ID_MAX + 200], tok[GF_ID_MAX + 64];
 
@@ -43,7 +43,7 @@ enum gf_err gf__foa_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ac
 	return gf_resend_answered(f->store, key, tok, NULL);
 }
 
-void gf__foa_assign_key(char *buf, size_t size, const Goflex__FlexOfferAssign *as)
+void foa_answers_assign_key(char *buf, size_t size, const Goflex__FlexOfferAssign *as)
 {
 	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
 
@@ -52,7 +52,7 @@ void gf__foa_assign_key(char *buf, size_t size, const Goflex__FlexOfferAssign *a
 	         s && s->has_updateid ? (long long)s->updateid : 0LL);
 }
 
-enum gf_err gf__foa_echo(struct foa *f, const struct gf_message *m, const struct foa_offer *o)
+enum gf_err foa_answers_echo(struct foa *f, const struct gf_message *m, const struct foa_offer *o)
 {
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
 	ProtobufCMessage *body = NULL;
@@ -71,7 +71,7 @@ enum gf_err gf__foa_echo(struct foa *f, const struct gf_message *m, const struct
 	fo->state = GOFLEX__FLEX_OFFER_STATE__Assigned;
 	kept = fo->flexofferschedule;
 	fo->flexofferschedule = as->flexofferschedule; /* borrowed for the encoding */
-	gf__foa_assign_key(key, sizeof(key), as);
+	foa_answers_assign_key(key, sizeof(key), as);
 	rc = gf_resend_reply(f->a, f->store, key, gf_role_name(m->topic.from_role), m->from_id,
 	                     "flexoffer", body);
 	fo->flexofferschedule = kept;

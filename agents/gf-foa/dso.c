@@ -2,7 +2,7 @@
 /*
  * gf-foa's DSO mode (D6.1 3.6, 7.2.9; docs/trading.md "Bid offers"): each
  * DOMS bid becomes one bid offer at FMAR, and FMAR's answers go back to the
- * DOMS as offer.feedback. Runs inside gf__foa_txn, like xems.c.
+ * DOMS as offer.feedback. Runs inside main.c's transaction per message, like xems.c.
  *
  * The bid offer keeps the bid's sign: its energy bounds are the kWh the DSO
  * asks for per interval (positive = less consumption), so the schedule FMAR
@@ -27,7 +27,7 @@ static enum gf_err feedback(struct foa *f, const char *doms, Goflex__OfferFeedba
 	char key[GF_ID_MAX + 200];
 
 	gf_log_info("GF-FOA-FEEDBACK", "bid %s: %s to doms.%s", fb->bidid,
-	            gf__foa_state_name(fb->state), doms);
+	            foa_state_name(fb->state), doms);
 	snprintf(key, sizeof(key), "bid:%s", fb->bidid);
 	return gf_resend_reply(f->a, f->store, key, "doms", doms, "offer.feedback", &fb->base);
 }
@@ -47,7 +47,7 @@ static enum gf_err invalid(struct foa *f, const struct gf_message *m, const char
 /* The bid's first interval into *start, or a reason in why. */
 static bool bid_start(struct foa *f, const Goflex__Bid *bid, int64_t *start, char *why, size_t size)
 {
-	int64_t now = gf__foa_now_interval(f), ms;
+	int64_t now = foa_state_now_interval(f), ms;
 
 	if (!bid->starttime) {
 		*start = now; /* D6.1 Table 1: absent = now */
@@ -129,7 +129,7 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *
 	double *v = malloc((n ? n : 1) * 4 * sizeof(*v));
 	Goflex__FlexOffer *fo = NULL;
 	char label[GF_ID_MAX + 80];
-	int64_t now = gf__foa_now_interval(f);
+	int64_t now = foa_state_now_interval(f);
 	/* start is a time of at most year 9999: an int32 interval. */
 	struct gf_fo e = {.start_after = (int32_t)start,
 	                  .n = (int32_t)n,
@@ -166,14 +166,14 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *
 	if (rc == GF_OK)
 		rc = gf_codec_to_json(&fo->base, out, &len);
 	if (rc == GF_OK)
-		rc = gf__foa_offer_queue(f, "fmar", f->conf->fmar_id, fo);
+		rc = foa_answers_offer_queue(f, "fmar", f->conf->fmar_id, fo);
 out:
 	gf_fo_message_free(fo);
 	free(v);
 	return rc;
 }
 
-enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m)
+enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__Bid *in = (const Goflex__Bid *)m->body;
 	Goflex__Bid bid = *in;
@@ -212,7 +212,7 @@ enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m)
 	row.source = source;
 	row.offer = offer;
 	row.deadline = start;
-	rc = gf__foa_offer_put(f, &row);
+	rc = foa_state_offer_put(f, &row);
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-BID",
 		            "bid %s of doms.%s: offer %s (%zu intervals from %lld) to fmar.%s",
@@ -225,8 +225,7 @@ out:
 	return rc;
 }
 
-enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o,
-                            const Goflex__FlexOfferAck *ack)
+enum gf_err foa_dso_ack(struct foa *f, const struct foa_offer *o, const Goflex__FlexOfferAck *ack)
 {
 	Goflex__OfferFeedback fb = GOFLEX__OFFER_FEEDBACK__INIT;
 	enum gf_err rc;
@@ -241,7 +240,7 @@ enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o,
 	fb.state =
 	    ack->accepted ? GOFLEX__FLEX_OFFER_STATE__Accepted : GOFLEX__FLEX_OFFER_STATE__Rejected;
 	fb.statereason = ack->reason;
-	rc = gf__foa_offer_set_state(f, o->id, gf__foa_state_name(fb.state));
+	rc = foa_state_offer_set_state(f, o->id, foa_state_name(fb.state));
 	if (rc == GF_OK)
 		rc = feedback(f, o->peer, &fb);
 	return rc;
@@ -296,8 +295,8 @@ out:
 	return rc;
 }
 
-enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
-                               const Goflex__FlexOfferAssign *as)
+enum gf_err foa_dso_assign(struct foa *f, const struct foa_offer *o,
+                           const Goflex__FlexOfferAssign *as)
 {
 	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
 	Goflex__OfferFeedback fb = GOFLEX__OFFER_FEEDBACK__INIT;
@@ -327,7 +326,7 @@ enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
 		goto out;
 	}
 	bid = (const Goflex__Bid *)body;
-	rc = gf__foa_expand(s, &energy, &n, &tariff);
+	rc = foa_state_expand(s, &energy, &n, &tariff);
 	if (rc == GF_OK && gf_time_parse(s->starttime, strlen(s->starttime), &ms) != GF_OK)
 		rc = GF_EPARSE;
 	if (rc == GF_ERANGE || rc == GF_EPARSE) {
@@ -358,7 +357,7 @@ enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
 	fb.n_schedulechange = fb.n_energyprice = n;
 	fb.schedulechange = energy;
 	fb.energyprice = tariff;
-	rc = gf__foa_offer_set_state(f, o->id, "Assigned");
+	rc = foa_state_offer_set_state(f, o->id, "Assigned");
 	if (rc == GF_OK)
 		rc = feedback(f, o->peer, &fb);
 out:

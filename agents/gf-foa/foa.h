@@ -4,24 +4,25 @@
  * handlers of each mode (docs/foa.md).
  *
  * main.c   options, configuration, the loop's callbacks, one transaction per
- *          message (gf__foa_txn), the FOAs a process hosts (its own identity,
+ *          message (in_txn, gf_store_once), the FOAs a process hosts (its own identity,
  *          or many virtual FOAs, docs/foa.md);
  * state.c  the SQLite tables: offers, schedule ids, counters;
  * xems.c   xEMS mode: xems.flexibility, xems.cancel, xems.operation in,
  *          flexoffer and meter.reading to FMAN, foa.reply to the xEMS;
  * dso.c    DSO mode: bid in, bid offers to FMAR, offer.feedback to DOMS;
- * plug.c, plugoffer.c  plug (device-controller) mode: a smart plug on the
- *          prosumer's own broker, offers made by the FOA from a device model.
+ * plug.c, plugoffer.c, relay.c  plug (device-controller) mode: a smart
+ *          plug on the prosumer's own broker, offers made by the FOA from a
+ *          device model (plugmode.h).
  *
- * Every handler runs inside gf__foa_txn: it changes state and queues its
+ * Every handler runs inside main.c's in_txn (gf_store_once): it changes state and queues its
  * messages in the store's outbox; the transaction records the message's
  * idempotency key, and the outbox goes to the bus after the commit. A
  * handler returns an error only when the store or the encoder fails (the
  * transaction is then rolled back); bad input is logged, answered and
  * committed like any other outcome.
  */
-#ifndef GF_FOA_H
-#define GF_FOA_H
+#ifndef FOA_H
+#define FOA_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -77,7 +78,7 @@ struct foa {
 	struct foa_plug *plug; /* plug mode's state (plug.c) */
 };
 
-/* One row of foa_offer. Strings are owned; gf__foa_offer_clear frees them. */
+/* One row of foa_offer. Strings are owned; foa_state_offer_clear frees them. */
 struct foa_offer {
 	char *id;
 	char *kind;       /* "xems" or "bid" */
@@ -90,79 +91,78 @@ struct foa_offer {
 };
 
 /* --- state.c --- */
-extern const char gf__foa_schema[];
+extern const char foa_state_schema[];
 /* Prepares sql on f's store; steps st once (done or a row). GF_EIO, logged
  * with GF-FOA-STORE, on failure. */
-enum gf_err gf__foa_sql(struct foa *f, const char *sql, sqlite3_stmt **st);
-enum gf_err gf__foa_step(struct foa *f, sqlite3_stmt *st);
+enum gf_err foa_state_sql(struct foa *f, const char *sql, sqlite3_stmt **st);
+enum gf_err foa_state_step(struct foa *f, sqlite3_stmt *st);
 /* Next value of counter name (1, 2, ...), inside the transaction. */
-enum gf_err gf__foa_counter_next(struct foa *f, const char *name, int64_t *out);
+enum gf_err foa_state_counter_next(struct foa *f, const char *name, int64_t *out);
 /* Finds an offer by its id; GF_ENOENT when none. */
-enum gf_err gf__foa_offer_get(struct foa *f, const char *id, struct foa_offer *out);
+enum gf_err foa_state_offer_get(struct foa *f, const char *id, struct foa_offer *out);
 /* Finds an xEMS offer of peer by the xEMS's reference (id or label). */
-enum gf_err gf__foa_offer_by_ref(struct foa *f, const char *peer, const char *ref,
-                                 struct foa_offer *out);
+enum gf_err foa_state_offer_by_ref(struct foa *f, const char *peer, const char *ref,
+                                   struct foa_offer *out);
 /* Finds the offer a FOA schedule id belongs to. */
-enum gf_err gf__foa_offer_by_schedule(struct foa *f, int64_t foa_sid, struct foa_offer *out);
+enum gf_err foa_state_offer_by_schedule(struct foa *f, int64_t foa_sid, struct foa_offer *out);
 /* Inserts or replaces the row o->id. */
-enum gf_err gf__foa_offer_put(struct foa *f, const struct foa_offer *o);
+enum gf_err foa_state_offer_put(struct foa *f, const struct foa_offer *o);
 /* Sets an offer's state. */
-enum gf_err gf__foa_offer_set_state(struct foa *f, const char *id, const char *state);
-void gf__foa_offer_clear(struct foa_offer *o);
+enum gf_err foa_state_offer_set_state(struct foa *f, const char *id, const char *state);
+void foa_state_offer_clear(struct foa_offer *o);
 /* The FOA's schedule id for the market's (offer, scheduleId), made on
  * first use from counter "schedule". */
-enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t market_sid,
-                                int64_t *out);
+enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t market_sid,
+                                  int64_t *out);
 /* The name of a FlexOffer state, e.g. "Accepted". */
-const char *gf__foa_state_name(Goflex__FlexOfferState s);
+const char *foa_state_name(Goflex__FlexOfferState s);
 /* Expands a schedule's slices into energy per interval (malloc'd). */
-enum gf_err gf__foa_expand(const Goflex__FlexOfferSchedule *s, double **out, size_t *n,
-                           double **tariff);
+enum gf_err foa_state_expand(const Goflex__FlexOfferSchedule *s, double **out, size_t *n,
+                             double **tariff);
 
 /* --- main.c --- */
 typedef enum gf_err (*foa_handler)(struct foa *f, const struct gf_message *m);
 /* state.c: the simulated interval now. */
-int64_t gf__foa_now_interval(struct foa *f);
+int64_t foa_state_now_interval(struct foa *f);
 
 /* --- xems.c --- */
-enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m);
-enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m);
-enum gf_err gf__foa_xems_operation(struct foa *f, const struct gf_message *m);
+enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m);
+enum gf_err foa_xems_cancel(struct foa *f, const struct gf_message *m);
+enum gf_err foa_xems_operation(struct foa *f, const struct gf_message *m);
 /* flexoffer.ack and flexoffer.assign for either mode (dispatch by the
  * offer's kind). */
-enum gf_err gf__foa_market_ack(struct foa *f, const struct gf_message *m);
-enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m);
+enum gf_err foa_xems_market_ack(struct foa *f, const struct gf_message *m);
+enum gf_err foa_xems_market_assign(struct foa *f, const struct gf_message *m);
 
 /* --- answers.c (docs/trading.md, "When the broker itself is killed") ---
- * gf__foa_offer_queue: queues offer fo for to_role.to_id and keeps it to be
+ * foa_answers_offer_queue: queues offer fo for to_role.to_id and keeps it to be
  * sent again until an ack of this version (its label and creationInterval)
- * arrives; gf__foa_offer_answered: that ack arrived. gf__foa_assign_key:
- * the idempotency key of an assignment. gf__foa_echo: queues the offer o
+ * arrives; foa_answers_offer_answered: that ack arrived. foa_answers_assign_key:
+ * the idempotency key of an assignment. foa_answers_echo: queues the offer o
  * back to the sender of assignment m with state Assigned and the schedule
  * received, kept as the reply to the assignment's key (a duplicate of the
- * assignment is echoed again by gf__foa_txn). All inside the transaction;
+ * assignment is echoed again by main.c). All inside the transaction;
  * errors as gf_resend_queue. */
-enum gf_err gf__foa_offer_queue(struct foa *f, const char *to_role, const char *to_id,
-                                const Goflex__FlexOffer *fo);
-enum gf_err gf__foa_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ack);
-void gf__foa_assign_key(char *buf, size_t size, const Goflex__FlexOfferAssign *as);
-enum gf_err gf__foa_echo(struct foa *f, const struct gf_message *m, const struct foa_offer *o);
+enum gf_err foa_answers_offer_queue(struct foa *f, const char *to_role, const char *to_id,
+                                    const Goflex__FlexOffer *fo);
+enum gf_err foa_answers_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ack);
+void foa_answers_assign_key(char *buf, size_t size, const Goflex__FlexOfferAssign *as);
+enum gf_err foa_answers_echo(struct foa *f, const struct gf_message *m, const struct foa_offer *o);
 
 /* --- dso.c --- */
-enum gf_err gf__foa_dso_bid(struct foa *f, const struct gf_message *m);
-enum gf_err gf__foa_dso_ack(struct foa *f, const struct foa_offer *o,
-                            const Goflex__FlexOfferAck *ack);
-enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
-                               const Goflex__FlexOfferAssign *as);
+enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m);
+enum gf_err foa_dso_ack(struct foa *f, const struct foa_offer *o, const Goflex__FlexOfferAck *ack);
+enum gf_err foa_dso_assign(struct foa *f, const struct foa_offer *o,
+                           const Goflex__FlexOfferAssign *as);
 
-/* --- plug.c, plugoffer.c: plug (device-controller) mode ---
+/* --- plug.c, plugoffer.c: plug (device-controller) mode (plugmode.h) ---
  * FOA_PLUG_CONF_ITEMS: its keys, for the configuration table.
- * gf__foa_plug_start: checks the keys (GF_EINVAL, logged GF-FOA-CONFIG with
+ * foa_plug_start: checks the keys (GF_EINVAL, logged GF-FOA-CONFIG with
  * the reason), creates its tables, connects to the plug's broker, arms the
  * interval timer (which makes the first offer round at once).
- * gf__foa_plug_ack / _assign: the market's answers to a plug offer, inside
- * gf__foa_txn (the assignment becomes the relay's commands per interval;
- * the caller echoes it). gf__foa_plug_stop: disconnects. */
+ * foa_plugoffer_ack / _assign: the market's answers to a plug offer, inside
+ * main.c's transaction (the assignment becomes the relay's commands per interval;
+ * the caller echoes it). foa_plug_stop: disconnects. */
 #define FOA_PLUG_CONF_ITEMS(type, m)                                                               \
 	{"plug_host",                                                                              \
 	 GF_CONF_STRING,                                                                           \
@@ -288,11 +288,11 @@ enum gf_err gf__foa_dso_assign(struct foa *f, const struct foa_offer *o,
 	}
 
 struct foa_plug;
-enum gf_err gf__foa_plug_start(struct foa *f);
-enum gf_err gf__foa_plug_ack(struct foa *f, const struct foa_offer *o,
-                             const Goflex__FlexOfferAck *ack);
-enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
-                                const Goflex__FlexOfferAssign *as);
-void gf__foa_plug_stop(struct foa *f);
+enum gf_err foa_plug_start(struct foa *f);
+enum gf_err foa_plugoffer_ack(struct foa *f, const struct foa_offer *o,
+                              const Goflex__FlexOfferAck *ack);
+enum gf_err foa_plugoffer_assign(struct foa *f, const struct foa_offer *o,
+                                 const Goflex__FlexOfferAssign *as);
+void foa_plug_stop(struct foa *f);
 
 #endif

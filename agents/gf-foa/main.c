@@ -30,8 +30,8 @@
 
 /* Handles m in one transaction keyed by key (NULL: no key): a key already
  * handled skips it (GF-FOA-DUP). hold: this is an assignment (test aid). */
-static void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
-                        bool hold);
+static void in_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
+                   bool hold);
 
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct foa_conf, agent),
@@ -123,8 +123,8 @@ static enum gf_err txn_again(void *arg)
 	return gf_resend_reply_again(t->f->store, t->key, &t->again);
 }
 
-static void gf__foa_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
-                        bool is_assign)
+static void in_txn(struct foa *f, const char *key, foa_handler fn, const struct gf_message *m,
+                   bool is_assign)
 {
 	struct txn t = {.f = f, .fn = fn, .m = m, .key = key};
 
@@ -166,7 +166,7 @@ static void on_flexibility(struct foa *f, const struct gf_message *m)
 	         (long long)fd->flexoffer->creationinterval,
 	         (unsigned long long)gf_fnv1a64(GF_FNV1A64_BASIS, json, len));
 	free(json);
-	gf__foa_txn(f, key, gf__foa_xems_flexibility, m, false);
+	in_txn(f, key, foa_xems_flexibility, m, false);
 }
 
 static void on_cancel(struct foa *f, const struct gf_message *m)
@@ -177,7 +177,7 @@ static void on_cancel(struct foa *f, const struct gf_message *m)
 	snprintf(key, sizeof(key), "cancel:%s:%s:%lld", m->from_id,
 	         c->flexofferid ? c->flexofferid : "",
 	         c->has_scheduleid ? (long long)c->scheduleid : -1LL);
-	gf__foa_txn(f, key, gf__foa_xems_cancel, m, false);
+	in_txn(f, key, foa_xems_cancel, m, false);
 }
 
 static void on_operation(struct foa *f, const struct gf_message *m)
@@ -186,14 +186,14 @@ static void on_operation(struct foa *f, const struct gf_message *m)
 	char key[512];
 
 	snprintf(key, sizeof(key), "op:%s:%s", m->from_id, op->starttime ? op->starttime : "");
-	gf__foa_txn(f, op->starttime ? key : NULL, gf__foa_xems_operation, m, false);
+	in_txn(f, op->starttime ? key : NULL, foa_xems_operation, m, false);
 }
 
 static enum gf_err ack_answers(void *arg)
 {
 	struct txn *t = arg;
 
-	return gf__foa_offer_answered(t->f, (const Goflex__FlexOfferAck *)t->m->body);
+	return foa_answers_offer_answered(t->f, (const Goflex__FlexOfferAck *)t->m->body);
 }
 
 static void on_ack(struct foa *f, const struct gf_message *m)
@@ -207,7 +207,7 @@ static void on_ack(struct foa *f, const struct gf_message *m)
 	    GF_OK)
 		return;
 	snprintf(key, sizeof(key), "ack:%s:%d", ack->flexofferid, ack->accepted ? 1 : 0);
-	gf__foa_txn(f, key, gf__foa_market_ack, m, false);
+	in_txn(f, key, foa_xems_market_ack, m, false);
 }
 
 static void on_assign(struct foa *f, const struct gf_message *m)
@@ -215,8 +215,8 @@ static void on_assign(struct foa *f, const struct gf_message *m)
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
 	char key[512];
 
-	gf__foa_assign_key(key, sizeof(key), as);
-	gf__foa_txn(f, key, gf__foa_market_assign, m, true);
+	foa_answers_assign_key(key, sizeof(key), as);
+	in_txn(f, key, foa_xems_market_assign, m, true);
 }
 
 static void on_bid(struct foa *f, const struct gf_message *m)
@@ -225,7 +225,7 @@ static void on_bid(struct foa *f, const struct gf_message *m)
 	char key[512];
 
 	snprintf(key, sizeof(key), "bid:%s", bid->bidid);
-	gf__foa_txn(f, key, gf__foa_dso_bid, m, false);
+	in_txn(f, key, foa_dso_bid, m, false);
 }
 
 static const struct {
@@ -343,7 +343,7 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 	char err[512];
 	enum gf_err rc;
 
-	rc = gf_store_open(dir, "foa", gf__foa_schema, &f->store, err, sizeof(err));
+	rc = gf_store_open(dir, "foa", foa_state_schema, &f->store, err, sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GF-FOA-STORE", "%s", err);
 		return rc;
@@ -459,7 +459,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return open_virtual(a, c);
 	rc = foa_open(&F, c->agent.state_dir, false);
 	if (rc == GF_OK && F.mode == FOA_MODE_PLUG)
-		rc = gf__foa_plug_start(&F);
+		rc = foa_plug_start(&F);
 	if (rc != GF_OK)
 		return rc;
 	gf_log_notice("GF-FOA-START", "foa.%s in %s mode", F.id, c->mode);
@@ -473,7 +473,7 @@ static void stop(struct gf_agent *a)
 		flush(&F);
 	for (size_t i = 0; i < NV; i++)
 		flush(&V[i]);
-	gf__foa_plug_stop(&F);
+	foa_plug_stop(&F);
 	gf_log_notice("GF-FOA-STOP", "stopping");
 }
 

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * plug.c - gf-foa's plug mode, the plug side (plugmode.h, docs/foa.md "plug
- * mode"): the prosumer's own MQTT broker, the relay, the meter, the model.
+ * mode"): the prosumer's own MQTT broker, the meter, the model, the
+ * interval boundary (which also runs plugoffer.c's offer rounds).
  *
- * The relay follows foa_plug_cmd: in interval i it is on for the first
- * on_s seconds and off for the rest (on_s = 900 s: on throughout; no
- * command: on, the device running on its own). It is commanded at every
- * interval boundary whatever it was (QoS 1; the plug's broker is not
- * durable and the plug may have been power-cycled), when it switches off
- * within an interval, when the broker connection comes back, and whenever
- * the plug reports a state other than the one commanded (a lost command,
- * a button pressed: GF-FOA-PLUG-RECOMMAND).
+ * The relay (relay.c, which follows foa_plug_cmd) is commanded from here at
+ * every interval boundary whatever it was (QoS 1; the plug's broker is not
+ * durable and the plug may have been power-cycled), when the broker
+ * connection comes back, and whenever the plug reports a state other than
+ * the one commanded (a lost command, a button pressed:
+ * GF-FOA-PLUG-RECOMMAND).
  *
  * The meter: the plug's energy counter as last seen at each interval
  * boundary (foa_plug_snap); the difference to the previous snapshot is the
@@ -36,17 +35,11 @@
 #include "plugmode.h"
 #include "base/timefmt.h"
 
-/* The command of interval iv; GF_ENOENT when none (the relay is
- * then left on: the device runs on its own). */
-static enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out);
-
-#define SLICE_S       ((double)GF_TIME_INTERVAL_S)
-#define SLICE_H       0.25
 #define MODEL_GAP_MAX (14 * GF_DEVICE_DAY) /* intervals the model is stepped over at most */
 #define READINGS_MAX  GF_DEVICE_DAY        /* intervals one meter.reading covers at most */
 #define RECOMMAND_MAX 5                    /* re-commands per interval, at most */
 
-static const char gf__foa_plug_schema[] =
+static const char plug_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_plug_meter (interval INTEGER PRIMARY KEY, kwh REAL NOT "
     "NULL);"
     "CREATE TABLE IF NOT EXISTS foa_plug_snap (id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -58,187 +51,6 @@ static const char gf__foa_plug_schema[] =
     "NULL, n INTEGER NOT NULL, created INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS foa_plug_cmd (interval INTEGER PRIMARY KEY, offer_id TEXT NOT "
     "NULL, assigned INTEGER NOT NULL, kwh REAL NOT NULL, on_s REAL NOT NULL);";
-
-/* --- commands ------------------------------------------------------------------- */
-
-static enum gf_err gf__foa_plug_cmd_get(struct foa *f, int64_t iv, struct foa_plug_cmd *out)
-{
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc =
-	    gf__foa_sql(f, "SELECT kwh, on_s, assigned FROM foa_plug_cmd WHERE interval = ?1", &st);
-
-	if (rc != GF_OK)
-		return rc;
-	sqlite3_bind_int64(st, 1, iv);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		out->kwh = sqlite3_column_double(st, 0);
-		out->on_s = sqlite3_column_double(st, 1);
-		out->assigned = sqlite3_column_int(st, 2) != 0;
-		break;
-	case SQLITE_DONE:
-		rc = GF_ENOENT;
-		break;
-	default:
-		rc = gf__foa_step(f, st);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-enum gf_err gf__foa_plug_cmd_put(struct foa *f, const char *offer_id, int64_t start,
-                                 const double *kwh, int32_t n, bool assigned)
-{
-	struct gf_devoffer_cmd *cmd = calloc((size_t)(n > 0 ? n : 1), sizeof(*cmd));
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc = GF_ENOMEM;
-
-	if (!cmd)
-		goto out;
-	rc = gf_devoffer_commands(&f->plug->model, kwh, n, cmd);
-	if (rc != GF_OK)
-		goto out;
-	rc = gf__foa_sql(f,
-	                 "INSERT OR REPLACE INTO foa_plug_cmd (interval, offer_id, assigned, "
-	                 "kwh, on_s) VALUES (?1, ?2, ?3, ?4, ?5)",
-	                 &st);
-	for (int32_t k = 0; rc == GF_OK && k < n; k++) {
-		double on_s = cmd[k].on_s < 0 ? 0 : cmd[k].on_s > SLICE_S ? SLICE_S : cmd[k].on_s;
-
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, start + k);
-		sqlite3_bind_text(st, 2, offer_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, assigned ? 1 : 0);
-		sqlite3_bind_double(st, 4, kwh[k]);
-		sqlite3_bind_double(st, 5, on_s);
-		rc = gf__foa_step(f, st);
-	}
-out:
-	sqlite3_finalize(st);
-	free(cmd);
-	return rc;
-}
-
-enum gf_err gf__foa_plug_cmd_drop(struct foa *f, const char *offer_id)
-{
-	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_sql(f, "DELETE FROM foa_plug_cmd WHERE offer_id = ?1", &st);
-
-	if (rc == GF_OK) {
-		sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
-		rc = gf__foa_step(f, st);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The energy interval iv is to take: its command, else on (the device
- * takes what its own controls let it at the switched power). */
-static enum gf_err planned_kwh(struct foa *f, int64_t iv, double *kwh)
-{
-	struct foa_plug_cmd c;
-	enum gf_err rc = gf__foa_plug_cmd_get(f, iv, &c);
-
-	if (rc == GF_ENOENT) {
-		*kwh = f->plug->switched_kw * SLICE_H;
-		return GF_OK;
-	}
-	if (rc == GF_OK)
-		*kwh = c.kwh;
-	return rc;
-}
-
-enum gf_err gf__foa_plug_predict(struct foa *f, struct gf_device *dev, int64_t to)
-{
-	double kwh, got;
-	enum gf_err rc = GF_OK;
-
-	for (int64_t k = gf_device_interval(dev); rc == GF_OK && k < to; k++) {
-		rc = planned_kwh(f, k, &kwh);
-		if (rc == GF_OK && gf_device_step(dev, SLICE_S, kwh / SLICE_H, &got) != GF_OK)
-			break;
-	}
-	return rc;
-}
-
-/* --- the relay ------------------------------------------------------------------ */
-
-/* Whether the relay is to be on at simulated time now; *off_at the time it
- * switches off within this interval (0: it does not). */
-static bool want_on(struct foa *f, double now, double *off_at)
-{
-	int64_t iv = (int64_t)floor(now / SLICE_S);
-	double start = (double)iv * SLICE_S;
-	struct foa_plug_cmd c;
-
-	*off_at = 0;
-	if (gf__foa_plug_cmd_get(f, iv, &c) != GF_OK)
-		return true;
-	if (c.on_s >= SLICE_S - 0.5)
-		return true;
-	if (now < start + c.on_s - 0.5) {
-		*off_at = start + c.on_s;
-		return true;
-	}
-	return false;
-}
-
-static void command(struct foa *f, bool on, const char *why)
-{
-	struct foa_plug *p = f->plug;
-	char topic[GF_PLUG_ID_MAX + 64], payload[8];
-
-	p->commanded = on;
-	if (gf_plug_command(p->conv, p->c->device_id, on, topic, sizeof(topic), payload,
-	                    sizeof(payload)) != GF_OK)
-		return; /* the device id was checked at start */
-	if (gf_local_publish(p->local, topic, payload, strlen(payload), 1) != GF_OK) {
-		gf_log_info("GF-FOA-PLUG-SWITCH",
-		            "plug %s: cannot say %s now (%s); it is said again when the broker is "
-		            "back",
-		            p->c->device_id, payload, why);
-		return;
-	}
-	gf_log_info("GF-FOA-PLUG-SWITCH", "plug %s %s (%s)", p->c->device_id, payload, why);
-}
-
-static void on_off_timer(struct gf_agent *a, void *arg);
-
-/* Commands the relay's state for now (always when force, else when it is
- * not what was last commanded) and arms the switch-off within the
- * interval. */
-static void apply(struct foa *f, bool force, const char *why)
-{
-	struct foa_plug *p = f->plug;
-	double off_at = 0;
-	bool on = want_on(f, gf_agent_now(f->a), &off_at);
-
-	if (force || p->commanded != (int)on)
-		command(f, on, why);
-	if (p->off_timer)
-		gf_agent_timer_cancel(f->a, p->off_timer);
-	p->off_timer = off_at > 0 ? gf_agent_timer_at(f->a, off_at, on_off_timer, f) : 0;
-}
-
-static void on_off_timer(struct gf_agent *a, void *arg)
-{
-	struct foa *f = arg;
-
-	(void)a;
-	f->plug->off_timer = 0;
-	apply(f, false, "end of its on-time in this interval");
-}
-
-static void on_reapply(struct gf_agent *a, void *arg)
-{
-	(void)a;
-	apply(arg, false, "new schedule");
-}
-
-void gf__foa_plug_reapply(struct foa *f)
-{
-	gf_agent_timer_at(f->a, gf_agent_now(f->a), on_reapply, f);
-}
 
 /* --- the plug's messages -------------------------------------------------------- */
 
@@ -267,7 +79,7 @@ static void on_reading(struct foa *f, const struct gf_plug_reading *r)
 		              "plug %s reports %s, commanded %s: commanding it again",
 		              p->c->device_id, p->reported ? "on" : "off",
 		              p->commanded ? "on" : "off");
-		command(f, p->commanded == 1, "it reported the other state");
+		foa_relay_command(f, p->commanded == 1, "it reported the other state");
 		break;
 	case GF_PLUG_ENERGY:
 		p->total = r->value;
@@ -289,7 +101,7 @@ static void on_local(struct gf_agent *a, void *arg)
 	(void)a;
 	while (gf_local_take(p->local, &it)) {
 		if (it.kind == GF_LOCAL_CONNECTED) {
-			apply(f, true, "the plug's broker is back");
+			foa_relay_apply(f, true, "the plug's broker is back");
 		} else if (it.kind == GF_LOCAL_MESSAGE) {
 			enum gf_err rc =
 			    gf_plug_parse(it.topic, it.payload, it.len, &msg, err, sizeof(err));
@@ -331,7 +143,8 @@ static enum gf_err send_readings(struct foa *f, int64_t from, int64_t to, double
 			goto out;
 		r[i].observedtimestamp = times[i];
 		r[i].deviceid = (char *)device;
-		r[i].value = kwh_each / SLICE_H; /* the mean power, kW, as xEMS mode sends */
+		r[i].value =
+		    kwh_each / FOA_PLUG_SLICE_H; /* the mean power, kW, as xEMS mode sends */
 		r[i].unit = "kW";
 		rp[i] = &r[i];
 	}
@@ -348,14 +161,14 @@ out:
 static enum gf_err snap_put(struct foa *f, int64_t iv, double total)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_sql(
+	enum gf_err rc = foa_state_sql(
 	    f, "INSERT OR REPLACE INTO foa_plug_snap (id, interval, total) VALUES (1, ?1, ?2)",
 	    &st);
 
 	if (rc == GF_OK) {
 		sqlite3_bind_int64(st, 1, iv);
 		sqlite3_bind_double(st, 2, total);
-		rc = gf__foa_step(f, st);
+		rc = foa_state_step(f, st);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -374,7 +187,7 @@ static enum gf_err close_meter(struct foa *f, int64_t j)
 
 	if (!p->has_total)
 		return GF_OK; /* nothing seen since the start: the next boundary closes them */
-	rc = gf__foa_sql(f, "SELECT interval, total FROM foa_plug_snap WHERE id = 1", &st);
+	rc = foa_state_sql(f, "SELECT interval, total FROM foa_plug_snap WHERE id = 1", &st);
 	if (rc != GF_OK)
 		return rc;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -402,13 +215,13 @@ static enum gf_err close_meter(struct foa *f, int64_t j)
 		delta = p->total;
 	}
 	each = delta / (double)(j - from);
-	rc = gf__foa_sql(f, "INSERT OR IGNORE INTO foa_plug_meter (interval, kwh) VALUES (?1, ?2)",
-	                 &st);
+	rc = foa_state_sql(
+	    f, "INSERT OR IGNORE INTO foa_plug_meter (interval, kwh) VALUES (?1, ?2)", &st);
 	for (int64_t k = from; rc == GF_OK && k < j; k++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, k);
 		sqlite3_bind_double(st, 2, each);
-		rc = gf__foa_step(f, st);
+		rc = foa_state_step(f, st);
 	}
 	sqlite3_finalize(st);
 	if (rc == GF_OK)
@@ -429,7 +242,7 @@ static enum gf_err model_save(struct foa *f)
 {
 	const struct gf_device *d = &f->plug->model;
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_sql(
+	enum gf_err rc = foa_state_sql(
 	    f,
 	    "INSERT OR REPLACE INTO foa_plug_model (id, t, temp, soe, connected, depart_t, soc, "
 	    "run_start) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -446,7 +259,7 @@ static enum gf_err model_save(struct foa *f)
 			sqlite3_bind_null(st, 7);
 		else
 			sqlite3_bind_double(st, 7, d->run_start);
-		rc = gf__foa_step(f, st);
+		rc = foa_state_step(f, st);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -457,8 +270,8 @@ static enum gf_err model_load(struct foa *f, int64_t now, char *err, size_t errl
 {
 	struct foa_plug *p = f->plug;
 	sqlite3_stmt *st = NULL;
-	double t = (double)now * SLICE_S;
-	enum gf_err rc = gf__foa_sql(
+	double t = (double)now * FOA_PLUG_SLICE_S;
+	enum gf_err rc = foa_state_sql(
 	    f, "SELECT t, temp, soe, connected, depart_t, soc, run_start FROM foa_plug_model", &st);
 	bool found = false;
 
@@ -499,12 +312,12 @@ static enum gf_err model_advance(struct foa *f, int64_t j)
 		gf_log_notice("GF-FOA-PLUG-MODEL",
 		              "plug %s: model %lld intervals behind: started afresh",
 		              p->c->device_id, (long long)(j - p->model_iv));
-		rc = gf_devconf_device(&p->c->dev, (double)j * SLICE_S, &p->model, &p->switched_kw,
-		                       err, sizeof(err));
+		rc = gf_devconf_device(&p->c->dev, (double)j * FOA_PLUG_SLICE_S, &p->model,
+		                       &p->switched_kw, err, sizeof(err));
 		p->model_iv = j;
 		return rc == GF_OK ? model_save(f) : rc;
 	}
-	rc = gf__foa_sql(f, "SELECT kwh FROM foa_plug_meter WHERE interval = ?1", &st);
+	rc = foa_state_sql(f, "SELECT kwh FROM foa_plug_meter WHERE interval = ?1", &st);
 	for (int64_t k = p->model_iv; rc == GF_OK && k < j; k++) {
 		double kwh, got;
 
@@ -513,8 +326,9 @@ static enum gf_err model_advance(struct foa *f, int64_t j)
 		if (sqlite3_step(st) == SQLITE_ROW)
 			kwh = sqlite3_column_double(st, 0);
 		else
-			rc = planned_kwh(f, k, &kwh);
-		if (rc == GF_OK && gf_device_step(&p->model, SLICE_S, kwh / SLICE_H, &got) != GF_OK)
+			rc = foa_relay_planned(f, k, &kwh);
+		if (rc == GF_OK && gf_device_step(&p->model, FOA_PLUG_SLICE_S,
+		                                  kwh / FOA_PLUG_SLICE_H, &got) != GF_OK)
 			rc = GF_EINVAL;
 	}
 	sqlite3_finalize(st);
@@ -534,7 +348,7 @@ static enum gf_err at_boundary(struct foa *f, int64_t j)
 	if (rc == GF_OK)
 		rc = model_advance(f, j);
 	if (rc == GF_OK)
-		rc = gf__foa_plug_offers(f, j, !f->plug->rounds_started);
+		rc = foa_plugoffer_at_boundary(f, j, !f->plug->rounds_started);
 	return rc;
 }
 
@@ -554,7 +368,7 @@ static enum gf_err boundary_txn(void *arg)
 static void on_boundary(struct gf_agent *a, void *arg)
 {
 	struct foa *f = arg;
-	struct boundary b = {f, (int64_t)floor(gf_agent_now(a) / SLICE_S)};
+	struct boundary b = {f, (int64_t)floor(gf_agent_now(a) / FOA_PLUG_SLICE_S)};
 	int64_t j = b.j;
 
 	/* In one transaction; a failure of the store stops the FOA (what was
@@ -564,8 +378,8 @@ static void on_boundary(struct gf_agent *a, void *arg)
 	(void)gf_store_outbox_flush(f->store, f->bus);
 	f->plug->rounds_started = true;
 	f->plug->recommands = 0;
-	apply(f, true, "interval boundary");
-	gf_agent_timer_at(a, (double)(j + 1) * SLICE_S, on_boundary, f);
+	foa_relay_apply(f, true, "interval boundary");
+	gf_agent_timer_at(a, (double)(j + 1) * FOA_PLUG_SLICE_S, on_boundary, f);
 }
 
 /* --- start and stop ------------------------------------------------------------- */
@@ -708,9 +522,9 @@ static enum gf_err load_txn(void *arg)
 	return load(b->f, b->j);
 }
 
-enum gf_err gf__foa_plug_start(struct foa *f)
+enum gf_err foa_plug_start(struct foa *f)
 {
-	int64_t now = gf__foa_now_interval(f);
+	int64_t now = foa_state_now_interval(f);
 	enum gf_err rc = GF_ENOMEM;
 
 	f->plug = calloc(1, sizeof(*f->plug));
@@ -720,7 +534,7 @@ enum gf_err gf__foa_plug_start(struct foa *f)
 	f->plug->reported = f->plug->commanded = -1;
 	rc = check_conf(f, f->plug->c);
 	if (rc == GF_OK)
-		rc = gf_store_exec(f->store, gf__foa_plug_schema);
+		rc = gf_store_exec(f->store, plug_schema);
 	if (rc == GF_OK)
 		rc =
 		    gf_store_once(f->a, f->store, NULL, load_txn, NULL, &(struct boundary){f, now});
@@ -736,7 +550,7 @@ enum gf_err gf__foa_plug_start(struct foa *f)
 	return GF_OK;
 }
 
-void gf__foa_plug_stop(struct foa *f)
+void foa_plug_stop(struct foa *f)
 {
 	if (!f || !f->plug)
 		return;

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plugmode.h - what gf-foa's plug mode shares between its two files
+ * plugmode.h - what gf-foa's plug mode shares between its three files
  * (docs/foa.md "plug mode"):
  *
  * plug.c       the plug: the local broker, telemetry in (relay state, energy
- *              counter), the relay switched per interval, the meter (energy
- *              per interval, meter.reading to FMAN), the device model
- *              stepped with what was metered, the interval timer;
+ *              counter), the meter (energy per interval, meter.reading to
+ *              FMAN), the device model stepped with what was metered, the
+ *              interval timer;
  * plugoffer.c  the offers: built from the model and the user's constraints
  *              each day (and at start), updated or canceled at FMAN before
- *              their deadlines, the market's acks and assignments.
+ *              their deadlines, the market's acks and assignments;
+ * relay.c      the relay switched per interval and the commands it follows
+ *              (foa_plug_cmd), written by plugoffer.c.
+ *
+ * Calls go one way: plug.c -> plugoffer.c -> relay.c, and plug.c -> relay.c.
  *
  * State, all in foa.db (SQLite), so a kill -9 loses nothing and repeats
  * nothing: foa_plug_meter (kWh per interval), foa_plug_snap (the counter at
@@ -18,8 +22,8 @@
  * per interval the relay follows: an offer's default until it is assigned,
  * then the schedule).
  */
-#ifndef GF_FOA_PLUGMODE_H
-#define GF_FOA_PLUGMODE_H
+#ifndef FOA_PLUGMODE_H
+#define FOA_PLUGMODE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +32,11 @@
 #include "devices/devoffer.h"
 #include "foa.h"
 #include "devices/plug.h"
+#include "base/timefmt.h"
+
+/* An interval (a slice of an offer) in seconds and in hours. */
+#define FOA_PLUG_SLICE_S ((double)GF_TIME_INTERVAL_S)
+#define FOA_PLUG_SLICE_H 0.25
 
 struct foa_plug {
 	const struct foa_plug_conf *c;
@@ -46,28 +55,31 @@ struct foa_plug {
 	int recommands;      /* in this interval (plug.c, RECOMMAND_MAX) */
 };
 
-/* One interval's command: kWh the device is to take and how long the relay
- * stays on from the interval's start. */
-struct foa_plug_cmd {
-	double kwh, on_s;
-	bool assigned; /* from an assignment (else an offer's default) */
-};
-
-/* plug.c: steps dev (on a boundary) to the start of interval `to` the way
+/* relay.c: steps dev (on a boundary) to the start of interval `to` the way
  * the real device will be driven: each interval's command, else on. */
-enum gf_err gf__foa_plug_predict(struct foa *f, struct gf_device *dev, int64_t to);
-/* plug.c: writes commands for kwh[0..n-1] from interval start, for offer
+enum gf_err foa_relay_predict(struct foa *f, struct gf_device *dev, int64_t to);
+/* relay.c: the energy interval iv is to take: its command, else on (the
+ * device takes what its own controls let it at the switched power). */
+enum gf_err foa_relay_planned(struct foa *f, int64_t iv, double *kwh);
+/* relay.c: writes commands for kwh[0..n-1] from interval start, for offer
  * offer_id, replacing what was there. GF_EINVAL for amounts the device
  * cannot take (negative, not finite). */
-enum gf_err gf__foa_plug_cmd_put(struct foa *f, const char *offer_id, int64_t start,
-                                 const double *kwh, int32_t n, bool assigned);
-/* plug.c: deletes the commands of offer_id. */
-enum gf_err gf__foa_plug_cmd_drop(struct foa *f, const char *offer_id);
-/* plug.c: asks for the relay to be set again soon (after a commit). */
-void gf__foa_plug_reapply(struct foa *f);
+enum gf_err foa_relay_put(struct foa *f, const char *offer_id, int64_t start, const double *kwh,
+                          int32_t n, bool assigned);
+/* relay.c: deletes the commands of offer_id. */
+enum gf_err foa_relay_drop(struct foa *f, const char *offer_id);
+/* relay.c: commands the relay on or off now (QoS 1 on the plug's broker;
+ * logged GF-FOA-PLUG-SWITCH with why). */
+void foa_relay_command(struct foa *f, bool on, const char *why);
+/* relay.c: commands the relay's state for now (always when force, else
+ * when it is not what was last commanded) and arms the switch-off within
+ * the interval. */
+void foa_relay_apply(struct foa *f, bool force, const char *why);
+/* relay.c: asks for the relay to be set again soon (after a commit). */
+void foa_relay_reapply(struct foa *f);
 
 /* plugoffer.c: at interval boundary j, inside a transaction: the day's
  * round (or the first one) and the revision of live unassigned offers. */
-enum gf_err gf__foa_plug_offers(struct foa *f, int64_t j, bool first);
+enum gf_err foa_plugoffer_at_boundary(struct foa *f, int64_t j, bool first);
 
 #endif

@@ -3,9 +3,9 @@
  * plugoffer.c - gf-foa's plug mode, the market side (plugmode.h,
  * docs/foa.md "plug mode"): the FOA makes the offers itself, from its model
  * of the device and the user's constraints (lib/devoffer), and sends them
- * through xEMS mode's path (gf__foa_offer_queue: kept and sent again until
+ * through xEMS mode's path (foa_answers_offer_queue: kept and sent again until
  * FMAN acks that version; acks and assignments come back through
- * gf__foa_market_ack/_assign, the assignment echoed).
+ * foa_xems_market_ack/_assign, the assignment echoed).
  *
  * Rounds: at start and at every day start, an offer that starts
  * offer_lead_s later and runs to the next day's round (thermal; an EV's
@@ -127,7 +127,7 @@ static enum gf_err history(struct foa *f, int64_t j, int64_t start, int32_t n, d
 		goto out;
 	for (size_t i = 0; i < days * DAY; i++)
 		h[i] = NAN;
-	rc = gf__foa_sql(
+	rc = foa_state_sql(
 	    f, "SELECT interval, kwh FROM foa_plug_meter WHERE interval >= ?1 AND interval < ?2",
 	    &st);
 	if (rc != GF_OK)
@@ -156,7 +156,7 @@ static enum gf_err build(struct foa *f, int64_t j, int64_t start, int32_t horizo
 	struct gf_device copy = f->plug->model;
 	double dflt_in[MAX_N];
 	bool have = false;
-	enum gf_err rc = gf__foa_plug_predict(f, &copy, start);
+	enum gf_err rc = foa_relay_predict(f, &copy, start);
 
 	if (rc == GF_OK && copy.kind == GF_DEVICE_THERMAL)
 		rc = history(f, j, start, horizon, dflt_in, &have);
@@ -184,7 +184,7 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 	if (rc == GF_OK)
 		rc = gf_codec_to_json(&b->fo.base, &json, &len);
 	if (rc == GF_OK)
-		rc = gf__foa_offer_queue(f, "fman", f->conf->fman_id, &b->fo);
+		rc = foa_answers_offer_queue(f, "fman", f->conf->fman_id, &b->fo);
 	if (rc != GF_OK)
 		goto out;
 	row.id = (char *)id;
@@ -195,12 +195,12 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 	row.source = json; /* the FOA's own offer: it is its own source */
 	row.offer = json;
 	row.deadline = deadline;
-	rc = gf__foa_offer_put(f, &row);
+	rc = foa_state_offer_put(f, &row);
 	if (rc == GF_OK)
-		rc = gf__foa_sql(f,
-		                 "INSERT OR REPLACE INTO foa_plug_offer (offer_id, start, n, "
-		                 "created) VALUES (?1, ?2, ?3, ?4)",
-		                 &st);
+		rc = foa_state_sql(f,
+		                   "INSERT OR REPLACE INTO foa_plug_offer (offer_id, start, n, "
+		                   "created) VALUES (?1, ?2, ?3, ?4)",
+		                   &st);
 	if (rc == GF_OK) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, e->start_after);
@@ -210,7 +210,7 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 			rc = GF_EIO;
 	}
 	if (rc == GF_OK)
-		rc = gf__foa_plug_cmd_put(f, id, e->start_after, e->dflt, e->n, false);
+		rc = foa_relay_put(f, id, e->start_after, e->dflt, e->n, false);
 out:
 	sqlite3_finalize(st);
 	free(json);
@@ -222,7 +222,7 @@ out:
 static enum gf_err covered(struct foa *f, int64_t start, bool *out)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_sql(
+	enum gf_err rc = foa_state_sql(
 	    f,
 	    "SELECT count(*) FROM foa_plug_offer p JOIN foa_offer o ON o.id = p.offer_id "
 	    "WHERE p.start + p.n > ?1 AND o.state NOT IN ('Canceled', 'Rejected')",
@@ -268,7 +268,7 @@ static enum gf_err round_at(struct foa *f, int64_t j)
 		rc = covered(f, e.start_after, &taken);
 	if (rc != GF_OK || taken)
 		goto out;
-	rc = gf__foa_counter_next(f, "offer", &n);
+	rc = foa_state_counter_next(f, "offer", &n);
 	if (rc != GF_OK)
 		goto out;
 	snprintf(id, sizeof(id), "%s-%lld", f->id, (long long)n);
@@ -324,11 +324,11 @@ static enum gf_err cancel(struct foa *f, const struct foa_offer *o, const char *
 	}
 	((Goflex__FlexOffer *)body)->state = GOFLEX__FLEX_OFFER_STATE__Canceled;
 	((Goflex__FlexOffer *)body)->statereason = (char *)why;
-	rc = gf__foa_offer_queue(f, "fman", f->conf->fman_id, (Goflex__FlexOffer *)body);
+	rc = foa_answers_offer_queue(f, "fman", f->conf->fman_id, (Goflex__FlexOffer *)body);
 	if (rc == GF_OK)
-		rc = gf__foa_offer_set_state(f, o->id, "Canceled");
+		rc = foa_state_offer_set_state(f, o->id, "Canceled");
 	if (rc == GF_OK)
-		rc = gf__foa_plug_cmd_drop(f, o->id);
+		rc = foa_relay_drop(f, o->id);
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-PLUG-CANCEL", "offer %s of plug %s canceled at fman.%s: %s",
 		            o->id, o->peer, f->conf->fman_id, why);
@@ -370,7 +370,7 @@ static enum gf_err revise_one(struct foa *f, int64_t j, const struct foa_offer *
 static enum gf_err revise(struct foa *f, int64_t j, size_t *canceled)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf__foa_sql(
+	enum gf_err rc = foa_state_sql(
 	    f,
 	    "SELECT p.offer_id, p.start, p.n FROM foa_plug_offer p JOIN foa_offer o ON o.id = "
 	    "p.offer_id WHERE o.state IN ('Offered', 'Accepted') AND o.deadline > ?1 AND "
@@ -395,16 +395,16 @@ static enum gf_err revise(struct foa *f, int64_t j, size_t *canceled)
 	for (size_t i = 0; i < count; i++) {
 		struct foa_offer o = {0};
 		if (rc == GF_OK)
-			rc = gf__foa_offer_get(f, ids[i], &o);
+			rc = foa_state_offer_get(f, ids[i], &o);
 		if (rc == GF_OK)
 			rc = revise_one(f, j, &o, starts[i], ns[i], canceled);
-		gf__foa_offer_clear(&o);
+		foa_state_offer_clear(&o);
 		free(ids[i]);
 	}
 	return rc;
 }
 
-enum gf_err gf__foa_plug_offers(struct foa *f, int64_t j, bool first)
+enum gf_err foa_plugoffer_at_boundary(struct foa *f, int64_t j, bool first)
 {
 	size_t canceled = 0;
 	enum gf_err rc = revise(f, j, &canceled);
@@ -418,8 +418,8 @@ enum gf_err gf__foa_plug_offers(struct foa *f, int64_t j, bool first)
 
 /* --- the market's answers ------------------------------------------------------- */
 
-enum gf_err gf__foa_plug_ack(struct foa *f, const struct foa_offer *o,
-                             const Goflex__FlexOfferAck *ack)
+enum gf_err foa_plugoffer_ack(struct foa *f, const struct foa_offer *o,
+                              const Goflex__FlexOfferAck *ack)
 {
 	const char *state = ack->accepted ? "Accepted" : "Rejected";
 	enum gf_err rc;
@@ -431,11 +431,11 @@ enum gf_err gf__foa_plug_ack(struct foa *f, const struct foa_offer *o,
 	}
 	gf_log_info("GF-FOA-ACK", "offer %s of plug %s %s%s%s", o->id, o->peer, state,
 	            ack->reason ? ": " : "", ack->reason ? ack->reason : "");
-	rc = gf__foa_offer_set_state(f, o->id, state);
+	rc = foa_state_offer_set_state(f, o->id, state);
 	/* Refused: the market will not schedule it; the device runs on its
 	 * own there. */
 	if (rc == GF_OK && !ack->accepted)
-		rc = gf__foa_plug_cmd_drop(f, o->id);
+		rc = foa_relay_drop(f, o->id);
 	return rc;
 }
 
@@ -444,7 +444,7 @@ static enum gf_err window(struct foa *f, const char *id, int64_t *start, int32_t
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc =
-	    gf__foa_sql(f, "SELECT start, n FROM foa_plug_offer WHERE offer_id = ?1", &st);
+	    foa_state_sql(f, "SELECT start, n FROM foa_plug_offer WHERE offer_id = ?1", &st);
 
 	if (rc != GF_OK)
 		return rc;
@@ -459,8 +459,8 @@ static enum gf_err window(struct foa *f, const char *id, int64_t *start, int32_t
 	return rc;
 }
 
-enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
-                                const Goflex__FlexOfferAssign *as)
+enum gf_err foa_plugoffer_assign(struct foa *f, const struct foa_offer *o,
+                                 const Goflex__FlexOfferAssign *as)
 {
 	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
 	double *energy = NULL, zero[MAX_N] = {0};
@@ -479,7 +479,7 @@ enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
 		return GF_OK;
 	}
 	start = gf_time_interval(ms);
-	rc = gf__foa_expand(s, &energy, &n, NULL);
+	rc = foa_state_expand(s, &energy, &n, NULL);
 	if (rc == GF_OK && n > MAX_N)
 		rc = GF_ERANGE;
 	if (rc == GF_ERANGE) {
@@ -493,11 +493,11 @@ enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
 	/* Inside the offer's window what the schedule does not cover is off;
 	 * then the schedule itself. */
 	if (rc == GF_OK)
-		rc = gf__foa_plug_cmd_drop(f, o->id);
+		rc = foa_relay_drop(f, o->id);
 	if (rc == GF_OK)
-		rc = gf__foa_plug_cmd_put(f, o->id, wstart, zero, wn, true);
+		rc = foa_relay_put(f, o->id, wstart, zero, wn, true);
 	if (rc == GF_OK)
-		rc = gf__foa_plug_cmd_put(f, o->id, start, energy, (int32_t)n, true);
+		rc = foa_relay_put(f, o->id, start, energy, (int32_t)n, true);
 	if (rc == GF_EINVAL) {
 		gf_log_warning("GF-FOA-ASSIGN",
 		               "assignment of %s has amounts the device cannot take: "
@@ -507,9 +507,9 @@ enum gf_err gf__foa_plug_assign(struct foa *f, const struct foa_offer *o,
 		goto out;
 	}
 	if (rc == GF_OK)
-		rc = gf__foa_offer_set_state(f, o->id, "Assigned");
+		rc = foa_state_offer_set_state(f, o->id, "Assigned");
 	if (rc == GF_OK) {
-		gf__foa_plug_reapply(f);
+		foa_relay_reapply(f);
 		gf_log_info("GF-FOA-PLUG-ASSIGN",
 		            "offer %s: schedule %lld update %lld, %zu intervals from %lld: plug %s "
 		            "follows it",

@@ -11,7 +11,7 @@
 #include "base/log.h"
 #include "base/timefmt.h"
 
-const char gf__foa_schema[] =
+const char foa_state_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS foa_offer (id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
     " peer TEXT NOT NULL, ref TEXT NOT NULL, state TEXT NOT NULL, source TEXT NOT NULL,"
@@ -20,13 +20,13 @@ const char gf__foa_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_schedule (offer_id TEXT NOT NULL, market_sid INTEGER NOT "
     "NULL, foa_sid INTEGER NOT NULL UNIQUE, PRIMARY KEY (offer_id, market_sid));";
 
-enum gf_err gf__foa_sql(struct foa *f, const char *sql, sqlite3_stmt **st)
+enum gf_err foa_state_sql(struct foa *f, const char *sql, sqlite3_stmt **st)
 {
 	*st = gf_store_prepare(f->store, sql);
 	return *st ? GF_OK : GF_EIO;
 }
 
-enum gf_err gf__foa_step(struct foa *f, sqlite3_stmt *st)
+enum gf_err foa_state_step(struct foa *f, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
@@ -38,16 +38,16 @@ enum gf_err gf__foa_step(struct foa *f, sqlite3_stmt *st)
 	return GF_OK;
 }
 
-enum gf_err gf__foa_counter_next(struct foa *f, const char *name, int64_t *out)
+enum gf_err foa_state_counter_next(struct foa *f, const char *name, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc =
-	    gf__foa_sql(f,
-	                "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
-	                "UPDATE SET value = value + 1 RETURNING value",
-	                &st);
+	rc = foa_state_sql(
+	    f,
+	    "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
+	    "UPDATE SET value = value + 1 RETURNING value",
+	    &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -80,7 +80,7 @@ static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, c
 	enum gf_err rc;
 	int step;
 
-	rc = gf__foa_sql(f, sql, &st);
+	rc = foa_state_sql(f, sql, &st);
 	if (rc != GF_OK)
 		goto out;
 	if (i1)
@@ -95,7 +95,7 @@ static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, c
 		goto out;
 	}
 	if (step != SQLITE_ROW) {
-		rc = gf__foa_step(f, st);
+		rc = foa_state_step(f, st);
 		goto out;
 	}
 	o.id = dup_col(st, 0);
@@ -107,7 +107,7 @@ static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, c
 	o.offer = dup_col(st, 6);
 	o.deadline = sqlite3_column_int64(st, 7);
 	if (!o.id || !o.kind || !o.peer || !o.ref || !o.state || !o.source || !o.offer) {
-		gf__foa_offer_clear(&o);
+		foa_state_offer_clear(&o);
 		rc = GF_ENOMEM;
 		goto out;
 	}
@@ -117,13 +117,13 @@ out:
 	return rc;
 }
 
-enum gf_err gf__foa_offer_get(struct foa *f, const char *id, struct foa_offer *out)
+enum gf_err foa_state_offer_get(struct foa *f, const char *id, struct foa_offer *out)
 {
 	return offer_query(f, OFFER_COLS "WHERE id = ?1", id, NULL, NULL, out);
 }
 
-enum gf_err gf__foa_offer_by_ref(struct foa *f, const char *peer, const char *ref,
-                                 struct foa_offer *out)
+enum gf_err foa_state_offer_by_ref(struct foa *f, const char *peer, const char *ref,
+                                   struct foa_offer *out)
 {
 	/* The latest offer of that name: an xEMS may reuse a label on
 	 * another day. */
@@ -133,7 +133,7 @@ enum gf_err gf__foa_offer_by_ref(struct foa *f, const char *peer, const char *re
 	                   peer, ref, NULL, out);
 }
 
-enum gf_err gf__foa_offer_by_schedule(struct foa *f, int64_t foa_sid, struct foa_offer *out)
+enum gf_err foa_state_offer_by_schedule(struct foa *f, int64_t foa_sid, struct foa_offer *out)
 {
 	return offer_query(f,
 	                   OFFER_COLS "WHERE id = (SELECT offer_id FROM foa_schedule WHERE "
@@ -141,12 +141,12 @@ enum gf_err gf__foa_offer_by_schedule(struct foa *f, int64_t foa_sid, struct foa
 	                   NULL, NULL, &foa_sid, out);
 }
 
-enum gf_err gf__foa_offer_put(struct foa *f, const struct foa_offer *o)
+enum gf_err foa_state_offer_put(struct foa *f, const struct foa_offer *o)
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = gf__foa_sql(
+	rc = foa_state_sql(
 	    f,
 	    "INSERT INTO foa_offer (id, kind, peer, ref, state, source, offer, deadline) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
@@ -162,29 +162,29 @@ enum gf_err gf__foa_offer_put(struct foa *f, const struct foa_offer *o)
 	sqlite3_bind_text(st, 6, o->source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, o->offer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, o->deadline);
-	rc = gf__foa_step(f, st);
+	rc = foa_state_step(f, st);
 out:
 	sqlite3_finalize(st);
 	return rc;
 }
 
-enum gf_err gf__foa_offer_set_state(struct foa *f, const char *id, const char *state)
+enum gf_err foa_state_offer_set_state(struct foa *f, const char *id, const char *state)
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = gf__foa_sql(f, "UPDATE foa_offer SET state = ?2 WHERE id = ?1", &st);
+	rc = foa_state_sql(f, "UPDATE foa_offer SET state = ?2 WHERE id = ?1", &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	rc = gf__foa_step(f, st);
+	rc = foa_state_step(f, st);
 out:
 	sqlite3_finalize(st);
 	return rc;
 }
 
-void gf__foa_offer_clear(struct foa_offer *o)
+void foa_state_offer_clear(struct foa_offer *o)
 {
 	if (!o)
 		return;
@@ -198,14 +198,14 @@ void gf__foa_offer_clear(struct foa_offer *o)
 	memset(o, 0, sizeof(*o));
 }
 
-enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t market_sid,
-                                int64_t *out)
+enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t market_sid,
+                                  int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t sid = 0;
 	enum gf_err rc;
 
-	rc = gf__foa_sql(
+	rc = foa_state_sql(
 	    f, "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2", &st);
 	if (rc != GF_OK)
 		goto out;
@@ -217,17 +217,17 @@ enum gf_err gf__foa_schedule_id(struct foa *f, const char *offer_id, int64_t mar
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	rc = gf__foa_counter_next(f, "schedule", &sid);
+	rc = foa_state_counter_next(f, "schedule", &sid);
 	if (rc != GF_OK)
 		goto out;
-	rc = gf__foa_sql(
+	rc = foa_state_sql(
 	    f, "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)", &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, market_sid);
 	sqlite3_bind_int64(st, 3, sid);
-	rc = gf__foa_step(f, st);
+	rc = foa_state_step(f, st);
 	if (rc == GF_OK)
 		*out = sid;
 out:
@@ -238,8 +238,8 @@ out:
 /* Longest schedule expanded: a year of intervals. */
 #define EXPAND_MAX (366 * 96)
 
-enum gf_err gf__foa_expand(const Goflex__FlexOfferSchedule *s, double **out, size_t *n,
-                           double **tariff)
+enum gf_err foa_state_expand(const Goflex__FlexOfferSchedule *s, double **out, size_t *n,
+                             double **tariff)
 {
 	double *e = NULL, *t = NULL;
 	size_t len = 0, k = 0;
@@ -282,7 +282,7 @@ out:
 	return rc;
 }
 
-const char *gf__foa_state_name(Goflex__FlexOfferState s)
+const char *foa_state_name(Goflex__FlexOfferState s)
 {
 	const ProtobufCEnumValue *v =
 	    protobuf_c_enum_descriptor_get_value(&goflex__flex_offer_state__descriptor, (int)s);
@@ -290,7 +290,7 @@ const char *gf__foa_state_name(Goflex__FlexOfferState s)
 	return v ? v->name : "?";
 }
 
-int64_t gf__foa_now_interval(struct foa *f)
+int64_t foa_state_now_interval(struct foa *f)
 {
 	double now = gf_agent_now(f->a);
 

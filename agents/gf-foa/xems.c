@@ -2,7 +2,7 @@
 /*
  * gf-foa's xEMS mode (D6.1 8.1): the xEMS's requests in, offers and meter
  * readings to FMAN, FMAN's answers turned into foa.reply for the xEMS. Every
- * function runs inside gf__foa_txn and only queues messages (outbox).
+ * function runs inside main.c's transaction (in_txn) and only queues messages (outbox).
  *
  * The xEMS names its offers itself (its own id, else its label: the offer's
  * "ref"); the market knows them by the FOA's ids <foa-id>-<n>. Replies to the
@@ -91,13 +91,13 @@ static const char *fman(struct foa *f)
 	return f->conf->fman_id;
 }
 
-enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m)
+enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 {
 	Goflex__FlexOffer *fo = ((Goflex__FlexibilityData *)m->body)->flexoffer;
 	struct foa_offer old = {0}, row = {0};
 	char id[GF_ID_MAX + 32], why[256], *source = NULL, *offer = NULL;
 	const char *ref = fo->id ? fo->id : fo->label;
-	int64_t now = gf__foa_now_interval(f), n = 0;
+	int64_t now = foa_state_now_interval(f), n = 0;
 	int64_t accept_by = fo->has_acceptancebeforeinterval ? fo->acceptancebeforeinterval
 	                                                     : fo->startbeforeinterval;
 	size_t len;
@@ -107,7 +107,7 @@ enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	if (rc != GF_OK)
 		goto out;
 	if (ref) {
-		rc = gf__foa_offer_by_ref(f, m->from_id, ref, &old);
+		rc = foa_state_offer_by_ref(f, m->from_id, ref, &old);
 		if (rc != GF_OK && rc != GF_ENOENT)
 			goto out;
 	}
@@ -126,7 +126,7 @@ enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	if (old.id) {
 		snprintf(id, sizeof(id), "%s", old.id);
 	} else {
-		rc = gf__foa_counter_next(f, "offer", &n);
+		rc = foa_state_counter_next(f, "offer", &n);
 		if (rc != GF_OK)
 			goto out;
 		snprintf(id, sizeof(id), "%s-%lld", f->id, (long long)n);
@@ -141,7 +141,7 @@ enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	fo->flexofferschedule = NULL;
 	rc = gf_codec_to_json(&fo->base, &offer, &len);
 	if (rc == GF_OK)
-		rc = gf__foa_offer_queue(f, "fman", fman(f), fo);
+		rc = foa_answers_offer_queue(f, "fman", fman(f), fo);
 	if (rc != GF_OK)
 		goto out;
 	row.id = id;
@@ -153,14 +153,14 @@ enum gf_err gf__foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	row.offer = offer;
 	row.deadline = fo->has_assignmentbeforeinterval ? fo->assignmentbeforeinterval
 	                                                : fo->startbeforeinterval;
-	rc = gf__foa_offer_put(f, &row);
+	rc = foa_state_offer_put(f, &row);
 	if (rc == GF_OK)
 		rc = reply(f, m->from_id, true, 0, NULL, NULL, NULL);
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-OFFER", "%s offer %s of xems.%s to fman.%s",
 		            old.id ? "updated" : "new", id, m->from_id, fman(f));
 out:
-	gf__foa_offer_clear(&old);
+	foa_state_offer_clear(&old);
 	free(source);
 	free(offer);
 	return rc;
@@ -174,20 +174,20 @@ static enum gf_err find_canceled(struct foa *f, const struct gf_message *m,
 	enum gf_err rc = GF_ENOENT;
 
 	if (c->flexofferid) {
-		rc = gf__foa_offer_get(f, c->flexofferid, o);
+		rc = foa_state_offer_get(f, c->flexofferid, o);
 		if (rc == GF_ENOENT)
-			rc = gf__foa_offer_by_ref(f, m->from_id, c->flexofferid, o);
+			rc = foa_state_offer_by_ref(f, m->from_id, c->flexofferid, o);
 	} else if (c->has_scheduleid) {
-		rc = gf__foa_offer_by_schedule(f, c->scheduleid, o);
+		rc = foa_state_offer_by_schedule(f, c->scheduleid, o);
 	}
 	if (rc == GF_OK && (strcmp(o->kind, "xems") != 0 || strcmp(o->peer, m->from_id) != 0)) {
-		gf__foa_offer_clear(o);
+		foa_state_offer_clear(o);
 		rc = GF_ENOENT;
 	}
 	return rc;
 }
 
-enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m)
+enum gf_err foa_xems_cancel(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__DemandCancelation *c = (const Goflex__DemandCancelation *)m->body;
 	const Goflex__FoaReply__Ack__ReasonCode failed =
@@ -195,7 +195,7 @@ enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m)
 	struct foa_offer o = {0};
 	ProtobufCMessage *body = NULL;
 	Goflex__FlexOffer *fo;
-	int64_t now = gf__foa_now_interval(f);
+	int64_t now = foa_state_now_interval(f);
 	char why[256], err[GF_CODEC_ERRLEN];
 	enum gf_err rc;
 
@@ -228,9 +228,9 @@ enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m)
 	fo = (Goflex__FlexOffer *)body;
 	fo->state = GOFLEX__FLEX_OFFER_STATE__Canceled;
 	fo->statereason = c->reason;
-	rc = gf__foa_offer_queue(f, "fman", fman(f), fo);
+	rc = foa_answers_offer_queue(f, "fman", fman(f), fo);
 	if (rc == GF_OK)
-		rc = gf__foa_offer_set_state(f, o.id, "Canceled");
+		rc = foa_state_offer_set_state(f, o.id, "Canceled");
 	if (rc == GF_OK)
 		rc = reply(f, m->from_id, true, 0, NULL, NULL, NULL);
 	if (rc == GF_OK)
@@ -238,7 +238,7 @@ enum gf_err gf__foa_xems_cancel(struct foa *f, const struct gf_message *m)
 		            m->from_id, fman(f));
 out:
 	gf_codec_free(body);
-	gf__foa_offer_clear(&o);
+	foa_state_offer_clear(&o);
 	return rc;
 }
 
@@ -293,7 +293,7 @@ out:
 	return rc;
 }
 
-enum gf_err gf__foa_xems_operation(struct foa *f, const struct gf_message *m)
+enum gf_err foa_xems_operation(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__OperationData *op = (const Goflex__OperationData *)m->body;
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
@@ -321,14 +321,14 @@ static bool from_market_of(const struct gf_message *m, const struct foa_offer *o
 	return false;
 }
 
-enum gf_err gf__foa_market_ack(struct foa *f, const struct gf_message *m)
+enum gf_err foa_xems_market_ack(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAck *ack = (const Goflex__FlexOfferAck *)m->body;
 	const char *state = ack->accepted ? "Accepted" : "Rejected";
 	struct foa_offer o = {0};
 	enum gf_err rc;
 
-	rc = gf__foa_offer_get(f, ack->flexofferid, &o);
+	rc = foa_state_offer_get(f, ack->flexofferid, &o);
 	if (rc == GF_ENOENT) {
 		gf_log_warning("GF-FOA-UNKNOWN", "flexoffer.ack for an unknown offer %s from %s",
 		               ack->flexofferid, m->from_id);
@@ -337,11 +337,11 @@ enum gf_err gf__foa_market_ack(struct foa *f, const struct gf_message *m)
 	if (rc != GF_OK || !from_market_of(m, &o))
 		goto out;
 	if (strcmp(o.kind, "bid") == 0) {
-		rc = gf__foa_dso_ack(f, &o, ack);
+		rc = foa_dso_ack(f, &o, ack);
 		goto out;
 	}
 	if (strcmp(o.kind, "plug") == 0) {
-		rc = gf__foa_plug_ack(f, &o, ack);
+		rc = foa_plugoffer_ack(f, &o, ack);
 		goto out;
 	}
 	if (is_final(o.state)) {
@@ -352,15 +352,15 @@ enum gf_err gf__foa_market_ack(struct foa *f, const struct gf_message *m)
 	gf_log_info("GF-FOA-ACK", "offer %s %s by %s.%s%s%s", o.id, state,
 	            gf_role_name(m->topic.from_role), m->from_id, ack->reason ? ": " : "",
 	            ack->reason ? ack->reason : "");
-	rc = gf__foa_offer_set_state(f, o.id, state);
+	rc = foa_state_offer_set_state(f, o.id, state);
 	if (rc == GF_OK && !ack->accepted)
 		rc = reject(f, o.peer, o.ref, ack->reason ? ack->reason : "refused by the market");
 out:
-	gf__foa_offer_clear(&o);
+	foa_state_offer_clear(&o);
 	return rc;
 }
 
-enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
+enum gf_err foa_xems_market_assign(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
 	const Goflex__FlexOfferSchedule *s = as->flexofferschedule;
@@ -371,7 +371,7 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
 	int64_t sid = 0;
 	enum gf_err rc;
 
-	rc = gf__foa_offer_get(f, as->flexofferid, &o);
+	rc = foa_state_offer_get(f, as->flexofferid, &o);
 	if (rc == GF_ENOENT) {
 		gf_log_warning("GF-FOA-UNKNOWN", "flexoffer.assign for an unknown offer %s from %s",
 		               as->flexofferid, m->from_id);
@@ -380,9 +380,9 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
 	if (rc != GF_OK || !from_market_of(m, &o))
 		goto out;
 	if (strcmp(o.kind, "bid") == 0) {
-		rc = gf__foa_dso_assign(f, &o, as);
+		rc = foa_dso_assign(f, &o, as);
 		if (rc == GF_OK)
-			rc = gf__foa_echo(f, m, &o);
+			rc = foa_answers_echo(f, m, &o);
 		goto out;
 	}
 	if (strcmp(o.state, "Canceled") == 0) {
@@ -391,14 +391,14 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
 		goto out;
 	}
 	if (strcmp(o.kind, "plug") == 0) {
-		rc = gf__foa_plug_assign(f, &o, as);
+		rc = foa_plugoffer_assign(f, &o, as);
 		if (rc == GF_OK)
-			rc = gf__foa_echo(f, m, &o);
+			rc = foa_answers_echo(f, m, &o);
 		goto out;
 	}
-	rc = gf__foa_schedule_id(f, o.id, s->has_scheduleid ? s->scheduleid : 0, &sid);
+	rc = foa_state_schedule_id(f, o.id, s->has_scheduleid ? s->scheduleid : 0, &sid);
 	if (rc == GF_OK)
-		rc = gf__foa_expand(s, &energy, &n, NULL);
+		rc = foa_state_expand(s, &energy, &n, NULL);
 	if (rc == GF_ERANGE) {
 		/* Bad input, not a failure: recorded as handled, not retried. */
 		gf_log_warning("GF-FOA-UNKNOWN", "assignment of %s longer than a year: ignored",
@@ -417,15 +417,15 @@ enum gf_err gf__foa_market_assign(struct foa *f, const struct gf_message *m)
 	ds.energy = energy;
 	rc = reply(f, o.peer, true, 0, NULL, &ds, NULL);
 	if (rc == GF_OK)
-		rc = gf__foa_offer_set_state(f, o.id, "Assigned");
+		rc = foa_state_offer_set_state(f, o.id, "Assigned");
 	if (rc == GF_OK)
-		rc = gf__foa_echo(f, m, &o);
+		rc = foa_answers_echo(f, m, &o);
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-ASSIGN",
 		            "offer %s: schedule %lld update %lld (%zu intervals) to xems.%s", o.id,
 		            (long long)ds.scheduleid, (long long)ds.updateid, n, o.peer);
 out:
 	free(energy);
-	gf__foa_offer_clear(&o);
+	foa_state_offer_clear(&o);
 	return rc;
 }

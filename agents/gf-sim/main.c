@@ -338,8 +338,7 @@ static enum gf_err make_prosumers(struct sim *s, int64_t now)
 		const double *base = s->profiles_kwh + (size_t)((number - 1) % 55) * DAY;
 		rc = prosumer_id(c, list, nlist, number, id, sizeof(id));
 		if (rc == GF_OK)
-			rc = sim_prosumer_init(&s->p[k], &mix, number, id, base, now, err,
-			                       sizeof(err));
+			rc = sim_mix_draw(&s->p[k], &mix, number, id, base, now, err, sizeof(err));
 		if (rc != GF_OK)
 			break;
 		s->n++;

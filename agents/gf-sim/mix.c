@@ -129,9 +129,9 @@ static void draw_washer(struct gf_javarand *r, struct gf_device_cycle_params *p)
 		p->latest = GF_DEVICE_DAY - p->n;
 }
 
-enum gf_err sim_prosumer_init(struct sim_prosumer *p, const struct sim_mix *mix, long number,
-                              const char *id, const double *base_kwh, int64_t now, char *err,
-                              size_t errlen)
+enum gf_err sim_mix_draw(struct sim_prosumer *p, const struct sim_mix *mix, long number,
+                         const char *id, const double *base_kwh, int64_t now, char *err,
+                         size_t errlen)
 {
 	struct gf_javarand r;
 	struct gf_device_thermal_params th;

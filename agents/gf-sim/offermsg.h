@@ -7,8 +7,8 @@
  * startAfter, one energy constraint per slice, totals, a default schedule
  * starting at startAfter with one unit slice per profile slice).
  */
-#ifndef GF_SIM_OFFERMSG_H
-#define GF_SIM_OFFERMSG_H
+#ifndef SIM_OFFERMSG_H
+#define SIM_OFFERMSG_H
 
 #include "base/err.h"
 #include "flexoffer.pb-c.h"

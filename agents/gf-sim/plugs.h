@@ -12,8 +12,8 @@
  * counts the energy per interval into a CSV so a test can compare what was
  * delivered with what was scheduled. Everything runs on the agent's thread.
  */
-#ifndef GF_SIM_PLUGS_H
-#define GF_SIM_PLUGS_H
+#ifndef SIM_PLUGS_H
+#define SIM_PLUGS_H
 
 #include <stdbool.h>
 

@@ -14,8 +14,8 @@
  * its default; with no plan the device runs uncontrolled
  * (gf_device_uncontrolled_kw).
  */
-#ifndef GF_SIM_PROSUMER_H
-#define GF_SIM_PROSUMER_H
+#ifndef SIM_PROSUMER_H
+#define SIM_PROSUMER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,9 +87,9 @@ struct sim_meter {
  * java.util.Random(seed * 1000003 + number), so a prosumer is the same
  * whichever process or position hosts it. GF_EINVAL with err for a device
  * the models refuse (a bug in the draw). */
-enum gf_err sim_prosumer_init(struct sim_prosumer *p, const struct sim_mix *mix, long number,
-                              const char *id, const double *base_kwh, int64_t now, char *err,
-                              size_t errlen);
+enum gf_err sim_mix_draw(struct sim_prosumer *p, const struct sim_mix *mix, long number,
+                         const char *id, const double *base_kwh, int64_t now, char *err,
+                         size_t errlen);
 
 /* Frees the plans' arrays. Accepts NULL. */
 void sim_prosumer_free(struct sim_prosumer *p);

@@ -10,8 +10,8 @@
  * round. xems.c is the xEMS side of the bus: xems.flexibility and
  * xems.operation out, foa.reply in. Everything runs on the agent's thread.
  */
-#ifndef GF_SIM_H
-#define GF_SIM_H
+#ifndef SIM_H
+#define SIM_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -28,7 +28,7 @@
 
 #include <sqlite3.h>
 
-#include "report.h"
+#include "day.h"
 
 static int usage(FILE *out, int code)
 {
@@ -40,7 +40,7 @@ static int usage(FILE *out, int code)
 }
 
 /* Reads DIR/sim.csv into the day's per-interval sums. */
-static int read_sim(const char *dir, struct day *d)
+static int read_sim(const char *dir, struct report_day *d)
 {
 	char path[4096], line[1024];
 	FILE *f;
@@ -56,7 +56,7 @@ static int read_sim(const char *dir, struct day *d)
 		long long interval;
 		char prosumer[128];
 		double base, device, scheduled, total, dflt;
-		struct slot *s;
+		struct report_slot *s;
 
 		lineno++;
 		if (lineno == 1 && strncmp(line, "interval,", 9) == 0)
@@ -67,7 +67,7 @@ static int read_sim(const char *dir, struct day *d)
 			fclose(f);
 			return -1;
 		}
-		s = day_slot(d, interval);
+		s = report_day_slot(d, interval);
 		if (!s)
 			continue;
 		s->base += base;
@@ -84,7 +84,7 @@ static int read_sim(const char *dir, struct day *d)
  * database or table that is not there counts as empty (the agent never
  * wrote one); any other failure is said on stderr and returns -1. */
 static int query(const char *dir, const char *name, const char *sql,
-                 void (*row)(sqlite3_stmt *st, struct day *d), struct day *d)
+                 void (*row)(sqlite3_stmt *st, struct report_day *d), struct report_day *d)
 {
 	char path[4096];
 	sqlite3 *db = NULL;
@@ -115,9 +115,9 @@ out:
 	return rc;
 }
 
-static void cleared_row(sqlite3_stmt *st, struct day *d)
+static void cleared_row(sqlite3_stmt *st, struct report_day *d)
 {
-	struct slot *s = day_slot(d, sqlite3_column_int64(st, 0));
+	struct report_slot *s = report_day_slot(d, sqlite3_column_int64(st, 0));
 
 	if (s) {
 		s->requested += sqlite3_column_double(st, 1);
@@ -125,7 +125,7 @@ static void cleared_row(sqlite3_stmt *st, struct day *d)
 	}
 }
 
-static void count_row(sqlite3_stmt *st, struct day *d)
+static void count_row(sqlite3_stmt *st, struct report_day *d)
 {
 	const char *what = (const char *)sqlite3_column_text(st, 0);
 	long long n = sqlite3_column_int64(st, 1);
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 {
 	const char *run = NULL, *html = NULL;
 	double limit_kw = NAN;
-	struct day d;
+	struct report_day d;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--run") == 0 && i + 1 < argc)
@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 	}
 	if (!run || isnan(limit_kw))
 		return usage(stderr, 2);
-	day_init(&d, limit_kw * 0.25);
+	report_day_init(&d, limit_kw * 0.25);
 	if (read_sim(run, &d) != 0)
 		return 1;
 	if (d.first < 0) {
@@ -192,8 +192,8 @@ int main(int argc, char **argv)
 	          count_row, &d) != 0 ||
 	    query(run, "doms", "SELECT 'bids', count(*) FROM doms_bid", count_row, &d) != 0)
 		return 1;
-	report_text(&d, stdout);
-	if (html && report_html(&d, html) != 0)
+	report_day_text(&d, stdout);
+	if (html && report_day_html(&d, html) != 0)
 		return 1;
 	return 0;
 }

@@ -397,7 +397,7 @@ int gfctl_commands_sub(const struct gfctl_args *a)
 			           m->topic);
 			status = GFCTL_EXIT_FAIL;
 		}
-		gfctl_msg_free(m);
+		gfctl_connect_msg_free(m);
 		m = NULL;
 	}
 	if (!stopped && a->count > 0 && received < a->count) {
@@ -406,7 +406,7 @@ int gfctl_commands_sub(const struct gfctl_args *a)
 		status = GFCTL_EXIT_FAIL;
 	}
 out:
-	gfctl_msg_free(m);
+	gfctl_connect_msg_free(m);
 	gfctl_connect_close(c);
 	return status;
 }
@@ -743,7 +743,7 @@ int gfctl_commands_presence(const struct gfctl_args *a)
 		if (!m)
 			break;
 		presence_record(&all, m);
-		gfctl_msg_free(m);
+		gfctl_connect_msg_free(m);
 		m = NULL;
 	}
 	if (all.n == 0)
@@ -752,7 +752,7 @@ int gfctl_commands_presence(const struct gfctl_args *a)
 		              filter, seconds);
 	presence_print(&all);
 out:
-	gfctl_msg_free(m);
+	gfctl_connect_msg_free(m);
 	gfctl_connect_close(c);
 	for (i = 0; i < all.n; i++)
 		agent_clear(&all.v[i]);

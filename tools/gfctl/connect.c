@@ -197,7 +197,7 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
 	if (ct)
 		m->content_type = dup_bytes(ct->value.data.data, (size_t)ct->value.data.len);
 	if (!m->topic || !m->payload || (ct && !m->content_type)) {
-		gfctl_msg_free(m);
+		gfctl_connect_msg_free(m);
 		return 0;
 	}
 	(void)gf_mailbox_push(c->queue, &m->link, false); /* unbounded: never fails */
@@ -750,7 +750,7 @@ enum gf_err gfctl_connect_next(struct gfctl_conn *c, long timeout_ms, struct gfc
 	return rc;
 }
 
-void gfctl_msg_free(struct gfctl_msg *m)
+void gfctl_connect_msg_free(struct gfctl_msg *m)
 {
 	if (!m)
 		return;
@@ -762,7 +762,7 @@ void gfctl_msg_free(struct gfctl_msg *m)
 
 static void msg_free_link(struct gf_mailbox_link *l)
 {
-	gfctl_msg_free(GF_MAILBOX_ITEM(l, struct gfctl_msg, link));
+	gfctl_connect_msg_free(GF_MAILBOX_ITEM(l, struct gfctl_msg, link));
 }
 
 void gfctl_connect_close(struct gfctl_conn *c)

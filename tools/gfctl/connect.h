@@ -97,7 +97,7 @@ enum gf_err gfctl_connect_publish(struct gfctl_conn *c, const char *topic, const
 /*
  * Waits until a message arrives, timeout_ms passes (< 0: no limit) or a stop
  * signal arrives. GF_OK with *out the next message (free it with
- * gfctl_msg_free), or GF_OK with *out NULL on timeout or signal
+ * gfctl_connect_msg_free), or GF_OK with *out NULL on timeout or signal
  * (*stopped tells which; may be NULL). GF_EIO with err if the connection
  * ended and nothing is left to read.
  */
@@ -105,7 +105,7 @@ enum gf_err gfctl_connect_next(struct gfctl_conn *c, long timeout_ms, struct gfc
                                bool *stopped, char *err, size_t errlen);
 
 /* Releases a message. Accepts NULL. */
-void gfctl_msg_free(struct gfctl_msg *m);
+void gfctl_connect_msg_free(struct gfctl_msg *m);
 
 /* Disconnects (waiting briefly for the DISCONNECT to go out), releases
  * everything and drops queued messages. Accepts NULL. */

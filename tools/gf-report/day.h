@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.h - the demo day in numbers (gf-report): per-interval sums and the
+ * day.h - the demo day in numbers (gf-report): per-interval sums and the
  * two ways of showing them, a text table with a summary and an HTML page
  * with inline SVG.
  */
-#ifndef GF_REPORT_H
-#define GF_REPORT_H
+#ifndef REPORT_DAY_H
+#define REPORT_DAY_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#define DAY_SLOTS 192 /* two days of intervals, from the first one seen */
+#define REPORT_DAY_SLOTS 192 /* two days of intervals, from the first one seen */
 
 /* One interval, summed over the prosumers (kWh). */
-struct slot {
+struct report_slot {
 	double base;      /* households' base load: the DOMS forecast */
 	double baseline;  /* base + the devices' default schedules */
 	double actual;    /* the meter */
@@ -23,21 +23,21 @@ struct slot {
 	long rows;        /* prosumer rows seen */
 };
 
-struct day {
+struct report_day {
 	int64_t first; /* interval number of slot 0, -1 before any */
 	int n;         /* slots used */
 	double limit_kwh;
-	struct slot slot[DAY_SLOTS];
+	struct report_slot slot[REPORT_DAY_SLOTS];
 	long long bids, offers, assigned_offers, aggregates, cleared_aggregates;
 };
 
-void day_init(struct day *d, double limit_kwh);
+void report_day_init(struct report_day *d, double limit_kwh);
 /* The slot of interval, or NULL outside the window. */
-struct slot *day_slot(struct day *d, int64_t interval);
+struct report_slot *report_day_slot(struct report_day *d, int64_t interval);
 
 /* The per-interval table (intervals with any load) and the summary. */
-void report_text(const struct day *d, FILE *out);
+void report_day_text(const struct report_day *d, FILE *out);
 /* Writes the HTML report to path; -1 (with a message) on failure. */
-int report_html(const struct day *d, const char *path);
+int report_day_html(const struct report_day *d, const char *path);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include "report.h"
+/* day.c - the demo day in numbers and its two renderings (day.h). */
+#include "day.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,28 +12,28 @@
 #define ML 50.0  /* left margin */
 #define MB 30.0  /* bottom margin */
 
-void day_init(struct day *d, double limit_kwh)
+void report_day_init(struct report_day *d, double limit_kwh)
 {
 	memset(d, 0, sizeof(*d));
 	d->first = -1;
 	d->limit_kwh = limit_kwh;
 }
 
-struct slot *day_slot(struct day *d, int64_t interval)
+struct report_slot *report_day_slot(struct report_day *d, int64_t interval)
 {
 	int64_t i;
 
 	if (d->first < 0)
 		d->first = interval;
 	i = interval - d->first;
-	if (i < 0 || i >= DAY_SLOTS)
+	if (i < 0 || i >= REPORT_DAY_SLOTS)
 		return NULL;
 	if ((int)i + 1 > d->n)
 		d->n = (int)i + 1;
 	return &d->slot[i];
 }
 
-static double delivered(const struct slot *s)
+static double delivered(const struct report_slot *s)
 {
 	return s->baseline - s->actual;
 }
@@ -43,13 +44,13 @@ struct summary {
 	double base, baseline, actual;
 };
 
-static struct summary summarise(const struct day *d)
+static struct summary summarise(const struct report_day *d)
 {
 	struct summary m;
 
 	memset(&m, 0, sizeof(m));
 	for (int i = 0; i < d->n; i++) {
-		const struct slot *s = &d->slot[i];
+		const struct report_slot *s = &d->slot[i];
 
 		if (!s->rows)
 			continue;
@@ -73,14 +74,14 @@ static struct summary summarise(const struct day *d)
 	return m;
 }
 
-static void hhmm(const struct day *d, int i, char *buf, size_t size)
+static void hhmm(const struct report_day *d, int i, char *buf, size_t size)
 {
 	int64_t of_day = ((d->first + i) % 96 + 96) % 96;
 
 	snprintf(buf, size, "%02d:%02d", (int)(of_day / 4), (int)(of_day % 4) * 15);
 }
 
-void report_text(const struct day *d, FILE *out)
+void report_day_text(const struct report_day *d, FILE *out)
 {
 	struct summary m = summarise(d);
 	char t[8];
@@ -90,7 +91,7 @@ void report_text(const struct day *d, FILE *out)
 	fprintf(out, "%-5s %9s %9s %9s %9s %9s %9s %9s\n", "", "kWh", "kWh", "kWh", "kWh", "kWh",
 	        "kWh", "kWh");
 	for (int i = 0; i < d->n; i++) {
-		const struct slot *s = &d->slot[i];
+		const struct report_slot *s = &d->slot[i];
 
 		if (!s->rows)
 			continue;
@@ -125,12 +126,12 @@ static double y_of(double v, double lo, double hi)
 	return MB / 2 + (H - MB) * (1 - (v - lo) / (hi - lo));
 }
 
-static double x_of(const struct day *d, double i)
+static double x_of(const struct report_day *d, double i)
 {
 	return ML + (W - ML - 10) * i / (d->n > 1 ? d->n : 1);
 }
 
-static void axes(FILE *f, const struct day *d, double lo, double hi, const char *unit)
+static void axes(FILE *f, const struct report_day *d, double lo, double hi, const char *unit)
 {
 	char t[8];
 
@@ -153,12 +154,12 @@ static void axes(FILE *f, const struct day *d, double lo, double hi, const char 
 	fprintf(f, "<text x='4' y='12' font-size='11'>%s</text>\n", unit);
 }
 
-static void line(FILE *f, const struct day *d, size_t field, double lo, double hi,
+static void line(FILE *f, const struct report_day *d, size_t field, double lo, double hi,
                  const char *colour, const char *dash)
 {
 	fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2'%s points='", colour, dash);
 	for (int i = 0; i < d->n; i++) {
-		const struct slot *s = &d->slot[i];
+		const struct report_slot *s = &d->slot[i];
 		double v = *(const double *)(const void *)((const char *)s + field);
 
 		if (s->rows)
@@ -175,7 +176,7 @@ static void legend(FILE *f, int k, const char *colour, const char *label)
 	        ML + 10 + 170.0 * k, colour, ML + 26 + 170.0 * k, label);
 }
 
-static void load_plot(FILE *f, const struct day *d)
+static void load_plot(FILE *f, const struct report_day *d)
 {
 	double hi = d->limit_kwh * 1.2;
 
@@ -188,9 +189,9 @@ static void load_plot(FILE *f, const struct day *d)
 	        "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#c00' stroke-width='2' "
 	        "stroke-dasharray='6,4'/>\n",
 	        ML, y_of(d->limit_kwh, 0, hi), W - 10, y_of(d->limit_kwh, 0, hi));
-	line(f, d, offsetof(struct slot, base), 0, hi, "#999", " stroke-dasharray='3,3'");
-	line(f, d, offsetof(struct slot, baseline), 0, hi, "#1f77b4", "");
-	line(f, d, offsetof(struct slot, actual), 0, hi, "#2ca02c", "");
+	line(f, d, offsetof(struct report_slot, base), 0, hi, "#999", " stroke-dasharray='3,3'");
+	line(f, d, offsetof(struct report_slot, baseline), 0, hi, "#1f77b4", "");
+	line(f, d, offsetof(struct report_slot, actual), 0, hi, "#2ca02c", "");
 	legend(f, 0, "#999", "forecast (base load)");
 	legend(f, 1, "#1f77b4", "baseline (defaults)");
 	legend(f, 2, "#2ca02c", "metered");
@@ -198,19 +199,19 @@ static void load_plot(FILE *f, const struct day *d)
 	fprintf(f, "</svg>\n");
 }
 
-static void flex_plot(FILE *f, const struct day *d)
+static void flex_plot(FILE *f, const struct report_day *d)
 {
 	double lo = 0, hi = 0.1, bw = (W - ML - 10) / (d->n > 1 ? d->n : 1) / 3.5;
 
 	for (int i = 0; i < d->n; i++) {
-		const struct slot *s = &d->slot[i];
+		const struct report_slot *s = &d->slot[i];
 		lo = fmin(lo, fmin(delivered(s), fmin(s->requested, s->cleared)));
 		hi = fmax(hi, fmax(delivered(s), fmax(s->requested, s->cleared)));
 	}
 	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f'>\n", W, H);
 	axes(f, d, lo, hi, "kWh (positive = less consumption)");
 	for (int i = 0; i < d->n; i++) {
-		const struct slot *s = &d->slot[i];
+		const struct report_slot *s = &d->slot[i];
 		const double v[3] = {s->requested, s->cleared, delivered(s)};
 		const char *c[3] = {"#ff7f0e", "#9467bd", "#2ca02c"};
 
@@ -227,7 +228,7 @@ static void flex_plot(FILE *f, const struct day *d)
 	fprintf(f, "</svg>\n");
 }
 
-int report_html(const struct day *d, const char *path)
+int report_day_html(const struct report_day *d, const char *path)
 {
 	FILE *f = fopen(path, "w");
 
@@ -244,7 +245,7 @@ int report_html(const struct day *d, const char *path)
 	fprintf(f, "<h2>Flexibility asked, cleared and delivered</h2>\n");
 	flex_plot(f, d);
 	fprintf(f, "<h2>Per interval</h2>\n<pre>\n");
-	report_text(d, f);
+	report_day_text(d, f);
 	fprintf(f, "</pre>\n</body></html>\n");
 	if (fclose(f) != 0) {
 		fprintf(stderr, "gf-report: cannot write %s: %s\n", path, strerror(errno));
