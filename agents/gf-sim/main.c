@@ -44,6 +44,11 @@ static const struct gf_conf_item table[] = {
     {"persist", GF_CONF_BOOL, offsetof(struct sim_conf, persist), "on", 0, 0, false,
      "each prosumer's durable inbox and paho file persistence in state_dir/xems.<id>; off: "
      "memory only (cheaper: docs/sim.md)"},
+    {"dms_dir", GF_CONF_STRING, offsetof(struct sim_conf, dms_dir), NULL, 0, 0, false,
+     "the DSO's meter export: a GOFLEX DMS CSV file per interval (\"<id>\",<local end>,<kWh>) "
+     "in this directory, for gf-anonymizer; none when absent"},
+    {"dms_timezone", GF_CONF_STRING, offsetof(struct sim_conf, dms_timezone), "Europe/Nicosia", 0,
+     0, false, "IANA zone of the export's wall-clock times"},
     {"report_csv", GF_CONF_STRING, offsetof(struct sim_conf, report_csv), NULL, 0, 0, false,
      "file the per-interval metering is written to (CSV)"},
     {"seed", GF_CONF_INT, offsetof(struct sim_conf, seed), "1", 0, 2147483647L, false,
@@ -272,6 +277,8 @@ static void step_interval(struct sim *s, int64_t j)
 		s->day.scheduled_kwh += m.scheduled_kwh;
 		s->day.default_kwh += m.default_kwh;
 		s->day.total_kwh += m.total_kwh;
+		if (s->dms)
+			sim_dms_add(s->dms, j, p->id, m.total_kwh);
 		if (s->csv)
 			fprintf(s->csv, "%lld,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s,%s\n", (long long)j,
 			        p->id, m.base_kwh, m.device_kwh, m.scheduled_kwh, m.total_kwh,
@@ -280,6 +287,8 @@ static void step_interval(struct sim *s, int64_t j)
 	s->day.intervals++;
 	if (s->csv)
 		fflush(s->csv);
+	if (s->dms)
+		sim_dms_flush(s->dms);
 }
 
 /* At every interval boundary: step the interval that ended, then a day
@@ -388,6 +397,15 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	if ((rc = load_profiles(s)) != GF_OK || (rc = make_prosumers(s, now)) != GF_OK ||
 	    (rc = open_csv(s)) != GF_OK)
 		return rc;
+	if (s->conf->dms_dir) {
+		char err[512];
+
+		rc = sim_dms_open(s->conf->dms_dir, s->conf->dms_timezone, &s->dms, err, sizeof(err));
+		if (rc != GF_OK) {
+			gf_log_err("GF-SIM-CONFIG", "%s", err);
+			return rc;
+		}
+	}
 	for (size_t i = 0; i < s->n; i++)
 		devices += s->p[i].ndev;
 	gf_log_notice("GF-SIM-START", "%zu prosumers (%s .. %s) with %zu devices, seed %ld", s->n,
@@ -446,5 +464,6 @@ int main(int argc, char **argv)
 	free(S.profiles_kwh);
 	if (S.csv)
 		fclose(S.csv);
+	sim_dms_free(S.dms);
 	return code;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "agent/agent.h"
+#include "dms.h"
 #include "offermsg.h"
 #include "plugs.h"
 #include "prosumer.h"
@@ -26,6 +27,7 @@ struct sim_conf {
 	struct gf_agent_conf agent;
 	long prosumers, first_id, id_digits;
 	char *id_prefix, *id_list, *profiles_dir, *cert_dir, *report_csv;
+	char *dms_dir, *dms_timezone;
 	long seed, pct_thermal, pct_heatpump, pct_ev, pct_battery, pct_white;
 	long battery_from, battery_to;
 	long offer_lead_s, deadline_lead_s;
@@ -53,6 +55,7 @@ struct sim {
 	FILE *csv;
 	struct sim_day day;
 	struct sim_plugs *plugs; /* NULL without plugs */
+	struct sim_dms *dms;     /* NULL without dms_dir */
 };
 
 /* xems.c: sends prosumer p's offer pl as xems.flexibility to foa.<id>. */

@@ -42,6 +42,8 @@ struct summary {
 	int intervals, over_forecast, over_baseline, over_actual, asked;
 	double requested, cleared, delivered_in_bids, peak_base, peak_baseline, peak_actual;
 	double base, baseline, actual;
+	long rows, sp_readings; /* meter rows of gf-sim, readings at the SP */
+	double sp;
 };
 
 static struct summary summarise(const struct report_day *d)
@@ -61,6 +63,9 @@ static struct summary summarise(const struct report_day *d)
 		m.base += s->base;
 		m.baseline += s->baseline;
 		m.actual += s->actual;
+		m.rows += s->rows;
+		m.sp += s->sp;
+		m.sp_readings += s->sp_readings;
 		m.peak_base = fmax(m.peak_base, s->base * 4);
 		m.peak_baseline = fmax(m.peak_baseline, s->baseline * 4);
 		m.peak_actual = fmax(m.peak_actual, s->actual * 4);
@@ -117,6 +122,11 @@ void report_day_text(const struct report_day *d, FILE *out)
 	fprintf(out, "  delivered in the bid intervals: %.2f kWh (%.0f%% of the request)\n",
 	        m.delivered_in_bids,
 	        m.requested > 0 ? 100.0 * m.delivered_in_bids / m.requested : 0.0);
+	fprintf(out,
+	        "  meter data at the SP (DMS export -> gf-anonymizer -> gf-sp): %lld readings of "
+	        "%lld pseudonymous meters; in the window %ld of %ld meter rows, %.1f kWh (the meters: "
+	        "%.1f kWh)\n",
+	        d->sp_readings, d->sp_meters, m.sp_readings, m.rows, m.sp, m.actual);
 }
 
 /* --- HTML ------------------------------------------------------------------ */

@@ -21,6 +21,8 @@ struct report_slot {
 	double requested; /* the DSO's bids (positive = less consumption) */
 	double cleared;   /* what the market accepted of them */
 	long rows;        /* prosumer rows seen */
+	double sp;        /* the meters' energy as the Service Platform stored it */
+	long sp_readings; /* readings stored there */
 };
 
 struct report_day {
@@ -29,6 +31,7 @@ struct report_day {
 	double limit_kwh;
 	struct report_slot slot[REPORT_DAY_SLOTS];
 	long long bids, offers, assigned_offers, aggregates, cleared_aggregates;
+	long long sp_readings, sp_meters; /* at the Service Platform, all intervals */
 };
 
 void report_day_init(struct report_day *d, double limit_kwh);

@@ -13,6 +13,9 @@
  *                               and accepted (fmar_cleared), results
  *   DIR/state/fman/fman.db      gf-fman: offers and aggregates
  *   DIR/state/doms/doms.db      gf-doms: the bids it issued
+ *   DIR/state/sp/sp-meter.db    gf-sp: the meter readings it stored (the
+ *                               DMS export through gf-anonymizer), each the
+ *                               energy of the interval ending at its time
  *
  * The feeder's forecast is the households' base load (the IEEE profiles
  * DOMS sums); the baseline is base load plus every device's default
@@ -80,7 +83,7 @@ static int read_sim(const char *dir, struct report_day *d)
 	return 0;
 }
 
-/* Runs sql on DIR/state/NAME/NAME.db, calling row() per result row. A
+/* Runs sql on DIR/state/NAME.db (NAME: "<agent>/<file>"), calling row() per result row. A
  * database or table that is not there counts as empty (the agent never
  * wrote one); any other failure is said on stderr and returns -1. */
 static int query(const char *dir, const char *name, const char *sql,
@@ -91,7 +94,7 @@ static int query(const char *dir, const char *name, const char *sql,
 	sqlite3_stmt *st = NULL;
 	int rc = -1, step;
 
-	snprintf(path, sizeof(path), "%s/state/%s/%s.db", dir, name, name);
+	snprintf(path, sizeof(path), "%s/state/%s.db", dir, name);
 	if (access(path, F_OK) != 0)
 		return 0;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
@@ -125,6 +128,19 @@ static void cleared_row(sqlite3_stmt *st, struct report_day *d)
 	}
 }
 
+/* Energy per interval at the SP: a reading's time is its interval's end. */
+static void sp_row(sqlite3_stmt *st, struct report_day *d)
+{
+	int64_t t_ms = sqlite3_column_int64(st, 0);
+	struct report_slot *s = report_day_slot(d, t_ms / 900000 - 1);
+
+	d->sp_readings += sqlite3_column_int64(st, 2);
+	if (s) {
+		s->sp += sqlite3_column_double(st, 1);
+		s->sp_readings += sqlite3_column_int64(st, 2);
+	}
+}
+
 static void count_row(sqlite3_stmt *st, struct report_day *d)
 {
 	const char *what = (const char *)sqlite3_column_text(st, 0);
@@ -142,6 +158,8 @@ static void count_row(sqlite3_stmt *st, struct report_day *d)
 		d->aggregates = n;
 	else if (strcmp(what, "cleared_aggregates") == 0)
 		d->cleared_aggregates = n;
+	else if (strcmp(what, "sp_meters") == 0)
+		d->sp_meters = n;
 }
 
 int main(int argc, char **argv)
@@ -178,19 +196,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gf-report: %s/sim.csv has no intervals\n", run);
 		return 1;
 	}
-	if (query(run, "fmar",
+	if (query(run, "fmar/fmar",
 	          "SELECT interval, requested_kwh, cleared_kwh FROM fmar_cleared ORDER BY interval",
 	          cleared_row, &d) != 0 ||
-	    query(run, "fmar",
+	    query(run, "fmar/fmar",
 	          "SELECT 'cleared_aggregates', count(*) FROM fmar_assign UNION ALL "
 	          "SELECT 'bids', count(*) FROM fmar_offer WHERE kind = 'bid'",
 	          count_row, &d) != 0 ||
-	    query(run, "fman",
+	    query(run, "fman/fman",
 	          "SELECT 'offers', count(*) FROM offers UNION ALL "
 	          "SELECT 'assigned', count(DISTINCT offer) FROM assignments UNION ALL "
 	          "SELECT 'aggregates', count(*) FROM aggregates",
 	          count_row, &d) != 0 ||
-	    query(run, "doms", "SELECT 'bids', count(*) FROM doms_bid", count_row, &d) != 0)
+	    query(run, "doms/doms", "SELECT 'bids', count(*) FROM doms_bid", count_row, &d) != 0 ||
+	    query(run, "sp/sp-meter",
+	          "SELECT t, sum(value), count(*) FROM (SELECT t, value FROM sp_reading WHERE obis = "
+	          "'1-0:1.29.0' UNION ALL SELECT t, value FROM sp_recent WHERE obis = '1-0:1.29.0')"
+	          " GROUP BY t ORDER BY t",
+	          sp_row, &d) != 0 ||
+	    query(run, "sp/sp-meter",
+	          "SELECT 'sp_meters', count(*) FROM (SELECT meter FROM sp_reading UNION "
+	          "SELECT meter FROM sp_recent)",
+	          count_row, &d) != 0)
 		return 1;
 	report_day_text(&d, stdout);
 	if (html && report_day_html(&d, html) != 0)
