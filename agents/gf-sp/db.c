@@ -48,9 +48,8 @@ enum gf_err sp_db_range(struct sp_db *db, const char *meter, const char *obis, i
 	return db->ops->range(db, meter, obis, from_ms, to_ms, limit, fn, arg, err, errlen);
 }
 
-enum gf_err sp_db_edge(struct sp_db *db, const char *meter, const char *obis, int64_t t_ms,
-                       int dir, int64_t *t_out, double *v_out, bool *found, char *err,
-                       size_t errlen)
+enum gf_err sp_db_edge(struct sp_db *db, const char *meter, const char *obis, int64_t t_ms, int dir,
+                       int64_t *t_out, double *v_out, bool *found, char *err, size_t errlen)
 {
 	int64_t t = 0;
 	double v = 0;
@@ -75,14 +74,13 @@ enum gf_err sp_db_edge(struct sp_db *db, const char *meter, const char *obis, in
 }
 
 enum gf_err sp_db_topology_put(struct sp_db *db, const char *grid, int64_t revision,
-                               const char *doc, const char *const *meters, size_t n,
-                               bool *stored, char *err, size_t errlen)
+                               const char *doc, const char *const *meters, size_t n, bool *stored,
+                               char *err, size_t errlen)
 {
 	return db->ops->topology_put(db, grid, revision, doc, meters, n, stored, err, errlen);
 }
 
-enum gf_err sp_db_members(struct sp_db *db, sp_db_member_fn fn, void *arg, char *err,
-                          size_t errlen)
+enum gf_err sp_db_members(struct sp_db *db, sp_db_member_fn fn, void *arg, char *err, size_t errlen)
 {
 	return db->ops->members(db, fn, arg, err, errlen);
 }

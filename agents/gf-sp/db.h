@@ -47,11 +47,11 @@ struct sp_db;
 /* A backend: the functions below dispatch to these. */
 struct sp_db_ops {
 	const char *kind; /* "sqlite", "postgresql" */
-	enum gf_err (*insert)(struct sp_db *db, const struct sp_reading *r, size_t n,
-	                      size_t *added, char *err, size_t errlen);
-	enum gf_err (*range)(struct sp_db *db, const char *meter, const char *obis,
-	                     int64_t from_ms, int64_t to_ms, size_t limit, sp_db_reading_fn fn,
-	                     void *arg, char *err, size_t errlen);
+	enum gf_err (*insert)(struct sp_db *db, const struct sp_reading *r, size_t n, size_t *added,
+	                      char *err, size_t errlen);
+	enum gf_err (*range)(struct sp_db *db, const char *meter, const char *obis, int64_t from_ms,
+	                     int64_t to_ms, size_t limit, sp_db_reading_fn fn, void *arg, char *err,
+	                     size_t errlen);
 	enum gf_err (*edge)(struct sp_db *db, const char *meter, const char *obis, int64_t t_ms,
 	                    int dir, int64_t *t_out, double *v_out, bool *found, char *err,
 	                    size_t errlen);
@@ -101,17 +101,16 @@ enum gf_err sp_db_range(struct sp_db *db, const char *meter, const char *obis, i
  * 0) or strictly after it (dir > 0): *found, and when found its time and
  * value (t_out, v_out may be NULL). With t_ms INT64_MAX and dir < 0, the
  * newest reading; INT64_MIN and dir > 0, the oldest. */
-enum gf_err sp_db_edge(struct sp_db *db, const char *meter, const char *obis, int64_t t_ms,
-                       int dir, int64_t *t_out, double *v_out, bool *found, char *err,
-                       size_t errlen);
+enum gf_err sp_db_edge(struct sp_db *db, const char *meter, const char *obis, int64_t t_ms, int dir,
+                       int64_t *t_out, double *v_out, bool *found, char *err, size_t errlen);
 
 /* Stores the topology doc (text) of grid at revision, with its n member
  * meters (duplicates allowed), replacing the stored one and its members,
  * if no topology of grid is stored or the stored one has a lower revision;
  * *stored says whether it did. */
 enum gf_err sp_db_topology_put(struct sp_db *db, const char *grid, int64_t revision,
-                               const char *doc, const char *const *meters, size_t n,
-                               bool *stored, char *err, size_t errlen);
+                               const char *doc, const char *const *meters, size_t n, bool *stored,
+                               char *err, size_t errlen);
 
 /* Calls fn for every (grid point, meter) membership, ordered by grid point
  * then meter. */

@@ -66,7 +66,8 @@ static const struct {
      "INSERT INTO sp_member (grid, meter) SELECT $1, m FROM unnest($2::text[]) AS m"
      " ON CONFLICT DO NOTHING",
      2},
-    {"sp_members", "SELECT grid, meter FROM sp_member ORDER BY grid COLLATE \"C\", meter COLLATE \"C\"", 0},
+    {"sp_members",
+     "SELECT grid, meter FROM sp_member ORDER BY grid COLLATE \"C\", meter COLLATE \"C\"", 0},
     {"sp_retain", "DELETE FROM sp_reading WHERE t < $1", 1},
     {"sp_count", "SELECT count(*) FROM sp_reading", 0},
 };
@@ -88,8 +89,8 @@ static enum gf_err fail(struct db_pg *p, const char *what, char *err, size_t err
 {
 	const char *m = PQerrorMessage(p->conn);
 
-	return gf_err_set(err, errlen, GF_EIO, "postgresql: %s: %.*s", what,
-	                  (int)strcspn(m, "\n"), m);
+	return gf_err_set(err, errlen, GF_EIO, "postgresql: %s: %.*s", what, (int)strcspn(m, "\n"),
+	                  m);
 }
 
 /* Runs a prepared statement (text parameters); *res is the caller's
@@ -294,8 +295,8 @@ static enum gf_err edge(struct sp_db *db, const char *meter, const char *obis, i
 }
 
 static enum gf_err topology_put(struct sp_db *db, const char *grid, int64_t revision,
-                                const char *doc, const char *const *meters, size_t n,
-                                bool *stored, char *err, size_t errlen)
+                                const char *doc, const char *const *meters, size_t n, bool *stored,
+                                char *err, size_t errlen)
 {
 	struct db_pg *p = self(db);
 	char rev[24];
@@ -444,7 +445,8 @@ enum gf_err sp_db_pg_open(const char *conninfo, struct sp_db **out, char *err, s
 	if ((rc = simple(p, SCHEMA, err, errlen)) != GF_OK)
 		goto out;
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
-		PGresult *r = PQprepare(p->conn, stmts[i].name, stmts[i].sql, stmts[i].nparams, NULL);
+		PGresult *r =
+		    PQprepare(p->conn, stmts[i].name, stmts[i].sql, stmts[i].nparams, NULL);
 		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
 		PQclear(r);

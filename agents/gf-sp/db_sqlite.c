@@ -23,7 +23,8 @@
 	" obis TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,"                            \
 	" PRIMARY KEY (meter, obis, t)) WITHOUT ROWID;"                                            \
 	"CREATE INDEX IF NOT EXISTS sp_reading_t ON sp_reading (t);"                               \
-	"CREATE TABLE IF NOT EXISTS sp_topology (grid TEXT PRIMARY KEY, revision INTEGER NOT NULL," \
+	"CREATE TABLE IF NOT EXISTS sp_topology (grid TEXT PRIMARY KEY, revision INTEGER NOT "     \
+	"NULL,"                                                                                    \
 	" doc TEXT NOT NULL);"                                                                     \
 	"CREATE TABLE IF NOT EXISTS sp_member (grid TEXT NOT NULL, meter TEXT NOT NULL,"           \
 	" PRIMARY KEY (grid, meter)) WITHOUT ROWID;"
@@ -204,8 +205,8 @@ static enum gf_err edge(struct sp_db *db, const char *meter, const char *obis, i
 }
 
 static enum gf_err topology_put(struct sp_db *db, const char *grid, int64_t revision,
-                                const char *doc, const char *const *meters, size_t n,
-                                bool *stored, char *err, size_t errlen)
+                                const char *doc, const char *const *meters, size_t n, bool *stored,
+                                char *err, size_t errlen)
 {
 	struct db_sqlite *s = self(db);
 	sqlite3_stmt *st;

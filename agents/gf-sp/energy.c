@@ -67,17 +67,16 @@ static enum gf_err choose(struct sp_db *db, const char *meter, const char **obis
                           size_t errlen)
 {
 	bool found = false;
-	enum gf_err rc = sp_db_edge(db, meter, GF_OBIS_REGISTER, INT64_MAX, -1, NULL, NULL, &found,
-	                            err, errlen);
+	enum gf_err rc =
+	    sp_db_edge(db, meter, GF_OBIS_REGISTER, INT64_MAX, -1, NULL, NULL, &found, err, errlen);
 
 	if (rc == GF_OK)
 		*obis = found ? GF_OBIS_REGISTER : GF_OBIS_INTERVAL;
 	return rc;
 }
 
-enum gf_err sp_energy_meter(struct sp_db *db, const char *meter, const char *obis,
-                            int64_t from_ms, int64_t len_ms, size_t count, double *out, char *err,
-                            size_t errlen)
+enum gf_err sp_energy_meter(struct sp_db *db, const char *meter, const char *obis, int64_t from_ms,
+                            int64_t len_ms, size_t count, double *out, char *err, size_t errlen)
 {
 	struct points ps = {.last = INT64_MIN};
 	bool reg, found = false;
@@ -141,9 +140,9 @@ out:
 	return rc;
 }
 
-enum gf_err sp_energy_grid(struct sp_db *db, const char *const *meters, size_t n,
-                           int64_t from_ms, int64_t len_ms, size_t count, double *sum,
-                           uint32_t *have, size_t *bad, char *err, size_t errlen)
+enum gf_err sp_energy_grid(struct sp_db *db, const char *const *meters, size_t n, int64_t from_ms,
+                           int64_t len_ms, size_t count, double *sum, uint32_t *have, size_t *bad,
+                           char *err, size_t errlen)
 {
 	double *e = count ? malloc(count * sizeof(*e)) : NULL;
 	enum gf_err rc = GF_OK;
@@ -177,8 +176,7 @@ enum gf_err sp_energy_grid(struct sp_db *db, const char *const *meters, size_t n
 	return rc;
 }
 
-enum sp_grid_verdict sp_energy_rule(size_t have, size_t members, size_t k_min,
-                                    bool past_deadline)
+enum sp_grid_verdict sp_energy_rule(size_t have, size_t members, size_t k_min, bool past_deadline)
 {
 	if (members < k_min)
 		return SP_GRID_DROP;
@@ -187,9 +185,9 @@ enum sp_grid_verdict sp_energy_rule(size_t have, size_t members, size_t k_min,
 	return past_deadline ? SP_GRID_DROP : SP_GRID_WAIT;
 }
 
-enum gf_err sp_energy_affected(struct sp_db *db, const char *meter, int64_t from_ms,
-                               int64_t to_ms, int64_t len_ms, int64_t *start, int64_t *end,
-                               char *err, size_t errlen)
+enum gf_err sp_energy_affected(struct sp_db *db, const char *meter, int64_t from_ms, int64_t to_ms,
+                               int64_t len_ms, int64_t *start, int64_t *end, char *err,
+                               size_t errlen)
 {
 	const char *obis = NULL;
 	int64_t prev = from_ms, next = to_ms, t = 0;

@@ -40,9 +40,8 @@ bool sp_energy_obis_ok(const char *obis);
  * GF_ERANGE when the register decreases in the range (a meter exchange or a
  * wrong reading: out untouched), errors of the store.
  */
-enum gf_err sp_energy_meter(struct sp_db *db, const char *meter, const char *obis,
-                            int64_t from_ms, int64_t len_ms, size_t count, double *out, char *err,
-                            size_t errlen);
+enum gf_err sp_energy_meter(struct sp_db *db, const char *meter, const char *obis, int64_t from_ms,
+                            int64_t len_ms, size_t count, double *out, char *err, size_t errlen);
 
 /*
  * The sum over the n meters of their complete intervals: sum[i] and how
@@ -50,9 +49,9 @@ enum gf_err sp_energy_meter(struct sp_db *db, const char *meter, const char *obi
  * decreases in the range is left out of every interval (counted in *bad,
  * which may be NULL). Errors of the store, GF_ENOMEM.
  */
-enum gf_err sp_energy_grid(struct sp_db *db, const char *const *meters, size_t n,
-                           int64_t from_ms, int64_t len_ms, size_t count, double *sum,
-                           uint32_t *have, size_t *bad, char *err, size_t errlen);
+enum gf_err sp_energy_grid(struct sp_db *db, const char *const *meters, size_t n, int64_t from_ms,
+                           int64_t len_ms, size_t count, double *sum, uint32_t *have, size_t *bad,
+                           char *err, size_t errlen);
 
 /* What happens to one interval of a grid point (docs/sp.md, "Grid
  * points"). */
@@ -71,8 +70,7 @@ enum sp_grid_verdict {
  * completes more meters brings it back). A grid point of fewer than k_min
  * members never gives a value.
  */
-enum sp_grid_verdict sp_energy_rule(size_t have, size_t members, size_t k_min,
-                                    bool past_deadline);
+enum sp_grid_verdict sp_energy_rule(size_t have, size_t members, size_t k_min, bool past_deadline);
 
 /*
  * The intervals of len_ms whose energy a change of meter's readings
@@ -81,9 +79,9 @@ enum sp_grid_verdict sp_energy_rule(size_t have, size_t members, size_t k_min,
  * holds its reading after to_ms (from_ms and to_ms themselves when there
  * is none), as [*start, *end), multiples of len_ms. Errors of the store.
  */
-enum gf_err sp_energy_affected(struct sp_db *db, const char *meter, int64_t from_ms,
-                               int64_t to_ms, int64_t len_ms, int64_t *start, int64_t *end,
-                               char *err, size_t errlen);
+enum gf_err sp_energy_affected(struct sp_db *db, const char *meter, int64_t from_ms, int64_t to_ms,
+                               int64_t len_ms, int64_t *start, int64_t *end, char *err,
+                               size_t errlen);
 
 /* The reading times of meter's energy readings (chosen as above): the
  * first and the last. *found false when it has none. */

@@ -352,10 +352,9 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 		len = (size_t)sqlite3_column_bytes(s->next, 2);
 		ct = (const char *)sqlite3_column_text(s->next, 3);
 		retain = sqlite3_column_int(s->next, 4) != 0;
-		rc = gf_bus_publish(bus, topic, payload, len, ct, retain,
-		                    sqlite3_column_blob(s->next, 5),
-		                    (size_t)sqlite3_column_bytes(s->next, 5),
-		                    GF_BUS_TAG_HOOK | (uint64_t)seq);
+		rc = gf_bus_publish(
+		    bus, topic, payload, len, ct, retain, sqlite3_column_blob(s->next, 5),
+		    (size_t)sqlite3_column_bytes(s->next, 5), GF_BUS_TAG_HOOK | (uint64_t)seq);
 		sqlite3_reset(s->next);
 		if (rc != GF_OK)
 			break;
