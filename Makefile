@@ -282,6 +282,14 @@ $(BUILD)/bin/$(notdir $(1:%/=%)): $(filter $(OBJ)/$(1)%,$(PROG_OBJS)) $(LIBGF_AL
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call PROG_LINK,$(d))))
 
+# gf-sp's unit tests (tests/unit/sp_*_test.c) link its modules but main.c,
+# and libpq: the store's suite runs against SQLite and PostgreSQL.
+SP_OBJS := $(filter-out %/main.o,$(filter $(OBJ)/agents/gf-sp/%,$(PROG_OBJS)))
+$(OBJ)/tests/unit/sp_%_test.o: CPPFLAGS += $(PQ_CFLAGS) -Iagents/gf-sp
+$(BUILD)/tests/unit/sp_%_test: $(OBJ)/tests/unit/sp_%_test.o $(SP_OBJS) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lpq -lcriterion
+
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)
 	@BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)
