@@ -232,6 +232,7 @@ void sp_ingest_reading(struct sp *sp, const struct gf_inbox_item *item, const ch
 	gf_log_debug("GF-SP-BATCH", "message %s from dms.%s, kid %s: %zu readings, %zu new%s", s.id,
 	             from_id, s.info.kid, mr->n_readings, added,
 	             item->replayed ? " (replayed)" : "");
+	sp_util_crash_point("batch-stored");
 	sp_subs_touch(sp, r, mr->n_readings);
 out:
 	free(r);

@@ -17,10 +17,11 @@
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "bus/ident.h"
+#include "energy.h"
 #include "sp.h"
 
 #define C(m)              offsetof(struct sp_conf, m)
-#define RETENTION_EVERY_S 3600.0
+#define RETENTION_EVERY_MS 3600000
 
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct sp_conf, agent),
@@ -47,10 +48,14 @@ static const struct gf_conf_item table[] = {
 
 static struct sp SP;
 
+/* Retention at every whole hour of the agent's clock (and at start):
+ * readings observed before the hour retention_days ago are deleted, with
+ * what the subscriptions kept of them. */
 static void retention(struct gf_agent *a, void *arg)
 {
 	struct sp *sp = arg;
-	int64_t before = sp_util_now_ms(sp) - (int64_t)sp->conf->retention_days * 86400000;
+	int64_t hour = sp_energy_floor(sp_util_now_ms(sp), RETENTION_EVERY_MS);
+	int64_t before = hour - (int64_t)sp->conf->retention_days * 86400000;
 	char when[GF_TIME_BUFSIZE] = "?", err[512];
 	uint64_t deleted = 0, stored = 0;
 
@@ -73,7 +78,7 @@ static void retention(struct gf_agent *a, void *arg)
 	            (unsigned long long)stored, (unsigned long long)sp->batches,
 	            (unsigned long long)sp->readings, (unsigned long long)sp->added,
 	            (unsigned long long)sp->refused, (unsigned long long)sp->queries);
-	gf_agent_timer_at(a, gf_agent_now(a) + RETENTION_EVERY_S, retention, sp);
+	gf_agent_timer_at(a, (double)(hour + RETENTION_EVERY_MS) / 1000.0, retention, sp);
 }
 
 static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
@@ -191,8 +196,9 @@ static bool reload(struct gf_agent *a, void *old_conf, void *new_conf)
 	free(n->store);
 	n->store = o->store ? strdup(o->store) : NULL;
 	sp->conf = n;
-	gf_log_notice("GF-SP-RELOAD", "%zu keys; k_min %ld, retention %ld days",
-	              gf_seal_ring_count(ring), n->k_min, n->retention_days);
+	sp_subs_rearm(sp);
+	gf_log_notice("GF-SP-RELOAD", "%zu keys; k_min %ld, retention %ld days, grid_wait_s %ld",
+	              gf_seal_ring_count(ring), n->k_min, n->retention_days, n->grid_wait_s);
 	return true;
 }
 

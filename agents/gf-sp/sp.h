@@ -73,6 +73,12 @@ int64_t sp_util_now_ms(const struct sp *sp);
 /* Whether s looks like a pseudonym: GF_PSEUDONYM_LEN characters of
  * base64url. */
 bool sp_util_is_pseudonym(const char *s);
+/* Fault injection for the crash tests (docs/sp.md): with
+ * GF_SP_CRASH=<point>[:<n>] in the environment, the n-th pass (default the
+ * first) through point kills the process with SIGKILL, as a kill -9 there
+ * would. Point: batch-stored (a batch committed to the metering store,
+ * before the subscriptions' marks and before the inbox marks it done). */
+void sp_util_crash_point(const char *point);
 
 /* --- grids.c ------------------------------------------------------------------ */
 
@@ -117,6 +123,9 @@ void sp_subs_subscribe(struct sp *sp, const struct gf_inbox_item *item, const st
 enum gf_err sp_subs_touch(struct sp *sp, const struct sp_reading *r, size_t n);
 /* The memberships changed (a new topology): who watches which meter. */
 enum gf_err sp_subs_rewatch(struct sp *sp);
+/* grid_wait_s changed: the timer follows the waiting intervals' new
+ * deadlines. */
+void sp_subs_rearm(struct sp *sp);
 /* Forgets what the subscriptions kept of intervals before before_ms. GF_OK,
  * or the store's error after which the agent stops. */
 enum gf_err sp_subs_retain(struct sp *sp, int64_t before_ms);

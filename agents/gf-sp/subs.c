@@ -58,9 +58,8 @@
 	"CREATE TABLE IF NOT EXISTS sp_dirty (meter TEXT PRIMARY KEY, from_ms INTEGER NOT NULL,"   \
 	" to_ms INTEGER NOT NULL) WITHOUT ROWID;"                                                  \
 	"CREATE TABLE IF NOT EXISTS sp_pending (subscriber TEXT NOT NULL, sub_id TEXT NOT NULL,"   \
-	" grid TEXT NOT NULL, start_ms INTEGER NOT NULL, due REAL NOT NULL,"                       \
+	" grid TEXT NOT NULL, start_ms INTEGER NOT NULL,"                                          \
 	" PRIMARY KEY (subscriber, sub_id, grid, start_ms)) WITHOUT ROWID;"                        \
-	"CREATE INDEX IF NOT EXISTS sp_pending_due ON sp_pending (due);"                           \
 	"CREATE TABLE IF NOT EXISTS sp_sent (subscriber TEXT NOT NULL, sub_id TEXT NOT NULL,"      \
 	" device TEXT NOT NULL, start_ms INTEGER NOT NULL, value REAL NOT NULL,"                   \
 	" PRIMARY KEY (subscriber, sub_id, device, start_ms)) WITHOUT ROWID;"
@@ -75,8 +74,8 @@ static const char *const sql[ST_N] = {
                     " AND device = ?3 AND start_ms = ?4",
     [ST_SENT_PUT] = "INSERT OR REPLACE INTO sp_sent (subscriber, sub_id, device, start_ms, value)"
                     " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_PENDING_PUT] = "INSERT OR REPLACE INTO sp_pending (subscriber, sub_id, grid, start_ms, due)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_PENDING_PUT] = "INSERT OR IGNORE INTO sp_pending (subscriber, sub_id, grid, start_ms)"
+                       " VALUES (?1, ?2, ?3, ?4)",
     [ST_PENDING_DEL] = "DELETE FROM sp_pending WHERE subscriber = ?1 AND sub_id = ?2"
                        " AND grid = ?3 AND start_ms = ?4",
 };
@@ -303,14 +302,23 @@ static void arm(struct sp *sp, double at_s)
 	ss->timer_at = at_s;
 }
 
-/* The earliest deadline of a grid interval that waits. */
+/* The earliest deadline of a grid interval that waits: its end plus
+ * grid_wait_s as configured now (a reload moves the deadlines). */
 static void arm_pending(struct sp *sp)
 {
-	sqlite3_stmt *st = gf_store_prepare(sp->store, "SELECT min(due) FROM sp_pending");
+	sqlite3_stmt *st = gf_store_prepare(
+	    sp->store, "SELECT min(p.start_ms + s.len_ms) FROM sp_pending p JOIN sp_sub s"
+	               " USING (subscriber, sub_id)");
 
 	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		arm(sp, sqlite3_column_double(st, 0));
+		arm(sp,
+		    (double)sqlite3_column_int64(st, 0) / 1000.0 + (double)sp->conf->grid_wait_s);
 	sqlite3_finalize(st);
+}
+
+void sp_subs_rearm(struct sp *sp)
+{
+	arm_pending(sp);
 }
 
 /* --- values out ------------------------------------------------------------------ */
@@ -497,7 +505,11 @@ static enum gf_err send_grid(struct work *w, const struct sub *sub, const char *
 		double due = (double)e / 1000.0 + (double)c->grid_wait_s;
 		enum sp_grid_verdict v =
 		    sp_energy_rule(have[i], g->n, (size_t)c->k_min, w->now_s >= due);
-		sqlite3_stmt *st = ss->st[v == SP_GRID_WAIT ? ST_PENDING_PUT : ST_PENDING_DEL];
+		/* Only what the deadline alone can send waits for it: with fewer
+		 * than k_min in, only a reading can change the verdict, and a
+		 * reading brings the interval back here. */
+		bool wait = v == SP_GRID_WAIT && have[i] >= (size_t)c->k_min;
+		sqlite3_stmt *st = ss->st[wait ? ST_PENDING_PUT : ST_PENDING_DEL];
 
 		if (v == SP_GRID_SEND)
 			rc = emit(w, sub, grid, e, sum[i]);
@@ -505,8 +517,6 @@ static enum gf_err send_grid(struct work *w, const struct sub *sub, const char *
 		sqlite3_bind_text(st, 2, sub->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, grid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, s);
-		if (v == SP_GRID_WAIT)
-			sqlite3_bind_double(st, 5, due);
 		if (rc == GF_OK && sqlite3_step(st) != SQLITE_DONE)
 			rc = GF_EIO;
 		sqlite3_reset(st);
@@ -583,12 +593,16 @@ static enum gf_err dirty_meter(struct work *w, const char *meter, int64_t from, 
 static enum gf_err due_pending(struct work *w)
 {
 	sqlite3_stmt *st = gf_store_prepare(
-	    w->sp->store, "SELECT subscriber, sub_id, grid, min(start_ms), max(start_ms)"
-	                  " FROM sp_pending WHERE due <= ?1 GROUP BY subscriber, sub_id, grid");
+	    w->sp->store,
+	    "SELECT p.subscriber, p.sub_id, p.grid, min(p.start_ms), max(p.start_ms)"
+	    " FROM sp_pending p JOIN sp_sub s USING (subscriber, sub_id)"
+	    " WHERE (p.start_ms + s.len_ms) / 1000.0 + ?1 <= ?2 GROUP BY p.subscriber, p.sub_id,"
+	    " p.grid");
 	enum gf_err rc = st ? GF_OK : GF_EIO;
 	int step = SQLITE_DONE;
 
-	sqlite3_bind_double(st, 1, w->now_s);
+	sqlite3_bind_double(st, 1, (double)w->sp->conf->grid_wait_s);
+	sqlite3_bind_double(st, 2, w->now_s);
 	while (rc == GF_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const struct sub *s =
 		    sub_find(w->sp->subs, gf_store_text(st, 0), gf_store_text(st, 1));

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * util.c - what gf-sp's files share: the outbox flush, message ids for the
- * log, the clock, the pseudonym check. A leaf: it calls no other file of
+ * log, the clock, the pseudonym check, the tests' crash points. A leaf: it calls no other file of
  * the agent (docs/conventions.md).
  */
 #include <math.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "anon/pseudonym.h"
+#include "base/log.h"
 #include "sp.h"
 
 void sp_util_flush(struct sp *sp)
@@ -34,4 +37,18 @@ bool sp_util_is_pseudonym(const char *s)
 
 	return n == GF_PSEUDONYM_LEN &&
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+void sp_util_crash_point(const char *point)
+{
+	static long passes;
+	const char *want = getenv("GF_SP_CRASH");
+	size_t n = strlen(point);
+
+	if (!want || strncmp(want, point, n) != 0 || (want[n] != '\0' && want[n] != ':'))
+		return;
+	if (++passes >= (want[n] == ':' ? atol(want + n + 1) : 1)) {
+		gf_log_notice("GF-SP-CRASH", "GF_SP_CRASH: killing myself at %s", point);
+		raise(SIGKILL);
+	}
 }

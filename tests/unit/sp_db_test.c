@@ -64,8 +64,8 @@ static void teardown(void)
 
 TestSuite(sp_db, .init = setup, .fini = teardown);
 
-#define M1 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1"
-#define M2 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA2"
+#define M1  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1"
+#define M2  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA2"
 #define REG "1-0:1.8.0"
 #define INT "1-0:1.29.0"
 
@@ -155,23 +155,26 @@ Test(sp_db, duplicates_inside_one_batch_count_once)
 Test(sp_db, range_in_time_order_by_meter_and_code_with_limit)
 {
 	struct sp_reading r[] = {
-	    {M1, 3000, REG, 3, "kWh"}, {M1, 1000, REG, 1, "kWh"}, {M1, 2000, REG, 2, "kWh"},
+	    {M1, 3000, REG, 3, "kWh"},   {M1, 1000, REG, 1, "kWh"}, {M1, 2000, REG, 2, "kWh"},
 	    {M1, 2000, INT, 0.5, "kWh"}, {M2, 1500, REG, 9, "kWh"}, {M1, 4000, REG, 4, "Wh"},
 	};
 	struct got g;
 
 	cr_assert_eq(insert(r, 6), 6);
-	cr_assert_str_eq(range(M1, REG, 1000, 4000, 0, &g), "1000 1-0:1.8.0 1 kWh\n"
-	                                                    "2000 1-0:1.8.0 2 kWh\n"
-	                                                    "3000 1-0:1.8.0 3 kWh\n",
+	cr_assert_str_eq(range(M1, REG, 1000, 4000, 0, &g),
+	                 "1000 1-0:1.8.0 1 kWh\n"
+	                 "2000 1-0:1.8.0 2 kWh\n"
+	                 "3000 1-0:1.8.0 3 kWh\n",
 	                 "[from, to): 4000 is out");
-	cr_assert_str_eq(range(M1, NULL, 1500, 5000, 0, &g), "2000 1-0:1.29.0 0.5 kWh\n"
-	                                                     "2000 1-0:1.8.0 2 kWh\n"
-	                                                     "3000 1-0:1.8.0 3 kWh\n"
-	                                                     "4000 1-0:1.8.0 4 Wh\n",
+	cr_assert_str_eq(range(M1, NULL, 1500, 5000, 0, &g),
+	                 "2000 1-0:1.29.0 0.5 kWh\n"
+	                 "2000 1-0:1.8.0 2 kWh\n"
+	                 "3000 1-0:1.8.0 3 kWh\n"
+	                 "4000 1-0:1.8.0 4 Wh\n",
 	                 "every code, in time then code order");
-	cr_assert_str_eq(range(M1, REG, 0, 10000, 2, &g), "1000 1-0:1.8.0 1 kWh\n"
-	                                                  "2000 1-0:1.8.0 2 kWh\n",
+	cr_assert_str_eq(range(M1, REG, 0, 10000, 2, &g),
+	                 "1000 1-0:1.8.0 1 kWh\n"
+	                 "2000 1-0:1.8.0 2 kWh\n",
 	                 "the first ones in time");
 	cr_assert_str_eq(range(M2, INT, 0, 10000, 0, &g), "");
 	cr_assert_str_eq(range("nobody", NULL, 0, 10000, 0, &g), "");
@@ -181,7 +184,9 @@ Test(sp_db, range_in_time_order_by_meter_and_code_with_limit)
 Test(sp_db, edges_before_after_oldest_newest)
 {
 	struct sp_reading r[] = {
-	    {M1, 1000, REG, 1, "kWh"}, {M1, 2000, REG, 2, "kWh"}, {M1, 3000, REG, 3, "kWh"},
+	    {M1, 1000, REG, 1, "kWh"},
+	    {M1, 2000, REG, 2, "kWh"},
+	    {M1, 3000, REG, 3, "kWh"},
 	    {M1, 9000, INT, 9, "kWh"},
 	};
 	int64_t t = -1;
@@ -263,7 +268,9 @@ Test(sp_db, the_newest_topology_and_its_members)
 Test(sp_db, retention_deletes_what_is_older)
 {
 	struct sp_reading r[] = {
-	    {M1, 1000, REG, 1, "kWh"}, {M1, 2000, REG, 2, "kWh"}, {M2, 2500, REG, 2, "kWh"},
+	    {M1, 1000, REG, 1, "kWh"},
+	    {M1, 2000, REG, 2, "kWh"},
+	    {M2, 2500, REG, 2, "kWh"},
 	    {M2, 3000, INT, 3, "kWh"},
 	};
 	uint64_t deleted = 0;

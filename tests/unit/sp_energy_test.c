@@ -17,7 +17,7 @@
 #include "leak_check.h"
 
 #define MIN 60000 /* ms */
-#define Q (15 * MIN)
+#define Q   (15 * MIN)
 #define REG "1-0:1.8.0"
 #define INT "1-0:1.29.0"
 
@@ -187,9 +187,9 @@ Test(sp_energy, a_late_reading_changes_the_intervals_between_its_neighbours)
 	put("m", REG, 4 * Q, 4.0);
 	/* a read at 2Q + 1 min arrives: reg changes between 0 and 4Q */
 	put("m", REG, 2 * Q + MIN, 2.5);
-	cr_assert_eq(sp_energy_affected(db, "m", 2 * Q + MIN, 2 * Q + MIN, Q, &s, &e, err,
-	                                sizeof(err)),
-	             GF_OK, "%s", err);
+	cr_assert_eq(
+	    sp_energy_affected(db, "m", 2 * Q + MIN, 2 * Q + MIN, Q, &s, &e, err, sizeof(err)),
+	    GF_OK, "%s", err);
 	cr_assert_eq(s, -Q, "from the interval that ends at the previous read");
 	cr_assert_eq(e, 5 * Q, "to the one that starts at the next read");
 	/* the newest read, nothing after it */
