@@ -117,7 +117,7 @@ help:
 	@echo "make test          deps + build + every test (what CI runs)"
 	@echo "make check         unit and integration tests under ASan+UBSan (build/asan/)"
 	@echo "make fuzz          each libFuzzer target for FUZZ_SECONDS (default 20)"
-	@echo "make bench         broker CPU per message (ratios against no plugin), engine, trading latency"
+	@echo "make bench         broker CPU per message (ratios against no plugin), engine, trading latency, metering store"
 	@echo "make demo          a simulated site through one day (DEMO_ARGS=--prosumers 500)"
 	@echo "make format-check  clang-format conformance; 'make format' rewrites"
 
@@ -289,6 +289,11 @@ $(OBJ)/tests/unit/sp_%_test.o: CPPFLAGS += $(PQ_CFLAGS) -Iagents/gf-sp
 $(BUILD)/tests/unit/sp_%_test: $(OBJ)/tests/unit/sp_%_test.o $(SP_OBJS) $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lpq -lcriterion
+# and its store's benchmark (tests/bench/sp_bench.sh).
+$(OBJ)/tests/bench/sp_db_bench.o: CPPFLAGS += $(PQ_CFLAGS) -Iagents/gf-sp
+$(BUILD)/tests/bench/sp_db_bench: $(OBJ)/tests/bench/sp_db_bench.o $(SP_OBJS) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lpq
 
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)
@@ -328,6 +333,8 @@ bench: deps
 	$(BUILD)/bin/gf-clear-bench --aggregates 10000
 	@echo; echo "trading latency: a DOMS bid to every prosumer's schedule through the real loop (docs/bench.md)"; \
 	BUILD=$(BUILD) tests/bench/trade_bench.sh 1000 10000
+	@echo; echo "gf-sp's metering store: batches of 1000 readings, SQLite and PostgreSQL (docs/sp.md)"; \
+	BUILD=$(BUILD) tests/bench/sp_bench.sh
 
 # The main job (docs/demo.md): every agent over TLS through the plugin, one
 # simulated day, a table, a summary and build/demo/report.html.

@@ -20,7 +20,7 @@
 #include "energy.h"
 #include "sp.h"
 
-#define C(m)              offsetof(struct sp_conf, m)
+#define C(m)               offsetof(struct sp_conf, m)
 #define RETENTION_EVERY_MS 3600000
 
 static const struct gf_conf_item table[] = {

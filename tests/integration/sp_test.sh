@@ -54,7 +54,16 @@ esac
 sql() {
 	if [ "$STORE_KIND" = postgresql ]; then pg_sql "$1"; else sqlite3 "$tmp/sp.state/sp-meter.db" "$1"; fi
 }
-count() { sql "SELECT count(*) FROM sp_reading"; }
+# readings [WHERE]: how many readings the store holds (SQLite keeps the
+# newest in sp_recent until they move to sp_reading, docs/sp.md).
+readings() {
+	if [ "$STORE_KIND" = postgresql ]; then
+		sql "SELECT count(*) FROM sp_reading ${1:+WHERE $1}"
+	else
+		sql "SELECT (SELECT count(*) FROM sp_reading ${1:+WHERE $1}) + (SELECT count(*) FROM sp_recent ${1:+WHERE $1})"
+	fi
+}
+count() { readings; }
 
 T0=1582761600 # 2020-02-27T00:00:00Z
 # The SP's keys: k1 in its key_dir, k2 not (a payload sealed to it has a kid
@@ -330,7 +339,7 @@ last=$(grep GF-SP-RETENTION "$tmp/sp.log" | tail -1 | sed 's/.*before //')
 cut_ms=$(($(date -u -d "$last" +%s) * 1000))
 check "... once an hour: cutoffs 00:00 (nothing) then 01:00, 02:00, 03:00, 04:00, 05:00" \
 	eq "$(grep -o 'GF-SP-RETENTION.*before 2020-02-27T0[1-5]:00:00Z' "$tmp/sp.log" | sed 's/.*T0\(.\).*/\1/' | tr -d '\n')" "12345"
-check "... nothing before the last cutoff ($last) stays" eq "$(sql "SELECT count(*) FROM sp_reading WHERE t < $cut_ms")" 0
+check "... nothing before the last cutoff ($last) stays" eq "$(readings "t < $cut_ms")" 0
 # what is left: the stream's steps from the cutoff, meter 3's two reads at 12:00
 steps_left=$(((60 * 900 - ($(date -u -d "$last" +%s) - T0) + 899) / 900))
 check "... everything after it does ($((steps_left * 1000 + 2)) readings)" eq "$(count)" $((steps_left * 1000 + 2))
