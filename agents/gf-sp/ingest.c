@@ -13,7 +13,8 @@
  *
  * Refusals are logged (GF-SP-REFUSED) with what identifies the message, not
  * what it holds: the sender, the message id (FNV-1a 64 of the payload, the
- * same for every copy of it), the kid and the reason. Never a value, never
+ * same for every copy of it, computed only for the log), the kid and the
+ * reason. Never a value, never
  * a pseudonym: the reason strings below name fields by their path only.
  */
 #include <dirent.h>
@@ -100,6 +101,7 @@ static void refuse(struct sealed *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	sp_util_msgid(s->item->payload, s->item->len, s->id);
 	s->sp->refused++;
 	gf_log_warning("GF-SP-REFUSED",
 	               "%s from dms.%s (message %s, kid %s): %s; nothing stored (%llu refused "
@@ -120,7 +122,6 @@ static bool open_doc(struct sealed *s, const ProtobufCMessageDescriptor *d)
 	enum gf_err rc;
 	bool ok = false;
 
-	sp_util_msgid(it->payload, it->len, s->id);
 	if (!it->content_type || strcmp(it->content_type, "application/jose") != 0) {
 		refuse(s, "Content Type %s, not application/jose",
 		       it->content_type ? it->content_type : "(none)");
@@ -221,6 +222,7 @@ void sp_ingest_reading(struct sp *sp, const struct gf_inbox_item *item, const ch
 		goto out;
 	rc = sp_db_insert(sp->db, r, mr->n_readings, &added, err, sizeof(err));
 	if (rc != GF_OK) {
+		sp_util_msgid(item->payload, item->len, s.id);
 		gf_log_err("GF-SP-STORE", "cannot store a batch (message %s): %s", s.id, err);
 		gf_agent_fail(sp->a, "the metering store failed");
 		goto out;
@@ -229,7 +231,7 @@ void sp_ingest_reading(struct sp *sp, const struct gf_inbox_item *item, const ch
 	sp->readings += mr->n_readings;
 	sp->added += added;
 	/* Counts only (docs/sp.md, "Privacy"). */
-	gf_log_debug("GF-SP-BATCH", "message %s from dms.%s, kid %s: %zu readings, %zu new%s", s.id,
+	gf_log_debug("GF-SP-BATCH", "meter.reading from dms.%s, kid %s: %zu readings, %zu new%s",
 	             from_id, s.info.kid, mr->n_readings, added,
 	             item->replayed ? " (replayed)" : "");
 	sp_util_crash_point("batch-stored");
@@ -295,6 +297,7 @@ void sp_ingest_topology(struct sp *sp, const struct gf_inbox_item *item, const c
 	if (rc == GF_OK && stored)
 		rc = sp_grids_load(sp, err, sizeof(err));
 	if (rc != GF_OK) {
+		sp_util_msgid(item->payload, item->len, s.id);
 		gf_log_err("GF-SP-STORE", "cannot store a topology (message %s): %s", s.id, err);
 		gf_agent_fail(sp->a, "the metering store failed");
 		goto out;
