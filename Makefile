@@ -117,7 +117,7 @@ help:
 	@echo "make test          deps + build + every test (what CI runs)"
 	@echo "make check         unit and integration tests under ASan+UBSan (build/asan/)"
 	@echo "make fuzz          each libFuzzer target for FUZZ_SECONDS (default 20)"
-	@echo "make bench         broker CPU per message (ratios against no plugin), engine, trading latency"
+	@echo "make bench         broker CPU per message (ratios against no plugin), engine, trading latency, metering store"
 	@echo "make demo          a simulated site through one day (DEMO_ARGS=--prosumers 500)"
 	@echo "make format-check  clang-format conformance; 'make format' rewrites"
 
@@ -266,6 +266,9 @@ PROG_OBJS  := $(PROG_SRCS:%.c=$(OBJ)/%.o)
 PROG_BINS  := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d:%/=%)))
 # What one program links beyond the rest: gf-sp's PostgreSQL store.
 PROG_LIBS_gf-sp := -lpq
+# and where libpq's header is (Debian: /usr/include/postgresql).
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+$(OBJ)/agents/gf-sp/%.o: CPPFLAGS += $(PQ_CFLAGS)
 
 all: $(PROG_BINS)
 integration: $(PROG_BINS)
@@ -278,6 +281,19 @@ $(BUILD)/bin/$(notdir $(1:%/=%)): $(filter $(OBJ)/$(1)%,$(PROG_OBJS)) $(LIBGF_AL
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(AGENT_LIBS) $$(PROG_LIBS_$(notdir $(1:%/=%)))
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call PROG_LINK,$(d))))
+
+# gf-sp's unit tests (tests/unit/sp_*_test.c) link its modules but main.c,
+# and libpq: the store's suite runs against SQLite and PostgreSQL.
+SP_OBJS := $(filter-out %/main.o,$(filter $(OBJ)/agents/gf-sp/%,$(PROG_OBJS)))
+$(OBJ)/tests/unit/sp_%_test.o: CPPFLAGS += $(PQ_CFLAGS) -Iagents/gf-sp
+$(BUILD)/tests/unit/sp_%_test: $(OBJ)/tests/unit/sp_%_test.o $(SP_OBJS) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lpq -lcriterion
+# and its store's benchmark (tests/bench/sp_bench.sh).
+$(OBJ)/tests/bench/sp_db_bench.o: CPPFLAGS += $(PQ_CFLAGS) -Iagents/gf-sp
+$(BUILD)/tests/bench/sp_db_bench: $(OBJ)/tests/bench/sp_db_bench.o $(SP_OBJS) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lpq
 
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)
@@ -317,6 +333,8 @@ bench: deps
 	$(BUILD)/bin/gf-clear-bench --aggregates 10000
 	@echo; echo "trading latency: a DOMS bid to every prosumer's schedule through the real loop (docs/bench.md)"; \
 	BUILD=$(BUILD) tests/bench/trade_bench.sh 1000 10000
+	@echo; echo "gf-sp's metering store: batches of 1000 readings, SQLite and PostgreSQL (docs/sp.md)"; \
+	BUILD=$(BUILD) tests/bench/sp_bench.sh
 
 # The main job (docs/demo.md): every agent over TLS through the plugin, one
 # simulated day, a table, a summary and build/demo/report.html.

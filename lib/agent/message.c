@@ -115,3 +115,25 @@ enum gf_err gf_message_queue(struct gf_agent *a, struct gf_store *s, const char 
 	free(json);
 	return rc;
 }
+
+enum gf_err gf_message_answer(struct gf_agent *a, struct gf_store *s,
+                              const struct gf_inbox_item *item, const struct gf_message *m,
+                              const ProtobufCMessage *body)
+{
+	const char *role = gf_role_name(m->topic.from_role);
+	char topic[TOPIC_MAX], msg[GF_MSG_MAX + 8], *json = NULL;
+	size_t len = 0;
+	enum gf_err rc = GF_ETOOLONG;
+
+	if ((size_t)snprintf(msg, sizeof(msg), "%s.result", m->msg) < sizeof(msg))
+		rc = gf_message_encode_on(gf_store_bus(s) ? gf_store_bus(s) : gf_agent_bus(a), role,
+		                          m->from_id, msg, body, topic, sizeof(topic), &json, &len);
+	if (rc == GF_OK)
+		rc = gf_store_outbox_add_reply(s, topic, json, len, NULL, false, item->correlation,
+		                               item->correlation_len);
+	if (rc != GF_OK)
+		gf_log_err("GF-MESSAGE-SEND", "cannot queue %s.result to %s.%s: %s", m->msg, role,
+		           m->from_id, gf_strerror(rc));
+	free(json);
+	return rc;
+}

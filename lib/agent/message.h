@@ -66,4 +66,13 @@ enum gf_err gf_message_send_on(struct gf_bus *bus, const char *to_role, const ch
 enum gf_err gf_message_queue(struct gf_agent *a, struct gf_store *s, const char *to_role,
                              const char *to_id, const char *msg, const ProtobufCMessage *body);
 
+/* Queues the answer to the request m (read from item) in the store's
+ * outbox, inside the caller's transaction (SPEC section 4): the message
+ * "<m's msg>.result" to the requester's role and id, with the request's
+ * MQTT v5 correlation data (if it had any), from the store's bus or the
+ * agent's own. Errors as gf_message_queue. */
+enum gf_err gf_message_answer(struct gf_agent *a, struct gf_store *s,
+                              const struct gf_inbox_item *item, const struct gf_message *m,
+                              const ProtobufCMessage *body);
+
 #endif

@@ -14,7 +14,7 @@
 	"CREATE TABLE IF NOT EXISTS gf_handled (key TEXT PRIMARY KEY, at INTEGER) WITHOUT ROWID;"  \
 	"CREATE TABLE IF NOT EXISTS gf_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"             \
 	" topic TEXT NOT NULL, payload BLOB NOT NULL, content_type TEXT, retain INTEGER NOT "      \
-	"NULL);"
+	"NULL, correlation BLOB);"
 
 struct gf_store {
 	sqlite3 *db;
@@ -26,29 +26,49 @@ struct gf_store {
 
 static int step_reset(sqlite3_stmt *st);
 
-/* Databases made before handled keys had their time get the column; their
- * keys count from now. */
-static enum gf_err upgrade(struct gf_store *s, char *err, size_t errlen)
+/* Whether table has column (false also when the question fails: the
+ * ALTER TABLE that follows then says why). */
+static bool has_column(struct gf_store *s, const char *table, const char *column)
 {
 	sqlite3_stmt *st = NULL;
-	bool has_at = false;
+	char sql[96];
+	bool has = false;
+
+	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		has |= strcmp(gf_store_text(st, 1), column) == 0;
+	sqlite3_finalize(st);
+	return has;
+}
+
+/* Databases made before handled keys had their time get the column; their
+ * keys count from now. Outboxes made before publishes could carry
+ * correlation data get its column (empty for the rows they hold). */
+static enum gf_err upgrade(struct gf_store *s, char *err, size_t errlen)
+{
 	char sql[128];
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA table_info(gf_handled)", -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		has_at |= strcmp(gf_store_text(st, 1), "at") == 0;
-	sqlite3_finalize(st);
-	if (has_at)
-		return GF_OK;
-	snprintf(sql, sizeof(sql),
-	         "ALTER TABLE gf_handled ADD COLUMN at INTEGER; UPDATE gf_handled SET at = %lld",
-	         (long long)time(NULL));
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
-		return GF_OK;
-fail:
-	snprintf(err, errlen, "cannot add the time of handled keys: %s", sqlite3_errmsg(s->db));
-	return GF_EIO;
+	if (!has_column(s, "gf_handled", "at")) {
+		snprintf(sql, sizeof(sql),
+		         "ALTER TABLE gf_handled ADD COLUMN at INTEGER; UPDATE gf_handled SET at = "
+		         "%lld",
+		         (long long)time(NULL));
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "cannot add the time of handled keys: %s",
+			         sqlite3_errmsg(s->db));
+			return GF_EIO;
+		}
+	}
+	if (!has_column(s, "gf_outbox", "correlation") &&
+	    sqlite3_exec(s->db, "ALTER TABLE gf_outbox ADD COLUMN correlation BLOB", NULL, NULL,
+	                 NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot add correlation data to the outbox: %s",
+		         sqlite3_errmsg(s->db));
+		return GF_EIO;
+	}
+	return GF_OK;
 }
 
 sqlite3_stmt *gf_store_prepare(struct gf_store *s, const char *sql)
@@ -138,11 +158,11 @@ enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_
 	        GF_OK ||
 	    prepare(s, "DELETE FROM gf_handled WHERE at < ?", &s->prune) != GF_OK ||
 	    prepare(s,
-	            "INSERT INTO gf_outbox (topic, payload, content_type, retain) "
-	            "VALUES (?, ?, ?, ?)",
+	            "INSERT INTO gf_outbox (topic, payload, content_type, retain, correlation) "
+	            "VALUES (?, ?, ?, ?, ?)",
 	            &s->add) != GF_OK ||
 	    prepare(s,
-	            "SELECT seq, topic, payload, content_type, retain FROM gf_outbox "
+	            "SELECT seq, topic, payload, content_type, retain, correlation FROM gf_outbox "
 	            "WHERE seq > ? ORDER BY seq LIMIT 1",
 	            &s->next) != GF_OK ||
 	    prepare(s, "DELETE FROM gf_outbox WHERE seq = ?", &s->del) != GF_OK) {
@@ -267,11 +287,20 @@ enum gf_err gf_store_mark(struct gf_store *s, const char *key)
 enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const void *payload,
                                 size_t len, const char *content_type, bool retain)
 {
+	return gf_store_outbox_add_reply(s, topic, payload, len, content_type, retain, NULL, 0);
+}
+
+enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, const void *payload,
+                                      size_t len, const char *content_type, bool retain,
+                                      const void *correlation, size_t correlation_len)
+{
 	sqlite3_bind_text(s->add, 1, topic, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s->add, 2, len ? payload : "", (int)len, SQLITE_STATIC);
 	if (content_type)
 		sqlite3_bind_text(s->add, 3, content_type, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s->add, 4, retain ? 1 : 0);
+	if (correlation && correlation_len)
+		sqlite3_bind_blob(s->add, 5, correlation, (int)correlation_len, SQLITE_STATIC);
 	if (step_reset(s->add) != SQLITE_DONE) {
 		gf_log_err("GF-STORE-SQL", "cannot queue a publish: %s", sqlite3_errmsg(s->db));
 		return GF_EIO;
@@ -323,8 +352,9 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 		len = (size_t)sqlite3_column_bytes(s->next, 2);
 		ct = (const char *)sqlite3_column_text(s->next, 3);
 		retain = sqlite3_column_int(s->next, 4) != 0;
-		rc = gf_bus_publish(bus, topic, payload, len, ct, retain, NULL, 0,
-		                    GF_BUS_TAG_HOOK | (uint64_t)seq);
+		rc = gf_bus_publish(
+		    bus, topic, payload, len, ct, retain, sqlite3_column_blob(s->next, 5),
+		    (size_t)sqlite3_column_bytes(s->next, 5), GF_BUS_TAG_HOOK | (uint64_t)seq);
 		sqlite3_reset(s->next);
 		if (rc != GF_OK)
 			break;

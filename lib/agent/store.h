@@ -88,6 +88,13 @@ size_t gf_store_prune(struct gf_store *s, long long before);
 enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const void *payload,
                                 size_t len, const char *content_type, bool retain);
 
+/* The same with MQTT v5 correlation data (correlation_len bytes, copied;
+ * NULL or 0: none), sent with the publish: the answer to a request
+ * (gf_message_answer). GF_EIO. */
+enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, const void *payload,
+                                      size_t len, const char *content_type, bool retain,
+                                      const void *correlation, size_t correlation_len);
+
 /* Hands the queued publishes not yet handed over (in this process) to the
  * bus, in order. A row leaves the outbox only when the broker acknowledged
  * it (PUBACK) or refused it (logged, GF-STORE-REFUSED): paho 1.3.12 can
