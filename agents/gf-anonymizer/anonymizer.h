@@ -28,7 +28,7 @@ struct anonymizer_conf {
 	bool csv_decimal_comma, csv_header;
 	long csv_col_device, csv_col_time, csv_col_value;
 	char *id_map, *hmac_key_file, *hmac_key_id, *sp_public_key, *sp_kid, *sp_id;
-	char *quarantine_file;
+	char *quarantine_file, *inner_format;
 	long batch_max, max_unacked, poll_ms, settle_s, progress_s;
 };
 
@@ -59,10 +59,12 @@ struct anonymizer {
 	struct anonymizer_idmap *ids;
 	char (*pseudonyms)[GF_PSEUDONYM_LEN + 1]; /* per id_map entry */
 	struct gf_resolve_prev *prev;             /* per id_map entry: the last reading */
-	bool *prev_dirty;
+	bool *prev_dirty;                         /* per id_map entry: changed since the commit */
+	size_t *dirty, ndirty;                    /* their indices */
 	struct gf_pseudonym_key key;
 	struct gf_seal_to *to;
 	enum gf_reading_format format;
+	enum gf_codec_format inner; /* of the sealed document */
 	struct gf_reading_csv csv;
 	enum gf_resolve_kind kind;
 	char topic[512];
@@ -75,7 +77,7 @@ struct anonymizer {
 	bool unsettled; /* a file's last line was cut: look again at the next poll */
 	bool pump_armed;
 	struct anonymizer_counts counts; /* of the whole run */
-	bool once, input_done, pumping;
+	bool once, input_done, pumping, finished;
 	int inotify_fd;
 	uint64_t poll_timer;
 };

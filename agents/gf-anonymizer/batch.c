@@ -47,14 +47,14 @@ bool anonymizer_batch_add(struct anonymizer_batch *b, const char *pseudonym, int
 }
 
 enum gf_err anonymizer_batch_seal(const struct anonymizer_batch *b, const char *key_id,
-                                  const struct gf_seal_to *to, char **jwe, size_t *len, char *err,
-                                  size_t errlen)
+                                  enum gf_codec_format format, const struct gf_seal_to *to,
+                                  char **jwe, size_t *len, char *err, size_t errlen)
 {
 	Goflex__MeterReadings doc = GOFLEX__METER_READINGS__INIT;
 	Goflex__MeterReading *r = calloc(b->n ? b->n : 1, sizeof(*r));
 	Goflex__MeterReading **rp = calloc(b->n ? b->n : 1, sizeof(*rp));
-	char *json = NULL;
-	size_t json_len = 0;
+	void *doc_bytes = NULL;
+	size_t doc_len = 0;
 	enum gf_err rc = GF_ENOMEM;
 
 	if (!r || !rp)
@@ -71,14 +71,14 @@ enum gf_err anonymizer_batch_seal(const struct anonymizer_batch *b, const char *
 	doc.n_readings = b->n;
 	doc.readings = rp;
 	doc.pseudonymkeyid = (char *)key_id;
-	rc = gf_codec_to_json(&doc.base, &json, &json_len);
+	rc = gf_codec_encode(format, &doc.base, &doc_bytes, &doc_len);
 	if (rc != GF_OK) {
 		gf_err_set(err, errlen, rc, "cannot encode the readings: %s", gf_strerror(rc));
 		goto out;
 	}
-	rc = gf_seal(to, json, json_len, "application/json", jwe, len, err, errlen);
+	rc = gf_seal(to, doc_bytes, doc_len, gf_codec_format_name(format), jwe, len, err, errlen);
 out:
-	free(json);
+	free(doc_bytes);
 	free(rp);
 	free(r);
 	return rc;

@@ -14,6 +14,7 @@
 #include "anon/seal.h"
 #include "base/err.h"
 #include "base/timefmt.h"
+#include "payload/codec.h"
 
 struct anonymizer_batch_item {
 	char device[GF_PSEUDONYM_LEN + 1];
@@ -36,11 +37,11 @@ void anonymizer_batch_clear(struct anonymizer_batch *b);
 bool anonymizer_batch_add(struct anonymizer_batch *b, const char *pseudonym, int64_t utc_ms,
                           double value);
 
-/* The document of the batch, naming key_id as its pseudonymKeyId, as JSON
- * sealed to to: *jwe (malloc'd) belongs to the caller. Errors as gf_seal and
+/* The document of the batch, naming key_id as its pseudonymKeyId, in
+ * format (JSON or protobuf; the JWE's cty names it) sealed to to: *jwe (malloc'd) belongs to the caller. Errors as gf_seal and
  * the codec, err set. */
 enum gf_err anonymizer_batch_seal(const struct anonymizer_batch *b, const char *key_id,
-                                  const struct gf_seal_to *to, char **jwe, size_t *len, char *err,
-                                  size_t errlen);
+                                  enum gf_codec_format format, const struct gf_seal_to *to,
+                                  char **jwe, size_t *len, char *err, size_t errlen);
 
 #endif

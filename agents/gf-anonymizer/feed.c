@@ -233,7 +233,10 @@ static enum gf_err quarantine(struct anonymizer *an, const char *reason, uint64_
 static void prev_set(struct anonymizer *an, long i, int64_t t, double v)
 {
 	an->prev[i] = (struct gf_resolve_prev){true, t, v};
-	an->prev_dirty[i] = true;
+	if (!an->prev_dirty[i]) {
+		an->prev_dirty[i] = true;
+		an->dirty[an->ndirty++] = (size_t)i;
+	}
 }
 
 /* One row: a reading in the batch, or a quarantined row. */
@@ -337,6 +340,29 @@ struct commit {
 	size_t len;
 };
 
+/* The last readings of the meters the batch moved, by classification id. */
+static enum gf_err save_meters(struct anonymizer *an)
+{
+	sqlite3_stmt *st = gf_store_prepare(
+	    an->store, "INSERT OR REPLACE INTO anon_meter (class_id, t, v) VALUES (?1, ?2, ?3)");
+	enum gf_err rc = st ? GF_OK : GF_EIO;
+
+	for (size_t k = 0; rc == GF_OK && k < an->ndirty; k++) {
+		size_t i = an->dirty[k];
+		const char *pid, *cid;
+
+		anonymizer_idmap_entry(an->ids, i, &pid, &cid);
+		sqlite3_bind_text(st, 1, cid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, an->prev[i].t);
+		sqlite3_bind_double(st, 3, an->prev[i].v);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = GF_EIO;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static enum gf_err commit_rows(void *arg)
 {
 	struct commit *c = arg;
@@ -350,17 +376,8 @@ static enum gf_err commit_rows(void *arg)
 		                  " VALUES (?1, ?2, ?3, ?4, ?5)",
 		                  "tiiii", s->name, (int64_t)s->dev, (int64_t)s->ino,
 		                  (int64_t)c->upto, (int64_t)c->line);
-	for (size_t i = 0; rc == GF_OK && i < anonymizer_idmap_count(an->ids); i++) {
-		const char *pid, *cid;
-
-		if (!an->prev_dirty[i])
-			continue;
-		anonymizer_idmap_entry(an->ids, i, &pid, &cid);
-		rc = gf_store_run(
-		    an->store,
-		    "INSERT OR REPLACE INTO anon_meter (class_id, t, v) VALUES (?1, ?2, ?3)", "tid",
-		    cid, an->prev[i].t, an->prev[i].v);
-	}
+	if (rc == GF_OK && an->ndirty)
+		rc = save_meters(an);
 	if (rc == GF_OK)
 		rc = gf_store_run(
 		    an->store,
@@ -380,8 +397,8 @@ static enum gf_err commit(struct anonymizer *an, uint64_t upto, uint64_t line)
 	enum gf_err rc;
 
 	if (an->batch.n) {
-		rc = anonymizer_batch_seal(&an->batch, an->key.id, an->to, &c.jwe, &c.len, err,
-		                           sizeof(err));
+		rc = anonymizer_batch_seal(&an->batch, an->key.id, an->inner, an->to, &c.jwe, &c.len,
+		                           err, sizeof(err));
 		if (rc != GF_OK) {
 			gf_log_err("GF-ANON-SEAL", "%s", err);
 			gf_agent_fail(an->a, "cannot seal a batch");
@@ -399,7 +416,9 @@ static enum gf_err commit(struct anonymizer *an, uint64_t upto, uint64_t line)
 	free(c.jwe);
 	if (rc != GF_OK)
 		return rc;
-	memset(an->prev_dirty, 0, anonymizer_idmap_count(an->ids) * sizeof(*an->prev_dirty));
+	for (size_t k = 0; k < an->ndirty; k++)
+		an->prev_dirty[an->dirty[k]] = false;
+	an->ndirty = 0;
 	an->src->offset = upto;
 	an->src->line = line;
 	if (an->batch.n) {
@@ -552,7 +571,9 @@ void anonymizer_feed_pump(struct anonymizer *an)
 		an->pump_armed =
 		    gf_agent_timer_at(an->a, gf_agent_now(an->a), pump_later, NULL) != 0;
 	an->pumping = false;
-	if (an->once && an->input_done && !an->src && gf_store_outbox_count(an->store) == 0) {
+	if (an->once && !an->finished && an->input_done && !an->src &&
+	    gf_store_outbox_count(an->store) == 0) {
+		an->finished = true; /* the drain's events come here again */
 		summary(an, line, sizeof(line));
 		gf_log_notice("GF-ANON-SUMMARY", "%s", line);
 		printf("%s\n", line);

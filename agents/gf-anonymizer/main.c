@@ -60,6 +60,9 @@ static const struct gf_conf_item table[] = {
      "id of the Service Platform agent (topic .../sp/<sp_id>/meter.reading)"},
     {"quarantine_file", GF_CONF_STRING, C(quarantine_file), NULL, 0, 0, false,
      "CSV file,line,reason of the rows not sent; default <state_dir>/quarantine.csv"},
+    {"inner_format", GF_CONF_STRING, C(inner_format), "json", 0, 0, false,
+     "encoding of the sealed MeterReadings document: json (any JOSE user reads it) or protobuf "
+     "(half the size; named by the JWE's cty either way)"},
     {"batch_max", GF_CONF_INT, C(batch_max), "1000", 1, 5000, false,
      "most readings per meter.reading message"},
     {"max_unacked", GF_CONF_INT, C(max_unacked), "64", 1, 100000, false,
@@ -104,6 +107,13 @@ static enum gf_err setup(struct anonymizer *an, struct anonymizer_conf *c, char 
 	size_t n;
 	enum gf_err rc;
 
+	if (strcmp(c->inner_format, "json") == 0)
+		an->inner = GF_CODEC_JSON;
+	else if (strcmp(c->inner_format, "protobuf") == 0)
+		an->inner = GF_CODEC_PROTOBUF;
+	else
+		return gf_err_set(err, errlen, GF_EINVAL, "inner_format %s: expected json or protobuf",
+		                  c->inner_format);
 	rc = gf_reading_format_parse(c->format, &an->format);
 	if (rc != GF_OK)
 		return gf_err_set(err, errlen, rc, "format %s: expected dms, csv or json",
@@ -133,7 +143,8 @@ static enum gf_err setup(struct anonymizer *an, struct anonymizer_conf *c, char 
 	an->pseudonyms = calloc(n ? n : 1, sizeof(*an->pseudonyms));
 	an->prev = calloc(n ? n : 1, sizeof(*an->prev));
 	an->prev_dirty = calloc(n ? n : 1, sizeof(*an->prev_dirty));
-	if (!an->pseudonyms || !an->prev || !an->prev_dirty)
+	an->dirty = calloc(n ? n : 1, sizeof(*an->dirty));
+	if (!an->pseudonyms || !an->prev || !an->prev_dirty || !an->dirty)
 		return GF_ENOMEM;
 	/* Layers 1 and 2 once per meter: the map is the DMS's, fixed while it runs. */
 	for (size_t i = 0; i < n; i++) {
@@ -250,5 +261,6 @@ int main(int argc, char **argv)
 	free(A.pseudonyms);
 	free(A.prev);
 	free(A.prev_dirty);
+	free(A.dirty);
 	return code;
 }

@@ -20,6 +20,7 @@ set -uo pipefail
 METERS=${1:-1000}
 STEPS=${2:-200}
 N=$((METERS * STEPS))
+INNER=${INNER:-protobuf} # the sealed document's encoding (gf-anonymizer inner_format)
 ANON=$BUILD/bin/gf-anonymizer
 SP=$BUILD/bin/gf-sp
 PY=/usr/bin/python3
@@ -61,7 +62,8 @@ run() {
 	  [ -n "$store" ] && echo "store $store"; } >"$st/sp.conf"
 	{ echo "site site1"; tls dms a1; echo "state_dir $st/anon"; echo "input_dir $tmp/in"
 	  echo "id_map $tmp/idmap.csv"; echo "hmac_key_file $tmp/hmac.key"; echo "hmac_key_id k1"
-	  echo "sp_public_key $tmp/sp.pub"; echo "sp_kid sp-key-1"; echo "sp_id sp1"; } >"$st/anon.conf"
+	  echo "sp_public_key $tmp/sp.pub"; echo "sp_kid sp-key-1"; echo "sp_id sp1"
+	  echo "inner_format $INNER"; } >"$st/anon.conf"
 	"$SP" -c "$st/sp.conf" >"$st/sp.log" 2>&1 &
 	sp_pid=$!; pids+=($sp_pid)
 	for _ in $(seq 1 100); do grep -q GF-BUS-CONNECTED "$st/sp.log" && break; sleep 0.1; done
@@ -99,9 +101,10 @@ cap_pid=$!; pids+=($cap_pid)
 sleep 1
 { echo "site site1"; tls dms a1; echo "state_dir $tmp/cap"; echo "input_dir $tmp/in"
   echo "id_map $tmp/idmap.csv"; echo "hmac_key_file $tmp/hmac.key"; echo "hmac_key_id k1"
-  echo "sp_public_key $tmp/sp.pub"; echo "sp_kid sp-key-1"; echo "sp_id base"; } >"$tmp/cap.conf"
+  echo "sp_public_key $tmp/sp.pub"; echo "sp_kid sp-key-1"; echo "sp_id base"
+  echo "inner_format $INNER"; } >"$tmp/cap.conf"
 "$ANON" -c "$tmp/cap.conf" --once >"$tmp/cap/anon.out" 2>"$tmp/cap/anon.log" || { log "capture failed"; exit 1; }
-msgs=$(grep -o 'in [0-9]* messages' "$tmp/cap/anon.out" | tr -dc 0-9)
+msgs=$(grep -o 'in [0-9]* messages' "$tmp/cap/anon.out" | head -1 | tr -dc 0-9)
 for _ in $(seq 1 100); do [ "$(wc -l <"$tmp/cap/payloads")" -ge "$msgs" ] && break; sleep 0.1; done
 kill "$cap_pid" 2>/dev/null
 log "$msgs sealed messages of up to 1000 readings, $(du -h "$tmp/cap/payloads" | cut -f1) in all"
@@ -121,7 +124,9 @@ echo
 echo "meter data path: $N readings, DMS CSV -> gf-anonymizer -> broker (TLS) -> gf-sp -> store"
 printf '  %-22s %8.0f readings/s  (%.2f s)\n' "transport alone" "$(awk -v n="$N" -v s="$BASE" 'BEGIN { print n / s }')" "$BASE"
 
-sqlite_count() { sqlite3 "$tmp/sqlite/sp/sp-meter.db" "SELECT count(*) FROM sp_reading"; }
+# gf-sp's SQLite store takes a batch into sp_recent and moves it to
+# sp_reading in key order (docs/sp.md): a reading is in one of the two.
+sqlite_count() { sqlite3 "$tmp/sqlite/sp/sp-meter.db" "SELECT (SELECT count(*) FROM sp_reading) + (SELECT count(*) FROM sp_recent)"; }
 run sqlite "" sqlite_count || exit 1
 pg_start || { log "PostgreSQL did not start: $PG_WHY"; exit 1; }
 pg_count() { psql "$PG_CONNINFO" -Atc "SELECT count(*) FROM sp_reading"; }

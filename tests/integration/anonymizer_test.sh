@@ -148,7 +148,8 @@ sp_listen "$tmp/sp1.out"
 conf run1 batch_max 100
 "$ANON" -c "$tmp/run1.conf" --once >"$tmp/run1.out" 2>"$tmp/run1.log"; rc=$?
 check "--once: exit 0" [ $rc -eq 0 ]
-summary=$(tail -1 "$tmp/run1.out")
+summary=$(cat "$tmp/run1.out")
+check "--once prints one summary line" eq "$(wc -l <"$tmp/run1.out")" 1
 echo "# $summary"
 n_rows=$((n_fold + 12 + 6))
 check "summary: rows read $n_rows" grep -q "^rows read $n_rows, " <<<"$summary"
