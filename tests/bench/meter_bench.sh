@@ -59,6 +59,7 @@ run() {
 	local label=$1 store=$2 st=$tmp/$1 sp_pid b0 s0 t0 t1 anon_cpu got=0; shift 2
 	mkdir -p "$st/sp" "$st/anon"
 	{ echo "site site1"; tls sp sp1; echo "state_dir $st/sp"; echo "key_dir $tmp/keys"
+	  echo "retention_days 3650"
 	  [ -n "$store" ] && echo "store $store"; } >"$st/sp.conf"
 	{ echo "site site1"; tls dms a1; echo "state_dir $st/anon"; echo "input_dir $tmp/in"
 	  echo "id_map $tmp/idmap.csv"; echo "hmac_key_file $tmp/hmac.key"; echo "hmac_key_id k1"
