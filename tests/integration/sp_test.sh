@@ -347,4 +347,7 @@ check "... nothing before the last cutoff ($last) stays" eq "$(readings "t < $cu
 steps_left=$(((60 * 900 - ($(date -u -d "$last" +%s) - T0) + 899) / 900))
 check "... everything after it does ($((steps_left * 1000 + 2)) readings)" eq "$(count)" $((steps_left * 1000 + 2))
 
+# Under make check (SAN=1) gf-sp runs with ASan and UBSan: its reports land in its log.
+check "no sanitizer report from gf-sp" eq "$(grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/sp.log")" 0
+
 finish
