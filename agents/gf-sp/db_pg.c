@@ -21,8 +21,9 @@
 #include <libpq-fe.h>
 
 #define SCHEMA                                                                                     \
-	"CREATE TABLE IF NOT EXISTS sp_reading (meter text NOT NULL, t bigint NOT NULL,"           \
-	" obis text NOT NULL, value double precision NOT NULL, unit text NOT NULL,"                \
+	"CREATE TABLE IF NOT EXISTS sp_reading (meter text COLLATE \"C\" NOT NULL, t bigint NOT "  \
+	"NULL,"                                                                                    \
+	" obis text COLLATE \"C\" NOT NULL, value double precision NOT NULL, unit text NOT NULL,"  \
 	" PRIMARY KEY (meter, obis, t));"                                                          \
 	"CREATE INDEX IF NOT EXISTS sp_reading_t ON sp_reading (t);"                               \
 	"CREATE TABLE IF NOT EXISTS sp_topology (grid text PRIMARY KEY, revision bigint NOT NULL," \

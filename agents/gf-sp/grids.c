@@ -75,7 +75,8 @@ enum gf_err sp_grids_load(struct sp *sp, char *err, size_t errlen)
 		return rc;
 	}
 	/* strcmp's order for bsearch, whatever the database's collation. */
-	qsort(l.v, l.n, sizeof(*l.v), cmp_grid);
+	if (l.n) /* qsort's base must not be NULL, even for no elements */
+		qsort(l.v, l.n, sizeof(*l.v), cmp_grid);
 	for (size_t i = 0; i < l.n; i++)
 		qsort(l.v[i].meters, l.v[i].n, sizeof(char *), cmp_str);
 	grids_free(sp->grids, sp->ngrids);

@@ -283,6 +283,8 @@ static enum gf_err collect(struct query *q)
 	}
 	if (rc != GF_OK)
 		return rc;
+	if (q->n == 0)
+		return GF_OK;
 	qsort(q->rows, q->n, sizeof(*q->rows), by_time);
 	if (q->n > q->cap) {
 		for (size_t i = q->cap; i < q->n; i++) {

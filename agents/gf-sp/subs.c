@@ -421,7 +421,8 @@ static enum gf_err send_all(struct work *w)
 	enum gf_err rc = GF_OK;
 	size_t i = 0;
 
-	qsort(w->e, w->n, sizeof(*w->e), by_subscriber);
+	if (w->n)
+		qsort(w->e, w->n, sizeof(*w->e), by_subscriber);
 	while (rc == GF_OK && i < w->n) {
 		size_t k = i + 1;
 		while (k < w->n && k - i < DATA_MAX &&
@@ -708,7 +709,7 @@ enum gf_err sp_subs_touch(struct sp *sp, const struct sp_reading *r, size_t n)
 	struct touch t = {.sp = sp};
 	enum gf_err rc;
 
-	if (sp->subs->nw == 0)
+	if (sp->subs->nw == 0 || n == 0)
 		return GF_OK;
 	if (!(t.r = malloc(n * sizeof(*t.r)))) {
 		gf_agent_fail(sp->a, "out of memory for a batch");
@@ -717,7 +718,8 @@ enum gf_err sp_subs_touch(struct sp *sp, const struct sp_reading *r, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (watch_first(sp->subs, r[i].meter))
 			t.r[t.n++] = &r[i];
-	qsort(t.r, t.n, sizeof(*t.r), reading_by_meter);
+	if (t.n)
+		qsort(t.r, t.n, sizeof(*t.r), reading_by_meter);
 	rc = t.n ? gf_store_once(sp->a, sp->store, NULL, touch_txn, NULL, &t) : GF_OK;
 	free(t.r);
 	if (rc == GF_OK && t.n)

@@ -198,9 +198,10 @@ int main(int argc, char **argv)
 	sp_db_count(db, &stored, err, sizeof(err));
 	base = strncmp(spec, "sqlite:", 7) == 0 ? base_sqlite(spec + 7, r, nb, k)
 	                                        : base_pg(spec + 11, r, nb, k);
-	printf("%-10s %zu batches of %zu: insert %.0f readings/s, again (all duplicates) %.0f/s, "
+	printf("%-10s %zu batches of %zu (of %zu meters): insert %.0f readings/s, again (all "
+	       "duplicates) %.0f/s, "
 	       "baseline (no keys) %.0f/s, insert/baseline %.2f; %.0f range queries/s\n",
-	       sp_db_kind(db), nb, k, ins, dup, base, ins / base, query);
+	       sp_db_kind(db), nb, k, nm, ins, dup, base, ins / base, query);
 	sp_db_close(db);
 	free(r);
 	free(names);

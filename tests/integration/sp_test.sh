@@ -337,11 +337,17 @@ check "retention runs hourly on the agent's clock (GF-SP-RETENTION up to 05:00)"
 kill -TERM "$pid_sp"; wait "$pid_sp"
 last=$(grep GF-SP-RETENTION "$tmp/sp.log" | tail -1 | sed 's/.*before //')
 cut_ms=$(($(date -u -d "$last" +%s) * 1000))
-check "... once an hour: cutoffs 00:00 (nothing) then 01:00, 02:00, 03:00, 04:00, 05:00" \
-	eq "$(grep -o 'GF-SP-RETENTION.*before 2020-02-27T0[1-5]:00:00Z' "$tmp/sp.log" | sed 's/.*T0\(.\).*/\1/' | tr -d '\n')" "12345"
+# At whole hours, each later than the one before (a process behind its clock
+# catches up to the hour it is in: on a loaded machine an hour can be skipped).
+hours=$(grep -o 'GF-SP-RETENTION.*before 2020-02-27T[0-9][0-9]:00:00Z' "$tmp/sp.log" | sed 's/.*T\([0-9][0-9]\).*/\1/' | tr '\n' ' ')
+hourly() { awk -v h="$hours" 'BEGIN { n = split(h, a, " "); for (i = 2; i <= n; i++) if (a[i] + 0 <= a[i - 1] + 0) exit 1; exit !(n >= 3) }'; }
+check "... at whole hours of the agent's clock, one after the other (cutoffs at $hours)" hourly
 check "... nothing before the last cutoff ($last) stays" eq "$(readings "t < $cut_ms")" 0
 # what is left: the stream's steps from the cutoff, meter 3's two reads at 12:00
 steps_left=$(((60 * 900 - ($(date -u -d "$last" +%s) - T0) + 899) / 900))
 check "... everything after it does ($((steps_left * 1000 + 2)) readings)" eq "$(count)" $((steps_left * 1000 + 2))
+
+# Under make check (SAN=1) gf-sp runs with ASan and UBSan: its reports land in its log.
+check "no sanitizer report from gf-sp" eq "$(grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/sp.log")" 0
 
 finish

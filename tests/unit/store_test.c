@@ -138,6 +138,43 @@ Test(store, a_database_without_key_times_is_upgraded)
 	cr_assert_eq(system(cmd), 0);
 }
 
+/* An answer's correlation data stays with its outbox row; an outbox made
+ * before the column existed gets it, its rows without. */
+Test(store, outbox_rows_keep_correlation_data_and_old_outboxes_are_upgraded)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", cmd[512], err[256] = "";
+	struct gf_store *s = NULL;
+	sqlite3_stmt *st;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "sqlite3 %s/t.db \"CREATE TABLE gf_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " topic TEXT NOT NULL, payload BLOB NOT NULL, content_type TEXT, retain INTEGER NOT"
+	    " NULL); INSERT INTO gf_outbox (topic, payload, retain) VALUES ('gf/old', 'x', 0);\"",
+	    dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(gf_store_open(dir, "t", NULL, &s, err, sizeof(err)), GF_OK, "%s", err);
+	cr_assert_eq(gf_store_outbox_add_reply(s, "gf/a", "{}", 2, NULL, false, "q\0\1", 3), GF_OK);
+	cr_assert_eq(gf_store_outbox_add(s, "gf/b", "{}", 2, NULL, false), GF_OK);
+	cr_assert_eq(
+	    sqlite3_prepare_v2(gf_store_db(s),
+	                       "SELECT topic, hex(correlation) FROM gf_outbox ORDER BY seq", -1,
+	                       &st, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_str_eq(gf_store_text(st, 0), "gf/old");
+	cr_assert_str_eq(gf_store_text(st, 1), "", "the old row has none");
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_str_eq(gf_store_text(st, 1), "710001", "three bytes, a NUL among them");
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_str_eq(gf_store_text(st, 1), "", "a plain publish has none");
+	sqlite3_finalize(st);
+	gf_store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
 /* --- gf_store_once ---------------------------------------------------------------------- */
 
 struct work {
