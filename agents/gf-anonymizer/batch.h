@@ -38,8 +38,8 @@ bool anonymizer_batch_add(struct anonymizer_batch *b, const char *pseudonym, int
                           double value);
 
 /* The document of the batch, naming key_id as its pseudonymKeyId, in
- * format (JSON or protobuf; the JWE's cty names it) sealed to to: *jwe (malloc'd) belongs to the caller. Errors as gf_seal and
- * the codec, err set. */
+ * format (JSON or protobuf; the JWE's cty names it) sealed to to: *jwe (malloc'd) belongs to the
+ * caller. Errors as gf_seal and the codec, err set. */
 enum gf_err anonymizer_batch_seal(const struct anonymizer_batch *b, const char *key_id,
                                   enum gf_codec_format format, const struct gf_seal_to *to,
                                   char **jwe, size_t *len, char *err, size_t errlen);

@@ -397,8 +397,8 @@ static enum gf_err commit(struct anonymizer *an, uint64_t upto, uint64_t line)
 	enum gf_err rc;
 
 	if (an->batch.n) {
-		rc = anonymizer_batch_seal(&an->batch, an->key.id, an->inner, an->to, &c.jwe, &c.len,
-		                           err, sizeof(err));
+		rc = anonymizer_batch_seal(&an->batch, an->key.id, an->inner, an->to, &c.jwe,
+		                           &c.len, err, sizeof(err));
 		if (rc != GF_OK) {
 			gf_log_err("GF-ANON-SEAL", "%s", err);
 			gf_agent_fail(an->a, "cannot seal a batch");

@@ -112,8 +112,8 @@ static enum gf_err setup(struct anonymizer *an, struct anonymizer_conf *c, char 
 	else if (strcmp(c->inner_format, "protobuf") == 0)
 		an->inner = GF_CODEC_PROTOBUF;
 	else
-		return gf_err_set(err, errlen, GF_EINVAL, "inner_format %s: expected json or protobuf",
-		                  c->inner_format);
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "inner_format %s: expected json or protobuf", c->inner_format);
 	rc = gf_reading_format_parse(c->format, &an->format);
 	if (rc != GF_OK)
 		return gf_err_set(err, errlen, rc, "format %s: expected dms, csv or json",

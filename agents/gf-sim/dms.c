@@ -17,9 +17,9 @@ struct sim_dms {
 	char *buf; /* the rows of the interval */
 	size_t len, cap;
 	size_t rows;
-	int64_t j;        /* the interval of local and name */
-	char local[32];   /* the end of interval j, wall-clock time */
-	char name[64];    /* its file */
+	int64_t j;      /* the interval of local and name */
+	char local[32]; /* the end of interval j, wall-clock time */
+	char name[64];  /* its file */
 };
 
 /* The wall-clock end of interval j and the file's name. */

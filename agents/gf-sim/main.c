@@ -400,7 +400,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	if (s->conf->dms_dir) {
 		char err[512];
 
-		rc = sim_dms_open(s->conf->dms_dir, s->conf->dms_timezone, &s->dms, err, sizeof(err));
+		rc = sim_dms_open(s->conf->dms_dir, s->conf->dms_timezone, &s->dms, err,
+		                  sizeof(err));
 		if (rc != GF_OK) {
 			gf_log_err("GF-SIM-CONFIG", "%s", err);
 			return rc;

@@ -122,11 +122,12 @@ void report_day_text(const struct report_day *d, FILE *out)
 	fprintf(out, "  delivered in the bid intervals: %.2f kWh (%.0f%% of the request)\n",
 	        m.delivered_in_bids,
 	        m.requested > 0 ? 100.0 * m.delivered_in_bids / m.requested : 0.0);
-	fprintf(out,
-	        "  meter data at the SP (DMS export -> gf-anonymizer -> gf-sp): %lld readings of "
-	        "%lld pseudonymous meters; in the window %ld of %ld meter rows, %.1f kWh (the meters: "
-	        "%.1f kWh)\n",
-	        d->sp_readings, d->sp_meters, m.sp_readings, m.rows, m.sp, m.actual);
+	fprintf(
+	    out,
+	    "  meter data at the SP (DMS export -> gf-anonymizer -> gf-sp): %lld readings of "
+	    "%lld pseudonymous meters; in the window %ld of %ld meter rows, %.1f kWh (the meters: "
+	    "%.1f kWh)\n",
+	    d->sp_readings, d->sp_meters, m.sp_readings, m.rows, m.sp, m.actual);
 }
 
 /* --- HTML ------------------------------------------------------------------ */

@@ -209,11 +209,12 @@ int main(int argc, char **argv)
 	          "SELECT 'aggregates', count(*) FROM aggregates",
 	          count_row, &d) != 0 ||
 	    query(run, "doms/doms", "SELECT 'bids', count(*) FROM doms_bid", count_row, &d) != 0 ||
-	    query(run, "sp/sp-meter",
-	          "SELECT t, sum(value), count(*) FROM (SELECT t, value FROM sp_reading WHERE obis = "
-	          "'1-0:1.29.0' UNION ALL SELECT t, value FROM sp_recent WHERE obis = '1-0:1.29.0')"
-	          " GROUP BY t ORDER BY t",
-	          sp_row, &d) != 0 ||
+	    query(
+	        run, "sp/sp-meter",
+	        "SELECT t, sum(value), count(*) FROM (SELECT t, value FROM sp_reading WHERE obis = "
+	        "'1-0:1.29.0' UNION ALL SELECT t, value FROM sp_recent WHERE obis = '1-0:1.29.0')"
+	        " GROUP BY t ORDER BY t",
+	        sp_row, &d) != 0 ||
 	    query(run, "sp/sp-meter",
 	          "SELECT 'sp_meters', count(*) FROM (SELECT meter FROM sp_reading UNION "
 	          "SELECT meter FROM sp_recent)",
