@@ -335,6 +335,8 @@ bench: deps
 	BUILD=$(BUILD) tests/bench/trade_bench.sh 1000 10000
 	@echo; echo "gf-sp's metering store: batches of 1000 readings, SQLite and PostgreSQL (docs/sp.md)"; \
 	BUILD=$(BUILD) tests/bench/sp_bench.sh
+	@echo; echo "the meter data path end to end: DMS CSV -> gf-anonymizer -> broker (TLS) -> gf-sp (docs/bench.md)"; \
+	BUILD=$(BUILD) tests/bench/meter_bench.sh
 
 # The main job (docs/demo.md): every agent over TLS through the plugin, one
 # simulated day, a table, a summary and build/demo/report.html.

@@ -48,6 +48,15 @@ check "the schedules reached the xEMSs (GF-SIM-SCHEDULE)" \
 	grep -q GF-SIM-SCHEDULE "$tmp/demo/run/sim.log"
 check "DOMS got its feedback (GF-DOMS-FEEDBACK ... Assigned)" \
 	grep -q 'GF-DOMS-FEEDBACK.*Assigned' "$tmp/demo/run/doms.log"
+# The DSO's meter data path (issue 12): every meter row gf-sim exported is
+# at the SP, as much energy as the meters saw, under 55 pseudonyms.
+sp_line=$(sum 'meter data at the SP')
+echo "#${sp_line}"
+rows_at_sp=$(grep -oE 'in the window [0-9]+ of [0-9]+' <<<"$sp_line")
+check "the SP stored every exported meter row (${rows_at_sp:-none})" \
+	eval '[ -n "$rows_at_sp" ] && [ "$(cut -d" " -f4 <<<"$rows_at_sp")" = "$(cut -d" " -f6 <<<"$rows_at_sp")" ] && [ "$(cut -d" " -f4 <<<"$rows_at_sp")" -gt 0 ]'
+check "... of 55 pseudonymous meters, the meters' energy" \
+	eval 'grep -q "of 55 pseudonymous meters" <<<"$sp_line" && [ "$(grep -oE "[0-9.]+ kWh \(the meters: [0-9.]+" <<<"$sp_line" | awk "{ print (\$1 == \$5) }")" = 1 ]'
 check "the per-interval table is printed" grep -qE '^18:00 +[0-9.]+ ' "$tmp/demo.out"
 check "the HTML report has its two plots" [ "$(grep -c '<svg' "$tmp/demo/report.html")" = 2 ]
 check "nothing refused by the broker on the way (GF-BUS-REFUSED)" \
