@@ -78,8 +78,8 @@ check "their values sum to the export's ($want_sum kWh)" eq "$got_sum" "$want_su
 p7=$($PY -c 'import base64,hashlib,hmac,sys; k=open(sys.argv[1],"rb").read(); print(base64.urlsafe_b64encode(hmac.new(k,b"7-PRE-007",hashlib.sha256).digest()).rstrip(b"=").decode())' "$tmp/hmac.key")
 check "meter m07 is stored under HMAC-SHA256(key, 7-PRE-007): 2400 readings" \
 	eq "$(sqlite3 "$tmp/sp/sp-meter.db" "SELECT (SELECT count(*) FROM sp_reading WHERE meter = '$p7') + (SELECT count(*) FROM sp_recent WHERE meter = '$p7')")" 2400
-check "no private or classification id at the SP" \
-	eq "$(sqlite3 "$tmp/sp/sp-meter.db" "SELECT count(*) FROM sp_reading WHERE meter LIKE 'm%' OR meter LIKE '7-PRE%'")" 0
+check "only pseudonyms (43 characters), no private or classification id at the SP" \
+	eq "$(sqlite3 "$tmp/sp/sp-meter.db" "SELECT count(*) FROM (SELECT meter FROM sp_reading UNION SELECT meter FROM sp_recent) WHERE length(meter) != 43 OR meter GLOB '*7-PRE-*'")" 0
 check "gf-sp logs no pseudonym" eval '! grep -qF "$p7" "$tmp/sp.log"'
 # m07's register: 7000 + 0.25 k + 0.007 k kWh at step k: every interval 0.257 kWh.
 "$GFCTL" --port "$LOCAL_PORT" --id fman.m1 -v sub "gf/site1/sp/sp1/fman/m1/meter.query.result" \
