@@ -43,6 +43,7 @@
 #include <openssl/x509.h>
 
 #include "anon/keyfile.h"
+#include "base/b64url.h"
 
 #define ALG        "RSA-OAEP-256"
 #define ENC        "A256GCM"
@@ -428,21 +429,6 @@ size_t gf_seal_ring_count(const struct gf_seal_ring *r)
 
 /* --- opening ------------------------------------------------------------- */
 
-static int b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /* Unpadded base64url in its one canonical spelling: a length that decodes
  * to whole bytes, and the unused low bits of the last character zero. */
 static bool b64url_canonical(const char *s, size_t n)
@@ -452,7 +438,7 @@ static bool b64url_canonical(const char *s, size_t n)
 	if (n % 4 == 1)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if ((last = b64url_value((unsigned char)s[i])) < 0)
+		if ((last = gf_b64url_value((unsigned char)s[i])) < 0)
 			return false;
 	}
 	if (n % 4 == 2)
@@ -640,7 +626,7 @@ static size_t b64url_decode(const char *s, size_t n, unsigned char *out)
 	int bits = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		acc = (acc << 6) | (unsigned)b64url_value((unsigned char)s[i]);
+		acc = (acc << 6) | (unsigned)gf_b64url_value((unsigned char)s[i]);
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;

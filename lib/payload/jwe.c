@@ -7,22 +7,9 @@
 
 #include <cjson/cJSON.h>
 
-#define HEADER_MAX 1024
+#include "base/b64url.h"
 
-static int b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
+#define HEADER_MAX 1024
 
 enum gf_err gf_base64url_decode(const char *in, size_t len, unsigned char *out, size_t outcap,
                                 size_t *outlen)
@@ -34,7 +21,7 @@ enum gf_err gf_base64url_decode(const char *in, size_t len, unsigned char *out, 
 	if (len % 4 == 1)
 		return GF_EPARSE;
 	for (size_t i = 0; i < len; i++) {
-		int v = b64url_value((unsigned char)in[i]);
+		int v = gf_b64url_value((unsigned char)in[i]);
 		if (v < 0)
 			return GF_EPARSE;
 		acc = (acc << 6) | (unsigned)v;
@@ -138,7 +125,7 @@ enum gf_err gf_jwe_check_compact(const char *data, size_t len, char *kid, size_t
 		                  "JWE compact: %zu parts, expected five separated by '.'", n);
 	for (size_t i = 0; i < 5; i++) {
 		for (size_t j = 0; j < plen[i]; j++) {
-			if (b64url_value((unsigned char)part[i][j]) < 0)
+			if (gf_b64url_value((unsigned char)part[i][j]) < 0)
 				return gf_err_set(err, errlen, GF_EPARSE, "JWE %s: not base64url",
 				                  names[i]);
 		}
