@@ -22,7 +22,7 @@ OBJ := $(BUILD)/obj
 #   payload  base, schemas                 (codecs, validation, sealed payloads)
 #   engine   base, schemas                 (FlexOffers, aggregation, clearing)
 #   devices  engine, base                  (device models and their offers)
-#   anon     base                          (pseudonyms, sealing and opening: libjose)
+#   anon     base                          (pseudonyms, sealing and opening: JWE with OpenSSL)
 #   meter    base                          (meter exports, local time, resampling)
 #   agent    bus, payload, base, schemas   (the agent runtime: paho, SQLite)
 # and the broker plugin base, bus and payload only. schemas is the code
@@ -44,7 +44,7 @@ LAYER_LIBS_bus     := $(PKG_LIBS)
 LAYER_LIBS_payload := $(PKG_LIBS)
 LAYER_LIBS_engine  := $(PKG_LIBS)
 LAYER_LIBS_devices := $(PKG_LIBS)
-LAYER_LIBS_anon    := $(JOSE_LIBS)
+LAYER_LIBS_anon    := $(ANON_LIBS)
 LAYER_LIBS_meter   := $(PKG_LIBS)
 LAYER_LIBS_agent   := $(PKG_LIBS) -lpaho-mqtt3as -lsqlite3
 layer_lib = $(BUILD)/lib/libgf-$(1).a
@@ -57,7 +57,7 @@ LIBGF_ALL     := $(foreach l,agent devices engine anon meter payload bus base sc
 # What the broker plugin links.
 LIBGF_PLUGIN  := $(foreach l,payload bus base schemas,$(call layer_lib,$(l)))
 LAYER_CHECKS  := $(LAYERS:%=$(BUILD)/lib/layers/%.so)
-AGENT_LIBS    := -lpaho-mqtt3as -lsqlite3 $(JOSE_LIBS)
+AGENT_LIBS    := -lpaho-mqtt3as -lsqlite3 $(ANON_LIBS)
 
 # --- the broker plugin ------------------------------------------------------
 PLUGIN_SRCS := $(wildcard broker-plugin/*.c)
@@ -187,7 +187,10 @@ $(BUILD)/tests/unit/plugin_test: $(OBJ)/tests/unit/plugin_test.o $(PLUGIN_OBJS) 
 
 $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(LIBGF_ALL)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) $(UNIT_LIBS) -lcriterion
+
+# libjose checks lib/anon's JWE content encryption (config.mk).
+$(BUILD)/tests/unit/seal_libjose_test: UNIT_LIBS := $(JOSE_LIBS)
 
 $(BUILD)/tests/tools/%: $(OBJ)/tests/tools/%.o $(LIBGF_ALL)
 	@mkdir -p $(@D)
@@ -221,7 +224,7 @@ $(BUILD)/tests/unit/schemas_roundtrip_test: $(OBJ)/tests/unit/schemas_roundtrip_
 
 # libFuzzer targets: clang, instrumented lib sources compiled in directly.
 # Every target links the whole library, generated schema code included (and
-# libjose, for lib/anon/), and the codec's test schema
+# jansson and OpenSSL, for lib/anon/), and the codec's test schema
 # (tests/codec/codec_test.proto), which the codec fuzzers decode into. The library is instrumented once (fuzzer-no-link) into
 # build/fuzz/obj/ and shared by all targets.
 FUZZ_SAN     := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -243,7 +246,7 @@ build/fuzz/obj/%.o: $(BUILD)/%.c | $(PROTO_HDRS) $(CODEC_TEST_PB).h
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS) \
-		$(JOSE_LIBS)
+		$(ANON_LIBS)
 
 # gate_fuzz drives the plugin's callbacks against the broker stubs, like
 # plugin_test: it also links the plugin's objects and the stubs, fuzz flavour.
@@ -252,7 +255,7 @@ GATE_FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(PLUGIN_SRCS) tests/unit/br
 build/fuzz/gate_fuzz: tests/fuzz/gate_fuzz.c $(GATE_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(GATE_FUZZ_OBJS) \
-		$(FUZZ_LIB_OBJS) $(PKG_LIBS) $(JOSE_LIBS)
+		$(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS)
 
 # --- programs -----------------------------------------------------------------
 # agents/<name>/ are the daemons, tools/<name>/ the commands for people

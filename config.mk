@@ -8,8 +8,11 @@ CFLAGS_OPT ?= -O2 -g
 PKGS      := libcrypto libssl libprotobuf-c libcjson msgpack
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lglpk -lm
-# libjose (and jansson) for lib/anon/ only: the broker plugin never links it.
-JOSE_LIBS  := $(shell pkg-config --libs jose 2>/dev/null || echo -ljose -ljansson) -lcrypto
+# jansson and OpenSSL for lib/anon/ only: the broker plugin never links them.
+ANON_LIBS  := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lcrypto
+# libjose for tests/unit/seal_test only: the second JOSE implementation that
+# checks lib/anon's content encryption (lib/anon/seal.c says why not more).
+JOSE_LIBS  := $(shell pkg-config --libs jose 2>/dev/null || echo -ljose -ljansson)
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wformat=2 -Wconversion \

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jose/b64.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "anon/keyfile.h"
+#include "base/b64url.h"
 
 static bool key_id_ok(const char *id)
 {
@@ -85,8 +85,7 @@ enum gf_err gf_pseudonym(const struct gf_pseudonym_key *k, const char *id, size_
 	    maclen != 32)
 		goto out;
 	/* 32 bytes are 43 base64url characters without padding. */
-	if (jose_b64_enc_buf(mac, maclen, b64, GF_PSEUDONYM_LEN) != GF_PSEUDONYM_LEN)
-		goto out;
+	gf_b64url_encode(mac, maclen, b64);
 	b64[GF_PSEUDONYM_LEN] = '\0';
 	memcpy(out, b64, sizeof(b64));
 	rc = GF_OK;

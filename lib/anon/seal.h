@@ -3,12 +3,10 @@
  * seal.h - sealing and opening anon payloads (SPEC section 6, D6.1 8.3
  * layer 3): JWE compact serialization (RFC 7516), alg RSA-OAEP-256, enc
  * A256GCM, kid naming the recipient's key, cty naming the inner document's
- * Content Type. Built on libjose (a maintained JOSE library) for the
- * content encryption (A256GCM, the protected header as additional data, IV,
- * tag) and on OpenSSL for the key wrap (RSA-OAEP-256), which Debian 12's
- * libjose 11 lacks (seal.c says why); none of it is written by hand. A
- * second implementation (python3-jwcrypto) opens what this seals and seals
- * what this opens (tests/integration/seal_interop_test.sh).
+ * Content Type. Both primitives are OpenSSL's, one call each (seal.c says
+ * why not libjose's); python3-jwcrypto opens what this seals and seals what
+ * this opens (tests/integration/seal_interop_test.sh), and libjose checks the
+ * content encryption both ways (tests/unit/seal_libjose_test.c).
  *
  * The sender (gf-anonymizer) holds the Service Platform's public key; the
  * Service Platform (gf-sp) holds a ring of private keys by kid, so that a

@@ -11,35 +11,6 @@
 
 #define HEADER_MAX 1024
 
-enum gf_err gf_base64url_decode(const char *in, size_t len, unsigned char *out, size_t outcap,
-                                size_t *outlen)
-{
-	size_t n = 0;
-	unsigned acc = 0;
-	int bits = 0;
-
-	if (len % 4 == 1)
-		return GF_EPARSE;
-	for (size_t i = 0; i < len; i++) {
-		int v = gf_b64url_value((unsigned char)in[i]);
-		if (v < 0)
-			return GF_EPARSE;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == outcap)
-				return GF_ETOOLONG;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0) /* leftover bits must be zero (canonical encoding) */
-		return GF_EPARSE;
-	*outlen = n;
-	return GF_OK;
-}
-
 /* Length of a base64url part of raw bytes n: ceil(4n/3) without padding. */
 static size_t b64_len(size_t n)
 {
@@ -55,7 +26,7 @@ static enum gf_err check_header(const char *part, size_t len, char *kid, size_t 
 	const cJSON *alg, *enc, *k;
 	enum gf_err rc;
 
-	if (gf_base64url_decode(part, len, raw, HEADER_MAX, &n) != GF_OK)
+	if (gf_b64url_decode(part, len, raw, HEADER_MAX, &n) != GF_OK)
 		return gf_err_set(err, errlen, GF_EPARSE,
 		                  "JWE protected header: not base64url (or over %d bytes)",
 		                  HEADER_MAX);
@@ -124,11 +95,8 @@ enum gf_err gf_jwe_check_compact(const char *data, size_t len, char *kid, size_t
 		return gf_err_set(err, errlen, GF_EPARSE,
 		                  "JWE compact: %zu parts, expected five separated by '.'", n);
 	for (size_t i = 0; i < 5; i++) {
-		for (size_t j = 0; j < plen[i]; j++) {
-			if (gf_b64url_value((unsigned char)part[i][j]) < 0)
-				return gf_err_set(err, errlen, GF_EPARSE, "JWE %s: not base64url",
-				                  names[i]);
-		}
+		if (!gf_b64url_valid(part[i], plen[i]))
+			return gf_err_set(err, errlen, GF_EPARSE, "JWE %s: not base64url", names[i]);
 	}
 	/* RSA-OAEP wraps the key into the RSA modulus size: 2048 to 8192 bits. */
 	if (plen[1] < b64_len(256) || plen[1] > b64_len(1024) || plen[1] % 4 == 1)

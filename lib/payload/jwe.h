@@ -26,10 +26,4 @@
 enum gf_err gf_jwe_check_compact(const char *data, size_t len, char *kid, size_t kidlen, char *err,
                                  size_t errlen);
 
-/* Decodes unpadded base64url (RFC 4648 section 5) into out (at most outcap
- * bytes); GF_EPARSE for a character outside the alphabet or an impossible
- * length, GF_ETOOLONG if out is too small. */
-enum gf_err gf_base64url_decode(const char *in, size_t len, unsigned char *out, size_t outcap,
-                                size_t *outlen);
-
 #endif

@@ -51,12 +51,22 @@ tls() { # ROLE ID
 		"$S/pki/ca.crt" "$S/pki/clients/$1.$2.crt" "$S/pki/clients/$1.$2.key"
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# The PostgreSQL server's CPU: the postmaster, its children that exited
+# (cutime, cstime) and those alive (gf-sp's backend, the WAL writer...).
+db_ticks() {
+	local pm t=0 c
+	[ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || { echo 0; return; }
+	pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat" 2>/dev/null || echo 0)
+	for c in $(pgrep -P "$pm"); do t=$((t + $(cpu_ticks "$c"))); done
+	echo "$t"
+}
 TCK=$(getconf CLK_TCK)
 us_per() { awk -v t="$1" -v hz="$TCK" -v n="$N" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }'; }
 
 # run LABEL STORE COUNT-COMMAND...: one end-to-end run into a fresh store.
 run() {
-	local label=$1 store=$2 st=$tmp/$1 sp_pid b0 s0 t0 t1 anon_cpu got=0; shift 2
+	local label=$1 store=$2 st=$tmp/$1 sp_pid b0 s0 d0 d1 t0 t1 anon_cpu got=0; shift 2
 	mkdir -p "$st/sp" "$st/anon"
 	{ echo "site site1"; tls sp sp1; echo "state_dir $st/sp"; echo "key_dir $tmp/keys"
 	  echo "retention_days 3650"
@@ -68,7 +78,7 @@ run() {
 	"$SP" -c "$st/sp.conf" >"$st/sp.log" 2>&1 &
 	sp_pid=$!; pids+=($sp_pid)
 	for _ in $(seq 1 100); do grep -q GF-BUS-CONNECTED "$st/sp.log" && break; sleep 0.1; done
-	b0=$(cpu_ticks "$BROKER_PID"); s0=$(cpu_ticks "$sp_pid"); t0=$(date +%s.%N)
+	b0=$(cpu_ticks "$BROKER_PID"); s0=$(cpu_ticks "$sp_pid"); d0=$(db_ticks); t0=$(date +%s.%N)
 	/usr/bin/time -f "%U %S" -o "$st/anon.time" "$ANON" -c "$st/anon.conf" --once \
 		>"$st/anon.out" 2>"$st/anon.log" || { log "$label: the anonymizer failed: $(tail -1 "$st/anon.log")"; return 1; }
 	for _ in $(seq 1 3000); do
@@ -77,7 +87,7 @@ run() {
 		sleep 0.1
 	done
 	t1=$(date +%s.%N)
-	b1=$(cpu_ticks "$BROKER_PID"); s1=$(cpu_ticks "$sp_pid")
+	b1=$(cpu_ticks "$BROKER_PID"); s1=$(cpu_ticks "$sp_pid"); d1=$(db_ticks)
 	kill "$sp_pid"; wait "$sp_pid" 2>/dev/null
 	anon_cpu=$(awk -v hz="$TCK" '{ printf "%d", ($1 + $2) * hz }' "$st/anon.time")
 	if [ "${got:-0}" -ne "$N" ]; then
@@ -85,10 +95,11 @@ run() {
 		return 1
 	fi
 	E2E=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-	printf '  %-22s %8.0f readings/s  (%.2f s; %s)  CPU us/reading: anonymizer %s, broker %s, gf-sp %s\n' \
+	printf '  %-22s %8.0f readings/s  (%.2f s; %s)  CPU us/reading: anonymizer %s, broker %s, gf-sp %s%s\n' \
 		"$label" "$(awk -v n="$N" -v s="$E2E" 'BEGIN { print n / s }')" "$E2E" \
 		"$(tail -1 "$st/anon.out" | cut -d, -f1-2)" "$(us_per "$anon_cpu")" \
-		"$(us_per $((b1 - b0)))" "$(us_per $((s1 - s0)))"
+		"$(us_per $((b1 - b0)))" "$(us_per $((s1 - s0)))" \
+		"$([ "$d1" -gt 0 ] && echo ", PostgreSQL server $(us_per $((d1 - d0)))")"
 	eval "E2E_$label=$E2E"
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Sealed payloads between two JOSE implementations (issue 12, "Interoperability
-# and honesty checks"): lib/anon (libjose and OpenSSL, through
+# and honesty checks"): lib/anon (OpenSSL, through
 # tests/tools/gf-seal) and python3-jwcrypto (tests/integration/seal_jwcrypto.py).
 # What one seals the other opens, with the header fields alg, enc, kid, cty
 # and nothing else; what jwcrypto seals passes the broker's form check (gfctl

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """The second JOSE implementation of tests/integration/seal_interop_test.sh:
-python3-jwcrypto seals and opens compact JWEs, independently of libjose.
+python3-jwcrypto seals and opens compact JWEs, independently of lib/anon.
 
   seal_jwcrypto.py seal PUB.pem KID [--cty CT] [--alg A] [--enc E] [--zip] < plain > jwe
   seal_jwcrypto.py open KEY.pem < jwe > plain       exit 1 when jwcrypto refuses it

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "base/b64url.h"
 #include "payload/jwe.h"
 
 static void b64url(const unsigned char *in, size_t n, char *out)
@@ -134,13 +135,13 @@ Test(jwe, base64url_decoding)
 	unsigned char out[16];
 	size_t n;
 
-	cr_assert_eq(gf_base64url_decode("aGk", 3, out, sizeof(out), &n), GF_OK);
+	cr_assert_eq(gf_b64url_decode("aGk", 3, out, sizeof(out), &n), GF_OK);
 	cr_assert_eq(n, 2);
 	cr_assert_eq(memcmp(out, "hi", 2), 0);
-	cr_assert_eq(gf_base64url_decode("aGl", 3, out, sizeof(out), &n), GF_EPARSE,
+	cr_assert_eq(gf_b64url_decode("aGl", 3, out, sizeof(out), &n), GF_EPARSE,
 	             "non-zero leftover bits are not canonical");
-	cr_assert_eq(gf_base64url_decode("a", 1, out, sizeof(out), &n), GF_EPARSE);
-	cr_assert_eq(gf_base64url_decode("aG=k", 4, out, sizeof(out), &n), GF_EPARSE);
-	cr_assert_eq(gf_base64url_decode("aGlhaGlhaGlhaGlhaGlhaGlh", 24, out, sizeof(out), &n),
+	cr_assert_eq(gf_b64url_decode("a", 1, out, sizeof(out), &n), GF_EPARSE);
+	cr_assert_eq(gf_b64url_decode("aG=k", 4, out, sizeof(out), &n), GF_EPARSE);
+	cr_assert_eq(gf_b64url_decode("aGlhaGlhaGlhaGlhaGlhaGlh", 24, out, sizeof(out), &n),
 	             GF_ETOOLONG);
 }

@@ -9,7 +9,7 @@
  * Keys come from the openssl command, made once by the test runner (before
  * Criterion forks the tests). JWEs with headers gf_seal never writes are
  * made here with OpenSSL directly (make_jwe: RSA-OAEP-256 and AES-256-GCM,
- * a third implementation beside libjose and jwcrypto), so that a refused
+ * an implementation beside lib/anon, libjose and jwcrypto), so that a refused
  * header is refused for what it says, not for bad crypto.
  */
 #include <stdio.h>
@@ -760,7 +760,7 @@ Test(seal, other_algorithms_and_bad_headers_before_any_crypto)
 	refused_header(H("\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\",\"crit\":[\"exp\"],"
 	                 "\"exp\":1"),
 	               "crit");
-	/* a duplicate member: which alg would libjose read? */
+	/* a duplicate member: which alg would another JOSE library read? */
 	refused_header(H("\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\",\"alg\":\"RSA1_5\""),
 	               "duplicate");
 	refused_header("{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\"}", "kid");
