@@ -4,7 +4,7 @@
  * files (docs/anonymizer.md). main.c is the root: options, start, events;
  * feed.c reads the exports and commits batches; quarantine.c keeps the
  * bad rows; batch.c builds and seals a message; idmap.c is the DMS's map;
- * reverse.c the DMS-side reverse command.
+ * commands.c the DMS-side commands: reverse, pseudonyms.
  */
 #ifndef ANONYMIZER_H
 #define ANONYMIZER_H

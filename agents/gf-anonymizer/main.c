@@ -10,6 +10,7 @@
  *   gf-anonymizer -c FILE --once     send what input_dir holds, exit 0 when
  *                                    every message is acknowledged
  *   gf-anonymizer -c FILE reverse P  the private meter of pseudonym P
+ *   gf-anonymizer -c FILE pseudonyms the pseudonym of each private meter
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 #include "feed.h"
 #include "meter/resample.h"
 #include "meter/tz.h"
-#include "reverse.h"
+#include "commands.h"
 
 #define C(field) offsetof(struct anonymizer_conf, field)
 
@@ -222,7 +223,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 
 static int command(void *conf, int argc, char **argv)
 {
-	return anonymizer_reverse_run(conf, argc, argv);
+	return anonymizer_commands_run(conf, argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -248,7 +249,9 @@ int main(int argc, char **argv)
 	    .flags = flags,
 	    .command = command,
 	    .command_help = "  reverse PSEUDONYM...  the classification id and private meter id of "
-	                    "each pseudonym\n",
+	                    "each pseudonym\n"
+	                    "  pseudonyms [ID...]    the CSV private_id,pseudonym of the ids given, or "
+	                    "of every id of id_map (for the DOMS's meter_map, an aggregator's)\n",
 	};
 	int code = gf_agent_main(&def, argc, argv);
 

@@ -196,6 +196,17 @@ check "reverse: the pseudonym of m07 is 7-PRE-007, m07" eq "$rc|$out" "0|$p7 7-P
 "$ANON" -c "$tmp/run1.conf" reverse AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA >/dev/null 2>"$tmp/rev.err"; rc=$?
 check "reverse: an unknown pseudonym, exit 1 and why" eval '[ $rc -eq 1 ] && grep -q "no pseudonym of id_map" "$tmp/rev.err"'
 
+# --- pseudonyms: the enrolment list (private_id,pseudonym) -------------------------------
+"$ANON" -c "$tmp/run1.conf" pseudonyms >"$tmp/enrol.csv" 2>"$tmp/enrol.err"; rc=$?
+check "pseudonyms: exit 0, a header and one row per id_map entry" eval \
+	'[ $rc -eq 0 ] && [ "$(head -1 "$tmp/enrol.csv")" = "private_id,pseudonym" ] && [ "$(($(wc -l <"$tmp/enrol.csv") - 1))" -eq "$(($(grep -c , "$tmp/idmap.csv") - 1))" ]'
+check "pseudonyms: m07's is the one the SP received" eq "$(grep '^m07,' "$tmp/enrol.csv")" "m07,$p7"
+out=$("$ANON" -c "$tmp/run1.conf" pseudonyms m07 nosuch 2>"$tmp/enrol.err"); rc=$?
+check "pseudonyms ID...: those ids only; an unknown one, exit 1 and why" eval \
+	'[ $rc -eq 1 ] && [ "$out" = "$(printf "private_id,pseudonym\nm07,%s" "$p7")" ] && grep -q "nosuch is not in id_map" "$tmp/enrol.err"'
+"$ANON" -c "$tmp/run1.conf" frobnicate >/dev/null 2>"$tmp/cmd.err"; rc=$?
+check "an unknown command: exit 2 and the commands named" eval '[ $rc -eq 2 ] && grep -q "pseudonyms \[PRIVATE_ID" "$tmp/cmd.err"'
+
 # --- stdin -------------------------------------------------------------------------------
 conf run2 input_dir - batch_max 7
 "$ANON" -c "$tmp/run2.conf" --once <"$SAMPLE" >"$tmp/run2.out" 2>"$tmp/run2.log"; rc=$?
