@@ -219,7 +219,7 @@ static const struct parallel parallels[] = {
     {"goflex.OperationData", {"accountingPower", "operationPower"}},
     {"goflex.StateForecast", {"values", "lowerBound", "upperBound"}},
     {"goflex.EnergyForecast", {"energy", "lowerBound", "upperBound"}},
-    {"goflex.ValidationData", {"forecastEnergy", "actualEnergy"}},
+    {"goflex.FlexOfferExecution", {"requestedEnergy", "deliveredEnergy", "energyPrice"}},
     {"goflex.WeatherSeries",
      {"temperature", "relativeHumidity", "windSpeed", "windDirection", "cloudCover",
       "globalIrradiance", "directIrradiance", "precipitation", "pressure"}},
@@ -679,6 +679,18 @@ static enum gf_err check_costs(struct ctx *c, const ProtobufCMessage *m)
 	return check_nonempty(c, m, "costs");
 }
 
+/* The actual energy covers the intervals that are over, a prefix of the
+ * forecast's (meter.proto): never more of them. */
+static enum gf_err check_validation(struct ctx *c, const ProtobufCMessage *m)
+{
+	const ProtobufCFieldDescriptor *fc = fd(m, "forecastEnergy"), *ac = fd(m, "actualEnergy");
+
+	if (present(m, fc) && count(m, ac) > count(m, fc))
+		return fail(c, "actualEnergy", "%zu values, but forecastEnergy has only %zu",
+		            count(m, ac), count(m, fc));
+	return GF_OK;
+}
+
 static const struct {
 	const ProtobufCMessageDescriptor *desc;
 	enum gf_err (*check)(struct ctx *c, const ProtobufCMessage *m);
@@ -692,6 +704,7 @@ static const struct {
     {&goflex__meter_readings__descriptor, check_readings},
     {&goflex__price_series__descriptor, check_prices},
     {&goflex__transfer_cost__descriptor, check_costs},
+    {&goflex__validation_data__descriptor, check_validation},
 };
 
 /* Depth first: children before the rules of the message itself, so the

@@ -208,6 +208,37 @@ Test(validate, bids_need_parallel_nonempty_series)
 	        "intervalLength: must be positive, not 0");
 }
 
+/* The actual energy of a validation is the prefix of intervals that are
+ * over: shorter than the forecast, never longer (meter.proto). */
+Test(validate, validation_actual_at_most_the_forecast)
+{
+	cr_assert_eq(check("validation.query.result",
+	                   "{\"status\":{\"code\":\"ok\"},\"validation\":{\"deviceId\":\"m\","
+	                   "\"startTime\":\"2020-01-01T00:00:00Z\",\"intervalLength\":900,"
+	                   "\"forecastEnergy\":[1,2,3],\"actualEnergy\":[1]}}"),
+	             GF_OK, "%s", err);
+	refused("validation.data",
+	        "{\"deviceId\":\"m\",\"startTime\":\"2020-01-01T00:00:00Z\",\"intervalLength\":"
+	        "900,\"forecastEnergy\":[1],\"actualEnergy\":[1,2]}",
+	        "actualEnergy: 2 values, but forecastEnergy has only 1");
+}
+
+/* An Executed ack's series describe the same intervals. */
+Test(validate, execution_series_parallel)
+{
+	cr_assert_eq(check("flexoffer.ack",
+	                   "{\"flexOfferId\":\"p-1\",\"accepted\":true,\"state\":\"Executed\","
+	                   "\"execution\":{\"startTime\":\"2020-01-01T00:00:00Z\","
+	                   "\"intervalLength\":900,\"requestedEnergy\":[-1,-1],"
+	                   "\"deliveredEnergy\":[-1,-0.5],\"energyPrice\":[0.1,0.1],\"gain\":-0.1}}"),
+	             GF_OK, "%s", err);
+	refused("flexoffer.ack",
+	        "{\"flexOfferId\":\"p-1\",\"accepted\":true,\"state\":\"Executed\","
+	        "\"execution\":{\"startTime\":\"2020-01-01T00:00:00Z\",\"intervalLength\":900,"
+	        "\"requestedEnergy\":[-1,-1],\"deliveredEnergy\":[-1]}}",
+	        "execution.deliveredEnergy: 1 values, but requestedEnergy has 2");
+}
+
 Test(validate, numbers_must_be_finite)
 {
 	refused("bid",
