@@ -226,12 +226,13 @@ Test(validate, validation_actual_at_most_the_forecast)
 /* An Executed ack's series describe the same intervals. */
 Test(validate, execution_series_parallel)
 {
-	cr_assert_eq(check("flexoffer.ack",
-	                   "{\"flexOfferId\":\"p-1\",\"accepted\":true,\"state\":\"Executed\","
-	                   "\"execution\":{\"startTime\":\"2020-01-01T00:00:00Z\","
-	                   "\"intervalLength\":900,\"requestedEnergy\":[-1,-1],"
-	                   "\"deliveredEnergy\":[-1,-0.5],\"energyPrice\":[0.1,0.1],\"gain\":-0.1}}"),
-	             GF_OK, "%s", err);
+	cr_assert_eq(
+	    check("flexoffer.ack",
+	          "{\"flexOfferId\":\"p-1\",\"accepted\":true,\"state\":\"Executed\","
+	          "\"execution\":{\"startTime\":\"2020-01-01T00:00:00Z\","
+	          "\"intervalLength\":900,\"requestedEnergy\":[-1,-1],"
+	          "\"deliveredEnergy\":[-1,-0.5],\"energyPrice\":[0.1,0.1],\"gain\":-0.1}}"),
+	    GF_OK, "%s", err);
 	refused("flexoffer.ack",
 	        "{\"flexOfferId\":\"p-1\",\"accepted\":true,\"state\":\"Executed\","
 	        "\"execution\":{\"startTime\":\"2020-01-01T00:00:00Z\",\"intervalLength\":900,"
