@@ -43,10 +43,45 @@ static const struct gf_conf_item table[] = {
      "most readings in one meter.query.result (the broker takes 2 MiB for it)"},
     {"pseudonyms_only", GF_CONF_BOOL, C(pseudonyms_only), "on", 0, 0, false,
      "refuse meter ids that are not pseudonyms (43 characters of base64url)"},
+    {"baseline_x", GF_CONF_INT, C(baseline_x), "10", 1, GF_BASELINE_MAX_Y, false,
+     "validation.query's characteristic curve: the X days of the Y averaged (those with the "
+     "most energy in the window)"},
+    {"baseline_y", GF_CONF_INT, C(baseline_y), "10", 1, GF_BASELINE_MAX_Y, false,
+     "... of the Y most recent complete days of metered history (fewer: what there is)"},
+    {"baseline_days", GF_CONF_INT, C(baseline_days), "20", 1, 366, false,
+     "... looked for among this many days before the event day"},
+    {"baseline_adjust", GF_CONF_STRING, C(baseline_adjust), "mult", 0, 0, false,
+     "... day-of adjustment from the event day's own metering before the window: mult "
+     "(ratio, capped 0.8..1.2), add (difference) or none"},
+    {"baseline_adj_len", GF_CONF_INT, C(baseline_adj_len), "4", 1, 95, false,
+     "... over this many intervals"},
+    {"baseline_adj_gap", GF_CONF_INT, C(baseline_adj_gap), "1", 0, 94, false,
+     "... ending this many intervals before the window"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
 static struct sp SP;
+
+/* The curve's keys that the table's bounds cannot check alone. */
+static enum gf_err curve_conf(const struct sp_conf *c, enum gf_baseline_adjust *adjust, char *err,
+                              size_t errlen)
+{
+	if (sp_validate_adjust(c->baseline_adjust, adjust) != GF_OK)
+		return gf_err_set(err, errlen, GF_EINVAL, "baseline_adjust %s: none, mult or add",
+		                  c->baseline_adjust);
+	if (c->baseline_x > c->baseline_y)
+		return gf_err_set(err, errlen, GF_EINVAL,
+		                  "baseline_x %ld is more than baseline_y %ld", c->baseline_x,
+		                  c->baseline_y);
+	return GF_OK;
+}
+
+static enum gf_err check(void *conf, char *err, size_t errlen)
+{
+	enum gf_baseline_adjust adjust;
+
+	return curve_conf(conf, &adjust, err, errlen);
+}
 
 /* Retention at every whole hour of the agent's clock (and at start):
  * readings observed before the hour retention_days ago are deleted, with
@@ -112,6 +147,9 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 	if ((t.from_role == GF_ROLE_FMAN || t.from_role == GF_ROLE_FMAR) &&
 	    strcmp(msg, "meter.query") == 0)
 		sp_query_answer(sp, item, &m);
+	else if ((t.from_role == GF_ROLE_FMAN || t.from_role == GF_ROLE_FMAR) &&
+	         strcmp(msg, "validation.query") == 0)
+		sp_validate_answer(sp, item, &m);
 	else if (t.from_role == GF_ROLE_DOMS && strcmp(msg, "meter.subscribe") == 0)
 		sp_subs_subscribe(sp, item, &m);
 	else
@@ -137,6 +175,10 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	SP.a = a;
 	SP.conf = c;
 	gf_agent_set_data(a, &SP);
+	if ((rc = curve_conf(c, &SP.adjust, err, sizeof(err))) != GF_OK) {
+		gf_log_err("GF-SP-CONFIG", "%s", err);
+		return rc;
+	}
 	if ((rc = sp_ingest_keys(c->key_dir, &SP.ring, err, sizeof(err))) != GF_OK) {
 		gf_log_err("GF-SP-KEYS", "%s", err);
 		return rc;
@@ -182,8 +224,13 @@ static bool reload(struct gf_agent *a, void *old_conf, void *new_conf)
 	struct sp *sp = gf_agent_data(a);
 	struct sp_conf *o = old_conf, *n = new_conf;
 	struct gf_seal_ring *ring = NULL;
+	enum gf_baseline_adjust adjust;
 	char err[512] = "";
 
+	if (curve_conf(n, &adjust, err, sizeof(err)) != GF_OK) {
+		gf_log_err("GF-SP-RELOAD", "SIGHUP: keeping the running configuration: %s", err);
+		return false;
+	}
 	if ((o->store || n->store) && (!o->store || !n->store || strcmp(o->store, n->store) != 0))
 		gf_log_warning("GF-SP-RELOAD", "store changes only at a restart");
 	if (sp_ingest_keys(n->key_dir, &ring, err, sizeof(err)) != GF_OK) {
@@ -196,6 +243,7 @@ static bool reload(struct gf_agent *a, void *old_conf, void *new_conf)
 	free(n->store);
 	n->store = o->store ? strdup(o->store) : NULL;
 	sp->conf = n;
+	sp->adjust = adjust;
 	sp_subs_rearm(sp);
 	gf_log_notice("GF-SP-RELOAD", "%zu keys; k_min %ld, retention %ld days, grid_wait_s %ld",
 	              gf_seal_ring_count(ring), n->k_min, n->retention_days, n->grid_wait_s);
@@ -217,6 +265,7 @@ int main(int argc, char **argv)
 	    .table = table,
 	    .conf_size = sizeof(struct sp_conf),
 	    .common_offset = offsetof(struct sp_conf, agent),
+	    .check = check,
 	    .start = start,
 	    .message = on_message,
 	    .event = on_event,

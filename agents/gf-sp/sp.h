@@ -7,6 +7,8 @@
  *   ingest.c  sealed meter.reading and grid.topology: opened with the
  *             ring of private keys, decoded, checked, stored;
  *   query.c   meter.query answered with meter.query.result;
+ *   validate.c validation.query answered with validation.query.result:
+ *             metered energy against the characteristic curve (curve.c);
  *   subs.c    the DOMS's subscriptions (meter.subscribe): history, then
  *             meter.data for each interval that becomes complete;
  *   energy.c  readings as energy per interval, grid point sums, k_min;
@@ -31,6 +33,7 @@
 #include "anon/seal.h"
 #include "base/hash.h"
 #include "db.h"
+#include "engine/baseline.h"
 
 struct sp_conf {
 	struct gf_agent_conf agent;
@@ -38,6 +41,9 @@ struct sp_conf {
 	char *key_dir; /* <kid>.pem private keys */
 	long k_min, retention_days, grid_wait_s, query_max;
 	bool pseudonyms_only;
+	/* The characteristic curve of validation.query (curve.h). */
+	long baseline_x, baseline_y, baseline_days, baseline_adj_len, baseline_adj_gap;
+	char *baseline_adjust; /* none, mult or add */
 };
 
 /* A grid point and its meters (from its newest topology), sorted. */
@@ -58,6 +64,7 @@ struct sp {
 	struct sp_grid *grids; /* sorted by id */
 	size_t ngrids;
 	struct sp_subs *subs;
+	enum gf_baseline_adjust adjust; /* conf->baseline_adjust */
 	/* Counters since the start, for GF-SP-STATS. */
 	uint64_t batches, readings, added, refused, queries;
 };
@@ -107,6 +114,14 @@ void sp_ingest_topology(struct sp *sp, const struct gf_inbox_item *item, const c
 
 /* Answers the meter.query m (from item) with a meter.query.result. */
 void sp_query_answer(struct sp *sp, const struct gf_inbox_item *item, const struct gf_message *m);
+
+/* --- validate.c ------------------------------------------------------------------ */
+
+/* Answers the validation.query m (from item) with a validation.query.result. */
+void sp_validate_answer(struct sp *sp, const struct gf_inbox_item *item,
+                        const struct gf_message *m);
+/* baseline_adjust's value: none, mult or add. GF_EINVAL for anything else. */
+enum gf_err sp_validate_adjust(const char *name, enum gf_baseline_adjust *out);
 
 /* --- subs.c ---------------------------------------------------------------------- */
 
