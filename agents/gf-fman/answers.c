@@ -117,3 +117,22 @@ void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char
 	gf_log_info("GF-FMAN-CONFIRMED", "assignment %s confirmed by foa.%s%s", key + 7, m->from_id,
 	            c.found ? "" : " (again)");
 }
+
+void fman_answers_confirm_executed(struct fman *f, const struct gf_message *m, const char *id)
+{
+	char key[KEY_MAX];
+	struct confirm c = {.f = f, .key = key};
+	size_t n = strlen(m->from_id);
+
+	/* Only the offerer confirms its own offer. */
+	if (strncmp(id, m->from_id, n) != 0 || id[n] != '-') {
+		gf_log_notice("GF-FMAN-CONFIRMED", "echo of %s from foa.%s: not its offer: ignored",
+		              id, m->from_id);
+		return;
+	}
+	snprintf(key, sizeof(key), "exec:%s", id);
+	if (gf_store_once(f->agent, f->store, NULL, confirm_txn, NULL, &c) != GF_OK)
+		return;
+	gf_log_info("GF-FMAN-CONFIRMED", "execution of %s confirmed by foa.%s%s", id, m->from_id,
+	            c.found ? "" : " (again)");
+}

@@ -5,7 +5,11 @@
  *   offers.c  offers in from FOAs (validate, ack, update, delete), meter
  *             readings, the SQLite schema, rebuilding the pool at start;
  *   market.c  aggregates out to FMAR (stable ids, revisions), FMAR's acks
- *             and assignments, disaggregation into member schedules.
+ *             and assignments, disaggregation into member schedules;
+ *   settle.c  delivery checked and settled: after an assigned schedule's
+ *             window, validation.query to gf-sp for the prosumer's meter
+ *             (meter_map), the settlement (lib/engine/delivery.h) and the
+ *             offers Executed.
  *
  * Every handler runs in one SQLite transaction (gf_store_once) that marks
  * the message's key, changes the state and queues what must be sent (the
@@ -26,6 +30,7 @@
 #include "agent/store.h"
 #include "engine/aggpool.h"
 #include "flexoffer.pb-c.h"
+#include "meter/metermap.h"
 
 struct fman_conf {
 	struct gf_agent_conf agent;
@@ -33,6 +38,10 @@ struct fman_conf {
 	long aggregate_every_s, max_offers, max_slices;
 	char *fmar_id;
 	long resend_s; /* real seconds between resends of unanswered messages */
+	/* Settlement (settle.c): the FOAs' meters, gf-sp, when and how. */
+	char *meter_map, *sp_id;
+	long settle_delay_s, settle_give_up_s;
+	double imbalance_cutoff_kwh, imbalance_fee_eur_kwh;
 };
 
 struct fman {
@@ -41,10 +50,11 @@ struct fman {
 	struct gf_store *store;
 	struct gf_aggpool *pool;
 	struct gf_aggregate_config cfg;
-	bool dirty;           /* the pool changed since the last aggregation */
-	size_t live;          /* offers in the pool */
-	double *lo, *hi, *df; /* scratch for one offer, max_slices each */
-	const char *failed;   /* the first store failure (fman_util_fail), NULL: none */
+	bool dirty;                /* the pool changed since the last aggregation */
+	size_t live;               /* offers in the pool */
+	double *lo, *hi, *df;      /* scratch for one offer, max_slices each */
+	const char *failed;        /* the first store failure (fman_util_fail), NULL: none */
+	struct gf_metermap meters; /* meter_map: FOA id -> meter pseudonym */
 };
 
 /* The tables (CREATE ... IF NOT EXISTS), for gf_store_open. */
@@ -88,6 +98,17 @@ enum gf_err fman_market_aggregate(struct fman *f);
 void fman_market_fmar_ack(struct fman *f, const struct gf_message *m);
 void fman_market_fmar_assign(struct fman *f, const struct gf_message *m);
 
+/* settle.c (docs/fman.md, "Settlement"). fman_settle_schema: its tables.
+ * fman_settle_check: meter_map read and checked (GF_EPARSE, GF_EEXIST,
+ * GF_ENOENT with err), for -n and start. fman_settle_start: with a
+ * meter_map, loads it and arms the settlement round (at once, then every
+ * interval); without one, settlement is off (logged). fman_settle_result:
+ * gf-sp's validation.query.result. */
+extern const char fman_settle_schema[];
+enum gf_err fman_settle_check(const char *path, struct gf_metermap *out, char *err, size_t errlen);
+enum gf_err fman_settle_start(struct fman *f);
+void fman_settle_result(struct fman *f, const struct gf_message *m);
+
 /* answers.c: the answers of docs/trading.md, "When the broker itself is
  * killed". fman_answers_echo_assign queues, inside the assignment's transaction,
  * the aggregate back to FMAR with state Assigned (ok) or Rejected (the
@@ -103,11 +124,17 @@ void fman_answers_echo_assign(struct fman *f, const struct gf_message *m, const 
 void fman_answers_echo_again(struct fman *f, const char *key);
 void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char *id);
 char *fman_answers_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s);
+/* An FOA's echo of the flexoffer.ack that reported its offer id Executed
+ * (the offer with state Executed): that ack is no longer sent again
+ * (resend key "exec:<id>", settle.c). Nothing else changes. */
+void fman_answers_confirm_executed(struct fman *f, const struct gf_message *m, const char *id);
 
 /* Fault injection for the crash tests (docs/fman.md): when the environment
  * has GF_FMAN_CRASH=<point>[:<n>], the n-th pass (default the first)
  * through point kills the process with SIGKILL, as a kill -9 there would.
- * Points: offer-committed, assign-before-commit, assign-committed. */
+ * Points: offer-committed, assign-before-commit, assign-committed,
+ * settle-asked (validation queries committed, not yet flushed),
+ * settle-committed (a settlement committed, its acks not yet flushed). */
 void fman_util_crash_point(const char *point);
 
 #endif

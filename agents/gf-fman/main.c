@@ -42,10 +42,39 @@ static const struct gf_conf_item table[] = {
     {"resend_s", GF_CONF_INT, C(resend_s), "10", 0, 86400, false,
      "send aggregates FMAR has not acked and member assignments the FOA has not echoed "
      "again every this many real seconds (and at every reconnect); 0: never"},
+    {"meter_map", GF_CONF_STRING, C(meter_map), NULL, 0, 0, false,
+     "CSV foa_id,pseudonym: each FOA's meter at the Service Platform (gf-anonymizer "
+     "pseudonyms); none: assigned offers are not settled"},
+    {"sp_id", GF_CONF_STRING, C(sp_id), "all", 0, 0, false,
+     "the gf-sp instance validation.query goes to (all: the pool)"},
+    {"settle_delay_s", GF_CONF_INT, C(settle_delay_s), "1800", 0, 86400 * 7, false,
+     "simulated seconds after a window's end before its delivery is validated (the meter "
+     "data has to reach the Service Platform)"},
+    {"settle_give_up_s", GF_CONF_INT, C(settle_give_up_s), "172800", 0, 86400 * 60, false,
+     "simulated seconds after a window's end the meter data may take; an answer still "
+     "without it then ends the settlement as failed"},
+    {"imbalance_cutoff_kwh", GF_CONF_DOUBLE, C(imbalance_cutoff_kwh), "0.5", 0, 1e9, false,
+     "a prosumer's imbalance (kWh over a settlement) without a fee"},
+    {"imbalance_fee_eur_kwh", GF_CONF_DOUBLE, C(imbalance_fee_eur_kwh), "0.1", 0, 1e6, false,
+     "the fee per kWh of imbalance beyond imbalance_cutoff_kwh, EUR/kWh"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
 static struct fman F;
+
+/* meter_map, when given, must read (also under -n). */
+static enum gf_err check(void *conf, char *err, size_t errlen)
+{
+	const struct fman_conf *c = conf;
+	struct gf_metermap m = {0};
+	enum gf_err rc;
+
+	if (!c->meter_map)
+		return GF_OK;
+	rc = fman_settle_check(c->meter_map, &m, err, errlen);
+	gf_metermap_free(&m);
+	return rc;
+}
 
 static void tick(struct gf_agent *a, void *arg)
 {
@@ -75,6 +104,8 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *it)
 		fman_market_fmar_ack(f, &m);
 	else if (m.topic.from_role == GF_ROLE_FMAR && strcmp(m.msg, "flexoffer.assign") == 0)
 		fman_market_fmar_assign(f, &m);
+	else if (m.topic.from_role == GF_ROLE_SP && strcmp(m.msg, "validation.query.result") == 0)
+		fman_settle_result(f, &m);
 	else
 		gf_log_info("GF-FMAN-UNREADABLE", "ignoring %s from %s.%s", m.msg,
 		            gf_role_name(m.topic.from_role), m.from_id);
@@ -111,7 +142,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_err("GF-FMAN-STORE", "%s", err);
 		return rc;
 	}
-	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK)
+	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
+	    (rc = gf_store_exec(F.store, fman_settle_schema)) != GF_OK)
 		return rc;
 	gf_resend_every(a, F.store, c->resend_s, "GF-FMAN-RESEND");
 	rc = gf_aggpool_new(&F.cfg, &F.pool);
@@ -130,6 +162,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	if ((rc = fman_market_aggregate(&F)) != GF_OK)
 		return rc;
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->aggregate_every_s, tick, &F);
+	if ((rc = fman_settle_start(&F)) != GF_OK)
+		return rc;
 	gf_log_notice("GF-FMAN-START",
 	              "fman.%s: %zu live offers in %zu aggregates; aggregating every %ld "
 	              "simulated s for fmar.%s",
@@ -163,6 +197,7 @@ int main(int argc, char **argv)
 	    .table = table,
 	    .conf_size = sizeof(struct fman_conf),
 	    .common_offset = offsetof(struct fman_conf, agent),
+	    .check = check,
 	    .start = start,
 	    .message = on_message,
 	    .event = on_event,
@@ -172,6 +207,7 @@ int main(int argc, char **argv)
 	int code = gf_agent_main(&def, argc, argv);
 
 	gf_aggpool_free(F.pool);
+	gf_metermap_free(&F.meters);
 	gf_store_close(F.store);
 	free(F.lo);
 	free(F.hi);

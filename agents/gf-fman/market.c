@@ -625,10 +625,11 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 	return ok;
 }
 
-/* The schedule's amounts per unit interval into x (n of them) and its
+/* The schedule's amounts per unit interval into x and their tariffs (the
+ * clearing price; NAN where a slice has none) into tar (n of each), and its
  * start interval. */
-static bool schedule_read(const Goflex__FlexOfferSchedule *s, int32_t n, double *x, int32_t *start,
-                          char *reason)
+static bool schedule_read(const Goflex__FlexOfferSchedule *s, int32_t n, double *x, double *tar,
+                          int32_t *start, char *reason)
 {
 	int64_t ms, t = 0;
 
@@ -642,8 +643,10 @@ static bool schedule_read(const Goflex__FlexOfferSchedule *s, int32_t n, double 
 	for (size_t k = 0; k < s->n_scheduleslices; k++) {
 		const Goflex__ScheduleSlice *sl = s->scheduleslices[k];
 		for (uint32_t d = 0; d < sl->duration; d++, t++)
-			if (t < n)
+			if (t < n) {
 				x[t] = sl->energyamount;
+				tar[t] = sl->has_tariff ? sl->tariff : NAN;
+			}
 	}
 	if (t != n) {
 		snprintf(reason, REASON_MAX, "the schedule covers %lld intervals, the aggregate %d",
@@ -653,9 +656,12 @@ static bool schedule_read(const Goflex__FlexOfferSchedule *s, int32_t n, double 
 	return true;
 }
 
-/* Queues member j's schedule and records it. */
+/* Queues member j's schedule and records it. Its slices carry the tariff
+ * of the aggregate's interval (tar from agg_start), the price the
+ * settlement pays for its delivery (docs/fman.md, "Settlement"). */
 static void assign_member(struct fman *f, const struct members *ms, size_t j, const char *agg,
-                          const Goflex__FlexOfferSchedule *s, int32_t start, const double *amounts)
+                          const Goflex__FlexOfferSchedule *s, int32_t start, const double *amounts,
+                          const double *tar, int32_t agg_start, int32_t agg_n)
 {
 	Goflex__FlexOfferAssign as = GOFLEX__FLEX_OFFER_ASSIGN__INIT;
 	Goflex__FlexOfferSchedule sc = GOFLEX__FLEX_OFFER_SCHEDULE__INIT;
@@ -674,6 +680,11 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 		sl[k] = (Goflex__ScheduleSlice)GOFLEX__SCHEDULE_SLICE__INIT;
 		sl[k].duration = 1;
 		sl[k].energyamount = amounts[off + k];
+		int64_t at = (int64_t)start + (int64_t)k - agg_start;
+		if (at >= 0 && at < agg_n && !isnan(tar[at])) {
+			sl[k].has_tariff = 1;
+			sl[k].tariff = tar[at];
+		}
 		slp[k] = &sl[k];
 	}
 	sc.has_scheduleid = sc.has_updateid = 1;
@@ -715,7 +726,7 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
                          const Goflex__FlexOfferSchedule *s, struct members *ms, char *reason)
 {
 	struct gf_aggregate a = {0};
-	double *x = NULL, *amounts = NULL;
+	double *x = NULL, *tar = NULL, *amounts = NULL;
 	int32_t *mstart = NULL, start;
 	bool ok = false;
 	enum gf_err rc;
@@ -727,13 +738,14 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
 		goto out;
 	}
 	x = calloc((size_t)a.n[0], sizeof(*x));
+	tar = calloc((size_t)a.n[0], sizeof(*tar));
 	amounts = calloc(ms->set.slice_count, sizeof(*amounts));
 	mstart = calloc(ms->count, sizeof(*mstart));
-	if (!x || !amounts || !mstart) {
+	if (!x || !tar || !amounts || !mstart) {
 		fman_util_fail(f, "out of memory");
 		goto out;
 	}
-	if (!schedule_read(s, a.n[0], x, &start, reason))
+	if (!schedule_read(s, a.n[0], x, tar, &start, reason))
 		goto out;
 	rc = gf_aggregate_disaggregate(&a, &ms->set, 0, start, x, mstart, amounts);
 	if (rc != GF_OK) {
@@ -745,10 +757,11 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
 		goto out;
 	}
 	for (size_t j = 0; j < ms->count && !f->failed; j++)
-		assign_member(f, ms, j, agg, s, mstart[j], amounts);
+		assign_member(f, ms, j, agg, s, mstart[j], amounts, tar, start, a.n[0]);
 	ok = !f->failed;
 out:
 	free(x);
+	free(tar);
 	free(amounts);
 	free(mstart);
 	gf_aggregate_free(&a);

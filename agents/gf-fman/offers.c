@@ -150,9 +150,9 @@ static bool cancel(struct fman *f, const char *id, const struct row *old, const 
 {
 	if (!old->found)
 		return refuse(reason, "no offer %s to cancel", id);
-	if (strcmp(old->state, "Assigned") == 0)
-		return refuse(reason, "offer %s is already assigned; it can no longer be canceled",
-		              id);
+	if (strcmp(old->state, "Assigned") == 0 || strcmp(old->state, "Executed") == 0)
+		return refuse(reason, "offer %s is already %s; it can no longer be canceled", id,
+		              old->state[0] == 'A' ? "assigned" : "executed");
 	if (old->live) {
 		if (gf_aggpool_remove(f->pool, (uint64_t)old->pid) != GF_OK)
 			return refuse(reason, "FMAN cannot take the offer out of its pool now");
@@ -231,9 +231,10 @@ static bool decide(struct fman *f, const struct gf_message *m, const Goflex__Fle
 		              protobuf_c_enum_descriptor_get_value(
 		                  &goflex__flex_offer_state__descriptor, (int)fo->state)
 		                  ->name);
-	if (old->found && strcmp(old->state, "Assigned") == 0)
-		return refuse(reason, "offer %s is already assigned; it can no longer be updated",
-		              id);
+	if (old->found &&
+	    (strcmp(old->state, "Assigned") == 0 || strcmp(old->state, "Executed") == 0))
+		return refuse(reason, "offer %s is already %s; it can no longer be updated", id,
+		              old->state[0] == 'A' ? "assigned" : "executed");
 	if (!old->live && f->live >= (size_t)f->conf->max_offers)
 		return refuse(reason, "this FMAN holds its maximum of %ld offers",
 		              f->conf->max_offers);
@@ -315,6 +316,11 @@ void fman_offers_take(struct fman *f, const struct gf_message *m)
 	if (fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned) {
 		/* The FOA's echo of its assignment: no update of the offer. */
 		fman_answers_confirm(f, m, id);
+		return;
+	}
+	if (fo->state == GOFLEX__FLEX_OFFER_STATE__Executed) {
+		/* The FOA's echo of the report that its offer was executed. */
+		fman_answers_confirm_executed(f, m, id);
 		return;
 	}
 	if (gf_codec_to_json(&fo->base, &json, &len) != GF_OK) {

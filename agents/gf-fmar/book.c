@@ -334,8 +334,8 @@ static bool take_bid(struct fmar *f, const struct gf_message *m, const char *jso
 		refuse(v, "internal error: the store cannot be read");
 		goto out;
 	}
-	if (r.exists && strcmp(r.state, "cleared") == 0) {
-		refuse(v, "bid %s was already cleared: %s refused", bid_id,
+	if (r.exists && (strcmp(r.state, "cleared") == 0 || strcmp(r.state, "executed") == 0)) {
+		refuse(v, "bid %s was already %s: %s refused", bid_id, r.state,
 		       cancel ? "cancellation" : "update");
 		goto out;
 	}
@@ -443,6 +443,7 @@ static enum gf_err answer_again(void *arg)
 static bool is_echo(const Goflex__FlexOffer *fo)
 {
 	return fo->state == GOFLEX__FLEX_OFFER_STATE__Assigned ||
+	       fo->state == GOFLEX__FLEX_OFFER_STATE__Executed ||
 	       (fo->state == GOFLEX__FLEX_OFFER_STATE__Rejected && fo->flexofferschedule);
 }
 
@@ -475,6 +476,17 @@ static void confirm(struct fmar *f, const struct gf_message *m)
 	if (strncmp(id, m->from_id, n) != 0 || id[n] != '-') {
 		gf_log_notice("GF-FMAR-REFUSED", "echo of %s from %s.%s: not its offer", id,
 		              gf_role_name(m->topic.from_role), m->from_id);
+		return;
+	}
+	if (fo->state == GOFLEX__FLEX_OFFER_STATE__Executed) {
+		/* The answer to the Executed report (settle.c). */
+		snprintf(key, sizeof(key), "exec:%s", id);
+		c.key = key;
+		if (gf_store_once(f->a, f->store, NULL, confirm_txn, NULL, &c) != GF_OK)
+			return;
+		gf_log_info("GF-FMAR-CONFIRMED", "execution of %s confirmed by %s.%s%s", id,
+		            gf_role_name(m->topic.from_role), m->from_id,
+		            c.found ? "" : " (again)");
 		return;
 	}
 	snprintf(key, sizeof(key), "assign:%s", id);

@@ -11,7 +11,9 @@
  * (lib/engine/clear.h) and queues the assignments, the DSO FOA's result and the
  * KPI samples. reclear.c re-clears what a cleared bid still asks when
  * aggregates that could serve it arrive later (clearing.h: the steps the
- * two share). util.c is the leaf they all use. Calls go one way: main.c ->
+ * two share). settle.c validates a cleared bid's delivery at its grid
+ * point after its end (gf-sp's validation.query). util.c is the leaf they
+ * all use. Calls go one way: main.c ->
  * book.c -> gate.c -> reclear.c -> clearing.c -> util.c (book.c also reads
  * bids with clearing.c and asks reclear.c about aggregates). Everything runs
  * on the agent's one thread; every state change and the messages it causes
@@ -41,6 +43,10 @@ struct fmar_conf {
 	long resend_s;            /* real seconds between resends of unconfirmed assigns */
 	bool reclear;             /* re-clear a bid's remainder when new aggregates arrive */
 	long reclear_delay_s;     /* simulated seconds from such an arrival to the round */
+	bool settle;              /* validate cleared bids' delivery (settle.c) */
+	char *sp_id;              /* the gf-sp a bid's delivery is validated by */
+	long settle_delay_s;      /* simulated seconds after a bid's end before that */
+	long settle_give_up_s;    /* ... and after which data still missing fails it */
 };
 
 /* A gate-closure timer: the bid offer it clears and the runtime's id. */
@@ -111,6 +117,15 @@ enum gf_err fmar_clearing_run(struct fmar *f, const char *offer_id);
  * returns the number of intervals, or -1 with why set. */
 int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
                             char *why, size_t whylen);
+
+/* settle.c (docs/fmar.md, "Delivery"): fmar_settle_schema, its tables;
+ * fmar_settle_start arms the validation round (at once, then every
+ * interval): each cleared bid settle_delay_s after its end gets a
+ * validation.query for its grid point; fmar_settle_result takes gf-sp's
+ * validation.query.result: the bid settled and Executed, the DSO FOA told. */
+extern const char fmar_settle_schema[];
+void fmar_settle_start(struct fmar *f);
+void fmar_settle_result(struct fmar *f, const struct gf_message *m);
 
 /* reclear.c: when bid offer offer_id was cleared before and a re-clearing
  * is due (table fmar_reclear, reclear.c), clears its remainder once (key

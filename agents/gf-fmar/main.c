@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fmar.h"
+#include "bus/ident.h"
 #include "base/log.h"
 #include "base/hash.h"
 #include "agent/resend.h"
@@ -46,6 +47,19 @@ static const struct gf_conf_item table[] = {
      false,
      "a re-clearing runs this many simulated seconds after the first arrival that calls "
      "for it, with every aggregate arrived by then"},
+    {"settle", GF_CONF_BOOL, offsetof(struct fmar_conf, settle), "on", 0, 0, false,
+     "validate each cleared bid's delivery at its grid point with gf-sp after its end "
+     "(docs/fmar.md, \"Delivery\")"},
+    {"sp_id", GF_CONF_STRING, offsetof(struct fmar_conf, sp_id), "all", 0, 0, false,
+     "the gf-sp instance a cleared bid's delivery is validated by (all: the pool)"},
+    {"settle_delay_s", GF_CONF_INT, offsetof(struct fmar_conf, settle_delay_s), "1800", 0,
+     86400 * 7, false,
+     "simulated seconds after a cleared bid's last interval before its delivery is validated "
+     "at its grid point"},
+    {"settle_give_up_s", GF_CONF_INT, offsetof(struct fmar_conf, settle_give_up_s), "172800", 0,
+     86400 * 60, false,
+     "simulated seconds after a bid's end its grid point's data may take; an answer still "
+     "without it then fails the validation"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -110,7 +124,12 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	         gf_bus_id(bus));
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
-	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK)
+	snprintf(filter, sizeof(filter), "gf/%s/sp/+/fmar/%s/validation.query.result",
+	         c->agent.site, gf_bus_id(bus));
+	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
+		return rc;
+	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
+	    (rc = gf_store_exec(F.store, fmar_settle_schema)) != GF_OK)
 		return rc;
 	gf_resend_every(a, F.store, c->resend_s, "GF-FMAR-RESEND");
 	if (!c->dso_foa || !*c->dso_foa)
@@ -120,6 +139,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	fmar_util_outbox_flush(&F);
 	if ((rc = fmar_gate_arm_bids(&F)) != GF_OK || (rc = fmar_gate_arm_reclears(&F)) != GF_OK)
 		return rc;
+	if (c->settle)
+		fmar_settle_start(&F);
 	gf_log_notice("GF-FMAR-START", "market %s started (gate lead %ld s, MILP up to %ld offers)",
 	              gf_bus_ident(bus), c->gate_lead_s, c->milp_max_offers);
 	return GF_OK;
@@ -136,7 +157,10 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 		gf_log_notice("GF-FMAR-UNDECODABLE", "dropped: %s", err);
 		return;
 	}
-	fmar_book_message(gf_agent_data(a), &m, item->replayed);
+	if (m.topic.from_role == GF_ROLE_SP && strcmp(m.msg, "validation.query.result") == 0)
+		fmar_settle_result(gf_agent_data(a), &m);
+	else
+		fmar_book_message(gf_agent_data(a), &m, item->replayed);
 	gf_message_free(&m);
 }
 

@@ -81,3 +81,27 @@ enum gf_err foa_answers_echo(struct foa *f, const struct gf_message *m, const st
 	gf_codec_free(body);
 	return rc;
 }
+
+enum gf_err foa_answers_echo_executed(struct foa *f, const struct gf_message *m,
+                                      const struct foa_offer *o)
+{
+	ProtobufCMessage *body = NULL;
+	char key[GF_ID_MAX + 200], err[GF_CODEC_ERRLEN];
+	enum gf_err rc;
+
+	rc = gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer, strlen(o->offer), &body,
+	                        err, sizeof(err));
+	if (rc != GF_OK) {
+		gf_log_err("GF-FOA-STORE", "stored offer %s does not decode: %s", o->id, err);
+		return rc;
+	}
+	((Goflex__FlexOffer *)body)->state = GOFLEX__FLEX_OFFER_STATE__Executed;
+	snprintf(key, sizeof(key), "exec:%s", o->id);
+	rc = gf_resend_reply(f->a, f->store, key, gf_role_name(m->topic.from_role), m->from_id,
+	                     "flexoffer", body);
+	if (rc == GF_OK)
+		gf_log_info("GF-FOA-ECHO", "offer %s: Executed echoed to %s.%s", o->id,
+		            gf_role_name(m->topic.from_role), m->from_id);
+	gf_codec_free(body);
+	return rc;
+}

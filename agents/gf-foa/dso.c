@@ -128,6 +128,7 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *
 	size_t n = bid->n_schedulechange, len;
 	double *v = malloc((n ? n : 1) * 4 * sizeof(*v));
 	Goflex__FlexOffer *fo = NULL;
+	Goflex__Location loc = GOFLEX__LOCATION__INIT;
 	char label[GF_ID_MAX + 80];
 	int64_t now = foa_state_now_interval(f);
 	/* start is a time of at most year 9999: an int32 interval. */
@@ -163,8 +164,14 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *
 	h.slice_tariff_min = v + 2 * n;
 	h.slice_tariff_max = v + 3 * n;
 	rc = gf_fo_to_message(&e, &h, &fo);
-	if (rc == GF_OK)
+	if (rc == GF_OK) {
+		/* The bid's grid point, where FMAR validates its delivery
+		 * (docs/fmar.md, "Delivery"). Borrowed: the message's free
+		 * leaves it. */
+		loc.gridpointid = bid->gridpointid;
+		fo->locationid = &loc;
 		rc = gf_codec_to_json(&fo->base, out, &len);
+	}
 	if (rc == GF_OK)
 		rc = foa_answers_offer_queue(f, "fmar", f->conf->fmar_id, fo);
 out:
@@ -365,4 +372,28 @@ out:
 	free(tariff);
 	gf_codec_free(body);
 	return rc;
+}
+
+enum gf_err foa_dso_executed(struct foa *f, const struct foa_offer *o,
+                             const Goflex__FlexOfferAck *ack)
+{
+	const Goflex__FlexOfferExecution *ex = ack->execution;
+	Goflex__OfferFeedback fb = GOFLEX__OFFER_FEEDBACK__INIT;
+
+	/* The delivered change in the bid's sign (FMAR sends it so), per
+	 * interval, at the price of the cleared change. */
+	fb.bidid = o->ref;
+	fb.flexofferid = o->id;
+	fb.state = GOFLEX__FLEX_OFFER_STATE__Executed;
+	fb.statereason = ack->reason;
+	fb.starttime = ex->starttime;
+	fb.has_intervallength = true;
+	fb.intervallength = ex->intervallength;
+	fb.n_schedulechange = ex->n_deliveredenergy;
+	fb.schedulechange = ex->deliveredenergy;
+	if (ex->n_energyprice == ex->n_deliveredenergy) {
+		fb.n_energyprice = ex->n_energyprice;
+		fb.energyprice = ex->energyprice;
+	}
+	return feedback(f, o->peer, &fb);
 }

@@ -133,6 +133,9 @@ enum gf_err foa_xems_operation(struct foa *f, const struct gf_message *m);
  * offer's kind). */
 enum gf_err foa_xems_market_ack(struct foa *f, const struct gf_message *m);
 enum gf_err foa_xems_market_assign(struct foa *f, const struct gf_message *m);
+/* flexoffer.ack with state Executed, for either mode: the offer Executed,
+ * a bid offer's feedback to the DOMS (foa_dso_executed), the echo. */
+enum gf_err foa_xems_market_executed(struct foa *f, const struct gf_message *m);
 
 /* --- answers.c (docs/trading.md, "When the broker itself is killed") ---
  * foa_answers_offer_queue: queues offer fo for to_role.to_id and keeps it to be
@@ -148,12 +151,21 @@ enum gf_err foa_answers_offer_queue(struct foa *f, const char *to_role, const ch
 enum gf_err foa_answers_offer_answered(struct foa *f, const Goflex__FlexOfferAck *ack);
 void foa_answers_assign_key(char *buf, size_t size, const Goflex__FlexOfferAssign *as);
 enum gf_err foa_answers_echo(struct foa *f, const struct gf_message *m, const struct foa_offer *o);
+/* The answer to the market's Executed report m: the offer o as the FOA
+ * sent it with state Executed, kept as the reply to key "exec:<id>" (a
+ * repeated report is echoed again). Inside the transaction. */
+enum gf_err foa_answers_echo_executed(struct foa *f, const struct gf_message *m,
+                                      const struct foa_offer *o);
 
 /* --- dso.c --- */
 enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m);
 enum gf_err foa_dso_ack(struct foa *f, const struct foa_offer *o, const Goflex__FlexOfferAck *ack);
 enum gf_err foa_dso_assign(struct foa *f, const struct foa_offer *o,
                            const Goflex__FlexOfferAssign *as);
+/* FMAR's Executed report of bid offer o: offer.feedback Executed to the
+ * DOMS with the delivered change per interval (the bid's sign). */
+enum gf_err foa_dso_executed(struct foa *f, const struct foa_offer *o,
+                             const Goflex__FlexOfferAck *ack);
 
 /* --- plug.c, plugoffer.c: plug (device-controller) mode (plugmode.h) ---
  * FOA_PLUG_CONF_ITEMS: its keys, for the configuration table.

@@ -206,6 +206,12 @@ static void on_ack(struct foa *f, const struct gf_message *m)
 	if (gf_store_once(f->a, f->store, NULL, ack_answers, NULL, &(struct txn){.f = f, .m = m}) !=
 	    GF_OK)
 		return;
+	if (ack->has_state && ack->state == GOFLEX__FLEX_OFFER_STATE__Executed) {
+		/* The report that the offer was executed: once per offer. */
+		snprintf(key, sizeof(key), "exec:%s", ack->flexofferid);
+		in_txn(f, key, foa_xems_market_executed, m, false);
+		return;
+	}
 	snprintf(key, sizeof(key), "ack:%s:%d", ack->flexofferid, ack->accepted ? 1 : 0);
 	in_txn(f, key, foa_xems_market_ack, m, false);
 }

@@ -360,6 +360,52 @@ out:
 	return rc;
 }
 
+/* The market's report that an offer was executed (flexoffer.ack with
+ * state Executed, docs/foa.md): recorded for any kind of offer, passed to
+ * the DOMS for a bid offer, echoed to the market. */
+enum gf_err foa_xems_market_executed(struct foa *f, const struct gf_message *m)
+{
+	const Goflex__FlexOfferAck *ack = (const Goflex__FlexOfferAck *)m->body;
+	struct foa_offer o = {0};
+	enum gf_err rc;
+
+	rc = foa_state_offer_get(f, ack->flexofferid, &o);
+	if (rc == GF_ENOENT) {
+		gf_log_warning("GF-FOA-UNKNOWN", "Executed for an unknown offer %s from %s",
+		               ack->flexofferid, m->from_id);
+		return GF_OK;
+	}
+	if (rc != GF_OK || !from_market_of(m, &o))
+		goto out;
+	if (!ack->execution) {
+		gf_log_warning("GF-FOA-UNKNOWN",
+		               "Executed for offer %s from %s.%s without its "
+		               "execution: ignored",
+		               o.id, gf_role_name(m->topic.from_role), m->from_id);
+		goto out;
+	}
+	if (strcmp(o.state, "Assigned") != 0) {
+		/* Only an assigned schedule is executed; the market is told so by
+		 * the echo all the same, so that it stops sending. */
+		gf_log_warning("GF-FOA-EXECUTED",
+		               "offer %s is %s, not Assigned: Executed recorded "
+		               "all the same",
+		               o.id, o.state);
+	}
+	if (strcmp(o.kind, "bid") == 0)
+		rc = foa_dso_executed(f, &o, ack);
+	if (rc == GF_OK)
+		rc = foa_state_offer_set_state(f, o.id, "Executed");
+	if (rc == GF_OK)
+		rc = foa_answers_echo_executed(f, m, &o);
+	if (rc == GF_OK)
+		gf_log_info("GF-FOA-EXECUTED", "offer %s Executed by %s.%s", o.id,
+		            gf_role_name(m->topic.from_role), m->from_id);
+out:
+	foa_state_offer_clear(&o);
+	return rc;
+}
+
 enum gf_err foa_xems_market_assign(struct foa *f, const struct gf_message *m)
 {
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)m->body;
