@@ -85,7 +85,7 @@ static enum gf_err take_config(void *arg)
 	struct take *t = arg;
 	struct doms *d = t->d;
 	const Goflex__DomsConfig *c = t->c;
-	double nominal = doms_grid_nominal_v(d);
+	double nominal = doms_flow_nominal_v(d);
 	enum gf_err rc = GF_OK;
 
 	for (size_t i = 0; rc == GF_OK && i < c->n_statevariables; i++) {
@@ -164,7 +164,7 @@ void doms_config_take(struct doms *d, const struct gf_inbox_item *item, const st
 	if (t.set == 0)
 		return;
 	/* What the new limits add over the intervals forecast already. */
-	doms_horizon(d, &from, &to);
+	doms_forecast_horizon(d, &from, &to);
 	snprintf(suffix, sizeof(suffix), "-c%llu", (unsigned long long)item->seq);
 	doms_forecast_issue(d, from, to, suffix);
 }

@@ -87,14 +87,13 @@ void doms_forecast_check(struct doms *d);
 enum gf_err doms_meter_load(struct doms *d);
 /* Index of the meter of pseudonym id in d->meters, or -1. */
 long doms_meter_find(const struct doms *d, const char *id);
+/* The feeder load of meter i (meter_map). */
 const char *doms_meter_load_name(const struct doms *d, size_t i);
 /* meter.subscribe to sp_id, once per meter set. */
 enum gf_err doms_meter_subscribe(struct doms *d);
-/* A meter.data from the SP: kept, complete intervals handled. */
+/* A meter.data from the SP: kept, the intervals it completes recorded in
+ * doms_metered (their grid state to be computed: doms_grid_catch_up). */
 void doms_meter_take(struct doms *d, const struct gf_inbox_item *item, const struct gf_message *m);
-/* Inside a transaction: intervals [lo, hi] every meter has, recorded in
- * doms_metered with their grid state. */
-enum gf_err doms_meter_complete(struct doms *d, int64_t lo, int64_t hi);
 /* The newest interval every meter has, or -1. */
 int64_t doms_meter_latest(const struct doms *d);
 /* The forecast of intervals [from, from + n) from the history: per interval
@@ -108,35 +107,36 @@ size_t doms_meter_history_days(const struct doms *d, int64_t day);
 
 /* --- grid.c --- */
 
-/* Inside a transaction: the state of metered interval j (power flow with
+/* The state of every metered interval that has none yet (power flow with
  * every load's metered energy), recorded in doms_state and queued as
- * grid.state to the DSO FOA. */
-enum gf_err doms_grid_state(struct doms *d, int64_t j);
+ * grid.state to the DSO FOA, in one transaction; after meter.data and at
+ * start (what a kill -9 left). */
+enum gf_err doms_grid_catch_up(struct doms *d);
 
 /* --- flow.c: the feeder's power flow (lib/grid) --- */
 
 /* Loads the feeder model of network_dir and maps meter_map's loads onto
  * it. GF_ENOENT, GF_EPARSE... logged (GF-DOMS-CONFIG). */
-enum gf_err doms_grid_load(struct doms *d);
-void doms_grid_free(struct doms *d);
+enum gf_err doms_flow_load(struct doms *d);
+void doms_flow_free(struct doms *d);
 /* The power flow with meter k's energy kwh[k] over one interval (its mean
  * power, cos phi of its load): the transformer's apparent power in % of its
  * rating, the lowest and highest voltage at a load (per unit) and the bus of
  * the lowest, the most loaded line (% of its ampacity) and its name. */
-enum gf_err doms_grid_flow(struct doms *d, const double *kwh, double *kva_pct, double *v_min,
+enum gf_err doms_flow_solve(struct doms *d, const double *kwh, double *kva_pct, double *v_min,
                            double *v_max, char *v_bus, size_t v_buslen, double *line_pct,
                            char *line, size_t linelen);
 /* Extra kWh per interval the forecast per meter (n intervals of n_meters)
  * must lose to keep the voltages and lines within their limits, beyond the
  * transformer's own excess: into need[0..n). Zeros without a model. */
-enum gf_err doms_grid_need(struct doms *d, const double *per_meter, size_t n, double *need);
+enum gf_err doms_flow_need(struct doms *d, const double *per_meter, size_t n, double *need);
 /* The feeder's nominal voltage of a phase to neutral, V (230 without a
  * model), for doms.config's voltage limits. */
-double doms_grid_nominal_v(const struct doms *d);
+double doms_flow_nominal_v(const struct doms *d);
 
 /* The intervals the DOMS has forecast: the rest of today, and tomorrow once
  * today's issue time has passed. */
-void doms_horizon(const struct doms *d, int64_t *from, int64_t *to);
+void doms_forecast_horizon(const struct doms *d, int64_t *from, int64_t *to);
 
 /* --- config.c --- */
 

@@ -383,7 +383,7 @@ static enum gf_err issue(struct doms *d, enum kind kind, int64_t start, size_t n
 	enum gf_err rc = req && need && price && f ? GF_OK : GF_ENOMEM;
 
 	if (rc == GF_OK && per_meter)
-		rc = doms_grid_need(d, per_meter, n, need);
+		rc = doms_flow_need(d, per_meter, n, need);
 	for (size_t t = 0; rc == GF_OK && t < n; t++) {
 		double excess = kwh[t] > d->limit_kwh ? kwh[t] - d->limit_kwh + d->margin_kwh : 0;
 		double r = excess > need[t] ? excess : need[t];
@@ -430,6 +430,16 @@ out:
 	free(price);
 	free(f);
 	return rc;
+}
+
+void doms_forecast_horizon(const struct doms *d, int64_t *from, int64_t *to)
+{
+	int64_t now = gf_time_interval((int64_t)(gf_agent_now(d->a) * 1000.0));
+	int64_t day = now - now % GF_LOADPROFILE_INTERVALS;
+	int64_t issue = day + d->conf->issue_at_s / GF_TIME_INTERVAL_S;
+
+	*from = now + 1;
+	*to = day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS;
 }
 
 /* Whether the metered history the window [from, ...) is forecast from is

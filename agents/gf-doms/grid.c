@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agent/message.h"
+#include "agent/once.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "doms.h"
@@ -34,7 +35,7 @@ static enum gf_err record(struct doms *d, int64_t j, const struct state *s)
 	    d->store,
 	    "INSERT OR REPLACE INTO doms_state (grid, interval, kw, kva_pct, v_min_pu, v_min_bus,"
 	    " v_max_pu, line_pct, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	    "tiddtdtdt", d->conf->grid_point_id, j, s->kw, s->flow ? s->kva_pct : 0,
+	    "tidddtddt", d->conf->grid_point_id, j, s->kw, s->flow ? s->kva_pct : 0,
 	    s->flow ? s->v_min : 0, s->flow ? s->v_min_bus : NULL, s->flow ? s->v_max : 0,
 	    s->flow ? s->line_pct : 0, s->flow ? s->line : NULL);
 }
@@ -90,17 +91,18 @@ static enum gf_err metered(struct doms *d, int64_t j, double *kwh, double *total
 	return GF_OK;
 }
 
-enum gf_err doms_grid_state(struct doms *d, int64_t j)
+static enum gf_err state_of(struct doms *d, int64_t j)
 {
 	struct state s = {0};
 	double *kwh = malloc(d->n_meters * sizeof(*kwh)), total = 0;
 	enum gf_err rc = kwh ? metered(d, j, kwh, &total) : GF_ENOMEM;
 
 	s.kw = total / (GF_TIME_INTERVAL_S / 3600.0);
-	if (rc == GF_OK && d->grid)
-		rc = doms_grid_flow(d, kwh, &s.kva_pct, &s.v_min, &s.v_max, s.v_min_bus,
-		                    sizeof(s.v_min_bus), &s.line_pct, s.line, sizeof(s.line));
-	s.flow = rc == GF_OK && d->grid;
+	/* A power flow that fails (logged) leaves the interval with the
+	 * transformer's power only. */
+	s.flow = rc == GF_OK && d->grid &&
+	         doms_flow_solve(d, kwh, &s.kva_pct, &s.v_min, &s.v_max, s.v_min_bus,
+	                         sizeof(s.v_min_bus), &s.line_pct, s.line, sizeof(s.line)) == GF_OK;
 	if (rc == GF_OK)
 		rc = record(d, j, &s);
 	if (rc == GF_OK)
@@ -116,4 +118,40 @@ enum gf_err doms_grid_state(struct doms *d, int64_t j)
 		            s.kw);
 	free(kwh);
 	return rc;
+}
+
+static enum gf_err catch_up(void *arg)
+{
+	struct doms *d = arg;
+	sqlite3_stmt *st = gf_store_prepare(
+	    d->store, "SELECT m.interval FROM doms_metered m WHERE m.grid = ?1 AND NOT EXISTS"
+	              " (SELECT 1 FROM doms_state s WHERE s.grid = m.grid AND s.interval ="
+	              " m.interval) ORDER BY m.interval");
+	int64_t *js = NULL;
+	size_t n = 0, cap = 0;
+	enum gf_err rc = st ? GF_OK : GF_EIO;
+
+	if (st)
+		sqlite3_bind_text(st, 1, d->conf->grid_point_id, -1, SQLITE_STATIC);
+	while (rc == GF_OK && sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *p = realloc(js, (cap = cap ? 2 * cap : 128) * sizeof(*js));
+			if (!p)
+				rc = GF_ENOMEM;
+			else
+				js = p;
+		}
+		if (rc == GF_OK)
+			js[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; rc == GF_OK && i < n; i++)
+		rc = state_of(d, js[i]);
+	free(js);
+	return rc;
+}
+
+enum gf_err doms_grid_catch_up(struct doms *d)
+{
+	return gf_store_once(d->a, d->store, NULL, catch_up, NULL, d);
 }

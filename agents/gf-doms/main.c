@@ -256,8 +256,12 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 	}
 	if (strcmp(m.msg, "offer.feedback") == 0)
 		record_feedback(d, &m);
-	else if (strcmp(m.msg, "meter.data") == 0)
+	else if (strcmp(m.msg, "meter.data") == 0) {
 		doms_meter_take(d, item, &m);
+		doms_grid_catch_up(d);
+		gf_store_outbox_flush(d->store, gf_agent_bus(a));
+		doms_forecast_check(d);
+	}
 	else if (strcmp(m.msg, "doms.config") == 0)
 		doms_config_take(d, item, &m);
 	else
@@ -279,16 +283,6 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 		doms_meter_subscribe(d);
 	if (ev->kind == GF_INBOX_CONNECTED || ev->kind == GF_INBOX_PUBLISHED)
 		gf_store_outbox_flush(d->store, gf_agent_bus(a));
-}
-
-void doms_horizon(const struct doms *d, int64_t *from, int64_t *to)
-{
-	int64_t now = gf_time_interval((int64_t)(gf_agent_now(d->a) * 1000.0));
-	int64_t day = now - now % GF_LOADPROFILE_INTERVALS;
-	int64_t issue = day + d->conf->issue_at_s / GF_TIME_INTERVAL_S;
-
-	*from = now + 1;
-	*to = day + (now >= issue ? 2 : 1) * GF_LOADPROFILE_INTERVALS;
 }
 
 /* The forecast's source: forecast_from, else what the keys given imply. */
@@ -368,7 +362,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	if (c->meter_map && (rc = doms_meter_load(&D)) != GF_OK)
 		return rc;
-	if (c->network_dir && (rc = doms_grid_load(&D)) != GF_OK)
+	if (c->network_dir && (rc = doms_flow_load(&D)) != GF_OK)
 		return rc;
 	rc = gf_store_open(c->agent.state_dir, "doms", DOMS_SCHEMA, &D.store, err, sizeof(err));
 	if (rc != GF_OK) {
@@ -388,6 +382,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	day = now - now % GF_LOADPROFILE_INTERVALS;
 	issue = day + c->issue_at_s / GF_TIME_INTERVAL_S;
 	D.checked = doms_meter_latest(&D);
+	if ((rc = doms_grid_catch_up(&D)) != GF_OK)
+		return rc;
 	gf_log_notice("GF-DOMS-START",
 	              "doms.%s: grid point %s, limit %.3f kWh per interval, forecast from %s%s%s, "
 	              "bids to foa.%s",
@@ -428,7 +424,7 @@ int main(int argc, char **argv)
 
 	gf_store_close(D.store);
 	gf_forecast_free(&D.csv);
-	doms_grid_free(&D);
+	doms_flow_free(&D);
 	free(D.meters);
 	return code;
 }

@@ -5,7 +5,7 @@
  * Platform's metering (meter.subscribe, once), the meter.data it sends
  * (energy per interval per meter, kept in doms_meter, a correction
  * overwriting), and what a complete interval gives: the feeder's metered
- * total (doms_metered) and the grid state of that interval (grid.c).
+ * total (doms_metered), whose grid state grid.c computes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +199,43 @@ struct take {
 	int64_t lo, hi; /* intervals touched */
 };
 
+/* Intervals [lo, hi] whose every meter is in: the feeder's total, once
+ * (or again when a correction changes it); their grid state is to be
+ * computed (again): grid.c does it for every interval without one. */
+static enum gf_err complete(struct doms *d, int64_t lo, int64_t hi)
+{
+	sqlite3_stmt *st;
+	enum gf_err rc = GF_OK;
+
+	if (lo > hi)
+		return GF_OK;
+	st = gf_store_prepare(d->store,
+	                      "SELECT interval, count(*), sum(kwh) FROM doms_meter WHERE interval"
+	                      " BETWEEN ?1 AND ?2 GROUP BY interval ORDER BY interval");
+	if (!st)
+		return GF_EIO;
+	sqlite3_bind_int64(st, 1, lo);
+	sqlite3_bind_int64(st, 2, hi);
+	while (rc == GF_OK && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t j = sqlite3_column_int64(st, 0);
+		size_t n = (size_t)sqlite3_column_int64(st, 1);
+		double kwh = sqlite3_column_double(st, 2);
+
+		if (n < d->n_meters)
+			continue;
+		rc = gf_store_run(d->store,
+		                  "INSERT INTO doms_metered (grid, interval, kwh, meters) VALUES (?1,"
+		                  " ?2, ?3, ?4) ON CONFLICT (grid, interval) DO UPDATE SET kwh = ?3",
+		                  "tidi", d->conf->grid_point_id, j, kwh, (int64_t)n);
+		if (rc == GF_OK)
+			rc = gf_store_run(d->store, "DELETE FROM doms_state WHERE grid = ?1 AND"
+			                            " interval = ?2",
+			                  "ti", d->conf->grid_point_id, j);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static enum gf_err take_readings(void *arg)
 {
 	struct take *t = arg;
@@ -230,7 +267,7 @@ static enum gf_err take_readings(void *arg)
 		t->hi = j > t->hi ? j : t->hi;
 	}
 	sqlite3_finalize(st);
-	return rc == GF_OK ? doms_meter_complete(t->d, t->lo, t->hi) : rc;
+	return rc == GF_OK ? complete(t->d, t->lo, t->hi) : rc;
 }
 
 void doms_meter_take(struct doms *d, const struct gf_inbox_item *item, const struct gf_message *m)
@@ -251,42 +288,6 @@ void doms_meter_take(struct doms *d, const struct gf_inbox_item *item, const str
 		return;
 	gf_log_info("GF-DOMS-METERED", "meter.data: %zu readings kept, %zu not of meter_map",
 	            t.kept, t.unknown);
-	gf_store_outbox_flush(d->store, gf_agent_bus(d->a));
-	doms_forecast_check(d);
-}
-
-/* Intervals [lo, hi] whose every meter is in: the feeder's total, once
- * (or again when a correction changes it), and its grid state. */
-enum gf_err doms_meter_complete(struct doms *d, int64_t lo, int64_t hi)
-{
-	sqlite3_stmt *st;
-	enum gf_err rc = GF_OK;
-
-	if (lo > hi)
-		return GF_OK;
-	st = gf_store_prepare(d->store,
-	                      "SELECT interval, count(*), sum(kwh) FROM doms_meter WHERE interval"
-	                      " BETWEEN ?1 AND ?2 GROUP BY interval ORDER BY interval");
-	if (!st)
-		return GF_EIO;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
-	while (rc == GF_OK && sqlite3_step(st) == SQLITE_ROW) {
-		int64_t j = sqlite3_column_int64(st, 0);
-		size_t n = (size_t)sqlite3_column_int64(st, 1);
-		double kwh = sqlite3_column_double(st, 2);
-
-		if (n < d->n_meters)
-			continue;
-		rc = gf_store_run(d->store,
-		                  "INSERT INTO doms_metered (grid, interval, kwh, meters) VALUES (?1,"
-		                  " ?2, ?3, ?4) ON CONFLICT (grid, interval) DO UPDATE SET kwh = ?3",
-		                  "tidi", d->conf->grid_point_id, j, kwh, (int64_t)n);
-		if (rc == GF_OK)
-			rc = doms_grid_state(d, j);
-	}
-	sqlite3_finalize(st);
-	return rc;
 }
 
 int64_t doms_meter_latest(const struct doms *d)

@@ -117,7 +117,9 @@ doms_conf() { # NAME DSO_FOA KEY VALUE...
 	  echo "price_eur_kwh 0.1"; echo "price_max_eur_kwh 0.5"; echo "resend_s 0"
 	  while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done; } >"$tmp/$name.conf"
 }
-doms_conf o1 d1
+NETWORK=${NETWORK:-$top/../shared/data/ieee-eu-lv/network}
+REFERENCE=${REFERENCE:-$top/../shared/data/ieee-eu-lv/reference}
+doms_conf o1 d1 network_dir "$NETWORK"
 out=$("$DOMS" -c "$tmp/o1.conf" -n 2>&1); rc=$?
 check "-n: the configuration is OK" eq "$rc" 0
 sed 's/^sp_id .*//' "$tmp/o1.conf" >"$tmp/bad.conf"
@@ -136,6 +138,26 @@ check "one grid.state per metered interval to the DSO FOA" \
 kw=$(jq -r 'select(.msg == "grid.state" and .payload.observedTime == "2026-06-01T18:00:00Z") | .payload.values[] | select(.variableId == "t1.transformer.power") | .value' "$tmp/d1.out" | head -1)
 want=$(awk -F, '$1 == 71 { printf "%.3f", $2 * 4 }' "$tmp/expected.csv")
 check "... the transformer's power at 17:45-18:00 is 4 x its kWh ($want kW)" eq "$(printf '%.3f' "$kw")" "$want"
+
+# With network_dir, a power flow per interval. The OpenDSS reference solved
+# the same feeder with the same profiles minute by minute (hour, second of
+# the hour; row 0,60 is the first minute). A 15-minute mean load loses what
+# the minutes' peaks add to the lines' I^2 R (measured here: OpenDSS's mean
+# over 18:00-18:15 is 43.06 kVA, of loads drawing 39.52 kW), so the DOMS's
+# transformer kVA must lie between the loads' own (kW / 0.95, no loss) and
+# OpenDSS's mean; tests/tools/gf-powerflow checks the solver minute by minute.
+st=$(jq -c 'select(.msg == "grid.state" and .payload.observedTime == "2026-06-01T18:15:00Z") | [.payload.values[] | {(.variableId): .value}] | add' "$tmp/d1.out" | head -1)
+check "grid.state with the power flow: transformer loading, voltages, lines" \
+	eval 'jq -e "has(\"t1.transformer.loading\") and has(\"t1.voltage.min\") and has(\"t1.voltage.max\") and has(\"t1.line.loading\")" <<<"$st" >/dev/null'
+ref_kva=$(tr -d '\r' <"$REFERENCE/opendss-transformer-secondary-powers-24h.csv" | awk -F, 'NR > 1 && $1 * 3600 + $2 > 18 * 3600 && $1 * 3600 + $2 <= 18.25 * 3600 { s += sqrt($3^2 + $4^2) + sqrt($5^2 + $6^2) + sqrt($7^2 + $8^2); n++ } END { printf "%.4f", s / n }')
+load_kva=$(awk -F, '$1 == 72 { printf "%.4f", $2 * 4 / 0.95 }' "$tmp/expected.csv")
+our_kva=$(jq -r '."t1.transformer.loading" * 8' <<<"$st")
+check "... the transformer's kVA at 18:00-18:15 ($our_kva) is between the loads' ($load_kva) and OpenDSS's mean ($ref_kva)" \
+	awk -v a="$our_kva" -v lo="$load_kva" -v hi="$ref_kva" 'BEGIN { exit !(lo > 1 && a > lo && a < hi) }'
+check "... the lowest voltage at the evening peak is under the highest, both in 0.9..1.1 pu" \
+	eval 'jq -e "(.\"t1.voltage.min\" > 0.9) and (.\"t1.voltage.min\" < .\"t1.voltage.max\") and (.\"t1.voltage.max\" < 1.1)" <<<"$st" >/dev/null'
+check "... recorded in doms_state with the bus of the lowest voltage and the most loaded line" \
+	eval '[ "$(q o1 "SELECT count(*) FROM doms_state WHERE v_min_bus IS NOT NULL AND line IS NOT NULL")" -eq 104 ]'
 
 # Today's forecast: yesterday's feeder (one day of history), per interval.
 wait_for 20 eval '[ "$(q o1 "SELECT count(*) FROM doms_forecast")" -ge 95 ]'
