@@ -13,6 +13,7 @@
 
 #include "agent/message.h"
 #include "agent/once.h"
+#include "agent/resend.h"
 #include "base/hash.h"
 #include "base/log.h"
 #include "base/timefmt.h"
@@ -20,6 +21,7 @@
 #include "meter.pb-c.h"
 
 #define PSEUDONYM_MAX 64
+#define SUB_KEY       "meter.subscribe"
 #define LOAD_MAX      32
 
 struct doms_meter {
@@ -155,8 +157,11 @@ static enum gf_err queue_subscribe(void *arg)
 		ms.has_intervallength = true;
 		ms.intervallength = GF_TIME_INTERVAL_S;
 		ms.historyfromtime = from;
-		rc = gf_message_queue(d->a, d->store, "sp", d->conf->sp_id, "meter.subscribe",
-		                      &ms.base);
+		/* Sent again (resend_s) until the first meter.data: an SP that
+		 * has never connected has no session the broker could keep it
+		 * in. */
+		rc = gf_resend_queue(d->a, d->store, SUB_KEY, NULL, "sp", d->conf->sp_id,
+		                     "meter.subscribe", &ms.base);
 	}
 	free(ids);
 	return rc;
@@ -267,6 +272,8 @@ static enum gf_err take_readings(void *arg)
 		t->hi = j > t->hi ? j : t->hi;
 	}
 	sqlite3_finalize(st);
+	if (rc == GF_OK)
+		rc = gf_resend_answered(t->d->store, SUB_KEY, NULL, NULL);
 	return rc == GF_OK ? complete(t->d, t->lo, t->hi) : rc;
 }
 
