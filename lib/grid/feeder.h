@@ -24,7 +24,7 @@
 #ifndef GF_FEEDER_H
 #define GF_FEEDER_H
 
-#include <complex.h>
+#include "grid/cmplx.h"
 #include <stdbool.h>
 #include <stddef.h>
 

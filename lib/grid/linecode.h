@@ -13,7 +13,7 @@
 #ifndef GF_LINECODE_H
 #define GF_LINECODE_H
 
-#include <complex.h>
+#include "grid/cmplx.h"
 #include <stddef.h>
 
 #define GF_LINECODE_BASIS_MAX 64 /* room for how a rating was found */

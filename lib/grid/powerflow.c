@@ -180,8 +180,12 @@ enum gf_err gf_pf_solve(const struct gf_feeder *f, const double *p_kw, const dou
 		                  "power flow: no convergence in %u iterations (voltages still "
 		                  "move by %.3g pu, tolerance %.3g) with the loads' %.1f kW",
 		                  it, r->change_pu, r->tol_pu, r->load_kw);
-	/* What the transformer delivers, with the currents of the last sweep:
-	 * they are within tol of the final voltages' own. */
+	/* One more backward sweep: the currents (and what the transformer
+	 * delivers) are then those of the loads at the reported voltages, which
+	 * themselves are within tol of those the currents give. */
+	if (!backward(f, p_kw, q_kvar, r, &bad))
+		return gf_err_set(err, errlen, GF_ERANGE, "power flow: load %s collapsed",
+		                  f->load[bad].name);
 	for (int ph = 0; ph < 3; ph++)
 		r->s_tx[ph] = r->v[f->root][ph] * conj(r->work[f->root][ph]) / 1000.0;
 	r->solved = true;

@@ -21,7 +21,7 @@
 #ifndef GF_POWERFLOW_H
 #define GF_POWERFLOW_H
 
-#include <complex.h>
+#include "grid/cmplx.h"
 #include <stdbool.h>
 #include <stddef.h>
 

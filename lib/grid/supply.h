@@ -21,7 +21,7 @@
 #ifndef GF_SUPPLY_H
 #define GF_SUPPLY_H
 
-#include <complex.h>
+#include "grid/cmplx.h"
 #include <stddef.h>
 
 #include "base/err.h"
