@@ -52,13 +52,23 @@ check "DOMS got its feedback (GF-DOMS-FEEDBACK ... Assigned)" \
 # at the SP, as much energy as the meters saw, under 55 pseudonyms.
 sp_line=$(sum 'meter data at the SP')
 echo "#${sp_line}"
-rows_at_sp=$(grep -oE 'in the window [0-9]+ of [0-9]+' <<<"$sp_line")
+rows_at_sp=$(grep -oE 'in the day [0-9]+ of [0-9]+' <<<"$sp_line")
 check "the SP stored every exported meter row (${rows_at_sp:-none})" \
 	eval '[ -n "$rows_at_sp" ] && [ "$(cut -d" " -f4 <<<"$rows_at_sp")" = "$(cut -d" " -f6 <<<"$rows_at_sp")" ] && [ "$(cut -d" " -f4 <<<"$rows_at_sp")" -gt 0 ]'
 check "... of 55 pseudonymous meters, the meters' energy" \
 	eval 'grep -q "of 55 pseudonymous meters" <<<"$sp_line" && [ "$(grep -oE "[0-9.]+ kWh \(the meters: [0-9.]+" <<<"$sp_line" | awk "{ print (\$1 == \$5) }")" = 1 ]'
 check "the per-interval table is printed" grep -qE '^18:00 +[0-9.]+ ' "$tmp/demo.out"
-check "the HTML report has its two plots" [ "$(grep -c '<svg' "$tmp/demo/report.html")" = 2 ]
+check "the HTML report has its two plots (each wide and narrow)" \
+	[ "$(grep -c "<div class='chart" "$tmp/demo/report.html")" = 4 ]
+# The outcome (issue 13 item 5): the four curves and the share of the
+# optimum's overload reduction the market achieved.
+for c in baseline optimum metered; do
+	check "the summary has the $c's overload, intervals over and peak" \
+		grep -qE "^  $c +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9.]+" "$tmp/demo.out"
+done
+check "the optimum was solved (GLPK)" grep -qE '^optimum: .* \(GLPK\), (optimal|feasible)' "$tmp/demo.out"
+check "the share of the optimum's reduction, the goal named" \
+	grep -qE "achieved by the market: (-?[0-9.]+% \(goal >= 80%: (met|not met)\)|n/a)" "$tmp/demo.out"
 check "nothing refused by the broker on the way (GF-BUS-REFUSED)" \
 	eq "$(cat "$tmp/demo/run/"*.log | grep -c GF-BUS-REFUSED)" 0
 check "every process it started is gone" eq "$(pgrep -f "$tmp/demo/run" | wc -l)" 0
