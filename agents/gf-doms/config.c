@@ -50,12 +50,13 @@ enum gf_err doms_config_restore(struct doms *d)
 	}
 	sqlite3_finalize(st);
 	if (n)
-		gf_log_notice("GF-DOMS-CONFIG",
-		              "%zu parameter(s) of an earlier doms.config: limit %.3f kWh, prices up "
-		              "to %.4f EUR/kWh, budget %.2f EUR a day, voltage %.3f..%.3f pu, lines "
-		              "%.0f%%",
-		              n, d->limit_kwh, d->price_max, d->budget, d->v_min_pu, d->v_max_pu,
-		              d->line_max_pct);
+		gf_log_notice(
+		    "GF-DOMS-CONFIG",
+		    "%zu parameter(s) of an earlier doms.config: limit %.3f kWh, prices up "
+		    "to %.4f EUR/kWh, budget %.2f EUR a day, voltage %.3f..%.3f pu, lines "
+		    "%.0f%%",
+		    n, d->limit_kwh, d->price_max, d->budget, d->v_min_pu, d->v_max_pu,
+		    d->line_max_pct);
 	return GF_OK;
 }
 
@@ -70,8 +71,9 @@ static enum gf_err set(struct take *t, const char *name, double v)
 {
 	t->set++;
 	*param(t->d, name) = v;
-	return gf_store_run(t->d->store, "INSERT OR REPLACE INTO doms_param (name, value) VALUES"
-	                                 " (?1, ?2)",
+	return gf_store_run(t->d->store,
+	                    "INSERT OR REPLACE INTO doms_param (name, value) VALUES"
+	                    " (?1, ?2)",
 	                    "td", name, v);
 }
 
@@ -128,7 +130,8 @@ static enum gf_err take_config(void *arg)
 
 		if (e->currency && strcmp(e->currency, "EUR") != 0) {
 			t->skipped++;
-			snprintf(t->why, sizeof(t->why), "currency %s: only EUR is used", e->currency);
+			snprintf(t->why, sizeof(t->why), "currency %s: only EUR is used",
+			         e->currency);
 		} else {
 			if (e->has_maxenergyprice && usable(e->maxenergyprice))
 				rc = set(t, "price_max", e->maxenergyprice);
@@ -146,8 +149,10 @@ void doms_config_take(struct doms *d, const struct gf_inbox_item *item, const st
 	int64_t from, to;
 
 	if (d->conf->dms_id && strcmp(m->from_id, d->conf->dms_id) != 0) {
-		gf_log_warning("GF-DOMS-CONFIG", "doms.config from dms.%s ignored: only dms.%s "
-		               "configures this DOMS", m->from_id, d->conf->dms_id);
+		gf_log_warning("GF-DOMS-CONFIG",
+		               "doms.config from dms.%s ignored: only dms.%s "
+		               "configures this DOMS",
+		               m->from_id, d->conf->dms_id);
 		return;
 	}
 	snprintf(key, sizeof(key), "config:%llu", (unsigned long long)item->seq);

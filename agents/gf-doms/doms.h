@@ -124,8 +124,8 @@ void doms_flow_free(struct doms *d);
  * rating, the lowest and highest voltage at a load (per unit) and the bus of
  * the lowest, the most loaded line (% of its ampacity) and its name. */
 enum gf_err doms_flow_solve(struct doms *d, const double *kwh, double *kva_pct, double *v_min,
-                           double *v_max, char *v_bus, size_t v_buslen, double *line_pct,
-                           char *line, size_t linelen);
+                            double *v_max, char *v_bus, size_t v_buslen, double *line_pct,
+                            char *line, size_t linelen);
 /* Extra kWh per interval the forecast per meter (n intervals of n_meters)
  * must lose to keep the voltages and lines within their limits, beyond the
  * transformer's own excess: into need[0..n). Zeros without a model. */

@@ -53,7 +53,8 @@ enum gf_err doms_flow_load(struct doms *d)
 		g->load_of[k] = gf_feeder_load_index(g->f, doms_meter_load_name(d, k));
 		if (g->load_of[k] == GF_FEEDER_NONE) {
 			rc = GF_EINVAL;
-			snprintf(err, sizeof(err), "meter_map names load %s, which %s/Loads.csv has not",
+			snprintf(err, sizeof(err),
+			         "meter_map names load %s, which %s/Loads.csv has not",
 			         doms_meter_load_name(d, k), d->conf->network_dir);
 		}
 	}
@@ -88,8 +89,7 @@ double doms_flow_nominal_v(const struct doms *d)
 }
 
 /* Solves with meter k drawing kwh[k] * scale over the interval. */
-static enum gf_err solve(struct doms *d, const double *kwh, double scale,
-                         struct gf_pf_summary *s)
+static enum gf_err solve(struct doms *d, const double *kwh, double scale, struct gf_pf_summary *s)
 {
 	struct doms_grid *g = d->grid;
 	char err[256];

@@ -149,11 +149,12 @@ static enum gf_err record_forecast(struct doms *d, int64_t start, size_t n, cons
 
 	for (size_t t = 0; rc == GF_OK && t < n; t++)
 		rc = gf_store_run(d->store,
-		                  revision ? "UPDATE doms_forecast SET revised_kwh = ?3, revised_at = ?4"
-		                             " WHERE grid = ?1 AND interval = ?2"
-		                           : "INSERT OR IGNORE INTO doms_forecast (grid, interval, kwh,"
-		                             " issued_at, revised_kwh, revised_at) VALUES (?1, ?2, ?3,"
-		                             " ?4, ?3, ?4)",
+		                  revision
+		                      ? "UPDATE doms_forecast SET revised_kwh = ?3, revised_at = ?4"
+		                        " WHERE grid = ?1 AND interval = ?2"
+		                      : "INSERT OR IGNORE INTO doms_forecast (grid, interval, kwh,"
+		                        " issued_at, revised_kwh, revised_at) VALUES (?1, ?2, ?3,"
+		                        " ?4, ?3, ?4)",
 		                  "tidi", d->conf->grid_point_id, start + (int64_t)t, kwh[t], now);
 	return rc;
 }
@@ -325,7 +326,8 @@ static enum gf_err queue_issue(void *arg)
 	if (is->kind != TOP_UP) {
 		rc = queue_forecast(is->d, is->start, is->n, is->kwh);
 		if (rc == GF_OK)
-			rc = record_forecast(is->d, is->start, is->n, is->kwh, is->kind == REVISION);
+			rc =
+			    record_forecast(is->d, is->start, is->n, is->kwh, is->kind == REVISION);
 	}
 	for (size_t i = 0; rc == GF_OK && i < is->bids->count; i++)
 		rc = queue_bid(is->d, &is->bids->bid[i]);
@@ -354,10 +356,11 @@ static void log_window(struct doms *d, const struct issue *is, const double *req
 	              is->kwh[peak], (long long)is->start + (long long)peak, d->limit_kwh, over,
 	              is->bids->count, asked, cut ? " (cut to the day's budget)" : "");
 	if (cut)
-		gf_log_warning("GF-DOMS-BUDGET",
-		               "%zu interval(s) asked less than needed: the day's budget of %.2f EUR "
-		               "is spent",
-		               cut, d->budget);
+		gf_log_warning(
+		    "GF-DOMS-BUDGET",
+		    "%zu interval(s) asked less than needed: the day's budget of %.2f EUR "
+		    "is spent",
+		    cut, d->budget);
 }
 
 /* Bids for the forecast kwh[0..n) of intervals from start (per_meter as
@@ -409,7 +412,8 @@ static enum gf_err issue(struct doms *d, enum kind kind, int64_t start, size_t n
 	if (rc == GF_OK)
 		rc = gf_congestion_bids(&p, start, f, n, &bids, err, sizeof(err));
 	if (rc != GF_OK) {
-		gf_log_err("GF-DOMS-FORECAST", "no bids: %s", rc == GF_ENOMEM ? "out of memory" : err);
+		gf_log_err("GF-DOMS-FORECAST", "no bids: %s",
+		           rc == GF_ENOMEM ? "out of memory" : err);
 		goto out;
 	}
 	for (size_t i = 0; suffix && i < bids.count; i++) {
@@ -443,14 +447,29 @@ void doms_forecast_horizon(const struct doms *d, int64_t *from, int64_t *to)
 }
 
 /* Whether the metered history the window [from, ...) is forecast from is
- * in: every interval up to the one before now, or before the window's
- * day when that is earlier. */
+ * in: every interval of the day before the window's day is complete, and of
+ * the window's day those up to two before now. Meters complete intervals in
+ * any order (the SP sends a history meter by meter, new readings as they
+ * come), so the newest complete interval says nothing of the older ones. */
 static bool history_in(struct doms *d, int64_t from)
 {
 	int64_t now = gf_time_interval((int64_t)(gf_agent_now(d->a) * 1000.0));
-	int64_t day = from - from % GF_LOADPROFILE_INTERVALS, want = (day < now ? day : now) - 2;
+	int64_t day = from - from % GF_LOADPROFILE_INTERVALS;
+	int64_t lo = day - GF_LOADPROFILE_INTERVALS, hi = day < now - 1 ? day : now - 1;
+	sqlite3_stmt *st =
+	    gf_store_prepare(d->store, "SELECT count(*) FROM doms_metered WHERE"
+	                               " grid = ?1 AND interval >= ?2 AND interval < ?3");
+	int64_t n = -1;
 
-	return doms_meter_latest(d) >= want;
+	if (st) {
+		sqlite3_bind_text(st, 1, d->conf->grid_point_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, lo);
+		sqlite3_bind_int64(st, 3, hi);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n >= hi - lo;
 }
 
 /* The forecast in use over [start, start + n): the latest revision where
@@ -487,7 +506,8 @@ enum gf_err doms_forecast_issue(struct doms *d, int64_t from, int64_t to, const 
 	if (d->source == DOMS_FROM_METERED && !history_in(d, from)) {
 		/* Widened, not replaced: a day-ahead issue can come while the
 		 * rest of today waits. */
-		d->wait_from = d->wait_to > d->wait_from && d->wait_from < from ? d->wait_from : from;
+		d->wait_from =
+		    d->wait_to > d->wait_from && d->wait_from < from ? d->wait_from : from;
 		d->wait_to = to > d->wait_to ? to : d->wait_to;
 		gf_log_info("GF-DOMS-FORECAST",
 		            "intervals %lld..%lld wait for the metered history (newest complete "
@@ -499,11 +519,11 @@ enum gf_err doms_forecast_issue(struct doms *d, int64_t from, int64_t to, const 
 	rc = window(d, from, to, &start, &n, &kwh, &per_meter);
 	if (rc == GF_OK && n > 0 && d->source == DOMS_FROM_METERED &&
 	    doms_meter_history_days(d, start - start % GF_LOADPROFILE_INTERVALS) == 0) {
-		gf_log_warning("GF-DOMS-FORECAST",
-		               "intervals %lld..%lld: no metered history in the %ld days before: no "
-		               "forecast, no bids",
-		               (long long)start, (long long)(start + (int64_t)n - 1),
-		               d->conf->history_days);
+		gf_log_warning(
+		    "GF-DOMS-FORECAST",
+		    "intervals %lld..%lld: no metered history in the %ld days before: no "
+		    "forecast, no bids",
+		    (long long)start, (long long)(start + (int64_t)n - 1), d->conf->history_days);
 		n = 0;
 	}
 	if (rc == GF_OK && n > 0 && suffix)
@@ -577,8 +597,8 @@ static bool day_ahead(struct doms *d, int64_t from, size_t n, double *kwh, doubl
 static void rebid(struct doms *d, int64_t j)
 {
 	double r = metered_ratio(d, j), was = 1, *kwh;
-	int64_t from = j + 1, day_end = from - from % GF_LOADPROFILE_INTERVALS +
-	                                GF_LOADPROFILE_INTERVALS;
+	int64_t from = j + 1,
+	        day_end = from - from % GF_LOADPROFILE_INTERVALS + GF_LOADPROFILE_INTERVALS;
 	size_t n = (size_t)(day_end - from);
 	char suffix[32];
 
@@ -588,11 +608,11 @@ static void rebid(struct doms *d, int64_t j)
 	if (day_ahead(d, from, n, kwh, &was) && fabs(r / was - 1) > d->conf->rebid_threshold) {
 		for (size_t t = 0; t < n; t++)
 			kwh[t] *= r;
-		gf_log_notice("GF-DOMS-REBID",
-		              "metered %.0f%% of the day-ahead forecast over intervals %lld..%lld "
-		              "(the forecast in use assumed %.0f%%): the rest of the day forecast again",
-		              100 * r, (long long)(j - d->conf->rebid_window + 1), (long long)j,
-		              100 * was);
+		gf_log_notice(
+		    "GF-DOMS-REBID",
+		    "metered %.0f%% of the day-ahead forecast over intervals %lld..%lld "
+		    "(the forecast in use assumed %.0f%%): the rest of the day forecast again",
+		    100 * r, (long long)(j - d->conf->rebid_window + 1), (long long)j, 100 * was);
 		snprintf(suffix, sizeof(suffix), "-r%lld", (long long)j);
 		issue(d, REVISION, from, n, kwh, NULL, suffix, (size_t)d->conf->rebid_lead);
 	}

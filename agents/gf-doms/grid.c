@@ -20,13 +20,13 @@
 
 /* The values of one interval's state. */
 struct state {
-	double kw;                  /* transformer, from the meters' total */
-	bool flow;                  /* the values below come from a power flow */
-	double kva_pct;             /* transformer apparent power, % of rating */
-	double v_min, v_max;        /* per unit, at loads */
-	char v_min_bus[32];         /* where the lowest is */
-	double line_pct;            /* most loaded line, % of its ampacity */
-	char line[32];              /* which */
+	double kw;           /* transformer, from the meters' total */
+	bool flow;           /* the values below come from a power flow */
+	double kva_pct;      /* transformer apparent power, % of rating */
+	double v_min, v_max; /* per unit, at loads */
+	char v_min_bus[32];  /* where the lowest is */
+	double line_pct;     /* most loaded line, % of its ampacity */
+	char line[32];       /* which */
 };
 
 static enum gf_err record(struct doms *d, int64_t j, const struct state *s)
@@ -46,7 +46,7 @@ static enum gf_err queue(struct doms *d, int64_t j, const struct state *s)
 	Goflex__StateValue v[6], *vp[6];
 	char when[GF_TIME_BUFSIZE], id[6][96];
 	const char *names[6] = {"transformer.power", "transformer.loading", "voltage.min",
-	                        "voltage.max", "line.loading", NULL};
+	                        "voltage.max",       "line.loading",        NULL};
 	double values[6] = {s->kw, s->kva_pct, s->v_min, s->v_max, s->line_pct, 0};
 	size_t n = s->flow ? 5 : 1;
 	enum gf_err rc;
@@ -108,14 +108,15 @@ static enum gf_err state_of(struct doms *d, int64_t j)
 	if (rc == GF_OK)
 		rc = queue(d, j, &s);
 	if (rc == GF_OK && s.flow)
-		gf_log_info("GF-DOMS-STATE",
-		            "interval %lld: %.1f kW, transformer %.0f%%, voltage %.3f..%.3f pu (lowest "
-		            "at bus %s), line %s at %.0f%%",
-		            (long long)j, s.kw, s.kva_pct, s.v_min, s.v_max, s.v_min_bus, s.line,
-		            s.line_pct);
+		gf_log_info(
+		    "GF-DOMS-STATE",
+		    "interval %lld: %.1f kW, transformer %.0f%%, voltage %.3f..%.3f pu (lowest "
+		    "at bus %s), line %s at %.0f%%",
+		    (long long)j, s.kw, s.kva_pct, s.v_min, s.v_max, s.v_min_bus, s.line,
+		    s.line_pct);
 	else if (rc == GF_OK)
-		gf_log_info("GF-DOMS-STATE", "interval %lld: %.1f kW at the transformer", (long long)j,
-		            s.kw);
+		gf_log_info("GF-DOMS-STATE", "interval %lld: %.1f kW at the transformer",
+		            (long long)j, s.kw);
 	free(kwh);
 	return rc;
 }

@@ -44,8 +44,7 @@ static const struct gf_conf_item table[] = {
      "how many households to sum: household k has profile ((k - 1) mod 55) + 1, as in gf-sim"},
     {"forecast_csv", GF_CONF_STRING, offsetof(struct doms_conf, forecast_csv), NULL, 0, 0, false,
      "a forecast CSV (kWh per interval) used instead of the profiles"},
-    {"forecast_from", GF_CONF_STRING, offsetof(struct doms_conf, forecast_from), NULL, 0, 0,
-     false,
+    {"forecast_from", GF_CONF_STRING, offsetof(struct doms_conf, forecast_from), NULL, 0, 0, false,
      "metered (the meters' history at the SP: needs sp_id, meter_map), profiles or csv; "
      "default: metered with sp_id, csv with forecast_csv, else profiles"},
     {"sp_id", GF_CONF_STRING, offsetof(struct doms_conf, sp_id), NULL, 0, 0, false,
@@ -80,8 +79,8 @@ static const struct gf_conf_item table[] = {
      false, "highest line current, percent of its line code's ampacity"},
     {"rebid_window", GF_CONF_INT, offsetof(struct doms_conf, rebid_window), "4", 0, 96, false,
      "metered intervals compared with the forecast for the intraday re-bid; 0: no re-bid"},
-    {"rebid_threshold", GF_CONF_DOUBLE, offsetof(struct doms_conf, rebid_threshold), "0.1", 0,
-     10, false, "relative error of the forecast over rebid_window that triggers a re-bid"},
+    {"rebid_threshold", GF_CONF_DOUBLE, offsetof(struct doms_conf, rebid_threshold), "0.1", 0, 10,
+     false, "relative error of the forecast over rebid_window that triggers a re-bid"},
     {"rebid_lead", GF_CONF_INT, offsetof(struct doms_conf, rebid_lead), "4", 1, 96, false,
      "a re-bid's bids start this many intervals after the last metered one"},
     {"max_bid_len", GF_CONF_INT, offsetof(struct doms_conf, max_bid_len), "0", 0, 96 * 366, false,
@@ -102,10 +101,10 @@ static const struct gf_conf_item table[] = {
 	" cleared_kwh REAL NOT NULL, cost_eur REAL NOT NULL, received REAL NOT NULL,"              \
 	" PRIMARY KEY (bid_id, state));"                                                           \
 	"CREATE TABLE IF NOT EXISTS doms_bid_interval (bid_id TEXT NOT NULL, interval INTEGER"     \
-	" NOT NULL, kwh REAL NOT NULL, price REAL NOT NULL, PRIMARY KEY (bid_id, interval));"     \
+	" NOT NULL, kwh REAL NOT NULL, price REAL NOT NULL, PRIMARY KEY (bid_id, interval));"      \
 	"CREATE INDEX IF NOT EXISTS doms_bid_interval_i ON doms_bid_interval (interval);"          \
 	"CREATE TABLE IF NOT EXISTS doms_forecast (grid TEXT NOT NULL, interval INTEGER NOT NULL," \
-	" kwh REAL NOT NULL, issued_at INTEGER NOT NULL, revised_kwh REAL NOT NULL, revised_at"   \
+	" kwh REAL NOT NULL, issued_at INTEGER NOT NULL, revised_kwh REAL NOT NULL, revised_at"    \
 	" INTEGER NOT NULL, PRIMARY KEY (grid, interval));"                                        \
 	"CREATE TABLE IF NOT EXISTS doms_meter (meter TEXT NOT NULL, interval INTEGER NOT NULL,"   \
 	" kwh REAL NOT NULL, PRIMARY KEY (meter, interval)) WITHOUT ROWID;"                        \
@@ -261,8 +260,7 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 		doms_grid_catch_up(d);
 		gf_store_outbox_flush(d->store, gf_agent_bus(a));
 		doms_forecast_check(d);
-	}
-	else if (strcmp(m.msg, "doms.config") == 0)
+	} else if (strcmp(m.msg, "doms.config") == 0)
 		doms_config_take(d, item, &m);
 	else
 		gf_log_info("GF-DOMS-IGNORED", "%s from %s.%s: not handled", m.msg,
@@ -288,9 +286,10 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 /* The forecast's source: forecast_from, else what the keys given imply. */
 static enum gf_err source(struct doms_conf *c, enum doms_source *out, char *err, size_t errlen)
 {
-	const char *f = c->forecast_from
-	                    ? c->forecast_from
-	                    : c->sp_id ? "metered" : c->forecast_csv ? "csv" : "profiles";
+	const char *f = c->forecast_from  ? c->forecast_from
+	                : c->sp_id        ? "metered"
+	                : c->forecast_csv ? "csv"
+	                                  : "profiles";
 
 	if (strcmp(f, "metered") == 0)
 		*out = DOMS_FROM_METERED;
@@ -307,9 +306,10 @@ static enum gf_err source(struct doms_conf *c, enum doms_source *out, char *err,
 		return gf_err_set(err, errlen, GF_EINVAL,
 		                  "metered data needs both sp_id and meter_map");
 	if (!(c->v_min_pu >= 0.5 && c->v_min_pu < c->v_max_pu && c->v_max_pu <= 1.5))
-		return gf_err_set(err, errlen, GF_EINVAL,
-		                  "v_min_pu %.3f, v_max_pu %.3f: need 0.5 <= v_min_pu < v_max_pu <= 1.5",
-		                  c->v_min_pu, c->v_max_pu);
+		return gf_err_set(
+		    err, errlen, GF_EINVAL,
+		    "v_min_pu %.3f, v_max_pu %.3f: need 0.5 <= v_min_pu < v_max_pu <= 1.5",
+		    c->v_min_pu, c->v_max_pu);
 	if (c->price_max_eur_kwh > 0 && c->price_max_eur_kwh < c->price_eur_kwh)
 		return gf_err_set(err, errlen, GF_EINVAL,
 		                  "price_max_eur_kwh %.4f is below price_eur_kwh %.4f",
@@ -388,12 +388,12 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	              "doms.%s: grid point %s, limit %.3f kWh per interval, forecast from %s%s%s, "
 	              "bids to foa.%s",
 	              gf_bus_id(gf_agent_bus(a)), c->grid_point_id, D.limit_kwh,
-	              D.source == DOMS_FROM_METERED  ? "the meters at sp."
-	              : D.source == DOMS_FROM_CSV    ? "the CSV "
-	                                             : "the profiles in ",
-	              D.source == DOMS_FROM_METERED  ? c->sp_id
-	              : D.source == DOMS_FROM_CSV    ? c->forecast_csv
-	                                             : c->profiles_dir,
+	              D.source == DOMS_FROM_METERED ? "the meters at sp."
+	              : D.source == DOMS_FROM_CSV   ? "the CSV "
+	                                            : "the profiles in ",
+	              D.source == DOMS_FROM_METERED ? c->sp_id
+	              : D.source == DOMS_FROM_CSV   ? c->forecast_csv
+	                                            : c->profiles_dir,
 	              D.grid ? ", power flow of network_dir" : "", c->dso_foa);
 	/* The rest of today (bids start in the future), and tomorrow if its
 	 * issue time has passed. */

@@ -228,13 +228,15 @@ static enum gf_err complete(struct doms *d, int64_t lo, int64_t hi)
 
 		if (n < d->n_meters)
 			continue;
-		rc = gf_store_run(d->store,
-		                  "INSERT INTO doms_metered (grid, interval, kwh, meters) VALUES (?1,"
-		                  " ?2, ?3, ?4) ON CONFLICT (grid, interval) DO UPDATE SET kwh = ?3",
-		                  "tidi", d->conf->grid_point_id, j, kwh, (int64_t)n);
+		rc = gf_store_run(
+		    d->store,
+		    "INSERT INTO doms_metered (grid, interval, kwh, meters) VALUES (?1,"
+		    " ?2, ?3, ?4) ON CONFLICT (grid, interval) DO UPDATE SET kwh = ?3",
+		    "tidi", d->conf->grid_point_id, j, kwh, (int64_t)n);
 		if (rc == GF_OK)
-			rc = gf_store_run(d->store, "DELETE FROM doms_state WHERE grid = ?1 AND"
-			                            " interval = ?2",
+			rc = gf_store_run(d->store,
+			                  "DELETE FROM doms_state WHERE grid = ?1 AND"
+			                  " interval = ?2",
 			                  "ti", d->conf->grid_point_id, j);
 	}
 	sqlite3_finalize(st);
@@ -245,7 +247,8 @@ static enum gf_err take_readings(void *arg)
 {
 	struct take *t = arg;
 	sqlite3_stmt *st = gf_store_prepare(
-	    t->d->store, "INSERT OR REPLACE INTO doms_meter (meter, interval, kwh) VALUES (?1, ?2, ?3)");
+	    t->d->store,
+	    "INSERT OR REPLACE INTO doms_meter (meter, interval, kwh) VALUES (?1, ?2, ?3)");
 	enum gf_err rc = st ? GF_OK : GF_EIO;
 
 	for (size_t i = 0; rc == GF_OK && i < t->mr->n_readings; i++) {
@@ -254,8 +257,9 @@ static enum gf_err take_readings(void *arg)
 		long k = doms_meter_find(t->d, r->deviceid);
 
 		/* Energy per interval, stamped with the interval's end. */
-		if (k < 0 || gf_time_parse(r->observedtimestamp, strlen(r->observedtimestamp), &ms) !=
-		                 GF_OK ||
+		if (k < 0 ||
+		    gf_time_parse(r->observedtimestamp, strlen(r->observedtimestamp), &ms) !=
+		        GF_OK ||
 		    (r->unit && strcmp(r->unit, "kWh") != 0)) {
 			t->unknown++;
 			continue;
@@ -279,10 +283,8 @@ static enum gf_err take_readings(void *arg)
 
 void doms_meter_take(struct doms *d, const struct gf_inbox_item *item, const struct gf_message *m)
 {
-	struct take t = {.d = d,
-	                 .mr = (const Goflex__MeterReadings *)m->body,
-	                 .lo = INT64_MAX,
-	                 .hi = INT64_MIN};
+	struct take t = {
+	    .d = d, .mr = (const Goflex__MeterReadings *)m->body, .lo = INT64_MAX, .hi = INT64_MIN};
 	char key[128];
 
 	if (!d->conf->sp_id || strcmp(m->from_id, d->conf->sp_id) != 0) {
@@ -299,8 +301,8 @@ void doms_meter_take(struct doms *d, const struct gf_inbox_item *item, const str
 
 int64_t doms_meter_latest(const struct doms *d)
 {
-	sqlite3_stmt *st = gf_store_prepare(d->store,
-	                                    "SELECT max(interval) FROM doms_metered WHERE grid = ?1");
+	sqlite3_stmt *st =
+	    gf_store_prepare(d->store, "SELECT max(interval) FROM doms_metered WHERE grid = ?1");
 	int64_t j = -1;
 
 	if (st) {
@@ -350,8 +352,9 @@ enum gf_err doms_meter_forecast(const struct doms *d, int64_t from, size_t n, do
 size_t doms_meter_history_days(const struct doms *d, int64_t day)
 {
 	sqlite3_stmt *st = gf_store_prepare(
-	    d->store, "SELECT count(DISTINCT interval / 96) FROM doms_meter WHERE interval >= ?1 AND"
-	              " interval < ?2");
+	    d->store,
+	    "SELECT count(DISTINCT interval / 96) FROM doms_meter WHERE interval >= ?1 AND"
+	    " interval < ?2");
 	size_t n = 0;
 
 	if (st) {
