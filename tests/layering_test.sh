@@ -9,6 +9,7 @@
 #   devices  engine, base
 #   anon     base
 #   meter    base
+#   grid     base
 #   agent    bus, payload, base
 #   broker-plugin/  base, bus, payload
 #
@@ -42,7 +43,7 @@ check() { # NAME PROBLEMS
 	fi
 }
 
-layers="base bus payload engine devices anon meter agent"
+layers="base bus payload engine devices anon meter grid agent"
 declare -A may=(
 	[base]="base"
 	[bus]="bus base"
@@ -51,6 +52,7 @@ declare -A may=(
 	[devices]="devices engine base"
 	[anon]="anon base"
 	[meter]="meter base"
+	[grid]="grid base"
 	[agent]="agent bus payload base"
 	[plugin]="bus payload base schemas"
 )

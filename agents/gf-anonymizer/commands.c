@@ -54,7 +54,8 @@ static int pseudonyms(const struct anonymizer_idmap *ids, const struct gf_pseudo
 		if (argc > 1) {
 			i = anonymizer_idmap_find(ids, argv[k + 1], strlen(argv[k + 1]));
 			if (i < 0) {
-				fprintf(stderr, "gf-anonymizer: %s is not in id_map\n", argv[k + 1]);
+				fprintf(stderr, "gf-anonymizer: %s is not in id_map\n",
+				        argv[k + 1]);
 				code = 1;
 				continue;
 			}

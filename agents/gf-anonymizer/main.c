@@ -248,10 +248,11 @@ int main(int argc, char **argv)
 	    .outbox_only = true,
 	    .flags = flags,
 	    .command = command,
-	    .command_help = "  reverse PSEUDONYM...  the classification id and private meter id of "
-	                    "each pseudonym\n"
-	                    "  pseudonyms [ID...]    the CSV private_id,pseudonym of the ids given, or "
-	                    "of every id of id_map (for the DOMS's meter_map, an aggregator's)\n",
+	    .command_help =
+	        "  reverse PSEUDONYM...  the classification id and private meter id of "
+	        "each pseudonym\n"
+	        "  pseudonyms [ID...]    the CSV private_id,pseudonym of the ids given, or "
+	        "of every id of id_map (for the DOMS's meter_map, an aggregator's)\n",
 	};
 	int code = gf_agent_main(&def, argc, argv);
 

@@ -34,7 +34,7 @@
 
 struct fman_conf {
 	struct gf_agent_conf agent;
-	long grid_origin_interval, start_after_tolerance, tf_tolerance;
+	long grid_origin_interval, start_after_tolerance, tf_tolerance, max_members;
 	long aggregate_every_s, max_offers, max_slices;
 	char *fmar_id;
 	long resend_s; /* real seconds between resends of unanswered messages */

@@ -31,6 +31,8 @@ static const struct gf_conf_item table[] = {
      "width of a startAfter cell of the aggregation grid, intervals (GOFLEX FMAN: 20)"},
     {"tf_tolerance", GF_CONF_INT, C(tf_tolerance), "0", 0, 100000, false,
      "width of a time-flexibility cell, intervals (0: equal tf only)"},
+    {"max_members", GF_CONF_INT, C(max_members), "0", 0, 100000000L, false,
+     "most offers in one aggregate (a full cell is split, next fit); 0: no bound"},
     {"aggregate_every_s", GF_CONF_INT, C(aggregate_every_s), "900", 1, 86400 * 7, false,
      "simulated seconds between aggregations (each sends only what changed)"},
     {"fmar_id", GF_CONF_STRING, C(fmar_id), "all", 0, 0, false,
@@ -128,6 +130,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	F.cfg = GF_AGGREGATE_FMAN;
 	F.cfg.start_after_tolerance = (int32_t)c->start_after_tolerance;
 	F.cfg.tf_tolerance = (int32_t)c->tf_tolerance;
+	F.cfg.max_members = (uint32_t)c->max_members;
 	F.cfg.fixed_origin = 1;
 	F.cfg.start_after_origin = (int32_t)c->grid_origin_interval;
 	F.cfg.tf_origin = 0;

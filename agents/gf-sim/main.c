@@ -67,6 +67,9 @@ static const struct gf_conf_item table[] = {
      "first interval of the day the FOA may move a home battery (64: 16:00)"},
     {"battery_to", GF_CONF_INT, offsetof(struct sim_conf, battery_to), "88", 0, 96, false,
      "end of that window, exclusive (88: 22:00; <= battery_from wraps over midnight)"},
+    {"history_days", GF_CONF_INT, offsetof(struct sim_conf, history_days), "0", 0, 14, false,
+     "days before today simulated at start as fast as they run, without offers or the bus: the "
+     "meters' history (report_csv and dms_dir rows); the devices go on from where they end"},
     {"offer_lead_s", GF_CONF_INT, offsetof(struct sim_conf, offer_lead_s), "3600", 900, 86400,
      false, "offers start this long after their round (simulated seconds, whole intervals)"},
     {"deadline_lead_s", GF_CONF_INT, offsetof(struct sim_conf, deadline_lead_s), "900", 0, 86400,
@@ -259,8 +262,9 @@ static void offer_round(struct sim *s, int64_t now)
 	            (long long)now, total, s->n);
 }
 
-/* Steps interval j for every prosumer. */
-static void step_interval(struct sim *s, int64_t j)
+/* Steps interval j for every prosumer; live: with the bus (xems.operation),
+ * else history (the meters only). */
+static void step_interval(struct sim *s, int64_t j, bool live)
 {
 	char start[GF_TIME_BUFSIZE] = "";
 	struct sim_meter m;
@@ -271,7 +275,8 @@ static void step_interval(struct sim *s, int64_t j)
 	for (size_t i = 0; i < s->n; i++) {
 		struct sim_prosumer *p = &s->p[i];
 		sim_prosumer_step(p, j, &m);
-		sim_xems_operation(s, p, j, &m);
+		if (live)
+			sim_xems_operation(s, p, j, &m);
 		s->day.base_kwh += m.base_kwh;
 		s->day.device_kwh += m.device_kwh;
 		s->day.scheduled_kwh += m.scheduled_kwh;
@@ -302,7 +307,7 @@ static void tick(struct gf_agent *a, void *arg)
 	int64_t now = (int64_t)floor(gf_agent_now(a) / GF_TIME_INTERVAL_S);
 
 	if (s->cursor < now) {
-		step_interval(s, s->cursor);
+		step_interval(s, s->cursor, true);
 		s->cursor++;
 		if (s->cursor % DAY == 0) {
 			day_log(s);
@@ -363,7 +368,7 @@ out:
 static enum gf_err start(struct gf_agent *a, void *conf)
 {
 	struct sim *s = &S;
-	int64_t now = (int64_t)floor(gf_agent_now(a) / GF_TIME_INTERVAL_S);
+	int64_t now = (int64_t)floor(gf_agent_now(a) / GF_TIME_INTERVAL_S), from;
 	size_t devices = 0;
 	enum gf_err rc;
 
@@ -394,7 +399,9 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		}
 		return GF_OK;
 	}
-	if ((rc = load_profiles(s)) != GF_OK || (rc = make_prosumers(s, now)) != GF_OK ||
+	/* With a history, the devices start at its first interval. */
+	from = s->conf->history_days ? now - now % DAY - s->conf->history_days * DAY : now;
+	if ((rc = load_profiles(s)) != GF_OK || (rc = make_prosumers(s, from)) != GF_OK ||
 	    (rc = open_csv(s)) != GF_OK)
 		return rc;
 	if (s->conf->dms_dir) {
@@ -411,7 +418,21 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		devices += s->p[i].ndev;
 	gf_log_notice("GF-SIM-START", "%zu prosumers (%s .. %s) with %zu devices, seed %ld", s->n,
 	              s->p[0].id, s->p[s->n - 1].id, devices, s->conf->seed);
-	/* The devices start at the beginning of the current interval. */
+	/* The history: every prosumer's intervals before now, no offers, no
+	 * bus; its meter exports are written as the day goes. */
+	s->day.day = from - from % DAY;
+	for (int64_t j = from; j < now; j++) {
+		step_interval(s, j, false);
+		if ((j + 1) % DAY == 0) {
+			day_log(s);
+			memset(&s->day, 0, sizeof(s->day));
+			s->day.day = j + 1;
+		}
+	}
+	if (from < now)
+		gf_log_notice("GF-SIM-HISTORY", "%lld intervals of history simulated (meters only)",
+		              (long long)(now - from));
+	/* The devices go on at the beginning of the current interval. */
 	s->cursor = now;
 	s->day.day = now - now % DAY;
 	offer_round(s, now);

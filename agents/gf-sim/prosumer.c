@@ -159,11 +159,13 @@ static enum gf_err build_offer(const struct sim_device *d, struct gf_device *cop
 	if (horizon > GF_DEVOFFER_MAX_SLICES)
 		horizon = GF_DEVOFFER_MAX_SLICES;
 	rc = gf_devoffer_build(copy, &d->user, horizon, NULL, fo, lo, hi, dflt, cap, err, errlen);
-	/* A car still on the session offered last time, or plugged in for too
-	 * short a rest of it (the process started late in the session): offer
-	 * its next session, from the state it will leave in. */
+	/* A car still on the session offered last time, plugged in for too
+	 * short a rest of it (the process started late in the session), or
+	 * charged already (a round in the night: the rest of the session needs
+	 * nothing, an offer with no flexibility): offer its next session, from
+	 * the state it will leave in. */
 	if (copy->kind == GF_DEVICE_EV && copy->connected &&
-	    (rc != GF_OK || fo->start_after < last)) {
+	    (rc != GF_OK || fo->start_after < last || !(fo->total_max > 1e-6))) {
 		int64_t leave = (int64_t)floor(copy->depart_t / GF_DEVICE_SLICE_S);
 		advance(d, copy, leave > last ? leave : last);
 		rc = gf_devoffer_build(copy, &d->user, horizon, NULL, fo, lo, hi, dflt, cap, err,

@@ -30,7 +30,7 @@ struct sim_conf {
 	char *dms_dir, *dms_timezone;
 	long seed, pct_thermal, pct_heatpump, pct_ev, pct_battery, pct_white;
 	long battery_from, battery_to;
-	long offer_lead_s, deadline_lead_s;
+	long offer_lead_s, deadline_lead_s, history_days;
 	char *tariff_min, *tariff_max;
 	bool persist;
 	struct sim_plugs_conf plug; /* simulated smart plugs (plugs.h) */

@@ -771,7 +771,10 @@ static enum gf_err history(struct subscribe *c)
 		}
 		if (lo > hi)
 			continue;
-		lo = sp_energy_floor(lo, s->len_ms);
+		/* From the interval the first reading ends (an interval reading
+		 * at t is the period before t); a register's first read gives
+		 * no earlier interval, which the resampling leaves incomplete. */
+		lo = sp_energy_floor(lo - 1, s->len_ms);
 		lo = lo < s->from_ms ? s->from_ms : lo;
 		hi = sp_energy_floor(hi, s->len_ms) + s->len_ms;
 		if (lo < hi)

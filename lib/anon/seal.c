@@ -59,8 +59,8 @@
 #define RSA_MIN    2048
 #define RSA_MAX    8192 /* the broker's form check allows up to 8192-bit keys */
 #define HEADER_MAX 1024 /* decoded protected header, as the broker's check */
-#define IV_LEN     12 /* 96 bits */
-#define TAG_LEN    16 /* 128 bits */
+#define IV_LEN     12   /* 96 bits */
+#define TAG_LEN    16   /* 128 bits */
 #define IV_B64     16
 #define TAG_B64    22
 
@@ -258,8 +258,7 @@ enum gf_err gf_seal(const struct gf_seal_to *to, const void *plain, size_t len, 
 		return gf_err_set(err, errlen, GF_EINVAL,
 		                  "nothing to seal (a sealed payload has a non-empty ciphertext)");
 	if (len > INT_MAX)
-		return gf_err_set(err, errlen, GF_ETOOLONG, "%zu bytes are too many to seal",
-		                  len);
+		return gf_err_set(err, errlen, GF_ETOOLONG, "%zu bytes are too many to seal", len);
 	if (cty && !printable(cty, GF_SEAL_CTY_MAX))
 		return gf_err_set(err, errlen, GF_EINVAL, "cty: 1 to %d printable ASCII characters",
 		                  GF_SEAL_CTY_MAX);
@@ -570,21 +569,20 @@ static bool decrypt(const unsigned char cek[CEK_LEN], const struct compact_parts
                     unsigned char **pt, size_t *ptl)
 {
 	size_t cap = gf_b64url_decoded_len(cp->n[3]), n = 0, ivl = 0, tagl = 0;
-	unsigned char iv[IV_LEN], tag[TAG_LEN], *ct = malloc(cap ? cap : 1),
-	                                        *buf = malloc(cap + 1);
+	unsigned char iv[IV_LEN], tag[TAG_LEN], *ct = malloc(cap ? cap : 1), *buf = malloc(cap + 1);
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int outl = 0, fin = 0;
-	bool ok = c && ct && buf && cap <= INT_MAX && cp->n[0] <= INT_MAX &&
-	          gf_b64url_decode(cp->p[2], cp->n[2], iv, sizeof(iv), &ivl) == GF_OK &&
-	          ivl == IV_LEN &&
-	          gf_b64url_decode(cp->p[4], cp->n[4], tag, sizeof(tag), &tagl) == GF_OK &&
-	          tagl == TAG_LEN && gf_b64url_decode(cp->p[3], cp->n[3], ct, cap, &n) == GF_OK &&
-	          n == cap && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, cek, iv) == 1 &&
-	          EVP_DecryptUpdate(c, NULL, &outl, (const unsigned char *)cp->p[0],
-	                            (int)cp->n[0]) == 1 &&
-	          EVP_DecryptUpdate(c, buf, &outl, ct, (int)cap) == 1 && (size_t)outl == cap &&
-	          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
-	          EVP_DecryptFinal_ex(c, buf + outl, &fin) == 1 && fin == 0;
+	bool ok =
+	    c && ct && buf && cap <= INT_MAX && cp->n[0] <= INT_MAX &&
+	    gf_b64url_decode(cp->p[2], cp->n[2], iv, sizeof(iv), &ivl) == GF_OK && ivl == IV_LEN &&
+	    gf_b64url_decode(cp->p[4], cp->n[4], tag, sizeof(tag), &tagl) == GF_OK &&
+	    tagl == TAG_LEN && gf_b64url_decode(cp->p[3], cp->n[3], ct, cap, &n) == GF_OK &&
+	    n == cap && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, cek, iv) == 1 &&
+	    EVP_DecryptUpdate(c, NULL, &outl, (const unsigned char *)cp->p[0], (int)cp->n[0]) ==
+	        1 &&
+	    EVP_DecryptUpdate(c, buf, &outl, ct, (int)cap) == 1 && (size_t)outl == cap &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
+	    EVP_DecryptFinal_ex(c, buf + outl, &fin) == 1 && fin == 0;
 
 	EVP_CIPHER_CTX_free(c);
 	free(ct);

@@ -39,8 +39,9 @@ struct body {
 	int32_t start_after, tf, n;
 	double *lower, *upper, *dflt; /* profile, prof_cap entries each */
 	size_t prof_cap;
-	int32_t *offsets; /* balance aggregation only, else NULL */
-	double total_min, total_max;
+	int32_t *offsets;            /* balance aggregation only, else NULL */
+	double total_min, total_max; /* NaN until a member has a total (aggregate.c) */
+	double sum_min, sum_max;     /* every member's total, or its slices' bounds' sum */
 	int32_t acceptance_before, assignment_before;
 	int64_t sum_tf; /* of the members' tf: tf loss = sum_tf - count * tf */
 	double energy;  /* sum of member weights */
@@ -177,6 +178,16 @@ static void body_take(struct body *b, struct gf_aggregate *agg)
 	b->offsets = agg->offset;
 	b->total_min = agg->total_min[0];
 	b->total_max = agg->total_max[0];
+	b->sum_min = b->sum_max = 0;
+	for (size_t i = 0; i < b->set.count; i++) {
+		double lo = 0, hi = 0, tmin = b->set.total_min[i], tmax = b->set.total_max[i];
+		for (int32_t k = 0; k < b->set.n[i]; k++) {
+			lo += b->set.lower[b->set.slice_off[i] + (size_t)k];
+			hi += b->set.upper[b->set.slice_off[i] + (size_t)k];
+		}
+		b->sum_min += isnan(tmin) ? lo : fmax(lo, tmin);
+		b->sum_max += isnan(tmax) ? hi : fmin(hi, tmax);
+	}
 	b->acceptance_before = agg->acceptance_before[0];
 	b->assignment_before = agg->assignment_before[0];
 	b->sum_tf = agg->tf_loss + (int64_t)b->set.count * b->tf;
@@ -326,11 +337,6 @@ static enum gf_err profile_room(struct body *b, size_t n)
 	return GF_OK;
 }
 
-static double sum_or_nan(double a, double b)
-{
-	return isnan(a) || isnan(b) ? NAN : a + b;
-}
-
 /*
  * Adds fo as member id to the non-empty aggregate b in place (start
  * alignment without balance): O(fo's slices + b's profile), amortised.
@@ -367,10 +373,13 @@ static enum gf_err body_append(struct body *b, uint64_t id, const struct gf_fo *
 		b->lower[t] = b->upper[t] = b->dflt[t] = 0.0;
 	}
 	size_t at = (size_t)(fo->start_after - sa), src = b->set.slice_off[i];
+	double lo = 0, hi = 0;
 	for (int32_t k = 0; k < fo->n; k++) {
 		b->lower[at + (size_t)k] += b->set.lower[src + (size_t)k];
 		b->upper[at + (size_t)k] += b->set.upper[src + (size_t)k];
 		b->dflt[at + (size_t)k] += b->set.dflt[src + (size_t)k];
+		lo += b->set.lower[src + (size_t)k];
+		hi += b->set.upper[src + (size_t)k];
 	}
 	b->start_after = sa;
 	b->n = (int32_t)n;
@@ -379,10 +388,14 @@ static enum gf_err body_append(struct body *b, uint64_t id, const struct gf_fo *
 		b->acceptance_before = b->set.acceptance_before[i];
 	if (b->set.assignment_before[i] < b->assignment_before)
 		b->assignment_before = b->set.assignment_before[i];
-	/* Totals are summed while every member has both, else absent. */
-	int has = !isnan(fo->total_min) && !isnan(fo->total_max);
-	b->total_min = has ? sum_or_nan(b->total_min, fo->total_min) : NAN;
-	b->total_max = has ? sum_or_nan(b->total_max, fo->total_max) : NAN;
+	/* Totals once any member has one, a member without its own counting
+	 * with its slices' bounds (as gf_aggregate_build). */
+	b->sum_min += isnan(fo->total_min) ? lo : fmax(lo, fo->total_min);
+	b->sum_max += isnan(fo->total_max) ? hi : fmin(hi, fo->total_max);
+	if (!isnan(fo->total_min) || !isnan(fo->total_max) || !isnan(b->total_min)) {
+		b->total_min = b->sum_min;
+		b->total_max = b->sum_max;
+	}
 	b->sum_tf += fo->tf;
 	int production = 0;
 	b->energy += gf__agg_weight(&b->set, i, &production);

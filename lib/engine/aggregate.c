@@ -79,7 +79,6 @@ void gf__agg_group_init(struct gf__agg_group *gi, const struct gf__agg_key *key)
 	gi->max_end = INT64_MIN;
 	gi->acceptance_before = GF_FO_NO_DEADLINE;
 	gi->assignment_before = GF_FO_NO_DEADLINE;
-	gi->all_totals = 1;
 	gi->open = 1;
 }
 
@@ -243,8 +242,13 @@ static void fill(const struct gf_fo_set *set, const struct gf__agg_group *groups
 		out->tf[g] = gi->min_tf;
 		out->n[g] = (int32_t)(gi->max_end - gi->min_sa);
 		out->slice_off[g] = soff;
-		out->total_min[g] = gi->all_totals ? 0.0 : NAN;
-		out->total_max[g] = gi->all_totals ? 0.0 : NAN;
+		/* Totals when any member has one: a member without its own
+		 * bounds the aggregate's by the sum of its slices' bounds. (Only
+		 * when all had them, a mixed aggregate of a car that needs an
+		 * exact energy and batteries could be assigned a schedule with
+		 * no split: FMAN refused it.) */
+		out->total_min[g] = gi->total_members ? 0.0 : NAN;
+		out->total_max[g] = gi->total_members ? 0.0 : NAN;
 		out->acceptance_before[g] = gi->acceptance_before;
 		out->assignment_before[g] = gi->assignment_before;
 		out->total_members[g] = gi->total_members;
@@ -265,14 +269,19 @@ static void fill(const struct gf_fo_set *set, const struct gf__agg_group *groups
 		size_t src = set->slice_off[i];
 		size_t dst =
 		    out->slice_off[g] + (size_t)(set->start_after[i] + off - out->start_after[g]);
+		double lo = 0, hi = 0;
 		for (int32_t k = 0; k < set->n[i]; k++) {
 			out->lower[dst + (size_t)k] += set->lower[src + (size_t)k];
 			out->upper[dst + (size_t)k] += set->upper[src + (size_t)k];
 			out->dflt[dst + (size_t)k] += set->dflt[src + (size_t)k];
+			lo += set->lower[src + (size_t)k];
+			hi += set->upper[src + (size_t)k];
 		}
 		if (!isnan(out->total_min[g])) {
-			out->total_min[g] += set->total_min[i];
-			out->total_max[g] += set->total_max[i];
+			out->total_min[g] +=
+			    isnan(set->total_min[i]) ? lo : fmax(lo, set->total_min[i]);
+			out->total_max[g] +=
+			    isnan(set->total_max[i]) ? hi : fmin(hi, set->total_max[i]);
 		}
 		out->tf_loss += set->tf[i] - out->tf[g];
 	}

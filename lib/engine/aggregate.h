@@ -12,10 +12,10 @@
  * start_after = min of the members', tf = min of the members' tf, deadlines
  * = min of the members', and member i's slice k is added at interval
  * start_after_i + k of the aggregate's profile (lower, upper and default
- * summed). Total-energy bounds are summed when every member has them, else
- * absent (NaN). Disaggregation (aggregate_disagg.c) and the loss metrics
- * (aggregate_loss.c) are declared here too; docs/engine.md has every
- * formula.
+ * summed). Total-energy bounds are present when any member has them: each
+ * member counts with its own, or with its slices' bounds' sum when it has
+ * none; absent (NaN) when no member has any. Disaggregation (aggregate_disagg.c) and the loss
+ * metrics (aggregate_loss.c) are declared here too; docs/engine.md has every formula.
  */
 #ifndef GF_AGGREGATE_H
 #define GF_AGGREGATE_H

@@ -26,8 +26,7 @@ struct gf__agg_group {
 	size_t members;
 	uint32_t total_members;
 	double energy; /* sum of member weights */
-	int all_totals;
-	int open; /* still takes members (weight bounds) */
+	int open;      /* still takes members (weight bounds) */
 };
 
 static inline int64_t gf__agg_floor_div(int64_t a, int64_t b)
@@ -81,7 +80,6 @@ static inline void gf__agg_group_add(struct gf__agg_group *gi, const struct gf_f
 	if (set->assignment_before[i] < gi->assignment_before)
 		gi->assignment_before = set->assignment_before[i];
 	int has_min = !isnan(set->total_min[i]), has_max = !isnan(set->total_max[i]);
-	gi->all_totals &= has_min && has_max;
 	gi->total_members += (uint32_t)(has_min || has_max);
 	gi->members++;
 	gi->energy += w;

@@ -96,7 +96,8 @@ enum gf_err gf_jwe_check_compact(const char *data, size_t len, char *kid, size_t
 		                  "JWE compact: %zu parts, expected five separated by '.'", n);
 	for (size_t i = 0; i < 5; i++) {
 		if (!gf_b64url_valid(part[i], plen[i]))
-			return gf_err_set(err, errlen, GF_EPARSE, "JWE %s: not base64url", names[i]);
+			return gf_err_set(err, errlen, GF_EPARSE, "JWE %s: not base64url",
+			                  names[i]);
 	}
 	/* RSA-OAEP wraps the key into the RSA modulus size: 2048 to 8192 bits. */
 	if (plen[1] < b64_len(256) || plen[1] > b64_len(1024) || plen[1] % 4 == 1)

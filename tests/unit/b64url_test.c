@@ -39,8 +39,8 @@ Test(b64url, decodes_what_openssl_encodes)
 			n = reference_encode(raw, len, enc);
 			cr_assert(gf_b64url_valid(enc, n));
 			cr_assert_eq(gf_b64url_decoded_len(n), len);
-			cr_assert_eq(gf_b64url_decode(enc, n, back, sizeof(back), &got), GF_OK, "%s",
-			             enc);
+			cr_assert_eq(gf_b64url_decode(enc, n, back, sizeof(back), &got), GF_OK,
+			             "%s", enc);
 			cr_assert_eq(got, len);
 			cr_assert_eq(memcmp(raw, back, len), 0, "%s", enc);
 		}

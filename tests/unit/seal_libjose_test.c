@@ -89,7 +89,8 @@ Test(seal_libjose, libjose_decrypts_what_gf_seal_sealed)
 
 	cr_assert_eq(gf_seal_to_load(pub_path, "sp-1", &to, err, sizeof(err)), GF_OK, "%s", err);
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-		unsigned char *plain = payload(sizes[s]), ek[256], cek[256]; /* RSA writes up to its size */
+		unsigned char *plain = payload(sizes[s]), ek[256],
+		              cek[256]; /* RSA writes up to its size */
 		char *jwe = NULL, *part[5], *dot;
 		size_t len = 0, eklen, ceklen = sizeof(cek), ptl = 0;
 		EVP_PKEY_CTX *pc = oaep(false);
@@ -163,8 +164,8 @@ Test(seal_libjose, gf_seal_open_opens_what_libjose_encrypted)
 		                   json_string_value(json_object_get(jwe, "iv")),
 		                   json_string_value(json_object_get(jwe, "ciphertext")),
 		                   json_string_value(json_object_get(jwe, "tag"))) > 0);
-		cr_assert_eq(gf_seal_open(ring, compact, strlen(compact), &opened, &plen, &info, err,
-		                          sizeof(err)),
+		cr_assert_eq(gf_seal_open(ring, compact, strlen(compact), &opened, &plen, &info,
+		                          err, sizeof(err)),
 		             GF_OK, "%zu bytes: %s", sizes[s], err);
 		cr_assert_eq(plen, sizes[s]);
 		cr_assert_eq(memcmp(opened, plain, plen), 0);
@@ -173,8 +174,8 @@ Test(seal_libjose, gf_seal_open_opens_what_libjose_encrypted)
 		compact[strlen(compact) - 2] = compact[strlen(compact) - 2] == 'A' ? 'B' : 'A';
 		free(opened);
 		opened = NULL;
-		cr_assert_eq(gf_seal_open(ring, compact, strlen(compact), &opened, &plen, &info, err,
-		                          sizeof(err)),
+		cr_assert_eq(gf_seal_open(ring, compact, strlen(compact), &opened, &plen, &info,
+		                          err, sizeof(err)),
 		             GF_EDENIED);
 		free(compact);
 		json_decref(jwe);
