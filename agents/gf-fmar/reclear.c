@@ -86,7 +86,7 @@ out:
 static bool could_serve(const struct gf_fo *o, int32_t start, int T, const double *rem,
                         const double *price)
 {
-	struct gf_clear_bid b = {start, T, rem, price};
+	struct gf_clear_bid b = {start, T, rem, price, NULL};
 	int32_t from = o->start_after, to = o->start_after + o->tf + o->n;
 	bool meets = false;
 

@@ -49,6 +49,17 @@ double gf__clear_change(const struct gf_clear_bid *bid, int32_t t)
 	return i >= 0 && i < bid->intervals ? bid->change[i] : 0.0;
 }
 
+double gf__clear_headroom(const struct gf_clear_bid *bid, int32_t t)
+{
+	int32_t i = t - bid->start;
+	return bid->headroom && i >= 0 && i < bid->intervals ? bid->headroom[i] : 0.0;
+}
+
+double gf__clear_band(double m, double h)
+{
+	return m < 0 ? -m : m > h ? m - h : 0.0;
+}
+
 /* Outside the bid any change is unrequested; it weighs the highest price. */
 double gf__clear_weight(const struct gf_clear_bid *bid, int32_t t)
 {
@@ -86,7 +97,9 @@ enum gf_err gf__clear_validate(const struct gf_clear_bid *bid, const struct gf_f
 	    count > INT32_MAX)
 		return GF_EINVAL;
 	for (int32_t i = 0; i < bid->intervals; i++)
-		if (!isfinite(bid->change[i]) || !isfinite(bid->price[i]) || bid->price[i] < 0)
+		if (!isfinite(bid->change[i]) || !isfinite(bid->price[i]) || bid->price[i] < 0 ||
+		    (bid->headroom && (!isfinite(bid->headroom[i]) || bid->headroom[i] < 0 ||
+		                       (bid->headroom[i] > 0 && bid->change[i] != 0.0))))
 			return GF_EINVAL;
 	for (size_t o = 0; o < count; o++) {
 		const struct gf_fo *f = &offers[o];
@@ -184,7 +197,7 @@ enum gf_err gf_clear_evaluate(const struct gf_clear_bid *bid, const struct gf_fo
 	}
 	double m = 0.0, delivered = 0.0;
 	for (int32_t t = a0; t < a1; t++) {
-		m += gf__clear_weight(bid, t) * fabs(mis[t - a0]);
+		m += gf__clear_weight(bid, t) * gf__clear_band(mis[t - a0], gf__clear_headroom(bid, t));
 		if (t >= bid->start && t < bid->start + bid->intervals)
 			delivered += gf__clear_change(bid, t) - mis[t - a0];
 	}

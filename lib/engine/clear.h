@@ -9,10 +9,15 @@
  * some s in [start_after, start_after + tf] with amounts inside its slice and
  * total bounds. The objective (docs/clearing.md) is
  *
- *   min  sum_t w_t |r_t - sum_o (d_o(t) - x_o(t))|
+ *   min  sum_t w_t dist(m_t, [0, h_t])
  *      + sum_o sum_t (tariff_max_o dev+_{o,t} + tariff_min_o dev-_{o,t})
  *
- * with w_t = price_t inside the bid and max price outside it. Two solvers:
+ * where m_t = r_t - sum_o (d_o(t) - x_o(t)) is what is asked minus what is
+ * delivered, w_t = price_t inside the bid and max price outside it, and h_t
+ * the bid's headroom (0 without one: the term is then w_t |m_t|): in an
+ * interval where nothing is asked the grid takes up to h_t kWh more
+ * consumption at no cost, so load moved out of a congested interval can
+ * land there. Two solvers:
  * gf_clear_milp (exact, GLPK) and gf_clear_heuristic (fast). Offers are
  * checked as gf_fo_set_add does, and the default must satisfy the total
  * bounds (it is the schedule of an unused offer).
@@ -32,6 +37,9 @@ struct gf_clear_bid {
 	int32_t intervals;    /* T >= 1 */
 	const double *change; /* r_t kWh, positive = less consumption */
 	const double *price;  /* EUR/kWh, finite and >= 0 */
+	/* NULL, or h_t kWh >= 0 per interval: more consumption the grid takes
+	 * at no cost; only where r_t = 0 (GF_EINVAL otherwise). */
+	const double *headroom;
 };
 
 enum gf_clear_status {
@@ -135,6 +143,9 @@ double gf__clear_change(const struct gf_clear_bid *bid, int32_t t); /* r_t, 0 ou
 void gf__clear_axis(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
                     int32_t *lo, int32_t *hi);
 double gf__clear_weight(const struct gf_clear_bid *bid, int32_t t);
+double gf__clear_headroom(const struct gf_clear_bid *bid, int32_t t); /* h_t, 0 outside */
+/* dist(m, [0, h]): the mismatch's cost per unit weight. */
+double gf__clear_band(double m, double h);
 int gf__clear_defaults(const struct gf_clear_bid *bid, const struct gf_fo *offers, size_t count,
                        struct gf_clear_result *res);
 

@@ -3,9 +3,10 @@
  * clear_bound.c - a Lagrangian lower bound on the clearing optimum
  * (clear.h, docs/clearing.md "Bound").
  *
- * For any multipliers |lambda_t| <= w_t, w_t |m_t| >= lambda_t m_t, so
+ * For any multipliers |lambda_t| <= w_t, w_t dist(m_t, [0, h_t]) >=
+ * lambda_t m_t - max(lambda_t, 0) h_t, so
  *
- *   objective >= sum_t lambda_t r_t
+ *   objective >= sum_t (lambda_t r_t - max(lambda_t, 0) h_t)
  *              + sum_o min_{s, x} sum_t (lambda_t dev_{o,t} + tariff cost of dev_{o,t})
  *
  * where dev_{o,t} = x_o(t) - d_o(t): the offers separate, and each one's
@@ -24,7 +25,7 @@ struct seg;
 struct lag {
 	int32_t a0;
 	size_t len;
-	double *lam, *grad, *w, *r;
+	double *lam, *grad, *w, *r, *h;
 	double *x;       /* scratch: one offer's amounts */
 	struct seg *seg; /* scratch: two pieces per slice */
 };
@@ -141,7 +142,7 @@ static double dual_value(struct lag *lg, const struct gf_clear_bid *bid, const s
 	double v = 0.0;
 	for (size_t j = 0; j < lg->len; j++) {
 		lg->grad[j] = lg->r[j];
-		v += lg->lam[j] * lg->r[j];
+		v += lg->lam[j] * lg->r[j] - fmax(lg->lam[j], 0.0) * lg->h[j];
 	}
 	for (size_t o = 0; o < count; o++)
 		if (gf_clear_eligible(bid, &offers[o]))
@@ -166,17 +167,19 @@ enum gf_err gf_clear_bound(const struct gf_clear_bid *bid, const struct gf_fo *o
 	lg.grad = calloc(lg.len, sizeof *lg.grad);
 	lg.w = calloc(lg.len, sizeof *lg.w);
 	lg.r = calloc(lg.len, sizeof *lg.r);
+	lg.h = calloc(lg.len, sizeof *lg.h);
 	int32_t maxn = 1;
 	for (size_t o = 0; o < count; o++)
 		maxn = offers[o].n > maxn ? offers[o].n : maxn;
 	lg.x = calloc((size_t)maxn, sizeof *lg.x);
 	lg.seg = calloc(2 * (size_t)maxn, sizeof *lg.seg);
-	if (!lg.lam || !lg.grad || !lg.w || !lg.r || !lg.x || !lg.seg)
+	if (!lg.lam || !lg.grad || !lg.w || !lg.r || !lg.h || !lg.x || !lg.seg)
 		goto out;
 	for (size_t j = 0; j < lg.len; j++) {
 		int32_t t = lg.a0 + (int32_t)j, i = t - bid->start;
 		lg.w[j] = gf__clear_weight(bid, t);
 		lg.r[j] = i >= 0 && i < bid->intervals ? bid->change[i] : 0.0;
+		lg.h[j] = gf__clear_headroom(bid, t);
 	}
 	/* lambda = 0 gives 0 (every offer at its default costs nothing): a
 	 * valid start; the first step moves towards the requested change. */
@@ -197,7 +200,14 @@ enum gf_err gf_clear_bound(const struct gf_clear_bid *bid, const struct gf_fo *o
 		 * cannot move. */
 		double norm = 0.0;
 		for (size_t j = 0; j < lg.len; j++) {
-			double g = lg.grad[j];
+			/* grad holds m_t; the term's slope in lambda is m_t - h_t
+			 * for lambda > 0, m_t below 0, anything between at 0. */
+			double g = lg.grad[j], m = g;
+			if (lg.lam[j] > 0)
+				g = m - lg.h[j];
+			else if (lg.lam[j] == 0)
+				g = m > lg.h[j] ? m - lg.h[j] : m < 0 ? m : 0.0;
+			lg.grad[j] = g;
 			if ((g > 0 && lg.lam[j] >= lg.w[j]) || (g < 0 && lg.lam[j] <= -lg.w[j]))
 				lg.grad[j] = g = 0.0;
 			norm += g * g;
@@ -213,6 +223,7 @@ enum gf_err gf_clear_bound(const struct gf_clear_bid *bid, const struct gf_fo *o
 out:
 	free(lg.seg);
 	free(lg.x);
+	free(lg.h);
 	free(lg.r);
 	free(lg.w);
 	free(lg.grad);

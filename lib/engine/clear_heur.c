@@ -10,12 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* w |a + x| + tariff cost of the deviation x - d: convex piecewise linear
- * in x, so its minimum over [lo, hi] lies on a bound or a breakpoint. */
-static double piece(double w, double a, double x, double d, double cup, double cdown)
+/* w dist(a + x, [0, h]) + tariff cost of the deviation x - d: convex
+ * piecewise linear in x, so its minimum over [lo, hi] lies on a bound or a
+ * breakpoint (the default, -a and h - a). */
+static double piece(double w, double a, double h, double x, double d, double cup, double cdown)
 {
 	double dev = x - d;
-	return w * fabs(a + x) + (dev > 0 ? cup * dev : -cdown * dev);
+	return w * gf__clear_band(a + x, h) + (dev > 0 ? cup * dev : -cdown * dev);
 }
 
 static double clampd(double v, double lo, double hi)
@@ -23,13 +24,13 @@ static double clampd(double v, double lo, double hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-static double best_amount(double w, double a, double d, double lo, double hi, double cup,
-                          double cdown, double *val)
+static double best_amount(double w, double a, double h, double d, double lo, double hi,
+                          double cup, double cdown, double *val)
 {
-	double cand[4] = {lo, hi, clampd(d, lo, hi), clampd(-a, lo, hi)};
-	double bx = cand[0], bv = piece(w, a, cand[0], d, cup, cdown);
-	for (int i = 1; i < 4; i++) {
-		double v = piece(w, a, cand[i], d, cup, cdown);
+	double cand[5] = {lo, hi, clampd(d, lo, hi), clampd(-a, lo, hi), clampd(h - a, lo, hi)};
+	double bx = cand[0], bv = piece(w, a, h, cand[0], d, cup, cdown);
+	for (int i = 1; i < 5; i++) {
+		double v = piece(w, a, h, cand[i], d, cup, cdown);
 		if (v < bv - 1e-12) {
 			bv = v;
 			bx = cand[i];
@@ -51,9 +52,10 @@ struct heur {
 	size_t len;
 	double *mis;      /* per axis interval: r_t - delivered_t */
 	double *w;        /* per axis interval */
+	double *hr;       /* per axis interval: the bid's headroom h_t */
 	double *best;     /* scratch, max n */
 	double *cur;      /* scratch, max n */
-	struct piece *pc; /* scratch, 3 max n */
+	struct piece *pc; /* scratch, 4 max n */
 };
 
 /* Meets f's total bounds from x (each x_k minimising its own piece at s,
@@ -77,19 +79,23 @@ static void meet_total(struct heur *h, const struct gf_fo *f, int32_t s, double 
 	for (int32_t k = 0; k < f->n; k++) {
 		int32_t t = s + k;
 		double d = gf__clear_dflt(f, t), a = h->mis[t - h->a0] - d, w = h->w[t - h->a0];
+		double hr = h->hr[t - h->a0];
 		double end = dir > 0 ? f->upper[k] : f->lower[k];
-		double kink[2] = {d, -a}, at = x[k];
-		if ((kink[1] - kink[0]) * dir < 0) { /* in the direction of travel */
-			kink[0] = -a;
-			kink[1] = d;
-		}
-		for (int i = 0; i <= 2; i++) {
-			double next = i < 2 ? kink[i] : end;
+		double kink[3] = {d, -a, hr - a}, at = x[k];
+		for (int i = 1; i < 3; i++) /* in the direction of travel */
+			for (int j = i; j > 0 && (kink[j] - kink[j - 1]) * dir < 0; j--) {
+				double tmp = kink[j];
+				kink[j] = kink[j - 1];
+				kink[j - 1] = tmp;
+			}
+		for (int i = 0; i <= 3; i++) {
+			double next = i < 3 ? kink[i] : end;
 			if ((next - at) * dir <= 0 || (next - end) * dir > 0)
 				continue;
 			double mid = (at + next) / 2;
 			/* The objective's change per kWh moved in the direction dir. */
-			double slope = w * (a + mid > 0 ? 1.0 : -1.0) + (mid > d ? cup : -cdown);
+			double slope = w * (a + mid > hr ? 1.0 : a + mid < 0 ? -1.0 : 0.0) +
+			               (mid > d ? cup : -cdown);
 			h->pc[np++] = (struct piece){dir * slope, fabs(next - at), k};
 			at = next;
 		}
@@ -127,20 +133,20 @@ static double place(struct heur *h, const struct gf_fo *f, int32_t slo, int32_t 
 	double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
 	double base = 0.0;
 	for (int32_t t = f->start_after; t < f->start_after + f->tf + f->n; t++)
-		base += h->w[t - h->a0] * fabs(h->mis[t - h->a0]);
+		base += h->w[t - h->a0] * gf__clear_band(h->mis[t - h->a0], h->hr[t - h->a0]);
 	double bestv = INFINITY;
 	int32_t bests = slo;
 	for (int32_t s = slo; s <= shi; s++) {
 		double v = 0.0;
 		for (int32_t t = f->start_after; t < f->start_after + f->tf + f->n; t++) {
-			double w = h->w[t - h->a0], a = h->mis[t - h->a0];
+			double w = h->w[t - h->a0], a = h->mis[t - h->a0], hr = h->hr[t - h->a0];
 			double d = gf__clear_dflt(f, t), pv;
 			int32_t k = t - s;
 			if (k >= 0 && k < f->n) {
-				h->cur[k] = best_amount(w, a - d, d, f->lower[k], f->upper[k], cup,
-				                        cdown, &pv);
+				h->cur[k] = best_amount(w, a - d, hr, d, f->lower[k], f->upper[k],
+				                        cup, cdown, &pv);
 			} else {
-				pv = piece(w, a - d, 0.0, d, cup, cdown);
+				pv = piece(w, a - d, hr, 0.0, d, cup, cdown);
 			}
 			v += pv;
 		}
@@ -152,8 +158,8 @@ static double place(struct heur *h, const struct gf_fo *f, int32_t slo, int32_t 
 				int32_t k = t - s;
 				double d = gf__clear_dflt(f, t);
 				double xt = k >= 0 && k < f->n ? h->cur[k] : 0.0;
-				v += piece(h->w[t - h->a0], h->mis[t - h->a0] - d, xt, d, cup,
-				           cdown);
+				v += piece(h->w[t - h->a0], h->mis[t - h->a0] - d, h->hr[t - h->a0],
+				           xt, d, cup, cdown);
 			}
 		}
 		if (v < bestv - 1e-12) {
@@ -182,7 +188,7 @@ struct sweep {
 	int totals;   /* some eligible offer has total bounds */
 };
 
-/* sum_t w_t |mis_t| + the eligible offers' tariff cost. */
+/* sum_t w_t dist(mis_t, [0, h_t]) + the eligible offers' tariff cost. */
 static double sweep_objective(const struct sweep *sw)
 {
 	const struct heur *h = sw->h;
@@ -199,7 +205,7 @@ static double sweep_objective(const struct sweep *sw)
 		}
 	}
 	for (size_t j = 0; j < h->len; j++)
-		v += h->w[j] * fabs(h->mis[j]);
+		v += h->w[j] * gf__clear_band(h->mis[j], h->hr[j]);
 	return v;
 }
 
@@ -224,8 +230,8 @@ static void descend(struct sweep *sw)
 			int32_t k = t - sw->start[o];
 			double d = gf__clear_dflt(f, t), a = h->mis[t - h->a0];
 			double xt = k >= 0 && k < f->n ? xo[k] : 0.0;
-			now += piece(h->w[t - h->a0], a - d, xt, d, cup, cdown);
-			base += h->w[t - h->a0] * fabs(a);
+			now += piece(h->w[t - h->a0], a - d, h->hr[t - h->a0], xt, d, cup, cdown);
+			base += h->w[t - h->a0] * gf__clear_band(a, h->hr[t - h->a0]);
 		}
 		double v = place(h, f, f->start_after, f->start_after + f->tf, &s, h->cur);
 		if (v < now - base - 1e-9) {
@@ -280,8 +286,9 @@ static void redispatch(struct sweep *sw)
 				size_t j = (size_t)(t - h->a0);
 				double p0 = clampd(gf__clear_dflt(f, t), f->lower[k], f->upper[k]);
 				if (dir == 0) { /* lower where less consumption is asked */
-					if (h->mis[j] > 0 && c < h->w[j]) {
-						double dec = fmin(h->mis[j], xo[k] - f->lower[k]);
+					if (h->mis[j] > h->hr[j] && c < h->w[j]) {
+						double dec =
+						    fmin(h->mis[j] - h->hr[j], xo[k] - f->lower[k]);
 						xo[k] -= dec;
 						h->mis[j] -= dec;
 					}
@@ -501,10 +508,11 @@ static int heur_alloc(struct heur *h, size_t len, int32_t maxn)
 {
 	h->mis = calloc(len, sizeof *h->mis);
 	h->w = calloc(len, sizeof *h->w);
+	h->hr = calloc(len, sizeof *h->hr);
 	h->best = calloc((size_t)maxn, sizeof *h->best);
 	h->cur = calloc((size_t)maxn, sizeof *h->cur);
-	h->pc = calloc(3 * (size_t)maxn, sizeof *h->pc);
-	return !h->mis || !h->w || !h->best || !h->cur || !h->pc;
+	h->pc = calloc(4 * (size_t)maxn, sizeof *h->pc);
+	return !h->mis || !h->w || !h->hr || !h->best || !h->cur || !h->pc;
 }
 
 static void heur_free(struct heur *h)
@@ -512,6 +520,7 @@ static void heur_free(struct heur *h)
 	free(h->pc);
 	free(h->cur);
 	free(h->best);
+	free(h->hr);
 	free(h->w);
 	free(h->mis);
 }
@@ -622,8 +631,10 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
 	r.amount = x;
 	if (gf__clear_defaults(bid, offers, count, &r))
 		goto done;
-	for (int32_t t = a0; t < a1; t++)
+	for (int32_t t = a0; t < a1; t++) {
 		h.w[t - a0] = gf__clear_weight(bid, t);
+		h.hr[t - a0] = gf__clear_headroom(bid, t);
+	}
 	size_t ne = rank_eligible(bid, offers, count, off, order);
 	struct sweep sw = {&h, offers, order, order2, ne, start, x, off, count, 0};
 	long tries = plan_kicks(&sw);

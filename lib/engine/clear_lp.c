@@ -57,7 +57,8 @@ static int add_mismatch(glp_prob *lp, struct nz *m, const struct gf_clear_bid *b
 		int u = ucol + (int)j, r = urow + 2 * (int)j;
 		glp_set_col_bnds(lp, u, GLP_LO, 0.0, 0.0);
 		glp_set_obj_coef(lp, u, gf__clear_weight(bid, a0 + (int32_t)j));
-		glp_set_row_bnds(lp, r, GLP_LO, c[j], 0.0);
+		glp_set_row_bnds(lp, r, GLP_LO, c[j] - gf__clear_headroom(bid, a0 + (int32_t)j),
+		                 0.0); /* u >= m - h */
 		glp_set_row_bnds(lp, r + 1, GLP_LO, -c[j], 0.0);
 		put(m, r, u, 1.0);
 		put(m, r + 1, u, 1.0);

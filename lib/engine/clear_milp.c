@@ -132,7 +132,8 @@ static enum gf_err build(const struct gf_clear_bid *bid, const struct gf_fo *off
 				c -= gf__clear_dflt(&offers[o], t);
 		int u = add_col(lp, GLP_CV, 0.0, 0.0, gf__clear_weight(bid, t));
 		glp_set_col_bnds(lp, u, GLP_LO, 0.0, 0.0);
-		xrow[2 * j] = add_row(lp, GLP_LO, c, 0.0);
+		/* u_t >= m_t - h_t and u_t >= -m_t: w_t dist(m_t, [0, h_t]). */
+		xrow[2 * j] = add_row(lp, GLP_LO, c - gf__clear_headroom(bid, t), 0.0);
 		xrow[2 * j + 1] = add_row(lp, GLP_LO, -c, 0.0);
 		if (push(&m, xrow[2 * j], u, 1.0) || push(&m, xrow[2 * j + 1], u, 1.0))
 			goto out;
@@ -232,7 +233,7 @@ static void columns_of(const struct model *md, const struct gf_clear_bid *bid,
 		}
 	}
 	for (size_t j = 0; j < md->len; j++)
-		col[1 + j] = fabs(col[1 + j]);
+		col[1 + j] = gf__clear_band(col[1 + j], gf__clear_headroom(bid, md->a0 + (int32_t)j));
 }
 
 struct watch {

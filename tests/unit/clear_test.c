@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ struct inst {
 	struct gf_clear_bid bid;
 	struct gf_fo fo[MAXO];
 	double lo[MAXO][MAXN], hi[MAXO][MAXN], df[MAXO][MAXN];
-	double change[MAXT], price[MAXT];
+	double change[MAXT], price[MAXT], headroom[MAXT];
 	size_t count, slices;
 };
 
@@ -115,7 +116,7 @@ Test(clear, hand_computed_tiny)
 	                  .total_max = NAN,
 	                  .tariff_min = 0.1,
 	                  .tariff_max = 0.2};
-	struct gf_clear_bid bid = {0, 2, ch, pr};
+	struct gf_clear_bid bid = {0, 2, ch, pr, NULL};
 	int32_t start = -1;
 	double amount = -1;
 	struct gf_clear_result r = {.start = &start,
@@ -150,7 +151,7 @@ Test(clear, empty_and_ineligible_bids)
 	                  .total_max = NAN,
 	                  .tariff_min = 0.1,
 	                  .tariff_max = 0.2};
-	struct gf_clear_bid bid = {0, 2, ch, pr};
+	struct gf_clear_bid bid = {0, 2, ch, pr, NULL};
 	int32_t start = -1;
 	double amount = -1;
 	struct gf_clear_result r = {.start = &start,
@@ -189,7 +190,7 @@ Test(clear, bad_input_leaves_result_untouched)
 	                  .total_max = NAN,
 	                  .tariff_min = 0.1,
 	                  .tariff_max = 0.2};
-	struct gf_clear_bid bid = {0, 1, ch, pr};
+	struct gf_clear_bid bid = {0, 1, ch, pr, NULL};
 	int32_t start = -1;
 	double amount = -1;
 	struct gf_clear_result r = {.start = &start,
@@ -221,7 +222,7 @@ Test(clear, too_large_reports_status)
 	                  .total_max = NAN,
 	                  .tariff_min = 0.1,
 	                  .tariff_max = 0.2};
-	struct gf_clear_bid bid = {0, 1, ch, pr};
+	struct gf_clear_bid bid = {0, 1, ch, pr, NULL};
 	struct gf_clear_options opt = {1.0, 5, 0};
 	int32_t start = -1;
 	double amount = -1;
@@ -243,7 +244,18 @@ Test(clear, too_large_reports_status)
 #define GAP_MAX  0.02
 #define GAP_MEAN 0.002
 
-Test(clear, heuristic_vs_milp_random)
+/* The bid of in gets a headroom of 0 to 2 kWh in every interval where it
+ * asks nothing (after the instance is drawn: the same offers and requests). */
+static void add_headroom(struct inst *in)
+{
+	for (int32_t t = 0; t < in->bid.intervals; t++)
+		in->headroom[t] = in->change[t] == 0.0 ? rnd() * 2.0 : 0.0;
+	in->bid.headroom = in->headroom;
+}
+
+/* The heuristic against the MILP's proven optimum over random instances,
+ * with or without a headroom in the bid. */
+static void vs_milp(bool headroom)
 {
 	double sum_gap = 0, max_gap = 0;
 	int n = 0, over = 0;
@@ -253,6 +265,8 @@ Test(clear, heuristic_vs_milp_random)
 	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		struct inst in;
 		make_instance(&in, seed);
+		if (headroom)
+			add_headroom(&in);
 		int32_t s1[MAXO], s2[MAXO];
 		double x1[MAXO * MAXN], x2[MAXO * MAXN];
 		struct gf_clear_result m = {.start = s1, .amount = x1, .bound = NAN};
@@ -292,10 +306,72 @@ Test(clear, heuristic_vs_milp_random)
 		}
 	}
 	cr_assert_gt(n, (int)(seeds * 95 / 100));
-	fprintf(stderr, "clear: %d instances, mean gap %.4f, max gap %.4f, %d over %.2f\n", n,
-	        sum_gap / n, max_gap, over, GAP_MAX);
+	fprintf(stderr, "clear%s: %d instances, mean gap %.4f, max gap %.4f, %d over %.2f\n",
+	        headroom ? " (headroom)" : "", n, sum_gap / n, max_gap, over, GAP_MAX);
 	cr_assert_leq(max_gap, GAP_MAX);
 	cr_assert_leq(sum_gap / n, GAP_MEAN);
+}
+
+Test(clear, heuristic_vs_milp_random)
+{
+	vs_milp(false);
+}
+
+Test(clear, heuristic_vs_milp_random_headroom)
+{
+	vs_milp(true);
+}
+
+Test(clear, headroom_takes_the_moved_energy)
+{
+	/* A car's 2 kWh (exact total) at interval 0, may start at 0, 1 or 2;
+	 * tariffs 0.01. The bid asks 2 kWh less at 0 (0.5 EUR/kWh) and
+	 * nothing at 1 and 2, where the grid takes 1 and 2 kWh more. Best:
+	 * start at 2, all within the headroom: mismatch 0, tariff cost 0.01 x
+	 * (2 down at 0 + 2 up at 2) = 0.04. At 1 it would overrun the headroom
+	 * by 1 kWh (0.5 + 0.04). Without the headroom moving costs 0.5 x 2 at
+	 * its new interval: the car stays, mismatch 2 x 0.5 = 1.0. */
+	double lo = 0, hi = 2, df = 2, ch[3] = {2, 0, 0}, pr[3] = {0.5, 0.5, 0.5},
+	       hr[3] = {0, 1, 2};
+	struct gf_fo f = {.start_after = 0,
+	                  .tf = 2,
+	                  .n = 1,
+	                  .lower = &lo,
+	                  .upper = &hi,
+	                  .dflt = &df,
+	                  .total_min = 2,
+	                  .total_max = 2,
+	                  .tariff_min = 0.01,
+	                  .tariff_max = 0.01};
+	struct gf_clear_bid bid = {0, 3, ch, pr, hr};
+	for (int solver = 0; solver < 2; solver++) {
+		int32_t s = -1;
+		double x = -1, lb = -1;
+		struct gf_clear_result r = {.start = &s, .amount = &x};
+		cr_assert_eq(solver ? gf_clear_milp(&bid, &f, 1, NULL, &r)
+		                    : gf_clear_heuristic(&bid, &f, 1, NULL, &r),
+		             GF_OK);
+		cr_assert_eq(s, 2, "solver %d: start %d", solver, s);
+		cr_assert_float_eq(x, 2.0, 1e-9);
+		cr_assert_float_eq(r.objective, 0.04, 1e-9, "solver %d: %.9f", solver, r.objective);
+		cr_assert_float_eq(r.mismatch, 0.0, 1e-9);
+		cr_assert_eq(gf_clear_bound(&bid, &f, 1, r.objective, 200, &lb), GF_OK);
+		cr_assert_leq(lb, 0.04 + 1e-9);
+	}
+	bid.headroom = NULL;
+	int32_t s = -1;
+	double x = -1;
+	struct gf_clear_result r = {.start = &s, .amount = &x};
+	cr_assert_eq(gf_clear_milp(&bid, &f, 1, NULL, &r), GF_OK);
+	cr_assert_eq(s, 0);
+	cr_assert_float_eq(r.objective, 1.0, 1e-9);
+	/* A headroom where the bid asks something is refused. */
+	double bad[3] = {1, 0, 0};
+	bid.headroom = bad;
+	cr_assert_eq(gf_clear_heuristic(&bid, &f, 1, NULL, &r), GF_EINVAL);
+	bad[0] = 0;
+	bad[1] = -1;
+	cr_assert_eq(gf_clear_milp(&bid, &f, 1, NULL, &r), GF_EINVAL);
 }
 
 Test(clear, bound_is_tight_on_a_hand_computed_case)
@@ -315,7 +391,7 @@ Test(clear, bound_is_tight_on_a_hand_computed_case)
 	                  .total_max = NAN,
 	                  .tariff_min = 0.1,
 	                  .tariff_max = 0.2};
-	struct gf_clear_bid bid = {0, 2, ch, pr};
+	struct gf_clear_bid bid = {0, 2, ch, pr, NULL};
 	double lb = -1;
 	cr_assert_eq(gf_clear_bound(&bid, &f, 1, 0.15, 200, &lb), GF_OK);
 	cr_assert_leq(lb, 0.15 + 1e-12);
@@ -361,7 +437,7 @@ static void make_big(struct big *b, size_t count)
 		b->change[t] = t >= 68 && t < 84 ? 0.15 * load[t] : 0.0;
 		b->price[t] = 0.25;
 	}
-	b->bid = (struct gf_clear_bid){0, 96, b->change, b->price};
+	b->bid = (struct gf_clear_bid){0, 96, b->change, b->price, NULL};
 }
 
 static void free_big(struct big *b)

@@ -115,7 +115,7 @@ static int run(size_t count, int64_t seed, double time_limit, size_t max_columns
 		                                : 0;
 		price[t] = 0.25;
 	}
-	struct gf_clear_bid bid = {0, DAY, change, price};
+	struct gf_clear_bid bid = {0, DAY, change, price, NULL};
 	struct gf_clear_options opt = {time_limit, max_columns, 0};
 	struct gf_clear_result h = {.start = s1, .amount = x1, .bound = NAN};
 	struct gf_clear_result m = {.start = s2,
