@@ -20,6 +20,7 @@
 #ifndef DOMS_H
 #define DOMS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent/agent.h"
@@ -37,6 +38,7 @@ struct doms_conf {
 	long households, max_bid_len, issue_at_s;
 	long history_days, rebid_window, rebid_lead;
 	long resend_s; /* real seconds between resends of bids without feedback */
+	bool bid_headroom;
 };
 
 enum doms_source { DOMS_FROM_PROFILES, DOMS_FROM_CSV, DOMS_FROM_METERED };

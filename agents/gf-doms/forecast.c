@@ -176,7 +176,8 @@ static enum gf_err record_bid(struct doms *d, const struct gf_congestion_bid *b,
 	return rc;
 }
 
-static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b)
+/* Queues bid b; hr, when not NULL, its headroom per interval. */
+static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b, const double *hr)
 {
 	Goflex__Bid bid = GOFLEX__BID__INIT;
 	char first[GF_TIME_BUFSIZE];
@@ -196,6 +197,10 @@ static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b)
 	bid.n_schedulechange = bid.n_energyprice = b->n;
 	bid.schedulechange = b->schedule_change;
 	bid.energyprice = b->energy_price;
+	if (hr) {
+		bid.n_headroom = b->n;
+		bid.headroom = (double *)hr;
+	}
 	/* Sent again until the FOA's first offer.feedback for it. */
 	snprintf(key, sizeof(key), "bid:%s", b->bid_id);
 	rc = gf_resend_queue(d->a, d->store, key, NULL, "foa", d->conf->dso_foa, "bid", &bid.base);
@@ -316,6 +321,7 @@ struct issue {
 	double *kwh;
 	enum kind kind;
 	const struct gf_congestion_bids *bids;
+	const double *headroom; /* the one bid's headroom, or NULL */
 };
 
 static enum gf_err queue_issue(void *arg)
@@ -330,7 +336,7 @@ static enum gf_err queue_issue(void *arg)
 			    record_forecast(is->d, is->start, is->n, is->kwh, is->kind == REVISION);
 	}
 	for (size_t i = 0; rc == GF_OK && i < is->bids->count; i++)
-		rc = queue_bid(is->d, &is->bids->bid[i]);
+		rc = queue_bid(is->d, &is->bids->bid[i], is->headroom);
 	return rc;
 }
 
@@ -361,6 +367,67 @@ static void log_window(struct doms *d, const struct issue *is, const double *req
 		    "%zu interval(s) asked less than needed: the day's budget of %.2f EUR "
 		    "is spent",
 		    cut, d->budget);
+}
+
+/* Intervals past the window's end a day-ahead bid with a headroom runs on
+ * (the next morning, where a car charged later lands): their forecast is
+ * that of the same time a day earlier, in the window. */
+#define DOMS_HEADROOM_AFTER 48
+
+/* The day-ahead bid with a headroom (bid_headroom): one bid from the first
+ * interval that asks something to DOMS_HEADROOM_AFTER intervals past the
+ * window's end (its gate is that of the first congestion, as without a
+ * headroom); where nothing is asked the grid takes limit - forecast more
+ * (the headroom) and an increase beyond it weighs price_max_eur_kwh (a new
+ * congestion). The bid's series are its own (bids->values); its headroom,
+ * malloc'd, goes to is->headroom (the caller frees it). */
+static enum gf_err span_bid(struct doms *d, int64_t start, size_t n, const double *kwh,
+                            const double *req, const double *price, size_t bid_from,
+                            struct gf_congestion_bids *bids, struct issue *is, char *err,
+                            size_t errlen)
+{
+	size_t a = bid_from, ext = n >= GF_LOADPROFILE_INTERVALS ? DOMS_HEADROOM_AFTER : 0, len;
+	struct gf_congestion_bid *b;
+	double *v, *hr;
+
+	while (a < n && !(req[a] > 0))
+		a++;
+	if (a >= n)
+		return GF_OK; /* nothing asked: no bid */
+	len = n - a + ext;
+	b = calloc(1, sizeof(*b));
+	v = calloc(2 * len, sizeof(*v));
+	hr = calloc(len, sizeof(*hr));
+	if (!b || !v || !hr) {
+		free(b);
+		free(v);
+		free(hr);
+		snprintf(err, errlen, "out of memory");
+		return GF_ENOMEM;
+	}
+	b->start = start + (int64_t)a;
+	b->n = len;
+	b->schedule_change = v;
+	b->energy_price = v + len;
+	snprintf(b->bid_id, sizeof(b->bid_id), "%s-%lld-%zu", d->conf->grid_point_id,
+	         (long long)b->start, b->n);
+	for (size_t k = 0; k < len; k++) {
+		size_t t = a + k;
+		double f = t < n ? kwh[t] : kwh[t - GF_LOADPROFILE_INTERVALS];
+
+		if (t < n && req[t] > 0) {
+			v[k] = req[t];
+			v[len + k] = price[t];
+			continue;
+		}
+		hr[k] = f < d->limit_kwh ? d->limit_kwh - f : 0;
+		v[len + k] = d->price_max;
+	}
+	bids->count = 1;
+	bids->bid = b;
+	bids->values = v;
+	is->headroom = hr;
+	return GF_OK;
 }
 
 /* Bids for the forecast kwh[0..n) of intervals from start (per_meter as
@@ -409,7 +476,9 @@ static enum gf_err issue(struct doms *d, enum kind kind, int64_t start, size_t n
 	for (size_t t = 0; t < n; t++)
 		f[t] = req[t] > 0 ? d->limit_kwh + req[t] : 0;
 	p.prices = price;
-	if (rc == GF_OK)
+	if (rc == GF_OK && kind == DAY_AHEAD && d->conf->bid_headroom)
+		rc = span_bid(d, start, n, kwh, req, price, bid_from, &bids, &is, err, sizeof(err));
+	else if (rc == GF_OK)
 		rc = gf_congestion_bids(&p, start, f, n, &bids, err, sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GF-DOMS-FORECAST", "no bids: %s",
@@ -429,6 +498,7 @@ static enum gf_err issue(struct doms *d, enum kind kind, int64_t start, size_t n
 	gf_store_outbox_flush(d->store, gf_agent_bus(d->a));
 out:
 	gf_congestion_bids_free(&bids);
+	free((double *)is.headroom);
 	free(req);
 	free(need);
 	free(price);

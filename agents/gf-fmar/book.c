@@ -349,7 +349,7 @@ static bool take_bid(struct fmar *f, const struct gf_message *m, const char *jso
 		goto out;
 	}
 	buf = calloc(2 * cap, sizeof(double));
-	if (!buf || fmar_clearing_parse_bid(fo, cap, buf, buf + cap, why, sizeof(why)) < 0) {
+	if (!buf || fmar_clearing_parse_bid(fo, cap, buf, buf + cap, NULL, why, sizeof(why)) < 0) {
 		refuse(v, "not a bid offer FMAR can clear: %s", buf ? why : "out of memory");
 		goto out;
 	}

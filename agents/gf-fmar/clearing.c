@@ -44,9 +44,10 @@ static double ms_since(const struct timespec *t0)
 }
 
 int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
-                            char *why, size_t whylen)
+                            double *headroom, char *why, size_t whylen)
 {
 	size_t n = fo->n_flexofferprofileconstraints;
+	const Goflex__FlexOfferSchedule *d = fo->defaultschedule;
 
 	if (fo->startbeforeinterval != fo->startafterinterval)
 		return snprintf(why, whylen, "startBeforeInterval must equal startAfterInterval"),
@@ -56,6 +57,10 @@ int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *cha
 	if (n == 0 || n > cap || fo->startafterinterval < 0 || fo->startafterinterval > INT32_MAX)
 		return snprintf(why, whylen, "%zu slices (1..%zu) from interval %" PRId64, n, cap,
 		                fo->startafterinterval),
+		       -1;
+	if (d && d->n_scheduleslices != n)
+		return snprintf(why, whylen, "the default schedule has %zu slices, not %zu",
+		                d->n_scheduleslices, n),
 		       -1;
 	for (size_t k = 0; k < n; k++) {
 		const Goflex__FlexOfferProfileConstraint *s = fo->flexofferprofileconstraints[k];
@@ -75,6 +80,19 @@ int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *cha
 		if (!t || !isfinite(t->maxtariff) || t->maxtariff < 0)
 			return snprintf(why, whylen, "slice %zu: needs a maxTariff >= 0", k), -1;
 		change[k] = hi > 0 ? hi : lo;
+		if (headroom)
+			headroom[k] = 0;
+		if (d) { /* the change is the default; [-h, 0] around 0 a headroom */
+			double r = d->scheduleslices[k]->energyamount;
+			if (!isfinite(r) || r < lo || r > hi || (r != 0 && lo < 0 && hi > 0))
+				return snprintf(why, whylen,
+				                "slice %zu: the default %g must be a bound, or 0",
+				                k, r),
+				       -1;
+			change[k] = r;
+			if (headroom && r == 0)
+				headroom[k] = -lo;
+		}
 		price[k] = t->maxtariff;
 	}
 	return (int)n;
@@ -97,6 +115,7 @@ void fmar_clearing_free(struct fmar_clearing *c)
 	gf_fo_set_free(&c->set);
 	free(c->change);
 	free(c->price);
+	free(c->headroom);
 	free(c->views);
 	free(c->off);
 	free(c->start);
@@ -150,16 +169,17 @@ enum gf_err fmar_clearing_load_bid(struct fmar_clearing *c, const char *state)
 	n = c->bid_msg->n_flexofferprofileconstraints;
 	rc = GF_ENOMEM;
 	if (!(c->change = calloc(n, sizeof(double))) || !(c->price = calloc(n, sizeof(double))) ||
+	    !(c->headroom = calloc(n, sizeof(double))) ||
 	    !(c->accepted = calloc(n, sizeof(double))))
 		goto out;
 	rc = GF_EINVAL;
-	if ((T = fmar_clearing_parse_bid(c->bid_msg, n, c->change, c->price, why, sizeof(why))) <
-	    0) {
+	if ((T = fmar_clearing_parse_bid(c->bid_msg, n, c->change, c->price, c->headroom, why,
+	                                 sizeof(why))) < 0) {
 		gf_log_err("GF-FMAR-STORE", "stored bid offer %s: %s", c->offer_id, why);
 		goto out;
 	}
-	c->bid =
-	    (struct gf_clear_bid){(int32_t)c->bid_msg->startafterinterval, T, c->change, c->price};
+	c->bid = (struct gf_clear_bid){(int32_t)c->bid_msg->startafterinterval, T, c->change,
+	                               c->price, c->headroom};
 	for (int t = 0; t < T; t++)
 		c->requested += fabs(c->change[t]);
 	rc = GF_OK;

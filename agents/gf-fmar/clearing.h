@@ -30,7 +30,7 @@ struct fmar_clearing {
 	const char *offer_id;
 	char dso[GF_ID_MAX + 1], bid_id[192];
 	Goflex__FlexOffer *bid_msg;
-	double *change, *price; /* the bid, T each */
+	double *change, *price, *headroom; /* the bid, T each */
 	struct gf_clear_bid bid;
 	struct fmar_agg *aggs; /* live aggregates */
 	size_t n;

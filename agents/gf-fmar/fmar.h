@@ -113,10 +113,12 @@ enum gf_err fmar_clearing_run(struct fmar *f, const char *offer_id);
 /* clearing.c: reads a bid offer (docs/trading.md): tf 0, unit slices of
  * 900 s whose energy bounds include 0, a maxTariff per slice (or for the
  * offer) >= 0. Writes the requested change (the non-zero bound, kWh; D6.1
- * sign) and the price of each slice into change and price (cap each) and
- * returns the number of intervals, or -1 with why set. */
+ * sign; with a default schedule, the default), the price and, unless
+ * headroom is NULL, the headroom (-lower where the default is 0) of each
+ * slice (cap each) and returns the number of intervals, or -1 with why
+ * set. */
 int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
-                            char *why, size_t whylen);
+                            double *headroom, char *why, size_t whylen);
 
 /* settle.c (docs/fmar.md, "Delivery"): fmar_settle_schema, its tables;
  * fmar_settle_start arms the validation round (at once, then every

@@ -120,7 +120,8 @@ static enum gf_err consider_bid(struct fmar *f, sqlite3_stmt *st, const struct g
 	if (!(buf = calloc(4 * (n ? n : 1), sizeof(double))))
 		goto out;
 	rc = GF_OK;
-	T = fmar_clearing_parse_bid((Goflex__FlexOffer *)m, n, buf, buf + n, err, sizeof(err));
+	T = fmar_clearing_parse_bid((Goflex__FlexOffer *)m, n, buf, buf + n, NULL, err,
+	                            sizeof(err));
 	if (T < 0)
 		goto out;
 	start = (int32_t)((Goflex__FlexOffer *)m)->startafterinterval;
@@ -244,6 +245,10 @@ static enum gf_err take_remainder(struct fmar_clearing *c, int *left)
 	c->change = rem;
 	rem = NULL;
 	c->bid.change = c->change;
+	/* The first clearing may have used the headroom; what is left of it
+	 * is not recorded (only the requested intervals' change is): a
+	 * re-clearing has none rather than too much. */
+	c->bid.headroom = NULL;
 	c->bid_requested = c->requested;
 	c->requested = 0;
 	for (size_t t = 0; t < T; t++)

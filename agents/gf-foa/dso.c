@@ -71,15 +71,16 @@ static bool bid_start(struct foa *f, const Goflex__Bid *bid, int64_t *start, cha
  * The bid's series in 900 s intervals (FMAR takes unit slices only,
  * docs/trading.md): a longer intervalLength that is a multiple of 900 s is
  * split evenly (kWh shared, the price kept); a shorter one that divides 900 s
- * is summed (the price weighted by the energy). *ch and *pr are malloc'd
- * (n values); why says what does not fit.
+ * is summed (the price weighted by the energy); the headroom, kWh like the
+ * change, is split or summed with it. *ch, *pr and *hr (NULL when the bid
+ * has no headroom) are malloc'd (n values); why says what does not fit.
  */
-static enum gf_err bid_series(const Goflex__Bid *b, double **ch, double **pr, size_t *n, char *why,
-                              size_t size)
+static enum gf_err bid_series(const Goflex__Bid *b, double **ch, double **pr, double **hr,
+                              size_t *n, char *why, size_t size)
 {
 	uint32_t len = b->intervallength, k = 1, g = 1;
 	size_t m = b->n_schedulechange, out_n;
-	double *c = NULL, *p = NULL;
+	double *c = NULL, *p = NULL, *h = NULL;
 
 	if (len % GF_TIME_INTERVAL_S == 0)
 		k = len / GF_TIME_INTERVAL_S;
@@ -93,9 +94,12 @@ static enum gf_err bid_series(const Goflex__Bid *b, double **ch, double **pr, si
 	out_n = m * k / g;
 	c = calloc(out_n ? out_n : 1, sizeof(*c));
 	p = calloc(out_n ? out_n : 1, sizeof(*p));
-	if (!c || !p) {
+	if (b->n_headroom)
+		h = calloc(out_n ? out_n : 1, sizeof(*h));
+	if (!c || !p || (b->n_headroom && !h)) {
 		free(c);
 		free(p);
+		free(h);
 		return GF_ENOMEM;
 	}
 	for (size_t u = 0; u < out_n; u++) {
@@ -104,6 +108,8 @@ static enum gf_err bid_series(const Goflex__Bid *b, double **ch, double **pr, si
 		for (size_t j = 0; j < g; j++) {
 			size_t t = (u / k) * g + j;
 
+			if (h)
+				h[u] += b->headroom[t] / k;
 			e += b->schedulechange[t];
 			w += fabs(b->schedulechange[t]);
 			pw += fabs(b->schedulechange[t]) * b->energyprice[t];
@@ -113,20 +119,27 @@ static enum gf_err bid_series(const Goflex__Bid *b, double **ch, double **pr, si
 		/* One source interval: its price as it is, not w * p / w. */
 		p[u] = g == 1 ? ps : w > 0 ? pw / w : ps / g;
 	}
+	/* Summed intervals where some asked something: no headroom there. */
+	for (size_t u = 0; h && u < out_n; u++)
+		if (c[u] != 0)
+			h[u] = 0;
 	*ch = c;
 	*pr = p;
+	*hr = h;
 	*n = out_n;
 	return GF_OK;
 }
 
 /* Builds the bid offer of docs/trading.md into *out (JSON, malloc'd): one
  * unit slice per interval, energy between 0 and the change, tariff between 0
- * and the price; no default schedule. */
-static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *id, int64_t start,
-                             char **out)
+ * and the price; no default schedule. With a headroom (hr, else NULL) the
+ * default schedule is the change, and an interval that asks nothing and has
+ * a headroom h gets the energy bounds [-h, 0]. */
+static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const double *hr,
+                             const char *id, int64_t start, char **out)
 {
 	size_t n = bid->n_schedulechange, len;
-	double *v = malloc((n ? n : 1) * 4 * sizeof(*v));
+	double *v = malloc((n ? n : 1) * 5 * sizeof(*v));
 	Goflex__FlexOffer *fo = NULL;
 	Goflex__Location loc = GOFLEX__LOCATION__INIT;
 	char label[GF_ID_MAX + 80];
@@ -155,12 +168,17 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const char *
 		       p = t < bid->n_energyprice ? bid->energyprice[t] : 0;
 
 		v[t] = fmin(0, x);
+		if (hr && x == 0)
+			v[t] = -hr[t];
 		v[n + t] = fmax(0, x);
 		v[2 * n + t] = fmin(0, p);
 		v[3 * n + t] = fmax(0, p);
+		v[4 * n + t] = x;
 	}
 	e.lower = v;
 	e.upper = v + n;
+	if (hr)
+		e.dflt = v + 4 * n;
 	h.slice_tariff_min = v + 2 * n;
 	h.slice_tariff_max = v + 3 * n;
 	rc = gf_fo_to_message(&e, &h, &fo);
@@ -186,7 +204,7 @@ enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m)
 	Goflex__Bid bid = *in;
 	struct foa_offer row = {0};
 	char id[2 * GF_ID_MAX + 80], why[256], *source = NULL, *offer = NULL;
-	double *ch = NULL, *pr = NULL;
+	double *ch = NULL, *pr = NULL, *hr = NULL;
 	int64_t start = 0;
 	size_t len, n = 0;
 	enum gf_err rc;
@@ -195,7 +213,19 @@ enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m)
 		return invalid(f, m, in->bidid, why);
 	if (in->n_schedulechange != in->n_energyprice)
 		return invalid(f, m, in->bidid, "scheduleChange and energyPrice differ in length");
-	rc = bid_series(in, &ch, &pr, &n, why, sizeof(why));
+	if (in->n_headroom && in->n_headroom != in->n_schedulechange)
+		return invalid(f, m, in->bidid, "headroom and scheduleChange differ in length");
+	for (size_t t = 0; t < in->n_headroom; t++)
+		if (!(in->headroom[t] >= 0) || !isfinite(in->headroom[t]) ||
+		    (in->headroom[t] > 0 && in->schedulechange[t] != 0)) {
+			snprintf(
+			    why, sizeof(why),
+			    "headroom[%zu] = %g: a headroom is >= 0, and 0 where scheduleChange "
+			    "asks something",
+			    t, in->headroom[t]);
+			return invalid(f, m, in->bidid, why);
+		}
+	rc = bid_series(in, &ch, &pr, &hr, &n, why, sizeof(why));
 	if (rc == GF_EINVAL)
 		return invalid(f, m, in->bidid, why);
 	if (rc != GF_OK)
@@ -205,10 +235,12 @@ enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m)
 	bid.n_schedulechange = bid.n_energyprice = n;
 	bid.schedulechange = ch;
 	bid.energyprice = pr;
+	bid.n_headroom = hr ? n : 0;
+	bid.headroom = hr;
 	snprintf(id, sizeof(id), "%s-bid-%s", f->id, bid.bidid);
 	rc = gf_codec_to_json(&bid.base, &source, &len);
 	if (rc == GF_OK)
-		rc = bid_offer(f, &bid, id, start, &offer);
+		rc = bid_offer(f, &bid, hr, id, start, &offer);
 	if (rc != GF_OK)
 		goto out;
 	row.id = id;
@@ -227,6 +259,7 @@ enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m)
 out:
 	free(ch);
 	free(pr);
+	free(hr);
 	free(source);
 	free(offer);
 	return rc;

@@ -197,7 +197,8 @@ enum gf_err gf_clear_evaluate(const struct gf_clear_bid *bid, const struct gf_fo
 	}
 	double m = 0.0, delivered = 0.0;
 	for (int32_t t = a0; t < a1; t++) {
-		m += gf__clear_weight(bid, t) * gf__clear_band(mis[t - a0], gf__clear_headroom(bid, t));
+		m += gf__clear_weight(bid, t) *
+		     gf__clear_band(mis[t - a0], gf__clear_headroom(bid, t));
 		if (t >= bid->start && t < bid->start + bid->intervals)
 			delivered += gf__clear_change(bid, t) - mis[t - a0];
 	}

@@ -24,8 +24,8 @@ static double clampd(double v, double lo, double hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-static double best_amount(double w, double a, double h, double d, double lo, double hi,
-                          double cup, double cdown, double *val)
+static double best_amount(double w, double a, double h, double d, double lo, double hi, double cup,
+                          double cdown, double *val)
 {
 	double cand[5] = {lo, hi, clampd(d, lo, hi), clampd(-a, lo, hi), clampd(h - a, lo, hi)};
 	double bx = cand[0], bv = piece(w, a, h, cand[0], d, cup, cdown);
@@ -94,7 +94,9 @@ static void meet_total(struct heur *h, const struct gf_fo *f, int32_t s, double 
 				continue;
 			double mid = (at + next) / 2;
 			/* The objective's change per kWh moved in the direction dir. */
-			double slope = w * (a + mid > hr ? 1.0 : a + mid < 0 ? -1.0 : 0.0) +
+			double slope = w * (a + mid > hr  ? 1.0
+			                    : a + mid < 0 ? -1.0
+			                                  : 0.0) +
 			               (mid > d ? cup : -cdown);
 			h->pc[np++] = (struct piece){dir * slope, fabs(next - at), k};
 			at = next;

@@ -233,7 +233,8 @@ static void columns_of(const struct model *md, const struct gf_clear_bid *bid,
 		}
 	}
 	for (size_t j = 0; j < md->len; j++)
-		col[1 + j] = gf__clear_band(col[1 + j], gf__clear_headroom(bid, md->a0 + (int32_t)j));
+		col[1 + j] =
+		    gf__clear_band(col[1 + j], gf__clear_headroom(bid, md->a0 + (int32_t)j));
 }
 
 struct watch {

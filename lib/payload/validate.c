@@ -214,7 +214,7 @@ struct parallel {
 
 /* Series of one type that describe the same intervals. */
 static const struct parallel parallels[] = {
-    {"goflex.Bid", {"scheduleChange", "energyPrice"}},
+    {"goflex.Bid", {"scheduleChange", "energyPrice", "headroom"}},
     {"goflex.OfferFeedback", {"scheduleChange", "energyPrice"}},
     {"goflex.OperationData", {"accountingPower", "operationPower"}},
     {"goflex.StateForecast", {"values", "lowerBound", "upperBound"}},

@@ -139,6 +139,14 @@ bool report_day_settlement_sum(const struct report_day *d, int c, double *sum)
 	return any;
 }
 
+int report_table_prosumer_column(const struct report_table *t)
+{
+	for (int c = 0; c < t->ncols; c++)
+		if (strcasecmp(t->names[c], "foa") == 0 || strcasecmp(t->names[c], "prosumer") == 0)
+			return c;
+	return -1;
+}
+
 void report_day_hhmm(int i, char *buf, size_t size)
 {
 	snprintf(buf, size, "%02d:%02d", i / 4, i % 4 * 15);

@@ -441,7 +441,7 @@ static void per_prosumer(FILE *f, const struct report_day *d, int pc)
 static void settlement(FILE *f, const struct report_day *d)
 {
 	const struct report_table *t = &d->settlement;
-	int pc = -1;
+	int pc = report_table_prosumer_column(t);
 
 	fprintf(f, "<h2 id='settlement'>Settlement</h2>\n");
 	if (!d->settlement_recorded) {
@@ -454,9 +454,6 @@ static void settlement(FILE *f, const struct report_day *d)
 		        "<p>No settlement recorded (<code>fman_settlement</code> is empty).</p>\n");
 		return;
 	}
-	for (int c = 0; c < t->ncols; c++)
-		if (strcasecmp(t->names[c], "prosumer") == 0)
-			pc = c;
 	if (pc >= 0) {
 		fprintf(f, "<h3>Per prosumer</h3>\n<div class='scroll'>");
 		per_prosumer(f, d, pc);

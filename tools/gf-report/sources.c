@@ -269,7 +269,7 @@ static char *dup_text(sqlite3_stmt *st, int c)
 }
 
 /* fman_settlement as it is, whatever its columns (read by name through
- * PRAGMA table_info): ordered by prosumer when it has that column. */
+ * PRAGMA table_info): ordered by prosumer (foa) when it has that column. */
 static int read_settlement(const char *dir, struct report_day *d)
 {
 	struct report_table *t = &d->settlement;
@@ -293,8 +293,6 @@ static int read_settlement(const char *dir, struct report_day *d)
 		t->names[t->ncols] = dup_text(st, 0);
 		if (!t->names[t->ncols])
 			goto out;
-		if (strcasecmp(t->names[t->ncols], "prosumer") == 0)
-			prosumer = t->ncols;
 		t->ncols++;
 	}
 	sqlite3_finalize(st);
@@ -306,8 +304,9 @@ static int read_settlement(const char *dir, struct report_day *d)
 		goto out;
 	}
 	d->settlement_recorded = true;
-	snprintf(sql, sizeof(sql), "SELECT * FROM fman_settlement ORDER BY %s",
-	         prosumer >= 0 ? "prosumer, rowid" : "rowid");
+	prosumer = report_table_prosumer_column(t);
+	snprintf(sql, sizeof(sql), "SELECT * FROM fman_settlement ORDER BY %s%s",
+	         prosumer >= 0 ? t->names[prosumer] : "", prosumer >= 0 ? ", rowid" : "rowid");
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK &&
 	    sqlite3_prepare_v2(db, "SELECT * FROM fman_settlement", -1, &st, NULL) != SQLITE_OK)
 		goto out;
