@@ -116,7 +116,8 @@ static bool resolution(const char *s, uint32_t *out)
 	char digits[8];
 	long v;
 
-	if (len < 4 || len > 8 || strncmp(s, "PT", 2) != 0 || (s[len - 1] != 'M' && s[len - 1] != 'H'))
+	if (len < 4 || len > 8 || strncmp(s, "PT", 2) != 0 ||
+	    (s[len - 1] != 'M' && s[len - 1] != 'H'))
 		return false;
 	memcpy(digits, s + 2, len - 3);
 	digits[len - 3] = '\0';
@@ -129,8 +130,7 @@ static bool resolution(const char *s, uint32_t *out)
 	return true;
 }
 
-__attribute__((format(printf, 2, 3))) static enum gf_err fail(struct parse *p, const char *fmt,
-                                                               ...)
+__attribute__((format(printf, 2, 3))) static enum gf_err fail(struct parse *p, const char *fmt, ...)
 {
 	va_list ap;
 	enum gf_err rc;
@@ -172,8 +172,9 @@ static enum gf_err points(struct parse *p, const xmlNode *period, struct ingest_
 			continue;
 		if (!child_text(c, "position", pos, sizeof(pos)) ||
 		    !number(pos, 1, (long)per->n, &k)) {
-			rc = fail(p, "TimeSeries %ld: a Point's position is missing or not in 1..%zu", tsno,
-			          per->n);
+			rc = fail(p,
+			          "TimeSeries %ld: a Point's position is missing or not in 1..%zu",
+			          tsno, per->n);
 			goto out;
 		}
 		if (given[k - 1]) {
@@ -186,7 +187,8 @@ static enum gf_err points(struct parse *p, const xmlNode *period, struct ingest_
 		}
 		v = strtod(amount, &end);
 		if (*end || !isfinite(v) || fabs(v) > PRICE_MAX) {
-			rc = fail(p, "TimeSeries %ld: price.amount %s at position %ld is not a price",
+			rc = fail(p,
+			          "TimeSeries %ld: price.amount %s at position %ld is not a price",
 			          tsno, amount, k);
 			goto out;
 		}
@@ -228,8 +230,9 @@ static enum gf_err period(struct parse *p, const xmlNode *pe, const struct inges
 		            tsno);
 	span = per.end_ms - per.start_ms;
 	if (span <= 0 || span % ((int64_t)per.resolution_s * 1000) != 0)
-		return fail(p, "TimeSeries %ld: the Period's interval is not a whole number of "
-		               "its resolution",
+		return fail(p,
+		            "TimeSeries %ld: the Period's interval is not a whole number of "
+		            "its resolution",
 		            tsno);
 	if (span / ((int64_t)per.resolution_s * 1000) > INGEST_A44_POINTS_MAX)
 		return gf_err_set(p->err, p->errlen, GF_ETOOLONG,
@@ -407,7 +410,8 @@ size_t ingest_a44_select(struct ingest_a44 *d, const char *area, long sequence,
 		            (c->sequence == 0 || sequence == 0 || c->sequence == sequence);
 
 		for (j = 0; keep && j < kept; j++)
-			if (d->periods[j].start_ms == c->start_ms && d->periods[j].end_ms == c->end_ms)
+			if (d->periods[j].start_ms == c->start_ms &&
+			    d->periods[j].end_ms == c->end_ms)
 				break;
 		if (keep && j < kept) {
 			/* The same interval twice: the preferred one stays. */

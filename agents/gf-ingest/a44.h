@@ -35,12 +35,12 @@ struct ingest_a44_period {
 };
 
 struct ingest_a44 {
-	bool no_data;        /* an Acknowledgement_MarketDocument: no prices */
-	char reason[256];    /* its Reason: "<code> <text>" */
-	long revision;       /* revisionNumber (1 when absent) */
-	int64_t created_ms;  /* createdDateTime (0 when absent) */
-	char mrid[64];       /* the document's mRID */
-	size_t n;            /* Periods */
+	bool no_data;       /* an Acknowledgement_MarketDocument: no prices */
+	char reason[256];   /* its Reason: "<code> <text>" */
+	long revision;      /* revisionNumber (1 when absent) */
+	int64_t created_ms; /* createdDateTime (0 when absent) */
+	char mrid[64];      /* the document's mRID */
+	size_t n;           /* Periods */
 	struct ingest_a44_period *periods;
 };
 

@@ -79,7 +79,8 @@ bool ingest_fetch_is_private(const char *url)
 		if (strncasecmp(host, loopback[i], n) != 0)
 			continue;
 		/* "localhost" and "[::1]" must end there; "127." goes on. */
-		if (loopback[i][n - 1] == '.' || host[n] == ':' || host[n] == '/' || host[n] == '\0')
+		if (loopback[i][n - 1] == '.' || host[n] == ':' || host[n] == '/' ||
+		    host[n] == '\0')
 			return true;
 	}
 	return false;
@@ -217,8 +218,8 @@ static enum gf_err http(const struct ingest_fetch_opts *o, const char *url, cons
 	if (out->status >= 200 && out->status < 300) {
 		if (!type_ok(out->content_type, want)) {
 			out->outcome = INGEST_FETCH_RETRY;
-			why(out, secret, "HTTP %ld with Content-Type \"%.60s\", not %s", out->status,
-			    out->content_type, want);
+			why(out, secret, "HTTP %ld with Content-Type \"%.60s\", not %s",
+			    out->status, out->content_type, want);
 			goto out;
 		}
 		out->outcome = INGEST_FETCH_OK;

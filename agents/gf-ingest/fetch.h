@@ -32,20 +32,20 @@ struct ingest_fetch_memo {
 };
 
 enum ingest_fetch_outcome {
-	INGEST_FETCH_OK,           /* body holds a new document */
-	INGEST_FETCH_UNCHANGED,    /* 304 Not Modified, or the file did not change */
-	INGEST_FETCH_RETRY,        /* failed; trying again later may help */
-	INGEST_FETCH_FAILED,       /* failed; the same request will fail again */
+	INGEST_FETCH_OK,        /* body holds a new document */
+	INGEST_FETCH_UNCHANGED, /* 304 Not Modified, or the file did not change */
+	INGEST_FETCH_RETRY,     /* failed; trying again later may help */
+	INGEST_FETCH_FAILED,    /* failed; the same request will fail again */
 };
 
 struct ingest_fetch_result {
 	enum ingest_fetch_outcome outcome;
-	long status;              /* HTTP status (0: none, or a file) */
-	long retry_after_s;       /* the server's Retry-After, seconds (-1: none) */
+	long status;        /* HTTP status (0: none, or a file) */
+	long retry_after_s; /* the server's Retry-After, seconds (-1: none) */
 	char content_type[128];
-	char *body;               /* malloc'd, NUL-terminated; the caller frees */
+	char *body; /* malloc'd, NUL-terminated; the caller frees */
 	size_t len;
-	char why[512];            /* for the log, secrets redacted */
+	char why[512]; /* for the log, secrets redacted */
 };
 
 /* Once per process, before any fetch (curl_global_init). GF_EIO. */

@@ -27,8 +27,7 @@
 
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct ingest_conf, agent),
-    {"entsoe_url", GF_CONF_STRING, C(entsoe_url), "https://web-api.tp.entsoe.eu/api", 0, 0,
-     false,
+    {"entsoe_url", GF_CONF_STRING, C(entsoe_url), "https://web-api.tp.entsoe.eu/api", 0, 0, false,
      "the ENTSO-E RESTful API (https://, or http:// to a loopback host), or a file of an A44 "
      "document (a path or file:<path>)"},
     {"entsoe_area", GF_CONF_STRING, C(entsoe_area), NULL, 0, 0, false,
@@ -50,8 +49,8 @@ static const struct gf_conf_item table[] = {
      "days before today (UTC, agent's clock) asked for"},
     {"entsoe_future_days", GF_CONF_INT, C(entsoe_future_days), "2", 1, 30, false,
      "days from today on asked for (2: today and tomorrow)"},
-    {"weather_url", GF_CONF_STRING, C(weather_url), "https://api.open-meteo.com/v1/forecast",
-     0, 0, false,
+    {"weather_url", GF_CONF_STRING, C(weather_url), "https://api.open-meteo.com/v1/forecast", 0, 0,
+     false,
      "Open-Meteo's forecast API (or an API answering in its form), or a file path where "
      "{location} stands for the location's name"},
     {"weather_locations", GF_CONF_STRING, C(weather_locations), NULL, 0, 0, false,
@@ -105,8 +104,8 @@ static enum gf_err read_token(const char *path, char **out, char *err, size_t er
 		return rc;
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
-	if (n == 0 || strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") !=
-	                  n) {
+	if (n == 0 ||
+	    strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") != n) {
 		OPENSSL_cleanse(buf, len);
 		free(buf);
 		return gf_err_set(err, errlen, GF_EINVAL,
@@ -166,8 +165,7 @@ static enum gf_err check(void *conf, char *err, size_t errlen)
 	if (c->weather_locations &&
 	    (rc = check_url("weather_url", c->weather_url, false, err, errlen)) != GF_OK)
 		return rc;
-	if (c->http_proxy && strcmp(c->http_proxy, "none") != 0 &&
-	    !strstr(c->http_proxy, "://"))
+	if (c->http_proxy && strcmp(c->http_proxy, "none") != 0 && !strstr(c->http_proxy, "://"))
 		return gf_err_set(err, errlen, GF_EINVAL,
 		                  "http_proxy %s: a URL (http://host:port) or none", c->http_proxy);
 	rc = ingest_source_build(&probe, err, errlen);
@@ -217,8 +215,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_err("GF-INGEST-CONFIG", "%s", err);
 		return rc;
 	}
-	if ((rc = gf_store_open(c->agent.state_dir, "ingest", ingest_publish_schema, &ING.store, err,
-	                        sizeof(err))) != GF_OK) {
+	if ((rc = gf_store_open(c->agent.state_dir, "ingest", ingest_publish_schema, &ING.store,
+	                        err, sizeof(err))) != GF_OK) {
 		gf_log_err("GF-INGEST-STORE", "%s", err);
 		return rc;
 	}

@@ -103,13 +103,15 @@ static enum gf_err times(const cJSON *t, long offset_s, uint32_t interval_s,
 
 		if (cJSON_IsString(e)) {
 			if (ingest_util_time(e->valuestring, strlen(e->valuestring), &ms) != GF_OK)
-				return gf_err_set(err, errlen, GF_EPARSE, "%s.time[%d] %.40s: not a time",
-				                  bname, i, e->valuestring);
+				return gf_err_set(err, errlen, GF_EPARSE,
+				                  "%s.time[%d] %.40s: not a time", bname, i,
+				                  e->valuestring);
 		} else if (cJSON_IsNumber(e) && fabs(e->valuedouble) < 1e11 &&
 		           e->valuedouble == floor(e->valuedouble)) {
 			ms = (int64_t)e->valuedouble * 1000;
 		} else {
-			return gf_err_set(err, errlen, GF_EPARSE, "%s.time[%d]: not a time", bname, i);
+			return gf_err_set(err, errlen, GF_EPARSE, "%s.time[%d]: not a time", bname,
+			                  i);
 		}
 		ms -= (int64_t)offset_s * 1000;
 		if (i == 0)
@@ -126,8 +128,7 @@ static enum gf_err times(const cJSON *t, long offset_s, uint32_t interval_s,
 }
 
 static enum gf_err values(const cJSON *a, const cJSON *unit, enum ingest_om_var v,
-                          struct ingest_om_block *b, const char *bname, char *err,
-                          size_t errlen)
+                          struct ingest_om_block *b, const char *bname, char *err, size_t errlen)
 {
 	const char *name = vars[v].name;
 	double mul = 0, add = 0;
@@ -136,10 +137,11 @@ static enum gf_err values(const cJSON *a, const cJSON *unit, enum ingest_om_var 
 	const cJSON *e;
 
 	if (!cJSON_IsArray(a) || (size_t)cJSON_GetArraySize(a) != b->n)
-		return gf_err_set(err, errlen, GF_EPARSE, "%s.%s: not an array of %zu values", bname,
-		                  name, b->n);
+		return gf_err_set(err, errlen, GF_EPARSE, "%s.%s: not an array of %zu values",
+		                  bname, name, b->n);
 	if (!cJSON_IsString(unit))
-		return gf_err_set(err, errlen, GF_EPARSE, "%s_units has no unit for %s", bname, name);
+		return gf_err_set(err, errlen, GF_EPARSE, "%s_units has no unit for %s", bname,
+		                  name);
 	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
 		if (units[k].var == v && strcmp(units[k].unit, unit->valuestring) == 0) {
 			mul = units[k].mul;
@@ -165,8 +167,8 @@ static enum gf_err values(const cJSON *a, const cJSON *unit, enum ingest_om_var 
 			continue;
 		}
 		if (!cJSON_IsNumber(e))
-			return gf_err_set(err, errlen, GF_EPARSE, "%s.%s[%zu]: neither a number nor null",
-			                  bname, name, i);
+			return gf_err_set(err, errlen, GF_EPARSE,
+			                  "%s.%s[%zu]: neither a number nor null", bname, name, i);
 		x = e->valuedouble * mul + add;
 		if (vars[v].preceding && i == 0) {
 			i++; /* the period before the first time: not in the block */
@@ -218,8 +220,8 @@ static enum gf_err block(const cJSON *root, const char *bname, uint32_t interval
 	return GF_OK;
 }
 
-enum gf_err ingest_openmeteo_parse(const char *json, size_t len, struct ingest_om *out,
-                                   char *err, size_t errlen)
+enum gf_err ingest_openmeteo_parse(const char *json, size_t len, struct ingest_om *out, char *err,
+                                   size_t errlen)
 {
 	cJSON *root = NULL;
 	const cJSON *e, *off;
@@ -254,7 +256,8 @@ enum gf_err ingest_openmeteo_parse(const char *json, size_t len, struct ingest_o
 	    (rc = block(root, "minutely_15", 900, offset_s, out, err, errlen)) != GF_OK)
 		goto out;
 	if (out->nblocks == 0)
-		rc = gf_err_set(err, errlen, GF_EPARSE, "neither an hourly nor a minutely_15 block");
+		rc =
+		    gf_err_set(err, errlen, GF_EPARSE, "neither an hourly nor a minutely_15 block");
 out:
 	if (rc != GF_OK)
 		ingest_openmeteo_free(out);

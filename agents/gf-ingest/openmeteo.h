@@ -67,8 +67,8 @@ struct ingest_om {
  * number nor null. GF_ETOOLONG beyond the limits above, GF_ENOMEM. *out is
  * left empty on failure.
  */
-enum gf_err ingest_openmeteo_parse(const char *json, size_t len, struct ingest_om *out,
-                                   char *err, size_t errlen);
+enum gf_err ingest_openmeteo_parse(const char *json, size_t len, struct ingest_om *out, char *err,
+                                   size_t errlen);
 
 /* Frees what ingest_openmeteo_parse allocated and zeroes m. Accepts NULL. */
 void ingest_openmeteo_free(struct ingest_om *m);

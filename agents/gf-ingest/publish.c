@@ -80,7 +80,8 @@ static enum gf_err queue(struct ingest *ing, const char *msg, const ProtobufCMes
 	if (rc == GF_EIO || rc == GF_ENOMEM)
 		return rc;
 	if (rc != GF_OK)
-		gf_log_err("GF-INGEST-ENCODE", "%s for %s not sent: %s", msg, what, gf_strerror(rc));
+		gf_log_err("GF-INGEST-ENCODE", "%s for %s not sent: %s", msg, what,
+		           gf_strerror(rc));
 	return GF_OK;
 }
 
@@ -104,8 +105,8 @@ static enum gf_err prices_txn(void *arg)
 {
 	struct prices *w = arg;
 	struct ingest *ing = w->ing;
-	const char *area = ing->conf->entsoe_area_name ? ing->conf->entsoe_area_name
-	                                               : ing->conf->entsoe_area;
+	const char *area =
+	    ing->conf->entsoe_area_name ? ing->conf->entsoe_area_name : ing->conf->entsoe_area;
 	char issued[GF_TIME_BUFSIZE] = "", source[96];
 	enum gf_err rc;
 
@@ -126,13 +127,15 @@ static enum gf_err prices_txn(void *arg)
 		gf_time_format(p->start_ms, start, sizeof(start));
 		if ((rc = row_get(ing, key, &r)) != GF_OK)
 			return rc;
-		if (r.found && !ingest_a44_supersedes(r.revision, r.digest, w->d->revision, digest)) {
+		if (r.found &&
+		    !ingest_a44_supersedes(r.revision, r.digest, w->d->revision, digest)) {
 			if (w->d->revision < r.revision) {
 				w->c->older++;
-				gf_log_notice("GF-INGEST-REVISION-OLD",
-				              "prices %s from %s: revision %ld is older than the %ld sent; "
-				              "kept",
-				              area, start, w->d->revision, r.revision);
+				gf_log_notice(
+				    "GF-INGEST-REVISION-OLD",
+				    "prices %s from %s: revision %ld is older than the %ld sent; "
+				    "kept",
+				    area, start, w->d->revision, r.revision);
 			} else {
 				w->c->unchanged++;
 			}
@@ -152,8 +155,8 @@ static enum gf_err prices_txn(void *arg)
 			continue;
 		if (r.found)
 			gf_log_notice("GF-INGEST-REVISION",
-			              "prices %s from %s: revision %ld replaces revision %ld", area, start,
-			              w->d->revision, r.revision);
+			              "prices %s from %s: revision %ld replaces revision %ld", area,
+			              start, w->d->revision, r.revision);
 		r.revision = w->d->revision;
 		r.digest = digest;
 		if ((rc = row_put(ing, key, &r)) != GF_OK)
@@ -233,8 +236,8 @@ static enum gf_err series(struct weather *w, const struct ingest_om_block *b, si
 }
 
 /* Every run of [from, to), cut at INGEST_PUBLISH_INTERVALS_MAX. */
-static enum gf_err runs(struct weather *w, const struct ingest_om_block *b, size_t from,
-                        size_t to, bool forecast)
+static enum gf_err runs(struct weather *w, const struct ingest_om_block *b, size_t from, size_t to,
+                        bool forecast)
 {
 	struct ingest_om_run r[64];
 	size_t k, nr;

@@ -153,8 +153,9 @@ static void url_of(const struct ingest_source *s, char *out, size_t size)
 	         "%s%clatitude=%.5f&longitude=%.5f&hourly=%s%s%s&timezone=GMT&"
 	         "timeformat=iso8601&past_days=%ld&forecast_days=%ld",
 	         base, sep, s->latitude, s->longitude, om_vars,
-	         c->weather_minutely_15 ? "&minutely_15=" : "", c->weather_minutely_15 ? om_vars : "",
-	         c->weather_past_days, c->weather_forecast_days);
+	         c->weather_minutely_15 ? "&minutely_15=" : "",
+	         c->weather_minutely_15 ? om_vars : "", c->weather_past_days,
+	         c->weather_forecast_days);
 }
 
 /* --- polls ------------------------------------------------------------------------- */
@@ -226,11 +227,12 @@ static bool take(struct ingest_source *s, const struct ingest_fetch_result *r)
 		                            (uint32_t)c->entsoe_resolution);
 		rc = ingest_publish_prices(ing, &d, &n);
 		if (rc == GF_OK)
-			gf_log_notice("GF-INGEST-PRICES",
-			              "%s: revision %ld, %zu periods (%zu of other sequences, "
-			              "resolutions or areas left out): %zu sent, %zu unchanged, %zu "
-			              "older",
-			              s->name, d.revision, d.n, dropped, n.sent, n.unchanged, n.older);
+			gf_log_notice(
+			    "GF-INGEST-PRICES",
+			    "%s: revision %ld, %zu periods (%zu of other sequences, "
+			    "resolutions or areas left out): %zu sent, %zu unchanged, %zu "
+			    "older",
+			    s->name, d.revision, d.n, dropped, n.sent, n.unchanged, n.older);
 		ingest_a44_free(&d);
 	} else {
 		struct ingest_om m;
