@@ -440,7 +440,8 @@ size_t ingest_a44_select(struct ingest_a44 *d, const char *area, long sequence,
 		kept = k;
 	}
 	d->n = kept;
-	qsort(d->periods, d->n, sizeof(*d->periods), by_start);
+	if (d->n > 1)
+		qsort(d->periods, d->n, sizeof(*d->periods), by_start);
 	return before - kept;
 }
 

@@ -215,7 +215,7 @@ static enum gf_err series(struct weather *w, const struct ingest_om_block *b, si
 	loc.longitude = w->src->longitude;
 	ws.location = &loc;
 	gf_time_format(b->start_ms + (int64_t)from * b->interval_s * 1000, start, sizeof(start));
-	gf_time_format(w->now_ms, issued, sizeof(issued));
+	gf_time_format(w->now_ms - w->now_ms % 1000, issued, sizeof(issued));
 	ws.starttime = start;
 	ws.issuedtime = forecast ? issued : NULL;
 	ws.intervallength = b->interval_s;

@@ -76,8 +76,8 @@ Test(a44, a01_with_a_missing_position_is_refused)
 	char *xml = NULL;
 	size_t len = 0;
 
-	cr_assert_eq(gf_file_read(DIR "a44_ch_a03_pt60m.xml", 1 << 20, &xml, &len, buf, sizeof(buf)),
-	             GF_OK);
+	cr_assert_eq(
+	    gf_file_read(DIR "a44_ch_a03_pt60m.xml", 1 << 20, &xml, &len, buf, sizeof(buf)), GF_OK);
 	/* The same Points under curve A01: position 2 is missing. */
 	memcpy(strstr(xml, "<curveType>A03") + strlen("<curveType>"), "A01", 3);
 	cr_assert_eq(ingest_a44_parse(xml, len, &d, buf, sizeof(buf)), GF_EPARSE);
@@ -188,12 +188,15 @@ Test(a44, acknowledgement_means_no_data_with_its_reason)
 #define HEAD                                                                                       \
 	"<Publication_MarketDocument xmlns=\"urn:x\"><type>A44</type>"                             \
 	"<TimeSeries><in_Domain.mRID>X</in_Domain.mRID>"
-#define UNITS "<currency_Unit.name>EUR</currency_Unit.name><price_Measure_Unit.name>MWH</price_Measure_Unit.name>"
+#define UNITS                                                                                      \
+	"<currency_Unit.name>EUR</currency_Unit.name><price_Measure_Unit.name>MWH</"               \
+	"price_Measure_Unit.name>"
 #define PERIOD(res, points)                                                                        \
-	"<Period><timeInterval><start>2024-01-01T00:00Z</start><end>2024-01-01T02:00Z</end>"      \
+	"<Period><timeInterval><start>2024-01-01T00:00Z</start><end>2024-01-01T02:00Z</end>"       \
 	"</timeInterval><resolution>" res "</resolution>" points "</Period></TimeSeries>"          \
 	"</Publication_MarketDocument>"
-#define PT(pos, price) "<Point><position>" pos "</position><price.amount>" price "</price.amount></Point>"
+#define PT(pos, price)                                                                             \
+	"<Point><position>" pos "</position><price.amount>" price "</price.amount></Point>"
 
 Test(a44, bad_documents_are_refused_with_a_reason)
 {
@@ -212,7 +215,8 @@ Test(a44, bad_documents_are_refused_with_a_reason)
 	    {HEAD UNITS PERIOD("PT60M", PT("1", "1") PT("1", "2")), "given twice"},
 	    {HEAD UNITS PERIOD("PT60M", PT("1", "nan") PT("2", "2")), "not a price"},
 	    {HEAD UNITS PERIOD("PT60M", PT("1", "1e9") PT("2", "2")), "not a price"},
-	    {HEAD UNITS "<curveType>A05</curveType>" PERIOD("PT60M", PT("1", "1")), "only A01 and A03"},
+	    {HEAD UNITS "<curveType>A05</curveType>" PERIOD("PT60M", PT("1", "1")),
+	     "only A01 and A03"},
 	    {"<!DOCTYPE d [<!ENTITY x \"y\">]><Publication_MarketDocument><type>A44</type>"
 	     "</Publication_MarketDocument>",
 	     "DTD"},

@@ -108,10 +108,11 @@ Test(openmeteo, local_times_with_an_offset_become_utc)
 	struct ingest_om m;
 	char err[512] = "";
 
-	cr_assert_eq(parse("{\"utc_offset_seconds\":3600,\"hourly_units\":{\"pressure_msl\":\"hPa\"},"
-	                   "\"hourly\":{\"time\":[\"2024-01-15T01:00\"],\"pressure_msl\":[1000]}}",
-	                   &m, err, sizeof(err)),
-	             GF_OK, "%s", err);
+	cr_assert_eq(
+	    parse("{\"utc_offset_seconds\":3600,\"hourly_units\":{\"pressure_msl\":\"hPa\"},"
+	          "\"hourly\":{\"time\":[\"2024-01-15T01:00\"],\"pressure_msl\":[1000]}}",
+	          &m, err, sizeof(err)),
+	    GF_OK, "%s", err);
 	cr_assert_eq(m.block[0].start_ms, at("2024-01-15T00:00:00Z"));
 	ingest_openmeteo_free(&m);
 }
@@ -141,19 +142,25 @@ Test(openmeteo, bad_documents_are_refused_with_a_reason)
 	    {"{\"hourly\":", "not a JSON object"},
 	    {"{\"error\":true,\"reason\":\"Latitude must be in range\"}", "Latitude must be"},
 	    {"{\"latitude\":1}", "neither an hourly"},
-	    {"{\"hourly\":{\"time\":[\"2024-01-15T00:00\"],\"temperature_2m\":[1]}}", "hourly_units"},
-	    {"{\"hourly_units\":{\"temperature_2m\":\"K\"},\"hourly\":{\"time\":[\"2024-01-15T00:00\"],"
+	    {"{\"hourly\":{\"time\":[\"2024-01-15T00:00\"],\"temperature_2m\":[1]}}",
+	     "hourly_units"},
+	    {"{\"hourly_units\":{\"temperature_2m\":\"K\"},\"hourly\":{\"time\":[\"2024-01-15T00:"
+	     "00\"],"
 	     "\"temperature_2m\":[1]}}",
 	     "unit K"},
-	    {"{\"hourly_units\":{},\"hourly\":{\"time\":[\"2024-01-15T00:00\"],\"temperature_2m\":[1]}}",
+	    {"{\"hourly_units\":{},\"hourly\":{\"time\":[\"2024-01-15T00:00\"],\"temperature_2m\":["
+	     "1]}}",
 	     "no unit"},
-	    {"{\"hourly_units\":{\"temperature_2m\":\"°C\"},\"hourly\":{\"time\":[\"2024-01-15T00:00\","
+	    {"{\"hourly_units\":{\"temperature_2m\":\"°C\"},\"hourly\":{\"time\":[\"2024-01-15T00:"
+	     "00\","
 	     "\"2024-01-15T02:00\"],\"temperature_2m\":[1,2]}}",
 	     "not 3600 s after"},
-	    {"{\"hourly_units\":{\"temperature_2m\":\"°C\"},\"hourly\":{\"time\":[\"2024-01-15T00:00\"],"
+	    {"{\"hourly_units\":{\"temperature_2m\":\"°C\"},\"hourly\":{\"time\":[\"2024-01-15T00:"
+	     "00\"],"
 	     "\"temperature_2m\":[1,2]}}",
 	     "not an array of 1"},
-	    {"{\"hourly_units\":{\"temperature_2m\":\"°C\"},\"hourly\":{\"time\":[\"2024-01-15T00:00\"],"
+	    {"{\"hourly_units\":{\"temperature_2m\":\"°C\"},\"hourly\":{\"time\":[\"2024-01-15T00:"
+	     "00\"],"
 	     "\"temperature_2m\":[\"warm\"]}}",
 	     "neither a number nor null"},
 	    {"{\"hourly_units\":{},\"hourly\":{\"time\":[\"yesterday\"]}}", "not a time"},
