@@ -16,6 +16,7 @@
 #     time, forecasts after, cut at the null gaps; a 304 after;
 #   - a second agent reading a file (DST spring day, 92 quarter hours, two
 #     classification sequences: one sent), restarted: nothing sent twice;
+#   - a third through an HTTP proxy (http_proxy); the first with none;
 #   - the security token reaches the server and no log or message.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +28,7 @@ command -v jq >/dev/null || { echo "no jq"; exit 1; }
 
 agent_tmp
 site_new "$S" site1
-add_password "$S" ext.i1 ext.i2 ops.watch
+add_password "$S" ext.i1 ext.i2 ext.i3 ops.watch
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
 TOKEN="tok-$RANDOM$RANDOM-5eCr3t"
@@ -104,7 +105,7 @@ conf i1 entsoe_area 10YCH-SWISSGRIDZ entsoe_area_name CH entsoe_url "$HTTP/api" 
 	entsoe_token_file "$tmp/token" entsoe_every_s 2 \
 	weather_url "$HTTP/v1/forecast" weather_locations "lugano:46.0:8.94:CH-TI-1" weather_every_s 2 \
 	weather_past_days 1 weather_forecast_days 1 \
-	retries 5 retry_base_s 1 retry_max_s 1
+	retries 5 retry_base_s 1 retry_max_s 1 http_proxy none
 out=$("$INGEST" -c "$tmp/i1.conf" -n 2>&1); rc=$?
 check "-n: configuration OK" eq "$rc $(grep -cx 'configuration OK' <<<"$out")" "0 1"
 check "-n prints no token" lacks "$out" "$TOKEN"
@@ -195,6 +196,19 @@ check "restarted: the prices are known (1 unchanged, 0 sent)" wait_for 10 \
 	eval 'grep -q "GF-INGEST-PRICES.*0 sent, 1 unchanged" "$tmp/i2b.log"'
 kill -TERM "$pid_i2"
 wait "$pid_i2" 2>/dev/null
+
+# A proxy: i3 asks a host where nothing listens, through the server as its
+# proxy (the script's last weather answer, a 304, comes back).
+conf i3 weather_url "http://127.0.0.2:9/v1/forecast" weather_locations "zurich:47.37:8.54" \
+	http_proxy "$HTTP" retries 0
+"$INGEST" -c "$tmp/i3.conf" -v >"$tmp/i3.log" 2>&1 &
+pid_i3=$!
+pids+=($pid_i3)
+check "http_proxy: the request went through the proxy" wait_for 10 in_log i3 GF-INGEST-UNCHANGED
+check "http_proxy: the proxy saw the absolute URL" eval \
+	'jq -r .target "$tmp/http.log" | grep -q "^http://127.0.0.2:9/v1/forecast?latitude=47.37000&longitude=8.54000"'
+kill -TERM "$pid_i3"
+wait "$pid_i3" 2>/dev/null
 
 # No token anywhere it should not be.
 check "no token in the agents' logs" eval '! grep -qF "$TOKEN" "$tmp"/i1.log "$tmp"/i2*.log'

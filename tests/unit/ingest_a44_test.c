@@ -14,8 +14,11 @@
 
 #include "a44.h"
 #include "base/file.h"
+#include "leak_check.h"
 #include "base/timefmt.h"
 #include "util.h"
+
+TestSuite(a44, .fini = leak_check);
 
 #define DIR "tests/integration/ingest/"
 

@@ -13,8 +13,11 @@
 #include <criterion/criterion.h>
 
 #include "base/file.h"
+#include "leak_check.h"
 #include "openmeteo.h"
 #include "util.h"
+
+TestSuite(openmeteo, .fini = leak_check);
 
 static enum gf_err parse(const char *json, struct ingest_om *m, char *err, size_t errlen)
 {

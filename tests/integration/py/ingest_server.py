@@ -19,8 +19,10 @@ truncate (send only that many bytes of the body while Content-Length says
 the whole, then close). The log shows which validators each request sent.
 
 The port it listens on (chosen by the kernel) goes to PORTFILE once it
-listens; every request is one JSON line in LOGFILE: method, path, query,
-If-None-Match, If-Modified-Since, the status answered.
+listens; every request is one JSON line in LOGFILE: method, target (the
+request line's, absolute when it came through as a proxy), path, query,
+If-None-Match, If-Modified-Since, the status answered. As a proxy it serves
+the same script by path.
 """
 import json
 import os
@@ -45,7 +47,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def record(self, status):
         url = urlsplit(self.path)
-        line = {"method": self.command, "path": url.path, "query": url.query,
+        line = {"method": self.command, "target": self.path, "path": url.path,
+                "query": url.query,
                 "ifNoneMatch": self.headers.get("If-None-Match"),
                 "ifModifiedSince": self.headers.get("If-Modified-Since"),
                 "status": status}
