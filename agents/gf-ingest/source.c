@@ -281,6 +281,11 @@ static void poll_now(struct gf_agent *a, void *arg)
 		ingest_fetch_forget(&s->memo);
 		s->url_hash = h;
 	}
+	/* A weather file is read at every poll, changed or not: as the
+	 * agent's clock moves, its forecast intervals become observations
+	 * (the store keeps anything from going out twice). */
+	if (s->kind == INGEST_WEATHER && ingest_fetch_is_file(url))
+		ingest_fetch_forget(&s->memo);
 	ingest_util_redact(url, ing->token, shown, sizeof(shown));
 	gf_log_debug("GF-INGEST-FETCH", "%s: %s", s->name, shown);
 	if (ingest_fetch_get(&ing->fetch, url, s->kind == INGEST_PRICES ? "xml" : "json",

@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 		n = ingest_openmeteo_runs(bl, 0, bl->n, runs, 16);
 		for (size_t r = 0; r < n && r < 16; r++) {
-			if (runs[r].from < prev || runs[r].to <= runs[r].from || runs[r].to > bl->n ||
-			    runs[r].vars == 0)
+			if (runs[r].from < prev || runs[r].to <= runs[r].from ||
+			    runs[r].to > bl->n || runs[r].vars == 0)
 				abort();
 			prev = runs[r].to;
 		}

@@ -28,7 +28,7 @@ command -v jq >/dev/null || { echo "no jq"; exit 1; }
 
 agent_tmp
 site_new "$S" site1
-add_password "$S" ext.i1 ext.i2 ext.i3 ops.watch
+add_password "$S" ext.i1 ext.i2 ext.i3 ext.i4 ops.watch
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
 TOKEN="tok-$RANDOM$RANDOM-5eCr3t"
@@ -209,6 +209,31 @@ check "http_proxy: the proxy saw the absolute URL" eval \
 	'jq -r .target "$tmp/http.log" | grep -q "^http://127.0.0.2:9/v1/forecast?latitude=47.37000&longitude=8.54000"'
 kill -TERM "$pid_i3"
 wait "$pid_i3" 2>/dev/null
+
+# A weather file at 3600x: read at every poll, its forecast hours become
+# observations as the clock passes them, each sent once.
+conf i4 weather_url "$FIX/openmeteo_{location}.json" weather_locations "lugano:46.0:8.94" \
+	weather_every_s 1 time_scale 3600
+"$GFCTL" --port "$LOCAL_PORT" --id ops.watch sub 'gf/site1/ext/i4/sp/all/weather.observation' \
+	>"$tmp/sub4.out" 2>"$tmp/sub4.err" &
+sub4=$!
+pids+=($sub4)
+sleep 0.5
+"$INGEST" -c "$tmp/i4.conf" -v >"$tmp/i4.log" 2>&1 &
+pid_i4=$!
+pids+=($pid_i4)
+until_h() { sqlite3 "$tmp/i4.state/ingest.db" "SELECT until_ms FROM ingest_sent WHERE key = 'observation|lugano|3600'" 2>/dev/null; }
+past_noon() { [ "$(until_h)" -gt 1705320000000 ] 2>/dev/null; } # 2024-01-15T12:00:00Z
+check "weather file: later polls send the hours that have ended since" wait_for 15 past_noon
+kill -TERM "$pid_i4"
+wait "$pid_i4" 2>/dev/null
+sleep 0.5
+kill -TERM "$sub4"
+wait "$sub4" 2>/dev/null
+# Per resolution, the observations sent must not overlap: each interval once.
+overlaps=$(jq -s '[group_by(.payload.intervalLength)[] | map(.payload | {s: (.startTime | fromdateiso8601), e: ((.startTime | fromdateiso8601) + .intervalLength * ([.temperature, .windSpeed, .globalIrradiance] | map(length) | max))}) | sort_by(.s) | . as $a | range(1; length) | select($a[. - 1].e > $a[.].s)] | length' "$tmp/sub4.out")
+check "weather file: observations from several polls, none sent twice" eq \
+	"$(( $(wc -l <"$tmp/sub4.out") > 4 )) $overlaps" "1 0"
 
 # No token anywhere it should not be.
 check "no token in the agents' logs" eval '! grep -qF "$TOKEN" "$tmp"/i1.log "$tmp"/i2*.log'
