@@ -275,6 +275,11 @@ PROG_LIBS_gf-sp := -lpq
 # and where libpq's header is (Debian: /usr/include/postgresql).
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 $(OBJ)/agents/gf-sp/%.o: CPPFLAGS += $(PQ_CFLAGS)
+# gf-ingest's HTTP client and XML parser (docs/ingest.md).
+XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+INGEST_LIBS := $(shell pkg-config --libs libcurl libxml-2.0 2>/dev/null || echo -lcurl -lxml2)
+PROG_LIBS_gf-ingest := $(INGEST_LIBS)
+$(OBJ)/agents/gf-ingest/%.o: CPPFLAGS += $(XML_CFLAGS)
 
 all: $(PROG_BINS)
 integration: $(PROG_BINS)
@@ -300,6 +305,20 @@ $(OBJ)/tests/bench/sp_db_bench.o: CPPFLAGS += $(PQ_CFLAGS) -Iagents/gf-sp
 $(BUILD)/tests/bench/sp_db_bench: $(OBJ)/tests/bench/sp_db_bench.o $(SP_OBJS) $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lpq
+
+# gf-ingest's unit tests (tests/unit/ingest_*_test.c) link its modules but main.c.
+INGEST_OBJS := $(filter-out %/main.o,$(filter $(OBJ)/agents/gf-ingest/%,$(PROG_OBJS)))
+$(OBJ)/tests/unit/ingest_%_test.o: CPPFLAGS += $(XML_CFLAGS) -Iagents/gf-ingest
+$(BUILD)/tests/unit/ingest_%_test: $(OBJ)/tests/unit/ingest_%_test.o $(INGEST_OBJS) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) $(INGEST_LIBS) -lcriterion
+# and its parsers' fuzz targets (the pure files only: no agent, no libcurl).
+INGEST_FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(addprefix agents/gf-ingest/,util.c a44.c openmeteo.c))
+build/fuzz/obj/agents/gf-ingest/%.o: FUZZ_CPPFLAGS += $(XML_CFLAGS)
+build/fuzz/a44_fuzz build/fuzz/openmeteo_fuzz: build/fuzz/%: tests/fuzz/%.c $(INGEST_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) $(XML_CFLAGS) -Iagents/gf-ingest -o $@ $< \
+		$(INGEST_FUZZ_OBJS) $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS) $(INGEST_LIBS)
 
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)

@@ -14,7 +14,7 @@ for bin in "$@"; do
 	# Inputs longer than 4 KiB only where a valid input needs them: a
 	# complete IEEE profile is 1440 lines; the meter reader's limit is a
 	# 4096-byte line, which must be crossed.
-	case $name in loadprofile) max_len=65536 ;; reading) max_len=16384 ;; *) max_len=4096 ;; esac
+	case $name in loadprofile) max_len=65536 ;; reading | a44 | openmeteo) max_len=16384 ;; *) max_len=4096 ;; esac
 	cp -r "$top/tests/fuzz/corpus/$name/." "$work/" 2>/dev/null
 	if (cd "$top" && "$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
 		-artifact_prefix="$top/build/fuzz/artifacts/$name-" "$work" >"$work.log" 2>&1); then
