@@ -40,8 +40,8 @@
 #define OFFER_MAX  128
 
 #define SCHEMA                                                                                     \
-	"CREATE TABLE IF NOT EXISTS sp_cap_watch (role TEXT NOT NULL, asker TEXT NOT NULL,"       \
-	" offer TEXT NOT NULL, grid TEXT NOT NULL, from_ms INTEGER NOT NULL, n INTEGER NOT NULL," \
+	"CREATE TABLE IF NOT EXISTS sp_cap_watch (role TEXT NOT NULL, asker TEXT NOT NULL,"        \
+	" offer TEXT NOT NULL, grid TEXT NOT NULL, from_ms INTEGER NOT NULL, n INTEGER NOT NULL,"  \
 	" hash TEXT NOT NULL, PRIMARY KEY (role, asker, offer)) WITHOUT ROWID;"
 
 enum gf_err sp_capacity_start(struct sp *sp)
@@ -130,8 +130,7 @@ static const char *check(const Goflex__CapacityPriceQuery *q, int64_t *first, si
 	return NULL;
 }
 
-void sp_capacity_answer(struct sp *sp, const struct gf_inbox_item *item,
-                        const struct gf_message *m)
+void sp_capacity_answer(struct sp *sp, const struct gf_inbox_item *item, const struct gf_message *m)
 {
 	const Goflex__CapacityPriceQuery *q = (const Goflex__CapacityPriceQuery *)m->body;
 	Goflex__CapacityPriceQueryResult res = GOFLEX__CAPACITY_PRICE_QUERY_RESULT__INIT;
@@ -151,7 +150,8 @@ void sp_capacity_answer(struct sp *sp, const struct gf_inbox_item *item,
 		status.code = GOFLEX__RESULT_STATUS__CODE__notFound;
 		snprintf(reason, sizeof(reason),
 		         "the platform does not know the offers' grid point: give gridPointId");
-	} else if (!(v = malloc(a.n * sizeof(*v))) || !(cp = calloc(q->n_flexofferids, sizeof(*cp))) ||
+	} else if (!(v = malloc(a.n * sizeof(*v))) ||
+	           !(cp = calloc(q->n_flexofferids, sizeof(*cp))) ||
 	           !(ptrs = calloc(q->n_flexofferids, sizeof(*ptrs)))) {
 		status.code = GOFLEX__RESULT_STATUS__CODE__failed;
 		snprintf(reason, sizeof(reason), "out of memory");

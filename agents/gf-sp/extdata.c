@@ -30,10 +30,10 @@
 #define QTY         9 /* weather quantities */
 
 #define SCHEMA                                                                                     \
-	"CREATE TABLE IF NOT EXISTS sp_price (area TEXT NOT NULL, res_s INTEGER NOT NULL,"        \
+	"CREATE TABLE IF NOT EXISTS sp_price (area TEXT NOT NULL, res_s INTEGER NOT NULL,"         \
 	" t_ms INTEGER NOT NULL, price REAL NOT NULL, issued_ms INTEGER NOT NULL,"                 \
 	" source TEXT NOT NULL, PRIMARY KEY (area, res_s, t_ms)) WITHOUT ROWID;"                   \
-	"CREATE TABLE IF NOT EXISTS sp_weather (kind INTEGER NOT NULL, lat REAL NOT NULL,"        \
+	"CREATE TABLE IF NOT EXISTS sp_weather (kind INTEGER NOT NULL, lat REAL NOT NULL,"         \
 	" lon REAL NOT NULL, source TEXT NOT NULL, res_s INTEGER NOT NULL, t_ms INTEGER NOT NULL," \
 	" issued_ms INTEGER NOT NULL, q0 REAL, q1 REAL, q2 REAL, q3 REAL, q4 REAL, q5 REAL,"       \
 	" q6 REAL, q7 REAL, q8 REAL,"                                                              \
@@ -117,7 +117,8 @@ static enum gf_err price_txn(void *arg)
 		    e->sp->store,
 		    "INSERT INTO sp_price (area, res_s, t_ms, price, issued_ms, source)"
 		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (area, res_s, t_ms) DO UPDATE SET"
-		    " price = excluded.price, issued_ms = excluded.issued_ms, source = excluded.source"
+		    " price = excluded.price, issued_ms = excluded.issued_ms, source = "
+		    "excluded.source"
 		    " WHERE excluded.issued_ms >= sp_price.issued_ms",
 		    "tiidit", p->area, (int64_t)p->resolution,
 		    start + (int64_t)i * p->resolution * 1000, p->prices[i], issued,
@@ -150,7 +151,8 @@ void sp_extdata_price(struct sp *sp, const struct gf_inbox_item *item, const str
 		gf_log_info("GF-SP-EXT",
 		            "price.dayahead from ext.%s (message %s): area %s, %zu periods stored; "
 		            "price.reference queued",
-		            m->from_id, e.id, ((const Goflex__PriceSeries *)m->body)->area, e.stored);
+		            m->from_id, e.id, ((const Goflex__PriceSeries *)m->body)->area,
+		            e.stored);
 		sp_util_flush(sp);
 	}
 }
@@ -160,12 +162,12 @@ void sp_extdata_price(struct sp *sp, const struct gf_inbox_item *item, const str
 /* The quantities of a series, in the columns' order q0..q8. */
 static void weather_qty(const Goflex__WeatherSeries *w, const double *q[QTY], size_t n[QTY])
 {
-	const double *v[QTY] = {w->temperature,   w->relativehumidity, w->windspeed,
-	                        w->winddirection, w->cloudcover,       w->globalirradiance,
-	                        w->directirradiance, w->precipitation, w->pressure};
-	size_t k[QTY] = {w->n_temperature,   w->n_relativehumidity, w->n_windspeed,
-	                 w->n_winddirection, w->n_cloudcover,       w->n_globalirradiance,
-	                 w->n_directirradiance, w->n_precipitation, w->n_pressure};
+	const double *v[QTY] = {w->temperature,      w->relativehumidity, w->windspeed,
+	                        w->winddirection,    w->cloudcover,       w->globalirradiance,
+	                        w->directirradiance, w->precipitation,    w->pressure};
+	size_t k[QTY] = {w->n_temperature,      w->n_relativehumidity, w->n_windspeed,
+	                 w->n_winddirection,    w->n_cloudcover,       w->n_globalirradiance,
+	                 w->n_directirradiance, w->n_precipitation,    w->n_pressure};
 
 	memcpy(q, v, sizeof(v));
 	memcpy(n, k, sizeof(k));
@@ -198,8 +200,8 @@ static bool weather_check(struct ext *e, const Goflex__WeatherSeries *w, int64_t
 		why = "startTime: a time on a whole minute";
 	else if (!e->observation && !w->issuedtime)
 		why = "a forecast needs its issuedTime";
-	else if (w->issuedtime && gf_time_parse(w->issuedtime, strlen(w->issuedtime), issued) !=
-	                              GF_OK)
+	else if (w->issuedtime &&
+	         gf_time_parse(w->issuedtime, strlen(w->issuedtime), issued) != GF_OK)
 		why = "issuedTime is not a time";
 	else if (w->source && strlen(w->source) > SOURCE_MAX)
 		why = "source: at most 128 characters";
@@ -233,7 +235,8 @@ static enum gf_err weather_txn(void *arg)
 	weather_qty(w, q, n);
 	st = gf_store_prepare(
 	    e->sp->store,
-	    "INSERT INTO sp_weather (kind, lat, lon, source, res_s, t_ms, issued_ms, q0, q1, q2, q3,"
+	    "INSERT INTO sp_weather (kind, lat, lon, source, res_s, t_ms, issued_ms, q0, q1, q2, "
+	    "q3,"
 	    " q4, q5, q6, q7, q8) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15, ?16) ON CONFLICT (kind, lat, lon, source, res_s, t_ms) DO UPDATE SET"
 	    " issued_ms = excluded.issued_ms, q0 = excluded.q0, q1 = excluded.q1, q2 = excluded.q2,"
@@ -269,8 +272,8 @@ static enum gf_err weather_txn(void *arg)
 	return rc;
 }
 
-void sp_extdata_weather(struct sp *sp, const struct gf_inbox_item *item,
-                        const struct gf_message *m, bool observation)
+void sp_extdata_weather(struct sp *sp, const struct gf_inbox_item *item, const struct gf_message *m,
+                        bool observation)
 {
 	struct ext e = {.sp = sp, .item = item, .m = m, .observation = observation};
 	char key[64];
@@ -280,8 +283,8 @@ void sp_extdata_weather(struct sp *sp, const struct gf_inbox_item *item,
 	if (gf_store_once(sp->a, sp->store, key, weather_txn, NULL, &e) != GF_OK)
 		return;
 	if (e.stored) {
-		gf_log_info("GF-SP-EXT", "%s from ext.%s (message %s): %zu intervals stored%s", m->msg,
-		            m->from_id, e.id, e.stored,
+		gf_log_info("GF-SP-EXT", "%s from ext.%s (message %s): %zu intervals stored%s",
+		            m->msg, m->from_id, e.id, e.stored,
 		            observation ? "" : "; weather.forecast queued");
 		sp_util_flush(sp);
 	}
@@ -300,8 +303,7 @@ static double distance_km(double lat1, double lon1, double lat2, double lon2)
 	return 2 * r * asin(fmin(1.0, sqrt(h)));
 }
 
-bool sp_extdata_nearest(struct sp *sp, int kind, double lat, double lon, double *slat,
-                        double *slon)
+bool sp_extdata_nearest(struct sp *sp, int kind, double lat, double lon, double *slat, double *slon)
 {
 	sqlite3_stmt *st =
 	    gf_store_prepare(sp->store, "SELECT DISTINCT lat, lon FROM sp_weather WHERE kind = ?1");

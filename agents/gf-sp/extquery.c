@@ -44,9 +44,8 @@ static enum gf_err answer_txn(void *arg)
 static void finish(struct ask *q, const char *what)
 {
 	char id[GF_FNV1A64_HEXSIZE];
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&goflex__result_status__code__descriptor,
-	                                         (int)q->status.code);
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+	    &goflex__result_status__code__descriptor, (int)q->status.code);
 
 	if (q->status.code != GOFLEX__RESULT_STATUS__CODE__ok)
 		q->status.reason = q->reason;
@@ -67,8 +66,7 @@ static void set(struct ask *q, Goflex__ResultStatus__Code code, const char *why)
 }
 
 /* fromTime, toTime: a period of at most 31 days. */
-static bool period(struct ask *q, const char *from_s, const char *to_s, int64_t *from,
-                   int64_t *to)
+static bool period(struct ask *q, const char *from_s, const char *to_s, int64_t *from, int64_t *to)
 {
 	if (gf_time_parse(from_s, strlen(from_s), from) != GF_OK ||
 	    gf_time_parse(to_s, strlen(to_s), to) != GF_OK || *from >= *to) {
@@ -214,12 +212,13 @@ static void weather_series_free(struct wseries *ws, size_t n)
 /* The series' quantities into the message's fields. */
 static void weather_fields(struct wseries *w)
 {
-	double **f[QTY] = {&w->s.temperature,   &w->s.relativehumidity, &w->s.windspeed,
-	                   &w->s.winddirection, &w->s.cloudcover,       &w->s.globalirradiance,
-	                   &w->s.directirradiance, &w->s.precipitation, &w->s.pressure};
-	size_t *nf[QTY] = {&w->s.n_temperature,   &w->s.n_relativehumidity, &w->s.n_windspeed,
-	                   &w->s.n_winddirection, &w->s.n_cloudcover,       &w->s.n_globalirradiance,
-	                   &w->s.n_directirradiance, &w->s.n_precipitation, &w->s.n_pressure};
+	double **f[QTY] = {&w->s.temperature,      &w->s.relativehumidity, &w->s.windspeed,
+	                   &w->s.winddirection,    &w->s.cloudcover,       &w->s.globalirradiance,
+	                   &w->s.directirradiance, &w->s.precipitation,    &w->s.pressure};
+	size_t *nf[QTY] = {
+	    &w->s.n_temperature,      &w->s.n_relativehumidity, &w->s.n_windspeed,
+	    &w->s.n_winddirection,    &w->s.n_cloudcover,       &w->s.n_globalirradiance,
+	    &w->s.n_directirradiance, &w->s.n_precipitation,    &w->s.n_pressure};
 
 	for (int k = 0; k < QTY; k++)
 		if (w->mask >> k & 1) {
@@ -335,10 +334,10 @@ void sp_extquery_weather(struct sp *sp, const struct gf_inbox_item *item,
 	if (!period(&q, wq->fromtime, wq->totime, &from, &to) ||
 	    !where(&q, wq->location, kind, &slat, &slon))
 		goto answer;
-	st = gf_store_prepare(sp->store,
-	                      "SELECT source, res_s, t_ms, issued_ms, q0, q1, q2, q3, q4, q5, q6, q7,"
-	                      " q8 FROM sp_weather WHERE kind = ?1 AND lat = ?2 AND lon = ?3 AND"
-	                      " t_ms >= ?4 AND t_ms < ?5 ORDER BY source, res_s, t_ms");
+	st = gf_store_prepare(
+	    sp->store, "SELECT source, res_s, t_ms, issued_ms, q0, q1, q2, q3, q4, q5, q6, q7,"
+	               " q8 FROM sp_weather WHERE kind = ?1 AND lat = ?2 AND lon = ?3 AND"
+	               " t_ms >= ?4 AND t_ms < ?5 ORDER BY source, res_s, t_ms");
 	sqlite3_bind_int(st, 1, kind);
 	sqlite3_bind_double(st, 2, slat);
 	sqlite3_bind_double(st, 3, slon);

@@ -36,7 +36,7 @@
 #define DAY_MS 86400000LL
 
 #define SCHEMA                                                                                     \
-	"CREATE TABLE IF NOT EXISTS sp_fc_sub (subscriber TEXT NOT NULL, sub_id TEXT NOT NULL,"   \
+	"CREATE TABLE IF NOT EXISTS sp_fc_sub (subscriber TEXT NOT NULL, sub_id TEXT NOT NULL,"    \
 	" grid TEXT NOT NULL, PRIMARY KEY (subscriber, sub_id, grid)) WITHOUT ROWID;"
 
 enum gf_err sp_fcast_start(struct sp *sp)
@@ -144,13 +144,14 @@ static enum gf_err send_one(struct sp *sp, const char *subscriber, const char *s
 
 	gf_time_format(day_ms, start, sizeof(start));
 	if (!g) {
-		gf_log_info("GF-SP-FORECAST", "no energy.forecast of %s for %s: no topology names it",
-		            grid, start);
+		gf_log_info("GF-SP-FORECAST",
+		            "no energy.forecast of %s for %s: no topology names it", grid, start);
 		return GF_OK;
 	}
 	rc = sp_fcast_grid_day(sp, g, day_ms, v[0], v[1], v[2], &factor, why, sizeof(why));
 	if (rc == GF_ENOENT || rc == GF_EDENIED) {
-		gf_log_info("GF-SP-FORECAST", "no energy.forecast of %s for %s: %s", grid, start, why);
+		gf_log_info("GF-SP-FORECAST", "no energy.forecast of %s for %s: %s", grid, start,
+		            why);
 		return GF_OK;
 	}
 	if (rc != GF_OK)
@@ -242,9 +243,8 @@ static enum gf_err subscribe_txn(void *arg)
 	                              "DELETE FROM sp_fc_sub WHERE subscriber = ?1 AND sub_id = ?2",
 	                              "tt", f->who, f->ms->subscriptionid);
 
-	for (size_t i = 0; rc == GF_OK && !f->ms->cancel && f->ms->forecasts &&
-	                   i < f->ms->n_gridpointids;
-	     i++)
+	for (size_t i = 0;
+	     rc == GF_OK && !f->ms->cancel && f->ms->forecasts && i < f->ms->n_gridpointids; i++)
 		rc = gf_store_run(f->sp->store,
 		                  "INSERT OR IGNORE INTO sp_fc_sub (subscriber, sub_id, grid)"
 		                  " VALUES (?1, ?2, ?3)",
@@ -252,8 +252,7 @@ static enum gf_err subscribe_txn(void *arg)
 	return rc;
 }
 
-void sp_fcast_subscribe(struct sp *sp, const struct gf_inbox_item *item,
-                        const struct gf_message *m)
+void sp_fcast_subscribe(struct sp *sp, const struct gf_inbox_item *item, const struct gf_message *m)
 {
 	const Goflex__MeterSubscribe *ms = (const Goflex__MeterSubscribe *)m->body;
 	struct fsub f = {sp, m->from_id, ms};
@@ -268,8 +267,9 @@ void sp_fcast_subscribe(struct sp *sp, const struct gf_inbox_item *item,
 		return;
 	if (ms->cancel || !ms->forecasts)
 		return;
-	gf_log_notice("GF-SP-FORECAST", "subscription %s of doms.%s: energy forecasts of %zu grid "
-	                                "points",
+	gf_log_notice("GF-SP-FORECAST",
+	              "subscription %s of doms.%s: energy forecasts of %zu grid "
+	              "points",
 	              ms->subscriptionid, m->from_id, ms->n_gridpointids);
 	if (publish_day(sp, m->from_id, ms->subscriptionid, today, &sent) != GF_OK ||
 	    publish_day(sp, m->from_id, ms->subscriptionid, today + DAY_MS, &sent) != GF_OK) {

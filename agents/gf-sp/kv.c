@@ -45,8 +45,8 @@
 #define BENCH       "bench/"
 
 #define SCHEMA                                                                                     \
-	"CREATE TABLE IF NOT EXISTS sp_kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT,"      \
-	" number REAL, unit TEXT, updated_ms INTEGER NOT NULL, PRIMARY KEY (ns, key))"            \
+	"CREATE TABLE IF NOT EXISTS sp_kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT,"       \
+	" number REAL, unit TEXT, updated_ms INTEGER NOT NULL, PRIMARY KEY (ns, key))"             \
 	" WITHOUT ROWID;"                                                                          \
 	"CREATE TABLE IF NOT EXISTS sp_kv_pub (id INTEGER PRIMARY KEY, hash TEXT NOT NULL);"
 
@@ -123,7 +123,8 @@ static bool open_doc(struct kvmsg *k, const ProtobufCMessageDescriptor *d)
 
 	sp_util_msgid(it->payload, it->len, k->id);
 	if (!k->sp->kv) {
-		snprintf(k->why, sizeof(k->why), "the key/value store is not configured (kv_key_file)");
+		snprintf(k->why, sizeof(k->why),
+		         "the key/value store is not configured (kv_key_file)");
 		return false;
 	}
 	if (!it->content_type || strcmp(it->content_type, "application/jose") != 0) {
@@ -195,13 +196,14 @@ static enum gf_err publish_bench(struct sp *sp)
 {
 	Goflex__KeyValueSet set = GOFLEX__KEY_VALUE_SET__INIT;
 	Goflex__KeyValue *e = NULL, **ptrs = NULL;
-	char (*text)[96] = NULL, now[GF_TIME_BUFSIZE] = "", topic[512];
+	char(*text)[96] = NULL, now[GF_TIME_BUFSIZE] = "", topic[512];
 	char hash[GF_FNV1A64_HEXSIZE], *json = NULL, *buf = NULL;
 	size_t n = 0, len = 0, blen = 0;
 	sqlite3_stmt *st = gf_store_prepare(
-	    sp->store, "SELECT key, unit, avg(number), count(*), min(number), max(number) FROM sp_kv"
-	               " WHERE key >= 'bench/' AND key < 'bench0' AND number IS NOT NULL"
-	               " GROUP BY key, unit HAVING count(*) >= ?1 ORDER BY key, unit LIMIT 1000");
+	    sp->store,
+	    "SELECT key, unit, avg(number), count(*), min(number), max(number) FROM sp_kv"
+	    " WHERE key >= 'bench/' AND key < 'bench0' AND number IS NOT NULL"
+	    " GROUP BY key, unit HAVING count(*) >= ?1 ORDER BY key, unit LIMIT 1000");
 	enum gf_err rc = st ? GF_OK : GF_EIO;
 	bool same;
 
@@ -234,7 +236,11 @@ static enum gf_err publish_bench(struct sp *sp)
 	if (rc == GF_OK && (rc = gf_codec_to_json(&set.base, &buf, &blen)) == GF_OK) {
 		sp_util_msgid(buf, blen, hash);
 		st = gf_store_prepare(sp->store, "SELECT hash FROM sp_kv_pub WHERE id = 1");
-		same = st && sqlite3_step(st) == SQLITE_ROW && strcmp(gf_store_text(st, 0), hash) == 0;
+		/* Nothing published yet counts as an empty set published. */
+		if (st && sqlite3_step(st) == SQLITE_ROW)
+			same = strcmp(gf_store_text(st, 0), hash) == 0;
+		else
+			same = n == 0;
 		sqlite3_finalize(st);
 		if (!same) {
 			/* The time of this publication, not part of the hash. */
@@ -245,11 +251,13 @@ static enum gf_err publish_bench(struct sp *sp)
 			if (rc == GF_OK)
 				rc = gf_store_outbox_add(sp->store, topic, json, len, NULL, true);
 			if (rc == GF_OK)
-				rc = gf_store_run(sp->store,
-				                  "INSERT OR REPLACE INTO sp_kv_pub (id, hash) VALUES (1, ?1)",
-				                  "t", hash);
+				rc = gf_store_run(
+				    sp->store,
+				    "INSERT OR REPLACE INTO sp_kv_pub (id, hash) VALUES (1, ?1)",
+				    "t", hash);
 			if (rc == GF_OK)
-				gf_log_info("GF-SP-KV", "kv.value: %zu benchmarks queued (retained)", n);
+				gf_log_info("GF-SP-KV",
+				            "kv.value: %zu benchmarks queued (retained)", n);
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -347,8 +355,8 @@ void sp_kv_put(struct sp *sp, const struct gf_inbox_item *item, const char *from
 	}
 	snprintf(key, sizeof(key), "kv:%s:%llu", from_id, (unsigned long long)item->seq);
 	if (gf_store_once(sp->a, sp->store, key, put_txn, NULL, &k) == GF_OK && k.done) {
-		gf_log_info("GF-SP-KV", "kv.put from xems.%s (message %s): %zu entries", from_id, k.id,
-		            k.done);
+		gf_log_info("GF-SP-KV", "kv.put from xems.%s (message %s): %zu entries", from_id,
+		            k.id, k.done);
 		sp_util_flush(sp);
 	}
 out:
@@ -375,8 +383,8 @@ static enum gf_err get_txn(void *arg)
 	if (rc == GF_OK)
 		rc = gf_seal(g->to, json, len, "application/json", &jwe, &jlen, NULL, 0);
 	if (rc == GF_OK)
-		rc = gf_store_outbox_add_reply(g->k->sp->store, topic, jwe, jlen, "application/jose",
-		                               false, g->k->item->correlation,
+		rc = gf_store_outbox_add_reply(g->k->sp->store, topic, jwe, jlen,
+		                               "application/jose", false, g->k->item->correlation,
 		                               g->k->item->correlation_len);
 	if (json) {
 		memset(json, 0, len);
@@ -386,7 +394,8 @@ static enum gf_err get_txn(void *arg)
 	/* A payload the codec or the sealing refuses is no failure of the
 	 * store: logged, not answered. */
 	if (rc == GF_EINVAL) {
-		gf_log_warning("GF-SP-KV", "kv.get from xems.%s (message %s): cannot encode the answer",
+		gf_log_warning("GF-SP-KV",
+		               "kv.get from xems.%s (message %s): cannot encode the answer",
 		               g->k->from, g->k->id);
 		return GF_OK;
 	}
@@ -413,7 +422,8 @@ void sp_kv_get(struct sp *sp, const struct gf_inbox_item *item, const char *from
 	/* The answer is for the asker's eyes only: sealed to its key. */
 	snprintf(path, sizeof(path), "%s/%s.pem", sp->kv->reply_dir ? sp->kv->reply_dir : ".",
 	         from_id);
-	if (!sp->kv->reply_dir || gf_seal_to_load(path, from_id, &g.to, err, sizeof(err)) != GF_OK) {
+	if (!sp->kv->reply_dir ||
+	    gf_seal_to_load(path, from_id, &g.to, err, sizeof(err)) != GF_OK) {
 		snprintf(k.why, sizeof(k.why), "no key to seal the answer to (kv_reply_keys): %s",
 		         sp->kv->reply_dir ? err : "not configured");
 		refuse(&k);
@@ -432,10 +442,10 @@ void sp_kv_get(struct sp *sp, const struct gf_inbox_item *item, const char *from
 		goto answer;
 	}
 	/* Keys asked, and those of the prefix (substr: no LIKE wildcards). */
-	st = gf_store_prepare(sp->store,
-	                      "SELECT key, value, number, unit, updated_ms FROM sp_kv WHERE ns = ?1"
-	                      " AND (key IN (SELECT value FROM json_each(?2)) OR (?3 IS NOT NULL AND"
-	                      " substr(key, 1, length(?3)) = ?3)) ORDER BY key LIMIT 1000");
+	st = gf_store_prepare(
+	    sp->store, "SELECT key, value, number, unit, updated_ms FROM sp_kv WHERE ns = ?1"
+	               " AND (key IN (SELECT value FROM json_each(?2)) OR (?3 IS NOT NULL AND"
+	               " substr(key, 1, length(?3)) = ?3)) ORDER BY key LIMIT 1000");
 	{
 		char *keys = NULL;
 		size_t cap = 3, used = 0;
@@ -484,8 +494,9 @@ void sp_kv_get(struct sp *sp, const struct gf_inbox_item *item, const char *from
 answer:
 	res.status = &status;
 	if (gf_store_once(sp->a, sp->store, NULL, get_txn, NULL, &g) == GF_OK) {
-		gf_log_info("GF-SP-KV", "kv.get from xems.%s (message %s): %zu entries, answer sealed",
-		            from_id, k.id, n);
+		gf_log_info("GF-SP-KV",
+		            "kv.get from xems.%s (message %s): %zu entries, answer sealed", from_id,
+		            k.id, n);
 		sp_util_flush(sp);
 	}
 out:

@@ -86,8 +86,9 @@ void sp_tariff_publish(struct sp *sp, int64_t day_ms)
 		if (!costs(t, grid, day_ms, 96, v, &missing)) {
 			char when[GF_TIME_BUFSIZE] = "?";
 			gf_time_format(missing, when, sizeof(when));
-			gf_log_warning("GF-SP-TARIFF", "no transfercost of %s for %s: no band holds %s",
-			               grid, start, when);
+			gf_log_warning("GF-SP-TARIFF",
+			               "no transfercost of %s for %s: no band holds %s", grid,
+			               start, when);
 			continue;
 		}
 		tc.togridpointid = (char *)grid;
@@ -149,7 +150,8 @@ void sp_tariff_answer(struct sp *sp, const struct gf_inbox_item *item, const str
 		n = last > first ? (size_t)((last - first) / IV_MS) : 0;
 		if (n == 0 || n > PERIOD_MAX) {
 			status.code = GOFLEX__RESULT_STATUS__CODE__badRequest;
-			snprintf(reason, sizeof(reason), "1 to %d whole 900 s intervals", PERIOD_MAX);
+			snprintf(reason, sizeof(reason), "1 to %d whole 900 s intervals",
+			         PERIOD_MAX);
 		}
 	}
 	if (status.code == GOFLEX__RESULT_STATUS__CODE__ok && !(v = malloc(n * sizeof(*v)))) {
@@ -180,8 +182,9 @@ void sp_tariff_answer(struct sp *sp, const struct gf_inbox_item *item, const str
 	res.status = &status;
 	if (gf_store_once(sp->a, sp->store, NULL, answer_txn, NULL, &a) == GF_OK) {
 		sp_util_msgid(item->payload, item->len, id);
-		gf_log_info("GF-SP-QUERY", "transfercost.query (message %s) from %s.%s: %s%s%s, %zu "
-		                           "intervals",
+		gf_log_info("GF-SP-QUERY",
+		            "transfercost.query (message %s) from %s.%s: %s%s%s, %zu "
+		            "intervals",
 		            id, gf_role_name(m->topic.from_role), m->from_id,
 		            status.code == GOFLEX__RESULT_STATUS__CODE__ok ? "ok" : "refused",
 		            reason[0] ? ": " : "", reason, res.n_costs ? n : 0);

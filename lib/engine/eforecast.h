@@ -29,11 +29,11 @@
 
 #include "base/err.h"
 
-#define GF_EFORECAST_N       96 /* intervals of a day */
-#define GF_EFORECAST_MIN_DAYS 3 /* days of weather and energy for a regression */
+#define GF_EFORECAST_N        96 /* intervals of a day */
+#define GF_EFORECAST_MIN_DAYS 3  /* days of weather and energy for a regression */
 
 struct gf_eforecast_in {
-	const double *hist;     /* days * 96 values, kWh; NAN: unknown */
+	const double *hist; /* days * 96 values, kWh; NAN: unknown */
 	size_t days;
 	const double *day_temp; /* days values, degrees C; NAN: unknown; may be NULL */
 	double temp;            /* the forecast day's mean temperature; NAN: unknown */

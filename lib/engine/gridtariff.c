@@ -27,7 +27,8 @@ struct parse {
 	size_t cap_bands, cap_caps, cap_locs;
 };
 
-static enum gf_err fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static enum gf_err fail(struct parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static enum gf_err fail(struct parse *p, const char *fmt, ...)
 {
@@ -197,7 +198,8 @@ static enum gf_err line_capacity(struct parse *p, char **f, size_t n)
 	if (!number(f[3], 0, GF_GRIDTARIFF_PRICE_MAX, &c.price))
 		return fail(p, "capacity: price: a decimal EUR/kWh, 0 to 1000");
 	c.price_max = c.price;
-	if (n > 4 && (!number(f[4], 0, GF_GRIDTARIFF_PRICE_MAX, &c.price_max) || c.price_max < c.price))
+	if (n > 4 &&
+	    (!number(f[4], 0, GF_GRIDTARIFF_PRICE_MAX, &c.price_max) || c.price_max < c.price))
 		return fail(p, "capacity: price_max: a decimal EUR/kWh, price to 1000");
 	c.knee_pct = 100;
 	if (n > 5 && !number(f[5], 1, 200, &c.knee_pct))
@@ -222,7 +224,8 @@ static enum gf_err line_location(struct parse *p, char **f, size_t n)
 	if (gf_gridtariff_location(&p->t, f[1]))
 		return fail(p, "location of %s given twice", f[1]);
 	if (!number(f[2], -90, 90, &l.lat) || !number(f[3], -180, 180, &l.lon))
-		return fail(p, "location: latitude -90..90 and longitude -180..180, decimal degrees");
+		return fail(p,
+		            "location: latitude -90..90 and longitude -180..180, decimal degrees");
 	snprintf(l.grid, sizeof(l.grid), "%s", f[1]);
 	if (grow((void **)&p->t.locs, p->t.nlocs, &p->cap_locs, sizeof(l)) != GF_OK)
 		return GF_ENOMEM;
@@ -342,8 +345,7 @@ static bool band_find(const struct gf_gridtariff *t, const char *grid, int day, 
 	return false;
 }
 
-bool gf_gridtariff_cost(const struct gf_gridtariff *t, const char *grid, int64_t t_ms,
-                        double *cost)
+bool gf_gridtariff_cost(const struct gf_gridtariff *t, const char *grid, int64_t t_ms, double *cost)
 {
 	int64_t local_min = t_ms / 60000 - (t_ms % 60000 < 0) + t->offset_min;
 	int64_t day = local_min / 1440 - (local_min % 1440 < 0);
@@ -351,7 +353,8 @@ bool gf_gridtariff_cost(const struct gf_gridtariff *t, const char *grid, int64_t
 	/* 1970-01-01 was a Thursday (4). */
 	int weekday = (int)(((day % 7) + 7 + 4) % 7);
 
-	return band_find(t, grid, weekday, minute, cost) || band_find(t, "*", weekday, minute, cost);
+	return band_find(t, grid, weekday, minute, cost) ||
+	       band_find(t, "*", weekday, minute, cost);
 }
 
 bool gf_gridtariff_has_bands(const struct gf_gridtariff *t, const char *grid)

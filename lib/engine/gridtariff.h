@@ -36,10 +36,10 @@
 
 #include "base/err.h"
 
-#define GF_GRIDTARIFF_ID_MAX    64          /* bytes of a grid point id */
-#define GF_GRIDTARIFF_FILE_MAX  (1u << 20)  /* bytes of a file */
-#define GF_GRIDTARIFF_LINES_MAX 4096        /* content lines of a file */
-#define GF_GRIDTARIFF_PRICE_MAX 1000.0      /* |EUR/kWh| of any price */
+#define GF_GRIDTARIFF_ID_MAX    64         /* bytes of a grid point id */
+#define GF_GRIDTARIFF_FILE_MAX  (1u << 20) /* bytes of a file */
+#define GF_GRIDTARIFF_LINES_MAX 4096       /* content lines of a file */
+#define GF_GRIDTARIFF_PRICE_MAX 1000.0     /* |EUR/kWh| of any price */
 
 /* One time-of-use band. days: bit d for weekday d (0 Sunday .. 6). */
 struct gf_gridtariff_band {
@@ -52,10 +52,10 @@ struct gf_gridtariff_band {
 /* The capacity price's parameters of one grid point. */
 struct gf_gridtariff_cap {
 	char grid[GF_GRIDTARIFF_ID_MAX + 1];
-	double limit_kw;  /* > 0 */
-	double price;     /* EUR/kWh, >= 0 */
-	double price_max; /* EUR/kWh, >= price (default price) */
-	double knee_pct;  /* 1..200 (default 100) */
+	double limit_kw;   /* > 0 */
+	double price;      /* EUR/kWh, >= 0 */
+	double price_max;  /* EUR/kWh, >= price (default price) */
+	double knee_pct;   /* 1..200 (default 100) */
 	double margin_kwh; /* >= 0 (default 0) */
 };
 
