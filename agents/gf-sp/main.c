@@ -5,7 +5,9 @@
  * kept in SQLite or PostgreSQL; meter.query answered for FMAN and FMAR,
  * meter.subscribe from the DOMS served with meter.data; grid point sums
  * only over at least k_min meters; readings older than retention_days
- * deleted hourly on the agent's clock.
+ * deleted hourly on the agent's clock. And the services (docs/sp.md,
+ * "Services"): external prices and weather stored and passed on, their
+ * queries, transfer cost, capacity price, energy forecasts, key/value.
  *
  * This file: the configuration table, start (keys, stores, subscriptions,
  * timers), the dispatch of messages by type and sender role, reloads.
@@ -383,8 +385,10 @@ int main(int argc, char **argv)
 {
 	static const struct gf_agent_def def = {
 	    .name = "gf-sp",
-	    .summary = "the Service Platform's metering store: sealed meter readings and "
-	               "topologies in, queries and subscriptions answered",
+	    .summary = "the Service Platform: sealed meter readings and topologies in, queries "
+	               "and subscriptions answered; weather and prices stored and passed on, "
+	               "transfer cost, capacity price, energy forecasts, the xEMS's key/value "
+	               "store",
 	    .version = "0.1.0",
 	    .table = table,
 	    .conf_size = sizeof(struct sp_conf),

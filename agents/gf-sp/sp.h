@@ -14,7 +14,13 @@
  *   energy.c  readings as energy per interval, grid point sums, k_min;
  *   grids.c   grid point -> meters, from the stored topologies;
  *   db*.c     the metering store (db.h): SQLite or PostgreSQL;
- *   util.c    what several files share (a leaf).
+ *   util.c    what several files share (a leaf);
+ *   extdata.c, extquery.c  prices and weather from ext: stored, passed on,
+ *             queried;
+ *   tariff.c  the grid file, transfercost;
+ *   fcast.c   energy forecasts (energy.forecast);
+ *   capacity.c the implicit capacity price (capacityprice, F6.8);
+ *   kv.c      the xEMS's key/value store (kv.put, kv.get, kv.value).
  *
  * Privacy (docs/sp.md, "Privacy"): nothing here logs a reading's value or a
  * pseudonym; refusals name the message (the FNV-1a of its payload), its

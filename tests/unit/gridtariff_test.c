@@ -98,7 +98,7 @@ Test(gridtariff, cost_in_local_time_first_band_wins)
 	cr_assert_eq(cost(&t, "t2", THU + 24 * H), 0.03);
 	cr_assert_eq(cost(&t, "t2", THU + 4 * 24 * H), 0.03); /* Monday */
 	double c = 7;
-	cr_assert(!gf_gridtariff_cost(&t, "t2", THU + 12 * H, &c)); /* Thursday */
+	cr_assert(!gf_gridtariff_cost(&t, "t2", THU + 12 * H, &c));     /* Thursday */
 	cr_assert(!gf_gridtariff_cost(&t, "t2", THU + 5 * 24 * H, &c)); /* Tuesday */
 	cr_assert_eq(c, 7);
 	/* Before 1970 too (a Wednesday, 1969-12-31 12:00 local). */
