@@ -347,3 +347,35 @@ bool sp_extdata_mean_temp(struct sp *sp, int kind, double slat, double slon, int
 	sqlite3_finalize(st);
 	return ok;
 }
+
+struct retain {
+	struct sp *sp;
+	int64_t before;
+	uint64_t deleted;
+};
+
+static enum gf_err retain_txn(void *arg)
+{
+	struct retain *r = arg;
+	enum gf_err rc =
+	    gf_store_run(r->sp->store, "DELETE FROM sp_price WHERE t_ms < ?1", "i", r->before);
+
+	r->deleted = (uint64_t)sqlite3_changes(gf_store_db(r->sp->store));
+	if (rc == GF_OK)
+		rc = gf_store_run(r->sp->store, "DELETE FROM sp_weather WHERE t_ms < ?1", "i",
+		                  r->before);
+	if (rc == GF_OK)
+		r->deleted += (uint64_t)sqlite3_changes(gf_store_db(r->sp->store));
+	return rc;
+}
+
+enum gf_err sp_extdata_retain(struct sp *sp, int64_t before_ms)
+{
+	struct retain r = {sp, before_ms, 0};
+	enum gf_err rc = gf_store_once(sp->a, sp->store, NULL, retain_txn, NULL, &r);
+
+	if (rc == GF_OK && r.deleted)
+		gf_log_notice("GF-SP-RETENTION", "deleted %llu prices and weather intervals",
+		              (unsigned long long)r.deleted);
+	return rc;
+}

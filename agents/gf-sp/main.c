@@ -152,7 +152,7 @@ static void retention(struct gf_agent *a, void *arg)
 		gf_agent_fail(a, "the metering store failed");
 		return;
 	}
-	if (sp_subs_retain(sp, before) != GF_OK)
+	if (sp_subs_retain(sp, before) != GF_OK || sp_extdata_retain(sp, before) != GF_OK)
 		return;
 	gf_time_format(before, when, sizeof(when));
 	if (deleted)

@@ -177,6 +177,9 @@ void sp_extdata_price(struct sp *sp, const struct gf_inbox_item *item, const str
  * forecast is published on to the FOAs, FMAN and FMAR; once per message. */
 void sp_extdata_weather(struct sp *sp, const struct gf_inbox_item *item, const struct gf_message *m,
                         bool observation);
+/* Deletes prices and weather of periods before before_ms. GF_OK, or the
+ * store's error after which the agent stops. */
+enum gf_err sp_extdata_retain(struct sp *sp, int64_t before_ms);
 /* The nearest location of stored weather of kind (0 forecast, 1
  * observation) within weather_radius_km of lat, lon: true and *slat, *slon,
  * or false. */
