@@ -348,4 +348,6 @@ check "the stored prices survived: price.query after the restarts" \
 check "... all 24" eq "$(result fman price.query p3 '.payload.series[0].prices | length')" 24
 
 kill "$pid_sp" 2>/dev/null
+wait "$pid_sp"; rc=$?
+check "gf-sp drains and stops on SIGTERM: exit 0 (under ASan: no leak, no error)" eq "$rc" 0
 finish
