@@ -26,8 +26,12 @@
 # first ext: transaction fails (GF_STORE_FAIL, as a failed commit), gf-sp
 # stops, restarts and handles it once; a kill -9 and restart sends no
 # transfercost or energy.forecast again.
+#
+# SP_STORE=postgresql (sp_services_pg_test.sh) runs it with the metering store
+# on a real PostgreSQL server (the services' own tables stay in sp.db).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
 
 SP=$BUILD/bin/gf-sp SEAL=$BUILD/tests/tools/gf-seal GFCTL=$BUILD/bin/gfctl
 GEN="/usr/bin/python3 $(dirname "$0")/settle_data.py"
@@ -35,10 +39,25 @@ EXPECT="/usr/bin/python3 $(dirname "$0")/sp_services_expect.py"
 PSEUDO="/usr/bin/python3 $(dirname "$0")/sp_batches.py pseudonym"
 for b in "$SP" "$SEAL" "$GFCTL"; do [ -x "$b" ] || { echo "no $b (run make)"; exit 1; }; done
 
+STORE_KIND=${SP_STORE:-sqlite}
+echo "# store: $STORE_KIND"
 agent_tmp
+trap 'agent_cleanup; pg_stop' EXIT
 site_new "$S" site1
 add_password "$S" sp.s1 dms.d1 fman.m1 fmar.r1 foa.f1 ext.e1 doms.o1 xems.x1 xems.x2 xems.x3
 broker_start "$S" || { echo "broker did not start"; exit 1; }
+case $STORE_KIND in
+sqlite) STORE_LINE= ;;
+postgresql)
+	if ! pg_start; then
+		not_ok "PostgreSQL must start for this test: $PG_WHY"
+		finish
+		exit 1
+	fi
+	STORE_LINE="store postgresql:$PG_CONNINFO"
+	;;
+*) echo "SP_STORE must be sqlite or postgresql"; exit 2 ;;
+esac
 
 DAY0=1582761600 # 2020-02-27T00:00:00Z, a Thursday: the agent's today
 DAYM3=$((DAY0 - 3 * 86400))
@@ -80,6 +99,7 @@ conf() { # conf KEY VALUE...
 		echo "kv_key_file $tmp/kv.key"
 		echo "kv_reply_keys $tmp/reply"
 		echo "kv_max_keys 5"
+		[ -n "$STORE_LINE" ] && echo "$STORE_LINE"
 		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
 	} >"$tmp/sp.conf"
 }
