@@ -5,7 +5,9 @@
  * kept in SQLite or PostgreSQL; meter.query answered for FMAN and FMAR,
  * meter.subscribe from the DOMS served with meter.data; grid point sums
  * only over at least k_min meters; readings older than retention_days
- * deleted hourly on the agent's clock.
+ * deleted hourly on the agent's clock. And the services (docs/sp.md,
+ * "Services"): external prices and weather stored and passed on, their
+ * queries, transfer cost, capacity price, energy forecasts, key/value.
  *
  * This file: the configuration table, start (keys, stores, subscriptions,
  * timers), the dispatch of messages by type and sender role, reloads.
@@ -57,6 +59,31 @@ static const struct gf_conf_item table[] = {
      "... over this many intervals"},
     {"baseline_adj_gap", GF_CONF_INT, C(baseline_adj_gap), "1", 0, 94, false,
      "... ending this many intervals before the window"},
+    {"grid_file", GF_CONF_STRING, C(grid_file), NULL, 0, 0, false,
+     "per grid point: the network tariff's time-of-use bands, the capacity price's "
+     "parameters, the location (docs/sp.md, \"The grid file\"); SIGHUP reads it again"},
+    {"reference_factor", GF_CONF_DOUBLE, C(reference_factor), "1", -100, 100, false,
+     "price.reference = reference_factor x price.dayahead + reference_adder"},
+    {"reference_adder", GF_CONF_DOUBLE, C(reference_adder), "0", -100, 100, false,
+     "... EUR/kWh (network-independent retail part: supplier margin, levies)"},
+    {"weather_radius_km", GF_CONF_INT, C(weather_radius_km), "25", 0, 20000, false,
+     "a weather query or forecast takes the nearest stored location within this distance"},
+    {"forecast_days", GF_CONF_INT, C(forecast_days), "7", 1, 60, false,
+     "energy.forecast and capacityprice: days of metered history averaged"},
+    {"forecast_at_s", GF_CONF_INT, C(forecast_at_s), "43200", 0, 86399, false,
+     "simulated second of the UTC day at which the next day's energy.forecast and "
+     "transfercost go out and the capacity prices are computed again"},
+    {"kv_key_file", GF_CONF_STRING, C(kv_key_file), NULL, 0, 0, false,
+     "HMAC key (32 to 128 bytes, mode 0600) naming each xEMS's kv namespace by a pseudonym; "
+     "absent: kv.put and kv.get are refused"},
+    {"kv_reply_keys", GF_CONF_STRING, C(kv_reply_keys), NULL, 0, 0, false,
+     "directory of <xems-id>.pem public keys (or certificates) kv.get.result is sealed to"},
+    {"kv_max_keys", GF_CONF_INT, C(kv_max_keys), "1000", 1, 1000000, false,
+     "most keys of one xEMS's namespace"},
+    {"kv_max_bytes", GF_CONF_INT, C(kv_max_bytes), "1048576", 1024, 1073741824, false,
+     "most bytes (keys, values, 16 per entry) of one xEMS's namespace"},
+    {"kv_k_min", GF_CONF_INT, C(kv_k_min), "3", 1, 1000000, false,
+     "fewest xEMS a bench/ key's mean is published over (kv.value)"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -78,9 +105,35 @@ static enum gf_err curve_conf(const struct sp_conf *c, enum gf_baseline_adjust *
 
 static enum gf_err check(void *conf, char *err, size_t errlen)
 {
+	struct sp_conf *c = conf;
+	struct gf_gridtariff t;
+	struct sp_kv *kv = NULL;
 	enum gf_baseline_adjust adjust;
+	enum gf_err rc = curve_conf(c, &adjust, err, errlen);
 
-	return curve_conf(conf, &adjust, err, errlen);
+	if (rc == GF_OK && (rc = sp_tariff_load(c, &t, err, errlen)) == GF_OK)
+		gf_gridtariff_free(&t);
+	if (rc == GF_OK && (rc = sp_kv_open(&SP, c, &kv, err, errlen)) == GF_OK)
+		sp_kv_free(kv);
+	return rc;
+}
+
+/* The daily work of the services at forecast_at_s: the next day's
+ * transfercost and energy.forecast, the capacity prices again. */
+static void daily(struct gf_agent *a, void *arg)
+{
+	struct sp *sp = arg;
+	int64_t now = sp_util_now_ms(sp), day = sp_energy_floor(now, 86400000);
+	int64_t at = day + sp->conf->forecast_at_s * 1000;
+
+	sp->daily_timer = 0;
+	sp_tariff_publish(sp, day);
+	sp_tariff_publish(sp, day + 86400000);
+	sp_fcast_publish(sp, day + 86400000);
+	sp_capacity_refresh(sp);
+	if (at <= now)
+		at += 86400000;
+	sp->daily_timer = gf_agent_timer_at(a, (double)at / 1000.0, daily, sp);
 }
 
 /* Retention at every whole hour of the agent's clock (and at start):
@@ -99,7 +152,7 @@ static void retention(struct gf_agent *a, void *arg)
 		gf_agent_fail(a, "the metering store failed");
 		return;
 	}
-	if (sp_subs_retain(sp, before) != GF_OK)
+	if (sp_subs_retain(sp, before) != GF_OK || sp_extdata_retain(sp, before) != GF_OK)
 		return;
 	gf_time_format(before, when, sizeof(when));
 	if (deleted)
@@ -114,6 +167,31 @@ static void retention(struct gf_agent *a, void *arg)
 	            (unsigned long long)sp->readings, (unsigned long long)sp->added,
 	            (unsigned long long)sp->refused, (unsigned long long)sp->queries);
 	gf_agent_timer_at(a, (double)(hour + RETENTION_EVERY_MS) / 1000.0, retention, sp);
+}
+
+/* The services' messages (docs/sp.md, "Services"): true when m was one. */
+static bool services(struct sp *sp, const struct gf_inbox_item *item, const struct gf_message *m,
+                     bool ext)
+{
+	const char *msg = m->msg;
+
+	if (ext && strcmp(msg, "price.dayahead") == 0)
+		sp_extdata_price(sp, item, m);
+	else if (ext && strcmp(msg, "weather.forecast") == 0)
+		sp_extdata_weather(sp, item, m, false);
+	else if (ext && strcmp(msg, "weather.observation") == 0)
+		sp_extdata_weather(sp, item, m, true);
+	else if (!ext && strcmp(msg, "weather.query") == 0)
+		sp_extquery_weather(sp, item, m);
+	else if (!ext && strcmp(msg, "price.query") == 0)
+		sp_extquery_price(sp, item, m);
+	else if (!ext && strcmp(msg, "transfercost.query") == 0)
+		sp_tariff_answer(sp, item, m);
+	else if (!ext && strcmp(msg, "capacityprice.query") == 0)
+		sp_capacity_answer(sp, item, m);
+	else
+		return false;
+	return true;
 }
 
 static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
@@ -139,10 +217,25 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 		sp_ingest_topology(sp, item, from);
 		return;
 	}
+	if (t.from_role == GF_ROLE_XEMS && strcmp(msg, "kv.put") == 0) {
+		sp_kv_put(sp, item, from);
+		return;
+	}
+	if (t.from_role == GF_ROLE_XEMS && strcmp(msg, "kv.get") == 0) {
+		sp_kv_get(sp, item, from);
+		return;
+	}
 	if (gf_message_read(item, &m, err, sizeof(err)) != GF_OK) {
 		gf_log_warning("GF-SP-UNREADABLE", "ignoring %s from %s.%s: %s", msg,
 		               gf_role_name(t.from_role), from, err);
 		return;
+	}
+	if (t.from_role == GF_ROLE_EXT || t.from_role == GF_ROLE_FMAN ||
+	    t.from_role == GF_ROLE_FMAR) {
+		if (services(sp, item, &m, t.from_role == GF_ROLE_EXT)) {
+			gf_message_free(&m);
+			return;
+		}
 	}
 	if ((t.from_role == GF_ROLE_FMAN || t.from_role == GF_ROLE_FMAR) &&
 	    strcmp(msg, "meter.query") == 0)
@@ -150,9 +243,10 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 	else if ((t.from_role == GF_ROLE_FMAN || t.from_role == GF_ROLE_FMAR) &&
 	         strcmp(msg, "validation.query") == 0)
 		sp_validate_answer(sp, item, &m);
-	else if (t.from_role == GF_ROLE_DOMS && strcmp(msg, "meter.subscribe") == 0)
+	else if (t.from_role == GF_ROLE_DOMS && strcmp(msg, "meter.subscribe") == 0) {
 		sp_subs_subscribe(sp, item, &m);
-	else
+		sp_fcast_subscribe(sp, item, &m);
+	} else
 		gf_log_info("GF-SP-IGNORED", "%s from %s.%s: not handled", msg,
 		            gf_role_name(t.from_role), from);
 	gf_message_free(&m);
@@ -199,8 +293,15 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_err("GF-SP-STORE", "%s", err);
 		return rc;
 	}
-	if ((rc = sp_subs_start(&SP)) != GF_OK)
+	if ((rc = sp_subs_start(&SP)) != GF_OK || (rc = sp_extdata_start(&SP)) != GF_OK ||
+	    (rc = sp_fcast_start(&SP)) != GF_OK || (rc = sp_capacity_start(&SP)) != GF_OK ||
+	    (rc = sp_kv_start(&SP)) != GF_OK)
 		return rc;
+	if ((rc = sp_tariff_load(c, &SP.tariff, err, sizeof(err))) != GF_OK ||
+	    (rc = sp_kv_open(&SP, c, &SP.kv, err, sizeof(err))) != GF_OK) {
+		gf_log_err("GF-SP-CONFIG", "%s", err);
+		return rc;
+	}
 	/* Requests to this instance and to the pool. */
 	snprintf(filter, sizeof(filter), "gf/%s/+/+/sp/%s/+", gf_bus_site(bus), gf_bus_id(bus));
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
@@ -213,7 +314,12 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	              "retention %ld days",
 	              gf_bus_id(bus), sp_db_kind(SP.db), (unsigned long long)stored, SP.ngrids,
 	              gf_seal_ring_count(SP.ring), c->k_min, c->retention_days);
+	gf_log_notice("GF-SP-SERVICES",
+	              "grid file: %zu bands, %zu capacity lines, %zu locations; kv store %s",
+	              SP.tariff.nbands, SP.tariff.ncaps, SP.tariff.nlocs,
+	              SP.kv ? "on" : "off (no kv_key_file)");
 	retention(a, &SP);
+	daily(a, &SP);
 	return GF_OK;
 }
 
@@ -238,6 +344,22 @@ static bool reload(struct gf_agent *a, void *old_conf, void *new_conf)
 		           err);
 		return false;
 	}
+	{
+		struct gf_gridtariff t;
+		struct sp_kv *kv = NULL;
+
+		if (sp_tariff_load(n, &t, err, sizeof(err)) != GF_OK ||
+		    sp_kv_open(sp, n, &kv, err, sizeof(err)) != GF_OK) {
+			gf_log_err("GF-SP-RELOAD", "SIGHUP: keeping the running configuration: %s",
+			           err);
+			gf_seal_ring_free(ring);
+			return false;
+		}
+		gf_gridtariff_free(&sp->tariff);
+		sp->tariff = t;
+		sp_kv_free(sp->kv);
+		sp->kv = kv;
+	}
 	gf_seal_ring_free(sp->ring);
 	sp->ring = ring;
 	free(n->store);
@@ -245,6 +367,10 @@ static bool reload(struct gf_agent *a, void *old_conf, void *new_conf)
 	sp->conf = n;
 	sp->adjust = adjust;
 	sp_subs_rearm(sp);
+	/* The new tariff's days go out now; the daily time may have moved. */
+	if (sp->daily_timer)
+		gf_agent_timer_cancel(a, sp->daily_timer);
+	daily(a, sp);
 	gf_log_notice("GF-SP-RELOAD", "%zu keys; k_min %ld, retention %ld days, grid_wait_s %ld",
 	              gf_seal_ring_count(ring), n->k_min, n->retention_days, n->grid_wait_s);
 	return true;
@@ -259,8 +385,10 @@ int main(int argc, char **argv)
 {
 	static const struct gf_agent_def def = {
 	    .name = "gf-sp",
-	    .summary = "the Service Platform's metering store: sealed meter readings and "
-	               "topologies in, queries and subscriptions answered",
+	    .summary = "the Service Platform: sealed meter readings and topologies in, queries "
+	               "and subscriptions answered; weather and prices stored and passed on, "
+	               "transfer cost, capacity price, energy forecasts, the xEMS's key/value "
+	               "store",
 	    .version = "0.1.0",
 	    .table = table,
 	    .conf_size = sizeof(struct sp_conf),
@@ -280,5 +408,7 @@ int main(int argc, char **argv)
 	sp_db_close(SP.db);
 	gf_store_close(SP.store);
 	gf_seal_ring_free(SP.ring);
+	gf_gridtariff_free(&SP.tariff);
+	sp_kv_free(SP.kv);
 	return code;
 }

@@ -895,7 +895,8 @@ void sp_subs_subscribe(struct sp *sp, const struct gf_inbox_item *item, const st
 			              c.ms->subscriptionid, m->from_id, c.sub.nmeters, c.sub.ngrids,
 			              (long long)(c.sub.len_ms / 1000),
 			              (long long)(c.sub.from_ms / 1000), c.w.n, c.w.messages,
-			              c.ms->forecasts ? "; forecasts are not made here" : "");
+			              c.ms->forecasts ? "; forecasts: energy.forecast (fcast.c)"
+			                              : "");
 		sp_util_flush(sp);
 		arm_pending(sp);
 	}
