@@ -272,6 +272,9 @@ PROG_OBJS  := $(PROG_SRCS:%.c=$(OBJ)/%.o)
 PROG_BINS  := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d:%/=%)))
 # What one program links beyond the rest: gf-sp's PostgreSQL store.
 PROG_LIBS_gf-sp := -lpq
+# gf-http's HTTP server (libmicrohttpd, whose TLS is GnuTLS: the client
+# certificate is read from the GnuTLS session).
+PROG_LIBS_gf-http := $(shell pkg-config --libs libmicrohttpd gnutls 2>/dev/null || echo -lmicrohttpd -lgnutls)
 # and where libpq's header is (Debian: /usr/include/postgresql).
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 $(OBJ)/agents/gf-sp/%.o: CPPFLAGS += $(PQ_CFLAGS)
