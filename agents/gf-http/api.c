@@ -238,8 +238,8 @@ static enum gf_err offer_delete(struct call *c, const struct http_offer *o)
 		http_api_error(c->ans, 409, err);
 		return GF_OK;
 	}
-	rc = gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer, strlen(o->offer), &m, err,
-	                        sizeof(err));
+	rc = gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer, strlen(o->offer), &m,
+	                        err, sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GF-HTTP-STORE", "stored offer %s does not decode: %s", o->id, err);
 		return rc;
@@ -293,7 +293,8 @@ static void offer_assignment(struct call *c, const struct http_offer *o)
 	cJSON *doc;
 
 	if (!o->schedule) {
-		snprintf(err, sizeof(err), "offer %s has no assignment (state %s)", o->id, o->state);
+		snprintf(err, sizeof(err), "offer %s has no assignment (state %s)", o->id,
+		         o->state);
 		http_api_error(c->ans, 404, err);
 		return;
 	}
@@ -377,8 +378,8 @@ static enum gf_err run(void *arg)
 void http_api_handle(struct http *h, struct http_ident *id, const struct http_route *route,
                      const char *body, size_t len, int64_t ack, struct http_answer *ans)
 {
-	struct call c = {.h = h, .id = id, .route = route, .body = body, .len = len, .ack = ack,
-	                 .ans = ans};
+	struct call c = {
+	    .h = h, .id = id, .route = route, .body = body, .len = len, .ack = ack, .ans = ans};
 	enum gf_err rc;
 
 	*ans = (struct http_answer){.status = 0};

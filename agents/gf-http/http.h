@@ -35,9 +35,9 @@
 #include "bus/ident.h"
 #include "flexoffer.pb-c.h"
 
-#define HTTP_NAME_MAX   (16 + GF_ID_MAX + 2) /* "<role>.<id>" */
+#define HTTP_NAME_MAX     (16 + GF_ID_MAX + 2) /* "<role>.<id>" */
 #define HTTP_OFFER_ID_MAX 128
-#define HTTP_TOKEN_HASH 32 /* SHA-256 */
+#define HTTP_TOKEN_HASH   32 /* SHA-256 */
 
 /* The agent's own keys (docs/http.md). */
 struct http_conf {
@@ -82,9 +82,6 @@ struct http {
  * GF_ENOMEM. */
 enum gf_err http_ident_load(const char *path, struct http_ident **out, size_t *n, char *err,
                             size_t errlen);
-/* Parses the same from text (len bytes), name for messages. */
-enum gf_err http_ident_parse(const char *name, const char *text, size_t len,
-                             struct http_ident **out, size_t *n, char *err, size_t errlen);
 /* The identity whose token hashes to the SHA-256 of token (len bytes), or
  * NULL. Every identity's hash is compared, in constant time each. */
 struct http_ident *http_ident_by_token(struct http_ident *ids, size_t n, const char *token,
@@ -117,9 +114,6 @@ struct http_route {
 int http_request_route(const char *method, const char *url, struct http_route *out, char *err,
                        size_t errlen);
 
-/* An offer id: [A-Za-z0-9][A-Za-z0-9._-]*, at most HTTP_OFFER_ID_MAX. */
-bool http_request_offer_id_valid(const char *s, size_t len);
-
 /* Parses a whole number query value ("ack"): GF_OK and *out, or GF_EPARSE. */
 enum gf_err http_request_uint(const char *s, int64_t *out);
 
@@ -145,8 +139,8 @@ struct http_packets {
  * message (payload.h): all or none. GF_OK; GF_EPARSE with err (the packet
  * and the codec's field path and reason); GF_ENOMEM. Free with
  * http_request_packets_free (also after a failure). */
-enum gf_err http_request_packets(const char *body, size_t len, struct http_packets *out,
-                                 char *err, size_t errlen);
+enum gf_err http_request_packets(const char *body, size_t len, struct http_packets *out, char *err,
+                                 size_t errlen);
 void http_request_packets_free(struct http_packets *p);
 
 /* A FlexOffer of the REST API from foa foa_id: body in the GOFLEX FMAN JSON
@@ -212,9 +206,9 @@ enum gf_err http_queue_next_number(struct gf_store *s, int64_t *n);
 /* An answer to an HTTP request. */
 struct http_answer {
 	int status;
-	char *body;                               /* JSON, malloc'd */
-	char location[HTTP_OFFER_ID_MAX + 32];    /* Location header, or "" */
-	char why[512];                            /* an error's reason, for the log */
+	char *body;                            /* JSON, malloc'd */
+	char location[HTTP_OFFER_ID_MAX + 32]; /* Location header, or "" */
+	char why[512];                         /* an error's reason, for the log */
 };
 
 /* Does what route asks for identity id (authenticated, of the route's
@@ -234,8 +228,6 @@ void http_api_error(struct http_answer *ans, int status, const char *why);
 enum gf_err http_server_start(struct http *h);
 /* Stops it (accepts being called when it never started). */
 void http_server_stop(void);
-/* The port it listens on (the one given, or the kernel's for 0). */
-int http_server_port(void);
 
 /* --- inbound.c -------------------------------------------------------------- */
 

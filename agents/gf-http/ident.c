@@ -38,7 +38,8 @@ static enum gf_err parse_line(char *line, struct http_ident *id, char *err, size
 
 	*id = (struct http_ident){0};
 	if (!name || !token) {
-		snprintf(err, errlen, "expected '<role>.<id> <sha256-hex of the token, or -> [foa=<id>]'");
+		snprintf(err, errlen,
+		         "expected '<role>.<id> <sha256-hex of the token, or -> [foa=<id>]'");
 		return GF_EPARSE;
 	}
 	dot = strchr(name, '.');
@@ -60,14 +61,17 @@ static enum gf_err parse_line(char *line, struct http_ident *id, char *err, size
 	snprintf(id->id, sizeof(id->id), "%s", dot + 1);
 	if (strcmp(token, "-") != 0) {
 		if (strlen(token) != 2 * HTTP_TOKEN_HASH) {
-			snprintf(err, errlen, "%s: the token is given as 64 lowercase hex digits "
-			         "(its SHA-256), or -", name);
+			snprintf(err, errlen,
+			         "%s: the token is given as 64 lowercase hex digits "
+			         "(its SHA-256), or -",
+			         name);
 			return GF_EPARSE;
 		}
 		for (size_t i = 0; i < HTTP_TOKEN_HASH; i++) {
 			int hi = hexval(token[2 * i]), lo = hexval(token[2 * i + 1]);
 			if (hi < 0 || lo < 0) {
-				snprintf(err, errlen, "%s: the token hash is not lowercase hex", name);
+				snprintf(err, errlen, "%s: the token hash is not lowercase hex",
+				         name);
 				return GF_EPARSE;
 			}
 			id->token[i] = (unsigned char)(hi << 4 | lo);
@@ -89,8 +93,8 @@ static enum gf_err parse_line(char *line, struct http_ident *id, char *err, size
 	return GF_OK;
 }
 
-enum gf_err http_ident_parse(const char *name, const char *text, size_t len,
-                             struct http_ident **out, size_t *n, char *err, size_t errlen)
+static enum gf_err parse_text(const char *name, const char *text, size_t len,
+                              struct http_ident **out, size_t *n, char *err, size_t errlen)
 {
 	struct http_ident *v = NULL, *grown;
 	size_t count = 0, cap = 0, lineno = 0, pos = 0;
@@ -136,7 +140,8 @@ enum gf_err http_ident_parse(const char *name, const char *text, size_t len,
 			goto out;
 		}
 		if (http_ident_by_name(v, count, v[count].name)) {
-			snprintf(err, errlen, "%s:%zu: %s is listed twice", name, lineno, v[count].name);
+			snprintf(err, errlen, "%s:%zu: %s is listed twice", name, lineno,
+			         v[count].name);
 			rc = GF_EPARSE;
 			goto out;
 		}
@@ -167,7 +172,7 @@ enum gf_err http_ident_load(const char *path, struct http_ident **out, size_t *n
 	rc = gf_file_read(path, IDENT_FILE_MAX, &text, &len, err, errlen);
 	if (rc != GF_OK)
 		return rc;
-	rc = http_ident_parse(path, text, len, out, n, err, errlen);
+	rc = parse_text(path, text, len, out, n, err, errlen);
 	OPENSSL_cleanse(text, len);
 	free(text);
 	return rc;

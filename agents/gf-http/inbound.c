@@ -112,8 +112,8 @@ static enum gf_err take_ack(void *arg)
 	if (executed && ack->execution)
 		rc = gf_codec_to_json(&ack->execution->base, &exec, &len);
 	if (rc == GF_OK)
-		rc = http_queue_offer_ack(t->id->store, ack->flexofferid, ack->accepted, ack->reason,
-		                          executed, exec, t->now, &found);
+		rc = http_queue_offer_ack(t->id->store, ack->flexofferid, ack->accepted,
+		                          ack->reason, executed, exec, t->now, &found);
 	free(exec);
 	if (rc != GF_OK)
 		return rc;
@@ -123,7 +123,9 @@ static enum gf_err take_ack(void *arg)
 		return GF_OK;
 	}
 	gf_log_info("GF-HTTP-ACK", "%s: offer %s %s%s%s", t->id->name, ack->flexofferid,
-	            executed ? "executed" : ack->accepted ? "accepted" : "refused",
+	            executed        ? "executed"
+	            : ack->accepted ? "accepted"
+	                            : "refused",
 	            ack->reason ? ": " : "", ack->reason ? ack->reason : "");
 	if (executed)
 		return echo(t, ack->flexofferid, GOFLEX__FLEX_OFFER_STATE__Executed, NULL);
@@ -149,8 +151,10 @@ static enum gf_err take_assign(void *arg)
 	if (rc != GF_OK)
 		return rc;
 	if (!found) {
-		gf_log_info("GF-HTTP-UNKNOWN", "%s: an assignment of offer %s, not one of its REST "
-		            "API's", t->id->name, as->flexofferid);
+		gf_log_info("GF-HTTP-UNKNOWN",
+		            "%s: an assignment of offer %s, not one of its REST "
+		            "API's",
+		            t->id->name, as->flexofferid);
 		return GF_OK;
 	}
 	gf_log_info("GF-HTTP-ASSIGN", "%s: offer %s assigned", t->id->name, as->flexofferid);

@@ -33,8 +33,8 @@ static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct http_conf, agent),
     {"listen_addr", GF_CONF_STRING, offsetof(struct http_conf, listen_addr), "127.0.0.1", 0, 0,
      false, "the address the HTTP server listens on (IPv4 or IPv6)"},
-    {"listen_port", GF_CONF_INT, offsetof(struct http_conf, listen_port), "8080", 0, 65535,
-     false, "its port (0: any free one, logged)"},
+    {"listen_port", GF_CONF_INT, offsetof(struct http_conf, listen_port), "8080", 0, 65535, false,
+     "its port (0: any free one, logged)"},
     {"tls_cert", GF_CONF_STRING, offsetof(struct http_conf, tls_cert), NULL, 0, 0, false,
      "HTTPS: the server's certificate (PEM); without it plain HTTP (loopback, tests)"},
     {"tls_key", GF_CONF_STRING, offsetof(struct http_conf, tls_key), NULL, 0, 0, false,
@@ -46,19 +46,19 @@ static const struct gf_conf_item table[] = {
     {"identities", GF_CONF_STRING, offsetof(struct http_conf, identities), NULL, 0, 0, true,
      "the identities served: '<role>.<id> <sha256-hex of its bearer token, or -> [foa=<id>]' "
      "a line"},
-    {"bus_cert_dir", GF_CONF_STRING, offsetof(struct http_conf, bus_cert_dir), NULL, 0, 0,
-     false, "the identities' own MQTT credentials: <role>.<id>.crt and .key (TLS, with cafile)"},
-    {"bus_password_dir", GF_CONF_STRING, offsetof(struct http_conf, bus_password_dir), NULL, 0,
-     0, false, "or their passwords: a file <role>.<id> each (the password listener)"},
+    {"bus_cert_dir", GF_CONF_STRING, offsetof(struct http_conf, bus_cert_dir), NULL, 0, 0, false,
+     "the identities' own MQTT credentials: <role>.<id>.crt and .key (TLS, with cafile)"},
+    {"bus_password_dir", GF_CONF_STRING, offsetof(struct http_conf, bus_password_dir), NULL, 0, 0,
+     false, "or their passwords: a file <role>.<id> each (the password listener)"},
     {"fman_id", GF_CONF_STRING, offsetof(struct http_conf, fman_id), "all", 0, 0, false,
      "the FMAN instance offers go to, or all (the pool)"},
     {"resend_s", GF_CONF_INT, offsetof(struct http_conf, resend_s), "10", 0, 86400, false,
      "send offers FMAN has not acked again every this many real seconds (and at every "
      "reconnect); 0: never"},
-    {"max_body", GF_CONF_INT, offsetof(struct http_conf, max_body), "262144", 1024, 16777216,
-     false, "the largest request body, bytes (413 beyond)"},
-    {"max_replies", GF_CONF_INT, offsetof(struct http_conf, max_replies), "1000", 1, 100000,
-     false, "the most replies one poll returns (the rest in the next)"},
+    {"max_body", GF_CONF_INT, offsetof(struct http_conf, max_body), "262144", 1024, 16777216, false,
+     "the largest request body, bytes (413 beyond)"},
+    {"max_replies", GF_CONF_INT, offsetof(struct http_conf, max_replies), "1000", 1, 100000, false,
+     "the most replies one poll returns (the rest in the next)"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -70,8 +70,9 @@ static enum gf_err check(void *conf, char *err, size_t errlen)
 	enum gf_err rc;
 
 	if (!!c->bus_cert_dir == !!c->bus_password_dir) {
-		snprintf(err, errlen, "each identity connects with its own credentials: set "
-		                      "bus_cert_dir or bus_password_dir (one of them)");
+		snprintf(err, errlen,
+		         "each identity connects with its own credentials: set "
+		         "bus_cert_dir or bus_password_dir (one of them)");
 		return GF_EINVAL;
 	}
 	if (c->bus_cert_dir && !c->agent.cafile) {

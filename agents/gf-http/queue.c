@@ -170,11 +170,12 @@ enum gf_err http_queue_offer_ack(struct gf_store *s, const char *id, bool accept
 		                  "reason = ?3, updated = ?4 WHERE id = ?1",
 		                  "tttt", id, execution, reason, now);
 	else if (accepted)
-		rc = gf_store_run(s,
-		                  "UPDATE http_offer SET accepted = 1, reason = ?2, updated = ?3, "
-		                  "state = CASE state WHEN 'Offered' THEN 'Accepted' ELSE state END "
-		                  "WHERE id = ?1",
-		                  "ttt", id, reason, now);
+		rc =
+		    gf_store_run(s,
+		                 "UPDATE http_offer SET accepted = 1, reason = ?2, updated = ?3, "
+		                 "state = CASE state WHEN 'Offered' THEN 'Accepted' ELSE state END "
+		                 "WHERE id = ?1",
+		                 "ttt", id, reason, now);
 	else
 		/* A refusal after an acceptance refuses that change only
 		 * (docs/trading.md, "FMAN's acks"): the state stays. */

@@ -21,7 +21,7 @@
 
 #define PREFIX_OFFERS "/v1/flexoffers"
 
-bool http_request_offer_id_valid(const char *s, size_t len)
+static bool offer_id_valid(const char *s, size_t len)
 {
 	if (len == 0 || len > HTTP_OFFER_ID_MAX || !isalnum((unsigned char)s[0]))
 		return false;
@@ -69,7 +69,7 @@ int http_request_route(const char *method, const char *url, struct http_route *o
 		p = url + n + 1;
 		slash = strchr(p, '/');
 		size_t idlen = slash ? (size_t)(slash - p) : strlen(p);
-		if (!http_request_offer_id_valid(p, idlen)) {
+		if (!offer_id_valid(p, idlen)) {
 			snprintf(err, errlen,
 			         "not an offer id (letters, digits, '.', '_', '-', at most %d)",
 			         HTTP_OFFER_ID_MAX);
@@ -92,7 +92,8 @@ int http_request_route(const char *method, const char *url, struct http_route *o
 		} else if (strcmp(method, "DELETE") == 0) {
 			r.kind = HTTP_ROUTE_OFFER_DELETE;
 		} else {
-			return method_refused(method, "an offer", "GET, PUT or DELETE", err, errlen);
+			return method_refused(method, "an offer", "GET, PUT or DELETE", err,
+			                      errlen);
 		}
 	} else {
 		snprintf(err, errlen,
@@ -168,8 +169,8 @@ static enum gf_err add_packet(struct http_packets *out, const cJSON *item, const
 	return GF_OK;
 }
 
-enum gf_err http_request_packets(const char *body, size_t len, struct http_packets *out,
-                                 char *err, size_t errlen)
+enum gf_err http_request_packets(const char *body, size_t len, struct http_packets *out, char *err,
+                                 size_t errlen)
 {
 	cJSON *root = cJSON_ParseWithLength(body, len), *kind;
 	char where[96];
@@ -285,8 +286,9 @@ int http_request_offer(const char *body, size_t len, const char *foa_id, const c
 		goto out;
 	}
 	id = path_id ? path_id : id ? id : new_id;
-	if (!http_request_offer_id_valid(id, strlen(id))) {
-		snprintf(err, errlen, "id: not an offer id (letters, digits, '.', '_', '-', at most %d)",
+	if (!offer_id_valid(id, strlen(id))) {
+		snprintf(err, errlen,
+		         "id: not an offer id (letters, digits, '.', '_', '-', at most %d)",
 		         HTTP_OFFER_ID_MAX);
 		goto out;
 	}
@@ -298,9 +300,10 @@ int http_request_offer(const char *body, size_t len, const char *foa_id, const c
 		goto out;
 	}
 	if (state && strcmp(state, "Initial") != 0 && strcmp(state, "Offered") != 0) {
-		snprintf(err, errlen,
-		         "state %.32s: an offer is posted as Initial or Offered (DELETE cancels it)",
-		         state);
+		snprintf(
+		    err, errlen,
+		    "state %.32s: an offer is posted as Initial or Offered (DELETE cancels it)",
+		    state);
 		goto out;
 	}
 	sched = cJSON_GetObjectItemCaseSensitive(root, "flexOfferSchedule");
@@ -317,8 +320,8 @@ int http_request_offer(const char *body, size_t len, const char *foa_id, const c
 	}
 	rc = gf_payload_check("flexoffer", 9, false, NULL, text, strlen(text), why, sizeof(why));
 	if (rc == GF_OK)
-		rc = gf_codec_from_json(&goflex__flex_offer__descriptor, text, strlen(text), &m, why,
-		                        sizeof(why));
+		rc = gf_codec_from_json(&goflex__flex_offer__descriptor, text, strlen(text), &m,
+		                        why, sizeof(why));
 	if (rc != GF_OK) {
 		snprintf(err, errlen, "invalid flexoffer: %s",
 		         rc == GF_ENOMEM ? "out of memory" : why);

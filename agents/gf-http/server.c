@@ -105,8 +105,9 @@ static int from_certificate(struct MHD_Connection *c, struct http_ident **out, c
 	if (!peers || n == 0)
 		return 0;
 	if (gnutls_certificate_verify_peers2(s, &status) < 0 || status != 0) {
-		snprintf(err, errlen, "the client certificate is not a valid certificate of the "
-		                      "site CA");
+		snprintf(err, errlen,
+		         "the client certificate is not a valid certificate of the "
+		         "site CA");
 		return 401;
 	}
 	p = peers[0].data;
@@ -134,11 +135,10 @@ static int from_certificate(struct MHD_Connection *c, struct http_ident **out, c
 }
 
 /* Who sends this request: 0 and *out, or the refusal's status with err. */
-static int authenticate(struct MHD_Connection *c, struct http_ident **out, char *err,
-                        size_t errlen)
+static int authenticate(struct MHD_Connection *c, struct http_ident **out, char *err, size_t errlen)
 {
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	                                               MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *auth =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	struct http_ident *by_cert = NULL, *by_token;
 	int status = from_certificate(c, &by_cert, err, errlen);
 
@@ -149,7 +149,8 @@ static int authenticate(struct MHD_Connection *c, struct http_ident **out, char 
 			*out = by_cert;
 			return 0;
 		}
-		snprintf(err, errlen, "no credentials: a bearer token (Authorization: Bearer ...)%s",
+		snprintf(err, errlen,
+		         "no credentials: a bearer token (Authorization: Bearer ...)%s",
 		         S.ca ? " or a client certificate of the site CA" : "");
 		return 401;
 	}
@@ -165,8 +166,9 @@ static int authenticate(struct MHD_Connection *c, struct http_ident **out, char 
 		return 401;
 	}
 	if (by_cert && by_cert != by_token) {
-		snprintf(err, errlen, "the bearer token and the client certificate name different "
-		                      "identities");
+		snprintf(err, errlen,
+		         "the bearer token and the client certificate name different "
+		         "identities");
 		return 401;
 	}
 	*out = by_token;
@@ -223,8 +225,8 @@ static enum MHD_Result finish(struct MHD_Connection *c, const char *method, cons
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	struct conn *k = *con_cls;
 	size_t room;
@@ -391,8 +393,7 @@ enum gf_err http_server_start(struct http *h)
 	}
 	run(h->a, NULL);
 	gf_log_notice("GF-HTTP-LISTEN", "%s on %s port %d%s", S.cert ? "HTTPS" : "HTTP",
-	              c->listen_addr, S.port,
-	              S.ca ? ", client certificates of the site CA" : "");
+	              c->listen_addr, S.port, S.ca ? ", client certificates of the site CA" : "");
 	return GF_OK;
 }
 
@@ -409,9 +410,4 @@ void http_server_stop(void)
 	gf_crl_free(S.crl);
 	S.key = S.cert = S.ca = NULL;
 	S.crl = NULL;
-}
-
-int http_server_port(void)
-{
-	return S.port;
 }
