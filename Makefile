@@ -304,6 +304,14 @@ $(BUILD)/tests/bench/sp_db_bench: $(OBJ)/tests/bench/sp_db_bench.o $(SP_OBJS) $(
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lpq
 
+# gf-http's unit tests (tests/unit/http_*_test.c) link its modules but
+# main.c and server.c (the HTTP server itself is tested end to end).
+HTTP_OBJS := $(filter-out %/main.o %/server.o,$(filter $(OBJ)/agents/gf-http/%,$(PROG_OBJS)))
+$(OBJ)/tests/unit/http_%_test.o: CPPFLAGS += -Iagents/gf-http
+$(BUILD)/tests/unit/http_%_test: $(OBJ)/tests/unit/http_%_test.o $(HTTP_OBJS) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
+
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)
 	@BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)
