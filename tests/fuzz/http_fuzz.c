@@ -43,8 +43,8 @@ static void packets(const char *text, size_t len)
 		if (p.n == 0 || p.n > HTTP_PACKETS_MAX)
 			abort();
 		for (size_t i = 0; i < p.n; i++)
-			if (gf_payload_check(p.v[i].msg, strlen(p.v[i].msg), false, NULL, p.v[i].json,
-			                     p.v[i].len, err, sizeof(err)) != GF_OK)
+			if (gf_payload_check(p.v[i].msg, strlen(p.v[i].msg), false, NULL,
+			                     p.v[i].json, p.v[i].len, err, sizeof(err)) != GF_OK)
 				abort();
 	}
 	http_request_packets_free(&p);

@@ -26,8 +26,7 @@ static struct gf_store *open_store(char *dir)
 }
 
 /* The seqs of a poll, "1 2 3", and its last. */
-static void poll(struct gf_store *s, int64_t ack, long max, char *seqs, size_t size,
-                 int64_t *last)
+static void poll(struct gf_store *s, int64_t ack, long max, char *seqs, size_t size, int64_t *last)
 {
 	cJSON *arr = NULL, *o;
 	size_t n = 0;
