@@ -290,6 +290,8 @@ static void run(struct gf_agent *a, void *arg)
 	if (S.timer)
 		gf_agent_timer_cancel(a, S.timer);
 	S.timer = 0;
+	if (!S.d) /* stopped (SIGTERM): the drain may still run timers */
+		return;
 	for (int i = 0; i < 16; i++) {
 		(void)MHD_run(S.d);
 		if (MHD_get_timeout(S.d, &ms) != MHD_YES)
@@ -399,6 +401,8 @@ enum gf_err http_server_start(struct http *h)
 
 void http_server_stop(void)
 {
+	/* Its timer may still fire during the drain: run() sees no daemon. */
+	S.timer = 0;
 	if (S.d)
 		MHD_stop_daemon(S.d);
 	S.d = NULL;

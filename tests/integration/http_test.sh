@@ -296,4 +296,5 @@ check "no token in any log" eval '! grep -l -e "$T_X" -e "$T_Q1" -e "$T_Q2" "$tm
 kill -TERM "$pid_http"
 wait "$pid_http"; rc=$?
 check "SIGTERM: exit 0" eq "$rc" 0
+check "no sanitizer report from gf-http" eval '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error" "$tmp/http.log"'
 finish
