@@ -260,9 +260,9 @@ build/fuzz/gate_fuzz: tests/fuzz/gate_fuzz.c $(GATE_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(GATE_FUZZ_OBJS) \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS)
 
-# http_fuzz drives gf-http's request parsing: it links that one file of the
-# agent (it needs nothing of the runtime), fuzz flavour.
-HTTP_FUZZ_OBJS := build/fuzz/obj/agents/gf-http/request.o
+# http_fuzz drives gf-http's request parsing and identities file: it links
+# those two files of the agent (they need nothing of the runtime), fuzz flavour.
+HTTP_FUZZ_OBJS := build/fuzz/obj/agents/gf-http/request.o build/fuzz/obj/agents/gf-http/ident.o
 
 build/fuzz/http_fuzz: tests/fuzz/http_fuzz.c $(HTTP_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: gf-http's request parsing (agents/gf-http/request.c).
  * The first byte chooses what the rest is: a route ("<method> <url>"), an
- * xEMS CommunicationRequest body, or a REST FlexOffer body. What is
+ * xEMS CommunicationRequest body, a REST FlexOffer body, or an identities
+ * file (read through a memfd, as the agent reads its file). What is
  * accepted must hold: a route's id is a valid id of the path; every packet
  * passes the broker's own check; an offer is foa q1's, Offered, with an id
- * of q1's, and its JSON decodes to what was returned. */
+ * of q1's, and its JSON decodes to what was returned; identities are of
+ * roles xems and foa with valid ids, each once. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "payload/codec.h"
@@ -72,21 +76,53 @@ static void offer(const char *text, size_t len)
 	free(json);
 }
 
+static void identities(const char *text, size_t len)
+{
+	struct http_ident *ids = NULL;
+	char path[64], err[512];
+	size_t n = 0;
+	int fd = memfd_create("ids", 0);
+
+	if (fd < 0)
+		return;
+	if (write(fd, text, len) == (ssize_t)len) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (http_ident_load(path, &ids, &n, err, sizeof(err)) == GF_OK) {
+			for (size_t i = 0; i < n; i++) {
+				char name[HTTP_NAME_MAX];
+				bool xems = strcmp(ids[i].role, "xems") == 0;
+				snprintf(name, sizeof(name), "%s.%s", ids[i].role, ids[i].id);
+				if ((!xems && strcmp(ids[i].role, "foa") != 0) ||
+				    !gf_id_valid(ids[i].id, strlen(ids[i].id)) ||
+				    strcmp(name, ids[i].name) != 0 ||
+				    xems != (ids[i].foa[0] != '\0') ||
+				    http_ident_by_name(ids, n, ids[i].name) != &ids[i])
+					abort();
+			}
+			free(ids);
+		}
+	}
+	close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data + 1;
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		route(text, size - 1);
 		break;
 	case 1:
 		packets(text, size - 1);
 		break;
-	default:
+	case 2:
 		offer(text, size - 1);
+		break;
+	default:
+		identities(text, size - 1);
 		break;
 	}
 	return 0;
