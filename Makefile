@@ -260,6 +260,15 @@ build/fuzz/gate_fuzz: tests/fuzz/gate_fuzz.c $(GATE_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(GATE_FUZZ_OBJS) \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS)
 
+# http_fuzz drives gf-http's request parsing and identities file: it links
+# those two files of the agent (they need nothing of the runtime), fuzz flavour.
+HTTP_FUZZ_OBJS := build/fuzz/obj/agents/gf-http/request.o build/fuzz/obj/agents/gf-http/ident.o
+
+build/fuzz/http_fuzz: tests/fuzz/http_fuzz.c $(HTTP_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -Iagents/gf-http -o $@ $< \
+		$(HTTP_FUZZ_OBJS) $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS)
+
 # --- programs -----------------------------------------------------------------
 # agents/<name>/ are the daemons, tools/<name>/ the commands for people
 # (gfctl, gf-report), tests/bench/<name>/ the engine's benchmark commands.
@@ -272,6 +281,9 @@ PROG_OBJS  := $(PROG_SRCS:%.c=$(OBJ)/%.o)
 PROG_BINS  := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d:%/=%)))
 # What one program links beyond the rest: gf-sp's PostgreSQL store.
 PROG_LIBS_gf-sp := -lpq
+# gf-http's HTTP server (libmicrohttpd, whose TLS is GnuTLS: the client
+# certificate is read from the GnuTLS session).
+PROG_LIBS_gf-http := $(shell pkg-config --libs libmicrohttpd gnutls 2>/dev/null || echo -lmicrohttpd -lgnutls)
 # and where libpq's header is (Debian: /usr/include/postgresql).
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 $(OBJ)/agents/gf-sp/%.o: CPPFLAGS += $(PQ_CFLAGS)
@@ -319,6 +331,13 @@ build/fuzz/a44_fuzz build/fuzz/openmeteo_fuzz: build/fuzz/%: tests/fuzz/%.c $(IN
 	@mkdir -p $(@D)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) $(XML_CFLAGS) -Iagents/gf-ingest -o $@ $< \
 		$(INGEST_FUZZ_OBJS) $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS) $(INGEST_LIBS)
+# gf-http's unit tests (tests/unit/http_*_test.c) link its modules but
+# main.c and server.c (the HTTP server itself is tested end to end).
+HTTP_OBJS := $(filter-out %/main.o %/server.o,$(filter $(OBJ)/agents/gf-http/%,$(PROG_OBJS)))
+$(OBJ)/tests/unit/http_%_test.o: CPPFLAGS += -Iagents/gf-http
+$(BUILD)/tests/unit/http_%_test: $(OBJ)/tests/unit/http_%_test.o $(HTTP_OBJS) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
 
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)

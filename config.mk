@@ -27,4 +27,5 @@ DEB_PACKAGES := mosquitto mosquitto-dev mosquitto-clients libmosquitto-dev \
 	libjose-dev libpq-dev postgresql tzdata \
 	openssl pkg-config clang clang-format libclang-rt-14-dev util-linux procps jq sqlite3 python3 \
 	python3-jwcrypto valgrind \
-	libcurl4-openssl-dev libxml2-dev
+	libcurl4-openssl-dev libxml2-dev \
+	libmicrohttpd-dev libgnutls28-dev
