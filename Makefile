@@ -123,6 +123,8 @@ help:
 	@echo "make bench         broker CPU per message (ratios against no plugin), engine, trading latency, metering store"
 	@echo "make demo          a simulated site through one day (DEMO_ARGS=--prosumers 500)"
 	@echo "make format-check  clang-format conformance; 'make format' rewrites"
+	@echo "make install       programs, plugin, units, docs, man pages (PREFIX=/usr/local DESTDIR=)"
+	@echo "make uninstall     removes what make install put there (same PREFIX, DESTDIR)"
 
 # Installs only what is missing, so it is quick on a provisioned machine.
 deps:
@@ -358,5 +360,8 @@ format-check:
 
 clean:
 	rm -rf build
+
+# make install, make uninstall (PREFIX, DESTDIR), make man: ops/install.mk.
+include ops/install.mk
 
 -include $(shell find $(BUILD) build/fuzz/obj -name '*.d' 2>/dev/null)
