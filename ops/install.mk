@@ -5,7 +5,7 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # installs under $(DESTDIR)$(PREFIX):
-#   bin/           gfctl, gf-report, gf-certs, gf-bridge-conf, gf-broker
+#   bin/           gfctl, gf-report, gf-certs, gf-bridge-conf, gf-broker, gf-site-init
 #   sbin/          the agents (build/bin/gf-* of agents/)
 #   lib/goflex-bus/goflex_privacy.so              the broker plugin
 #   lib/systemd/system/gf-*@.service              one unit per agent and the broker
@@ -35,11 +35,12 @@ INSTALL    ?= install
 # benchmark commands (tests/bench/) are not installed.
 INST_AGENTS := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard agents/*/*.c)))))
 INST_TOOLS  := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tools/*/*.c)))))
-INST_SCRIPTS := ops/gf-broker certs/gf-certs bridge/gf-bridge-conf
+INST_SCRIPTS := ops/gf-broker ops/gf-site-init certs/gf-certs bridge/gf-bridge-conf
 MAN_DIR     := $(BUILD)/man
 # Section 8 for the daemons and gf-broker, 1 for the commands.
 MAN_PAGES   := $(INST_AGENTS:%=$(MAN_DIR)/%.8) $(INST_TOOLS:%=$(MAN_DIR)/%.1) \
-	$(MAN_DIR)/gf-broker.8 $(MAN_DIR)/gf-certs.1 $(MAN_DIR)/gf-bridge-conf.1
+	$(MAN_DIR)/gf-broker.8 $(MAN_DIR)/gf-site-init.8 $(MAN_DIR)/gf-certs.1 \
+	$(MAN_DIR)/gf-bridge-conf.1
 UNIT_INS    := ops/systemd/gf-agent@.service.in ops/systemd/gf-broker@.service.in
 
 .PHONY: install uninstall man
@@ -84,6 +85,12 @@ $(MAN_DIR)/gf-broker.8: ops/gf-broker ops/man/gen-man
 	ops/man/gen-man gf-broker $@.help --section 8 --version $(GF_VERSION) --doc ops \
 		$(call desc_of,gf-broker) >$@.tmp && rm -f $@.help && mv $@.tmp $@
 
+$(MAN_DIR)/gf-site-init.8: ops/gf-site-init ops/man/gen-man
+	@mkdir -p $(@D)
+	$< --help >$@.help
+	ops/man/gen-man gf-site-init $@.help --section 8 --version $(GF_VERSION) --doc ops >$@.tmp \
+		&& rm -f $@.help && mv $@.tmp $@
+
 $(MAN_DIR)/gf-certs.1: certs/gf-certs ops/man/gen-man
 	@mkdir -p $(@D)
 	$< --help >$@.help
@@ -104,6 +111,7 @@ INST_SED := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 # The scripts' defaults point into the source tree; installed, into PREFIX.
 SCRIPT_SED := -e 's|\$$top/build/lib/|$(PLUGINDIR)/|g' -e 's|\$$top/schemas/|$(DATADIR)/|g' \
 	-e 's|\$$here/mosquitto.conf.in|$(DATADIR)/mosquitto.conf.in|g' \
+	-e 's|\$$here/site-template|$(DATADIR)/site-template|g' \
 	-e 's|(default build/lib/goflex_privacy.so)|(default $(PLUGINDIR)/goflex_privacy.so)|' \
 	-e 's|(default schemas/|(default $(DATADIR)/|g' -e 's|^\(\s*\)schemas/limits.tsv)|\1$(DATADIR)/limits.tsv)|'
 
