@@ -242,16 +242,15 @@ static void expiry_finding(struct sc *s, const char *rel, X509 *cert, const char
 
 	time_text(X509_get0_notAfter(cert), until, sizeof(until));
 	if (days_until(X509_get0_notAfter(cert), &days) && days < s->o->warn_days)
-		finding(s, LV_WARN, "cert", rel, "%s expires in %d day%s (%s): renew it", what, days,
-		        days == 1 ? "" : "s", until);
+		finding(s, LV_WARN, "cert", rel, "%s expires in %d day%s (%s): renew it", what,
+		        days, days == 1 ? "" : "s", until);
 	else
 		finding(s, LV_OK, "cert", rel, "%s, valid until %s", what, until);
 }
 
 /* The chain finding of a certificate; false (after a FAIL) if it is bad.
  * A revoked client certificate is not a fault of the site: *revoked says so. */
-static bool chain_check(struct sc *s, const char *rel, X509 *cert, const char *what,
-                        bool *revoked)
+static bool chain_check(struct sc *s, const char *rel, X509 *cert, const char *what, bool *revoked)
 {
 	char when[64];
 	int rc = cert_verify(s, cert);
@@ -264,17 +263,19 @@ static bool chain_check(struct sc *s, const char *rel, X509 *cert, const char *w
 		return true;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		time_text(X509_get0_notAfter(cert), when, sizeof(when));
-		finding(s, LV_FAIL, "cert", rel, "%s expired on %s: renew or revoke it", what, when);
+		finding(s, LV_FAIL, "cert", rel, "%s expired on %s: renew or revoke it", what,
+		        when);
 		return false;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		time_text(X509_get0_notBefore(cert), when, sizeof(when));
-		finding(s, LV_FAIL, "cert", rel, "%s is not valid before %s (check the clock)", what,
-		        when);
+		finding(s, LV_FAIL, "cert", rel, "%s is not valid before %s (check the clock)",
+		        what, when);
 		return false;
 	case X509_V_ERR_CERT_REVOKED:
 		if (revoked) {
 			*revoked = true;
-			finding(s, LV_OK, "cert", rel, "%s is revoked: the broker refuses it", what);
+			finding(s, LV_OK, "cert", rel, "%s is revoked: the broker refuses it",
+			        what);
 			return false;
 		}
 		finding(s, LV_FAIL, "cert", rel, "%s is revoked (crl.pem)", what);
@@ -310,9 +311,11 @@ static bool check_ca(struct sc *s)
 	snprintf(s->site, sizeof(s->site), "%s", org);
 	pub = X509_get0_pubkey(s->ca);
 	if (X509_check_ca(s->ca) < 1)
-		finding(s, LV_FAIL, "cert", "pki/ca.crt", "not a CA certificate (basicConstraints)");
+		finding(s, LV_FAIL, "cert", "pki/ca.crt",
+		        "not a CA certificate (basicConstraints)");
 	else if (!pub || X509_verify(s->ca, pub) != 1)
-		finding(s, LV_FAIL, "cert", "pki/ca.crt", "not self-signed: a site CA is its own root");
+		finding(s, LV_FAIL, "cert", "pki/ca.crt",
+		        "not self-signed: a site CA is its own root");
 	else if (!days_until(X509_get0_notAfter(s->ca), &days) || days < 0)
 		finding(s, LV_FAIL, "cert", "pki/ca.crt",
 		        "the site CA has expired: every certificate of the site is refused");
@@ -321,7 +324,8 @@ static bool check_ca(struct sc *s)
 	ERR_clear_error();
 	s->store = X509_STORE_new();
 	if (!s->store || X509_STORE_add_cert(s->store, s->ca) != 1) {
-		finding(s, LV_FAIL, "cert", "pki/ca.crt", "cannot build a trust store (out of memory)");
+		finding(s, LV_FAIL, "cert", "pki/ca.crt",
+		        "cannot build a trust store (out of memory)");
 		return false;
 	}
 	return true;
@@ -343,7 +347,8 @@ static void check_crl(struct sc *s)
 	s->crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!s->crl) {
-		finding(s, LV_FAIL, "cert", "pki/crl.pem", "not a PEM CRL: the broker will not start");
+		finding(s, LV_FAIL, "cert", "pki/crl.pem",
+		        "not a PEM CRL: the broker will not start");
 		return;
 	}
 	if (X509_CRL_verify(s->crl, X509_get0_pubkey(s->ca)) != 1) {
@@ -370,7 +375,8 @@ static void check_crl(struct sc *s)
 		        "next update %s, in %d day%s: run certs/gf-certs crl", when, days,
 		        days == 1 ? "" : "s");
 	else
-		finding(s, LV_OK, "cert", "pki/crl.pem", "signed by the site CA, %d revoked, next update %s",
+		finding(s, LV_OK, "cert", "pki/crl.pem",
+		        "signed by the site CA, %d revoked, next update %s",
 		        revoked_n > 0 ? revoked_n : 0, when);
 	X509_STORE_add_crl(s->store, s->crl);
 	X509_STORE_set_flags(s->store, X509_V_FLAG_CRL_CHECK);
@@ -527,7 +533,8 @@ static void listener_finding(struct sc *s, const struct listener *l)
 		        "plugin's CRL still does)",
 		        l->line);
 	else
-		finding(s, LV_OK, "broker", subject, "TLS with required client certificates and CRL");
+		finding(s, LV_OK, "broker", subject,
+		        "TLS with required client certificates and CRL");
 }
 
 static void check_conf(struct sc *s)
@@ -610,9 +617,10 @@ static void check_conf(struct sc *s)
 	fclose(f);
 
 	if (!plugin[0]) {
-		finding(s, LV_FAIL, "broker", "plugin",
-		        "mosquitto.conf loads no plugin: the broker runs without the goflex privacy "
-		        "plugin (no identities, no privacy classes, no validation)");
+		finding(
+		    s, LV_FAIL, "broker", "plugin",
+		    "mosquitto.conf loads no plugin: the broker runs without the goflex privacy "
+		    "plugin (no identities, no privacy classes, no validation)");
 	} else if (access(plugin, R_OK) != 0) {
 		finding(s, LV_FAIL, "broker", "plugin",
 		        "line %d: %s cannot be read (%s): the broker will not start", plugin_line,
@@ -626,9 +634,10 @@ static void check_conf(struct sc *s)
 	}
 	if (plugin[0]) {
 		if (strcmp(site, s->site) != 0)
-			finding(s, LV_FAIL, "broker", "plugin_opt_site",
-			        "'%s', but the site CA is of site '%s': every client would be refused",
-			        site, s->site);
+			finding(
+			    s, LV_FAIL, "broker", "plugin_opt_site",
+			    "'%s', but the site CA is of site '%s': every client would be refused",
+			    site, s->site);
 		else
 			finding(s, LV_OK, "broker", "plugin_opt_site", "%s, as the CA", site);
 		if (!exchange[0])
@@ -657,18 +666,21 @@ static void check_conf(struct sc *s)
 		finding(s, LV_FAIL, "broker", "port",
 		        "the default listener (port) takes plain MQTT on every interface");
 	if (nl == 0)
-		finding(s, LV_FAIL, "broker", "listeners", "no listener: no TLS listener for the site");
+		finding(s, LV_FAIL, "broker", "listeners",
+		        "no listener: no TLS listener for the site");
 	for (i = 0; i < nl; i++)
 		listener_finding(s, &ls[i]);
 	if (!persistence) {
-		finding(s, LV_FAIL, "broker", "persistence",
-		        "off: sessions and queued QoS 1 messages are lost when the broker restarts");
+		finding(
+		    s, LV_FAIL, "broker", "persistence",
+		    "off: sessions and queued QoS 1 messages are lost when the broker restarts");
 	} else if (persist_dir[0]) {
 		struct stat st;
 
 		if (stat(persist_dir, &st) != 0 || !S_ISDIR(st.st_mode))
 			finding(s, LV_WARN, "broker", "persistence",
-			        "on, but persistence_location %s is not a directory yet", persist_dir);
+			        "on, but persistence_location %s is not a directory yet",
+			        persist_dir);
 		else
 			finding(s, LV_OK, "broker", "persistence", "on, in %s", persist_dir);
 	} else {
@@ -727,15 +739,17 @@ static void agent_read(struct sc *s, struct agent *g)
 		}
 		reason = gf_certid_read(x, s->site, &id);
 		if (reason != GF_REASON_ALLOW) {
-			finding(s, LV_FAIL, "agent", rel, "its cert %s is not an identity of the site: %s",
-			        cert, gf_reason_text(reason));
+			finding(s, LV_FAIL, "agent", rel,
+			        "its cert %s is not an identity of the site: %s", cert,
+			        gf_reason_text(reason));
 			X509_free(x);
 			return;
 		}
 		if (ident[0] && strcmp(ident, id.username) != 0) {
-			finding(s, LV_FAIL, "agent", rel,
-			        "identity %s, but its certificate is %s: the agent refuses to start",
-			        ident, id.username);
+			finding(
+			    s, LV_FAIL, "agent", rel,
+			    "identity %s, but its certificate is %s: the agent refuses to start",
+			    ident, id.username);
 			X509_free(x);
 			return;
 		}
@@ -753,7 +767,8 @@ static void agent_read(struct sc *s, struct agent *g)
 		struct gf_ident parsed;
 
 		if (gf_ident_parse(ident, &parsed) != GF_OK) {
-			finding(s, LV_FAIL, "agent", rel, "identity '%s' is not <role>.<id>", ident);
+			finding(s, LV_FAIL, "agent", rel, "identity '%s' is not <role>.<id>",
+			        ident);
 			return;
 		}
 		snprintf(g->ident, sizeof(g->ident), "%s", ident);
@@ -919,9 +934,10 @@ static void check_presence(struct sc *s)
 	size_t i;
 
 	if (!default_conn(s, &c, cafile, cert, key, sizeof(cafile))) {
-		finding(s, LV_FAIL, "agent", "presence",
-		        "cannot look: no valid ops certificate in pki/clients (certs/gf-certs client "
-		        "--role ops ...) and no --cert or --id given");
+		finding(
+		    s, LV_FAIL, "agent", "presence",
+		    "cannot look: no valid ops certificate in pki/clients (certs/gf-certs client "
+		    "--role ops ...) and no --cert or --id given");
 		goto report;
 	}
 	rc = gfctl_connect_open(&c, &conn, err, sizeof(err));
@@ -960,9 +976,10 @@ static void check_presence(struct sc *s)
 	}
 	if (!s->stats_seen) {
 		if (s->stats_interval > 0)
-			finding(s, LV_FAIL, "broker", "plugin.stats",
-			        "none retained on %s: the goflex plugin is not running in this broker",
-			        f_stats);
+			finding(
+			    s, LV_FAIL, "broker", "plugin.stats",
+			    "none retained on %s: the goflex plugin is not running in this broker",
+			    f_stats);
 	} else {
 		long long age = (long long)time(NULL) - s->stats_time;
 
@@ -986,12 +1003,16 @@ report:
 		if (!conn)
 			finding(s, LV_FAIL, "agent", subject, "presence unknown: no connection");
 		else if (!g->seen)
-			finding(s, LV_FAIL, "agent", subject,
-			        "absent: no presence message on gf/%s/%s/ops/all/status (it never "
-			        "connected to this broker)",
-			        s->site, g->ident);
+			finding(
+			    s, LV_FAIL, "agent", subject,
+			    "absent: no presence message on gf/%s/%.*s/%s/ops/all/status (it never "
+			    "connected to this broker)",
+			    s->site, (int)strcspn(g->ident, "."), g->ident,
+			    g->ident + strcspn(g->ident, ".") +
+			        (g->ident[strcspn(g->ident, ".")] ? 1 : 0));
 		else if (g->invalid)
-			finding(s, LV_FAIL, "agent", subject, "its presence message does not decode");
+			finding(s, LV_FAIL, "agent", subject,
+			        "its presence message does not decode");
 		else if (!g->online)
 			finding(s, LV_FAIL, "agent", subject,
 			        "offline (stopped or its connection was lost; started %s, host %s)",

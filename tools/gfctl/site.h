@@ -23,11 +23,11 @@
 
 /* What site check needs of the command line. */
 struct gfctl_site_opts {
-	const char *dir;                /* the site directory */
-	struct gfctl_conn_opts conn;    /* empty: the site's own ops certificate */
-	double timeout;                 /* seconds to collect presence */
-	long warn_days;                 /* GFCTL_SITE_WARN_DAYS unless given */
-	bool no_presence;               /* certificates and configuration only */
+	const char *dir;             /* the site directory */
+	struct gfctl_conn_opts conn; /* empty: the site's own ops certificate */
+	double timeout;              /* seconds to collect presence */
+	long warn_days;              /* GFCTL_SITE_WARN_DAYS unless given */
+	bool no_presence;            /* certificates and configuration only */
 };
 
 /* Runs every check and prints the findings; returns the exit status
