@@ -308,7 +308,7 @@ static bool check_ca(struct sc *s)
 		        "its O= is not a site name (SPEC section 3): '%s'", org);
 		return false;
 	}
-	snprintf(s->site, sizeof(s->site), "%s", org);
+	memcpy(s->site, org, strlen(org) + 1); /* at most GF_SITE_MAX bytes, checked */
 	pub = X509_get0_pubkey(s->ca);
 	if (X509_check_ca(s->ca) < 1)
 		finding(s, LV_FAIL, "cert", "pki/ca.crt",
