@@ -262,6 +262,12 @@ build/fuzz/gate_fuzz: tests/fuzz/gate_fuzz.c $(GATE_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -o $@ $< $(GATE_FUZZ_OBJS) \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS)
 
+# siteconf_fuzz fuzzes gfctl site check's reading of mosquitto.conf
+# (tools/gfctl/siteconf.c, which uses libc only).
+build/fuzz/siteconf_fuzz: tests/fuzz/siteconf_fuzz.c build/fuzz/obj/tools/gfctl/siteconf.o
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -Itools/gfctl -o $@ $^
+
 # --- programs -----------------------------------------------------------------
 # agents/<name>/ are the daemons, tools/<name>/ the commands for people
 # (gfctl, gf-report), tests/bench/<name>/ the engine's benchmark commands.

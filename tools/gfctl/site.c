@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "commands.h"
+#include "siteconf.h"
 #include "presence.pb-c.h"
 #include "base/log.h"
 #include "bus/certid.h"
@@ -30,6 +31,8 @@
 #define PATHLEN 4096
 #define WHYLEN  1024
 #define LINELEN 4096
+/* The largest mosquitto.conf read (mosquitto has no limit; ours is 2 kB). */
+#define CONF_MAX (1u << 20)
 /* An agent that reconnected more often than this since it started is worth a look. */
 #define RECONNECTS_WARN 5
 /* Most agent configurations and client certificates looked at. */
@@ -46,13 +49,6 @@ struct agent {
 	char since[64], version[64], host[128];
 	uint64_t sequence;
 	bool invalid;
-};
-
-/* One listener block of mosquitto.conf. */
-struct listener {
-	int line;
-	char port[16], bind[128];
-	bool cafile, certfile, keyfile, require_cert, crlfile;
 };
 
 struct sc {
@@ -486,12 +482,6 @@ static bool is_loopback(const char *bind)
 	       strcmp(bind, "localhost") == 0 || bind[0] == '/';
 }
 
-static bool truthy(const char *v)
-{
-	return strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 ||
-	       strcmp(v, "on") == 0;
-}
-
 static void check_file(struct sc *s, const char *subject, const char *what, const char *path,
                        enum level missing)
 {
@@ -500,7 +490,7 @@ static void check_file(struct sc *s, const char *subject, const char *what, cons
 		        strerror(errno));
 }
 
-static void listener_finding(struct sc *s, const struct listener *l)
+static void listener_finding(struct sc *s, const struct gfctl_siteconf_listener *l)
 {
 	char subject[64];
 
@@ -539,153 +529,107 @@ static void listener_finding(struct sc *s, const struct listener *l)
 
 static void check_conf(struct sc *s)
 {
-	char path[PATHLEN], line[LINELEN], *key, *val, *end;
-	char plugin[PATHLEN] = "", site[GF_SITE_MAX + 2] = "", exchange[PATHLEN] = "";
-	char crl[PATHLEN] = "", validate[16] = "", persist_dir[PATHLEN] = "";
-	struct listener ls[64];
-	size_t nl = 0, i;
-	int lineno = 0, anon_line = 0, plugin_line = 0;
-	bool persistence = false, anon = false, per_listener = false, legacy_port = false;
+	char path[PATHLEN];
+	struct gfctl_siteconf *c;
+	char *text = NULL;
+	size_t len = 0, i;
 	FILE *f;
 
 	path_of(s, "mosquitto.conf", path, sizeof(path));
 	f = fopen(path, "r");
-	if (!f) {
+	if (f) {
+		text = malloc(CONF_MAX);
+		len = text ? fread(text, 1, CONF_MAX, f) : 0;
+		fclose(f);
+	}
+	c = malloc(sizeof(*c));
+	if (!f || !text || !c) {
 		finding(s, LV_FAIL, "broker", "mosquitto.conf",
 		        "cannot be read (%s): write it with gf-broker -d %s --config-only",
-		        strerror(errno), s->o->dir);
+		        f ? "out of memory" : strerror(errno), s->o->dir);
+		free(text);
+		free(c);
 		return;
 	}
-	s->stats_interval = 10;
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		key = line + strspn(line, " \t");
-		if (*key == '#' || *key == '\n' || !*key)
-			continue;
-		end = key + strcspn(key, " \t\r\n");
-		val = *end ? end + 1 : end;
-		*end = '\0';
-		val += strspn(val, " \t");
-		val[strcspn(val, "\r\n")] = '\0';
-		for (end = val + strlen(val); end > val && (end[-1] == ' ' || end[-1] == '\t');)
-			*--end = '\0';
-		if (strcmp(key, "listener") == 0 && nl < sizeof(ls) / sizeof(ls[0])) {
-			memset(&ls[nl], 0, sizeof(ls[0]));
-			ls[nl].line = lineno;
-			sscanf(val, "%15s %127s", ls[nl].port, ls[nl].bind);
-			nl++;
-		} else if (strcmp(key, "port") == 0) {
-			legacy_port = true;
-		} else if (nl && strcmp(key, "cafile") == 0) {
-			ls[nl - 1].cafile = true;
-		} else if (nl && strcmp(key, "capath") == 0) {
-			ls[nl - 1].cafile = true;
-		} else if (nl && strcmp(key, "certfile") == 0) {
-			ls[nl - 1].certfile = true;
-		} else if (nl && strcmp(key, "keyfile") == 0) {
-			ls[nl - 1].keyfile = true;
-		} else if (nl && strcmp(key, "crlfile") == 0) {
-			ls[nl - 1].crlfile = true;
-		} else if (nl && strcmp(key, "require_certificate") == 0) {
-			ls[nl - 1].require_cert = truthy(val);
-		} else if (strcmp(key, "allow_anonymous") == 0) {
-			if (truthy(val)) {
-				anon = true;
-				anon_line = lineno;
-			}
-		} else if (strcmp(key, "per_listener_settings") == 0) {
-			per_listener = truthy(val);
-		} else if (strcmp(key, "plugin") == 0 || strcmp(key, "auth_plugin") == 0) {
-			snprintf(plugin, sizeof(plugin), "%s", val);
-			plugin_line = lineno;
-		} else if (strcmp(key, "plugin_opt_site") == 0) {
-			snprintf(site, sizeof(site), "%s", val);
-		} else if (strcmp(key, "plugin_opt_exchange") == 0) {
-			snprintf(exchange, sizeof(exchange), "%s", val);
-		} else if (strcmp(key, "plugin_opt_crl") == 0) {
-			snprintf(crl, sizeof(crl), "%s", val);
-		} else if (strcmp(key, "plugin_opt_validate") == 0) {
-			snprintf(validate, sizeof(validate), "%s", val);
-		} else if (strcmp(key, "plugin_opt_stats_interval") == 0) {
-			s->stats_interval = strtol(val, NULL, 10);
-		} else if (strcmp(key, "persistence") == 0) {
-			persistence = truthy(val);
-		} else if (strcmp(key, "persistence_location") == 0) {
-			snprintf(persist_dir, sizeof(persist_dir), "%s", val);
-		}
-	}
-	fclose(f);
+	gfctl_siteconf_scan(text, len, c);
+	free(text);
+	s->stats_interval = c->stats_interval;
 
-	if (!plugin[0]) {
+	if (!c->plugin[0]) {
 		finding(
 		    s, LV_FAIL, "broker", "plugin",
 		    "mosquitto.conf loads no plugin: the broker runs without the goflex privacy "
 		    "plugin (no identities, no privacy classes, no validation)");
-	} else if (access(plugin, R_OK) != 0) {
+	} else if (access(c->plugin, R_OK) != 0) {
 		finding(s, LV_FAIL, "broker", "plugin",
-		        "line %d: %s cannot be read (%s): the broker will not start", plugin_line,
-		        plugin, strerror(errno));
-	} else if (!strstr(plugin, "goflex_privacy")) {
+		        "line %d: %s cannot be read (%s): the broker will not start",
+		        c->plugin_line, c->plugin, strerror(errno));
+	} else if (!strstr(c->plugin, "goflex_privacy")) {
 		finding(s, LV_WARN, "broker", "plugin",
 		        "line %d: %s is not named goflex_privacy.so: is it the goflex plugin?",
-		        plugin_line, plugin);
+		        c->plugin_line, c->plugin);
 	} else {
-		finding(s, LV_OK, "broker", "plugin", "%s", plugin);
+		finding(s, LV_OK, "broker", "plugin", "%s", c->plugin);
 	}
-	if (plugin[0]) {
-		if (strcmp(site, s->site) != 0)
+	if (c->plugin[0]) {
+		if (strcmp(c->site, s->site) != 0)
 			finding(
 			    s, LV_FAIL, "broker", "plugin_opt_site",
 			    "'%s', but the site CA is of site '%s': every client would be refused",
-			    site, s->site);
+			    c->site, s->site);
 		else
-			finding(s, LV_OK, "broker", "plugin_opt_site", "%s, as the CA", site);
-		if (!exchange[0])
+			finding(s, LV_OK, "broker", "plugin_opt_site", "%s, as the CA", c->site);
+		if (!c->exchange[0])
 			finding(s, LV_FAIL, "broker", "plugin_opt_exchange",
 			        "not set: the plugin refuses to start without the catalogue");
 		else
-			check_file(s, "plugin_opt_exchange", "the catalogue", exchange, LV_FAIL);
-		if (!crl[0])
+			check_file(s, "plugin_opt_exchange", "the catalogue", c->exchange, LV_FAIL);
+		if (!c->crl[0])
 			finding(s, LV_WARN, "broker", "plugin_opt_crl",
 			        "not set: the plugin does not refuse revoked identities");
 		else
-			check_file(s, "plugin_opt_crl", "the CRL", crl, LV_FAIL);
-		if (strcmp(validate, "off") == 0)
+			check_file(s, "plugin_opt_crl", "the CRL", c->crl, LV_FAIL);
+		if (strcmp(c->validate, "off") == 0)
 			finding(s, LV_WARN, "broker", "plugin_opt_validate",
 			        "off: payloads are not checked against their schema");
 	}
-	if (anon)
+	if (c->anon)
 		finding(s, LV_FAIL, "broker", "allow_anonymous",
-		        "true (line %d): clients without any credentials are let in", anon_line);
+		        "true (line %d): clients without any credentials are let in", c->anon_line);
 	else
 		finding(s, LV_OK, "broker", "allow_anonymous", "false");
-	if (per_listener)
+	if (c->per_listener)
 		finding(s, LV_WARN, "broker", "per_listener_settings",
 		        "true: each listener needs its own plugin and allow_anonymous false");
-	if (legacy_port)
+	if (c->legacy_port)
 		finding(s, LV_FAIL, "broker", "port",
 		        "the default listener (port) takes plain MQTT on every interface");
-	if (nl == 0)
+	if (c->nl == 0)
 		finding(s, LV_FAIL, "broker", "listeners",
 		        "no listener: no TLS listener for the site");
-	for (i = 0; i < nl; i++)
-		listener_finding(s, &ls[i]);
-	if (!persistence) {
+	for (i = 0; i < c->nl; i++)
+		listener_finding(s, &c->ls[i]);
+	if (c->listeners_dropped)
+		finding(s, LV_WARN, "broker", "listeners",
+		        "%zu listeners beyond the first %d not checked", c->listeners_dropped,
+		        GFCTL_SITECONF_LISTENERS);
+	if (!c->persistence) {
 		finding(
 		    s, LV_FAIL, "broker", "persistence",
 		    "off: sessions and queued QoS 1 messages are lost when the broker restarts");
-	} else if (persist_dir[0]) {
+	} else if (c->persist_dir[0]) {
 		struct stat st;
 
-		if (stat(persist_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		if (stat(c->persist_dir, &st) != 0 || !S_ISDIR(st.st_mode))
 			finding(s, LV_WARN, "broker", "persistence",
 			        "on, but persistence_location %s is not a directory yet",
-			        persist_dir);
+			        c->persist_dir);
 		else
-			finding(s, LV_OK, "broker", "persistence", "on, in %s", persist_dir);
+			finding(s, LV_OK, "broker", "persistence", "on, in %s", c->persist_dir);
 	} else {
 		finding(s, LV_OK, "broker", "persistence", "on");
 	}
+	free(c);
 }
 
 /* --- the agents -------------------------------------------------------------------- */
@@ -697,7 +641,7 @@ static void agent_read(struct sc *s, struct agent *g)
 	char cert[PATHLEN] = "", ident[sizeof(g->ident)] = "", site[GF_SITE_MAX + 2] = "";
 	struct gf_cert_identity id;
 	enum gf_reason reason;
-	char *key, *val, *end;
+	char *key, *val;
 	X509 *x;
 	FILE *f;
 
@@ -709,16 +653,8 @@ static void agent_read(struct sc *s, struct agent *g)
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		key = line + strspn(line, " \t");
-		if (*key == '#' || !*key)
+		if (!gfctl_siteconf_split(line, &key, &val))
 			continue;
-		end = key + strcspn(key, " \t\r\n");
-		val = *end ? end + 1 : end;
-		*end = '\0';
-		val += strspn(val, " \t");
-		val[strcspn(val, "\r\n")] = '\0';
-		for (end = val + strlen(val); end > val && (end[-1] == ' ' || end[-1] == '\t');)
-			*--end = '\0';
 		if (strcmp(key, "cert") == 0)
 			snprintf(cert, sizeof(cert), "%s", val);
 		else if (strcmp(key, "identity") == 0)
