@@ -11,7 +11,7 @@ set -uo pipefail
 
 tmp=$(mktemp -d)
 trap 'broker_stop "$tmp/site"; [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
-MAKE=(make -C "$top" --no-print-directory BUILD="$BUILD")
+MAKE=(make -C "$top" --no-print-directory BUILD="$BUILD" ${SAN:+SAN=1})
 AGENTS=$(cd "$top/agents" && for d in */; do [ -n "$(ls "$d"*.c 2>/dev/null)" ] && echo "${d%/}"; done)
 TOOLS=$(cd "$top/tools" && for d in */; do [ -n "$(ls "$d"*.c 2>/dev/null)" ] && echo "${d%/}"; done)
 
