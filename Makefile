@@ -123,6 +123,8 @@ help:
 	@echo "make bench         broker CPU per message (ratios against no plugin), engine, trading latency, metering store"
 	@echo "make demo          a simulated site through one day (DEMO_ARGS=--prosumers 500)"
 	@echo "make format-check  clang-format conformance; 'make format' rewrites"
+	@echo "make install       programs, plugin, units, docs, man pages (PREFIX=/usr/local DESTDIR=)"
+	@echo "make uninstall     removes what make install put there (same PREFIX, DESTDIR)"
 
 # Installs only what is missing, so it is quick on a provisioned machine.
 deps:
@@ -269,6 +271,12 @@ build/fuzz/http_fuzz: tests/fuzz/http_fuzz.c $(HTTP_FUZZ_OBJS) $(FUZZ_LIB_OBJS)
 	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -Iagents/gf-http -o $@ $< \
 		$(HTTP_FUZZ_OBJS) $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS)
 
+# siteconf_fuzz fuzzes gfctl site check's reading of mosquitto.conf
+# (tools/gfctl/siteconf.c, which uses libc only).
+build/fuzz/siteconf_fuzz: tests/fuzz/siteconf_fuzz.c build/fuzz/obj/tools/gfctl/siteconf.o
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -Itools/gfctl -o $@ $^
+
 # --- programs -----------------------------------------------------------------
 # agents/<name>/ are the daemons, tools/<name>/ the commands for people
 # (gfctl, gf-report), tests/bench/<name>/ the engine's benchmark commands.
@@ -396,5 +404,8 @@ format-check:
 
 clean:
 	rm -rf build
+
+# make install, make uninstall (PREFIX, DESTDIR), make man: ops/install.mk.
+include ops/install.mk
 
 -include $(shell find $(BUILD) build/fuzz/obj -name '*.d' 2>/dev/null)

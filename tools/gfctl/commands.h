@@ -46,6 +46,8 @@ struct gfctl_args {
 	int qos;        /* 0 or 1 */
 	long count;     /* 0: no limit */
 	double timeout; /* seconds; <= 0: not given */
+	long warn_days; /* site check; < 0: not given */
+	bool no_presence;
 };
 
 /* "json" -> GFCTL_AS_JSON, ...; false for anything else. */

@@ -2,7 +2,8 @@
 /*
  * gfctl - the goflex-bus ops CLI: watch topics decoded (sub), publish with
  * local schema checks (pub), validate files the way the broker does
- * (validate), list the agents' presence (presence). docs/gfctl.md.
+ * (validate), list the agents' presence (presence), check a site's
+ * certificates, broker configuration and agents (site check). docs/gfctl.md.
  *
  * One table of options and one of commands drive parsing, the per-command
  * checks and every help text, so that --help cannot drift from the code.
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "site.h"
 #include "base/log.h"
 
 #define GFCTL_VERSION "0.1.0"
@@ -24,8 +26,9 @@ enum {
 	CMD_PUB = 1u << 1,
 	CMD_VALIDATE = 1u << 2,
 	CMD_PRESENCE = 1u << 3,
+	CMD_SITE = 1u << 4,
 };
-#define CMD_NET (CMD_SUB | CMD_PUB | CMD_PRESENCE)
+#define CMD_NET (CMD_SUB | CMD_PUB | CMD_PRESENCE | CMD_SITE)
 #define CMD_ALL (CMD_NET | CMD_VALIDATE)
 
 enum opt_key {
@@ -46,6 +49,8 @@ enum opt_key {
 	OPT_RAW,
 	OPT_RETAIN,
 	OPT_QOS,
+	OPT_WARN_DAYS,
+	OPT_NO_PRESENCE,
 };
 
 struct option_spec {
@@ -71,8 +76,9 @@ static const struct option_spec option_specs[] = {
      "password listener: the password is FILE's first line (default: $GFCTL_PASSWORD)"},
     {"site", OPT_SITE, "SITE", CMD_PRESENCE, "the site (default: the certificate's O=)"},
     {"count", OPT_COUNT, "N", CMD_SUB, "exit after N messages (exit 1 if --timeout comes first)"},
-    {"timeout", OPT_TIMEOUT, "SECONDS", CMD_SUB | CMD_PRESENCE,
-     "sub: stop after SECONDS (default: never); presence: collect for SECONDS (default 2)"},
+    {"timeout", OPT_TIMEOUT, "SECONDS", CMD_SUB | CMD_PRESENCE | CMD_SITE,
+     "sub: stop after SECONDS (default: never); presence and site check: collect for "
+     "SECONDS (default 2)"},
     {"as", OPT_AS, "FORMAT", CMD_PUB | CMD_VALIDATE,
      "payload encoding: json (default), protobuf, msgpack, or jose (a sealed compact JWE, "
      "passed as is)"},
@@ -80,6 +86,10 @@ static const struct option_spec option_specs[] = {
      "send JSON's bytes unchecked and unconverted, with --as's Content Type, to any topic"},
     {"retain", OPT_RETAIN, NULL, CMD_PUB, "publish a retained message"},
     {"qos", OPT_QOS, "0|1", CMD_PUB, "QoS (default 1: waits for the broker's PUBACK)"},
+    {"warn-days", OPT_WARN_DAYS, "N", CMD_SITE,
+     "site check: warn when a certificate expires within N days (default 30)"},
+    {"no-presence", OPT_NO_PRESENCE, NULL, CMD_SITE,
+     "site check: certificates and configuration only, no connection to the broker"},
     {"verbose", OPT_VERBOSE, NULL, CMD_ALL, "log the connection's steps to stderr"},
     {"help", OPT_HELP, NULL, CMD_ALL, "this help; after a command, that command's"},
     {"version", OPT_VERSION, NULL, 0, "print gfctl's version"},
@@ -133,6 +143,22 @@ static const struct command commands[] = {
      "prints a table: ROLE, ID, STATE (online, offline, or invalid), VERSION, SINCE (the\n"
      "agent's start time), SEQUENCE (its connection number).",
      gfctl_commands_presence},
+    {"site", CMD_SITE, 2, 2, "site check SITEDIR [--timeout S] [--warn-days N] [--no-presence]",
+     "check a site's certificates, broker configuration and agents",
+     "Checks the site directory SITEDIR (the one ops/gf-broker writes, docs/ops.md): its\n"
+     "certificates (pki/ca.crt a self-signed CA whose O= is the site; crl.pem signed by\n"
+     "it and not expired; broker.crt and every pki/clients/<role>.<id>.crt issued by it,\n"
+     "not expired, not expiring within --warn-days, O/OU/CN an identity of the site named\n"
+     "as its file, its key file matching it and readable by its owner only), the broker's\n"
+     "mosquitto.conf (the goflex plugin loaded with this site, its catalogue and CRL;\n"
+     "allow_anonymous off; every listener off loopback TLS with required client\n"
+     "certificates; persistence on) and every agent configured in agents/*.conf (its site\n"
+     "and identity, and its presence: connects to the broker and reads the retained\n"
+     "gf/<site>/<role>/<id>/ops/all/status for --timeout seconds, and the plugin's\n"
+     "plugin.stats). Without connection options it connects with the site's first valid\n"
+     "pki/clients/ops.*.crt to localhost at the TLS listener's port. Prints one line per\n"
+     "finding, 'OK|WARN|FAIL  AREA  SUBJECT: reason', and a count; exit 1 on any FAIL.",
+     NULL},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -309,6 +335,12 @@ static bool set_option(struct gfctl_args *a, int key, const char *arg, char *why
 	case OPT_RETAIN:
 		a->retain = true;
 		return true;
+	case OPT_WARN_DAYS:
+		snprintf(why, size, "--warn-days takes a number from 0 to 3650, not '%s'", arg);
+		return parse_long(arg, 0, 3650, &a->warn_days);
+	case OPT_NO_PRESENCE:
+		a->no_presence = true;
+		return true;
 	case OPT_QOS:
 		snprintf(why, size, "--qos takes 0 or 1, not '%s'", arg);
 		if (!parse_long(arg, 0, 1, &n))
@@ -318,6 +350,23 @@ static bool set_option(struct gfctl_args *a, int key, const char *arg, char *why
 	default:
 		return true;
 	}
+}
+
+/* site check SITEDIR: gfctl_site_check with the command line's options. */
+static int run_site(const struct command *cmd, const struct gfctl_args *a)
+{
+	struct gfctl_site_opts o;
+
+	if (strcmp(a->pos[0], "check") != 0)
+		return usage_error(cmd, "site: unknown subcommand '%s' (the one is check)",
+		                   a->pos[0]);
+	memset(&o, 0, sizeof(o));
+	o.dir = a->pos[1];
+	o.conn = a->conn;
+	o.timeout = a->timeout > 0 ? a->timeout : GFCTL_PRESENCE_SECONDS;
+	o.warn_days = a->warn_days >= 0 ? a->warn_days : GFCTL_SITE_WARN_DAYS;
+	o.no_presence = a->no_presence;
+	return gfctl_site_check(&o);
 }
 
 int main(int argc, char **argv)
@@ -336,6 +385,7 @@ int main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.qos = 1;
 	a.as = GFCTL_AS_JSON;
+	a.warn_days = -1;
 	for (i = 0; i < N_OPTIONS; i++) {
 		longopts[i].name = option_specs[i].name;
 		longopts[i].has_arg = option_specs[i].arg ? required_argument : no_argument;
@@ -403,7 +453,7 @@ int main(int argc, char **argv)
 	a.npos = (size_t)(argc - optind);
 	if (a.npos < cmd->min_args || a.npos > cmd->max_args)
 		return usage_error(cmd, "%s: wrong number of arguments", cmd->name);
-	status = cmd->run(&a);
+	status = cmd->run ? cmd->run(&a) : run_site(cmd, &a);
 	if (fflush(stdout) != 0 && status == GFCTL_EXIT_OK)
 		status = GFCTL_EXIT_FAIL;
 	return status;
