@@ -371,7 +371,8 @@ static void log_window(struct doms *d, const struct issue *is, const double *req
 
 /* Intervals past the window's end a day-ahead bid with a headroom runs on
  * (the next morning, where a car charged later lands): their forecast is
- * that of the same time a day earlier, in the window. */
+ * that of the same time a day earlier, in the window (the window's first
+ * interval's for the times it does not have). */
 #define DOMS_HEADROOM_AFTER 48
 
 /* The day-ahead bid with a headroom (bid_headroom): one bid from the first
@@ -386,7 +387,7 @@ static enum gf_err span_bid(struct doms *d, int64_t start, size_t n, const doubl
                             struct gf_congestion_bids *bids, struct issue *is, char *err,
                             size_t errlen)
 {
-	size_t a = bid_from, ext = n >= GF_LOADPROFILE_INTERVALS ? DOMS_HEADROOM_AFTER : 0, len;
+	size_t a = bid_from, ext = n >= DOMS_HEADROOM_AFTER ? DOMS_HEADROOM_AFTER : 0, len;
 	struct gf_congestion_bid *b;
 	double *v, *hr;
 
@@ -413,7 +414,9 @@ static enum gf_err span_bid(struct doms *d, int64_t start, size_t n, const doubl
 	         (long long)b->start, b->n);
 	for (size_t k = 0; k < len; k++) {
 		size_t t = a + k;
-		double f = t < n ? kwh[t] : kwh[t - GF_LOADPROFILE_INTERVALS];
+		double f = t < n                           ? kwh[t]
+		           : t >= GF_LOADPROFILE_INTERVALS ? kwh[t - GF_LOADPROFILE_INTERVALS]
+		                                           : kwh[0];
 
 		if (t < n && req[t] > 0) {
 			v[k] = req[t];

@@ -85,10 +85,11 @@ static const struct gf_conf_item table[] = {
      "a re-bid's bids start this many intervals after the last metered one"},
     {"max_bid_len", GF_CONF_INT, offsetof(struct doms_conf, max_bid_len), "0", 0, 96 * 366, false,
      "most intervals per bid (longer runs are cut); 0: no limit"},
-    {"bid_headroom", GF_CONF_BOOL, offsetof(struct doms_conf, bid_headroom), "on", 0, 0, false,
-     "the day-ahead bid spans the whole forecast window and gives the headroom (limit - "
-     "forecast) of every interval it asks nothing in, so that load moved out of the "
-     "congested intervals lands where the grid takes it; off: one bid per congested run"},
+    {"bid_headroom", GF_CONF_BOOL, offsetof(struct doms_conf, bid_headroom), "off", 0, 0, false,
+     "on: the day-ahead bid runs from the first congested interval to 12 h past the "
+     "window and gives the headroom (limit - forecast) of every interval it asks nothing "
+     "in, so that load moved out of the congested intervals lands where the grid takes "
+     "it; off: one bid per congested run"},
     {"issue_at_s", GF_CONF_INT, offsetof(struct doms_conf, issue_at_s), "43200", 0, 86399, false,
      "simulated second of the UTC day at which the next day's bids are issued"},
     {"resend_s", GF_CONF_INT, offsetof(struct doms_conf, resend_s), "10", 0, 86400, false,

@@ -31,7 +31,7 @@ agent_tmp
 site_new "$S" site1
 add_cert "$S" dms a1
 add_cert "$S" sp sp1
-add_password "$S" doms.o1 doms.o2 foa.d1 foa.d2 dms.a1
+add_password "$S" doms.o1 doms.o2 doms.o3 foa.d1 foa.d2 foa.d3 dms.a1
 broker_start "$S" || { echo "broker did not start"; exit 1; }
 
 ORIGIN=$(date +%s)
@@ -127,6 +127,14 @@ out=$("$DOMS" -c "$tmp/bad.conf" -n 2>&1); rc=$?
 check "meter_map without sp_id: exit 2 and why" eval '[ $rc -eq 2 ] && grep -q "needs both sp_id and meter_map" <<<"$out"'
 "$DOMS" -c "$tmp/o1.conf" -v >>"$tmp/o1.log" 2>&1 &
 pid_o1=$!; pids+=($pid_o1)
+# A second DOMS with the day-ahead bid's headroom (checked below): it
+# starts now, while today's history is still what its window needs.
+"$GFCTL" --port "$LOCAL_PORT" --id foa.d3 -v sub "gf/site1/doms/o3/foa/d3/#" >"$tmp/d3.out" 2>"$tmp/d3.err" &
+pids+=($!)
+wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/d3.err"
+doms_conf o3 d3 bid_headroom on rebid_window 0
+"$DOMS" -c "$tmp/o3.conf" -v >>"$tmp/o3.log" 2>&1 &
+pids+=($!)
 wait_for 30 eval '[ "$(q o1 "SELECT count(*) FROM doms_metered")" -ge 104 ]'
 check "every interval of the 55 meters is in: 96 of yesterday, 8 of today" \
 	eq "$(q o1 "SELECT count(*) FROM doms_metered")" 104
@@ -233,6 +241,24 @@ check "... logged (GF-DOMS-BUDGET)" grep -q GF-DOMS-BUDGET "$tmp/o2.log"
 worst=$(awk -F, -v L=$L '$1 >= 1 && $1 < 96 && $2 - L > m { m = $2 - L; i = $1 } END { printf "%d,%.6f", i, m }' "$tmp/expected.csv")
 check "... the most severe interval keeps its whole request" \
 	eq "$(q o2 "SELECT (interval - $TODAY) || ',' || printf('%.6f', kwh) FROM doms_bid_interval ORDER BY kwh DESC LIMIT 1")" "$worst"
+# --- the day-ahead bid with a headroom (bid_headroom on; o3 started with o1) ------------
+wait_for 30 eval '[ "$(jq -c "select(.msg == \"bid\")" "$tmp/d3.out" | wc -l)" -ge 1 ]'
+# One bid from the first interval over the limit to 48 intervals past the
+# day: the excess where over, else headroom = max(0, L - forecast) at the
+# highest price; past the day the forecast is the same time a day earlier.
+got=$(jq -r 'select(.msg == "bid") | .payload | [.scheduleChange, .headroom, .energyPrice] | transpose[] | map(. * 1000000 | round / 1000000 | tostring) | join(",")' "$tmp/d3.out" | head -200)
+want=$(awk -F, -v L=$L -v CONVFMT=%.10g '$1 >= 1 && $1 < 96 { f[$1] = $2 } END {
+	for (t = 1; t < 96 && !(f[t] > L); t++) ; first = t
+	for (t = first; t < 96 + 48; t++) {
+		v = t < 96 ? f[t] : (t - 96 >= 1 ? f[t - 96] : f[1])
+		if (t < 96 && v > L) { e = v - L; s = e / L; if (s > 1) s = 1; printf "%s,0,%s\n", r(e), r(0.1 + 0.4 * s) }
+		else printf "0,%s,0.5\n", r(v < L ? L - v : 0)
+	} }
+	function r(x) { x = sprintf("%.6f", x) + 0; return x }' "$tmp/expected.csv")
+check "bid_headroom: one day-ahead bid, the excess where over, the headroom (L - forecast) elsewhere, 12 h past the day" \
+	eq "$got" "$want"
+check "... its id runs from the first congested interval for the whole span" \
+	eq "$(jq -r 'select(.msg == "bid") | .payload | "\(.bidId) \(.scheduleChange | length)"' "$tmp/d3.out" | head -1 | awk '{ n = split($1, a, "-"); print a[n] == $2 }')" 1
 check "no meter value or pseudonym in the DOMS's log" \
 	eval '! grep -qF "$(sed -n 2p "$tmp/meter_map.csv" | cut -d, -f2)" "$tmp/o1.log"'
 finish
