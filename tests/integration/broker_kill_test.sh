@@ -111,15 +111,12 @@ echo "# cleared $cleared kWh; delivered $delivered kWh (the day's bid)"
 # At 576x the market clears a bid 300 simulated s (0.5 s) before the first
 # useful aggregate's deadline: aggregates a broker outage delays can miss it
 # and the bid clears less (or nothing). That is the outage's cost, not a
-# loss. What was cleared should be what is delivered; since the DOMS bids
-# from metered data (issue 13, open) the cleared schedules move energy just
-# past the bid's intervals and the meters show less there than cleared
-# (docs/demo.md, "Known limits"), so this checks no more than a delivery
-# that does not exceed what was cleared; the member schedules sent = applied
-# above is what says nothing was lost.
-check "the meters show a delivery, not more than was cleared" \
+# loss. What was cleared is what is delivered (within 5%: the day-ahead
+# bid's headroom keeps the moved energy out of the bid's congested
+# intervals, docs/doms.md).
+check "the meters show what was cleared delivered (within 5%)" \
 	awk -v c="${cleared:-x}" -v d="${delivered:-x}" 'BEGIN {
-		exit !(c != "x" && d != "x" && ((c == 0 && d <= 0.05) || (d > 0 && d <= 1.05 * c + 0.05))) }'
+		exit !(c != "x" && d != "x" && ((c == 0 && d <= 0.05) || (d >= 0.95 * c - 0.05 && d <= 1.05 * c + 0.05))) }'
 check "the market cleared flexibility over the run (sum of its results)" \
 	awk -v c="$(q fmar "SELECT sum(cleared_kwh) FROM fmar_result")" 'BEGIN { exit !(c > 0) }'
 # Publishes a broken connection failed are GF-BUS-DROPPED (paho's own

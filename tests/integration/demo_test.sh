@@ -42,14 +42,12 @@ check "DOMS bid for the congested evening" [ "${bids:-0}" -ge 1 ]
 check "the prosumers' offers reached FMAN" [ "${offers:-0}" -ge 55 ]
 check "the market cleared part of the request" awk -v c="${cleared:-0}" 'BEGIN { exit !(c > 0) }'
 check "... and assigned member schedules through FMAN" [ "${assigned:-0}" -ge 1 ]
-# Since the DOMS bids from metered data (issue 13) its evening bids are some
-# 180 kWh, and what the market clears is moved around the bid's intervals
-# more than the prosumers' meters show in them: delivered is well under
-# cleared (measured 35 of 117 kWh). Until that is resolved (issue 13, open:
-# docs/demo.md "Known limits") the demo checks that the meters show a
-# delivery at all, and that FMAN could split every assignment.
-check "the meters show part of what was cleared delivered in the bid intervals" \
-	awk -v c="${cleared:-0}" -v d="${delivered:-0}" 'BEGIN { exit !(c > 0 && d > 0 && d <= 1.05 * c) }'
+# What the market cleared is what the meters show in the bid's intervals:
+# the day-ahead bid's headroom (docs/doms.md) lets the moved energy land
+# outside the congested intervals instead of in them (measured: 182.9 of
+# 183.8 kWh; before the headroom 35 of 117).
+check "the meters show what was cleared delivered in the bid intervals (within 5%)" \
+	awk -v c="${cleared:-0}" -v d="${delivered:-0}" 'BEGIN { exit !(c > 0 && d >= 0.95 * c && d <= 1.05 * c) }'
 check "FMAN refused no assignment (GF-FMAN-ASSIGN-REFUSE)" \
 	eval '! grep -q GF-FMAN-ASSIGN-REFUSE "$tmp/demo/run/fman.log"'
 check "the schedules reached the xEMSs (GF-SIM-SCHEDULE)" \
@@ -77,6 +75,13 @@ done
 check "the optimum was solved (GLPK)" grep -qE '^optimum: .* \(GLPK\), (optimal|feasible)' "$tmp/demo.out"
 check "the share of the optimum's reduction, the goal named" \
 	grep -qE "achieved by the market: (-?[0-9.]+% \(goal >= 80%: (met|not met)\)|n/a)" "$tmp/demo.out"
+# The goal is 80% (measured 90.7% with make demo's 180 s day); a shorter,
+# busier day on a loaded machine can cost some aggregates their clearing,
+# so this guards the outcome at half the optimum's reduction.
+share=$(grep -oE "achieved by the market: -?[0-9.]+%" "$tmp/demo.out" | grep -oE -- '-?[0-9.]+')
+echo "# share of the optimum's overload reduction achieved: ${share:-none}%"
+check "the market achieved at least half the optimum's overload reduction (${share:-none}%)" \
+	awk -v s="${share:-x}" 'BEGIN { exit !(s != "x" && s >= 50) }'
 check "nothing refused by the broker on the way (GF-BUS-REFUSED)" \
 	eq "$(cat "$tmp/demo/run/"*.log | grep -c GF-BUS-REFUSED)" 0
 check "every process it started is gone" eq "$(pgrep -f "$tmp/demo/run" | wc -l)" 0
