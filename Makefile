@@ -272,6 +272,8 @@ PROG_OBJS  := $(PROG_SRCS:%.c=$(OBJ)/%.o)
 PROG_BINS  := $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(notdir $(d:%/=%)))
 # What one program links beyond the rest: gf-sp's PostgreSQL store.
 PROG_LIBS_gf-sp := -lpq
+# and gf-kpi's HTTP server (the REST API and the dashboard).
+PROG_LIBS_gf-kpi := -lmicrohttpd
 # and where libpq's header is (Debian: /usr/include/postgresql).
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 $(OBJ)/agents/gf-sp/%.o: CPPFLAGS += $(PQ_CFLAGS)

@@ -26,4 +26,4 @@ DEB_PACKAGES := mosquitto mosquitto-dev mosquitto-clients libmosquitto-dev \
 	libcjson-dev libssl-dev libcriterion-dev libsqlite3-dev libglpk-dev \
 	libjose-dev libpq-dev postgresql tzdata \
 	openssl pkg-config clang clang-format libclang-rt-14-dev util-linux procps jq sqlite3 python3 \
-	python3-jwcrypto valgrind
+	python3-jwcrypto valgrind libmicrohttpd-dev chromium curl
