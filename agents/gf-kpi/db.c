@@ -60,18 +60,20 @@ enum gf_err kpi_db_add(struct kpi_tracker *t, const char *site, const char *role
 	if (sqlite3_step(st) != SQLITE_ROW)
 		goto out;
 	*sid = sqlite3_column_int64(st, 0);
-	if (gf_store_run(t->store,
-	                 "INSERT OR IGNORE INTO kpi_sample (sid, t_ms, v, period_s) VALUES (?, ?, ?, ?)",
-	                 "iidi", *sid, ms, s->value, (int64_t)s->period_s) != GF_OK)
+	if (gf_store_run(
+	        t->store,
+	        "INSERT OR IGNORE INTO kpi_sample (sid, t_ms, v, period_s) VALUES (?, ?, ?, ?)",
+	        "iidi", *sid, ms, s->value, (int64_t)s->period_s) != GF_OK)
 		goto out;
 	*added = sqlite3_changes(gf_store_db(t->store)) > 0;
 	if (*added &&
-	    gf_store_run(t->store,
-	                 "UPDATE kpi_series SET n = n + 1, first_ms = min(first_ms, ?2),"
-	                 " last_v = CASE WHEN ?2 >= last_ms THEN ?3 ELSE last_v END,"
-	                 " last_ms = max(last_ms, ?2), unit = CASE WHEN ?4 != '' THEN ?4 ELSE unit END"
-	                 " WHERE sid = ?1",
-	                 "iidt", *sid, ms, s->value, s->unit) != GF_OK)
+	    gf_store_run(
+	        t->store,
+	        "UPDATE kpi_series SET n = n + 1, first_ms = min(first_ms, ?2),"
+	        " last_v = CASE WHEN ?2 >= last_ms THEN ?3 ELSE last_v END,"
+	        " last_ms = max(last_ms, ?2), unit = CASE WHEN ?4 != '' THEN ?4 ELSE unit END"
+	        " WHERE sid = ?1",
+	        "iidt", *sid, ms, s->value, s->unit) != GF_OK)
 		goto out;
 	rc = GF_OK;
 out:
@@ -149,8 +151,9 @@ enum gf_err kpi_db_series(struct kpi_tracker *t, kpi_db_series_fn fn, void *arg)
 bool kpi_db_alarm_active(struct kpi_tracker *t, const char *rule, const char *key, char *id,
                          size_t idlen)
 {
-	sqlite3_stmt *st = gf_store_prepare(t->store, "SELECT alarm_id FROM kpi_alarm WHERE rule = ?"
-	                                              " AND series = ? AND cleared_s IS NULL");
+	sqlite3_stmt *st =
+	    gf_store_prepare(t->store, "SELECT alarm_id FROM kpi_alarm WHERE rule = ?"
+	                               " AND series = ? AND cleared_s IS NULL");
 	bool found = false;
 
 	sqlite3_bind_text(st, 1, rule, -1, SQLITE_TRANSIENT);
@@ -168,11 +171,12 @@ enum gf_err kpi_db_alarm_raise(struct kpi_tracker *t, const char *id, const stru
 {
 	double threshold = r->kind == KPI_RULE_MISSING ? r->window_s : r->value;
 
-	return gf_store_run(t->store,
-	                    "INSERT OR IGNORE INTO kpi_alarm (alarm_id, rule, series, kind, severity,"
-	                    " raised_s, value, threshold, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	                    "tttttdddt", id, r->name, key, kpi_rules_kind_name(r->kind),
-	                    kpi_rules_severity_name(r->severity), now, value, threshold, message);
+	return gf_store_run(
+	    t->store,
+	    "INSERT OR IGNORE INTO kpi_alarm (alarm_id, rule, series, kind, severity,"
+	    " raised_s, value, threshold, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "tttttdddt", id, r->name, key, kpi_rules_kind_name(r->kind),
+	    kpi_rules_severity_name(r->severity), now, value, threshold, message);
 }
 
 enum gf_err kpi_db_alarm_clear(struct kpi_tracker *t, const char *id, double now)
@@ -198,8 +202,9 @@ void kpi_db_goal_state(struct kpi_tracker *t, const char *rule, double period, c
 enum gf_err kpi_db_goal_set(struct kpi_tracker *t, const char *rule, double period,
                             const char *state, double value, double now)
 {
-	return gf_store_run(t->store,
-	                    "INSERT OR REPLACE INTO kpi_goal (rule, period_s, state, value, judged_s)"
-	                    " VALUES (?, ?, ?, ?, ?)",
-	                    "tdtdd", rule, period, state, value, now);
+	return gf_store_run(
+	    t->store,
+	    "INSERT OR REPLACE INTO kpi_goal (rule, period_s, state, value, judged_s)"
+	    " VALUES (?, ?, ?, ?, ?)",
+	    "tdtdd", rule, period, state, value, now);
 }

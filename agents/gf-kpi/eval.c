@@ -18,7 +18,7 @@
 #include "kpi.pb-c.h"
 
 #define KEY_MAX (KPI_SITE_MAX + 2 * KPI_NAME_MAX + 24)
-#define ID_MAX (KEY_MAX + KPI_NAME_MAX + 24)
+#define ID_MAX  (KEY_MAX + KPI_NAME_MAX + 24)
 
 /* One matched series: its id, key "site/role/id:kpi", latest sample. */
 struct match {
@@ -133,8 +133,8 @@ static enum gf_err judge(struct kpi_tracker *t, const struct kpi_rule *r, const 
 		snprintf(id, sizeof(id), "%s:%s:%lld", r->name, m->key,
 		         (long long)llround(now * 1000.0));
 		if (r->kind == KPI_RULE_MISSING)
-			snprintf(msg, sizeof(msg), "%s: no sample of %s for more than %.0f s", r->name,
-			         m->key, r->window_s);
+			snprintf(msg, sizeof(msg), "%s: no sample of %s for more than %.0f s",
+			         r->name, m->key, r->window_s);
 		else
 			snprintf(msg, sizeof(msg), "%s: %s%s %g is %s %g", r->name, m->key,
 			         r->kind == KPI_RULE_RATE ? " rate" : "", value,
@@ -310,8 +310,8 @@ bool kpi_eval_goal_now(struct kpi_tracker *t, const struct kpi_rule *g, double *
 }
 
 /* Judges g's period starting at ps (over: it has ended). */
-static enum gf_err judge_goal(struct kpi_tracker *t, const struct kpi_rule *g, double ps,
-                              bool over, double now)
+static enum gf_err judge_goal(struct kpi_tracker *t, const struct kpi_rule *g, double ps, bool over,
+                              double now)
 {
 	struct kpi_point *pts = NULL;
 	size_t n = 0;
@@ -334,8 +334,8 @@ static enum gf_err judge_goal(struct kpi_tracker *t, const struct kpi_rule *g, d
 	snprintf(id, sizeof(id), "%s:%lld", g->name, (long long)llround(ps));
 	snprintf(msg, sizeof(msg), "goal %s %s: %s %s of %s is %s%g, goal %s %g", g->name,
 	         gs == KPI_GOAL_REACHED ? "reached" : "missed",
-	         any ? "" : "no data:", kpi_rules_agg_name(g->agg), g->pat.kpi, any ? "" : "",
-	         v, g->cmp == KPI_CMP_BELOW ? ">=" : "<=", g->value);
+	         any ? "" : "no data:", kpi_rules_agg_name(g->agg), g->pat.kpi, any ? "" : "", v,
+	         g->cmp == KPI_CMP_BELOW ? ">=" : "<=", g->value);
 	rc = kpi_db_goal_set(t, g->name, ps, gs == KPI_GOAL_REACHED ? "reached" : "missed", v, now);
 	if (rc == GF_OK)
 		rc = publish(t, id, g, NULL,
@@ -374,10 +374,11 @@ static enum gf_err tick_rule(struct kpi_tracker *t, const struct kpi_rule *r, do
 	}
 	for (size_t i = 0; rc == GF_OK && i < ms.n; i++) {
 		if (r->kind == KPI_RULE_MISSING)
-			rc = judge(t, r, &ms.m[i],
-			           now - (ms.m[i].last_t > t->started ? ms.m[i].last_t : t->started) >
-			               r->window_s,
-			           now, ms.m[i].last_t);
+			rc = judge(
+			    t, r, &ms.m[i],
+			    now - (ms.m[i].last_t > t->started ? ms.m[i].last_t : t->started) >
+			        r->window_s,
+			    now, ms.m[i].last_t);
 		else
 			rc = judge_rate(t, r, &ms.m[i], now);
 	}

@@ -251,8 +251,8 @@ static enum MHD_Result api_series(struct kpi_tracker *t, struct MHD_Connection *
 
 	kpi_parse_query_init(&q, gf_agent_now(t->a));
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, one_param, &p);
-	if (p.bad || kpi_parse_query_check(&q, (size_t)t->conf->max_points, p.err,
-	                                   sizeof(p.err)) != GF_OK)
+	if (p.bad ||
+	    kpi_parse_query_check(&q, (size_t)t->conf->max_points, p.err, sizeof(p.err)) != GF_OK)
 		return send_error(c, 400, p.err);
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "kpi", q.kpi);
@@ -444,8 +444,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return api_goals(t, c);
 	if (strcmp(url, "/api/alarms") == 0)
 		return api_alarms(t, c);
-	return send_error(c, 404, "no such resource (/, /health, /api/kpis, /api/series, "
-	                          "/api/goals, /api/alarms, /api/samples)");
+	return send_error(c, 404,
+	                  "no such resource (/, /health, /api/kpis, /api/series, "
+	                  "/api/goals, /api/alarms, /api/samples)");
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,

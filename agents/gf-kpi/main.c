@@ -37,8 +37,8 @@ static const struct gf_conf_item table[] = {
      "simulated seconds between judgements of rates, silences and goals"},
     {"cross_site", GF_CONF_BOOL, offsetof(struct kpi_conf, cross_site), "on", 0, 0, false,
      "also store the kpi rows of other sites that bridges import (gf/<other-site>/...)"},
-    {"max_points", GF_CONF_INT, offsetof(struct kpi_conf, max_points), "5000", 10, 1000000,
-     false, "most points one /api/series answer holds"},
+    {"max_points", GF_CONF_INT, offsetof(struct kpi_conf, max_points), "5000", 10, 1000000, false,
+     "most points one /api/series answer holds"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 

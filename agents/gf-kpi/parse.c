@@ -77,7 +77,8 @@ enum gf_err kpi_parse_sample(const char *json, size_t len, struct kpi_sample *ou
 	}
 	if (k->unit) {
 		if (strlen(k->unit) >= sizeof(s.unit)) {
-			snprintf(err, errlen, "unit: longer than %zu characters", sizeof(s.unit) - 1);
+			snprintf(err, errlen, "unit: longer than %zu characters",
+			         sizeof(s.unit) - 1);
 			goto out;
 		}
 		for (const char *p = k->unit; *p; p++) {
@@ -180,7 +181,8 @@ enum gf_err kpi_parse_query_check(const struct kpi_query *q, size_t max_points, 
 		return GF_EPARSE;
 	}
 	if (q->step > 0 && (q->to - q->from) / q->step > (double)max_points) {
-		snprintf(err, errlen, "step too small for the range: at most %zu points", max_points);
+		snprintf(err, errlen, "step too small for the range: at most %zu points",
+		         max_points);
 		return GF_EPARSE;
 	}
 	return GF_OK;

@@ -19,9 +19,9 @@
 
 #include "tracker.h"
 
-#define WORDS_MAX 12
+#define WORDS_MAX    12
 #define LINE_MAX_LEN 1024
-#define RULES_MAX 10000
+#define RULES_MAX    10000
 
 static bool name_ok(const char *s, size_t max)
 {
@@ -237,7 +237,8 @@ enum gf_err kpi_rules_parse(const char *text, size_t len, struct kpi_rules *out,
 			end++;
 		lineno++;
 		if (end - pos > LINE_MAX_LEN) {
-			snprintf(err, errlen, "line %d: longer than %d bytes", lineno, LINE_MAX_LEN);
+			snprintf(err, errlen, "line %d: longer than %d bytes", lineno,
+			         LINE_MAX_LEN);
 			rc = GF_EPARSE;
 			goto out;
 		}
@@ -251,9 +252,11 @@ enum gf_err kpi_rules_parse(const char *text, size_t len, struct kpi_rules *out,
 				break;
 			}
 		}
-		for (tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+		for (tok = strtok_r(line, " \t\r", &save); tok;
+		     tok = strtok_r(NULL, " \t\r", &save)) {
 			if (n == WORDS_MAX) {
-				snprintf(err, errlen, "line %d: more than %d words", lineno, WORDS_MAX);
+				snprintf(err, errlen, "line %d: more than %d words", lineno,
+				         WORDS_MAX);
 				rc = GF_EPARSE;
 				goto out;
 			}

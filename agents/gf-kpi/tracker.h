@@ -45,12 +45,12 @@ struct kpi_rule {
 	char name[KPI_NAME_MAX + 1];
 	enum kpi_rule_kind kind;
 	struct kpi_pattern pat;
-	enum kpi_cmp cmp;   /* threshold, rate, goal */
-	double value;       /* the threshold, rate limit or goal */
-	double window_s;    /* rate: the window; missing: the silence; goal: the period */
-	enum kpi_agg agg;   /* goal: how a period's samples combine */
-	int severity;       /* 0 info, 1 warning, 2 critical (KpiAlarm.Severity) */
-	int line;           /* in the rules file */
+	enum kpi_cmp cmp; /* threshold, rate, goal */
+	double value;     /* the threshold, rate limit or goal */
+	double window_s;  /* rate: the window; missing: the silence; goal: the period */
+	enum kpi_agg agg; /* goal: how a period's samples combine */
+	int severity;     /* 0 info, 1 warning, 2 critical (KpiAlarm.Severity) */
+	int line;         /* in the rules file */
 };
 
 struct kpi_rules {

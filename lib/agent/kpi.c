@@ -13,13 +13,14 @@
 
 #include "agent/agent.h"
 #include "agent/message.h"
+#include "agent/simclock.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "kpi.pb-c.h"
 
 enum kind { KIND_COUNTER, KIND_GAUGE, KIND_PROBE, KIND_TIMING };
 
-#define ID_MAX 64
+#define ID_MAX   64
 #define UNIT_MAX 16
 /* A timing keeps at most this many durations per period; beyond, every
  * second one is dropped (the percentiles of a period stay representative). */
@@ -42,7 +43,14 @@ struct gf_kpi {
 	uint64_t timer;
 	double period;
 	double last_observed; /* keeps observedTime strictly increasing */
+	double last_report;   /* simulated time of the last report (0: none) */
+	double last_real;     /* real time of the last report */
 };
+
+/* Reports at most this often in real time, whatever the time scale: at
+ * 100000x, 900 simulated seconds are 9 ms. The period a counter covers is
+ * the simulated time since the last report. */
+#define REPORT_MIN_REAL_S 1.0
 
 /* Whether role may send kpi rows (SPEC section 5: any agent -> kpi). */
 static bool role_reports(const char *role)
@@ -76,6 +84,8 @@ static struct gf_kpi *reporter(struct gf_agent *a)
 	if (period <= 0 || !role_reports(gf_bus_role(gf_agent_bus(a))))
 		return NULL; /* period stays 0: off */
 	(*kp)->period = (double)period;
+	(*kp)->last_report = gf_agent_now(a);
+	(*kp)->last_real = gf_simclock_real_now();
 	arm(a, *kp);
 	return *kp;
 }
@@ -213,7 +223,9 @@ void gf_kpi_report(struct gf_agent *a)
 	k->last_observed = now;
 	if (gf_time_format((int64_t)llround(now * 1000.0), when, sizeof(when)) != GF_OK)
 		return;
-	period = (uint32_t)k->period;
+	period = now - k->last_report >= 1 ? (uint32_t)llround(now - k->last_report) : 1;
+	k->last_report = now;
+	k->last_real = gf_simclock_real_now();
 	for (size_t i = 0; i < k->n; i++) {
 		struct entry *e = &k->e[i];
 
@@ -232,9 +244,12 @@ void gf_kpi_report(struct gf_agent *a)
 		case KIND_TIMING:
 			if (e->n == 0)
 				break;
-			send(a, e->id, ".p50", gf_kpi_percentile(e->t, e->n, 50), "s", when, period);
-			send(a, e->id, ".p95", gf_kpi_percentile(e->t, e->n, 95), "s", when, period);
-			send(a, e->id, ".max", gf_kpi_percentile(e->t, e->n, 100), "s", when, period);
+			send(a, e->id, ".p50", gf_kpi_percentile(e->t, e->n, 50), "s", when,
+			     period);
+			send(a, e->id, ".p95", gf_kpi_percentile(e->t, e->n, 95), "s", when,
+			     period);
+			send(a, e->id, ".max", gf_kpi_percentile(e->t, e->n, 100), "s", when,
+			     period);
 			e->n = 0;
 			break;
 		}
@@ -246,7 +261,8 @@ static void on_timer(struct gf_agent *a, void *arg)
 	struct gf_kpi *k = *gf__agent_kpi(a);
 
 	(void)arg;
-	gf_kpi_report(a);
+	if (k && gf_simclock_real_now() - k->last_real >= REPORT_MIN_REAL_S)
+		gf_kpi_report(a);
 	if (k && k->period > 0)
 		arm(a, k);
 }
