@@ -303,6 +303,18 @@ $(BUILD)/tests/bench/sp_db_bench: $(OBJ)/tests/bench/sp_db_bench.o $(SP_OBJS) $(
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lpq
 
+# gf-kpi's unit tests (tests/unit/kpi_*_test.c) link its pure modules (rules,
+# series, parse: no SQLite, no HTTP); its fuzz target compiles them in too.
+KPI_PURE_SRCS := agents/gf-kpi/rules.c agents/gf-kpi/series.c agents/gf-kpi/parse.c
+$(OBJ)/tests/unit/kpi_%_test.o: CPPFLAGS += -Iagents/gf-kpi
+$(BUILD)/tests/unit/kpi_%_test: $(OBJ)/tests/unit/kpi_%_test.o $(KPI_PURE_SRCS:%.c=$(OBJ)/%.o) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
+build/fuzz/kpi_fuzz: tests/fuzz/kpi_fuzz.c $(KPI_PURE_SRCS:%.c=build/fuzz/obj/%.o) $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -Iagents/gf-kpi -o $@ $< \
+		$(KPI_PURE_SRCS:%.c=build/fuzz/obj/%.o) $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS)
+
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)
 	@BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BINS)

@@ -28,7 +28,8 @@ bool kpi_parse_id(const char *s)
 	return true;
 }
 
-enum gf_err kpi_parse_time(const char *s, double *out)
+/* A time parameter: RFC 3339 or seconds since the epoch. */
+static enum gf_err kpi_parse_time(const char *s, double *out)
 {
 	int64_t ms;
 	char *end;

@@ -150,9 +150,6 @@ enum gf_err kpi_parse_query_param(struct kpi_query *q, const char *key, const ch
 enum gf_err kpi_parse_query_check(const struct kpi_query *q, size_t max_points, char *err,
                                   size_t errlen);
 
-/* Parses a time parameter: RFC 3339 or seconds since the epoch. */
-enum gf_err kpi_parse_time(const char *s, double *out);
-
 /* --- the agent (main.c, db.c, eval.c, http.c, page.c) ------------------------ */
 
 #include "agent/agent.h"

@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "agent/agent.h"
-#include "agent/message.h"
+#include "agent/bus.h"
 #include "agent/simclock.h"
 #include "base/log.h"
 #include "base/timefmt.h"
-#include "kpi.pb-c.h"
+#include "base/json.h"
 
 enum kind { KIND_COUNTER, KIND_GAUGE, KIND_PROBE, KIND_TIMING };
 
@@ -187,22 +187,32 @@ double gf_kpi_percentile(double *v, unsigned long n, double p)
 	return v[i < n ? i : n - 1];
 }
 
+/* One goflex.KpiSample, written as JSON here: the runtime does not use the
+ * generated schema code (docs/layers.md); the broker validates it. */
 static void send(struct gf_agent *a, const char *id, const char *suffix, double value,
                  const char *unit, const char *when, uint32_t period)
 {
-	Goflex__KpiSample s = GOFLEX__KPI_SAMPLE__INIT;
-	char full[ID_MAX + 8];
+	struct gf_bus *bus = gf_agent_bus(a);
+	char full[ID_MAX + 8], qid[2 * ID_MAX + 24], qunit[2 * UNIT_MAX + 8], topic[512];
+	char json[512];
+	int n;
 
+	if (!isfinite(value))
+		return;
 	snprintf(full, sizeof(full), "%s%s", id, suffix);
-	s.kpiid = full;
-	s.value = value;
-	s.unit = unit[0] ? (char *)unit : NULL;
-	s.observedtime = (char *)when;
-	if (period) {
-		s.has_periodseconds = true;
-		s.periodseconds = period;
-	}
-	if (gf_message_send_on(gf_agent_bus(a), "kpi", "all", "kpi", &s.base, 0) != GF_OK)
+	if (gf_json_quote(qid, sizeof(qid), full, strlen(full), GF_JSON_SAFE) >= sizeof(qid) ||
+	    gf_json_quote(qunit, sizeof(qunit), unit, strlen(unit), GF_JSON_SAFE) >= sizeof(qunit))
+		return;
+	n = snprintf(json, sizeof(json),
+	             "{\"kpiId\":%s,\"value\":%.17g,%s%s%s\"observedTime\":\"%s\"", qid, value,
+	             unit[0] ? "\"unit\":" : "", unit[0] ? qunit : "", unit[0] ? "," : "", when);
+	if (n > 0 && period && (size_t)n < sizeof(json))
+		n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"periodSeconds\":%u", period);
+	if (n > 0 && (size_t)n < sizeof(json) - 1)
+		n += snprintf(json + n, sizeof(json) - (size_t)n, "}");
+	if (n <= 0 || (size_t)n >= sizeof(json) ||
+	    gf_bus_topic(bus, topic, sizeof(topic), "kpi", "all", "kpi") != GF_OK ||
+	    gf_bus_publish(bus, topic, json, (size_t)n, NULL, false, NULL, 0, 0) != GF_OK)
 		gf_log_notice("GF-KPI-REPORT", "sample %s not sent", full);
 }
 
