@@ -195,14 +195,21 @@ static void send(struct gf_agent *a, const char *id, const char *suffix, double 
 	struct gf_bus *bus = gf_agent_bus(a);
 	char full[ID_MAX + 8], qid[2 * ID_MAX + 24], qunit[2 * UNIT_MAX + 8], topic[512];
 	char json[512];
+	size_t q;
 	int n;
 
 	if (!isfinite(value))
 		return;
 	snprintf(full, sizeof(full), "%s%s", id, suffix);
-	if (gf_json_quote(qid, sizeof(qid), full, strlen(full), GF_JSON_SAFE) >= sizeof(qid) ||
-	    gf_json_quote(qunit, sizeof(qunit), unit, strlen(unit), GF_JSON_SAFE) >= sizeof(qunit))
+	/* gf_json_quote adds no NUL. */
+	q = gf_json_quote(qid, sizeof(qid) - 1, full, strlen(full), GF_JSON_SAFE);
+	if (q >= sizeof(qid))
 		return;
+	qid[q] = '\0';
+	q = gf_json_quote(qunit, sizeof(qunit) - 1, unit, strlen(unit), GF_JSON_SAFE);
+	if (q >= sizeof(qunit))
+		return;
+	qunit[q] = '\0';
 	n = snprintf(json, sizeof(json),
 	             "{\"kpiId\":%s,\"value\":%.17g,%s%s%s\"observedTime\":\"%s\"", qid, value,
 	             unit[0] ? "\"unit\":" : "", unit[0] ? qunit : "", unit[0] ? "," : "", when);
