@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 3) {
 	case 0:
 		if (kpi_parse_sample(in, n, &s, err, sizeof(err)) == GF_OK &&
-		    (!kpi_parse_id(s.kpi) || !isfinite(s.value) || strlen(s.unit) >= sizeof(s.unit)))
+		    (!kpi_parse_id(s.kpi) || !isfinite(s.value) ||
+		     strlen(s.unit) >= sizeof(s.unit)))
 			abort();
 		break;
 	case 1:
@@ -62,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct kpi_point p[3] = {{0, 1}, {10, r.r[i].value}, {20, -2}}, out[3];
 			double v;
 
-			if (!r.r[i].name[0] || (r.r[i].kind != KPI_RULE_THRESHOLD &&
-			                        !(r.r[i].window_s >= 1)))
+			if (!r.r[i].name[0] ||
+			    (r.r[i].kind != KPI_RULE_THRESHOLD && !(r.r[i].window_s >= 1)))
 				abort();
 			(void)kpi_rules_match(&r.r[i].pat, "site1", "fmar", "m1", "fmar.x");
 			(void)kpi_rules_rate(p, 3, 20, r.r[i].window_s, true);

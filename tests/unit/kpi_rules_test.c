@@ -32,13 +32,13 @@ static void parse_bad(const char *text, const char *why)
 
 Test(kpi_rules, parses_every_kind)
 {
-	struct kpi_rules r = parse_ok(
-	    "# comment\n\n"
-	    "goal cleared fmar.cleared_kwh >= 10 per 3600 mean critical\n"
-	    "goal err doms.forecast_error <= 5\n"
-	    "alarm hi site1/fmar/*:fmar.clearing_price above 0.5 info  # trailing\n"
-	    "alarm rate fman.offers_refused rate below 2 per 60\n"
-	    "alarm quiet sp.* missing 120 critical\n");
+	struct kpi_rules r =
+	    parse_ok("# comment\n\n"
+	             "goal cleared fmar.cleared_kwh >= 10 per 3600 mean critical\n"
+	             "goal err doms.forecast_error <= 5\n"
+	             "alarm hi site1/fmar/*:fmar.clearing_price above 0.5 info  # trailing\n"
+	             "alarm rate fman.offers_refused rate below 2 per 60\n"
+	             "alarm quiet sp.* missing 120 critical\n");
 
 	cr_assert_eq(r.n, 5);
 	cr_assert_eq(r.r[0].kind, KPI_RULE_GOAL);
@@ -84,7 +84,8 @@ Test(kpi_rules, refuses_with_the_line_and_the_reason)
 	parse_bad("alarm x a/b:c above 1\n", "bad pattern");
 	parse_bad("alarm x s/r/i:a*b above 1\n", "bad pattern");
 	parse_bad("alarm x! a above 1\n", "bad rule name");
-	parse_bad("alarm x a above 1\nalarm x b above 2\n", "line 2: rule x already defined on line 1");
+	parse_bad("alarm x a above 1\nalarm x b above 2\n",
+	          "line 2: rule x already defined on line 1");
 	parse_bad("alarm x a above 1 1 1 1 1 1 1 1 1 1\n", "more than 12 words");
 }
 
@@ -150,7 +151,8 @@ Test(kpi_rules, goals)
 
 Test(kpi_series, downsamples_into_epoch_aligned_buckets)
 {
-	struct kpi_point in[] = {{3590, 1}, {3600, 2}, {3650, 4}, {7199.9, 6}, {7200, 5}, {18000, 1}};
+	struct kpi_point in[] = {{3590, 1},   {3600, 2}, {3650, 4},
+	                         {7199.9, 6}, {7200, 5}, {18000, 1}};
 	struct kpi_point out[8];
 	size_t n;
 
@@ -190,13 +192,14 @@ Test(kpi_parse, samples)
 	cr_assert_eq(s.period_s, 900);
 #define BAD(json, why)                                                                             \
 	do {                                                                                       \
-		cr_assert_eq(kpi_parse_sample(json, strlen(json), &s, err, sizeof(err)), GF_EPARSE, \
-		             "accepted %s", json);                                                 \
+		cr_assert_eq(kpi_parse_sample(json, strlen(json), &s, err, sizeof(err)),           \
+		             GF_EPARSE, "accepted %s", json);                                      \
 		cr_assert(strstr(err, why), "'%s' for %s", err, json);                             \
 	} while (0)
 	BAD("{\"kpiId\":\"a b\",\"value\":1,\"observedTime\":\"2020-02-27T20:30:00Z\"}", "kpiId");
 	BAD("{\"kpiId\":\"a\",\"value\":1,\"observedTime\":\"yesterday\"}", "observedTime");
-	BAD("{\"kpiId\":\"a\",\"value\":1,\"unit\":\"<b>\",\"observedTime\":\"2020-02-27T20:30:00Z\"}",
+	BAD("{\"kpiId\":\"a\",\"value\":1,\"unit\":\"<b>\",\"observedTime\":\"2020-02-27T20:30:"
+	    "00Z\"}",
 	    "unit");
 	BAD("{\"kpiId\":\"a\",\"observedTime\":\"2020-02-27T20:30:00Z\"}", "value");
 	BAD("[1,2]", "");
