@@ -287,6 +287,9 @@ static enum MHD_Result api_goals(struct kpi_tracker *t, struct MHD_Connection *c
 		if (any)
 			cJSON_AddNumberToObject(o, "current", v);
 		cJSON_AddStringToObject(o, "state", state[0] ? state : "open");
+		kpi_db_goal_state(t, g->name, ps - g->window_s, state, sizeof(state));
+		if (state[0])
+			cJSON_AddStringToObject(o, "previousState", state);
 		cJSON_AddItemToArray(list, o);
 	}
 	return send_json(c, 200, j);

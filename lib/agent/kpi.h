@@ -6,7 +6,8 @@
  * seconds (a common configuration key; 0 turns reporting off).
  *
  * - A counter (gf_kpi_count) reports what was added during the period
- *   (periodSeconds = the period), 0 included, so a silent agent is seen.
+ *   (periodSeconds = the simulated seconds since the last report), 0
+ *   included, so a silent agent is seen.
  * - A gauge (gf_kpi_gauge) reports its last value at every report, and a
  *   probe (gf_kpi_probe) a value read by a callback at report time (queue
  *   depths).
@@ -18,7 +19,8 @@
  * reports "agent.messages" and the timing "agent.handle" (real seconds an
  * agent's message callback took) and the probe "agent.publish_queue" for
  * every agent whose role may send kpi rows (foa, fman, fmar, doms, sp, dms,
- * ext). Samples are published at QoS 1 on the agent's own connection without
+ * ext). Reports come at most once a real second whatever the time scale.
+ * Samples are published at QoS 1 on the agent's own connection without
  * an outbox: a sample a crash loses is replaced by the next period's.
  * Everything runs on the agent's thread; nothing here fails the agent: out
  * of memory drops the sample (logged GF-KPI-REPORT).
