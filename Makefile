@@ -292,6 +292,8 @@ PROG_LIBS_gf-sp := -lpq
 # gf-http's HTTP server (libmicrohttpd, whose TLS is GnuTLS: the client
 # certificate is read from the GnuTLS session).
 PROG_LIBS_gf-http := $(shell pkg-config --libs libmicrohttpd gnutls 2>/dev/null || echo -lmicrohttpd -lgnutls)
+# and gf-kpi's HTTP server (the REST API and the dashboard).
+PROG_LIBS_gf-kpi := -lmicrohttpd
 # and where libpq's header is (Debian: /usr/include/postgresql).
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 $(OBJ)/agents/gf-sp/%.o: CPPFLAGS += $(PQ_CFLAGS)
@@ -346,6 +348,17 @@ $(OBJ)/tests/unit/http_%_test.o: CPPFLAGS += -Iagents/gf-http
 $(BUILD)/tests/unit/http_%_test: $(OBJ)/tests/unit/http_%_test.o $(HTTP_OBJS) $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
+# gf-kpi's unit tests (tests/unit/kpi_*_test.c) link its pure modules (rules,
+# series, parse: no SQLite, no HTTP); its fuzz target compiles them in too.
+KPI_PURE_SRCS := agents/gf-kpi/rules.c agents/gf-kpi/series.c agents/gf-kpi/parse.c
+$(OBJ)/tests/unit/kpi_%_test.o: CPPFLAGS += -Iagents/gf-kpi
+$(BUILD)/tests/unit/kpi_%_test: $(OBJ)/tests/unit/kpi_%_test.o $(KPI_PURE_SRCS:%.c=$(OBJ)/%.o) $(LIBGF_ALL)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
+build/fuzz/kpi_fuzz: tests/fuzz/kpi_fuzz.c $(KPI_PURE_SRCS:%.c=build/fuzz/obj/%.o) $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) -Iagents/gf-kpi -o $@ $< \
+		$(KPI_PURE_SRCS:%.c=build/fuzz/obj/%.o) $(FUZZ_LIB_OBJS) $(PKG_LIBS) $(ANON_LIBS)
 
 # --- running tests ----------------------------------------------------------
 unit: $(UNIT_BINS)

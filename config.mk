@@ -28,4 +28,5 @@ DEB_PACKAGES := mosquitto mosquitto-dev mosquitto-clients libmosquitto-dev \
 	openssl pkg-config clang clang-format libclang-rt-14-dev util-linux procps jq sqlite3 python3 \
 	python3-jwcrypto valgrind systemd groff-base \
 	libcurl4-openssl-dev libxml2-dev \
-	libmicrohttpd-dev libgnutls28-dev
+	libmicrohttpd-dev libgnutls28-dev \
+	chromium curl

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "feed.h"
+#include "agent/kpi.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -424,6 +425,7 @@ static enum gf_err commit(struct anonymizer *an, uint64_t upto, uint64_t line)
 	if (an->batch.n) {
 		an->counts.sent += an->batch.n;
 		an->src->counts.sent += an->batch.n;
+		gf_kpi_count(an->a, "anon.readings_sent", (double)an->batch.n, NULL);
 		an->counts.batches++;
 	}
 	anonymizer_batch_clear(&an->batch);

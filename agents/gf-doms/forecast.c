@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "agent/message.h"
+#include "agent/kpi.h"
 #include "engine/congestion.h"
 #include "doms.h"
 #include "doms.pb-c.h"
@@ -206,6 +207,10 @@ static enum gf_err queue_bid(struct doms *d, const struct gf_congestion_bid *b, 
 	rc = gf_resend_queue(d->a, d->store, key, NULL, "foa", d->conf->dso_foa, "bid", &bid.base);
 	if (rc == GF_OK)
 		rc = record_bid(d, b, total);
+	if (rc == GF_OK) {
+		gf_kpi_count(d->a, "doms.bids_sent", 1, NULL);
+		gf_kpi_count(d->a, "doms.bid_kwh", total, "kWh");
+	}
 	if (rc == GF_OK)
 		gf_log_info("GF-DOMS-BID", "bid %s: %zu interval(s) from %s, %.3f kWh to foa.%s",
 		            b->bid_id, b->n, first, total, d->conf->dso_foa);
@@ -351,6 +356,8 @@ static void log_window(struct doms *d, const struct issue *is, const double *req
 		over += is->kwh[t] > d->limit_kwh;
 		asked += req[t];
 	}
+	gf_kpi_gauge(d->a, "doms.forecast_peak_kwh", is->kwh[peak], "kWh");
+	gf_kpi_gauge(d->a, "doms.intervals_over_limit", (double)over, NULL);
 	gf_log_notice("GF-DOMS-FORECAST",
 	              "%s%s: intervals %lld..%lld, peak %.3f kWh at %lld, limit %.3f kWh: %zu "
 	              "over, %zu bid(s) asking %.3f kWh%s",

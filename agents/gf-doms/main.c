@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "agent/message.h"
+#include "agent/kpi.h"
 #include "engine/congestion.h"
 #include "doms.h"
 #include "doms.pb-c.h"
@@ -243,6 +244,8 @@ static void record_feedback(struct doms *d, const struct gf_message *m)
 		return;
 	}
 	/* The DOMS's own bid coming back: ids, state and totals only. */
+	gf_kpi_count(d->a, "doms.feedback_kwh", c.kwh, "kWh");
+	gf_kpi_count(d->a, "doms.feedback_eur", c.cost, "EUR");
 	gf_log_notice("GF-DOMS-FEEDBACK", "bid %s: %s by foa.%s, %.3f kWh for %.2f EUR%s%s",
 	              fb->bidid, c.state, m->from_id, c.kwh, c.cost, fb->statereason ? ": " : "",
 	              fb->statereason ? fb->statereason : "");

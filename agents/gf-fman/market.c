@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "payload/codec.h"
+#include "agent/kpi.h"
 #include "fman.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
@@ -396,6 +397,8 @@ enum gf_err fman_market_aggregate(struct fman *f)
 		return rc;
 	f->dirty = false;
 	fman_util_flush(f);
+	gf_kpi_count(f->agent, "fman.aggregates_sent", (double)r.sent, NULL);
+	gf_kpi_gauge(f->agent, "fman.offers_live", (double)f->live, NULL);
 	if (r.sent || r.canceled)
 		gf_log_notice("GF-FMAN-AGGREGATED",
 		              "%zu aggregates of %zu offers: %zu sent to fmar.%s, %zu canceled",
@@ -872,6 +875,7 @@ void fman_market_fmar_assign(struct fman *f, const struct gf_message *m)
 			f->live--;
 			f->dirty = true;
 		}
+		gf_kpi_count(f->agent, "fman.schedules_sent", (double)c.ms.count, NULL);
 		gf_log_notice("GF-FMAN-ASSIGN",
 		              "%s (revision %lld) assigned by fmar.%s: %zu member "
 		              "schedules sent",

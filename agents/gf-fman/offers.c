@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "payload/codec.h"
+#include "agent/kpi.h"
 #include "fman.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
@@ -352,6 +353,9 @@ void fman_offers_take(struct fman *f, const struct gf_message *m)
 	else
 		gf_log_notice("GF-FMAN-REFUSE", "offer %s of foa.%s refused: %s", id, m->from_id,
 		              o.reason);
+	if (!o.dup)
+		gf_kpi_count(f->agent, o.ok ? "fman.offers_accepted" : "fman.offers_refused", 1,
+		             NULL);
 	if (!o.dup)
 		fman_util_crash_point("offer-committed");
 out:

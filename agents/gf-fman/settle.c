@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "agent/once.h"
+#include "agent/kpi.h"
 #include "agent/resend.h"
 #include "base/file.h"
 #include "base/log.h"
@@ -803,6 +804,9 @@ void fman_settle_result(struct fman *f, const struct gf_message *m)
 	              "gain %.4f EUR, reward %.4f EUR, imbalance %.3f kWh, fee %.4f EUR",
 	              c.id, c.offers, c.hh.settle.requested_total, c.hh.settle.delivered_total,
 	              c.hh.settle.gain, c.hh.reward, c.hh.settle.imbalance, c.hh.settle.fee);
+	gf_kpi_count(f->agent, "fman.requested_kwh", c.hh.settle.requested_total, "kWh");
+	gf_kpi_count(f->agent, "fman.delivered_kwh", c.hh.settle.delivered_total, "kWh");
+	gf_kpi_count(f->agent, "fman.reward_eur", c.hh.reward, "EUR");
 	fman_util_crash_point("settle-committed");
 	fman_util_flush(f);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "payload/codec.h"
+#include "agent/kpi.h"
 #include "fmar.h"
 #include "engine/fo_message.h"
 #include "base/log.h"
@@ -545,6 +546,9 @@ void fmar_book_message(struct fmar *f, const struct gf_message *m, bool replayed
 	else
 		gf_log_notice("GF-FMAR-REFUSED", "%s from %s.%s: %s", v.id,
 		              gf_role_name(m->topic.from_role), m->from_id, v.reason);
+	if (!t.dup)
+		gf_kpi_count(f->a, v.accepted ? "fmar.offers_accepted" : "fmar.offers_refused", 1,
+		             NULL);
 	fmar_util_outbox_flush(f);
 	if (v.arm)
 		fmar_gate_arm(f, v.id, v.gate_s);

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "agent/once.h"
+#include "agent/kpi.h"
 #include "agent/resend.h"
 #include "base/log.h"
 #include "base/timefmt.h"
@@ -442,5 +443,10 @@ void fmar_settle_result(struct fmar *f, const struct gf_message *m)
 		              "bid offer %s Executed: %.3f kWh delivered of %.3f kWh cleared; paid "
 		              "%.4f EUR, delivered value %.4f EUR",
 		              c.id, c.delivered, c.requested, c.paid, c.value);
+	if (strcmp(c.outcome, "dup") != 0 && strcmp(c.outcome, "wait") != 0 &&
+	    strcmp(c.outcome, "failed") != 0) {
+		gf_kpi_count(f->a, "fmar.delivered_kwh", c.delivered, "kWh");
+		gf_kpi_count(f->a, "fmar.paid_eur", c.paid, "EUR");
+	}
 	fmar_util_outbox_flush(f);
 }

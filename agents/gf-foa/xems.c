@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "payload/codec.h"
+#include "agent/kpi.h"
 #include "foa.h"
 #include "bus/ident.h"
 #include "base/log.h"
@@ -83,6 +84,7 @@ static enum gf_err reject(struct foa *f, const char *xems, const char *ref, cons
 	rj.flexofferid = (char *)ref;
 	rj.reason = (char *)why;
 	gf_log_notice("GF-FOA-REJECT", "offer %s of xems.%s refused: %s", ref, xems, why);
+	gf_kpi_count(f->a, "foa.offers_refused", 1, NULL);
 	return reply(f, xems, true, 0, NULL, NULL, &rj);
 }
 
@@ -156,6 +158,8 @@ enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	rc = foa_state_offer_put(f, &row);
 	if (rc == GF_OK)
 		rc = reply(f, m->from_id, true, 0, NULL, NULL, NULL);
+	if (rc == GF_OK)
+		gf_kpi_count(f->a, "foa.offers_sent", 1, NULL);
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-OFFER", "%s offer %s of xems.%s to fman.%s",
 		            old.id ? "updated" : "new", id, m->from_id, fman(f));
@@ -399,6 +403,8 @@ enum gf_err foa_xems_market_executed(struct foa *f, const struct gf_message *m)
 	if (rc == GF_OK)
 		rc = foa_answers_echo_executed(f, m, &o);
 	if (rc == GF_OK)
+		gf_kpi_count(f->a, "foa.offers_executed", 1, NULL);
+	if (rc == GF_OK)
 		gf_log_info("GF-FOA-EXECUTED", "offer %s Executed by %s.%s", o.id,
 		            gf_role_name(m->topic.from_role), m->from_id);
 out:
@@ -466,6 +472,8 @@ enum gf_err foa_xems_market_assign(struct foa *f, const struct gf_message *m)
 		rc = foa_state_offer_set_state(f, o.id, "Assigned");
 	if (rc == GF_OK)
 		rc = foa_answers_echo(f, m, &o);
+	if (rc == GF_OK)
+		gf_kpi_count(f->a, "foa.schedules_received", 1, NULL);
 	if (rc == GF_OK)
 		gf_log_info("GF-FOA-ASSIGN",
 		            "offer %s: schedule %lld update %lld (%zu intervals) to xems.%s", o.id,

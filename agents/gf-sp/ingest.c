@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "agent/kpi.h"
 #include "base/timefmt.h"
 #include "meter.pb-c.h"
 #include "meter/resample.h"
@@ -103,6 +104,7 @@ static void refuse(struct sealed *s, const char *fmt, ...)
 	va_end(ap);
 	sp_util_msgid(s->item->payload, s->item->len, s->id);
 	s->sp->refused++;
+	gf_kpi_count(s->sp->a, "sp.batches_refused", 1, NULL);
 	gf_log_warning("GF-SP-REFUSED",
 	               "%s from dms.%s (message %s, kid %s): %s; nothing stored (%llu refused "
 	               "since start)",
@@ -230,6 +232,8 @@ void sp_ingest_reading(struct sp *sp, const struct gf_inbox_item *item, const ch
 	sp->batches++;
 	sp->readings += mr->n_readings;
 	sp->added += added;
+	gf_kpi_count(sp->a, "sp.readings_received", (double)mr->n_readings, NULL);
+	gf_kpi_count(sp->a, "sp.readings_stored", (double)added, NULL);
 	/* Counts only (docs/sp.md, "Privacy"). */
 	gf_log_debug("GF-SP-BATCH", "meter.reading from dms.%s, kid %s: %zu readings, %zu new%s",
 	             from_id, s.info.kid, mr->n_readings, added,

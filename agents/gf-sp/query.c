@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "agent/once.h"
+#include "agent/kpi.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "energy.h"
@@ -354,6 +355,7 @@ void sp_query_answer(struct sp *sp, const struct gf_inbox_item *item, const stru
 	enum gf_err rc;
 
 	sp->queries++;
+	gf_kpi_count(sp->a, "sp.queries", 1, NULL);
 	if (check(&q) && (rc = collect(&q)) != GF_OK) {
 		if (rc == GF_ENOMEM)
 			set_status(&q, GOFLEX__RESULT_STATUS__CODE__failed, "out of memory");

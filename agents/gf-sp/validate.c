@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "agent/once.h"
+#include "agent/kpi.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "curve.h"
@@ -258,6 +259,7 @@ void sp_validate_answer(struct sp *sp, const struct gf_inbox_item *item, const s
 	enum gf_err rc;
 
 	sp->queries++;
+	gf_kpi_count(sp->a, "sp.queries", 1, NULL);
 	if (window(&v) && (rc = collect(&v)) != GF_OK) {
 		if (rc == GF_ENOMEM)
 			set_status(&v, GOFLEX__RESULT_STATUS__CODE__failed, "out of memory");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "agent/agent.h"
+#include "agent/kpi.h"
 #include "agent/resend.h"
 
 #include <errno.h>
@@ -74,6 +75,7 @@ struct gf_agent {
 	bool failed; /* a handler could not act on its message: replay it */
 	int exit_code;
 	struct gf_resend_every *resends; /* resend.c's schedules, one per store */
+	struct gf_kpi *kpi;              /* kpi.c's reporter */
 };
 
 static struct gf_agent_conf *common(const struct gf_agent_def *def, void *conf)
@@ -288,9 +290,13 @@ static void handle_item(struct gf_agent *a, struct conn *c, struct gf_inbox_item
 {
 	a->current = c;
 	switch (it->kind) {
-	case GF_INBOX_MESSAGE:
+	case GF_INBOX_MESSAGE: {
+		double t0 = gf_simclock_real_now();
 		a->def->message(a, it);
+		gf_kpi_time(a, "agent.handle", gf_simclock_real_now() - t0);
+		gf_kpi_count(a, "agent.messages", 1, NULL);
 		break;
+	}
 	case GF_INBOX_CONNECTED:
 		c->backoff_ms = BACKOFF_MIN_MS;
 		break;
@@ -644,6 +650,13 @@ static void crash_reports_on(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+/* The runtime's queue-depth KPI: publishes not yet acknowledged. */
+static double publish_queue(struct gf_agent *a, void *arg)
+{
+	(void)arg;
+	return (double)gf_bus_pending(a->bus);
+}
+
 int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 {
 	struct gf_agent a = {.def = def, .sigfd = -1, .epfd = -1};
@@ -708,9 +721,12 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 	              def->name, def->version, gf_bus_ident(a.bus), gf_bus_site(a.bus),
 	              common(def, a.conf)->time_scale);
 	a.exit_code = 0;
+	gf_kpi_probe(&a, "agent.publish_queue", "count", publish_queue, NULL);
 	run_loop(&a);
 	if (def->stop)
 		def->stop(&a);
+	if (!a.failed)
+		gf_kpi_report(&a);
 	code = a.exit_code;
 out:
 	close_all(&a, a.conf ? common(def, a.conf)->drain_ms : 0);
@@ -722,6 +738,7 @@ out:
 		close(a.sigfd);
 	free(a.timers);
 	gf__resend_free(a.resends);
+	gf__kpi_free(a.kpi);
 	free_conf(def, a.conf);
 	return code;
 }
@@ -729,6 +746,16 @@ out:
 struct gf_resend_every **gf__agent_resends(struct gf_agent *a)
 {
 	return &a->resends;
+}
+
+struct gf_kpi **gf__agent_kpi(struct gf_agent *a)
+{
+	return &a->kpi;
+}
+
+long gf__agent_kpi_period(const struct gf_agent *a)
+{
+	return common(a->def, a->conf)->kpi_period_s;
 }
 
 struct gf_bus *gf_agent_bus(struct gf_agent *a)

@@ -36,6 +36,7 @@ struct gf_agent_conf {
 	char *time_origin; /* real time anchor (RFC 3339 or epoch seconds), or "start" */
 	long time_scale;   /* simulated seconds per real second */
 	long drain_ms;     /* how long SIGTERM waits for acknowledgements */
+	long kpi_period_s; /* simulated seconds between KPI reports (kpi.h); 0: none */
 };
 
 /* The table items of the common keys, for an agent's struct `type` whose
@@ -119,9 +120,18 @@ struct gf_agent_conf {
 	     "real time anchor of the simulated clock (RFC 3339 or epoch seconds), or start"},     \
 	    {"time_scale", GF_CONF_INT, offsetof(type, m.time_scale),       "1", 1,                \
 	     100000,       false,       "simulated seconds per real second"},                      \
+	    {"drain_ms",                                                                           \
+	     GF_CONF_INT,                                                                          \
+	     offsetof(type, m.drain_ms),                                                           \
+	     "5000",                                                                               \
+	     0,                                                                                    \
+	     600000,                                                                               \
+	     false,                                                                                \
+	     "on SIGTERM, how long to wait for publishes to be acknowledged"},                     \
 	{                                                                                          \
-		"drain_ms", GF_CONF_INT, offsetof(type, m.drain_ms), "5000", 0, 600000, false,     \
-		    "on SIGTERM, how long to wait for publishes to be acknowledged"                \
+		"kpi_period_s", GF_CONF_INT, offsetof(type, m.kpi_period_s), "900", 0, 86400 * 7,  \
+		    false,                                                                         \
+		    "simulated seconds between KPI reports to kpi/all (docs/kpi.md); 0: none"      \
 	}
 
 struct gf_agent;
@@ -230,6 +240,12 @@ void gf_agent_fail(struct gf_agent *a, const char *why);
  * lives and dies with the agent (gf__resend_free at exit). */
 struct gf_resend_every;
 struct gf_resend_every **gf__agent_resends(struct gf_agent *a);
+
+/* The runtime's own: kpi.c's reporter, which lives and dies with the agent,
+ * and the kpi_period_s it reports at. */
+struct gf_kpi;
+struct gf_kpi **gf__agent_kpi(struct gf_agent *a);
+long gf__agent_kpi_period(const struct gf_agent *a);
 
 /* Asks the loop to stop as on SIGTERM (with exit code code). */
 void gf_agent_quit(struct gf_agent *a, int code);

@@ -103,22 +103,50 @@ static enum gf_reason check_write(const struct gf_policy *pol, const struct gf_i
 	return GF_REASON_ALLOW;
 }
 
+/*
+ * SPEC section 4, cross-site reading: the public rows a site-to-site bridge
+ * imports appear under gf/<other-site>/ and are read there by the roles the
+ * catalogue lists for them, and ops; never written (check_write refuses
+ * every other site's topic but a bridge's own peer tree). Private rows and
+ * the broker's own feeds of another site are never readable: a bridge
+ * cannot bring them in (check_bridge_write), and should one be there, it
+ * stays unread. A bridge reads only this site's rows: what it imported
+ * from one peer never goes on to another.
+ */
+static enum gf_reason check_foreign_read(const struct gf_policy *pol, const struct gf_ident *who,
+                                         const struct gf_topic *t, int msg, uint8_t cls)
+{
+	if (cls == 0)
+		return GF_REASON_NOROW;
+	if (cls & GF_CELL_BROKER)
+		return GF_REASON_BROKERFEED;
+	if (cls & GF_CELL_PRIVATE)
+		return GF_REASON_SITE;
+	if (who->role == GF_ROLE_BRIDGE)
+		return GF_REASON_BRIDGE;
+	if (who->role == GF_ROLE_OPS)
+		return GF_REASON_ALLOW;
+	if (gf_catalog_readers(pol->cat, t->from_role, msg) & (1u << who->role))
+		return GF_REASON_ALLOW;
+	return GF_REASON_NOTREADER;
+}
+
 static enum gf_reason check_read(const struct gf_policy *pol, const struct gf_ident *who,
                                  const char *topic, struct gf_decision *d)
 {
 	struct gf_topic t;
-	enum gf_reason r;
 	int msg;
 	uint8_t cls;
 
 	if (topic[0] == '$')
 		return check_dollar_read(who, topic);
-	r = parse_own(pol, topic, &t, d);
-	if (r != GF_REASON_ALLOW)
-		return r;
+	if (gf_topic_parse(topic, &t, &d->fault) != GF_OK)
+		return GF_REASON_TOPIC;
 	msg = gf_catalog_msg(pol->cat, t.msg.p, t.msg.len);
 	cls = row_class(pol->cat, &t, msg);
 	d->cell = cls;
+	if (!gf_sv_eq(t.site, pol->site))
+		return check_foreign_read(pol, who, &t, msg, cls);
 	if (cls == 0)
 		return GF_REASON_NOROW;
 	/* The audit feed names identities, client ids and private-flow topics:
@@ -166,9 +194,9 @@ static bool pattern_matches(const struct level_pattern *p, const char *s)
  * topics, name who's own id or "all" (which WRITE allows only for pools; for
  * other roles it matches no topic, and READ would let it through anyway). */
 static bool private_row_readable(const struct gf_ident *who, enum gf_role to,
-                                 const struct level_pattern *to_id)
+                                 const struct level_pattern *to_id, bool foreign)
 {
-	if (who->role == GF_ROLE_BRIDGE || who->role != to || to_id->any)
+	if (foreign || who->role == GF_ROLE_BRIDGE || who->role != to || to_id->any)
 		return false;
 	return gf_sv_eq(to_id->lit, who->id) || gf_sv_is_all(to_id->lit);
 }
@@ -177,13 +205,13 @@ static bool private_row_readable(const struct gf_ident *who, enum gf_role to,
  * and to-id: as check_read, the broker's own feeds (audit, statistics) for
  * ops only, the other public rows for their readers, ops and bridges. */
 static bool public_row_readable(const struct gf_catalog *cat, const struct gf_ident *who,
-                                const struct gf_catalog_row *row)
+                                const struct gf_catalog_row *row, bool foreign)
 {
 	int msg = gf_catalog_msg(cat, row->msg, strlen(row->msg));
 
 	if (gf_catalog_feed(cat, row->from, msg) & GF_CELL_BROKER)
-		return who->role == GF_ROLE_OPS;
-	if (who->role == GF_ROLE_OPS || who->role == GF_ROLE_BRIDGE)
+		return !foreign && who->role == GF_ROLE_OPS;
+	if (who->role == GF_ROLE_OPS || (who->role == GF_ROLE_BRIDGE && !foreign))
 		return true;
 	return (gf_catalog_readers(cat, row->from, msg) & (1u << who->role)) != 0;
 }
@@ -196,7 +224,7 @@ static bool public_row_readable(const struct gf_catalog *cat, const struct gf_id
  * otherwise blackhole offers, even from an offline persistent session.
  *
  * lv[0..n) are the levels of the filter, already checked to start with "gf"
- * and this site. Only topics of catalogue rows can ever be published, so the
+ * (and a site level). Only topics of catalogue rows can ever be published, so the
  * filter is compared with every row: each row whose from-role, to-role (or
  * "all" for a public row's feed) and msg it can match must be readable in
  * full. A level naming no role or no catalogued message matches no row, and a
@@ -210,6 +238,10 @@ static bool public_row_readable(const struct gf_catalog *cat, const struct gf_id
 static enum gf_reason check_share_read(const struct gf_policy *pol, const struct gf_ident *who,
                                        const struct gf_sv *lv, size_t n)
 {
+	/* A site level other than this site's ("+", "#", a peer) can match
+	 * another site's topics: the cross-site rules apply (check_foreign_read),
+	 * stricter than this site's, so they hold for both. */
+	bool foreign = !gf_sv_eq(lv[1], pol->site);
 	struct level_pattern pat[GF_TOPIC_LEVELS];
 	size_t i = 0;
 
@@ -243,10 +275,10 @@ static enum gf_reason check_share_read(const struct gf_policy *pol, const struct
 			continue;
 		if (row->cell & GF_CELL_PRIVATE) {
 			/* Private rows have no "all" feed: WRITE refuses to-role all. */
-			if (to_role && !private_row_readable(who, row->to, &pat[LV_TO_ID]))
+			if (to_role && !private_row_readable(who, row->to, &pat[LV_TO_ID], foreign))
 				return GF_REASON_SHARE_READ;
 		} else if (to_role || pattern_matches(&pat[LV_TO_ROLE], "all")) {
-			if (!public_row_readable(pol->cat, who, row))
+			if (!public_row_readable(pol->cat, who, row, foreign))
 				return GF_REASON_SHARE_READ;
 		}
 	}
@@ -276,8 +308,9 @@ static enum gf_reason check_subscribe(const struct gf_policy *pol, const struct 
 	if (filter[0] == '$')
 		return check_dollar_read(who, filter);
 	n = gf_topic_split(filter, lv, GF_TOPIC_LEVELS);
-	if (n > GF_TOPIC_LEVELS || n < 2 || !gf_sv_eq_str(lv[0], "gf") ||
-	    !gf_sv_eq(lv[1], pol->site))
+	/* Other sites' trees too (cross-site reading): every delivery is
+	 * checked by READ, and a filter without wildcards right here. */
+	if (n > GF_TOPIC_LEVELS || n < 2 || !gf_sv_eq_str(lv[0], "gf") || lv[1].len == 0)
 		return GF_REASON_FILTER;
 	if (!has_wildcard(filter)) {
 		r = check_read(pol, who, filter, d);

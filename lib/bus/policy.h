@@ -14,7 +14,8 @@
  *             public; a private row needs a concrete to-id unless to-role is a
  *             pool; ops and broker rows are never written by clients. A
  *             bridge writes only public rows under gf/<its peer site>/.
- *  SUBSCRIBE  filters within gf/<site>/ (also behind $share/<group>/);
+ *  SUBSCRIBE  filters within gf/ (also behind $share/<group>/): this
+ *             site's tree, another site's, or "+" for any;
  *             $SYS for ops only; $CONTROL never; a filter without wildcards
  *             must also pass the READ check. A shared filter must be
  *             readable in full: every topic of a catalogue row it can match
@@ -23,7 +24,10 @@
  *  READ       (every delivery) private: only the addressed role, and with a
  *             concrete to-id only that instance; public: the roles the rows
  *             name for that sender and message, ops, and bridges; the
- *             broker's own feeds (rows flagged broker): ops only.
+ *             broker's own feeds (rows flagged broker): ops only. Another
+ *             site's topics (imported by a bridge, SPEC section 4): its
+ *             public rows for the roles listed and ops; never its private
+ *             rows or broker feeds, never for a bridge.
  *  UNSUBSCRIBE always.
  */
 #ifndef GF_POLICY_H

@@ -24,7 +24,7 @@
 	X(SYS, "GF-ACL-SYS", "$SYS is readable by ops only")                                       \
 	X(CONTROL, "GF-ACL-CONTROL", "$CONTROL topics are never allowed")                          \
 	X(DOLLAR, "GF-ACL-DOLLAR", "unknown $ topic")                                              \
-	X(FILTER, "GF-ACL-FILTER", "the subscription is outside gf/<site>/")                       \
+	X(FILTER, "GF-ACL-FILTER", "the subscription is outside gf/")                              \
 	X(SHARE, "GF-ACL-SHARE", "malformed shared subscription")                                  \
 	X(SHARE_READ, "GF-ACL-SHARE-READ",                                                         \
 	  "a shared subscription must be readable in full by its subscriber")                      \

@@ -101,9 +101,16 @@ out=$(probe_pw foa.7-PRE-001 foa.7-PRE-001 "pub:\$CONTROL/dynamic-security/v1=x"
 check "\$CONTROL publish: refused" has "$out" "PUBACK \$CONTROL/dynamic-security/v1 135"
 
 # --- subscribing ---------------------------------------------------------------
-for f in '#' 'gf/#' '+/+/#' '+/site1/#' 'gf/+/#' 'gf/site2/#'; do
+for f in '#' '+/+/#' '+/site1/#'; do
 	out=$(probe_pw foa.7-PRE-001 foa.7-PRE-001 "sub:$f")
 	check "subscription '$f' is refused" has "$out" "SUBACK $f 135"
+done
+# Other sites' trees may be subscribed to (cross-site reading, SPEC section
+# 4): every delivery is checked, and their private rows are never delivered
+# (tests/integration/kpi_sites_test.sh).
+for f in 'gf/#' 'gf/+/#' 'gf/site2/#'; do
+	out=$(probe_pw foa.7-PRE-001 foa.7-PRE-001 "sub:$f")
+	check "subscription '$f' is granted" has "$out" "SUBACK $f 1"
 done
 check "... with GF-ACL-FILTER" logged "$S" GF-ACL-FILTER "topic '+/+/#'"
 out=$(probe_pw foa.7-PRE-001 foa.7-PRE-001 'sub:$SYS/#')

@@ -63,7 +63,10 @@ gate_lead_s 1800
 milp_max_offers 10
 milp_time_limit_ms 1000
 resend_s 2
+kpi_period_s 0
 EOF
+# kpi_period_s 0: the KPI checks below count the clearing's own samples; the
+# periodic reports (docs/kpi.md) are tested in kpi_test.sh.
 
 # --- the command line -------------------------------------------------------------
 out=$("$FMAR" -c "$tmp/m1.conf" -n 2>&1); rc=$?

@@ -162,6 +162,33 @@ static const struct policy_case cases[] = {
     {"bridge.site2", R, T("sp/s1/all/all/weather.forecast"), GF_REASON_ALLOW},
     /* --- READ: malformed, other site, $ -------------------------------------- */
     {"fman.f1", R, "gf/site2/foa/7-PRE-001/fman/f1/flexoffer", GF_REASON_SITE},
+    /* Cross-site reading (SPEC section 4): another site's public rows, as a
+     * bridge imports them, for the roles the catalogue lists and ops; never
+     * its private rows or broker feeds; never for a bridge (no re-export). */
+    {"kpi.k1", R, "gf/site2/foa/x/kpi/all/kpi", GF_REASON_ALLOW},
+    {"kpi.k1", R, "gf/site2/fmar/m/kpi/all/kpi", GF_REASON_ALLOW},
+    {"ops.o1", R, "gf/site2/foa/x/kpi/all/kpi", GF_REASON_ALLOW},
+    {"user.u1", R, "gf/site2/kpi/k/all/all/kpi.alarm", GF_REASON_ALLOW},
+    {FOA1, R, "gf/site2/foa/x/kpi/all/kpi", GF_REASON_NOTREADER},
+    {FOA1, R, "gf/site2/sp/s9/all/all/weather.forecast", GF_REASON_ALLOW},
+    {"bridge.site2", R, "gf/site2/foa/x/kpi/all/kpi", GF_REASON_BRIDGE},
+    {"bridge.site3", R, "gf/site2/foa/x/kpi/all/kpi", GF_REASON_BRIDGE},
+    {"ops.o1", R, "gf/site2/ops/broker/ops/all/audit", GF_REASON_BROKERFEED},
+    {"ops.o1", R, "gf/site2/ops/broker/ops/all/plugin.stats", GF_REASON_BROKERFEED},
+    {"kpi.k1", R, "gf/site2/fman/f1/kpi/k1/flexoffer", GF_REASON_NOROW},
+    {"fmar.m1", R, "gf/site2/fman/f1/fmar/m1/flexoffer", GF_REASON_SITE},
+    {"fmar.m1", R, "gf/site2/fman/f1/fmar/all/flexoffer", GF_REASON_SITE},
+    {"ops.o1", R, "gf/site2/fman/f1/fmar/all/flexoffer", GF_REASON_SITE},
+    {"kpi.k1", S, "gf/site2/foa/x/kpi/all/kpi", GF_REASON_ALLOW},
+    {"kpi.k1", S, "gf/+/+/+/kpi/+/kpi", GF_REASON_ALLOW},
+    {"kpi.k1", S, "$share/g/gf/+/+/+/kpi/+/kpi", GF_REASON_ALLOW},
+    {"fmar.m1", S, "gf/site2/fman/f1/fmar/m1/flexoffer", GF_REASON_SITE},
+    {"fmar.m1", S, "$share/g/gf/+/+/+/fmar/m1/flexoffer", GF_REASON_SHARE_READ},
+    {"fmar.m1", S, "$share/g/gf/" SITE "/+/+/fmar/m1/flexoffer", GF_REASON_ALLOW},
+    {"ops.o1", S, "$share/g/gf/+/ops/+/ops/all/audit", GF_REASON_SHARE_READ},
+    {"ops.o1", S, "$share/g/gf/" SITE "/ops/+/ops/all/audit", GF_REASON_ALLOW},
+    {"bridge.site2", S, "$share/g/gf/+/+/+/kpi/+/kpi", GF_REASON_SHARE_READ},
+    {"kpi.k1", W, "gf/site2/kpi/k1/user/all/kpi.alarm", GF_REASON_SITE},
     {"fman.f1", R, T("foa/7-PRE-001/fman/f1/nosuch"), GF_REASON_NOROW},
     {"fman.f1", R, T("foa/7-PRE-001/doms/d1/flexoffer"), GF_REASON_NOROW},
     {"fman.f1", R, T("foa/7-PRE-001/fman"), GF_REASON_TOPIC},
@@ -171,11 +198,13 @@ static const struct policy_case cases[] = {
     {"ops.o1", R, "$SYSTEM/x", GF_REASON_DOLLAR},
     /* --- SUBSCRIBE ----------------------------------------------------------- */
     {FOA1, S, "#", GF_REASON_FILTER},
-    {FOA1, S, "gf/#", GF_REASON_FILTER},
+    /* Other sites' trees: subscribing is allowed, every delivery is
+     * checked (cross-site reading, SPEC section 4). */
+    {FOA1, S, "gf/#", GF_REASON_ALLOW},
     {FOA1, S, "+/+/#", GF_REASON_FILTER},
     {FOA1, S, "+/" SITE "/#", GF_REASON_FILTER},
-    {FOA1, S, "gf/+/#", GF_REASON_FILTER},
-    {FOA1, S, "gf/site2/#", GF_REASON_FILTER},
+    {FOA1, S, "gf/+/#", GF_REASON_ALLOW},
+    {FOA1, S, "gf/site2/#", GF_REASON_ALLOW},
     {FOA1, S, "gf", GF_REASON_FILTER},
     {FOA1, S, T("a/b/c/d/e/f"), GF_REASON_FILTER},
     {FOA1, S, "gf/" SITE "/#", GF_REASON_ALLOW},
@@ -187,7 +216,7 @@ static const struct policy_case cases[] = {
     {FOA1, S, "$share/g#/gf/" SITE "/#", GF_REASON_SHARE},
     {FOA1, S, "$share/g", GF_REASON_SHARE},
     {FOA1, S, "$share/g/", GF_REASON_SHARE},
-    {FOA1, S, "$share/g/gf/site2/#", GF_REASON_FILTER},
+    {FOA1, S, "$share/g/gf/site2/#", GF_REASON_SHARE_READ},
     {FOA1, S, "$share/g/#", GF_REASON_FILTER},
     {"ops.o1", S, "$SYS/#", GF_REASON_ALLOW},
     {"ops.o1", S, "$share/g/$SYS/#", GF_REASON_ALLOW},
@@ -454,8 +483,12 @@ Test(policy, site_is_compared_exactly)
 	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_WRITE,
 	                             "gf/site1/foa/7-PRE-001/fman/f1/flexoffer", NULL),
 	             GF_REASON_SITE);
-	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_SUBSCRIBE, "gf/site1/#", NULL),
-	             GF_REASON_FILTER);
+	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_READ,
+	                             "gf/site1/fman/f1/foa/7-PRE-001/flexoffer.assign", NULL),
+	             GF_REASON_SITE);
+	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_READ,
+	                             "gf/site/fman/f1/foa/7-PRE-001/flexoffer.assign", NULL),
+	             GF_REASON_ALLOW);
 	cr_assert_eq(gf_policy_check(&p2, &id, GF_ACCESS_SUBSCRIBE, "gf/site/#", NULL),
 	             GF_REASON_ALLOW);
 }
