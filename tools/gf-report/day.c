@@ -139,7 +139,7 @@ bool report_day_settlement_sum(const struct report_day *d, int c, double *sum)
 	return any;
 }
 
-int report_table_prosumer_column(const struct report_table *t)
+int report_day_prosumer_column(const struct report_table *t)
 {
 	for (int c = 0; c < t->ncols; c++)
 		if (strcasecmp(t->names[c], "foa") == 0 || strcasecmp(t->names[c], "prosumer") == 0)

@@ -115,7 +115,7 @@ bool report_day_settlement_sum(const struct report_day *d, int c, double *sum);
 
 /* The column naming the prosumer in a settlement table ("foa", as gf-fman
  * writes it, or "prosumer"); -1 when there is none. */
-int report_table_prosumer_column(const struct report_table *t);
+int report_day_prosumer_column(const struct report_table *t);
 
 /* "HH:MM" of slot i; "YYYY-MM-DD" of the day. */
 void report_day_hhmm(int i, char *buf, size_t size);

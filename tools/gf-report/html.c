@@ -441,7 +441,7 @@ static void per_prosumer(FILE *f, const struct report_day *d, int pc)
 static void settlement(FILE *f, const struct report_day *d)
 {
 	const struct report_table *t = &d->settlement;
-	int pc = report_table_prosumer_column(t);
+	int pc = report_day_prosumer_column(t);
 
 	fprintf(f, "<h2 id='settlement'>Settlement</h2>\n");
 	if (!d->settlement_recorded) {

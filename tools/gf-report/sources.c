@@ -304,7 +304,7 @@ static int read_settlement(const char *dir, struct report_day *d)
 		goto out;
 	}
 	d->settlement_recorded = true;
-	prosumer = report_table_prosumer_column(t);
+	prosumer = report_day_prosumer_column(t);
 	snprintf(sql, sizeof(sql), "SELECT * FROM fman_settlement ORDER BY %s%s",
 	         prosumer >= 0 ? t->names[prosumer] : "", prosumer >= 0 ? ", rowid" : "rowid");
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK &&
