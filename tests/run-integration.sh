@@ -4,15 +4,17 @@
 # starts what it needs: a real mosquitto with our plugin on free ports, in
 # its own temp dir). Prints each script's result and a total.
 #
-# Two lanes: the scripts that say "# lane: long" in their first 30 lines
-# (whole simulated days: mostly waiting on the simulated clock) run one after
-# the other in a second lane, beside the rest, so the stage takes about as
-# long as its longer lane instead of the sum. Every script still has its own
-# broker, ports and temp dir. LANES=1 runs everything in one lane.
+# Lanes: the scripts that say "# lane: long" in their first 30 lines (whole
+# simulated days: mostly waiting on the simulated clock) run one after the
+# other in a lane of their own; beside it the rest run LANES - 1 at a time,
+# each taking the next script when it is done. Most scripts wait on clocks,
+# brokers and agents rather than compute, so the stage takes about as long
+# as its longest lane instead of the sum. Every script still has its own
+# broker, ports and temp dir. LANES=1 runs everything one after the other.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD=${BUILD:-build}
-LANES=${LANES:-2}
+LANES=${LANES:-3}
 scripts=() long=()
 for t in "$top"/tests/certs/*_test.sh "$top"/tests/integration/*_test.sh; do
 	[ -e "$t" ] || continue
@@ -52,6 +54,8 @@ run_one() {
 
 i=0
 lane_pid=
+# The other scripts, LANES - 1 at a time (at least one).
+short_jobs=$((LANES > 2 ? LANES - 1 : 1))
 if [ ${#long[@]} -gt 0 ]; then
 	(
 		j=${#scripts[@]}
@@ -61,14 +65,23 @@ if [ ${#long[@]} -gt 0 ]; then
 		done
 	) &
 	lane_pid=$!
-	echo "(${#long[@]} long script(s) run in a second lane: $(for t in "${long[@]}"; do
+	echo "(${#scripts[@]} scripts $short_jobs at a time; beside them, one after the other, the ${#long[@]} long ones: $(for t in "${long[@]}"; do
 		printf '%s ' "${t##*/}"
 	done))"
 fi
-for t in "${scripts[@]}"; do
-	i=$((i + 1))
-	run_one "$i" "$t"
-done
+(
+	running=0
+	for t in "${scripts[@]}"; do
+		i=$((i + 1))
+		if [ "$running" -ge "$short_jobs" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		run_one "$i" "$t" &
+		running=$((running + 1))
+	done
+	wait
+)
 [ -n "$lane_pid" ] && wait "$lane_pid"
 
 passed=0 failed=0 scripts_failed=0

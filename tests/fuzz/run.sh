@@ -2,13 +2,20 @@
 # SPDX-License-Identifier: MIT
 # Runs each libFuzzer binary given for FUZZ_SECONDS on a scratch copy of its
 # seed corpus (tests/fuzz/corpus/<name>/); a crash fails the run and leaves
-# the reproducer in build/fuzz/artifacts/. Prints "N passed, M failed".
+# the reproducer in build/fuzz/artifacts/. FUZZ_JOBS targets at a time (the
+# number of cores by default: each target is one process on one core).
+# Prints one line per target as it ends and "N passed, M failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${FUZZ_SECONDS:-20}
-passed=0 failed=0
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 mkdir -p "$top/build/fuzz/artifacts"
-for bin in "$@"; do
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+# fuzz_one BIN: its result line (one write) and "ok" or "fail" in $results.
+fuzz_one() {
+	local bin=$1 name work max_len runs
 	name=$(basename "$bin" _fuzz)
 	work=$(mktemp -d)
 	# Inputs longer than 4 KiB only where a valid input needs them: a
@@ -20,13 +27,26 @@ for bin in "$@"; do
 		-artifact_prefix="$top/build/fuzz/artifacts/$name-" "$work" >"$work.log" 2>&1); then
 		runs=$(grep -o 'Done [0-9]* runs' "$work.log" | tail -1)
 		echo "ok - fuzz $name: ${runs:-done} in ${seconds} s"
-		passed=$((passed + 1))
+		echo ok >"$results/$name"
 	else
-		echo "not ok - fuzz $name crashed; reproducer in build/fuzz/artifacts/"
-		grep -E 'ERROR|SUMMARY|runtime error|==[0-9]+==' "$work.log" | head -20
-		failed=$((failed + 1))
+		printf '%s\n' "not ok - fuzz $name crashed; reproducer in build/fuzz/artifacts/" \
+			"$(grep -E 'ERROR|SUMMARY|runtime error|==[0-9]+==' "$work.log" | head -20)"
+		echo fail >"$results/$name"
 	fi
 	rm -rf "$work" "$work.log"
+}
+
+running=0
+for bin in "$@"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	fuzz_one "$bin" &
+	running=$((running + 1))
 done
+wait
+passed=$(grep -lx ok "$results"/* 2>/dev/null | wc -l)
+failed=$(($# - passed))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -220,7 +220,7 @@ wait_for 10 eval '[ "$(q o1 "SELECT count(*) FROM doms_bid_interval WHERE bid_id
 # the limit or less, which a top-up leaves alone.
 short=$(q o1 "SELECT count(*) FROM doms_forecast f WHERE f.interval > $TODAY + 2 AND f.revised_kwh - 6.25 - (SELECT coalesce(sum(kwh), 0) FROM doms_bid_interval b WHERE b.interval = f.interval) > 0.3125")
 check "... the new excess over the rest of today is bid (ids end in -c<seq>)" eq "$short" 0
-check "... restored after a restart" eval 'q o1 "SELECT value FROM doms_param WHERE name = '"'"'limit_kwh'"'"'" | grep -qx 6.25'
+check "... restored after a restart" eval 'q o1 "SELECT value FROM doms_param WHERE name = '"'"'limit_kwh'"'"'" | in_input -x 6.25'
 
 # --- a daily budget ----------------------------------------------------------------------
 "$GFCTL" --port "$LOCAL_PORT" --id foa.d2 -v sub "gf/site1/doms/o2/foa/d2/#" >"$tmp/d2.out" 2>"$tmp/d2.err" &

@@ -107,7 +107,7 @@ acks() {
 	jq -r --arg id "$2" 'select(.msg == "flexoffer.ack" and .payload.flexOfferId == $id) |
 		"\(.payload.accepted) \(.payload.reason // "")"' "$tmp/$1.jsonl"
 }
-ack_matches() { acks "$1" "$2" | grep -q -- "$3"; } # FOA ID REGEX
+ack_matches() { acks "$1" "$2" | in_input -- "$3"; } # FOA ID REGEX
 last_ack_is() { [ "$(acks "$1" "$2" | tail -1)" = "$3" ]; }
 three_acks() { [ "$(acks p1 p1-1; acks p2 p2-1; acks p3 p3-1)" = "$(printf 'true accepted\ntrue accepted\ntrue accepted')" ]; }
 # the last FlexOffer FMAR got for aggregate ID

@@ -18,6 +18,10 @@ check() {
 	local d=$1; shift
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
+# PRODUCER | in_input GREP-ARGS...: whether a line matches, reading all of the
+# input. `grep -q` stops at the first match, and under pipefail the
+# producer's SIGPIPE then fails the pipe when its output is long enough.
+in_input() { grep "$@" >/dev/null; }
 finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -169,7 +173,7 @@ eq() { [ "$1" = "$2" ]; }
 has() { grep -qxF -- "$2" <<<"$1"; }
 lacks() { ! grep -qF -- "$2" <<<"$1"; }
 # logged DIR MSGID TEXT: the broker log has a line with MSGID and TEXT.
-logged() { grep -F -- "$2" "$1/mosquitto.log" | grep -qF -- "$3"; }
+logged() { grep -F -- "$2" "$1/mosquitto.log" | in_input -F -- "$3"; }
 
 # site_tmp SITE: a temp dir $tmp with a new site S=$tmp/s (site_new); at
 # exit the broker is stopped and $tmp removed (kept with KEEP=1).

@@ -208,7 +208,7 @@ agg_of() {
 	label="agg:$(q "SELECT num || ':' || rev FROM aggregates WHERE id = '$agg'")"
 	# (jq's status is not used: the file's last line may be half written)
 	jq -c --arg id "$agg" --arg l "$label" 'select(.msg == "flexoffer" and .payload.id == $id and .payload.label == $l) | .payload.id' \
-		"$tmp/r1.jsonl" 2>/dev/null | grep -q . && echo "$agg $label"
+		"$tmp/r1.jsonl" 2>/dev/null | in_input . && echo "$agg $label"
 }
 agg_ready() { agg_of "$1" >/dev/null; }
 check "foa.p1's offer reaches FMAR as an aggregate" wait_for 15 agg_ready p1-1
@@ -354,7 +354,7 @@ check "foa.p2's readings sum to what the plug metered (Shelly counter)" close_su
 wire_dups() { grep -E 'GF-FMAN-METER foa.p[12]:' "$tmp/fman.log" | awk '{if ($4 != $6) bad++} END {print bad + 0}'; }
 one_per_interval() { # FOA: FMAN holds one reading per interval from its first to its last
 	q "SELECT count(*) = (strftime('%s', max(observed)) - strftime('%s', min(observed))) / 900 + 1
-		FROM meter_readings WHERE foa = '$1'" | grep -qx 1
+		FROM meter_readings WHERE foa = '$1'" | in_input -x 1
 }
 check "one reading per interval at FMAN, none missing ($(wire_dups) duplicate(s) on the wire, dropped by FMAN)" \
 	one_per_interval p1 && one_per_interval p2

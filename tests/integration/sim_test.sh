@@ -128,7 +128,7 @@ check "a schedule that fits no offer is ignored (GF-SIM-UNMATCHED)" \
 	'{"ack":{"ack":true}}' >"$tmp/pub-other.out" 2>&1
 
 # Wait until the 8 scheduled intervals are metered (then 2 more).
-csv_has() { awk -F, -v j="$1" 'NR > 1 && $1 + 0 >= j' "$tmp/report.csv" 2>/dev/null | grep -q .; }
+csv_has() { awk -F, -v j="$1" 'NR > 1 && $1 + 0 >= j' "$tmp/report.csv" 2>/dev/null | in_input .; }
 check "the CSV reaches the end of the schedule" wait_for 20 csv_has $((sa + 10))
 kill -TERM "$sim_pid"
 wait "$sim_pid"; rc=$?

@@ -47,7 +47,7 @@ site_check() {
 	rc=$?
 }
 # finds LEVEL TEXT: the last site check printed a LEVEL line containing TEXT.
-finds() { grep -E "^$1 " "$tmp/out" | grep -qF -- "$2"; }
+finds() { grep -E "^$1 " "$tmp/out" | in_input -F -- "$2"; }
 fails() { grep -c '^FAIL ' "$tmp/out"; }
 
 # The agents take a moment to connect: up to 15 s for all three online.

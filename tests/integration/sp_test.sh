@@ -119,7 +119,7 @@ conf k_min 5 grid_wait_s 100000 time_epoch 2020-02-27T02:00:00Z
 out=$("$SP" -c "$tmp/sp.conf" -n 2>&1); rc=$?
 check "-n: exit 0 and configuration OK" eq "$rc $(grep -cx 'configuration OK' <<<"$out")" "0 1"
 check "-n prints every key with its value (k_min 5)" has "$out" "k_min 5"
-"$SP" -h | grep -q '^  retention_days '
+"$SP" -h | in_input '^  retention_days '
 check "-h lists retention_days" [ $? -eq 0 ]
 sed '/^key_dir/d' "$tmp/sp.conf" >"$tmp/nokeys.conf"
 "$SP" -c "$tmp/nokeys.conf" -n >"$tmp/nokeys.log" 2>&1; rc=$?
