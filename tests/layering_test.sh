@@ -66,8 +66,9 @@ for l in $layers; do
 done
 bare=""
 while IFS=: read -r file line text; do
-	name=$(sed -n 's/.*#include "\([^"/]*\)".*/\1/p' <<<"$text")
-	[ -n "$name" ] && [ -n "${home[$name]:-}" ] || continue
+	[[ $text =~ \#include\ \"([^\"/]*)\" ]] || continue # (no fork per line: thousands)
+	name=${BASH_REMATCH[1]}
+	[ -n "${home[$name]:-}" ] || continue
 	# a program's own header of the same name (none today) would be next to it
 	[ -e "$(dirname "$file")/$name" ] && [ "$(dirname "$file")" != "lib/${home[$name]}" ] && continue
 	bare+="$file:$line: #include \"$name\" (write \"${home[$name]}/$name\")"$'\n'
@@ -79,7 +80,8 @@ uses_of() { # LAYER-OR-plugin FILES... -> "file:line: includes X" for each forbi
 	shift
 	for f in "$@"; do
 		while IFS=: read -r line text; do
-			inc=$(sed -n 's/.*#include "\([^"]*\)".*/\1/p' <<<"$text")
+			[[ $text =~ \#include\ \"([^\"]*)\" ]] || continue
+			inc=${BASH_REMATCH[1]}
 			case $inc in
 			*.pb-c.h | schema_registry.h)
 				dir=schemas
