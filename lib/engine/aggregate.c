@@ -516,52 +516,62 @@ static enum gf_err stream_profiles_fit(struct gf_aggregate_stream *s)
 	return GF_OK;
 }
 
-static enum gf_err stream_add_one(struct gf_aggregate_stream *s, const struct gf_fo_set *set,
-                                  size_t i, int bounded)
+/* Pass 1 over a chunk: the group of every offer and the groups' extents,
+ * as assign_groups. */
+static enum gf_err stream_assign(struct gf_aggregate_stream *s, const struct gf_fo_set *set)
 {
-	const struct gf_aggregate_config *c = &s->cfg;
-	struct gf__agg_key key;
-	int production = 0;
-	double w = 0.0;
-	if (bounded) {
-		w = gf__agg_weight(set, i, &production);
-	} else {
-		double sum = 0.0;
-		const double *d = set->dflt + set->slice_off[i];
-		for (int32_t k = 0; k < set->n[i]; k++)
-			sum += d[k];
-		production = sum < 0.0;
+	const struct gf_aggregate_config c = s->cfg;
+	int bounded = c.max_members > 0 || c.max_energy > 0.0;
+	uint32_t *group_of = s->group_of + s->count;
+	for (size_t i = 0; i < set->count; i++) {
+		struct gf__agg_key key;
+		int production = 0;
+		double w = 0.0;
+		if (bounded) {
+			w = gf__agg_weight(set, i, &production);
+		} else {
+			double sum = 0.0;
+			const double *d = set->dflt + set->slice_off[i];
+			for (int32_t k = 0; k < set->n[i]; k++)
+				sum += d[k];
+			production = sum < 0.0;
+		}
+		gf__agg_key_of(&c, s->sa_origin, s->tf_origin, set->start_after[i], set->tf[i],
+		               production, &key);
+		uint32_t g = 0;
+		enum gf_err err = table_find(&s->t, &key, &g);
+		if (!err && bounded &&
+		    gf__agg_full(&c, s->t.groups[g].members, s->t.groups[g].energy, w))
+			err = table_split(&s->t, &g);
+		if (err)
+			return err;
+		group_of[i] = g;
+		gf__agg_group_add(&s->t.groups[g], set, i, 0, w);
 	}
-	gf__agg_key_of(c, s->sa_origin, s->tf_origin, set->start_after[i], set->tf[i], production,
-	               &key);
-	uint32_t g = 0;
-	enum gf_err err = table_find(&s->t, &key, &g);
-	if (!err && bounded && gf__agg_full(c, s->t.groups[g].members, s->t.groups[g].energy, w))
-		err = table_split(&s->t, &g);
-	if (!err)
-		err = stream_profiles_fit(s);
-	struct stream_profile *p = &s->prof[g];
-	size_t at = 0;
-	if (!err)
-		err = profile_cover(p, set->start_after[i],
-		                    (int64_t)set->start_after[i] + set->n[i], &at);
-	if (err)
-		return err;
-	s->group_of[s->count++] = g;
-	gf__agg_group_add(&s->t.groups[g], set, i, 0, w);
-	size_t src = set->slice_off[i];
-	double lo = 0, hi = 0;
-	for (int32_t k = 0; k < set->n[i]; k++) {
-		p->lower[at + (size_t)k] += set->lower[src + (size_t)k];
-		p->upper[at + (size_t)k] += set->upper[src + (size_t)k];
-		p->dflt[at + (size_t)k] += set->dflt[src + (size_t)k];
-		lo += set->lower[src + (size_t)k];
-		hi += set->upper[src + (size_t)k];
-	}
-	p->total_min += isnan(set->total_min[i]) ? lo : fmax(lo, set->total_min[i]);
-	p->total_max += isnan(set->total_max[i]) ? hi : fmin(hi, set->total_max[i]);
-	p->sum_tf += set->tf[i];
 	return GF_OK;
+}
+
+/* Pass 2: the chunk's slices summed into the profiles, as fill(). */
+static void stream_fill(struct gf_aggregate_stream *s, const struct gf_fo_set *set,
+                        const uint32_t *group_of)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		struct stream_profile *p = &s->prof[group_of[i]];
+		size_t src = set->slice_off[i];
+		size_t dst = (size_t)(set->start_after[i] - p->base);
+		double *pl = p->lower + dst, *pu = p->upper + dst, *pd = p->dflt + dst;
+		double lo = 0, hi = 0;
+		for (int32_t k = 0; k < set->n[i]; k++) {
+			pl[k] += set->lower[src + (size_t)k];
+			pu[k] += set->upper[src + (size_t)k];
+			pd[k] += set->dflt[src + (size_t)k];
+			lo += set->lower[src + (size_t)k];
+			hi += set->upper[src + (size_t)k];
+		}
+		p->total_min += isnan(set->total_min[i]) ? lo : fmax(lo, set->total_min[i]);
+		p->total_max += isnan(set->total_max[i]) ? hi : fmin(hi, set->total_max[i]);
+		p->sum_tf += set->tf[i];
+	}
 }
 
 enum gf_err gf_aggregate_stream_add(struct gf_aggregate_stream *s, const struct gf_fo_set *chunk)
@@ -589,12 +599,21 @@ enum gf_err gf_aggregate_stream_add(struct gf_aggregate_stream *s, const struct 
 		    s->cfg.fixed_origin ? s->cfg.start_after_origin : chunk->start_after[0];
 		s->tf_origin = s->cfg.fixed_origin ? s->cfg.tf_origin : chunk->tf[0];
 	}
-	int bounded = s->cfg.max_members > 0 || s->cfg.max_energy > 0.0;
-	for (size_t i = 0; i < chunk->count; i++) {
-		enum gf_err err = stream_add_one(s, chunk, i, bounded);
-		if (err)
-			return s->failed = err;
+	enum gf_err err = stream_assign(s, chunk);
+	if (!err)
+		err = stream_profiles_fit(s);
+	/* Every profile covers its group's extent so far (members placed
+	 * without offset: min_sa .. max_end). */
+	for (size_t g = 0; !err && g < s->t.count; g++) {
+		size_t at = 0;
+		if (s->t.groups[g].members)
+			err = profile_cover(&s->prof[g], s->t.groups[g].min_sa,
+			                    s->t.groups[g].max_end, &at);
 	}
+	if (err)
+		return s->failed = err;
+	stream_fill(s, chunk, s->group_of + s->count);
+	s->count += chunk->count;
 	return GF_OK;
 }
 
