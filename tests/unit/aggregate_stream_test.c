@@ -17,8 +17,7 @@
 TestSuite(aggregate_stream, .fini = leak_check);
 
 /* Offers first .. first + m - 1 of set into chunk (emptied first). */
-static void slice_into(const struct gf_fo_set *set, size_t first, size_t m,
-                       struct gf_fo_set *chunk)
+static void slice_into(const struct gf_fo_set *set, size_t first, size_t m, struct gf_fo_set *chunk)
 {
 	gf_fo_set_clear(chunk);
 	for (size_t i = first; i < first + m; i++) {
@@ -151,8 +150,8 @@ Test(aggregate_stream, workload_disaggregation_and_losses)
 		agg_start[a] = st.start_after[a] + st.tf[a] / 2;
 	for (size_t k = 0; k < st.slice_count; k++)
 		x[k] = st.lower[k] + 0.3 * (st.upper[k] - st.lower[k]);
-	cr_assert_eq(
-	    gf_aggregate_disaggregate_all(&whole, &set, agg_start, x, p, s_all, a_all), GF_OK);
+	cr_assert_eq(gf_aggregate_disaggregate_all(&whole, &set, agg_start, x, p, s_all, a_all),
+	             GF_OK);
 	cr_assert_eq(gf_aggregate_positions(&st, agg_start, x, p), GF_OK);
 	cr_assert_eq(gf_aggregate_loss_acc_new(&st, &acc), GF_OK);
 	gf_fo_workload_init(&w, 1234);
@@ -219,9 +218,8 @@ Test(aggregate_stream, chunk_refuses_members_with_totals)
 	double *p = calloc(agg.slice_count, sizeof *p), *amounts = calloc(250, sizeof *amounts);
 	int32_t start[50];
 	cr_assert(agg_start && p && amounts);
-	cr_assert_eq(
-	    gf_aggregate_disaggregate_chunk(&agg, &set, 0, agg_start, p, start, amounts),
-	    GF_EINVAL);
+	cr_assert_eq(gf_aggregate_disaggregate_chunk(&agg, &set, 0, agg_start, p, start, amounts),
+	             GF_EINVAL);
 	free(agg_start);
 	free(p);
 	free(amounts);
