@@ -79,6 +79,31 @@ struct gf_aggregate {
 enum gf_err gf_aggregate_build(const struct gf_fo_set *set, const struct gf_aggregate_config *cfg,
                                struct gf_aggregate *out);
 
+/*
+ * Streaming aggregation: the same aggregates as gf_aggregate_build over the
+ * concatenation of the chunks added, bit for bit (sums in the same order),
+ * without holding the offers: the caller may reuse or free each chunk once
+ * added. Memory: 4 bytes per offer (group_of) plus one profile per group
+ * while streaming; finish adds the members array (4 bytes per offer). Offer
+ * j of the k-th chunk is input offer (offers of chunks 0..k-1) + j in the
+ * result. Balance aggregation needs every member of a cell at once: refused
+ * (GF_EINVAL) by new, as an invalid cfg is; weight bounds work (next fit in
+ * input order). `expected` (0 = unknown) sizes the per-offer array.
+ */
+struct gf_aggregate_stream;
+enum gf_err gf_aggregate_stream_new(const struct gf_aggregate_config *cfg, size_t expected,
+                                    struct gf_aggregate_stream **out);
+/* Adds every offer of chunk. GF_EINVAL past UINT32_MAX offers, GF_ENOMEM;
+ * an error is sticky (the stream is then only good for free). */
+enum gf_err gf_aggregate_stream_add(struct gf_aggregate_stream *s, const struct gf_fo_set *chunk);
+/* Offers added so far. */
+size_t gf_aggregate_stream_count(const struct gf_aggregate_stream *s);
+/* Builds *out (caller frees it with gf_aggregate_free); the stream then
+ * takes no more offers and is only good for free. GF_EINVAL when no offer
+ * was added, the sticky error of an add, GF_ENOMEM (the stream unchanged). */
+enum gf_err gf_aggregate_stream_finish(struct gf_aggregate_stream *s, struct gf_aggregate *out);
+void gf_aggregate_stream_free(struct gf_aggregate_stream *s);
+
 /* Releases what gf_aggregate_build allocated (NULL or zeroed accepted) and
  * zeroes *agg. */
 void gf_aggregate_free(struct gf_aggregate *agg);
@@ -115,6 +140,27 @@ enum gf_err gf_aggregate_disaggregate_all(const struct gf_aggregate *agg,
                                           const double *x, double *scratch, int32_t *member_start,
                                           double *amounts);
 
+/* The relative positions p (agg->slice_count doubles) of one schedule per
+ * aggregate (agg_start, x as for gf_aggregate_disaggregate_all), for
+ * gf_aggregate_disaggregate_chunk. GF_ERANGE for a start outside a window,
+ * GF_EINVAL for an amount outside [L, H] or a total outside an aggregate's
+ * total bounds; p untouched on failure. */
+enum gf_err gf_aggregate_positions(const struct gf_aggregate *agg, const int32_t *agg_start,
+                                   const double *x, double *p);
+
+/* Disaggregates input offers first .. first + chunk->count - 1, given again
+ * as chunk's offers 0 .. count - 1 (streaming: the aggregator did not keep
+ * them), by the relative position rule with positions p: member_start[j] and
+ * amounts at chunk->slice_off[j], exactly what gf_aggregate_disaggregate_all
+ * writes for those offers. GF_ERANGE past the aggregated offers; GF_EINVAL
+ * when one of them belongs to an aggregate whose members have total-energy
+ * bounds (their repair needs the whole aggregate: use
+ * gf_aggregate_disaggregate_all); outputs untouched on failure. */
+enum gf_err gf_aggregate_disaggregate_chunk(const struct gf_aggregate *agg,
+                                            const struct gf_fo_set *chunk, size_t first,
+                                            const int32_t *agg_start, const double *p,
+                                            int32_t *member_start, double *amounts);
+
 /* Aggregation loss of one aggregate, or in total (docs/engine.md, "Loss
  * metrics"). */
 struct gf_aggregate_loss {
@@ -134,5 +180,20 @@ struct gf_aggregate_loss {
  * a NULL argument, GF_ENOMEM; outputs untouched on failure. */
 enum gf_err gf_aggregate_losses(const struct gf_aggregate *agg, const struct gf_fo_set *set,
                                 struct gf_aggregate_loss *per, struct gf_aggregate_loss *total);
+
+/* The same losses, bit for bit, with the offers given again in chunks in
+ * input order (agg must outlive the accumulator): new, add every offer,
+ * finish. Memory: the members' envelopes over each aggregate's span. add:
+ * GF_ERANGE past the aggregated offers, GF_ENOMEM (then finish fails);
+ * finish: GF_ERANGE unless every offer was added, GF_ENOMEM. */
+struct gf_aggregate_loss_acc;
+enum gf_err gf_aggregate_loss_acc_new(const struct gf_aggregate *agg,
+                                      struct gf_aggregate_loss_acc **out);
+enum gf_err gf_aggregate_loss_acc_add(struct gf_aggregate_loss_acc *acc,
+                                      const struct gf_fo_set *chunk);
+enum gf_err gf_aggregate_loss_acc_finish(struct gf_aggregate_loss_acc *acc,
+                                         struct gf_aggregate_loss *per,
+                                         struct gf_aggregate_loss *total);
+void gf_aggregate_loss_acc_free(struct gf_aggregate_loss_acc *acc);
 
 #endif

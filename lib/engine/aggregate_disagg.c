@@ -352,6 +352,69 @@ out:
 	return err;
 }
 
+enum gf_err gf_aggregate_positions(const struct gf_aggregate *agg, const int32_t *agg_start,
+                                   const double *x, double *p)
+{
+	if (!agg || !agg_start || !x || !p)
+		return GF_EINVAL;
+	/* Validate everything first: p untouched on failure. */
+	for (size_t a = 0; a < agg->count; a++) {
+		if (agg_start[a] < agg->start_after[a] ||
+		    agg_start[a] - agg->start_after[a] > agg->tf[a])
+			return GF_ERANGE;
+		if (!schedule_valid(agg, a, x + agg->slice_off[a]))
+			return GF_EINVAL;
+	}
+	for (size_t s = 0; s < agg->slice_count; s++) {
+		double range = agg->upper[s] - agg->lower[s];
+		p[s] = range > 0.0 ? (x[s] - agg->lower[s]) / range : 0.0;
+	}
+	return GF_OK;
+}
+
+/* The relative position rule for offers first .. first + set->count - 1 of
+ * the aggregated input, which are set's offers 0 .. count - 1. */
+static void split_offers(const struct gf_aggregate *agg, const struct gf_fo_set *set, size_t first,
+                         const int32_t *agg_start, const double *p, int32_t *member_start,
+                         double *amounts)
+{
+	/* Offers in input order: the big arrays are read and written
+	 * sequentially, only the small per-aggregate ones randomly. */
+	for (size_t j = 0; j < set->count; j++) {
+		size_t i = first + j;
+		uint32_t g = agg->group_of[i];
+		int32_t off = offset_of(agg, (uint32_t)i);
+		const double *pi = p + agg->slice_off[g] +
+		                   (size_t)(set->start_after[j] + off - agg->start_after[g]);
+		const double *l = set->lower + set->slice_off[j],
+		             *h = set->upper + set->slice_off[j];
+		double *o = amounts + set->slice_off[j];
+		member_start[j] = set->start_after[j] + off + (agg_start[g] - agg->start_after[g]);
+		for (int32_t k = 0; k < set->n[j]; k++) {
+			double v = l[k] + pi[k] * (h[k] - l[k]);
+			o[k] = v < l[k] ? l[k] : (v > h[k] ? h[k] : v);
+		}
+	}
+}
+
+enum gf_err gf_aggregate_disaggregate_chunk(const struct gf_aggregate *agg,
+                                            const struct gf_fo_set *chunk, size_t first,
+                                            const int32_t *agg_start, const double *p,
+                                            int32_t *member_start, double *amounts)
+{
+	if (!agg || !chunk || !agg_start || !p || !member_start || !amounts)
+		return GF_EINVAL;
+	if (first > agg->member_off[agg->count] ||
+	    chunk->count > agg->member_off[agg->count] - first)
+		return GF_ERANGE;
+	/* Members with total bounds need their whole aggregate (repair). */
+	for (size_t j = 0; j < chunk->count; j++)
+		if (agg->total_members[agg->group_of[first + j]])
+			return GF_EINVAL;
+	split_offers(agg, chunk, first, agg_start, p, member_start, amounts);
+	return GF_OK;
+}
+
 enum gf_err gf_aggregate_disaggregate_all(const struct gf_aggregate *agg,
                                           const struct gf_fo_set *set, const int32_t *agg_start,
                                           const double *x, double *scratch, int32_t *member_start,
@@ -362,19 +425,12 @@ enum gf_err gf_aggregate_disaggregate_all(const struct gf_aggregate *agg,
 	double *buf = NULL;
 
 	/* Validate everything first: outputs untouched on failure. */
-	for (size_t a = 0; a < agg->count; a++) {
-		if (agg_start[a] < agg->start_after[a] ||
-		    agg_start[a] - agg->start_after[a] > agg->tf[a])
-			return GF_ERANGE;
-		if (!schedule_valid(agg, a, x + agg->slice_off[a]))
-			return GF_EINVAL;
+	err = gf_aggregate_positions(agg, agg_start, x, scratch);
+	if (err)
+		return err;
+	for (size_t a = 0; a < agg->count; a++)
 		if (agg->total_members[a])
 			repaired += member_slices(agg, set, a);
-	}
-	for (size_t s = 0; s < agg->slice_count; s++) {
-		double range = agg->upper[s] - agg->lower[s];
-		scratch[s] = range > 0.0 ? (x[s] - agg->lower[s]) / range : 0.0;
-	}
 	/* Aggregates whose members have totals are split and repaired first,
 	 * into buf, so that a failure leaves the outputs alone. */
 	if (repaired) {
@@ -391,22 +447,7 @@ enum gf_err gf_aggregate_disaggregate_all(const struct gf_aggregate *agg,
 		if (err)
 			goto out;
 	}
-	/* Offers in input order: the big arrays are read and written
-	 * sequentially, only the small per-aggregate ones randomly. */
-	for (size_t i = 0; i < set->count; i++) {
-		uint32_t g = agg->group_of[i];
-		int32_t off = offset_of(agg, (uint32_t)i);
-		const double *p = scratch + agg->slice_off[g] +
-		                  (size_t)(set->start_after[i] + off - agg->start_after[g]);
-		const double *l = set->lower + set->slice_off[i],
-		             *h = set->upper + set->slice_off[i];
-		double *o = amounts + set->slice_off[i];
-		member_start[i] = set->start_after[i] + off + (agg_start[g] - agg->start_after[g]);
-		for (int32_t k = 0; k < set->n[i]; k++) {
-			double v = l[k] + p[k] * (h[k] - l[k]);
-			o[k] = v < l[k] ? l[k] : (v > h[k] ? h[k] : v);
-		}
-	}
+	split_offers(agg, set, 0, agg_start, scratch, member_start, amounts);
 	if (repaired) {
 		size_t pos = 0;
 		for (size_t a = 0; a < agg->count; a++) {

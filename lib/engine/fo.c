@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/javarand.h"
-
 enum gf_err gf_fo_set_init(struct gf_fo_set *set, size_t cap, size_t slice_cap)
 {
 	struct gf_fo_set s;
@@ -131,16 +129,26 @@ enum gf_err gf_fo_set_get(const struct gf_fo_set *set, size_t i, struct gf_fo *f
 	return GF_OK;
 }
 
-enum gf_err gf_fo_workload_generate(struct gf_fo_set *set, size_t offers, int64_t seed,
-                                    struct gf_fo_workload_sums *sums)
+void gf_fo_set_clear(struct gf_fo_set *set)
 {
-	if (!set)
+	set->count = 0;
+	set->slice_count = 0;
+}
+
+void gf_fo_workload_init(struct gf_fo_workload *w, int64_t seed)
+{
+	memset(w, 0, sizeof *w);
+	gf_javarand_init(&w->r, seed);
+}
+
+enum gf_err gf_fo_workload_next(struct gf_fo_workload *w, struct gf_fo_set *set, size_t offers)
+{
+	if (!w || !set)
 		return GF_EINVAL;
 	if (set->cap - set->count < offers || (set->slice_cap - set->slice_count) / 8 < offers)
 		return GF_EFULL;
-	struct gf_javarand r;
-	struct gf_fo_workload_sums s = {0, 0, 0};
-	gf_javarand_init(&r, seed);
+	struct gf_javarand r = w->r;
+	struct gf_fo_workload_sums s = w->sums;
 	/* Bounds are constants > 0, so the bounded draws cannot fail. */
 	for (size_t i = 0; i < offers; i++) {
 		int32_t sa = 0, tf = 0, n = 0;
@@ -172,9 +180,21 @@ enum gf_err gf_fo_workload_generate(struct gf_fo_set *set, size_t offers, int64_
 		s.sum_tf += tf;
 		s.sum_slices += n;
 	}
-	if (sums)
-		*sums = s;
+	w->r = r;
+	w->sums = s;
+	w->drawn += offers;
 	return GF_OK;
+}
+
+enum gf_err gf_fo_workload_generate(struct gf_fo_set *set, size_t offers, int64_t seed,
+                                    struct gf_fo_workload_sums *sums)
+{
+	struct gf_fo_workload w;
+	gf_fo_workload_init(&w, seed);
+	enum gf_err err = gf_fo_workload_next(&w, set, offers);
+	if (!err && sums)
+		*sums = w.sums;
+	return err;
 }
 
 double gf_fo_time_flex(const struct gf_fo *fo)

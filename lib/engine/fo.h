@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "engine/javarand.h"
 
 /* A read-only view of one offer; the arrays belong to whoever made it. */
 struct gf_fo {
@@ -84,6 +85,10 @@ enum gf_err gf_fo_set_add(struct gf_fo_set *set, const struct gf_fo *fo);
 enum gf_err gf_fo_set_add_with_deadlines(struct gf_fo_set *set, const struct gf_fo *fo,
                                          const struct gf_fo_deadlines *dl);
 
+/* Empties set (count and slice_count 0) keeping its arrays: a chunk of a
+ * stream is refilled without allocating. */
+void gf_fo_set_clear(struct gf_fo_set *set);
+
 /* Fills *fo with a view of offer i (valid until the set is freed); its
  * deadlines are set->acceptance_before[i] and set->assignment_before[i].
  * GF_ERANGE when i >= count. */
@@ -102,6 +107,18 @@ struct gf_fo_workload_sums {
  * receives the three check sums. */
 enum gf_err gf_fo_workload_generate(struct gf_fo_set *set, size_t offers, int64_t seed,
                                     struct gf_fo_workload_sums *sums);
+
+/* The same workload drawn in pieces: gf_fo_workload_init(w, seed), then
+ * gf_fo_workload_next appends the next `offers` offers to set (same room
+ * rule, GF_EFULL with nothing drawn) and adds to w->sums. The offers of
+ * successive calls are exactly those of one gf_fo_workload_generate. */
+struct gf_fo_workload {
+	struct gf_javarand r;
+	size_t drawn; /* offers so far */
+	struct gf_fo_workload_sums sums;
+};
+void gf_fo_workload_init(struct gf_fo_workload *w, int64_t seed);
+enum gf_err gf_fo_workload_next(struct gf_fo_workload *w, struct gf_fo_set *set, size_t offers);
 
 /* Measures of Valsomatzis et al. 2015 (formulas in docs/engine.md). */
 
