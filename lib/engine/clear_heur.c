@@ -188,7 +188,23 @@ struct sweep {
 	const size_t *off;
 	size_t fixed; /* an offer descend leaves alone (count = none) */
 	int totals;   /* some eligible offer has total bounds */
+	enum gf__clear_amounts amounts;
 };
+
+/* Exact (LP) or projected amounts for the fixed starts when total bounds
+ * need them, as sw->amounts says; lp_slices is the LP's size limit.
+ * GF_OK when sw->x changed (the caller reloads the mismatch). */
+static enum gf_err exact_amounts(struct sweep *sw, size_t count, size_t slices, size_t lp_slices)
+{
+	if (!sw->totals)
+		return GF_ERANGE;
+	if (slices <= lp_slices && sw->amounts != GF__CLEAR_AMOUNTS_PROJECTION)
+		return gf__clear_amounts_lp(sw->h->bid, sw->offers, count, sw->start, sw->x);
+	if (sw->amounts == GF__CLEAR_AMOUNTS_LEGACY)
+		return GF_ERANGE;
+	return gf__clear_amounts_projection(sw->h->bid, sw->offers, count, sw->start, sw->x,
+	                                    GF__CLEAR_PROJECTION_ROUNDS);
+}
 
 /* sum_t w_t dist(mis_t, [0, h_t]) + the eligible offers' tariff cost. */
 static double sweep_objective(const struct sweep *sw)
@@ -352,10 +368,9 @@ static double polish(struct sweep *sw, const struct gf_clear_bid *bid, size_t co
 {
 	double obj = sweep_objective(sw);
 	for (int p = 0; p <= passes; p++) {
-		if (sw->totals && slices <= GF__CLEAR_LP_SLICES) {
+		if (sw->totals) {
 			memcpy(tmp, sw->x, slices * sizeof *tmp);
-			if (gf__clear_amounts_lp(bid, sw->offers, count, sw->start, sw->x) ==
-			    GF_OK) {
+			if (exact_amounts(sw, count, slices, GF__CLEAR_LP_SLICES) == GF_OK) {
 				reload(sw, bid, count);
 				if (sweep_objective(sw) > obj - 1e-12) { /* round-off: keep ours */
 					memcpy(sw->x, tmp, slices * sizeof *tmp);
@@ -399,9 +414,7 @@ static double kick(struct sweep *sw, size_t count, size_t slices, int32_t *save_
 			apply(h, f, sw->start[o], xo, 1.0);
 			/* Amounts first: the kick alone may be the whole gain, which
 			 * a greedy descent from it could lose. */
-			if (sw->totals && slices <= GF__CLEAR_KICK_LP_SLICES &&
-			    gf__clear_amounts_lp(h->bid, sw->offers, count, sw->start, sw->x) ==
-			        GF_OK)
+			if (exact_amounts(sw, count, slices, GF__CLEAR_KICK_LP_SLICES) == GF_OK)
 				reload(sw, h->bid, count);
 			else
 				redispatch(sw);
@@ -593,6 +606,13 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
                                size_t count, const struct gf_clear_options *opt,
                                struct gf_clear_result *res)
 {
+	return gf__clear_heuristic_with(bid, offers, count, opt, GF__CLEAR_AMOUNTS_AUTO, res);
+}
+
+enum gf_err gf__clear_heuristic_with(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                                     size_t count, const struct gf_clear_options *opt,
+                                     enum gf__clear_amounts amounts, struct gf_clear_result *res)
+{
 	enum gf_err err = gf__clear_validate(bid, offers, count);
 	struct heur h = {0};
 	double *order = NULL, *order2 = NULL, *x = NULL;
@@ -638,7 +658,7 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
 		h.hr[t - a0] = gf__clear_headroom(bid, t);
 	}
 	size_t ne = rank_eligible(bid, offers, count, off, order);
-	struct sweep sw = {&h, offers, order, order2, ne, start, x, off, count, 0};
+	struct sweep sw = {&h, offers, order, order2, ne, start, x, off, count, 0, amounts};
 	long tries = plan_kicks(&sw);
 	two_starts(&sw, bid, count, slices, passes, tries, bstart, bx, kstart, kx);
 	r.status = GF_CLEAR_FEASIBLE;

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * clear_amounts.c - amounts for fixed start times without GLPK: interval
+ * value functions and per-offer projections (docs/clearing.md "Amounts by
+ * projection").
+ *
+ * With every start fixed, the offers without total bounds separate per
+ * interval: for a given sum y_t of the total-bounded offers' amounts at t,
+ * the best the others can do is a merit order (cheapest lowering first
+ * while its tariff is below w_t, the same for raising), so the interval's
+ * cost is a convex piecewise linear function Phi_t of the mismatch z_t the
+ * total-bounded offers leave with the others at their cheapest points.
+ * The whole amount problem is then
+ *
+ *   min  sum_t Phi_t(z_t) + sum_{o total-bounded} tariff cost of o
+ *   s.t. z_t = B_t + sum_o x_o(t), x in the slice boxes, E^min_o <= sum_k x_{o,k} <= E^max_o.
+ *
+ * One offer's exact best response against the others (its own terms are
+ * Phi_t(z_t - x_{o,t} + x) + tariff, convex piecewise linear per slice,
+ * with one sum constraint) is a sort: every slice starts at its lower
+ * bound and the constant-slope stretches are bought cheapest first while
+ * they pay or the minimum total is not yet met, up to the maximum total.
+ * Rounds of best responses (block coordinate descent, each step exact)
+ * run until a round gains nothing; then the others are dispatched on their
+ * merit orders at the final z_t (exact for them). The slopes Phi_t'(z_t)
+ * are the intervals' prices of a dual solution.
+ */
+#include "engine/clear.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One merit-order step of an interval: an offer's slice lowered (or
+ * raised) by up to cap kWh at cost EUR/kWh. */
+struct mstep {
+	double cost, cap;
+	size_t slice; /* global slice index */
+};
+
+/* A constant-slope stretch of one slice of the offer being placed. */
+struct stretch {
+	double slope, len;
+	int32_t k, seq;
+};
+
+struct amounts {
+	int32_t a0;
+	size_t len;
+	double *w, *h, *z;
+	/* Per interval j: lowering steps dn[dn_off[j] .. dn_off[j + 1]) by
+	 * ascending cost, with cumulative capacity and cost; raising alike. */
+	size_t *dn_off, *up_off;
+	struct mstep *dn, *up;
+	double *dn_cum, *dn_pc, *up_cum, *up_pc;
+	struct stretch *st;
+	size_t st_cap;
+};
+
+static int cmp_mstep(const void *pa, const void *pb)
+{
+	const struct mstep *a = pa, *b = pb;
+	if (a->cost != b->cost)
+		return a->cost < b->cost ? -1 : 1;
+	return (a->slice > b->slice) - (a->slice < b->slice);
+}
+
+static int cmp_stretch(const void *pa, const void *pb)
+{
+	const struct stretch *a = pa, *b = pb;
+	if (a->slope != b->slope)
+		return a->slope < b->slope ? -1 : 1;
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static int has_total(const struct gf_fo *f)
+{
+	return !isnan(f->total_min) || !isnan(f->total_max);
+}
+
+static double clampd(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* First index i in [lo, hi) with cum[i] > v (hi when none). */
+static size_t upper(const double *cum, size_t lo, size_t hi, double v)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cum[mid] > v)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* First index i in [lo, hi) with cum[i] >= v (hi when none). */
+static size_t lower_idx(const double *cum, size_t lo, size_t hi, double v)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cum[mid] >= v)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Phi_j(z). */
+static double phi(const struct amounts *a, size_t j, double z)
+{
+	if (z > a->h[j]) {
+		double v = z - a->h[j];
+		size_t b = a->dn_off[j], e = a->dn_off[j + 1], i = upper(a->dn_cum, b, e, v);
+		double cum = i > b ? a->dn_cum[i - 1] : 0.0, pc = i > b ? a->dn_pc[i - 1] : 0.0;
+		return pc + (i < e ? a->dn[i].cost : a->w[j]) * (v - cum);
+	}
+	if (z < 0) {
+		double v = -z;
+		size_t b = a->up_off[j], e = a->up_off[j + 1], i = upper(a->up_cum, b, e, v);
+		double cum = i > b ? a->up_cum[i - 1] : 0.0, pc = i > b ? a->up_pc[i - 1] : 0.0;
+		return pc + (i < e ? a->up[i].cost : a->w[j]) * (v - cum);
+	}
+	return 0.0;
+}
+
+/* Slope of Phi_j just right of z; *next gets the next breakpoint above z. */
+static double phi_right(const struct amounts *a, size_t j, double z, double *next)
+{
+	double h = a->h[j];
+	if (z < 0) {
+		double v = -z;
+		size_t b = a->up_off[j], e = a->up_off[j + 1], i = lower_idx(a->up_cum, b, e, v);
+		/* z in [-cum[i], -cum[i - 1]) */
+		*next = i > b ? -a->up_cum[i - 1] : 0.0;
+		return i < e ? -a->up[i].cost : -a->w[j];
+	}
+	if (z < h) {
+		*next = h;
+		return 0.0;
+	}
+	double v = z - h;
+	size_t b = a->dn_off[j], e = a->dn_off[j + 1], i = upper(a->dn_cum, b, e, v);
+	*next = i < e ? h + a->dn_cum[i] : INFINITY;
+	return i < e ? a->dn[i].cost : a->w[j];
+}
+
+/* Appends the stretches of slice k of f (running at axis interval j, the
+ * others leaving z0 there) from lower to upper. 0 or -1 on no memory. */
+static int stretches(struct amounts *a, size_t *ns, const struct gf_fo *f, int32_t k, size_t j,
+                     double z0, double d)
+{
+	double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
+	double x = f->lower[k], end = f->upper[k];
+	int32_t seq = 0;
+	while (x < end) {
+		double next;
+		double s = phi_right(a, j, z0 + x, &next) + (x < d ? -cdown : cup);
+		next -= z0;
+		if (x < d && d < next)
+			next = d;
+		if (next > end)
+			next = end;
+		if (!(next > x)) /* round-off at a breakpoint: step past it */
+			next = nextafter(x, INFINITY);
+		if (*ns == a->st_cap) {
+			size_t cap = a->st_cap ? 2 * a->st_cap : 256;
+			struct stretch *st = realloc(a->st, cap * sizeof *st);
+			if (!st)
+				return -1;
+			a->st = st;
+			a->st_cap = cap;
+		}
+		a->st[(*ns)++] = (struct stretch){s, next - x, k, seq++};
+		x = next;
+	}
+	return 0;
+}
+
+/* f's own part of the objective at amounts x started at s (others leave
+ * z - x_f there). */
+static double offer_value(const struct amounts *a, const struct gf_fo *f, int32_t s,
+                          const double *xcur, const double *x)
+{
+	double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
+	double v = 0.0;
+	for (int32_t k = 0; k < f->n; k++) {
+		size_t j = (size_t)(s + k - a->a0);
+		double dev = x[k] - gf__clear_dflt(f, s + k);
+		v += phi(a, j, a->z[j] - xcur[k] + x[k]) + (dev > 0 ? cup * dev : -cdown * dev);
+	}
+	return v;
+}
+
+/* The exact best response of f (started at s, current amounts x, already
+ * in z) into nx; returns the gain (>= 0 up to round-off) or NaN when out
+ * of memory. */
+static double best_response(struct amounts *a, const struct gf_fo *f, int32_t s, const double *x,
+                            double *nx)
+{
+	size_t ns = 0;
+	double sum = 0.0;
+	for (int32_t k = 0; k < f->n; k++) {
+		size_t j = (size_t)(s + k - a->a0);
+		if (stretches(a, &ns, f, k, j, a->z[j] - x[k], gf__clear_dflt(f, s + k)))
+			return NAN;
+		nx[k] = f->lower[k];
+		sum += f->lower[k];
+	}
+	qsort(a->st, ns, sizeof *a->st, cmp_stretch);
+	double emin = isnan(f->total_min) ? -INFINITY : f->total_min;
+	double emax = isnan(f->total_max) ? INFINITY : f->total_max;
+	for (size_t i = 0; i < ns && sum < emax; i++) {
+		double take;
+		if (a->st[i].slope < 0)
+			take = fmin(a->st[i].len, emax - sum);
+		else if (sum < emin)
+			take = fmin(a->st[i].len, emin - sum);
+		else
+			break;
+		nx[a->st[i].k] += take;
+		sum += take;
+	}
+	for (int32_t k = 0; k < f->n; k++)
+		nx[k] = clampd(nx[k], f->lower[k], f->upper[k]);
+	return offer_value(a, f, s, x, x) - offer_value(a, f, s, x, nx);
+}
+
+/* The merit orders of the offers without total bounds at their starts,
+ * and z_t. 0, or -1 on no memory. */
+static int build(struct amounts *a, const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                 size_t count, const int32_t *start, const double *amount)
+{
+	size_t len = a->len, ndn = 0, nup = 0;
+	a->w = calloc(len, sizeof *a->w);
+	a->h = calloc(len, sizeof *a->h);
+	a->z = calloc(len, sizeof *a->z);
+	a->dn_off = calloc(len + 1, sizeof *a->dn_off);
+	a->up_off = calloc(len + 1, sizeof *a->up_off);
+	if (!a->w || !a->h || !a->z || !a->dn_off || !a->up_off)
+		return -1;
+	for (size_t j = 0; j < len; j++) {
+		int32_t t = a->a0 + (int32_t)j;
+		a->w[j] = gf__clear_weight(bid, t);
+		a->h[j] = gf__clear_headroom(bid, t);
+		a->z[j] = gf__clear_change(bid, t);
+	}
+	/* Count the steps per interval (in dn_off[j + 1]), and z. */
+	size_t off = 0;
+	for (size_t o = 0; o < count; o++) {
+		const struct gf_fo *f = &offers[o];
+		size_t base = off;
+		off += (size_t)f->n;
+		if (!gf_clear_eligible(bid, f))
+			continue;
+		for (int32_t t = f->start_after; t < f->start_after + f->n; t++)
+			a->z[t - a->a0] -= gf__clear_dflt(f, t);
+		int tot = has_total(f);
+		double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
+		for (int32_t k = 0; k < f->n; k++) {
+			size_t j = (size_t)(start[o] + k - a->a0);
+			if (tot) {
+				a->z[j] += clampd(amount[base + (size_t)k], f->lower[k], f->upper[k]);
+				continue;
+			}
+			double p0 = clampd(gf__clear_dflt(f, start[o] + k), f->lower[k], f->upper[k]);
+			a->z[j] += p0;
+			if (p0 > f->lower[k] && cdown < a->w[j])
+				a->dn_off[j + 1]++, ndn++;
+			if (p0 < f->upper[k] && cup < a->w[j])
+				a->up_off[j + 1]++, nup++;
+		}
+	}
+	for (size_t j = 0; j < len; j++) {
+		a->dn_off[j + 1] += a->dn_off[j];
+		a->up_off[j + 1] += a->up_off[j];
+	}
+	a->dn = calloc(ndn + 1, sizeof *a->dn);
+	a->up = calloc(nup + 1, sizeof *a->up);
+	a->dn_cum = calloc(ndn + 1, sizeof *a->dn_cum);
+	a->dn_pc = calloc(ndn + 1, sizeof *a->dn_pc);
+	a->up_cum = calloc(nup + 1, sizeof *a->up_cum);
+	a->up_pc = calloc(nup + 1, sizeof *a->up_pc);
+	size_t *fill_dn = calloc(len + 1, sizeof *fill_dn), *fill_up = calloc(len + 1, sizeof *fill_up);
+	int rc = -1;
+	if (!a->dn || !a->up || !a->dn_cum || !a->dn_pc || !a->up_cum || !a->up_pc || !fill_dn ||
+	    !fill_up)
+		goto out;
+	memcpy(fill_dn, a->dn_off, (len + 1) * sizeof *fill_dn);
+	memcpy(fill_up, a->up_off, (len + 1) * sizeof *fill_up);
+	off = 0;
+	for (size_t o = 0; o < count; o++) {
+		const struct gf_fo *f = &offers[o];
+		size_t base = off;
+		off += (size_t)f->n;
+		if (!gf_clear_eligible(bid, f) || has_total(f))
+			continue;
+		double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
+		for (int32_t k = 0; k < f->n; k++) {
+			size_t j = (size_t)(start[o] + k - a->a0);
+			double p0 = clampd(gf__clear_dflt(f, start[o] + k), f->lower[k], f->upper[k]);
+			if (p0 > f->lower[k] && cdown < a->w[j])
+				a->dn[fill_dn[j]++] =
+				    (struct mstep){cdown, p0 - f->lower[k], base + (size_t)k};
+			if (p0 < f->upper[k] && cup < a->w[j])
+				a->up[fill_up[j]++] =
+				    (struct mstep){cup, f->upper[k] - p0, base + (size_t)k};
+		}
+	}
+	for (size_t j = 0; j < len; j++) {
+		struct mstep *ms[2] = {a->dn, a->up};
+		size_t *offs[2] = {a->dn_off, a->up_off};
+		double *cum[2] = {a->dn_cum, a->up_cum}, *pc[2] = {a->dn_pc, a->up_pc};
+		for (int side = 0; side < 2; side++) {
+			size_t b = offs[side][j], e = offs[side][j + 1];
+			qsort(ms[side] + b, e - b, sizeof *ms[side], cmp_mstep);
+			double c = 0.0, p = 0.0;
+			for (size_t i = b; i < e; i++) {
+				c += ms[side][i].cap;
+				p += ms[side][i].cost * ms[side][i].cap;
+				cum[side][i] = c;
+				pc[side][i] = p;
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(fill_up);
+	free(fill_dn);
+	return rc;
+}
+
+static void amounts_free(struct amounts *a)
+{
+	free(a->st);
+	free(a->up_pc);
+	free(a->up_cum);
+	free(a->dn_pc);
+	free(a->dn_cum);
+	free(a->up);
+	free(a->dn);
+	free(a->up_off);
+	free(a->dn_off);
+	free(a->z);
+	free(a->h);
+	free(a->w);
+}
+
+/* The offers without total bounds on their merit orders at the final z:
+ * lowered (raised) cheapest first by what exceeds h (falls below 0). */
+static void dispatch(const struct amounts *a, const struct gf_clear_bid *bid,
+                     const struct gf_fo *offers, size_t count, const int32_t *start,
+                     double *amount)
+{
+	size_t off = 0;
+	for (size_t o = 0; o < count; o++) {
+		const struct gf_fo *f = &offers[o];
+		if (gf_clear_eligible(bid, f) && !has_total(f))
+			for (int32_t k = 0; k < f->n; k++)
+				amount[off + (size_t)k] = clampd(gf__clear_dflt(f, start[o] + k),
+				                                 f->lower[k], f->upper[k]);
+		off += (size_t)f->n;
+	}
+	for (size_t j = 0; j < a->len; j++) {
+		double need = a->z[j] - a->h[j];
+		for (size_t i = a->dn_off[j]; i < a->dn_off[j + 1] && need > 0; i++) {
+			double take = fmin(need, a->dn[i].cap);
+			amount[a->dn[i].slice] -= take;
+			need -= take;
+		}
+		need = -a->z[j];
+		for (size_t i = a->up_off[j]; i < a->up_off[j + 1] && need > 0; i++) {
+			double take = fmin(need, a->up[i].cap);
+			amount[a->up[i].slice] += take;
+			need -= take;
+		}
+	}
+}
+
+enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid,
+                                         const struct gf_fo *offers, size_t count,
+                                         const int32_t *start, double *amount, int rounds)
+{
+	struct amounts a = {0};
+	enum gf_err err = GF_ENOMEM;
+	int32_t a1, maxn = 1;
+	gf__clear_axis(bid, offers, count, &a.a0, &a1);
+	a.len = (size_t)(a1 - a.a0);
+	size_t slices = 0;
+	for (size_t o = 0; o < count; o++) {
+		slices += (size_t)offers[o].n;
+		maxn = offers[o].n > maxn ? offers[o].n : maxn;
+	}
+	double *x = calloc(slices + 1, sizeof *x), *nx = calloc((size_t)maxn, sizeof *nx);
+	size_t *off = calloc(count + 1, sizeof *off);
+	if (!x || !nx || !off || build(&a, bid, offers, count, start, amount))
+		goto out;
+	memcpy(x, amount, slices * sizeof *x);
+	for (size_t o = 0; o < count; o++)
+		off[o + 1] = off[o] + (size_t)offers[o].n;
+	for (size_t o = 0; o < count; o++)
+		if (gf_clear_eligible(bid, &offers[o]) && has_total(&offers[o]))
+			for (int32_t k = 0; k < offers[o].n; k++)
+				x[off[o] + (size_t)k] = clampd(x[off[o] + (size_t)k],
+				                               offers[o].lower[k], offers[o].upper[k]);
+	double scale = 0.0;
+	for (size_t j = 0; j < a.len; j++)
+		scale += a.w[j] * fabs(a.z[j]);
+	for (int r = 0; r < rounds; r++) {
+		double gain = 0.0;
+		for (size_t o = 0; o < count; o++) {
+			const struct gf_fo *f = &offers[o];
+			if (!gf_clear_eligible(bid, f) || !has_total(f))
+				continue;
+			double *xo = x + off[o];
+			double g = best_response(&a, f, start[o], xo, nx);
+			if (isnan(g))
+				goto out;
+			if (!(g > 1e-12))
+				continue;
+			for (int32_t k = 0; k < f->n; k++) {
+				a.z[start[o] + k - a.a0] += nx[k] - xo[k];
+				xo[k] = nx[k];
+			}
+			gain += g;
+		}
+		if (gain <= 1e-9 * fmax(1.0, scale))
+			break;
+	}
+	dispatch(&a, bid, offers, count, start, x);
+	memcpy(amount, x, slices * sizeof *x);
+	err = GF_OK;
+out:
+	amounts_free(&a);
+	free(off);
+	free(nx);
+	free(x);
+	return err;
+}
