@@ -156,9 +156,9 @@ enum gf_err gf__clear_heuristic_with(const struct gf_clear_bid *bid, const struc
  * dispatch of the others. Writes the eligible offers' amounts; amount must
  * hold a feasible schedule for the starts on entry. GF_ENOMEM (amount
  * untouched). */
-enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid,
-                                         const struct gf_fo *offers, size_t count,
-                                         const int32_t *start, double *amount, int rounds);
+enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                                         size_t count, const int32_t *start, double *amount,
+                                         int rounds);
 enum gf_err gf__clear_validate(const struct gf_clear_bid *bid, const struct gf_fo *offers,
                                size_t count);
 double gf__clear_dflt(const struct gf_fo *o, int32_t t);

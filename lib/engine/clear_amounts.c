@@ -55,6 +55,7 @@ struct amounts {
 	double *dn_cum, *dn_pc, *up_cum, *up_pc;
 	struct stretch *st;
 	size_t st_cap;
+	unsigned char *role; /* per offer: 0 ineligible, 1 merit order, 2 total-bounded */
 };
 
 static int cmp_mstep(const void *pa, const void *pb)
@@ -242,8 +243,13 @@ static int build(struct amounts *a, const struct gf_clear_bid *bid, const struct
 	a->z = calloc(len, sizeof *a->z);
 	a->dn_off = calloc(len + 1, sizeof *a->dn_off);
 	a->up_off = calloc(len + 1, sizeof *a->up_off);
-	if (!a->w || !a->h || !a->z || !a->dn_off || !a->up_off)
+	a->role = calloc(count + 1, 1);
+	if (!a->w || !a->h || !a->z || !a->dn_off || !a->up_off || !a->role)
 		return -1;
+	for (size_t o = 0; o < count; o++)
+		a->role[o] = !gf_clear_eligible(bid, &offers[o]) ? 0
+		             : has_total(&offers[o])             ? 2
+		                                                 : 1;
 	for (size_t j = 0; j < len; j++) {
 		int32_t t = a->a0 + (int32_t)j;
 		a->w[j] = gf__clear_weight(bid, t);
@@ -256,19 +262,22 @@ static int build(struct amounts *a, const struct gf_clear_bid *bid, const struct
 		const struct gf_fo *f = &offers[o];
 		size_t base = off;
 		off += (size_t)f->n;
-		if (!gf_clear_eligible(bid, f))
+		if (!a->role[o])
 			continue;
 		for (int32_t t = f->start_after; t < f->start_after + f->n; t++)
 			a->z[t - a->a0] -= gf__clear_dflt(f, t);
-		int tot = has_total(f);
-		double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
+		int tot = a->role[o] == 2;
+		double cup = gf__clear_tariff(f->tariff_max),
+		       cdown = gf__clear_tariff(f->tariff_min);
 		for (int32_t k = 0; k < f->n; k++) {
 			size_t j = (size_t)(start[o] + k - a->a0);
 			if (tot) {
-				a->z[j] += clampd(amount[base + (size_t)k], f->lower[k], f->upper[k]);
+				a->z[j] +=
+				    clampd(amount[base + (size_t)k], f->lower[k], f->upper[k]);
 				continue;
 			}
-			double p0 = clampd(gf__clear_dflt(f, start[o] + k), f->lower[k], f->upper[k]);
+			double p0 =
+			    clampd(gf__clear_dflt(f, start[o] + k), f->lower[k], f->upper[k]);
 			a->z[j] += p0;
 			if (p0 > f->lower[k] && cdown < a->w[j])
 				a->dn_off[j + 1]++, ndn++;
@@ -286,57 +295,62 @@ static int build(struct amounts *a, const struct gf_clear_bid *bid, const struct
 	a->dn_pc = calloc(ndn + 1, sizeof *a->dn_pc);
 	a->up_cum = calloc(nup + 1, sizeof *a->up_cum);
 	a->up_pc = calloc(nup + 1, sizeof *a->up_pc);
-	size_t *fill_dn = calloc(len + 1, sizeof *fill_dn), *fill_up = calloc(len + 1, sizeof *fill_up);
+	size_t *fill = calloc(len + 1, sizeof *fill), *first = calloc(count + 1, sizeof *first);
+	struct mstep *key = calloc(count + 1, sizeof *key);
 	int rc = -1;
-	if (!a->dn || !a->up || !a->dn_cum || !a->dn_pc || !a->up_cum || !a->up_pc || !fill_dn ||
-	    !fill_up)
+	if (!a->dn || !a->up || !a->dn_cum || !a->dn_pc || !a->up_cum || !a->up_pc || !fill ||
+	    !first || !key)
 		goto out;
-	memcpy(fill_dn, a->dn_off, (len + 1) * sizeof *fill_dn);
-	memcpy(fill_up, a->up_off, (len + 1) * sizeof *fill_up);
-	off = 0;
-	for (size_t o = 0; o < count; o++) {
-		const struct gf_fo *f = &offers[o];
-		size_t base = off;
-		off += (size_t)f->n;
-		if (!gf_clear_eligible(bid, f) || has_total(f))
-			continue;
-		double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
-		for (int32_t k = 0; k < f->n; k++) {
-			size_t j = (size_t)(start[o] + k - a->a0);
-			double p0 = clampd(gf__clear_dflt(f, start[o] + k), f->lower[k], f->upper[k]);
-			if (p0 > f->lower[k] && cdown < a->w[j])
-				a->dn[fill_dn[j]++] =
-				    (struct mstep){cdown, p0 - f->lower[k], base + (size_t)k};
-			if (p0 < f->upper[k] && cup < a->w[j])
-				a->up[fill_up[j]++] =
-				    (struct mstep){cup, f->upper[k] - p0, base + (size_t)k};
+	for (size_t o = 0; o < count; o++)
+		first[o + 1] = first[o] + (size_t)offers[o].n;
+	/* Per side, the offers in the order of their tariff (then index): each
+	 * interval's steps come out sorted without sorting them. */
+	for (int side = 0; side < 2; side++) {
+		struct mstep *ms = side ? a->up : a->dn;
+		size_t *offs = side ? a->up_off : a->dn_off, nk = 0;
+		double *cum = side ? a->up_cum : a->dn_cum, *pc = side ? a->up_pc : a->dn_pc;
+		for (size_t o = 0; o < count; o++)
+			if (a->role[o] == 1)
+				key[nk++] =
+				    (struct mstep){gf__clear_tariff(side ? offers[o].tariff_max
+				                                         : offers[o].tariff_min),
+				                   0.0, o};
+		qsort(key, nk, sizeof *key, cmp_mstep);
+		memcpy(fill, offs, (len + 1) * sizeof *fill);
+		for (size_t i = 0; i < nk; i++) {
+			size_t o = key[i].slice;
+			const struct gf_fo *f = &offers[o];
+			for (int32_t k = 0; k < f->n; k++) {
+				size_t j = (size_t)(start[o] + k - a->a0);
+				double p0 = clampd(gf__clear_dflt(f, start[o] + k), f->lower[k],
+				                   f->upper[k]);
+				double cap = side ? f->upper[k] - p0 : p0 - f->lower[k];
+				if (cap > 0 && key[i].cost < a->w[j])
+					ms[fill[j]++] =
+					    (struct mstep){key[i].cost, cap, first[o] + (size_t)k};
+			}
 		}
-	}
-	for (size_t j = 0; j < len; j++) {
-		struct mstep *ms[2] = {a->dn, a->up};
-		size_t *offs[2] = {a->dn_off, a->up_off};
-		double *cum[2] = {a->dn_cum, a->up_cum}, *pc[2] = {a->dn_pc, a->up_pc};
-		for (int side = 0; side < 2; side++) {
-			size_t b = offs[side][j], e = offs[side][j + 1];
-			qsort(ms[side] + b, e - b, sizeof *ms[side], cmp_mstep);
+		for (size_t j = 0; j < len; j++) {
 			double c = 0.0, p = 0.0;
-			for (size_t i = b; i < e; i++) {
-				c += ms[side][i].cap;
-				p += ms[side][i].cost * ms[side][i].cap;
-				cum[side][i] = c;
-				pc[side][i] = p;
+			for (size_t i = offs[j]; i < offs[j + 1]; i++) {
+				c += ms[i].cap;
+				p += ms[i].cost * ms[i].cap;
+				cum[i] = c;
+				pc[i] = p;
 			}
 		}
 	}
 	rc = 0;
 out:
-	free(fill_up);
-	free(fill_dn);
+	free(key);
+	free(first);
+	free(fill);
 	return rc;
 }
 
 static void amounts_free(struct amounts *a)
 {
+	free(a->role);
 	free(a->st);
 	free(a->up_pc);
 	free(a->up_cum);
@@ -353,14 +367,13 @@ static void amounts_free(struct amounts *a)
 
 /* The offers without total bounds on their merit orders at the final z:
  * lowered (raised) cheapest first by what exceeds h (falls below 0). */
-static void dispatch(const struct amounts *a, const struct gf_clear_bid *bid,
-                     const struct gf_fo *offers, size_t count, const int32_t *start,
-                     double *amount)
+static void dispatch(const struct amounts *a, const struct gf_fo *offers, size_t count,
+                     const int32_t *start, double *amount)
 {
 	size_t off = 0;
 	for (size_t o = 0; o < count; o++) {
 		const struct gf_fo *f = &offers[o];
-		if (gf_clear_eligible(bid, f) && !has_total(f))
+		if (a->role[o] == 1)
 			for (int32_t k = 0; k < f->n; k++)
 				amount[off + (size_t)k] = clampd(gf__clear_dflt(f, start[o] + k),
 				                                 f->lower[k], f->upper[k]);
@@ -382,9 +395,9 @@ static void dispatch(const struct amounts *a, const struct gf_clear_bid *bid,
 	}
 }
 
-enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid,
-                                         const struct gf_fo *offers, size_t count,
-                                         const int32_t *start, double *amount, int rounds)
+enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                                         size_t count, const int32_t *start, double *amount,
+                                         int rounds)
 {
 	struct amounts a = {0};
 	enum gf_err err = GF_ENOMEM;
@@ -404,10 +417,10 @@ enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid,
 	for (size_t o = 0; o < count; o++)
 		off[o + 1] = off[o] + (size_t)offers[o].n;
 	for (size_t o = 0; o < count; o++)
-		if (gf_clear_eligible(bid, &offers[o]) && has_total(&offers[o]))
+		if (a.role[o] == 2)
 			for (int32_t k = 0; k < offers[o].n; k++)
-				x[off[o] + (size_t)k] = clampd(x[off[o] + (size_t)k],
-				                               offers[o].lower[k], offers[o].upper[k]);
+				x[off[o] + (size_t)k] = clampd(
+				    x[off[o] + (size_t)k], offers[o].lower[k], offers[o].upper[k]);
 	double scale = 0.0;
 	for (size_t j = 0; j < a.len; j++)
 		scale += a.w[j] * fabs(a.z[j]);
@@ -415,7 +428,7 @@ enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid,
 		double gain = 0.0;
 		for (size_t o = 0; o < count; o++) {
 			const struct gf_fo *f = &offers[o];
-			if (!gf_clear_eligible(bid, f) || !has_total(f))
+			if (a.role[o] != 2)
 				continue;
 			double *xo = x + off[o];
 			double g = best_response(&a, f, start[o], xo, nx);
@@ -432,7 +445,7 @@ enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid,
 		if (gain <= 1e-9 * fmax(1.0, scale))
 			break;
 	}
-	dispatch(&a, bid, offers, count, start, x);
+	dispatch(&a, offers, count, start, x);
 	memcpy(amount, x, slices * sizeof *x);
 	err = GF_OK;
 out:

@@ -133,8 +133,8 @@ static int run(size_t count, int64_t seed, double time_limit, size_t max_columns
 	                            .mismatch = NAN,
 	                            .bound = NAN};
 	double t0 = now_s(), c0 = cpu_s();
-	if ((err = gf__clear_heuristic_with(&bid, fo, count, &opt, GF__CLEAR_AMOUNTS_LEGACY,
-	                                    &base)))
+	if ((err =
+	         gf__clear_heuristic_with(&bid, fo, count, &opt, GF__CLEAR_AMOUNTS_LEGACY, &base)))
 		goto out;
 	double cb = cpu_s() - c0;
 	t0 = now_s();
