@@ -133,6 +133,8 @@ enum gf_err gf_clear_evaluate(const struct gf_clear_bid *bid, const struct gf_fo
 #define GF__CLEAR_KICK_LP_SLICES 64
 /* Rounds of best responses of the projection amount solver. */
 #define GF__CLEAR_PROJECTION_ROUNDS 50
+/* Its budget for negative-cycle search, in arc relaxations per call. */
+#define GF__CLEAR_CYCLE_WORK 2e6
 /* Exact amounts for the fixed starts (GLPK simplex) into amount (eligible
  * offers only). GF_ENOMEM, GF_ERANGE when not solved; amount untouched then. */
 enum gf_err gf__clear_amounts_lp(const struct gf_clear_bid *bid, const struct gf_fo *offers,

@@ -28,6 +28,7 @@
 #include "engine/clear.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,44 @@ static double phi_right(const struct amounts *a, size_t j, double z, double *nex
 	size_t b = a->dn_off[j], e = a->dn_off[j + 1], i = upper(a->dn_cum, b, e, v);
 	*next = i < e ? h + a->dn_cum[i] : INFINITY;
 	return i < e ? a->dn[i].cost : a->w[j];
+}
+
+/* Slope of Phi_j just left of z; *prev gets the breakpoint below z. */
+static double phi_left(const struct amounts *a, size_t j, double z, double *prev)
+{
+	double h = a->h[j];
+	if (z > h) {
+		double v = z - h;
+		size_t b = a->dn_off[j], e = a->dn_off[j + 1], i = lower_idx(a->dn_cum, b, e, v);
+		*prev = h + (i > b ? a->dn_cum[i - 1] : 0.0);
+		return i < e ? a->dn[i].cost : a->w[j];
+	}
+	if (z > 0) {
+		*prev = 0.0;
+		return 0.0;
+	}
+	double v = -z;
+	size_t b = a->up_off[j], e = a->up_off[j + 1], i = upper(a->up_cum, b, e, v);
+	*prev = i < e ? -a->up_cum[i] : -INFINITY;
+	return i < e ? -a->up[i].cost : -a->w[j];
+}
+
+/* phi_right and phi_left past breakpoints closer than round-off to z, so
+ * that a residual arc has room for a real push. */
+static double phi_right_snap(const struct amounts *a, size_t j, double z, double *next)
+{
+	double r = phi_right(a, j, z, next);
+	while (*next - z <= 1e-12 * fmax(1.0, fabs(z)) && isfinite(*next))
+		r = phi_right(a, j, *next, next);
+	return r;
+}
+
+static double phi_left_snap(const struct amounts *a, size_t j, double z, double *prev)
+{
+	double l = phi_left(a, j, z, prev);
+	while (z - *prev <= 1e-12 * fmax(1.0, fabs(z)) && isfinite(*prev))
+		l = phi_left(a, j, *prev, prev);
+	return l;
 }
 
 /* Appends the stretches of slice k of f (running at axis interval j, the
@@ -395,11 +434,244 @@ static void dispatch(const struct amounts *a, const struct gf_fo *offers, size_t
 	}
 }
 
+/* The residual graph of the amount problem as a circulation: node 0 is
+ * the source S of the total-bounded offers' energy, 1 + i the i-th such
+ * offer, 1 + nt + j the interval j. Arcs S -> o (its total may rise),
+ * o -> S (may fall), o -> t (a slice may rise), t -> o (may fall), t -> S
+ * (z_t rises, Phi_t's right slope) and S -> t (falls, minus the left
+ * slope), each at its marginal cost. The amounts are optimal iff this
+ * graph has no negative cycle (convex piecewise linear costs). */
+enum arc_kind {
+	ARC_TOTAL_UP,
+	ARC_TOTAL_DOWN,
+	ARC_SLICE_UP,
+	ARC_SLICE_DOWN,
+	ARC_PHI_UP,
+	ARC_PHI_DOWN
+};
+
+struct arc {
+	size_t from, to;
+	double cost;
+	enum arc_kind kind;
+	size_t ref; /* the offer (TOTAL), the global slice (SLICE) or the interval (PHI) */
+	int32_t k;  /* the slice within its offer */
+};
+
+struct cycles {
+	struct arc *arc;
+	size_t narc, cap;
+	double *dist;
+	size_t *par; /* arc index + 1 into the node, 0 none */
+	size_t *mark;
+	size_t nt, *tot, *node; /* total-bounded offers; node of each offer */
+};
+
+static int push_arc(struct cycles *c, struct arc arc)
+{
+	if (c->narc == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+		struct arc *na = realloc(c->arc, cap * sizeof *na);
+		if (!na)
+			return -1;
+		c->arc = na;
+		c->cap = cap;
+	}
+	c->arc[c->narc++] = arc;
+	return 0;
+}
+
+static double offer_sum(const struct gf_fo *f, const double *xo)
+{
+	double e = 0.0;
+	for (int32_t k = 0; k < f->n; k++)
+		e += xo[k];
+	return e;
+}
+
+static int residual_arcs(struct cycles *c, const struct amounts *a, const struct gf_fo *offers,
+                         const int32_t *start, const size_t *off, const double *x)
+{
+	const double eps = 1e-12;
+	c->narc = 0;
+	for (size_t i = 0; i < c->nt; i++) {
+		size_t o = c->tot[i], u = 1 + i;
+		const struct gf_fo *f = &offers[o];
+		const double *xo = x + off[o];
+		double e = offer_sum(f, xo);
+		double cup = gf__clear_tariff(f->tariff_max),
+		       cdown = gf__clear_tariff(f->tariff_min);
+		if ((isnan(f->total_max) || e < f->total_max - eps) &&
+		    push_arc(c, (struct arc){0, u, 0.0, ARC_TOTAL_UP, o, 0}))
+			return -1;
+		if ((isnan(f->total_min) || e > f->total_min + eps) &&
+		    push_arc(c, (struct arc){u, 0, 0.0, ARC_TOTAL_DOWN, o, 0}))
+			return -1;
+		for (int32_t k = 0; k < f->n; k++) {
+			size_t v = 1 + c->nt + (size_t)(start[o] + k - a->a0);
+			double d = gf__clear_dflt(f, start[o] + k);
+			if (xo[k] < f->upper[k] - eps &&
+			    push_arc(c, (struct arc){u, v, xo[k] < d - eps ? -cdown : cup,
+			                             ARC_SLICE_UP, off[o] + (size_t)k, k}))
+				return -1;
+			if (xo[k] > f->lower[k] + eps &&
+			    push_arc(c, (struct arc){v, u, xo[k] > d + eps ? -cup : cdown,
+			                             ARC_SLICE_DOWN, off[o] + (size_t)k, k}))
+				return -1;
+		}
+	}
+	for (size_t j = 0; j < a->len; j++) {
+		double nb, pb;
+		size_t v = 1 + c->nt + j;
+		double r = phi_right_snap(a, j, a->z[j], &nb),
+		       l = phi_left_snap(a, j, a->z[j], &pb);
+		if (push_arc(c, (struct arc){v, 0, r, ARC_PHI_UP, j, 0}) ||
+		    push_arc(c, (struct arc){0, v, -l, ARC_PHI_DOWN, j, 0}))
+			return -1;
+	}
+	return 0;
+}
+
+/* Bellman-Ford from every node at once; returns a node on a negative
+ * cycle of the parent graph, or SIZE_MAX when there is none (optimal) or
+ * the work budget ran out (*work counts arc relaxations). */
+static size_t find_cycle(struct cycles *c, size_t nodes, double *work)
+{
+	for (size_t v = 0; v < nodes; v++) {
+		c->dist[v] = 0.0;
+		c->par[v] = 0;
+	}
+	for (size_t round = 0; round <= nodes; round++) {
+		int changed = 0;
+		for (size_t i = 0; i < c->narc; i++) {
+			const struct arc *e = &c->arc[i];
+			double nd = c->dist[e->from] + e->cost;
+			if (nd < c->dist[e->to] - 1e-12) {
+				c->dist[e->to] = nd;
+				c->par[e->to] = i + 1;
+				changed = 1;
+			}
+		}
+		*work -= (double)c->narc;
+		if (!changed || *work < 0)
+			return SIZE_MAX;
+		/* A cycle among the parents is negative: look for one. */
+		for (size_t v = 0; v < nodes; v++)
+			c->mark[v] = 0;
+		for (size_t v0 = 0; v0 < nodes; v0++) {
+			size_t v = v0;
+			while (v != SIZE_MAX && !c->mark[v]) {
+				c->mark[v] = v0 + 1;
+				v = c->par[v] ? c->arc[c->par[v] - 1].from : SIZE_MAX;
+			}
+			if (v != SIZE_MAX && c->mark[v] == v0 + 1)
+				return v;
+		}
+	}
+	return SIZE_MAX;
+}
+
+/* Pushes flow around the cycle through v as far as every arc keeps its
+ * marginal cost; returns the objective's change (< 0), or 0 when the
+ * cycle is not worth it. */
+static double cancel(struct cycles *c, struct amounts *a, const struct gf_fo *offers,
+                     const size_t *off, double *x, size_t v)
+{
+	double cost = 0.0, delta = INFINITY;
+	size_t u = v;
+	do {
+		const struct arc *e = &c->arc[c->par[u] - 1];
+		double cap = INFINITY, bp;
+		const struct gf_fo *f;
+		cost += e->cost;
+		switch (e->kind) {
+		case ARC_TOTAL_UP:
+			f = &offers[e->ref];
+			if (!isnan(f->total_max))
+				cap = f->total_max - offer_sum(f, x + off[e->ref]);
+			break;
+		case ARC_TOTAL_DOWN:
+			f = &offers[e->ref];
+			if (!isnan(f->total_min))
+				cap = offer_sum(f, x + off[e->ref]) - f->total_min;
+			break;
+		case ARC_SLICE_UP:
+		case ARC_SLICE_DOWN: {
+			size_t o = c->tot[(e->kind == ARC_SLICE_UP ? e->from : e->to) - 1];
+			f = &offers[o];
+			double xv = x[e->ref];
+			double d = gf__clear_dflt(
+			    f, a->a0 + (int32_t)((e->kind == ARC_SLICE_UP ? e->to : e->from) - 1 -
+			                         c->nt));
+			if (e->kind == ARC_SLICE_UP)
+				cap = (xv < d ? fmin(d, f->upper[e->k]) : f->upper[e->k]) - xv;
+			else
+				cap = xv - (xv > d ? fmax(d, f->lower[e->k]) : f->lower[e->k]);
+			break;
+		}
+		case ARC_PHI_UP:
+			phi_right_snap(a, e->ref, a->z[e->ref], &bp);
+			cap = bp - a->z[e->ref];
+			break;
+		case ARC_PHI_DOWN:
+			phi_left_snap(a, e->ref, a->z[e->ref], &bp);
+			cap = a->z[e->ref] - bp;
+			break;
+		}
+		delta = fmin(delta, cap);
+		u = e->from;
+	} while (u != v);
+	if (!(cost < -1e-9) || !(delta > 1e-12) || !isfinite(delta))
+		return 0.0;
+	u = v;
+	do {
+		const struct arc *e = &c->arc[c->par[u] - 1];
+		if (e->kind == ARC_SLICE_UP || e->kind == ARC_SLICE_DOWN) {
+			size_t t = (e->kind == ARC_SLICE_UP ? e->to : e->from) - 1 - c->nt;
+			double dx = e->kind == ARC_SLICE_UP ? delta : -delta;
+			x[e->ref] += dx;
+			a->z[t] += dx;
+		}
+		u = e->from;
+	} while (u != v);
+	return cost * delta;
+}
+
+/* Rounds of exact best responses of the total-bounded offers (tot[0..nt))
+ * until a round gains nothing; 0, or -1 on no memory. */
+static int descend_totals(struct amounts *a, const struct gf_fo *offers, const size_t *tot,
+                          size_t nt, const int32_t *start, const size_t *off, double *x, double *nx,
+                          int rounds, double scale)
+{
+	for (int r = 0; r < rounds; r++) {
+		double gain = 0.0;
+		for (size_t i = 0; i < nt; i++) {
+			size_t o = tot[i];
+			const struct gf_fo *f = &offers[o];
+			double *xo = x + off[o];
+			double g = best_response(a, f, start[o], xo, nx);
+			if (isnan(g))
+				return -1;
+			if (!(g > 1e-12))
+				continue;
+			for (int32_t k = 0; k < f->n; k++) {
+				a->z[start[o] + k - a->a0] += nx[k] - xo[k];
+				xo[k] = nx[k];
+			}
+			gain += g;
+		}
+		if (gain <= 1e-9 * fmax(1.0, scale))
+			break;
+	}
+	return 0;
+}
+
 enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid, const struct gf_fo *offers,
                                          size_t count, const int32_t *start, double *amount,
                                          int rounds)
 {
 	struct amounts a = {0};
+	struct cycles cy = {0};
 	enum gf_err err = GF_ENOMEM;
 	int32_t a1, maxn = 1;
 	gf__clear_axis(bid, offers, count, &a.a0, &a1);
@@ -424,31 +696,41 @@ enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid, const s
 	double scale = 0.0;
 	for (size_t j = 0; j < a.len; j++)
 		scale += a.w[j] * fabs(a.z[j]);
-	for (int r = 0; r < rounds; r++) {
-		double gain = 0.0;
-		for (size_t o = 0; o < count; o++) {
-			const struct gf_fo *f = &offers[o];
-			if (a.role[o] != 2)
-				continue;
-			double *xo = x + off[o];
-			double g = best_response(&a, f, start[o], xo, nx);
-			if (isnan(g))
-				goto out;
-			if (!(g > 1e-12))
-				continue;
-			for (int32_t k = 0; k < f->n; k++) {
-				a.z[start[o] + k - a.a0] += nx[k] - xo[k];
-				xo[k] = nx[k];
-			}
-			gain += g;
-		}
-		if (gain <= 1e-9 * fmax(1.0, scale))
+	for (size_t o = 0; o < count; o++)
+		cy.nt += a.role[o] == 2;
+	size_t nodes = 1 + cy.nt + a.len;
+	cy.tot = calloc(cy.nt + 1, sizeof *cy.tot);
+	cy.dist = calloc(nodes, sizeof *cy.dist);
+	cy.par = calloc(nodes, sizeof *cy.par);
+	cy.mark = calloc(nodes, sizeof *cy.mark);
+	if (!cy.tot || !cy.dist || !cy.par || !cy.mark)
+		goto out;
+	for (size_t o = 0, i = 0; o < count; o++)
+		if (a.role[o] == 2)
+			cy.tot[i++] = o;
+	double work = GF__CLEAR_CYCLE_WORK;
+	/* Each cancel moves one stretch to its next breakpoint; the cap stops
+	 * round-off from cycling on pushes of a few ulps. */
+	for (size_t it = 0; it < 100 + 4 * nodes; it++) {
+		if (descend_totals(&a, offers, cy.tot, cy.nt, start, off, x, nx, rounds, scale))
+			goto out;
+		/* Best responses are spent: an exchange between offers may
+		 * still pay (a negative cycle); none left means optimal. */
+		if (residual_arcs(&cy, &a, offers, start, off, x))
+			goto out;
+		size_t v = find_cycle(&cy, nodes, &work);
+		if (v == SIZE_MAX || cancel(&cy, &a, offers, off, x, v) == 0.0)
 			break;
 	}
 	dispatch(&a, offers, count, start, x);
 	memcpy(amount, x, slices * sizeof *x);
 	err = GF_OK;
 out:
+	free(cy.mark);
+	free(cy.par);
+	free(cy.dist);
+	free(cy.tot);
+	free(cy.arc);
 	amounts_free(&a);
 	free(off);
 	free(nx);
