@@ -27,6 +27,7 @@
  */
 #include "engine/clear.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -177,16 +178,17 @@ static double phi_left(const struct amounts *a, size_t j, double z, double *prev
 static double phi_right_snap(const struct amounts *a, size_t j, double z, double *next)
 {
 	double r = phi_right(a, j, z, next);
-	while (*next - z <= 1e-12 * fmax(1.0, fabs(z)) && isfinite(*next))
-		r = phi_right(a, j, *next, next);
+	/* A few steps at most: h + cum - h need not be cum in floating point. */
+	for (int i = 0; i < 4 && *next - z <= 1e-12 * fmax(1.0, fabs(z)) && isfinite(*next); i++)
+		r = phi_right(a, j, *next + 1e-12 * fmax(1.0, fabs(z)), next);
 	return r;
 }
 
 static double phi_left_snap(const struct amounts *a, size_t j, double z, double *prev)
 {
 	double l = phi_left(a, j, z, prev);
-	while (z - *prev <= 1e-12 * fmax(1.0, fabs(z)) && isfinite(*prev))
-		l = phi_left(a, j, *prev, prev);
+	for (int i = 0; i < 4 && z - *prev <= 1e-12 * fmax(1.0, fabs(z)) && isfinite(*prev); i++)
+		l = phi_left(a, j, *prev - 1e-12 * fmax(1.0, fabs(z)), prev);
 	return l;
 }
 
@@ -206,8 +208,9 @@ static int stretches(struct amounts *a, size_t *ns, const struct gf_fo *f, int32
 			next = d;
 		if (next > end)
 			next = end;
-		if (!(next > x)) /* round-off at a breakpoint: step past it */
-			next = nextafter(x, INFINITY);
+		if (!(next > x)) /* round-off at a breakpoint: step past it (relative to
+		                  * z0 + x: ulps of a tiny x would take forever) */
+			next = fmin(end, x + 4 * DBL_EPSILON * fmax(1.0, fmax(fabs(x), fabs(z0))));
 		if (*ns == a->st_cap) {
 			size_t cap = a->st_cap ? 2 * a->st_cap : 256;
 			struct stretch *st = realloc(a->st, cap * sizeof *st);
