@@ -97,8 +97,9 @@ enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *of
 
 /* Heuristic clearing (deterministic): start moves of single offers, exact
  * re-dispatch of the amounts for fixed starts, kicks (an offer forced to
- * another start, then re-descent) within a work budget, and an exact amount
- * LP where total bounds need it on small instances (docs/clearing.md).
+ * another start, then re-descent) within a work budget, and exact amounts
+ * where total bounds need them: GLPK's amount LP on small instances, the
+ * projection solver (clear_amounts.c) above (docs/clearing.md).
  * Status FEASIBLE with bound NaN (or EMPTY_BID / NO_ELIGIBLE). Same errors
  * as gf_clear_milp. */
 enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_fo *offers,
