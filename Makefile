@@ -395,7 +395,8 @@ bench: deps
 	@echo; echo "market clearing over a 96-interval day: heuristic, GLPK MILP (20 s limit, warm-started), proven bound"; \
 	$(BUILD)/bin/gf-clear-bench --aggregates 100 --time-limit 20 && \
 	$(BUILD)/bin/gf-clear-bench --aggregates 1000 --time-limit 20 && \
-	$(BUILD)/bin/gf-clear-bench --aggregates 10000
+	$(BUILD)/bin/gf-clear-bench --aggregates 10000 && \
+	$(BUILD)/bin/gf-clear-bench --aggregates 10000 --totals 0.25
 	@echo; echo "trading latency: a DOMS bid to every prosumer's schedule through the real loop (docs/bench.md)"; \
 	BUILD=$(BUILD) tests/bench/trade_bench.sh 1000 10000
 	@echo; echo "gf-sp's metering store: batches of 1000 readings, SQLite and PostgreSQL (docs/sp.md)"; \

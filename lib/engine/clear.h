@@ -97,8 +97,9 @@ enum gf_err gf_clear_milp(const struct gf_clear_bid *bid, const struct gf_fo *of
 
 /* Heuristic clearing (deterministic): start moves of single offers, exact
  * re-dispatch of the amounts for fixed starts, kicks (an offer forced to
- * another start, then re-descent) within a work budget, and an exact amount
- * LP where total bounds need it on small instances (docs/clearing.md).
+ * another start, then re-descent) within a work budget, and exact amounts
+ * where total bounds need them: GLPK's amount LP on small instances, the
+ * projection solver (clear_amounts.c) above (docs/clearing.md).
  * Status FEASIBLE with bound NaN (or EMPTY_BID / NO_ELIGIBLE). Same errors
  * as gf_clear_milp. */
 enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_fo *offers,
@@ -131,10 +132,36 @@ enum gf_err gf_clear_evaluate(const struct gf_clear_bid *bid, const struct gf_fo
 #define GF__CLEAR_LP_SLICES 2000
 /* ... and after each kick up to this many. */
 #define GF__CLEAR_KICK_LP_SLICES 64
+/* Rounds of best responses of the projection amount solver. */
+#define GF__CLEAR_PROJECTION_ROUNDS 50
+/* Its budget for negative-cycle search, in arc relaxations per call. */
+#define GF__CLEAR_CYCLE_WORK 2e6
 /* Exact amounts for the fixed starts (GLPK simplex) into amount (eligible
  * offers only). GF_ENOMEM, GF_ERANGE when not solved; amount untouched then. */
 enum gf_err gf__clear_amounts_lp(const struct gf_clear_bid *bid, const struct gf_fo *offers,
                                  size_t count, const int32_t *start, double *amount);
+/* How the heuristic sets the amounts of fixed starts when some eligible
+ * offer has total bounds (docs/clearing.md "Amounts by projection"). */
+enum gf__clear_amounts {
+	GF__CLEAR_AMOUNTS_AUTO,       /* GLPK's amount LP up to GF__CLEAR_LP_SLICES slices,
+	                               * the projection solver above (gf_clear_heuristic) */
+	GF__CLEAR_AMOUNTS_PROJECTION, /* the projection solver always (no GLPK) */
+	GF__CLEAR_AMOUNTS_LEGACY      /* as before it: the LP up to GF__CLEAR_LP_SLICES,
+	                               * coordinate moves only above (benchmark baseline) */
+};
+/* gf_clear_heuristic with the amount solver chosen (tests, benchmark). */
+enum gf_err gf__clear_heuristic_with(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                                     size_t count, const struct gf_clear_options *opt,
+                                     enum gf__clear_amounts amounts, struct gf_clear_result *res);
+/* The same without GLPK (clear_amounts.c): interval value functions of
+ * the offers without total bounds, exact per-offer best responses of the
+ * total-bounded ones for at most `rounds` rounds, then a merit-order
+ * dispatch of the others. Writes the eligible offers' amounts; amount must
+ * hold a feasible schedule for the starts on entry. GF_ENOMEM (amount
+ * untouched). */
+enum gf_err gf__clear_amounts_projection(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                                         size_t count, const int32_t *start, double *amount,
+                                         int rounds);
 enum gf_err gf__clear_validate(const struct gf_clear_bid *bid, const struct gf_fo *offers,
                                size_t count);
 double gf__clear_dflt(const struct gf_fo *o, int32_t t);

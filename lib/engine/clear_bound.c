@@ -26,8 +26,9 @@ struct lag {
 	int32_t a0;
 	size_t len;
 	double *lam, *grad, *w, *r, *h;
-	double *x;       /* scratch: one offer's amounts */
-	struct seg *seg; /* scratch: two pieces per slice */
+	double *x;           /* scratch: one offer's amounts */
+	unsigned char *elig; /* per offer */
+	struct seg *seg;     /* scratch: two pieces per slice */
 };
 
 /* lambda * dev + the tariff cost of dev. */
@@ -136,8 +137,7 @@ static double offer_min(struct lag *lg, const struct gf_fo *f)
 	return best;
 }
 
-static double dual_value(struct lag *lg, const struct gf_clear_bid *bid, const struct gf_fo *offers,
-                         size_t count)
+static double dual_value(struct lag *lg, const struct gf_fo *offers, size_t count)
 {
 	double v = 0.0;
 	for (size_t j = 0; j < lg->len; j++) {
@@ -145,7 +145,7 @@ static double dual_value(struct lag *lg, const struct gf_clear_bid *bid, const s
 		v += lg->lam[j] * lg->r[j] - fmax(lg->lam[j], 0.0) * lg->h[j];
 	}
 	for (size_t o = 0; o < count; o++)
-		if (gf_clear_eligible(bid, &offers[o]))
+		if (lg->elig[o])
 			v += offer_min(lg, &offers[o]);
 	return v;
 }
@@ -173,8 +173,11 @@ enum gf_err gf_clear_bound(const struct gf_clear_bid *bid, const struct gf_fo *o
 		maxn = offers[o].n > maxn ? offers[o].n : maxn;
 	lg.x = calloc((size_t)maxn, sizeof *lg.x);
 	lg.seg = calloc(2 * (size_t)maxn, sizeof *lg.seg);
-	if (!lg.lam || !lg.grad || !lg.w || !lg.r || !lg.h || !lg.x || !lg.seg)
+	lg.elig = calloc(count + 1, 1);
+	if (!lg.lam || !lg.grad || !lg.w || !lg.r || !lg.h || !lg.x || !lg.seg || !lg.elig)
 		goto out;
+	for (size_t o = 0; o < count; o++)
+		lg.elig[o] = (unsigned char)gf_clear_eligible(bid, &offers[o]);
 	for (size_t j = 0; j < lg.len; j++) {
 		int32_t t = lg.a0 + (int32_t)j, i = t - bid->start;
 		lg.w[j] = gf__clear_weight(bid, t);
@@ -186,7 +189,7 @@ enum gf_err gf_clear_bound(const struct gf_clear_bid *bid, const struct gf_fo *o
 	double best = 0.0, theta = 1.0;
 	int stall = 0;
 	for (int it = 0; it < iterations; it++) {
-		double v = dual_value(&lg, bid, offers, count);
+		double v = dual_value(&lg, offers, count);
 		if (v > best + 1e-12 * fmax(1.0, fabs(best))) {
 			best = v;
 			stall = 0;
@@ -221,6 +224,7 @@ enum gf_err gf_clear_bound(const struct gf_clear_bid *bid, const struct gf_fo *o
 	*bound = best;
 	err = GF_OK;
 out:
+	free(lg.elig);
 	free(lg.seg);
 	free(lg.x);
 	free(lg.h);

@@ -7,6 +7,7 @@
 #include "engine/clear.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,8 @@ struct heur {
 	double *best;     /* scratch, max n */
 	double *cur;      /* scratch, max n */
 	struct piece *pc; /* scratch, 4 max n */
+	double *dd;       /* scratch, len: an offer's default over its span */
+	double *idle;     /* scratch, len: its piece there when not running */
 };
 
 /* Meets f's total bounds from x (each x_k minimising its own piece at s,
@@ -133,35 +136,41 @@ static double place(struct heur *h, const struct gf_fo *f, int32_t slo, int32_t 
                     double *x)
 {
 	double cup = gf__clear_tariff(f->tariff_max), cdown = gf__clear_tariff(f->tariff_min);
-	double base = 0.0;
-	for (int32_t t = f->start_after; t < f->start_after + f->tf + f->n; t++)
-		base += h->w[t - h->a0] * gf__clear_band(h->mis[t - h->a0], h->hr[t - h->a0]);
+	double base = 0.0, idle = 0.0;
+	int32_t a = f->start_after, span = f->tf + f->n;
+	/* The span's defaults and pieces when not running, once: each start
+	 * then prices only its running slices. */
+	for (int32_t j = 0; j < span; j++) {
+		size_t i = (size_t)(a + j - h->a0);
+		double m = h->mis[i], d = gf__clear_dflt(f, a + j);
+		base += h->w[i] * gf__clear_band(m, h->hr[i]);
+		h->dd[j] = d;
+		h->idle[j] = piece(h->w[i], m - d, h->hr[i], 0.0, d, cup, cdown);
+		idle += h->idle[j];
+	}
 	double bestv = INFINITY;
 	int32_t bests = slo;
+	int tot = !isnan(f->total_min) || !isnan(f->total_max);
 	for (int32_t s = slo; s <= shi; s++) {
-		double v = 0.0;
-		for (int32_t t = f->start_after; t < f->start_after + f->tf + f->n; t++) {
-			double w = h->w[t - h->a0], a = h->mis[t - h->a0], hr = h->hr[t - h->a0];
-			double d = gf__clear_dflt(f, t), pv;
-			int32_t k = t - s;
-			if (k >= 0 && k < f->n) {
-				h->cur[k] = best_amount(w, a - d, hr, d, f->lower[k], f->upper[k],
-				                        cup, cdown, &pv);
-			} else {
-				pv = piece(w, a - d, hr, 0.0, d, cup, cdown);
-			}
-			v += pv;
+		double v = idle;
+		for (int32_t k = 0; k < f->n; k++) {
+			int32_t j = s - a + k;
+			size_t i = (size_t)(s + k - h->a0);
+			double pv, d = h->dd[j];
+			h->cur[k] = best_amount(h->w[i], h->mis[i] - d, h->hr[i], d, f->lower[k],
+			                        f->upper[k], cup, cdown, &pv);
+			v += pv - h->idle[j];
 		}
-		if (!isnan(f->total_min) || !isnan(f->total_max)) {
+		if (tot) {
 			/* The repair changes the amounts: price them exactly. */
 			meet_total(h, f, s, h->cur);
-			v = 0.0;
-			for (int32_t t = f->start_after; t < f->start_after + f->tf + f->n; t++) {
-				int32_t k = t - s;
-				double d = gf__clear_dflt(f, t);
-				double xt = k >= 0 && k < f->n ? h->cur[k] : 0.0;
-				v += piece(h->w[t - h->a0], h->mis[t - h->a0] - d, h->hr[t - h->a0],
-				           xt, d, cup, cdown);
+			v = idle;
+			for (int32_t k = 0; k < f->n; k++) {
+				int32_t j = s - a + k;
+				size_t i = (size_t)(s + k - h->a0);
+				v += piece(h->w[i], h->mis[i] - h->dd[j], h->hr[i], h->cur[k],
+				           h->dd[j], cup, cdown) -
+				     h->idle[j];
 			}
 		}
 		if (v < bestv - 1e-12) {
@@ -188,7 +197,25 @@ struct sweep {
 	const size_t *off;
 	size_t fixed; /* an offer descend leaves alone (count = none) */
 	int totals;   /* some eligible offer has total bounds */
+	enum gf__clear_amounts amounts;
 };
+
+/* Exact (LP) or projected amounts for the fixed starts when total bounds
+ * need them, as sw->amounts says; lp_slices and proj_slices are the size
+ * limits of each. GF_OK when sw->x changed (the caller reloads the
+ * mismatch). */
+static enum gf_err exact_amounts(struct sweep *sw, size_t count, size_t slices, size_t lp_slices,
+                                 size_t proj_slices)
+{
+	if (!sw->totals || slices > proj_slices)
+		return GF_ERANGE;
+	if (slices <= lp_slices && sw->amounts != GF__CLEAR_AMOUNTS_PROJECTION)
+		return gf__clear_amounts_lp(sw->h->bid, sw->offers, count, sw->start, sw->x);
+	if (sw->amounts == GF__CLEAR_AMOUNTS_LEGACY)
+		return GF_ERANGE;
+	return gf__clear_amounts_projection(sw->h->bid, sw->offers, count, sw->start, sw->x,
+	                                    GF__CLEAR_PROJECTION_ROUNDS);
+}
 
 /* sum_t w_t dist(mis_t, [0, h_t]) + the eligible offers' tariff cost. */
 static double sweep_objective(const struct sweep *sw)
@@ -352,9 +379,9 @@ static double polish(struct sweep *sw, const struct gf_clear_bid *bid, size_t co
 {
 	double obj = sweep_objective(sw);
 	for (int p = 0; p <= passes; p++) {
-		if (sw->totals && slices <= GF__CLEAR_LP_SLICES) {
+		if (sw->totals) {
 			memcpy(tmp, sw->x, slices * sizeof *tmp);
-			if (gf__clear_amounts_lp(bid, sw->offers, count, sw->start, sw->x) ==
+			if (exact_amounts(sw, count, slices, GF__CLEAR_LP_SLICES, SIZE_MAX) ==
 			    GF_OK) {
 				reload(sw, bid, count);
 				if (sweep_objective(sw) > obj - 1e-12) { /* round-off: keep ours */
@@ -399,9 +426,8 @@ static double kick(struct sweep *sw, size_t count, size_t slices, int32_t *save_
 			apply(h, f, sw->start[o], xo, 1.0);
 			/* Amounts first: the kick alone may be the whole gain, which
 			 * a greedy descent from it could lose. */
-			if (sw->totals && slices <= GF__CLEAR_KICK_LP_SLICES &&
-			    gf__clear_amounts_lp(h->bid, sw->offers, count, sw->start, sw->x) ==
-			        GF_OK)
+			if (exact_amounts(sw, count, slices, GF__CLEAR_KICK_LP_SLICES,
+			                  GF__CLEAR_LP_SLICES) == GF_OK)
 				reload(sw, h->bid, count);
 			else
 				redispatch(sw);
@@ -514,11 +540,15 @@ static int heur_alloc(struct heur *h, size_t len, int32_t maxn)
 	h->best = calloc((size_t)maxn, sizeof *h->best);
 	h->cur = calloc((size_t)maxn, sizeof *h->cur);
 	h->pc = calloc(4 * (size_t)maxn, sizeof *h->pc);
-	return !h->mis || !h->w || !h->hr || !h->best || !h->cur || !h->pc;
+	h->dd = calloc(len, sizeof *h->dd);
+	h->idle = calloc(len, sizeof *h->idle);
+	return !h->mis || !h->w || !h->hr || !h->best || !h->cur || !h->pc || !h->dd || !h->idle;
 }
 
 static void heur_free(struct heur *h)
 {
+	free(h->idle);
+	free(h->dd);
 	free(h->pc);
 	free(h->cur);
 	free(h->best);
@@ -593,6 +623,13 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
                                size_t count, const struct gf_clear_options *opt,
                                struct gf_clear_result *res)
 {
+	return gf__clear_heuristic_with(bid, offers, count, opt, GF__CLEAR_AMOUNTS_AUTO, res);
+}
+
+enum gf_err gf__clear_heuristic_with(const struct gf_clear_bid *bid, const struct gf_fo *offers,
+                                     size_t count, const struct gf_clear_options *opt,
+                                     enum gf__clear_amounts amounts, struct gf_clear_result *res)
+{
 	enum gf_err err = gf__clear_validate(bid, offers, count);
 	struct heur h = {0};
 	double *order = NULL, *order2 = NULL, *x = NULL;
@@ -638,7 +675,7 @@ enum gf_err gf_clear_heuristic(const struct gf_clear_bid *bid, const struct gf_f
 		h.hr[t - a0] = gf__clear_headroom(bid, t);
 	}
 	size_t ne = rank_eligible(bid, offers, count, off, order);
-	struct sweep sw = {&h, offers, order, order2, ne, start, x, off, count, 0};
+	struct sweep sw = {&h, offers, order, order2, ne, start, x, off, count, 0, amounts};
 	long tries = plan_kicks(&sw);
 	two_starts(&sw, bid, count, slices, passes, tries, bstart, bx, kstart, kx);
 	r.status = GF_CLEAR_FEASIBLE;

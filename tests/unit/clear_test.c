@@ -44,6 +44,10 @@ struct inst {
 	size_t count, slices;
 };
 
+/* The share of offers drawn with a minimum total (the draws are the same
+ * whatever it is: only the outcome of the comparison changes). */
+static double totals_share = 0.25;
+
 static void make_instance(struct inst *in, uint64_t seed)
 {
 	memset(in, 0, sizeof *in);
@@ -73,7 +77,7 @@ static void make_instance(struct inst *in, uint64_t seed)
 		f->dflt = in->df[o];
 		f->total_min = NAN;
 		f->total_max = NAN;
-		if (rnd() < 0.25) {
+		if (rnd() < totals_share) {
 			double s = 0, h = 0, d = 0;
 			for (int32_t k = 0; k < f->n; k++) {
 				s += in->lo[o][k];
@@ -253,9 +257,9 @@ static void add_headroom(struct inst *in)
 	in->bid.headroom = in->headroom;
 }
 
-/* The heuristic against the MILP's proven optimum over random instances,
- * with or without a headroom in the bid. */
-static void vs_milp(bool headroom)
+/* The heuristic (its amounts as `amounts` says) against the MILP's proven
+ * optimum over random instances, with or without a headroom in the bid. */
+static void vs_milp(bool headroom, enum gf__clear_amounts amounts)
 {
 	double sum_gap = 0, max_gap = 0;
 	int n = 0, over = 0;
@@ -272,7 +276,10 @@ static void vs_milp(bool headroom)
 		struct gf_clear_result m = {.start = s1, .amount = x1, .bound = NAN};
 		struct gf_clear_result h = {.start = s2, .amount = x2, .bound = 7};
 		enum gf_err e1 = gf_clear_milp(&in.bid, in.fo, in.count, NULL, &m);
-		enum gf_err e2 = gf_clear_heuristic(&in.bid, in.fo, in.count, NULL, &h);
+		enum gf_err e2 =
+		    amounts == GF__CLEAR_AMOUNTS_AUTO
+		        ? gf_clear_heuristic(&in.bid, in.fo, in.count, NULL, &h)
+		        : gf__clear_heuristic_with(&in.bid, in.fo, in.count, NULL, amounts, &h);
 		cr_assert_eq(e1, GF_OK, "seed %llu: %s", (unsigned long long)seed, gf_err_name(e1));
 		cr_assert_eq(e2, GF_OK, "seed %llu: %s", (unsigned long long)seed, gf_err_name(e2));
 		check_feasible(&in, &m);
@@ -306,20 +313,133 @@ static void vs_milp(bool headroom)
 		}
 	}
 	cr_assert_gt(n, (int)(seeds * 95 / 100));
-	fprintf(stderr, "clear%s: %d instances, mean gap %.4f, max gap %.4f, %d over %.2f\n",
-	        headroom ? " (headroom)" : "", n, sum_gap / n, max_gap, over, GAP_MAX);
+	fprintf(stderr, "clear%s%s: %d instances, mean gap %.4f, max gap %.4f, %d over %.2f\n",
+	        headroom ? " (headroom)" : "",
+	        amounts == GF__CLEAR_AMOUNTS_PROJECTION ? " (projection amounts)" : "", n,
+	        sum_gap / n, max_gap, over, GAP_MAX);
 	cr_assert_leq(max_gap, GAP_MAX);
 	cr_assert_leq(sum_gap / n, GAP_MEAN);
 }
 
 Test(clear, heuristic_vs_milp_random)
 {
-	vs_milp(false);
+	vs_milp(false, GF__CLEAR_AMOUNTS_AUTO);
 }
 
 Test(clear, heuristic_vs_milp_random_headroom)
 {
-	vs_milp(true);
+	vs_milp(true, GF__CLEAR_AMOUNTS_AUTO);
+}
+
+/* The same with GLPK's amount LP replaced by the projection solver
+ * everywhere (what the heuristic does above 2,000 slices). */
+Test(clear, heuristic_projection_vs_milp_random)
+{
+	vs_milp(false, GF__CLEAR_AMOUNTS_PROJECTION);
+}
+
+Test(clear, heuristic_projection_vs_milp_random_headroom)
+{
+	vs_milp(true, GF__CLEAR_AMOUNTS_PROJECTION);
+}
+
+/* The objective of amounts x at starts s, or fails the test when the
+ * schedule is infeasible. */
+static double objective_of(const struct inst *in, const int32_t *s, const double *x, uint64_t seed,
+                           const char *who)
+{
+	struct gf_clear_result e = {0};
+	enum gf_err err = gf_clear_evaluate(&in->bid, in->fo, in->count, s, x, 1e-7, &e);
+	cr_assert_eq(err, GF_OK, "seed %llu: %s amounts infeasible (%s)", (unsigned long long)seed,
+	             who, gf_err_name(err));
+	return e.objective;
+}
+
+/* The projection amount solver against GLPK's exact amount LP for the
+ * same fixed starts (random ones in each window): every offer with total
+ * bounds in one variant, a quarter in another, none in a third; minimum,
+ * maximum and fixed totals; with and without headroom. */
+static void projection_vs_lp(double share, bool headroom, double *mean_out, double *max_out)
+{
+	double sum_gap = 0, max_gap = 0;
+	int n = 0, exact = 0;
+	const char *env = getenv("GF_CLEAR_SEEDS");
+	uint64_t seeds = env && atoi(env) > 0 ? (uint64_t)atoi(env) : 200;
+	totals_share = share;
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
+		struct inst in;
+		make_instance(&in, seed);
+		if (headroom)
+			add_headroom(&in);
+		int32_t s[MAXO];
+		double x0[MAXO * MAXN], xl[MAXO * MAXN], xp[MAXO * MAXN];
+		size_t off = 0;
+		for (size_t o = 0; o < in.count; o++) {
+			struct gf_fo *f = &in.fo[o];
+			double d = 0, hsum = 0;
+			for (int32_t k = 0; k < f->n; k++) {
+				d += in.df[o][k];
+				hsum += in.hi[o][k];
+			}
+			/* Vary the kind of bound: minimum only (as drawn), a
+			 * maximum too, or a fixed total (the default's). */
+			double u = rnd();
+			if (!isnan(f->total_min) && u < 0.3)
+				f->total_max = d + 0.3 * (hsum - d);
+			else if (!isnan(f->total_min) && u < 0.5)
+				f->total_min = f->total_max = d;
+			/* Ineligible offers keep their default schedule. */
+			int32_t shift = rndi(f->tf + 1);
+			s[o] = f->start_after + (gf_clear_eligible(&in.bid, f) ? shift : 0);
+			for (int32_t k = 0; k < f->n; k++)
+				x0[off + (size_t)k] = in.df[o][k]; /* meets the totals */
+			off += (size_t)f->n;
+		}
+		memcpy(xl, x0, off * sizeof *xl);
+		memcpy(xp, x0, off * sizeof *xp);
+		enum gf_err e1 = gf__clear_amounts_lp(&in.bid, in.fo, in.count, s, xl);
+		enum gf_err e2 = gf__clear_amounts_projection(&in.bid, in.fo, in.count, s, xp,
+		                                              GF__CLEAR_PROJECTION_ROUNDS);
+		cr_assert_eq(e2, GF_OK, "seed %llu: %s", (unsigned long long)seed, gf_err_name(e2));
+		if (e1 != GF_OK)
+			continue; /* the LP did not solve: nothing to compare with */
+		double vl = objective_of(&in, s, xl, seed, "LP");
+		double vp = objective_of(&in, s, xp, seed, "projection");
+		cr_assert_geq(vp, vl - 1e-6,
+		              "seed %llu: projection %.9f beats the LP's optimum %.9f",
+		              (unsigned long long)seed, vp, vl);
+		double gap = (vp - vl) / fmax(vl, 1e-3);
+		sum_gap += gap;
+		max_gap = fmax(max_gap, gap);
+		exact += gap <= 1e-9;
+		n++;
+		if (gap > GAP_MAX)
+			fprintf(stderr, "clear projection: seed %llu: gap %.4f\n",
+			        (unsigned long long)seed, gap);
+	}
+	totals_share = 0.25;
+	cr_assert_gt(n, (int)(seeds * 95 / 100));
+	fprintf(stderr,
+	        "clear projection vs amount LP (totals %.2f%s): %d instances, %d exact, mean gap "
+	        "%.5f, max gap %.5f\n",
+	        share, headroom ? ", headroom" : "", n, exact, sum_gap / n, max_gap);
+	*mean_out = sum_gap / n;
+	*max_out = max_gap;
+}
+
+Test(clear, projection_amounts_vs_lp_random)
+{
+	double shares[3] = {0.0, 0.25, 1.0};
+	for (int i = 0; i < 3; i++)
+		for (int hr = 0; hr < 2; hr++) {
+			double mean, max;
+			projection_vs_lp(shares[i], hr, &mean, &max);
+			/* Without total bounds the merit orders alone are exact. */
+			if (shares[i] == 0.0)
+				cr_assert_leq(max, 1e-9, "max gap %.9f without totals", max);
+			cr_assert_leq(max, GAP_MAX);
+			cr_assert_leq(mean, GAP_MEAN);
+		}
 }
 
 Test(clear, headroom_takes_the_moved_energy)

@@ -17,6 +17,11 @@
  * ("too_large") above --max-columns (default 200,000, about 2,000
  * aggregates). --totals F gives a fraction F of the aggregates a minimum
  * total energy (half-way from the sum of lower bounds to the default's).
+ *
+ * Baseline in the same run: the heuristic as it was before the projection
+ * amount solver (gf__clear_heuristic_with, GF__CLEAR_AMOUNTS_LEGACY) on the
+ * same instance; baseline_* are its figures, and gap_ratio and cpu_ratio
+ * divide the heuristic's gap to the bound and CPU time by the baseline's.
  */
 #include <math.h>
 #include <stdio.h>
@@ -67,8 +72,8 @@ static int run(size_t count, int64_t seed, double time_limit, size_t max_columns
 {
 	struct gf_fo_set set = {0};
 	struct gf_fo *fo = NULL;
-	int32_t *s1 = NULL, *s2 = NULL;
-	double *x1 = NULL, *x2 = NULL;
+	int32_t *s1 = NULL, *s2 = NULL, *s3 = NULL;
+	double *x1 = NULL, *x2 = NULL, *x3 = NULL;
 	double change[DAY], price[DAY], load[DAY + 32];
 	int rc = 1;
 	enum gf_err err = gf_fo_set_init(&set, count, 8 * count);
@@ -83,7 +88,9 @@ static int run(size_t count, int64_t seed, double time_limit, size_t max_columns
 	s2 = calloc(count, sizeof *s2);
 	x1 = calloc(set.slice_count, sizeof *x1);
 	x2 = calloc(set.slice_count, sizeof *x2);
-	if (!fo || !s1 || !s2 || !x1 || !x2)
+	s3 = calloc(count, sizeof *s3);
+	x3 = calloc(set.slice_count, sizeof *x3);
+	if (!fo || !s1 || !s2 || !x1 || !x2 || !s3 || !x3)
 		goto out;
 	uint64_t st = (uint64_t)seed, st_totals = (uint64_t)seed ^ 0x5bd1e995u;
 	memset(load, 0, sizeof load);
@@ -116,8 +123,9 @@ static int run(size_t count, int64_t seed, double time_limit, size_t max_columns
 		price[t] = 0.25;
 	}
 	struct gf_clear_bid bid = {0, DAY, change, price, NULL};
-	struct gf_clear_options opt = {time_limit, max_columns, 0};
+	struct gf_clear_options opt = {.time_limit_s = time_limit, .max_columns = max_columns};
 	struct gf_clear_result h = {.start = s1, .amount = x1, .bound = NAN};
+	struct gf_clear_result base = {.start = s3, .amount = x3, .bound = NAN};
 	struct gf_clear_result m = {.start = s2,
 	                            .amount = x2,
 	                            .status = GF_CLEAR_TOO_LARGE,
@@ -125,12 +133,18 @@ static int run(size_t count, int64_t seed, double time_limit, size_t max_columns
 	                            .mismatch = NAN,
 	                            .bound = NAN};
 	double t0 = now_s(), c0 = cpu_s();
+	if ((err =
+	         gf__clear_heuristic_with(&bid, fo, count, &opt, GF__CLEAR_AMOUNTS_LEGACY, &base)))
+		goto out;
+	double cb = cpu_s() - c0;
+	t0 = now_s();
+	c0 = cpu_s();
 	if ((err = gf_clear_heuristic(&bid, fo, count, &opt, &h)))
 		goto out;
 	double th = now_s() - t0, ch = cpu_s() - c0;
 	double lb = NAN;
 	t0 = now_s();
-	if ((err = gf_clear_bound(&bid, fo, count, h.objective, 200, &lb)))
+	if ((err = gf_clear_bound(&bid, fo, count, fmin(h.objective, base.objective), 200, &lb)))
 		goto out;
 	double tb = now_s() - t0;
 	t0 = now_s();
@@ -165,13 +179,24 @@ static int run(size_t count, int64_t seed, double time_limit, size_t max_columns
 	              : NAN,
 	          0);
 	/* Against the proven bound: an upper bound on the true gap. */
-	print_num("gap_vs_bound", (h.objective - bound) / fmax(bound, 1e-9), 1);
+	double gap = (h.objective - bound) / fmax(bound, 1e-9);
+	double base_gap = (base.objective - bound) / fmax(bound, 1e-9);
+	print_num("gap_vs_bound", gap, 0);
+	print_num("baseline_objective", base.objective, 0);
+	print_num("baseline_cpu_seconds", cb, 0);
+	print_num("baseline_gap_vs_bound", base_gap, 0);
+	/* Ratios against the baseline of this run (the machine is shared:
+	 * absolute times vary with its load, ratios less). */
+	print_num("gap_ratio", base_gap > 0 ? gap / base_gap : NAN, 0);
+	print_num("cpu_ratio", cb > 0 ? ch / cb : NAN, 1);
 	printf("}\n");
 	fflush(stdout);
 	rc = 0;
 out:
 	if (rc)
 		fprintf(stderr, "gf-clear-bench: %zu aggregates: %s\n", count, gf_strerror(err));
+	free(x3);
+	free(s3);
 	free(x2);
 	free(x1);
 	free(s2);
