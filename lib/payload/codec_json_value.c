@@ -8,6 +8,7 @@
 #include "payload/codec_json_int.h"
 #include "base/json.h"
 
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdbool.h>
@@ -23,6 +24,10 @@ enum gf_err gf__json_scan_string(struct jdec *j, const unsigned char **s, size_t
 	bool pl = true;
 
 	for (;;) {
+		/* A run of plain characters (printable ASCII but '"' and '\\')
+		 * first, in a tight loop. */
+		while (p < j->end && (unsigned char)(*p - 0x20) < 0x60 && *p != '"' && *p != '\\')
+			p++;
 		if (p >= j->end) {
 			j->p = p;
 			return syntax(j, "unterminated string");
@@ -282,6 +287,49 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+#if LDBL_MANT_DIG == 64 && defined(__x86_64__)
+/*
+ * Up to 19 significant digits (what printf("%.17g") and shortest-round-trip
+ * printers give: 17 digits do not fit Clinger's 2^53) with a power of ten up
+ * to 27: the mantissa (< 10^19 < 2^64) and 10^k (5^27 < 2^63) are exact in
+ * an x87 long double, so mant * 10^k or mant / 10^k is one correctly rounded
+ * extended operation, r, within half an extended ulp of the true value x.
+ * Rounding r to double gives the double nearest x unless r lies within one
+ * extended ulp of a midpoint between two doubles (its 11 bits below the
+ * double's 53 are 0x3ff, 0x400 or 0x401): then x and r may round apart, and
+ * false sends the token to strtod(). Results are normal doubles
+ * (1e-27 .. 1e46), so the 11 bits are the whole of the difference.
+ */
+static bool wide_fast_path(uint64_t mant, int exp10, double *out)
+{
+	static const long double pow10l_exact[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,
+	                                           1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+	                                           1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+	                                           1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+	long double r = (long double)mant;
+	uint64_t bits;
+	unsigned low;
+
+	r = exp10 >= 0 ? r * pow10l_exact[exp10] : r / pow10l_exact[-exp10];
+	/* The x87 format keeps the 64 mantissa bits (integer bit included) in
+	 * its first 8 bytes, little-endian. */
+	memcpy(&bits, &r, sizeof(bits));
+	low = (unsigned)(bits & 0x7ff);
+	if (low >= 0x3ff && low <= 0x401)
+		return false;
+	*out = (double)r;
+	return true;
+}
+#else
+static bool wide_fast_path(uint64_t mant, int exp10, double *out)
+{
+	(void)mant;
+	(void)exp10;
+	(void)out;
+	return false; /* no x87 long double here: strtod() */
+}
+#endif
+
 /* The double nearest to the number token s[0..len). Up to 2^53 with a power
  * of ten up to 22 the one IEEE multiplication or division is exact-rounded
  * (Clinger's fast path); everything else goes to strtod() in the C locale.
@@ -333,6 +381,10 @@ static bool to_double(const unsigned char *s, size_t len, double *out)
 	if (fast && mant <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
 		v = (double)mant;
 		v = exp10 >= 0 ? v * pow10_exact[exp10] : v / pow10_exact[-exp10];
+		*out = neg ? -v : v;
+		return true;
+	}
+	if (fast && mant != 0 && exp10 >= -27 && exp10 <= 27 && wide_fast_path(mant, exp10, &v)) {
 		*out = neg ? -v : v;
 		return true;
 	}
@@ -413,6 +465,7 @@ enum gf_err gf__json_parse_real(struct jdec *j, const ProtobufCFieldDescriptor *
 			v = -INFINITY;
 		else
 			return gf__codec_fail(j->cx, "expected a number");
+		j->cx->nonfinite = true;
 	} else if (c == '-' || (c >= '0' && c <= '9')) {
 		rc = scan_number(j, &n);
 		if (rc != GF_OK)
