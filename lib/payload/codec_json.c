@@ -40,10 +40,14 @@ union scalar {
 	ProtobufCMessage *m;
 };
 
-static void skip_ws(struct jdec *j)
+static inline void skip_ws(struct jdec *j)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
-		j->p++;
+	const unsigned char *p = j->p;
+
+	/* Most bytes here are not space: one comparison says so. */
+	while (p < j->end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	j->p = p;
 }
 
 static bool literal(struct jdec *j, const char *word, size_t n)
