@@ -42,10 +42,15 @@ enum gf_err gf__json_scan_string(struct jdec *j, const unsigned char **s, size_t
 		/* A run of plain characters (printable ASCII but '"' and '\\')
 		 * first: eight at a time, then one by one. */
 		while (j->end - p >= 8) {
-			uint64_t x;
+			uint64_t x, m;
 			memcpy(&x, p, sizeof(x));
-			if (special8(x))
+			if ((m = special8(x)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* The lowest flagged byte is the first special one. */
+				p += (unsigned)__builtin_ctzll(m) / 8;
+#endif
 				break;
+			}
 			p += 8;
 		}
 		while (p < j->end && (unsigned char)(*p - 0x20) < 0x60 && *p != '"' && *p != '\\')

@@ -22,6 +22,7 @@
 
 #include <criterion/criterion.h>
 
+#include "common.pb-c.h"
 #include "flexoffer.pb-c.h"
 #include "payload/check.h"
 #include "payload/codec.h"
@@ -77,17 +78,43 @@ static uint64_t next(void)
 /* Replacements for a number token: non-finite, zero, negative, huge, near
  * the bounds of intervals and of float, a digit changed. */
 static const char *const number_variants[] = {
-    "\"NaN\"", "\"Infinity\"", "\"-Infinity\"", "0",           "-1",        "1",
-    "-0.5",    "2.5",          "1e300",         "3.5e38",      "1758705",   "1758711",
-    "900",     "899",          "91",            "-181",        "1.0000000000000002",
-    "4294967296", "9007199254740993", "0.30000000000000004", "1e-400",
+    "\"NaN\"",
+    "\"Infinity\"",
+    "\"-Infinity\"",
+    "0",
+    "-1",
+    "1",
+    "-0.5",
+    "2.5",
+    "1e300",
+    "3.5e38",
+    "1758705",
+    "1758711",
+    "900",
+    "899",
+    "91",
+    "-181",
+    "1.0000000000000002",
+    "4294967296",
+    "9007199254740993",
+    "0.30000000000000004",
+    "1e-400",
 };
 
 /* Replacements for a string token. */
 static const char *const string_variants[] = {
-    "\"\"", "\"x\"", "\"2020-02-27T20:30:00Z\"", "\"2020-02-27T20:31:00Z\"",
-    "\"2020-02-27T20:30:00.000+0100\"", "\"Accepted\"", "\"\\u0000\"", "\"\\ud800\"",
-    "12", "null", "{}", "[]",
+    "\"\"",
+    "\"x\"",
+    "\"2020-02-27T20:30:00Z\"",
+    "\"2020-02-27T20:31:00Z\"",
+    "\"2020-02-27T20:30:00.000+0100\"",
+    "\"Accepted\"",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "12",
+    "null",
+    "{}",
+    "[]",
 };
 
 /* Every number and string token of JSON text t replaced by each variant. */
@@ -286,9 +313,8 @@ static void number_same(const char *tok)
 	ProtobufCMessage *m = NULL;
 	char err[GF_CODEC_ERRLEN];
 	double want = strtod(tok, NULL), got;
-	enum gf_err rc =
-	    gf_codec_from_json(&goflex__energy_constraint__descriptor, doc, (size_t)n, &m, err,
-	                       sizeof(err));
+	enum gf_err rc = gf_codec_from_json(&goflex__energy_constraint__descriptor, doc, (size_t)n,
+	                                    &m, err, sizeof(err));
 
 	if (isinf(want)) {
 		cr_assert_eq(rc, GF_EPARSE, "%s: accepted, strtod overflows", tok);
@@ -333,4 +359,48 @@ Test(check, numbers_decode_as_strtod_reads_them)
 	number_same("0.1000000000000000055511151231257827");
 	number_same("1234567890123456789e-27");
 	number_same("1234567890123456789e27");
+}
+
+/* The string scanner reads eight bytes at a time: a quote, a backslash, a
+ * control or a non-ASCII byte at every offset of the word, and at the end
+ * of the input, is found where it is. */
+Test(check, strings_with_a_special_byte_at_every_offset)
+{
+	static const struct {
+		const char *in, *want; /* want NULL: refused */
+	} specials[] = {
+	    {"\\\"", "\""},           {"\\\\", "\\"},   {"\\n", "\n"},  {"\\u00e9", "\xc3\xa9"},
+	    {"\xc3\xa9", "\xc3\xa9"}, {"\x01", NULL},   {"\x1f", NULL}, {"\xff", NULL},
+	    {"\\u0000", NULL},        {"\x7f", "\x7f"}, {" ", " "},
+	};
+
+	for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+		for (size_t before = 0; before < 20; before++) {
+			for (size_t after = 0; after < 12; after++) {
+				char doc[128], want[64];
+				ProtobufCMessage *m = NULL;
+				int n = snprintf(doc, sizeof(doc), "{\"postcode\":\"%.*s%s%.*s\"}",
+				                 (int)before, "abcdefghijklmnopqrstuvwxyz",
+				                 specials[k].in, (int)after, "ABCDEFGHIJKLMNOP");
+				enum gf_err rc = gf_codec_from_json(&goflex__location__descriptor,
+				                                    doc, (size_t)n, &m, NULL, 0);
+				if (!specials[k].want) {
+					cr_assert_eq(rc, GF_EPARSE, "accepted: %s", doc);
+					continue;
+				}
+				cr_assert_eq(rc, GF_OK, "refused: %s", doc);
+				snprintf(want, sizeof(want), "%.*s%s%.*s", (int)before,
+				         "abcdefghijklmnopqrstuvwxyz", specials[k].want, (int)after,
+				         "ABCDEFGHIJKLMNOP");
+				cr_assert_str_eq(((Goflex__Location *)m)->postcode, want);
+				gf_codec_free(m);
+				/* Cut short anywhere inside the string: unterminated. */
+				for (int cut = 13; cut < n - 2; cut++)
+					cr_assert_eq(
+					    gf_codec_from_json(&goflex__location__descriptor, doc,
+					                       (size_t)cut, &m, NULL, 0),
+					    GF_EPARSE);
+			}
+		}
+	}
 }
