@@ -21,9 +21,9 @@
 #
 # Measurement as run.sh: one load process per (encoding, size) alternates bursts between the
 # brokers, the order rotated each round, and reads each broker's utime+stime around its
-# burst. Reported: the median over rounds of broker CPU per message, and the ratio
-# validate/plugin (and before/plugin) with its interquartile range taken round by round
-# (adjacent bursts): the noise. Nothing is asserted; exit 1 only if something failed.
+# burst. Reported: the median over rounds of broker CPU per message, and the median of the
+# round-by-round ratios validate/plugin (and before/plugin; adjacent bursts) with their
+# interquartile range: the noise. Nothing is asserted; exit 1 only if something failed.
 #
 # Environment: BENCH_QUICK=1 (2 rounds, fewer messages), BENCH_ROUNDS (default 7),
 # BENCH_ENCODINGS (default "json protobuf msgpack"), BENCH_SLICES (default "1 24 250"),
@@ -192,7 +192,8 @@ function q(s, p,    a, n) { n = split(s, a, " "); sort(a, n); return quantile(a,
 	bytes[k] = f["payload_bytes"]
 }
 END {
-	printf "\nbroker CPU per message, microseconds (median of %d interleaved rounds); ratio [IQR]\n", rounds
+	printf "\nbroker CPU per message, microseconds (median of %d interleaved rounds); ratios: median\n", rounds
+	printf "of the %d round-by-round ratios (adjacent bursts) [interquartile range: the noise]\n", rounds
 	printf "%-20s %7s %9s %9s %-22s", "payload", "bytes", "off", "on", "on/off"
 	if (before)
 		printf " %9s %-22s", "before", "before/off"
@@ -211,10 +212,10 @@ END {
 		}
 		off = med(cpu[k, "plugin"]); on = med(cpu[k, "validate"])
 		printf "%-20s %7d %9.1f %9.1f %5.2fx [%.2f-%.2f]      ", e[1] " " e[2] " slices",
-		       bytes[k], off, on, (off > 0 ? on / off : 0), q(r1, 0.25), q(r1, 0.75)
+		       bytes[k], off, on, med(r1), q(r1, 0.25), q(r1, 0.75)
 		if (before) {
 			b = med(cpu[k, "before"])
-			printf " %9.1f %5.2fx [%.2f-%.2f]", b, (off > 0 ? b / off : 0), q(r2, 0.25), q(r2, 0.75)
+			printf " %9.1f %5.2fx [%.2f-%.2f]", b, med(r2), q(r2, 0.25), q(r2, 0.75)
 		}
 		printf "\n"
 	}
