@@ -389,6 +389,8 @@ fuzz: deps $(FUZZ_BINS)
 bench: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@BUILD=$(BUILD) tests/bench/run.sh
+	@echo; echo "payload validation at the broker per encoding and size (docs/bench.md)"; \
+	BUILD=$(BUILD) tests/bench/validate_bench.sh
 	@echo; $(BUILD)/tests/bench/policy_bench schemas/exchange.tsv
 	@echo; echo "aggregation (issue 4 workload; reference: 2.64 s and 5 GB at 1M offers)"; \
 	for n in 10000 100000 1000000; do $(BUILD)/bin/gf-agg-bench --offers $$n || exit 1; done

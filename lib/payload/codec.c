@@ -105,6 +105,7 @@ void gf__codec_ctx_init(struct gf__codec_ctx *cx, char *err, size_t errlen)
 	cx->cap = sizeof(cx->scratch_inline);
 	cx->depth = 0;
 	cx->npath = 0;
+	cx->nonfinite = false;
 	cx->err = err;
 	cx->errlen = err != NULL ? errlen : 0;
 	if (cx->errlen > 0)

@@ -152,6 +152,7 @@ struct gf__codec_ctx {
 	unsigned char scratch_inline[512];
 	struct gf__codec_frame path[2 * GF_CODEC_MAX_DEPTH + 4];
 	unsigned depth, npath;
+	bool nonfinite; /* a float or double stored is NaN or infinite */
 	char *err;
 	size_t errlen;
 };
@@ -212,6 +213,17 @@ struct gf__codec_buf {
 	char *data;
 	size_t len, cap;
 };
+
+/* The decoders, also saying whether a float or double they stored is NaN or
+ * infinite (*nonfinite, set on success only): for gf_check_message. */
+enum gf_err gf__codec_from_json(const ProtobufCMessageDescriptor *d, const char *json, size_t len,
+                                ProtobufCMessage **out, bool *nonfinite, char *err, size_t errlen);
+enum gf_err gf__codec_from_msgpack(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                   size_t len, ProtobufCMessage **out, bool *nonfinite, char *err,
+                                   size_t errlen);
+enum gf_err gf__codec_from_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                    size_t len, ProtobufCMessage **out, bool *nonfinite, char *err,
+                                    size_t errlen);
 
 void gf__codec_ctx_init(struct gf__codec_ctx *cx, char *err, size_t errlen);
 void gf__codec_ctx_fini(struct gf__codec_ctx *cx);

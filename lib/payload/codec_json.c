@@ -40,10 +40,14 @@ union scalar {
 	ProtobufCMessage *m;
 };
 
-static void skip_ws(struct jdec *j)
+static inline void skip_ws(struct jdec *j)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
-		j->p++;
+	const unsigned char *p = j->p;
+
+	/* Most bytes here are not space: one comparison says so. */
+	while (p < j->end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	j->p = p;
 }
 
 static bool literal(struct jdec *j, const char *word, size_t n)
@@ -286,7 +290,21 @@ static enum gf_err parse_field(struct jdec *j, const ProtobufCMessageDescriptor 
 
 /* A key; unknown and duplicate keys are errors. Keys are field names, so a
  * key that needs unescaping to more than 128 bytes matches none. */
+/* Whether field name is the key s[0..n) (which holds no NUL). */
+static bool name_is(const char *name, const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)name[i] != s[i])
+			return false; /* also where name ends first */
+	}
+	return name[n] == '\0';
+}
+
+/* hint: the field most likely named by the key (the one after the previous
+ * key's in schema order, as canonical JSON has them), tried before the
+ * binary search. */
 static enum gf_err parse_key(struct jdec *j, const ProtobufCMessageDescriptor *d,
+                             const ProtobufCFieldDescriptor *hint,
                              const ProtobufCFieldDescriptor **out)
 {
 	const unsigned char *s;
@@ -308,6 +326,10 @@ static enum gf_err parse_key(struct jdec *j, const ProtobufCMessageDescriptor *d
 		j->p = after;
 		s = buf;
 	}
+	if (plain && hint != NULL && name_is(hint->name, s, n)) {
+		*out = hint;
+		return GF_OK;
+	}
 	*out = gf__codec_field_by_name(d, (const char *)s, n);
 	if (*out == NULL) {
 		gf__codec_path_push(j->cx, (const char *)s, n);
@@ -320,6 +342,7 @@ static enum gf_err parse_message(struct jdec *j, const ProtobufCMessageDescripto
                                  ProtobufCMessage *m)
 {
 	struct gf__codec_ctx *cx = j->cx;
+	const ProtobufCFieldDescriptor *hint = d->n_fields > 0 ? d->fields : NULL;
 	size_t mark = cx->used, state;
 	enum gf_err rc = GF_OK;
 
@@ -342,7 +365,7 @@ static enum gf_err parse_message(struct jdec *j, const ProtobufCMessageDescripto
 		const ProtobufCFieldDescriptor *f;
 		size_t idx;
 		bool is_null;
-		rc = parse_key(j, d, &f);
+		rc = parse_key(j, d, hint, &f);
 		if (rc != GF_OK)
 			goto out;
 		idx = (size_t)(f - d->fields);
@@ -363,6 +386,7 @@ static enum gf_err parse_message(struct jdec *j, const ProtobufCMessageDescripto
 			goto out;
 		cx->npath--;
 		cx->scratch[state + idx] = is_null ? GF__CODEC_NULL : GF__CODEC_SET;
+		hint = idx + 1 < d->n_fields ? f + 1 : NULL;
 		skip_ws(j);
 		if (peek(j) == ',') {
 			j->p++;
@@ -384,8 +408,8 @@ out:
 	return rc;
 }
 
-enum gf_err gf_codec_from_json(const ProtobufCMessageDescriptor *d, const char *json, size_t len,
-                               ProtobufCMessage **out, char *err, size_t errlen)
+enum gf_err gf__codec_from_json(const ProtobufCMessageDescriptor *d, const char *json, size_t len,
+                                ProtobufCMessage **out, bool *nonfinite, char *err, size_t errlen)
 {
 	struct gf__codec_ctx cx;
 	struct jdec j;
@@ -417,6 +441,7 @@ enum gf_err gf_codec_from_json(const ProtobufCMessageDescriptor *d, const char *
 		goto out;
 	}
 	*out = root;
+	*nonfinite = cx.nonfinite;
 	gf__codec_release(&cx);
 out:
 	if (rc == GF_ENOMEM && cx.errlen > 0)
@@ -424,4 +449,12 @@ out:
 	gf__codec_ctx_fini(&cx);
 	gf__codec_leave_c_locale(old);
 	return rc;
+}
+
+enum gf_err gf_codec_from_json(const ProtobufCMessageDescriptor *d, const char *json, size_t len,
+                               ProtobufCMessage **out, char *err, size_t errlen)
+{
+	bool nonfinite;
+
+	return gf__codec_from_json(d, json, len, out, &nonfinite, err, errlen);
 }

@@ -8,12 +8,28 @@
 #include "payload/codec_json_int.h"
 #include "base/json.h"
 
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Non-zero if one of the 8 bytes of x may end a run of plain string
+ * characters: a control (< 0x20), '"', '\\' or non-ASCII. Bytes after the
+ * first such byte may be flagged wrongly (borrows), never the bytes before
+ * it: the caller only skips words with nothing flagged. */
+static inline uint64_t special8(uint64_t x)
+{
+	uint64_t quote = x ^ (ONES * '"'), bslash = x ^ (ONES * '\\');
+
+	return ((x - ONES * 0x20) & ~x & HIGHS) | ((quote - ONES) & ~quote & HIGHS) |
+	       ((bslash - ONES) & ~bslash & HIGHS) | (x & HIGHS);
+}
 
 /* Finds the end of the string token at j->p (a '"'): *s and *n get its raw
  * content, *plain whether it is pure ASCII without escapes. */
@@ -23,6 +39,22 @@ enum gf_err gf__json_scan_string(struct jdec *j, const unsigned char **s, size_t
 	bool pl = true;
 
 	for (;;) {
+		/* A run of plain characters (printable ASCII but '"' and '\\')
+		 * first: eight at a time, then one by one. */
+		while (j->end - p >= 8) {
+			uint64_t x, m;
+			memcpy(&x, p, sizeof(x));
+			if ((m = special8(x)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* The lowest flagged byte is the first special one. */
+				p += (unsigned)__builtin_ctzll(m) / 8;
+#endif
+				break;
+			}
+			p += 8;
+		}
+		while (p < j->end && (unsigned char)(*p - 0x20) < 0x60 && *p != '"' && *p != '\\')
+			p++;
 		if (p >= j->end) {
 			j->p = p;
 			return syntax(j, "unterminated string");
@@ -223,6 +255,11 @@ struct num {
 	const unsigned char *s;
 	size_t len;
 	bool neg, integral;
+	/* The value as mant * 10^exp10 when fast (at most 19 significant
+	 * digits, which fit mant); else only the text says it. */
+	uint64_t mant;
+	int exp10;
+	bool fast;
 };
 
 static bool is_digit(const unsigned char *p, const unsigned char *end)
@@ -230,14 +267,32 @@ static bool is_digit(const unsigned char *p, const unsigned char *end)
 	return p < end && *p >= '0' && *p <= '9';
 }
 
-/* Scans a number token per the RFC 8259 grammar. */
+/* One more significant digit d into n (leading zeros are not significant). */
+static inline void take_digit(struct num *n, int *digits, unsigned d, bool fraction)
+{
+	if (*digits < 19) {
+		n->mant = n->mant * 10 + d;
+		if (n->mant != 0)
+			(*digits)++;
+		n->exp10 -= fraction;
+	} else {
+		n->fast = false;
+	}
+}
+
+/* Scans a number token per the RFC 8259 grammar, reading its digits on the
+ * way (one pass: to_double need not read them again). */
 static enum gf_err scan_number(struct jdec *j, struct num *n)
 {
 	const unsigned char *p = j->p, *e = j->end;
+	int digits = 0, eval = 0, esign = 1;
 
 	n->s = p;
 	n->neg = false;
 	n->integral = true;
+	n->mant = 0;
+	n->exp10 = 0;
+	n->fast = true;
 	if (p < e && *p == '-') {
 		n->neg = true;
 		p++;
@@ -249,8 +304,8 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 	if (*p == '0')
 		p++;
 	else
-		while (is_digit(p, e))
-			p++;
+		for (; is_digit(p, e); p++)
+			take_digit(n, &digits, (unsigned)(*p - '0'), false);
 	if (p < e && *p == '.') {
 		p++;
 		n->integral = false;
@@ -258,20 +313,23 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 			j->p = p;
 			return syntax(j, "invalid number");
 		}
-		while (is_digit(p, e))
-			p++;
+		for (; is_digit(p, e); p++)
+			take_digit(n, &digits, (unsigned)(*p - '0'), true);
 	}
 	if (p < e && (*p == 'e' || *p == 'E')) {
 		p++;
 		n->integral = false;
 		if (p < e && (*p == '+' || *p == '-'))
-			p++;
+			esign = *p++ == '-' ? -1 : 1;
 		if (!is_digit(p, e)) {
 			j->p = p;
 			return syntax(j, "invalid number");
 		}
-		while (is_digit(p, e))
-			p++;
+		for (; is_digit(p, e); p++) {
+			if (eval < 10000)
+				eval = eval * 10 + (*p - '0');
+		}
+		n->exp10 += esign * eval;
 	}
 	n->len = (size_t)(p - n->s);
 	j->p = p;
@@ -282,64 +340,76 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* The double nearest to the number token s[0..len). Up to 2^53 with a power
- * of ten up to 22 the one IEEE multiplication or division is exact-rounded
- * (Clinger's fast path); everything else goes to strtod() in the C locale.
- * False when the magnitude overflows or the token is absurdly long. */
-static bool to_double(const unsigned char *s, size_t len, double *out)
+#if LDBL_MANT_DIG == 64 && defined(__x86_64__)
+/*
+ * Up to 19 significant digits (what printf("%.17g") and shortest-round-trip
+ * printers give: 17 digits do not fit Clinger's 2^53) with a power of ten up
+ * to 27: the mantissa (< 10^19 < 2^64) and 10^k (5^27 < 2^63) are exact in
+ * an x87 long double, so mant * 10^k or mant / 10^k is one correctly rounded
+ * extended operation, r, within half an extended ulp of the true value x.
+ * Rounding r to double gives the double nearest x unless r lies within one
+ * extended ulp of a midpoint between two doubles (its 11 bits below the
+ * double's 53 are 0x3ff, 0x400 or 0x401): then x and r may round apart, and
+ * false sends the token to strtod(). Results are normal doubles
+ * (1e-27 .. 1e46), so the 11 bits are the whole of the difference.
+ */
+static bool wide_fast_path(uint64_t mant, int exp10, double *out)
 {
-	const unsigned char *p = s, *e = s + len;
-	uint64_t mant = 0;
-	int digits = 0, exp10 = 0, eval = 0, esign = 1;
-	bool neg = false, fast = true;
+	static const long double pow10l_exact[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,
+	                                           1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+	                                           1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+	                                           1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+	long double r = (long double)mant;
+	uint64_t bits;
+	unsigned low;
+
+	r = exp10 >= 0 ? r * pow10l_exact[exp10] : r / pow10l_exact[-exp10];
+	/* The x87 format keeps the 64 mantissa bits (integer bit included) in
+	 * its first 8 bytes, little-endian. */
+	memcpy(&bits, &r, sizeof(bits));
+	low = (unsigned)(bits & 0x7ff);
+	if (low >= 0x3ff && low <= 0x401)
+		return false;
+	*out = (double)r;
+	return true;
+}
+#else
+static bool wide_fast_path(uint64_t mant, int exp10, double *out)
+{
+	(void)mant;
+	(void)exp10;
+	(void)out;
+	return false; /* no x87 long double here: strtod() */
+}
+#endif
+
+/* The double nearest to the number token n (scanned by scan_number). Up to
+ * 2^53 with a power of ten up to 22 the one IEEE multiplication or division
+ * is exact-rounded (Clinger's fast path); up to 19 digits, wide_fast_path;
+ * everything else goes to strtod() in the C locale. False when the
+ * magnitude overflows or the token is absurdly long. */
+static bool to_double(const struct num *n, double *out)
+{
+	uint64_t mant = n->mant;
+	int exp10 = n->exp10;
 	char buf[256];
 	double v;
 
-	if (*p == '-') {
-		neg = true;
-		p++;
-	}
-	for (; p < e && *p >= '0' && *p <= '9'; p++) {
-		if (digits < 19) {
-			mant = mant * 10 + (unsigned)(*p - '0');
-			if (mant != 0)
-				digits++;
-		} else {
-			fast = false;
-		}
-	}
-	if (p < e && *p == '.') {
-		for (p++; p < e && *p >= '0' && *p <= '9'; p++) {
-			if (digits < 19) {
-				mant = mant * 10 + (unsigned)(*p - '0');
-				if (mant != 0)
-					digits++;
-				exp10--;
-			} else {
-				fast = false;
-			}
-		}
-	}
-	if (p < e) { /* exponent */
-		p++;
-		if (*p == '+' || *p == '-')
-			esign = *p++ == '-' ? -1 : 1;
-		for (; p < e; p++) {
-			if (eval < 10000)
-				eval = eval * 10 + (*p - '0');
-		}
-		exp10 += esign * eval;
-	}
-	if (fast && mant <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
+	if (n->fast && mant <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
 		v = (double)mant;
 		v = exp10 >= 0 ? v * pow10_exact[exp10] : v / pow10_exact[-exp10];
-		*out = neg ? -v : v;
+		*out = n->neg ? -v : v;
 		return true;
 	}
-	if (len >= sizeof(buf))
+	if (n->fast && mant != 0 && exp10 >= -27 && exp10 <= 27 &&
+	    wide_fast_path(mant, exp10, &v)) {
+		*out = n->neg ? -v : v;
+		return true;
+	}
+	if (n->len >= sizeof(buf))
 		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
+	memcpy(buf, n->s, n->len);
+	buf[n->len] = '\0';
 	v = strtod(buf, NULL);
 	if (isinf(v))
 		return false;
@@ -413,11 +483,12 @@ enum gf_err gf__json_parse_real(struct jdec *j, const ProtobufCFieldDescriptor *
 			v = -INFINITY;
 		else
 			return gf__codec_fail(j->cx, "expected a number");
+		j->cx->nonfinite = true;
 	} else if (c == '-' || (c >= '0' && c <= '9')) {
 		rc = scan_number(j, &n);
 		if (rc != GF_OK)
 			return rc;
-		if (!to_double(n.s, n.len, &v))
+		if (!to_double(&n, &v))
 			return out_of_range(j, &n, f->type);
 	} else {
 		return wrong_type(j, "a number");

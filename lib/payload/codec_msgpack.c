@@ -245,6 +245,7 @@ static enum gf_err mp_number(struct gf__codec_ctx *cx, const ProtobufCFieldDescr
 		return gf__codec_fail(cx, "expected a number");
 	if (isnan(v))
 		v = NAN; /* the model has one NaN, the one JSON's "NaN" decodes to */
+	cx->nonfinite |= !isfinite(v);
 	if (f->type == PROTOBUF_C_TYPE_FLOAT) {
 		float fv;
 		if (!gf__codec_to_float(v, &fv))
@@ -525,8 +526,9 @@ out:
 	return rc;
 }
 
-enum gf_err gf_codec_from_msgpack(const ProtobufCMessageDescriptor *d, const uint8_t *data,
-                                  size_t len, ProtobufCMessage **out, char *err, size_t errlen)
+enum gf_err gf__codec_from_msgpack(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                   size_t len, ProtobufCMessage **out, bool *nonfinite, char *err,
+                                   size_t errlen)
 {
 	struct gf__codec_ctx cx;
 	struct mdec m;
@@ -559,6 +561,7 @@ enum gf_err gf_codec_from_msgpack(const ProtobufCMessageDescriptor *d, const uin
 		goto out;
 	}
 	*out = root;
+	*nonfinite = cx.nonfinite;
 	gf__codec_release(&cx);
 out:
 	if (rc == GF_ENOMEM && cx.errlen > 0)
@@ -760,4 +763,12 @@ enum gf_err gf_codec_to_msgpack(const ProtobufCMessage *m, uint8_t **out, size_t
 	*out = (uint8_t *)b.data;
 	*len = b.len;
 	return GF_OK;
+}
+
+enum gf_err gf_codec_from_msgpack(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                  size_t len, ProtobufCMessage **out, char *err, size_t errlen)
+{
+	bool nonfinite;
+
+	return gf__codec_from_msgpack(d, data, len, out, &nonfinite, err, errlen);
 }

@@ -239,8 +239,8 @@ static float canon_float(uint32_t bits)
 }
 
 /* Stores one scalar element (pass 1 checked it) from *pp into dst. */
-static void pb_store_scalar(const ProtobufCFieldDescriptor *f, const uint8_t **pp,
-                            const uint8_t *end, void *dst)
+static void pb_store_scalar(struct gf__codec_ctx *cx, const ProtobufCFieldDescriptor *f,
+                            const uint8_t **pp, const uint8_t *end, void *dst)
 {
 	uint64_t v = 0;
 
@@ -250,6 +250,7 @@ static void pb_store_scalar(const ProtobufCFieldDescriptor *f, const uint8_t **p
 		*pp += 4;
 		if (f->type == PROTOBUF_C_TYPE_FLOAT) {
 			float fv = canon_float(u);
+			cx->nonfinite |= !isfinite(fv);
 			memcpy(dst, &fv, sizeof(fv));
 		} else {
 			memcpy(dst, &u, sizeof(u));
@@ -261,6 +262,7 @@ static void pb_store_scalar(const ProtobufCFieldDescriptor *f, const uint8_t **p
 		*pp += 8;
 		if (f->type == PROTOBUF_C_TYPE_DOUBLE) {
 			double dv = canon_double(v);
+			cx->nonfinite |= !isfinite(dv);
 			memcpy(dst, &dv, sizeof(dv));
 		} else {
 			memcpy(dst, &v, sizeof(v));
@@ -319,9 +321,9 @@ static enum gf_err pb_fill(struct pbw *w, const ProtobufCFieldDescriptor *f, uns
 		const uint8_t *q;
 		varint(&p, end, &len);
 		for (q = p, p += len; q < p; n++, dst += es)
-			pb_store_scalar(f, &q, p, dst);
+			pb_store_scalar(cx, f, &q, p, dst);
 	} else if (wt != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
-		pb_store_scalar(f, &p, end, dst);
+		pb_store_scalar(cx, f, &p, end, dst);
 		n++;
 	} else {
 		varint(&p, end, &len);
@@ -615,8 +617,9 @@ out:
 	return rc;
 }
 
-enum gf_err gf_codec_from_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
-                                   size_t len, ProtobufCMessage **out, char *err, size_t errlen)
+enum gf_err gf__codec_from_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                    size_t len, ProtobufCMessage **out, bool *nonfinite, char *err,
+                                    size_t errlen)
 {
 	struct gf__codec_ctx cx;
 	struct pbw w;
@@ -636,6 +639,7 @@ enum gf_err gf_codec_from_protobuf(const ProtobufCMessageDescriptor *d, const ui
 	if (rc != GF_OK)
 		goto out;
 	*out = root;
+	*nonfinite = cx.nonfinite;
 	gf__codec_release(&cx);
 out:
 	if (rc == GF_ENOMEM && cx.errlen > 0)
@@ -730,4 +734,12 @@ enum gf_err gf_codec_to_protobuf(const ProtobufCMessage *m, uint8_t **out, size_
 	*out = buf;
 	*len = size;
 	return GF_OK;
+}
+
+enum gf_err gf_codec_from_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                   size_t len, ProtobufCMessage **out, char *err, size_t errlen)
+{
+	bool nonfinite;
+
+	return gf__codec_from_protobuf(d, data, len, out, &nonfinite, err, errlen);
 }

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "payload/check.h"
 #include "payload/codec.h"
 #include "payload/jwe.h"
 #include "payload/schema.h"
-#include "payload/validate.h"
 
 static int is_jose(const char *content_type)
 {
@@ -23,8 +23,6 @@ enum gf_err gf_payload_check(const char *msg, size_t msglen, bool sealed, const 
 {
 	const ProtobufCMessageDescriptor *desc;
 	enum gf_codec_format format;
-	ProtobufCMessage *m = NULL;
-	enum gf_err rc;
 
 	/* mosquitto passes NULL for an empty payload; the decoders accept
 	 * (NULL, 0) but compute NULL + 0, which C leaves undefined (UBSan). */
@@ -50,9 +48,5 @@ enum gf_err gf_payload_check(const char *msg, size_t msglen, bool sealed, const 
 		snprintf(err, errlen, "no schema for message type '%.*s'", (int)msglen, msg);
 		return GF_EPARSE;
 	}
-	rc = gf_codec_decode(format, desc, data, len, &m, err, errlen);
-	if (rc == GF_OK)
-		rc = gf_validate(m, err, errlen) == GF_OK ? GF_OK : GF_EPARSE;
-	gf_codec_free(m);
-	return rc;
+	return gf_check_message(format, desc, data, len, err, errlen);
 }

@@ -8,7 +8,7 @@
  *    application/jose and a well-formed compact JWE (jwe.h);
  *  - every other row carries its message type's schema in the encoding its
  *    Content Type names (codec.h; none = JSON), decoded strictly and then
- *    validated for meaning (validate.h).
+ *    validated for meaning (validate.h), through gf_check_message (check.h).
  */
 #ifndef GF_PAYLOAD_H
 #define GF_PAYLOAD_H

@@ -238,11 +238,20 @@ struct plan {
 	const ProtobufCMessageDescriptor *desc;
 	field_ref pair_lo[NPAIRS], pair_hi[NPAIRS];
 	field_ref positive[NPOSITIVE];
+	/* The pairs and positive fields this type has, in table order. */
+	unsigned char pairs[NPAIRS], npairs, positives[NPOSITIVE], npositives;
 	field_ref seconds_per_interval, latitude, longitude, from_time, to_time;
 	field_ref mirror_interval[MAX_MIRRORS], mirror_time[MAX_MIRRORS];
 	size_t nmirrors;
 	field_ref parallel[MAX_PARALLEL];
 	size_t nparallel;
+	/* For walk_plan: whether any rule by name applies, the rule of the
+	 * type, and the fields that walk visits (floats, doubles and
+	 * messages) in schema order. */
+	bool by_name;
+	enum gf_err (*type_rule)(struct ctx *c, const ProtobufCMessage *m);
+	size_t nvisit;
+	field_ref visit[];
 };
 
 /* Message descriptors are static, so plans live as long as the process; a
@@ -266,14 +275,24 @@ static field_ref string_field(const ProtobufCMessageDescriptor *d, const char *n
 	           : NULL;
 }
 
+static enum gf_err (*type_rule_of(const ProtobufCMessageDescriptor *d))(struct ctx *,
+                                                                        const ProtobufCMessage *);
+
 static struct plan *make_plan(const ProtobufCMessageDescriptor *d)
 {
-	struct plan *p = calloc(1, sizeof(*p));
+	struct plan *p = calloc(1, sizeof(*p) + d->n_fields * sizeof(field_ref));
 	char tname[80];
 
 	if (!p)
 		return NULL;
 	p->desc = d;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		field_ref f = &d->fields[i];
+		if (f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT ||
+		    f->type == PROTOBUF_C_TYPE_MESSAGE)
+			p->visit[p->nvisit++] = f;
+	}
+	p->type_rule = type_rule_of(d);
 	for (size_t i = 0; i < NPAIRS; i++) {
 		p->pair_lo[i] = numeric_field(d, ordered_pairs[i].lo);
 		p->pair_hi[i] = numeric_field(d, ordered_pairs[i].hi);
@@ -307,6 +326,17 @@ static struct plan *make_plan(const ProtobufCMessageDescriptor *d)
 				p->parallel[p->nparallel++] = f;
 		}
 	}
+	for (size_t i = 0; i < NPAIRS; i++) {
+		if (p->pair_lo[i] && p->pair_hi[i])
+			p->pairs[p->npairs++] = (unsigned char)i;
+	}
+	for (size_t i = 0; i < NPOSITIVE; i++) {
+		if (p->positive[i])
+			p->positives[p->npositives++] = (unsigned char)i;
+	}
+	p->by_name = p->npairs > 0 || p->npositives > 0 || p->seconds_per_interval || p->latitude ||
+	             p->longitude || p->from_time || p->to_time || p->nmirrors > 0 ||
+	             p->nparallel > 0;
 	return p;
 }
 
@@ -396,12 +426,14 @@ static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const
 	bool has_from, has_to;
 	enum gf_err rc;
 
-	for (size_t i = 0; i < NPAIRS; i++) {
+	for (size_t k = 0; k < p->npairs; k++) {
+		size_t i = p->pairs[k];
 		if (value_of(m, p->pair_lo[i], &a) && value_of(m, p->pair_hi[i], &b) && a > b)
 			return fail(c, ordered_pairs[i].lo, "%g > %s %g", a, ordered_pairs[i].hi,
 			            b);
 	}
-	for (size_t i = 0; i < NPOSITIVE; i++) {
+	for (size_t k = 0; k < p->npositives; k++) {
+		size_t i = p->positives[k];
 		if (value_of(m, p->positive[i], &a) && !(a > 0))
 			return fail(c, positive_fields[i], "must be positive, not %g", a);
 	}
@@ -707,6 +739,63 @@ static const struct {
     {&goflex__validation_data__descriptor, check_validation},
 };
 
+static enum gf_err (*type_rule_of(const ProtobufCMessageDescriptor *d))(struct ctx *,
+                                                                        const ProtobufCMessage *)
+{
+	for (size_t i = 0; i < sizeof(type_rules) / sizeof(type_rules[0]); i++) {
+		if (type_rules[i].desc == d)
+			return type_rules[i].check;
+	}
+	return NULL;
+}
+
+/*
+ * walk by the plan: the same checks in the same order as walk below, but
+ * only over the fields that have any (reals and messages), the rules by
+ * name only where one applies, the finite checks only where a non-finite
+ * number can be (finite: the decoder saw none).
+ */
+static enum gf_err walk_plan(struct ctx *c, const ProtobufCMessage *m, int depth, bool finite)
+{
+	const struct plan *plan;
+	enum gf_err rc;
+
+	if (depth > 32)
+		return fail(c, NULL, "nested too deeply");
+	if (!(plan = plan_of(m->descriptor)))
+		return fail(c, NULL, "out of memory");
+	for (size_t i = 0; i < plan->nvisit; i++) {
+		const ProtobufCFieldDescriptor *f = plan->visit[i];
+		bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+		size_t n = repeated ? count(m, f) : present(m, f);
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE) {
+			for (size_t k = 0; !finite && k < n; k++) {
+				if (!isfinite(num_at(m, f, k))) {
+					size_t old =
+					    push(&c->path, f->name, repeated ? (long)k : -1);
+					rc = fail(c, NULL, "not a finite number");
+					pop(&c->path, old);
+					return rc;
+				}
+			}
+			continue;
+		}
+		for (size_t k = 0; k < n; k++) {
+			const ProtobufCMessage *sub =
+			    repeated ? (*(ProtobufCMessage *const *const *)at(m, f->offset))[k]
+			             : *(ProtobufCMessage *const *)at(m, f->offset);
+			size_t old = push(&c->path, f->name, repeated ? (long)k : -1);
+			rc = walk_plan(c, sub, depth + 1, finite);
+			if (rc != GF_OK)
+				return rc;
+			pop(&c->path, old);
+		}
+	}
+	if (plan->by_name && (rc = check_by_name(c, m, plan)) != GF_OK)
+		return rc;
+	return plan->type_rule ? plan->type_rule(c, m) : GF_OK;
+}
+
 /* Depth first: children before the rules of the message itself, so the
  * error names the innermost fault. */
 static enum gf_err walk(struct ctx *c, const ProtobufCMessage *m, int depth)
@@ -768,4 +857,18 @@ enum gf_err gf_validate(const ProtobufCMessage *m, char *err, size_t errlen)
 	if (!m)
 		return GF_EINVAL;
 	return walk(&c, m, 0);
+}
+
+enum gf_err gf_validate_verdict(const ProtobufCMessage *m, bool finite, char *err, size_t errlen)
+{
+	struct ctx c = {.err = err, .errlen = errlen};
+	char scratch[8];
+
+	if (!err || errlen == 0) {
+		c.err = scratch;
+		c.errlen = sizeof(scratch);
+	}
+	if (!m)
+		return GF_EINVAL;
+	return walk_plan(&c, m, 0, finite);
 }

@@ -25,6 +25,7 @@
 #ifndef GF_VALIDATE_H
 #define GF_VALIDATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -34,5 +35,15 @@
 /* GF_OK, or GF_EINVAL with err set to "<path>: <what is wrong>". Never
  * allocates; m is not modified. */
 enum gf_err gf_validate(const ProtobufCMessage *m, char *err, size_t errlen);
+
+/*
+ * The broker's gf_validate (through gf_codec_check): the same rules, checked
+ * in the same order with the same errors, from a plan per message type made
+ * at first sight (only the fields that have rules are visited). finite: the
+ * decoder saw no NaN or infinity, so the finite checks are skipped.
+ * Differential tests hold it to gf_validate (tests/unit/check_test.c,
+ * tests/fuzz/check_fuzz.c).
+ */
+enum gf_err gf_validate_verdict(const ProtobufCMessage *m, bool finite, char *err, size_t errlen);
 
 #endif

@@ -11,8 +11,10 @@
  *                              publish a table of allowed and forbidden flows, report who
  *                              received what; exit 1 if that differs from the catalogue (and,
  *                              for VARIANT "validate", from payload validation)
- *   load run -w p2p|fanout|fanin [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW] NAME=PORT:PID...
+ *   load run -w p2p|fanout|fanin|offer [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW]
+ *            [-q QOS] [-e ENCODING] [-s SLICES] NAME=PORT:PID...
  *   load payload p2p|fanout|fanin|invalid|MSG
+ *   load payload offer [-e ENCODING] [-s SLICES]
  *                              print the payload of a workload (sequence 0), the probe's
  *                              invalid FlexOffer, or the probe's payload of message type MSG,
  *                              e.g. for gfctl validate
@@ -28,6 +30,14 @@
  *
  *   RESULT variant=NAME round=R workload=W publishers=P subscribers=S published=N
  *          delivered=D cpu_ticks=T wall_s=SECONDS payload_bytes=B
+ *
+ * The "offer" workload (issue 16: what payload validation costs per encoding and size): ten
+ * FOA connections publish to the FMAN pool a FlexOffer in the form the GOFLEX FlexOffer
+ * Manager writes (pretty-printed, ".000+0000" times, nulls, 17-digit numbers, a default
+ * schedule) of SLICES slices (default 24, 7.3 kB of JSON; 1 gives 1.3 kB, 250 64 kB), in
+ * ENCODING json (default), protobuf or msgpack (the JSON decoded by the codec and encoded
+ * again, sent with that Content Type). With -q 0 the publishes are QoS 0 and the window
+ * counts messages not yet delivered to the subscriber (there are no PUBACKs to count).
  *
  * Payloads are valid catalogue messages in canonical JSON (Content Type application/json),
  * the same bytes for every broker, so that a broker validating them does all of its work
@@ -62,6 +72,9 @@
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+
+#include "payload/codec.h"
+#include "payload/schema.h"
 
 #define N_CORE      10  /* identities every workload draws from */
 #define N_OBSERVERS 4   /* probe: clients subscribed to the whole site tree */
@@ -130,7 +143,11 @@ struct bench {
 	bool fatal;
 	/* probe */
 	const char *variant; /* the broker's variant: "validate" refuses invalid payloads */
-	int probe_seen[32];  /* case -> bitmask of observers that received it */
+	/* run */
+	int qos;                       /* of the publishes: 1, or 0 (window by deliveries) */
+	enum gf_codec_format encoding; /* of the offer workload */
+	long slices;                   /* of the offer workload's FlexOffer */
+	int probe_seen[32];            /* case -> bitmask of observers that received it */
 };
 
 static struct bench B = {
@@ -143,6 +160,9 @@ static struct bench B = {
     .warmup = 1,
     .window = 16,
     .variant = "",
+    .qos = 1,
+    .encoding = GF_CODEC_JSON,
+    .slices = 24,
 };
 static mosquitto_property *content_type; /* application/json, on every publish */
 static volatile sig_atomic_t stop_requested;
@@ -288,7 +308,8 @@ static void on_publish(struct mosquitto *mosq, void *ud, int mid, int reason,
 	(void)mid;
 	(void)props;
 	c->acked++;
-	c->inflight--;
+	if (B.qos != 0) /* QoS 0: on_message counts the window down */
+		c->inflight--;
 	c->last_reason = reason;
 	if (reason >= 0x80)
 		c->refused++;
@@ -305,25 +326,21 @@ static void on_publish(struct mosquitto *mosq, void *ud, int mid, int reason,
 #define PROBE_PUB 99  /* probe payloads: the probe case is the sequence */
 #define SEQ_LIMIT 1000000000L
 
-/* Finds the tag (the first string value starting "b-") and reads it. */
-static int payload_parse(const void *p, int len, long *pub, long *seq)
+/* Reads the tag at t (TAG_LEN bytes): "b-" PP "-" SSSSSSSSS. */
+static int tag_read(const char *t, long *pub, long *seq)
 {
-	const char *s = p, *t;
-	size_t n = (size_t)len < TAG_SCAN ? (size_t)len : TAG_SCAN;
 	long v[2] = {0, 0};
 
-	t = memmem(s, n, ":\"b-", 4);
-	if (!t || (size_t)(t - s) + 4 + TAG_LEN - 2 + 1 > (size_t)len)
+	if (t[0] != 'b' || t[1] != '-')
 		return -1;
-	t += 4;
-	for (int k = 0, i = 0; k < 2; k++, i++) {
+	for (int k = 0, i = 2; k < 2; k++, i++) {
 		int digits = k == 0 ? 2 : 9;
 		for (int d = 0; d < digits; d++, i++) {
 			if (t[i] < '0' || t[i] > '9')
 				return -1;
 			v[k] = v[k] * 10 + (t[i] - '0');
 		}
-		if (t[i] != (k == 0 ? '-' : '"'))
+		if (k == 0 && t[i] != '-')
 			return -1;
 	}
 	*pub = v[0];
@@ -331,9 +348,28 @@ static int payload_parse(const void *p, int len, long *pub, long *seq)
 	return 0;
 }
 
+/* Finds the tag (the first "b-" followed by the tag's digits; in JSON the first string
+ * value starting "b-", in protobuf and msgpack the label's bytes) and reads it. */
+static int payload_parse(const void *p, int len, long *pub, long *seq)
+{
+	const char *s = p, *t = s, *end = s + len;
+	size_t n;
+
+	/* The canonical workloads have the tag within TAG_SCAN bytes; the offer workload's
+	 * FlexOffers in protobuf may have it anywhere. */
+	if (B.encoding == GF_CODEC_JSON && B.slices == 24 && len > TAG_SCAN)
+		end = s + TAG_SCAN;
+	while ((n = (size_t)(end - t)) >= TAG_LEN && (t = memmem(t, n, "b-", 2)) != NULL) {
+		if ((size_t)(end - t) >= TAG_LEN && tag_read(t, pub, seq) == 0)
+			return 0;
+		t++;
+	}
+	return -1;
+}
+
 /* A payload and where its tag is. */
 struct payload {
-	char text[8192];
+	char text[80 * 1024]; /* the offer workload's largest, 250 slices, is about 64 kB */
 	size_t len, tag;
 };
 
@@ -428,6 +464,87 @@ static void flexoffer_doc(struct payload *p, bool invalid)
 	    interval_time(FO_START_BEFORE + FO_SLICES, t[4], sizeof(t[4])));
 }
 
+/*
+ * The offer workload's FlexOffer: slices one-interval slices in the GOFLEX FlexOffer
+ * Manager's form (tabs and newlines, ".000+0000" offsets, null fields, 17-digit numbers,
+ * a default schedule), as tests/bench/codec_bench.c writes it; the tag is its label. The
+ * total energy bounds follow the slices so that any number of them is valid.
+ */
+static void goflex_offer_doc(struct payload *p, long slices)
+{
+	double total = 0;
+
+	p->len = 0;
+	app(p, "{\n\t\"id\": null,\n\t\"label\": ");
+	app_tag(p);
+	app(p,
+	    ",\n\t\"state\": \"Offered\",\n\t\"stateReason\": null,\n\t"
+	    "\"creationInterval\": %ld,\n\t\"offeredById\": \"7500001\",\n\t"
+	    "\"locationId\": {},\n\t\"acceptanceBeforeInterval\": %ld,\n\t"
+	    "\"assignmentBeforeInterval\": %ld,\n\t\"startAfterInterval\": %ld,\n\t"
+	    "\"startBeforeInterval\": %ld,\n\t\"assignment\": \"obligatory\",\n\t"
+	    "\"flexOfferProfileConstraints\": [",
+	    FO_CREATION, FO_START_AFTER, FO_START_AFTER, FO_START_AFTER, FO_START_BEFORE);
+	for (long i = 0; i < slices; i++)
+		app(p,
+		    "%s\n\t\t{\"energyConstraintList\": [{\"lower\": %.4f, \"upper\": %.17g}], "
+		    "\"tariffConstraint\": {\"minTariff\": -0.05, \"maxTariff\": %.17g}, "
+		    "\"minDuration\": 1, \"maxDuration\": 1}",
+		    i ? "," : "", 0.1 * (double)i, 0.5354 + (double)i / 7.0,
+		    0.3441725812476 + (double)i / 3.0);
+	app(p, "],\n\t\"flexOfferTariffConstraint\": null,\n\t\"defaultSchedule\": "
+	       "{\"scheduleId\": 0, \"updateId\": 0, \"scheduleSlices\": [");
+	for (long i = 0; i < slices; i++) {
+		double e = 0.25 + (double)i / 9.0;
+		total += e;
+		app(p, "%s{\"duration\": 1, \"energyAmount\": %.17g, \"tariff\": %.3f}",
+		    i ? ", " : "", e, 0.01 * (double)(i % 100));
+	}
+	app(p,
+	    "], \"startTime\": \"2020-02-27T20:30:00.000+0000\"},\n\t\"flexOfferSchedule\": "
+	    "null,\n\t\"creationTime\": \"2020-02-27T20:15:00.000+0000\",\n\t"
+	    "\"startAfterTime\": \"2020-02-27T20:30:00.000+0000\",\n\t\"startBeforeTime\": "
+	    "\"2020-02-27T21:30:00.000+0000\",\n\t\"assignmentBeforeTime\": "
+	    "\"2020-02-27T20:30:00.000+0000\",\n\t\"endBeforeInterval\": %ld,\n\t"
+	    "\"numSecondsPerInterval\": 900,\n\t\"acceptanceBeforeTime\": "
+	    "\"2020-02-27T20:30:00.000+0000\",\n\t\"endAfterInterval\": %ld,\n\t"
+	    "\"totalEnergyConstraint\": {\"lower\": 0, \"upper\": %.0f}\n}\n",
+	    FO_START_BEFORE + slices, FO_START_AFTER + slices, total + 1);
+}
+
+/* The offer workload's payload in B.encoding: the JSON above, or the codec's encoding of
+ * it; the tag found again in the bytes. False (with a message) if the codec refuses. */
+static bool offer_doc(struct payload *p)
+{
+	static const char placeholder[] = "b-00-000000000";
+	const ProtobufCMessageDescriptor *d = gf_schema_find("flexoffer", 9);
+	char err[GF_CODEC_ERRLEN];
+	ProtobufCMessage *m = NULL;
+	void *enc = NULL;
+	size_t len;
+	const char *t;
+
+	goflex_offer_doc(p, B.slices);
+	if (B.encoding == GF_CODEC_JSON)
+		return true;
+	if (!d || gf_codec_from_json(d, p->text, p->len, &m, err, sizeof(err)) != GF_OK ||
+	    gf_codec_encode(B.encoding, m, &enc, &len) != GF_OK || len > sizeof(p->text)) {
+		fprintf(stderr, "load: the offer does not encode: %s\n", d ? err : "no schema");
+		gf_codec_free(m);
+		free(enc);
+		return false;
+	}
+	memcpy(p->text, enc, len);
+	p->len = len;
+	t = memmem(p->text, len, placeholder, TAG_LEN);
+	p->tag = t ? (size_t)(t - p->text) : 0;
+	gf_codec_free(m);
+	free(enc);
+	if (!t)
+		fputs("load: the tag is not in the encoded offer\n", stderr);
+	return t != NULL;
+}
+
 /* A day-ahead hourly forecast for Bern, canonical JSON; the tag is its source. */
 static void weather_doc(struct payload *p)
 {
@@ -515,6 +632,8 @@ static void on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_
 	c->seen[bit / 8] = (uint8_t)(c->seen[bit / 8] | (1u << (bit % 8)));
 	c->received++;
 	t->received++;
+	if (B.qos == 0) /* one subscriber: a delivery closes its publisher's window slot */
+		B.c[t->first + (size_t)pub].inflight--;
 }
 
 static int client_open(struct client *c)
@@ -736,12 +855,15 @@ static void pub_topic(struct client *c, const char *to_role, const char *to_id, 
 static struct payload payload; /* the workload's message, its tag rewritten per publish */
 
 /* The message workload w publishes: FlexOffers to the FMAN, forecasts to the FOAs. */
-static void workload_doc(const char *w, struct payload *p)
+static bool workload_doc(const char *w, struct payload *p)
 {
 	if (strcmp(w, "fanout") == 0)
 		weather_doc(p);
+	else if (strcmp(w, "offer") == 0)
+		return offer_doc(p);
 	else
 		flexoffer_doc(p, false);
+	return true;
 }
 
 /* Tops up every publisher of the active broker to its window. */
@@ -755,7 +877,7 @@ static void publish_step(void)
 			int rc;
 			payload_tag(&payload, p, c->sent);
 			rc = mosquitto_publish_v5(c->mosq, NULL, c->topic, (int)payload.len,
-			                          payload.text, 1, false, content_type);
+			                          payload.text, B.qos, false, content_type);
 			if (rc != MOSQ_ERR_SUCCESS) {
 				fail("%s: publish: %s", c->id, mosquitto_strerror(rc));
 				return;
@@ -848,6 +970,10 @@ static bool add_workload(struct target *t, const char *w, size_t nsub)
 		if (strcmp(w, "p2p") == 0) {
 			c = add_client(t, KIND_PUB, CORE_FOA1, NULL);
 			pub_topic(c, "fman", "pool-1", "flexoffer");
+		} else if (strcmp(w, "offer") == 0) {
+			snprintf(suffix, sizeof(suffix), "p%d", p + 1);
+			c = add_client(t, KIND_PUB, CORE_FOA1 + (size_t)(p % N_FOA), suffix);
+			pub_topic(c, "fman", "pool-1", "flexoffer");
 		} else if (strcmp(w, "fanout") == 0) {
 			c = add_client(t, KIND_PUB, CORE_SP, NULL);
 			pub_topic(c, "foa", "all", "weather.forecast");
@@ -863,7 +989,7 @@ static bool add_workload(struct target *t, const char *w, size_t nsub)
 	for (size_t s = 0; s < nsub; s++) {
 		char suffix[16];
 		struct client *c;
-		if (strcmp(w, "p2p") == 0) {
+		if (strcmp(w, "p2p") == 0 || strcmp(w, "offer") == 0) {
 			c = add_client(t, KIND_SUB, CORE_FMAN1, NULL);
 			snprintf(c->topic, sizeof(c->topic), "gf/%s/+/+/fman/pool-1/+", B.site);
 		} else if (strcmp(w, "fanout") == 0) {
@@ -920,8 +1046,15 @@ static int cmd_run(const char *w, char **args, size_t nargs)
 	} else if (strcmp(w, "fanin") == 0) {
 		B.npub = 50;
 		nsub = 2;
+	} else if (strcmp(w, "offer") == 0) {
+		B.npub = 10;
+		nsub = 1;
 	} else {
-		fail("unknown workload '%s' (p2p, fanout, fanin)", w);
+		fail("unknown workload '%s' (p2p, fanout, fanin, offer)", w);
+		return 2;
+	}
+	if (B.qos == 0 && nsub != 1) {
+		fail("run: QoS 0 only with one subscriber (p2p, offer)");
 		return 2;
 	}
 	if (nargs == 0) {
@@ -933,7 +1066,8 @@ static int cmd_run(const char *w, char **args, size_t nargs)
 		fail("run: %ld messages per publisher do not fit the tag", B.seq_space);
 		return 2;
 	}
-	workload_doc(w, &payload);
+	if (!workload_doc(w, &payload))
+		return 1;
 	B.ntargets = nargs;
 	B.targets = calloc(nargs, sizeof(*B.targets));
 	B.c = calloc(nargs * ((size_t)B.npub + nsub), sizeof(*B.c));
@@ -978,9 +1112,10 @@ static int cmd_run(const char *w, char **args, size_t nargs)
 			if (r >= 0)
 				printf("RESULT variant=%s round=%ld workload=%s publishers=%d "
 				       "subscribers=%zu published=%ld delivered=%ld cpu_ticks=%llu "
-				       "wall_s=%.3f payload_bytes=%zu\n",
+				       "wall_s=%.3f payload_bytes=%zu qos=%d encoding=%s\n",
 				       t->name, r, w, B.npub, nsub, (long)B.npub * B.msgs,
-				       owed_per_burst(t), t1 - t0, w1 - w0, payload.len);
+				       owed_per_burst(t), t1 - t0, w1 - w0, payload.len, B.qos,
+				       gf_codec_format_name(B.encoding));
 			fflush(stdout);
 		}
 	}
@@ -1254,16 +1389,18 @@ static int cmd_payload(const char *what)
 	if (strcmp(what, "invalid") == 0)
 		flexoffer_doc(&doc, true);
 	else if (strcmp(what, "p2p") == 0 || strcmp(what, "fanout") == 0 ||
-	         strcmp(what, "fanin") == 0)
-		workload_doc(what, &doc);
-	else if (probe_doc(&doc, what, false))
+	         strcmp(what, "fanin") == 0 || strcmp(what, "offer") == 0) {
+		if (!workload_doc(what, &doc))
+			return 1;
+	} else if (probe_doc(&doc, what, false))
 		payload_tag(&doc, PROBE_PUB, 0);
 	else {
 		fprintf(stderr, "load: payload: no workload or probe message type '%s'\n", what);
 		return 2;
 	}
 	fwrite(doc.text, 1, doc.len, stdout);
-	putchar('\n');
+	if (strcmp(what, "offer") != 0 || B.encoding == GF_CODEC_JSON)
+		putchar('\n');
 	return 0;
 }
 
@@ -1304,9 +1441,9 @@ static void usage(void)
 {
 	fputs("usage: load port | ids N | wait -p PORT | idle -p PORT -c N [-f FIRST] |\n"
 	      "       probe -p PORT [-V none|plugin|validate|dynsec] |\n"
-	      "       run -w p2p|fanout|fanin [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW]\n"
-	      "           NAME=PORT:PID... |\n"
-	      "       payload p2p|fanout|fanin|invalid|MSG\n"
+	      "       run -w p2p|fanout|fanin|offer [-n MSGS] [-r ROUNDS] [-u WARMUP] [-W WINDOW]\n"
+	      "           [-q 0|1] [-e json|protobuf|msgpack] [-s SLICES] NAME=PORT:PID... |\n"
+	      "       payload p2p|fanout|fanin|invalid|MSG | payload offer [-e ENC] [-s SLICES]\n"
 	      "common: [-H HOST] [-P PASSWORD] [-S SITE] [-t TIMEOUT_S]\n",
 	      stderr);
 }
@@ -1322,10 +1459,8 @@ int main(int argc, char **argv)
 		return cmd_port();
 	if (strcmp(cmd, "ids") == 0 && argc == 3)
 		return cmd_ids(strtol(argv[2], NULL, 10));
-	optind = 2;
-	if (strcmp(cmd, "payload") == 0 && argc == 3)
-		return cmd_payload(argv[2]);
-	while ((opt = getopt(argc, argv, "H:p:P:S:t:w:n:r:u:W:c:f:V:")) != -1) {
+	optind = strcmp(cmd, "payload") == 0 ? 3 : 2;
+	while ((opt = getopt(argc, argv, "H:p:P:S:t:w:n:r:u:W:c:f:V:q:e:s:")) != -1) {
 		switch (opt) {
 		case 'H':
 			B.host = optarg;
@@ -1366,13 +1501,35 @@ int main(int argc, char **argv)
 		case 'f':
 			first = atol(optarg);
 			break;
+		case 'q':
+			B.qos = atoi(optarg);
+			break;
+		case 'e':
+			if (strcmp(optarg, "json") == 0)
+				B.encoding = GF_CODEC_JSON;
+			else if (strcmp(optarg, "protobuf") == 0)
+				B.encoding = GF_CODEC_PROTOBUF;
+			else if (strcmp(optarg, "msgpack") == 0)
+				B.encoding = GF_CODEC_MSGPACK;
+			else {
+				usage();
+				return 2;
+			}
+			break;
+		case 's':
+			B.slices = atol(optarg);
+			break;
 		default:
 			usage();
 			return 2;
 		}
 	}
+	if (strcmp(cmd, "payload") == 0 && argc >= 3 && optind == argc && B.slices >= 1 &&
+	    B.slices <= 250)
+		return cmd_payload(argv[2]);
 	if ((strcmp(cmd, "run") != 0 && B.single.port <= 0) || B.msgs <= 0 || B.rounds <= 0 ||
-	    B.warmup < 0 || B.window <= 0 ||
+	    (B.qos != 0 && B.qos != 1) || B.slices < 1 || B.slices > 250 || B.warmup < 0 ||
+	    B.window <= 0 ||
 	    (B.variant[0] && strcmp(B.variant, "none") != 0 && strcmp(B.variant, "plugin") != 0 &&
 	     strcmp(B.variant, "validate") != 0 && strcmp(B.variant, "dynsec") != 0)) {
 		usage();
@@ -1383,7 +1540,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_term);
 	mosquitto_lib_init();
 	if (mosquitto_property_add_string(&content_type, MQTT_PROP_CONTENT_TYPE,
-	                                  "application/json") != MOSQ_ERR_SUCCESS) {
+	                                  gf_codec_format_name(B.encoding)) != MOSQ_ERR_SUCCESS) {
 		fputs("load: cannot make the Content Type property\n", stderr);
 		return 1;
 	}

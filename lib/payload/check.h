@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check.h - the verdict on a payload, for the broker: is data a valid
+ * message of type d in this encoding, in form (codec.h) and meaning
+ * (validate.h)? The answer and, for a refusal, the reason; never the
+ * message (agents decode with gf_codec_decode and gf_validate).
+ *
+ * It accepts and refuses exactly what gf_codec_decode followed by
+ * gf_validate does, with the same reason text; the differential tests
+ * (tests/unit/check_test.c, tests/fuzz/check_fuzz.c) hold it to that.
+ * Today it decodes into the codec's arena and releases it at once, with
+ * gf_validate_verdict's plan-driven walk and no finite checks when the
+ * decoder saw no NaN or infinity; docs/bench.md has the profile of where
+ * the time goes.
+ */
+#ifndef GF_CHECK_H
+#define GF_CHECK_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "base/err.h"
+#include "payload/codec.h"
+
+/*
+ * GF_OK if the len bytes at data are a valid message of type d in format.
+ * GF_EPARSE with "path: reason" in err (NUL-terminated, truncated to
+ * errlen; err may be NULL) when not: the text gf_codec_decode or
+ * gf_validate would give. GF_ENOMEM, GF_EINVAL for NULL arguments.
+ * Allocates only for the time of the call.
+ */
+enum gf_err gf_check_message(enum gf_codec_format format, const ProtobufCMessageDescriptor *d,
+                             const void *data, size_t len, char *err, size_t errlen);
+
+#endif

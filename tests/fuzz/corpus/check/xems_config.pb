@@ -1,0 +1,4 @@
+”foa.72
+
+comfortMin20.52
+scheduleweekday

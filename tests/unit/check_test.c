@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The broker's verdict path (lib/payload/check.c, gf_check_message) against
+ * the reference it replaces, gf_codec_decode followed by gf_validate, on the
+ * same inputs: the same verdict and, for a refusal, the same reason text
+ * (field path included). Inputs: the payload fuzz corpus (every message type
+ * it has, in the three encodings), the GOFLEX pilot FlexOffers, and
+ * mutations of each: every number and string token of the JSON replaced by
+ * values chosen to break the rules (NaN, bounds, times, lengths), bytes of
+ * the binary encodings flipped, and seeded random edits. Also the JSON
+ * decoder's numbers against strtod(), since the 17-19 digit ones no longer
+ * go through it.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+
+#include <criterion/criterion.h>
+
+#include "common.pb-c.h"
+#include "flexoffer.pb-c.h"
+#include "payload/check.h"
+#include "payload/codec.h"
+#include "payload/schema.h"
+#include "payload/validate.h"
+#include "schema_registry.h"
+
+#define SAMPLES "../shared/fixtures/goflex-samples/"
+#define CORPUS  "tests/fuzz/corpus/payload/"
+
+static unsigned long n_accepted, n_refused;
+
+static enum gf_err reference(enum gf_codec_format f, const ProtobufCMessageDescriptor *d,
+                             const void *data, size_t len, char *err, size_t errlen)
+{
+	ProtobufCMessage *m = NULL;
+	enum gf_err rc = gf_codec_decode(f, d, data, len, &m, err, errlen);
+
+	if (rc == GF_OK)
+		rc = gf_validate(m, err, errlen) == GF_OK ? GF_OK : GF_EPARSE;
+	gf_codec_free(m);
+	return rc;
+}
+
+/* Both paths on one input: the same verdict, the same reason. */
+static void same(enum gf_codec_format f, const ProtobufCMessageDescriptor *d, const void *data,
+                 size_t len, const char *what)
+{
+	char e1[GF_CODEC_ERRLEN] = "", e2[GF_CODEC_ERRLEN] = "";
+	enum gf_err r1 = reference(f, d, data, len, e1, sizeof(e1));
+	enum gf_err r2 = gf_check_message(f, d, data, len, e2, sizeof(e2));
+
+	cr_assert_eq(r1, r2, "%s (%s, %zu bytes): reference %s '%s', check %s '%s'", what,
+	             gf_codec_format_name(f), len, gf_strerror(r1), e1, gf_strerror(r2), e2);
+	if (r1 != GF_OK) {
+		cr_assert_str_eq(e1, e2, "%s (%s): reasons differ", what, gf_codec_format_name(f));
+		n_refused++;
+	} else {
+		n_accepted++;
+	}
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Replacements for a number token: non-finite, zero, negative, huge, near
+ * the bounds of intervals and of float, a digit changed. */
+static const char *const number_variants[] = {
+    "\"NaN\"",
+    "\"Infinity\"",
+    "\"-Infinity\"",
+    "0",
+    "-1",
+    "1",
+    "-0.5",
+    "2.5",
+    "1e300",
+    "3.5e38",
+    "1758705",
+    "1758711",
+    "900",
+    "899",
+    "91",
+    "-181",
+    "1.0000000000000002",
+    "4294967296",
+    "9007199254740993",
+    "0.30000000000000004",
+    "1e-400",
+};
+
+/* Replacements for a string token. */
+static const char *const string_variants[] = {
+    "\"\"",
+    "\"x\"",
+    "\"2020-02-27T20:30:00Z\"",
+    "\"2020-02-27T20:31:00Z\"",
+    "\"2020-02-27T20:30:00.000+0100\"",
+    "\"Accepted\"",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "12",
+    "null",
+    "{}",
+    "[]",
+};
+
+/* Every number and string token of JSON text t replaced by each variant. */
+static void mutate_tokens(const ProtobufCMessageDescriptor *d, const char *t, size_t n,
+                          const char *what)
+{
+	char *buf = malloc(n + 64);
+
+	cr_assert_not_null(buf);
+	for (size_t i = 0; i < n;) {
+		size_t end = i;
+		const char *const *vars;
+		size_t nvars;
+		if (t[i] == '"') {
+			for (end = i + 1; end < n && t[end] != '"'; end++)
+				if (t[end] == '\\')
+					end++;
+			end++;
+			vars = string_variants;
+			nvars = sizeof(string_variants) / sizeof(string_variants[0]);
+		} else if (t[i] == '-' || (t[i] >= '0' && t[i] <= '9')) {
+			while (end < n && strchr("0123456789+-.eE", t[end]))
+				end++;
+			vars = number_variants;
+			nvars = sizeof(number_variants) / sizeof(number_variants[0]);
+		} else {
+			i++;
+			continue;
+		}
+		if (end > n)
+			end = n;
+		for (size_t v = 0; v < nvars; v++) {
+			size_t k = strlen(vars[v]);
+			memcpy(buf, t, i);
+			memcpy(buf + i, vars[v], k);
+			memcpy(buf + i + k, t + end, n - end);
+			same(GF_CODEC_JSON, d, buf, i + k + n - end, what);
+		}
+		i = end;
+	}
+	free(buf);
+}
+
+/* Seeded random edits of any encoding: flips, overwrites with a NaN double,
+ * deletions, duplications, truncations. */
+static void mutate_bytes(enum gf_codec_format f, const ProtobufCMessageDescriptor *d,
+                         const uint8_t *data, size_t n, int rounds, const char *what)
+{
+	static const uint8_t nan_le[8] = {0, 0, 0, 0, 0, 0, 0xf8, 0x7f};
+	uint8_t *buf = malloc(2 * n + 16);
+
+	cr_assert_not_null(buf);
+	for (int r = 0; r < rounds && n > 0; r++) {
+		size_t len = n, at = (size_t)(next() % n), k = (size_t)(next() % 16) + 1;
+		memcpy(buf, data, n);
+		switch (next() % 6) {
+		case 0:
+			buf[at] ^= (uint8_t)(1u << (next() % 8));
+			break;
+		case 1:
+			buf[at] = (uint8_t)next();
+			break;
+		case 2:
+			memcpy(buf + at, nan_le, at + 8 <= n ? 8 : n - at);
+			break;
+		case 3:
+			if (at + k > n)
+				k = n - at;
+			memmove(buf + at, buf + at + k, n - at - k);
+			len = n - k;
+			break;
+		case 4:
+			if (at + k > n)
+				k = n - at;
+			memmove(buf + at + k, buf + at, n - at);
+			len = n + k;
+			break;
+		default:
+			len = at;
+		}
+		same(f, d, buf, len, what);
+	}
+	free(buf);
+}
+
+/* One valid message in every encoding, and the mutations of each. */
+static void exercise(const ProtobufCMessageDescriptor *d, const ProtobufCMessage *m,
+                     const char *what)
+{
+	for (int f = 0; f < 3; f++) {
+		void *enc;
+		size_t len;
+		cr_assert_eq(gf_codec_encode((enum gf_codec_format)f, m, &enc, &len), GF_OK);
+		same((enum gf_codec_format)f, d, enc, len, what);
+		if (f == GF_CODEC_JSON)
+			mutate_tokens(d, enc, len, what);
+		mutate_bytes((enum gf_codec_format)f, d, enc, len, 600, what);
+		free(enc);
+	}
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+Test(check, the_pilot_flexoffers_and_their_mutations)
+{
+	static const char *const files[] = {"SampleFO_Cyprus.json", "SampleFO_SWW.json",
+	                                    "SampleFO_Swiss.json"};
+	const ProtobufCMessageDescriptor *d = gf_schema_find("flexoffer", 9);
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[256];
+		size_t len;
+		char *text;
+		ProtobufCMessage *m = NULL;
+		snprintf(path, sizeof(path), SAMPLES "%s", files[i]);
+		text = slurp(path, &len);
+		same(GF_CODEC_JSON, d, text, len, files[i]);
+		mutate_tokens(d, text, len, files[i]);
+		mutate_bytes(GF_CODEC_JSON, d, (const uint8_t *)text, len, 2000, files[i]);
+		if (gf_codec_from_json(d, text, len, &m, NULL, 0) == GF_OK) {
+			exercise(d, m, files[i]);
+			gf_codec_free(m);
+		}
+		free(text);
+	}
+	cr_log_info("pilot offers: %lu accepted, %lu refused alike", n_accepted, n_refused);
+	cr_assert_gt(n_refused, 1000);
+}
+
+/* The payload fuzz corpus: the first byte picks the message type and the
+ * encoding, as in tests/fuzz/payload_fuzz.c. */
+Test(check, the_payload_corpus_and_its_mutations)
+{
+	DIR *dir = opendir(CORPUS);
+	struct dirent *de;
+	unsigned files = 0;
+
+	cr_assert_not_null(dir);
+	while ((de = readdir(dir)) != NULL) {
+		char path[512];
+		size_t len;
+		uint8_t *data;
+		const struct gf_schema_entry *e;
+		enum gf_codec_format f;
+		ProtobufCMessage *m = NULL;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), CORPUS "%s", de->d_name);
+		data = (uint8_t *)slurp(path, &len);
+		if (len == 0) {
+			free(data);
+			continue;
+		}
+		e = &gf_schema_registry[(data[0] / 3u) % gf_schema_registry_len];
+		f = (enum gf_codec_format)(data[0] % 3u);
+		same(f, e->desc, data + 1, len - 1, de->d_name);
+		mutate_bytes(f, e->desc, data + 1, len - 1, 1000, de->d_name);
+		if (f == GF_CODEC_JSON)
+			mutate_tokens(e->desc, (const char *)data + 1, len - 1, de->d_name);
+		if (gf_codec_decode(f, e->desc, data + 1, len - 1, &m, NULL, 0) == GF_OK) {
+			exercise(e->desc, m, de->d_name);
+			gf_codec_free(m);
+		}
+		free(data);
+		files++;
+	}
+	closedir(dir);
+	cr_assert_gt(files, 10);
+	cr_log_info("corpus: %u files, %lu accepted, %lu refused alike", files, n_accepted,
+	            n_refused);
+	cr_assert_gt(n_refused, 1000);
+	cr_assert_gt(n_accepted, 20);
+}
+
+/* One number token through the JSON decoder (goflex.EnergyConstraint's
+ * lower) and through strtod(): the same double, bit for bit. */
+static void number_same(const char *tok)
+{
+	char doc[160];
+	int n = snprintf(doc, sizeof(doc), "{\"lower\":%s,\"upper\":0}", tok);
+	ProtobufCMessage *m = NULL;
+	char err[GF_CODEC_ERRLEN];
+	double want = strtod(tok, NULL), got;
+	enum gf_err rc = gf_codec_from_json(&goflex__energy_constraint__descriptor, doc, (size_t)n,
+	                                    &m, err, sizeof(err));
+
+	if (isinf(want)) {
+		cr_assert_eq(rc, GF_EPARSE, "%s: accepted, strtod overflows", tok);
+		return;
+	}
+	cr_assert_eq(rc, GF_OK, "%s: %s", tok, err);
+	got = ((Goflex__EnergyConstraint *)m)->lower;
+	cr_assert(memcmp(&got, &want, sizeof(got)) == 0, "%s: decoder %.17g, strtod %.17g", tok,
+	          got, want);
+	gf_codec_free(m);
+}
+
+Test(check, numbers_decode_as_strtod_reads_them)
+{
+	char tok[64];
+
+	for (int i = 0; i < 200000; i++) {
+		uint64_t bits = next();
+		double v;
+		long double mid;
+		/* Mostly magnitudes the fast paths take (1e-27 .. 1e46), some
+		 * from anywhere. */
+		if (i % 4 != 0)
+			bits = (bits & 0x800fffffffffffffULL) |
+			       ((uint64_t)(1023 - 89 + next() % 243) << 52);
+		memcpy(&v, &bits, sizeof(v));
+		if (!isfinite(v))
+			continue;
+		snprintf(tok, sizeof(tok), "%.*g", 15 + i % 5, v);
+		number_same(tok);
+		snprintf(tok, sizeof(tok), "%.*e", 16 + i % 3, v);
+		number_same(tok);
+		/* Near the midpoint between v and the next double: where the
+		 * extended result may round apart from the exact one. */
+		mid = ((long double)v + (long double)nextafter(v, INFINITY)) / 2;
+		snprintf(tok, sizeof(tok), "%.*Le", 17 + i % 3, mid);
+		number_same(tok);
+	}
+	number_same("9007199254740993");
+	number_same("1.7976931348623157e308");
+	number_same("2.2250738585072014e-308");
+	number_same("0.1000000000000000055511151231257827");
+	number_same("1234567890123456789e-27");
+	number_same("1234567890123456789e27");
+}
+
+/* The string scanner reads eight bytes at a time: a quote, a backslash, a
+ * control or a non-ASCII byte at every offset of the word, and at the end
+ * of the input, is found where it is. */
+Test(check, strings_with_a_special_byte_at_every_offset)
+{
+	static const struct {
+		const char *in, *want; /* want NULL: refused */
+	} specials[] = {
+	    {"\\\"", "\""},           {"\\\\", "\\"},   {"\\n", "\n"},  {"\\u00e9", "\xc3\xa9"},
+	    {"\xc3\xa9", "\xc3\xa9"}, {"\x01", NULL},   {"\x1f", NULL}, {"\xff", NULL},
+	    {"\\u0000", NULL},        {"\x7f", "\x7f"}, {" ", " "},
+	};
+
+	for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+		for (size_t before = 0; before < 20; before++) {
+			for (size_t after = 0; after < 12; after++) {
+				char doc[128], want[64];
+				ProtobufCMessage *m = NULL;
+				int n = snprintf(doc, sizeof(doc), "{\"postcode\":\"%.*s%s%.*s\"}",
+				                 (int)before, "abcdefghijklmnopqrstuvwxyz",
+				                 specials[k].in, (int)after, "ABCDEFGHIJKLMNOP");
+				enum gf_err rc = gf_codec_from_json(&goflex__location__descriptor,
+				                                    doc, (size_t)n, &m, NULL, 0);
+				if (!specials[k].want) {
+					cr_assert_eq(rc, GF_EPARSE, "accepted: %s", doc);
+					continue;
+				}
+				cr_assert_eq(rc, GF_OK, "refused: %s", doc);
+				snprintf(want, sizeof(want), "%.*s%s%.*s", (int)before,
+				         "abcdefghijklmnopqrstuvwxyz", specials[k].want, (int)after,
+				         "ABCDEFGHIJKLMNOP");
+				cr_assert_str_eq(((Goflex__Location *)m)->postcode, want);
+				gf_codec_free(m);
+				/* Cut short anywhere inside the string: unterminated. */
+				for (int cut = 13; cut < n - 2; cut++)
+					cr_assert_eq(
+					    gf_codec_from_json(&goflex__location__descriptor, doc,
+					                       (size_t)cut, &m, NULL, 0),
+					    GF_EPARSE);
+			}
+		}
+	}
+}
