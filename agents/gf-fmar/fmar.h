@@ -12,7 +12,9 @@
  * KPI samples. reclear.c re-clears what a cleared bid still asks when
  * aggregates that could serve it arrive later (clearing.h: the steps the
  * two share). settle.c validates a cleared bid's delivery at its grid
- * point after its end (gf-sp's validation.query). util.c is the leaf they
+ * point after its end (gf-sp's validation.query). refprice.c keeps gf-sp's
+ * price.reference and gives the reference of bid intervals; bidprice.c says
+ * where a bid slice's price comes from (pure). util.c is the leaf they
  * all use. Calls go one way: main.c ->
  * book.c -> gate.c -> reclear.c -> clearing.c -> util.c (book.c also reads
  * bids with clearing.c and asks reclear.c about aggregates). Everything runs

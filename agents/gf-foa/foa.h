@@ -10,6 +10,9 @@
  * xems.c   xEMS mode: xems.flexibility, xems.cancel, xems.operation in,
  *          flexoffer and meter.reading to FMAN, foa.reply to the xEMS;
  * dso.c    DSO mode: bid in, bid offers to FMAR, offer.feedback to DOMS;
+ * tariff.c, netprice.c  network tariffs: gf-sp's transfercost and capacity
+ *          price kept and added to the offers' tariffs (netprice.c: the
+ *          formula, pure);
  * plug.c, plugoffer.c, relay.c  plug (device-controller) mode: a smart
  *          plug on the prosumer's own broker, offers made by the FOA from a
  *          device model (plugmode.h).
