@@ -349,8 +349,17 @@ static bool take_bid(struct fmar *f, const struct gf_message *m, const char *jso
 			snprintf(v->reason, sizeof(v->reason), "bid %s canceled", bid_id);
 		goto out;
 	}
-	buf = calloc(2 * cap, sizeof(double));
-	if (!buf || fmar_clearing_parse_bid(fo, cap, buf, buf + cap, NULL, why, sizeof(why)) < 0) {
+	buf = calloc(3 * (cap ? cap : 1), sizeof(double));
+	if (buf && fmar_refprice_lookup(f, (int32_t)fo->startafterinterval,
+	                                fo->n_flexofferprofileconstraints <= cap
+	                                    ? fo->n_flexofferprofileconstraints
+	                                    : 0,
+	                                buf + 2 * cap) != GF_OK) {
+		refuse(v, "internal error: the store cannot be read");
+		goto out;
+	}
+	if (!buf || fmar_clearing_parse_bid(fo, buf + 2 * cap, cap, buf, buf + cap, NULL, NULL, why,
+	                                    sizeof(why)) < 0) {
 		refuse(v, "not a bid offer FMAR can clear: %s", buf ? why : "out of memory");
 		goto out;
 	}

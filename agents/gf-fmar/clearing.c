@@ -43,8 +43,9 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
-                            double *headroom, char *why, size_t whylen)
+int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, const double *ref, size_t cap,
+                            double *change, double *price, double *headroom, size_t *n_ref,
+                            char *why, size_t whylen)
 {
 	size_t n = fo->n_flexofferprofileconstraints;
 	const Goflex__FlexOfferSchedule *d = fo->defaultschedule;
@@ -64,9 +65,11 @@ int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *cha
 		       -1;
 	for (size_t k = 0; k < n; k++) {
 		const Goflex__FlexOfferProfileConstraint *s = fo->flexofferprofileconstraints[k];
-		const Goflex__TariffConstraint *t =
-		    s->tariffconstraint ? s->tariffconstraint : fo->flexoffertariffconstraint;
-		double lo = -INFINITY, hi = INFINITY;
+		const Goflex__TariffConstraint *ot = fo->flexoffertariffconstraint;
+		double lo = -INFINITY, hi = INFINITY, p;
+		enum fmar_price_source src =
+		    fmar_bidprice_pick(s->tariffconstraint ? s->tariffconstraint->maxtariff : NAN,
+		                       ref ? ref[k] : NAN, ot ? ot->maxtariff : NAN, &p);
 		if (s->minduration != 1 || s->maxduration != 1)
 			return snprintf(why, whylen, "slice %zu: not one interval", k), -1;
 		for (size_t e = 0; e < s->n_energyconstraintlist; e++) {
@@ -77,7 +80,13 @@ int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *cha
 			return snprintf(why, whylen, "slice %zu: bounds must be [0, r] or [r, 0]",
 			                k),
 			       -1;
-		if (!t || !isfinite(t->maxtariff) || t->maxtariff < 0)
+		if (src == FMAR_PRICE_NONE)
+			return snprintf(why, whylen,
+			                "slice %zu: needs a maxTariff >= 0 (no price.reference is "
+			                "known for interval %" PRId64 ")",
+			                k, fo->startafterinterval + (int64_t)k),
+			       -1;
+		if (!isfinite(p) || p < 0)
 			return snprintf(why, whylen, "slice %zu: needs a maxTariff >= 0", k), -1;
 		change[k] = hi > 0 ? hi : lo;
 		if (headroom)
@@ -93,7 +102,9 @@ int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *cha
 			if (headroom && r == 0)
 				headroom[k] = -lo;
 		}
-		price[k] = t->maxtariff;
+		price[k] = p;
+		if (n_ref && src == FMAR_PRICE_REFERENCE)
+			++*n_ref;
 	}
 	return (int)n;
 }
@@ -148,6 +159,7 @@ enum gf_err fmar_clearing_load_bid(struct fmar_clearing *c, const char *state)
 	sqlite3 *db = gf_store_db(c->f->store);
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
+	double *ref = NULL;
 	char why[256];
 	size_t n;
 	int T;
@@ -170,11 +182,17 @@ enum gf_err fmar_clearing_load_bid(struct fmar_clearing *c, const char *state)
 	rc = GF_ENOMEM;
 	if (!(c->change = calloc(n, sizeof(double))) || !(c->price = calloc(n, sizeof(double))) ||
 	    !(c->headroom = calloc(n, sizeof(double))) ||
-	    !(c->accepted = calloc(n, sizeof(double))))
+	    !(c->accepted = calloc(n, sizeof(double))) ||
+	    !(ref = calloc(n ? n : 1, sizeof(double))))
+		goto out;
+	/* The reference prices as they are now (a revision since the bid
+	 * arrived counts), for the slices without a price of their own. */
+	if ((rc = fmar_refprice_lookup(c->f, (int32_t)c->bid_msg->startafterinterval, n, ref)) !=
+	    GF_OK)
 		goto out;
 	rc = GF_EINVAL;
-	if ((T = fmar_clearing_parse_bid(c->bid_msg, n, c->change, c->price, c->headroom, why,
-	                                 sizeof(why))) < 0) {
+	if ((T = fmar_clearing_parse_bid(c->bid_msg, ref, n, c->change, c->price, c->headroom,
+	                                 &c->n_ref, why, sizeof(why))) < 0) {
 		gf_log_err("GF-FMAR-STORE", "stored bid offer %s: %s", c->offer_id, why);
 		goto out;
 	}
@@ -188,6 +206,7 @@ out:
 		gf_log_err("GF-FMAR-STORE", "cannot read bid offer %s: %s", c->offer_id,
 		           sqlite3_errmsg(db));
 	sqlite3_finalize(st);
+	free(ref);
 	return rc;
 }
 
@@ -628,10 +647,10 @@ enum gf_err fmar_clearing_run(struct fmar *f, const char *offer_id)
 	gf_log_notice("GF-FMAR-CLEARED",
 	              "bid %s (%s): %s by %s in %.2f ms (milp: %s, %.2f ms); %zu live aggregates, "
 	              "%d eligible, %d assigned; requested %.6g kWh, cleared %.6g kWh at %.6g "
-	              "EUR/kWh; objective %.6g",
+	              "EUR/kWh; objective %.6g; %zu of %d intervals priced by price.reference",
 	              c.bid_id, c.dso, c.status, c.solver, c.heur_ms, c.milp_status, c.milp_ms, c.n,
 	              c.res.eligible, c.deviating, c.requested, c.cleared, c.clearing_price,
-	              c.res.objective);
+	              c.res.objective, c.n_ref, c.bid.intervals);
 	goto out;
 fail:
 	/* Not recorded: the bid stays held and clears at the next start. */

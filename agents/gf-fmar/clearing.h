@@ -31,6 +31,7 @@ struct fmar_clearing {
 	char dso[GF_ID_MAX + 1], bid_id[192];
 	Goflex__FlexOffer *bid_msg;
 	double *change, *price, *headroom; /* the bid, T each */
+	size_t n_ref;                      /* of its intervals, those priced by price.reference */
 	struct gf_clear_bid bid;
 	struct fmar_agg *aggs; /* live aggregates */
 	size_t n;

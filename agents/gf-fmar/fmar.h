@@ -12,7 +12,9 @@
  * KPI samples. reclear.c re-clears what a cleared bid still asks when
  * aggregates that could serve it arrive later (clearing.h: the steps the
  * two share). settle.c validates a cleared bid's delivery at its grid
- * point after its end (gf-sp's validation.query). util.c is the leaf they
+ * point after its end (gf-sp's validation.query). refprice.c keeps gf-sp's
+ * price.reference and gives the reference of bid intervals; bidprice.c says
+ * where a bid slice's price comes from (pure). util.c is the leaf they
  * all use. Calls go one way: main.c ->
  * book.c -> gate.c -> reclear.c -> clearing.c -> util.c (book.c also reads
  * bids with clearing.c and asks reclear.c about aggregates). Everything runs
@@ -47,6 +49,7 @@ struct fmar_conf {
 	char *sp_id;              /* the gf-sp a bid's delivery is validated by */
 	long settle_delay_s;      /* simulated seconds after a bid's end before that */
 	long settle_give_up_s;    /* ... and after which data still missing fails it */
+	char *reference_area;     /* the area of price.reference taken; empty: any */
 };
 
 /* A gate-closure timer: the bid offer it clears and the runtime's id. */
@@ -117,8 +120,32 @@ enum gf_err fmar_clearing_run(struct fmar *f, const char *offer_id);
  * headroom is NULL, the headroom (-lower where the default is 0) of each
  * slice (cap each) and returns the number of intervals, or -1 with why
  * set. */
-int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, size_t cap, double *change, double *price,
-                            double *headroom, char *why, size_t whylen);
+int fmar_clearing_parse_bid(const Goflex__FlexOffer *fo, const double *ref, size_t cap,
+                            double *change, double *price, double *headroom, size_t *n_ref,
+                            char *why, size_t whylen);
+
+/* bidprice.c: where a bid slice's price comes from (docs/fmar.md,
+ * "Reference prices"), first that is there: the slice's own maxTariff
+ * (slice, NaN: none), the interval's price.reference (ref, NaN: none;
+ * negative taken as 0), the offer's flexOfferTariffConstraint maxTariff
+ * (offer, NaN: none). *price is set (NaN with FMAR_PRICE_NONE). Pure. */
+enum fmar_price_source {
+	FMAR_PRICE_SLICE,
+	FMAR_PRICE_REFERENCE,
+	FMAR_PRICE_OFFER,
+	FMAR_PRICE_NONE
+};
+enum fmar_price_source fmar_bidprice_pick(double slice, double ref, double offer, double *price);
+
+/* refprice.c: fmar_refprice_schema, its table; fmar_refprice_message
+ * stores a price.reference of gf-sp once per message (a period's later or
+ * equal issue overwrites); fmar_refprice_lookup writes the reference price
+ * of each of the n intervals from start (NaN where none is known: the
+ * finest period holding the interval's start, of reference_area or any
+ * area, newest issue first). GF_EIO when the store cannot be read. */
+extern const char fmar_refprice_schema[];
+void fmar_refprice_message(struct fmar *f, const struct gf_message *m);
+enum gf_err fmar_refprice_lookup(struct fmar *f, int32_t start, size_t n, double *ref);
 
 /* settle.c (docs/fmar.md, "Delivery"): fmar_settle_schema, its tables;
  * fmar_settle_start arms the validation round (at once, then every

@@ -60,6 +60,9 @@ static const struct gf_conf_item table[] = {
      86400 * 60, false,
      "simulated seconds after a bid's end its grid point's data may take; an answer still "
      "without it then fails the validation"},
+    {"reference_area", GF_CONF_STRING, offsetof(struct fmar_conf, reference_area), "", 0, 0, false,
+     "the area of gf-sp's price.reference that prices bid slices without a maxTariff of their "
+     "own; empty: any area (docs/fmar.md, \"Reference prices\")"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -128,7 +131,12 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	         c->agent.site, gf_bus_id(bus));
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
+	/* gf-sp's reference prices, on its public feed. */
+	snprintf(filter, sizeof(filter), "gf/%s/sp/+/all/all/price.reference", c->agent.site);
+	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
+		return rc;
 	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
+	    (rc = gf_store_exec(F.store, fmar_refprice_schema)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fmar_settle_schema)) != GF_OK)
 		return rc;
 	gf_resend_every(a, F.store, c->resend_s, "GF-FMAR-RESEND");
@@ -159,6 +167,8 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 	}
 	if (m.topic.from_role == GF_ROLE_SP && strcmp(m.msg, "validation.query.result") == 0)
 		fmar_settle_result(gf_agent_data(a), &m);
+	else if (m.topic.from_role == GF_ROLE_SP && strcmp(m.msg, "price.reference") == 0)
+		fmar_refprice_message(gf_agent_data(a), &m);
 	else
 		fmar_book_message(gf_agent_data(a), &m, item->replayed);
 	gf_message_free(&m);

@@ -117,11 +117,13 @@ static enum gf_err consider_bid(struct fmar *f, sqlite3_stmt *st, const struct g
 	}
 	n = ((Goflex__FlexOffer *)m)->n_flexofferprofileconstraints;
 	rc = GF_ENOMEM;
-	if (!(buf = calloc(4 * (n ? n : 1), sizeof(double))))
+	if (!(buf = calloc(5 * (n ? n : 1), sizeof(double))))
 		goto out;
-	rc = GF_OK;
-	T = fmar_clearing_parse_bid((Goflex__FlexOffer *)m, n, buf, buf + n, NULL, err,
-	                            sizeof(err));
+	if ((rc = fmar_refprice_lookup(f, (int32_t)((Goflex__FlexOffer *)m)->startafterinterval, n,
+	                               buf + 4 * n)) != GF_OK)
+		goto out;
+	T = fmar_clearing_parse_bid((Goflex__FlexOffer *)m, buf + 4 * n, n, buf, buf + n, NULL,
+	                            NULL, err, sizeof(err));
 	if (T < 0)
 		goto out;
 	start = (int32_t)((Goflex__FlexOffer *)m)->startafterinterval;

@@ -172,6 +172,7 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
                               int64_t deadline, const struct gf_fo *e)
 {
 	struct box *b = calloc(1, sizeof(*b));
+	struct foa_tariff_box *box = NULL;
 	struct foa_offer row = {0};
 	sqlite3_stmt *st = NULL;
 	char *json = NULL;
@@ -181,10 +182,13 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 	if (!b)
 		goto out;
 	rc = offer_msg(f, id, label, j, deadline, e, b);
+	if (rc == GF_OK) /* its tariffs with the network prices (tariff.c) */
+		rc = foa_tariff_apply(f, &b->fo, &box);
 	if (rc == GF_OK)
 		rc = gf_codec_to_json(&b->fo.base, &json, &len);
 	if (rc == GF_OK)
 		rc = foa_answers_offer_queue(f, "fman", f->conf->fman_id, &b->fo);
+	foa_tariff_box_free(box);
 	if (rc != GF_OK)
 		goto out;
 	row.id = (char *)id;

@@ -97,6 +97,7 @@ enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 {
 	Goflex__FlexOffer *fo = ((Goflex__FlexibilityData *)m->body)->flexoffer;
 	struct foa_offer old = {0}, row = {0};
+	struct foa_tariff_box *box = NULL;
 	char id[GF_ID_MAX + 32], why[256], *source = NULL, *offer = NULL;
 	const char *ref = fo->id ? fo->id : fo->label;
 	int64_t now = foa_state_now_interval(f), n = 0;
@@ -141,9 +142,13 @@ enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	fo->state = GOFLEX__FLEX_OFFER_STATE__Offered;
 	fo->statereason = NULL;
 	fo->flexofferschedule = NULL;
-	rc = gf_codec_to_json(&fo->base, &offer, &len);
+	/* Its tariffs with the grid point's network prices (tariff.c). */
+	rc = foa_tariff_apply(f, fo, &box);
+	if (rc == GF_OK)
+		rc = gf_codec_to_json(&fo->base, &offer, &len);
 	if (rc == GF_OK)
 		rc = foa_answers_offer_queue(f, "fman", fman(f), fo);
+	foa_tariff_box_free(box);
 	if (rc != GF_OK)
 		goto out;
 	row.id = id;

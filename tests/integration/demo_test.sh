@@ -63,6 +63,17 @@ check "the SP stored every exported meter row (${rows_at_sp:-none})" \
 	eval '[ -n "$rows_at_sp" ] && [ "$(cut -d" " -f4 <<<"$rows_at_sp")" = "$(cut -d" " -f6 <<<"$rows_at_sp")" ] && [ "$(cut -d" " -f4 <<<"$rows_at_sp")" -gt 0 ]'
 check "... of 55 pseudonymous meters, the meters' energy" \
 	eval 'grep -q "of 55 pseudonymous meters" <<<"$sp_line" && [ "$(grep -oE "[0-9.]+ kWh \(the meters: [0-9.]+" <<<"$sp_line" | awk "{ print (\$1 == \$5) }")" = 1 ]'
+# The Service Platform's services from recorded files (issue 14 item 3):
+# gf-ingest -> gf-sp -> price.reference to gf-fmar, weather.forecast out,
+# t1's transfercost to the FOAs, which put it on their offers.
+svc=$(grep -oE 'services: .*' "$tmp/demo.out")
+echo "# ${svc:-no services line}"
+svc_n() { grep -oE "$1" <<<"$svc" | grep -oE '^[0-9]+' | head -1; }
+check "gf-ingest's recorded prices and weather reached gf-sp" \
+	eval '[ "$(svc_n "[0-9]+ day-ahead prices")" -gt 0 ] && [ "$(svc_n "[0-9]+ weather intervals")" -gt 0 ]'
+check "gf-fmar kept gf-sp's price.reference" eval '[ "$(svc_n "[0-9]+ reference prices")" -gt 0 ]'
+check "the FOAs kept t1's transfercost and priced offers with it" \
+	eval '[ "$(svc_n "[0-9]+ of [0-9]+ FOAs kept")" -gt 0 ] && [ "$(svc_n "[0-9]+ offers priced")" -gt 0 ]'
 check "the per-interval table is printed" grep -qE '^18:00 +[0-9.]+ ' "$tmp/demo.out"
 check "the HTML report has its two plots (each wide and narrow)" \
 	[ "$(grep -c "<div class='chart" "$tmp/demo/report.html")" = 4 ]
