@@ -35,11 +35,11 @@
 #include "payload/codec.h"
 #include "price.pb-c.h"
 
-#define DAY_S     86400
-#define DAYS_MAX  8   /* days of one offer's window asked at most */
-#define GRID_MAX  100 /* the pseudo offer id must stay within gf-sp's 128 */
-#define REQ_MAX   (GRID_MAX + 32)
-#define VALUE_MAX 1000.0
+#define DAY_S      86400
+#define DAYS_MAX   8   /* days of one offer's window asked at most */
+#define GRID_MAX   100 /* the pseudo offer id must stay within gf-sp's 128 */
+#define REQ_MAX    (GRID_MAX + 32)
+#define VALUE_MAX  1000.0
 #define SERIES_MAX 35136
 
 const char fman_capprice_schema[] =
@@ -166,8 +166,9 @@ static bool price(struct fman *f, int64_t pid, const Goflex__FlexOffer *fo, cons
 	free(cap);
 	if (!priced)
 		return false;
-	st = fman_util_prepare(f, "UPDATE offers SET tariff_min = ?1, tariff_max = ?2 WHERE pid = ?3"
-	                          " AND (tariff_min IS NOT ?1 OR tariff_max IS NOT ?2)");
+	st =
+	    fman_util_prepare(f, "UPDATE offers SET tariff_min = ?1, tariff_max = ?2 WHERE pid = ?3"
+	                         " AND (tariff_min IS NOT ?1 OR tariff_max IS NOT ?2)");
 	sqlite3_bind_double(st, 1, tmin);
 	sqlite3_bind_double(st, 2, tmax);
 	sqlite3_bind_int64(st, 3, pid);
@@ -203,7 +204,8 @@ void fman_capprice_offer(struct fman *f, int64_t pid, const Goflex__FlexOffer *f
 			              fo->id, GRID_MAX);
 		return;
 	}
-	st = fman_util_prepare(f, "INSERT OR REPLACE INTO fman_cap_offer (pid, grid) VALUES (?, ?)");
+	st =
+	    fman_util_prepare(f, "INSERT OR REPLACE INTO fman_cap_offer (pid, grid) VALUES (?, ?)");
 	sqlite3_bind_int64(st, 1, pid);
 	sqlite3_bind_text(st, 2, grid, -1, SQLITE_STATIC);
 	exec_or_fail(f, st, "offer's grid point");
@@ -274,7 +276,8 @@ static void keep(struct take *c, const Goflex__CapacityPrice *p)
 
 	if (!asked_grid(f, p->flexofferid, c->grid)) {
 		c->unknown = true;
-		snprintf(c->why, sizeof(c->why), "offer id %s is none FMAN asked for", p->flexofferid);
+		snprintf(c->why, sizeof(c->why), "offer id %s is none FMAN asked for",
+		         p->flexofferid);
 		return;
 	}
 	if (p->gridpointid && strcmp(p->gridpointid, c->grid) != 0) {
@@ -295,8 +298,9 @@ static void keep(struct take *c, const Goflex__CapacityPrice *p)
 		                 "tiid", c->grid, s + (int64_t)k * p->resolution,
 		                 (int64_t)p->resolution, p->prices[k]) != GF_OK)
 			fman_util_fail(f, "capacity prices");
-	if (gf_store_run(f->store, "UPDATE fman_cap_ask SET state = 'ok', reason = NULL WHERE"
-	                           " request = ?",
+	if (gf_store_run(f->store,
+	                 "UPDATE fman_cap_ask SET state = 'ok', reason = NULL WHERE"
+	                 " request = ?",
 	                 "t", p->flexofferid) != GF_OK)
 		fman_util_fail(f, "capacity query answered");
 	c->kept += p->n_prices;
@@ -314,8 +318,8 @@ static void reprice(struct take *c)
 	while (!f->failed && sqlite3_step(st) == SQLITE_ROW) {
 		ProtobufCMessage *m = NULL;
 		const char *body = gf_store_text(st, 1);
-		if (gf_codec_from_json(&goflex__flex_offer__descriptor, body, strlen(body), &m, NULL,
-		                       0) != GF_OK)
+		if (gf_codec_from_json(&goflex__flex_offer__descriptor, body, strlen(body), &m,
+		                       NULL, 0) != GF_OK)
 			continue; /* it no longer converts: the pool does not hold it either */
 		if (price(f, sqlite3_column_int64(st, 0), (const Goflex__FlexOffer *)m, c->grid))
 			c->repriced++;
@@ -352,10 +356,11 @@ static enum gf_err take_txn(void *arg)
 			c->refused = true;
 			snprintf(c->why, sizeof(c->why), "%s: %s", code ? code->name : "?",
 			         r->status->reason ? r->status->reason : "(no reason)");
-			if (gf_store_run(f->store,
-			                 "UPDATE fman_cap_ask SET state = 'refused', reason = ?, at_s = ?"
-			                 " WHERE request = ?",
-			                 "tdt", c->why, gf_agent_now(f->agent), req) != GF_OK)
+			if (gf_store_run(
+			        f->store,
+			        "UPDATE fman_cap_ask SET state = 'refused', reason = ?, at_s = ?"
+			        " WHERE request = ?",
+			        "tdt", c->why, gf_agent_now(f->agent), req) != GF_OK)
 				fman_util_fail(f, "capacity query refused");
 			return fman_util_status(f);
 		}
@@ -367,8 +372,8 @@ static enum gf_err take_txn(void *arg)
 	reprice(c);
 	/* What is over is forgotten. */
 	if (!f->failed &&
-	    (gf_store_run(f->store, "DELETE FROM fman_cap_price WHERE start_s + resolution < ?", "i",
-	                  old) != GF_OK ||
+	    (gf_store_run(f->store, "DELETE FROM fman_cap_price WHERE start_s + resolution < ?",
+	                  "i", old) != GF_OK ||
 	     gf_store_run(f->store, "DELETE FROM fman_cap_ask WHERE day + 86400 < ?", "i", old) !=
 	         GF_OK))
 		fman_util_fail(f, "old capacity prices");
@@ -380,8 +385,8 @@ void fman_capprice_take(struct fman *f, const struct gf_message *m)
 	struct take c = {.f = f, .m = m};
 
 	if (!f->conf->capacity_price) {
-		gf_log_info("GF-FMAN-CAPACITY", "%s from sp.%s ignored: capacity_price is off", m->msg,
-		            m->from_id);
+		gf_log_info("GF-FMAN-CAPACITY", "%s from sp.%s ignored: capacity_price is off",
+		            m->msg, m->from_id);
 		return;
 	}
 	/* Keeping a series twice changes nothing: no key of its own. */
@@ -395,8 +400,8 @@ void fman_capprice_take(struct fman *f, const struct gf_message *m)
 		              m->from_id, c.why);
 	else
 		gf_log_info("GF-FMAN-CAPACITY",
-		            "%s from sp.%s: %zu prices of %s kept, %zu live offers priced again", m->msg,
-		            m->from_id, c.kept, c.grid, c.repriced);
+		            "%s from sp.%s: %zu prices of %s kept, %zu live offers priced again",
+		            m->msg, m->from_id, c.kept, c.grid, c.repriced);
 	if (c.repriced)
 		f->dirty = true;
 }

@@ -41,7 +41,8 @@ size_t fman_captariff_offer(const Goflex__FlexOffer *fo, const double *cap, doub
 	if (!w)
 		return 0;
 	for (size_t k = 0; k < n; k++) {
-		const Goflex__TariffConstraint *base = fo->flexofferprofileconstraints[k]->tariffconstraint;
+		const Goflex__TariffConstraint *base =
+		    fo->flexofferprofileconstraints[k]->tariffconstraint;
 		double smin, smax;
 		if (!base)
 			base = ot;
