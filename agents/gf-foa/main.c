@@ -249,7 +249,7 @@ static void on_bid(struct foa *f, const struct gf_message *m)
 
 /* gf-sp's transfer cost: keyed by its content, so a copy again (a
  * resend, a replay) is stored once. */
-static void on_netprice(struct foa *f, const struct gf_message *m)
+static void on_transfercost(struct foa *f, const struct gf_message *m)
 {
 	char key[128], *json = NULL;
 	size_t len = 0;
@@ -279,8 +279,8 @@ static const struct {
     {FOA_MODE_DSO, "fmar", "flexoffer.assign", on_assign},
     {FOA_MODE_PLUG, "fman", "flexoffer.ack", on_ack},
     {FOA_MODE_PLUG, "fman", "flexoffer.assign", on_assign},
-    {FOA_MODE_XEMS, "sp", "transfercost", on_netprice},
-    {FOA_MODE_PLUG, "sp", "transfercost", on_netprice},
+    {FOA_MODE_XEMS, "sp", "transfercost", on_transfercost},
+    {FOA_MODE_PLUG, "sp", "transfercost", on_transfercost},
 };
 
 /* The FOA whose connection the callback's item came from; NULL for the
