@@ -348,14 +348,14 @@ $(OBJ)/tests/unit/http_%_test.o: CPPFLAGS += -Iagents/gf-http
 $(BUILD)/tests/unit/http_%_test: $(OBJ)/tests/unit/http_%_test.o $(HTTP_OBJS) $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
-# gf-fmar's and gf-foa's pure pricing files (tests/unit/fmar_bidprice_test.c,
-# tests/unit/foa_netprice_test.c).
+# gf-fmar's and gf-fman's pure pricing files (tests/unit/fmar_bidprice_test.c,
+# tests/unit/fman_captariff_test.c).
 $(OBJ)/tests/unit/fmar_%_test.o: CPPFLAGS += -Iagents/gf-fmar
 $(BUILD)/tests/unit/fmar_bidprice_test: $(OBJ)/tests/unit/fmar_bidprice_test.o $(OBJ)/agents/gf-fmar/bidprice.o $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
-$(OBJ)/tests/unit/foa_%_test.o: CPPFLAGS += -Iagents/gf-foa
-$(BUILD)/tests/unit/foa_netprice_test: $(OBJ)/tests/unit/foa_netprice_test.o $(OBJ)/agents/gf-foa/netprice.o $(LIBGF_ALL)
+$(OBJ)/tests/unit/fman_%_test.o: CPPFLAGS += -Iagents/gf-fman
+$(BUILD)/tests/unit/fman_captariff_test: $(OBJ)/tests/unit/fman_captariff_test.o $(OBJ)/agents/gf-fman/captariff.o $(LIBGF_ALL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(AGENT_LIBS) -lcriterion
 # gf-kpi's unit tests (tests/unit/kpi_*_test.c) link its pure modules (rules,

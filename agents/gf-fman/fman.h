@@ -6,6 +6,10 @@
  *             readings, the SQLite schema, rebuilding the pool at start;
  *   market.c  aggregates out to FMAR (stable ids, revisions), FMAR's acks
  *             and assignments, disaggregation into member schedules;
+ *   capprice.c  the implicit capacity price (F6.8): capacityprice.query
+ *             to gf-sp per grid point and day the offers need, the answers
+ *             and capacityprice kept, the offers' tariffs priced with them
+ *             (captariff.c: the formula, pure);
  *   settle.c  delivery checked and settled: after an assigned schedule's
  *             window, validation.query to gf-sp for the prosumer's meter
  *             (meter_map), the settlement (lib/engine/delivery.h) and the
@@ -42,6 +46,10 @@ struct fman_conf {
 	char *meter_map, *sp_id;
 	long settle_delay_s, settle_give_up_s;
 	double imbalance_cutoff_kwh, imbalance_fee_eur_kwh;
+	/* The capacity price (capprice.c): on or off, when a refused query
+	 * may be asked again. */
+	bool capacity_price;
+	long capacity_retry_s;
 };
 
 struct fman {
@@ -108,6 +116,34 @@ extern const char fman_settle_schema[];
 enum gf_err fman_settle_check(const char *path, struct gf_metermap *out, char *err, size_t errlen);
 enum gf_err fman_settle_start(struct fman *f);
 void fman_settle_result(struct fman *f, const struct gf_message *m);
+
+/* capprice.c (docs/fman.md, "Capacity price"). fman_capprice_schema: its
+ * tables. fman_capprice_offer, inside an offer's transaction once it is
+ * accepted or updated (pid its row): with capacity_price, the grid point
+ * of fo (locationId.gridPointId) is kept, each day its window touches that
+ * FMAN has not asked is asked of gf-sp (capacityprice.query, queued with
+ * the transaction), and the offer's tariffs (offers.tariff_min, tariff_max)
+ * are priced with what is known. fman_capprice_take: gf-sp's
+ * capacityprice.query.result and capacityprice, kept; the live offers of
+ * the grid point priced again (f->dirty when one changed). Store failures:
+ * fman_util_fail. */
+extern const char fman_capprice_schema[];
+void fman_capprice_offer(struct fman *f, int64_t pid, const Goflex__FlexOffer *fo);
+void fman_capprice_take(struct fman *f, const struct gf_message *m);
+
+/* captariff.c, pure. fman_captariff_window: the intervals an offer of unit
+ * slices may touch, n + tf from startAfterInterval; 0 when it is not
+ * priced (no slices, slices not of one interval, a window beyond 100000).
+ * fman_captariff_offer: with cap[0 .. window) the capacity prices of those
+ * intervals (EUR/kWh, NaN: not known), each slice's tariffs are its base
+ * (its tariffConstraint, else the offer's; none: 0) with the capacity term
+ * (lib/engine/nettariff.h); *tmin and *tmax get the least minTariff and
+ * the most maxTariff of the slices (the engine's view, gf_fo_from_message
+ * without the offer-wide tariff). Returns the slices priced; 0: nothing
+ * known of the window, nothing written. */
+size_t fman_captariff_window(const Goflex__FlexOffer *fo);
+size_t fman_captariff_offer(const Goflex__FlexOffer *fo, const double *cap, double *tmin,
+                            double *tmax);
 
 /* answers.c: the answers of docs/trading.md, "When the broker itself is
  * killed". fman_answers_echo_assign queues, inside the assignment's transaction,

@@ -48,7 +48,7 @@ static const struct gf_conf_item table[] = {
      "CSV foa_id,pseudonym: each FOA's meter at the Service Platform (gf-anonymizer "
      "pseudonyms); none: assigned offers are not settled"},
     {"sp_id", GF_CONF_STRING, C(sp_id), "all", 0, 0, false,
-     "the gf-sp instance validation.query goes to (all: the pool)"},
+     "the gf-sp instance validation.query and capacityprice.query go to (all: the pool)"},
     {"settle_delay_s", GF_CONF_INT, C(settle_delay_s), "1800", 0, 86400 * 7, false,
      "simulated seconds after a window's end before its delivery is validated (the meter "
      "data has to reach the Service Platform)"},
@@ -59,6 +59,13 @@ static const struct gf_conf_item table[] = {
      "a prosumer's imbalance (kWh over a settlement) without a fee"},
     {"imbalance_fee_eur_kwh", GF_CONF_DOUBLE, C(imbalance_fee_eur_kwh), "0.1", 0, 1e6, false,
      "the fee per kWh of imbalance beyond imbalance_cutoff_kwh, EUR/kWh"},
+    {"capacity_price", GF_CONF_BOOL, C(capacity_price), "on", 0, 0, false,
+     "ask gf-sp (sp_id) for the implicit capacity price of the grid point an offer names "
+     "(locationId.gridPointId) and add it to the offer's tariffs (docs/fman.md, \"Capacity "
+     "price\"); offers without a grid point are not affected"},
+    {"capacity_retry_s", GF_CONF_INT, C(capacity_retry_s), "3600", 0, 86400 * 7, false,
+     "simulated seconds after gf-sp refused a grid point's day before an offer that needs it "
+     "asks again"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -108,6 +115,10 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *it)
 		fman_market_fmar_assign(f, &m);
 	else if (m.topic.from_role == GF_ROLE_SP && strcmp(m.msg, "validation.query.result") == 0)
 		fman_settle_result(f, &m);
+	else if (m.topic.from_role == GF_ROLE_SP &&
+	         (strcmp(m.msg, "capacityprice.query.result") == 0 ||
+	          strcmp(m.msg, "capacityprice") == 0))
+		fman_capprice_take(f, &m);
 	else
 		gf_log_info("GF-FMAN-UNREADABLE", "ignoring %s from %s.%s", m.msg,
 		            gf_role_name(m.topic.from_role), m.from_id);
@@ -146,7 +157,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	}
 	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
-	    (rc = gf_store_exec(F.store, fman_settle_schema)) != GF_OK)
+	    (rc = gf_store_exec(F.store, fman_settle_schema)) != GF_OK ||
+	    (rc = gf_store_exec(F.store, fman_capprice_schema)) != GF_OK)
 		return rc;
 	gf_resend_every(a, F.store, c->resend_s, "GF-FMAN-RESEND");
 	rc = gf_aggpool_new(&F.cfg, &F.pool);
@@ -169,8 +181,9 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	gf_log_notice("GF-FMAN-START",
 	              "fman.%s: %zu live offers in %zu aggregates; aggregating every %ld "
-	              "simulated s for fmar.%s",
-	              id, F.live, gf_aggpool_count(F.pool), c->aggregate_every_s, c->fmar_id);
+	              "simulated s for fmar.%s; capacity price %s",
+	              id, F.live, gf_aggpool_count(F.pool), c->aggregate_every_s, c->fmar_id,
+	              c->capacity_price ? "on" : "off");
 	return GF_OK;
 }
 

@@ -251,6 +251,8 @@ static bool decide(struct fman *f, const struct gf_message *m, const Goflex__Fle
 	if (rc != GF_OK)
 		return refuse(reason, "FMAN cannot take the offer now: %s", gf_strerror(rc));
 	store_offer(f, fo, id, foa, pid, &e, hash, json);
+	if (!f->failed)
+		fman_capprice_offer(f, pid, fo); /* the capacity price (capprice.c) */
 	snprintf(reason, REASON_MAX, "%s", old->live ? "updated" : "accepted");
 	if (!old->live)
 		f->live++;

@@ -10,9 +10,9 @@
  * xems.c   xEMS mode: xems.flexibility, xems.cancel, xems.operation in,
  *          flexoffer and meter.reading to FMAN, foa.reply to the xEMS;
  * dso.c    DSO mode: bid in, bid offers to FMAR, offer.feedback to DOMS;
- * tariff.c, netprice.c  network tariffs: gf-sp's transfercost and capacity
- *          price kept and added to the offers' tariffs (netprice.c: the
- *          formula, pure);
+ * tariff.c network tariffs: gf-sp's transfercost kept and added to the
+ *          offers' tariffs (lib/engine/nettariff.h: the formula), the
+ *          grid point named on the offers (FMAN prices its capacity);
  * plug.c, plugoffer.c, relay.c  plug (device-controller) mode: a smart
  *          plug on the prosumer's own broker, offers made by the FOA from a
  *          device model (plugmode.h).
@@ -67,10 +67,10 @@ struct foa_conf {
 	long foas, first_id, id_digits;
 	char *id_prefix, *cert_dir;
 	struct foa_plug_conf plug;
-	/* Network tariffs (tariff.c): the grid point (none: off), which
-	 * parts, the gf-sp asked, the base when an offer has no tariff. */
-	char *tariff_grid_point, *sp_id;
-	bool transfer_cost, capacity_price;
+	/* Network tariffs (tariff.c): the grid point (none: off), the
+	 * transfer cost on or off, the base when an offer has no tariff. */
+	char *tariff_grid_point;
+	bool transfer_cost;
 	double tariff_base_min, tariff_base_max;
 };
 
@@ -130,34 +130,26 @@ enum gf_err foa_state_expand(const Goflex__FlexOfferSchedule *s, double **out, s
 
 /* --- tariff.c (docs/foa.md, "Network tariffs") --- */
 extern const char foa_tariff_schema[];
-/* netprice.c, pure: the asking tariffs of one slice that may run in n intervals whose
- * transfer cost and capacity price (EUR/kWh, NaN: not known; either array
- * may be NULL) are given, over the base (NaN: 0): maxTariff = base_max +
- * the most of T + C, minTariff = max(0, base_min - the least of T + C),
- * both at least 0 and minTariff <= maxTariff. False (nothing written)
- * when no interval has either price. */
-bool foa_netprice_slice(double base_min, double base_max, const double *transfer,
-                        const double *capacity, size_t n, double *tmin, double *tmax);
-/* True when tariff_grid_point is set and a part is on. */
+/* True when tariff_grid_point is set and transfer_cost on. */
 bool foa_tariff_on(const struct foa *f);
-/* Inside in_txn: transfercost (the grid point's kept, others ignored);
- * capacityprice and capacityprice.query.result (kept). */
+/* Inside in_txn: transfercost (the grid point's kept, others ignored). */
 enum gf_err foa_tariff_transfercost(struct foa *f, const struct gf_message *m);
-enum gf_err foa_tariff_capacityprice(struct foa *f, const struct gf_message *m);
-/* With capacity_price: capacityprice.query of today and tomorrow, once per
- * day (key capq:<day>), now and at each day start. */
-void foa_tariff_start(struct foa *f);
 /* What foa_tariff_apply changed in an offer, to undo after it is sent. */
 struct foa_tariff_box {
 	Goflex__FlexOffer *fo;
 	size_t n;
-	Goflex__TariffConstraint *tc, **ptr, *offer;
+	Goflex__TariffConstraint *tc, **ptr, *offer; /* ptr NULL: tariffs unchanged */
+	Goflex__Location loc;                        /* the grid point named */
+	bool located;                                /* fo->locationid points to loc */
 };
-/* Sets each slice's tariffConstraint of fo (unit slices) from its base
- * (the slice's, else the offer's, else tariff_base_*) and the stored
- * network prices of the intervals it may run in, and drops the offer-wide
- * one; *out (NULL when nothing changed) holds what it points to until
- * foa_tariff_box_free, which puts fo back as it was. GF_EIO, GF_ENOMEM. */
+/* With tariff_grid_point: names it as fo's locationId.gridPointId when fo
+ * has no locationId (FMAN prices its capacity there, docs/fman.md), and,
+ * with transfer_cost, sets each slice's tariffConstraint of fo (unit
+ * slices) from its base (the slice's, else the offer's, else
+ * tariff_base_*) and the stored transfer cost of the intervals it may run
+ * in, and drops the offer-wide one; *out (NULL when nothing changed) holds
+ * what it points to until foa_tariff_box_free, which puts fo back as it
+ * was. GF_EIO, GF_ENOMEM. */
 enum gf_err foa_tariff_apply(struct foa *f, Goflex__FlexOffer *fo, struct foa_tariff_box **out);
 void foa_tariff_box_free(struct foa_tariff_box *b);
 

@@ -69,17 +69,11 @@ static const struct gf_conf_item table[] = {
     FOA_PLUG_CONF_ITEMS(struct foa_conf, plug),
     {"tariff_grid_point", GF_CONF_STRING, offsetof(struct foa_conf, tariff_grid_point), NULL, 0, 0,
      false,
-     "xems and plug modes: the prosumer's grid point; its network prices from gf-sp are added "
-     "to the offers' tariffs (docs/foa.md, \"Network tariffs\"); unset: offers keep their "
-     "tariffs"},
+     "xems and plug modes: the prosumer's grid point, named on its offers (FMAN adds its "
+     "capacity price there); its transfer cost from gf-sp is added to the offers' tariffs "
+     "(docs/foa.md, \"Network tariffs\"); unset: offers as the xEMS or device made them"},
     {"transfer_cost", GF_CONF_BOOL, offsetof(struct foa_conf, transfer_cost), "on", 0, 0, false,
      "with tariff_grid_point: add gf-sp's transfercost of the grid point"},
-    {"capacity_price", GF_CONF_BOOL, offsetof(struct foa_conf, capacity_price), "off", 0, 0, false,
-     "with tariff_grid_point: ask gf-sp for the grid point's implicit capacity price and add "
-     "it (needs catalogue rows foa -> sp capacityprice.query and sp -> foa capacityprice, "
-     "which SPEC section 5 does not have: docs/foa.md)"},
-    {"sp_id", GF_CONF_STRING, offsetof(struct foa_conf, sp_id), "all", 0, 0, false,
-     "the gf-sp asked for capacity prices (all: the pool)"},
     {"tariff_base_min", GF_CONF_DOUBLE, offsetof(struct foa_conf, tariff_base_min), "0", -1000,
      1000, false,
      "EUR/kWh: the base minTariff of a slice whose offer carries no tariff (network tariffs "
@@ -253,9 +247,9 @@ static void on_bid(struct foa *f, const struct gf_message *m)
 	in_txn(f, key, foa_dso_bid, m, false);
 }
 
-/* gf-sp's network prices: keyed by their content, so a copy again (a
+/* gf-sp's transfer cost: keyed by its content, so a copy again (a
  * resend, a replay) is stored once. */
-static void on_netprice(struct foa *f, const struct gf_message *m)
+static void on_transfercost(struct foa *f, const struct gf_message *m)
 {
 	char key[128], *json = NULL;
 	size_t len = 0;
@@ -267,10 +261,7 @@ static void on_netprice(struct foa *f, const struct gf_message *m)
 	snprintf(key, sizeof(key), "net:%s:%.40s:%016llx", m->from_id, m->msg,
 	         (unsigned long long)gf_fnv1a64(GF_FNV1A64_BASIS, json, len));
 	free(json);
-	in_txn(f, key,
-	       strcmp(m->msg, "transfercost") == 0 ? foa_tariff_transfercost
-	                                           : foa_tariff_capacityprice,
-	       m, false);
+	in_txn(f, key, foa_tariff_transfercost, m, false);
 }
 
 static const struct {
@@ -288,12 +279,8 @@ static const struct {
     {FOA_MODE_DSO, "fmar", "flexoffer.assign", on_assign},
     {FOA_MODE_PLUG, "fman", "flexoffer.ack", on_ack},
     {FOA_MODE_PLUG, "fman", "flexoffer.assign", on_assign},
-    {FOA_MODE_XEMS, "sp", "transfercost", on_netprice},
-    {FOA_MODE_XEMS, "sp", "capacityprice", on_netprice},
-    {FOA_MODE_XEMS, "sp", "capacityprice.query.result", on_netprice},
-    {FOA_MODE_PLUG, "sp", "transfercost", on_netprice},
-    {FOA_MODE_PLUG, "sp", "capacityprice", on_netprice},
-    {FOA_MODE_PLUG, "sp", "capacityprice.query.result", on_netprice},
+    {FOA_MODE_XEMS, "sp", "transfercost", on_transfercost},
+    {FOA_MODE_PLUG, "sp", "transfercost", on_transfercost},
 };
 
 /* The FOA whose connection the callback's item came from; NULL for the
@@ -384,14 +371,9 @@ static enum gf_err subscribe(struct foa *f)
 	}
 	if (rc == GF_OK)
 		rc = gf_bus_subscribe(f->bus, filter);
-	/* Network tariffs: the transfer cost on gf-sp's public feed, the
-	 * capacity price addressed to this FOA. */
+	/* Network tariffs: the transfer cost on gf-sp's public feed. */
 	if (rc == GF_OK && f->mode != FOA_MODE_DSO && foa_tariff_on(f) && c->transfer_cost) {
 		snprintf(filter, sizeof(filter), "gf/%s/sp/+/all/all/transfercost", site);
-		rc = gf_bus_subscribe(f->bus, filter);
-	}
-	if (rc == GF_OK && f->mode != FOA_MODE_DSO && foa_tariff_on(f) && c->capacity_price) {
-		snprintf(filter, sizeof(filter), "gf/%s/sp/+/foa/%s/#", site, f->id);
 		rc = gf_bus_subscribe(f->bus, filter);
 	}
 	return rc;
@@ -425,8 +407,6 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 	 * buffers it until the connection is up). */
 	flush(f);
 	gf_resend_every(f->a, f->store, f->conf->resend_s, "GF-FOA-RESEND");
-	if (f->mode != FOA_MODE_DSO)
-		foa_tariff_start(f);
 	return GF_OK;
 }
 

@@ -2,24 +2,22 @@
 /*
  * tariff.c - the network part of a prosumer's asking tariffs (docs/foa.md,
  * "Network tariffs"): gf-sp's transfercost of the FOA's grid point (its
- * public feed) and, with capacity_price, the implicit capacity price there
- * (capacityprice.query at start and each day, capacityprice when it
- * changes) are kept in table foa_netprice; an offer's slices then ask
+ * public feed) is kept in table foa_netprice; an offer's slices then ask
  *
- *   maxTariff = base_max + max over the slice's window of (T_t + C_t)
- *   minTariff = max(0, base_min - min over the window of (T_t + C_t))
+ *   maxTariff = base_max + max over the slice's window of T_t
+ *   minTariff = max(0, base_min - min over the window of T_t)
  *
- * (EUR/kWh; netprice.c). Calls no other file of the agent.
+ * (EUR/kWh; lib/engine/nettariff.h), and the offer names the grid point
+ * (locationId.gridPointId), where FMAN adds the implicit capacity price
+ * (docs/fman.md, "Capacity price"). Calls no other file of the agent.
  */
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "foa.h"
-#include "agent/once.h"
-#include "base/hash.h"
+#include "engine/nettariff.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "payload/codec.h"
@@ -34,8 +32,7 @@ bool foa_tariff_on(const struct foa *f)
 {
 	const struct foa_conf *c = f->conf;
 
-	return c->tariff_grid_point && *c->tariff_grid_point &&
-	       (c->transfer_cost || c->capacity_price);
+	return c->tariff_grid_point && *c->tariff_grid_point && c->transfer_cost;
 }
 
 /* --- what gf-sp sends --- */
@@ -99,105 +96,6 @@ enum gf_err foa_tariff_transfercost(struct foa *f, const struct gf_message *m)
 	return put(f, "transfer", s, t->resolution, t->costs, t->n_costs);
 }
 
-static enum gf_err take_capacity(struct foa *f, const char *from, const Goflex__CapacityPrice *p)
-{
-	const char *why;
-	int64_t s;
-
-	if (!mine(f, p->gridpointid))
-		return GF_OK;
-	if ((why = check(p->currency, p->resolution, p->starttime, p->prices, p->n_prices, &s))) {
-		gf_log_warning("GF-FOA-TARIFF", "capacity price from sp.%s refused: %s", from, why);
-		return GF_OK;
-	}
-	gf_log_info("GF-FOA-TARIFF", "foa.%s: capacity price of %s, %zu periods from %s", f->id,
-	            f->conf->tariff_grid_point, p->n_prices, p->starttime);
-	return put(f, "capacity", s, p->resolution, p->prices, p->n_prices);
-}
-
-enum gf_err foa_tariff_capacityprice(struct foa *f, const struct gf_message *m)
-{
-	if (!foa_tariff_on(f) || !f->conf->capacity_price)
-		return GF_OK;
-	if (strcmp(m->msg, "capacityprice") == 0)
-		return take_capacity(f, m->from_id, (const Goflex__CapacityPrice *)m->body);
-	const Goflex__CapacityPriceQueryResult *r =
-	    (const Goflex__CapacityPriceQueryResult *)m->body;
-	if (r->status && r->status->code != GOFLEX__RESULT_STATUS__CODE__ok) {
-		gf_log_notice("GF-FOA-TARIFF", "foa.%s: no capacity price of %s: %s", f->id,
-		              f->conf->tariff_grid_point,
-		              r->status->reason ? r->status->reason : "(no reason)");
-		return GF_OK;
-	}
-	for (size_t k = 0; k < r->n_prices; k++) {
-		enum gf_err rc = take_capacity(f, m->from_id, r->prices[k]);
-		if (rc != GF_OK)
-			return rc;
-	}
-	return GF_OK;
-}
-
-/* --- the capacity price asked for --- */
-
-struct ask {
-	struct foa *f;
-	int64_t day_s;
-};
-
-static enum gf_err ask_txn(void *arg)
-{
-	struct ask *q = arg;
-	struct foa *f = q->f;
-	Goflex__CapacityPriceQuery cq = GOFLEX__CAPACITY_PRICE_QUERY__INIT;
-	char id[GF_ID_MAX + 16], rid[64], from[GF_TIME_BUFSIZE], to[GF_TIME_BUFSIZE];
-	char *ids[1] = {id};
-
-	/* One pseudo offer: the price is the grid point's (docs/sp.md), and
-	 * gf-sp watches it and sends it again when it changes. */
-	snprintf(id, sizeof(id), "%s-grid", f->id);
-	snprintf(rid, sizeof(rid), "cap-%" PRId64, q->day_s / 86400);
-	gf_time_format(q->day_s * 1000, from, sizeof(from));
-	gf_time_format((q->day_s + 2 * 86400) * 1000, to, sizeof(to));
-	cq.requestid = rid;
-	cq.n_flexofferids = 1;
-	cq.flexofferids = ids;
-	cq.gridpointid = f->conf->tariff_grid_point;
-	cq.fromtime = from;
-	cq.totime = to;
-	gf_log_info("GF-FOA-TARIFF", "foa.%s: capacityprice.query of %s from %s to sp.%s", f->id,
-	            cq.gridpointid, from, f->conf->sp_id);
-	return gf_message_queue(f->a, f->store, "sp", f->conf->sp_id, "capacityprice.query",
-	                        &cq.base);
-}
-
-static void on_day(struct gf_agent *a, void *arg);
-
-static void ask(struct foa *f)
-{
-	int64_t day = (int64_t)floor(gf_agent_now(f->a) / 86400) * 86400;
-	struct ask q = {.f = f, .day_s = day};
-	char key[64];
-
-	/* Once per day and FOA, also across restarts. */
-	snprintf(key, sizeof(key), "capq:%" PRId64, day / 86400);
-	if (gf_store_once(f->a, f->store, key, ask_txn, NULL, &q) != GF_OK)
-		return;
-	gf_store_outbox_flush(f->store, f->bus);
-	gf_agent_timer_at(f->a, (double)(day + 86400), on_day, f);
-}
-
-static void on_day(struct gf_agent *a, void *arg)
-{
-	(void)a;
-	ask(arg);
-}
-
-void foa_tariff_start(struct foa *f)
-{
-	if (foa_tariff_on(f) && f->conf->capacity_price)
-		ask(f);
-}
-
 /* --- the offer's tariffs --- */
 
 /* The price of kind for each of n intervals from interval t0 (NaN: none):
@@ -232,48 +130,28 @@ void foa_tariff_box_free(struct foa_tariff_box *b)
 {
 	if (!b)
 		return;
-	if (b->fo && b->ptr) { /* the offer as it was: it points into b no more */
-		for (size_t k = 0; k < b->n; k++)
+	if (b->fo) { /* the offer as it was: it points into b no more */
+		for (size_t k = 0; b->ptr && k < b->n; k++)
 			b->fo->flexofferprofileconstraints[k]->tariffconstraint = b->ptr[k];
-		b->fo->flexoffertariffconstraint = b->offer;
+		if (b->ptr)
+			b->fo->flexoffertariffconstraint = b->offer;
+		if (b->located)
+			b->fo->locationid = NULL;
 	}
 	free(b->tc);
 	free(b->ptr);
 	free(b);
 }
 
-enum gf_err foa_tariff_apply(struct foa *f, Goflex__FlexOffer *fo, struct foa_tariff_box **out)
+/* Slice k's tariffs with the transfer cost of its window (tr from the
+ * window's start); false when none of its intervals has one. */
+static bool price_slices(struct foa *f, Goflex__FlexOffer *fo, const double *tr, size_t tf,
+                         struct foa_tariff_box *b)
 {
 	const struct foa_conf *c = f->conf;
-	size_t n = fo->n_flexofferprofileconstraints, tf, w, priced = 0;
 	const Goflex__TariffConstraint *ot = fo->flexoffertariffconstraint;
-	double *tr = NULL, *cp = NULL;
-	struct foa_tariff_box *b = NULL;
-	enum gf_err rc = GF_OK;
+	size_t n = fo->n_flexofferprofileconstraints, priced = 0;
 
-	*out = NULL;
-	if (!foa_tariff_on(f) || n == 0 || fo->startbeforeinterval < fo->startafterinterval ||
-	    fo->startafterinterval < 0)
-		return GF_OK;
-	for (size_t k = 0; k < n; k++)
-		if (fo->flexofferprofileconstraints[k]->minduration != 1 ||
-		    fo->flexofferprofileconstraints[k]->maxduration != 1)
-			return GF_OK; /* not unit slices: left as it is (docs/foa.md) */
-	tf = (size_t)(fo->startbeforeinterval - fo->startafterinterval);
-	if (tf > 100000 || n > 100000)
-		return GF_OK;
-	w = n + tf; /* the intervals any slice may fall in */
-	rc = GF_ENOMEM;
-	if (!(tr = malloc(w * sizeof(double))) || !(cp = malloc(w * sizeof(double))) ||
-	    !(b = calloc(1, sizeof(*b))) || !(b->tc = calloc(n, sizeof(*b->tc))) ||
-	    !(b->ptr = calloc(n, sizeof(*b->ptr))))
-		goto out;
-	for (size_t k = 0; k < w; k++)
-		tr[k] = cp[k] = NAN;
-	if ((c->transfer_cost && (rc = lookup(f, "transfer", fo->startafterinterval, w, tr))) ||
-	    (c->capacity_price && (rc = lookup(f, "capacity", fo->startafterinterval, w, cp))))
-		goto out;
-	rc = GF_OK;
 	for (size_t k = 0; k < n; k++) {
 		Goflex__FlexOfferProfileConstraint *s = fo->flexofferprofileconstraints[k];
 		const Goflex__TariffConstraint *base =
@@ -284,7 +162,7 @@ enum gf_err foa_tariff_apply(struct foa *f, Goflex__FlexOffer *fo, struct foa_ta
 
 		goflex__tariff_constraint__init(&b->tc[k]);
 		/* Slice k runs in one of intervals k .. k + tf of the window. */
-		if (foa_netprice_slice(bmin, bmax, tr + k, cp + k, tf + 1, &tmin, &tmax)) {
+		if (gf_nettariff_slice(bmin, bmax, tr + k, NULL, tf + 1, &tmin, &tmax)) {
 			b->tc[k].mintariff = tmin;
 			b->tc[k].maxtariff = tmax;
 			priced++;
@@ -294,25 +172,74 @@ enum gf_err foa_tariff_apply(struct foa *f, Goflex__FlexOffer *fo, struct foa_ta
 			b->tc[k].mintariff = fmax(0, c->tariff_base_min);
 			b->tc[k].maxtariff = fmax(b->tc[k].mintariff, c->tariff_base_max);
 		}
-		b->ptr[k] = s->tariffconstraint;
-		s->tariffconstraint = &b->tc[k];
 	}
-	b->fo = fo;
+	if (!priced)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		b->ptr[k] = fo->flexofferprofileconstraints[k]->tariffconstraint;
+		fo->flexofferprofileconstraints[k]->tariffconstraint = &b->tc[k];
+	}
 	b->n = n;
 	b->offer = fo->flexoffertariffconstraint;
-	if (!priced) /* nothing known of its intervals: as it was */
-		goto out;
 	/* The per-slice tariffs say it all: an offer-wide one would override
 	 * them (lib/engine/fo_message.c). */
 	fo->flexoffertariffconstraint = NULL;
 	gf_log_info("GF-FOA-TARIFF",
-	            "offer %s: %zu of %zu slices priced with the network tariffs of %s", fo->id,
+	            "offer %s: %zu of %zu slices priced with the transfer cost of %s", fo->id,
 	            priced, n, c->tariff_grid_point);
-	*out = b;
-	b = NULL;
+	return true;
+}
+
+enum gf_err foa_tariff_apply(struct foa *f, Goflex__FlexOffer *fo, struct foa_tariff_box **out)
+{
+	const struct foa_conf *c = f->conf;
+	size_t n = fo->n_flexofferprofileconstraints, tf, w;
+	double *tr = NULL;
+	struct foa_tariff_box *b = NULL;
+	bool unit = true;
+	enum gf_err rc = GF_ENOMEM;
+
+	*out = NULL;
+	if (!c->tariff_grid_point || !*c->tariff_grid_point)
+		return GF_OK;
+	if (!(b = calloc(1, sizeof(*b))))
+		goto out;
+	b->fo = fo;
+	/* The grid point on the offer, for FMAN's capacity price (docs/fman.md). */
+	if (!fo->locationid) {
+		goflex__location__init(&b->loc);
+		b->loc.gridpointid = c->tariff_grid_point;
+		fo->locationid = &b->loc;
+		b->located = true;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (fo->flexofferprofileconstraints[k]->minduration != 1 ||
+		    fo->flexofferprofileconstraints[k]->maxduration != 1)
+			unit = false; /* not unit slices: tariffs left as they are (docs/foa.md) */
+	tf = (size_t)(fo->startbeforeinterval - fo->startafterinterval);
+	if (!foa_tariff_on(f) || !unit || n == 0 ||
+	    fo->startbeforeinterval < fo->startafterinterval || fo->startafterinterval < 0 ||
+	    tf > 100000 || n > 100000) {
+		rc = GF_OK;
+		goto done;
+	}
+	w = n + tf; /* the intervals any slice may fall in */
+	if (!(tr = malloc(w * sizeof(double))) || !(b->tc = calloc(n, sizeof(*b->tc))) ||
+	    !(b->ptr = calloc(n, sizeof(*b->ptr))))
+		goto out;
+	if ((rc = lookup(f, "transfer", fo->startafterinterval, w, tr)) != GF_OK)
+		goto out;
+	if (!price_slices(f, fo, tr, tf, b)) { /* nothing known of its window: as it was */
+		free(b->ptr);
+		b->ptr = NULL;
+	}
+done:
+	if (b->located || b->ptr) {
+		*out = b;
+		b = NULL;
+	}
 out:
 	foa_tariff_box_free(b);
 	free(tr);
-	free(cp);
 	return rc;
 }

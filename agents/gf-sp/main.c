@@ -237,13 +237,8 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *item)
 			return;
 		}
 	}
-	/* A FOA's capacity price (docs/foa.md, "Network tariffs"): only where
-	 * the site's catalogue adds the row foa -> sp capacityprice.query (SPEC
-	 * section 5 has none); the broker enforces that. */
-	if (t.from_role == GF_ROLE_FOA && strcmp(msg, "capacityprice.query") == 0)
-		sp_capacity_answer(sp, item, &m);
-	else if ((t.from_role == GF_ROLE_FMAN || t.from_role == GF_ROLE_FMAR) &&
-	         strcmp(msg, "meter.query") == 0)
+	if ((t.from_role == GF_ROLE_FMAN || t.from_role == GF_ROLE_FMAR) &&
+	    strcmp(msg, "meter.query") == 0)
 		sp_query_answer(sp, item, &m);
 	else if ((t.from_role == GF_ROLE_FMAN || t.from_role == GF_ROLE_FMAR) &&
 	         strcmp(msg, "validation.query") == 0)

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netprice.c - the asking tariffs of one offer slice with the network
- * prices of the intervals it may run in (docs/foa.md, "Network tariffs").
- * Pure; a leaf (tests/unit/foa_netprice_test.c).
+ * nettariff.c - the network prices in a slice's asking tariffs
+ * (nettariff.h). Pure; tests/unit/nettariff_test.c.
  */
 #include <math.h>
 
-#include "foa.h"
+#include "engine/nettariff.h"
 
-bool foa_netprice_slice(double base_min, double base_max, const double *transfer,
+bool gf_nettariff_slice(double base_min, double base_max, const double *transfer,
                         const double *capacity, size_t n, double *tmin, double *tmax)
 {
 	double lo = INFINITY, hi = -INFINITY;
@@ -23,7 +22,7 @@ bool foa_netprice_slice(double base_min, double base_max, const double *transfer
 		hi = fmax(hi, x);
 	}
 	if (hi < lo)
-		return false; /* no data: the old behaviour */
+		return false; /* no data: the tariffs stay as they are */
 	*tmax = fmax(0, (isnan(base_max) ? 0 : base_max) + hi);
 	*tmin = fmax(0, (isnan(base_min) ? 0 : base_min) - lo);
 	if (*tmin > *tmax)
