@@ -41,15 +41,8 @@ start() {
 	pids+=($!)
 	eval "pid_$1=$!"
 }
-# wait_for SECONDS COMMAND...: polls every 0.1 s.
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 lines() { [ -r "$1" ] && wc -l <"$1" || echo 0; }
 has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
 count_in_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
 presence_of() { # presence_of ROLE ID: the STATE and SEQUENCE columns
 	"$GFCTL" --port "$LOCAL_PORT" --id ops.o1 presence --site site1 --timeout 1 2>/dev/null |

@@ -55,11 +55,6 @@ conf() { # conf NAME KEY VALUE...
 		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
 	} >"$tmp/$name.conf"
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 # The SP's side: every meter.reading to sp.sp1, one payload per line, from a
 # persistent MQTT 5 session (QoS 1, not clean): what is sent while the
 # broker is down and back reaches it. MQTT 3.1.1 would get no sealed payload.

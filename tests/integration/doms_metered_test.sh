@@ -40,11 +40,6 @@ LIMIT_KW=30                 # 7.5 kWh per interval: under the evening peak
 tls() { printf 'broker_host localhost\nbroker_port %s\ncafile %s\ncert %s\nkey %s\n' "$TLS_PORT" \
 	"$S/pki/ca.crt" "$S/pki/clients/$1.$2.crt" "$S/pki/clients/$1.$2.key"; }
 clock() { printf 'time_epoch 2026-06-02T00:05:00Z\ntime_origin %s\ntime_scale 60\n' "$ORIGIN"; }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 q() { sqlite3 "$tmp/$1.state/doms.db" "$2"; }
 # close A B: the lines "interval,value" of A and B name the same intervals
 # with values within 1e-4 relative (the export is rounded to 1e-6 kWh, so a

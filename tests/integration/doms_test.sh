@@ -45,18 +45,7 @@ start() {
 	pids+=($!)
 	eval "pid_$1=$!"
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
 count_in_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
-watch() { # watch NAME IDENT FILTER
-	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
-	pids+=($!)
-	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err"
-}
 n_where() { jq -c "select($2)" "$tmp/$1.out" 2>/dev/null | wc -l; }
 has_n() { [ "$(n_where "$1" "$2")" -eq "$3" ]; }
 has_some() { [ "$(n_where "$1" "$2")" -ge 1 ]; }

@@ -50,11 +50,6 @@ start_fman() {
 	pid_fman=$!
 	pids+=($pid_fman)
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 in_log() { grep -q -- "$1" "$tmp/fman.log"; }
 count_log() { grep -c -- "$1" "$tmp/fman.log"; }
 q() { sqlite3 "$DB" "$1"; }

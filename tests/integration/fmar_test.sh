@@ -96,11 +96,6 @@ start_fmar() {
 	pid_m1=$!
 	pids+=($pid_m1)
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 in_log() { grep -q -- "$1" "$tmp/m1.log" 2>/dev/null; }
 all_logs() { cat "$tmp/m1.all.log" "$tmp/m1.log" 2>/dev/null; }
 # n_msgs NAME JQ-FILTER: how many lines of a watcher's log match.

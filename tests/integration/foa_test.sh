@@ -47,19 +47,7 @@ start() { # start NAME: gf-foa with $tmp/NAME.conf, log $tmp/NAME.log (appended)
 	pids+=($!)
 	eval "pid_$1=$!"
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
 count_in_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
-# watch NAME IDENT FILTER: gfctl sub in the background into $tmp/NAME.out.
-watch() {
-	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
-	pids+=($!)
-	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err"
-}
 pub() { # pub IDENT TOPIC JSON
 	"$GFCTL" --port "$LOCAL_PORT" --id "$1" pub "$2" "$3" >/dev/null
 }

@@ -65,12 +65,6 @@ HP=$(free_port)
 	echo "tls_cert $S/pki/broker.crt"; echo "tls_key $S/pki/broker.key"
 	echo "tls_ca $S/pki/ca.crt"; echo "crl $S/pki/crl.pem"; } >"$tmp/http.conf"
 
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
 count_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
 start() { # NAME BINARY
 	"$2" -c "$tmp/$1.conf" -v >>"$tmp/$1.log" 2>&1 &

@@ -37,12 +37,6 @@ TOKEN="tok-$RANDOM$RANDOM-5eCr3t"
 printf '%s\n' "$TOKEN" >"$tmp/token"
 chmod 600 "$tmp/token"
 
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
 
 # --- the scripted server -------------------------------------------------------------
 cat >"$tmp/script.json" <<EOF

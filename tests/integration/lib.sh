@@ -201,3 +201,21 @@ agent_cleanup() {
 	broker_stop "$tmp/s"
 	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
+
+# wait_for SECONDS COMMAND...: true once COMMAND succeeds, polled every 0.1 s;
+# false after SECONDS.
+wait_for() {
+	local n=$(($1 * 10)); shift
+	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+# in_log NAME TEXT: $tmp/NAME.log (an agent's log) has TEXT.
+in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
+# watch NAME IDENT FILTER: a verbose gfctl sub as IDENT in the background,
+# messages into $tmp/NAME.out, its log into $tmp/NAME.err; returns once it
+# has subscribed (its pid is in pids, killed at exit).
+watch() {
+	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
+	pids+=($!)
+	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err"
+}

@@ -43,11 +43,6 @@ tls() { printf 'broker_host localhost\nbroker_port %s\ncafile %s\ncert %s\nkey %
   echo "id_map $tmp/idmap.csv"; echo "hmac_key_file $tmp/hmac.key"; echo "hmac_key_id dso-1"
   echo "sp_public_key $tmp/sp.pub"; echo "sp_kid sp-2024"; echo "sp_id sp1"
   echo "inner_format protobuf"; echo "batch_max 400"; echo "max_unacked 8"; } >"$tmp/anon.conf"
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 stored() { sqlite3 "$tmp/sp/sp-meter.db" "SELECT (SELECT count(*) FROM sp_reading) + (SELECT count(*) FROM sp_recent)" 2>/dev/null || echo 0; }
 sp_start() {
 	"$SP" -c "$tmp/sp.conf" >>"$tmp/sp.log" 2>&1 &

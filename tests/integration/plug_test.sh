@@ -95,12 +95,6 @@ foa_conf() { # foa_conf NAME CONVENTION DEVICE LEAD_S [KEY VALUE...]
 		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
 	} >"$tmp/$name.conf"
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
 count_in_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
 start() { # start NAME BINARY
 	"$2" -c "$tmp/$1.conf" -v >>"$tmp/$1.log" 2>&1 &

@@ -45,17 +45,6 @@ broker_start "$S" || { echo "broker did not start"; exit 1; }
 
 DAY0=1582761600 # 2020-02-27T00:00:00Z, a Thursday: the agents' today
 I0=$((DAY0 / 900))
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
-watch() { # watch NAME IDENT FILTER: gfctl sub in the background into $tmp/NAME.out
-	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
-	pids+=($!)
-	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err"
-}
 pub() { "$GFCTL" --port "$LOCAL_PORT" --id "$1" pub "$2" "$3" >/dev/null; }
 n_where() { jq -c "select($2)" "$tmp/$1.out" 2>/dev/null | wc -l; }
 has_n() { [ "$(n_where "$1" "$2")" -ge "$3" ]; }

@@ -52,11 +52,6 @@ W0=$((I0 + 72)) # the window, 18:00-19:00
 SCALE=300
 T0=$(($(date +%s) + 3)) # 16:30 simulated
 sim_now() { echo $((DAY0 + 16 * 3600 + 1800 + ($(date +%s) - T0) * SCALE)); }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 conf() { # conf NAME IDENT KEY VALUE...
 	local name=$1 ident=$2; shift 2
 	mkdir -p "$tmp/$name.state"
@@ -72,13 +67,7 @@ start() { # start NAME BINARY [ENV=VALUE]: its log appended to $tmp/NAME.log
 	pids+=($!)
 	eval "pid_$name=$!"
 }
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
 n_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
-watch() { # watch NAME IDENT FILTER
-	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
-	pids+=($!)
-	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err"
-}
 pub() { "$GFCTL" --port "$LOCAL_PORT" --id "$1" pub "$2" "$3" >/dev/null; }
 n_where() { jq -c "select($2)" "$tmp/$1.out" 2>/dev/null | wc -l; }
 fman_sql() { sqlite3 "$tmp/fman.state/fman.db" "$1"; }

@@ -83,11 +83,6 @@ sleep 1
 sim_pid=$!
 pids+=($sim_pid)
 
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 offer_of() { # offer_of FILE LABEL: the offer's JSON
 	jq -c --arg l "$2" 'select(.msg == "xems.flexibility") | .payload.flexOffer | select(.label == $l)' "$1" | head -1
 }

@@ -103,21 +103,11 @@ conf() { # conf KEY VALUE...
 		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
 	} >"$tmp/sp.conf"
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 in_log() { grep -q -- "$1" "$tmp/sp.log" 2>/dev/null; }
 start_sp() {
 	"$SP" -c "$tmp/sp.conf" -v >>"$tmp/sp.log" 2>&1 &
 	pid_sp=$!
 	pids+=($pid_sp)
-}
-watch() { # watch NAME IDENT FILTER: gfctl sub in the background into $tmp/NAME.out
-	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
-	pids+=($!)
-	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err"
 }
 pub() { "$GFCTL" --port "$LOCAL_PORT" --id "$1" pub "$2" "$3" "${@:4}" >/dev/null; }
 n_where() { jq -c "select($2)" "$tmp/$1.out" 2>/dev/null | wc -l; }

@@ -92,11 +92,6 @@ start_sp() {
 	pid_sp=$!
 	pids+=($pid_sp)
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 in_log() { grep -q -- "$1" "$tmp/sp.log" 2>/dev/null; }
 n_log() { grep -c -- "$1" "$tmp/sp.log" 2>/dev/null || true; }
 # seal FILE KID PUB: each line of FILE sealed (gf-seal) into FILE.jwe

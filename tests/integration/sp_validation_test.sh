@@ -76,11 +76,6 @@ conf() { # conf KEY VALUE...
 		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
 	} >"$tmp/sp.conf"
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 in_log() { grep -q -- "$1" "$tmp/sp.log" 2>/dev/null; }
 seal() { # seal FILE: each line sealed into FILE.jwe
 	: >"$1.jwe"

@@ -42,12 +42,6 @@ conf() { # conf NAME KEY VALUE...
 		while [ $# -gt 1 ]; do echo "$1 $2"; shift 2; done
 	} >"$tmp/$name.conf"
 }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }
 count_in_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null || true; }
 # start NAME BINARY [ENV=VALUE...]: the agent with $tmp/NAME.conf, its log
 # appended to $tmp/NAME.log; waits for its subscriptions.
@@ -82,11 +76,6 @@ stop() { # stop NAME: SIGTERM and wait
 	eval "pid=\$pid_$1"
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-}
-watch() { # watch NAME IDENT FILTER: gfctl sub in the background into $tmp/NAME.out
-	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
-	pids+=($!)
-	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err"
 }
 pub() { # pub IDENT TOPIC JSON
 	"$GFCTL" --port "$LOCAL_PORT" --id "$1" pub "$2" "$3" >/dev/null
