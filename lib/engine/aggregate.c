@@ -149,6 +149,17 @@ void gf_aggregate_free(struct gf_aggregate *agg)
 	memset(agg, 0, sizeof *agg);
 }
 
+/* Whether offer i produces (its default schedule sums below zero): all the
+ * grouping needs when no group is bounded, the hot path of the benchmark. */
+static inline int is_production(const struct gf_fo_set *set, size_t i)
+{
+	double sum = 0.0;
+	const double *d = set->dflt + set->slice_off[i];
+	for (int32_t k = 0; k < set->n[i]; k++)
+		sum += d[k];
+	return sum < 0.0;
+}
+
 double gf__agg_weight(const struct gf_fo_set *set, size_t i, int *production)
 {
 	double sum = 0.0, w = 0.0;
@@ -184,16 +195,10 @@ static enum gf_err assign_groups(const struct gf_fo_set *set, const struct gf_ag
 		struct gf__agg_key key;
 		int production = 0;
 		double w = 0.0;
-		if (bounded) {
+		if (bounded)
 			w = gf__agg_weight(set, i, &production);
-		} else {
-			/* The hot path of the benchmark: only the type. */
-			double sum = 0.0;
-			const double *d = set->dflt + set->slice_off[i];
-			for (int32_t k = 0; k < set->n[i]; k++)
-				sum += d[k];
-			production = sum < 0.0;
-		}
+		else
+			production = is_production(set, i);
 		gf__agg_key_of(&c, sa_origin, tf_origin, set->start_after[i], set->tf[i],
 		               production, &key);
 		uint32_t g = 0;
@@ -527,15 +532,10 @@ static enum gf_err stream_assign(struct gf_aggregate_stream *s, const struct gf_
 		struct gf__agg_key key;
 		int production = 0;
 		double w = 0.0;
-		if (bounded) {
+		if (bounded)
 			w = gf__agg_weight(set, i, &production);
-		} else {
-			double sum = 0.0;
-			const double *d = set->dflt + set->slice_off[i];
-			for (int32_t k = 0; k < set->n[i]; k++)
-				sum += d[k];
-			production = sum < 0.0;
-		}
+		else
+			production = is_production(set, i);
 		gf__agg_key_of(&c, s->sa_origin, s->tf_origin, set->start_after[i], set->tf[i],
 		               production, &key);
 		uint32_t g = 0;
