@@ -44,10 +44,11 @@
 enum role { R_NONE, R_PROFILE, R_ENERGY, R_TOTAL, R_SCHED0, R_SCHED1, R_SLICE };
 
 /* Per field, made once per type. */
-#define F_TIME     1u  /* a time string */
-#define F_MAP      2u  /* a map<K, V> */
-#define F_PACKABLE 4u  /* a scalar that may come packed */
+#define F_TIME     1u /* a time string */
+#define F_MAP      2u /* a map<K, V> */
+#define F_PACKABLE 4u /* a scalar that may come packed */
 #define F_REPEATED 8u
+#define F_REAL     16u /* a double or a float: must be finite */
 
 struct finfo {
 	unsigned char flags, want, role; /* want: its wire type; role: a child's */
@@ -62,7 +63,7 @@ struct info {
 	bool unsure; /* not decided here */
 	unsigned char nrequired, nrepeated;
 	unsigned char required[MAX_FIELDS], repeated[MAX_FIELDS]; /* field indexes */
-	unsigned char by_num[MAX_FIELDS];                       /* field number: index + 1 */
+	unsigned char by_num[MAX_FIELDS];                         /* field number: index + 1 */
 	struct finfo fields[];
 };
 
@@ -99,8 +100,8 @@ static struct info *make_info(const ProtobufCMessageDescriptor *d)
 		return NULL;
 	in->desc = d;
 	in->plan = gf__validate_plan(d);
-	in->unsure = in->plan == NULL || d->n_fields > MAX_FIELDS ||
-	             d->sizeof_message > MAX_PARTIAL;
+	in->unsure =
+	    in->plan == NULL || d->n_fields > MAX_FIELDS || d->sizeof_message > MAX_PARTIAL;
 	if (in->plan != NULL)
 		in->kind = gf__validate_kind(in->plan);
 	in->unsure |= in->kind == GF__VALIDATE_TREE;
@@ -113,6 +114,8 @@ static struct info *make_info(const ProtobufCMessageDescriptor *d)
 			fl |= F_MAP;
 		if (packable(f->type))
 			fl |= F_PACKABLE;
+		if (f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT)
+			fl |= F_REAL;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			fl |= F_REPEATED;
 			in->repeated[in->nrepeated++] = (unsigned char)i;
@@ -124,8 +127,8 @@ static struct info *make_info(const ProtobufCMessageDescriptor *d)
 		in->fields[i].role = (unsigned char)role_of_field(d, f);
 		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
 			in->fields[i].mark = 2;
-		else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
-		         f->type != PROTOBUF_C_TYPE_MESSAGE)
+		else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+		         f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
 			in->fields[i].mark = 1;
 		if (f->id < MAX_FIELDS)
 			in->by_num[f->id] = (unsigned char)(i + 1);
@@ -174,8 +177,8 @@ static void *grow_one(struct grow *g, void *inl, size_t es)
 		g->cap = INLINE_N;
 	}
 	if (g->n == g->cap) {
-		void *p = g->data == inl ? malloc(2 * g->cap * es)
-		                         : realloc(g->data, 2 * g->cap * es);
+		void *p =
+		    g->data == inl ? malloc(2 * g->cap * es) : realloc(g->data, 2 * g->cap * es);
 		if (p == NULL)
 			return NULL;
 		if (g->data == inl)
@@ -317,8 +320,7 @@ struct walker {
 };
 
 static enum gf__check_fast walk(struct walker *w, const ProtobufCMessageDescriptor *d,
-                                const uint8_t *p, const uint8_t *end, enum role role,
-                                void *acc);
+                                const uint8_t *p, const uint8_t *end, enum role role, void *acc);
 
 #define NO(x)                                                                                      \
 	do {                                                                                       \
@@ -395,8 +397,7 @@ static enum gf__check_fast walk(struct walker *w, const ProtobufCMessageDescript
 		fi = &in->fields[idx];
 		fl = fi->flags;
 		repeated = fl & F_REPEATED;
-		if ((!repeated && counts[idx] > 0) ||
-		    ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && oneof_taken(d, f, counts)))
+		if ((!repeated && counts[idx] > 0) || (fi->mark == 2 && oneof_taken(d, f, counts)))
 			NO(GF__CHECK_INVALID);
 		wt = (unsigned)(key & 7);
 		want = fi->want;
@@ -410,7 +411,8 @@ static enum gf__check_fast walk(struct walker *w, const ProtobufCMessageDescript
 						NO(GF__CHECK_INVALID);
 				} else {
 					size_t size = want == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
-					if ((size_t)(e - q) < size || !fixed_ok(f, q))
+					if ((size_t)(e - q) < size ||
+					    ((fl & F_REAL) && !fixed_ok(f, q)))
 						NO(GF__CHECK_INVALID);
 					q += size;
 				}
@@ -429,7 +431,7 @@ static enum gf__check_fast walk(struct walker *w, const ProtobufCMessageDescript
 		case PROTOBUF_C_WIRE_TYPE_64BIT:
 		case PROTOBUF_C_WIRE_TYPE_32BIT: {
 			size_t size = wt == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
-			if ((size_t)(end - q) < size || !fixed_ok(f, q))
+			if ((size_t)(end - q) < size || ((fl & F_REAL) && !fixed_ok(f, q)))
 				NO(GF__CHECK_INVALID);
 			if (!repeated && size == 4)
 				memcpy(m + f->offset, q, 4);

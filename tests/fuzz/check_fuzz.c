@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (format == GF_CODEC_PROTOBUF) {
 		enum gf__check_fast v = gf__check_protobuf(e->desc, data, size);
-		if ((v == GF__CHECK_VALID && r1 != GF_OK) || (v == GF__CHECK_INVALID && r1 == GF_OK))
+		if ((v == GF__CHECK_VALID && r1 != GF_OK) ||
+		    (v == GF__CHECK_INVALID && r1 == GF_OK))
 			abort();
 	}
 	return 0;
