@@ -551,3 +551,47 @@ Test(check, offers_of_many_slices_and_their_mutations)
 	            n_fast_valid, n_fast_invalid);
 	cr_assert_gt(n_fast_invalid, 1000);
 }
+
+/* JSON text t of message msg, in protobuf: what the one pass says, and
+ * gf_check_message against the reference. */
+static enum gf__check_fast one_pass_of(const char *msg, const char *t)
+{
+	const ProtobufCMessageDescriptor *d = gf_schema_find(msg, strlen(msg));
+	ProtobufCMessage *m = NULL;
+	enum gf__check_fast v;
+	void *enc;
+	size_t len;
+
+	cr_assert_not_null(d);
+	cr_assert_eq(gf_codec_from_json(d, t, strlen(t), &m, NULL, 0), GF_OK, "%s", t);
+	cr_assert_eq(gf_codec_encode(GF_CODEC_PROTOBUF, m, &enc, &len), GF_OK);
+	gf_codec_free(m);
+	v = gf__check_protobuf(d, enc, len);
+	same(GF_CODEC_PROTOBUF, d, enc, len, msg);
+	free(enc);
+	return v;
+}
+
+/* What the one pass leaves to the full path: rules that read the values of
+ * repeated fields, and map fields; a message that holds one of them goes
+ * entirely through the full path, and gets its verdict and reason there. */
+Test(check, the_one_pass_leaves_series_rules_and_maps_to_the_full_path)
+{
+	static const char weather[] = "{\"location\":{},\"startTime\":\"2020-02-27T20:00:00Z\","
+	                              "\"intervalLength\":900,\"temperature\":[%s]}";
+	char t[256];
+	size_t len;
+	char *stats = slurp("tests/fuzz/corpus/check/plugin_stats.json", &len);
+
+	snprintf(t, sizeof(t), weather, "5.5");
+	cr_assert_eq(one_pass_of("weather.forecast", t), GF__CHECK_UNSURE);
+	snprintf(t, sizeof(t), weather, "150"); /* refused by the rule of the type */
+	cr_assert_eq(one_pass_of("weather.forecast", t), GF__CHECK_UNSURE);
+	cr_assert_eq(n_refused, 1);
+	cr_assert_eq(one_pass_of("plugin.stats", stats + 1), GF__CHECK_UNSURE); /* a map */
+	free(stats);
+	/* and decides the same type without map entries */
+	cr_assert_eq(one_pass_of("plugin.stats", "{\"time\":1,\"site\":\"s\",\"clients\":0,"
+	                                         "\"auditDropped\":0}"),
+	             GF__CHECK_VALID);
+}
