@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define GF__CODEC_INTERNAL
+#define GF__CHECK_INTERNAL
 #include "payload/check.h"
 
 #include <stdbool.h>
@@ -18,6 +19,10 @@ enum gf_err gf_check_message(enum gf_codec_format format, const ProtobufCMessage
 		rc = gf__codec_from_json(d, data, len, &m, &nonfinite, err, errlen);
 		break;
 	case GF_CODEC_PROTOBUF:
+		/* One pass when it decides an acceptance; a refusal is
+		 * explained by the full path below. */
+		if (gf__check_protobuf(d, data, len) == GF__CHECK_VALID)
+			return GF_OK;
 		rc = gf__codec_from_protobuf(d, data, len, &m, &nonfinite, err, errlen);
 		break;
 	case GF_CODEC_MSGPACK:

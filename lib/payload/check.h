@@ -8,9 +8,12 @@
  * It accepts and refuses exactly what gf_codec_decode followed by
  * gf_validate does, with the same reason text; the differential tests
  * (tests/unit/check_test.c, tests/fuzz/check_fuzz.c) hold it to that.
- * Today it decodes into the codec's arena and releases it at once, with
- * gf_validate_verdict's plan-driven walk and no finite checks when the
- * decoder saw no NaN or infinity; docs/bench.md has the profile of where
+ * Protobuf goes first through a one-pass verdict (check_protobuf.c,
+ * below) that builds no message; what it does not accept (every refusal,
+ * to get its reason, and the types it leaves to the full path) and the
+ * other encodings are decoded into the codec's arena, released at once,
+ * with gf_validate_verdict's plan-driven walk and no finite checks when the
+ * decoder saw no NaN or infinity. docs/bench.md has the profile of where
  * the time goes.
  */
 #ifndef GF_CHECK_H
@@ -32,5 +35,21 @@
  */
 enum gf_err gf_check_message(enum gf_codec_format format, const ProtobufCMessageDescriptor *d,
                              const void *data, size_t len, char *err, size_t errlen);
+
+#ifdef GF__CHECK_INTERNAL
+/*
+ * The one-pass protobuf verdict (check_protobuf.c), which gf_check_message
+ * tries first: the wire format walked with the descriptor, the decoder's
+ * checks and the validation rules applied as the values come, nothing
+ * allocated. VALID only when decode + gf_validate accept; INVALID only when
+ * they refuse; UNSURE where it does not decide (types whose rules read
+ * repeated values, map fields, oversized types), and gf_check_message then
+ * takes the full path. It gives no reason: a refusal is explained by the
+ * full path.
+ */
+enum gf__check_fast { GF__CHECK_VALID, GF__CHECK_INVALID, GF__CHECK_UNSURE };
+enum gf__check_fast gf__check_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                       size_t len);
+#endif
 
 #endif

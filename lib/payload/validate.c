@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define GF__VALIDATE_INTERNAL
 #include "payload/validate.h"
 
 #include <math.h>
@@ -109,12 +110,12 @@ static const ProtobufCFieldDescriptor *fd(const ProtobufCMessage *m, const char 
 	return protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
 }
 
-static size_t count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+static inline size_t count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	return *(const size_t *)at(m, f->quantifier_offset);
 }
 
-static bool present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+static inline bool present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	if (!f)
 		return false;
@@ -149,7 +150,7 @@ static bool is_number(const ProtobufCFieldDescriptor *f)
 }
 
 /* The i-th value of a numeric field as a double (i = 0 for singular). */
-static double num_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i)
+static inline double num_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i)
 {
 	const void *p = at(m, f->offset);
 
@@ -383,7 +384,7 @@ static enum gf_err time_of(struct ctx *c, const ProtobufCMessage *m, field_ref f
 	return GF_OK;
 }
 
-static bool value_of(const ProtobufCMessage *m, field_ref f, double *out)
+static inline bool value_of(const ProtobufCMessage *m, field_ref f, double *out)
 {
 	if (!f || !present(m, f))
 		return false;
@@ -444,11 +445,13 @@ static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const
 		return fail(c, "latitude", "%g is outside -90..90", a);
 	if (value_of(m, p->longitude, &a) && (a < -180 || a > 180))
 		return fail(c, "longitude", "%g is outside -180..180", a);
-	if ((rc = time_of(c, m, p->from_time, &has_from, &from)) != GF_OK ||
-	    (rc = time_of(c, m, p->to_time, &has_to, &to)) != GF_OK)
-		return rc;
-	if (has_from && has_to && from >= to)
-		return fail(c, "toTime", "is not after fromTime");
+	if (p->from_time || p->to_time) {
+		if ((rc = time_of(c, m, p->from_time, &has_from, &from)) != GF_OK ||
+		    (rc = time_of(c, m, p->to_time, &has_to, &to)) != GF_OK)
+			return rc;
+		if (has_from && has_to && from >= to)
+			return fail(c, "toTime", "is not after fromTime");
+	}
 	field_ref first = NULL;
 	for (size_t j = 0; j < p->nparallel; j++) {
 		if (!present(m, p->parallel[j]))
@@ -871,4 +874,109 @@ enum gf_err gf_validate_verdict(const ProtobufCMessage *m, bool finite, char *er
 	if (!m)
 		return GF_EINVAL;
 	return walk_plan(&c, m, 0, finite);
+}
+
+/* --- the one-pass protobuf verdict's side (check_protobuf.c) ---------------- */
+
+const void *gf__validate_plan(const ProtobufCMessageDescriptor *d)
+{
+	return plan_of(d);
+}
+
+enum gf__validate_kind gf__validate_kind(const void *plan)
+{
+	const struct plan *p = plan;
+
+	if (p->type_rule == check_flexoffer)
+		return GF__VALIDATE_FLEXOFFER;
+	/* These read the values of repeated fields. */
+	if (p->type_rule == check_weather || p->type_rule == check_bounds_series)
+		return GF__VALIDATE_TREE;
+	return GF__VALIDATE_LOCAL;
+}
+
+bool gf__validate_local(const void *plan, const ProtobufCMessage *m)
+{
+	const struct plan *p = plan;
+	char scratch[8];
+	struct ctx c; /* not zeroed: 600 bytes of path per message would cost more than the rules */
+
+	c.path.n = 0;
+	c.err = scratch;
+	c.errlen = sizeof(scratch);
+	if (p->by_name && check_by_name(&c, m, p) != GF_OK)
+		return false;
+	if (p->type_rule && p->type_rule != check_flexoffer && p->type_rule(&c, m) != GF_OK)
+		return false;
+	return true;
+}
+
+/* check_schedule on the gathered values. */
+static bool schedule_ok(const Goflex__FlexOffer *fo, const struct gf__validate_fo *s,
+                        const struct gf__validate_sched *sc)
+{
+	int64_t ms, start;
+	double total = 0;
+
+	if (gf_time_parse(sc->start, strlen(sc->start), &ms) != GF_OK ||
+	    ms % (GF_TIME_INTERVAL_S * 1000) != 0)
+		return false;
+	start = gf_time_interval(ms);
+	if (start < fo->startafterinterval || start > fo->startbeforeinterval ||
+	    sc->nslices != s->nslices)
+		return false;
+	for (size_t j = 0; j < sc->nslices; j++) {
+		const struct gf__validate_sslice *x = &sc->slices[j];
+		const struct gf__validate_slice *p = &s->slices[j];
+		double lo, hi;
+		if (x->duration < p->min || x->duration > p->max)
+			return false;
+		lo = p->lower * x->duration;
+		hi = p->upper * x->duration;
+		if (x->energy < lo - EPS || x->energy > hi + EPS)
+			return false;
+		total += x->energy;
+	}
+	return !(s->has_total && (total < s->total_lower - EPS || total > s->total_upper + EPS));
+}
+
+bool gf__validate_flexoffer(const ProtobufCMessage *m, const struct gf__validate_fo *s)
+{
+	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m;
+	double lo = 0, hi = 0, a, b;
+	uint64_t min_len = 0, max_len = 0;
+
+	if (fo->startafterinterval < fo->creationinterval ||
+	    fo->startbeforeinterval < fo->startafterinterval ||
+	    (fo->has_acceptancebeforeinterval &&
+	     fo->acceptancebeforeinterval > fo->startbeforeinterval) ||
+	    (fo->has_assignmentbeforeinterval &&
+	     fo->assignmentbeforeinterval > fo->startbeforeinterval) ||
+	    s->nslices == 0)
+		return false;
+	for (size_t i = 0; i < s->nslices; i++) {
+		const struct gf__validate_slice *x = &s->slices[i];
+		if (x->nconstraints == 0)
+			return false;
+		/* slice_bounds(x, minDuration), then (x, maxDuration) */
+		a = x->lower * x->min;
+		lo += fmin(a, a / x->min * x->max);
+		b = x->upper * x->max;
+		hi += fmax(b, b / x->max * x->min);
+		min_len += x->min;
+		max_len += x->max;
+	}
+	if (s->has_total && (s->total_lower > hi + EPS || s->total_upper < lo - EPS))
+		return false;
+	if (fo->has_endafterinterval &&
+	    fo->endafterinterval != fo->startafterinterval + (int64_t)min_len)
+		return false;
+	if (fo->has_endbeforeinterval &&
+	    fo->endbeforeinterval != fo->startbeforeinterval + (int64_t)max_len)
+		return false;
+	for (int k = 0; k < 2; k++) {
+		if (s->sched[k].start && !schedule_ok(fo, s, &s->sched[k]))
+			return false;
+	}
+	return true;
 }

@@ -46,4 +46,56 @@ enum gf_err gf_validate(const ProtobufCMessage *m, char *err, size_t errlen);
  */
 enum gf_err gf_validate_verdict(const ProtobufCMessage *m, bool finite, char *err, size_t errlen);
 
+#ifdef GF__VALIDATE_INTERNAL
+/*
+ * For lib/payload/check_protobuf.c, the one-pass protobuf verdict: the rules
+ * of one message given a partial copy of it (protobuf_c_message_init'd, with
+ * its singular scalars, its time strings and the counts of its repeated
+ * fields set; no arrays, no sub-messages). Verdicts only, no reasons: a
+ * refusal is explained by the full path.
+ */
+#include <stdint.h>
+
+enum gf__validate_kind {
+	GF__VALIDATE_LOCAL,     /* the rules read only what a partial copy has */
+	GF__VALIDATE_FLEXOFFER, /* goflex.FlexOffer: plus gf__validate_flexoffer */
+	GF__VALIDATE_TREE,      /* a rule reads repeated values: full path only */
+};
+
+/* The plan of d (opaque), NULL when memory runs out; and its kind. */
+const void *gf__validate_plan(const ProtobufCMessageDescriptor *d);
+enum gf__validate_kind gf__validate_kind(const void *plan);
+
+/* Whether the partial copy m passes the rules by name and, for a LOCAL
+ * kind, the rule of its type. */
+bool gf__validate_local(const void *plan, const ProtobufCMessage *m);
+
+/* What the FlexOffer rule reads below the offer, gathered in one pass. */
+struct gf__validate_slice {  /* a flexOfferProfileConstraints element */
+	uint32_t min, max;   /* minDuration, maxDuration */
+	double lower, upper; /* max of the lowers, min of the uppers (+-inf: none) */
+	size_t nconstraints; /* energyConstraintList elements */
+};
+struct gf__validate_sslice { /* a scheduleSlices element */
+	uint32_t duration;
+	double energy;
+};
+struct gf__validate_sched {
+	const char *start; /* startTime, NUL-terminated; NULL: no schedule */
+	const struct gf__validate_sslice *slices;
+	size_t nslices;
+};
+struct gf__validate_fo {
+	const struct gf__validate_slice *slices;
+	size_t nslices;
+	bool has_total;
+	double total_lower, total_upper;
+	struct gf__validate_sched sched[2]; /* defaultSchedule, flexOfferSchedule */
+};
+
+/* Whether the FlexOffer partial copy m with what is below it in s passes
+ * the FlexOffer rule (gf_validate's, same arithmetic). */
+bool gf__validate_flexoffer(const ProtobufCMessage *m, const struct gf__validate_fo *s);
+#endif
+
 #endif

@@ -8,8 +8,11 @@
  * (0 JSON, 1 protobuf, 2 msgpack); the rest is the payload.
  *
  * Both must give the same verdict, and for a refusal the same reason text
- * (the field path of the first error included): anything else aborts.
+ * (the field path of the first error included): anything else aborts. For
+ * protobuf, the one-pass verdict (gf__check_protobuf, which
+ * gf_check_message tries first) must also agree wherever it decides.
  */
+#define GF__CHECK_INTERNAL
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,5 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r2 = gf_check_message(format, e->desc, data, size, e2, sizeof(e2));
 	if (r1 != r2 || (r1 != GF_OK && strcmp(e1, e2) != 0))
 		abort();
+	if (format == GF_CODEC_PROTOBUF) {
+		enum gf__check_fast v = gf__check_protobuf(e->desc, data, size);
+		if ((v == GF__CHECK_VALID && r1 != GF_OK) ||
+		    (v == GF__CHECK_INVALID && r1 == GF_OK))
+			abort();
+	}
 	return 0;
 }

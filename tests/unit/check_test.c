@@ -22,6 +22,8 @@
 
 #include <criterion/criterion.h>
 
+#define GF__CHECK_INTERNAL
+
 #include "common.pb-c.h"
 #include "flexoffer.pb-c.h"
 #include "payload/check.h"
@@ -34,6 +36,8 @@
 #define CORPUS  "tests/fuzz/corpus/payload/"
 
 static unsigned long n_accepted, n_refused;
+/* Protobuf inputs the one-pass verdict decided: accepted, refused. */
+static unsigned long n_fast_valid, n_fast_invalid;
 
 static enum gf_err reference(enum gf_codec_format f, const ProtobufCMessageDescriptor *d,
                              const void *data, size_t len, char *err, size_t errlen)
@@ -57,6 +61,17 @@ static void same(enum gf_codec_format f, const ProtobufCMessageDescriptor *d, co
 
 	cr_assert_eq(r1, r2, "%s (%s, %zu bytes): reference %s '%s', check %s '%s'", what,
 	             gf_codec_format_name(f), len, gf_strerror(r1), e1, gf_strerror(r2), e2);
+	if (f == GF_CODEC_PROTOBUF) { /* the one-pass verdict, where it decides */
+		enum gf__check_fast v = gf__check_protobuf(d, data, len);
+		cr_assert(v != GF__CHECK_VALID || r1 == GF_OK,
+		          "%s (protobuf, %zu bytes): one pass accepts, reference refuses '%s'",
+		          what, len, e1);
+		cr_assert(v != GF__CHECK_INVALID || r1 != GF_OK,
+		          "%s (protobuf, %zu bytes): one pass refuses, reference accepts", what,
+		          len);
+		n_fast_valid += v == GF__CHECK_VALID;
+		n_fast_invalid += v == GF__CHECK_INVALID;
+	}
 	if (r1 != GF_OK) {
 		cr_assert_str_eq(e1, e2, "%s (%s): reasons differ", what, gf_codec_format_name(f));
 		n_refused++;
@@ -117,6 +132,24 @@ static const char *const string_variants[] = {
     "[]",
 };
 
+/* JSON text that decodes, in protobuf: the rules broken in JSON, broken
+ * in the one-pass protobuf verdict's input too. */
+static void same_in_protobuf(const ProtobufCMessageDescriptor *d, const char *t, size_t n,
+                             const char *what)
+{
+	ProtobufCMessage *m = NULL;
+	void *enc;
+	size_t len;
+
+	if (gf_codec_from_json(d, t, n, &m, NULL, 0) != GF_OK)
+		return;
+	if (gf_codec_encode(GF_CODEC_PROTOBUF, m, &enc, &len) == GF_OK) {
+		same(GF_CODEC_PROTOBUF, d, enc, len, what);
+		free(enc);
+	}
+	gf_codec_free(m);
+}
+
 /* Every number and string token of JSON text t replaced by each variant. */
 static void mutate_tokens(const ProtobufCMessageDescriptor *d, const char *t, size_t n,
                           const char *what)
@@ -152,6 +185,7 @@ static void mutate_tokens(const ProtobufCMessageDescriptor *d, const char *t, si
 			memcpy(buf + i, vars[v], k);
 			memcpy(buf + i + k, t + end, n - end);
 			same(GF_CODEC_JSON, d, buf, i + k + n - end, what);
+			same_in_protobuf(d, buf, i + k + n - end, what);
 		}
 		i = end;
 	}
@@ -255,8 +289,13 @@ Test(check, the_pilot_flexoffers_and_their_mutations)
 		}
 		free(text);
 	}
-	cr_log_info("pilot offers: %lu accepted, %lu refused alike", n_accepted, n_refused);
+	cr_log_info("pilot offers: %lu accepted, %lu refused alike; protobuf in one pass: %lu "
+	            "accepted, %lu refused",
+	            n_accepted, n_refused, n_fast_valid, n_fast_invalid);
 	cr_assert_gt(n_refused, 1000);
+	/* The one pass decides FlexOffers: their rule broken, and not. */
+	cr_assert_gt(n_fast_valid, 100);
+	cr_assert_gt(n_fast_invalid, 1000);
 }
 
 /* The payload fuzz corpus: the first byte picks the message type and the
@@ -298,8 +337,11 @@ Test(check, the_payload_corpus_and_its_mutations)
 	}
 	closedir(dir);
 	cr_assert_gt(files, 10);
-	cr_log_info("corpus: %u files, %lu accepted, %lu refused alike", files, n_accepted,
-	            n_refused);
+	cr_log_info("corpus: %u files, %lu accepted, %lu refused alike; protobuf in one pass: "
+	            "%lu accepted, %lu refused",
+	            files, n_accepted, n_refused, n_fast_valid, n_fast_invalid);
+	cr_assert_gt(n_fast_valid, 20);
+	cr_assert_gt(n_fast_invalid, 1000);
 	cr_assert_gt(n_refused, 1000);
 	cr_assert_gt(n_accepted, 20);
 }
@@ -403,4 +445,153 @@ Test(check, strings_with_a_special_byte_at_every_offset)
 			}
 		}
 	}
+}
+
+/* Offers of many slices, for what the one-pass verdict gathers below an
+ * offer (slices past its inline room, schedule slice j against profile
+ * slice j): the Swiss pilot offer with its profile made of n slices of two
+ * kinds in turn, and both schedules to match; then their mutations. */
+Test(check, offers_of_many_slices_and_their_mutations)
+{
+	const ProtobufCMessageDescriptor *d = gf_schema_find("flexoffer", 9);
+	static const size_t sizes[] = {2, 31, 32, 33, 80};
+	size_t len;
+	char *text = slurp(SAMPLES "SampleFO_Swiss.json", &len);
+	ProtobufCMessage *m = NULL;
+	Goflex__FlexOffer *fo;
+	Goflex__FlexOfferProfileConstraint narrow = GOFLEX__FLEX_OFFER_PROFILE_CONSTRAINT__INIT;
+	Goflex__EnergyConstraint small = GOFLEX__ENERGY_CONSTRAINT__INIT, *smallp = &small;
+	Goflex__ScheduleSlice two = GOFLEX__SCHEDULE_SLICE__INIT;
+
+	cr_assert_eq(gf_codec_from_json(d, text, len, &m, NULL, 0), GF_OK);
+	fo = (Goflex__FlexOffer *)m;
+	/* Kind B: 1..2 intervals of 0..5 kWh; a schedule slice of 2 x 4 kWh. */
+	small.lower = 0;
+	small.upper = 5;
+	narrow.n_energyconstraintlist = 1;
+	narrow.energyconstraintlist = &smallp;
+	narrow.minduration = 1;
+	narrow.maxduration = 2;
+	two.duration = 2;
+	two.energyamount = 4;
+	{
+		Goflex__FlexOfferProfileConstraint **old_p = fo->flexofferprofileconstraints;
+		Goflex__ScheduleSlice **old_d = fo->defaultschedule->scheduleslices,
+		                      **old_f = fo->flexofferschedule->scheduleslices;
+		size_t old_np = fo->n_flexofferprofileconstraints,
+		       old_nd = fo->defaultschedule->n_scheduleslices,
+		       old_nf = fo->flexofferschedule->n_scheduleslices;
+		char *old_ea = fo->endaftertime, *old_eb = fo->endbeforetime;
+		protobuf_c_boolean old_hea = fo->has_endafterinterval,
+		                   old_heb = fo->has_endbeforeinterval;
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			size_t n = sizes[i];
+			Goflex__FlexOfferProfileConstraint **p = calloc(n, sizeof(*p));
+			Goflex__ScheduleSlice **sd = calloc(n, sizeof(*sd)),
+			                      **sf = calloc(n, sizeof(*sf));
+			void *enc;
+			size_t elen;
+			cr_assert(p && sd && sf);
+			for (size_t k = 0; k < n; k++) {
+				p[k] = k % 2 ? &narrow : old_p[0];
+				sd[k] = k % 2 ? &two : old_d[0];
+				sf[k] = k % 2 ? &two : old_f[0];
+			}
+			fo->flexofferprofileconstraints = p;
+			fo->n_flexofferprofileconstraints = n;
+			fo->defaultschedule->scheduleslices = sd;
+			fo->defaultschedule->n_scheduleslices = n;
+			fo->flexofferschedule->scheduleslices = sf;
+			fo->flexofferschedule->n_scheduleslices = n;
+			fo->has_endafterinterval = fo->has_endbeforeinterval = 0;
+			fo->endaftertime = fo->endbeforetime = NULL;
+			cr_assert_eq(gf_codec_encode(GF_CODEC_PROTOBUF, m, &enc, &elen), GF_OK);
+			cr_assert_eq(gf__check_protobuf(d, enc, elen), GF__CHECK_VALID,
+			             "%zu slices: not accepted in one pass", n);
+			free(enc);
+			/* The schedule one slice short, then misaligned. */
+			fo->defaultschedule->n_scheduleslices = n - 1;
+			cr_assert_eq(gf_codec_encode(GF_CODEC_PROTOBUF, m, &enc, &elen), GF_OK);
+			cr_assert_eq(gf__check_protobuf(d, enc, elen), GF__CHECK_INVALID);
+			same(GF_CODEC_PROTOBUF, d, enc, elen, "short schedule");
+			free(enc);
+			fo->defaultschedule->n_scheduleslices = n;
+			fo->defaultschedule->scheduleslices = sd + 1;
+			fo->defaultschedule->n_scheduleslices = n - 1;
+			fo->flexofferprofileconstraints = p + 1;
+			fo->n_flexofferprofileconstraints = n - 1;
+			cr_assert_eq(gf_codec_encode(GF_CODEC_PROTOBUF, m, &enc, &elen), GF_OK);
+			cr_assert_eq(gf__check_protobuf(d, enc, elen), GF__CHECK_INVALID);
+			same(GF_CODEC_PROTOBUF, d, enc, elen, "misaligned schedule");
+			free(enc);
+			fo->defaultschedule->scheduleslices = sd;
+			fo->defaultschedule->n_scheduleslices = n;
+			fo->flexofferprofileconstraints = p;
+			fo->n_flexofferprofileconstraints = n;
+			if (n <= 33)
+				exercise(d, m, "offer of many slices");
+			free(p);
+			free(sd);
+			free(sf);
+		}
+		fo->flexofferprofileconstraints = old_p;
+		fo->n_flexofferprofileconstraints = old_np;
+		fo->defaultschedule->scheduleslices = old_d;
+		fo->defaultschedule->n_scheduleslices = old_nd;
+		fo->flexofferschedule->scheduleslices = old_f;
+		fo->flexofferschedule->n_scheduleslices = old_nf;
+		fo->endaftertime = old_ea;
+		fo->endbeforetime = old_eb;
+		fo->has_endafterinterval = old_hea;
+		fo->has_endbeforeinterval = old_heb;
+	}
+	gf_codec_free(m);
+	free(text);
+	cr_log_info("offers of many slices: protobuf in one pass: %lu accepted, %lu refused",
+	            n_fast_valid, n_fast_invalid);
+	cr_assert_gt(n_fast_invalid, 1000);
+}
+
+/* JSON text t of message msg, in protobuf: what the one pass says, and
+ * gf_check_message against the reference. */
+static enum gf__check_fast one_pass_of(const char *msg, const char *t)
+{
+	const ProtobufCMessageDescriptor *d = gf_schema_find(msg, strlen(msg));
+	ProtobufCMessage *m = NULL;
+	enum gf__check_fast v;
+	void *enc;
+	size_t len;
+
+	cr_assert_not_null(d);
+	cr_assert_eq(gf_codec_from_json(d, t, strlen(t), &m, NULL, 0), GF_OK, "%s", t);
+	cr_assert_eq(gf_codec_encode(GF_CODEC_PROTOBUF, m, &enc, &len), GF_OK);
+	gf_codec_free(m);
+	v = gf__check_protobuf(d, enc, len);
+	same(GF_CODEC_PROTOBUF, d, enc, len, msg);
+	free(enc);
+	return v;
+}
+
+/* What the one pass leaves to the full path: rules that read the values of
+ * repeated fields, and map fields; a message that holds one of them goes
+ * entirely through the full path, and gets its verdict and reason there. */
+Test(check, the_one_pass_leaves_series_rules_and_maps_to_the_full_path)
+{
+	static const char weather[] = "{\"location\":{},\"startTime\":\"2020-02-27T20:00:00Z\","
+	                              "\"intervalLength\":900,\"temperature\":[%s]}";
+	char t[256];
+	size_t len;
+	char *stats = slurp("tests/fuzz/corpus/check/plugin_stats.json", &len);
+
+	snprintf(t, sizeof(t), weather, "5.5");
+	cr_assert_eq(one_pass_of("weather.forecast", t), GF__CHECK_UNSURE);
+	snprintf(t, sizeof(t), weather, "150"); /* refused by the rule of the type */
+	cr_assert_eq(one_pass_of("weather.forecast", t), GF__CHECK_UNSURE);
+	cr_assert_eq(n_refused, 1);
+	cr_assert_eq(one_pass_of("plugin.stats", stats + 1), GF__CHECK_UNSURE); /* a map */
+	free(stats);
+	/* and decides the same type without map entries */
+	cr_assert_eq(one_pass_of("plugin.stats", "{\"time\":1,\"site\":\"s\",\"clients\":0,"
+	                                         "\"auditDropped\":0}"),
+	             GF__CHECK_VALID);
 }
