@@ -19,9 +19,12 @@
 struct gf_store {
 	sqlite3 *db;
 	sqlite3_stmt *seen, *mark, *add, *next, *del, *prune;
-	sqlite3_int64 handed; /* rows up to this seq were handed to the bus */
-	time_t next_prune;    /* real time of the next automatic gf_store_prune */
-	struct gf_bus *bus;   /* gf_store_bind; NULL: the agent's own */
+	sqlite3_int64 handed;      /* rows up to this seq were handed to the bus */
+	size_t inflight;           /* rows handed and not yet answered by the bus */
+	bool held;                 /* the last flush stopped at GF_STORE_WINDOW */
+	struct gf_bus *flushed_on; /* the bus of the last flush: refills go there */
+	time_t next_prune;         /* real time of the next automatic gf_store_prune */
+	struct gf_bus *bus;        /* gf_store_bind; NULL: the agent's own */
 };
 
 static int step_reset(sqlite3_stmt *st);
@@ -314,6 +317,8 @@ static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 	struct gf_store *s = arg;
 	sqlite3_int64 seq = (sqlite3_int64)(tag & ~GF_BUS_TAG_HOOK);
 
+	if (s->inflight > 0)
+		s->inflight--;
 	if (!ok && reason < 0x80) {
 		/* Failed on the way (the connection broke): hand it over again. */
 		if (seq <= s->handed)
@@ -328,6 +333,11 @@ static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 	if (step_reset(s->del) != SQLITE_DONE)
 		gf_log_err("GF-STORE-SQL", "cannot clear an acknowledged publish: %s",
 		           sqlite3_errmsg(s->db));
+	/* Half the window answered: the next rows go (never from inside a
+	 * transaction, whose rows are not committed yet). */
+	if (s->held && s->flushed_on && s->inflight <= GF_STORE_WINDOW / 2 &&
+	    sqlite3_get_autocommit(s->db))
+		gf_store_outbox_flush(s, s->flushed_on);
 }
 
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
@@ -335,6 +345,12 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 	size_t sent = 0;
 
 	gf_bus_set_ack_hook(bus, outbox_ack, s);
+	s->flushed_on = bus;
+	s->held = false;
+	/* Nothing in flight at the bus: none of ours either (a count that
+	 * drifted, say after a replaced client, never holds the outbox). */
+	if (gf_bus_pending(bus) == 0)
+		s->inflight = 0;
 	for (;;) {
 		sqlite3_int64 seq;
 		const char *topic, *ct;
@@ -343,6 +359,10 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 		bool retain;
 		enum gf_err rc;
 
+		if (s->inflight >= GF_STORE_WINDOW) {
+			s->held = true;
+			break;
+		}
 		sqlite3_bind_int64(s->next, 1, s->handed);
 		if (sqlite3_step(s->next) != SQLITE_ROW)
 			break;
@@ -359,6 +379,7 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 		if (rc != GF_OK)
 			break;
 		s->handed = seq;
+		s->inflight++;
 		sent++;
 	}
 	sqlite3_reset(s->next);
