@@ -23,11 +23,14 @@ struct gf_store {
 	size_t inflight;           /* rows handed and not yet answered by the bus */
 	bool held;                 /* the last flush stopped at GF_STORE_WINDOW */
 	struct gf_bus *flushed_on; /* the bus of the last flush: refills go there */
-	time_t next_prune;         /* real time of the next automatic gf_store_prune */
-	struct gf_bus *bus;        /* gf_store_bind; NULL: the agent's own */
+	sqlite3_int64 *acked;      /* rows the broker answered, not yet deleted */
+	size_t nacked, acked_cap;
+	time_t next_prune;  /* real time of the next automatic gf_store_prune */
+	struct gf_bus *bus; /* gf_store_bind; NULL: the agent's own */
 };
 
 static int step_reset(sqlite3_stmt *st);
+static void outbox_clear(struct gf_store *s);
 
 /* Whether table has column (false also when the question fails: the
  * ALTER TABLE that follows then says why). */
@@ -185,9 +188,12 @@ out:
 
 size_t gf_store_outbox_count(struct gf_store *s)
 {
-	sqlite3_stmt *st = gf_store_prepare(s, "SELECT count(*) FROM gf_outbox");
+	sqlite3_stmt *st;
 	size_t n = 0;
 
+	if (s->nacked)
+		outbox_clear(s);
+	st = gf_store_prepare(s, "SELECT count(*) FROM gf_outbox");
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		n = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -311,12 +317,63 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
 	return GF_OK;
 }
 
-/* The broker's answer to an outbox row (bus.h's hook). */
+/* Deletes the rows the broker answered, in one transaction when none is
+ * open (inside one they go with it). A row whose delete is lost with a
+ * crash is sent again at the next start, as one acknowledged just before
+ * a kill -9 always was. */
+static void outbox_clear(struct gf_store *s)
+{
+	bool own = s->nacked > 1 && sqlite3_get_autocommit(s->db) &&
+	           sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+
+	for (size_t i = 0; i < s->nacked; i++) {
+		sqlite3_bind_int64(s->del, 1, s->acked[i]);
+		if (step_reset(s->del) != SQLITE_DONE)
+			gf_log_err("GF-STORE-SQL", "cannot clear an acknowledged publish: %s",
+			           sqlite3_errmsg(s->db));
+	}
+	if (own && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		gf_log_err("GF-STORE-SQL", "cannot clear acknowledged publishes: %s",
+		           sqlite3_errmsg(s->db));
+		gf_store_rollback(s);
+	}
+	s->nacked = 0;
+}
+
+/* Queues seq for outbox_clear; clears at once when out of memory. */
+static void outbox_acked(struct gf_store *s, sqlite3_int64 seq)
+{
+	if (s->nacked == s->acked_cap) {
+		size_t cap = s->acked_cap ? 2 * s->acked_cap : 64;
+		sqlite3_int64 *a = realloc(s->acked, cap * sizeof(*a));
+		if (!a) {
+			outbox_clear(s);
+			sqlite3_bind_int64(s->del, 1, seq);
+			if (step_reset(s->del) != SQLITE_DONE)
+				gf_log_err("GF-STORE-SQL",
+				           "cannot clear an acknowledged publish: %s",
+				           sqlite3_errmsg(s->db));
+			return;
+		}
+		s->acked = a;
+		s->acked_cap = cap;
+	}
+	s->acked[s->nacked++] = seq;
+}
+
+/* The broker's answer to an outbox row (bus.h's hook); tag 0: the agent
+ * has handled everything the bus had brought, so the rows answered since
+ * are deleted, together. */
 static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 {
 	struct gf_store *s = arg;
 	sqlite3_int64 seq = (sqlite3_int64)(tag & ~GF_BUS_TAG_HOOK);
 
+	if (tag == 0) {
+		if (s->nacked)
+			outbox_clear(s);
+		return;
+	}
 	if (s->inflight > 0)
 		s->inflight--;
 	if (!ok && reason < 0x80) {
@@ -329,10 +386,7 @@ static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 		gf_log_err("GF-STORE-REFUSED",
 		           "the broker refused a queued publish (0x%02x); dropped from the outbox",
 		           (unsigned)reason);
-	sqlite3_bind_int64(s->del, 1, seq);
-	if (step_reset(s->del) != SQLITE_DONE)
-		gf_log_err("GF-STORE-SQL", "cannot clear an acknowledged publish: %s",
-		           sqlite3_errmsg(s->db));
+	outbox_acked(s, seq);
 	/* Half the window answered: the next rows go (never from inside a
 	 * transaction, whose rows are not committed yet). */
 	if (s->held && s->flushed_on && s->inflight <= GF_STORE_WINDOW / 2 &&
@@ -401,6 +455,9 @@ void gf_store_close(struct gf_store *s)
 {
 	if (!s)
 		return;
+	if (s->nacked && s->del)
+		outbox_clear(s);
+	free(s->acked);
 	sqlite3_finalize(s->seen);
 	sqlite3_finalize(s->mark);
 	sqlite3_finalize(s->add);
