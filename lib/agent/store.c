@@ -25,6 +25,8 @@ struct gf_store {
 	struct gf_bus *flushed_on; /* the bus of the last flush: refills go there */
 	sqlite3_int64 *acked;      /* rows the broker answered, not yet deleted */
 	size_t nacked, acked_cap;
+	void (*drained)(void *); /* gf_store_on_drain */
+	void *drained_arg;
 	time_t next_prune;  /* real time of the next automatic gf_store_prune */
 	struct gf_bus *bus; /* gf_store_bind; NULL: the agent's own */
 };
@@ -372,6 +374,8 @@ static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 	if (tag == 0) {
 		if (s->nacked)
 			outbox_clear(s);
+		if (s->drained)
+			s->drained(s->drained_arg);
 		return;
 	}
 	if (s->inflight > 0)
@@ -439,6 +443,12 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 	sqlite3_reset(s->next);
 	sqlite3_clear_bindings(s->next);
 	return sent;
+}
+
+void gf_store_on_drain(struct gf_store *s, void (*fn)(void *arg), void *arg)
+{
+	s->drained = fn;
+	s->drained_arg = arg;
 }
 
 void gf_store_bind(struct gf_store *s, struct gf_bus *bus)

@@ -118,6 +118,12 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
  * rest for the next call. */
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus);
 
+/* fn(arg) is called, outside any transaction, each time the agent has
+ * handled everything the bus of the store's last flush had brought (its
+ * inbox found empty): work deferred from many messages can be done there
+ * in one transaction (gf-fman's confirmations). NULL: none. */
+void gf_store_on_drain(struct gf_store *s, void (*fn)(void *arg), void *arg);
+
 /* How many publishes the outbox holds (not yet acknowledged), or 0 when
  * the store cannot say (logged). */
 size_t gf_store_outbox_count(struct gf_store *s);
