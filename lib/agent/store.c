@@ -403,6 +403,10 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 	size_t sent = 0;
 
 	gf_bus_set_ack_hook(bus, outbox_ack, s);
+	/* Rows answered are gone before the next are read: a failure that
+	 * rewound `handed` does not send them again. */
+	if (s->nacked && sqlite3_get_autocommit(s->db))
+		outbox_clear(s);
 	s->flushed_on = bus;
 	s->held = false;
 	/* Nothing in flight at the bus: none of ours either (a count that
