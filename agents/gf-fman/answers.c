@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "payload/codec.h"
@@ -99,11 +100,63 @@ static enum gf_err confirm_txn(void *arg)
 	return gf_resend_answered(c->f->store, c->key, NULL, &c->found);
 }
 
+/* Echoes waiting, at most this many before they are applied at once. */
+#define CONFIRMS_MAX 256
+
+/* The waiting echoes, for gf_store_once: whether each stopped a resend. */
+struct confirms {
+	struct fman *f;
+	bool *found;
+};
+
+static enum gf_err confirms_txn(void *arg)
+{
+	struct confirms *c = arg;
+	enum gf_err rc = GF_OK;
+
+	for (size_t i = 0; rc == GF_OK && i < c->f->nconfirms; i++)
+		rc = gf_resend_answered(c->f->store, c->f->confirms[i], NULL, &c->found[i]);
+	return rc;
+}
+
+void fman_answers_confirm_flush(void *fman)
+{
+	struct fman *f = fman;
+	struct confirms c = {.f = f};
+	size_t n = f->nconfirms;
+
+	if (!n)
+		return;
+	c.found = calloc(n, sizeof(*c.found));
+	if (!c.found) {
+		gf_agent_fail(f->agent, "out of memory for the FOAs' echoes");
+		return;
+	}
+	if (gf_store_once(f->agent, f->store, NULL, confirms_txn, NULL, &c) == GF_OK)
+		for (size_t i = 0; i < n; i++)
+			gf_log_info("GF-FMAN-CONFIRMED", "assignment %s confirmed by foa.%s%s",
+			            f->confirms[i] + 7, f->confirms[i] + strlen(f->confirms[i]) + 1,
+			            c.found[i] ? "" : " (again)");
+	free(c.found);
+	fman_answers_free(f);
+}
+
+void fman_answers_free(struct fman *f)
+{
+	for (size_t i = 0; i < f->nconfirms; i++)
+		free(f->confirms[i]);
+	f->nconfirms = 0;
+}
+
+/* An echo stops its assignment's resends: a row deleted, which waits for
+ * the others the connection brought (one transaction for a burst of
+ * echoes, not one each); lost with a crash, the assignment is sent again
+ * and echoed again. */
 void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char *id)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
-	char key[KEY_MAX];
-	struct confirm c = {.f = f, .key = key};
+	char key[KEY_MAX], *entry;
+	size_t kl, fl = strlen(m->from_id);
 
 	if (!fo->flexofferschedule) {
 		gf_log_notice("GF-FMAN-CONFIRMED",
@@ -112,10 +165,27 @@ void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char
 		return;
 	}
 	fman_answers_assign_key(key, id, fo->flexofferschedule);
-	if (gf_store_once(f->agent, f->store, NULL, confirm_txn, NULL, &c) != GF_OK)
+	kl = strlen(key);
+	if (f->nconfirms == f->confirms_cap) {
+		size_t cap = f->confirms_cap ? 2 * f->confirms_cap : 64;
+		char **a = realloc(f->confirms, cap * sizeof(*a));
+		if (!a) {
+			gf_agent_fail(f->agent, "out of memory for the FOAs' echoes");
+			return;
+		}
+		f->confirms = a;
+		f->confirms_cap = cap;
+	}
+	entry = malloc(kl + fl + 2);
+	if (!entry) {
+		gf_agent_fail(f->agent, "out of memory for the FOAs' echoes");
 		return;
-	gf_log_info("GF-FMAN-CONFIRMED", "assignment %s confirmed by foa.%s%s", key + 7, m->from_id,
-	            c.found ? "" : " (again)");
+	}
+	memcpy(entry, key, kl + 1);
+	memcpy(entry + kl + 1, m->from_id, fl + 1);
+	f->confirms[f->nconfirms++] = entry;
+	if (f->nconfirms >= CONFIRMS_MAX)
+		fman_answers_confirm_flush(f);
 }
 
 void fman_answers_confirm_executed(struct fman *f, const struct gf_message *m, const char *id)

@@ -63,6 +63,9 @@ struct fman {
 	double *lo, *hi, *df;      /* scratch for one offer, max_slices each */
 	const char *failed;        /* the first store failure (fman_util_fail), NULL: none */
 	struct gf_metermap meters; /* meter_map: FOA id -> meter pseudonym */
+	/* FOAs' echoes not yet applied (answers.c): "<resend key>\0<foa id>". */
+	char **confirms;
+	size_t nconfirms, confirms_cap;
 };
 
 /* The tables (CREATE ... IF NOT EXISTS), for gf_store_open. */
@@ -159,6 +162,12 @@ void fman_answers_echo_assign(struct fman *f, const struct gf_message *m, const 
                               const char *reason);
 void fman_answers_echo_again(struct fman *f, const char *key);
 void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char *id);
+/* The echoes fman_answers_confirm took since the last call, applied in one
+ * transaction (gf_store_on_drain calls it; also when 256 are waiting).
+ * fman_answers_free: what is still waiting, forgotten (sent again and
+ * echoed again after a restart). */
+void fman_answers_confirm_flush(void *fman);
+void fman_answers_free(struct fman *f);
 char *fman_answers_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s);
 /* An FOA's echo of the flexoffer.ack that reported its offer id Executed
  * (the offer with state Executed): that ack is no longer sent again

@@ -156,6 +156,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		gf_log_err("GF-FMAN-STORE", "%s", err);
 		return rc;
 	}
+	/* The FOAs' echoes of a burst are applied together (answers.c). */
+	gf_store_on_drain(F.store, fman_answers_confirm_flush, &F);
 	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fman_settle_schema)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fman_capprice_schema)) != GF_OK)
@@ -224,6 +226,8 @@ int main(int argc, char **argv)
 
 	gf_aggpool_free(F.pool);
 	gf_metermap_free(&F.meters);
+	fman_answers_free(&F);
+	free(F.confirms);
 	gf_store_close(F.store);
 	free(F.lo);
 	free(F.hi);

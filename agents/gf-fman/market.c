@@ -860,21 +860,29 @@ void fman_market_fmar_assign(struct fman *f, const struct gf_message *m)
 		goto out;
 	}
 	fman_util_crash_point("assign-committed");
+	/* The member schedules leave first: the pool's bookkeeping below is
+	 * FMAN's own and need not delay them. */
+	fman_util_flush(f);
 	if (c.ok) {
-		/* Assigned members leave the pool: new offers of their cell form a
-		 * new aggregate. A pool that refuses stops the agent: it is
-		 * rebuilt from the store (where they are Assigned) at the next
-		 * start. */
-		for (size_t j = 0; j < c.ms.count; j++) {
-			if (!c.ms.live[j])
-				continue;
-			if (gf_aggpool_remove(f->pool, (uint64_t)c.ms.pid[j]) != GF_OK) {
-				gf_agent_fail(f->agent, "the pool cannot let an assigned offer go");
-				goto out;
-			}
-			f->live--;
-			f->dirty = true;
+		/* Assigned members leave the pool, all at once (each aggregate
+		 * rebuilt once): new offers of their cell form a new aggregate.
+		 * A pool that refuses stops the agent: it is rebuilt from the
+		 * store (where they are Assigned) at the next start. */
+		uint64_t *gone = malloc((c.ms.count ? c.ms.count : 1) * sizeof(*gone));
+		size_t ngone = 0;
+
+		for (size_t j = 0; gone && j < c.ms.count; j++)
+			if (c.ms.live[j])
+				gone[ngone++] = (uint64_t)c.ms.pid[j];
+		if (!gone || gf_aggpool_remove_many(f->pool, gone, ngone) != GF_OK) {
+			free(gone);
+			gf_agent_fail(f->agent, "the pool cannot let the assigned offers go");
+			goto out;
 		}
+		free(gone);
+		f->live -= ngone;
+		if (ngone)
+			f->dirty = true;
 		gf_kpi_count(f->agent, "fman.schedules_sent", (double)c.ms.count, NULL);
 		gf_log_notice("GF-FMAN-ASSIGN",
 		              "%s (revision %lld) assigned by fmar.%s: %zu member "

@@ -544,8 +544,11 @@ struct gf_inbox_item *gf_bus_take(struct gf_bus *bus)
 {
 	struct gf_inbox_item *it = gf_inbox_take(bus->inbox);
 
-	if (!it)
+	if (!it) {
+		if (bus->ack_hook)
+			bus->ack_hook(bus->ack_arg, 0, true, 0);
 		return NULL;
+	}
 	if (it->kind == GF_INBOX_CONNECTED)
 		on_connected(bus, it->reason != 0);
 	else if (it->kind == GF_INBOX_LOST) {

@@ -104,7 +104,9 @@ enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *da
 
 /* Called from gf_bus_take() for a hooked tag: ok when the broker took the
  * message, else reason (>= 0x80: refused by the broker; < 0x80: the publish
- * failed on the way, e.g. the connection broke). */
+ * failed on the way, e.g. the connection broke). Also called with tag 0
+ * when gf_bus_take() finds the inbox empty (the agent has handled what had
+ * come): the store then clears the acknowledged rows in one transaction. */
 typedef void (*gf_bus_ack_hook)(void *arg, uint64_t tag, bool ok, int reason);
 void gf_bus_set_ack_hook(struct gf_bus *bus, gf_bus_ack_hook fn, void *arg);
 

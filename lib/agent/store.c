@@ -19,12 +19,20 @@
 struct gf_store {
 	sqlite3 *db;
 	sqlite3_stmt *seen, *mark, *add, *next, *del, *prune;
-	sqlite3_int64 handed; /* rows up to this seq were handed to the bus */
-	time_t next_prune;    /* real time of the next automatic gf_store_prune */
-	struct gf_bus *bus;   /* gf_store_bind; NULL: the agent's own */
+	sqlite3_int64 handed;      /* rows up to this seq were handed to the bus */
+	size_t inflight;           /* rows handed and not yet answered by the bus */
+	bool held;                 /* the last flush stopped at GF_STORE_WINDOW */
+	struct gf_bus *flushed_on; /* the bus of the last flush: refills go there */
+	sqlite3_int64 *acked;      /* rows the broker answered, not yet deleted */
+	size_t nacked, acked_cap;
+	void (*drained)(void *); /* gf_store_on_drain */
+	void *drained_arg;
+	time_t next_prune;  /* real time of the next automatic gf_store_prune */
+	struct gf_bus *bus; /* gf_store_bind; NULL: the agent's own */
 };
 
 static int step_reset(sqlite3_stmt *st);
+static void outbox_clear(struct gf_store *s);
 
 /* Whether table has column (false also when the question fails: the
  * ALTER TABLE that follows then says why). */
@@ -182,9 +190,12 @@ out:
 
 size_t gf_store_outbox_count(struct gf_store *s)
 {
-	sqlite3_stmt *st = gf_store_prepare(s, "SELECT count(*) FROM gf_outbox");
+	sqlite3_stmt *st;
 	size_t n = 0;
 
+	if (s->nacked)
+		outbox_clear(s);
+	st = gf_store_prepare(s, "SELECT count(*) FROM gf_outbox");
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		n = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -308,12 +319,67 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
 	return GF_OK;
 }
 
-/* The broker's answer to an outbox row (bus.h's hook). */
+/* Deletes the rows the broker answered, in one transaction when none is
+ * open (inside one they go with it). A row whose delete is lost with a
+ * crash is sent again at the next start, as one acknowledged just before
+ * a kill -9 always was. */
+static void outbox_clear(struct gf_store *s)
+{
+	bool own = s->nacked > 1 && sqlite3_get_autocommit(s->db) &&
+	           sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+
+	for (size_t i = 0; i < s->nacked; i++) {
+		sqlite3_bind_int64(s->del, 1, s->acked[i]);
+		if (step_reset(s->del) != SQLITE_DONE)
+			gf_log_err("GF-STORE-SQL", "cannot clear an acknowledged publish: %s",
+			           sqlite3_errmsg(s->db));
+	}
+	if (own && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		gf_log_err("GF-STORE-SQL", "cannot clear acknowledged publishes: %s",
+		           sqlite3_errmsg(s->db));
+		gf_store_rollback(s);
+	}
+	s->nacked = 0;
+}
+
+/* Queues seq for outbox_clear; clears at once when out of memory. */
+static void outbox_acked(struct gf_store *s, sqlite3_int64 seq)
+{
+	if (s->nacked == s->acked_cap) {
+		size_t cap = s->acked_cap ? 2 * s->acked_cap : 64;
+		sqlite3_int64 *a = realloc(s->acked, cap * sizeof(*a));
+		if (!a) {
+			outbox_clear(s);
+			sqlite3_bind_int64(s->del, 1, seq);
+			if (step_reset(s->del) != SQLITE_DONE)
+				gf_log_err("GF-STORE-SQL",
+				           "cannot clear an acknowledged publish: %s",
+				           sqlite3_errmsg(s->db));
+			return;
+		}
+		s->acked = a;
+		s->acked_cap = cap;
+	}
+	s->acked[s->nacked++] = seq;
+}
+
+/* The broker's answer to an outbox row (bus.h's hook); tag 0: the agent
+ * has handled everything the bus had brought, so the rows answered since
+ * are deleted, together. */
 static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 {
 	struct gf_store *s = arg;
 	sqlite3_int64 seq = (sqlite3_int64)(tag & ~GF_BUS_TAG_HOOK);
 
+	if (tag == 0) {
+		if (s->nacked)
+			outbox_clear(s);
+		if (s->drained)
+			s->drained(s->drained_arg);
+		return;
+	}
+	if (s->inflight > 0)
+		s->inflight--;
 	if (!ok && reason < 0x80) {
 		/* Failed on the way (the connection broke): hand it over again. */
 		if (seq <= s->handed)
@@ -324,10 +390,12 @@ static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 		gf_log_err("GF-STORE-REFUSED",
 		           "the broker refused a queued publish (0x%02x); dropped from the outbox",
 		           (unsigned)reason);
-	sqlite3_bind_int64(s->del, 1, seq);
-	if (step_reset(s->del) != SQLITE_DONE)
-		gf_log_err("GF-STORE-SQL", "cannot clear an acknowledged publish: %s",
-		           sqlite3_errmsg(s->db));
+	outbox_acked(s, seq);
+	/* Half the window answered: the next rows go (never from inside a
+	 * transaction, whose rows are not committed yet). */
+	if (s->held && s->flushed_on && s->inflight <= GF_STORE_WINDOW / 2 &&
+	    sqlite3_get_autocommit(s->db))
+		gf_store_outbox_flush(s, s->flushed_on);
 }
 
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
@@ -335,6 +403,16 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 	size_t sent = 0;
 
 	gf_bus_set_ack_hook(bus, outbox_ack, s);
+	/* Rows answered are gone before the next are read: a failure that
+	 * rewound `handed` does not send them again. */
+	if (s->nacked && sqlite3_get_autocommit(s->db))
+		outbox_clear(s);
+	s->flushed_on = bus;
+	s->held = false;
+	/* Nothing in flight at the bus: none of ours either (a count that
+	 * drifted, say after a replaced client, never holds the outbox). */
+	if (gf_bus_pending(bus) == 0)
+		s->inflight = 0;
 	for (;;) {
 		sqlite3_int64 seq;
 		const char *topic, *ct;
@@ -343,6 +421,10 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 		bool retain;
 		enum gf_err rc;
 
+		if (s->inflight >= GF_STORE_WINDOW) {
+			s->held = true;
+			break;
+		}
 		sqlite3_bind_int64(s->next, 1, s->handed);
 		if (sqlite3_step(s->next) != SQLITE_ROW)
 			break;
@@ -359,11 +441,18 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 		if (rc != GF_OK)
 			break;
 		s->handed = seq;
+		s->inflight++;
 		sent++;
 	}
 	sqlite3_reset(s->next);
 	sqlite3_clear_bindings(s->next);
 	return sent;
+}
+
+void gf_store_on_drain(struct gf_store *s, void (*fn)(void *arg), void *arg)
+{
+	s->drained = fn;
+	s->drained_arg = arg;
 }
 
 void gf_store_bind(struct gf_store *s, struct gf_bus *bus)
@@ -380,6 +469,9 @@ void gf_store_close(struct gf_store *s)
 {
 	if (!s)
 		return;
+	if (s->nacked && s->del)
+		outbox_clear(s);
+	free(s->acked);
 	sqlite3_finalize(s->seen);
 	sqlite3_finalize(s->mark);
 	sqlite3_finalize(s->add);

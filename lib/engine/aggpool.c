@@ -14,6 +14,7 @@
 #include "engine/aggpool.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,9 +225,17 @@ static struct pkey cell_of(const struct gf_aggpool *p, const struct gf_fo *fo, d
  * fo as member id when fo is not NULL, and its aggregate, into *out.
  * Cost linear in the chunk's members and slices.
  */
-static enum gf_err body_prepare(const struct gf_aggpool *p, const struct body *old, size_t drop,
-                                const struct gf_fo *fo, const struct gf_fo_deadlines *dl,
-                                uint64_t id, struct body *out)
+/* Whether member i of old leaves: it is drop, or its id is in drops. */
+static bool dropped(const struct body *old, size_t i, size_t drop, const struct ptable *drops)
+{
+	struct pkey k = id_key(old->ids[i]);
+	return i == drop || (drops && ptable_find(drops, &k) != SIZE_MAX);
+}
+
+/* body_prepare without also every member whose id is in drops (NULL: none). */
+static enum gf_err body_rebuild(const struct gf_aggpool *p, const struct body *old, size_t drop,
+                                const struct ptable *drops, const struct gf_fo *fo,
+                                const struct gf_fo_deadlines *dl, uint64_t id, struct body *out)
 {
 	struct body b;
 	struct gf_aggregate agg;
@@ -234,10 +243,11 @@ static enum gf_err body_prepare(const struct gf_aggpool *p, const struct body *o
 	size_t count = old ? old->set.count : 0, slices = old ? old->set.slice_count : 0;
 	memset(&b, 0, sizeof b);
 	memset(&agg, 0, sizeof agg);
-	if (drop != SIZE_MAX) {
-		count--;
-		slices -= (size_t)old->set.n[drop];
-	}
+	for (size_t i = 0; old && (drop != SIZE_MAX || drops) && i < old->set.count; i++)
+		if (dropped(old, i, drop, drops)) {
+			count--;
+			slices -= (size_t)old->set.n[i];
+		}
 	if (fo) {
 		count++;
 		slices += fo->n > 0 ? (size_t)fo->n : 0;
@@ -256,7 +266,7 @@ static enum gf_err body_prepare(const struct gf_aggpool *p, const struct body *o
 		struct gf_fo f;
 		const struct gf_fo_deadlines d = {old->set.acceptance_before[i],
 		                                  old->set.assignment_before[i]};
-		if (i == drop)
+		if ((drop != SIZE_MAX || drops) && dropped(old, i, drop, drops))
 			continue;
 		(void)gf_fo_set_get(&old->set, i, &f);
 		b.ids[b.set.count] = old->ids[i];
@@ -285,6 +295,13 @@ out:
 	gf_aggregate_free(&agg);
 	body_free(&b);
 	return err;
+}
+
+static enum gf_err body_prepare(const struct gf_aggpool *p, const struct body *old, size_t drop,
+                                const struct gf_fo *fo, const struct gf_fo_deadlines *dl,
+                                uint64_t id, struct body *out)
+{
+	return body_rebuild(p, old, drop, NULL, fo, dl, id, out);
 }
 
 /* A copy of b's member set with twice the room (and room for `slices`
@@ -637,6 +654,66 @@ enum gf_err gf_aggpool_remove(struct gf_aggpool *p, uint64_t id)
 	chunk_install(p, s, &nb);
 	p->members--;
 	return GF_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+enum gf_err gf_aggpool_remove_many(struct gf_aggpool *p, const uint64_t *ids, size_t n)
+{
+	struct ptable drops = {0};
+	uint32_t *slots = NULL;
+	struct body *nb = NULL;
+	size_t nslots = 0, k = 0;
+	enum gf_err err = GF_ENOMEM;
+
+	if (!p || (n && !ids))
+		return GF_EINVAL;
+	if (n == 0)
+		return GF_OK;
+	/* The ids to remove (each once) and the chunks they are in. */
+	if (ptable_reserve(&drops, n) || !(slots = malloc(n * sizeof *slots)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct pkey key = id_key(ids[i]);
+		size_t at = ptable_find(&p->ids, &key);
+		if (at == SIZE_MAX) {
+			err = GF_ENOENT;
+			goto out;
+		}
+		if (ptable_find(&drops, &key) != SIZE_MAX)
+			continue;
+		ptable_put(&drops, &key, 0);
+		slots[nslots++] = p->ids.vals[at];
+	}
+	qsort(slots, nslots, sizeof *slots, cmp_u32);
+	for (size_t i = 0; i < nslots; i++)
+		if (k == 0 || slots[i] != slots[k - 1])
+			slots[k++] = slots[i];
+	/* Each touched chunk rebuilt once, all before the first change. */
+	if (!(nb = calloc(k, sizeof *nb)))
+		goto out;
+	for (size_t i = 0; i < k; i++)
+		if ((err = body_rebuild(p, &p->chunks[slots[i]]->body, SIZE_MAX, &drops, NULL, NULL,
+		                        0, &nb[i])))
+			goto out;
+	for (size_t s = 0; s <= drops.mask; s++)
+		if (drops.used[s])
+			ptable_erase(&p->ids, ptable_find(&p->ids, &drops.keys[s]));
+	for (size_t i = 0; i < k; i++)
+		chunk_install(p, slots[i], &nb[i]);
+	p->members -= drops.count;
+	err = GF_OK;
+out:
+	for (size_t i = 0; nb && i < k; i++)
+		body_free(&nb[i]);
+	free(nb);
+	free(slots);
+	ptable_free(&drops);
+	return err;
 }
 
 enum gf_err gf_aggpool_update(struct gf_aggpool *p, uint64_t id, const struct gf_fo *fo,

@@ -62,6 +62,13 @@ enum gf_err gf_aggpool_update(struct gf_aggpool *p, uint64_t id, const struct gf
  * unknown id, GF_ENOMEM; the pool is unchanged on failure. */
 enum gf_err gf_aggpool_remove(struct gf_aggpool *p, uint64_t id);
 
+/* Removes the n members ids (a repeated id counts once), rebuilding each
+ * aggregate they leave once: linear in the members of those aggregates,
+ * where n gf_aggpool_remove calls cost n times an aggregate's size (an
+ * assignment takes every member of its aggregate at once). GF_ENOENT when
+ * one is unknown, GF_EINVAL, GF_ENOMEM; the pool is unchanged on failure. */
+enum gf_err gf_aggpool_remove_many(struct gf_aggpool *p, const uint64_t *ids, size_t n);
+
 /* Number of aggregates (they are numbered 0 .. count - 1; numbers change
  * when an aggregate disappears) and of members. */
 size_t gf_aggpool_count(const struct gf_aggpool *p);

@@ -24,7 +24,7 @@ set -uo pipefail
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 10000)
 FOAS_PER_PROC=${FOAS_PER_PROC:-250} # processes of 250 FOAs: paho polls all of a process's sockets per wakeup
-SIM_PER_PROC=${SIM_PER_PROC:-5000}  # 2 per prosumer without persistence
+SIM_PER_PROC=${SIM_PER_PROC:-250}  # the same for the prosumers: paho scans every command of its process per publish
 STAGE_S=${TRADE_TIMEOUT_S:-300}
 TRADE_SCALE=1
 GOAL_P99_S=1

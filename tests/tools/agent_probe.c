@@ -16,6 +16,8 @@
  *                     after the last i it logged as handed to the bus.
  *   send_outbox on    sends through a lib/agent/store outbox (state_dir/probe.db)
  *                     instead of publishing directly;
+ *   send_batch N      with send_outbox: N payloads per transaction and flush
+ *                     (more than GF_STORE_WINDOW: the window refills);
  *   poison_bytes N    before those, publishes one message of about N bytes
  *                     directly (untracked): with a broker whose
  *                     max_packet_size is smaller, paho sends it again at
@@ -42,7 +44,7 @@
 struct probe_conf {
 	struct gf_agent_conf agent;
 	char *listen, *record, *send_topic, *send_mark, *extra, *fail_on;
-	long handle_ms, send_count, send_every_ms, tick_s, poison_bytes;
+	long handle_ms, send_count, send_every_ms, tick_s, poison_bytes, send_batch;
 	bool send_outbox;
 };
 
@@ -66,6 +68,8 @@ static const struct gf_conf_item table[] = {
      "publish one message of about this many bytes first (0: none)"},
     {"tick_s", GF_CONF_INT, offsetof(struct probe_conf, tick_s), "0", 0, 86400, false,
      "simulated seconds between GF-PROBE-TICK lines"},
+    {"send_batch", GF_CONF_INT, offsetof(struct probe_conf, send_batch), "1", 1, 100000, false,
+     "payloads per outbox transaction (send_outbox on)"},
     {"send_outbox", GF_CONF_BOOL, offsetof(struct probe_conf, send_outbox), "off", 0, 0, false,
      "send through the store's outbox"},
     {"fail_on", GF_CONF_STRING, offsetof(struct probe_conf, fail_on), NULL, 0, 0, false,
@@ -174,32 +178,45 @@ static void send_next(struct gf_agent *a, void *arg)
 	(void)arg;
 	if (P.sent >= c->send_count)
 		return;
-	P.sent++;
-	snprintf(payload, sizeof(payload),
-	         "{\"readings\":[{\"observedTimestamp\":\"2020-02-27T20:15:00Z\",\"deviceId\":"
-	         "\"%s-%ld\",\"value\":1.5}]}",
-	         c->send_mark, P.sent);
 	if (P.store) {
 		/* Committed to the outbox = handed over: the store sends it. */
-		if (gf_store_begin(P.store) != GF_OK ||
-		    gf_store_outbox_add(P.store, c->send_topic, payload, strlen(payload), NULL,
-		                        false) != GF_OK ||
-		    gf_store_commit(P.store) != GF_OK) {
+		long first = P.sent + 1, last = P.sent + c->send_batch;
+		bool ok = gf_store_begin(P.store) == GF_OK;
+		if (last > c->send_count)
+			last = c->send_count;
+		for (long i = first; ok && i <= last; i++) {
+			snprintf(payload, sizeof(payload),
+			         "{\"readings\":[{\"observedTimestamp\":\"2020-02-27T20:15:00Z\","
+			         "\"deviceId\":\"%s-%ld\",\"value\":1.5}]}",
+			         c->send_mark, i);
+			ok = gf_store_outbox_add(P.store, c->send_topic, payload, strlen(payload),
+			                         NULL, false) == GF_OK;
+		}
+		if (!ok || gf_store_commit(P.store) != GF_OK) {
 			gf_store_rollback(P.store);
 			gf_agent_fail(a, "the outbox failed");
 			return;
 		}
-		fprintf(P.sent_log, "%ld\n", P.sent);
+		for (P.sent = first; P.sent <= last; P.sent++)
+			fprintf(P.sent_log, "%ld\n", P.sent);
+		P.sent = last;
 		fflush(P.sent_log);
 		gf_store_outbox_flush(P.store, gf_agent_bus(a));
-	} else if (gf_bus_publish(gf_agent_bus(a), c->send_topic, payload, strlen(payload), NULL,
-	                          false, NULL, 0, (uint64_t)P.sent) != GF_OK) {
-		gf_log_err("GF-PROBE-SEND", "cannot publish %s-%ld", c->send_mark, P.sent);
-		P.sent--;
 	} else {
-		/* Handed to paho, which persists it before returning. */
-		fprintf(P.sent_log, "%ld\n", P.sent);
-		fflush(P.sent_log);
+		P.sent++;
+		snprintf(payload, sizeof(payload),
+		         "{\"readings\":[{\"observedTimestamp\":\"2020-02-27T20:15:00Z\","
+		         "\"deviceId\":\"%s-%ld\",\"value\":1.5}]}",
+		         c->send_mark, P.sent);
+		if (gf_bus_publish(gf_agent_bus(a), c->send_topic, payload, strlen(payload), NULL,
+		                   false, NULL, 0, (uint64_t)P.sent) != GF_OK) {
+			gf_log_err("GF-PROBE-SEND", "cannot publish %s-%ld", c->send_mark, P.sent);
+			P.sent--;
+		} else {
+			/* Handed to paho, which persists it before returning. */
+			fprintf(P.sent_log, "%ld\n", P.sent);
+			fflush(P.sent_log);
+		}
 	}
 	if (P.sent < c->send_count)
 		gf_agent_timer_at(a,

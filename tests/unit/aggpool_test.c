@@ -367,3 +367,143 @@ Test(aggpool, errors_leave_the_pool_unchanged)
 	gf_aggpool_free(pool);
 	gf_aggpool_free(NULL);
 }
+
+/* Removing many members at once (an assignment takes a whole aggregate)
+ * gives what removing them one by one gives: the from-scratch aggregates of
+ * the rest. A repeated id counts once; an unknown id refuses the whole
+ * batch and leaves the pool as it was. */
+static void remove_many_sequence(const struct gf_aggregate_config *cfg, int64_t seed)
+{
+	struct gf_aggpool *pool = NULL;
+	struct mirror *m = calloc(1, sizeof *m);
+	const struct agg_gen g = {0.3, 0.3};
+	struct gf_javarand r;
+	uint64_t batch[IDS + 2];
+	size_t nb;
+
+	cr_assert_not_null(m);
+	gf_javarand_init(&r, seed);
+	cr_assert_eq(gf_aggpool_new(cfg, &pool), GF_OK);
+	for (size_t id = 0; id < IDS; id++) {
+		draw(m, &r, &g, id);
+		cr_assert_eq(gf_aggpool_add(pool, id, &m->fo[id], &m->dl[id]), GF_OK);
+		m->present[id] = 1;
+	}
+	for (int round = 0; round < 4; round++) {
+		nb = 0;
+		for (size_t id = 0; id < IDS; id++)
+			if (m->present[id] && agg_gen_int(&r, 3) == 0)
+				batch[nb++] = id;
+		cr_assert_gt(nb, 10);
+		batch[nb] = batch[0]; /* once more: counts once */
+		/* With an id that is not a member: refused, nothing changes. */
+		batch[nb + 1] = IDS + 7;
+		cr_assert_eq(gf_aggpool_remove_many(pool, batch, nb + 2), GF_ENOENT);
+		check_against_scratch(pool, m, cfg);
+		cr_assert_eq(gf_aggpool_remove_many(pool, batch, nb + 1), GF_OK);
+		for (size_t i = 0; i < nb; i++)
+			m->present[batch[i]] = 0;
+		check_against_scratch(pool, m, cfg);
+	}
+	cr_assert_eq(gf_aggpool_remove_many(pool, batch, 0), GF_OK);
+	/* The rest at once: the pool is empty. */
+	nb = 0;
+	for (size_t id = 0; id < IDS; id++)
+		if (m->present[id]) {
+			batch[nb++] = id;
+			m->present[id] = 0;
+		}
+	cr_assert_eq(gf_aggpool_remove_many(pool, batch, nb), GF_OK);
+	check_against_scratch(pool, m, cfg);
+	cr_assert_eq(gf_aggpool_count(pool), 0);
+	cr_assert_eq(gf_aggpool_remove_many(NULL, batch, 1), GF_EINVAL);
+	gf_aggpool_free(pool);
+	free(m);
+}
+
+Test(aggpool, remove_many_equals_from_scratch)
+{
+	const struct gf_aggregate_config cfg = {
+	    .start_after_tolerance = 6, .tf_tolerance = 2, .fixed_origin = 1, .tf_origin = 1};
+	remove_many_sequence(&cfg, 11);
+}
+
+Test(aggpool, remove_many_equals_from_scratch_balance)
+{
+	const struct gf_aggregate_config cfg = {
+	    .start_after_tolerance = 10, .tf_tolerance = 3, .balance = 1, .fixed_origin = 1};
+	remove_many_sequence(&cfg, 12);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The aggregate of id in pool p and in pool q: the same members and the
+ * same profile. */
+static void same_aggregate(const struct gf_aggpool *p, const struct gf_aggpool *q, uint64_t id)
+{
+	struct gf_aggpool_view v, w;
+	size_t a = 0, b = 0;
+	uint64_t x[IDS], y[IDS];
+
+	cr_assert_eq(gf_aggpool_find(p, id, &a), GF_OK);
+	cr_assert_eq(gf_aggpool_find(q, id, &b), GF_OK);
+	cr_assert_eq(gf_aggpool_get(p, a, &v), GF_OK);
+	cr_assert_eq(gf_aggpool_get(q, b, &w), GF_OK);
+	cr_assert_eq(v.members, w.members, "member %llu", (unsigned long long)id);
+	memcpy(x, v.ids, v.members * sizeof *x);
+	memcpy(y, w.ids, w.members * sizeof *y);
+	qsort(x, v.members, sizeof *x, cmp_id);
+	qsort(y, w.members, sizeof *y, cmp_id);
+	cr_assert_arr_eq(x, y, v.members * sizeof *x);
+	cr_assert_eq(v.start_after, w.start_after);
+	cr_assert_eq(v.n, w.n);
+	for (int32_t k = 0; k < v.n; k++) {
+		cr_assert_float_eq(v.lower[k], w.lower[k], 1e-9);
+		cr_assert_float_eq(v.upper[k], w.upper[k], 1e-9);
+	}
+}
+
+/* Under member and energy bounds (no from-scratch equivalent): a batch
+ * leaves the pool as the same removals one by one do. */
+Test(aggpool, remove_many_equals_one_by_one_under_bounds)
+{
+	const struct gf_aggregate_config cfg = {
+	    .start_after_tolerance = 20, .max_members = 5, .max_energy = 12.0, .fixed_origin = 1};
+	const struct agg_gen g = {0.3, 0.0};
+	struct gf_aggpool *p = NULL, *q = NULL;
+	struct mirror *m = calloc(1, sizeof *m);
+	struct gf_javarand r;
+	uint64_t batch[IDS];
+	size_t nb = 0;
+
+	cr_assert_not_null(m);
+	gf_javarand_init(&r, 14);
+	cr_assert_eq(gf_aggpool_new(&cfg, &p), GF_OK);
+	cr_assert_eq(gf_aggpool_new(&cfg, &q), GF_OK);
+	for (size_t id = 0; id < IDS; id++) {
+		draw(m, &r, &g, id);
+		cr_assert_eq(gf_aggpool_add(p, id, &m->fo[id], &m->dl[id]), GF_OK);
+		cr_assert_eq(gf_aggpool_add(q, id, &m->fo[id], &m->dl[id]), GF_OK);
+		m->present[id] = 1;
+	}
+	for (size_t id = 0; id < IDS; id++)
+		if (agg_gen_int(&r, 2) == 0) {
+			batch[nb++] = id;
+			m->present[id] = 0;
+			cr_assert_eq(gf_aggpool_remove(q, id), GF_OK);
+		}
+	cr_assert_gt(nb, 50);
+	cr_assert_eq(gf_aggpool_remove_many(p, batch, nb), GF_OK);
+	cr_assert_eq(gf_aggpool_members(p), gf_aggpool_members(q));
+	cr_assert_eq(gf_aggpool_count(p), gf_aggpool_count(q));
+	for (size_t id = 0; id < IDS; id++)
+		if (m->present[id])
+			same_aggregate(p, q, id);
+	gf_aggpool_free(p);
+	gf_aggpool_free(q);
+	free(m);
+}
