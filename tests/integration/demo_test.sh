@@ -74,6 +74,10 @@ check "gf-ingest's recorded prices and weather reached gf-sp" \
 check "gf-fmar kept gf-sp's price.reference" eval '[ "$(svc_n "[0-9]+ reference prices")" -gt 0 ]'
 check "the FOAs kept t1's transfercost and priced offers with it" \
 	eval '[ "$(svc_n "[0-9]+ of [0-9]+ FOAs kept")" -gt 0 ] && [ "$(svc_n "[0-9]+ offers priced")" -gt 0 ]'
+# The capacity price (docs/sp.md, "Capacity price"): gf-anonymizer's
+# grid.topology gives gf-sp t1's meters, the grid file its capacity line.
+check "gf-sp answered gf-fman's capacity price of t1 (the anonymizer's topology)" \
+	eval '[ "$(svc_n "[0-9]+ answered with prices")" -gt 0 ]'
 check "the per-interval table is printed" grep -qE '^18:00 +[0-9.]+ ' "$tmp/demo.out"
 check "the HTML report has its two plots (each wide and narrow)" \
 	[ "$(grep -c "<div class='chart" "$tmp/demo/report.html")" = 4 ]
