@@ -13,7 +13,9 @@
 #   - gf-sp stores it: its members are exactly the pseudonyms of the readings
 #     the same anonymizer sent (and Python's HMAC of the classification ids);
 #   - a changed meter list is a new, higher revision that replaces it;
-#   - a restart with the same files publishes no new revision.
+#   - a restart with the same files publishes no new revision;
+#   - with the broker down a new revision waits in the outbox, survives a
+#     kill -9 of the anonymizer and reaches gf-sp once the broker is back.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -203,6 +205,31 @@ check "... no new revision reaches gf-sp (no GF-SP-TOPOLOGY line, revision $rev2
 check "... 2 revisions queued in all" eq "$(n_log anon "queued for sp.sp1")" 2
 check "the anonymizer's outbox is empty (both acknowledged)" \
 	eq "$(sqlite3 "$tmp/a.state/anonymizer.db" "SELECT count(*) FROM gf_outbox")" 0
+
+# --- the link down, then kill -9 with the revision in the outbox ---------------------
+kill -TERM "$pid_a"
+wait "$pid_a" 2>/dev/null
+kill -9 "$(cat "$S/mosquitto.pid")"
+meters 12 >"$tmp/meters.csv.tmp" && mv "$tmp/meters.csv.tmp" "$tmp/meters.csv"
+"$ANON" -c "$tmp/a.conf" -v >>"$tmp/anon.log" 2>&1 &
+pid_a=$!
+pids+=($pid_a)
+check "the broker down: a new revision is queued for sp.sp1, 12 meters" \
+	wait_for 10 grep -q "GF-ANON-TOPOLOGY grid point t1: revision [0-9]* queued for sp.sp1, 12 meters" "$tmp/anon.log"
+rev3=$(grep -o "revision [0-9]* queued for sp.sp1, 12 meters" "$tmp/anon.log" | awk '{ print $2 }')
+check "... and kept in the outbox" \
+	eq "$(sqlite3 "$tmp/a.state/anonymizer.db" "SELECT count(*) FROM gf_outbox")" 1
+kill -9 "$pid_a"
+wait "$pid_a" 2>/dev/null
+"$top/ops/gf-broker" -d "$S" --tls-port "$TLS_PORT" --local-port "$LOCAL_PORT" \
+	--plugin "$BUILD/lib/goflex_privacy.so" >/dev/null
+"$ANON" -c "$tmp/a.conf" -v >>"$tmp/anon.log" 2>&1 &
+pid_a=$!
+pids+=($pid_a)
+check "after kill -9 and the broker back: gf-sp stores revision $rev3, 12 members" \
+	wait_for 30 eval '[ "$(spq "SELECT revision FROM sp_topology WHERE grid = '"'t1'"'")" = "$rev3" ] && stored 12'
+check "... the restart made no other revision ('unchanged, revision $rev3 stays')" \
+	eval 'grep -q "the topology is unchanged, revision $rev3 stays" "$tmp/anon.log" && [ "$(n_log anon "queued for sp.sp1")" = 3 ]'
 p1=$(head -1 "$tmp/expected")
 check "neither log holds a pseudonym or a private id" \
 	eval '! grep -qF -e "$p1" -e ",m01" "$tmp/anon.log" "$tmp/sp.log"'
