@@ -4,7 +4,8 @@
  * files (docs/anonymizer.md). main.c is the root: options, start, events;
  * feed.c reads the exports and commits batches; quarantine.c keeps the
  * bad rows; batch.c builds and seals a message; idmap.c is the DMS's map;
- * commands.c the DMS-side commands: reverse, pseudonyms.
+ * commands.c the DMS-side commands: reverse, pseudonyms; topology.c the
+ * feeder's topology (grid.topology).
  */
 #ifndef ANONYMIZER_H
 #define ANONYMIZER_H
@@ -29,6 +30,7 @@ struct anonymizer_conf {
 	long csv_col_device, csv_col_time, csv_col_value;
 	char *id_map, *hmac_key_file, *hmac_key_id, *sp_public_key, *sp_kid, *sp_id;
 	char *quarantine_file, *inner_format;
+	char *topology_dir, *topology_meters, *grid_point_id;
 	long batch_max, max_unacked, poll_ms, settle_s, progress_s;
 };
 
@@ -50,6 +52,13 @@ struct anonymizer_source {
 	struct gf_reading_reader *reader;
 	struct anonymizer_counts counts;
 	double next_progress; /* real time of the next progress line */
+};
+
+/* The topology's publisher (topology.c). */
+struct anonymizer_topo {
+	char topic[512]; /* "" until started */
+	uint64_t sig;    /* the files' inode, size and mtime at the last look */
+	size_t members;  /* metered loads of the last document read */
 };
 
 struct anonymizer {
@@ -80,6 +89,7 @@ struct anonymizer {
 	bool once, input_done, pumping, finished;
 	int inotify_fd;
 	uint64_t poll_timer;
+	struct anonymizer_topo topo;
 };
 
 #endif

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "meter/resample.h"
 #include "meter/tz.h"
+#include "topology.h"
 
 #define CHUNK         (64 * 1024)
 #define SLICE_BATCHES 16
@@ -489,6 +490,7 @@ static void poll_tick(struct gf_agent *a, void *arg)
 	 * for a file whose cut last line waits to settle, and for no inotify. */
 	if (an->inotify_fd < 0 || an->unsettled)
 		an->rescan = true;
+	anonymizer_topology_poll(an);
 	anonymizer_feed_pump(an);
 }
 

@@ -22,6 +22,7 @@
 #include "meter/resample.h"
 #include "meter/tz.h"
 #include "commands.h"
+#include "topology.h"
 
 #define C(field) offsetof(struct anonymizer_conf, field)
 
@@ -64,6 +65,15 @@ static const struct gf_conf_item table[] = {
     {"inner_format", GF_CONF_STRING, C(inner_format), "json", 0, 0, false,
      "encoding of the sealed MeterReadings document: json (any JOSE user reads it) or protobuf "
      "(half the size; named by the JWE's cty either way)"},
+    {"topology_dir", GF_CONF_STRING, C(topology_dir), NULL, 0, 0, false,
+     "the feeder's network (IEEE European LV form: Lines.csv, Loads.csv, ...): published to "
+     "the SP as a sealed, pseudonymous grid.topology at start and when a file changes; "
+     "unset: none"},
+    {"topology_meters", GF_CONF_STRING, C(topology_meters), NULL, 0, 0, false,
+     "with topology_dir: CSV <load>,<private_id>, which meter of id_map each load of the "
+     "network is (one each; unlisted loads are not sent)"},
+    {"grid_point_id", GF_CONF_STRING, C(grid_point_id), NULL, 0, 0, false,
+     "with topology_dir: the feeder's grid point id (gridPointId; 1-64 of A-Z a-z 0-9 . _ -)"},
     {"batch_max", GF_CONF_INT, C(batch_max), "1000", 1, 5000, false,
      "most readings per meter.reading message"},
     {"max_unacked", GF_CONF_INT, C(max_unacked), "64", 1, 100000, false,
@@ -156,6 +166,9 @@ static enum gf_err setup(struct anonymizer *an, struct anonymizer_conf *c, char 
 		if (rc != GF_OK)
 			return gf_err_set(err, errlen, rc, "cannot compute pseudonyms");
 	}
+	rc = anonymizer_topology_check(an, err, errlen);
+	if (rc != GF_OK)
+		return rc;
 	return anonymizer_batch_init(&an->batch, (size_t)c->batch_max,
 	                             an->kind == GF_RESOLVE_REGISTER ? GF_OBIS_REGISTER
 	                                                             : GF_OBIS_INTERVAL);
@@ -207,6 +220,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	}
 	if (rc == GF_OK)
 		rc = anonymizer_feed_start(&A, err, sizeof(err));
+	if (rc == GF_OK)
+		rc = anonymizer_topology_start(&A, err, sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GF-ANON-START", "%s", err[0] ? err : gf_strerror(rc));
 		return rc;
@@ -217,6 +232,10 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	    "%s: %zu meters in id_map, key %s, sealed to %s for sp.%s, %s readings from %s%s",
 	    gf_bus_ident(gf_agent_bus(a)), anonymizer_idmap_count(A.ids), A.key.id, c->sp_kid,
 	    c->sp_id, c->value_kind, c->input_dir, A.once ? " (--once)" : "");
+	if (A.topo.topic[0])
+		gf_log_notice("GF-ANON-START",
+		              "topology of grid point %s from %s: %zu metered loads",
+		              c->grid_point_id, c->topology_dir, A.topo.members);
 	anonymizer_feed_pump(&A);
 	return GF_OK;
 }

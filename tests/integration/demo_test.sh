@@ -74,6 +74,13 @@ check "gf-ingest's recorded prices and weather reached gf-sp" \
 check "gf-fmar kept gf-sp's price.reference" eval '[ "$(svc_n "[0-9]+ reference prices")" -gt 0 ]'
 check "the FOAs kept t1's transfercost and priced offers with it" \
 	eval '[ "$(svc_n "[0-9]+ of [0-9]+ FOAs kept")" -gt 0 ] && [ "$(svc_n "[0-9]+ offers priced")" -gt 0 ]'
+# gf-anonymizer's grid.topology gives gf-sp t1's 55 meters (so the capacity
+# price is refused only for want of the grid file's capacity line, which
+# the demo adds with --capacity-price: docs/demo.md).
+check "gf-sp stored t1's topology from gf-anonymizer, 55 meters" \
+	grep -q "GF-SP-TOPOLOGY grid point t1: revision [0-9]* from dms.a1 stored, 55 meters" "$tmp/demo/run/sp.log"
+check "... the capacity price asked and refused: no capacity line in the grid file" \
+	eval '[ "$(svc_n "[0-9]+ refused")" -gt 0 ] && grep -q "no capacity line in the grid file" "$tmp/demo/run/fman.log"'
 check "the per-interval table is printed" grep -qE '^18:00 +[0-9.]+ ' "$tmp/demo.out"
 check "the HTML report has its two plots (each wide and narrow)" \
 	[ "$(grep -c "<div class='chart" "$tmp/demo/report.html")" = 4 ]
