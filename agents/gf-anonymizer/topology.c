@@ -97,9 +97,10 @@ static enum gf_err doc_read(struct anonymizer *an, struct doc *d, char *err, siz
 		long mi = anonymizer_idmap_find(an->ids, pid, strlen(pid));
 
 		if (li == GF_FEEDER_NONE) {
-			rc = gf_err_set(err, errlen, GF_EINVAL,
-			                "topology_meters %s: load %s is not a load of topology_dir %s",
-			                c->topology_meters, load, c->topology_dir);
+			rc = gf_err_set(
+			    err, errlen, GF_EINVAL,
+			    "topology_meters %s: load %s is not a load of topology_dir %s",
+			    c->topology_meters, load, c->topology_dir);
 			goto out;
 		}
 		if (mi < 0) {
@@ -139,7 +140,7 @@ static enum gf_err doc_encode(const struct anonymizer *an, const struct doc *d, 
 	Goflex__Load **lp = calloc(d->n ? d->n : 1, sizeof(*lp));
 	Goflex__Bus *b = calloc(d->nbus ? d->nbus : 1, sizeof(*b));
 	Goflex__Bus **bp = calloc(d->nbus ? d->nbus : 1, sizeof(*bp));
-	char (*bid)[24] = calloc(d->nbus ? d->nbus : 1, sizeof(*bid));
+	char(*bid)[24] = calloc(d->nbus ? d->nbus : 1, sizeof(*bid));
 	enum gf_err rc = GF_ENOMEM;
 
 	if (!l || !lp || !b || !bp || !bid)
@@ -264,9 +265,9 @@ static enum gf_err publish_rows(void *arg)
 	struct anonymizer *an = p->an;
 	enum gf_err rc;
 
-	rc = gf_store_run(an->store,
-	                  "INSERT OR REPLACE INTO anon_state (k, v) VALUES ('topology_revision', ?1)",
-	                  "i", p->rev);
+	rc = gf_store_run(
+	    an->store, "INSERT OR REPLACE INTO anon_state (k, v) VALUES ('topology_revision', ?1)",
+	    "i", p->rev);
 	if (rc == GF_OK)
 		rc = gf_store_run(
 		    an->store,

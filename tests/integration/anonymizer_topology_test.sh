@@ -85,6 +85,7 @@ wait_for() {
 }
 spq() { sqlite3 "$tmp/sp.state/sp-meter.db" "$1" 2>/dev/null; }
 n_log() { grep -c -- "$2" "$tmp/$1.log" 2>/dev/null; }
+sp_resubscribed() { [ "$(n_log sp GF-BUS-SUBSCRIBED)" -gt "$1" ]; }
 
 # --- configuration errors -------------------------------------------------------------
 bad() { # bad DESCRIPTION EXPECTED-TEXT KEY VALUE...
@@ -221,8 +222,14 @@ check "... and kept in the outbox" \
 	eq "$(sqlite3 "$tmp/a.state/anonymizer.db" "SELECT count(*) FROM gf_outbox")" 1
 kill -9 "$pid_a"
 wait "$pid_a" 2>/dev/null
+n_subs=$(n_log sp GF-BUS-SUBSCRIBED)
 "$top/ops/gf-broker" -d "$S" --tls-port "$TLS_PORT" --local-port "$LOCAL_PORT" \
 	--plugin "$BUILD/lib/goflex_privacy.so" >/dev/null
+# The broker was killed, not stopped: gf-sp's session may be new, and a
+# message published before it has subscribed again has no subscriber (the
+# anonymizer sends a revision once: docs/anonymizer.md).
+check "the broker back: gf-sp has subscribed again" \
+	wait_for 20 sp_resubscribed "$n_subs"
 "$ANON" -c "$tmp/a.conf" -v >>"$tmp/anon.log" 2>&1 &
 pid_a=$!
 pids+=($pid_a)
