@@ -231,32 +231,6 @@ static bool varint_ok(const ProtobufCFieldDescriptor *f, uint64_t v)
 	}
 }
 
-/* A singular varint into the partial copy, as the decoder stores it. */
-static void store_varint(const ProtobufCFieldDescriptor *f, uint64_t v, unsigned char *dst)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_SINT32: {
-		uint32_t u = (uint32_t)v;
-		int32_t x = (int32_t)((u >> 1) ^ (0u - (u & 1)));
-		memcpy(dst, &x, sizeof(x));
-		return;
-	}
-	case PROTOBUF_C_TYPE_SINT64: {
-		int64_t x = (int64_t)((v >> 1) ^ (0 - (v & 1)));
-		memcpy(dst, &x, sizeof(x));
-		return;
-	}
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_UINT64:
-		memcpy(dst, &v, sizeof(v));
-		return;
-	default: {
-		uint32_t u = (uint32_t)v;
-		memcpy(dst, &u, sizeof(u));
-	}
-	}
-}
-
 /* A fixed-size value at q (4 or 8 bytes): false if a float or double is
  * not finite (gf_validate refuses those everywhere). */
 static bool fixed_ok(const ProtobufCFieldDescriptor *f, const uint8_t *q)

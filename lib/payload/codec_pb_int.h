@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -59,6 +60,34 @@ static inline unsigned wire_type_of(ProtobufCType t)
 		return PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
 	default:
 		return PROTOBUF_C_WIRE_TYPE_VARINT;
+	}
+}
+
+/* A varint's value v stored at dst as the generated struct holds field f:
+ * zigzag decoded for sint32/sint64, 64 bits for int64/uint64, else the low
+ * 32 bits (int32, uint32, bool and enum, checked to fit by the caller). */
+static inline void store_varint(const ProtobufCFieldDescriptor *f, uint64_t v, void *dst)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_SINT32: {
+		uint32_t u = (uint32_t)v;
+		int32_t x = (int32_t)((u >> 1) ^ (0u - (u & 1)));
+		memcpy(dst, &x, sizeof(x));
+		return;
+	}
+	case PROTOBUF_C_TYPE_SINT64: {
+		int64_t x = (int64_t)((v >> 1) ^ (0 - (v & 1)));
+		memcpy(dst, &x, sizeof(x));
+		return;
+	}
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_UINT64:
+		memcpy(dst, &v, sizeof(v));
+		return;
+	default: {
+		uint32_t u = (uint32_t)v;
+		memcpy(dst, &u, sizeof(u));
+	}
 	}
 }
 

@@ -222,27 +222,7 @@ static void pb_store_scalar(struct gf__codec_ctx *cx, const ProtobufCFieldDescri
 	default:
 		varint(pp, end, &v);
 	}
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_SINT32: {
-		uint32_t u = (uint32_t)v;
-		int32_t x = (int32_t)((u >> 1) ^ (0u - (u & 1)));
-		memcpy(dst, &x, sizeof(x));
-		return;
-	}
-	case PROTOBUF_C_TYPE_SINT64: {
-		int64_t x = (int64_t)((v >> 1) ^ (0 - (v & 1)));
-		memcpy(dst, &x, sizeof(x));
-		return;
-	}
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_UINT64:
-		memcpy(dst, &v, sizeof(v));
-		return;
-	default: { /* int32, uint32, bool and enum: checked to fit 32 bits */
-		uint32_t u = (uint32_t)v;
-		memcpy(dst, &u, sizeof(u));
-	}
-	}
+	store_varint(f, v, dst);
 }
 
 static enum gf_err pb_message(struct pbw *w, const ProtobufCMessageDescriptor *d, const uint8_t *p,
