@@ -17,6 +17,11 @@ trap 'rm -rf "$results"' EXIT
 fuzz_one() {
 	local bin=$1 name work max_len runs
 	name=$(basename "$bin" _fuzz)
+	if [ ! -x "$bin" ]; then
+		echo "not ok - fuzz $name: no such fuzz target $bin (make fuzz builds build/fuzz/*_fuzz)"
+		echo fail >"$results/$name"
+		return
+	fi
 	work=$(mktemp -d)
 	# Inputs longer than 4 KiB only where a valid input needs them: a
 	# complete IEEE profile is 1440 lines; the meter reader's limit is a
