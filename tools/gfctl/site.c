@@ -9,27 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "commands.h"
 #include "siteconf.h"
 #include "base/log.h"
-
-static const char *const level_name[] = {"OK", "WARN", "FAIL"};
-
-void gfctl_site_finding(struct site_check *s, enum level lv, const char *area, const char *subject,
-                        const char *fmt, ...)
-{
-	char why[WHYLEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	s->n[lv]++;
-	printf("%-4s  %-6s  %s: %s\n", level_name[lv], area, subject, why);
-}
 
 /* --- the broker's configuration --------------------------------------------------- */
 
@@ -43,8 +27,8 @@ static void check_file(struct site_check *s, const char *subject, const char *wh
                        const char *path, enum level missing)
 {
 	if (access(path, R_OK) != 0)
-		gfctl_site_finding(s, missing, "broker", subject, "%s %s cannot be read: %s", what,
-		                   path, strerror(errno));
+		gfctl_site_finding_print(s, missing, "broker", subject, "%s %s cannot be read: %s",
+		                         what, path, strerror(errno));
 }
 
 static void listener_finding(struct site_check *s, const struct gfctl_siteconf_listener *l)
@@ -54,12 +38,13 @@ static void listener_finding(struct site_check *s, const struct gfctl_siteconf_l
 	snprintf(subject, sizeof(subject), "listener %s%s%s", l->port, l->bind[0] ? " " : "",
 	         l->bind);
 	if (l->bind[0] && is_loopback(l->bind)) {
-		gfctl_site_finding(s, LV_OK, "broker", subject,
-		                   "loopback only (line %d): local tools with passwords", l->line);
+		gfctl_site_finding_print(s, LV_OK, "broker", subject,
+		                         "loopback only (line %d): local tools with passwords",
+		                         l->line);
 		return;
 	}
 	if (!l->certfile || !l->keyfile || !l->cafile) {
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_FAIL, "broker", subject,
 		    "line %d: reachable from the network without TLS (certfile, keyfile and "
 		    "cafile)",
@@ -67,26 +52,28 @@ static void listener_finding(struct site_check *s, const struct gfctl_siteconf_l
 		return;
 	}
 	if (!l->require_cert) {
-		gfctl_site_finding(s, LV_FAIL, "broker", subject,
-		                   "line %d: TLS without require_certificate true: clients are not "
-		                   "authenticated by the site CA",
-		                   l->line);
+		gfctl_site_finding_print(
+		    s, LV_FAIL, "broker", subject,
+		    "line %d: TLS without require_certificate true: clients are not "
+		    "authenticated by the site CA",
+		    l->line);
 		return;
 	}
 	if (!s->tls_port[0])
 		snprintf(s->tls_port, sizeof(s->tls_port), "%s", l->port);
 	if (!l->crlfile)
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_WARN, "broker", subject,
 		    "line %d: no crlfile: TLS does not refuse revoked certificates (the "
 		    "plugin's CRL still does)",
 		    l->line);
 	else
-		gfctl_site_finding(s, LV_OK, "broker", subject,
-		                   "TLS with required client certificates and CRL");
+		gfctl_site_finding_print(s, LV_OK, "broker", subject,
+		                         "TLS with required client certificates and CRL");
 }
 
-void gfctl_site_check_conf(struct site_check *s)
+/* The broker's mosquitto.conf. */
+static void check_conf(struct site_check *s)
 {
 	char path[PATHLEN];
 	struct gfctl_siteconf *c;
@@ -94,7 +81,7 @@ void gfctl_site_check_conf(struct site_check *s)
 	size_t len = 0, i;
 	FILE *f;
 
-	gfctl_site_path(s, "mosquitto.conf", path, sizeof(path));
+	gfctl_site_dir_path(s, "mosquitto.conf", path, sizeof(path));
 	f = fopen(path, "r");
 	if (f) {
 		text = malloc(CONF_MAX);
@@ -103,7 +90,7 @@ void gfctl_site_check_conf(struct site_check *s)
 	}
 	c = malloc(sizeof(*c));
 	if (!f || !text || !c) {
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_FAIL, "broker", "mosquitto.conf",
 		    "cannot be read (%s): write it with gf-broker -d %s --config-only",
 		    f ? "out of memory" : strerror(errno), s->o->dir);
@@ -116,86 +103,89 @@ void gfctl_site_check_conf(struct site_check *s)
 	s->stats_interval = c->stats_interval;
 
 	if (!c->plugin[0]) {
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_FAIL, "broker", "plugin",
 		    "mosquitto.conf loads no plugin: the broker runs without the goflex privacy "
 		    "plugin (no identities, no privacy classes, no validation)");
 	} else if (access(c->plugin, R_OK) != 0) {
-		gfctl_site_finding(s, LV_FAIL, "broker", "plugin",
-		                   "line %d: %s cannot be read (%s): the broker will not start",
-		                   c->plugin_line, c->plugin, strerror(errno));
+		gfctl_site_finding_print(
+		    s, LV_FAIL, "broker", "plugin",
+		    "line %d: %s cannot be read (%s): the broker will not start", c->plugin_line,
+		    c->plugin, strerror(errno));
 	} else if (!strstr(c->plugin, "goflex_privacy")) {
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_WARN, "broker", "plugin",
 		    "line %d: %s is not named goflex_privacy.so: is it the goflex plugin?",
 		    c->plugin_line, c->plugin);
 	} else {
-		gfctl_site_finding(s, LV_OK, "broker", "plugin", "%s", c->plugin);
+		gfctl_site_finding_print(s, LV_OK, "broker", "plugin", "%s", c->plugin);
 	}
 	if (c->plugin[0]) {
 		if (strcmp(c->site, s->site) != 0)
-			gfctl_site_finding(
+			gfctl_site_finding_print(
 			    s, LV_FAIL, "broker", "plugin_opt_site",
 			    "'%s', but the site CA is of site '%s': every client would be refused",
 			    c->site, s->site);
 		else
-			gfctl_site_finding(s, LV_OK, "broker", "plugin_opt_site", "%s, as the CA",
-			                   c->site);
+			gfctl_site_finding_print(s, LV_OK, "broker", "plugin_opt_site",
+			                         "%s, as the CA", c->site);
 		if (!c->exchange[0])
-			gfctl_site_finding(
+			gfctl_site_finding_print(
 			    s, LV_FAIL, "broker", "plugin_opt_exchange",
 			    "not set: the plugin refuses to start without the catalogue");
 		else
 			check_file(s, "plugin_opt_exchange", "the catalogue", c->exchange, LV_FAIL);
 		if (!c->crl[0])
-			gfctl_site_finding(
+			gfctl_site_finding_print(
 			    s, LV_WARN, "broker", "plugin_opt_crl",
 			    "not set: the plugin does not refuse revoked identities");
 		else
 			check_file(s, "plugin_opt_crl", "the CRL", c->crl, LV_FAIL);
 		if (strcmp(c->validate, "off") == 0)
-			gfctl_site_finding(s, LV_WARN, "broker", "plugin_opt_validate",
-			                   "off: payloads are not checked against their schema");
+			gfctl_site_finding_print(
+			    s, LV_WARN, "broker", "plugin_opt_validate",
+			    "off: payloads are not checked against their schema");
 	}
 	if (c->anon)
-		gfctl_site_finding(s, LV_FAIL, "broker", "allow_anonymous",
-		                   "true (line %d): clients without any credentials are let in",
-		                   c->anon_line);
+		gfctl_site_finding_print(
+		    s, LV_FAIL, "broker", "allow_anonymous",
+		    "true (line %d): clients without any credentials are let in", c->anon_line);
 	else
-		gfctl_site_finding(s, LV_OK, "broker", "allow_anonymous", "false");
+		gfctl_site_finding_print(s, LV_OK, "broker", "allow_anonymous", "false");
 	if (c->per_listener)
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_WARN, "broker", "per_listener_settings",
 		    "true: each listener needs its own plugin and allow_anonymous false");
 	if (c->legacy_port)
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_FAIL, "broker", "port",
 		    "the default listener (port) takes plain MQTT on every interface");
 	if (c->nl == 0)
-		gfctl_site_finding(s, LV_FAIL, "broker", "listeners",
-		                   "no listener: no TLS listener for the site");
+		gfctl_site_finding_print(s, LV_FAIL, "broker", "listeners",
+		                         "no listener: no TLS listener for the site");
 	for (i = 0; i < c->nl; i++)
 		listener_finding(s, &c->ls[i]);
 	if (c->listeners_dropped)
-		gfctl_site_finding(s, LV_WARN, "broker", "listeners",
-		                   "%zu listeners beyond the first %d not checked",
-		                   c->listeners_dropped, GFCTL_SITECONF_LISTENERS);
+		gfctl_site_finding_print(s, LV_WARN, "broker", "listeners",
+		                         "%zu listeners beyond the first %d not checked",
+		                         c->listeners_dropped, GFCTL_SITECONF_LISTENERS);
 	if (!c->persistence) {
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_FAIL, "broker", "persistence",
 		    "off: sessions and queued QoS 1 messages are lost when the broker restarts");
 	} else if (c->persist_dir[0]) {
 		struct stat st;
 
 		if (stat(c->persist_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-			gfctl_site_finding(s, LV_WARN, "broker", "persistence",
-			                   "on, but persistence_location %s is not a directory yet",
-			                   c->persist_dir);
+			gfctl_site_finding_print(
+			    s, LV_WARN, "broker", "persistence",
+			    "on, but persistence_location %s is not a directory yet",
+			    c->persist_dir);
 		else
-			gfctl_site_finding(s, LV_OK, "broker", "persistence", "on, in %s",
-			                   c->persist_dir);
+			gfctl_site_finding_print(s, LV_OK, "broker", "persistence", "on, in %s",
+			                         c->persist_dir);
 	} else {
-		gfctl_site_finding(s, LV_OK, "broker", "persistence", "on");
+		gfctl_site_finding_print(s, LV_OK, "broker", "persistence", "on");
 	}
 	free(c);
 }
@@ -212,13 +202,13 @@ int gfctl_site_check(const struct gfctl_site_opts *o)
 		gf_log_err("GFCTL-USAGE", "site check: %s is not a directory", o->dir);
 		return GFCTL_EXIT_USAGE;
 	}
-	gfctl_site_check_certs(&s);
+	gfctl_site_certs_check(&s);
 	if (s.site[0]) {
 		printf("# site %s\n", s.site);
-		gfctl_site_check_conf(&s);
-		gfctl_site_agents_load(&s);
+		check_conf(&s);
+		gfctl_site_presence_load(&s);
 		if (!o->no_presence)
-			gfctl_site_check_presence(&s);
+			gfctl_site_presence_check(&s);
 	}
 	printf("site %s: %u OK, %u WARN, %u FAIL\n", s.site[0] ? s.site : "?", s.n[LV_OK],
 	       s.n[LV_WARN], s.n[LV_FAIL]);

@@ -4,7 +4,8 @@
  * command): the state of one check, the finding printer and the site
  * directory's files. site.c runs the check and reads the broker's
  * configuration, site_certs.c checks the certificates and the CRL,
- * site_presence.c the configured agents and their presence messages.
+ * site_presence.c the configured agents and their presence messages,
+ * site_finding.c prints the findings, site_dir.c names the site's files.
  */
 #ifndef GFCTL_SITE_CHECK_H
 #define GFCTL_SITE_CHECK_H
@@ -65,28 +66,25 @@ struct site_check {
 	size_t others_online;
 };
 
-/* One line "LEVEL  AREA  SUBJECT: why" on stdout, counted in s->n. */
-void gfctl_site_finding(struct site_check *s, enum level lv, const char *area,
-                        const char *subject, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-/* SITEDIR/rel into out; an over-long path becomes "" (which no file has). */
-void gfctl_site_path(const struct site_check *s, const char *rel, char *out, size_t size);
+/* site_finding.c: one line "LEVEL  AREA  SUBJECT: why" on stdout, counted in s->n. */
+void gfctl_site_finding_print(struct site_check *s, enum level lv, const char *area,
+                              const char *subject, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* site_dir.c: SITEDIR/rel into out; an over-long path becomes "" (which no file has). */
+void gfctl_site_dir_path(const struct site_check *s, const char *rel, char *out, size_t size);
 /* scandir's order: by name. */
-int gfctl_site_name_cmp(const struct dirent **a, const struct dirent **b);
-bool gfctl_site_has_suffix(const char *s, const char *suffix);
+int gfctl_site_dir_name_cmp(const struct dirent **a, const struct dirent **b);
+bool gfctl_site_dir_has_suffix(const char *s, const char *suffix);
 
 /* site_certs.c: a PEM certificate, or NULL. */
-X509 *gfctl_site_cert_load(const char *path);
+X509 *gfctl_site_certs_load(const char *path);
 /* X509_V_OK when cert chains to the site CA (and is not revoked). */
-int gfctl_site_cert_verify(struct site_check *s, X509 *cert);
+int gfctl_site_certs_verify(struct site_check *s, X509 *cert);
 /* The CA (sets s->site), the CRL, the broker's and every client's certificate. */
-void gfctl_site_check_certs(struct site_check *s);
-
-/* site.c: the broker's mosquitto.conf. */
-void gfctl_site_check_conf(struct site_check *s);
+void gfctl_site_certs_check(struct site_check *s);
 
 /* site_presence.c: agents/<program>.conf read, then their presence on the bus. */
-void gfctl_site_agents_load(struct site_check *s);
-void gfctl_site_check_presence(struct site_check *s);
+void gfctl_site_presence_load(struct site_check *s);
+void gfctl_site_presence_check(struct site_check *s);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* site_presence.c - gfctl site check: the configured agents and their presence messages on the bus (site_check.h). */
+/* site_presence.c - gfctl site check: the configured agents and their presence messages on the bus
+ * (site_check.h). */
 #include "site_check.h"
 
 #include <dirent.h>
@@ -34,10 +35,11 @@ static void agent_read(struct site_check *s, struct agent *g)
 	FILE *f;
 
 	snprintf(rel, sizeof(rel), "agents/%s", g->file);
-	gfctl_site_path(s, rel, path, sizeof(path));
+	gfctl_site_dir_path(s, rel, path, sizeof(path));
 	f = fopen(path, "r");
 	if (!f) {
-		gfctl_site_finding(s, LV_FAIL, "agent", rel, "cannot be read: %s", strerror(errno));
+		gfctl_site_finding_print(s, LV_FAIL, "agent", rel, "cannot be read: %s",
+		                         strerror(errno));
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -52,25 +54,27 @@ static void agent_read(struct site_check *s, struct agent *g)
 	}
 	fclose(f);
 	if (strcmp(site, s->site) != 0) {
-		gfctl_site_finding(s, LV_FAIL, "agent", rel, "site '%s', not this site '%s'", site, s->site);
+		gfctl_site_finding_print(s, LV_FAIL, "agent", rel, "site '%s', not this site '%s'",
+		                         site, s->site);
 		return;
 	}
 	if (cert[0]) {
-		x = gfctl_site_cert_load(cert);
+		x = gfctl_site_certs_load(cert);
 		if (!x) {
-			gfctl_site_finding(s, LV_FAIL, "agent", rel, "its cert %s cannot be read", cert);
+			gfctl_site_finding_print(s, LV_FAIL, "agent", rel,
+			                         "its cert %s cannot be read", cert);
 			return;
 		}
 		reason = gf_certid_read(x, s->site, &id);
 		if (reason != GF_REASON_ALLOW) {
-			gfctl_site_finding(s, LV_FAIL, "agent", rel,
-			        "its cert %s is not an identity of the site: %s", cert,
-			        gf_reason_text(reason));
+			gfctl_site_finding_print(s, LV_FAIL, "agent", rel,
+			                         "its cert %s is not an identity of the site: %s",
+			                         cert, gf_reason_text(reason));
 			X509_free(x);
 			return;
 		}
 		if (ident[0] && strcmp(ident, id.username) != 0) {
-			gfctl_site_finding(
+			gfctl_site_finding_print(
 			    s, LV_FAIL, "agent", rel,
 			    "identity %s, but its certificate is %s: the agent refuses to start",
 			    ident, id.username);
@@ -78,10 +82,11 @@ static void agent_read(struct site_check *s, struct agent *g)
 			return;
 		}
 		snprintf(g->ident, sizeof(g->ident), "%s", id.username);
-		if (s->store && gfctl_site_cert_verify(s, x) != X509_V_OK) {
-			gfctl_site_finding(s, LV_FAIL, "agent", rel,
-			        "its certificate %s does not verify against the site CA: %s", cert,
-			        X509_verify_cert_error_string(gfctl_site_cert_verify(s, x)));
+		if (s->store && gfctl_site_certs_verify(s, x) != X509_V_OK) {
+			gfctl_site_finding_print(
+			    s, LV_FAIL, "agent", rel,
+			    "its certificate %s does not verify against the site CA: %s", cert,
+			    X509_verify_cert_error_string(gfctl_site_certs_verify(s, x)));
 			X509_free(x);
 			g->ident[0] = '\0';
 			return;
@@ -91,32 +96,35 @@ static void agent_read(struct site_check *s, struct agent *g)
 		struct gf_ident parsed;
 
 		if (gf_ident_parse(ident, &parsed) != GF_OK) {
-			gfctl_site_finding(s, LV_FAIL, "agent", rel, "identity '%s' is not <role>.<id>",
-			        ident);
+			gfctl_site_finding_print(s, LV_FAIL, "agent", rel,
+			                         "identity '%s' is not <role>.<id>", ident);
 			return;
 		}
 		snprintf(g->ident, sizeof(g->ident), "%s", ident);
 	} else {
-		gfctl_site_finding(s, LV_FAIL, "agent", rel, "neither cert nor identity: it cannot connect");
+		gfctl_site_finding_print(s, LV_FAIL, "agent", rel,
+		                         "neither cert nor identity: it cannot connect");
 	}
 }
 
-void gfctl_site_agents_load(struct site_check *s)
+void gfctl_site_presence_load(struct site_check *s)
 {
 	char path[PATHLEN];
 	struct dirent **names = NULL;
 	int n, i;
 
-	gfctl_site_path(s, "agents", path, sizeof(path));
-	n = scandir(path, &names, NULL, gfctl_site_name_cmp);
+	gfctl_site_dir_path(s, "agents", path, sizeof(path));
+	n = scandir(path, &names, NULL, gfctl_site_dir_name_cmp);
 	if (n < 0) {
-		gfctl_site_finding(s, LV_WARN, "agent", "agents/",
-		        "no agent configurations (%s): nothing to look for", strerror(errno));
+		gfctl_site_finding_print(s, LV_WARN, "agent", "agents/",
+		                         "no agent configurations (%s): nothing to look for",
+		                         strerror(errno));
 		return;
 	}
 	s->agents = calloc((size_t)n + 1, sizeof(*s->agents));
 	for (i = 0; i < n; i++) {
-		if (s->agents && s->nagents < MAX_ITEMS && gfctl_site_has_suffix(names[i]->d_name, ".conf") &&
+		if (s->agents && s->nagents < MAX_ITEMS &&
+		    gfctl_site_dir_has_suffix(names[i]->d_name, ".conf") &&
 		    strlen(names[i]->d_name) < sizeof(s->agents[0].file)) {
 			struct agent *g = &s->agents[s->nagents++];
 
@@ -127,7 +135,8 @@ void gfctl_site_agents_load(struct site_check *s)
 	}
 	free(names);
 	if (s->nagents == 0)
-		gfctl_site_finding(s, LV_WARN, "agent", "agents/", "no *.conf: no agent is configured");
+		gfctl_site_finding_print(s, LV_WARN, "agent", "agents/",
+		                         "no *.conf: no agent is configured");
 }
 
 static struct agent *agent_find(struct site_check *s, const char *ident)
@@ -200,12 +209,13 @@ static bool default_conn(struct site_check *s, struct gfctl_conn_opts *c, char *
 
 	if (c->cafile || c->cert || c->key || c->id)
 		return true;
-	gfctl_site_path(s, "pki/clients", dir, sizeof(dir));
-	n = scandir(dir, &names, NULL, gfctl_site_name_cmp);
+	gfctl_site_dir_path(s, "pki/clients", dir, sizeof(dir));
+	n = scandir(dir, &names, NULL, gfctl_site_dir_name_cmp);
 	for (i = 0; i < n; i++) {
 		const char *nm = names[i]->d_name;
 
-		if (!found && strncmp(nm, "ops.", 4) == 0 && gfctl_site_has_suffix(nm, ".crt")) {
+		if (!found && strncmp(nm, "ops.", 4) == 0 &&
+		    gfctl_site_dir_has_suffix(nm, ".crt")) {
 			X509 *x;
 
 			int n1 = snprintf(cert, size, "%s/%s", dir, nm);
@@ -215,8 +225,9 @@ static bool default_conn(struct site_check *s, struct gfctl_conn_opts *c, char *
 				free(names[i]);
 				continue;
 			}
-			x = gfctl_site_cert_load(cert);
-			if (x && access(key, R_OK) == 0 && gfctl_site_cert_verify(s, x) == X509_V_OK)
+			x = gfctl_site_certs_load(cert);
+			if (x && access(key, R_OK) == 0 &&
+			    gfctl_site_certs_verify(s, x) == X509_V_OK)
 				found = true;
 			X509_free(x);
 		}
@@ -225,7 +236,7 @@ static bool default_conn(struct site_check *s, struct gfctl_conn_opts *c, char *
 	free(names);
 	if (!found)
 		return false;
-	gfctl_site_path(s, "pki/ca.crt", cafile, size);
+	gfctl_site_dir_path(s, "pki/ca.crt", cafile, size);
 	c->cafile = cafile;
 	c->cert = cert;
 	c->key = key;
@@ -244,7 +255,7 @@ static long remaining_ms(const struct timespec *end)
 	return ms > 0 ? ms : 0;
 }
 
-void gfctl_site_check_presence(struct site_check *s)
+void gfctl_site_presence_check(struct site_check *s)
 {
 	char cafile[PATHLEN], cert[PATHLEN], key[PATHLEN], err[WHYLEN];
 	char f_status[GF_SITE_MAX + 64], f_stats[GF_SITE_MAX + 64];
@@ -258,7 +269,7 @@ void gfctl_site_check_presence(struct site_check *s)
 	size_t i;
 
 	if (!default_conn(s, &c, cafile, cert, key, sizeof(cafile))) {
-		gfctl_site_finding(
+		gfctl_site_finding_print(
 		    s, LV_FAIL, "agent", "presence",
 		    "cannot look: no valid ops certificate in pki/clients (certs/gf-certs client "
 		    "--role ops ...) and no --cert or --id given");
@@ -266,19 +277,20 @@ void gfctl_site_check_presence(struct site_check *s)
 	}
 	rc = gfctl_connect_open(&c, &conn, err, sizeof(err));
 	if (rc != GF_OK) {
-		gfctl_site_finding(s, LV_FAIL, "broker", "connection", "as %s: %s",
-		        c.cert ? c.cert : (c.id ? c.id : "?"), err);
+		gfctl_site_finding_print(s, LV_FAIL, "broker", "connection", "as %s: %s",
+		                         c.cert ? c.cert : (c.id ? c.id : "?"), err);
 		goto report;
 	}
 	snprintf(f_status, sizeof(f_status), "gf/%s/+/+/ops/all/status", s->site);
 	snprintf(f_stats, sizeof(f_stats), "gf/%s/ops/broker/ops/all/plugin.stats", s->site);
 	rc = gfctl_connect_subscribe(conn, filters, 2, 1, err, sizeof(err));
 	if (rc != GF_OK) {
-		gfctl_site_finding(s, LV_FAIL, "broker", "subscription",
-		        "%s (only ops reads presence and plugin.stats)", err);
+		gfctl_site_finding_print(s, LV_FAIL, "broker", "subscription",
+		                         "%s (only ops reads presence and plugin.stats)", err);
 		goto report;
 	}
-	gfctl_site_finding(s, LV_OK, "broker", "connection", "connected and subscribed to %s", f_status);
+	gfctl_site_finding_print(s, LV_OK, "broker", "connection", "connected and subscribed to %s",
+	                         f_status);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += (time_t)s->o->timeout;
 	end.tv_nsec += (long)((s->o->timeout - (double)(long)s->o->timeout) * 1e9);
@@ -289,7 +301,8 @@ void gfctl_site_check_presence(struct site_check *s)
 	for (;;) {
 		if (gfctl_connect_next(conn, remaining_ms(&end), &m, &stopped, err, sizeof(err)) !=
 		    GF_OK) {
-			gfctl_site_finding(s, LV_FAIL, "broker", "connection", "lost: %s", err);
+			gfctl_site_finding_print(s, LV_FAIL, "broker", "connection", "lost: %s",
+			                         err);
 			break;
 		}
 		if (!m)
@@ -300,7 +313,7 @@ void gfctl_site_check_presence(struct site_check *s)
 	}
 	if (!s->stats_seen) {
 		if (s->stats_interval > 0)
-			gfctl_site_finding(
+			gfctl_site_finding_print(
 			    s, LV_FAIL, "broker", "plugin.stats",
 			    "none retained on %s: the goflex plugin is not running in this broker",
 			    f_stats);
@@ -308,13 +321,15 @@ void gfctl_site_check_presence(struct site_check *s)
 		long long age = (long long)time(NULL) - s->stats_time;
 
 		if (age > 3 * s->stats_interval + (long long)s->o->timeout + 5)
-			gfctl_site_finding(s, LV_FAIL, "broker", "plugin.stats",
-			        "the last is %lld s old (every %ld s expected): the plugin is not "
-			        "running in this broker (a retained message of an earlier run)",
-			        age, s->stats_interval);
+			gfctl_site_finding_print(
+			    s, LV_FAIL, "broker", "plugin.stats",
+			    "the last is %lld s old (every %ld s expected): the plugin is not "
+			    "running in this broker (a retained message of an earlier run)",
+			    age, s->stats_interval);
 		else
-			gfctl_site_finding(s, LV_OK, "broker", "plugin.stats",
-			        "the plugin is running (counters %lld s old)", age);
+			gfctl_site_finding_print(s, LV_OK, "broker", "plugin.stats",
+			                         "the plugin is running (counters %lld s old)",
+			                         age);
 	}
 report:
 	for (i = 0; i < s->nagents; i++) {
@@ -325,9 +340,10 @@ report:
 			continue; /* its configuration already failed */
 		snprintf(subject, sizeof(subject), "%s (agents/%s)", g->ident, g->file);
 		if (!conn)
-			gfctl_site_finding(s, LV_FAIL, "agent", subject, "presence unknown: no connection");
+			gfctl_site_finding_print(s, LV_FAIL, "agent", subject,
+			                         "presence unknown: no connection");
 		else if (!g->seen)
-			gfctl_site_finding(
+			gfctl_site_finding_print(
 			    s, LV_FAIL, "agent", subject,
 			    "absent: no presence message on gf/%s/%.*s/%s/ops/all/status (it never "
 			    "connected to this broker)",
@@ -335,19 +351,22 @@ report:
 			    g->ident + strcspn(g->ident, ".") +
 			        (g->ident[strcspn(g->ident, ".")] ? 1 : 0));
 		else if (g->invalid)
-			gfctl_site_finding(s, LV_FAIL, "agent", subject,
-			        "its presence message does not decode");
+			gfctl_site_finding_print(s, LV_FAIL, "agent", subject,
+			                         "its presence message does not decode");
 		else if (!g->online)
-			gfctl_site_finding(s, LV_FAIL, "agent", subject,
-			        "offline (stopped or its connection was lost; started %s, host %s)",
-			        g->since, g->host);
+			gfctl_site_finding_print(
+			    s, LV_FAIL, "agent", subject,
+			    "offline (stopped or its connection was lost; started %s, host %s)",
+			    g->since, g->host);
 		else if (g->sequence > RECONNECTS_WARN)
-			gfctl_site_finding(s, LV_WARN, "agent", subject,
-			        "online, but reconnected %" PRIu64 " times since it started at %s",
-			        g->sequence - 1, g->since);
+			gfctl_site_finding_print(s, LV_WARN, "agent", subject,
+			                         "online, but reconnected %" PRIu64
+			                         " times since it started at %s",
+			                         g->sequence - 1, g->since);
 		else
-			gfctl_site_finding(s, LV_OK, "agent", subject, "online since %s, version %s, host %s",
-			        g->since, g->version, g->host);
+			gfctl_site_finding_print(s, LV_OK, "agent", subject,
+			                         "online since %s, version %s, host %s", g->since,
+			                         g->version, g->host);
 	}
 	if (conn && s->others_online)
 		printf("# %zu more identit%s with presence messages, not configured in agents/\n",
