@@ -7,8 +7,8 @@
 
 static const char *const level_name[] = {"OK", "WARN", "FAIL"};
 
-void gfctl_site_finding_print(struct site_check *s, enum level lv, const char *area, const char *subject,
-                        const char *fmt, ...)
+void gfctl_site_finding_print(struct site_check *s, enum level lv, const char *area,
+                              const char *subject, const char *fmt, ...)
 {
 	char why[WHYLEN];
 	va_list ap;
