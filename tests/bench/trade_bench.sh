@@ -16,7 +16,11 @@
 # a missing one fails the run.
 #
 # Usage: tests/bench/trade_bench.sh [N...]   (default: 1000 10000)
-# Environment: BUILD, TRADE_TIMEOUT_S (per stage, default 300).
+# Environment: BUILD, TRADE_TIMEOUT_S (per stage, default 300), TRADE_PERF=FILE
+# (perf record -a -g of every process from the bid to the last schedule,
+# into FILE.N: perf report -i FILE.N --sort comm,dso), TRADE_WATCH=COMMAND (run
+# with the first gf-foa process's pid appended over the same time, stopped
+# with SIGINT, its output printed: "strace -c -f -p", "perf stat -p").
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 . "$top/tests/bench/trade_lib.sh"
@@ -151,6 +155,18 @@ run() {
 	local broker cpu_before=()
 	broker=$(cat "$S/mosquitto.pid")
 	for k in "$broker" "${pids[@]}"; do cpu_before+=("$(ticks "$k")"); done
+	local perf_pid=
+	if [ -n "${TRADE_PERF:-}" ]; then
+		perf record -q -a -g -F 999 -o "$TRADE_PERF.$n" >/dev/null 2>&1 &
+		perf_pid=$!
+		sleep 0.5
+	fi
+	local watch_pid=
+	if [ -n "${TRADE_WATCH:-}" ]; then
+		$TRADE_WATCH "${foa_pids[0]}" >"$tmp/watch.out" 2>&1 &
+		watch_pid=$!
+		sleep 0.5
+	fi
 	t_bid=$(now)
 	trade_bid b1 $((n * 2)) || { fail_reason="the bid was not published"; return 1; }
 	# FMAN's member schedules: what must arrive.
@@ -159,6 +175,12 @@ run() {
 	expected=$(sed -n 's/.*GF-FMAN-ASSIGN .*: \([0-9]*\) member schedules sent.*/\1/p' "$tmp/fman.log" | awk '{s += $1} END {print s + 0}')
 	all_in() { [ "$(sum_logs GF-SIM-SCHEDULE "${sim_logs[@]}")" -ge "$expected" ]; }
 	wait_until "$STAGE_S" all_in
+	if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid"; log "  profile of the burst: perf report -i $TRADE_PERF.$n"; fi
+	if [ -n "$watch_pid" ]; then
+		kill -INT "$watch_pid"; wait "$watch_pid"
+		log "  $TRADE_WATCH ${foa_logs[0]%.log} over the burst:"
+		sed 's/^/    /' "$tmp/watch.out"
+	fi
 	sleep 1
 	# CPU each process spent from the bid to the last schedule.
 	cpu_used="" i=0
