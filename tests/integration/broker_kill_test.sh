@@ -31,7 +31,7 @@ rc=$?
 R=$tmp/demo/run
 S=$R/state
 check "the demo runs to its end with resend_s $RESEND_S (exit 0)" eq "$rc" 0
-[ $rc -eq 0 ] || tail -30 "$tmp/demo.out" | sed 's/^/# /'
+[ $rc -eq 0 ] || tail -100 "$tmp/demo.out" | sed 's/^/# /'
 check "the broker was killed -9 twice and restarted each time" \
 	eq "$(grep -c 'gf-demo: broker killed -9' "$tmp/demo.out") $(grep -c 'gf-demo: broker restarted' "$tmp/demo.out")" "2 2"
 grep 'gf-demo: broker killed' "$tmp/demo.out" | sed 's/^/# /'

@@ -28,7 +28,7 @@ BUILD=$BUILD "$DEMO" --day-seconds 150 --out "$tmp/demo" \
 	>"$tmp/demo.out" 2>&1
 rc=$?
 check "the demo runs to its end (exit 0)" eq "$rc" 0
-[ $rc -eq 0 ] || tail -30 "$tmp/demo.out" | sed 's/^/# /'
+[ $rc -eq 0 ] || tail -100 "$tmp/demo.out" | sed 's/^/# /'
 sum() { sed -n "s/^  $1.*/&/p" "$tmp/demo.out"; }
 num() { sum "$1" | grep -oE "$2" | grep -oE '[0-9.]+' | head -1; }
 bids=$(num 'bids:' 'bids: [0-9]+')
