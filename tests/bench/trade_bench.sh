@@ -20,7 +20,7 @@
 # (perf record -a -g of every process from the bid to the last schedule,
 # into FILE.N: perf report -i FILE.N --sort comm,dso), TRADE_WATCH=COMMAND (run
 # with the first gf-foa process's pid appended over the same time, stopped
-# with SIGINT, its output printed: "strace -c -f -p", "perf stat -p").
+# with SIGINT (SIGTERM 2 s later), its output printed: "strace -c -f -p", "perf stat -p").
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 . "$top/tests/bench/trade_lib.sh"
@@ -177,7 +177,11 @@ run() {
 	wait_until "$STAGE_S" all_in
 	if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid"; log "  profile of the burst: perf report -i $TRADE_PERF.$n"; fi
 	if [ -n "$watch_pid" ]; then
-		kill -INT "$watch_pid"; wait "$watch_pid"
+		# SIGINT (perf, strace); a script run in the background here
+		# ignores it (bash), so SIGTERM after 2 s.
+		kill -INT "$watch_pid"
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$watch_pid" 2>/dev/null && sleep 0.2; done
+		kill -TERM "$watch_pid" 2>/dev/null; wait "$watch_pid"
 		log "  $TRADE_WATCH ${foa_logs[0]%.log} over the burst:"
 		sed 's/^/    /' "$tmp/watch.out"
 	fi
