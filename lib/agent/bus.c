@@ -385,8 +385,13 @@ static void clear_persistence(const struct gf_bus *bus)
  * payload's memory is freed and used again). It sends the corrupted copy
  * again at every reconnect, the broker drops the connection for it
  * (GF-PAYLOAD-INVALID, "malformed packet"), and the agent never gets
- * through again: broker_kill_test saw FMAN locked out for the rest of the
- * day. After SHORT_CONNECTIONS short connections in a row the client is
+ * through again: broker_kill_test saw FMAN, and later FMAR, locked out for
+ * the rest of the day. (The publish whose write failed is reported failed
+ * to us, so it is not among our publishes in flight, and the broker may
+ * well deliver queued messages on each of these connections before paho
+ * resends the corrupt one: neither is a sign the connection works.) After
+ * SHORT_CONNECTIONS short connections in a row, or at once when the
+ * broker says the packet was malformed (nothing we build is), the client is
  * replaced by a new one over emptied persistence. The old one is abandoned,
  * not destroyed (destroying would free the corrupted publish's memory a
  * second time); it never connects again, so none of its callbacks come.
@@ -394,7 +399,7 @@ static void clear_persistence(const struct gf_bus *bus)
  * from the outbox, the resends send theirs again; the rest are lost, and
  * counted in the log.
  */
-static void reset_client(struct gf_bus *bus)
+static void reset_client(struct gf_bus *bus, const char *why)
 {
 	MQTTAsync old = bus->client;
 	size_t again = 0, lost = 0;
@@ -413,15 +418,17 @@ static void reset_client(struct gf_bus *bus)
 	gf__bus_pubs_abandon(bus, &again, &lost);
 	bus->resets++;
 	gf_log_warning("GF-BUS-RESET",
-	               "%s: %u connections in a row ended within %d s with nothing acknowledged "
-	               "(a publish paho holds is likely corrupt, paho.mqtt.c issue 1310): the MQTT "
-	               "client was replaced with empty persistence; %zu publish(es) in flight "
-	               "failed and go out again from the outbox, %zu untracked one(s) dropped",
-	               bus->ident, bus->short_count, SHORT_CONNECTION_S, again, lost);
+	               "%s: %s (a publish paho holds is likely corrupt, paho.mqtt.c issue 1310): "
+	               "the MQTT client was replaced with empty persistence; %zu publish(es) in "
+	               "flight failed and go out again from the outbox, %zu untracked one(s) "
+	               "dropped",
+	               bus->ident, why, again, lost);
 }
 
-/* The end of a connection: counts it if short (reset_client). */
-static void connection_ended(struct gf_bus *bus)
+/* The end of a connection (reason: the broker's DISCONNECT reason code, 0
+ * if it sent none): counts it if short, or asks for the reset at once when
+ * the broker found a packet malformed (reset_client). */
+static void connection_ended(struct gf_bus *bus, int reason)
 {
 	struct timespec now;
 	double lived;
@@ -429,12 +436,22 @@ static void connection_ended(struct gf_bus *bus)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	lived = (double)(now.tv_sec - bus->attempt_at.tv_sec) +
 	        (double)(now.tv_nsec - bus->attempt_at.tv_nsec) / 1e9;
+	if (reason == MQTTREASONCODE_MALFORMED_PACKET) {
+		snprintf(bus->reset_why, sizeof(bus->reset_why),
+		         "the broker ended the connection for a malformed packet");
+		bus->reset_due = true;
+		return;
+	}
 	if (!bus->attempt_ok && lived < SHORT_CONNECTION_S && gf_bus_pending(bus) > 0)
 		bus->short_count++;
 	else
 		bus->short_count = 0;
-	if (bus->short_count >= SHORT_CONNECTIONS)
+	if (bus->short_count >= SHORT_CONNECTIONS) {
+		snprintf(bus->reset_why, sizeof(bus->reset_why),
+		         "%u connections in a row ended within %d s with nothing acknowledged",
+		         bus->short_count, SHORT_CONNECTION_S);
 		bus->reset_due = true;
+	}
 }
 
 enum gf_err gf_bus_connect(struct gf_bus *bus)
@@ -448,7 +465,7 @@ enum gf_err gf_bus_connect(struct gf_bus *bus)
 	int prc;
 
 	if (bus->reset_due) {
-		reset_client(bus);
+		reset_client(bus, bus->reset_why);
 		bus->reset_due = false;
 		bus->short_count = 0;
 	}
@@ -553,10 +570,12 @@ struct gf_inbox_item *gf_bus_take(struct gf_bus *bus)
 		on_connected(bus, it->reason != 0);
 	else if (it->kind == GF_INBOX_LOST) {
 		bus->connected = false;
-		connection_ended(bus);
-	} else if (it->kind == GF_INBOX_PUBLISHED ||
-	           (it->kind == GF_INBOX_MESSAGE && !it->replayed))
+		connection_ended(bus, it->reason);
+	} else if (it->kind == GF_INBOX_PUBLISHED) {
+		/* Only an acknowledgement says our publishes get through:
+		 * messages come in on a connection paho breaks at each resend. */
 		bus->attempt_ok = true;
+	}
 	if ((it->kind == GF_INBOX_PUBLISHED || it->kind == GF_INBOX_PUB_FAILED) &&
 	    (it->tag & GF_BUS_TAG_HOOK) && bus->ack_hook)
 		bus->ack_hook(bus->ack_arg, it->tag, it->kind == GF_INBOX_PUBLISHED, it->reason);

@@ -25,7 +25,7 @@
 #define PRESENCE_MAX      512
 #define IDENT_MAX         (16 + GF_ID_MAX + 2)
 /* A connection that ends within this many seconds of its connect, with no
- * acknowledgement or message on it and publishes in flight, is "short";
+ * acknowledgement on it and publishes in flight, is "short";
  * this many short ones in a row reset the client (see reset_client). */
 #define SHORT_CONNECTION_S 10
 #define SHORT_CONNECTIONS  3
@@ -71,6 +71,7 @@ struct gf_bus {
 	struct timespec attempt_at;
 	bool attempt_ok, reset_due;
 	unsigned short_count;
+	char reset_why[128]; /* why reset_due: for GF-BUS-RESET */
 	unsigned resets;
 };
 

@@ -266,6 +266,31 @@ sleep 6 # longer than the longest reconnect back-off (5 s)
 check "... and the connection stays up ($lost lost before the reset, none after)" \
 	eq "$(count_in_log poison GF-BUS-LOST)" "$lost"
 kill -TERM "$pid_poison" "$pid_prx"; wait "$pid_poison" "$pid_prx" 2>/dev/null
+
+# --- the broker says a publish is malformed: the reset comes at once ------------------
+# The same corruption seen at broker_kill_test: the broker ended FMAR's
+# connection with 0x81 Malformed Packet at every reconnect, but queued
+# messages came in on each and the corrupt publish had been reported failed
+# (not in flight for us), so no connection counted as short. Nothing we
+# build is malformed: one such DISCONNECT resets the client. A topic with a
+# control character (U+0080: valid UTF-8 to paho, not to mosquitto) makes
+# the broker say it.
+conf poison2 identity foa.a1 send_topic gf/site1/foa/a1/fman/f1/meter.reading send_mark fresh \
+	send_count 5 send_every_ms 10 send_outbox on poison_bytes 10 \
+	poison_topic "gf/site1/foa/a1/fman/f1/x$(printf '\302\200')"
+: >"$tmp/prx.record"
+start prx
+wait_for 10 in_log prx GF-BUS-SUBSCRIBED || true
+start poison2
+check "a publish the broker finds malformed: it says so (0x81)" \
+	wait_for 30 in_log poison2 'disconnected by the broker: 0x81'
+check "... and the runtime replaces paho's client at once, and says why" \
+	wait_for 10 in_log poison2 'GF-BUS-RESET foa.a1: the broker ended the connection for a malformed packet'
+check "... then the 5 messages of the outbox get through, each once" \
+	wait_for 30 marks_are "$tmp/prx.record" '"fresh-' 5
+check "... one reset, after one lost connection" \
+	eq "$(count_in_log poison2 GF-BUS-RESET) $(count_in_log poison2 GF-BUS-LOST)" "1 1"
+kill -TERM "$pid_poison2" "$pid_prx"; wait "$pid_poison2" "$pid_prx" 2>/dev/null
 broker_stop "$S2"
 
 finish

@@ -23,6 +23,9 @@
  *                     max_packet_size is smaller, paho sends it again at
  *                     every reconnect and the broker drops the connection
  *                     each time, as with a publish paho has corrupted;
+ *   poison_topic T    the poison goes to T instead of send_topic (a topic
+ *                     with a wildcard: the broker finds the PUBLISH
+ *                     malformed and says so, 0x81);
  *   tick_s S          logs GF-PROBE-TICK every S simulated seconds;
  *   fail_on MARK      the first time a payload contains MARK, the handler
  *                     calls gf_agent_fail (it leaves a file fail_on.done in
@@ -43,7 +46,7 @@
 
 struct probe_conf {
 	struct gf_agent_conf agent;
-	char *listen, *record, *send_topic, *send_mark, *extra, *fail_on;
+	char *listen, *record, *send_topic, *send_mark, *extra, *fail_on, *poison_topic;
 	long handle_ms, send_count, send_every_ms, tick_s, poison_bytes, send_batch;
 	bool send_outbox;
 };
@@ -66,6 +69,8 @@ static const struct gf_conf_item table[] = {
      "real milliseconds between publishes"},
     {"poison_bytes", GF_CONF_INT, offsetof(struct probe_conf, poison_bytes), "0", 0, 1000000, false,
      "publish one message of about this many bytes first (0: none)"},
+    {"poison_topic", GF_CONF_STRING, offsetof(struct probe_conf, poison_topic), NULL, 0, 0, false,
+     "the poison's topic (default send_topic)"},
     {"tick_s", GF_CONF_INT, offsetof(struct probe_conf, tick_s), "0", 0, 86400, false,
      "simulated seconds between GF-PROBE-TICK lines"},
     {"send_batch", GF_CONF_INT, offsetof(struct probe_conf, send_batch), "1", 1, 100000, false,
@@ -239,8 +244,8 @@ static void send_poison(struct gf_agent *a, const struct probe_conf *c)
 	memcpy(payload, head, strlen(head));
 	memset(payload + strlen(head), 'x', n);
 	memcpy(payload + strlen(head) + n, tail, sizeof(tail));
-	if (gf_bus_publish(gf_agent_bus(a), c->send_topic, payload, len, NULL, false, NULL, 0, 0) ==
-	    GF_OK)
+	if (gf_bus_publish(gf_agent_bus(a), c->poison_topic ? c->poison_topic : c->send_topic,
+	                   payload, len, NULL, false, NULL, 0, 0) == GF_OK)
 		gf_log_notice("GF-PROBE-POISON", "published %zu bytes", len);
 	free(payload);
 }
