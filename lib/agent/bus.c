@@ -464,6 +464,14 @@ enum gf_err gf_bus_connect(struct gf_bus *bus)
 	MQTTProperty p;
 	int prc;
 
+	pthread_mutex_lock(&bus->mu);
+	if (bus->write_failed && !bus->reset_due) {
+		snprintf(bus->reset_why, sizeof(bus->reset_why),
+		         "paho failed to write a publish, and keeps it to resend");
+		bus->reset_due = true;
+	}
+	bus->write_failed = false;
+	pthread_mutex_unlock(&bus->mu);
 	if (bus->reset_due) {
 		reset_client(bus, bus->reset_why);
 		bus->reset_due = false;

@@ -72,6 +72,7 @@ struct gf_bus {
 	bool attempt_ok, reset_due;
 	unsigned short_count;
 	char reset_why[128]; /* why reset_due: for GF-BUS-RESET */
+	bool write_failed;   /* paho failed a publish's write (under mu): reset_client */
 	unsigned resets;
 };
 

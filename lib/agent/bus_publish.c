@@ -64,6 +64,15 @@ static void on_pub_fail(void *context, MQTTAsync_failureData5 *response)
 
 	if (pub_abandoned(p))
 		return;
+	/* Paho's write of the publish failed on a broken connection (-1) or its
+	 * persistence did (-2): paho has freed the publish's topic and payload
+	 * but keeps it in flight, to resend (bus.c, reset_client). */
+	if (response && (response->code == MQTTASYNC_FAILURE ||
+	                 response->code == MQTTASYNC_PERSISTENCE_ERROR)) {
+		pthread_mutex_lock(&p->bus->mu);
+		p->bus->write_failed = true;
+		pthread_mutex_unlock(&p->bus->mu);
+	}
 	gf_inbox_push_event(p->bus->inbox, GF_INBOX_PUB_FAILED, reason, p->tag,
 	                    response && response->message
 	                        ? response->message
