@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_walk.h - what the one-pass verdicts (check_protobuf.c,
+ * check_json.c; check.h) share: per message type a table made at first
+ * sight, and per message being walked a partial copy on the stack (its
+ * singular scalars, its time strings, the counts of its repeated fields) on
+ * which validate.c runs the rules by name and the rule of its type when the
+ * message ends; below a FlexOffer, what its rule reads (slice bounds,
+ * schedule slices) is gathered as the messages end. The encodings' walks
+ * read the bytes and fill the copy; this module opens and closes messages.
+ * For lib/payload/check_*.c only.
+ */
+#ifndef GF_CHECK_WALK_H
+#define GF_CHECK_WALK_H
+
+#define GF__CHECK_INTERNAL
+#define GF__VALIDATE_INTERNAL
+#include "payload/check.h"
+#include "payload/validate.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define GF__CHECK_MAX_FIELDS  64  /* larger types: UNSURE */
+#define GF__CHECK_MAX_PARTIAL 512 /* bytes of a partial copy; larger types: UNSURE */
+#define GF__CHECK_MAX_TIMES   8   /* singular time strings of one message */
+#define GF__CHECK_TIME_LEN    48  /* longer time strings: UNSURE */
+#define GF__CHECK_INLINE_N    32  /* slices gathered without allocating */
+
+/* What a message is to the FlexOffer above it, if anything. */
+enum gf__check_role {
+	GF__CHECK_R_NONE,
+	GF__CHECK_R_PROFILE, /* a flexOfferProfileConstraints element */
+	GF__CHECK_R_ENERGY,  /* an energyConstraintList element of one */
+	GF__CHECK_R_TOTAL,   /* totalEnergyConstraint */
+	GF__CHECK_R_SCHED0,  /* defaultSchedule */
+	GF__CHECK_R_SCHED1,  /* flexOfferSchedule */
+	GF__CHECK_R_SLICE,   /* a scheduleSlices element of one */
+};
+
+/* Per field, made once per type. */
+#define GF__CHECK_F_TIME     1u /* a time string */
+#define GF__CHECK_F_MAP      2u /* a map<K, V> */
+#define GF__CHECK_F_PACKABLE 4u /* a scalar that may come packed */
+#define GF__CHECK_F_REPEATED 8u
+#define GF__CHECK_F_REAL     16u /* a double or a float: must be finite */
+
+struct gf__check_finfo {
+	unsigned char flags, want, role; /* want: its wire type; role: a child's */
+	unsigned char mark;    /* gf__codec_mark_set's: 0 none, 1 has_, 2 oneof case */
+	unsigned char namelen; /* strlen of its name; 0 if 255 or more */
+};
+
+/* What a walk needs of a message type. */
+struct gf__check_info {
+	const ProtobufCMessageDescriptor *desc;
+	const void *plan;
+	enum gf__validate_kind kind;
+	bool unsure; /* not decided here */
+	unsigned char nrequired, nrepeated;
+	unsigned char required[GF__CHECK_MAX_FIELDS], repeated[GF__CHECK_MAX_FIELDS];
+	unsigned char by_num[GF__CHECK_MAX_FIELDS]; /* field number: index + 1 */
+	struct gf__check_finfo fields[];
+};
+
+/* The slices a FlexOffer's rule reads, gathered below it. */
+struct gf__check_grow {
+	void *data;
+	size_t n, cap;
+};
+
+struct gf__check_fo {
+	struct gf__check_grow slices, sched[2];
+	bool has_total, has_sched[2];
+	double total_lower, total_upper;
+	char start[2][GF__CHECK_TIME_LEN];
+	struct gf__validate_slice slices_inl[GF__CHECK_INLINE_N];
+	struct gf__validate_sslice sched_inl[2][GF__CHECK_INLINE_N];
+};
+
+/* What a schedule's slices gather into: its offer's, and which schedule. */
+struct gf__check_sref {
+	struct gf__check_fo *fo;
+	int k;
+};
+
+/* One verdict's state: the nesting depth and the FlexOffer gatherer. */
+struct gf__check_walker {
+	unsigned depth;
+	bool fa_busy; /* fa is taken by a FlexOffer being walked */
+	struct gf__check_fo fa;
+};
+
+/* One message being walked. The walk sets, per field read: the partial
+ * copy's member (singular scalars), its has_ or oneof case (mark), counts. */
+struct gf__check_msg {
+	const ProtobufCMessageDescriptor *d;
+	const struct gf__check_info *in;
+	enum gf__check_role role;
+	void *acc;  /* what the message above gathers into */
+	void *mine; /* what this message's children gather into */
+	struct gf__check_fo *fa;
+	struct gf__validate_slice cur;
+	struct gf__check_sref sref;
+	unsigned ntimes;
+	uint32_t counts[GF__CHECK_MAX_FIELDS]; /* values read per field index */
+	char times[GF__CHECK_MAX_TIMES][GF__CHECK_TIME_LEN];
+	_Alignas(16) unsigned char m[GF__CHECK_MAX_PARTIAL];
+};
+
+/* The table of d, made at first sight and kept; NULL only when memory runs
+ * out. */
+const struct gf__check_info *gf__check_walk_info(const ProtobufCMessageDescriptor *d);
+
+/*
+ * Opens x, a message of type d in role (acc: what the message above gathers
+ * into). VALID: opened, and gf__check_walk_close must follow. INVALID when
+ * it nests deeper than GF_CODEC_MAX_DEPTH, UNSURE when the type is not
+ * decided here or memory runs out; then nothing is to be closed.
+ */
+enum gf__check_fast gf__check_walk_open(struct gf__check_walker *w, struct gf__check_msg *x,
+                                        const ProtobufCMessageDescriptor *d,
+                                        enum gf__check_role role, void *acc);
+
+/*
+ * Closes x with the walk's verdict on its fields so far, rc. When VALID:
+ * its required fields (counts), the counts of its repeated fields into the
+ * copy, the rules on the copy, the FlexOffer rule, and what it gives the
+ * message above. Returns the verdict.
+ */
+enum gf__check_fast gf__check_walk_close(struct gf__check_walker *w, struct gf__check_msg *x,
+                                         enum gf__check_fast rc);
+
+/* The role of a child in field role r (finfo.role) of x, and in *acc what
+ * it gathers into. */
+enum gf__check_role gf__check_walk_child(const struct gf__check_msg *x, enum gf__check_role r,
+                                         void **acc);
+
+/* A singular time string s[0..n) of field f into the copy (the rules read
+ * them); VALID, or UNSURE when there are too many or it is too long. */
+enum gf__check_fast gf__check_walk_time(struct gf__check_msg *x,
+                                        const ProtobufCFieldDescriptor *f, const void *s,
+                                        size_t n);
+
+/* A value of field f (info fi) was read: its has_ or oneof case in the copy. */
+static inline void gf__check_mark(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f,
+                                  const struct gf__check_finfo *fi)
+{
+	if (fi->mark == 1) {
+		protobuf_c_boolean has = 1;
+		memcpy(x->m + f->quantifier_offset, &has, sizeof(has));
+	} else if (fi->mark == 2) {
+		uint32_t id = f->id;
+		memcpy(x->m + f->quantifier_offset, &id, sizeof(id));
+	}
+}
+
+#endif
