@@ -50,6 +50,17 @@ enum gf_err gf_check_message(enum gf_codec_format format, const ProtobufCMessage
 enum gf__check_fast { GF__CHECK_VALID, GF__CHECK_INVALID, GF__CHECK_UNSURE };
 enum gf__check_fast gf__check_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
                                        size_t len);
+
+/*
+ * The one-pass JSON verdict (check_json.c), tried first the same way, with
+ * the same contract: the text parsed as the JSON decoder parses it, its
+ * values read by the decoder's own readers, the rules on partial copies
+ * (check_walk.c). UNSURE for what it leaves to the full path: escapes and
+ * non-ASCII in keys and strings, bytes and map fields, "NaN" and the
+ * infinities, and the types gf__check_protobuf leaves.
+ */
+enum gf__check_fast gf__check_json(const ProtobufCMessageDescriptor *d, const char *data,
+                                   size_t len);
 #endif
 
 #endif

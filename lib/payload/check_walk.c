@@ -186,19 +186,18 @@ enum gf__check_role gf__check_walk_child(const struct gf__check_msg *x, enum gf_
                                          void **acc)
 {
 	enum gf__check_role self = x->role;
-	bool collect = (r == GF__CHECK_R_PROFILE || r == GF__CHECK_R_TOTAL ||
-	                r == GF__CHECK_R_SCHED0 || r == GF__CHECK_R_SCHED1) ||
-	               (r == GF__CHECK_R_ENERGY && self == GF__CHECK_R_PROFILE) ||
-	               (r == GF__CHECK_R_SLICE &&
-	                (self == GF__CHECK_R_SCHED0 || self == GF__CHECK_R_SCHED1));
+	bool collect =
+	    (r == GF__CHECK_R_PROFILE || r == GF__CHECK_R_TOTAL || r == GF__CHECK_R_SCHED0 ||
+	     r == GF__CHECK_R_SCHED1) ||
+	    (r == GF__CHECK_R_ENERGY && self == GF__CHECK_R_PROFILE) ||
+	    (r == GF__CHECK_R_SLICE && (self == GF__CHECK_R_SCHED0 || self == GF__CHECK_R_SCHED1));
 
 	*acc = collect ? x->mine : NULL;
 	return collect ? r : GF__CHECK_R_NONE;
 }
 
-enum gf__check_fast gf__check_walk_time(struct gf__check_msg *x,
-                                        const ProtobufCFieldDescriptor *f, const void *s,
-                                        size_t n)
+enum gf__check_fast gf__check_walk_time(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f,
+                                        const void *s, size_t n)
 {
 	char *t;
 

@@ -48,8 +48,8 @@ enum gf__check_role {
 
 struct gf__check_finfo {
 	unsigned char flags, want, role; /* want: its wire type; role: a child's */
-	unsigned char mark;    /* gf__codec_mark_set's: 0 none, 1 has_, 2 oneof case */
-	unsigned char namelen; /* strlen of its name; 0 if 255 or more */
+	unsigned char mark;              /* gf__codec_mark_set's: 0 none, 1 has_, 2 oneof case */
+	unsigned char namelen;           /* strlen of its name; 0 if 255 or more */
 };
 
 /* What a walk needs of a message type. */
@@ -139,9 +139,8 @@ enum gf__check_role gf__check_walk_child(const struct gf__check_msg *x, enum gf_
 
 /* A singular time string s[0..n) of field f into the copy (the rules read
  * them); VALID, or UNSURE when there are too many or it is too long. */
-enum gf__check_fast gf__check_walk_time(struct gf__check_msg *x,
-                                        const ProtobufCFieldDescriptor *f, const void *s,
-                                        size_t n);
+enum gf__check_fast gf__check_walk_time(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f,
+                                        const void *s, size_t n);
 
 /* A value of field f (info fi) was read: its has_ or oneof case in the copy. */
 static inline void gf__check_mark(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f,
