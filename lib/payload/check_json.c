@@ -105,7 +105,8 @@ static enum gf__check_fast value(struct jwalk *jw, struct gf__check_msg *x,
 		return GF__CHECK_UNSURE;
 	case PROTOBUF_C_TYPE_MESSAGE: {
 		void *cacc;
-		enum gf__check_role cr = gf__check_walk_child(x, (enum gf__check_role)fi->role, &cacc);
+		enum gf__check_role cr =
+		    gf__check_walk_child(x, (enum gf__check_role)fi->role, &cacc);
 		if (peek(j) != '{')
 			return GF__CHECK_INVALID;
 		return walk(jw, f->descriptor, cr, cacc);

@@ -438,6 +438,15 @@ Test(check, numbers_decode_as_strtod_reads_them)
 	number_same("0.1000000000000000055511151231257827");
 	number_same("1234567890123456789e-27");
 	number_same("1234567890123456789e27");
+	/* Runs of eight digits (read eight at a time) around the 19 that fit. */
+	number_same("0.00000000123456789012345678");
+	number_same("0.000000000000000012345678901234567");
+	number_same("12345678.12345678901");
+	number_same("1234567890123456789012");
+	number_same("99999999999999999999.99999999");
+	number_same("10000000000000000000000000");
+	number_same("-0.00000000000000000000000001");
+	number_same("123456781234567812345678e-30");
 	cr_log_info("numbers: JSON in one pass: %lu accepted, %lu refused", n_json_valid,
 	            n_json_invalid);
 	cr_assert_gt(n_json_valid, 100000);
