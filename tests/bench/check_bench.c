@@ -77,8 +77,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (long i = 0; i < n; i++) {
-		enum gf_err rc = ref ? full_path(f, d, buf, len)
-		                     : gf_check_message(f, d, buf, len, NULL, 0);
+		enum gf_err rc =
+		    ref ? full_path(f, d, buf, len) : gf_check_message(f, d, buf, len, NULL, 0);
 		if (rc != GF_OK)
 			return 1;
 	}
