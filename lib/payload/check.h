@@ -8,13 +8,13 @@
  * It accepts and refuses exactly what gf_codec_decode followed by
  * gf_validate does, with the same reason text; the differential tests
  * (tests/unit/check_test.c, tests/fuzz/check_fuzz.c) hold it to that.
- * Protobuf goes first through a one-pass verdict (check_protobuf.c,
- * below) that builds no message; what it does not accept (every refusal,
- * to get its reason, and the types it leaves to the full path) and the
- * other encodings are decoded into the codec's arena, released at once,
- * with gf_validate_verdict's plan-driven walk and no finite checks when the
- * decoder saw no NaN or infinity. docs/bench.md has the profile of where
- * the time goes.
+ * Protobuf and JSON go first through a one-pass verdict (check_protobuf.c,
+ * check_json.c, below; what they share is check_walk.c) that builds no
+ * message; what it does not accept (every refusal, to get its reason, and
+ * what it leaves to the full path) and msgpack are decoded into the codec's
+ * arena, released at once, with gf_validate_verdict's plan-driven walk and
+ * no finite checks when the decoder saw no NaN or infinity. docs/bench.md
+ * has the profile of where the time goes.
  */
 #ifndef GF_CHECK_H
 #define GF_CHECK_H

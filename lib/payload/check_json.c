@@ -40,7 +40,7 @@ struct jwalk {
 	struct jdec j;
 };
 
-static enum gf__check_fast walk(struct jwalk *jw, const ProtobufCMessageDescriptor *d,
+static enum gf__check_fast walk(struct jwalk *jw, const struct gf__check_info *in,
                                 enum gf__check_role role, void *acc);
 
 /* A string value: plain strings only (ASCII, no escapes: what the decoder
@@ -68,7 +68,7 @@ static enum gf__check_fast string_value(struct jwalk *jw, struct gf__check_msg *
 		return GF__CHECK_INVALID;
 	if (fl & GF__CHECK_F_REPEATED)
 		return GF__CHECK_VALID;
-	return gf__check_walk_time(x, f, s, n);
+	return gf__check_time(x, f, s, n);
 }
 
 /* One value of field f (info fi) of x: into dst for a singular field. */
@@ -105,11 +105,10 @@ static enum gf__check_fast value(struct jwalk *jw, struct gf__check_msg *x,
 		return GF__CHECK_UNSURE;
 	case PROTOBUF_C_TYPE_MESSAGE: {
 		void *cacc;
-		enum gf__check_role cr =
-		    gf__check_walk_child(x, (enum gf__check_role)fi->role, &cacc);
+		enum gf__check_role cr = gf__check_child(x, (enum gf__check_role)fi->role, &cacc);
 		if (peek(j) != '{')
 			return GF__CHECK_INVALID;
-		return walk(jw, f->descriptor, cr, cacc);
+		return walk(jw, gf__check_child_info(fi, f), cr, cacc);
 	}
 	default:
 		return gf__json_parse_integer(j, f, dst) == GF_OK ? GF__CHECK_VALID
@@ -187,17 +186,19 @@ static enum gf__check_fast key(struct jwalk *jw, const struct gf__check_msg *x, 
 	} while (0)
 
 /* The object at j->p (a '{'), a message of type d. */
-static enum gf__check_fast walk(struct jwalk *jw, const ProtobufCMessageDescriptor *d,
+static enum gf__check_fast walk(struct jwalk *jw, const struct gf__check_info *in,
                                 enum gf__check_role role, void *acc)
 {
 	struct jdec *j = &jw->j;
 	struct gf__check_msg x;
 	uint64_t seen = 0; /* keys met, null or not: a second one is a duplicate */
 	unsigned hint = 0;
-	enum gf__check_fast rc = gf__check_walk_open(&jw->w, &x, d, role, acc);
+	const ProtobufCMessageDescriptor *d;
+	enum gf__check_fast rc = gf__check_open(&jw->w, &x, in, role, acc);
 
 	if (rc != GF__CHECK_VALID)
 		return rc;
+	d = in->desc;
 	j->p++; /* '{' */
 	skip_ws(j);
 	if (peek(j) == '}') {
@@ -250,7 +251,7 @@ static enum gf__check_fast walk(struct jwalk *jw, const ProtobufCMessageDescript
 			break;
 	}
 out:
-	return gf__check_walk_close(&jw->w, &x, rc);
+	return gf__check_close(&jw->w, &x, rc);
 }
 
 enum gf__check_fast gf__check_json(const ProtobufCMessageDescriptor *d, const char *data,
@@ -273,7 +274,7 @@ enum gf__check_fast gf__check_json(const ProtobufCMessageDescriptor *d, const ch
 	if (peek(&jw.j) != '{')
 		return GF__CHECK_INVALID;
 	old = gf__codec_enter_c_locale(); /* strtod, for the numbers that need it */
-	rc = walk(&jw, d, GF__CHECK_R_NONE, NULL);
+	rc = walk(&jw, gf__check_walk_info(d), GF__CHECK_R_NONE, NULL);
 	gf__codec_leave_c_locale(old);
 	if (rc == GF__CHECK_VALID) {
 		skip_ws(&jw.j);

@@ -107,7 +107,7 @@ static bool oneof_taken(const ProtobufCMessageDescriptor *d, const ProtobufCFiel
 	return false;
 }
 
-static enum gf__check_fast walk(struct gf__check_walker *w, const ProtobufCMessageDescriptor *d,
+static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__check_info *in,
                                 const uint8_t *p, const uint8_t *end, enum gf__check_role role,
                                 void *acc);
 
@@ -117,20 +117,20 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const ProtobufCMessa
 		goto out;                                                                          \
 	} while (0)
 
-static enum gf__check_fast walk(struct gf__check_walker *w, const ProtobufCMessageDescriptor *d,
+static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__check_info *in,
                                 const uint8_t *p, const uint8_t *end, enum gf__check_role role,
                                 void *acc)
 {
 	struct gf__check_msg x;
-	const struct gf__check_info *in;
+	const ProtobufCMessageDescriptor *d;
 	unsigned char *m;
 	uint32_t *counts;
 	unsigned hint = UINT_MAX; /* the next field tried first: 0 */
-	enum gf__check_fast rc = gf__check_walk_open(w, &x, d, role, acc);
+	enum gf__check_fast rc = gf__check_open(w, &x, in, role, acc);
 
 	if (rc != GF__CHECK_VALID)
 		return rc;
-	in = x.in;
+	d = in->desc;
 	m = x.m;
 	counts = x.counts;
 	for (const uint8_t *q = p; q < end;) {
@@ -207,7 +207,7 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const ProtobufCMessa
 					NO(GF__CHECK_INVALID);
 				if (!repeated &&
 				    (fl & GF__CHECK_F_TIME)) { /* the rules read these */
-					rc = gf__check_walk_time(&x, f, q, (size_t)len);
+					rc = gf__check_time(&x, f, q, (size_t)len);
 					if (rc != GF__CHECK_VALID)
 						goto out;
 				}
@@ -216,8 +216,8 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const ProtobufCMessa
 					NO(GF__CHECK_UNSURE);
 				void *cacc;
 				enum gf__check_role cr =
-				    gf__check_walk_child(&x, (enum gf__check_role)fi->role, &cacc);
-				rc = walk(w, f->descriptor, q, q + len, cr, cacc);
+				    gf__check_child(&x, (enum gf__check_role)fi->role, &cacc);
+				rc = walk(w, gf__check_child_info(fi, f), q, q + len, cr, cacc);
 				if (rc != GF__CHECK_VALID)
 					goto out;
 			}
@@ -227,7 +227,7 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const ProtobufCMessa
 		counts[idx]++;
 	}
 out:
-	return gf__check_walk_close(w, &x, rc);
+	return gf__check_close(w, &x, rc);
 }
 enum gf__check_fast gf__check_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
                                        size_t len)
@@ -238,5 +238,5 @@ enum gf__check_fast gf__check_protobuf(const ProtobufCMessageDescriptor *d, cons
 		return GF__CHECK_UNSURE;
 	w.depth = 0;
 	w.fa_busy = false;
-	return walk(&w, d, data, data + len, GF__CHECK_R_NONE, NULL);
+	return walk(&w, gf__check_walk_info(d), data, data + len, GF__CHECK_R_NONE, NULL);
 }

@@ -143,75 +143,28 @@ static void grow_free(struct gf__check_grow *g, void *inl)
 		free(g->data);
 }
 
-enum gf__check_fast gf__check_walk_open(struct gf__check_walker *w, struct gf__check_msg *x,
-                                        const ProtobufCMessageDescriptor *d,
-                                        enum gf__check_role role, void *acc)
+enum gf__check_fast gf__check_walk_offer(struct gf__check_walker *w, struct gf__check_msg *x)
 {
-	const struct gf__check_info *in;
-
-	if (w->depth >= GF_CODEC_MAX_DEPTH)
-		return GF__CHECK_INVALID;
-	in = gf__check_walk_info(d);
-	if (in == NULL || in->unsure)
-		return GF__CHECK_UNSURE;
-	x->d = d;
-	x->in = in;
-	x->role = role;
-	x->acc = acc;
-	x->mine = NULL;
-	x->fa = NULL;
-	x->ntimes = 0;
-	protobuf_c_message_init(d, x->m);
-	memset(x->counts, 0, d->n_fields * sizeof(x->counts[0]));
-	if (in->kind == GF__VALIDATE_FLEXOFFER) {
+	if (x->in->kind == GF__VALIDATE_FLEXOFFER) {
 		struct gf__check_fo *fa = w->fa_busy ? malloc(sizeof(*fa)) : &w->fa; /* nested */
 		if (fa == NULL)
 			return GF__CHECK_UNSURE;
 		w->fa_busy = true;
 		memset(fa, 0, offsetof(struct gf__check_fo, slices_inl));
 		x->fa = x->mine = fa;
-	} else if (role == GF__CHECK_R_PROFILE) {
+	} else if (x->role == GF__CHECK_R_PROFILE) {
 		x->cur = (struct gf__validate_slice){0, 0, -INFINITY, INFINITY, 0};
 		x->mine = &x->cur;
-	} else if (role == GF__CHECK_R_SCHED0 || role == GF__CHECK_R_SCHED1) {
-		x->sref.fo = acc;
-		x->sref.k = role == GF__CHECK_R_SCHED0 ? 0 : 1;
+	} else if (x->role == GF__CHECK_R_SCHED0 || x->role == GF__CHECK_R_SCHED1) {
+		x->sref.fo = x->acc;
+		x->sref.k = x->role == GF__CHECK_R_SCHED0 ? 0 : 1;
 		x->mine = &x->sref;
 	}
-	w->depth++;
-	return GF__CHECK_VALID;
-}
-
-enum gf__check_role gf__check_walk_child(const struct gf__check_msg *x, enum gf__check_role r,
-                                         void **acc)
-{
-	enum gf__check_role self = x->role;
-	bool collect =
-	    (r == GF__CHECK_R_PROFILE || r == GF__CHECK_R_TOTAL || r == GF__CHECK_R_SCHED0 ||
-	     r == GF__CHECK_R_SCHED1) ||
-	    (r == GF__CHECK_R_ENERGY && self == GF__CHECK_R_PROFILE) ||
-	    (r == GF__CHECK_R_SLICE && (self == GF__CHECK_R_SCHED0 || self == GF__CHECK_R_SCHED1));
-
-	*acc = collect ? x->mine : NULL;
-	return collect ? r : GF__CHECK_R_NONE;
-}
-
-enum gf__check_fast gf__check_walk_time(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f,
-                                        const void *s, size_t n)
-{
-	char *t;
-
-	if (x->ntimes == GF__CHECK_MAX_TIMES || n >= GF__CHECK_TIME_LEN)
-		return GF__CHECK_UNSURE;
-	t = x->times[x->ntimes++];
-	memcpy(t, s, n);
-	t[n] = '\0';
-	memcpy(x->m + f->offset, &t, sizeof(t));
 	return GF__CHECK_VALID;
 }
 
 /* The rules on x's copy, and what x gives the message above. */
-static enum gf__check_fast finish(struct gf__check_msg *x)
+enum gf__check_fast gf__check_walk_finish(struct gf__check_msg *x)
 {
 	const ProtobufCMessageDescriptor *d = x->d;
 	const struct gf__check_info *in = x->in;
@@ -299,22 +252,15 @@ static enum gf__check_fast finish(struct gf__check_msg *x)
 	return GF__CHECK_VALID;
 }
 
-enum gf__check_fast gf__check_walk_close(struct gf__check_walker *w, struct gf__check_msg *x,
-                                         enum gf__check_fast rc)
+void gf__check_walk_release(struct gf__check_walker *w, struct gf__check_msg *x)
 {
 	struct gf__check_fo *fa = x->fa;
 
-	if (rc == GF__CHECK_VALID)
-		rc = finish(x);
-	if (fa != NULL) {
-		grow_free(&fa->slices, fa->slices_inl);
-		grow_free(&fa->sched[0], fa->sched_inl[0]);
-		grow_free(&fa->sched[1], fa->sched_inl[1]);
-		if (fa == &w->fa)
-			w->fa_busy = false;
-		else
-			free(fa);
-	}
-	w->depth--;
-	return rc;
+	grow_free(&fa->slices, fa->slices_inl);
+	grow_free(&fa->sched[0], fa->sched_inl[0]);
+	grow_free(&fa->sched[1], fa->sched_inl[1]);
+	if (fa == &w->fa)
+		w->fa_busy = false;
+	else
+		free(fa);
 }

@@ -18,6 +18,7 @@
 #include "payload/check.h"
 #include "payload/validate.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,6 +40,8 @@ enum gf__check_role {
 	GF__CHECK_R_SLICE,   /* a scheduleSlices element of one */
 };
 
+struct gf__check_info;
+
 /* Per field, made once per type. */
 #define GF__CHECK_F_TIME     1u /* a time string */
 #define GF__CHECK_F_MAP      2u /* a map<K, V> */
@@ -50,6 +53,8 @@ struct gf__check_finfo {
 	unsigned char flags, want, role; /* want: its wire type; role: a child's */
 	unsigned char mark;              /* gf__codec_mark_set's: 0 none, 1 has_, 2 oneof case */
 	unsigned char namelen;           /* strlen of its name; 0 if 255 or more */
+	/* A message field's type's table once looked up (gf__check_child_info) */
+	_Atomic(const struct gf__check_info *) child;
 };
 
 /* What a walk needs of a message type. */
@@ -113,15 +118,67 @@ struct gf__check_msg {
  * out. */
 const struct gf__check_info *gf__check_walk_info(const ProtobufCMessageDescriptor *d);
 
+/* For gf__check_open and gf__check_close below: the FlexOffer gatherer of
+ * an offer x (UNSURE when memory runs out); the rules on x's copy and what
+ * it gives the message above; the gatherer's release. */
+enum gf__check_fast gf__check_walk_offer(struct gf__check_walker *w, struct gf__check_msg *x);
+enum gf__check_fast gf__check_walk_finish(struct gf__check_msg *x);
+void gf__check_walk_release(struct gf__check_walker *w, struct gf__check_msg *x);
+
+/* The table of message field f's type (fi: f's info), kept in fi after
+ * the first look-up; NULL only when memory runs out. The tables are never
+ * freed, so the pointer stays good. */
+static inline const struct gf__check_info *gf__check_child_info(const struct gf__check_finfo *fi,
+                                                                const ProtobufCFieldDescriptor *f)
+{
+	/* fi lives in a calloc'd table: its const is the walks', not the object's */
+	struct gf__check_finfo *slot = (struct gf__check_finfo *)(uintptr_t)fi;
+	const struct gf__check_info *in = atomic_load_explicit(&slot->child, memory_order_acquire);
+
+	if (in == NULL) {
+		in = gf__check_walk_info(f->descriptor);
+		if (in != NULL)
+			atomic_store_explicit(&slot->child, in, memory_order_release);
+	}
+	return in;
+}
+
 /*
- * Opens x, a message of type d in role (acc: what the message above gathers
- * into). VALID: opened, and gf__check_walk_close must follow. INVALID when
- * it nests deeper than GF_CODEC_MAX_DEPTH, UNSURE when the type is not
- * decided here or memory runs out; then nothing is to be closed.
+ * Opens x, a message of the type of table in (NULL: memory ran out) in role
+ * (acc: what the message above gathers into). VALID: opened, and gf__check_close must follow.
+ * INVALID when it nests deeper than GF_CODEC_MAX_DEPTH, UNSURE when the type is not decided here or
+ * memory runs out; then nothing is to be closed. Inline, as the close: once per message, in the
+ * walks' inner loop.
  */
-enum gf__check_fast gf__check_walk_open(struct gf__check_walker *w, struct gf__check_msg *x,
-                                        const ProtobufCMessageDescriptor *d,
-                                        enum gf__check_role role, void *acc);
+static inline enum gf__check_fast gf__check_open(struct gf__check_walker *w,
+                                                 struct gf__check_msg *x,
+                                                 const struct gf__check_info *in,
+                                                 enum gf__check_role role, void *acc)
+{
+	const ProtobufCMessageDescriptor *d;
+
+	if (w->depth >= GF_CODEC_MAX_DEPTH)
+		return GF__CHECK_INVALID;
+	if (in == NULL || in->unsure)
+		return GF__CHECK_UNSURE;
+	d = in->desc;
+	x->d = d;
+	x->in = in;
+	x->role = role;
+	x->acc = acc;
+	x->mine = NULL;
+	x->fa = NULL;
+	x->ntimes = 0;
+	protobuf_c_message_init(d, x->m);
+	memset(x->counts, 0, d->n_fields * sizeof(x->counts[0]));
+	/* An offer, or a message its children gather into (walk_offer's cases) */
+	if ((in->kind == GF__VALIDATE_FLEXOFFER || role == GF__CHECK_R_PROFILE ||
+	     role == GF__CHECK_R_SCHED0 || role == GF__CHECK_R_SCHED1) &&
+	    gf__check_walk_offer(w, x) != GF__CHECK_VALID)
+		return GF__CHECK_UNSURE;
+	w->depth++;
+	return GF__CHECK_VALID;
+}
 
 /*
  * Closes x with the walk's verdict on its fields so far, rc. When VALID:
@@ -129,18 +186,48 @@ enum gf__check_fast gf__check_walk_open(struct gf__check_walker *w, struct gf__c
  * copy, the rules on the copy, the FlexOffer rule, and what it gives the
  * message above. Returns the verdict.
  */
-enum gf__check_fast gf__check_walk_close(struct gf__check_walker *w, struct gf__check_msg *x,
-                                         enum gf__check_fast rc);
+static inline enum gf__check_fast gf__check_close(struct gf__check_walker *w,
+                                                  struct gf__check_msg *x, enum gf__check_fast rc)
+{
+	if (rc == GF__CHECK_VALID)
+		rc = gf__check_walk_finish(x);
+	if (x->fa != NULL)
+		gf__check_walk_release(w, x);
+	w->depth--;
+	return rc;
+}
 
 /* The role of a child in field role r (finfo.role) of x, and in *acc what
  * it gathers into. */
-enum gf__check_role gf__check_walk_child(const struct gf__check_msg *x, enum gf__check_role r,
-                                         void **acc);
+static inline enum gf__check_role gf__check_child(const struct gf__check_msg *x,
+                                                  enum gf__check_role r, void **acc)
+{
+	enum gf__check_role self = x->role;
+	bool collect =
+	    (r == GF__CHECK_R_PROFILE || r == GF__CHECK_R_TOTAL || r == GF__CHECK_R_SCHED0 ||
+	     r == GF__CHECK_R_SCHED1) ||
+	    (r == GF__CHECK_R_ENERGY && self == GF__CHECK_R_PROFILE) ||
+	    (r == GF__CHECK_R_SLICE && (self == GF__CHECK_R_SCHED0 || self == GF__CHECK_R_SCHED1));
+
+	*acc = collect ? x->mine : NULL;
+	return collect ? r : GF__CHECK_R_NONE;
+}
 
 /* A singular time string s[0..n) of field f into the copy (the rules read
  * them); VALID, or UNSURE when there are too many or it is too long. */
-enum gf__check_fast gf__check_walk_time(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f,
-                                        const void *s, size_t n);
+static inline enum gf__check_fast
+gf__check_time(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f, const void *s, size_t n)
+{
+	char *t;
+
+	if (x->ntimes == GF__CHECK_MAX_TIMES || n >= GF__CHECK_TIME_LEN)
+		return GF__CHECK_UNSURE;
+	t = x->times[x->ntimes++];
+	memcpy(t, s, n);
+	t[n] = '\0';
+	memcpy(x->m + f->offset, &t, sizeof(t));
+	return GF__CHECK_VALID;
+}
 
 /* A value of field f (info fi) was read: its has_ or oneof case in the copy. */
 static inline void gf__check_mark(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f,
