@@ -160,9 +160,19 @@ static enum gf__check_fast key(struct jwalk *jw, const struct gf__check_msg *x, 
 	bool plain;
 
 	if (hint < d->n_fields) {
-		size_t k = x->in->fields[hint].namelen;
-		if (k > 0 && (size_t)(j->end - j->p) >= k + 2 && j->p[k + 1] == '"' &&
-		    memcmp(j->p + 1, d->fields[hint].name, k) == 0) {
+		const struct gf__check_finfo *hi = &x->in->fields[hint];
+		size_t k = hi->namelen;
+		if (hi->keymask[0] != 0 && j->end - j->p >= 17) { /* two words */
+			uint64_t w[2];
+			memcpy(w, j->p + 1, sizeof(w));
+			if ((((w[0] ^ hi->key[0]) & hi->keymask[0]) |
+			     ((w[1] ^ hi->key[1]) & hi->keymask[1])) == 0) {
+				j->p += k + 2;
+				*out = hint;
+				return GF__CHECK_VALID;
+			}
+		} else if (k > 0 && (size_t)(j->end - j->p) >= k + 2 && j->p[k + 1] == '"' &&
+		           memcmp(j->p + 1, d->fields[hint].name, k) == 0) {
 			j->p += k + 2;
 			*out = hint;
 			return GF__CHECK_VALID;

@@ -79,6 +79,14 @@ static struct gf__check_info *make_info(const ProtobufCMessageDescriptor *d)
 		in->fields[i].want = (unsigned char)wire_type_of(f->type);
 		in->fields[i].role = (unsigned char)role_of_field(d, f);
 		in->fields[i].namelen = namelen < 255 ? (unsigned char)namelen : 0;
+		if (namelen + 1 <= sizeof(in->fields[i].key)) {
+			unsigned char key[16] = {0}, mask[16] = {0};
+			memcpy(key, f->name, namelen);
+			key[namelen] = '"';
+			memset(mask, 0xff, namelen + 1);
+			memcpy(in->fields[i].key, key, sizeof(key));
+			memcpy(in->fields[i].keymask, mask, sizeof(mask));
+		}
 		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
 			in->fields[i].mark = 2;
 		else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&

@@ -53,6 +53,9 @@ struct gf__check_finfo {
 	unsigned char flags, want, role; /* want: its wire type; role: a child's */
 	unsigned char mark;              /* gf__codec_mark_set's: 0 none, 1 has_, 2 oneof case */
 	unsigned char namelen;           /* strlen of its name; 0 if 255 or more */
+	/* Its name and a '"' as a JSON key's first 16 bytes after the opening
+	 * quote, and which of them count; mask 0 if they do not fit. */
+	uint64_t key[2], keymask[2];
 	/* A message field's type's table once looked up (gf__check_child_info) */
 	_Atomic(const struct gf__check_info *) child;
 };
