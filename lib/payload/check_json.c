@@ -49,9 +49,9 @@ static enum gf__check_fast string_value(struct jwalk *jw, struct gf__check_msg *
                                         const ProtobufCFieldDescriptor *f, unsigned fl)
 {
 	const unsigned char *s;
-	char canon[GF_TIME_BUFSIZE];
-	size_t n, cn;
+	size_t n;
 	bool plain;
+	int64_t ms;
 
 	if (peek(&jw->j) != '"')
 		return GF__CHECK_INVALID;
@@ -61,10 +61,13 @@ static enum gf__check_fast string_value(struct jwalk *jw, struct gf__check_msg *
 		return GF__CHECK_UNSURE;
 	if (!(fl & GF__CHECK_F_TIME))
 		return GF__CHECK_VALID;
-	/* As gf__codec_finish_string: a time the decoder cannot write in its
-	 * canonical form is refused too. The rules read the text as written,
-	 * which parses to the same instant. */
-	if (gf__codec_time_canon((const char *)s, n, canon, &cn) != GF_OK)
+	/* As gf__codec_finish_string, which also writes it back in canonical
+	 * form: gf_time_format fails only outside GF_TIME_MIN_MS..MAX_MS
+	 * (GF_TIME_BUFSIZE always suffices), which gf_time_parse refuses
+	 * already; checked again here, cheaply, should parse ever widen. The
+	 * rules read the text as written, which parses to the same instant. */
+	if (gf_time_parse((const char *)s, n, &ms) != GF_OK || ms < GF_TIME_MIN_MS ||
+	    ms > GF_TIME_MAX_MS)
 		return GF__CHECK_INVALID;
 	if (fl & GF__CHECK_F_REPEATED)
 		return GF__CHECK_VALID;

@@ -670,3 +670,48 @@ Test(check, the_one_pass_leaves_series_rules_and_maps_to_the_full_path)
 	                                         "\"auditDropped\":0}"),
 	             GF__CHECK_VALID);
 }
+
+/* Time strings the decoder reads but cannot write back in its canonical form
+ * (outside years 0000-9999 in UTC) are refused, in one pass too; and the
+ * one pass decides every one of these, as it does int64 fields written as
+ * strings. */
+Test(check, times_and_wide_integers_in_one_pass)
+{
+	static const char *const times[] = {
+	    "2020-02-27T20:30:00.000+0000",
+	    "2020-02-27T20:30:00Z",
+	    "9999-12-31T23:59:59Z",
+	    "9999-12-31T23:59:59-01:00",
+	    "0000-01-01T00:00:00Z",
+	    "0000-01-01T00:00:00+01:00",
+	    "2020-02-30T20:30:00Z",
+	    "2020-02-27 20:30:00",
+	    "",
+	    "2020-02-27T24:00:00Z",
+	    "2020-02-27T20:30:00.1234Z",
+	    "1970-01-01T00:00:00Z",
+	};
+	static const char *const ids[] = {
+	    "1",      "\"1\"", "\"-9223372036854775808\"", "\"9223372036854775808\"", "\"1.0\"",
+	    "\" 1\"", "1e0"};
+	const ProtobufCMessageDescriptor *d = &goflex__flex_offer_schedule__descriptor;
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+			char doc[256];
+			int n = snprintf(doc, sizeof(doc),
+			                 "{\"scheduleId\": %s, \"startTime\": \"%s\", "
+			                 "\"scheduleSlices\": []}",
+			                 ids[k], times[i]);
+			unsigned long before = n_json_valid + n_json_invalid;
+			same(GF_CODEC_JSON, d, doc, (size_t)n, "times");
+			cr_assert_eq(n_json_valid + n_json_invalid, before + 1,
+			             "not decided in one pass: %s", doc);
+		}
+	}
+	cr_log_info("times: %lu accepted, %lu refused alike; JSON in one pass: %lu accepted, "
+	            "%lu refused",
+	            n_accepted, n_refused, n_json_valid, n_json_invalid);
+	cr_assert_gt(n_json_valid, 5);
+	cr_assert_gt(n_json_invalid, 20);
+}
