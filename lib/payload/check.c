@@ -16,6 +16,8 @@ enum gf_err gf_check_message(enum gf_codec_format format, const ProtobufCMessage
 
 	switch (format) {
 	case GF_CODEC_JSON:
+		if (gf__check_json(d, data, len) == GF__CHECK_VALID)
+			return GF_OK;
 		rc = gf__codec_from_json(d, data, len, &m, &nonfinite, err, errlen);
 		break;
 	case GF_CODEC_PROTOBUF:

@@ -8,13 +8,13 @@
  * It accepts and refuses exactly what gf_codec_decode followed by
  * gf_validate does, with the same reason text; the differential tests
  * (tests/unit/check_test.c, tests/fuzz/check_fuzz.c) hold it to that.
- * Protobuf goes first through a one-pass verdict (check_protobuf.c,
- * below) that builds no message; what it does not accept (every refusal,
- * to get its reason, and the types it leaves to the full path) and the
- * other encodings are decoded into the codec's arena, released at once,
- * with gf_validate_verdict's plan-driven walk and no finite checks when the
- * decoder saw no NaN or infinity. docs/bench.md has the profile of where
- * the time goes.
+ * Protobuf and JSON go first through a one-pass verdict (check_protobuf.c,
+ * check_json.c, below; what they share is check_walk.c) that builds no
+ * message; what it does not accept (every refusal, to get its reason, and
+ * what it leaves to the full path) and msgpack are decoded into the codec's
+ * arena, released at once, with gf_validate_verdict's plan-driven walk and
+ * no finite checks when the decoder saw no NaN or infinity. docs/bench.md
+ * has the profile of where the time goes.
  */
 #ifndef GF_CHECK_H
 #define GF_CHECK_H
@@ -50,6 +50,17 @@ enum gf_err gf_check_message(enum gf_codec_format format, const ProtobufCMessage
 enum gf__check_fast { GF__CHECK_VALID, GF__CHECK_INVALID, GF__CHECK_UNSURE };
 enum gf__check_fast gf__check_protobuf(const ProtobufCMessageDescriptor *d, const uint8_t *data,
                                        size_t len);
+
+/*
+ * The one-pass JSON verdict (check_json.c), tried first the same way, with
+ * the same contract: the text parsed as the JSON decoder parses it, its
+ * values read by the decoder's own readers, the rules on partial copies
+ * (check_walk.c). UNSURE for what it leaves to the full path: escapes and
+ * non-ASCII in keys and strings, bytes and map fields, "NaN" and the
+ * infinities, and the types gf__check_protobuf leaves.
+ */
+enum gf__check_fast gf__check_json(const ProtobufCMessageDescriptor *d, const char *data,
+                                   size_t len);
 #endif
 
 #endif

@@ -40,24 +40,6 @@ union scalar {
 	ProtobufCMessage *m;
 };
 
-static inline void skip_ws(struct jdec *j)
-{
-	const unsigned char *p = j->p;
-
-	/* Most bytes here are not space: one comparison says so. */
-	while (p < j->end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
-	j->p = p;
-}
-
-static bool literal(struct jdec *j, const char *word, size_t n)
-{
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
-		return false;
-	j->p += n;
-	return true;
-}
-
 static enum gf_err parse_message(struct jdec *j, const ProtobufCMessageDescriptor *d,
                                  ProtobufCMessage *m);
 
@@ -132,7 +114,7 @@ static enum gf_err parse_array(struct jdec *j, const ProtobufCFieldDescriptor *f
 		j->p++;
 		goto out;
 	}
-	for (;;) {
+	for (int k;;) {
 		union scalar v;
 		size_t slot = gf__codec_push(cx, es);
 		if (slot == SIZE_MAX) {
@@ -146,16 +128,11 @@ static enum gf_err parse_array(struct jdec *j, const ProtobufCFieldDescriptor *f
 		cx->npath--;
 		memcpy(cx->scratch + slot, &v, es); /* the stack may have moved */
 		n++;
-		skip_ws(j);
-		if (peek(j) == ',') {
-			j->p++;
-			skip_ws(j);
+		k = next_or_close(j, ']');
+		if (k > 0)
 			continue;
-		}
-		if (peek(j) == ']') {
-			j->p++;
+		if (k == 0)
 			break;
-		}
 		rc = syntax(j, "expected ',' or ']'");
 		goto out;
 	}
@@ -195,7 +172,7 @@ static enum gf_err parse_map(struct jdec *j, const ProtobufCFieldDescriptor *f,
 		j->p++;
 		goto out;
 	}
-	for (;;) {
+	for (int k;;) {
 		ProtobufCMessage *entry;
 		const unsigned char *s;
 		size_t len, slot = gf__codec_push(cx, sizeof(entry));
@@ -237,16 +214,11 @@ static enum gf_err parse_map(struct jdec *j, const ProtobufCFieldDescriptor *f,
 		cx->npath--;
 		memcpy(cx->scratch + slot, &entry, sizeof(entry)); /* the stack may have moved */
 		n++;
-		skip_ws(j);
-		if (peek(j) == ',') {
-			j->p++;
-			skip_ws(j);
+		k = next_or_close(j, '}');
+		if (k > 0)
 			continue;
-		}
-		if (peek(j) == '}') {
-			j->p++;
+		if (k == 0)
 			break;
-		}
 		rc = syntax(j, "expected ',' or '}'");
 		goto out;
 	}
@@ -361,7 +333,7 @@ static enum gf_err parse_message(struct jdec *j, const ProtobufCMessageDescripto
 		j->p++;
 		goto done;
 	}
-	for (;;) {
+	for (int k;;) {
 		const ProtobufCFieldDescriptor *f;
 		size_t idx;
 		bool is_null;
@@ -387,16 +359,11 @@ static enum gf_err parse_message(struct jdec *j, const ProtobufCMessageDescripto
 		cx->npath--;
 		cx->scratch[state + idx] = is_null ? GF__CODEC_NULL : GF__CODEC_SET;
 		hint = idx + 1 < d->n_fields ? f + 1 : NULL;
-		skip_ws(j);
-		if (peek(j) == ',') {
-			j->p++;
-			skip_ws(j);
+		k = next_or_close(j, '}');
+		if (k > 0)
 			continue;
-		}
-		if (peek(j) == '}') {
-			j->p++;
+		if (k == 0)
 			break;
-		}
 		rc = syntax(j, "expected ',' or '}'");
 		goto out;
 	}

@@ -3,7 +3,8 @@
  * codec_json_int.h - what the JSON decoder's two halves share: the parser
  * (codec_json.c, structure: objects, arrays, maps, fields) and the value
  * readers (codec_json_value.c: strings, numbers, enums, bytes). For
- * lib/payload/codec_json*.c only.
+ * lib/payload/codec_json*.c, and the one-pass JSON verdict (check_json.c),
+ * which reads values with the decoder's own readers.
  */
 #ifndef GF_CODEC_JSON_INT_H
 #define GF_CODEC_JSON_INT_H
@@ -13,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct jdec {
 	struct gf__codec_ctx *cx;
@@ -28,6 +30,43 @@ static inline enum gf_err syntax(struct jdec *j, const char *what)
 static inline int peek(const struct jdec *j)
 {
 	return j->p < j->end ? *j->p : -1;
+}
+
+static inline void skip_ws(struct jdec *j)
+{
+	const unsigned char *p = j->p;
+
+	/* Most bytes here are not space: one comparison says so. */
+	while (p < j->end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	j->p = p;
+}
+
+/* After an element or a member: 1 at a ',' (passed, and the whitespace after
+ * it), 0 at the closing byte close (passed), -1 at anything else (not
+ * passed: the syntax error's position). */
+static inline int next_or_close(struct jdec *j, int close)
+{
+	skip_ws(j);
+	if (peek(j) == ',') {
+		j->p++;
+		skip_ws(j);
+		return 1;
+	}
+	if (peek(j) == close) {
+		j->p++;
+		return 0;
+	}
+	return -1;
+}
+
+/* The n bytes of word at j->p, passed; nothing is checked after them. */
+static inline bool literal(struct jdec *j, const char *word, size_t n)
+{
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return false;
+	j->p += n;
+	return true;
 }
 
 /* The value at j->p has the wrong type for the field: say what was expected,

@@ -267,32 +267,67 @@ static bool is_digit(const unsigned char *p, const unsigned char *end)
 	return p < end && *p >= '0' && *p <= '9';
 }
 
-/* One more significant digit d into n (leading zeros are not significant). */
-static inline void take_digit(struct num *n, int *digits, unsigned d, bool fraction)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Whether the 8 bytes of x (little-endian) are all ASCII digits. */
+static inline bool eight_digits(uint64_t x)
 {
-	if (*digits < 19) {
-		n->mant = n->mant * 10 + d;
-		if (n->mant != 0)
-			(*digits)++;
-		n->exp10 -= fraction;
-	} else {
-		n->fast = false;
+	return ((x & 0xf0f0f0f0f0f0f0f0ULL) |
+	        (((x + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) >> 4)) ==
+	       0x3333333333333333ULL;
+}
+
+/* Their value, the first byte the most significant digit (three
+ * multiplications: pairs, then fours, then the eight). */
+static inline uint64_t eight_value(uint64_t x)
+{
+	x -= 0x3030303030303030ULL;
+	x = x * 10 + (x >> 8);
+	x = (((x & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32))) +
+	     (((x >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >>
+	    32;
+	return x & 0xffffffffULL;
+}
+#endif
+
+/* The run of digits from p on appended to *mant (modulo 2^64: the caller
+ * uses it only for runs of at most 19 significant digits), eight at a time
+ * where it can; returns the first non-digit. */
+static inline const unsigned char *digit_run(const unsigned char *p, const unsigned char *e,
+                                             uint64_t *mant)
+{
+	uint64_t m = *mant;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (e - p >= 8) {
+		uint64_t x;
+		memcpy(&x, p, sizeof(x));
+		if (!eight_digits(x))
+			break;
+		m = m * 100000000u + eight_value(x);
+		p += 8;
 	}
+#endif
+	for (; is_digit(p, e); p++)
+		m = m * 10 + (unsigned)(*p - '0');
+	*mant = m;
+	return p;
 }
 
 /* Scans a number token per the RFC 8259 grammar, reading its digits on the
- * way (one pass: to_double need not read them again). */
+ * way (one pass: to_double need not read them again). Significant digits
+ * start at the first non-zero one: the grammar allows no leading zero in
+ * the integer part, so they are the integer part's when it is not "0",
+ * else the fraction's after its leading zeros. */
 static enum gf_err scan_number(struct jdec *j, struct num *n)
 {
-	const unsigned char *p = j->p, *e = j->end;
-	int digits = 0, eval = 0, esign = 1;
+	const unsigned char *p = j->p, *e = j->end, *frac, *lead;
+	uint64_t mant = 0;
+	size_t sig = 0, nfrac = 0;
+	int eval = 0, esign = 1;
 
 	n->s = p;
 	n->neg = false;
 	n->integral = true;
-	n->mant = 0;
-	n->exp10 = 0;
-	n->fast = true;
 	if (p < e && *p == '-') {
 		n->neg = true;
 		p++;
@@ -301,11 +336,13 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 		j->p = p;
 		return syntax(j, "invalid number");
 	}
-	if (*p == '0')
+	if (*p == '0') {
 		p++;
-	else
-		for (; is_digit(p, e); p++)
-			take_digit(n, &digits, (unsigned)(*p - '0'), false);
+	} else {
+		const unsigned char *q = p;
+		p = digit_run(p, e, &mant);
+		sig = (size_t)(p - q);
+	}
 	if (p < e && *p == '.') {
 		p++;
 		n->integral = false;
@@ -313,9 +350,22 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 			j->p = p;
 			return syntax(j, "invalid number");
 		}
-		for (; is_digit(p, e); p++)
-			take_digit(n, &digits, (unsigned)(*p - '0'), true);
+		frac = lead = p;
+		if (sig == 0) { /* the leading zeros of 0.000ddd */
+			while (p < e && *p == '0')
+				p++;
+			lead = p;
+		}
+		p = digit_run(p, e, &mant);
+		nfrac = (size_t)(p - frac);
+		sig += (size_t)(p - lead);
 	}
+	/* Past 19 significant digits only the text says the value (to_double
+	 * then reads it with strtod), and a fraction that long is beyond
+	 * every fast path either way: its length is capped. */
+	n->fast = sig <= 19;
+	n->mant = mant;
+	n->exp10 = -(int)(nfrac < 100000 ? nfrac : 100000);
 	if (p < e && (*p == 'e' || *p == 'E')) {
 		p++;
 		n->integral = false;

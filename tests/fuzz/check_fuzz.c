@@ -9,8 +9,9 @@
  *
  * Both must give the same verdict, and for a refusal the same reason text
  * (the field path of the first error included): anything else aborts. For
- * protobuf, the one-pass verdict (gf__check_protobuf, which
- * gf_check_message tries first) must also agree wherever it decides.
+ * protobuf and JSON, the one-pass verdicts (gf__check_protobuf,
+ * gf__check_json, which gf_check_message tries first) must also agree
+ * wherever they decide.
  */
 #define GF__CHECK_INTERNAL
 #include <stdint.h>
@@ -49,6 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (format == GF_CODEC_PROTOBUF) {
 		enum gf__check_fast v = gf__check_protobuf(e->desc, data, size);
+		if ((v == GF__CHECK_VALID && r1 != GF_OK) ||
+		    (v == GF__CHECK_INVALID && r1 == GF_OK))
+			abort();
+	}
+	if (format == GF_CODEC_JSON) {
+		enum gf__check_fast v = gf__check_json(e->desc, (const char *)data, size);
 		if ((v == GF__CHECK_VALID && r1 != GF_OK) ||
 		    (v == GF__CHECK_INVALID && r1 == GF_OK))
 			abort();

@@ -38,6 +38,28 @@
 static unsigned long n_accepted, n_refused;
 /* Protobuf inputs the one-pass verdict decided: accepted, refused. */
 static unsigned long n_fast_valid, n_fast_invalid;
+/* JSON inputs the one-pass JSON verdict decided: accepted, refused. */
+static unsigned long n_json_valid, n_json_invalid;
+
+/* The one-pass JSON verdict on len bytes at data, held to the reference
+ * verdict r (never VALID where it refuses, never INVALID where it
+ * accepts), and counted. */
+static enum gf__check_fast json_one_pass(const ProtobufCMessageDescriptor *d, const void *data,
+                                         size_t len, enum gf_err r, const char *what,
+                                         const char *why)
+{
+	enum gf__check_fast v = gf__check_json(d, data, len);
+
+	cr_assert(v != GF__CHECK_VALID || r == GF_OK,
+	          "%s (json, %zu bytes): one pass accepts, reference refuses '%s': %.*s", what, len,
+	          why, (int)(len > 300 ? 300 : len), (const char *)data);
+	cr_assert(v != GF__CHECK_INVALID || r != GF_OK,
+	          "%s (json, %zu bytes): one pass refuses, reference accepts: %.*s", what, len,
+	          (int)(len > 300 ? 300 : len), (const char *)data);
+	n_json_valid += v == GF__CHECK_VALID;
+	n_json_invalid += v == GF__CHECK_INVALID;
+	return v;
+}
 
 static enum gf_err reference(enum gf_codec_format f, const ProtobufCMessageDescriptor *d,
                              const void *data, size_t len, char *err, size_t errlen)
@@ -72,6 +94,8 @@ static void same(enum gf_codec_format f, const ProtobufCMessageDescriptor *d, co
 		n_fast_valid += v == GF__CHECK_VALID;
 		n_fast_invalid += v == GF__CHECK_INVALID;
 	}
+	if (f == GF_CODEC_JSON)
+		json_one_pass(d, data, len, r1, what, e1);
 	if (r1 != GF_OK) {
 		cr_assert_str_eq(e1, e2, "%s (%s): reasons differ", what, gf_codec_format_name(f));
 		n_refused++;
@@ -281,6 +305,8 @@ Test(check, the_pilot_flexoffers_and_their_mutations)
 		snprintf(path, sizeof(path), SAMPLES "%s", files[i]);
 		text = slurp(path, &len);
 		same(GF_CODEC_JSON, d, text, len, files[i]);
+		cr_assert_eq(gf__check_json(d, text, len), GF__CHECK_VALID,
+		             "%s: not accepted in one pass", files[i]);
 		mutate_tokens(d, text, len, files[i]);
 		mutate_bytes(GF_CODEC_JSON, d, (const uint8_t *)text, len, 2000, files[i]);
 		if (gf_codec_from_json(d, text, len, &m, NULL, 0) == GF_OK) {
@@ -290,9 +316,12 @@ Test(check, the_pilot_flexoffers_and_their_mutations)
 		free(text);
 	}
 	cr_log_info("pilot offers: %lu accepted, %lu refused alike; protobuf in one pass: %lu "
-	            "accepted, %lu refused",
-	            n_accepted, n_refused, n_fast_valid, n_fast_invalid);
+	            "accepted, %lu refused; JSON in one pass: %lu accepted, %lu refused",
+	            n_accepted, n_refused, n_fast_valid, n_fast_invalid, n_json_valid,
+	            n_json_invalid);
 	cr_assert_gt(n_refused, 1000);
+	cr_assert_gt(n_json_valid, 100);
+	cr_assert_gt(n_json_invalid, 1000);
 	/* The one pass decides FlexOffers: their rule broken, and not. */
 	cr_assert_gt(n_fast_valid, 100);
 	cr_assert_gt(n_fast_invalid, 1000);
@@ -338,8 +367,11 @@ Test(check, the_payload_corpus_and_its_mutations)
 	closedir(dir);
 	cr_assert_gt(files, 10);
 	cr_log_info("corpus: %u files, %lu accepted, %lu refused alike; protobuf in one pass: "
-	            "%lu accepted, %lu refused",
-	            files, n_accepted, n_refused, n_fast_valid, n_fast_invalid);
+	            "%lu accepted, %lu refused; JSON in one pass: %lu accepted, %lu refused",
+	            files, n_accepted, n_refused, n_fast_valid, n_fast_invalid, n_json_valid,
+	            n_json_invalid);
+	cr_assert_gt(n_json_valid, 20);
+	cr_assert_gt(n_json_invalid, 1000);
 	cr_assert_gt(n_fast_valid, 20);
 	cr_assert_gt(n_fast_invalid, 1000);
 	cr_assert_gt(n_refused, 1000);
@@ -357,7 +389,12 @@ static void number_same(const char *tok)
 	double want = strtod(tok, NULL), got;
 	enum gf_err rc = gf_codec_from_json(&goflex__energy_constraint__descriptor, doc, (size_t)n,
 	                                    &m, err, sizeof(err));
+	enum gf__check_fast v =
+	    json_one_pass(&goflex__energy_constraint__descriptor, doc, (size_t)n,
+	                  rc == GF_OK ? gf_validate(m, NULL, 0) : rc, tok, "");
 
+	/* The rule lower <= upper (0) decides with the exact double. */
+	cr_assert_neq(v, GF__CHECK_UNSURE, "%s: the one pass does not decide", tok);
 	if (isinf(want)) {
 		cr_assert_eq(rc, GF_EPARSE, "%s: accepted, strtod overflows", tok);
 		return;
@@ -401,6 +438,19 @@ Test(check, numbers_decode_as_strtod_reads_them)
 	number_same("0.1000000000000000055511151231257827");
 	number_same("1234567890123456789e-27");
 	number_same("1234567890123456789e27");
+	/* Runs of eight digits (read eight at a time) around the 19 that fit. */
+	number_same("0.00000000123456789012345678");
+	number_same("0.000000000000000012345678901234567");
+	number_same("12345678.12345678901");
+	number_same("1234567890123456789012");
+	number_same("99999999999999999999.99999999");
+	number_same("10000000000000000000000000");
+	number_same("-0.00000000000000000000000001");
+	number_same("123456781234567812345678e-30");
+	cr_log_info("numbers: JSON in one pass: %lu accepted, %lu refused", n_json_valid,
+	            n_json_invalid);
+	cr_assert_gt(n_json_valid, 100000);
+	cr_assert_gt(n_json_invalid, 100000);
 }
 
 /* The string scanner reads eight bytes at a time: a quote, a backslash, a
@@ -426,6 +476,13 @@ Test(check, strings_with_a_special_byte_at_every_offset)
 				                 specials[k].in, (int)after, "ABCDEFGHIJKLMNOP");
 				enum gf_err rc = gf_codec_from_json(&goflex__location__descriptor,
 				                                    doc, (size_t)n, &m, NULL, 0);
+				enum gf__check_fast v = json_one_pass(
+				    &goflex__location__descriptor, doc, (size_t)n,
+				    rc == GF_OK ? gf_validate(m, NULL, 0) : rc, "special", "");
+				/* Plain ASCII is decided; escapes and UTF-8 are not. */
+				if (specials[k].want != NULL && specials[k].in[0] >= 0x20 &&
+				    specials[k].in[0] < 0x7f && specials[k].in[0] != '\\')
+					cr_assert_eq(v, GF__CHECK_VALID, "%s", doc);
 				if (!specials[k].want) {
 					cr_assert_eq(rc, GF_EPARSE, "accepted: %s", doc);
 					continue;
@@ -437,11 +494,14 @@ Test(check, strings_with_a_special_byte_at_every_offset)
 				cr_assert_str_eq(((Goflex__Location *)m)->postcode, want);
 				gf_codec_free(m);
 				/* Cut short anywhere inside the string: unterminated. */
-				for (int cut = 13; cut < n - 2; cut++)
+				for (int cut = 13; cut < n - 2; cut++) {
 					cr_assert_eq(
 					    gf_codec_from_json(&goflex__location__descriptor, doc,
 					                       (size_t)cut, &m, NULL, 0),
 					    GF_EPARSE);
+					json_one_pass(&goflex__location__descriptor, doc,
+					              (size_t)cut, GF_EPARSE, "cut", "");
+				}
 			}
 		}
 	}
@@ -509,11 +569,20 @@ Test(check, offers_of_many_slices_and_their_mutations)
 			cr_assert_eq(gf__check_protobuf(d, enc, elen), GF__CHECK_VALID,
 			             "%zu slices: not accepted in one pass", n);
 			free(enc);
+			cr_assert_eq(gf_codec_encode(GF_CODEC_JSON, m, &enc, &elen), GF_OK);
+			cr_assert_eq(gf__check_json(d, enc, elen), GF__CHECK_VALID,
+			             "%zu slices: not accepted in one pass (JSON)", n);
+			same(GF_CODEC_JSON, d, enc, elen, "offer of many slices");
+			free(enc);
 			/* The schedule one slice short, then misaligned. */
 			fo->defaultschedule->n_scheduleslices = n - 1;
 			cr_assert_eq(gf_codec_encode(GF_CODEC_PROTOBUF, m, &enc, &elen), GF_OK);
 			cr_assert_eq(gf__check_protobuf(d, enc, elen), GF__CHECK_INVALID);
 			same(GF_CODEC_PROTOBUF, d, enc, elen, "short schedule");
+			free(enc);
+			cr_assert_eq(gf_codec_encode(GF_CODEC_JSON, m, &enc, &elen), GF_OK);
+			cr_assert_eq(gf__check_json(d, enc, elen), GF__CHECK_INVALID);
+			same(GF_CODEC_JSON, d, enc, elen, "short schedule");
 			free(enc);
 			fo->defaultschedule->n_scheduleslices = n;
 			fo->defaultschedule->scheduleslices = sd + 1;
@@ -523,6 +592,10 @@ Test(check, offers_of_many_slices_and_their_mutations)
 			cr_assert_eq(gf_codec_encode(GF_CODEC_PROTOBUF, m, &enc, &elen), GF_OK);
 			cr_assert_eq(gf__check_protobuf(d, enc, elen), GF__CHECK_INVALID);
 			same(GF_CODEC_PROTOBUF, d, enc, elen, "misaligned schedule");
+			free(enc);
+			cr_assert_eq(gf_codec_encode(GF_CODEC_JSON, m, &enc, &elen), GF_OK);
+			cr_assert_eq(gf__check_json(d, enc, elen), GF__CHECK_INVALID);
+			same(GF_CODEC_JSON, d, enc, elen, "misaligned schedule");
 			free(enc);
 			fo->defaultschedule->scheduleslices = sd;
 			fo->defaultschedule->n_scheduleslices = n;
@@ -547,9 +620,11 @@ Test(check, offers_of_many_slices_and_their_mutations)
 	}
 	gf_codec_free(m);
 	free(text);
-	cr_log_info("offers of many slices: protobuf in one pass: %lu accepted, %lu refused",
-	            n_fast_valid, n_fast_invalid);
+	cr_log_info("offers of many slices: protobuf in one pass: %lu accepted, %lu refused; JSON "
+	            "in one pass: %lu accepted, %lu refused",
+	            n_fast_valid, n_fast_invalid, n_json_valid, n_json_invalid);
 	cr_assert_gt(n_fast_invalid, 1000);
+	cr_assert_gt(n_json_invalid, 1000);
 }
 
 /* JSON text t of message msg, in protobuf: what the one pass says, and
@@ -594,4 +669,49 @@ Test(check, the_one_pass_leaves_series_rules_and_maps_to_the_full_path)
 	cr_assert_eq(one_pass_of("plugin.stats", "{\"time\":1,\"site\":\"s\",\"clients\":0,"
 	                                         "\"auditDropped\":0}"),
 	             GF__CHECK_VALID);
+}
+
+/* Time strings the decoder reads but cannot write back in its canonical form
+ * (outside years 0000-9999 in UTC) are refused, in one pass too; and the
+ * one pass decides every one of these, as it does int64 fields written as
+ * strings. */
+Test(check, times_and_wide_integers_in_one_pass)
+{
+	static const char *const times[] = {
+	    "2020-02-27T20:30:00.000+0000",
+	    "2020-02-27T20:30:00Z",
+	    "9999-12-31T23:59:59Z",
+	    "9999-12-31T23:59:59-01:00",
+	    "0000-01-01T00:00:00Z",
+	    "0000-01-01T00:00:00+01:00",
+	    "2020-02-30T20:30:00Z",
+	    "2020-02-27 20:30:00",
+	    "",
+	    "2020-02-27T24:00:00Z",
+	    "2020-02-27T20:30:00.1234Z",
+	    "1970-01-01T00:00:00Z",
+	};
+	static const char *const ids[] = {
+	    "1",      "\"1\"", "\"-9223372036854775808\"", "\"9223372036854775808\"", "\"1.0\"",
+	    "\" 1\"", "1e0"};
+	const ProtobufCMessageDescriptor *d = &goflex__flex_offer_schedule__descriptor;
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+			char doc[256];
+			int n = snprintf(doc, sizeof(doc),
+			                 "{\"scheduleId\": %s, \"startTime\": \"%s\", "
+			                 "\"scheduleSlices\": []}",
+			                 ids[k], times[i]);
+			unsigned long before = n_json_valid + n_json_invalid;
+			same(GF_CODEC_JSON, d, doc, (size_t)n, "times");
+			cr_assert_eq(n_json_valid + n_json_invalid, before + 1,
+			             "not decided in one pass: %s", doc);
+		}
+	}
+	cr_log_info("times: %lu accepted, %lu refused alike; JSON in one pass: %lu accepted, "
+	            "%lu refused",
+	            n_accepted, n_refused, n_json_valid, n_json_invalid);
+	cr_assert_gt(n_json_valid, 5);
+	cr_assert_gt(n_json_invalid, 20);
 }
