@@ -271,13 +271,18 @@ check "... and the connection stays up ($lost lost before the reset, none after)
 kill -TERM "$pid_poison" "$pid_prx"; wait "$pid_poison" "$pid_prx" 2>/dev/null
 
 # A small poison alone (a topic with a wildcard: the broker's DISCONNECT is
-# 0x82 Protocol error), so that no write fails: the third rule.
+# 0x82 Protocol error, which no rule takes at once): the reset comes after
+# 3 short connections, or earlier if one of paho's writes failed as the
+# broker closed (a loaded CI run saw that).
 conf poison1 identity foa.a1 send_topic gf/site1/foa/a1/fman/f1/meter.reading poison_bytes 10 \
 	poison_topic 'gf/site1/foa/a1/fman/f1/+'
 start poison1
-check "the poison alone: the reset comes after 3 short connections, and says so" \
-	wait_for 30 in_log poison1 'GF-BUS-RESET foa.a1: 3 connections in a row ended within 10 s'
-check "... after 3 lost connections" eq "$(count_in_log poison1 GF-BUS-LOST)" 3
+check "the poison alone (0x82): the reset comes after 3 short connections or a failed write, and says so" \
+	wait_for 30 eval 'grep -Eq "GF-BUS-RESET foa.a1: (3 connections in a row ended within 10 s|paho failed to write a publish)" "$tmp/poison1.log"'
+lost=$(count_in_log poison1 GF-BUS-LOST)
+check "... after at most 3 lost connections ($lost)" eval '[ "$lost" -ge 1 ] && [ "$lost" -le 3 ]'
+sleep 6 # longer than the longest reconnect back-off (5 s)
+check "... and the connection stays up after it" eq "$(count_in_log poison1 GF-BUS-LOST)" "$lost"
 kill -TERM "$pid_poison1"; wait "$pid_poison1" 2>/dev/null
 
 # The same corruption seen at broker_kill_test: the broker ended FMAR's
@@ -290,8 +295,10 @@ conf poison2 identity foa.a1 send_topic gf/site1/foa/a1/fman/f1/meter.reading po
 start poison2
 check "a publish the broker finds malformed: it says so (0x81)" \
 	wait_for 30 in_log poison2 'disconnected by the broker: 0x81'
+# (A write of paho's failing as the broker closes resets it at once too, by
+# the first rule: rare here, but a loaded machine can see it.)
 check "... and the runtime replaces paho's client at once, and says why" \
-	wait_for 10 in_log poison2 'GF-BUS-RESET foa.a1: the broker ended the connection for a malformed packet'
+	wait_for 10 eval 'grep -Eq "GF-BUS-RESET foa.a1: (the broker ended the connection for a malformed packet|paho failed to write a publish)" "$tmp/poison2.log"'
 check "... one reset, after one lost connection" \
 	eq "$(count_in_log poison2 GF-BUS-RESET) $(count_in_log poison2 GF-BUS-LOST)" "1 1"
 kill -TERM "$pid_poison2"; wait "$pid_poison2" 2>/dev/null
