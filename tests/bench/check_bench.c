@@ -68,19 +68,25 @@ int main(int argc, char **argv)
 	    fseek(in, 0, SEEK_SET) != 0 || (buf = malloc(len)) == NULL ||
 	    fread(buf, 1, len, in) != len) {
 		fprintf(stderr, "check_bench: cannot read %s\n", argv[1]);
+		if (in)
+			fclose(in);
+		free(buf);
 		return 1;
 	}
 	fclose(in);
 	if (gf_check_message(f, d, buf, len, err, sizeof(err)) != GF_OK ||
 	    full_path(f, d, buf, len) != GF_OK) {
 		fprintf(stderr, "check_bench: %s refused: %s\n", argv[1], err);
+		free(buf);
 		return 1;
 	}
 	for (long i = 0; i < n; i++) {
 		enum gf_err rc =
 		    ref ? full_path(f, d, buf, len) : gf_check_message(f, d, buf, len, NULL, 0);
-		if (rc != GF_OK)
+		if (rc != GF_OK) {
+			free(buf);
 			return 1;
+		}
 	}
 	printf("%ld checks of %zu bytes (%s)\n", n, len, ref ? "full path" : "gf_check_message");
 	free(buf);
