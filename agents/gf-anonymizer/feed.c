@@ -220,7 +220,11 @@ static bool settled(const struct anonymizer *an, const struct anonymizer_source 
 		return true;
 	if (fstat(s->fd, &sb) != 0)
 		return true;
-	return (double)sb.st_mtime + (double)an->conf->settle_s <= gf_simclock_real_now();
+	/* to the nanosecond: whole seconds would settle a file written at
+	 * x.9 s at x+settle_s, up to a second early */
+	return (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9 +
+	           (double)an->conf->settle_s <=
+	       gf_simclock_real_now();
 }
 
 /* --- rows ------------------------------------------------------------------- */

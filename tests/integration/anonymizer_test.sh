@@ -58,13 +58,16 @@ conf() { # conf NAME KEY VALUE...
 # The SP's side: every meter.reading to sp.sp1, one payload per line, from a
 # persistent MQTT 5 session (QoS 1, not clean): what is sent while the
 # broker is down and back reaches it. MQTT 3.1.1 would get no sealed payload.
+# The session is subscribed before this returns (-E: exit once the broker
+# acknowledged the subscription); the listener then resumes it, so nothing
+# published in between is missed.
 sp_listen() { # FILE [SESSION]
-	mosquitto_sub -V mqttv5 -h 127.0.0.1 -p "$LOCAL_PORT" -u sp.sp1 -P "$PASSWORD" \
-		-i "sp.sp1@${2:-t$RANDOM}" -c -q 1 -t "gf/site1/dms/+/sp/sp1/meter.reading" -F '%p' \
-		>>"$1" 2>"$1.err" &
+	local sub=(mosquitto_sub -V mqttv5 -h 127.0.0.1 -p "$LOCAL_PORT" -u sp.sp1 -P "$PASSWORD"
+		-i "sp.sp1@${2:-t$RANDOM}" -c -q 1 -t "gf/site1/dms/+/sp/sp1/meter.reading" -F '%p')
+	"${sub[@]}" -E >>"$1" 2>"$1.err" || echo "# sp_listen: the subscription failed: $(cat "$1.err")"
+	"${sub[@]}" >>"$1" 2>"$1.err" &
 	pids+=($!)
 	sp_pid=$!
-	sleep 1
 }
 opened() { # FILE -> the readings, opened with jwcrypto
 	$PY "$HERE/py/open_sealed.py" "$tmp/sp.key" <"$1"
