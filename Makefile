@@ -25,13 +25,14 @@ OBJ := $(BUILD)/obj
 #   anon     base                          (pseudonyms, sealing and opening: JWE with OpenSSL)
 #   meter    base                          (meter exports, local time, resampling)
 #   grid     base                          (feeder model and three-phase power flow; libm)
+#   mqtt     base                          (our MQTT 5 client: packets, session; OpenSSL)
 #   agent    bus, payload, base, schemas   (the agent runtime: paho, SQLite)
 # and the broker plugin base, bus and payload only. schemas is the code
 # protoc-c generates (below). $(BUILD)/lib/layers/<layer>.so links each archive
 # whole against only what it may use with --no-undefined, so a call across the
 # rule is a link error in every build; tests/layering_test.sh says which file
 # broke it and checks the includes too.
-LAYERS        := base bus payload engine devices anon meter grid agent
+LAYERS        := base bus payload engine devices anon meter grid mqtt agent
 LAYER_DEPS_base    :=
 LAYER_DEPS_bus     := base
 LAYER_DEPS_payload := base schemas
@@ -40,6 +41,7 @@ LAYER_DEPS_devices := engine base
 LAYER_DEPS_anon    := base
 LAYER_DEPS_meter   := base
 LAYER_DEPS_grid    := base
+LAYER_DEPS_mqtt    := base
 LAYER_DEPS_agent   := bus payload base schemas
 LAYER_LIBS_base    := -lm
 LAYER_LIBS_bus     := $(PKG_LIBS)
@@ -49,6 +51,7 @@ LAYER_LIBS_devices := $(PKG_LIBS)
 LAYER_LIBS_anon    := $(ANON_LIBS)
 LAYER_LIBS_meter   := $(PKG_LIBS)
 LAYER_LIBS_grid    := -lm
+LAYER_LIBS_mqtt    := -lssl -lcrypto
 LAYER_LIBS_agent   := $(PKG_LIBS) -lpaho-mqtt3as -lsqlite3
 layer_lib = $(BUILD)/lib/libgf-$(1).a
 LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.c))
@@ -56,11 +59,11 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 $(foreach l,$(LAYERS),$(eval LAYER_OBJS_$(l) := $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(l)/*.c))))
 LIBGF_SCHEMAS := $(call layer_lib,schemas)
 # What the agents and most tests link: every layer, users before what they use.
-LIBGF_ALL     := $(foreach l,agent devices engine anon meter grid payload bus base schemas,$(call layer_lib,$(l)))
+LIBGF_ALL     := $(foreach l,agent mqtt devices engine anon meter grid payload bus base schemas,$(call layer_lib,$(l)))
 # What the broker plugin links.
 LIBGF_PLUGIN  := $(foreach l,payload bus base schemas,$(call layer_lib,$(l)))
 LAYER_CHECKS  := $(LAYERS:%=$(BUILD)/lib/layers/%.so)
-AGENT_LIBS    := -lpaho-mqtt3as -lsqlite3 $(ANON_LIBS)
+AGENT_LIBS    := -lpaho-mqtt3as -lsqlite3 -lssl $(ANON_LIBS)
 
 # --- the broker plugin ------------------------------------------------------
 PLUGIN_SRCS := $(wildcard broker-plugin/*.c)

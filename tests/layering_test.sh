@@ -10,6 +10,7 @@
 #   anon     base
 #   meter    base
 #   grid     base
+#   mqtt     base
 #   agent    bus, payload, base
 #   broker-plugin/  base, bus, payload
 #
@@ -43,7 +44,7 @@ check() { # NAME PROBLEMS
 	fi
 }
 
-layers="base bus payload engine devices anon meter grid agent"
+layers="base bus payload engine devices anon meter grid mqtt agent"
 declare -A may=(
 	[base]="base"
 	[bus]="bus base"
@@ -53,6 +54,7 @@ declare -A may=(
 	[anon]="anon base"
 	[meter]="meter base"
 	[grid]="grid base"
+	[mqtt]="mqtt base"
 	[agent]="agent bus payload base"
 	[plugin]="bus payload base schemas"
 )
