@@ -223,8 +223,10 @@ ssize_t gf__mqtt_link_read(struct gf_mqtt_link *l, void *buf, size_t n, char *er
 		return got;
 	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return 0;
-	snprintf(err, errlen, "%s",
-	         got == 0 ? "the broker closed the connection" : strerror(errno));
+	if (got == 0)
+		snprintf(err, errlen, "the broker closed the connection");
+	else
+		snprintf(err, errlen, "the connection broke: %s", strerror(errno));
 	return -1;
 }
 
