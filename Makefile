@@ -26,7 +26,7 @@ OBJ := $(BUILD)/obj
 #   meter    base                          (meter exports, local time, resampling)
 #   grid     base                          (feeder model and three-phase power flow; libm)
 #   mqtt     base                          (our MQTT 5 client: packets, session; OpenSSL)
-#   agent    bus, payload, base, schemas   (the agent runtime: paho, SQLite)
+#   agent    mqtt, bus, payload, base, schemas (the agent runtime: SQLite; paho for local.c)
 # and the broker plugin base, bus and payload only. schemas is the code
 # protoc-c generates (below). $(BUILD)/lib/layers/<layer>.so links each archive
 # whole against only what it may use with --no-undefined, so a call across the
@@ -42,7 +42,7 @@ LAYER_DEPS_anon    := base
 LAYER_DEPS_meter   := base
 LAYER_DEPS_grid    := base
 LAYER_DEPS_mqtt    := base
-LAYER_DEPS_agent   := bus payload base schemas
+LAYER_DEPS_agent   := mqtt bus payload base schemas
 LAYER_LIBS_base    := -lm
 LAYER_LIBS_bus     := $(PKG_LIBS)
 LAYER_LIBS_payload := $(PKG_LIBS)
@@ -52,7 +52,7 @@ LAYER_LIBS_anon    := $(ANON_LIBS)
 LAYER_LIBS_meter   := $(PKG_LIBS)
 LAYER_LIBS_grid    := -lm
 LAYER_LIBS_mqtt    := -lssl -lcrypto
-LAYER_LIBS_agent   := $(PKG_LIBS) -lpaho-mqtt3as -lsqlite3
+LAYER_LIBS_agent   := $(PKG_LIBS) -lpaho-mqtt3as -lsqlite3 -lssl -lcrypto
 layer_lib = $(BUILD)/lib/libgf-$(1).a
 LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)

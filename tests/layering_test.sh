@@ -11,7 +11,7 @@
 #   meter    base
 #   grid     base
 #   mqtt     base
-#   agent    bus, payload, base
+#   agent    mqtt, bus, payload, base
 #   broker-plugin/  base, bus, payload
 #
 # Checked twice, on the sources and on the built objects:
@@ -55,7 +55,7 @@ declare -A may=(
 	[meter]="meter base"
 	[grid]="grid base"
 	[mqtt]="mqtt base"
-	[agent]="agent bus payload base"
+	[agent]="agent mqtt bus payload base"
 	[plugin]="bus payload base schemas"
 )
 

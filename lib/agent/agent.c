@@ -305,9 +305,9 @@ static void handle_item(struct gf_agent *a, struct conn *c, struct gf_inbox_item
 		schedule_reconnect(a, c, it);
 		break;
 	case GF_INBOX_PUB_FAILED:
-		/* A reason >= 0x80 is the broker's refusal; below, paho dropped
-		 * the publish on a broken connection (the outbox and the resends
-		 * send it again). */
+		/* A reason >= 0x80 is the broker's refusal (or the client's, for
+		 * a packet larger than the broker takes); below, the publish was
+		 * dropped on the way (the outbox and the resends send it again). */
 		if (it->reason >= 0x80)
 			gf_log_err("GF-BUS-REFUSED", "a publish was refused: 0x%02x %s",
 			           (unsigned)it->reason, it->text);
@@ -409,6 +409,10 @@ static void run_loop(struct gf_agent *a)
 			if (a->conns[i].reconnect_at > 0)
 				serve_conn(a, i);
 		fire_timers(a);
+		/* What the turn published goes out now, in as few writes as
+		 * the socket allows. */
+		for (size_t i = 0; i < a->nconns; i++)
+			gf_bus_flush(a->conns[i].bus);
 	}
 	/* Drain: what is already queued is handled before leaving. */
 	for (size_t i = 0; i < a->nconns; i++)
@@ -595,15 +599,21 @@ static void close_all(struct gf_agent *a, long timeout_ms)
 	for (size_t i = 0; i < a->nconns; i++)
 		gf_bus_goodbye(a->conns[i].bus);
 	while (pending && waited < timeout_ms) {
-		struct timespec ts = {0, 5 * 1000000L};
+		struct epoll_event ev[EVENTS_MAX];
+		int n;
 
 		pending = false;
-		for (size_t i = 0; i < a->nconns && !pending; i++)
-			pending = gf_bus_pending(a->conns[i].bus) > 0;
-		if (pending) {
-			nanosleep(&ts, NULL);
-			waited += 5;
+		for (size_t i = 0; i < a->nconns; i++) {
+			gf_bus_flush(a->conns[i].bus);
+			pending = pending || gf_bus_pending(a->conns[i].bus) > 0;
 		}
+		if (!pending)
+			break;
+		n = epoll_wait(a->epfd, ev, EVENTS_MAX, 5);
+		for (int k = 0; k < n; k++)
+			if (ev[k].data.u64 < a->nconns)
+				gf_bus_pump(a->conns[ev[k].data.u64].bus);
+		waited += 5;
 	}
 	for (size_t i = a->nconns; i-- > 1;)
 		gf_bus_close(a->conns[i].bus, 0);
@@ -612,7 +622,7 @@ static void close_all(struct gf_agent *a, long timeout_ms)
 
 /*
  * A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) in any thread, ours or
- * paho's, writes its signal and the stack to stderr, which is the agent's
+ * a library's, writes its signal and the stack to stderr, which is the agent's
  * log, then dies of the same signal: a crash seen only in CI (a demo agent
  * died of SIGSEGV once after a broker kill -9) then says where it was. Only
  * async-signal-safe calls; backtrace() is called once at start so that it
@@ -687,8 +697,9 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 		code = def->command(a.conf, argc - operand, argv + operand);
 		goto out;
 	}
-	/* Blocked before paho starts its threads, which inherit the mask, so
-	 * the signals reach only the signalfd. */
+	/* Blocked before any library starts a thread (paho's, for a local
+	 * broker), which inherits the mask, so the signals reach only the
+	 * signalfd. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -710,9 +721,9 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 		code = 2;
 		goto out;
 	}
-	/* Connect first: paho buffers publishes only once a connect was asked
-	 * for, and start may publish. Subscriptions made in start are sent when
-	 * the CONNECTED event is handled, in the loop. */
+	/* Connect first, so the connection is on its way while start runs
+	 * (start may publish: buffered until connected). Subscriptions made in
+	 * start are sent when the CONNECTED event is handled, in the loop. */
 	if (gf_bus_connect(a.bus) != GF_OK)
 		set_reconnect(&a, &a.conns[0], gf_simclock_real_now() + BACKOFF_MAX_MS / 1000.0);
 	if (def->start(&a, a.conf) != GF_OK)

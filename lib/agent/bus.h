@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bus.h - an agent's connection to its site broker (paho MQTTAsync, MQTT v5).
+ * bus.h - an agent's connection to its site broker (MQTT v5, our client in
+ * lib/mqtt, run on the agent's thread by its loop).
  *
  * - Identity: TLS with the identity's certificate (the broker reads it from
  *   the subject), or the loopback password listener with "<role>.<id>".
  * - Persistent session: client id "<role>.<id>" plus an optional suffix,
  *   clean start off, a session expiry, QoS 1 subscriptions (re-made at every
  *   connect), so the broker keeps what arrives while the agent is away.
- * - Outgoing: every publish is QoS 1 and goes through paho's file
- *   persistence in the state directory, also while disconnected (offline
- *   buffering); after a kill -9 paho sends what it had not yet had
- *   acknowledged. Delivery is at least once: receivers key on message ids.
- * - Incoming: paho's callbacks put messages in the durable inbox
- *   (inbox.h) before they are acknowledged, and connection events next to
- *   them. The agent's one thread polls gf_bus_fd() and takes items with
- *   gf_bus_take() / gf_bus_done().
+ * - Outgoing: every publish is QoS 1 and is kept by the client until its
+ *   PUBACK, also while disconnected (offline buffering), and sent again
+ *   with DUP after a reconnect. The client's queue is in memory: what must
+ *   survive a kill -9 goes through a store's outbox (store.h), which every
+ *   agent but gf-sim's simulated xEMS uses. Delivery is at least once:
+ *   receivers key on message ids.
+ * - Incoming: each message is appended to the durable inbox (inbox.h)
+ *   before the client acknowledges it, so a kill -9 loses none. The
+ *   agent's loop polls gf_bus_fd() and takes items (messages, and the
+ *   connection's events next to them) with gf_bus_take() / gf_bus_done().
  * - Presence (SPEC section 4): at every connect a retained birth
  *   (goflex.Presence, state online, with the connection's sequence number) on
  *   gf/<site>/<role>/<id>/ops/all/status; the same topic is the will
@@ -23,8 +26,7 @@
  *   GF_INBOX_CONNECT_FAILED it calls gf_bus_connect() again (gf_agent does,
  *   with a back-off), so every connection gets a will with its own sequence.
  *
- * Everything here runs on the agent's thread except paho's callbacks,
- * which only push into the inbox.
+ * Everything here runs on the agent's thread.
  */
 #ifndef GF_BUS_H
 #define GF_BUS_H
@@ -44,21 +46,21 @@ struct gf_bus_opts {
 	const char *ident;               /* "<role>.<id>"; NULL: the certificate's */
 	const char *site;                /* required; must match the certificate's O= */
 	const char *client_suffix;       /* client id "<ident>@<suffix>" when set */
-	const char *state_dir;           /* inbox and paho persistence; NULL: memory only */
+	const char *state_dir;           /* the durable inbox; NULL: memory only */
 	const char *version;             /* in the birth message */
 	unsigned session_expiry_s;       /* 0: one week */
 	int max_buffered;                /* offline buffer, messages; 0: 100000 */
 	/* Every publish but presence goes through a store's outbox (store.h),
-	 * which keeps it until its PUBACK and sends it again after a crash:
-	 * paho keeps no files of its own then (each would be a file created
-	 * and deleted per publish). The inbox stays in state_dir. */
+	 * which keeps it until its PUBACK and sends it again after a crash.
+	 * Kept for the agents' definitions; the bus itself keeps no files for
+	 * its publishes either way. */
 	bool outbox_only;
 };
 
 struct gf_bus;
 
 /* Checks the options, reads the identity, opens the inbox (replaying
- * messages a crash left undone) and creates the paho client; does not
+ * messages a crash left undone) and creates the MQTT client; does not
  * connect yet. The caller owns *out (gf_bus_close). GF_EINVAL for bad
  * options, GF_EIO for unusable files, GF_ENOMEM; err says which. */
 enum gf_err gf_bus_open(const struct gf_bus_opts *o, struct gf_bus **out, char *err, size_t errlen);
@@ -80,7 +82,7 @@ enum gf_err gf_bus_subscribe(struct gf_bus *bus, const char *filter);
 
 /* Starts a connect attempt; its outcome arrives as GF_INBOX_CONNECTED or
  * GF_INBOX_CONNECT_FAILED. On CONNECTED the bus has subscribed and sent its
- * birth. GF_EIO if paho refuses to start. */
+ * birth. GF_EIO when the will cannot be set (no memory). */
 enum gf_err gf_bus_connect(struct gf_bus *bus);
 
 /* True between CONNECTED and LOST. */
@@ -88,12 +90,12 @@ bool gf_bus_connected(const struct gf_bus *bus);
 
 /* Publishes len bytes on topic at QoS 1 with Content Type content_type
  * (NULL: application/json), retained or not, with optional correlation
- * data. Works while disconnected (buffered, persisted) once gf_bus_connect
- * was called (paho refuses before: GF_EIO). gf_agent_main connects before
- * the agent's start callback runs. tag comes back
- * with GF_INBOX_PUBLISHED or GF_INBOX_PUB_FAILED (not after a restart: what
- * paho resends from its files completes silently). GF_EFULL when the
- * offline buffer is full, GF_EIO for other paho failures, GF_ENOMEM. */
+ * data. Works while disconnected (buffered in memory). The bytes go out
+ * at gf_bus_flush(), which the agent's loop calls at the end of each turn.
+ * tag comes back with GF_INBOX_PUBLISHED or GF_INBOX_PUB_FAILED. GF_EFULL
+ * when the offline buffer is full, GF_EINVAL for a topic the broker would
+ * refuse (empty, a wildcard, a control character: logged), GF_ETOOLONG,
+ * GF_ENOMEM. */
 enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *data, size_t len,
                            const char *content_type, bool retain, const void *correlation,
                            size_t correlation_len, uint64_t tag);
@@ -110,8 +112,17 @@ enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *da
 typedef void (*gf_bus_ack_hook)(void *arg, uint64_t tag, bool ok, int reason);
 void gf_bus_set_ack_hook(struct gf_bus *bus, gf_bus_ack_hook fn, void *arg);
 
-/* Messages published and not yet acknowledged (in paho's buffer). */
+/* Messages published and not yet acknowledged (in the client's queue). */
 int gf_bus_pending(const struct gf_bus *bus);
+
+/* Writes what the client has queued for the socket, as far as the socket
+ * takes it (the rest when it is writable again). */
+void gf_bus_flush(struct gf_bus *bus);
+
+/* Reads and writes what the connection has ready without taking items:
+ * for an agent that is closing and waits for its last acknowledgements
+ * (what arrives stays in the inbox, for the next start). */
+void gf_bus_pump(struct gf_bus *bus);
 
 /* The inbox's file descriptor to poll, and its items (inbox.h). */
 int gf_bus_fd(const struct gf_bus *bus);

@@ -21,21 +21,17 @@ void gf__bus_presence(const struct gf_bus *bus, bool online, char *buf, size_t s
 	         (unsigned long long)bus->sequence, bus->host, (long)getpid());
 }
 
-void gf__bus_will(struct gf_bus *bus, MQTTAsync_willOptions *will, MQTTProperties *props)
+enum gf_err gf__bus_will(struct gf_bus *bus)
 {
-	MQTTProperty p;
+	char will[PRESENCE_MAX];
+	struct gf_mqtt_will w = {.topic = bus->status_topic,
+	                         .payload = will,
+	                         .content_type = "application/json",
+	                         .retain = true};
 
-	gf__bus_presence(bus, false, bus->will, sizeof(bus->will));
-	will->topicName = bus->status_topic;
-	will->payload.data = bus->will;
-	will->payload.len = (int)strlen(bus->will);
-	will->message = NULL;
-	will->retained = 1;
-	will->qos = 1;
-	p.identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
-	p.value.data.data = (char *)"application/json";
-	p.value.data.len = (int)strlen(p.value.data.data);
-	MQTTProperties_add(props, &p);
+	gf__bus_presence(bus, false, will, sizeof(will));
+	w.len = strlen(will);
+	return gf_mqtt_set_will(bus->mq, &w);
 }
 
 void gf__bus_birth(struct gf_bus *bus)
@@ -50,7 +46,7 @@ void gf_bus_goodbye(struct gf_bus *bus)
 {
 	char bye[PRESENCE_MAX];
 
-	if (!bus || !bus->client || !bus->connected || bus->said_goodbye)
+	if (!bus || !bus->mq || !bus->connected || bus->said_goodbye)
 		return;
 	gf__bus_presence(bus, false, bye, sizeof(bye));
 	gf_bus_publish(bus, bus->status_topic, bye, strlen(bye), NULL, true, NULL, 0, 0);

@@ -50,10 +50,11 @@ struct gf_mqtt {
 	struct out *head, *tail, *unsent;
 	size_t queued, inflight;
 	uint16_t receive_max, next_id, sub_id;
-	double deadline; /* LINKING, WAIT_CONNACK: give up at */
-	double last_out; /* UP: when we last sent (keep-alive) */
-	double last_in;  /* UP: when the broker last sent */
-	bool ping_out;   /* a PINGREQ waits for its PINGRESP */
+	uint32_t max_packet; /* the broker's Maximum Packet Size; 0: none */
+	double deadline;     /* LINKING, WAIT_CONNACK: give up at */
+	double last_out;     /* UP: when we last sent (keep-alive) */
+	double last_in;      /* UP: when the broker last sent */
+	bool ping_out;       /* a PINGREQ waits for its PINGRESP */
 	uint16_t server_keepalive;
 };
 
@@ -265,12 +266,43 @@ static uint16_t free_id(struct gf_mqtt *m)
 	}
 }
 
-/* Sends waiting publishes while the broker's Receive Maximum allows. */
+/* Takes o out of the queue and frees it. */
+static void forget(struct gf_mqtt *m, struct out *o)
+{
+	struct out *prev = NULL;
+
+	for (struct out *x = m->head; x != o; x = x->next)
+		prev = x;
+	if (prev)
+		prev->next = o->next;
+	else
+		m->head = o->next;
+	if (m->tail == o)
+		m->tail = prev;
+	if (m->unsent == o)
+		m->unsent = o->next;
+	m->queued--;
+	free(o->pkt);
+	free(o);
+}
+
+/* Sends waiting publishes while the broker's Receive Maximum allows. A
+ * publish larger than the broker's Maximum Packet Size is not sent (the
+ * broker would end the connection, and it would go again at every
+ * reconnect): it is answered 0x95 Packet too large at once. */
 static void send_more(struct gf_mqtt *m)
 {
 	while (m->state == UP && m->unsent && m->inflight < m->receive_max) {
 		struct out *o = m->unsent;
 
+		if (m->max_packet && o->len > m->max_packet) {
+			uint64_t tag = o->tag;
+
+			forget(m, o);
+			if (m->ev.published)
+				m->ev.published(m->ev.arg, tag, 0x95);
+			continue;
+		}
 		if (o->id == 0) {
 			o->id = free_id(m);
 			o->pkt[o->id_at] = (uint8_t)(o->id >> 8);
@@ -365,6 +397,7 @@ static void on_connack(struct gf_mqtt *m, const struct gf_mqtt_packet *p)
 	}
 	m->state = UP;
 	m->receive_max = p->receive_max;
+	m->max_packet = p->max_packet;
 	m->server_keepalive = p->has_server_keepalive ? p->server_keepalive : m->keepalive_s;
 	m->last_in = m->last_out = now_s();
 	m->unsent = m->head;
@@ -376,27 +409,21 @@ static void on_connack(struct gf_mqtt *m, const struct gf_mqtt_packet *p)
 
 static void on_puback(struct gf_mqtt *m, const struct gf_mqtt_packet *p)
 {
-	struct out *o, *prev = NULL;
+	struct out *o;
+	uint64_t tag;
 
-	for (o = m->head; o && o != m->unsent; prev = o, o = o->next)
+	for (o = m->head; o && o != m->unsent; o = o->next)
 		if (o->id == p->id)
 			break;
 	if (!o || o == m->unsent) {
 		refuse(m, GF_MQTT_RC_PROTOCOL_ERROR, "PUBACK for no publish in flight");
 		return;
 	}
-	if (prev)
-		prev->next = o->next;
-	else
-		m->head = o->next;
-	if (m->tail == o)
-		m->tail = prev;
-	m->queued--;
+	tag = o->tag;
+	forget(m, o);
 	m->inflight--;
 	if (m->ev.published)
-		m->ev.published(m->ev.arg, o->tag, p->reason);
-	free(o->pkt);
-	free(o);
+		m->ev.published(m->ev.arg, tag, p->reason);
 	send_more(m);
 }
 
