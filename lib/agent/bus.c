@@ -335,8 +335,9 @@ enum gf_err gf_bus_connect(struct gf_bus *bus)
 		gf_log_err("GF-BUS-CONNECT", "cannot set the will: out of memory");
 		return GF_EIO;
 	}
-	gf_log_info("GF-BUS-CONNECT", "connecting to %s as %s (client id %s, connection %llu)",
-	            bus->where, bus->ident, bus->client_id, (unsigned long long)bus->sequence);
+	gf_log_info("GF-BUS-CONNECT", "connecting to %s://%s as %s (client id %s, connection %llu)",
+	            bus->tls ? "ssl" : "tcp", bus->where, bus->ident, bus->client_id,
+	            (unsigned long long)bus->sequence);
 	bus->connected = false;
 	gf_mqtt_connect(bus->mq);
 	gf__bus_watch(bus);
