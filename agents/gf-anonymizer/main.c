@@ -264,7 +264,6 @@ int main(int argc, char **argv)
 	    .start = start,
 	    .message = on_message,
 	    .event = on_event,
-	    .outbox_only = true,
 	    .flags = flags,
 	    .command = command,
 	    .command_help =

@@ -426,7 +426,6 @@ int main(int argc, char **argv)
 	    .start = start,
 	    .message = on_message,
 	    .event = on_event,
-	    .outbox_only = true,
 	};
 	int code = gf_agent_main(&def, argc, argv);
 

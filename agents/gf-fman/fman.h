@@ -83,8 +83,8 @@ sqlite3_stmt *fman_util_prepare(struct fman *f, const char *sql);
 /* GF_EIO after fman_util_fail, else GF_OK. */
 enum gf_err fman_util_status(const struct fman *f);
 
-/* Hands the outbox to the bus when it is connected (paho refuses
- * publishes before the first connect; GF_INBOX_CONNECTED flushes then). */
+/* Hands the outbox to the bus when it is connected (GF_INBOX_CONNECTED
+ * flushes then). */
 void fman_util_flush(struct fman *f);
 
 /* The simulated interval now. */

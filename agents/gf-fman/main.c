@@ -220,7 +220,6 @@ int main(int argc, char **argv)
 	    .message = on_message,
 	    .event = on_event,
 	    .stop = stop,
-	    .outbox_only = true,
 	};
 	int code = gf_agent_main(&def, argc, argv);
 

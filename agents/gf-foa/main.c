@@ -403,8 +403,8 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 		rc = subscribe(f);
 	if (rc != GF_OK)
 		return rc;
-	/* What a crash left in the outbox goes to the bus first (paho
-	 * buffers it until the connection is up). */
+	/* What a crash left in the outbox goes to the bus first (the
+	 * client buffers it until the connection is up). */
 	flush(f);
 	gf_resend_every(f->a, f->store, f->conf->resend_s, "GF-FOA-RESEND");
 	return GF_OK;
@@ -536,7 +536,6 @@ int main(int argc, char **argv)
 	    .message = on_message,
 	    .event = on_event,
 	    .stop = stop,
-	    .outbox_only = true,
 	};
 	int code;
 

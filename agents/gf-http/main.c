@@ -136,8 +136,7 @@ static enum gf_err open_bus(struct gf_agent *a, struct http_conf *c, struct http
 	                        .port = (int)c->agent.broker_port,
 	                        .site = c->agent.site,
 	                        .state_dir = dir,
-	                        .version = HTTP_VERSION,
-	                        .outbox_only = true};
+	                        .version = HTTP_VERSION};
 	enum gf_err rc;
 
 	if (strcmp(gf_bus_ident(gf_agent_bus(a)), id->name) == 0) {
@@ -245,7 +244,6 @@ int main(int argc, char **argv)
 	    .message = on_message,
 	    .event = on_event,
 	    .stop = stop,
-	    .outbox_only = true,
 	};
 	int code;
 

@@ -301,7 +301,6 @@ int main(int argc, char **argv)
 	    .event = on_event,
 	    .reload = on_reload,
 	    .stop = on_stop,
-	    .outbox_only = true,
 	};
 	int code = gf_agent_main(&def, argc, argv);
 

@@ -42,7 +42,7 @@ static const struct gf_conf_item table[] = {
     {"cert_dir", GF_CONF_STRING, offsetof(struct sim_conf, cert_dir), NULL, 0, 0, false,
      "TLS: directory of the prosumers' xems.<id>.crt and .key (with cafile)"},
     {"persist", GF_CONF_BOOL, offsetof(struct sim_conf, persist), "on", 0, 0, false,
-     "each prosumer's durable inbox and paho file persistence in state_dir/xems.<id>; off: "
+     "each prosumer's durable inbox in state_dir/xems.<id>; off: "
      "memory only (cheaper: docs/sim.md)"},
     {"dms_dir", GF_CONF_STRING, offsetof(struct sim_conf, dms_dir), NULL, 0, 0, false,
      "the DSO's meter export: a GOFLEX DMS CSV file per interval (\"<id>\",<local end>,<kWh>) "

@@ -399,7 +399,6 @@ int main(int argc, char **argv)
 	    .event = on_event,
 	    .reload = reload,
 	    .stop = stop,
-	    .outbox_only = true,
 	};
 	int code = gf_agent_main(&def, argc, argv);
 

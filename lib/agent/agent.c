@@ -455,11 +455,9 @@ enum gf_err gf_agent_bus_add(struct gf_agent *a, const struct gf_bus_opts *o, vo
                              struct gf_bus **out, char *err, size_t errlen)
 {
 	struct gf_bus *bus = NULL;
-	struct gf_bus_opts opts = *o;
 	enum gf_err rc;
 
-	opts.outbox_only = opts.outbox_only || a->def->outbox_only;
-	rc = gf_bus_open(&opts, &bus, err, errlen);
+	rc = gf_bus_open(o, &bus, err, errlen);
 	if (rc != GF_OK)
 		return rc;
 	rc = conn_add(a, bus, ctx);
@@ -513,7 +511,6 @@ static enum gf_err open_bus(struct gf_agent *a, char *err, size_t errlen)
 	    .site = c->site,
 	    .state_dir = c->state_dir,
 	    .version = a->def->version,
-	    .outbox_only = a->def->outbox_only,
 	};
 
 	enum gf_err rc = gf_bus_open(&o, &a->bus, err, errlen);

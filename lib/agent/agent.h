@@ -101,7 +101,7 @@ struct gf_agent_conf {
 	     0,                                                                                    \
 	     0,                                                                                    \
 	     true,                                                                                 \
-	     "directory for the durable inbox, paho's persistence and the agent's state"},         \
+	     "directory for the durable inbox and the agent's state"},         \
 	    {"time_epoch",                                                                         \
 	     GF_CONF_STRING,                                                                       \
 	     offsetof(type, m.time_epoch),                                                         \
@@ -170,9 +170,6 @@ struct gf_agent_def {
 	bool (*reload)(struct gf_agent *a, void *old_conf, void *new_conf);
 	/* SIGTERM/SIGINT, before the drain (may be NULL). */
 	void (*stop)(struct gf_agent *a);
-	/* Every publish of the agent goes through a store's outbox: its buses
-	 * (its own and gf_agent_bus_add's) keep no paho files (bus.h). */
-	bool outbox_only;
 	/* The agent's long options, ended by {NULL}; may be NULL. */
 	const struct gf_agent_flag *flags;
 	/* A command run instead of the daemon: `NAME -c FILE CMD ARGS...` loads

@@ -50,11 +50,6 @@ struct gf_bus_opts {
 	const char *version;             /* in the birth message */
 	unsigned session_expiry_s;       /* 0: one week */
 	int max_buffered;                /* offline buffer, messages; 0: 100000 */
-	/* Every publish but presence goes through a store's outbox (store.h),
-	 * which keeps it until its PUBACK and sends it again after a crash.
-	 * Kept for the agents' definitions; the bus itself keeps no files for
-	 * its publishes either way. */
-	bool outbox_only;
 };
 
 struct gf_bus;

@@ -22,8 +22,8 @@ bool gf_fleet_id(const char *prefix, long digits, long number, char *id, size_t 
 /* Opens the connection of role.id, or returns the agent's own when that is
  * its identity. With cert_dir: TLS with cert_dir/<role>.<id>.crt and .key
  * and c->cafile, and the certificate must name role.id; else the password
- * listener with c->password_file. state_dir: its inbox and paho
- * persistence (created, 0700), NULL: memory only. ctx is what
+ * listener with c->password_file. state_dir: its durable inbox
+ * (created, 0700), NULL: memory only. ctx is what
  * gf_agent_current_ctx() returns in its callbacks. GF_EINVAL, GF_EIO,
  * GF_ENOMEM with err set. */
 enum gf_err gf_fleet_bus(struct gf_agent *a, const struct gf_agent_conf *c, const char *role,

@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inbox.h - the queue between paho's threads and the agent's one thread,
- * durable for messages.
+ * inbox.h - the queue between the bus's MQTT client and the agent's
+ * handlers, durable for messages.
  *
- * Why durable: paho's MQTTAsync calls messageArrived with its global mutex
- * held and sends the PUBACK as soon as the callback returns 1, so the
- * callback can neither wait for the agent's thread (a publish from that
- * thread would deadlock on the mutex) nor return before the message is safe
- * (a kill -9 between the PUBACK and the processing would lose it). So the
- * callback appends the message to a log file in the agent's state directory
- * (one write(2), which a SIGKILL cannot tear) and returns 1; the agent's
- * thread takes messages in order and marks each done once it has acted on
- * it. After a crash, gf_inbox_open() queues again every logged message not
+ * Why durable: the client acknowledges a message (PUBACK) as soon as its
+ * callback returns, long before the agent has acted on it; a kill -9 in
+ * between would lose it. So the callback appends the message to a log file
+ * in the agent's state directory (one write(2), which a SIGKILL cannot
+ * tear) before the PUBACK goes; the agent takes messages in order and
+ * marks each done once it has acted on it. After a crash, gf_inbox_open() queues again every logged message not
  * marked done: delivery is at least once, and the agents make it exactly
  * once by keying their handling on message ids. Without a state directory
  * the inbox is memory only.
@@ -20,7 +17,7 @@
  * topic, content type, correlation data, payload}; inbox.done, the highest
  * sequence number done (8 bytes). The log is truncated whenever everything
  * in it is done. Not synced to disk: a kill -9 loses nothing, a power cut
- * may (the same bargain as mosquitto's and paho's persistence).
+ * may (the same bargain as mosquitto's persistence).
  *
  * Thread safety: gf_inbox_push_* may be called from any thread; take,
  * done and close only from the agent's thread.
@@ -48,7 +45,7 @@ enum gf_inbox_kind {
 struct gf_inbox_item {
 	enum gf_inbox_kind kind;
 	uint64_t seq; /* MESSAGE: its sequence number in the log */
-	int reason;   /* MQTT reason code or paho error, per kind */
+	int reason;   /* MQTT reason code, per kind */
 	uint64_t tag; /* PUBLISHED, PUB_FAILED: the publisher's tag */
 	char text[256];
 	/* MESSAGE only; each buffer is NUL-terminated past its length. */

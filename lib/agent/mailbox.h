@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mailbox.h - a FIFO that hands items from any thread (paho's callbacks) to
- * one owner thread, with a file descriptor to poll: the core of the three
- * MQTT client wrappers (inbox.c under bus.c, local.c, gfctl's connect.c).
+ * mailbox.h - a FIFO that hands items from any thread (paho's callbacks in
+ * local.c and gfctl's connect.c; the bus's client on the agent's own thread)
+ * to one owner thread, with a file descriptor to poll.
  *
  * Items are the caller's structs with a struct gf_mailbox_link inside
  * (GF_MAILBOX_ITEM gets the struct back); the mailbox never allocates per

@@ -98,19 +98,16 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
 /* At most this many of a store's publishes are handed to the bus and not
  * yet answered (PUBACK or failure); the rest are handed over as answers
  * come back (the acknowledgement hook refills the window when half of it
- * was answered). paho 1.3 looks for a free packet id through every
- * command queued in the process and every publish in flight, and for each
- * PUBACK through the publishes in flight: handing it 10,000 member
- * schedules at once costs time quadratic in their number (docs/bench.md,
- * trading). */
+ * was answered): the bus's client keeps in memory what it was handed,
+ * and a burst of 10,000 member schedules stays in the outbox, where it
+ * outlives a crash, instead (docs/bench.md, trading). */
 #define GF_STORE_WINDOW 256
 
 /* Hands the queued publishes not yet handed over (in this process) to the
  * bus, in order, up to GF_STORE_WINDOW in flight. A row leaves the outbox
  * only when the broker acknowledged it (PUBACK) or refused it (logged,
- * GF-STORE-REFUSED): paho 1.3.12 can lose a message it holds in its files
- * if the process is killed -9 in the middle of sending it, so the row is
- * the copy that counts. A publish that failed on the way is handed over
+ * GF-STORE-REFUSED): the bus keeps what it was handed in memory only, so
+ * the row is the copy that counts. A publish that failed on the way is handed over
  * again at the next flush; everything still in the outbox at start is
  * sent again (receivers drop duplicates by their ids). The store installs
  * itself as bus's acknowledgement hook. Returns how many were handed

@@ -20,12 +20,11 @@
  *                     (more than GF_STORE_WINDOW: the window refills);
  *   poison_bytes N    before those, publishes one message of about N bytes
  *                     directly (untracked): with a broker whose
- *                     max_packet_size is smaller, paho sends it again at
- *                     every reconnect and the broker drops the connection
- *                     each time, as with a publish paho has corrupted;
+ *                     max_packet_size is smaller, the bus answers it 0x95
+ *                     instead of sending it;
  *   poison_topic T    the poison goes to T instead of send_topic (a topic
- *                     with a wildcard: the broker finds the PUBLISH
- *                     malformed and says so, 0x81);
+ *                     with a wildcard or a control character: the bus
+ *                     refuses it, GF-BUS-PUBLISH);
  *   tick_s S          logs GF-PROBE-TICK every S simulated seconds;
  *   fail_on MARK      the first time a payload contains MARK, the handler
  *                     calls gf_agent_fail (it leaves a file fail_on.done in
@@ -218,7 +217,7 @@ static void send_next(struct gf_agent *a, void *arg)
 			gf_log_err("GF-PROBE-SEND", "cannot publish %s-%ld", c->send_mark, P.sent);
 			P.sent--;
 		} else {
-			/* Handed to paho, which persists it before returning. */
+			/* Handed to the bus (kept in memory until its PUBACK). */
 			fprintf(P.sent_log, "%ld\n", P.sent);
 			fflush(P.sent_log);
 		}
