@@ -100,8 +100,10 @@ enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *da
 #define GF_BUS_TAG_HOOK (UINT64_C(1) << 63)
 
 /* Called from gf_bus_take() for a hooked tag: ok when the broker took the
- * message, else reason (>= 0x80: refused by the broker; < 0x80: the publish
- * failed on the way, e.g. the connection broke). Also called with tag 0
+ * message, else reason (>= 0x80: refused by the broker, or 0x95 by the
+ * client for a packet larger than the broker takes; the client keeps a
+ * publish across broken connections, so none fails on the way). Also
+ * called with tag 0
  * when gf_bus_take() finds the inbox empty (the agent has handled what had
  * come): the store then clears the acknowledged rows in one transaction. */
 typedef void (*gf_bus_ack_hook)(void *arg, uint64_t tag, bool ok, int reason);

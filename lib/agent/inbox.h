@@ -13,7 +13,7 @@
  * once by keying their handling on message ids. Without a state directory
  * the inbox is memory only.
  *
- * Files (in dir): inbox.log, records of {magic, seq, lengths, CRC-32,
+ * Files (in dir): inbox.log, records of {magic, seq, lengths, FNV-1a 64 check,
  * topic, content type, correlation data, payload}; inbox.done, the highest
  * sequence number done (8 bytes). The log is truncated whenever everything
  * in it is done. Not synced to disk: a kill -9 loses nothing, a power cut

@@ -27,8 +27,8 @@ set -uo pipefail
 
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 10000)
-FOAS_PER_PROC=${FOAS_PER_PROC:-250} # processes of 250 FOAs: paho polls all of a process's sockets per wakeup
-SIM_PER_PROC=${SIM_PER_PROC:-250}  # the same for the prosumers: paho scans every command of its process per publish
+FOAS_PER_PROC=${FOAS_PER_PROC:-250} # processes of 250 FOAs (both cores busy; docs/bench.md)
+SIM_PER_PROC=${SIM_PER_PROC:-250}  # the same for the prosumers
 STAGE_S=${TRADE_TIMEOUT_S:-300}
 TRADE_SCALE=1
 GOAL_P99_S=1

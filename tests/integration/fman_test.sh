@@ -53,13 +53,11 @@ start_fman() {
 in_log() { grep -q -- "$1" "$tmp/fman.log"; }
 count_log() { grep -c -- "$1" "$tmp/fman.log"; }
 q() { sqlite3 "$DB" "$1"; }
-# After a kill: the offer ids of the publishes paho held unacknowledged in
-# its files. MQTT QoS 1 sends those again at the restart, and the broker
-# may then deliver them twice; nothing else may arrive twice.
-# What was unacknowledged at a kill, and may therefore go out again: paho's
-# files, and the outbox rows (they leave only on PUBACK, lib/agent/store.h).
+# After a kill: the offer ids of the publishes unacknowledged at the kill,
+# the outbox rows (they leave only on PUBACK, lib/agent/store.h). They go
+# out again at the restart, and the broker may then deliver them twice;
+# nothing else may arrive twice.
 inflight() {
-	grep -raoh '"flexOfferId":"[^"]*' "$tmp/fman.state"/*/ 2>/dev/null | cut -d'"' -f4 >>"$tmp/inflight"
 	sqlite3 "$tmp/fman.state/fman.db" "SELECT CAST(payload AS TEXT) FROM gf_outbox" 2>/dev/null |
 		grep -o '"flexOfferId":"[^"]*' | cut -d'"' -f4 >>"$tmp/inflight"
 }
