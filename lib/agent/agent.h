@@ -101,7 +101,7 @@ struct gf_agent_conf {
 	     0,                                                                                    \
 	     0,                                                                                    \
 	     true,                                                                                 \
-	     "directory for the durable inbox and the agent's state"},         \
+	     "directory for the durable inbox and the agent's state"},                             \
 	    {"time_epoch",                                                                         \
 	     GF_CONF_STRING,                                                                       \
 	     offsetof(type, m.time_epoch),                                                         \

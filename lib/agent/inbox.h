@@ -8,10 +8,9 @@
  * between would lose it. So the callback appends the message to a log file
  * in the agent's state directory (one write(2), which a SIGKILL cannot
  * tear) before the PUBACK goes; the agent takes messages in order and
- * marks each done once it has acted on it. After a crash, gf_inbox_open() queues again every logged message not
- * marked done: delivery is at least once, and the agents make it exactly
- * once by keying their handling on message ids. Without a state directory
- * the inbox is memory only.
+ * marks each done once it has acted on it. After a crash, gf_inbox_open() queues again every logged
+ * message not marked done: delivery is at least once, and the agents make it exactly once by keying
+ * their handling on message ids. Without a state directory the inbox is memory only.
  *
  * Files (in dir): inbox.log, records of {magic, seq, lengths, FNV-1a 64 check,
  * topic, content type, correlation data, payload}; inbox.done, the highest
