@@ -243,7 +243,8 @@ int main(int argc, char **argv)
 		if (gf_mqtt_next_ms(r.m) == 0)
 			gf_mqtt_tick(r.m);
 	}
-	qsort(r.got, r.ngot, sizeof(*r.got), by_string);
+	if (r.ngot)
+		qsort(r.got, r.ngot, sizeof(*r.got), by_string);
 	for (size_t i = 0; i < r.ngot; i++)
 		distinct += i == 0 || strcmp(r.got[i], r.got[i - 1]) != 0;
 	status = r.acked + r.refused == (topic ? count : 0) && r.received >= expect ? 0 : 1;
