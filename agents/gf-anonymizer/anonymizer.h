@@ -31,7 +31,7 @@ struct anonymizer_conf {
 	char *id_map, *hmac_key_file, *hmac_key_id, *sp_public_key, *sp_kid, *sp_id;
 	char *quarantine_file, *inner_format;
 	char *topology_dir, *topology_meters, *grid_point_id;
-	long batch_max, max_unacked, poll_ms, settle_s, progress_s;
+	long batch_max, max_unacked, poll_ms, settle_s, progress_s, outbox_hold_s;
 };
 
 /* Counts of this run (the summary line). */

@@ -84,6 +84,10 @@ static const struct gf_conf_item table[] = {
      "a file's unterminated last line is read once the file is unchanged this many seconds"},
     {"progress_s", GF_CONF_INT, C(progress_s), "5", 1, 86400, false,
      "seconds between progress lines on a large input"},
+    {"outbox_hold_s", GF_CONF_INT, C(outbox_hold_s), "15", 0, 86400, false,
+     "a message the broker acknowledged is kept this long and sent again after a lost "
+     "connection (a broker killed -9 loses what it took since its last save: keep above its "
+     "autosave_interval)"},
     {NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -212,6 +216,8 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	if (rc == GF_OK)
 		rc = gf_store_open(c->agent.state_dir, "anonymizer", anonymizer_feed_schema,
 		                   &A.store, err, sizeof(err));
+	if (rc == GF_OK)
+		gf_store_outbox_hold(A.store, (double)c->outbox_hold_s);
 	if (rc == GF_OK && !c->quarantine_file) {
 		if (asprintf(&qpath, "%s/quarantine.csv", c->agent.state_dir) < 0)
 			rc = GF_ENOMEM;

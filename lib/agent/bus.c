@@ -350,6 +350,11 @@ bool gf_bus_connected(const struct gf_bus *bus)
 	return bus->connected;
 }
 
+uint64_t gf_bus_sequence(const struct gf_bus *bus)
+{
+	return bus->sequence;
+}
+
 int gf_bus_fd(const struct gf_bus *bus)
 {
 	return bus->epfd;

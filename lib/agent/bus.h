@@ -83,6 +83,10 @@ enum gf_err gf_bus_connect(struct gf_bus *bus);
 /* True between CONNECTED and LOST. */
 bool gf_bus_connected(const struct gf_bus *bus);
 
+/* The number of the current (or last) connection attempt, 1 for the
+ * first: the sequence of the presence it announces. */
+uint64_t gf_bus_sequence(const struct gf_bus *bus);
+
 /* Publishes len bytes on topic at QoS 1 with Content Type content_type
  * (NULL: application/json), retained or not, with optional correlation
  * data. Works while disconnected (buffered in memory). The bytes go out

@@ -18,13 +18,22 @@
 
 struct gf_store {
 	sqlite3 *db;
-	sqlite3_stmt *seen, *mark, *add, *next, *del, *prune;
+	sqlite3_stmt *seen, *mark, *add, *next, *del, *prune, *one;
 	sqlite3_int64 handed;      /* rows up to this seq were handed to the bus */
 	size_t inflight;           /* rows handed and not yet answered by the bus */
 	bool held;                 /* the last flush stopped at GF_STORE_WINDOW */
 	struct gf_bus *flushed_on; /* the bus of the last flush: refills go there */
 	sqlite3_int64 *acked;      /* rows the broker answered, not yet deleted */
 	size_t nacked, acked_cap;
+	/* gf_store_outbox_hold: rows acknowledged and kept, oldest first, with
+	 * when (monotonic seconds) and on which connection of the bus. */
+	double hold_s;
+	struct kept {
+		sqlite3_int64 seq;
+		double at;
+		uint64_t conn;
+	} * kept;
+	size_t nkept, kept_cap;
 	void (*drained)(void *); /* gf_store_on_drain */
 	void *drained_arg;
 	time_t next_prune;  /* real time of the next automatic gf_store_prune */
@@ -173,7 +182,11 @@ enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_
 	            "SELECT seq, topic, payload, content_type, retain, correlation FROM gf_outbox "
 	            "WHERE seq > ? ORDER BY seq LIMIT 1",
 	            &s->next) != GF_OK ||
-	    prepare(s, "DELETE FROM gf_outbox WHERE seq = ?", &s->del) != GF_OK) {
+	    prepare(s, "DELETE FROM gf_outbox WHERE seq = ?", &s->del) != GF_OK ||
+	    prepare(s,
+	            "SELECT seq, topic, payload, content_type, retain, correlation FROM gf_outbox "
+	            "WHERE seq = ?",
+	            &s->one) != GF_OK) {
 		snprintf(err, errlen, "cannot prepare the runtime's statements on %s", path);
 		goto out;
 	}
@@ -193,13 +206,13 @@ size_t gf_store_outbox_count(struct gf_store *s)
 	sqlite3_stmt *st;
 	size_t n = 0;
 
-	if (s->nacked)
+	if ((s->nacked || s->nkept) && sqlite3_get_autocommit(s->db))
 		outbox_clear(s);
 	st = gf_store_prepare(s, "SELECT count(*) FROM gf_outbox");
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		n = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return n;
+	return n > s->nkept ? n - s->nkept : 0; /* the kept rows were acknowledged */
 }
 
 sqlite3 *gf_store_db(struct gf_store *s)
@@ -319,17 +332,25 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
 	return GF_OK;
 }
 
-/* Deletes the rows the broker answered, in one transaction when none is
- * open (inside one they go with it). A row whose delete is lost with a
- * crash is sent again at the next start, as one acknowledged just before
- * a kill -9 always was. */
-static void outbox_clear(struct gf_store *s)
+static double mono_s(void)
 {
-	bool own = s->nacked > 1 && sqlite3_get_autocommit(s->db) &&
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Deletes the n rows seq[], in one transaction when none is open
+ * (inside one they go with it). A row whose delete is lost with a crash is
+ * sent again at the next start, as one acknowledged just before a kill -9
+ * always was. */
+static void delete_rows(struct gf_store *s, const sqlite3_int64 *seq, size_t n)
+{
+	bool own = n > 1 && sqlite3_get_autocommit(s->db) &&
 	           sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
 
-	for (size_t i = 0; i < s->nacked; i++) {
-		sqlite3_bind_int64(s->del, 1, s->acked[i]);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(s->del, 1, seq[i]);
 		if (step_reset(s->del) != SQLITE_DONE)
 			gf_log_err("GF-STORE-SQL", "cannot clear an acknowledged publish: %s",
 			           sqlite3_errmsg(s->db));
@@ -339,7 +360,99 @@ static void outbox_clear(struct gf_store *s)
 		           sqlite3_errmsg(s->db));
 		gf_store_rollback(s);
 	}
+}
+
+/* The rows the broker answered: deleted, or with a hold kept (in memory;
+ * they are rows of the table all the same, sent again after a crash). Kept
+ * rows go once they were acknowledged hold_s ago on the connection that is
+ * still up: the broker has saved them since (gf_store_outbox_hold). */
+static void outbox_clear(struct gf_store *s)
+{
+	struct gf_bus *bus = s->flushed_on;
+	double now = mono_s();
+	size_t expired = 0;
+
+	if (s->hold_s <= 0) {
+		delete_rows(s, s->acked, s->nacked);
+		s->nacked = 0;
+		return;
+	}
+	if (s->nkept + s->nacked > s->kept_cap) {
+		size_t cap = s->kept_cap ? s->kept_cap : 64;
+		struct kept *k;
+
+		while (cap < s->nkept + s->nacked)
+			cap *= 2;
+		k = realloc(s->kept, cap * sizeof(*k));
+		if (!k) { /* no memory to keep them: gone at once, as without a hold */
+			delete_rows(s, s->acked, s->nacked);
+			s->nacked = 0;
+			return;
+		}
+		s->kept = k;
+		s->kept_cap = cap;
+	}
+	for (size_t i = 0; i < s->nacked; i++)
+		s->kept[s->nkept++] =
+		    (struct kept){s->acked[i], now, bus ? gf_bus_sequence(bus) : 0};
 	s->nacked = 0;
+	if (!bus || !gf_bus_connected(bus))
+		return;
+	while (expired < s->nkept && s->kept[expired].at + s->hold_s <= now &&
+	       s->kept[expired].conn == gf_bus_sequence(bus))
+		expired++;
+	/* their numbers into acked (empty now, and at least as large: every
+	 * kept row passed through it), then deleted together */
+	for (size_t i = 0; i < expired && i < s->acked_cap; i++)
+		s->acked[i] = s->kept[i].seq;
+	expired = expired < s->acked_cap ? expired : s->acked_cap;
+	if (!expired)
+		return;
+	delete_rows(s, s->acked, expired);
+	memmove(s->kept, s->kept + expired, (s->nkept - expired) * sizeof(*s->kept));
+	s->nkept -= expired;
+}
+
+/* Hands the kept rows acknowledged on an earlier connection over again:
+ * a broker killed since may have lost them with what it had not saved. */
+static void outbox_resend_kept(struct gf_store *s, struct gf_bus *bus)
+{
+	size_t keep = 0, again = 0;
+
+	for (size_t i = 0; i < s->nkept; i++) {
+		bool sent = false;
+
+		if (s->kept[i].conn != gf_bus_sequence(bus)) {
+			sqlite3_bind_int64(s->one, 1, s->kept[i].seq);
+			sent = sqlite3_step(s->one) == SQLITE_ROW &&
+			       gf_bus_publish(bus, (const char *)sqlite3_column_text(s->one, 1),
+			                      sqlite3_column_blob(s->one, 2),
+			                      (size_t)sqlite3_column_bytes(s->one, 2),
+			                      (const char *)sqlite3_column_text(s->one, 3),
+			                      sqlite3_column_int(s->one, 4) != 0,
+			                      sqlite3_column_blob(s->one, 5),
+			                      (size_t)sqlite3_column_bytes(s->one, 5),
+			                      GF_BUS_TAG_HOOK | (uint64_t)s->kept[i].seq) == GF_OK;
+			sqlite3_reset(s->one);
+		}
+		if (sent) {
+			s->inflight++;
+			again++;
+		} else {
+			s->kept[keep++] = s->kept[i];
+		}
+	}
+	s->nkept = keep;
+	if (again)
+		gf_log_notice("GF-STORE-RESEND",
+		              "%zu publish(es) acknowledged before the connection was lost go "
+		              "again (the broker may have lost them)",
+		              again);
+}
+
+void gf_store_outbox_hold(struct gf_store *s, double seconds)
+{
+	s->hold_s = seconds;
 }
 
 /* Queues seq for outbox_clear; clears at once when out of memory. */
@@ -405,8 +518,12 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 	gf_bus_set_ack_hook(bus, outbox_ack, s);
 	/* Rows answered are gone before the next are read: a failure that
 	 * rewound `handed` does not send them again. */
-	if (s->nacked && sqlite3_get_autocommit(s->db))
+	if ((s->nacked || s->nkept) && sqlite3_get_autocommit(s->db)) {
+		s->flushed_on = bus;
 		outbox_clear(s);
+	}
+	if (s->nkept && gf_bus_connected(bus))
+		outbox_resend_kept(s, bus);
 	s->flushed_on = bus;
 	s->held = false;
 	/* Nothing in flight at the bus: none of ours either (a count that
@@ -472,6 +589,8 @@ void gf_store_close(struct gf_store *s)
 	if (s->nacked && s->del)
 		outbox_clear(s);
 	free(s->acked);
+	free(s->kept);
+	sqlite3_finalize(s->one);
 	sqlite3_finalize(s->seen);
 	sqlite3_finalize(s->mark);
 	sqlite3_finalize(s->add);

@@ -115,14 +115,25 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
  * rest for the next call. */
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus);
 
+/* Keeps acknowledged rows seconds longer (0, the default: deleted at the
+ * PUBACK), for messages that no application answer covers (the
+ * anonymizer's meter readings): mosquitto writes what it acknowledged to
+ * disk only every autosave_interval, so a broker killed -9 loses what it
+ * acknowledged since. Kept rows acknowledged on an earlier connection are
+ * handed over again at the next flush on a new one (GF-STORE-RESEND); a
+ * row goes once it was acknowledged `seconds` ago on the connection still
+ * up. Give at least the broker's autosave_interval and a margin. */
+void gf_store_outbox_hold(struct gf_store *s, double seconds);
+
 /* fn(arg) is called, outside any transaction, each time the agent has
  * handled everything the bus of the store's last flush had brought (its
  * inbox found empty): work deferred from many messages can be done there
  * in one transaction (gf-fman's confirmations). NULL: none. */
 void gf_store_on_drain(struct gf_store *s, void (*fn)(void *arg), void *arg);
 
-/* How many publishes the outbox holds (not yet acknowledged), or 0 when
- * the store cannot say (logged). */
+/* How many publishes the outbox holds not yet acknowledged (rows kept by
+ * gf_store_outbox_hold do not count), or 0 when the store cannot say
+ * (logged). */
 size_t gf_store_outbox_count(struct gf_store *s);
 
 /* Binds s to bus, the identity whose messages its outbox holds (one store
