@@ -34,10 +34,14 @@ static inline int peek(const struct jdec *j)
 
 static inline void skip_ws(struct jdec *j)
 {
-	const unsigned char *p = j->p;
+	const unsigned char *p = j->p, *end = j->end;
 
-	/* Most bytes here are not space: one comparison says so. */
-	while (p < j->end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+	/* Most bytes here are not space: one comparison says so, and nothing
+	 * is written back. A run is mostly one space (", ", ": ") or a
+	 * newline and indentation. */
+	if (p >= end || *p > ' ')
+		return;
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
 	j->p = p;
 }
