@@ -74,20 +74,15 @@ static enum gf__check_fast string_value(struct jwalk *jw, struct gf__check_msg *
 	return gf__check_time(x, f, s, n);
 }
 
-/* One value of field f (info fi) of x: into dst for a singular field. */
-static enum gf__check_fast value(struct jwalk *jw, struct gf__check_msg *x,
-                                 const ProtobufCFieldDescriptor *f,
-                                 const struct gf__check_finfo *fi, void *dst)
+/* A value of field f (info fi) of x other than a number: into dst for a
+ * singular field. */
+static enum gf__check_fast other_value(struct jwalk *jw, struct gf__check_msg *x,
+                                       const ProtobufCFieldDescriptor *f,
+                                       const struct gf__check_finfo *fi, void *dst)
 {
 	struct jdec *j = &jw->j;
 
 	switch (f->type) {
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		if (peek(j) == '"')
-			return GF__CHECK_UNSURE; /* "NaN", "Infinity" */
-		return gf__json_parse_real(j, f, dst) == GF_OK ? GF__CHECK_VALID
-		                                               : GF__CHECK_INVALID;
 	case PROTOBUF_C_TYPE_BOOL: {
 		protobuf_c_boolean b;
 		if (literal(j, "true", 4))
@@ -113,10 +108,30 @@ static enum gf__check_fast value(struct jwalk *jw, struct gf__check_msg *x,
 			return GF__CHECK_INVALID;
 		return walk(jw, gf__check_child_info(fi, f), cr, cacc);
 	}
-	default:
+	default: /* the numbers, which value takes */
+		return GF__CHECK_UNSURE;
+	}
+}
+
+/* One value of field f (info fi) of x: into dst for a singular field.
+ * Inline, and the numbers (two thirds of an offer's values) read here:
+ * other_value's switch and frame cost as much as a short number. */
+static inline enum gf__check_fast value(struct jwalk *jw, struct gf__check_msg *x,
+                                        const ProtobufCFieldDescriptor *f,
+                                        const struct gf__check_finfo *fi, void *dst)
+{
+	struct jdec *j = &jw->j;
+
+	if (fi->flags & GF__CHECK_F_REAL) {
+		if (peek(j) == '"')
+			return GF__CHECK_UNSURE; /* "NaN", "Infinity" */
+		return gf__json_parse_real(j, f, dst) == GF_OK ? GF__CHECK_VALID
+		                                               : GF__CHECK_INVALID;
+	}
+	if (fi->flags & GF__CHECK_F_INT)
 		return gf__json_parse_integer(j, f, dst) == GF_OK ? GF__CHECK_VALID
 		                                                  : GF__CHECK_INVALID;
-	}
+	return other_value(jw, x, f, fi, dst);
 }
 
 /* A repeated field's array; its elements are counted. */

@@ -48,6 +48,7 @@ struct gf__check_info;
 #define GF__CHECK_F_PACKABLE 4u /* a scalar that may come packed */
 #define GF__CHECK_F_REPEATED 8u
 #define GF__CHECK_F_REAL     16u /* a double or a float: must be finite */
+#define GF__CHECK_F_INT      32u /* an integer type (not bool, not enum) */
 
 struct gf__check_finfo {
 	unsigned char flags, want, role; /* want: its wire type; role: a child's */

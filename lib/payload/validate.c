@@ -506,6 +506,21 @@ static enum gf_err check_mirrors(struct ctx *c, const ProtobufCMessage *m, const
 	return GF_OK;
 }
 
+/* Whether pair k of p (a p->pairs index) holds in m; its values in a, b. */
+static inline bool pair_ok(const ProtobufCMessage *m, const struct plan *p, size_t k, double *a,
+                           double *b)
+{
+	return !(ref_value(m, &p->pair_ref[k][0], a) && ref_value(m, &p->pair_ref[k][1], b) &&
+	         *a > *b);
+}
+
+/* Whether positive field k of p (a p->positives index) holds in m; its
+ * value in a. */
+static inline bool positive_ok(const ProtobufCMessage *m, const struct plan *p, size_t k, double *a)
+{
+	return !(ref_value(m, &p->positive_ref[k], a) && !(*a > 0));
+}
+
 static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const struct plan *p)
 {
 	double a, b;
@@ -515,15 +530,14 @@ static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const
 
 	for (size_t k = 0; k < p->npairs; k++) {
 		size_t i = p->pairs[k];
-		if (ref_value(m, &p->pair_ref[k][0], &a) && ref_value(m, &p->pair_ref[k][1], &b) &&
-		    a > b)
+		if (!pair_ok(m, p, k, &a, &b))
 			return fail(c, ordered_pairs[i].lo, "%g > %s %g", a, ordered_pairs[i].hi,
 			            b);
 	}
 	for (size_t k = 0; k < p->npositives; k++) {
-		size_t i = p->positives[k];
-		if (ref_value(m, &p->positive_ref[k], &a) && !(a > 0))
-			return fail(c, positive_fields[i], "must be positive, not %g", a);
+		if (!positive_ok(m, p, k, &a))
+			return fail(c, positive_fields[p->positives[k]], "must be positive, not %g",
+			            a);
 	}
 	if (!p->misc)
 		return GF_OK;
@@ -990,6 +1004,21 @@ bool gf__validate_local(const void *plan, const ProtobufCMessage *m)
 	char scratch[8];
 	struct ctx c; /* not zeroed: 600 bytes of path per message would cost more than the rules */
 
+	/* Most small messages have only pairs and positive fields (an energy
+	 * or tariff constraint, a slice): check_by_name's verdict on those
+	 * without its frame and a context to fail into. */
+	if (!p->misc && (p->type_rule == NULL || p->type_rule == check_flexoffer)) {
+		double a, b;
+		for (size_t k = 0; k < p->npairs; k++) {
+			if (!pair_ok(m, p, k, &a, &b))
+				return false;
+		}
+		for (size_t k = 0; k < p->npositives; k++) {
+			if (!positive_ok(m, p, k, &a))
+				return false;
+		}
+		return true;
+	}
 	c.path.n = 0;
 	c.err = scratch;
 	c.errlen = sizeof(scratch);
