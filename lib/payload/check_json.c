@@ -252,7 +252,7 @@ static enum gf__check_fast walk(struct jwalk *jw, const struct gf__check_info *i
 		if (seen & (1ULL << idx))
 			NO(GF__CHECK_INVALID); /* duplicate field */
 		seen |= 1ULL << idx;
-		if (literal(j, "null", 4)) {
+		if (peek(j) == 'n' && literal(j, "null", 4)) {
 			/* Not set; a required field stays missing (counts). */
 		} else if (fi->flags & GF__CHECK_F_REPEATED) {
 			rc = array(jw, &x, f, fi, &x.counts[idx]);

@@ -140,45 +140,62 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__che
 		unsigned wt, want, fl;
 		size_t idx;
 		bool repeated;
-		if (!varint(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
-			NO(GF__CHECK_INVALID);
-		if ((key >> 3) < GF__CHECK_MAX_FIELDS && in->by_num[key >> 3] != 0) {
-			idx = in->by_num[key >> 3] - 1u;
+		if (q < end && *q < 0x80 && in->by_key[*q] != 0) {
+			/* The usual key: one byte, a field of the type with its own
+			 * wire type (by_key leaves out the rest: packed runs, oneof
+			 * members, field numbers from 16). */
+			key = *q++;
+			idx = in->by_key[key] - 1u;
 			f = &d->fields[idx];
+			fi = &in->fields[idx];
+			fl = fi->flags;
+			repeated = fl & GF__CHECK_F_REPEATED;
+			if (!repeated && counts[idx] > 0)
+				NO(GF__CHECK_INVALID);
+			wt = (unsigned)(key & 7);
 		} else {
-			f = field_of(d, key >> 3, &hint);
-			if (f == NULL)
+			if (!varint(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
 				NO(GF__CHECK_INVALID);
-			idx = (size_t)(f - d->fields);
-		}
-		fi = &in->fields[idx];
-		fl = fi->flags;
-		repeated = fl & GF__CHECK_F_REPEATED;
-		if ((!repeated && counts[idx] > 0) || (fi->mark == 2 && oneof_taken(d, f, counts)))
-			NO(GF__CHECK_INVALID);
-		wt = (unsigned)(key & 7);
-		want = fi->want;
-		if (wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && repeated &&
-		    (fl & GF__CHECK_F_PACKABLE)) {
-			const uint8_t *e;
-			if (!varint(&q, end, &len) || len > (uint64_t)(end - q))
-				NO(GF__CHECK_INVALID);
-			for (e = q + len; q < e; counts[idx]++) {
-				if (want == PROTOBUF_C_WIRE_TYPE_VARINT) {
-					if (!varint(&q, e, &v) || !varint_ok(f, v))
-						NO(GF__CHECK_INVALID);
-				} else {
-					size_t size = want == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
-					if ((size_t)(e - q) < size ||
-					    ((fl & GF__CHECK_F_REAL) && !fixed_ok(f, q)))
-						NO(GF__CHECK_INVALID);
-					q += size;
-				}
+			if ((key >> 3) < GF__CHECK_MAX_FIELDS && in->by_num[key >> 3] != 0) {
+				idx = in->by_num[key >> 3] - 1u;
+				f = &d->fields[idx];
+			} else {
+				f = field_of(d, key >> 3, &hint);
+				if (f == NULL)
+					NO(GF__CHECK_INVALID);
+				idx = (size_t)(f - d->fields);
 			}
-			continue;
+			fi = &in->fields[idx];
+			fl = fi->flags;
+			repeated = fl & GF__CHECK_F_REPEATED;
+			if ((!repeated && counts[idx] > 0) ||
+			    (fi->mark == 2 && oneof_taken(d, f, counts)))
+				NO(GF__CHECK_INVALID);
+			wt = (unsigned)(key & 7);
+			want = fi->want;
+			if (wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && repeated &&
+			    (fl & GF__CHECK_F_PACKABLE)) {
+				const uint8_t *e;
+				if (!varint(&q, end, &len) || len > (uint64_t)(end - q))
+					NO(GF__CHECK_INVALID);
+				for (e = q + len; q < e; counts[idx]++) {
+					if (want == PROTOBUF_C_WIRE_TYPE_VARINT) {
+						if (!varint(&q, e, &v) || !varint_ok(f, v))
+							NO(GF__CHECK_INVALID);
+					} else {
+						size_t size =
+						    want == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
+						if ((size_t)(e - q) < size ||
+						    ((fl & GF__CHECK_F_REAL) && !fixed_ok(f, q)))
+							NO(GF__CHECK_INVALID);
+						q += size;
+					}
+				}
+				continue;
+			}
+			if (wt != want)
+				NO(GF__CHECK_INVALID);
 		}
-		if (wt != want)
-			NO(GF__CHECK_INVALID);
 		switch (wt) {
 		case PROTOBUF_C_WIRE_TYPE_VARINT:
 			if (!varint(&q, end, &v) || !varint_ok(f, v))

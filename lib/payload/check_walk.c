@@ -115,6 +115,8 @@ static struct gf__check_info *make_info(const ProtobufCMessageDescriptor *d)
 			in->fields[i].mark = 1;
 		if (f->id < GF__CHECK_MAX_FIELDS)
 			in->by_num[f->id] = (unsigned char)(i + 1);
+		if (f->id < 16 && in->fields[i].mark != 2)
+			in->by_key[(f->id << 3) | in->fields[i].want] = (unsigned char)(i + 1);
 	}
 	return in;
 }

@@ -70,6 +70,9 @@ struct gf__check_info {
 	unsigned char nrequired, nrepeated;
 	unsigned char required[GF__CHECK_MAX_FIELDS], repeated[GF__CHECK_MAX_FIELDS];
 	unsigned char by_num[GF__CHECK_MAX_FIELDS]; /* field number: index + 1 */
+	/* A one-byte protobuf key (field number < 16): index + 1 when its wire
+	 * type is the field's own and the field is no oneof member; else 0. */
+	unsigned char by_key[128];
 	struct gf__check_finfo fields[];
 };
 

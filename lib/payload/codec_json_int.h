@@ -41,7 +41,11 @@ static inline void skip_ws(struct jdec *j)
 	 * newline and indentation. */
 	if (p >= end || *p > ' ')
 		return;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+	if (*p == ' ' && end - p > 1 && p[1] > ' ') {
+		j->p = p + 1;
+		return;
+	}
+	while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
 	j->p = p;
 }
