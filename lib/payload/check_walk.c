@@ -194,6 +194,27 @@ enum gf__check_fast gf__check_walk_offer(struct gf__check_walker *w, struct gf__
 	return GF__CHECK_VALID;
 }
 
+/* The FlexOffer rule on offer x's copy and what was gathered below it. Out
+ * of line: its frame is for one message in a hundred. */
+static __attribute__((noinline)) bool offer_ok(const struct gf__check_msg *x)
+{
+	const struct gf__check_fo *fa = x->fa;
+	struct gf__validate_fo s = {
+	    .slices = fa->slices.data,
+	    .nslices = fa->slices.n,
+	    .has_total = fa->has_total,
+	    .total_lower = fa->total_lower,
+	    .total_upper = fa->total_upper,
+	};
+
+	for (int k = 0; k < 2; k++) {
+		s.sched[k].start = fa->has_sched[k] ? fa->start[k] : NULL;
+		s.sched[k].slices = fa->sched[k].data;
+		s.sched[k].nslices = fa->sched[k].n;
+	}
+	return gf__validate_flexoffer((const ProtobufCMessage *)(const void *)x->m, &s);
+}
+
 /* The rules on x's copy, and what x gives the message above. */
 enum gf__check_fast gf__check_walk_finish(struct gf__check_msg *x)
 {
@@ -211,23 +232,8 @@ enum gf__check_fast gf__check_walk_finish(struct gf__check_msg *x)
 	}
 	if (!gf__validate_local(in->plan, (const ProtobufCMessage *)(const void *)m))
 		return GF__CHECK_INVALID;
-	if (x->fa != NULL) {
-		struct gf__check_fo *fa = x->fa;
-		struct gf__validate_fo s = {
-		    .slices = fa->slices.data,
-		    .nslices = fa->slices.n,
-		    .has_total = fa->has_total,
-		    .total_lower = fa->total_lower,
-		    .total_upper = fa->total_upper,
-		};
-		for (int k = 0; k < 2; k++) {
-			s.sched[k].start = fa->has_sched[k] ? fa->start[k] : NULL;
-			s.sched[k].slices = fa->sched[k].data;
-			s.sched[k].nslices = fa->sched[k].n;
-		}
-		if (!gf__validate_flexoffer((const ProtobufCMessage *)(const void *)m, &s))
-			return GF__CHECK_INVALID;
-	}
+	if (x->fa != NULL && !offer_ok(x))
+		return GF__CHECK_INVALID;
 	switch (x->role) {
 	case GF__CHECK_R_PROFILE: {
 		const Goflex__FlexOfferProfileConstraint *c = (const void *)m;

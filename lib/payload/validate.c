@@ -998,27 +998,14 @@ enum gf__validate_kind gf__validate_kind(const void *plan)
 	return GF__VALIDATE_LOCAL;
 }
 
-bool gf__validate_local(const void *plan, const ProtobufCMessage *m)
+/* gf__validate_local's general case: the rules by name and the type's rule
+ * through their own code, with a context to fail into. Kept out of line, so
+ * that the common case has no frame for the context. */
+static __attribute__((noinline)) bool local_rules(const struct plan *p, const ProtobufCMessage *m)
 {
-	const struct plan *p = plan;
 	char scratch[8];
 	struct ctx c; /* not zeroed: 600 bytes of path per message would cost more than the rules */
 
-	/* Most small messages have only pairs and positive fields (an energy
-	 * or tariff constraint, a slice): check_by_name's verdict on those
-	 * without its frame and a context to fail into. */
-	if (!p->misc && (p->type_rule == NULL || p->type_rule == check_flexoffer)) {
-		double a, b;
-		for (size_t k = 0; k < p->npairs; k++) {
-			if (!pair_ok(m, p, k, &a, &b))
-				return false;
-		}
-		for (size_t k = 0; k < p->npositives; k++) {
-			if (!positive_ok(m, p, k, &a))
-				return false;
-		}
-		return true;
-	}
 	c.path.n = 0;
 	c.err = scratch;
 	c.errlen = sizeof(scratch);
@@ -1026,6 +1013,27 @@ bool gf__validate_local(const void *plan, const ProtobufCMessage *m)
 		return false;
 	if (p->type_rule && p->type_rule != check_flexoffer && p->type_rule(&c, m) != GF_OK)
 		return false;
+	return true;
+}
+
+bool gf__validate_local(const void *plan, const ProtobufCMessage *m)
+{
+	const struct plan *p = plan;
+	double a, b;
+
+	/* Most small messages have only pairs and positive fields (an energy
+	 * or tariff constraint, a slice): check_by_name's verdict on those
+	 * without its frame and a context to fail into. */
+	if (p->misc || (p->type_rule != NULL && p->type_rule != check_flexoffer))
+		return local_rules(p, m);
+	for (size_t k = 0; k < p->npairs; k++) {
+		if (!pair_ok(m, p, k, &a, &b))
+			return false;
+	}
+	for (size_t k = 0; k < p->npositives; k++) {
+		if (!positive_ok(m, p, k, &a))
+			return false;
+	}
 	return true;
 }
 
