@@ -42,25 +42,6 @@ static enum gf__check_role role_of_field(const ProtobufCMessageDescriptor *d,
 	return GF__CHECK_R_NONE;
 }
 
-static bool is_integer(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static struct gf__check_info *make_info(const ProtobufCMessageDescriptor *d)
 {
 	struct gf__check_info *in =
@@ -88,8 +69,9 @@ static struct gf__check_info *make_info(const ProtobufCMessageDescriptor *d)
 			fl |= GF__CHECK_F_PACKABLE;
 		if (f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT)
 			fl |= GF__CHECK_F_REAL;
-		else if (is_integer(f->type))
-			fl |= GF__CHECK_F_INT;
+		else if (packable(f->type) && f->type != PROTOBUF_C_TYPE_BOOL &&
+		         f->type != PROTOBUF_C_TYPE_ENUM)
+			fl |= GF__CHECK_F_INT; /* packable, and no real, bool or enum */
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			fl |= GF__CHECK_F_REPEATED;
 			in->repeated[in->nrepeated++] = (unsigned char)i;
