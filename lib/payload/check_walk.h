@@ -176,8 +176,13 @@ static inline enum gf__check_fast gf__check_open(struct gf__check_walker *w,
 	x->mine = NULL;
 	x->fa = NULL;
 	x->ntimes = 0;
-	protobuf_c_message_init(d, x->m);
-	memset(x->counts, 0, d->n_fields * sizeof(x->counts[0]));
+	d->message_init((ProtobufCMessage *)(void *)x->m); /* protobuf_c_message_init's one step */
+	/* Most types have few fields: a constant size is a few stores, not a
+	 * call. */
+	if (d->n_fields <= 8)
+		memset(x->counts, 0, 8 * sizeof(x->counts[0]));
+	else
+		memset(x->counts, 0, d->n_fields * sizeof(x->counts[0]));
 	/* An offer, or a message its children gather into (walk_offer's cases) */
 	if ((in->kind == GF__VALIDATE_FLEXOFFER || role == GF__CHECK_R_PROFILE ||
 	     role == GF__CHECK_R_SCHED0 || role == GF__CHECK_R_SCHED1) &&
