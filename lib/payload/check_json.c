@@ -71,7 +71,7 @@ static enum gf__check_fast string_value(struct jwalk *jw, struct gf__check_msg *
 		return GF__CHECK_INVALID;
 	if (fl & GF__CHECK_F_REPEATED)
 		return GF__CHECK_VALID;
-	return gf__check_time(x, f, s, n);
+	return gf__check_time(x, f, s, n, ms);
 }
 
 /* A value of field f (info fi) of x other than a number: into dst for a

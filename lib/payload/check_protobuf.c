@@ -68,13 +68,19 @@ static bool fixed_ok(const ProtobufCFieldDescriptor *f, const uint8_t *q)
 	return true;
 }
 
-static bool string_ok(bool time, const uint8_t *s, size_t n)
+/* A string's bytes s[0..n): no NUL, and UTF-8. */
+static bool string_ok(const uint8_t *s, size_t n)
+{
+	return memchr(s, '\0', n) == NULL && gf__codec_utf8_valid(s, n);
+}
+
+/* The instant of the time string s[0..n), or INT64_MIN when it is none (no
+ * instant is that early). Out of line: the walk keeps no addressable local. */
+static __attribute__((noinline)) int64_t time_ms(const uint8_t *s, size_t n)
 {
 	int64_t ms;
 
-	if (memchr(s, '\0', n) != NULL || !gf__codec_utf8_valid(s, n))
-		return false;
-	return !time || gf_time_parse((const char *)s, n, &ms) == GF_OK;
+	return gf_time_parse((const char *)s, n, &ms) == GF_OK ? ms : INT64_MIN;
 }
 
 static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d, uint64_t num,
@@ -220,11 +226,14 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__che
 			if (!varint(&q, end, &len) || len > (uint64_t)(end - q))
 				NO(GF__CHECK_INVALID);
 			if (f->type == PROTOBUF_C_TYPE_STRING) {
-				if (!string_ok(fl & GF__CHECK_F_TIME, q, (size_t)len))
+				int64_t ms = 0;
+				if (!string_ok(q, (size_t)len) ||
+				    ((fl & GF__CHECK_F_TIME) &&
+				     (ms = time_ms(q, (size_t)len)) == INT64_MIN))
 					NO(GF__CHECK_INVALID);
 				if (!repeated &&
 				    (fl & GF__CHECK_F_TIME)) { /* the rules read these */
-					rc = gf__check_time(&x, f, q, (size_t)len);
+					rc = gf__check_time(&x, f, q, (size_t)len, ms);
 					if (rc != GF__CHECK_VALID)
 						goto out;
 				}

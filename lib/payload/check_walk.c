@@ -212,7 +212,7 @@ enum gf__check_fast gf__check_walk_finish(struct gf__check_msg *x)
 		size_t n = x->counts[in->repeated[i]];
 		memcpy(x->m + d->fields[in->repeated[i]].quantifier_offset, &n, sizeof(n));
 	}
-	if (!gf__validate_local(in->plan, (const ProtobufCMessage *)(const void *)m))
+	if (!gf__validate_local(in->plan, (const ProtobufCMessage *)(const void *)m, &x->known))
 		return GF__CHECK_INVALID;
 	if (x->fa != NULL && !offer_ok(x))
 		return GF__CHECK_INVALID;

@@ -115,9 +115,14 @@ struct gf__check_msg {
 	struct gf__check_fo *fa;
 	struct gf__validate_slice cur;
 	struct gf__check_sref sref;
-	unsigned ntimes;
+	/* The time strings read (known.n of them, in times) with their instants,
+	 * which the rules take instead of parsing the strings again; known.text
+	 * and known.ms are set with the first. */
+	struct gf__validate_times known;
 	uint32_t counts[GF__CHECK_MAX_FIELDS]; /* values read per field index */
 	char times[GF__CHECK_MAX_TIMES][GF__CHECK_TIME_LEN];
+	const char *time_text[GF__CHECK_MAX_TIMES]; /* times[i], for the rules */
+	int64_t time_ms[GF__CHECK_MAX_TIMES];       /* its instant, parsed by the walk */
 	_Alignas(16) unsigned char m[GF__CHECK_MAX_PARTIAL];
 };
 
@@ -175,7 +180,7 @@ static inline enum gf__check_fast gf__check_open(struct gf__check_walker *w,
 	x->acc = acc;
 	x->mine = NULL;
 	x->fa = NULL;
-	x->ntimes = 0;
+	x->known.n = 0;
 	d->message_init((ProtobufCMessage *)(void *)x->m); /* protobuf_c_message_init's one step */
 	/* Most types have few fields: a constant size is a few stores, not a
 	 * call. */
@@ -225,16 +230,22 @@ static inline enum gf__check_role gf__check_child(const struct gf__check_msg *x,
 	return collect ? r : GF__CHECK_R_NONE;
 }
 
-/* A singular time string s[0..n) of field f into the copy (the rules read
- * them); VALID, or UNSURE when there are too many or it is too long. */
-static inline enum gf__check_fast
-gf__check_time(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f, const void *s, size_t n)
+/* A singular time string s[0..n) of field f, the instant ms, into the
+ * copy (the rules read them, and take ms instead of parsing s again); VALID,
+ * or UNSURE when there are too many or it is too long. */
+static inline enum gf__check_fast gf__check_time(struct gf__check_msg *x,
+                                                 const ProtobufCFieldDescriptor *f, const void *s,
+                                                 size_t n, int64_t ms)
 {
 	char *t;
 
-	if (x->ntimes == GF__CHECK_MAX_TIMES || n >= GF__CHECK_TIME_LEN)
+	if (x->known.n == GF__CHECK_MAX_TIMES || n >= GF__CHECK_TIME_LEN)
 		return GF__CHECK_UNSURE;
-	t = x->times[x->ntimes++];
+	t = x->times[x->known.n];
+	x->known.text = x->time_text;
+	x->known.ms = x->time_ms;
+	x->time_text[x->known.n] = t;
+	x->time_ms[x->known.n++] = ms;
 	memcpy(t, s, n);
 	t[n] = '\0';
 	memcpy(x->m + f->offset, &t, sizeof(t));

@@ -39,6 +39,7 @@ struct ctx {
 	struct path path;
 	char *err;
 	size_t errlen;
+	const struct gf__validate_times *known; /* time strings parsed already, or NULL */
 };
 
 /* Writes the path into buf; returns its length. */
@@ -463,8 +464,15 @@ static enum gf_err time_of(struct ctx *c, const ProtobufCMessage *m, field_ref f
 	*has = false;
 	if (!s)
 		return GF_OK;
+	for (unsigned i = 0; c->known != NULL && i < c->known->n; i++) {
+		if (c->known->text[i] == s) {
+			ms = c->known->ms[i];
+			goto parsed;
+		}
+	}
 	if (gf_time_parse(s, strlen(s), &ms) != GF_OK)
 		return fail(c, f->name, "not an RFC 3339 time");
+parsed:
 	*out = ms / 1000 - (ms % 1000 < 0);
 	*has = true;
 	return GF_OK;
@@ -1001,7 +1009,8 @@ enum gf__validate_kind gf__validate_kind(const void *plan)
 /* gf__validate_local's general case: the rules by name and the type's rule
  * through their own code, with a context to fail into. Kept out of line, so
  * that the common case has no frame for the context. */
-static __attribute__((noinline)) bool local_rules(const struct plan *p, const ProtobufCMessage *m)
+static __attribute__((noinline)) bool local_rules(const struct plan *p, const ProtobufCMessage *m,
+                                                  const struct gf__validate_times *known)
 {
 	char scratch[8];
 	struct ctx c; /* not zeroed: 600 bytes of path per message would cost more than the rules */
@@ -1009,6 +1018,7 @@ static __attribute__((noinline)) bool local_rules(const struct plan *p, const Pr
 	c.path.n = 0;
 	c.err = scratch;
 	c.errlen = sizeof(scratch);
+	c.known = known;
 	if (p->by_name && check_by_name(&c, m, p) != GF_OK)
 		return false;
 	if (p->type_rule && p->type_rule != check_flexoffer && p->type_rule(&c, m) != GF_OK)
@@ -1016,7 +1026,8 @@ static __attribute__((noinline)) bool local_rules(const struct plan *p, const Pr
 	return true;
 }
 
-bool gf__validate_local(const void *plan, const ProtobufCMessage *m)
+bool gf__validate_local(const void *plan, const ProtobufCMessage *m,
+                        const struct gf__validate_times *known)
 {
 	const struct plan *p = plan;
 	double a, b;
@@ -1025,7 +1036,7 @@ bool gf__validate_local(const void *plan, const ProtobufCMessage *m)
 	 * or tariff constraint, a slice): check_by_name's verdict on those
 	 * without its frame and a context to fail into. */
 	if (p->misc || (p->type_rule != NULL && p->type_rule != check_flexoffer))
-		return local_rules(p, m);
+		return local_rules(p, m, known);
 	for (size_t k = 0; k < p->npairs; k++) {
 		if (!pair_ok(m, p, k, &a, &b))
 			return false;
