@@ -61,11 +61,33 @@ static bool digits(const char *s, size_t len, size_t *i, size_t n, int64_t *out)
 	return true;
 }
 
-static bool expect(const char *s, size_t len, size_t *i, char c1, char c2)
+/* The fixed-width head "YYYY-MM-DDTHH:MM:SS" (s[0..19)), its fourteen
+ * digits tested and read without a loop per field: the broker parses every
+ * time string of every message. */
+static bool fixed_head(const char *s, size_t len, int64_t *y, int64_t *mo, int64_t *d, int64_t *h,
+                       int64_t *mi, int64_t *sec)
 {
-	if (*i >= len || (s[*i] != c1 && s[*i] != c2))
+	static const unsigned char at[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+	unsigned v[14], bad = 0;
+
+	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':')
 		return false;
-	(*i)++;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 14
+#endif
+	for (int k = 0; k < 14; k++) {
+		v[k] = (unsigned)(unsigned char)s[at[k]] - '0';
+		bad |= v[k] > 9;
+	}
+	if (bad)
+		return false;
+	*y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+	*mo = v[4] * 10 + v[5];
+	*d = v[6] * 10 + v[7];
+	*h = v[8] * 10 + v[9];
+	*mi = v[10] * 10 + v[11];
+	*sec = v[12] * 10 + v[13];
 	return true;
 }
 
@@ -75,15 +97,9 @@ enum gf_err gf_time_parse(const char *s, size_t len, int64_t *epoch_ms)
 	        sign = 0, t;
 	size_t i = 0;
 
-	if (s == NULL)
+	if (s == NULL || !fixed_head(s, len, &y, &mo, &d, &h, &mi, &sec))
 		return GF_EPARSE;
-	if (!digits(s, len, &i, 4, &y) || !expect(s, len, &i, '-', '-') ||
-	    !digits(s, len, &i, 2, &mo) || !expect(s, len, &i, '-', '-') ||
-	    !digits(s, len, &i, 2, &d) || !expect(s, len, &i, 'T', 't') ||
-	    !digits(s, len, &i, 2, &h) || !expect(s, len, &i, ':', ':') ||
-	    !digits(s, len, &i, 2, &mi) || !expect(s, len, &i, ':', ':') ||
-	    !digits(s, len, &i, 2, &sec))
-		return GF_EPARSE;
+	i = 19;
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
 		return GF_EPARSE;
 	if (i < len && s[i] == '.') {

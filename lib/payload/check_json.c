@@ -71,23 +71,18 @@ static enum gf__check_fast string_value(struct jwalk *jw, struct gf__check_msg *
 		return GF__CHECK_INVALID;
 	if (fl & GF__CHECK_F_REPEATED)
 		return GF__CHECK_VALID;
-	return gf__check_time(x, f, s, n);
+	return gf__check_time(x, f, s, n, ms);
 }
 
-/* One value of field f (info fi) of x: into dst for a singular field. */
-static enum gf__check_fast value(struct jwalk *jw, struct gf__check_msg *x,
-                                 const ProtobufCFieldDescriptor *f,
-                                 const struct gf__check_finfo *fi, void *dst)
+/* A value of field f (info fi) of x other than a number: into dst for a
+ * singular field. */
+static enum gf__check_fast other_value(struct jwalk *jw, struct gf__check_msg *x,
+                                       const ProtobufCFieldDescriptor *f,
+                                       const struct gf__check_finfo *fi, void *dst)
 {
 	struct jdec *j = &jw->j;
 
 	switch (f->type) {
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		if (peek(j) == '"')
-			return GF__CHECK_UNSURE; /* "NaN", "Infinity" */
-		return gf__json_parse_real(j, f, dst) == GF_OK ? GF__CHECK_VALID
-		                                               : GF__CHECK_INVALID;
 	case PROTOBUF_C_TYPE_BOOL: {
 		protobuf_c_boolean b;
 		if (literal(j, "true", 4))
@@ -113,49 +108,101 @@ static enum gf__check_fast value(struct jwalk *jw, struct gf__check_msg *x,
 			return GF__CHECK_INVALID;
 		return walk(jw, gf__check_child_info(fi, f), cr, cacc);
 	}
-	default:
-		return gf__json_parse_integer(j, f, dst) == GF_OK ? GF__CHECK_VALID
-		                                                  : GF__CHECK_INVALID;
+	default: /* the numbers, which value takes */
+		return GF__CHECK_UNSURE;
 	}
 }
 
-/* A repeated field's array; its elements are counted. */
+/* One value of field f (info fi) of x: into dst for a singular field.
+ * Inline, and the numbers (two thirds of an offer's values) read here:
+ * other_value's switch and frame cost as much as a short number. */
+static inline enum gf__check_fast value(struct jwalk *jw, struct gf__check_msg *x,
+                                        const ProtobufCFieldDescriptor *f,
+                                        const struct gf__check_finfo *fi, void *dst)
+{
+	struct jdec *j = &jw->j;
+
+	if (fi->flags & GF__CHECK_F_REAL) {
+		if (peek(j) == '"')
+			return GF__CHECK_UNSURE; /* "NaN", "Infinity" */
+		return gf__json_parse_real(j, f, dst) == GF_OK ? GF__CHECK_VALID
+		                                               : GF__CHECK_INVALID;
+	}
+	if (fi->flags & GF__CHECK_F_INT)
+		return gf__json_parse_integer(j, f, dst) == GF_OK ? GF__CHECK_VALID
+		                                                  : GF__CHECK_INVALID;
+	return other_value(jw, x, f, fi, dst);
+}
+
+/*
+ * The structure (arrays, objects, keys) is walked with a cursor p in a
+ * register, stored into j->p only around the value readers, which take the
+ * decoder's struct jdec: through j->p every step would load and store
+ * memory that the compiler must assume any store into a partial copy may
+ * change. A refusal carries no position (the full path gives it), so the
+ * refusing steps leave j->p behind.
+ */
+
+/* After an element or a member at p: the byte after a ',' and the
+ * whitespace after it, with *more true; the byte after close, with *more
+ * false; NULL at anything else. */
+static inline const unsigned char *next_at(const unsigned char *p, const unsigned char *end,
+                                           int close, bool *more)
+{
+	p = json_ws(p, end);
+	if (p < end && *p == ',') {
+		*more = true;
+		return json_ws(p + 1, end);
+	}
+	if (p < end && *p == close) {
+		*more = false;
+		return p + 1;
+	}
+	return NULL;
+}
+
+/* A repeated field's array at j->p; its elements are counted. */
 static enum gf__check_fast array(struct jwalk *jw, struct gf__check_msg *x,
                                  const ProtobufCFieldDescriptor *f,
                                  const struct gf__check_finfo *fi, uint32_t *count)
 {
 	struct jdec *j = &jw->j;
+	const unsigned char *p = j->p, *end = j->end;
+	bool more = true;
 
 	if (fi->flags & GF__CHECK_F_MAP)
 		return GF__CHECK_UNSURE;
-	if (peek(j) != '[')
+	if (p >= end || *p != '[')
 		return GF__CHECK_INVALID;
-	j->p++;
-	skip_ws(j);
-	if (peek(j) == ']') {
-		j->p++;
+	p = json_ws(p + 1, end);
+	if (p < end && *p == ']') {
+		j->p = p + 1;
 		return GF__CHECK_VALID;
 	}
-	for (int k;;) {
+	while (more) {
 		union scalar v;
-		enum gf__check_fast rc = value(jw, x, f, fi, &v);
+		enum gf__check_fast rc;
+		j->p = p;
+		rc = value(jw, x, f, fi, &v);
 		if (rc != GF__CHECK_VALID)
 			return rc;
 		(*count)++;
-		k = next_or_close(j, ']');
-		if (k < 0)
+		p = next_at(j->p, end, ']', &more);
+		if (p == NULL)
 			return GF__CHECK_INVALID;
-		if (k == 0)
-			return GF__CHECK_VALID;
 	}
+	j->p = p;
+	return GF__CHECK_VALID;
 }
 
-/* The key at j->p (a '"'): its field in *out. The field after the previous
- * key's in schema order (hint) is compared in place first. */
-static enum gf__check_fast key(struct jwalk *jw, const struct gf__check_msg *x, unsigned hint,
-                               size_t *out)
+/* The key at p (a '"'): its field in *out; returns the byte after it, or
+ * NULL with the verdict in *rc. The field after the previous key's in
+ * schema order (hint) is compared in place first. */
+static const unsigned char *key(struct jwalk *jw, const struct gf__check_msg *x, unsigned hint,
+                                const unsigned char *p, size_t *out, enum gf__check_fast *rc)
 {
 	struct jdec *j = &jw->j;
+	const unsigned char *end = j->end;
 	const ProtobufCMessageDescriptor *d = x->d;
 	const ProtobufCFieldDescriptor *f;
 	const unsigned char *s;
@@ -165,31 +212,33 @@ static enum gf__check_fast key(struct jwalk *jw, const struct gf__check_msg *x, 
 	if (hint < d->n_fields) {
 		const struct gf__check_finfo *hi = &x->in->fields[hint];
 		size_t k = hi->namelen;
-		if (hi->keymask[0] != 0 && j->end - j->p >= 17) { /* two words */
+		if (hi->keymask[0] != 0 && end - p >= 17) { /* two words */
 			uint64_t w[2];
-			memcpy(w, j->p + 1, sizeof(w));
+			memcpy(w, p + 1, sizeof(w));
 			if ((((w[0] ^ hi->key[0]) & hi->keymask[0]) |
 			     ((w[1] ^ hi->key[1]) & hi->keymask[1])) == 0) {
-				j->p += k + 2;
 				*out = hint;
-				return GF__CHECK_VALID;
+				return p + k + 2;
 			}
-		} else if (k > 0 && (size_t)(j->end - j->p) >= k + 2 && j->p[k + 1] == '"' &&
-		           memcmp(j->p + 1, d->fields[hint].name, k) == 0) {
-			j->p += k + 2;
+		} else if (k > 0 && (size_t)(end - p) >= k + 2 && p[k + 1] == '"' &&
+		           memcmp(p + 1, d->fields[hint].name, k) == 0) {
 			*out = hint;
-			return GF__CHECK_VALID;
+			return p + k + 2;
 		}
 	}
+	j->p = p;
+	*rc = GF__CHECK_INVALID;
 	if (gf__json_scan_string(j, &s, &n, &plain) != GF_OK)
-		return GF__CHECK_INVALID;
-	if (!plain)
-		return GF__CHECK_UNSURE;
+		return NULL;
+	if (!plain) {
+		*rc = GF__CHECK_UNSURE;
+		return NULL;
+	}
 	f = gf__codec_field_by_name(d, (const char *)s, n);
 	if (f == NULL)
-		return GF__CHECK_INVALID; /* unknown field */
+		return NULL; /* unknown field */
 	*out = (size_t)(f - d->fields);
-	return GF__CHECK_VALID;
+	return j->p;
 }
 
 #define NO(v)                                                                                      \
@@ -198,71 +247,79 @@ static enum gf__check_fast key(struct jwalk *jw, const struct gf__check_msg *x, 
 		goto out;                                                                          \
 	} while (0)
 
+/* The value of member idx (f, fi) of x at j->p, not null. */
+static inline enum gf__check_fast member(struct jwalk *jw, struct gf__check_msg *x, size_t idx,
+                                         const ProtobufCFieldDescriptor *f,
+                                         const struct gf__check_finfo *fi)
+{
+	enum gf__check_fast rc;
+
+	if (fi->flags & GF__CHECK_F_REPEATED)
+		return array(jw, x, f, fi, &x->counts[idx]);
+	if (fi->mark == 2) { /* gf__codec_claim_oneof */
+		uint32_t which;
+		memcpy(&which, x->m + f->quantifier_offset, sizeof(which));
+		if (which != 0 && which != f->id)
+			return GF__CHECK_INVALID;
+	}
+	rc = value(jw, x, f, fi, x->m + f->offset);
+	if (rc == GF__CHECK_VALID) {
+		gf__check_mark(x, f, fi);
+		x->counts[idx] = 1;
+	}
+	return rc;
+}
+
 /* The object at j->p (a '{'), a message of type d. */
 static enum gf__check_fast walk(struct jwalk *jw, const struct gf__check_info *in,
                                 enum gf__check_role role, void *acc)
 {
 	struct jdec *j = &jw->j;
+	const unsigned char *p, *end = j->end;
 	struct gf__check_msg x;
 	uint64_t seen = 0; /* keys met, null or not: a second one is a duplicate */
 	unsigned hint = 0;
 	const ProtobufCMessageDescriptor *d;
+	bool more = true;
 	enum gf__check_fast rc = gf__check_open(&jw->w, &x, in, role, acc);
 
 	if (rc != GF__CHECK_VALID)
 		return rc;
 	d = in->desc;
-	j->p++; /* '{' */
-	skip_ws(j);
-	if (peek(j) == '}') {
-		j->p++;
+	p = json_ws(j->p + 1, end); /* after the '{' */
+	if (p < end && *p == '}') {
+		j->p = p + 1;
 		goto out;
 	}
-	for (int k;;) {
-		const ProtobufCFieldDescriptor *f;
-		const struct gf__check_finfo *fi;
+	while (more) {
 		size_t idx;
-		if (peek(j) != '"')
+		if (p >= end || *p != '"')
 			NO(GF__CHECK_INVALID);
-		rc = key(jw, &x, hint, &idx);
-		if (rc != GF__CHECK_VALID)
+		p = key(jw, &x, hint, p, &idx, &rc);
+		if (p == NULL)
 			goto out;
-		f = &d->fields[idx];
-		fi = &x.in->fields[idx];
-		skip_ws(j);
-		if (peek(j) != ':')
+		p = json_ws(p, end);
+		if (p >= end || *p != ':')
 			NO(GF__CHECK_INVALID);
-		j->p++;
-		skip_ws(j);
+		p = json_ws(p + 1, end);
 		if (seen & (1ULL << idx))
 			NO(GF__CHECK_INVALID); /* duplicate field */
 		seen |= 1ULL << idx;
-		if (literal(j, "null", 4)) {
-			/* Not set; a required field stays missing (counts). */
-		} else if (fi->flags & GF__CHECK_F_REPEATED) {
-			rc = array(jw, &x, f, fi, &x.counts[idx]);
-			if (rc != GF__CHECK_VALID)
-				goto out;
+		if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+			p += 4; /* not set; a required field stays missing (counts) */
 		} else {
-			if (fi->mark == 2) { /* gf__codec_claim_oneof */
-				uint32_t which;
-				memcpy(&which, x.m + f->quantifier_offset, sizeof(which));
-				if (which != 0 && which != f->id)
-					NO(GF__CHECK_INVALID);
-			}
-			rc = value(jw, &x, f, fi, x.m + f->offset);
+			j->p = p;
+			rc = member(jw, &x, idx, &d->fields[idx], &x.in->fields[idx]);
 			if (rc != GF__CHECK_VALID)
 				goto out;
-			gf__check_mark(&x, f, fi);
-			x.counts[idx] = 1;
+			p = j->p;
 		}
 		hint = (unsigned)idx + 1;
-		k = next_or_close(j, '}');
-		if (k < 0)
+		p = next_at(p, end, '}', &more);
+		if (p == NULL)
 			NO(GF__CHECK_INVALID);
-		if (k == 0)
-			break;
 	}
+	j->p = p;
 out:
 	return gf__check_close(&jw->w, &x, rc);
 }

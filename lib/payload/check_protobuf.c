@@ -68,13 +68,19 @@ static bool fixed_ok(const ProtobufCFieldDescriptor *f, const uint8_t *q)
 	return true;
 }
 
-static bool string_ok(bool time, const uint8_t *s, size_t n)
+/* A string's bytes s[0..n): no NUL, and UTF-8. */
+static bool string_ok(const uint8_t *s, size_t n)
+{
+	return memchr(s, '\0', n) == NULL && gf__codec_utf8_valid(s, n);
+}
+
+/* The instant of the time string s[0..n), or INT64_MIN when it is none (no
+ * instant is that early). Out of line: the walk keeps no addressable local. */
+static __attribute__((noinline)) int64_t time_ms(const uint8_t *s, size_t n)
 {
 	int64_t ms;
 
-	if (memchr(s, '\0', n) != NULL || !gf__codec_utf8_valid(s, n))
-		return false;
-	return !time || gf_time_parse((const char *)s, n, &ms) == GF_OK;
+	return gf_time_parse((const char *)s, n, &ms) == GF_OK ? ms : INT64_MIN;
 }
 
 static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d, uint64_t num,
@@ -140,45 +146,62 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__che
 		unsigned wt, want, fl;
 		size_t idx;
 		bool repeated;
-		if (!varint(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
-			NO(GF__CHECK_INVALID);
-		if ((key >> 3) < GF__CHECK_MAX_FIELDS && in->by_num[key >> 3] != 0) {
-			idx = in->by_num[key >> 3] - 1u;
+		if (q < end && *q < 0x80 && in->by_key[*q] != 0) {
+			/* The usual key: one byte, a field of the type with its own
+			 * wire type (by_key leaves out the rest: packed runs, oneof
+			 * members, field numbers from 16). */
+			key = *q++;
+			idx = in->by_key[key] - 1u;
 			f = &d->fields[idx];
+			fi = &in->fields[idx];
+			fl = fi->flags;
+			repeated = fl & GF__CHECK_F_REPEATED;
+			if (!repeated && counts[idx] > 0)
+				NO(GF__CHECK_INVALID);
+			wt = (unsigned)(key & 7);
 		} else {
-			f = field_of(d, key >> 3, &hint);
-			if (f == NULL)
+			if (!varint(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
 				NO(GF__CHECK_INVALID);
-			idx = (size_t)(f - d->fields);
-		}
-		fi = &in->fields[idx];
-		fl = fi->flags;
-		repeated = fl & GF__CHECK_F_REPEATED;
-		if ((!repeated && counts[idx] > 0) || (fi->mark == 2 && oneof_taken(d, f, counts)))
-			NO(GF__CHECK_INVALID);
-		wt = (unsigned)(key & 7);
-		want = fi->want;
-		if (wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && repeated &&
-		    (fl & GF__CHECK_F_PACKABLE)) {
-			const uint8_t *e;
-			if (!varint(&q, end, &len) || len > (uint64_t)(end - q))
-				NO(GF__CHECK_INVALID);
-			for (e = q + len; q < e; counts[idx]++) {
-				if (want == PROTOBUF_C_WIRE_TYPE_VARINT) {
-					if (!varint(&q, e, &v) || !varint_ok(f, v))
-						NO(GF__CHECK_INVALID);
-				} else {
-					size_t size = want == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
-					if ((size_t)(e - q) < size ||
-					    ((fl & GF__CHECK_F_REAL) && !fixed_ok(f, q)))
-						NO(GF__CHECK_INVALID);
-					q += size;
-				}
+			if ((key >> 3) < GF__CHECK_MAX_FIELDS && in->by_num[key >> 3] != 0) {
+				idx = in->by_num[key >> 3] - 1u;
+				f = &d->fields[idx];
+			} else {
+				f = field_of(d, key >> 3, &hint);
+				if (f == NULL)
+					NO(GF__CHECK_INVALID);
+				idx = (size_t)(f - d->fields);
 			}
-			continue;
+			fi = &in->fields[idx];
+			fl = fi->flags;
+			repeated = fl & GF__CHECK_F_REPEATED;
+			if ((!repeated && counts[idx] > 0) ||
+			    (fi->mark == 2 && oneof_taken(d, f, counts)))
+				NO(GF__CHECK_INVALID);
+			wt = (unsigned)(key & 7);
+			want = fi->want;
+			if (wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && repeated &&
+			    (fl & GF__CHECK_F_PACKABLE)) {
+				const uint8_t *e;
+				if (!varint(&q, end, &len) || len > (uint64_t)(end - q))
+					NO(GF__CHECK_INVALID);
+				for (e = q + len; q < e; counts[idx]++) {
+					if (want == PROTOBUF_C_WIRE_TYPE_VARINT) {
+						if (!varint(&q, e, &v) || !varint_ok(f, v))
+							NO(GF__CHECK_INVALID);
+					} else {
+						size_t size =
+						    want == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
+						if ((size_t)(e - q) < size ||
+						    ((fl & GF__CHECK_F_REAL) && !fixed_ok(f, q)))
+							NO(GF__CHECK_INVALID);
+						q += size;
+					}
+				}
+				continue;
+			}
+			if (wt != want)
+				NO(GF__CHECK_INVALID);
 		}
-		if (wt != want)
-			NO(GF__CHECK_INVALID);
 		switch (wt) {
 		case PROTOBUF_C_WIRE_TYPE_VARINT:
 			if (!varint(&q, end, &v) || !varint_ok(f, v))
@@ -203,11 +226,14 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__che
 			if (!varint(&q, end, &len) || len > (uint64_t)(end - q))
 				NO(GF__CHECK_INVALID);
 			if (f->type == PROTOBUF_C_TYPE_STRING) {
-				if (!string_ok(fl & GF__CHECK_F_TIME, q, (size_t)len))
+				int64_t ms = 0;
+				if (!string_ok(q, (size_t)len) ||
+				    ((fl & GF__CHECK_F_TIME) &&
+				     (ms = time_ms(q, (size_t)len)) == INT64_MIN))
 					NO(GF__CHECK_INVALID);
 				if (!repeated &&
 				    (fl & GF__CHECK_F_TIME)) { /* the rules read these */
-					rc = gf__check_time(&x, f, q, (size_t)len);
+					rc = gf__check_time(&x, f, q, (size_t)len, ms);
 					if (rc != GF__CHECK_VALID)
 						goto out;
 				}

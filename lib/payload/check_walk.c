@@ -69,6 +69,9 @@ static struct gf__check_info *make_info(const ProtobufCMessageDescriptor *d)
 			fl |= GF__CHECK_F_PACKABLE;
 		if (f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT)
 			fl |= GF__CHECK_F_REAL;
+		else if (packable(f->type) && f->type != PROTOBUF_C_TYPE_BOOL &&
+		         f->type != PROTOBUF_C_TYPE_ENUM)
+			fl |= GF__CHECK_F_INT; /* packable, and no real, bool or enum */
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			fl |= GF__CHECK_F_REPEATED;
 			in->repeated[in->nrepeated++] = (unsigned char)i;
@@ -94,6 +97,8 @@ static struct gf__check_info *make_info(const ProtobufCMessageDescriptor *d)
 			in->fields[i].mark = 1;
 		if (f->id < GF__CHECK_MAX_FIELDS)
 			in->by_num[f->id] = (unsigned char)(i + 1);
+		if (f->id < 16 && in->fields[i].mark != 2)
+			in->by_key[(f->id << 3) | in->fields[i].want] = (unsigned char)(i + 1);
 	}
 	return in;
 }
@@ -171,6 +176,27 @@ enum gf__check_fast gf__check_walk_offer(struct gf__check_walker *w, struct gf__
 	return GF__CHECK_VALID;
 }
 
+/* The FlexOffer rule on offer x's copy and what was gathered below it. Out
+ * of line: its frame is for one message in a hundred. */
+static __attribute__((noinline)) bool offer_ok(const struct gf__check_msg *x)
+{
+	const struct gf__check_fo *fa = x->fa;
+	struct gf__validate_fo s = {
+	    .slices = fa->slices.data,
+	    .nslices = fa->slices.n,
+	    .has_total = fa->has_total,
+	    .total_lower = fa->total_lower,
+	    .total_upper = fa->total_upper,
+	};
+
+	for (int k = 0; k < 2; k++) {
+		s.sched[k].start = fa->has_sched[k] ? fa->start[k] : NULL;
+		s.sched[k].slices = fa->sched[k].data;
+		s.sched[k].nslices = fa->sched[k].n;
+	}
+	return gf__validate_flexoffer((const ProtobufCMessage *)(const void *)x->m, &s);
+}
+
 /* The rules on x's copy, and what x gives the message above. */
 enum gf__check_fast gf__check_walk_finish(struct gf__check_msg *x)
 {
@@ -186,25 +212,10 @@ enum gf__check_fast gf__check_walk_finish(struct gf__check_msg *x)
 		size_t n = x->counts[in->repeated[i]];
 		memcpy(x->m + d->fields[in->repeated[i]].quantifier_offset, &n, sizeof(n));
 	}
-	if (!gf__validate_local(in->plan, (const ProtobufCMessage *)(const void *)m))
+	if (!gf__validate_local(in->plan, (const ProtobufCMessage *)(const void *)m, &x->known))
 		return GF__CHECK_INVALID;
-	if (x->fa != NULL) {
-		struct gf__check_fo *fa = x->fa;
-		struct gf__validate_fo s = {
-		    .slices = fa->slices.data,
-		    .nslices = fa->slices.n,
-		    .has_total = fa->has_total,
-		    .total_lower = fa->total_lower,
-		    .total_upper = fa->total_upper,
-		};
-		for (int k = 0; k < 2; k++) {
-			s.sched[k].start = fa->has_sched[k] ? fa->start[k] : NULL;
-			s.sched[k].slices = fa->sched[k].data;
-			s.sched[k].nslices = fa->sched[k].n;
-		}
-		if (!gf__validate_flexoffer((const ProtobufCMessage *)(const void *)m, &s))
-			return GF__CHECK_INVALID;
-	}
+	if (x->fa != NULL && !offer_ok(x))
+		return GF__CHECK_INVALID;
 	switch (x->role) {
 	case GF__CHECK_R_PROFILE: {
 		const Goflex__FlexOfferProfileConstraint *c = (const void *)m;

@@ -48,6 +48,7 @@ struct gf__check_info;
 #define GF__CHECK_F_PACKABLE 4u /* a scalar that may come packed */
 #define GF__CHECK_F_REPEATED 8u
 #define GF__CHECK_F_REAL     16u /* a double or a float: must be finite */
+#define GF__CHECK_F_INT      32u /* an integer type (not bool, not enum) */
 
 struct gf__check_finfo {
 	unsigned char flags, want, role; /* want: its wire type; role: a child's */
@@ -69,6 +70,9 @@ struct gf__check_info {
 	unsigned char nrequired, nrepeated;
 	unsigned char required[GF__CHECK_MAX_FIELDS], repeated[GF__CHECK_MAX_FIELDS];
 	unsigned char by_num[GF__CHECK_MAX_FIELDS]; /* field number: index + 1 */
+	/* A one-byte protobuf key (field number < 16): index + 1 when its wire
+	 * type is the field's own and the field is no oneof member; else 0. */
+	unsigned char by_key[128];
 	struct gf__check_finfo fields[];
 };
 
@@ -111,9 +115,14 @@ struct gf__check_msg {
 	struct gf__check_fo *fa;
 	struct gf__validate_slice cur;
 	struct gf__check_sref sref;
-	unsigned ntimes;
+	/* The time strings read (known.n of them, in times) with their instants,
+	 * which the rules take instead of parsing the strings again; known.text
+	 * and known.ms are set with the first. */
+	struct gf__validate_times known;
 	uint32_t counts[GF__CHECK_MAX_FIELDS]; /* values read per field index */
 	char times[GF__CHECK_MAX_TIMES][GF__CHECK_TIME_LEN];
+	const char *time_text[GF__CHECK_MAX_TIMES]; /* times[i], for the rules */
+	int64_t time_ms[GF__CHECK_MAX_TIMES];       /* its instant, parsed by the walk */
 	_Alignas(16) unsigned char m[GF__CHECK_MAX_PARTIAL];
 };
 
@@ -171,9 +180,14 @@ static inline enum gf__check_fast gf__check_open(struct gf__check_walker *w,
 	x->acc = acc;
 	x->mine = NULL;
 	x->fa = NULL;
-	x->ntimes = 0;
-	protobuf_c_message_init(d, x->m);
-	memset(x->counts, 0, d->n_fields * sizeof(x->counts[0]));
+	x->known.n = 0;
+	d->message_init((ProtobufCMessage *)(void *)x->m); /* protobuf_c_message_init's one step */
+	/* Most types have few fields: a constant size is a few stores, not a
+	 * call. */
+	if (d->n_fields <= 8)
+		memset(x->counts, 0, 8 * sizeof(x->counts[0]));
+	else
+		memset(x->counts, 0, d->n_fields * sizeof(x->counts[0]));
 	/* An offer, or a message its children gather into (walk_offer's cases) */
 	if ((in->kind == GF__VALIDATE_FLEXOFFER || role == GF__CHECK_R_PROFILE ||
 	     role == GF__CHECK_R_SCHED0 || role == GF__CHECK_R_SCHED1) &&
@@ -216,16 +230,22 @@ static inline enum gf__check_role gf__check_child(const struct gf__check_msg *x,
 	return collect ? r : GF__CHECK_R_NONE;
 }
 
-/* A singular time string s[0..n) of field f into the copy (the rules read
- * them); VALID, or UNSURE when there are too many or it is too long. */
-static inline enum gf__check_fast
-gf__check_time(struct gf__check_msg *x, const ProtobufCFieldDescriptor *f, const void *s, size_t n)
+/* A singular time string s[0..n) of field f, the instant ms, into the
+ * copy (the rules read them, and take ms instead of parsing s again); VALID,
+ * or UNSURE when there are too many or it is too long. */
+static inline enum gf__check_fast gf__check_time(struct gf__check_msg *x,
+                                                 const ProtobufCFieldDescriptor *f, const void *s,
+                                                 size_t n, int64_t ms)
 {
 	char *t;
 
-	if (x->ntimes == GF__CHECK_MAX_TIMES || n >= GF__CHECK_TIME_LEN)
+	if (x->known.n == GF__CHECK_MAX_TIMES || n >= GF__CHECK_TIME_LEN)
 		return GF__CHECK_UNSURE;
-	t = x->times[x->ntimes++];
+	t = x->times[x->known.n];
+	x->known.text = x->time_text;
+	x->known.ms = x->time_ms;
+	x->time_text[x->known.n] = t;
+	x->time_ms[x->known.n++] = ms;
 	memcpy(t, s, n);
 	t[n] = '\0';
 	memcpy(x->m + f->offset, &t, sizeof(t));

@@ -32,14 +32,24 @@ static inline int peek(const struct jdec *j)
 	return j->p < j->end ? *j->p : -1;
 }
 
+/* The first byte from p on that is not JSON whitespace (RFC 8259: space,
+ * tab, LF, CR), or end. */
+static inline const unsigned char *json_ws(const unsigned char *p, const unsigned char *end)
+{
+	/* Most bytes here are not space: one comparison says so. A run is
+	 * mostly one space (", ", ": ") or a newline and indentation. */
+	if (p >= end || *p > ' ')
+		return p;
+	if (*p == ' ' && end - p > 1 && p[1] > ' ')
+		return p + 1;
+	while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
 static inline void skip_ws(struct jdec *j)
 {
-	const unsigned char *p = j->p;
-
-	/* Most bytes here are not space: one comparison says so. */
-	while (p < j->end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
-	j->p = p;
+	j->p = json_ws(j->p, j->end);
 }
 
 /* After an element or a member: 1 at a ',' (passed, and the whitespace after

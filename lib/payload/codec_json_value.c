@@ -268,14 +268,6 @@ static bool is_digit(const unsigned char *p, const unsigned char *end)
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* Whether the 8 bytes of x (little-endian) are all ASCII digits. */
-static inline bool eight_digits(uint64_t x)
-{
-	return ((x & 0xf0f0f0f0f0f0f0f0ULL) |
-	        (((x + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) >> 4)) ==
-	       0x3333333333333333ULL;
-}
-
 /* Their value, the first byte the most significant digit (three
  * multiplications: pairs, then fours, then the eight). */
 static inline uint64_t eight_value(uint64_t x)
@@ -289,22 +281,52 @@ static inline uint64_t eight_value(uint64_t x)
 }
 #endif
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* How many of the 8 bytes of x (little-endian, first byte lowest) lead as
+ * ASCII digits, 0..8. A byte of 0xfa or more carries into the next byte's
+ * test, but that byte comes after a non-digit, so the count is exact. */
+static inline unsigned leading_digits(uint64_t x)
+{
+	uint64_t t = ((x & 0xf0f0f0f0f0f0f0f0ULL) |
+	              (((x + 0x0606060606060606ULL) & 0xf0f0f0f0f0f0f0f0ULL) >> 4)) ^
+	             0x3333333333333333ULL;
+
+	return t == 0 ? 8 : (unsigned)__builtin_ctzll(t) / 8;
+}
+#endif
+
 /* The run of digits from p on appended to *mant (modulo 2^64: the caller
  * uses it only for runs of at most 19 significant digits), eight at a time
- * where it can; returns the first non-digit. */
+ * where it can; returns the first non-digit. Where 8 bytes can be loaded, a
+ * run's last k < 8 digits are counted and valued in one word too: shifted
+ * to the word's top with '0's below, which eight_value reads as leading
+ * zeros. Most numbers here are shorter than 8 digits per part. */
 static inline const unsigned char *digit_run(const unsigned char *p, const unsigned char *e,
                                              uint64_t *mant)
 {
 	uint64_t m = *mant;
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	static const uint64_t pow10_8[9] = {1,      10,      100,      1000,     10000,
+	                                    100000, 1000000, 10000000, 100000000};
 	while (e - p >= 8) {
 		uint64_t x;
+		unsigned k;
 		memcpy(&x, p, sizeof(x));
-		if (!eight_digits(x))
-			break;
-		m = m * 100000000u + eight_value(x);
-		p += 8;
+		k = leading_digits(x);
+		if (k == 8) {
+			m = m * 100000000u + eight_value(x);
+			p += 8;
+			continue;
+		}
+		if (k > 0) {
+			unsigned sh = 8 * (8 - k); /* 8..56 */
+			uint64_t y = (x << sh) | (0x3030303030303030ULL >> (64 - sh));
+			m = m * pow10_8[k] + eight_value(y);
+			p += k;
+		}
+		*mant = m;
+		return p;
 	}
 #endif
 	for (; is_digit(p, e); p++)
@@ -314,11 +336,12 @@ static inline const unsigned char *digit_run(const unsigned char *p, const unsig
 }
 
 /* Scans a number token per the RFC 8259 grammar, reading its digits on the
- * way (one pass: to_double need not read them again). Significant digits
+ * way (one pass: to_double need not read them again). Inlined into the
+ * readers: the token's fields then stay in registers. Significant digits
  * start at the first non-zero one: the grammar allows no leading zero in
  * the integer part, so they are the integer part's when it is not "0",
  * else the fraction's after its leading zeros. */
-static enum gf_err scan_number(struct jdec *j, struct num *n)
+static inline __attribute__((always_inline)) enum gf_err scan_number(struct jdec *j, struct num *n)
 {
 	const unsigned char *p = j->p, *e = j->end, *frac, *lead;
 	uint64_t mant = 0;
@@ -332,10 +355,8 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 		n->neg = true;
 		p++;
 	}
-	if (!is_digit(p, e)) {
-		j->p = p;
-		return syntax(j, "invalid number");
-	}
+	if (!is_digit(p, e))
+		goto bad;
 	if (*p == '0') {
 		p++;
 	} else {
@@ -346,10 +367,8 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 	if (p < e && *p == '.') {
 		p++;
 		n->integral = false;
-		if (!is_digit(p, e)) {
-			j->p = p;
-			return syntax(j, "invalid number");
-		}
+		if (!is_digit(p, e))
+			goto bad;
 		frac = lead = p;
 		if (sig == 0) { /* the leading zeros of 0.000ddd */
 			while (p < e && *p == '0')
@@ -371,10 +390,8 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 		n->integral = false;
 		if (p < e && (*p == '+' || *p == '-'))
 			esign = *p++ == '-' ? -1 : 1;
-		if (!is_digit(p, e)) {
-			j->p = p;
-			return syntax(j, "invalid number");
-		}
+		if (!is_digit(p, e))
+			goto bad;
 		for (; is_digit(p, e); p++) {
 			if (eval < 10000)
 				eval = eval * 10 + (*p - '0');
@@ -384,6 +401,12 @@ static enum gf_err scan_number(struct jdec *j, struct num *n)
 	n->len = (size_t)(p - n->s);
 	j->p = p;
 	return GF_OK;
+bad:
+	/* GF_EPARSE spelled out, so that the callers, into which this is
+	 * inlined, see that n is set whenever GF_OK comes back. */
+	j->p = p;
+	(void)syntax(j, "invalid number");
+	return GF_EPARSE;
 }
 
 static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -505,8 +528,14 @@ enum gf_err gf__json_parse_integer(struct jdec *j, const ProtobufCFieldDescripto
 	} else {
 		return wrong_type(j, "an integer");
 	}
-	if (!gf__codec_digits_u64(n.s + n.neg, n.len - n.neg, &mag) ||
-	    !gf__codec_store_int(f->type, n.neg, mag, dst))
+	/* Up to 19 significant digits the scan's mantissa is the magnitude
+	 * (an integer has no fraction and no exponent); longer ones are read
+	 * again with the overflow check. */
+	if (n.fast)
+		mag = n.mant;
+	else if (!gf__codec_digits_u64(n.s + n.neg, n.len - n.neg, &mag))
+		return out_of_range(j, &n, f->type);
+	if (!gf__codec_store_int(f->type, n.neg, mag, dst))
 		return out_of_range(j, &n, f->type);
 	return GF_OK;
 }
@@ -534,6 +563,8 @@ enum gf_err gf__json_parse_real(struct jdec *j, const ProtobufCFieldDescriptor *
 		else
 			return gf__codec_fail(j->cx, "expected a number");
 		j->cx->nonfinite = true;
+		n.s = s; /* never shown: gf__codec_to_float takes every non-finite */
+		n.len = len;
 	} else if (c == '-' || (c >= '0' && c <= '9')) {
 		rc = scan_number(j, &n);
 		if (rc != GF_OK)

@@ -39,6 +39,7 @@ struct ctx {
 	struct path path;
 	char *err;
 	size_t errlen;
+	const struct gf__validate_times *known; /* time strings parsed already, or NULL */
 };
 
 /* Writes the path into buf; returns its length. */
@@ -235,12 +236,27 @@ static const struct parallel parallels[] = {
 
 typedef const ProtobufCFieldDescriptor *field_ref;
 
+/* A singular numeric field as check_by_name reads it, resolved when the
+ * plan is made: where its value and its has_ flag are, and its C type,
+ * instead of present()'s and num_at()'s switches on every message. */
+enum num_kind { NUM_I32, NUM_U32, NUM_I64, NUM_U64, NUM_FLOAT, NUM_DOUBLE };
+
+struct numref {
+	unsigned offset;
+	int has; /* offset of its has_ flag; -1 if always present */
+	enum num_kind kind;
+};
+
 struct plan {
 	const ProtobufCMessageDescriptor *desc;
 	field_ref pair_lo[NPAIRS], pair_hi[NPAIRS];
 	field_ref positive[NPOSITIVE];
 	/* The pairs and positive fields this type has, in table order. */
 	unsigned char pairs[NPAIRS], npairs, positives[NPOSITIVE], npositives;
+	/* pair_lo, pair_hi and positive as numrefs, in the order of pairs
+	 * and positives */
+	struct numref pair_ref[NPAIRS][2], positive_ref[NPOSITIVE];
+	bool misc; /* a rule by name other than the pairs and positives applies */
 	field_ref seconds_per_interval, latitude, longitude, from_time, to_time;
 	field_ref mirror_interval[MAX_MIRRORS], mirror_time[MAX_MIRRORS];
 	size_t nmirrors;
@@ -278,6 +294,70 @@ static field_ref string_field(const ProtobufCMessageDescriptor *d, const char *n
 
 static enum gf_err (*type_rule_of(const ProtobufCMessageDescriptor *d))(struct ctx *,
                                                                         const ProtobufCMessage *);
+
+/* The numref of f, a numeric_field. */
+static struct numref numref_of(field_ref f)
+{
+	struct numref r = {f->offset, -1, NUM_DOUBLE};
+
+	if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
+		r.has = (int)f->quantifier_offset;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		r.kind = NUM_I32;
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		r.kind = NUM_U32;
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		r.kind = NUM_I64;
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		r.kind = NUM_U64;
+		break;
+	case PROTOBUF_C_TYPE_FLOAT:
+		r.kind = NUM_FLOAT;
+		break;
+	default:
+		r.kind = NUM_DOUBLE;
+	}
+	return r;
+}
+
+/* value_of through a numref: the same value, the same presence. */
+static inline bool ref_value(const ProtobufCMessage *m, const struct numref *r, double *out)
+{
+	const void *p = at(m, r->offset);
+
+	if (r->has >= 0 && !*(const protobuf_c_boolean *)at(m, (unsigned)r->has))
+		return false;
+	switch (r->kind) {
+	case NUM_I32:
+		*out = *(const int32_t *)p;
+		break;
+	case NUM_U32:
+		*out = *(const uint32_t *)p;
+		break;
+	case NUM_I64:
+		*out = (double)*(const int64_t *)p;
+		break;
+	case NUM_U64:
+		*out = (double)*(const uint64_t *)p;
+		break;
+	case NUM_FLOAT:
+		*out = *(const float *)p;
+		break;
+	default:
+		*out = *(const double *)p;
+	}
+	return true;
+}
 
 static struct plan *make_plan(const ProtobufCMessageDescriptor *d)
 {
@@ -328,13 +408,20 @@ static struct plan *make_plan(const ProtobufCMessageDescriptor *d)
 		}
 	}
 	for (size_t i = 0; i < NPAIRS; i++) {
-		if (p->pair_lo[i] && p->pair_hi[i])
+		if (p->pair_lo[i] && p->pair_hi[i]) {
+			p->pair_ref[p->npairs][0] = numref_of(p->pair_lo[i]);
+			p->pair_ref[p->npairs][1] = numref_of(p->pair_hi[i]);
 			p->pairs[p->npairs++] = (unsigned char)i;
+		}
 	}
 	for (size_t i = 0; i < NPOSITIVE; i++) {
-		if (p->positive[i])
+		if (p->positive[i]) {
+			p->positive_ref[p->npositives] = numref_of(p->positive[i]);
 			p->positives[p->npositives++] = (unsigned char)i;
+		}
 	}
+	p->misc = p->seconds_per_interval || p->latitude || p->longitude || p->from_time ||
+	          p->to_time || p->nmirrors > 0 || p->nparallel > 0;
 	p->by_name = p->npairs > 0 || p->npositives > 0 || p->seconds_per_interval || p->latitude ||
 	             p->longitude || p->from_time || p->to_time || p->nmirrors > 0 ||
 	             p->nparallel > 0;
@@ -377,8 +464,15 @@ static enum gf_err time_of(struct ctx *c, const ProtobufCMessage *m, field_ref f
 	*has = false;
 	if (!s)
 		return GF_OK;
+	for (unsigned i = 0; c->known != NULL && i < c->known->n; i++) {
+		if (c->known->text[i] == s) {
+			ms = c->known->ms[i];
+			goto parsed;
+		}
+	}
 	if (gf_time_parse(s, strlen(s), &ms) != GF_OK)
 		return fail(c, f->name, "not an RFC 3339 time");
+parsed:
 	*out = ms / 1000 - (ms % 1000 < 0);
 	*has = true;
 	return GF_OK;
@@ -420,6 +514,21 @@ static enum gf_err check_mirrors(struct ctx *c, const ProtobufCMessage *m, const
 	return GF_OK;
 }
 
+/* Whether pair k of p (a p->pairs index) holds in m; its values in a, b. */
+static inline bool pair_ok(const ProtobufCMessage *m, const struct plan *p, size_t k, double *a,
+                           double *b)
+{
+	return !(ref_value(m, &p->pair_ref[k][0], a) && ref_value(m, &p->pair_ref[k][1], b) &&
+	         *a > *b);
+}
+
+/* Whether positive field k of p (a p->positives index) holds in m; its
+ * value in a. */
+static inline bool positive_ok(const ProtobufCMessage *m, const struct plan *p, size_t k, double *a)
+{
+	return !(ref_value(m, &p->positive_ref[k], a) && !(*a > 0));
+}
+
 static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const struct plan *p)
 {
 	double a, b;
@@ -429,15 +538,17 @@ static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const
 
 	for (size_t k = 0; k < p->npairs; k++) {
 		size_t i = p->pairs[k];
-		if (value_of(m, p->pair_lo[i], &a) && value_of(m, p->pair_hi[i], &b) && a > b)
+		if (!pair_ok(m, p, k, &a, &b))
 			return fail(c, ordered_pairs[i].lo, "%g > %s %g", a, ordered_pairs[i].hi,
 			            b);
 	}
 	for (size_t k = 0; k < p->npositives; k++) {
-		size_t i = p->positives[k];
-		if (value_of(m, p->positive[i], &a) && !(a > 0))
-			return fail(c, positive_fields[i], "must be positive, not %g", a);
+		if (!positive_ok(m, p, k, &a))
+			return fail(c, positive_fields[p->positives[k]], "must be positive, not %g",
+			            a);
 	}
+	if (!p->misc)
+		return GF_OK;
 	if (value_of(m, p->seconds_per_interval, &a) && a != GF_TIME_INTERVAL_S)
 		return fail(c, "numSecondsPerInterval", "%g, but an interval is %d s", a,
 		            GF_TIME_INTERVAL_S);
@@ -895,19 +1006,45 @@ enum gf__validate_kind gf__validate_kind(const void *plan)
 	return GF__VALIDATE_LOCAL;
 }
 
-bool gf__validate_local(const void *plan, const ProtobufCMessage *m)
+/* gf__validate_local's general case: the rules by name and the type's rule
+ * through their own code, with a context to fail into. Kept out of line, so
+ * that the common case has no frame for the context. */
+static __attribute__((noinline)) bool local_rules(const struct plan *p, const ProtobufCMessage *m,
+                                                  const struct gf__validate_times *known)
 {
-	const struct plan *p = plan;
 	char scratch[8];
 	struct ctx c; /* not zeroed: 600 bytes of path per message would cost more than the rules */
 
 	c.path.n = 0;
 	c.err = scratch;
 	c.errlen = sizeof(scratch);
+	c.known = known;
 	if (p->by_name && check_by_name(&c, m, p) != GF_OK)
 		return false;
 	if (p->type_rule && p->type_rule != check_flexoffer && p->type_rule(&c, m) != GF_OK)
 		return false;
+	return true;
+}
+
+bool gf__validate_local(const void *plan, const ProtobufCMessage *m,
+                        const struct gf__validate_times *known)
+{
+	const struct plan *p = plan;
+	double a, b;
+
+	/* Most small messages have only pairs and positive fields (an energy
+	 * or tariff constraint, a slice): check_by_name's verdict on those
+	 * without its frame and a context to fail into. */
+	if (p->misc || (p->type_rule != NULL && p->type_rule != check_flexoffer))
+		return local_rules(p, m, known);
+	for (size_t k = 0; k < p->npairs; k++) {
+		if (!pair_ok(m, p, k, &a, &b))
+			return false;
+	}
+	for (size_t k = 0; k < p->npositives; k++) {
+		if (!positive_ok(m, p, k, &a))
+			return false;
+	}
 	return true;
 }
 

@@ -66,9 +66,19 @@ enum gf__validate_kind {
 const void *gf__validate_plan(const ProtobufCMessageDescriptor *d);
 enum gf__validate_kind gf__validate_kind(const void *plan);
 
+/* Time strings of a partial copy already parsed by the verdict: text[i]
+ * (the pointer the copy holds) is the instant ms[i]. */
+struct gf__validate_times {
+	const char *const *text;
+	const int64_t *ms;
+	unsigned n;
+};
+
 /* Whether the partial copy m passes the rules by name and, for a LOCAL
- * kind, the rule of its type. */
-bool gf__validate_local(const void *plan, const ProtobufCMessage *m);
+ * kind, the rule of its type; the rules take the instants of the time
+ * strings in known (may be NULL) instead of parsing them again. */
+bool gf__validate_local(const void *plan, const ProtobufCMessage *m,
+                        const struct gf__validate_times *known);
 
 /* What the FlexOffer rule reads below the offer, gathered in one pass. */
 struct gf__validate_slice {  /* a flexOfferProfileConstraints element */
