@@ -339,6 +339,9 @@ enum gf_err gf_bus_connect(struct gf_bus *bus)
 	            bus->tls ? "ssl" : "tcp", bus->where, bus->ident, bus->client_id,
 	            (unsigned long long)bus->sequence);
 	bus->connected = false;
+	/* The client closes any socket it had (which leaves the epoll set by
+	 * itself); the new one may get the same number and must be added. */
+	bus->watched_fd = -1;
 	gf_mqtt_connect(bus->mq);
 	gf__bus_watch(bus);
 	arm_timer(bus);

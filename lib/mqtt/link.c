@@ -195,7 +195,12 @@ ssize_t gf__mqtt_link_read(struct gf_mqtt_link *l, void *buf, size_t n, char *er
 
 	if (l->ssl) {
 		size_t done = 0;
-		int rc = SSL_read_ex(l->ssl, buf, n, &done);
+		int rc;
+
+		/* set again below if this read still needs the socket writable:
+		 * left set, the caller would wait for a writable socket forever */
+		l->want_write = false;
+		rc = SSL_read_ex(l->ssl, buf, n, &done);
 
 		if (rc == 1)
 			return (ssize_t)done;
