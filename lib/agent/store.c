@@ -588,6 +588,17 @@ void gf_store_close(struct gf_store *s)
 		return;
 	if (s->nacked && s->del)
 		outbox_clear(s);
+	/* A clean stop forgets the rows it kept: the broker had them when the
+	 * agent said goodbye (gf_store_outbox_hold). */
+	if (s->nkept && s->del && s->acked) {
+		for (size_t i = 0; i < s->nkept; i += s->acked_cap) {
+			size_t n = s->nkept - i < s->acked_cap ? s->nkept - i : s->acked_cap;
+
+			for (size_t k = 0; k < n; k++)
+				s->acked[k] = s->kept[i + k].seq;
+			delete_rows(s, s->acked, n);
+		}
+	}
 	free(s->acked);
 	free(s->kept);
 	sqlite3_finalize(s->one);

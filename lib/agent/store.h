@@ -122,7 +122,10 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus);
  * acknowledged since. Kept rows acknowledged on an earlier connection are
  * handed over again at the next flush on a new one (GF-STORE-RESEND); a
  * row goes once it was acknowledged `seconds` ago on the connection still
- * up. Give at least the broker's autosave_interval and a margin. */
+ * up. Give at least the broker's autosave_interval and a margin. A clean
+ * stop (gf_store_close) forgets the kept rows: a broker killed within its
+ * autosave interval of the agent's stop can still lose the last of them;
+ * after a kill -9 of the agent they are sent again at its next start. */
 void gf_store_outbox_hold(struct gf_store *s, double seconds);
 
 /* fn(arg) is called, outside any transaction, each time the agent has
