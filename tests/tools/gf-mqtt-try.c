@@ -11,7 +11,7 @@
  * Connects (again 200 ms after any failure or loss), subscribes to every
  * FILTER at QoS 1, publishes N copies of TEXT to TOPIC ("%d" in TEXT is
  * replaced by the copy's number, so each is distinct), and runs until all
- * N are acknowledged and N' messages (--expect) arrived, or S seconds
+ * N are acknowledged and N' distinct messages (--expect) arrived, or S seconds
  * passed (default 30); with neither --pub nor --expect, until subscribed
  * (to make a persistent session before anything is sent to it). -c: a persistent session (clean
  * start off, expiry one hour). Prints one line per event, then DONE acked=A refused=R received=M
@@ -30,8 +30,10 @@ struct run {
 	const char **filters;
 	size_t nfilters;
 	long acked, refused, received, connects;
-	char **got; /* payloads received, for the distinct count */
+	char **got; /* payloads received */
 	size_t ngot, capgot;
+	char **seen; /* the distinct ones: an open-addressing set, 2^k slots */
+	size_t nseen, capseen;
 	bool retry_due, subscribed;
 	int last_refusal;
 };
@@ -65,6 +67,42 @@ static void on_lost(void *arg, int reason, const char *text)
 	r->retry_due = true;
 }
 
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Adds s to the set of distinct payloads (s is owned by r->got). */
+static bool seen_add(struct run *r, char *s)
+{
+	size_t i;
+
+	if (2 * (r->nseen + 1) > r->capseen) {
+		size_t cap = r->capseen ? 2 * r->capseen : 4096, oldcap = r->capseen;
+		char **old = r->seen, **t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return false;
+		r->seen = t;
+		r->capseen = cap;
+		r->nseen = 0;
+		for (size_t k = 0; k < oldcap; k++)
+			if (old[k])
+				seen_add(r, old[k]);
+		free(old);
+	}
+	for (i = fnv(s) & (r->capseen - 1); r->seen[i]; i = (i + 1) & (r->capseen - 1))
+		if (strcmp(r->seen[i], s) == 0)
+			return true;
+	r->seen[i] = s;
+	r->nseen++;
+	return true;
+}
+
 static bool on_message(void *arg, const struct gf_mqtt_packet *p)
 {
 	struct run *r = arg;
@@ -86,7 +124,7 @@ static bool on_message(void *arg, const struct gf_mqtt_packet *p)
 	copy[p->payload.len] = '\0';
 	r->got[r->ngot++] = copy;
 	r->received++;
-	return true;
+	return seen_add(r, copy);
 }
 
 static void on_published(void *arg, uint64_t tag, int reason)
@@ -114,11 +152,6 @@ static void on_subscribed(void *arg, const uint8_t *codes, size_t n)
 		printf(" 0x%02x", codes[i]);
 	printf("\n");
 	fflush(stdout);
-}
-
-static int by_string(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static double now_s(void)
@@ -153,7 +186,6 @@ int main(int argc, char **argv)
 	long count = 1, expect = 0, published = 0;
 	double timeout = 30, end, retry_at = 0;
 	char err[512], buf[65536];
-	size_t distinct = 0;
 	int status;
 
 	for (int i = 1; i < argc; i++) {
@@ -222,7 +254,7 @@ int main(int argc, char **argv)
 		}
 		gf_mqtt_flush(r.m);
 		if (topic || expect
-		        ? r.acked + r.refused == (topic ? count : 0) && r.received >= expect
+		        ? r.acked + r.refused == (topic ? count : 0) && (long)r.nseen >= expect
 		        : r.subscribed)
 			break;
 		if (r.retry_due) {
@@ -243,18 +275,15 @@ int main(int argc, char **argv)
 		if (gf_mqtt_next_ms(r.m) == 0)
 			gf_mqtt_tick(r.m);
 	}
-	if (r.ngot)
-		qsort(r.got, r.ngot, sizeof(*r.got), by_string);
-	for (size_t i = 0; i < r.ngot; i++)
-		distinct += i == 0 || strcmp(r.got[i], r.got[i - 1]) != 0;
-	status = r.acked + r.refused == (topic ? count : 0) && r.received >= expect ? 0 : 1;
+	status = r.acked + r.refused == (topic ? count : 0) && (long)r.nseen >= expect ? 0 : 1;
 	printf("DONE acked=%ld refused=%ld received=%ld distinct=%zu connects=%ld\n", r.acked,
-	       r.refused, r.received, distinct, r.connects);
+	       r.refused, r.received, r.nseen, r.connects);
 	gf_mqtt_disconnect(r.m, 0);
 	gf_mqtt_free(r.m);
 	for (size_t i = 0; i < r.ngot; i++)
 		free(r.got[i]);
 	free(r.got);
+	free(r.seen);
 	return status;
 usage:
 	fprintf(stderr, "usage: gf-mqtt-try -p PORT -i CLIENTID [-c] [-h HOST] [-u USER -P PASS | "
