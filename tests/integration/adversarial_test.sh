@@ -138,7 +138,10 @@ probe_tls "$S" foa 7-PRE-002 foa.7-PRE-002 sub:gf/site1/# 'sub:$share/g/gf/site1
 "$PROBE" -V 311 -p "$LOCAL_PORT" -u foa.7-PRE-002 -P "$PASSWORD" -i foa.7-PRE-002@v3 sub:gf/site1/# wait:2500 >"$tmp/eve3.out" &
 probe_tls "$S" foa 7-PRE-001 foa.7-PRE-001 sub:gf/site1/# wait:2500 >"$tmp/alice.out" &
 probe_pw ops.alice ops.alice sub:gf/site1/# wait:2500 >"$tmp/ops.out" &
-sleep 0.7
+# Each listens 2.5 s from its SUBACKs: the publishes come after all of them.
+for f in eve:2 eve3:1 alice:1 ops:1; do
+	wait_for 5 subacked "$tmp/${f%:*}.out" "${f#*:}" || echo "# $f: not subscribed"
+done
 out=$(probe_tls "$S" fman f1 fman.f1 "pub:gf/site1/fman/f1/foa/7-PRE-001/flexoffer.assign=$(assign_json for-001)" \
 	"pub:gf/site1/fman/f1/foa/7-PRE-001/flexoffer.ack=$(ack_json ack-001)")
 check "fman's assignment to one FOA is accepted" has "$out" "PUBACK gf/site1/fman/f1/foa/7-PRE-001/flexoffer.assign 0"
@@ -162,7 +165,7 @@ check "the addressee gets it" grep -q '^MSG gf/site1/fman/f1/foa/7-PRE-001/flexo
 # A shared subscription in the FMAN pool: each offer reaches exactly one FMAN.
 probe_pw fman.f1 fman.f1 'sub:$share/pool/gf/site1/foa/+/fman/all/flexoffer' wait:2000 >"$tmp/f1.out" &
 probe_pw fman.f2 fman.f2 'sub:$share/pool/gf/site1/foa/+/fman/all/flexoffer' wait:2000 >"$tmp/f2.out" &
-sleep 0.5
+wait_for 5 subacked "$tmp/f1.out" 1 && wait_for 5 subacked "$tmp/f2.out" 1 || echo "# the pool is not subscribed"
 args=()
 for n in $(seq 1 20); do args+=("pub:$A=$(offer_json "offer-$n")"); done
 probe_pw foa.7-PRE-001 foa.7-PRE-001 "${args[@]}" >/dev/null
@@ -181,7 +184,7 @@ check "the owner resumes it and gets the queued message" grep -q '^MSG gf/site1/
 
 # --- revocation and reload ---------------------------------------------------------
 probe_tls "$S" foa 7-PRE-003 foa.7-PRE-003 sub:gf/site1/# wait:3000 >"$tmp/rev.out" &
-sleep 0.5
+wait_for 5 subacked "$tmp/rev.out" 1 || echo "# foa.7-PRE-003 is not connected"
 "$CERTS" revoke -d "$S/pki" --role foa --id 7-PRE-003 >/dev/null
 broker_reload "$S"
 wait
@@ -192,7 +195,7 @@ check "a revoked certificate cannot connect" lacks "$out" "CONNACK 0"
 
 # --- the audit feed ---------------------------------------------------------------
 probe_pw ops.alice ops.alice sub:gf/site1/ops/broker/ops/all/audit wait:1500 >"$tmp/audit.out" &
-sleep 0.4
+wait_for 5 subacked "$tmp/audit.out" 1 || echo "# ops is not subscribed to the audit feed"
 probe_pw foa.7-PRE-001 foa.7-PRE-001 "pub:gf/site1/foa/7-PRE-002/fman/all/flexoffer=$(offer_json SECRET-PAYLOAD)" >/dev/null
 wait
 check "ops sees the refusal on the audit feed" grep -q '"msgid":"GF-ACL-SPOOF"' "$tmp/audit.out"

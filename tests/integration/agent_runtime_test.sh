@@ -198,6 +198,8 @@ conf multi identity fman.f1 listen 'gf/site1/+/+/fman/f1/#' record "$tmp/multi.r
 	extra "foa.v1 foa.v2"
 start multi
 check "one process connects three identities" wait_for 10 marks_are "$tmp/multi.log" GF-BUS-CONNECTED 3
+# (connected is not yet subscribed: a new session would lose what comes first)
+check "... and subscribes each" wait_for 10 marks_are "$tmp/multi.log" GF-BUS-SUBSCRIBED 3
 probe_pw fman.f3 fman.f3 "pub:gf/site1/fman/f3/foa/v1/flexoffer.ack=$(ack_json to-v1)" \
 	"pub:gf/site1/fman/f3/foa/v2/flexoffer.ack=$(ack_json to-v2)" >/dev/null
 check "each receives its own messages on its own connection" wait_for 10 has_lines "$tmp/multi.record" 2

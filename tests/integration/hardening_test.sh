@@ -42,7 +42,6 @@ check "1: a login naming its username and client id with a wrong password is ref
 	has "$out" "CONNACK 135"
 "$CERTS" revoke -d "$S/pki" --role foa --id 7-PRE-003 >/dev/null
 broker_reload "$S"
-sleep 0.5
 check "1: the re-check after SIGHUP keeps both away sessions" \
 	logged "$S" GF-PLUGIN-RECHECK "2 away"
 # The re-check used to refuse them: mosquitto then "disconnected" contexts
@@ -112,7 +111,8 @@ probe_pw fman.f1 fman.f1@pool "sub:gf/site1/+/+/fman/all/flexoffer" wait:4000 >"
 pool=$!
 probe_pw sp.sp1 sp.sp1 "sub:gf/site1/+/+/sp/all/#" wait:4000 >"$tmp/sp-wills" &
 spw=$!
-sleep 0.8
+wait_for 5 subacked "$tmp/ops-wills" 2 && wait_for 5 subacked "$tmp/fman-wills" 1 &&
+	wait_for 5 subacked "$tmp/sp-wills" 1 || echo "# the will watchers are not subscribed"
 probe_pw foa.7-PRE-002 foa.7-PRE-002@w1 --will "$STATUS2=garbage-status" die >/dev/null
 probe_pw foa.7-PRE-002 foa.7-PRE-002@w2 \
 	--will "gf/site1/foa/7-PRE-002/fman/all/flexoffer=garbage-offer" die >/dev/null
@@ -149,7 +149,7 @@ probe_pw ops.alice ops.alice@v3 -V 311 "sub:$STATUS2B" wait:3000 >"$tmp/v3" &
 v3=$!
 probe_pw ops.alice ops.alice@v5 "sub:$STATUS2B" wait:3000 >"$tmp/v5" &
 v5=$!
-sleep 0.8
+wait_for 5 subacked "$tmp/v3" 1 && wait_for 5 subacked "$tmp/v5" 1 || echo "# the status watchers are not subscribed"
 "$BUILD/bin/gfctl" pub "$STATUS2B" "$(presence online 77)" --as protobuf --port "$LOCAL_PORT" \
 	--id foa.7-PRE-002 >/dev/null
 "$BUILD/bin/gfctl" pub "$STATUS2B" "$(presence online 78)" --port "$LOCAL_PORT" \
@@ -169,7 +169,7 @@ probe_tls "$S" bridge site2 bridge.site2 "sub:gf/site1/ops/broker/ops/all/#" \
 br=$!
 probe_pw ops.alice ops.alice@audit "sub:$AUDIT" wait:2500 >"$tmp/ops-audit" &
 oa=$!
-sleep 0.8
+wait_for 5 subacked "$tmp/bridge" 2 && wait_for 5 subacked "$tmp/ops-audit" 1 || echo "# the feed watchers are not subscribed"
 probe_pw foa.7-PRE-002 foa.7-PRE-002 "pub:gf/site1/foa/7-PRE-001/fman/all/flexoffer=x" >/dev/null
 wait $br $oa
 check "9: ops reads the audit feed" grep -q "MSG $AUDIT" "$tmp/ops-audit"
