@@ -81,7 +81,7 @@ start_kpi() {
 	pid_k=$!
 	pids+=("$pid_k")
 	for _ in $(seq 1 100); do
-		curl -sf "http://127.0.0.1:$HTTP/health" >/dev/null && wait_for 10 kpi_subscribed && return 0
+		curl -sf "http://127.0.0.1:$HTTP/health" >/dev/null && { wait_for 10 kpi_subscribed; return; }
 		sleep 0.1
 	done
 	return 1
