@@ -174,21 +174,27 @@ check "/api/goals: the goal reached, 11 so far" \
 
 # Silence: nobody sent sp.readings_stored but the poster; pattern 'quiet'
 # watches every source of it, and sp.poster's last sample is over 3 s old.
+# Only the poster's series counts here: on a loaded machine gf-kpi can be up
+# 3 s before the first sample, and 'quiet' then also fires (and clears) for
+# */*/* (no sample at all); once cleared, the poster silent again for 3 s
+# raises it anew (a loaded CI run saw both).
+up() { jq -c -s 'map(.payload | select(.kpiId == "sp.readings_stored" and .sourceRole == "sp" and .sourceId == "poster") | .kind)' "$tmp/alarms_user.jsonl"; }
 for _ in $(seq 1 60); do
-	[ "$(ua sp.readings_stored)" != '[]' ] && break
+	[ "$(up)" != '[]' ] && break
 	sleep 0.1
 done
-check "a silence of more than 3 s raised 'quiet'" eq "$(ua sp.readings_stored)" '["alarmRaised"]'
+check "a silence of more than 3 s raised 'quiet'" eq "$(up)" '["alarmRaised"]'
 check "... listed as active by /api/alarms?active=1" \
 	eq "$(curl -s "$URL/api/alarms?active=1" | jq -c '[.alarms[] | .rule] | sort')" '["quiet","refusals"]'
 api -X POST -H "Authorization: Bearer $TOKEN" -d "$(sample sp.readings_stored 6 count)" "$URL/api/samples" >/dev/null
+up_first2() { up | jq -c '.[0:2]'; }
 for _ in $(seq 1 30); do
-	[ "$(ua sp.readings_stored)" = '["alarmRaised","alarmCleared"]' ] && break
+	[ "$(up_first2)" = '["alarmRaised","alarmCleared"]' ] && break
 	sleep 0.1
 done
-check "... the poster's new sample cleared it" eq "$(ua sp.readings_stored)" '["alarmRaised","alarmCleared"]'
+check "... the poster's new sample cleared it" eq "$(up_first2)" '["alarmRaised","alarmCleared"]'
 check "... /api/alarms keeps both, the cleared one with its time" \
-	eq "$(curl -s "$URL/api/alarms" | jq -c '[.alarms[] | select(.rule == "quiet") | [.active, (.clearedTime != null)]]')" '[[false,true]]'
+	eq "$(curl -s "$URL/api/alarms" | jq -c '[.alarms[] | select(.alarmId | startswith("quiet:site1/sp/poster:"))] | last | [.active, (.clearedTime != null)]')" '[false,true]'
 
 # --- series: range, resolution, aggregate -------------------------------------------
 check "step 3600 with agg max: one bucket, 0.8" eq "$(prices 'step=3600&agg=max')" '[0.8]'
