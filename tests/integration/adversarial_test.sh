@@ -134,11 +134,15 @@ check "... with GF-ACL-SHARE" logged "$S" GF-ACL-SHARE "topic '\$share/g'"
 # --- delivery ------------------------------------------------------------------
 # Another instance of the addressee's role, subscribed to everything it may ask
 # for, directly and through a shared subscription, over TLS and MQTT 3.1.1.
-probe_tls "$S" foa 7-PRE-002 foa.7-PRE-002 sub:gf/site1/# 'sub:$share/g/gf/site1/+/+/foa/+/+' wait:2500 >"$tmp/eve.out" &
-"$PROBE" -V 311 -p "$LOCAL_PORT" -u foa.7-PRE-002 -P "$PASSWORD" -i foa.7-PRE-002@v3 sub:gf/site1/# wait:2500 >"$tmp/eve3.out" &
-probe_tls "$S" foa 7-PRE-001 foa.7-PRE-001 sub:gf/site1/# wait:2500 >"$tmp/alice.out" &
-probe_pw ops.alice ops.alice sub:gf/site1/# wait:2500 >"$tmp/ops.out" &
-sleep 0.7
+# Each listens 6 s from its SUBACKs (2.5 s was too short for the publishes
+# below on a loaded machine); the publishes come after all the SUBACKs.
+probe_tls "$S" foa 7-PRE-002 foa.7-PRE-002 sub:gf/site1/# 'sub:$share/g/gf/site1/+/+/foa/+/+' wait:6000 >"$tmp/eve.out" &
+"$PROBE" -V 311 -p "$LOCAL_PORT" -u foa.7-PRE-002 -P "$PASSWORD" -i foa.7-PRE-002@v3 sub:gf/site1/# wait:6000 >"$tmp/eve3.out" &
+probe_tls "$S" foa 7-PRE-001 foa.7-PRE-001 sub:gf/site1/# wait:6000 >"$tmp/alice.out" &
+probe_pw ops.alice ops.alice sub:gf/site1/# wait:6000 >"$tmp/ops.out" &
+for f in eve:2 eve3:1 alice:1 ops:1; do
+	wait_for 5 subacked "$tmp/${f%:*}.out" "${f#*:}" || echo "# $f: not subscribed"
+done
 out=$(probe_tls "$S" fman f1 fman.f1 "pub:gf/site1/fman/f1/foa/7-PRE-001/flexoffer.assign=$(assign_json for-001)" \
 	"pub:gf/site1/fman/f1/foa/7-PRE-001/flexoffer.ack=$(ack_json ack-001)")
 check "fman's assignment to one FOA is accepted" has "$out" "PUBACK gf/site1/fman/f1/foa/7-PRE-001/flexoffer.assign 0"
@@ -160,9 +164,10 @@ out=$(probe_pw foa.7-PRE-001 foa.7-PRE-001 sub:gf/site1/# wait:400)
 check "the addressee gets it" grep -q '^MSG gf/site1/fman/f1/foa/7-PRE-001/flexoffer.assign .*retained-001' <<<"$out"
 
 # A shared subscription in the FMAN pool: each offer reaches exactly one FMAN.
-probe_pw fman.f1 fman.f1 'sub:$share/pool/gf/site1/foa/+/fman/all/flexoffer' wait:2000 >"$tmp/f1.out" &
-probe_pw fman.f2 fman.f2 'sub:$share/pool/gf/site1/foa/+/fman/all/flexoffer' wait:2000 >"$tmp/f2.out" &
-sleep 0.5
+# (listening 8 s: a loaded run's 20 publishes came after a 2 s window closed)
+probe_pw fman.f1 fman.f1 'sub:$share/pool/gf/site1/foa/+/fman/all/flexoffer' wait:8000 >"$tmp/f1.out" &
+probe_pw fman.f2 fman.f2 'sub:$share/pool/gf/site1/foa/+/fman/all/flexoffer' wait:8000 >"$tmp/f2.out" &
+wait_for 5 subacked "$tmp/f1.out" 1 && wait_for 5 subacked "$tmp/f2.out" 1 || echo "# the pool is not subscribed"
 args=()
 for n in $(seq 1 20); do args+=("pub:$A=$(offer_json "offer-$n")"); done
 probe_pw foa.7-PRE-001 foa.7-PRE-001 "${args[@]}" >/dev/null
@@ -180,8 +185,9 @@ out=$("$PROBE" -p "$LOCAL_PORT" -u foa.7-PRE-001 -P "$PASSWORD" -i foa.7-PRE-001
 check "the owner resumes it and gets the queued message" grep -q '^MSG gf/site1/fman/f1/foa/7-PRE-001/flexoffer.assign .*queued-001' <<<"$out"
 
 # --- revocation and reload ---------------------------------------------------------
-probe_tls "$S" foa 7-PRE-003 foa.7-PRE-003 sub:gf/site1/# wait:3000 >"$tmp/rev.out" &
-sleep 0.5
+# (connected for 10 s: a loaded run's revocation and reload outlasted 3 s)
+probe_tls "$S" foa 7-PRE-003 foa.7-PRE-003 sub:gf/site1/# wait:10000 >"$tmp/rev.out" &
+wait_for 5 subacked "$tmp/rev.out" 1 || echo "# foa.7-PRE-003 is not connected"
 "$CERTS" revoke -d "$S/pki" --role foa --id 7-PRE-003 >/dev/null
 broker_reload "$S"
 wait
@@ -191,8 +197,8 @@ out=$(probe_tls "$S" foa 7-PRE-003 foa.7-PRE-003)
 check "a revoked certificate cannot connect" lacks "$out" "CONNACK 0"
 
 # --- the audit feed ---------------------------------------------------------------
-probe_pw ops.alice ops.alice sub:gf/site1/ops/broker/ops/all/audit wait:1500 >"$tmp/audit.out" &
-sleep 0.4
+probe_pw ops.alice ops.alice sub:gf/site1/ops/broker/ops/all/audit wait:5000 >"$tmp/audit.out" &
+wait_for 5 subacked "$tmp/audit.out" 1 || echo "# ops is not subscribed to the audit feed"
 probe_pw foa.7-PRE-001 foa.7-PRE-001 "pub:gf/site1/foa/7-PRE-002/fman/all/flexoffer=$(offer_json SECRET-PAYLOAD)" >/dev/null
 wait
 check "ops sees the refusal on the audit feed" grep -q '"msgid":"GF-ACL-SPOOF"' "$tmp/audit.out"

@@ -241,11 +241,14 @@ sleep 0.5
 # done when the file is read and the outbox empty (every message acknowledged)
 outbox() { sqlite3 "$tmp/run3.state/anonymizer.db" "SELECT count(*) FROM gf_outbox" 2>/dev/null; }
 wait_for 60 eval 'grep -q "GF-ANON-FILE.*big.csv" "$tmp/run3.log" && [ "$(outbox)" = 0 ]'
-sleep 1
 kill -TERM $pid
 wait $pid 2>/dev/null
-sleep 1
-opened "$tmp/sp2.out" | got_lines | sort -u >"$tmp/got.big"
+# Acknowledged by the broker is not yet written by the listener (which also
+# reconnects after the broker's kill): poll what it has, up to 20 s.
+got_big() { opened "$tmp/sp2.out" 2>/dev/null | got_lines | sort -u >"$tmp/got.big"; }
+big_done() { got_big && [ -z "$(comm -23 "$tmp/expected.big" "$tmp/got.big" | head -1)" ]; }
+wait_for 20 big_done
+got_big
 missing=$(comm -23 "$tmp/expected.big" "$tmp/got.big" | wc -l)
 echo "# $n_big readings exported; $(wc -l <"$tmp/got.big") distinct received; $missing missing"
 check "kill -9 of the anonymizer and the broker: the SP side got every reading" eq "$missing" 0

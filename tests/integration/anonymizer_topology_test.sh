@@ -110,16 +110,20 @@ bad "topology_dir without topology_meters" "topology_meters: topology_dir needs"
 
 # --- first revision -------------------------------------------------------------------
 # A subscriber that is not the SP, and a copy of what reaches sp.sp1.
-"$GFCTL" --port "$LOCAL_PORT" --id fman.m1 -v sub 'gf/site1/dms/+/sp/sp1/#' >"$tmp/fman.out" 2>"$tmp/fman.err" &
-pids+=($!)
-mosquitto_sub -V mqttv5 -h 127.0.0.1 -p "$LOCAL_PORT" -u sp.sp1 -P "$PASSWORD" \
-	-i "sp.sp1@copy" -c -q 1 -t "gf/site1/dms/+/sp/sp1/grid.topology" -F '%p' >"$tmp/copy.jwe" 2>"$tmp/copy.err" &
+# All three are subscribed before the anonymizer starts: it sends a revision
+# once, and a subscriber that comes later misses it.
+watch fman fman.m1 'gf/site1/dms/+/sp/sp1/#' || echo "# fman.m1 did not subscribe"
+# The copy's persistent session is made (-E: exit once subscribed), then
+# resumed by the listener.
+copy=(mosquitto_sub -V mqttv5 -h 127.0.0.1 -p "$LOCAL_PORT" -u sp.sp1 -P "$PASSWORD"
+	-i "sp.sp1@copy" -c -q 1 -t "gf/site1/dms/+/sp/sp1/grid.topology" -F '%p')
+"${copy[@]}" -E >"$tmp/copy.jwe" 2>"$tmp/copy.err" || echo "# the copy did not subscribe: $(cat "$tmp/copy.err")"
+"${copy[@]}" >>"$tmp/copy.jwe" 2>"$tmp/copy.err" &
 pids+=($!)
 "$SP" -c "$tmp/sp.conf" -v >>"$tmp/sp.log" 2>&1 &
 pid_sp=$!
 pids+=($pid_sp)
-wait_for 10 grep -q "GF-SP-START\|GF-AGENT-ONLINE\|listening\|subscribed" "$tmp/sp.log"
-sleep 1
+wait_for 10 grep -q GF-BUS-SUBSCRIBED "$tmp/sp.log" || echo "# gf-sp did not subscribe"
 # Readings of the 10 metered meters and of m11, m12, one day (interval kWh).
 for k in $(seq 1 12); do
 	for h in 01 02 03; do printf '"m%02d",2020-02-26 %s:00:00,0.%d\n' "$k" "$h" "$k"; done

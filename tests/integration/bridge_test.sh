@@ -36,11 +36,13 @@ done
 check "site1's bridge is admitted at site2 as bridge.site1" logged "$B" GF-AUTH-OK "bridge.site1"
 
 LOCAL_PORT=$A_LOCAL
-probe_pw sp.sp1 sp.sp1 "pub:gf/site1/sp/sp1/all/all/weather.forecast=$(forecast_json PUBLIC-FORECAST)" \
-	"pub:gf/site1/sp/sp1/fman/m1/meter.data=$(meter_json PRIVATE-METER)" >/dev/null
+# The private rows first: once the forecast, published last, has crossed,
+# one of them would have crossed before it (the bridge forwards in order).
 probe_pw foa.f1 foa.f1 "pub:gf/site1/foa/f1/fman/all/flexoffer=$(offer_json PRIVATE-OFFER)" >/dev/null
-sleep 1
-check "the public forecast crossed to site2" grep -q "Received PUBLISH from bridge.site1 .*gf/site1/sp/sp1/all/all/weather.forecast" "$B/mosquitto.log"
+probe_pw sp.sp1 sp.sp1 "pub:gf/site1/sp/sp1/fman/m1/meter.data=$(meter_json PRIVATE-METER)" \
+	"pub:gf/site1/sp/sp1/all/all/weather.forecast=$(forecast_json PUBLIC-FORECAST)" >/dev/null
+check "the public forecast crossed to site2" \
+	wait_for 10 grep -q "Received PUBLISH from bridge.site1 .*gf/site1/sp/sp1/all/all/weather.forecast" "$B/mosquitto.log"
 check "... and site2's plugin accepted it" bash -c "! grep -q 'GF-ACL-[A-Z]* write denied.*bridge.site1' '$B/mosquitto.log'"
 check "the private meter data did not cross" bash -c "! grep -q 'meter.data' '$B/mosquitto.log'"
 check "the private FlexOffer did not cross" bash -c "! grep -q 'flexoffer' '$B/mosquitto.log'"

@@ -94,7 +94,9 @@ check "the enrolment list gives the DOMS 55 meters" eq "$(($(wc -l <"$tmp/meter_
   clock; } >"$tmp/sp.conf"
 "$SP" -c "$tmp/sp.conf" >>"$tmp/sp.log" 2>&1 &
 pids+=($!)
-wait_for 10 grep -q GF-BUS-CONNECTED "$tmp/sp.log"
+# Subscribed, not only connected: its session is new, and the readings are
+# sent once.
+wait_for 10 grep -q GF-BUS-SUBSCRIBED "$tmp/sp.log" || echo "# gf-sp did not subscribe"
 "$ANON" -c "$tmp/anon.conf" --once >"$tmp/anon.out" 2>>"$tmp/anon.log"
 check "the anonymizer sent the 5,720 readings" grep -q "^rows read 5720, sent 5720" "$tmp/anon.out"
 

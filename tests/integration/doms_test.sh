@@ -193,7 +193,10 @@ if [ -x "$FOA" ] && [ -x "$FMAN" ] && [ -x "$FMAR" ]; then
 	cycle r3 "$FMAR" identity fmar.r3 dso_foa d3
 	cycle p3 "$FOA" identity foa.p3
 	cycle d3 "$FOA" identity foa.d3 mode dso
-	sleep 1
+	# Their sessions are new: what is sent to one before it subscribed is lost.
+	for n in m3 r3 p3 d3; do
+		wait_for 10 in_log "$n" GF-BUS-SUBSCRIBED || echo "# $n did not subscribe"
+	done
 	# A boiler that would take 3 kWh in each interval from 18:00 to 19:00,
 	# and may take anything from 0 to 3.
 	I=$((DAY + 68))

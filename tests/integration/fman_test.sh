@@ -68,7 +68,9 @@ only_inflight_twice() { # lines of "key" on stdin: the duplicated ones must be i
 	[ -n "$d" ] && echo "# QoS 1 duplicates on the wire: $(echo $d)"
 	for k in $d; do grep -qx -- "${k%%/*}" "$tmp/inflight" || { echo "# $k twice, not in flight"; return 1; }; done
 }
-started() { [ "$(count_log GF-BUS-CONNECTED)" -ge "$starts" ]; }
+# Subscribed, not only connected: its first session is new, and an offer
+# sent before the subscription would be lost.
+started() { [ "$(count_log GF-BUS-SUBSCRIBED)" -ge "$starts" ]; }
 
 # A subscriber per identity, recording every message as a JSON line.
 sub() { # NAME ROLE.ID FILTER
@@ -124,7 +126,7 @@ out=$("$FMAN" -h); rc=$?
 check "-h: exit 0, lists fmar_id with its default" eq "$rc $(grep -c '^  fmar_id .*default all' <<<"$out")" "0 1"
 
 start_fman
-check "gf-fman starts and connects (GF-FMAN-START)" wait_for 10 started
+check "gf-fman starts, connects and subscribes (GF-FMAN-START)" wait_for 10 started
 check "... logging GF-FMAN-START" in_log GF-FMAN-START
 
 # --- offers: acked or refused with the reason ------------------------------------------
@@ -262,7 +264,10 @@ check "... and the later member goes on in a new aggregate" wait_for 10 other_ag
 # --- meter readings ------------------------------------------------------------------------
 pub foa.p1 gf/site1/foa/p1/fman/all/meter.reading "$(meter_json dev-1)"
 pub foa.p1 gf/site1/foa/p1/fman/all/meter.reading "$(meter_json dev-1)"
-sleep 0.5
+# A third one after both: once it is stored, the second dev-1 was handled.
+pub foa.p1 gf/site1/foa/p1/fman/all/meter.reading "$(meter_json dev-2)"
+stored_dev2() { [ "$(q "SELECT count(*) FROM meter_readings WHERE foa = 'p1' AND device = 'dev-2'")" = 1 ]; }
+wait_for 10 stored_dev2 || echo "# the reading of dev-2 was not stored"
 check "meter readings are stored, once" eq "$(q "SELECT count(*) FROM meter_readings WHERE foa = 'p1' AND device = 'dev-1'")" 1
 
 # --- kill -9 while offers stream in ---------------------------------------------------------

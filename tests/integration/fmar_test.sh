@@ -81,8 +81,15 @@ check "a negative gate_lead_s: exit 2 naming it" eq "$rc $(grep -c 'gate_lead_s'
 
 # --- watchers: everything addressed to FMAN, the FOAs and KPI, one JSON line each ---
 watch() { # watch NAME IDENT FILTER
-	"$GFCTL" --port "$LOCAL_PORT" --id "$2" sub "$3" --timeout 300 >"$tmp/$1.jsonl" 2>"$tmp/$1.err" &
+	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" --timeout 300 >"$tmp/$1.jsonl" 2>"$tmp/$1.err" &
 	pids+=($!)
+}
+# watched NAME...: once each has subscribed (a message before would be lost)
+watched() {
+	local n
+	for n in "$@"; do
+		wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$n.err" || echo "# watcher $n did not subscribe"
+	done
 }
 watch f1 fman.f1 'gf/site1/+/+/fman/f1/#'
 watch f2 fman.f2 'gf/site1/+/+/fman/f2/#'
@@ -133,7 +140,7 @@ bid() {
 
 start_fmar
 check "gf-fmar connects" wait_for 10 in_log GF-BUS-SUBSCRIBED
-sleep 0.5 # the watchers subscribe
+watched f1 f2 dso x9 kpi
 
 # --- aggregates and bids for the gate at I0+2 (bids start at I0+4) ------------------
 # A1, A2 eligible (0.05, 0.08 <= 0.2); A3 asks 0.5 (ineligible); A4 is canceled.
@@ -303,7 +310,7 @@ r_all() { cat "$tmp/r.all.log" "$tmp/r.log" 2>/dev/null; }
 rq() { sqlite3 "$tmp/r.state/fmar.db" "$1"; }
 start_r
 check "re-clearing market: gf-fmar connects" wait_for 10 r_log GF-BUS-SUBSCRIBED
-sleep 0.5 # the watchers subscribe
+watched f3 dso2 kpi2
 # N: the interval now. R2 (1, 1, 1 kWh from N+3) has no aggregate before its
 # gate (N+1); R1 (2 kWh in each of N+10..N+13) has RA1 (1 kWh per interval
 # at 0.05, to be assigned before N+4), which pulls R1's gate to N+4 - 300 s.
@@ -391,6 +398,8 @@ pub fman.f3 fmar/all flexoffer "$(agg f3-agg-6 f3 $S3 0 0 1 1 0.05 2 Offered $((
 pub doms.o9 foa/dso3 bid "$(printf '{"bidId":"R3","gridPointId":"t1","startTime":"%s","intervalLength":900,"scheduleChange":[2,2],"energyPrice":[0.2,0.2]}' "$(iso $S3)")"
 "$DOMS" -c "$tmp/o9.conf" -v >"$tmp/o9.log" 2>&1 &
 pids+=($!)
+# (its session is new: R3's feedback must not come before its subscription)
+wait_for 10 grep -q GF-BUS-SUBSCRIBED "$tmp/o9.log" || echo "# gf-doms o9 did not subscribe"
 o9_assigned() { # o9_assigned KWH: gf-doms recorded an Assigned feedback of R3 for KWH
 	grep -q "GF-DOMS-FEEDBACK bid R3: Assigned by foa.dso3, $1 kWh" "$tmp/o9.log" 2>/dev/null
 }

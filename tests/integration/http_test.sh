@@ -107,6 +107,9 @@ start http "$HTTP"
 check "gf-http listens over HTTPS and serves its 3 identities" \
 	wait_for 10 in_log http 'GF-HTTP-START.*3 identities'
 check "... each on its own connection" wait_for 10 eval '[ "$(count_log http GF-BUS-CONNECTED)" -ge 3 ]'
+# (and subscribed: their sessions are new, and the FOA's reply to the xEMS
+# must not come before gf-http listens for it)
+wait_for 10 eval '[ "$(count_log http GF-BUS-SUBSCRIBED)" -ge 3 ]' || echo "# gf-http's connections did not all subscribe"
 wait_for 10 in_log foa GF-BUS-SUBSCRIBED
 wait_for 10 in_log fman GF-BUS-SUBSCRIBED
 

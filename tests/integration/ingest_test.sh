@@ -108,11 +108,11 @@ check "-n prints no token" lacks "$out" "$TOKEN"
 
 # --- the run ---------------------------------------------------------------------------
 # 2 prices (revisions 1 and 2), 8 weather messages, 1 price from the file.
-"$GFCTL" --port "$LOCAL_PORT" --id ops.watch sub 'gf/site1/ext/+/sp/#' --count 11 --timeout 40 \
+"$GFCTL" --port "$LOCAL_PORT" --id ops.watch -v sub 'gf/site1/ext/+/sp/#' --count 11 --timeout 40 \
 	>"$tmp/sub.out" 2>"$tmp/sub.err" &
 sub=$!
 pids+=($sub)
-sleep 0.5
+wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/sub.err" || echo "# the watcher did not subscribe"
 "$INGEST" -c "$tmp/i1.conf" -v >"$tmp/i1.log" 2>&1 &
 pids+=($!)
 pid_i1=$!
@@ -210,11 +210,11 @@ wait "$pid_i3" 2>/dev/null
 # observations as the clock passes them, each sent once.
 conf i4 weather_url "$FIX/openmeteo_{location}.json" weather_locations "lugano:46.0:8.94" \
 	weather_every_s 1 time_scale 3600
-"$GFCTL" --port "$LOCAL_PORT" --id ops.watch sub 'gf/site1/ext/i4/sp/all/weather.observation' \
+"$GFCTL" --port "$LOCAL_PORT" --id ops.watch -v sub 'gf/site1/ext/i4/sp/all/weather.observation' \
 	>"$tmp/sub4.out" 2>"$tmp/sub4.err" &
 sub4=$!
 pids+=($sub4)
-sleep 0.5
+wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/sub4.err" || echo "# the watcher did not subscribe"
 "$INGEST" -c "$tmp/i4.conf" -v >"$tmp/i4.log" 2>&1 &
 pid_i4=$!
 pids+=($pid_i4)

@@ -57,15 +57,17 @@ printf 'site site2\nbroker_port %s\nidentity kpi.k2\nstate_dir %s\nhttp_port %s\
 	"$B_LOCAL" "$tmp/k2.state" "$HTTP" >"$tmp/k2.conf"
 "$KPI" -c "$tmp/k2.conf" -v >"$tmp/k2.log" 2>&1 &
 pids+=($!)
-watch() { # watch NAME IDENT FILTER (at site2)
-	"$GFCTL" --port "$B_LOCAL" --id "$2" sub "$3" --timeout 60 >"$tmp/$1.jsonl" 2>"$tmp/$1.err" &
+watch() { # watch NAME IDENT FILTER (at site2); returns once subscribed
+	"$GFCTL" --port "$B_LOCAL" --id "$2" -v sub "$3" --timeout 60 >"$tmp/$1.jsonl" 2>"$tmp/$1.err" &
 	pids+=($!)
+	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err" || echo "# watcher $1 did not subscribe"
 }
 watch user user.u2 'gf/site1/#'
 watch ops ops.o2 'gf/+/#'
 watch foa foa.x2 'gf/site1/#'
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP/health" >/dev/null && break; sleep 0.1; done
-sleep 1 # the watchers' subscriptions
+# The tracker's session is new: site1's samples, sent once, must find it subscribed.
+wait_for 10 grep -q GF-BUS-SUBSCRIBED "$tmp/k2.log" || echo "# site2's gf-kpi did not subscribe"
 
 # site1: a real agent's KPIs, an alarm, a private offer, a site2 agent's KPI.
 mkdir -p "$tmp/m1.state"
@@ -93,11 +95,10 @@ check "... the real gf-fmar's own KPI from site1" eq "$(sources agent.publish_qu
 check "... and site2's own sp.readings_stored beside them" eq "$(sources sp.readings_stored)" '[["site2","sp","sp9"]]'
 check "... its value and series served by /api/series" \
 	eq "$(curl -s "$URL/api/series?kpi=fmar.cleared_kwh&source=site1/*/*" | jq -c '[.series[].points[][1]]')" '[12.5]'
-sleep 1
-check "a site2 user reads site1's kpi.alarm (its catalogue row)" grep -q 'SITE1-ALARM' "$tmp/user.jsonl"
+check "a site2 user reads site1's kpi.alarm (its catalogue row)" wait_for 10 grep -q 'SITE1-ALARM' "$tmp/user.jsonl"
 check "... and no kpi sample (user is not a reader of kpi)" bash -c "! grep -q '\"msg\":\"kpi\"' '$tmp/user.jsonl'"
 check "site2's ops reads site1's public rows: kpi, kpi.alarm, presence" \
-	bash -c "grep -q 'gf/site1/fmar/m1/kpi/all/kpi' '$tmp/ops.jsonl' && grep -q 'SITE1-ALARM' '$tmp/ops.jsonl' && grep -q 'gf/site1/fmar/m1/ops/all/status' '$tmp/ops.jsonl'"
+	wait_for 10 bash -c "grep -q 'gf/site1/fmar/m1/kpi/all/kpi' '$tmp/ops.jsonl' && grep -q 'SITE1-ALARM' '$tmp/ops.jsonl' && grep -q 'gf/site1/fmar/m1/ops/all/status' '$tmp/ops.jsonl'"
 check "a site2 FOA gets nothing of site1's kpi rows" bash -c "! grep -q 'kpi' '$tmp/foa.jsonl'"
 check "site1's private FlexOffer reached nobody at site2" \
 	bash -c "! grep -q 'PRIVATE-OFFER-SITE1' '$tmp/user.jsonl' '$tmp/ops.jsonl' '$tmp/foa.jsonl' && ! grep -q flexoffer '$B/mosquitto.log'"

@@ -71,16 +71,25 @@ check "-n: a short token is refused, and not printed" \
 	bash -c "[ $rc = 2 ] && grep -q 'bad.tokens: line 1' <<<\"\$1\" && ! grep -q short <<<\"\$1\"" _ "$out"
 
 # --- start ----------------------------------------------------------------------
+# Returns once /health answers and its bus connection has subscribed (a
+# sample published before would be lost to a new session).
+starts=0
+kpi_subscribed() { [ "$(grep -c GF-BUS-SUBSCRIBED "$tmp/k.log")" -ge "$starts" ]; }
 start_kpi() {
+	starts=$((starts + 1))
 	"$KPI" -c "$tmp/k.conf" -v >>"$tmp/k.log" 2>&1 &
 	pid_k=$!
 	pids+=("$pid_k")
-	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP/health" >/dev/null && return 0; sleep 0.1; done
+	for _ in $(seq 1 100); do
+		curl -sf "http://127.0.0.1:$HTTP/health" >/dev/null && { wait_for 10 kpi_subscribed; return; }
+		sleep 0.1
+	done
 	return 1
 }
-watch() { # watch NAME IDENT FILTER
-	"$GFCTL" --port "$LOCAL_PORT" --id "$2" sub "$3" --timeout 120 >"$tmp/$1.jsonl" 2>"$tmp/$1.err" &
+watch() { # watch NAME IDENT FILTER; returns once subscribed
+	"$GFCTL" --port "$LOCAL_PORT" --id "$2" -v sub "$3" --timeout 120 >"$tmp/$1.jsonl" 2>"$tmp/$1.err" &
 	pids+=($!)
+	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/$1.err" || echo "# watcher $1 did not subscribe"
 }
 watch alarms_user user.u1 'gf/site1/kpi/+/user/all/kpi.alarm'
 watch alarms_ops ops.o1 'gf/site1/kpi/+/ops/all/kpi.alarm'
@@ -136,10 +145,17 @@ pub fmar.m1 "$(sample fmar.cleared_kwh 7 kWh)"
 pub fman.f1 "$(printf '{"kpiId":"fman.offers_refused","value":2,"observedTime":"%s","periodSeconds":60}' "$(now_iso)")"
 sleep 0.05
 pub fman.f1 "$(printf '{"kpiId":"fman.offers_refused","value":2,"observedTime":"%s","periodSeconds":60}' "$(now_iso)")"
-for _ in $(seq 1 50); do
-	[ "$(jq -s 'map(select(.payload.kind == "goalReached")) | length' "$tmp/alarms_user.jsonl")" -ge 1 ] && break
-	sleep 0.1
-done
+# Until every alarm these samples make has reached both watchers (the
+# goal, the price raised and cleared, the refusal rate), 5 s at most; the
+# checks below then say what came.
+n_alarms() { jq -s "map(select($2)) | length" "$tmp/$1.jsonl" 2>/dev/null; }
+alarms_in() {
+	[ "$(n_alarms alarms_user '.payload.kind == "goalReached"')" -ge 1 ] &&
+		[ "$(n_alarms alarms_user '.payload.kpiId == "fmar.clearing_price"')" -ge 2 ] &&
+		[ "$(n_alarms alarms_ops '.payload.kpiId == "fmar.clearing_price"')" -ge 2 ] &&
+		[ "$(n_alarms alarms_user '.payload.kpiId == "fman.offers_refused"')" -ge 1 ]
+}
+wait_for 5 alarms_in || echo "# not every alarm came within 5 s"
 prices() { curl -s "$URL/api/series?kpi=fmar.clearing_price&$1" | jq -c '[.series[].points[][1]]'; }
 check "the duplicate price sample is stored once: 0.3, 0.8, 0.2" eq "$(prices '')" '[0.3,0.8,0.2]'
 ua() { jq -c -s "map(.payload | select(.kpiId == \"$1\") | .kind)" "$tmp/alarms_user.jsonl"; }
@@ -158,21 +174,27 @@ check "/api/goals: the goal reached, 11 so far" \
 
 # Silence: nobody sent sp.readings_stored but the poster; pattern 'quiet'
 # watches every source of it, and sp.poster's last sample is over 3 s old.
+# Only the poster's series counts here: on a loaded machine gf-kpi can be up
+# 3 s before the first sample, and 'quiet' then also fires (and clears) for
+# */*/* (no sample at all); once cleared, the poster silent again for 3 s
+# raises it anew (a loaded CI run saw both).
+up() { jq -c -s 'map(.payload | select(.kpiId == "sp.readings_stored" and .sourceRole == "sp" and .sourceId == "poster") | .kind)' "$tmp/alarms_user.jsonl"; }
 for _ in $(seq 1 150); do # 3 s of silence, judged every second: 15 s on a loaded machine
-	[ "$(ua sp.readings_stored)" != '[]' ] && break
+	[ "$(up)" != '[]' ] && break
 	sleep 0.1
 done
-check "a silence of more than 3 s raised 'quiet'" eq "$(ua sp.readings_stored)" '["alarmRaised"]'
+check "a silence of more than 3 s raised 'quiet'" eq "$(up)" '["alarmRaised"]'
 check "... listed as active by /api/alarms?active=1" \
 	eq "$(curl -s "$URL/api/alarms?active=1" | jq -c '[.alarms[] | .rule] | sort')" '["quiet","refusals"]'
 api -X POST -H "Authorization: Bearer $TOKEN" -d "$(sample sp.readings_stored 6 count)" "$URL/api/samples" >/dev/null
+up_first2() { up | jq -c '.[0:2]'; }
 for _ in $(seq 1 100); do
-	[ "$(ua sp.readings_stored)" = '["alarmRaised","alarmCleared"]' ] && break
+	[ "$(up_first2)" = '["alarmRaised","alarmCleared"]' ] && break
 	sleep 0.1
 done
-check "... the poster's new sample cleared it" eq "$(ua sp.readings_stored)" '["alarmRaised","alarmCleared"]'
+check "... the poster's new sample cleared it" eq "$(up_first2)" '["alarmRaised","alarmCleared"]'
 check "... /api/alarms keeps both, the cleared one with its time" \
-	eq "$(curl -s "$URL/api/alarms" | jq -c '[.alarms[] | select(.rule == "quiet") | [.active, (.clearedTime != null)]]')" '[[false,true]]'
+	eq "$(curl -s "$URL/api/alarms" | jq -c '[.alarms[] | select(.alarmId | startswith("quiet:site1/sp/poster:"))] | last | [.active, (.clearedTime != null)]')" '[false,true]'
 
 # --- series: range, resolution, aggregate -------------------------------------------
 check "step 3600 with agg max: one bucket, 0.8" eq "$(prices 'step=3600&agg=max')" '[0.8]'

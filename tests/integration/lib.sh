@@ -131,9 +131,19 @@ broker_stop() {
 	fi
 }
 
+# broker_reload DIR: SIGHUP, and returns once the reload is done: the plugin
+# logs GF-PLUGIN-RECHECK at the first tick after every reload, taken or
+# refused (a fixed sleep was too short on a loaded machine). False, with a
+# note, if no new line comes within 10 s.
+rechecks() { grep -c GF-PLUGIN-RECHECK "$1/mosquitto.log" 2>/dev/null; }
+more_rechecks() { [ "$(rechecks "$1")" -gt "$2" ]; }
 broker_reload() {
+	local before
+	before=$(rechecks "$1")
 	kill -HUP "$(cat "$1/mosquitto.pid")"
-	sleep 0.3
+	wait_for 10 more_rechecks "$1" "${before:-0}" && return 0
+	echo "# broker_reload: no GF-PLUGIN-RECHECK within 10 s"
+	return 1
 }
 
 # probe_pw USER [CLIENTID] -- ACTIONS: gf-probe over the password listener.
@@ -208,6 +218,14 @@ wait_for() {
 	local n=$(($1 * 10)); shift
 	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
 	return 1
+}
+# subacked FILE N: FILE, the output of a gf-probe run in the background, has
+# N SUBACK lines (its subscriptions are made; gf-probe's stdout is line
+# buffered). For `wait_for 5 subacked FILE N` before publishing to it.
+subacked() {
+	local n
+	n=$(grep -c '^SUBACK' "$1" 2>/dev/null)
+	[ "${n:-0}" -ge "$2" ]
 }
 # in_log NAME TEXT: $tmp/NAME.log (an agent's log) has TEXT.
 in_log() { grep -q -- "$2" "$tmp/$1.log" 2>/dev/null; }

@@ -42,7 +42,7 @@ check "a refused topic keeps its policy reason, whatever the size" logged "$S" G
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"; }
 hwm0=$(hwm)
 probe_pw fman.f1 fman.f1 "sub:gf/site1/foa/+/fman/all/flexoffer" wait:4000 >"$tmp/fman.out" &
-sleep 0.5
+wait_for 5 subacked "$tmp/fman.out" 1 || echo "# fman.f1 is not subscribed"
 # MQTT 3.1.1: libmosquitto knows no maximum and sends the 60 MB.
 "$PROBE" -V 311 -p "$LOCAL_PORT" -u foa.7-PRE-001 -P "$PASSWORD" -i foa.7-PRE-001 \
 	"big:$A=60000000=$offer" >"$tmp/big.out" 2>&1 &

@@ -50,7 +50,9 @@ sp_start() {
 }
 
 sp_start
-wait_for 10 grep -q GF-BUS-CONNECTED "$tmp/sp.log"
+# Subscribed, not only connected: its session is new, and a reading the
+# broker acknowledged with no subscriber is not sent again.
+wait_for 10 grep -q GF-BUS-SUBSCRIBED "$tmp/sp.log" || echo "# gf-sp did not subscribe"
 "$ANON" -c "$tmp/anon.conf" >>"$tmp/anon.log" 2>&1 &
 anon_pid=$!; pids+=($anon_pid)
 wait_for 30 eval '[ "$(stored)" -ge 20000 ]'

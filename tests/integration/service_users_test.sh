@@ -87,6 +87,9 @@ watch feed fman.m1 'gf/site1/sp/s1/all/all/#' || not_ok "fman.m1 subscribed to t
 watch fmarfeed fmar.r1 'gf/site1/sp/s1/all/all/price.reference' || not_ok "fmar.r1 subscribed"
 start sp "$SP"
 check "gf-sp starts" wait_for 10 in_log sp "GF-SP-SERVICES grid file: 0 bands, 1 capacity lines"
+# (its session is new: the DMS's topology and readings, sent once, must find
+# it subscribed)
+wait_for 10 in_log sp GF-BUS-SUBSCRIBED || echo "# gf-sp did not subscribe"
 
 # Three meters of t1, three days of history: the capacity price's forecast.
 mapfile -t P < <($PSEUDO 0 1 2 3)
@@ -142,7 +145,9 @@ watch agg fmar.r9 'gf/site1/fman/m2/fmar/r9/#' || not_ok "fmar.r9 (gfctl) subscr
 start fmar "$FMAR"
 start fman "$FMAN"
 start foa "$FOA"
-check "gf-fmar, gf-fman and gf-foa connect" wait_for 10 eval 'in_log fmar GF-BUS-SUBSCRIBED && in_log fman GF-FMAN-START && in_log foa GF-FOA-START'
+check "gf-fmar, gf-fman and gf-foa connect (and subscribe)" \
+	wait_for 10 eval 'in_log fmar GF-BUS-SUBSCRIBED && in_log fman GF-FMAN-START && in_log foa GF-FOA-START &&
+		in_log fman GF-BUS-SUBSCRIBED && in_log foa GF-BUS-SUBSCRIBED'
 
 # --- price.reference -> gf-fmar ----------------------------------------------------------
 # bid DSO BIDID START "R1 R2...": a bid offer without any price

@@ -39,7 +39,10 @@ done
 # --- the pool and the offers -------------------------------------------------
 probe_pw fman.f1 fman.f1 "sub:$POOL" wait:3500 >"$tmp/f1.out" &
 probe_pw fman.f2 fman.f2 "sub:$POOL" wait:3500 >"$tmp/f2.out" &
-sleep 0.8
+# All eight have their SUBACK before the offers (the attackers' refused).
+for f in f1 f2 "${attackers[@]:4:4}"; do
+	wait_for 5 subacked "$tmp/$f.out" 1 || echo "# $f: no SUBACK"
+done
 args=()
 for n in $(seq 1 20); do args+=("pub:$A=$(offer_json "offer-$n")"); done
 out=$(probe_pw foa.7-PRE-001 foa.7-PRE-001 "${args[@]}")

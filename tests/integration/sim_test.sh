@@ -73,12 +73,15 @@ check "tariff_min without tariff_max: exit 1 with GF-SIM-CONFIG" \
 subs=()
 # --- the FOAs: one gfctl each, subscribed to everything xEMSs send FOAs -----------
 for i in $IDS other; do
-	"$GFCTL" --port "$LOCAL_PORT" --id "foa.$i" sub 'gf/site1/xems/+/foa/+/#' --timeout 25 \
+	"$GFCTL" --port "$LOCAL_PORT" --id "foa.$i" -v sub 'gf/site1/xems/+/foa/+/#' --timeout 25 \
 		>"$tmp/foa.$i.out" 2>"$tmp/foa.$i.err" &
 	pids+=($!)
 	subs+=($!)
 done
-sleep 1
+# The day-start round's offers go out once: every FOA listens first.
+for i in $IDS other; do
+	wait_for 5 grep -q GFCTL-SUBSCRIBED "$tmp/foa.$i.err" || echo "# foa.$i did not subscribe"
+done
 "$SIM" -c "$tmp/sim.conf" -v >"$tmp/sim.log" 2>&1 &
 sim_pid=$!
 pids+=($sim_pid)
@@ -100,6 +103,8 @@ energy=$(jq -c '[.flexOfferProfileConstraints as $p | .defaultSchedule.scheduleS
 	elif .key < 8 then $p[.key].energyConstraintList[0].lower else .value.energyAmount end]' <<<"$offer")
 reply=$(jq -nc --arg s "$start" --arg l "$BAT" --argjson e "$energy" \
 	'{ack:{ack:true},demandSchedule:[{scheduleId:41,updateId:0,flexOfferId:$l,startTime:$s,intervalLength:900,energy:$e}]}')
+# (sim-0002's connection is new: it must have subscribed to get the reply)
+wait_for 10 grep -q "GF-BUS-SUBSCRIBED xems.sim-0002:" "$tmp/sim.log" || echo "# xems.sim-0002 did not subscribe"
 for _ in 1 2; do
 	"$GFCTL" --port "$LOCAL_PORT" --id foa.sim-0002 pub gf/site1/foa/sim-0002/xems/sim-0002/foa.reply "$reply" >"$tmp/pub.out" 2>&1
 done

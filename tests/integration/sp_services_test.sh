@@ -142,6 +142,9 @@ watch xems xems.x1 'gf/site1/sp/s1/xems/#' || not_ok "xems.x1 subscribed"
 start_sp
 check "gf-sp starts with the grid file and the kv store" \
 	wait_for 10 in_log "GF-SP-SERVICES grid file: 2 bands, 1 capacity lines, 1 locations; kv store on"
+# (its session is new: what the DMS and the others send it once must find it
+# subscribed)
+wait_for 10 in_log GF-BUS-SUBSCRIBED || echo "# gf-sp did not subscribe"
 
 # --- transfercost: today and tomorrow at start ---------------------------------------------
 tc_day() { first foa ".msg == \"transfercost\" and .payload.startTime == \"$1\"" '.payload.costs'; }

@@ -136,6 +136,8 @@ topology() { # topology GRID REVISION METER...
 }
 start_sp
 check "gf-sp starts (GF-SP-START, $STORE_KIND store)" wait_for 10 in_log "GF-SP-START sp.s1: $STORE_KIND store"
+# (its session is new: the topologies, sent once, must find it subscribed)
+wait_for 10 in_log GF-BUS-SUBSCRIBED || echo "# gf-sp did not subscribe"
 { topology t1 1 1 2 3 4 5 6 7 8; echo; topology t2 1 9 10 11; echo; topology t1 0 1 2; echo; } >"$tmp/topo"
 seal "$tmp/topo" k1 "$tmp/k1.pub"
 dms "$tmp/topo.jwe" grid.topology
@@ -166,17 +168,23 @@ check "... 0.1 kWh each, stamped at the interval's end (00:15 to 02:00)" \
 	eq "$(data "${P[1]}" | tr '\n' ' ')" "$(for k in 1 2 3 4 5 6 7 8; do printf '%s 0.1 ' "$(date -u -d @$((T0 + 900 * k)) +%FT%TZ)"; done)"
 check "... as OBIS 1-0:1.29.0 in kWh" \
 	eq "$(jq -r 'select(.msg == "meter.data") | .payload.readings[] | "\(.obis) \(.unit)"' "$tmp/doms.out" | sort -u)" "1-0:1.29.0 kWh"
+# data_is DEVICE TEXT: the meter.data of DEVICE so far, on one line, is TEXT
+# (read again at each poll of wait_for)
+data_is() { [ "$(data "$1" | tr '\n' ' ')" = "$2" ]; }
 check "grid point t1: the 4 intervals all 8 meters completed, 3.6 kWh each" \
-	wait_for 10 eq "$(data t1 | tr '\n' ' ')" "2020-02-27T00:15:00Z 3.6 2020-02-27T00:30:00Z 3.6 2020-02-27T00:45:00Z 3.6 2020-02-27T01:00:00Z 3.6 "
+	wait_for 10 data_is t1 "2020-02-27T00:15:00Z 3.6 2020-02-27T00:30:00Z 3.6 2020-02-27T00:45:00Z 3.6 2020-02-27T01:00:00Z 3.6 "
 check "... the later ones (meter 7 silent) wait: nothing yet" eq "$(data t1 | wc -l)" 4
 check "... in sp_pending" eq "$(sqlite3 "$tmp/sp.state/sp.db" 'SELECT count(*) FROM sp_pending')" 4
 check "no meter.data for a meter nobody subscribed to" eq "$(data "${P[2]}" | wc -l)" 0
 
 # --- queries -------------------------------------------------------------------------------
-mosquitto_sub -h localhost -p "$LOCAL_PORT" -u fman.m1 -P "$PASSWORD" -i fman.m1@answers -V mqttv5 -q 1 \
-	-t 'gf/site1/sp/s1/fman/m1/#' -F '%D|%t|%p' >"$tmp/answers" 2>"$tmp/answers.err" &
+# A persistent session made first (-E: exit once subscribed), then resumed
+# by the listener: nothing answered in between is lost.
+answers=(mosquitto_sub -h localhost -p "$LOCAL_PORT" -u fman.m1 -P "$PASSWORD" -i fman.m1@answers -V mqttv5 -q 1
+	-c -t 'gf/site1/sp/s1/fman/m1/#' -F '%D|%t|%p')
+"${answers[@]}" -E >"$tmp/answers" 2>"$tmp/answers.err" || echo "# the answers' subscription failed: $(cat "$tmp/answers.err")"
+"${answers[@]}" >>"$tmp/answers" 2>"$tmp/answers.err" &
 pids+=($!)
-sleep 0.5
 ask() { # ask CORRELATION JSON
 	mosquitto_pub -h localhost -p "$LOCAL_PORT" -u fman.m1 -P "$PASSWORD" -i fman.m1@ask -V mqttv5 -q 1 \
 		-t gf/site1/fman/m1/sp/s1/meter.query -D publish correlation-data "$1" -m "$2"
@@ -236,7 +244,7 @@ check "... nothing waits any more" eq "$(sqlite3 "$tmp/sp.state/sp.db" 'SELECT c
 "$GFCTL" --port "$LOCAL_PORT" --id doms.o1 pub gf/site1/doms/o1/sp/s1/meter.subscribe \
 	"{\"subscriptionId\":\"s2\",\"deviceIds\":[\"${P[2]}\"],\"historyFromTime\":\"2020-02-27T01:00:00Z\",\"intervalLength\":1800}" >/dev/null
 check "a subscription with history: meter 2's 30-minute intervals since 01:00 at once" \
-	wait_for 10 eq "$(data "${P[2]}" | tr '\n' ' ')" "2020-02-27T01:30:00Z 0.4 2020-02-27T02:00:00Z 0.4 "
+	wait_for 10 data_is "${P[2]}" "2020-02-27T01:30:00Z 0.4 2020-02-27T02:00:00Z 0.4 "
 "$GFCTL" --port "$LOCAL_PORT" --id doms.o1 pub gf/site1/doms/o1/sp/s1/meter.subscribe '{"subscriptionId":"s2","cancel":true}' >/dev/null
 check "... cancelled" wait_for 10 in_log "subscription s2 of doms.o1 cancelled"
 

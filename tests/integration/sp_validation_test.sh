@@ -104,6 +104,9 @@ check "-n: the curve's keys (baseline_adjust mult by default)" eq "$rc $(grep -c
 pid_sp=$!
 pids+=($pid_sp)
 check "gf-sp starts" wait_for 10 in_log "GF-SP-START"
+# (its session is new: the topologies and readings, sent once, must find it
+# subscribed)
+wait_for 10 in_log GF-BUS-SUBSCRIBED || echo "# gf-sp did not subscribe"
 
 # --- the data -------------------------------------------------------------------------------
 mapfile -t P < <($PSEUDO 0 1 2 3 4 99)
@@ -131,12 +134,15 @@ n_stored() {
 check "the $readings readings are stored" wait_for 30 n_stored
 
 # --- queries ------------------------------------------------------------------------------
+# Each a persistent session made first (-E: exit once subscribed), then
+# resumed by its listener: no answer is lost in between.
 for who in fman.m1 fmar.r1; do
-	mosquitto_sub -h localhost -p "$LOCAL_PORT" -u "$who" -P "$PASSWORD" -i "$who@answers" -V mqttv5 -q 1 \
-		-t "gf/site1/sp/s1/${who%%.*}/${who#*.}/#" -F '%D|%t|%p' >>"$tmp/answers" 2>>"$tmp/answers.err" &
+	answers=(mosquitto_sub -h localhost -p "$LOCAL_PORT" -u "$who" -P "$PASSWORD" -i "$who@answers" -V mqttv5 -q 1
+		-c -t "gf/site1/sp/s1/${who%%.*}/${who#*.}/#" -F '%D|%t|%p')
+	"${answers[@]}" -E >>"$tmp/answers" 2>>"$tmp/answers.err" || echo "# $who's subscription failed"
+	"${answers[@]}" >>"$tmp/answers" 2>>"$tmp/answers.err" &
 	pids+=($!)
 done
-sleep 0.5
 ask() { # ask WHO CORRELATION DEVICE FROM TO [REQUEST-ID]
 	mosquitto_pub -h localhost -p "$LOCAL_PORT" -u "$1" -P "$PASSWORD" -i "$1@ask" -V mqttv5 -q 1 \
 		-t "gf/site1/${1%%.*}/${1#*.}/sp/s1/validation.query" -D publish correlation-data "$2" \

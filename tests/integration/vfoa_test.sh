@@ -84,7 +84,11 @@ trade_start dso gf-foa
 trade_start vfoa gf-foa
 connected() { [ "$(trade_count vfoa "GF-BUS-CONNECTED.*as foa\.sim-000[1-3] ")" -ge $N ]; }
 check "one process, three virtual FOAs, each connected as itself" trade_wait 20 connected
-# The prosumers offer once, at their start: their FOAs' sessions must exist.
+# The prosumers offer once, at their start: their FOAs' sessions must exist
+# and be subscribed (connected comes first: a new session is subscribed at
+# its SUBACK).
+subscribed() { [ "$(trade_count vfoa "GF-BUS-SUBSCRIBED foa\.sim-000[1-3]:")" -ge $N ]; }
+trade_wait 20 subscribed || echo "# not every virtual FOA subscribed"
 trade_start sim gf-sim
 check "... announced as 3 virtual FOAs foa.sim-0001 .. foa.sim-0003" \
 	grep -q 'GF-FOA-START 3 virtual FOAs foa.sim-0001 .. foa.sim-0003 in xems mode' "$tmp/vfoa.log"
