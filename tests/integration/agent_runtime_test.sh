@@ -199,7 +199,8 @@ check "... and subscribes each" wait_for 10 marks_are "$tmp/multi.log" GF-BUS-SU
 probe_pw fman.f3 fman.f3 "pub:gf/site1/fman/f3/foa/v1/flexoffer.ack=$(ack_json to-v1)" \
 	"pub:gf/site1/fman/f3/foa/v2/flexoffer.ack=$(ack_json to-v2)" >/dev/null
 check "each receives its own messages on its own connection" wait_for 10 has_lines "$tmp/multi.record" 2
-check "... foa.v1 only its own" [ "$(grep -c '^foa.v1 .*to-v1' "$tmp/multi.record")" = 1 ] && ! grep -q '^foa.v1 .*to-v2' "$tmp/multi.record"
+check "... foa.v1 only its own" \
+	eval '[ "$(grep -c "^foa.v1 .*to-v1" "$tmp/multi.record")" = 1 ] && ! grep -q "^foa.v1 .*to-v2" "$tmp/multi.record"'
 check "... foa.v2 only its own" [ "$(grep -c '^foa.v2 .*to-v2' "$tmp/multi.record")" = 1 ]
 check "... each with its own presence" wait_for 5 presence_is foa v2 "online 1"
 kill -TERM "$pid_multi"; wait "$pid_multi"; rc=$?

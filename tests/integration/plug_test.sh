@@ -350,12 +350,13 @@ one_per_interval() { # FOA: FMAN holds one reading per interval from its first t
 	q "SELECT count(*) = (strftime('%s', max(observed)) - strftime('%s', min(observed))) / 900 + 1
 		FROM meter_readings WHERE foa = '$1'" | in_input -x 1
 }
+both_one_per_interval() { one_per_interval p1 && one_per_interval p2; }
 check "one reading per interval at FMAN, none missing ($(wire_dups) duplicate(s) on the wire, dropped by FMAN)" \
-	one_per_interval p1 && one_per_interval p2
+	both_one_per_interval
 
 # --- both brokers away, and back ------------------------------------------------------
 # The site broker and the plugs' broker are stopped for an interval boundary:
-# foa.p1 keeps metering (paho buffers the reading), sees its plug's broker
+# foa.p1 keeps metering (its outbox keeps the reading), sees its plug's broker
 # gone; when both are back (same ports) the plug is commanded again and the
 # reading of the interval closed meanwhile reaches FMAN, once.
 last_closed() { grep GF-FOA-PLUG-METER "$tmp/p1.log" | tail -1 | sed -E 's/.*\.\.([0-9]+) metered.*/\1/'; }
@@ -374,7 +375,7 @@ check "the plug's broker back: foa.p1 reconnects and commands the plug again" \
 check "the site broker back: the reading of interval $AWAY, closed while it was away, reaches FMAN" \
 	wait_for 30 readings_in p1 "$AWAY"
 check "... and still one reading per interval, none missing ($(wire_dups) duplicate(s) on the wire)" \
-	one_per_interval p1 && one_per_interval p2
+	both_one_per_interval
 # Energy taken while the plug's broker was away is counted at the first
 # boundary after the plug's telemetry is back.
 check "the simulated plugs reconnect by themselves" wait_for 20 n_in_log sim GF-LOCAL-CONNECTED 2
