@@ -21,6 +21,7 @@
 
 #include "agent/credentials.h"
 #include "bus/ident.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "bus/topic.h"
@@ -448,24 +449,16 @@ void gf_bus_release(struct gf_bus *bus, struct gf_inbox_item *item)
 	gf_inbox_release(bus->inbox, item);
 }
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Runs the connection alone until nothing is pending or timeout_ms passed
  * (closing: the agent's loop no longer runs). Events still go to the
  * inbox, which the close then drops. */
 static void drain(struct gf_bus *bus, long timeout_ms)
 {
-	double end = mono_ms() + (double)timeout_ms;
+	double end = gf_clock_mono_s() + (double)timeout_ms / 1000.0;
 
 	while (gf_mqtt_connected(bus->mq) && gf_mqtt_pending(bus->mq) > 0) {
 		struct pollfd p = {.fd = gf_mqtt_fd(bus->mq), .events = POLLIN};
-		double left = end - mono_ms();
+		double left = (end - gf_clock_mono_s()) * 1000.0;
 
 		if (left <= 0)
 			break;

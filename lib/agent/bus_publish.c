@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "base/json.h"
 #include "base/log.h"
 
 /* A topic the broker takes: not empty, no wildcard, and UTF-8 without the
@@ -18,31 +19,15 @@
 static bool topic_ok(const char *t)
 {
 	const unsigned char *s = (const unsigned char *)t;
+	size_t n = strlen(t), k;
 
-	if (!*s || strpbrk(t, "+#"))
+	if (n == 0 || strpbrk(t, "+#"))
 		return false;
-	while (*s) {
-		unsigned c = *s, need, cp;
-
-		if (c < 0x20 || c == 0x7f)
+	for (size_t i = 0; i < n; i += k) {
+		k = gf_utf8_seq(s + i, n - i);
+		/* U+0080-U+009F are C2 80-C2 9F */
+		if (k == 0 || s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 && s[i + 1] <= 0x9f))
 			return false;
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		need = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
-		if (c < 0xc2 || c > 0xf4)
-			return false;
-		cp = c & (0x3fu >> need);
-		for (unsigned k = 1; k <= need; k++) {
-			if ((s[k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[k] & 0x3fu);
-		}
-		if (cp <= 0x9f || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-		    (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000))
-			return false;
-		s += need + 1;
 	}
 	return true;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/mailbox.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 #define MAX_FILTERS    32
@@ -46,14 +47,6 @@ struct gf_local {
 	bool connected;
 	size_t dropped_logged; /* agent's thread: dropped as last logged */
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Makes the timerfd fire after ms milliseconds (0: at once). */
 static void wake_in(struct gf_local *l, long ms)
@@ -321,7 +314,7 @@ enum gf_err gf_local_subscribe(struct gf_local *l, const char *filter)
 
 static void schedule_retry(struct gf_local *l)
 {
-	l->reconnect_at = mono_now() + (double)l->backoff_ms / 1000.0;
+	l->reconnect_at = gf_clock_mono_s() + (double)l->backoff_ms / 1000.0;
 	wake_in(l, l->backoff_ms);
 	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
 }
@@ -425,7 +418,7 @@ bool gf_local_take(struct gf_local *l, struct gf_local_item *out)
 		return true;
 	}
 	if (l->reconnect_at > 0 && !l->connecting) {
-		double left = l->reconnect_at - mono_now();
+		double left = l->reconnect_at - gf_clock_mono_s();
 		if (left <= 0) {
 			l->reconnect_at = 0;
 			(void)gf_local_connect(l);

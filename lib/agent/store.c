@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 #define RUNTIME_SCHEMA                                                                             \
@@ -332,14 +333,6 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
 	return GF_OK;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Deletes the n rows seq[], in one transaction when none is open
  * (inside one they go with it). A row whose delete is lost with a crash is
  * sent again at the next start, as one acknowledged just before a kill -9
@@ -369,7 +362,7 @@ static void delete_rows(struct gf_store *s, const sqlite3_int64 *seq, size_t n)
 static void outbox_clear(struct gf_store *s)
 {
 	struct gf_bus *bus = s->flushed_on;
-	double now = mono_s();
+	double now = gf_clock_mono_s();
 	size_t expired = 0;
 
 	if (s->hold_s <= 0) {

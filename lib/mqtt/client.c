@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/clock.h"
 #include "mqtt/link.h"
 
 #define READ_CHUNK (64u * 1024u)
@@ -57,14 +58,6 @@ struct gf_mqtt {
 	bool ping_out;       /* a PINGREQ waits for its PINGRESP */
 	uint16_t server_keepalive;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static char *dup_or_null(const char *s, bool *fail)
 {
@@ -153,29 +146,38 @@ enum gf_err gf_mqtt_set_will(struct gf_mqtt *m, const struct gf_mqtt_will *w)
 
 /* --- the output queue ------------------------------------------------------ */
 
+/* Room for n more bytes at the end of b: what was consumed is moved out of
+ * the way first, then the buffer doubles as needed. */
+static bool bytes_reserve(struct bytes *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	uint8_t *q;
+
+	if (b->off == b->len)
+		b->off = b->len = 0;
+	if (b->cap - b->len >= n)
+		return true;
+	if (b->off) {
+		memmove(b->p, b->p + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+		if (b->cap - b->len >= n)
+			return true;
+	}
+	while (cap - b->len < n)
+		cap *= 2;
+	q = realloc(b->p, cap);
+	if (!q)
+		return false;
+	b->p = q;
+	b->cap = cap;
+	return true;
+}
+
 static bool bytes_add(struct bytes *b, const void *p, size_t n)
 {
-	if (b->off && b->off == b->len)
-		b->off = b->len = 0;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *q;
-
-		if (b->off) { /* move what is left to the front first */
-			memmove(b->p, b->p + b->off, b->len - b->off);
-			b->len -= b->off;
-			b->off = 0;
-		}
-		while (cap < b->len + n)
-			cap *= 2;
-		if (cap > b->cap) {
-			q = realloc(b->p, cap);
-			if (!q)
-				return false;
-			b->p = q;
-			b->cap = cap;
-		}
-	}
+	if (!bytes_reserve(b, n))
+		return false;
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 	return true;
@@ -234,7 +236,7 @@ void gf_mqtt_flush(struct gf_mqtt *m)
 		if (n == 0)
 			break;
 		m->out.off += (size_t)n;
-		m->last_out = now_s();
+		m->last_out = gf_clock_mono_s();
 	}
 	if (m->out.off == m->out.len)
 		m->out.off = m->out.len = 0;
@@ -357,7 +359,7 @@ void gf_mqtt_connect(struct gf_mqtt *m)
 	if (m->state != IDLE)
 		gf_mqtt_disconnect(m, 0);
 	m->state = LINKING;
-	m->deadline = now_s() + m->connect_timeout_s;
+	m->deadline = gf_clock_mono_s() + m->connect_timeout_s;
 	if (gf__mqtt_link_open(&m->link, m->host, m->port, m->tls, err, sizeof(err)) != GF_OK)
 		drop(m, 0, err);
 }
@@ -399,7 +401,7 @@ static void on_connack(struct gf_mqtt *m, const struct gf_mqtt_packet *p)
 	m->receive_max = p->receive_max;
 	m->max_packet = p->max_packet;
 	m->server_keepalive = p->has_server_keepalive ? p->server_keepalive : m->keepalive_s;
-	m->last_in = m->last_out = now_s();
+	m->last_in = m->last_out = gf_clock_mono_s();
 	m->unsent = m->head;
 	m->inflight = 0;
 	if (m->ev.connected)
@@ -519,26 +521,9 @@ static void read_all(struct gf_mqtt *m)
 	while (m->state == WAIT_CONNACK || m->state == UP) {
 		ssize_t n;
 
-		if (m->in.cap - m->in.len < READ_CHUNK) {
-			size_t cap = m->in.cap ? m->in.cap : READ_CHUNK;
-			uint8_t *q;
-
-			if (m->in.off) {
-				memmove(m->in.p, m->in.p + m->in.off, m->in.len - m->in.off);
-				m->in.len -= m->in.off;
-				m->in.off = 0;
-			}
-			while (cap - m->in.len < READ_CHUNK)
-				cap *= 2;
-			if (cap != m->in.cap) {
-				q = realloc(m->in.p, cap);
-				if (!q) {
-					drop(m, 0, "out of memory");
-					return;
-				}
-				m->in.p = q;
-				m->in.cap = cap;
-			}
+		if (!bytes_reserve(&m->in, READ_CHUNK)) {
+			drop(m, 0, "out of memory");
+			return;
 		}
 		n = gf__mqtt_link_read(&m->link, m->in.p + m->in.len, m->in.cap - m->in.len, err,
 		                       sizeof(err));
@@ -549,7 +534,7 @@ static void read_all(struct gf_mqtt *m)
 		if (n == 0)
 			return;
 		m->in.len += (size_t)n;
-		m->last_in = now_s();
+		m->last_in = gf_clock_mono_s();
 		parse(m);
 		if ((size_t)n < READ_CHUNK / 2 && !m->link.ssl)
 			return; /* the socket is likely empty: spare a read that says so */
@@ -647,7 +632,7 @@ size_t gf_mqtt_pending(const struct gf_mqtt *m)
 
 long gf_mqtt_next_ms(const struct gf_mqtt *m)
 {
-	double at, now = now_s();
+	double at, now = gf_clock_mono_s();
 
 	switch (m->state) {
 	case LINKING:
@@ -670,7 +655,7 @@ long gf_mqtt_next_ms(const struct gf_mqtt *m)
 
 void gf_mqtt_tick(struct gf_mqtt *m)
 {
-	double now = now_s();
+	double now = gf_clock_mono_s();
 	uint8_t ping[2];
 
 	switch (m->state) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
+
 /* --- reading ---------------------------------------------------------------- */
 
 /* A cursor over one packet's bytes; a read past the end sets bad. */
@@ -93,41 +95,14 @@ static bool rd_bin(struct rd *r, struct gf_mqtt_bytes *b)
 	return true;
 }
 
-/* UTF-8 as 1.5.4 wants it: well-formed, no surrogates, no U+0000. */
+/* UTF-8 as 1.5.4 wants it: well-formed (gf_utf8_seq: no overlong forms,
+ * surrogates or code points past U+10FFFF) and without U+0000. */
 static bool utf8_ok(const uint8_t *s, size_t n)
 {
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = s[i];
-		uint32_t cp;
-		size_t k;
-
-		if (c == 0)
+	for (size_t i = 0, k; i < n; i += k) {
+		k = s[i] ? gf_utf8_seq(s + i, n - i) : 0;
+		if (k == 0)
 			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
-			return false;
-		if (n - i <= k)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += k + 1;
 	}
 	return true;
 }
