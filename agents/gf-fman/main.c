@@ -22,6 +22,8 @@
 #include "agent/resend.h"
 
 #define C(m) offsetof(struct fman_conf, m)
+/* The page cache of FMAN's store, KiB: SQLite takes what it needs, up to this. */
+#define FMAN_CACHE_KIB "65536"
 
 static const struct gf_conf_item table[] = {
     GF_AGENT_CONF_ITEMS(struct fman_conf, agent),
@@ -158,7 +160,12 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	}
 	/* The FOAs' echoes of a burst are applied together (answers.c). */
 	gf_store_on_drain(F.store, fman_answers_confirm_flush, &F);
-	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
+	/* An assignment writes every member's schedule in one transaction:
+	 * thousands of pages at a large site. A cache that holds them writes
+	 * each page to the WAL once, at the commit, not again each time the
+	 * cache spills (SQLite's default is 2 MiB). */
+	if ((rc = gf_store_exec(F.store, "PRAGMA cache_size = -" FMAN_CACHE_KIB)) != GF_OK ||
+	    (rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fman_settle_schema)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fman_capprice_schema)) != GF_OK)
 		return rc;

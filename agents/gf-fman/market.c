@@ -556,26 +556,54 @@ static bool members_grow(struct fman *f, struct members *ms, size_t cap)
 	return false;
 }
 
-/* Loads the members of (agg, rev) into *ms. false with reason when one
- * changed since that revision (canceled, updated) or no longer converts. */
+/* Parses member i's stored offer (pid) into ms->set, growing it as needed.
+ * false with reason when it no longer converts. */
+static bool member_add(struct fman *f, sqlite3_stmt *body, struct members *ms, size_t i,
+                       char *reason)
+{
+	struct gf_fo fo;
+	struct gf_fo_deadlines dl;
+	enum gf_err rc = GF_EINVAL;
+
+	sqlite3_bind_int64(body, 1, ms->pid[i]);
+	if (sqlite3_step(body) == SQLITE_ROW &&
+	    fman_offers_to_engine(f, gf_store_text(body, 0), &fo, &dl) == GF_OK) {
+		rc = gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl);
+		if (rc == GF_EFULL &&
+		    (rc = gf_fo_set_reserve(&ms->set, ms->set.cap,
+		                            2 * ms->set.slice_cap + (size_t)fo.n)) == GF_OK)
+			rc = gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl);
+	}
+	sqlite3_reset(body);
+	if (rc == GF_ENOMEM)
+		fman_util_fail(f, "out of memory");
+	else if (rc != GF_OK)
+		snprintf(reason, REASON_MAX, "member %s no longer converts", ms->id[i]);
+	return rc == GF_OK;
+}
+
+/* Loads the members of (agg, rev) into *ms, in the order of their offers'
+ * arrival (pid). false with reason when one changed since that revision
+ * (canceled, updated) or no longer converts. The members are listed and
+ * sorted without their bodies (an offer is kilobytes: sorting a thousand
+ * with them spilled to a temporary file), then each body is read by its
+ * key and parsed once. */
 static bool members_load(struct fman *f, const char *agg, int64_t rev, struct members *ms,
                          char *reason)
 {
 	static const char sql[] =
-	    "SELECT o.pid, o.id, o.foa, o.label, o.state, o.version = m.version, o.body"
+	    "SELECT o.pid, o.id, o.foa, o.label, o.state, o.version = m.version"
 	    " FROM agg_members m JOIN offers o ON o.id = m.offer"
 	    " WHERE m.agg = ?1 AND m.rev = ?2 ORDER BY o.pid";
 	sqlite3_stmt *st = fman_util_prepare(f, sql);
-	size_t cap = 0, slices = 0;
+	sqlite3_stmt *body = NULL;
+	size_t cap = 0;
 	bool ok = true;
 
 	memset(ms, 0, sizeof(*ms));
 	sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, rev);
-	/* First pass: the rows and the number of slices. */
 	while (ok && sqlite3_step(st) == SQLITE_ROW) {
-		struct gf_fo fo;
-		struct gf_fo_deadlines dl;
 		const char *state = gf_store_text(st, 4);
 		if (ms->count == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -594,38 +622,26 @@ static bool members_load(struct fman *f, const char *agg, int64_t rev, struct me
 			snprintf(reason, REASON_MAX, "member %s changed since this revision",
 			         gf_store_text(st, 1));
 			ok = false;
-		} else if (fman_offers_to_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK) {
-			snprintf(reason, REASON_MAX, "member %s no longer converts",
-			         gf_store_text(st, 1));
-			ok = false;
-		} else {
-			slices += (size_t)fo.n;
 		}
 	}
+	sqlite3_finalize(st);
 	if (ok && ms->count == 0) {
 		snprintf(reason, REASON_MAX, "revision %lld has no members", (long long)rev);
 		ok = false;
 	}
 	if (ok && f->failed)
 		ok = false;
-	if (ok && gf_fo_set_init(&ms->set, ms->count, slices) != GF_OK) {
+	/* Room for a day of quarter hours each; grown when offers are longer. */
+	if (ok && gf_fo_set_init(&ms->set, ms->count, ms->count * 96) != GF_OK) {
 		fman_util_fail(f, "out of memory");
 		ok = false;
 	}
-	/* Second pass: into the set, in the same order. */
-	sqlite3_reset(st);
-	for (size_t i = 0; ok && sqlite3_step(st) == SQLITE_ROW && i < ms->count; i++) {
-		struct gf_fo fo;
-		struct gf_fo_deadlines dl;
-		if (fman_offers_to_engine(f, gf_store_text(st, 6), &fo, &dl) != GF_OK ||
-		    gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl) != GF_OK) {
-			snprintf(reason, REASON_MAX, "member %s no longer converts",
-			         gf_store_text(st, 1));
-			ok = false;
-		}
-	}
-	sqlite3_finalize(st);
-	return ok;
+	if (ok)
+		body = fman_util_prepare(f, "SELECT body FROM offers WHERE pid = ?1");
+	for (size_t i = 0; ok && body && i < ms->count; i++)
+		ok = member_add(f, body, ms, i, reason) && !f->failed;
+	sqlite3_finalize(body);
+	return ok && !f->failed;
 }
 
 /* The schedule's amounts per unit interval into x and their tariffs (the
@@ -672,7 +688,6 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	Goflex__ScheduleSlice *sl = calloc(n, sizeof(*sl)), **slp = calloc(n, sizeof(*slp));
 	char start_s[40], topic[TOPIC_MAX], key[ID_MAX + 64], *json = NULL;
 	size_t len = 0;
-	sqlite3_stmt *st;
 
 	if (!sl || !slp ||
 	    gf_time_format((int64_t)start * 900000, start_s, sizeof(start_s)) != GF_OK) {
@@ -705,18 +720,15 @@ static void assign_member(struct fman *f, const struct members *ms, size_t j, co
 	    gf_resend_keep(f->store, fman_answers_assign_key(key, ms->id[j], &sc), NULL, topic,
 	                   json, len) != GF_OK)
 		fman_util_fail(f, "member assign");
-	st = fman_util_prepare(
-	    f, "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id, agg,"
-	       " body) VALUES (?, ?, ?, ?, ?)");
-	sqlite3_bind_text(st, 1, ms->id[j], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, sc.scheduleid);
-	sqlite3_bind_int64(st, 3, sc.updateid);
-	sqlite3_bind_text(st, 4, agg, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
-	exec_or_fail(f, st, "assignment");
-	st = fman_util_prepare(f, "UPDATE offers SET state = 'Assigned' WHERE pid = ?");
-	sqlite3_bind_int64(st, 1, ms->pid[j]);
-	exec_or_fail(f, st, "offer assigned");
+	else if (gf_store_run(f->store,
+	                      "INSERT OR REPLACE INTO assignments (offer, schedule_id, update_id,"
+	                      " agg, body) VALUES (?, ?, ?, ?, ?)",
+	                      "tiitt", ms->id[j], (int64_t)sc.scheduleid, (int64_t)sc.updateid, agg,
+	                      json) != GF_OK)
+		fman_util_fail(f, "assignment");
+	else if (gf_store_run(f->store, "UPDATE offers SET state = 'Assigned' WHERE pid = ?", "i",
+	                      (int64_t)ms->pid[j]) != GF_OK)
+		fman_util_fail(f, "offer assigned");
 out:
 	free(json);
 	free(sl);

@@ -397,8 +397,10 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 		rc = gf_store_exec(f->store, foa_tariff_schema);
 	/* Thousands of stores in one process: each keeps a small page cache
 	 * (a FOA's working set is a few pages: docs/foa.md). */
-	if (rc == GF_OK && small)
+	if (rc == GF_OK && small) {
 		rc = gf_store_exec(f->store, "PRAGMA cache_size = -" VIRTUAL_CACHE_KIB);
+		gf_store_keep_statements(f->store, false);
+	}
 	if (rc == GF_OK)
 		rc = subscribe(f);
 	if (rc != GF_OK)

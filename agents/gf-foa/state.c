@@ -26,6 +26,15 @@ enum gf_err foa_state_sql(struct foa *f, const char *sql, sqlite3_stmt **st)
 	return *st ? GF_OK : GF_EIO;
 }
 
+/* The functions below run one statement each, to its end, and reset it:
+ * theirs are the store's kept statements (prepared once per store, not at
+ * every message). */
+static enum gf_err kept_sql(struct foa *f, const char *sql, sqlite3_stmt **st)
+{
+	*st = gf_store_cached(f->store, sql);
+	return *st ? GF_OK : GF_EIO;
+}
+
 enum gf_err foa_state_step(struct foa *f, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
@@ -43,11 +52,10 @@ enum gf_err foa_state_counter_next(struct foa *f, const char *name, int64_t *out
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = foa_state_sql(
-	    f,
-	    "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
-	    "UPDATE SET value = value + 1 RETURNING value",
-	    &st);
+	rc = kept_sql(f,
+	              "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
+	              "UPDATE SET value = value + 1 RETURNING value",
+	              &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -59,7 +67,7 @@ enum gf_err foa_state_counter_next(struct foa *f, const char *name, int64_t *out
 	}
 	*out = sqlite3_column_int64(st, 0);
 out:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -80,7 +88,7 @@ static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, c
 	enum gf_err rc;
 	int step;
 
-	rc = foa_state_sql(f, sql, &st);
+	rc = kept_sql(f, sql, &st);
 	if (rc != GF_OK)
 		goto out;
 	if (i1)
@@ -113,7 +121,7 @@ static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, c
 	}
 	*out = o;
 out:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -146,12 +154,11 @@ enum gf_err foa_state_offer_put(struct foa *f, const struct foa_offer *o)
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = foa_state_sql(
-	    f,
-	    "INSERT INTO foa_offer (id, kind, peer, ref, state, source, offer, deadline) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
-	    "state = ?5, source = ?6, offer = ?7, deadline = ?8",
-	    &st);
+	rc = kept_sql(f,
+	              "INSERT INTO foa_offer (id, kind, peer, ref, state, source, offer, deadline) "
+	              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
+	              "state = ?5, source = ?6, offer = ?7, deadline = ?8",
+	              &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
@@ -164,7 +171,7 @@ enum gf_err foa_state_offer_put(struct foa *f, const struct foa_offer *o)
 	sqlite3_bind_int64(st, 8, o->deadline);
 	rc = foa_state_step(f, st);
 out:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -173,14 +180,14 @@ enum gf_err foa_state_offer_set_state(struct foa *f, const char *id, const char 
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = foa_state_sql(f, "UPDATE foa_offer SET state = ?2 WHERE id = ?1", &st);
+	rc = kept_sql(f, "UPDATE foa_offer SET state = ?2 WHERE id = ?1", &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
 	rc = foa_state_step(f, st);
 out:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -205,8 +212,8 @@ enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t m
 	int64_t sid = 0;
 	enum gf_err rc;
 
-	rc = foa_state_sql(
-	    f, "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2", &st);
+	rc = kept_sql(f, "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2",
+	              &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
@@ -215,12 +222,12 @@ enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t m
 		*out = sqlite3_column_int64(st, 0);
 		goto out;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	st = NULL;
 	rc = foa_state_counter_next(f, "schedule", &sid);
 	if (rc != GF_OK)
 		goto out;
-	rc = foa_state_sql(
+	rc = kept_sql(
 	    f, "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)", &st);
 	if (rc != GF_OK)
 		goto out;
@@ -231,7 +238,7 @@ enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t m
 	if (rc == GF_OK)
 		*out = sid;
 out:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 

@@ -418,9 +418,14 @@ struct gf_inbox_item *gf_bus_take(struct gf_bus *bus)
 	it = gf_inbox_take(bus->inbox);
 	if (!it) {
 		bus->serving = false;
-		if (bus->ack_hook)
-			bus->ack_hook(bus->ack_arg, 0, true, 0);
+		/* What the handling published goes out before the store's
+		 * work between bursts (deletes, a checkpoint); anything that
+		 * work published goes after it. */
 		gf_bus_flush(bus);
+		if (bus->ack_hook) {
+			bus->ack_hook(bus->ack_arg, 0, true, 0);
+			gf_bus_flush(bus);
+		}
 		return NULL;
 	}
 	if (it->kind == GF_INBOX_CONNECTED)

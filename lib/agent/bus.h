@@ -109,7 +109,9 @@ enum gf_err gf_bus_publish(struct gf_bus *bus, const char *topic, const void *da
  * publish across broken connections, so none fails on the way). Also
  * called with tag 0
  * when gf_bus_take() finds the inbox empty (the agent has handled what had
- * come): the store then clears the acknowledged rows in one transaction. */
+ * come), after what the handling published was written to the socket: the
+ * store then clears the acknowledged rows in one transaction and
+ * checkpoints its WAL when due. */
 typedef void (*gf_bus_ack_hook)(void *arg, uint64_t tag, bool ok, int reason);
 void gf_bus_set_ack_hook(struct gf_bus *bus, gf_bus_ack_hook fn, void *arg);
 

@@ -30,7 +30,7 @@ static enum gf_err run(struct gf_store *s, const char *sql, const char *const *t
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (!(st = gf_store_prepare(s, sql)))
+	if (!(st = gf_store_cached(s, sql)))
 		goto out;
 	for (int i = 0; i < ntexts; i++)
 		sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
@@ -41,7 +41,7 @@ static enum gf_err run(struct gf_store *s, const char *sql, const char *const *t
 out:
 	if (rc != GF_OK)
 		gf_log_err("GF-RESEND-STORE", "'%.50s': %s", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/hash.h"
 #include "base/log.h"
 
 #define RUNTIME_SCHEMA                                                                             \
@@ -39,10 +40,54 @@ struct gf_store {
 	void *drained_arg;
 	time_t next_prune;  /* real time of the next automatic gf_store_prune */
 	struct gf_bus *bus; /* gf_store_bind; NULL: the agent's own */
+	struct cached {     /* gf_store_cached */
+		uint64_t hash;
+		sqlite3_stmt *st;
+	} * cached;
+	size_t ncached, cached_cap;
+	bool transient; /* gf_store_keep_statements(false) */
+	int wal_frames; /* frames in the WAL after the last commit */
+	bool drains;    /* the bus has called the drained hook: checkpoints wait for it */
 };
+
+/* A checkpoint is due once the WAL holds this many frames (SQLite's own
+ * wal_autocheckpoint). */
+#define CHECKPOINT_FRAMES 1000
 
 static int step_reset(sqlite3_stmt *st);
 static void outbox_clear(struct gf_store *s);
+
+/* Copies the WAL back into the database, PASSIVE: never waits for a reader
+ * (another process reading the database), what it could not copy is
+ * copied next time. */
+static void checkpoint(struct gf_store *s)
+{
+	int log = 0, done = 0;
+
+	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+	    SQLITE_OK)
+		gf_log_warning("GF-STORE-CHECKPOINT", "checkpoint: %s", sqlite3_errmsg(s->db));
+	s->wal_frames = log > done ? log - done : 0;
+}
+
+/* After each commit (sqlite3_wal_hook; it replaces SQLite's automatic
+ * checkpoint, which runs inside the commit). A checkpoint copies every page
+ * the WAL holds into the database: at a large site's assignment thousands,
+ * tens of milliseconds, which would delay the messages the transaction
+ * queued. Once the bus calls the drained hook (the agent has handled what
+ * had come, and the turn's messages are written) the checkpoint waits for
+ * it; a store whose bus never does checkpoints here, as SQLite would. */
+static int wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct gf_store *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_frames = frames;
+	if (!s->drains && frames >= CHECKPOINT_FRAMES)
+		checkpoint(s);
+	return SQLITE_OK;
+}
 
 /* Whether table has column (false also when the question fails: the
  * ALTER TABLE that follows then says why). */
@@ -102,6 +147,55 @@ sqlite3_stmt *gf_store_prepare(struct gf_store *s, const char *sql)
 	return st;
 }
 
+sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql)
+{
+	uint64_t h = gf_fnv1a64(GF_FNV1A64_BASIS, sql, strlen(sql));
+	sqlite3_stmt *st = NULL;
+
+	for (size_t i = 0; i < s->ncached; i++)
+		if (s->cached[i].hash == h && strcmp(sqlite3_sql(s->cached[i].st), sql) == 0) {
+			st = s->cached[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	if (s->ncached == s->cached_cap) {
+		size_t cap = s->cached_cap ? 2 * s->cached_cap : 8;
+		struct cached *c = realloc(s->cached, cap * sizeof(*c));
+
+		if (!c) {
+			gf_log_err("GF-STORE-SQL", "out of memory for a statement");
+			return NULL;
+		}
+		s->cached = c;
+		s->cached_cap = cap;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		gf_log_err("GF-STORE-SQL", "cannot prepare '%.80s': %s", sql,
+		           sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	s->cached[s->ncached++] = (struct cached){h, st};
+	return st;
+}
+
+void gf_store_keep_statements(struct gf_store *s, bool keep)
+{
+	s->transient = !keep;
+}
+
+/* A store that does not keep its statements lets go of them once its
+ * transaction is over (no caller holds one across a commit: store.h). */
+static void statements_trim(struct gf_store *s)
+{
+	if (!s->transient)
+		return;
+	for (size_t i = 0; i < s->ncached; i++)
+		sqlite3_finalize(s->cached[i].st);
+	s->ncached = 0;
+}
+
 static enum gf_err prepare(struct gf_store *s, const char *sql, sqlite3_stmt **st)
 {
 	*st = gf_store_prepare(s, sql);
@@ -110,7 +204,7 @@ static enum gf_err prepare(struct gf_store *s, const char *sql, sqlite3_stmt **s
 
 enum gf_err gf_store_run(struct gf_store *s, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st = gf_store_prepare(s, sql);
+	sqlite3_stmt *st = gf_store_cached(s, sql);
 	enum gf_err rc = GF_EIO;
 	va_list ap;
 
@@ -131,7 +225,7 @@ enum gf_err gf_store_run(struct gf_store *s, const char *sql, const char *fmt, .
 		rc = GF_OK;
 	else
 		gf_log_err("GF-STORE-SQL", "'%.80s': %s", sql, sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -171,6 +265,7 @@ enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_
 	}
 	if (upgrade(s, err, errlen) != GF_OK)
 		goto out;
+	sqlite3_wal_hook(s->db, wal_committed, s);
 	if (prepare(s, "SELECT 1 FROM gf_handled WHERE key = ?", &s->seen) != GF_OK ||
 	    prepare(s, "INSERT OR IGNORE INTO gf_handled (key, at) VALUES (?, ?)", &s->mark) !=
 	        GF_OK ||
@@ -243,6 +338,7 @@ enum gf_err gf_store_commit(struct gf_store *s)
 	enum gf_err rc = gf_store_exec(s, "COMMIT");
 	time_t now = time(NULL);
 
+	statements_trim(s);
 	/* Once an hour, after a commit (outside any transaction). */
 	if (rc == GF_OK && now >= s->next_prune) {
 		s->next_prune = now + 3600;
@@ -280,6 +376,7 @@ void gf_store_rollback(struct gf_store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		gf_store_exec(s, "ROLLBACK");
+	statements_trim(s);
 }
 
 /* Runs a prepared statement to completion; SQLITE_ROW counts as done. */
@@ -482,6 +579,10 @@ static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 			outbox_clear(s);
 		if (s->drained)
 			s->drained(s->drained_arg);
+		s->drains = true;
+		statements_trim(s);
+		if (s->wal_frames >= CHECKPOINT_FRAMES)
+			checkpoint(s);
 		return;
 	}
 	if (s->inflight > 0)
@@ -601,6 +702,9 @@ void gf_store_close(struct gf_store *s)
 	sqlite3_finalize(s->next);
 	sqlite3_finalize(s->del);
 	sqlite3_finalize(s->prune);
+	for (size_t i = 0; i < s->ncached; i++)
+		sqlite3_finalize(s->cached[i].st);
+	free(s->cached);
 	sqlite3_close(s->db);
 	free(s);
 }

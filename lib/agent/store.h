@@ -51,6 +51,22 @@ enum gf_err gf_store_exec(struct gf_store *s, const char *sql);
  * sqlite3_finalize accept NULL (bind and step then fail). */
 sqlite3_stmt *gf_store_prepare(struct gf_store *s, const char *sql);
 
+/* sql prepared once and kept by the store for the next call with the same
+ * text (preparing a statement costs about as much as running a small one),
+ * returned reset with its bindings cleared. The store owns it: the caller
+ * resets it (sqlite3_reset) when done with it and never finalizes it. For
+ * statements a function runs and resets before anything it calls could ask
+ * for the same text (not a query whose rows drive more of the same), and
+ * never held across a commit. NULL, logged with GF-STORE-SQL, on failure. */
+sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql);
+
+/* keep false: gf_store_cached's statements are let go at the end of each
+ * transaction (and when the bus's inbox is found empty), not kept for the
+ * store's life: for a process holding thousands of stores (virtual FOAs,
+ * docs/foa.md), where a dozen kept statements each would cost more memory
+ * than preparing them again. Default true. */
+void gf_store_keep_statements(struct gf_store *s, bool keep);
+
 /* Runs sql (one statement, no results) with its parameters bound in order
  * from the arguments, one letter of fmt each: 't' text (const char *,
  * copied; NULL binds NULL), 'i' int64_t, 'd' double. GF_EIO, logged with

@@ -5,6 +5,7 @@
 #include "engine/fo.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,47 @@ enum gf_err gf_fo_set_init(struct gf_fo_set *set, size_t cap, size_t slice_cap)
 		return GF_ENOMEM;
 	}
 	*set = s;
+	return GF_OK;
+}
+
+/* Grows *p to n elements of size sz; false (p untouched) when out of memory. */
+static bool grow(void *p, size_t n, size_t sz)
+{
+	void *q = realloc(*(void **)p, n * sz);
+
+	if (!q)
+		return false;
+	*(void **)p = q;
+	return true;
+}
+
+enum gf_err gf_fo_set_reserve(struct gf_fo_set *set, size_t cap, size_t slice_cap)
+{
+	if (!set || set->cap == 0)
+		return GF_EINVAL;
+	if (cap > set->cap) {
+		/* Each array grown on its own: one that fails leaves the
+		 * others larger, which the set does not mind (cap is raised
+		 * only when all succeeded). */
+		if (!grow(&set->start_after, cap, sizeof *set->start_after) ||
+		    !grow(&set->tf, cap, sizeof *set->tf) || !grow(&set->n, cap, sizeof *set->n) ||
+		    !grow(&set->slice_off, cap, sizeof *set->slice_off) ||
+		    !grow(&set->total_min, cap, sizeof *set->total_min) ||
+		    !grow(&set->total_max, cap, sizeof *set->total_max) ||
+		    !grow(&set->tariff_min, cap, sizeof *set->tariff_min) ||
+		    !grow(&set->tariff_max, cap, sizeof *set->tariff_max) ||
+		    !grow(&set->acceptance_before, cap, sizeof *set->acceptance_before) ||
+		    !grow(&set->assignment_before, cap, sizeof *set->assignment_before))
+			return GF_ENOMEM;
+		set->cap = cap;
+	}
+	if (slice_cap > set->slice_cap) {
+		if (!grow(&set->lower, slice_cap, sizeof *set->lower) ||
+		    !grow(&set->upper, slice_cap, sizeof *set->upper) ||
+		    !grow(&set->dflt, slice_cap, sizeof *set->dflt))
+			return GF_ENOMEM;
+		set->slice_cap = slice_cap;
+	}
 	return GF_OK;
 }
 

@@ -71,6 +71,12 @@ struct gf_fo_set {
  * zero capacity, GF_ENOMEM; *set untouched on failure. */
 enum gf_err gf_fo_set_init(struct gf_fo_set *set, size_t cap, size_t slice_cap);
 
+/* Makes room in an initialised set for at least cap offers and slice_cap
+ * slices in total, keeping what it holds (smaller values change nothing).
+ * GF_EINVAL for a set not initialised, GF_ENOMEM (the set still valid, with
+ * its old room). */
+enum gf_err gf_fo_set_reserve(struct gf_fo_set *set, size_t cap, size_t slice_cap);
+
 /* Releases the arrays of set (NULL or zeroed accepted) and zeroes it. */
 void gf_fo_set_free(struct gf_fo_set *set);
 

@@ -49,10 +49,12 @@ fd_limit=$(ulimit -Hn)
 export GF_PASSWORD=$PASSWORD GFCTL_PASSWORD=$PASSWORD
 
 log() { printf 'trade_bench: %s\n' "$*"; }
-# wait_until SECONDS COMMAND...: polls every 0.2 s; gives up at once when an
-# agent of the run has exited (fail_reason names its log's last line).
+# wait_until SECONDS COMMAND...: polls every POLL_S seconds (default 0.2);
+# gives up at once when an agent of the run has exited (fail_reason names
+# its log's last line).
 wait_until() {
-	local tries=$(($1 * 5)) p; shift
+	local poll=${POLL_S:-0.2} tries p
+	tries=$(echo "$1 / $poll" | bc); shift
 	for _ in $(seq 1 "$tries"); do
 		"$@" && return 0
 		for p in "${pids[@]}"; do
@@ -61,7 +63,7 @@ wait_until() {
 				return 1
 			fi
 		done
-		sleep 0.2
+		sleep "$poll"
 	done
 	return 1
 }
@@ -174,7 +176,10 @@ run() {
 	wait_until "$STAGE_S" assigned || { fail_reason=${fail_reason:-"FMAN assigned nothing in $STAGE_S s: $(grep -h GF-FMAR-CLEARED "$tmp/fmar.log" | cut -c1-200)"}; return 1; }
 	expected=$(sed -n 's/.*GF-FMAN-ASSIGN .*: \([0-9]*\) member schedules sent.*/\1/p' "$tmp/fman.log" | awk '{s += $1} END {print s + 0}')
 	all_in() { [ "$(sum_logs GF-SIM-SCHEDULE "${sim_logs[@]}")" -ge "$expected" ]; }
-	wait_until "$STAGE_S" all_in
+	# Every second: the latencies come from the logs, and polling the
+	# logs more often took a tenth of the CPU of the burst it measures
+	# (the shell's forks, perf -a at 1,000).
+	POLL_S=1 wait_until "$STAGE_S" all_in
 	if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid"; log "  profile of the burst: perf report -i $TRADE_PERF.$n"; fi
 	if [ -n "$watch_pid" ]; then
 		# SIGINT (perf, strace); a script run in the background here

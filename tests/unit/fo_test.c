@@ -75,6 +75,38 @@ Test(fo, invalid_and_full_leave_set_untouched)
 	cr_assert_eq(gf_fo_set_init(&set, 0, 3), GF_EINVAL);
 }
 
+Test(fo, reserve_grows_and_keeps_what_the_set_holds)
+{
+	struct gf_fo_set set, none = {0};
+	struct gf_fo fo = example(), got;
+
+	cr_assert_eq(gf_fo_set_init(&set, 1, 2), GF_OK);
+	cr_assert_eq(gf_fo_set_add(&set, &fo), GF_OK);
+	cr_assert_eq(gf_fo_set_add(&set, &fo), GF_EFULL);
+	cr_assert_eq(gf_fo_set_reserve(&set, 1, 1), GF_OK, "smaller: nothing changes");
+	cr_assert_eq(set.cap, 1);
+	cr_assert_eq(set.slice_cap, 2);
+	cr_assert_eq(gf_fo_set_reserve(&set, 3, 6), GF_OK);
+	cr_assert_eq(set.cap, 3);
+	cr_assert_eq(set.slice_cap, 6);
+	cr_assert_eq(gf_fo_set_add(&set, &fo), GF_OK);
+	fo.start_after = 20;
+	cr_assert_eq(gf_fo_set_add(&set, &fo), GF_OK);
+	cr_assert_eq(gf_fo_set_add(&set, &fo), GF_EFULL, "full again at the new room");
+	cr_assert_eq(set.count, 3);
+	cr_assert_eq(gf_fo_set_get(&set, 0, &got), GF_OK, "the first offer is kept");
+	cr_assert_eq(got.start_after, 10);
+	cr_assert_eq(got.upper[0], 3.0);
+	cr_assert_eq(got.dflt[1], 0.5);
+	cr_assert_eq(gf_fo_set_get(&set, 2, &got), GF_OK);
+	cr_assert_eq(got.start_after, 20);
+	cr_assert_eq(got.lower[0], 1.0);
+	cr_assert_eq(set.slice_off[2], 4);
+	gf_fo_set_free(&set);
+	cr_assert_eq(gf_fo_set_reserve(&none, 4, 4), GF_EINVAL, "a set never initialised");
+	cr_assert_eq(gf_fo_set_reserve(NULL, 4, 4), GF_EINVAL);
+}
+
 Test(fo, measures_worked_example)
 {
 	struct gf_fo fo = example();

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/bus.h"
 #include "agent/once.h"
 #include "agent/resend.h"
 #include "agent/store.h"
@@ -297,4 +299,106 @@ Test(store, once_injected_failure_hits_the_first_matching_key_only)
 	cr_assert(gf_store_seen(s, "fb:1"));
 	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 3);
 	once_done(s, dir);
+}
+
+/* Statements prepared on the store's connection (SQLite's own list). */
+static int statements(struct gf_store *s)
+{
+	int n = 0;
+
+	for (sqlite3_stmt *st = sqlite3_next_stmt(gf_store_db(s), NULL); st;
+	     st = sqlite3_next_stmt(gf_store_db(s), st))
+		n++;
+	return n;
+}
+
+Test(store, cached_statements_are_kept_or_let_go_after_the_transaction)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = once_store(dir);
+	const char ins[] = "INSERT INTO x VALUES (?)";
+	char same[sizeof(ins)];
+	sqlite3_stmt *a, *b;
+	int base = statements(s);
+
+	memcpy(same, ins, sizeof(ins));
+	a = gf_store_cached(s, ins);
+	cr_assert_not_null(a);
+	sqlite3_bind_int(a, 1, 7);
+	cr_assert_eq(sqlite3_step(a), SQLITE_DONE);
+	sqlite3_reset(a);
+	b = gf_store_cached(s, same);
+	cr_assert_eq(a, b, "the same text (another copy of it) gets the kept statement");
+	cr_assert_eq(sqlite3_bind_parameter_count(b), 1);
+	cr_assert_eq(sqlite3_step(b), SQLITE_DONE, "bindings cleared: a NULL goes in");
+	sqlite3_reset(b);
+	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v IS NULL"), 1);
+	cr_assert_neq(gf_store_cached(s, "DELETE FROM x"), a);
+	cr_assert_null(gf_store_cached(s, "SELECT nonsense FROM nowhere"), "a bad one: NULL");
+	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (?)", "i", (int64_t)8), GF_OK);
+	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v = 8"), 1, "gf_store_run uses it");
+	cr_assert_eq(statements(s), base + 2, "two kept");
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(statements(s), base + 2, "kept across transactions");
+
+	gf_store_keep_statements(s, false);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (?)", "i", (int64_t)9), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(statements(s), base, "not kept: let go at the commit");
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (?)", "i", (int64_t)10), GF_OK);
+	gf_store_rollback(s);
+	cr_assert_eq(statements(s), base, "and at a rollback");
+	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v >= 9"), 1);
+	once_done(s, dir);
+}
+
+/* Commits about 1,200 pages (more than the 1,000 frames a checkpoint
+ * waits for) in one transaction. */
+static void write_pages(struct gf_store *s)
+{
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	for (int i = 0; i < 1200; i++)
+		cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (randomblob(4000))", ""), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+}
+
+static long long db_bytes(const char *dir)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	cr_assert_eq(stat(path, &st), 0);
+	return (long long)st.st_size;
+}
+
+Test(store, the_checkpoint_waits_until_the_bus_has_written_the_turn)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", dir2[] = "/tmp/gf-store-test-XXXXXX";
+	char err[256] = "";
+	struct gf_store *s = once_store(dir), *s2;
+	struct gf_bus *bus = NULL;
+	struct gf_bus_opts o = {.port = 1, .ident = "foa.t1", .site = "site1"};
+
+	/* Without a bus: as SQLite does, in the commit. */
+	write_pages(s);
+	cr_assert_geq(db_bytes(dir), 1200LL * 4000, "checkpointed in the commit");
+	once_done(s, dir);
+
+	/* With a bus that has called the store's hook: after it. */
+	s2 = once_store(dir2);
+	cr_assert_eq(setenv("GF_PASSWORD", "unused", 1), 0);
+	cr_assert_eq(gf_bus_open(&o, &bus, err, sizeof(err)), GF_OK, "%s", err);
+	gf_store_outbox_flush(s2, bus);
+	cr_assert_null(gf_bus_take(bus), "nothing came: the hook is called");
+	write_pages(s2);
+	cr_assert_lt(db_bytes(dir2), 1200LL * 4000, "not in the commit: the pages wait in the WAL");
+	cr_assert_eq(count(s2, "SELECT count(*) FROM x"), 1200, "and are there all the same");
+	cr_assert_null(gf_bus_take(bus));
+	cr_assert_geq(db_bytes(dir2), 1200LL * 4000, "checkpointed when the inbox was found empty");
+	gf_bus_close(bus, 0);
+	once_done(s2, dir2);
 }
