@@ -6,6 +6,8 @@
  *             readings, the SQLite schema, rebuilding the pool at start;
  *   market.c  aggregates out to FMAR (stable ids, revisions), FMAR's acks
  *             and assignments, disaggregation into member schedules;
+ *   members.c an assigned revision's members and their offers (from the
+ *             pool, else the store), for the disaggregation;
  *   capprice.c  the implicit capacity price (F6.8): capacityprice.query
  *             to gf-sp per grid point and day the offers need, the answers
  *             and capacityprice kept, the offers' tariffs priced with them
@@ -147,6 +149,25 @@ void fman_capprice_take(struct fman *f, const struct gf_message *m);
 size_t fman_captariff_window(const Goflex__FlexOffer *fo);
 size_t fman_captariff_offer(const Goflex__FlexOffer *fo, const double *cap, double *tmin,
                             double *tmax);
+
+/* members.c: the members of one revision of an aggregate, as the engine
+ * sees them, in the order of their offers' arrival (pid). live: still in
+ * the pool (Accepted), not yet assigned. */
+struct fman_members {
+	size_t count;
+	int64_t *pid;
+	char **id, **foa, **label;
+	bool *live;
+	struct gf_fo_set set;
+};
+
+/* Loads the members of (agg, rev) into *ms (fman_members_free, also on
+ * failure). false with reason (512 bytes) when one changed since that
+ * revision (canceled, updated), no longer converts, or there are none;
+ * store failures: fman_util_fail. */
+bool fman_members_load(struct fman *f, const char *agg, int64_t rev, struct fman_members *ms,
+                       char *reason);
+void fman_members_free(struct fman_members *ms);
 
 /* answers.c: the answers of docs/trading.md, "When the broker itself is
  * killed". fman_answers_echo_assign queues, inside the assignment's transaction,

@@ -492,158 +492,6 @@ void fman_market_fmar_ack(struct fman *f, const struct gf_message *m)
 
 /* --- assignments ------------------------------------------------------------------------------ */
 
-/* The members of one revision of an aggregate, as the engine sees them. */
-struct members {
-	size_t count;
-	int64_t *pid;
-	char **id, **foa, **label;
-	bool *live;
-	struct gf_fo_set set;
-};
-
-static void members_free(struct members *ms)
-{
-	for (size_t i = 0; i < ms->count; i++) {
-		free(ms->id[i]);
-		free(ms->foa[i]);
-		free(ms->label[i]);
-	}
-	free(ms->pid);
-	free(ms->id);
-	free(ms->foa);
-	free(ms->label);
-	free(ms->live);
-	gf_fo_set_free(&ms->set);
-}
-
-static char *dup_col(struct fman *f, sqlite3_stmt *st, int i)
-{
-	char *s;
-
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return NULL;
-	s = strdup(gf_store_text(st, i));
-	if (!s)
-		fman_util_fail(f, "out of memory");
-	return s;
-}
-
-/* Room for cap members. false (fman_util_fail) when out of memory; what *ms
- * holds stays valid for members_free. */
-static bool members_grow(struct fman *f, struct members *ms, size_t cap)
-{
-	int64_t *pid = realloc(ms->pid, cap * sizeof(*pid));
-	char **id, **foa, **label;
-	bool *live;
-
-	if (pid)
-		ms->pid = pid;
-	id = realloc(ms->id, cap * sizeof(*id));
-	if (id)
-		ms->id = id;
-	foa = realloc(ms->foa, cap * sizeof(*foa));
-	if (foa)
-		ms->foa = foa;
-	label = realloc(ms->label, cap * sizeof(*label));
-	if (label)
-		ms->label = label;
-	live = realloc(ms->live, cap * sizeof(*live));
-	if (live)
-		ms->live = live;
-	if (pid && id && foa && label && live)
-		return true;
-	fman_util_fail(f, "out of memory");
-	return false;
-}
-
-/* Parses member i's stored offer (pid) into ms->set, growing it as needed.
- * false with reason when it no longer converts. */
-static bool member_add(struct fman *f, sqlite3_stmt *body, struct members *ms, size_t i,
-                       char *reason)
-{
-	struct gf_fo fo;
-	struct gf_fo_deadlines dl;
-	enum gf_err rc = GF_EINVAL;
-
-	sqlite3_bind_int64(body, 1, ms->pid[i]);
-	if (sqlite3_step(body) == SQLITE_ROW &&
-	    fman_offers_to_engine(f, gf_store_text(body, 0), &fo, &dl) == GF_OK) {
-		rc = gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl);
-		if (rc == GF_EFULL &&
-		    (rc = gf_fo_set_reserve(&ms->set, ms->set.cap,
-		                            2 * ms->set.slice_cap + (size_t)fo.n)) == GF_OK)
-			rc = gf_fo_set_add_with_deadlines(&ms->set, &fo, &dl);
-	}
-	sqlite3_reset(body);
-	if (rc == GF_ENOMEM)
-		fman_util_fail(f, "out of memory");
-	else if (rc != GF_OK)
-		snprintf(reason, REASON_MAX, "member %s no longer converts", ms->id[i]);
-	return rc == GF_OK;
-}
-
-/* Loads the members of (agg, rev) into *ms, in the order of their offers'
- * arrival (pid). false with reason when one changed since that revision
- * (canceled, updated) or no longer converts. The members are listed and
- * sorted without their bodies (an offer is kilobytes: sorting a thousand
- * with them spilled to a temporary file), then each body is read by its
- * key and parsed once. */
-static bool members_load(struct fman *f, const char *agg, int64_t rev, struct members *ms,
-                         char *reason)
-{
-	static const char sql[] =
-	    "SELECT o.pid, o.id, o.foa, o.label, o.state, o.version = m.version"
-	    " FROM agg_members m JOIN offers o ON o.id = m.offer"
-	    " WHERE m.agg = ?1 AND m.rev = ?2 ORDER BY o.pid";
-	sqlite3_stmt *st = fman_util_prepare(f, sql);
-	sqlite3_stmt *body = NULL;
-	size_t cap = 0;
-	bool ok = true;
-
-	memset(ms, 0, sizeof(*ms));
-	sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, rev);
-	while (ok && sqlite3_step(st) == SQLITE_ROW) {
-		const char *state = gf_store_text(st, 4);
-		if (ms->count == cap) {
-			cap = cap ? 2 * cap : 16;
-			if (!members_grow(f, ms, cap)) {
-				ok = false;
-				break;
-			}
-		}
-		ms->pid[ms->count] = sqlite3_column_int64(st, 0);
-		ms->id[ms->count] = dup_col(f, st, 1);
-		ms->foa[ms->count] = dup_col(f, st, 2);
-		ms->label[ms->count] = dup_col(f, st, 3);
-		ms->live[ms->count] = strcmp(state, "Accepted") == 0;
-		ms->count++;
-		if (strcmp(state, "Canceled") == 0 || sqlite3_column_int(st, 5) == 0) {
-			snprintf(reason, REASON_MAX, "member %s changed since this revision",
-			         gf_store_text(st, 1));
-			ok = false;
-		}
-	}
-	sqlite3_finalize(st);
-	if (ok && ms->count == 0) {
-		snprintf(reason, REASON_MAX, "revision %lld has no members", (long long)rev);
-		ok = false;
-	}
-	if (ok && f->failed)
-		ok = false;
-	/* Room for a day of quarter hours each; grown when offers are longer. */
-	if (ok && gf_fo_set_init(&ms->set, ms->count, ms->count * 96) != GF_OK) {
-		fman_util_fail(f, "out of memory");
-		ok = false;
-	}
-	if (ok)
-		body = fman_util_prepare(f, "SELECT body FROM offers WHERE pid = ?1");
-	for (size_t i = 0; ok && body && i < ms->count; i++)
-		ok = member_add(f, body, ms, i, reason) && !f->failed;
-	sqlite3_finalize(body);
-	return ok && !f->failed;
-}
-
 /* The schedule's amounts per unit interval into x and their tariffs (the
  * clearing price; NAN where a slice has none) into tar (n of each), and its
  * start interval. */
@@ -678,7 +526,7 @@ static bool schedule_read(const Goflex__FlexOfferSchedule *s, int32_t n, double 
 /* Queues member j's schedule and records it. Its slices carry the tariff
  * of the aggregate's interval (tar from agg_start), the price the
  * settlement pays for its delivery (docs/fman.md, "Settlement"). */
-static void assign_member(struct fman *f, const struct members *ms, size_t j, const char *agg,
+static void assign_member(struct fman *f, const struct fman_members *ms, size_t j, const char *agg,
                           const Goflex__FlexOfferSchedule *s, int32_t start, const double *amounts,
                           const double *tar, int32_t agg_start, int32_t agg_n)
 {
@@ -738,7 +586,7 @@ out:
 /* Disaggregates schedule s of revision rev of aggregate agg and queues
  * the members' schedules; false with reason when it cannot. */
 static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
-                         const Goflex__FlexOfferSchedule *s, struct members *ms, char *reason)
+                         const Goflex__FlexOfferSchedule *s, struct fman_members *ms, char *reason)
 {
 	struct gf_aggregate a = {0};
 	double *x = NULL, *tar = NULL, *amounts = NULL;
@@ -746,7 +594,7 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
 	bool ok = false;
 	enum gf_err rc;
 
-	if (!members_load(f, agg, rev, ms, reason))
+	if (!fman_members_load(f, agg, rev, ms, reason))
 		goto out;
 	if (gf_aggregate_build(&ms->set, &f->cfg, &a) != GF_OK || a.count != 1) {
 		snprintf(reason, REASON_MAX, "its members no longer form one aggregate");
@@ -790,7 +638,7 @@ struct assign {
 	const char *key;
 	int64_t rev; /* the aggregate's latest revision, -1: none; then the assigned one */
 	char state[16], reason[REASON_MAX];
-	struct members ms;
+	struct fman_members ms;
 	bool ok, dup;
 };
 
@@ -905,5 +753,5 @@ void fman_market_fmar_assign(struct fman *f, const struct gf_message *m)
 		               m->from_id, agg, c.reason);
 	}
 out:
-	members_free(&c.ms);
+	fman_members_free(&c.ms);
 }

@@ -788,6 +788,7 @@ enum gf_err gf_aggpool_get(const struct gf_aggpool *p, size_t a, struct gf_aggpo
 	v->tf_loss = b->sum_tf - (int64_t)b->set.count * b->tf;
 	v->members = b->set.count;
 	v->ids = b->ids;
+	v->set = &b->set;
 	v->offsets = b->offsets;
 	return GF_OK;
 }

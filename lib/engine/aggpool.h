@@ -33,10 +33,11 @@ struct gf_aggpool_view {
 	const double *lower, *upper, *dflt; /* n each, kWh */
 	double total_min, total_max;        /* NaN when absent */
 	int32_t acceptance_before, assignment_before;
-	int64_t tf_loss;        /* sum over members of (member tf - tf) */
-	size_t members;         /* count */
-	const uint64_t *ids;    /* the members' ids */
-	const int32_t *offsets; /* per member, balance aggregation only, else NULL */
+	int64_t tf_loss;             /* sum over members of (member tf - tf) */
+	size_t members;              /* count */
+	const uint64_t *ids;         /* the members' ids */
+	const struct gf_fo_set *set; /* the members' offers, in the order of ids */
+	const int32_t *offsets;      /* per member, balance aggregation only, else NULL */
 };
 
 /* Creates an empty pool with configuration cfg (copied). The caller owns
