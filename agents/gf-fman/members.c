@@ -82,8 +82,8 @@ static enum gf_err set_add(struct fman_members *ms, const struct gf_fo *fo,
 	enum gf_err rc = gf_fo_set_add_with_deadlines(&ms->set, fo, dl);
 
 	if (rc == GF_EFULL &&
-	    (rc = gf_fo_set_reserve(&ms->set, ms->set.cap, 2 * ms->set.slice_cap + (size_t)fo->n)) ==
-	        GF_OK)
+	    (rc = gf_fo_set_reserve(&ms->set, ms->set.cap,
+	                            2 * ms->set.slice_cap + (size_t)fo->n)) == GF_OK)
 		rc = gf_fo_set_add_with_deadlines(&ms->set, fo, dl);
 	return rc;
 }

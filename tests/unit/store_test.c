@@ -382,6 +382,7 @@ Test(store, the_checkpoint_waits_until_the_bus_has_written_the_turn)
 	struct gf_store *s = once_store(dir), *s2;
 	struct gf_bus *bus = NULL;
 	struct gf_bus_opts o = {.port = 1, .ident = "foa.t1", .site = "site1"};
+	long long size;
 
 	/* Without a bus: as SQLite does, in the commit. */
 	write_pages(s);
@@ -399,6 +400,18 @@ Test(store, the_checkpoint_waits_until_the_bus_has_written_the_turn)
 	cr_assert_eq(count(s2, "SELECT count(*) FROM x"), 1200, "and are there all the same");
 	cr_assert_null(gf_bus_take(bus));
 	cr_assert_geq(db_bytes(dir2), 1200LL * 4000, "checkpointed when the inbox was found empty");
+
+	/* A publish in flight (the bus is not connected: it stays so): the
+	 * checkpoint waits for the burst to end. */
+	size = db_bytes(dir2);
+	cr_assert_eq(gf_store_begin(s2), GF_OK);
+	cr_assert_eq(gf_store_outbox_add(s2, "gf/site1/foa/t1/ops/all/x", "{}", 2, NULL, false),
+	             GF_OK);
+	cr_assert_eq(gf_store_commit(s2), GF_OK);
+	cr_assert_eq(gf_store_outbox_flush(s2, bus), 1);
+	write_pages(s2);
+	cr_assert_null(gf_bus_take(bus));
+	cr_assert_lt(db_bytes(dir2), size + 1200LL * 4000, "not while a publish is in flight");
 	gf_bus_close(bus, 0);
 	once_done(s2, dir2);
 }
