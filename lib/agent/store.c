@@ -396,6 +396,20 @@ size_t gf_store_prune(struct gf_store *s, long long before)
 	return n;
 }
 
+enum gf_err gf_store_commit_part(struct gf_store *s)
+{
+	struct gf_bus *bus = s->flushed_on;
+	enum gf_err rc = gf_store_exec(s, "COMMIT");
+
+	if (rc != GF_OK)
+		return rc;
+	if (bus && gf_bus_connected(bus)) {
+		gf_store_outbox_flush(s, bus);
+		gf_bus_flush(bus);
+	}
+	return gf_store_begin(s);
+}
+
 void gf_store_rollback(struct gf_store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))

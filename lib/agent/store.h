@@ -82,6 +82,19 @@ enum gf_err gf_store_begin(struct gf_store *s);
 enum gf_err gf_store_commit(struct gf_store *s);
 void gf_store_rollback(struct gf_store *s);
 
+/* Inside a transaction (gf_store_once's work): commits what is done so far,
+ * hands what it queued to the bus of the last gf_store_outbox_flush and
+ * writes it to the socket, and begins the next part; GF_EIO. For work so
+ * long that its first messages should not wait for its end (gf-fman's
+ * assignment of thousands of member schedules), and only for work that is
+ * done again whole, with the same result, when the process dies between
+ * parts: gf_store_once marks the message's key with the last part, so the
+ * message is handled again; what the parts before sent goes again, to
+ * receivers that handle it once. A failure after a part leaves the parts
+ * before committed: the agent stops (gf_store_once) and does the work
+ * again at its next start. */
+enum gf_err gf_store_commit_part(struct gf_store *s);
+
 /* True if key was marked (any transaction state). */
 bool gf_store_seen(struct gf_store *s, const char *key);
 /* Marks key handled (inside the caller's transaction). GF_EIO. */

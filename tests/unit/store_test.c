@@ -415,3 +415,36 @@ Test(store, the_checkpoint_waits_until_the_bus_has_written_the_turn)
 	gf_bus_close(bus, 0);
 	once_done(s2, dir2);
 }
+
+/* Two parts: the first committed on its own, then a second. */
+static enum gf_err parts_fn(void *arg)
+{
+	struct work *w = arg;
+
+	w->runs++;
+	cr_assert_eq(gf_store_exec(w->s, "INSERT INTO x VALUES (1)"), GF_OK);
+	cr_assert_eq(gf_store_commit_part(w->s), GF_OK);
+	cr_assert(!sqlite3_get_autocommit(gf_store_db(w->s)), "the next part is in a transaction");
+	cr_assert_eq(gf_store_exec(w->s, "INSERT INTO x VALUES (2)"), GF_OK);
+	return w->rc;
+}
+
+Test(store, a_part_commits_on_its_own_and_the_key_goes_with_the_last)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = once_store(dir);
+	struct work w = {.s = s, .rc = GF_EIO};
+
+	cr_assert_eq(gf_store_once(NULL, s, "k1", parts_fn, dup_fn, &w), GF_EIO);
+	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v = 1"), 1, "the first part stays");
+	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v = 2"), 0, "the failed part is gone");
+	cr_assert(!gf_store_seen(s, "k1"), "not marked: the message is handled again");
+	w.rc = GF_OK;
+	cr_assert_eq(gf_store_once(NULL, s, "k1", parts_fn, dup_fn, &w), GF_OK);
+	cr_assert(gf_store_seen(s, "k1"));
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 3, "done again whole");
+	cr_assert_eq(gf_store_once(NULL, s, "k1", parts_fn, dup_fn, &w), GF_OK);
+	cr_assert_eq(w.runs, 2);
+	cr_assert_eq(w.dups, 1);
+	once_done(s, dir);
+}
