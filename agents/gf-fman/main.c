@@ -43,6 +43,9 @@ static const struct gf_conf_item table[] = {
      "live offers held at most; more are refused"},
     {"max_slices", GF_CONF_INT, C(max_slices), "672", 1, 100000, false,
      "profile slices of one offer at most (672 = one week of intervals)"},
+    {"assign_part", GF_CONF_INT, C(assign_part), "256", 1, 1000000L, false,
+     "member schedules per committed part of an assignment, each sent as soon as it is "
+     "written (docs/fman.md, \"Assignments\")"},
     {"resend_s", GF_CONF_INT, C(resend_s), "10", 0, 86400, false,
      "send aggregates FMAR has not acked and member assignments the FOA has not echoed "
      "again every this many real seconds (and at every reconnect); 0: never"},

@@ -492,10 +492,6 @@ void fman_market_fmar_ack(struct fman *f, const struct gf_message *m)
 
 /* --- assignments ------------------------------------------------------------------------------ */
 
-/* Member schedules per committed part of an assignment (disaggregate): the
- * outbox's window (GF_STORE_WINDOW). */
-#define FMAN_PART 256
-
 /* The schedule's amounts per unit interval into x and their tariffs (the
  * clearing price; NAN where a slice has none) into tar (n of each), and its
  * start interval. */
@@ -578,9 +574,6 @@ static void assign_member(struct fman *f, const struct fman_members *ms, size_t 
 	                      "tiitt", ms->id[j], (int64_t)sc.scheduleid, (int64_t)sc.updateid, agg,
 	                      json) != GF_OK)
 		fman_util_fail(f, "assignment");
-	else if (gf_store_run(f->store, "UPDATE offers SET state = 'Assigned' WHERE pid = ?", "i",
-	                      (int64_t)ms->pid[j]) != GF_OK)
-		fman_util_fail(f, "offer assigned");
 out:
 	free(json);
 	free(sl);
@@ -623,18 +616,29 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
 		               "split within the members' bounds");
 		goto out;
 	}
-	/* In parts of FMAN_PART members, each committed and its schedules sent
-	 * as soon as it is written: at 9,900 members the whole took 0.6 s
-	 * before the first schedule could leave. A kill -9 between parts
-	 * handles the assignment again whole (its key is marked with the
-	 * last part), with the same result: the members of the parts before
-	 * get their schedules again, which their FOAs handle once. */
+	/* In parts of assign_part members (default 256, the outbox's window),
+	 * each committed and its schedules sent as soon as it is written: at
+	 * 9,900 members the whole took 0.6 s before the first schedule could
+	 * leave. A kill -9 between parts handles the assignment again whole
+	 * (its key is marked with the last part), with the same result: the
+	 * members of the parts before get their schedules again, which their
+	 * FOAs handle once. The members become Assigned in the last part, so
+	 * that a restart between parts finds them all still in the pool (not
+	 * a smaller aggregate to send to FMAR). */
 	for (size_t j = 0; j < ms->count && !f->failed; j++) {
 		assign_member(f, ms, j, agg, s, mstart[j], amounts, tar, start, a.n[0]);
-		if ((j + 1) % FMAN_PART == 0 && j + 1 < ms->count && !f->failed &&
-		    gf_store_commit_part(f->store) != GF_OK)
-			fman_util_fail(f, "a part of the assignment");
+		if ((j + 1) % (size_t)f->conf->assign_part == 0 && j + 1 < ms->count &&
+		    !f->failed) {
+			if (gf_store_commit_part(f->store) != GF_OK)
+				fman_util_fail(f, "a part of the assignment");
+			else
+				fman_util_crash_point("assign-part");
+		}
 	}
+	for (size_t j = 0; j < ms->count && !f->failed; j++)
+		if (gf_store_run(f->store, "UPDATE offers SET state = 'Assigned' WHERE pid = ?",
+		                 "i", (int64_t)ms->pid[j]) != GF_OK)
+			fman_util_fail(f, "offer assigned");
 	ok = !f->failed;
 out:
 	free(x);
