@@ -135,9 +135,10 @@ enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *
 	return rc;
 }
 
-/* Queues the rows sql selects (topic, payload; one text parameter, or
- * none when key is NULL) in the outbox; *n counts them. */
-static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key, size_t *n)
+/* Queues the rows sql selects (topic, payload; its one parameter is key,
+ * or upto when key is NULL) in the outbox; *n counts them. */
+static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key, sqlite3_int64 upto,
+                           size_t *n)
 {
 	sqlite3 *db = gf_store_db(s);
 	sqlite3_stmt *st = NULL;
@@ -149,6 +150,8 @@ static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key,
 		goto out;
 	if (key)
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, upto);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (gf_store_outbox_add(s, gf_store_text(st, 0), sqlite3_column_blob(st, 1),
 		                        (size_t)sqlite3_column_bytes(st, 1), NULL, false) != GF_OK)
@@ -167,7 +170,8 @@ out:
 enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *found)
 {
 	size_t n = 0;
-	enum gf_err rc = requeue(s, "SELECT topic, payload FROM gf_reply WHERE key = ?", key, &n);
+	enum gf_err rc =
+	    requeue(s, "SELECT topic, payload FROM gf_reply WHERE key = ?", key, 0, &n);
 
 	if (found)
 		*found = n > 0;
@@ -183,10 +187,13 @@ struct gf_resend_every {
 	double period;
 	const char *msgid;
 	bool connected_before; /* the first connect finds what start queued */
+	sqlite3_int64 seen;    /* the newest row (rowid) at the last tick */
 	struct gf_resend_every *next;
 };
 
-static size_t requeue_all(struct gf_agent *a, struct gf_store *s);
+#define ALL_ROWS INT64_MAX
+
+static size_t requeue_all(struct gf_agent *a, struct gf_store *s, sqlite3_int64 upto);
 
 void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
@@ -201,7 +208,7 @@ void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msg
 		return;
 	}
 	/* A reconnect is rare (a broker restart, a network cut): noticed. */
-	n = requeue_all(a, s);
+	n = requeue_all(a, s, ALL_ROWS);
 	if (n)
 		gf_log_notice(msgid, "reconnected: %zu unanswered message(s) sent again", n);
 	gf_store_outbox_flush(s, bus_of(a, s));
@@ -211,6 +218,7 @@ void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msg
 struct requeue {
 	struct gf_agent *a;
 	struct gf_store *s;
+	sqlite3_int64 upto; /* rows up to this rowid */
 	size_t n;
 };
 
@@ -225,14 +233,17 @@ static enum gf_err requeue_txn(void *arg)
 		(void)sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
-	return requeue(r->s, "SELECT topic, payload FROM gf_resend ORDER BY rowid", NULL, &r->n);
+	return requeue(r->s,
+	               "SELECT topic, payload FROM gf_resend WHERE rowid <= ?1 ORDER BY rowid",
+	               NULL, r->upto, &r->n);
 }
 
-/* Every row into the outbox, in one transaction. A failure of the store
- * stops the agent (gf_store_once): the rows stay for the next start. */
-static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
+/* Every row up to rowid upto into the outbox, in one transaction. A
+ * failure of the store stops the agent (gf_store_once): the rows stay for
+ * the next start. */
+static size_t requeue_all(struct gf_agent *a, struct gf_store *s, sqlite3_int64 upto)
 {
-	struct requeue r = {a, s, 0};
+	struct requeue r = {a, s, upto, 0};
 	sqlite3_stmt *st = NULL;
 	int rows = 1;
 
@@ -248,24 +259,37 @@ static size_t requeue_all(struct gf_agent *a, struct gf_store *s)
 	return r.n;
 }
 
-void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid)
+/* The newest row of s's gf_resend (its rowid; 0: none). */
+static sqlite3_int64 newest(struct gf_store *s)
 {
-	struct gf_bus *bus = bus_of(a, s);
-	size_t n;
+	sqlite3_stmt *st = gf_store_cached(s, "SELECT coalesce(max(rowid), 0) FROM gf_resend");
+	sqlite3_int64 id = 0;
 
-	if (!gf_bus_connected(bus))
-		return;
-	n = requeue_all(a, s);
-	if (n)
-		gf_log_info(msgid, "%zu unanswered message(s) sent again", n);
-	gf_store_outbox_flush(s, bus);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
 }
 
+/* Every period: the rows that were there at the last tick go again, so a
+ * request waits one period at least (two at most) for its answer before it
+ * is sent again. Sending everything unanswered made FMAN send all of a
+ * 9,900-member burst's schedules again when the tick fell in the burst,
+ * most of them a few seconds old (docs/agents.md). Nothing while the bus
+ * is down (the reconnect sends everything). */
 static void tick(struct gf_agent *a, void *arg)
 {
 	struct gf_resend_every *e = arg;
+	struct gf_bus *bus = bus_of(a, e->s);
+	size_t n;
 
-	gf_resend_all(a, e->s, e->msgid);
+	if (gf_bus_connected(bus)) {
+		n = e->seen ? requeue_all(a, e->s, e->seen) : 0;
+		if (n)
+			gf_log_info(e->msgid, "%zu unanswered message(s) sent again", n);
+		gf_store_outbox_flush(e->s, bus);
+	}
+	e->seen = newest(e->s);
 	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
 }
 
@@ -283,10 +307,11 @@ void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, cons
 		gf_log_err("GF-RESEND-STORE", "out of memory: no resends for this store");
 		return;
 	}
-	n = requeue_all(a, s); /* what the last run left unanswered */
+	n = requeue_all(a, s, ALL_ROWS); /* what the last run left unanswered */
 	if (n)
 		gf_log_info(msgid, "%zu unanswered message(s) of the last run sent again", n);
-	*e = (struct gf_resend_every){s, (double)resend_s * c->scale, msgid, false, *list};
+	*e = (struct gf_resend_every){s,    (double)resend_s * c->scale, msgid, false, newest(s),
+	                              *list};
 	*list = e;
 	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
 }

@@ -8,8 +8,9 @@
  * - gf_resend: requests that wait for their application-level answer
  *   (an offer for its flexoffer.ack, an assign for its echo, a bid for
  *   its offer.feedback), each under a key the answer names, with the exact
- *   topic and payload that went out. gf_resend_all() puts every row back
- *   in the outbox (same bytes: receivers drop duplicates by their ids);
+ *   topic and payload that went out. gf_resend_every() puts the rows that
+ *   waited a period back in the outbox (same bytes: receivers drop
+ *   duplicates by their ids), a reconnect every row;
  *   gf_resend_answered() removes a row when its answer arrives.
  * - gf_reply: the answer given to a request, under the request's key, so
  *   that a duplicate of the request (a resend because the answer was
@@ -67,11 +68,6 @@ enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *
  * (*found says). GF_EIO. */
 enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *found);
 
-/* Puts every unanswered request back in the outbox (own transaction) and
- * flushes it. Nothing while the bus is down (the reconnect resends).
- * Logs msgid with the count. */
-void gf_resend_all(struct gf_agent *a, struct gf_store *s, const char *msgid);
-
 /* At GF_INBOX_CONNECTED of s's bus: every row into the outbox (logged as a
  * notice), but for the first connect of that bus (gf_resend_every queued
  * everything at start) and nothing for a store without gf_resend_every. */
@@ -80,7 +76,8 @@ void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msg
 /* At start, after the agent's own first queueing (or before, it does not
  * matter: the rows of this run are in the outbox anyway): puts what the
  * last run left unanswered in the outbox (sent at the first connect); then
- * every resend_s real seconds gf_resend_all. resend_s 0 turns all of
+ * every resend_s real seconds the requests that were already waiting at
+ * the last period's end (each waits one period at least, two at most). resend_s 0 turns all of
  * it off, gf_resend_connected too (the rows are still kept and answered).
  * Once per store (an agent with one store per identity calls it for each;
  * the store's bus is the one gf_store_bind gave it). The store must
