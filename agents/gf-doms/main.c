@@ -378,8 +378,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	}
 	gf_agent_set_data(a, &D);
-	if ((rc = gf_store_exec(D.store, gf_resend_schema)) != GF_OK ||
-	    (rc = doms_config_restore(&D)) != GF_OK)
+	if ((rc = gf_resend_open(D.store)) != GF_OK || (rc = doms_config_restore(&D)) != GF_OK)
 		return rc;
 	gf_resend_every(a, D.store, c->resend_s, "GF-DOMS-RESEND");
 	if ((rc = subscribe(a, "foa", "+")) != GF_OK || (rc = subscribe(a, "dms", "+")) != GF_OK ||

@@ -42,7 +42,7 @@ struct fman_conf {
 	struct gf_agent_conf agent;
 	long grid_origin_interval, start_after_tolerance, tf_tolerance, max_members;
 	long aggregate_every_s, max_offers, max_slices;
-	long assign_part; /* member schedules per committed part of an assignment */
+	long assign_part; /* member schedules committed and sent before the rest */
 	char *fmar_id;
 	long resend_s; /* real seconds between resends of unanswered messages */
 	/* Settlement (settle.c): the FOAs' meters, gf-sp, when and how. */
@@ -199,8 +199,8 @@ void fman_answers_confirm_executed(struct fman *f, const struct gf_message *m, c
 /* Fault injection for the crash tests (docs/fman.md): when the environment
  * has GF_FMAN_CRASH=<point>[:<n>], the n-th pass (default the first)
  * through point kills the process with SIGKILL, as a kill -9 there would.
- * Points: offer-committed, assign-part (a part of an assignment committed and
- * sent, not the last), assign-before-commit, assign-committed,
+ * Points: offer-committed, assign-part (an assignment's first part committed
+ * and sent), assign-before-commit, assign-committed,
  * settle-asked (validation queries committed, not yet flushed),
  * settle-committed (a settlement committed, its acks not yet flushed). */
 void fman_util_crash_point(const char *point);

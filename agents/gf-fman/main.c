@@ -44,8 +44,8 @@ static const struct gf_conf_item table[] = {
     {"max_slices", GF_CONF_INT, C(max_slices), "672", 1, 100000, false,
      "profile slices of one offer at most (672 = one week of intervals)"},
     {"assign_part", GF_CONF_INT, C(assign_part), "256", 1, 1000000L, false,
-     "member schedules per committed part of an assignment, each sent as soon as it is "
-     "written (docs/fman.md, \"Assignments\")"},
+     "member schedules of an assignment committed and sent before the rest are written "
+     "(docs/fman.md, \"Assignments\")"},
     {"resend_s", GF_CONF_INT, C(resend_s), "10", 0, 86400, false,
      "send aggregates FMAR has not acked and member assignments the FOA has not echoed "
      "again every this many real seconds (and at every reconnect); 0: never"},
@@ -168,7 +168,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	 * each page to the WAL once, at the commit, not again each time the
 	 * cache spills (SQLite's default is 2 MiB). */
 	if ((rc = gf_store_exec(F.store, "PRAGMA cache_size = -" FMAN_CACHE_KIB)) != GF_OK ||
-	    (rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
+	    (rc = gf_resend_open(F.store)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fman_settle_schema)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fman_capprice_schema)) != GF_OK)
 		return rc;

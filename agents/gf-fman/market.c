@@ -616,21 +616,21 @@ static bool disaggregate(struct fman *f, const char *agg, int64_t rev,
 		               "split within the members' bounds");
 		goto out;
 	}
-	/* In parts of assign_part members (default 256, the outbox's window),
-	 * each committed and its schedules sent as soon as it is written: at
-	 * 9,900 members the whole took 0.6 s before the first schedule could
-	 * leave. A kill -9 between parts handles the assignment again whole
-	 * (its key is marked with the last part), with the same result: the
-	 * members of the parts before get their schedules again, which their
-	 * FOAs handle once. The members become Assigned in the last part, so
-	 * that a restart between parts finds them all still in the pool (not
-	 * a smaller aggregate to send to FMAR). */
+	/* The first assign_part members (default 256, the outbox's window:
+	 * more could not leave before this handler ends, their PUBACKs are
+	 * read after it) are committed and sent as soon as they are written:
+	 * at 9,900 members the whole took 0.6 s before the first schedule
+	 * could leave. A kill -9 after that part handles the assignment again
+	 * whole (its key is marked with the rest), with the same result: those
+	 * members get their schedules again, which their FOAs handle once. The
+	 * members become Assigned with the rest, so that a restart between
+	 * the two finds them all still in the pool (not a smaller aggregate to
+	 * send to FMAR). */
 	for (size_t j = 0; j < ms->count && !f->failed; j++) {
 		assign_member(f, ms, j, agg, s, mstart[j], amounts, tar, start, a.n[0]);
-		if ((j + 1) % (size_t)f->conf->assign_part == 0 && j + 1 < ms->count &&
-		    !f->failed) {
+		if (j + 1 == (size_t)f->conf->assign_part && j + 1 < ms->count && !f->failed) {
 			if (gf_store_commit_part(f->store) != GF_OK)
-				fman_util_fail(f, "a part of the assignment");
+				fman_util_fail(f, "the first part of the assignment");
 			else
 				fman_util_crash_point("assign-part");
 		}

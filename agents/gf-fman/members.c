@@ -88,16 +88,27 @@ static enum gf_err set_add(struct fman_members *ms, const struct gf_fo *fo,
 	return rc;
 }
 
-/* One aggregate of the pool with its members' positions by id (sorted),
- * for the members looked up in it. */
+/* The aggregates of the pool the members were found in (a revision's
+ * members are in one, or a few after the pool split a cell), each with its
+ * members' positions by id (sorted), for the members looked up in it. */
 struct pool_index {
-	size_t a;
-	struct gf_aggpool_view v;
-	struct at {
-		uint64_t id;
-		size_t pos;
-	} * by_id;
+	struct agg_index {
+		size_t a;
+		struct gf_aggpool_view v;
+		struct at {
+			uint64_t id;
+			size_t pos;
+		} * by_id;
+	} * aggs;
+	size_t n;
 };
+
+static void pool_index_free(struct pool_index *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->aggs[i].by_id);
+	free(ix->aggs);
+}
 
 static int at_cmp(const void *x, const void *y)
 {
@@ -106,32 +117,47 @@ static int at_cmp(const void *x, const void *y)
 	return p->id < q->id ? -1 : p->id > q->id;
 }
 
+/* The index of pool aggregate a: found, or made. NULL when out of memory
+ * (the offer is parsed instead). */
+static struct agg_index *agg_index_of(struct fman *f, struct pool_index *ix, size_t a)
+{
+	struct agg_index *x, *grown;
+
+	for (size_t i = 0; i < ix->n; i++)
+		if (ix->aggs[i].a == a)
+			return &ix->aggs[i];
+	grown = realloc(ix->aggs, (ix->n + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	ix->aggs = grown;
+	x = &ix->aggs[ix->n];
+	x->a = a;
+	if (gf_aggpool_get(f->pool, a, &x->v) != GF_OK ||
+	    !(x->by_id = malloc((x->v.members ? x->v.members : 1) * sizeof(*x->by_id))))
+		return NULL;
+	for (size_t i = 0; i < x->v.members; i++)
+		x->by_id[i] = (struct at){x->v.ids[i], i};
+	qsort(x->by_id, x->v.members, sizeof(*x->by_id), at_cmp);
+	ix->n++;
+	return x;
+}
+
 /* Member pid's offer and deadlines from the pool. false when the pool does
  * not hold it (or no memory for the index: the offer is parsed instead). */
 static bool from_pool(struct fman *f, struct pool_index *ix, int64_t pid, struct gf_fo *fo,
                       struct gf_fo_deadlines *dl)
 {
 	struct at key = {.id = (uint64_t)pid}, *hit;
+	struct agg_index *x;
 	size_t a;
 
-	if (gf_aggpool_find(f->pool, (uint64_t)pid, &a) != GF_OK)
+	if (gf_aggpool_find(f->pool, (uint64_t)pid, &a) != GF_OK || !(x = agg_index_of(f, ix, a)))
 		return false;
-	if (!ix->by_id || a != ix->a) {
-		free(ix->by_id);
-		ix->by_id = NULL;
-		if (gf_aggpool_get(f->pool, a, &ix->v) != GF_OK ||
-		    !(ix->by_id = malloc(ix->v.members * sizeof(*ix->by_id))))
-			return false;
-		ix->a = a;
-		for (size_t i = 0; i < ix->v.members; i++)
-			ix->by_id[i] = (struct at){ix->v.ids[i], i};
-		qsort(ix->by_id, ix->v.members, sizeof(*ix->by_id), at_cmp);
-	}
-	hit = bsearch(&key, ix->by_id, ix->v.members, sizeof(*ix->by_id), at_cmp);
-	if (!hit || gf_fo_set_get(ix->v.set, hit->pos, fo) != GF_OK)
+	hit = bsearch(&key, x->by_id, x->v.members, sizeof(*x->by_id), at_cmp);
+	if (!hit || gf_fo_set_get(x->v.set, hit->pos, fo) != GF_OK)
 		return false;
-	dl->acceptance_before = ix->v.set->acceptance_before[hit->pos];
-	dl->assignment_before = ix->v.set->assignment_before[hit->pos];
+	dl->acceptance_before = x->v.set->acceptance_before[hit->pos];
+	dl->assignment_before = x->v.set->assignment_before[hit->pos];
 	return true;
 }
 
@@ -148,11 +174,17 @@ static bool member_add(struct fman *f, struct pool_index *ix, sqlite3_stmt *body
 	if (ms->live[i] && from_pool(f, ix, ms->pid[i], &fo, &dl)) {
 		rc = set_add(ms, &fo, &dl);
 	} else {
+		int step;
+
 		sqlite3_bind_int64(body, 1, ms->pid[i]);
-		if (sqlite3_step(body) == SQLITE_ROW &&
-		    fman_offers_to_engine(f, gf_store_text(body, 0), &fo, &dl) == GF_OK)
+		step = sqlite3_step(body);
+		if (step != SQLITE_ROW)
+			fman_util_fail(f, "a member's offer");
+		else if (fman_offers_to_engine(f, gf_store_text(body, 0), &fo, &dl) == GF_OK)
 			rc = set_add(ms, &fo, &dl);
 		sqlite3_reset(body);
+		if (step != SQLITE_ROW)
+			return false;
 	}
 	if (rc == GF_ENOMEM)
 		fman_util_fail(f, "out of memory");
@@ -175,11 +207,12 @@ bool fman_members_load(struct fman *f, const char *agg, int64_t rev, struct fman
 	struct pool_index ix = {0};
 	size_t cap = 0;
 	bool ok = true;
+	int step = SQLITE_DONE;
 
 	memset(ms, 0, sizeof(*ms));
 	sqlite3_bind_text(st, 1, agg, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, rev);
-	while (ok && sqlite3_step(st) == SQLITE_ROW) {
+	while (ok && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *state = gf_store_text(st, 4);
 		if (ms->count == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -200,6 +233,9 @@ bool fman_members_load(struct fman *f, const char *agg, int64_t rev, struct fman
 			ok = false;
 		}
 	}
+	/* A list cut short by a failing store is not the list. */
+	if (ok && step != SQLITE_DONE)
+		fman_util_fail(f, "the members of an aggregate");
 	sqlite3_finalize(st);
 	if (ok && ms->count == 0) {
 		snprintf(reason, REASON_MAX, "revision %lld has no members", (long long)rev);
@@ -217,6 +253,6 @@ bool fman_members_load(struct fman *f, const char *agg, int64_t rev, struct fman
 	for (size_t i = 0; ok && body && i < ms->count; i++)
 		ok = member_add(f, &ix, body, ms, i, reason) && !f->failed;
 	sqlite3_finalize(body);
-	free(ix.by_id);
+	pool_index_free(&ix);
 	return ok && !f->failed;
 }

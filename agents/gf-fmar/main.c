@@ -135,7 +135,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	snprintf(filter, sizeof(filter), "gf/%s/sp/+/all/all/price.reference", c->agent.site);
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
-	if ((rc = gf_store_exec(F.store, gf_resend_schema)) != GF_OK ||
+	if ((rc = gf_resend_open(F.store)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fmar_refprice_schema)) != GF_OK ||
 	    (rc = gf_store_exec(F.store, fmar_settle_schema)) != GF_OK)
 		return rc;

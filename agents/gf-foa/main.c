@@ -392,7 +392,7 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 		return rc;
 	}
 	gf_store_bind(f->store, f->bus);
-	rc = gf_store_exec(f->store, gf_resend_schema);
+	rc = gf_resend_open(f->store);
 	if (rc == GF_OK)
 		rc = gf_store_exec(f->store, foa_tariff_schema);
 	/* Thousands of stores in one process: each keeps a small page cache

@@ -186,7 +186,7 @@ static enum gf_err open_ident(struct gf_agent *a, struct http_conf *c, struct ht
 		return rc;
 	}
 	gf_store_bind(id->store, id->bus);
-	if ((rc = gf_store_exec(id->store, gf_resend_schema)) != GF_OK)
+	if ((rc = gf_resend_open(id->store)) != GF_OK)
 		return rc;
 	if (strcmp(id->role, "xems") == 0)
 		snprintf(filter, sizeof(filter), "gf/%s/foa/%s/xems/%s/#", site, id->foa, id->id);

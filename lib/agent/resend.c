@@ -4,6 +4,7 @@
  * duplicates (resend.h). A resent row is the same topic and payload bytes
  * as the first send, so every receiver's idempotency key holds.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +12,32 @@
 #include "agent/message.h"
 #include "base/log.h"
 #include "agent/resend.h"
+#include "agent/simclock.h"
 
 #include "agent/once.h"
 
 #define TOPIC_MAX 512
 
-const char gf_resend_schema[] =
+/* queued: the real time (s) the row last went to the outbox. */
+static const char schema[] =
     "CREATE TABLE IF NOT EXISTS gf_resend (key TEXT PRIMARY KEY, answer TEXT,"
-    " topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL);"
+    " topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL, queued REAL);"
     "CREATE TABLE IF NOT EXISTS gf_reply (key TEXT PRIMARY KEY,"
     " topic TEXT NOT NULL, payload BLOB NOT NULL);";
+
+enum gf_err gf_resend_open(struct gf_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	enum gf_err rc = gf_store_exec(s, schema);
+
+	/* A table made before rows had a time gets the column; its rows
+	 * (NULL) are due at the first period. */
+	if (rc == GF_OK && sqlite3_prepare_v2(gf_store_db(s), "SELECT queued FROM gf_resend", -1,
+	                                      &st, NULL) != SQLITE_OK)
+		rc = gf_store_exec(s, "ALTER TABLE gf_resend ADD COLUMN queued REAL");
+	sqlite3_finalize(st);
+	return rc;
+}
 
 /* Runs sql binding up to four texts, then a blob of len bytes if blob. */
 static enum gf_err run(struct gf_store *s, const char *sql, const char *const *texts, int ntexts,
@@ -67,12 +84,24 @@ static enum gf_err encode_add(struct gf_agent *a, struct gf_store *s, const char
 enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answer,
                            const char *topic, const char *json, size_t len)
 {
-	const char *texts[] = {key, answer, topic};
+	static const char sql[] = "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload,"
+	                          " queued) VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = gf_store_cached(s, sql);
+	enum gf_err rc = GF_EIO;
 
-	return run(s,
-	           "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload)"
-	           " VALUES (?, ?, ?, ?)",
-	           texts, 3, json, len);
+	if (st) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, answer, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 4, json, (int)len, SQLITE_STATIC);
+		sqlite3_bind_double(st, 5, gf_simclock_real_now());
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = GF_OK;
+	}
+	if (rc != GF_OK)
+		gf_log_err("GF-RESEND-STORE", "'%.50s': %s", sql, sqlite3_errmsg(gf_store_db(s)));
+	sqlite3_reset(st);
+	return rc;
 }
 
 enum gf_err gf_resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
@@ -136,8 +165,8 @@ enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *
 }
 
 /* Queues the rows sql selects (topic, payload; its one parameter is key,
- * or upto when key is NULL) in the outbox; *n counts them. */
-static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key, sqlite3_int64 upto,
+ * or before when key is NULL) in the outbox; *n counts them. */
+static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key, double before,
                            size_t *n)
 {
 	sqlite3 *db = gf_store_db(s);
@@ -151,7 +180,7 @@ static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key,
 	if (key)
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_int64(st, 1, upto);
+		sqlite3_bind_double(st, 1, before);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (gf_store_outbox_add(s, gf_store_text(st, 0), sqlite3_column_blob(st, 1),
 		                        (size_t)sqlite3_column_bytes(st, 1), NULL, false) != GF_OK)
@@ -184,16 +213,16 @@ enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *fou
  * reconnect. */
 struct gf_resend_every {
 	struct gf_store *s;
-	double period;
+	double period;      /* simulated s (the timer's) */
+	double real_period; /* real s (resend_s) */
 	const char *msgid;
 	bool connected_before; /* the first connect finds what start queued */
-	sqlite3_int64 seen;    /* the newest row (rowid) at the last tick */
 	struct gf_resend_every *next;
 };
 
-#define ALL_ROWS INT64_MAX
+#define ALL_ROWS INFINITY
 
-static size_t requeue_all(struct gf_agent *a, struct gf_store *s, sqlite3_int64 upto);
+static size_t requeue_all(struct gf_agent *a, struct gf_store *s, double before);
 
 void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msgid)
 {
@@ -218,7 +247,7 @@ void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msg
 struct requeue {
 	struct gf_agent *a;
 	struct gf_store *s;
-	sqlite3_int64 upto; /* rows up to this rowid */
+	double before; /* rows last queued before this real time (s) */
 	size_t n;
 };
 
@@ -233,17 +262,25 @@ static enum gf_err requeue_txn(void *arg)
 		(void)sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
-	return requeue(r->s,
-	               "SELECT topic, payload FROM gf_resend WHERE rowid <= ?1 ORDER BY rowid",
-	               NULL, r->upto, &r->n);
+	if (requeue(r->s,
+	            "SELECT topic, payload FROM gf_resend WHERE queued IS NULL OR queued < ?1"
+	            " ORDER BY rowid",
+	            NULL, r->before, &r->n) != GF_OK)
+		return GF_EIO;
+	return r->n ? gf_store_run(r->s,
+	                           "UPDATE gf_resend SET queued = ?"
+	                           " WHERE queued IS NULL OR queued < ?",
+	                           "dd", gf_simclock_real_now(), r->before)
+	            : GF_OK;
 }
 
-/* Every row up to rowid upto into the outbox, in one transaction. A
- * failure of the store stops the agent (gf_store_once): the rows stay for
- * the next start. */
-static size_t requeue_all(struct gf_agent *a, struct gf_store *s, sqlite3_int64 upto)
+/* Every row last queued before real time `before` (ALL_ROWS: every row)
+ * into the outbox, in one transaction, marked queued now. A failure of the
+ * store stops the agent (gf_store_once): the rows stay for the next
+ * start. */
+static size_t requeue_all(struct gf_agent *a, struct gf_store *s, double before)
 {
-	struct requeue r = {a, s, upto, 0};
+	struct requeue r = {a, s, before, 0};
 	sqlite3_stmt *st = NULL;
 	int rows = 1;
 
@@ -259,24 +296,12 @@ static size_t requeue_all(struct gf_agent *a, struct gf_store *s, sqlite3_int64 
 	return r.n;
 }
 
-/* The newest row of s's gf_resend (its rowid; 0: none). */
-static sqlite3_int64 newest(struct gf_store *s)
-{
-	sqlite3_stmt *st = gf_store_cached(s, "SELECT coalesce(max(rowid), 0) FROM gf_resend");
-	sqlite3_int64 id = 0;
-
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return id;
-}
-
-/* Every period: the rows that were there at the last tick go again, so a
- * request waits one period at least (two at most) for its answer before it
- * is sent again. Sending everything unanswered made FMAN send all of a
- * 9,900-member burst's schedules again when the tick fell in the burst,
- * most of them a few seconds old (docs/agents.md). Nothing while the bus
- * is down (the reconnect sends everything). */
+/* Every period: the rows that went to the outbox a period ago or more go
+ * again, so a request waits one period at least (two at most) for its
+ * answer before it is sent again. Sending everything unanswered made FMAN
+ * send all of a 9,900-member burst's schedules again when the tick fell in
+ * the burst, most of them a few seconds old (docs/trading.md). Nothing
+ * while the bus is down (the reconnect sends everything). */
 static void tick(struct gf_agent *a, void *arg)
 {
 	struct gf_resend_every *e = arg;
@@ -284,12 +309,14 @@ static void tick(struct gf_agent *a, void *arg)
 	size_t n;
 
 	if (gf_bus_connected(bus)) {
-		n = e->seen ? requeue_all(a, e->s, e->seen) : 0;
+		/* A row queued just after the last tick is a little less than
+		 * a period old at this one (the timer's rounding): a tenth of a
+		 * period's slack. */
+		n = requeue_all(a, e->s, gf_simclock_real_now() - 0.9 * e->real_period);
 		if (n)
 			gf_log_info(e->msgid, "%zu unanswered message(s) sent again", n);
 		gf_store_outbox_flush(e->s, bus);
 	}
-	e->seen = newest(e->s);
 	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
 }
 
@@ -310,8 +337,8 @@ void gf_resend_every(struct gf_agent *a, struct gf_store *s, long resend_s, cons
 	n = requeue_all(a, s, ALL_ROWS); /* what the last run left unanswered */
 	if (n)
 		gf_log_info(msgid, "%zu unanswered message(s) of the last run sent again", n);
-	*e = (struct gf_resend_every){s,    (double)resend_s * c->scale, msgid, false, newest(s),
-	                              *list};
+	*e = (struct gf_resend_every){
+	    s, (double)resend_s * c->scale, (double)resend_s, msgid, false, *list};
 	*list = e;
 	gf_agent_timer_at(a, gf_agent_now(a) + e->period, tick, e);
 }

@@ -8,9 +8,10 @@
  * - gf_resend: requests that wait for their application-level answer
  *   (an offer for its flexoffer.ack, an assign for its echo, a bid for
  *   its offer.feedback), each under a key the answer names, with the exact
- *   topic and payload that went out. gf_resend_every() puts the rows that
- *   waited a period back in the outbox (same bytes: receivers drop
- *   duplicates by their ids), a reconnect every row;
+ *   topic and payload that went out, and when it last went to the outbox.
+ *   gf_resend_every() puts the rows that waited a period back in the
+ *   outbox (same bytes: receivers drop duplicates by their ids), a
+ *   reconnect every row;
  *   gf_resend_answered() removes a row when its answer arrives.
  * - gf_reply: the answer given to a request, under the request's key, so
  *   that a duplicate of the request (a resend because the answer was
@@ -31,8 +32,9 @@
 #include "agent/agent.h"
 #include "agent/store.h"
 
-/* The tables (CREATE ... IF NOT EXISTS), for gf_store_exec after open. */
-extern const char gf_resend_schema[];
+/* Makes the tables in s (CREATE ... IF NOT EXISTS), and adds what a store
+ * made by an older version lacks. Once, after gf_store_open. GF_EIO. */
+enum gf_err gf_resend_open(struct gf_store *s);
 
 /* Encodes body for to_role/to_id/msg, queues it in the outbox and keeps it
  * under key (replacing what the key held) until gf_resend_answered(key,
@@ -76,8 +78,8 @@ void gf_resend_connected(struct gf_agent *a, struct gf_store *s, const char *msg
 /* At start, after the agent's own first queueing (or before, it does not
  * matter: the rows of this run are in the outbox anyway): puts what the
  * last run left unanswered in the outbox (sent at the first connect); then
- * every resend_s real seconds the requests that were already waiting at
- * the last period's end (each waits one period at least, two at most). resend_s 0 turns all of
+ * every resend_s real seconds the requests that went to the outbox resend_s
+ * ago or more (each waits one period at least, two at most). resend_s 0 turns all of
  * it off, gf_resend_connected too (the rows are still kept and answered).
  * Once per store (an agent with one store per identity calls it for each;
  * the store's bus is the one gf_store_bind gave it). The store must

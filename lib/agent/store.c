@@ -68,8 +68,11 @@ static void checkpoint(struct gf_store *s)
 	int log = 0, done = 0;
 
 	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
-	    SQLITE_OK)
+	    SQLITE_OK) {
+		/* Still due: tried again at the next drained moment. */
 		gf_log_warning("GF-STORE-CHECKPOINT", "checkpoint: %s", sqlite3_errmsg(s->db));
+		return;
+	}
 	s->wal_frames = log > done ? log - done : 0;
 	s->due_since = 0;
 }

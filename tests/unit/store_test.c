@@ -91,8 +91,8 @@ Test(store, old_handled_keys_are_forgotten)
 	long long now = (long long)time(NULL);
 
 	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(gf_store_open(dir, "t", gf_resend_schema, &s, err, sizeof(err)), GF_OK, "%s",
-	             err);
+	cr_assert_eq(gf_store_open(dir, "t", NULL, &s, err, sizeof(err)), GF_OK, "%s", err);
+	cr_assert_eq(gf_resend_open(s), GF_OK);
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_mark(s, "new"), GF_OK);
 	cr_assert_eq(gf_store_mark(s, "old"), GF_OK);
@@ -446,5 +446,29 @@ Test(store, a_part_commits_on_its_own_and_the_key_goes_with_the_last)
 	cr_assert_eq(gf_store_once(NULL, s, "k1", parts_fn, dup_fn, &w), GF_OK);
 	cr_assert_eq(w.runs, 2);
 	cr_assert_eq(w.dups, 1);
+	once_done(s, dir);
+}
+
+Test(store, resend_tables_made_by_an_older_version_get_the_queued_column)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = NULL;
+	char err[256] = "";
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(gf_store_open(dir, "t",
+	                           "CREATE TABLE gf_resend (key TEXT PRIMARY KEY, answer TEXT,"
+	                           " topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL);"
+	                           "INSERT INTO gf_resend VALUES ('k0', NULL, 't', 'p', NULL);",
+	                           &s, err, sizeof(err)),
+	             GF_OK, "%s", err);
+	cr_assert_eq(gf_resend_open(s), GF_OK);
+	cr_assert_eq(gf_resend_open(s), GF_OK, "twice: nothing more to add");
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_resend WHERE key = 'k0' AND queued IS NULL"),
+	             1, "the old row kept, without a time (due at the first period)");
+	cr_assert_eq(gf_resend_keep(s, "k1", NULL, "gf/t", "{}", 2), GF_OK);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_resend WHERE key = 'k1' AND"
+	                      " abs(queued - CAST(strftime('%s', 'now') AS REAL)) < 5"),
+	             1, "a kept request has the real time it was queued");
 	once_done(s, dir);
 }
