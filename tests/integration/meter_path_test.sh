@@ -53,6 +53,14 @@ sp_start
 # Subscribed, not only connected: its session is new, and a reading the
 # broker acknowledged with no subscriber is not sent again.
 wait_for 10 grep -q GF-BUS-SUBSCRIBED "$tmp/sp.log" || echo "# gf-sp did not subscribe"
+# The broker saves its sessions every 5 s; gf-sp's, made since, would be
+# lost with the broker's kill -9 below when that comes within 5 s (a loaded
+# machine's CI lost 4,000 readings so: what the anonymizer sent again
+# before gf-sp had subscribed again went nowhere: the known hole of
+# docs/ops.md, "Nothing lost"). SIGUSR1 saves now: this test is about the
+# readings.
+kill -USR1 "$(cat "$S/mosquitto.pid")"
+sleep 0.5
 "$ANON" -c "$tmp/anon.conf" >>"$tmp/anon.log" 2>&1 &
 anon_pid=$!; pids+=($anon_pid)
 wait_for 30 eval '[ "$(stored)" -ge 20000 ]'
