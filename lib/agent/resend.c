@@ -39,9 +39,10 @@ enum gf_err gf_resend_open(struct gf_store *s)
 	return rc;
 }
 
-/* Runs sql binding up to four texts, then a blob of len bytes if blob. */
+/* Runs sql binding up to four texts, then a blob of len bytes if blob,
+ * then the real time now if stamp (gf_resend.queued). */
 static enum gf_err run(struct gf_store *s, const char *sql, const char *const *texts, int ntexts,
-                       const void *blob, size_t len)
+                       const void *blob, size_t len, bool stamp)
 {
 	sqlite3 *db = gf_store_db(s);
 	sqlite3_stmt *st = NULL;
@@ -53,6 +54,8 @@ static enum gf_err run(struct gf_store *s, const char *sql, const char *const *t
 		sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
 	if (blob)
 		sqlite3_bind_blob(st, ntexts + 1, blob, (int)len, SQLITE_STATIC);
+	if (stamp)
+		sqlite3_bind_double(st, ntexts + 2, gf_simclock_real_now());
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = GF_OK;
 out:
@@ -84,24 +87,12 @@ static enum gf_err encode_add(struct gf_agent *a, struct gf_store *s, const char
 enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answer,
                            const char *topic, const char *json, size_t len)
 {
-	static const char sql[] = "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload,"
-	                          " queued) VALUES (?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = gf_store_cached(s, sql);
-	enum gf_err rc = GF_EIO;
+	const char *texts[] = {key, answer, topic};
 
-	if (st) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, answer, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 4, json, (int)len, SQLITE_STATIC);
-		sqlite3_bind_double(st, 5, gf_simclock_real_now());
-		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = GF_OK;
-	}
-	if (rc != GF_OK)
-		gf_log_err("GF-RESEND-STORE", "'%.50s': %s", sql, sqlite3_errmsg(gf_store_db(s)));
-	sqlite3_reset(st);
-	return rc;
+	return run(s,
+	           "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload, queued)"
+	           " VALUES (?, ?, ?, ?, ?)",
+	           texts, 3, json, len, true);
 }
 
 enum gf_err gf_resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
@@ -140,7 +131,7 @@ enum gf_err gf_resend_answered(struct gf_store *s, const char *key, const char *
 	enum gf_err rc = run(s,
 	                     "DELETE FROM gf_resend WHERE key = ?1 AND"
 	                     " (?2 IS NULL OR answer IS NULL OR answer = ?2)",
-	                     texts, 2, NULL, 0);
+	                     texts, 2, NULL, 0, false);
 
 	if (found)
 		*found = rc == GF_OK && sqlite3_changes(gf_store_db(s)) > 0;
@@ -159,7 +150,7 @@ enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *
 	if (rc == GF_OK)
 		rc =
 		    run(s, "INSERT OR REPLACE INTO gf_reply (key, topic, payload) VALUES (?, ?, ?)",
-		        texts, 2, json, len);
+		        texts, 2, json, len, false);
 	free(json);
 	return rc;
 }
