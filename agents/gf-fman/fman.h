@@ -4,8 +4,8 @@
  *
  *   offers.c  offers in from FOAs (validate, ack, update, delete), meter
  *             readings, the SQLite schema, rebuilding the pool at start;
- *   market.c  aggregates out to FMAR (stable ids, revisions), FMAR's acks
- *             and assignments, disaggregation into member schedules;
+ *   market.c  aggregates out to FMAR (stable ids, revisions), FMAR's acks;
+ *   assign.c  FMAR's assignments, disaggregated into member schedules;
  *   members.c an assigned revision's members and their offers (from the
  *             pool, else the store), for the disaggregation;
  *   capprice.c  the implicit capacity price (F6.8): capacityprice.query
@@ -106,11 +106,9 @@ enum gf_err fman_offers_to_engine(struct fman *f, const char *json, struct gf_fo
 
 /* market.c: publishes the pool's aggregates that changed (and cancels the
  * ones that emptied) in one transaction (GF_OK, or the error after which
- * the agent stops); FMAR's flexoffer.ack and flexoffer.assign for an
- * aggregate. */
+ * the agent stops); FMAR's flexoffer.ack for an aggregate. */
 enum gf_err fman_market_aggregate(struct fman *f);
 void fman_market_fmar_ack(struct fman *f, const struct gf_message *m);
-void fman_market_fmar_assign(struct fman *f, const struct gf_message *m);
 
 /* settle.c (docs/fman.md, "Settlement"). fman_settle_schema: its tables.
  * fman_settle_check: meter_map read and checked (GF_EPARSE, GF_EEXIST,
@@ -150,6 +148,10 @@ void fman_capprice_take(struct fman *f, const struct gf_message *m);
 size_t fman_captariff_window(const Goflex__FlexOffer *fo);
 size_t fman_captariff_offer(const Goflex__FlexOffer *fo, const double *cap, double *tmin,
                             double *tmax);
+
+/* assign.c: FMAR's flexoffer.assign, disaggregated over the assigned
+ * revision's members (docs/fman.md, "Assignments"). */
+void fman_assign_fmar(struct fman *f, const struct gf_message *m);
 
 /* members.c: the members of one revision of an aggregate, as the engine
  * sees them, in the order of their offers' arrival (pid). live: still in

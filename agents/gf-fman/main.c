@@ -117,7 +117,7 @@ static void on_message(struct gf_agent *a, const struct gf_inbox_item *it)
 	else if (m.topic.from_role == GF_ROLE_FMAR && strcmp(m.msg, "flexoffer.ack") == 0)
 		fman_market_fmar_ack(f, &m);
 	else if (m.topic.from_role == GF_ROLE_FMAR && strcmp(m.msg, "flexoffer.assign") == 0)
-		fman_market_fmar_assign(f, &m);
+		fman_assign_fmar(f, &m);
 	else if (m.topic.from_role == GF_ROLE_SP && strcmp(m.msg, "validation.query.result") == 0)
 		fman_settle_result(f, &m);
 	else if (m.topic.from_role == GF_ROLE_SP &&

@@ -37,6 +37,8 @@ const char fman_offers_schema[] =
     "CREATE TABLE IF NOT EXISTS assignments (offer TEXT NOT NULL, schedule_id INTEGER NOT NULL,"
     " update_id INTEGER NOT NULL, agg TEXT NOT NULL, body TEXT NOT NULL,"
     " PRIMARY KEY (offer, schedule_id, update_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS assign_parts (key TEXT PRIMARY KEY, sent INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meter_readings (foa TEXT NOT NULL, device TEXT NOT NULL,"
     " observed TEXT NOT NULL, obis TEXT NOT NULL, value REAL NOT NULL, unit TEXT,"
     " PRIMARY KEY (foa, device, observed, obis)) WITHOUT ROWID;"

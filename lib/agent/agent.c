@@ -798,6 +798,8 @@ void *gf_agent_data(struct gf_agent *a)
 
 void gf_agent_fail(struct gf_agent *a, const char *why)
 {
+	if (a->failed)
+		return;
 	gf_log_err("GF-AGENT-FAIL",
 	           "cannot act on a message (%s): stopping; it is handled again at the next start",
 	           why);

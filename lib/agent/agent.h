@@ -229,8 +229,10 @@ void *gf_agent_current_ctx(struct gf_agent *a);
  * failed, say): the message is not marked done, nothing after it is
  * handled, no timer fires any more, and the agent exits with code 1; at
  * the next start the durable inbox hands the message over again. From a
- * timer: the same stop. Logs GF-AGENT-FAIL with why. The agents call it
- * through gf_store_once (once.h). */
+ * timer: the same stop. Logs GF-AGENT-FAIL with why, the first call's
+ * only: a handler that stops for its own reason says so first, and the
+ * gf_store_once (once.h) that then rolls back adds nothing. The agents
+ * call it through gf_store_once. */
 void gf_agent_fail(struct gf_agent *a, const char *why);
 
 /* The runtime's own: the head of resend.c's list of schedules, which
