@@ -160,7 +160,7 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__che
 				NO(GF__CHECK_INVALID);
 			wt = (unsigned)(key & 7);
 		} else {
-			if (!varint(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
+			if (!varint5(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
 				NO(GF__CHECK_INVALID);
 			if ((key >> 3) < GF__CHECK_MAX_FIELDS && in->by_num[key >> 3] != 0) {
 				idx = in->by_num[key >> 3] - 1u;
@@ -182,7 +182,7 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__che
 			if (wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && repeated &&
 			    (fl & GF__CHECK_F_PACKABLE)) {
 				const uint8_t *e;
-				if (!varint(&q, end, &len) || len > (uint64_t)(end - q))
+				if (!varint5(&q, end, &len) || len > (uint64_t)(end - q))
 					NO(GF__CHECK_INVALID);
 				for (e = q + len; q < e; counts[idx]++) {
 					if (want == PROTOBUF_C_WIRE_TYPE_VARINT) {
@@ -223,7 +223,7 @@ static enum gf__check_fast walk(struct gf__check_walker *w, const struct gf__che
 			break;
 		}
 		default:
-			if (!varint(&q, end, &len) || len > (uint64_t)(end - q))
+			if (!varint5(&q, end, &len) || len > (uint64_t)(end - q))
 				NO(GF__CHECK_INVALID);
 			if (f->type == PROTOBUF_C_TYPE_STRING) {
 				int64_t ms = 0;

@@ -259,6 +259,10 @@ bool gf__codec_to_float(double v, float *out);
 bool gf__codec_digits_u64(const unsigned char *s, size_t n, uint64_t *out);
 size_t gf__codec_fmt_u64(char *buf, uint64_t v); /* no NUL; buf has room for 20 */
 size_t gf__codec_fmt_i64(char *buf, int64_t v);  /* no NUL; buf has room for 21 */
+/* codec_real.c: v as printf("%.*g") prints it at the fewest of 15, 16, 17
+ * digits that reads back as v, for 1e-21 <= |v| < 1e15 (no NUL; buf has
+ * room for 32); 0 outside that range: the caller prints it. */
+size_t gf__codec_fmt_double(char *buf, double v);
 char *gf__codec_buf_reserve(struct gf__codec_buf *b, size_t n);
 
 /* A map field: the key and value fields of its entry message. */

@@ -45,7 +45,8 @@ static bool putc_(struct jenc *e, char c)
 }
 
 /* The shortest decimal that reads back as v (v finite). Integers print as
- * such. Otherwise %.15g: when some decimal of at most 15 significant digits
+ * such; a double of 1e-4 <= |v| < 1e15 as codec_real.c prints it (the same
+ * as below, without printf). Otherwise %.15g: when some decimal of at most 15 significant digits
  * reads back as v, rounding v to 15 digits gives exactly that decimal
  * followed by zeros, which %g drops; else 16 digits, else 17 (always enough).
  * Floats do the same with 6 to 9 digits. */
@@ -60,6 +61,8 @@ static size_t fmt_real(char *buf, size_t size, double v, bool is_float)
 		}
 		return gf__codec_fmt_i64(buf, (int64_t)v);
 	}
+	if (!is_float && (n = (int)gf__codec_fmt_double(buf, v)) > 0)
+		return (size_t)n;
 	for (int prec = is_float ? 6 : 15; prec <= (is_float ? 9 : 17); prec++) {
 		n = snprintf(buf, size, "%.*g", prec, v);
 		if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)

@@ -37,6 +37,19 @@ static inline bool varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 	return false;
 }
 
+/* A key or a length prefix: a varint of at most five bytes, as protobuf-c
+ * reads them (longer ones, even of a small value, are refused there: the
+ * decoder and the broker's verdict must not accept what it refuses). */
+static inline bool varint5(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	const uint8_t *q = *p;
+
+	if (!varint(&q, end, out) || q - *p > 5)
+		return false;
+	*p = q;
+	return true;
+}
+
 static inline bool packable(ProtobufCType t)
 {
 	return t != PROTOBUF_C_TYPE_STRING && t != PROTOBUF_C_TYPE_BYTES &&

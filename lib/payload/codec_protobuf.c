@@ -121,7 +121,7 @@ static enum gf_err pb_scan(struct pbw *w, const ProtobufCFieldDescriptor *f, uns
 	if (repeated)
 		gf__codec_path_index(cx, *count);
 	if (wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && repeated && packable(f->type)) {
-		if (!varint(&p, end, &len) || len > (uint64_t)(end - p))
+		if (!varint5(&p, end, &len) || len > (uint64_t)(end - p))
 			return pb_bad(w, *pp, "bad length");
 		for (q = p, p += len; q < p; (*count)++) {
 			if (cx->npath - 1 < sizeof(cx->path) / sizeof(cx->path[0]))
@@ -158,7 +158,7 @@ static enum gf_err pb_scan(struct pbw *w, const ProtobufCFieldDescriptor *f, uns
 		p += wt == PROTOBUF_C_WIRE_TYPE_32BIT ? 4 : 8;
 		break;
 	default: /* length-prefixed; messages are checked in pass 2 */
-		if (!varint(&p, end, &len) || len > (uint64_t)(end - p))
+		if (!varint5(&p, end, &len) || len > (uint64_t)(end - p))
 			return pb_bad(w, *pp, "bad length");
 		if (f->type == PROTOBUF_C_TYPE_STRING)
 			rc = pb_check_string(w, f, p, (size_t)len);
@@ -474,7 +474,7 @@ static enum gf_err pb_message(struct pbw *w, const ProtobufCMessageDescriptor *d
 		uint64_t key;
 		size_t idx;
 		uint32_t count;
-		if (!varint(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff) {
+		if (!varint5(&q, end, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff) {
 			rc = pb_bad(w, at, "bad field key");
 			goto out;
 		}

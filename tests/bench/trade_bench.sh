@@ -21,6 +21,10 @@
 # into FILE.N: perf report -i FILE.N --sort comm,dso), TRADE_WATCH=COMMAND (run
 # with the first gf-foa process's pid appended over the same time, stopped
 # with SIGINT (SIGTERM 2 s later), its output printed: "strace -c -f -p", "perf stat -p"),
+# TRADE_FOA_WRAP=COMMAND (put before the first virtual-FOA gf-foa process,
+# "valgrind --tool=callgrind ...": with TRADE_WATCH=tests/bench/trade_cost_watch.sh
+# it reports that process's instructions, system calls and bytes per
+# assignment, docs/bench.md),
 # TRADE_REPEAT=K (each N run K times, default 1: the p99 reported is the
 # median of the K runs, each run's printed; the CPU of the chain varies by
 # a third between runs of one build at 9,900, docs/bench.md).

@@ -52,7 +52,9 @@ trade_conf() {
 # trade_start NAME BINARY: in the background, log appended to $tmp/NAME.log,
 # pid in pid_NAME.
 trade_start() {
-	"$BUILD/bin/$2" -c "$tmp/$1.conf" >>"$tmp/$1.log" 2>&1 &
+	local wrap=()
+	[ "$1" = foa1 ] && [ -n "${TRADE_FOA_WRAP:-}" ] && read -ra wrap <<<"$TRADE_FOA_WRAP"
+	"${wrap[@]}" "$BUILD/bin/$2" -c "$tmp/$1.conf" >>"$tmp/$1.log" 2>&1 &
 	pids+=($!)
 	eval "pid_$1=$!"
 }

@@ -715,3 +715,41 @@ Test(check, times_and_wide_integers_in_one_pass)
 	cr_assert_gt(n_json_valid, 5);
 	cr_assert_gt(n_json_invalid, 20);
 }
+
+/* A key or a length in more varint bytes than it needs: up to five, as
+ * protobuf-c reads them, both paths accept it; in six, both refuse (the
+ * decoder accepted a six-byte length once: a fuzz finding). */
+Test(check, long_varint_keys_and_lengths)
+{
+	const ProtobufCMessageDescriptor *d = gf_schema_find("flexoffer.ack", 13);
+	static const char t[] = "{\"flexOfferId\":\"fo-1\",\"accepted\":true}";
+	ProtobufCMessage *m = NULL;
+	uint8_t *enc, buf[64];
+	size_t len;
+
+	cr_assert_not_null(d);
+	cr_assert_eq(gf_codec_from_json(d, t, strlen(t), &m, NULL, 0), GF_OK);
+	cr_assert_eq(gf_codec_encode(GF_CODEC_PROTOBUF, m, (void **)&enc, &len), GF_OK);
+	gf_codec_free(m);
+	cr_assert(enc[0] == 0x0a && enc[1] == 4, "flexOfferId first, 4 bytes");
+	for (int extra = 1; extra <= 5; extra++) {
+		for (int what = 0; what < 2; what++) { /* 0: the length, 1: the key */
+			size_t o = 0, at = what == 0 ? 1 : 0;
+			memcpy(buf, enc, at);
+			o = at;
+			buf[o++] = (uint8_t)(enc[at] | 0x80);
+			for (int k = 1; k < extra; k++)
+				buf[o++] = 0x80;
+			buf[o++] = 0x00;
+			memcpy(buf + o, enc + at + 1, len - at - 1);
+			o += len - at - 1;
+			same(GF_CODEC_PROTOBUF, d, buf, o, what ? "long key" : "long length");
+			ProtobufCMessage *back = NULL;
+			enum gf_err rc = gf_codec_from_protobuf(d, buf, o, &back, NULL, 0);
+			cr_assert_eq(rc == GF_OK, extra + 1 <= 5, "%s in %d bytes: %s",
+			             what ? "key" : "length", extra + 1, gf_strerror(rc));
+			gf_codec_free(back);
+		}
+	}
+	free(enc);
+}

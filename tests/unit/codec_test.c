@@ -1185,6 +1185,21 @@ Test(codec_protobuf, stricter_than_protobuf_c)
 	pb_fails(NODE, group, sizeof(group), "value: wire type 3 does not match int32");
 	static const uint8_t zero[] = {0x00, 0x01};
 	pb_fails(NODE, zero, sizeof(zero), "invalid protobuf at byte 0: bad field key");
+	/* a length prefix or a key in more than five bytes (of a small value):
+	 * protobuf-c refuses both (a fuzz finding: we accepted the length) */
+	static const uint8_t len6[] = {0x32, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
+	pb_fails(FLEX, len6, sizeof(len6), "offeredById: invalid protobuf at byte 1: bad length");
+	static const uint8_t key6[] = {0xb2, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00};
+	pb_fails(FLEX, key6, sizeof(key6), "invalid protobuf at byte 0: bad field key");
+	/* five bytes are a length still */
+	static const uint8_t len5[] = {0x32, 0x81, 0x80, 0x80, 0x80, 0x00, 'a'};
+	ProtobufCMessage *m = NULL;
+	cr_assert_eq(gf_codec_from_protobuf(FLEX, len5, sizeof(len5), &m, errbuf, sizeof(errbuf)),
+	             GF_OK, "%s", errbuf);
+	ProtobufCMessage *theirs = protobuf_c_message_unpack(FLEX, NULL, sizeof(len5), len5);
+	cr_assert_not_null(theirs);
+	protobuf_c_message_free_unpacked(theirs, NULL);
+	gf_codec_free(m);
 }
 
 Test(codec_protobuf, negative_int32_and_packed_forms_accepted)

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * codec_real.c - a double as the shortest decimal that reads back as it,
+ * printed as printf("%.*g") prints it at the precision it needs (15, 16
+ * or 17 significant digits): the JSON encoder's numbers (codec_json_emit.c).
+ *
+ * printf and strtod work in multi-precision arithmetic; trying 15, 16 and
+ * 17 digits with a strtod after each cost a FOA a third of its instructions
+ * per assignment (docs/bench.md). Here, for 1e-21 <= |v| < 1e15, in integer
+ * arithmetic:
+ *
+ * - from 1e-4 (fixed notation in %g), a short decimal in doubles:
+ *   m = round(v * 10^d) for d = 0 .. 3 (an offer's bounds, mostly): m / 10^d
+ *   is the decimal's double exactly when it equals v (m < 2^53 and 10^d are
+ *   exact doubles, and IEEE division rounds correctly, as strtod does);
+ * - else 15 digits, else 16, else 17: v = f * 2^-s exactly (f < 2^53,
+ *   s <= 126 in this range), so v * 10^d = f * 10^d / 2^s is exact in 192
+ *   bits and rounded to the nearest integer, ties to even, as glibc's
+ *   printf does; a decimal of fewer than 17 digits is taken when it lies
+ *   inside v's rounding interval (its bounds when f is even:
+ *   round-to-nearest-even), the test strtod's result would pass. When one
+ *   of at most 15 digits reads back, it is the 15-digit rounding of v
+ *   (two such decimals never read back as one double, DBL_DIG), which is
+ *   what %.15g prints.
+ *
+ * Below 1e-4 the digits print as %g does, "d.ddde-XX". Outside the range
+ * (and for a compiler without 128-bit integers) the caller's printf path
+ * is taken: gf__codec_fmt_double returns 0. tests/unit/codec_real_test.c
+ * compares both over millions of values.
+ */
+#define GF__CODEC_INTERNAL
+#include "payload/codec.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <stdbool.h>
+
+static const double p10d[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* m's decimal digits, the last first, into dig (24); their number. */
+static int digits_reversed(uint64_t m, char *dig)
+{
+	int n = 0;
+
+	do {
+		dig[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	return n;
+}
+
+/* m (1 <= m < 10^19) scaled by 10^-d in fixed notation, trailing zeros of
+ * the fraction dropped, after an optional '-'. Returns the length. */
+static size_t put_fixed(char *buf, bool neg, uint64_t m, int d)
+{
+	char dig[24];
+	int n, o = 0;
+
+	while (d > 0 && m % 10 == 0) {
+		m /= 10;
+		d--;
+	}
+	n = digits_reversed(m, dig);
+	if (neg)
+		buf[o++] = '-';
+	if (n <= d) { /* 0.000ddd */
+		buf[o++] = '0';
+		buf[o++] = '.';
+		for (int z = 0; z < d - n; z++)
+			buf[o++] = '0';
+		while (n)
+			buf[o++] = dig[--n];
+		return (size_t)o;
+	}
+	while (n > d)
+		buf[o++] = dig[--n];
+	if (d > 0) {
+		buf[o++] = '.';
+		while (n)
+			buf[o++] = dig[--n];
+	}
+	return (size_t)o;
+}
+
+/* m (1 <= m < 10^18) times 10^-d in %g's exponent style, for a decimal
+ * exponent below -4: "d.ddde-XX", trailing zeros dropped. */
+static size_t put_sci(char *buf, bool neg, uint64_t m, int d)
+{
+	char dig[24];
+	int n, o = 0, x;
+
+	while (m % 10 == 0) {
+		m /= 10;
+		d--;
+	}
+	n = digits_reversed(m, dig);
+	x = n - 1 - d; /* the first digit's exponent */
+	if (neg)
+		buf[o++] = '-';
+	buf[o++] = dig[--n];
+	if (n) {
+		buf[o++] = '.';
+		while (n)
+			buf[o++] = dig[--n];
+	}
+	buf[o++] = 'e';
+	buf[o++] = x < 0 ? '-' : '+';
+	x = x < 0 ? -x : x;
+	if (x >= 100)
+		buf[o++] = (char)('0' + x / 100);
+	buf[o++] = (char)('0' + x / 10 % 10);
+	buf[o++] = (char)('0' + x % 10);
+	return (size_t)o;
+}
+
+#ifdef __SIZEOF_INT128__
+__extension__ typedef unsigned __int128 u128;
+
+/* 192-bit unsigned integers, three 64-bit limbs, least significant first:
+ * f * 10^d for f < 2^53 and d <= 38, and m * 2^s for m < 2^57, s <= 125. */
+struct u192 {
+	uint64_t w[3];
+};
+
+#define P10Q(d) p10q[d]
+
+/* 10^0 .. 10^38 (10^38 < 2^127). */
+static const u128 p10q[39] = {(u128)1ULL,
+                              (u128)10ULL,
+                              (u128)100ULL,
+                              (u128)1000ULL,
+                              (u128)10000ULL,
+                              (u128)100000ULL,
+                              (u128)1000000ULL,
+                              (u128)10000000ULL,
+                              (u128)100000000ULL,
+                              (u128)1000000000ULL,
+                              (u128)10000000000ULL,
+                              (u128)100000000000ULL,
+                              (u128)1000000000000ULL,
+                              (u128)10000000000000ULL,
+                              (u128)100000000000000ULL,
+                              (u128)1000000000000000ULL,
+                              (u128)10000000000000000ULL,
+                              (u128)100000000000000000ULL,
+                              (u128)1000000000000000000ULL,
+                              (u128)10000000000000000000ULL,
+                              (u128)10000000000000000000ULL * 10ULL,
+                              (u128)10000000000000000000ULL * 100ULL,
+                              (u128)10000000000000000000ULL * 1000ULL,
+                              (u128)10000000000000000000ULL * 10000ULL,
+                              (u128)10000000000000000000ULL * 100000ULL,
+                              (u128)10000000000000000000ULL * 1000000ULL,
+                              (u128)10000000000000000000ULL * 10000000ULL,
+                              (u128)10000000000000000000ULL * 100000000ULL,
+                              (u128)10000000000000000000ULL * 1000000000ULL,
+                              (u128)10000000000000000000ULL * 10000000000ULL,
+                              (u128)10000000000000000000ULL * 100000000000ULL,
+                              (u128)10000000000000000000ULL * 1000000000000ULL,
+                              (u128)10000000000000000000ULL * 10000000000000ULL,
+                              (u128)10000000000000000000ULL * 100000000000000ULL,
+                              (u128)10000000000000000000ULL * 1000000000000000ULL,
+                              (u128)10000000000000000000ULL * 10000000000000000ULL,
+                              (u128)10000000000000000000ULL * 100000000000000000ULL,
+                              (u128)10000000000000000000ULL * 1000000000000000000ULL,
+                              (u128)10000000000000000000ULL * 10000000000000000000ULL};
+
+static struct u192 from_u128(u128 x)
+{
+	return (struct u192){{(uint64_t)x, (uint64_t)(x >> 64), 0}};
+}
+
+static struct u192 mul(uint64_t f, u128 p)
+{
+	u128 t0 = (u128)f * (uint64_t)p, t1 = (u128)f * (uint64_t)(p >> 64) + (t0 >> 64);
+
+	return (struct u192){{(uint64_t)t0, (uint64_t)t1, (uint64_t)(t1 >> 64)}};
+}
+
+/* x << s and x >> s, 0 < s < 128. */
+static struct u192 shl(struct u192 x, int s)
+{
+	if (s >= 64) {
+		x = (struct u192){{0, x.w[0], x.w[1]}};
+		s -= 64;
+	}
+	if (s == 0)
+		return x;
+	return (struct u192){
+	    {x.w[0] << s, x.w[1] << s | x.w[0] >> (64 - s), x.w[2] << s | x.w[1] >> (64 - s)}};
+}
+
+static struct u192 shr(struct u192 x, int s)
+{
+	if (s >= 64) {
+		x = (struct u192){{x.w[1], x.w[2], 0}};
+		s -= 64;
+	}
+	if (s == 0)
+		return x;
+	return (struct u192){
+	    {x.w[0] >> s | x.w[1] << (64 - s), x.w[1] >> s | x.w[2] << (64 - s), x.w[2] >> s}};
+}
+
+static int cmp(struct u192 a, struct u192 b)
+{
+	for (int i = 2; i >= 0; i--)
+		if (a.w[i] != b.w[i])
+			return a.w[i] < b.w[i] ? -1 : 1;
+	return 0;
+}
+
+static struct u192 sub(struct u192 a, struct u192 b) /* a >= b */
+{
+	struct u192 r;
+	uint64_t borrow = 0;
+
+	for (int i = 0; i < 3; i++) {
+		u128 t = (u128)a.w[i] - b.w[i] - borrow;
+		r.w[i] = (uint64_t)t;
+		borrow = (uint64_t)(t >> 64) & 1;
+	}
+	return r;
+}
+
+/* f * 10^d / 2^s rounded to the nearest integer, ties to even (trunc: toward
+ * zero), into *q; false when it does not fit 64 bits. */
+static bool scaled(uint64_t f, int d, int s, bool trunc, uint64_t *q)
+{
+	struct u192 x = mul(f, P10Q(d)), hi = shr(x, s), r, half;
+
+	if (hi.w[1] || hi.w[2])
+		return false;
+	*q = hi.w[0];
+	if (trunc)
+		return true;
+	r = sub(x, shl(hi, s));
+	half = shl(from_u128(1), s - 1);
+	if (cmp(r, half) > 0 || (cmp(r, half) == 0 && (*q & 1)))
+		(*q)++;
+	return *q != 0;
+}
+
+/* True when m * 10^-d reads back as v = f * 2^-s (f normal, 53 bits). */
+static bool reads_back(uint64_t f, int s, uint64_t m, int d)
+{
+	struct u192 t = shl(from_u128(m), s), vv = mul(f, P10Q(d)), p = from_u128(P10Q(d));
+	bool above = cmp(t, vv) >= 0;
+	struct u192 diff = above ? sub(t, vv) : sub(vv, t);
+	int c;
+
+	/* The gap to the next double up is 2^-s; down, half that when f is a
+	 * power of two. In units of 10^-d * 2^-s the half gaps are p / 2 and,
+	 * at a power of two below, p / 4; a tie reads back as the even f. */
+	c = cmp(shl(diff, !above && f == (uint64_t)1 << 52 ? 2 : 1), p);
+	return c < 0 || (c == 0 && (f & 1) == 0);
+}
+
+/* The decimal of 15, 16 or 17 digits (the fewest that reads back) of
+ * a = f * 2^-s, 10^lead <= a < 10^(lead + 1): m and d, m * 10^-d. */
+static bool shortest(uint64_t f, int s, int lead, int from, uint64_t *m, int *d)
+{
+	for (int digits = from; digits <= 17; digits++) {
+		uint64_t q;
+		int k = digits - 1 - lead;
+
+		if (k < 0 || k > 38 || !scaled(f, k, s, false, &q))
+			return false;
+		/* Rounded up to 10^digits: one digit less at k - 1. At k = 0 that
+		 * is 10^15 itself, another double (a < 10^15): the next try. */
+		if (q >= (uint64_t)P10Q(digits)) {
+			if (k == 0)
+				continue;
+			if (!scaled(f, --k, s, false, &q))
+				return false;
+		}
+		if (digits == 17 || reads_back(f, s, q, k)) {
+			*m = q;
+			*d = k;
+			return true;
+		}
+	}
+	return false;
+}
+#endif
+
+size_t gf__codec_fmt_double(char *buf, double v)
+{
+	double a = fabs(v);
+	bool neg = signbit(v);
+
+	if (!(a >= 1e-21 && a < 1e15))
+		return 0;
+	/* A short decimal, from 1e-4 (fixed notation): m / 10^d for d <= 3
+	 * and m < 10^15, in doubles (what an offer's bounds mostly are). */
+	for (int d = 0; a >= 1e-4 && d <= 3; d++) {
+		double x = a * p10d[d];
+		uint64_t m;
+
+		if (x >= 1e15)
+			break;
+		m = (uint64_t)(x + 0.5);
+		if (m != 0 && (double)m / p10d[d] == a)
+			return put_fixed(buf, neg, m, d);
+	}
+#ifdef __SIZEOF_INT128__
+	{
+		uint64_t bits, f, m, t;
+		int s, d, lead;
+
+		memcpy(&bits, &a, sizeof(bits));
+		if ((bits >> 52) == 0)
+			return 0; /* subnormal: not in this range */
+		f = (bits & (((uint64_t)1 << 52) - 1)) | (uint64_t)1 << 52;
+		s = 1075 - (int)(bits >> 52); /* a = f * 2^-s; 3 <= s <= 126 here */
+		if (s <= 1 || s > 126)
+			return 0;
+		/* 10^lead <= a: from the binary exponent, off by one at most */
+		lead = (int)floor((52 - s) * 0.30102999566398120);
+		/* log10 may be one off next to a power of ten: the exact first
+		 * digit is where a * 10^(16 - lead), truncated, has 17 digits. */
+		for (int tries = 0;; tries++) {
+			if (tries == 4 || 16 - lead < 0 || 16 - lead > 38)
+				return 0;
+			if (!scaled(f, 16 - lead, s, true, &t) || t >= (uint64_t)P10Q(17))
+				lead++;
+			else if (t < (uint64_t)P10Q(16))
+				lead--;
+			else
+				break;
+		}
+		if (!shortest(f, s, lead, 15, &m, &d))
+			return 0;
+		/* %g's exponent is that of the printed digits (a rounding up
+		 * moves it one up; trailing zeros do not): below -4, the
+		 * exponent style */
+		{
+			char dig[24];
+			if (digits_reversed(m, dig) - 1 - d < -4)
+				return put_sci(buf, neg, m, d);
+		}
+		return put_fixed(buf, neg, m, d);
+	}
+#endif
+	return 0;
+}
