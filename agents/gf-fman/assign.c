@@ -91,12 +91,13 @@ static void half_sent(struct fman *f, const char *agg, const Goflex__FlexOfferSc
 }
 
 /* The number of member schedules sent in the first part of the assignment
- * key before a restart: more than none only in the redo of an assignment
- * whose first part was committed, not its rest (the rest deletes the row,
- * and marks the key). */
-static int64_t part_sent(struct fman *f, const char *key)
+ * key before a restart, and the revision it split (*rev): more than none
+ * only in the redo of an assignment whose first part was committed, not
+ * its rest (the rest deletes the row, and marks the key). */
+static int64_t part_sent(struct fman *f, const char *key, int64_t *rev)
 {
-	sqlite3_stmt *st = gf_store_cached(f->store, "SELECT sent FROM assign_parts WHERE key = ?");
+	sqlite3_stmt *st =
+	    gf_store_cached(f->store, "SELECT sent, rev FROM assign_parts WHERE key = ?");
 	int64_t n = 0;
 	int rc;
 
@@ -106,12 +107,24 @@ static int64_t part_sent(struct fman *f, const char *key)
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		n = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
+		*rev = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
 		fman_util_fail(f, "assignment part");
+	}
 	sqlite3_reset(st);
 	return n;
+}
+
+bool fman_assign_pending(struct fman *f)
+{
+	sqlite3_stmt *st = gf_store_cached(f->store, "SELECT 1 FROM assign_parts LIMIT 1");
+	bool pending = st && sqlite3_step(st) == SQLITE_ROW;
+
+	if (st)
+		sqlite3_reset(st);
+	return pending;
 }
 
 /* True when the stored body and json say the same: equal bytes, or the
@@ -135,8 +148,9 @@ static bool same_body(const char *body, size_t blen, const char *json, size_t le
 	return same;
 }
 
-/* In a redo (r->sent): false when member offer id was sent a schedule
- * other than json before the restart; a same one is counted. */
+/* In a redo, for each of the first r->sent members: false when member
+ * offer id was sent a schedule other than json before the restart; a same
+ * one is counted. */
 static bool split_same(struct split *r, const char *id, int64_t sid, int64_t uid, const char *json,
                        size_t len)
 {
@@ -210,7 +224,7 @@ static void assign_member(struct split *r, size_t j, int32_t start)
 		fman_util_fail(f, "member assign");
 		goto out;
 	}
-	if (r->sent &&
+	if ((int64_t)j < r->sent &&
 	    !split_same(r, ms->id[j], (int64_t)sc.scheduleid, (int64_t)sc.updateid, json, len)) {
 		char why[ID_MAX + 64];
 		snprintf(why, sizeof(why), "member %s's schedule would differ", ms->id[j]);
@@ -290,16 +304,17 @@ static bool disaggregate(struct fman *f, const char *agg, const char *key, int64
 		assign_member(&r, j, mstart[j]);
 		if (j + 1 == (size_t)f->conf->assign_part && j + 1 < ms->count && !f->failed &&
 		    !r.sent) {
-			if (gf_store_run(f->store,
-			                 "INSERT INTO assign_parts (key, sent) VALUES (?, ?)", "ti",
-			                 key, (int64_t)(j + 1)) != GF_OK ||
+			if (gf_store_run(
+			        f->store,
+			        "INSERT INTO assign_parts (key, sent, rev) VALUES (?, ?, ?)", "tii",
+			        key, (int64_t)(j + 1), rev) != GF_OK ||
 			    gf_store_commit_part(f->store) != GF_OK)
 				fman_util_fail(f, "the first part of the assignment");
 			else
 				fman_util_crash_point("assign-part");
 		}
 	}
-	if (!f->failed && r.same != r.sent)
+	if (!f->failed && r.same < r.sent)
 		half_sent(f, agg, s, r.sent, "a member that had its schedule is no longer one");
 	if ((r.sent || ms->count > (size_t)f->conf->assign_part) && !f->failed &&
 	    gf_store_run(f->store, "DELETE FROM assign_parts WHERE key = ?", "t", key) != GF_OK)
@@ -345,7 +360,7 @@ static enum gf_err assign_take(void *arg)
 	const Goflex__FlexOfferAssign *as = (const Goflex__FlexOfferAssign *)c->m->body;
 	const char *agg = as->flexofferid;
 	long long num = 0, lrev = 0;
-	int64_t sent = part_sent(f, c->key);
+	int64_t prev = -1, sent = part_sent(f, c->key, &prev);
 
 	if (f->failed)
 		return fman_util_status(f);
@@ -364,8 +379,10 @@ static enum gf_err assign_take(void *arg)
 		c->ok = disaggregate(f, agg, c->key, (c->rev = lrev), sent, as->flexofferschedule,
 		                     &c->ms, c->reason);
 	else
-		c->ok = disaggregate(f, agg, c->key, c->rev, sent, as->flexofferschedule, &c->ms,
-		                     c->reason);
+		/* Without a label, the latest revision; in a redo, the one the
+		 * first part split (the pool may have grown since). */
+		c->ok = disaggregate(f, agg, c->key, (c->rev = sent ? prev : c->rev), sent,
+		                     as->flexofferschedule, &c->ms, c->reason);
 	if (!c->ok && sent && !f->failed)
 		half_sent(f, agg, as->flexofferschedule, sent, c->reason);
 	if (f->failed)

@@ -150,8 +150,11 @@ size_t fman_captariff_offer(const Goflex__FlexOffer *fo, const double *cap, doub
                             double *tmax);
 
 /* assign.c: FMAR's flexoffer.assign, disaggregated over the assigned
- * revision's members (docs/fman.md, "Assignments"). */
+ * revision's members (docs/fman.md, "Assignments"). fman_assign_pending:
+ * an assignment's first part was sent and its rest not, before a restart
+ * (its redo comes from the inbox; the start's aggregation waits for it). */
 void fman_assign_fmar(struct fman *f, const struct gf_message *m);
+bool fman_assign_pending(struct fman *f);
 
 /* members.c: the members of one revision of an aggregate, as the engine
  * sees them, in the order of their offers' arrival (pid). live: still in

@@ -185,8 +185,14 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 	snprintf(filter, sizeof(filter), "gf/%s/+/+/fman/%s/+", site, id);
 	if ((rc = gf_bus_subscribe(bus, filter)) != GF_OK)
 		return rc;
-	/* What the pool holds now (the outbox goes out once connected). */
-	if ((rc = fman_market_aggregate(&F)) != GF_OK)
+	/* What the pool holds now (the outbox goes out once connected); not
+	 * before the redo of an assignment half sent at a crash, which must
+	 * find the pool's aggregates as they were (docs/fman.md). */
+	if (fman_assign_pending(&F))
+		gf_log_notice("GF-FMAN-ASSIGN-PENDING",
+		              "an assignment was half sent before the restart: it is handled "
+		              "again first, the pool is aggregated at the next round");
+	else if ((rc = fman_market_aggregate(&F)) != GF_OK)
 		return rc;
 	gf_agent_timer_at(a, gf_agent_now(a) + (double)c->aggregate_every_s, tick, &F);
 	if ((rc = fman_settle_start(&F)) != GF_OK)

@@ -356,11 +356,14 @@ check "... and no member beyond them had its schedule (sent only once committed)
 # the same way (max_members 30: the 60 members no longer form one
 # aggregate): it stops, loudly, with nothing of the redo kept.
 sed 's/^assign_part 25$/assign_part 25\nmax_members 30/' "$tmp/fman.conf" >"$tmp/fman-other.conf"
+fmar_before=$(wc -l <"$tmp/r1.jsonl")
 run_fman_to_stop "$tmp/fman-other.conf"
 check "restarted with another max_members, gf-fman stops rather than split the half-sent assignment otherwise (GF-FMAN-ASSIGN-HALF, exit $rc)" \
 	eval '[ "$rc" != 0 ] && in_log "GF-FMAN-ASSIGN-HALF.*25 member schedules were sent before a restart.*no longer form one aggregate"'
+check "... having sent FMAR nothing (the start's aggregation waits for the redo: GF-FMAN-ASSIGN-PENDING)" \
+	eval '[ "$(wc -l <"$tmp/r1.jsonl")" = "$fmar_before" ] && in_log GF-FMAN-ASSIGN-PENDING'
 check "... keeping the first part as it was: 25 assignments, the part still marked" \
-	eq "$(q "SELECT count(*) FROM assignments WHERE schedule_id = 12") $(q "SELECT sent FROM assign_parts")" "25 25"
+	eq "$(q "SELECT count(*) FROM assignments WHERE schedule_id = 12") $(q "SELECT sent || ':' || rev FROM assign_parts")" "25 25:$(agg_current "$B" | cut -d: -f3)"
 check "... and no member beyond them has its schedule" [ "$(assign_keys 12 | sort -u | wc -l)" -le 25 ]
 # A redo that would send one of the first part's members another schedule
 # (here its recorded one is changed in the database) stops the same way.
