@@ -80,8 +80,9 @@ const char *gf_codec_format_name(enum gf_codec_format format);
  * accepts the same messages; a map entry without key or value gets their
  * defaults, as protobuf says, so that it has both like the other encodings'.
  * A key or a length prefix takes at most five varint bytes, as protobuf-c
- * reads them (a longer form of a small value: refused). In all three, time strings come out canonical and any NaN comes out as the
- * one NaN that JSON's "NaN" stands for.
+ * reads them (a longer form of a small value: refused). In all three, time
+ * strings come out canonical and any NaN comes out as the one NaN that
+ * JSON's "NaN" stands for.
  */
 enum gf_err gf_codec_from_json(const ProtobufCMessageDescriptor *d, const char *json, size_t len,
                                ProtobufCMessage **out, char *err, size_t errlen);
