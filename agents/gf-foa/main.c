@@ -84,7 +84,7 @@ static const struct gf_conf_item table[] = {
 };
 
 /* The page cache of a virtual FOA's store, KiB (SQLite's default is 2 MiB). */
-#define VIRTUAL_CACHE_KIB "16"
+#define VIRTUAL_CACHE_KIB 16
 
 /* The process's own identity as a FOA (foas 0), or its virtual FOAs. */
 static struct foa F;
@@ -398,8 +398,9 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 	/* Thousands of stores in one process: each keeps a small page cache
 	 * (a FOA's working set is a few pages: docs/foa.md). */
 	if (rc == GF_OK && small) {
-		rc = gf_store_exec(f->store, "PRAGMA cache_size = -" VIRTUAL_CACHE_KIB);
-		gf_store_keep_statements(f->store, false);
+		rc = gf_store_small(f->store, VIRTUAL_CACHE_KIB, err, sizeof(err));
+		if (rc != GF_OK)
+			gf_log_err("GF-FOA-STORE", "%s", err);
 	}
 	if (rc == GF_OK)
 		rc = subscribe(f);

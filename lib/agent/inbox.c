@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -290,6 +291,22 @@ enum gf_err gf_inbox_open(const char *dir, struct gf_inbox **out, size_t *replay
 		in->log_fd = open_in(dir, LOG_NAME, err, errlen);
 		if (in->log_fd < 0)
 			goto out;
+		/* One reader and writer: a second process on the same state
+		 * (two agents given one state_dir, a FOA hosted twice) would
+		 * replay and acknowledge the same messages and cut the other's
+		 * records as torn. Held until the log is closed. */
+		if (flock(in->log_fd, LOCK_EX | LOCK_NB) != 0) {
+			if (errno == EWOULDBLOCK)
+				snprintf(
+				    err, errlen,
+				    "the inbox in %s is in use by another agent (one state_dir "
+				    "per agent)",
+				    dir);
+			else
+				snprintf(err, errlen, "cannot lock the inbox in %s: %s", dir,
+				         strerror(errno));
+			goto out;
+		}
 		in->done_fd = open_in(dir, DONE_NAME, err, errlen);
 		if (in->done_fd < 0)
 			goto out;

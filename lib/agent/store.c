@@ -45,7 +45,7 @@ struct gf_store {
 		sqlite3_stmt *st;
 	} * cached;
 	size_t ncached, cached_cap;
-	bool transient;   /* gf_store_keep_statements(false) */
+	bool transient;   /* gf_store_small: statements let go after each transaction */
 	int wal_frames;   /* frames in the WAL after the last commit */
 	double due_since; /* monotonic s when a checkpoint fell due; 0: none due */
 	bool drains;      /* the bus has called the drained hook: checkpoints wait for it */
@@ -207,9 +207,25 @@ sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql)
 	return st;
 }
 
-void gf_store_keep_statements(struct gf_store *s, bool keep)
+enum gf_err gf_store_small(struct gf_store *s, int cache_kib, char *err, size_t errlen)
 {
-	s->transient = !keep;
+	char sql[128];
+	char *msg = NULL;
+
+	snprintf(sql, sizeof(sql),
+	         "PRAGMA cache_size = -%d; PRAGMA cache_spill = OFF;"
+	         " PRAGMA locking_mode = EXCLUSIVE; BEGIN IMMEDIATE; COMMIT;",
+	         cache_kib);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot lock %s: %s (another process has it open?)",
+		         sqlite3_db_filename(s->db, "main"), msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return GF_EIO;
+	}
+	s->transient = true;
+	return GF_OK;
 }
 
 /* A store that does not keep its statements lets go of them once its

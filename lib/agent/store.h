@@ -60,12 +60,23 @@ sqlite3_stmt *gf_store_prepare(struct gf_store *s, const char *sql);
  * never held across a commit. NULL, logged with GF-STORE-SQL, on failure. */
 sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql);
 
-/* keep false: gf_store_cached's statements are let go at the end of each
- * transaction (and when the bus's inbox is found empty), not kept for the
- * store's life: for a process holding thousands of stores (virtual FOAs,
- * docs/foa.md), where a dozen kept statements each would cost more memory
- * than preparing them again. Default true. */
-void gf_store_keep_statements(struct gf_store *s, bool keep);
+/* Makes s one of thousands of stores in one process (virtual FOAs,
+ * docs/foa.md), each doing a few small transactions now and then:
+ * - its page cache holds cache_kib between transactions, and a transaction
+ *   may outgrow it instead of spilling pages to the WAL before its commit
+ *   (cache_spill off: a spilled page written again in the same
+ *   transaction made SQLite read back and rewrite every frame after it at
+ *   the commit);
+ * - gf_store_cached's statements are let go at the end of each
+ *   transaction (and when the bus's inbox is found empty): a dozen kept
+ *   statements would cost about 35 kB per store;
+ * - the database is locked to this connection for its life
+ *   (locking_mode EXCLUSIVE): no lock calls per transaction, and another
+ *   process cannot open it while it is in use (the second host of the
+ *   same FOA is refused at once, an inspection with sqlite3 waits for the
+ *   process to stop).
+ * GF_EIO, with the reason in err, when the lock cannot be had. */
+enum gf_err gf_store_small(struct gf_store *s, int cache_kib, char *err, size_t errlen);
 
 /* Runs sql (one statement, no results) with its parameters bound in order
  * from the arguments, one letter of fmt each: 't' text (const char *,

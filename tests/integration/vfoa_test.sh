@@ -111,6 +111,15 @@ check "... aggregated, 3 members, sent to FMAR" trade_wait 30 members
 acked() { [ "$(trade_count vfoa 'GF-FOA-ACK offer sim-000[1-3]-1 Accepted')" -ge $N ]; }
 check "... FMAN's acks reach each FOA" trade_wait 20 acked
 
+# --- the same FOAs hosted twice: the second process is refused, the first undisturbed -
+cp "$tmp/vfoa.conf" "$tmp/twice.conf"
+timeout 20 "$FOA" -c "$tmp/twice.conf" >"$tmp/twice.log" 2>&1
+rc=$?
+check "a second process with the same state_dir stops at start (exit 2), saying why" \
+	eq "$rc $(grep -c 'the inbox in .*/vfoa.state is in use by another agent (one state_dir per agent)' "$tmp/twice.log")" "2 1"
+check "... before it connected (the first's sessions are not taken over)" \
+	eq "$(trade_count twice GF-BUS-CONNECT) $(trade_count vfoa GF-BUS-LOST)" "0 0"
+
 # --- a bid; kill -9 while the first assignment is held after its commit -------------
 trade_bid b1 10
 check "the bid clears and assigns the aggregate" \

@@ -192,6 +192,36 @@ Test(inbox, unusable_directory_is_an_error)
 	cr_assert(strstr(err, "/nonexistent/dir/inbox.log") != NULL, "%s", err);
 }
 
+/* One agent per inbox: a second open of the same directory (another
+ * process, or another bus of this one) is refused, saying why, and leaves
+ * the first one's records alone; once the first is closed it opens. */
+Test(inbox, a_second_open_of_the_same_inbox_is_refused)
+{
+	struct gf_inbox *in, *again = NULL;
+	struct gf_inbox_item *it;
+	char err[256] = "";
+	size_t replayed;
+	off_t size;
+
+	make_dir();
+	in = open_inbox(NULL);
+	push(in, "t/1", "one");
+	size = log_size();
+	cr_assert_eq(gf_inbox_open(dir, &again, NULL, err, sizeof(err)), GF_EIO);
+	cr_assert_null(again);
+	cr_assert(strstr(err, "is in use by another agent") != NULL && strstr(err, dir) != NULL,
+	          "%s", err);
+	cr_assert_eq(log_size(), size, "the first one's log untouched");
+	it = gf_inbox_take(in);
+	cr_assert_str_eq((char *)it->payload, "one");
+	gf_inbox_release(in, it);
+	gf_inbox_close(in);
+	in = open_inbox(&replayed);
+	cr_assert_eq(replayed, 1, "closed: the next open has it");
+	gf_inbox_close(in);
+	remove_dir();
+}
+
 Test(inbox, simclock_maps_real_to_simulated_time)
 {
 	struct gf_simclock c;

@@ -317,7 +317,7 @@ Test(store, cached_statements_are_kept_or_let_go_after_the_transaction)
 	char dir[] = "/tmp/gf-store-test-XXXXXX";
 	struct gf_store *s = once_store(dir);
 	const char ins[] = "INSERT INTO x VALUES (?)";
-	char same[sizeof(ins)];
+	char same[sizeof(ins)], err[256];
 	sqlite3_stmt *a, *b;
 	int base = statements(s);
 
@@ -342,7 +342,7 @@ Test(store, cached_statements_are_kept_or_let_go_after_the_transaction)
 	cr_assert_eq(gf_store_commit(s), GF_OK);
 	cr_assert_eq(statements(s), base + 2, "kept across transactions");
 
-	gf_store_keep_statements(s, false);
+	cr_assert_eq(gf_store_small(s, 16, err, sizeof(err)), GF_OK, "%s", err);
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (?)", "i", (int64_t)9), GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
@@ -353,6 +353,48 @@ Test(store, cached_statements_are_kept_or_let_go_after_the_transaction)
 	cr_assert_eq(statements(s), base, "and at a rollback");
 	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v >= 9"), 1);
 	once_done(s, dir);
+}
+
+static long long wal_bytes(const char *dir)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/t.db-wal", dir);
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* gf_store_small: a transaction of 200 pages with a cache of 4 writes
+ * nothing to the WAL before its commit; the cache is back under its size
+ * after it; the database is the connection's alone. */
+Test(store, a_small_store_does_not_spill_shrinks_back_and_is_its_own)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", path[128], err[256] = "";
+	struct gf_store *s = once_store(dir);
+	long long wal;
+	int cur = 0, high = 0;
+	sqlite3 *other;
+
+	cr_assert_eq(gf_store_small(s, 16, err, sizeof(err)), GF_OK, "%s", err);
+	wal = wal_bytes(dir);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	for (int i = 0; i < 200; i++)
+		cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (randomblob(4000))", ""), GF_OK);
+	cr_assert_eq(wal_bytes(dir), wal, "nothing spilled to the WAL before the commit");
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_gt(wal_bytes(dir), wal + 200 * 4096, "the commit wrote the pages");
+	cr_assert_eq(sqlite3_db_status(gf_store_db(s), SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0),
+	             SQLITE_OK);
+	cr_assert_lt(cur, 64 * 1024, "the cache shrank back (%d bytes)", cur);
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 200);
+
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	cr_assert_eq(sqlite3_open_v2(path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(other, "SELECT count(*) FROM x", NULL, NULL, NULL), SQLITE_BUSY,
+	             "another connection cannot read it: %s", sqlite3_errmsg(other));
+	sqlite3_close(other);
+	once_done(s, dir);
+	(void)high;
 }
 
 /* Commits about 1,200 pages (more than the 1,000 frames a checkpoint
