@@ -215,10 +215,15 @@ enum gf_err gf_store_small(struct gf_store *s, int cache_kib, char *err, size_t 
 	snprintf(sql, sizeof(sql),
 	         "PRAGMA cache_size = -%d; PRAGMA cache_spill = OFF;"
 	         " PRAGMA locking_mode = EXCLUSIVE; BEGIN IMMEDIATE; COMMIT;",
-	         cache_kib);
+	         cache_kib > 0 ? cache_kib : 1);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot lock %s: %s (another process has it open?)",
-		         sqlite3_db_filename(s->db, "main"), msg ? msg : sqlite3_errmsg(s->db));
+		int code = sqlite3_errcode(s->db);
+
+		snprintf(err, errlen, "cannot set up %s for exclusive use: %s%s",
+		         sqlite3_db_filename(s->db, "main"), msg ? msg : sqlite3_errmsg(s->db),
+		         code == SQLITE_BUSY || code == SQLITE_LOCKED
+		             ? " (another process has it open: close it and start again)"
+		             : "");
 		sqlite3_free(msg);
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

@@ -71,11 +71,12 @@ sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql);
  *   transaction (and when the bus's inbox is found empty): a dozen kept
  *   statements would cost about 35 kB per store;
  * - the database is locked to this connection for its life
- *   (locking_mode EXCLUSIVE): no lock calls per transaction, and another
- *   process cannot open it while it is in use (the second host of the
- *   same FOA is refused at once, an inspection with sqlite3 waits for the
- *   process to stop).
- * GF_EIO, with the reason in err, when the lock cannot be had. */
+ *   (locking_mode EXCLUSIVE, taken here with an empty write transaction):
+ *   no lock calls per transaction, and no other connection can read it
+ *   while it is in use (sqlite3 says "database is locked").
+ * GF_EIO, with the reason in err, when that fails: another connection
+ * holds the database (an open sqlite3 shell: after the store's 5 s busy
+ * timeout). cache_kib > 0. */
 enum gf_err gf_store_small(struct gf_store *s, int cache_kib, char *err, size_t errlen);
 
 /* Runs sql (one statement, no results) with its parameters bound in order

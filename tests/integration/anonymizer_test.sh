@@ -229,6 +229,7 @@ conf run3 batch_max 500 progress_s 1
 pid=$!; pids+=($pid)
 wait_for 20 eval '[ "$(wc -l <"$tmp/sp2.out")" -ge 20 ]'
 kill -9 $pid
+wait $pid 2>/dev/null # its inbox is free once it is gone (one agent per inbox)
 echo "# anonymizer killed after $(wc -l <"$tmp/sp2.out") messages"
 "$ANON" -c "$tmp/run3.conf" -v >>"$tmp/run3.log" 2>&1 &
 pid=$!; pids+=($pid)

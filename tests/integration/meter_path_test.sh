@@ -65,7 +65,7 @@ sleep 0.5
 anon_pid=$!; pids+=($anon_pid)
 wait_for 30 eval '[ "$(stored)" -ge 20000 ]'
 kill -9 $sp_pid; echo "# gf-sp killed -9 at $(stored) readings"
-sleep 0.5; sp_start
+wait $sp_pid 2>/dev/null; sp_start
 wait_for 30 eval '[ "$(stored)" -ge 50000 ]'
 kill -9 "$(cat "$S/mosquitto.pid")"; echo "# broker killed -9 at $(stored) readings"
 sleep 0.5
@@ -73,7 +73,7 @@ sleep 0.5
 	--plugin "$BUILD/lib/goflex_privacy.so" >/dev/null || { echo "the broker did not restart"; exit 1; }
 wait_for 30 eval '[ "$(stored)" -ge 70000 ]'
 kill -9 $sp_pid; echo "# gf-sp killed -9 again at $(stored) readings"
-sleep 0.5; sp_start
+wait $sp_pid 2>/dev/null; sp_start
 wait_for 60 eval '[ "$(stored)" -ge "$N" ]'
 sleep 2 # anything more would be a duplicate
 check "the store holds every one of the $N readings, once" eq "$(stored)" "$N"

@@ -253,7 +253,7 @@ csv_has() { grep -q "^$1,$2," "$tmp/plugs.csv"; }
 # Interval P1_START is over (the plug counted it): foa.p1 is in its second slice.
 check "the schedule's first interval passes" wait_for 60 csv_has "$P1_START" boiler1
 kill -9 "$pid_p1"
-sleep 0.2
+wait "$pid_p1" 2>/dev/null # its inbox is free once it is gone (one agent per inbox)
 start p1 "$FOA"
 check "foa.p1 restarted" wait_for 10 n_in_log p1 "GF-FOA-PLUG " 2
 
