@@ -355,13 +355,15 @@ Test(store, cached_statements_are_kept_or_let_go_after_the_transaction)
 	once_done(s, dir);
 }
 
-static long long wal_bytes(const char *dir)
+/* The size of DIR/FILE, which must exist. */
+static long long file_bytes(const char *dir, const char *file)
 {
 	char path[128];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/t.db-wal", dir);
-	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	cr_assert_eq(stat(path, &st), 0, "%s exists", path);
+	return (long long)st.st_size;
 }
 
 /* gf_store_small: a transaction of 200 pages with a cache of 4 writes
@@ -372,17 +374,18 @@ Test(store, a_small_store_does_not_spill_shrinks_back_and_is_its_own)
 	char dir[] = "/tmp/gf-store-test-XXXXXX", path[128], err[256] = "";
 	struct gf_store *s = once_store(dir);
 	long long wal;
-	int cur = 0, high = 0;
+	int cur = 0, high = 0; /* high: the peak, unused */
 	sqlite3 *other;
 
 	cr_assert_eq(gf_store_small(s, 16, err, sizeof(err)), GF_OK, "%s", err);
-	wal = wal_bytes(dir);
+	wal = file_bytes(dir, "t.db-wal");
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	for (int i = 0; i < 200; i++)
 		cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (randomblob(4000))", ""), GF_OK);
-	cr_assert_eq(wal_bytes(dir), wal, "nothing spilled to the WAL before the commit");
+	cr_assert_eq(file_bytes(dir, "t.db-wal"), wal,
+	             "nothing spilled to the WAL before the commit");
 	cr_assert_eq(gf_store_commit(s), GF_OK);
-	cr_assert_gt(wal_bytes(dir), wal + 200 * 4096, "the commit wrote the pages");
+	cr_assert_gt(file_bytes(dir, "t.db-wal"), wal + 200 * 4096, "the commit wrote the pages");
 	cr_assert_eq(sqlite3_db_status(gf_store_db(s), SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0),
 	             SQLITE_OK);
 	cr_assert_lt(cur, 64 * 1024, "the cache shrank back (%d bytes)", cur);
@@ -394,7 +397,6 @@ Test(store, a_small_store_does_not_spill_shrinks_back_and_is_its_own)
 	             "another connection cannot read it: %s", sqlite3_errmsg(other));
 	sqlite3_close(other);
 	once_done(s, dir);
-	(void)high;
 }
 
 /* Commits about 1,200 pages (more than the 1,000 frames a checkpoint
@@ -405,16 +407,6 @@ static void write_pages(struct gf_store *s)
 	for (int i = 0; i < 1200; i++)
 		cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (randomblob(4000))", ""), GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
-}
-
-static long long db_bytes(const char *dir)
-{
-	char path[128];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/t.db", dir);
-	cr_assert_eq(stat(path, &st), 0);
-	return (long long)st.st_size;
 }
 
 Test(store, the_checkpoint_waits_until_the_bus_has_written_the_turn)
@@ -428,7 +420,7 @@ Test(store, the_checkpoint_waits_until_the_bus_has_written_the_turn)
 
 	/* Without a bus: as SQLite does, in the commit. */
 	write_pages(s);
-	cr_assert_geq(db_bytes(dir), 1200LL * 4000, "checkpointed in the commit");
+	cr_assert_geq(file_bytes(dir, "t.db"), 1200LL * 4000, "checkpointed in the commit");
 	once_done(s, dir);
 
 	/* With a bus that has called the store's hook: after it. */
@@ -438,14 +430,16 @@ Test(store, the_checkpoint_waits_until_the_bus_has_written_the_turn)
 	gf_store_outbox_flush(s2, bus);
 	cr_assert_null(gf_bus_take(bus), "nothing came: the hook is called");
 	write_pages(s2);
-	cr_assert_lt(db_bytes(dir2), 1200LL * 4000, "not in the commit: the pages wait in the WAL");
+	cr_assert_lt(file_bytes(dir2, "t.db"), 1200LL * 4000,
+	             "not in the commit: the pages wait in the WAL");
 	cr_assert_eq(count(s2, "SELECT count(*) FROM x"), 1200, "and are there all the same");
 	cr_assert_null(gf_bus_take(bus));
-	cr_assert_geq(db_bytes(dir2), 1200LL * 4000, "checkpointed when the inbox was found empty");
+	cr_assert_geq(file_bytes(dir2, "t.db"), 1200LL * 4000,
+	              "checkpointed when the inbox was found empty");
 
 	/* A publish in flight (the bus is not connected: it stays so): the
 	 * checkpoint waits for the burst to end. */
-	size = db_bytes(dir2);
+	size = file_bytes(dir2, "t.db");
 	cr_assert_eq(gf_store_begin(s2), GF_OK);
 	cr_assert_eq(gf_store_outbox_add(s2, "gf/site1/foa/t1/ops/all/x", "{}", 2, NULL, false),
 	             GF_OK);
@@ -453,7 +447,8 @@ Test(store, the_checkpoint_waits_until_the_bus_has_written_the_turn)
 	cr_assert_eq(gf_store_outbox_flush(s2, bus), 1);
 	write_pages(s2);
 	cr_assert_null(gf_bus_take(bus));
-	cr_assert_lt(db_bytes(dir2), size + 1200LL * 4000, "not while a publish is in flight");
+	cr_assert_lt(file_bytes(dir2, "t.db"), size + 1200LL * 4000,
+	             "not while a publish is in flight");
 	gf_bus_close(bus, 0);
 	once_done(s2, dir2);
 }
