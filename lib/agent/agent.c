@@ -2,6 +2,7 @@
 #include "agent/agent.h"
 #include "agent/kpi.h"
 #include "agent/resend.h"
+#include "agent/store.h"
 
 #include <errno.h>
 #include <math.h>
@@ -673,6 +674,7 @@ int gf_agent_main(const struct gf_agent_def *def, int argc, char **argv)
 	sigset_t sigs;
 	int code, operand = argc;
 
+	gf_store_one_thread();
 	code = parse_args(def, argc, argv, &path, &check, &operand);
 	if (code >= 0)
 		return code;

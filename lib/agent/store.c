@@ -45,7 +45,6 @@ struct gf_store {
 		sqlite3_stmt *st;
 	} * cached;
 	size_t ncached, cached_cap;
-	bool transient;   /* gf_store_small: statements let go after each transaction */
 	int wal_frames;   /* frames in the WAL after the last commit */
 	double due_since; /* monotonic s when a checkpoint fell due; 0: none due */
 	bool drains;      /* the bus has called the drained hook: checkpoints wait for it */
@@ -229,19 +228,7 @@ enum gf_err gf_store_small(struct gf_store *s, int cache_kib, char *err, size_t 
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return GF_EIO;
 	}
-	s->transient = true;
 	return GF_OK;
-}
-
-/* A store that does not keep its statements lets go of them once its
- * transaction is over (no caller holds one across a commit: store.h). */
-static void statements_trim(struct gf_store *s)
-{
-	if (!s->transient)
-		return;
-	for (size_t i = 0; i < s->ncached; i++)
-		sqlite3_finalize(s->cached[i].st);
-	s->ncached = 0;
 }
 
 static enum gf_err prepare(struct gf_store *s, const char *sql, sqlite3_stmt **st)
@@ -282,6 +269,14 @@ const char *gf_store_text(sqlite3_stmt *st, int col)
 	const unsigned char *t = sqlite3_column_text(st, col);
 
 	return t ? (const char *)t : "";
+}
+
+void gf_store_one_thread(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_SINGLETHREAD) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		gf_log_warning("GF-STORE-SQL", "SQLite was in use before its one-thread "
+		                               "setup: it keeps its mutexes");
 }
 
 enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_sql,
@@ -376,17 +371,29 @@ enum gf_err gf_store_exec(struct gf_store *s, const char *sql)
 	return GF_OK;
 }
 
+/* BEGIN, COMMIT, ROLLBACK: kept statements (sqlite3_exec would parse
+ * them again at every transaction). */
+static enum gf_err txn(struct gf_store *s, const char *sql)
+{
+	sqlite3_stmt *st = gf_store_cached(s, sql);
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+
+	if (rc != SQLITE_DONE)
+		gf_log_err("GF-STORE-SQL", "'%s': %s", sql, sqlite3_errmsg(s->db));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? GF_OK : GF_EIO;
+}
+
 enum gf_err gf_store_begin(struct gf_store *s)
 {
-	return gf_store_exec(s, "BEGIN IMMEDIATE");
+	return txn(s, "BEGIN IMMEDIATE");
 }
 
 enum gf_err gf_store_commit(struct gf_store *s)
 {
-	enum gf_err rc = gf_store_exec(s, "COMMIT");
+	enum gf_err rc = txn(s, "COMMIT");
 	time_t now = time(NULL);
 
-	statements_trim(s);
 	/* Once an hour, after a commit (outside any transaction). */
 	if (rc == GF_OK && now >= s->next_prune) {
 		s->next_prune = now + 3600;
@@ -423,7 +430,7 @@ size_t gf_store_prune(struct gf_store *s, long long before)
 enum gf_err gf_store_commit_part(struct gf_store *s)
 {
 	struct gf_bus *bus = s->flushed_on;
-	enum gf_err rc = gf_store_exec(s, "COMMIT");
+	enum gf_err rc = txn(s, "COMMIT");
 
 	if (rc != GF_OK)
 		return rc;
@@ -437,8 +444,7 @@ enum gf_err gf_store_commit_part(struct gf_store *s)
 void gf_store_rollback(struct gf_store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
-		gf_store_exec(s, "ROLLBACK");
-	statements_trim(s);
+		txn(s, "ROLLBACK");
 }
 
 /* Runs a prepared statement to completion; SQLITE_ROW counts as done. */
@@ -498,8 +504,7 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
  * always was. */
 static void delete_rows(struct gf_store *s, const sqlite3_int64 *seq, size_t n)
 {
-	bool own = n > 1 && sqlite3_get_autocommit(s->db) &&
-	           sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+	bool own = n > 1 && sqlite3_get_autocommit(s->db) && txn(s, "BEGIN IMMEDIATE") == GF_OK;
 
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_bind_int64(s->del, 1, seq[i]);
@@ -507,11 +512,8 @@ static void delete_rows(struct gf_store *s, const sqlite3_int64 *seq, size_t n)
 			gf_log_err("GF-STORE-SQL", "cannot clear an acknowledged publish: %s",
 			           sqlite3_errmsg(s->db));
 	}
-	if (own && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		gf_log_err("GF-STORE-SQL", "cannot clear acknowledged publishes: %s",
-		           sqlite3_errmsg(s->db));
+	if (own && txn(s, "COMMIT") != GF_OK)
 		gf_store_rollback(s);
-	}
 }
 
 /* The rows the broker answered: deleted, or with a hold kept (in memory;
@@ -642,7 +644,6 @@ static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 		if (s->drained)
 			s->drained(s->drained_arg);
 		s->drains = true;
-		statements_trim(s);
 		checkpoint_when_due(s);
 		return;
 	}

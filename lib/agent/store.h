@@ -32,6 +32,14 @@
 
 struct gf_store;
 
+/* Tells SQLite that this process uses it from one thread only (an agent's
+ * loop: the threads paho starts for gf-foa's plug broker never touch a
+ * store): its mutexes and its memory statistics are turned off, a tenth of
+ * a virtual FOA's instructions per assignment (docs/bench.md). Called by
+ * gf_agent_main before anything opens a database; a process that runs
+ * SQLite on more than one thread must not call it. */
+void gf_store_one_thread(void);
+
 /* Opens (creating) dir/name.db with the runtime's tables (handled keys,
  * outbox) and runs schema_sql (may be NULL; use CREATE ... IF NOT EXISTS).
  * GF_EIO with err for a database that cannot be opened or set up. The
@@ -67,9 +75,6 @@ sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql);
  *   (cache_spill off: a spilled page written again in the same
  *   transaction made SQLite read back and rewrite every frame after it at
  *   the commit);
- * - gf_store_cached's statements are let go at the end of each
- *   transaction (and when the bus's inbox is found empty): a dozen kept
- *   statements would cost about 35 kB per store;
  * - the database is locked to this connection for its life
  *   (locking_mode EXCLUSIVE, taken here with an empty write transaction):
  *   no lock calls per transaction, and no other connection can read it

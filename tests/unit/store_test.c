@@ -312,7 +312,7 @@ static int statements(struct gf_store *s)
 	return n;
 }
 
-Test(store, cached_statements_are_kept_or_let_go_after_the_transaction)
+Test(store, cached_statements_are_kept_for_the_stores_life)
 {
 	char dir[] = "/tmp/gf-store-test-XXXXXX";
 	struct gf_store *s = once_store(dir);
@@ -340,18 +340,22 @@ Test(store, cached_statements_are_kept_or_let_go_after_the_transaction)
 	cr_assert_eq(statements(s), base + 2, "two kept");
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
-	cr_assert_eq(statements(s), base + 2, "kept across transactions");
+	cr_assert_eq(statements(s), base + 4, "kept across transactions, with BEGIN and COMMIT");
 
 	cr_assert_eq(gf_store_small(s, 16, err, sizeof(err)), GF_OK, "%s", err);
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (?)", "i", (int64_t)9), GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
-	cr_assert_eq(statements(s), base, "not kept: let go at the commit");
+	cr_assert_eq(statements(s), base + 4, "a small store keeps them too");
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (?)", "i", (int64_t)10), GF_OK);
 	gf_store_rollback(s);
-	cr_assert_eq(statements(s), base, "and at a rollback");
-	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v >= 9"), 1);
+	cr_assert_eq(statements(s), base + 5, "and ROLLBACK");
+	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v >= 9"), 1,
+	             "the rollback took 10 back");
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(statements(s), base + 5, "no new statement for a second transaction");
 	once_done(s, dir);
 }
 
