@@ -413,6 +413,7 @@ struct gf_inbox_item *gf_bus_take(struct gf_bus *bus)
 
 	if (!bus->serving) {
 		bus->serving = true;
+		gf_inbox_drain(bus->inbox); /* what serve_io pushes is taken below */
 		serve_io(bus);
 	}
 	it = gf_inbox_take(bus->inbox);

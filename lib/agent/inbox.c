@@ -36,6 +36,7 @@ struct gf_inbox {
 	int log_fd, done_fd; /* -1 without a directory */
 	uint64_t next_seq;   /* of the next logged message */
 	uint64_t logged;     /* highest seq in the log file, 0 when it is empty */
+	size_t log_bytes;    /* the log file's size */
 };
 
 static uint64_t rec_check(const struct rec_head *h, const void *const parts[4],
@@ -151,6 +152,7 @@ static enum gf_err log_append(struct gf_inbox *in, struct gf_inbox_item *it)
 		return GF_EIO;
 	}
 	in->logged = it->seq;
+	in->log_bytes += total;
 	return GF_OK;
 }
 
@@ -252,7 +254,9 @@ static enum gf_err replay(struct gf_inbox *in, size_t *count)
 		               pos, size);
 		if (ftruncate(in->log_fd, (off_t)pos) != 0)
 			return GF_EIO;
+		size = pos;
 	}
+	in->log_bytes = size;
 	if (lseek(in->log_fd, 0, SEEK_END) < 0)
 		return GF_EIO;
 	return GF_OK;
@@ -334,6 +338,11 @@ int gf_inbox_fd(const struct gf_inbox *in)
 	return gf_mailbox_fd(in->queue);
 }
 
+void gf_inbox_drain(struct gf_inbox *in)
+{
+	gf_mailbox_drain(in->queue);
+}
+
 enum gf_err gf_inbox_push_message(struct gf_inbox *in, const char *topic, size_t topic_len,
                                   const char *content_type, size_t content_type_len,
                                   const void *correlation, size_t correlation_len,
@@ -395,10 +404,14 @@ void gf_inbox_done(struct gf_inbox *in, struct gf_inbox_item *item)
 		    (ssize_t)sizeof(item->seq))
 			gf_log_err("GF-INBOX-WRITE", "cannot mark message %llu done: %s",
 			           (unsigned long long)item->seq, strerror(errno));
-		/* Everything logged is done: start the log afresh so it stays
-		 * small. The done mark keeps the sequence numbers going up. */
-		else if (item->seq == in->logged && ftruncate(in->log_fd, 0) == 0)
+		/* Everything logged is done and the log has grown: start it
+		 * afresh. The done mark keeps the sequence numbers going up,
+		 * and a replay skips what it marks done. */
+		else if (item->seq == in->logged && in->log_bytes >= GF_INBOX_LOG_KEEP &&
+		         ftruncate(in->log_fd, 0) == 0) {
 			in->logged = 0;
+			in->log_bytes = 0;
+		}
 		pthread_mutex_unlock(&in->mu);
 	}
 	item_free(item);

@@ -61,6 +61,10 @@ struct gf_inbox_item {
 
 struct gf_inbox;
 
+/* The inbox log's size, in bytes, from which a log whose messages are all
+ * done is truncated (gf_inbox_done). */
+#define GF_INBOX_LOG_KEEP (64u << 10)
+
 /* Opens an inbox; dir (may be NULL: memory only) must exist. Messages
  * logged and not done are queued again, in order, with replayed set; a torn
  * or corrupt tail of the log is dropped with a warning (GF-INBOX-TORN).
@@ -73,6 +77,11 @@ enum gf_err gf_inbox_open(const char *dir, struct gf_inbox **out, size_t *replay
 /* A file descriptor (eventfd) that polls readable while items are queued.
  * gf_inbox_take() resets it. */
 int gf_inbox_fd(const struct gf_inbox *in);
+
+/* The caller takes items until none is left, starting now: what is pushed
+ * meanwhile does not make the descriptor readable (gf_mailbox_drain). The
+ * bus calls it before reading its socket. */
+void gf_inbox_drain(struct gf_inbox *in);
 
 /* Logs and queues a copy of a message (any thread). GF_EIO if the log
  * cannot be written (then the message is not queued and the caller must
@@ -91,7 +100,10 @@ enum gf_err gf_inbox_push_event(struct gf_inbox *in, enum gf_inbox_kind kind, in
 struct gf_inbox_item *gf_inbox_take(struct gf_inbox *in);
 
 /* Marks item done and frees it. A message is then never replayed. Items
- * must be done in the order they were taken. Accepts NULL. */
+ * must be done in the order they were taken. The log is cut back to empty
+ * once everything in it is done and it holds GF_INBOX_LOG_KEEP bytes or
+ * more (a truncation per message cost more than its write). Accepts
+ * NULL. */
 void gf_inbox_done(struct gf_inbox *in, struct gf_inbox_item *item);
 
 /* Frees item without marking it done: a message comes back at the next

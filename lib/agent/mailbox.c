@@ -14,10 +14,12 @@
 #include "base/log.h"
 
 struct gf_mailbox {
-	pthread_mutex_t mu; /* head, tail, count */
+	pthread_mutex_t mu; /* head, tail, count, signaled, quiet */
 	struct gf_mailbox_link *head, *tail;
 	size_t count, max;
 	int efd;
+	bool signaled; /* the eventfd was written since its last reset */
+	bool quiet;    /* gf_mailbox_drain: pushes make no wake-up */
 };
 
 enum gf_err gf_mailbox_open(size_t max, struct gf_mailbox **out, char *err, size_t errlen)
@@ -45,15 +47,20 @@ int gf_mailbox_fd(const struct gf_mailbox *mb)
 	return mb->efd;
 }
 
-/* With mu held or not: an eventfd counter cannot overflow at our rates; a
- * failure here only delays the wake-up until the next push. */
+/* With mu held. Written once until the next reset (a second write would
+ * change nothing but cost a system call); a failure here only delays the
+ * wake-up until the next push. */
 static void signal_owner(struct gf_mailbox *mb)
 {
 	uint64_t one = 1;
 
+	if (mb->signaled)
+		return;
 	if (write(mb->efd, &one, sizeof(one)) < 0)
 		gf_log_warning("GF-INBOX-WAKE", "cannot signal the agent thread: %s",
 		               strerror(errno));
+	else
+		mb->signaled = true;
 }
 
 enum gf_err gf_mailbox_push(struct gf_mailbox *mb, struct gf_mailbox_link *l, bool bounded)
@@ -70,14 +77,24 @@ enum gf_err gf_mailbox_push(struct gf_mailbox *mb, struct gf_mailbox_link *l, bo
 		mb->head = l;
 	mb->tail = l;
 	mb->count++;
-	signal_owner(mb);
+	if (!mb->quiet)
+		signal_owner(mb);
 	pthread_mutex_unlock(&mb->mu);
 	return GF_OK;
 }
 
 void gf_mailbox_wake(struct gf_mailbox *mb)
 {
+	pthread_mutex_lock(&mb->mu);
 	signal_owner(mb);
+	pthread_mutex_unlock(&mb->mu);
+}
+
+void gf_mailbox_drain(struct gf_mailbox *mb)
+{
+	pthread_mutex_lock(&mb->mu);
+	mb->quiet = true;
+	pthread_mutex_unlock(&mb->mu);
 }
 
 struct gf_mailbox_link *gf_mailbox_pop(struct gf_mailbox *mb)
@@ -95,10 +112,15 @@ struct gf_mailbox_link *gf_mailbox_pop(struct gf_mailbox *mb)
 		mb->count--;
 	}
 	/* Reset under mu, so that a push cannot slip between the emptiness
-	 * seen here and the reset and leave an item with no wake-up. */
-	if (!mb->head && read(mb->efd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
-		gf_log_warning("GF-INBOX-WAKE", "cannot reset the inbox eventfd: %s",
-		               strerror(errno));
+	 * seen here and the reset and leave an item with no wake-up; a drain
+	 * ends here too, so the next push wakes the owner again. */
+	if (!mb->head) {
+		mb->quiet = false;
+		if (mb->signaled && read(mb->efd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
+			gf_log_warning("GF-INBOX-WAKE", "cannot reset the inbox eventfd: %s",
+			               strerror(errno));
+		mb->signaled = false;
+	}
 	pthread_mutex_unlock(&mb->mu);
 	return l;
 }

@@ -7,8 +7,9 @@
  * Items are the caller's structs with a struct gf_mailbox_link inside
  * (GF_MAILBOX_ITEM gets the struct back); the mailbox never allocates per
  * item, so a push cannot fail for memory. The descriptor (an eventfd) is
- * readable while items are queued, or after gf_mailbox_wake until the
- * next pop finds the queue empty.
+ * readable while items are queued (but for those pushed during a
+ * gf_mailbox_drain), or after gf_mailbox_wake until the next pop finds the
+ * queue empty. It is written once per wake-up, not once per item.
  *
  * Threads: gf_mailbox_push and gf_mailbox_wake from any thread; pop, fd,
  * wait and close on the owner's. The mailbox's lock is never held while
@@ -48,6 +49,14 @@ enum gf_err gf_mailbox_push(struct gf_mailbox *mb, struct gf_mailbox_link *l, bo
 /* Makes the descriptor readable without an item, to wake the owner for a
  * change of state it keeps elsewhere (e.g. a lost connection). Any thread. */
 void gf_mailbox_wake(struct gf_mailbox *mb);
+
+/* The owner is about to pop until the mailbox is empty (the bus's client
+ * reads its socket, which pushes, then the agent pops): pushes until then
+ * make the descriptor readable no more, saving an eventfd write and read
+ * per wake-up. The drain ends at the pop that finds the mailbox empty, so
+ * a push from any thread is either popped in it or wakes the owner after
+ * it. Owner's thread. */
+void gf_mailbox_drain(struct gf_mailbox *mb);
 
 /* Takes the head, or NULL when empty; the descriptor stops being readable
  * once the mailbox is empty. Owner's thread. */
