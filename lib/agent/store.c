@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/log.h"
+#include "agent/walvfs.h"
 
 #define RUNTIME_SCHEMA                                                                             \
 	"CREATE TABLE IF NOT EXISTS gf_handled (key TEXT PRIMARY KEY, at INTEGER) WITHOUT ROWID;"  \
@@ -277,6 +278,11 @@ void gf_store_one_thread(void)
 	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
 		gf_log_warning("GF-STORE-SQL", "SQLite was in use before its one-thread "
 		                               "setup: it keeps its mutexes");
+	if (gf_walvfs_register() != GF_OK)
+		gf_log_warning("GF-STORE-SQL",
+		               "cannot register the %s VFS: WAL frames are "
+		               "written in two calls each",
+		               GF_WALVFS_NAME);
 }
 
 enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_sql,
