@@ -36,8 +36,26 @@ struct gf_inbox {
 	int log_fd, done_fd; /* -1 without a directory */
 	uint64_t next_seq;   /* of the next logged message */
 	uint64_t logged;     /* highest seq in the log file, 0 when it is empty */
-	size_t log_bytes;    /* the log file's size */
+	size_t log_bytes;    /* the log file's size, but for a partial record */
+	bool partial;        /* a record was written in part: cut off first */
 };
+
+/* Cuts off the part of a record a failed write left (a full disk): records
+ * logged after it would be read at a replay as a torn tail and dropped,
+ * although the broker had been told they were safe. Until that succeeds,
+ * nothing more is logged. */
+static bool tail_clean(struct gf_inbox *in)
+{
+	if (!in->partial)
+		return true;
+	if (ftruncate(in->log_fd, (off_t)in->log_bytes) != 0) {
+		gf_log_err("GF-INBOX-WRITE", "cannot cut a partly written record off: %s",
+		           strerror(errno));
+		return false;
+	}
+	in->partial = false;
+	return true;
+}
 
 static uint64_t rec_check(const struct rec_head *h, const void *const parts[4],
                           const size_t lens[4])
@@ -124,6 +142,8 @@ static enum gf_err log_append(struct gf_inbox *in, struct gf_inbox_item *it)
 	unsigned char *buf;
 	ssize_t w;
 
+	if (!tail_clean(in))
+		return GF_EIO;
 	h.flags = (it->retained ? 1u : 0u) | (it->content_type ? 2u : 0u);
 	h.seq = it->seq;
 	h.topic_len = (uint32_t)lens[0];
@@ -149,6 +169,10 @@ static enum gf_err log_append(struct gf_inbox *in, struct gf_inbox_item *it)
 	if (w != (ssize_t)total) {
 		gf_log_err("GF-INBOX-WRITE", "cannot log a message: %s",
 		           w < 0 ? strerror(errno) : "short write");
+		if (w > 0) {
+			in->partial = true;
+			(void)tail_clean(in);
+		}
 		return GF_EIO;
 	}
 	in->logged = it->seq;

@@ -14,9 +14,9 @@
  *
  * Files (in dir): inbox.log, records of {magic, seq, lengths, FNV-1a 64 check,
  * topic, content type, correlation data, payload}; inbox.done, the highest
- * sequence number done (8 bytes). The log is truncated whenever everything
- * in it is done. Not synced to disk: a kill -9 loses nothing, a power cut
- * may (the same bargain as mosquitto's persistence).
+ * sequence number done (8 bytes). The log is truncated once everything in
+ * it is done and it has grown to GF_INBOX_LOG_KEEP. Not synced to disk: a kill -9 loses nothing, a
+ * power cut may (the same bargain as mosquitto's persistence).
  *
  * Thread safety: gf_inbox_push_* may be called from any thread; take,
  * done and close only from the agent's thread.
@@ -74,7 +74,8 @@ struct gf_inbox;
 enum gf_err gf_inbox_open(const char *dir, struct gf_inbox **out, size_t *replayed, char *err,
                           size_t errlen);
 
-/* A file descriptor (eventfd) that polls readable while items are queued.
+/* A file descriptor (eventfd) that polls readable while items are queued
+ * (but for those pushed during a gf_inbox_drain: that drain takes them).
  * gf_inbox_take() resets it. */
 int gf_inbox_fd(const struct gf_inbox *in);
 

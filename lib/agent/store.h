@@ -34,7 +34,7 @@ struct gf_store;
 
 /* Tells SQLite that this process uses it from one thread only (an agent's
  * loop: the threads paho starts for gf-foa's plug broker never touch a
- * store): its mutexes and its memory statistics are turned off, a tenth of
+ * store): its mutexes and its memory statistics are turned off, a seventh of
  * a virtual FOA's instructions per assignment (docs/bench.md), and the
  * default VFS becomes agent/walvfs.h's (a WAL frame in one write instead
  * of two). Called by gf_agent_main before anything opens a database; a

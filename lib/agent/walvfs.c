@@ -191,8 +191,8 @@ static int w_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
  * version 1 for a default VFS whose files have no more. */
 #define IO_V1                                                                                      \
 	.xClose = w_close, .xRead = w_read, .xWrite = w_write, .xTruncate = w_truncate,            \
-	.xSync = w_sync, .xFileSize = w_size, .xLock = w_lock, .xUnlock = w_unlock,               \
-	.xCheckReservedLock = w_reserved, .xFileControl = w_control, .xSectorSize = w_sector,     \
+	.xSync = w_sync, .xFileSize = w_size, .xLock = w_lock, .xUnlock = w_unlock,                \
+	.xCheckReservedLock = w_reserved, .xFileControl = w_control, .xSectorSize = w_sector,      \
 	.xDeviceCharacteristics = w_device
 
 static const sqlite3_io_methods io3 = {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -182,8 +184,99 @@ Test(inbox, a_grown_log_is_cut_back_once_all_in_it_is_done)
 	remove_dir();
 }
 
+/* The same in one run (no reopen): the log counts what it has written. */
+Test(inbox, a_log_grown_in_one_run_is_cut_back)
+{
+	static char big[4097];
+	struct gf_inbox *in;
+	size_t replayed, n = 0;
+
+	memset(big, 'y', sizeof(big) - 1);
+	make_dir();
+	in = open_inbox(&replayed);
+	while (log_size() < (off_t)GF_INBOX_LOG_KEEP) {
+		push(in, "t/big", big);
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		gf_inbox_done(in, gf_inbox_take(in));
+	cr_assert_eq(log_size(), 0, "all done and grown: truncated");
+	gf_inbox_close(in);
+	remove_dir();
+}
+
+/* A torn tail cut off at the open is not counted in the log's size: the
+ * log is not truncated early because of bytes that are gone. */
+Test(inbox, a_torn_tail_cut_off_is_not_counted)
+{
+	static char junk[70 << 10];
+	struct gf_inbox *in;
+	size_t replayed;
+	char path[128];
+	FILE *log;
+
+	make_dir();
+	in = open_inbox(&replayed);
+	push(in, "t/1", "one");
+	gf_inbox_done(in, gf_inbox_take(in));
+	gf_inbox_close(in);
+	snprintf(path, sizeof(path), "%s/inbox.log", dir);
+	log = fopen(path, "a");
+	cr_assert_not_null(log);
+	memset(junk, 0x5a, sizeof(junk));
+	cr_assert_eq(fwrite(junk, 1, sizeof(junk), log), sizeof(junk));
+	fclose(log);
+	cr_assert_gt(log_size(), (off_t)GF_INBOX_LOG_KEEP);
+
+	in = open_inbox(&replayed);
+	cr_assert_eq(replayed, 0);
+	cr_assert_lt(log_size(), 1024, "the torn tail is cut off");
+	push(in, "t/2", "two");
+	gf_inbox_done(in, gf_inbox_take(in));
+	cr_assert_gt(log_size(), 0, "a small log is kept: the junk is not counted");
+	gf_inbox_close(in);
+	remove_dir();
+}
+
+/* A record written in part (a full disk; here the file size limit) is cut
+ * off: that message is refused (the broker sends it again), and those
+ * logged after it come back at a replay. */
+Test(inbox, a_record_written_in_part_is_cut_off)
+{
+	struct gf_inbox *in;
+	struct gf_inbox_item *it;
+	struct rlimit old, lim;
+	size_t replayed;
+	off_t one;
+
+	make_dir();
+	in = open_inbox(&replayed);
+	push(in, "t/1", "one");
+	one = log_size();
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)one + 30;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	cr_assert_eq(gf_inbox_push_message(in, "t/2", 3, NULL, 0, NULL, 0, "two", 3, false), GF_EIO,
+	             "written in part: refused");
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	cr_assert_eq(log_size(), one, "the part written is cut off");
+	push(in, "t/3", "three");
+	gf_inbox_done(in, gf_inbox_take(in));
+	gf_inbox_close(in); /* a crash: "three" is not done */
+
+	in = open_inbox(&replayed);
+	cr_assert_eq(replayed, 1, "the message logged after the partial one comes back");
+	it = gf_inbox_take(in);
+	cr_assert_str_eq((char *)it->payload, "three");
+	gf_inbox_done(in, it);
+	gf_inbox_close(in);
+	remove_dir();
+}
+
 /* What is pushed while the owner drains does not wake it (it takes it in
- * the same drain); the drain ends at the take that finds the inbox empty,
+ * the same drain); the drain ends at the take that leaves the inbox empty,
  * and the next push wakes the owner as usual. */
 Test(inbox, a_drain_takes_what_is_pushed_without_waking_and_ends_when_empty)
 {

@@ -90,8 +90,9 @@ Test(walvfs, each_frame_is_one_write_and_the_database_reads_back_through_the_pla
 
 	db = NULL;
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, "unix"), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*), sum(length(v)) FROM t", -1, &st, NULL),
-	             SQLITE_OK);
+	cr_assert_eq(
+	    sqlite3_prepare_v2(db, "SELECT count(*), sum(length(v)) FROM t", -1, &st, NULL),
+	    SQLITE_OK);
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
 	cr_assert_eq(sqlite3_column_int(st, 0), 200);
 	cr_assert_eq(sqlite3_column_int64(st, 1), 200LL * 3000);
