@@ -53,9 +53,9 @@ void gf_mailbox_wake(struct gf_mailbox *mb);
 /* The owner is about to pop until the mailbox is empty (the bus's client
  * reads its socket, which pushes, then the agent pops): pushes until then
  * make the descriptor readable no more, saving an eventfd write and read
- * per wake-up. The drain ends at the pop that leaves the mailbox empty (its last item, or none), so
- * a push from any thread is either popped in it or wakes the owner after
- * it. Owner's thread. */
+ * per wake-up. The drain ends at the pop that leaves the mailbox empty
+ * (taking its last item, or finding none), so a push from any thread is
+ * either popped in it or wakes the owner after it. Owner's thread. */
 void gf_mailbox_drain(struct gf_mailbox *mb);
 
 /* Takes the head, or NULL when empty; the descriptor stops being readable
