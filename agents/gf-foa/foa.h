@@ -65,6 +65,7 @@ struct foa_conf {
 	/* Virtual FOAs (xems mode): foas identities foa.<id_prefix><n>, n from
 	 * first_id, zero-padded to id_digits; TLS certificates in cert_dir. */
 	long foas, first_id, id_digits;
+	long cache_kib; /* each virtual FOA's page cache (gf_store_small) */
 	char *id_prefix, *cert_dir;
 	struct foa_plug_conf plug;
 	/* Network tariffs (tariff.c): the grid point (none: off), the

@@ -167,7 +167,7 @@ static void usage(const struct gf_agent_def *def, FILE *out)
 	        "  -n       check the configuration, print it and exit\n"
 	        "  -v       verbose (debug log)\n"
 	        "  -d       stay in the foreground (the only mode; for service managers)\n"
-	        "  -h       this help\n",
+	        "  -h       this help (also --help)\n",
 	        def->name, def->flags ? " [--OPTION...]" : "",
 	        def->command ? " [COMMAND ARGS...]" : "", def->summary);
 	for (const struct gf_agent_flag *f = def->flags; f && f->name; f++)
@@ -530,7 +530,7 @@ static enum gf_err open_bus(struct gf_agent *a, char *err, size_t errlen)
 static int parse_args(const struct gf_agent_def *def, int argc, char **argv, const char **path,
                       bool *check, int *operand)
 {
-	struct option longs[FLAGS_MAX + 1];
+	struct option longs[FLAGS_MAX + 2]; /* the flags, --help, the terminator */
 	size_t nflags = 0;
 	int opt;
 
@@ -541,6 +541,9 @@ static int parse_args(const struct gf_agent_def *def, int argc, char **argv, con
 		longs[nflags].val = 256 + (int)nflags;
 		nflags++;
 	}
+	longs[nflags].name = "help"; /* as -h */
+	longs[nflags].has_arg = no_argument;
+	longs[nflags].val = 'h';
 	opterr = 0;
 	/* "+": stop at the first operand, so a command's own arguments are its. */
 	while ((opt = getopt_long(argc, argv, "+c:nvdh", longs, NULL)) != -1) {

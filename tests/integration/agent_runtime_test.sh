@@ -61,6 +61,8 @@ check "... and says so" grep -qx 'configuration OK' <<<"$out"
 check "... after printing every key" grep -q '^time_scale 1$' <<<"$out"
 out=$("$AP" -h); rc=$?
 check "-h exits 0 and lists the common keys" eq "$rc $(grep -c '^  state_dir ' <<<"$out")" "0 1"
+out=$("$AP" --help); rc=$?
+check "--help is -h" eq "$rc $(grep -c '^  state_dir ' <<<"$out")" "0 1"
 "$AP" 2>"$tmp/err"; rc=$?
 check "no -c: exit 2 with a reason" eq "$rc $(grep -c 'give the configuration file with -c' "$tmp/err")" "2 1"
 printf 'site site1\nstate_dir %s\nbogus 1\n' "$tmp" >"$tmp/bad.conf"
