@@ -15,23 +15,40 @@
 struct wfile {
 	sqlite3_file base;
 	sqlite3_file *real;
-	bool wal;         /* opened as a WAL: frame headers are kept back */
-	bool held;        /* head holds a header not yet written */
-	sqlite3_int64 at; /* its offset */
-	unsigned char head[FRAME_HEAD];
+	bool wal;            /* opened as a WAL: frame headers may be kept back */
+	sqlite3_int64 ended; /* where the last operation, a write, ended; -1: not a write */
 };
 
 static sqlite3_vfs walvfs, *parent;
 static unsigned char *joint; /* a header and its page, written together */
 static unsigned long long joined;
+/* The one header kept back in the process, and its file and offset. */
+static struct wfile *holder;
+static sqlite3_int64 held_at;
+static unsigned char held[FRAME_HEAD];
 
-/* Writes the header kept back, if any. */
+/* Writes the header kept back, whichever file it belongs to: every method
+ * of every file that reads, writes, syncs, sizes, locks, maps or closes
+ * begins here, so nothing SQLite does next (a read, the wal-index's barrier
+ * and locks, which are the database file's, a checkpoint) comes before it.
+ * (Only the sector size and device characteristics do not: they see no
+ * content.) */
+static int release_any(void)
+{
+	struct wfile *h = holder;
+
+	if (!h)
+		return SQLITE_OK;
+	holder = NULL;
+	return h->real->pMethods->xWrite(h->real, held, FRAME_HEAD, held_at);
+}
+
+/* The entry of every method but xWrite: the header kept back written, and
+ * the file's last operation no longer a write. */
 static int release(struct wfile *w)
 {
-	if (!w->held)
-		return SQLITE_OK;
-	w->held = false;
-	return w->real->pMethods->xWrite(w->real, w->head, FRAME_HEAD, w->at);
+	w->ended = -1;
+	return release_any();
 }
 
 static int w_close(sqlite3_file *f)
@@ -55,23 +72,34 @@ static int w_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 	struct wfile *w = (struct wfile *)f;
 	int rc;
 
-	if (w->held && off == w->at + FRAME_HEAD && amt > 0 && amt <= PAGE_MAX) {
-		memcpy(joint, w->head, FRAME_HEAD);
+	if (holder == w && off == held_at + FRAME_HEAD && amt > 0 && amt <= PAGE_MAX) {
+		memcpy(joint, held, FRAME_HEAD);
 		memcpy(joint + FRAME_HEAD, buf, (size_t)amt);
-		w->held = false;
+		holder = NULL;
 		joined++;
-		return w->real->pMethods->xWrite(w->real, joint, FRAME_HEAD + amt, w->at);
-	}
-	rc = release(w);
-	if (rc != SQLITE_OK)
+		rc = w->real->pMethods->xWrite(w->real, joint, FRAME_HEAD + amt, held_at);
+		w->ended = rc == SQLITE_OK ? off + amt : -1;
 		return rc;
-	if (w->wal && amt == FRAME_HEAD && off > 0) {
-		memcpy(w->head, buf, FRAME_HEAD);
-		w->at = off;
-		w->held = true;
+	}
+	rc = release_any();
+	if (rc != SQLITE_OK) {
+		w->ended = -1;
+		return rc;
+	}
+	/* A frame's header, appended right after the previous frame (SQLite
+	 * writes its page next). Not a header written after a read of it
+	 * (SQLite rewriting the checksums of frames already written: no page
+	 * follows), nor the first frame after anything but a write. */
+	if (w->wal && amt == FRAME_HEAD && off > 0 && off == w->ended) {
+		memcpy(held, buf, FRAME_HEAD);
+		held_at = off;
+		holder = w;
+		w->ended = -1;
 		return SQLITE_OK;
 	}
-	return w->real->pMethods->xWrite(w->real, buf, amt, off);
+	rc = w->real->pMethods->xWrite(w->real, buf, amt, off);
+	w->ended = rc == SQLITE_OK ? off + amt : -1;
+	return rc;
 }
 
 static int w_truncate(sqlite3_file *f, sqlite3_int64 size)
@@ -117,8 +145,9 @@ static int w_unlock(sqlite3_file *f, int level)
 static int w_reserved(sqlite3_file *f, int *out)
 {
 	struct wfile *w = (struct wfile *)f;
+	int rc = release(w);
 
-	return w->real->pMethods->xCheckReservedLock(w->real, out);
+	return rc != SQLITE_OK ? rc : w->real->pMethods->xCheckReservedLock(w->real, out);
 }
 
 static int w_control(sqlite3_file *f, int op, void *arg)
@@ -146,8 +175,9 @@ static int w_device(sqlite3_file *f)
 static int w_shm_map(sqlite3_file *f, int pg, int size, int extend, void volatile **out)
 {
 	struct wfile *w = (struct wfile *)f;
+	int rc = release(w);
 
-	return w->real->pMethods->xShmMap(w->real, pg, size, extend, out);
+	return rc != SQLITE_OK ? rc : w->real->pMethods->xShmMap(w->real, pg, size, extend, out);
 }
 
 static int w_shm_lock(sqlite3_file *f, int offset, int n, int flags)
@@ -155,13 +185,18 @@ static int w_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 	struct wfile *w = (struct wfile *)f;
 	int rc = release(w);
 
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xShmLock(w->real, offset, n, flags);
+	/* An unlock is done whatever happened before it (SQLite ignores its
+	 * result: a lock skipped would stay held). */
+	if (rc != SQLITE_OK && !(flags & SQLITE_SHM_UNLOCK))
+		return rc;
+	return w->real->pMethods->xShmLock(w->real, offset, n, flags);
 }
 
 static void w_shm_barrier(sqlite3_file *f)
 {
 	struct wfile *w = (struct wfile *)f;
 
+	(void)release(w); /* before the wal-index publishes the frames */
 	w->real->pMethods->xShmBarrier(w->real);
 }
 
@@ -169,6 +204,7 @@ static int w_shm_unmap(sqlite3_file *f, int delete_flag)
 {
 	struct wfile *w = (struct wfile *)f;
 
+	(void)release(w);
 	return w->real->pMethods->xShmUnmap(w->real, delete_flag);
 }
 
@@ -184,6 +220,7 @@ static int w_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
 {
 	struct wfile *w = (struct wfile *)f;
 
+	(void)release(w);
 	return w->real->pMethods->xUnfetch(w->real, off, p);
 }
 
@@ -214,6 +251,7 @@ static int w_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
 
 	(void)vfs;
 	memset(w, 0, sizeof(*w));
+	w->ended = -1;
 	w->real = (sqlite3_file *)(w + 1);
 	rc = parent->xOpen(parent, name, w->real, flags, out_flags);
 	if (!w->real->pMethods) {

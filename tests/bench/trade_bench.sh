@@ -27,7 +27,9 @@
 # assignment, docs/bench.md),
 # TRADE_REPEAT=K (each N run K times, default 1: the p99 reported is the
 # median of the K runs, each run's printed; the CPU of the chain varies by
-# a third between runs of one build at 9,900, docs/bench.md).
+# a third between runs of one build at 9,900, docs/bench.md),
+# TRADE_FOA_CONF="KEY VALUE..." (more configuration of the virtual-FOA
+# processes, e.g. "cache_kib 64").
 set -uo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 . "$top/tests/bench/trade_lib.sh"
@@ -126,8 +128,9 @@ run() {
 		for k in $(seq 1 "$nfoa"); do
 			first=$(((k - 1) * FOAS_PER_PROC + 1))
 			cnt=$((n - first + 1 < FOAS_PER_PROC ? n - first + 1 : FOAS_PER_PROC))
+			# shellcheck disable=SC2086 # TRADE_FOA_CONF: words, key value pairs
 			trade_conf "foa$k" "foa.$(trade_id "$first")" foas "$cnt" first_id "$first" \
-				resend_s "$RESEND_S"
+				resend_s "$RESEND_S" ${TRADE_FOA_CONF:-}
 			trade_start "foa$k" gf-foa
 			foa_logs+=("$tmp/foa$k.log")
 			eval "foa_pids+=(\$pid_foa$k)"
