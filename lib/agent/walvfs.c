@@ -76,8 +76,9 @@ static int w_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 		memcpy(joint, held, FRAME_HEAD);
 		memcpy(joint + FRAME_HEAD, buf, (size_t)amt);
 		holder = NULL;
-		joined++;
 		rc = w->real->pMethods->xWrite(w->real, joint, FRAME_HEAD + amt, held_at);
+		if (rc == SQLITE_OK)
+			joined++;
 		w->ended = rc == SQLITE_OK ? off + amt : -1;
 		return rc;
 	}
@@ -137,9 +138,11 @@ static int w_lock(sqlite3_file *f, int level)
 static int w_unlock(sqlite3_file *f, int level)
 {
 	struct wfile *w = (struct wfile *)f;
-	int rc = release(w);
+	int rc = release(w), rc2 = w->real->pMethods->xUnlock(w->real, level);
 
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xUnlock(w->real, level);
+	/* Unlocked whatever happened before (the pager records the lower
+	 * level all the same). */
+	return rc != SQLITE_OK ? rc : rc2;
 }
 
 static int w_reserved(sqlite3_file *f, int *out)
