@@ -181,9 +181,10 @@ static enum gf_err log_append(struct gf_inbox *in, struct gf_inbox_item *it)
 }
 
 /* Reads the next record at *pos of the log image, or returns NULL at the
- * end or at a torn or corrupt record (*torn set then). */
+ * end, at a torn or corrupt record (*torn set then), or when a sound
+ * record's copy cannot be made (*nomem set then: the log is left alone). */
 static struct gf_inbox_item *log_read(const unsigned char *img, size_t size, size_t *pos,
-                                      bool *torn)
+                                      bool *torn, bool *nomem)
 {
 	struct rec_head h;
 	const void *parts[4];
@@ -212,8 +213,11 @@ static struct gf_inbox_item *log_read(const unsigned char *img, size_t size, siz
 		return NULL;
 	it = message_item(parts[0], lens[0], (h.flags & 2u) ? parts[1] : NULL, lens[1], parts[2],
 	                  lens[2], parts[3], lens[3], (h.flags & 1u) != 0);
-	if (!it)
+	if (!it) {
+		*torn = false;
+		*nomem = true;
 		return NULL;
+	}
 	it->seq = h.seq;
 	it->replayed = true;
 	*torn = false;
@@ -249,7 +253,7 @@ static enum gf_err replay(struct gf_inbox *in, size_t *count)
 	unsigned char *img = NULL;
 	uint64_t done = 0;
 	size_t size = 0, pos = 0;
-	bool torn = false;
+	bool torn = false, nomem = false;
 	struct gf_inbox_item *it;
 	enum gf_err rc;
 
@@ -259,7 +263,7 @@ static enum gf_err replay(struct gf_inbox *in, size_t *count)
 	if (rc != GF_OK)
 		return rc;
 	in->next_seq = done + 1;
-	while ((it = log_read(img, size, &pos, &torn)) != NULL) {
+	while ((it = log_read(img, size, &pos, &torn, &nomem)) != NULL) {
 		if (it->seq >= in->next_seq)
 			in->next_seq = it->seq + 1;
 		in->logged = it->seq;
@@ -271,6 +275,8 @@ static enum gf_err replay(struct gf_inbox *in, size_t *count)
 		(*count)++;
 	}
 	free(img);
+	if (nomem)
+		return GF_ENOMEM; /* the log as it is, for the next start */
 	if (torn) {
 		gf_log_warning("GF-INBOX-TORN",
 		               "the inbox log ends in a torn or corrupt record at byte %zu of %zu; "
