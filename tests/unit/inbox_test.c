@@ -62,16 +62,24 @@ static off_t log_size(void)
 	return st.st_size;
 }
 
-Test(inbox, messages_and_events_in_order_with_fd_signal)
+/* A memory-only inbox, and p set to poll its descriptor. */
+static struct gf_inbox *memory_inbox(struct pollfd *p)
 {
 	struct gf_inbox *in = NULL;
-	struct gf_inbox_item *it;
-	struct pollfd p;
 	char err[64];
 
 	cr_assert_eq(gf_inbox_open(NULL, &in, NULL, err, sizeof(err)), GF_OK);
-	p.fd = gf_inbox_fd(in);
-	p.events = POLLIN;
+	p->fd = gf_inbox_fd(in);
+	p->events = POLLIN;
+	return in;
+}
+
+Test(inbox, messages_and_events_in_order_with_fd_signal)
+{
+	struct pollfd p;
+	struct gf_inbox *in = memory_inbox(&p);
+	struct gf_inbox_item *it;
+
 	cr_assert_eq(poll(&p, 1, 0), 0, "nothing queued: the fd must not poll readable");
 	push(in, "a/b", "{\"x\":1}");
 	cr_assert_eq(gf_inbox_push_event(in, GF_INBOX_PUBLISHED, 0, 42, NULL), GF_OK);
@@ -350,14 +358,10 @@ Test(inbox, no_memory_at_a_replay_leaves_the_log_alone)
  * and the next push wakes the owner as usual. */
 Test(inbox, a_drain_takes_what_is_pushed_without_waking_and_ends_when_empty)
 {
-	struct gf_inbox *in = NULL;
-	struct gf_inbox_item *it;
 	struct pollfd p;
-	char err[64];
+	struct gf_inbox *in = memory_inbox(&p);
+	struct gf_inbox_item *it;
 
-	cr_assert_eq(gf_inbox_open(NULL, &in, NULL, err, sizeof(err)), GF_OK);
-	p.fd = gf_inbox_fd(in);
-	p.events = POLLIN;
 	gf_inbox_drain(in);
 	push(in, "a", "1");
 	cr_assert_eq(gf_inbox_push_event(in, GF_INBOX_PUBLISHED, 0, 7, NULL), GF_OK);

@@ -49,6 +49,16 @@ static void exec(sqlite3 *db, const char *sql)
 	             msg ? msg : "?");
 }
 
+static void integrity_ok(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+}
+
 /* Every frame of a WAL store's commits is one write; the database reads
  * back whole through SQLite's own VFS. */
 Test(walvfs, each_frame_is_one_write_and_the_database_reads_back_through_the_plain_vfs)
@@ -105,10 +115,7 @@ Test(walvfs, each_frame_is_one_write_and_the_database_reads_back_through_the_pla
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
 	cr_assert_eq(((const char *)sqlite3_column_blob(st, 0))[2999], 'a' + 122 % 26);
 	sqlite3_finalize(st);
-	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
-	sqlite3_finalize(st);
+	integrity_ok(db);
 	sqlite3_close(db);
 	remove_dir();
 }
@@ -256,10 +263,7 @@ Test(walvfs, a_spilled_transaction_is_whole_in_the_files_when_commit_returns)
 	cr_assert_eq(sqlite3_column_int(st, 0), 301, "every row of the committed transaction");
 	cr_assert_eq(sqlite3_column_int(st, 1), 30);
 	sqlite3_finalize(st);
-	cr_assert_eq(sqlite3_prepare_v2(c, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
-	sqlite3_finalize(st);
+	integrity_ok(c);
 	sqlite3_close(c);
 	sqlite3_close(db);
 	remove_dir();
