@@ -58,15 +58,12 @@ enum gf_err foa_answers_echo(struct foa *f, const struct gf_message *m, const st
 	ProtobufCMessage *body = NULL;
 	Goflex__FlexOffer *fo;
 	Goflex__FlexOfferSchedule *kept;
-	char key[GF_ID_MAX + 200], err[GF_CODEC_ERRLEN];
+	char key[GF_ID_MAX + 200];
 	enum gf_err rc;
 
-	rc = gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer, strlen(o->offer), &body,
-	                        err, sizeof(err));
-	if (rc != GF_OK) {
-		gf_log_err("GF-FOA-STORE", "stored offer %s does not decode: %s", o->id, err);
+	rc = foa_state_doc_decode(o, &o->offer, &goflex__flex_offer__descriptor, &body);
+	if (rc != GF_OK)
 		return rc;
-	}
 	fo = (Goflex__FlexOffer *)body;
 	fo->state = GOFLEX__FLEX_OFFER_STATE__Assigned;
 	kept = fo->flexofferschedule;
@@ -86,15 +83,12 @@ enum gf_err foa_answers_echo_executed(struct foa *f, const struct gf_message *m,
                                       const struct foa_offer *o)
 {
 	ProtobufCMessage *body = NULL;
-	char key[GF_ID_MAX + 200], err[GF_CODEC_ERRLEN];
+	char key[GF_ID_MAX + 200];
 	enum gf_err rc;
 
-	rc = gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer, strlen(o->offer), &body,
-	                        err, sizeof(err));
-	if (rc != GF_OK) {
-		gf_log_err("GF-FOA-STORE", "stored offer %s does not decode: %s", o->id, err);
+	rc = foa_state_doc_decode(o, &o->offer, &goflex__flex_offer__descriptor, &body);
+	if (rc != GF_OK)
 		return rc;
-	}
 	((Goflex__FlexOffer *)body)->state = GOFLEX__FLEX_OFFER_STATE__Executed;
 	snprintf(key, sizeof(key), "exec:%s", o->id);
 	rc = gf_resend_reply(f->a, f->store, key, gf_role_name(m->topic.from_role), m->from_id,

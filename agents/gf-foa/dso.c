@@ -130,15 +130,15 @@ static enum gf_err bid_series(const Goflex__Bid *b, double **ch, double **pr, do
 	return GF_OK;
 }
 
-/* Builds the bid offer of docs/trading.md into *out (JSON, malloc'd): one
+/* Builds the bid offer of docs/trading.md into *out (as stored): one
  * unit slice per interval, energy between 0 and the change, tariff between 0
  * and the price; no default schedule. With a headroom (hr, else NULL) the
  * default schedule is the change, and an interval that asks nothing and has
  * a headroom h gets the energy bounds [-h, 0]. */
 static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const double *hr,
-                             const char *id, int64_t start, char **out)
+                             const char *id, int64_t start, struct foa_doc *out)
 {
-	size_t n = bid->n_schedulechange, len;
+	size_t n = bid->n_schedulechange;
 	double *v = malloc((n ? n : 1) * 5 * sizeof(*v));
 	Goflex__FlexOffer *fo = NULL;
 	Goflex__Location loc = GOFLEX__LOCATION__INIT;
@@ -188,7 +188,7 @@ static enum gf_err bid_offer(struct foa *f, const Goflex__Bid *bid, const double
 		 * leaves it. */
 		loc.gridpointid = bid->gridpointid;
 		fo->locationid = &loc;
-		rc = gf_codec_to_json(&fo->base, out, &len);
+		rc = foa_state_doc_encode(&fo->base, out);
 	}
 	if (rc == GF_OK)
 		rc = foa_answers_offer_queue(f, "fmar", f->conf->fmar_id, fo);
@@ -203,10 +203,10 @@ enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m)
 	const Goflex__Bid *in = (const Goflex__Bid *)m->body;
 	Goflex__Bid bid = *in;
 	struct foa_offer row = {0};
-	char id[2 * GF_ID_MAX + 80], why[256], *source = NULL, *offer = NULL;
+	char id[2 * GF_ID_MAX + 80], why[256];
 	double *ch = NULL, *pr = NULL, *hr = NULL;
 	int64_t start = 0;
-	size_t len, n = 0;
+	size_t n = 0;
 	enum gf_err rc;
 
 	if (!bid_start(f, in, &start, why, sizeof(why)))
@@ -238,9 +238,9 @@ enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m)
 	bid.n_headroom = hr ? n : 0;
 	bid.headroom = hr;
 	snprintf(id, sizeof(id), "%s-bid-%s", f->id, bid.bidid);
-	rc = gf_codec_to_json(&bid.base, &source, &len);
+	rc = foa_state_doc_encode(&bid.base, &row.source);
 	if (rc == GF_OK)
-		rc = bid_offer(f, &bid, hr, id, start, &offer);
+		rc = bid_offer(f, &bid, hr, id, start, &row.offer);
 	if (rc != GF_OK)
 		goto out;
 	row.id = id;
@@ -248,8 +248,6 @@ enum gf_err foa_dso_bid(struct foa *f, const struct gf_message *m)
 	row.peer = (char *)m->from_id;
 	row.ref = bid.bidid;
 	row.state = "Offered";
-	row.source = source;
-	row.offer = offer;
 	row.deadline = start;
 	rc = foa_state_offer_put(f, &row);
 	if (rc == GF_OK)
@@ -260,8 +258,8 @@ out:
 	free(ch);
 	free(pr);
 	free(hr);
-	free(source);
-	free(offer);
+	foa_state_doc_free(&row.source);
+	foa_state_doc_free(&row.offer);
 	return rc;
 }
 
@@ -343,7 +341,6 @@ enum gf_err foa_dso_assign(struct foa *f, const struct foa_offer *o,
 	ProtobufCMessage *body = NULL;
 	const Goflex__Bid *bid;
 	double *energy = NULL, *tariff = NULL;
-	char err[GF_CODEC_ERRLEN];
 	int64_t ms = 0, offset;
 	size_t n = 0;
 	bool stale = false;
@@ -359,12 +356,9 @@ enum gf_err foa_dso_assign(struct foa *f, const struct foa_offer *o,
 			    o->id, (long long)s->updateid);
 		return rc;
 	}
-	rc = gf_codec_from_json(&goflex__bid__descriptor, o->source, strlen(o->source), &body, err,
-	                        sizeof(err));
-	if (rc != GF_OK) {
-		gf_log_err("GF-FOA-STORE", "stored bid %s does not decode: %s", o->ref, err);
+	rc = foa_state_doc_decode(o, &o->source, &goflex__bid__descriptor, &body);
+	if (rc != GF_OK)
 		goto out;
-	}
 	bid = (const Goflex__Bid *)body;
 	rc = foa_state_expand(s, &energy, &n, &tariff);
 	if (rc == GF_OK && gf_time_parse(s->starttime, strlen(s->starttime), &ms) != GF_OK)

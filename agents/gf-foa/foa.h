@@ -65,7 +65,7 @@ struct foa_conf {
 	/* Virtual FOAs (xems mode): foas identities foa.<id_prefix><n>, n from
 	 * first_id, zero-padded to id_digits; TLS certificates in cert_dir. */
 	long foas, first_id, id_digits;
-	long cache_kib; /* each virtual FOA's page cache (gf_store_small) */
+	long cache_kib; /* each virtual FOA's page cache (gf_store_open_small) */
 	char *id_prefix, *cert_dir;
 	struct foa_plug_conf plug;
 	/* Network tariffs (tariff.c): the grid point (none: off), the
@@ -87,16 +87,26 @@ struct foa {
 	struct foa_plug *plug; /* plug mode's state (plug.c) */
 };
 
-/* One row of foa_offer. Strings are owned; foa_state_offer_clear frees them. */
+/* A message kept in foa_offer: its protobuf encoding. Rows written before
+ * the FOA stored protobuf (2026-12) hold canonical JSON text, read as such
+ * (json true). */
+struct foa_doc {
+	void *data;
+	size_t len;
+	bool json;
+};
+
+/* One row of foa_offer. Strings and documents are owned;
+ * foa_state_offer_clear frees them. */
 struct foa_offer {
 	char *id;
-	char *kind;       /* "xems" or "bid" */
-	char *peer;       /* the xEMS's or the DOMS's id */
-	char *ref;        /* the xEMS's name for the offer (its id or label); the bidId */
-	char *state;      /* FlexOffer state name */
-	char *source;     /* canonical JSON of what the peer sent (FlexOffer or Bid) */
-	char *offer;      /* canonical JSON of the offer sent to the market */
-	int64_t deadline; /* interval from which the offer can no longer be withdrawn */
+	char *kind;            /* "xems", "plug" or "bid" */
+	char *peer;            /* the xEMS's, the plug's or the DOMS's id */
+	char *ref;             /* the xEMS's name for the offer (its id or label); the bidId */
+	char *state;           /* FlexOffer state name */
+	struct foa_doc source; /* what the peer sent (FlexOffer or Bid) */
+	struct foa_doc offer;  /* the FlexOffer sent to the market */
+	int64_t deadline;      /* interval from which the offer can no longer be withdrawn */
 };
 
 /* --- state.c --- */
@@ -116,6 +126,13 @@ enum gf_err foa_state_offer_by_ref(struct foa *f, const char *peer, const char *
 enum gf_err foa_state_offer_by_schedule(struct foa *f, int64_t foa_sid, struct foa_offer *out);
 /* Inserts or replaces the row o->id. */
 enum gf_err foa_state_offer_put(struct foa *f, const struct foa_offer *o);
+/* m encoded for a row (protobuf); foa_state_doc_free frees it. */
+enum gf_err foa_state_doc_encode(const ProtobufCMessage *m, struct foa_doc *out);
+void foa_state_doc_free(struct foa_doc *doc);
+/* One of o's documents decoded as a message of d (gf_codec_free frees it);
+ * one that does not decode is logged (GF-FOA-STORE, naming o). */
+enum gf_err foa_state_doc_decode(const struct foa_offer *o, const struct foa_doc *doc,
+                                 const ProtobufCMessageDescriptor *d, ProtobufCMessage **out);
 /* Sets an offer's state. */
 enum gf_err foa_state_offer_set_state(struct foa *f, const char *id, const char *state);
 void foa_state_offer_clear(struct foa_offer *o);

@@ -386,7 +386,11 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 	char err[512];
 	enum gf_err rc;
 
-	rc = gf_store_open(dir, "foa", foa_state_schema, &f->store, err, sizeof(err));
+	/* Thousands of stores in one process: each small (small pages, a small
+	 * page cache: cache_kib; SQLite's default is 2 MiB: docs/foa.md). */
+	rc = small ? gf_store_open_small(dir, "foa", foa_state_schema, (int)f->conf->cache_kib,
+	                                 &f->store, err, sizeof(err))
+	           : gf_store_open(dir, "foa", foa_state_schema, &f->store, err, sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GF-FOA-STORE", "%s", err);
 		return rc;
@@ -395,13 +399,6 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 	rc = gf_resend_open(f->store);
 	if (rc == GF_OK)
 		rc = gf_store_exec(f->store, foa_tariff_schema);
-	/* Thousands of stores in one process: each keeps a small page cache
-	 * (cache_kib; SQLite's default is 2 MiB: docs/foa.md). */
-	if (rc == GF_OK && small) {
-		rc = gf_store_small(f->store, (int)f->conf->cache_kib, err, sizeof(err));
-		if (rc != GF_OK)
-			gf_log_err("GF-FOA-STORE", "%s", err);
-	}
 	if (rc == GF_OK)
 		rc = subscribe(f);
 	if (rc != GF_OK)

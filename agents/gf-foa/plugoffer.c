@@ -175,8 +175,6 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 	struct foa_tariff_box *box = NULL;
 	struct foa_offer row = {0};
 	sqlite3_stmt *st = NULL;
-	char *json = NULL;
-	size_t len;
 	enum gf_err rc = GF_ENOMEM;
 
 	if (!b)
@@ -185,7 +183,7 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 	if (rc == GF_OK) /* its tariffs with the network prices (tariff.c) */
 		rc = foa_tariff_apply(f, &b->fo, &box);
 	if (rc == GF_OK)
-		rc = gf_codec_to_json(&b->fo.base, &json, &len);
+		rc = foa_state_doc_encode(&b->fo.base, &row.offer);
 	if (rc == GF_OK)
 		rc = foa_answers_offer_queue(f, "fman", f->conf->fman_id, &b->fo);
 	foa_tariff_box_free(box);
@@ -196,8 +194,7 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 	row.peer = (char *)f->plug->c->device_id;
 	row.ref = (char *)label;
 	row.state = "Offered";
-	row.source = json; /* the FOA's own offer: it is its own source */
-	row.offer = json;
+	row.source = row.offer; /* the FOA's own offer: it is its own source (not freed twice) */
 	row.deadline = deadline;
 	rc = foa_state_offer_put(f, &row);
 	if (rc == GF_OK)
@@ -217,7 +214,7 @@ static enum gf_err send_offer(struct foa *f, const char *id, const char *label, 
 		rc = foa_relay_put(f, id, e->start_after, e->dflt, e->n, false);
 out:
 	sqlite3_finalize(st);
-	free(json);
+	foa_state_doc_free(&row.offer);
 	free(b);
 	return rc;
 }
@@ -300,8 +297,7 @@ static bool moved(const struct foa_offer *o, const struct gf_fo *e, double tol)
 	bool diff = true;
 
 	if (s &&
-	    gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer, strlen(o->offer), &body,
-	                       NULL, 0) == GF_OK &&
+	    foa_state_doc_decode(o, &o->offer, &goflex__flex_offer__descriptor, &body) == GF_OK &&
 	    gf_fo_from_message((Goflex__FlexOffer *)body, &old, s->lo, s->hi, s->df, MAX_N, NULL,
 	                       0) == GF_OK &&
 	    old.start_after == e->start_after && old.n == e->n) {
@@ -318,14 +314,10 @@ static bool moved(const struct foa_offer *o, const struct gf_fo *e, double tol)
 static enum gf_err cancel(struct foa *f, const struct foa_offer *o, const char *why)
 {
 	ProtobufCMessage *body = NULL;
-	char err[GF_CODEC_ERRLEN];
-	enum gf_err rc = gf_codec_from_json(&goflex__flex_offer__descriptor, o->offer,
-	                                    strlen(o->offer), &body, err, sizeof(err));
+	enum gf_err rc = foa_state_doc_decode(o, &o->offer, &goflex__flex_offer__descriptor, &body);
 
-	if (rc != GF_OK) {
-		gf_log_err("GF-FOA-STORE", "stored offer %s does not decode: %s", o->id, err);
+	if (rc != GF_OK)
 		return rc;
-	}
 	((Goflex__FlexOffer *)body)->state = GOFLEX__FLEX_OFFER_STATE__Canceled;
 	((Goflex__FlexOffer *)body)->statereason = (char *)why;
 	rc = foa_answers_offer_queue(f, "fman", f->conf->fman_id, (Goflex__FlexOffer *)body);

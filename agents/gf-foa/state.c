@@ -10,12 +10,13 @@
 #include "foa.h"
 #include "base/log.h"
 #include "base/timefmt.h"
+#include "payload/codec.h"
 
 const char foa_state_schema[] =
     "CREATE TABLE IF NOT EXISTS foa_counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS foa_offer (id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
-    " peer TEXT NOT NULL, ref TEXT NOT NULL, state TEXT NOT NULL, source TEXT NOT NULL,"
-    " offer TEXT NOT NULL, deadline INTEGER NOT NULL);"
+    " peer TEXT NOT NULL, ref TEXT NOT NULL, state TEXT NOT NULL, source BLOB NOT NULL,"
+    " offer BLOB NOT NULL, deadline INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS foa_offer_ref ON foa_offer (peer, ref);"
     "CREATE TABLE IF NOT EXISTS foa_schedule (offer_id TEXT NOT NULL, market_sid INTEGER NOT "
     "NULL, foa_sid INTEGER NOT NULL UNIQUE, PRIMARY KEY (offer_id, market_sid));";
@@ -76,6 +77,60 @@ static char *dup_col(sqlite3_stmt *st, int i)
 	return strdup(gf_store_text(st, i));
 }
 
+/* Column i as a document: a blob is protobuf, text (a row written before
+ * the FOA stored protobuf) canonical JSON. NUL-terminated for the JSON
+ * decoder. */
+static bool doc_col(sqlite3_stmt *st, int i, struct foa_doc *d)
+{
+	bool json = sqlite3_column_type(st, i) == SQLITE_TEXT;
+	const void *p = sqlite3_column_blob(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+	d->data = malloc(n + 1);
+	if (!d->data)
+		return false;
+	if (n)
+		memcpy(d->data, p, n);
+	((char *)d->data)[n] = '\0';
+	d->len = n;
+	d->json = json;
+	return true;
+}
+
+enum gf_err foa_state_doc_encode(const ProtobufCMessage *m, struct foa_doc *out)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	enum gf_err rc = gf_codec_to_protobuf(m, &data, &len);
+
+	if (rc != GF_OK)
+		return rc;
+	out->data = data;
+	out->len = len;
+	out->json = false;
+	return GF_OK;
+}
+
+void foa_state_doc_free(struct foa_doc *doc)
+{
+	free(doc->data);
+	memset(doc, 0, sizeof(*doc));
+}
+
+enum gf_err foa_state_doc_decode(const struct foa_offer *o, const struct foa_doc *doc,
+                                 const ProtobufCMessageDescriptor *d, ProtobufCMessage **out)
+{
+	char err[GF_CODEC_ERRLEN];
+	enum gf_err rc =
+	    doc->json ? gf_codec_from_json(d, doc->data, doc->len, out, err, sizeof(err))
+	              : gf_codec_from_protobuf(d, doc->data, doc->len, out, err, sizeof(err));
+
+	if (rc != GF_OK)
+		gf_log_err("GF-FOA-STORE", "the stored %s of offer %s does not decode as %s: %s",
+		           doc == &o->source ? "source" : "offer", o->id, d->name, err);
+	return rc;
+}
+
 #define OFFER_COLS "SELECT id, kind, peer, ref, state, source, offer, deadline FROM foa_offer "
 
 /* Runs a one-row query of OFFER_COLS bound to up to two texts (b2 may be
@@ -111,10 +166,9 @@ static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, c
 	o.peer = dup_col(st, 2);
 	o.ref = dup_col(st, 3);
 	o.state = dup_col(st, 4);
-	o.source = dup_col(st, 5);
-	o.offer = dup_col(st, 6);
 	o.deadline = sqlite3_column_int64(st, 7);
-	if (!o.id || !o.kind || !o.peer || !o.ref || !o.state || !o.source || !o.offer) {
+	if (!o.id || !o.kind || !o.peer || !o.ref || !o.state || !doc_col(st, 5, &o.source) ||
+	    !doc_col(st, 6, &o.offer)) {
 		foa_state_offer_clear(&o);
 		rc = GF_ENOMEM;
 		goto out;
@@ -166,8 +220,8 @@ enum gf_err foa_state_offer_put(struct foa *f, const struct foa_offer *o)
 	sqlite3_bind_text(st, 3, o->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, o->ref, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, o->state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, o->source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, o->offer, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, o->source.data, (int)o->source.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 7, o->offer.data, (int)o->offer.len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, o->deadline);
 	rc = foa_state_step(f, st);
 out:
@@ -200,8 +254,8 @@ void foa_state_offer_clear(struct foa_offer *o)
 	free(o->peer);
 	free(o->ref);
 	free(o->state);
-	free(o->source);
-	free(o->offer);
+	foa_state_doc_free(&o->source);
+	foa_state_doc_free(&o->offer);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -98,15 +98,14 @@ enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	Goflex__FlexOffer *fo = ((Goflex__FlexibilityData *)m->body)->flexoffer;
 	struct foa_offer old = {0}, row = {0};
 	struct foa_tariff_box *box = NULL;
-	char id[GF_ID_MAX + 32], why[256], *source = NULL, *offer = NULL;
+	char id[GF_ID_MAX + 32], why[256];
 	const char *ref = fo->id ? fo->id : fo->label;
 	int64_t now = foa_state_now_interval(f), n = 0;
 	int64_t accept_by = fo->has_acceptancebeforeinterval ? fo->acceptancebeforeinterval
 	                                                     : fo->startbeforeinterval;
-	size_t len;
 	enum gf_err rc;
 
-	rc = gf_codec_to_json(&fo->base, &source, &len);
+	rc = foa_state_doc_encode(&fo->base, &row.source);
 	if (rc != GF_OK)
 		goto out;
 	if (ref) {
@@ -145,7 +144,7 @@ enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	/* Its tariffs with the grid point's network prices (tariff.c). */
 	rc = foa_tariff_apply(f, fo, &box);
 	if (rc == GF_OK)
-		rc = gf_codec_to_json(&fo->base, &offer, &len);
+		rc = foa_state_doc_encode(&fo->base, &row.offer);
 	if (rc == GF_OK)
 		rc = foa_answers_offer_queue(f, "fman", fman(f), fo);
 	foa_tariff_box_free(box);
@@ -156,8 +155,6 @@ enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 	row.peer = (char *)m->from_id;
 	row.ref = (char *)(ref ? ref : id);
 	row.state = "Offered";
-	row.source = source;
-	row.offer = offer;
 	row.deadline = fo->has_assignmentbeforeinterval ? fo->assignmentbeforeinterval
 	                                                : fo->startbeforeinterval;
 	rc = foa_state_offer_put(f, &row);
@@ -170,8 +167,8 @@ enum gf_err foa_xems_flexibility(struct foa *f, const struct gf_message *m)
 		            old.id ? "updated" : "new", id, m->from_id, fman(f));
 out:
 	foa_state_offer_clear(&old);
-	free(source);
-	free(offer);
+	foa_state_doc_free(&row.source);
+	foa_state_doc_free(&row.offer);
 	return rc;
 }
 
@@ -205,7 +202,7 @@ enum gf_err foa_xems_cancel(struct foa *f, const struct gf_message *m)
 	ProtobufCMessage *body = NULL;
 	Goflex__FlexOffer *fo;
 	int64_t now = foa_state_now_interval(f);
-	char why[256], err[GF_CODEC_ERRLEN];
+	char why[256];
 	enum gf_err rc;
 
 	rc = find_canceled(f, m, c, &o);
@@ -228,12 +225,9 @@ enum gf_err foa_xems_cancel(struct foa *f, const struct gf_message *m)
 		rc = reply(f, m->from_id, false, failed, why, NULL, NULL);
 		goto out;
 	}
-	rc = gf_codec_from_json(&goflex__flex_offer__descriptor, o.offer, strlen(o.offer), &body,
-	                        err, sizeof(err));
-	if (rc != GF_OK) {
-		gf_log_err("GF-FOA-STORE", "stored offer %s does not decode: %s", o.id, err);
+	rc = foa_state_doc_decode(&o, &o.offer, &goflex__flex_offer__descriptor, &body);
+	if (rc != GF_OK)
 		goto out;
-	}
 	fo = (Goflex__FlexOffer *)body;
 	fo->state = GOFLEX__FLEX_OFFER_STATE__Canceled;
 	fo->statereason = c->reason;

@@ -207,7 +207,8 @@ sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql)
 	return st;
 }
 
-enum gf_err gf_store_small(struct gf_store *s, int cache_kib, char *err, size_t errlen)
+/* The small store's settings after its open (gf_store_open_small). */
+static enum gf_err make_small(struct gf_store *s, int cache_kib, char *err, size_t errlen)
 {
 	char sql[128];
 	char *msg = NULL;
@@ -285,11 +286,12 @@ void gf_store_one_thread(void)
 		               GF_WALVFS_NAME);
 }
 
-enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_sql,
-                          struct gf_store **out, char *err, size_t errlen)
+/* gf_store_open with the page size of a new database (0: SQLite's). */
+static enum gf_err open_store(const char *dir, const char *name, const char *schema_sql,
+                              int page_size, struct gf_store **out, char *err, size_t errlen)
 {
 	struct gf_store *s = calloc(1, sizeof(*s));
-	char path[4096];
+	char path[4096], pragma[64];
 	char *msg = NULL;
 	enum gf_err rc = GF_ENOMEM;
 
@@ -304,7 +306,10 @@ enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db,
+	snprintf(pragma, sizeof(pragma), "PRAGMA page_size=%d;", page_size);
+	/* Before WAL mode and the first table: a database that exists keeps its own. */
+	if ((page_size && sqlite3_exec(s->db, pragma, NULL, NULL, &msg) != SQLITE_OK) ||
+	    sqlite3_exec(s->db,
 	                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 	                 "PRAGMA foreign_keys=ON;" RUNTIME_SCHEMA,
 	                 NULL, NULL, &msg) != SQLITE_OK ||
@@ -344,6 +349,24 @@ out:
 	}
 	*out = s;
 	return GF_OK;
+}
+
+enum gf_err gf_store_open(const char *dir, const char *name, const char *schema_sql,
+                          struct gf_store **out, char *err, size_t errlen)
+{
+	return open_store(dir, name, schema_sql, 0, out, err, errlen);
+}
+
+enum gf_err gf_store_open_small(const char *dir, const char *name, const char *schema_sql,
+                                int cache_kib, struct gf_store **out, char *err, size_t errlen)
+{
+	enum gf_err rc = open_store(dir, name, schema_sql, GF_STORE_SMALL_PAGE, out, err, errlen);
+
+	if (rc == GF_OK && (rc = make_small(*out, cache_kib, err, errlen)) != GF_OK) {
+		gf_store_close(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 size_t gf_store_outbox_count(struct gf_store *s)

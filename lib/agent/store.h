@@ -69,8 +69,15 @@ sqlite3_stmt *gf_store_prepare(struct gf_store *s, const char *sql);
  * never held across a commit. NULL, logged with GF-STORE-SQL, on failure. */
 sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql);
 
-/* Makes s one of thousands of stores in one process (virtual FOAs,
- * docs/foa.md), each doing a few small transactions now and then:
+/* The page size of a new small store: an assignment of a virtual FOA
+ * changes a few hundred bytes in each of some twenty pages, and SQLite
+ * reads, checksums and writes whole pages (docs/bench.md, stop 29). */
+#define GF_STORE_SMALL_PAGE 1024
+
+/* gf_store_open for one of thousands of stores in one process (virtual
+ * FOAs, docs/foa.md), each doing a few small transactions now and then:
+ * - a new database has pages of GF_STORE_SMALL_PAGE bytes (one made
+ *   before keeps its own);
  * - its page cache holds cache_kib between transactions, and a transaction
  *   may outgrow it instead of spilling pages to the WAL before its commit
  *   (cache_spill off: a spilled page written again in the same
@@ -83,7 +90,8 @@ sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql);
  * GF_EIO, with the reason in err, when that fails: another connection
  * holds the database (an open sqlite3 shell: after the store's 5 s busy
  * timeout). cache_kib > 0. */
-enum gf_err gf_store_small(struct gf_store *s, int cache_kib, char *err, size_t errlen);
+enum gf_err gf_store_open_small(const char *dir, const char *name, const char *schema_sql,
+                                int cache_kib, struct gf_store **out, char *err, size_t errlen);
 
 /* Runs sql (one statement, no results) with its parameters bound in order
  * from the arguments, one letter of fmt each: 't' text (const char *,

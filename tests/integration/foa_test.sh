@@ -207,6 +207,26 @@ check "a schedule has no answer from the xEMS: sent again until it has run (its 
 check "... the same content each time" \
 	eq "$(jq -c "select($reply_schedule"' and .payload.demandSchedule[0].flexOfferId == "f") | .payload' "$tmp/xems.out" | sort -u | wc -l)" 1
 
+# --- an offer kept as JSON text (by a FOA before it kept protobuf, 2026-12) ------------------
+pub xems.p1 "$TX/xems.flexibility" "$(offer g)"
+wait_for 10 has_n fman '.msg == "flexoffer" and .payload.id == "p1-7"' 1
+kill -TERM "$pid_p1"; wait "$pid_p1"
+db=$tmp/p1.state/foa.db
+check "a new FOA keeps its offer in protobuf (gfctl decode reads it)" eq "$(sqlite3 "$db" \
+	"SELECT typeof(offer), writefile('$tmp/g.pb', offer) > 0 FROM foa_offer WHERE id = 'p1-7'") $(
+	"$GFCTL" decode flexoffer "$tmp/g.pb" --as protobuf | jq -r '.id + " " + .label')" "blob|1 p1-7 g"
+"$GFCTL" decode flexoffer "$tmp/g.pb" --as protobuf >"$tmp/g.json"
+sqlite3 "$db" "UPDATE foa_offer SET offer = CAST(readfile('$tmp/g.json') AS TEXT), source = CAST(readfile('$tmp/g.json') AS TEXT) WHERE id = 'p1-7'"
+check "... made JSON text, as an older FOA wrote it" eq "$(sqlite3 "$db" "SELECT typeof(offer) FROM foa_offer WHERE id = 'p1-7'")" text
+conf p1 identity foa.p1 mode xems
+start p1
+pub fman.m1 "$TM/flexoffer.assign" "$(assign p1-7 11 0 1.5 1)"
+check "... it is assigned: the DemandSchedule reaches the xEMS" \
+	wait_for 10 has_n xems "$reply_schedule"' and .payload.demandSchedule[0].flexOfferId == "g"' 1
+check "... and the offer read from the text is echoed to FMAN" \
+	wait_for 10 has_n fman "$(echo_of p1-7 11)"' and .payload.label == "g"' 1
+check "... and no stored offer failed to decode" eq "$(count_in_log p1 GF-FOA-STORE)" 0
+
 # --- DSO mode -------------------------------------------------------------------------------
 watch fmar fmar.r1 "gf/site1/foa/+/fmar/#"
 watch doms doms.o1 "gf/site1/foa/d1/doms/o1/#"

@@ -49,7 +49,7 @@ jqs() { jq -e "$1" <<<"$2" >/dev/null; }
 # --- the command line ---------------------------------------------------------
 out=$("$GFCTL" --help); rc=$?
 check "--help exits 0" [ $rc -eq 0 ]
-for c in sub pub validate presence; do
+for c in sub pub validate decode presence; do
 	check "--help names '$c'" grep -q "gfctl $c" <<<"$out"
 	"$GFCTL" "$c" --help >"$tmp/help.out"; rc=$?
 	check "'gfctl $c --help' exits 0" eq $rc 0
@@ -88,6 +88,26 @@ out=$("$GFCTL" validate flexoffer "$FO" --as msgpack); rc=$?
 check "validate: JSON text read as msgpack is invalid" [ $rc -eq 1 ]
 out=$("$GFCTL" validate no.such.msg "$FO"); rc=$?
 check "validate: unknown message type" eq "$rc $out" "1 invalid: no schema for message type 'no.such.msg'"
+
+# --- decode (no broker) ----------------------------------------------------------
+out=$("$GFCTL" decode flexoffer "$FO"); rc=$?
+check "decode: a pilot offer prints as one line of canonical JSON" eq "$rc $(wc -l <<<"$out")" "0 1"
+check "... with its fields" jqs '.flexOfferProfileConstraints[0].energyConstraintList[0].upper == 0.5354' "$out"
+check "... and its times in RFC 3339" jqs '.creationTime | test("Z$")' "$out"
+check "... which validate takes" eq "$("$GFCTL" validate flexoffer - <<<"$out")" valid
+# xems.cancel {flexOfferId: "o-1", scheduleId: 7, reason: "away"} as protobuf bytes
+printf '\x0a\x03o-1\x10\x07\x22\x04away' >"$tmp/cancel.pb"
+out=$("$GFCTL" decode xems.cancel "$tmp/cancel.pb" --as protobuf); rc=$?
+check "decode --as protobuf" eq "$rc $out" '0 {"flexOfferId":"o-1","scheduleId":7,"reason":"away"}'
+out=$("$GFCTL" decode xems.cancel - --as protobuf <"$tmp/bad.json"); rc=$?
+check "decode: text read as protobuf is invalid (exit 1)" eq "$rc $(cut -c1-9 <<<"$out")" "1 invalid: "
+out=$("$GFCTL" decode flexoffer "$tmp/bad.json"); rc=$?
+check "decode: a broken copy is invalid, with the path" eq "$rc $out" \
+	"1 invalid: flexOfferProfileConstraints[0].energyConstraintList[0].upper: expected a number"
+out=$("$GFCTL" decode no.such.msg "$FO"); rc=$?
+check "decode: unknown message type" eq "$rc $out" "1 invalid: no schema for message type 'no.such.msg'"
+"$GFCTL" decode meter.reading "$FO" --as jose 2>"$tmp/err"; rc=$?
+check "decode --as jose: a usage error (exit 2), saying why" eq "$rc $(grep -c "Service Platform's key" "$tmp/err")" "2 1"
 
 # --- a site ----------------------------------------------------------------------
 site_new "$S" site1

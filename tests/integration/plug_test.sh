@@ -413,7 +413,10 @@ check "foa.p6 makes its next day's offer at 00:00 (96 slices from 01:00)" \
 # "k default lower upper metered" for the slices at 21:00..23:45 of the day after.
 p6_history() {
 	local offer
-	offer=$(sqlite3 "$tmp/p6.state/foa.db" "SELECT offer FROM foa_offer WHERE id = 'p6-2'")
+	# The FOA keeps its offers in protobuf (docs/foa.md): gfctl decode reads one.
+	sqlite3 "$tmp/p6.state/foa.db" \
+		"SELECT writefile('$tmp/p6-2.pb', offer) FROM foa_offer WHERE id = 'p6-2'" >/dev/null
+	offer=$("$GFCTL" decode flexoffer "$tmp/p6-2.pb" --as protobuf)
 	for k in $(seq 80 91); do
 		m=$(sqlite3 "$tmp/p6.state/foa.db" "SELECT kwh FROM foa_plug_meter WHERE interval = $((1758708 + k - 80))")
 		[ -n "$m" ] || continue

@@ -203,15 +203,27 @@ static enum gf_err dup_fn(void *arg)
 	return GF_OK;
 }
 
+#define X_SCHEMA "CREATE TABLE IF NOT EXISTS x (v INTEGER);"
+
 static struct gf_store *once_store(char *dir)
 {
 	struct gf_store *s = NULL;
 	char err[256] = "";
 
 	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(gf_store_open(dir, "t", "CREATE TABLE IF NOT EXISTS x (v INTEGER);", &s, err,
-	                           sizeof(err)),
-	             GF_OK, "%s", err);
+	cr_assert_eq(gf_store_open(dir, "t", X_SCHEMA, &s, err, sizeof(err)), GF_OK, "%s", err);
+	return s;
+}
+
+/* A small store (gf_store_open_small, a cache of 16 KiB) in a new dir. */
+static struct gf_store *small_store(char *dir)
+{
+	struct gf_store *s = NULL;
+	char err[256] = "";
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(gf_store_open_small(dir, "t", X_SCHEMA, 16, &s, err, sizeof(err)), GF_OK, "%s",
+	             err);
 	return s;
 }
 
@@ -317,7 +329,7 @@ Test(store, cached_statements_are_kept_for_the_stores_life)
 	char dir[] = "/tmp/gf-store-test-XXXXXX";
 	struct gf_store *s = once_store(dir);
 	const char ins[] = "INSERT INTO x VALUES (?)";
-	char same[sizeof(ins)], err[256];
+	char same[sizeof(ins)], small_dir[] = "/tmp/gf-store-test-XXXXXX";
 	sqlite3_stmt *a, *b;
 	int base = statements(s);
 
@@ -341,22 +353,24 @@ Test(store, cached_statements_are_kept_for_the_stores_life)
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
 	cr_assert_eq(statements(s), base + 4, "kept across transactions, with BEGIN and COMMIT");
+	once_done(s, dir);
 
-	cr_assert_eq(gf_store_small(s, 16, err, sizeof(err)), GF_OK, "%s", err);
+	s = small_store(small_dir);
+	base = statements(s);
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (?)", "i", (int64_t)9), GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
-	cr_assert_eq(statements(s), base + 4, "a small store keeps them too");
+	cr_assert_eq(statements(s), base + 3, "a small store keeps them too");
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (?)", "i", (int64_t)10), GF_OK);
 	gf_store_rollback(s);
-	cr_assert_eq(statements(s), base + 5, "and ROLLBACK");
+	cr_assert_eq(statements(s), base + 4, "and ROLLBACK");
 	cr_assert_eq(count(s, "SELECT count(*) FROM x WHERE v >= 9"), 1,
 	             "the rollback took 10 back");
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
-	cr_assert_eq(statements(s), base + 5, "no new statement for a second transaction");
-	once_done(s, dir);
+	cr_assert_eq(statements(s), base + 4, "no new statement for a second transaction");
+	once_done(s, small_dir);
 }
 
 /* The size of DIR/FILE, which must exist. */
@@ -370,18 +384,18 @@ static long long file_bytes(const char *dir, const char *file)
 	return (long long)st.st_size;
 }
 
-/* gf_store_small: a transaction of 200 pages with a cache of 4 writes
- * nothing to the WAL before its commit; the cache is back under its size
- * after it; the database is the connection's alone. */
+/* gf_store_open_small: small pages; a transaction of 800 pages with a
+ * cache of 16 writes nothing to the WAL before its commit; the cache is
+ * back under its size after it; the database is the connection's alone. */
 Test(store, a_small_store_does_not_spill_shrinks_back_and_is_its_own)
 {
-	char dir[] = "/tmp/gf-store-test-XXXXXX", path[128], err[256] = "";
-	struct gf_store *s = once_store(dir);
+	char dir[] = "/tmp/gf-store-test-XXXXXX", path[128];
+	struct gf_store *s = small_store(dir);
 	long long wal;
 	int cur = 0, high = 0; /* high: the peak, unused */
 	sqlite3 *other;
 
-	cr_assert_eq(gf_store_small(s, 16, err, sizeof(err)), GF_OK, "%s", err);
+	cr_assert_eq(count(s, "PRAGMA page_size"), GF_STORE_SMALL_PAGE);
 	wal = file_bytes(dir, "t.db-wal");
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	for (int i = 0; i < 200; i++)
@@ -389,7 +403,7 @@ Test(store, a_small_store_does_not_spill_shrinks_back_and_is_its_own)
 	cr_assert_eq(file_bytes(dir, "t.db-wal"), wal,
 	             "nothing spilled to the WAL before the commit");
 	cr_assert_eq(gf_store_commit(s), GF_OK);
-	cr_assert_gt(file_bytes(dir, "t.db-wal"), wal + 200 * 4096, "the commit wrote the pages");
+	cr_assert_gt(file_bytes(dir, "t.db-wal"), wal + 200 * 4000, "the commit wrote the pages");
 	cr_assert_eq(sqlite3_db_status(gf_store_db(s), SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0),
 	             SQLITE_OK);
 	cr_assert_lt(cur, 64 * 1024, "the cache shrank back (%d bytes)", cur);
@@ -400,6 +414,27 @@ Test(store, a_small_store_does_not_spill_shrinks_back_and_is_its_own)
 	cr_assert_eq(sqlite3_exec(other, "SELECT count(*) FROM x", NULL, NULL, NULL), SQLITE_BUSY,
 	             "another connection cannot read it: %s", sqlite3_errmsg(other));
 	sqlite3_close(other);
+	once_done(s, dir);
+}
+
+/* A database made before (SQLite's page size) opened small keeps its
+ * pages and its rows; its cache and lock are a small store's. */
+Test(store, a_store_made_before_keeps_its_page_size_when_opened_small)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", err[256] = "";
+	struct gf_store *s = once_store(dir);
+	int big;
+
+	cr_assert_eq(gf_store_run(s, "INSERT INTO x VALUES (1)", ""), GF_OK);
+	big = count(s, "PRAGMA page_size");
+	cr_assert_gt(big, GF_STORE_SMALL_PAGE);
+	gf_store_close(s);
+	s = NULL;
+	cr_assert_eq(gf_store_open_small(dir, "t", X_SCHEMA, 16, &s, err, sizeof(err)), GF_OK, "%s",
+	             err);
+	cr_assert_eq(count(s, "PRAGMA page_size"), big);
+	cr_assert_eq(count(s, "SELECT count(*) FROM x"), 1);
+	cr_assert_eq(count(s, "PRAGMA cache_size"), -16, "its cache is a small store's");
 	once_done(s, dir);
 }
 

@@ -64,6 +64,10 @@ int gfctl_commands_pub(const struct gfctl_args *a);
  * prints "valid" or "invalid: <path>: <reason>". No connection. */
 int gfctl_commands_validate(const struct gfctl_args *a);
 
+/* decode MSG FILE: FILE as message type MSG in the encoding --as names,
+ * printed as canonical JSON (exit 0), or "invalid: <path>: <reason>". */
+int gfctl_commands_decode(const struct gfctl_args *a);
+
 /* presence: collects the retained status messages of the site and prints a
  * table of role, id, state, version, since, sequence. */
 int gfctl_commands_presence(const struct gfctl_args *a);

@@ -27,9 +27,10 @@ enum {
 	CMD_VALIDATE = 1u << 2,
 	CMD_PRESENCE = 1u << 3,
 	CMD_SITE = 1u << 4,
+	CMD_DECODE = 1u << 5,
 };
 #define CMD_NET (CMD_SUB | CMD_PUB | CMD_PRESENCE | CMD_SITE)
-#define CMD_ALL (CMD_NET | CMD_VALIDATE)
+#define CMD_ALL (CMD_NET | CMD_VALIDATE | CMD_DECODE)
 
 enum opt_key {
 	OPT_HELP = 'h',
@@ -79,7 +80,7 @@ static const struct option_spec option_specs[] = {
     {"timeout", OPT_TIMEOUT, "SECONDS", CMD_SUB | CMD_PRESENCE | CMD_SITE,
      "sub: stop after SECONDS (default: never); presence and site check: collect for "
      "SECONDS (default 2)"},
-    {"as", OPT_AS, "FORMAT", CMD_PUB | CMD_VALIDATE,
+    {"as", OPT_AS, "FORMAT", CMD_PUB | CMD_VALIDATE | CMD_DECODE,
      "payload encoding: json (default), protobuf, msgpack, or jose (a sealed compact JWE, "
      "passed as is)"},
     {"raw", OPT_RAW, NULL, CMD_PUB,
@@ -136,6 +137,14 @@ static const struct command commands[] = {
      "sealed payload). Prints 'valid' (exit 0) or 'invalid: <path>: <reason>' (exit 1).\n"
      "Needs no broker.",
      gfctl_commands_validate},
+    {"decode", CMD_DECODE, 2, 2, "decode MSG FILE [--as json|protobuf|msgpack]",
+     "print a payload file as canonical JSON",
+     "Decodes FILE ('-' for stdin) strictly as message type MSG in the encoding --as names\n"
+     "(a payload, or a message an agent stored, e.g. a FOA's offer: sqlite3 foa.db\n"
+     "\"SELECT writefile('o.pb', offer) FROM foa_offer\") and prints it as one line of\n"
+     "canonical JSON (exit 0), or 'invalid: <path>: <reason>' (exit 1). The semantic\n"
+     "rules are validate's, not checked here. Needs no broker.",
+     gfctl_commands_decode},
     {"presence", CMD_PRESENCE, 0, 0, "presence [--site SITE] [--timeout S]",
      "list the agents' retained births and deaths",
      "Subscribes to gf/<site>/+/+/ops/all/status (the agents' retained presence messages,\n"
