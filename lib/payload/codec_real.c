@@ -14,11 +14,14 @@
  *   is the decimal's double exactly when it equals v (m < 2^53 and 10^d are
  *   exact doubles, and IEEE division rounds correctly, as strtod does);
  * - else 15 digits, else 16, else 17: v = f * 2^-s exactly (f < 2^53,
- *   s <= 126 in this range), so v * 10^d = f * 10^d / 2^s is exact in 192
- *   bits and rounded to the nearest integer, ties to even, as glibc's
- *   printf does; a decimal of fewer than 17 digits is taken when it lies
- *   inside v's rounding interval (its bounds when f is even:
- *   round-to-nearest-even), the test strtod's result would pass. When one
+ *   s <= 126 in this range), so v * 10^k = f * 10^k / 2^s is exact in 192
+ *   bits; it is computed once, for the k that gives 17 digits, and the 15-
+ *   and 16-digit decimals are its integer part divided by 100 and 10,
+ *   rounded to the nearest, ties to even, as glibc's printf does (the
+ *   dropped digits and whether anything is left below decide); a decimal
+ *   of fewer than 17 digits is taken when it lies inside v's rounding
+ *   interval (its bounds when f is even: round-to-nearest-even), the test
+ *   strtod's result would pass. When one
  *   of at most 15 digits reads back, it is the 15-digit rounding of v
  *   (two such decimals never read back as one double, DBL_DIG), which is
  *   what %.15g prints.
@@ -41,15 +44,40 @@ static const double p10d[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* m's decimal digits, the last first, into dig (24); their number. */
+/* "00" .. "99" */
+static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                            "34353637383940414243444546474849505152535455565758596061626364656667"
+                            "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* m's decimal digits, the last first, into dig (24), two per division;
+ * their number. */
 static int digits_reversed(uint64_t m, char *dig)
 {
 	int n = 0;
 
-	do {
-		dig[n++] = (char)('0' + m % 10);
-		m /= 10;
-	} while (m);
+	while (m >= 100) {
+		unsigned r = (unsigned)(m % 100);
+
+		m /= 100;
+		dig[n++] = pairs[2 * r + 1];
+		dig[n++] = pairs[2 * r];
+	}
+	if (m >= 10) {
+		dig[n++] = pairs[2 * m + 1];
+		dig[n++] = pairs[2 * m];
+	} else {
+		dig[n++] = (char)('0' + m);
+	}
+	return n;
+}
+
+/* How many decimal digits m has (1 for 0). */
+static int digit_count(uint64_t m)
+{
+	int n = 1;
+
+	for (uint64_t p = 10; n < 20 && m >= p; p *= 10)
+		n++;
 	return n;
 }
 
@@ -227,24 +255,6 @@ static struct u192 sub(struct u192 a, struct u192 b) /* a >= b */
 	return r;
 }
 
-/* f * 10^d / 2^s rounded to the nearest integer, ties to even (trunc: toward
- * zero), into *q; false when it does not fit 64 bits. */
-static bool scaled(uint64_t f, int d, int s, bool trunc, uint64_t *q)
-{
-	struct u192 x = mul(f, P10Q(d)), hi = shr(x, s), r, half;
-
-	if (hi.w[1] || hi.w[2])
-		return false;
-	*q = hi.w[0];
-	if (trunc)
-		return true;
-	r = sub(x, shl(hi, s));
-	half = shl(from_u128(1), s - 1);
-	if (cmp(r, half) > 0 || (cmp(r, half) == 0 && (*q & 1)))
-		(*q)++;
-	return *q != 0;
-}
-
 /* True when m * 10^-d reads back as v = f * 2^-s (f normal, 53 bits). */
 static bool reads_back(uint64_t f, int s, uint64_t m, int d)
 {
@@ -260,31 +270,49 @@ static bool reads_back(uint64_t f, int s, uint64_t m, int d)
 	return c < 0 || (c == 0 && (f & 1) == 0);
 }
 
-/* The decimal of 15, 16 or 17 digits (the fewest that reads back) of
- * a = f * 2^-s, 10^lead <= a < 10^(lead + 1): m and d, m * 10^-d. */
-static bool shortest(uint64_t f, int s, int lead, int from, uint64_t *m, int *d)
-{
-	for (int digits = from; digits <= 17; digits++) {
-		uint64_t q;
-		int k = digits - 1 - lead;
+/* v = f * 2^-s scaled to 17 digits: x = f * 10^k exactly, t = floor(x /
+ * 2^s) in [10^16, 10^17), k = 16 - lead for 10^lead <= v < 10^(lead + 1). */
+struct scaled17 {
+	struct u192 x;
+	uint64_t t;
+	int k;
+};
 
-		if (k < 0 || k > 38 || !scaled(f, k, s, false, &q))
-			return false;
-		/* Rounded up to 10^digits: one digit less at k - 1. At k = 0 that
-		 * is 10^15 itself, another double (a < 10^15): the next try. */
-		if (q >= (uint64_t)P10Q(digits)) {
-			if (k == 0)
-				continue;
-			if (!scaled(f, --k, s, false, &q))
-				return false;
-		}
-		if (digits == 17 || reads_back(f, s, q, k)) {
+/* The decimal of 15, 16 or 17 digits (the fewest that reads back) of v,
+ * all from its 17-digit scaling: m and d, m * 10^-d. The 15- and 16-digit
+ * candidates are t / 100 and t / 10 rounded to nearest, ties to even: the
+ * digits dropped (r) against half the divisor decide, and at exactly half
+ * whether anything is left below t (x - t * 2^s). A candidate rounded up
+ * to 10^15 (10^16) is the next power of ten, still one of the decimals of
+ * that many digits. */
+static void shortest(uint64_t f, int s, const struct scaled17 *c, uint64_t *m, int *d)
+{
+	bool below = cmp(c->x, shl(from_u128(c->t), s)) != 0;
+	struct u192 rest;
+	uint64_t q, r, div = 100;
+
+	for (int drop = 2; drop >= 1; drop--, div /= 10) {
+		q = c->t / div;
+		r = c->t % div;
+		if (r > div / 2 || (r == div / 2 && (below || (q & 1))))
+			q++;
+		if (reads_back(f, s, q, c->k - drop)) {
 			*m = q;
-			*d = k;
-			return true;
+			*d = c->k - drop;
+			return;
 		}
 	}
-	return false;
+	/* 17 digits: the rest below t against half of 2^s */
+	q = c->t;
+	rest = sub(c->x, shl(from_u128(q), s));
+	{
+		int h = cmp(rest, shl(from_u128(1), s - 1));
+
+		if (h > 0 || (h == 0 && (q & 1)))
+			q++;
+	}
+	*m = q;
+	*d = c->k;
 }
 #endif
 
@@ -309,7 +337,8 @@ size_t gf__codec_fmt_double(char *buf, double v)
 	}
 #ifdef __SIZEOF_INT128__
 	{
-		uint64_t bits, f, m, t;
+		struct scaled17 c;
+		uint64_t bits, f, m;
 		int s, d, lead;
 
 		memcpy(&bits, &a, sizeof(bits));
@@ -324,25 +353,27 @@ size_t gf__codec_fmt_double(char *buf, double v)
 		/* log10 may be one off next to a power of ten: the exact first
 		 * digit is where a * 10^(16 - lead), truncated, has 17 digits. */
 		for (int tries = 0;; tries++) {
+			struct u192 hi;
+
 			if (tries == 4 || 16 - lead < 0 || 16 - lead > 38)
 				return 0;
-			if (!scaled(f, 16 - lead, s, true, &t) || t >= (uint64_t)P10Q(17))
+			c.k = 16 - lead;
+			c.x = mul(f, P10Q(c.k));
+			hi = shr(c.x, s);
+			c.t = hi.w[0];
+			if (hi.w[1] || hi.w[2] || c.t >= (uint64_t)P10Q(17))
 				lead++;
-			else if (t < (uint64_t)P10Q(16))
+			else if (c.t < (uint64_t)P10Q(16))
 				lead--;
 			else
 				break;
 		}
-		if (!shortest(f, s, lead, 15, &m, &d))
-			return 0;
+		shortest(f, s, &c, &m, &d);
 		/* %g's exponent is that of the printed digits (a rounding up
 		 * moves it one up; trailing zeros do not): below -4, the
 		 * exponent style */
-		{
-			char dig[24];
-			if (digits_reversed(m, dig) - 1 - d < -4)
-				return put_sci(buf, neg, m, d);
-		}
+		if (digit_count(m) - 1 - d < -4)
+			return put_sci(buf, neg, m, d);
 		return put_fixed(buf, neg, m, d);
 	}
 #endif

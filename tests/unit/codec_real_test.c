@@ -124,6 +124,11 @@ Test(codec_real, edges)
 		same(nextafter(t, INFINITY));
 		same(t * 1.5);
 	}
+	/* exact binary fractions: decimals of every length, ending in 5, so
+	 * that 15, 16 and 17 digits fall on exact halves (ties to even) */
+	for (int e = -70; e < 0; e++)
+		for (int m = 1; m < 4000; m += 2)
+			same(ldexp(m, e));
 	same(0.1);
 	same(0.3);
 	same(1.0 / 3);
