@@ -114,14 +114,13 @@ enum gf_err gf_resend_until(struct gf_store *s, const char *key, double sim_s)
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (!(st = gf_store_prepare(s, "UPDATE gf_resend SET expires = ? WHERE key = ?")))
-		goto out;
+	if (!(st = gf_store_cached(s, "UPDATE gf_resend SET expires = ? WHERE key = ?")))
+		return rc;
 	sqlite3_bind_double(st, 1, sim_s);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = GF_OK;
-out:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
