@@ -78,8 +78,8 @@ static char *dup_col(sqlite3_stmt *st, int i)
 }
 
 /* Column i as a document: a blob is protobuf, text (a row written before
- * the FOA stored protobuf) canonical JSON. NUL-terminated for the JSON
- * decoder. */
+ * the FOA stored protobuf) canonical JSON. A NUL follows the bytes (a
+ * zero-length blob is still an allocation). */
 static bool doc_col(sqlite3_stmt *st, int i, struct foa_doc *d)
 {
 	bool json = sqlite3_column_type(st, i) == SQLITE_TEXT;

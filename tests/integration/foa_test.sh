@@ -216,7 +216,7 @@ check "a new FOA keeps its offer in protobuf (gfctl decode reads it)" eq "$(sqli
 	"SELECT typeof(offer), writefile('$tmp/g.pb', offer) > 0 FROM foa_offer WHERE id = 'p1-7'") $(
 	"$GFCTL" decode flexoffer "$tmp/g.pb" --as protobuf | jq -r '.id + " " + .label')" "blob|1 p1-7 g"
 "$GFCTL" decode flexoffer "$tmp/g.pb" --as protobuf >"$tmp/g.json"
-sqlite3 "$db" "UPDATE foa_offer SET offer = CAST(readfile('$tmp/g.json') AS TEXT), source = CAST(readfile('$tmp/g.json') AS TEXT) WHERE id = 'p1-7'"
+sqlite3 "$db" "UPDATE foa_offer SET offer = CAST(readfile('$tmp/g.json') AS TEXT) WHERE id = 'p1-7'"
 check "... made JSON text, as an older FOA wrote it" eq "$(sqlite3 "$db" "SELECT typeof(offer) FROM foa_offer WHERE id = 'p1-7'")" text
 conf p1 identity foa.p1 mode xems
 start p1
@@ -252,9 +252,24 @@ TR=gf/site1/fmar/r1/foa/d1
 pub fmar.r1 "$TR/flexoffer.ack" '{"flexOfferId":"d1-bid-t1-1758696-2","accepted":true}'
 check "FMAR's ack -> offer.feedback Accepted at the DOMS" \
 	wait_for 10 has_n doms '.msg == "offer.feedback" and .payload.state == "Accepted" and .payload.bidId == "t1-1758696-2"' 1
+# The bid offer's row as an older FOA wrote it: the bid (source) and the
+# offer as JSON text; the assignment below reads both.
+kill -TERM "$pid_d1"; wait "$pid_d1"
+db=$tmp/d1.state/foa.db
+for col in source:bid offer:flexoffer; do
+	sqlite3 "$db" "SELECT writefile('$tmp/b.pb', ${col%%:*}) FROM foa_offer WHERE kind = 'bid'" >/dev/null
+	"$GFCTL" decode "${col#*:}" "$tmp/b.pb" --as protobuf >"$tmp/b.json"
+	sqlite3 "$db" "UPDATE foa_offer SET ${col%%:*} = CAST(readfile('$tmp/b.json') AS TEXT) WHERE kind = 'bid'"
+done
+check "the bid offer's bid and offer made JSON text, as an older FOA wrote them" \
+	eq "$(sqlite3 "$db" "SELECT typeof(source), typeof(offer) FROM foa_offer WHERE kind = 'bid'")" "text|text"
+start d1
+wait_for 10 in_log d1 GF-BUS-SUBSCRIBED
 pub fmar.r1 "$TR/flexoffer.assign" '{"flexOfferId":"d1-bid-t1-1758696-2","flexOfferSchedule":{"scheduleId":1,"updateId":0,"startTime":"2020-02-27T18:00:00Z","scheduleSlices":[{"duration":1,"energyAmount":1,"tariff":0.15},{"duration":1,"energyAmount":2.5}]}}'
 check "FMAR's assignment -> offer.feedback Assigned with the cleared change and price per interval" \
 	wait_for 10 has_n doms '.payload.state == "Assigned" and .payload.scheduleChange == [1,2.5] and .payload.energyPrice == [0.15,0.3] and .payload.startTime == "2020-02-27T18:00:00Z" and .payload.intervalLength == 900' 1
+check "... and the bid offer read from the text is echoed to FMAR" \
+	wait_for 10 has_n fmar '.msg == "flexoffer" and .payload.id == "d1-bid-t1-1758696-2" and .payload.state == "Assigned"' 1
 pub doms.o1 gf/site1/doms/o1/foa/d1/bid '{"bidId":"old","gridPointId":"t1","startTime":"2020-02-27T06:00:00Z","intervalLength":900,"scheduleChange":[1],"energyPrice":[0.2]}'
 check "a bid in the past -> offer.feedback Invalid with the reason, no offer" \
 	wait_for 10 has_n doms '.payload.bidId == "old" and .payload.state == "Invalid" and (.payload.stateReason | test("in the past"))' 1
