@@ -71,7 +71,7 @@ sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql);
 
 /* The page size of a new small store: an assignment of a virtual FOA
  * changes a few hundred bytes in each of some twenty pages, and SQLite
- * reads, checksums and writes whole pages (docs/bench.md, stop 29). */
+ * reads, checksums and writes whole pages (docs/bench.md, "Stop 29"). */
 #define GF_STORE_SMALL_PAGE 1024
 
 /* gf_store_open for one of thousands of stores in one process (virtual
