@@ -210,8 +210,7 @@ sqlite3_stmt *gf_store_cached(struct gf_store *s, const char *sql)
 /* The small store's settings after its open (gf_store_open_small). */
 static enum gf_err make_small(struct gf_store *s, int cache_kib, char *err, size_t errlen)
 {
-	char sql[128];
-	char *msg = NULL;
+	char sql[128], *msg = NULL;
 
 	snprintf(sql, sizeof(sql),
 	         "PRAGMA cache_size = -%d; PRAGMA cache_spill = OFF;"

@@ -45,7 +45,7 @@ bool gfctl_commands_parse_as(const char *name, enum gfctl_as *out)
 	return false;
 }
 
-static const char *content_type_of(enum gfctl_as as)
+const char *gfctl_commands_content_type(enum gfctl_as as)
 {
 	switch (as) {
 	case GFCTL_AS_PROTOBUF:
@@ -60,7 +60,7 @@ static const char *content_type_of(enum gfctl_as as)
 	return gf_codec_format_name(GF_CODEC_JSON);
 }
 
-static enum gf_codec_format format_of(enum gfctl_as as)
+enum gf_codec_format gfctl_commands_format(enum gfctl_as as)
 {
 	return as == GFCTL_AS_PROTOBUF  ? GF_CODEC_PROTOBUF
 	       : as == GFCTL_AS_MSGPACK ? GF_CODEC_MSGPACK
@@ -115,13 +115,9 @@ static bool utf8_text(const unsigned char *s, size_t len)
 
 /* --- reading inputs ------------------------------------------------------ */
 
-/*
- * Reads arg into a new NUL-terminated buffer: "-" is stdin, "@path" (when
- * at_file) or a plain path (when !literal) is a file, anything else is the
- * text itself. At most GFCTL_INPUT_MAX bytes.
- */
-static enum gf_err read_input(const char *arg, bool literal, char **out, size_t *len, char *err,
-                              size_t errlen)
+/* At most GFCTL_INPUT_MAX bytes (commands.h). */
+enum gf_err gfctl_commands_read_input(const char *arg, bool literal, char **out, size_t *len,
+                                      char *err, size_t errlen)
 {
 	const char *path = NULL;
 	enum gf_err rc = GF_EIO;
@@ -459,7 +455,7 @@ static int prepare_payload(const struct gfctl_args *a, const char *text, size_t 
 		           rc == GF_ENOMEM ? gf_strerror(rc) : err);
 		goto out;
 	}
-	rc = gf_codec_encode(format_of(a->as), msg, out, out_len);
+	rc = gf_codec_encode(gfctl_commands_format(a->as), msg, out, out_len);
 	if (rc != GF_OK) {
 		gf_log_err("GFCTL-INVALID", "not sent: cannot encode as %s: %s", as_names[a->as],
 		           gf_strerror(rc));
@@ -480,7 +476,7 @@ int gfctl_commands_pub(const struct gfctl_args *a)
 	int status = GFCTL_EXIT_FAIL, reason = 0;
 	enum gf_err rc;
 
-	rc = read_input(a->pos[1], true, &text, &text_len, err, sizeof(err));
+	rc = gfctl_commands_read_input(a->pos[1], true, &text, &text_len, err, sizeof(err));
 	if (rc != GF_OK) {
 		gf_log_err("GFCTL-INPUT", "%s", rc == GF_ENOMEM ? gf_strerror(rc) : err);
 		goto out;
@@ -497,8 +493,8 @@ int gfctl_commands_pub(const struct gfctl_args *a)
 		goto out;
 	}
 	rc = gfctl_connect_publish(c, a->pos[0], a->raw ? text : payload, a->raw ? text_len : len,
-	                           content_type_of(a->as), a->qos, a->retain, &reason, err,
-	                           sizeof(err));
+	                           gfctl_commands_content_type(a->as), a->qos, a->retain, &reason,
+	                           err, sizeof(err));
 	if (rc == GF_OK) {
 		puts("published");
 		status = GFCTL_EXIT_OK;
@@ -513,96 +509,6 @@ out:
 	gfctl_connect_close(c);
 	free(payload);
 	free(text);
-	return status;
-}
-
-/* --- validate and decode ------------------------------------------------------ */
-
-/* validate's and decode's MSG FILE: the message type checked (a usage
- * error, or "invalid: no schema" unless sealed) and FILE read into *data.
- * GFCTL_EXIT_OK to go on. */
-static int payload_file(const struct gfctl_args *a, char **data, size_t *len)
-{
-	const char *msg = a->pos[0];
-	char err[ERRLEN];
-	enum gf_err rc;
-
-	if (!gf_msg_name_valid(msg, strlen(msg))) {
-		gf_log_err("GFCTL-USAGE", "'%s' is not a message type name (dotted lower-case)",
-		           msg);
-		return GFCTL_EXIT_USAGE;
-	}
-	if (a->as != GFCTL_AS_JOSE && !gf_schema_find(msg, strlen(msg))) {
-		printf("invalid: no schema for message type '%s'\n", msg);
-		return GFCTL_EXIT_FAIL;
-	}
-	rc = read_input(a->pos[1], false, data, len, err, sizeof(err));
-	if (rc != GF_OK) {
-		gf_log_err("GFCTL-INPUT", "%s", rc == GF_ENOMEM ? gf_strerror(rc) : err);
-		return GFCTL_EXIT_FAIL;
-	}
-	return GFCTL_EXIT_OK;
-}
-
-/* validate's and decode's answer: out and exit 0, or "invalid: <err>" and
- * exit 1 (out of memory said on stderr). */
-static int outcome(enum gf_err rc, const char *out, size_t out_len, const char *err)
-{
-	if (rc == GF_OK) {
-		fwrite(out, 1, out_len, stdout);
-		putchar('\n');
-		return GFCTL_EXIT_OK;
-	}
-	if (rc == GF_ENOMEM)
-		gf_log_err("GFCTL-NOMEM", "out of memory");
-	else
-		printf("invalid: %s\n", err);
-	return GFCTL_EXIT_FAIL;
-}
-
-int gfctl_commands_validate(const struct gfctl_args *a)
-{
-	const char *msg = a->pos[0];
-	char err[ERRLEN] = "", *data = NULL;
-	size_t len = 0;
-	/* The row of a catalogue message as the broker sees it: anon rows carry
-	 * sealed payloads, every other row its schema (lib/payload/payload.h). */
-	bool anon = a->as == GFCTL_AS_JOSE;
-	int status = payload_file(a, &data, &len);
-
-	if (status == GFCTL_EXIT_OK)
-		status = outcome(gf_payload_check(msg, strlen(msg), anon, content_type_of(a->as),
-		                                  data, len, err, sizeof(err)),
-		                 "valid", 5, err);
-	free(data);
-	return status;
-}
-
-int gfctl_commands_decode(const struct gfctl_args *a)
-{
-	const char *msg = a->pos[0];
-	ProtobufCMessage *m = NULL;
-	char err[ERRLEN] = "", *data = NULL, *json = NULL;
-	size_t len = 0;
-	int status;
-	enum gf_err rc;
-
-	if (a->as == GFCTL_AS_JOSE) {
-		gf_log_err("GFCTL-USAGE", "a sealed (jose) payload opens only with the Service "
-		                          "Platform's key: decode its inner document");
-		return GFCTL_EXIT_USAGE;
-	}
-	status = payload_file(a, &data, &len);
-	if (status != GFCTL_EXIT_OK)
-		return status;
-	rc = gf_codec_decode(format_of(a->as), gf_schema_find(msg, strlen(msg)), data, len, &m, err,
-	                     sizeof(err));
-	if (rc == GF_OK)
-		rc = gf_codec_to_json(m, &json, &len);
-	status = outcome(rc, json, len, err);
-	gf_codec_free(m);
-	free(json);
-	free(data);
 	return status;
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "connect.h"
+#include "payload/codec.h"
 
 /* Exit statuses. */
 #define GFCTL_EXIT_OK    0 /* done; valid; published */
@@ -52,6 +53,14 @@ struct gfctl_args {
 
 /* "json" -> GFCTL_AS_JSON, ...; false for anything else. */
 bool gfctl_commands_parse_as(const char *name, enum gfctl_as *out);
+/* The MQTT Content Type of --as; the codec's format (JSON for jose). */
+const char *gfctl_commands_content_type(enum gfctl_as as);
+enum gf_codec_format gfctl_commands_format(enum gfctl_as as);
+/* Reads arg into a new NUL-terminated buffer: "-" is stdin, "@path" or
+ * (when !literal) a plain path is a file, anything else the text itself;
+ * err says why not. */
+enum gf_err gfctl_commands_read_input(const char *arg, bool literal, char **out, size_t *len,
+                                      char *err, size_t errlen);
 
 /* sub FILTER...: prints every message as one JSON line (docs/gfctl.md). */
 int gfctl_commands_sub(const struct gfctl_args *a);
@@ -59,14 +68,6 @@ int gfctl_commands_sub(const struct gfctl_args *a);
 /* pub TOPIC JSON: checks, encodes and publishes; prints "published" or
  * "refused: 0x87 not authorized". */
 int gfctl_commands_pub(const struct gfctl_args *a);
-
-/* validate MSG FILE: the broker's own check (gf_payload_check) on FILE;
- * prints "valid" or "invalid: <path>: <reason>". No connection. */
-int gfctl_commands_validate(const struct gfctl_args *a);
-
-/* decode MSG FILE: FILE as message type MSG in the encoding --as names,
- * printed as canonical JSON (exit 0), or "invalid: <path>: <reason>". */
-int gfctl_commands_decode(const struct gfctl_args *a);
 
 /* presence: collects the retained status messages of the site and prints a
  * table of role, id, state, version, since, sequence. */

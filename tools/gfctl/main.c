@@ -2,8 +2,9 @@
 /*
  * gfctl - the goflex-bus ops CLI: watch topics decoded (sub), publish with
  * local schema checks (pub), validate files the way the broker does
- * (validate), list the agents' presence (presence), check a site's
- * certificates, broker configuration and agents (site check). docs/gfctl.md.
+ * (validate), print payload files as JSON (decode), list the agents'
+ * presence (presence), check a site's certificates, broker configuration
+ * and agents (site check). docs/gfctl.md.
  *
  * One table of options and one of commands drive parsing, the per-command
  * checks and every help text, so that --help cannot drift from the code.
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "files.h"
 #include "site.h"
 #include "base/log.h"
 
@@ -136,7 +138,7 @@ static const struct command commands[] = {
      "names and makes the broker's checks (schema, then meaning; for jose, the form of a\n"
      "sealed payload). Prints 'valid' (exit 0) or 'invalid: <path>: <reason>' (exit 1).\n"
      "Needs no broker.",
-     gfctl_commands_validate},
+     gfctl_files_validate},
     {"decode", CMD_DECODE, 2, 2, "decode MSG FILE [--as json|protobuf|msgpack]",
      "print a payload file as canonical JSON",
      "Decodes FILE ('-' for stdin) strictly as message type MSG in the encoding --as names\n"
@@ -144,7 +146,7 @@ static const struct command commands[] = {
      "\"SELECT writefile('o.pb', offer) FROM foa_offer\") and prints it as one line of\n"
      "canonical JSON (exit 0), or 'invalid: <path>: <reason>' (exit 1). The semantic\n"
      "rules are validate's, not checked here. Needs no broker.",
-     gfctl_commands_decode},
+     gfctl_files_decode},
     {"presence", CMD_PRESENCE, 0, 0, "presence [--site SITE] [--timeout S]",
      "list the agents' retained births and deaths",
      "Subscribes to gf/<site>/+/+/ops/all/status (the agents' retained presence messages,\n"
