@@ -339,17 +339,35 @@ bool gf__codec_digits_u64(const unsigned char *s, size_t n, uint64_t *out)
 }
 
 /* Decimal digits of v into buf (room for 20), no NUL; returns their count. */
+/* "00" .. "99" */
+static const char digit_pairs[] = "0001020304050607080910111213141516171819"
+                                  "2021222324252627282930313233343536373839"
+                                  "4041424344454647484950515253545556575859"
+                                  "6061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
+/* Two digits per division, written from the end. */
 size_t gf__codec_fmt_u64(char *buf, uint64_t v)
 {
-	char tmp[24];
-	size_t n = 0, i;
+	size_t n = 1;
+	char *p;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
+	for (uint64_t t = v; t >= 10 && n < 20; t /= 10)
+		n++;
+	p = buf + n;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		*--p = digit_pairs[2 * r + 1];
+		*--p = digit_pairs[2 * r];
+	}
+	if (v >= 10) {
+		*--p = digit_pairs[2 * v + 1];
+		*--p = digit_pairs[2 * v];
+	} else {
+		*--p = (char)('0' + v);
+	}
 	return n;
 }
 

@@ -44,79 +44,11 @@ static const double p10d[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* "00" .. "99" */
-static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
-                            "34353637383940414243444546474849505152535455565758596061626364656667"
-                            "6869707172737475767778798081828384858687888990919293949596979899";
-
-/* m's decimal digits, the last first, into dig (24), two per division;
- * their number. */
-static int digits_reversed(uint64_t m, char *dig)
-{
-	int n = 0;
-
-	while (m >= 100) {
-		unsigned r = (unsigned)(m % 100);
-
-		m /= 100;
-		dig[n++] = pairs[2 * r + 1];
-		dig[n++] = pairs[2 * r];
-	}
-	if (m >= 10) {
-		dig[n++] = pairs[2 * m + 1];
-		dig[n++] = pairs[2 * m];
-	} else {
-		dig[n++] = (char)('0' + m);
-	}
-	return n;
-}
-
-/* How many decimal digits m has (1 for 0). */
-static int digit_count(uint64_t m)
-{
-	int n = 1;
-
-	for (uint64_t p = 10; n < 20 && m >= p; p *= 10)
-		n++;
-	return n;
-}
-
-/* m (1 <= m < 10^19) scaled by 10^-d in fixed notation, trailing zeros of
- * the fraction dropped, after an optional '-'. Returns the length. */
-static size_t put_fixed(char *buf, bool neg, uint64_t m, int d)
-{
-	char dig[24];
-	int n, o = 0;
-
-	while (d > 0 && m % 10 == 0) {
-		m /= 10;
-		d--;
-	}
-	n = digits_reversed(m, dig);
-	if (neg)
-		buf[o++] = '-';
-	if (n <= d) { /* 0.000ddd */
-		buf[o++] = '0';
-		buf[o++] = '.';
-		for (int z = 0; z < d - n; z++)
-			buf[o++] = '0';
-		while (n)
-			buf[o++] = dig[--n];
-		return (size_t)o;
-	}
-	while (n > d)
-		buf[o++] = dig[--n];
-	if (d > 0) {
-		buf[o++] = '.';
-		while (n)
-			buf[o++] = dig[--n];
-	}
-	return (size_t)o;
-}
-
-/* m (1 <= m < 10^18) times 10^-d in %g's exponent style, for a decimal
- * exponent below -4: "d.ddde-XX", trailing zeros dropped. */
-static size_t put_sci(char *buf, bool neg, uint64_t m, int d)
+/* m * 10^-d (1 <= m < 10^19) as %g prints it, after an optional '-':
+ * trailing zeros dropped; in fixed notation unless sci allows the
+ * exponent style and the first digit's exponent is below -4
+ * ("d.ddde-XX"). Returns the length. */
+static size_t put_decimal(char *buf, bool neg, uint64_t m, int d, bool sci)
 {
 	char dig[24];
 	int n, o = 0, x;
@@ -125,23 +57,43 @@ static size_t put_sci(char *buf, bool neg, uint64_t m, int d)
 		m /= 10;
 		d--;
 	}
-	n = digits_reversed(m, dig);
+	n = (int)gf__codec_fmt_u64(dig, m);
 	x = n - 1 - d; /* the first digit's exponent */
 	if (neg)
 		buf[o++] = '-';
-	buf[o++] = dig[--n];
-	if (n) {
+	if (sci && x < -4) {
+		buf[o++] = dig[0];
+		if (n > 1) {
+			buf[o++] = '.';
+			memcpy(buf + o, dig + 1, (size_t)n - 1);
+			o += n - 1;
+		}
+		buf[o++] = 'e';
+		buf[o++] = '-';
+		x = -x;
+		if (x >= 100)
+			buf[o++] = (char)('0' + x / 100);
+		buf[o++] = (char)('0' + x / 10 % 10);
+		buf[o++] = (char)('0' + x % 10);
+	} else if (d <= 0) { /* an integer: the zeros dropped come back */
+		memcpy(buf + o, dig, (size_t)n);
+		o += n;
+		for (; d < 0; d++)
+			buf[o++] = '0';
+	} else if (n <= d) { /* 0.000ddd */
+		buf[o++] = '0';
 		buf[o++] = '.';
-		while (n)
-			buf[o++] = dig[--n];
+		for (int z = 0; z < d - n; z++)
+			buf[o++] = '0';
+		memcpy(buf + o, dig, (size_t)n);
+		o += n;
+	} else {
+		memcpy(buf + o, dig, (size_t)(n - d));
+		o += n - d;
+		buf[o++] = '.';
+		memcpy(buf + o, dig + n - d, (size_t)d);
+		o += d;
 	}
-	buf[o++] = 'e';
-	buf[o++] = x < 0 ? '-' : '+';
-	x = x < 0 ? -x : x;
-	if (x >= 100)
-		buf[o++] = (char)('0' + x / 100);
-	buf[o++] = (char)('0' + x / 10 % 10);
-	buf[o++] = (char)('0' + x % 10);
 	return (size_t)o;
 }
 
@@ -333,7 +285,7 @@ size_t gf__codec_fmt_double(char *buf, double v)
 			break;
 		m = (uint64_t)(x + 0.5);
 		if (m != 0 && (double)m / p10d[d] == a)
-			return put_fixed(buf, neg, m, d);
+			return put_decimal(buf, neg, m, d, false);
 	}
 #ifdef __SIZEOF_INT128__
 	{
@@ -372,9 +324,7 @@ size_t gf__codec_fmt_double(char *buf, double v)
 		/* %g's exponent is that of the printed digits (a rounding up
 		 * moves it one up; trailing zeros do not): below -4, the
 		 * exponent style */
-		if (digit_count(m) - 1 - d < -4)
-			return put_sci(buf, neg, m, d);
-		return put_fixed(buf, neg, m, d);
+		return put_decimal(buf, neg, m, d, true);
 	}
 #endif
 	return 0;
