@@ -242,3 +242,60 @@ Test(aggregate_disagg, repair_hand_example)
 	gf_aggregate_free(&agg);
 	gf_fo_set_free(&set);
 }
+
+/*
+ * Members the aggregate puts at 0: three batteries that discharge 0.8 of
+ * what they charge (the bench's shape, bounds of its offers), the
+ * aggregate scheduled at 0. Every member is at 0 in real arithmetic;
+ * the rule's rounding left -2^-55 (-2.7755575615628914e-17) in the first,
+ * which is now 0. Amounts rounding cannot explain stay: the aggregate at
+ * 1e-9 kWh puts each member at a share of it, and a member whose lower
+ * bound is above 0 stays at that bound.
+ */
+Test(aggregate_disagg, members_at_zero_are_zero)
+{
+	struct gf_fo_set set;
+	struct gf_aggregate agg;
+	const double lo0[1] = {-0.1966890887062561}, hi0[1] = {0.24586136088282012};
+	const double lo1[1] = {-0.3086554709651145}, hi1[1] = {0.3858193387063931};
+	const double lo2[1] = {-0.17435152202027104}, hi2[1] = {0.2179394025253388};
+	const double lo3[1] = {1e-18}, hi3[1] = {0.5};
+	struct gf_fo f[3] = {{0, 0, 1, lo0, hi0, NULL, NAN, NAN, NAN, NAN},
+	                     {0, 0, 1, lo1, hi1, NULL, NAN, NAN, NAN, NAN},
+	                     {0, 0, 1, lo2, hi2, NULL, NAN, NAN, NAN, NAN}};
+	int32_t start[3], agg_start = 0;
+	double amounts[3], scratch[1];
+
+	cr_assert_eq(gf_fo_set_init(&set, 3, 3), GF_OK);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(gf_fo_set_add(&set, &f[i]), GF_OK);
+	cr_assert_eq(gf_aggregate_build(&set, &GF_AGGREGATE_FMAN, &agg), GF_OK);
+	cr_assert_eq(agg.count, 1);
+	const double zero[1] = {0.0}, small[1] = {1e-9};
+	cr_assert_eq(gf_aggregate_disaggregate(&agg, &set, 0, 0, zero, start, amounts), GF_OK);
+	for (int i = 0; i < 3; i++)
+		cr_assert(amounts[i] == 0.0, "member %d at %.17g, not 0", i, amounts[i]);
+	memset(amounts, 0xff, sizeof amounts);
+	cr_assert_eq(
+	    gf_aggregate_disaggregate_all(&agg, &set, &agg_start, zero, scratch, start, amounts),
+	    GF_OK);
+	for (int i = 0; i < 3; i++)
+		cr_assert(amounts[i] == 0.0, "member %d at %.17g, not 0", i, amounts[i]);
+	cr_assert_eq(gf_aggregate_disaggregate(&agg, &set, 0, 0, small, start, amounts), GF_OK);
+	for (int i = 0; i < 3; i++)
+		cr_assert(amounts[i] > 1e-10 && amounts[i] < 1e-9, "member %d at %.17g", i,
+		          amounts[i]);
+	cr_assert_float_eq(amounts[0] + amounts[1] + amounts[2], 1e-9, 1e-18);
+	gf_aggregate_free(&agg);
+	gf_fo_set_free(&set);
+
+	/* A lower bound above 0, however small, is kept. */
+	struct gf_fo g = {0, 0, 1, lo3, hi3, NULL, NAN, NAN, NAN, NAN};
+	cr_assert_eq(gf_fo_set_init(&set, 1, 1), GF_OK);
+	cr_assert_eq(gf_fo_set_add(&set, &g), GF_OK);
+	cr_assert_eq(gf_aggregate_build(&set, &GF_AGGREGATE_FMAN, &agg), GF_OK);
+	cr_assert_eq(gf_aggregate_disaggregate(&agg, &set, 0, 0, lo3, start, amounts), GF_OK);
+	cr_assert_eq(amounts[0], 1e-18);
+	gf_aggregate_free(&agg);
+	gf_fo_set_free(&set);
+}
