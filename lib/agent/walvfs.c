@@ -103,7 +103,12 @@ static int w_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 		run_len += (size_t)amt;
 		joined++;
 		w->ended = off + amt;
-		return page ? release_any() : SQLITE_OK;
+		if (!page)
+			return SQLITE_OK;
+		rc = release_any();
+		if (rc != SQLITE_OK)
+			w->ended = -1;
+		return rc;
 	}
 	rc = release_any();
 	if (rc != SQLITE_OK) {
