@@ -33,15 +33,21 @@ static unsigned long long joined;
  * begins here, so nothing SQLite does next (a read, the wal-index's barrier
  * and locks, which are the database file's, a checkpoint) comes before it.
  * (Only the sector size and device characteristics do not: they see no
- * content.) */
+ * content.) A run that cannot be written stays held, and every call
+ * begins by trying again: the caller that gets the failure may not be
+ * able to report it (the barrier, an unlock, another connection), but the
+ * run's own transaction cannot go on, and cannot commit, without the
+ * run written first. */
 static int release_any(void)
 {
-	struct wfile *h = holder;
+	int rc;
 
-	if (!h)
+	if (!holder)
 		return SQLITE_OK;
-	holder = NULL;
-	return h->real->pMethods->xWrite(h->real, run, (int)run_len, run_at);
+	rc = holder->real->pMethods->xWrite(holder->real, run, (int)run_len, run_at);
+	if (rc == SQLITE_OK)
+		holder = NULL;
+	return rc;
 }
 
 /* The entry of every method but xWrite: the run kept back written, and
@@ -55,8 +61,13 @@ static int release(struct wfile *w)
 static int w_close(sqlite3_file *f)
 {
 	struct wfile *w = (struct wfile *)f;
-	int rc = release(w), rc2 = w->real->pMethods->xClose(w->real);
+	int rc = release(w), rc2;
 
+	/* The file's own run, still unwritten, goes with it: no transaction
+	 * committed with it (its commit would have failed). */
+	if (holder == w)
+		holder = NULL;
+	rc2 = w->real->pMethods->xClose(w->real);
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
@@ -288,7 +299,13 @@ static int w_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
 		w->base.pMethods = NULL; /* nothing to close */
 		return rc;
 	}
-	w->wal = (flags & SQLITE_OPEN_WAL) != 0;
+	/* Without powersafe overwrite, a synced commit is padded to a sector
+	 * with frames written in two parts around a sync; the second part
+	 * would wait for the wal-index's barrier. Such a WAL is written as
+	 * SQLite writes it. */
+	w->wal =
+	    (flags & SQLITE_OPEN_WAL) != 0 &&
+	    (w->real->pMethods->xDeviceCharacteristics(w->real) & SQLITE_IOCAP_POWERSAFE_OVERWRITE);
 	w->base.pMethods = w->real->pMethods->iVersion >= 3 ? &io3 : &io1;
 	return rc;
 }

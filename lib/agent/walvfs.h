@@ -23,9 +23,14 @@
  *   commit.
  * A commit header that does not continue the WAL's last write (SQLite
  * rewriting a spilled transaction's checksums: each frame read, then its
- * header written, no page after it) is written at once. At most one run is
- * held in the process. Every other file, and every other method, is the
- * default VFS's.
+ * header written, no page after it) is written at once. A run that cannot
+ * be written stays held and is tried again at every call, so the failure
+ * cannot be lost to a caller that cannot report it (the barrier, an
+ * unlock, another connection): the run's transaction cannot go on without
+ * it. A WAL on a device without powersafe overwrite (whose synced commits
+ * SQLite pads in parts around a sync) is written as SQLite writes it. At
+ * most one run is held in the process. Every other file, and every other
+ * method, is the default VFS's.
  *
  * One thread: the run is assembled in one buffer of the process
  * (gf_store_one_thread's contract).
