@@ -95,6 +95,19 @@ static void copy_holds(const char *path, int n, long long bytes)
 	sqlite3_close(c);
 }
 
+/* Files of this process may not grow past bytes (writes beyond: EFBIG,
+ * SIGXFSZ ignored); *was gets the limit to put back. */
+static void limit_files(long long bytes, struct rlimit *was)
+{
+	struct rlimit lim;
+
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, was), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = *was;
+	lim.rlim_cur = (rlim_t)bytes;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
 /* A WAL store's commits: the frames of a transaction go out in runs of up
  * to GF_WALVFS_RUN_MAX bytes, all in the file when COMMIT returns (the
  * files copied then, what a kill -9 leaves, hold every row), and the
@@ -171,7 +184,7 @@ Test(walvfs, a_run_that_cannot_be_written_fails_the_commit)
 	char path[128], blob[3000];
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
-	struct rlimit lim, was;
+	struct rlimit was;
 
 	cr_assert_eq(gf_walvfs_register(), GF_OK);
 	make_dir();
@@ -182,11 +195,7 @@ Test(walvfs, a_run_that_cannot_be_written_fails_the_commit)
 	exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;"
 	         " CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB);"
 	         " INSERT INTO t (v) VALUES (zeroblob(100))");
-	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	lim = was;
-	lim.rlim_cur = (rlim_t)file_size("f.db-wal") + 20000; /* 4 frames and a bit */
-	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_files(file_size("f.db-wal") + 20000, &was); /* 4 frames and a bit */
 	exec(db, "BEGIN");
 	cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO t (v) VALUES (?)", -1, &st, NULL),
 	             SQLITE_OK);
@@ -331,7 +340,7 @@ Test(walvfs, a_run_that_fails_is_kept_and_written_when_it_can_be)
 {
 	char path[128];
 	sqlite3 *db = NULL, *other = NULL;
-	struct rlimit lim, was;
+	struct rlimit was;
 	char wal[140];
 
 	cr_assert_eq(gf_walvfs_register(), GF_OK);
@@ -346,11 +355,7 @@ Test(walvfs, a_run_that_fails_is_kept_and_written_when_it_can_be)
 	exec(db, "BEGIN;"
 	         " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
 	         " INSERT INTO t (v) SELECT printf('%0500d', i) FROM n");
-	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	lim = was;
-	lim.rlim_cur = (rlim_t)raw_size(wal); /* nothing past the file's end */
-	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	limit_files(raw_size(wal), &was); /* nothing past the file's end */
 	/* Its open or its read gets the failure (each call tries the run again). */
 	if (sqlite3_open(path, &other) == SQLITE_OK)
 		(void)sqlite3_exec(other, "SELECT count(*) FROM t", NULL, NULL, NULL);
