@@ -36,10 +36,9 @@ struct gf_store;
  * loop: the threads paho starts for gf-foa's plug broker never touch a
  * store): its mutexes and its memory statistics are turned off, a seventh of
  * a virtual FOA's instructions per assignment (docs/bench.md), and the
- * default VFS becomes agent/walvfs.h's (a transaction's WAL frames in one
- * write instead of two each). Called by gf_agent_main before anything opens
- * a database; a process that runs SQLite on more than one thread must not
- * call it. */
+ * default VFS becomes agent/walvfs.h's (a WAL frame in one write instead
+ * of two). Called by gf_agent_main before anything opens a database; a
+ * process that runs SQLite on more than one thread must not call it. */
 void gf_store_one_thread(void);
 
 /* Opens (creating) dir/name.db with the runtime's tables (handled keys,

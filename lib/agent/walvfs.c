@@ -6,51 +6,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A WAL frame's header (SQLite's file format: WAL_FRAME_HDRSIZE); bytes 4-7
- * hold the database's size in pages after a commit frame, 0 in the others. */
+/* A WAL frame's header (SQLite's file format: WAL_FRAME_HDRSIZE). */
 #define FRAME_HEAD 24
+/* SQLite's largest page. */
+#define PAGE_MAX 65536
 
 /* One open file: this struct, then the default VFS's own file. */
 struct wfile {
 	sqlite3_file base;
 	sqlite3_file *real;
-	bool wal;                  /* opened as a WAL: its writes may be kept back */
-	sqlite3_int64 ended;       /* where the last operation, a write, ended; -1: not a write */
-	sqlite3_int64 commit_page; /* where the page of the last commit header goes; -1: none */
+	bool wal;            /* opened as a WAL: frame headers may be kept back */
+	sqlite3_int64 ended; /* where the last operation, a write, ended; -1: not a write */
 };
 
 static sqlite3_vfs walvfs, *parent;
-/* The one run of writes kept back in the process: its file, where it
- * starts, its bytes. */
-static unsigned char *run;
-static struct wfile *holder;
-static sqlite3_int64 run_at;
-static size_t run_len;
+static unsigned char *joint; /* a header and its page, written together */
 static unsigned long long joined;
+/* The one header kept back in the process, and its file and offset. */
+static struct wfile *holder;
+static sqlite3_int64 held_at;
+static unsigned char held[FRAME_HEAD];
 
-/* Writes the run kept back, whichever file it belongs to: every method of
- * every file that reads, writes, syncs, sizes, locks, maps or closes
+/* Writes the header kept back, whichever file it belongs to: every method
+ * of every file that reads, writes, syncs, sizes, locks, maps or closes
  * begins here, so nothing SQLite does next (a read, the wal-index's barrier
  * and locks, which are the database file's, a checkpoint) comes before it.
  * (Only the sector size and device characteristics do not: they see no
- * content.) A run that cannot be written stays held, and every call
- * begins by trying again: the caller that gets the failure may not be
- * able to report it (the barrier, an unlock, another connection), but the
- * run's own transaction cannot go on, and cannot commit, without the
- * run written first. */
+ * content.) */
 static int release_any(void)
 {
-	int rc;
+	struct wfile *h = holder;
 
-	if (!holder)
+	if (!h)
 		return SQLITE_OK;
-	rc = holder->real->pMethods->xWrite(holder->real, run, (int)run_len, run_at);
-	if (rc == SQLITE_OK)
-		holder = NULL;
-	return rc;
+	holder = NULL;
+	return h->real->pMethods->xWrite(h->real, held, FRAME_HEAD, held_at);
 }
 
-/* The entry of every method but xWrite: the run kept back written, and
+/* The entry of every method but xWrite: the header kept back written, and
  * the file's last operation no longer a write. */
 static int release(struct wfile *w)
 {
@@ -61,13 +54,8 @@ static int release(struct wfile *w)
 static int w_close(sqlite3_file *f)
 {
 	struct wfile *w = (struct wfile *)f;
-	int rc = release(w), rc2;
+	int rc = release(w), rc2 = w->real->pMethods->xClose(w->real);
 
-	/* The file's own run, still unwritten, goes with it: no transaction
-	 * committed with it (its commit would have failed). */
-	if (holder == w)
-		holder = NULL;
-	rc2 = w->real->pMethods->xClose(w->real);
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
@@ -79,46 +67,19 @@ static int w_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
 	return rc != SQLITE_OK ? rc : w->real->pMethods->xRead(w->real, buf, amt, off);
 }
 
-static bool commit_header(const void *buf, int amt)
-{
-	const unsigned char *b = buf;
-
-	return amt == FRAME_HEAD && (b[4] | b[5] | b[6] | b[7]) != 0;
-}
-
-/*
- * A write to a WAL joins the run kept back when it continues it, or starts
- * one; the run is written when anything else happens (release_any), when
- * the next write does not continue it or would not fit, and at once when
- * this write is the page of a commit frame: when SQLite's write of a
- * commit's last page returns, the whole transaction is in the file, and a
- * failure is that write's. A commit header that does not continue the
- * file's last write is not kept back: that is SQLite rewriting the
- * checksums of a spilled transaction (each frame read, then its header
- * written, no page after it), whose last header would otherwise wait for
- * the wal-index's barrier, which cannot report a failure.
- */
 static int w_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 {
 	struct wfile *w = (struct wfile *)f;
-	bool commit = w->wal && commit_header(buf, amt), page = off == w->commit_page;
 	int rc;
 
-	if (commit)
-		w->commit_page = off + FRAME_HEAD;
-	else if (page)
-		w->commit_page = -1;
-	if (holder == w && off == run_at + (sqlite3_int64)run_len &&
-	    (size_t)amt <= GF_WALVFS_RUN_MAX - run_len) {
-		memcpy(run + run_len, buf, (size_t)amt);
-		run_len += (size_t)amt;
-		joined++;
-		w->ended = off + amt;
-		if (!page)
-			return SQLITE_OK;
-		rc = release_any();
-		if (rc != SQLITE_OK)
-			w->ended = -1;
+	if (holder == w && off == held_at + FRAME_HEAD && amt > 0 && amt <= PAGE_MAX) {
+		memcpy(joint, held, FRAME_HEAD);
+		memcpy(joint + FRAME_HEAD, buf, (size_t)amt);
+		holder = NULL;
+		rc = w->real->pMethods->xWrite(w->real, joint, FRAME_HEAD + amt, held_at);
+		if (rc == SQLITE_OK)
+			joined++;
+		w->ended = rc == SQLITE_OK ? off + amt : -1;
 		return rc;
 	}
 	rc = release_any();
@@ -126,13 +87,15 @@ static int w_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 		w->ended = -1;
 		return rc;
 	}
-	if (w->wal && amt > 0 && (size_t)amt <= GF_WALVFS_RUN_MAX && !page &&
-	    (!commit || off == w->ended)) {
-		memcpy(run, buf, (size_t)amt);
-		run_len = (size_t)amt;
-		run_at = off;
+	/* A frame's header, appended right after the previous frame (SQLite
+	 * writes its page next). Not a header written after a read of it
+	 * (SQLite rewriting the checksums of frames already written: no page
+	 * follows), nor the first frame after anything but a write. */
+	if (w->wal && amt == FRAME_HEAD && off > 0 && off == w->ended) {
+		memcpy(held, buf, FRAME_HEAD);
+		held_at = off;
 		holder = w;
-		w->ended = off + amt;
+		w->ended = -1;
 		return SQLITE_OK;
 	}
 	rc = w->real->pMethods->xWrite(w->real, buf, amt, off);
@@ -292,20 +255,13 @@ static int w_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
 	(void)vfs;
 	memset(w, 0, sizeof(*w));
 	w->ended = -1;
-	w->commit_page = -1;
 	w->real = (sqlite3_file *)(w + 1);
 	rc = parent->xOpen(parent, name, w->real, flags, out_flags);
 	if (!w->real->pMethods) {
 		w->base.pMethods = NULL; /* nothing to close */
 		return rc;
 	}
-	/* Without powersafe overwrite, a synced commit is padded to a sector
-	 * with frames written in two parts around a sync; the second part
-	 * would wait for the wal-index's barrier. Such a WAL is written as
-	 * SQLite writes it. */
-	w->wal =
-	    (flags & SQLITE_OPEN_WAL) != 0 &&
-	    (w->real->pMethods->xDeviceCharacteristics(w->real) & SQLITE_IOCAP_POWERSAFE_OVERWRITE);
+	w->wal = (flags & SQLITE_OPEN_WAL) != 0;
 	w->base.pMethods = w->real->pMethods->iVersion >= 3 ? &io3 : &io1;
 	return rc;
 }
@@ -317,8 +273,8 @@ enum gf_err gf_walvfs_register(void)
 	parent = sqlite3_vfs_find(NULL);
 	if (!parent)
 		return GF_EIO;
-	run = malloc(GF_WALVFS_RUN_MAX);
-	if (!run)
+	joint = malloc(FRAME_HEAD + PAGE_MAX);
+	if (!joint)
 		return GF_ENOMEM;
 	walvfs = *parent;
 	walvfs.zName = GF_WALVFS_NAME;
@@ -326,8 +282,8 @@ enum gf_err gf_walvfs_register(void)
 	walvfs.szOsFile = (int)sizeof(struct wfile) + parent->szOsFile;
 	walvfs.xOpen = w_open;
 	if (sqlite3_vfs_register(&walvfs, 1) != SQLITE_OK) {
-		free(run);
-		run = NULL;
+		free(joint);
+		joint = NULL;
 		return GF_EIO;
 	}
 	return GF_OK;
