@@ -54,7 +54,7 @@ static int schedule_valid(const struct gf_aggregate *agg, size_t a, const double
 /*
  * The amount at relative position p of [l, h]: l + p (h - l), clamped to
  * [l, h] against rounding. When 0 is in [l, h], an amount within
- * ZERO_ULPS * DBL_EPSILON of the larger bound's magnitude (some 16 units
+ * ZERO_ULPS * DBL_EPSILON times the larger bound's magnitude (some 16 units
  * in its last place) is 0: that is what rounding leaves of a member the
  * aggregate puts at 0 (2^-54 or 2^-55 for bounds of 0.2 to 0.3 kWh, where
  * p = -L / (H - L)), not energy, and every reader and writer of the
