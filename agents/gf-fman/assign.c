@@ -231,8 +231,7 @@ static void assign_member(struct split *r, size_t j, int32_t start)
 		half_sent(f, r->agg, r->s, r->sent, why);
 		goto out;
 	}
-	if (gf_store_outbox_add(f->store, topic, json, len, NULL, false) != GF_OK ||
-	    gf_resend_keep(f->store, fman_answers_assign_key(key, ms->id[j], &sc), NULL, topic,
+	if (gf_resend_keep(f->store, fman_answers_assign_key(key, ms->id[j], &sc), NULL, topic,
 	                   json, len) != GF_OK)
 		fman_util_fail(f, "member assign");
 	else if (gf_store_run(f->store,

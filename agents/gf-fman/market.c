@@ -111,7 +111,6 @@ static void queue_to_fmar(struct fman *f, const Goflex__FlexOffer *msg, char **j
 	snprintf(key, sizeof(key), "agg:%s", msg->id);
 	if (gf_message_encode(f->agent, "fmar", f->conf->fmar_id, "flexoffer", &msg->base, topic,
 	                      sizeof(topic), json, &len) != GF_OK ||
-	    gf_store_outbox_add(f->store, topic, *json, len, NULL, false) != GF_OK ||
 	    gf_resend_keep(f->store, key, msg->label, topic, *json, len) != GF_OK)
 		fman_util_fail(f, "aggregate to FMAR");
 }

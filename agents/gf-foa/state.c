@@ -13,13 +13,14 @@
 #include "payload/codec.h"
 
 const char foa_state_schema[] =
-    "CREATE TABLE IF NOT EXISTS foa_counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS foa_counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS foa_offer (id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
     " peer TEXT NOT NULL, ref TEXT NOT NULL, state TEXT NOT NULL, source BLOB NOT NULL,"
     " offer BLOB NOT NULL, deadline INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS foa_offer_ref ON foa_offer (peer, ref);"
     "CREATE TABLE IF NOT EXISTS foa_schedule (offer_id TEXT NOT NULL, market_sid INTEGER NOT "
-    "NULL, foa_sid INTEGER NOT NULL UNIQUE, PRIMARY KEY (offer_id, market_sid));";
+    "NULL, foa_sid INTEGER NOT NULL UNIQUE, PRIMARY KEY (offer_id, market_sid)) WITHOUT ROWID;";
 
 enum gf_err foa_state_sql(struct foa *f, const char *sql, sqlite3_stmt **st)
 {

@@ -150,9 +150,7 @@ static enum gf_err send_offer(struct call *c, const char *oid, const Goflex__Fle
 	/* What FMAN echoes in its ack of this version (gf-foa's token). */
 	snprintf(tok, sizeof(tok), "%s|%lld", fo->label ? fo->label : "",
 	         (long long)fo->creationinterval);
-	rc = gf_store_outbox_add(c->id->store, topic, json, len, NULL, false);
-	if (rc == GF_OK)
-		rc = gf_resend_keep(c->id->store, key, tok, topic, json, len);
+	rc = gf_resend_keep(c->id->store, key, tok, topic, json, len);
 	if (rc == GF_OK)
 		rc = http_queue_offer_put(c->id->store, oid, json, state, c->now);
 	return rc;

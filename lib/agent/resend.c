@@ -18,22 +18,19 @@
 
 #define TOPIC_MAX 512
 
-/* queued: the real time (s) the row last went to the outbox. */
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS gf_resend (key TEXT PRIMARY KEY, answer TEXT,"
-    " topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL, queued REAL);"
-    "CREATE TABLE IF NOT EXISTS gf_reply (key TEXT PRIMARY KEY,"
-    " topic TEXT NOT NULL, payload BLOB NOT NULL);";
+/* gf_resend and gf_reply are the store's runtime tables (store.c): its
+ * outbox rows send what they keep without a copy (gf_store_outbox_add_kept).
+ * gf_resend.queued: the real time (s) the row last went to the outbox. */
 
 enum gf_err gf_resend_open(struct gf_store *s)
 {
 	sqlite3_stmt *st = NULL;
-	enum gf_err rc = gf_store_exec(s, schema);
+	enum gf_err rc = GF_OK;
 
 	/* A table made before rows had a time gets the column; its rows
 	 * (NULL) are due at the first period. */
-	if (rc == GF_OK && sqlite3_prepare_v2(gf_store_db(s), "SELECT queued FROM gf_resend", -1,
-	                                      &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(gf_store_db(s), "SELECT queued FROM gf_resend", -1, &st, NULL) !=
+	    SQLITE_OK)
 		rc = gf_store_exec(s, "ALTER TABLE gf_resend ADD COLUMN queued REAL");
 	sqlite3_finalize(st);
 	return rc;
@@ -71,28 +68,19 @@ static struct gf_bus *bus_of(struct gf_agent *a, struct gf_store *s)
 	return gf_store_bus(s) ? gf_store_bus(s) : gf_agent_bus(a);
 }
 
-/* Encodes and queues in the outbox; *json and *len for the caller (frees). */
-static enum gf_err encode_add(struct gf_agent *a, struct gf_store *s, const char *to_role,
-                              const char *to_id, const char *msg, const ProtobufCMessage *body,
-                              char *topic, char **json, size_t *len)
-{
-	enum gf_err rc = gf_message_encode_on(bus_of(a, s), to_role, to_id, msg, body, topic,
-	                                      TOPIC_MAX, json, len);
-
-	if (rc == GF_OK)
-		rc = gf_store_outbox_add(s, topic, *json, *len, NULL, false);
-	return rc;
-}
-
 enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answer,
                            const char *topic, const char *json, size_t len)
 {
 	const char *texts[] = {key, answer, topic};
+	enum gf_err rc =
+	    run(s,
+	        "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload, queued)"
+	        " VALUES (?, ?, ?, ?, ?)",
+	        texts, 3, json, len, true);
 
-	return run(s,
-	           "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload, queued)"
-	           " VALUES (?, ?, ?, ?, ?)",
-	           texts, 3, json, len, true);
+	/* kept first, then queued from where it is kept: held once */
+	return rc == GF_OK ? gf_store_outbox_add_kept(s, topic, GF_STORE_KEPT_RESEND, key, NULL)
+	                   : rc;
 }
 
 enum gf_err gf_resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
@@ -101,7 +89,8 @@ enum gf_err gf_resend_queue(struct gf_agent *a, struct gf_store *s, const char *
 {
 	char topic[TOPIC_MAX], *json = NULL;
 	size_t len = 0;
-	enum gf_err rc = encode_add(a, s, to_role, to_id, msg, body, topic, &json, &len);
+	enum gf_err rc = gf_message_encode_on(bus_of(a, s), to_role, to_id, msg, body, topic,
+	                                      TOPIC_MAX, &json, &len);
 
 	if (rc == GF_OK)
 		rc = gf_resend_keep(s, key, answer, topic, json, len);
@@ -143,21 +132,24 @@ enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *
 {
 	char topic[TOPIC_MAX], *json = NULL;
 	size_t len = 0;
-	enum gf_err rc = encode_add(a, s, to_role, to_id, msg, body, topic, &json, &len);
+	enum gf_err rc = gf_message_encode_on(bus_of(a, s), to_role, to_id, msg, body, topic,
+	                                      TOPIC_MAX, &json, &len);
 	const char *texts[] = {key, topic};
 
+	/* kept first, then queued from where it is kept: held once */
 	if (rc == GF_OK)
 		rc =
 		    run(s, "INSERT OR REPLACE INTO gf_reply (key, topic, payload) VALUES (?, ?, ?)",
 		        texts, 2, json, len, false);
+	if (rc == GF_OK)
+		rc = gf_store_outbox_add_kept(s, topic, GF_STORE_KEPT_REPLY, key, NULL);
 	free(json);
 	return rc;
 }
 
-/* Queues the rows sql selects (topic, payload; its one parameter is key,
- * or before when key is NULL) in the outbox; *n counts them. */
-static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key, double before,
-                           size_t *n)
+/* Queues the rows sql selects (key, topic; its one parameter is before)
+ * from where they are kept; *n counts them. */
+static enum gf_err requeue(struct gf_store *s, const char *sql, double before, size_t *n)
 {
 	sqlite3 *db = gf_store_db(s);
 	sqlite3_stmt *st = NULL;
@@ -167,13 +159,10 @@ static enum gf_err requeue(struct gf_store *s, const char *sql, const char *key,
 	*n = 0;
 	if (!(st = gf_store_prepare(s, sql)))
 		goto out;
-	if (key)
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_double(st, 1, before);
+	sqlite3_bind_double(st, 1, before);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (gf_store_outbox_add(s, gf_store_text(st, 0), sqlite3_column_blob(st, 1),
-		                        (size_t)sqlite3_column_bytes(st, 1), NULL, false) != GF_OK)
+		if (gf_store_outbox_add_kept(s, gf_store_text(st, 1), GF_STORE_KEPT_RESEND,
+		                             gf_store_text(st, 0), NULL) != GF_OK)
 			goto out;
 		(*n)++;
 	}
@@ -188,12 +177,27 @@ out:
 
 enum gf_err gf_resend_reply_again(struct gf_store *s, const char *key, bool *found)
 {
-	size_t n = 0;
-	enum gf_err rc =
-	    requeue(s, "SELECT topic, payload FROM gf_reply WHERE key = ?", key, 0, &n);
+	sqlite3_stmt *st = gf_store_cached(s, "SELECT topic FROM gf_reply WHERE key = ?");
+	enum gf_err rc = GF_EIO;
+	int step = SQLITE_ERROR;
 
 	if (found)
-		*found = n > 0;
+		*found = false;
+	if (!st)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		rc = gf_store_outbox_add_kept(s, gf_store_text(st, 0), GF_STORE_KEPT_REPLY, key,
+		                              NULL);
+		if (found)
+			*found = rc == GF_OK;
+	} else if (step == SQLITE_DONE) {
+		rc = GF_OK;
+	} else {
+		gf_log_err("GF-RESEND-STORE", "cannot requeue: %s", sqlite3_errmsg(gf_store_db(s)));
+	}
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -253,9 +257,9 @@ static enum gf_err requeue_txn(void *arg)
 	}
 	sqlite3_finalize(st);
 	if (requeue(r->s,
-	            "SELECT topic, payload FROM gf_resend WHERE queued IS NULL OR queued < ?1"
+	            "SELECT key, topic FROM gf_resend WHERE queued IS NULL OR queued < ?1"
 	            " ORDER BY rowid",
-	            NULL, r->before, &r->n) != GF_OK)
+	            r->before, &r->n) != GF_OK)
 		return GF_EIO;
 	return r->n ? gf_store_run(r->s,
 	                           "UPDATE gf_resend SET queued = ?"

@@ -3,7 +3,9 @@
  * resend.h - end-to-end delivery over a broker that can lose what it
  * acknowledged (docs/trading.md, "When the broker itself is killed").
  *
- * Two tables next to the runtime's outbox, in the agent's store:
+ * Two tables next to the runtime's outbox, in the agent's store (made
+ * with it: the outbox's rows send what they keep without a copy,
+ * store.h's gf_store_outbox_add_kept):
  *
  * - gf_resend: requests that wait for their application-level answer
  *   (an offer for its flexoffer.ack, an assign for its echo, a bid for
@@ -32,20 +34,23 @@
 #include "agent/agent.h"
 #include "agent/store.h"
 
-/* Makes the tables in s (CREATE ... IF NOT EXISTS), and adds what a store
- * made by an older version lacks. Once, after gf_store_open. GF_EIO. */
+/* Adds what the tables of a store made by an older version lack. Once,
+ * after gf_store_open. GF_EIO. */
 enum gf_err gf_resend_open(struct gf_store *s);
 
 /* Encodes body for to_role/to_id/msg, queues it in the outbox and keeps it
  * under key (replacing what the key held) until gf_resend_answered(key,
- * answer) removes it. answer NULL: any answer to key. GF_EIO, or the
- * errors of gf_message_encode. */
+ * answer) removes it. answer NULL: any answer to key. The outbox row
+ * sends what the key holds when it goes: a row still queued when its
+ * answer came (or its key was given up) goes no more, one whose key was
+ * replaced sends the replacement. GF_EIO, or the errors of
+ * gf_message_encode. */
 enum gf_err gf_resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
                             const char *answer, const char *to_role, const char *to_id,
                             const char *msg, const ProtobufCMessage *body);
 
-/* The same for a message the caller encoded and queued in the outbox
- * itself (topic, payload json of len bytes). GF_EIO. */
+/* The same for a message the caller encoded itself (topic, payload json
+ * of len bytes). GF_EIO. */
 enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answer,
                            const char *topic, const char *json, size_t len);
 

@@ -13,16 +13,36 @@
 #include "base/log.h"
 #include "agent/walvfs.h"
 
+/* gf_outbox.seq is given by the store (next_seq), not AUTOINCREMENT: that
+ * wrote sqlite_sequence's page at every transaction that queued. A store
+ * made before keeps its AUTOINCREMENT table, which takes the given seq as
+ * well. gf_outbox.reply / .resend: the key in gf_reply / gf_resend
+ * (resend.h) whose payload the row sends, its own payload then empty, so
+ * what is kept there is held once (gf_store_outbox_add_kept). gf_resend's
+ * queued column is resend.c's (gf_resend_open adds it to older tables). */
 #define RUNTIME_SCHEMA                                                                             \
 	"CREATE TABLE IF NOT EXISTS gf_handled (key TEXT PRIMARY KEY, at INTEGER) WITHOUT ROWID;"  \
-	"CREATE TABLE IF NOT EXISTS gf_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"             \
+	"CREATE TABLE IF NOT EXISTS gf_outbox (seq INTEGER PRIMARY KEY,"                           \
 	" topic TEXT NOT NULL, payload BLOB NOT NULL, content_type TEXT, retain INTEGER NOT "      \
-	"NULL, correlation BLOB);"
+	"NULL, correlation BLOB, reply TEXT, resend TEXT);"                                        \
+	"CREATE TABLE IF NOT EXISTS gf_reply (key TEXT PRIMARY KEY,"                               \
+	" topic TEXT NOT NULL, payload BLOB NOT NULL);"                                            \
+	"CREATE TABLE IF NOT EXISTS gf_resend (key TEXT PRIMARY KEY, answer TEXT,"                 \
+	" topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL, queued REAL);"
+
+/* A row's payload: its own, or what it names (NULL once that is gone). */
+#define OUTBOX_COLS                                                                                \
+	"seq, topic, CASE WHEN reply IS NOT NULL THEN"                                             \
+	" (SELECT r.payload FROM gf_reply r WHERE r.key = gf_outbox.reply)"                        \
+	" WHEN resend IS NOT NULL THEN"                                                            \
+	" (SELECT r.payload FROM gf_resend r WHERE r.key = gf_outbox.resend)"                      \
+	" ELSE payload END, content_type, retain, correlation"
 
 struct gf_store {
 	sqlite3 *db;
 	sqlite3_stmt *seen, *mark, *add, *next, *del, *prune, *one;
 	sqlite3_int64 handed;      /* rows up to this seq were handed to the bus */
+	sqlite3_int64 next_seq;    /* the seq of the next row queued */
 	size_t inflight;           /* rows handed and not yet answered by the bus */
 	bool held;                 /* the last flush stopped at GF_STORE_WINDOW */
 	struct gf_bus *flushed_on; /* the bus of the last flush: refills go there */
@@ -158,7 +178,42 @@ static enum gf_err upgrade(struct gf_store *s, char *err, size_t errlen)
 		         sqlite3_errmsg(s->db));
 		return GF_EIO;
 	}
+	for (int i = 0; i < 2; i++) {
+		const char *col = i ? "resend" : "reply";
+
+		snprintf(sql, sizeof(sql), "ALTER TABLE gf_outbox ADD COLUMN %s TEXT", col);
+		if (!has_column(s, "gf_outbox", col) &&
+		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "cannot add %s keys to the outbox: %s", col,
+			         sqlite3_errmsg(s->db));
+			return GF_EIO;
+		}
+	}
 	return GF_OK;
+}
+
+/* Above every seq the outbox holds or, in a store made with AUTOINCREMENT,
+ * ever held (sqlite_sequence), so a seq is never given twice while the
+ * rows handed to the bus (their seqs the tags of its answers) are in
+ * flight. */
+static sqlite3_int64 first_free_seq(struct gf_store *s)
+{
+	static const char *const sql[] = {
+	    "SELECT max(seq) FROM gf_outbox",
+	    "SELECT seq FROM sqlite_sequence WHERE name = 'gf_outbox'",
+	};
+	sqlite3_int64 top = 0;
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st = NULL;
+
+		/* sqlite_sequence exists only where some table has AUTOINCREMENT */
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > top)
+			top = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return top + 1;
 }
 
 sqlite3_stmt *gf_store_prepare(struct gf_store *s, const char *sql)
@@ -318,24 +373,20 @@ static enum gf_err open_store(const char *dir, const char *name, const char *sch
 	}
 	if (upgrade(s, err, errlen) != GF_OK)
 		goto out;
+	s->next_seq = first_free_seq(s);
 	sqlite3_wal_hook(s->db, wal_committed, s);
 	if (prepare(s, "SELECT 1 FROM gf_handled WHERE key = ?", &s->seen) != GF_OK ||
 	    prepare(s, "INSERT OR IGNORE INTO gf_handled (key, at) VALUES (?, ?)", &s->mark) !=
 	        GF_OK ||
 	    prepare(s, "DELETE FROM gf_handled WHERE at < ?", &s->prune) != GF_OK ||
 	    prepare(s,
-	            "INSERT INTO gf_outbox (topic, payload, content_type, retain, correlation) "
-	            "VALUES (?, ?, ?, ?, ?)",
+	            "INSERT INTO gf_outbox (topic, payload, content_type, retain, correlation, "
+	            "reply, resend, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	            &s->add) != GF_OK ||
-	    prepare(s,
-	            "SELECT seq, topic, payload, content_type, retain, correlation FROM gf_outbox "
-	            "WHERE seq > ? ORDER BY seq LIMIT 1",
+	    prepare(s, "SELECT " OUTBOX_COLS " FROM gf_outbox WHERE seq > ? ORDER BY seq LIMIT 1",
 	            &s->next) != GF_OK ||
 	    prepare(s, "DELETE FROM gf_outbox WHERE seq = ?", &s->del) != GF_OK ||
-	    prepare(s,
-	            "SELECT seq, topic, payload, content_type, retain, correlation FROM gf_outbox "
-	            "WHERE seq = ?",
-	            &s->one) != GF_OK) {
+	    prepare(s, "SELECT " OUTBOX_COLS " FROM gf_outbox WHERE seq = ?", &s->one) != GF_OK) {
 		snprintf(err, errlen, "cannot prepare the runtime's statements on %s", path);
 		goto out;
 	}
@@ -444,11 +495,12 @@ size_t gf_store_prune(struct gf_store *s, long long before)
 	if (!n)
 		return 0;
 	/* The replies kept for duplicates (resend.h's gf_reply) go with their
-	 * keys: a duplicate that old is not answered again. */
+	 * keys: a duplicate that old is not answered again. One the outbox
+	 * still has to send stays. */
 	if (sqlite3_exec(s->db,
-	                 "DELETE FROM gf_reply WHERE key NOT IN (SELECT key FROM gf_handled)", NULL,
-	                 NULL, NULL) != SQLITE_OK &&
-	    !strstr(sqlite3_errmsg(s->db), "no such table"))
+	                 "DELETE FROM gf_reply WHERE key NOT IN (SELECT key FROM gf_handled)"
+	                 " AND key NOT IN (SELECT reply FROM gf_outbox WHERE reply IS NOT NULL)",
+	                 NULL, NULL, NULL) != SQLITE_OK)
 		gf_log_err("GF-STORE-SQL", "cannot forget old replies: %s", sqlite3_errmsg(s->db));
 	gf_log_info("GF-STORE-PRUNED", "forgot %zu handled key(s) older than %lld days", n,
 	            (long long)(time(NULL) - before) / 86400);
@@ -508,9 +560,11 @@ enum gf_err gf_store_outbox_add(struct gf_store *s, const char *topic, const voi
 	return gf_store_outbox_add_reply(s, topic, payload, len, content_type, retain, NULL, 0);
 }
 
-enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, const void *payload,
-                                      size_t len, const char *content_type, bool retain,
-                                      const void *correlation, size_t correlation_len)
+/* Queues a row: its own payload, or (key not NULL) the one kept under key
+ * in the table kept says. */
+static enum gf_err add_row(struct gf_store *s, const char *topic, const void *payload, size_t len,
+                           const char *content_type, bool retain, const void *correlation,
+                           size_t correlation_len, enum gf_store_kept kept, const char *key)
 {
 	sqlite3_bind_text(s->add, 1, topic, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s->add, 2, len ? payload : "", (int)len, SQLITE_STATIC);
@@ -519,11 +573,31 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
 	sqlite3_bind_int(s->add, 4, retain ? 1 : 0);
 	if (correlation && correlation_len)
 		sqlite3_bind_blob(s->add, 5, correlation, (int)correlation_len, SQLITE_STATIC);
+	if (key)
+		sqlite3_bind_text(s->add, kept == GF_STORE_KEPT_REPLY ? 6 : 7, key, -1,
+		                  SQLITE_STATIC);
+	sqlite3_bind_int64(s->add, 8, s->next_seq);
 	if (step_reset(s->add) != SQLITE_DONE) {
 		gf_log_err("GF-STORE-SQL", "cannot queue a publish: %s", sqlite3_errmsg(s->db));
 		return GF_EIO;
 	}
+	/* never given again, even if the transaction rolls back */
+	s->next_seq++;
 	return GF_OK;
+}
+
+enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, const void *payload,
+                                      size_t len, const char *content_type, bool retain,
+                                      const void *correlation, size_t correlation_len)
+{
+	return add_row(s, topic, payload, len, content_type, retain, correlation, correlation_len,
+	               GF_STORE_KEPT_REPLY, NULL);
+}
+
+enum gf_err gf_store_outbox_add_kept(struct gf_store *s, const char *topic, enum gf_store_kept kept,
+                                     const char *key, const char *content_type)
+{
+	return add_row(s, topic, NULL, 0, content_type, false, NULL, 0, kept, key);
 }
 
 /* Deletes the n rows seq[], in one transaction when none is open
@@ -607,6 +681,7 @@ static void outbox_resend_kept(struct gf_store *s, struct gf_bus *bus)
 		if (s->kept[i].conn != gf_bus_sequence(bus)) {
 			sqlite3_bind_int64(s->one, 1, s->kept[i].seq);
 			sent = sqlite3_step(s->one) == SQLITE_ROW &&
+			       sqlite3_column_type(s->one, 2) != SQLITE_NULL &&
 			       gf_bus_publish(bus, (const char *)sqlite3_column_text(s->one, 1),
 			                      sqlite3_column_blob(s->one, 2),
 			                      (size_t)sqlite3_column_bytes(s->one, 2),
@@ -730,6 +805,20 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 		if (sqlite3_step(s->next) != SQLITE_ROW)
 			break;
 		seq = sqlite3_column_int64(s->next, 0);
+		if (sqlite3_column_type(s->next, 2) == SQLITE_NULL) {
+			/* What it names is gone: a request answered (or given up,
+			 * gf_resend_until) before it went, which needs it no more;
+			 * a reply deleted by hand (gf_store_prune keeps those). */
+			gf_log_info(
+			    "GF-STORE-GONE",
+			    "queued publish %lld: what it sends is no longer kept (answered "
+			    "or given up); dropped from the outbox",
+			    (long long)seq);
+			sqlite3_reset(s->next);
+			s->handed = seq;
+			outbox_acked(s, seq);
+			continue;
+		}
 		topic = (const char *)sqlite3_column_text(s->next, 1);
 		payload = sqlite3_column_blob(s->next, 2);
 		len = (size_t)sqlite3_column_bytes(s->next, 2);

@@ -150,6 +150,21 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
                                       size_t len, const char *content_type, bool retain,
                                       const void *correlation, size_t correlation_len);
 
+/* Where gf_store_outbox_add_kept finds a payload: resend.h's tables. */
+enum gf_store_kept {
+	GF_STORE_KEPT_REPLY,  /* gf_reply: an answer kept for duplicates */
+	GF_STORE_KEPT_RESEND, /* gf_resend: a request kept until answered */
+};
+
+/* Queues, on topic, the payload kept under key in the table kept says
+ * (gf_resend_reply, gf_resend_queue) without copying it: the row sends it
+ * as it is when the row goes, so it is held once. A row whose payload is
+ * gone by then (the request answered or given up, which needs it no more;
+ * a reply deleted by hand: the prune keeps those the outbox still names)
+ * is dropped (GF-STORE-GONE). Inside the caller's transaction. GF_EIO. */
+enum gf_err gf_store_outbox_add_kept(struct gf_store *s, const char *topic, enum gf_store_kept kept,
+                                     const char *key, const char *content_type);
+
 /* At most this many of a store's publishes are handed to the bus and not
  * yet answered (PUBACK or failure); the rest are handed over as answers
  * come back (the acknowledgement hook refills the window when half of it

@@ -67,7 +67,11 @@ q() { sqlite3 "$DB" "$1"; }
 # out again at the restart, and the broker may then deliver them twice;
 # nothing else may arrive twice.
 inflight() {
-	sqlite3 "$tmp/fman.state/fman.db" "SELECT CAST(payload AS TEXT) FROM gf_outbox" 2>/dev/null |
+	# a row's own payload, or the kept reply or request it names (store.h)
+	sqlite3 "$tmp/fman.state/fman.db" "SELECT CAST(CASE
+		WHEN reply IS NOT NULL THEN (SELECT r.payload FROM gf_reply r WHERE r.key = gf_outbox.reply)
+		WHEN resend IS NOT NULL THEN (SELECT r.payload FROM gf_resend r WHERE r.key = gf_outbox.resend)
+		ELSE payload END AS TEXT) FROM gf_outbox" 2>/dev/null |
 		grep -o '"flexOfferId":"[^"]*' | cut -d'"' -f4 >>"$tmp/inflight"
 }
 : >"$tmp/inflight"

@@ -17,6 +17,7 @@
 #include "agent/once.h"
 #include "agent/resend.h"
 #include "agent/store.h"
+#include "flexoffer.pb-c.h"
 #include "leak_check.h"
 
 TestSuite(store, .fini = leak_check);
@@ -527,17 +528,18 @@ Test(store, a_part_commits_on_its_own_and_the_key_goes_with_the_last)
 
 Test(store, resend_tables_made_by_an_older_version_get_the_queued_column)
 {
-	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	char dir[] = "/tmp/gf-store-test-XXXXXX", cmd[320];
 	struct gf_store *s = NULL;
 	char err[256] = "";
 
 	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(gf_store_open(dir, "t",
-	                           "CREATE TABLE gf_resend (key TEXT PRIMARY KEY, answer TEXT,"
-	                           " topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL);"
-	                           "INSERT INTO gf_resend VALUES ('k0', NULL, 't', 'p', NULL);",
-	                           &s, err, sizeof(err)),
-	             GF_OK, "%s", err);
+	snprintf(cmd, sizeof(cmd),
+	         "sqlite3 %s/t.db \"CREATE TABLE gf_resend (key TEXT PRIMARY KEY, answer TEXT,"
+	         " topic TEXT NOT NULL, payload BLOB NOT NULL, expires REAL);"
+	         " INSERT INTO gf_resend VALUES ('k0', NULL, 't', 'p', NULL);\"",
+	         dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(gf_store_open(dir, "t", NULL, &s, err, sizeof(err)), GF_OK, "%s", err);
 	cr_assert_eq(gf_resend_open(s), GF_OK);
 	cr_assert_eq(gf_resend_open(s), GF_OK, "twice: nothing more to add");
 	cr_assert_eq(count(s, "SELECT count(*) FROM gf_resend WHERE key = 'k0' AND queued IS NULL"),
@@ -546,5 +548,144 @@ Test(store, resend_tables_made_by_an_older_version_get_the_queued_column)
 	cr_assert_eq(count(s, "SELECT count(*) FROM gf_resend WHERE key = 'k1' AND"
 	                      " abs(queued - CAST(strftime('%s', 'now') AS REAL)) < 5"),
 	             1, "a kept request has the real time it was queued");
+	once_done(s, dir);
+}
+
+/* --- replies held once (gf_store_outbox_add_kept) and outbox seqs ----------------------- */
+
+static int outbox_seq_max(struct gf_store *s)
+{
+	return count(s, "SELECT coalesce(max(seq), 0) FROM gf_outbox");
+}
+
+Test(store, a_reply_is_held_once_and_sent_from_where_it_is_kept)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", err[256] = "";
+	struct gf_store *s = once_store(dir);
+	struct gf_bus *bus = NULL;
+	struct gf_bus_opts o = {.port = 1, .ident = "foa.t1", .site = "site1"};
+	Goflex__FlexOfferAck ack = GOFLEX__FLEX_OFFER_ACK__INIT;
+	bool found = true;
+
+	ack.flexofferid = "o1";
+	cr_assert_eq(setenv("GF_PASSWORD", "unused", 1), 0);
+	cr_assert_eq(gf_bus_open(&o, &bus, err, sizeof(err)), GF_OK, "%s", err);
+	gf_store_bind(s, bus);
+	cr_assert_eq(gf_resend_open(s), GF_OK);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_resend_reply(NULL, s, "k1", "fman", "f1", "flexoffer.ack", &ack.base),
+	             GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_gt(count(s, "SELECT length(payload) FROM gf_reply WHERE key = 'k1'"), 10);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_outbox WHERE reply = 'k1' AND"
+	                      " length(payload) = 0 AND topic LIKE '%/fman/f1/flexoffer.ack'"),
+	             1, "the outbox row names the reply instead of holding a copy");
+	cr_assert_eq(gf_store_outbox_flush(s, bus), 1, "and is handed to the bus with it");
+
+	/* A duplicate: queued again from where it is kept, without a copy. */
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_resend_reply_again(s, "k1", &found), GF_OK);
+	cr_assert(found);
+	cr_assert_eq(gf_resend_reply_again(s, "nope", &found), GF_OK);
+	cr_assert(!found, "no reply kept: nothing queued");
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_outbox WHERE reply = 'k1'"), 2);
+	cr_assert_eq(outbox_rows(s), 2);
+
+	/* Kept replies the outbox still needs outlive their handled key. */
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_mark(s, "k1"), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(gf_store_prune(s, (long long)time(NULL) + 10), 1);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_reply WHERE key = 'k1'"), 1,
+	             "the prune keeps a reply still queued");
+
+	/* Forgotten by hand before its second row went: that row is dropped. */
+	cr_assert_eq(gf_store_exec(s, "DELETE FROM gf_reply"), GF_OK);
+	cr_assert_eq(gf_store_outbox_flush(s, bus), 0, "nothing to send");
+	gf_store_outbox_flush(s, bus);
+	cr_assert_eq(outbox_rows(s), 1, "the dropped row is deleted, the one in flight stays");
+	gf_bus_close(bus, 0);
+	once_done(s, dir);
+}
+
+Test(store, an_outbox_seq_is_never_given_twice)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX", old[] = "/tmp/gf-store-test-XXXXXX";
+	char cmd[512], err[256] = "";
+	struct gf_store *s = once_store(dir);
+	int first;
+
+	cr_assert_eq(count(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'"),
+	             0, "a new store's outbox has no AUTOINCREMENT");
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_outbox_add(s, "gf/a", "{}", 2, NULL, false), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	first = outbox_seq_max(s);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_outbox_add(s, "gf/b", "{}", 2, NULL, false), GF_OK);
+	gf_store_rollback(s);
+	cr_assert_eq(gf_store_exec(s, "DELETE FROM gf_outbox"), GF_OK, "(as if acknowledged)");
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_outbox_add(s, "gf/c", "{}", 2, NULL, false), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_gt(outbox_seq_max(s), first + 1,
+	             "not the emptied table's 1, nor the rolled-back row's number");
+	once_done(s, dir);
+	s = NULL;
+
+	/* A store made with AUTOINCREMENT: above everything it ever gave. */
+	cr_assert_not_null(mkdtemp(old));
+	snprintf(cmd, sizeof(cmd),
+	         "sqlite3 %s/t.db \"CREATE TABLE gf_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	         " topic TEXT NOT NULL, payload BLOB NOT NULL, content_type TEXT, retain INTEGER"
+	         " NOT NULL, correlation BLOB); INSERT INTO gf_outbox VALUES (41, 't', 'x', NULL,"
+	         " 0, NULL); DELETE FROM gf_outbox;\"",
+	         old);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(gf_store_open(old, "t", NULL, &s, err, sizeof(err)), GF_OK, "%s", err);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_store_outbox_add(s, "gf/a", "{}", 2, NULL, false), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(outbox_seq_max(s), 42);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_outbox WHERE reply IS NULL"), 1,
+	             "the old outbox got the reply column");
+	once_done(s, old);
+}
+
+/* A request kept for its answer is queued without a copy; its row sends
+ * what the key holds when it goes, nothing once the answer came. */
+Test(store, a_kept_request_is_held_once_and_not_sent_once_answered)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = once_store(dir);
+	bool found = false;
+
+	cr_assert_eq(gf_resend_open(s), GF_OK);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_resend_keep(s, "k1", "v1", "gf/t", "{\"v\":1}", 7), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_outbox WHERE resend = 'k1' AND"
+	                      " length(payload) = 0"),
+	             1, "the outbox row names the kept request");
+	cr_assert_eq(
+	    count(s, "SELECT count(*) FROM gf_outbox WHERE (SELECT CAST(r.payload AS TEXT) FROM"
+	             " gf_resend r WHERE r.key = gf_outbox.resend) = '{\"v\":1}'"),
+	    1);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_resend_keep(s, "k1", "v2", "gf/t", "{\"v\":2}", 7), GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(
+	    count(s, "SELECT count(*) FROM gf_outbox WHERE (SELECT CAST(r.payload AS TEXT) FROM"
+	             " gf_resend r WHERE r.key = gf_outbox.resend) = '{\"v\":2}'"),
+	    2, "both rows send the replacement");
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_resend_answered(s, "k1", "v2", &found), GF_OK);
+	cr_assert(found);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(
+	    count(s, "SELECT count(*) FROM gf_outbox WHERE (SELECT CAST(r.payload AS TEXT) FROM"
+	             " gf_resend r WHERE r.key = gf_outbox.resend) IS NULL"),
+	    2, "answered: nothing left to send");
 	once_done(s, dir);
 }
