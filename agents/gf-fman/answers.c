@@ -103,6 +103,13 @@ static enum gf_err confirm_txn(void *arg)
 /* Echoes waiting, at most this many before they are applied at once. */
 #define CONFIRMS_MAX 256
 
+/* ... and at most this long (simulated seconds; a quarter of resend_s if
+ * that is shorter, so an echoed assignment is not due again meanwhile).
+ * Applied at each drain, the echoes of a burst went in a transaction of one
+ * to three: each deletes a resend row, and with it rewrites its page, its
+ * key's index page and page 1, about 20 kB of WAL per echo (docs/bench.md). */
+#define CONFIRMS_WAIT_S 0.25
+
 /* The waiting echoes, for gf_store_once: whether each stopped a resend. */
 struct confirms {
 	struct fman *f;
@@ -119,12 +126,15 @@ static enum gf_err confirms_txn(void *arg)
 	return rc;
 }
 
-void fman_answers_confirm_flush(void *fman)
+static void confirm_flush(struct fman *f)
 {
-	struct fman *f = fman;
 	struct confirms c = {.f = f};
 	size_t n = f->nconfirms;
 
+	if (f->confirms_timer) {
+		gf_agent_timer_cancel(f->agent, f->confirms_timer);
+		f->confirms_timer = 0;
+	}
 	if (!n)
 		return;
 	c.found = calloc(n, sizeof(*c.found));
@@ -141,6 +151,34 @@ void fman_answers_confirm_flush(void *fman)
 	fman_answers_free(f);
 }
 
+static double confirms_wait(const struct fman *f)
+{
+	double quarter = (double)f->conf->resend_s / 4;
+
+	return f->conf->resend_s > 0 && quarter < CONFIRMS_WAIT_S ? quarter : CONFIRMS_WAIT_S;
+}
+
+static void confirms_due(struct gf_agent *a, void *fman)
+{
+	struct fman *f = fman;
+
+	(void)a;
+	f->confirms_timer = 0; /* fired */
+	confirm_flush(f);
+}
+
+void fman_answers_confirm_drained(void *fman)
+{
+	struct fman *f = fman;
+	double due = f->confirms_since + confirms_wait(f);
+
+	if (!f->nconfirms || f->confirms_timer)
+		return;
+	if (gf_agent_now(f->agent) >= due ||
+	    !(f->confirms_timer = gf_agent_timer_at(f->agent, due, confirms_due, f)))
+		confirm_flush(f); /* due, or no memory for a timer */
+}
+
 void fman_answers_free(struct fman *f)
 {
 	for (size_t i = 0; i < f->nconfirms; i++)
@@ -149,9 +187,9 @@ void fman_answers_free(struct fman *f)
 }
 
 /* An echo stops its assignment's resends: a row deleted, which waits for
- * the others the connection brought (one transaction for a burst of
- * echoes, not one each); lost with a crash, the assignment is sent again
- * and echoed again. */
+ * the others of the burst (one transaction for many echoes, not one each:
+ * fman.h); lost with a crash, the assignment is sent again and echoed
+ * again. */
 void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char *id)
 {
 	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m->body;
@@ -183,9 +221,11 @@ void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char
 	}
 	memcpy(entry, key, kl + 1);
 	memcpy(entry + kl + 1, m->from_id, fl + 1);
+	if (!f->nconfirms)
+		f->confirms_since = gf_agent_now(f->agent);
 	f->confirms[f->nconfirms++] = entry;
 	if (f->nconfirms >= CONFIRMS_MAX)
-		fman_answers_confirm_flush(f);
+		confirm_flush(f);
 }
 
 void fman_answers_confirm_executed(struct fman *f, const struct gf_message *m, const char *id)

@@ -66,9 +66,13 @@ struct fman {
 	double *lo, *hi, *df;      /* scratch for one offer, max_slices each */
 	const char *failed;        /* the first store failure (fman_util_fail), NULL: none */
 	struct gf_metermap meters; /* meter_map: FOA id -> meter pseudonym */
-	/* FOAs' echoes not yet applied (answers.c): "<resend key>\0<foa id>". */
+	/* FOAs' echoes not yet applied (answers.c): "<resend key>\0<foa id>";
+	 * the simulated time the first of them came; the timer that applies
+	 * them (0: none). */
 	char **confirms;
 	size_t nconfirms, confirms_cap;
+	double confirms_since;
+	uint64_t confirms_timer;
 };
 
 /* The tables (CREATE ... IF NOT EXISTS), for gf_store_open. */
@@ -189,11 +193,14 @@ void fman_answers_echo_assign(struct fman *f, const struct gf_message *m, const 
                               const char *reason);
 void fman_answers_echo_again(struct fman *f, const char *key);
 void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char *id);
-/* The echoes fman_answers_confirm took since the last call, applied in one
- * transaction (gf_store_on_drain calls it; also when 256 are waiting).
+/* The echoes fman_answers_confirm takes are applied together, in one
+ * transaction: when 256 are waiting, or once everything the connection
+ * brought was handled (gf_store_on_drain calls
+ * fman_answers_confirm_drained) if the first of them has waited a quarter
+ * of a second (answers.c), else by a timer then.
  * fman_answers_free: what is still waiting, forgotten (sent again and
  * echoed again after a restart). */
-void fman_answers_confirm_flush(void *fman);
+void fman_answers_confirm_drained(void *fman);
 void fman_answers_free(struct fman *f);
 char *fman_answers_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s);
 /* An FOA's echo of the flexoffer.ack that reported its offer id Executed

@@ -162,7 +162,7 @@ static enum gf_err start(struct gf_agent *a, void *conf)
 		return rc;
 	}
 	/* The FOAs' echoes of a burst are applied together (answers.c). */
-	gf_store_on_drain(F.store, fman_answers_confirm_flush, &F);
+	gf_store_on_drain(F.store, fman_answers_confirm_drained, &F);
 	/* An assignment writes every member's schedule in one transaction:
 	 * thousands of pages at a large site. A cache that holds them writes
 	 * each page to the WAL once, at the commit, not again each time the

@@ -72,11 +72,13 @@ enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answ
                            const char *topic, const char *json, size_t len)
 {
 	const char *texts[] = {key, answer, topic};
-	enum gf_err rc =
-	    run(s,
-	        "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload, queued)"
-	        " VALUES (?, ?, ?, ?, ?)",
-	        texts, 3, json, len, true);
+	enum gf_err rc = gf_store_outbox_copy_kept(s, GF_STORE_KEPT_RESEND, key);
+
+	if (rc == GF_OK)
+		rc = run(s,
+		         "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload, queued)"
+		         " VALUES (?, ?, ?, ?, ?)",
+		         texts, 3, json, len, true);
 
 	/* kept first, then queued from where it is kept: held once */
 	return rc == GF_OK ? gf_store_outbox_add_kept(s, topic, GF_STORE_KEPT_RESEND, key, NULL)
@@ -137,6 +139,8 @@ enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *
 	const char *texts[] = {key, topic};
 
 	/* kept first, then queued from where it is kept: held once */
+	if (rc == GF_OK)
+		rc = gf_store_outbox_copy_kept(s, GF_STORE_KEPT_REPLY, key);
 	if (rc == GF_OK)
 		rc =
 		    run(s, "INSERT OR REPLACE INTO gf_reply (key, topic, payload) VALUES (?, ?, ?)",

@@ -40,11 +40,10 @@ enum gf_err gf_resend_open(struct gf_store *s);
 
 /* Encodes body for to_role/to_id/msg, queues it in the outbox and keeps it
  * under key (replacing what the key held) until gf_resend_answered(key,
- * answer) removes it. answer NULL: any answer to key. The outbox row
- * sends what the key holds when it goes: a row still queued when its
- * answer came (or its key was given up) goes no more, one whose key was
- * replaced sends the replacement. GF_EIO, or the errors of
- * gf_message_encode. */
+ * answer) removes it. answer NULL: any answer to key. A row still queued
+ * when its answer came (or its key was given up) goes no more: it names
+ * what is kept instead of holding a copy (store.h). GF_EIO, or the errors
+ * of gf_message_encode. */
 enum gf_err gf_resend_queue(struct gf_agent *a, struct gf_store *s, const char *key,
                             const char *answer, const char *to_role, const char *to_id,
                             const char *msg, const ProtobufCMessage *body);

@@ -157,13 +157,16 @@ enum gf_store_kept {
 };
 
 /* Queues, on topic, the payload kept under key in the table kept says
- * (gf_resend_reply, gf_resend_queue) without copying it: the row sends it
- * as it is when the row goes, so it is held once. A row whose payload is
- * gone by then (the request answered or given up, which needs it no more;
- * a reply deleted by hand: the prune keeps those the outbox still names)
- * is dropped (GF-STORE-GONE). Inside the caller's transaction. GF_EIO. */
+ * (gf_resend_reply, gf_resend_queue) without copying it, so it is held
+ * once. Before what key holds is replaced, gf_store_outbox_copy_kept gives
+ * the rows that name it their own copy: a row sends what was queued. A row
+ * whose payload is gone when it goes (the request answered or given up,
+ * which needs it no more; a reply deleted by hand: the prune keeps those
+ * the outbox still names) is dropped (GF-STORE-GONE). Inside the caller's
+ * transaction. GF_EIO. */
 enum gf_err gf_store_outbox_add_kept(struct gf_store *s, const char *topic, enum gf_store_kept kept,
                                      const char *key, const char *content_type);
+enum gf_err gf_store_outbox_copy_kept(struct gf_store *s, enum gf_store_kept kept, const char *key);
 
 /* At most this many of a store's publishes are handed to the bus and not
  * yet answered (PUBACK or failure); the rest are handed over as answers

@@ -582,6 +582,21 @@ Test(store, a_reply_is_held_once_and_sent_from_where_it_is_kept)
 	             1, "the outbox row names the reply instead of holding a copy");
 	cr_assert_eq(gf_store_outbox_flush(s, bus), 1, "and is handed to the bus with it");
 
+	/* Replaced under its key while a row still names it: that row keeps
+	 * what it queued. */
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_resend_reply(NULL, s, "k0", "fman", "f1", "flexoffer.ack", &ack.base),
+	             GF_OK);
+	ack.flexofferid = "o2";
+	cr_assert_eq(gf_resend_reply(NULL, s, "k0", "fman", "f1", "flexoffer.ack", &ack.base),
+	             GF_OK);
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_outbox WHERE reply IS NULL AND"
+	                      " instr(CAST(payload AS TEXT), '\"o1\"') > 0"),
+	             1, "the first row got its own copy of the first reply");
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_outbox WHERE reply = 'k0'"), 1);
+	cr_assert_eq(gf_store_exec(s, "DELETE FROM gf_outbox WHERE seq > 1"), GF_OK);
+
 	/* A duplicate: queued again from where it is kept, without a copy. */
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_resend_reply_again(s, "k1", &found), GF_OK);
@@ -653,8 +668,9 @@ Test(store, an_outbox_seq_is_never_given_twice)
 	once_done(s, old);
 }
 
-/* A request kept for its answer is queued without a copy; its row sends
- * what the key holds when it goes, nothing once the answer came. */
+/* A request kept for its answer is queued without a copy; a row sends
+ * what it queued (a copy made when the key is replaced), nothing once the
+ * answer came. */
 Test(store, a_kept_request_is_held_once_and_not_sent_once_answered)
 {
 	char dir[] = "/tmp/gf-store-test-XXXXXX";
@@ -678,14 +694,18 @@ Test(store, a_kept_request_is_held_once_and_not_sent_once_answered)
 	cr_assert_eq(
 	    count(s, "SELECT count(*) FROM gf_outbox WHERE (SELECT CAST(r.payload AS TEXT) FROM"
 	             " gf_resend r WHERE r.key = gf_outbox.resend) = '{\"v\":2}'"),
-	    2, "both rows send the replacement");
+	    1, "the second names the replacement");
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_outbox WHERE resend IS NULL AND"
+	                      " CAST(payload AS TEXT) = '{\"v\":1}'"),
+	             1, "replaced: the first row got its own copy of what it queued");
 	cr_assert_eq(gf_store_begin(s), GF_OK);
 	cr_assert_eq(gf_resend_answered(s, "k1", "v2", &found), GF_OK);
 	cr_assert(found);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
 	cr_assert_eq(
 	    count(s, "SELECT count(*) FROM gf_outbox WHERE (SELECT CAST(r.payload AS TEXT) FROM"
-	             " gf_resend r WHERE r.key = gf_outbox.resend) IS NULL"),
-	    2, "answered: nothing left to send");
+	             " gf_resend r WHERE r.key = gf_outbox.resend) IS NULL AND resend IS NOT NULL"),
+	    1, "answered: nothing left to send");
+	cr_assert_eq(outbox_rows(s), 2, "(the copy still goes)");
 	once_done(s, dir);
 }
