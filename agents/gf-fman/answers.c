@@ -126,7 +126,7 @@ static enum gf_err confirms_txn(void *arg)
 	return rc;
 }
 
-static void confirm_flush(struct fman *f)
+void fman_answers_confirm_flush(struct fman *f)
 {
 	struct confirms c = {.f = f};
 	size_t n = f->nconfirms;
@@ -164,7 +164,7 @@ static void confirms_due(struct gf_agent *a, void *fman)
 
 	(void)a;
 	f->confirms_timer = 0; /* fired */
-	confirm_flush(f);
+	fman_answers_confirm_flush(f);
 }
 
 void fman_answers_confirm_drained(void *fman)
@@ -176,7 +176,7 @@ void fman_answers_confirm_drained(void *fman)
 		return;
 	if (gf_agent_now(f->agent) >= due ||
 	    !(f->confirms_timer = gf_agent_timer_at(f->agent, due, confirms_due, f)))
-		confirm_flush(f); /* due, or no memory for a timer */
+		fman_answers_confirm_flush(f); /* due, or no memory for a timer */
 }
 
 void fman_answers_free(struct fman *f)
@@ -225,7 +225,7 @@ void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char
 		f->confirms_since = gf_agent_now(f->agent);
 	f->confirms[f->nconfirms++] = entry;
 	if (f->nconfirms >= CONFIRMS_MAX)
-		confirm_flush(f);
+		fman_answers_confirm_flush(f);
 }
 
 void fman_answers_confirm_executed(struct fman *f, const struct gf_message *m, const char *id)

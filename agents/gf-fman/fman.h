@@ -201,6 +201,7 @@ void fman_answers_confirm(struct fman *f, const struct gf_message *m, const char
  * fman_answers_free: what is still waiting, forgotten (sent again and
  * echoed again after a restart). */
 void fman_answers_confirm_drained(void *fman);
+void fman_answers_confirm_flush(struct fman *f); /* now (at a clean stop) */
 void fman_answers_free(struct fman *f);
 char *fman_answers_assign_key(char *buf, const char *offer, const Goflex__FlexOfferSchedule *s);
 /* An FOA's echo of the flexoffer.ack that reported its offer id Executed

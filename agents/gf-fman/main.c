@@ -219,7 +219,11 @@ static void on_event(struct gf_agent *a, const struct gf_inbox_item *ev)
 
 static void stop(struct gf_agent *a)
 {
-	fman_util_flush(gf_agent_data(a));
+	struct fman *f = gf_agent_data(a);
+
+	/* the echoes still waiting (answers.c), not sent again at the next start */
+	fman_answers_confirm_flush(f);
+	fman_util_flush(f);
 }
 
 int main(int argc, char **argv)

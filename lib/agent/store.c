@@ -714,12 +714,19 @@ static void outbox_resend_kept(struct gf_store *s, struct gf_bus *bus)
 	size_t keep = 0, again = 0;
 
 	for (size_t i = 0; i < s->nkept; i++) {
-		bool sent = false;
+		bool sent = false, gone = false;
 
 		if (s->kept[i].conn != gf_bus_sequence(bus)) {
+			int step;
+
 			sqlite3_bind_int64(s->one, 1, s->kept[i].seq);
-			sent = sqlite3_step(s->one) == SQLITE_ROW &&
-			       sqlite3_column_type(s->one, 2) != SQLITE_NULL &&
+			step = sqlite3_step(s->one);
+			/* the row, or what it names, is gone: nothing to send,
+			 * and nothing to keep (it would hold the rows after it) */
+			gone =
+			    step == SQLITE_DONE ||
+			    (step == SQLITE_ROW && sqlite3_column_type(s->one, 2) == SQLITE_NULL);
+			sent = step == SQLITE_ROW && !gone &&
 			       gf_bus_publish(bus, (const char *)sqlite3_column_text(s->one, 1),
 			                      sqlite3_column_blob(s->one, 2),
 			                      (size_t)sqlite3_column_bytes(s->one, 2),
@@ -733,6 +740,12 @@ static void outbox_resend_kept(struct gf_store *s, struct gf_bus *bus)
 		if (sent) {
 			s->inflight++;
 			again++;
+		} else if (gone) {
+			sqlite3_bind_int64(s->del, 1, s->kept[i].seq);
+			if (step_reset(s->del) != SQLITE_DONE)
+				gf_log_err("GF-STORE-SQL",
+				           "cannot clear an acknowledged publish: %s",
+				           sqlite3_errmsg(s->db));
 		} else {
 			s->kept[keep++] = s->kept[i];
 		}
@@ -810,7 +823,7 @@ static void outbox_ack(void *arg, uint64_t tag, bool ok, int reason)
 
 size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 {
-	size_t sent = 0;
+	size_t sent = 0, gone = 0;
 
 	gf_bus_set_ack_hook(bus, outbox_ack, s);
 	/* Rows answered are gone before the next are read: a failure that
@@ -847,14 +860,10 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 			/* What it names is gone: a request answered (or given up,
 			 * gf_resend_until) before it went, which needs it no more;
 			 * a reply deleted by hand (gf_store_prune keeps those). */
-			gf_log_info(
-			    "GF-STORE-GONE",
-			    "queued publish %lld: what it sends is no longer kept (answered "
-			    "or given up); dropped from the outbox",
-			    (long long)seq);
 			sqlite3_reset(s->next);
 			s->handed = seq;
 			outbox_acked(s, seq);
+			gone++;
 			continue;
 		}
 		topic = (const char *)sqlite3_column_text(s->next, 1);
@@ -874,6 +883,11 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 	}
 	sqlite3_reset(s->next);
 	sqlite3_clear_bindings(s->next);
+	if (gone)
+		gf_log_info("GF-STORE-GONE",
+		            "%zu queued publish(es) whose request was answered or given up "
+		            "before they went: dropped from the outbox",
+		            gone);
 	return sent;
 }
 
