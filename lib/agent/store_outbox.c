@@ -106,7 +106,8 @@ enum gf_err gf_store_outbox_add_kept(struct gf_store *s, const char *topic, enum
  * always was. */
 static void delete_rows(struct gf_store *s, const sqlite3_int64 *seq, size_t n)
 {
-	bool own = n > 1 && sqlite3_get_autocommit(s->db) && gf__store_txn(s, "BEGIN IMMEDIATE") == GF_OK;
+	bool own =
+	    n > 1 && sqlite3_get_autocommit(s->db) && gf__store_txn(s, "BEGIN IMMEDIATE") == GF_OK;
 
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_bind_int64(s->del, 1, seq[i]);
@@ -352,7 +353,6 @@ size_t gf_store_outbox_flush(struct gf_store *s, struct gf_bus *bus)
 		            gone);
 	return sent;
 }
-
 
 void gf__store_outbox_close(struct gf_store *s)
 {

@@ -81,6 +81,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 # private_kb PID: its resident pages that are its own (not shared library code).
 private_kb() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s + 0}' "/proc/$1/smaps_rollup" 2>/dev/null; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat" 2>/dev/null; }
 sum_logs() { # sum_logs PATTERN FILES...: matching lines in all
 	local pat=$1; shift
 	cat "$@" 2>/dev/null | grep -c -- "$pat"
@@ -164,9 +165,12 @@ run() {
 	}
 	offers_s=$(echo "$(now) - $t0" | bc)
 	sleep 2 # the acks' traffic settles
-	local broker cpu_before=()
+	local broker cpu_before=() sys_before=()
 	broker=$(cat "$S/mosquitto.pid")
-	for k in "$broker" "${pids[@]}"; do cpu_before+=("$(ticks "$k")"); done
+	for k in "$broker" "${pids[@]}"; do
+		cpu_before+=("$(ticks "$k")")
+		sys_before+=("$(sys_ticks "$k")")
+	done
 	local perf_pid=
 	if [ -n "${TRADE_PERF:-}" ]; then
 		perf record -q -a -g -F 999 -o "$TRADE_PERF.$n" >/dev/null 2>&1 &
@@ -202,9 +206,12 @@ run() {
 	fi
 	sleep 1
 	# CPU each process spent from the bid to the last schedule.
-	cpu_used="" i=0
+	cpu_used="" cpu_sys="" i=0
 	for k in "$broker" "${pids[@]}"; do
-		cpu_used+=" $(tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null | sed -E 's|.*/(gf-[a-z]+) -c .*/([a-z0-9]+)\.conf.*|\2|; s|^mosquitto.*|broker|'):$(( $(ticks "$k") - ${cpu_before[$i]} ))"
+		local name
+		name=$(tr '\0' ' ' <"/proc/$k/cmdline" 2>/dev/null | sed -E 's|.*/(gf-[a-z]+) -c .*/([a-z0-9]+)\.conf.*|\2|; s|^mosquitto.*|broker|')
+		cpu_used+=" $name:$(( $(ticks "$k") - ${cpu_before[$i]} ))"
+		cpu_sys+=" $name:$(( $(sys_ticks "$k") - ${sys_before[$i]} ))"
 		i=$((i + 1))
 	done
 	received=$(sum_logs GF-SIM-SCHEDULE "${sim_logs[@]}")
@@ -272,6 +279,7 @@ for n in $(for s in "${SIZES[@]}"; do for _ in $(seq 1 "$REPEAT"); do echo "$s";
 		log "  schedules: $received of $expected received, $prosumers of $n prosumers"
 		log "  latency bid -> schedule: p50 $p50 s, p99 $p99 s, last $pmax s"
 		log "  CPU ticks (1/$hz s) from the bid to the last schedule:$cpu_used"
+		log "  of which in the kernel (system time):$cpu_sys"
 		log "  FOA processes: RSS $foa_rss kB ($((foa_rss / n)) kB per virtual FOA); idle CPU $idle_ticks ticks in 10 s"
 	else
 		log "  FAILED: $fail_reason"
