@@ -399,6 +399,14 @@ static enum gf_err foa_open(struct foa *f, const char *dir, bool small)
 	rc = gf_resend_open(f->store);
 	if (rc == GF_OK)
 		rc = gf_store_exec(f->store, foa_tariff_schema);
+	/* A virtual FOA's first assignment would prepare what it first
+	 * runs: done here, before the burst of a site's assignments (after
+	 * the last change of the schema, which would make them prepared
+	 * again at their first step). */
+	if (rc == GF_OK && small)
+		rc = gf_resend_prepare(f->store);
+	if (rc == GF_OK && small)
+		rc = foa_state_prepare(f);
 	if (rc == GF_OK)
 		rc = subscribe(f);
 	if (rc != GF_OK)

@@ -260,6 +260,19 @@ void foa_state_offer_clear(struct foa_offer *o)
 	memset(o, 0, sizeof(*o));
 }
 
+static const char schedule_get[] =
+    "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2";
+static const char schedule_add[] =
+    "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)";
+
+enum gf_err foa_state_prepare(struct foa *f)
+{
+	sqlite3_stmt *st;
+	enum gf_err rc = kept_sql(f, schedule_get, &st);
+
+	return rc == GF_OK ? kept_sql(f, schedule_add, &st) : rc;
+}
+
 enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t market_sid,
                                   int64_t *out)
 {
@@ -267,8 +280,7 @@ enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t m
 	int64_t sid = 0;
 	enum gf_err rc;
 
-	rc = kept_sql(f, "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2",
-	              &st);
+	rc = kept_sql(f, schedule_get, &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);
@@ -282,8 +294,7 @@ enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t m
 	rc = foa_state_counter_next(f, "schedule", &sid);
 	if (rc != GF_OK)
 		goto out;
-	rc = kept_sql(
-	    f, "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)", &st);
+	rc = kept_sql(f, schedule_add, &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, offer_id, -1, SQLITE_STATIC);

@@ -36,6 +36,17 @@ enum gf_err gf_resend_open(struct gf_store *s)
 	return rc;
 }
 
+/* The statements of a store's first reply and first deadline
+ * (gf_resend_prepare). */
+static const char reply_sql[] = "INSERT INTO gf_reply (key, topic, payload) VALUES (?1, ?2, ?3)"
+                                " ON CONFLICT (key) DO NOTHING";
+static const char until_sql[] = "UPDATE gf_resend SET expires = ? WHERE key = ?";
+
+enum gf_err gf_resend_prepare(struct gf_store *s)
+{
+	return gf_store_cached(s, reply_sql) && gf_store_cached(s, until_sql) ? GF_OK : GF_EIO;
+}
+
 /* Runs sql binding up to four texts, then a blob of len bytes if blob,
  * then the real time now if stamp (gf_resend.queued). */
 static enum gf_err run(struct gf_store *s, const char *sql, const char *const *texts, int ntexts,
@@ -68,17 +79,34 @@ static struct gf_bus *bus_of(struct gf_agent *a, struct gf_store *s)
 	return gf_store_bus(s) ? gf_store_bus(s) : gf_agent_bus(a);
 }
 
+/* Keeps what insert_sql and replace_sql bind under key (the texts, then
+ * the payload, then the time for gf_resend): inserted, or, when key is
+ * kept already (a request kept again, a reply given again), replaced once
+ * the outbox rows that name it have their own copy. The usual insert
+ * costs one statement; only a replacement scans the outbox. */
+static enum gf_err keep(struct gf_store *s, enum gf_store_kept kept, const char *insert_sql,
+                        const char *replace_sql, const char *const *texts, int ntexts,
+                        const void *payload, size_t len)
+{
+	bool stamp = kept == GF_STORE_KEPT_RESEND;
+	enum gf_err rc = run(s, insert_sql, texts, ntexts, payload, len, stamp);
+
+	if (rc != GF_OK || sqlite3_changes(gf_store_db(s)) > 0)
+		return rc;
+	rc = gf_store_outbox_copy_kept(s, kept, texts[0]);
+	return rc == GF_OK ? run(s, replace_sql, texts, ntexts, payload, len, stamp) : rc;
+}
+
 enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answer,
                            const char *topic, const char *json, size_t len)
 {
 	const char *texts[] = {key, answer, topic};
-	enum gf_err rc = gf_store_outbox_copy_kept(s, GF_STORE_KEPT_RESEND, key);
-
-	if (rc == GF_OK)
-		rc = run(s,
-		         "INSERT OR REPLACE INTO gf_resend (key, answer, topic, payload, queued)"
-		         " VALUES (?, ?, ?, ?, ?)",
-		         texts, 3, json, len, true);
+	enum gf_err rc = keep(s, GF_STORE_KEPT_RESEND,
+	                      "INSERT INTO gf_resend (key, answer, topic, payload, queued)"
+	                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
+	                      "UPDATE gf_resend SET answer = ?2, topic = ?3, payload = ?4,"
+	                      " queued = ?5, expires = NULL WHERE key = ?1",
+	                      texts, 3, json, len);
 
 	/* kept first, then queued from where it is kept: held once */
 	return rc == GF_OK ? gf_store_outbox_add_kept(s, topic, GF_STORE_KEPT_RESEND, key, NULL)
@@ -105,7 +133,7 @@ enum gf_err gf_resend_until(struct gf_store *s, const char *key, double sim_s)
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc = GF_EIO;
 
-	if (!(st = gf_store_cached(s, "UPDATE gf_resend SET expires = ? WHERE key = ?")))
+	if (!(st = gf_store_cached(s, until_sql)))
 		return rc;
 	sqlite3_bind_double(st, 1, sim_s);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -140,11 +168,9 @@ enum gf_err gf_resend_reply(struct gf_agent *a, struct gf_store *s, const char *
 
 	/* kept first, then queued from where it is kept: held once */
 	if (rc == GF_OK)
-		rc = gf_store_outbox_copy_kept(s, GF_STORE_KEPT_REPLY, key);
-	if (rc == GF_OK)
-		rc =
-		    run(s, "INSERT OR REPLACE INTO gf_reply (key, topic, payload) VALUES (?, ?, ?)",
-		        texts, 2, json, len, false);
+		rc = keep(s, GF_STORE_KEPT_REPLY, reply_sql,
+		          "UPDATE gf_reply SET topic = ?2, payload = ?3 WHERE key = ?1", texts, 2,
+		          json, len);
 	if (rc == GF_OK)
 		rc = gf_store_outbox_add_kept(s, topic, GF_STORE_KEPT_REPLY, key, NULL);
 	free(json);

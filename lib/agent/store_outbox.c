@@ -58,10 +58,6 @@ enum gf_err gf_store_outbox_add_reply(struct gf_store *s, const char *topic, con
 
 enum gf_err gf_store_outbox_copy_kept(struct gf_store *s, enum gf_store_kept kept, const char *key)
 {
-	static const char *const exists[] = {
-	    [GF_STORE_KEPT_REPLY] = "SELECT 1 FROM gf_reply WHERE key = ?",
-	    [GF_STORE_KEPT_RESEND] = "SELECT 1 FROM gf_resend WHERE key = ?",
-	};
 	static const char *const copy[] = {
 	    [GF_STORE_KEPT_REPLY] =
 	        "UPDATE gf_outbox SET payload = (SELECT r.payload FROM gf_reply r"
@@ -70,25 +66,16 @@ enum gf_err gf_store_outbox_copy_kept(struct gf_store *s, enum gf_store_kept kep
 	        "UPDATE gf_outbox SET payload = (SELECT r.payload FROM"
 	        " gf_resend r WHERE r.key = ?1), resend = NULL WHERE resend = ?1",
 	};
-	sqlite3_stmt *st = gf_store_cached(s, exists[kept]);
-	int step;
+	sqlite3_stmt *st = gf_store_cached(s, copy[kept]);
+	int step = SQLITE_ERROR;
 
-	if (!st)
-		return GF_EIO;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	sqlite3_reset(st);
-	/* Nothing kept under key (the usual case): no row names it, and the
-	 * outbox (no index on the names) is not scanned. */
-	if (step == SQLITE_DONE)
-		return GF_OK;
-	if (step == SQLITE_ROW && (st = gf_store_cached(s, copy[kept]))) {
+	if (st) {
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 		step = sqlite3_step(st);
 		sqlite3_reset(st);
-		if (step == SQLITE_DONE)
-			return GF_OK;
 	}
+	if (step == SQLITE_DONE)
+		return GF_OK;
 	gf_log_err("GF-STORE-SQL", "cannot give queued publishes their own copy: %s",
 	           sqlite3_errmsg(s->db));
 	return GF_EIO;

@@ -689,8 +689,12 @@ Test(store, a_kept_request_is_held_once_and_not_sent_once_answered)
 	             " gf_resend r WHERE r.key = gf_outbox.resend) = '{\"v\":1}'"),
 	    1);
 	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_resend_until(s, "k1", 1e9), GF_OK);
 	cr_assert_eq(gf_resend_keep(s, "k1", "v2", "gf/t", "{\"v\":2}", 7), GF_OK);
 	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_resend WHERE key = 'k1' AND answer = 'v2'"
+	                      " AND expires IS NULL AND queued IS NOT NULL"),
+	             1, "kept again: the whole row replaced, its deadline too");
 	cr_assert_eq(
 	    count(s, "SELECT count(*) FROM gf_outbox WHERE (SELECT CAST(r.payload AS TEXT) FROM"
 	             " gf_resend r WHERE r.key = gf_outbox.resend) = '{\"v\":2}'"),
