@@ -136,9 +136,11 @@ enum gf_err foa_state_doc_decode(const struct foa_offer *o, const struct foa_doc
 /* Sets an offer's state. */
 enum gf_err foa_state_offer_set_state(struct foa *f, const char *id, const char *state);
 void foa_state_offer_clear(struct foa_offer *o);
-/* Prepares the statements of foa_state_schedule_id (gf_store_cached),
- * which a FOA first runs at its first assignment: a virtual FOA prepares
- * them when it opens. GF_EIO. */
+/* Prepares (gf_store_cached) the statements of these functions that an
+ * assignment runs (the offer, its state, the counter, the schedule ids),
+ * which its first assignment would otherwise prepare (after a restart
+ * even those its offer had): a virtual FOA prepares them when it opens.
+ * GF_EIO. */
 enum gf_err foa_state_prepare(struct foa *f);
 /* The FOA's schedule id for the market's (offer, scheduleId), made on
  * first use from counter "schedule". */

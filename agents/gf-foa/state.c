@@ -49,15 +49,37 @@ enum gf_err foa_state_step(struct foa *f, sqlite3_stmt *st)
 	return GF_OK;
 }
 
+/* The statements of an assignment (foa_state_prepare). */
+#define OFFER_COLS "SELECT id, kind, peer, ref, state, source, offer, deadline FROM foa_offer "
+
+static const char counter_next[] =
+    "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
+    "UPDATE SET value = value + 1 RETURNING value";
+static const char offer_get[] = OFFER_COLS "WHERE id = ?1";
+static const char offer_set_state[] = "UPDATE foa_offer SET state = ?2 WHERE id = ?1";
+static const char schedule_get[] =
+    "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2";
+static const char schedule_add[] =
+    "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)";
+
+enum gf_err foa_state_prepare(struct foa *f)
+{
+	static const char *const sql[] = {counter_next, offer_get, offer_set_state, schedule_get,
+	                                  schedule_add};
+	sqlite3_stmt *st;
+	enum gf_err rc = GF_OK;
+
+	for (size_t i = 0; rc == GF_OK && i < sizeof(sql) / sizeof(sql[0]); i++)
+		rc = kept_sql(f, sql[i], &st);
+	return rc;
+}
+
 enum gf_err foa_state_counter_next(struct foa *f, const char *name, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = kept_sql(f,
-	              "INSERT INTO foa_counter (name, value) VALUES (?1, 1) ON CONFLICT(name) DO "
-	              "UPDATE SET value = value + 1 RETURNING value",
-	              &st);
+	rc = kept_sql(f, counter_next, &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -132,8 +154,6 @@ enum gf_err foa_state_doc_decode(const struct foa_offer *o, const struct foa_doc
 	return rc;
 }
 
-#define OFFER_COLS "SELECT id, kind, peer, ref, state, source, offer, deadline FROM foa_offer "
-
 /* Runs a one-row query of OFFER_COLS bound to up to two texts (b2 may be
  * NULL) or one integer. */
 static enum gf_err offer_query(struct foa *f, const char *sql, const char *b1, const char *b2,
@@ -182,7 +202,7 @@ out:
 
 enum gf_err foa_state_offer_get(struct foa *f, const char *id, struct foa_offer *out)
 {
-	return offer_query(f, OFFER_COLS "WHERE id = ?1", id, NULL, NULL, out);
+	return offer_query(f, offer_get, id, NULL, NULL, out);
 }
 
 enum gf_err foa_state_offer_by_ref(struct foa *f, const char *peer, const char *ref,
@@ -235,7 +255,7 @@ enum gf_err foa_state_offer_set_state(struct foa *f, const char *id, const char 
 	sqlite3_stmt *st = NULL;
 	enum gf_err rc;
 
-	rc = kept_sql(f, "UPDATE foa_offer SET state = ?2 WHERE id = ?1", &st);
+	rc = kept_sql(f, offer_set_state, &st);
 	if (rc != GF_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -258,19 +278,6 @@ void foa_state_offer_clear(struct foa_offer *o)
 	foa_state_doc_free(&o->source);
 	foa_state_doc_free(&o->offer);
 	memset(o, 0, sizeof(*o));
-}
-
-static const char schedule_get[] =
-    "SELECT foa_sid FROM foa_schedule WHERE offer_id = ?1 AND market_sid = ?2";
-static const char schedule_add[] =
-    "INSERT INTO foa_schedule (offer_id, market_sid, foa_sid) VALUES (?1, ?2, ?3)";
-
-enum gf_err foa_state_prepare(struct foa *f)
-{
-	sqlite3_stmt *st;
-	enum gf_err rc = kept_sql(f, schedule_get, &st);
-
-	return rc == GF_OK ? kept_sql(f, schedule_add, &st) : rc;
 }
 
 enum gf_err foa_state_schedule_id(struct foa *f, const char *offer_id, int64_t market_sid,

@@ -144,7 +144,7 @@ void sp_subs_send_free(struct work *w)
 
 /* A meter's complete intervals in [start, end) for sub. */
 enum gf_err sp_subs_send_meter(struct work *w, const struct sub *sub, const char *meter,
-                              int64_t start, int64_t end)
+                               int64_t start, int64_t end)
 {
 	size_t count = (size_t)((end - start) / sub->len_ms);
 	double *e;
@@ -173,8 +173,8 @@ enum gf_err sp_subs_send_meter(struct work *w, const struct sub *sub, const char
 }
 
 /* A grid point's intervals in [start, end) for sub: the k_min rule. */
-enum gf_err sp_subs_send_grid(struct work *w, const struct sub *sub, const char *grid, int64_t start,
-                             int64_t end)
+enum gf_err sp_subs_send_grid(struct work *w, const struct sub *sub, const char *grid,
+                              int64_t start, int64_t end)
 {
 	struct sp_subs *ss = w->sp->subs;
 	const struct sp_conf *c = w->sp->conf;
@@ -228,7 +228,7 @@ out:
 
 /* Adds [start, end) of sub's grid point to the grid work. */
 enum gf_err sp_subs_send_add_grid(struct work *w, const struct sub *sub, const char *grid,
-                              int64_t start, int64_t end)
+                                  int64_t start, int64_t end)
 {
 	struct grid_work *g;
 
@@ -255,4 +255,3 @@ enum gf_err sp_subs_send_grids(struct work *w)
 		rc = sp_subs_send_grid(w, w->g[i].sub, w->g[i].grid, w->g[i].start, w->g[i].end);
 	return rc;
 }
-

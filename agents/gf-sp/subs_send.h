@@ -15,8 +15,6 @@
 
 enum stmt { ST_DIRTY, ST_SENT_GET, ST_SENT_PUT, ST_PENDING_PUT, ST_PENDING_DEL, ST_N };
 
-
-
 struct sub {
 	char *subscriber, *id; /* doms.<subscriber>, subscriptionId */
 	int64_t len_ms;        /* interval length */
@@ -76,7 +74,7 @@ enum gf_err sp_subs_send_grid(struct work *w, const struct sub *sub, const char 
                               int64_t start, int64_t end);
 /* Adds [start, end) of sub's grid point to the grid work. */
 enum gf_err sp_subs_send_add_grid(struct work *w, const struct sub *sub, const char *grid,
-                               int64_t start, int64_t end);
+                                  int64_t start, int64_t end);
 /* sp_subs_send_grid for each grid point of the work. */
 enum gf_err sp_subs_send_grids(struct work *w);
 /* Queues what w collected, per subscriber, DATA_MAX readings a message. */

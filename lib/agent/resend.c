@@ -36,15 +36,22 @@ enum gf_err gf_resend_open(struct gf_store *s)
 	return rc;
 }
 
-/* The statements of a store's first reply and first deadline
- * (gf_resend_prepare). */
+/* The statements a store's first reply, kept request and deadline run
+ * (gf_resend_prepare). A key kept again is updated in place and moved to
+ * the end of the resend order (the highest rowid, as the REPLACE that
+ * this was before gave it): a request kept again goes after the others. */
 static const char reply_sql[] = "INSERT INTO gf_reply (key, topic, payload) VALUES (?1, ?2, ?3)"
                                 " ON CONFLICT (key) DO NOTHING";
+static const char keep_sql[] = "INSERT INTO gf_resend (key, answer, topic, payload, queued)"
+                               " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING";
 static const char until_sql[] = "UPDATE gf_resend SET expires = ? WHERE key = ?";
 
 enum gf_err gf_resend_prepare(struct gf_store *s)
 {
-	return gf_store_cached(s, reply_sql) && gf_store_cached(s, until_sql) ? GF_OK : GF_EIO;
+	return gf_store_cached(s, reply_sql) && gf_store_cached(s, keep_sql) &&
+	               gf_store_cached(s, until_sql)
+	           ? GF_OK
+	           : GF_EIO;
 }
 
 /* Runs sql binding up to four texts, then a blob of len bytes if blob,
@@ -101,11 +108,10 @@ enum gf_err gf_resend_keep(struct gf_store *s, const char *key, const char *answ
                            const char *topic, const char *json, size_t len)
 {
 	const char *texts[] = {key, answer, topic};
-	enum gf_err rc = keep(s, GF_STORE_KEPT_RESEND,
-	                      "INSERT INTO gf_resend (key, answer, topic, payload, queued)"
-	                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
+	enum gf_err rc = keep(s, GF_STORE_KEPT_RESEND, keep_sql,
 	                      "UPDATE gf_resend SET answer = ?2, topic = ?3, payload = ?4,"
-	                      " queued = ?5, expires = NULL WHERE key = ?1",
+	                      " queued = ?5, expires = NULL,"
+	                      " rowid = (SELECT max(rowid) FROM gf_resend) + 1 WHERE key = ?1",
 	                      texts, 3, json, len);
 
 	/* kept first, then queued from where it is kept: held once */

@@ -39,9 +39,10 @@
 enum gf_err gf_resend_open(struct gf_store *s);
 
 /* Prepares (gf_store_cached) the statements a store's first
- * gf_resend_reply and first gf_resend_until run, which are otherwise
- * prepared then: for a store opened long before its first answer (a
- * virtual FOA's, whose first assignment would pay for them). GF_EIO. */
+ * gf_resend_reply, gf_resend_keep and gf_resend_until run, which are
+ * otherwise prepared then: for a store opened long before its first
+ * answer (a virtual FOA's, whose first assignment would pay for them).
+ * GF_EIO. */
 enum gf_err gf_resend_prepare(struct gf_store *s);
 
 /* Encodes body for to_role/to_id/msg, queues it in the outbox and keeps it

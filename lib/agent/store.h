@@ -166,9 +166,10 @@ enum gf_store_kept {
  * transaction. GF_EIO. */
 enum gf_err gf_store_outbox_add_kept(struct gf_store *s, const char *topic, enum gf_store_kept kept,
                                      const char *key, const char *content_type);
-/* Gives the rows that name key their own copy of what it holds; called
- * (resend.c) only when key is kept and about to be replaced: the outbox
- * has no index on the names, so this reads every queued row. GF_EIO. */
+/* Gives the rows that name key their own copy of what it holds, before
+ * it is replaced (resend.c, only when key is kept: the outbox has no index
+ * on the names, so this reads every queued row; a key not kept changes
+ * nothing). GF_EIO. */
 enum gf_err gf_store_outbox_copy_kept(struct gf_store *s, enum gf_store_kept kept, const char *key);
 
 /* At most this many of a store's publishes are handed to the bus and not

@@ -61,10 +61,12 @@ enum gf_err gf_store_outbox_copy_kept(struct gf_store *s, enum gf_store_kept kep
 	static const char *const copy[] = {
 	    [GF_STORE_KEPT_REPLY] =
 	        "UPDATE gf_outbox SET payload = (SELECT r.payload FROM gf_reply r"
-	        " WHERE r.key = ?1), reply = NULL WHERE reply = ?1",
+	        " WHERE r.key = ?1), reply = NULL WHERE reply = ?1"
+	        " AND EXISTS (SELECT 1 FROM gf_reply r WHERE r.key = ?1)",
 	    [GF_STORE_KEPT_RESEND] =
 	        "UPDATE gf_outbox SET payload = (SELECT r.payload FROM"
-	        " gf_resend r WHERE r.key = ?1), resend = NULL WHERE resend = ?1",
+	        " gf_resend r WHERE r.key = ?1), resend = NULL WHERE resend = ?1"
+	        " AND EXISTS (SELECT 1 FROM gf_resend r WHERE r.key = ?1)",
 	};
 	sqlite3_stmt *st = gf_store_cached(s, copy[kept]);
 	int step = SQLITE_ERROR;

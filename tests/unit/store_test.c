@@ -713,3 +713,33 @@ Test(store, a_kept_request_is_held_once_and_not_sent_once_answered)
 	cr_assert_eq(outbox_rows(s), 2, "(the copy still goes)");
 	once_done(s, dir);
 }
+
+/* A request kept again goes to the end of the resend order, as a REPLACE
+ * put it: the periodic resend sends in the order requests were (last)
+ * kept. A key not kept gives no row a copy. */
+Test(store, a_request_kept_again_moves_to_the_end_of_the_resend_order)
+{
+	char dir[] = "/tmp/gf-store-test-XXXXXX";
+	struct gf_store *s = once_store(dir);
+
+	cr_assert_eq(gf_resend_open(s), GF_OK);
+	cr_assert_eq(gf_store_begin(s), GF_OK);
+	cr_assert_eq(gf_resend_keep(s, "a", NULL, "gf/t", "1", 1), GF_OK);
+	cr_assert_eq(gf_resend_keep(s, "b", NULL, "gf/t", "2", 1), GF_OK);
+	cr_assert_eq(gf_resend_keep(s, "a", NULL, "gf/t", "3", 1), GF_OK);
+	/* c answered while its row waits: the row names what is gone */
+	cr_assert_eq(gf_resend_keep(s, "c", NULL, "gf/t", "4", 1), GF_OK);
+	cr_assert_eq(gf_resend_answered(s, "c", NULL, NULL), GF_OK);
+	cr_assert_eq(gf_store_outbox_copy_kept(s, GF_STORE_KEPT_RESEND, "c"), GF_OK,
+	             "a key not kept: no row gets a copy (of nothing)");
+	cr_assert_eq(gf_store_commit(s), GF_OK);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_outbox WHERE resend = 'c'"), 1);
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_resend"), 2);
+	cr_assert_eq(count(s, "SELECT (SELECT rowid FROM gf_resend WHERE key = 'a') >"
+	                      " (SELECT rowid FROM gf_resend WHERE key = 'b')"),
+	             1, "a, kept again, goes after b");
+	cr_assert_eq(count(s, "SELECT count(*) FROM gf_resend WHERE key = 'a' AND"
+	                      " CAST(payload AS TEXT) = '3'"),
+	             1);
+	once_done(s, dir);
+}
