@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #define GF__VALIDATE_INTERNAL
 #include "payload/validate.h"
+#include "payload/validate_int.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -18,29 +19,6 @@
 #include "base/timefmt.h"
 #include "weather.pb-c.h"
 #include "xems.pb-c.h"
-
-#define EPS          1e-9 /* kWh: slack for sums of doubles */
-#define MAX_PARALLEL 9
-
-/* The field path of the message being checked, as frames; formatted only
- * when something is wrong (building it for every nested message would cost
- * more than the checks). */
-#define MAX_FRAMES 40
-
-struct path {
-	struct {
-		const char *name;
-		long index; /* -1: not an element of a repeated field */
-	} frames[MAX_FRAMES];
-	size_t n;
-};
-
-struct ctx {
-	struct path path;
-	char *err;
-	size_t errlen;
-	const struct gf__validate_times *known; /* time strings parsed already, or NULL */
-};
 
 /* Writes the path into buf; returns its length. */
 static size_t format_path(const struct path *p, char *buf, size_t size)
@@ -63,8 +41,7 @@ static size_t format_path(const struct path *p, char *buf, size_t size)
 	return len < size ? len : size - 1;
 }
 
-__attribute__((format(printf, 3, 4))) static enum gf_err fail(struct ctx *c, const char *field,
-                                                              const char *fmt, ...)
+enum gf_err gf__validate_fail(struct ctx *c, const char *field, const char *fmt, ...)
 {
 	char path[256];
 	size_t plen = format_path(&c->path, path, sizeof(path));
@@ -81,53 +58,7 @@ __attribute__((format(printf, 3, 4))) static enum gf_err fail(struct ctx *c, con
 	return GF_EINVAL;
 }
 
-/* Enters field name (element i, or -1); returns what pop() restores. */
-static size_t push(struct path *p, const char *name, long i)
-{
-	size_t old = p->n;
-
-	if (p->n < MAX_FRAMES) {
-		p->frames[p->n].name = name;
-		p->frames[p->n].index = i;
-	}
-	p->n++;
-	return old;
-}
-
-static void pop(struct path *p, size_t old)
-{
-	p->n = old;
-}
-
 /* --- generic access by field name ---------------------------------------- */
-
-static const void *at(const ProtobufCMessage *m, unsigned offset)
-{
-	return (const char *)m + offset;
-}
-
-static const ProtobufCFieldDescriptor *fd(const ProtobufCMessage *m, const char *name)
-{
-	return protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
-}
-
-static inline size_t count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
-{
-	return *(const size_t *)at(m, f->quantifier_offset);
-}
-
-static inline bool present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
-{
-	if (!f)
-		return false;
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return count(m, f) > 0;
-	if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
-		return *(void *const *)at(m, f->offset) != NULL;
-	if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
-		return *(const protobuf_c_boolean *)at(m, f->quantifier_offset);
-	return true;
-}
 
 static bool is_number(const ProtobufCFieldDescriptor *f)
 {
@@ -147,37 +78,6 @@ static bool is_number(const ProtobufCFieldDescriptor *f)
 		return true;
 	default:
 		return false;
-	}
-}
-
-/* The i-th value of a numeric field as a double (i = 0 for singular). */
-static inline double num_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i)
-{
-	const void *p = at(m, f->offset);
-
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		p = *(const void *const *)p;
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-		return ((const int32_t *)p)[i];
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return ((const uint32_t *)p)[i];
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-		return (double)((const int64_t *)p)[i];
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return (double)((const uint64_t *)p)[i];
-	case PROTOBUF_C_TYPE_FLOAT:
-		return ((const float *)p)[i];
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return ((const double *)p)[i];
-	default:
-		return 0;
 	}
 }
 
@@ -292,9 +192,6 @@ static field_ref string_field(const ProtobufCMessageDescriptor *d, const char *n
 	           : NULL;
 }
 
-static enum gf_err (*type_rule_of(const ProtobufCMessageDescriptor *d))(struct ctx *,
-                                                                        const ProtobufCMessage *);
-
 /* The numref of f, a numeric_field. */
 static struct numref numref_of(field_ref f)
 {
@@ -373,7 +270,7 @@ static struct plan *make_plan(const ProtobufCMessageDescriptor *d)
 		    f->type == PROTOBUF_C_TYPE_MESSAGE)
 			p->visit[p->nvisit++] = f;
 	}
-	p->type_rule = type_rule_of(d);
+	p->type_rule = gf__validate_type_rule(d);
 	for (size_t i = 0; i < NPAIRS; i++) {
 		p->pair_lo[i] = numeric_field(d, ordered_pairs[i].lo);
 		p->pair_hi[i] = numeric_field(d, ordered_pairs[i].hi);
@@ -471,7 +368,7 @@ static enum gf_err time_of(struct ctx *c, const ProtobufCMessage *m, field_ref f
 		}
 	}
 	if (gf_time_parse(s, strlen(s), &ms) != GF_OK)
-		return fail(c, f->name, "not an RFC 3339 time");
+		return gf__validate_fail(c, f->name, "not an RFC 3339 time");
 parsed:
 	*out = ms / 1000 - (ms % 1000 < 0);
 	*has = true;
@@ -498,18 +395,21 @@ static enum gf_err check_mirrors(struct ctx *c, const ProtobufCMessage *m, const
 			continue;
 		interval = int64_of(m, f);
 		if (interval < 0)
-			return fail(c, f->name, "%lld is negative", (long long)interval);
+			return gf__validate_fail(c, f->name, "%lld is negative",
+			                         (long long)interval);
 		/* Beyond year 9999 no time can mirror it, and sums of interval
 		 * numbers elsewhere must not overflow. */
 		if (interval > GF_TIME_MAX_MS / 1000 / GF_TIME_INTERVAL_S)
-			return fail(c, f->name, "%lld is after the year 9999", (long long)interval);
+			return gf__validate_fail(c, f->name, "%lld is after the year 9999",
+			                         (long long)interval);
 		rc = time_of(c, m, p->mirror_time[i], &has, &secs);
 		if (rc != GF_OK)
 			return rc;
 		if (has && secs != interval * GF_TIME_INTERVAL_S)
-			return fail(c, p->mirror_time[i]->name,
-			            "does not match %s %lld (%lld s since the epoch)", f->name,
-			            (long long)interval, (long long)interval * GF_TIME_INTERVAL_S);
+			return gf__validate_fail(c, p->mirror_time[i]->name,
+			                         "does not match %s %lld (%lld s since the epoch)",
+			                         f->name, (long long)interval,
+			                         (long long)interval * GF_TIME_INTERVAL_S);
 	}
 	return GF_OK;
 }
@@ -539,29 +439,29 @@ static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const
 	for (size_t k = 0; k < p->npairs; k++) {
 		size_t i = p->pairs[k];
 		if (!pair_ok(m, p, k, &a, &b))
-			return fail(c, ordered_pairs[i].lo, "%g > %s %g", a, ordered_pairs[i].hi,
-			            b);
+			return gf__validate_fail(c, ordered_pairs[i].lo, "%g > %s %g", a,
+			                         ordered_pairs[i].hi, b);
 	}
 	for (size_t k = 0; k < p->npositives; k++) {
 		if (!positive_ok(m, p, k, &a))
-			return fail(c, positive_fields[p->positives[k]], "must be positive, not %g",
-			            a);
+			return gf__validate_fail(c, positive_fields[p->positives[k]],
+			                         "must be positive, not %g", a);
 	}
 	if (!p->misc)
 		return GF_OK;
 	if (value_of(m, p->seconds_per_interval, &a) && a != GF_TIME_INTERVAL_S)
-		return fail(c, "numSecondsPerInterval", "%g, but an interval is %d s", a,
-		            GF_TIME_INTERVAL_S);
+		return gf__validate_fail(c, "numSecondsPerInterval", "%g, but an interval is %d s",
+		                         a, GF_TIME_INTERVAL_S);
 	if (value_of(m, p->latitude, &a) && (a < -90 || a > 90))
-		return fail(c, "latitude", "%g is outside -90..90", a);
+		return gf__validate_fail(c, "latitude", "%g is outside -90..90", a);
 	if (value_of(m, p->longitude, &a) && (a < -180 || a > 180))
-		return fail(c, "longitude", "%g is outside -180..180", a);
+		return gf__validate_fail(c, "longitude", "%g is outside -180..180", a);
 	if (p->from_time || p->to_time) {
 		if ((rc = time_of(c, m, p->from_time, &has_from, &from)) != GF_OK ||
 		    (rc = time_of(c, m, p->to_time, &has_to, &to)) != GF_OK)
 			return rc;
 		if (has_from && has_to && from >= to)
-			return fail(c, "toTime", "is not after fromTime");
+			return gf__validate_fail(c, "toTime", "is not after fromTime");
 	}
 	field_ref first = NULL;
 	for (size_t j = 0; j < p->nparallel; j++) {
@@ -570,297 +470,11 @@ static enum gf_err check_by_name(struct ctx *c, const ProtobufCMessage *m, const
 		if (!first)
 			first = p->parallel[j];
 		else if (count(m, p->parallel[j]) != count(m, first))
-			return fail(c, p->parallel[j]->name, "%zu values, but %s has %zu",
-			            count(m, p->parallel[j]), first->name, count(m, first));
+			return gf__validate_fail(
+			    c, p->parallel[j]->name, "%zu values, but %s has %zu",
+			    count(m, p->parallel[j]), first->name, count(m, first));
 	}
 	return check_mirrors(c, m, p);
-}
-
-/* --- rules of a type ------------------------------------------------------------ */
-
-/* Energy bounds of one profile slice of d intervals (the bounds apply per
- * interval; several constraints of a slice all apply). */
-static void slice_bounds(const Goflex__FlexOfferProfileConstraint *s, double d, double *lo,
-                         double *hi)
-{
-	double l = -INFINITY, u = INFINITY;
-
-	for (size_t k = 0; k < s->n_energyconstraintlist; k++) {
-		l = fmax(l, s->energyconstraintlist[k]->lower);
-		u = fmin(u, s->energyconstraintlist[k]->upper);
-	}
-	*lo = l * d;
-	*hi = u * d;
-}
-
-static enum gf_err check_schedule(struct ctx *c, const Goflex__FlexOffer *fo,
-                                  const Goflex__FlexOfferSchedule *s, const char *name)
-{
-	size_t old = push(&c->path, name, -1);
-	int64_t ms, start;
-	double total = 0, lo, hi;
-	enum gf_err rc = GF_OK;
-
-	if (gf_time_parse(s->starttime, strlen(s->starttime), &ms) != GF_OK) {
-		rc = fail(c, "startTime", "not an RFC 3339 time");
-		goto out;
-	}
-	if (ms % (GF_TIME_INTERVAL_S * 1000) != 0) {
-		rc = fail(c, "startTime", "not at an interval boundary");
-		goto out;
-	}
-	start = gf_time_interval(ms);
-	if (start < fo->startafterinterval || start > fo->startbeforeinterval) {
-		rc = fail(c, "startTime", "interval %lld is outside the start window [%lld, %lld]",
-		          (long long)start, (long long)fo->startafterinterval,
-		          (long long)fo->startbeforeinterval);
-		goto out;
-	}
-	if (s->n_scheduleslices != fo->n_flexofferprofileconstraints) {
-		rc = fail(c, "scheduleSlices", "%zu slices for a profile of %zu",
-		          s->n_scheduleslices, fo->n_flexofferprofileconstraints);
-		goto out;
-	}
-	for (size_t j = 0; j < s->n_scheduleslices; j++) {
-		const Goflex__ScheduleSlice *x = s->scheduleslices[j];
-		const Goflex__FlexOfferProfileConstraint *p = fo->flexofferprofileconstraints[j];
-		size_t o2 = push(&c->path, "scheduleSlices", (long)j);
-		if (x->duration < p->minduration || x->duration > p->maxduration) {
-			rc = fail(c, "duration", "%u is outside the slice's [%u, %u]", x->duration,
-			          p->minduration, p->maxduration);
-			goto out;
-		}
-		slice_bounds(p, x->duration, &lo, &hi);
-		if (x->energyamount < lo - EPS || x->energyamount > hi + EPS) {
-			rc = fail(c, "energyAmount", "%.17g kWh is outside [%.17g, %.17g]",
-			          x->energyamount, lo, hi);
-			goto out;
-		}
-		total += x->energyamount;
-		pop(&c->path, o2);
-	}
-	if (fo->totalenergyconstraint && (total < fo->totalenergyconstraint->lower - EPS ||
-	                                  total > fo->totalenergyconstraint->upper + EPS)) {
-		rc = fail(c, "scheduleSlices", "total %.17g kWh is outside totalEnergyConstraint",
-		          total);
-		goto out;
-	}
-out:
-	if (rc == GF_OK)
-		pop(&c->path, old);
-	return rc;
-}
-
-static enum gf_err check_flexoffer(struct ctx *c, const ProtobufCMessage *m)
-{
-	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m;
-	double lo = 0, hi = 0, a, b;
-	uint64_t min_len = 0, max_len = 0;
-	enum gf_err rc;
-
-	if (fo->startafterinterval < fo->creationinterval)
-		return fail(c, "startAfterInterval", "%lld is before creationInterval %lld",
-		            (long long)fo->startafterinterval, (long long)fo->creationinterval);
-	if (fo->startbeforeinterval < fo->startafterinterval)
-		return fail(c, "startBeforeInterval", "%lld is before startAfterInterval %lld",
-		            (long long)fo->startbeforeinterval, (long long)fo->startafterinterval);
-	if (fo->has_acceptancebeforeinterval &&
-	    fo->acceptancebeforeinterval > fo->startbeforeinterval)
-		return fail(c, "acceptanceBeforeInterval", "%lld is after startBeforeInterval %lld",
-		            (long long)fo->acceptancebeforeinterval,
-		            (long long)fo->startbeforeinterval);
-	if (fo->has_assignmentbeforeinterval &&
-	    fo->assignmentbeforeinterval > fo->startbeforeinterval)
-		return fail(c, "assignmentBeforeInterval", "%lld is after startBeforeInterval %lld",
-		            (long long)fo->assignmentbeforeinterval,
-		            (long long)fo->startbeforeinterval);
-	if (fo->n_flexofferprofileconstraints == 0)
-		return fail(c, "flexOfferProfileConstraints", "an offer needs at least one slice");
-	for (size_t i = 0; i < fo->n_flexofferprofileconstraints; i++) {
-		const Goflex__FlexOfferProfileConstraint *s = fo->flexofferprofileconstraints[i];
-		if (s->n_energyconstraintlist == 0) {
-			size_t old = push(&c->path, "flexOfferProfileConstraints", (long)i);
-			rc = fail(c, "energyConstraintList", "a slice needs an energy constraint");
-			pop(&c->path, old);
-			return rc;
-		}
-		slice_bounds(s, s->minduration, &a, &b);
-		lo += fmin(a, a / s->minduration * s->maxduration);
-		slice_bounds(s, s->maxduration, &a, &b);
-		hi += fmax(b, b / s->maxduration * s->minduration);
-		min_len += s->minduration;
-		max_len += s->maxduration;
-	}
-	if (fo->totalenergyconstraint && (fo->totalenergyconstraint->lower > hi + EPS ||
-	                                  fo->totalenergyconstraint->upper < lo - EPS))
-		return fail(c, "totalEnergyConstraint",
-		            "[%.17g, %.17g] kWh cannot be met by the slices' [%.17g, %.17g]",
-		            fo->totalenergyconstraint->lower, fo->totalenergyconstraint->upper, lo,
-		            hi);
-	if (fo->has_endafterinterval &&
-	    fo->endafterinterval != fo->startafterinterval + (int64_t)min_len)
-		return fail(c, "endAfterInterval",
-		            "%lld, but startAfterInterval + shortest profile = %lld",
-		            (long long)fo->endafterinterval,
-		            (long long)(fo->startafterinterval + (int64_t)min_len));
-	if (fo->has_endbeforeinterval &&
-	    fo->endbeforeinterval != fo->startbeforeinterval + (int64_t)max_len)
-		return fail(c, "endBeforeInterval",
-		            "%lld, but startBeforeInterval + longest profile = %lld",
-		            (long long)fo->endbeforeinterval,
-		            (long long)(fo->startbeforeinterval + (int64_t)max_len));
-	if (fo->defaultschedule &&
-	    (rc = check_schedule(c, fo, fo->defaultschedule, "defaultSchedule")))
-		return rc;
-	if (fo->flexofferschedule &&
-	    (rc = check_schedule(c, fo, fo->flexofferschedule, "flexOfferSchedule")))
-		return rc;
-	return GF_OK;
-}
-
-static enum gf_err check_state_space(struct ctx *c, const ProtobufCMessage *m)
-{
-	const Goflex__StateSpaceModel *s = (const Goflex__StateSpaceModel *)m;
-	const struct {
-		const char *name;
-		size_t have, want;
-		bool may_be_empty;
-	} dims[] = {
-	    {"a", s->n_a, (size_t)s->states * s->states, false},
-	    {"b", s->n_b, (size_t)s->states * s->inputs, false},
-	    {"c", s->n_c, (size_t)s->outputs * s->states, false},
-	    {"d", s->n_d, (size_t)s->outputs * s->inputs, true},
-	    {"x0", s->n_x0, s->states, true},
-	    {"inputNames", s->n_inputnames, s->inputs, true},
-	    {"outputNames", s->n_outputnames, s->outputs, true},
-	};
-
-	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
-		if (dims[i].have != dims[i].want && !(dims[i].may_be_empty && dims[i].have == 0))
-			return fail(c, dims[i].name, "%zu values, but the dimensions need %zu",
-			            dims[i].have, dims[i].want);
-	}
-	return GF_OK;
-}
-
-static enum gf_err check_series_range(struct ctx *c, const ProtobufCMessage *m, const char *name,
-                                      double lo, double hi)
-{
-	const ProtobufCFieldDescriptor *f = fd(m, name);
-
-	for (size_t i = 0; f && i < count(m, f); i++) {
-		double v = num_at(m, f, i);
-		if (v < lo || v > hi) {
-			size_t old = push(&c->path, name, (long)i);
-			enum gf_err rc = fail(c, NULL, "%g is outside %g..%g", v, lo, hi);
-			pop(&c->path, old);
-			return rc;
-		}
-	}
-	return GF_OK;
-}
-
-static enum gf_err check_weather(struct ctx *c, const ProtobufCMessage *m)
-{
-	static const struct {
-		const char *name;
-		double lo, hi;
-	} ranges[] = {
-	    {"relativeHumidity", 0, 100},  {"cloudCover", 0, 100},
-	    {"windDirection", 0, 360},     {"windSpeed", 0, 200},
-	    {"globalIrradiance", 0, 2000}, {"directIrradiance", 0, 2000},
-	    {"precipitation", 0, 1000},    {"pressure", 300, 1200},
-	    {"temperature", -100, 100},
-	};
-	bool any = false;
-	enum gf_err rc;
-
-	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-		any |= present(m, fd(m, ranges[i].name));
-		if ((rc = check_series_range(c, m, ranges[i].name, ranges[i].lo, ranges[i].hi)))
-			return rc;
-	}
-	return any ? GF_OK : fail(c, NULL, "a weather series needs at least one quantity");
-}
-
-static enum gf_err check_bounds_series(struct ctx *c, const ProtobufCMessage *m)
-{
-	const ProtobufCFieldDescriptor *lo = fd(m, "lowerBound"), *hi = fd(m, "upperBound");
-
-	for (size_t i = 0; lo && hi && i < count(m, lo) && i < count(m, hi); i++) {
-		if (num_at(m, lo, i) > num_at(m, hi, i)) {
-			size_t old = push(&c->path, "lowerBound", (long)i);
-			enum gf_err rc = fail(c, NULL, "%g > upperBound[%zu] %g", num_at(m, lo, i),
-			                      i, num_at(m, hi, i));
-			pop(&c->path, old);
-			return rc;
-		}
-	}
-	return GF_OK;
-}
-
-/* A repeated field that must not be empty, for types whose point it is. */
-static enum gf_err check_nonempty(struct ctx *c, const ProtobufCMessage *m, const char *name)
-{
-	return present(m, fd(m, name)) ? GF_OK : fail(c, name, "must not be empty");
-}
-
-static enum gf_err check_bid(struct ctx *c, const ProtobufCMessage *m)
-{
-	return check_nonempty(c, m, "scheduleChange");
-}
-
-static enum gf_err check_readings(struct ctx *c, const ProtobufCMessage *m)
-{
-	return check_nonempty(c, m, "readings");
-}
-
-static enum gf_err check_prices(struct ctx *c, const ProtobufCMessage *m)
-{
-	return check_nonempty(c, m, "prices");
-}
-
-static enum gf_err check_costs(struct ctx *c, const ProtobufCMessage *m)
-{
-	return check_nonempty(c, m, "costs");
-}
-
-/* The actual energy covers the intervals that are over, a prefix of the
- * forecast's (meter.proto): never more of them. */
-static enum gf_err check_validation(struct ctx *c, const ProtobufCMessage *m)
-{
-	const ProtobufCFieldDescriptor *fc = fd(m, "forecastEnergy"), *ac = fd(m, "actualEnergy");
-
-	if (present(m, fc) && count(m, ac) > count(m, fc))
-		return fail(c, "actualEnergy", "%zu values, but forecastEnergy has only %zu",
-		            count(m, ac), count(m, fc));
-	return GF_OK;
-}
-
-static const struct {
-	const ProtobufCMessageDescriptor *desc;
-	enum gf_err (*check)(struct ctx *c, const ProtobufCMessage *m);
-} type_rules[] = {
-    {&goflex__flex_offer__descriptor, check_flexoffer},
-    {&goflex__state_space_model__descriptor, check_state_space},
-    {&goflex__weather_series__descriptor, check_weather},
-    {&goflex__state_forecast__descriptor, check_bounds_series},
-    {&goflex__energy_forecast__descriptor, check_bounds_series},
-    {&goflex__bid__descriptor, check_bid},
-    {&goflex__meter_readings__descriptor, check_readings},
-    {&goflex__price_series__descriptor, check_prices},
-    {&goflex__transfer_cost__descriptor, check_costs},
-    {&goflex__validation_data__descriptor, check_validation},
-};
-
-static enum gf_err (*type_rule_of(const ProtobufCMessageDescriptor *d))(struct ctx *,
-                                                                        const ProtobufCMessage *)
-{
-	for (size_t i = 0; i < sizeof(type_rules) / sizeof(type_rules[0]); i++) {
-		if (type_rules[i].desc == d)
-			return type_rules[i].check;
-	}
-	return NULL;
 }
 
 /*
@@ -875,9 +489,9 @@ static enum gf_err walk_plan(struct ctx *c, const ProtobufCMessage *m, int depth
 	enum gf_err rc;
 
 	if (depth > 32)
-		return fail(c, NULL, "nested too deeply");
+		return gf__validate_fail(c, NULL, "nested too deeply");
 	if (!(plan = plan_of(m->descriptor)))
-		return fail(c, NULL, "out of memory");
+		return gf__validate_fail(c, NULL, "out of memory");
 	for (size_t i = 0; i < plan->nvisit; i++) {
 		const ProtobufCFieldDescriptor *f = plan->visit[i];
 		bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
@@ -887,7 +501,7 @@ static enum gf_err walk_plan(struct ctx *c, const ProtobufCMessage *m, int depth
 				if (!isfinite(num_at(m, f, k))) {
 					size_t old =
 					    push(&c->path, f->name, repeated ? (long)k : -1);
-					rc = fail(c, NULL, "not a finite number");
+					rc = gf__validate_fail(c, NULL, "not a finite number");
 					pop(&c->path, old);
 					return rc;
 				}
@@ -919,7 +533,7 @@ static enum gf_err walk(struct ctx *c, const ProtobufCMessage *m, int depth)
 	enum gf_err rc;
 
 	if (depth > 32)
-		return fail(c, NULL, "nested too deeply");
+		return gf__validate_fail(c, NULL, "nested too deeply");
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
@@ -929,7 +543,7 @@ static enum gf_err walk(struct ctx *c, const ProtobufCMessage *m, int depth)
 				if (!isfinite(num_at(m, f, k))) {
 					size_t old =
 					    push(&c->path, f->name, repeated ? (long)k : -1);
-					rc = fail(c, NULL, "not a finite number");
+					rc = gf__validate_fail(c, NULL, "not a finite number");
 					pop(&c->path, old);
 					return rc;
 				}
@@ -949,14 +563,10 @@ static enum gf_err walk(struct ctx *c, const ProtobufCMessage *m, int depth)
 		}
 	}
 	if (!(plan = plan_of(d)))
-		return fail(c, NULL, "out of memory");
+		return gf__validate_fail(c, NULL, "out of memory");
 	if ((rc = check_by_name(c, m, plan)) != GF_OK)
 		return rc;
-	for (size_t i = 0; i < sizeof(type_rules) / sizeof(type_rules[0]); i++) {
-		if (type_rules[i].desc == d)
-			return type_rules[i].check(c, m);
-	}
-	return GF_OK;
+	return plan->type_rule ? plan->type_rule(c, m) : GF_OK;
 }
 
 enum gf_err gf_validate(const ProtobufCMessage *m, char *err, size_t errlen)
@@ -998,10 +608,10 @@ enum gf__validate_kind gf__validate_kind(const void *plan)
 {
 	const struct plan *p = plan;
 
-	if (p->type_rule == check_flexoffer)
+	if (p->type_rule == gf__validate_rule_flexoffer)
 		return GF__VALIDATE_FLEXOFFER;
 	/* These read the values of repeated fields. */
-	if (p->type_rule == check_weather || p->type_rule == check_bounds_series)
+	if (gf__validate_rule_reads_series(p->type_rule))
 		return GF__VALIDATE_TREE;
 	return GF__VALIDATE_LOCAL;
 }
@@ -1021,7 +631,8 @@ static __attribute__((noinline)) bool local_rules(const struct plan *p, const Pr
 	c.known = known;
 	if (p->by_name && check_by_name(&c, m, p) != GF_OK)
 		return false;
-	if (p->type_rule && p->type_rule != check_flexoffer && p->type_rule(&c, m) != GF_OK)
+	if (p->type_rule && p->type_rule != gf__validate_rule_flexoffer &&
+	    p->type_rule(&c, m) != GF_OK)
 		return false;
 	return true;
 }
@@ -1035,7 +646,7 @@ bool gf__validate_local(const void *plan, const ProtobufCMessage *m,
 	/* Most small messages have only pairs and positive fields (an energy
 	 * or tariff constraint, a slice): check_by_name's verdict on those
 	 * without its frame and a context to fail into. */
-	if (p->misc || (p->type_rule != NULL && p->type_rule != check_flexoffer))
+	if (p->misc || (p->type_rule != NULL && p->type_rule != gf__validate_rule_flexoffer))
 		return local_rules(p, m, known);
 	for (size_t k = 0; k < p->npairs; k++) {
 		if (!pair_ok(m, p, k, &a, &b))
@@ -1043,76 +654,6 @@ bool gf__validate_local(const void *plan, const ProtobufCMessage *m,
 	}
 	for (size_t k = 0; k < p->npositives; k++) {
 		if (!positive_ok(m, p, k, &a))
-			return false;
-	}
-	return true;
-}
-
-/* check_schedule on the gathered values. */
-static bool schedule_ok(const Goflex__FlexOffer *fo, const struct gf__validate_fo *s,
-                        const struct gf__validate_sched *sc)
-{
-	int64_t ms, start;
-	double total = 0;
-
-	if (gf_time_parse(sc->start, strlen(sc->start), &ms) != GF_OK ||
-	    ms % (GF_TIME_INTERVAL_S * 1000) != 0)
-		return false;
-	start = gf_time_interval(ms);
-	if (start < fo->startafterinterval || start > fo->startbeforeinterval ||
-	    sc->nslices != s->nslices)
-		return false;
-	for (size_t j = 0; j < sc->nslices; j++) {
-		const struct gf__validate_sslice *x = &sc->slices[j];
-		const struct gf__validate_slice *p = &s->slices[j];
-		double lo, hi;
-		if (x->duration < p->min || x->duration > p->max)
-			return false;
-		lo = p->lower * x->duration;
-		hi = p->upper * x->duration;
-		if (x->energy < lo - EPS || x->energy > hi + EPS)
-			return false;
-		total += x->energy;
-	}
-	return !(s->has_total && (total < s->total_lower - EPS || total > s->total_upper + EPS));
-}
-
-bool gf__validate_flexoffer(const ProtobufCMessage *m, const struct gf__validate_fo *s)
-{
-	const Goflex__FlexOffer *fo = (const Goflex__FlexOffer *)m;
-	double lo = 0, hi = 0, a, b;
-	uint64_t min_len = 0, max_len = 0;
-
-	if (fo->startafterinterval < fo->creationinterval ||
-	    fo->startbeforeinterval < fo->startafterinterval ||
-	    (fo->has_acceptancebeforeinterval &&
-	     fo->acceptancebeforeinterval > fo->startbeforeinterval) ||
-	    (fo->has_assignmentbeforeinterval &&
-	     fo->assignmentbeforeinterval > fo->startbeforeinterval) ||
-	    s->nslices == 0)
-		return false;
-	for (size_t i = 0; i < s->nslices; i++) {
-		const struct gf__validate_slice *x = &s->slices[i];
-		if (x->nconstraints == 0)
-			return false;
-		/* slice_bounds(x, minDuration), then (x, maxDuration) */
-		a = x->lower * x->min;
-		lo += fmin(a, a / x->min * x->max);
-		b = x->upper * x->max;
-		hi += fmax(b, b / x->max * x->min);
-		min_len += x->min;
-		max_len += x->max;
-	}
-	if (s->has_total && (s->total_lower > hi + EPS || s->total_upper < lo - EPS))
-		return false;
-	if (fo->has_endafterinterval &&
-	    fo->endafterinterval != fo->startafterinterval + (int64_t)min_len)
-		return false;
-	if (fo->has_endbeforeinterval &&
-	    fo->endbeforeinterval != fo->startbeforeinterval + (int64_t)max_len)
-		return false;
-	for (int k = 0; k < 2; k++) {
-		if (s->sched[k].start && !schedule_ok(fo, s, &s->sched[k]))
 			return false;
 	}
 	return true;
