@@ -42,9 +42,8 @@ struct ctx {
 };
 
 /* Fails c with "<path>.<field>: <fmt...>" as the reason; GF_EINVAL. */
-__attribute__((format(printf, 3, 4))) enum gf_err gf__validate_fail(struct ctx *c,
-                                                                    const char *field,
-                                                                    const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) enum gf_err
+gf__validate_fail(struct ctx *c, const char *field, const char *fmt, ...);
 
 /* Enters field name (element i, or -1); returns what pop() restores. */
 static inline size_t push(struct path *p, const char *name, long i)
@@ -126,8 +125,8 @@ static inline double num_at(const ProtobufCMessage *m, const ProtobufCFieldDescr
 }
 
 /* The rule of message type d (validate_types.c), or NULL. */
-enum gf_err (*gf__validate_type_rule(const ProtobufCMessageDescriptor *d))(struct ctx *,
-                                                                           const ProtobufCMessage *);
+enum gf_err (*gf__validate_type_rule(const ProtobufCMessageDescriptor *d))(
+    struct ctx *, const ProtobufCMessage *);
 /* Whether rule reads the values of repeated fields (series of the same
  * intervals), which the one-pass verdict does not keep. */
 bool gf__validate_rule_reads_series(enum gf_err (*rule)(struct ctx *, const ProtobufCMessage *));

@@ -55,14 +55,15 @@ static enum gf_err check_schedule(struct ctx *c, const Goflex__FlexOffer *fo,
 	}
 	start = gf_time_interval(ms);
 	if (start < fo->startafterinterval || start > fo->startbeforeinterval) {
-		rc = gf__validate_fail(c, "startTime", "interval %lld is outside the start window [%lld, %lld]",
-		          (long long)start, (long long)fo->startafterinterval,
-		          (long long)fo->startbeforeinterval);
+		rc = gf__validate_fail(c, "startTime",
+		                       "interval %lld is outside the start window [%lld, %lld]",
+		                       (long long)start, (long long)fo->startafterinterval,
+		                       (long long)fo->startbeforeinterval);
 		goto out;
 	}
 	if (s->n_scheduleslices != fo->n_flexofferprofileconstraints) {
 		rc = gf__validate_fail(c, "scheduleSlices", "%zu slices for a profile of %zu",
-		          s->n_scheduleslices, fo->n_flexofferprofileconstraints);
+		                       s->n_scheduleslices, fo->n_flexofferprofileconstraints);
 		goto out;
 	}
 	for (size_t j = 0; j < s->n_scheduleslices; j++) {
@@ -70,14 +71,15 @@ static enum gf_err check_schedule(struct ctx *c, const Goflex__FlexOffer *fo,
 		const Goflex__FlexOfferProfileConstraint *p = fo->flexofferprofileconstraints[j];
 		size_t o2 = push(&c->path, "scheduleSlices", (long)j);
 		if (x->duration < p->minduration || x->duration > p->maxduration) {
-			rc = gf__validate_fail(c, "duration", "%u is outside the slice's [%u, %u]", x->duration,
-			          p->minduration, p->maxduration);
+			rc = gf__validate_fail(c, "duration", "%u is outside the slice's [%u, %u]",
+			                       x->duration, p->minduration, p->maxduration);
 			goto out;
 		}
 		slice_bounds(p, x->duration, &lo, &hi);
 		if (x->energyamount < lo - EPS || x->energyamount > hi + EPS) {
-			rc = gf__validate_fail(c, "energyAmount", "%.17g kWh is outside [%.17g, %.17g]",
-			          x->energyamount, lo, hi);
+			rc = gf__validate_fail(c, "energyAmount",
+			                       "%.17g kWh is outside [%.17g, %.17g]",
+			                       x->energyamount, lo, hi);
 			goto out;
 		}
 		total += x->energyamount;
@@ -85,8 +87,8 @@ static enum gf_err check_schedule(struct ctx *c, const Goflex__FlexOffer *fo,
 	}
 	if (fo->totalenergyconstraint && (total < fo->totalenergyconstraint->lower - EPS ||
 	                                  total > fo->totalenergyconstraint->upper + EPS)) {
-		rc = gf__validate_fail(c, "scheduleSlices", "total %.17g kWh is outside totalEnergyConstraint",
-		          total);
+		rc = gf__validate_fail(c, "scheduleSlices",
+		                       "total %.17g kWh is outside totalEnergyConstraint", total);
 		goto out;
 	}
 out:
@@ -103,28 +105,32 @@ enum gf_err gf__validate_rule_flexoffer(struct ctx *c, const ProtobufCMessage *m
 	enum gf_err rc;
 
 	if (fo->startafterinterval < fo->creationinterval)
-		return gf__validate_fail(c, "startAfterInterval", "%lld is before creationInterval %lld",
-		            (long long)fo->startafterinterval, (long long)fo->creationinterval);
+		return gf__validate_fail(
+		    c, "startAfterInterval", "%lld is before creationInterval %lld",
+		    (long long)fo->startafterinterval, (long long)fo->creationinterval);
 	if (fo->startbeforeinterval < fo->startafterinterval)
-		return gf__validate_fail(c, "startBeforeInterval", "%lld is before startAfterInterval %lld",
-		            (long long)fo->startbeforeinterval, (long long)fo->startafterinterval);
+		return gf__validate_fail(
+		    c, "startBeforeInterval", "%lld is before startAfterInterval %lld",
+		    (long long)fo->startbeforeinterval, (long long)fo->startafterinterval);
 	if (fo->has_acceptancebeforeinterval &&
 	    fo->acceptancebeforeinterval > fo->startbeforeinterval)
-		return gf__validate_fail(c, "acceptanceBeforeInterval", "%lld is after startBeforeInterval %lld",
-		            (long long)fo->acceptancebeforeinterval,
-		            (long long)fo->startbeforeinterval);
+		return gf__validate_fail(
+		    c, "acceptanceBeforeInterval", "%lld is after startBeforeInterval %lld",
+		    (long long)fo->acceptancebeforeinterval, (long long)fo->startbeforeinterval);
 	if (fo->has_assignmentbeforeinterval &&
 	    fo->assignmentbeforeinterval > fo->startbeforeinterval)
-		return gf__validate_fail(c, "assignmentBeforeInterval", "%lld is after startBeforeInterval %lld",
-		            (long long)fo->assignmentbeforeinterval,
-		            (long long)fo->startbeforeinterval);
+		return gf__validate_fail(
+		    c, "assignmentBeforeInterval", "%lld is after startBeforeInterval %lld",
+		    (long long)fo->assignmentbeforeinterval, (long long)fo->startbeforeinterval);
 	if (fo->n_flexofferprofileconstraints == 0)
-		return gf__validate_fail(c, "flexOfferProfileConstraints", "an offer needs at least one slice");
+		return gf__validate_fail(c, "flexOfferProfileConstraints",
+		                         "an offer needs at least one slice");
 	for (size_t i = 0; i < fo->n_flexofferprofileconstraints; i++) {
 		const Goflex__FlexOfferProfileConstraint *s = fo->flexofferprofileconstraints[i];
 		if (s->n_energyconstraintlist == 0) {
 			size_t old = push(&c->path, "flexOfferProfileConstraints", (long)i);
-			rc = gf__validate_fail(c, "energyConstraintList", "a slice needs an energy constraint");
+			rc = gf__validate_fail(c, "energyConstraintList",
+			                       "a slice needs an energy constraint");
 			pop(&c->path, old);
 			return rc;
 		}
@@ -137,22 +143,22 @@ enum gf_err gf__validate_rule_flexoffer(struct ctx *c, const ProtobufCMessage *m
 	}
 	if (fo->totalenergyconstraint && (fo->totalenergyconstraint->lower > hi + EPS ||
 	                                  fo->totalenergyconstraint->upper < lo - EPS))
-		return gf__validate_fail(c, "totalEnergyConstraint",
-		            "[%.17g, %.17g] kWh cannot be met by the slices' [%.17g, %.17g]",
-		            fo->totalenergyconstraint->lower, fo->totalenergyconstraint->upper, lo,
-		            hi);
+		return gf__validate_fail(
+		    c, "totalEnergyConstraint",
+		    "[%.17g, %.17g] kWh cannot be met by the slices' [%.17g, %.17g]",
+		    fo->totalenergyconstraint->lower, fo->totalenergyconstraint->upper, lo, hi);
 	if (fo->has_endafterinterval &&
 	    fo->endafterinterval != fo->startafterinterval + (int64_t)min_len)
 		return gf__validate_fail(c, "endAfterInterval",
-		            "%lld, but startAfterInterval + shortest profile = %lld",
-		            (long long)fo->endafterinterval,
-		            (long long)(fo->startafterinterval + (int64_t)min_len));
+		                         "%lld, but startAfterInterval + shortest profile = %lld",
+		                         (long long)fo->endafterinterval,
+		                         (long long)(fo->startafterinterval + (int64_t)min_len));
 	if (fo->has_endbeforeinterval &&
 	    fo->endbeforeinterval != fo->startbeforeinterval + (int64_t)max_len)
 		return gf__validate_fail(c, "endBeforeInterval",
-		            "%lld, but startBeforeInterval + longest profile = %lld",
-		            (long long)fo->endbeforeinterval,
-		            (long long)(fo->startbeforeinterval + (int64_t)max_len));
+		                         "%lld, but startBeforeInterval + longest profile = %lld",
+		                         (long long)fo->endbeforeinterval,
+		                         (long long)(fo->startbeforeinterval + (int64_t)max_len));
 	if (fo->defaultschedule &&
 	    (rc = check_schedule(c, fo, fo->defaultschedule, "defaultSchedule")))
 		return rc;
@@ -181,8 +187,9 @@ static enum gf_err check_state_space(struct ctx *c, const ProtobufCMessage *m)
 
 	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
 		if (dims[i].have != dims[i].want && !(dims[i].may_be_empty && dims[i].have == 0))
-			return gf__validate_fail(c, dims[i].name, "%zu values, but the dimensions need %zu",
-			            dims[i].have, dims[i].want);
+			return gf__validate_fail(c, dims[i].name,
+			                         "%zu values, but the dimensions need %zu",
+			                         dims[i].have, dims[i].want);
 	}
 	return GF_OK;
 }
@@ -196,7 +203,8 @@ static enum gf_err check_series_range(struct ctx *c, const ProtobufCMessage *m, 
 		double v = num_at(m, f, i);
 		if (v < lo || v > hi) {
 			size_t old = push(&c->path, name, (long)i);
-			enum gf_err rc = gf__validate_fail(c, NULL, "%g is outside %g..%g", v, lo, hi);
+			enum gf_err rc =
+			    gf__validate_fail(c, NULL, "%g is outside %g..%g", v, lo, hi);
 			pop(&c->path, old);
 			return rc;
 		}
@@ -224,7 +232,8 @@ static enum gf_err check_weather(struct ctx *c, const ProtobufCMessage *m)
 		if ((rc = check_series_range(c, m, ranges[i].name, ranges[i].lo, ranges[i].hi)))
 			return rc;
 	}
-	return any ? GF_OK : gf__validate_fail(c, NULL, "a weather series needs at least one quantity");
+	return any ? GF_OK
+	           : gf__validate_fail(c, NULL, "a weather series needs at least one quantity");
 }
 
 static enum gf_err check_bounds_series(struct ctx *c, const ProtobufCMessage *m)
@@ -234,8 +243,8 @@ static enum gf_err check_bounds_series(struct ctx *c, const ProtobufCMessage *m)
 	for (size_t i = 0; lo && hi && i < count(m, lo) && i < count(m, hi); i++) {
 		if (num_at(m, lo, i) > num_at(m, hi, i)) {
 			size_t old = push(&c->path, "lowerBound", (long)i);
-			enum gf_err rc = gf__validate_fail(c, NULL, "%g > upperBound[%zu] %g", num_at(m, lo, i),
-			                      i, num_at(m, hi, i));
+			enum gf_err rc = gf__validate_fail(c, NULL, "%g > upperBound[%zu] %g",
+			                                   num_at(m, lo, i), i, num_at(m, hi, i));
 			pop(&c->path, old);
 			return rc;
 		}
@@ -276,8 +285,9 @@ static enum gf_err check_validation(struct ctx *c, const ProtobufCMessage *m)
 	const ProtobufCFieldDescriptor *fc = fd(m, "forecastEnergy"), *ac = fd(m, "actualEnergy");
 
 	if (present(m, fc) && count(m, ac) > count(m, fc))
-		return gf__validate_fail(c, "actualEnergy", "%zu values, but forecastEnergy has only %zu",
-		            count(m, ac), count(m, fc));
+		return gf__validate_fail(c, "actualEnergy",
+		                         "%zu values, but forecastEnergy has only %zu",
+		                         count(m, ac), count(m, fc));
 	return GF_OK;
 }
 
